@@ -1,0 +1,1 @@
+"""Image loading, calibration and scan area (no Qt)."""

@@ -1,0 +1,195 @@
+"""The image contract every other layer relies on: pixels plus a trustworthy millimetre scale.
+
+Immutable on purpose: the GUI, the ROI maths and the model may hold the same image from
+different threads. A manual calibration gives a *new* image (`with_calibration`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from dlrs_desktop.errors import CalibrationError
+
+CalibrationSource = Literal["dicom-us-region", "dicom-pixel-spacing", "manual"]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Millimetres per pixel along x (columns) and y (rows), and where that number came from."""
+
+    mm_per_px_x: float
+    mm_per_px_y: float
+    source: CalibrationSource
+    region_index: int | None = None  # which DICOM ultrasound region it came from, if any
+
+    def __post_init__(self) -> None:
+        for v in (self.mm_per_px_x, self.mm_per_px_y):
+            if not (math.isfinite(v) and 1e-4 <= v <= 10.0):
+                raise CalibrationError(
+                    f"A calibration of {v:g} mm per pixel is not plausible for an ultrasound image "
+                    "(expected between 0.0001 and 10 mm/px)."
+                )
+
+    @property
+    def is_isotropic(self) -> bool:
+        return abs(self.mm_per_px_x - self.mm_per_px_y) <= 1e-6 * max(self.mm_per_px_x, self.mm_per_px_y)
+
+    @property
+    def pixel_area_mm2(self) -> float:
+        return self.mm_per_px_x * self.mm_per_px_y
+
+    def label(self) -> str:
+        """Short human text for badges and reports, e.g. '0.255 mm/px · DICOM region'."""
+        names = {
+            "dicom-us-region": "DICOM region",
+            "dicom-pixel-spacing": "DICOM pixel spacing",
+            "manual": "manual",
+        }
+        if self.is_isotropic:
+            scale = f"{self.mm_per_px_x:.3f} mm/px"
+        else:
+            scale = f"{self.mm_per_px_x:.3f} × {self.mm_per_px_y:.3f} mm/px"
+        return f"{scale} · {names[self.source]}"
+
+    @classmethod
+    def manual(cls, mm_per_px: float, mm_per_px_y: float | None = None) -> Calibration:
+        """A typed mm/pixel (isotropic unless y is given)."""
+        return cls(float(mm_per_px), float(mm_per_px if mm_per_px_y is None else mm_per_px_y), "manual")
+
+    @classmethod
+    def from_two_points(
+        cls, p0: Sequence[float], p1: Sequence[float], distance_mm: float
+    ) -> Calibration:
+        """Isotropic calibration from a line the user drew along the depth ruler."""
+        length_px = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
+        if length_px < 5:
+            raise CalibrationError("The calibration line is too short; draw it along at least 5 pixels.")
+        if not (math.isfinite(distance_mm) and distance_mm > 0):
+            raise CalibrationError("The known distance must be a positive number of millimetres.")
+        return cls.manual(distance_mm / length_px)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mm_per_px_x": self.mm_per_px_x,
+            "mm_per_px_y": self.mm_per_px_y,
+            "source": self.source,
+            "region_index": self.region_index,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        return cls(float(d["mm_per_px_x"]), float(d["mm_per_px_y"]), d["source"], d.get("region_index"))
+
+
+@dataclass(frozen=True)
+class UltrasoundRegion:
+    """One item of DICOM SequenceOfUltrasoundRegions (pixel bounds inclusive, as DICOM writes them)."""
+
+    index: int
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    spatial_format: int  # 1 = 2D, 2 = M-mode, 3 = spectral, 4 = waveform, ...
+    data_type: int  # 1 = tissue, 2 = colour flow, 3 = PW spectral Doppler, ...
+    units_x: int  # 3 = cm, 4 = seconds, ...
+    units_y: int
+    delta_x: float  # physical units per pixel
+    delta_y: float
+
+    @property
+    def is_2d_tissue_cm(self) -> bool:
+        """Usable for millimetre measurements (Cornerstone3D's rule)."""
+        return self.spatial_format == 1 and self.data_type == 1 and self.units_x == 3 and self.units_y == 3
+
+    def contains(self, points: np.ndarray) -> bool:
+        """True if every (x, y) point lies inside the region's pixel rectangle."""
+        pts = np.asarray(points, dtype=float).reshape(-1, 2)
+        if pts.size == 0:
+            return False
+        x, y = pts[:, 0], pts[:, 1]
+        return bool(np.all((x >= self.x0) & (x <= self.x1 + 1) & (y >= self.y0) & (y <= self.y1 + 1)))
+
+    def calibration(self) -> Calibration:
+        """mm/pixel of this region (cm deltas × 10). Only valid for 2D tissue regions in cm."""
+        if not self.is_2d_tissue_cm:
+            raise CalibrationError("This ultrasound region is not a 2D tissue image in centimetres.")
+        return Calibration(abs(self.delta_x) * 10.0, abs(self.delta_y) * 10.0, "dicom-us-region", self.index)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def select_region(regions: Sequence[UltrasoundRegion], points: np.ndarray) -> UltrasoundRegion | None:
+    """The region a set of points is measured in: it must contain all the points and be 2D tissue in cm.
+
+    Taking "the first region" measures wrong on dual-view images and on images with a Doppler strip.
+    """
+    for region in regions:
+        if region.is_2d_tissue_cm and region.contains(points):
+            return region
+    return None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the pixels came from, without patient identifiers."""
+
+    path: str
+    sha256: str
+    metadata: dict[str, Any] = field(default_factory=dict)  # modality, manufacturer, model, transfer syntax, ...
+
+
+@dataclass(frozen=True, eq=False)
+class UltrasoundImage:
+    """One frame of an ultrasound image, ready for display and analysis.
+
+    - `display`: RGB uint8 (H, W, 3), what the user sees;
+    - `gray`: uint8 (H, W), what the analysis uses;
+    - `scan_mask`: bool (H, W), True where the pixels are real tissue (not text, rulers, margins);
+    - `calibration`: None means "not calibrated": the app says so and does not predict.
+    Arrays are made read-only by the loader.
+    """
+
+    display: np.ndarray
+    gray: np.ndarray
+    scan_mask: np.ndarray
+    calibration: Calibration | None
+    regions: tuple[UltrasoundRegion, ...]
+    frame_count: int
+    frame_index: int
+    provenance: Provenance
+
+    @property
+    def height(self) -> int:
+        return int(self.gray.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.gray.shape[1])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.height, self.width)
+
+    @property
+    def sha256(self) -> str:
+        return self.provenance.sha256
+
+    def with_calibration(self, calibration: Calibration | None) -> UltrasoundImage:
+        """The same pixels under another calibration (e.g. one the user made)."""
+        return replace(self, calibration=calibration)
+
+    def calibration_for(self, points: np.ndarray) -> Calibration | None:
+        """Calibration valid for these points: the region that contains them if the image has regions."""
+        if self.calibration is not None and self.calibration.source != "dicom-us-region":
+            return self.calibration
+        if self.regions:
+            region = select_region(self.regions, points)
+            return region.calibration() if region is not None else None
+        return self.calibration

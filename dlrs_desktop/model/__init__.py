@@ -1,0 +1,1 @@
+"""Model bundle format, preprocessing and predictor (no Qt)."""

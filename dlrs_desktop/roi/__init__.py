@@ -1,0 +1,1 @@
+"""Tumour contour, masks, peritumoral rings and measurements (no Qt)."""

@@ -1,0 +1,1 @@
+"""Synthetic cohort, training and evaluation (no Qt)."""

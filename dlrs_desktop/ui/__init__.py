@@ -1,0 +1,1 @@
+"""Qt widgets, tools and workers: the only place that imports Qt."""
