@@ -62,9 +62,7 @@ class Calibration:
         return cls(float(mm_per_px), float(mm_per_px if mm_per_px_y is None else mm_per_px_y), "manual")
 
     @classmethod
-    def from_two_points(
-        cls, p0: Sequence[float], p1: Sequence[float], distance_mm: float
-    ) -> Calibration:
+    def from_two_points(cls, p0: Sequence[float], p1: Sequence[float], distance_mm: float) -> Calibration:
         """Isotropic calibration from a line the user drew along the depth ruler."""
         length_px = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
         if length_px < 5:
@@ -142,7 +140,8 @@ class Provenance:
 
     path: str
     sha256: str
-    metadata: dict[str, Any] = field(default_factory=dict)  # modality, manufacturer, model, transfer syntax, ...
+    # modality, manufacturer, model, transfer syntax, photometric interpretation, ...
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
