@@ -102,8 +102,18 @@ class UltrasoundRegion:
 
     @property
     def is_2d_tissue_cm(self) -> bool:
-        """Usable for millimetre measurements (Cornerstone3D's rule)."""
-        return self.spatial_format == 1 and self.data_type == 1 and self.units_x == 3 and self.units_y == 3
+        """Usable for millimetre measurements (Cornerstone3D's rule), with plausible deltas.
+
+        Deltas outside 1e-5..1 cm/px (0.0001..10 mm/px, what `Calibration` accepts) are damaged
+        headers, not scales: such a region is never chosen for measurements.
+        """
+        return (
+            self.spatial_format == 1
+            and self.data_type == 1
+            and self.units_x == 3
+            and self.units_y == 3
+            and all(math.isfinite(d) and 1e-5 <= abs(d) <= 1.0 for d in (self.delta_x, self.delta_y))
+        )
 
     def contains(self, points: np.ndarray) -> bool:
         """True if every (x, y) point lies inside the region's pixel rectangle."""

@@ -1,0 +1,297 @@
+"""Read one frame of a DICOM file as 8-bit display pixels, with its ultrasound regions and calibration.
+
+Header first, pixels second: sizes, frame index and transfer syntax are checked before anything
+is decoded, and only the requested frame is decoded (pydicom reads that frame from the file).
+Decoders are picked explicitly so that only the licence-compatible set is ever used
+(docs/DECODERS.md): Pillow/GDCM for JPEG, GDCM for JPEG lossless and JPEG-LS, OpenJPEG (via
+pylibjpeg) or GDCM for JPEG 2000, pydicom itself for RLE and uncompressed data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import ImageLoadError
+from dlrs_desktop.imaging.calibration import calibration_from_dicom
+from dlrs_desktop.imaging.pixels import rescale_to_uint8
+from dlrs_desktop.imaging.types import Calibration, UltrasoundRegion
+
+MAX_PIXELS = 100_000_000  # per frame; larger is not an ultrasound image and would exhaust memory
+
+# Preferred decoding plugins per transfer syntax; anything else (e.g. GPL pylibjpeg-libjpeg) is never used.
+_JPEG_PLUGINS = ("pillow", "gdcm")
+_PLUGINS: dict[str, tuple[str, ...]] = {
+    "1.2.840.10008.1.2.4.50": _JPEG_PLUGINS,  # JPEG baseline
+    "1.2.840.10008.1.2.4.51": ("gdcm", "pillow"),  # JPEG extended (12-bit)
+    "1.2.840.10008.1.2.4.57": ("gdcm",),  # JPEG lossless
+    "1.2.840.10008.1.2.4.70": ("gdcm",),  # JPEG lossless SV1
+    "1.2.840.10008.1.2.4.80": ("gdcm", "pyjpegls"),  # JPEG-LS lossless
+    "1.2.840.10008.1.2.4.81": ("gdcm", "pyjpegls"),  # JPEG-LS near-lossless
+    "1.2.840.10008.1.2.4.90": ("pylibjpeg", "gdcm", "pillow"),  # JPEG 2000 lossless
+    "1.2.840.10008.1.2.4.91": ("pylibjpeg", "gdcm", "pillow"),  # JPEG 2000
+    "1.2.840.10008.1.2.5": ("pydicom", "gdcm"),  # RLE lossless
+}
+_SUPPORTED_PHOTOMETRIC = {
+    "MONOCHROME1",
+    "MONOCHROME2",
+    "RGB",
+    "PALETTE COLOR",
+    "YBR_FULL",
+    "YBR_FULL_422",
+    "YBR_RCT",
+    "YBR_ICT",
+    "YBR_PARTIAL_420",
+}
+
+
+@dataclass
+class DicomFrame:
+    """What the DICOM reader hands to `load_image`."""
+
+    rgb: np.ndarray | None  # (H,W,3) uint8 for colour images
+    gray: np.ndarray | None  # (H,W) uint8 for monochrome images
+    regions: tuple[UltrasoundRegion, ...]
+    calibration: Calibration | None
+    frame_count: int
+    frame_index: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _fail(path: Path, what: str) -> ImageLoadError:
+    return ImageLoadError(f"Cannot open '{path.name}': {what}")
+
+
+def read_header(path: Path, force: bool) -> Any:
+    """Parse everything but the pixel data (large values are read lazily from the file)."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(path, defer_size="256 KB", force=force)
+    except InvalidDicomError as exc:
+        raise _fail(path, "it is not a DICOM file.") from exc
+    except Exception as exc:  # pydicom raises many types on damaged headers
+        raise _fail(path, "the DICOM file is truncated or damaged (its header cannot be read).") from exc
+    return ds
+
+
+def _int(ds: Any, keyword: str, default: int | None = None) -> int | None:
+    value = ds.get(keyword, None)
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def read_regions(ds: Any) -> tuple[UltrasoundRegion, ...]:
+    """SequenceOfUltrasoundRegions as `UltrasoundRegion`s (items without bounds are skipped)."""
+    out: list[UltrasoundRegion] = []
+    for i, item in enumerate(ds.get("SequenceOfUltrasoundRegions", None) or []):
+        bounds = [
+            _int(item, k)
+            for k in (
+                "RegionLocationMinX0",
+                "RegionLocationMinY0",
+                "RegionLocationMaxX1",
+                "RegionLocationMaxY1",
+            )
+        ]
+        if any(b is None for b in bounds):
+            continue
+        try:
+            dx = float(item.get("PhysicalDeltaX", 0.0) or 0.0)
+            dy = float(item.get("PhysicalDeltaY", 0.0) or 0.0)
+        except (TypeError, ValueError):
+            dx = dy = 0.0
+        out.append(
+            UltrasoundRegion(
+                index=i,
+                x0=bounds[0],  # type: ignore[arg-type]
+                y0=bounds[1],  # type: ignore[arg-type]
+                x1=bounds[2],  # type: ignore[arg-type]
+                y1=bounds[3],  # type: ignore[arg-type]
+                spatial_format=_int(item, "RegionSpatialFormat", 0) or 0,
+                data_type=_int(item, "RegionDataType", 0) or 0,
+                units_x=_int(item, "PhysicalUnitsXDirection", 0) or 0,
+                units_y=_int(item, "PhysicalUnitsYDirection", 0) or 0,
+                delta_x=dx if math.isfinite(dx) else 0.0,
+                delta_y=dy if math.isfinite(dy) else 0.0,
+            )
+        )
+    return tuple(out)
+
+
+def _metadata(ds: Any, ts: Any) -> dict[str, Any]:
+    """De-identified facts about the file: never patient name, ID, birth date or dates of care."""
+    meta: dict[str, Any] = {"format": "dicom"}
+    for key, kw in (
+        ("modality", "Modality"),
+        ("manufacturer", "Manufacturer"),
+        ("model_name", "ManufacturerModelName"),
+        ("photometric_interpretation", "PhotometricInterpretation"),
+    ):
+        value = ds.get(kw, None)
+        meta[key] = str(value) if value not in (None, "") else None
+    meta["transfer_syntax"] = ts.name if ts else None
+    meta["transfer_syntax_uid"] = str(ts) if ts else None
+    for key, kw in (
+        ("bits_allocated", "BitsAllocated"),
+        ("bits_stored", "BitsStored"),
+        ("samples_per_pixel", "SamplesPerPixel"),
+        ("rows", "Rows"),
+        ("columns", "Columns"),
+    ):
+        meta[key] = _int(ds, kw)
+    frame_time = ds.get("FrameTime", None)
+    if frame_time not in (None, ""):
+        with contextlib.suppress(TypeError, ValueError):
+            meta["frame_time_ms"] = float(frame_time)
+    return meta
+
+
+def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:
+    """rows, columns, samples, frames, or a plain-words error before any decoding."""
+    if "PixelData" not in ds:
+        if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+            raise _fail(path, "it holds floating-point pixel data, which is not an ultrasound image.")
+        raise _fail(
+            path, "the DICOM file contains no image (no pixel data), e.g. a report or a presentation state."
+        )
+    rows, cols = _int(ds, "Rows", 0) or 0, _int(ds, "Columns", 0) or 0
+    if rows <= 0 or cols <= 0:
+        raise _fail(path, f"the image is empty ({cols} x {rows} pixels).")
+    if rows * cols > MAX_PIXELS:
+        raise _fail(
+            path,
+            f"the image is too large ({cols} x {rows} = {rows * cols / 1e6:.0f} megapixels; "
+            f"the limit is {MAX_PIXELS // 1_000_000} megapixels).",
+        )
+    samples = _int(ds, "SamplesPerPixel", 1) or 1
+    frames = max(1, _int(ds, "NumberOfFrames", 1) or 1)
+    pi = str(ds.get("PhotometricInterpretation", "") or "").strip()
+    if pi and pi not in _SUPPORTED_PHOTOMETRIC:
+        raise _fail(path, f"its colour encoding '{pi}' is not supported.")
+    if samples not in (1, 3):
+        raise _fail(path, f"it has {samples} samples per pixel; only grey (1) and colour (3) are supported.")
+    return rows, cols, samples, frames
+
+
+def _transfer_syntax(path: Path, ds: Any) -> Any:
+    from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    ts = getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None)
+    if ts:
+        return UID(ts)
+    # No file meta (a bare dataset): the parser already found its encoding.
+    implicit = getattr(ds, "original_encoding", (True, True))[0]
+    return ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+
+
+def _plugins(path: Path, ts: Any) -> tuple[str, ...]:
+    from pydicom.pixels import get_decoder
+
+    try:
+        decoder = get_decoder(ts)
+    except NotImplementedError as exc:
+        raise _fail(path, f"its compression '{ts.name}' ({ts}) is not supported.") from exc
+    if ts.is_compressed and str(ts) not in _PLUGINS:
+        raise _fail(path, f"its compression '{ts.name}' ({ts}) is not supported.")
+    if not ts.is_compressed:
+        return ("",)
+    usable = [p for p in _PLUGINS[str(ts)] if p in decoder.available_plugins]
+    if not usable:
+        raise _fail(path, f"no decoder for its compression '{ts.name}' is installed.")
+    return tuple(usable)
+
+
+def _decode(path: Path, ds: Any, ts: Any, index: int, has_meta: bool) -> np.ndarray:
+    from pydicom.pixels import pixel_array
+
+    errors: list[str] = []
+    for plugin in _plugins(path, ts):
+        try:
+            if has_meta:
+                return pixel_array(path, index=index, decoding_plugin=plugin)
+            ds.file_meta.TransferSyntaxUID = ts
+            return pixel_array(ds, index=index, decoding_plugin=plugin)
+        except Exception as exc:
+            errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    detail = errors[-1] if errors else "unknown reason"
+    if any(k in detail.lower() for k in ("less than expected", "end of", "truncat", "insufficient", "eof")):
+        raise _fail(path, "the pixel data is truncated (the file is incomplete).")
+    raise _fail(path, f"the pixel data cannot be decoded ({detail}).")
+
+
+def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(rgb, gray) with exactly one set: 8-bit pixels the way a viewer shows them."""
+    from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
+
+    if pi == "PALETTE COLOR":
+        try:
+            rgb = apply_color_lut(arr, ds)
+        except Exception as exc:
+            raise _fail(path, f"its colour palette is missing or damaged ({exc}).") from exc
+        if rgb.dtype != np.uint8:  # 16-bit LUT entries: v * 65535 / 255 → v
+            rgb = ((rgb.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        return rgb, None
+    if arr.ndim == 3:  # colour (YBR already converted to RGB by pydicom)
+        if arr.dtype != np.uint8:
+            arr = rescale_to_uint8(arr)
+        return np.ascontiguousarray(arr), None
+
+    plain_8bit = arr.dtype == np.uint8 and "RescaleSlope" not in ds and "ModalityLUTSequence" not in ds
+    if plain_8bit:
+        gray = arr
+    else:
+        values = apply_modality_lut(arr, ds) if ("RescaleSlope" in ds or "ModalityLUTSequence" in ds) else arr
+        if "WindowCenter" in ds or "VOILUTSequence" in ds:
+            try:
+                windowed = apply_voi_lut(values, ds)
+                bits = _int(ds, "BitsStored", 8) or 8
+                lo, hi = (0.0, 255.0) if windowed.dtype == np.uint8 else (0.0, float(2**bits - 1))
+                if np.issubdtype(windowed.dtype, np.floating):
+                    lo, hi = float(np.min(windowed)), float(np.max(windowed))
+                gray = rescale_to_uint8(windowed, lo, hi)
+            except Exception:
+                gray = rescale_to_uint8(values)
+        else:
+            gray = rescale_to_uint8(values)
+    if pi == "MONOCHROME1":
+        gray = 255 - gray
+    return None, np.ascontiguousarray(gray, dtype=np.uint8)
+
+
+def read_dicom(path: Path, frame: int | None, *, force: bool = False) -> DicomFrame:
+    """Decode one frame (default the first) of a DICOM file and read its calibration."""
+    ds = read_header(path, force)
+    has_meta = bool(getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None))
+    if force and not has_meta and "PixelData" not in ds and "Rows" not in ds:
+        raise _fail(path, "it is neither a DICOM file nor a supported image (PNG, JPEG, TIFF, BMP).")
+    rows, cols, _samples, frames = _check_header(path, ds)
+    index = 0 if frame is None else int(frame)
+    if not 0 <= index < frames:
+        raise _fail(
+            path,
+            f"frame {index} does not exist; the file has {frames} frame{'s' if frames != 1 else ''} "
+            f"(0 to {frames - 1}).",
+        )
+    ts = _transfer_syntax(path, ds)
+    meta = _metadata(ds, ts)
+    meta["number_of_frames"] = frames
+    arr = _decode(path, ds, ts, index, has_meta)
+    if arr.shape[:2] != (rows, cols):
+        raise _fail(
+            path, f"the decoded image is {arr.shape[1]} x {arr.shape[0]}, not {cols} x {rows} as declared."
+        )
+    pi = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
+    rgb, gray = _to_display(path, ds, arr, pi)
+    regions = read_regions(ds)
+    calibration, note = calibration_from_dicom(ds, regions, (rows, cols))
+    meta["calibration_note"] = note
+    return DicomFrame(rgb, gray, regions, calibration, frames, index, meta)

@@ -1,0 +1,171 @@
+"""`load_image`: any ultrasound image a sonographer has → pixels, scan area and a trustworthy mm scale.
+
+One entry point for the GUI, the CLI, training and the tests. The file kind is decided from its
+first bytes (not its name): DICOM ("DICM" at byte 128), PNG, JPEG, TIFF, BMP; anything else is
+tried as a bare DICOM dataset before it is refused. Every failure is one `ImageLoadError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from dlrs_desktop.errors import ImageLoadError
+from dlrs_desktop.imaging.pixels import gray_to_rgb, rescale_to_uint8, rgb_to_gray
+from dlrs_desktop.imaging.raster import RASTER_SUFFIXES, read_raster, sniff_raster
+from dlrs_desktop.imaging.scan_mask import compute_scan_mask
+from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage, UltrasoundRegion
+
+
+@lru_cache(maxsize=64)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """sha256 of the file bytes; cached per (path, size, mtime) so changing frames is cheap."""
+    st = os.stat(path)
+    return _sha256_cached(os.path.realpath(path), st.st_size, st.st_mtime_ns)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.setflags(write=False)
+    return a
+
+
+def _assemble(
+    rgb: np.ndarray | None,
+    gray: np.ndarray | None,
+    *,
+    calibration: Calibration | None,
+    regions: tuple[UltrasoundRegion, ...],
+    frame_count: int,
+    frame_index: int,
+    path: str,
+    sha256: str,
+    metadata: dict,
+) -> UltrasoundImage:
+    if rgb is None:
+        assert gray is not None
+        rgb = gray_to_rgb(gray)
+    elif gray is None:
+        gray = rgb_to_gray(rgb)
+    mask, method = compute_scan_mask(gray, regions)
+    metadata = dict(metadata)
+    metadata["scan_mask"] = method
+    return UltrasoundImage(
+        display=_readonly(rgb),
+        gray=_readonly(gray),
+        scan_mask=_readonly(mask),
+        calibration=calibration,
+        regions=tuple(regions),
+        frame_count=int(frame_count),
+        frame_index=int(frame_index),
+        provenance=Provenance(path=path, sha256=sha256, metadata=metadata),
+    )
+
+
+def load_image(path: str | os.PathLike[str], frame: int | None = None) -> UltrasoundImage:
+    """Load one frame (default the first) of a DICOM, PNG, JPEG, TIFF or BMP file.
+
+    Raises `ImageLoadError` with a plain-words message for anything that is not a readable image.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ImageLoadError(f"Cannot open '{p}': the file does not exist.")
+    if p.is_dir():
+        raise ImageLoadError(f"Cannot open '{p}': it is a folder, not an image file.")
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as fh:
+            head = fh.read(132)
+    except OSError as exc:
+        raise ImageLoadError(f"Cannot open '{p.name}': {exc.strerror or exc}.") from exc
+    if size == 0:
+        raise ImageLoadError(f"Cannot open '{p.name}': the file is empty.")
+
+    is_dicom = len(head) >= 132 and head[128:132] == b"DICM"
+    fmt = None if is_dicom else sniff_raster(head)
+    if fmt is None and not is_dicom and p.suffix.lower() in RASTER_SUFFIXES:
+        raise ImageLoadError(
+            f"Cannot open '{p.name}': the file is named like a {p.suffix[1:].upper()} image but its "
+            "content is not one (damaged or mislabelled)."
+        )
+
+    if fmt is not None:
+        if frame not in (None, 0):
+            raise ImageLoadError(
+                f"Cannot open '{p.name}': frame {frame} does not exist; the file has 1 frame (0)."
+            )
+        raster = read_raster(p, fmt)
+        raster.metadata["file_size"] = size
+        return _assemble(
+            raster.rgb,
+            raster.gray,
+            calibration=None,
+            regions=(),
+            frame_count=1,
+            frame_index=0,
+            path=str(p),
+            sha256=file_sha256(p),
+            metadata=raster.metadata,
+        )
+
+    from dlrs_desktop.imaging.dicom_reader import read_dicom
+
+    dcm = read_dicom(p, frame, force=not is_dicom)
+    dcm.metadata["file_size"] = size
+    return _assemble(
+        dcm.rgb,
+        dcm.gray,
+        calibration=dcm.calibration,
+        regions=dcm.regions,
+        frame_count=dcm.frame_count,
+        frame_index=dcm.frame_index,
+        path=str(p),
+        sha256=file_sha256(p),
+        metadata=dcm.metadata,
+    )
+
+
+def image_from_array(
+    gray_or_rgb: np.ndarray,
+    calibration: Calibration | None = None,
+    path: str = "<memory>",
+    regions: tuple[UltrasoundRegion, ...] = (),
+) -> UltrasoundImage:
+    """An `UltrasoundImage` from pixels (tests, synthetic data, tools); sha256 is of the pixel bytes.
+
+    Accepts (H,W) grey or (H,W,3|4) RGB(A), any integer or float dtype (non-uint8 is scaled min–max).
+    """
+    arr = np.asarray(gray_or_rgb)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or 0 in arr.shape[:2]:
+        raise ImageLoadError(f"Pixels of shape {arr.shape} are not an image (expected (H,W) or (H,W,3)).")
+    if arr.shape[0] * arr.shape[1] > 100_000_000:
+        raise ImageLoadError("The image is too large (over 100 megapixels).")
+    sha = hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    if arr.dtype != np.uint8:
+        arr = rescale_to_uint8(arr)
+    if arr.ndim == 3:
+        rgb, gray = arr[:, :, :3], None
+    else:
+        rgb, gray = None, arr
+    return _assemble(
+        rgb,
+        gray,
+        calibration=calibration,
+        regions=tuple(regions),
+        frame_count=1,
+        frame_index=0,
+        path=path,
+        sha256=sha,
+        metadata={"format": "array", "rows": int(arr.shape[0]), "columns": int(arr.shape[1])},
+    )

@@ -1,0 +1,128 @@
+"""PNG, JPEG, TIFF and BMP files: pixels only, never a calibration (the user calibrates).
+
+Pillow reads the header first so the size is checked before anything is decoded; OpenCV decodes
+(it handles 16-bit and RGBA TIFF/PNG uniformly). Sixteen-bit and float data are scaled min–max
+to 8 bits, like a viewer's auto contrast; RGBA is composited over black.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import ImageLoadError
+from dlrs_desktop.imaging.pixels import rescale_to_uint8
+
+RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dib"}
+MAX_PIXELS = 100_000_000
+
+
+@dataclass
+class RasterFrame:
+    rgb: np.ndarray | None
+    gray: np.ndarray | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def sniff_raster(head: bytes) -> str | None:
+    """The raster format named by the file's first bytes, or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head.startswith(b"BM"):
+        return "bmp"
+    return None
+
+
+def _fail(path: Path, what: str) -> ImageLoadError:
+    return ImageLoadError(f"Cannot open '{path.name}': {what}")
+
+
+def _header(path: Path) -> dict[str, Any]:
+    """Size and mode from the header only (no pixel decoding)."""
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as im:
+                return {
+                    "width": int(im.width),
+                    "height": int(im.height),
+                    "mode": im.mode,
+                    "pil_format": im.format,
+                    "pages": int(getattr(im, "n_frames", 1) or 1),
+                }
+        except Image.DecompressionBombError as exc:
+            raise _fail(path, "the image is too large (over 100 megapixels).") from exc
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return {}
+
+
+def read_raster(path: Path, fmt: str) -> RasterFrame:
+    """Decode the (first page of a) raster image into 8-bit display pixels."""
+    import cv2
+
+    info = _header(path)
+    if info:
+        w, h = info["width"], info["height"]
+        if w <= 0 or h <= 0:
+            raise _fail(path, f"the image is empty ({w} x {h} pixels).")
+        if w * h > MAX_PIXELS:
+            raise _fail(
+                path, f"the image is too large ({w} x {h} = {w * h / 1e6:.0f} megapixels; the limit is 100)."
+            )
+    data = np.fromfile(path, dtype=np.uint8)
+    try:
+        arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        arr = None
+    if arr is None or arr.size == 0:
+        raise _fail(path, f"the {fmt.upper()} file is damaged or truncated and cannot be decoded.")
+    if info and arr.shape[:2] != (info["height"], info["width"]):
+        raise _fail(path, "the decoded size does not match the file header (damaged file).")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise _fail(path, "the image is too large (over 100 megapixels).")
+
+    meta: dict[str, Any] = {
+        "format": fmt,
+        "bits": int(arr.dtype.itemsize * 8),
+        "channels": 1 if arr.ndim == 2 else int(arr.shape[2]),
+        "rows": int(arr.shape[0]),
+        "columns": int(arr.shape[1]),
+        "number_of_frames": 1,
+        "photometric_interpretation": None,
+    }
+    if info:
+        meta["mode"] = info["mode"]
+        if info["pages"] > 1:
+            meta["pages"] = info["pages"]  # only the first page is read
+
+    if arr.ndim == 2:
+        meta["photometric_interpretation"] = "MONOCHROME2"
+        return RasterFrame(None, rescale_to_uint8(arr), meta)
+    channels = arr.shape[2]
+    if arr.dtype != np.uint8:
+        arr = rescale_to_uint8(arr)
+    if channels == 1:
+        meta["photometric_interpretation"] = "MONOCHROME2"
+        return RasterFrame(None, np.ascontiguousarray(arr[:, :, 0]), meta)
+    if channels == 2:  # grey + alpha
+        g = arr[:, :, 0].astype(np.uint16) * arr[:, :, 1] // 255
+        meta["photometric_interpretation"] = "MONOCHROME2"
+        return RasterFrame(None, g.astype(np.uint8), meta)
+    if channels == 4:
+        alpha = arr[:, :, 3:4].astype(np.uint16)
+        bgr = (arr[:, :, :3].astype(np.uint16) * alpha // 255).astype(np.uint8)
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    else:
+        rgb = cv2.cvtColor(arr[:, :, :3], cv2.COLOR_BGR2RGB)
+    meta["photometric_interpretation"] = "RGB"
+    return RasterFrame(np.ascontiguousarray(rgb), None, meta)
