@@ -228,6 +228,17 @@ def _decode(path: Path, ds: Any, ts: Any, index: int, has_meta: bool) -> np.ndar
     raise _fail(path, f"the pixel data cannot be decoded ({detail}).")
 
 
+def _palette_to_uint8(rgb: np.ndarray, ds: Any) -> np.ndarray:
+    """8-bit RGB from palette output: 16-bit entries scale v·65535/255 → v; 8-bit entries that a
+    writer stored in 16-bit words (common) are taken as they are."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    nominal = int(ds.RedPaletteColorLookupTableDescriptor[2])
+    if nominal == 8 and int(rgb.max(initial=0)) <= 255:
+        return rgb.astype(np.uint8)
+    return ((rgb.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
 def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(rgb, gray) with exactly one set: 8-bit pixels the way a viewer shows them."""
     from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
@@ -237,9 +248,7 @@ def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarr
             rgb = apply_color_lut(arr, ds)
         except Exception as exc:
             raise _fail(path, f"its colour palette is missing or damaged ({exc}).") from exc
-        if rgb.dtype != np.uint8:  # 16-bit LUT entries: v * 65535 / 255 → v
-            rgb = ((rgb.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-        return rgb, None
+        return _palette_to_uint8(rgb, ds), None
     if arr.ndim == 3:  # colour (YBR already converted to RGB by pydicom)
         if arr.dtype != np.uint8:
             arr = rescale_to_uint8(arr)

@@ -177,10 +177,13 @@ def encode_dataset(ds: Any, transfer_syntax: str, *, jpeg_quality: int = 95) -> 
         return
     if ts == JPEG_BASELINE:
         _encode_jpeg_baseline(ds, jpeg_quality)
-    elif ts in (RLE_LOSSLESS, JPEG_2000_LOSSLESS):
-        ds.compress(ts, generate_instance_uid=False)
-    elif ts == JPEG_2000:
-        ds.compress(ts, j2k_cr=[20], generate_instance_uid=False)
+    elif ts in (RLE_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_2000):
+        from pydicom.pixels import pixel_array
+
+        # Encode from the decoded array: pydicom's encoders misread planar (PlanarConfiguration 1) bytes.
+        arr = pixel_array(ds)
+        extra = {"j2k_cr": [20]} if ts == JPEG_2000 else {}
+        ds.compress(ts, arr=arr, generate_instance_uid=False, **extra)
     elif ts in (JPEG_LOSSLESS_SV1, JPEG_LOSSLESS, JPEG_LS_LOSSLESS):
         _encode_with_gdcm(ds, ts)
     else:
