@@ -1,0 +1,463 @@
+"""Model bundles: a folder (or the same content as one zip) of `manifest.json` + safetensors + ONNX.
+
+Safe by construction: nothing is unpickled (a `.pt/.pth/.ckpt/.pkl` file is refused), every file
+is listed in the manifest with its sha256 and checked before any byte of it is used, and the bytes
+that were checked are the bytes that are used (no second read of the file).
+
+`load_bundle` needs numpy only; `write_bundle` (training, tests) imports torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import struct
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlrs_desktop.errors import ModelError
+from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.model.manifest import (
+    DEFAULT_CONTRAINDICATIONS,
+    DEFAULT_INTENDED_USE,
+    DEFAULT_OUTCOME,
+    SCHEMA,
+    SCHEMA_VERSION,
+    Stacking,
+    validate_manifest,
+)
+from dlrs_desktop.model.preprocess import PreprocessSpec
+
+if TYPE_CHECKING:
+    from dlrs_desktop.model.network import FusionNet
+
+MANIFEST = "manifest.json"
+BACKBONE_FILE = "backbone.safetensors"
+HEADS_FILE = "heads.safetensors"
+ONNX_FILE = "model.onnx"
+CARD_FILE = "MODEL_CARD.md"
+PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".joblib", ".npy", ".npz")
+MAX_FILE_BYTES = 2 * 1024**3
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _refuse_pickle(name: str) -> None:
+    if name.lower().endswith(PICKLE_SUFFIXES):
+        raise ModelError(
+            f"'{name}' is a pickle-based checkpoint; DLRS Desktop never loads pickle files (they can "
+            "run arbitrary code). Export the model as a bundle (safetensors + manifest.json) with the "
+            "bundle writer."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Bundle:
+    """A verified bundle: manifest, parsed spec/stacking, and the checked bytes of every file."""
+
+    source: str
+    manifest: dict[str, Any]
+    manifest_sha256: str  # the bundle's identity: it pins the sha256 of every other file
+    spec: PreprocessSpec
+    stacking: Stacking
+    files: Mapping[str, bytes]
+
+    @property
+    def id(self) -> str:
+        return str(self.manifest["id"])
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def threshold(self) -> float:
+        return float(self.manifest["threshold"])
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        return tuple(r["name"] for r in self.manifest["regions"])
+
+    @property
+    def architecture(self) -> dict[str, Any]:
+        return dict(self.manifest["architecture"])
+
+    @property
+    def is_synthetic(self) -> bool:
+        return str(self.manifest["training_data"].get("kind", "")).lower() != "real"
+
+    @property
+    def tumour_area_range_mm2(self) -> tuple[float, float] | None:
+        rng = self.manifest["training_data"].get("tumour_area_mm2_range")
+        return (float(rng[0]), float(rng[1])) if rng else None
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self.files[name]
+        except KeyError:
+            raise ModelError(f"The model bundle has no file '{name}'.") from None
+
+    @property
+    def onnx_bytes(self) -> bytes:
+        return self.read(self.manifest["onnx"]["file"])
+
+    def weights_bytes(self) -> tuple[bytes, bytes]:
+        """(backbone safetensors, heads safetensors)."""
+        return self.read(self.manifest["architecture"]["weights_file"]), self.read(
+            self.manifest["heads"]["weights_file"]
+        )
+
+    def head_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-region head weights (R, K) and biases (R,) as float32 numpy (no torch needed)."""
+        from safetensors.numpy import load as np_load
+
+        heads = self.manifest["heads"]
+        tensors = np_load(self.read(heads["weights_file"]))
+        try:
+            w, b = tensors[heads["weight_tensor"]], tensors[heads["bias_tensor"]]
+        except KeyError as exc:
+            raise ModelError(f"The heads file lacks the tensor {exc}.") from None
+        r, k = len(self.region_names), int(self.manifest["architecture"]["feature_dim"])
+        if w.shape != (r, k) or b.shape != (r,):
+            raise ModelError(f"The head tensors have shapes {w.shape}/{b.shape}, expected ({r}, {k})/({r},).")
+        return w.astype(np.float32), b.astype(np.float32)
+
+    @property
+    def research_notice(self) -> str:
+        kind = "synthetic data" if self.is_synthetic else "real patient data"
+        return f"Research use only — demonstration model {self.id} {self.version}, trained on {kind}."
+
+
+# --- reading ----------------------------------------------------------------------------------
+def _missing(name: str) -> str:
+    return f"The model bundle is incomplete: file '{name}' listed in the manifest is missing."
+
+
+def _read_folder(root: Path) -> tuple[bytes, dict[str, bytes]]:
+    for p in root.rglob("*"):
+        if p.is_file():
+            _refuse_pickle(p.name)
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise ModelError(f"'{root}' is not a model bundle: it has no {MANIFEST}.")
+    raw = manifest_path.read_bytes()
+    m = _parse_manifest(raw)
+    data: dict[str, bytes] = {}
+    for name in m["files"]:
+        _refuse_pickle(name)
+        f = root / name
+        if not f.is_file():
+            raise ModelError(_missing(name))
+        if f.stat().st_size > MAX_FILE_BYTES:
+            raise ModelError(f"File '{name}' of the model bundle is implausibly large.")
+        data[name] = f.read_bytes()
+    return raw, data
+
+
+def _read_zip(path: Path) -> tuple[bytes, dict[str, bytes]]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelError(f"'{path.name}' is not a readable model bundle zip ({exc}).") from None
+    with zf:
+        infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        for name in infos:
+            _refuse_pickle(name)
+        # Accept the bundle at the zip root or inside one top-level folder.
+        prefix = ""
+        if MANIFEST not in infos:
+            cands = [n for n in infos if n.endswith("/" + MANIFEST) and n.count("/") == 1]
+            if len(cands) != 1:
+                raise ModelError(f"'{path.name}' is not a model bundle: it has no {MANIFEST}.")
+            prefix = cands[0][: -len(MANIFEST)]
+        raw = zf.read(prefix + MANIFEST)
+        m = _parse_manifest(raw)
+        data: dict[str, bytes] = {}
+        for name in m["files"]:
+            info = infos.get(prefix + name)
+            if info is None:
+                raise ModelError(_missing(name))
+            if info.file_size > MAX_FILE_BYTES:
+                raise ModelError(f"File '{name}' of the model bundle is implausibly large.")
+            data[name] = zf.read(info)
+    return raw, data
+
+
+def _parse_manifest(raw: bytes) -> dict[str, Any]:
+    try:
+        m = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{MANIFEST} is not valid JSON ({exc}).") from None
+    validate_manifest(m)
+    return m
+
+
+def _check_safetensors(name: str, data: bytes) -> None:
+    """A weights file must be safetensors: 8-byte header length + JSON header (no code, no pickle)."""
+    if len(data) < 8:
+        raise ModelError(f"Weights file '{name}' is not a safetensors file.")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n <= 0 or 8 + n > len(data) or data[8:9] != b"{":
+        raise ModelError(f"Weights file '{name}' is not a safetensors file.")
+    try:
+        json.loads(data[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelError(f"Weights file '{name}' is not a safetensors file (bad header).") from None
+
+
+def load_bundle(path: str | os.PathLike[str] | None = None) -> Bundle:
+    """Open and verify a bundle (folder, its manifest.json, or a zip); default: the bundled model.
+
+    Checks the schema and the sha256 and size of every listed file before anything is used.
+    """
+    if path is None:
+        from dlrs_desktop.paths import bundled_model_dir
+
+        root = bundled_model_dir()
+        if not root.exists():
+            raise ModelError(
+                f"The bundled demonstration model is not installed (expected in {root}); "
+                "pass a model bundle with --model."
+            )
+    else:
+        root = Path(path)
+    if not root.exists():
+        raise ModelError(f"No model bundle at '{root}'.")
+    if root.is_file():
+        _refuse_pickle(root.name)
+        if root.name == MANIFEST:
+            root = root.parent
+        elif zipfile.is_zipfile(root):
+            raw, data = _read_zip(root)
+            return _verify(str(root), raw, data)
+        else:
+            raise ModelError(f"'{root.name}' is not a model bundle (expected a folder or a .zip).")
+    raw, data = _read_folder(root)
+    return _verify(str(root), raw, data)
+
+
+def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
+    m = json.loads(raw.decode("utf-8"))
+    for name, entry in m["files"].items():
+        blob = data[name]
+        if "bytes" in entry and entry["bytes"] != len(blob):
+            raise ModelError(
+                f"File '{name}' of the model bundle has {len(blob)} bytes, the manifest says "
+                f"{entry['bytes']} (modified or truncated); refusing to load."
+            )
+        if sha256_bytes(blob) != entry["sha256"]:
+            raise ModelError(
+                f"File '{name}' of the model bundle does not match its sha256 in the manifest "
+                "(modified or corrupted); refusing to load."
+            )
+        if entry["role"] == "weights":
+            _check_safetensors(name, blob)
+    spec = PreprocessSpec.from_dict(m["preprocessing"], m["regions"])
+    stacking = Stacking.from_dict(m["stacking"], len(m["regions"]))
+    return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data))
+
+
+# --- writing ----------------------------------------------------------------------------------
+def software_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for dist in ("dlrs-desktop", "torch", "torchvision", "onnx", "onnxruntime", "safetensors", "numpy",
+                 "opencv-python-headless"):  # fmt: skip
+        with contextlib.suppress(md.PackageNotFoundError):
+            out[dist] = md.version(dist)
+    return out
+
+
+def write_bundle(
+    out_dir: str | os.PathLike[str],
+    net: FusionNet,
+    *,
+    spec: PreprocessSpec,
+    stacking: Stacking,
+    threshold: float,
+    model_id: str,
+    version: str,
+    training_data: dict[str, Any],
+    metrics: Sequence[dict[str, Any]],
+    threshold_rule: str = "Youden index on the training split",
+    name: str = "",
+    description: str = "",
+    task: str = "binary classification (probability of early response)",
+    outcome: dict[str, Any] | None = None,
+    intended_use: str = DEFAULT_INTENDED_USE,
+    contraindications: Sequence[str] = DEFAULT_CONTRAINDICATIONS,
+    licence: str = "MIT (weights and code); research use only",
+    authors: Sequence[str] = (),
+    references: Sequence[str] = (),
+    changelog: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
+    zip_path: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    verify_onnx: bool = True,
+) -> Path:
+    """Write a bundle folder (and optionally a zip of it) from a FusionNet and its metadata.
+
+    The ONNX export is checked against torch on a random input before the bundle is sealed.
+    Files are written into a temporary folder which then replaces `out_dir` (never half a bundle).
+    """
+    import copy
+
+    from safetensors.torch import save as st_save
+
+    from dlrs_desktop.model import network as nw
+    from dlrs_desktop.model.card import render_model_card
+
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise ModelError(f"'{out}' already exists (pass overwrite=True to replace it).")
+    if net.n_regions != len(spec.regions):
+        raise ModelError(
+            f"The network has {net.n_regions} heads but the spec declares {len(spec.regions)} regions."
+        )
+    if len(stacking.coefficients) != net.n_regions:
+        raise ModelError("The stacking model needs one coefficient per region.")
+    if net.in_channels != spec.channels:
+        raise ModelError(f"The network takes {net.in_channels} channel(s), the spec gives {spec.channels}.")
+    if "kind" not in training_data or "description" not in training_data:
+        raise ModelError("training_data needs at least 'kind' (synthetic|real) and 'description'.")
+    cpu_net = copy.deepcopy(net).to("cpu").eval()
+    tensors = nw.state_dict_tensors(cpu_net)
+    backbone = {k: v for k, v in tensors.items() if k.startswith("backbones.")}
+    heads = {k: v for k, v in tensors.items() if not k.startswith("backbones.")}
+    blobs: dict[str, bytes] = {
+        BACKBONE_FILE: st_save(backbone, metadata={"format": "pt", "content": "FusionNet backbones"}),
+        HEADS_FILE: st_save(heads, metadata={"format": "pt", "content": "FusionNet region heads"}),
+        ONNX_FILE: nw.export_onnx(cpu_net, spec.input_size),
+    }
+    if verify_onnx:
+        _check_onnx_parity(cpu_net, blobs[ONNX_FILE], spec)
+    roles = {BACKBONE_FILE: "weights", HEADS_FILE: "weights", ONNX_FILE: "onnx"}
+    for fname, blob in (extra_files or {}).items():
+        _refuse_pickle(fname)
+        if fname in blobs or fname in (MANIFEST, CARD_FILE):
+            raise ModelError(f"extra file name '{fname}' is reserved")
+        blobs[fname] = blob
+        is_report = fname.lower().endswith((".md", ".html", ".txt", ".csv", ".png", ".svg"))
+        roles[fname] = "report" if is_report else "other"
+    manifest: dict[str, Any] = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "id": model_id,
+        "name": name or model_id,
+        "version": version,
+        "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "description": description,
+        "authors": list(authors),
+        "references": list(references),
+        "changelog": changelog or {version: "initial bundle"},
+        "task": task,
+        "outcome": dict(outcome or DEFAULT_OUTCOME),
+        "intended_use": intended_use,
+        "contraindications": list(contraindications),
+        "training_data": dict(training_data),
+        "architecture": {**cpu_net.config(), "weights_file": BACKBONE_FILE},
+        "preprocessing": spec.to_dict(),
+        "regions": [{**r.to_dict(), "backbone": cpu_net.backbone_of(i)} for i, r in enumerate(spec.regions)],
+        "heads": {
+            "type": "linear",
+            "weights_file": HEADS_FILE,
+            "weight_tensor": "head.weight",
+            "bias_tensor": "head.bias",
+            "output": "one logit per region (row r of head.weight is region r's head)",
+        },
+        "stacking": stacking.to_dict(),
+        "threshold": float(threshold),
+        "threshold_rule": threshold_rule,
+        "metrics": [dict(x) for x in metrics],
+        "software": {**software_versions(), "torch_onnx_exporter": "torchscript (dynamo=False)"},
+        "licence": licence,
+        "onnx": {
+            "file": ONNX_FILE,
+            "opset": nw.ONNX_OPSET,
+            "input": {
+                "name": nw.ONNX_INPUT,
+                "shape": ["batch", net.n_regions, spec.channels, spec.input_size, spec.input_size],
+                "dtype": "float32",
+            },
+            "outputs": list(nw.ONNX_OUTPUTS),
+        },
+        **(extra or {}),
+    }
+    blobs[CARD_FILE] = render_model_card(manifest).encode("utf-8")
+    roles[CARD_FILE] = "model-card"
+    manifest["files"] = {
+        fname: {"sha256": sha256_bytes(blob), "bytes": len(blob), "role": roles[fname]}
+        for fname, blob in sorted(blobs.items())
+    }
+    validate_manifest(manifest)
+    raw = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    _replace_folder(out, {**blobs, MANIFEST: raw})
+    if zip_path is not None:
+        write_zip(out, zip_path)
+    return out
+
+
+def _check_onnx_parity(net: FusionNet, onnx_bytes: bytes, spec: PreprocessSpec) -> None:
+    import onnxruntime as ort
+    import torch
+
+    rng = np.random.default_rng(0)
+    shape = (2, net.n_regions, spec.channels, spec.input_size, spec.input_size)
+    x = rng.standard_normal(shape).astype(np.float32)
+    sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    got = sess.run(["region_logits"], {"crops": x})[0]
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+    err = float(np.max(np.abs(got - want)))
+    if not err <= 1e-3 * max(1.0, float(np.max(np.abs(want)))):
+        raise ModelError(f"The ONNX export disagrees with the torch model (max logit difference {err:.2e}).")
+
+
+def _replace_folder(out: Path, files: Mapping[str, bytes]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        for fname, blob in files.items():
+            os.chmod(atomic_write_bytes(tmp / fname, blob), 0o644)
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_zip(bundle_dir: str | os.PathLike[str], zip_path: str | os.PathLike[str]) -> Path:
+    """The same bundle as one zip file (files at the zip root), written atomically."""
+    root = Path(bundle_dir)
+    raw = (root / MANIFEST).read_bytes()
+    m = _parse_manifest(raw)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MANIFEST, raw)
+        for name in sorted(m["files"]):
+            zf.writestr(name, (root / name).read_bytes())
+    return atomic_write_bytes(zip_path, buf.getvalue())

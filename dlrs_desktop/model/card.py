@@ -1,0 +1,93 @@
+"""The model card: the manifest rendered for people (`dlrs model info`, MODEL_CARD.md, the GUI's About).
+
+Written from the manifest only, so what the card says is what the loader checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def _region(r: dict[str, Any]) -> str:
+    radius = f", {_fmt(float(r['radius_mm']))} mm" if r.get("radius_mm") else ""
+    return f"{r.get('name')} ({r.get('kind')}{radius})"
+
+
+def render_model_card(m: dict[str, Any]) -> str:
+    """Markdown model card (TRIPOD+AI order: intended use, outcome, data, model, performance, limits)."""
+    td = m.get("training_data", {})
+    arch = m.get("architecture", {})
+    out = m.get("outcome", {})
+    lines = [
+        f"# Model card — {m.get('name') or m.get('id')} {m.get('version', '')}",
+        "",
+        "**Research use only. Demonstration model.**"
+        if str(td.get("kind", "")).lower() != "real"
+        else "**Research use only.**",
+        "",
+        f"- id: `{m.get('id')}` · version {m.get('version')} · created {m.get('created')}",
+        f"- bundle schema: {m.get('schema')} v{m.get('schema_version')} · licence: {m.get('licence')}",
+    ]
+    if m.get("description"):
+        lines += ["", str(m["description"])]
+    lines += ["", "## Intended use", "", str(m.get("intended_use", "")), "", "Not for:"]
+    lines += [f"- {c}" for c in m.get("contraindications", [])]
+    lines += [
+        "",
+        "## Outcome",
+        "",
+        f"{out.get('name', '')}: {out.get('definition', '')}",
+        f"Decision threshold {_fmt(float(m.get('threshold', float('nan'))))} "
+        f"({m.get('threshold_rule', '')}): at or above → {out.get('positive_label', '')}, "
+        f"below → {out.get('negative_label', '')}.",
+        "",
+        "## Training data",
+        "",
+        f"Kind: **{td.get('kind', '?')}**. {td.get('description', '')}",
+    ]
+    for key, value in td.items():
+        if key not in ("kind", "description"):
+            lines.append(f"- {key}: {_fmt(value)}")
+    lines += [
+        "",
+        "## Model",
+        "",
+        f"- backbone: torchvision {arch.get('arch')} (in_channels {arch.get('in_channels')}), "
+        + ("one backbone shared by all regions" if arch.get("shared_backbone") else "one per region"),
+        "- per-region linear heads on globally pooled features → one logit per region; "
+        "logistic stacking over the region logits → fused probability",
+        "- regions: " + ", ".join(_region(r) for r in m.get("regions", [])),
+        "- stacking coefficients: "
+        + _fmt(m.get("stacking", {}).get("coefficients", []))
+        + f", intercept {_fmt(m.get('stacking', {}).get('intercept'))}",
+        "- preprocessing: " + ", ".join(f"{k}={_fmt(v)}" for k, v in m.get("preprocessing", {}).items()),
+        "",
+        "## Performance",
+        "",
+    ]
+    metrics = m.get("metrics", [])
+    if metrics:
+        cols: list[str] = []
+        for row in metrics:
+            cols += [k for k in row if k not in cols]
+        lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(_fmt(row.get(c, "")) for c in cols) + " |" for row in metrics]
+    else:
+        lines.append("No validation metrics recorded.")
+    sw = m.get("software", {})
+    lines += ["", "## Software", "", ", ".join(f"{k} {v}" for k, v in sw.items())]
+    files = m.get("files", {})
+    if files:
+        lines += ["", "## Files (sha256)", ""]
+        lines += [
+            f"- {n} ({e.get('role')}, {e.get('bytes')} bytes): `{e.get('sha256')}`" for n, e in files.items()
+        ]
+    return "\n".join(lines) + "\n"

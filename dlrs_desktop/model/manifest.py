@@ -1,0 +1,170 @@
+"""The bundle manifest (`manifest.json`): schema, validation and the stacking meta-learner.
+
+Anchored on MONAI bundle `metadata.json` (id, version, changelog, task, intended use, data and
+network descriptions, required packages) and the TRIPOD+AI reporting items (outcome definition,
+intended use, data sources, sample sizes and splits, predictors = preprocessing and regions,
+model specification, performance table, limitations). docs/MODEL_BUNDLE.md maps each field.
+
+Validation names the offending field in plain words; it never touches weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import ModelError
+
+SCHEMA = "dlrs-model-bundle"
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+DEFAULT_OUTCOME: dict[str, Any] = {
+    "name": "early response to neoadjuvant chemotherapy",
+    "definition": (
+        "Early response of a breast tumour to neoadjuvant chemotherapy, predicted from one B-mode "
+        "ultrasound image taken after two cycles (positive class = early responder)."
+    ),
+    "positive_label": "likely early responder",
+    "negative_label": "likely non-responder",
+}
+DEFAULT_INTENDED_USE = (
+    "Research use only. An adjunct that estimates the probability of early response of a breast "
+    "tumour to neoadjuvant chemotherapy from one grayscale B-mode ultrasound image after two cycles, "
+    "given a tumour contour drawn or checked by a sonographer. Never the sole basis of a clinical decision."
+)
+DEFAULT_CONTRAINDICATIONS: tuple[str, ...] = (
+    "colour or power Doppler images",
+    "elastography images",
+    "images with overlays, text or caliper marks over the tumour or its surroundings",
+    "images without a trustworthy millimetre calibration",
+    "tumours much smaller or larger than those seen in training",
+    "use as the sole basis of a clinical decision",
+)
+
+#: Required top-level fields and their JSON types (a missing or mistyped one is refused by name).
+REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "schema": str,
+    "schema_version": int,
+    "id": str,
+    "version": str,
+    "created": str,
+    "task": str,
+    "outcome": dict,
+    "intended_use": str,
+    "contraindications": list,
+    "training_data": dict,
+    "architecture": dict,
+    "preprocessing": dict,
+    "regions": list,
+    "heads": dict,
+    "stacking": dict,
+    "threshold": (int, float),
+    "threshold_rule": str,
+    "metrics": list,
+    "software": dict,
+    "licence": str,
+    "files": dict,
+    "onnx": dict,
+}
+REQUIRED_NESTED: dict[str, tuple[str, ...]] = {
+    "outcome": ("name", "definition", "positive_label", "negative_label"),
+    "training_data": ("kind", "description"),
+    "architecture": ("arch", "n_regions", "shared_backbone", "in_channels", "feature_dim", "weights_file"),
+    "stacking": ("type", "inputs", "coefficients", "intercept"),
+    "heads": ("type", "weights_file", "weight_tensor", "bias_tensor"),
+    "onnx": ("file", "opset", "input", "outputs"),
+}
+FILE_ROLES = ("weights", "onnx", "model-card", "report", "other")
+
+
+@dataclass(frozen=True)
+class Stacking:
+    """Logistic meta-learner over the region logits: p = σ(intercept + Σ coefficientᵢ · logitᵢ)."""
+
+    coefficients: tuple[float, ...]
+    intercept: float
+
+    def fuse(self, region_logits: np.ndarray) -> np.ndarray:
+        """(..., R) region logits → (...) fused probability, in float64 (same for every backbone)."""
+        z = np.asarray(region_logits, np.float64) @ np.asarray(self.coefficients, np.float64) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "logistic",
+            "inputs": "region_logits",
+            "coefficients": [float(c) for c in self.coefficients],
+            "intercept": float(self.intercept),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], n_regions: int) -> Stacking:
+        if d.get("type") != "logistic" or d.get("inputs") != "region_logits":
+            raise ModelError("Manifest field 'stacking' must describe a logistic model over region_logits.")
+        coef = d.get("coefficients")
+        if not isinstance(coef, list) or len(coef) != n_regions or not all(_finite(c) for c in coef):
+            raise ModelError(f"Manifest field 'stacking.coefficients' must be {n_regions} finite numbers.")
+        if not _finite(d.get("intercept")):
+            raise ModelError("Manifest field 'stacking.intercept' must be a finite number.")
+        return cls(tuple(float(c) for c in coef), float(d["intercept"]))
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def validate_manifest(m: Any) -> None:
+    """Refuse a manifest that is not this schema, with the name of the first wrong field."""
+    if not isinstance(m, dict):
+        raise ModelError("manifest.json must hold a JSON object.")
+    if m.get("schema") != SCHEMA:
+        raise ModelError(f"manifest.json is not a DLRS model bundle (field 'schema' must be {SCHEMA!r}).")
+    version = m.get("schema_version")
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise ModelError(
+            f"Unknown bundle schema version {version!r} (this version of DLRS Desktop reads "
+            f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}); update the application or re-export "
+            "the model."
+        )
+    for key, typ in REQUIRED.items():
+        if key not in m:
+            raise ModelError(f"The model manifest is missing the required field '{key}'.")
+        if not isinstance(m[key], typ) or isinstance(m[key], bool):
+            raise ModelError(f"Manifest field '{key}' has the wrong type.")
+    for key, subkeys in REQUIRED_NESTED.items():
+        for sub in subkeys:
+            if sub not in m[key]:
+                raise ModelError(f"The model manifest is missing the required field '{key}.{sub}'.")
+    if not _finite(m["threshold"]) or not 0.0 < float(m["threshold"]) < 1.0:
+        raise ModelError("Manifest field 'threshold' must be a probability strictly between 0 and 1.")
+    n = m["architecture"]["n_regions"]
+    if not isinstance(n, int) or n != len(m["regions"]):
+        raise ModelError("Manifest fields 'architecture.n_regions' and 'regions' disagree.")
+    for i, r in enumerate(m["regions"]):
+        if not isinstance(r, dict) or not isinstance(r.get("backbone"), int):
+            raise ModelError(f"Manifest field 'regions[{i}].backbone' must be an integer.")
+    rng = m["training_data"].get("tumour_area_mm2_range")
+    if rng is not None and not (
+        isinstance(rng, list) and len(rng) == 2 and all(_finite(v) for v in rng) and rng[0] <= rng[1]
+    ):
+        raise ModelError("Manifest field 'training_data.tumour_area_mm2_range' must be [min, max] in mm².")
+    for name, entry in m["files"].items():
+        if not isinstance(name, str) or "\\" in name or name.startswith("/") or ".." in name.split("/"):
+            raise ModelError(f"Manifest field 'files' lists an unsafe path {name!r}.")
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise ModelError(f"Manifest field 'files.{name}.sha256' is missing or malformed.")
+        if entry.get("role") not in FILE_ROLES:
+            raise ModelError(f"Manifest field 'files.{name}.role' must be one of {FILE_ROLES}.")
+    for field_name, fname in (
+        ("architecture.weights_file", m["architecture"]["weights_file"]),
+        ("heads.weights_file", m["heads"]["weights_file"]),
+        ("onnx.file", m["onnx"]["file"]),
+    ):
+        if fname not in m["files"]:
+            raise ModelError(f"Manifest field '{field_name}' names {fname!r}, not listed in 'files'.")
+    Stacking.from_dict(m["stacking"], n)

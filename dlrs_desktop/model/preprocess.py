@@ -1,0 +1,350 @@
+"""THE preprocessing: image + contour → one square crop per region, as declared in the bundle.
+
+Training and prediction both call `prepare_inputs(image, contour, spec)`, so the network sees
+exactly the same pixels in both. Everything that shapes those pixels is a field of
+`PreprocessSpec`, stored in the bundle manifest (never hard-coded in the predictor):
+
+- grayscale: the image's BT.601 luma (`image.gray`), coloured caliper marks inside the ROIs
+  inpainted first (`inpaint_colour_marks`);
+- physical scale: every crop is resampled to `mm_per_px` millimetres per output pixel whatever the
+  scanner's calibration (anisotropic calibrations included), with antialiasing when shrinking;
+- crop: a square centred on each region's bounding box. `crop="fixed"`: side = input_size ×
+  mm_per_px (the same field of view for every case; grown — and reported — only if the region
+  plus `margin_mm` would not fit). `crop="fit"`: side = region extent + 2 × margin, so the scale
+  varies from case to case;
+- fill: pixels outside the region (and outside the scan area) become 0 ("zero") or the mean
+  intensity of the region ("mean"); "none" keeps the surrounding tissue (still blanking non-tissue);
+- normalisation: (v − mean) / std on intensities in [0, 1] ("fixed") or z-score over the region's
+  pixels ("roi_zscore"); `channels` copies (1, or 3 for ImageNet-style stems).
+
+numpy + cv2 only: the CPU predictor must not import torch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from dlrs_desktop.errors import CalibrationError, ModelError
+from dlrs_desktop.model.colour import NO_COLOUR, ColourReport, clean_colour
+
+if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed to read a spec
+    from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
+    from dlrs_desktop.roi import Contour, RoiSet
+
+REGION_KINDS = ("tumour", "annulus", "expanded")
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """One region of interest: its name in `RoiSet`, ring radius (0 for the tumour) and which pixels."""
+
+    name: str
+    radius_mm: float
+    kind: str  # "tumour" | "annulus" (ring only) | "expanded" (tumour + ring)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "radius_mm": self.radius_mm, "kind": self.kind}
+
+
+DEFAULT_REGIONS: tuple[RegionSpec, ...] = (
+    RegionSpec("intratumoral", 0.0, "tumour"),
+    RegionSpec("ring_3mm", 3.0, "annulus"),
+    RegionSpec("ring_5mm", 5.0, "annulus"),
+    RegionSpec("ring_10mm", 10.0, "annulus"),
+)
+
+
+@dataclass(frozen=True)
+class PreprocessSpec:
+    """Declared preprocessing (JSON in the manifest's `preprocessing` block; regions are separate)."""
+
+    input_size: int = 224
+    mm_per_px: float = 0.25
+    crop: str = "fixed"  # "fixed" | "fit"
+    margin_mm: float = 2.0
+    fill: str = "zero"  # "zero" | "mean" | "none"
+    normalisation: str = "fixed"  # "fixed" | "roi_zscore"
+    mean: float = 0.5
+    std: float = 0.25
+    channels: int = 1
+    grayscale: str = "bt601"
+    antialias: bool = True
+    inpaint_colour_marks: bool = True
+    colour_chroma_min: int = 40
+    regions: tuple[RegionSpec, ...] = field(default=DEFAULT_REGIONS)
+
+    def __post_init__(self) -> None:
+        problems = _spec_problems(self)
+        if problems:
+            raise ModelError(f"Invalid preprocessing: {problems[0]}.")
+
+    @property
+    def ring_radii(self) -> tuple[float, ...]:
+        return tuple(sorted({r.radius_mm for r in self.regions if r.radius_mm > 0}))
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.regions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's `preprocessing` block (regions go to the `regions` block)."""
+        d = asdict(self)
+        d.pop("regions")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], regions: list[dict[str, Any]] | None = None) -> PreprocessSpec:
+        """Parse a manifest block; a wrong field is reported by name (ModelError)."""
+        if not isinstance(d, dict):
+            raise ModelError("The manifest field 'preprocessing' must be an object.")
+        known = {f.name for f in fields(cls)} - {"regions"}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ModelError(f"Unknown preprocessing field 'preprocessing.{unknown[0]}' in the manifest.")
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "regions" or f.name not in d:
+                continue
+            default = f.default
+            value = d[f.name]
+            want = type(default)
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise ModelError(f"Manifest field 'preprocessing.{f.name}' must be of type {want.__name__}.")
+            kwargs[f.name] = value
+        if regions is not None:
+            kwargs["regions"] = tuple(parse_region(r, i) for i, r in enumerate(regions))
+        return cls(**kwargs)
+
+
+def parse_region(r: Any, i: int) -> RegionSpec:
+    if not isinstance(r, dict):
+        raise ModelError(f"Manifest field 'regions[{i}]' must be an object.")
+    for key in ("name", "radius_mm", "kind"):
+        if key not in r:
+            raise ModelError(f"Manifest field 'regions[{i}].{key}' is missing.")
+    try:
+        return RegionSpec(str(r["name"]), float(r["radius_mm"]), str(r["kind"]))
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"Manifest field 'regions[{i}]' is invalid: {exc}.") from None
+
+
+def _spec_problems(s: PreprocessSpec) -> list[str]:
+    p = []
+    if not 16 <= s.input_size <= 1024:
+        p.append(f"input_size {s.input_size} is outside 16..1024")
+    if not (math.isfinite(s.mm_per_px) and 0.01 <= s.mm_per_px <= 5):
+        p.append(f"mm_per_px {s.mm_per_px} is outside 0.01..5")
+    if s.crop not in ("fixed", "fit"):
+        p.append(f"crop must be 'fixed' or 'fit', not {s.crop!r}")
+    if not (math.isfinite(s.margin_mm) and 0 <= s.margin_mm <= 50):
+        p.append(f"margin_mm {s.margin_mm} is outside 0..50")
+    if s.fill not in ("zero", "mean", "none"):
+        p.append(f"fill must be 'zero', 'mean' or 'none', not {s.fill!r}")
+    if s.normalisation not in ("fixed", "roi_zscore"):
+        p.append(f"normalisation must be 'fixed' or 'roi_zscore', not {s.normalisation!r}")
+    if not (s.std > 0 and math.isfinite(s.mean)):
+        p.append("std must be positive and mean finite")
+    if s.channels not in (1, 3):
+        p.append(f"channels must be 1 or 3, not {s.channels}")
+    if s.grayscale != "bt601":
+        p.append(f"grayscale {s.grayscale!r} is not supported (only 'bt601')")
+    if not s.regions:
+        p.append("at least one region is needed")
+    names = [r.name for r in s.regions]
+    if len(set(names)) != len(names):
+        p.append("region names must be unique")
+    for r in s.regions:
+        if r.kind not in REGION_KINDS:
+            p.append(f"region {r.name!r}: kind must be one of {REGION_KINDS}")
+        elif (r.kind == "tumour") != (r.radius_mm == 0):
+            p.append(f"region {r.name!r}: the tumour has radius 0 and rings a positive radius")
+    return p
+
+
+@dataclass(frozen=True)
+class CropInfo:
+    """Where one crop came from: enough to map a CAM back onto the image."""
+
+    name: str
+    matrix: np.ndarray  # (2, 3) float64: crop pixel (u, v, 1) → image pixel (x, y)
+    side_mm: float  # physical side of the square crop
+    out_mm_per_px: float
+    grown: bool  # fixed field of view too small for this region: shown at a reduced scale
+    roi_pixels: int  # crop pixels inside the region
+    mask: np.ndarray  # (S, S) bool: crop pixels inside the region
+
+
+@dataclass(frozen=True)
+class PrepInfo:
+    """Everything `prepare_inputs` computed besides the array (for quality gates, CAM and reports)."""
+
+    contour: Contour  # the validated (possibly repaired) contour the crops were made from
+    calibration: Calibration
+    roiset: RoiSet
+    crops: tuple[CropInfo, ...]
+    colour: ColourReport
+
+
+def _region_mask(roiset: RoiSet, region: RegionSpec) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    roi = roiset.tumour if region.kind == "tumour" else roiset[f"ring_{region.radius_mm:g}mm"]
+    mask = roi.expanded if region.kind in ("tumour", "expanded") else roi.annulus
+    return np.asarray(mask, dtype=bool), tuple(int(v) for v in roi.bbox)  # type: ignore[return-value]
+
+
+def _crop(
+    gray: np.ndarray,
+    scan_mask: np.ndarray,
+    mask: np.ndarray,
+    bbox: tuple[int, int, int, int],
+    cal: Calibration,
+    spec: PreprocessSpec,
+    name: str,
+) -> tuple[np.ndarray, CropInfo]:
+    """One region: resample, fill, normalise → (S, S) float32."""
+    s = spec.input_size
+    mx, my = cal.mm_per_px_x, cal.mm_per_px_y
+    x0, y0, x1, y1 = bbox
+    ys, xs = np.nonzero(mask)
+    if xs.size:  # tight box of the region's pixels (bbox may include clipped-away parts)
+        x0, x1 = x0 + int(xs.min()), x0 + int(xs.max()) + 1
+        y0, y1 = y0 + int(ys.min()), y0 + int(ys.max()) + 1
+    cx, cy = (x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0
+    need = max((x1 - x0) * mx, (y1 - y0) * my) + 2 * spec.margin_mm
+    fov = s * spec.mm_per_px
+    grown = spec.crop == "fixed" and need > fov
+    side = need if (grown or spec.crop == "fit") else fov
+    o = side / s
+    sx, sy = o / mx, o / my  # source pixels per crop pixel
+    m = np.array([[sx, 0.0, cx - (s - 1) / 2.0 * sx], [0.0, sy, cy - (s - 1) / 2.0 * sy]])
+    # Work on a padded source patch only (speed); out-of-image pixels are invalid → filled.
+    h, w = gray.shape
+    px0 = max(math.floor(cx - s / 2 * sx) - 4 - int(3 * sx), 0)
+    py0 = max(math.floor(cy - s / 2 * sy) - 4 - int(3 * sy), 0)
+    px1 = min(math.ceil(cx + s / 2 * sx) + 5 + int(3 * sx), w)
+    py1 = min(math.ceil(cy + s / 2 * sy) + 5 + int(3 * sy), h)
+    mp = m.copy()
+    mp[0, 2] -= px0
+    mp[1, 2] -= py0
+    if px1 <= px0 or py1 <= py0:
+        raise ModelError(f"The {name} region lies outside the image.")
+    src = gray[py0:py1, px0:px1].astype(np.float32) * np.float32(1.0 / 255.0)
+    if spec.antialias and (sx > 1.0 or sy > 1.0):
+        sig_x, sig_y = max((sx - 1) / 2, 1e-3), max((sy - 1) / 2, 1e-3)
+        src = cv2.GaussianBlur(src, (0, 0), sigmaX=sig_x, sigmaY=sig_y)
+    region = np.zeros((py1 - py0, px1 - px0), np.float32)
+    _paste(region, mask.astype(np.float32), bbox[1] - py0, bbox[0] - px0)
+    valid = scan_mask[py0:py1, px0:px1].astype(np.float32)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    img = cv2.warpAffine(src, mp, (s, s), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    inside = cv2.warpAffine(region, mp, (s, s), flags=flags, borderMode=cv2.BORDER_CONSTANT) >= 0.5
+    tissue = cv2.warpAffine(valid, mp, (s, s), flags=flags, borderMode=cv2.BORDER_CONSTANT) >= 0.5
+    inside &= tissue
+    vals = img[inside]
+    if spec.fill == "none":  # keep the surrounding tissue, blank what is not tissue
+        keep, fill = tissue, 0.0
+    else:
+        keep = inside
+        fill = float(vals.mean(dtype=np.float64)) if spec.fill == "mean" and vals.size else 0.0
+    out = np.where(keep, img, np.float32(fill)).astype(np.float32)
+    if spec.normalisation == "fixed":
+        out = (out - np.float32(spec.mean)) / np.float32(spec.std)
+    else:
+        mu = float(vals.mean(dtype=np.float64)) if vals.size else 0.0
+        sd = float(vals.std(dtype=np.float64)) if vals.size > 1 else 1.0
+        out = (out - np.float32(mu)) / np.float32(max(sd, 1e-3))
+    info = CropInfo(name, m, side, o, grown, int(inside.sum()), inside)
+    return out.astype(np.float32, copy=False), info
+
+
+def _paste(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
+    """dst[y:y+h, x:x+w] = src, clipped to dst."""
+    h, w = src.shape
+    ya, xa = max(y, 0), max(x, 0)
+    yb, xb = min(y + h, dst.shape[0]), min(x + w, dst.shape[1])
+    if yb > ya and xb > xa:
+        dst[ya:yb, xa:xb] = src[ya - y : yb - y, xa - x : xb - x]
+
+
+def prepare_inputs(
+    image: UltrasoundImage, contour: Contour, spec: PreprocessSpec
+) -> tuple[np.ndarray, PrepInfo]:
+    """Image + tumour contour → float32 (R, C, S, S) network input and what was done to get it.
+
+    Raises CalibrationError without a trustworthy mm/pixel and ContourError for an invalid contour.
+    """
+    from dlrs_desktop.roi import compute_rois, validate_contour
+
+    cal = image.calibration_for(np.asarray(contour.points))
+    if cal is None:
+        raise CalibrationError(
+            "This image has no trustworthy millimetre calibration for the tumour's area; "
+            "calibrate it (e.g. along the depth ruler) before predicting."
+        )
+    if image.calibration is None or image.calibration != cal:
+        image = image.with_calibration(cal)
+    contour = validate_contour(contour, image)
+    roiset = compute_rois(contour, image, radii_mm=spec.ring_radii)
+    masks = [_region_mask(roiset, r) for r in spec.regions]
+    # Union of all regions (its bbox) for the colour check.
+    ux0 = min(b[0] for _, b in masks)
+    uy0 = min(b[1] for _, b in masks)
+    ux1 = max(b[2] for _, b in masks)
+    uy1 = max(b[3] for _, b in masks)
+    union = np.zeros((uy1 - uy0, ux1 - ux0), bool)
+    for mk, b in masks:
+        union[b[1] - uy0 : b[3] - uy0, b[0] - ux0 : b[2] - ux0] |= mk
+    gray = image.gray
+    colour = NO_COLOUR
+    if image.display.ndim == 3:
+        gray, colour = clean_colour(
+            gray,
+            image.display,
+            union,
+            (ux0, uy0, ux1, uy1),
+            cal.pixel_area_mm2,
+            spec.colour_chroma_min,
+            spec.inpaint_colour_marks,
+        )
+    scan_mask = np.asarray(image.scan_mask, dtype=bool)
+    arrays, infos = [], []
+    for region, (mk, bbox) in zip(spec.regions, masks, strict=True):
+        arr, info = _crop(gray, scan_mask, mk, bbox, cal, spec, region.name)
+        arrays.append(arr)
+        infos.append(info)
+    x = np.stack(arrays)[:, None]
+    if spec.channels > 1:
+        x = np.repeat(x, spec.channels, axis=1)
+    return np.ascontiguousarray(x, dtype=np.float32), PrepInfo(contour, cal, roiset, tuple(infos), colour)
+
+
+def crop_to_image(values: np.ndarray, info: CropInfo, shape: tuple[int, int]) -> tuple[np.ndarray, tuple]:
+    """Map a crop-space map (any size, resized to S×S) back to image pixels.
+
+    Returns (patch float32, bbox (x0, y0, x1, y1) exclusive) covering the crop square within the image.
+    """
+    s = info.mask.shape[0]
+    v = values.astype(np.float32)
+    if v.shape != (s, s):
+        v = cv2.resize(v, (s, s), interpolation=cv2.INTER_LINEAR)
+    m = info.matrix
+    corners = np.array([[-0.5, -0.5], [s - 0.5, s - 0.5]])
+    xy = corners @ m[:, :2].T + m[:, 2]
+    h, w = shape
+    x0, y0 = max(math.floor(xy[0, 0]), 0), max(math.floor(xy[0, 1]), 0)
+    x1, y1 = min(math.ceil(xy[1, 0]) + 1, w), min(math.ceil(xy[1, 1]) + 1, h)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((0, 0), np.float32), (x0, y0, x0, y0)
+    # image patch pixel → crop pixel: inverse of `m`, shifted by the patch origin.
+    inv = cv2.invertAffineTransform(m)
+    inv[:, 2] += inv[:, 0] * x0 + inv[:, 1] * y0
+    patch = cv2.warpAffine(
+        v, inv, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=float("nan")
+    )
+    return patch, (x0, y0, x1, y1)
