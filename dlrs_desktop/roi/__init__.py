@@ -1,1 +1,22 @@
-"""Tumour contour, masks, peritumoral rings and measurements (no Qt)."""
+"""Tumour contour, masks, peritumoral rings and measurements (no Qt).
+
+`from dlrs_desktop.roi import Contour, compute_rois, RoiSet, RoiMask, Measurements, validate_contour`
+"""
+
+from dlrs_desktop.errors import ContourError
+from dlrs_desktop.roi.contour import Contour, Measurements, read_mask
+from dlrs_desktop.roi.rings import TUMOUR, RoiMask, RoiSet, compute_rois, ring_name
+from dlrs_desktop.roi.validate import validate_contour
+
+__all__ = [
+    "TUMOUR",
+    "Contour",
+    "ContourError",
+    "Measurements",
+    "RoiMask",
+    "RoiSet",
+    "compute_rois",
+    "read_mask",
+    "ring_name",
+    "validate_contour",
+]

@@ -1,0 +1,286 @@
+"""Intratumoral region and peritumoral rings of r mm, clipped to the scan area.
+
+Ring r = every pixel whose Euclidean distance in millimetres to the tumour is in (0, r] (distance between
+pixel centres, the tumour being the pixels whose centres are inside the contour). Computed with an exact
+distance transform on a crop around the tumour: OpenCV's for isotropic pixels (~0.5 ms for a 2 cm tumour
+at 0.1 mm/px), SciPy's with per-axis sampling when x and y mm/px differ. The crop may extend past the
+image: pixels there count in the unclipped area, so `clipped_fraction` covers image edges too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from dlrs_desktop.errors import CalibrationError, ContourError
+from dlrs_desktop.imaging.types import Calibration, UltrasoundImage, select_region
+from dlrs_desktop.roi import geometry as geo
+from dlrs_desktop.roi.contour import Contour
+
+TUMOUR = "intratumoral"
+BBox = tuple[int, int, int, int]
+
+
+def ring_name(radius_mm: float) -> str:
+    return f"ring_{radius_mm:g}mm"
+
+
+@dataclass(frozen=True, eq=False)
+class RoiMask:
+    """One region of interest, cropped to `bbox` = (x0, y0, x1, y1), exclusive, in image pixels.
+
+    `annulus` is the ring alone, `expanded` the tumour plus the ring (for the tumour both are the tumour);
+    both are already clipped to the scan area. `clipped_fraction` is the share of the unclipped annulus
+    that fell outside the scan area or the image; `flagged` when it exceeds the threshold.
+    """
+
+    name: str
+    radius_mm: float
+    bbox: BBox
+    annulus: np.ndarray
+    expanded: np.ndarray
+    area_mm2: float
+    expanded_area_mm2: float
+    unclipped_area_mm2: float
+    clipped_fraction: float
+    flagged: bool
+    outlines: tuple[np.ndarray, ...]
+    image_shape: tuple[int, int]
+
+    def full(
+        self, kind: Literal["annulus", "expanded"] = "annulus", shape: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """The mask at full image size (bool H×W)."""
+        if kind not in ("annulus", "expanded"):
+            raise ValueError(f"kind must be 'annulus' or 'expanded', not {kind!r}")
+        h, w = shape or self.image_shape
+        out = np.zeros((h, w), bool)
+        x0, y0, x1, y1 = self.bbox
+        out[y0:y1, x0:x1] = self.annulus if kind == "annulus" else self.expanded
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """Numbers only (no arrays): for JSON output, reports and the model's metadata."""
+        return {
+            "name": self.name,
+            "radius_mm": self.radius_mm,
+            "bbox": list(self.bbox),
+            "area_mm2": self.area_mm2,
+            "expanded_area_mm2": self.expanded_area_mm2,
+            "unclipped_area_mm2": self.unclipped_area_mm2,
+            "clipped_fraction": self.clipped_fraction,
+            "flagged": self.flagged,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class RoiSet:
+    """The tumour and its rings for one contour on one image; `contour_hash` ties it to that contour."""
+
+    tumour: RoiMask
+    rings: tuple[RoiMask, ...]
+    calibration: Calibration
+    contour_hash: str
+    clip_threshold: float
+    image_shape: tuple[int, int]
+
+    @property
+    def all(self) -> tuple[RoiMask, ...]:
+        return (self.tumour, *self.rings)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.all]
+
+    @property
+    def flagged(self) -> list[str]:
+        """Names of the ROIs whose clipped fraction is above the threshold."""
+        return [r.name for r in self.all if r.flagged]
+
+    def __getitem__(self, name: str) -> RoiMask:
+        for roi in self.all:
+            if roi.name == name:
+                return roi
+        raise KeyError(f"no ROI named {name!r} (have {', '.join(self.names)})")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __iter__(self) -> Iterator[RoiMask]:
+        return iter(self.all)
+
+    def __len__(self) -> int:
+        return len(self.all)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contour_hash": self.contour_hash,
+            "calibration": self.calibration.to_dict(),
+            "clip_threshold": self.clip_threshold,
+            "rois": [r.summary() for r in self.all],
+        }
+
+
+def _distance(outside: np.ndarray, sx: float, sy: float) -> tuple[np.ndarray, float, float]:
+    """Distance of every crop pixel to the nearest tumour pixel, and the units: (d, unit_x, unit_y).
+
+    Isotropic: OpenCV's exact transform in pixels (scale sx). Anisotropic: SciPy's exact transform with
+    sampling in millimetres (scale 1).
+    """
+    if abs(sx - sy) <= 1e-9 * max(sx, sy):
+        import cv2
+
+        return cv2.distanceTransform(outside.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE), sx, sx
+    from scipy import ndimage
+
+    return ndimage.distance_transform_edt(outside, sampling=(sy, sx)), 1.0, 1.0
+
+
+def _outlines(mask: np.ndarray, ox: int, oy: int) -> tuple[np.ndarray, ...]:
+    """Closed polylines (no repeated vertex) through the boundary pixel centres, in image px."""
+    import cv2
+
+    if not mask.any():
+        return ()
+    contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        pts = c.reshape(-1, 2).astype(np.float64) + np.array([ox + 0.5, oy + 0.5])
+        pts.setflags(write=False)
+        out.append(pts)
+    return tuple(out)
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def compute_rois(
+    contour: Contour,
+    image: UltrasoundImage,
+    radii_mm: Sequence[float] = (3.0, 5.0, 10.0),
+    clip_threshold: float = 0.2,
+) -> RoiSet:
+    """Tumour + rings for this contour on this image, with the image's calibration and scan area.
+
+    Call `validate_contour` once first (self-intersections, scan area); this function is the fast path
+    the GUI runs on every mouse move. Rings of a contour inside a DICOM ultrasound region are also clipped
+    to that region's rectangle, so they never spill into the other half of a dual view.
+    """
+    pts = np.asarray(contour.points, dtype=np.float64)
+    if len(pts) < 3:
+        raise ContourError(f"The contour needs at least 3 points; it has {len(pts)}.")
+    radii = [float(r) for r in radii_mm]
+    if any(not (math.isfinite(r) and r > 0) for r in radii):
+        raise ContourError("Ring radii must be positive numbers of millimetres.")
+    calibration = image.calibration_for(pts)
+    if calibration is None:
+        raise CalibrationError(
+            "The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; "
+            "calibrate the image first."
+        )
+    sx, sy = calibration.mm_per_px_x, calibration.mm_per_px_y
+    H, W = image.shape
+    rmax = max(radii, default=0.0)
+    mx = math.ceil(rmax / sx) + 2
+    my = math.ceil(rmax / sy) + 2
+
+    tj0, ti0, tj1, ti1 = geo.pixel_bbox(pts)  # pixels whose centres can be inside
+    if tj1 <= tj0 or ti1 <= ti0:
+        raise ContourError("The contour is too thin to contain any pixel.")
+    cx0, cy0 = tj0 - mx, ti0 - my  # crop origin (may be outside the image)
+    ch, cw = (ti1 - ti0) + 2 * my, (tj1 - tj0) + 2 * mx
+
+    tumour = np.zeros((ch, cw), bool)
+    tumour[my : my + ti1 - ti0, mx : mx + tj1 - tj0] = geo.rasterize(pts, (ti1 - ti0, tj1 - tj0), (tj0, ti0))
+    n_tumour = int(np.count_nonzero(tumour))
+    if n_tumour == 0:
+        raise ContourError("The contour is too thin to contain any pixel.")
+
+    # Scan area in crop coordinates; False outside the image (and outside the contour's US region).
+    valid = np.zeros((ch, cw), bool)
+    vx0, vy0, vx1, vy1 = 0, 0, W, H
+    region = select_region(image.regions, pts) if image.regions else None
+    if region is not None:
+        vx0, vy0 = max(region.x0, 0), max(region.y0, 0)
+        vx1, vy1 = min(region.x1 + 1, W), min(region.y1 + 1, H)
+    ix0, iy0 = max(cx0, vx0), max(cy0, vy0)
+    ix1, iy1 = min(cx0 + cw, vx1), min(cy0 + ch, vy1)
+    if ix1 > ix0 and iy1 > iy0:
+        valid[iy0 - cy0 : iy1 - cy0, ix0 - cx0 : ix1 - cx0] = image.scan_mask[iy0:iy1, ix0:ix1]
+
+    px_area = sx * sy
+    threshold = float(clip_threshold)
+
+    def roi_bbox(r: float) -> tuple[BBox, tuple[slice, slice]]:
+        ex, ey = math.floor(r / sx + 1e-9), math.floor(r / sy + 1e-9)
+        x0, y0 = max(tj0 - ex, 0), max(ti0 - ey, 0)
+        x1, y1 = max(min(tj1 + ex, W), x0), max(min(ti1 + ey, H), y0)
+        return (x0, y0, x1, y1), (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
+
+    # Tumour.
+    tclip = tumour & valid
+    n_tclip = int(np.count_nonzero(tclip))
+    bbox, sl = roi_bbox(0.0)
+    tcrop = _ro(tclip[sl])
+    outline = pts.copy()
+    outline.setflags(write=False)
+    tfrac = 1.0 - n_tclip / n_tumour
+    tumour_roi = RoiMask(
+        name=TUMOUR,
+        radius_mm=0.0,
+        bbox=bbox,
+        annulus=tcrop,
+        expanded=tcrop,
+        area_mm2=n_tclip * px_area,
+        expanded_area_mm2=n_tclip * px_area,
+        unclipped_area_mm2=n_tumour * px_area,
+        clipped_fraction=tfrac,
+        flagged=tfrac > threshold,
+        outlines=(outline,),
+        image_shape=(H, W),
+    )
+
+    rings: list[RoiMask] = []
+    if radii:
+        dist, ux, _ = _distance(~tumour, sx, sy)
+        outside = ~tumour
+        for r in radii:
+            within = dist <= (r / ux) * (1 + 1e-9)  # includes the tumour (distance 0)
+            ann_full = within & outside
+            n_full = int(np.count_nonzero(ann_full))
+            ann = ann_full & valid
+            exp = within & valid
+            n_ann = int(np.count_nonzero(ann))
+            n_exp = int(np.count_nonzero(exp))
+            frac = 1.0 - n_ann / n_full if n_full else 0.0
+            bbox, sl = roi_bbox(r)
+            rings.append(
+                RoiMask(
+                    name=ring_name(r),
+                    radius_mm=r,
+                    bbox=bbox,
+                    annulus=_ro(ann[sl]),
+                    expanded=_ro(exp[sl]),
+                    area_mm2=n_ann * px_area,
+                    expanded_area_mm2=n_exp * px_area,
+                    unclipped_area_mm2=n_full * px_area,
+                    clipped_fraction=frac,
+                    flagged=frac > threshold,
+                    outlines=_outlines(exp, cx0, cy0),
+                    image_shape=(H, W),
+                )
+            )
+    return RoiSet(
+        tumour=tumour_roi,
+        rings=tuple(rings),
+        calibration=calibration,
+        contour_hash=contour.content_hash(),
+        clip_threshold=threshold,
+        image_shape=(H, W),
+    )

@@ -1,0 +1,152 @@
+"""Is this contour usable on this image? Plain-words refusals, and one unambiguous repair.
+
+Repair rule (self-intersection): a contour that crosses itself exactly once is two loops joined at the
+crossing. When one loop is tiny (at most `TINY_LOOP_FRACTION` of the other's area) — the overshoot of a
+freehand stroke past its start, or the twist left by dragging a vertex across a neighbouring edge — it is
+cut off at the crossing and the large loop is kept. A spike (an edge folding back on the previous one)
+is removed. Anything else (two or more crossings, or a figure-of-eight of comparable loops) is refused,
+because any repair would be a guess about what the user meant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from dlrs_desktop.errors import ContourError
+from dlrs_desktop.imaging.types import UltrasoundImage, UltrasoundRegion, select_region
+from dlrs_desktop.roi import geometry as geo
+from dlrs_desktop.roi.contour import Contour
+
+TINY_LOOP_FRACTION = 0.05
+MAX_OUTSIDE_SCAN_FRACTION = 0.02  # tolerance for the scan mask's own edge uncertainty
+MIN_AREA_PX = 9.0  # used only when there is no calibration to express the minimum in mm²
+
+
+def validate_contour(contour: Contour, image: UltrasoundImage, min_area_mm2: float = 4.0) -> Contour:
+    """The contour ready for this image (possibly repaired, carrying the calibration the rings will use).
+
+    Raises ContourError with a message for the user. The returned contour's calibration is the one valid
+    for its points (the containing ultrasound region's, or the image's); without any calibration it keeps
+    the contour's own and the minimum area is checked in pixels only.
+    """
+    pts = np.asarray(contour.points, dtype=np.float64)
+    if len(pts) < 3:
+        raise ContourError(f"The contour needs at least 3 points; it has {len(pts)}.")
+    h, w = image.shape
+    outside = (pts[:, 0] < 0) | (pts[:, 0] > w) | (pts[:, 1] < 0) | (pts[:, 1] > h)
+    if outside.any():
+        raise ContourError(
+            f"{int(outside.sum())} of the contour's {len(pts)} points lie outside the image "
+            f"({w}×{h} pixels); move them back onto the image."
+        )
+    if contour.frame != image.frame_index:
+        raise ContourError(
+            f"The contour was drawn on frame {contour.frame + 1} but frame {image.frame_index + 1} is shown."
+        )
+    pts = geo.drop_repeated(pts)
+    if len(pts) < 3:
+        raise ContourError("The contour needs at least 3 distinct points.")
+    pts = _repair_self_intersection(pts)
+    if abs(geo.signed_area(pts)) < 1e-6:
+        raise ContourError("The contour encloses no area (its points lie on one line).")
+
+    region = _check_regions(image, pts)
+    calibration = image.calibration_for(pts) or contour.calibration
+    region_index = region.index if region is not None else None
+
+    area_px = abs(geo.signed_area(pts))
+    if calibration is not None:
+        area_mm2 = area_px * calibration.pixel_area_mm2
+        if area_mm2 < min_area_mm2:
+            raise ContourError(
+                f"The contour encloses only {area_mm2:.2g} mm², below the {min_area_mm2:g} mm² minimum; "
+                "draw around the whole tumour."
+            )
+    elif area_px < MIN_AREA_PX:
+        raise ContourError(f"The contour encloses only {area_px:.2g} pixels; draw around the whole tumour.")
+
+    _check_scan_area(image, pts)
+    return replace(contour, points=pts, calibration=calibration, region_index=region_index)
+
+
+def _repair_self_intersection(pts: np.ndarray) -> np.ndarray:
+    for _ in range(len(pts)):  # spikes are removed one at a time; each pass drops at least one vertex
+        crossings = geo.edge_crossings(pts)
+        if not crossings:
+            return pts
+        spikes = [c for c in crossings if (c[0] + 1) % len(pts) == c[1] or (c[1] + 1) % len(pts) == c[0]]
+        if spikes:
+            i, j, _ = spikes[0]
+            pts = geo.drop_repeated(np.delete(pts, j if (i + 1) % len(pts) == j else i, axis=0))
+            if len(pts) < 3:
+                raise ContourError("The contour folds back on itself and encloses no area.")
+            continue
+        where = crossings[0][2]
+        distinct = {tuple(np.round(c[2], 6)) for c in crossings}
+        if len(distinct) == 1:
+            i, j, p = crossings[0]
+            a, b = geo.split_at_crossing(pts, i, j, p)
+            small, large = sorted((a, b), key=lambda q: abs(geo.signed_area(q)) if len(q) >= 3 else 0.0)
+            area_small = abs(geo.signed_area(small)) if len(small) >= 3 else 0.0
+            area_large = abs(geo.signed_area(large)) if len(large) >= 3 else 0.0
+            if (
+                len(large) >= 3
+                and area_large > 0
+                and area_small <= TINY_LOOP_FRACTION * area_large
+                and not geo.edge_crossings(large)
+            ):
+                return large
+        raise ContourError(
+            f"The contour crosses itself (near x={where[0]:.0f}, y={where[1]:.0f}) and cannot be repaired "
+            "without guessing; move the points so that the outline does not cross."
+        )
+    return pts
+
+
+def _region_hits(regions: tuple[UltrasoundRegion, ...], pts: np.ndarray) -> list[UltrasoundRegion]:
+    """Regions that contain at least one of the points."""
+    x, y = pts[:, 0], pts[:, 1]
+    return [r for r in regions if np.any((x >= r.x0) & (x <= r.x1 + 1) & (y >= r.y0) & (y <= r.y1 + 1))]
+
+
+def _check_regions(image: UltrasoundImage, pts: np.ndarray) -> UltrasoundRegion | None:
+    if not image.regions:
+        return None
+    region = select_region(image.regions, pts)
+    if region is not None:
+        return region
+    whole = [r for r in image.regions if r.contains(pts)]
+    if whole:
+        raise ContourError(
+            "The contour lies in an ultrasound region that is not a 2D tissue image (e.g. Doppler or "
+            "M-mode); draw it on the B-mode image."
+        )
+    hits = _region_hits(image.regions, pts)
+    if len(hits) >= 2:
+        raise ContourError(
+            "The contour crosses two ultrasound regions (e.g. the two halves of a dual view); "
+            "draw it inside one image."
+        )
+    if image.calibration is not None and image.calibration.source != "dicom-us-region":
+        return None  # calibration does not depend on the region: the scan-area check decides
+    raise ContourError("The contour leaves the ultrasound image region; draw it inside the scan area.")
+
+
+def _check_scan_area(image: UltrasoundImage, pts: np.ndarray) -> None:
+    j0, i0, j1, i1 = geo.pixel_bbox(pts)
+    if j1 <= j0 or i1 <= i0:
+        return
+    j0c, i0c = max(j0, 0), max(i0, 0)
+    j1c, i1c = min(j1, image.width), min(i1, image.height)
+    inside = geo.rasterize(pts, (i1c - i0c, j1c - j0c), origin=(j0c, i0c))
+    total = int(inside.sum())
+    if total == 0:
+        return
+    off = int((inside & ~image.scan_mask[i0c:i1c, j0c:j1c]).sum())
+    if off > MAX_OUTSIDE_SCAN_FRACTION * total:
+        raise ContourError(
+            f"{100.0 * off / total:.0f} % of the contour lies outside the scan area (on the black margin, "
+            "text or rulers); draw it on the tissue."
+        )
