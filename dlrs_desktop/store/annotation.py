@@ -68,6 +68,8 @@ class Annotation:
     review: Review = field(default_factory=Review)
     saved_at: str | None = None
     image_name: str | None = None  # a file name only, never a path
+    # Display summary for worklists (frame count, calibration label, probability): no identifiers.
+    summary: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -86,6 +88,7 @@ class Annotation:
             "result": self.result,
             "review": self.review.to_dict(),
             "saved_at": self.saved_at,
+            "summary": self.summary,
         }
 
     @classmethod
@@ -108,6 +111,7 @@ class Annotation:
             review=Review.from_dict(d.get("review")),
             saved_at=d.get("saved_at"),
             image_name=d.get("image_name"),
+            summary=dict(d.get("summary") or {}),
         )
 
 
@@ -186,8 +190,43 @@ class AnnotationStore:
             _, out.source, out.annotation = found[-1]
         return out
 
+    # ---------------------------------------------------------------- path index (for worklists)
+    def _index_path(self) -> Path:
+        return self.root / "index.json"
+
+    def _read_index(self) -> dict[str, Any]:
+        try:
+            d = json.loads(self._index_path().read_text(encoding="utf-8"))
+            return d if isinstance(d, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def remember_path(self, image_path: str | Path, sha256: str) -> None:
+        """Remember which pixels a file had (size + mtime guard), so a worklist needs no decoding."""
+        p = Path(image_path).resolve()
+        try:
+            st = p.stat()
+        except OSError:
+            return
+        index = self._read_index()
+        index[str(p)] = {"sha256": sha256, "size": st.st_size, "mtime": st.st_mtime}
+        atomic_write_json(self._index_path(), index)
+
+    def known_sha(self, image_path: str | Path) -> str | None:
+        p = Path(image_path).resolve()
+        entry = self._read_index().get(str(p))
+        try:
+            st = p.stat()
+        except OSError:
+            return None
+        if entry and entry.get("size") == st.st_size and entry.get("mtime") == st.st_mtime:
+            return str(entry["sha256"])
+        return None
+
     def status_of(self, sha256: str | None, image_path: str | Path | None = None) -> Annotation | None:
         """Cheap lookup for the worklist (no rejection notes)."""
+        if sha256 is None and image_path is not None:
+            sha256 = self.known_sha(image_path)
         if sha256 is None and image_path is not None:
             try:
                 d = json.loads(beside_path(image_path).read_text(encoding="utf-8"))

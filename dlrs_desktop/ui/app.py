@@ -1,18 +1,119 @@
-"""`dlrs-desktop` entry point (placeholder window until the workstation issue lands)."""
+"""`dlrs-desktop [PATH] [--demo]`: start the workstation.
+
+Start-up order is chosen for speed: parse arguments (no Qt), show the window, then — from the event
+loop — load the model in the background and open the image. Nothing here imports torch; the CPU
+predictor uses ONNX Runtime, imported in the loader thread.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
+import traceback
+from pathlib import Path
+
+T0 = time.perf_counter()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dlrs-desktop",
+        description="DLRS Desktop workstation (research use, demonstration model trained on synthetic data).",
+    )
+    p.add_argument("path", nargs="?", help="an image file, or a folder to open as a worklist")
+    p.add_argument("--demo", action="store_true", help="open the bundled sample with its contour")
+    p.add_argument("--model", help="a model bundle folder or zip (default: the bundled demonstration model)")
+    p.add_argument("--device", choices=["auto", "cpu", "gpu"], help="override the device preference")
+    p.add_argument("--no-model", action="store_true", help="do not load a model (contouring only)")
+    return p
+
+
+def _install_excepthook() -> None:
+    """An unexpected error becomes one readable dialog line (traceback to stderr for the log), no crash."""
+
+    def hook(exc_type, exc, tb) -> None:
+        traceback.print_exception(exc_type, exc, tb)
+        from dlrs_desktop.errors import DlrsError
+        from dlrs_desktop.ui import dialogs
+
+        if isinstance(exc, DlrsError):
+            dialogs.error(None, str(exc))
+        else:
+            dialogs.error(None, f"Something went wrong ({exc_type.__name__}: {exc}). Your work is autosaved.")
+
+    sys.excepthook = hook
+
+
+def demo_paths() -> tuple[Path, Path]:
+    from dlrs_desktop import paths
+
+    return paths.samples_dir() / "demo.dcm", paths.samples_dir() / "demo.contour.json"
+
+
+def start(args: argparse.Namespace):
+    """Create the window and schedule opening/model loading; returns the window (tests and benchmarks)."""
+    from PySide6.QtCore import QTimer
+
+    from dlrs_desktop.ui import dialogs
+    from dlrs_desktop.ui.mainwindow import MainWindow
+
+    win = MainWindow()
+    if args.device:
+        win.prefs.device = args.device
+    win.show()
+
+    def after_show() -> None:
+        if not args.no_model:
+            win.start_model(args.model)
+        else:
+            win.model_label.setText("Model: not loaded (--no-model)")
+            win.result_panel.model_state.setText("No model loaded (started with --no-model).")
+        crashed = win.session.crashed_session()
+        win.session.begin(image=None, folder=None)
+        if args.demo:
+            image, contour = demo_paths()
+            if not image.is_file():
+                dialogs.error(win, f"The bundled sample is missing ({image}). Reinstall the application.")
+            else:
+                win.open_path(image, contour_file=contour)
+        elif args.path:
+            if not Path(args.path).exists():
+                dialogs.error(win, f"'{args.path}' does not exist.")
+            else:
+                win.open_path(args.path)
+        elif crashed is not None:
+            target = crashed.folder or crashed.image
+            if (
+                target
+                and Path(target).exists()
+                and dialogs.ask_yes_no(
+                    win,
+                    "DLRS Desktop did not close normally last time. Reopen "
+                    f"'{Path(target).name}' with its autosaved contours?",
+                    "Recover work",
+                )
+            ):
+                win.open_path(target)
+                if crashed.folder and crashed.image and Path(crashed.image).exists():
+                    win.open_path(crashed.image)
+
+    QTimer.singleShot(0, after_show)
+    return win
 
 
 def main(argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv if argv is None else ["dlrs-desktop", *argv])
-    label = QLabel("DLRS Desktop — research use, demonstration model")
-    label.resize(640, 200)
-    label.show()
-    return app.exec()
+    app = QApplication.instance() or QApplication(["dlrs-desktop"])
+    app.setApplicationName("DLRS Desktop")
+    app.setOrganizationName("dlrs-desktop")
+    _install_excepthook()
+    win = start(args)
+    code = app.exec()
+    del win
+    return int(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,160 @@
+"""Help (tools and shortcuts), About (with the model card) and Preferences dialogs."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QTextBrowser,
+    QVBoxLayout,
+)
+
+from dlrs_desktop import __version__
+from dlrs_desktop.ui.panels import REGION_LABELS
+from dlrs_desktop.ui.settings import RING_NAMES
+
+if TYPE_CHECKING:
+    from dlrs_desktop.ui.mainwindow import MainWindow
+
+
+def _text_dialog(win: MainWindow, title: str, body: str) -> QDialog:
+    dlg = QDialog(win)
+    dlg.setWindowTitle(title)
+    dlg.resize(640, 560)
+    lay = QVBoxLayout(dlg)
+    view = QTextBrowser()
+    view.setHtml(body)
+    view.setOpenExternalLinks(False)
+    lay.addWidget(view)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dlg.reject)
+    lay.addWidget(buttons)
+    return dlg
+
+
+def help_html(win: MainWindow) -> str:
+    from dlrs_desktop.ui.actions import SHORTCUTS
+
+    rows = "".join(
+        f"<tr><td>{html.escape(menu)}</td><td>{html.escape(text)}</td><td><b>{html.escape(key)}</b></td></tr>"
+        for menu, text, key in SHORTCUTS
+    )
+    tools = "".join(
+        f"<li><b>{t.label}</b> ({t.shortcut}): {html.escape(t.tip)}</li>" for t in win.tools.values()
+    )
+    return (
+        "<h2>Tools</h2><ul>" + tools + "</ul>"
+        "<p>Mouse wheel zooms at the cursor; the middle button pans in every tool; Esc cancels a gesture.</p>"
+        "<h2>Keyboard shortcuts</h2><table cellpadding=3>" + rows + "</table>"
+        "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
+        "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
+        "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
+        "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
+        "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>"
+    )
+
+
+def help_dialog(win: MainWindow) -> None:
+    _text_dialog(win, "Help — tools and shortcuts", help_html(win)).exec()
+
+
+def model_card_html(info: dict[str, Any]) -> str:
+    manifest = info.get("manifest") or {}
+    if not manifest:
+        return "<p><i>The model is not loaded; its card is shown once it is.</i></p>"
+    td = manifest.get("training_data", {})
+    parts = [
+        f"<h3>{html.escape(str(manifest.get('id', info.get('name', ''))))} "
+        f"{html.escape(str(manifest.get('version', '')))}</h3>",
+        f"<p><b>Intended use.</b> {html.escape(str(manifest.get('intended_use', '')))}</p>",
+        f"<p><b>Training data.</b> {html.escape(str(td.get('description', '')))}</p>",
+    ]
+    contra = manifest.get("contraindications") or []
+    if contra:
+        parts.append("<p><b>Do not use for:</b></p><ul>")
+        parts += [f"<li>{html.escape(str(c))}</li>" for c in contra]
+        parts.append("</ul>")
+    if manifest.get("threshold") is not None:
+        parts.append(
+            f"<p><b>Threshold</b> {float(manifest['threshold']):.3f} "
+            f"({html.escape(str(manifest.get('threshold_rule', '')))})</p>"
+        )
+    metrics = manifest.get("metrics") or []
+    if metrics:
+        parts.append("<p><b>Performance (on synthetic data)</b></p><pre>")
+        parts.append(html.escape(json.dumps(metrics, indent=1)[:3000]))
+        parts.append("</pre>")
+    return "".join(parts)
+
+
+def about_dialog(win: MainWindow) -> None:
+    body = (
+        f"<h2>DLRS Desktop {__version__}</h2>"
+        "<p style='color:#d55e00'><b>Research use · demonstration model trained on synthetic data.</b> "
+        "Not a diagnosis; never the sole basis of a clinical decision.</p>"
+        "<p>Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following "
+        "the dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on "
+        "3, 5 and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
+        "computer.</p><h2>Model card</h2>" + model_card_html(win.model.info)
+    )
+    _text_dialog(win, "About DLRS Desktop", body).exec()
+
+
+def available_devices() -> list[str]:
+    """Devices to offer without importing torch (that import alone takes seconds)."""
+    import importlib.util
+
+    devices = ["auto", "cpu"]
+    if importlib.util.find_spec("torch") is not None:
+        devices.append("gpu")
+    return devices
+
+
+def preferences_dialog(win: MainWindow) -> None:
+    prefs = win.prefs
+    dlg = QDialog(win)
+    dlg.setWindowTitle("Preferences")
+    form = QFormLayout(dlg)
+    device = QComboBox()
+    for d in available_devices():
+        device.addItem({"auto": "Auto (GPU if present)", "cpu": "CPU", "gpu": "GPU (CUDA)"}[d], d)
+    device.setCurrentIndex(max(device.findData(prefs.device), 0))
+    form.addRow("Model device:", device)
+    current = win.model.info.get("device") if win.model.ready else "not loaded"
+    form.addRow("", QLabel(f"In use now: {current}. A missing or failing GPU falls back to the CPU."))
+    reviewer = QLineEdit(prefs.reviewer)
+    form.addRow("Reviewer name:", reviewer)
+    open_folder = QLineEdit(prefs.open_folder)
+    form.addRow("Default image folder:", open_folder)
+    export_folder = QLineEdit(prefs.export_folder)
+    form.addRow("Default export folder:", export_folder)
+    rings = {}
+    for name in RING_NAMES:
+        rings[name] = QCheckBox(f"Show {REGION_LABELS[name]}")
+        rings[name].setChecked(prefs.ring_visible(name))
+        form.addRow("", rings[name])
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dlg.accept)
+    buttons.rejected.connect(dlg.reject)
+    form.addRow(buttons)
+    if dlg.exec() != QDialog.DialogCode.Accepted:
+        return
+    old_device = prefs.device
+    prefs.device = device.currentData()
+    prefs.reviewer = reviewer.text().strip()
+    prefs.open_folder = open_folder.text().strip()
+    prefs.export_folder = export_folder.text().strip()
+    for name, box in rings.items():
+        win.set_ring_visible(name, box.isChecked())
+    prefs.sync()
+    if prefs.device != old_device:
+        win.start_model()

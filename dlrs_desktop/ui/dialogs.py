@@ -1,0 +1,74 @@
+"""Every message box and question goes through here, so tests can observe and answer them.
+
+`set_handler(fn)` replaces the real dialogs by `fn(kind, title, text, **extra) -> answer`; with no handler
+the ordinary Qt dialogs are shown. Errors are always plain words (a DlrsError message), never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+
+Handler = Callable[..., Any]
+_handler: Handler | None = None
+
+
+def set_handler(handler: Handler | None) -> None:
+    global _handler
+    _handler = handler
+
+
+def error(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> None:
+    if _handler is not None:
+        _handler("error", title, text)
+        return
+    QMessageBox.warning(parent, title, text)
+
+
+def info(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> None:
+    if _handler is not None:
+        _handler("info", title, text)
+        return
+    QMessageBox.information(parent, title, text)
+
+
+def ask_save_discard_cancel(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> str:
+    """Returns "save", "discard" or "cancel" (closing the dialog means cancel)."""
+    if _handler is not None:
+        return str(_handler("save_discard_cancel", title, text))
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    save = box.addButton(QMessageBox.StandardButton.Save)
+    discard = box.addButton(QMessageBox.StandardButton.Discard)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(save)
+    box.exec()
+    clicked = box.clickedButton()
+    return "save" if clicked is save else "discard" if clicked is discard else "cancel"
+
+
+def ask_yes_no(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> bool:
+    if _handler is not None:
+        return bool(_handler("yes_no", title, text))
+    answer = QMessageBox.question(parent, title, text)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_float(
+    parent: QWidget | None, text: str, value: float, lo: float, hi: float, title: str = "DLRS Desktop"
+) -> float | None:
+    """A number from the user, or None if cancelled."""
+    if _handler is not None:
+        answer = _handler("float", title, text, value=value, lo=lo, hi=hi)
+        return None if answer is None else float(answer)
+    number, ok = QInputDialog.getDouble(parent, title, text, value, lo, hi, 2)
+    return float(number) if ok else None
+
+
+def ask_text(parent: QWidget | None, text: str, value: str = "", title: str = "DLRS Desktop") -> str | None:
+    if _handler is not None:
+        answer = _handler("text", title, text, value=value)
+        return None if answer is None else str(answer)
+    result, ok = QInputDialog.getText(parent, title, text, text=value)
+    return result if ok else None

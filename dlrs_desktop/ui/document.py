@@ -1,0 +1,218 @@
+"""The open image and everything the user did to it, without Qt (napari-style model).
+
+Views subscribe with `doc.events.connect(callback)`; the callback receives the kind of change
+("image", "contour", "calibration", "frame", "result", "review", "saved"). Keeping this Qt-free means
+the rules that matter most — a result belongs to exactly one contour, any edit makes it stale, review
+status returns to draft on edit — are plain Python and tested without a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.store.annotation import Annotation, Review, now_iso
+
+if TYPE_CHECKING:
+    from dlrs_desktop.imaging import Calibration, UltrasoundImage
+    from dlrs_desktop.roi import Contour, RoiSet
+
+Listener = Callable[[str], None]
+RING_RADII_MM = (3.0, 5.0, 10.0)
+
+
+class Events:
+    """Minimal synchronous event hub (the views run on the GUI thread, so no queueing is needed)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    def connect(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def disconnect(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def emit(self, kind: str) -> None:
+        for listener in list(self._listeners):
+            listener(kind)
+
+
+class Document:
+    """One image under review. All setters emit events; none does geometry itself (that is `roi`)."""
+
+    def __init__(self) -> None:
+        self.events = Events()
+        self.path: Path | None = None
+        self.base_image: UltrasoundImage | None = None  # calibration as read from the file
+        self.manual_calibration: Calibration | None = None
+        self.contour: Contour | None = None
+        self.result: dict[str, Any] | None = None  # Prediction.to_dict() + "contour_hash" + "model"
+        self.prediction: Any = None  # the live Prediction (CAM maps), only for results made this session
+        self.review = Review()
+        self.revision = 0  # bumps on every change that must be saved
+        self.saved_revision = 0
+        self._rois_key: str | None = None
+        self._rois: RoiSet | None = None
+        self._rois_error: str | None = None
+
+    # ----------------------------------------------------------------- state
+    @property
+    def image(self) -> UltrasoundImage | None:
+        if self.base_image is None:
+            return None
+        if self.manual_calibration is not None:
+            return self.base_image.with_calibration(self.manual_calibration)
+        return self.base_image
+
+    @property
+    def frame(self) -> int:
+        return 0 if self.base_image is None else int(self.base_image.frame_index)
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The calibration that measures the contour (its DICOM region), else the image's own."""
+        image = self.image
+        if image is None:
+            return None
+        if self.contour is not None and len(self.contour.points):
+            return image.calibration_for(np.asarray(self.contour.points))
+        return image.calibration
+
+    @property
+    def dirty(self) -> bool:
+        return self.revision != self.saved_revision
+
+    @property
+    def result_is_stale(self) -> bool:
+        """True when the shown result was computed for another contour/calibration/frame."""
+        if self.result is None:
+            return False
+        return self.contour is None or self.result.get("contour_hash") != self.contour.content_hash()
+
+    # ----------------------------------------------------------------- changes
+    def _changed(self, kind: str, *, edit: bool = True) -> None:
+        self.revision += 1
+        if edit and self.review.status == "reviewed":
+            self.review = Review("draft")
+            self.events.emit(kind)
+            self.events.emit("review")
+            return
+        self.events.emit(kind)
+
+    def open(self, image: UltrasoundImage, path: str | Path | None = None) -> None:
+        """A new image: forget everything of the previous one (it was autosaved by the window)."""
+        self.path = Path(path) if path is not None else None
+        self.base_image = image
+        self.manual_calibration = None
+        self.contour = None
+        self.result = None
+        self.prediction = None
+        self.review = Review()
+        self.revision = self.saved_revision = 0
+        self._rois_key = None
+        self.events.emit("image")
+
+    def make_contour(self, points: np.ndarray) -> Contour:
+        """A contour bound to this image's calibration (the region containing it) and frame."""
+        from dlrs_desktop.roi import Contour
+
+        pts = np.asarray(points, dtype=float).reshape(-1, 2)
+        image = self.image
+        cal = image.calibration_for(pts) if image is not None and len(pts) else None
+        region = cal.region_index if cal is not None else None
+        return Contour(pts, calibration=cal, frame=self.frame, region_index=region)
+
+    def set_contour(self, contour: Contour | None) -> None:
+        self.contour = contour
+        self._changed("contour")
+
+    def set_contour_points(self, points: np.ndarray | None) -> None:
+        self.set_contour(None if points is None or len(points) == 0 else self.make_contour(points))
+
+    def set_manual_calibration(self, calibration: Calibration | None) -> None:
+        """A user calibration (or None to go back to the file's); the contour is re-bound to it."""
+        self.manual_calibration = calibration
+        if self.contour is not None:
+            self.contour = self.make_contour(np.asarray(self.contour.points))
+        self._changed("calibration")
+
+    def set_frame_image(self, image: UltrasoundImage) -> None:
+        """Another frame of the same cine loop; the contour follows to that frame (and goes stale)."""
+        self.base_image = image
+        if self.contour is not None:
+            self.contour = self.make_contour(np.asarray(self.contour.points))
+        self._changed("frame")
+
+    def set_result(self, result: dict[str, Any] | None, prediction: Any = None) -> None:
+        self.result = result
+        self.prediction = prediction
+        self._changed("result", edit=False)
+
+    def set_review(self, reviewed: bool, reviewer: str | None) -> None:
+        if reviewed and self.contour is None:
+            raise DlrsError("There is no contour to mark as reviewed.")
+        self.review = Review("reviewed", reviewer or None, now_iso()) if reviewed else Review("draft")
+        self.revision += 1
+        self.events.emit("review")
+
+    def mark_saved(self, revision: int) -> None:
+        self.saved_revision = revision
+        self.events.emit("saved")
+
+    # ----------------------------------------------------------------- derived (core does the maths)
+    def rois(self) -> tuple[RoiSet | None, str | None]:
+        """Tumour + rings for the current contour, cached by contour hash; or the reason there are none."""
+        if self.contour is None or self.image is None:
+            return None, None
+        key = self.contour.content_hash()
+        if key != self._rois_key:
+            from dlrs_desktop.roi import compute_rois
+
+            self._rois_key = key
+            self._rois, self._rois_error = None, None
+            try:
+                if len(self.contour.points) < 3:
+                    raise DlrsError("The contour needs at least 3 points.")
+                self._rois = compute_rois(self.contour, self.image, radii_mm=RING_RADII_MM)
+            except DlrsError as exc:
+                self._rois_error = str(exc)
+        return self._rois, self._rois_error
+
+    # ----------------------------------------------------------------- persistence
+    def to_annotation(self) -> Annotation:
+        if self.base_image is None:
+            raise DlrsError("No image is open.")
+        return Annotation(
+            image_sha256=self.base_image.sha256,
+            frame=self.frame,
+            contour=None if self.contour is None else self.contour.to_dict(),
+            calibration=None if self.manual_calibration is None else self.manual_calibration.to_dict(),
+            result=self.result,
+            review=self.review,
+            image_name=self.path.name if self.path is not None else None,
+        )
+
+    def apply_annotation(self, ann: Annotation) -> None:
+        """Restore a saved state (the caller has already loaded the right frame and checked the hash)."""
+        from dlrs_desktop.imaging import Calibration
+        from dlrs_desktop.roi import Contour
+
+        if self.base_image is None or ann.image_sha256 != self.base_image.sha256:
+            raise DlrsError("This annotation belongs to a different image and was not applied.")
+        self.manual_calibration = Calibration.from_dict(ann.calibration) if ann.calibration else None
+        contour = Contour.from_dict(ann.contour) if ann.contour else None
+        if contour is not None:
+            # Re-bind to the current calibration: a saved contour never carries a stale mm scale.
+            contour = self.make_contour(np.asarray(contour.points))
+        self.contour = contour
+        self.result = ann.result
+        self.prediction = None
+        self.review = ann.review
+        self._rois_key = None
+        self.events.emit("image")

@@ -1,0 +1,371 @@
+"""Interaction modes as small handlers (napari's mode → handler table).
+
+Each tool turns mouse/keyboard input in image-pixel coordinates into document edits pushed on the undo
+stack, one command per gesture (a whole drag is one undo step). Geometry such as smoothing, vertex
+insertion and simplification is done by `roi.Contour`; hit-testing here is screen-distance only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QUndoStack
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.commands import SetCalibration, SetContour
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from dlrs_desktop.ui.canvas import ImageCanvas
+    from dlrs_desktop.ui.document import Document
+
+
+class Host(Protocol):
+    canvas: ImageCanvas
+    doc: Document
+    undo_stack: QUndoStack
+
+    def dialog_parent(self) -> QWidget: ...
+    def show_status(self, text: str) -> None: ...
+
+
+def nearest_vertex(points: np.ndarray, pos: np.ndarray, tol: float) -> int | None:
+    if len(points) == 0:
+        return None
+    d = np.hypot(points[:, 0] - pos[0], points[:, 1] - pos[1])
+    i = int(np.argmin(d))
+    return i if d[i] <= tol else None
+
+
+def nearest_edge(points: np.ndarray, pos: np.ndarray, tol: float) -> tuple[int, np.ndarray] | None:
+    """Index i such that the closest closed-polygon edge is (i, i+1), and the foot point on it."""
+    n = len(points)
+    if n < 2:
+        return None
+    a = points
+    b = np.roll(points, -1, axis=0)
+    ab = b - a
+    denom = np.maximum((ab**2).sum(axis=1), 1e-12)
+    t = np.clip(((pos - a) * ab).sum(axis=1) / denom, 0.0, 1.0)
+    foot = a + ab * t[:, None]
+    d = np.hypot(*(foot - pos).T)
+    i = int(np.argmin(d))
+    return (i, foot[i]) if d[i] <= tol else None
+
+
+class Tool:
+    name = "none"
+    label = "None"
+    shortcut = ""
+    tip = ""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    def activate(self) -> None:
+        self.host.canvas.viewport().setCursor(Qt.CursorShape.CrossCursor)
+
+    def deactivate(self) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        self.host.canvas.set_tool_preview(None)
+
+    @property
+    def busy(self) -> bool:
+        """True while a gesture is half done (unsaved input the user would lose)."""
+        return False
+
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
+    def move(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
+    def release(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
+    def double_click(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
+
+    def key(self, event: QKeyEvent) -> bool:
+        if event.key() == Qt.Key.Key_Escape and self.busy:
+            self.cancel()
+            return True
+        return False
+
+    def commit_points(self, points: np.ndarray, text: str) -> None:
+        doc = self.host.doc
+        try:
+            new = doc.make_contour(points) if len(points) else None
+        except DlrsError as exc:
+            dialogs.error(self.host.dialog_parent(), str(exc))
+            return
+        self.host.undo_stack.push(SetContour(doc, doc.contour, new, text))
+
+
+class PanTool(Tool):
+    name, label, shortcut, tip = (
+        "pan",
+        "Pan",
+        "H",
+        "Drag to move the image (middle button works in every tool)",
+    )
+
+    def activate(self) -> None:
+        self.host.canvas.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+
+
+class PolygonTool(Tool):
+    name, label, shortcut = "polygon", "Polygon", "P"
+    tip = "Click the vertices; double-click or Enter closes; Backspace removes the last; Esc cancels"
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
+        self.points: list[np.ndarray] = []
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.points)
+
+    def cancel(self) -> None:
+        self.points = []
+        super().cancel()
+
+    def _preview(self, cursor: np.ndarray | None = None) -> None:
+        pts = list(self.points) + ([cursor] if cursor is not None and self.points else [])
+        self.host.canvas.set_tool_preview(np.array(pts) if pts else None)
+
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        tol = self.host.canvas.screen_tolerance(6)
+        if len(self.points) >= 3 and np.hypot(*(pos - self.points[0])) <= tol:
+            self.finish()  # clicking the first vertex closes, as in most tools
+            return
+        if not self.points or np.hypot(*(pos - self.points[-1])) > 0.5:
+            self.points.append(pos.copy())
+        self._preview(pos)
+
+    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.points:
+            self._preview(pos)
+
+    def double_click(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        self.finish()
+
+    def key(self, event: QKeyEvent) -> bool:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:
+            self.finish()
+            return True
+        if event.key() == Qt.Key.Key_Backspace and self.points:
+            self.points.pop()
+            self._preview()
+            return True
+        return super().key(event)
+
+    def finish(self) -> None:
+        pts = np.array(self.points)
+        self.cancel()
+        if len(pts) < 3:
+            self.host.show_status("A contour needs at least 3 points.")
+            return
+        self.commit_points(pts, "Draw polygon")
+
+
+class FreehandTool(Tool):
+    name, label, shortcut = "freehand", "Freehand", "F"
+    tip = "Drag around the tumour; release closes the contour"
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
+        self.points: list[np.ndarray] = []
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.points)
+
+    def cancel(self) -> None:
+        self.points = []
+        super().cancel()
+
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.points = [pos.copy()]
+
+    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.points and np.hypot(*(pos - self.points[-1])) >= self.host.canvas.screen_tolerance(2):
+            self.points.append(pos.copy())
+            self.host.canvas.set_tool_preview(np.array(self.points))
+
+    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        pts = np.array(self.points)
+        self.cancel()
+        if len(pts) < 3:
+            return
+        contour = self.host.doc.make_contour(pts)
+        with contextlib.suppress(DlrsError):  # thin out the mouse trail; keep it raw if that fails
+            contour = contour.simplified(0.5)
+        self.commit_points(np.asarray(contour.points), "Draw freehand")
+
+
+class EditTool(Tool):
+    name, label, shortcut = "edit", "Edit", "E"
+    tip = "Drag a vertex; drag an edge to insert one; right-click or Shift+click a vertex to delete it"
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
+        self.drag_index: int | None = None
+        self.before = None
+        self.text = ""
+
+    def activate(self) -> None:
+        self.host.canvas.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+
+    @property
+    def busy(self) -> bool:
+        return self.drag_index is not None
+
+    def cancel(self) -> None:
+        if self.drag_index is not None and self.before is not None:
+            self.host.doc.set_contour(self.before)
+        self.drag_index, self.before = None, None
+        super().cancel()
+
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        doc = self.host.doc
+        if doc.contour is None:
+            return
+        pts = np.asarray(doc.contour.points, dtype=float)
+        tol = self.host.canvas.screen_tolerance(8)
+        i = nearest_vertex(pts, pos, tol)
+        delete = event.button() == Qt.MouseButton.RightButton or (
+            event.button() == Qt.MouseButton.LeftButton
+            and event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        )
+        if delete:
+            if i is not None:
+                self.delete_vertex(i)
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        self.before = doc.contour
+        if i is not None:
+            self.drag_index, self.text = i, "Move vertex"
+            return
+        hit = nearest_edge(pts, pos, tol)
+        if hit is not None:
+            edge, foot = hit
+            doc.set_contour(doc.contour.insert_vertex(edge + 1, foot))
+            self.drag_index, self.text = edge + 1, "Insert vertex"
+
+    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.drag_index is None or self.host.doc.contour is None:
+            return
+        doc = self.host.doc
+        moved = doc.contour.move_vertex(self.drag_index, pos)
+        doc.set_contour(doc.make_contour(np.asarray(moved.points)))
+
+    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.drag_index is None:
+            return
+        doc = self.host.doc
+        after = doc.contour
+        before = self.before
+        self.drag_index, self.before = None, None
+        if after is not None and before is not None and after.content_hash() == before.content_hash():
+            return
+        self.host.undo_stack.push(SetContour(doc, before, after, self.text))
+
+    def delete_vertex(self, i: int) -> None:
+        doc = self.host.doc
+        if doc.contour is None or len(doc.contour.points) <= 3:
+            self.host.show_status("A contour needs at least 3 vertices; use Clear to remove it.")
+            return
+        self.host.undo_stack.push(SetContour(doc, doc.contour, doc.contour.delete_vertex(i), "Delete vertex"))
+
+
+class _LineTool(Tool):
+    """Shared by the ruler and the calibration line: press-drag-release a segment."""
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
+        self.p0: np.ndarray | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.p0 is not None
+
+    def cancel(self) -> None:
+        self.p0 = None
+        super().cancel()
+
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.p0 = pos.copy()
+
+    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.p0 is not None:
+            self.show_line(self.p0, pos)
+
+    def show_line(self, p0: np.ndarray, p1: np.ndarray) -> None:
+        self.host.canvas.set_measure(p0, p1, self.describe(p0, p1))
+
+    def describe(self, p0: np.ndarray, p1: np.ndarray) -> str:
+        return f"{math.hypot(*(p1 - p0)):.1f} px"
+
+
+class RulerTool(_LineTool):
+    name, label, shortcut, tip = "ruler", "Ruler", "R", "Drag to measure a distance in millimetres"
+
+    def describe(self, p0: np.ndarray, p1: np.ndarray) -> str:
+        cal = self.host.doc.image.calibration_for(np.array([p0, p1])) if self.host.doc.image else None
+        if cal is None:
+            return f"{math.hypot(*(p1 - p0)):.1f} px (not calibrated)"
+        dx, dy = (p1 - p0) * (cal.mm_per_px_x, cal.mm_per_px_y)
+        return f"{math.hypot(dx, dy):.1f} mm"
+
+    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.p0 is not None:
+            self.show_line(self.p0, pos)  # stays on screen until the next measurement
+            self.host.show_status(f"Distance: {self.describe(self.p0, pos)}")
+        self.p0 = None
+
+
+class CalibrateTool(_LineTool):
+    name, label, shortcut = "calibrate", "Calibrate", "K"
+    tip = "Drag a line along the depth ruler, then type its length in mm"
+
+    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.p0 is None:
+            return
+        p0, p1 = self.p0, pos.copy()
+        self.p0 = None
+        self.calibrate(p0, p1)
+        self.host.canvas.set_measure(None)
+
+    def calibrate(self, p0: np.ndarray, p1: np.ndarray, mm: float | None = None) -> bool:
+        from dlrs_desktop.imaging import Calibration
+
+        doc = self.host.doc
+        if mm is None:
+            mm = dialogs.ask_float(
+                self.host.dialog_parent(),
+                f"The line is {math.hypot(*(p1 - p0)):.1f} px long. How many millimetres is it?",
+                10.0,
+                0.01,
+                1000.0,
+                title="Manual calibration",
+            )
+            if mm is None:
+                return False
+        try:
+            cal = Calibration.from_two_points(tuple(p0), tuple(p1), float(mm))
+        except DlrsError as exc:
+            dialogs.error(self.host.dialog_parent(), str(exc), "Manual calibration")
+            return False
+        self.host.undo_stack.push(SetCalibration(doc, doc.manual_calibration, cal, "Manual calibration"))
+        self.host.show_status(f"Calibrated: {cal.label()}")
+        return True
+
+
+TOOLS: tuple[type[Tool], ...] = (PanTool, PolygonTool, FreehandTool, EditTool, RulerTool, CalibrateTool)

@@ -1,0 +1,129 @@
+"""Model loading and prediction off the GUI thread.
+
+The model is loaded in the background at start-up so the first Predict is quick; each prediction runs
+in a QThreadPool worker and comes back tagged with the contour hash it was computed for, so the window
+can refuse to show a late result for a contour that has since changed.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from dlrs_desktop.errors import DlrsError
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any], done: Callable[[Any], None], fail: Callable[[str], None]):
+        super().__init__()
+        self.fn, self.done, self.fail = fn, done, fail
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except DlrsError as exc:
+            self.fail(str(exc))
+        except Exception as exc:  # a bug: a readable line for the user, the traceback for the log
+            traceback.print_exc()
+            self.fail(f"Internal error while running the model: {type(exc).__name__}: {exc}")
+        else:
+            self.done(result)
+
+
+class ModelService(QObject):
+    """Owns the Predictor. Signals are emitted from worker threads and delivered on the GUI thread."""
+
+    loaded = Signal(dict)  # model info: name, version, notice, device, seconds, warnings
+    load_failed = Signal(str)
+    predicted = Signal(str, object)  # job contour hash, Prediction
+    predict_failed = Signal(str, str)  # job contour hash, message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)  # predictions queue one after another; the GUI thread stays free
+        self.predictor: Any = None
+        self.info: dict[str, Any] = {}
+        self.error: str | None = None
+        self.loading = False
+        self.started_at = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self.predictor is not None
+
+    def load(self, bundle: str | Path | None = None, device: str = "auto") -> None:
+        from dlrs_desktop import paths
+
+        path = Path(bundle) if bundle is not None else paths.bundled_model_dir()
+        self.predictor, self.error, self.loading = None, None, True
+        self.started_at = time.perf_counter()
+
+        def work() -> Any:
+            from dlrs_desktop.model import Predictor
+
+            if not path.exists():
+                raise DlrsError(
+                    f"The model was not found at {path}. Reinstall the application or choose a model "
+                    "bundle in Preferences."
+                )
+            return Predictor(path, device=device)
+
+        self.pool.start(_Job(work, self._on_loaded, self._on_load_failed))
+
+    def _on_loaded(self, predictor: Any) -> None:
+        self.predictor, self.loading = predictor, False
+        self.info = model_info(predictor)
+        self.info["seconds"] = time.perf_counter() - self.started_at
+        self.loaded.emit(self.info)
+
+    def _on_load_failed(self, message: str) -> None:
+        self.predictor, self.loading, self.error = None, False, message
+        self.load_failed.emit(message)
+
+    def predict(self, image: Any, contour: Any, job_hash: str, *, cam: bool = True) -> None:
+        predictor = self.predictor
+        if predictor is None:
+            self.predict_failed.emit(
+                job_hash, self.error or "The model is still loading; try again in a moment."
+            )
+            return
+
+        def work() -> Any:
+            return predictor.predict(image, contour, sensitivity=True, cam=cam)
+
+        self.pool.start(
+            _Job(
+                work,
+                lambda pred: self.predicted.emit(job_hash, pred),
+                lambda msg: self.predict_failed.emit(job_hash, msg),
+            )
+        )
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self.pool.waitForDone(ms)
+
+
+def model_info(predictor: Any) -> dict[str, Any]:
+    """Name, version, notice, device and hash of the loaded model, from its manifest (never invented)."""
+    bundle = getattr(predictor, "bundle", None)
+    manifest = getattr(bundle, "manifest", None) or {}
+    if not isinstance(manifest, dict) and hasattr(manifest, "to_dict"):
+        manifest = manifest.to_dict()
+    info: dict[str, Any] = {
+        "name": manifest.get("name", "unknown model"),
+        "version": manifest.get("version", ""),
+        "notice": manifest.get("notice") or manifest.get("intended_use") or "",
+        "device": getattr(predictor, "device", ""),
+        "sha256": getattr(bundle, "sha256", None) or manifest.get("sha256"),
+        "warnings": list(getattr(predictor, "warnings", []) or []),
+        "manifest": manifest,
+    }
+    info["id"] = f"{info['name']}@{info['version']}"
+    return info

@@ -1,0 +1,160 @@
+"""A folder as a worklist: one row per image with its annotation status, filterable, next/previous.
+
+Rows are filled from the annotation store (sidecars and the per-user index), so listing a folder of
+hundreds of DICOMs decodes none of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlrs_desktop.store import Annotation, AnnotationStore
+from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
+
+IMAGE_SUFFIXES = {".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+COLUMNS = ["Image", "Frames", "Contour", "Calibration", "Result", "Status"]
+FILTERS = [("All", "all"), ("Draft", "draft"), ("Reviewed", "reviewed"), ("No contour", "none")]
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files in a folder (DICOMs may have no suffix: files without one that start like DICOM)."""
+    out = []
+    for p in sorted(folder.iterdir(), key=lambda q: q.name.lower()):
+        if not p.is_file() or p.name.startswith(".") or p.name.endswith(SIDECAR_SUFFIX):
+            continue
+        if p.suffix.lower() in IMAGE_SUFFIXES:
+            out.append(p)
+        elif p.suffix == "":
+            try:
+                with p.open("rb") as fh:
+                    head = fh.read(132)
+                if head[128:132] == b"DICM":
+                    out.append(p)
+            except OSError:
+                continue
+    return out
+
+
+def row_status(ann: Annotation | None) -> str:
+    if ann is None or ann.contour is None:
+        return "none"
+    return ann.review.status
+
+
+class Worklist(QWidget):
+    open_requested = Signal(str)
+
+    def __init__(self, store: AnnotationStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.folder: Path | None = None
+        self.paths: list[Path] = []
+        self.current: Path | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
+        self.title = QLabel("No folder")
+        top.addWidget(self.title, 1)
+        top.addWidget(QLabel("Show:"))
+        self.filter = QComboBox()
+        for text, key in FILTERS:
+            self.filter.addItem(text, key)
+        self.filter.currentIndexChanged.connect(self._apply_filter)
+        top.addWidget(self.filter)
+        lay.addLayout(top)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.cellActivated.connect(self._activated)
+        self.table.cellDoubleClicked.connect(self._activated)
+        lay.addWidget(self.table)
+
+    def set_folder(self, folder: Path) -> None:
+        self.folder = folder
+        self.paths = list_images(folder)
+        self.title.setText(f"{folder.name}  ({len(self.paths)} images)")
+        self.table.setRowCount(len(self.paths))
+        for row, _path in enumerate(self.paths):
+            self.refresh_row(row)
+        self._apply_filter()
+
+    def refresh_path(self, path: Path | None) -> None:
+        if path is not None and path in self.paths:
+            self.refresh_row(self.paths.index(path))
+            self._apply_filter()
+
+    def refresh_row(self, row: int) -> None:
+        path = self.paths[row]
+        ann = self.store.status_of(None, path)
+        s = ann.summary if ann is not None else {}
+        result = "–"
+        if ann is not None and ann.result:
+            prob = (ann.result.get("prediction") or {}).get("probability")
+            result = "–" if prob is None else f"{float(prob):.2f}" + (" (stale)" if s.get("stale") else "")
+        status = row_status(ann)
+        if status == "reviewed" and ann is not None and ann.review.reviewer:
+            status = f"reviewed ({ann.review.reviewer})"
+        cells = [
+            path.name,
+            str(s.get("frame_count", "–")) if ann is not None else "–",
+            "yes" if ann is not None and ann.contour else "no",
+            s.get("calibration", "–") if ann is not None else "–",
+            result,
+            status if ann is not None else "not opened",
+        ]
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, row_status(ann))
+            if path == self.current:
+                f = item.font()
+                f.setBold(True)
+                item.setFont(f)
+            self.table.setItem(row, col, item)
+
+    def _apply_filter(self) -> None:
+        key = self.filter.currentData()
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            status = item.data(Qt.ItemDataRole.UserRole) if item else "none"
+            self.table.setRowHidden(row, key not in ("all", status))
+
+    def _activated(self, row: int, _col: int) -> None:
+        self.open_requested.emit(str(self.paths[row]))
+
+    def set_current(self, path: Path | None) -> None:
+        previous, self.current = self.current, path
+        for p in (previous, path):
+            if p is not None and p in self.paths:
+                self.refresh_row(self.paths.index(p))
+        if path is not None and path in self.paths:
+            self.table.selectRow(self.paths.index(path))
+
+    def neighbour(self, step: int) -> Path | None:
+        """Next/previous visible row from the current image (wraps nowhere: stops at the ends)."""
+        if not self.paths:
+            return None
+        visible = [i for i in range(len(self.paths)) if not self.table.isRowHidden(i)]
+        if not visible:
+            return None
+        if self.current not in self.paths:
+            return self.paths[visible[0 if step > 0 else -1]]
+        cur = self.paths.index(self.current)
+        later = [i for i in visible if (i > cur if step > 0 else i < cur)]
+        if not later:
+            return None
+        return self.paths[later[0] if step > 0 else later[-1]]
