@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,15 @@ def read_header(path: Path, force: bool) -> Any:
     from pydicom.errors import InvalidDicomError
 
     try:
-        ds = pydicom.dcmread(path, defer_size="256 KB", force=force)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = pydicom.dcmread(path, defer_size="256 KB", force=force)
     except InvalidDicomError as exc:
         raise _fail(path, "it is not a DICOM file.") from exc
     except Exception as exc:  # pydicom raises many types on damaged headers
         raise _fail(path, "the DICOM file is truncated or damaged (its header cannot be read).") from exc
+    if any("end of file" in str(w.message).lower() for w in caught) or (len(ds) == 0 and not force):
+        raise _fail(path, "the file is incomplete (it ends in the middle of the data: a truncated copy?).")
     return ds
 
 
@@ -160,6 +165,12 @@ def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:
     if "PixelData" not in ds:
         if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
             raise _fail(path, "it holds floating-point pixel data, which is not an ultrasound image.")
+        sop = ds.get("SOPClassUID", None)
+        image_sop = sop is not None and "Image Storage" in getattr(sop, "name", "")
+        if "Rows" in ds or image_sop:  # an image header without image data: an incomplete copy, usually
+            raise _fail(
+                path, "the image data is missing; the file is probably truncated (an incomplete copy)."
+            )
         raise _fail(
             path, "the DICOM file contains no image (no pixel data), e.g. a report or a presentation state."
         )
@@ -180,6 +191,26 @@ def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:
     if samples not in (1, 3):
         raise _fail(path, f"it has {samples} samples per pixel; only grey (1) and colour (3) are supported.")
     return rows, cols, samples, frames
+
+
+def _check_native_length(path: Path, ds: Any, rows: int, cols: int, samples: int, frames: int) -> None:
+    """Uncompressed pixel data shorter than the header says: the file was cut off."""
+    bits = _int(ds, "BitsAllocated", 8) or 8
+    per_frame = rows * cols * samples * bits / 8
+    if str(ds.get("PhotometricInterpretation", "")).strip() == "YBR_FULL_422":
+        per_frame = per_frame * 2 / 3
+    expected = math.ceil(per_frame * frames)
+    elem = ds.get_item("PixelData")
+    tell = getattr(elem, "value_tell", None)
+    available = path.stat().st_size - tell if tell is not None else expected
+    declared = getattr(elem, "length", expected)
+    if min(available, declared) < expected:
+        missing = expected - min(available, declared)
+        raise _fail(
+            path,
+            f"the file is incomplete: its image data is {missing:,} bytes shorter than the header says "
+            "(a truncated copy or download).",
+        )
 
 
 def _transfer_syntax(path: Path, ds: Any) -> Any:
@@ -282,7 +313,7 @@ def read_dicom(path: Path, frame: int | None, *, force: bool = False) -> DicomFr
     has_meta = bool(getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None))
     if force and not has_meta and "PixelData" not in ds and "Rows" not in ds:
         raise _fail(path, "it is neither a DICOM file nor a supported image (PNG, JPEG, TIFF, BMP).")
-    rows, cols, _samples, frames = _check_header(path, ds)
+    rows, cols, samples, frames = _check_header(path, ds)
     index = 0 if frame is None else int(frame)
     if not 0 <= index < frames:
         raise _fail(
@@ -293,6 +324,8 @@ def read_dicom(path: Path, frame: int | None, *, force: bool = False) -> DicomFr
     ts = _transfer_syntax(path, ds)
     meta = _metadata(ds, ts)
     meta["number_of_frames"] = frames
+    if not ts.is_compressed and has_meta:
+        _check_native_length(path, ds, rows, cols, samples, frames)
     arr = _decode(path, ds, ts, index, has_meta)
     if arr.shape[:2] != (rows, cols):
         raise _fail(

@@ -1,0 +1,73 @@
+"""The scan area covers the imaged tissue (dark lesion included) and leaves out text, rulers, margins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlrs_desktop.imaging import dicom_writer as dw
+from dlrs_desktop.imaging import image_from_array, load_image
+from tests.dicom_factory import bmode_frame, dual_view_regions, write_bmode_dicom
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+@pytest.mark.parametrize(
+    ("ts", "colour"),
+    [(dw.EXPLICIT_VR_LITTLE_ENDIAN, False), (dw.JPEG_BASELINE, True)],
+)
+def test_realistic_bmode_dicom(tmp_path, ts, colour):
+    path, pixels, area = write_bmode_dicom(tmp_path / "bm.dcm", transfer_syntax=ts, colour=colour)
+    im = load_image(path)
+    m = im.scan_mask
+    assert m.dtype == bool and m.shape == im.shape and not m.flags.writeable
+    assert im.provenance.metadata["scan_mask"] == "regions+pixels"
+    assert _iou(m, area) > 0.97
+    gray = pixels if pixels.ndim == 2 else pixels[..., 0]
+    text_rows = slice(0, int(0.1 * im.height))
+    assert gray[text_rows].max() == 255 and not m[text_rows].any()  # burned-in text is out
+    ruler = (gray == 200) & ~area
+    assert ruler.sum() > 100 and not (m & ruler).any()  # the depth ruler is out
+    lesion = area & (gray < 12)
+    assert lesion.sum() > 500 and m[lesion].mean() > 0.99  # the dark tumour itself is in
+    r = im.regions[0]
+    outside = np.ones_like(m)
+    outside[r.y0 : r.y1 + 1, r.x0 : r.x1 + 1] = False
+    assert not (m & outside).any()
+
+
+def test_dual_view_keeps_both_views_and_not_the_gap(tmp_path):
+    left, area_l, _ = bmode_frame(300, 320, seed=1)
+    right, area_r, _ = bmode_frame(300, 320, seed=2)
+    img, area = np.hstack([left, right]), np.hstack([area_l, area_r])
+    regions = dual_view_regions(640, 300, 0.1, 0.1)
+    im = load_image(dw.write_ultrasound_dicom(tmp_path / "dv.dcm", img, mm_per_px=None, regions=regions))
+    assert _iou(im.scan_mask, area) > 0.96
+    assert (
+        im.scan_mask[:, :320].sum() > 0.4 * area_l.sum() and im.scan_mask[:, 320:].sum() > 0.4 * area_r.sum()
+    )
+    gap = np.zeros_like(area)
+    gap[:, 300:340] = True
+    assert not (im.scan_mask & gap & ~area).any()
+
+
+def test_array_without_regions_detects_from_pixels():
+    pixels, area, _ = bmode_frame(seed=4)
+    im = image_from_array(pixels)
+    assert im.provenance.metadata["scan_mask"] == "pixels"
+    assert _iou(im.scan_mask, area) > 0.97
+
+
+def test_blank_image_falls_back_to_the_whole_frame():
+    im = image_from_array(np.full((120, 160), 5, np.uint8))
+    assert im.provenance.metadata["scan_mask"] == "full" and im.scan_mask.all()
+
+
+def test_region_without_detectable_image_uses_the_rectangle(tmp_path):
+    img = np.zeros((100, 200), np.uint8)
+    region = dw.tissue_region(20, 10, 119, 89, 0.1)
+    im = load_image(dw.write_ultrasound_dicom(tmp_path / "b.dcm", img, mm_per_px=None, regions=[region]))
+    assert im.provenance.metadata["scan_mask"] == "regions"
+    assert im.scan_mask.sum() == 100 * 80 and im.scan_mask[10:90, 20:120].all()
