@@ -392,32 +392,36 @@ class MainWindow(QMainWindow):
             self.show_status("A prediction for an earlier contour finished and was discarded.")
             return
         pred = prediction.to_dict()
-        info = self.model.info
         result = {
             "prediction": pred,
             "contour_hash": self.doc.contour.content_hash(),
-            "model": {k: info.get(k) for k in ("id", "name", "version", "sha256", "notice")},
+            "model": {
+                "id": prediction.model_id,
+                "version": prediction.model_version,
+                "bundle_hash": prediction.bundle_hash,
+                "notice": prediction.research_notice,
+            },
         }
         self.doc.set_result(result, prediction)
-        self.statusBar().showMessage(
-            f"Prediction done: {float(pred.get('probability', float('nan'))):.2f}", 5000
-        )
+        self.statusBar().showMessage(f"Prediction done: {prediction.probability:.2f}", 5000)
+        if prediction.device_note:
+            dialogs.info(self, prediction.device_note, "Device")
+        sens = prediction.sensitivity
         self.audit.append(
             "prediction",
-            image_sha256=self.doc.base_image.sha256,
-            contour_hash=result["contour_hash"],
+            image_sha256=prediction.image_sha256,
+            contour_hash=prediction.contour_hash,
             frame=self.doc.frame,
-            model_id=info.get("id"),
-            model_name=info.get("name"),
-            model_version=info.get("version"),
-            model_sha256=info.get("sha256"),
-            probability=pred.get("probability"),
-            threshold=pred.get("threshold"),
-            category=pred.get("category"),
-            region_probabilities=pred.get("region_probabilities"),
-            sensitivity=pred.get("sensitivity"),
-            device=pred.get("device"),
-            seconds=pred.get("seconds"),
+            model_id=prediction.model_id,
+            model_version=prediction.model_version,
+            model_sha256=prediction.bundle_hash,
+            probability=prediction.probability,
+            threshold=prediction.threshold,
+            category=prediction.category,
+            region_probabilities={r.name: r.probability for r in prediction.regions},
+            sensitivity=None if sens is None else [sens.min, sens.max],
+            device=prediction.device,
+            seconds=round(prediction.timings_ms.get("total", 0.0) / 1000, 4),
         )
 
     def _predict_failed(self, job: str, message: str) -> None:
@@ -520,7 +524,8 @@ class MainWindow(QMainWindow):
         stale = self.doc.result_is_stale
         self.result_panel.show_result(self.doc.result, stale)
         pred = self.doc.prediction
-        names = sorted(getattr(pred, "cams", None) or {}) if pred is not None and not stale else []
+        cams = getattr(pred, "cams", None) or () if pred is not None and not stale else ()
+        names = [c.name for c in cams]
         self.result_panel.set_cam_regions(names)
         if stale:
             self.canvas.set_cam(None)

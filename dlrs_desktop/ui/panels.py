@@ -310,21 +310,44 @@ class ResultPanel(QWidget):
         cat = pred.get("category") or ""
         thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
         self.category.setText(f"<b>{cat}</b>{thr}")
-        self.bars.set_values(pred.get("region_probabilities") or {}, threshold, stale)
+        self.bars.set_values(region_probabilities(pred), threshold, stale)
         self.stale.setVisible(stale)
         self.stale.setText(
             "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
         )
-        lines = []
-        sens = pred.get("sensitivity")
-        if isinstance(sens, dict) and sens.get("low") is not None:
-            lines.append(
-                f"Contour sensitivity: {float(sens['low']):.2f} – {float(sens['high']):.2f}"
-                f" ({sens.get('n', '?')} perturbed contours)"
-            )
-        if pred.get("device"):
-            lines.append(f"Device: {pred['device']} · {float(pred.get('seconds', 0.0)):.2f} s")
-        model = result.get("model") or {}
-        if model:
-            lines.append(f"Model: {model.get('name', '?')} {model.get('version', '')}")
-        self.details.setText("<br>".join(lines))
+        self.details.setText("<br>".join(result_lines(result)))
+
+
+def region_probabilities(pred: dict[str, Any]) -> dict[str, float]:
+    return {r["name"]: float(r["probability"]) for r in pred.get("regions") or []}
+
+
+def sensitivity_text(pred: dict[str, Any]) -> str | None:
+    sens = pred.get("sensitivity")
+    if not isinstance(sens, dict) or sens.get("min") is None:
+        return None
+    offsets = [
+        o for o, p in zip(sens.get("offsets_mm", []), sens.get("probabilities", []), strict=False) if p
+    ]
+    span = f" (contour moved {min(offsets):+g} to {max(offsets):+g} mm)" if offsets else ""
+    return f"Contour sensitivity: {float(sens['min']):.2f} – {float(sens['max']):.2f}{span}"
+
+
+def result_lines(result: dict[str, Any]) -> list[str]:
+    """Plain-text facts under the probability (shared by the panel and the PDF report)."""
+    pred = result.get("prediction", {})
+    lines = []
+    sens = sensitivity_text(pred)
+    if sens:
+        lines.append(sens)
+    for flag in pred.get("flags") or []:
+        mark = "⚠ " if flag.get("severity") == "warning" else ""
+        lines.append(f"{mark}{flag.get('message', '')}")
+    total = (pred.get("timings_ms") or {}).get("total")
+    seconds = f" · {float(total) / 1000:.2f} s" if total is not None else ""
+    lines.append(f"Device: {pred.get('device', '?')} ({pred.get('backend', '?')}){seconds}")
+    if pred.get("device_note"):
+        lines.append(str(pred["device_note"]))
+    model = pred.get("model") or {}
+    lines.append(f"Model: {model.get('id', '?')} {model.get('version', '')}")
+    return lines

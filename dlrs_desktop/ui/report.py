@@ -19,7 +19,7 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.canvas import array_to_qimage
-from dlrs_desktop.ui.panels import REGION_LABELS, paint_bars
+from dlrs_desktop.ui.panels import REGION_LABELS, paint_bars, region_probabilities, result_lines
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.mainwindow import MainWindow
@@ -28,18 +28,24 @@ NOTICE = "Research use · demonstration model trained on synthetic data"
 
 
 def cam_rgba(prediction: Any, region: str, shape: tuple[int, int]) -> np.ndarray | None:
-    """Explanation map of one region as a translucent orange overlay (display only)."""
-    cams = getattr(prediction, "cams", None) or {}
-    cam = cams.get(region)
+    """Explanation map of one region as a display overlay: orange = evidence for response, blue = against.
+
+    Opacity follows |value| relative to the strongest value in the region; outside the region it is clear.
+    """
+    cam = next((c for c in getattr(prediction, "cams", None) or () if c.name == region), None)
     if cam is None:
         return None
-    cam = np.asarray(cam, dtype=np.float32)
-    if cam.shape != tuple(shape):
+    values = cam.full(tuple(shape))
+    finite = np.isfinite(values)
+    if not finite.any():
         return None
-    rgba = np.zeros((*cam.shape, 4), dtype=np.uint8)
-    rgba[..., 0] = 230
-    rgba[..., 1] = (159 + 96 * cam).clip(0, 255).astype(np.uint8)
-    rgba[..., 3] = (255 * cam.clip(0, 1)).astype(np.uint8)
+    scale = float(np.nanmax(np.abs(values))) or 1.0
+    v = np.where(finite, values / scale, 0.0)
+    rgba = np.zeros((*values.shape, 4), dtype=np.uint8)
+    pos = v > 0
+    rgba[pos] = (230, 159, 0, 0)
+    rgba[~pos] = (0, 114, 178, 0)
+    rgba[..., 3] = (200 * np.abs(v)).clip(0, 255).astype(np.uint8)
     return rgba
 
 
@@ -157,25 +163,18 @@ def _paint_report(p: QPainter, win: MainWindow, page: QRectF) -> None:
     text(f"Probability of early response: {prob:.2f}", 18, True, QColor(120, 120, 120) if stale else None)
     thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
     text(f"{pred.get('category', '')}{thr}", 11)
-    bars = pred.get("region_probabilities") or {}
+    bars = region_probabilities(pred)
     if bars:
         p.setFont(QFont("Sans Serif", 9))
         p.setPen(QColor(0, 0, 0))
         rect = QRectF(0, y, w * 0.8, 40.0 * len(bars))
         paint_bars(p, rect, bars, threshold, stale)
         y = rect.bottom() + 8
-    sens = pred.get("sensitivity")
-    if isinstance(sens, dict) and sens.get("low") is not None:
-        text(f"Contour sensitivity: {float(sens['low']):.2f} – {float(sens['high']):.2f}", 9)
-    model = doc.result.get("model") or {}
-    text(
-        f"Model {model.get('name', '?')} {model.get('version', '')}"
-        f" · sha256 {str(model.get('sha256') or '')[:12]}"
-        f" · device {pred.get('device', '?')}",
-        9,
-    )
-    if model.get("notice"):
-        text(str(model["notice"]), 8, color=QColor(90, 90, 90), h=80)
+    for line in result_lines(doc.result):
+        text(line, 9)
+    notice = (doc.result.get("model") or {}).get("notice") or pred.get("research_notice")
+    if notice:
+        text(str(notice), 9, True, QColor(213, 94, 0))
 
 
 def _ask_path(win: MainWindow, title: str, name: str, flt: str) -> str | None:

@@ -111,19 +111,16 @@ class ModelService(QObject):
 
 
 def model_info(predictor: Any) -> dict[str, Any]:
-    """Name, version, notice, device and hash of the loaded model, from its manifest (never invented)."""
-    bundle = getattr(predictor, "bundle", None)
-    manifest = getattr(bundle, "manifest", None) or {}
-    if not isinstance(manifest, dict) and hasattr(manifest, "to_dict"):
-        manifest = manifest.to_dict()
-    info: dict[str, Any] = {
-        "name": manifest.get("name", "unknown model"),
-        "version": manifest.get("version", ""),
-        "notice": manifest.get("notice") or manifest.get("intended_use") or "",
-        "device": getattr(predictor, "device", ""),
-        "sha256": getattr(bundle, "sha256", None) or manifest.get("sha256"),
-        "warnings": list(getattr(predictor, "warnings", []) or []),
-        "manifest": manifest,
+    """Name, version, notice, device and hash of the loaded model, from its bundle (never invented)."""
+    bundle = predictor.bundle
+    return {
+        "id": f"{bundle.id}@{bundle.version}",
+        "name": bundle.id,
+        "version": bundle.version,
+        "sha256": bundle.manifest_sha256,
+        "notice": bundle.research_notice,
+        "device": predictor.device,
+        "backend": predictor.backend,
+        "warnings": [predictor.device_note] if predictor.device_note else [],
+        "manifest": bundle.manifest,
     }
-    info["id"] = f"{info['name']}@{info['version']}"
-    return info

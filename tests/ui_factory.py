@@ -1,0 +1,93 @@
+"""Shared helpers for the GUI tests: a window with observable dialogs, real images on disk, mouse input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from dlrs_desktop.ui import dialogs
+
+# The lesion of tests.dicom_factory.bmode_frame(480, 640): centre (256, 216), radii ~(53, 38) px.
+LESION_POLYGON = np.array([[210, 190], [256, 172], [302, 192], [306, 236], [256, 258], [208, 240]], float)
+
+
+class DialogLog:
+    """Records every dialog the app shows and answers questions from `answers` (kind -> answer)."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, str, str]] = []
+        self.answers: dict[str, object] = {}
+
+    def __call__(self, kind: str, title: str, text: str, **extra: object) -> object:
+        self.shown.append((kind, title, text))
+        return self.answers.get(kind)
+
+    def texts(self, kind: str | None = None) -> list[str]:
+        return [t for k, _, t in self.shown if kind is None or k == kind]
+
+
+@pytest.fixture
+def dialog_log():
+    log = DialogLog()
+    dialogs.set_handler(log)
+    yield log
+    dialogs.set_handler(None)
+
+
+def make_window(qtbot, **kw):
+    from dlrs_desktop.ui.mainwindow import MainWindow
+
+    win = MainWindow(**kw)
+    qtbot.addWidget(win)
+    win.resize(1100, 720)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def calibrated_dicom(folder: Path, name: str = "case.dcm", frames: int = 1, seed: int = 0) -> Path:
+    from tests.dicom_factory import write_bmode_dicom
+
+    path, _, _ = write_bmode_dicom(folder / name, mm_per_px=0.1, frames=frames, seed=seed)
+    return path
+
+
+def uncalibrated_png(folder: Path, name: str = "plain.png") -> Path:
+    from PIL import Image
+
+    from tests.dicom_factory import bmode_frame
+
+    img, _, _ = bmode_frame(seed=3)
+    path = folder / name
+    Image.fromarray(img).save(path)
+    return path
+
+
+def view_point(win, x: float, y: float) -> QPoint:
+    return win.canvas.mapFromScene(QPointF(float(x), float(y)))
+
+
+def click(qtbot, win, x: float, y: float, button=Qt.MouseButton.LeftButton, modifier=None) -> None:
+    kw = {"pos": view_point(win, x, y)}
+    if modifier is not None:
+        kw["modifier"] = modifier
+    qtbot.mouseClick(win.canvas.viewport(), button, **kw)
+
+
+def drag(qtbot, win, start, end, steps: int = 4) -> None:
+    vp = win.canvas.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=view_point(win, *start))
+    for t in np.linspace(0, 1, steps + 1)[1:]:
+        p = np.asarray(start, float) + t * (np.asarray(end, float) - np.asarray(start, float))
+        qtbot.mouseMove(vp, pos=view_point(win, *p))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=view_point(win, *end))
+
+
+def draw_polygon(qtbot, win, points=LESION_POLYGON) -> None:
+    win.set_tool("polygon")
+    for x, y in points:
+        click(qtbot, win, x, y)
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Return)
