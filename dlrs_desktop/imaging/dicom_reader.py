@@ -200,7 +200,7 @@ def _check_native_length(path: Path, ds: Any, rows: int, cols: int, samples: int
     if str(ds.get("PhotometricInterpretation", "")).strip() == "YBR_FULL_422":
         per_frame = per_frame * 2 / 3
     expected = math.ceil(per_frame * frames)
-    elem = ds.get_item("PixelData")
+    elem = ds.get_item("PixelData", keep_deferred=True)  # header only: never read the pixels here
     tell = getattr(elem, "value_tell", None)
     available = path.stat().st_size - tell if tell is not None else expected
     declared = getattr(elem, "length", expected)
