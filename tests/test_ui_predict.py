@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 
 from dlrs_desktop import paths
 from dlrs_desktop.model import Predictor
@@ -38,7 +39,8 @@ def win(qtbot, tmp_path, bundle, dialog_log):  # noqa: F811
 def test_predict_shows_the_real_result_then_goes_stale(win, qtbot, bundle, dialog_log):  # noqa: F811
     assert "test-random" in win.model_label.text()
     assert "synthetic data" in win.result_panel.notice.text()  # the notice comes from the bundle
-    win.actions_by_name["predict"].trigger()
+    win.canvas.setFocus()
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # the shortcut
     assert win.result_panel.busy.isVisible()
     qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
     assert not win.result_panel.busy.isVisible() and not dialog_log.texts("error")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
 
 from dlrs_desktop.ui import dialogs
 
@@ -43,8 +44,10 @@ def make_window(qtbot, **kw):
     win = MainWindow(**kw)
     qtbot.addWidget(win)
     win.resize(1100, 720)
-    win.show()
-    qtbot.waitExposed(win)
+    with qtbot.waitExposed(win):
+        win.show()
+    win.activateWindow()  # keyboard shortcuts only reach the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=2000)
     return win
 
 
