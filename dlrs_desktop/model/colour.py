@@ -42,8 +42,9 @@ DOPPLER_MIN_FILL = 0.3
 
 
 def chroma(rgb: np.ndarray) -> np.ndarray:
-    """max(R,G,B) − min(R,G,B) as int16: 0 for gray pixels, large for saturated colour."""
-    return rgb.max(axis=-1).astype(np.int16) - rgb.min(axis=-1).astype(np.int16)
+    """max(R,G,B) − min(R,G,B) (uint8): 0 for gray pixels, large for saturated colour (cv2: fast)."""
+    r, g, b = (np.ascontiguousarray(rgb[..., i]) for i in range(3))
+    return cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
 
 
 def clean_colour(

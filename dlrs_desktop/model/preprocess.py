@@ -23,6 +23,7 @@ numpy + cv2 only: the CPU predictor must not import torch.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +191,7 @@ class PrepInfo:
     roiset: RoiSet
     crops: tuple[CropInfo, ...]
     colour: ColourReport
+    timings_ms: dict[str, float] = field(default_factory=dict)  # validate, rois, colour, crops
 
 
 def _region_mask(roiset: RoiSet, region: RegionSpec) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -272,6 +274,24 @@ def _paste(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
         dst[ya:yb, xa:xb] = src[ya - y : yb - y, xa - x : xb - x]
 
 
+def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
+    """The contour checked for this image and carrying the calibration valid for its points.
+
+    Raises CalibrationError without a trustworthy mm/pixel (never guessed) and ContourError otherwise.
+    """
+    from dlrs_desktop.roi import validate_contour
+
+    if image.calibration_for(np.asarray(contour.points)) is None:
+        raise CalibrationError(
+            "This image has no trustworthy millimetre calibration for the tumour's area; "
+            "calibrate it (e.g. along the depth ruler) before predicting."
+        )
+    out = validate_contour(contour, image)
+    if out.calibration is None:  # validate_contour keeps the contour's own only when the image has none
+        raise CalibrationError("This image has no trustworthy millimetre calibration; calibrate it first.")
+    return out
+
+
 def prepare_inputs(
     image: UltrasoundImage, contour: Contour, spec: PreprocessSpec
 ) -> tuple[np.ndarray, PrepInfo]:
@@ -279,18 +299,15 @@ def prepare_inputs(
 
     Raises CalibrationError without a trustworthy mm/pixel and ContourError for an invalid contour.
     """
-    from dlrs_desktop.roi import compute_rois, validate_contour
+    from dlrs_desktop.roi import compute_rois
 
-    cal = image.calibration_for(np.asarray(contour.points))
-    if cal is None:
-        raise CalibrationError(
-            "This image has no trustworthy millimetre calibration for the tumour's area; "
-            "calibrate it (e.g. along the depth ruler) before predicting."
-        )
-    if image.calibration is None or image.calibration != cal:
-        image = image.with_calibration(cal)
-    contour = validate_contour(contour, image)
+    t0 = time.perf_counter()
+    contour = validated_contour(image, contour)
+    cal = contour.calibration
+    assert cal is not None
+    t1 = time.perf_counter()
     roiset = compute_rois(contour, image, radii_mm=spec.ring_radii)
+    t2 = time.perf_counter()
     masks = [_region_mask(roiset, r) for r in spec.regions]
     # Union of all regions (its bbox) for the colour check.
     ux0 = min(b[0] for _, b in masks)
@@ -312,6 +329,7 @@ def prepare_inputs(
             spec.colour_chroma_min,
             spec.inpaint_colour_marks,
         )
+    t3 = time.perf_counter()
     scan_mask = np.asarray(image.scan_mask, dtype=bool)
     arrays, infos = [], []
     for region, (mk, bbox) in zip(spec.regions, masks, strict=True):
@@ -321,7 +339,11 @@ def prepare_inputs(
     x = np.stack(arrays)[:, None]
     if spec.channels > 1:
         x = np.repeat(x, spec.channels, axis=1)
-    return np.ascontiguousarray(x, dtype=np.float32), PrepInfo(contour, cal, roiset, tuple(infos), colour)
+    t4 = time.perf_counter()
+    timings = {"validate": (t1 - t0) * 1e3, "rois": (t2 - t1) * 1e3, "colour": (t3 - t2) * 1e3}
+    timings["crops"] = (t4 - t3) * 1e3
+    info = PrepInfo(contour, cal, roiset, tuple(infos), colour, timings)
+    return np.ascontiguousarray(x, dtype=np.float32), info
 
 
 def crop_to_image(values: np.ndarray, info: CropInfo, shape: tuple[int, int]) -> tuple[np.ndarray, tuple]:

@@ -1,0 +1,310 @@
+"""`dlrs predict IMAGE|FOLDER`: the GUI's prediction from the command line (same Predictor).
+
+A contour comes from `--contour`/`--mask`, or sits beside the image: `<stem>.contour.json`,
+`<stem>_mask.png`, or the GUI's sidecar `<name>.dlrs.json` (which may also hold a calibration the
+user made). A folder predicts every image that has a contour and writes a CSV table.
+Exit codes: 0 done, 2 bad input (image, contour, calibration), 3 model problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HELP = "predict the probability of early response for one image, or every contoured image in a folder"
+
+IMAGE_SUFFIXES = {".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="IMAGE|FOLDER", help="an image file, or a folder of images")
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument(
+        "--contour", metavar="JSON", help="tumour contour (contour JSON, GUI sidecar or labelme)"
+    )
+    src.add_argument(
+        "--mask", metavar="PNG", help="tumour mask image (non-zero = tumour), same size as the image"
+    )
+    parser.add_argument(
+        "--spacing", type=float, metavar="MM_PER_PX", help="manual calibration in mm per pixel"
+    )
+    parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
+    parser.add_argument(
+        "--model", metavar="DIR", help="model bundle folder or zip (default: the bundled model)"
+    )
+    parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    parser.add_argument("--json", action="store_true", help="print JSON (a list for a folder)")
+    parser.add_argument("--cam", metavar="OUTDIR", help="write class activation map images here")
+    parser.add_argument("--csv", metavar="FILE", help="folder: write the table to FILE (default: stdout)")
+    parser.add_argument("--no-sensitivity", action="store_true", help="skip the contour-sensitivity stage")
+
+
+def find_contour(image_path: Path) -> Path | None:
+    """The contour stored beside an image, by the documented naming conventions."""
+    for cand in (
+        image_path.with_name(image_path.stem + ".contour.json"),
+        image_path.with_name(image_path.stem + "_mask.png"),
+        image_path.with_name(image_path.name + ".dlrs.json"),
+    ):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _manual_calibration(contour_file: Path | None, contour: Any) -> Any:
+    """A calibration the user made (GUI sidecar or the contour's own manual one), else None."""
+    from dlrs_desktop.imaging import Calibration
+
+    if contour_file is not None and contour_file.name.endswith(".dlrs.json"):
+        try:
+            cal = json.loads(contour_file.read_text(encoding="utf-8")).get("calibration")
+        except (OSError, ValueError, AttributeError):
+            cal = None
+        if isinstance(cal, dict):
+            try:
+                return Calibration.from_dict(cal)
+            except (KeyError, TypeError, ValueError):
+                return None
+    cal = getattr(contour, "calibration", None)
+    return cal if cal is not None and cal.source == "manual" else None
+
+
+def load_case(image_path: Path, args: argparse.Namespace, contour_file: Path | None) -> tuple[Any, Any]:
+    """(image, contour) with the calibration rules: --spacing > the file's own > one the user made."""
+    from dlrs_desktop.errors import ContourError
+    from dlrs_desktop.imaging import Calibration, load_image
+    from dlrs_desktop.roi import Contour
+
+    image = load_image(image_path, args.frame)
+    if contour_file is None:
+        raise ContourError(
+            f"No contour for {image_path.name}: pass --contour/--mask or put {image_path.stem}.contour.json "
+            f"or {image_path.stem}_mask.png beside it."
+        )
+    contour = Contour.load_any(contour_file, image.shape, frame=image.frame_index)
+    if args.spacing is not None:
+        image = image.with_calibration(Calibration.manual(args.spacing))
+    elif image.calibration_for(contour.points) is None:
+        manual = _manual_calibration(contour_file, contour)
+        if manual is not None:
+            image = image.with_calibration(manual)
+    return image, contour
+
+
+def _summary(pred: Any) -> str:
+    lines = [
+        f"Probability of early response: {pred.probability:.3f} (threshold {pred.threshold:.3f}) "
+        f"-> {pred.category}",
+        "Per-region evidence:",
+    ]
+    for r in pred.regions:
+        clipped = f"  clipped {r.clipped_fraction:.0%}" if r.clipped_fraction else ""
+        lines.append(
+            f"  {r.name:<13} p={r.probability:.3f}  logit {r.logit:+.3f} x weight {r.coefficient:+.3f}"
+            f"  area {r.area_mm2:.0f} mm2{clipped}"
+        )
+    s = pred.sensitivity
+    if s is not None and s.min is not None:
+        lines.append(f"Contour sensitivity (offsets {', '.join(f'{d:+g}' for d in s.offsets_mm)} mm): "
+                     f"{s.min:.3f} - {s.max:.3f}")  # fmt: skip
+    for f in pred.flags:
+        lines.append(f"{f.severity.upper()}: {f.message}")
+    t = pred.timings_ms
+    lines.append(
+        f"Model {pred.model_id} {pred.model_version} (bundle sha256 {pred.bundle_hash[:12]}), "
+        f"{pred.backend} on {pred.device}, {t.get('total', 0):.0f} ms"
+        + (f" + {t['sensitivity']:.0f} ms sensitivity" if "sensitivity" in t else "")
+    )
+    if pred.device_note:
+        lines.append(f"Note: {pred.device_note}")
+    lines.append(pred.research_notice)
+    return "\n".join(lines)
+
+
+def write_cams(pred: Any, image: Any, out_dir: Path, stem: str) -> list[Path]:
+    """One PNG per region: the image with the region's activation map blended over it."""
+    import cv2
+    import numpy as np
+
+    from dlrs_desktop.fileio import atomic_write_bytes
+
+    written = []
+    base = cv2.cvtColor(np.ascontiguousarray(image.display), cv2.COLOR_RGB2BGR)
+    for cam in pred.cams or ():
+        x0, y0, x1, y1 = cam.bbox
+        vals = np.where(cam.mask, cam.values, np.nan)
+        finite = np.isfinite(vals)
+        out = base.copy()
+        if finite.any():
+            lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+            norm = np.zeros(vals.shape, np.uint8)
+            norm[finite] = np.clip((vals[finite] - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
+            heat = cv2.applyColorMap(norm, cv2.COLORMAP_JET)
+            patch = out[y0:y1, x0:x1]
+            blend = cv2.addWeighted(patch, 0.5, heat, 0.5, 0)
+            patch[finite] = blend[finite]
+        ok, buf = cv2.imencode(".png", out)
+        if ok:
+            written.append(atomic_write_bytes(out_dir / f"{stem}_cam_{cam.name}.png", buf.tobytes()))
+    return written
+
+
+def _predict_one(
+    predictor: Any, image_path: Path, args: argparse.Namespace, contour_file: Path | None
+) -> Any:
+    image, contour = load_case(image_path, args, contour_file)
+    pred = predictor.predict(image, contour, sensitivity=not args.no_sensitivity, cam=bool(args.cam))
+    if args.cam:
+        write_cams(pred, image, Path(args.cam), image_path.stem)
+    return pred
+
+
+def _is_image(p: Path) -> bool:
+    name = p.name.lower()
+    if name.endswith(("_mask.png", ".contour.json", ".dlrs.json")) or "_cam_" in name:
+        return False
+    if p.suffix.lower() in IMAGE_SUFFIXES:
+        return True
+    if p.suffix == "":
+        try:
+            with open(p, "rb") as fh:
+                return fh.read(132)[128:132] == b"DICM"
+        except OSError:
+            return False
+    return False
+
+
+CSV_FIELDS = [
+    "image", "status", "probability", "category", "threshold", "sensitivity_min", "sensitivity_max", "flags",
+    "mm_per_px", "calibration_source", "model_id", "model_version", "bundle_hash", "contour_hash", "backend",
+    "device", "time_ms",
+]  # fmt: skip
+
+
+def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
+    row["image"] = name
+    if pred is None:
+        row["status"] = f"error: {error}"
+        return row
+    s = pred.sensitivity
+    row.update(
+        status="ok",
+        probability=f"{pred.probability:.6f}",
+        category=pred.category,
+        threshold=f"{pred.threshold:.6f}",
+        sensitivity_min="" if s is None or s.min is None else f"{s.min:.6f}",
+        sensitivity_max="" if s is None or s.max is None else f"{s.max:.6f}",
+        flags=";".join(f.code for f in pred.flags),
+        mm_per_px=f"{pred.calibration['mm_per_px_x']:.6g}",
+        calibration_source=pred.calibration["source"],
+        model_id=pred.model_id,
+        model_version=pred.model_version,
+        bundle_hash=pred.bundle_hash,
+        contour_hash=pred.contour_hash,
+        backend=pred.backend,
+        device=pred.device,
+        time_ms=f"{pred.timings_ms.get('total', 0):.1f}",
+    )
+    for r in pred.regions:
+        row[f"p_{r.name}"] = f"{r.probability:.6f}"
+    return row
+
+
+def _progress(i: int, n: int, name: str) -> None:
+    if sys.stderr.isatty():
+        width = 30
+        done = int(width * i / n)
+        sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[:40]:<40}")
+        if i == n:
+            sys.stderr.write("\n")
+    else:
+        sys.stderr.write(f"[{i}/{n}] {name}\n")
+    sys.stderr.flush()
+
+
+def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
+    from dlrs_desktop.errors import DlrsError, ModelError
+
+    if args.contour or args.mask:
+        raise DlrsError("--contour/--mask name one image's contour; for a folder put one beside each image.")
+    images = sorted(p for p in folder.iterdir() if p.is_file() and _is_image(p))
+    cases = [(p, c) for p in images if (c := find_contour(p)) is not None]
+    if not cases:
+        raise DlrsError(
+            f"No image in {folder} has a contour beside it (<stem>.contour.json or <stem>_mask.png)."
+        )
+    rows, dicts, failed = [], [], 0
+    for i, (img, cfile) in enumerate(cases, 1):
+        try:
+            pred = _predict_one(predictor, img, args, cfile)
+            rows.append(_row(img.name, pred))
+            dicts.append({"image": img.name, **pred.to_dict()})
+        except ModelError:
+            raise
+        except DlrsError as exc:
+            failed += 1
+            rows.append(_row(img.name, error=str(exc)))
+            dicts.append({"image": img.name, "error": str(exc)})
+        _progress(i, len(cases), img.name)
+    if args.json:
+        json.dump(dicts, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    fields = CSV_FIELDS + sorted({k for r in rows for k in r if k.startswith("p_")})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    if args.csv:
+        from dlrs_desktop.fileio import atomic_write_text
+
+        atomic_write_text(args.csv, buf.getvalue())
+    elif not args.json:
+        sys.stdout.write(buf.getvalue())
+    skipped = len(images) - len(cases)
+    print(
+        f"{len(cases) - failed} of {len(cases)} contoured images predicted"
+        + (f", {skipped} without a contour skipped" if skipped else "")
+        + (f"; table written to {args.csv}" if args.csv else ""),
+        file=sys.stderr,
+    )
+    if failed:
+        print(
+            f"error: {failed} of {len(cases)} images could not be predicted (see the status column)",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from dlrs_desktop.errors import DlrsError
+    from dlrs_desktop.model.predictor import Predictor
+
+    path = Path(args.path)
+    if not path.exists():
+        raise DlrsError(f"'{path}' does not exist.")
+    t0 = time.perf_counter()
+    predictor = Predictor(args.model, device=args.device)
+    if path.is_dir():
+        return _run_folder(predictor, path, args)
+    contour_file = Path(args.contour or args.mask) if (args.contour or args.mask) else find_contour(path)
+    if contour_file is not None and not contour_file.exists():
+        raise DlrsError(f"Contour file not found: {contour_file}")
+    pred = _predict_one(predictor, path, args, contour_file)
+    if args.json:
+        d = pred.to_dict()
+        d["image"] = path.name
+        d["load_ms"] = round(predictor.load_ms, 1)
+        json.dump(d, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(_summary(pred))
+        print(f"(model load {predictor.load_ms:.0f} ms, wall {1e3 * (time.perf_counter() - t0):.0f} ms)")
+    return 0

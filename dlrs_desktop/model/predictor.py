@@ -1,0 +1,327 @@
+"""The predictor: one pipeline function for the GUI, the CLI and the tests.
+
+CPU default backend: ONNX Runtime running the bundle's ONNX export, with intra-op threads =
+physical cores, one inter-op thread and spinning off (its spinning threads fight over a 2-core
+laptop and double the latency). This path never imports torch (3–6 s and ~800 MB at start-up).
+torch is the reference backend (`backend="torch"`) and the GPU path (CUDA, or MPS on macOS); any
+GPU failure falls back to the CPU and the result says so.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import importlib.util
+import os
+import platform
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlrs_desktop.errors import DlrsError, ModelError
+from dlrs_desktop.model.bundle import Bundle, load_bundle
+from dlrs_desktop.model.preprocess import PrepInfo, crop_to_image, prepare_inputs, validated_contour
+from dlrs_desktop.model.quality import check_refusals, quality_flags
+from dlrs_desktop.model.result import Prediction, RegionCam, RegionResult, Sensitivity
+
+if TYPE_CHECKING:
+    from dlrs_desktop.imaging.types import UltrasoundImage
+    from dlrs_desktop.roi import Contour
+
+SENSITIVITY_OFFSETS_MM = (-1.0, -0.5, 0.5, 1.0)
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (hyper-threads do not help convolution throughput)."""
+    n = os.cpu_count() or 1
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            cores = {
+                (block.get("physical id", "0"), block["core id"])
+                for block in (
+                    dict(line.split(":", 1) for line in chunk.splitlines() if ":" in line)
+                    for chunk in fh.read().split("\n\n")
+                )
+                if "core id" in block
+            }
+        return max(1, min(len(cores), n)) if cores else n
+    except OSError:
+        return n
+
+
+def gpu_hint() -> str | None:
+    """'cuda' or 'mps' if a GPU is probably usable, judged WITHOUT importing torch (cheap)."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return "mps"
+    if os.path.exists("/proc/driver/nvidia/version") or shutil.which("nvidia-smi"):
+        return "cuda"
+    if sys.platform == "win32" and ctypes.util.find_library("nvcuda"):
+        return "cuda"
+    return None
+
+
+class _OrtBackend:
+    name = "onnxruntime"
+
+    def __init__(self, onnx_bytes: bytes, threads: int | None) -> None:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads or physical_cores()
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        so.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        so.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                onnx_bytes, sess_options=so, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # a corrupt export (the hash matched, so it was written that way)
+            raise ModelError(f"ONNX Runtime cannot load the model's ONNX file ({exc}).") from None
+        self.device = "cpu"
+
+    def run(self, x: np.ndarray, features: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        names = ["region_logits", "features"] if features else ["region_logits"]
+        out = self.session.run(names, {"crops": x})
+        return out[0], (out[1] if features else None)
+
+
+class _TorchBackend:
+    name = "torch"
+
+    def __init__(self, bundle: Bundle, device: str) -> None:
+        import torch
+
+        from dlrs_desktop.model.network import load_net
+
+        if device == "cuda":
+            if not torch.cuda.is_available():
+                raise RuntimeError("torch sees no CUDA device")
+            device = "cuda:0"
+        elif device == "mps" and not (
+            getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+        ):
+            raise RuntimeError("torch sees no MPS device")
+        self.torch = torch
+        self.net = load_net(bundle.architecture, *bundle.weights_bytes(), device=device)
+        self.device = device
+
+    def run(self, x: np.ndarray, features: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        torch = self.torch
+        with torch.inference_mode():
+            t = torch.from_numpy(x).to(self.device)
+            logits, f = self.net.forward_with_features(t)
+            return logits.float().cpu().numpy(), (f.float().cpu().numpy() if features else None)
+
+
+class Predictor:
+    """Loads a bundle once; `predict` is safe to call from worker threads.
+
+    device: "auto" (GPU if one is usable, else CPU), "cpu" or "gpu" (CPU fallback, noted).
+    backend: None (ONNX Runtime on CPU, torch on GPU), "onnx" or "torch" (reference backend).
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle | str | os.PathLike[str] | None = None,
+        device: str = "auto",
+        *,
+        backend: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if device not in ("auto", "cpu", "gpu"):
+            raise ModelError(f"Unknown device {device!r} (use auto, cpu or gpu).")
+        if backend not in (None, "onnx", "torch"):
+            raise ModelError(f"Unknown backend {backend!r} (use onnx or torch).")
+        t0 = time.perf_counter()
+        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._cpu: _OrtBackend | _TorchBackend | None = None
+        self.device_note: str | None = None
+        self._head_w, self._head_b = self.bundle.head_arrays()
+        self._backend = self._choose(device, backend)
+        self.load_ms = (time.perf_counter() - t0) * 1000.0
+
+    # --- backends -----------------------------------------------------------------------------
+    def _choose(self, device: str, backend: str | None) -> _OrtBackend | _TorchBackend:
+        want_gpu = device == "gpu" or (device == "auto" and backend != "onnx")
+        hint = gpu_hint() if want_gpu else None
+        if want_gpu and hint is None and device == "gpu":
+            self.device_note = "A GPU was requested but none is usable here; ran on the CPU."
+        if want_gpu and hint is not None and backend != "onnx":
+            try:
+                return _TorchBackend(self.bundle, hint)
+            except Exception as exc:  # no CUDA build, driver mismatch, out of memory...
+                if device == "gpu":
+                    self.device_note = f"GPU unavailable ({exc}); ran on the CPU."
+        if backend == "torch":
+            return _TorchBackend(self.bundle, "cpu")
+        return self._cpu_backend()
+
+    def _cpu_backend(self) -> _OrtBackend:
+        if not isinstance(self._cpu, _OrtBackend):
+            self._cpu = _OrtBackend(self.bundle.onnx_bytes, self._threads)
+        return self._cpu
+
+    @property
+    def device(self) -> str:
+        return self._backend.device
+
+    @property
+    def backend(self) -> str:
+        return self._backend.name
+
+    def run_crops(self, x: np.ndarray, features: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Network on prepared crops (B, R, C, S, S) → region logits (B, R) [+ feature maps]."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        with self._lock:
+            try:
+                return self._backend.run(x, features)
+            except Exception as exc:
+                if self._backend.device == "cpu":
+                    raise ModelError(f"The model failed to run ({type(exc).__name__}: {exc}).") from None
+                self.device_note = f"The GPU failed ({type(exc).__name__}: {exc}); switched to the CPU."
+                self._backend = self._cpu_backend()
+                return self._backend.run(x, features)
+
+    # --- prediction ---------------------------------------------------------------------------
+    def predict(
+        self, image: UltrasoundImage, contour: Contour, *, sensitivity: bool = True, cam: bool = False
+    ) -> Prediction:
+        """Fused probability with per-region evidence, quality flags and (optionally) sensitivity and CAM.
+
+        Raises CalibrationError / ContourError (refusals) or ModelError.
+        """
+        t0 = time.perf_counter()
+        x, info = prepare_inputs(image, contour, self.bundle.spec)
+        check_refusals(info)
+        flags = quality_flags(info, self.bundle)
+        t1 = time.perf_counter()
+        logits, feats = self.run_crops(x[None], features=cam)
+        t2 = time.perf_counter()
+        z = logits[0].astype(np.float64)
+        p = float(self.bundle.stacking.fuse(z))
+        t3 = time.perf_counter()
+        cams = self._cams(feats[0], info, image.shape) if cam and feats is not None else None
+        t4 = time.perf_counter()
+        timings = {**{f"preprocess.{k}": v for k, v in info.timings_ms.items()}}
+        timings.update(
+            preprocess=(t1 - t0) * 1e3,
+            inference=(t2 - t1) * 1e3,
+            fusion=(t3 - t2) * 1e3,
+            total=(t4 - t0) * 1e3,
+        )
+        if cams is not None:
+            timings["cam"] = (t4 - t3) * 1e3
+        result = self._result(p, z, info, flags, timings, contour, image, cams)
+        if sensitivity:
+            result = result.with_sensitivity(self.predict_sensitivity(image, contour))
+        return result
+
+    def _result(self, p, z, info: PrepInfo, flags, timings, contour, image, cams) -> Prediction:
+        b = self.bundle
+        outcome = b.manifest["outcome"]
+        regions = []
+        for i, spec in enumerate(b.spec.regions):
+            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
+            coef = b.stacking.coefficients[i]
+            regions.append(
+                RegionResult(
+                    name=spec.name,
+                    radius_mm=spec.radius_mm,
+                    kind=spec.kind,
+                    logit=float(z[i]),
+                    probability=float(1.0 / (1.0 + np.exp(-z[i]))),
+                    coefficient=float(coef),
+                    contribution=float(coef * z[i]),
+                    area_mm2=float(roi.area_mm2),
+                    clipped_fraction=float(roi.clipped_fraction),
+                )
+            )
+        positive = p >= b.threshold
+        return Prediction(
+            probability=p,
+            threshold=b.threshold,
+            category=str(outcome["positive_label" if positive else "negative_label"]),
+            positive=bool(positive),
+            intercept=b.stacking.intercept,
+            regions=tuple(regions),
+            flags=tuple(flags),
+            sensitivity=None,
+            timings_ms=timings,
+            device=self.device,
+            backend=self.backend,
+            device_note=self.device_note,
+            model_id=b.id,
+            model_version=b.version,
+            bundle_hash=b.manifest_sha256,
+            contour_hash=contour.content_hash(),
+            calibration=info.calibration.to_dict(),
+            image_sha256=image.sha256,
+            research_notice=b.research_notice,
+            cams=cams,
+        )
+
+    def _cams(self, feats: np.ndarray, info: PrepInfo, shape: tuple[int, int]) -> tuple[RegionCam, ...]:
+        """Exact CAM per region: head weights · last feature maps (+ bias), mapped onto the image."""
+        maps = np.einsum("rkhw,rk->rhw", feats.astype(np.float32), self._head_w) + self._head_b[:, None, None]
+        out = []
+        for i, (crop, spec) in enumerate(zip(info.crops, self.bundle.spec.regions, strict=True)):
+            values, bbox = crop_to_image(maps[i], crop, shape)
+            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
+            kind = "expanded" if spec.kind in ("tumour", "expanded") else "annulus"
+            full = roi.full(kind, shape)
+            mask = full[bbox[1] : bbox[3], bbox[0] : bbox[2]] & np.isfinite(values)
+            out.append(RegionCam(spec.name, bbox, values, mask))
+        return tuple(out)
+
+    def predict_sensitivity(
+        self,
+        image: UltrasoundImage,
+        contour: Contour,
+        offsets_mm: tuple[float, ...] = SENSITIVITY_OFFSETS_MM,
+    ) -> Sensitivity:
+        """Second stage: the fused probability with the contour offset by each of `offsets_mm`.
+
+        All usable offset contours go through the network in one batch.
+        """
+        t0 = time.perf_counter()
+        base = validated_contour(image, contour)  # carries the calibration the offsets are made in
+        xs, idx, skipped = [], [], []
+        for i, d in enumerate(offsets_mm):
+            try:
+                x, _ = prepare_inputs(image, base.offset(d), self.bundle.spec)
+            except DlrsError as exc:
+                skipped.append(f"{d:+g} mm: {exc}")
+                continue
+            xs.append(x)
+            idx.append(i)
+        probs: list[float | None] = [None] * len(offsets_mm)
+        if xs:
+            logits, _ = self.run_crops(np.stack(xs))
+            fused = self.bundle.stacking.fuse(logits.astype(np.float64))
+            for j, i in enumerate(idx):
+                probs[i] = float(fused[j])
+        return Sensitivity(tuple(offsets_mm), tuple(probs), tuple(skipped), (time.perf_counter() - t0) * 1e3)
+
+    def info(self) -> dict[str, Any]:
+        """What runs where (for logs, `dlrs model info`, the GUI's status bar)."""
+        return {
+            "model_id": self.bundle.id,
+            "model_version": self.bundle.version,
+            "bundle_hash": self.bundle.manifest_sha256,
+            "source": str(Path(self.bundle.source)),
+            "backend": self.backend,
+            "device": self.device,
+            "device_note": self.device_note,
+            "load_ms": round(self.load_ms, 1),
+        }

@@ -1,0 +1,95 @@
+"""Quality gates: when to refuse a prediction and when to give it with a warning, in plain words.
+
+Refuse (raise): no calibration (in `prepare_inputs`), an invalid contour (`validate_contour`), a
+tumour mostly outside the scan area. Predict but flag: a ring clipped by the scan area beyond the
+limit, a tumour size outside the range seen in training, Doppler-like colour or coloured marks
+inside the regions (marks are inpainted first, and the flag says so).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dlrs_desktop.errors import ContourError
+from dlrs_desktop.model.result import QualityFlag
+
+if TYPE_CHECKING:
+    from dlrs_desktop.model.bundle import Bundle
+    from dlrs_desktop.model.preprocess import PrepInfo
+
+#: More than this fraction of the tumour outside the scan area → refuse.
+TUMOUR_OUTSIDE_LIMIT = 0.2
+#: Default ring clipping limit (the manifest's `quality.ring_clip_limit` overrides it).
+RING_CLIP_LIMIT = 0.2
+#: Doppler-like colour over at least this fraction of the regions → flag.
+DOPPLER_FRACTION = 0.01
+
+
+def check_refusals(info: PrepInfo) -> None:
+    """Raise ContourError if the tumour lies (mostly) outside the tissue area of the image."""
+    outside = float(info.roiset.tumour.clipped_fraction)
+    if outside > TUMOUR_OUTSIDE_LIMIT:
+        raise ContourError(
+            f"The tumour contour lies outside the scan area ({outside:.0%} of it is outside the "
+            "ultrasound image's tissue region); draw it on the tumour in the image."
+        )
+
+
+def quality_flags(info: PrepInfo, bundle: Bundle) -> list[QualityFlag]:
+    """Warnings and notes for a prediction that is computed anyway."""
+    flags: list[QualityFlag] = []
+    quality = bundle.manifest.get("quality", {}) if isinstance(bundle.manifest.get("quality"), dict) else {}
+    limit = float(quality.get("ring_clip_limit", RING_CLIP_LIMIT))
+    for region in bundle.spec.regions:
+        if region.radius_mm <= 0:
+            continue
+        ring = info.roiset[f"ring_{region.radius_mm:g}mm"]
+        clipped = float(ring.clipped_fraction)
+        if clipped > limit:
+            flags.append(
+                QualityFlag(
+                    "ring_clipped",
+                    f"The {region.radius_mm:g} mm ring is {clipped:.0%} outside the scan area (limit "
+                    f"{limit:.0%}): its evidence rests on less tissue than the model saw in training.",
+                )
+            )
+    rng = bundle.tumour_area_range_mm2
+    area = float(info.roiset.tumour.area_mm2)
+    if rng is not None and not rng[0] <= area <= rng[1]:
+        side = "smaller" if area < rng[0] else "larger"
+        flags.append(
+            QualityFlag(
+                "tumour_size",
+                f"The tumour ({area:.0f} mm²) is {side} than any seen in training "
+                f"({rng[0]:.0f}–{rng[1]:.0f} mm²): the model is extrapolating.",
+            )
+        )
+    colour = info.colour
+    if colour.doppler_area_mm2 > 0 and colour.doppler_fraction >= DOPPLER_FRACTION:
+        flags.append(
+            QualityFlag(
+                "doppler",
+                f"Colour (Doppler-like) content covers {colour.doppler_fraction:.0%} of the regions "
+                "analysed; the model was trained on grayscale B-mode images only.",
+            )
+        )
+    if colour.mark_components:
+        n = colour.mark_components
+        what = f"{n} coloured mark{'s' if n > 1 else ''} (calipers or annotations)"
+        verb = "were" if n > 1 else "was"
+        if colour.marks_inpainted_px:
+            msg = f"{what} inside the regions {verb} removed by inpainting before analysis."
+        else:
+            msg = f"{what} inside the regions {verb} left in the pixels analysed (inpainting is off)."
+        flags.append(QualityFlag("marks_inpainted", msg))
+    grown = [c.name for c in info.crops if c.grown]
+    if grown:
+        flags.append(
+            QualityFlag(
+                "field_of_view",
+                "The region(s) " + ", ".join(grown) + " are larger than the network's field of view and "
+                "were shown to it at a reduced scale.",
+                "info",
+            )
+        )
+    return flags
