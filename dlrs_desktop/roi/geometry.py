@@ -75,12 +75,15 @@ def pixel_bbox(pts: np.ndarray) -> tuple[int, int, int, int]:
     return j0, i0, max(j1, j0), max(i1, i0)
 
 
-def mask_to_polygon(mask: np.ndarray, upsample: int = 4, tolerance: float = 0.3) -> np.ndarray | None:
+def mask_to_polygon(
+    mask: np.ndarray, upsample: int = 4, smooth_px: float = 1.2, tolerance: float = 0.1
+) -> np.ndarray | None:
     """Outline of the largest 8-connected component (holes ignored), in image px, or None if empty.
 
-    The component is upsampled by `upsample` so the traced outline lies 1/(2·upsample) px inside the pixel
-    edges instead of through boundary pixel centres (which would shrink it by half a pixel); the
-    staircase is then simplified to `tolerance` px. Re-rasterising the result gives back the mask.
+    The component is upsampled by `upsample` so the traced outline runs 1/(2·upsample) px inside the
+    pixel edges rather than through boundary pixel centres (which would shrink it by half a pixel). The
+    pixel staircase is then smoothed along its length (Gaussian, σ = `smooth_px`) so perimeter and
+    diameters are those of the shape, not of its pixel steps, and simplified to `tolerance` px.
     """
     import cv2
 
@@ -91,16 +94,30 @@ def mask_to_polygon(mask: np.ndarray, upsample: int = 4, tolerance: float = 0.3)
     best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x0, y0, bw, bh = (int(v) for v in stats[best, :4])
     comp = (labels[y0 : y0 + bh, x0 : x0 + bw] == best).astype(np.uint8)
-    up = np.repeat(np.repeat(comp, upsample, axis=0), upsample, axis=1)
-    up = np.pad(up, 1)
+    up = np.pad(np.repeat(np.repeat(comp, upsample, axis=0), upsample, axis=1), 1)
     contours, _ = cv2.findContours(up, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     chain = max(contours, key=lambda c: len(c)).reshape(-1, 2).astype(np.float64)
-    chain = (chain - 1 + 0.5) / upsample + (x0, y0)
+    chain = (chain - 1 + 0.5) / upsample + np.array([x0, y0], float)
     if len(chain) < 3:
         return None
-    keep = douglas_peucker_closed(chain, tolerance)
-    out = chain[keep]
-    return out if len(out) >= 3 else chain
+    step = 0.25
+    dense = resample_closed(chain, step)
+    if smooth_px > 0 and len(dense) > 8:
+        sigma = smooth_px / step
+        half = min(int(np.ceil(3 * sigma)), (len(dense) - 1) // 2)
+        kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+        kernel /= kernel.sum()
+        padded = np.vstack([dense[-half:], dense, dense[:half]]) if half else dense
+        dense = np.column_stack([np.convolve(padded[:, k], kernel, mode="valid") for k in (0, 1)])
+    # The trace ran half a sub-pixel inside the pixel edges: move it out onto them.
+    tangent = np.roll(dense, -1, axis=0) - np.roll(dense, 1, axis=0)
+    normal = np.column_stack([tangent[:, 1], -tangent[:, 0]])
+    normal /= np.maximum(np.hypot(*normal.T), 1e-12)[:, None]
+    sign = 1.0 if signed_area(dense) > 0 else -1.0  # outward normal for either orientation
+    dense = dense + (sign * 0.5 / upsample) * normal
+    keep = douglas_peucker_closed(dense, tolerance)
+    out = dense[keep]
+    return out if len(out) >= 3 else dense
 
 
 # ------------------------------------------------------------------------------- smoothing, spacing

@@ -1,0 +1,180 @@
+"""`dlrs roi IMAGE --contour C | --mask M`: measurements and calibrated peritumoral rings from the shell.
+
+The same `validate_contour` → `measurements` → `compute_rois` path the GUI and the model use, so a
+script, a batch job or a reviewer sees exactly the numbers the application shows. A mask image
+(non-zero = tumour) is accepted wherever a contour is, because that is what other tools export.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+HELP = "measure a tumour contour and write its calibrated 3/5/10 mm peritumoral ring masks"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", help="DICOM, PNG, JPEG, TIFF or BMP ultrasound image")
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--contour", metavar="FILE", help="contour JSON (or a GUI sidecar, labelme file, mask PNG)"
+    )
+    src.add_argument("--mask", metavar="PNG", help="tumour mask image of the same size (non-zero = tumour)")
+    parser.add_argument(
+        "--spacing",
+        metavar="MM_PER_PX",
+        help="manual calibration in mm per pixel (X or X,Y); overrides the file's calibration",
+    )
+    parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
+    parser.add_argument("--radii", default="3,5,10", metavar="MM", help="ring radii in mm (default 3,5,10)")
+    parser.add_argument(
+        "--clip-threshold",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="flag a ring when more than this fraction falls outside the scan area (default 0.2)",
+    )
+    parser.add_argument("--min-area", type=float, default=4.0, metavar="MM2", help="smallest tumour (mm²)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+    parser.add_argument("--out", metavar="DIR", help="write the ROI masks (PNG) and the contour JSON here")
+
+
+def _parse_spacing(text: str) -> Any:
+    from dlrs_desktop.errors import CalibrationError
+    from dlrs_desktop.imaging.types import Calibration
+
+    try:
+        values = [float(v) for v in text.replace("x", ",").split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2):
+        raise CalibrationError(
+            f"--spacing must be a number of mm per pixel (e.g. 0.1 or 0.08,0.12), not {text!r}."
+        )
+    return Calibration.manual(*values)
+
+
+def _parse_radii(text: str) -> list[float]:
+    from dlrs_desktop.errors import ContourError
+
+    try:
+        radii = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        radii = []
+    if not radii or any(not r > 0 for r in radii):
+        raise ContourError(f"--radii must be positive millimetres separated by commas, not {text!r}.")
+    return radii
+
+
+def _png(mask: Any) -> bytes:
+    import cv2
+    import numpy as np
+
+    ok, buf = cv2.imencode(".png", mask.astype(np.uint8) * 255)
+    if not ok:  # pragma: no cover - OpenCV always encodes a uint8 image
+        raise OSError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def run(args: argparse.Namespace) -> int:
+    from dlrs_desktop.commands._common import print_json
+    from dlrs_desktop.errors import CalibrationError, DlrsError
+    from dlrs_desktop.fileio import atomic_write_bytes
+    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.roi import Contour, compute_rois, validate_contour
+    from dlrs_desktop.roi.contour import MASK_SUFFIXES
+
+    manual = _parse_spacing(args.spacing) if args.spacing else None
+    radii = _parse_radii(args.radii)
+
+    contour_file = Path(args.contour) if args.contour else None
+    drawn: Contour | None = None
+    if contour_file is not None and contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"}:
+        drawn = Contour.load(contour_file)
+    frame = args.frame if args.frame is not None else (drawn.frame if drawn is not None else None)
+    image = load_image(args.image, frame=frame)
+    if manual is not None:
+        image = image.with_calibration(manual)
+    if drawn is None:
+        drawn = Contour.load_any(args.mask or contour_file, image.shape, frame=image.frame_index)
+
+    if image.calibration_for(drawn.points) is None:
+        hint = ""
+        if drawn.calibration is not None and drawn.calibration.source == "manual":
+            c = drawn.calibration
+            hint = f" (the contour was drawn at {c.mm_per_px_x:g},{c.mm_per_px_y:g} mm/px)"
+        raise CalibrationError(
+            f"{Path(args.image).name} has no trustworthy calibration (mm per pixel), so rings in mm cannot "
+            f"be computed; give one with --spacing MM_PER_PX{hint}."
+        )
+
+    contour = validate_contour(drawn, image, min_area_mm2=args.min_area)
+    repaired = len(contour.points) != len(drawn.points) or not (contour.points == drawn.points).all()
+    measurements = contour.measurements()
+    rois = compute_rois(contour, image, radii_mm=radii, clip_threshold=args.clip_threshold)
+
+    written: list[str] = []
+    if args.out:
+        out = Path(args.out)
+        try:
+            for roi in rois:
+                atomic_write_bytes(out / f"{roi.name}.png", _png(roi.full("annulus")))
+                written.append(f"{roi.name}.png")
+                if roi.radius_mm > 0:
+                    atomic_write_bytes(out / f"{roi.name}_expanded.png", _png(roi.full("expanded")))
+                    written.append(f"{roi.name}_expanded.png")
+            contour.save(out / "contour.json")
+            written.append("contour.json")
+        except OSError as exc:
+            raise DlrsError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
+
+    cal = rois.calibration
+    if args.json:
+        print_json(
+            {
+                "image": {
+                    "file": Path(args.image).name,
+                    "width": image.width,
+                    "height": image.height,
+                    "frame": image.frame_index,
+                    "frame_count": image.frame_count,
+                },
+                "calibration": cal.to_dict(),
+                "contour": {
+                    "points": len(contour.points),
+                    "repaired": repaired,
+                    "region_index": contour.region_index,
+                    "content_hash": contour.content_hash(),
+                },
+                "measurements": measurements.to_dict(),
+                "clip_threshold": rois.clip_threshold,
+                "rois": [r.summary() for r in rois],
+                "flagged": rois.flagged,
+                "out": str(Path(args.out)) if args.out else None,
+                "files": written,
+            }
+        )
+        return 0
+
+    m = measurements
+    lines = [
+        f"image        {Path(args.image).name}  {image.width}×{image.height} px, "
+        f"frame {image.frame_index + 1}/{image.frame_count}",
+        f"calibration  {cal.label()}",
+        f"contour      {len(contour.points)} points"
+        + ("  (repaired: a small self-crossing loop was cut off)" if repaired else ""),
+        f"area         {m.area_mm2:.1f} mm²",
+        f"perimeter    {m.perimeter_mm:.1f} mm",
+        f"diameters    {m.max_diameter_mm:.1f} mm (longest) × "
+        f"{m.perpendicular_diameter_mm:.1f} mm (perpendicular)",
+        "",
+        f"{'ROI':<14}{'area mm²':>10}{'outside scan area':>20}",
+    ]
+    for r in rois:
+        flag = f"  FLAGGED (> {100 * rois.clip_threshold:g} % outside)" if r.flagged else ""
+        lines.append(f"{r.name:<14}{r.area_mm2:>10.1f}{100 * r.clipped_fraction:>18.1f} %{flag}")
+    if written:
+        lines.append(f"\nwrote {len(written)} files to {args.out}")
+    print("\n".join(lines))
+    return 0
