@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dlrs info X --json | head`: the reader left, which is not an error
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # a bug, not the user's fault: one line unless --debug
         if args.debug:
             raise
