@@ -94,6 +94,8 @@ def mask_to_polygon(
     best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x0, y0, bw, bh = (int(v) for v in stats[best, :4])
     comp = (labels[y0 : y0 + bh, x0 : x0 + bw] == best).astype(np.uint8)
+    if bw * bh > 250_000:  # big shapes (a whole scan area) need no sub-pixel tracing; keep it quick
+        upsample = min(upsample, 2 if bw * bh <= 1_000_000 else 1)
     up = np.pad(np.repeat(np.repeat(comp, upsample, axis=0), upsample, axis=1), 1)
     contours, _ = cv2.findContours(up, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     chain = max(contours, key=lambda c: len(c)).reshape(-1, 2).astype(np.float64)

@@ -282,27 +282,26 @@ def compute_rois(
         dist, unit = _distance(outside, sx, sy, rmax)
         for r in radii:
             within = dist <= (r / unit) * (1 + 1e-9)  # includes the tumour (distance 0)
-            ann_full = within & outside
-            n_full = int(np.count_nonzero(ann_full))
-            ann = ann_full & valid
-            exp = within & valid
-            n_ann = int(np.count_nonzero(ann))
+            n_full = int(np.count_nonzero(within)) - n_tumour  # unclipped annulus, past the image too
+            bbox, sl = roi_bbox(r)  # everything within r of the tumour and inside the image
+            exp = np.ascontiguousarray(within[sl] & valid[sl])
             n_exp = int(np.count_nonzero(exp))
+            ann = exp & outside[sl]
+            n_ann = n_exp - n_tclip
             frac = 1.0 - n_ann / n_full if n_full else 0.0
-            bbox, sl = roi_bbox(r)
             rings.append(
                 RoiMask(
                     name=ring_name(r),
                     radius_mm=r,
                     bbox=bbox,
-                    annulus=_ro(ann[sl]),
-                    expanded=_ro(exp[sl]),
+                    annulus=_ro(ann),
+                    expanded=_ro(exp),
                     area_mm2=n_ann * px_area,
                     expanded_area_mm2=n_exp * px_area,
                     unclipped_area_mm2=n_full * px_area,
                     clipped_fraction=frac,
                     flagged=frac > threshold,
-                    outlines=_outlines(exp, cx0, cy0),
+                    outlines=_outlines(exp, bbox[0], bbox[1]),
                     image_shape=(H, W),
                 )
             )

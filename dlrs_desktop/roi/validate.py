@@ -43,7 +43,8 @@ def validate_contour(contour: Contour, image: UltrasoundImage, min_area_mm2: flo
         )
     if contour.frame != image.frame_index:
         raise ContourError(
-            f"The contour was drawn on frame {contour.frame + 1} but frame {image.frame_index + 1} is shown."
+            f"The contour belongs to frame {contour.frame + 1} (index {contour.frame}) but the image shows "
+            f"frame {image.frame_index + 1} (index {image.frame_index})."
         )
     pts = geo.drop_repeated(pts)
     if len(pts) < 3:
