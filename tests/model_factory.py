@@ -90,13 +90,19 @@ def cached_bundle(**kwargs: Any) -> Path:
     if _CACHE_DIR is None:
         _CACHE_DIR = Path(tempfile.mkdtemp(prefix="dlrs-test-bundles-"))
         atexit.register(shutil.rmtree, _CACHE_DIR, True)
-    key = json.dumps(
-        {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}, sort_keys=True
-    )
+    key = json.dumps(kwargs, sort_keys=True, default=_jsonable)
     out = _CACHE_DIR / hashlib.sha256(key.encode()).hexdigest()[:16]
     if not (out / "manifest.json").exists():
         make_bundle(out, **kwargs)
     return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if hasattr(v, "to_dict"):
+        return v.to_dict()
+    raise TypeError(f"cannot key a cached bundle on {type(v).__name__}")
 
 
 def copy_bundle(src: Path, dst: Path) -> Path:

@@ -456,7 +456,7 @@ def write_zip(bundle_dir: str | os.PathLike[str], zip_path: str | os.PathLike[st
     raw = (root / MANIFEST).read_bytes()
     m = _parse_manifest(raw)
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:  # weights barely compress
         zf.writestr(MANIFEST, raw)
         for name in sorted(m["files"]):
             zf.writestr(name, (root / name).read_bytes())

@@ -16,6 +16,7 @@ no gradients: `forward_with_features` returns the last feature maps for it.
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import torch
@@ -163,7 +164,9 @@ def export_onnx(net: FusionNet, input_size: int, opset: int = ONNX_OPSET) -> byt
     dummy = torch.zeros(1, net.n_regions, net.in_channels, input_size, input_size)
     buf = io.BytesIO()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # The TorchScript exporter is chosen on purpose (deterministic, no extra dependencies).
+            warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(
                 _ExportWrapper(net),
                 (dummy,),

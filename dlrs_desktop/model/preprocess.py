@@ -205,20 +205,24 @@ def _crop(
     scan_mask: np.ndarray,
     mask: np.ndarray,
     bbox: tuple[int, int, int, int],
+    outline: np.ndarray,
+    radius_mm: float,
     cal: Calibration,
     spec: PreprocessSpec,
     name: str,
 ) -> tuple[np.ndarray, CropInfo]:
-    """One region: resample, fill, normalise → (S, S) float32."""
+    """One region: resample, fill, normalise → (S, S) float32.
+
+    Every crop is centred on the centre of the tumour outline's bounding box (continuous
+    coordinates, so the centre does not jump with pixel rasterisation), and sized on the
+    outline's extent + 2 × ring radius + 2 × margin.
+    """
     s = spec.input_size
     mx, my = cal.mm_per_px_x, cal.mm_per_px_y
-    x0, y0, x1, y1 = bbox
-    ys, xs = np.nonzero(mask)
-    if xs.size:  # tight box of the region's pixels (bbox may include clipped-away parts)
-        x0, x1 = x0 + int(xs.min()), x0 + int(xs.max()) + 1
-        y0, y1 = y0 + int(ys.min()), y0 + int(ys.max()) + 1
-    cx, cy = (x0 + x1 - 1) / 2.0, (y0 + y1 - 1) / 2.0
-    need = max((x1 - x0) * mx, (y1 - y0) * my) + 2 * spec.margin_mm
+    lo, hi = outline.min(axis=0), outline.max(axis=0)
+    # Contour coordinates put pixel centres at +0.5; cv2 (used below) puts them at integers.
+    cx, cy = (lo[0] + hi[0]) / 2.0 - 0.5, (lo[1] + hi[1]) / 2.0 - 0.5
+    need = max((hi[0] - lo[0]) * mx, (hi[1] - lo[1]) * my) + 2 * radius_mm + 2 * spec.margin_mm
     fov = s * spec.mm_per_px
     grown = spec.crop == "fixed" and need > fov
     side = need if (grown or spec.crop == "fit") else fov
@@ -331,9 +335,10 @@ def prepare_inputs(
         )
     t3 = time.perf_counter()
     scan_mask = np.asarray(image.scan_mask, dtype=bool)
+    pts = np.asarray(contour.points, dtype=np.float64)
     arrays, infos = [], []
     for region, (mk, bbox) in zip(spec.regions, masks, strict=True):
-        arr, info = _crop(gray, scan_mask, mk, bbox, cal, spec, region.name)
+        arr, info = _crop(gray, scan_mask, mk, bbox, pts, region.radius_mm, cal, spec, region.name)
         arrays.append(arr)
         infos.append(info)
     x = np.stack(arrays)[:, None]
