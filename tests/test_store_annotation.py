@@ -117,3 +117,13 @@ def test_unwritable_beside_location_falls_back_even_as_root(tmp_path):
     res = AnnotationStore(tmp_path / "store").save(Annotation(SHA_A, contour=CONTOUR), img)
     assert res.warnings and len(res.written) == 1
     assert AnnotationStore(tmp_path / "store").load(SHA_A, img).annotation.contour == CONTOUR
+
+
+def test_never_writes_beside_bundled_samples(tmp_path, monkeypatch):
+    res_dir = tmp_path / "resources"
+    (res_dir / "samples").mkdir(parents=True)
+    img = res_dir / "samples" / "demo.dcm"
+    img.write_bytes(b"x")
+    monkeypatch.setenv("DLRS_RESOURCES", str(res_dir))
+    res = AnnotationStore(tmp_path / "store").save(Annotation(SHA_A, contour=CONTOUR), img)
+    assert len(res.written) == 1 and not beside_path(img).exists()

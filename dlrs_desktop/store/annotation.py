@@ -130,6 +130,17 @@ class SaveResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _may_write_beside(image_path: Path) -> bool:
+    """Never beside the application's own files (bundled samples): only the per-user copy there."""
+    if not image_path.exists():
+        return False
+    try:
+        image_path.resolve().relative_to(paths.resources_dir().resolve())
+    except ValueError:
+        return True
+    return False
+
+
 def beside_path(image_path: str | Path) -> Path:
     p = Path(image_path)
     return p.with_name(p.name + SIDECAR_SUFFIX)
@@ -152,7 +163,7 @@ class AnnotationStore:
         result = SaveResult()
         atomic_write_json(self.user_path(stamped.image_sha256), data)
         result.written.append(self.user_path(stamped.image_sha256))
-        if self.write_beside and image_path is not None and Path(image_path).exists():
+        if self.write_beside and image_path is not None and _may_write_beside(Path(image_path)):
             target = beside_path(image_path)
             try:
                 atomic_write_json(target, data)

@@ -61,7 +61,7 @@ def start(args: argparse.Namespace):
     win = MainWindow()
     if args.device:
         win.prefs.device = args.device
-    win.show()
+    win.show_sized()
 
     def after_show() -> None:
         if not args.no_model:

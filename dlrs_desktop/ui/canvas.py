@@ -42,7 +42,7 @@ RING_COLORS = {
 }
 SCAN_COLOR = QColor(0, 158, 115, 140)  # bluish green, faint
 TOOL_COLOR = QColor(0, 114, 178)  # blue
-MEASURE_COLOR = QColor(255, 255, 255)
+MEASURE_COLOR = QColor(213, 94, 0)  # vermillion: visible on the white depth ruler
 
 
 def array_to_qimage(rgb: np.ndarray) -> QImage:
@@ -116,9 +116,10 @@ class ImageCanvas(QGraphicsView):
         self.handles_item = self._path_item(_cosmetic(QColor(0, 0, 0), 1.0), 5)
         self.handles_item.setBrush(QBrush(CONTOUR_COLOR))
         self.tool_item = self._path_item(_cosmetic(TOOL_COLOR, 2.0, Qt.PenStyle.DashLine), 6)
-        self.measure_item = self._path_item(_cosmetic(MEASURE_COLOR, 1.5), 6)
+        self.measure_item = self._path_item(_cosmetic(MEASURE_COLOR, 2.0), 6)
         self.measure_text = QGraphicsSimpleTextItem()
-        self.measure_text.setBrush(QBrush(MEASURE_COLOR))
+        self.measure_text.setBrush(QBrush(QColor(255, 255, 255)))
+        self.measure_text.setPen(QPen(QColor(0, 0, 0), 0.5))
         self.measure_text.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.measure_text.setZValue(7)
         scene.addItem(self.measure_text)

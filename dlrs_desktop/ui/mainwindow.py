@@ -93,7 +93,12 @@ class MainWindow(QMainWindow):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.side_dock = QDockWidget("Measurements and result", self)
         self.side_dock.setObjectName("side")
-        self.side_dock.setWidget(scroll)
+        dock_body = QWidget()
+        dock_lay = QVBoxLayout(dock_body)
+        dock_lay.setContentsMargins(0, 0, 0, 0)
+        dock_lay.addWidget(scroll, 1)
+        dock_lay.addWidget(self.result_panel.notice)  # the research-use notice never scrolls away
+        self.side_dock.setWidget(dock_body)
         self.side_dock.setMinimumWidth(320)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.side_dock)
         self.worklist = Worklist(self.store)
@@ -134,6 +139,16 @@ class MainWindow(QMainWindow):
         self.canvas.scan_item.setVisible(self.prefs.show_scan_outline)
         self.resize(1280, 760)
         self._refresh_all()
+
+    def show_sized(self) -> None:
+        """Maximised on a laptop screen (1366x768), a comfortable window on a large monitor."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None and (screen.width() < 1500 or screen.height() < 900):
+            self.setGeometry(screen)  # also right without a window manager (kiosk, Xvfb)
+            self.showMaximized()
+        else:
+            self.resize(1440, 900)
+            self.show()
 
     # ------------------------------------------------------------------ Host protocol (tools)
     def dialog_parent(self) -> QWidget:

@@ -147,7 +147,7 @@ class MeasurementsPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setFixedHeight(24 * 3 + self.table.horizontalHeader().sizeHint().height() + 4)
         for row, name in enumerate(RING_COLORS):
-            item = QTableWidgetItem(REGION_LABELS[name])
+            item = QTableWidgetItem(REGION_LABELS[name].replace("Ring ", ""))
             item.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
             item.setCheckState(Qt.CheckState.Checked)
             item.setForeground(RING_COLORS[name])
@@ -269,8 +269,7 @@ class ResultPanel(QWidget):
         lay.addWidget(line)
         self.notice = QLabel("Research use · demonstration model trained on synthetic data")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color:#d55e00; font-weight:bold;")
-        lay.addWidget(self.notice)
+        self.notice.setStyleSheet("color:#d55e00; font-weight:bold; padding:4px;")
         lay.addStretch(1)
 
     def set_busy(self, busy: bool) -> None:
@@ -295,6 +294,7 @@ class ResultPanel(QWidget):
     def show_result(self, result: dict[str, Any] | None, stale: bool) -> None:
         """Render a stored result dict; a stale one is greyed and labelled, never shown as current."""
         if result is None:
+            self.caption.setText("No prediction yet: press Predict")
             self.probability.setText("–")
             self.probability.setStyleSheet("")
             self.category.setText("")
@@ -305,7 +305,8 @@ class ResultPanel(QWidget):
         pred = result.get("prediction", {})
         prob = float(pred.get("probability", float("nan")))
         threshold = pred.get("threshold")
-        self.probability.setText(f"{prob:.2f}")
+        self.caption.setText("probability of early response")
+        self.probability.setText(format_probability(prob, threshold))
         self.probability.setStyleSheet("color: gray;" if stale else "")
         cat = pred.get("category") or ""
         thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
@@ -316,6 +317,14 @@ class ResultPanel(QWidget):
             "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
         )
         self.details.setText("<br>".join(result_lines(result)))
+
+
+def format_probability(p: float, threshold: float | None) -> str:
+    """Two decimals, or three when two would print the threshold itself (0.4996 is not "0.50")."""
+    text = f"{p:.2f}"
+    if threshold is not None and text == f"{float(threshold):.2f}":
+        text = f"{p:.3f}"
+    return text
 
 
 def region_probabilities(pred: dict[str, Any]) -> dict[str, float]:

@@ -19,7 +19,13 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.canvas import array_to_qimage
-from dlrs_desktop.ui.panels import REGION_LABELS, paint_bars, region_probabilities, result_lines
+from dlrs_desktop.ui.panels import (
+    REGION_LABELS,
+    format_probability,
+    paint_bars,
+    region_probabilities,
+    result_lines,
+)
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.mainwindow import MainWindow
@@ -160,7 +166,12 @@ def _paint_report(p: QPainter, win: MainWindow, page: QRectF) -> None:
              10, True, QColor(213, 94, 0))  # fmt: skip
     prob = float(pred.get("probability", float("nan")))
     threshold = pred.get("threshold")
-    text(f"Probability of early response: {prob:.2f}", 18, True, QColor(120, 120, 120) if stale else None)
+    text(
+        f"Probability of early response: {format_probability(prob, threshold)}",
+        18,
+        True,
+        QColor(120, 120, 120) if stale else None,
+    )
     thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
     text(f"{pred.get('category', '')}{thr}", 11)
     bars = region_probabilities(pred)
