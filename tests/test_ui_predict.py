@@ -94,3 +94,21 @@ def test_missing_model_is_a_message(qtbot, tmp_path, dialog_log):  # noqa: F811
     draw_polygon(qtbot, w)
     w.predict()
     assert any("not found" in t for t in dialog_log.texts("error"))
+
+
+def test_gpu_preference_without_gpu_falls_back_with_a_notice(qtbot, tmp_path, bundle, dialog_log):  # noqa: F811
+    from dlrs_desktop.model.predictor import gpu_hint
+
+    if gpu_hint() is not None:
+        pytest.skip("a GPU is present: the fallback path is not taken here")
+    w = make_window(qtbot)
+    w.prefs.device = "gpu"
+    with qtbot.waitSignal(w.model.loaded, timeout=60000):
+        w.start_model(bundle)
+    assert w.model.info["device"] == "cpu" and w.model.info["warnings"]
+    assert w.open_path(calibrated_dicom(tmp_path))
+    draw_polygon(qtbot, w)
+    w.predict()
+    qtbot.waitUntil(lambda: w.doc.result is not None, timeout=60000)
+    assert any("GPU" in t for t in dialog_log.texts("info"))
+    assert "GPU" in w.result_panel.details.text() and "cpu" in w.result_panel.details.text()

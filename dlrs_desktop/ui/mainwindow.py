@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.pending_job: str | None = None
         self.last_save_warning: str | None = None
+        self.last_device_note: str | None = None
 
         self.canvas = ImageCanvas(self)
         self.frame_slider = QSlider(Qt.Orientation.Horizontal)
@@ -419,7 +420,8 @@ class MainWindow(QMainWindow):
         }
         self.doc.set_result(result, prediction)
         self.statusBar().showMessage(f"Prediction done: {prediction.probability:.2f}", 5000)
-        if prediction.device_note:
+        if prediction.device_note and prediction.device_note != self.last_device_note:
+            self.last_device_note = prediction.device_note  # told once, then only in the result panel
             dialogs.info(self, prediction.device_note, "Device")
         sens = prediction.sensitivity
         self.audit.append(
