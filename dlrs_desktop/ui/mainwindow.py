@@ -7,16 +7,12 @@ screen (image sha + contour hash); every change is autosaved within a second; er
 from __future__ import annotations
 
 import math
-import time
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -36,13 +32,15 @@ from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.panels import MeasurementsPanel, ResultPanel
 from dlrs_desktop.ui.settings import RING_NAMES, Preferences
 from dlrs_desktop.ui.tools import TOOLS, Tool
+from dlrs_desktop.ui.window_files import FilesMixin
+from dlrs_desktop.ui.window_predict import PredictionMixin
 from dlrs_desktop.ui.worker import ModelService
 from dlrs_desktop.ui.worklist import Worklist
 
 AUTOSAVE_DELAY_MS = 600
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
     def __init__(
         self,
         prefs: Preferences | None = None,
@@ -192,127 +190,6 @@ class MainWindow(QMainWindow):
     def window_level(self, window: float | None, level: float | None = None) -> None:
         self.canvas.set_window_level(window, level)
 
-    # ------------------------------------------------------------------ open / navigate
-    def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open ultrasound image", self.prefs.open_folder,
-            "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)",
-        )  # fmt: skip
-        if path:
-            self.prefs.open_folder = str(Path(path).parent)
-            self.open_path(path)
-
-    def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open folder as worklist", self.prefs.open_folder)
-        if folder:
-            self.prefs.open_folder = folder
-            self.open_path(folder)
-
-    def open_path(self, path: str | Path, frame: int | None = None, contour_file: Path | None = None) -> bool:
-        """Open an image (or a folder as worklist). Returns False with a dialog when it cannot."""
-        p = Path(path)
-        if p.is_dir():
-            self.worklist.set_folder(p)
-            self.worklist_dock.show()
-            self.session.update(folder=str(p))
-            first = self.worklist.neighbour(+1)
-            return self.open_path(first) if first is not None else True
-        if not self.confirm_discard_gesture():
-            return False
-        from dlrs_desktop.imaging import load_image
-
-        try:
-            image = load_image(p, frame)
-        except DlrsError as exc:
-            dialogs.error(self, str(exc), "Cannot open image")
-            return False
-        except Exception as exc:  # never a traceback for a file the user picked
-            dialogs.error(self, f"Cannot open '{p.name}': {type(exc).__name__}: {exc}", "Cannot open image")
-            return False
-        self.save_now()  # the previous image's last edits
-        self.undo_stack.clear()
-        self.doc.open(image, p)
-        self.store.remember_path(p, image.sha256)
-        loaded = self.store.load(image.sha256, p)
-        for note in loaded.rejected:
-            dialogs.info(self, note, "Annotation not applied")
-        if loaded.annotation is not None and not loaded.annotation.is_empty:
-            self._apply_annotation(loaded.annotation)
-        elif contour_file is not None and contour_file.is_file():
-            self._load_contour_file(contour_file)
-        if self.worklist.folder is not None and p.parent == self.worklist.folder:
-            self.worklist.set_current(p)
-        self.session.update(image=str(p.resolve()), image_sha256=image.sha256, frame=self.doc.frame)
-        self.setWindowTitle(f"{p.name} — DLRS Desktop (research use, demonstration model)")
-        return True
-
-    def open_image(self, image: Any, path: str | Path | None = None) -> None:
-        """Open an in-memory image (tools, tests); autosaves like any other."""
-        self.save_now()
-        self.undo_stack.clear()
-        self.doc.open(image, path)
-        loaded = self.store.load(image.sha256, path)
-        for note in loaded.rejected:
-            dialogs.info(self, note, "Annotation not applied")
-        if loaded.annotation is not None and not loaded.annotation.is_empty:
-            self._apply_annotation(loaded.annotation)
-
-    def _apply_annotation(self, ann: Any) -> None:
-        from dlrs_desktop.imaging import load_image
-
-        try:
-            if self.doc.path is not None and ann.frame != self.doc.frame:
-                self.doc.base_image = load_image(self.doc.path, ann.frame)
-            self.doc.apply_annotation(ann)
-        except DlrsError as exc:
-            dialogs.error(self, f"The saved annotation could not be restored: {exc}")
-        self.show_status("Restored the saved contour and result for this image.")
-
-    def _load_contour_file(self, path: Path) -> None:
-        from dlrs_desktop.roi import Contour
-
-        try:
-            contour = Contour.load(path)
-        except DlrsError as exc:
-            dialogs.error(self, str(exc), "Cannot load contour")
-            return
-        self.undo_stack.push(
-            SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
-        )
-
-    def import_contour_dialog(self) -> None:
-        if self.doc.image is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import contour", self.prefs.open_folder, "Contour (*.json *.png);;All files (*)"
-        )
-        if path:
-            self._load_contour_file(Path(path))
-
-    def navigate(self, step: int) -> None:
-        target = self.worklist.neighbour(step)
-        if target is None:
-            self.show_status("No further image in the worklist.")
-            return
-        self.open_path(target)
-
-    def set_frame(self, frame: int) -> None:
-        if self.doc.base_image is None or self.doc.path is None or frame == self.doc.frame:
-            return
-        from dlrs_desktop.imaging import load_image
-
-        try:
-            self.doc.set_frame_image(load_image(self.doc.path, frame))
-        except DlrsError as exc:
-            dialogs.error(self, str(exc))
-
-    def _frame_slider_moved(self, value: int) -> None:
-        self.frame_label.setText(f"Frame {value + 1}/{self.frame_slider.maximum() + 1}")
-        self.frame_timer.start()
-
-    def _load_slider_frame(self) -> None:
-        self.set_frame(self.frame_slider.value())
-
     # ------------------------------------------------------------------ edits without a tool
     def smooth_contour(self) -> None:
         c = self.doc.contour
@@ -348,114 +225,6 @@ class MainWindow(QMainWindow):
             self.doc.set_review(reviewed, self.prefs.reviewer)
         except DlrsError as exc:
             dialogs.error(self, str(exc))
-
-    # ------------------------------------------------------------------ prediction
-    def start_model(self, bundle: str | Path | None = None) -> None:
-        self.model_label.setText("Model: loading…")
-        self.result_panel.model_state.setText("Loading the model in the background…")
-        self.model.load(bundle, self.prefs.device)
-
-    def _model_loaded(self, info: dict) -> None:
-        dev = info.get("device", "")
-        self.model_label.setText(f"Model: {info.get('name')} {info.get('version')} · {dev}")
-        self.result_panel.model_state.setText(f"Model ready ({dev}).")
-        if info.get("notice"):
-            self.result_panel.set_notice(info["notice"])
-        for w in info.get("warnings", []):
-            self.show_status(str(w))
-        self._refresh_predict_button()
-
-    def _model_failed(self, message: str) -> None:
-        self.model_label.setText("Model: not available")
-        self.result_panel.model_state.setText(f"Model not available: {message}")
-        self._refresh_predict_button()
-
-    def predict(self) -> None:
-        doc = self.doc
-        if doc.image is None:
-            dialogs.error(self, "Open an image first.")
-            return
-        if doc.contour is None:
-            dialogs.error(self, "Draw the tumour contour first (Polygon: P, Freehand: F).")
-            return
-        if doc.calibration is None:
-            dialogs.error(
-                self,
-                "This image has no trustworthy millimetre calibration, so the rings cannot be measured "
-                "and no prediction is made. Calibrate it with the Calibrate tool (K): drag along the depth "
-                "ruler and type its length.",
-                "Not calibrated",
-            )
-            return
-        if not self.model.ready:
-            dialogs.error(self, self.model.error or "The model is still loading; try again in a moment.")
-            return
-        self.pending_job = self._job_key()
-        self.result_panel.set_busy(True)
-        self.statusBar().showMessage("Predicting…")
-        self.model.predict(doc.image, doc.contour, self.pending_job)
-
-    def _job_key(self) -> str:
-        assert self.doc.base_image is not None and self.doc.contour is not None
-        return f"{self.doc.base_image.sha256}:{self.doc.contour.content_hash()}"
-
-    def _predicted(self, job: str, prediction: Any) -> None:
-        if job == self.pending_job:
-            self.pending_job = None
-            self.result_panel.set_busy(False)
-        current = self._job_key() if self.doc.contour is not None and self.doc.base_image else None
-        if job != current:
-            self.show_status("A prediction for an earlier contour finished and was discarded.")
-            return
-        pred = prediction.to_dict()
-        result = {
-            "prediction": pred,
-            "contour_hash": self.doc.contour.content_hash(),
-            "model": {
-                "id": prediction.model_id,
-                "version": prediction.model_version,
-                "bundle_hash": prediction.bundle_hash,
-                "notice": prediction.research_notice,
-            },
-        }
-        self.doc.set_result(result, prediction)
-        self.statusBar().showMessage(f"Prediction done: {prediction.probability:.2f}", 5000)
-        if prediction.device_note and prediction.device_note != self.last_device_note:
-            self.last_device_note = prediction.device_note  # told once, then only in the result panel
-            dialogs.info(self, prediction.device_note, "Device")
-        sens = prediction.sensitivity
-        self.audit.append(
-            "prediction",
-            image_sha256=prediction.image_sha256,
-            contour_hash=prediction.contour_hash,
-            frame=self.doc.frame,
-            model_id=prediction.model_id,
-            model_version=prediction.model_version,
-            model_sha256=prediction.bundle_hash,
-            probability=prediction.probability,
-            threshold=prediction.threshold,
-            category=prediction.category,
-            region_probabilities={r.name: r.probability for r in prediction.regions},
-            sensitivity=None if sens is None else [sens.min, sens.max],
-            device=prediction.device,
-            seconds=round(prediction.timings_ms.get("total", 0.0) / 1000, 4),
-        )
-
-    def _predict_failed(self, job: str, message: str) -> None:
-        if job == self.pending_job:
-            self.pending_job = None
-            self.result_panel.set_busy(False)
-        self.statusBar().clearMessage()
-        dialogs.error(self, message, "Prediction not possible")
-
-    def _show_cam(self, region: str) -> None:
-        from dlrs_desktop.ui.report import cam_rgba
-
-        pred = self.doc.prediction
-        if not region or pred is None or self.doc.result_is_stale or self.doc.image is None:
-            self.canvas.set_cam(None)
-            return
-        self.canvas.set_cam(cam_rgba(pred, region, self.doc.image.shape))
 
     # ------------------------------------------------------------------ document → views
     def _on_doc_event(self, kind: str) -> None:
@@ -566,81 +335,3 @@ class MainWindow(QMainWindow):
         name = self.doc.path.name if self.doc.path else ("image" if self.doc.image else "")
         mark = "*" if self.doc.dirty else ""
         self.setWindowTitle(f"{name}{mark} — DLRS Desktop (research use, demonstration model)")
-
-    # ------------------------------------------------------------------ saving
-    def save_now(self) -> bool:
-        """Write the annotation now (autosave calls this). False if it could not be written."""
-        self.autosave_timer.stop()
-        doc = self.doc
-        if doc.base_image is None or not doc.dirty:
-            return True
-        revision = doc.revision
-        ann = doc.to_annotation()
-        cal = doc.calibration
-        summary = {
-            "frame_count": doc.base_image.frame_count,
-            "calibration": cal.label() if cal is not None else "not calibrated",
-            "stale": doc.result_is_stale,
-        }
-        from dataclasses import replace
-
-        try:
-            res = self.store.save(replace(ann, summary=summary), doc.path)
-        except OSError as exc:
-            dialogs.error(
-                self, f"Could not save the annotation: {exc.strerror or exc}. Your work is still open."
-            )
-            return False
-        if res.warnings and res.warnings[0] != self.last_save_warning:
-            self.last_save_warning = res.warnings[0]
-            self.show_status(res.warnings[0])
-        doc.mark_saved(revision)
-        self.worklist.refresh_path(doc.path)
-        self._refresh_title()
-        return True
-
-    def confirm_discard_gesture(self) -> bool:
-        """A half-drawn polygon is work too: ask before dropping it."""
-        if self.tool is None or not self.tool.busy:
-            return True
-        if dialogs.ask_yes_no(self, "A contour is being drawn and is not finished. Discard it?"):
-            self.tool.cancel()
-            return True
-        return False
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.confirm_discard_gesture():
-            event.ignore()
-            return
-        if not self.save_now():
-            answer = dialogs.ask_save_discard_cancel(
-                self,
-                "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
-            )
-            if answer == "cancel" or (answer == "save" and not self.save_now()):
-                event.ignore()
-                return
-        if self.pending_job is not None:
-            self.model.wait(10000)
-        self.prefs.sync()
-        self.session.end()
-        event.accept()
-
-    # ------------------------------------------------------------------ exports & dialogs
-    def export_pdf(self, path: str | None = None) -> Path | None:
-        from dlrs_desktop.ui.report import export_pdf_dialog
-
-        return export_pdf_dialog(self, path)
-
-    def export_masks(self, folder: str | None = None) -> list[Path]:
-        from dlrs_desktop.ui.report import export_masks_dialog
-
-        return export_masks_dialog(self, folder)
-
-    def export_annotation(self, path: str | None = None) -> Path | None:
-        from dlrs_desktop.ui.report import export_annotation_dialog
-
-        return export_annotation_dialog(self, path)
-
-    def model_time(self) -> float:
-        return time.perf_counter()

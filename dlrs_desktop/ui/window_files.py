@@ -1,0 +1,221 @@
+"""Opening images and folders, navigating the worklist and frames, saving and quitting safely.
+
+A mixin of MainWindow (kept apart so each file stays readable): every path into or out of the
+document goes through here, so autosave-before-switch and the quit guards live in one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QFileDialog
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.commands import SetContour
+
+if TYPE_CHECKING:
+    pass
+
+
+class FilesMixin:
+    """Open/navigate/save/close behaviour of the main window."""
+
+    # ------------------------------------------------------------------ open / navigate
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open ultrasound image", self.prefs.open_folder,
+            "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)",
+        )  # fmt: skip
+        if path:
+            self.prefs.open_folder = str(Path(path).parent)
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder as worklist", self.prefs.open_folder)
+        if folder:
+            self.prefs.open_folder = folder
+            self.open_path(folder)
+
+    def open_path(self, path: str | Path, frame: int | None = None, contour_file: Path | None = None) -> bool:
+        """Open an image (or a folder as worklist). Returns False with a dialog when it cannot."""
+        p = Path(path)
+        if p.is_dir():
+            self.worklist.set_folder(p)
+            self.worklist_dock.show()
+            self.session.update(folder=str(p))
+            first = self.worklist.neighbour(+1)
+            return self.open_path(first) if first is not None else True
+        if not self.confirm_discard_gesture():
+            return False
+        from dlrs_desktop.imaging import load_image
+
+        try:
+            image = load_image(p, frame)
+        except DlrsError as exc:
+            dialogs.error(self, str(exc), "Cannot open image")
+            return False
+        except Exception as exc:  # never a traceback for a file the user picked
+            dialogs.error(self, f"Cannot open '{p.name}': {type(exc).__name__}: {exc}", "Cannot open image")
+            return False
+        self.save_now()  # the previous image's last edits
+        self.undo_stack.clear()
+        self.doc.open(image, p)
+        self.store.remember_path(p, image.sha256)
+        loaded = self.store.load(image.sha256, p)
+        for note in loaded.rejected:
+            dialogs.info(self, note, "Annotation not applied")
+        if loaded.annotation is not None and not loaded.annotation.is_empty:
+            self._apply_annotation(loaded.annotation)
+        elif contour_file is not None and contour_file.is_file():
+            self._load_contour_file(contour_file)
+        if self.worklist.folder is not None and p.parent == self.worklist.folder:
+            self.worklist.set_current(p)
+        self.session.update(image=str(p.resolve()), image_sha256=image.sha256, frame=self.doc.frame)
+        self.setWindowTitle(f"{p.name} — DLRS Desktop (research use, demonstration model)")
+        return True
+
+    def open_image(self, image: Any, path: str | Path | None = None) -> None:
+        """Open an in-memory image (tools, tests); autosaves like any other."""
+        self.save_now()
+        self.undo_stack.clear()
+        self.doc.open(image, path)
+        loaded = self.store.load(image.sha256, path)
+        for note in loaded.rejected:
+            dialogs.info(self, note, "Annotation not applied")
+        if loaded.annotation is not None and not loaded.annotation.is_empty:
+            self._apply_annotation(loaded.annotation)
+
+    def _apply_annotation(self, ann: Any) -> None:
+        from dlrs_desktop.imaging import load_image
+
+        try:
+            if self.doc.path is not None and ann.frame != self.doc.frame:
+                self.doc.base_image = load_image(self.doc.path, ann.frame)
+            self.doc.apply_annotation(ann)
+        except DlrsError as exc:
+            dialogs.error(self, f"The saved annotation could not be restored: {exc}")
+        self.show_status("Restored the saved contour and result for this image.")
+
+    def _load_contour_file(self, path: Path) -> None:
+        from dlrs_desktop.roi import Contour
+
+        try:
+            contour = Contour.load(path)
+        except DlrsError as exc:
+            dialogs.error(self, str(exc), "Cannot load contour")
+            return
+        self.undo_stack.push(
+            SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
+        )
+
+    def import_contour_dialog(self) -> None:
+        if self.doc.image is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import contour", self.prefs.open_folder, "Contour (*.json *.png);;All files (*)"
+        )
+        if path:
+            self._load_contour_file(Path(path))
+
+    def navigate(self, step: int) -> None:
+        target = self.worklist.neighbour(step)
+        if target is None:
+            self.show_status("No further image in the worklist.")
+            return
+        self.open_path(target)
+
+    def set_frame(self, frame: int) -> None:
+        if self.doc.base_image is None or self.doc.path is None or frame == self.doc.frame:
+            return
+        from dlrs_desktop.imaging import load_image
+
+        try:
+            self.doc.set_frame_image(load_image(self.doc.path, frame))
+        except DlrsError as exc:
+            dialogs.error(self, str(exc))
+
+    def _frame_slider_moved(self, value: int) -> None:
+        self.frame_label.setText(f"Frame {value + 1}/{self.frame_slider.maximum() + 1}")
+        self.frame_timer.start()
+
+    def _load_slider_frame(self) -> None:
+        self.set_frame(self.frame_slider.value())
+
+    # ------------------------------------------------------------------ saving
+    def save_now(self) -> bool:
+        """Write the annotation now (autosave calls this). False if it could not be written."""
+        self.autosave_timer.stop()
+        doc = self.doc
+        if doc.base_image is None or not doc.dirty:
+            return True
+        revision = doc.revision
+        ann = doc.to_annotation()
+        cal = doc.calibration
+        summary = {
+            "frame_count": doc.base_image.frame_count,
+            "calibration": cal.label() if cal is not None else "not calibrated",
+            "stale": doc.result_is_stale,
+        }
+        from dataclasses import replace
+
+        try:
+            res = self.store.save(replace(ann, summary=summary), doc.path)
+        except OSError as exc:
+            dialogs.error(
+                self, f"Could not save the annotation: {exc.strerror or exc}. Your work is still open."
+            )
+            return False
+        if res.warnings and res.warnings[0] != self.last_save_warning:
+            self.last_save_warning = res.warnings[0]
+            self.show_status(res.warnings[0])
+        doc.mark_saved(revision)
+        self.worklist.refresh_path(doc.path)
+        self._refresh_title()
+        return True
+
+    def confirm_discard_gesture(self) -> bool:
+        """A half-drawn polygon is work too: ask before dropping it."""
+        if self.tool is None or not self.tool.busy:
+            return True
+        if dialogs.ask_yes_no(self, "A contour is being drawn and is not finished. Discard it?"):
+            self.tool.cancel()
+            return True
+        return False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard_gesture():
+            event.ignore()
+            return
+        if not self.save_now():
+            answer = dialogs.ask_save_discard_cancel(
+                self,
+                "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
+            )
+            if answer == "cancel" or (answer == "save" and not self.save_now()):
+                event.ignore()
+                return
+        if self.pending_job is not None:
+            self.model.wait(10000)
+        self.prefs.sync()
+        self.session.end()
+        event.accept()
+
+    # ------------------------------------------------------------------ exports & dialogs
+    def export_pdf(self, path: str | None = None) -> Path | None:
+        from dlrs_desktop.ui.report import export_pdf_dialog
+
+        return export_pdf_dialog(self, path)
+
+    def export_masks(self, folder: str | None = None) -> list[Path]:
+        from dlrs_desktop.ui.report import export_masks_dialog
+
+        return export_masks_dialog(self, folder)
+
+    def export_annotation(self, path: str | None = None) -> Path | None:
+        from dlrs_desktop.ui.report import export_annotation_dialog
+
+        return export_annotation_dialog(self, path)
