@@ -112,3 +112,10 @@ def test_gpu_preference_without_gpu_falls_back_with_a_notice(qtbot, tmp_path, bu
     qtbot.waitUntil(lambda: w.doc.result is not None, timeout=60000)
     assert any("GPU" in t for t in dialog_log.texts("info"))
     assert "GPU" in w.result_panel.details.text() and "cpu" in w.result_panel.details.text()
+
+
+def test_about_shows_the_model_card(win):
+    from dlrs_desktop.ui.about import about_markdown
+
+    text = about_markdown(win)
+    assert "test-random" in text and "synthetic" in text.lower() and "Research use" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
@@ -67,56 +66,39 @@ def help_dialog(win: MainWindow) -> None:
     _text_dialog(win, "Help — tools and shortcuts", help_html(win)).exec()
 
 
-def model_card_html(info: dict[str, Any]) -> str:
+def model_card_markdown(info: dict[str, Any]) -> str:
+    """The model card as the model package renders it (same text as MODEL_CARD.md and `dlrs model info`)."""
     manifest = info.get("manifest") or {}
     if not manifest:
-        return "<p><i>The model is not loaded; its card is shown once it is.</i></p>"
-    td = manifest.get("training_data", {})
-    parts = [
-        f"<h3>{html.escape(str(manifest.get('id', info.get('name', ''))))} "
-        f"{html.escape(str(manifest.get('version', '')))}</h3>",
-        f"<p><b>Intended use.</b> {html.escape(str(manifest.get('intended_use', '')))}</p>",
-        f"<p><b>Training data.</b> {html.escape(str(td.get('description', '')))}</p>",
-    ]
-    contra = manifest.get("contraindications") or []
-    if contra:
-        parts.append("<p><b>Do not use for:</b></p><ul>")
-        parts += [f"<li>{html.escape(str(c))}</li>" for c in contra]
-        parts.append("</ul>")
-    if manifest.get("threshold") is not None:
-        parts.append(
-            f"<p><b>Threshold</b> {float(manifest['threshold']):.3f} "
-            f"({html.escape(str(manifest.get('threshold_rule', '')))})</p>"
-        )
-    metrics = manifest.get("metrics") or []
-    if metrics:
-        parts.append("<p><b>Performance (on synthetic data)</b></p><pre>")
-        parts.append(html.escape(json.dumps(metrics, indent=1)[:3000]))
-        parts.append("</pre>")
-    return "".join(parts)
+        return "_The model is not loaded; its card is shown once it is._"
+    from dlrs_desktop.model.card import render_model_card
+
+    return render_model_card(manifest)
+
+
+def about_markdown(win: MainWindow) -> str:
+    return (
+        f"# DLRS Desktop {__version__}\n\n"
+        "**Research use · demonstration model trained on synthetic data.** Not a diagnosis; never the sole "
+        "basis of a clinical decision.\n\n"
+        "Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following the "
+        "dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on 3, 5 "
+        "and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
+        "computer.\n\n---\n\n" + model_card_markdown(win.model.info)
+    )
 
 
 def about_dialog(win: MainWindow) -> None:
-    body = (
-        f"<h2>DLRS Desktop {__version__}</h2>"
-        "<p style='color:#d55e00'><b>Research use · demonstration model trained on synthetic data.</b> "
-        "Not a diagnosis; never the sole basis of a clinical decision.</p>"
-        "<p>Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following "
-        "the dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on "
-        "3, 5 and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
-        "computer.</p><h2>Model card</h2>" + model_card_html(win.model.info)
-    )
-    _text_dialog(win, "About DLRS Desktop", body).exec()
+    dlg = _text_dialog(win, "About DLRS Desktop", "")
+    dlg.findChild(QTextBrowser).setMarkdown(about_markdown(win))
+    dlg.exec()
 
 
 def available_devices() -> list[str]:
     """Devices to offer without importing torch (that import alone takes seconds)."""
-    import importlib.util
+    from dlrs_desktop.model.predictor import gpu_hint
 
-    devices = ["auto", "cpu"]
-    if importlib.util.find_spec("torch") is not None:
-        devices.append("gpu")
-    return devices
+    return ["auto", "cpu", "gpu"] if gpu_hint() is not None else ["auto", "cpu"]
 
 
 def preferences_dialog(win: MainWindow) -> None:
@@ -130,7 +112,8 @@ def preferences_dialog(win: MainWindow) -> None:
     device.setCurrentIndex(max(device.findData(prefs.device), 0))
     form.addRow("Model device:", device)
     current = win.model.info.get("device") if win.model.ready else "not loaded"
-    form.addRow("", QLabel(f"In use now: {current}. A missing or failing GPU falls back to the CPU."))
+    gpu = "a GPU is available" if "gpu" in available_devices() else "no GPU found on this computer"
+    form.addRow("", QLabel(f"In use now: {current}; {gpu}. A failing GPU falls back to the CPU."))
     reviewer = QLineEdit(prefs.reviewer)
     form.addRow("Reviewer name:", reviewer)
     open_folder = QLineEdit(prefs.open_folder)
