@@ -200,34 +200,43 @@ def _region_mask(roiset: RoiSet, region: RegionSpec) -> tuple[np.ndarray, tuple[
     return np.asarray(mask, dtype=bool), tuple(int(v) for v in roi.bbox)  # type: ignore[return-value]
 
 
-def _crop(
-    gray: np.ndarray,
-    scan_mask: np.ndarray,
-    mask: np.ndarray,
-    bbox: tuple[int, int, int, int],
-    outline: np.ndarray,
-    radius_mm: float,
-    cal: Calibration,
-    spec: PreprocessSpec,
-    name: str,
-) -> tuple[np.ndarray, CropInfo]:
-    """One region: resample, fill, normalise → (S, S) float32.
+def _crop_geometry(
+    outline: np.ndarray, radius_mm: float, cal: Calibration, spec: PreprocessSpec
+) -> tuple[float, float, float, bool]:
+    """Centre (cv2 pixel coordinates), side in mm, and whether a fixed view had to grow.
 
     Every crop is centred on the centre of the tumour outline's bounding box (continuous
-    coordinates, so the centre does not jump with pixel rasterisation), and sized on the
+    coordinates, so the centre does not jump with pixel rasterisation), and must hold the
     outline's extent + 2 × ring radius + 2 × margin.
     """
-    s = spec.input_size
-    mx, my = cal.mm_per_px_x, cal.mm_per_px_y
     lo, hi = outline.min(axis=0), outline.max(axis=0)
     # Contour coordinates put pixel centres at +0.5; cv2 (used below) puts them at integers.
     cx, cy = (lo[0] + hi[0]) / 2.0 - 0.5, (lo[1] + hi[1]) / 2.0 - 0.5
-    need = max((hi[0] - lo[0]) * mx, (hi[1] - lo[1]) * my) + 2 * radius_mm + 2 * spec.margin_mm
-    fov = s * spec.mm_per_px
+    need = max((hi[0] - lo[0]) * cal.mm_per_px_x, (hi[1] - lo[1]) * cal.mm_per_px_y)
+    need += 2 * radius_mm + 2 * spec.margin_mm
+    fov = spec.input_size * spec.mm_per_px
     grown = spec.crop == "fixed" and need > fov
-    side = need if (grown or spec.crop == "fit") else fov
-    o = side / s
-    sx, sy = o / mx, o / my  # source pixels per crop pixel
+    return cx, cy, (need if (grown or spec.crop == "fit") else fov), grown
+
+
+_FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+
+
+def _view(
+    gray: np.ndarray,
+    scan_mask: np.ndarray,
+    cx: float,
+    cy: float,
+    side: float,
+    cal: Calibration,
+    spec: PreprocessSpec,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The square view (S, S) of the image: crop→image matrix, intensities in [0, 1], tissue mask.
+
+    Regions with the same view (all of them, usually, in "fixed" mode) share it: one blur, one warp.
+    """
+    s = spec.input_size
+    sx, sy = side / s / cal.mm_per_px_x, side / s / cal.mm_per_px_y  # source pixels per crop pixel
     m = np.array([[sx, 0.0, cx - (s - 1) / 2.0 * sx], [0.0, sy, cy - (s - 1) / 2.0 * sy]])
     # Work on a padded source patch only (speed); out-of-image pixels are invalid → filled.
     h, w = gray.shape
@@ -235,22 +244,36 @@ def _crop(
     py0 = max(math.floor(cy - s / 2 * sy) - 4 - int(3 * sy), 0)
     px1 = min(math.ceil(cx + s / 2 * sx) + 5 + int(3 * sx), w)
     py1 = min(math.ceil(cy + s / 2 * sy) + 5 + int(3 * sy), h)
-    mp = m.copy()
-    mp[0, 2] -= px0
-    mp[1, 2] -= py0
     if px1 <= px0 or py1 <= py0:
-        raise ModelError(f"The {name} region lies outside the image.")
+        raise ModelError("The regions of interest lie outside the image.")
+    mp = m.copy()
+    mp[:, 2] -= (px0, py0)
     src = gray[py0:py1, px0:px1].astype(np.float32) * np.float32(1.0 / 255.0)
     if spec.antialias and (sx > 1.0 or sy > 1.0):
         sig_x, sig_y = max((sx - 1) / 2, 1e-3), max((sy - 1) / 2, 1e-3)
         src = cv2.GaussianBlur(src, (0, 0), sigmaX=sig_x, sigmaY=sig_y)
-    region = np.zeros((py1 - py0, px1 - px0), np.float32)
-    _paste(region, mask.astype(np.float32), bbox[1] - py0, bbox[0] - px0)
-    valid = scan_mask[py0:py1, px0:px1].astype(np.float32)
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    img = cv2.warpAffine(src, mp, (s, s), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
-    inside = cv2.warpAffine(region, mp, (s, s), flags=flags, borderMode=cv2.BORDER_CONSTANT) >= 0.5
-    tissue = cv2.warpAffine(valid, mp, (s, s), flags=flags, borderMode=cv2.BORDER_CONSTANT) >= 0.5
+    valid = scan_mask[py0:py1, px0:px1].view(np.uint8)
+    img = cv2.warpAffine(src, mp, (s, s), flags=_FLAGS, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    tissue = cv2.warpAffine(valid * np.uint8(255), mp, (s, s), flags=_FLAGS, borderMode=cv2.BORDER_CONSTANT)
+    return m, img, tissue >= 128
+
+
+def _crop(
+    view: tuple[np.ndarray, np.ndarray, np.ndarray],
+    mask: np.ndarray,
+    bbox: tuple[int, int, int, int],
+    side: float,
+    grown: bool,
+    spec: PreprocessSpec,
+    name: str,
+) -> tuple[np.ndarray, CropInfo]:
+    """One region from its view: region mask, fill, normalise → (S, S) float32."""
+    s = spec.input_size
+    m, img, tissue = view
+    mm = m.copy()
+    mm[:, 2] -= (bbox[0], bbox[1])  # the region mask is stored cropped to its bbox
+    region = mask.view(np.uint8) * np.uint8(255)
+    inside = cv2.warpAffine(region, mm, (s, s), flags=_FLAGS, borderMode=cv2.BORDER_CONSTANT) >= 128
     inside &= tissue
     vals = img[inside]
     if spec.fill == "none":  # keep the surrounding tissue, blank what is not tissue
@@ -265,17 +288,8 @@ def _crop(
         mu = float(vals.mean(dtype=np.float64)) if vals.size else 0.0
         sd = float(vals.std(dtype=np.float64)) if vals.size > 1 else 1.0
         out = (out - np.float32(mu)) / np.float32(max(sd, 1e-3))
-    info = CropInfo(name, m, side, o, grown, int(inside.sum()), inside)
+    info = CropInfo(name, m, side, side / s, grown, int(inside.sum()), inside)
     return out.astype(np.float32, copy=False), info
-
-
-def _paste(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
-    """dst[y:y+h, x:x+w] = src, clipped to dst."""
-    h, w = src.shape
-    ya, xa = max(y, 0), max(x, 0)
-    yb, xb = min(y + h, dst.shape[0]), min(x + w, dst.shape[1])
-    if yb > ya and xb > xa:
-        dst[ya:yb, xa:xb] = src[ya - y : yb - y, xa - x : xb - x]
 
 
 def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
@@ -337,8 +351,12 @@ def prepare_inputs(
     scan_mask = np.asarray(image.scan_mask, dtype=bool)
     pts = np.asarray(contour.points, dtype=np.float64)
     arrays, infos = [], []
+    views: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for region, (mk, bbox) in zip(spec.regions, masks, strict=True):
-        arr, info = _crop(gray, scan_mask, mk, bbox, pts, region.radius_mm, cal, spec, region.name)
+        cx, cy, side, grown = _crop_geometry(pts, region.radius_mm, cal, spec)
+        if side not in views:
+            views[side] = _view(gray, scan_mask, cx, cy, side, cal, spec)
+        arr, info = _crop(views[side], mk, bbox, side, grown, spec, region.name)
         arrays.append(arr)
         infos.append(info)
     x = np.stack(arrays)[:, None]
