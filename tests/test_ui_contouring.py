@@ -157,3 +157,19 @@ def test_help_lists_every_tool_and_shortcut(win):
         assert f"({tool.shortcut})" in text
     for needle in ("Ctrl+Return", "Ctrl+Z", "Ctrl+P", "PgDown"):
         assert needle in text
+
+
+def test_contour_outside_the_scan_area_is_flagged_and_delete_key(win, qtbot):
+    # A polygon partly in the black margin left of the fan: the panel says why the model would refuse it.
+    draw_polygon(qtbot, win, np.array([[5, 300], [120, 280], [130, 380], [10, 400]], float))
+    assert win.doc.contour_problem()
+    assert win.doc.contour_problem() in win.measurements.warning.text()
+    win.clear_contour()
+    draw_polygon(qtbot, win)
+    assert win.doc.contour_problem() is None
+    win.set_tool("edit")
+    from tests.ui_factory import view_point
+
+    qtbot.mouseMove(win.canvas.viewport(), pos=view_point(win, *LESION_POLYGON[3]))
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Delete)
+    assert len(win.doc.contour.points) == len(LESION_POLYGON) - 1

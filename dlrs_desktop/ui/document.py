@@ -60,6 +60,8 @@ class Document:
         self._rois_key: str | None = None
         self._rois: RoiSet | None = None
         self._rois_error: str | None = None
+        self._problem_key: str | None = None
+        self._problem: str | None = None
 
     # ----------------------------------------------------------------- state
     @property
@@ -183,6 +185,21 @@ class Document:
             except DlrsError as exc:
                 self._rois_error = str(exc)
         return self._rois, self._rois_error
+
+    def contour_problem(self) -> str | None:
+        """Why the model would refuse this contour (outside the scan area, too small, ...), if it would."""
+        if self.contour is None or self.image is None:
+            return None
+        key = self.contour.content_hash()
+        if key != self._problem_key:
+            from dlrs_desktop.roi import validate_contour
+
+            self._problem_key, self._problem = key, None
+            try:
+                validate_contour(self.contour, self.image)
+            except DlrsError as exc:
+                self._problem = str(exc)
+        return self._problem
 
     # ----------------------------------------------------------------- persistence
     def to_annotation(self) -> Annotation:

@@ -290,6 +290,8 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         cal = self.doc.calibration
         if self.doc.image is None:
             self.measurements.set_badge("No image", False)
+        elif cal is None and (self.doc.image.calibration is not None or self.doc.image.regions):
+            self.measurements.set_badge("Contour outside the calibrated ultrasound region", False)
         elif cal is None:
             self.measurements.set_badge("Not calibrated — use the Calibrate tool (K)", False)
         else:
@@ -304,7 +306,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         self.measurements.show_measurements(m)
         rois, err = self.doc.rois()
         rings = {r.name: r for r in rois.rings} if rois is not None else None
-        self.measurements.show_rings(rings, err)
+        self.measurements.show_rings(rings, self.doc.contour_problem() or err)
 
     def _refresh_result(self) -> None:
         stale = self.doc.result_is_stale

@@ -210,13 +210,14 @@ class FreehandTool(Tool):
 
 class EditTool(Tool):
     name, label, shortcut = "edit", "Edit", "E"
-    tip = "Drag a vertex; drag an edge to insert one; right-click or Shift+click a vertex to delete it"
+    tip = "Drag a vertex; drag an edge to insert one; right-click, Shift+click or Delete removes a vertex"
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
         self.drag_index: int | None = None
         self.before = None
         self.text = ""
+        self.hover: np.ndarray | None = None
 
     def activate(self) -> None:
         self.host.canvas.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
@@ -259,11 +260,27 @@ class EditTool(Tool):
             self.drag_index, self.text = edge + 1, "Insert vertex"
 
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        self.hover = pos
         if self.drag_index is None or self.host.doc.contour is None:
             return
         doc = self.host.doc
         moved = doc.contour.move_vertex(self.drag_index, pos)
         doc.set_contour(doc.make_contour(np.asarray(moved.points)))
+
+    def key(self, event: QKeyEvent) -> bool:
+        """Delete/Backspace removes the vertex under the cursor."""
+        doc = self.host.doc
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and doc.contour is not None:
+            tol = self.host.canvas.screen_tolerance(8)
+            i = (
+                None
+                if self.hover is None
+                else nearest_vertex(np.asarray(doc.contour.points), self.hover, tol)
+            )
+            if i is not None:
+                self.delete_vertex(i)
+                return True
+        return super().key(event)
 
     def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if self.drag_index is None:
