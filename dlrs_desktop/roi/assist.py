@@ -145,3 +145,69 @@ def resample_even(pts: np.ndarray, cal: Calibration | None) -> np.ndarray:
     spacing = per / 48 if cal is None else VERTEX_SPACING_MM  # no mm: ~48 vertices, mid-range
     n = int(np.clip(round(per / max(spacing, 1e-9)), MIN_VERTICES, MAX_VERTICES))
     return geo.resample_closed(mm, per / n) / s
+
+
+CLICK_SEARCH_MM = 25.0  # farthest lesion margin looked for from a click
+CLICK_RAYS = 32
+
+
+def propose_from_click(
+    image: UltrasoundImage,
+    xy: Sequence[float],
+    *,
+    method: str = DEFAULT_METHOD,
+    speckle: str = DEFAULT_FILTER,
+) -> Contour:
+    """A lesion outline from one click inside a hypoechoic lesion.
+
+    Rays are cast from the click through the speckle-filtered image; along each, the margin is
+    where the grey level first climbs half-way from the lesion's level (median around the click)
+    to the surrounding tissue's. The robust extent of those margins gives a box, which then goes
+    through `propose_from_box` — so a click and a box give the same kind of outline.
+    """
+    from dlrs_desktop.roi import assist_segment as seg
+
+    try:
+        x, y = (float(v) for v in xy)
+    except (TypeError, ValueError) as exc:
+        raise ContourError("A click is two numbers: X Y (image pixels).") from exc
+    h, w = image.shape
+    if not (0 <= x < w and 0 <= y < h):
+        raise ContourError(f"The click ({x:g}, {y:g}) lies outside the {w}×{h} image.")
+    if not image.scan_mask[int(y), int(x)]:
+        raise ContourError("The click is outside the scan area; click inside the lesion.")
+    cal = image.calibration_for(np.array([[x, y]])) or image.calibration
+    reach = CLICK_SEARCH_MM / min(cal.mm_per_px_x, cal.mm_per_px_y) if cal else min(h, w) / 4
+    box = (max(x - reach, 0.0), max(y - reach, 0.0), min(x + reach, float(w)), min(y + reach, float(h)))
+    crop = seg.make_crop(image, box)
+    f = seg.speckle_filter(crop, speckle)
+    f = np.where(crop.scan, f, np.float32(255))  # the black margin is not lesion
+    c = crop.to_crop(np.array([[x, y]]))[0]
+    yy, xx = np.mgrid[0 : f.shape[0], 0 : f.shape[1]]
+    near = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= crop.px(1.0) ** 2
+    inner_level = float(np.median(f[near])) if near.any() else float(f[int(c[1]), int(c[0])])
+    outer_level = float(np.percentile(f[crop.scan], 60)) if crop.scan.any() else 255.0
+    if outer_level - inner_level < 10:
+        raise ContourError("The click is not inside a darker lesion; drag a box around the lesion instead.")
+    threshold = inner_level + 0.5 * (outer_level - inner_level)
+    r = np.arange(0, crop.px(CLICK_SEARCH_MM), 0.5)
+    ang = np.linspace(0, 2 * np.pi, CLICK_RAYS, endpoint=False)
+    px = (c[0] + np.cos(ang)[:, None] * r[None, :]).astype(np.float32)
+    py = (c[1] + np.sin(ang)[:, None] * r[None, :]).astype(np.float32)
+    import cv2
+
+    prof = cv2.remap(f, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    above = (prof >= threshold).astype(np.int32)  # sustained for 2 mm: not a bright patch inside
+    k = max(1, int(crop.px(2.0) / 0.5))
+    run = np.cumsum(np.pad(above, ((0, 0), (0, k)), constant_values=1)[:, ::-1], axis=1)[:, ::-1]
+    above = (run[:, : len(r)] - run[:, k : k + len(r)]) >= k
+    first = np.where(above.any(axis=1), above.argmax(axis=1), len(r) - 1)
+    radii = r[first]
+    med = float(np.median(radii))
+    if med < crop.px(1.0):
+        raise ContourError("No lesion found around the click; drag a box around the lesion instead.")
+    radii = np.clip(radii, 0.5 * med, 2.0 * med)
+    ex = crop.to_image(np.column_stack([c[0] + np.cos(ang) * radii, c[1] + np.sin(ang) * radii]))
+    lo, hi = ex.min(axis=0), ex.max(axis=0)
+    pad = 0.12 * (hi - lo)
+    return propose_from_box(image, (*(lo - pad), *(hi + pad)), method=method, speckle=speckle)

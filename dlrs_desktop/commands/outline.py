@@ -1,0 +1,128 @@
+"""`dlrs outline IMAGE --box X0 Y0 X1 Y1`: a proposed tumour outline from the shell (pre-contouring a folder).
+
+The same `propose_from_box` / `propose_from_click` / `snap_to_edges` the GUI's box tool and snap
+action call, so a batch pre-contouring run gives what a user would get by hand. The result is an
+ordinary contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `dlrs predict` read.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "propose a tumour outline from a box or a click (or snap a contour to the lesion's edges)"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", help="DICOM, PNG, JPEG, TIFF or BMP ultrasound image")
+    parser.add_argument(
+        "--box",
+        nargs=4,
+        type=float,
+        metavar=("X0", "Y0", "X1", "Y1"),
+        help="box around the lesion (image px)",
+    )
+    parser.add_argument("--click", nargs=2, type=float, metavar=("X", "Y"), help="a point inside the lesion")
+    parser.add_argument(
+        "--snap",
+        metavar="CONTOUR",
+        help="snap this contour (JSON, sidecar or mask PNG) to the lesion's edges instead of proposing one",
+    )
+    parser.add_argument(
+        "--max-distance",
+        type=float,
+        default=1.5,
+        metavar="MM",
+        help="farthest a vertex may snap (default 1.5 mm)",
+    )
+    parser.add_argument(
+        "--spacing",
+        metavar="MM_PER_PX",
+        help="manual calibration in mm per pixel (X or X,Y) if the file has none",
+    )
+    parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
+    parser.add_argument(
+        "--out", metavar="JSON", help="write the contour here (default: print a summary only)"
+    )
+    parser.add_argument("--mask-out", metavar="PNG", help="write the tumour mask (255 = tumour) here")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    import cv2
+
+    from dlrs_desktop.commands._common import print_json
+    from dlrs_desktop.commands.roi import _parse_spacing
+    from dlrs_desktop.errors import ContourError, DlrsError
+    from dlrs_desktop.fileio import atomic_write_bytes
+    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.roi import Contour
+    from dlrs_desktop.roi.assist import propose_from_box, propose_from_click
+    from dlrs_desktop.roi.snap import snap_to_edges
+
+    given = [name for name in ("box", "click", "snap") if getattr(args, name) is not None]
+    if len(given) != 1:
+        raise ContourError("Give exactly one of --box X0 Y0 X1 Y1, --click X Y or --snap CONTOUR.")
+    manual = _parse_spacing(args.spacing) if args.spacing else None
+    image = load_image(args.image, frame=args.frame)
+    if manual is not None:
+        image = image.with_calibration(manual)
+
+    t0 = time.perf_counter()
+    if args.box is not None:
+        contour = propose_from_box(image, args.box)
+        how = "box " + " ".join(f"{v:g}" for v in args.box)
+    elif args.click is not None:
+        contour = propose_from_click(image, args.click)
+        how = "click " + " ".join(f"{v:g}" for v in args.click)
+    else:
+        drawn = Contour.load_any(
+            args.snap, image.shape, calibration=image.calibration, frame=image.frame_index
+        )
+        contour = snap_to_edges(image, drawn, args.max_distance)
+        how = f"snapped {Path(args.snap).name} (≤ {args.max_distance:g} mm)"
+    ms = 1000 * (time.perf_counter() - t0)
+
+    written: list[str] = []
+    try:
+        if args.out:
+            contour.save(args.out)
+            written.append(str(args.out))
+        if args.mask_out:
+            ok, png = cv2.imencode(".png", contour.to_mask(image.shape).astype("uint8") * 255)
+            if not ok:  # pragma: no cover - OpenCV always encodes a uint8 image
+                raise OSError("PNG encoding failed")
+            atomic_write_bytes(args.mask_out, png.tobytes())
+            written.append(str(args.mask_out))
+    except OSError as exc:
+        raise DlrsError(f"Cannot write the outline: {exc.strerror or exc}.") from exc
+
+    cal = contour.calibration
+    m = contour.measurements() if cal is not None else None
+    if args.json:
+        print_json(
+            {
+                "image": Path(args.image).name,
+                "source": how,
+                "points": len(contour.points),
+                "calibration": cal.to_dict() if cal else None,
+                "area_mm2": m.area_mm2 if m else None,
+                "max_diameter_mm": m.max_diameter_mm if m else None,
+                "seconds": round(ms / 1000, 3),
+                "files": written,
+            }
+        )
+        return 0
+    size = (
+        f"{m.area_mm2:.1f} mm², {m.max_diameter_mm:.1f} × {m.perpendicular_diameter_mm:.1f} mm"
+        if m
+        else f"{contour.area_px():.0f} px² (no calibration: no millimetres)"
+    )
+    print(f"outline  {len(contour.points)} points from {how} in {ms:.0f} ms: {size}")
+    for f in written:
+        print(f"wrote    {f}")
+    if not written:
+        print("(nothing written: add --out annotation.json and/or --mask-out tumour.png)")
+    return 0
