@@ -14,6 +14,7 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same cohort)")
     p.add_argument("--scale", type=float, default=1.0, help="image size factor (< 1 for quick tests)")
     p.add_argument("--no-dicom", action="store_true", help="write PNG only (cohort.csv then points at PNGs)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes (same output for any number)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -28,9 +29,14 @@ def run(args: argparse.Namespace) -> int:
         raise CohortError("--scale must be between 0.25 and 2.")
     bar = None if args.quiet else ProgressBar(args.patients, "synth")
     summary = generate_cohort(
-        args.out, patients=args.patients, seed=args.seed, size_scale=args.scale, dicom=not args.no_dicom,
+        args.out,
+        patients=args.patients,
+        seed=args.seed,
+        size_scale=args.scale,
+        dicom=not args.no_dicom,
+        workers=max(1, args.workers),
         progress=(lambda i, n: bar.update(i)) if bar else None,
-    )  # fmt: skip
+    )
     if bar:
         bar.close()
     s = summary["splits"]

@@ -6,7 +6,7 @@ is trained on data generated here, and says so. What the generator guarantees:
 * **Label model** (documented, the same for both centres except the intercept):
   each case has standard-normal latent features z (see `synth_render.Latents`) and
 
-      logit = b0[centre] + 1.3·z_intratumoral − 0.6·z_margin − 1.1·z_halo − 1.1·z_oedema − 1.1·z_distortion
+      logit = b0[centre] + 1.6·z_intratumoral − 0.6·z_margin − 1.4·z_halo − 1.4·z_oedema − 1.4·z_distortion
       p     = sigmoid(logit),   label ~ Bernoulli(p)     (1 = early response)
 
   `z_posterior` (posterior enhancement/shadowing) and lesion size are nuisance variables.
@@ -40,11 +40,11 @@ CENTRES: dict[int, Scanner] = {
 }
 INTERCEPT: dict[int, float] = {1: 0.0, 2: -0.5}  # centre 2 has fewer responders
 COEFFICIENTS: dict[str, float] = {
-    "intratumoral": 1.3,
+    "intratumoral": 1.6,
     "margin": -0.6,
-    "halo": -1.1,
-    "oedema": -1.1,
-    "distortion": -1.1,
+    "halo": -1.4,
+    "oedema": -1.4,
+    "distortion": -1.4,
     "posterior": 0.0,
 }
 CENTRE1_FRACTION = 0.70  # of all patients; the rest are centre 2 (external)
@@ -147,6 +147,11 @@ def generate_case(
     )
 
 
+def _job(j: tuple) -> CaseTruth:
+    out, i, seed, c, s, size_scale, dicom = j
+    return generate_case(out, i, seed, c, s, size_scale=size_scale, dicom=dicom)
+
+
 def generate_cohort(
     out: str | Path,
     *,
@@ -154,17 +159,29 @@ def generate_cohort(
     seed: int = 0,
     size_scale: float = 1.0,
     dicom: bool = True,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Write a whole cohort under `out`; returns a summary (also written to `synth.json`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    plan = assign_splits(patients, seed)
+    jobs = [(out, i, seed, c, s, size_scale, dicom) for i, (c, s) in enumerate(plan)]
     truths: list[CaseTruth] = []
-    for i, (centre, split) in enumerate(assign_splits(patients, seed)):
-        truths.append(generate_case(out, i, seed, centre, split, size_scale=size_scale, dicom=dicom))
-        if progress:
-            progress(i + 1, patients)
+    if workers > 1:  # each case has its own seeded generator: the result does not depend on workers
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as ex:
+            for t in ex.map(_job, jobs, chunksize=4):
+                truths.append(t)
+                if progress:
+                    progress(len(truths), patients)
+    else:
+        for j in jobs:
+            truths.append(_job(j))
+            if progress:
+                progress(len(truths), patients)
     img_dir = "dicom" if dicom else "images"
     ext = "dcm" if dicom else "png"
     rows = [

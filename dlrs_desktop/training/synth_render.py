@@ -160,7 +160,7 @@ def _tissue(rng: np.random.Generator, h: int, w: int, mmpp: float, scale: float)
         for t in np.linspace(0, 1, 12):
             yy = skin + t * (fat_b.mean() - skin + 2 * px)
             pts.append((x0 + t * rng.uniform(-1, 1) * 12 * px + math.sin(t * 3) * 3 * px, yy))
-        cv2.polylines(lig, [np.round(np.array(pts)).astype(np.int32)], False, 1, max(2, int(0.5 * px)))
+        cv2.polylines(lig, [np.round(np.array(pts)).astype(np.int32)], False, 1, max(1, int(0.3 * px)))
     refl = np.where(lig > 0, np.maximum(refl, 2.0), refl)
     # specular interfaces
     for b, a in ((fat_b, 1.6), (muscle_b, 2.0)):
@@ -191,18 +191,18 @@ def render_case(
     d_out = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 5) * mmpp  # mm outside
 
     # peritumoral changes at controlled distances
-    halo_amp = 2.2 * _sig(1.7 * lat.halo)
+    halo_amp = 3.5 * _sig(2.0 * lat.halo)
     halo_w = rng.uniform(1.0, 1.8)
     halo = halo_amp * np.exp(-(((d_out - halo_w / 2) / (halo_w / 2 + 0.2)) ** 2)) * (d_out < 2.6)
-    oed_amp = 0.8 * _sig(1.7 * lat.oedema)
+    oed_amp = 0.92 * _sig(2.0 * lat.oedema)
     band = np.clip(np.minimum(d_out - 3.0, 5.0 - d_out) / 0.6 + 0.5, 0, 1)
     patchy = np.clip(
-        0.6 + 0.35 * _smooth_noise(rng, (h, w), 2.5 * px), 0.1, 1.0
+        0.75 + 0.25 * _smooth_noise(rng, (h, w), 2.5 * px), 0.1, 1.0
     )  # oedema is not a clean ring
     oed = 1.0 - oed_amp * band * patchy
     refl = refl * np.clip(oed, 0.05, 1.2) * (1 + halo * (~inside))
     strands = np.zeros((h, w), np.uint8)
-    n_str = round(2 + 18 * _sig(1.7 * lat.distortion))
+    n_str = round(24 * _sig(2.0 * lat.distortion))
     for _ in range(n_str):
         a = rng.uniform(0, 2 * np.pi)
         i = int(a / (2 * np.pi) * len(theta)) % len(theta)
@@ -213,15 +213,15 @@ def render_case(
             cx + re * px * math.cos(a + rng.normal(0, 0.05)),
             cy + re * px * math.sin(a + rng.normal(0, 0.05)),
         )
-        cv2.line(strands, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), 1, max(2, int(0.5 * px)))
+        cv2.line(strands, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), 1, max(2, int(0.8 * px)))
     strands_f = cv2.GaussianBlur(strands.astype(np.float32), (0, 0), 0.2 * px)
     strands_f *= (d_out > 4.8) * (d_out < 10.2)
     refl = refl * (1 - 0.93 * np.clip(1.3 * strands_f, 0, 1))  # hypoechoic radiating strands
 
     # interior: hypoechoic, brighter and more heterogeneous with fibrotic change
     zi = lat.intratumoral
-    base = 0.07 * math.exp(0.55 * zi)
-    het = 0.25 + 0.9 * _sig(1.6 * zi)
+    base = 0.07 * math.exp(0.8 * zi)
+    het = 0.2 + 1.0 * _sig(2.0 * zi)
     tex = np.exp(het * _smooth_noise(rng, (h, w), 1.0 * px))
     patches = np.clip(_smooth_noise(rng, (h, w), 0.6 * px) - 1.2 + 1.2 * _sig(1.6 * zi), 0, None)
     interior = base * tex * (1 + 2.5 * patches)

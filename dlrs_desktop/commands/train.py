@@ -1,0 +1,103 @@
+"""`dlrs train`: train the fusion model on a cohort CSV and write a model bundle."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "train the intratumoral + peritumoral fusion model on a cohort and write a model bundle"
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    from dlrs_desktop.training.trainer import TrainConfig
+
+    d = TrainConfig()
+    p.add_argument("--cohort", required=True, help="cohort CSV (see docs/TRAINING.md)")
+    p.add_argument("--out", required=True, help="bundle folder to write (replaced when finished)")
+    p.add_argument(
+        "--arch", default=d.arch, choices=["resnet18", "resnet34", "resnet50"], help="ResNet depth"
+    )
+    p.add_argument(
+        "--input-size", type=int, default=d.input_size, help=f"crop side in pixels (default {d.input_size})"
+    )
+    p.add_argument("--mm-per-px", type=float, default=d.mm_per_px, help="crop scale in mm per crop pixel")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument(
+        "--batch-size", type=int, default=d.batch_size, help="cases per batch (each = all regions)"
+    )
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument(
+        "--folds", type=int, default=d.folds, help="folds for out-of-fold stacking (grouped by patient)"
+    )
+    p.add_argument("--patience", type=int, default=d.patience, help="early stopping on the internal split")
+    p.add_argument(
+        "--jitter-variants", type=int, default=d.jitter_variants, help="jittered contours per case"
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(
+        "--ring-kind",
+        default=d.ring_kind,
+        choices=["annulus", "expanded"],
+        help="ring crops: the ring only (as the study) or tumour + ring",
+    )
+    p.add_argument(
+        "--augment", type=float, default=d.augment_strength, help="augmentation strength (0 = off)"
+    )
+    p.add_argument("--device", default=d.device, choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = default)")
+    p.add_argument(
+        "--init",
+        default=None,
+        help="local torchvision-format ResNet weights to start from (.safetensors, or .pth read with "
+        "torch.load(weights_only=True)); nothing is downloaded",
+    )
+    p.add_argument("--id", default="dlrs-custom", help="model id written to the manifest")
+    p.add_argument("--version", default="0.1.0")
+    p.add_argument(
+        "--synthetic", action="store_true", help="declare the training data synthetic in the manifest"
+    )
+    p.add_argument("--description", default="", help="training data description for the model card")
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start afresh")
+    p.add_argument("--limit-batches", type=int, default=0, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dlrs_desktop.errors import CohortError
+    from dlrs_desktop.training.pipeline import train_from_cohort
+    from dlrs_desktop.training.trainer import TrainConfig
+
+    for name in ("epochs", "batch_size", "input_size"):
+        if getattr(args, name) < 1:
+            raise CohortError(f"--{name.replace('_', '-')} must be a positive number.")
+    cfg = TrainConfig(
+        arch=args.arch,
+        input_size=args.input_size,
+        mm_per_px=args.mm_per_px,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        folds=args.folds,
+        patience=args.patience,
+        jitter_variants=args.jitter_variants,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        init=args.init,
+        limit_batches=args.limit_batches,
+        ring_kind=args.ring_kind,
+        augment_strength=args.augment,
+    )
+    summary = train_from_cohort(
+        args.cohort,
+        args.out,
+        cfg,
+        model_id=args.id,
+        version=args.version,
+        training_kind="synthetic" if args.synthetic else "real",
+        description=args.description,
+        restart=args.restart,
+    )
+    print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
+    for m in summary["metrics"]:
+        if m["model"] == summary["primary_model"]:
+            print(f"  {m['split']:<9} AUC {m['auc']:.3f} [{m['auc_ci_low']:.3f}, {m['auc_ci_high']:.3f}]")
+    return 0

@@ -1,0 +1,207 @@
+"""From a trained network to a complete bundle, through the model package's `write_bundle`.
+
+Size: a ResNet-18 backbone is 45 MB in float32 and its ONNX export another 45 MB. The backbone
+weights are rounded to float16 *before* export, so the ONNX graph (float32 storage) and the
+safetensors file (float16 storage) hold exactly the same numbers; storing the safetensors in
+float16 is then lossless, and the ONNX-vs-torch parity is checked again on real crops.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import ModelError
+from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
+
+
+def round_to_fp16(net) -> None:
+    import torch
+
+    with torch.no_grad():
+        for t in list(net.parameters()) + list(net.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+
+
+def store_backbone_fp16(bundle_dir: Path) -> dict[str, Any]:
+    """Re-store the backbone safetensors in float16 and update its manifest entry (sha256, bytes)."""
+    from safetensors.numpy import load as np_load
+    from safetensors.numpy import save as np_save
+
+    from dlrs_desktop.model.bundle import sha256_bytes
+    from dlrs_desktop.model.manifest import validate_manifest
+
+    mpath = bundle_dir / "manifest.json"
+    m = json.loads(mpath.read_text(encoding="utf-8"))
+    name = m["architecture"]["weights_file"]
+    tensors = np_load((bundle_dir / name).read_bytes())
+    half = {}
+    for k, v in tensors.items():
+        h = v.astype(np.float16) if v.dtype == np.float32 else v
+        if v.dtype == np.float32 and not np.array_equal(h.astype(np.float32), v):
+            raise ModelError(f"tensor {k} is not exactly representable in float16 (round the net first)")
+        half[k] = h
+    blob = np_save(half, metadata={"format": "pt", "content": "FusionNet backbones (float16 storage)"})
+    atomic_write_bytes(bundle_dir / name, blob)
+    m["files"][name].update({"sha256": sha256_bytes(blob), "bytes": len(blob)})
+    m["architecture"]["weights_dtype"] = "float16 (exact: weights rounded before ONNX export)"
+    validate_manifest(m)
+    atomic_write_json(mpath, m)
+    return m
+
+
+def _metrics_rows(logits, y, splits, rows) -> list[dict[str, Any]]:
+    from dlrs_desktop.training.metrics import binary_metrics
+
+    out = []
+    for split in ("train", "internal", "external"):
+        idx = np.where(splits == split)[0]
+        if len(idx) == 0 or len(set(y[idx].tolist())) < 2:
+            continue
+        for r in rows:
+            bm = binary_metrics(y[idx], r.predict(logits[idx]), r.threshold)
+            out.append({"model": r.key, "split": split, **bm.to_dict()})
+    return out
+
+
+def write_trained_bundle(
+    out: Path,
+    net,
+    spec,
+    cfg,
+    data,
+    _logits_unused,
+    rows,
+    oof,
+    folds,
+    state,
+    final_info,
+    *,
+    model_id: str,
+    version: str,
+    training_kind: str,
+    description: str,
+    cohort_csv,
+    seconds: float,
+    log,
+) -> dict[str, Any]:
+    import torch
+
+    from dlrs_desktop.model.bundle import load_bundle, write_bundle
+    from dlrs_desktop.model.manifest import Stacking
+    from dlrs_desktop.training.stacking import choose_primary
+    from dlrs_desktop.training.trainer import _predict
+
+    round_to_fp16(net)
+    logits = _predict(net, data.x[:, 0], "cpu")
+    y = data.y
+    splits = np.array([c.split for c in data.cases])
+    iv = np.where(splits == "internal")[0]
+    primary_key = choose_primary(rows, logits[iv] if len(iv) else None, y[iv] if len(iv) else None)
+    primary = next(r for r in rows if r.key == primary_key)
+    metrics = _metrics_rows(logits, y, splits, rows)
+    tr = np.where(splits == "train")[0]
+    centres = sorted({c.centre for c in data.cases})
+    training_data = {
+        "kind": training_kind,
+        "description": description or f"cohort {Path(cohort_csv).name}",
+        "cohort_file": Path(cohort_csv).name,
+        "splits": {
+            s: {
+                "n": int((splits == s).sum()),
+                "responders": int(y[splits == s].sum()),
+                "centres": sorted({c.centre for c in data.cases if c.split == s}),
+            }
+            for s in ("train", "internal", "external")
+        },
+        "centres": centres,
+        "tumour_area_mm2_range": [
+            float(data.tumour_area_mm2[tr].min()),
+            float(data.tumour_area_mm2[tr].max()),
+        ],
+    }
+    extra = {
+        "models": [r.to_dict() for r in rows],
+        "primary_model": primary_key,
+        "primary_model_rule": "fusion with the highest internal-validation AUC (all regions on a tie)",
+        "stacking_method": (
+            "logistic meta-learner on out-of-fold region logits of the training split "
+            f"({int(folds.max()) + 1} folds grouped by patient, stratified by label); "
+            "base network refitted on the whole training split"
+        ),
+        "training": {
+            "config": {k: v for k, v in state["config"].items() if k != "extra"},
+            "folds_best_epoch": {
+                k: v["best_epoch"] for k, v in state["completed"].items() if k.startswith("fold")
+            },
+            "final_best_epoch": final_info["best_epoch"],
+            "final_history": final_info["history"],
+            "oof_auc": {r.key: r.oof_auc for r in rows},
+            "seconds": round(seconds, 1),
+            "device": str(cfg.device),
+        },
+    }
+    write_bundle(
+        out,
+        net,
+        spec=spec,
+        stacking=Stacking(primary.coefficients, primary.intercept),
+        threshold=float(min(max(primary.threshold, 1e-6), 1 - 1e-6)),
+        threshold_rule="Youden index on the out-of-fold predictions of the training split",
+        model_id=model_id,
+        version=version,
+        training_data=training_data,
+        metrics=metrics,
+        name=model_id,
+        description=description,
+        extra=extra,
+        overwrite=True,
+    )
+    store_backbone_fp16(out)
+    bundle = load_bundle(out)  # sha256 + schema check of what was written
+    parity = _real_parity(bundle, data.x[: min(8, len(data.x)), 0])
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    m["onnx"]["parity_max_abs_logit_diff"] = parity
+    atomic_write_json(out / "manifest.json", m)
+    load_bundle(out)
+    size = sum(p.stat().st_size for p in out.iterdir())
+    log(
+        f"bundle written to {out} ({size / 1e6:.1f} MB); primary model {primary_key}; "
+        f"ONNX parity {parity:.2e}"
+    )
+    del torch
+    return {
+        "bundle": str(out),
+        "primary_model": primary_key,
+        "metrics": metrics,
+        "bytes": size,
+        "parity": parity,
+    }
+
+
+def _real_parity(bundle, x: np.ndarray) -> float:
+    """Max |logit| difference between the ONNX graph and torch loaded from the bundle's safetensors."""
+    import onnxruntime as ort
+    import torch
+
+    from dlrs_desktop.model.network import load_net
+
+    backbone, heads = bundle.weights_bytes()
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    merged = {**st_load(backbone), **st_load(heads)}
+    net = load_net(bundle.architecture, st_save({k: v.float() for k, v in merged.items()}))
+    xs = np.asarray(x, np.float32)
+    sess = ort.InferenceSession(bundle.onnx_bytes, providers=["CPUExecutionProvider"])
+    got = sess.run(["region_logits"], {"crops": xs})[0]
+    with torch.no_grad():
+        want = net(torch.from_numpy(xs)).numpy()
+    err = float(np.max(np.abs(got - want)))
+    if err > 1e-3 * max(1.0, float(np.abs(want).max())):
+        raise ModelError(f"ONNX and torch disagree on real crops (max logit difference {err:.2e}).")
+    return err

@@ -1,0 +1,188 @@
+"""`dlrs train` end to end: cohort → prepared inputs → cross-fitted stacking → final net → bundle."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.training import checkpoint as ckpt
+from dlrs_desktop.training.trainer import (
+    TrainConfig,
+    config_dict,
+    describe,
+    group_folds,
+    resolve_device,
+    train_stage,
+)
+
+CHECKPOINT_DIR = ".checkpoint"
+
+
+def make_spec(cfg: TrainConfig):
+    from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, RegionSpec
+
+    regions = tuple(
+        r if r.kind == "tumour" else RegionSpec(r.name, r.radius_mm, cfg.ring_kind) for r in DEFAULT_REGIONS
+    )
+    return PreprocessSpec(input_size=cfg.input_size, mm_per_px=cfg.mm_per_px, fill=cfg.fill, regions=regions)
+
+
+def train_from_cohort(
+    cohort_csv: str | Path,
+    out_dir: str | Path,
+    cfg: TrainConfig,
+    *,
+    model_id: str = "dlrs-custom",
+    version: str = "0.1.0",
+    training_kind: str = "real",
+    description: str = "",
+    restart: bool = False,
+    log=describe,
+) -> dict[str, Any]:
+    """Train and write a bundle to `out_dir`; returns a summary. Resumes from `<out>.checkpoint`."""
+    import torch
+
+    from dlrs_desktop.training.cohort import read_cohort
+    from dlrs_desktop.training.dataset import prepare_cohort
+    from dlrs_desktop.training.progress import ProgressBar
+    from dlrs_desktop.training.stacking import fit_row_models
+
+    t_start = time.perf_counter()
+    out = Path(out_dir)
+    ckdir = out.parent / f"{out.name}{CHECKPOINT_DIR}"
+    cases = read_cohort(cohort_csv)  # CohortError before anything heavy
+    spec = make_spec(cfg)
+    device = resolve_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    bar = ProgressBar(len(cases), "preparing ROI crops")
+    data = prepare_cohort(
+        cases,
+        spec,
+        jitter_variants=cfg.jitter_variants,
+        seed=cfg.seed,
+        csv_path=cohort_csv,
+        progress=lambda i, n: bar.update(i),
+    )
+    bar.close()
+    tr, iv = data.subset("train"), data.subset("internal")
+    y = data.y
+    x_val = data.x[iv] if len(iv) else None
+    y_val = y[iv] if len(iv) else None
+    log(
+        f"{len(tr)} training, {len(iv)} internal, {len(data.subset('external'))} external cases; "
+        f"device {device}"
+    )
+
+    loaded = None if restart else ckpt.load(ckdir)
+    state: dict[str, Any] = {
+        "config": config_dict(cfg),
+        "cohort": str(Path(cohort_csv).resolve()),
+        "completed": {},
+    }
+    tensors = None
+    if loaded is not None:
+        old_state, old_tensors = loaded
+        if old_state.get("config") == state["config"] and old_state.get("cohort") == state["cohort"]:
+            state, tensors = old_state, old_tensors
+            log(f"resuming from {ckdir} (finished: {', '.join(state['completed']) or 'nothing yet'})")
+        else:
+            log(f"checkpoint in {ckdir} is for other settings or another cohort: starting afresh")
+
+    folds = group_folds([data.cases[i] for i in tr], y[tr], cfg.folds, cfg.seed)
+    k = int(folds.max()) + 1
+    oof = np.full((len(tr), len(spec.regions)), np.nan)
+    for f in range(k):
+        stage = f"fold{f}"
+        done = state["completed"].get(stage)
+        if done is None:
+            fit_idx, hold_idx = tr[folds != f], tr[folds == f]
+            net, best_epoch, hist = train_stage(
+                stage,
+                cfg,
+                spec,
+                data.x[fit_idx],
+                y[fit_idx],
+                x_val,
+                y_val,
+                device,
+                ckdir,
+                state,
+                tensors,
+                log,
+            )
+            from dlrs_desktop.training.trainer import _predict
+
+            logits = _predict(net, data.x[hold_idx, 0], device)
+            done = {
+                "best_epoch": best_epoch,
+                "history": hist,
+                "logits": logits.tolist(),
+                "rows": [int(np.where(tr == i)[0][0]) for i in hold_idx],
+            }
+            state["completed"][stage] = done
+            state["current"] = None
+            tensors = {k2: v for k2, v in (tensors or {}).items() if k2.startswith("final.")}
+            ckpt.save(ckdir, state, tensors)
+        oof[done["rows"]] = np.asarray(done["logits"])
+    rows = fit_row_models(oof, y[tr], spec.region_names, c=cfg.meta_c)
+    log("out-of-fold AUC (training split): " + ", ".join(f"{r.key} {r.oof_auc:.3f}" for r in rows))
+
+    from dlrs_desktop.model.network import FusionNet
+    from dlrs_desktop.training.trainer import _predict
+
+    if "final" in state["completed"]:
+        net = FusionNet(
+            cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.channels
+        )
+        net.load_state_dict({k2[6:]: v for k2, v in (tensors or {}).items() if k2.startswith("final.")})
+        net.to(device).eval()
+        final_info = state["completed"]["final"]
+    else:
+        net, best_epoch, hist = train_stage(
+            "final", cfg, spec, data.x[tr], y[tr], x_val, y_val, device, ckdir, state, tensors, log
+        )
+        final_info = {"best_epoch": best_epoch, "history": hist}
+        state["completed"]["final"] = final_info
+        state["current"] = None
+        ckpt.save(ckdir, state, {f"final.{k2}": v for k2, v in net.state_dict().items()})
+
+    from dlrs_desktop.training.export import write_trained_bundle
+
+    net = net.to("cpu").eval()
+    logits = _predict(net, data.x[:, 0], "cpu")
+    summary = write_trained_bundle(
+        out,
+        net,
+        spec,
+        cfg,
+        data,
+        logits,
+        rows,
+        oof,
+        folds,
+        state,
+        final_info,
+        model_id=model_id,
+        version=version,
+        training_kind=training_kind,
+        description=description,
+        cohort_csv=cohort_csv,
+        seconds=time.perf_counter() - t_start,
+        log=log,
+    )
+    atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
+    return summary
+
+
+def read_bundle_summary(bundle_dir: str | Path) -> dict[str, Any]:
+    m = json.loads((Path(bundle_dir) / "manifest.json").read_text(encoding="utf-8"))
+    if "models" not in m:
+        raise DlrsError("This bundle has no per-row stacking models (it was not written by `dlrs train`).")
+    return m
