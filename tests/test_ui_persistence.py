@@ -114,7 +114,7 @@ def test_review_status_worklist_and_exports(qtbot, tmp_path, dialog_log):  # noq
     win.actions_by_name["reviewed"].trigger()
     assert win.doc.review.status == "reviewed" and win.doc.review.reviewer == "Dr Reviewer"
     assert win.save_now()
-    assert win.worklist.table.item(0, 5).text() == "reviewed (Dr Reviewer)"
+    assert win.worklist.table.item(0, 1).text() == "reviewed (Dr Reviewer)"
     # Exports: masks and the annotation JSON (with the review status).
     masks = win.export_masks(str(tmp_path))
     assert {m.name.split("_", 1)[1] for m in masks} == {

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.panels import format_probability
 
 if TYPE_CHECKING:
     pass
@@ -88,7 +89,8 @@ class PredictionMixin:
             },
         }
         self.doc.set_result(result, prediction)
-        self.statusBar().showMessage(f"Prediction done: {prediction.probability:.2f}", 5000)
+        prob = format_probability(prediction.probability, prediction.threshold)
+        self.statusBar().showMessage(f"Prediction done: {prob} ({prediction.category})", 5000)
         if prediction.device_note and prediction.device_note != self.last_device_note:
             self.last_device_note = prediction.device_note  # told once, then only in the result panel
             dialogs.info(self, prediction.device_note, "Device")

@@ -24,7 +24,7 @@ from dlrs_desktop.store import Annotation, AnnotationStore
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 
 IMAGE_SUFFIXES = {".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-COLUMNS = ["Image", "Frames", "Contour", "Calibration", "Result", "Status"]
+COLUMNS = ["Image", "Status", "Contour", "Result", "Calibration", "Frames"]  # most useful first
 FILTERS = [("All", "all"), ("Draft", "draft"), ("Reviewed", "reviewed"), ("No contour", "none")]
 
 
@@ -82,7 +82,6 @@ class Worklist(QWidget):
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
@@ -118,11 +117,11 @@ class Worklist(QWidget):
             status = f"reviewed ({ann.review.reviewer})"
         cells = [
             path.name,
-            str(s.get("frame_count", "–")) if ann is not None else "–",
+            status if ann is not None else "new",
             "yes" if ann is not None and ann.contour else "no",
-            s.get("calibration", "–") if ann is not None else "–",
             result,
-            status if ann is not None else "not opened",
+            str(s.get("calibration", "–")).split(" · ")[0] if ann is not None else "–",
+            str(s.get("frame_count", "–")) if ann is not None else "–",
         ]
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
