@@ -21,6 +21,8 @@ _EXPORTS = {
     "Predictor": "predictor",
     "Prediction": "result",
     "QualityFlag": "result",
+    "RegionCam": "result",
+    "RegionResult": "result",
     "Sensitivity": "result",
 }
 

@@ -26,7 +26,7 @@ from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.model.bundle import Bundle, load_bundle
 from dlrs_desktop.model.preprocess import PrepInfo, crop_to_image, prepare_inputs, validated_contour
 from dlrs_desktop.model.quality import check_refusals, quality_flags
-from dlrs_desktop.model.result import Prediction, RegionCam, RegionResult, Sensitivity
+from dlrs_desktop.model.result import Prediction, QualityFlag, RegionCam, RegionResult, Sensitivity
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging.types import UltrasoundImage
@@ -157,6 +157,8 @@ class Predictor:
         hint = gpu_hint() if want_gpu else None
         if want_gpu and hint is None and device == "gpu":
             self.device_note = "A GPU was requested but none is usable here; ran on the CPU."
+        elif device == "gpu" and backend == "onnx":
+            self.device_note = "The ONNX backend runs on the CPU only here; ran on the CPU."
         if want_gpu and hint is not None and backend != "onnx":
             try:
                 return _TorchBackend(self.bundle, hint)
@@ -227,7 +229,17 @@ class Predictor:
             result = result.with_sensitivity(self.predict_sensitivity(image, contour))
         return result
 
-    def _result(self, p, z, info: PrepInfo, flags, timings, contour, image, cams) -> Prediction:
+    def _result(
+        self,
+        p: float,
+        z: np.ndarray,
+        info: PrepInfo,
+        flags: list[QualityFlag],
+        timings: dict[str, float],
+        contour: Contour,
+        image: UltrasoundImage,
+        cams: tuple[RegionCam, ...] | None,
+    ) -> Prediction:
         b = self.bundle
         outcome = b.manifest["outcome"]
         regions = []
