@@ -173,3 +173,26 @@ def test_contour_outside_the_scan_area_is_flagged_and_delete_key(win, qtbot):
     qtbot.mouseMove(win.canvas.viewport(), pos=view_point(win, *LESION_POLYGON[3]))
     qtbot.keyClick(win.canvas, Qt.Key.Key_Delete)
     assert len(win.doc.contour.points) == len(LESION_POLYGON) - 1
+
+
+def test_brush_adds_and_erases_in_one_undo_step_each(win, qtbot):
+    draw_polygon(qtbot, win)
+    area0 = win.doc.contour.measurements().area_mm2
+    win.set_tool("brush")
+    n = win.undo_stack.count()
+    # Paint outwards from inside the tumour: the contour grows by roughly the stroke (2 mm wide, 4 mm long).
+    drag(qtbot, win, (300, 215), (340, 215), steps=8)
+    assert win.undo_stack.count() == n + 1
+    area1 = win.doc.contour.measurements().area_mm2
+    assert area1 > area0 + 3
+    # Erase with the right button: a bite out of the tumour.
+    vp = win.canvas.viewport()
+    from tests.ui_factory import view_point
+
+    qtbot.mousePress(vp, Qt.MouseButton.RightButton, pos=view_point(win, 256, 175))
+    qtbot.mouseMove(vp, pos=view_point(win, 256, 195))
+    qtbot.mouseRelease(vp, Qt.MouseButton.RightButton, pos=view_point(win, 256, 195))
+    area2 = win.doc.contour.measurements().area_mm2
+    assert area2 < area1 - 2
+    win.undo_stack.undo()
+    assert win.doc.contour.measurements().area_mm2 == pytest.approx(area1, rel=1e-6)

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QUndoStack
 
 from dlrs_desktop.errors import DlrsError
@@ -385,4 +385,107 @@ class CalibrateTool(_LineTool):
         return True
 
 
-TOOLS: tuple[type[Tool], ...] = (PanTool, PolygonTool, FreehandTool, EditTool, RulerTool, CalibrateTool)
+class BrushTool(Tool):
+    """Touch-up painting: the stroke is added to (or, with Shift/right button, cut from) the tumour mask.
+
+    The mask ↔ contour conversions are the core's (`Contour.to_mask`, `Contour.from_mask`, which keeps
+    the largest piece and fills holes); the whole stroke is one undo step.
+    """
+
+    name, label, shortcut = "brush", "Brush", "B"
+    tip = "Drag to paint the tumour (2 mm brush); Shift+drag or right-drag erases"
+    radius_mm = 1.0
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
+        self.mask: np.ndarray | None = None
+        self.erase = False
+        self.before = None
+        self.pending = False
+
+    @property
+    def busy(self) -> bool:
+        return self.mask is not None
+
+    def cancel(self) -> None:
+        if self.mask is not None and self.before is not None:
+            self.host.doc.set_contour(self.before)
+        self.mask, self.before = None, None
+        super().cancel()
+
+    def _radius_px(self, pos: np.ndarray) -> tuple[float, float]:
+        image = self.host.doc.image
+        cal = image.calibration_for(pos[None]) if image is not None else None
+        if cal is None:
+            return 8.0, 8.0
+        return self.radius_mm / cal.mm_per_px_x, self.radius_mm / cal.mm_per_px_y
+
+    def _dab(self, pos: np.ndarray) -> None:
+        from dlrs_desktop.roi import Contour
+
+        doc = self.host.doc
+        rx, ry = self._radius_px(pos)
+        t = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+        disk = Contour(np.c_[pos[0] + rx * np.cos(t), pos[1] + ry * np.sin(t)]).to_mask(doc.image.shape)
+        if self.erase:
+            self.mask &= ~disk
+        else:
+            self.mask |= disk
+        if not self.pending:  # coalesce: the outline is rebuilt once per event-loop turn, not per move
+            self.pending = True
+            QTimer.singleShot(0, self._flush)
+
+    def _flush(self) -> None:
+        from dlrs_desktop.roi import Contour
+
+        self.pending = False
+        doc = self.host.doc
+        if self.mask is None:
+            return
+        if not self.mask.any():
+            doc.set_contour(None)
+            return
+        try:
+            shape = Contour.from_mask(self.mask)
+        except DlrsError:
+            return
+        doc.set_contour(doc.make_contour(np.asarray(shape.points)))
+
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        doc = self.host.doc
+        if doc.image is None or event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            return
+        self.erase = event.button() == Qt.MouseButton.RightButton or bool(
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        )
+        if self.erase and doc.contour is None:
+            return
+        self.before = doc.contour
+        self.mask = (
+            doc.contour.to_mask(doc.image.shape)
+            if doc.contour is not None
+            else np.zeros(doc.image.shape, bool)
+        )
+        self._dab(pos)
+
+    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.mask is not None:
+            self._dab(pos)
+
+    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.mask is None:
+            return
+        doc = self.host.doc
+        self._flush()
+        self.mask = None
+        after = doc.contour
+        if after is not None:
+            with contextlib.suppress(DlrsError):  # pixel staircase → a lighter polygon
+                after = doc.make_contour(np.asarray(after.simplified(0.7).points))
+        before, self.before = self.before, None
+        self.host.undo_stack.push(SetContour(doc, before, after, "Erase" if self.erase else "Brush"))
+
+
+TOOLS: tuple[type[Tool], ...] = (
+    PanTool, PolygonTool, FreehandTool, EditTool, BrushTool, RulerTool, CalibrateTool,
+)  # fmt: skip
