@@ -35,7 +35,7 @@ def test_autosave_within_a_second_and_restore(qtbot, tmp_path, dialog_log):  # n
     for f in (beside_path(image), store.user_path(sha)):
         data = json.loads(f.read_text())
         assert data["image_sha256"] == sha and len(data["contour"]["points"]) == len(LESION_POLYGON)
-        assert "PatientName" not in f.read_text()
+        assert "PatientName" not in f.read_text() and "case.dcm" not in f.read_text()
     drawn = win.doc.contour
     win.close()
 
@@ -154,3 +154,22 @@ def test_failed_save_on_quit_asks(qtbot, tmp_path, dialog_log, answer):  # noqa:
     dialog_log.answers["save_discard_cancel"] = answer
     assert win.close() is (answer == "discard")
     assert any("could not be saved" in t for t in dialog_log.texts("save_discard_cancel"))
+
+
+def test_preferences_persist_with_qsettings(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from dlrs_desktop.ui.about import PreferencesDialog
+    from dlrs_desktop.ui.settings import Preferences
+
+    win = make_window(qtbot)
+    dlg = PreferencesDialog(win)
+    qtbot.addWidget(dlg)
+    assert dlg.device.findData("gpu") == -1  # no GPU on this machine: not offered
+    dlg.reviewer.setText("  Dr Prefs ")
+    dlg.export_folder.setText(str(tmp_path))
+    dlg.rings["ring_10mm"].setChecked(False)
+    dlg.apply()
+    assert not win.canvas.ring_items["ring_10mm"].isVisible()
+    assert not win.actions_by_name["show_ring_10mm"].isChecked()
+    fresh = Preferences()  # a new QSettings reads what was written
+    assert fresh.reviewer == "Dr Prefs" and fresh.export_folder == str(tmp_path)
+    assert fresh.ring_visible("ring_10mm") is False and fresh.ring_visible("ring_3mm") is True

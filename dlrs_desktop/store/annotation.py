@@ -67,7 +67,8 @@ class Annotation:
     result: dict[str, Any] | None = None
     review: Review = field(default_factory=Review)
     saved_at: str | None = None
-    image_name: str | None = None  # a file name only, never a path
+    # Left empty by the GUI: file names can carry patient names ("SMITH_J.dcm"); the key is the hash.
+    image_name: str | None = None
     # Display summary for worklists (frame count, calibration label, probability): no identifiers.
     summary: dict[str, Any] = field(default_factory=dict)
 

@@ -101,43 +101,56 @@ def available_devices() -> list[str]:
     return ["auto", "cpu", "gpu"] if gpu_hint() is not None else ["auto", "cpu"]
 
 
+class PreferencesDialog(QDialog):
+    """Device, reviewer, folders, ring visibility. `apply()` writes them (tests call it directly)."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        prefs = win.prefs
+        self.setWindowTitle("Preferences")
+        form = QFormLayout(self)
+        self.device = QComboBox()
+        names = {"auto": "Auto (GPU if present)", "cpu": "CPU", "gpu": "GPU (CUDA)"}
+        for d in available_devices():
+            self.device.addItem(names[d], d)
+        self.device.setCurrentIndex(max(self.device.findData(prefs.device), 0))
+        form.addRow("Model device:", self.device)
+        current = win.model.info.get("device") if win.model.ready else "not loaded"
+        gpu = "a GPU is available" if "gpu" in available_devices() else "no GPU found on this computer"
+        form.addRow("", QLabel(f"In use now: {current}; {gpu}. A failing GPU falls back to the CPU."))
+        self.reviewer = QLineEdit(prefs.reviewer)
+        form.addRow("Reviewer name:", self.reviewer)
+        self.open_folder = QLineEdit(prefs.open_folder)
+        form.addRow("Default image folder:", self.open_folder)
+        self.export_folder = QLineEdit(prefs.export_folder)
+        form.addRow("Default export folder:", self.export_folder)
+        self.rings: dict[str, QCheckBox] = {}
+        for name in RING_NAMES:
+            self.rings[name] = QCheckBox(f"Show {REGION_LABELS[name]}")
+            self.rings[name].setChecked(prefs.ring_visible(name))
+            form.addRow("", self.rings[name])
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.accepted.connect(self.apply)
+
+    def apply(self) -> None:
+        win, prefs = self.win, self.win.prefs
+        old_device = prefs.device
+        prefs.device = self.device.currentData()
+        prefs.reviewer = self.reviewer.text().strip()
+        prefs.open_folder = self.open_folder.text().strip()
+        prefs.export_folder = self.export_folder.text().strip()
+        for name, box in self.rings.items():
+            win.set_ring_visible(name, box.isChecked())
+        prefs.sync()
+        if prefs.device != old_device:
+            win.start_model()  # reload on the chosen device
+
+
 def preferences_dialog(win: MainWindow) -> None:
-    prefs = win.prefs
-    dlg = QDialog(win)
-    dlg.setWindowTitle("Preferences")
-    form = QFormLayout(dlg)
-    device = QComboBox()
-    for d in available_devices():
-        device.addItem({"auto": "Auto (GPU if present)", "cpu": "CPU", "gpu": "GPU (CUDA)"}[d], d)
-    device.setCurrentIndex(max(device.findData(prefs.device), 0))
-    form.addRow("Model device:", device)
-    current = win.model.info.get("device") if win.model.ready else "not loaded"
-    gpu = "a GPU is available" if "gpu" in available_devices() else "no GPU found on this computer"
-    form.addRow("", QLabel(f"In use now: {current}; {gpu}. A failing GPU falls back to the CPU."))
-    reviewer = QLineEdit(prefs.reviewer)
-    form.addRow("Reviewer name:", reviewer)
-    open_folder = QLineEdit(prefs.open_folder)
-    form.addRow("Default image folder:", open_folder)
-    export_folder = QLineEdit(prefs.export_folder)
-    form.addRow("Default export folder:", export_folder)
-    rings = {}
-    for name in RING_NAMES:
-        rings[name] = QCheckBox(f"Show {REGION_LABELS[name]}")
-        rings[name].setChecked(prefs.ring_visible(name))
-        form.addRow("", rings[name])
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-    buttons.accepted.connect(dlg.accept)
-    buttons.rejected.connect(dlg.reject)
-    form.addRow(buttons)
-    if dlg.exec() != QDialog.DialogCode.Accepted:
-        return
-    old_device = prefs.device
-    prefs.device = device.currentData()
-    prefs.reviewer = reviewer.text().strip()
-    prefs.open_folder = open_folder.text().strip()
-    prefs.export_folder = export_folder.text().strip()
-    for name, box in rings.items():
-        win.set_ring_visible(name, box.isChecked())
-    prefs.sync()
-    if prefs.device != old_device:
-        win.start_model()
+    PreferencesDialog(win).exec()

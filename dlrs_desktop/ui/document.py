@@ -212,7 +212,6 @@ class Document:
             calibration=None if self.manual_calibration is None else self.manual_calibration.to_dict(),
             result=self.result,
             review=self.review,
-            image_name=self.path.name if self.path is not None else None,
         )
 
     def apply_annotation(self, ann: Annotation) -> None:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from PySide6.QtCore import QSettings
 
 RING_NAMES = ("ring_3mm", "ring_5mm", "ring_10mm")
+
+
+def default_settings() -> QSettings:
+    """INI file in the user's config folder; $XDG_CONFIG_HOME is honoured on every call (Qt caches it once)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    if xdg:
+        return QSettings(str(Path(xdg) / "dlrs-desktop" / "dlrs-desktop.ini"), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "dlrs-desktop", "dlrs-desktop")
 
 
 class Preferences:
     """Typed access to the few settings the app has; defaults chosen for a first start."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
-        self.qs = settings or QSettings(
-            QSettings.Format.IniFormat, QSettings.Scope.UserScope, "dlrs-desktop", "dlrs-desktop"
-        )
+        self.qs = settings or default_settings()
 
     def _get(self, key: str, default: object) -> object:
         value = self.qs.value(key, default)
