@@ -11,7 +11,7 @@ RING_NAMES = ("ring_3mm", "ring_5mm", "ring_10mm")
 
 
 def default_settings() -> QSettings:
-    """INI file in the user's config folder; $XDG_CONFIG_HOME is honoured on every call (Qt caches it once)."""
+    """INI file in the user's config folder; $XDG_CONFIG_HOME is read on every call (Qt caches it)."""
     xdg = os.environ.get("XDG_CONFIG_HOME")
     if xdg:
         return QSettings(str(Path(xdg) / "dlrs-desktop" / "dlrs-desktop.ini"), QSettings.Format.IniFormat)
