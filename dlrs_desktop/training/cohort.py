@@ -50,8 +50,11 @@ def _fail(path: Path, problems: list[str]) -> CohortError:
     return CohortError(f"The cohort {path.name} cannot be used: {shown}{more}.")
 
 
-def read_cohort(path: str | Path) -> list[CohortCase]:
-    """Parse and check the CSV itself (columns, labels, splits, files exist, classes present)."""
+def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortCase]:
+    """Parse and check the CSV itself (columns, labels, splits, files exist, classes present).
+
+    `require_train=False` for evaluation: any split may be present, one class is allowed.
+    """
     path = Path(path)
     if not path.is_file():
         raise CohortError(f"The cohort file {path} does not exist.")
@@ -115,6 +118,8 @@ def read_cohort(path: str | Path) -> list[CohortCase]:
         )
     if problems:
         raise _fail(path, problems)
+    if not require_train:
+        return cases
     train = [c.label for c in cases if c.split == "train"]
     if not train:
         raise CohortError(f"The cohort {path.name} has no case with split 'train'.")

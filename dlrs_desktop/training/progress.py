@@ -18,7 +18,8 @@ class ProgressBar:
         now = time.perf_counter()
         if suffix:
             self.suffix = suffix
-        if done < self.total and now - self._last < 0.5:
+        interval = 0.5 if self.stream.isatty() else 20.0  # logs: a line every 20 s, not a flood
+        if done < self.total and now - self._last < interval:
             return
         self._last = now
         frac = min(done / self.total, 1.0)

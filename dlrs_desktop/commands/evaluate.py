@@ -1,0 +1,37 @@
+"""`dlrs evaluate`: validate a model bundle on a cohort (study table, DeLong, ROC, calibration, DCA)."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "evaluate a model bundle on a cohort: study-shaped table, DeLong tests, figures, HTML report"
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model", default=None, help="bundle folder or zip (default: the bundled demonstration model)"
+    )
+    p.add_argument("--cohort", required=True, help="cohort CSV (see docs/TRAINING.md)")
+    p.add_argument("--out", required=True, help="report folder (report.html, metrics.json, table.csv, PNGs)")
+    p.add_argument(
+        "--ground-truth",
+        default=None,
+        help="CSV of true probabilities (synthetic cohorts; default: ground_truth.csv beside the cohort)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from dlrs_desktop.paths import bundled_model_dir
+    from dlrs_desktop.training.evaluate import evaluate_bundle, headline
+
+    model = args.model or bundled_model_dir()
+    result = evaluate_bundle(model, args.cohort, args.out, ground_truth=args.ground_truth)
+    print(headline(result))
+    for s, v in (result.get("ground_truth") or {}).items():
+        print(
+            f"{s}: primary {result['primary_model']} AUC {v['primary_auc']:.3f} vs ground truth "
+            f"{v['ground_truth_auc']:.3f} (ratio {v['ratio']:.3f}); "
+            f"best single ROI {v['best_single_auc']:.3f}"
+        )
+    print(f"report: {args.out}/report.html")
+    return 0
