@@ -108,8 +108,10 @@ def _paint_report(p: QPainter, win: MainWindow, page: QRectF) -> None:
         f.setBold(bold)
         p.setFont(f)
         p.setPen(color or QColor(0, 0, 0))
-        height = h or size * 150 / 72 * 1.6
-        p.drawText(QRectF(0, y, w, height), Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, s)
+        flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
+        needed = p.boundingRect(QRectF(0, y, w, 10000), flags, s).height()  # wrapped height
+        height = max(h, needed + size * 150 / 72 * 0.4)
+        p.drawText(QRectF(0, y, w, height), flags, s)
         y += height
 
     text("DLRS Desktop — early-response report", 16, True)
