@@ -22,8 +22,10 @@ from dlrs_desktop.imaging.types import UltrasoundImage
 CANONICAL_MM_PER_PX = 0.2  # working resolution when calibrated (lesions are 5-40 mm)
 UNCALIBRATED_BOX_PX = 120  # long side of the box in the crop without a calibration
 MIN_BOX_CROP_PX = 40  # a small lesion is upsampled until its box has at least this many pixels
-MAX_BOX_CROP_PX = 320  # a huge box is downsampled below the canonical scale (time bound)
+MAX_BOX_CROP_AREA = 20_000  # px²: a large box is worked on more coarsely (time bound, ~141² px)
 BAY_MM = 2.5  # bays narrower than 2 × 2.5 mm are closed (bright fibrotic patches at the margin)
+GRABCUT_BAND_MM = 2.0  # GrabCut decides only within ±2 mm of the Chan–Vese outline
+COLOUR_CHROMA = 40  # max−min of R, G, B above which a pixel is colour overlay, not B-mode
 CONTEXT_FRACTION = 0.25  # context kept around the box on each side (fraction of box size)
 
 
@@ -66,21 +68,25 @@ def make_crop(image: UltrasoundImage, box: tuple[float, float, float, float]) ->
     if cal is not None:
         sx, sy = cal.mm_per_px_x / CANONICAL_MM_PER_PX, cal.mm_per_px_y / CANONICAL_MM_PER_PX
         mm: float | None = CANONICAL_MM_PER_PX
+        up = max(sx, sy)
+        if up > 1:  # coarser than canonical: keep the native detail, do not invent pixels
+            sx, sy, mm = sx / up, sy / up, CANONICAL_MM_PER_PX * up
     else:
         sx = sy = UNCALIBRATED_BOX_PX / max(bw, bh)
         mm = None
     longest = max(bw * sx, bh * sy)
+    area = bw * sx * bh * sy
     adjust = 1.0
     if longest < MIN_BOX_CROP_PX:
         adjust = MIN_BOX_CROP_PX / longest
-    elif longest > MAX_BOX_CROP_PX:
-        adjust = MAX_BOX_CROP_PX / longest
+    elif area > MAX_BOX_CROP_AREA:
+        adjust = float(np.sqrt(MAX_BOX_CROP_AREA / area))
     sx, sy = sx * adjust, sy * adjust
     if mm is not None:
         mm /= adjust
     cw, ch = max(1, round((x1 - x0) * sx)), max(1, round((y1 - y0) * sy))
     sx, sy = cw / (x1 - x0), ch / (y1 - y0)  # exact ratios so the mapping is consistent
-    src = np.asarray(image.gray[y0:y1, x0:x1], np.float32)
+    src = _without_colour(image, (x0, y0, x1, y1))
     interp = cv2.INTER_AREA if sx < 1 and sy < 1 else cv2.INTER_LINEAR
     gray = cv2.resize(src, (cw, ch), interpolation=interp)
     scan = cv2.resize(
@@ -93,6 +99,25 @@ def make_crop(image: UltrasoundImage, box: tuple[float, float, float, float]) ->
         int(np.clip(np.ceil((by1 - y0) * sy), 1, ch)),
     )
     return Crop(x0, y0, sx, sy, gray, scan > 0, cb, mm)
+
+
+def _without_colour(image: UltrasoundImage, rect: tuple[int, int, int, int]) -> np.ndarray:
+    """The gray crop (float32) with coloured pixels (Doppler, coloured marks) inpainted from the B-mode.
+
+    The gray of a colour-flow pixel is its colour's brightness, not tissue echogenicity: left in,
+    a vascularised lesion looks brighter than the fat around it. Inpainting (Telea) fills those
+    pixels from the surrounding B-mode, which is the best available guess of the tissue there.
+    """
+    x0, y0, x1, y1 = rect
+    gray = np.ascontiguousarray(image.gray[y0:y1, x0:x1])
+    rgb = image.display[y0:y1, x0:x1]
+    if rgb.ndim == 3:
+        ch = rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2).astype(np.int16)
+        coloured = (ch >= COLOUR_CHROMA).astype(np.uint8)
+        if coloured.any() and coloured.mean() < 0.6:
+            coloured = cv2.dilate(coloured, np.ones((3, 3), np.uint8))
+            gray = cv2.inpaint(gray, coloured, 3, cv2.INPAINT_TELEA)
+    return gray.astype(np.float32)
 
 
 # ------------------------------------------------------------------------------------------ filters
@@ -149,13 +174,21 @@ def _box_mask(shape: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndar
 
 
 def segment_grabcut(
-    crop: Crop, f: np.ndarray, iterations: int = 5, core: float = 0.3, init: np.ndarray | None = None
+    crop: Crop,
+    f: np.ndarray,
+    iterations: int = 5,
+    core: float = 0.3,
+    init: np.ndarray | None = None,
+    band_mm: float = GRABCUT_BAND_MM,
 ) -> np.ndarray:
     """GrabCut: outside the box is background, a small core ellipse at its centre surely lesion.
 
     The definite core matters: with only "probably lesion" inside the box, GrabCut's background
     model (fit to the whole crop, which holds dark fat as well as bright gland) can swallow a
     heterogeneous lesion entirely; with it, the lesion's own grey levels anchor the foreground model.
+    With a first segmentation `init`, only a band of ±`band_mm` around its outline is left undecided
+    and the graph is cut on the bounding rectangle of that band: on low-contrast real images the
+    max-flow on the whole box took over a second, on the band it takes tens of milliseconds.
     """
     img = np.dstack([_u8(f)] * 3)
     mask = np.full(f.shape, cv2.GC_BGD, np.uint8)
@@ -163,11 +196,27 @@ def segment_grabcut(
     mask[inner] = cv2.GC_PR_FGD
     if init is not None:  # a first segmentation: outside it only probably background
         mask[inner & ~init] = cv2.GC_PR_BGD
+        if band_mm > 0 and init.any():
+            k = _disc(crop.px(band_mm))
+            u8 = init.astype(np.uint8)
+            mask[(cv2.erode(u8, k) > 0) & inner] = cv2.GC_FGD
+            mask[cv2.dilate(u8, k) == 0] = cv2.GC_BGD
     mask[_ellipse_mask(f.shape, crop.box, core) & inner] = cv2.GC_FGD
     mask[~crop.scan] = cv2.GC_BGD
+    undecided = (mask == cv2.GC_PR_FGD) | (mask == cv2.GC_PR_BGD)
+    if not undecided.any():
+        return mask == cv2.GC_FGD
+    ys, xs = np.nonzero(undecided)
+    pad = int(np.ceil(crop.px(2.0)))
+    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, f.shape[0])
+    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, f.shape[1])
+    sub = np.ascontiguousarray(mask[y0:y1, x0:x1])
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(0)
-    cv2.grabCut(img, mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(
+        np.ascontiguousarray(img[y0:y1, x0:x1]), sub, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK
+    )
+    mask[y0:y1, x0:x1] = sub
     return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
 
 
