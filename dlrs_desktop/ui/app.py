@@ -26,6 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="a model bundle folder or zip (default: the bundled demonstration model)")
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], help="override the device preference")
     p.add_argument("--no-model", action="store_true", help="do not load a model (contouring only)")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="without a window: verify the bundled model, predict on the bundled sample, print, exit",
+    )
+    from dlrs_desktop import __version__
+
+    p.add_argument("--version", action="version", version=f"dlrs-desktop {__version__}")
     return p
 
 
@@ -104,6 +112,10 @@ def start(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:  # for IT after installing: no display, no Qt
+        from dlrs_desktop.selftest import run_self_test
+
+        return run_self_test()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["dlrs-desktop"])

@@ -1,0 +1,46 @@
+"""The `dlrs-desktop` entry point: argument handling, --self-test, start-up without torch, bad paths."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+from dlrs_desktop import paths
+from dlrs_desktop.ui.app import build_parser, main, start
+from tests.model_factory import cached_bundle
+from tests.ui_factory import dialog_log  # noqa: F401  (fixture)
+
+
+def test_self_test_runs_without_a_window(tmp_path, monkeypatch, capsys):
+    res = tmp_path / "resources"
+    shutil.copytree(cached_bundle(), res / "models" / "dlrs-demo")
+    (res / "samples").mkdir()
+    for name in ("demo.dcm", "demo.contour.json"):
+        shutil.copy(paths.samples_dir() / name, res / "samples" / name)
+    monkeypatch.setenv("DLRS_RESOURCES", str(res))
+    assert main(["--self-test"]) == 0
+    out = capsys.readouterr().out
+    assert "self-test passed" in out and "probability of early response" in out
+
+
+def test_parsing_imports_neither_qt_nor_torch():
+    code = (
+        "import sys; from dlrs_desktop.ui.app import build_parser; build_parser().parse_args(['--demo']);"
+        "print(sorted(m for m in ('PySide6.QtWidgets', 'torch', 'pyqtgraph') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_missing_path_is_a_dialog_and_demo_opens_with_rings(qtbot, tmp_path, dialog_log):  # noqa: F811
+    win = start(build_parser().parse_args([str(tmp_path / "nope.dcm"), "--no-model"]))
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: bool(dialog_log.shown), timeout=3000)
+    assert "does not exist" in dialog_log.texts("error")[0]
+    demo = start(build_parser().parse_args(["--demo", "--no-model"]))
+    qtbot.addWidget(demo)
+    qtbot.waitUntil(lambda: demo.doc.contour is not None, timeout=5000)
+    assert all(not item.path().isEmpty() for item in demo.canvas.ring_items.values())
+    assert "DICOM region" in demo.measurements.badge.text()
+    assert not (paths.samples_dir() / "demo.dcm.dlrs.json").exists()  # never writes into the app's files
