@@ -8,7 +8,8 @@ For the bundled architecture (ResNet-18, one shared backbone, 4 regions) it prin
   prediction, in a fresh process; import time shown separately) and peak RSS;
 - the naive baseline: four separate torchvision ResNet-18s (3-channel input, as a direct port would
   be written) run one after another in torch on the same crops — same figures;
-- the ratio naive / ours for the warm fused probability.
+- the ratio naive / ours for the warm fused probability, measured interleaved in one process (robust
+  to other load on the machine) and from the separate processes.
 Targets on the 2-core reference laptop: warm ≤ 100 ms, cold ≤ 1.5 s, ratio ≥ 2×.
 
 Without a bundled model (resources/models/dlrs-demo) it writes randomly initialised bundles of the
@@ -118,9 +119,22 @@ t3 = time.perf_counter()
 for _ in range(3):
     predict()
 res = [predict() for _ in range({repeats})]
+rss = peak_rss_mb()
+# Interleaved with ours in this same process: whatever else loads the machine slows both alike,
+# so this ratio is the robust one on a shared machine.
+from dlrs_desktop.model.predictor import Predictor
+ours = Predictor({bundle!r}, device="cpu")
+for _ in range(3):
+    ours.predict(image, contour, sensitivity=False)
+mine, theirs = [], []
+for _ in range({repeats}):
+    t = time.perf_counter(); ours.predict(image, contour, sensitivity=False)
+    mine.append(time.perf_counter() - t)
+    theirs.append(predict()[0] / 1e3)
 print(json.dumps(dict(import_s=t1 - t0, load_s=t2 - t1, first_s=t3 - t2,
     warm_ms=statistics.median(r[0] for r in res), pre_ms=statistics.median(r[1] for r in res),
-    inf_ms=statistics.median(r[2] for r in res), rss_mb=peak_rss_mb())))
+    inf_ms=statistics.median(r[2] for r in res), rss_mb=rss,
+    interleaved_ours_ms=1e3 * statistics.median(mine), interleaved_naive_ms=1e3 * statistics.median(theirs))))
 """
 )
 
@@ -164,6 +178,7 @@ def report(size: int, label: str, ours: dict, naive: dict) -> None:
     cold = ours["load_s"] + ours["first_s"]
     ncold = naive["import_s"] + naive["load_s"] + naive["first_s"]
     ratio = naive["warm_ms"] / ours["warm_ms"]
+    iratio = naive["interleaved_naive_ms"] / naive["interleaved_ours_ms"]
     lines = [
         f"== input {size} px ({label}); case: {ours['case']}",
         f"ours  (ONNX Runtime): warm {ours['warm_ms']:6.1f} ms = preprocess {ours['pre_ms']:.1f}"
@@ -176,7 +191,9 @@ def report(size: int, label: str, ours: dict, naive: dict) -> None:
         f" = preprocess {naive['pre_ms']:.1f} + inference {naive['inf_ms']:.1f}",
         f"      cold {ncold:.2f} s (import torch {naive['import_s']:.2f} + load {naive['load_s']:.2f}"
         f" + first {naive['first_s']:.2f}), peak RSS {naive['rss_mb']:.0f} MB",
-        f"ratio naive/ours (warm) {ratio:.2f}x [{ok(ratio >= 2)}]; targets: warm <= 100 ms"
+        f"interleaved in one process: ours {naive['interleaved_ours_ms']:.1f} ms, naive"
+        f" {naive['interleaved_naive_ms']:.1f} ms -> ratio {iratio:.2f}x [{ok(iratio >= 2)}]",
+        f"ratio naive/ours (separate processes) {ratio:.2f}x; targets: warm <= 100 ms"
         f" [{ok(ours['warm_ms'] <= 100)}], cold <= 1.5 s [{ok(cold <= 1.5)}]",
         "",
     ]
@@ -226,7 +243,7 @@ def main() -> None:
                 run_child(NAIVE.format(**fmt, naive_weights=str(weights), threads=physical_cores()))
             )
         ours = min(ours_runs, key=lambda r: r["warm_ms"])
-        naive = min(naive_runs, key=lambda r: r["warm_ms"])
+        naive = min(naive_runs, key=lambda r: r["interleaved_naive_ms"] + r["interleaved_ours_ms"])
         ours["rss_mb"] = max(r["rss_mb"] for r in ours_runs)
         naive["rss_mb"] = max(r["rss_mb"] for r in naive_runs)
         ours["load_s"] = statistics.median(r["load_s"] for r in ours_runs)
