@@ -196,3 +196,49 @@ def test_brush_adds_and_erases_in_one_undo_step_each(win, qtbot):
     assert area2 < area1 - 2
     win.undo_stack.undo()
     assert win.doc.contour.measurements().area_mm2 == pytest.approx(area1, rel=1e-6)
+
+
+def test_assist_box_proposal_is_one_undo_step(win, qtbot):
+    draw_polygon(
+        qtbot, win, np.array([[150, 300], [200, 300], [175, 340]], float)
+    )  # a wrong, earlier contour
+    before = win.doc.contour
+    win.set_tool("assist")
+    n = win.undo_stack.count()
+    drag(qtbot, win, (190, 165), (322, 268), steps=3)  # a box around the lesion
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
+    proposal = win.doc.contour
+    assert 16 <= len(proposal.points) <= 80
+    # The proposal covers the dark lesion (ellipse ~53 x 38 px at 0.1 mm/px: ~63 mm²).
+    assert 35 < proposal.measurements().area_mm2 < 95
+    cx, cy = np.asarray(proposal.points).mean(axis=0)
+    assert abs(cx - 256) < 12 and abs(cy - 216) < 12
+    win.set_tool("edit")
+    p = np.asarray(proposal.points)[0]
+    drag(qtbot, win, p, p + 6.0)
+    assert win.undo_stack.count() == n + 2
+    win.undo_stack.undo()
+    assert win.doc.contour.content_hash() == proposal.content_hash()
+    win.undo_stack.undo()
+    assert win.doc.contour.content_hash() == before.content_hash()  # exactly the pre-proposal contour
+    win.undo_stack.redo()
+    assert win.doc.contour.content_hash() == proposal.content_hash()
+    # Snap to edges is one more undoable step.
+    win.snap_contour()
+    qtbot.waitUntil(lambda: win.tools["assist"].service.pending is None, timeout=20000)
+    assert win.undo_stack.undoText() == "Snap to edges" and win.undo_stack.index() == n + 2
+    assert 35 < win.doc.contour.measurements().area_mm2 < 95
+    win.undo_stack.undo()
+    assert win.doc.contour.content_hash() == proposal.content_hash()
+
+
+def test_assist_result_for_an_old_contour_is_dropped(win, qtbot):
+    win.set_tool("assist")
+    drag(qtbot, win, (190, 165), (322, 268), steps=2)
+    # The user changes the contour before the worker answers (no event is processed in between).
+    from dlrs_desktop.ui.commands import SetContour
+
+    win.undo_stack.push(SetContour(win.doc, None, win.doc.make_contour(LESION_POLYGON), "Draw polygon"))
+    drawn = win.doc.contour
+    qtbot.waitUntil(lambda: win.tools["assist"].service.pending is None, timeout=20000)
+    assert win.doc.contour is drawn

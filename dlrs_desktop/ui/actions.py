@@ -78,6 +78,7 @@ def build_actions(win: MainWindow) -> dict[str, QAction]:
         SHORTCUTS.append(("Edit", a.text().replace("&", ""), a.shortcut().toString()))
     m.addSeparator()
     _add(win, m, "smooth", "S&mooth contour", win.smooth_contour, "S")
+    _add(win, m, "snap", "Snap contour to &edges", win.snap_contour, "G")
     _add(win, m, "clear", "&Clear contour", win.clear_contour, "Ctrl+Backspace")
     _add(win, m, "reset_cal", "Use the file's calibration", win.reset_calibration)
 
@@ -98,6 +99,7 @@ def build_actions(win: MainWindow) -> dict[str, QAction]:
     tb.addAction(win.actions_by_name["undo"])
     tb.addAction(win.actions_by_name["redo"])
     tb.addAction(win.actions_by_name["smooth"])
+    tb.addAction(win.actions_by_name["snap"])
     tb.addAction(win.actions_by_name["clear"])
 
     m = bar.addMenu("&View")

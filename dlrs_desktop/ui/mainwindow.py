@@ -26,6 +26,7 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.store import AnnotationStore, AuditLog, SessionStore
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.actions import build_actions
+from dlrs_desktop.ui.assist import AssistTool
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.commands import SetCalibration, SetContour
 from dlrs_desktop.ui.document import Document
@@ -113,7 +114,8 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         self.statusBar().addPermanentWidget(self.cursor_label)
         self.statusBar().addPermanentWidget(self.model_label)
 
-        self.tools: dict[str, Tool] = {cls.name: cls(self) for cls in TOOLS}
+        tool_classes = (*TOOLS[:3], AssistTool, *TOOLS[3:])  # pan, polygon, freehand, assist, edit, ...
+        self.tools: dict[str, Tool] = {cls.name: cls(self) for cls in tool_classes}
         self.tool: Tool | None = None
         self.tool_group = QActionGroup(self)
         self.actions_by_name: dict[str, QAction] = build_actions(self)
@@ -201,6 +203,9 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
             dialogs.error(self, str(exc))
             return
         self.undo_stack.push(SetContour(self.doc, c, new, "Smooth contour"))
+
+    def snap_contour(self) -> None:
+        self.tools["assist"].service.snap()
 
     def clear_contour(self) -> None:
         if self.doc.contour is not None:

@@ -1,0 +1,130 @@
+"""Contour assist in the window: outline from a box or a click, and snap-to-edges (core: `roi.assist`).
+
+Proposals take 20–300 ms, so they run in a worker; the answer becomes an ordinary contour pushed as one
+undo step ("Assisted outline", "Snap to edges"), so undo brings back exactly the previous contour. An
+answer that arrives after the user changed the image or the contour is dropped, never applied.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
+from PySide6.QtGui import QMouseEvent
+
+from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.commands import SetContour
+from dlrs_desktop.ui.tools import Host, Tool
+from dlrs_desktop.ui.worker import _Job
+
+
+class AssistService(QObject):
+    done = Signal(str, object, str)  # job key, Contour, undo text
+    failed = Signal(str, str)  # job key, message
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host.canvas)
+        self.host = host
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.pending: str | None = None
+        self.done.connect(self._done)
+        self.failed.connect(self._failed)
+
+    def _key(self) -> str:
+        doc = self.host.doc
+        contour = doc.contour.content_hash() if doc.contour is not None else "-"
+        return f"{doc.base_image.sha256 if doc.base_image else '-'}:{doc.frame}:{contour}"
+
+    def run(self, fn: Any, text: str) -> None:
+        """Run `fn(image) -> Contour` in the worker; apply it if nothing changed meanwhile."""
+        image = self.host.doc.image
+        if image is None:
+            return
+        key = self.pending = self._key()
+        self.host.canvas.viewport().setCursor(Qt.CursorShape.BusyCursor)
+        self.host.show_status(f"{text}…")
+        self.pool.start(
+            _Job(
+                lambda: fn(image), lambda c: self.done.emit(key, c, text), lambda m: self.failed.emit(key, m)
+            )
+        )
+
+    def _finish(self, key: str) -> bool:
+        mine = key == self.pending
+        if mine:
+            self.pending = None
+            tool = self.host.tool if hasattr(self.host, "tool") else None
+            if tool is not None:
+                tool.activate()  # restores the tool's cursor
+        return mine and key == self._key()
+
+    def _done(self, key: str, contour: Any, text: str) -> None:
+        if not self._finish(key):
+            self.host.show_status(f"{text}: the image or contour changed meanwhile; proposal discarded.")
+            return
+        doc = self.host.doc
+        new = doc.make_contour(np.asarray(contour.points))
+        self.host.undo_stack.push(SetContour(doc, doc.contour, new, text))
+        self.host.show_status(
+            f"{text}: {len(new.points)} vertices. Edit it like any contour; Ctrl+Z undoes it."
+        )
+
+    def _failed(self, key: str, message: str) -> None:
+        self._finish(key)
+        dialogs.error(self.host.dialog_parent(), message, "Contour assist")
+
+    def snap(self) -> None:
+        doc = self.host.doc
+        if doc.contour is None:
+            dialogs.error(
+                self.host.dialog_parent(), "Draw or propose a contour first, then snap it to the edges."
+            )
+            return
+        from dlrs_desktop.roi.snap import snap_to_edges
+
+        contour = doc.contour
+        self.run(lambda image: snap_to_edges(image, contour), "Snap to edges")
+
+
+class AssistTool(Tool):
+    name, label, shortcut = "assist", "Assist", "A"
+    tip = "Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step"
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
+        self.service = AssistService(host)
+        self.p0: np.ndarray | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.p0 is not None
+
+    def cancel(self) -> None:
+        self.p0 = None
+        super().cancel()
+
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.p0 = pos.copy()
+
+    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.p0 is not None:
+            (x0, y0), (x1, y1) = self.p0, pos
+            self.host.canvas.set_tool_preview(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), closed=True)
+
+    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        if self.p0 is None:
+            return
+        p0, p1 = self.p0, pos.copy()
+        self.cancel()
+        from dlrs_desktop.roi import assist
+
+        if math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(assist.MIN_BOX_PX):
+            xy = tuple(p1)
+            self.service.run(lambda image: assist.propose_from_click(image, xy), "Assisted outline")
+        else:
+            box = (min(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[0], p1[0]), max(p0[1], p1[1]))
+            self.service.run(lambda image: assist.propose_from_box(image, box), "Assisted outline")
