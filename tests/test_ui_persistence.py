@@ -173,3 +173,22 @@ def test_preferences_persist_with_qsettings(qtbot, tmp_path, dialog_log):  # noq
     fresh = Preferences()  # a new QSettings reads what was written
     assert fresh.reviewer == "Dr Prefs" and fresh.export_folder == str(tmp_path)
     assert fresh.ring_visible("ring_10mm") is False and fresh.ring_visible("ring_3mm") is True
+
+
+def test_autosave_during_a_long_drag(qtbot, tmp_path, dialog_log):  # noqa: F811
+    """Changes keep coming (a slow drag): the first one is still on disk within a second."""
+    win = make_window(qtbot)
+    win.open_path(calibrated_dicom(tmp_path))
+    draw_polygon(qtbot, win)
+    qtbot.waitUntil(lambda: not win.doc.dirty, timeout=1000)
+    win.set_tool("edit")
+    vp = win.canvas.viewport()
+    from tests.ui_factory import view_point
+
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=view_point(win, *LESION_POLYGON[0]))
+    saved = win.doc.saved_revision
+    for k in range(12):  # 1.2 s of movement, one move every 100 ms
+        qtbot.mouseMove(vp, pos=view_point(win, *(LESION_POLYGON[0] - k)))
+        qtbot.wait(100)
+    assert win.doc.saved_revision > saved  # saved mid-drag, not only after the release
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=view_point(win, *(LESION_POLYGON[0] - 11)))

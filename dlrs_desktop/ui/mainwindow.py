@@ -245,7 +245,9 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
             self._refresh_result()
         if kind in ("review", "image"):
             self._refresh_review()
-        if kind != "saved":
+        if kind != "saved" and not self.autosave_timer.isActive():
+            # Not restarted by later changes: the save comes ≤ 0.6 s after the first unsaved change,
+            # even in the middle of a long drag.
             self.autosave_timer.start()
         self._refresh_title()
 
