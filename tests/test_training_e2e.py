@@ -1,0 +1,98 @@
+"""synth → train → evaluate on a tiny cohort, then the bundle in the application's Predictor."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from dlrs_desktop.cli import main
+from tests.training_factory import tiny_cohort
+
+TINY = ["--epochs", "1", "--input-size", "32", "--mm-per-px", "1.6", "--folds", "2", "--batch-size", "8",
+        "--jitter-variants", "1", "--seed", "2", "--threads", "1", "--synthetic", "--id", "tiny"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    cohort = tiny_cohort(root / "cohort", patients=24, seed=3)
+    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY]) == 0
+    return root, cohort
+
+
+def test_bundle_is_complete_and_loads_in_the_predictor(trained):
+    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.model import Predictor, load_bundle
+    from dlrs_desktop.roi import Contour
+
+    root, cohort = trained
+    bundle = load_bundle(root / "model")
+    m = bundle.manifest
+    assert m["training_data"]["kind"] == "synthetic" and bundle.is_synthetic
+    assert m["training_data"]["splits"]["train"]["n"] + m["training_data"]["splits"]["internal"]["n"] > 0
+    keys = [r["key"] for r in m["models"]]
+    assert keys == ["intratumoral", "ring_3mm", "ring_5mm", "ring_10mm", "fusion_ring_3mm", "fusion_ring_5mm",
+                    "fusion_ring_10mm", "fusion_all"]  # fmt: skip
+    primary = next(r for r in m["models"] if r["key"] == m["primary_model"])
+    assert primary["kind"] == "fusion"
+    assert m["stacking"]["coefficients"] == primary["coefficients"] and m["threshold"] == pytest.approx(
+        min(max(primary["threshold"], 1e-6), 1 - 1e-6)
+    )
+    assert "out-of-fold" in m["stacking_method"] and m["onnx"]["parity_max_abs_logit_diff"] < 1e-3
+    assert m["architecture"]["weights_dtype"].startswith("float16")
+    assert (root / "model" / "MODEL_CARD.md").is_file()
+    row = next(csv.DictReader(cohort.open()))
+    image = load_image(cohort.parent / row["image"])
+    contour = Contour.load(cohort.parent / row["contour"])
+    onnx = Predictor(bundle, device="cpu").predict(image, contour, sensitivity=False)
+    torch_ = Predictor(bundle, device="cpu", backend="torch").predict(image, contour, sensitivity=False)
+    d_onnx, d_torch = onnx.to_dict(), torch_.to_dict()
+    p1, p2 = d_onnx["probability"], d_torch["probability"]
+    assert 0 < p1 < 1 and abs(p1 - p2) < 1e-4
+    expected = bundle.stacking.fuse(np.asarray(d_onnx["region_logits"] if "region_logits" in d_onnx else
+                                               [r["logit"] for r in d_onnx["regions"]]))  # fmt: skip
+    assert float(expected) == pytest.approx(p1, abs=1e-6)
+
+
+def test_evaluate_writes_the_study_table_and_figures(trained, capsys):
+    root, cohort = trained
+    out = root / "report"
+    assert main(["evaluate", "--model", str(root / "model"), "--cohort", str(cohort), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| Fusion: all regions" in printed and "ratio" in printed
+    for name in ("report.html", "metrics.json", "table.csv", "delong.csv", "predictions.csv"):
+        assert (out / name).stat().st_size > 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["splits"] == ["train", "internal", "external"]
+    table = list(csv.DictReader((out / "table.csv").open()))
+    assert len(table) == 8 * 3
+    for r in table:
+        if r["auc"]:
+            assert 0 <= float(r["auc_ci_low"]) <= float(r["auc"]) <= float(r["auc_ci_high"]) <= 1
+    for fig in metrics["figures"].values():
+        for name in fig.values():
+            assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "report.html").read_text()
+    assert "SYNTHETIC" in html and "DeLong" in html and "roc_external.png" in html
+    preds = list(csv.DictReader((out / "predictions.csv").open()))
+    assert len(preds) == 24 and set(preds[0]) >= {"logit_intratumoral", "fusion_all"}
+
+
+def test_training_resumes_from_its_checkpoint(trained, capsys):
+    root, cohort = trained
+    ck = root / "model.checkpoint"
+    state = json.loads((ck / "state.json").read_text())
+    assert set(state["completed"]) == {"fold0", "fold1", "final"}
+    assert (ck / "tensors.safetensors").is_file() and not list(ck.glob("*.pt*"))
+    before = json.loads((root / "model" / "manifest.json").read_text())
+    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY]) == 0
+    err = capsys.readouterr().err
+    assert "resuming" in err and "epoch 1:" not in err  # nothing retrained
+    after = json.loads((root / "model" / "manifest.json").read_text())
+    assert after["stacking"] == before["stacking"]
+    assert (
+        after["files"]["backbone.safetensors"]["sha256"] == before["files"]["backbone.safetensors"]["sha256"]
+    )
