@@ -57,9 +57,11 @@ def test_contour_that_does_not_fit_its_image_is_refused(cohort, tmp_path, capsys
     src = json.loads((cohort.parent / "contours" / "P0003.contour.json").read_text())
     src["points"] = [[x + 5000, y] for x, y in src["points"]]
     (cohort.parent / "contours" / "far.contour.json").write_text(json.dumps(src))
-    bad = rewrite(cohort, cohort.parent / "bad_far.csv",
-                  lambda rows: [{**r, "contour": "contours/far.contour.json"} if r["case_id"] == "P0003" else r
-                                for r in rows])  # fmt: skip
+
+    def edit(rows):
+        return [{**r, "contour": "contours/far.contour.json"} if r["case_id"] == "P0003" else r for r in rows]
+
+    bad = rewrite(cohort, cohort.parent / "bad_far.csv", edit)
     rc, err = _train(bad, tmp_path / "model", capsys)
     assert rc == 2 and len(err) == 1
     assert "P0003" in err[0] and "does not fit its image" in err[0]
@@ -67,7 +69,9 @@ def test_contour_that_does_not_fit_its_image_is_refused(cohort, tmp_path, capsys
 
 
 def test_uncalibrated_png_without_mm_per_px_is_refused(cohort, tmp_path, capsys):
-    bad = rewrite(cohort, cohort.parent / "bad_nocal.csv",
-                  lambda rows: [{**r, "mm_per_px": ""} if i == 0 else r for i, r in enumerate(rows)])  # fmt: skip
+    def edit(rows):
+        return [{**r, "mm_per_px": ""} if i == 0 else r for i, r in enumerate(rows)]
+
+    bad = rewrite(cohort, cohort.parent / "bad_nocal.csv", edit)
     rc, err = _train(bad, tmp_path / "model", capsys)
     assert rc == 2 and "P0001" in err[0] and "calibration" in err[0]

@@ -1,4 +1,4 @@
-"""Validation statistics checked against independent computations (naive formulas, scikit-learn, bootstrap)."""
+"""Validation statistics checked against independent computations (textbook formulas, sklearn, bootstrap)."""
 
 from __future__ import annotations
 

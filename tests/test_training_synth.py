@@ -14,7 +14,7 @@ from dlrs_desktop.training.synth import generate_cohort
 def _digest(folder):
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix in (".png", ".csv") or p.name.endswith(".contour.json"):
+        if (p.is_file() and p.suffix in (".png", ".csv")) or p.name.endswith(".contour.json"):
             h.update(p.name.encode())
             h.update(p.read_bytes())
     return h.hexdigest()
