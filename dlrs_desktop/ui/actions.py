@@ -96,6 +96,14 @@ def build_actions(win: MainWindow) -> dict[str, QAction]:
         win.tool_group.addAction(a)
         tb.addAction(a)
     tb.addSeparator()
+    for name, short in (
+        ("undo", "Undo"),
+        ("redo", "Redo"),
+        ("smooth", "Smooth"),
+        ("snap", "Snap"),
+        ("clear", "Clear"),
+    ):
+        win.actions_by_name[name].setIconText(short)  # short toolbar labels; menus keep the full text
     tb.addAction(win.actions_by_name["undo"])
     tb.addAction(win.actions_by_name["redo"])
     tb.addAction(win.actions_by_name["smooth"])
