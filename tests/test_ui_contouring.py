@@ -242,3 +242,14 @@ def test_assist_result_for_an_old_contour_is_dropped(win, qtbot):
     drawn = win.doc.contour
     qtbot.waitUntil(lambda: win.tools["assist"].service.pending is None, timeout=20000)
     assert win.doc.contour is drawn
+
+
+def test_polyline_path_matches_the_points():
+    from dlrs_desktop.ui.canvas import polyline_path
+
+    pts = np.array([[1.5, 2.0], [10.0, 2.0], [10.0, 7.25], [1.5, 7.25]])
+    path = polyline_path(pts, closed=True)
+    got = np.array([[path.elementAt(i).x, path.elementAt(i).y] for i in range(path.elementCount())])
+    assert np.array_equal(got[:4], pts) and np.array_equal(got[4], pts[0])
+    assert path.elementAt(0).isMoveTo() and path.elementAt(1).isLineTo()
+    assert polyline_path(pts[:2], closed=True).elementCount() == 2 and polyline_path(pts[:0], True).isEmpty()

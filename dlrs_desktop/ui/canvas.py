@@ -6,10 +6,11 @@ tool (see tools.py) in image-pixel coordinates; the canvas itself only shows thi
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -57,15 +58,29 @@ def array_to_qimage(rgb: np.ndarray) -> QImage:
 
 
 def polyline_path(points: np.ndarray, closed: bool) -> QPainterPath:
-    path = QPainterPath()
+    """A QPainterPath from an (N, 2) array in one step: deserialised from bytes built by numpy.
+
+    Ring outlines have thousands of vertices; one Python `lineTo` call each cost ~1.4 ms per 800
+    points, this ~0.05 ms (the trick pyqtgraph uses: QPainterPath's QDataStream format is
+    int32 count, then per element int32 type (0 = move, 1 = line) + two float64, then int32 cStart
+    and int32 fill rule, all big-endian).
+    """
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    path = QPainterPath()
     if len(pts) == 0:
         return path
-    path.moveTo(QPointF(pts[0, 0], pts[0, 1]))
-    for x, y in pts[1:]:
-        path.lineTo(QPointF(x, y))
-    if closed and len(pts) > 2:
-        path.closeSubpath()
+    closing = closed and len(pts) > 2
+    n = len(pts) + (1 if closing else 0)
+    rec = np.empty(n, dtype=[("c", ">i4"), ("x", ">f8"), ("y", ">f8")])
+    rec["x"][: len(pts)] = pts[:, 0]
+    rec["y"][: len(pts)] = pts[:, 1]
+    if closing:
+        rec["x"][-1], rec["y"][-1] = pts[0]
+    rec["c"] = 1
+    rec["c"][0] = 0
+    data = struct.pack(">i", n) + rec.tobytes() + struct.pack(">ii", 0, 0)
+    stream = QDataStream(QByteArray(data))
+    stream >> path
     return path
 
 
