@@ -149,6 +149,7 @@ def resample_even(pts: np.ndarray, cal: Calibration | None) -> np.ndarray:
 
 CLICK_SEARCH_MM = 25.0  # farthest lesion margin looked for from a click
 CLICK_RAYS = 32
+CLICK_BOX_HALF_MM = (5.0, 8.0, 12.0)  # square boxes tried around a click, besides the ray-cast ones
 
 
 def propose_from_click(
@@ -160,10 +161,12 @@ def propose_from_click(
 ) -> Contour:
     """A lesion outline from one click inside a hypoechoic lesion.
 
-    Rays are cast from the click through the speckle-filtered image; along each, the margin is
-    where the grey level first climbs half-way from the lesion's level (median around the click)
-    to the surrounding tissue's. The robust extent of those margins gives a box, which then goes
-    through `propose_from_box` — so a click and a box give the same kind of outline.
+    A click does not say how big the lesion is, so several boxes are tried: two from rays cast
+    through the speckle-filtered image (the margin is where the grey level climbs half-way from the
+    lesion's level to the surrounding tissue's and stays there for 1 or 2 mm) and squares of 10, 16
+    and 24 mm around the click. Each goes through `propose_from_box`; the proposal that contains
+    the click, stays off its box's border (a proposal that runs along the border has leaked into the
+    surroundings) and has the strongest contrast with a 1-3 mm ring around it wins.
     """
     from dlrs_desktop.roi import assist_segment as seg
 
@@ -172,12 +175,13 @@ def propose_from_click(
     except (TypeError, ValueError) as exc:
         raise ContourError("A click is two numbers: X Y (image pixels).") from exc
     h, w = image.shape
-    if not (0 <= x < w and 0 <= y < h):
+    if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < w and 0 <= y < h):
         raise ContourError(f"The click ({x:g}, {y:g}) lies outside the {w}×{h} image.")
     if not image.scan_mask[int(y), int(x)]:
         raise ContourError("The click is outside the scan area; click inside the lesion.")
     cal = image.calibration_for(np.array([[x, y]])) or image.calibration
-    reach = CLICK_SEARCH_MM / min(cal.mm_per_px_x, cal.mm_per_px_y) if cal else min(h, w) / 4
+    px_per_mm = 1.0 / min(cal.mm_per_px_x, cal.mm_per_px_y) if cal else min(h, w) / 4 / CLICK_SEARCH_MM
+    reach = CLICK_SEARCH_MM * px_per_mm
     box = (max(x - reach, 0.0), max(y - reach, 0.0), min(x + reach, float(w)), min(y + reach, float(h)))
     crop = seg.make_crop(image, box)
     f = seg.speckle_filter(crop, speckle)
@@ -189,25 +193,82 @@ def propose_from_click(
     outer_level = float(np.percentile(f[crop.scan], 60)) if crop.scan.any() else 255.0
     if outer_level - inner_level < 10:
         raise ContourError("The click is not inside a darker lesion; drag a box around the lesion instead.")
-    threshold = inner_level + 0.5 * (outer_level - inner_level)
+    boxes = [_ray_box(crop, f, c, inner_level + 0.5 * (outer_level - inner_level), s) for s in (2.0, 1.0)]
+    boxes += [
+        (x - r * px_per_mm, y - r * px_per_mm, x + r * px_per_mm, y + r * px_per_mm)
+        for r in CLICK_BOX_HALF_MM
+    ]
+    best: tuple[float, Contour] | None = None
+    for b in boxes:
+        if b is None:
+            continue
+        try:
+            bx = check_box(image, b)
+            contour = propose_from_box(image, bx, method=method, speckle=speckle)
+        except ContourError:
+            continue
+        score = _click_score(image, contour, bx, (x, y))
+        if score is not None and (best is None or score > best[0]):
+            best = (score, contour)
+    if best is None:
+        raise ContourError("No lesion found around the click; drag a box around the lesion instead.")
+    return best[1]
+
+
+def _ray_box(crop, f: np.ndarray, c: np.ndarray, threshold: float, sustain_mm: float):  # type: ignore[no-untyped-def]
+    """Box (image px) around where rays from `c` first cross `threshold` for `sustain_mm`, or None."""
+    import cv2
+
     r = np.arange(0, crop.px(CLICK_SEARCH_MM), 0.5)
     ang = np.linspace(0, 2 * np.pi, CLICK_RAYS, endpoint=False)
     px = (c[0] + np.cos(ang)[:, None] * r[None, :]).astype(np.float32)
     py = (c[1] + np.sin(ang)[:, None] * r[None, :]).astype(np.float32)
-    import cv2
-
     prof = cv2.remap(f, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
-    above = (prof >= threshold).astype(np.int32)  # sustained for 2 mm: not a bright patch inside
-    k = max(1, int(crop.px(2.0) / 0.5))
+    above = (prof >= threshold).astype(np.int32)
+    k = max(1, int(crop.px(sustain_mm) / 0.5))  # sustained: not a bright patch inside the lesion
     run = np.cumsum(np.pad(above, ((0, 0), (0, k)), constant_values=1)[:, ::-1], axis=1)[:, ::-1]
     above = (run[:, : len(r)] - run[:, k : k + len(r)]) >= k
     first = np.where(above.any(axis=1), above.argmax(axis=1), len(r) - 1)
     radii = r[first]
     med = float(np.median(radii))
     if med < crop.px(1.0):
-        raise ContourError("No lesion found around the click; drag a box around the lesion instead.")
+        return None
     radii = np.clip(radii, 0.5 * med, 2.0 * med)
     ex = crop.to_image(np.column_stack([c[0] + np.cos(ang) * radii, c[1] + np.sin(ang) * radii]))
     lo, hi = ex.min(axis=0), ex.max(axis=0)
     pad = 0.12 * (hi - lo)
-    return propose_from_box(image, (*(lo - pad), *(hi + pad)), method=method, speckle=speckle)
+    return (*(lo - pad), *(hi + pad))
+
+
+def _click_score(
+    image: UltrasoundImage, contour: Contour, box: tuple[float, float, float, float], xy: tuple[float, float]
+) -> float | None:
+    """Contrast of the proposal with a ring around it, minus a penalty for running along the box border."""
+    import cv2
+
+    pts = contour.points
+    if cv2.pointPolygonTest(pts.astype(np.float32).reshape(-1, 1, 2), xy, False) < 0:
+        return None
+    cal = contour.calibration
+    px = 1.0 / min(cal.mm_per_px_x, cal.mm_per_px_y) if cal else 0.02 * max(box[2] - box[0], box[3] - box[1])
+    x0, y0 = int(max(pts[:, 0].min() - 4 * px, 0)), int(max(pts[:, 1].min() - 4 * px, 0))
+    x1 = int(min(pts[:, 0].max() + 4 * px, image.width))
+    y1 = int(min(pts[:, 1].max() + 4 * px, image.height))
+    g = cv2.GaussianBlur(np.asarray(image.gray[y0:y1, x0:x1], np.float32), (0, 0), max(0.5 * px, 0.5))
+    inside = geo.rasterize(pts, g.shape, origin=(x0, y0))
+    k1 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(int(px), 1) + 1,) * 2)
+    k3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(int(3 * px), 1) + 1,) * 2)
+    u8 = inside.astype(np.uint8)
+    ring = (cv2.dilate(u8, k3) > 0) & ~(cv2.dilate(u8, k1) > 0) & image.scan_mask[y0:y1, x0:x1]
+    if not inside.any() or not ring.any():
+        return None
+    contrast = (float(np.median(g[ring])) - float(np.median(g[inside]))) / (float(np.std(g[ring])) + 1.0)
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    tol_x, tol_y = 0.04 * bw + 1, 0.04 * bh + 1
+    on_border = (
+        (np.abs(pts[:, 0] - box[0]) < tol_x)
+        | (np.abs(pts[:, 0] - box[2]) < tol_x)
+        | (np.abs(pts[:, 1] - box[1]) < tol_y)
+        | (np.abs(pts[:, 1] - box[3]) < tol_y)
+    )
+    return contrast - 3.0 * float(on_border.mean())

@@ -72,11 +72,7 @@ def snap_to_edges(
     sgx = cv2.remap(gx, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     sgy = cv2.remap(gy, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     along = sgx * normal[:, None, 0] + sgy * normal[:, None, 1]  # d(intensity)/d(outward)
-    sval = cv2.remap(f, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    k = len(offsets)
-    inside_mean = float(sval[:, : max(1, k // 4)].mean())
-    outside_mean = float(sval[:, -max(1, k // 4) :].mean())
-    polarity = 1.0 if inside_mean <= outside_mean else -1.0  # hypoechoic lesion: brighter outwards
+    polarity = _polarity(crop, f, c, max_distance_mm)
     edge = np.clip(polarity * along, 0, None)
     scale = float(np.percentile(edge, 90)) or 1.0
     data = -edge / scale + STAY_WEIGHT * (offsets[None, :] / max(dmax, 1e-9)) ** 2
@@ -88,6 +84,31 @@ def snap_to_edges(
     move = _circular_smooth(move, 1.0)
     snapped = crop.to_image(c + move[:, None] * normal)
     return finish_contour(image, snapped, frame=contour.frame)
+
+
+def _polarity(crop, f: np.ndarray, c: np.ndarray, reach_mm: float) -> float:  # type: ignore[no-untyped-def]
+    """+1 if the lesion is darker than its surroundings (hypoechoic, the usual case), else −1.
+
+    Compared well away from the drawn outline — the interior shrunk by the snapping reach against a
+    3 mm ring beyond it, by medians — because a bright halo just outside the margin, or a start
+    that is off by a millimetre, makes "just inside vs just outside" ambiguous.
+    """
+    inside = geo.rasterize(c, f.shape).astype(np.uint8)
+    r = int(np.ceil(crop.px(reach_mm)))
+    core = cv2.erode(inside, _disc_kernel(r)) > 0
+    if core.sum() < 9:
+        core = inside > 0
+    ring = (cv2.dilate(inside, _disc_kernel(r + int(crop.px(3.0)))) > 0) & ~(
+        cv2.dilate(inside, _disc_kernel(r)) > 0
+    )
+    ring &= crop.scan
+    if not core.any() or not ring.any():
+        return 1.0
+    return 1.0 if float(np.median(f[core])) <= float(np.median(f[ring])) else -1.0
+
+
+def _disc_kernel(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(r, 1) + 1,) * 2)
 
 
 def _mm_to_px(mm: float, cal, pts: np.ndarray) -> float:  # type: ignore[no-untyped-def]
