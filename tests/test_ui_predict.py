@@ -119,3 +119,14 @@ def test_about_shows_the_model_card(win):
 
     text = about_markdown(win)
     assert "test-random" in text and "synthetic" in text.lower() and "Research use" in text
+
+
+def test_invalid_contour_is_refused_with_a_message(win, qtbot, dialog_log):  # noqa: F811
+    import numpy as np
+
+    win.clear_contour()
+    draw_polygon(qtbot, win, np.array([[5, 300], [120, 280], [130, 380], [10, 400]], float))
+    win.predict()
+    qtbot.waitUntil(lambda: bool(dialog_log.texts("error")), timeout=30000)
+    assert "scan area" in dialog_log.texts("error")[0] or "region" in dialog_log.texts("error")[0]
+    assert win.doc.result is None and not win.result_panel.busy.isVisible()

@@ -48,6 +48,10 @@ class PredictionMixin:
         if doc.contour is None:
             dialogs.error(self, "Draw the tumour contour first (Polygon: P, Freehand: F).")
             return
+        problem = doc.contour_problem()
+        if problem:
+            dialogs.error(self, problem, "Prediction not possible")
+            return
         if doc.calibration is None:
             dialogs.error(
                 self,
