@@ -44,3 +44,28 @@ def test_missing_path_is_a_dialog_and_demo_opens_with_rings(qtbot, tmp_path, dia
     assert all(not item.path().isEmpty() for item in demo.canvas.ring_items.values())
     assert "DICOM region" in demo.measurements.badge.text()
     assert not (paths.samples_dir() / "demo.dcm.dlrs.json").exists()  # never writes into the app's files
+
+
+def test_drop_a_file_opens_it_and_cursor_shows_px_mm_gray(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from tests.ui_factory import calibrated_dicom, make_window
+
+    win = make_window(qtbot)
+    path = calibrated_dicom(tmp_path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    win.dropEvent(event)
+    assert win.doc.path == path
+    win.canvas.cursor_moved.emit(256.0, 216.0)
+    text = win.cursor_label.text()
+    gray = int(win.doc.image.gray[216, 256])
+    assert "x 256, y 216 px" in text and f"gray {gray}" in text and "25.6, 21.6 mm" in text

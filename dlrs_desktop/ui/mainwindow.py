@@ -138,6 +138,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
             self.canvas.set_ring_visible(name, visible)
             self.measurements.set_ring_checked(name, visible)
         self.canvas.scan_item.setVisible(self.prefs.show_scan_outline)
+        self.setAcceptDrops(True)
         self.resize(1280, 760)
         self._refresh_all()
 
@@ -180,14 +181,27 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
             action.setChecked(visible)
 
     def _cursor_moved(self, x: float, y: float) -> None:
-        if math.isnan(x) or self.doc.image is None:
+        image = self.doc.image
+        if math.isnan(x) or image is None:
             self.cursor_label.setText("")
             return
-        text = f"x {x:.0f}, y {y:.0f} px"
-        cal = self.doc.image.calibration_for(np.array([[x, y]]))
+        value = int(image.gray[int(y), int(x)])
+        text = f"x {x:.0f}, y {y:.0f} px · gray {value}"
+        cal = image.calibration_for(np.array([[x, y]]))
         if cal is not None:
-            text += f"  ·  {x * cal.mm_per_px_x:.1f}, {y * cal.mm_per_px_y:.1f} mm"
+            text += f" · {x * cal.mm_per_px_x:.1f}, {y * cal.mm_per_px_y:.1f} mm"
         self.cursor_label.setText(text)
+
+    # Drag a file or folder from the file manager onto the window to open it.
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.open_path(urls[0])
 
     def window_level(self, window: float | None, level: float | None = None) -> None:
         self.canvas.set_window_level(window, level)
