@@ -65,7 +65,7 @@ def test_crash_recovery_reopens_the_autosaved_work(qtbot, tmp_path, dialog_log):
     win.session.begin(image=None)
     win.open_path(image)
     draw_polygon(qtbot, win)
-    qtbot.waitUntil(lambda: not win.doc.dirty, timeout=1000)
+    qtbot.waitUntil(lambda: not win.doc.dirty, timeout=3000)
     drawn = win.doc.contour.content_hash()
     # Simulate a kill: no closeEvent, the session file still says "running", its process is gone.
     session = paths.user_data_dir() / "session.json"
@@ -180,7 +180,7 @@ def test_autosave_during_a_long_drag(qtbot, tmp_path, dialog_log):  # noqa: F811
     win = make_window(qtbot)
     win.open_path(calibrated_dicom(tmp_path))
     draw_polygon(qtbot, win)
-    qtbot.waitUntil(lambda: not win.doc.dirty, timeout=1000)
+    qtbot.waitUntil(lambda: not win.doc.dirty, timeout=3000)
     win.set_tool("edit")
     vp = win.canvas.viewport()
     from tests.ui_factory import view_point
