@@ -110,7 +110,7 @@ def finish_contour(image: UltrasoundImage, pts: np.ndarray, *, frame: int | None
     pts = np.column_stack([np.clip(pts[:, 0], 0.0, float(w)), np.clip(pts[:, 1], 0.0, float(h))])
     cal = image.calibration_for(pts) or image.calibration
     pts = resample_even(pts, cal)
-    pts = geo.taubin_smooth(pts, 2, 0.5, -0.53)
+    pts = resample_even(geo.taubin_smooth(pts, 2, 0.5, -0.53), cal)  # smooth, then evenly spaced again
     pts = np.column_stack([np.clip(pts[:, 0], 0.0, float(w)), np.clip(pts[:, 1], 0.0, float(h))])
     if geo.edge_crossings(pts):  # a snapped concavity folded over: take the outline of what it covers
         pts = _untangle(pts, (h, w), cal)

@@ -22,6 +22,7 @@ from dlrs_desktop.roi.contour import Contour
 DEFAULT_MAX_DISTANCE_MM = 1.5
 SMOOTHNESS = 0.3  # penalty per (crop px)² of difference between neighbours' moves (tuned, see docs)
 STAY_WEIGHT = 0.3  # pull towards the drawn position where the image shows no clear edge
+MAX_SLOPE = 0.5  # neighbours' moves differ by at most half the vertex spacing (no folds)
 STEP_PX = 0.5  # offset resolution along the normal (crop px: 0.1 mm when calibrated)
 
 
@@ -60,7 +61,8 @@ def snap_to_edges(
     gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3) / 8.0
 
-    dense = resample_even(pts, cal)
+    dense = resample_even(geo.taubin_smooth(resample_even(pts, cal), 2, 0.5, -0.53), cal)  # normals of a
+    # spiky outline (a freehand jitter, a spicule tip) point anywhere: smooth it a little first
     if geo.signed_area(dense) < 0:
         dense = dense[::-1].copy()
     c = crop.to_crop(dense)
@@ -80,7 +82,8 @@ def snap_to_edges(
         ix = np.clip(sx.round().astype(int), 0, crop.scan.shape[1] - 1)
         iy = np.clip(sy.round().astype(int), 0, crop.scan.shape[0] - 1)
         data = np.where(crop.scan[iy, ix], data, data + 10.0)
-    move = offsets[_circular_viterbi(data, offsets, SMOOTHNESS)]
+    spacing = float(np.median(np.hypot(*np.diff(np.vstack([c, c[:1]]), axis=0).T)))
+    move = offsets[_circular_viterbi(data, offsets, SMOOTHNESS, MAX_SLOPE * spacing)]
     move = _circular_smooth(move, 1.0)
     snapped = crop.to_image(c + move[:, None] * normal)
     return finish_contour(image, snapped, frame=contour.frame)
@@ -129,14 +132,18 @@ def _outward_normals(p: np.ndarray) -> np.ndarray:
     return n
 
 
-def _circular_viterbi(data: np.ndarray, offsets: np.ndarray, smooth: float) -> np.ndarray:
+def _circular_viterbi(data: np.ndarray, offsets: np.ndarray, smooth: float, max_step: float) -> np.ndarray:
     """argmin over labels of Σ data[i, l_i] + smooth·(o_i − o_{i+1})² on a closed chain.
+
+    Neighbours' moves may differ by at most `max_step` (crop px): steeper steps would fold the
+    outline over itself where it bends.
 
     The chain is unrolled three times and the middle copy kept: the ends' arbitrary boundary
     conditions then do not reach the labels returned.
     """
     n, k = data.shape
-    trans = smooth * (offsets[:, None] - offsets[None, :]) ** 2
+    diff = offsets[:, None] - offsets[None, :]
+    trans = np.where(np.abs(diff) <= max_step + 1e-9, smooth * diff**2, np.inf)
     seq = np.vstack([data, data, data])
     cost = seq[0].copy()
     back = np.empty((3 * n, k), np.int64)
