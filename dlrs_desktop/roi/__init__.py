@@ -4,8 +4,10 @@
 """
 
 from dlrs_desktop.errors import ContourError
+from dlrs_desktop.roi.assist import propose_from_box, propose_from_click
 from dlrs_desktop.roi.contour import Contour, Measurements, read_mask
 from dlrs_desktop.roi.rings import TUMOUR, RoiMask, RoiSet, compute_rois, ring_name
+from dlrs_desktop.roi.snap import snap_to_edges
 from dlrs_desktop.roi.validate import validate_contour
 
 __all__ = [
@@ -16,7 +18,10 @@ __all__ = [
     "RoiMask",
     "RoiSet",
     "compute_rois",
+    "propose_from_box",
+    "propose_from_click",
     "read_mask",
     "ring_name",
+    "snap_to_edges",
     "validate_contour",
 ]
