@@ -37,9 +37,13 @@ def say(tag, value=""):
 app = QApplication(["dlrs-desktop"])
 win = start(build_parser().parse_args(sys.argv[1:]))
 QTimer.singleShot(0, lambda: say("WINDOW"))  # first turn of the event loop: the window is interactive
-state = {"asked": False}
+# (the image is decoded in a worker meanwhile; IMAGE below is when it and its rings are on screen)
+state = {"asked": False, "image": False}
 
 def poll():
+    if win.doc.contour is not None and not state["image"]:
+        state["image"] = True
+        say("IMAGE")  # the demo image with its contour and rings is on screen
     if win.model.ready and win.doc.contour is not None and not state["asked"]:
         state["asked"] = True
         say("MODEL")
@@ -160,6 +164,7 @@ def main() -> int:
 
     print(f"runs: {len(ok)}/{len(runs)}  model: {model}  platform: {env['QT_QPA_PLATFORM']}")
     print(f"launch → interactive window   median {med('WINDOW'):.3f} s   (goal ≤ 1.0 s)")
+    print(f"launch → image + rings shown  median {med('IMAGE'):.3f} s")
     print(f"launch → model ready          median {med('MODEL'):.3f} s   (goal ≤ 2.0 s)")
     print(f"launch → first prediction     median {med('PREDICTED'):.3f} s")
     print(f"peak RSS after a prediction   median {med('RSS_PEAK_MB'):.0f} MB   (goal ≤ 600 MB)")

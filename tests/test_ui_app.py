@@ -64,8 +64,26 @@ def test_drop_a_file_opens_it_and_cursor_shows_px_mm_gray(qtbot, tmp_path, dialo
         Qt.KeyboardModifier.NoModifier,
     )
     win.dropEvent(event)
-    assert win.doc.path == path
+    qtbot.waitUntil(lambda: win.doc.path == path, timeout=5000)
     win.canvas.cursor_moved.emit(256.0, 216.0)
     text = win.cursor_label.text()
     gray = int(win.doc.image.gray[216, 256])
     assert "x 256, y 216 px" in text and f"gray {gray}" in text and "25.6, 21.6 mm" in text
+
+
+def test_background_open_shows_only_the_latest_request(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from tests.ui_factory import calibrated_dicom, make_window
+
+    win = make_window(qtbot)
+    a = calibrated_dicom(tmp_path, "a.dcm", seed=1)
+    b = calibrated_dicom(tmp_path, "b.dcm", seed=2)
+    win.open_path(a, background=True)
+    win.open_path(b, background=True)  # asked for before a.dcm arrived
+    qtbot.waitUntil(lambda: win.doc.path == b, timeout=5000)
+    qtbot.wait(200)
+    assert win.doc.path == b  # a.dcm, decoded first, was never shown
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    win.open_path(bad, background=True)
+    qtbot.waitUntil(lambda: bool(dialog_log.texts("error")), timeout=5000)
+    assert "bad.png" in dialog_log.texts("error")[0] and win.doc.path == b

@@ -132,11 +132,12 @@ def test_review_status_worklist_and_exports(qtbot, tmp_path, dialog_log):  # noq
     assert win.doc.review.status == "draft"
     # Next/previous with keys, and the filter.
     win.canvas.setFocus()
-    qtbot.keyClick(win.canvas, Qt.Key.Key_PageDown)
-    assert win.doc.path.name == "img1.dcm"
+    qtbot.keyClick(win.canvas, Qt.Key.Key_PageDown)  # decoded in the background
+    qtbot.waitUntil(lambda: win.doc.path.name == "img1.dcm", timeout=5000)
     assert win.worklist.table.item(0, 2).text() == "yes"  # the edit was saved when moving on
     qtbot.keyClick(win.canvas, Qt.Key.Key_PageUp)
-    assert win.doc.path.name == "img0.dcm" and win.doc.review.status == "draft"
+    qtbot.waitUntil(lambda: win.doc.path.name == "img0.dcm", timeout=5000)
+    assert win.doc.review.status == "draft"
     win.actions_by_name["reviewed"].trigger()
     win.save_now()
     win.worklist.filter.setCurrentIndex(win.worklist.filter.findData("reviewed"))

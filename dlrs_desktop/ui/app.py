@@ -84,12 +84,12 @@ def start(args: argparse.Namespace):
             if not image.is_file():
                 dialogs.error(win, f"The bundled sample is missing ({image}). Reinstall the application.")
             else:
-                win.open_path(image, contour_file=contour)
+                win.open_path(image, contour_file=contour, background=True)
         elif args.path:
             if not Path(args.path).exists():
                 dialogs.error(win, f"'{args.path}' does not exist.")
             else:
-                win.open_path(args.path)
+                win.open_path(args.path, background=True)
         elif crashed is not None:
             target = crashed.folder or crashed.image
             if (

@@ -7,6 +7,7 @@ screen (image sha + contour hash); every change is autosaved within a second; er
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -35,7 +36,7 @@ from dlrs_desktop.ui.settings import RING_NAMES, Preferences
 from dlrs_desktop.ui.tools import TOOLS, Tool
 from dlrs_desktop.ui.window_files import FilesMixin
 from dlrs_desktop.ui.window_predict import PredictionMixin
-from dlrs_desktop.ui.worker import ModelService
+from dlrs_desktop.ui.worker import ImageLoader, ModelService
 from dlrs_desktop.ui.worklist import Worklist
 
 AUTOSAVE_DELAY_MS = 600
@@ -55,6 +56,10 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         self.audit = AuditLog()
         self.session = SessionStore()
         self.model = model or ModelService(self)
+        self.loader = ImageLoader(self)
+        self.loader.loaded.connect(self._image_loaded)
+        self.loader.failed.connect(self._image_failed)
+        self._pending_open: tuple[int, Path, Path | None] | None = None
         self.doc = Document()
         self.undo_stack = QUndoStack(self)
         self.pending_job: str | None = None
@@ -107,7 +112,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         self.worklist_dock.setWidget(self.worklist)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.worklist_dock)
         self.worklist_dock.hide()
-        self.worklist.open_requested.connect(self.open_path)
+        self.worklist.open_requested.connect(lambda path: self.open_path(path, background=True))
 
         self.cursor_label = QLabel("")
         self.model_label = QLabel("Model: loading…")
@@ -201,7 +206,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             event.acceptProposedAction()
-            self.open_path(urls[0])
+            self.open_path(urls[0], background=True)
 
     def window_level(self, window: float | None, level: float | None = None) -> None:
         self.canvas.set_window_level(window, level)

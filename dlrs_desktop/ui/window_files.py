@@ -7,7 +7,7 @@ document goes through here, so autosave-before-switch and the quit guards live i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6.QtGui import QCloseEvent
@@ -16,9 +16,6 @@ from PySide6.QtWidgets import QFileDialog
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetContour
-
-if TYPE_CHECKING:
-    pass
 
 
 class FilesMixin:
@@ -40,17 +37,34 @@ class FilesMixin:
             self.prefs.open_folder = folder
             self.open_path(folder)
 
-    def open_path(self, path: str | Path, frame: int | None = None, contour_file: Path | None = None) -> bool:
-        """Open an image (or a folder as worklist). Returns False with a dialog when it cannot."""
+    def open_path(
+        self,
+        path: str | Path,
+        frame: int | None = None,
+        contour_file: Path | None = None,
+        *,
+        background: bool = False,
+    ) -> bool:
+        """Open an image (or a folder as worklist). Returns False with a dialog when it cannot.
+
+        `background=True` decodes in a worker (start-up, worklist navigation, drops) so the window
+        stays responsive; the image appears when ready, unless another was asked for meanwhile.
+        """
         p = Path(path)
         if p.is_dir():
             self.worklist.set_folder(p)
             self.worklist_dock.show()
             self.session.update(folder=str(p))
             first = self.worklist.neighbour(+1)
-            return self.open_path(first) if first is not None else True
+            return self.open_path(first, background=background) if first is not None else True
         if not self.confirm_discard_gesture():
             return False
+        if background:
+            self._pending_open = (self.loader.request(p, frame), p, contour_file)
+            self.statusBar().showMessage(f"Opening {p.name}…")
+            if self.worklist.folder is not None and p.parent == self.worklist.folder:
+                self.worklist.set_current(p)  # PgDown again moves on from here, not from the old image
+            return True
         from dlrs_desktop.imaging import load_image
 
         try:
@@ -61,6 +75,26 @@ class FilesMixin:
         except Exception as exc:  # never a traceback for a file the user picked
             dialogs.error(self, f"Cannot open '{p.name}': {type(exc).__name__}: {exc}", "Cannot open image")
             return False
+        self._show_image(p, image, contour_file)
+        return True
+
+    def _image_loaded(self, token: int, image: Any) -> None:
+        pending = getattr(self, "_pending_open", None)
+        if pending is None or pending[0] != token:
+            return  # the user asked for another image meanwhile
+        self._pending_open = None
+        self.statusBar().clearMessage()
+        if self.confirm_discard_gesture():
+            self._show_image(pending[1], image, pending[2])
+
+    def _image_failed(self, token: int, message: str) -> None:
+        pending = getattr(self, "_pending_open", None)
+        if pending is not None and pending[0] == token:
+            self._pending_open = None
+            self.statusBar().clearMessage()
+            dialogs.error(self, message, "Cannot open image")
+
+    def _show_image(self, p: Path, image: Any, contour_file: Path | None) -> None:
         self.save_now()  # the previous image's last edits
         self.undo_stack.clear()
         self.doc.open(image, p)
@@ -75,8 +109,7 @@ class FilesMixin:
         if self.worklist.folder is not None and p.parent == self.worklist.folder:
             self.worklist.set_current(p)
         self.session.update(image=str(p.resolve()), image_sha256=image.sha256, frame=self.doc.frame)
-        self.setWindowTitle(f"{p.name} — DLRS Desktop (research use, demonstration model)")
-        return True
+        self._refresh_title()
 
     def open_image(self, image: Any, path: str | Path | None = None) -> None:
         """Open an in-memory image (tools, tests); autosaves like any other."""
@@ -126,7 +159,7 @@ class FilesMixin:
         if target is None:
             self.show_status("No further image in the worklist.")
             return
-        self.open_path(target)
+        self.open_path(target, background=True)
 
     def set_frame(self, frame: int) -> None:
         if self.doc.base_image is None or self.doc.path is None or frame == self.doc.frame:

@@ -124,3 +124,39 @@ def model_info(predictor: Any) -> dict[str, Any]:
         "warnings": [predictor.device_note] if predictor.device_note else [],
         "manifest": bundle.manifest,
     }
+
+
+class ImageLoader(QObject):
+    """Decodes images off the GUI thread (a cine DICOM can take seconds); only the latest request counts."""
+
+    loaded = Signal(int, object)  # request token, UltrasoundImage
+    failed = Signal(int, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.token = 0
+
+    def request(self, path: Path, frame: int | None) -> int:
+        self.token += 1
+        token = self.token
+
+        def work() -> Any:
+            from dlrs_desktop.imaging import load_image
+
+            try:
+                return load_image(path, frame)
+            except DlrsError:
+                raise
+            except Exception as exc:  # a file the user picked: a message, never a traceback
+                raise DlrsError(f"Cannot open '{path.name}': {type(exc).__name__}: {exc}") from exc
+
+        self.pool.start(
+            _Job(work, lambda image: self.loaded.emit(token, image), lambda m: self.failed.emit(token, m))
+        )
+        return token
+
+    @property
+    def busy(self) -> bool:
+        return self.pool.activeThreadCount() > 0
