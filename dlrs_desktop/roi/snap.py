@@ -79,10 +79,9 @@ def snap_to_edges(
     edge = np.clip(polarity * along, 0, None)
     scale = float(np.percentile(edge, 90)) or 1.0
     data = -edge / scale + STAY_WEIGHT * (offsets[None, :] / max(dmax, 1e-9)) ** 2
-    if cal is not None:  # stay in the scan area: moves that leave it are not allowed
-        ix = np.clip(sx.round().astype(int), 0, crop.scan.shape[1] - 1)
-        iy = np.clip(sy.round().astype(int), 0, crop.scan.shape[0] - 1)
-        data = np.where(crop.scan[iy, ix], data, data + 10.0)
+    ix = np.clip(sx.round().astype(int), 0, crop.scan.shape[1] - 1)  # stay in the scan area
+    iy = np.clip(sy.round().astype(int), 0, crop.scan.shape[0] - 1)
+    data = np.where(crop.scan[iy, ix], data, data + 10.0)
     spacing = float(np.median(np.hypot(*np.diff(np.vstack([c, c[:1]]), axis=0).T)))
     move = offsets[_circular_viterbi(data, offsets, SMOOTHNESS, MAX_SLOPE * spacing)]
     move = _circular_smooth(move, 1.0)
