@@ -188,8 +188,9 @@ def propose_from_click(
     f = np.where(crop.scan, f, np.float32(255))  # the black margin is not lesion
     c = crop.to_crop(np.array([[x, y]]))[0]
     yy, xx = np.mgrid[0 : f.shape[0], 0 : f.shape[1]]
-    near = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= crop.px(1.0) ** 2
-    inner_level = float(np.median(f[near])) if near.any() else float(f[int(c[1]), int(c[0])])
+    near = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= crop.px(2.0) ** 2
+    # the lesion's level: the darker part of a 2 mm disc, so a click on a bright fleck still counts
+    inner_level = float(np.percentile(f[near], 30)) if near.any() else float(f[int(c[1]), int(c[0])])
     outer_level = float(np.percentile(f[crop.scan], 60)) if crop.scan.any() else 255.0
     if outer_level - inner_level < 10:
         raise ContourError("The click is not inside a darker lesion; drag a box around the lesion instead.")
