@@ -149,7 +149,7 @@ def resample_even(pts: np.ndarray, cal: Calibration | None) -> np.ndarray:
 
 CLICK_SEARCH_MM = 25.0  # farthest lesion margin looked for from a click
 CLICK_RAYS = 32
-CLICK_BOX_HALF_MM = (5.0, 8.0, 12.0)  # square boxes tried around a click, besides the ray-cast ones
+CLICK_BOX_HALF_MM = (8.0, 12.0)  # square boxes tried around a click, besides the ray-cast ones
 
 
 def propose_from_click(
@@ -163,10 +163,11 @@ def propose_from_click(
 
     A click does not say how big the lesion is, so several boxes are tried: two from rays cast
     through the speckle-filtered image (the margin is where the grey level climbs half-way from the
-    lesion's level to the surrounding tissue's and stays there for 1 or 2 mm) and squares of 10, 16
-    and 24 mm around the click. Each goes through `propose_from_box`; the proposal that contains
-    the click, stays off its box's border (a proposal that runs along the border has leaked into the
-    surroundings) and has the strongest contrast with a 1-3 mm ring around it wins.
+    lesion's level to the surrounding tissue's and stays there for 1 or 2 mm) and squares of 16 and
+    24 mm around the click (a 10 mm square almost never won on the tuning cohorts). Each goes
+    through `propose_from_box`; the proposal that contains the click, stays off its box's border
+    (a proposal that runs along the border has leaked into the surroundings) and has the strongest
+    contrast with a 1-3 mm ring around it wins.
     """
     from dlrs_desktop.roi import assist_segment as seg
 
@@ -200,9 +201,11 @@ def propose_from_click(
         for r in CLICK_BOX_HALF_MM
     ]
     best: tuple[float, Contour] | None = None
+    tried: list[tuple[float, ...]] = []
     for b in boxes:
-        if b is None:
+        if b is None or any(_box_iou(b, t) > 0.9 for t in tried):
             continue
+        tried.append(tuple(b))
         try:
             bx = check_box(image, b)
             contour = propose_from_box(image, bx, method=method, speckle=speckle)
@@ -214,6 +217,14 @@ def propose_from_click(
     if best is None:
         raise ContourError("No lesion found around the click; drag a box around the lesion instead.")
     return best[1]
+
+
+def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def _ray_box(crop, f: np.ndarray, c: np.ndarray, threshold: float, sustain_mm: float):  # type: ignore[no-untyped-def]
