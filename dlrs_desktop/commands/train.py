@@ -99,5 +99,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
     for m in summary["metrics"]:
         if m["model"] == summary["primary_model"]:
-            print(f"  {m['split']:<9} AUC {m['auc']:.3f} [{m['auc_ci_low']:.3f}, {m['auc_ci_high']:.3f}]")
+            ci = f" [{m['auc_ci_low']:.3f}, {m['auc_ci_high']:.3f}]" if m["auc_ci_low"] is not None else ""
+            print(f"  {m['split']:<9} AUC {m['auc']:.3f}{ci}")
     return 0

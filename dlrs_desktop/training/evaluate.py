@@ -98,7 +98,9 @@ def table_csv(result: dict[str, Any]) -> str:
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in result["table"]:
-        w.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.items()})
+        w.writerow(
+            {k: (f"{v:.4f}" if isinstance(v, float) else "" if v is None else v) for k, v in r.items()}
+        )
     return buf.getvalue()
 
 
@@ -163,9 +165,12 @@ def headline(result: dict[str, Any]) -> str:
         cells = []
         for s in splits:
             r = next(t for t in result["table"] if t["model"] == key and t["split"] == s)
-            cells.append(
-                f"{r['auc']:.3f} [{r['auc_ci_low']:.3f}–{r['auc_ci_high']:.3f}]" if "auc" in r else "–"
-            )
+            if r.get("auc") is None:
+                cells.append("–")
+            elif r.get("auc_ci_low") is None:
+                cells.append(f"{r['auc']:.3f}")
+            else:
+                cells.append(f"{r['auc']:.3f} [{r['auc_ci_low']:.3f}–{r['auc_ci_high']:.3f}]")
         star = " (primary)" if key == result["primary_model"] else ""
         lines.append(f"| {label}{star} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -156,8 +156,9 @@ class BinaryMetrics:
     npv: float
     threshold: float
 
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, float | None]:
+        """Plain JSON values: an undefined ratio (e.g. PPV with no positive call) becomes None."""
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
 
 
 def _ratio(a: int, b: int) -> float:

@@ -78,6 +78,8 @@ def write_figures(out: Path, result: dict[str, Any]) -> dict[str, dict[str, str]
 
 
 def _f(v: Any, nd: int = 3) -> str:
+    if v is None:
+        return "–"
     if isinstance(v, float):
         return "–" if np.isnan(v) else f"{v:.{nd}f}"
     return html.escape(str(v))
@@ -96,7 +98,7 @@ def _table_html(result: dict[str, Any]) -> str:
         cells = []
         for s in splits:
             r = next(t for t in result["table"] if t["model"] == key and t["split"] == s)
-            if "auc" not in r:
+            if r.get("auc") is None:
                 cells.append("<td colspan=7>one class only</td>")
                 continue
             cells.append(
