@@ -48,8 +48,8 @@ def region_dict(region: Any) -> dict[str, Any]:
     d["data_type_name"] = _DATA.get(region.data_type, f"code {region.data_type}")
     d["units_x_name"] = _UNITS.get(region.units_x, f"code {region.units_x}")
     d["units_y_name"] = _UNITS.get(region.units_y, f"code {region.units_y}")
-    d["usable_for_mm"] = region.is_2d_tissue_cm
-    d["mm_per_px"] = [abs(region.delta_x) * 10, abs(region.delta_y) * 10] if region.is_2d_tissue_cm else None
+    d["usable_for_mm"] = region.usable_for_mm
+    d["mm_per_px"] = [abs(region.delta_x) * 10, abs(region.delta_y) * 10] if region.usable_for_mm else None
     return d
 
 

@@ -2,10 +2,12 @@
 
 Rules, in order:
 1. SequenceOfUltrasoundRegions: the 2D-tissue regions in cm (Cornerstone3D's rule) with plausible
-   deltas. If they all share the same deltas (one B-mode image, or dual view at one depth) that is
-   the image calibration (source "dicom-us-region", region_index = the first such region). If they
-   differ, the image calibration is None and `UltrasoundImage.calibration_for(points)` picks the
-   region that contains the contour. PixelSpacing is then ignored (regions are what scanners use).
+   deltas whose bounds fit inside the stored pixels (a region reaching past them means the image was
+   resized or cropped after acquisition: its deltas no longer describe these pixels). If they all
+   share the same deltas (one B-mode image, or dual view at one depth) that is the image calibration
+   (source "dicom-us-region", region_index = the first such region). If they differ, the image
+   calibration is None and `UltrasoundImage.calibration_for(points)` picks the region that contains
+   the contour. PixelSpacing is then ignored (regions are what scanners use).
 2. PixelSpacing, only when the file has no ultrasound regions at all, and only if meaningful:
    two finite values in 0.005–2 mm, not the "1\\1" placeholder converters write when they know no
    spacing, and not more anisotropic than 3:1.
@@ -56,8 +58,15 @@ def calibration_from_dicom(
     ds: Any, regions: Sequence[UltrasoundRegion], shape: tuple[int, int]
 ) -> tuple[Calibration | None, str]:
     """(calibration or None, a one-line note saying where it came from or why there is none)."""
-    tissue = [r for r in regions if r.is_2d_tissue_cm]
+    tissue = [r for r in regions if r.usable_for_mm]
     spacing = ds.get("PixelSpacing", None)
+    outside = [r for r in regions if r.is_2d_tissue_cm and not r.fits_image]
+    if outside and not tissue:
+        r = outside[0]
+        return None, (
+            f"ultrasound region {r.index} reaches x {r.x1}, y {r.y1} in a {shape[1]}x{shape[0]} image: "
+            "the image was resized or cropped after acquisition, so its scale cannot be trusted: uncalibrated"
+        )
     if tissue:
         extra = " (PixelSpacing ignored)" if spacing is not None else ""
         if _same_deltas(tissue):

@@ -94,8 +94,12 @@ def _int(ds: Any, keyword: str, default: int | None = None) -> int | None:
         return default
 
 
-def read_regions(ds: Any) -> tuple[UltrasoundRegion, ...]:
-    """SequenceOfUltrasoundRegions as `UltrasoundRegion`s (items without bounds are skipped)."""
+def read_regions(ds: Any, shape: tuple[int, int] | None = None) -> tuple[UltrasoundRegion, ...]:
+    """SequenceOfUltrasoundRegions as `UltrasoundRegion`s (items without bounds are skipped).
+
+    With the image `shape` (rows, cols), a region reaching past the stored pixels is marked
+    `fits_image=False` (one pixel of slack for writers that store the size instead of the last index).
+    """
     out: list[UltrasoundRegion] = []
     for i, item in enumerate(ds.get("SequenceOfUltrasoundRegions", None) or []):
         bounds = [
@@ -127,6 +131,8 @@ def read_regions(ds: Any) -> tuple[UltrasoundRegion, ...]:
                 units_y=_int(item, "PhysicalUnitsYDirection", 0) or 0,
                 delta_x=dx if math.isfinite(dx) else 0.0,
                 delta_y=dy if math.isfinite(dy) else 0.0,
+                fits_image=shape is None
+                or (0 <= bounds[0] <= bounds[2] <= shape[1] and 0 <= bounds[1] <= bounds[3] <= shape[0]),  # type: ignore[operator]
             )
         )
     return tuple(out)
@@ -333,7 +339,7 @@ def read_dicom(path: Path, frame: int | None, *, force: bool = False) -> DicomFr
         )
     pi = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
     rgb, gray = _to_display(path, ds, arr, pi)
-    regions = read_regions(ds)
+    regions = read_regions(ds, (rows, cols))
     calibration, note = calibration_from_dicom(ds, regions, (rows, cols))
     meta["calibration_note"] = note
     return DicomFrame(rgb, gray, regions, calibration, frames, index, meta)

@@ -99,6 +99,14 @@ class UltrasoundRegion:
     units_y: int
     delta_x: float  # physical units per pixel
     delta_y: float
+    # False when the region's bounds lie outside the stored pixels: the image was resized or
+    # cropped after the scanner wrote the region, so its deltas no longer describe these pixels.
+    fits_image: bool = True
+
+    @property
+    def usable_for_mm(self) -> bool:
+        """A 2D tissue region in cm whose bounds fit the stored image: its deltas can be trusted."""
+        return self.is_2d_tissue_cm and self.fits_image
 
     @property
     def is_2d_tissue_cm(self) -> bool:
@@ -127,6 +135,11 @@ class UltrasoundRegion:
         """mm/pixel of this region (cm deltas × 10). Only valid for 2D tissue regions in cm."""
         if not self.is_2d_tissue_cm:
             raise CalibrationError("This ultrasound region is not a 2D tissue image in centimetres.")
+        if not self.fits_image:
+            raise CalibrationError(
+                "This ultrasound region extends beyond the stored image: the image was resized or cropped "
+                "after acquisition, so its scale cannot be trusted."
+            )
         return Calibration(abs(self.delta_x) * 10.0, abs(self.delta_y) * 10.0, "dicom-us-region", self.index)
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,7 +152,7 @@ def select_region(regions: Sequence[UltrasoundRegion], points: np.ndarray) -> Ul
     Taking "the first region" measures wrong on dual-view images and on images with a Doppler strip.
     """
     for region in regions:
-        if region.is_2d_tissue_cm and region.contains(points):
+        if region.usable_for_mm and region.contains(points):
             return region
     return None
 

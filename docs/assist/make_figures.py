@@ -3,7 +3,8 @@
     python docs/assist/make_figures.py
 
 Uses the ultrasound DICOM files that pydicom ships as test data (real scanner output, anonymised):
-Philips (palette colour, US-region calibrated), SonoSite (JPEG YBR cine, US-region calibrated) and GE
+Philips (palette colour) and SonoSite (JPEG YBR cine), whose US regions reach past the stored pixels
+(so they load uncalibrated), and GE
 (JPEG 2000, no regions: a manual calibration is assumed, as a user would make one). Each figure shows
 the box (cyan) and the proposal (yellow), or the error the user would see.
 """
