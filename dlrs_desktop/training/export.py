@@ -9,6 +9,7 @@ float16 is then lossless, and the ONNX-vs-torch parity is checked again on real 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,11 @@ def store_backbone_fp16(bundle_dir: Path) -> dict[str, Any]:
             raise ModelError(f"tensor {k} is not exactly representable in float16 (round the net first)")
         half[k] = h
     blob = np_save(half, metadata={"format": "pt", "content": "FusionNet backbones (float16 storage)"})
-    atomic_write_bytes(bundle_dir / name, blob)
+    os.chmod(atomic_write_bytes(bundle_dir / name, blob), 0o644)  # readable like the rest of the bundle
     m["files"][name].update({"sha256": sha256_bytes(blob), "bytes": len(blob)})
     m["architecture"]["weights_dtype"] = "float16 (exact: weights rounded before ONNX export)"
     validate_manifest(m)
-    atomic_write_json(mpath, m)
+    os.chmod(atomic_write_json(mpath, m), 0o644)
     return m
 
 
@@ -178,7 +179,7 @@ def write_trained_bundle(
     parity = _real_parity(bundle, data.x[: min(8, len(data.x)), 0])
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     m["onnx"]["parity_max_abs_logit_diff"] = parity
-    atomic_write_json(out / "manifest.json", m)
+    os.chmod(atomic_write_json(out / "manifest.json", m), 0o644)
     load_bundle(out)
     size = sum(p.stat().st_size for p in out.iterdir())
     log(
