@@ -46,7 +46,9 @@ def store_backbone_fp16(bundle_dir: Path) -> dict[str, Any]:
         if v.dtype == np.float32 and not np.array_equal(h.astype(np.float32), v):
             raise ModelError(f"tensor {k} is not exactly representable in float16 (round the net first)")
         half[k] = h
-    blob = np_save(half, metadata={"format": "pt", "content": "FusionNet backbones (float16 storage)"})
+    # One metadata key only: safetensors writes its metadata map in an order that varies between
+    # processes, and the same weights must give the same bytes (sha256 in the manifest).
+    blob = np_save(half, metadata={"format": "pt"})
     os.chmod(atomic_write_bytes(bundle_dir / name, blob), 0o644)  # readable like the rest of the bundle
     m["files"][name].update({"sha256": sha256_bytes(blob), "bytes": len(blob)})
     m["architecture"]["weights_dtype"] = "float16 (exact: weights rounded before ONNX export)"
