@@ -56,8 +56,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     t0 = time.perf_counter()
-    cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--distpath", str(DIST),
-           "--workpath", str(ROOT / "build" / "pyinstaller"), str(SPEC)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--clean",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(ROOT / "build" / "pyinstaller"),
+        str(SPEC),
+    ]
     subprocess.run(cmd, check=True, cwd=ROOT)
     build_s = time.perf_counter() - t0
     exe = APP_DIR / ("dlrs-desktop.exe" if os.name == "nt" else "dlrs-desktop")
