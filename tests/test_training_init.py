@@ -1,4 +1,4 @@
-"""`--init`: local torchvision-format ResNet weights (safetensors, or .pth read with weights_only)."""
+"""`--init`: local torchvision-format ResNet weights, safetensors only (pickle checkpoints are refused)."""
 
 from __future__ import annotations
 
@@ -31,22 +31,23 @@ def test_safetensors_init_fills_every_backbone_and_sums_rgb_stem(tmp_path, resne
         torch.testing.assert_close(bb.conv1.weight, resnet_sd["conv1.weight"].sum(dim=1, keepdim=True))
 
 
-def test_pth_is_read_with_weights_only_and_rejects_arbitrary_objects(tmp_path, resnet_sd):
-    good = tmp_path / "r18.pth"
-    torch.save({"state_dict": {f"module.{k}": v for k, v in resnet_sd.items()}}, good)
+def test_pickle_checkpoints_are_refused_without_being_opened(tmp_path, resnet_sd):
     net = FusionNet("resnet18", n_regions=4, in_channels=1)
-    load_init_weights(net, good)
-    torch.testing.assert_close(
-        net.backbones[0].layer1[0].bn1.running_var, resnet_sd["layer1.0.bn1.running_var"]
-    )
+    good = tmp_path / "r18.pth"
+    torch.save({"state_dict": resnet_sd}, good)
+    with pytest.raises(DlrsError, match="never opened"):
+        load_init_weights(net, good)
+
+    marker = tmp_path / "pwned"
 
     class Evil:
         def __reduce__(self):
-            return (print, ("this must never run",))
+            return (open, (str(marker), "w"))
 
-    bad = tmp_path / "evil.pth"
+    bad = tmp_path / "evil.ckpt"
     bad.write_bytes(pickle.dumps({"conv1.weight": Evil()}, protocol=2))
-    with pytest.raises(DlrsError, match="cannot be read safely"):
+    with pytest.raises(DlrsError, match="never opened"):
         load_init_weights(net, bad)
+    assert not marker.exists()  # the pickle was not executed
     with pytest.raises(DlrsError, match="does not exist"):
         load_init_weights(net, tmp_path / "missing.safetensors")

@@ -47,8 +47,8 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--init",
         default=None,
-        help="local torchvision-format ResNet weights to start from (.safetensors, or .pth read with "
-        "torch.load(weights_only=True)); nothing is downloaded",
+        help="local torchvision-format ResNet weights to start from (.safetensors only: pickle "
+        "checkpoints are never opened); nothing is downloaded",
     )
     p.add_argument("--id", default="dlrs-custom", help="model id written to the manifest")
     p.add_argument("--version", default="0.1.0")

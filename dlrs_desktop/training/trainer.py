@@ -64,24 +64,22 @@ def resolve_device(name: str):
 def load_init_weights(net, path: str | Path) -> int:
     """Copy a local torchvision-format ResNet checkpoint into every backbone; returns tensors loaded.
 
-    `.safetensors` is read directly. A `.pth/.pt` file is a pickle: it is opened only because the
-    user named it explicitly, and with `torch.load(weights_only=True)`, which refuses arbitrary
-    objects. A 3-channel first convolution is summed over its colour channels for grayscale input.
+    Only `.safetensors` is accepted: a `.pth/.pt/.ckpt` file is a pickle, which this product never
+    opens (not even with `weights_only`); docs/TRAINING.md shows the one-time conversion. A 3-channel
+    first convolution is summed over its colour channels for grayscale input.
     """
-    import torch
-
     p = Path(path)
+    if p.suffix.lower() != ".safetensors":
+        raise DlrsError(
+            f"{p.name} is not a .safetensors file. Pickle-based checkpoints (.pth, .pt, .ckpt) are never "
+            "opened; convert it once to safetensors (docs/TRAINING.md, 'Starting from ImageNet weights')."
+        )
     if not p.is_file():
         raise DlrsError(f"The initial weights file {p} does not exist.")
     try:
-        if p.suffix == ".safetensors":
-            from safetensors.torch import load_file
+        from safetensors.torch import load_file
 
-            sd = load_file(str(p))
-        else:
-            sd = torch.load(str(p), map_location="cpu", weights_only=True)
-            if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
-                sd = sd["state_dict"]
+        sd = load_file(str(p))
     except Exception as exc:
         raise DlrsError(f"The initial weights file {p.name} cannot be read safely: {exc}") from None
     if not isinstance(sd, dict):
