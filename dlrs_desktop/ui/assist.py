@@ -16,7 +16,7 @@ from PySide6.QtGui import QMouseEvent
 
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetContour
-from dlrs_desktop.ui.tools import Host, Tool
+from dlrs_desktop.ui.tools import DragTool, Host
 from dlrs_desktop.ui.worker import _Job
 
 
@@ -89,26 +89,13 @@ class AssistService(QObject):
         self.run(lambda image: snap_to_edges(image, contour), "Snap to edges")
 
 
-class AssistTool(Tool):
+class AssistTool(DragTool):
     name, label, shortcut = "assist", "Assist", "A"
     tip = "Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step"
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
         self.service = AssistService(host)
-        self.p0: np.ndarray | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.p0 is not None
-
-    def cancel(self) -> None:
-        self.p0 = None
-        super().cancel()
-
-    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.p0 = pos.copy()
 
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if self.p0 is not None:

@@ -115,9 +115,8 @@ class PanTool(Tool):
         self.host.canvas.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
 
 
-class PolygonTool(Tool):
-    name, label, shortcut = "polygon", "Polygon", "P"
-    tip = "Click the vertices; double-click or Enter closes; Backspace removes the last; Esc cancels"
+class _PointsTool(Tool):
+    """Collects points of a contour being drawn (polygon, freehand) until it is committed."""
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -130,6 +129,11 @@ class PolygonTool(Tool):
     def cancel(self) -> None:
         self.points = []
         super().cancel()
+
+
+class PolygonTool(_PointsTool):
+    name, label, shortcut = "polygon", "Polygon", "P"
+    tip = "Click the vertices; double-click or Enter closes; Backspace removes the last; Esc cancels"
 
     def _preview(self, cursor: np.ndarray | None = None) -> None:
         pts = list(self.points) + ([cursor] if cursor is not None and self.points else [])
@@ -172,21 +176,9 @@ class PolygonTool(Tool):
         self.commit_points(pts, "Draw polygon")
 
 
-class FreehandTool(Tool):
+class FreehandTool(_PointsTool):
     name, label, shortcut = "freehand", "Freehand", "F"
     tip = "Drag around the tumour; release closes the contour"
-
-    def __init__(self, host: Host) -> None:
-        super().__init__(host)
-        self.points: list[np.ndarray] = []
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.points)
-
-    def cancel(self) -> None:
-        self.points = []
-        super().cancel()
 
     def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -301,8 +293,8 @@ class EditTool(Tool):
         self.host.undo_stack.push(SetContour(doc, doc.contour, doc.contour.delete_vertex(i), "Delete vertex"))
 
 
-class _LineTool(Tool):
-    """Shared by the ruler and the calibration line: press-drag-release a segment."""
+class DragTool(Tool):
+    """Press-drag-release from a start point `p0` (ruler, calibration line, assist box)."""
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -319,6 +311,10 @@ class _LineTool(Tool):
     def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self.p0 = pos.copy()
+
+
+class _LineTool(DragTool):
+    """Shared by the ruler and the calibration line: press-drag-release a segment."""
 
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if self.p0 is not None:
