@@ -13,13 +13,10 @@ def _guard_none_refcount() -> None:
     """
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
         return
-    from importlib.metadata import PackageNotFoundError, version
+    import shiboken6  # loaded by any PySide6 import anyway; importlib.metadata would cost ~30 ms
 
-    try:
-        if not version("shiboken6").startswith("6.12."):
-            return  # pyproject.toml excludes 6.12; this guards environments that have it anyway
-    except PackageNotFoundError:
-        return
+    if not str(getattr(shiboken6, "__version__", "")).startswith("6.12."):
+        return  # pyproject.toml excludes 6.12; this guards environments that have it anyway
     import ctypes
 
     refcnt = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt is the first field of every PyObject

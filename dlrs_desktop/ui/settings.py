@@ -18,6 +18,19 @@ def default_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "dlrs-desktop", "dlrs-desktop")
 
 
+class _Setting:
+    """A typed preference stored under `key` (bool or str, with a first-start default)."""
+
+    def __init__(self, key: str, default: bool | str) -> None:
+        self.key, self.default = key, default
+
+    def __get__(self, prefs: Preferences, owner: type | None = None) -> bool | str:
+        return type(self.default)(prefs._get(self.key, self.default))
+
+    def __set__(self, prefs: Preferences, value: bool | str) -> None:
+        prefs.qs.setValue(self.key, value)
+
+
 class Preferences:
     """Typed access to the few settings the app has; defaults chosen for a first start."""
 
@@ -45,37 +58,10 @@ class Preferences:
     def set_ring_visible(self, name: str, visible: bool) -> None:
         self.qs.setValue(f"view/{name}", visible)
 
-    @property
-    def show_scan_outline(self) -> bool:
-        return bool(self._get("view/scan_outline", True))
-
-    @show_scan_outline.setter
-    def show_scan_outline(self, value: bool) -> None:
-        self.qs.setValue("view/scan_outline", value)
-
-    @property
-    def reviewer(self) -> str:
-        return str(self._get("review/name", ""))
-
-    @reviewer.setter
-    def reviewer(self, value: str) -> None:
-        self.qs.setValue("review/name", value)
-
-    @property
-    def open_folder(self) -> str:
-        return str(self._get("folders/open", ""))
-
-    @open_folder.setter
-    def open_folder(self, value: str) -> None:
-        self.qs.setValue("folders/open", value)
-
-    @property
-    def export_folder(self) -> str:
-        return str(self._get("folders/export", ""))
-
-    @export_folder.setter
-    def export_folder(self, value: str) -> None:
-        self.qs.setValue("folders/export", value)
+    show_scan_outline = _Setting("view/scan_outline", True)
+    reviewer = _Setting("review/name", "")
+    open_folder = _Setting("folders/open", "")
+    export_folder = _Setting("folders/export", "")
 
     def sync(self) -> None:
         self.qs.sync()
