@@ -153,18 +153,24 @@ def evaluate_bundle(
     return result
 
 
+def table_rows(result: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """(model key, label, its table row for each split in order): shared by the Markdown and HTML tables."""
+    table = result["table"]
+    labels: dict[str, str] = {}
+    for r in table:
+        labels.setdefault(r["model"], r["label"])
+    by_key = {(r["model"], r["split"]): r for r in table}
+    return [(k, label, [by_key[k, s] for s in result["splits"]]) for k, label in labels.items()]
+
+
 def headline(result: dict[str, Any]) -> str:
     """A compact Markdown table (AUC [95 % CI]) for READMEs."""
     splits = result["splits"]
     lines = ["| Model | " + " | ".join(SPLIT_LABELS[s] for s in splits) + " |",
              "|---|" + "---|" * len(splits)]  # fmt: skip
-    labels: dict[str, str] = {}
-    for r in result["table"]:
-        labels.setdefault(r["model"], r["label"])
-    for key, label in labels.items():
+    for key, label, rows in table_rows(result):
         cells = []
-        for s in splits:
-            r = next(t for t in result["table"] if t["model"] == key and t["split"] == s)
+        for r in rows:
             if r.get("auc") is None:
                 cells.append("–")
             elif r.get("auc_ci_low") is None:

@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_text
+from dlrs_desktop.training.evaluate import SPLIT_LABELS, table_rows
 from dlrs_desktop.training.metrics import brier, calibration_curve, net_benefit, roc_curve
-
-SPLIT_LABELS = {"train": "Training", "internal": "Internal validation", "external": "External validation"}
 
 
 def _plt():
@@ -90,14 +89,10 @@ def _table_html(result: dict[str, Any]) -> str:
     head = "".join(f"<th colspan=7>{SPLIT_LABELS[s]}</th>" for s in splits)
     cols = ("AUC (95% CI)", "Acc", "Sens", "Spec", "PPV", "NPV", "Brier")
     sub = "".join(f"<th>{c}</th>" for _ in splits for c in cols)
-    keys: dict[str, str] = {}
-    for r in result["table"]:
-        keys.setdefault(r["model"], r["label"])
     body = []
-    for key, label in keys.items():
+    for key, label, rows in table_rows(result):
         cells = []
-        for s in splits:
-            r = next(t for t in result["table"] if t["model"] == key and t["split"] == s)
+        for r in rows:
             if r.get("auc") is None:
                 cells.append("<td colspan=7>one class only</td>")
                 continue
