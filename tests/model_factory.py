@@ -20,6 +20,7 @@ import numpy as np
 
 from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage
 from dlrs_desktop.roi import Contour
+from tests.roi_factory import manual_calibration
 
 _CACHE_DIR: Path | None = None
 
@@ -143,12 +144,7 @@ def bmode_case(
     if rgb is not None:
         display = np.asarray(rgb, np.uint8)
         gray = np.round(display @ np.array([0.299, 0.587, 0.114])).clip(0, 255).astype(np.uint8)
-    if mm_per_px is None:
-        cal = None
-    elif isinstance(mm_per_px, tuple):
-        cal = Calibration.manual(*mm_per_px)
-    else:
-        cal = Calibration.manual(mm_per_px)
+    cal = manual_calibration(mm_per_px)
     image = make_image(gray, display, scan, cal)
     contour = Contour(ellipse_points(cx, cy, rx, ry), calibration=cal)
     return image, contour

@@ -7,6 +7,15 @@ import numpy as np
 from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage, UltrasoundRegion
 
 
+def manual_calibration(mm_per_px: float | tuple[float, float] | None) -> Calibration | None:
+    """A test calibration: None, isotropic mm/px, or (x, y) mm/px."""
+    if mm_per_px is None:
+        return None
+    if isinstance(mm_per_px, tuple):
+        return Calibration.manual(*mm_per_px)
+    return Calibration.manual(mm_per_px)
+
+
 def make_image(
     shape: tuple[int, int] = (768, 1024),
     mm_per_px: float | tuple[float, float] | None = 0.1,
@@ -20,12 +29,7 @@ def make_image(
     gray = np.full((h, w), 90, np.uint8)
     if scan_mask is None:
         scan_mask = np.ones((h, w), bool)
-    if mm_per_px is None:
-        cal = None
-    elif isinstance(mm_per_px, tuple):
-        cal = Calibration.manual(*mm_per_px)
-    else:
-        cal = Calibration.manual(mm_per_px)
+    cal = manual_calibration(mm_per_px)
     arrays = [gray, np.repeat(gray[:, :, None], 3, axis=2), np.asarray(scan_mask, bool)]
     for a in arrays:
         a.setflags(write=False)
