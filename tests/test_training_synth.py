@@ -59,11 +59,11 @@ def test_cohort_files_are_usable_by_the_app(tmp_path):
 
 
 def test_peritumoral_changes_sit_at_their_distances():
-    """The halo brightens 0-2.5 mm, the oedema darkens 3-5 mm: the rings see what the tumour does not."""
+    """Halo brightens 0-2.5 mm, oedema darkens 3-5 mm, distortion 5-10 mm: what the tumour does not show."""
     from dlrs_desktop.training.synth import CENTRES
     from dlrs_desktop.training.synth_render import Latents, render_case
 
-    def band_means(lat):
+    def band_means(lat, far: bool = False):
         import cv2
 
         r = render_case(np.random.default_rng(1), lat, CENTRES[1], screen=False)
@@ -71,6 +71,8 @@ def test_peritumoral_changes_sit_at_their_distances():
         cv2.fillPoly(mask, [np.round(r.true_contour).astype(np.int32)], 1)
         d = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 5) * r.mm_per_px
         g = r.gray.astype(float)
+        if far:
+            return g[(d > 5.5) & (d < 9.5)].mean(), g[(d > 0.3) & (d < 2.0)].mean()
         return g[(d > 0.3) & (d < 2.0)].mean(), g[(d > 3.3) & (d < 4.7)].mean()
 
     halo_hi, _ = band_means(Latents(0, 0, 2.5, 0, 0, 0))
@@ -79,3 +81,8 @@ def test_peritumoral_changes_sit_at_their_distances():
     _, oed_lo = band_means(Latents(0, 0, 0, -2.5, 0, 0))
     assert halo_hi > halo_lo + 20
     assert oed_hi < oed_lo - 20
+    # architectural distortion darkens 5-10 mm (radiating strands) and leaves the halo band alone
+    dist_hi, near_hi = band_means(Latents(0, 0, 0, 0, 2.5, 0), far=True)
+    dist_lo, near_lo = band_means(Latents(0, 0, 0, 0, -2.5, 0), far=True)
+    assert dist_hi < dist_lo - 20
+    assert abs(near_hi - near_lo) < 5

@@ -202,18 +202,21 @@ def render_case(
     oed = 1.0 - oed_amp * band * patchy
     refl = refl * np.clip(oed, 0.05, 1.2) * (1 + halo * (~inside))
     strands = np.zeros((h, w), np.uint8)
-    n_str = round(24 * _sig(2.0 * lat.distortion))
-    for _ in range(n_str):
-        a = rng.uniform(0, 2 * np.pi)
+    # Strands spread round the lesion (evenly, with jitter): their number, not where chance put
+    # them, carries the latent, so the 10 mm ring sees it (docs/TRAINING.md, "visibility").
+    n_str = round(40 * _sig(2.0 * lat.distortion))
+    a0 = rng.uniform(0, 2 * np.pi)
+    for k in range(n_str):
+        a = a0 + (k + rng.uniform(-0.3, 0.3)) * 2 * np.pi / max(n_str, 1)
         i = int(a / (2 * np.pi) * len(theta)) % len(theta)
-        rs = smooth[i] + rng.uniform(5.2, 6.5)
-        re = smooth[i] + rng.uniform(8.5, 9.8)
+        rs = smooth[i] + rng.uniform(5.0, 5.8)
+        re = smooth[i] + rng.uniform(9.2, 10.0)
         p0 = (cx + rs * px * math.cos(a), cy + rs * px * math.sin(a))
         p1 = (
             cx + re * px * math.cos(a + rng.normal(0, 0.05)),
             cy + re * px * math.sin(a + rng.normal(0, 0.05)),
         )
-        cv2.line(strands, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), 1, max(2, int(0.8 * px)))
+        cv2.line(strands, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), 1, max(2, int(1.0 * px)))
     strands_f = cv2.GaussianBlur(strands.astype(np.float32), (0, 0), 0.2 * px)
     strands_f *= (d_out > 4.8) * (d_out < 10.2)
     refl = refl * (1 - 0.93 * np.clip(1.3 * strands_f, 0, 1))  # hypoechoic radiating strands
