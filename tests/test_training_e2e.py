@@ -19,7 +19,8 @@ TINY = ["--epochs", "1", "--input-size", "32", "--mm-per-px", "1.6", "--folds", 
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     cohort = tiny_cohort(root / "cohort", patients=24, seed=3)
-    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY]) == 0
+    log = ["--changelog", "0.0.9=an older bundle", "--changelog", "first tiny bundle"]
+    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY, *log]) == 0
     return root, cohort
 
 
@@ -32,6 +33,8 @@ def test_bundle_is_complete_and_loads_in_the_predictor(trained):
     bundle = load_bundle(root / "model")
     m = bundle.manifest
     assert m["training_data"]["kind"] == "synthetic" and bundle.is_synthetic
+    assert m["changelog"] == {"0.0.9": "an older bundle", "0.1.0": "first tiny bundle"}
+    assert m["preprocessing"]["fill"] == "mean"  # the default: pooled features independent of ROI size
     assert m["training_data"]["splits"]["train"]["n"] + m["training_data"]["splits"]["internal"]["n"] > 0
     keys = [r["key"] for r in m["models"]]
     assert keys == ["intratumoral", "ring_3mm", "ring_5mm", "ring_10mm", "fusion_ring_3mm", "fusion_ring_5mm",
@@ -43,7 +46,9 @@ def test_bundle_is_complete_and_loads_in_the_predictor(trained):
     )
     assert "out-of-fold" in m["stacking_method"] and m["onnx"]["parity_max_abs_logit_diff"] < 1e-3
     assert m["architecture"]["weights_dtype"].startswith("float16")
-    assert (root / "model" / "MODEL_CARD.md").is_file()
+    card = (root / "model" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert f"shown by the application: `{m['primary_model']}`" in card and "**(primary)**" in card
+    assert "- 0.1.0: first tiny bundle" in card and "Research use only. Demonstration model." in card
     row = next(csv.DictReader(cohort.open()))
     image = load_image(cohort.parent / row["image"])
     contour = Contour.load(cohort.parent / row["contour"])
@@ -88,7 +93,8 @@ def test_training_resumes_from_its_checkpoint(trained, capsys):
     assert set(state["completed"]) == {"fold0", "fold1", "final"}
     assert (ck / "tensors.safetensors").is_file() and not list(ck.glob("*.pt*"))
     before = json.loads((root / "model" / "manifest.json").read_text())
-    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY]) == 0
+    log = ["--changelog", "0.0.9=an older bundle", "--changelog", "first tiny bundle"]
+    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY, *log]) == 0
     err = capsys.readouterr().err
     assert "resuming" in err and "epoch 1:" not in err  # nothing retrained
     after = json.loads((root / "model" / "manifest.json").read_text())

@@ -40,7 +40,21 @@ def register(p: argparse.ArgumentParser) -> None:
         help="ring crops: the ring only (as the study) or tumour + ring",
     )
     p.add_argument(
+        "--fill",
+        default=d.fill,
+        choices=["mean", "zero"],
+        help="what fills the crop outside each region: the region's mean intensity (default; the "
+        "pooled features then do not depend on the region's size) or black",
+    )
+    p.add_argument(
         "--augment", type=float, default=d.augment_strength, help="augmentation strength (0 = off)"
+    )
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=d.ema,
+        help="keep an exponential moving average of the weights with this decay per step, e.g. 0.95 "
+        "(0 = off); the averaged weights are scored and shipped",
     )
     p.add_argument("--device", default=d.device, choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = default)")
@@ -56,6 +70,13 @@ def register(p: argparse.ArgumentParser) -> None:
         "--synthetic", action="store_true", help="declare the training data synthetic in the manifest"
     )
     p.add_argument("--description", default="", help="training data description for the model card")
+    p.add_argument(
+        "--changelog",
+        action="append",
+        default=[],
+        metavar="[VERSION=]TEXT",
+        help="changelog entry for the manifest (repeatable; without VERSION= it is --version's entry)",
+    )
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start afresh")
     p.add_argument("--limit-batches", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -68,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     for name in ("epochs", "batch_size", "input_size"):
         if getattr(args, name) < 1:
             raise CohortError(f"--{name.replace('_', '-')} must be a positive number.")
+    if not 0 <= args.ema < 1:
+        raise CohortError("--ema must be at least 0 and below 1 (e.g. 0.95; 0 = off).")
     cfg = TrainConfig(
         arch=args.arch,
         input_size=args.input_size,
@@ -84,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         init=args.init,
         limit_batches=args.limit_batches,
         ring_kind=args.ring_kind,
+        fill=args.fill,
+        ema=args.ema,
         augment_strength=args.augment,
     )
     summary = train_from_cohort(
@@ -94,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         version=args.version,
         training_kind="synthetic" if args.synthetic else "real",
         description=args.description,
+        changelog=_changelog(args.changelog, args.version),
         restart=args.restart,
     )
     print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
@@ -102,3 +128,15 @@ def run(args: argparse.Namespace) -> int:
             ci = f" [{m['auc_ci_low']:.3f}, {m['auc_ci_high']:.3f}]" if m["auc_ci_low"] is not None else ""
             print(f"  {m['split']:<9} AUC {m['auc']:.3f}{ci}")
     return 0
+
+
+def _changelog(entries: list[str], version: str) -> dict[str, str] | None:
+    """`--changelog 1.0.0=first --changelog "what changed"` → {"1.0.0": "first", version: "what changed"}."""
+    out: dict[str, str] = {}
+    for e in entries:
+        key, sep, text = e.partition("=")
+        if sep and key.strip() and key.strip()[0].isdigit() and " " not in key.strip():
+            out[key.strip()] = text.strip()
+        else:
+            out[version] = e.strip()
+    return out or None

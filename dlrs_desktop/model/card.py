@@ -21,6 +21,25 @@ def _region(r: dict[str, Any]) -> str:
     return f"{r.get('name')} ({r.get('kind')}{radius})"
 
 
+def _primary_lines(m: dict[str, Any]) -> list[str]:
+    """Which of the trained rows the application shows, and every row's stacking (trained bundles)."""
+    models = [r for r in m.get("models", []) if isinstance(r, dict)]
+    if not models:
+        return []
+    primary = m.get("primary_model")
+    lines = [f"- shown by the application: `{primary}` ({m.get('primary_model_rule', '')})"]
+    if m.get("stacking_method"):
+        lines.append(f"- stacking: {m['stacking_method']}")
+    for r in models:
+        mark = " **(primary)**" if r.get("key") == primary else ""
+        lines.append(
+            f"  - {r.get('label', r.get('key'))}{mark}: coefficients {_fmt(r.get('coefficients', []))}, "
+            f"intercept {_fmt(r.get('intercept'))}, threshold {_fmt(r.get('threshold'))}, "
+            f"out-of-fold AUC {_fmt(r.get('oof_auc'))}"
+        )
+    return lines
+
+
 def render_model_card(m: dict[str, Any]) -> str:
     """Markdown model card (TRIPOD+AI order: intended use, outcome, data, model, performance, limits)."""
     td = m.get("training_data", {})
@@ -65,6 +84,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         "- per-region linear heads on globally pooled features → one logit per region; "
         "logistic stacking over the region logits → fused probability",
         "- regions: " + ", ".join(_region(r) for r in m.get("regions", [])),
+        *_primary_lines(m),
         "- stacking coefficients: "
         + _fmt(m.get("stacking", {}).get("coefficients", []))
         + f", intercept {_fmt(m.get('stacking', {}).get('intercept'))}",
@@ -82,6 +102,9 @@ def render_model_card(m: dict[str, Any]) -> str:
         lines += ["| " + " | ".join(_fmt(row.get(c, "")) for c in cols) + " |" for row in metrics]
     else:
         lines.append("No validation metrics recorded.")
+    log = m.get("changelog") or {}
+    if isinstance(log, dict) and log:
+        lines += ["", "## Changelog", ""] + [f"- {v}: {t}" for v, t in log.items()]
     sw = m.get("software", {})
     lines += ["", "## Software", "", ", ".join(f"{k} {v}" for k, v in sw.items())]
     files = m.get("files", {})

@@ -88,6 +88,7 @@ def write_trained_bundle(
     version: str,
     training_kind: str,
     description: str,
+    changelog: dict[str, str] | None = None,
     cohort_csv,
     seconds: float,
     log,
@@ -173,6 +174,7 @@ def write_trained_bundle(
         metrics=metrics,
         name=model_id,
         description=description,
+        changelog=changelog,
         extra=extra,
         overwrite=True,
     )

@@ -42,6 +42,7 @@ def train_from_cohort(
     version: str = "0.1.0",
     training_kind: str = "real",
     description: str = "",
+    changelog: dict[str, str] | None = None,
     restart: bool = False,
     log=describe,
 ) -> dict[str, Any]:
@@ -173,6 +174,7 @@ def train_from_cohort(
         version=version,
         training_kind=training_kind,
         description=description,
+        changelog=changelog,
         cohort_csv=cohort_csv,
         seconds=time.perf_counter() - t_start,
         log=log,

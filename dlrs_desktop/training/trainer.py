@@ -30,7 +30,7 @@ class TrainConfig:
     arch: str = "resnet18"
     input_size: int = 112
     mm_per_px: float = 0.48  # crop scale: 112 px × 0.48 mm ≈ 54 mm field of view (10 mm ring fits)
-    fill: str = "zero"
+    fill: str = "mean"  # outside the region: its mean intensity (docs/TRAINING.md, step 1)
     ring_kind: str = "annulus"  # "annulus" (ring only, as the study) or "expanded" (tumour + ring)
     epochs: int = 14
     batch_size: int = 16
@@ -45,6 +45,7 @@ class TrainConfig:
     threads: int = 0  # 0: torch default
     init: str | None = None
     meta_c: float = 1.0
+    ema: float = 0.0  # decay of an exponential moving average of the weights per step (0 = off)
     limit_batches: int = 0  # tests: stop each epoch after this many batches (0 = all)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -162,6 +163,7 @@ def train_stage(
         steps_per_epoch = min(steps_per_epoch, cfg.limit_batches)
     total = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.2)
+    ema = _ema_model(net, cfg.ema)
     cur = state.get("current") or {}
     start_epoch, best_score, best_epoch, history = 0, -1.0, -1, []
     best_sd = None
@@ -172,6 +174,8 @@ def train_stage(
         ckpt.restore_optimizer(opt, resume_tensors, cur["optimizer"])
         sched.load_state_dict(cur["scheduler"])
         best_sd = {k[5:]: v for k, v in resume_tensors.items() if k.startswith("best.")}
+        if ema is not None:
+            ema.load_state_dict({k[4:]: v for k, v in resume_tensors.items() if k.startswith("ema.")})
         start_epoch, best_score, best_epoch = cur["epoch"] + 1, cur["best_score"], cur["best_epoch"]
         history = cur["history"]
         log(f"[{stage}] resuming at epoch {start_epoch + 1}")
@@ -193,7 +197,7 @@ def train_stage(
             if len(idx) == 0:
                 break
             xb = torch.from_numpy(x_train[idx, variant[idx]].astype(np.float32))
-            xb = augment(xb, spec.mean, spec.std, gen, cfg.augment_strength).to(device)
+            xb = augment(xb, spec.mean, spec.std, gen, cfg.augment_strength, spec.fill).to(device)
             yb = torch.from_numpy(y_train[idx].astype(np.float32)).to(device)
             logits = net(xb)
             loss = loss_fn(logits, yb[:, None].expand_as(logits))
@@ -201,6 +205,8 @@ def train_stage(
             loss.backward()
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(net)
             losses.append(float(loss.item()))
             bar.update(step + 1, f"loss {np.mean(losses):.3f}")
         bar.close()
@@ -209,8 +215,9 @@ def train_stage(
             "loss": float(np.mean(losses)),
             "seconds": time.perf_counter() - t0,
         }
+        scored = net if ema is None else ema.module  # the weights that would be kept
         if x_val is not None and y_val is not None and len(y_val):
-            vl = _predict(net, x_val[:, 0], device)
+            vl = _predict(scored, x_val[:, 0], device)
             rec["internal_score"] = _score(vl, y_val)
             rec["internal_region_auc"] = [float(auc(y_val, vl[:, r])) for r in range(vl.shape[1])]
         score = rec.get("internal_score", float("nan"))
@@ -218,7 +225,7 @@ def train_stage(
         if improved:
             best_score = score if not math.isnan(score) else best_score
             best_epoch = epoch
-            best_sd = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+            best_sd = {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}
         history.append(rec)
         log(
             f"[{stage}] epoch {epoch + 1}: loss {rec['loss']:.4f}"
@@ -237,6 +244,8 @@ def train_stage(
         }
         tensors = {f"net.{k}": v for k, v in net.state_dict().items()}
         tensors.update({f"best.{k}": v for k, v in (best_sd or {}).items()})
+        if ema is not None:
+            tensors.update({f"ema.{k}": v for k, v in ema.state_dict().items()})
         tensors.update(opt_t)
         tensors.update({k: v for k, v in (resume_tensors or {}).items() if k.startswith("final.")})
         ckpt.save(ckdir, state, tensors)
@@ -250,6 +259,20 @@ def train_stage(
         net.load_state_dict(best_sd)
     net.eval()
     return net, best_epoch + 1, history
+
+
+def _ema_model(net, decay: float):
+    """Exponential moving average of the weights and BatchNorm statistics, updated every step.
+
+    Why: on a few hundred noisy-labelled cases the weights after any one step are noisy and the
+    internal score jumps from epoch to epoch; the average of the recent steps generalises better
+    and makes the early-stopping choice less of a lottery.
+    """
+    if not decay:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def group_folds(cases, y: np.ndarray, k: int, seed: int) -> np.ndarray:
