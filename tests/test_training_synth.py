@@ -55,6 +55,7 @@ def test_cohort_files_are_usable_by_the_app(tmp_path):
     gt = list(csv.DictReader((tmp_path / "ground_truth.csv").open()))
     assert all(0 < float(g["true_probability"]) < 1 for g in gt)
     assert set(summary["ground_truth_auc"]) == {"train", "internal", "external"}
+    assert json.loads((tmp_path / "synth.json").read_text())["generator_version"] == "1.1"
     assert "true_probability" not in (tmp_path / "cohort.csv").read_text()
 
 

@@ -79,6 +79,11 @@ def assign_splits(n: int, seed: int) -> list[tuple[int, str]]:
     return [plan[i] for i in order]
 
 
+#: Images are reproducible from (seed, generator version): 1.1 redrew the peritumoral distortion
+#: (docs/TRAINING.md, "Visibility of the latents"), which changed every image after that point.
+GENERATOR_VERSION = "1.1"
+
+
 def _contour_json(points: np.ndarray, mm_per_px: float, kind: str) -> dict:
     """The agreed contour file (schema dlrs-contour v1), calibrated like the DICOM's region 0."""
     return {
@@ -219,6 +224,7 @@ def generate_cohort(
     _write_csv(out / "ground_truth.csv", gt)
     summary = {
         "generator": "dlrs synth",
+        "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "patients": patients,
         "size_scale": size_scale,
