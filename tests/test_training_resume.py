@@ -66,3 +66,13 @@ def test_weight_average_is_what_is_scored_and_kept(tmp_path):
     raw, avg = nets[0.0].state_dict(), nets[0.5].state_dict()
     assert not torch.allclose(raw["head.weight"], avg["head.weight"])
     assert torch.isfinite(avg["head.weight"]).all()
+
+
+def test_keep_last_takes_the_end_of_the_schedule(tmp_path):
+    """--keep last: no early stopping, the last epoch is kept whatever the internal score did."""
+    torch.set_num_threads(1)
+    x, y = _data()
+    cfg = TrainConfig(input_size=32, mm_per_px=1.6, epochs=4, batch_size=4, patience=1, seed=5, keep="last")
+    _, kept_epoch, hist = train_stage("final", cfg, make_spec(cfg), x, y, x[:, :1], y, "cpu", tmp_path,
+                                      {}, None, log=lambda m: None)  # fmt: skip
+    assert kept_epoch == 4 and len(hist) == 4

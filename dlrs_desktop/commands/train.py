@@ -30,6 +30,13 @@ def register(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--patience", type=int, default=d.patience, help="early stopping on the internal split")
     p.add_argument(
+        "--keep",
+        default=d.keep,
+        choices=["best", "last"],
+        help="which epoch each network keeps: the best on the internal split (early stopping) or the "
+        "last, at the end of the learning-rate schedule (steadier when the internal split is small)",
+    )
+    p.add_argument(
         "--jitter-variants", type=int, default=d.jitter_variants, help="jittered contours per case"
     )
     p.add_argument("--seed", type=int, default=d.seed)
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         ring_kind=args.ring_kind,
         fill=args.fill,
         ema=args.ema,
+        keep=args.keep,
         augment_strength=args.augment,
     )
     summary = train_from_cohort(

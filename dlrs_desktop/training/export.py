@@ -97,7 +97,7 @@ def write_trained_bundle(
 
     from dlrs_desktop.model.bundle import load_bundle, write_bundle
     from dlrs_desktop.model.manifest import Stacking
-    from dlrs_desktop.training.stacking import choose_primary
+    from dlrs_desktop.training.stacking import choose_primary, to_network_units
     from dlrs_desktop.training.trainer import _predict
 
     round_to_fp16(net)
@@ -105,10 +105,13 @@ def write_trained_bundle(
     y = data.y
     splits = np.array([c.split for c in data.cases])
     iv = np.where(splits == "internal")[0]
+    tr = np.where(splits == "train")[0]
+    ref_name = "internal" if len(iv) > 1 else "train"
+    rows, ref_stats = to_network_units(rows, logits[iv if ref_name == "internal" else tr])
+    ref_stats = {"reference_split": ref_name, **ref_stats}
     primary_key = choose_primary(rows, logits[iv] if len(iv) else None, y[iv] if len(iv) else None)
     primary = next(r for r in rows if r.key == primary_key)
     metrics = _metrics_rows(logits, y, splits, rows)
-    tr = np.where(splits == "train")[0]
     centres = sorted({c.centre for c in data.cases})
     training_data = {
         "kind": training_kind,
@@ -146,8 +149,9 @@ def write_trained_bundle(
         "primary_model_rule": "fusion with the highest internal-validation AUC (all regions on a tie)",
         "stacking_method": (
             "logistic meta-learner on out-of-fold region logits of the training split "
-            f"({int(folds.max()) + 1} folds grouped by patient, stratified by label); "
-            "base network refitted on the whole training split"
+            f"({int(folds.max()) + 1} folds grouped by patient, stratified by label), each fold "
+            "network's logits z-scored per region; base network refitted on the whole training split, "
+            f"coefficients converted to its logits with its mean and SD on the {ref_name} split"
         ),
         "training": {
             "config": {k: v for k, v in state["config"].items() if k != "extra"},
@@ -157,6 +161,7 @@ def write_trained_bundle(
             "final_best_epoch": final_info["best_epoch"],
             "final_history": final_info["history"],
             "oof_auc": {r.key: r.oof_auc for r in rows},
+            "logit_standardisation": ref_stats,
             "seconds": round(seconds, 1),
             "device": str(cfg.device),
         },

@@ -52,7 +52,7 @@ def train_from_cohort(
     from dlrs_desktop.training.cohort import read_cohort
     from dlrs_desktop.training.dataset import prepare_cohort
     from dlrs_desktop.training.progress import ProgressBar
-    from dlrs_desktop.training.stacking import fit_row_models
+    from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold
 
     t_start = time.perf_counter()
     out = Path(out_dir)
@@ -99,6 +99,7 @@ def train_from_cohort(
     folds = group_folds([data.cases[i] for i in tr], y[tr], cfg.folds, cfg.seed)
     k = int(folds.max()) + 1
     oof = np.full((len(tr), len(spec.regions)), np.nan)
+    fold_rows: list[list[int]] = []
     for f in range(k):
         stage = f"fold{f}"
         done = state["completed"].get(stage)
@@ -132,7 +133,9 @@ def train_from_cohort(
             tensors = {k2: v for k2, v in (tensors or {}).items() if k2.startswith("final.")}
             ckpt.save(ckdir, state, tensors)
         oof[done["rows"]] = np.asarray(done["logits"])
-    rows = fit_row_models(oof, y[tr], spec.region_names, c=cfg.meta_c)
+        fold_rows.append(list(done["rows"]))
+    # each fold network in its own units (stacking.py): fitted on z-scores, converted at export
+    rows = fit_row_models(standardise_per_fold(oof, fold_rows), y[tr], spec.region_names, c=cfg.meta_c)
     log("out-of-fold AUC (training split): " + ", ".join(f"{r.key} {r.oof_auc:.3f}" for r in rows))
 
     from dlrs_desktop.model.network import FusionNet

@@ -7,6 +7,17 @@ the training cases are split into K folds grouped by patient, K networks each pr
 they did not train on, and the logistic meta-learner is fitted on those predictions. The
 network shipped in the bundle is then trained on all training cases (same recipe).
 
+Why each network's logits are standardised first: K+1 networks trained from scratch on a few
+hundred cases do not share a logit scale (measured: one fold's intratumoral head gave logits with
+mean -8.5 and SD 8.2, the others SD 0.2-0.7). Pooled raw, such out-of-fold logits teach the
+meta-learner a weight that means nothing for the shipped network (that fold drove the
+intratumoral weight to 0.05, although the shipped network's intratumoral head was its best
+region). So each fold's held-out logits are z-scored per region with that fold network's own mean
+and SD, the meta-learner is fitted in those units, and its coefficients are converted to the
+shipped network's raw logits with that network's mean and SD on held-out cases (the internal
+split; the training split if there is none) — a linear change, so the bundle format and
+`Stacking.fuse` are unchanged.
+
 Every row of the evaluation table is such a logistic model over a subset of the regions
 (a single region = Platt scaling of its head), stored as a full-length coefficient vector with
 zeros for the regions it does not use, so the bundle's `Stacking.fuse` applies to all of them.
@@ -133,3 +144,38 @@ def choose_primary(
         if key in scores and scores[key] >= best - 1e-12:
             return key
     return fusions[-1].key
+
+
+def standardise_per_fold(logits: np.ndarray, fold_rows: list[list[int]]) -> np.ndarray:
+    """Out-of-fold logits (N, R) z-scored per region within each fold (each fold = one network)."""
+    z = np.full(np.shape(logits), np.nan)
+    for rows in fold_rows:
+        block = np.asarray(logits, np.float64)[rows]
+        z[rows] = (block - block.mean(axis=0)) / np.maximum(block.std(axis=0), 1e-6)
+    return z
+
+
+def to_network_units(rows: list[RowModel], reference_logits: np.ndarray) -> tuple[list[RowModel], dict]:
+    """Row models fitted on standardised logits → the same models on one network's raw logits.
+
+    With m, s the network's per-region mean and SD on `reference_logits` (held-out cases):
+    c·(l − m)/s + b = (c/s)·l + (b − Σ c·m/s). Thresholds are probabilities: unchanged.
+    """
+    ref = np.asarray(reference_logits, np.float64)
+    m, sd = ref.mean(axis=0), np.maximum(ref.std(axis=0), 1e-6)
+    out = []
+    for r in rows:
+        c = np.asarray(r.coefficients)
+        out.append(
+            RowModel(
+                r.key,
+                r.label,
+                r.regions,
+                r.kind,
+                tuple(float(v) for v in c / sd),
+                float(r.intercept - np.sum(c * m / sd)),
+                r.threshold,
+                r.oof_auc,
+            )
+        )
+    return out, {"mean": [float(v) for v in m], "sd": [float(v) for v in sd], "n": len(ref)}

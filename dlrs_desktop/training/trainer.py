@@ -38,6 +38,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     folds: int = 3
     patience: int = 5
+    keep: str = "best"  # "best": early stopping on the internal split; "last": the annealed end
     jitter_variants: int = 2
     augment_strength: float = 0.5
     seed: int = 0
@@ -221,7 +222,7 @@ def train_stage(
             rec["internal_score"] = _score(vl, y_val)
             rec["internal_region_auc"] = [float(auc(y_val, vl[:, r])) for r in range(vl.shape[1])]
         score = rec.get("internal_score", float("nan"))
-        improved = math.isnan(score) or score > best_score + 1e-4
+        improved = math.isnan(score) or score > best_score + 1e-4 or cfg.keep == "last"
         if improved:
             best_score = score if not math.isnan(score) else best_score
             best_epoch = epoch
@@ -249,7 +250,8 @@ def train_stage(
         tensors.update(opt_t)
         tensors.update({k: v for k, v in (resume_tensors or {}).items() if k.startswith("final.")})
         ckpt.save(ckdir, state, tensors)
-        if epoch + 1 >= cfg.epochs // 2 and epoch - best_epoch >= cfg.patience:  # no stop in warm-up
+        stop = cfg.keep == "best" and epoch + 1 >= cfg.epochs // 2  # no stop in warm-up
+        if stop and epoch - best_epoch >= cfg.patience:
             log(
                 f"[{stage}] early stop: no improvement for {cfg.patience} epochs "
                 f"(best epoch {best_epoch + 1})"
