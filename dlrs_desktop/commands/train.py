@@ -34,7 +34,7 @@ def register(p: argparse.ArgumentParser) -> None:
         default=d.keep,
         choices=["best", "last"],
         help="which epoch each network keeps: the best on the internal split (early stopping) or the "
-        "last, at the end of the learning-rate schedule (steadier when the internal split is small)",
+        "last, at the end of the learning-rate schedule (no early stopping)",
     )
     p.add_argument(
         "--jitter-variants", type=int, default=d.jitter_variants, help="jittered contours per case"
