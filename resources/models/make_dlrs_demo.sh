@@ -20,6 +20,9 @@ dlrs train --cohort "$WORK/cohort/cohort.csv" --out resources/models/dlrs-demo \
   --changelog "1.1.0: 1000 synthetic patients (dlrs synth 1.1: distortion visible in the 10 mm ring), regions filled with their mean intensity" \
   --description "Synthetic dual-centre breast ultrasound cohort from dlrs synth --patients 1000 --seed 20261127 (not patient data)"
 
+# the resumable checkpoint is only needed while training; never ship it
+rm -rf resources/models/dlrs-demo.checkpoint
+
 # 3. evaluation on the training cohort and on a fresh cohort of the study's size with an unseen seed
 dlrs evaluate --model resources/models/dlrs-demo --cohort "$WORK/cohort/cohort.csv" \
   --out docs/evaluation/dlrs-demo/training-cohort
