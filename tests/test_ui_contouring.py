@@ -141,10 +141,10 @@ def test_bad_files_give_dialogs_not_tracebacks(qtbot, tmp_path, dialog_log):  # 
 def test_cine_frame_change_rebinds_contour(qtbot, tmp_path, dialog_log):  # noqa: F811
     win = make_window(qtbot)
     assert win.open_path(calibrated_dicom(tmp_path, "cine.dcm", frames=3))
-    assert win.frame_slider.isEnabled() and win.frame_slider.maximum() == 2
+    assert win.cine.slider.isEnabled() and win.cine.slider.maximum() == 2
     draw_polygon(qtbot, win)
     h0 = win.doc.contour.content_hash()
-    win.frame_slider.setValue(2)
+    win.cine.slider.setValue(2)
     qtbot.waitUntil(lambda: win.doc.frame == 2, timeout=3000)
     assert win.doc.contour.frame == 2 and win.doc.contour.content_hash() != h0
 
@@ -152,7 +152,7 @@ def test_cine_frame_change_rebinds_contour(qtbot, tmp_path, dialog_log):  # noqa
 def test_help_lists_every_tool_and_shortcut(win):
     from dlrs_desktop.ui.about import help_html
 
-    text = help_html(win)
+    text = help_html(win.tools.values(), win.actions.shortcuts)
     for tool in win.tools.values():
         assert f"({tool.shortcut})" in text
     for needle in ("Ctrl+Return", "Ctrl+Z", "Ctrl+P", "PgDown"):

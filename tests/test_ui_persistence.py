@@ -72,7 +72,7 @@ def test_crash_recovery_reopens_the_autosaved_work(qtbot, tmp_path, dialog_log):
     state = json.loads(session.read_text())
     assert state["clean_exit"] is False and state["image"] == str(image.resolve())
     state["pid"] = 2**22 + 4321
-    win.autosave_timer.stop()
+    win.files.autosave_timer.stop()
     win.session = SessionStore(tmp_path / "elsewhere.json")  # its own closeEvent must not mark clean
     session.write_text(json.dumps(state))
 
@@ -158,11 +158,10 @@ def test_failed_save_on_quit_asks(qtbot, tmp_path, dialog_log, answer):  # noqa:
 
 
 def test_preferences_persist_with_qsettings(qtbot, tmp_path, dialog_log):  # noqa: F811
-    from dlrs_desktop.ui.about import PreferencesDialog
     from dlrs_desktop.ui.settings import Preferences
 
     win = make_window(qtbot)
-    dlg = PreferencesDialog(win)
+    dlg = win.preferences_dialog()
     qtbot.addWidget(dlg)
     assert dlg.device.findData("gpu") == -1  # no GPU on this machine: not offered
     dlg.reviewer.setText("  Dr Prefs ")

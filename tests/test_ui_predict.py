@@ -49,7 +49,7 @@ def test_predict_shows_the_real_result_then_goes_stale(win, qtbot, bundle, dialo
     assert got["probability"] == pytest.approx(expected.probability, abs=1e-5)
     assert win.result_panel.probability.text() == f"{expected.probability:.2f}"
     assert expected.category in win.result_panel.category.text()
-    assert set(win.result_panel.bars.values) == {r.name for r in expected.regions}
+    assert [r.name for r in win.result_panel.bars.rows] == [r.name for r in expected.regions] + ["fusion"]
     assert got["sensitivity"]["min"] is not None and "Contour sensitivity" in win.result_panel.details.text()
     assert "cpu" in win.result_panel.details.text()
     assert not win.doc.result_is_stale and not win.result_panel.stale.isVisible()
@@ -80,7 +80,7 @@ def test_predict_shows_the_real_result_then_goes_stale(win, qtbot, bundle, dialo
 def test_late_result_for_an_old_contour_is_discarded(win, qtbot):
     win.predict()
     win.smooth_contour()  # edit before the worker answers
-    qtbot.waitUntil(lambda: win.pending_job is None, timeout=60000)
+    qtbot.waitUntil(lambda: win.prediction.pending_job is None, timeout=60000)
     assert win.doc.result is None  # never shown as the result of the smoothed contour
     assert "earlier contour" in win.statusBar().currentMessage()
 
@@ -117,7 +117,7 @@ def test_gpu_preference_without_gpu_falls_back_with_a_notice(qtbot, tmp_path, bu
 def test_about_shows_the_model_card(win):
     from dlrs_desktop.ui.about import about_markdown
 
-    text = about_markdown(win)
+    text = about_markdown(win.model.info)
     assert "test-random" in text and "synthetic" in text.lower() and "Research use" in text
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,17 +16,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QTextBrowser,
     QVBoxLayout,
+    QWidget,
 )
 
 from dlrs_desktop import __version__
-from dlrs_desktop.ui.panels import REGION_LABELS
-from dlrs_desktop.ui.settings import RING_NAMES
-
-if TYPE_CHECKING:
-    from dlrs_desktop.ui.mainwindow import MainWindow
+from dlrs_desktop.ui.settings import Preferences
+from dlrs_desktop.ui.style import region_label
 
 
-def _text_dialog(win: MainWindow, title: str, body: str) -> QDialog:
+def _text_dialog(win: QWidget, title: str, body: str) -> QDialog:
     dlg = QDialog(win)
     dlg.setWindowTitle(title)
     dlg.resize(640, 560)
@@ -40,19 +39,18 @@ def _text_dialog(win: MainWindow, title: str, body: str) -> QDialog:
     return dlg
 
 
-def help_html(win: MainWindow) -> str:
-    from dlrs_desktop.ui.actions import SHORTCUTS
-
+def help_html(tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -> str:
+    """`tools`: objects with label, shortcut, tip; `shortcuts`: (menu, action, key) as the menus have them."""
     rows = "".join(
         f"<tr><td>{html.escape(menu)}</td><td>{html.escape(text)}</td><td><b>{html.escape(key)}</b></td></tr>"
-        for menu, text, key in SHORTCUTS
+        for menu, text, key in shortcuts
     )
-    tools = "".join(
-        f"<li><b>{t.label}</b> ({t.shortcut}): {html.escape(t.tip)}</li>" for t in win.tools.values()
-    )
+    tool_items = "".join(f"<li><b>{t.label}</b> ({t.shortcut}): {html.escape(t.tip)}</li>" for t in tools)
     return (
-        "<h2>Tools</h2><ul>" + tools + "</ul>"
-        "<p>Mouse wheel zooms at the cursor; the middle button pans in every tool; Esc cancels a gesture.</p>"
+        "<h2>Tools</h2><ul>" + tool_items + "</ul>"
+        "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; "
+        "the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast "
+        "(left = more contrast), W resets them; Esc cancels a gesture.</p>"
         "<h2>Keyboard shortcuts</h2><table cellpadding=3>" + rows + "</table>"
         "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
         "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
@@ -62,8 +60,8 @@ def help_html(win: MainWindow) -> str:
     )
 
 
-def help_dialog(win: MainWindow) -> None:
-    _text_dialog(win, "Help — tools and shortcuts", help_html(win)).exec()
+def help_dialog(parent: QWidget, tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -> None:
+    _text_dialog(parent, "Help — tools and shortcuts", help_html(tools, shortcuts)).exec()
 
 
 def model_card_markdown(info: dict[str, Any]) -> str:
@@ -76,7 +74,7 @@ def model_card_markdown(info: dict[str, Any]) -> str:
     return render_model_card(manifest)
 
 
-def about_markdown(win: MainWindow) -> str:
+def about_markdown(model_info: dict[str, Any]) -> str:
     return (
         f"# DLRS Desktop {__version__}\n\n"
         "**Research use · demonstration model trained on synthetic data.** Not a diagnosis; never the sole "
@@ -84,13 +82,13 @@ def about_markdown(win: MainWindow) -> str:
         "Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following the "
         "dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on 3, 5 "
         "and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
-        "computer.\n\n---\n\n" + model_card_markdown(win.model.info)
+        "computer.\n\n---\n\n" + model_card_markdown(model_info)
     )
 
 
-def about_dialog(win: MainWindow) -> None:
-    dlg = _text_dialog(win, "About DLRS Desktop", "")
-    dlg.findChild(QTextBrowser).setMarkdown(about_markdown(win))
+def about_dialog(parent: QWidget, model_info: dict[str, Any]) -> None:
+    dlg = _text_dialog(parent, "About DLRS Desktop", "")
+    dlg.findChild(QTextBrowser).setMarkdown(about_markdown(model_info))
     dlg.exec()
 
 
@@ -104,10 +102,17 @@ def available_devices() -> list[str]:
 class PreferencesDialog(QDialog):
     """Device, reviewer, folders, ring visibility. `apply()` writes them (tests call it directly)."""
 
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self.win = win
-        prefs = win.prefs
+    def __init__(
+        self,
+        parent: QWidget,
+        prefs: Preferences,
+        device_in_use: str,
+        ring_names: list[str],
+        set_ring_visible: Callable[[str, bool], None],
+        reload_model: Callable[[], None],
+    ) -> None:
+        super().__init__(parent)
+        self.prefs, self.set_ring_visible, self.reload_model = prefs, set_ring_visible, reload_model
         self.setWindowTitle("Preferences")
         form = QFormLayout(self)
         self.device = QComboBox()
@@ -116,9 +121,8 @@ class PreferencesDialog(QDialog):
             self.device.addItem(names[d], d)
         self.device.setCurrentIndex(max(self.device.findData(prefs.device), 0))
         form.addRow("Model device:", self.device)
-        current = win.model.info.get("device") if win.model.ready else "not loaded"
         gpu = "a GPU is available" if "gpu" in available_devices() else "no GPU found on this computer"
-        form.addRow("", QLabel(f"In use now: {current}; {gpu}. A failing GPU falls back to the CPU."))
+        form.addRow("", QLabel(f"In use now: {device_in_use}; {gpu}. A failing GPU falls back to the CPU."))
         self.reviewer = QLineEdit(prefs.reviewer)
         form.addRow("Reviewer name:", self.reviewer)
         self.open_folder = QLineEdit(prefs.open_folder)
@@ -126,8 +130,8 @@ class PreferencesDialog(QDialog):
         self.export_folder = QLineEdit(prefs.export_folder)
         form.addRow("Default export folder:", self.export_folder)
         self.rings: dict[str, QCheckBox] = {}
-        for name in RING_NAMES:
-            self.rings[name] = QCheckBox(f"Show {REGION_LABELS[name]}")
+        for name in ring_names:
+            self.rings[name] = QCheckBox(f"Show {region_label(name)}")
             self.rings[name].setChecked(prefs.ring_visible(name))
             form.addRow("", self.rings[name])
         buttons = QDialogButtonBox(
@@ -139,18 +143,14 @@ class PreferencesDialog(QDialog):
         self.accepted.connect(self.apply)
 
     def apply(self) -> None:
-        win, prefs = self.win, self.win.prefs
+        prefs = self.prefs
         old_device = prefs.device
         prefs.device = self.device.currentData()
         prefs.reviewer = self.reviewer.text().strip()
         prefs.open_folder = self.open_folder.text().strip()
         prefs.export_folder = self.export_folder.text().strip()
         for name, box in self.rings.items():
-            win.set_ring_visible(name, box.isChecked())
+            self.set_ring_visible(name, box.isChecked())
         prefs.sync()
         if prefs.device != old_device:
-            win.start_model()  # reload on the chosen device
-
-
-def preferences_dialog(win: MainWindow) -> None:
-    PreferencesDialog(win).exec()
+            self.reload_model()  # on the chosen device

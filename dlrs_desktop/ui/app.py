@@ -22,7 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="DLRS Desktop workstation (research use, demonstration model trained on synthetic data).",
     )
     p.add_argument("path", nargs="?", help="an image file, or a folder to open as a worklist")
-    p.add_argument("--demo", action="store_true", help="open the bundled sample with its contour")
+    p.add_argument(
+        "--demo", action="store_true", help="open the bundled sample with its bundled contour (earlier edits set aside)"
+    )
     p.add_argument("--model", help="a model bundle folder or zip (default: the bundled demonstration model)")
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], help="override the device preference")
     p.add_argument("--no-model", action="store_true", help="do not load a model (contouring only)")
@@ -53,12 +55,6 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def demo_paths() -> tuple[Path, Path]:
-    from dlrs_desktop import paths
-
-    return paths.samples_dir() / "demo.dcm", paths.samples_dir() / "demo.contour.json"
-
-
 def start(args: argparse.Namespace):
     """Create the window and schedule opening/model loading; returns the window (tests and benchmarks)."""
     from PySide6.QtCore import QTimer
@@ -80,11 +76,7 @@ def start(args: argparse.Namespace):
         crashed = win.session.crashed_session()
         win.session.begin(image=None, folder=None)
         if args.demo:
-            image, contour = demo_paths()
-            if not image.is_file():
-                dialogs.error(win, f"The bundled sample is missing ({image}). Reinstall the application.")
-            else:
-                win.open_path(image, contour_file=contour, background=True)
+            win.open_demo()
         elif args.path:
             if not Path(args.path).exists():
                 dialogs.error(win, f"'{args.path}' does not exist.")

@@ -16,7 +16,8 @@ from PySide6.QtGui import QMouseEvent
 
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetContour
-from dlrs_desktop.ui.tools import DragTool, Host
+from dlrs_desktop.ui.tools import Host
+from dlrs_desktop.ui.tools_drag import DragTool
 from dlrs_desktop.ui.worker import _Job
 
 

@@ -20,6 +20,10 @@ def set_handler(handler: Handler | None) -> None:
     _handler = handler
 
 
+def has_handler() -> bool:
+    return _handler is not None
+
+
 def error(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> None:
     if _handler is not None:
         _handler("error", title, text)
@@ -72,3 +76,13 @@ def ask_text(parent: QWidget | None, text: str, value: str = "", title: str = "D
         return None if answer is None else str(answer)
     result, ok = QInputDialog.getText(parent, title, text, text=value)
     return result if ok else None
+
+
+def ask_form(kind: str, title: str, text: str, run: Callable[[], Any], **extra: Any) -> Any:
+    """A custom dialog (`run()` shows it and returns its answer, None when cancelled).
+
+    With a test handler the handler answers instead: `handler(kind, title, text, **extra)`.
+    """
+    if _handler is not None:
+        return _handler(kind, title, text, **extra)
+    return run()

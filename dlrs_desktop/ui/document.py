@@ -1,7 +1,7 @@
 """The open image and everything the user did to it, without Qt (napari-style model).
 
 Views subscribe with `doc.events.connect(callback)`; the callback receives the kind of change
-("image", "contour", "calibration", "frame", "result", "review", "saved"). Keeping this Qt-free means
+("image", "contour", "calibration", "frame", "result", "review", "saved", "ruler", "rings"). Keeping this Qt-free means
 the rules that matter most — a result belongs to exactly one contour, any edit makes it stale, review
 status returns to draft on edit — are plain Python and tested without a window.
 """
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dlrs_desktop.roi import Contour, RoiSet
 
 Listener = Callable[[str], None]
-RING_RADII_MM = (3.0, 5.0, 10.0)
+DEFAULT_RING_RADII_MM = (3.0, 5.0, 10.0)  # until a model bundle says otherwise
 
 
 class Events:
@@ -55,6 +55,8 @@ class Document:
         self.result: dict[str, Any] | None = None  # Prediction.to_dict() + "contour_hash" + "model"
         self.prediction: Any = None  # the live Prediction (CAM maps), only for results made this session
         self.review = Review()
+        self.ruler: tuple[np.ndarray, np.ndarray] | None = None  # belongs to this image only
+        self.ring_radii_mm: tuple[float, ...] = DEFAULT_RING_RADII_MM
         self.revision = 0  # bumps on every change that must be saved
         self.saved_revision = 0
         self._rois_key: str | None = None
@@ -116,6 +118,7 @@ class Document:
         self.result = None
         self.prediction = None
         self.review = Review()
+        self.ruler = None
         self.revision = self.saved_revision = 0
         self._rois_key = None
         self.events.emit("image")
@@ -163,6 +166,30 @@ class Document:
         self.revision += 1
         self.events.emit("review")
 
+    def set_ruler(self, line: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """A measurement on this image (not part of the saved annotation; forgotten on the next image)."""
+        self.ruler = line
+        self.events.emit("ruler")
+
+    def ruler_text(self, p0: np.ndarray, p1: np.ndarray) -> str:
+        """ "10.5 mm · 105 px", or "105 px (not calibrated)" where no calibration covers the line."""
+        p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
+        px = float(np.hypot(*(p1 - p0)))
+        image = self.image
+        cal = image.calibration_for(np.array([p0, p1])) if image is not None else None
+        if cal is None:
+            return f"{px:.0f} px (not calibrated)"
+        dx, dy = (p1 - p0) * (cal.mm_per_px_x, cal.mm_per_px_y)
+        return f"{float(np.hypot(dx, dy)):.1f} mm · {px:.0f} px"
+
+    def set_ring_radii(self, radii_mm: tuple[float, ...]) -> None:
+        """The rings the loaded model uses (from its bundle), so the rings on screen are the model's."""
+        radii = tuple(float(r) for r in radii_mm) or DEFAULT_RING_RADII_MM
+        if radii != self.ring_radii_mm:
+            self.ring_radii_mm = radii
+            self._rois_key = None
+            self.events.emit("rings")
+
     def mark_saved(self, revision: int) -> None:
         self.saved_revision = revision
         self.events.emit("saved")
@@ -181,7 +208,7 @@ class Document:
             try:
                 if len(self.contour.points) < 3:
                     raise DlrsError("The contour needs at least 3 points.")
-                self._rois = compute_rois(self.contour, self.image, radii_mm=RING_RADII_MM)
+                self._rois = compute_rois(self.contour, self.image, radii_mm=self.ring_radii_mm)
             except DlrsError as exc:
                 self._rois_error = str(exc)
         return self._rois, self._rois_error

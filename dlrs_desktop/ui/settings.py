@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-RING_NAMES = ("ring_3mm", "ring_5mm", "ring_10mm")
+MAX_RECENT = 10
 
 
 def default_settings() -> QSettings:
@@ -62,6 +63,22 @@ class Preferences:
     reviewer = _Setting("review/name", "")
     open_folder = _Setting("folders/open", "")
     export_folder = _Setting("folders/export", "")
+
+    @property
+    def recent(self) -> list[str]:
+        """Most recent first; stored as JSON (QSettings' list handling differs between back-ends)."""
+        try:
+            items = json.loads(str(self._get("files/recent", "[]")))
+        except ValueError:
+            return []
+        return [str(i) for i in items if isinstance(i, str)][:MAX_RECENT] if isinstance(items, list) else []
+
+    def add_recent(self, path: str | Path) -> None:
+        p = str(Path(path).resolve())
+        self.qs.setValue("files/recent", json.dumps([p, *(r for r in self.recent if r != p)][:MAX_RECENT]))
+
+    def remove_recent(self, path: str) -> None:
+        self.qs.setValue("files/recent", json.dumps([r for r in self.recent if r != path]))
 
     def sync(self) -> None:
         self.qs.sync()

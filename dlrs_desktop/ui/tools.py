@@ -1,4 +1,4 @@
-"""Interaction modes as small handlers (napari's mode → handler table).
+"""Interaction modes as small handlers (napari's mode → handler table); drag tools in tools_drag.py.
 
 Each tool turns mouse/keyboard input in image-pixel coordinates into document edits pushed on the undo
 stack, one command per gesture (a whole drag is one undo step). Geometry such as smoothing, vertex
@@ -8,16 +8,15 @@ insertion and simplification is done by `roi.Contour`; hit-testing here is scree
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QUndoStack
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
-from dlrs_desktop.ui.commands import SetCalibration, SetContour
+from dlrs_desktop.ui.commands import SetContour
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -86,6 +85,10 @@ class Tool:
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
     def release(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
     def double_click(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
+
+    def uses_right_button(self, pos: np.ndarray) -> bool:
+        """True where this tool acts on a right press; elsewhere right-drag is window/level."""
+        return False
 
     def key(self, event: QKeyEvent) -> bool:
         if event.key() == Qt.Key.Key_Escape and self.busy:
@@ -218,6 +221,14 @@ class EditTool(Tool):
     def busy(self) -> bool:
         return self.drag_index is not None
 
+    def uses_right_button(self, pos: np.ndarray) -> bool:
+        """Right-click on a vertex deletes it; elsewhere right-drag adjusts window/level."""
+        c = self.host.doc.contour
+        if c is None:
+            return False
+        tol = self.host.canvas.screen_tolerance(8)
+        return nearest_vertex(np.asarray(c.points, float), pos, tol) is not None
+
     def cancel(self) -> None:
         if self.drag_index is not None and self.before is not None:
             self.host.doc.set_contour(self.before)
@@ -293,195 +304,4 @@ class EditTool(Tool):
         self.host.undo_stack.push(SetContour(doc, doc.contour, doc.contour.delete_vertex(i), "Delete vertex"))
 
 
-class DragTool(Tool):
-    """Press-drag-release from a start point `p0` (ruler, calibration line, assist box)."""
-
-    def __init__(self, host: Host) -> None:
-        super().__init__(host)
-        self.p0: np.ndarray | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.p0 is not None
-
-    def cancel(self) -> None:
-        self.p0 = None
-        super().cancel()
-
-    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.p0 = pos.copy()
-
-
-class _LineTool(DragTool):
-    """Shared by the ruler and the calibration line: press-drag-release a segment."""
-
-    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if self.p0 is not None:
-            self.show_line(self.p0, pos)
-
-    def show_line(self, p0: np.ndarray, p1: np.ndarray) -> None:
-        self.host.canvas.set_measure(p0, p1, self.describe(p0, p1))
-
-    def describe(self, p0: np.ndarray, p1: np.ndarray) -> str:
-        return f"{math.hypot(*(p1 - p0)):.1f} px"
-
-
-class RulerTool(_LineTool):
-    name, label, shortcut, tip = "ruler", "Ruler", "R", "Drag to measure a distance in millimetres"
-
-    def describe(self, p0: np.ndarray, p1: np.ndarray) -> str:
-        cal = self.host.doc.image.calibration_for(np.array([p0, p1])) if self.host.doc.image else None
-        if cal is None:
-            return f"{math.hypot(*(p1 - p0)):.1f} px (not calibrated)"
-        dx, dy = (p1 - p0) * (cal.mm_per_px_x, cal.mm_per_px_y)
-        return f"{math.hypot(dx, dy):.1f} mm"
-
-    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if self.p0 is not None:
-            self.show_line(self.p0, pos)  # stays on screen until the next measurement
-            self.host.show_status(f"Distance: {self.describe(self.p0, pos)}")
-        self.p0 = None
-
-
-class CalibrateTool(_LineTool):
-    name, label, shortcut = "calibrate", "Calibrate", "K"
-    tip = "Drag a line along the depth ruler, then type its length in mm"
-
-    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if self.p0 is None:
-            return
-        p0, p1 = self.p0, pos.copy()
-        self.p0 = None
-        self.calibrate(p0, p1)
-        self.host.canvas.set_measure(None)
-
-    def calibrate(self, p0: np.ndarray, p1: np.ndarray, mm: float | None = None) -> bool:
-        from dlrs_desktop.imaging import Calibration
-
-        doc = self.host.doc
-        if mm is None:
-            mm = dialogs.ask_float(
-                self.host.dialog_parent(),
-                f"The line is {math.hypot(*(p1 - p0)):.1f} px long. How many millimetres is it?",
-                10.0,
-                0.01,
-                1000.0,
-                title="Manual calibration",
-            )
-            if mm is None:
-                return False
-        try:
-            cal = Calibration.from_two_points(tuple(p0), tuple(p1), float(mm))
-        except DlrsError as exc:
-            dialogs.error(self.host.dialog_parent(), str(exc), "Manual calibration")
-            return False
-        self.host.undo_stack.push(SetCalibration(doc, doc.manual_calibration, cal, "Manual calibration"))
-        self.host.show_status(f"Calibrated: {cal.label()}")
-        return True
-
-
-class BrushTool(Tool):
-    """Touch-up painting: the stroke is added to (or, with Shift/right button, cut from) the tumour mask.
-
-    The mask ↔ contour conversions are the core's (`Contour.to_mask`, `Contour.from_mask`, which keeps
-    the largest piece and fills holes); the whole stroke is one undo step.
-    """
-
-    name, label, shortcut = "brush", "Brush", "B"
-    tip = "Drag to paint the tumour (2 mm brush); Shift+drag or right-drag erases"
-    radius_mm = 1.0
-
-    def __init__(self, host: Host) -> None:
-        super().__init__(host)
-        self.mask: np.ndarray | None = None
-        self.erase = False
-        self.before = None
-        self.pending = False
-
-    @property
-    def busy(self) -> bool:
-        return self.mask is not None
-
-    def cancel(self) -> None:
-        if self.mask is not None and self.before is not None:
-            self.host.doc.set_contour(self.before)
-        self.mask, self.before = None, None
-        super().cancel()
-
-    def _radius_px(self, pos: np.ndarray) -> tuple[float, float]:
-        image = self.host.doc.image
-        cal = image.calibration_for(pos[None]) if image is not None else None
-        if cal is None:
-            return 8.0, 8.0
-        return self.radius_mm / cal.mm_per_px_x, self.radius_mm / cal.mm_per_px_y
-
-    def _dab(self, pos: np.ndarray) -> None:
-        from dlrs_desktop.roi import Contour
-
-        doc = self.host.doc
-        rx, ry = self._radius_px(pos)
-        t = np.linspace(0, 2 * np.pi, 24, endpoint=False)
-        disk = Contour(np.c_[pos[0] + rx * np.cos(t), pos[1] + ry * np.sin(t)]).to_mask(doc.image.shape)
-        if self.erase:
-            self.mask &= ~disk
-        else:
-            self.mask |= disk
-        if not self.pending:  # coalesce: the outline is rebuilt once per event-loop turn, not per move
-            self.pending = True
-            QTimer.singleShot(0, self._flush)
-
-    def _flush(self) -> None:
-        from dlrs_desktop.roi import Contour
-
-        self.pending = False
-        doc = self.host.doc
-        if self.mask is None:
-            return
-        if not self.mask.any():
-            doc.set_contour(None)
-            return
-        try:
-            shape = Contour.from_mask(self.mask)
-        except DlrsError:
-            return
-        doc.set_contour(doc.make_contour(np.asarray(shape.points)))
-
-    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        doc = self.host.doc
-        if doc.image is None or event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
-            return
-        self.erase = event.button() == Qt.MouseButton.RightButton or bool(
-            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        )
-        if self.erase and doc.contour is None:
-            return
-        self.before = doc.contour
-        self.mask = (
-            doc.contour.to_mask(doc.image.shape)
-            if doc.contour is not None
-            else np.zeros(doc.image.shape, bool)
-        )
-        self._dab(pos)
-
-    def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if self.mask is not None:
-            self._dab(pos)
-
-    def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if self.mask is None:
-            return
-        doc = self.host.doc
-        self._flush()
-        self.mask = None
-        after = doc.contour
-        if after is not None:
-            with contextlib.suppress(DlrsError):  # pixel staircase → a lighter polygon
-                after = doc.make_contour(np.asarray(after.simplified(0.7).points))
-        before, self.before = self.before, None
-        self.host.undo_stack.push(SetContour(doc, before, after, "Erase" if self.erase else "Brush"))
-
-
-TOOLS: tuple[type[Tool], ...] = (
-    PanTool, PolygonTool, FreehandTool, EditTool, BrushTool, RulerTool, CalibrateTool,
-)  # fmt: skip
+DRAWING_TOOLS: tuple[type[Tool], ...] = (PanTool, PolygonTool, FreehandTool, EditTool)

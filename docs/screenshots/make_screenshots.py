@@ -101,11 +101,11 @@ def main() -> int:
     win = start(build_parser().parse_args([str(folder), *(["--model", args.model] if args.model else [])]))
     wait_for(lambda: win.doc.image is not None)
     win.open_path(folder / "sample-centre1.dcm")
-    win._load_contour_file(paths.samples_dir() / "sample-centre1.contour.json")
+    win.files.load_contour_file(paths.samples_dir() / "sample-centre1.contour.json")
     win.prefs.reviewer = "Reviewer A"
     win.toggle_reviewed()
     win.open_path(folder / "sample-centre2.dcm")
-    win._load_contour_file(paths.samples_dir() / "sample-centre2.contour.json")
+    win.files.load_contour_file(paths.samples_dir() / "sample-centre2.contour.json")
     win.open_path(folder / "export-no-calibration.png")
     settle()
     win.set_tool("calibrate")

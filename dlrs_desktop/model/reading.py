@@ -1,0 +1,112 @@
+"""How a prediction is read aloud: one wording and one explanation-map colouring for GUI, PDF and CLI.
+
+Plain data in (`Prediction.to_dict()` and the bundle manifest), plain data out; no Qt. Keeping the
+words here means the workstation, its PDF report and `dlrs predict` can never disagree about whether a
+result is uncertain, how long it took or which colour means "evidence for response".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Diverging map for class-activation values in logit units: evidence FOR early response is orange,
+#: AGAINST is blue (Okabe–Ito, colour-vision safe); opacity grows with |value|.
+CAM_FOR_RGB = (230, 159, 0)
+CAM_AGAINST_RGB = (0, 114, 178)
+CAM_LEGEND = "Explanation map: orange = evidence for early response, blue = against; stronger = more opaque"
+
+
+def sensitivity_band(pred: dict[str, Any]) -> tuple[float, float, float] | None:
+    """(low, high, max offset mm) of the fused probability over the contour offsets, incl. the contour."""
+    sens = pred.get("sensitivity")
+    if not isinstance(sens, dict):
+        return None
+    probs = [float(p) for p in sens.get("probabilities") or [] if p is not None and np.isfinite(p)]
+    if not probs:
+        return None
+    prob = pred.get("probability")
+    if prob is not None and np.isfinite(float(prob)):
+        probs.append(float(prob))
+    offsets = [abs(float(o)) for o, p in zip(sens.get("offsets_mm") or [], sens.get("probabilities") or [],
+                                              strict=False) if p is not None]  # fmt: skip
+    return min(probs), max(probs), max(offsets, default=0.0)
+
+
+def uncertain_text(offset_mm: float) -> str:
+    return f"uncertain — the class changes within ±{offset_mm:g} mm of the contour"
+
+
+def is_uncertain(pred: dict[str, Any]) -> bool:
+    """True when moving the contour by the sensitivity offsets puts the probability on both sides."""
+    band = sensitivity_band(pred)
+    threshold = pred.get("threshold")
+    if band is None or threshold is None:
+        return False
+    low, high, _ = band
+    return low < float(threshold) <= high
+
+
+def class_text(pred: dict[str, Any]) -> str:
+    """The category, or the explicit uncertain state when the sensitivity band crosses the threshold."""
+    band = sensitivity_band(pred)
+    if band is not None and is_uncertain(pred):
+        return uncertain_text(band[2])
+    return str(pred.get("category") or "")
+
+
+def waited_seconds(result_or_pred: dict[str, Any]) -> float | None:
+    """What the user waited for: the measured wall time when known, else prediction + sensitivity."""
+    if result_or_pred.get("waited_ms") is not None:
+        return float(result_or_pred["waited_ms"]) / 1000
+    pred = result_or_pred.get("prediction", result_or_pred)
+    t = pred.get("timings_ms") or {}
+    if t.get("total") is None:
+        return None
+    return (float(t["total"]) + float(t.get("sensitivity") or 0.0)) / 1000
+
+
+def region_thresholds(manifest: dict[str, Any]) -> dict[str, float]:
+    """Each region network's own decision threshold, as chosen on the training split (from metrics)."""
+    out: dict[str, float] = {}
+    for row in manifest.get("metrics") or []:
+        if row.get("split") == "train" and row.get("threshold") is not None:
+            out[str(row.get("model"))] = float(row["threshold"])
+    return out
+
+
+def ring_radii(manifest: dict[str, Any]) -> tuple[float, ...]:
+    """The peritumoral ring radii (mm) the bundle's regions define, in order."""
+    return tuple(float(r["radius_mm"]) for r in manifest.get("regions") or [] if r.get("kind") == "annulus")
+
+
+def cam_rgba(values: np.ndarray, max_alpha: int = 200) -> np.ndarray | None:
+    """(H, W) logit-unit map (NaN = outside the region) → RGBA uint8 with the signed diverging colouring.
+
+    Opacity is |value| relative to the region's strongest value, so the sign never depends on a min–max
+    stretch (in a JET map red could mean "against").
+    """
+    finite = np.isfinite(values)
+    if not finite.any():
+        return None
+    scale = float(np.nanmax(np.abs(values))) or 1.0
+    v = np.where(finite, values / scale, 0.0)
+    rgba = np.zeros((*values.shape, 4), dtype=np.uint8)
+    pos = v > 0
+    rgba[pos, :3] = CAM_FOR_RGB
+    rgba[~pos, :3] = CAM_AGAINST_RGB
+    rgba[..., 3] = (max_alpha * np.abs(v)).clip(0, 255).astype(np.uint8)
+    return rgba
+
+
+def blend_cam(display_rgb: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The image with the explanation map laid over it (what the GUI shows), as RGB uint8."""
+    base = np.asarray(display_rgb, dtype=np.float32)
+    if base.ndim == 2:
+        base = np.repeat(base[..., None], 3, axis=2)
+    rgba = cam_rgba(values)
+    if rgba is None:
+        return base.astype(np.uint8)
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    return (base[..., :3] * (1 - alpha) + rgba[..., :3] * alpha).round().astype(np.uint8)

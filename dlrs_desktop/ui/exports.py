@@ -1,0 +1,138 @@
+"""File → Export: the PDF report, ROI masks as PNG, the annotation JSON.
+
+A component with explicit dependencies (the document, the canvas it renders, preferences, a status
+callback and the loaded model's info); it knows nothing of the main window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
+from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.canvas import ImageCanvas
+from dlrs_desktop.ui.document import Document
+from dlrs_desktop.ui.qtdraw import array_to_qimage, png_bytes
+from dlrs_desktop.ui.report import ReportOptions, dicom_identifiers, write_pdf
+from dlrs_desktop.ui.report_dialog import ask_report_options
+from dlrs_desktop.ui.settings import Preferences
+
+
+def render_view(canvas: ImageCanvas, max_side: int = 1400) -> QImage:
+    """The image with contour and rings as on screen (no tool previews, rulers or cursors)."""
+    rect = canvas.image_rect()
+    scale = min(1.0, max_side / max(rect.width(), rect.height(), 1))
+    out = QImage(int(rect.width() * scale), int(rect.height() * scale), QImage.Format.Format_RGB32)
+    out.fill(QColor(0, 0, 0))
+    hidden = [canvas.tool_item, canvas.measure_item, canvas.measure_text, canvas.handles_item]
+    states = [i.isVisible() for i in hidden]
+    for i in hidden:
+        i.setVisible(False)
+    p = QPainter(out)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    canvas.scene().render(p, QRectF(out.rect()), rect)
+    p.end()
+    for i, s in zip(hidden, states, strict=True):
+        i.setVisible(s)
+    return out
+
+
+class Exporter:
+    def __init__(
+        self,
+        parent: QWidget,
+        doc: Document,
+        canvas: ImageCanvas,
+        prefs: Preferences,
+        status: Callable[[str], None],
+        model_info: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.parent, self.doc, self.canvas, self.prefs = parent, doc, canvas, prefs
+        self.status, self.model_info = status, model_info
+
+    def _ask_path(self, title: str, name: str, flt: str) -> str | None:
+        start = str(Path(self.prefs.export_folder or Path.home()) / name)
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, start, flt)
+        if path:
+            self.prefs.export_folder = str(Path(path).parent)
+        return path or None
+
+    def default_name(self) -> str:
+        base = self.doc.base_image
+        return f"dlrs-{base.sha256[:12]}" if base is not None else "dlrs"
+
+    def identifier_defaults(self) -> dict[str, str]:
+        ids = dicom_identifiers(self.doc.path)
+        if not ids.get("operator") and self.prefs.reviewer:
+            ids["operator"] = self.prefs.reviewer
+        return ids
+
+    def pdf(self, path: str | None = None, options: ReportOptions | None = None) -> Path | None:
+        if self.doc.image is None:
+            dialogs.error(self.parent, "Open an image before exporting a report.")
+            return None
+        if options is None:
+            options = ask_report_options(self.parent, self.identifier_defaults())
+            if options is None:
+                return None
+        path = path or self._ask_path("Export PDF report", self.default_name() + ".pdf", "PDF (*.pdf)")
+        if not path:
+            return None
+        try:
+            out = write_pdf(path, self.doc, render_view(self.canvas), options, self.model_info())
+        except (DlrsError, OSError) as exc:
+            dialogs.error(self.parent, f"The report could not be written: {exc}")
+            return None
+        ids = "with patient identifiers" if options.include_identifiers else "without patient identifiers"
+        self.status(f"Report written ({ids}): {out}")
+        return out
+
+    def masks(self, folder: str | None = None) -> list[Path]:
+        doc = self.doc
+        rois, err = doc.rois()
+        if rois is None or doc.image is None:
+            dialogs.error(self.parent, err or "Draw a contour on a calibrated image first.")
+            return []
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(
+                self.parent, "Export masks to folder", self.prefs.export_folder
+            )
+            if not folder:
+                return []
+        out: list[Path] = []
+        stem = self.default_name()
+        shape = doc.image.shape
+        masks = [("intratumoral", rois.tumour.full("expanded", shape))]
+        masks += [(ring.name, ring.full("annulus", shape)) for ring in rois.rings]
+        try:
+            for name, mask in masks:
+                img = array_to_qimage((np.asarray(mask, dtype=bool) * np.uint8(255)).astype(np.uint8))
+                out.append(atomic_write_bytes(Path(folder) / f"{stem}_{name}.png", png_bytes(img)))
+        except OSError as exc:
+            dialogs.error(self.parent, f"The masks could not be written: {exc.strerror or exc}")
+            return out
+        self.status(f"{len(out)} masks written to {folder}")
+        return out
+
+    def annotation(self, path: str | None = None) -> Path | None:
+        if self.doc.base_image is None:
+            dialogs.error(self.parent, "Open an image first.")
+            return None
+        path = path or self._ask_path("Export annotation", self.default_name() + ".json", "JSON (*.json)")
+        if not path:
+            return None
+        try:
+            out = atomic_write_json(path, self.doc.to_annotation().to_dict())
+        except OSError as exc:
+            dialogs.error(self.parent, f"The annotation could not be written: {exc.strerror or exc}")
+            return None
+        self.status(f"Annotation written: {out}")
+        return out

@@ -1,0 +1,347 @@
+"""Opening images and folders, Open Recent, the demo case, frames, saving and the quit guard.
+
+A component with explicit dependencies: every path into or out of the document goes through here,
+so autosave-before-switch lives in one place. It knows nothing of the main window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.store import AnnotationStore, SessionStore
+from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.commands import SetContour
+from dlrs_desktop.ui.document import Document
+from dlrs_desktop.ui.editing import ToolBox
+from dlrs_desktop.ui.settings import Preferences
+from dlrs_desktop.ui.worker import ImageLoader
+from dlrs_desktop.ui.worklist import Worklist
+
+AUTOSAVE_DELAY_MS = 600
+IMAGE_FILTER = "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"
+
+
+def demo_paths() -> tuple[Path, Path]:
+    from dlrs_desktop import paths
+
+    return paths.samples_dir() / "demo.dcm", paths.samples_dir() / "demo.contour.json"
+
+
+class FileController(QObject):
+    recent_changed = Signal()
+    saved = Signal(str)  # a plain-words note after an explicit save (Ctrl+S)
+
+    def __init__(
+        self,
+        parent: QWidget,
+        doc: Document,
+        store: AnnotationStore,
+        session: SessionStore,
+        prefs: Preferences,
+        worklist: Worklist,
+        show_worklist: Callable[[], None],
+        toolbox: ToolBox,
+        undo_stack: QUndoStack,
+        status: Callable[[str, int], None],
+    ) -> None:
+        super().__init__(parent)
+        self.parent_widget, self.doc, self.store, self.session, self.prefs = (
+            parent,
+            doc,
+            store,
+            session,
+            prefs,
+        )
+        self.worklist, self.show_worklist, self.toolbox, self.undo_stack = (
+            worklist, show_worklist, toolbox, undo_stack,
+        )  # fmt: skip
+        self.status = status
+        self.loader = ImageLoader(self)
+        self.loader.loaded.connect(self._image_loaded)
+        self.loader.failed.connect(self._image_failed)
+        self._pending_open: tuple[int, Path, Path | None, bool] | None = None
+        self.last_save_warning: str | None = None
+        self.demo_open = False
+        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
+        self.autosave_timer.timeout.connect(self.save_now)
+        worklist.open_requested.connect(lambda path: self.open_path(path, background=True))
+
+    # ------------------------------------------------------------------ open / navigate
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget, "Open ultrasound image", self.prefs.open_folder, IMAGE_FILTER
+        )
+        if path:
+            self.prefs.open_folder = str(Path(path).parent)
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.parent_widget, "Open folder as worklist", self.prefs.open_folder
+        )
+        if folder:
+            self.prefs.open_folder = folder
+            self.open_path(folder)
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            dialogs.error(self.parent_widget, f"'{path}' no longer exists; removed from Open Recent.")
+            self.prefs.remove_recent(path)
+            self.recent_changed.emit()
+            return
+        self.open_path(path)
+
+    def open_demo(self) -> bool:
+        """The bundled case as shipped: its own contour, none of the earlier edits (Reset demo)."""
+        image, contour = demo_paths()
+        if not image.is_file():
+            dialogs.error(
+                self.parent_widget, f"The bundled sample is missing ({image}). Reinstall the application."
+            )
+            return False
+        edited = self.demo_open and self.undo_stack.count() > 1  # more than "Load contour"
+        if edited and not dialogs.ask_yes_no(
+            self.parent_widget,
+            "Discard your changes to the demo case and start again from the bundled contour?",
+        ):
+            return False
+        return self.open_path(image, contour_file=contour, pristine=True)
+
+    def open_path(
+        self,
+        path: str | Path,
+        frame: int | None = None,
+        contour_file: Path | None = None,
+        *,
+        background: bool = False,
+        pristine: bool = False,
+    ) -> bool:
+        """Open an image (or a folder as worklist). Returns False with a dialog when it cannot.
+
+        `background=True` decodes in a worker (start-up, worklist navigation, drops) so the window
+        stays responsive; the image appears when ready, unless another was asked for meanwhile.
+        `pristine=True` ignores saved edits and applies `contour_file` (the demo case).
+        """
+        p = Path(path)
+        if p.is_dir():
+            self.worklist.set_folder(p)
+            self.show_worklist()
+            self.session.update(folder=str(p))
+            self._remember(p)
+            first = self.worklist.neighbour(+1)
+            return self.open_path(first, background=background) if first is not None else True
+        if not self.toolbox.confirm_discard_gesture():
+            return False
+        if background:
+            self._pending_open = (self.loader.request(p, frame), p, contour_file, pristine)
+            self.status(f"Opening {p.name}…", 0)
+            if self.worklist.folder is not None and p.parent == self.worklist.folder:
+                self.worklist.set_current(p)  # PgDown again moves on from here, not from the old image
+            return True
+        from dlrs_desktop.imaging import load_image
+
+        try:
+            image = load_image(p, frame)
+        except DlrsError as exc:
+            dialogs.error(self.parent_widget, str(exc), "Cannot open image")
+            return False
+        except Exception as exc:  # never a traceback for a file the user picked
+            dialogs.error(
+                self.parent_widget,
+                f"Cannot open '{p.name}': {type(exc).__name__}: {exc}",
+                "Cannot open image",
+            )
+            return False
+        self._show_image(p, image, contour_file, pristine)
+        return True
+
+    def _image_loaded(self, token: int, image: Any) -> None:
+        pending = self._pending_open
+        if pending is None or pending[0] != token:
+            return  # the user asked for another image meanwhile
+        self._pending_open = None
+        self.status("", 0)
+        if self.toolbox.confirm_discard_gesture():
+            self._show_image(pending[1], image, pending[2], pending[3])
+
+    def _image_failed(self, token: int, message: str) -> None:
+        pending = self._pending_open
+        if pending is not None and pending[0] == token:
+            self._pending_open = None
+            self.status("", 0)
+            dialogs.error(self.parent_widget, message, "Cannot open image")
+
+    def _show_image(self, p: Path, image: Any, contour_file: Path | None, pristine: bool = False) -> None:
+        self.save_now()  # the previous image's last edits
+        self.undo_stack.clear()
+        self.doc.open(image, p)
+        self.demo_open = pristine
+        self.store.remember_path(p, image.sha256)
+        restored = False
+        if not pristine:
+            loaded = self.store.load(image.sha256, p)
+            for note in loaded.rejected:
+                dialogs.info(self.parent_widget, note, "Annotation not applied")
+            if loaded.annotation is not None and not loaded.annotation.is_empty:
+                restored = self._apply_annotation(loaded.annotation)
+        if not restored and contour_file is not None and contour_file.is_file():
+            self.load_contour_file(contour_file)
+            if pristine:
+                self.status(f"{p.name}: the bundled case with its bundled contour (File → Reset demo).", 8000)
+        if self.worklist.folder is not None and p.parent == self.worklist.folder:
+            self.worklist.set_current(p)
+        self.session.update(image=str(p.resolve()), image_sha256=image.sha256, frame=self.doc.frame)
+        if not pristine:
+            self._remember(p)
+
+    def _remember(self, p: Path) -> None:
+        self.prefs.add_recent(p)
+        self.recent_changed.emit()
+
+    def open_image(self, image: Any, path: str | Path | None = None) -> None:
+        """Open an in-memory image (tools, tests); autosaves like any other."""
+        self.save_now()
+        self.undo_stack.clear()
+        self.doc.open(image, path)
+        loaded = self.store.load(image.sha256, path)
+        for note in loaded.rejected:
+            dialogs.info(self.parent_widget, note, "Annotation not applied")
+        if loaded.annotation is not None and not loaded.annotation.is_empty:
+            self._apply_annotation(loaded.annotation)
+
+    def _apply_annotation(self, ann: Any) -> bool:
+        from dlrs_desktop.imaging import load_image
+
+        try:
+            if self.doc.path is not None and ann.frame != self.doc.frame:
+                self.doc.base_image = load_image(self.doc.path, ann.frame)
+            self.doc.apply_annotation(ann)
+        except DlrsError as exc:
+            dialogs.error(self.parent_widget, f"The saved annotation could not be restored: {exc}")
+            return False
+        parts = [
+            name
+            for name, present in (
+                ("contour", ann.contour),
+                ("calibration", ann.calibration),
+                ("result", ann.result),
+                ("review", ann.review.status == "reviewed"),
+            )
+            if present
+        ]
+        self.status(f"Restored the saved {', '.join(parts) or 'annotation'} for this image.", 6000)
+        return True
+
+    def load_contour_file(self, path: Path) -> None:
+        from dlrs_desktop.roi import Contour
+
+        try:
+            contour = Contour.load(path)
+        except DlrsError as exc:
+            dialogs.error(self.parent_widget, str(exc), "Cannot load contour")
+            return
+        self.undo_stack.push(
+            SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
+        )
+
+    def import_contour_dialog(self) -> None:
+        if self.doc.image is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget,
+            "Import contour",
+            self.prefs.open_folder,
+            "Contour (*.json *.png);;All files (*)",
+        )
+        if path:
+            self.load_contour_file(Path(path))
+
+    def navigate(self, step: int) -> None:
+        target = self.worklist.neighbour(step)
+        if target is None:
+            self.status("No further image in the worklist.", 6000)
+            return
+        self.open_path(target, background=True)
+
+    def set_frame(self, frame: int) -> None:
+        if self.doc.base_image is None or self.doc.path is None or frame == self.doc.frame:
+            return
+        from dlrs_desktop.imaging import load_image
+
+        try:
+            self.doc.set_frame_image(load_image(self.doc.path, frame))
+        except DlrsError as exc:
+            dialogs.error(self.parent_widget, str(exc))
+
+    # ------------------------------------------------------------------ saving
+    def schedule_autosave(self) -> None:
+        """Not restarted by later changes: the save comes ≤ 0.6 s after the first unsaved change."""
+        if not self.autosave_timer.isActive():
+            self.autosave_timer.start()
+
+    def save_now(self) -> bool:
+        """Write the annotation now (autosave calls this). False if it could not be written."""
+        self.autosave_timer.stop()
+        doc = self.doc
+        if doc.base_image is None or not doc.dirty:
+            return True
+        revision = doc.revision
+        ann = doc.to_annotation()
+        cal = doc.calibration
+        summary = {
+            "frame_count": doc.base_image.frame_count,
+            "calibration": cal.label() if cal is not None else "not calibrated",
+            "stale": doc.result_is_stale,
+        }
+        try:
+            res = self.store.save(replace(ann, summary=summary), doc.path)
+        except OSError as exc:
+            dialogs.error(
+                self.parent_widget,
+                f"Could not save the annotation: {exc.strerror or exc}. Your work is still open.",
+            )
+            return False
+        if res.warnings and res.warnings[0] != self.last_save_warning:
+            self.last_save_warning = res.warnings[0]
+            self.status(res.warnings[0], 6000)
+        doc.mark_saved(revision)
+        self.worklist.refresh_path(doc.path)
+        return True
+
+    def save_explicitly(self) -> bool:
+        """Ctrl+S: save and say so (autosave is silent)."""
+        if self.doc.base_image is None:
+            self.status("Nothing to save: no image is open.", 4000)
+            return True
+        was_dirty = self.doc.dirty
+        ok = self.save_now()
+        if ok:
+            where = self.doc.path.name if self.doc.path else "this image"
+            note = (
+                f"Saved the annotation of {where}." if was_dirty else f"{where}: everything is already saved."
+            )
+            self.status(note, 4000)
+            self.saved.emit(note)
+        return ok
+
+    def close_guard(self) -> bool:
+        """True when the window may close (a half gesture confirmed, the last edits saved or dropped)."""
+        if not self.toolbox.confirm_discard_gesture():
+            return False
+        if not self.save_now():
+            answer = dialogs.ask_save_discard_cancel(
+                self.parent_widget,
+                "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
+            )
+            if answer == "cancel" or (answer == "save" and not self.save_now()):
+                return False
+        return True

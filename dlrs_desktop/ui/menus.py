@@ -1,0 +1,165 @@
+"""Menus, toolbar and keyboard shortcuts: what each action does, wired to the components explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
+
+from dlrs_desktop.ui.actions import ActionRegistry
+from dlrs_desktop.ui.canvas import ImageCanvas
+from dlrs_desktop.ui.editing import ContourEdits, ToolBox
+from dlrs_desktop.ui.exports import Exporter
+from dlrs_desktop.ui.files import FileController
+from dlrs_desktop.ui.prediction import PredictionController
+from dlrs_desktop.ui.settings import Preferences
+from dlrs_desktop.ui.style import region_label
+from dlrs_desktop.ui.viewbar import CineBar, WindowLevelBar
+
+
+def build_menus(
+    win: QMainWindow,
+    reg: ActionRegistry,
+    *,
+    files: FileController,
+    exporter: Exporter,
+    edits: ContourEdits,
+    toolbox: ToolBox,
+    undo_stack: QUndoStack,
+    canvas: ImageCanvas,
+    wl_bar: WindowLevelBar,
+    cine: CineBar,
+    prediction: PredictionController,
+    prefs: Preferences,
+    docks: tuple[QDockWidget, ...],
+    set_ring_visible: Callable[[str, bool], None],
+    ring_names: list[str],
+    help_dialog: Callable[[], None],
+    about_dialog: Callable[[], None],
+    preferences_dialog: Callable[[], None],
+) -> dict[str, QMenu]:
+    bar = win.menuBar()
+    menus: dict[str, QMenu] = {}
+    m = menus["file"] = bar.addMenu("&File")
+    reg.add(m, "open", "&Open image…", files.open_dialog, QKeySequence.StandardKey.Open)
+    reg.add(m, "open_folder", "Open &folder as worklist…", files.open_folder_dialog, "Ctrl+Shift+O")
+    recent = menus["recent"] = m.addMenu("Open &Recent")
+    _fill_recent(recent, files, prefs)
+    files.recent_changed.connect(lambda: _fill_recent(recent, files, prefs))
+    reg.add(m, "open_demo", "Open &demo case", files.open_demo)
+    reg.add(m, "reset_demo", "Reset &demo (bundled contour, no earlier edits)", files.open_demo)
+    reg.add(m, "import_contour", "&Import contour…", files.import_contour_dialog, "Ctrl+I")
+    reg.add(m, "save", "&Save now (autosave is on)", files.save_explicitly, QKeySequence.StandardKey.Save)
+    m.addSeparator()
+    reg.add(m, "export_pdf", "Export &PDF report…", exporter.pdf, "Ctrl+P")
+    reg.add(m, "export_masks", "Export &masks (PNG)…", exporter.masks, "Ctrl+Shift+M")
+    reg.add(m, "export_json", "Export annotation &JSON…", exporter.annotation, "Ctrl+Shift+J")
+    m.addSeparator()
+    reg.add(m, "prefs", "Pr&eferences…", preferences_dialog, "Ctrl+,")
+    reg.add(m, "quit", "&Quit", win.close, QKeySequence.StandardKey.Quit)
+
+    m = menus["edit"] = bar.addMenu("&Edit")
+    undo = undo_stack.createUndoAction(win, "&Undo")
+    undo.setShortcut(QKeySequence.StandardKey.Undo)
+    redo = undo_stack.createRedoAction(win, "&Redo")
+    redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
+    reg.adopt(m, "undo", undo)
+    reg.adopt(m, "redo", redo)
+    m.addSeparator()
+    reg.add(m, "smooth", "S&mooth contour", edits.smooth, "S")
+    reg.add(m, "snap", "Snap contour to &edges", edits.snap, "G")
+    reg.add(m, "clear", "&Clear contour", edits.clear, "Ctrl+Backspace")
+    reg.add(m, "reset_cal", "Use the file's calibration", edits.reset_calibration)
+
+    m = menus["tools"] = bar.addMenu("&Tools")
+    tb = QToolBar("Tools", win)
+    tb.setObjectName("tools")
+    tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    win.addToolBar(tb)
+    from PySide6.QtGui import QActionGroup
+
+    group = QActionGroup(win)
+    for name, tool in toolbox.tools.items():
+        a = reg.add(
+            m, f"tool_{name}", tool.label, lambda on, n=name: on and toolbox.set_tool(n), tool.shortcut,
+            checkable=True,
+        )  # fmt: skip
+        a.setToolTip(f"{tool.label} ({tool.shortcut}): {tool.tip}")
+        group.addAction(a)
+        tb.addAction(a)
+    toolbox.tool_changed.connect(lambda n: reg[f"tool_{n}"].setChecked(True))
+    tb.addSeparator()
+    for name, short in (
+        ("undo", "Undo"),
+        ("redo", "Redo"),
+        ("smooth", "Smooth"),
+        ("snap", "Snap"),
+        ("clear", "Clear"),
+    ):
+        reg[name].setIconText(short)  # short toolbar labels; menus keep the full text
+        tb.addAction(reg[name])
+
+    m = menus["view"] = bar.addMenu("&View")
+    reg.add(
+        m,
+        "zoom_in",
+        "Zoom &in (about the view centre)",
+        lambda: canvas.zoom_by(1.25),
+        "+",
+        extra_shortcuts=("=",),
+    )
+    reg.add(m, "zoom_out", "Zoom &out", lambda: canvas.zoom_by(0.8), "-")
+    reg.add(m, "fit", "&Fit to window", canvas.fit, "0")
+    reg.add(m, "one", "&1:1 (one image pixel per screen pixel)", canvas.one_to_one, "1")
+    reg.add(m, "reset_wl", "&Reset brightness/contrast", wl_bar.reset, "W")
+    m.addSeparator()
+    for i, name in enumerate(ring_names):
+        reg.add(
+            m, f"show_{name}", f"Show {region_label(name)}", lambda on, n=name: set_ring_visible(n, on),
+            f"Alt+{i + 1}", checkable=True, checked=prefs.ring_visible(name),
+        )  # fmt: skip
+    scan_key = f"Alt+{len(ring_names) + 1}"
+    reg.add(
+        m, "show_scan", "Show scan area outline", lambda on: _scan(canvas, prefs, on), scan_key,
+        checkable=True, checked=prefs.show_scan_outline,
+    )  # fmt: skip
+    m.addSeparator()
+    reg.add(m, "next", "&Next image", lambda: files.navigate(+1), "PgDown")
+    reg.add(m, "prev", "&Previous image", lambda: files.navigate(-1), "PgUp")
+    reg.add(m, "next_frame", "Next frame", lambda: cine.step(+1), "]")
+    reg.add(m, "prev_frame", "Previous frame", lambda: cine.step(-1), "[")
+    reg.add(m, "play", "Play/pause cine", cine.toggle_playing, "Ctrl+Space")
+    m.addSeparator()
+    for dock in docks:
+        m.addAction(dock.toggleViewAction())
+
+    m = menus["model"] = bar.addMenu("&Model")
+    reg.add(m, "predict", "&Predict", prediction.predict, "Ctrl+Return", extra_shortcuts=("Ctrl+Enter",))
+    reg.add(m, "reviewed", "Mark contour &reviewed", edits.toggle_reviewed, "Ctrl+R")
+    reg["reviewed"].setCheckable(True)
+
+    m = menus["help"] = bar.addMenu("&Help")
+    reg.add(m, "help", "&Keyboard shortcuts and tools", help_dialog, "F1")
+    reg.add(m, "about", "&About DLRS Desktop and the model", about_dialog)
+    win.addToolBar(wl_bar)
+    return menus
+
+
+def _fill_recent(menu: QMenu, files: FileController, prefs: Preferences) -> None:
+    menu.clear()
+    items = prefs.recent
+    for i, path in enumerate(items):
+        p = Path(path)
+        label = f"&{(i + 1) % 10} {p.name}{'/' if p.is_dir() else ''}  —  {p.parent}"
+        action = menu.addAction(label)
+        action.setData(path)
+        action.triggered.connect(lambda _=False, q=path: files.open_recent(q))
+    menu.setEnabled(bool(items))
+
+
+def _scan(canvas: ImageCanvas, prefs: Preferences, on: bool) -> None:
+    canvas.scan_item.setVisible(on)
+    prefs.show_scan_outline = on

@@ -1,0 +1,191 @@
+"""Model loading and prediction: a result is shown only for the contour on screen.
+
+Jobs are tagged with image sha256 + contour hash; a late answer for an older contour is discarded,
+every accepted one is written to the audit log. The time the user waited (prediction + contour
+sensitivity + explanation maps) is measured here and stored with the result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QWidget
+
+from dlrs_desktop.model.reading import cam_rgba, class_text, region_thresholds, ring_radii
+from dlrs_desktop.store import AuditLog
+from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.bars import format_probability
+from dlrs_desktop.ui.canvas import ImageCanvas
+from dlrs_desktop.ui.document import Document
+from dlrs_desktop.ui.result_panel import ResultPanel
+from dlrs_desktop.ui.settings import Preferences
+from dlrs_desktop.ui.worker import ModelService
+
+NOT_CALIBRATED = (
+    "This image has no trustworthy millimetre calibration, so the rings cannot be measured and no "
+    "prediction is made. Calibrate it with the Calibrate tool (K): drag along the depth ruler and type "
+    "its length."
+)
+
+
+class PredictionController(QObject):
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        parent: QWidget,
+        doc: Document,
+        model: ModelService,
+        panel: ResultPanel,
+        model_label: QLabel,
+        canvas: ImageCanvas,
+        audit: AuditLog,
+        prefs: Preferences,
+        status: Callable[[str, int], None],
+    ) -> None:
+        super().__init__(parent)
+        self.parent_widget, self.doc, self.model, self.panel = parent, doc, model, panel
+        self.model_label, self.canvas, self.audit, self.prefs, self.status = (
+            model_label, canvas, audit, prefs, status,
+        )  # fmt: skip
+        self.pending_job: str | None = None
+        self.started_at = 0.0
+        self.last_device_note: str | None = None
+        model.loaded.connect(self._model_loaded)
+        model.load_failed.connect(self._model_failed)
+        model.predicted.connect(self._predicted)
+        model.predict_failed.connect(self._predict_failed)
+        panel.predict_requested.connect(self.predict)
+        panel.cam_changed.connect(self.show_cam)
+
+    # ------------------------------------------------------------------ model
+    def start_model(self, bundle: str | Path | None = None) -> None:
+        self.model_label.setText("Model: loading…")
+        self.panel.model_state.setText("Loading the model in the background…")
+        self.model.load(bundle, self.prefs.device)
+
+    def _model_loaded(self, info: dict) -> None:
+        dev = info.get("device", "")
+        self.model_label.setText(f"Model: {info.get('name')} {info.get('version')} · {dev}")
+        self.panel.model_state.setText(f"Model ready ({dev}).")
+        if info.get("notice"):
+            self.panel.set_notice(info["notice"])
+        radii = ring_radii(info.get("manifest") or {})
+        if radii:
+            self.doc.set_ring_radii(radii)  # the rings on screen are the ones the model measures
+        for w in info.get("warnings", []):
+            self.status(str(w), 6000)
+        self.refresh_button()
+
+    def _model_failed(self, message: str) -> None:
+        self.model_label.setText("Model: not available")
+        self.panel.model_state.setText(f"Model not available: {message}")
+        self.refresh_button()
+
+    # ------------------------------------------------------------------ prediction
+    def refresh_button(self) -> None:
+        doc = self.doc
+        self.panel.predict_button.setEnabled(
+            self.pending_job is None and doc.contour is not None and doc.image is not None
+        )
+
+    def predict(self) -> None:
+        doc, parent = self.doc, self.parent_widget
+        if doc.image is None:
+            dialogs.error(parent, "Open an image first.")
+            return
+        if doc.contour is None:
+            dialogs.error(parent, "Draw the tumour contour first (Polygon: P, Freehand: F).")
+            return
+        problem = doc.contour_problem()
+        if problem:
+            dialogs.error(parent, problem, "Prediction not possible")
+            return
+        if doc.calibration is None:
+            dialogs.error(parent, NOT_CALIBRATED, "Not calibrated")
+            return
+        if not self.model.ready:
+            dialogs.error(parent, self.model.error or "The model is still loading; try again in a moment.")
+            return
+        self.pending_job = self.job_key()
+        self.started_at = time.perf_counter()
+        self._set_busy(True)
+        self.status("Predicting (with contour sensitivity)…", 0)
+        self.model.predict(doc.image, doc.contour, self.pending_job)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.panel.set_busy(busy)
+        self.busy_changed.emit(busy)
+        self.refresh_button()
+
+    def job_key(self) -> str:
+        assert self.doc.base_image is not None and self.doc.contour is not None
+        return f"{self.doc.base_image.sha256}:{self.doc.contour.content_hash()}"
+
+    def _predicted(self, job: str, prediction: Any) -> None:
+        waited_ms = (time.perf_counter() - self.started_at) * 1000
+        if job == self.pending_job:
+            self.pending_job = None
+            self._set_busy(False)
+        current = self.job_key() if self.doc.contour is not None and self.doc.base_image else None
+        if job != current:
+            self.status("A prediction for an earlier contour finished and was discarded.", 6000)
+            return
+        pred = prediction.to_dict()
+        manifest = self.model.info.get("manifest") or {}
+        result = {
+            "prediction": pred,
+            "contour_hash": self.doc.contour.content_hash(),
+            "waited_ms": round(waited_ms, 1),
+            "model": {
+                "id": prediction.model_id,
+                "version": prediction.model_version,
+                "bundle_hash": prediction.bundle_hash,
+                "notice": prediction.research_notice,
+                "region_thresholds": region_thresholds(manifest),
+            },
+        }
+        self.doc.set_result(result, prediction)
+        prob = format_probability(prediction.probability, prediction.threshold)
+        self.status(f"Prediction done in {waited_ms / 1000:.1f} s: {prob} ({class_text(pred)})", 8000)
+        if prediction.device_note and prediction.device_note != self.last_device_note:
+            self.last_device_note = prediction.device_note  # told once, then only in the result panel
+            dialogs.info(self.parent_widget, prediction.device_note, "Device")
+        sens = prediction.sensitivity
+        self.audit.append(
+            "prediction",
+            image_sha256=prediction.image_sha256,
+            contour_hash=prediction.contour_hash,
+            frame=self.doc.frame,
+            model_id=prediction.model_id,
+            model_version=prediction.model_version,
+            model_sha256=prediction.bundle_hash,
+            probability=prediction.probability,
+            threshold=prediction.threshold,
+            category=prediction.category,
+            region_probabilities={r.name: r.probability for r in prediction.regions},
+            sensitivity=None if sens is None else [sens.min, sens.max],
+            device=prediction.device,
+            seconds=round(waited_ms / 1000, 4),
+        )
+
+    def _predict_failed(self, job: str, message: str) -> None:
+        if job == self.pending_job:
+            self.pending_job = None
+            self._set_busy(False)
+        self.status("", 0)
+        dialogs.error(self.parent_widget, message, "Prediction not possible")
+
+    def show_cam(self, region: str) -> None:
+        pred, doc = self.doc.prediction, self.doc
+        cam = next((c for c in getattr(pred, "cams", None) or () if c.name == region), None)
+        if not region or cam is None or doc.result_is_stale or doc.image is None:
+            self.canvas.set_cam(None)
+            self.panel.cam_legend.setVisible(False)
+            return
+        self.canvas.set_cam(cam_rgba(cam.full(tuple(doc.image.shape))))
+        self.panel.cam_legend.setVisible(True)

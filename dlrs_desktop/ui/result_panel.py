@@ -1,0 +1,151 @@
+"""The result panel: probability, class (or the explicit uncertain state), bars, facts, explanation map.
+
+Shows a stored result dict (what the sidecar holds), so a restored result and a fresh one look the
+same; a stale one is greyed and labelled, never shown as current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlrs_desktop.model.reading import CAM_LEGEND, is_uncertain
+from dlrs_desktop.ui.bars import BarChart, bar_rows, class_line, format_probability, result_lines
+from dlrs_desktop.ui.style import WARNING_CSS, region_label
+
+STALE_TEXT = "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
+
+
+class ResultPanel(QWidget):
+    """Probability, class, per-region bars with their own thresholds, sensitivity band, model, notice."""
+
+    predict_requested = Signal()
+    cam_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        row = QHBoxLayout()
+        self.predict_button = QPushButton("Predict  (Ctrl+Enter)")
+        self.predict_button.clicked.connect(self.predict_requested)
+        row.addWidget(self.predict_button)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(80)
+        self.busy.setVisible(False)
+        row.addWidget(self.busy)
+        lay.addLayout(row)
+        self.model_state = QLabel("Loading model…")
+        self.model_state.setWordWrap(True)
+        lay.addWidget(self.model_state)
+        self.stale = QLabel("")
+        self.stale.setWordWrap(True)
+        self.stale.setStyleSheet("background:#e69f00; color:black; padding:3px; border-radius:3px;")
+        self.stale.setVisible(False)
+        lay.addWidget(self.stale)
+        self.probability = QLabel("–")
+        f = QFont(self.probability.font())
+        f.setPointSize(28)
+        f.setBold(True)
+        self.probability.setFont(f)
+        self.probability.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.probability)
+        self.caption = QLabel("probability of early response")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.caption)
+        self.category = QLabel("")
+        self.category.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.category.setWordWrap(True)
+        lay.addWidget(self.category)
+        self.bars = BarChart()
+        lay.addWidget(self.bars)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.details)
+        cam_row = QHBoxLayout()
+        cam_row.addWidget(QLabel("Explanation map:"))
+        self.cam = QComboBox()
+        self.cam.addItem("Off", "")
+        self.cam.currentIndexChanged.connect(lambda _i: self.cam_changed.emit(self.cam.currentData() or ""))
+        cam_row.addWidget(self.cam, 1)
+        lay.addLayout(cam_row)
+        self.cam_legend = QLabel(
+            "<span style='color:#e69f00'>■</span> for early response · "
+            "<span style='color:#0072b2'>■</span> against · stronger = more opaque"
+        )
+        self.cam_legend.setToolTip(CAM_LEGEND)
+        self.cam_legend.setVisible(False)
+        lay.addWidget(self.cam_legend)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        lay.addWidget(line)
+        self.notice = QLabel("Research use · demonstration model trained on synthetic data")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(f"color:{WARNING_CSS}; font-weight:bold; padding:4px;")
+        lay.addStretch(1)
+        self.uncertain = False
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.predict_button.setEnabled(not busy)
+
+    def set_notice(self, text: str) -> None:
+        self.notice.setText(text)
+
+    def set_cam_regions(self, names: list[str]) -> None:
+        current = self.cam.currentData()
+        self.cam.blockSignals(True)
+        self.cam.clear()
+        self.cam.addItem("Off", "")
+        for n in names:
+            self.cam.addItem(region_label(n), n)
+        idx = self.cam.findData(current)
+        self.cam.setCurrentIndex(max(idx, 0))
+        self.cam.blockSignals(False)
+        self.cam.setEnabled(bool(names))
+        self.cam_legend.setVisible(bool(self.cam.currentData()))
+
+    def show_result(self, result: dict[str, Any] | None, stale: bool) -> None:
+        """Render a stored result dict; a stale one is greyed and labelled, never shown as current."""
+        if result is None:
+            self.caption.setText("No prediction yet: press Predict")
+            self.probability.setText("–")
+            self.probability.setStyleSheet("")
+            self.category.setText("")
+            self.category.setStyleSheet("")
+            self.details.setText("")
+            self.bars.set_rows([], False)
+            self.stale.setVisible(False)
+            self.uncertain = False
+            return
+        pred = result.get("prediction", {})
+        prob = float(pred.get("probability", float("nan")))
+        threshold = pred.get("threshold")
+        self.caption.setText("probability of early response")
+        self.probability.setText(format_probability(prob, threshold))
+        self.probability.setStyleSheet("color: gray;" if stale else "")
+        self.uncertain = is_uncertain(pred)
+        self.category.setText(f"<b>{class_line(pred)}</b>")
+        self.category.setStyleSheet(
+            f"border: 2px solid {WARNING_CSS}; border-radius: 4px; padding: 3px; color: {WARNING_CSS};"
+            if self.uncertain and not stale
+            else ""
+        )
+        self.bars.set_rows(bar_rows(result), stale)
+        self.stale.setVisible(stale)
+        self.stale.setText(STALE_TEXT)
+        self.details.setText("<br>".join(result_lines(result)))
