@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", nargs="?", help="an image file, or a folder to open as a worklist")
     p.add_argument(
-        "--demo", action="store_true", help="open the bundled sample with its bundled contour (earlier edits set aside)"
+        "--demo", action="store_true", help="the bundled sample with its own contour (no earlier edits)"
     )
     p.add_argument("--model", help="a model bundle folder or zip (default: the bundled demonstration model)")
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], help="override the device preference")

@@ -1,7 +1,7 @@
 """The open image and everything the user did to it, without Qt (napari-style model).
 
-Views subscribe with `doc.events.connect(callback)`; the callback receives the kind of change
-("image", "contour", "calibration", "frame", "result", "review", "saved", "ruler", "rings"). Keeping this Qt-free means
+Views subscribe with `doc.events.connect(callback)`; the callback receives the kind of change ("image",
+"contour", "calibration", "frame", "result", "review", "saved", "ruler", "rings"). Keeping this Qt-free means
 the rules that matter most — a result belongs to exactly one contour, any edit makes it stale, review
 status returns to draft on edit — are plain Python and tested without a window.
 """

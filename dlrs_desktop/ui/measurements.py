@@ -141,5 +141,3 @@ class MeasurementsPanel(QWidget):
             )
         else:
             self.warning.setText("")
-
-
