@@ -98,9 +98,11 @@ def load_case(image_path: Path, args: argparse.Namespace, contour_file: Path | N
 
 
 def _summary(pred: Any) -> str:
+    from dlrs_desktop.model.reading import class_text
+
     lines = [
         f"Probability of early response: {pred.probability:.3f} (threshold {pred.threshold:.3f}) "
-        f"-> {pred.category}",
+        f"-> {class_text(pred.to_dict())}",
         "Per-region evidence:",
     ]
     for r in pred.regions:
@@ -128,28 +130,18 @@ def _summary(pred: Any) -> str:
 
 
 def write_cams(pred: Any, image: Any, out_dir: Path, stem: str) -> list[Path]:
-    """One PNG per region: the image with the region's activation map blended over it."""
+    """One PNG per region: the image with the region's explanation map laid over it, coloured exactly as
+    the workstation shows it (signed, diverging: orange = evidence for response, blue = against)."""
     import cv2
     import numpy as np
 
     from dlrs_desktop.fileio import atomic_write_bytes
+    from dlrs_desktop.model.reading import blend_cam
 
     written = []
-    base = cv2.cvtColor(np.ascontiguousarray(image.display), cv2.COLOR_RGB2BGR)
     for cam in pred.cams or ():
-        x0, y0, x1, y1 = cam.bbox
-        vals = np.where(cam.mask, cam.values, np.nan)
-        finite = np.isfinite(vals)
-        out = base.copy()
-        if finite.any():
-            lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
-            norm = np.zeros(vals.shape, np.uint8)
-            norm[finite] = np.clip((vals[finite] - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
-            heat = cv2.applyColorMap(norm, cv2.COLORMAP_JET)
-            patch = out[y0:y1, x0:x1]
-            blend = cv2.addWeighted(patch, 0.5, heat, 0.5, 0)
-            patch[finite] = blend[finite]
-        ok, buf = cv2.imencode(".png", out)
+        out = blend_cam(image.display, cam.full(tuple(image.shape)))
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2BGR))
         if ok:
             written.append(atomic_write_bytes(out_dir / f"{stem}_cam_{cam.name}.png", buf.tobytes()))
     return written
@@ -299,12 +291,19 @@ def run(args: argparse.Namespace) -> int:
         raise DlrsError(f"Contour file not found: {contour_file}")
     pred = _predict_one(predictor, path, args, contour_file)
     if args.json:
+        from dlrs_desktop.model.reading import is_uncertain
+
         d = pred.to_dict()
+        d["uncertain"] = is_uncertain(d)
         d["image"] = path.name
         d["load_ms"] = round(predictor.load_ms, 1)
         json.dump(d, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(_summary(pred))
+        if args.cam:
+            from dlrs_desktop.model.reading import CAM_LEGEND
+
+            print(f"{CAM_LEGEND}; images in {args.cam}")
         print(f"(model load {predictor.load_ms:.0f} ms, wall {1e3 * (time.perf_counter() - t0):.0f} ms)")
     return 0

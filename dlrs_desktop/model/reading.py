@@ -51,9 +51,10 @@ def is_uncertain(pred: dict[str, Any]) -> bool:
 def class_text(pred: dict[str, Any]) -> str:
     """The category, or the explicit uncertain state when the sensitivity band crosses the threshold."""
     band = sensitivity_band(pred)
+    category = str(pred.get("category") or "")
     if band is not None and is_uncertain(pred):
-        return uncertain_text(band[2])
-    return str(pred.get("category") or "")
+        return f"{uncertain_text(band[2])} (as drawn: {category})"
+    return category
 
 
 def waited_seconds(result_or_pred: dict[str, Any]) -> float | None:

@@ -126,7 +126,7 @@ class ImageCanvas(QGraphicsView):
         scene.addItem(self.image_item)
         self.cam_item = QGraphicsPixmapItem()
         self.cam_item.setZValue(1)
-        self.cam_item.setOpacity(0.6)
+        self.cam_item.setOpacity(1.0)  # the colouring carries its own alpha (model.reading.cam_rgba)
         scene.addItem(self.cam_item)
         self.scan_item = self._path_item(cosmetic_pen(SCAN_COLOR, 1.0, Qt.PenStyle.DashLine), 2)
         self.ring_items: dict[str, QGraphicsPathItem] = {}

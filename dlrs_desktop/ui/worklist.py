@@ -1,14 +1,16 @@
 """A folder as a worklist: one row per image with its annotation status, filterable, next/previous.
 
-Rows are filled from the annotation store (sidecars and the per-user index), so listing a folder of
-hundreds of DICOMs decodes none of them.
+Rows are filled at once from the annotation store (sidecars and the per-user index); a background scan
+then reads each image without a saved annotation (calibration source, frames), one at a time in a
+worker thread, so the list is complete without the user opening every image. One click opens a row.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -47,6 +49,43 @@ def list_images(folder: Path) -> list[Path]:
     return out
 
 
+def scan_image(path: Path) -> dict[str, str]:
+    """What the worklist shows for an image nobody annotated yet: its calibration source and frames."""
+    from dlrs_desktop.imaging import load_image
+
+    try:
+        image = load_image(path, 0)
+    except Exception as exc:  # a worklist row says it, the folder still lists
+        return {"calibration": "cannot open", "frames": "–", "error": str(exc).splitlines()[0][:200]}
+    if image.calibration is not None:
+        cal = image.calibration.label()
+    elif image.regions:
+        cal = f"{len(image.regions)} DICOM regions (per region)"
+    else:
+        cal = "not calibrated"
+    return {"calibration": cal, "frames": str(image.frame_count)}
+
+
+class _ScanJob(QRunnable):
+    def __init__(self, paths: list[Path], generation: int, sink: _ScanSink) -> None:
+        super().__init__()
+        self.paths, self.generation, self.sink = paths, generation, sink
+
+    def run(self) -> None:
+        for path in self.paths:
+            if self.sink.generation != self.generation:
+                return  # another folder was opened
+            self.sink.scanned.emit(self.generation, str(path), scan_image(path))
+
+
+class _ScanSink(QObject):
+    scanned = Signal(int, str, object)  # generation, path, info (delivered on the GUI thread)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.generation = 0
+
+
 def row_status(ann: Annotation | None) -> str:
     if ann is None or ann.contour is None:
         return "none"
@@ -62,6 +101,11 @@ class Worklist(QWidget):
         self.folder: Path | None = None
         self.paths: list[Path] = []
         self.current: Path | None = None
+        self.scanned: dict[Path, dict[str, Any]] = {}
+        self.scan_pool = QThreadPool(self)
+        self.scan_pool.setMaxThreadCount(1)
+        self._sink = _ScanSink(self)
+        self._sink.scanned.connect(self._scanned)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
@@ -87,7 +131,8 @@ class Worklist(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.setMinimumWidth(330)
         self.table.cellActivated.connect(self._activated)
-        self.table.cellDoubleClicked.connect(self._activated)
+        self.table.cellClicked.connect(self._activated)  # one click opens, as in PACS worklists
+        self.table.setToolTip("Click a row to open it; PgDown/PgUp move through the list")
         lay.addWidget(self.table)
 
     def set_folder(self, folder: Path) -> None:
@@ -95,9 +140,22 @@ class Worklist(QWidget):
         self.paths = list_images(folder)
         self.title.setText(f"{folder.name}  ({len(self.paths)} images)")
         self.table.setRowCount(len(self.paths))
+        self.scanned = {}
         for row, _path in enumerate(self.paths):
             self.refresh_row(row)
         self._apply_filter()
+        self._sink.generation += 1
+        todo = [p for p in self.paths if self.store.status_of(None, p) is None]
+        if todo:
+            self.scan_pool.start(_ScanJob(todo, self._sink.generation, self._sink))
+
+    def _scanned(self, generation: int, path: str, info: dict[str, Any]) -> None:
+        if generation == self._sink.generation:
+            self.scanned[Path(path)] = info
+            self.refresh_path(Path(path))
+
+    def wait_for_scan(self, ms: int = 30000) -> bool:
+        return self.scan_pool.waitForDone(ms)
 
     def refresh_path(self, path: Path | None) -> None:
         if path is not None and path in self.paths:
@@ -115,13 +173,15 @@ class Worklist(QWidget):
         status = row_status(ann)
         if status == "reviewed" and ann is not None and ann.review.reviewer:
             status = f"reviewed ({ann.review.reviewer})"
+        scan = self.scanned.get(path, {})
+        pending = "…" if ann is None and not scan else "–"
         cells = [
             path.name,
             status if ann is not None else "new",
             "yes" if ann is not None and ann.contour else "no",
             result,
-            str(s.get("calibration", "–")).split(" · ")[0] if ann is not None else "–",
-            str(s.get("frame_count", "–")) if ann is not None else "–",
+            str(s.get("calibration") or scan.get("calibration") or pending),
+            str(s.get("frame_count") or scan.get("frames") or pending),
         ]
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
@@ -141,7 +201,8 @@ class Worklist(QWidget):
             self.table.setRowHidden(row, key not in ("all", status))
 
     def _activated(self, row: int, _col: int) -> None:
-        self.open_requested.emit(str(self.paths[row]))
+        if self.paths[row] != self.current:  # a click on the open image keeps its undo history
+            self.open_requested.emit(str(self.paths[row]))
 
     def set_current(self, path: Path | None) -> None:
         previous, self.current = self.current, path
