@@ -1,0 +1,130 @@
+"""Issue 16, points 6, 7 (demo), 8 and 10: the result panel on the real demo case with the bundled model,
+the pristine demo and Reset demo, the PDF report (identifiers only when chosen, read back with pypdf),
+one explanation-map colouring, ring radii from the bundle."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+from dlrs_desktop import __version__, paths
+from dlrs_desktop.model.reading import CAM_FOR_RGB, cam_rgba, region_thresholds
+from dlrs_desktop.ui.app import build_parser, start
+from tests.ui_factory import calibrated_dicom, dialog_log, draw_polygon, make_window  # noqa: F401
+
+UNCERTAIN = "uncertain — the class changes within ±1 mm of the contour"
+
+
+@pytest.fixture
+def demo(qtbot, dialog_log):  # noqa: F811
+    win = start(build_parser().parse_args(["--demo", "--device", "cpu"]))
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.model.ready and win.doc.contour is not None, timeout=60000)
+    win.predict()
+    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    return win
+
+
+def pdf_text(path) -> str:
+    """The report's text (Qt's PDF writer spaces words with tabs for pypdf: normalised to spaces)."""
+    text = "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def test_demo_result_panel_says_uncertain_waited_weights_and_thresholds(demo):
+    result, panel = demo.doc.result, demo.result_panel
+    pred = result["prediction"]
+    # The sensitivity band crosses the threshold: the explicit uncertain state, not a confident class.
+    band = next(r.band for r in panel.bars.rows if r.name == "fusion")
+    assert band[0] < pred["threshold"] <= band[1]
+    assert panel.uncertain and UNCERTAIN in panel.category.text()
+    assert f"as drawn: {pred['category']}" in panel.category.text()
+    # The time shown is what the user waited: prediction + contour sensitivity (+ maps), measured.
+    t = pred["timings_ms"]
+    assert result["waited_ms"] >= t["total"] + t["sensitivity"]
+    assert f"{result['waited_ms'] / 1000:.2f} s (prediction and contour sensitivity)" in panel.details.text()
+    # Zero-weight regions are greyed and say so, with their weight; each row has its own threshold.
+    rows = {r.name: r for r in panel.bars.rows}
+    weights = dict(zip(["intratumoral", "ring_3mm", "ring_5mm", "ring_10mm"],
+                       json.loads((paths.bundled_model_dir() / "manifest.json").read_text())
+                       ["stacking"]["coefficients"], strict=True))  # fmt: skip
+    for name, w in weights.items():
+        assert rows[name].weight == pytest.approx(w) and rows[name].used == (w != 0)
+    assert "not used by the fusion (weight 0): Ring 3 mm, Ring 5 mm" in panel.details.text()
+    manifest = demo.model.info["manifest"]
+    expected = {n: region_thresholds(manifest)[n] for n in weights}
+    assert {n: rows[n].threshold for n in weights} == pytest.approx(expected)
+    assert len({round(v, 4) for v in expected.values()}) == 4  # four different thresholds, four ticks
+    assert rows["fusion"].threshold == pytest.approx(pred["threshold"])
+
+
+def test_explanation_map_uses_the_shared_signed_colouring(demo):
+    demo.result_panel.cam.setCurrentIndex(demo.result_panel.cam.findData("ring_10mm"))
+    cam = next(c for c in demo.doc.prediction.cams if c.name == "ring_10mm")
+    shown = demo.canvas.cam_item.pixmap().toImage()
+    x, y = cam.peak_xy()
+    expected = cam_rgba(cam.full(demo.doc.image.shape))[y, x]
+    colour = shown.pixelColor(x, y)
+    assert (colour.red(), colour.green(), colour.blue()) == CAM_FOR_RGB == tuple(expected[:3])
+    assert colour.alpha() == expected[3] > 0 and demo.result_panel.cam_legend.isVisible()
+    assert demo.canvas.cam_item.opacity() == 1.0  # the GUI blends exactly like `dlrs predict --cam`
+
+
+def test_pdf_has_identifiers_only_when_chosen(demo, tmp_path, dialog_log):  # noqa: F811
+    plain = demo.export_pdf(str(tmp_path / "plain.pdf"))  # dialog answered with its defaults
+    assert any(k == "report_options" for k, _, _ in dialog_log.shown)
+    text = pdf_text(plain)
+    assert "Synthetic" not in text and "Patient" not in text
+    assert f"DLRS Desktop {__version__}" in text and demo.model.info["sha256"] in re.sub(r"\s", "", text)
+    assert "uncertain" in text and "not used by the fusion" in text
+    dialog_log.answers["report_options"] = {
+        "include_identifiers": True,
+        "identifiers": {"operator": "Sono Grapher", "accession": "ACC-42"},
+    }
+    named = demo.export_pdf(str(tmp_path / "named.pdf"))
+    text = pdf_text(named)
+    assert "Patient name: Synthetic Case" in text  # read from the DICOM only now
+    assert "Accession number: ACC-42" in text and "Operator: Sono Grapher" in text
+    assert "T" not in text.split("report made")[1].split("\n")[0][:12]  # local time, not raw ISO UTC
+    dialog_log.answers["report_options"] = "cancel"
+    assert demo.export_pdf(str(tmp_path / "none.pdf")) is None and not (tmp_path / "none.pdf").exists()
+
+
+def test_demo_opens_pristine_and_reset_demo(qtbot, demo, dialog_log):  # noqa: F811
+    bundled = demo.doc.contour.content_hash()
+    demo.clear_contour()
+    assert demo.save_now() and demo.doc.contour is None
+    demo.close()
+    again = start(build_parser().parse_args(["--demo", "--no-model"]))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.doc.contour is not None, timeout=10000)
+    assert again.doc.contour.content_hash() == bundled  # not the earlier (cleared) state
+    assert "bundled contour" in again.statusBar().currentMessage()
+    again.clear_contour()
+    dialog_log.answers["yes_no"] = True
+    again.actions_by_name["reset_demo"].trigger()
+    assert again.doc.contour is not None and again.doc.contour.content_hash() == bundled
+    assert any("Discard your changes to the demo" in t for t in dialog_log.texts("yes_no"))
+
+
+def test_ring_radii_come_from_the_bundle(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from dlrs_desktop.model.preprocess import RegionSpec
+    from tests.model_factory import cached_bundle
+
+    regions = (RegionSpec("intratumoral", 0.0, "tumour"), RegionSpec("ring_2mm", 2.0, "annulus"),
+               RegionSpec("ring_4mm", 4.0, "annulus"), RegionSpec("ring_8mm", 8.0, "annulus"))  # fmt: skip
+    win = make_window(qtbot)
+    win.prefs.device = "cpu"
+    with qtbot.waitSignal(win.model.loaded, timeout=60000):
+        win.start_model(cached_bundle(spec_overrides={"regions": regions}))
+    assert win.open_path(calibrated_dicom(tmp_path))
+    draw_polygon(qtbot, win)
+    assert win.doc.ring_radii_mm == (2.0, 4.0, 8.0)
+    drawn = {n for n, item in win.canvas.ring_items.items() if not item.path().isEmpty()}
+    assert drawn == {"ring_2mm", "ring_4mm", "ring_8mm"}
+    assert win.measurements.ring_names == ["ring_2mm", "ring_4mm", "ring_8mm"]
+    assert np.isfinite([r.area_mm2 for r in win.doc.rois()[0].rings]).all()
