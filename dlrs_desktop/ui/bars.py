@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from dlrs_desktop.model.reading import class_text, sensitivity_band, waited_seconds
@@ -64,7 +64,9 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
     """Horizontal bars 0..1 with labels; each row's own threshold as a short dashed tick."""
     if not rows:
         return
-    label_w = rect.width() * 0.30
+    metrics = QFontMetricsF(p.font())
+    widest = max(metrics.horizontalAdvance(region_label(r.name)) for r in rows)
+    label_w = min(rect.width() * 0.32, widest + 10)
     row_h = rect.height() / len(rows)
     bar_x0 = rect.left() + label_w
     bar_w = rect.width() - label_w - 44
@@ -111,10 +113,12 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
         if not row.used:
             p.setFont(small)
             p.setPen(base_pen if not dim else grey)
+            fits = QFontMetricsF(small)
+            texts = (f"{NOT_USED} (weight {row.weight:.2f})", f"{NOT_USED} (w {row.weight:.2f})",
+                     f"not used (weight {row.weight:.2f})")  # fmt: skip
+            text = next((t for t in texts if fits.horizontalAdvance(t) <= track.width() - 6), texts[-1])
             p.drawText(
-                track.adjusted(4, 0, 0, 0),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                f"{NOT_USED} (weight {row.weight:.2f})",
+                track.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
             )
     p.setFont(normal)
 

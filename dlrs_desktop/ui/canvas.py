@@ -15,7 +15,6 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
-    QFontMetricsF,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -25,14 +24,13 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
-    QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
 )
 
-from dlrs_desktop.ui.qtdraw import array_to_qimage, cosmetic_pen, polyline_path
+from dlrs_desktop.ui.qtdraw import LabelItem, array_to_qimage, cosmetic_pen, polyline_path
 from dlrs_desktop.ui.style import CONTOUR_COLOR, MEASURE_COLOR, SCAN_COLOR, TOOL_COLOR, ring_color
 
 FULL_WINDOW_LEVEL = (256.0, 128.0)  # the 8-bit display as stored: no contrast change
@@ -54,40 +52,6 @@ class InputHandler(Protocol):
     def double_click(self, pos: np.ndarray, event: QMouseEvent) -> None: ...
     def key(self, event: QKeyEvent) -> bool: ...
     def uses_right_button(self, pos: np.ndarray) -> bool: ...
-
-
-class LabelItem(QGraphicsItem):
-    """Text on a dark rounded box, the same size on screen at any zoom (readable on bright tissue)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.text = ""
-        self.font = QFont()
-        self.font.setPointSizeF(10.5)
-        self.font.setBold(True)
-
-    def set_text(self, text: str) -> None:
-        self.prepareGeometryChange()
-        self.text = text
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        if not self.text:
-            return QRectF()
-        r = QFontMetricsF(self.font).boundingRect(self.text)
-        return QRectF(8, 8, r.width() + 12, r.height() + 6)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        if not self.text:
-            return
-        rect = self.boundingRect()
-        painter.setPen(QPen(MEASURE_COLOR, 1.5))
-        painter.setBrush(QColor(0, 0, 0, 210))
-        painter.drawRoundedRect(rect, 4, 4)
-        painter.setFont(self.font)
-        painter.setPen(QColor(255, 255, 255))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.text)
 
 
 class ImageCanvas(QGraphicsView):
@@ -311,8 +275,10 @@ class ImageCanvas(QGraphicsView):
             self.measure_text.set_text("")
             return
         self.measure_item.setPath(polyline_path(np.array([p0, p1]), closed=False))
+        anchor = QPointF(float(p1[0]), float(p1[1]))
+        self.measure_text.left = self.mapFromScene(anchor).x() > self.viewport().width() - 220
         self.measure_text.set_text(text)
-        self.measure_text.setPos(QPointF(float(p1[0]), float(p1[1])))
+        self.measure_text.setPos(anchor)
 
     # ---------------------------------------------------------------- input
     def image_pos(self, view_pos) -> np.ndarray:

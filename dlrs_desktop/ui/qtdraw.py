@@ -1,12 +1,15 @@
-"""numpy ↔ Qt drawing helpers (images, polylines, pens); no state, no other ui module."""
+"""numpy ↔ Qt drawing helpers (images, polylines, pens, a boxed label item)."""
 
 from __future__ import annotations
 
 import struct
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QDataStream, Qt
-from PySide6.QtGui import QColor, QImage, QPainterPath, QPen
+from PySide6.QtCore import QByteArray, QDataStream, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from dlrs_desktop.ui.style import MEASURE_COLOR
 
 
 def array_to_qimage(rgb: np.ndarray) -> QImage:
@@ -62,3 +65,39 @@ def png_bytes(image: QImage) -> bytes:
     image.save(buf, "PNG")
     buf.close()
     return bytes(data.data())
+
+
+class LabelItem(QGraphicsItem):
+    """Text on a dark rounded box, the same size on screen at any zoom (readable on bright tissue)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.text = ""
+        self.left = False  # drawn to the left of its point (near the right edge of the view)
+        self.font = QFont()
+        self.font.setPointSizeF(10.5)
+        self.font.setBold(True)
+
+    def set_text(self, text: str) -> None:
+        self.prepareGeometryChange()
+        self.text = text
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        if not self.text:
+            return QRectF()
+        r = QFontMetricsF(self.font).boundingRect(self.text)
+        x = -(r.width() + 20) if self.left else 8
+        return QRectF(x, 8, r.width() + 12, r.height() + 6)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if not self.text:
+            return
+        rect = self.boundingRect()
+        painter.setPen(QPen(MEASURE_COLOR, 1.5))
+        painter.setBrush(QColor(0, 0, 0, 210))
+        painter.drawRoundedRect(rect, 4, 4)
+        painter.setFont(self.font)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.text)

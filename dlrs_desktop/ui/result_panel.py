@@ -88,6 +88,7 @@ class ResultPanel(QWidget):
             "<span style='color:#0072b2'>■</span> against · stronger = more opaque"
         )
         self.cam_legend.setToolTip(CAM_LEGEND)
+        self.cam_legend.setWordWrap(True)
         self.cam_legend.setVisible(False)
         lay.addWidget(self.cam_legend)
         line = QFrame()
@@ -143,7 +144,7 @@ class ResultPanel(QWidget):
         self.category.setStyleSheet(
             f"border: 2px solid {WARNING_CSS}; border-radius: 4px; padding: 3px; color: {WARNING_CSS};"
             if self.uncertain and not stale
-            else ""
+            else ("color: gray;" if stale else "")
         )
         self.bars.set_rows(bar_rows(result), stale)
         self.stale.setVisible(stale)

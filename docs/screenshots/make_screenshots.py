@@ -3,8 +3,9 @@
     xvfb-run -a -s "-screen 0 1366x768x24" python docs/screenshots/make_screenshots.py [--model BUNDLE]
 
 Runs the app with the xcb platform on a 1366x768 virtual laptop screen, drives it through realistic
-states (demo case predicted; editing after a prediction = stale; a folder worklist with an uncalibrated
-image being calibrated) and grabs the whole screen. Private data folders are used, nothing is written
+states (first start; demo case predicted; explanation map + window/level + ruler; editing after a
+prediction = stale; a folder worklist with an uncalibrated image being calibrated) and grabs the whole
+screen. Private data folders are used, nothing is written
 beside the samples.
 """
 
@@ -32,7 +33,7 @@ def main() -> int:
 
     import numpy as np
     from PIL import Image
-    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -64,6 +65,12 @@ def main() -> int:
     def vp(win, x: float, y: float):
         return win.canvas.mapFromScene(QPointF(x, y))
 
+    # First start: nothing open, the canvas says how to begin.
+    win = start(build_parser().parse_args(["--no-model"]))
+    settle(600)
+    shot("empty-start.png")
+    win.close()
+
     argv = ["--demo"] + (["--model", args.model] if args.model else [])
     win = start(build_parser().parse_args(argv))
     wait_for(lambda: win.model.ready and win.doc.contour is not None)
@@ -71,6 +78,23 @@ def main() -> int:
     wait_for(lambda: win.doc.result is not None)
     win.result_panel.cam.setCurrentIndex(0)
     shot("demo-predicted.png")
+
+    # Reading the image: explanation map of the 10 mm ring, window/level by right-drag, a ruler.
+    win.result_panel.cam.setCurrentIndex(win.result_panel.cam.findData("ring_10mm"))
+    c = win.canvas.viewport().rect().center()
+    QTest.mousePress(win.canvas.viewport(), Qt.MouseButton.RightButton, pos=c)
+    QTest.mouseMove(win.canvas.viewport(), pos=c + QPoint(-70, -20))
+    QTest.mouseRelease(win.canvas.viewport(), Qt.MouseButton.RightButton, pos=c + QPoint(-70, -20))
+    win.set_tool("ruler")
+    pts = np.asarray(win.doc.contour.points)
+    left, right = pts[np.argmin(pts[:, 0])], pts[np.argmax(pts[:, 0])]
+    QTest.mousePress(win.canvas.viewport(), Qt.MouseButton.LeftButton, pos=vp(win, *left))
+    QTest.mouseMove(win.canvas.viewport(), pos=vp(win, *(left + right) / 2))
+    QTest.mouseRelease(win.canvas.viewport(), Qt.MouseButton.LeftButton, pos=vp(win, *right))
+    shot("explain-wl-ruler.png")
+    win.result_panel.cam.setCurrentIndex(0)
+    win.wl_bar.reset()
+    win.doc.set_ruler(None)
 
     # Editing after the prediction: the result goes stale at once; vertex handles are visible.
     win.set_tool("edit")
@@ -107,6 +131,7 @@ def main() -> int:
     win.open_path(folder / "sample-centre2.dcm")
     win.files.load_contour_file(paths.samples_dir() / "sample-centre2.contour.json")
     win.open_path(folder / "export-no-calibration.png")
+    win.worklist.wait_for_scan()
     settle()
     win.set_tool("calibrate")
     h = win.doc.image.height
