@@ -26,7 +26,7 @@ from dlrs_desktop.store import Annotation, AnnotationStore
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 
 IMAGE_SUFFIXES = {".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-COLUMNS = ["Image", "Status", "Contour", "Result", "Calibration", "Frames"]  # most useful first
+COLUMNS = ["Image", "Status", "Contour", "Calibration", "Frames", "Result"]  # most useful first
 FILTERS = [("All", "all"), ("Draft", "draft"), ("Reviewed", "reviewed"), ("No contour", "none")]
 
 
@@ -177,17 +177,19 @@ class Worklist(QWidget):
             status = f"reviewed ({ann.review.reviewer})"
         scan = self.scanned.get(path, {})
         pending = "…" if ann is None and not scan else "–"
+        calibration = str(s.get("calibration") or scan.get("calibration") or pending)
         cells = [
             path.name,
             status if ann is not None else "new",
             "yes" if ann is not None and ann.contour else "no",
-            result,
-            str(s.get("calibration") or scan.get("calibration") or pending),
+            calibration.split(" · ")[-1],  # the source ("DICOM region", "manual", ...); scale in the tip
             str(s.get("frame_count") or scan.get("frames") or pending),
+            result,
         ]
-        for col, text in enumerate(cells):
+        tips = [*cells[:3], calibration, *cells[4:]]
+        for col, (text, tip) in enumerate(zip(cells, tips, strict=True)):
             item = QTableWidgetItem(text)
-            item.setToolTip(text)
+            item.setToolTip(tip)
             item.setData(Qt.ItemDataRole.UserRole, row_status(ann))
             if path == self.current:
                 f = item.font()
