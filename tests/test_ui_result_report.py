@@ -128,3 +128,26 @@ def test_ring_radii_come_from_the_bundle(qtbot, tmp_path, dialog_log):  # noqa: 
     assert drawn == {"ring_2mm", "ring_4mm", "ring_8mm"}
     assert win.measurements.ring_names == ["ring_2mm", "ring_4mm", "ring_8mm"]
     assert np.isfinite([r.area_mm2 for r in win.doc.rois()[0].rings]).all()
+
+
+def test_dlrs_predict_says_uncertain_and_colours_cams_like_the_gui(tmp_path, capsys):
+    import cv2
+
+    from dlrs_desktop.cli import main
+    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.model import Predictor
+    from dlrs_desktop.model.reading import blend_cam
+    from dlrs_desktop.roi import Contour
+
+    demo = paths.samples_dir() / "demo.dcm"
+    assert main(["predict", str(demo), "--cam", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert UNCERTAIN in out and "orange = evidence for early response, blue = against" in out
+    image = load_image(demo)
+    contour = Contour.load_any(paths.samples_dir() / "demo.contour.json", image.shape, frame=0)
+    pred = Predictor(paths.bundled_model_dir(), device="cpu").predict(
+        image, contour, sensitivity=False, cam=True
+    )
+    cam = next(c for c in pred.cams if c.name == "intratumoral")
+    written = cv2.cvtColor(cv2.imread(str(tmp_path / "demo_cam_intratumoral.png")), cv2.COLOR_BGR2RGB)
+    assert np.abs(written.astype(int) - blend_cam(image.display, cam.full(image.shape))).max() <= 2
