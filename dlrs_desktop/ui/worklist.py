@@ -126,12 +126,13 @@ class Worklist(QWidget):
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 130)  # names elide in the middle; the status columns stay visible
+        for col, width in ((0, 115), (1, 80)):  # names and reviewers elide; the scan columns stay visible
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.setMinimumWidth(400)
+        self.setMinimumWidth(420)
         self.table.cellActivated.connect(self._activated)
         self.table.cellClicked.connect(self._activated)  # one click opens, as in PACS worklists
         self.table.setToolTip("Click a row to open it; PgDown/PgUp move through the list")
