@@ -58,6 +58,26 @@ def test_wheel_zoom_keeps_the_pixel_under_the_cursor(win):
         assert distance(canvas.to_scene(QPointF(pos)), before) < 1.0
 
 
+def test_zoom_at_the_cursor_also_below_fit_and_by_pinch(win):
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+
+    canvas = win.canvas
+    pos = view_point(win, 40, 40)  # near the image corner
+    before, fit = canvas.to_scene(QPointF(pos)), canvas.zoom
+    wheel(win, pos, -3)  # well below "fit"
+    assert canvas.zoom == pytest.approx(fit / 1.25**3)
+    assert distance(canvas.to_scene(QPointF(pos)), before) < 1.0
+    z0 = canvas.zoom
+    vp = canvas.viewport()
+    pinch = QNativeGestureEvent(
+        Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
+        QPointF(pos), QPointF(pos), QPointF(vp.mapToGlobal(pos)), 0.5, QPointF(0, 0),
+    )  # fmt: skip
+    QApplication.sendEvent(vp, pinch)
+    assert canvas.zoom == pytest.approx(z0 * 1.5)
+    assert distance(canvas.to_scene(QPointF(pos)), before) < 1.0
+
+
 def test_keyboard_zoom_is_about_the_view_centre(win, qtbot):
     canvas = win.canvas
     centre = QPointF(canvas.viewport().rect().center())

@@ -121,7 +121,8 @@ class ImageCanvas(QGraphicsView):
             return
         self._render_image()
         h, w = display.shape[:2]
-        self.scene().setSceneRect(QRectF(-0.5 * w, -0.5 * h, 2.0 * w, 2.0 * h))
+        # Room around the image so the point under the cursor can stay put at any zoom, also zoomed out.
+        self.scene().setSceneRect(QRectF(-3.0 * w, -3.0 * h, 7.0 * w, 7.0 * h))
         if refit:
             self._fit_pending = True
             self.fit()
