@@ -49,6 +49,7 @@ class ResultPanel(QWidget):
         row.addWidget(self.busy)
         lay.addLayout(row)
         self.model_state = QLabel("Loading model…")
+        self.model_state.setTextFormat(Qt.TextFormat.PlainText)
         self.model_state.setWordWrap(True)
         lay.addWidget(self.model_state)
         self.stale = QLabel("")
@@ -67,12 +68,17 @@ class ResultPanel(QWidget):
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.caption)
         self.category = QLabel("")
+        self.category.setTextFormat(Qt.TextFormat.PlainText)  # category and flags may come from a file
+        bold = QFont(self.category.font())
+        bold.setBold(True)
+        self.category.setFont(bold)
         self.category.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.category.setWordWrap(True)
         lay.addWidget(self.category)
         self.bars = BarChart()
         lay.addWidget(self.bars)
         self.details = QLabel("")
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.details)
@@ -140,7 +146,7 @@ class ResultPanel(QWidget):
         self.probability.setText(format_probability(prob, threshold))
         self.probability.setStyleSheet("color: gray;" if stale else "")
         self.uncertain = is_uncertain(pred)
-        self.category.setText(f"<b>{class_line(pred)}</b>")
+        self.category.setText(class_line(pred))
         self.category.setStyleSheet(
             f"border: 2px solid {WARNING_CSS}; border-radius: 4px; padding: 3px; color: {WARNING_CSS};"
             if self.uncertain and not stale
@@ -149,4 +155,4 @@ class ResultPanel(QWidget):
         self.bars.set_rows(bar_rows(result), stale)
         self.stale.setVisible(stale)
         self.stale.setText(STALE_TEXT)
-        self.details.setText("<br>".join(result_lines(result)))
+        self.details.setText("\n".join(result_lines(result)))
