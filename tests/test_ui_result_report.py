@@ -81,6 +81,8 @@ def test_pdf_has_identifiers_only_when_chosen(demo, tmp_path, dialog_log):  # no
     assert "Synthetic" not in text and "Patient" not in text
     assert f"DLRS Desktop {__version__}" in text and demo.model.info["sha256"] in re.sub(r"\s", "", text)
     assert "uncertain" in text and "not used by the fusion" in text
+    demo.prefs.reviewer = "Dr Local"
+    demo.toggle_reviewed()
     dialog_log.answers["report_options"] = {
         "include_identifiers": True,
         "identifiers": {"operator": "Sono Grapher", "accession": "ACC-42"},
@@ -89,7 +91,8 @@ def test_pdf_has_identifiers_only_when_chosen(demo, tmp_path, dialog_log):  # no
     text = pdf_text(named)
     assert "Patient name: Synthetic Case" in text  # read from the DICOM only now
     assert "Accession number: ACC-42" in text and "Operator: Sono Grapher" in text
-    assert "T" not in text.split("report made")[1].split("\n")[0][:12]  # local time, not raw ISO UTC
+    assert re.search(r"report made \d{4}-\d\d-\d\d \d\d:\d\d \S+", text)  # local, minutes, zone
+    assert re.search(r"Review: reviewed by Dr Local at \d{4}-\d\d-\d\d \d\d:\d\d \S+\n", text)
     dialog_log.answers["report_options"] = "cancel"
     assert demo.export_pdf(str(tmp_path / "none.pdf")) is None and not (tmp_path / "none.pdf").exists()
 

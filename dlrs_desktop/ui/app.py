@@ -76,7 +76,7 @@ def start(args: argparse.Namespace):
         crashed = win.session.crashed_session()
         win.session.begin(image=None, folder=None)
         if args.demo:
-            win.open_demo()
+            win.open_demo(background=True)
         elif args.path:
             if not Path(args.path).exists():
                 dialogs.error(win, f"'{args.path}' does not exist.")

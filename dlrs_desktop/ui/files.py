@@ -100,7 +100,7 @@ class FileController(QObject):
             return
         self.open_path(path)
 
-    def open_demo(self) -> bool:
+    def open_demo(self, *, background: bool = False) -> bool:
         """The bundled case as shipped: its own contour, none of the earlier edits (Reset demo)."""
         image, contour = demo_paths()
         if not image.is_file():
@@ -114,7 +114,7 @@ class FileController(QObject):
             "Discard your changes to the demo case and start again from the bundled contour?",
         ):
             return False
-        return self.open_path(image, contour_file=contour, pristine=True)
+        return self.open_path(image, contour_file=contour, pristine=True, background=background)
 
     def open_path(
         self,

@@ -241,8 +241,8 @@ class MainWindow(QMainWindow):
                   *, background: bool = False) -> bool:  # fmt: skip
         return self.files.open_path(path, frame, contour_file, background=background)
 
-    def open_demo(self) -> bool:
-        return self.files.open_demo()
+    def open_demo(self, *, background: bool = False) -> bool:
+        return self.files.open_demo(background=background)
 
     def save_now(self) -> bool:
         return self.files.save_now()
