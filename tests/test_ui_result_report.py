@@ -80,7 +80,10 @@ def test_pdf_has_identifiers_only_when_chosen(demo, tmp_path, dialog_log):  # no
     text = pdf_text(plain)
     assert "Synthetic" not in text and "Patient" not in text
     assert f"DLRS Desktop {__version__}" in text and demo.model.info["sha256"] in re.sub(r"\s", "", text)
-    assert "uncertain" in text and "not used by the fusion" in text
+    assert "uncertain" in text and "not used by the fusion" in text and "explanation map" not in text
+    demo.result_panel.cam.setCurrentIndex(demo.result_panel.cam.findData("ring_10mm"))
+    with_map = pdf_text(demo.export_pdf(str(tmp_path / "map.pdf")))
+    assert "Image shows the explanation map of Ring 10 mm. Explanation map: orange = evidence for" in with_map
     demo.prefs.reviewer = "Dr Local"
     demo.toggle_reviewed()
     dialog_log.answers["report_options"] = {

@@ -78,6 +78,7 @@ class ImageCanvas(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tool: InputHandler | None = None
         self.hint_text = EMPTY_HINT
+        self.cam_region = ""  # the region whose explanation map is shown, "" when none
         self._display: np.ndarray | None = None
         self._window_level: tuple[float, float] | None = None
         self._panning: QPointF | None = None
@@ -264,7 +265,9 @@ class ImageCanvas(QGraphicsView):
             path.addPath(polyline_path(line, closed=True))
         self.scan_item.setPath(path)
 
-    def set_cam(self, rgba: np.ndarray | None) -> None:
+    def set_cam(self, rgba: np.ndarray | None, region: str = "") -> None:
+        """An explanation-map overlay (colours from model.reading.cam_rgba) and the region it shows."""
+        self.cam_region = region if rgba is not None else ""
         self.cam_item.setPixmap(QPixmap() if rgba is None else QPixmap.fromImage(array_to_qimage(rgba)))
 
     def set_tool_preview(self, points: np.ndarray | None, closed: bool = False) -> None:

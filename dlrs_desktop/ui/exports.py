@@ -7,6 +7,7 @@ callback and the loaded model's info); it knows nothing of the main window.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ class Exporter:
             options = ask_report_options(self.parent, self.identifier_defaults())
             if options is None:
                 return None
+        options = replace(options, cam_region=self.canvas.cam_region)
         path = path or self._ask_path("Export PDF report", self.default_name() + ".pdf", "PDF (*.pdf)")
         if not path:
             return None

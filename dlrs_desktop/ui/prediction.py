@@ -187,5 +187,5 @@ class PredictionController(QObject):
             self.canvas.set_cam(None)
             self.panel.cam_legend.setVisible(False)
             return
-        self.canvas.set_cam(cam_rgba(cam.full(tuple(doc.image.shape))))
+        self.canvas.set_cam(cam_rgba(cam.full(tuple(doc.image.shape))), region)
         self.panel.cam_legend.setVisible(True)

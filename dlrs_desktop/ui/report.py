@@ -41,6 +41,7 @@ WARN = QColor(213, 94, 0)
 class ReportOptions:
     include_identifiers: bool = False  # off by default: no identifiers in exports unless asked
     identifiers: dict[str, str] = field(default_factory=dict)
+    cam_region: str = ""  # the explanation map drawn on the report's image ("" = none)
 
 
 def local_time(iso: str | None) -> str:
@@ -183,8 +184,8 @@ def _paint_report(
         out.y = rect.bottom() + 8
     for line in result_lines(doc.result):
         out.text(line, 9)
-    if doc.prediction is not None and not stale:
-        out.text(CAM_LEGEND + " (shown in the workstation).", 8, color=QColor(90, 90, 90))
+    if options.cam_region and not stale:
+        out.text(f"Image shows the explanation map of {region_label(options.cam_region)}. {CAM_LEGEND}.", 8)
     notice = (doc.result.get("model") or {}).get("notice") or pred.get("research_notice")
     if notice:
         out.text(str(notice), 9, True, WARN)
