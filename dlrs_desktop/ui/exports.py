@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QRectF
@@ -22,9 +22,10 @@ from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.qtdraw import array_to_qimage, png_bytes
-from dlrs_desktop.ui.report import ReportOptions, dicom_identifiers, write_pdf
-from dlrs_desktop.ui.report_dialog import ask_report_options
 from dlrs_desktop.ui.settings import Preferences
+
+if TYPE_CHECKING:
+    from dlrs_desktop.ui.report import ReportOptions
 
 
 def render_view(canvas: ImageCanvas, max_side: int = 1400) -> QImage:
@@ -71,6 +72,8 @@ class Exporter:
         return f"dlrs-{base.sha256[:12]}" if base is not None else "dlrs"
 
     def identifier_defaults(self) -> dict[str, str]:
+        from dlrs_desktop.ui.report import dicom_identifiers
+
         ids = dicom_identifiers(self.doc.path)
         if not ids.get("operator") and self.prefs.reviewer:
             ids["operator"] = self.prefs.reviewer
@@ -80,6 +83,9 @@ class Exporter:
         if self.doc.image is None:
             dialogs.error(self.parent, "Open an image before exporting a report.")
             return None
+        from dlrs_desktop.ui.report import write_pdf  # the PDF code loads when first used (start-up)
+        from dlrs_desktop.ui.report_dialog import ask_report_options
+
         if options is None:
             options = ask_report_options(self.parent, self.identifier_defaults())
             if options is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -18,7 +19,6 @@ from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from dlrs_desktop.store import AnnotationStore, AuditLog, SessionStore
-from dlrs_desktop.ui import about
 from dlrs_desktop.ui.actions import ActionRegistry
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
@@ -35,6 +35,9 @@ from dlrs_desktop.ui.tools import Tool
 from dlrs_desktop.ui.viewbar import CineBar, WindowLevelBar
 from dlrs_desktop.ui.worker import ModelService
 from dlrs_desktop.ui.worklist import Worklist
+
+if TYPE_CHECKING:
+    from dlrs_desktop.ui.about import PreferencesDialog
 
 
 class MainWindow(QMainWindow):
@@ -213,12 +216,18 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ dialogs
     def help_dialog(self) -> None:
+        from dlrs_desktop.ui import about  # dialogs are imported when first used (start-up time)
+
         about.help_dialog(self, self.toolbox.tools.values(), self.actions.shortcuts)
 
     def about_dialog(self) -> None:
+        from dlrs_desktop.ui import about
+
         about.about_dialog(self, self.model.info)
 
-    def preferences_dialog(self) -> about.PreferencesDialog:
+    def preferences_dialog(self) -> PreferencesDialog:
+        from dlrs_desktop.ui import about
+
         in_use = self.model.info.get("device", "") if self.model.ready else "not loaded"
         names = [f"ring_{r:g}mm" for r in self.doc.ring_radii_mm]
         return about.PreferencesDialog(
