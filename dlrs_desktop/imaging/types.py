@@ -174,7 +174,9 @@ class UltrasoundImage:
     - `display`: RGB uint8 (H, W, 3), what the user sees;
     - `gray`: uint8 (H, W), what the analysis uses;
     - `scan_mask`: bool (H, W), True where the pixels are real tissue (not text, rulers, margins);
-    - `calibration`: None means "not calibrated": the app says so and does not predict.
+    - `calibration`: None means "not calibrated": the app says so and does not predict;
+    - `views`: uint8 (H, W) or None: 0 outside the scan area, 1..n one label per view of a split
+      (dual) image; None means one view, the whole scan mask.
     Arrays are made read-only by the loader.
     """
 
@@ -186,6 +188,7 @@ class UltrasoundImage:
     frame_count: int
     frame_index: int
     provenance: Provenance
+    views: np.ndarray | None = None
 
     @property
     def height(self) -> int:
@@ -206,6 +209,26 @@ class UltrasoundImage:
     def with_calibration(self, calibration: Calibration | None) -> UltrasoundImage:
         """The same pixels under another calibration (e.g. one the user made)."""
         return replace(self, calibration=calibration)
+
+    @property
+    def view_count(self) -> int:
+        return 1 if self.views is None else int(self.views.max(initial=0))
+
+    def view_labels(self, mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> dict[int, int]:
+        """{view label: pixel count} of the True pixels of `mask` placed at `origin` (x, y); 0 = outside."""
+        if self.views is None:
+            return {1: int(np.count_nonzero(mask))}
+        x0, y0 = origin
+        h, w = mask.shape
+        sub = self.views[y0 : y0 + h, x0 : x0 + w]
+        labels, counts = np.unique(sub[mask[: sub.shape[0], : sub.shape[1]]], return_counts=True)
+        return {int(k): int(c) for k, c in zip(labels, counts, strict=True)}
+
+    def view_mask(self, label: int | None) -> np.ndarray:
+        """The scan area of one view (the whole scan mask when the image has one view or label is None)."""
+        if self.views is None or label is None:
+            return self.scan_mask
+        return self.views == label
 
     def calibration_for(self, points: np.ndarray) -> Calibration | None:
         """Calibration valid for these points: the region that contains them if the image has regions."""
