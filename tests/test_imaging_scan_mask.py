@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -61,7 +62,8 @@ def test_dual_view_keeps_both_views_and_not_the_gap(tmp_path):
     )
     gap = np.zeros_like(area)
     gap[: np.flatnonzero(area.any(axis=1)).max() + 1, 300:340] = True  # beside the fans, not below
-    assert not (im.scan_mask & gap & ~area).any()
+    near = cv2.dilate(area.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # fitted edges: ±1 px
+    assert not (im.scan_mask & gap & ~near).any()
 
 
 def test_array_without_regions_detects_from_pixels():
