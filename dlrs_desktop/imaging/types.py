@@ -215,20 +215,31 @@ class UltrasoundImage:
         return 1 if self.views is None else int(self.views.max(initial=0))
 
     def view_labels(self, mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> dict[int, int]:
-        """{view label: pixel count} of the True pixels of `mask` placed at `origin` (x, y); 0 = outside."""
-        if self.views is None:
-            return {1: int(np.count_nonzero(mask))}
+        """{view label: pixel count} under the True pixels of `mask` placed with its top-left at `origin`
+        (x, y; the mask may reach past the image). Label 0 is outside the scan area."""
         x0, y0 = origin
         h, w = mask.shape
-        sub = self.views[y0 : y0 + h, x0 : x0 + w]
-        labels, counts = np.unique(sub[mask[: sub.shape[0], : sub.shape[1]]], return_counts=True)
-        return {int(k): int(c) for k, c in zip(labels, counts, strict=True)}
+        ix0, iy0 = max(x0, 0), max(y0, 0)
+        ix1, iy1 = min(x0 + w, self.width), min(y0 + h, self.height)
+        if ix1 <= ix0 or iy1 <= iy0:
+            return {}
+        m = np.asarray(mask[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0], dtype=bool)
+        labels = self.views if self.views is not None else self.scan_mask.view(np.uint8)
+        values, counts = np.unique(labels[iy0:iy1, ix0:ix1][m], return_counts=True)
+        return {int(k): int(c) for k, c in zip(values, counts, strict=True)}
 
-    def view_mask(self, label: int | None) -> np.ndarray:
-        """The scan area of one view (the whole scan mask when the image has one view or label is None)."""
-        if self.views is None or label is None:
-            return self.scan_mask
-        return self.views == label
+    def view_of(self, mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> int | None:
+        """The view most of `mask` lies in (None: the image has one view, or the mask is outside)."""
+        if self.views is None:
+            return None
+        inside = {k: c for k, c in self.view_labels(mask, origin).items() if k > 0}
+        return max(inside, key=lambda k: inside[k]) if inside else None
+
+    def scan_crop(self, view: int | None, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """The scan area of one view (or all of it) in the image window [y0:y1, x0:x1]."""
+        if self.views is None or view is None:
+            return self.scan_mask[y0:y1, x0:x1]
+        return self.views[y0:y1, x0:x1] == view
 
     def calibration_for(self, points: np.ndarray) -> Calibration | None:
         """Calibration valid for these points: the region that contains them if the image has regions."""
