@@ -17,6 +17,22 @@ from dlrs_desktop.errors import CalibrationError
 
 CalibrationSource = Literal["dicom-us-region", "dicom-pixel-spacing", "manual"]
 
+#: One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than
+#: 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.
+MAX_ANISOTROPY = 3.0
+
+
+def anisotropy_problem(mm_x: float, mm_y: float) -> str | None:
+    """Why x/y scales this different cannot be trusted (None: within the 3:1 limit)."""
+    lo, hi = sorted((abs(mm_x), abs(mm_y)))
+    if lo > 0 and hi / lo <= MAX_ANISOTROPY:
+        return None
+    ratio = f"{hi / lo:.3g}:1" if lo > 0 else "infinitely"
+    return (
+        f"{mm_x:.4g} mm × {mm_y:.4g} mm per pixel is {ratio} anisotropic (the limit is "
+        f"{MAX_ANISOTROPY:g}:1 for any calibration)"
+    )
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -34,6 +50,9 @@ class Calibration:
                     f"A calibration of {v:g} mm per pixel is not plausible for an ultrasound image "
                     "(expected between 0.0001 and 10 mm/px)."
                 )
+        problem = anisotropy_problem(self.mm_per_px_x, self.mm_per_px_y)
+        if problem:
+            raise CalibrationError(f"A calibration of {problem}.")
 
     @property
     def is_isotropic(self) -> bool:
@@ -112,8 +131,8 @@ class UltrasoundRegion:
     def is_2d_tissue_cm(self) -> bool:
         """Usable for millimetre measurements (Cornerstone3D's rule), with plausible deltas.
 
-        Deltas outside 1e-5..1 cm/px (0.0001..10 mm/px, what `Calibration` accepts) are damaged
-        headers, not scales: such a region is never chosen for measurements.
+        Deltas outside 1e-5..1 cm/px (0.0001..10 mm/px, what `Calibration` accepts) or more than 3:1
+        anisotropic are damaged headers, not scales: such a region is never chosen for measurements.
         """
         return (
             self.spatial_format == 1
@@ -121,6 +140,7 @@ class UltrasoundRegion:
             and self.units_x == 3
             and self.units_y == 3
             and all(math.isfinite(d) and 1e-5 <= abs(d) <= 1.0 for d in (self.delta_x, self.delta_y))
+            and anisotropy_problem(self.delta_x, self.delta_y) is None
         )
 
     def contains(self, points: np.ndarray) -> bool:
