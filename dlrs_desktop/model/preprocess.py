@@ -346,6 +346,7 @@ def prepare_inputs(
             cal.pixel_area_mm2,
             spec.colour_chroma_min,
             spec.inpaint_colour_marks,
+            [(r.name, mk, b) for r, (mk, b) in zip(spec.regions, masks, strict=True)],
         )
     t3 = time.perf_counter()
     # A split image: the crops see only the contour's view as tissue (the rings are confined to it too).
