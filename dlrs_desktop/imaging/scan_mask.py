@@ -34,10 +34,12 @@ from dlrs_desktop.imaging.views import split_views
 
 _WORK_SIDE = 384  # long side of the working copy
 _BLACK_LEVEL = 12  # grey level below which a smoothed pixel counts as background
+_NOISE_FLOOR = 4  # deep tissue is at least this bright on most pixels; a black margin is not
 _MIN_FRACTION = 0.02  # a component smaller than this fraction of its search area is not an image
 _KEEP_RATIO = 0.25  # components at least this fraction of the largest are kept (dual view, split sectors)
 _STEEP = math.radians(50)  # a side edge is within this angle of the vertical
-_PARALLEL = math.radians(2)  # side edges closer than this in angle are a linear probe's rectangle
+_PARALLEL = math.radians(6)  # side edges closer than this in angle: a linear probe's rectangle
+# (sector and curvilinear fans open by 30° or more; a few degrees is a fit to a marker or colour bar)
 
 
 @dataclass(frozen=True)
@@ -152,39 +154,65 @@ def _side_line(echo: np.ndarray, side: int) -> tuple[float, float] | None:
 
 
 def scanner_geometry(
-    gray: np.ndarray, view: np.ndarray, region: UltrasoundRegion
+    gray: np.ndarray, view: np.ndarray, region: UltrasoundRegion | None = None
 ) -> tuple[np.ndarray, str]:
-    """One view inside a DICOM region as the probe's fan or rectangle, down to the region's bottom."""
+    """One view as the probe's fan or rectangle: down to the region's bottom when the scanner declared
+    one, else down to the last row with echoes or noise (exact black below is the margin)."""
     import cv2
 
     h, w = gray.shape
-    y0, y1 = max(0, region.y0), min(h - 1, region.y1)
-    x0, x1 = max(0, region.x0), min(w - 1, region.x1)
-    rect = np.zeros((h, w), bool)
-    rect[y0 : y1 + 1, x0 : x1 + 1] = True
+    rect = np.ones((h, w), bool)
+    bottom: float | None = None
+    if region is not None:
+        rect[:] = False
+        y1 = min(h - 1, region.y1)
+        rect[max(0, region.y0) : y1 + 1, max(0, region.x0) : min(w - 1, region.x1) + 1] = True
+        bottom = float(y1)
     echo = (cv2.blur(gray, (5, 5)) > _BLACK_LEVEL) & view
     left, right = _side_line(echo, -1), _side_line(echo, +1)
-    rows = np.flatnonzero(echo.any(axis=1))
-    if left is None or right is None or len(rows) == 0:
-        ys, xs = np.nonzero(view)
+    ys, xs = np.nonzero(view)
+    if left is None or right is None or not echo.any():
+        if region is None:
+            return view, "hull"
         out = np.zeros((h, w), bool)
-        out[int(ys.min()) : y1 + 1, int(xs.min()) : int(xs.max()) + 1] = True
+        out[int(ys.min()) : int(bottom or h - 1) + 1, int(xs.min()) : int(xs.max()) + 1] = True
         return out & rect, "rectangle"
     (al, bl), (ar, br) = left, right
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    below_top = yy >= _top_line(view)[None, :]
-    if br - bl <= math.tan(_PARALLEL):  # parallel (or converging: not a probe): a rectangle
-        out = below_top & (xx >= al + bl * yy) & (xx <= ar + br * yy)
-        return out & rect, "rectangle"
-    y_apex = (ar - al) / (bl - br)
-    x_apex = al + bl * y_apex
-    dx, dy = xx - x_apex, yy - y_apex
-    theta = np.arctan2(dx, dy)  # 0 = straight down from the apex
+    yy = np.arange(h, dtype=np.float32)[:, None]  # broadcast, not (h, w) grids: this runs on every load
+    xx = np.arange(w, dtype=np.float32)[None, :]
+    shape = (yy >= _top_line(view)[None, :]) & rect
+    if math.atan(br) - math.atan(bl) <= _PARALLEL:  # parallel (or converging: not a probe): a rectangle
+        shape &= (xx >= al + bl * yy) & (xx <= ar + br * yy)
+        kind, apex = "rectangle", None
+    else:
+        y_apex = (ar - al) / (bl - br)
+        apex = (al + bl * y_apex, y_apex)
+        theta = np.arctan2(xx - apex[0], yy - apex[1])  # 0 = straight down from the apex
+        shape &= (yy > apex[1]) & (theta >= math.atan(bl)) & (theta <= math.atan(br))
+        kind = "fan"
+    if bottom is None:
+        # A view reaching both sides of the frame is a crop of the scan: no margin below it either.
+        tall = 0.5 * (ys.max() - ys.min() + 1)
+        spans = view[:, 0].sum() > tall and view[:, -1].sum() > tall
+        bottom = float(h - 1) if spans else _last_imaged_row(gray, shape, int(ys.max()))
+    if apex is None:
+        return shape & (yy <= bottom), kind
     ey, ex = np.nonzero(echo)
-    farthest = float(np.sqrt(((ex - x_apex) ** 2 + (ey - y_apex) ** 2).max())) if len(ex) else 0.0
-    r_out = max(y1 + 0.5 - y_apex, farthest + 0.5)  # through the region's bottom, or the farthest echo
-    out = below_top & (dx * dx + dy * dy <= r_out * r_out) & (theta >= math.atan(bl)) & (theta <= math.atan(br))
-    return out & rect, "fan"
+    farthest = float(np.sqrt(((ex - apex[0]) ** 2 + (ey - apex[1]) ** 2).max()))
+    r_out = max(bottom + 0.5 - apex[1], farthest + 0.5)  # through the bottom, or the farthest echo
+    disc = (xx - apex[0]) ** 2 + (yy - apex[1]) ** 2 <= r_out * r_out
+    return shape & disc & (yy <= bottom), kind
+
+
+def _last_imaged_row(gray: np.ndarray, shape: np.ndarray, start: int) -> float:
+    """Going down from `start`, the last row whose part inside `shape` is not exact black: deep dark
+    tissue still shows its noise floor (grey > 4 on most pixels), the margin below the image does not."""
+    h = gray.shape[0]
+    sub_g, sub_s = gray[start:], shape[start:]
+    n = sub_s.sum(axis=1)
+    lit = ((sub_g > _NOISE_FLOOR) & sub_s).sum(axis=1)
+    dark = np.flatnonzero((n == 0) | (lit < 0.3 * n))
+    return float(h - 1 if len(dark) == 0 else start + int(dark[0]) - 1)
 
 
 def _top_line(view: np.ndarray) -> np.ndarray:
@@ -239,8 +267,9 @@ def compute_scan_area(gray: np.ndarray, regions: Sequence[UltrasoundRegion] = ()
     if not hulls:
         return ScanArea(np.ones((h, w), np.uint8), "full")
     for view in _split(gray, hulls):
+        area, _ = scanner_geometry(gray, view)
         label += 1
-        views[view & (views == 0)] = label
+        views[area & (views == 0)] = label
     return ScanArea(views, "pixels")
 
 
