@@ -169,8 +169,14 @@ def scanner_geometry(
         rect[max(0, region.y0) : y1 + 1, max(0, region.x0) : min(w - 1, region.x1) + 1] = True
         bottom = float(y1)
     echo = (cv2.blur(gray, (5, 5)) > _BLACK_LEVEL) & view
-    left, right = _side_line(echo, -1), _side_line(echo, +1)
     ys, xs = np.nonzero(view)
+    lo_col = max(0, region.x0) if region is not None else 0
+    hi_col = min(w - 1, region.x1) if region is not None else w - 1
+    # A view running along the frame's (region's) side for a fifth of its height was cropped there:
+    # that side is the frame's edge, however dark the tissue along it (fitting echoes would cut it).
+    along = 0.2 * (ys.max() - ys.min() + 1)
+    left = (float(lo_col), 0.0) if view[:, lo_col].sum() >= along else _side_line(echo, -1)
+    right = (float(hi_col), 0.0) if view[:, hi_col].sum() >= along else _side_line(echo, +1)
     if left is None or right is None or not echo.any():
         if region is None:
             return view, "hull"
