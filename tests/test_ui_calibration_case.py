@@ -51,3 +51,22 @@ def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):
     gui_areas = {r.name: round(r.area_mm2, 6) for r in rois}
     cli_areas = {r["name"]: round(r["area_mm2"], 6) for r in cli_roi["rois"]}
     assert cli_areas == gui_areas
+
+
+def test_gui_refuses_colour_doppler_with_a_clear_dialog(qtbot, dialog_log):  # noqa: F811
+    from pathlib import Path
+
+    from tests.roi_factory import ellipse
+
+    win = make_window(qtbot)
+    win.prefs.device = "cpu"
+    with qtbot.waitSignal(win.model.loaded, timeout=60000):
+        win.start_model(cached_bundle())
+    assert win.open_path(Path(__file__).parent / "data" / "real" / "scan_US1_UNCR.dcm")
+    win.undo_stack.push(SetCalibration(win.doc, None, Calibration.manual(0.1), "Manual calibration"))
+    win.doc.set_contour_points(ellipse(205, 222.5, 100, 62.5, 180))  # the left lymph node
+    win.predict()
+    qtbot.waitUntil(lambda: bool(dialog_log.texts("error")), timeout=60000)
+    text = dialog_log.texts("error")[-1]
+    assert "colour Doppler/elastography overlay covers" in text and "B-mode" in text
+    assert win.doc.result is None
