@@ -13,7 +13,8 @@ from pydicom.dataelem import DataElement
 
 from dlrs_desktop.cli import main
 from dlrs_desktop.errors import CalibrationError
-from dlrs_desktop.imaging import Calibration, dicom_writer as dw, effective_calibration, load_image
+from dlrs_desktop.imaging import Calibration, effective_calibration, load_image
+from dlrs_desktop.imaging import dicom_writer as dw
 from dlrs_desktop.roi import Contour
 from dlrs_desktop.store.annotation import Annotation, AnnotationStore
 from tests.dicom_factory import bmode_frame, write_bmode_dicom
@@ -73,7 +74,9 @@ def test_one_anisotropy_limit_for_every_source(tmp_path, capsys):
     Contour(LESION).save(tmp_path / "c.json")
     err = _one_line_exit_2(capsys, ["roi", str(path), "--contour", str(tmp_path / "c.json")])
     assert "10:1 anisotropic" in err
-    err = _one_line_exit_2(capsys, ["roi", str(path), "--spacing", "0.1,1", "--contour", str(tmp_path / "c.json")])
+    err = _one_line_exit_2(
+        capsys, ["roi", str(path), "--spacing", "0.1,1", "--contour", str(tmp_path / "c.json")]
+    )
     assert "anisotropic" in err
 
 
@@ -103,7 +106,8 @@ def _saved_case(folder: Path, name: str, seed: int, mm: float | None = 0.12) -> 
 def test_cli_applies_the_saved_calibration_like_the_gui(tmp_path, capsys):
     path = _saved_case(tmp_path, "a.dcm", seed=0)
     sidecar = path.with_name(path.name + ".dlrs.json")
-    out = json.loads((main(["roi", str(path), "--contour", str(sidecar), "--json"]), capsys.readouterr().out)[1])
+    assert main(["roi", str(path), "--contour", str(sidecar), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
     assert out["calibration"]["origin"] == "saved" and out["calibration"]["mm_per_px_x"] == 0.12
 
 
@@ -115,7 +119,9 @@ def test_cli_refuses_a_sidecar_of_another_image(tmp_path, capsys):
     err = _one_line_exit_2(capsys, ["roi", str(b), "--contour", str(foreign)])
     assert "belongs to a different image" in err and "not applied" in err
     bundle = str(_bundle())
-    err = _one_line_exit_2(capsys, ["predict", str(b), "--model", bundle, "--device", "cpu", "--no-sensitivity"])
+    err = _one_line_exit_2(
+        capsys, ["predict", str(b), "--model", bundle, "--device", "cpu", "--no-sensitivity"]
+    )
     assert "different image" in err  # the sidecar found beside b.dcm is refused too, not ignored
 
 

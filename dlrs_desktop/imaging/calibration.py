@@ -146,7 +146,9 @@ def _as_calibration(value: Calibration | dict[str, Any] | None, what: str) -> Ca
     except CalibrationError as exc:
         raise CalibrationError(f"The {what} cannot be used: {exc}") from None
     except (KeyError, TypeError, ValueError):
-        raise CalibrationError(f"The {what} is malformed (expected mm_per_px_x, mm_per_px_y, source).") from None
+        raise CalibrationError(
+            f"The {what} is malformed (expected mm_per_px_x, mm_per_px_y, source)."
+        ) from None
 
 
 def effective_calibration(

@@ -290,7 +290,9 @@ def _check_rescale(path: Path, ds: Any) -> None:
         except (TypeError, ValueError):
             raise _fail(path, f"its {keyword} ({raw!r}) is not a number.") from None
         if not math.isfinite(value):
-            raise _fail(path, f"its {keyword} is {value} (not a finite number): the pixel values are garbage.")
+            raise _fail(
+                path, f"its {keyword} is {value} (not a finite number): the pixel values are garbage."
+            )
         if keyword == "RescaleSlope" and value == 0.0:
             raise _fail(path, "its RescaleSlope is 0, which maps every pixel to the same value.")
 
@@ -316,10 +318,14 @@ def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarr
         gray = arr
     else:
         with np.errstate(all="ignore"):  # an overflowing rescale is refused just below
-            values = apply_modality_lut(arr, ds) if ("RescaleSlope" in ds or "ModalityLUTSequence" in ds) else arr
+            values = (
+                apply_modality_lut(arr, ds) if ("RescaleSlope" in ds or "ModalityLUTSequence" in ds) else arr
+            )
             finite = bool(np.isfinite(values).all())
         if not finite:
-            raise _fail(path, "its rescale (RescaleSlope/RescaleIntercept) overflows: the pixel values are garbage.")
+            raise _fail(
+                path, "its rescale (RescaleSlope/RescaleIntercept) overflows: the pixel values are garbage."
+            )
         if "WindowCenter" in ds or "VOILUTSequence" in ds:
             try:
                 windowed = apply_voi_lut(values, ds)
