@@ -115,7 +115,7 @@ def _fit_line(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     """
     if len(y) < 5:
         return None
-    idx = np.linspace(0, len(y) - 1, min(len(y), 40)).round().astype(int)
+    idx = np.linspace(0, len(y) - 1, min(len(y), 24)).round().astype(int)  # 276 candidate lines
     i, j = np.triu_indices(len(idx), k=1)
     yi, yj, xi, xj = y[idx[i]], y[idx[j]], x[idx[i]], x[idx[j]]
     ok = np.abs(yj - yi) >= 3
@@ -123,9 +123,11 @@ def _fit_line(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
         return None
     b = (xj[ok] - xi[ok]) / (yj[ok] - yi[ok])
     a = xi[ok] - b * yi[ok]
-    resid = np.abs(x[None, :] - (a[:, None] + b[:, None] * y[None, :]))
-    best = int(np.argmin(np.median(resid, axis=1)))
-    keep = resid[best] <= max(2.0, 2.5 * float(np.median(resid[best])))
+    probe = np.linspace(0, len(y) - 1, min(len(y), 160)).round().astype(int)  # scored on ≤ 160 rows
+    scores = np.median(np.abs(x[probe][None, :] - (a[:, None] + b[:, None] * y[probe][None, :])), axis=1)
+    best = int(np.argmin(scores))
+    resid = np.abs(x - (a[best] + b[best] * y))
+    keep = resid <= max(2.0, 2.5 * float(np.median(resid)))
     if keep.sum() < 5:
         return None
     bb, aa = np.polyfit(y[keep], x[keep], 1)
@@ -169,7 +171,7 @@ def scanner_geometry(
         rect[max(0, region.y0) : y1 + 1, max(0, region.x0) : min(w - 1, region.x1) + 1] = True
         bottom = float(y1)
     echo = (cv2.blur(gray, (5, 5)) > _BLACK_LEVEL) & view
-    ys, xs = np.nonzero(view)
+    ys, xs = np.flatnonzero(view.any(axis=1)), np.flatnonzero(view.any(axis=0))  # (extents only)
     lo_col = max(0, region.x0) if region is not None else 0
     hi_col = min(w - 1, region.x1) if region is not None else w - 1
     # A view running along the frame's (region's) side for a fifth of its height was cropped there:
@@ -193,8 +195,7 @@ def scanner_geometry(
     else:
         y_apex = (ar - al) / (bl - br)
         apex = (al + bl * y_apex, y_apex)
-        theta = np.arctan2(xx - apex[0], yy - apex[1])  # 0 = straight down from the apex
-        shape &= (yy > apex[1]) & (theta >= math.atan(bl)) & (theta <= math.atan(br))
+        shape &= (yy > apex[1]) & (xx >= al + bl * yy) & (xx <= ar + br * yy)  # the wedge below the apex
         kind = "fan"
     if bottom is None:
         # A view reaching both sides of the frame is a crop of the scan: no margin below it either.
@@ -203,8 +204,11 @@ def scanner_geometry(
         bottom = float(h - 1) if spans else _last_imaged_row(gray, shape, int(ys.max()))
     if apex is None:
         return shape & (yy <= bottom), kind
-    ey, ex = np.nonzero(echo)
-    farthest = float(np.sqrt(((ex - apex[0]) ** 2 + (ey - apex[1]) ** 2).max()))
+    rows = np.flatnonzero(echo.any(axis=1))
+    sub = echo[rows]
+    ends = np.concatenate([sub.argmax(axis=1), sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)])
+    # Along a row the distance from the apex is largest at one of the row's two outermost echoes.
+    farthest = float(np.sqrt(((ends - apex[0]) ** 2 + (np.tile(rows, 2) - apex[1]) ** 2).max()))
     r_out = max(bottom + 0.5 - apex[1], farthest + 0.5)  # through the bottom, or the farthest echo
     disc = (xx - apex[0]) ** 2 + (yy - apex[1]) ** 2 <= r_out * r_out
     return shape & disc & (yy <= bottom), kind

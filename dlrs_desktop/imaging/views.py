@@ -45,7 +45,7 @@ def seam_scores(g: np.ndarray) -> np.ndarray:
 
 def find_seam(gray: np.ndarray, mask: np.ndarray, threshold: float) -> int | None:
     """Column x such that views are x' <= x and x' > x, or None (searched in the middle half)."""
-    ys, xs = np.nonzero(mask)
+    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if len(xs) == 0:
         return None
     y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
