@@ -84,3 +84,31 @@ def test_region_without_detectable_image_uses_the_rectangle(tmp_path):
     im = load_image(dw.write_ultrasound_dicom(tmp_path / "b.dcm", img, mm_per_px=None, regions=[region]))
     assert im.provenance.metadata["scan_mask"] == "regions"
     assert im.scan_mask.sum() == 100 * 80 and im.scan_mask[10:90, 20:120].all()
+
+
+def _speckle(h: int, w: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    s = cv2.GaussianBlur(rng.rayleigh(50.0, (h, w)).astype(np.float32), (0, 0), 1.5)
+    return np.clip(s + 30, 0, 255).astype(np.uint8)
+
+
+def test_side_by_side_views_without_a_gap_are_split():
+    """Two independent images written edge to edge, as GE's dual view (tests/data/real: US1_UNCR)."""
+    frame = np.zeros((420, 640), np.uint8)
+    frame[20:400, 20:620] = np.hstack([_speckle(380, 300, 1), _speckle(380, 300, 2)])
+    im = image_from_array(frame)
+    assert im.view_count == 2 and im.views[200, 100] != im.views[200, 500]
+    assert {int(im.views[200, 318]), int(im.views[200, 321])} == {1, 2}  # the seam at x 319/320
+    one = image_from_array(np.pad(_speckle(380, 600, 3), 20))
+    assert one.view_count == 1  # one image of the same texture is not split
+
+
+def test_top_bottom_views_with_a_gap_are_two_views():
+    """Top/bottom layouts leave a black gap (a seam between rows is accepted only when it is very
+    abrupt: rows of one image differ more than columns do, docs/IMAGING.md)."""
+    frame = np.zeros((440, 640), np.uint8)
+    frame[20:210, 20:620] = _speckle(190, 600, 1)
+    frame[226:416, 20:620] = _speckle(190, 600, 2)
+    im = image_from_array(frame)
+    assert im.view_count == 2 and im.views[100, 320] != im.views[300, 320]
+    assert not im.scan_mask[212:224].any()
