@@ -22,7 +22,7 @@ def _fan_extended(mask: np.ndarray, area: np.ndarray) -> None:
     assert (mask & area).sum() > 0.99 * area.sum()
     beside = mask & ~area
     beside[rows.max() + 1 :] = False
-    assert beside.sum() < 0.015 * area.sum()
+    assert beside.sum() < 0.025 * area.sum()  # the fitted edges: ±1 px along the fan's sides
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def _assemble(
         rgb = gray_to_rgb(gray)
     elif gray is None:
         gray = rgb_to_gray(rgb)
-    area = compute_scan_area(gray, regions)
+    area = compute_scan_area(gray, regions, rgb)
     metadata = dict(metadata)
     metadata["scan_mask"] = area.method
     metadata["views"] = int(area.views.max(initial=0))

@@ -35,6 +35,10 @@ from dlrs_desktop.imaging.views import split_views
 _WORK_SIDE = 384  # long side of the working copy
 _BLACK_LEVEL = 12  # grey level below which a smoothed pixel counts as background
 _NOISE_FLOOR = 4  # deep tissue is at least this bright on most pixels; a black margin is not
+_FIT_SLACK = 0.03  # fitted edges may leave this fraction of the envelope outside (its ragged border)
+_COLOUR_CHROMA = 40  # max-min of R, G, B from which a pixel is colour (as in model.colour), not an echo
+_NOT_IMAGE_TYPES = {13, 14}  # RegionDataType grey bar, colour bar: drawn inside image regions
+_NOT_IMAGE_FORMATS = {2, 3, 4}  # RegionSpatialFormat M-mode, spectral, waveform
 _MIN_FRACTION = 0.02  # a component smaller than this fraction of its search area is not an image
 _KEEP_RATIO = 0.25  # components at least this fraction of the largest are kept (dual view, split sectors)
 _STEEP = math.radians(50)  # a side edge is within this angle of the vertical
@@ -69,8 +73,11 @@ def regions_mask(shape: tuple[int, int], regions: Sequence[UltrasoundRegion]) ->
     return mask if mask.any() else None
 
 
-def _envelopes(small: np.ndarray, search: np.ndarray, scale: float) -> list[np.ndarray]:
-    """Convex hulls (full-resolution (N, 2) float points) of the large bright components in `search`."""
+def _envelopes(
+    small: np.ndarray, search: np.ndarray, scale: float, keep_ratio: float = _KEEP_RATIO
+) -> list[np.ndarray]:
+    """Convex hulls (full-resolution (N, 2) float points) of the large bright components in `search`:
+    at least 2 % of the search area and `keep_ratio` of the largest component."""
     import cv2
 
     h, w = small.shape
@@ -90,7 +97,8 @@ def _envelopes(small: np.ndarray, search: np.ndarray, scale: float) -> list[np.n
         return []
     # The blur only joined the speckle: the hull follows the raw pixels.
     hulls = []
-    for label in np.flatnonzero(areas >= _KEEP_RATIO * largest) + 1:
+    big = (areas >= keep_ratio * largest) & (areas >= _MIN_FRACTION * int(search.sum()))
+    for label in np.flatnonzero(big) + 1:
         comp = (labels == label) & raw
         if comp.sum() < 3:
             continue
@@ -177,8 +185,11 @@ def scanner_geometry(
     # A view running along the frame's (region's) side for a fifth of its height was cropped there:
     # that side is the frame's edge, however dark the tissue along it (fitting echoes would cut it).
     along = 0.2 * (ys.max() - ys.min() + 1)
-    left = (float(lo_col), 0.0) if view[:, lo_col].sum() >= along else _side_line(echo, -1)
-    right = (float(hi_col), 0.0) if view[:, hi_col].sum() >= along else _side_line(echo, +1)
+    tol = max(3, w // 100)  # a view ending a few pixels short of the edge still runs along it
+    at_lo = view[:, lo_col : lo_col + tol].any(axis=1).sum() >= along
+    at_hi = view[:, max(hi_col + 1 - tol, 0) : hi_col + 1].any(axis=1).sum() >= along
+    left = (float(lo_col), 0.0) if at_lo else _side_line(echo, -1)
+    right = (float(hi_col), 0.0) if at_hi else _side_line(echo, +1)
     if left is None or right is None or not echo.any():
         if region is None:
             return view, "hull"
@@ -197,13 +208,19 @@ def scanner_geometry(
         apex = (al + bl * y_apex, y_apex)
         shape &= (yy > apex[1]) & (xx >= al + bl * yy) & (xx <= ar + br * yy)  # the wedge below the apex
         kind = "fan"
+    n_view = int(np.count_nonzero(view))
+    if np.count_nonzero(view & ~shape) > _FIT_SLACK * n_view:
+        # The edges do not enclose the echoes (an anechoic organ at the side misled the fit): keep
+        # the envelope's own extent as a rectangle instead of cutting tissue off.
+        shape = (yy >= _top_line(view)[None, :]) & rect & (xx >= xs.min()) & (xx <= xs.max())
+        kind, apex = "rectangle", None
     if bottom is None:
         # A view reaching both sides of the frame is a crop of the scan: no margin below it either.
         tall = 0.5 * (ys.max() - ys.min() + 1)
-        spans = view[:, 0].sum() > tall and view[:, -1].sum() > tall
+        spans = view[:, :tol].any(axis=1).sum() > tall and view[:, -tol:].any(axis=1).sum() > tall
         bottom = float(h - 1) if spans else _last_imaged_row(gray, shape, int(ys.max()))
     if apex is None:
-        return shape & (yy <= bottom), kind
+        return (shape & (yy <= bottom)) | (view & rect), kind
     rows = np.flatnonzero(echo.any(axis=1))
     sub = echo[rows]
     ends = np.concatenate([sub.argmax(axis=1), sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)])
@@ -211,7 +228,7 @@ def scanner_geometry(
     farthest = float(np.sqrt(((ends - apex[0]) ** 2 + (np.tile(rows, 2) - apex[1]) ** 2).max()))
     r_out = max(bottom + 0.5 - apex[1], farthest + 0.5)  # through the bottom, or the farthest echo
     disc = (xx - apex[0]) ** 2 + (yy - apex[1]) ** 2 <= r_out * r_out
-    return shape & disc & (yy <= bottom), kind
+    return (shape & disc & (yy <= bottom)) | (view & rect), kind
 
 
 def _last_imaged_row(gray: np.ndarray, shape: np.ndarray, start: int) -> float:
@@ -238,19 +255,27 @@ def _top_line(view: np.ndarray) -> np.ndarray:
     return top
 
 
-def compute_scan_area(gray: np.ndarray, regions: Sequence[UltrasoundRegion] = ()) -> ScanArea:
+def compute_scan_area(
+    gray: np.ndarray, regions: Sequence[UltrasoundRegion] = (), rgb: np.ndarray | None = None
+) -> ScanArea:
     """Scan area with one label per view, and how it was obtained.
 
-    Methods: "regions-geometry" (fan/rectangle from the DICOM regions and the echoes), "regions" (the
-    region rectangles: nothing detectable inside), "pixels" (echo envelope, no regions), "full"
-    (neither: the whole frame, one view).
+    `rgb`: the colour pixels, if any: saturated colour (markers, colour bars, coloured rulers) is
+    never taken for an echo. Methods: "regions-geometry" (fan/rectangle from the DICOM regions and
+    the echoes), "regions" (the region rectangles: nothing detectable inside), "pixels" (echo
+    envelope, no regions), "full" (neither: the whole frame, one view).
     """
     import cv2
 
     h, w = gray.shape
+    echo_gray = gray
+    if rgb is not None and rgb.ndim == 3:
+        from dlrs_desktop.imaging.pixels import chroma
+
+        echo_gray = np.where(chroma(rgb) >= _COLOUR_CHROMA, 0, gray).astype(np.uint8)
     scale = min(1.0, _WORK_SIDE / max(h, w))
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    small = cv2.resize(gray, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
+    small = cv2.resize(echo_gray, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1.0 else echo_gray
     scale = sw / w  # the exact factor used
     views = np.zeros((h, w), np.uint8)
     label = 0
@@ -258,35 +283,75 @@ def compute_scan_area(gray: np.ndarray, regions: Sequence[UltrasoundRegion] = ()
     if tissue:
         found = False
         for r in tissue:
-            one = regions_mask((h, w), [r])
+            one = _search_area((h, w), r, regions)
             if one is None:
                 continue
             one_small = cv2.resize(one.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_NEAREST)
-            hulls = _envelopes(small, one_small.astype(bool), scale)
+            # Inside a region every sizeable echo belongs to the image (text is outside regions).
+            hulls = _envelopes(small, one_small.astype(bool), scale, keep_ratio=0.0)
             if not hulls:
                 label += 1
                 views[one & (views == 0)] = label
                 continue
             found = True
-            for view in _split(gray, hulls):
-                area, _ = scanner_geometry(gray, view, r)
+            # One region is one image: an anechoic band (a full bladder) must not cut it in two.
+            merged = [np.vstack(hulls)]
+            for view in _split(echo_gray, merged):
+                area, _ = scanner_geometry(echo_gray, view, r)
                 label += 1
                 views[area & (views == 0)] = label
         return ScanArea(views, "regions-geometry" if found else "regions")
     hulls = _envelopes(small, np.ones((sh, sw), dtype=bool), scale)
     if not hulls:
         return ScanArea(np.ones((h, w), np.uint8), "full")
-    for view in _split(gray, hulls):
-        area, _ = scanner_geometry(gray, view)
+    for view in _split(echo_gray, _group(hulls)):
+        area, _ = scanner_geometry(echo_gray, view)
         label += 1
         views[area & (views == 0)] = label
     return ScanArea(views, "pixels")
 
 
+def _search_area(
+    shape: tuple[int, int], region: UltrasoundRegion, regions: Sequence[UltrasoundRegion]
+) -> np.ndarray | None:
+    """A tissue region's rectangle without the grey/colour bars and traces the scanner put inside it."""
+    one = regions_mask(shape, [region])
+    if one is None:
+        return None
+    h, w = shape
+    for r in regions:
+        if r.data_type in _NOT_IMAGE_TYPES or r.spatial_format in _NOT_IMAGE_FORMATS:
+            one[max(0, r.y0) : min(h, r.y1 + 1), max(0, r.x0) : min(w, r.x1 + 1)] = False
+    return one if one.any() else None
+
+
+def _group(hulls: list[np.ndarray]) -> list[np.ndarray]:
+    """Without regions: components are separate views only when they look like a dual display
+    (each at least half the size of the largest, side by side or one above the other without
+    overlapping); otherwise they are parts of one image (echoes above and below an anechoic band)."""
+    if len(hulls) == 1:
+        return hulls
+    import cv2
+
+    areas = [cv2.contourArea(h.astype(np.float32)) for h in hulls]
+    boxes = [(h[:, 0].min(), h[:, 1].min(), h[:, 0].max(), h[:, 1].max()) for h in hulls]
+    similar = min(areas) >= 0.5 * max(areas)
+    apart = all(
+        a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1]
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+    )
+    return hulls if similar and apart else [np.vstack(hulls)]
+
+
 def _split(gray: np.ndarray, hulls: list[np.ndarray]) -> list[np.ndarray]:
-    """Each hull as a full-resolution mask, split into its views where two images touch."""
+    """Each hull (the convex hull of its points) as a full-resolution mask, split into its views where
+    two images touch."""
+    import cv2
+
     out: list[np.ndarray] = []
-    for hull in hulls:
+    for pts in hulls:
+        hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
         out.extend(split_views(gray, _fill(gray.shape, hull)))
     return out
 

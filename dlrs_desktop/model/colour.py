@@ -19,6 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from dlrs_desktop.imaging.pixels import chroma
+
 
 @dataclass(frozen=True)
 class ColourReport:
@@ -50,12 +52,6 @@ NO_COLOUR = ColourReport(0, 0, 0.0, 0.0)
 
 #: Thick colour: a component keeps pixels after an opening with a disc this wide (pixels).
 OVERLAY_CORE_PX = 5
-
-
-def chroma(rgb: np.ndarray) -> np.ndarray:
-    """max(R,G,B) − min(R,G,B) (uint8): 0 for gray pixels, large for saturated colour (cv2: fast)."""
-    r, g, b = (np.ascontiguousarray(rgb[..., i]) for i in range(3))
-    return cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
 
 
 def clean_colour(
