@@ -20,6 +20,7 @@ from tests.roi_factory import circle, ellipse
 REAL = Path(__file__).parent / "data" / "real"
 OB = REAL / "scan_OBXXXX1A.dcm"
 US1 = REAL / "scan_US1_UNCR.dcm"
+ALOKA = REAL / "scan_ALOKA_dual.dcm"
 BUSBRA = ["0930-l", "0666-l", "0272-l", "0864-l"]
 OB_MM = 0.2622878766196998  # region 0's PhysicalDeltaX × 10
 
@@ -98,6 +99,26 @@ def test_us1_predict_refuses_colour_doppler_in_one_line(tmp_path, capsys):
     argv = ["predict", str(US1), "--spacing", "0.1", "--contour", str(c), "--model", str(cached_bundle())]
     err = _one_line_exit_2(capsys, [*argv, "--device", "cpu", "--no-sensitivity"])
     assert "colour Doppler" in err and "B-mode" in err and "limit is 2%" in err
+
+
+# ----------------------------------------------------------------------------- Aloka dual view (regions)
+def test_aloka_dual_view_regions_keep_the_anechoic_bladder():
+    im = load_image(ALOKA)
+    assert im.view_count == 2 and im.views[150, 180] != im.views[150, 500]
+    assert im.gray[150, 180] <= 2 and im.scan_mask[150, 180] and im.scan_mask[130, 500]  # the bladder
+    assert not im.scan_mask[60, 45]  # the grey bar the scanner declared as its own region
+    assert not im.scan_mask[430:].any()  # the parameter text under the images
+
+
+def test_aloka_rings_stay_in_their_view_and_crossing_is_refused(tmp_path, capsys):
+    c = _contour_file(tmp_path, circle(250, 300, 40, 120))
+    out = _roi_json(capsys, str(ALOKA), "--contour", str(c), "--out", str(tmp_path / "r"))
+    assert out["contour"]["region_index"] == 0
+    mask = cv2.imread(str(tmp_path / "r" / "ring_10mm.png"), cv2.IMREAD_GRAYSCALE) > 0
+    assert mask.any() and not mask[:, 336:].any()
+    across = _contour_file(tmp_path, circle(336, 300, 40, 120), "x.json")
+    err = _one_line_exit_2(capsys, ["roi", str(ALOKA), "--contour", str(across)])
+    assert "crosses two ultrasound regions" in err and "inside one" in err
 
 
 # ----------------------------------------------------------------------------- BUS-BRA breast scans

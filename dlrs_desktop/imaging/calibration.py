@@ -189,7 +189,15 @@ def effective_calibration(
         img = image.with_calibration(fallback)
         return EffectiveCalibration(img, fallback, "fallback", "the file has none; given with the case")
     if usable_regions and pts is not None and len(pts):
-        file_note = "the contour lies in no ultrasound region of the file that measures tissue in cm"
+        x, y = pts[:, 0], pts[:, 1]
+        hit = [
+            r for r in image.regions if np.any((x >= r.x0) & (x <= r.x1 + 1) & (y >= r.y0) & (y <= r.y1 + 1))
+        ]
+        file_note = (
+            "the contour crosses two ultrasound regions (the two views of a dual view): draw it inside one"
+            if len(hit) >= 2
+            else "the contour lies in no ultrasound region of the file that measures tissue in cm"
+        )
     elif "calibration_note" not in image.provenance.metadata:
         file_note = "the file carries no millimetre scale (image exports never do)"
     return EffectiveCalibration(image, None, "none", file_note)
