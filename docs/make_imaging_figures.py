@@ -102,6 +102,16 @@ def split() -> None:
     )
 
 
+def dual_regions() -> None:
+    image = load_image(REAL / "scan_ALOKA_dual.dcm")
+    rois = compute_rois(Contour(_circle(250, 300, 40)), image)
+    canvas = _base(image)
+    _regions(canvas, image)
+    _views(canvas, image)
+    _rois(canvas, rois)
+    _save("scan_area_dual_regions.png", canvas, 0.9)
+
+
 def crop() -> None:
     cal = Calibration.manual(0.1)
     image = load_image(REAL / "scan_busbra_0864-l.png").with_calibration(cal)
@@ -120,4 +130,5 @@ def crop() -> None:
 if __name__ == "__main__":
     fan()
     split()
+    dual_regions()
     crop()
