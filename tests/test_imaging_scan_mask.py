@@ -112,3 +112,10 @@ def test_top_bottom_views_with_a_gap_are_two_views():
     im = image_from_array(frame)
     assert im.view_count == 2 and im.views[100, 320] != im.views[300, 320]
     assert not im.scan_mask[212:224].any()
+
+
+def test_a_caliper_line_over_the_whole_height_is_not_a_seam():
+    """A sonographer's vertical measurement line is two steps side by side, not the edge of a view."""
+    frame = np.pad(_speckle(380, 600, 3), 20)
+    frame[20:400, 320] = 200
+    assert image_from_array(frame).view_count == 1
