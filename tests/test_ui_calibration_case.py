@@ -53,16 +53,20 @@ def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):
     assert cli_areas == gui_areas
 
 
-def test_gui_refuses_colour_doppler_with_a_clear_dialog(qtbot, dialog_log):  # noqa: F811
+def test_gui_refuses_colour_doppler_with_a_clear_dialog(qtbot, tmp_path, dialog_log):  # noqa: F811
+    import shutil
     from pathlib import Path
 
     from tests.roi_factory import ellipse
+
+    # A copy: the window autosaves a sidecar beside the image, never into the test corpus.
+    image = Path(shutil.copy(Path(__file__).parent / "data" / "real" / "scan_US1_UNCR.dcm", tmp_path))
 
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(cached_bundle())
-    assert win.open_path(Path(__file__).parent / "data" / "real" / "scan_US1_UNCR.dcm")
+    assert win.open_path(image)
     win.undo_stack.push(SetCalibration(win.doc, None, Calibration.manual(0.1), "Manual calibration"))
     win.doc.set_contour_points(ellipse(205, 222.5, 100, 62.5, 180))  # the left lymph node
     win.predict()
