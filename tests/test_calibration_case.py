@@ -74,6 +74,9 @@ def test_one_anisotropy_limit_for_every_source(tmp_path, capsys):
     Contour(LESION).save(tmp_path / "c.json")
     err = _one_line_exit_2(capsys, ["roi", str(path), "--contour", str(tmp_path / "c.json")])
     assert "10:1 anisotropic" in err
+    model = ["--model", str(_bundle()), "--device", "cpu", "--no-sensitivity"]
+    err = _one_line_exit_2(capsys, ["predict", str(path), "--contour", str(tmp_path / "c.json"), *model])
+    assert "10:1 anisotropic" in err and "no prediction" in err
     err = _one_line_exit_2(
         capsys, ["roi", str(path), "--spacing", "0.1,1", "--contour", str(tmp_path / "c.json")]
     )

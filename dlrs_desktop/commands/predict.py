@@ -63,10 +63,16 @@ def load_case(
     """(image carrying the effective calibration, contour): `effective_calibration`'s precedence,
     --spacing > the calibration saved with the GUI annotation > the file's own > the contour file's."""
     from dlrs_desktop.commands._case import load_case as load
+    from dlrs_desktop.errors import CalibrationError
     from dlrs_desktop.imaging import Calibration
 
     spacing = Calibration.manual(args.spacing) if args.spacing is not None else None
     case = load(image_path, contour_file, frame=args.frame, spacing=spacing, beside=beside)
+    if case.calibration.calibration is None:
+        raise CalibrationError(
+            f"{image_path.name} has no trustworthy millimetre calibration ({case.calibration.note}), so "
+            "no prediction is made; give one with --spacing MM_PER_PX or calibrate it in the application."
+        )
     return case.image, case.contour
 
 
