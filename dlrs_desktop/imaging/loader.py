@@ -51,12 +51,13 @@ def _assemble(
     sha256: str,
     metadata: dict,
 ) -> UltrasoundImage:
+    colour = rgb is not None  # grey sources have no colour to keep out of the echoes
     if rgb is None:
         assert gray is not None
         rgb = gray_to_rgb(gray)
     elif gray is None:
         gray = rgb_to_gray(rgb)
-    area = compute_scan_area(gray, regions, rgb)
+    area = compute_scan_area(gray, regions, rgb if colour else None)
     metadata = dict(metadata)
     metadata["scan_mask"] = area.method
     metadata["views"] = int(area.views.max(initial=0))
