@@ -113,9 +113,14 @@ class _Writer:
     def __init__(self, p: QPainter, width: float) -> None:
         self.p, self.w, self.y = p, width, 0.0
 
-    def text(self, s: str, size: int = 10, bold: bool = False, color: QColor | None = None) -> None:
+    def text(
+        self, s: str, size: int = 10, bold: bool = False, color: QColor | None = None, *, exact: bool = False
+    ) -> None:
+        """`exact`: no ligatures (a hash must copy out as typed: "ff" is not "ﬀ")."""
         f = QFont("Sans Serif", size)
         f.setBold(bold)
+        if exact:
+            f.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
         self.p.setFont(f)
         self.p.setPen(color or QColor(0, 0, 0))
         flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
@@ -147,7 +152,7 @@ def _paint_report(
     model_id = used.get("id") or model.get("name") or "–"
     version = used.get("version") or model.get("version") or ""
     sha = used.get("bundle_hash") or model.get("sha256") or "–"
-    out.text(f"DLRS Desktop {__version__} · model {model_id} {version} · model sha256 {sha}", 8)
+    out.text(f"DLRS Desktop {__version__} · model {model_id} {version} · model sha256 {sha}", 8, exact=True)
     box_h = page.height() * 0.40
     scale = min(page.width() / max(view.width(), 1), box_h / max(view.height(), 1))
     target = QRectF(0, out.y + 6, view.width() * scale, view.height() * scale)
