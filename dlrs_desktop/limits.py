@@ -11,7 +11,7 @@ import os
 import stat
 from pathlib import Path
 
-from dlrs_desktop.errors import DlrsError, ModelError
+from dlrs_desktop.errors import ContourError, DlrsError, ImageLoadError, ModelError
 
 MAX_PIXELS = 40_000_000  # per frame; a 4K screen capture is 8.3 megapixels
 MAX_FRAME_BYTES = 256 * 1024**2  # decoded bytes of one frame (rows x cols x samples x bytes per sample)
@@ -31,6 +31,14 @@ MAX_TABLE_BYTES = 64 * 1024**2  # cohort / ground-truth CSV
 
 class LimitError(DlrsError):
     """An input is larger than a stated limit (exit 2; the message names the limit)."""
+
+
+class ImageLimitError(LimitError, ImageLoadError):
+    """An image is larger than a stated limit."""
+
+
+class ContourLimitError(LimitError, ContourError):
+    """A contour or its rings are larger than a stated limit."""
 
 
 class ModelLimitError(ModelError):

@@ -19,7 +19,13 @@ from dlrs_desktop.imaging.pixels import gray_to_rgb, rescale_to_uint8, rgb_to_gr
 from dlrs_desktop.imaging.raster import RASTER_SUFFIXES, read_raster, sniff_raster
 from dlrs_desktop.imaging.scan_mask import compute_scan_mask
 from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage, UltrasoundRegion
-from dlrs_desktop.limits import MAX_IMAGE_FILE_BYTES, MAX_PIXELS, LimitError, check_regular_file
+from dlrs_desktop.limits import (
+    MAX_IMAGE_FILE_BYTES,
+    MAX_PIXELS,
+    ImageLimitError,
+    LimitError,
+    check_regular_file,
+)
 
 
 @lru_cache(maxsize=64)
@@ -103,8 +109,8 @@ def load_image(path: str | os.PathLike[str], frame: int | None = None) -> Ultras
 def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
     try:
         check_regular_file(p, "image", MAX_IMAGE_FILE_BYTES)
-    except LimitError:
-        raise
+    except LimitError as exc:
+        raise ImageLimitError(str(exc)) from None
     except DlrsError as exc:
         raise ImageLoadError(str(exc)) from None
     try:
@@ -174,7 +180,9 @@ def image_from_array(
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or 0 in arr.shape[:2]:
         raise ImageLoadError(f"Pixels of shape {arr.shape} are not an image (expected (H,W) or (H,W,3)).")
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
-        raise LimitError(f"The image is too large (over the limit of {MAX_PIXELS // 1_000_000} megapixels).")
+        raise ImageLimitError(
+            f"The image is too large (over the limit of {MAX_PIXELS // 1_000_000} megapixels)."
+        )
     sha = hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255
