@@ -208,18 +208,18 @@ def _check_native_length(path: Path, ds: Any, rows: int, cols: int, samples: int
     tell = getattr(elem, "value_tell", None)
     available = path.stat().st_size - tell if tell is not None else expected
     declared = getattr(elem, "length", expected)
-    if declared != 0xFFFFFFFF and declared > available:
-        raise _fail(
-            path,
-            f"its pixel data element claims {declared:,} bytes but the file holds only {available:,} "
-            "(a truncated or damaged file).",
-        )
     if min(available, declared) < expected:
         missing = expected - min(available, declared)
         raise _fail(
             path,
             f"the file is incomplete: its image data is {missing:,} bytes shorter than the header says "
             "(a truncated copy or download).",
+        )
+    if declared != 0xFFFFFFFF and declared > available:
+        raise _fail(
+            path,
+            f"its pixel data element claims {declared:,} bytes but the file holds only {available:,} "
+            "(a damaged file).",
         )
 
 

@@ -63,8 +63,8 @@ def _header(path: Path) -> dict[str, Any]:
                 }
         except Image.DecompressionBombError as exc:
             raise limits.ImageLimitError(
-                f"Cannot open '{path.name}': the image is over the limit of "
-                f"{MAX_PIXELS // 1_000_000} megapixels."
+                f"Cannot open '{path.name}': the image is too large (over the limit of "
+                f"{MAX_PIXELS // 1_000_000} megapixels)."
             ) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             return {}
@@ -98,7 +98,7 @@ def read_raster(path: Path, fmt: str) -> RasterFrame:
 
     info = _header(path) or _raw_header(path, fmt)
     if not info:
-        raise _fail(path, f"the {fmt.upper()} header cannot be read (damaged file), so its size is unknown.")
+        raise _fail(path, f"the {fmt.upper()} file is damaged or truncated: its size cannot be read.")
     w, h = info["width"], info["height"]
     if w <= 0 or h <= 0:
         raise _fail(path, f"the image is empty ({w} x {h} pixels).")
