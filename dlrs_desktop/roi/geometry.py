@@ -260,7 +260,7 @@ def edge_crossings(
     distinct: set[tuple[float, float]] = set()
     start = 0
     while start < n:
-        stop = int(np.searchsorted(cum, cum[start] + 2_000_000, side="right")) - 1
+        stop = int(np.searchsorted(cum, cum[start] + 500_000, side="right")) - 1
         stop = min(max(stop, start + 1), n)
         c = count[start:stop]
         m = int(c.sum())
@@ -284,6 +284,8 @@ def edge_crossings(
                 p = _intersection_point(a[i[k]], b[i[k]], a[j[k]], b[j[k]])
                 found.append((int(i[k]), int(j[k]), p))
                 distinct.add((round(float(p[0]), 6), round(float(p[1]), 6)))
+                if stop_after is not None and len(distinct) >= stop_after:
+                    break
             if stop_after is not None and len(distinct) >= stop_after:
                 break
         start = stop
