@@ -416,7 +416,36 @@ def _check_onnx_parity(net: FusionNet, onnx_bytes: bytes, spec: PreprocessSpec) 
         raise ModelError(f"The ONNX export disagrees with the torch model (max logit difference {err:.2e}).")
 
 
+def check_bundle_target(out: str | os.PathLike[str]) -> None:
+    """Refuse to write a bundle over anything but nothing, an empty folder or an earlier model bundle.
+
+    Writing replaces the whole folder: pointing `--out` at a folder of other work must not delete it.
+    """
+    from dlrs_desktop.errors import DlrsError
+
+    target = Path(out)
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise DlrsError(f"'{target}' exists and is not a folder; choose a new folder for the model bundle.")
+    entries = [p.name for p in target.iterdir()]
+    if not entries:
+        return
+    manifest = target / MANIFEST
+    is_bundle = False
+    if manifest.is_file() and not manifest.is_symlink():
+        with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
+            raw = manifest.read_bytes() if manifest.stat().st_size <= MAX_MANIFEST_BYTES else b""
+            is_bundle = isinstance(m := json.loads(raw), dict) and m.get("schema") == SCHEMA
+    if not is_bundle:
+        raise DlrsError(
+            f"'{target}' is a folder with {len(entries)} item(s) that is not a model bundle; it would be "
+            "replaced. Choose a new or empty folder (nothing was changed)."
+        )
+
+
 def _replace_folder(out: Path, files: Mapping[str, bytes]) -> None:
+    check_bundle_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
