@@ -18,6 +18,7 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
+from dlrs_desktop.textsafe import csv_cell
 from dlrs_desktop.training.metrics import auc, binary_metrics, brier, delong_test
 from dlrs_desktop.training.stacking import RowModel
 
@@ -99,7 +100,10 @@ def table_csv(result: dict[str, Any]) -> str:
     w.writeheader()
     for r in result["table"]:
         w.writerow(
-            {k: (f"{v:.4f}" if isinstance(v, float) else "" if v is None else v) for k, v in r.items()}
+            {
+                k: (f"{v:.4f}" if isinstance(v, float) else "" if v is None else csv_cell(v))
+                for k, v in r.items()
+            }
         )
     return buf.getvalue()
 
@@ -144,7 +148,7 @@ def evaluate_bundle(
         ["case_id", "split", "label", *[f"logit_{n}" for n in bundle.region_names], *[r.key for r in rows]]
     )
     for i, c in enumerate(cases):
-        w.writerow([c.case_id, c.split, c.label, *[f"{v:.5f}" for v in logits[i]],
+        w.writerow([csv_cell(c.case_id), csv_cell(c.split), c.label, *[f"{v:.5f}" for v in logits[i]],
                     *[f"{float(r.predict(logits[i:i + 1])[0]):.5f}" for r in rows]])  # fmt: skip
     atomic_write_text(out / "predictions.csv", pred_buf.getvalue())
     figures = write_report(out, result, bundle.manifest)
