@@ -25,15 +25,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fuzz_factory import FAMILIES, build_cases, run_case  # noqa: E402
+from tests.fuzz_factory import FAMILIES, build_cases, run_case
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261128)
-    ap.add_argument("--mutated", type=int, default=100, help="mutated inputs per mutated family (default 100)")
+    ap.add_argument(
+        "--mutated", type=int, default=100, help="mutated inputs per mutated family (default 100)"
+    )
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
-    ap.add_argument("--timeout", type=float, default=10.0, help="a run longer than this is killed and counted")
+    ap.add_argument(
+        "--timeout", type=float, default=10.0, help="a run longer than this is killed and counted"
+    )
     ap.add_argument("--as-limit", default="4G", help="address-space limit per run (prlimit --as)")
     ap.add_argument("--family", action="append", help="only these families (repeatable)")
     args = ap.parse_args()
@@ -57,8 +61,11 @@ def main() -> int:
         rows[o.case.family]["tried"] += 1
         rows[o.case.family]["other" if o.verdict.startswith("other") else o.verdict] += 1
     print()
-    print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
-          f"Python {platform.python_version()} · {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    cpu = platform.processor() or platform.machine()
+    print(
+        f"machine: {platform.node()} · {cpu} · {os.cpu_count()} CPUs · Python {platform.python_version()} · {when}"
+    )
     print(f"{'family':<16}{'tried':>7}{'exit 0':>8}{'clean 2-3':>11}{'other':>7}")
     total: collections.Counter = collections.Counter()
     for fam in FAMILIES:

@@ -236,7 +236,7 @@ def test_bundle_target_accepts_empty_or_earlier_bundle(tmp_path):
 def test_model_verify_refuses_constant_outputs(tmp_path, capfd):
     """sha256 values all correct, weights zeroed: verify's probe sees outputs that ignore the input."""
     pytest.importorskip("onnx")
-    from tests.fuzz_factory import _link_bundle, _manifest, _onnx_scaled
+    from tests.fuzz_bundles import _link_bundle, _manifest, _onnx_scaled
 
     bundle = _link_bundle(tmp_path / "zero", _manifest(), {"model.onnx": _onnx_scaled(0.0)})
     assert main(["model", "verify", str(bundle)]) == 3

@@ -238,7 +238,14 @@ class Predictor:
             timings["cam"] = (t4 - t3) * 1e3
         result = self._result(p, z, info, flags, timings, contour, image, cams)
         if sensitivity:
-            result = result.with_sensitivity(self.predict_sensitivity(image, contour))
+            sens = self.predict_sensitivity(image, contour)
+            shifted = [q for q in sens.probabilities if q is not None]
+            if len(shifted) >= 2 and all(q == p for q in shifted):
+                raise ModelError(
+                    "The model gives exactly the same output for different contours: it ignores its input "
+                    "(broken weights); no result is shown. Check the bundle with `dlrs model verify`."
+                )
+            result = result.with_sensitivity(sens)
         return result
 
     def _result(
