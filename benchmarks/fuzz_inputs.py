@@ -62,10 +62,8 @@ def main() -> int:
         rows[o.case.family]["other" if o.verdict.startswith("other") else o.verdict] += 1
     print()
     when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
-    cpu = platform.processor() or platform.machine()
-    print(
-        f"machine: {platform.node()} · {cpu} · {os.cpu_count()} CPUs · Python {platform.python_version()} · {when}"
-    )
+    cpu = f"{platform.processor() or platform.machine()} · {os.cpu_count()} CPUs"
+    print(f"machine: {platform.node()} · {cpu} · Python {platform.python_version()} · {when}")
     print(f"{'family':<16}{'tried':>7}{'exit 0':>8}{'clean 2-3':>11}{'other':>7}")
     total: collections.Counter = collections.Counter()
     for fam in FAMILIES:
