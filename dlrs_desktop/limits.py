@@ -17,9 +17,7 @@ MAX_PIXELS = 40_000_000  # per frame; a 4K screen capture is 8.3 megapixels
 MAX_FRAME_BYTES = 256 * 1024**2  # decoded bytes of one frame (rows x cols x samples x bytes per sample)
 MAX_FRAMES = 10_000  # frames declared by a cine loop
 MAX_IMAGE_FILE_BYTES = 2 * 1024**3  # an image file on disk
-MAX_DEFLATED_BYTES = (
-    256 * 1024**2
-)  # a deflated DICOM dataset, once inflated (counted before pydicom inflates it)
+MAX_DEFLATED_BYTES = 256 * 1024**2  # a deflated DICOM dataset once inflated (counted before pydicom does)
 MAX_US_REGIONS = 16  # SequenceOfUltrasoundRegions items (scanners write 1 to 4)
 MAX_CONTOUR_VERTICES = 20_000  # more is simplified (0.25 px tolerance) or refused
 MAX_CONTOUR_FILE_BYTES = 32 * 1024**2  # contour / sidecar / labelme JSON

@@ -173,6 +173,9 @@ def build_cases(
         "1.2.840.10008.1.2.5",
         "1.2.840.10008.1.2.4.50",
         "1.2.840.10008.1.2.4.90",
+        "1.2.840.10008.1.2.4.80",
+        "1.2.840.10008.1.2.4.70",
+        "1.2.840.10008.1.2.4.91",
     )
     bases = [_small_dicom(dd / f"b-{k}.dcm", ts) for k, ts in enumerate(syntaxes)]
     for k in range(mutated_per_family):
