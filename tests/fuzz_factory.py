@@ -178,9 +178,15 @@ def build_cases(
         "1.2.840.10008.1.2.4.91",
     )
     bases = [_small_dicom(dd / f"b-{k}.dcm", ts) for k, ts in enumerate(syntaxes)]
+    demo = DEMO_DCM.read_bytes()
     for k in range(mutated_per_family):
-        src = bases[k % len(bases)]
         p = dd / f"mut-{k}.dcm"
+        if k % 4 == 3:  # the scanner-like sample with its regions, through the ring computation
+            p.write_bytes(mutate(demo, rng, header_bias=4096))
+            argv = ["roi", str(p), "--contour", str(DEMO_CONTOUR), "--json"]
+            cases.append(Case("dicom-mutated", f"demo.dcm mutation {k} (roi)", argv))
+            continue
+        src = bases[k % len(bases)]
         p.write_bytes(mutate(src.read_bytes(), rng, header_bias=1400))
         cases.append(Case("dicom-mutated", f"{src.stem} mutation {k}", ["info", str(p)]))
     rd = work / "raster"
@@ -188,7 +194,14 @@ def build_cases(
     for name, p, expect in _raster_crafted(rd):
         cases.append(Case("raster-crafted", name, ["info", str(p)], expect))
     rbases = [_raster(rd / f"b.{e}", f".{e}") for e in ("png", "jpg", "bmp", "tif")]
+    demo_png = _demo_png(rd / "demo.png")
     for k in range(mutated_per_family):
+        if k % 4 == 3:  # a full-size frame through the rings, calibrated by hand
+            p = rd / f"mut-{k}.png"
+            p.write_bytes(mutate(demo_png, rng, header_bias=300))
+            argv = ["roi", str(p), "--contour", str(DEMO_CONTOUR), "--spacing", "0.1", "--json"]
+            cases.append(Case("raster-mutated", f"demo.png mutation {k} (roi)", argv))
+            continue
         src = rbases[k % len(rbases)]
         p = rd / f"mut-{k}{src.suffix}"
         p.write_bytes(mutate(src.read_bytes(), rng, header_bias=200))
@@ -234,6 +247,17 @@ def build_cases(
         )
     cases += _folder_cases(work / "folder")
     return cases
+
+
+def _demo_png(path: Path) -> bytes:
+    """The sample scan's pixels as a PNG (a screen capture of a real-size frame)."""
+    import cv2
+    import pydicom
+
+    ok, buf = cv2.imencode(".png", pydicom.dcmread(DEMO_DCM).pixel_array)
+    assert ok
+    path.write_bytes(buf.tobytes())
+    return buf.tobytes()
 
 
 def _argument_cases(d: Path) -> list[Case]:
