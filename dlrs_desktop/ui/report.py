@@ -20,6 +20,7 @@ from dlrs_desktop import __version__
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.model.reading import CAM_LEGEND, is_uncertain
+from dlrs_desktop.textsafe import escape_terminal
 from dlrs_desktop.ui.bars import bar_rows, class_line, format_probability, paint_bars, result_lines
 from dlrs_desktop.ui.style import region_label
 
@@ -117,6 +118,7 @@ class _Writer:
         self, s: str, size: int = 10, bold: bool = False, color: QColor | None = None, *, exact: bool = False
     ) -> None:
         """`exact`: no ligatures (a hash must copy out as typed: "ff" is not "ﬀ")."""
+        s = escape_terminal(s)  # text from files (model id, labels) never carries control characters
         f = QFont("Sans Serif", size)
         f.setBold(bold)
         if exact:
