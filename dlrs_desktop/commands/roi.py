@@ -18,7 +18,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="DICOM, PNG, JPEG, TIFF or BMP ultrasound image")
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument(
-        "--contour", metavar="FILE", help="contour JSON (or a GUI sidecar, labelme file, mask PNG)"
+        "--contour", metavar="FILE", help="contour JSON (or a GUI sidecar, labelme file, mask PNG, DICOM SEG)"
     )
     src.add_argument("--mask", metavar="PNG", help="tumour mask image of the same size (non-zero = tumour)")
     parser.add_argument(
@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.errors import CalibrationError, DlrsError
     from dlrs_desktop.fileio import atomic_write_bytes
     from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.imaging.dicom_seg import is_seg_file
     from dlrs_desktop.roi import Contour, compute_rois, validate_contour
     from dlrs_desktop.roi.contour import MASK_SUFFIXES
 
@@ -90,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
 
     contour_file = Path(args.contour) if args.contour else None
     drawn: Contour | None = None
-    if contour_file is not None and contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"}:
+    if (
+        contour_file is not None
+        and contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"}
+        and not is_seg_file(contour_file)
+    ):
         drawn = Contour.load(contour_file)
     frame = args.frame if args.frame is not None else (drawn.frame if drawn is not None else None)
     image = load_image(args.image, frame=frame)
