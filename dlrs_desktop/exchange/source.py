@@ -85,8 +85,9 @@ def secondary_capture(
         referring_physician_name=None,
         # Row spacing first (DICOM order); the calibration the user confirmed for the PNG.
         pixel_spacing=(mm_per_px[1], mm_per_px[0]) if mm_per_px else None,
-        patient_orientation=("", ""),
+        patient_orientation=("L", "F"),  # highdicom insists; replaced just below
     )
+    sc.PatientOrientation = ""  # type 2C: a free-hand ultrasound image has no known orientation
     sc.Modality = "US"
     sc.ConversionType = "WSD"
     sc.BodyPartExamined = "BREAST"

@@ -81,10 +81,13 @@ def read_seg_mask(
         pixels = np.asarray(ds.pixel_array).reshape(frames, rows, cols)
     except Exception as exc:
         raise ContourError(f"{p.name}: the segmentation's pixels cannot be decoded ({exc}).") from exc
+    shared = list(getattr(ds, "SharedFunctionalGroupsSequence", []))
+    shared_ident = getattr(shared[0], "SegmentIdentificationSequence", []) if shared else []
     mask = np.zeros((rows, cols), dtype=bool)
     source_frame: int | None = None
     for i, item in enumerate(per_frame):
-        ident = getattr(item, "SegmentIdentificationSequence", [])
+        # Per frame, or once in the shared groups when every frame holds the same segment.
+        ident = getattr(item, "SegmentIdentificationSequence", []) or shared_ident
         if not ident or int(ident[0].ReferencedSegmentNumber) != number:
             continue
         uid, frame_no = _source_of(item)
