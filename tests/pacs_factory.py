@@ -23,7 +23,7 @@ OUR_AET = "DLRS"
 
 
 def need(tool: str, package: str) -> str:
-    path = shutil.which(tool)
+    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin")  # Orthanc lives in /usr/sbin
     if path is None:
         pytest.skip(f"{tool} not installed (apt-get install -y {package}; .ci/run does this)")
     return path
