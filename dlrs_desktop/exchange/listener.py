@@ -20,13 +20,25 @@ def _file_name(uid: str) -> str:
     return (re.sub(r"[^0-9.]", "", uid)[:64] or "unnamed") + ".dcm"
 
 
+#: Objects that are not images to contour (SEG, SR, PDF, KO, PR) go to DERIVED_FOLDER under the target,
+#: so the worklist (which lists the folder's *.dcm) shows only images.
+DERIVED_FOLDER = "derived"
+_DERIVED_PREFIXES = ("1.2.840.10008.5.1.4.1.1.66", "1.2.840.10008.5.1.4.1.1.88", "1.2.840.10008.5.1.4.1.1.104",
+                     "1.2.840.10008.5.1.4.1.1.11")  # fmt: skip
+
+
+def is_derived(sop_class_uid: str) -> bool:
+    return str(sop_class_uid).startswith(_DERIVED_PREFIXES)
+
+
 def store_event_to(folder: Path, on_file: Callable[[Path], None] | None) -> Callable[[Any], int]:
-    """An EVT_C_STORE handler writing into `folder`; returns the DIMSE status."""
+    """An EVT_C_STORE handler writing into `folder` (derived objects into its `derived/`)."""
 
     def handle(event: Any) -> int:
         try:
             uid = str(event.request.AffectedSOPInstanceUID)
-            path = atomic_write_bytes(folder / _file_name(uid), event.encoded_dataset())
+            target = folder / DERIVED_FOLDER if is_derived(event.request.AffectedSOPClassUID) else folder
+            path = atomic_write_bytes(target / _file_name(uid), event.encoded_dataset())
         except OSError:
             return 0xA700  # out of resources: the sender reports the failure
         except Exception:
