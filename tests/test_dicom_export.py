@@ -13,11 +13,15 @@ from dlrs_desktop import paths
 from dlrs_desktop.cli import main
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_writer import write_ultrasound_dicom
-from dlrs_desktop.roi import Contour, compute_rois, validate_contour
+from dlrs_desktop.roi import Contour, validate_contour
 from tests.pacs_factory import dciodvfy_errors
 
 SAMPLES = paths.samples_dir()
-SEG, SR, PDF = "1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.104.1"
+SEG, SR, PDF = (
+    "1.2.840.10008.5.1.4.1.1.66.4",
+    "1.2.840.10008.5.1.4.1.1.88.33",
+    "1.2.840.10008.5.1.4.1.1.104.1",
+)
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -27,8 +31,17 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    rc = main(["dicom", "export", str(SAMPLES / "demo.dcm"), "--contour", str(SAMPLES / "demo.contour.json"),
-               "--out", str(out)])  # fmt: skip
+    rc = main(
+        [
+            "dicom",
+            "export",
+            str(SAMPLES / "demo.dcm"),
+            "--contour",
+            str(SAMPLES / "demo.contour.json"),
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     return out
 
@@ -49,7 +62,10 @@ def test_exported_objects_reference_the_source_and_hold_the_numbers(exported):
     for ds in (seg, sr, pdf):
         assert ds.StudyInstanceUID == src.StudyInstanceUID
         assert ds.PatientID == src.PatientID
-    assert seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == src.SOPInstanceUID
+    assert (
+        seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
+        == src.SOPInstanceUID
+    )
     assert [s.SegmentLabel for s in seg.SegmentSequence] == ["Tumour", "Ring 3 mm", "Ring 5 mm", "Ring 10 mm"]
     assert bytes(pdf.EncapsulatedDocument).startswith(b"%PDF")
     # TID 1500: the tumour group holds the area the CLI measures, the model group the probability.
@@ -61,8 +77,9 @@ def test_exported_objects_reference_the_source_and_hold_the_numbers(exported):
         for it in items:
             if it.ValueType == "NUM":
                 nums.setdefault(it.ConceptNameCodeSequence[0].CodeMeaning, []).append(
-                    float(it.MeasuredValueSequence[0].NumericValue))
-            walk(getattr(it, "ContentSequence", []))  # fmt: skip
+                    float(it.MeasuredValueSequence[0].NumericValue)
+                )
+            walk(getattr(it, "ContentSequence", []))
 
     walk(sr.ContentSequence)
     assert nums["Area"][0] == pytest.approx(contour.measurements().area_mm2, rel=1e-3)
@@ -89,8 +106,22 @@ def test_png_source_gets_a_secondary_capture(tmp_path):
     png = tmp_path / "scan.png"
     cv2.imwrite(str(png), cv2.cvtColor(image.display, cv2.COLOR_RGB2BGR))
     out = tmp_path / "out"
-    rc = main(["dicom", "export", str(png), "--contour", str(SAMPLES / "demo.contour.json"), "--spacing",
-               str(image.calibration.mm_per_px_x), "--no-predict", "--patient-id", "P42", "--out", str(out)])  # fmt: skip
+    rc = main(
+        [
+            "dicom",
+            "export",
+            str(png),
+            "--contour",
+            str(SAMPLES / "demo.contour.json"),
+            "--spacing",
+            str(image.calibration.mm_per_px_x),
+            "--no-predict",
+            "--patient-id",
+            "P42",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     files = sorted(out.glob("*.dcm"))
     assert len(files) == 4
@@ -107,7 +138,10 @@ def test_dlrs_writer_and_bundled_samples_pass_dciodvfy(tmp_path):
     rng = np.random.default_rng(0)
     write_ultrasound_dicom(tmp_path / "g.dcm", rng.integers(0, 255, (60, 80), np.uint8), mm_per_px=0.1)
     write_ultrasound_dicom(tmp_path / "c.dcm", rng.integers(0, 255, (3, 60, 80, 3), np.uint8), mm_per_px=0.1)
-    assert main(["synth", "--out", str(tmp_path / "synth"), "--patients", "4", "--scale", "0.25", "--quiet"]) == 0
+    assert (
+        main(["synth", "--out", str(tmp_path / "synth"), "--patients", "4", "--scale", "0.25", "--quiet"])
+        == 0
+    )
     for f in [tmp_path / "g.dcm", tmp_path / "c.dcm", *sorted((tmp_path / "synth").rglob("*.dcm"))]:
         assert dciodvfy_errors(f) == [], f.name
 
@@ -119,19 +153,28 @@ def highdicom_single_segment_seg(source_path, mask, label="Lesion"):
 
     src = pydicom.dcmread(source_path)
     desc = hd.seg.SegmentDescription(
-        segment_number=1, segment_label=label,
-        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure if hasattr(
-            codes.SCT, "MorphologicallyAbnormalStructure") else codes.SCT.Tissue,
+        segment_number=1,
+        segment_label=label,
+        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure
+        if hasattr(codes.SCT, "MorphologicallyAbnormalStructure")
+        else codes.SCT.Tissue,
         segmented_property_type=codes.SCT.Lesion,
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-    )  # fmt: skip
+    )
     return hd.seg.Segmentation(
-        source_images=[src], pixel_array=mask[None].astype(np.uint8),
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=[desc],
-        series_instance_uid=hd.UID(), series_number=5, sop_instance_uid=hd.UID(), instance_number=1,
-        manufacturer="Other tool", manufacturer_model_name="Slicer-like", software_versions="1",
+        source_images=[src],
+        pixel_array=mask[None].astype(np.uint8),
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=[desc],
+        series_instance_uid=hd.UID(),
+        series_number=5,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="Other tool",
+        manufacturer_model_name="Slicer-like",
+        software_versions="1",
         device_serial_number="1",
-    )  # fmt: skip
+    )
 
 
 def test_seg_from_another_tool_is_a_contour_in_roi_predict_and_outline(tmp_path, capsys):
@@ -145,11 +188,24 @@ def test_seg_from_another_tool_is_a_contour_in_roi_predict_and_outline(tmp_path,
     assert roi["measurements"]["area_mm2"] > 100
     back = Contour.load_any(seg_path, image.shape)
     assert dice(truth, back.to_mask(image.shape)) >= 0.99
-    assert main(["predict", str(SAMPLES / "demo.dcm"), "--contour", str(seg_path), "--json",
-                 "--no-sensitivity"]) == 0  # fmt: skip
+    assert (
+        main(["predict", str(SAMPLES / "demo.dcm"), "--contour", str(seg_path), "--json", "--no-sensitivity"])
+        == 0
+    )
     assert 0.0 < json.loads(capsys.readouterr().out)["probability"] < 1.0
-    assert main(["outline", str(SAMPLES / "demo.dcm"), "--snap", str(seg_path), "--out",
-                 str(tmp_path / "snapped.json")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "outline",
+                str(SAMPLES / "demo.dcm"),
+                "--snap",
+                str(seg_path),
+                "--out",
+                str(tmp_path / "snapped.json"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "snapped.json").is_file()
 
 

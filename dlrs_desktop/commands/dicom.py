@@ -80,9 +80,15 @@ def _export(args: argparse.Namespace) -> int:
 
         prediction = Predictor(args.model).predict(image, contour)
     done = export_case(
-        image, rois, contour.measurements(), args.out, image_path=path, prediction=prediction,
-        patient_id=args.patient_id, patient_name=args.patient_name,
-    )  # fmt: skip
+        image,
+        rois,
+        contour.measurements(),
+        args.out,
+        image_path=path,
+        prediction=prediction,
+        patient_id=args.patient_id,
+        patient_name=args.patient_name,
+    )
     for kind, p in done.files.items():
         print(f"{kind:<4} {p}")
     if prediction is not None:
@@ -118,7 +124,10 @@ def _listen(args: argparse.Namespace) -> int:
         print(f"received {p}", flush=True)
 
     server = start_listener(args.port, args.aet, args.out, bind=args.bind, on_file=got)
-    print(f"listening as {args.aet} on {args.bind}:{args.port}, filing into {args.out} (Ctrl-C stops)", flush=True)
+    print(
+        f"listening as {args.aet} on {args.bind}:{args.port}, filing into {args.out} (Ctrl-C stops)",
+        flush=True,
+    )
     try:
         while not args.count or len(received) < args.count:
             time.sleep(0.2)

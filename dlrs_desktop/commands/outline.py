@@ -26,7 +26,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--snap",
         metavar="CONTOUR",
-        help="snap this contour (JSON, sidecar, mask PNG or DICOM SEG) to the lesion's edges instead of proposing one",
+        help="snap this contour (JSON, sidecar, mask PNG, DICOM SEG) to the lesion's edges, not a proposal",
     )
     parser.add_argument(
         "--max-distance",

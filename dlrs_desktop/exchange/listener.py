@@ -23,8 +23,12 @@ def _file_name(uid: str) -> str:
 #: Objects that are not images to contour (SEG, SR, PDF, KO, PR) go to DERIVED_FOLDER under the target,
 #: so the worklist (which lists the folder's *.dcm) shows only images.
 DERIVED_FOLDER = "derived"
-_DERIVED_PREFIXES = ("1.2.840.10008.5.1.4.1.1.66", "1.2.840.10008.5.1.4.1.1.88", "1.2.840.10008.5.1.4.1.1.104",
-                     "1.2.840.10008.5.1.4.1.1.11")  # fmt: skip
+_DERIVED_PREFIXES = (
+    "1.2.840.10008.5.1.4.1.1.66",
+    "1.2.840.10008.5.1.4.1.1.88",
+    "1.2.840.10008.5.1.4.1.1.104",
+    "1.2.840.10008.5.1.4.1.1.11",
+)
 
 
 def is_derived(sop_class_uid: str) -> bool:

@@ -89,7 +89,9 @@ def _reachable(node: Node) -> None:
         with socket.create_connection((node.host, int(node.port)), timeout=float(node.timeout_s)):
             pass
     except TimeoutError as exc:
-        raise NetworkError(f"Cannot connect to {node.label()}: no answer within {node.timeout_s:g} s.") from exc
+        raise NetworkError(
+            f"Cannot connect to {node.label()}: no answer within {node.timeout_s:g} s."
+        ) from exc
     except OSError as exc:
         why = exc.strerror or str(exc)
         raise NetworkError(f"Cannot connect to {node.label()}: {why} (is the server running?).") from exc
@@ -105,7 +107,7 @@ def _associate(ae: Any, node: Node, **kwargs: Any) -> Any:
     if assoc.is_aborted:
         raise NetworkError(f"{node.label()} aborted the association.")
     raise NetworkError(
-        f"Cannot connect to {node.label()} within {node.timeout_s:g} s (is the server running and reachable?)."
+        f"Cannot connect to {node.label()} within {node.timeout_s:g} s (is the server running?)."
     )
 
 

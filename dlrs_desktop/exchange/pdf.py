@@ -17,10 +17,20 @@ from dlrs_desktop.exchange.source import MANUFACTURER, MODEL_NAME, SOFTWARE_VERS
 
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 _COPIED = (
-    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "OtherPatientIDsSequence",
-    "StudyInstanceUID", "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber",
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "OtherPatientIDsSequence",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
     "StudyDescription",
-)  # fmt: skip
+)
 _RING_COLOURS = [(255, 210, 0), (0, 200, 255), (255, 120, 255), (120, 255, 120)]
 
 
@@ -47,7 +57,7 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
     m = measurements
     lines = [
         f"Tumour area {m.area_mm2:.1f} mm2, perimeter {m.perimeter_mm:.1f} mm",
-        f"Diameters {m.max_diameter_mm:.1f} mm (longest) x {m.perpendicular_diameter_mm:.1f} mm (perpendicular)",
+        f"Diameters {m.max_diameter_mm:.1f} mm (longest) x {m.perpendicular_diameter_mm:.1f} mm (perp.)",
         f"Calibration {rois.calibration.label()}",
     ]
     lines += [
@@ -59,7 +69,7 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
         p = prediction
         lines += [
             "",
-            f"Probability of early response {p.probability:.3f} (threshold {p.threshold:.3f}) -> {p.category}",
+            f"Probability of early response {p.probability:.3f} (threshold {p.threshold:.3f}): {p.category}",
             f"Model {p.model_id} {p.model_version}, bundle sha256 {p.bundle_hash[:16]}...",
         ]
         if p.sensitivity is not None and p.sensitivity.min is not None:
@@ -108,8 +118,17 @@ def build_encapsulated_pdf(source: Any, pdf: bytes, *, title: str = "DLRS Deskto
     for key in _COPIED:
         if key in source:
             ds[key] = source[key]
-    for key in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
-                "ReferringPhysicianName", "StudyID", "AccessionNumber"):  # fmt: skip
+    for key in (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "StudyDate",
+        "StudyTime",
+        "ReferringPhysicianName",
+        "StudyID",
+        "AccessionNumber",
+    ):
         if key not in ds:
             setattr(ds, key, "")
     now = _dt.datetime.now()

@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.exchange.listener import store_event_to
-from dlrs_desktop.exchange.net import RETRIEVE_SOP_CLASSES, Node, NetworkError, _ae, _associate
+from dlrs_desktop.exchange.net import RETRIEVE_SOP_CLASSES, NetworkError, Node, _ae, _associate
 
 _STUDY_KEYS = (
-    "PatientID", "PatientName", "StudyDate", "StudyTime", "StudyDescription", "AccessionNumber",
-    "ModalitiesInStudy", "NumberOfStudyRelatedInstances",
-)  # fmt: skip
+    "PatientID",
+    "PatientName",
+    "StudyDate",
+    "StudyTime",
+    "StudyDescription",
+    "AccessionNumber",
+    "ModalitiesInStudy",
+    "NumberOfStudyRelatedInstances",
+)
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,11 @@ class StudyMatch:
 
     def label(self) -> str:
         f = self.fields
-        return " · ".join(v for v in (f.get("PatientID"), f.get("PatientName"), f.get("StudyDate"),
-                                      f.get("StudyDescription")) if v)  # fmt: skip
+        return " · ".join(
+            v
+            for v in (f.get("PatientID"), f.get("PatientName"), f.get("StudyDate"), f.get("StudyDescription"))
+            if v
+        )
 
 
 def find_studies(
@@ -71,8 +80,8 @@ def find_studies(
 
 def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> list[Path]:
     """C-GET every instance of one study into `out_dir`; the files written."""
-    from pydicom.dataset import Dataset
     from pydicom import uid
+    from pydicom.dataset import Dataset
     from pynetdicom import build_role, evt
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
 
@@ -81,8 +90,14 @@ def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> li
     ae = _ae(node)
     ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
     roles: list[Any] = []
-    syntaxes = [uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian, uid.JPEGBaseline8Bit,
-                uid.JPEGLosslessSV1, uid.JPEG2000Lossless, uid.RLELossless]  # fmt: skip
+    syntaxes = [
+        uid.ExplicitVRLittleEndian,
+        uid.ImplicitVRLittleEndian,
+        uid.JPEGBaseline8Bit,
+        uid.JPEGLosslessSV1,
+        uid.JPEG2000Lossless,
+        uid.RLELossless,
+    ]
     for sop_class in RETRIEVE_SOP_CLASSES:
         ae.add_requested_context(sop_class, syntaxes)
         roles.append(build_role(sop_class, scp_role=True))
@@ -101,7 +116,9 @@ def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> li
         if assoc.is_established:
             assoc.release()
     if final == -1:
-        raise NetworkError(f"{node.label()} stopped answering during the retrieve ({len(written)} files kept).")
+        raise NetworkError(
+            f"{node.label()} stopped answering during the retrieve ({len(written)} files kept)."
+        )
     if final not in (0x0000, 0xB000) and not written:
         raise NetworkError(f"{node.label()} could not send the study (status 0x{final:04X}).")
     return written

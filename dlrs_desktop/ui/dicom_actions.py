@@ -1,0 +1,275 @@
+"""DICOM in the GUI: Export to DICOM, Send results to PACS, Receive from scanner, PACS node preferences.
+
+The work itself is `dlrs_desktop.exchange` (Qt-free, shared with `dlrs dicom`); network calls run in
+`NetRunner`'s own thread pool with the node's timeout, so a dead PACS gives one message, never a
+frozen window. Nothing touches the network unless the user configured a node (Preferences).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QLineEdit
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.ui import dialogs
+
+if TYPE_CHECKING:
+    from dlrs_desktop.ui.mainwindow import MainWindow
+
+_KEYS = {"aet": "", "host": "", "port": "", "calling_aet": "DLRS", "timeout": "10", "listen_port": "11112"}
+
+
+class _Bridge(QObject):
+    done = Signal(object, object)
+    failed = Signal(object, str)
+
+
+class _NetJob(QRunnable):
+    def __init__(self, fn: Callable[[], Any], token: object, bridge: _Bridge) -> None:
+        super().__init__()
+        self.fn, self.token, self.bridge = fn, token, bridge
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except DlrsError as exc:
+            self.bridge.failed.emit(self.token, str(exc))
+        except Exception as exc:  # a network library failure is a message, not a crash
+            self.bridge.failed.emit(self.token, f"{type(exc).__name__}: {exc}")
+        else:
+            self.bridge.done.emit(self.token, result)
+
+
+class NetRunner(QObject):
+    """Runs network calls off the GUI thread; `done(token, result)` / `failed(token, message)`."""
+
+    done = Signal(object, object)
+    failed = Signal(object, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self.bridge = _Bridge(self)
+        self.bridge.done.connect(self.done)
+        self.bridge.failed.connect(self.failed)
+
+    def submit(self, token: object, fn: Callable[[], Any]) -> None:
+        self.pool.start(_NetJob(fn, token, self.bridge))
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self.pool.waitForDone(ms)
+
+
+# ----------------------------------------------------------------------------------------- preferences
+def pacs_setting(win: MainWindow, key: str) -> str:
+    return str(win.prefs.qs.value(f"pacs/{key}", _KEYS[key]) or "").strip()
+
+
+def set_pacs_setting(win: MainWindow, key: str, value: str) -> None:
+    win.prefs.qs.setValue(f"pacs/{key}", str(value).strip())
+
+
+def configured_node(win: MainWindow) -> Any:
+    """The PACS node from Preferences, or None when none is configured (then no network use)."""
+    from dlrs_desktop.exchange.net import Node
+
+    aet, host, port = pacs_setting(win, "aet"), pacs_setting(win, "host"), pacs_setting(win, "port")
+    if not (aet and host and port):
+        return None
+    try:
+        return Node(
+            aet,
+            host,
+            int(port),
+            pacs_setting(win, "calling_aet") or "DLRS",
+            float(pacs_setting(win, "timeout") or 10),
+        )
+    except (ValueError, DlrsError):
+        return None
+
+
+class PacsFields:
+    """The PACS rows of the Preferences dialog (AE title, host, port, our AE title, timeout)."""
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "aet": "PACS AE title:",
+        "host": "PACS host:",
+        "port": "PACS port:",
+        "calling_aet": "Our AE title:",
+        "timeout": "Network timeout (s):",
+        "listen_port": "Receive port (scanner):",
+    }
+
+    def __init__(self, win: MainWindow) -> None:
+        self.win = win
+        self.edits = {k: QLineEdit(pacs_setting(win, k)) for k in _KEYS}
+        self.edits["host"].setPlaceholderText("empty: no PACS, no network use")
+
+    def add_rows(self, form: QFormLayout) -> None:
+        for key, edit in self.edits.items():
+            form.addRow(self.LABELS[key], edit)
+
+    def apply(self) -> None:
+        for key, edit in self.edits.items():
+            set_pacs_setting(self.win, key, edit.text())
+
+
+# ----------------------------------------------------------------------------------------- export / send
+def export_current(win: MainWindow, folder: str | Path) -> list[Path]:
+    """Write SEG, SR (with the current, non-stale prediction) and the GUI's PDF for the image on screen."""
+    from dlrs_desktop.exchange.export import export_case
+    from dlrs_desktop.ui.report import write_pdf
+
+    doc = win.doc
+    if doc.image is None or doc.contour is None:
+        raise DlrsError("Open an image and draw the tumour contour before exporting to DICOM.")
+    rois, problem = doc.rois()
+    if rois is None:
+        raise DlrsError(problem or "The contour cannot be measured (no calibration?).")
+    prediction = doc.prediction if doc.result is not None and not doc.result_is_stale else None
+    if prediction is not None and prediction.contour_hash != rois.contour_hash:
+        prediction = None
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = write_pdf(win, Path(tmp) / "report.pdf").read_bytes()
+    measurements = doc.contour.measurements(rois.calibration)
+    done = export_case(
+        doc.image, rois, measurements, folder, image_path=doc.path, prediction=prediction, pdf=pdf
+    )
+    return done.paths()
+
+
+class DicomController(QObject):
+    """The window's DICOM state: network runner, scanner listener, outcome of the last send."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.runner = NetRunner(self)
+        self.runner.done.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.listener: Any = None
+        self.last_send: list[Any] | None = None
+        self.last_error: str | None = None
+        self.received = _Bridge(self)  # the listener's thread → the GUI thread
+        self.received.done.connect(self._received)
+
+    # -- export / send
+    def export_dialog(self, folder: str | None = None) -> list[Path]:
+        win = self.win
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(win, "Export to DICOM", win.prefs.export_folder)
+            if not folder:
+                return []
+        try:
+            files = export_current(win, folder)
+        except DlrsError as exc:
+            dialogs.error(win, str(exc), "Cannot export to DICOM")
+            return []
+        win.show_status(f"Wrote {len(files)} DICOM files (SEG, SR, PDF) to {folder}.")
+        return files
+
+    def send_results(self) -> bool:
+        """Export to a temporary folder, then C-STORE to the configured PACS in a worker thread."""
+        from dlrs_desktop.exchange.net import send
+
+        win = self.win
+        node = configured_node(win)
+        if node is None:
+            dialogs.error(
+                win, "No PACS is configured: set its AE title, host and port in Preferences.", "Send"
+            )
+            return False
+        tmp = Path(tempfile.mkdtemp(prefix="dlrs-send-"))
+        try:
+            files = export_current(win, tmp)
+        except DlrsError as exc:
+            dialogs.error(win, str(exc), "Cannot send results")
+            return False
+        self.last_send, self.last_error = None, None
+        win.show_status(f"Sending {len(files)} objects to {node.label()}…")
+        self.runner.submit(("send", node.label()), lambda: send(node, files))
+        return True
+
+    def _done(self, token: Any, result: Any) -> None:
+        if token[0] == "send":
+            self.last_send = list(result)
+            bad = [o for o in result if not o.ok]
+            if bad:
+                lines = "\n".join(f"{o.path.name}: {o.message}" for o in bad)
+                dialogs.error(
+                    self.win,
+                    f"{len(bad)} of {len(result)} objects were not stored on {token[1]}:\n{lines}",
+                    "Send results",
+                )
+            else:
+                self.win.show_status(f"Sent {len(result)} objects (SEG, SR, PDF) to {token[1]}.")
+
+    def _failed(self, token: Any, message: str) -> None:
+        if token[0] == "send":  # the query/retrieve dialog shows its own failures
+            self.last_error = message
+            dialogs.error(self.win, message, "Send results to PACS")
+
+    # -- receive from scanner
+    def toggle_receive(self, on: bool) -> None:
+        """A C-STORE SCP filing into the worklist folder (or the default image folder)."""
+        from dlrs_desktop.exchange.listener import start_listener
+
+        win = self.win
+        if self.listener is not None:
+            self.listener.shutdown()
+            self.listener = None
+        if not on:
+            win.show_status("Stopped receiving from the scanner.")
+            return
+        folder = win.worklist.folder or (Path(win.prefs.open_folder) if win.prefs.open_folder else None)
+        if folder is None:
+            dialogs.error(win, "Open a folder as worklist first: received images are filed there.", "Receive")
+            self._uncheck()
+            return
+        try:
+            port = int(pacs_setting(win, "listen_port") or 11112)
+            aet = pacs_setting(win, "calling_aet") or "DLRS"
+            self.listener = start_listener(
+                port, aet, folder, on_file=lambda p: self.received.done.emit("recv", p)
+            )
+        except (DlrsError, ValueError) as exc:
+            dialogs.error(win, str(exc), "Receive from scanner")
+            self._uncheck()
+            return
+        win.show_status(f"Receiving from the scanner as {aet} on port {port} into {folder}.")
+
+    def _received(self, _token: Any, path: Any) -> None:
+        if self.win.worklist.folder is not None and Path(path).parent == self.win.worklist.folder:
+            self.win.worklist.set_folder(self.win.worklist.folder)
+        self.win.show_status(f"Received {Path(path).name} from the scanner.")
+
+    def _uncheck(self) -> None:
+        action = self.win.actions_by_name.get("dicom_receive")
+        if action is not None:
+            action.blockSignals(True)
+            action.setChecked(False)
+            action.blockSignals(False)
+
+    def shutdown(self) -> None:
+        if self.listener is not None:
+            self.listener.shutdown()
+            self.listener = None
+        self.runner.wait(5000)
+
+
+def add_menu(win: MainWindow, file_menu: Any, add: Callable[..., Any]) -> None:
+    """The File → DICOM submenu (one hook in actions.py)."""
+    from dlrs_desktop.ui.pacs_browser import query_retrieve_dialog
+
+    c = win.dicom
+    m = file_menu.addMenu("&DICOM")
+    add(win, m, "dicom_export", "Export to &DICOM (SEG, SR, PDF)…", c.export_dialog)
+    add(win, m, "dicom_send", "&Send results to PACS", c.send_results)
+    add(win, m, "dicom_query", "&Query/retrieve from PACS…", lambda: query_retrieve_dialog(win))
+    add(win, m, "dicom_receive", "&Receive from scanner", c.toggle_receive, checkable=True)
