@@ -219,3 +219,23 @@ def test_seg_for_another_size_is_refused_in_one_line(tmp_path, capsys):
     assert main(["roi", str(SAMPLES / "demo.dcm"), "--contour", str(seg_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "50×40" in err
+
+
+def test_cine_loop_seg_names_its_frame_and_reimports_there(tmp_path, capsys):
+    from tests.dicom_factory import write_bmode_dicom
+    from tests.ui_factory import LESION_POLYGON
+
+    cine, _, _ = write_bmode_dicom(tmp_path / "cine.dcm", mm_per_px=0.1, frames=4, seed=1)
+    image = load_image(cine, 2)
+    Contour(LESION_POLYGON, image.calibration, 2).save(tmp_path / "cine.contour.json")
+    out = tmp_path / "out"
+    assert main(["dicom", "export", str(cine), "--frame", "2", "--no-predict", "--out", str(out)]) == 0
+    for f in sorted(out.glob("*.dcm")):
+        assert dciodvfy_errors(f) == [], f.name
+    capsys.readouterr()
+    assert main(["roi", str(cine), "--contour", str(out / "cine.seg.dcm"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["image"]["frame"] == 2
+    back = Contour.load_any(out / "cine.seg.dcm", image.shape)
+    assert back.frame == 2
+    truth = Contour(LESION_POLYGON, image.calibration, 2).to_mask(image.shape)
+    assert dice(truth, back.to_mask(image.shape)) >= 0.99

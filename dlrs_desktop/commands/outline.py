@@ -66,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
     if len(given) != 1:
         raise ContourError("Give exactly one of --box X0 Y0 X1 Y1, --click X Y or --snap CONTOUR.")
     manual = _parse_spacing(args.spacing) if args.spacing else None
-    image = load_image(args.image, frame=args.frame)
+    frame = args.frame
+    if frame is None and args.snap is not None:
+        from dlrs_desktop.imaging.dicom_seg import seg_source_frame
+
+        frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame
+    image = load_image(args.image, frame=frame)
     if manual is not None:
         image = image.with_calibration(manual)
 

@@ -81,7 +81,12 @@ def load_case(image_path: Path, args: argparse.Namespace, contour_file: Path | N
     from dlrs_desktop.imaging import Calibration, load_image
     from dlrs_desktop.roi import Contour
 
-    image = load_image(image_path, args.frame)
+    frame = args.frame
+    if frame is None and contour_file is not None:
+        from dlrs_desktop.imaging.dicom_seg import seg_source_frame
+
+        frame = seg_source_frame(contour_file)  # a SEG of a cine loop names its frame
+    image = load_image(image_path, frame)
     if contour_file is None:
         raise ContourError(
             f"No contour for {image_path.name}: pass --contour/--mask or put {image_path.stem}.contour.json "

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.errors import CalibrationError, DlrsError
     from dlrs_desktop.fileio import atomic_write_bytes
     from dlrs_desktop.imaging import load_image
-    from dlrs_desktop.imaging.dicom_seg import is_seg_file
+    from dlrs_desktop.imaging.dicom_seg import is_seg_file, seg_source_frame
     from dlrs_desktop.roi import Contour, compute_rois, validate_contour
     from dlrs_desktop.roi.contour import MASK_SUFFIXES
 
@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     ):
         drawn = Contour.load(contour_file)
     frame = args.frame if args.frame is not None else (drawn.frame if drawn is not None else None)
+    if frame is None and contour_file is not None:
+        frame = seg_source_frame(contour_file)  # a SEG of a cine loop names its frame
     image = load_image(args.image, frame=frame)
     if manual is not None:
         image = image.with_calibration(manual)

@@ -6,12 +6,15 @@ the tumour, which is what our importer (and 3D Slicer, OHIF) reads back as the c
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 
 from dlrs_desktop.exchange import codes
 from dlrs_desktop.exchange.source import MANUFACTURER, MODEL_NAME, SOFTWARE_VERSION
+
+US_IMAGE = "1.2.840.10008.5.1.4.1.1.6.1"
 
 
 def algorithm() -> Any:
@@ -52,14 +55,19 @@ def build_seg(source: Any, rois: Any, *, frame_index: int = 0, series_number: in
     rows, cols = int(source.Rows), int(source.Columns)
     frames = int(getattr(source, "NumberOfFrames", 1) or 1)
     masks = [np.asarray(roi.full("annulus", (rows, cols)), dtype=bool) for roi in rois]
+    arr = np.stack(masks, axis=-1)[None]
+    reference = source
     if frames > 1:
-        # highdicom wants one plane per source frame; empty planes are omitted from the file.
-        arr = np.zeros((frames, rows, cols, len(masks)), dtype=bool)
-        arr[frame_index] = np.stack(masks, axis=-1)
-    else:
-        arr = np.stack(masks, axis=-1)[None]
+        # A cine loop has no frame of reference, and highdicom then segments single-frame sources only:
+        # build against a one-frame view of the header, then name the contoured frame in every
+        # Source Image Sequence item (Referenced Frame Number, PS3.3 C.7.6.16.2.6).
+        reference = copy.deepcopy(source)
+        reference.SOPClassUID = US_IMAGE  # a one-frame view; the real class is restored below
+        for key in ("NumberOfFrames", "FrameIncrementPointer", "FrameTime", "CineRate"):
+            if key in reference:
+                delattr(reference, key)
     seg = hd.seg.Segmentation(
-        source_images=[source],
+        source_images=[reference],
         pixel_array=arr,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=[_description(i + 1, roi) for i, roi in enumerate(rois)],
@@ -75,6 +83,15 @@ def build_seg(source: Any, rois: Any, *, frame_index: int = 0, series_number: in
         content_label="TUMOUR_RINGS",
         content_description="Tumour contour and 3/5/10 mm peritumoral rings",
     )
+    if frames > 1:
+        for item in seg.PerFrameFunctionalGroupsSequence:
+            for deriv in getattr(item, "DerivationImageSequence", []):
+                for src in getattr(deriv, "SourceImageSequence", []):
+                    src.ReferencedSOPClassUID = source.SOPClassUID
+                    src.ReferencedFrameNumber = frame_index + 1
+        for series in seg.ReferencedSeriesSequence:
+            for inst in series.ReferencedInstanceSequence:
+                inst.ReferencedSOPClassUID = source.SOPClassUID
     from pydicom.dataset import Dataset
 
     scheme = Dataset()

@@ -36,6 +36,25 @@ def is_seg_file(path: str | os.PathLike[str]) -> bool:
     return str(getattr(meta, "MediaStorageSOPClassUID", "")) == SEG_SOP_CLASS
 
 
+def seg_source_frame(path: str | os.PathLike[str]) -> int | None:
+    """The 0-based source frame a SEG was drawn on (cine loops), from its header only; None if unknown.
+
+    Callers open that frame of the image when the user did not ask for one.
+    """
+    import pydicom
+
+    if not is_seg_file(path):
+        return None
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        for item in getattr(ds, "PerFrameFunctionalGroupsSequence", [])[:1]:
+            frame = _source_of(item)[1]
+            return frame - 1 if frame is not None and frame > 0 else None
+    except Exception:
+        return None
+    return None
+
+
 def _tumour_segment(ds: Any) -> int:
     segments = list(getattr(ds, "SegmentSequence", []))
     if not segments:
