@@ -7,6 +7,7 @@ frozen window. Nothing touches the network unless the user configured a node (Pr
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -193,7 +194,14 @@ class DicomController(QObject):
             return False
         self.last_send, self.last_error = None, None
         win.show_status(f"Sending {len(files)} objects to {node.label()}…")
-        self.runner.submit(("send", node.label()), lambda: send(node, files))
+
+        def work() -> Any:
+            try:
+                return send(node, files)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)  # the PACS has them now, or the user re-sends
+
+        self.runner.submit(("send", node.label()), work)
         return True
 
     def _done(self, token: Any, result: Any) -> None:

@@ -145,7 +145,8 @@ class QueryRetrieveDialog(QDialog):
             for r, m in enumerate(self.matches):
                 for c, (key, _) in enumerate(COLUMNS):
                     self.table.setItem(r, c, QTableWidgetItem(m.fields.get(key, "")))
-            self._finish(f"{len(self.matches)} studies found.")
+            n = len(self.matches)
+            self._finish(f"{n} {'study' if n == 1 else 'studies'} found.")
         elif token[0] == "get":
             self.retrieved = list(result)
             folder: Path = token[2]
