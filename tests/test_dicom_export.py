@@ -239,3 +239,16 @@ def test_cine_loop_seg_names_its_frame_and_reimports_there(tmp_path, capsys):
     assert back.frame == 2
     truth = Contour(LESION_POLYGON, image.calibration, 2).to_mask(image.shape)
     assert dice(truth, back.to_mask(image.shape)) >= 0.99
+
+
+def test_broken_segs_are_one_line_exit_2(exported, tmp_path, capsys):
+    seg = pydicom.dcmread(exported / "demo.seg.dcm")
+    del seg.SegmentSequence[0].SegmentNumber
+    seg.save_as(tmp_path / "no_number.seg.dcm")
+    data = (exported / "demo.seg.dcm").read_bytes()
+    (tmp_path / "truncated.seg.dcm").write_bytes(data[: len(data) // 2])
+    for name in ("no_number.seg.dcm", "truncated.seg.dcm"):
+        capsys.readouterr()
+        assert main(["roi", str(SAMPLES / "demo.dcm"), "--contour", str(tmp_path / name)]) == 2, name
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err

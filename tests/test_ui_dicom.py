@@ -142,3 +142,26 @@ def test_dead_pacs_is_one_message_and_the_window_stays_responsive(qtbot, tmp_pat
     qtbot.waitUntil(lambda: win.dicom.last_error is not None, timeout=10000)
     assert "Cannot connect" in win.dicom.last_error
     assert dialog_log.texts("error") == [win.dicom.last_error]
+
+
+def test_png_export_asks_for_the_patient_and_writes_a_secondary_capture(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from dlrs_desktop.imaging import Calibration
+    from tests.pacs_factory import dciodvfy_errors
+    from tests.ui_factory import LESION_POLYGON, uncalibrated_png
+
+    win = make_window(qtbot)
+    assert win.open_path(uncalibrated_png(tmp_path))
+    win.doc.set_manual_calibration(Calibration.manual(0.1))
+    win.doc.set_contour(win.doc.make_contour(LESION_POLYGON))
+    dialog_log.answers["text"] = "P77"
+    files = win.dicom.export_dialog(str(tmp_path / "out"))
+    assert len(files) == 4 and not dialog_log.texts("error")
+    assert len(dialog_log.texts("text")) == 2  # patient ID, then name
+    sc = pydicom.dcmread(tmp_path / "out" / "plain.sc.dcm")
+    assert sc.PatientID == "P77" and sc.Modality == "US"
+    for f in files:
+        assert pydicom.dcmread(f, stop_before_pixels=True).StudyInstanceUID == sc.StudyInstanceUID
+        assert dciodvfy_errors(f) == [], f.name
+    dialog_log.answers["text"] = None  # Cancel: nothing written
+    assert win.dicom.export_dialog(str(tmp_path / "out2")) == []
+    assert not (tmp_path / "out2").exists()

@@ -63,6 +63,9 @@ def secondary_capture(
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError("secondary_capture needs an (H, W, 3) RGB array")
     now = _dt.datetime.now()
+    name = (patient_name or "").strip() or ANONYMOUS_NAME
+    if "^" not in name:
+        name += "^"  # one typed word is the family name (PS3.5 6.2.1.2)
     sc = hd.sc.SCImage(
         pixel_array=arr,
         photometric_interpretation="RGB",
@@ -75,7 +78,7 @@ def secondary_capture(
         instance_number=1,
         manufacturer=MANUFACTURER,
         patient_id=(patient_id or "").strip() or ANONYMOUS_ID,
-        patient_name=(patient_name or "").strip() or ANONYMOUS_NAME,
+        patient_name=name,
         patient_birth_date=None,
         patient_sex=None,
         accession_number=None,

@@ -20,6 +20,7 @@ SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
 _TUMOUR_WORDS = ("tumour", "tumor", "neoplasm", "mass", "lesion", "cancer", "carcinoma")
 _TUMOUR_CODES = {"108369006", "4147007", "52988006", "49755003", "86049000", "M-80003"}
 _MAX_FRAMES = 512
+_MAX_BYTES = 256 * 1024 * 1024  # a 2D ultrasound SEG is kilobytes to a few megabytes
 
 
 def is_seg_file(path: str | os.PathLike[str]) -> bool:
@@ -80,11 +81,24 @@ def read_seg_mask(
 
     p = Path(path)
     try:
+        if p.stat().st_size > _MAX_BYTES:
+            raise ContourError(f"{p.name} is larger than {_MAX_BYTES >> 20} MB; not read as a segmentation.")
         ds = pydicom.dcmread(p)
+    except ContourError:
+        raise
     except Exception as exc:
         raise ContourError(f"{p.name} is not a readable DICOM segmentation ({exc}).") from exc
     if str(getattr(ds, "SOPClassUID", "")) != SEG_SOP_CLASS:
         raise ContourError(f"{p.name} is a DICOM file but not a Segmentation.")
+    try:
+        return _tumour_mask(ds, p, shape, sop_instance_uid)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:  # malformed header
+        raise ContourError(f"{p.name} is a malformed DICOM segmentation ({type(exc).__name__}).") from exc
+
+
+def _tumour_mask(
+    ds: Any, p: Path, shape: tuple[int, int], sop_instance_uid: str | None
+) -> tuple[np.ndarray, int | None]:
     rows, cols, frames = int(ds.Rows), int(ds.Columns), int(getattr(ds, "NumberOfFrames", 1) or 1)
     if (rows, cols) != tuple(shape):
         raise ContourError(

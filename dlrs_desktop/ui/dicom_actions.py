@@ -122,9 +122,24 @@ class PacsFields:
 
 
 # ----------------------------------------------------------------------------------------- export / send
-def export_current(win: MainWindow, folder: str | Path) -> list[Path]:
-    """Write SEG, SR (with the current, non-stale prediction) and the GUI's PDF for the image on screen."""
+def ask_patient(win: MainWindow) -> tuple[str, str] | None:
+    """A PNG/JPEG has no patient: the user types ID and name (empty = anonymous placeholders)."""
+    pid = dialogs.ask_text(
+        win, "Patient ID for the Secondary Capture (empty: ANONYMOUS):", "", "DICOM export"
+    )
+    if pid is None:
+        return None
+    name = dialogs.ask_text(win, "Patient name, Family^Given (empty: Anonymous^Patient):", "", "DICOM export")
+    return None if name is None else (pid.strip(), name.strip())
+
+
+def export_current(win: MainWindow, folder: str | Path) -> list[Path] | None:
+    """Write SEG, SR (with the current, non-stale prediction) and the GUI's PDF for the image on screen.
+
+    None when the user cancelled the patient questions of a non-DICOM image.
+    """
     from dlrs_desktop.exchange.export import export_case
+    from dlrs_desktop.exchange.source import is_dicom_file
     from dlrs_desktop.ui.report import write_pdf
 
     doc = win.doc
@@ -136,11 +151,25 @@ def export_current(win: MainWindow, folder: str | Path) -> list[Path]:
     prediction = doc.prediction if doc.result is not None and not doc.result_is_stale else None
     if prediction is not None and prediction.contour_hash != rois.contour_hash:
         prediction = None
+    patient = ("", "")
+    if doc.path is None or not is_dicom_file(doc.path):
+        asked = ask_patient(win)
+        if asked is None:
+            return None
+        patient = asked
     with tempfile.TemporaryDirectory() as tmp:
         pdf = write_pdf(win, Path(tmp) / "report.pdf").read_bytes()
     measurements = doc.contour.measurements(rois.calibration)
     done = export_case(
-        doc.image, rois, measurements, folder, image_path=doc.path, prediction=prediction, pdf=pdf
+        doc.image,
+        rois,
+        measurements,
+        folder,
+        image_path=doc.path,
+        prediction=prediction,
+        pdf=pdf,
+        patient_id=patient[0],
+        patient_name=patient[1],
     )
     return done.paths()
 
@@ -172,6 +201,8 @@ class DicomController(QObject):
         except DlrsError as exc:
             dialogs.error(win, str(exc), "Cannot export to DICOM")
             return []
+        if files is None:
+            return []
         win.show_status(f"Wrote {len(files)} DICOM files (SEG, SR, PDF) to {folder}.")
         return files
 
@@ -191,6 +222,9 @@ class DicomController(QObject):
             files = export_current(win, tmp)
         except DlrsError as exc:
             dialogs.error(win, str(exc), "Cannot send results")
+            return False
+        if files is None:
+            shutil.rmtree(tmp, ignore_errors=True)
             return False
         self.last_send, self.last_error = None, None
         win.show_status(f"Sending {len(files)} objects to {node.label()}…")
