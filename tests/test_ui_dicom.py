@@ -75,6 +75,8 @@ def test_query_retrieve_contour_predict_and_send_back(qtbot, tmp_path, orthanc, 
     qtbot.waitUntil(lambda: win.dicom.last_send is not None, timeout=20000)
     assert all(o.ok for o in win.dicom.last_send) and not dialog_log.texts("error")
     assert orthanc.sop_classes() == sorted([US, SEG, SR, PDF])
+    sent = [r for r in win.audit.records() if r["event"] == "dicom_send"]
+    assert sent[-1]["status"] == "stored 3/3" and sent[-1]["contour_hash"] == win.doc.contour.content_hash()
     sr_id = next(
         i
         for i in orthanc.rest("/instances")

@@ -203,6 +203,7 @@ class DicomController(QObject):
             return []
         if files is None:
             return []
+        win.audit.append("dicom_export", status=f"{len(files)} files", **self._identity())
         win.show_status(f"Wrote {len(files)} DICOM files (SEG, SR, PDF) to {folder}.")
         return files
 
@@ -235,13 +236,24 @@ class DicomController(QObject):
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)  # the PACS has them now, or the user re-sends
 
-        self.runner.submit(("send", node.label()), work)
+        self.runner.submit(("send", node.label(), self._identity()), work)
         return True
+
+    def _identity(self) -> dict[str, Any]:
+        """What the audit log may say about the exported case: hashes only, no names or UIDs."""
+        doc = self.win.doc
+        return {
+            "image_sha256": doc.image.sha256 if doc.image is not None else None,
+            "contour_hash": doc.contour.content_hash() if doc.contour is not None else None,
+            "frame": doc.frame,
+        }
 
     def _done(self, token: Any, result: Any) -> None:
         if token[0] == "send":
             self.last_send = list(result)
             bad = [o for o in result if not o.ok]
+            stored = f"stored {len(result) - len(bad)}/{len(result)}"
+            self.win.audit.append("dicom_send", status=stored, **token[2])
             if bad:
                 lines = "\n".join(f"{o.path.name}: {o.message}" for o in bad)
                 dialogs.error(
@@ -255,6 +267,7 @@ class DicomController(QObject):
     def _failed(self, token: Any, message: str) -> None:
         if token[0] == "send":  # the query/retrieve dialog shows its own failures
             self.last_error = message
+            self.win.audit.append("dicom_send", status="failed", **token[2])
             dialogs.error(self.win, message, "Send results to PACS")
 
     # -- receive from scanner
