@@ -12,6 +12,7 @@ import pytest
 
 from dlrs_desktop import paths
 from dlrs_desktop.roi import Contour
+from dlrs_desktop.store import AnnotationStore
 from dlrs_desktop.ui.about import PreferencesDialog
 from dlrs_desktop.ui.pacs_browser import query_retrieve_dialog
 from tests.model_factory import cached_bundle
@@ -96,6 +97,24 @@ def test_query_retrieve_contour_predict_and_send_back(qtbot, tmp_path, orthanc, 
 
     walk(sr.ContentSequence)
     assert probs == [pytest.approx(win.doc.prediction.probability, abs=1e-6)]
+
+    # Another workstation (its own annotation store) retrieves the study: the contour comes from the SEG.
+    other = make_window(qtbot, store=AnnotationStore(tmp_path / "other-store"))
+    other.prefs.export_folder = str(tmp_path / "other")
+    configure(other, orthanc.dicom_port)
+    dlg = query_retrieve_dialog(other)
+    dlg.search_button.click()
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1 and not dlg.busy, timeout=20000)
+    dlg.table.selectRow(0)
+    dlg.retrieve_button.click()
+    qtbot.waitUntil(lambda: other.doc.contour is not None, timeout=20000)
+    shape = other.doc.image.shape
+    a, b = win.doc.contour.to_mask(shape), other.doc.contour.to_mask(shape)
+    assert 2 * (a & b).sum() / (a.sum() + b.sum()) >= 0.99
+    m0 = win.doc.contour.measurements(win.doc.calibration)
+    m1 = other.doc.contour.measurements(other.doc.calibration)
+    assert m1.area_mm2 == pytest.approx(m0.area_mm2, rel=0.01)
+    assert m1.max_diameter_mm == pytest.approx(m0.max_diameter_mm, abs=0.5)
 
 
 def test_seg_imports_as_the_contour_in_the_gui(qtbot, tmp_path, dialog_log):  # noqa: F811

@@ -149,3 +149,32 @@ def pydicom_multivalue() -> type:
     from pydicom.multival import MultiValue
 
     return MultiValue
+
+
+def segs_for_image(image_path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> list[Path]:
+    """SEG files in `folder` that reference the DICOM image at `image_path`, newest first (headers only).
+
+    A study retrieved from the PACS brings the contours other workstations sent; this finds them.
+    """
+    import pydicom
+
+    try:
+        uid = str(pydicom.dcmread(image_path, stop_before_pixels=True).SOPInstanceUID)
+    except Exception:
+        return []
+    found: list[tuple[str, Path]] = []
+    for p in sorted(Path(folder).glob("*.dcm")) if Path(folder).is_dir() else []:
+        if not is_seg_file(p):
+            continue
+        try:
+            ds = pydicom.dcmread(p, stop_before_pixels=True)
+            refs = {
+                str(inst.ReferencedSOPInstanceUID)
+                for series in getattr(ds, "ReferencedSeriesSequence", [])
+                for inst in getattr(series, "ReferencedInstanceSequence", [])
+            }
+        except Exception:
+            continue
+        if uid in refs:
+            found.append((f"{getattr(ds, 'ContentDate', '')}{getattr(ds, 'ContentTime', '')}", p))
+    return [p for _, p in sorted(found, key=lambda t: t[0], reverse=True)]

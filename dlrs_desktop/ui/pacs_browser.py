@@ -153,7 +153,21 @@ class QueryRetrieveDialog(QDialog):
             self._finish(f"Retrieved {len(self.retrieved)} objects into {folder}.")
             if any(p.parent == folder for p in self.retrieved):
                 self.win.open_path(folder)
+                self._load_shared_contour(folder)
                 self.accept()
+
+    def _load_shared_contour(self, folder: Path) -> None:
+        """No contour of ours for this image yet: take the newest SEG the study holds for it."""
+        from dlrs_desktop.exchange.listener import DERIVED_FOLDER
+        from dlrs_desktop.imaging.dicom_seg import segs_for_image
+
+        doc = self.win.doc
+        if doc.image is None or doc.path is None or doc.contour is not None:
+            return
+        segs = segs_for_image(doc.path, folder / DERIVED_FOLDER)
+        if segs:
+            self.win._load_contour_file(segs[0])
+            self.win.show_status(f"Contour taken from the study's segmentation {segs[0].name}.")
 
     def _failed(self, token: Any, message: str) -> None:
         if isinstance(token, tuple) and len(token) >= 2 and token[1] == id(self):

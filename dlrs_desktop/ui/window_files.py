@@ -141,6 +141,8 @@ class FilesMixin:
         except DlrsError as exc:
             dialogs.error(self, str(exc), "Cannot load contour")
             return
+        if contour.frame != self.doc.frame:
+            self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
         self.undo_stack.push(
             SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
         )
