@@ -186,3 +186,32 @@ def test_png_export_asks_for_the_patient_and_writes_a_secondary_capture(qtbot, t
     dialog_log.answers["text"] = None  # Cancel: nothing written
     assert win.dicom.export_dialog(str(tmp_path / "out2")) == []
     assert not (tmp_path / "out2").exists()
+
+
+def test_receive_from_scanner_files_into_the_watched_worklist(qtbot, tmp_path, dialog_log):  # noqa: F811
+    import shutil
+
+    storescu = need("storescu", "dcmtk")
+    folder = tmp_path / "worklist"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "sample-centre1.dcm", folder / "first.dcm")
+    win = make_window(qtbot)
+    assert win.open_path(folder)
+    port = free_port()
+    win.prefs.qs.setValue("pacs/listen_port", str(port))
+    win.actions_by_name["dicom_receive"].setChecked(True)  # File → DICOM → Receive from scanner
+    assert win.dicom.listener is not None and not dialog_log.texts("error")
+    sent = subprocess.run(
+        [storescu, "-aec", "DLRS", "127.0.0.1", str(port), str(SAMPLES / "demo.dcm")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert sent.returncode == 0, sent.stderr
+    qtbot.waitUntil(lambda: len(win.worklist.paths) == 2, timeout=10000)
+    assert win.worklist.current == folder / "first.dcm"
+    win.actions_by_name["dicom_receive"].setChecked(False)
+    assert win.dicom.listener is None
+    # Any file that lands in the folder (e.g. from `dlrs dicom listen`) shows up too.
+    shutil.copy(SAMPLES / "sample-centre2.dcm", folder / "third.dcm")
+    qtbot.waitUntil(lambda: len(win.worklist.paths) == 3, timeout=10000)

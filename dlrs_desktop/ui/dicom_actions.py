@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QFormLayout, QLineEdit
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.folder_watch import WorklistWatcher
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.mainwindow import MainWindow
@@ -188,6 +189,7 @@ class DicomController(QObject):
         self.last_error: str | None = None
         self.received = _Bridge(self)  # the listener's thread → the GUI thread
         self.received.done.connect(self._received)
+        self.folder_watch = WorklistWatcher(win.worklist, self)
 
     # -- export / send
     def export_dialog(self, folder: str | None = None) -> list[Path]:
@@ -300,8 +302,7 @@ class DicomController(QObject):
         win.show_status(f"Receiving from the scanner as {aet} on port {port} into {folder}.")
 
     def _received(self, _token: Any, path: Any) -> None:
-        if self.win.worklist.folder is not None and Path(path).parent == self.win.worklist.folder:
-            self.win.worklist.set_folder(self.win.worklist.folder)
+        self.folder_watch.refresh()
         self.win.show_status(f"Received {Path(path).name} from the scanner.")
 
     def _uncheck(self) -> None:
