@@ -80,7 +80,8 @@ def export_case(
     seg = build_seg(source, rois, frame_index=image.frame_index)
     done.datasets["seg"] = seg
     done.datasets["sr"] = build_sr(source, seg, rois, measurements, prediction)
-    title = f"{Path(image_path).name if image_path else 'image'}, frame {image.frame_index + 1}"
+    # Like the GUI's report, the PDF names the image by its hash, never by file name or patient fields.
+    title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
     report = pdf if pdf is not None else render_report_pdf(image, rois, measurements, prediction, title)
     done.datasets["pdf"] = build_encapsulated_pdf(source, report)
     stem = _stem(image_path)
