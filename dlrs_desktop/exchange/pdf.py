@@ -41,7 +41,10 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
 
     page = Image.new("RGB", (1240, 1754), "white")
     draw = ImageDraw.Draw(page)
-    big, small = ImageFont.load_default(size=34), ImageFont.load_default(size=22)
+    try:
+        big, small = ImageFont.load_default(size=34), ImageFont.load_default(size=22)
+    except (TypeError, OSError, ImportError):  # Pillow without FreeType: the small bitmap font
+        big = small = ImageFont.load_default()
     draw.text((80, 60), "DLRS Desktop report", fill="black", font=big)
     draw.text((80, 110), title, fill=(60, 60, 60), font=small)
     view = np.ascontiguousarray(image.display.copy())
@@ -147,7 +150,8 @@ def build_encapsulated_pdf(source: Any, pdf: bytes, *, title: str = "DLRS Deskto
     ds.ContentDate = now.strftime("%Y%m%d")
     ds.ContentTime = now.strftime("%H%M%S")
     ds.AcquisitionDateTime = now.strftime("%Y%m%d%H%M%S")
-    ds.BurnedInAnnotation = "YES"  # the PDF shows patient-related numbers
+    # Our reports name the image by its hash, never by patient fields (the header carries those).
+    ds.BurnedInAnnotation = "NO"
     ds.DocumentTitle = title[:64]
     ds.ConceptNameCodeSequence = []
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
