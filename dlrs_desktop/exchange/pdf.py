@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.exchange.source import MANUFACTURER, MODEL_NAME, SOFTWARE_VERSION
+from dlrs_desktop.exchange.sr import RESEARCH_STATEMENT, latin1
 
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 _COPIED = (
@@ -64,8 +65,8 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
         f"Calibration {rois.calibration.label()}",
     ]
     lines += [
-        f"{r.name}: area {r.area_mm2:.1f} mm2, outside scan area {100 * r.clipped_fraction:.1f} %"
-        + ("  FLAGGED" if r.flagged else "")
+        f"{'Tumour' if r.radius_mm == 0 else f'Ring {r.radius_mm:g} mm'}: area {r.area_mm2:.1f} mm2, "
+        f"outside scan area {100 * r.clipped_fraction:.1f} %" + ("  FLAGGED" if r.flagged else "")
         for r in rois
     ]
     if prediction is not None:
@@ -80,10 +81,9 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
         lines += [f"{f.severity.upper()}: {f.message}" for f in p.flags]
         lines.append(p.research_notice)
     else:
-        lines += ["", "No prediction was made for this contour."]
-    lines.append("Research use only; the bundled model is a demonstration model trained on synthetic data.")
+        lines += ["", "No prediction was made for this contour.", RESEARCH_STATEMENT]
     for line in lines:
-        for chunk in _wrap(line, 95):
+        for chunk in _wrap(latin1(line), 95):
             draw.text((80, y), chunk, fill="black", font=small)
             y += 32
     buf = io.BytesIO()
