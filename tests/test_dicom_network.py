@@ -194,3 +194,23 @@ def test_find_on_an_empty_pacs_and_wrong_port(pacs):
     assert find_studies(node, patient_id="NOBODY") == []
     with pytest.raises(NetworkError, match="Cannot connect"):
         echo(Node(PACS_AET, "127.0.0.1", free_port(), "DLRS", 2))
+
+
+def test_a_silent_server_is_one_clear_message_within_the_timeout(tmp_path):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held = []
+    threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(NetworkError, match="gave no DICOM answer within 2 s"):
+            echo(Node(PACS_AET, "127.0.0.1", server.getsockname()[1], "DLRS", 2))
+    finally:
+        server.close()
+        for conn, _ in held:
+            conn.close()
+    assert time.monotonic() - t0 < 6

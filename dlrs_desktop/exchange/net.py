@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +100,15 @@ def _reachable(node: Node) -> None:
 
 def _associate(ae: Any, node: Node, **kwargs: Any) -> Any:
     _reachable(node)
+    started = time.monotonic()
     assoc = ae.associate(node.host, int(node.port), ae_title=node.aet, **kwargs)
     if assoc.is_established:
         return assoc
+    if assoc.is_aborted and time.monotonic() - started >= 0.9 * float(node.timeout_s):
+        raise NetworkError(
+            f"{node.label()} accepted the connection but gave no DICOM answer within {node.timeout_s:g} s "
+            "(is it a DICOM port?)."
+        )
     if assoc.is_rejected:
         raise NetworkError(f"{node.label()} rejected the association (check the AE titles on both sides).")
     if assoc.is_aborted:
