@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QLineEdit
 
 from dlrs_desktop.errors import DlrsError
@@ -190,6 +190,9 @@ class DicomController(QObject):
         self.received = _Bridge(self)  # the listener's thread → the GUI thread
         self.received.done.connect(self._received)
         self.folder_watch = WorklistWatcher(win.worklist, self)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)  # stop listening before the process ends
 
     # -- export / send
     def export_dialog(self, folder: str | None = None) -> list[Path]:
