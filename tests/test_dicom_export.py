@@ -142,7 +142,9 @@ def test_dlrs_writer_and_bundled_samples_pass_dciodvfy(tmp_path):
         main(["synth", "--out", str(tmp_path / "synth"), "--patients", "4", "--scale", "0.25", "--quiet"])
         == 0
     )
-    for f in [tmp_path / "g.dcm", tmp_path / "c.dcm", *sorted((tmp_path / "synth").rglob("*.dcm"))]:
+    synth = sorted((tmp_path / "synth").rglob("*.dcm"))
+    assert len(synth) >= 4
+    for f in [tmp_path / "g.dcm", tmp_path / "c.dcm", *synth]:
         assert dciodvfy_errors(f) == [], f.name
 
 
