@@ -39,7 +39,11 @@ def dciodvfy_errors(path: Path) -> list[str]:
     """The "Error" lines dicom3tools' IOD checker prints for a file (empty = valid)."""
     tool = need("dciodvfy", "dicom3tools")
     out = subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=60)
-    return [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
+    lines = (out.stdout + out.stderr).splitlines()
+    # "Abort" = it could not even read the file; the first line names the IOD it checked against.
+    return [line for line in lines if line.startswith(("Error", "Abort"))] or (
+        [] if lines else ["dciodvfy printed nothing"]
+    )
 
 
 @dataclass
