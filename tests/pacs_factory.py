@@ -69,7 +69,8 @@ class Orthanc:
             urllib.request.urlopen(req, timeout=10).close()
 
 
-def start_orthanc(folder: Path) -> Orthanc:
+def start_orthanc(folder: Path, our_port: int = 1) -> Orthanc:
+    """`our_port`: where Orthanc sends C-MOVE results for our AE title (DLRS on 127.0.0.1)."""
     exe = need("Orthanc", "orthanc")
     dicom_port, http_port = free_port(), free_port()
     storage = folder / "storage"
@@ -84,7 +85,7 @@ def start_orthanc(folder: Path) -> Orthanc:
         "RemoteAccessAllowed": False,
         "AuthenticationEnabled": False,
         "Plugins": [],
-        "DicomModalities": {"dlrs": {"AET": OUR_AET, "Host": "127.0.0.1", "Port": 1}},
+        "DicomModalities": {"dlrs": {"AET": OUR_AET, "Host": "127.0.0.1", "Port": our_port}},
     }
     cfg = folder / "orthanc.json"
     cfg.write_text(json.dumps(config))

@@ -14,7 +14,7 @@ import pytest
 from dlrs_desktop import paths
 from dlrs_desktop.cli import main
 from dlrs_desktop.exchange.net import NetworkError, Node, echo
-from dlrs_desktop.exchange.query import find_studies, get_study
+from dlrs_desktop.exchange.query import find_studies, get_study, move_study
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.roi import Contour, validate_contour
 from tests.pacs_factory import PACS_AET, free_port, need, start_orthanc, stop_orthanc
@@ -28,9 +28,12 @@ SEG, SR, PDF, US = (
 )
 
 
+MOVE_PORT = free_port()  # where Orthanc sends C-MOVE results for our AE title
+
+
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory):
-    server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"), our_port=MOVE_PORT)
     yield server
     stop_orthanc(server)
 
@@ -214,3 +217,22 @@ def test_a_silent_server_is_one_clear_message_within_the_timeout(tmp_path):
         for conn, _ in held:
             conn.close()
     assert time.monotonic() - t0 < 6
+
+
+def test_move_retrieves_the_study_for_a_pacs_without_c_get(pacs, tmp_path):
+    storescu = need("storescu", "dcmtk")
+    for sample in ("demo.dcm", "sample-centre1.dcm"):
+        subprocess.run(
+            [storescu, "-aec", PACS_AET, "127.0.0.1", str(pacs.dicom_port), str(SAMPLES / sample)],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+    node = Node(PACS_AET, "127.0.0.1", pacs.dicom_port, "DLRS", 10)
+    study = find_studies(node, patient_id=str(pydicom.dcmread(SAMPLES / "demo.dcm").PatientID))[0]
+    files = move_study(node, study.study_uid, tmp_path / "moved", listen_port=MOVE_PORT, bind="127.0.0.1")
+    assert len(files) == 1
+    assert pydicom.dcmread(files[0]).SOPInstanceUID == pydicom.dcmread(SAMPLES / "demo.dcm").SOPInstanceUID
+    stranger = Node(PACS_AET, "127.0.0.1", pacs.dicom_port, "STRANGER", 10)
+    with pytest.raises(NetworkError, match="register this workstation"):
+        move_study(stranger, study.study_uid, tmp_path / "no", listen_port=free_port(), bind="127.0.0.1")

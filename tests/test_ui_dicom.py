@@ -28,18 +28,24 @@ SEG, SR, PDF, US = (
 )
 
 
+MOVE_PORT = free_port()  # where Orthanc sends C-MOVE results for our AE title
+
+
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory):
-    server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"), our_port=MOVE_PORT)
     yield server
     stop_orthanc(server)
 
 
-def configure(win, port: int, timeout: str = "10") -> None:
+def configure(win, port: int, timeout: str = "10", move: bool = False) -> None:
     """As the user does: Preferences → PACS rows → OK."""
     dlg = PreferencesDialog(win)
     for key, value in {"aet": PACS_AET, "host": "127.0.0.1", "port": str(port), "timeout": timeout}.items():
         dlg.pacs.edits[key].setText(value)
+    if move:
+        dlg.pacs.edits["listen_port"].setText(str(MOVE_PORT))
+        dlg.pacs.retrieve.setCurrentIndex(dlg.pacs.retrieve.findData("move"))
     dlg.apply()
 
 
@@ -215,3 +221,35 @@ def test_receive_from_scanner_files_into_the_watched_worklist(qtbot, tmp_path, d
     # Any file that lands in the folder (e.g. from `dlrs dicom listen`) shows up too.
     shutil.copy(SAMPLES / "sample-centre2.dcm", folder / "third.dcm")
     qtbot.waitUntil(lambda: len(win.worklist.paths) == 3, timeout=10000)
+
+
+def test_retrieve_with_c_move_for_a_pacs_without_c_get(qtbot, tmp_path, orthanc, dialog_log):  # noqa: F811
+    orthanc.clear()
+    storescu = need("storescu", "dcmtk")
+    subprocess.run(
+        [
+            storescu,
+            "-aec",
+            PACS_AET,
+            "127.0.0.1",
+            str(orthanc.dicom_port),
+            str(SAMPLES / "sample-centre2.dcm"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    win = make_window(qtbot)
+    win.prefs.export_folder = str(tmp_path)
+    configure(win, orthanc.dicom_port, move=True)
+    dlg = query_retrieve_dialog(win)
+    dlg.search_button.click()
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1 and not dlg.busy, timeout=20000)
+    dlg.table.selectRow(0)
+    dlg.retrieve_button.click()
+    qtbot.waitUntil(lambda: win.doc.image is not None, timeout=20000)
+    assert win.doc.path.parent.parent.name == "pacs" and not dialog_log.texts("error")
+    assert (
+        pydicom.dcmread(win.doc.path).SOPInstanceUID
+        == pydicom.dcmread(SAMPLES / "sample-centre2.dcm").SOPInstanceUID
+    )

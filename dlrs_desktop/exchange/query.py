@@ -122,3 +122,58 @@ def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> li
     if final not in (0x0000, 0xB000) and not written:
         raise NetworkError(f"{node.label()} could not send the study (status 0x{final:04X}).")
     return written
+
+
+def move_study(
+    node: Node, study_uid: str, out_dir: str | os.PathLike[str], *, listen_port: int, bind: str = "0.0.0.0"
+) -> list[Path]:
+    """C-MOVE one study to ourselves, for a PACS without C-GET.
+
+    The PACS must know our AE title (`node.calling_aet`) with this host and `listen_port`; a C-STORE
+    SCP listens there only for the duration of the move.
+    """
+    import threading
+
+    from pydicom.dataset import Dataset
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove
+
+    from dlrs_desktop.exchange.listener import start_listener
+
+    written: list[Path] = []
+    lock = threading.Lock()
+
+    def got(p: Path) -> None:
+        with lock:
+            written.append(p)
+
+    server = start_listener(listen_port, node.calling_aet, out_dir, bind=bind, on_file=got)
+    try:
+        ae = _ae(node)
+        ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
+        assoc = _associate(ae, node)
+        query = Dataset()
+        query.QueryRetrieveLevel = "STUDY"
+        query.StudyInstanceUID = study_uid
+        final = -1
+        try:
+            for status, _ in assoc.send_c_move(
+                query, node.calling_aet, StudyRootQueryRetrieveInformationModelMove
+            ):
+                final = int(getattr(status, "Status", -1)) if status else -1
+                if final == -1:
+                    break
+        finally:
+            if assoc.is_established:
+                assoc.release()
+    finally:
+        server.shutdown()
+    if final == -1 and written:
+        raise NetworkError(f"{node.label()} stopped answering during the move ({len(written)} files kept).")
+    if final in (-1, 0xA801):  # Orthanc, dcm4chee: unknown destination → abort or 0xA801
+        raise NetworkError(
+            f"{node.label()} refused to move the study to {node.calling_aet}: register this workstation "
+            f"(AE title {node.calling_aet}, this host, port {listen_port}) in the PACS, or use C-GET."
+        )
+    if final not in (0x0000, 0xB000) and not written:
+        raise NetworkError(f"{node.label()} could not send the study (status 0x{final:04X}).")
+    return list(written)

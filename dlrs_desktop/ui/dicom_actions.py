@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
-from PySide6.QtWidgets import QFileDialog, QFormLayout, QLineEdit
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLineEdit
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
@@ -23,7 +23,11 @@ from dlrs_desktop.ui.folder_watch import WorklistWatcher
 if TYPE_CHECKING:
     from dlrs_desktop.ui.mainwindow import MainWindow
 
-_KEYS = {"aet": "", "host": "", "port": "", "calling_aet": "DLRS", "timeout": "10", "listen_port": "11112"}
+_KEYS = {
+    "aet": "", "host": "", "port": "", "calling_aet": "DLRS", "timeout": "10", "listen_port": "11112",
+    "retrieve": "get",
+}  # fmt: skip
+RETRIEVE_METHODS = {"get": "C-GET (nothing to register in the PACS)", "move": "C-MOVE to our receive port"}
 
 
 class _Bridge(QObject):
@@ -105,21 +109,27 @@ class PacsFields:
         "port": "PACS port:",
         "calling_aet": "Our AE title:",
         "timeout": "Network timeout (s):",
-        "listen_port": "Receive port (scanner):",
+        "listen_port": "Receive port (scanner, C-MOVE):",
     }
 
     def __init__(self, win: MainWindow) -> None:
         self.win = win
-        self.edits = {k: QLineEdit(pacs_setting(win, k)) for k in _KEYS}
+        self.edits = {k: QLineEdit(pacs_setting(win, k)) for k in self.LABELS}
         self.edits["host"].setPlaceholderText("empty: no PACS, no network use")
+        self.retrieve = QComboBox()
+        for key, text in RETRIEVE_METHODS.items():
+            self.retrieve.addItem(text, key)
+        self.retrieve.setCurrentIndex(max(self.retrieve.findData(pacs_setting(win, "retrieve")), 0))
 
     def add_rows(self, form: QFormLayout) -> None:
         for key, edit in self.edits.items():
             form.addRow(self.LABELS[key], edit)
+        form.addRow("Retrieve with:", self.retrieve)
 
     def apply(self) -> None:
         for key, edit in self.edits.items():
             set_pacs_setting(self.win, key, edit.text())
+        set_pacs_setting(self.win, "retrieve", self.retrieve.currentData())
 
 
 # ----------------------------------------------------------------------------------------- export / send

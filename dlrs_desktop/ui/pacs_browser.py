@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop import paths
 from dlrs_desktop.ui import dialogs
-from dlrs_desktop.ui.dicom_actions import configured_node
+from dlrs_desktop.ui.dicom_actions import configured_node, pacs_setting
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.mainwindow import MainWindow
@@ -109,7 +109,7 @@ class QueryRetrieveDialog(QDialog):
         self.win.dicom.runner.submit(("find", id(self)), lambda: find_studies(node, **keys))
 
     def retrieve(self) -> None:
-        from dlrs_desktop.exchange.query import get_study
+        from dlrs_desktop.exchange.query import get_study, move_study
 
         row = self.table.currentRow()
         if self.node is None or self.busy or not 0 <= row < len(self.matches):
@@ -117,9 +117,16 @@ class QueryRetrieveDialog(QDialog):
         node, study = self.node, self.matches[row]
         folder = retrieve_folder(self.win, study.study_uid)
         self._start(f"Retrieving {study.label()} into {folder}…")
-        self.win.dicom.runner.submit(
-            ("get", id(self), folder), lambda: get_study(node, study.study_uid, folder)
-        )
+        if pacs_setting(self.win, "retrieve") == "move":
+            try:
+                port = int(pacs_setting(self.win, "listen_port") or 11112)
+            except ValueError:
+                self.status.setText("The receive port in Preferences is not a number.")
+                return
+            work = lambda: move_study(node, study.study_uid, folder, listen_port=port)  # noqa: E731
+        else:
+            work = lambda: get_study(node, study.study_uid, folder)  # noqa: E731
+        self.win.dicom.runner.submit(("get", id(self), folder), work)
 
     def _start(self, text: str) -> None:
         self.busy = True
