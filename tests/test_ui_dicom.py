@@ -183,6 +183,7 @@ def test_png_export_asks_for_the_patient_and_writes_a_secondary_capture(qtbot, t
     dialog_log.answers["text"] = "P77"
     files = win.dicom.export_dialog(str(tmp_path / "out"))
     assert len(files) == 4 and not dialog_log.texts("error")
+    assert "measurements only" in win.statusBar().currentMessage()  # no prediction was made
     assert len(dialog_log.texts("text")) == 2  # patient ID, then name
     sc = pydicom.dcmread(tmp_path / "out" / "plain.sc.dcm")
     assert sc.PatientID == "P77" and sc.Modality == "US"

@@ -144,6 +144,23 @@ def ask_patient(win: MainWindow) -> tuple[str, str] | None:
     return None if name is None else (pid.strip(), name.strip())
 
 
+def current_prediction(win: MainWindow) -> Any:
+    """The prediction made in this session for the contour on screen, else None.
+
+    A result restored from a sidecar is not re-verified, so it never goes into the patient record.
+    """
+    doc = win.doc
+    rois, _ = doc.rois()
+    pred = doc.prediction if doc.result is not None and not doc.result_is_stale else None
+    return pred if pred is not None and rois is not None and pred.contour_hash == rois.contour_hash else None
+
+
+def _what(win: MainWindow) -> str:
+    if current_prediction(win) is not None:
+        return "SEG, SR with the probability, PDF"
+    return "SEG, SR with measurements only (no current prediction: press Predict to include it), PDF"
+
+
 def export_current(win: MainWindow, folder: str | Path) -> list[Path] | None:
     """Write SEG, SR (with the current, non-stale prediction) and the GUI's PDF for the image on screen.
 
@@ -159,9 +176,7 @@ def export_current(win: MainWindow, folder: str | Path) -> list[Path] | None:
     rois, problem = doc.rois()
     if rois is None:
         raise DlrsError(problem or "The contour cannot be measured (no calibration?).")
-    prediction = doc.prediction if doc.result is not None and not doc.result_is_stale else None
-    if prediction is not None and prediction.contour_hash != rois.contour_hash:
-        prediction = None
+    prediction = current_prediction(win)
     patient = ("", "")
     if doc.path is None or not is_dicom_file(doc.path):
         asked = ask_patient(win)
@@ -197,6 +212,7 @@ class DicomController(QObject):
         self.listener: Any = None
         self.last_send: list[Any] | None = None
         self.last_error: str | None = None
+        self.sending_what = ""
         self.received = _Bridge(self)  # the listener's thread → the GUI thread
         self.received.done.connect(self._received)
         self.folder_watch = WorklistWatcher(win.worklist, self)
@@ -219,7 +235,7 @@ class DicomController(QObject):
         if files is None:
             return []
         win.audit.append("dicom_export", status=f"{len(files)} files", **self._identity())
-        win.show_status(f"Wrote {len(files)} DICOM files (SEG, SR, PDF) to {folder}.")
+        win.show_status(f"Wrote {len(files)} DICOM files ({_what(win)}) to {folder}.")
         return files
 
     def send_results(self) -> bool:
@@ -243,6 +259,7 @@ class DicomController(QObject):
             shutil.rmtree(tmp, ignore_errors=True)
             return False
         self.last_send, self.last_error = None, None
+        self.sending_what = _what(win)
         win.show_status(f"Sending {len(files)} objects to {node.label()}…")
 
         def work() -> Any:
@@ -277,7 +294,7 @@ class DicomController(QObject):
                     "Send results",
                 )
             else:
-                self.win.show_status(f"Sent {len(result)} objects (SEG, SR, PDF) to {token[1]}.")
+                self.win.show_status(f"Sent {len(result)} objects ({self.sending_what}) to {token[1]}.")
 
     def _failed(self, token: Any, message: str) -> None:
         if token[0] == "send":  # the query/retrieve dialog shows its own failures
