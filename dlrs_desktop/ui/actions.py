@@ -200,6 +200,6 @@ def _frame(win: MainWindow, step: int) -> None:
 
 
 def _dicom_menu(win: MainWindow, menu) -> None:
-    from dlrs_desktop.ui.dicom_actions import add_menu
+    from dlrs_desktop.ui.pacs_browser import add_menu
 
     add_menu(win, menu, _add)

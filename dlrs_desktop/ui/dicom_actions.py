@@ -347,15 +347,3 @@ class DicomController(QObject):
             self.listener.shutdown()
             self.listener = None
         self.runner.wait(5000)
-
-
-def add_menu(win: MainWindow, file_menu: Any, add: Callable[..., Any]) -> None:
-    """The File → DICOM submenu (one hook in actions.py)."""
-    from dlrs_desktop.ui.pacs_browser import query_retrieve_dialog
-
-    c = win.dicom
-    m = file_menu.addMenu("&DICOM")
-    add(win, m, "dicom_export", "Export to &DICOM (SEG, SR, PDF)…", c.export_dialog)
-    add(win, m, "dicom_send", "&Send results to PACS", c.send_results)
-    add(win, m, "dicom_query", "&Query/retrieve from PACS…", lambda: query_retrieve_dialog(win))
-    add(win, m, "dicom_receive", "&Receive from scanner", c.toggle_receive, checkable=True)

@@ -5,6 +5,7 @@ local folder, which then opens as the worklist. Network calls run in the DicomCo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,3 +189,13 @@ def query_retrieve_dialog(win: MainWindow) -> QueryRetrieveDialog | None:
     dlg = QueryRetrieveDialog(win)
     dlg.show()
     return dlg
+
+
+def add_menu(win: MainWindow, file_menu: Any, add: Callable[..., Any]) -> None:
+    """The File → DICOM submenu (one hook in actions.py)."""
+    c = win.dicom
+    m = file_menu.addMenu("&DICOM")
+    add(win, m, "dicom_export", "Export to &DICOM (SEG, SR, PDF)…", c.export_dialog)
+    add(win, m, "dicom_send", "&Send results to PACS", c.send_results)
+    add(win, m, "dicom_query", "&Query/retrieve from PACS…", lambda: query_retrieve_dialog(win))
+    add(win, m, "dicom_receive", "&Receive from scanner", c.toggle_receive, checkable=True)
