@@ -1,11 +1,14 @@
 """C-STORE SCP ("Receive from scanner"): files every incoming object into a folder the worklist watches.
 
-Each object is written atomically as `<SOPInstanceUID>.dcm` (the UID cleaned to a file name), so a
-worklist scanning the folder never sees a half-written file and a resend replaces, never duplicates.
+Each object is written atomically as `<Modality>_<series>_<instance>_<8 hex of its UID's sha1>.dcm`:
+short enough for a worklist column, sorted like the scanner's series, free of patient identifiers,
+and the same name for the same object, so a resend replaces, never duplicates; a worklist scanning
+the folder never sees a half-written file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -16,8 +19,18 @@ from dlrs_desktop.exchange.net import NetworkError, check_aet
 from dlrs_desktop.fileio import atomic_write_bytes
 
 
-def _file_name(uid: str) -> str:
-    return (re.sub(r"[^0-9.]", "", uid)[:64] or "unnamed") + ".dcm"
+def file_name(uid: str, dataset: Any = None) -> str:
+    """A short, stable, identifier-free file name for one received object."""
+
+    def number(keyword: str) -> int:
+        try:
+            return max(0, min(int(getattr(dataset, keyword, 0) or 0), 9999))
+        except (TypeError, ValueError):
+            return 0
+
+    modality = re.sub(r"[^A-Z0-9]", "", str(getattr(dataset, "Modality", "") or "").upper())[:8] or "OT"
+    tail = hashlib.sha1(uid.encode("ascii", "replace")).hexdigest()[:8]
+    return f"{modality}_{number('SeriesNumber'):03d}_{number('InstanceNumber'):04d}_{tail}.dcm"
 
 
 #: Objects that are not images to contour (SEG, SR, PDF, KO, PR) go to DERIVED_FOLDER under the target,
@@ -35,6 +48,14 @@ def is_derived(sop_class_uid: str) -> bool:
     return str(sop_class_uid).startswith(_DERIVED_PREFIXES)
 
 
+def _header(event: Any) -> Any:
+    """The few attributes the file name uses, without decoding pixel data; None if unreadable."""
+    try:
+        return event.dataset
+    except Exception:
+        return None
+
+
 def store_event_to(folder: Path, on_file: Callable[[Path], None] | None) -> Callable[[Any], int]:
     """An EVT_C_STORE handler writing into `folder` (derived objects into its `derived/`)."""
 
@@ -42,7 +63,8 @@ def store_event_to(folder: Path, on_file: Callable[[Path], None] | None) -> Call
         try:
             uid = str(event.request.AffectedSOPInstanceUID)
             target = folder / DERIVED_FOLDER if is_derived(event.request.AffectedSOPClassUID) else folder
-            path = atomic_write_bytes(target / _file_name(uid), event.encoded_dataset())
+            header = _header(event)
+            path = atomic_write_bytes(target / file_name(uid, header), event.encoded_dataset())
         except OSError:
             return 0xA700  # out of resources: the sender reports the failure
         except Exception:

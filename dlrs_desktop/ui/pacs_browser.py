@@ -4,6 +4,7 @@ local folder, which then opens as the worklist. Network calls run in the DicomCo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -40,10 +41,12 @@ COLUMNS = [
 ]
 
 
-def retrieve_folder(win: MainWindow, study_uid: str) -> Path:
-    """Where a retrieved study goes: <export folder or user data>/pacs/<study UID>."""
+def retrieve_folder(win: MainWindow, study: Any) -> Path:
+    """Where a retrieved study goes: <export folder or user data>/pacs/<study date>_<8 hex of its UID's sha1>
+    (short for the worklist title, no patient identifiers, the same folder when retrieved again)."""
     base = Path(win.prefs.export_folder) if win.prefs.export_folder else paths.user_data_dir()
-    return base / "pacs" / (re.sub(r"[^0-9.]", "", study_uid)[:64] or "study")
+    date = re.sub(r"[^0-9]", "", study.fields.get("StudyDate", ""))[:8] or "study"
+    return base / "pacs" / f"{date}_{hashlib.sha1(study.study_uid.encode()).hexdigest()[:8]}"
 
 
 class QueryRetrieveDialog(QDialog):
@@ -116,7 +119,7 @@ class QueryRetrieveDialog(QDialog):
         if self.node is None or self.busy or not 0 <= row < len(self.matches):
             return
         node, study = self.node, self.matches[row]
-        folder = retrieve_folder(self.win, study.study_uid)
+        folder = retrieve_folder(self.win, study)
         self._start(f"Retrieving {study.label()} into {folder}…")
         if pacs_setting(self.win, "retrieve") == "move":
             try:
