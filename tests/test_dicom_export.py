@@ -254,3 +254,34 @@ def test_broken_segs_are_one_line_exit_2(exported, tmp_path, capsys):
         assert main(["roi", str(SAMPLES / "demo.dcm"), "--contour", str(tmp_path / name)]) == 2, name
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda d: setattr(d, "PatientSex", "Q"),
+        lambda d: d.__setitem__(0x00080020, pydicom.DataElement(0x00080020, "DA", "notadate")),
+        lambda d: setattr(d, "SpecificCharacterSet", "ISO_IR 999"),
+        lambda d: delattr(d, "SeriesInstanceUID"),
+    ],
+    ids=["sex", "date", "charset", "no-series-uid"],
+)
+def test_a_malformed_source_header_is_one_line_exit_2(spoil, tmp_path, capsys):
+    ds = pydicom.dcmread(SAMPLES / "demo.dcm")
+    spoil(ds)
+    ds.save_as(tmp_path / "bad.dcm", enforce_file_format=False)
+    rc = main(
+        [
+            "dicom",
+            "export",
+            str(tmp_path / "bad.dcm"),
+            "--contour",
+            str(SAMPLES / "demo.contour.json"),
+            "--no-predict",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert not list(tmp_path.glob("out/*.dcm"))  # nothing half-written

@@ -77,13 +77,16 @@ def export_case(
         done.datasets["sc"] = source
     if (int(source.Rows), int(source.Columns)) != (image.height, image.width):
         raise DlrsError("The DICOM file's size differs from the image shown; results cannot reference it.")
-    seg = build_seg(source, rois, frame_index=image.frame_index)
-    done.datasets["seg"] = seg
-    done.datasets["sr"] = build_sr(source, seg, rois, measurements, prediction)
-    # Like the GUI's report, the PDF names the image by its hash, never by file name or patient fields.
-    title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
-    report = pdf if pdf is not None else render_report_pdf(image, rois, measurements, prediction, title)
-    done.datasets["pdf"] = build_encapsulated_pdf(source, report)
+    try:  # a source header can be malformed in ways only highdicom notices: one plain line, not a bug
+        seg = build_seg(source, rois, frame_index=image.frame_index)
+        done.datasets["seg"] = seg
+        done.datasets["sr"] = build_sr(source, seg, rois, measurements, prediction)
+        # Like the GUI's report, the PDF names the image by its hash, never by file name or patient fields.
+        title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
+        report = pdf if pdf is not None else render_report_pdf(image, rois, measurements, prediction, title)
+        done.datasets["pdf"] = build_encapsulated_pdf(source, report)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise DlrsError(f"Cannot build the DICOM objects for this image: {exc}") from exc
     stem = _stem(image_path)
     out = Path(out_dir)
     try:

@@ -232,6 +232,9 @@ class DicomController(QObject):
         except DlrsError as exc:
             dialogs.error(win, str(exc), "Cannot export to DICOM")
             return []
+        except Exception as exc:  # never a traceback for the user's image
+            dialogs.error(win, f"{type(exc).__name__}: {exc}", "Cannot export to DICOM")
+            return []
         if files is None:
             return []
         win.audit.append("dicom_export", status=f"{len(files)} files", **self._identity())
@@ -252,8 +255,10 @@ class DicomController(QObject):
         tmp = Path(tempfile.mkdtemp(prefix="dlrs-send-"))
         try:
             files = export_current(win, tmp)
-        except DlrsError as exc:
-            dialogs.error(win, str(exc), "Cannot send results")
+        except Exception as exc:  # DlrsError in plain words; anything else still one dialog
+            shutil.rmtree(tmp, ignore_errors=True)
+            text = str(exc) if isinstance(exc, DlrsError) else f"{type(exc).__name__}: {exc}"
+            dialogs.error(win, text, "Cannot send results")
             return False
         if files is None:
             shutil.rmtree(tmp, ignore_errors=True)
