@@ -1,6 +1,7 @@
 """The worklist watches its folder: images that arrive (from `dlrs dicom listen`, Receive from scanner,
 a retrieve, or a copy) appear without re-opening the folder. Qt's QFileSystemWatcher, debounced, and a
-re-list only when the set of images changed (the current image stays selected)."""
+re-list only when the set of images changed (the current image stays selected). The folder's mtime is
+also checked every second, because inotify watches run out on busy machines and then nothing is told."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class WorklistWatcher(QObject):
         super().__init__(parent)
         self.worklist = worklist
         self.watched: Path | None = None
+        self.mtime_ns: int | None = None
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _path: self.debounce.start())
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -33,13 +35,21 @@ class WorklistWatcher(QObject):
 
     def _follow_folder(self) -> None:
         folder = self.worklist.folder
-        if folder == self.watched:
+        if folder != self.watched:
+            if self.watcher.directories():
+                self.watcher.removePaths(self.watcher.directories())
+            self.watched, self.mtime_ns = folder, None
+            if folder is not None and folder.is_dir():
+                self.watcher.addPath(str(folder))
+        if folder is None:
             return
-        if self.watcher.directories():
-            self.watcher.removePaths(self.watcher.directories())
-        self.watched = folder
-        if folder is not None and folder.is_dir():
-            self.watcher.addPath(str(folder))
+        try:
+            mtime = folder.stat().st_mtime_ns
+        except OSError:
+            return
+        if self.mtime_ns is not None and mtime != self.mtime_ns and not self.debounce.isActive():
+            self.debounce.start()
+        self.mtime_ns = mtime
 
     def refresh(self) -> bool:
         """Re-list the worklist if its images changed; True when it did."""
