@@ -41,6 +41,7 @@ class WorklistWatcher(QObject):
             self.watched, self.mtime_ns = folder, None
             if folder is not None and folder.is_dir():
                 self.watcher.addPath(str(folder))
+                self.refresh()  # what arrived between the listing and now (no event was watching)
         if folder is None:
             return
         try:
