@@ -285,3 +285,28 @@ def test_a_malformed_source_header_is_one_line_exit_2(spoil, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     assert not list(tmp_path.glob("out/*.dcm"))  # nothing half-written
+
+
+def test_a_named_pipe_as_contour_or_image_never_blocks_export(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe.dcm"
+    os.mkfifo(fifo)
+    for argv in (
+        ["dicom", "export", str(SAMPLES / "demo.dcm"), "--contour", str(fifo), "--out", str(tmp_path / "o")],
+        [
+            "dicom",
+            "export",
+            str(fifo),
+            "--contour",
+            str(SAMPLES / "demo.contour.json"),
+            "--out",
+            str(tmp_path),
+        ],
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "dlrs_desktop.cli", *argv], capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr

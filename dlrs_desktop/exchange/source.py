@@ -28,6 +28,8 @@ ANONYMOUS_NAME = "Anonymous^Patient"
 def is_dicom_file(path: str | os.PathLike[str]) -> bool:
     """A Part 10 file (preamble + DICM); what `dlrs` and scanners write."""
     try:
+        if not Path(path).is_file():  # a named pipe or device would block the open
+            return False
         with open(path, "rb") as fh:
             return fh.read(132)[128:132] == b"DICM"
     except OSError:

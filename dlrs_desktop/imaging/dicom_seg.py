@@ -28,6 +28,8 @@ def is_seg_file(path: str | os.PathLike[str]) -> bool:
     import pydicom
 
     try:
+        if not Path(path).is_file():  # a named pipe or device would block the open
+            return False
         with open(path, "rb") as fh:
             if fh.read(132)[128:132] != b"DICM":
                 return False
