@@ -110,7 +110,9 @@ class PreferencesDialog(QDialog):
         ring_names: list[str],
         set_ring_visible: Callable[[str, bool], None],
         reload_model: Callable[[], None],
+        sections: Iterable[Any] = (),
     ) -> None:
+        """`sections`: more rows owned by other components (objects with add_rows(form) and apply())."""
         super().__init__(parent)
         self.prefs, self.set_ring_visible, self.reload_model = prefs, set_ring_visible, reload_model
         self.setWindowTitle("Preferences")
@@ -134,6 +136,9 @@ class PreferencesDialog(QDialog):
             self.rings[name] = QCheckBox(f"Show {region_label(name)}")
             self.rings[name].setChecked(prefs.ring_visible(name))
             form.addRow("", self.rings[name])
+        self.sections = list(sections)  # e.g. the PACS node (dicom_actions.PacsFields)
+        for section in self.sections:
+            section.add_rows(form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -151,6 +156,8 @@ class PreferencesDialog(QDialog):
         prefs.export_folder = self.export_folder.text().strip()
         for name, box in self.rings.items():
             self.set_ring_visible(name, box.isChecked())
+        for section in self.sections:
+            section.apply()
         prefs.sync()
         if prefs.device != old_device:
             self.reload_model()  # on the chosen device

@@ -103,6 +103,13 @@ class Exporter:
         self.status(f"Report written ({ids}): {out}")
         return out
 
+    def write_report(self, path: str | Path, options: ReportOptions | None = None) -> Path:
+        """The PDF without dialogs (DICOM export embeds it); identifiers only if `options` ask for them."""
+        from dlrs_desktop.ui.report import ReportOptions, write_pdf
+
+        options = replace(options or ReportOptions(), cam_region=self.canvas.cam_region)
+        return write_pdf(path, self.doc, render_view(self.canvas), options, self.model_info())
+
     def masks(self, folder: str | None = None) -> list[Path]:
         doc = self.doc
         rois, err = doc.rois()

@@ -244,11 +244,15 @@ class FileController(QObject):
     def load_contour_file(self, path: Path) -> None:
         from dlrs_desktop.roi import Contour
 
-        try:
-            contour = Contour.load(path)
+        if self.doc.image is None:
+            return
+        try:  # contour JSON, mask image or DICOM SEG (its tumour segment)
+            contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame)
         except DlrsError as exc:
             dialogs.error(self.parent_widget, str(exc), "Cannot load contour")
             return
+        if contour.frame != self.doc.frame:
+            self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
         self.undo_stack.push(
             SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
         )
@@ -260,7 +264,7 @@ class FileController(QObject):
             self.parent_widget,
             "Import contour",
             self.prefs.open_folder,
-            "Contour (*.json *.png);;All files (*)",
+            "Contour (*.json *.png *.dcm);;All files (*)",
         )
         if path:
             self.load_contour_file(Path(path))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVB
 from dlrs_desktop.store import AnnotationStore, AuditLog, SessionStore
 from dlrs_desktop.ui.actions import ActionRegistry
 from dlrs_desktop.ui.canvas import ImageCanvas
+from dlrs_desktop.ui.dicom_actions import DicomController, PacsFields
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.editing import ContourEdits, ToolBox
 from dlrs_desktop.ui.exports import Exporter
@@ -101,15 +102,16 @@ class MainWindow(QMainWindow):
             self.setWindowTitle, self.status_message, self._after_change,
         )  # fmt: skip
         self.actions = ActionRegistry(self)
+        self.actions_by_name = self.actions.by_name
+        self.dicom = DicomController(self)  # File → DICOM: export, PACS send/query/retrieve, receive
         build_menus(
             self, self.actions, files=self.files, exporter=self.exporter, edits=self.edits,
             toolbox=self.toolbox, undo_stack=self.undo_stack, canvas=self.canvas, wl_bar=self.wl_bar,
             cine=self.cine, prediction=self.prediction, prefs=self.prefs,
             docks=(self.side_dock, self.worklist_dock), set_ring_visible=self.set_ring_visible,
             ring_names=ring_names, help_dialog=self.help_dialog, about_dialog=self.about_dialog,
-            preferences_dialog=lambda: self.preferences_dialog().exec(),
+            preferences_dialog=lambda: self.preferences_dialog().exec(), file_extras=self._dicom_menu,
         )  # fmt: skip
-        self.actions_by_name = self.actions.by_name
         self.toolbox.set_tool("polygon")
 
         self.canvas.cursor_moved.connect(self._cursor_moved)
@@ -122,6 +124,11 @@ class MainWindow(QMainWindow):
         self.resize(1280, 760)
         self.presenter.refresh_all()
         self.setWindowTitle(window_title(self.doc))
+
+    def _dicom_menu(self, file_menu) -> None:
+        from dlrs_desktop.ui.pacs_browser import add_menu
+
+        add_menu(self, file_menu, self.actions)
 
     def _side_dock(self) -> QDockWidget:
         side = QWidget()
@@ -230,8 +237,9 @@ class MainWindow(QMainWindow):
 
         in_use = self.model.info.get("device", "") if self.model.ready else "not loaded"
         names = [f"ring_{r:g}mm" for r in self.doc.ring_radii_mm]
+        pacs = PacsFields(self)  # the PACS node: no network use unless configured
         return about.PreferencesDialog(
-            self, self.prefs, in_use, names, self.set_ring_visible, self.start_model
+            self, self.prefs, in_use, names, self.set_ring_visible, self.start_model, sections=[pacs]
         )
 
     # ------------------------------------------------------------------ public API (entry point, tests)
@@ -276,6 +284,12 @@ class MainWindow(QMainWindow):
 
     def export_pdf(self, path: str | None = None, options=None) -> Path | None:
         return self.exporter.pdf(path, options)
+
+    def load_contour_file(self, path: Path) -> None:
+        self.files.load_contour_file(path)
+
+    def write_report(self, path: str | Path) -> Path:
+        return self.exporter.write_report(path)
 
     def export_masks(self, folder: str | None = None) -> list[Path]:
         return self.exporter.masks(folder)

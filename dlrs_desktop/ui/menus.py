@@ -40,7 +40,9 @@ def build_menus(
     help_dialog: Callable[[], None],
     about_dialog: Callable[[], None],
     preferences_dialog: Callable[[], None],
+    file_extras: Callable[[QMenu], None] = lambda _menu: None,
 ) -> dict[str, QMenu]:
+    """`file_extras(file_menu)` adds a component's own File submenu (File → DICOM)."""
     bar = win.menuBar()
     menus: dict[str, QMenu] = {}
     m = menus["file"] = bar.addMenu("&File")
@@ -57,6 +59,7 @@ def build_menus(
     reg.add(m, "export_pdf", "Export &PDF report…", exporter.pdf, "Ctrl+P")
     reg.add(m, "export_masks", "Export &masks (PNG)…", exporter.masks, "Ctrl+Shift+M")
     reg.add(m, "export_json", "Export annotation &JSON…", exporter.annotation, "Ctrl+Shift+J")
+    file_extras(m)
     m.addSeparator()
     reg.add(m, "prefs", "Pr&eferences…", preferences_dialog, "Ctrl+,")
     reg.add(m, "quit", "&Quit", win.close, QKeySequence.StandardKey.Quit)
