@@ -1,0 +1,205 @@
+"""The learned contour assist at run time: ONNX Runtime on the CPU, no torch (trained by `dlrs train-assist`).
+
+A box: one crop around it (`assist_prompt.box_frame`), the network's probability map averaged with
+that of the left-right mirrored crop, pasted back onto the image, thresholded, the component that
+best fills the box kept, holes filled, traced into the same editable `Contour` as every proposal.
+
+A click says nothing about the lesion's size and no size in millimetres is assumed: square crops
+of several sides (fractions of the scan area's extent) are tried in one batch; the one whose
+lesion (the component under the click) is about half the crop's side — as in training — wins, and
+its outline's box is then run as a box prompt (the network is more precise with a box). A click is
+refused only when no crop shows anything lesion-like under or next to it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dlrs_desktop.errors import ContourError
+from dlrs_desktop.imaging.types import UltrasoundImage
+from dlrs_desktop.roi import assist_prompt as ap
+from dlrs_desktop.roi.assist_bundle import AssistBundle, load_assist_bundle
+from dlrs_desktop.roi.contour import Contour
+
+CLICK_SIDES = (0.25, 0.4, 0.6, 0.85)  # crop sides tried for a click, × the scan area's shorter extent
+REFINE_PAD = 0.05  # the click outline's box, padded per side, becomes a box prompt
+
+
+class LearnedAssist:
+    """A verified bundle and its ONNX Runtime session (thread-safe: one run at a time)."""
+
+    def __init__(self, bundle: AssistBundle) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 2
+        opts.inter_op_num_threads = 1
+        self.bundle = bundle
+        self.session = ort.InferenceSession(bundle.onnx_bytes, opts, providers=["CPUExecutionProvider"])
+        self.input_name = bundle.manifest["onnx"].get("input", "input")
+        self.threshold = bundle.threshold
+        self._lock = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        return self.bundle.label
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """N×C×S×S inputs → N×S×S lesion probabilities (mean of the crop and its mirror image)."""
+        both = np.concatenate([x, x[:, :, :, ::-1]]).astype(np.float32)
+        with self._lock:
+            logits = self.session.run(None, {self.input_name: np.ascontiguousarray(both)})[0][:, 0]
+        n = len(x)
+        p = 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+        return 0.5 * (p[:n] + p[n:, :, ::-1])
+
+
+_cache: dict[str, LearnedAssist] = {}
+_cache_lock = threading.Lock()
+
+
+def get_learned(path: str | None = None) -> LearnedAssist:
+    """The learned assist for a bundle folder (default: the shipped one), loaded and verified once.
+
+    Raises ModelError when the bundle is missing, modified or unreadable.
+    """
+    from dlrs_desktop.roi.assist_bundle import default_bundle_dir
+
+    key = str(path) if path is not None else str(default_bundle_dir())
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = LearnedAssist(load_assist_bundle(key))
+        return _cache[key]
+
+
+def _keep_and_fill(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The component with the largest `weight` sum, holes filled."""
+    import cv2
+
+    n, lab = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(mask, bool)
+    sums = np.bincount(lab.ravel(), weights=weight.ravel(), minlength=n)[1:]
+    comp = (lab == 1 + int(np.argmax(sums))).astype(np.uint8)
+    contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros_like(comp)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return filled > 0
+
+
+def _to_contour(image: UltrasoundImage, mask: np.ndarray, origin: tuple[int, int]) -> Contour:
+    from dlrs_desktop.roi import geometry as geo
+    from dlrs_desktop.roi.assist import finish_contour
+
+    if mask.sum() < 9:
+        raise ContourError("No lesion outline found; draw it by hand or try a tighter box.")
+    pts = geo.mask_to_polygon(mask, upsample=2, smooth_px=1.0, tolerance=0.05)
+    if pts is None:  # pragma: no cover - a non-empty mask has an outline
+        raise ContourError("No lesion outline found; draw it by hand.")
+    return finish_contour(image, pts + np.asarray(origin, float))
+
+
+def _box_mask(
+    model: LearnedAssist, image: UltrasoundImage, box: tuple[float, float, float, float]
+) -> tuple[np.ndarray, tuple[int, int]]:
+    frame = ap.box_frame(box)
+    prob = model.probabilities(ap.make_input(image.gray, frame, box=box)[None])[0]
+    pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
+    scan = image.scan_mask[oy : oy + pmap.shape[0], ox : ox + pmap.shape[1]]
+    mask = (pmap > model.threshold) & scan
+    yy, xx = np.mgrid[0 : pmap.shape[0], 0 : pmap.shape[1]]
+    inside_box = (xx + ox >= box[0]) & (xx + ox <= box[2]) & (yy + oy >= box[1]) & (yy + oy <= box[3])
+    return _keep_and_fill(mask, pmap * inside_box), (ox, oy)
+
+
+def learned_box(image: UltrasoundImage, box: Sequence[float], model: LearnedAssist) -> Contour:
+    from dlrs_desktop.roi.assist import check_box
+
+    bx = check_box(image, box)
+    mask, origin = _box_mask(model, image, bx)
+    if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
+        raise ContourError("No lesion outline found in the box; draw it by hand or try a tighter box.")
+    return _to_contour(image, mask, origin)
+
+
+@dataclass
+class _Candidate:
+    penalty: float
+    mask: np.ndarray
+    origin: tuple[int, int]
+
+
+def _click_candidates(
+    model: LearnedAssist, image: UltrasoundImage, xy: tuple[float, float]
+) -> list[_Candidate]:
+    ys, xs = np.nonzero(image.scan_mask)
+    extent = min(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) if len(xs) else min(image.shape)
+    frames = [ap.click_frame(xy, f * extent) for f in CLICK_SIDES]
+    x = np.stack([ap.make_input(image.gray, fr, click=xy) for fr in frames])
+    probs = model.probabilities(x)
+    out = []
+    for frame, prob in zip(frames, probs, strict=True):
+        pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
+        scan = image.scan_mask[oy : oy + pmap.shape[0], ox : ox + pmap.shape[1]]
+        mask = (pmap > model.threshold) & scan
+        if not mask.any():
+            continue
+        cx, cy = int(xy[0]) - ox, int(xy[1]) - oy
+        # weight components by closeness to the click: the one under it, else the nearest one
+        yy, xx = np.mgrid[0 : pmap.shape[0], 0 : pmap.shape[1]]
+        near = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (0.05 * frame.width) ** 2))
+        comp = _keep_and_fill(mask, pmap * near)
+        cys, cxs = np.nonzero(comp)
+        long_side = max(cxs.max() - cxs.min() + 1, cys.max() - cys.min() + 1)
+        penalty = abs(float(np.log(frame.width / long_side / 2.0)))
+        if not comp[min(cy, comp.shape[0] - 1), min(cx, comp.shape[1] - 1)]:
+            penalty += 2.0  # the click is not inside this outline
+        if (comp & _crop_cut(frame, image.shape, pmap.shape)).any():
+            penalty += 1.0  # runs off the crop: the crop was too small
+        out.append(_Candidate(penalty, comp, (ox, oy)))
+    return sorted(out, key=lambda c: c.penalty)
+
+
+def _crop_cut(frame: ap.CropFrame, shape: tuple[int, int], pshape: tuple[int, int]) -> np.ndarray:
+    """The pasted crop's border where it cuts through the image (not where it is the image's edge)."""
+    h, w = shape
+    m = np.zeros(pshape, bool)
+    if frame.x0 >= 0:
+        m[:, :2] = True
+    if frame.y0 >= 0:
+        m[:2, :] = True
+    if frame.x1 <= w:
+        m[:, -2:] = True
+    if frame.y1 <= h:
+        m[-2:, :] = True
+    return m
+
+
+def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAssist) -> Contour:
+    from dlrs_desktop.roi.assist import check_click
+
+    x, y = check_click(image, xy)
+    cands = _click_candidates(model, image, (x, y))
+    if not cands:
+        raise ContourError(
+            "Nothing lesion-like around the click; click inside the lesion or drag a box around it."
+        )
+    best = cands[0]
+    ys, xs = np.nonzero(best.mask)
+    ox, oy = best.origin
+    x0, x1, y0, y1 = xs.min() + ox, xs.max() + 1 + ox, ys.min() + oy, ys.max() + 1 + oy
+    px, py = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
+    box = (x0 - px, y0 - py, x1 + px, y1 + py)
+    try:
+        contour = learned_box(image, box, model)
+        import cv2
+
+        if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), (x, y), False) >= 0:
+            return contour
+    except ContourError:
+        pass
+    return _to_contour(image, best.mask, best.origin)
