@@ -24,7 +24,7 @@ def busbra_like(tmp_path_factory) -> Path:
     (root / "Masks").mkdir()
     rows = ["ID,Case,Histology,Pathology,BIRADS,Device,Width,Height,Side,BBOX"]
     for i in range(12):
-        name = ("assist_busi_benign_303", "assist_busi_malignant_21")[i % 2]
+        name = ("assist_busi_benign_303", "assist_busi_malignant_189")[i % 2]
         g = cv2.imread(str(REAL / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
         m = cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE)
         ys, xs = np.nonzero(m)

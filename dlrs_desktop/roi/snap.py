@@ -27,8 +27,8 @@ DEFAULT_MAX_DISTANCE_MM = 1.5
 SMOOTHNESS = 0.3  # penalty per (crop px)² of difference between neighbours' moves (tuned, see docs)
 STAY_WEIGHT = 0.3  # pull towards the drawn position where the image shows no clear edge
 MAX_SLOPE = 0.5  # neighbours' moves differ by at most half the vertex spacing (no folds)
-STRONG_EDGE = 0.6  # a move is kept only onto an edge ≥ this × the 90th-percentile edge strength …
-EDGE_GAIN = 0.25  # … that is also clearly stronger (by this much) than the edge where the vertex was
+STRONG_EDGE = 0.3  # a move is kept only onto an edge ≥ this × the 90th-percentile edge strength …
+EDGE_GAIN = 1.5  # … that is also clearly stronger (this many times) than the edge where the vertex was
 STEP_PX = 0.5  # offset resolution along the normal (crop px: 0.1 mm when calibrated)
 
 
@@ -95,8 +95,10 @@ def snap_to_edges(
     e_new, e_here = edge[rows, labels] / scale, edge[rows, len(offsets) // 2] / scale
     # Keep a move only where the edge evidence is strong: elsewhere (a blurred or irregular margin,
     # speckle) the drawn or proposed outline is trusted as it is.
-    keep = ((e_new >= STRONG_EDGE) & (e_new >= e_here + EDGE_GAIN)).astype(float)
+    keep = ((e_new >= STRONG_EDGE) & (e_new >= EDGE_GAIN * e_here)).astype(float)
     move = _circular_smooth(offsets[labels] * _circular_smooth(keep, 1.0), 1.0)
+    if float(np.abs(move).max()) < STEP_PX:  # no strong edge anywhere: the outline stays exactly as it is
+        return contour
     disp = crop.to_image(c + move[:, None] * normal) - crop.to_image(c)
     # Move the outline as given (its irregular margins intact), each point with its nearest vertex.
     base = pts if len(pts) >= len(dense) else dense
