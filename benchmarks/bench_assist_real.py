@@ -47,6 +47,7 @@ from dlrs_desktop.training.assist_augment import centroid_click, lesion_box
 from dlrs_desktop.training.assist_data import lesion_mask
 
 BOXES = ("tight", "pad10", "jitter5")
+CACHE_VERSION = "snap-0.3-1.5"  # change when the classical assist or snap changes
 
 
 def machine() -> str:
@@ -125,7 +126,21 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="first N test cases only (quick look)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the ±5 % jitter")
     ap.add_argument("--no-classical", action="store_true", help="skip the (slow) classical assist rows")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="JSON file keeping the model-independent results (classical assist, snap) per case, image "
+        "sha256 and prompt: a rerun for a new model recomputes only the learned rows",
+    )
     args = ap.parse_args()
+    cache: dict[str, list] = {}
+    if args.cache and args.cache.is_file():
+        cache = json.loads(args.cache.read_text(encoding="utf-8"))
+
+    def cached(key: str, fn):  # type: ignore[no-untyped-def]
+        if key not in cache:
+            cache[key] = fn()
+        return cache[key]
 
     bundle = load_assist_bundle(args.bundle)
     model = get_learned(args.bundle)
@@ -153,6 +168,7 @@ def main() -> int:
         for rel, sha in files.items():
             if hashlib.sha256((args.data / rel).read_bytes()).hexdigest() != sha:
                 raise SystemExit(f"{rel}: sha256 differs from the bundle's training-set manifest")
+        img_sha = files[img_rel][:16]
         image = load_image(args.data / img_rel)
         truth = lesion_mask(args.data / mask_rel)
         path = case["pathology"]
@@ -170,43 +186,65 @@ def main() -> int:
             add((f"{kind} box: ellipse", path), path, truth, ellipse_mask(shape, box))
             add((f"{kind} box: Otsu in box", path), path, truth, otsu_mask(image.gray, box))
             if not args.no_classical:
-                try:
-                    pred = propose_from_box(image, box, engine="classical").to_mask(shape)
-                except ContourError:
-                    pred = None
-                add((f"{kind} box: classical assist", path), path, truth, pred)
+
+                def classical_box(box=box):  # type: ignore[no-untyped-def]
+                    try:
+                        pred = propose_from_box(image, box, engine="classical").to_mask(shape)
+                    except ContourError:
+                        return [0.0, None]
+                    return [mask_dice(pred, truth), hd95_px(pred, truth)]
+
+                key = f"{CACHE_VERSION}|{img_sha}|{kind}|{','.join(f'{v:.3f}' for v in box)}|classical"
+                d, h = cached(key, classical_box)
+                rows.setdefault((f"{kind} box: classical assist", path), []).append((d, h if h is not None else float("inf")))
+                rows.setdefault((f"{kind} box: classical assist", "all"), []).append((d, h if h is not None else float("inf")))
         xy = centroid_click(truth)
-        for eng in ("learned",) + (() if args.no_classical else ("classical",)):
-            t0 = time.perf_counter()
-            try:
-                c = learned_click(image, xy, model) if eng == "learned" else propose_from_click(
-                    image, xy, engine="classical"
-                )
-                pred = c.to_mask(shape)
-            except ContourError:
-                pred = None
-                refusals[eng] += 1
-            if eng == "learned":
-                lat["click"].append(time.perf_counter() - t0)
-            add((f"centroid click: {eng}", path), path, truth, pred)
+        t0 = time.perf_counter()
+        try:
+            pred = learned_click(image, xy, model).to_mask(shape)
+        except ContourError:
+            pred = None
+            refusals["learned"] += 1
+        lat["click"].append(time.perf_counter() - t0)
+        add(("centroid click: learned", path), path, truth, pred)
+        if not args.no_classical:
+
+            def classical_click():  # type: ignore[no-untyped-def]
+                try:
+                    pred = propose_from_click(image, xy, engine="classical").to_mask(shape)
+                except ContourError:
+                    return [0.0, None]
+                return [mask_dice(pred, truth), hd95_px(pred, truth)]
+
+            d, h = cached(f"{CACHE_VERSION}|{img_sha}|click|{xy[0]:.2f},{xy[1]:.2f}|classical", classical_click)
+            refusals["classical"] += h is None
+            for key in (("centroid click: classical", path), ("centroid click: classical", "all")):
+                rows.setdefault(key, []).append((d, h if h is not None else float("inf")))
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
-        for op in (cv2.dilate, cv2.erode):
+        for op_name, op in (("grow", cv2.dilate), ("shrink", cv2.erode)):
             moved = op(truth.astype(np.uint8), k) > 0
             if moved.sum() < 30:
                 continue
-            start = contour_of_mask(image, moved)
-            before = start.to_mask(shape)
-            try:
-                after = snap_to_edges(image, start).to_mask(shape)
-            except ContourError:
-                after = before
-            d0, d1 = mask_dice(before, truth), mask_dice(after, truth)
-            h0, h1 = hd95_px(before, truth), hd95_px(after, truth)
+
+            def snap_case(moved=moved):  # type: ignore[no-untyped-def]
+                start = contour_of_mask(image, moved)
+                before = start.to_mask(shape)
+                try:
+                    after = snap_to_edges(image, start).to_mask(shape)
+                except ContourError:
+                    after = before
+                return [mask_dice(before, truth), mask_dice(after, truth), hd95_px(before, truth), hd95_px(after, truth)]
+
+            d0, d1, h0, h1 = cached(f"{CACHE_VERSION}|{img_sha}|snap-{op_name}", snap_case)
             snap_ok.append(d1 >= d0 - 0.005 and h1 <= h0 + 0.5)
             snap_gain.append((d0, d1, h0, h1))
         if (n + 1) % 25 == 0:
+            if args.cache:
+                args.cache.write_text(json.dumps(cache), encoding="utf-8")
             print(f"  {n + 1}/{len(tests)} cases, {time.perf_counter() - t_start:.0f} s", file=sys.stderr)
 
+    if args.cache:
+        args.cache.write_text(json.dumps(cache), encoding="utf-8")
     print(f"# Contour assist on the held-out test split ({len(tests)} cases: "
           f"{sum(c['pathology'] == 'benign' for c in tests)} benign, "
           f"{sum(c['pathology'] == 'malignant' for c in tests)} malignant; "
