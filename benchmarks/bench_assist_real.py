@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -78,7 +79,18 @@ def ellipse_mask(shape: tuple[int, int], box) -> np.ndarray:  # type: ignore[no-
     m = np.zeros(shape, np.uint8)
     c = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
     ax = ((box[2] - box[0]) / 2, (box[3] - box[1]) / 2)
-    cv2.ellipse(m, (round(c[0] * 16), round(c[1] * 16)), (round(ax[0] * 16), round(ax[1] * 16)), 0, 0, 360, 1, -1, cv2.LINE_8, 4)
+    cv2.ellipse(
+        m,
+        (round(c[0] * 16), round(c[1] * 16)),
+        (round(ax[0] * 16), round(ax[1] * 16)),
+        0,
+        0,
+        360,
+        1,
+        -1,
+        cv2.LINE_8,
+        4,
+    )
     return m > 0
 
 
@@ -109,13 +121,39 @@ def contour_of_mask(image, mask: np.ndarray):  # type: ignore[no-untyped-def]
     return finish_contour(image, pts)
 
 
+def classical_scores(image, truth, *, box=None, click=None) -> list:  # type: ignore[no-untyped-def]
+    """[Dice, HD95 px] of the classical assist (HD95 None when it refused)."""
+    try:
+        if box is not None:
+            pred = propose_from_box(image, box, engine="classical").to_mask(image.shape)
+        else:
+            pred = propose_from_click(image, click, engine="classical").to_mask(image.shape)
+    except ContourError:
+        return [0.0, None]
+    return [mask_dice(pred, truth), hd95_px(pred, truth)]
+
+
+def snap_scores(image, truth: np.ndarray, moved: np.ndarray) -> list[float]:  # type: ignore[no-untyped-def]
+    """[Dice before, Dice after, HD95 before, HD95 after] of snapping the outline of `moved`."""
+    start = contour_of_mask(image, moved)
+    before = start.to_mask(image.shape)
+    try:
+        after = snap_to_edges(image, start).to_mask(image.shape)
+    except ContourError:
+        after = before
+    return [mask_dice(before, truth), mask_dice(after, truth), hd95_px(before, truth), hd95_px(after, truth)]
+
+
 def model_load_seconds(bundle: str) -> float:
+    root = str(Path(__file__).resolve().parent.parent)
     code = (
-        "import sys,time; sys.path.insert(0, %r); "
+        f"import sys,time; sys.path.insert(0, {root!r}); "
         "from dlrs_desktop.roi.assist_learned import get_learned; "
-        "t=time.perf_counter(); get_learned(%r); print(time.perf_counter()-t)"
-    ) % (str(Path(__file__).resolve().parent.parent), bundle)
-    times = [float(subprocess.check_output([sys.executable, "-c", code], text=True).strip()) for _ in range(3)]
+        f"t=time.perf_counter(); get_learned({bundle!r}); print(time.perf_counter()-t)"
+    )
+    times = [
+        float(subprocess.check_output([sys.executable, "-c", code], text=True).strip()) for _ in range(3)
+    ]
     return statistics.median(times)
 
 
@@ -186,18 +224,13 @@ def main() -> int:
             add((f"{kind} box: ellipse", path), path, truth, ellipse_mask(shape, box))
             add((f"{kind} box: Otsu in box", path), path, truth, otsu_mask(image.gray, box))
             if not args.no_classical:
-
-                def classical_box(box=box):  # type: ignore[no-untyped-def]
-                    try:
-                        pred = propose_from_box(image, box, engine="classical").to_mask(shape)
-                    except ContourError:
-                        return [0.0, None]
-                    return [mask_dice(pred, truth), hd95_px(pred, truth)]
-
                 key = f"{CACHE_VERSION}|{img_sha}|{kind}|{','.join(f'{v:.3f}' for v in box)}|classical"
-                d, h = cached(key, classical_box)
-                rows.setdefault((f"{kind} box: classical assist", path), []).append((d, h if h is not None else float("inf")))
-                rows.setdefault((f"{kind} box: classical assist", "all"), []).append((d, h if h is not None else float("inf")))
+                d, h = cached(key, partial(classical_scores, image, truth, box=box))
+                for row in (
+                    (f"{kind} box: classical assist", path),
+                    (f"{kind} box: classical assist", "all"),
+                ):
+                    rows.setdefault(row, []).append((d, h if h is not None else float("inf")))
         xy = centroid_click(truth)
         t0 = time.perf_counter()
         try:
@@ -208,15 +241,8 @@ def main() -> int:
         lat["click"].append(time.perf_counter() - t0)
         add(("centroid click: learned", path), path, truth, pred)
         if not args.no_classical:
-
-            def classical_click():  # type: ignore[no-untyped-def]
-                try:
-                    pred = propose_from_click(image, xy, engine="classical").to_mask(shape)
-                except ContourError:
-                    return [0.0, None]
-                return [mask_dice(pred, truth), hd95_px(pred, truth)]
-
-            d, h = cached(f"{CACHE_VERSION}|{img_sha}|click|{xy[0]:.2f},{xy[1]:.2f}|classical", classical_click)
+            key = f"{CACHE_VERSION}|{img_sha}|click|{xy[0]:.2f},{xy[1]:.2f}|classical"
+            d, h = cached(key, partial(classical_scores, image, truth, click=xy))
             refusals["classical"] += h is None
             for key in (("centroid click: classical", path), ("centroid click: classical", "all")):
                 rows.setdefault(key, []).append((d, h if h is not None else float("inf")))
@@ -225,17 +251,9 @@ def main() -> int:
             moved = op(truth.astype(np.uint8), k) > 0
             if moved.sum() < 30:
                 continue
-
-            def snap_case(moved=moved):  # type: ignore[no-untyped-def]
-                start = contour_of_mask(image, moved)
-                before = start.to_mask(shape)
-                try:
-                    after = snap_to_edges(image, start).to_mask(shape)
-                except ContourError:
-                    after = before
-                return [mask_dice(before, truth), mask_dice(after, truth), hd95_px(before, truth), hd95_px(after, truth)]
-
-            d0, d1, h0, h1 = cached(f"{CACHE_VERSION}|{img_sha}|snap-{op_name}", snap_case)
+            d0, d1, h0, h1 = cached(
+                f"{CACHE_VERSION}|{img_sha}|snap-{op_name}", partial(snap_scores, image, truth, moved)
+            )
             snap_ok.append(d1 >= d0 - 0.005 and h1 <= h0 + 0.5)
             snap_gain.append((d0, d1, h0, h1))
         if (n + 1) % 25 == 0:
@@ -245,15 +263,23 @@ def main() -> int:
 
     if args.cache:
         args.cache.write_text(json.dumps(cache), encoding="utf-8")
-    print(f"# Contour assist on the held-out test split ({len(tests)} cases: "
-          f"{sum(c['pathology'] == 'benign' for c in tests)} benign, "
-          f"{sum(c['pathology'] == 'malignant' for c in tests)} malignant; "
-          f"BUS-BRA {sum(c['dataset'] == 'BUS-BRA' for c in tests)}, BUSI {sum(c['dataset'] == 'BUSI' for c in tests)})")
-    print(f"model: {bundle.label} (manifest sha256 {bundle.manifest_sha256[:12]}…)  date: "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"# Contour assist on the held-out test split ({len(tests)} cases: "
+        f"{sum(c['pathology'] == 'benign' for c in tests)} benign, "
+        f"{sum(c['pathology'] == 'malignant' for c in tests)} malignant; "
+        f"BUS-BRA {sum(c['dataset'] == 'BUS-BRA' for c in tests)}, "
+        f"BUSI {sum(c['dataset'] == 'BUSI' for c in tests)})"
+    )
+    print(
+        f"model: {bundle.label} (manifest sha256 {bundle.manifest_sha256[:12]}…)  date: "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     print(f"machine: {machine()}")
     print()
-    print("| prompt: method | Dice all | HD95 px all | Dice benign | HD95 benign | Dice malignant | HD95 malignant |")
+    print(
+        "| prompt: method | Dice all | HD95 px all | Dice benign | HD95 benign "
+        "| Dice malignant | HD95 malignant |"
+    )
     print("|---|---|---|---|---|---|---|")
     names = sorted({k[0] for k in rows}, key=lambda s: (s.split(":")[0], s))
     for name in names:
@@ -268,31 +294,46 @@ def main() -> int:
                 cells += ["–", "–"]
         print(f"| {name} | " + " | ".join(cells) + " |")
     print()
-    print(f"centroid-click refusals: learned {refusals['learned']}/{len(tests)}"
-          + ("" if args.no_classical else f", classical {refusals['classical']}/{len(tests)}"))
+    print(
+        f"centroid-click refusals: learned {refusals['learned']}/{len(tests)}"
+        + ("" if args.no_classical else f", classical {refusals['classical']}/{len(tests)}")
+    )
     if snap_ok:
         g = np.array(snap_gain)
-        print(f"snap of the expert contour grown/shrunk by 5 px: Dice and HD95 both no worse in "
-              f"{100 * np.mean(snap_ok):.1f} % of {len(snap_ok)} cases; mean Dice {g[:, 0].mean():.3f} → "
-              f"{g[:, 1].mean():.3f}, median HD95 {np.median(g[:, 2]):.1f} → {np.median(g[:, 3]):.1f} px")
-    print(f"learned latency (CPU, ONNX Runtime, pre+post-processing): box median {1000 * np.median(lat['box']):.0f} ms, "
-          f"click median {1000 * np.median(lat['click']):.0f} ms; model load {model_load_seconds(args.bundle):.2f} s "
-          "(median of 3 fresh processes)")
+        print(
+            f"snap of the expert contour grown/shrunk by 5 px: Dice and HD95 both no worse in "
+            f"{100 * np.mean(snap_ok):.1f} % of {len(snap_ok)} cases; mean Dice {g[:, 0].mean():.3f} → "
+            f"{g[:, 1].mean():.3f}, median HD95 {np.median(g[:, 2]):.1f} → {np.median(g[:, 3]):.1f} px"
+        )
+    print(
+        "learned latency (CPU, ONNX Runtime, pre+post-processing): "
+        f"box median {1000 * np.median(lat['box']):.0f} ms, click median {1000 * np.median(lat['click']):.0f} ms; "
+        f"model load {model_load_seconds(args.bundle):.2f} s "
+        "(median of 3 fresh processes)"
+    )
     print()
     checks = []
     for p in ("benign", "malignant"):
         d = np.mean([x[0] for x in rows[("tight box: learned", p)]])
         e = np.mean([x[0] for x in rows[("tight box: ellipse", p)]])
-        checks.append((f"tight box {p}: Dice {d:.3f} ≥ 0.90 and ≥ ellipse {e:.3f} + 0.03", d >= 0.90 and d >= e + 0.03))
+        checks.append(
+            (f"tight box {p}: Dice {d:.3f} ≥ 0.90 and ≥ ellipse {e:.3f} + 0.03", d >= 0.90 and d >= e + 0.03)
+        )
     for kind in ("pad10", "jitter5"):
         d = np.mean([x[0] for x in rows[(f"{kind} box: learned", "all")]])
         checks.append((f"{kind} box: Dice {d:.3f} ≥ 0.88", d >= 0.88))
     d = np.mean([x[0] for x in rows[("centroid click: learned", "all")]])
-    checks.append((f"centroid click: {refusals['learned']} refusals, Dice {d:.3f} ≥ 0.85",
-                   refusals["learned"] == 0 and d >= 0.85))
+    checks.append(
+        (
+            f"centroid click: {refusals['learned']} refusals, Dice {d:.3f} ≥ 0.85",
+            refusals["learned"] == 0 and d >= 0.85,
+        )
+    )
     if snap_ok:
         checks.append((f"snap no worse in {100 * np.mean(snap_ok):.1f} % ≥ 80 %", np.mean(snap_ok) >= 0.8))
-    checks.append((f"box latency {1000 * np.median(lat['box']):.0f} ms ≤ 100 ms", np.median(lat["box"]) <= 0.1))
+    checks.append(
+        (f"box latency {1000 * np.median(lat['box']):.0f} ms ≤ 100 ms", np.median(lat["box"]) <= 0.1)
+    )
     for text, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
     print(json.dumps({"elapsed_s": round(time.perf_counter() - t_start, 1)}))

@@ -57,7 +57,6 @@ def test_learned_box_and_click_on_real_scans(name):
     assert 16 <= len(contour.points) <= 80
     assert (contour.points >= 0).all() and (contour.points[:, 0] <= image.width).all()
     assert mask_dice(contour.to_mask(image.shape), truth) > 0.8
-    ys, xs = np.nonzero(truth)
     dist = cv2.distanceTransform(truth.astype(np.uint8), cv2.DIST_L2, 5)
     y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
     c = propose_click(image, (x + 0.5, y + 0.5))  # a click inside a real lesion is never refused
@@ -73,7 +72,7 @@ def test_learned_proposal_is_deterministic():
 
 
 def test_fallback_to_classical_when_the_bundle_is_missing(tmp_path):
-    image, truth, box = _fixture(FIXTURES[0])
+    image, _truth, box = _fixture(FIXTURES[0])
     p = propose_box(image, box, bundle=str(tmp_path / "none"))
     assert p.method == "classical" and "No contour-assist bundle" in p.detail
     with pytest.raises(ModelError):

@@ -34,7 +34,7 @@ def busbra_like(tmp_path_factory) -> Path:
         cv2.imwrite(str(root / "Images" / f"{sid}.png"), g[y0:y1, x0:x1])
         cv2.imwrite(str(root / "Masks" / f"{sid.replace('bus_', 'mask_')}.png"), m[y0:y1, x0:x1])
         path = "benign" if "benign" in name else "malignant"
-        rows.append(f"{sid},{i // 2 + 1},x,{path},3,x,{x1 - x0},{y1 - y0},left,\"[0,0,1,1]\"")
+        rows.append(f'{sid},{i // 2 + 1},x,{path},3,x,{x1 - x0},{y1 - y0},left,"[0,0,1,1]"')
     (root / "bus_data.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return root.parent
 

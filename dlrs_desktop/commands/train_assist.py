@@ -21,7 +21,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="split and training seed (default 0)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument(
-        "--threads", type=int, default=1, help="torch CPU threads (default 1: fastest on a busy 2-core machine)"
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: fastest on a busy 2-core machine)",
     )
     parser.add_argument(
         "--max-train-cases", type=int, default=0, help="use only the first N training cases (smoke tests)"
@@ -44,11 +47,17 @@ def run(args: argparse.Namespace) -> int:
     if not data.is_dir():
         raise DlrsError(f"--data {data}: no such folder.")
     cfg = AssistTrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-        max_train_cases=args.max_train_cases, threads=args.threads
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        max_train_cases=args.max_train_cases,
+        threads=args.threads,
     )
     summary = train_assist(
         data, Path(args.out), cfg, device=args.device, log=lambda s: print(s, file=sys.stderr, flush=True)
     )
-    print(f"best validation Dice {summary['best_val_dice']:.4f} (epoch {summary['best_epoch']}); bundle {args.out}")
+    print(
+        f"best validation Dice {summary['best_val_dice']:.4f} (epoch {summary['best_epoch']}); "
+        f"bundle {args.out}"
+    )
     return 0

@@ -110,8 +110,10 @@ def train_assist(
     val = [s for s in stored if s.case.split == "val"]
     if not train or not val:
         raise DlrsError("Too few cases for a train and a validation split.")
-    log(f"{len(stored)} cases ({len(train)} train, {len(val)} val) in {time.perf_counter() - t0:.0f} s; "
-        f"excluded {sum(len(v) for v in excluded.values())}")
+    log(
+        f"{len(stored)} cases ({len(train)} train, {len(val)} val) in {time.perf_counter() - t0:.0f} s; "
+        f"excluded {sum(len(v) for v in excluded.values())}"
+    )
     val_examples = [e for s in val for e in make_fixed_examples(s.grey, s.mask)]
 
     torch.manual_seed(cfg.seed)
@@ -163,7 +165,8 @@ def train_assist(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         state["epoch"] = epoch + 1
         state["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_dice": score})
-        log(f"epoch {epoch + 1}: loss {np.mean(losses):.4f}  val Dice {score:.4f}{'  (best)' if improved else ''}")
+        best = "  (best)" if improved else ""
+        log(f"epoch {epoch + 1}: loss {np.mean(losses):.4f}  val Dice {score:.4f}{best}")
         opt_t, opt_meta = checkpoint.optimizer_tensors(opt)
         tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
         tensors.update({f"best.{k}": v for k, v in best_state.items()})
