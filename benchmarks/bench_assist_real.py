@@ -307,7 +307,8 @@ def main() -> int:
         )
     print(
         "learned latency (CPU, ONNX Runtime, pre+post-processing): "
-        f"box median {1000 * np.median(lat['box']):.0f} ms, click median {1000 * np.median(lat['click']):.0f} ms; "
+        f"box median {1000 * np.median(lat['box']):.0f} ms, "
+        f"click median {1000 * np.median(lat['click']):.0f} ms; "
         f"model load {model_load_seconds(args.bundle):.2f} s "
         "(median of 3 fresh processes)"
     )
