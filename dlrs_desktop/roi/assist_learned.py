@@ -5,9 +5,9 @@ that of the left-right mirrored crop, pasted back onto the image, thresholded, t
 best fills the box kept, holes filled, traced into the same editable `Contour` as every proposal.
 
 A click says nothing about the lesion's size and no size in millimetres is assumed: square crops
-of several sides (fractions of the scan area's extent) are tried in one batch; the one whose
-lesion (the component under the click) is about half the crop's side — as in training — wins, and
-its outline's box is then run as a box prompt (the network is more precise with a box). A click is
+of several sides (fractions of the scan area's extent) are tried in one batch; the outline (the
+component under the click) that agrees best with the others wins, and its box is then run as a box
+prompt (the network is more precise with a box). A click is
 refused only when no crop shows anything lesion-like under or next to it.
 """
 
@@ -25,7 +25,7 @@ from dlrs_desktop.roi import assist_prompt as ap
 from dlrs_desktop.roi.assist_bundle import AssistBundle, load_assist_bundle
 from dlrs_desktop.roi.contour import Contour
 
-CLICK_SIDES = (0.25, 0.4, 0.6, 0.85)  # crop sides tried for a click, × the scan area's shorter extent
+CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the scan area's shorter extent
 REFINE_PAD = 0.05  # the click outline's box, padded per side, becomes a box prompt
 
 
@@ -152,6 +152,7 @@ class _Candidate:
     penalty: float
     mask: np.ndarray
     origin: tuple[int, int]
+    confidence: float = 0.0  # mean probability inside the outline
 
 
 def _click_candidates(
@@ -174,15 +175,35 @@ def _click_candidates(
         yy, xx = np.mgrid[0 : pmap.shape[0], 0 : pmap.shape[1]]
         near = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (0.05 * frame.width) ** 2))
         comp = _keep_and_fill(mask, pmap * near)
-        cys, cxs = np.nonzero(comp)
-        long_side = max(cxs.max() - cxs.min() + 1, cys.max() - cys.min() + 1)
-        penalty = abs(float(np.log(frame.width / long_side / 2.0)))
-        if not comp[min(cy, comp.shape[0] - 1), min(cx, comp.shape[1] - 1)]:
+        penalty = 0.0
+        if not comp[min(max(cy, 0), comp.shape[0] - 1), min(max(cx, 0), comp.shape[1] - 1)]:
             penalty += 2.0  # the click is not inside this outline
         if (comp & _crop_cut(frame, image.shape, pmap.shape)).any():
             penalty += 1.0  # runs off the crop: the crop was too small
-        out.append(_Candidate(penalty, comp, (ox, oy)))
+        out.append(_Candidate(penalty, comp, (ox, oy), float(pmap[comp].mean())))
+    if len(out) > 2:
+        _add_disagreement(out, image.shape)
     return sorted(out, key=lambda c: c.penalty)
+
+
+def _add_disagreement(cands: list[_Candidate], shape: tuple[int, int]) -> None:
+    """Penalise each candidate by its mean disagreement (1 − IoU) with the others.
+
+    The network only ever saw crops 1.2–3× the lesion, so a crop much smaller than the lesion still
+    shows "a lesion about half the crop" somewhere inside it: the crop size cannot be read off one
+    answer. Crops of the right size agree with each other; the odd one out is the wrong size.
+    """
+    full = []
+    for c in cands:
+        m = np.zeros(shape, bool)
+        ox, oy = c.origin
+        m[oy : oy + c.mask.shape[0], ox : ox + c.mask.shape[1]] = c.mask
+        full.append(m)
+    for i, c in enumerate(cands):
+        ious = [
+            (full[i] & full[j]).sum() / max((full[i] | full[j]).sum(), 1) for j in range(len(cands)) if j != i
+        ]
+        c.penalty += 1.0 - float(np.mean(ious))
 
 
 def _crop_cut(frame: ap.CropFrame, shape: tuple[int, int], pshape: tuple[int, int]) -> np.ndarray:
