@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -13,9 +14,11 @@ from tests.ui_factory import click, dialog_log, drag, make_window  # noqa: F401 
 REAL = Path(__file__).parent / "data" / "real"
 
 
-def test_box_and_click_on_a_real_scan_are_one_undo_step_each(qtbot, dialog_log):  # noqa: F811
+def test_box_and_click_on_a_real_scan_are_one_undo_step_each(qtbot, tmp_path, dialog_log):  # noqa: F811
+    image = tmp_path / "scan.png"  # a copy: the app writes its sidecar beside the image
+    shutil.copyfile(REAL / "assist_busi_benign_303.png", image)
     win = make_window(qtbot)
-    assert win.open_path(REAL / "assist_busi_benign_303.png")
+    assert win.open_path(image)
     truth = cv2.imread(str(REAL / "assist_busi_benign_303_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
     ys, xs = np.nonzero(truth)
     win.set_tool("assist")
