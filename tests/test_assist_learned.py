@@ -135,3 +135,16 @@ def test_runtime_does_not_import_torch():
         "assert p.method == 'learned', p.detail; assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_same_outline_with_or_without_calibration():
+    """No lesion size in millimetres is assumed: calibrating the image changes only the vertex spacing
+    (vertices every ~1 mm: 20 px apart at 0.05 mm/px on this small lesion, hence not identical)."""
+    from dlrs_desktop.imaging import Calibration
+
+    image, truth, box = _fixture(FIXTURES[1])
+    plain = propose_box(image, box).contour
+    for mm_per_px in (0.05, 0.2):
+        cal = propose_box(image.with_calibration(Calibration.manual(mm_per_px)), box).contour
+        a, b = plain.to_mask(image.shape), cal.to_mask(image.shape)
+        assert mask_dice(a, b) > 0.95
