@@ -71,3 +71,11 @@ def test_training_is_deterministic_resumable_and_writes_a_safe_bundle(busbra_lik
     ts = bundle.training_set()
     assert len(ts["cases"]) == 12 and all(len(v) == 64 for c in ts["cases"] for v in c["files"].values())
     assert not list((tmp_path / "a").glob("*.pt*"))
+
+
+def test_train_assist_bad_data_folder_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["train-assist", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "b")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["train-assist", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "b")]) == 2
+    assert "No BUS-BRA" in capsys.readouterr().err
