@@ -1,8 +1,9 @@
 """The learned contour assist at run time: ONNX Runtime on the CPU, no torch (trained by `dlrs train-assist`).
 
-A box: one crop around it (`assist_prompt.box_frame`), the network's probability map averaged with
-that of the left-right mirrored crop, pasted back onto the image, thresholded, the component that
-best fills the box kept, holes filled, traced into the same editable `Contour` as every proposal.
+A box: one crop around it (`assist_prompt.box_frame`), the network's probability map pasted back
+onto the image, thresholded, the component that best fills the box kept, holes filled, traced into
+the same editable `Contour` as every proposal. (Averaging with the mirrored crop was measured on the
+validation split: +0.001 Dice for 40 % more time, so it is off by default.)
 
 A click says nothing about the lesion's size and no size in millimetres is assumed: square crops
 of several sides (fractions of the scan area's extent) are tried in one batch; the outline (the
@@ -50,7 +51,7 @@ class LearnedAssist:
     def label(self) -> str:
         return self.bundle.label
 
-    def probabilities(self, x: np.ndarray, *, mirror: bool = True) -> np.ndarray:
+    def probabilities(self, x: np.ndarray, *, mirror: bool = False) -> np.ndarray:
         """N×C×S×S inputs → N×S×S lesion probabilities (with `mirror`: mean of crop and mirror image)."""
         both = np.concatenate([x, x[:, :, :, ::-1]]) if mirror else x
         with self._lock:
@@ -162,7 +163,7 @@ def _click_candidates(
     extent = min(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) if len(xs) else min(image.shape)
     frames = [ap.click_frame(xy, f * extent) for f in CLICK_SIDES]
     x = np.stack([ap.make_input(image.gray, fr, click=xy) for fr in frames])
-    probs = model.probabilities(x, mirror=False)  # only to pick the size: the box pass refines
+    probs = model.probabilities(x)
     out = []
     for frame, prob in zip(frames, probs, strict=True):
         pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
