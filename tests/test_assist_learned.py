@@ -142,7 +142,7 @@ def test_same_outline_with_or_without_calibration():
     (vertices every ~1 mm: 20 px apart at 0.05 mm/px on this small lesion, hence not identical)."""
     from dlrs_desktop.imaging import Calibration
 
-    image, truth, box = _fixture(FIXTURES[1])
+    image, _truth, box = _fixture(FIXTURES[1])
     plain = propose_box(image, box).contour
     for mm_per_px in (0.05, 0.2):
         cal = propose_box(image.with_calibration(Calibration.manual(mm_per_px)), box).contour

@@ -16,7 +16,7 @@ HELP = "train the learned contour assist (box/click outline) on BUS-BRA + BUSI a
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="DIR", help="folder holding BUS-BRA and/or BUSI")
     parser.add_argument("--out", required=True, metavar="BUNDLE_DIR", help="bundle folder to write")
-    parser.add_argument("--epochs", type=int, default=40, help="training epochs (default 40)")
+    parser.add_argument("--epochs", type=int, default=28, help="training epochs (default 28, as shipped)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--seed", type=int, default=0, help="split and training seed (default 0)")
     parser.add_argument("--batch-size", type=int, default=16)

@@ -24,7 +24,7 @@ from dlrs_desktop.errors import DlrsError
 
 @dataclass(frozen=True)
 class AssistTrainConfig:
-    epochs: int = 40
+    epochs: int = 28
     batch_size: int = 16
     lr: float = 3e-3
     weight_decay: float = 1e-4
