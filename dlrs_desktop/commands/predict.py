@@ -57,44 +57,23 @@ def find_contour(image_path: Path) -> Path | None:
     return None
 
 
-def _manual_calibration(contour_file: Path | None, contour: Any) -> Any:
-    """A calibration the user made (GUI sidecar or the contour's own manual one), else None."""
+def load_case(
+    image_path: Path, args: argparse.Namespace, contour_file: Path | None, *, beside: bool = False
+) -> tuple[Any, Any]:
+    """(image carrying the effective calibration, contour): `effective_calibration`'s precedence,
+    --spacing > the calibration saved with the GUI annotation > the file's own > the contour file's."""
+    from dlrs_desktop.commands._case import load_case as load
+    from dlrs_desktop.errors import CalibrationError
     from dlrs_desktop.imaging import Calibration
 
-    if contour_file is not None and contour_file.name.endswith(".dlrs.json"):
-        try:
-            cal = json.loads(contour_file.read_text(encoding="utf-8")).get("calibration")
-        except (OSError, ValueError, AttributeError):
-            cal = None
-        if isinstance(cal, dict):
-            try:
-                return Calibration.from_dict(cal)
-            except (KeyError, TypeError, ValueError):
-                return None
-    cal = getattr(contour, "calibration", None)
-    return cal if cal is not None and cal.source == "manual" else None
-
-
-def load_case(image_path: Path, args: argparse.Namespace, contour_file: Path | None) -> tuple[Any, Any]:
-    """(image, contour) with the calibration rules: --spacing > the file's own > one the user made."""
-    from dlrs_desktop.errors import ContourError
-    from dlrs_desktop.imaging import Calibration, load_image
-    from dlrs_desktop.roi import Contour
-
-    image = load_image(image_path, args.frame)
-    if contour_file is None:
-        raise ContourError(
-            f"No contour for {image_path.name}: pass --contour/--mask or put {image_path.stem}.contour.json "
-            f"or {image_path.stem}_mask.png beside it."
+    spacing = Calibration.manual(args.spacing) if args.spacing is not None else None
+    case = load(image_path, contour_file, frame=args.frame, spacing=spacing, beside=beside)
+    if case.calibration.calibration is None:
+        raise CalibrationError(
+            f"{image_path.name} has no trustworthy millimetre calibration ({case.calibration.note}), so "
+            "no prediction is made; give one with --spacing MM_PER_PX or calibrate it in the application."
         )
-    contour = Contour.load_any(contour_file, image.shape, frame=image.frame_index)
-    if args.spacing is not None:
-        image = image.with_calibration(Calibration.manual(args.spacing))
-    elif image.calibration_for(contour.points) is None:
-        manual = _manual_calibration(contour_file, contour)
-        if manual is not None:
-            image = image.with_calibration(manual)
-    return image, contour
+    return case.image, case.contour
 
 
 def _summary(pred: Any) -> str:
@@ -156,9 +135,14 @@ def write_cams(pred: Any, image: Any, out_dir: Path, stem: str) -> list[Path]:
 
 
 def _predict_one(
-    predictor: Any, image_path: Path, args: argparse.Namespace, contour_file: Path | None
+    predictor: Any,
+    image_path: Path,
+    args: argparse.Namespace,
+    contour_file: Path | None,
+    *,
+    beside: bool = False,
 ) -> Any:
-    image, contour = load_case(image_path, args, contour_file)
+    image, contour = load_case(image_path, args, contour_file, beside=beside)
     pred = predictor.predict(image, contour, sensitivity=not args.no_sensitivity, cam=bool(args.cam))
     if args.cam:
         write_cams(pred, image, Path(args.cam), image_path.stem)
@@ -217,20 +201,25 @@ def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any
     return row
 
 
-def _progress(i: int, n: int, name: str) -> None:
+def _progress(i: int, n: int, name: str, verbose: bool = False) -> None:
+    """A progress bar on a terminal; a line per image only with --verbose (stderr stays one line)."""
+    from dlrs_desktop.textsafe import escape_controls
+
+    name = escape_controls(name)
     if sys.stderr.isatty():
         width = 30
         done = int(width * i / n)
         sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[:40]:<40}")
         if i == n:
             sys.stderr.write("\n")
-    else:
+    elif verbose:
         sys.stderr.write(f"[{i}/{n}] {name}\n")
     sys.stderr.flush()
 
 
 def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     from dlrs_desktop.errors import DlrsError, ModelError
+    from dlrs_desktop.textsafe import csv_cell, escape_controls
 
     if args.contour or args.mask:
         raise DlrsError("--contour/--mask name one image's contour; for a folder put one beside each image.")
@@ -240,19 +229,22 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
         raise DlrsError(
             f"No image in {folder} has a contour beside it (<stem>.contour.json or <stem>_mask.png)."
         )
-    rows, dicts, failed = [], [], 0
+    rows, dicts, failed, worst = [], [], 0, 2
     for i, (img, cfile) in enumerate(cases, 1):
         try:
-            pred = _predict_one(predictor, img, args, cfile)
+            pred = _predict_one(predictor, img, args, cfile, beside=True)
             rows.append(_row(img.name, pred))
             dicts.append({"image": img.name, **pred.to_dict()})
-        except ModelError:
-            raise
-        except DlrsError as exc:
+        except Exception as exc:  # one bad file is a row of the table, never the end of the batch
             failed += 1
-            rows.append(_row(img.name, error=str(exc)))
-            dicts.append({"image": img.name, "error": str(exc)})
-        _progress(i, len(cases), img.name)
+            if isinstance(exc, ModelError):
+                worst = max(worst, 3)
+            message = (
+                str(exc) if isinstance(exc, DlrsError) else f"internal error: {type(exc).__name__}: {exc}"
+            )
+            rows.append(_row(img.name, error=escape_controls(message)))
+            dicts.append({"image": img.name, "error": message})
+        _progress(i, len(cases), img.name, getattr(args, "verbose", False))
     if args.json:
         json.dump(dicts, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -260,7 +252,7 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
     if args.csv:
         from dlrs_desktop.fileio import atomic_write_text
 
@@ -268,18 +260,19 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     elif not args.json:
         sys.stdout.write(buf.getvalue())
     skipped = len(images) - len(cases)
-    print(
+    summary = (
         f"{len(cases) - failed} of {len(cases)} contoured images predicted"
         + (f", {skipped} without a contour skipped" if skipped else "")
-        + (f"; table written to {args.csv}" if args.csv else ""),
-        file=sys.stderr,
+        + (f"; table written to {args.csv}" if args.csv else "")
     )
-    if failed:
+    if failed:  # one line, and the exit code says that some failed
         print(
-            f"error: {failed} of {len(cases)} images could not be predicted (see the status column)",
+            escape_controls(f"error: {failed} of {len(cases)} images could not be predicted (see the status "
+                            f"column); {summary}"),
             file=sys.stderr,
-        )
-        return 2
+        )  # fmt: skip
+        return worst
+    print(escape_controls(summary), file=sys.stderr)
     return 0
 
 
@@ -294,10 +287,11 @@ def run(args: argparse.Namespace) -> int:
     predictor = Predictor(args.model, device=args.device)
     if path.is_dir():
         return _run_folder(predictor, path, args)
-    contour_file = Path(args.contour or args.mask) if (args.contour or args.mask) else find_contour(path)
+    given = args.contour or args.mask
+    contour_file = Path(given) if given else find_contour(path)
     if contour_file is not None and not contour_file.exists():
         raise DlrsError(f"Contour file not found: {contour_file}")
-    pred = _predict_one(predictor, path, args, contour_file)
+    pred = _predict_one(predictor, path, args, contour_file, beside=not given)
     if args.json:
         d = pred.to_dict()
         d["image"] = path.name

@@ -8,6 +8,7 @@ script, a batch job or a reviewer sees exactly the numbers the application shows
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,29 @@ def _parse_spacing(text: str) -> Any:
 
 def _parse_radii(text: str) -> list[float]:
     from dlrs_desktop.errors import ContourError
+    from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
 
     try:
         radii = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         radii = []
-    if not radii or any(not r > 0 for r in radii):
+    if not radii or any(not (math.isfinite(r) and r > 0) for r in radii):
         raise ContourError(f"--radii must be positive millimetres separated by commas, not {text!r}.")
+    if max(radii) > MAX_RING_RADIUS_MM or len(radii) > MAX_RINGS:
+        raise ContourLimitError(
+            f"--radii: at most {MAX_RINGS} rings of at most {MAX_RING_RADIUS_MM:g} mm (the limit), "
+            f"not {text[:60]!r}."
+        )
     return radii
+
+
+def _check_fractions(args: argparse.Namespace) -> None:
+    from dlrs_desktop.errors import DlrsError
+
+    if not (math.isfinite(args.clip_threshold) and 0.0 <= args.clip_threshold <= 1.0):
+        raise DlrsError(f"--clip-threshold must be a fraction between 0 and 1, not {args.clip_threshold:g}.")
+    if not (math.isfinite(args.min_area) and 0.0 <= args.min_area <= 1e6):
+        raise DlrsError(f"--min-area must be a number of mm² between 0 and 1000000, not {args.min_area:g}.")
 
 
 def _png(mask: Any) -> bytes:
@@ -78,35 +94,28 @@ def _png(mask: Any) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dlrs_desktop.commands._case import load_case
     from dlrs_desktop.commands._common import print_json
     from dlrs_desktop.errors import CalibrationError, DlrsError
     from dlrs_desktop.fileio import atomic_write_bytes
-    from dlrs_desktop.imaging import load_image
-    from dlrs_desktop.roi import Contour, compute_rois, validate_contour
-    from dlrs_desktop.roi.contour import MASK_SUFFIXES
+    from dlrs_desktop.roi import compute_rois, validate_contour
 
     manual = _parse_spacing(args.spacing) if args.spacing else None
     radii = _parse_radii(args.radii)
+    _check_fractions(args)
 
-    contour_file = Path(args.contour) if args.contour else None
-    drawn: Contour | None = None
-    if contour_file is not None and contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"}:
-        drawn = Contour.load(contour_file)
-    frame = args.frame if args.frame is not None else (drawn.frame if drawn is not None else None)
-    image = load_image(args.image, frame=frame)
-    if manual is not None:
-        image = image.with_calibration(manual)
-    if drawn is None:
-        drawn = Contour.load_any(args.mask or contour_file, image.shape, frame=image.frame_index)
-
-    if image.calibration_for(drawn.points) is None:
+    source = Path(args.mask or args.contour)
+    case = load_case(Path(args.image), source, frame=args.frame, spacing=manual)
+    image, drawn = case.image, case.contour
+    if case.calibration.calibration is None:
         hint = ""
         if drawn.calibration is not None and drawn.calibration.source == "manual":
             c = drawn.calibration
             hint = f" (the contour was drawn at {c.mm_per_px_x:g},{c.mm_per_px_y:g} mm/px)"
         raise CalibrationError(
-            f"{Path(args.image).name} has no trustworthy calibration (mm per pixel), so rings in mm cannot "
-            f"be computed; give one with --spacing MM_PER_PX{hint}."
+            f"{Path(args.image).name} has no trustworthy calibration (mm per pixel; "
+            f"{case.calibration.note}), so rings in mm cannot be computed; give one with "
+            f"--spacing MM_PER_PX{hint}."
         )
 
     contour = validate_contour(drawn, image, min_area_mm2=args.min_area)
@@ -140,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
                     "frame": image.frame_index,
                     "frame_count": image.frame_count,
                 },
-                "calibration": cal.to_dict(),
+                "calibration": {**cal.to_dict(), "origin": case.calibration.origin},
                 "contour": {
                     "points": len(contour.points),
                     "repaired": repaired,

@@ -19,6 +19,7 @@ import numpy as np
 
 from dlrs_desktop.errors import CalibrationError, ContourError
 from dlrs_desktop.imaging.types import Calibration, UltrasoundImage, select_region
+from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
 
@@ -199,8 +200,8 @@ def compute_rois(
     """Tumour + rings for this contour on this image, with the image's calibration and scan area.
 
     Call `validate_contour` once first (self-intersections, scan area); this function is the fast path
-    the GUI runs on every mouse move. Rings of a contour inside a DICOM ultrasound region are also clipped
-    to that region's rectangle, so they never spill into the other half of a dual view.
+    the GUI runs on every mouse move. Rings are clipped to the scan area of the view the contour lies in
+    (and to its DICOM region's rectangle), so they never spill into the other half of a dual view.
     """
     pts = np.asarray(contour.points, dtype=np.float64)
     if len(pts) < 3:
@@ -208,6 +209,13 @@ def compute_rois(
     radii = [float(r) for r in radii_mm]
     if any(not (math.isfinite(r) and r > 0) for r in radii):
         raise ContourError("Ring radii must be positive numbers of millimetres.")
+    if any(r > MAX_RING_RADIUS_MM for r in radii) or len(radii) > MAX_RINGS:
+        raise ContourLimitError(
+            f"At most {MAX_RINGS} rings of at most {MAX_RING_RADIUS_MM:g} mm are computed "
+            f"(asked: {len(radii)} rings up to {max(radii):g} mm)."
+        )
+    if not (math.isfinite(float(clip_threshold)) and 0.0 <= float(clip_threshold) <= 1.0):
+        raise ContourError("The clip threshold must be a fraction between 0 and 1.")
     calibration = image.calibration_for(pts)
     if calibration is None:
         raise CalibrationError(
@@ -241,8 +249,9 @@ def compute_rois(
         vx1, vy1 = min(region.x1 + 1, W), min(region.y1 + 1, H)
     ix0, iy0 = max(cx0, vx0), max(cy0, vy0)
     ix1, iy1 = min(cx0 + cw, vx1), min(cy0 + ch, vy1)
+    view = image.view_of(tumour, (cx0, cy0))  # split image: every ROI stays in the contour's view
     if ix1 > ix0 and iy1 > iy0:
-        valid[iy0 - cy0 : iy1 - cy0, ix0 - cx0 : ix1 - cx0] = image.scan_mask[iy0:iy1, ix0:ix1]
+        valid[iy0 - cy0 : iy1 - cy0, ix0 - cx0 : ix1 - cx0] = image.scan_crop(view, iy0, iy1, ix0, ix1)
 
     px_area = sx * sy
     threshold = float(clip_threshold)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.limits import MAX_TABLE_BYTES, check_regular_file
 
 REQUIRED_COLUMNS = ("case_id", "image", "contour", "label", "centre", "split")
 SPLITS = ("train", "internal", "external")
@@ -56,13 +58,24 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
     `require_train=False` for evaluation: any split may be present, one class is allowed.
     """
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise CohortError(f"The cohort file {path} does not exist.")
+    try:
+        check_regular_file(path, "cohort file", MAX_TABLE_BYTES)
+    except DlrsError as exc:
+        raise CohortError(str(exc)) from None
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             columns = [c.strip() for c in (reader.fieldnames or [])]
-            rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+            rows = [
+                {
+                    (k or "").strip(): v.strip()
+                    for k, v in r.items()
+                    if isinstance(k, str) and isinstance(v, str)
+                }
+                for r in reader
+            ]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CohortError(f"The cohort file {path.name} cannot be read as CSV: {exc}.") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
@@ -135,19 +148,19 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
 
 def load_case(case: CohortCase) -> tuple[Any, Any]:
     """The case's UltrasoundImage (calibrated) and Contour; DlrsError with the case named if unusable."""
-    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.imaging import effective_calibration, load_image
     from dlrs_desktop.imaging.types import Calibration
     from dlrs_desktop.roi import Contour
 
     try:
         image = load_image(case.image)
-        cal = image.calibration
-        if cal is None and not image.regions and case.mm_per_px is not None:
-            image = image.with_calibration(Calibration.manual(case.mm_per_px))
         if case.contour.suffix.lower() == ".json":
             contour = Contour.load(case.contour)
         else:
             contour = Contour.load_any(case.contour, image.shape)
+        column = Calibration.manual(case.mm_per_px) if case.mm_per_px is not None else None
+        # The one rule the GUI and the CLI use: the mm_per_px column only when the file has no scale.
+        image = effective_calibration(image, contour.points, fallback=column).image
     except DlrsError as exc:
         raise CohortError(f"case {case.case_id}: {exc}") from None
     pts = np.asarray(contour.points, dtype=float)
