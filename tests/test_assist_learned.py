@@ -117,13 +117,13 @@ def test_outline_json_says_which_method(capsys):
     assert json.loads(capsys.readouterr().out)["method"] == "classical"
 
 
-def test_click_on_the_black_margin_is_refused_in_plain_words():
-    image, _truth, _box = _fixture(FIXTURES[0])
-    ys, xs = np.nonzero(~image.scan_mask)
-    if len(xs) == 0:
-        pytest.skip("no area outside the scan on this fixture")
+def test_click_on_the_black_margin_is_refused_in_plain_words(tmp_path):
+    grey = cv2.imread(str(REAL / f"{FIXTURES[0]}.png"), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(tmp_path / "margin.png"), np.pad(grey, ((0, 0), (120, 0))))  # a black margin on the left
+    image = load_image(tmp_path / "margin.png")
+    assert not image.scan_mask[200, 20]
     with pytest.raises(ContourError, match="scan area"):
-        propose_click(image, (xs[0] + 0.5, ys[0] + 0.5))
+        propose_click(image, (20.5, 200.5))
 
 
 def test_runtime_does_not_import_torch():

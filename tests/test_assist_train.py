@@ -79,3 +79,13 @@ def test_train_assist_bad_data_folder_is_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["train-assist", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "b")]) == 2
     assert "No BUS-BRA" in capsys.readouterr().err
+
+
+def test_out_folder_of_other_work_is_not_replaced(busbra_like, tmp_path, capsys):
+    other = tmp_path / "work"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me", encoding="utf-8")
+    args = ["train-assist", "--data", str(busbra_like), "--out", str(other), "--epochs", "1"]
+    assert main([*args, "--batch-size", "4"]) == 2
+    assert "not a contour-assist bundle" in capsys.readouterr().err
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"

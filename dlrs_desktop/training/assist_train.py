@@ -92,7 +92,7 @@ def train_assist(
 
     from dlrs_desktop.training import assist_data, checkpoint
     from dlrs_desktop.training.assist_augment import make_fixed_examples
-    from dlrs_desktop.training.assist_export import export_bundle
+    from dlrs_desktop.training.assist_export import check_target, export_bundle
     from dlrs_desktop.training.assist_net import AssistUNet
     from dlrs_desktop.training.progress import ProgressBar
 
@@ -101,6 +101,7 @@ def train_assist(
     torch.set_num_threads(max(1, cfg.threads))
     torch.use_deterministic_algorithms(True, warn_only=True)
     dev = _device(device)
+    check_target(out)  # before an hour of training, not after
     t0 = time.perf_counter()
     log(f"reading data under {data} …")
     stored, excluded = assist_data.load_cases(data, cfg.seed)
