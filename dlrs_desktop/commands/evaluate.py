@@ -33,5 +33,7 @@ def run(args: argparse.Namespace) -> int:
             f"{v['ground_truth_auc']:.3f} (ratio {v['ratio']:.3f}); "
             f"best single ROI {v['best_single_auc']:.3f}"
         )
+    for w in result.get("warnings", []):
+        print(f"WARNING: {w}")
     print(f"report: {args.out}/report.html")
     return 0

@@ -190,7 +190,7 @@ def train_from_cohort(
         description=description,
         changelog=changelog,
         cohort_csv=cohort_csv,
-        seconds=_total_seconds(state, stamp),
+        seconds=_total_seconds(state, stamp, ckdir),
         device_used=", ".join(dict.fromkeys(str(x["device"]) for x in sessions)),
         demo=demo,
         log=log,
@@ -199,9 +199,11 @@ def train_from_cohort(
     return summary
 
 
-def _total_seconds(state: dict[str, Any], stamp) -> float:
-    """Wall-clock seconds of every session that worked on this bundle (resumptions included)."""
+def _total_seconds(state: dict[str, Any], stamp, ckdir: Path) -> float:
+    """Wall-clock seconds of every session that worked on this bundle (resumptions included), up to
+    the export; the checkpoint records the same figure, so a later resumption adds to it exactly."""
     stamp()
+    atomic_write_json(ckdir / ckpt.STATE, state)  # tensors unchanged: the pair stays consistent
     return float(sum(x["seconds"] for x in state.get("sessions", [])))
 
 
