@@ -9,6 +9,7 @@ on the training split and stored in the bundle, never re-tuned on the cohort bei
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
 from dlrs_desktop.training.stacking import RowModel
-from dlrs_desktop.training.validation import SPLIT_LABELS, compute
+from dlrs_desktop.training.validation import SPLIT_LABELS, compute, is_training_cohort, participants
 
 NOT_IN_METRICS_JSON = ("curves", "table")  # per-case data (predictions.csv) and the flat table (table.csv)
 
@@ -81,7 +82,10 @@ def evaluate_bundle(
     logits = region_logits(bundle, data.x[:, 0])
     gt_path = Path(ground_truth) if ground_truth else Path(cohort_csv).parent / "ground_truth.csv"
     truth = read_ground_truth(gt_path) if gt_path.is_file() else None
-    result = compute(cases, data.y, logits, rows, primary, truth, bundle.manifest)
+    cohort_sha = hashlib.sha256(Path(cohort_csv).read_bytes()).hexdigest()
+    trained_on = is_training_cohort(bundle.manifest, cohort_sha, participants(cases, data.y))
+    result = compute(cases, data.y, logits, rows, primary, truth, bundle.manifest, trained_on)
+    result["cohort_sha256"] = cohort_sha
     result["model"] = {"id": bundle.id, "version": bundle.version, "synthetic": bundle.is_synthetic,
                        "demo": bundle.is_demo, "manifest_sha256": bundle.manifest_sha256}  # fmt: skip
     result["cohort"] = Path(cohort_csv).name

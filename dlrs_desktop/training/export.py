@@ -8,6 +8,7 @@ float16 is then lossless, and the ONNX-vs-torch parity is checked again on real 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -119,6 +120,7 @@ def write_trained_bundle(
         "kind": training_kind,
         "description": description or f"cohort {Path(cohort_csv).name}",
         "cohort_file": Path(cohort_csv).name,
+        "cohort_sha256": hashlib.sha256(Path(cohort_csv).read_bytes()).hexdigest(),
         "splits": {
             s: {
                 "n": int((splits == s).sum()),

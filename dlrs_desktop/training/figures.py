@@ -46,7 +46,8 @@ def _roc(out: Path, result: dict[str, Any], s: str, y: np.ndarray, probs: dict[s
             fpr, tpr = roc_curve(y, np.asarray(p))
             star = " (primary)" if key == primary else ""
             label = f"{labels[key]}{star} (AUC {rows[key]['auc']:.3f})"
-            ax.plot(fpr, tpr, lw=2.4 if key == primary else 1.2, label=label)
+            style = {"lw": 2.4, "color": "black", "zorder": 3} if key == primary else {"lw": 1.2}
+            ax.plot(fpr, tpr, label=label, **style)
         ax.plot([0, 1], [0, 1], "k:", lw=0.8)
         ax.set(xlabel="1 − specificity", ylabel="Sensitivity", title=f"ROC, {title} — {SPLIT_LABELS[s]}")
         ax.legend(fontsize=7, loc="lower right")

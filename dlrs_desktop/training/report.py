@@ -133,6 +133,22 @@ def _ground_truth_html(result: dict[str, Any]) -> str:
     )
 
 
+def _cohort_note(result: dict[str, Any]) -> str:
+    if result.get("training_cohort"):
+        return (
+            "This is the cohort the bundle was trained on. Its internal split was used for early stopping, "
+            "for the logit standardisation of the stacking and for choosing the primary model: its figures "
+            "are optimistic. The external split (another centre, never used for any choice) is the "
+            "validation."
+        )
+    return (
+        "This cohort is not the one the bundle was trained on (its checksum or split sizes differ from the "
+        "manifest's training data): none of its cases was used for training or model selection, and its "
+        "split names only say how the cohort file labels them. Each row keeps the threshold stored in the "
+        "bundle."
+    )
+
+
 def _notice(model: dict[str, Any]) -> str:
     if model.get("demo"):
         return "Research use only — demonstration model trained on SYNTHETIC data (not patient data)."
@@ -191,9 +207,7 @@ Training data: {_e(td.get("description", ""))}.
 Primary model (what the application shows): <b>{_e(result["labels"][result["primary"]])}</b>
 (<code>{_e(result["primary"])}</code>; rule: {_e(manifest.get("primary_model_rule", "–"))}).</p>
 {f"<p>Rows the guard did not accept as primary:</p><ul>{rejected}</ul>" if rejected else ""}
-<p class=note>The internal split of the training cohort was used for early stopping, for the logit
-standardisation of the stacking and for choosing the primary model: its figures are optimistic. The external
-split (another centre, never used for any choice) is the validation.</p>
+<p class=note>{_cohort_note(result)}</p>
 <h2>Participants</h2>{_participants_html(result)}
 <h2>Performance at each row's stored threshold</h2>
 <ul class=note>{methods}</ul>{per_split}

@@ -155,13 +155,30 @@ def report_warnings(result: dict[str, Any], manifest: dict[str, Any]) -> list[st
                 f"between {rng[1]:.3f} and {rng[3]:.3f} (narrower than {COMPRESSED_BAND}); they carry little "
                 "information about an individual case and their calibration should not be trusted."
             )
-    if "internal" in result["split_order"] and manifest.get("models"):
+    if "internal" in result["split_order"] and manifest.get("models") and result.get("training_cohort"):
         out.append(
             "The internal split was used for early stopping, logit standardisation and choosing the primary "
             "model: its figures are optimistic. Judge the model on the external split."
         )
     out += [f"Training: {w}" for w in manifest.get("warnings", []) if w]
     return out
+
+
+def is_training_cohort(manifest: dict[str, Any], cohort_sha256: str, parts: dict[str, Any]) -> bool:
+    """Is the evaluated cohort the one the bundle was trained on? (Then its internal split is optimistic.)
+
+    The manifest's cohort sha256 decides; bundles without it (before this check) are compared on the
+    number of cases and responders of every split.
+    """
+    td = manifest.get("training_data") or {}
+    if td.get("cohort_sha256"):
+        return td["cohort_sha256"] == cohort_sha256
+    recorded = td.get("splits") or {}
+    for s in ("train", "internal", "external"):
+        mine, theirs = parts.get(s, {"n": 0, "n_positive": 0}), recorded.get(s, {"n": 0, "responders": 0})
+        if (mine["n"], mine["n_positive"]) != (theirs.get("n"), theirs.get("responders")):
+            return False
+    return True
 
 
 def compute(
@@ -172,6 +189,7 @@ def compute(
     primary: str,
     truth: dict[str, float] | None,
     manifest: dict[str, Any] | None = None,
+    training_cohort: bool = True,
 ) -> dict[str, Any]:
     """All numbers of the report (JSON-serialisable); `curves` holds per-case data for the figures."""
     splits = np.array([c.split for c in cases])
@@ -180,6 +198,7 @@ def compute(
         "primary": primary,
         "primary_model": primary,
         "split_order": present,
+        "training_cohort": training_cohort,
         "splits": participants(cases, y),
         "labels": {r.key: r.label for r in rows},
         "kinds": {r.key: r.kind for r in rows},
