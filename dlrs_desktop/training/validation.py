@@ -225,7 +225,7 @@ def compute(
                 result["ground_truth"][s] = {
                     "ground_truth_auc": best,
                     "primary_auc": pa,
-                    "ratio": pa / best,
+                    "ratio": pa / best if best > 0 else None,  # tiny or relabelled splits
                     "best_single_auc": max(auc(ys, probs[r.key]) for r in rows if r.kind == "single"),
                 }
     result["table"] = flat_table(result)
