@@ -34,7 +34,7 @@ def _ci(v: Any, ci: Any, nd: int = 3) -> str:
         return "–"
     if not ci or ci[0] is None:
         return _f(v, nd)
-    return f"{_f(v, nd)} ({_f(ci[0], nd)}–{_f(ci[1], nd)})"
+    return f"{_f(v, nd)} [{_f(ci[0], nd)}, {_f(ci[1], nd)}]"  # brackets: readable with negative bounds
 
 
 def _participants_html(result: dict[str, Any]) -> str:
@@ -106,7 +106,7 @@ def _comparisons_html(result: dict[str, Any]) -> str:
     body = "".join(
         f"<tr><td>{SPLIT_LABELS[d['split']]}</td><td>{_e(result['labels'][d['model_b']])}</td>"
         f"<td>{_f(d['auc_a'])}</td><td>{_f(d['auc_b'])}</td>"
-        f"<td>{_f(d['difference'])} ({_f(d['difference_ci_low'])} to {_f(d['difference_ci_high'])})</td>"
+        f"<td>{_f(d['difference'])} [{_f(d['difference_ci_low'])}, {_f(d['difference_ci_high'])}]</td>"
         f"<td>{_f(d['z'], 2)}</td><td>{format_p(d['p_value'])}</td><td>{format_p(d['p_holm'])}</td></tr>"
         for d in rows
     )
