@@ -139,6 +139,18 @@ def fit_nonnegative_logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tu
     return np.maximum(res.x[:k], 0.0), float(res.x[k])
 
 
+def _sign_note(region: str, free: float, own_auc: float, constrained: float) -> str:
+    """Why a region's weight was held at its bound: inverted on its own, or only given the others."""
+    if own_auc < 0.5:
+        why = f"out-of-fold logits point against the label (out-of-fold AUC {own_auc:.3f})"
+    else:
+        why = (
+            f"negative weight only given the other regions (collinear with them; its own out-of-fold "
+            f"AUC {own_auc:.3f} is above chance)"
+        )
+    return f"{region}: {why}; unconstrained coefficient {free:.2f}, constrained to {constrained:.2f}"
+
+
 def fit_row_models(
     oof_logits: np.ndarray, y: np.ndarray, region_names: tuple[str, ...], c: float = 1.0
 ) -> list[RowModel]:
@@ -156,8 +168,7 @@ def fit_row_models(
         w, b = fit_nonnegative_logistic(oof_logits[:, idx], y, c)
         free = LogisticRegression(C=c, max_iter=1000).fit(oof_logits[:, idx], y).coef_[0]
         notes = tuple(
-            f"{region_names[i]}: out-of-fold logits point against the label (unconstrained coefficient "
-            f"{f:.2f}, out-of-fold AUC {auc(y, oof_logits[:, i]):.3f}); weight constrained to {wi:.2f}"
+            _sign_note(region_names[i], f, auc(y, oof_logits[:, i]), wi)
             for i, f, wi in zip(idx, free, w, strict=True)
             if f < 0
         )
