@@ -8,6 +8,7 @@ ordinary contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 HELP = "propose a tumour outline from a box or a click (or snap a contour to the lesion's edges)"
@@ -26,7 +27,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--snap",
         metavar="CONTOUR",
-        help="snap this contour (JSON, sidecar or mask PNG) to the lesion's edges instead of proposing one",
+        help="snap this contour (JSON, sidecar, mask PNG, DICOM SEG) to the lesion's edges, not a proposal",
     )
     parser.add_argument(
         "--max-distance",
@@ -66,7 +67,17 @@ def run(args: argparse.Namespace) -> int:
     if len(given) != 1:
         raise ContourError("Give exactly one of --box X0 Y0 X1 Y1, --click X Y or --snap CONTOUR.")
     manual = _parse_spacing(args.spacing) if args.spacing else None
-    image = load_image(args.image, frame=args.frame)
+    numbers = [*(args.box or ()), *(args.click or ()), args.max_distance]
+    if not all(math.isfinite(v) and abs(v) <= 1e7 for v in numbers):
+        raise ContourError("--box, --click and --max-distance must be finite numbers of pixels / mm.")
+    if not 0 < args.max_distance <= 20:
+        raise ContourError("--max-distance must be between 0 and 20 mm.")
+    frame = args.frame
+    if frame is None and args.snap is not None:
+        from dlrs_desktop.imaging.dicom_seg import seg_source_frame
+
+        frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame
+    image = load_image(args.image, frame=frame)
     if manual is not None:
         image = image.with_calibration(manual)
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
+from dlrs_desktop.textsafe import csv_cell
 from dlrs_desktop.training.stacking import RowModel
 from dlrs_desktop.training.validation import SPLIT_LABELS, compute, is_training_cohort, participants
 
@@ -57,7 +58,10 @@ def table_csv(result: dict[str, Any]) -> str:
     w.writeheader()
     for r in result["table"]:
         w.writerow(
-            {k: (f"{v:.4f}" if isinstance(v, float) else "" if v is None else v) for k, v in r.items()}
+            {
+                k: (f"{v:.4f}" if isinstance(v, float) else "" if v is None else csv_cell(v))
+                for k, v in r.items()
+            }
         )
     return buf.getvalue()
 
@@ -106,7 +110,8 @@ def _csv(records: list[dict[str, Any]]) -> str:
     if records:
         w = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
         w.writeheader()
-        w.writerows({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()} for r in records)
+        for r in records:
+            w.writerow({k: (repr(v) if isinstance(v, float) else csv_cell(v)) for k, v in r.items()})
     return buf.getvalue()
 
 
@@ -122,8 +127,8 @@ def predictions_csv(cases, logits: np.ndarray, rows: list[RowModel], region_name
                 *[r.key for r in rows]])  # fmt: skip
     probs = np.stack([r.predict(logits) for r in rows], axis=1) if len(rows) else np.zeros((len(cases), 0))
     for i, c in enumerate(cases):
-        w.writerow([c.case_id, c.split, c.centre, c.label, *[repr(float(v)) for v in logits[i]],
-                    *[repr(float(v)) for v in probs[i]]])  # fmt: skip
+        w.writerow([csv_cell(c.case_id), csv_cell(c.split), csv_cell(c.centre), c.label,
+                    *[repr(float(v)) for v in logits[i]], *[repr(float(v)) for v in probs[i]]])  # fmt: skip
     return buf.getvalue()
 
 

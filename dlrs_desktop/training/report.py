@@ -5,20 +5,21 @@ Every value is escaped; numbers come from `validation.compute`, the same dict as
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_text
+from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.training.figures import best_single, write_figures
 from dlrs_desktop.training.metrics import NET_BENEFIT_THRESHOLDS, format_p
 from dlrs_desktop.training.validation import SPLIT_LABELS
 
 
 def _e(v: Any) -> str:
-    return html.escape(str(v))
+    """Every text from a file (ids, labels, centres, descriptions) leaves through here (textsafe)."""
+    return html_text(str(v))
 
 
 def _f(v: Any, nd: int = 3) -> str:
