@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,30 @@ def row_models(manifest: dict[str, Any]) -> list[RowModel]:
 
 
 def read_ground_truth(path: Path) -> dict[str, float]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return {r["case_id"]: float(r["true_probability"]) for r in csv.DictReader(fh)}
+    """case_id → true probability (synthetic cohorts); a wrong column or value is a CohortError."""
+    from dlrs_desktop.errors import CohortError
+    from dlrs_desktop.limits import MAX_TABLE_BYTES, read_regular_bytes
+
+    try:
+        text = read_regular_bytes(path, "ground-truth table", MAX_TABLE_BYTES).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CohortError(f"The ground-truth table {path.name} is not UTF-8 text.") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not {"case_id", "true_probability"} <= set(reader.fieldnames or ()):
+        raise CohortError(
+            f"The ground-truth table {path.name} needs the columns case_id and true_probability "
+            f"(it has {', '.join(reader.fieldnames or ()) or 'none'})."
+        )
+    out: dict[str, float] = {}
+    for n, r in enumerate(reader, 2):
+        try:
+            p = float(r["true_probability"])
+        except (TypeError, ValueError):
+            p = math.nan
+        if not 0.0 <= p <= 1.0:
+            raise CohortError(f"{path.name} line {n}: true_probability must be a number from 0 to 1.")
+        out[str(r["case_id"])] = p
+    return out
 
 
 def table_csv(result: dict[str, Any]) -> str:
