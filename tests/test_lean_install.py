@@ -1,0 +1,101 @@
+"""The default install leaves torch, scikit-learn, matplotlib, SciPy and ONNX out (pip extras).
+
+The dev environment has them, so these tests hide them: a meta-path finder that refuses to import them
+stands in for a lean virtual environment (the real one is measured in the README).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dlrs_desktop.cli import main as cli_main
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.extras import EXTRAS, MissingExtraError, message_for_import_error, require
+
+ROOT = Path(__file__).resolve().parent.parent
+OPTIONAL = ("torch", "torchvision", "triton", "sklearn", "matplotlib", "scipy", "onnx", "onnxscript")
+
+# Run in a fresh interpreter: a None entry in sys.modules makes `import torch` raise ModuleNotFoundError and
+# importlib.util.find_spec("torch") return None, exactly as in a virtual environment without torch.
+HIDE = f"import sys\nsys.modules.update(dict.fromkeys({OPTIONAL!r}))\n"
+
+
+def _run_lean(code: str) -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-c", HIDE + code]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+
+def test_default_dependencies_leave_torch_to_the_extras():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = [re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower() for d in project["dependencies"]]
+    assert not {"torch", "torchvision", "scikit-learn", "matplotlib", "scipy", "onnx"} & set(names)
+    extras = project["optional-dependencies"]
+    assert {"train", "gpu", "dev"} <= set(extras)
+    for extra in ("gpu", "train"):
+        assert any(d.startswith("torch") for d in extras[extra])
+    assert any(d.startswith("scipy") for d in extras["dev"])  # the ring tests' reference transform
+
+
+def test_gui_cli_and_self_test_work_with_every_optional_module_missing():
+    code = (
+        "import sys\n"
+        "import dlrs_desktop.ui.app, dlrs_desktop.cli\n"
+        "from dlrs_desktop.cli import main\n"
+        "rc = main(['predict', 'resources/samples/demo.dcm'])\n"
+        "rc2 = dlrs_desktop.ui.app.main(['--self-test'])\n"
+        "real = sorted(m for m, mod in sys.modules.items() if mod is not None and m.split('.')[0] in "
+        f"{OPTIONAL!r})\n"
+        "print('loaded:', real, rc, rc2)\n"
+    )
+    result = _run_lean(code)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Probability of early response: 0\.\d{3}", result.stdout)
+    assert "self-test passed" in result.stdout
+    assert "loaded: [] 0 0" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "extra"),
+    [
+        (["train", "--cohort", "missing.csv", "--out", "unused"], "train"),
+        (["evaluate", "--cohort", "missing.csv", "--out", "unused"], "train"),
+        (["predict", "resources/samples/demo.dcm", "--device", "gpu"], "gpu"),
+    ],
+)
+def test_a_feature_without_its_extra_names_the_pip_install_in_one_line(args, extra):
+    result = _run_lean(f"from dlrs_desktop.cli import main; raise SystemExit(main({args!r}))")
+    text = result.stdout + result.stderr
+    assert f"pip install 'dlrs-desktop[{extra}]'" in text, text
+    assert "Traceback" not in text
+    if args[0] != "predict":  # train/evaluate refuse before reading anything
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    else:  # predict falls back to the CPU with a note
+        assert result.returncode == 0 and "Probability of early response" in result.stdout
+
+
+def test_torch_backend_without_torch_is_a_one_line_error(monkeypatch):
+    from dlrs_desktop.model import Predictor
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # find_spec now reports it missing
+    with pytest.raises(MissingExtraError, match=r"pip install 'dlrs-desktop\[gpu\]'"):
+        Predictor(backend="torch", device="cpu")
+
+
+def test_import_errors_map_to_their_extra_and_others_stay_bugs(monkeypatch, capsys):
+    msg = message_for_import_error(ModuleNotFoundError("x", name="sklearn.linear_model"), "`dlrs train`")
+    assert msg is not None and "[train]" in msg and "\n" not in msg
+    assert message_for_import_error(ModuleNotFoundError("x", name="numpy"), "f") is None
+    assert issubclass(MissingExtraError, DlrsError) and set(EXTRAS) == {"train", "gpu"}
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingExtraError, match="matplotlib"):
+        require("train", "figures", modules=("matplotlib",))
+    assert cli_main(["evaluate", "--cohort", "c.csv", "--out", "o"]) == 2
+    assert "pip install 'dlrs-desktop[train]'" in capsys.readouterr().err
