@@ -21,6 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
+from _machine import machine_line
 
 from dlrs_desktop.imaging import image_from_array
 from dlrs_desktop.imaging.types import Calibration
@@ -63,6 +64,7 @@ def bench(image, contour: Contour, runs: int) -> tuple[float, float]:
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300, help="timed runs per case (>= 200)")
     args = parser.parse_args()

@@ -49,6 +49,9 @@ def require(extra: str, feature: str, modules: Iterable[str] | None = None) -> N
 
 def message_for_import_error(exc: ImportError, feature: str) -> str | None:
     """The one-line message for an ImportError of an optional module; None if it is not one of ours."""
-    name = (getattr(exc, "name", None) or "").split(".")[0]
+    full = getattr(exc, "name", None) or ""
+    name = full.split(".")[0]
     extra = EXTRA_OF_MODULE.get(name)
+    if full.startswith("dlrs_desktop.training"):  # the standalone build leaves the training package out
+        name, extra = full, "train"
     return missing_message(feature, [name], extra) if extra else None
