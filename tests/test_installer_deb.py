@@ -43,7 +43,8 @@ def _app_folder(tmp_path: Path) -> Path:
 
 
 def _dpkg_deb(option: str, package: Path) -> str:
-    return subprocess.run(["dpkg-deb", option, str(package)], capture_output=True, text=True, check=True).stdout
+    result = subprocess.run(["dpkg-deb", option, str(package)], capture_output=True, text=True, check=True)
+    return result.stdout
 
 
 def test_deb_layout_commands_desktop_entry_and_icon(tmp_path):
