@@ -129,8 +129,12 @@ def _relative(dist: Distribution, path: Path) -> str:
 def _dpkg_owner(path: Path) -> str | None:
     if not shutil.which("dpkg"):
         return None
-    for candidate in (path, path.resolve()):
-        out = subprocess.run(["dpkg", "-S", str(candidate)], capture_output=True, text=True, check=False)
+    candidates = []
+    for p in (path, path.resolve()):  # merged /usr: dpkg may know /lib/... or /usr/lib/...
+        text = str(p)
+        candidates += [text, text[4:] if text.startswith("/usr/") else "/usr" + text]
+    for candidate in dict.fromkeys(candidates):
+        out = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True, check=False)
         if out.returncode == 0 and ":" in out.stdout:
             return out.stdout.split(":", 1)[0].split(",")[0].strip()
     return None
@@ -196,8 +200,9 @@ def collect(sources: Iterable[str | Path], out: Path, index: dict[Path, Distribu
     lines = ["Third-party software shipped in this folder, with the licence files each one ships.", ""]
     lines += [f"{e['name']} {e['version']}: {e['licence']} -> {e['folder']}/" for e in entries]
     if system:
-        lines += ["", "Shared libraries PyInstaller copied from the build machine (Debian package):"]
-        lines += [f"{s['file']}: {s['package'] or 'from the Python build'}" for s in system]
+        lines += ["", "Shared libraries PyInstaller copied from the build machine (Debian package or origin;"]
+        lines += ["the package's copyright file is in debian/<package>/copyright):"]
+        lines += [f"{s['file']}: {s['from']}" for s in system]
     (out / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return index_data
 
@@ -211,13 +216,14 @@ def _system_libraries(unowned: list[Path], stdlib: Path, out: Path) -> list[dict
         if path.is_relative_to(stdlib):
             continue  # CPython extension modules: the Python licence
         package = _dpkg_owner(path)
+        origin = package or ("the Python build" if path.is_relative_to(sys.base_prefix) else str(path.parent))
         if package:
             copyright_file = Path("/usr/share/doc") / package / "copyright"
             if copyright_file.is_file():
                 folder = out / "debian" / package
                 folder.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(copyright_file, folder / "copyright")
-        libs.append({"file": path.name, "package": package})
+        libs.append({"file": path.name, "package": package, "from": origin})
     return libs
 
 
