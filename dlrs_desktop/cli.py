@@ -15,11 +15,11 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dlrs_desktop import __version__, commands
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.extras import message_for_import_error
+from dlrs_desktop.extras import MissingExtraError, message_for_import_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,14 +36,30 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"dlrs_desktop.commands.{info.name}")
         name = getattr(module, "NAME", info.name)
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.register(p)
+        try:
+            module.register(p)
+        except ImportError as exc:  # its extra is not installed: the other commands still work
+            message = message_for_import_error(exc, f"`dlrs {name}`")
+            if message is None:
+                raise
+            p.set_defaults(_run=_unavailable(message), _unavailable=True)
+            continue
         p.set_defaults(_run=module.run)
     return parser
 
 
+def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        raise MissingExtraError(message)
+
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "_unavailable", False):  # its options are unknown: say what is missing
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

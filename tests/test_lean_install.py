@@ -99,3 +99,19 @@ def test_import_errors_map_to_their_extra_and_others_stay_bugs(monkeypatch, caps
         require("train", "figures", modules=("matplotlib",))
     assert cli_main(["evaluate", "--cohort", "c.csv", "--out", "o"]) == 2
     assert "pip install 'dlrs-desktop[train]'" in capsys.readouterr().err
+
+
+def test_a_command_whose_module_needs_a_missing_extra_still_leaves_the_others_working():
+    code = (
+        "import sys\n"
+        "sys.modules['dlrs_desktop.training'] = None  # as in the standalone build without training\n"
+        "sys.modules['dlrs_desktop.training.trainer'] = None\n"
+        "from dlrs_desktop.cli import main\n"
+        "rc = main(['train', '--cohort', 'c.csv', '--out', 'o'])\n"
+        "rc2 = main(['model', 'info'])\n"
+        "print('exit', rc, rc2)\n"
+    )
+    result = _run_lean(code)
+    assert "exit 2 0" in result.stdout, result.stdout + result.stderr
+    assert "`dlrs train` needs dlrs_desktop.training" in result.stderr
+    assert "pip install 'dlrs-desktop[train]'" in result.stderr and "Traceback" not in result.stderr
