@@ -112,42 +112,65 @@ def install_and_self_test(deb: Path, chroot_base: Path | None = None) -> int:
     without one (or without root rights), the package is unpacked with `dpkg -x` into a temporary root.
     """
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": "/root",
         "QT_QPA_PLATFORM": "offscreen",
         "LANG": "C.UTF-8",
         "DEBIAN_FRONTEND": "noninteractive",
     }
-    sample = f"/{PREFIX}/_internal/resources/samples/demo.dcm"
     with tempfile.TemporaryDirectory(prefix="dlrs-deb-root-", dir="/var/tmp") as tmp:
         root = Path(tmp) / "root"
-        t0 = time.perf_counter()
-        if chroot_base is not None and os.geteuid() == 0 and shutil.which("chroot"):
+        chroot = shutil.which("chroot") or shutil.which("chroot", path="/usr/sbin:/sbin")
+        if chroot_base is not None and os.geteuid() == 0 and chroot:
             subprocess.run(["cp", "-a", str(chroot_base), str(root)], check=True)
-            shutil.copyfile(deb, root / "tmp" / deb.name)
-            shutil.copyfile("/etc/resolv.conf", root / "etc" / "resolv.conf")
-            install = _run(["chroot", str(root), "apt-get", "install", "-y", "-q", f"/tmp/{deb.name}"], env)
-            prefix = ["chroot", str(root)]
-            dlrs_desktop, dlrs, sample_path = "/usr/bin/dlrs-desktop", "/usr/bin/dlrs", sample
-            how = f"apt-get install in a debootstrap chroot ({chroot_base})"
-        else:
-            install = _run(["dpkg", "-x", str(deb), str(root)])
-            prefix = []
-            dlrs_desktop, dlrs = str(root / "usr/bin/dlrs-desktop"), str(root / "usr/bin/dlrs")
-            sample_path = str(root) + sample
-            how = "dpkg -x into a temporary root"
-        install_s = time.perf_counter() - t0
-        if install.returncode != 0:
-            return install.returncode
-        listing = [f"/{p.relative_to(root)}" for p in (root / "usr").rglob("*dlrs-desktop*")]
-        print("installed:", ", ".join(sorted(listing)))
-        t0 = time.perf_counter()
-        test = _run([*prefix, dlrs_desktop, "--self-test"], env)
-        self_test_s = time.perf_counter() - t0
-        predict = _run([*prefix, dlrs, "predict", sample_path], env)
-        print(
-            f"install ({how}): {install_s:.1f} s; self-test {self_test_s:.2f} s wall; "
-            f"self-test exit {test.returncode}; dlrs predict exit {predict.returncode}"
-        )
-        ok = test.returncode == 0 and "self-test passed" in test.stdout and predict.returncode == 0
-        return 0 if ok and "Probability of early response" in predict.stdout else 1
+            proc = root / "proc"
+            mounted = subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=False).returncode == 0
+            try:  # /proc: ONNX Runtime reads the CPU's features there
+                return _install_and_run(deb, root, [chroot, str(root)], env, f"chroot of {chroot_base}")
+            finally:
+                if mounted:
+                    subprocess.run(["umount", str(proc)], check=True)
+        return _install_and_run(deb, root, [], env, "dpkg -x into a temporary root")
+
+
+def _install_and_run(deb: Path, root: Path, prefix: list[str], env: dict[str, str], how: str) -> int:
+    t0 = time.perf_counter()
+    if prefix:  # a real installation: apt-get also installs the declared dependencies
+        shutil.copyfile(deb, root / "tmp" / deb.name)
+        shutil.copyfile("/etc/resolv.conf", root / "etc" / "resolv.conf")
+        install = _run([*prefix, "apt-get", "install", "-y", "-q", f"/tmp/{deb.name}"], env)
+        inside = Path("/")
+    else:
+        install = _run(["dpkg", "-x", str(deb), str(root)])
+        inside = root
+    install_s = time.perf_counter() - t0
+    if install.returncode != 0:
+        return install.returncode
+    expected = [
+        "usr/bin/dlrs-desktop",
+        "usr/bin/dlrs",
+        "usr/share/applications/dlrs-desktop.desktop",
+        "usr/share/icons/hicolor/256x256/apps/dlrs-desktop.png",
+        f"{PREFIX}/{PACKAGE}",
+    ]
+    missing = [p for p in expected if not (root / p).exists()]
+    print("installed:", ", ".join(f"/{p}" for p in expected if p not in missing), "; missing:", missing)
+    t0 = time.perf_counter()
+    test = _run([*prefix, str(inside / "usr/bin/dlrs-desktop"), "--self-test"], env)
+    self_test_s = time.perf_counter() - t0
+    sample = inside / PREFIX / "_internal" / "resources" / "samples" / "demo.dcm"
+    predict = _run([*prefix, str(inside / "usr/bin/dlrs"), "predict", str(sample)], env)
+    print(
+        f"install ({how}): {install_s:.1f} s; self-test {self_test_s:.2f} s wall; "
+        f"self-test exit {test.returncode}; dlrs predict exit {predict.returncode}"
+    )
+    ok = not missing and test.returncode == 0 and "self-test passed" in test.stdout
+    return 0 if ok and predict.returncode == 0 and "Probability of early response" in predict.stdout else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python installer/deb.py PACKAGE.deb [DEBOOTSTRAP_ROOT]  (install + self-test)")
+    sys.exit(install_and_self_test(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) == 3 else None))
