@@ -26,7 +26,7 @@ SLOW = (
     "tests/test_training_e2e.py",
     "tests/test_training_resume.py",
     "tests/test_lean_install.py::test_gui_cli_and_self_test",
-    "tests/test_lean_install.py::test_a_feature_without_its_extra",
+    "tests/test_lean_install.py::test_a_feature_without_its_extra_names_the_pip_install_in_one_line[predict-gpu]",
     "tests/test_model_predictor.py::test_cam_shape_and_location",
     "tests/test_model_predictor.py::test_one_backbone_per_region_bundle",
     "tests/test_ui_app.py::test_self_test_runs_without_a_window",
