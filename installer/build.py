@@ -10,6 +10,7 @@ spec and the packaging scripts reference exists (what CI tests; the build itself
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -142,7 +143,8 @@ def build_folder() -> int:
             f"error: no licence entry for shipped distribution(s): {', '.join(unlicensed)}", file=sys.stderr
         )
         return 2
-    n = len(list((APP_DIR / "THIRD_PARTY_LICENSES").glob("*/")))
+    index = json.loads((APP_DIR / "THIRD_PARTY_LICENSES" / "index.json").read_text(encoding="utf-8"))
+    n = len(index["distributions"])
     exe = APP_DIR / ("dlrs-desktop.exe" if os.name == "nt" else "dlrs-desktop")
     print(f"build time: {build_s:.0f} s")
     print(f"built folder: {APP_DIR} ({folder_size_mb(APP_DIR):.0f} MB); THIRD_PARTY_LICENSES: {n} entries")
