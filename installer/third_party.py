@@ -24,7 +24,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FALLBACK_DIR = HERE / "licenses"
 # Distributions whose wheels carry no licence file at all (see installer/licenses/SOURCE.md).
-FALLBACKS = {"pyside6-essentials": "LGPL-3.0-only", "shiboken6": "LGPL-3.0-only", "flatbuffers": "Apache-2.0"}
+FALLBACKS = {
+    "pyside6-essentials": "LGPL-3.0-only",
+    "shiboken6": "LGPL-3.0-only",
+    "flatbuffers": "Apache-2.0",
+    "pyjpegls": "pyjpegls",  # highdicom's JPEG-LS codec: its own MIT text and CharLS's BSD-3-Clause
+}
 LICENCE_NAME = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS|ThirdPartyNotices)", re.IGNORECASE)
 OUR_PROJECT = "dlrs-desktop"
 
