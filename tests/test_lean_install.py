@@ -116,3 +116,11 @@ def test_a_command_whose_module_needs_a_missing_extra_still_leaves_the_others_wo
     assert "exit 2 0" in result.stdout, result.stdout + result.stderr
     assert "`dlrs train` needs dlrs_desktop.training" in result.stderr
     assert "pip install 'dlrs-desktop[train]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_preferences_name_the_gpu_extra_when_torch_is_missing(monkeypatch):
+    from dlrs_desktop.ui.about import available_devices, gpu_absence
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert available_devices() == ["auto", "cpu"]
+    assert "pip install 'dlrs-desktop[gpu]'" in gpu_absence()
