@@ -124,3 +124,31 @@ def test_preferences_name_the_gpu_extra_when_torch_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     assert available_devices() == ["auto", "cpu"]
     assert "pip install 'dlrs-desktop[gpu]'" in gpu_absence()
+
+
+def test_a_wheel_install_finds_the_bundled_resources_in_its_data_files(tmp_path, monkeypatch):
+    """`pip install dlrs-desktop` (no source tree): model, samples and icons are the wheel's data files."""
+    from dlrs_desktop import paths
+
+    data_files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    shipped = {
+        f"{target}/{p.name}"
+        for target, patterns in data_files.items()
+        for pattern in patterns
+        for p in ROOT.glob(pattern)
+    }
+    prefix = "share/dlrs-desktop/resources"
+    for rel in (
+        "models/dlrs-demo/manifest.json",
+        "models/dlrs-demo/model.onnx",
+        "samples/demo.dcm",
+        "samples/demo.contour.json",
+        "icons/dlrs-desktop.png",
+    ):
+        assert f"{prefix}/{rel}" in shipped, rel
+    # Without a source tree beside the package, resources_dir() is <prefix>/share/dlrs-desktop/resources.
+    monkeypatch.delenv("DLRS_RESOURCES", raising=False)
+    monkeypatch.setattr(paths, "__file__", str(tmp_path / "site-packages" / "dlrs_desktop" / "paths.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    (tmp_path / "venv" / prefix).mkdir(parents=True)
+    assert paths.resources_dir() == tmp_path / "venv" / prefix
