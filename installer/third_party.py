@@ -105,8 +105,11 @@ def licence_files(dist: Distribution) -> list[Path]:
     ]
     if in_info:
         return in_info
-    beside = [p for p in files if LICENCE_NAME.match(p.name) and p.is_file() and len(p.parts) > 0]
-    beside = [p for p in beside if not any(part.endswith(".dist-info") for part in p.parts)]
+    beside = [
+        p
+        for p in files
+        if LICENCE_NAME.match(p.name) and p.is_file() and not any(x.endswith(".dist-info") for x in p.parts)
+    ]
     if beside:
         return beside
     fallback = FALLBACKS.get(normalise(dist.metadata["Name"]))
@@ -124,11 +127,14 @@ def _declared_licence(dist: Distribution) -> str:
     return text
 
 
-def _relative(dist: Distribution, path: Path) -> str:
+def _target_name(dist: Distribution, path: Path) -> str:
+    """A unique file name for one licence file: its path inside the dist-info (or the install), flattened."""
     if path.is_relative_to(FALLBACK_DIR):
-        return f"{path.name} (wheel has none; installer/licenses/SOURCE.md)"
+        return path.name
     info = next((p for p in path.parents if p.name.endswith(".dist-info")), None)
-    return str(path.relative_to(info)) if info else path.name
+    base = info or Path(dist.locate_file("")).resolve()
+    rel = path.resolve().relative_to(base) if path.resolve().is_relative_to(base) else Path(path.name)
+    return str(rel).replace("/", "__")
 
 
 def _dpkg_owner(path: Path) -> str | None:
@@ -168,11 +174,14 @@ def collect(sources: Iterable[str | Path], out: Path, index: dict[Path, Distribu
         folder = out / f"{dist.metadata['Name']}-{dist.version}"
         folder.mkdir()
         names = []
-        for src in licence_files(dist):
-            rel = _relative(dist, src)
-            dest = folder / rel.split(" (")[0].replace("/", "__")
+        files = licence_files(dist)
+        for src in files:
+            dest = folder / _target_name(dist, src)
             shutil.copyfile(src, dest)
             names.append(dest.name)
+        source = (
+            "installer/licenses/SOURCE.md" if files[0].is_relative_to(FALLBACK_DIR) else "the distribution"
+        )
         entries.append(
             {
                 "name": dist.metadata["Name"],
@@ -181,6 +190,7 @@ def collect(sources: Iterable[str | Path], out: Path, index: dict[Path, Distribu
                 "licence": _declared_licence(dist),
                 "folder": folder.name,
                 "files": names,
+                "texts_from": source,
             }
         )
     stdlib = Path(sysconfig.get_paths()["stdlib"])
@@ -203,7 +213,15 @@ def collect(sources: Iterable[str | Path], out: Path, index: dict[Path, Distribu
     index_data = {"distributions": entries, "system_libraries": system}
     (out / "index.json").write_text(json.dumps(index_data, indent=2) + "\n", encoding="utf-8")
     lines = ["Third-party software shipped in this folder, with the licence files each one ships.", ""]
-    lines += [f"{e['name']} {e['version']}: {e['licence']} -> {e['folder']}/" for e in entries]
+    lines += [
+        f"{e['name']} {e['version']}: {e['licence']} -> {e['folder']}/"
+        + (
+            " (texts chosen by its metadata: the wheel has none)"
+            if e.get("texts_from", "").startswith("installer")
+            else ""
+        )
+        for e in entries
+    ]
     if system:
         lines += ["", "Shared libraries PyInstaller copied from the build machine (Debian package or origin;"]
         lines += ["the package's copyright file is in debian/<package>/copyright):"]
