@@ -66,9 +66,10 @@ def test_gui_cli_and_self_test_work_with_every_optional_module_missing():
     [
         (["train", "--cohort", "missing.csv", "--out", "unused"], "train"),
         (["evaluate", "--cohort", "missing.csv", "--out", "unused"], "train"),
+        (["train-assist", "--data", "missing", "--out", "unused"], "train"),
         (["predict", "resources/samples/demo.dcm", "--device", "gpu"], "gpu"),
     ],
-    ids=["train", "evaluate", "predict-gpu"],
+    ids=["train", "evaluate", "train-assist", "predict-gpu"],
 )
 def test_a_feature_without_its_extra_names_the_pip_install_in_one_line(args, extra):
     result = _run_lean(f"from dlrs_desktop.cli import main; raise SystemExit(main({args!r}))")
