@@ -139,6 +139,10 @@ def test_a_wheel_install_finds_the_bundled_resources_in_its_data_files(tmp_path,
         for p in ROOT.glob(pattern)
     }
     prefix = "share/dlrs-desktop/resources"
+    bundles = [p.parent.name for p in (ROOT / "resources" / "models").glob("*/manifest.json")]
+    assert "dlrs-demo" in bundles
+    for name in bundles:  # every bundled model (the fusion model, the learned contour assist)
+        assert f"{prefix}/models/{name}/manifest.json" in shipped, name
     for rel in (
         "models/dlrs-demo/manifest.json",
         "models/dlrs-demo/model.onnx",
