@@ -42,6 +42,7 @@ REQUIRED_FILES = [
     ROOT / "installer" / "macos" / "README.md",
     ROOT / "resources" / "icons" / "dlrs-desktop.png",
     ROOT / "resources" / "models" / "dlrs-demo" / "manifest.json",
+    ROOT / "resources" / "models" / "dlrs-assist" / "manifest.json",
     ROOT / "resources" / "samples" / "demo.dcm",
     ROOT / "resources" / "samples" / "demo.contour.json",
 ]
