@@ -63,7 +63,8 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         self.doc = Document()
         self.undo_stack = QUndoStack(self)
         self.pending_job: str | None = None
-        self.last_save_warning: str | None = None
+        self.told_storage_problems: set[str] = set()  # each storage fault is told once, not per autosave
+        self.store.clean_stale_temps()  # temporary files of a killed session
         self.last_device_note: str | None = None
 
         self.canvas = ImageCanvas(self)
@@ -116,6 +117,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
 
         self.cursor_label = QLabel("")
         self.model_label = QLabel("Model: loading…")
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # the name comes from the bundle
         self.statusBar().addPermanentWidget(self.cursor_label)
         self.statusBar().addPermanentWidget(self.model_label)
 
@@ -336,7 +338,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
 
     def _refresh_result(self) -> None:
         stale = self.doc.result_is_stale
-        self.result_panel.show_result(self.doc.result, stale)
+        self.result_panel.show_result(self.doc.result, stale, verified=self.doc.result_state != "unverified")
         pred = self.doc.prediction
         cams = getattr(pred, "cams", None) or () if pred is not None and not stale else ()
         names = [c.name for c in cams]

@@ -115,6 +115,7 @@ class MeasurementsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         self.badge = QLabel("No image")
+        self.badge.setTextFormat(Qt.TextFormat.PlainText)
         self.badge.setObjectName("calibrationBadge")
         self.badge.setWordWrap(True)
         lay.addWidget(self.badge)
@@ -156,6 +157,7 @@ class MeasurementsPanel(QWidget):
         self.table.itemChanged.connect(self._item_changed)
         lay.addWidget(self.table)
         self.warning = QLabel("")
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color: #d55e00;")
         lay.addWidget(self.warning)
@@ -230,6 +232,7 @@ class ResultPanel(QWidget):
         row.addWidget(self.busy)
         lay.addLayout(row)
         self.model_state = QLabel("Loading model…")
+        self.model_state.setTextFormat(Qt.TextFormat.PlainText)
         self.model_state.setWordWrap(True)
         lay.addWidget(self.model_state)
         self.stale = QLabel("")
@@ -248,12 +251,17 @@ class ResultPanel(QWidget):
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.caption)
         self.category = QLabel("")
+        self.category.setTextFormat(Qt.TextFormat.PlainText)
+        bold = QFont(self.category.font())
+        bold.setBold(True)
+        self.category.setFont(bold)
         self.category.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.category.setWordWrap(True)
         lay.addWidget(self.category)
         self.bars = BarChart()
         lay.addWidget(self.bars)
         self.details = QLabel("")
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.details)
@@ -268,6 +276,7 @@ class ResultPanel(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         lay.addWidget(line)
         self.notice = QLabel("Research use · demonstration model trained on synthetic data")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("color:#d55e00; font-weight:bold; padding:4px;")
         lay.addStretch(1)
@@ -291,8 +300,11 @@ class ResultPanel(QWidget):
         self.cam.blockSignals(False)
         self.cam.setEnabled(bool(names))
 
-    def show_result(self, result: dict[str, Any] | None, stale: bool) -> None:
-        """Render a stored result dict; a stale one is greyed and labelled, never shown as current."""
+    def show_result(self, result: dict[str, Any] | None, stale: bool, *, verified: bool = True) -> None:
+        """Render a stored result dict; a stale or unverified one is greyed and labelled, never current.
+
+        Every text here may come from a file (category, flags, model name): labels are plain text.
+        """
         if result is None:
             self.caption.setText("No prediction yet: press Predict")
             self.probability.setText("–")
@@ -305,18 +317,28 @@ class ResultPanel(QWidget):
         pred = result.get("prediction", {})
         prob = float(pred.get("probability", float("nan")))
         threshold = pred.get("threshold")
-        self.caption.setText("probability of early response")
+        dim = stale or not verified
+        self.caption.setText("probability of early response" if verified else UNVERIFIED_CAPTION)
         self.probability.setText(format_probability(prob, threshold))
-        self.probability.setStyleSheet("color: gray;" if stale else "")
-        cat = pred.get("category") or ""
+        self.probability.setStyleSheet("color: gray;" if dim else "")
+        cat = str(pred.get("category") or "")
         thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
-        self.category.setText(f"<b>{cat}</b>{thr}")
-        self.bars.set_values(region_probabilities(pred), threshold, stale)
-        self.stale.setVisible(stale)
+        self.category.setText(f"{cat}{thr}" if verified else f"saved: {cat}{thr}")
+        self.bars.set_values(region_probabilities(pred), threshold, dim)
+        self.stale.setVisible(dim)
         self.stale.setText(
             "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
+            if stale
+            else UNVERIFIED_BANNER
         )
-        self.details.setText("<br>".join(result_lines(result)))
+        self.details.setText("\n".join(result_lines(result)))
+
+
+UNVERIFIED_CAPTION = "saved — not verified"
+UNVERIFIED_BANNER = (
+    "SAVED — NOT VERIFIED: this result was read from the annotation file, not computed on this "
+    "computer. Press Predict to re-compute it for the contour shown."
+)
 
 
 def format_probability(p: float, threshold: float | None) -> str:

@@ -161,6 +161,11 @@ def _paint_report(p: QPainter, win: MainWindow, page: QRectF) -> None:
     if doc.result is None:
         text("No prediction was made for this contour.", 10)
         return
+    if doc.result_state == "unverified":
+        text("No verified prediction: the result stored in the annotation file was not re-computed on "
+             "this computer, so it is not reported. Press Predict, then export again.",
+             10, True, QColor(213, 94, 0))  # fmt: skip
+        return
     pred = doc.result.get("prediction", {})
     stale = doc.result_is_stale
     if stale:

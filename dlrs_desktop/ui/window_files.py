@@ -14,6 +14,8 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QFileDialog
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.fileio import clean_stale_temps
+from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetContour
 
@@ -98,10 +100,10 @@ class FilesMixin:
         self.save_now()  # the previous image's last edits
         self.undo_stack.clear()
         self.doc.open(image, p)
+        clean_stale_temps(p.parent, SIDECAR_SUFFIX)  # left by a killed writer
         self.store.remember_path(p, image.sha256)
         loaded = self.store.load(image.sha256, p)
-        for note in loaded.rejected:
-            dialogs.info(self, note, "Annotation not applied")
+        self._tell_load_notes(loaded)
         if loaded.annotation is not None and not loaded.annotation.is_empty:
             self._apply_annotation(loaded.annotation)
         elif contour_file is not None and contour_file.is_file():
@@ -117,10 +119,15 @@ class FilesMixin:
         self.undo_stack.clear()
         self.doc.open(image, path)
         loaded = self.store.load(image.sha256, path)
-        for note in loaded.rejected:
-            dialogs.info(self, note, "Annotation not applied")
+        self._tell_load_notes(loaded)
         if loaded.annotation is not None and not loaded.annotation.is_empty:
             self._apply_annotation(loaded.annotation)
+
+    def _tell_load_notes(self, loaded: Any) -> None:
+        """Copies that were skipped or differ: one dialog per opened image, in plain words."""
+        lines = list(loaded.rejected) + list(loaded.notes)
+        if lines:
+            dialogs.info(self, "\n\n".join(lines), "Annotation copies")
 
     def _apply_annotation(self, ann: Any) -> None:
         from dlrs_desktop.imaging import load_image
@@ -131,7 +138,9 @@ class FilesMixin:
             self.doc.apply_annotation(ann)
         except DlrsError as exc:
             dialogs.error(self, f"The saved annotation could not be restored: {exc}")
-        self.show_status("Restored the saved contour and result for this image.")
+            return
+        self.show_status("Restored the saved contour for this image.")
+        self.reverify_saved_result()  # a saved result is never shown as current before it is re-computed
 
     def _load_contour_file(self, path: Path) -> None:
         from dlrs_desktop.roi import Contour
@@ -195,16 +204,26 @@ class FilesMixin:
         }
         from dataclasses import replace
 
-        try:
-            res = self.store.save(replace(ann, summary=summary), doc.path)
-        except OSError as exc:
-            dialogs.error(
-                self, f"Could not save the annotation: {exc.strerror or exc}. Your work is still open."
-            )
+        res = self.store.save(replace(ann, summary=summary), doc.path)
+        for note in res.backups:  # each backup is its own event: always told
+            dialogs.info(self, note, "Backup kept")
+        new = [(k, m) for k, m in res.problems if k not in self.told_storage_problems]
+        self.told_storage_problems.update(k for k, _ in res.problems)
+        if not res.ok:
+            text = " ".join(m for _, m in res.problems) or "The annotation could not be saved."
+            if new:  # once per fault, not at every autosave
+                dialogs.error(
+                    self,
+                    f"{text}\n\nYour work stays open in this window and is saved as soon as the storage "
+                    "can be written again; the title shows * while changes are unsaved.",
+                    "Cannot save",
+                )
+            else:
+                self.show_status(f"Not saved: {text}")
+            self._refresh_title()
             return False
-        if res.warnings and res.warnings[0] != self.last_save_warning:
-            self.last_save_warning = res.warnings[0]
-            self.show_status(res.warnings[0])
+        if new:
+            self.show_status(" ".join(m for _, m in new) + " Saved in the other location.")
         doc.mark_saved(revision)
         self.worklist.refresh_path(doc.path)
         self._refresh_title()

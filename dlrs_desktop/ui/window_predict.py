@@ -34,6 +34,20 @@ class PredictionMixin:
         for w in info.get("warnings", []):
             self.show_status(str(w))
         self._refresh_predict_button()
+        self.reverify_saved_result()
+
+    def reverify_saved_result(self) -> None:
+        """A result read from a sidecar is re-computed as soon as the model can (never shown as current
+        before); when that is not possible it stays "saved — not verified"."""
+        doc = self.doc
+        if doc.result_state != "unverified" or not self.model.ready or self.pending_job is not None:
+            return
+        if doc.contour is None or doc.calibration is None or doc.contour_problem():
+            return
+        self.pending_job = self._job_key()
+        self.result_panel.set_busy(True)
+        self.statusBar().showMessage("Re-computing the saved prediction…")
+        self.model.predict(doc.image, doc.contour, self.pending_job)
 
     def _model_failed(self, message: str) -> None:
         self.model_label.setText("Model: not available")
@@ -82,9 +96,18 @@ class PredictionMixin:
             self.show_status("A prediction for an earlier contour finished and was discarded.")
             return
         pred = prediction.to_dict()
+        saved = self.doc.result if self.doc.result_state == "unverified" else None
+        cal = self.doc.calibration
         result = {
             "prediction": pred,
             "contour_hash": self.doc.contour.content_hash(),
+            # What this number belongs to; a result is current only when all four match.
+            "identity": {
+                "image_sha256": prediction.image_sha256,
+                "contour_hash": prediction.contour_hash,
+                "calibration": None if cal is None else cal.to_dict(),
+                "model_sha256": prediction.bundle_hash,
+            },
             "model": {
                 "id": prediction.model_id,
                 "version": prediction.model_version,
@@ -95,11 +118,19 @@ class PredictionMixin:
         self.doc.set_result(result, prediction)
         prob = format_probability(prediction.probability, prediction.threshold)
         self.statusBar().showMessage(f"Prediction done: {prob} ({prediction.category})", 5000)
+        old = (saved or {}).get("prediction", {}).get("probability")
+        if isinstance(old, float | int) and abs(float(old) - prediction.probability) > 5e-4:
+            dialogs.info(
+                self,
+                f"The result saved in the annotation file ({float(old):.3f}) differs from the one the "
+                f"model computes now ({prediction.probability:.3f}). The re-computed result is shown.",
+                "Saved result not confirmed",
+            )
         if prediction.device_note and prediction.device_note != self.last_device_note:
             self.last_device_note = prediction.device_note  # told once, then only in the result panel
             dialogs.info(self, prediction.device_note, "Device")
         sens = prediction.sensitivity
-        self.audit.append(
+        self._audit(
             "prediction",
             image_sha256=prediction.image_sha256,
             contour_hash=prediction.contour_hash,
@@ -115,6 +146,19 @@ class PredictionMixin:
             device=prediction.device,
             seconds=round(prediction.timings_ms.get("total", 0.0) / 1000, 4),
         )
+
+    def _audit(self, event: str, **fields: Any) -> None:
+        """The audit record must not be lost silently: a failure is told once, the result stays."""
+        try:
+            self.audit.append(event, **fields)
+        except OSError as exc:
+            why = exc.strerror or exc
+            message = f"The audit log could not be written ({why}); this prediction is not logged."
+            if message != getattr(self, "last_audit_warning", None):
+                self.last_audit_warning = message
+                dialogs.error(self, message, "Audit log")
+            else:
+                self.show_status(message)
 
     def _predict_failed(self, job: str, message: str) -> None:
         if job == self.pending_job:

@@ -66,6 +66,7 @@ class Worklist(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
         self.title = QLabel("No folder")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # folder names are the user's text
         top.addWidget(self.title, 1)
         top.addWidget(QLabel("Show:"))
         self.filter = QComboBox()
@@ -111,7 +112,9 @@ class Worklist(QWidget):
         result = "–"
         if ann is not None and ann.result:
             prob = (ann.result.get("prediction") or {}).get("probability")
-            result = "–" if prob is None else f"{float(prob):.2f}" + (" (stale)" if s.get("stale") else "")
+            # A saved number, never re-verified here: labelled as such, like in the result panel.
+            tag = " (stale)" if s.get("stale") else " (saved)"
+            result = "–" if prob is None else f"{float(prob):.2f}{tag}"
         status = row_status(ann)
         if status == "reviewed" and ann is not None and ann.review.reviewer:
             status = f"reviewed ({ann.review.reviewer})"
