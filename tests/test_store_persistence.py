@@ -30,7 +30,9 @@ def contour(dx: float = 0.0) -> dict:
 
 
 def sidecar(**over) -> dict:
-    d = Annotation(SHA, contour=contour(), calibration=CAL, saved_at="2026-01-01T10:00:00.000+00:00").to_dict()
+    d = Annotation(
+        SHA, contour=contour(), calibration=CAL, saved_at="2026-01-01T10:00:00.000+00:00"
+    ).to_dict()
     d.update(over)
     return d
 
@@ -142,7 +144,9 @@ def test_differing_copies_are_named_when_loaded(tmp_path, image):
     assert store.save(Annotation(SHA, contour=contour(2)), None).ok  # only the personal copy
     loaded = AnnotationStore(tmp_path / "store").load(SHA, image)
     assert loaded.annotation.contour == contour(2)
-    assert len(loaded.notes) == 1 and "differ" in loaded.notes[0] and str(beside_path(image)) in loaded.notes[0]
+    assert (
+        len(loaded.notes) == 1 and "differ" in loaded.notes[0] and str(beside_path(image)) in loaded.notes[0]
+    )
 
 
 def test_stale_temporary_files_are_removed_only_when_their_writer_is_gone(tmp_path):

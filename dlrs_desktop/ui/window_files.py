@@ -214,8 +214,8 @@ class FilesMixin:
             if new:  # once per fault, not at every autosave
                 dialogs.error(
                     self,
-                    f"{text}\n\nYour work stays open in this window and is saved as soon as the storage "
-                    "can be written again; the title shows * while changes are unsaved.",
+                    f"{text}\n\nYour work stays open in this window. Saving is tried again at every "
+                    "change and when you close; the title shows * while changes are unsaved.",
                     "Cannot save",
                 )
             else:
