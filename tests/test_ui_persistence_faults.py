@@ -33,7 +33,7 @@ def move_vertex(qtbot, win, k: int = 0, dx: float = 6.0) -> None:
     """A real edit with the mouse (the Edit tool drags one vertex)."""
     win.set_tool("edit")
     start = np.asarray(win.doc.contour.points[k], float)
-    drag(qtbot, win, start, start + (dx, 0.0))
+    drag(qtbot, win, start, start + np.array([dx, 0.0]))
 
 
 def all_backups() -> list:
@@ -60,9 +60,9 @@ def test_corrupt_personal_copy_is_told_then_kept_as_a_backup(qtbot, tmp_path, di
 def test_malformed_copy_beside_the_image_neither_hides_nor_destroys_the_work(
     qtbot,
     tmp_path,
-    dialog_log,
+    dialog_log,  # noqa: F811
     field,
-    value,  # noqa: F811
+    value,
 ):
     image = calibrated_dicom(tmp_path)
     win = make_window(qtbot)
@@ -95,7 +95,7 @@ def test_a_malformed_sidecar_does_not_stop_a_worklist_folder(qtbot, tmp_path, di
         calibrated_dicom(folder, f"img{i}.dcm", seed=20 + i)
     sha = load_image(folder / "img0.dcm").sha256
     beside_path(folder / "img0.dcm").write_text(
-        '{"schema": "dlrs-annotation", "schema_version": 1, "image_sha256": "%s", "frame": 1e400}' % sha
+        '{"schema": "dlrs-annotation", "schema_version": 1, "image_sha256": "' + sha + '", "frame": 1e400}'
     )
     beside_path(folder / "img1.dcm").write_text('{"schema": "dlrs-annotation", "review": "reviewed"' * 3)
     win = make_window(qtbot)
