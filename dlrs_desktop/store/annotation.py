@@ -235,12 +235,11 @@ class AnnotationStore:
         if not copy.exists or copy.fingerprint == self._seen.get(str(target)):
             return True
         base = self._base.get(sha256)
-        if (
-            copy.annotation is not None
-            and base is not None
-            and copy.annotation.substance() == base.substance()
-        ):
-            return True  # the same work, only saved at another time
+        if copy.annotation is not None and base is not None:
+            if copy.annotation.substance() == base.substance():
+                return True  # the same work, only saved at another time
+            if copy.annotation.saved_time() <= base.saved_time():
+                return True  # an older copy, superseded by what this window loaded or saved
         if not sidecar.folder_writable(target.parent):
             message = f"{where} is read-only: the annotation cannot be saved there."
             result.problems.append((f"{where}:read-only", message))
@@ -248,13 +247,12 @@ class AnnotationStore:
             return False  # it cannot be overwritten either, so nothing is lost
         if copy.problem is not None:
             why = f"{target.name} could not be used ({copy.problem})"
-        elif base is None or copy.annotation.saved_time() > base.saved_time():  # type: ignore[union-attr]
-            why = (
-                f"{target.name} was saved at {copy.annotation.saved_at} by another DLRS window or "  # type: ignore[union-attr]
-                "program while this one had the image open (two writers)"
-            )
         else:
-            why = f"{target.name} held different, older work"
+            when = copy.annotation.saved_at  # type: ignore[union-attr]
+            why = (
+                f"{target.name} was saved at {when} by another DLRS window or program while this "
+                "one had the image open (two writers)"
+            )
         kept = sidecar.keep_backup(copy, self.root / "backups")
         if kept is None:
             message = f"{why}; it was not overwritten because no backup of it could be written."
@@ -269,8 +267,8 @@ class AnnotationStore:
         """The copy to open: the newest valid one, except that a personal copy beats one in a folder
         this user cannot write (their later saves could only go to the personal copy).
 
-        Unusable copies are listed in `rejected`; a valid copy that differs from the one opened is
-        named in `notes` and will be kept as a backup before anything overwrites it.
+        Unusable copies are listed in `rejected` (and kept as a backup before anything overwrites
+        them); an older valid copy is superseded; a later-stamped one that was not opened is in `notes`.
         """
         out = LoadResult(None)
         copies = [sidecar.read_copy(self.user_path(sha256), sha256)]
@@ -290,13 +288,15 @@ class AnnotationStore:
         out.annotation, out.source = chosen.annotation, chosen.path
         self._base[sha256] = chosen.annotation
         for c in valid:
-            if c is chosen or c.annotation.substance() == chosen.annotation.substance():  # type: ignore[union-attr]
-                self._seen[str(c.path)] = c.fingerprint or ""
-            else:
+            assert c.annotation is not None
+            if c is chosen or c.annotation.saved_time() <= chosen.annotation.saved_time():
+                self._seen[str(c.path)] = c.fingerprint or ""  # superseded: may be overwritten
+            elif c.annotation.substance() != chosen.annotation.substance():
                 out.notes.append(
-                    f"Two saved versions of this image's annotation differ. Opened: {chosen.path} "
-                    f"(saved {chosen.annotation.saved_at}). The other, {c.path} (saved "
-                    f"{c.annotation.saved_at}), is kept as a backup before it is ever overwritten."  # type: ignore[union-attr]
+                    f"Two saved versions of this image's annotation differ. Opened: your personal copy "
+                    f"{chosen.path} (saved {chosen.annotation.saved_at}), because the image's folder "
+                    f"cannot be written. The copy there, {c.path}, carries a later time "
+                    f"({c.annotation.saved_at}); it is left as it is."
                 )
         return out
 
