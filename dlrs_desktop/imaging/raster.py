@@ -45,14 +45,16 @@ def _fail(path: Path, what: str) -> ImageLoadError:
     return ImageLoadError(f"Cannot open '{path.name}': {what}")
 
 
-def _header(path: Path) -> dict[str, Any]:
+def _header(path: Path, data: bytes | None = None) -> dict[str, Any]:
     """Size and mode from the header only (no pixel decoding)."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as im:
+            with Image.open(path if data is None else io.BytesIO(data)) as im:
                 return {
                     "width": int(im.width),
                     "height": int(im.height),
@@ -66,11 +68,14 @@ def _header(path: Path) -> dict[str, Any]:
             return {}
 
 
-def read_raster(path: Path, fmt: str) -> RasterFrame:
-    """Decode the (first page of a) raster image into 8-bit display pixels."""
+def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
+    """Decode the (first page of a) raster image into 8-bit display pixels.
+
+    `data`: the file's bytes, already read (and hashed) by the caller; they are what is decoded.
+    """
     import cv2
 
-    info = _header(path)
+    info = _header(path, data)
     if info:
         w, h = info["width"], info["height"]
         if w <= 0 or h <= 0:
@@ -79,9 +84,9 @@ def read_raster(path: Path, fmt: str) -> RasterFrame:
             raise _fail(
                 path, f"the image is too large ({w} x {h} = {w * h / 1e6:.0f} megapixels; the limit is 100)."
             )
-    data = np.fromfile(path, dtype=np.uint8)
+    buf = np.fromfile(path, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
     try:
-        arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     except cv2.error:
         arr = None
     if arr is None or arr.size == 0:
