@@ -94,3 +94,22 @@ def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_
     assert win.doc.result["identity"]["model_sha256"] == win.doc.result["model"]["bundle_hash"]
     text = pdf_text(win.export_pdf(str(tmp_path / "report.pdf")))
     assert f"{p:.2f}" in text and "No verified prediction" not in text
+
+
+def test_text_from_files_is_never_rich_text(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from PySide6.QtWidgets import QMessageBox
+
+    from dlrs_desktop.ui import dialogs
+
+    folder = tmp_path / "<h1>Study<br>"
+    folder.mkdir()
+    calibrated_dicom(folder, "<img src=x>SMITH.dcm")
+    win = make_window(qtbot)
+    assert win.open_path(folder)
+    assert win.worklist.title.textFormat() == Qt.TextFormat.PlainText
+    assert win.worklist.title.text().startswith("<h1>Study<br>")
+    tip = win.worklist.table.item(0, 0).toolTip()
+    assert "&lt;img src=x&gt;SMITH.dcm" in tip and "<img" not in tip  # tooltips would render HTML
+    box = dialogs._box(win, QMessageBox.Icon.Information, "t", "Cannot open '<b>x</b>.dcm'")
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    assert win.model_label.textFormat() == Qt.TextFormat.PlainText

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -90,7 +91,11 @@ def about_markdown(win: MainWindow) -> str:
 
 def about_dialog(win: MainWindow) -> None:
     dlg = _text_dialog(win, "About DLRS Desktop", "")
-    dlg.findChild(QTextBrowser).setMarkdown(about_markdown(win))
+    # The model card quotes the bundle's manifest (a file): Markdown yes, embedded HTML never.
+    features = (
+        QTextDocument.MarkdownFeature.MarkdownDialectGitHub | QTextDocument.MarkdownFeature.MarkdownNoHTML
+    )
+    dlg.findChild(QTextBrowser).document().setMarkdown(about_markdown(win), features)
     dlg.exec()
 
 

@@ -6,6 +6,7 @@ hundreds of DICOMs decodes none of them.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -128,7 +129,7 @@ class Worklist(QWidget):
         ]
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setToolTip(text)
+            item.setToolTip(f"<p>{html.escape(text)}</p>")  # tooltips guess rich text: file names are not
             item.setData(Qt.ItemDataRole.UserRole, row_status(ann))
             if path == self.current:
                 f = item.font()
