@@ -347,11 +347,7 @@ class AnnotationStore:
         if sha256 is None and image_path is not None:
             sha256 = self.known_sha(image_path)
         if sha256 is None and image_path is not None:
-            try:
-                d = json.loads(beside_path(image_path).read_text(encoding="utf-8"))
-                return Annotation.from_dict(d)
-            except (OSError, ValueError, TypeError, KeyError, RecursionError):
-                return None
+            return sidecar.read_copy(beside_path(image_path), None).annotation  # never a FIFO, never raises
         if sha256 is None:
             return None
         copies = [sidecar.read_copy(self.user_path(sha256), sha256)]

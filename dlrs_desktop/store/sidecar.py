@@ -48,8 +48,8 @@ class Copy:
         return None if self.data is None else digest(self.data)
 
 
-def read_copy(path: Path, sha256: str) -> Copy:
-    """The copy at `path`, checked against the image it must belong to; never raises."""
+def read_copy(path: Path, sha256: str | None) -> Copy:
+    """The copy at `path`, checked against the image it must belong to (if known); never raises."""
     from dlrs_desktop.store.annotation import Annotation
 
     copy = Copy(path)
@@ -77,7 +77,7 @@ def read_copy(path: Path, sha256: str) -> Copy:
     except (ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError) as exc:
         copy.problem = f"it is an unreadable or invalid annotation ({str(exc)[:200]})"
         return copy
-    if ann.image_sha256 != sha256:
+    if sha256 is not None and ann.image_sha256 != sha256:
         copy.problem = "it belongs to a different image (its pixels differ)"
         return copy
     copy.annotation = ann

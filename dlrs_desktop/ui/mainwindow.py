@@ -63,6 +63,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         self.doc = Document()
         self.undo_stack = QUndoStack(self)
         self.pending_job: str | None = None
+        self.last_audit_warning: str | None = None
         self.told_storage_problems: set[str] = set()  # each storage fault is told once, not per autosave
         self.store.clean_stale_temps()  # temporary files of a killed session
         self.last_device_note: str | None = None

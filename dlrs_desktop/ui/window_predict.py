@@ -34,6 +34,9 @@ class PredictionMixin:
         for w in info.get("warnings", []):
             self.show_status(str(w))
         self._refresh_predict_button()
+        identity = (self.doc.result or {}).get("identity") or {}
+        if self.doc.result_state == "current" and identity.get("model_sha256") != info.get("sha256"):
+            self.doc.set_result(self.doc.result)  # another model now: its number is no longer current
         self.reverify_saved_result()
 
     def reverify_saved_result(self) -> None:
@@ -154,7 +157,7 @@ class PredictionMixin:
         except OSError as exc:
             why = exc.strerror or exc
             message = f"The audit log could not be written ({why}); this prediction is not logged."
-            if message != getattr(self, "last_audit_warning", None):
+            if message != self.last_audit_warning:
                 self.last_audit_warning = message
                 dialogs.error(self, message, "Audit log")
             else:
