@@ -55,13 +55,14 @@ def test_corrupt_personal_copy_is_reported_then_kept_as_backup_before_the_first_
     store.user_path(SHA).parent.mkdir(parents=True)
     store.user_path(SHA).write_bytes(b'{"schema": "dlrs-annotation", "contour": [truncated')
     loaded = store.load(SHA, image)
-    assert loaded.annotation is None and any("unreadable" in r for r in loaded.rejected)
-    res = store.save(Annotation(SHA, contour=contour(5)), image)
-    assert res.ok and len(res.backups) == 1 and "kept as" in res.backups[0]
+    assert loaded.annotation is None and len(loaded.rejected) == 1 and "unreadable" in loaded.rejected[0]
     (kept,) = backups(tmp_path / "store")
     assert kept.read_bytes() == b'{"schema": "dlrs-annotation", "contour": [truncated'
-    assert str(kept) in res.backups[0]
-    # Told once: the next save overwrites its own copy without another backup.
+    assert f"kept as {kept}" in loaded.rejected[0]  # told once, with where it is
+    assert AnnotationStore(tmp_path / "store").load(SHA, image).rejected  # reopened: no second backup
+    assert len(backups(tmp_path / "store")) == 1
+    res = store.save(Annotation(SHA, contour=contour(5)), image)
+    assert res.ok and not res.backups
     again = store.save(Annotation(SHA, contour=contour(6)), image)
     assert again.ok and not again.backups and len(backups(tmp_path / "store")) == 1
 
@@ -91,8 +92,9 @@ def test_malformed_beside_copy_does_not_hide_or_destroy_the_valid_personal_copy(
     assert loaded.source == fresh.user_path(SHA) and len(loaded.rejected) == 1
     assert fresh.status_of(SHA, image) is not None  # the worklist row reads it too
     res = fresh.save(Annotation(SHA, contour=contour(3), calibration=CAL), image)
-    assert res.ok and len(res.backups) == 1
+    assert res.ok and not res.backups and len(res.written) == 2
     (kept,) = backups(image.parent)
+    assert str(kept) in loaded.rejected[0]
     assert kept.read_text() == bad  # the malformed copy is kept byte for byte
 
 
@@ -111,10 +113,12 @@ def test_personal_copy_without_mm_per_px_y_falls_back_to_the_copy_beside_the_ima
 def test_sidecar_of_another_image_is_backed_up_not_overwritten(tmp_path, image):
     beside_path(image).write_text(json.dumps(sidecar(image_sha256=OTHER)))
     store = AnnotationStore(tmp_path / "store")
-    assert store.load(SHA, image).annotation is None
+    loaded = store.load(SHA, image)
+    assert loaded.annotation is None and "different image" in loaded.rejected[0]
     res = store.save(Annotation(SHA, contour=contour()), image)
-    assert res.ok and "could not be used" in res.backups[0]
+    assert res.ok and len(res.written) == 2
     (kept,) = backups(image.parent)
+    assert str(kept) in loaded.rejected[0]
     assert json.loads(kept.read_text())["image_sha256"] == OTHER
 
 
@@ -230,3 +234,40 @@ def test_torn_audit_record_never_swallows_the_next(tmp_path):
     log.append("prediction", image_sha256=OTHER, probability=0.75)
     assert [r["probability"] for r in log.records()] == [0.25, 0.75]
     assert log.path.read_bytes().endswith(b"\n")
+
+
+def test_a_copy_damaged_after_loading_is_backed_up_before_the_next_save(tmp_path, image):
+    store = AnnotationStore(tmp_path / "store")
+    assert store.save(Annotation(SHA, contour=contour(1)), image).ok
+    beside_path(image).write_bytes(b"\x00\x01 a sync tool wrote half a file")
+    res = store.save(Annotation(SHA, contour=contour(2)), image)
+    assert res.ok and len(res.written) == 2 and "could not be used" in res.backups[0]
+    (kept,) = backups(image.parent)
+    assert kept.read_bytes().startswith(b"\x00\x01") and str(kept) in res.backups[0]
+
+
+def test_many_processes_saving_at_once_never_lose_each_others_last_save(tmp_path, image):
+    """Six processes save different work on the same image 15 times each, all at once: each one's
+    last acknowledged save is still on disk or in a backup (the lock closes the gap between the
+    compare-and-swap check and the rename)."""
+    code = (
+        "import sys; from dlrs_desktop.store import Annotation, AnnotationStore; "
+        f"s = AnnotationStore({str(tmp_path / 'store')!r}); s.load({SHA!r}, {str(image)!r})\n"
+        "w = int(sys.argv[1]); c = " + repr(contour()) + "\n"
+        "for i in range(15):\n"
+        "    pts = [[x + w * 100 + i, y] for x, y in c['points']]\n"
+        f"    r = s.save(Annotation({SHA!r}, contour=dict(c, points=pts)), {str(image)!r})\n"
+        "    last = pts[0][0] if r.ok else last\n"
+        "print(last)"
+    )
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(w)], env=env, stdout=subprocess.PIPE, text=True)
+        for w in range(6)
+    ]
+    lasts = [float(p.communicate(timeout=300)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    files = [AnnotationStore(tmp_path / "store").user_path(SHA), beside_path(image), *backups(tmp_path)]
+    kept = {json.loads(f.read_text())["contour"]["points"][0][0] for f in files}
+    assert set(lasts) <= kept
+    assert not list(tmp_path.rglob("*.tmp"))

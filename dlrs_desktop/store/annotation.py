@@ -213,18 +213,19 @@ class AnnotationStore:
         stamped = replace(annotation, saved_at=now_iso())
         payload = (json.dumps(stamped.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         result = SaveResult()
-        for where, target in self._targets(stamped.image_sha256, image_path):
-            if not self._make_room(where, target, stamped.image_sha256, result):
-                continue
-            try:
-                atomic_write_bytes(target, payload)
-            except OSError as exc:
-                kind, message = sidecar.storage_problem(exc, where)
-                result.problems.append((f"{where}:{kind}", message))
-                result.warnings.append(message)
-                continue
-            self._seen[str(target)] = sidecar.digest(payload)
-            result.written.append(target)
+        with sidecar.image_lock(self.root / ".locks", stamped.image_sha256):
+            for where, target in self._targets(stamped.image_sha256, image_path):
+                if not self._make_room(where, target, stamped.image_sha256, result):
+                    continue
+                try:
+                    atomic_write_bytes(target, payload)
+                except OSError as exc:
+                    kind, message = sidecar.storage_problem(exc, where)
+                    result.problems.append((f"{where}:{kind}", message))
+                    result.warnings.append(message)
+                    continue
+                self._seen[str(target)] = sidecar.digest(payload)
+                result.written.append(target)
         if result.written:
             self._base[stamped.image_sha256] = stamped
         return result
@@ -276,7 +277,7 @@ class AnnotationStore:
             copies.append(sidecar.read_copy(beside_path(image_path), sha256))
         for c in copies:
             if c.problem is not None:
-                out.rejected.append(f"{c.path.name}: {c.problem}; not applied.")
+                out.rejected.append(self._reject(c))
         valid = [c for c in copies if c.annotation is not None]
         if not valid:
             self._base.pop(sha256, None)
@@ -299,6 +300,17 @@ class AnnotationStore:
                     f"({c.annotation.saved_at}); it is left as it is."
                 )
         return out
+
+    def _reject(self, copy: sidecar.Copy) -> str:
+        """An unusable copy: kept as a backup now (once), so the user is told about it once, here."""
+        text = f"{copy.path} was not applied: {copy.problem}."
+        if copy.data is None or not sidecar.folder_writable(copy.path.parent):
+            return text  # nothing readable to keep, or nothing can overwrite it
+        kept = sidecar.keep_backup(copy, self.root / "backups")
+        if kept is None:
+            return text + " It will not be overwritten, since no backup of it could be written."
+        self._seen[str(copy.path)] = copy.fingerprint or ""  # preserved: may now be overwritten
+        return text + f" Its content is kept as {kept}."
 
     # ---------------------------------------------------------------- path index (for worklists)
     def _index_path(self) -> Path:

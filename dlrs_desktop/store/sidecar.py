@@ -6,11 +6,13 @@ writer) and, when they must be preserved, written out as the backup — never re
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,17 +91,62 @@ def backup_name(path: Path) -> str:
     return f"{path.name}.{stamp}.bak"
 
 
+def _existing_backup(copy: Copy, folders: tuple[Path, ...]) -> Path | None:
+    """A backup of exactly these bytes made earlier (opening the image again makes no duplicate)."""
+    for folder in folders:
+        try:
+            candidates = sorted(folder.glob(f"{copy.path.name}.*.bak"))
+        except OSError:
+            continue
+        for p in candidates:
+            try:
+                if p.stat().st_size == len(copy.data or b"") and p.read_bytes() == copy.data:
+                    return p
+            except OSError:
+                continue
+    return None
+
+
 def keep_backup(copy: Copy, fallback_folder: Path) -> Path | None:
     """Write the copy's bytes to a timestamped backup beside it (else in `fallback_folder`)."""
     if copy.data is None:
         return None
+    folders = (copy.path.parent, fallback_folder)
+    earlier = _existing_backup(copy, folders)
+    if earlier is not None:
+        return earlier
     name = backup_name(copy.path)
-    for folder in (copy.path.parent, fallback_folder):
+    for folder in folders:
         try:
             return atomic_write_bytes(folder / name, copy.data)
         except OSError:
             continue
     return None
+
+
+@contextlib.contextmanager
+def image_lock(folder: Path, sha256: str) -> Iterator[None]:
+    """Serialise check-and-write of one image's copies between processes of this user (POSIX flock).
+
+    The compare-and-swap in the store detects other writers; this lock closes the gap between its
+    check and its rename. Without a writable lock folder (or on Windows) the check alone remains.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / f"{sha256}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held for milliseconds; released by the kernel on kill -9
+        yield
+    finally:
+        os.close(fd)
 
 
 def folder_writable(folder: Path) -> bool:
