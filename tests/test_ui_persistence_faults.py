@@ -222,3 +222,11 @@ def test_two_windows_saving_the_same_image_are_detected(qtbot, tmp_path, dialog_
     assert len(told) == 2  # both copies held the other window's work
     kept = sorted(tmp_path.glob("*.bak")) + all_backups()
     assert len(kept) == 2 and all(np.allclose(points_of(k), theirs) for k in kept)
+    # The other window goes on saving: this one keeps every version, but tells only in the status bar.
+    for _ in range(2):
+        move_vertex(qtbot, second, 3, 4.0)
+        assert second.save_now()
+        move_vertex(qtbot, first, 1, -4.0)
+        assert first.save_now()
+    assert len([t for t in dialog_log.texts("info") if "two writers" in t]) == 4  # 2 per window, once
+    assert "two writers" in first.statusBar().currentMessage()

@@ -151,6 +151,7 @@ class SaveResult:
     warnings: list[str] = field(default_factory=list)  # storage faults, in plain words
     problems: list[tuple[str, str]] = field(default_factory=list)  # (where:kind, message) to dedupe on
     backups: list[str] = field(default_factory=list)  # one sentence per backup kept: tell the user
+    backed_up: list[Path] = field(default_factory=list)  # the copy each sentence is about
 
     @property
     def ok(self) -> bool:
@@ -261,6 +262,7 @@ class AnnotationStore:
             result.warnings.append(message)
             return False
         result.backups.append(f"{why}. It was kept as {kept} before saving your work.")
+        result.backed_up.append(target)
         return True
 
     # ---------------------------------------------------------------- loading

@@ -205,8 +205,12 @@ class FilesMixin:
         from dataclasses import replace
 
         res = self.store.save(replace(ann, summary=summary), doc.path)
-        for note in res.backups:  # each backup is its own event: always told
-            dialogs.info(self, note, "Backup kept")
+        for target, note in zip(res.backed_up, res.backups, strict=True):
+            if f"backup:{target}" in self.told_storage_problems:  # a window saving again and again
+                self.show_status(note)
+            else:
+                self.told_storage_problems.add(f"backup:{target}")
+                dialogs.info(self, note, "Backup kept")
         new = [(k, m) for k, m in res.problems if k not in self.told_storage_problems]
         self.told_storage_problems.update(k for k, _ in res.problems)
         if not res.ok:
