@@ -56,6 +56,13 @@ def test_the_good_sidecar_parses():
         (("result", "prediction", "probability"), float("nan"), "probability"),
         (("result", "contour_hash"), None, "contour_hash"),
         (("summary",), [1, 2], "summary"),
+        (("result", "prediction", "regions"), [{"name": "t", "probability": 0.5}], "coefficient"),
+        (("result", "prediction", "regions"), [{"name": 5, "probability": 0.5, "coefficient": 1}], "name"),
+        (("result", "prediction", "flags"), ["<b>x</b>"], "flags[0]"),
+        (("result", "prediction", "sensitivity"), {"min": "0.1"}, "sensitivity.min"),
+        (("result", "prediction", "sensitivity"), {"probabilities": [0.1, float("inf")]}, "probabilities[1]"),
+        (("result", "prediction", "timings_ms"), {"total": float("nan")}, "timings_ms.total"),
+        (("result", "waited_ms"), "12", "waited_ms"),
     ],
 )
 def test_each_malformed_field_rejects_the_copy_naming_the_field(path, value, field):

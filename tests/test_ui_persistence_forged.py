@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 from PySide6.QtCore import Qt
 
+from dlrs_desktop.store import AnnotationStore
 from dlrs_desktop.store.annotation import beside_path
 from tests.model_factory import cached_bundle
 from tests.ui_factory import (
@@ -36,7 +37,7 @@ def forge(qtbot, tmp_path):
                 "probability": 0.99,
                 "threshold": 0.5,
                 "category": "<i>likely early responder</i>",
-                "regions": [{"name": "intratumoral", "probability": 0.99}],
+                "regions": [{"name": "intratumoral", "probability": 0.99, "coefficient": 1.0}],
                 "flags": [{"severity": "warning", "message": "<a href='http://x'>verified</a>"}],
             },
             "contour_hash": contour_hash,
@@ -94,6 +95,10 @@ def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_
     assert win.doc.result["identity"]["model_sha256"] == win.doc.result["model"]["bundle_hash"]
     text = pdf_text(win.export_pdf(str(tmp_path / "report.pdf")))
     assert f"{p:.2f}" in text and "No verified prediction" not in text
+    # The re-computed result, as the model wrote it, passes the sidecar checks when read back.
+    assert win.save_now()
+    back = AnnotationStore().load(win.doc.base_image.sha256, image)
+    assert not back.rejected and back.annotation.result["prediction"]["probability"] == p
 
 
 def test_text_from_files_is_never_rich_text(qtbot, tmp_path, dialog_log):  # noqa: F811

@@ -27,9 +27,9 @@ SIDECAR_SUFFIX = ".dlrs.json"
 ReviewStatus = Literal["draft", "reviewed"]
 
 
-def now_iso() -> str:
-    """UTC time with milliseconds: sortable, unambiguous across time zones."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+def now_iso(*, precise: bool = False) -> str:
+    """UTC time with milliseconds (microseconds for sidecar stamps, which order concurrent writes)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds" if precise else "milliseconds")
 
 
 @dataclass(frozen=True)
@@ -211,10 +211,11 @@ class AnnotationStore:
     # ---------------------------------------------------------------- saving
     def save(self, annotation: Annotation, image_path: str | Path | None = None) -> SaveResult:
         """Write both copies (each best effort); `ok` when at least one is on disk."""
-        stamped = replace(annotation, saved_at=now_iso())
-        payload = (json.dumps(stamped.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         result = SaveResult()
-        with sidecar.image_lock(self.root / ".locks", stamped.image_sha256):
+        with sidecar.image_lock(self.root / ".locks", annotation.image_sha256):
+            # Stamped under the lock, so that saved_at follows the order of the writes.
+            stamped = replace(annotation, saved_at=now_iso(precise=True))
+            payload = (json.dumps(stamped.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
             for where, target in self._targets(stamped.image_sha256, image_path):
                 if not self._make_room(where, target, stamped.image_sha256, result):
                     continue
@@ -240,7 +241,7 @@ class AnnotationStore:
         if copy.annotation is not None and base is not None:
             if copy.annotation.substance() == base.substance():
                 return True  # the same work, only saved at another time
-            if copy.annotation.saved_time() <= base.saved_time():
+            if copy.annotation.saved_time() < base.saved_time():
                 return True  # an older copy, superseded by what this window loaded or saved
         if not sidecar.folder_writable(target.parent):
             message = f"{where} is read-only: the annotation cannot be saved there."
@@ -292,9 +293,10 @@ class AnnotationStore:
         self._base[sha256] = chosen.annotation
         for c in valid:
             assert c.annotation is not None
-            if c is chosen or c.annotation.saved_time() <= chosen.annotation.saved_time():
+            same = c.annotation.substance() == chosen.annotation.substance()
+            if c is chosen or same or c.annotation.saved_time() < chosen.annotation.saved_time():
                 self._seen[str(c.path)] = c.fingerprint or ""  # superseded: may be overwritten
-            elif c.annotation.substance() != chosen.annotation.substance():
+            elif c.annotation.saved_time() > chosen.annotation.saved_time():
                 out.notes.append(
                     f"Two saved versions of this image's annotation differ. Opened: your personal copy "
                     f"{chosen.path} (saved {chosen.annotation.saved_at}), because the image's folder "

@@ -16,6 +16,8 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_FRAME = 100_000  # far beyond any cine loop; a larger "frame" is garbage
 MAX_POINTS = 1_000_000  # a sanity bound on a file; the contour core applies its own, tighter limit
 MAX_TEXT = 500  # reviewer names, sources, labels
+MAX_LIST = 1000  # regions, flags, sensitivity offsets
+MAX_MESSAGE = 20_000  # messages the application itself wrote into a result (device notes, flags)
 MM_PER_PX_RANGE = (1e-4, 10.0)  # 0.1 µm .. 10 mm per pixel: anything outside is not ultrasound
 
 
@@ -47,13 +49,13 @@ def integer(value: Any, field: str, lo: int, hi: int) -> int:
     return value
 
 
-def text(value: Any, field: str, *, optional: bool = True) -> str | None:
+def text(value: Any, field: str, *, optional: bool = True, max_len: int = MAX_TEXT) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str):
         raise _fail(field, f"is not text ({type(value).__name__})")
-    if len(value) > MAX_TEXT:
-        raise _fail(field, f"is longer than {MAX_TEXT} characters")
+    if len(value) > max_len:
+        raise _fail(field, f"is longer than {max_len} characters")
     return value
 
 
@@ -123,23 +125,86 @@ def contour(value: Any) -> dict[str, Any] | None:
     return value
 
 
+def _numbers(value: Any, field: str, *, allow_none: bool = False) -> None:
+    if not isinstance(value, list) or len(value) > MAX_LIST:
+        raise _fail(field, "is not a list of numbers")
+    for i, v in enumerate(value):
+        if not (allow_none and v is None):
+            finite_number(v, f"{field}[{i}]")
+
+
+def _optional_numbers(d: dict[str, Any], keys: tuple[str, ...], field: str) -> None:
+    for key in keys:
+        if d.get(key) is not None:
+            finite_number(d[key], f"{field}.{key}")
+
+
+def _probability(value: Any, field: str) -> float:
+    p = finite_number(value, field)
+    if not 0.0 <= p <= 1.0:
+        raise _fail(field, "is not between 0 and 1")
+    return p
+
+
 def result(value: Any) -> dict[str, Any] | None:
-    """A saved prediction: only its shape is checked; it is never shown as current anyway."""
+    """A saved prediction, shaped as the model writes it: every number finite, every text text.
+
+    It is never shown as current anyway (it is re-computed first); the checks keep the panel and the
+    report from tripping over a hand-edited block.
+    """
     if value is None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("prediction"), dict):
         raise _fail("result", "is not a saved prediction")
-    pred = value["prediction"]
-    p = finite_number(pred.get("probability"), "result.prediction.probability")
-    if not 0.0 <= p <= 1.0:
-        raise _fail("result.prediction.probability", "is not between 0 and 1")
-    if pred.get("threshold") is not None:
-        finite_number(pred["threshold"], "result.prediction.threshold")
-    text(pred.get("category"), "result.prediction.category")
     if not isinstance(value.get("contour_hash"), str):
         raise _fail("result.contour_hash", "is missing")
-    if value.get("model") is not None and not isinstance(value["model"], dict):
-        raise _fail("result.model", "is not an object")
+    _optional_numbers(value, ("waited_ms",), "result")
+    for key in ("model", "identity"):
+        if value.get(key) is not None and not isinstance(value[key], dict):
+            raise _fail(f"result.{key}", "is not an object")
+    thresholds = (value.get("model") or {}).get("region_thresholds")
+    if thresholds is not None:
+        if not isinstance(thresholds, dict):
+            raise _fail("result.model.region_thresholds", "is not an object")
+        for name, t in thresholds.items():
+            finite_number(t, f"result.model.region_thresholds.{name}")
+    pred = value["prediction"]
+    _probability(pred.get("probability"), "result.prediction.probability")
+    _optional_numbers(pred, ("threshold",), "result.prediction")
+    for key in ("category", "device", "backend", "device_note", "research_notice"):
+        text(pred.get(key), f"result.prediction.{key}", max_len=MAX_MESSAGE)
+    regions = pred.get("regions") or []
+    if not isinstance(regions, list) or len(regions) > MAX_LIST:
+        raise _fail("result.prediction.regions", "is not a list")
+    for i, r in enumerate(regions):
+        where = f"result.prediction.regions[{i}]"
+        if not isinstance(r, dict):
+            raise _fail(where, "is not an object")
+        text(r.get("name"), f"{where}.name", optional=False)
+        _probability(r.get("probability"), f"{where}.probability")
+        finite_number(r.get("coefficient"), f"{where}.coefficient")
+        _optional_numbers(r, ("logit", "contribution", "radius_mm", "area_mm2", "clipped_fraction"), where)
+    flags = pred.get("flags") or []
+    if not isinstance(flags, list) or len(flags) > MAX_LIST:
+        raise _fail("result.prediction.flags", "is not a list")
+    for i, f in enumerate(flags):
+        if not isinstance(f, dict):
+            raise _fail(f"result.prediction.flags[{i}]", "is not an object")
+        for key in ("code", "message", "severity"):
+            text(f.get(key), f"result.prediction.flags[{i}].{key}", max_len=MAX_MESSAGE)
+    sens = pred.get("sensitivity")
+    if sens is not None:
+        if not isinstance(sens, dict):
+            raise _fail("result.prediction.sensitivity", "is not an object")
+        _optional_numbers(sens, ("min", "max", "time_ms"), "result.prediction.sensitivity")
+        for key, allow_none in (("offsets_mm", False), ("probabilities", True)):
+            if sens.get(key) is not None:
+                _numbers(sens[key], f"result.prediction.sensitivity.{key}", allow_none=allow_none)
+    timings = pred.get("timings_ms")
+    if timings is not None:
+        if not isinstance(timings, dict):
+            raise _fail("result.prediction.timings_ms", "is not an object")
+        _optional_numbers(timings, tuple(str(k) for k in timings), "result.prediction.timings_ms")
     return value
 
 
