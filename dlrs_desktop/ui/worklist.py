@@ -54,6 +54,13 @@ def row_status(ann: Annotation | None) -> str:
     return ann.review.status
 
 
+def plain_tooltip(text: str) -> str:
+    """Tooltips guess rich text (Qt.mightBeRichText); a file name that looks like HTML is escaped."""
+    from PySide6 import QtGui
+
+    return f"<p>{html.escape(text)}</p>" if QtGui.Qt.mightBeRichText(text) else text
+
+
 class Worklist(QWidget):
     open_requested = Signal(str)
 
@@ -129,7 +136,7 @@ class Worklist(QWidget):
         ]
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setToolTip(f"<p>{html.escape(text)}</p>")  # tooltips guess rich text: file names are not
+            item.setToolTip(plain_tooltip(text))
             item.setData(Qt.ItemDataRole.UserRole, row_status(ann))
             if path == self.current:
                 f = item.font()
