@@ -60,9 +60,22 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs (when in doubt: yes). Never signals it — on Windows `os.kill(pid, 0)`
+    would terminate the process, so the process table is queried instead."""
     if pid == os.getpid():
         return True
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() == 5  # access denied: it exists
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return not ok or code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -97,7 +110,7 @@ def clean_stale_temps(folder: str | os.PathLike[str], name_suffix: str = "") -> 
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
-            if pid is not None and _pid_alive(pid):
+            if pid is not None and pid_alive(pid):
                 continue
             if pid is None and now - entry.stat(follow_symlinks=False).st_mtime < _FOREIGN_TEMP_AGE_S:
                 continue

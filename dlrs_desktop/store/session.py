@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop import paths
-from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.fileio import atomic_write_json, pid_alive
 from dlrs_desktop.store.annotation import now_iso
 
 
@@ -33,11 +33,7 @@ class Session:
 def _pid_alive(pid: int | None) -> bool:
     if not pid or pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return True
+    return pid_alive(pid)
 
 
 class SessionStore:
