@@ -11,6 +11,7 @@ import pytest
 from dlrs_desktop.errors import CalibrationError, ContourError
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.model.preprocess import PreprocessSpec, prepare_inputs
+from dlrs_desktop.model.quality import ColourOverlayError
 from dlrs_desktop.roi import Contour
 from tests.model_factory import bmode_case, cached_bundle, with_pixels
 
@@ -71,14 +72,26 @@ def test_tumour_size_outside_training_range_is_flagged(predictor: Predictor) -> 
     assert "tumour_size" not in codes(predictor.predict(*bmode_case(radius_mm=6.0), sensitivity=False))
 
 
-def test_doppler_like_colour_is_flagged(predictor: Predictor) -> None:
+def test_colour_overlay_over_2_percent_of_a_region_is_refused(predictor: Predictor) -> None:
     image, contour = bmode_case()
     display = np.array(image.display)
     cv2.rectangle(display, (190, 150), (230, 180), (200, 30, 30), -1)  # 4 × 3 mm red flow box
     cv2.rectangle(display, (200, 182), (235, 200), (30, 60, 220), -1)  # and blue
+    with pytest.raises(ColourOverlayError, match="colour Doppler/elastography overlay covers") as err:
+        predictor.predict(with_pixels(image, display), contour, sensitivity=False)
+    assert "B-mode" in str(err.value) and "limit is 2%" in str(err.value)
+
+
+def test_a_little_overlay_colour_is_flagged_not_refused(predictor: Predictor) -> None:
+    image, contour = bmode_case()
+    pts = np.asarray(contour.points)
+    x, y = int(pts[:, 0].max() + 75), int(pts[:, 1].mean())  # 7.5 mm out: in the 10 mm ring only
+    display = np.array(image.display)
+    cv2.circle(display, (x, y), 12, (220, 40, 40), -1)  # ≈ 450 px: under 2 % of that ring
     p = predictor.predict(with_pixels(image, display), contour, sensitivity=False)
     assert "doppler" in codes(p) and "marks_inpainted" not in codes(p)
-    assert "B-mode" in next(f.message for f in p.flags if f.code == "doppler")
+    flag = next(f.message for f in p.flags if f.code == "doppler")
+    assert "B-mode" in flag and "10 mm ring" in flag
 
 
 def _with_calipers(image):

@@ -87,10 +87,19 @@ def test_roi_flags_clipped_rings_and_custom_radii(tmp_path, capsys):
 
 
 def test_roi_without_calibration_is_one_line_exit_2(png_case, capsys):
-    rc = main(["roi", str(png_case / "us.png"), "--contour", str(png_case / "contour.json")])
+    bare = png_case / "bare.json"
+    Contour(circle(500, 380, 100, 180)).save(bare)
+    rc = main(["roi", str(png_case / "us.png"), "--contour", str(bare)])
     err = capsys.readouterr().err
     assert rc == 2
-    assert err.count("\n") == 1 and "--spacing" in err and "0.1,0.1 mm/px" in err
+    assert err.count("\n") == 1 and "--spacing" in err and "no millimetre scale" in err
+
+
+def test_roi_uses_the_contour_files_calibration_as_the_last_resort(png_case, capsys):
+    """effective_calibration's 4th rule, the same in `roi` and `predict` (it differed before)."""
+    rc = main(["roi", str(png_case / "us.png"), "--contour", str(png_case / "contour.json"), "--json"])
+    cal = json.loads(capsys.readouterr().out)["calibration"]
+    assert rc == 0 and cal["mm_per_px_x"] == 0.1 and cal["origin"] == "fallback"
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ def describe(image: Any) -> dict[str, Any]:
         "regions": [region_dict(r) for r in image.regions],
         "scan_area_fraction": round(float(image.scan_mask.mean()), 4),
         "scan_area_method": meta.get("scan_mask"),
+        "views": image.view_count,
         "metadata": meta,
     }
 
@@ -111,6 +112,7 @@ def _text(d: dict[str, Any]) -> str:
         )
     lines.append(
         f"Scan area:    {100 * d['scan_area_fraction']:.0f} % of the frame ({d['scan_area_method']})"
+        + (f", {d['views']} views" if d.get("views", 1) > 1 else "")
     )
     lines.append(f"SHA-256:      {d['sha256']}")
     return "\n".join(lines)

@@ -57,44 +57,23 @@ def find_contour(image_path: Path) -> Path | None:
     return None
 
 
-def _manual_calibration(contour_file: Path | None, contour: Any) -> Any:
-    """A calibration the user made (GUI sidecar or the contour's own manual one), else None."""
+def load_case(
+    image_path: Path, args: argparse.Namespace, contour_file: Path | None, *, beside: bool = False
+) -> tuple[Any, Any]:
+    """(image carrying the effective calibration, contour): `effective_calibration`'s precedence,
+    --spacing > the calibration saved with the GUI annotation > the file's own > the contour file's."""
+    from dlrs_desktop.commands._case import load_case as load
+    from dlrs_desktop.errors import CalibrationError
     from dlrs_desktop.imaging import Calibration
 
-    if contour_file is not None and contour_file.name.endswith(".dlrs.json"):
-        try:
-            cal = json.loads(contour_file.read_text(encoding="utf-8")).get("calibration")
-        except (OSError, ValueError, AttributeError):
-            cal = None
-        if isinstance(cal, dict):
-            try:
-                return Calibration.from_dict(cal)
-            except (KeyError, TypeError, ValueError):
-                return None
-    cal = getattr(contour, "calibration", None)
-    return cal if cal is not None and cal.source == "manual" else None
-
-
-def load_case(image_path: Path, args: argparse.Namespace, contour_file: Path | None) -> tuple[Any, Any]:
-    """(image, contour) with the calibration rules: --spacing > the file's own > one the user made."""
-    from dlrs_desktop.errors import ContourError
-    from dlrs_desktop.imaging import Calibration, load_image
-    from dlrs_desktop.roi import Contour
-
-    image = load_image(image_path, args.frame)
-    if contour_file is None:
-        raise ContourError(
-            f"No contour for {image_path.name}: pass --contour/--mask or put {image_path.stem}.contour.json "
-            f"or {image_path.stem}_mask.png beside it."
+    spacing = Calibration.manual(args.spacing) if args.spacing is not None else None
+    case = load(image_path, contour_file, frame=args.frame, spacing=spacing, beside=beside)
+    if case.calibration.calibration is None:
+        raise CalibrationError(
+            f"{image_path.name} has no trustworthy millimetre calibration ({case.calibration.note}), so "
+            "no prediction is made; give one with --spacing MM_PER_PX or calibrate it in the application."
         )
-    contour = Contour.load_any(contour_file, image.shape, frame=image.frame_index)
-    if args.spacing is not None:
-        image = image.with_calibration(Calibration.manual(args.spacing))
-    elif image.calibration_for(contour.points) is None:
-        manual = _manual_calibration(contour_file, contour)
-        if manual is not None:
-            image = image.with_calibration(manual)
-    return image, contour
+    return case.image, case.contour
 
 
 def _summary(pred: Any) -> str:
@@ -156,9 +135,14 @@ def write_cams(pred: Any, image: Any, out_dir: Path, stem: str) -> list[Path]:
 
 
 def _predict_one(
-    predictor: Any, image_path: Path, args: argparse.Namespace, contour_file: Path | None
+    predictor: Any,
+    image_path: Path,
+    args: argparse.Namespace,
+    contour_file: Path | None,
+    *,
+    beside: bool = False,
 ) -> Any:
-    image, contour = load_case(image_path, args, contour_file)
+    image, contour = load_case(image_path, args, contour_file, beside=beside)
     pred = predictor.predict(image, contour, sensitivity=not args.no_sensitivity, cam=bool(args.cam))
     if args.cam:
         write_cams(pred, image, Path(args.cam), image_path.stem)
@@ -243,7 +227,7 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     rows, dicts, failed = [], [], 0
     for i, (img, cfile) in enumerate(cases, 1):
         try:
-            pred = _predict_one(predictor, img, args, cfile)
+            pred = _predict_one(predictor, img, args, cfile, beside=True)
             rows.append(_row(img.name, pred))
             dicts.append({"image": img.name, **pred.to_dict()})
         except ModelError:
@@ -294,10 +278,11 @@ def run(args: argparse.Namespace) -> int:
     predictor = Predictor(args.model, device=args.device)
     if path.is_dir():
         return _run_folder(predictor, path, args)
-    contour_file = Path(args.contour or args.mask) if (args.contour or args.mask) else find_contour(path)
+    given = args.contour or args.mask
+    contour_file = Path(given) if given else find_contour(path)
     if contour_file is not None and not contour_file.exists():
         raise DlrsError(f"Contour file not found: {contour_file}")
-    pred = _predict_one(predictor, path, args, contour_file)
+    pred = _predict_one(predictor, path, args, contour_file, beside=not given)
     if args.json:
         d = pred.to_dict()
         d["image"] = path.name

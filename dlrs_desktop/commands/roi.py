@@ -78,35 +78,27 @@ def _png(mask: Any) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dlrs_desktop.commands._case import load_case
     from dlrs_desktop.commands._common import print_json
     from dlrs_desktop.errors import CalibrationError, DlrsError
     from dlrs_desktop.fileio import atomic_write_bytes
-    from dlrs_desktop.imaging import load_image
-    from dlrs_desktop.roi import Contour, compute_rois, validate_contour
-    from dlrs_desktop.roi.contour import MASK_SUFFIXES
+    from dlrs_desktop.roi import compute_rois, validate_contour
 
     manual = _parse_spacing(args.spacing) if args.spacing else None
     radii = _parse_radii(args.radii)
 
-    contour_file = Path(args.contour) if args.contour else None
-    drawn: Contour | None = None
-    if contour_file is not None and contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"}:
-        drawn = Contour.load(contour_file)
-    frame = args.frame if args.frame is not None else (drawn.frame if drawn is not None else None)
-    image = load_image(args.image, frame=frame)
-    if manual is not None:
-        image = image.with_calibration(manual)
-    if drawn is None:
-        drawn = Contour.load_any(args.mask or contour_file, image.shape, frame=image.frame_index)
-
-    if image.calibration_for(drawn.points) is None:
+    source = Path(args.mask or args.contour)
+    case = load_case(Path(args.image), source, frame=args.frame, spacing=manual)
+    image, drawn = case.image, case.contour
+    if case.calibration.calibration is None:
         hint = ""
         if drawn.calibration is not None and drawn.calibration.source == "manual":
             c = drawn.calibration
             hint = f" (the contour was drawn at {c.mm_per_px_x:g},{c.mm_per_px_y:g} mm/px)"
         raise CalibrationError(
-            f"{Path(args.image).name} has no trustworthy calibration (mm per pixel), so rings in mm cannot "
-            f"be computed; give one with --spacing MM_PER_PX{hint}."
+            f"{Path(args.image).name} has no trustworthy calibration (mm per pixel; "
+            f"{case.calibration.note}), so rings in mm cannot be computed; give one with "
+            f"--spacing MM_PER_PX{hint}."
         )
 
     contour = validate_contour(drawn, image, min_area_mm2=args.min_area)
@@ -140,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
                     "frame": image.frame_index,
                     "frame_count": image.frame_count,
                 },
-                "calibration": cal.to_dict(),
+                "calibration": {**cal.to_dict(), "origin": case.calibration.origin},
                 "contour": {
                     "points": len(contour.points),
                     "repaired": repaired,

@@ -4,6 +4,7 @@
 builds the same object from pixels in memory. pydicom and OpenCV are imported only when used.
 """
 
+from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
 from dlrs_desktop.imaging.loader import image_from_array, load_image
 from dlrs_desktop.imaging.types import (
     Calibration,
@@ -15,9 +16,11 @@ from dlrs_desktop.imaging.types import (
 
 __all__ = [
     "Calibration",
+    "EffectiveCalibration",
     "Provenance",
     "UltrasoundImage",
     "UltrasoundRegion",
+    "effective_calibration",
     "image_from_array",
     "load_image",
     "select_region",

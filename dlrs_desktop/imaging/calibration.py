@@ -12,19 +12,30 @@ Rules, in order:
    two finite values in 0.005–2 mm, not the "1\\1" placeholder converters write when they know no
    spacing, and not more anisotropic than 3:1.
 3. Otherwise None: uncalibrated; the user calibrates on the depth ruler.
+
+Which calibration a *case* (image + annotation + command line) is measured with is decided by
+`effective_calibration` alone; docs/IMAGING.md states the precedence.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
 
 from dlrs_desktop.errors import CalibrationError
-from dlrs_desktop.imaging.types import Calibration, UltrasoundRegion
+from dlrs_desktop.imaging.types import (
+    MAX_ANISOTROPY,
+    Calibration,
+    UltrasoundImage,
+    UltrasoundRegion,
+    anisotropy_problem,
+)
 
 PIXEL_SPACING_RANGE_MM = (0.005, 2.0)
-MAX_ANISOTROPY = 3.0
 
 
 def _same_deltas(regions: Sequence[UltrasoundRegion]) -> bool:
@@ -33,6 +44,18 @@ def _same_deltas(regions: Sequence[UltrasoundRegion]) -> bool:
         math.isclose(abs(r.delta_x), abs(first.delta_x), rel_tol=1e-6)
         and math.isclose(abs(r.delta_y), abs(first.delta_y), rel_tol=1e-6)
         for r in regions[1:]
+    )
+
+
+def _skewed(r: UltrasoundRegion) -> bool:
+    """A 2D tissue region in cm that is refused only for its anisotropy."""
+    return (
+        r.spatial_format == 1
+        and r.data_type == 1
+        and r.units_x == 3
+        and r.units_y == 3
+        and all(math.isfinite(d) and 1e-5 <= abs(d) <= 1.0 for d in (r.delta_x, r.delta_y))
+        and anisotropy_problem(r.delta_x, r.delta_y) is not None
     )
 
 
@@ -50,7 +73,7 @@ def pixel_spacing_problem(values: Any) -> str | None:
     if not (lo <= row_mm <= hi and lo <= col_mm <= hi):
         return f"PixelSpacing {row_mm:g}\\{col_mm:g} mm is outside {lo:g}–{hi:g} mm"
     if max(row_mm, col_mm) / min(row_mm, col_mm) > MAX_ANISOTROPY:
-        return f"PixelSpacing {row_mm:g}\\{col_mm:g} mm is implausibly anisotropic"
+        return f"PixelSpacing {row_mm:g}\\{col_mm:g} mm is more than {MAX_ANISOTROPY:g}:1 anisotropic"
     return None
 
 
@@ -81,6 +104,11 @@ def calibration_from_dicom(
             f"{len(tissue)} ultrasound regions with different scales: "
             f"the region containing the contour decides{extra}"
         )
+    skewed = [r for r in regions if r.is_2d_tissue_cm is False and _skewed(r)]
+    if skewed:
+        r = skewed[0]
+        why = anisotropy_problem(abs(r.delta_x) * 10, abs(r.delta_y) * 10)
+        return None, f"ultrasound region {r.index}: {why}: uncalibrated"
     if regions:
         return None, "ultrasound regions present but none is a 2D tissue image in cm: uncalibrated"
     if spacing is None:
@@ -94,3 +122,82 @@ def calibration_from_dicom(
     except CalibrationError:
         return None, "PixelSpacing implausible: uncalibrated"
     return cal, "from PixelSpacing (no ultrasound regions in the file)"
+
+
+# --------------------------------------------------------------------------- the case's calibration
+CalibrationOrigin = Literal["override", "saved", "file", "fallback", "none"]
+
+
+@dataclass(frozen=True)
+class EffectiveCalibration:
+    """The image to measure on (carrying the calibration that wins) and why it won."""
+
+    image: UltrasoundImage
+    calibration: Calibration | None  # valid for the contour's points; None: uncalibrated, never predict
+    origin: CalibrationOrigin
+    note: str
+
+
+def _as_calibration(value: Calibration | dict[str, Any] | None, what: str) -> Calibration | None:
+    if value is None or isinstance(value, Calibration):
+        return value
+    try:
+        return Calibration.from_dict(value)
+    except CalibrationError as exc:
+        raise CalibrationError(f"The {what} cannot be used: {exc}") from None
+    except (KeyError, TypeError, ValueError):
+        raise CalibrationError(
+            f"The {what} is malformed (expected mm_per_px_x, mm_per_px_y, source)."
+        ) from None
+
+
+def effective_calibration(
+    image: UltrasoundImage,
+    points: Any = None,
+    *,
+    override: Calibration | None = None,
+    saved: Calibration | dict[str, Any] | None = None,
+    fallback: Calibration | None = None,
+) -> EffectiveCalibration:
+    """THE rule deciding a case's mm/pixel; the GUI, the CLI, the report and training all call it.
+
+    Precedence (first present wins):
+    1. `override`: given for this run only (`--spacing` on the command line);
+    2. `saved`: the calibration a user made on this image and saved with its annotation (GUI sidecar),
+       a deliberate human correction of the file;
+    3. the file's own: the DICOM ultrasound region containing the contour, else PixelSpacing
+       (`calibration_from_dicom`; an image with regions is measured in the region of its contour);
+    4. `fallback`: a number that came with the case but not from this image (a cohort's mm_per_px
+       column, the calibration stored in a contour file), used only when the file has none at all.
+    Every source passes the same checks (0.0001–10 mm/px, at most 3:1 anisotropic) in `Calibration`.
+    """
+    pts = None if points is None else np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    saved_cal = _as_calibration(saved, "calibration saved with this image's annotation")
+    for cal, origin, note in (
+        (override, "override", "given for this run"),
+        (saved_cal, "saved", "made by a user on this image and saved with its annotation"),
+    ):
+        if cal is not None:
+            img = image.with_calibration(cal)
+            return EffectiveCalibration(img, cal, origin, note)  # type: ignore[arg-type]
+    file_note = str(image.provenance.metadata.get("calibration_note") or "from the file")
+    own = image.calibration if pts is None or len(pts) == 0 else image.calibration_for(pts)
+    if own is not None:
+        return EffectiveCalibration(image, own, "file", file_note)
+    usable_regions = any(r.usable_for_mm for r in image.regions)
+    if fallback is not None and image.calibration is None and not usable_regions:
+        img = image.with_calibration(fallback)
+        return EffectiveCalibration(img, fallback, "fallback", "the file has none; given with the case")
+    if usable_regions and pts is not None and len(pts):
+        x, y = pts[:, 0], pts[:, 1]
+        hit = [
+            r for r in image.regions if np.any((x >= r.x0) & (x <= r.x1 + 1) & (y >= r.y0) & (y <= r.y1 + 1))
+        ]
+        file_note = (
+            "the contour crosses two ultrasound regions (the two views of a dual view): draw it inside one"
+            if len(hit) >= 2
+            else "the contour lies in no ultrasound region of the file that measures tissue in cm"
+        )
+    elif "calibration_note" not in image.provenance.metadata:
+        file_note = "the file carries no millimetre scale (image exports never do)"
+    return EffectiveCalibration(image, None, "none", file_note)

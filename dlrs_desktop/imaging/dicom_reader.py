@@ -284,6 +284,27 @@ def _palette_to_uint8(rgb: np.ndarray, ds: Any) -> np.ndarray:
     return ((rgb.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
 
 
+def _check_rescale(path: Path, ds: Any) -> None:
+    """A rescale that is not a finite, non-zero number makes every pixel value garbage: refuse the file.
+
+    (A slope of NaN, ±Inf or 0 used to give an all-black image that the model scored confidently.)
+    """
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword not in ds:
+            continue
+        raw = ds.get(keyword)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise _fail(path, f"its {keyword} ({raw!r}) is not a number.") from None
+        if not math.isfinite(value):
+            raise _fail(
+                path, f"its {keyword} is {value} (not a finite number): the pixel values are garbage."
+            )
+        if keyword == "RescaleSlope" and value == 0.0:
+            raise _fail(path, "its RescaleSlope is 0, which maps every pixel to the same value.")
+
+
 def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(rgb, gray) with exactly one set: 8-bit pixels the way a viewer shows them."""
     from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
@@ -299,11 +320,20 @@ def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarr
             arr = rescale_to_uint8(arr)
         return np.ascontiguousarray(arr), None
 
+    _check_rescale(path, ds)
     plain_8bit = arr.dtype == np.uint8 and "RescaleSlope" not in ds and "ModalityLUTSequence" not in ds
     if plain_8bit:
         gray = arr
     else:
-        values = apply_modality_lut(arr, ds) if ("RescaleSlope" in ds or "ModalityLUTSequence" in ds) else arr
+        with np.errstate(all="ignore"):  # an overflowing rescale is refused just below
+            values = (
+                apply_modality_lut(arr, ds) if ("RescaleSlope" in ds or "ModalityLUTSequence" in ds) else arr
+            )
+            finite = bool(np.isfinite(values).all())
+        if not finite:
+            raise _fail(
+                path, "its rescale (RescaleSlope/RescaleIntercept) overflows: the pixel values are garbage."
+            )
         if "WindowCenter" in ds or "VOILUTSequence" in ds:
             try:
                 windowed = apply_voi_lut(values, ds)

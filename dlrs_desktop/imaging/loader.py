@@ -17,7 +17,7 @@ import numpy as np
 from dlrs_desktop.errors import ImageLoadError
 from dlrs_desktop.imaging.pixels import gray_to_rgb, rescale_to_uint8, rgb_to_gray
 from dlrs_desktop.imaging.raster import RASTER_SUFFIXES, read_raster, sniff_raster
-from dlrs_desktop.imaging.scan_mask import compute_scan_mask
+from dlrs_desktop.imaging.scan_mask import compute_scan_area
 from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage, UltrasoundRegion
 
 
@@ -51,23 +51,26 @@ def _assemble(
     sha256: str,
     metadata: dict,
 ) -> UltrasoundImage:
+    colour = rgb is not None  # grey sources have no colour to keep out of the echoes
     if rgb is None:
         assert gray is not None
         rgb = gray_to_rgb(gray)
     elif gray is None:
         gray = rgb_to_gray(rgb)
-    mask, method = compute_scan_mask(gray, regions)
+    area = compute_scan_area(gray, regions, rgb if colour else None)
     metadata = dict(metadata)
-    metadata["scan_mask"] = method
+    metadata["scan_mask"] = area.method
+    metadata["views"] = int(area.views.max(initial=0))
     return UltrasoundImage(
         display=_readonly(rgb),
         gray=_readonly(gray),
-        scan_mask=_readonly(mask),
+        scan_mask=_readonly(area.mask),
         calibration=calibration,
         regions=tuple(regions),
         frame_count=int(frame_count),
         frame_index=int(frame_index),
         provenance=Provenance(path=path, sha256=sha256, metadata=metadata),
+        views=_readonly(area.views) if area.views.max(initial=0) > 1 else None,
     )
 
 

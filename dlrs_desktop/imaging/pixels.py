@@ -31,3 +31,11 @@ def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
 
 def gray_to_rgb(gray: np.ndarray) -> np.ndarray:
     return np.repeat(gray[:, :, None], 3, axis=2)
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    """max(R,G,B) − min(R,G,B) (uint8): 0 for gray pixels, large for saturated colour (cv2: fast)."""
+    import cv2
+
+    r, g, b = (np.ascontiguousarray(rgb[..., i]) for i in range(3))
+    return cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))

@@ -17,6 +17,22 @@ from dlrs_desktop.errors import CalibrationError
 
 CalibrationSource = Literal["dicom-us-region", "dicom-pixel-spacing", "manual"]
 
+#: One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than
+#: 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.
+MAX_ANISOTROPY = 3.0
+
+
+def anisotropy_problem(mm_x: float, mm_y: float) -> str | None:
+    """Why x/y scales this different cannot be trusted (None: within the 3:1 limit)."""
+    lo, hi = sorted((abs(mm_x), abs(mm_y)))
+    if lo > 0 and hi / lo <= MAX_ANISOTROPY:
+        return None
+    ratio = f"{hi / lo:.3g}:1" if lo > 0 else "infinitely"
+    return (
+        f"{mm_x:.4g} mm × {mm_y:.4g} mm per pixel is {ratio} anisotropic (the limit is "
+        f"{MAX_ANISOTROPY:g}:1 for any calibration)"
+    )
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -34,6 +50,9 @@ class Calibration:
                     f"A calibration of {v:g} mm per pixel is not plausible for an ultrasound image "
                     "(expected between 0.0001 and 10 mm/px)."
                 )
+        problem = anisotropy_problem(self.mm_per_px_x, self.mm_per_px_y)
+        if problem:
+            raise CalibrationError(f"A calibration of {problem}.")
 
     @property
     def is_isotropic(self) -> bool:
@@ -112,8 +131,8 @@ class UltrasoundRegion:
     def is_2d_tissue_cm(self) -> bool:
         """Usable for millimetre measurements (Cornerstone3D's rule), with plausible deltas.
 
-        Deltas outside 1e-5..1 cm/px (0.0001..10 mm/px, what `Calibration` accepts) are damaged
-        headers, not scales: such a region is never chosen for measurements.
+        Deltas outside 1e-5..1 cm/px (0.0001..10 mm/px, what `Calibration` accepts) or more than 3:1
+        anisotropic are damaged headers, not scales: such a region is never chosen for measurements.
         """
         return (
             self.spatial_format == 1
@@ -121,6 +140,7 @@ class UltrasoundRegion:
             and self.units_x == 3
             and self.units_y == 3
             and all(math.isfinite(d) and 1e-5 <= abs(d) <= 1.0 for d in (self.delta_x, self.delta_y))
+            and anisotropy_problem(self.delta_x, self.delta_y) is None
         )
 
     def contains(self, points: np.ndarray) -> bool:
@@ -174,7 +194,9 @@ class UltrasoundImage:
     - `display`: RGB uint8 (H, W, 3), what the user sees;
     - `gray`: uint8 (H, W), what the analysis uses;
     - `scan_mask`: bool (H, W), True where the pixels are real tissue (not text, rulers, margins);
-    - `calibration`: None means "not calibrated": the app says so and does not predict.
+    - `calibration`: None means "not calibrated": the app says so and does not predict;
+    - `views`: uint8 (H, W) or None: 0 outside the scan area, 1..n one label per view of a split
+      (dual) image; None means one view, the whole scan mask.
     Arrays are made read-only by the loader.
     """
 
@@ -186,6 +208,7 @@ class UltrasoundImage:
     frame_count: int
     frame_index: int
     provenance: Provenance
+    views: np.ndarray | None = None
 
     @property
     def height(self) -> int:
@@ -206,6 +229,37 @@ class UltrasoundImage:
     def with_calibration(self, calibration: Calibration | None) -> UltrasoundImage:
         """The same pixels under another calibration (e.g. one the user made)."""
         return replace(self, calibration=calibration)
+
+    @property
+    def view_count(self) -> int:
+        return 1 if self.views is None else int(self.views.max(initial=0))
+
+    def view_labels(self, mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> dict[int, int]:
+        """{view label: pixel count} under the True pixels of `mask` placed with its top-left at `origin`
+        (x, y; the mask may reach past the image). Label 0 is outside the scan area."""
+        x0, y0 = origin
+        h, w = mask.shape
+        ix0, iy0 = max(x0, 0), max(y0, 0)
+        ix1, iy1 = min(x0 + w, self.width), min(y0 + h, self.height)
+        if ix1 <= ix0 or iy1 <= iy0:
+            return {}
+        m = np.asarray(mask[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0], dtype=bool)
+        labels = self.views if self.views is not None else self.scan_mask.view(np.uint8)
+        values, counts = np.unique(labels[iy0:iy1, ix0:ix1][m], return_counts=True)
+        return {int(k): int(c) for k, c in zip(values, counts, strict=True)}
+
+    def view_of(self, mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> int | None:
+        """The view most of `mask` lies in (None: the image has one view, or the mask is outside)."""
+        if self.views is None:
+            return None
+        inside = {k: c for k, c in self.view_labels(mask, origin).items() if k > 0}
+        return max(inside, key=lambda k: inside[k]) if inside else None
+
+    def scan_crop(self, view: int | None, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """The scan area of one view (or all of it) in the image window [y0:y1, x0:x1]."""
+        if self.views is None or view is None:
+            return self.scan_mask[y0:y1, x0:x1]
+        return self.views[y0:y1, x0:x1] == view
 
     def calibration_for(self, points: np.ndarray) -> Calibration | None:
         """Calibration valid for these points: the region that contains them if the image has regions."""

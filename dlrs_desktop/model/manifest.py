@@ -37,8 +37,9 @@ DEFAULT_INTENDED_USE = (
     "given a tumour contour drawn or checked by a sonographer. Never the sole basis of a clinical decision."
 )
 DEFAULT_CONTRAINDICATIONS: tuple[str, ...] = (
-    "colour or power Doppler images",
-    "elastography images",
+    "colour or power Doppler images (a colour overlay over more than 2 % of any analysed region "
+    "refuses the prediction)",
+    "elastography images (refused by the same 2 % colour rule)",
     "images with overlays, text or caliper marks over the tumour or its surroundings",
     "images without a trustworthy millimetre calibration",
     "tumours much smaller or larger than those seen in training",

@@ -346,9 +346,12 @@ def prepare_inputs(
             cal.pixel_area_mm2,
             spec.colour_chroma_min,
             spec.inpaint_colour_marks,
+            [(r.name, mk, b) for r, (mk, b) in zip(spec.regions, masks, strict=True)],
         )
     t3 = time.perf_counter()
-    scan_mask = np.asarray(image.scan_mask, dtype=bool)
+    # A split image: the crops see only the contour's view as tissue (the rings are confined to it too).
+    view = image.view_of(roiset.tumour.annulus, (roiset.tumour.bbox[0], roiset.tumour.bbox[1]))
+    scan_mask = np.asarray(image.scan_crop(view, 0, image.height, 0, image.width), dtype=bool)
     pts = np.asarray(contour.points, dtype=np.float64)
     arrays, infos = [], []
     views: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

@@ -1,16 +1,17 @@
 """Quality gates: when to refuse a prediction and when to give it with a warning, in plain words.
 
 Refuse (raise): no calibration (in `prepare_inputs`), an invalid contour (`validate_contour`), a
-tumour mostly outside the scan area. Predict but flag: a ring clipped by the scan area beyond the
-limit, a tumour size outside the range seen in training, Doppler-like colour or coloured marks
-inside the regions (marks are inpainted first, and the flag says so).
+tumour mostly outside the scan area, a colour Doppler/elastography overlay over more than 2 % of any
+analysed region. Predict but flag: a ring clipped by the scan area beyond the limit, a tumour size
+outside the range seen in training, a little overlay colour (up to 2 %) or coloured marks inside the
+regions (marks are inpainted first, and the flag says so).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dlrs_desktop.errors import ContourError
+from dlrs_desktop.errors import ContourError, DlrsError
 from dlrs_desktop.model.result import QualityFlag
 
 if TYPE_CHECKING:
@@ -21,12 +22,33 @@ if TYPE_CHECKING:
 TUMOUR_OUTSIDE_LIMIT = 0.2
 #: Default ring clipping limit (the manifest's `quality.ring_clip_limit` overrides it).
 RING_CLIP_LIMIT = 0.2
-#: Doppler-like colour over at least this fraction of the regions → flag.
-DOPPLER_FRACTION = 0.01
+#: A colour overlay over at least this fraction of some analysed region (and at most the limit) → flag.
+DOPPLER_FRACTION = 0.005
+#: A colour overlay over more than this fraction of ANY analysed region → refuse (model card, IMAGING.md).
+COLOUR_OVERLAY_LIMIT = 0.02
+
+
+def region_label(name: str) -> str:
+    """'ring_10mm' → '10 mm ring', 'intratumoral' → 'intratumoral region' (for sentences)."""
+    if name.startswith("ring_") and name.endswith("mm"):
+        return f"{name[5:-2]} mm ring"
+    return f"{name.replace('_', ' ')} region" if name else "analysed regions"
+
+
+class ColourOverlayError(DlrsError):
+    """The regions show a colour Doppler or elastography overlay: not a grey-scale B-mode image."""
 
 
 def check_refusals(info: PrepInfo) -> None:
-    """Raise ContourError if the tumour lies (mostly) outside the tissue area of the image."""
+    """Raise if the tumour lies (mostly) outside the tissue area or the regions are colour-overlaid."""
+    name, covered = info.colour.worst_region
+    if covered > COLOUR_OVERLAY_LIMIT:
+        where = f"the {region_label(name)}"
+        raise ColourOverlayError(
+            f"A colour Doppler/elastography overlay covers {covered:.0%} of {where} (the limit is "
+            f"{COLOUR_OVERLAY_LIMIT:.0%}): the model is for grey-scale B-mode images only; choose a B-mode "
+            "frame without colour."
+        )
     outside = float(info.roiset.tumour.clipped_fraction)
     if outside > TUMOUR_OUTSIDE_LIMIT:
         raise ContourError(
@@ -65,12 +87,14 @@ def quality_flags(info: PrepInfo, bundle: Bundle) -> list[QualityFlag]:
             )
         )
     colour = info.colour
-    if colour.doppler_area_mm2 > 0 and colour.doppler_fraction >= DOPPLER_FRACTION:
+    name, covered = colour.worst_region
+    if colour.doppler_area_mm2 > 0 and covered >= DOPPLER_FRACTION:
         flags.append(
             QualityFlag(
                 "doppler",
-                f"Colour (Doppler-like) content covers {colour.doppler_fraction:.0%} of the regions "
-                "analysed; the model was trained on grayscale B-mode images only.",
+                f"Colour (Doppler-like) content covers {covered:.1%} of the {region_label(name)} "
+                f"(predictions are refused above {COLOUR_OVERLAY_LIMIT:.0%}); the model was trained on "
+                "grayscale B-mode images only.",
             )
         )
     if colour.mark_components:

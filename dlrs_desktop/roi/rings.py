@@ -199,8 +199,8 @@ def compute_rois(
     """Tumour + rings for this contour on this image, with the image's calibration and scan area.
 
     Call `validate_contour` once first (self-intersections, scan area); this function is the fast path
-    the GUI runs on every mouse move. Rings of a contour inside a DICOM ultrasound region are also clipped
-    to that region's rectangle, so they never spill into the other half of a dual view.
+    the GUI runs on every mouse move. Rings are clipped to the scan area of the view the contour lies in
+    (and to its DICOM region's rectangle), so they never spill into the other half of a dual view.
     """
     pts = np.asarray(contour.points, dtype=np.float64)
     if len(pts) < 3:
@@ -241,8 +241,9 @@ def compute_rois(
         vx1, vy1 = min(region.x1 + 1, W), min(region.y1 + 1, H)
     ix0, iy0 = max(cx0, vx0), max(cy0, vy0)
     ix1, iy1 = min(cx0 + cw, vx1), min(cy0 + ch, vy1)
+    view = image.view_of(tumour, (cx0, cy0))  # split image: every ROI stays in the contour's view
     if ix1 > ix0 and iy1 > iy0:
-        valid[iy0 - cy0 : iy1 - cy0, ix0 - cx0 : ix1 - cx0] = image.scan_mask[iy0:iy1, ix0:ix1]
+        valid[iy0 - cy0 : iy1 - cy0, ix0 - cx0 : ix1 - cx0] = image.scan_crop(view, iy0, iy1, ix0, ix1)
 
     px_area = sx * sy
     threshold = float(clip_threshold)

@@ -145,6 +145,12 @@ def _check_scan_area(image: UltrasoundImage, pts: np.ndarray) -> None:
     total = int(inside.sum())
     if total == 0:
         return
+    views = {k: c for k, c in image.view_labels(inside, (j0c, i0c)).items() if k > 0}
+    if len(views) > 1 and sorted(views.values())[-2] > MAX_OUTSIDE_SCAN_FRACTION * total:
+        raise ContourError(
+            f"The contour crosses from one view of this split image into another ({image.view_count} views "
+            "side by side or one above the other); draw it inside one view."
+        )
     off = int((inside & ~image.scan_mask[i0c:i1c, j0c:j1c]).sum())
     if off > MAX_OUTSIDE_SCAN_FRACTION * total:
         raise ContourError(

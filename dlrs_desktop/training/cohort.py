@@ -135,19 +135,19 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
 
 def load_case(case: CohortCase) -> tuple[Any, Any]:
     """The case's UltrasoundImage (calibrated) and Contour; DlrsError with the case named if unusable."""
-    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.imaging import effective_calibration, load_image
     from dlrs_desktop.imaging.types import Calibration
     from dlrs_desktop.roi import Contour
 
     try:
         image = load_image(case.image)
-        cal = image.calibration
-        if cal is None and not image.regions and case.mm_per_px is not None:
-            image = image.with_calibration(Calibration.manual(case.mm_per_px))
         if case.contour.suffix.lower() == ".json":
             contour = Contour.load(case.contour)
         else:
             contour = Contour.load_any(case.contour, image.shape)
+        column = Calibration.manual(case.mm_per_px) if case.mm_per_px is not None else None
+        # The one rule the GUI and the CLI use: the mm_per_px column only when the file has no scale.
+        image = effective_calibration(image, contour.points, fallback=column).image
     except DlrsError as exc:
         raise CohortError(f"case {case.case_id}: {exc}") from None
     pts = np.asarray(contour.points, dtype=float)

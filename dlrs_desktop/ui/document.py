@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
 from dlrs_desktop.store.annotation import Annotation, Review, now_iso
 
 if TYPE_CHECKING:
@@ -71,9 +72,7 @@ class Document:
     def image(self) -> UltrasoundImage | None:
         if self.base_image is None:
             return None
-        if self.manual_calibration is not None:
-            return self.base_image.with_calibration(self.manual_calibration)
-        return self.base_image
+        return self.effective_calibration().image
 
     @property
     def frame(self) -> int:
@@ -81,13 +80,16 @@ class Document:
 
     @property
     def calibration(self) -> Calibration | None:
-        """The calibration that measures the contour (its DICOM region), else the image's own."""
-        image = self.image
-        if image is None:
+        """The calibration that measures the contour (`effective_calibration`, as the CLI decides it)."""
+        if self.base_image is None:
             return None
-        if self.contour is not None and len(self.contour.points):
-            return image.calibration_for(np.asarray(self.contour.points))
-        return image.calibration
+        return self.effective_calibration().calibration
+
+    def effective_calibration(self) -> EffectiveCalibration:
+        """The one core rule (imaging.calibration) applied to this image and the user's calibration."""
+        assert self.base_image is not None
+        pts = None if self.contour is None or not len(self.contour.points) else self.contour.points
+        return effective_calibration(self.base_image, pts, saved=self.manual_calibration)
 
     @property
     def dirty(self) -> bool:

@@ -1,0 +1,132 @@
+"""One case for the command line: image + contour + the calibration the GUI would use for it.
+
+A GUI sidecar (`<image>.dlrs.json`) is read with the store's own parser and applied only when its
+`image_sha256` is the image's (a sidecar copied next to another image is refused, never applied).
+The calibration comes from `effective_calibration`, the one rule the GUI, the report and training use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlrs_desktop.errors import ContourError
+
+
+@dataclass(frozen=True)
+class Case:
+    image: Any  # UltrasoundImage carrying the effective calibration
+    contour: Any  # Contour
+    calibration: Any  # EffectiveCalibration
+    annotation: Any = None  # store Annotation when the contour came from a GUI sidecar
+
+
+def is_sidecar(path: Path) -> bool:
+    """A GUI annotation file, by its name or (for renamed copies) by its schema."""
+    from dlrs_desktop.store.annotation import SCHEMA, SIDECAR_SUFFIX
+
+    if path.name.endswith(SIDECAR_SUFFIX):
+        return True
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("schema") == SCHEMA
+
+
+def read_sidecar(path: Path) -> Any:
+    """The annotation in a sidecar file (store parser); ContourError if it is not a usable one."""
+    from dlrs_desktop.store.annotation import Annotation
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContourError(f"Annotation file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ContourError(f"{path.name} is not a readable annotation file ({exc}).") from None
+    try:
+        return Annotation.from_dict(data)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ContourError(f"{path.name} is not a usable DLRS annotation ({exc}).") from None
+
+
+def _check_owner(ann: Any, path: Path, image: Any, image_path: Path) -> None:
+    if ann.image_sha256 != image.sha256:
+        raise ContourError(
+            f"{path.name} belongs to a different image (its image_sha256 {ann.image_sha256[:12]}… is not "
+            f"{image_path.name}'s {image.sha256[:12]}…); it was not applied."
+        )
+    if ann.contour is None:
+        raise ContourError(f"{path.name} holds no contour for {image_path.name}.")
+
+
+def _stored_annotation(image: Any, image_path: Path, sidecar: Path) -> Any:
+    """The newest copy the GUI would open (per-user store or beside the image), sha256 checked."""
+    from dlrs_desktop.store.annotation import AnnotationStore
+
+    result = AnnotationStore(write_beside=False).load(image.sha256, image_path)
+    ann = result.annotation
+    if ann is None:
+        if result.rejected:
+            raise ContourError(result.rejected[0])
+        raise ContourError(f"{sidecar.name} is not a usable annotation for {image_path.name}.")
+    _check_owner(ann, sidecar, image, image_path)
+    return ann
+
+
+def load_case(
+    image_path: Path,
+    contour_file: Path | None,
+    *,
+    frame: int | None = None,
+    spacing: Any = None,
+    beside: bool = False,
+) -> Case:
+    """Image, contour and effective calibration of a case.
+
+    `contour_file`: contour JSON, labelme, mask image or GUI sidecar; `beside`: it was found next
+    to the image by the naming convention (a sidecar is then looked up the way the GUI does).
+    `spacing`: a Calibration given for this run (`--spacing`), the first in the precedence.
+    """
+    from dlrs_desktop.imaging import effective_calibration, load_image
+    from dlrs_desktop.roi import Contour
+    from dlrs_desktop.roi.contour import MASK_SUFFIXES
+
+    if contour_file is None:
+        raise ContourError(
+            f"No contour for {image_path.name}: pass --contour/--mask or put {image_path.stem}.contour.json "
+            f"or {image_path.stem}_mask.png beside it."
+        )
+    ann = None
+    drawn = None
+    if is_sidecar(contour_file):
+        direct = None if beside else read_sidecar(contour_file)
+        image = load_image(image_path, frame if frame is not None else (direct.frame if direct else None))
+        if direct is not None:
+            _check_owner(direct, contour_file, image, image_path)
+            ann = direct
+        else:
+            ann = _stored_annotation(image, image_path, contour_file)
+            if frame is None and ann.frame != image.frame_index:
+                image = load_image(image_path, ann.frame)
+        drawn = Contour.from_dict(ann.contour)
+    else:
+        if contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"}:
+            drawn = Contour.load(contour_file)
+        image = load_image(image_path, frame if frame is not None else (drawn.frame if drawn else None))
+        if drawn is None:
+            drawn = Contour.load_any(contour_file, image.shape, frame=image.frame_index)
+    own = drawn.calibration
+    fallback = own if own is not None and own.source == "manual" else None
+    eff = effective_calibration(
+        image,
+        drawn.points,
+        override=spacing,
+        saved=None if ann is None else ann.calibration,
+        fallback=fallback,
+    )
+    return Case(eff.image, drawn, eff, ann)
