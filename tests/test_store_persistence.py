@@ -54,12 +54,13 @@ def test_corrupt_personal_copy_is_reported_then_kept_as_backup_before_the_first_
     store = AnnotationStore(tmp_path / "store")
     store.user_path(SHA).parent.mkdir(parents=True)
     store.user_path(SHA).write_bytes(b'{"schema": "dlrs-annotation", "contour": [truncated')
-    loaded = store.load(SHA, image)
+    loaded = store.load(SHA, image, keep_backups=True)
     assert loaded.annotation is None and len(loaded.rejected) == 1 and "unreadable" in loaded.rejected[0]
     (kept,) = backups(tmp_path / "store")
     assert kept.read_bytes() == b'{"schema": "dlrs-annotation", "contour": [truncated'
     assert f"kept as {kept}" in loaded.rejected[0]  # told once, with where it is
-    assert AnnotationStore(tmp_path / "store").load(SHA, image).rejected  # reopened: no second backup
+    reopened = AnnotationStore(tmp_path / "store").load(SHA, image, keep_backups=True)
+    assert reopened.rejected and str(kept) in reopened.rejected[0]  # the same backup, no second one
     assert len(backups(tmp_path / "store")) == 1
     res = store.save(Annotation(SHA, contour=contour(5)), image)
     assert res.ok and not res.backups
@@ -87,7 +88,7 @@ def test_malformed_beside_copy_does_not_hide_or_destroy_the_valid_personal_copy(
     bad = json.dumps(data)[:-1] + ", " + malformed + "}"
     beside_path(image).write_text(bad)
     fresh = AnnotationStore(tmp_path / "store")  # a new session
-    loaded = fresh.load(SHA, image)
+    loaded = fresh.load(SHA, image, keep_backups=True)
     assert loaded.annotation is not None and loaded.annotation.contour == contour()
     assert loaded.source == fresh.user_path(SHA) and len(loaded.rejected) == 1
     assert fresh.status_of(SHA, image) is not None  # the worklist row reads it too
@@ -96,6 +97,17 @@ def test_malformed_beside_copy_does_not_hide_or_destroy_the_valid_personal_copy(
     (kept,) = backups(image.parent)
     assert str(kept) in loaded.rejected[0]
     assert kept.read_text() == bad  # the malformed copy is kept byte for byte
+
+
+def test_a_plain_read_writes_nothing_and_the_save_still_keeps_the_backup(tmp_path, image):
+    """The CLI only reads: no backup files appear; the window's next save keeps the copy first."""
+    beside_path(image).write_text('{"schema": "dlrs-annotation", "review": "reviewed"')
+    store = AnnotationStore(tmp_path / "store")
+    assert store.load(SHA, image).rejected and not backups(tmp_path)
+    res = store.save(Annotation(SHA, contour=contour()), image)
+    assert res.ok and len(res.backups) == 1 and "could not be used" in res.backups[0]
+    (kept,) = backups(image.parent)
+    assert kept.read_text().endswith('"review": "reviewed"')
 
 
 def test_personal_copy_without_mm_per_px_y_falls_back_to_the_copy_beside_the_image(tmp_path, image):
@@ -113,7 +125,7 @@ def test_personal_copy_without_mm_per_px_y_falls_back_to_the_copy_beside_the_ima
 def test_sidecar_of_another_image_is_backed_up_not_overwritten(tmp_path, image):
     beside_path(image).write_text(json.dumps(sidecar(image_sha256=OTHER)))
     store = AnnotationStore(tmp_path / "store")
-    loaded = store.load(SHA, image)
+    loaded = store.load(SHA, image, keep_backups=True)
     assert loaded.annotation is None and "different image" in loaded.rejected[0]
     res = store.save(Annotation(SHA, contour=contour()), image)
     assert res.ok and len(res.written) == 2

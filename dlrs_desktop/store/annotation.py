@@ -267,12 +267,16 @@ class AnnotationStore:
         return True
 
     # ---------------------------------------------------------------- loading
-    def load(self, sha256: str, image_path: str | Path | None = None) -> LoadResult:
+    def load(
+        self, sha256: str, image_path: str | Path | None = None, *, keep_backups: bool = False
+    ) -> LoadResult:
         """The copy to open: the newest valid one, except that a personal copy beats one in a folder
         this user cannot write (their later saves could only go to the personal copy).
 
-        Unusable copies are listed in `rejected` (and kept as a backup before anything overwrites
-        them); an older valid copy is superseded; a later-stamped one that was not opened is in `notes`.
+        Unusable copies are listed in `rejected`; with `keep_backups` (the window, which will save
+        over them) they are kept as a backup now, so the user is told once, with the path — a plain
+        read (the CLI) writes nothing. An older valid copy is superseded; a later-stamped one that was
+        not opened is in `notes`.
         """
         out = LoadResult(None)
         copies = [sidecar.read_copy(self.user_path(sha256), sha256)]
@@ -280,7 +284,7 @@ class AnnotationStore:
             copies.append(sidecar.read_copy(beside_path(image_path), sha256))
         for c in copies:
             if c.problem is not None:
-                out.rejected.append(self._reject(c))
+                out.rejected.append(self._reject(c, keep_backups))
         valid = [c for c in copies if c.annotation is not None]
         if not valid:
             self._base.pop(sha256, None)
@@ -305,10 +309,10 @@ class AnnotationStore:
                 )
         return out
 
-    def _reject(self, copy: sidecar.Copy) -> str:
+    def _reject(self, copy: sidecar.Copy, keep_backup: bool) -> str:
         """An unusable copy: kept as a backup now (once), so the user is told about it once, here."""
         text = f"{copy.path} was not applied: {copy.problem}."
-        if copy.data is None or not sidecar.folder_writable(copy.path.parent):
+        if not keep_backup or copy.data is None or not sidecar.folder_writable(copy.path.parent):
             return text  # nothing readable to keep, or nothing can overwrite it
         kept = sidecar.keep_backup(copy, self.root / "backups")
         if kept is None:

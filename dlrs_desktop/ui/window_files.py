@@ -102,7 +102,7 @@ class FilesMixin:
         self.doc.open(image, p)
         clean_stale_temps(p.parent, SIDECAR_SUFFIX)  # left by a killed writer
         self.store.remember_path(p, image.sha256)
-        loaded = self.store.load(image.sha256, p)
+        loaded = self.store.load(image.sha256, p, keep_backups=True)
         self._tell_load_notes(loaded)
         if loaded.annotation is not None and not loaded.annotation.is_empty:
             self._apply_annotation(loaded.annotation)
@@ -118,7 +118,7 @@ class FilesMixin:
         self.save_now()
         self.undo_stack.clear()
         self.doc.open(image, path)
-        loaded = self.store.load(image.sha256, path)
+        loaded = self.store.load(image.sha256, path, keep_backups=True)
         self._tell_load_notes(loaded)
         if loaded.annotation is not None and not loaded.annotation.is_empty:
             self._apply_annotation(loaded.annotation)
