@@ -7,12 +7,11 @@ The calibration comes from `effective_calibration`, the one rule the GUI, the re
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlrs_desktop.errors import ContourError
+from dlrs_desktop.errors import ContourError, DlrsError
 
 
 @dataclass(frozen=True)
@@ -32,21 +31,31 @@ def is_sidecar(path: Path) -> bool:
     if path.suffix.lower() != ".json":
         return False
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
+        data = _read_json(path)
+    except (DlrsError, OSError):
+        return False  # not a readable sidecar: the contour reader says why
     return isinstance(data, dict) and data.get("schema") == SCHEMA
+
+
+def _read_json(path: Path) -> Any:
+    """JSON of a regular file within the contour-file limit (a pipe never blocks; strict JSON)."""
+    from dlrs_desktop.limits import MAX_CONTOUR_FILE_BYTES, parse_json, read_regular_bytes
+
+    raw = read_regular_bytes(path, "annotation file", MAX_CONTOUR_FILE_BYTES)
+    return parse_json(raw, f"annotation file {path.name}", ContourError)
 
 
 def read_sidecar(path: Path) -> Any:
     """The annotation in a sidecar file (store parser); ContourError if it is not a usable one."""
     from dlrs_desktop.store.annotation import Annotation
 
+    if not path.exists():
+        raise ContourError(f"Annotation file not found: {path}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContourError(f"Annotation file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = _read_json(path)
+    except ContourError:
+        raise
+    except (DlrsError, OSError) as exc:
         raise ContourError(f"{path.name} is not a readable annotation file ({exc}).") from None
     try:
         return Annotation.from_dict(data)

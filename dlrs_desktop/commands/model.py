@@ -26,7 +26,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
     verify = sub.add_parser(
-        "verify", help="check schema, sha256 of every file, and that the ONNX graph loads"
+        "verify",
+        help="check schema, sha256 of every file, that the ONNX graph loads and gives finite, "
+        "input-dependent outputs on a built-in probe",
     )
     verify.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
@@ -47,12 +49,63 @@ def run(args: argparse.Namespace) -> int:
             print(f"\nBundle: {bundle.source}\nManifest sha256: {bundle.manifest_sha256}")
         return 0
     _check_onnx(bundle)
+    probs = _probe(bundle)
     n = len(bundle.manifest["files"])
     print(
         f"OK: {bundle.id} {bundle.version} — schema v{bundle.manifest['schema_version']}, "
-        f"{n} files match their sha256, ONNX graph loads; manifest sha256 {bundle.manifest_sha256}"
+        f"{n} files match their sha256, ONNX graph loads, built-in probe gives finite input-dependent "
+        f"outputs (p = {probs[0]:.3f} / {probs[1]:.3f}); manifest sha256 {bundle.manifest_sha256}"
     )
     return 0
+
+
+def _probe_case(seed: int, radius_px: float) -> tuple[object, object]:
+    """A synthetic B-mode frame (speckle, one dark lesion) at 0.1 mm/px and the lesion's outline."""
+    import numpy as np
+
+    from dlrs_desktop.imaging import Calibration, image_from_array
+    from dlrs_desktop.roi import Contour
+
+    rng = np.random.default_rng(seed)
+    h, w = 400, 480
+    img = np.clip(rng.rayleigh(50.0, (h, w)) + 30, 0, 255)
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = ((xx - 240) / radius_px) ** 2 + ((yy - 200) / (0.7 * radius_px)) ** 2 <= 1
+    img[inside] *= 0.35 + 0.2 * rng.random()
+    t = np.linspace(0, 2 * np.pi, 96, endpoint=False)
+    pts = np.column_stack([240 + radius_px * np.cos(t), 200 + 0.7 * radius_px * np.sin(t)])
+    image = image_from_array(img.astype(np.uint8), calibration=Calibration.manual(0.1), path="<probe>")
+    return image, Contour(pts)
+
+
+def _probe(bundle: Bundle) -> tuple[float, float]:
+    """Run the full pipeline on two different built-in probes: finite outputs that depend on the input.
+
+    Checks what sha256 cannot: a bundle whose files are intact but whose numbers are broken (weights
+    scaled to infinity or to zero, a manifest mean of 1e308) gives NaN or the same answer for anything.
+    """
+    import numpy as np
+
+    from dlrs_desktop.errors import DlrsError, ModelError
+    from dlrs_desktop.model.predictor import Predictor
+
+    predictor = Predictor(bundle, device="cpu")
+    results = []
+    for seed, radius in ((1, 90.0), (2, 60.0)):
+        image, contour = _probe_case(seed, radius)
+        try:
+            results.append(predictor.predict(image, contour, sensitivity=False))  # type: ignore[arg-type]
+        except ModelError:
+            raise
+        except DlrsError as exc:
+            raise ModelError(f"The model refuses its built-in probe image ({exc}).") from None
+    z = np.array([[r.logit for r in res.regions] for res in results])
+    if np.allclose(z[0], z[1], rtol=0, atol=1e-6):
+        raise ModelError(
+            "The model gives the same outputs for two different probe images: its weights are broken "
+            "(constant outputs)."
+        )
+    return results[0].probability, results[1].probability
 
 
 def _check_onnx(bundle: Bundle) -> None:

@@ -8,6 +8,7 @@ ordinary contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 HELP = "propose a tumour outline from a box or a click (or snap a contour to the lesion's edges)"
@@ -66,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
     if len(given) != 1:
         raise ContourError("Give exactly one of --box X0 Y0 X1 Y1, --click X Y or --snap CONTOUR.")
     manual = _parse_spacing(args.spacing) if args.spacing else None
+    numbers = [*(args.box or ()), *(args.click or ()), args.max_distance]
+    if not all(math.isfinite(v) and abs(v) <= 1e7 for v in numbers):
+        raise ContourError("--box, --click and --max-distance must be finite numbers of pixels / mm.")
+    if not 0 < args.max_distance <= 20:
+        raise ContourError("--max-distance must be between 0 and 20 mm.")
     image = load_image(args.image, frame=args.frame)
     if manual is not None:
         image = image.with_calibration(manual)

@@ -201,20 +201,25 @@ def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any
     return row
 
 
-def _progress(i: int, n: int, name: str) -> None:
+def _progress(i: int, n: int, name: str, verbose: bool = False) -> None:
+    """A progress bar on a terminal; a line per image only with --verbose (stderr stays one line)."""
+    from dlrs_desktop.textsafe import escape_controls
+
+    name = escape_controls(name)
     if sys.stderr.isatty():
         width = 30
         done = int(width * i / n)
         sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[:40]:<40}")
         if i == n:
             sys.stderr.write("\n")
-    else:
+    elif verbose:
         sys.stderr.write(f"[{i}/{n}] {name}\n")
     sys.stderr.flush()
 
 
 def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     from dlrs_desktop.errors import DlrsError, ModelError
+    from dlrs_desktop.textsafe import csv_cell, escape_controls
 
     if args.contour or args.mask:
         raise DlrsError("--contour/--mask name one image's contour; for a folder put one beside each image.")
@@ -224,19 +229,22 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
         raise DlrsError(
             f"No image in {folder} has a contour beside it (<stem>.contour.json or <stem>_mask.png)."
         )
-    rows, dicts, failed = [], [], 0
+    rows, dicts, failed, worst = [], [], 0, 2
     for i, (img, cfile) in enumerate(cases, 1):
         try:
             pred = _predict_one(predictor, img, args, cfile, beside=True)
             rows.append(_row(img.name, pred))
             dicts.append({"image": img.name, **pred.to_dict()})
-        except ModelError:
-            raise
-        except DlrsError as exc:
+        except Exception as exc:  # one bad file is a row of the table, never the end of the batch
             failed += 1
-            rows.append(_row(img.name, error=str(exc)))
-            dicts.append({"image": img.name, "error": str(exc)})
-        _progress(i, len(cases), img.name)
+            if isinstance(exc, ModelError):
+                worst = max(worst, 3)
+            message = (
+                str(exc) if isinstance(exc, DlrsError) else f"internal error: {type(exc).__name__}: {exc}"
+            )
+            rows.append(_row(img.name, error=escape_controls(message)))
+            dicts.append({"image": img.name, "error": message})
+        _progress(i, len(cases), img.name, getattr(args, "verbose", False))
     if args.json:
         json.dump(dicts, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -244,7 +252,7 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
     if args.csv:
         from dlrs_desktop.fileio import atomic_write_text
 
@@ -252,18 +260,19 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     elif not args.json:
         sys.stdout.write(buf.getvalue())
     skipped = len(images) - len(cases)
-    print(
+    summary = (
         f"{len(cases) - failed} of {len(cases)} contoured images predicted"
         + (f", {skipped} without a contour skipped" if skipped else "")
-        + (f"; table written to {args.csv}" if args.csv else ""),
-        file=sys.stderr,
+        + (f"; table written to {args.csv}" if args.csv else "")
     )
-    if failed:
+    if failed:  # one line, and the exit code says that some failed
         print(
-            f"error: {failed} of {len(cases)} images could not be predicted (see the status column)",
+            escape_controls(f"error: {failed} of {len(cases)} images could not be predicted (see the status "
+                            f"column); {summary}"),
             file=sys.stderr,
-        )
-        return 2
+        )  # fmt: skip
+        return worst
+    print(escape_controls(summary), file=sys.stderr)
     return 0
 
 

@@ -8,6 +8,7 @@ script, a batch job or a reviewer sees exactly the numbers the application shows
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,29 @@ def _parse_spacing(text: str) -> Any:
 
 def _parse_radii(text: str) -> list[float]:
     from dlrs_desktop.errors import ContourError
+    from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
 
     try:
         radii = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         radii = []
-    if not radii or any(not r > 0 for r in radii):
+    if not radii or any(not (math.isfinite(r) and r > 0) for r in radii):
         raise ContourError(f"--radii must be positive millimetres separated by commas, not {text!r}.")
+    if max(radii) > MAX_RING_RADIUS_MM or len(radii) > MAX_RINGS:
+        raise ContourLimitError(
+            f"--radii: at most {MAX_RINGS} rings of at most {MAX_RING_RADIUS_MM:g} mm (the limit), "
+            f"not {text[:60]!r}."
+        )
     return radii
+
+
+def _check_fractions(args: argparse.Namespace) -> None:
+    from dlrs_desktop.errors import DlrsError
+
+    if not (math.isfinite(args.clip_threshold) and 0.0 <= args.clip_threshold <= 1.0):
+        raise DlrsError(f"--clip-threshold must be a fraction between 0 and 1, not {args.clip_threshold:g}.")
+    if not (math.isfinite(args.min_area) and 0.0 <= args.min_area <= 1e6):
+        raise DlrsError(f"--min-area must be a number of mm² between 0 and 1000000, not {args.min_area:g}.")
 
 
 def _png(mask: Any) -> bytes:
@@ -86,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
     manual = _parse_spacing(args.spacing) if args.spacing else None
     radii = _parse_radii(args.radii)
+    _check_fractions(args)
 
     source = Path(args.mask or args.contour)
     case = load_case(Path(args.image), source, frame=args.frame, spacing=manual)

@@ -18,12 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from dlrs_desktop import limits
 from dlrs_desktop.errors import ImageLoadError
 from dlrs_desktop.imaging.calibration import calibration_from_dicom
+from dlrs_desktop.imaging.header_limits import check_codec_header, check_deflated, check_regions, check_sizes
 from dlrs_desktop.imaging.pixels import rescale_to_uint8
 from dlrs_desktop.imaging.types import Calibration, UltrasoundRegion
 
-MAX_PIXELS = 100_000_000  # per frame; larger is not an ultrasound image and would exhaust memory
+MAX_PIXELS = limits.MAX_PIXELS  # per frame; larger is not an ultrasound image and would exhaust memory
 
 # Preferred decoding plugins per transfer syntax; anything else (e.g. GPL pylibjpeg-libjpeg) is never used.
 _JPEG_PLUGINS = ("pillow", "gdcm")
@@ -76,6 +78,7 @@ def read_header(path: Path, force: bool, source: Any = None) -> Any:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
+    check_deflated(path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -186,14 +189,9 @@ def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:
     rows, cols = _int(ds, "Rows", 0) or 0, _int(ds, "Columns", 0) or 0
     if rows <= 0 or cols <= 0:
         raise _fail(path, f"the image is empty ({cols} x {rows} pixels).")
-    if rows * cols > MAX_PIXELS:
-        raise _fail(
-            path,
-            f"the image is too large ({cols} x {rows} = {rows * cols / 1e6:.0f} megapixels; "
-            f"the limit is {MAX_PIXELS // 1_000_000} megapixels).",
-        )
     samples = _int(ds, "SamplesPerPixel", 1) or 1
     frames = max(1, _int(ds, "NumberOfFrames", 1) or 1)
+    check_sizes(path, ds, rows, cols, samples, frames)
     pi = str(ds.get("PhotometricInterpretation", "") or "").strip()
     if pi and pi not in _SUPPORTED_PHOTOMETRIC:
         raise _fail(path, f"its colour encoding '{pi}' is not supported.")
@@ -222,6 +220,12 @@ def _check_native_length(
             path,
             f"the file is incomplete: its image data is {missing:,} bytes shorter than the header says "
             "(a truncated copy or download).",
+        )
+    if declared != 0xFFFFFFFF and declared > available:
+        raise _fail(
+            path,
+            f"its pixel data element claims {declared:,} bytes but the file holds only {available:,} "
+            "(a damaged file).",
         )
 
 
@@ -374,6 +378,9 @@ def read_dicom(
             f"(0 to {frames - 1}).",
         )
     ts = _transfer_syntax(path, ds)
+    check_regions(path, ds)
+    if ts.is_compressed:
+        check_codec_header(path, ds, str(ts), rows, cols, samples)
     meta = _metadata(ds, ts)
     meta["number_of_frames"] = frames
     if not ts.is_compressed and has_meta:

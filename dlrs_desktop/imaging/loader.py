@@ -14,11 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from dlrs_desktop.errors import ImageLoadError
+from dlrs_desktop.errors import DlrsError, ImageLoadError
 from dlrs_desktop.imaging.pixels import gray_to_rgb, rescale_to_uint8, rgb_to_gray
 from dlrs_desktop.imaging.raster import RASTER_SUFFIXES, read_raster, sniff_raster
 from dlrs_desktop.imaging.scan_mask import compute_scan_area
 from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage, UltrasoundRegion
+from dlrs_desktop.limits import (
+    MAX_IMAGE_FILE_BYTES,
+    MAX_PIXELS,
+    ImageLimitError,
+    LimitError,
+    check_regular_file,
+)
 
 
 @lru_cache(maxsize=64)
@@ -77,13 +84,38 @@ def _assemble(
 def load_image(path: str | os.PathLike[str], frame: int | None = None) -> UltrasoundImage:
     """Load one frame (default the first) of a DICOM, PNG, JPEG, TIFF or BMP file.
 
-    Raises `ImageLoadError` with a plain-words message for anything that is not a readable image.
+    Raises `ImageLoadError` with a plain-words message for anything that is not a readable image:
+    whatever a decoder raises on a damaged or hostile file is the file's fault, never a crash.
     """
     p = Path(path)
-    if not p.exists():
-        raise ImageLoadError(f"Cannot open '{p}': the file does not exist.")
-    if p.is_dir():
-        raise ImageLoadError(f"Cannot open '{p}': it is a folder, not an image file.")
+    try:
+        return _load_image(p, frame)
+    except DlrsError:
+        raise
+    except MemoryError:
+        raise ImageLoadError(
+            f"Cannot open '{p.name}': the image is too large for the memory available."
+        ) from None
+    except RecursionError:
+        raise ImageLoadError(f"Cannot open '{p.name}': its header nests too deeply (damaged file).") from None
+    except OSError as exc:
+        raise ImageLoadError(f"Cannot open '{p.name}': {exc.strerror or exc}.") from exc
+    except Exception as exc:  # a decoder's own error on malformed data
+        detail = str(exc).splitlines()[0][:160] if str(exc) else ""
+        raise ImageLoadError(
+            f"Cannot open '{p.name}': the file is damaged or malformed ({type(exc).__name__}"
+            + (f": {detail}" if detail else "")
+            + ")."
+        ) from exc
+
+
+def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
+    try:
+        check_regular_file(p, "image", MAX_IMAGE_FILE_BYTES)
+    except LimitError as exc:
+        raise ImageLimitError(str(exc)) from None
+    except DlrsError as exc:
+        raise ImageLoadError(str(exc)) from None
     try:
         # Read once: the sha256 (the key annotations are stored under) is of the very bytes decoded,
         # even if the file is replaced while it is being read.
@@ -153,8 +185,10 @@ def image_from_array(
     arr = np.asarray(gray_or_rgb)
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or 0 in arr.shape[:2]:
         raise ImageLoadError(f"Pixels of shape {arr.shape} are not an image (expected (H,W) or (H,W,3)).")
-    if arr.shape[0] * arr.shape[1] > 100_000_000:
-        raise ImageLoadError("The image is too large (over 100 megapixels).")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise ImageLimitError(
+            f"The image is too large (over the limit of {MAX_PIXELS // 1_000_000} megapixels)."
+        )
     sha = hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from dlrs_desktop import limits
 from dlrs_desktop.errors import ImageLoadError
 from dlrs_desktop.imaging.pixels import rescale_to_uint8
 
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dib"}
-MAX_PIXELS = 100_000_000
+MAX_PIXELS = limits.MAX_PIXELS
 
 
 @dataclass
@@ -63,9 +64,37 @@ def _header(path: Path, data: bytes | None = None) -> dict[str, Any]:
                     "pages": int(getattr(im, "n_frames", 1) or 1),
                 }
         except Image.DecompressionBombError as exc:
-            raise _fail(path, "the image is too large (over 100 megapixels).") from exc
+            raise limits.ImageLimitError(
+                f"Cannot open '{path.name}': the image is too large (over the limit of "
+                f"{MAX_PIXELS // 1_000_000} megapixels)."
+            ) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             return {}
+
+
+def _raw_header(path: Path, fmt: str, data: bytes | None = None) -> dict[str, Any]:
+    """Width and height straight from the bytes when Pillow refuses the header (e.g. a bad chunk CRC):
+    libpng and OpenCV may still decode such a file, so its size must be known all the same."""
+    import struct
+
+    from dlrs_desktop.imaging.header_limits import jpeg_size
+
+    if data is not None:
+        head = data[: 1 << 20]
+    else:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    if fmt == "png" and len(head) >= 24 and head[12:16] == b"IHDR":
+        w, h = struct.unpack(">II", head[16:24])
+        return {"width": int(w), "height": int(h), "mode": "?", "pil_format": None, "pages": 1}
+    if fmt == "jpeg":
+        size = jpeg_size(head)
+        if size:
+            return {"width": size[0], "height": size[1], "mode": "?", "pil_format": None, "pages": 1}
+    if fmt == "bmp" and len(head) >= 26:
+        w, h = struct.unpack("<ii", head[18:26])
+        return {"width": abs(int(w)), "height": abs(int(h)), "mode": "?", "pil_format": None, "pages": 1}
+    return {}
 
 
 def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
@@ -75,15 +104,22 @@ def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
     """
     import cv2
 
-    info = _header(path, data)
-    if info:
-        w, h = info["width"], info["height"]
-        if w <= 0 or h <= 0:
-            raise _fail(path, f"the image is empty ({w} x {h} pixels).")
-        if w * h > MAX_PIXELS:
-            raise _fail(
-                path, f"the image is too large ({w} x {h} = {w * h / 1e6:.0f} megapixels; the limit is 100)."
-            )
+    info = _header(path, data) or _raw_header(path, fmt, data)
+    if not info:
+        raise _fail(path, f"the {fmt.upper()} file is damaged or truncated: its size cannot be read.")
+    w, h = info["width"], info["height"]
+    if w <= 0 or h <= 0:
+        raise _fail(path, f"the image is empty ({w} x {h} pixels).")
+    if w * h > MAX_PIXELS:
+        raise limits.ImageLimitError(
+            f"Cannot open '{path.name}': the image is too large ({w} x {h} = {w * h / 1e6:.0f} "
+            f"megapixels; the limit is {MAX_PIXELS // 1_000_000})."
+        )
+    if w * h * 8 > limits.MAX_FRAME_BYTES:  # up to 4 channels of 16 bits once decoded
+        raise limits.ImageLimitError(
+            f"Cannot open '{path.name}': {w} x {h} pixels may decode to {w * h * 8 / 1024**2:.0f} MB; "
+            f"the limit is {limits.MAX_FRAME_BYTES // 1024**2} MB."
+        )
     buf = np.fromfile(path, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
     try:
         arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
@@ -91,7 +127,7 @@ def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
         arr = None
     if arr is None or arr.size == 0:
         raise _fail(path, f"the {fmt.upper()} file is damaged or truncated and cannot be decoded.")
-    if info and arr.shape[:2] != (info["height"], info["width"]):
+    if arr.shape[:2] != (info["height"], info["width"]):
         raise _fail(path, "the decoded size does not match the file header (damaged file).")
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
         raise _fail(path, "the image is too large (over 100 megapixels).")

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import struct
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,8 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES, MAX_MANIFEST_BYTES
+from dlrs_desktop.model import bundle_files as bf
 from dlrs_desktop.model.manifest import (
     DEFAULT_CONTRAINDICATIONS,
     DEFAULT_INTENDED_USE,
@@ -49,7 +50,6 @@ HEADS_FILE = "heads.safetensors"
 ONNX_FILE = "model.onnx"
 CARD_FILE = "MODEL_CARD.md"
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".joblib", ".npy", ".npz")
-MAX_FILE_BYTES = 2 * 1024**3
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -151,32 +151,29 @@ def _read_folder(root: Path) -> tuple[bytes, dict[str, bytes]]:
     for p in root.rglob("*"):
         if p.is_file():
             _refuse_pickle(p.name)
-    manifest_path = root / MANIFEST
-    if not manifest_path.is_file():
+    if not (root / MANIFEST).is_file():
         raise ModelError(f"'{root}' is not a model bundle: it has no {MANIFEST}.")
-    raw = manifest_path.read_bytes()
+    raw = bf.folder_file(root, MANIFEST, MAX_MANIFEST_BYTES)
     m = _parse_manifest(raw)
     data: dict[str, bytes] = {}
     for name in m["files"]:
         _refuse_pickle(name)
-        f = root / name
-        if not f.is_file():
-            raise ModelError(_missing(name))
-        if f.stat().st_size > MAX_FILE_BYTES:
-            raise ModelError(f"File '{name}' of the model bundle is implausibly large.")
-        data[name] = f.read_bytes()
+        data[name] = bf.folder_file(root, name, MAX_BUNDLE_FILE_BYTES)
+        bf.check_total([len(v) for v in data.values()])
     return raw, data
 
 
 def _read_zip(path: Path) -> tuple[bytes, dict[str, bytes]]:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise ModelError(f"'{path.name}' is not a readable model bundle zip ({exc}).") from None
     with zf:
         infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
         for name in infos:
             _refuse_pickle(name)
+            if bf.unsafe_member(name):
+                raise ModelError(f"'{path.name}' holds an unsafe path {name!r}; refusing it.")
         # Accept the bundle at the zip root or inside one top-level folder.
         prefix = ""
         if MANIFEST not in infos:
@@ -184,39 +181,27 @@ def _read_zip(path: Path) -> tuple[bytes, dict[str, bytes]]:
             if len(cands) != 1:
                 raise ModelError(f"'{path.name}' is not a model bundle: it has no {MANIFEST}.")
             prefix = cands[0][: -len(MANIFEST)]
-        raw = zf.read(prefix + MANIFEST)
+        raw = bf.zip_member(zf, infos[prefix + MANIFEST], MAX_MANIFEST_BYTES)
         m = _parse_manifest(raw)
+        bf.check_total([infos[prefix + n].file_size for n in m["files"] if prefix + n in infos])
         data: dict[str, bytes] = {}
         for name in m["files"]:
             info = infos.get(prefix + name)
             if info is None:
                 raise ModelError(_missing(name))
-            if info.file_size > MAX_FILE_BYTES:
-                raise ModelError(f"File '{name}' of the model bundle is implausibly large.")
-            data[name] = zf.read(info)
+            data[name] = bf.zip_member(zf, info, MAX_BUNDLE_FILE_BYTES)
     return raw, data
 
 
 def _parse_manifest(raw: bytes) -> dict[str, Any]:
-    try:
-        m = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{MANIFEST} is not valid JSON ({exc}).") from None
+    m = bf.manifest_json(raw)
     validate_manifest(m)
-    return m
+    return m  # type: ignore[return-value]
 
 
 def _check_safetensors(name: str, data: bytes) -> None:
     """A weights file must be safetensors: 8-byte header length + JSON header (no code, no pickle)."""
-    if len(data) < 8:
-        raise ModelError(f"Weights file '{name}' is not a safetensors file.")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n <= 0 or 8 + n > len(data) or data[8:9] != b"{":
-        raise ModelError(f"Weights file '{name}' is not a safetensors file.")
-    try:
-        json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelError(f"Weights file '{name}' is not a safetensors file (bad header).") from None
+    bf.check_safetensors(name, data)
 
 
 def load_bundle(path: str | os.PathLike[str] | None = None) -> Bundle:
@@ -251,7 +236,7 @@ def load_bundle(path: str | os.PathLike[str] | None = None) -> Bundle:
 
 
 def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
-    m = json.loads(raw.decode("utf-8"))
+    m = _parse_manifest(raw)
     for name, entry in m["files"].items():
         blob = data[name]
         if "bytes" in entry and entry["bytes"] != len(blob):
@@ -266,6 +251,8 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
             )
         if entry["role"] == "weights":
             _check_safetensors(name, blob)
+        elif entry["role"] == "onnx":
+            bf.check_onnx(blob)
     spec = PreprocessSpec.from_dict(m["preprocessing"], m["regions"])
     stacking = Stacking.from_dict(m["stacking"], len(m["regions"]))
     return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data))
@@ -429,7 +416,36 @@ def _check_onnx_parity(net: FusionNet, onnx_bytes: bytes, spec: PreprocessSpec) 
         raise ModelError(f"The ONNX export disagrees with the torch model (max logit difference {err:.2e}).")
 
 
+def check_bundle_target(out: str | os.PathLike[str]) -> None:
+    """Refuse to write a bundle over anything but nothing, an empty folder or an earlier model bundle.
+
+    Writing replaces the whole folder: pointing `--out` at a folder of other work must not delete it.
+    """
+    from dlrs_desktop.errors import DlrsError
+
+    target = Path(out)
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise DlrsError(f"'{target}' exists and is not a folder; choose a new folder for the model bundle.")
+    entries = [p.name for p in target.iterdir()]
+    if not entries:
+        return
+    manifest = target / MANIFEST
+    is_bundle = False
+    if manifest.is_file() and not manifest.is_symlink():
+        with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
+            raw = manifest.read_bytes() if manifest.stat().st_size <= MAX_MANIFEST_BYTES else b""
+            is_bundle = isinstance(m := json.loads(raw), dict) and m.get("schema") == SCHEMA
+    if not is_bundle:
+        raise DlrsError(
+            f"'{target}' is a folder with {len(entries)} item(s) that is not a model bundle; it would be "
+            "replaced. Choose a new or empty folder (nothing was changed)."
+        )
+
+
 def _replace_folder(out: Path, files: Mapping[str, bytes]) -> None:
+    check_bundle_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:

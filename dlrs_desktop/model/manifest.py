@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import ModelError
+from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES
 
 SCHEMA = "dlrs-model-bundle"
 SCHEMA_VERSION = 1
@@ -80,6 +81,8 @@ REQUIRED_NESTED: dict[str, tuple[str, ...]] = {
     "onnx": ("file", "opset", "input", "outputs"),
 }
 FILE_ROLES = ("weights", "onnx", "model-card", "report", "other")
+MAX_STACKING_WEIGHT = 1000.0  # |coefficient| and |intercept|: logits are O(10); more is a broken export
+MAX_REGIONS = 16
 
 
 @dataclass(frozen=True)
@@ -107,15 +110,25 @@ class Stacking:
         if d.get("type") != "logistic" or d.get("inputs") != "region_logits":
             raise ModelError("Manifest field 'stacking' must describe a logistic model over region_logits.")
         coef = d.get("coefficients")
-        if not isinstance(coef, list) or len(coef) != n_regions or not all(_finite(c) for c in coef):
-            raise ModelError(f"Manifest field 'stacking.coefficients' must be {n_regions} finite numbers.")
-        if not _finite(d.get("intercept")):
-            raise ModelError("Manifest field 'stacking.intercept' must be a finite number.")
+        if not isinstance(coef, list) or len(coef) != n_regions or not all(_bounded(c) for c in coef):
+            raise ModelError(
+                f"Manifest field 'stacking.coefficients' must be {n_regions} finite numbers within "
+                f"±{MAX_STACKING_WEIGHT:g}."
+            )
+        if not _bounded(d.get("intercept")):
+            raise ModelError(
+                f"Manifest field 'stacking.intercept' must be a finite number within "
+                f"±{MAX_STACKING_WEIGHT:g}."
+            )
         return cls(tuple(float(c) for c in coef), float(d["intercept"]))
 
 
 def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _bounded(v: Any) -> bool:
+    return _finite(v) and abs(v) <= MAX_STACKING_WEIGHT
 
 
 def validate_manifest(m: Any) -> None:
@@ -143,7 +156,7 @@ def validate_manifest(m: Any) -> None:
     if not _finite(m["threshold"]) or not 0.0 < float(m["threshold"]) < 1.0:
         raise ModelError("Manifest field 'threshold' must be a probability strictly between 0 and 1.")
     n = m["architecture"]["n_regions"]
-    if not isinstance(n, int) or n != len(m["regions"]):
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_REGIONS or n != len(m["regions"]):
         raise ModelError("Manifest fields 'architecture.n_regions' and 'regions' disagree.")
     for i, r in enumerate(m["regions"]):
         if not isinstance(r, dict) or not isinstance(r.get("backbone"), int):
@@ -153,12 +166,24 @@ def validate_manifest(m: Any) -> None:
         isinstance(rng, list) and len(rng) == 2 and all(_finite(v) for v in rng) and rng[0] <= rng[1]
     ):
         raise ModelError("Manifest field 'training_data.tumour_area_mm2_range' must be [min, max] in mm².")
+    for key in ("positive_label", "negative_label", "name"):
+        if not isinstance(m["outcome"][key], str):
+            raise ModelError(f"Manifest field 'outcome.{key}' must be text.")
     for name, entry in m["files"].items():
-        if not isinstance(name, str) or "\\" in name or name.startswith("/") or ".." in name.split("/"):
+        if (
+            not isinstance(name, str)
+            or not name
+            or "\\" in name
+            or name.startswith("/")
+            or ".." in name.split("/")
+        ):
             raise ModelError(f"Manifest field 'files' lists an unsafe path {name!r}.")
         digest = entry.get("sha256") if isinstance(entry, dict) else None
         if not isinstance(digest, str) or len(digest) != 64:
             raise ModelError(f"Manifest field 'files.{name}.sha256' is missing or malformed.")
+        size = entry.get("bytes", 0)
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_BUNDLE_FILE_BYTES:
+            raise ModelError(f"Manifest field 'files.{name}.bytes' must be a size in bytes.")
         if entry.get("role") not in FILE_ROLES:
             raise ModelError(f"Manifest field 'files.{name}.role' must be one of {FILE_ROLES}.")
     for field_name, fname in (

@@ -185,15 +185,24 @@ class Predictor:
     def run_crops(self, x: np.ndarray, features: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Network on prepared crops (B, R, C, S, S) → region logits (B, R) [+ feature maps]."""
         x = np.ascontiguousarray(x, dtype=np.float32)
+        if not np.all(np.isfinite(x)):
+            raise ModelError("The model's input is not finite (the preprocessing in the manifest is broken).")
         with self._lock:
             try:
-                return self._backend.run(x, features)
+                logits, feats = self._backend.run(x, features)
             except Exception as exc:
                 if self._backend.device == "cpu":
                     raise ModelError(f"The model failed to run ({type(exc).__name__}: {exc}).") from None
                 self.device_note = f"The GPU failed ({type(exc).__name__}: {exc}); switched to the CPU."
                 self._backend = self._cpu_backend()
-                return self._backend.run(x, features)
+                logits, feats = self._backend.run(x, features)
+        expected = (x.shape[0], len(self.bundle.spec.regions))
+        if np.shape(logits) != expected or not np.all(np.isfinite(logits)):
+            raise ModelError(
+                "The model gave no finite answer (NaN, infinite or wrongly shaped outputs): its weights or "
+                "manifest are broken; no result is shown."
+            )
+        return logits, feats
 
     # --- prediction ---------------------------------------------------------------------------
     def predict(
@@ -211,7 +220,10 @@ class Predictor:
         logits, feats = self.run_crops(x[None], features=cam)
         t2 = time.perf_counter()
         z = logits[0].astype(np.float64)
-        p = float(self.bundle.stacking.fuse(z))
+        with np.errstate(all="ignore"):
+            p = float(self.bundle.stacking.fuse(z))
+        if not (np.isfinite(p) and 0.0 <= p <= 1.0):
+            raise ModelError("The model's fused probability is not a finite number; no result is shown.")
         t3 = time.perf_counter()
         cams = self._cams(feats[0], info, image.shape) if cam and feats is not None else None
         t4 = time.perf_counter()
@@ -226,7 +238,14 @@ class Predictor:
             timings["cam"] = (t4 - t3) * 1e3
         result = self._result(p, z, info, flags, timings, contour, image, cams)
         if sensitivity:
-            result = result.with_sensitivity(self.predict_sensitivity(image, contour))
+            sens = self.predict_sensitivity(image, contour)
+            shifted = [q for q in sens.probabilities if q is not None]
+            if len(shifted) >= 2 and all(q == p for q in shifted):
+                raise ModelError(
+                    "The model gives exactly the same output for different contours: it ignores its input "
+                    "(broken weights); no result is shown. Check the bundle with `dlrs model verify`."
+                )
+            result = result.with_sensitivity(sens)
         return result
 
     def _result(
@@ -320,7 +339,10 @@ class Predictor:
         probs: list[float | None] = [None] * len(offsets_mm)
         if xs:
             logits, _ = self.run_crops(np.stack(xs))
-            fused = self.bundle.stacking.fuse(logits.astype(np.float64))
+            with np.errstate(all="ignore"):
+                fused = self.bundle.stacking.fuse(logits.astype(np.float64))
+            if not np.all(np.isfinite(fused)):
+                raise ModelError("The model's fused probability is not a finite number; no result is shown.")
             for j, i in enumerate(idx):
                 probs[i] = float(fused[j])
         return Sensitivity(tuple(offsets_mm), tuple(probs), tuple(skipped), (time.perf_counter() - t0) * 1e3)

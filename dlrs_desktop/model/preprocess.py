@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from dlrs_desktop.errors import CalibrationError, ModelError
+from dlrs_desktop.limits import MAX_RING_RADIUS_MM
 from dlrs_desktop.model.colour import NO_COLOUR, ColourReport, clean_colour
 
 if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed to read a spec
@@ -150,8 +151,10 @@ def _spec_problems(s: PreprocessSpec) -> list[str]:
         p.append(f"fill must be 'zero', 'mean' or 'none', not {s.fill!r}")
     if s.normalisation not in ("fixed", "roi_zscore"):
         p.append(f"normalisation must be 'fixed' or 'roi_zscore', not {s.normalisation!r}")
-    if not (s.std > 0 and math.isfinite(s.mean)):
-        p.append("std must be positive and mean finite")
+    if not (math.isfinite(s.mean) and -10.0 <= s.mean <= 10.0):
+        p.append(f"mean {s.mean} is outside -10..10 (pixels are scaled to 0..1 first)")
+    if not (math.isfinite(s.std) and 1e-3 <= s.std <= 100.0):
+        p.append(f"std {s.std} is outside 0.001..100")
     if s.channels not in (1, 3):
         p.append(f"channels must be 1 or 3, not {s.channels}")
     if s.grayscale != "bt601":
@@ -164,8 +167,13 @@ def _spec_problems(s: PreprocessSpec) -> list[str]:
     for r in s.regions:
         if r.kind not in REGION_KINDS:
             p.append(f"region {r.name!r}: kind must be one of {REGION_KINDS}")
-        elif (r.kind == "tumour") != (r.radius_mm == 0):
+        elif not math.isfinite(r.radius_mm) or (r.kind == "tumour") != (r.radius_mm == 0) or r.radius_mm < 0:
             p.append(f"region {r.name!r}: the tumour has radius 0 and rings a positive radius")
+        elif r.radius_mm > MAX_RING_RADIUS_MM:
+            p.append(
+                f"region {r.name!r}: ring radius {r.radius_mm:g} mm is over the limit "
+                f"of {MAX_RING_RADIUS_MM:g} mm"
+            )
     return p
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,13 +17,28 @@ from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.errors import CalibrationError, ContourError
+from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError
 from dlrs_desktop.imaging.types import Calibration
+from dlrs_desktop.limits import (
+    MAX_CONTOUR_FILE_BYTES,
+    MAX_CONTOUR_VERTICES,
+    MAX_FRAMES,
+    MAX_IMAGE_FILE_BYTES,
+    MAX_PIXELS,
+    ContourLimitError,
+    LimitError,
+    check_regular_file,
+    parse_json,
+    read_regular_bytes,
+)
 from dlrs_desktop.roi import geometry as geo
 
 SCHEMA = "dlrs-contour"
 SCHEMA_VERSION = 1
 MASK_SUFFIXES = {".png", ".tif", ".tiff", ".bmp"}
+MAX_CONTOUR_VERTICES_READ = 10 * MAX_CONTOUR_VERTICES  # more is not read at all
+SIMPLIFY_TOLERANCE_PX = 0.25
+MAX_COORDINATE = 1e7  # pixels; no image is this large, and squares of it stay exact enough
 
 Point = tuple[float, float]
 
@@ -50,18 +66,49 @@ class Measurements:
 
 
 def _points_array(points: Any) -> np.ndarray:
+    if isinstance(points, str | bytes | dict) or points is None:
+        raise ContourError("The contour points must be pairs of numbers (x, y).")
     try:
         arr = np.array(points, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ContourError("The contour points must be pairs of numbers (x, y).") from exc
     if arr.size == 0:
         arr = arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ContourError("The contour points must be pairs of numbers (x, y).")
-    if not np.isfinite(arr).all():
-        raise ContourError("The contour has points with missing or infinite coordinates.")
+    if not np.isfinite(arr).all() or (arr.size and float(np.abs(arr).max()) > MAX_COORDINATE):
+        raise ContourError("The contour has points with missing, infinite or absurdly large coordinates.")
+    if len(arr) > MAX_CONTOUR_VERTICES:
+        arr = _simplify_to_limit(arr)
     arr.setflags(write=False)
     return arr
+
+
+def _simplify_to_limit(arr: np.ndarray) -> np.ndarray:
+    """A contour over the vertex limit: Douglas–Peucker at a quarter pixel, or refused if still over."""
+    if len(arr) > MAX_CONTOUR_VERTICES_READ:
+        raise ContourLimitError(
+            f"The contour has {len(arr):,} points, over the limit of {MAX_CONTOUR_VERTICES_READ:,} that are "
+            f"read (contours are simplified to at most {MAX_CONTOUR_VERTICES:,})."
+        )
+    simple = arr[geo.douglas_peucker_closed(arr, SIMPLIFY_TOLERANCE_PX)]
+    if len(simple) > MAX_CONTOUR_VERTICES:
+        raise ContourLimitError(
+            f"The contour has {len(arr):,} points and still {len(simple):,} after simplification, over the "
+            f"limit of {MAX_CONTOUR_VERTICES:,} points."
+        )
+    return np.ascontiguousarray(simple)
+
+
+def _frame_value(value: Any) -> int:
+    """A frame index from JSON: a non-negative whole number, nothing else (no bool, inf, 1e400, text)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ContourError(f"The contour's frame must be a whole number, not {str(value)[:40]!r}.")
+    if not (math.isfinite(value) and value == int(value) and 0 <= value <= MAX_FRAMES):
+        raise ContourError(f"The contour's frame {str(value)[:40]} is not a frame index (0 to {MAX_FRAMES}).")
+    return int(value)
 
 
 def _pt(p: np.ndarray) -> Point:
@@ -238,13 +285,17 @@ class Contour:
             )
         pts = geo.drop_repeated(_points_array(d["points"]))
         cal = d.get("calibration")
+        frame = _frame_value(d.get("frame"))
         try:
+            if cal is not None and not isinstance(cal, dict):
+                raise TypeError("the calibration must be an object")
             calibration = Calibration.from_dict(cal) if cal else None
-            frame = int(d.get("frame") or 0)
             region = d.get("region_index")
-            region_index = None if region is None else int(region)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ContourError(f"The contour's calibration or frame is malformed ({exc}).") from exc
+            if region is not None and (isinstance(region, bool) or not isinstance(region, int)):
+                region = None  # a damaged hint only: the region is recomputed from the points
+            region_index = None if region is None or not 0 <= region < 1_000_000 else int(region)
+        except (KeyError, TypeError, ValueError, OverflowError, CalibrationError) as exc:
+            raise ContourError(f"The contour's calibration is malformed ({exc}).") from exc
         return cls(pts, calibration, frame, region_index)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -257,12 +308,24 @@ class Contour:
     def load(cls, path: str | os.PathLike[str]) -> Contour:
         """A contour JSON, any JSON with a top-level "contour" object (GUI sidecars), or a labelme file."""
         p = Path(path)
+        if not os.path.lexists(p):
+            raise ContourError(f"Contour file not found: {p}")
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ContourError(f"Contour file not found: {p}") from exc
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ContourError(f"{p.name} is not a readable contour JSON file ({exc}).") from exc
+            raw = read_regular_bytes(p, "contour file", MAX_CONTOUR_FILE_BYTES)
+        except LimitError as exc:
+            raise ContourLimitError(str(exc)) from None
+        except DlrsError as exc:
+            raise ContourError(str(exc)) from None
+        except OSError as exc:
+            raise ContourError(f"{p.name} is not a readable contour file ({exc.strerror or exc}).") from exc
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ContourError(f"{p.name} is not a readable contour JSON file (not UTF-8 text).") from None
+        try:
+            data = parse_json(text, "text", ContourError)
+        except ContourError as exc:
+            raise ContourError(f"{p.name} is not a readable contour JSON file: {exc}") from None
         if isinstance(data, dict) and isinstance(data.get("contour"), dict):
             return cls.from_dict(data["contour"])
         if isinstance(data, dict) and "shapes" in data and "points" not in data:
@@ -306,7 +369,18 @@ def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
 
     p = Path(path)
     try:
+        check_regular_file(p, "mask image", MAX_IMAGE_FILE_BYTES)
+    except LimitError as exc:
+        raise ContourLimitError(str(exc)) from None
+    except DlrsError as exc:
+        raise ContourError(str(exc)) from None
+    try:
         with Image.open(p) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise ContourLimitError(
+                    f"The mask {p.name} is {im.width} x {im.height} pixels, over the limit of "
+                    f"{MAX_PIXELS // 1_000_000} megapixels."
+                )
             if im.mode == "P":
                 arr = np.asarray(im) != 0
             elif im.mode in ("RGB", "RGBA", "CMYK", "YCbCr"):
@@ -317,7 +391,11 @@ def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
                 arr = np.asarray(im) != 0
     except FileNotFoundError as exc:
         raise ContourError(f"Mask file not found: {p}") from exc
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+    except Image.DecompressionBombError:
+        raise ContourLimitError(
+            f"The mask {p.name} is over the limit of {MAX_PIXELS // 1_000_000} megapixels."
+        ) from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, MemoryError) as exc:
         raise ContourError(f"{p.name} is not a readable mask image ({exc}).") from exc
     if arr.ndim != 2:
         raise ContourError(f"{p.name} is not a single 2D mask.")
@@ -326,13 +404,20 @@ def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
 
 def _from_labelme(data: dict[str, Any], name: str) -> Contour:
     """labelme's format: the largest polygon shape (labelme also puts pixel centres at +0.5)."""
-    polys = [
-        np.asarray(s.get("points", []), float)
-        for s in data.get("shapes", [])
-        if isinstance(s, dict)
-        and s.get("shape_type", "polygon") == "polygon"
-        and len(s.get("points", [])) >= 3
-    ]
+    shapes = data.get("shapes")
+    if not isinstance(shapes, list):
+        raise ContourError(f"{name} is not a labelme file: its 'shapes' is not a list.")
+    polys = []
+    for s in shapes:
+        if not isinstance(s, dict) or s.get("shape_type", "polygon") != "polygon":
+            continue
+        pts = s.get("points")
+        if not isinstance(pts, list) or len(pts) < 3:
+            continue
+        try:
+            polys.append(_points_array(pts))
+        except ContourError as exc:
+            raise ContourError(f"{name}: a labelme polygon is malformed ({exc})") from None
     if not polys:
         raise ContourError(f"{name} is a labelme file without any polygon.")
     best = max(polys, key=lambda p: abs(geo.signed_area(p)))

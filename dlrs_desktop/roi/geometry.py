@@ -193,60 +193,104 @@ def douglas_peucker_closed(pts: np.ndarray, tol: float) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------- intersections
+MAX_CROSSING_PAIRS = 30_000_000  # edge pairs tested for a self-crossing (a 20,000-vertex circle: ~0.3 M)
 
 
 def _orient(ax, ay, bx, by, cx, cy):  # type: ignore[no-untyped-def]
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 
 
-def edge_crossings(pts: np.ndarray, eps: float = 1e-9) -> list[tuple[int, int, np.ndarray]]:
+def spike_vertices(pts: np.ndarray, eps: float = 1e-9) -> np.ndarray:
+    """Edges k where edge k+1 folds straight back onto edge k (their shared vertex is a spike tip)."""
+    n = len(pts)
+    if n < 3:
+        return np.zeros(0, dtype=np.int64)
+    d0 = np.roll(pts, -1, axis=0) - pts
+    d1 = np.roll(d0, -1, axis=0)
+    scale = max(1.0, float(np.abs(pts).max()))
+    tol = eps * scale * scale
+    cross = d0[:, 0] * d1[:, 1] - d0[:, 1] * d1[:, 0]
+    dot = (d0 * d1).sum(axis=1)
+    return np.flatnonzero((np.abs(cross) <= tol) & (dot < 0))
+
+
+def edge_crossings(
+    pts: np.ndarray, eps: float = 1e-9, stop_after: int | None = None
+) -> list[tuple[int, int, np.ndarray]]:
     """Pairs (i, j), i < j, of non-adjacent edges that touch or cross, with a crossing point.
 
     Edge k joins vertex k to vertex k+1 (mod N). Adjacent edges that fold back onto each other (a spike)
-    are reported too. Chunked brute force with a bounding-box prefilter: a few ms for 1000 vertices.
+    are reported too (first). Sort and sweep: edges sorted by their lower x (or y, whichever axis
+    overlaps less) and only pairs whose intervals overlap along it are tested, in O(n log n + pairs).
+    The pair count is known before any test: above `MAX_CROSSING_PAIRS` the contour is refused
+    (`ContourLimitError`). `stop_after`: return once that many distinct crossing points are known.
     """
     n = len(pts)
     if n < 3:
         return []
-    a = pts
-    b = np.roll(pts, -1, axis=0)
-    scale = max(1.0, float(np.abs(pts).max()))
+    a = np.asarray(pts, dtype=np.float64)
+    b = np.roll(a, -1, axis=0)
+    scale = max(1.0, float(np.abs(a).max()))
     tol = eps * scale * scale
     lo = np.minimum(a, b)
     hi = np.maximum(a, b)
-    out: list[tuple[int, int, np.ndarray]] = []
-    # Spikes: consecutive edges collinear and pointing back.
-    d0 = b - a
-    d1 = np.roll(d0, -1, axis=0)
-    cross = d0[:, 0] * d1[:, 1] - d0[:, 1] * d1[:, 0]
-    dot = (d0 * d1).sum(axis=1)
-    for i in np.flatnonzero((np.abs(cross) <= tol) & (dot < 0)):
-        out.append((int(i), int((i + 1) % n), b[i].copy()))
-    chunk = max(1, 2_000_000 // max(n, 1))
-    idx = np.arange(n)
-    for s in range(0, n, chunk):
-        ii = idx[s : s + chunk, None]
-        jj = idx[None, :]
-        cand = jj > ii + 1
-        cand &= ~((ii == 0) & (jj == n - 1))  # first and last edges share vertex 0
-        cand &= (lo[ii, 0] <= hi[jj, 0] + tol) & (lo[jj, 0] <= hi[ii, 0] + tol)
-        cand &= (lo[ii, 1] <= hi[jj, 1] + tol) & (lo[jj, 1] <= hi[ii, 1] + tol)
-        pi, pj = np.nonzero(cand)
-        if not len(pi):
-            continue
-        i = pi + s
-        j = pj
-        ax, ay, bx, by = a[i, 0], a[i, 1], b[i, 0], b[i, 1]
-        cx, cy, dx, dy = a[j, 0], a[j, 1], b[j, 0], b[j, 1]
-        o1 = _orient(ax, ay, bx, by, cx, cy)
-        o2 = _orient(ax, ay, bx, by, dx, dy)
-        o3 = _orient(cx, cy, dx, dy, ax, ay)
-        o4 = _orient(cx, cy, dx, dy, bx, by)
-        hit = (o1 * o2 <= tol) & (o3 * o4 <= tol)
-        for k in np.flatnonzero(hit):
-            p = _intersection_point(a[i[k]], b[i[k]], a[j[k]], b[j[k]])
-            out.append((int(i[k]), int(j[k]), p))
-    return out
+    out: list[tuple[int, int, np.ndarray]] = [
+        (int(i), int((i + 1) % n), b[i].copy()) for i in spike_vertices(a, eps)
+    ]
+    best: tuple[int, int, np.ndarray, np.ndarray] | None = None
+    for axis in (0, 1):
+        order = np.argsort(lo[:, axis], kind="stable")
+        end = np.searchsorted(lo[order, axis], hi[order, axis] + tol, side="right")
+        count = np.maximum(end - np.arange(n) - 1, 0)
+        total = int(count.sum())
+        if best is None or total < best[0]:
+            best = (total, axis, order, count)
+    assert best is not None
+    total, axis, order, count = best
+    if total > MAX_CROSSING_PAIRS:
+        from dlrs_desktop.limits import ContourLimitError
+
+        raise ContourLimitError(
+            f"The contour is too convoluted to check for self-crossings ({total:,} overlapping edge pairs, "
+            f"over the limit of {MAX_CROSSING_PAIRS:,}); simplify it."
+        )
+    other = 1 - axis
+    cum = np.concatenate([[0], np.cumsum(count)])
+    found: list[tuple[int, int, np.ndarray]] = []
+    distinct: set[tuple[float, float]] = set()
+    start = 0
+    while start < n:
+        stop = int(np.searchsorted(cum, cum[start] + 500_000, side="right")) - 1
+        stop = min(max(stop, start + 1), n)
+        c = count[start:stop]
+        m = int(c.sum())
+        if m:
+            pos = np.repeat(np.arange(start, stop), c)
+            first = np.repeat(cum[start:stop] - cum[start], c)
+            partner = pos + 1 + (np.arange(m) - first)
+            e1, e2 = order[pos], order[partner]
+            i, j = np.minimum(e1, e2), np.maximum(e1, e2)
+            keep = (j > i + 1) & ~((i == 0) & (j == n - 1))
+            keep &= (lo[i, other] <= hi[j, other] + tol) & (lo[j, other] <= hi[i, other] + tol)
+            i, j = i[keep], j[keep]
+            ax, ay, bx, by = a[i, 0], a[i, 1], b[i, 0], b[i, 1]
+            cx, cy, dx, dy = a[j, 0], a[j, 1], b[j, 0], b[j, 1]
+            o1 = _orient(ax, ay, bx, by, cx, cy)
+            o2 = _orient(ax, ay, bx, by, dx, dy)
+            o3 = _orient(cx, cy, dx, dy, ax, ay)
+            o4 = _orient(cx, cy, dx, dy, bx, by)
+            hit = np.flatnonzero((o1 * o2 <= tol) & (o3 * o4 <= tol))
+            for k in hit[np.lexsort((j[hit], i[hit]))]:
+                p = _intersection_point(a[i[k]], b[i[k]], a[j[k]], b[j[k]])
+                found.append((int(i[k]), int(j[k]), p))
+                distinct.add((round(float(p[0]), 6), round(float(p[1]), 6)))
+                if stop_after is not None and len(distinct) >= stop_after:
+                    break
+            if stop_after is not None and len(distinct) >= stop_after:
+                break
+        start = stop
+    found.sort(key=lambda t: (t[0], t[1]))
+    return out + found
 
 
 def _intersection_point(p: np.ndarray, q: np.ndarray, r: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 
 from dlrs_desktop.errors import CalibrationError, ContourError
 from dlrs_desktop.imaging.types import Calibration, UltrasoundImage, select_region
+from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
 
@@ -208,6 +209,13 @@ def compute_rois(
     radii = [float(r) for r in radii_mm]
     if any(not (math.isfinite(r) and r > 0) for r in radii):
         raise ContourError("Ring radii must be positive numbers of millimetres.")
+    if any(r > MAX_RING_RADIUS_MM for r in radii) or len(radii) > MAX_RINGS:
+        raise ContourLimitError(
+            f"At most {MAX_RINGS} rings of at most {MAX_RING_RADIUS_MM:g} mm are computed "
+            f"(asked: {len(radii)} rings up to {max(radii):g} mm)."
+        )
+    if not (math.isfinite(float(clip_threshold)) and 0.0 <= float(clip_threshold) <= 1.0):
+        raise ContourError("The clip threshold must be a fraction between 0 and 1.")
     calibration = image.calibration_for(pts)
     if calibration is None:
         raise CalibrationError(

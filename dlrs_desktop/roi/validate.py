@@ -72,38 +72,49 @@ def validate_contour(contour: Contour, image: UltrasoundImage, min_area_mm2: flo
     return replace(contour, points=pts, calibration=calibration, region_index=region_index)
 
 
-def _repair_self_intersection(pts: np.ndarray) -> np.ndarray:
-    for _ in range(len(pts)):  # spikes are removed one at a time; each pass drops at least one vertex
-        crossings = geo.edge_crossings(pts)
-        if not crossings:
+def _remove_spikes(pts: np.ndarray) -> np.ndarray:
+    """Drop the tip of every edge that folds straight back (non-neighbouring tips at once, then again)."""
+    for _ in range(len(pts)):
+        spikes = geo.spike_vertices(pts)
+        if not len(spikes):
             return pts
-        spikes = [c for c in crossings if (c[0] + 1) % len(pts) == c[1] or (c[1] + 1) % len(pts) == c[0]]
-        if spikes:
-            i, j, _ = spikes[0]
-            pts = geo.drop_repeated(np.delete(pts, j if (i + 1) % len(pts) == j else i, axis=0))
-            if len(pts) < 3:
-                raise ContourError("The contour folds back on itself and encloses no area.")
-            continue
-        where = crossings[0][2]
-        distinct = {tuple(np.round(c[2], 6)) for c in crossings}
-        if len(distinct) == 1:
-            i, j, p = crossings[0]
-            a, b = geo.split_at_crossing(pts, i, j, p)
-            small, large = sorted((a, b), key=lambda q: abs(geo.signed_area(q)) if len(q) >= 3 else 0.0)
-            area_small = abs(geo.signed_area(small)) if len(small) >= 3 else 0.0
-            area_large = abs(geo.signed_area(large)) if len(large) >= 3 else 0.0
-            if (
-                len(large) >= 3
-                and area_large > 0
-                and area_small <= TINY_LOOP_FRACTION * area_large
-                and not geo.edge_crossings(large)
-            ):
-                return large
-        raise ContourError(
-            f"The contour crosses itself (near x={where[0]:.0f}, y={where[1]:.0f}) and cannot be repaired "
-            "without guessing; move the points so that the outline does not cross."
-        )
+        tips = (spikes + 1) % len(pts)
+        chosen = [int(tips[0])]
+        for t in tips[1:]:
+            if int(t) - chosen[-1] > 1:
+                chosen.append(int(t))
+        if len(chosen) > 1 and chosen[0] == 0 and chosen[-1] == len(pts) - 1:
+            chosen.pop()
+        pts = geo.drop_repeated(np.delete(pts, chosen, axis=0))
+        if len(pts) < 3:
+            raise ContourError("The contour folds back on itself and encloses no area.")
     return pts
+
+
+def _repair_self_intersection(pts: np.ndarray) -> np.ndarray:
+    pts = _remove_spikes(pts)
+    crossings = geo.edge_crossings(pts, stop_after=2)
+    if not crossings:
+        return pts
+    where = crossings[0][2]
+    distinct = {tuple(np.round(c[2], 6)) for c in crossings}
+    if len(distinct) == 1:
+        i, j, p = crossings[0]
+        a, b = geo.split_at_crossing(pts, i, j, p)
+        small, large = sorted((a, b), key=lambda q: abs(geo.signed_area(q)) if len(q) >= 3 else 0.0)
+        area_small = abs(geo.signed_area(small)) if len(small) >= 3 else 0.0
+        area_large = abs(geo.signed_area(large)) if len(large) >= 3 else 0.0
+        if (
+            len(large) >= 3
+            and area_large > 0
+            and area_small <= TINY_LOOP_FRACTION * area_large
+            and not geo.edge_crossings(large, stop_after=1)
+        ):
+            return large
+    raise ContourError(
+        f"The contour crosses itself (near x={where[0]:.0f}, y={where[1]:.0f}) and cannot be repaired "
+        "without guessing; move the points so that the outline does not cross."
+    )
 
 
 def _region_hits(regions: tuple[UltrasoundRegion, ...], pts: np.ndarray) -> list[UltrasoundRegion]:

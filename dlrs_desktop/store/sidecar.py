@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import stat
 from collections.abc import Iterator
@@ -18,12 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlrs_desktop import limits
+from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
 
 if TYPE_CHECKING:
     from dlrs_desktop.store.annotation import Annotation
 
-MAX_SIDECAR_BYTES = 64 * 1024 * 1024  # a million-point contour is ~30 MB of JSON
+MAX_SIDECAR_BYTES = limits.MAX_CONTOUR_FILE_BYTES  # the stated limit for contour and sidecar JSON
 READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
 FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
 
@@ -75,8 +76,8 @@ def read_copy(path: Path, sha256: str | None) -> Copy:
         copy.problem = f"it cannot be read ({exc.strerror or exc})"
         return copy
     try:
-        ann = Annotation.from_dict(json.loads(copy.data.decode("utf-8")))
-    except (ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError) as exc:
+        ann = Annotation.from_dict(limits.parse_json(copy.data, "annotation"))  # strict: no NaN, no bombs
+    except (DlrsError, ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError) as exc:
         copy.problem = f"it is an unreadable or invalid annotation ({str(exc)[:200]})"
         return copy
     if sha256 is not None and ann.image_sha256 != sha256:

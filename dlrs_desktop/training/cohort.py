@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.limits import MAX_TABLE_BYTES, check_regular_file
 
 REQUIRED_COLUMNS = ("case_id", "image", "contour", "label", "centre", "split")
 SPLITS = ("train", "internal", "external")
@@ -56,13 +58,24 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
     `require_train=False` for evaluation: any split may be present, one class is allowed.
     """
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise CohortError(f"The cohort file {path} does not exist.")
+    try:
+        check_regular_file(path, "cohort file", MAX_TABLE_BYTES)
+    except DlrsError as exc:
+        raise CohortError(str(exc)) from None
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             columns = [c.strip() for c in (reader.fieldnames or [])]
-            rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+            rows = [
+                {
+                    (k or "").strip(): v.strip()
+                    for k, v in r.items()
+                    if isinstance(k, str) and isinstance(v, str)
+                }
+                for r in reader
+            ]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CohortError(f"The cohort file {path.name} cannot be read as CSV: {exc}.") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
+from dlrs_desktop.textsafe import csv_cell
 from dlrs_desktop.training.metrics import auc, binary_metrics, brier, delong_test
 from dlrs_desktop.training.stacking import RowModel
 
@@ -43,8 +45,30 @@ def row_models(manifest: dict[str, Any]) -> list[RowModel]:
 
 
 def read_ground_truth(path: Path) -> dict[str, float]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return {r["case_id"]: float(r["true_probability"]) for r in csv.DictReader(fh)}
+    """case_id → true probability (synthetic cohorts); a wrong column or value is a CohortError."""
+    from dlrs_desktop.errors import CohortError
+    from dlrs_desktop.limits import MAX_TABLE_BYTES, read_regular_bytes
+
+    try:
+        text = read_regular_bytes(path, "ground-truth table", MAX_TABLE_BYTES).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CohortError(f"The ground-truth table {path.name} is not UTF-8 text.") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not {"case_id", "true_probability"} <= set(reader.fieldnames or ()):
+        raise CohortError(
+            f"The ground-truth table {path.name} needs the columns case_id and true_probability "
+            f"(it has {', '.join(reader.fieldnames or ()) or 'none'})."
+        )
+    out: dict[str, float] = {}
+    for n, r in enumerate(reader, 2):
+        try:
+            p = float(r["true_probability"])
+        except (TypeError, ValueError):
+            p = math.nan
+        if not 0.0 <= p <= 1.0:
+            raise CohortError(f"{path.name} line {n}: true_probability must be a number from 0 to 1.")
+        out[str(r["case_id"])] = p
+    return out
 
 
 def compute(
@@ -99,7 +123,10 @@ def table_csv(result: dict[str, Any]) -> str:
     w.writeheader()
     for r in result["table"]:
         w.writerow(
-            {k: (f"{v:.4f}" if isinstance(v, float) else "" if v is None else v) for k, v in r.items()}
+            {
+                k: (f"{v:.4f}" if isinstance(v, float) else "" if v is None else csv_cell(v))
+                for k, v in r.items()
+            }
         )
     return buf.getvalue()
 
@@ -144,7 +171,7 @@ def evaluate_bundle(
         ["case_id", "split", "label", *[f"logit_{n}" for n in bundle.region_names], *[r.key for r in rows]]
     )
     for i, c in enumerate(cases):
-        w.writerow([c.case_id, c.split, c.label, *[f"{v:.5f}" for v in logits[i]],
+        w.writerow([csv_cell(c.case_id), csv_cell(c.split), c.label, *[f"{v:.5f}" for v in logits[i]],
                     *[f"{float(r.predict(logits[i:i + 1])[0]):.5f}" for r in rows]])  # fmt: skip
     atomic_write_text(out / "predictions.csv", pred_buf.getvalue())
     figures = write_report(out, result, bundle.manifest)

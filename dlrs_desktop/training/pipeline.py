@@ -11,6 +11,7 @@ import numpy as np
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.model.bundle import check_bundle_target
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.trainer import (
     TrainConfig,
@@ -56,6 +57,7 @@ def train_from_cohort(
 
     t_start = time.perf_counter()
     out = Path(out_dir)
+    check_bundle_target(out)  # never train for hours and then refuse (or replace someone's folder)
     ckdir = out.parent / f"{out.name}{CHECKPOINT_DIR}"
     cases = read_cohort(cohort_csv)  # CohortError before anything heavy
     spec = make_spec(cfg)

@@ -21,6 +21,8 @@ class ProgressBar:
         interval = 0.5 if self.stream.isatty() else 20.0  # logs: a line every 20 s, not a flood
         if done < self.total and now - self._last < interval:
             return
+        if not self.stream.isatty() and now - self.t0 < interval:
+            return  # a short job in a log or a script: no lines (stderr is kept for the one error line)
         self._last = now
         frac = min(done / self.total, 1.0)
         filled = int(self.width * frac)

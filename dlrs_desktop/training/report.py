@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_text
+from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.training.evaluate import SPLIT_LABELS, table_rows
 from dlrs_desktop.training.metrics import brier, calibration_curve, net_benefit, roc_curve
 
@@ -81,7 +81,7 @@ def _f(v: Any, nd: int = 3) -> str:
         return "–"
     if isinstance(v, float):
         return "–" if np.isnan(v) else f"{v:.{nd}f}"
-    return html.escape(str(v))
+    return html_text(str(v))
 
 
 def _table_html(result: dict[str, Any]) -> str:
@@ -104,7 +104,7 @@ def _table_html(result: dict[str, Any]) -> str:
                 + f"<td>{_f(r['brier'])}</td>"
             )
         cls = " class=primary" if key == result["primary_model"] else ""
-        body.append(f"<tr{cls}><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
+        body.append(f"<tr{cls}><th>{html_text(label)}</th>{''.join(cells)}</tr>")
     return f"<table><tr><th rowspan=2>Model</th>{head}</tr><tr>{sub}</tr>{''.join(body)}</table>"
 
 
@@ -113,7 +113,7 @@ def _delong_html(result: dict[str, Any]) -> str:
     if not rows:
         return "<p>DeLong tests need at least two cases of each class in a split.</p>"
     body = "".join(
-        f"<tr><td>{SPLIT_LABELS[d['split']]}</td><td>{html.escape(d['single'])}</td><td>{_f(d['auc_a'])}</td>"
+        f"<tr><td>{SPLIT_LABELS[d['split']]}</td><td>{html_text(d['single'])}</td><td>{_f(d['auc_a'])}</td>"
         f"<td>{_f(d['auc_b'])}</td><td>{_f(d['difference'])}</td><td>{_f(d['z'], 2)}</td>"
         f"<td>{_f(d['p_value'], 4)}</td></tr>"
         for d in rows
@@ -145,27 +145,27 @@ def write_report(out: Path, result: dict[str, Any], manifest: dict[str, Any]) ->
         )
         gt_html = (
             f"<h2>Against the best achievable AUC</h2><p>The synthetic cohort's true response probabilities "
-            f"({html.escape(str(result.get('ground_truth_file')))}, never read by training) give the "
+            f"({html_text(str(result.get('ground_truth_file')))}, never read by training) give the "
             "best AUC any model can reach on these labels.</p>"
             "<table><tr><th>Split</th><th>Ground-truth AUC</th>"
             f"<th>Primary fusion AUC</th><th>Ratio</th><th>Best single-ROI AUC</th></tr>{gt_rows}</table>"
         )
     fig_html = "".join(
         f"<h3>{SPLIT_LABELS[s]}</h3><div class=figs>"
-        + "".join(f"<img src='{html.escape(f)}' alt='{k} {s}'>" for k, f in d.items())
+        + "".join(f"<img src='{html_text(f)}' alt='{k} {s}'>" for k, f in d.items())
         + "</div>"
         for s, d in figs.items()
     )
     td = manifest.get("training_data", {})
-    title = f"DLRS validation report — {html.escape(m['id'])}"
+    title = f"DLRS validation report — {html_text(m['id'])}"
     page = f"""<!doctype html><html><head><meta charset=utf-8><title>{title}</title>
 <style>{_CSS}</style></head><body>
-<h1>Validation report: {html.escape(m["id"])} {html.escape(m["version"])}</h1>
+<h1>Validation report: {html_text(m["id"])} {html_text(m["version"])}</h1>
 <p class=notice>{notice}</p>
-<p>Cohort <code>{html.escape(result["cohort"])}</code>.
+<p>Cohort <code>{html_text(result["cohort"])}</code>.
 Model manifest sha256 <code>{m["manifest_sha256"][:16]}…</code>.
-Training data: {html.escape(str(td.get("description", "")))}.
-Primary model (chosen on the internal split): <b>{html.escape(result["primary_model"])}</b>.
+Training data: {html_text(str(td.get("description", "")))}.
+Primary model (chosen on the internal split): <b>{html_text(result["primary_model"])}</b>.
 Metrics at the threshold of each model fixed on the training split (Youden, out-of-fold);
 AUC 95 % CI by DeLong.</p>
 <h2>Performance</h2>{_table_html(result)}

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
+from dlrs_desktop.textsafe import escape_terminal
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.canvas import array_to_qimage
 from dlrs_desktop.ui.panels import (
@@ -104,6 +105,7 @@ def _paint_report(p: QPainter, win: MainWindow, page: QRectF) -> None:
 
     def text(s: str, size: int = 10, bold: bool = False, color: QColor | None = None, h: float = 0) -> None:
         nonlocal y
+        s = escape_terminal(s)  # text from files (model id, labels) never carries control characters
         f = QFont("Sans Serif", size)
         f.setBold(bold)
         p.setFont(f)
