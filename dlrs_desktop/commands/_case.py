@@ -97,11 +97,12 @@ def load_case(
 ) -> Case:
     """Image, contour and effective calibration of a case.
 
-    `contour_file`: contour JSON, labelme, mask image or GUI sidecar; `beside`: it was found next
+    `contour_file`: contour JSON, labelme, mask image, DICOM SEG or GUI sidecar; `beside`: it was found next
     to the image by the naming convention (a sidecar is then looked up the way the GUI does).
     `spacing`: a Calibration given for this run (`--spacing`), the first in the precedence.
     """
     from dlrs_desktop.imaging import effective_calibration, load_image
+    from dlrs_desktop.imaging.dicom_seg import is_seg_file, seg_source_frame
     from dlrs_desktop.roi import Contour
     from dlrs_desktop.roi.contour import MASK_SUFFIXES
 
@@ -124,9 +125,12 @@ def load_case(
                 image = load_image(image_path, ann.frame)
         drawn = Contour.from_dict(ann.contour)
     else:
-        if contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"}:
+        seg = is_seg_file(contour_file)
+        if contour_file.suffix.lower() not in MASK_SUFFIXES | {".jpg", ".jpeg"} and not seg:
             drawn = Contour.load(contour_file)
-        image = load_image(image_path, frame if frame is not None else (drawn.frame if drawn else None))
+        if frame is None:  # the contour's own frame; a SEG of a cine loop names the frame it was drawn on
+            frame = drawn.frame if drawn is not None else (seg_source_frame(contour_file) if seg else None)
+        image = load_image(image_path, frame)
         if drawn is None:
             drawn = Contour.load_any(contour_file, image.shape, frame=image.frame_index)
     own = drawn.calibration

@@ -27,7 +27,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--snap",
         metavar="CONTOUR",
-        help="snap this contour (JSON, sidecar or mask PNG) to the lesion's edges instead of proposing one",
+        help="snap this contour (JSON, sidecar, mask PNG, DICOM SEG) to the lesion's edges, not a proposal",
     )
     parser.add_argument(
         "--max-distance",
@@ -72,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
         raise ContourError("--box, --click and --max-distance must be finite numbers of pixels / mm.")
     if not 0 < args.max_distance <= 20:
         raise ContourError("--max-distance must be between 0 and 20 mm.")
-    image = load_image(args.image, frame=args.frame)
+    frame = args.frame
+    if frame is None and args.snap is not None:
+        from dlrs_desktop.imaging.dicom_seg import seg_source_frame
+
+        frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame
+    image = load_image(args.image, frame=frame)
     if manual is not None:
         image = image.with_calibration(manual)
 

@@ -26,7 +26,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="IMAGE|FOLDER", help="an image file, or a folder of images")
     src = parser.add_mutually_exclusive_group()
     src.add_argument(
-        "--contour", metavar="JSON", help="tumour contour (contour JSON, GUI sidecar or labelme)"
+        "--contour", metavar="JSON", help="tumour contour (contour JSON, GUI sidecar, labelme or DICOM SEG)"
     )
     src.add_argument(
         "--mask", metavar="PNG", help="tumour mask image (non-zero = tumour), same size as the image"

@@ -19,7 +19,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="DICOM, PNG, JPEG, TIFF or BMP ultrasound image")
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument(
-        "--contour", metavar="FILE", help="contour JSON (or a GUI sidecar, labelme file, mask PNG)"
+        "--contour", metavar="FILE", help="contour JSON (or a GUI sidecar, labelme file, mask PNG, DICOM SEG)"
     )
     src.add_argument("--mask", metavar="PNG", help="tumour mask image of the same size (non-zero = tumour)")
     parser.add_argument(

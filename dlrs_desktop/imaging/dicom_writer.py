@@ -120,6 +120,12 @@ def build_dataset(
     ds.Manufacturer = manufacturer
     ds.ManufacturerModelName = model_name
     ds.BodyPartExamined = "BREAST"
+    # The breast is a paired organ, so General Series Laterality (type 2C) must be present; the side
+    # of a synthetic image is unknown, so it is empty (allowed for type 2). Patient Orientation is type
+    # 2C for images without a frame of reference: empty too. Ultrasound Image Type is type 2.
+    ds.Laterality = ""
+    ds.PatientOrientation = ""
+    ds.ImageType = ["ORIGINAL", "PRIMARY"]
     # Synthetic, non-identifying patient module (type 2 attributes must be present).
     ds.PatientName = "Synthetic^Case"
     ds.PatientID = case_id

@@ -343,11 +343,18 @@ class Contour:
         calibration: Calibration | None = None,
         frame: int = 0,
     ) -> Contour:
-        """A contour JSON, or a mask image (PNG/TIFF/BMP, non-zero = tumour) of the image's `shape` (H, W).
+        """A contour JSON, a mask image (PNG/TIFF/BMP, non-zero = tumour) of the image's `shape` (H, W),
+        or a DICOM Segmentation (its tumour segment, see `imaging.dicom_seg`).
 
-        `calibration` and `frame` are attached to contours made from masks (a mask carries neither).
+        `calibration` and `frame` are attached to contours made from masks (a mask carries neither);
+        a SEG that records its source frame gives that frame instead.
         """
+        from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
+
         p = Path(path)
+        if is_seg_file(p):
+            mask, seg_frame = read_seg_mask(p, tuple(shape))
+            return cls.from_mask(mask, calibration, frame if seg_frame is None else seg_frame)
         if p.suffix.lower() in MASK_SUFFIXES:
             mask = read_mask(p)
             if mask.shape != tuple(shape):

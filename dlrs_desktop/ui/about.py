@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from dlrs_desktop import __version__
+from dlrs_desktop.ui.dicom_actions import PacsFields
 from dlrs_desktop.ui.panels import REGION_LABELS
 from dlrs_desktop.ui.settings import RING_NAMES
 
@@ -135,6 +136,8 @@ class PreferencesDialog(QDialog):
             self.rings[name] = QCheckBox(f"Show {REGION_LABELS[name]}")
             self.rings[name].setChecked(prefs.ring_visible(name))
             form.addRow("", self.rings[name])
+        self.pacs = PacsFields(win)  # PACS node: no network use unless configured
+        self.pacs.add_rows(form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -152,6 +155,7 @@ class PreferencesDialog(QDialog):
         prefs.export_folder = self.export_folder.text().strip()
         for name, box in self.rings.items():
             win.set_ring_visible(name, box.isChecked())
+        self.pacs.apply()
         prefs.sync()
         if prefs.device != old_device:
             win.start_model()  # reload on the chosen device

@@ -62,6 +62,7 @@ def build_actions(win: MainWindow) -> dict[str, QAction]:
     _add(win, m, "export_pdf", "Export &PDF report…", win.export_pdf, "Ctrl+P")
     _add(win, m, "export_masks", "Export &masks (PNG)…", win.export_masks, "Ctrl+Shift+M")
     _add(win, m, "export_json", "Export annotation &JSON…", win.export_annotation, "Ctrl+Shift+J")
+    _dicom_menu(win, m)
     m.addSeparator()
     _add(win, m, "prefs", "Pr&eferences…", lambda: _about().preferences_dialog(win), "Ctrl+,")
     _add(win, m, "quit", "&Quit", win.close, QKeySequence.StandardKey.Quit)
@@ -196,3 +197,9 @@ def _frame(win: MainWindow, step: int) -> None:
     s = win.frame_slider
     if s.isEnabled():
         s.setValue(min(max(s.value() + step, s.minimum()), s.maximum()))
+
+
+def _dicom_menu(win: MainWindow, menu) -> None:
+    from dlrs_desktop.ui.pacs_browser import add_menu
+
+    add_menu(win, menu, _add)

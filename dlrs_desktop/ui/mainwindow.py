@@ -30,6 +30,7 @@ from dlrs_desktop.ui.actions import build_actions
 from dlrs_desktop.ui.assist import AssistTool
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.commands import SetCalibration, SetContour
+from dlrs_desktop.ui.dicom_actions import DicomController
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.panels import MeasurementsPanel, ResultPanel
 from dlrs_desktop.ui.settings import RING_NAMES, Preferences
@@ -126,6 +127,7 @@ class MainWindow(FilesMixin, PredictionMixin, QMainWindow):
         self.tools: dict[str, Tool] = {cls.name: cls(self) for cls in tool_classes}
         self.tool: Tool | None = None
         self.tool_group = QActionGroup(self)
+        self.dicom = DicomController(self)  # File → DICOM: export, PACS send/query/retrieve, receive
         self.actions_by_name: dict[str, QAction] = build_actions(self)
         self.set_tool("polygon")
 

@@ -145,20 +145,22 @@ class FilesMixin:
     def _load_contour_file(self, path: Path) -> None:
         from dlrs_desktop.roi import Contour
 
-        try:
-            contour = Contour.load(path)
+        try:  # contour JSON, mask image or DICOM SEG (its tumour segment)
+            contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame)
         except DlrsError as exc:
             dialogs.error(self, str(exc), "Cannot load contour")
             return
+        if contour.frame != self.doc.frame:
+            self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
         self.undo_stack.push(
             SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
         )
 
-    def import_contour_dialog(self) -> None:
+    def import_contour_dialog(self) -> None:  # JSON, mask PNG or DICOM SEG
         if self.doc.image is None:
             return
         path, _ = QFileDialog.getOpenFileName(
-            self, "Import contour", self.prefs.open_folder, "Contour (*.json *.png);;All files (*)"
+            self, "Import contour", self.prefs.open_folder, "Contour (*.json *.png *.dcm);;All files (*)"
         )
         if path:
             self._load_contour_file(Path(path))

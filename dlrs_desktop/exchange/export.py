@@ -1,0 +1,97 @@
+"""Export one case as DICOM: [Secondary Capture,] SEG, Comprehensive SR (TID 1500), Encapsulated PDF.
+
+The same function serves `dlrs dicom export` and File → Export to DICOM: the caller brings the image,
+the validated contour, its RoiSet and (optionally) a Prediction for that same contour, plus the PDF
+bytes when it has its own (the GUI); the objects reference the source image's UIDs and copy its
+patient and study modules.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.fileio import atomic_write_bytes
+
+
+@dataclass
+class ExportedObjects:
+    """What was written, by kind ("sc", "seg", "sr", "pdf")."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    datasets: dict[str, Any] = field(default_factory=dict)
+
+    def paths(self) -> list[Path]:
+        return list(self.files.values())
+
+
+def dataset_bytes(ds: Any) -> bytes:
+    import pydicom
+
+    buf = io.BytesIO()
+    pydicom.dcmwrite(buf, ds, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def _stem(path: str | os.PathLike[str] | None) -> str:
+    name = Path(path).stem if path else "image"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:60] or "image"
+
+
+def export_case(
+    image: Any,
+    rois: Any,
+    measurements: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    image_path: str | os.PathLike[str] | None,
+    prediction: Any = None,
+    pdf: bytes | None = None,
+    patient_id: str | None = None,
+    patient_name: str | None = None,
+) -> ExportedObjects:
+    """Build and write the objects; returns their paths. Raises DlrsError in plain words."""
+    from dlrs_desktop.exchange.pdf import build_encapsulated_pdf, render_report_pdf
+    from dlrs_desktop.exchange.seg import build_seg
+    from dlrs_desktop.exchange.source import is_dicom_file, read_source, secondary_capture
+    from dlrs_desktop.exchange.sr import build_sr
+
+    if prediction is not None and prediction.contour_hash != rois.contour_hash:
+        raise DlrsError("The prediction belongs to another contour; predict again before exporting it.")
+    done = ExportedObjects()
+    if image_path is not None and is_dicom_file(image_path):
+        source = read_source(image_path)
+    else:
+        cal = rois.calibration
+        source = secondary_capture(
+            image.display,
+            patient_id=patient_id,
+            patient_name=patient_name,
+            mm_per_px=(cal.mm_per_px_x, cal.mm_per_px_y) if cal is not None else None,
+        )
+        done.datasets["sc"] = source
+    if (int(source.Rows), int(source.Columns)) != (image.height, image.width):
+        raise DlrsError("The DICOM file's size differs from the image shown; results cannot reference it.")
+    try:  # a source header can be malformed in ways only highdicom notices: one plain line, not a bug
+        seg = build_seg(source, rois, frame_index=image.frame_index)
+        done.datasets["seg"] = seg
+        done.datasets["sr"] = build_sr(source, seg, rois, measurements, prediction)
+        # Like the GUI's report, the PDF names the image by its hash, never by file name or patient fields.
+        title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
+        report = pdf if pdf is not None else render_report_pdf(image, rois, measurements, prediction, title)
+        done.datasets["pdf"] = build_encapsulated_pdf(source, report)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise DlrsError(f"Cannot build the DICOM objects for this image: {exc}") from exc
+    stem = _stem(image_path)
+    out = Path(out_dir)
+    try:
+        for kind, ds in done.datasets.items():
+            done.files[kind] = atomic_write_bytes(out / f"{stem}.{kind}.dcm", dataset_bytes(ds))
+    except OSError as exc:
+        raise DlrsError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
+    return done

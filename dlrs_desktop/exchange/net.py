@@ -1,0 +1,213 @@
+"""DICOM networking with pynetdicom: C-ECHO, C-STORE (send and listen), C-FIND and C-GET.
+
+Every call has a timeout (connection, association, DIMSE and network) and raises `NetworkError` with
+one plain sentence, so the CLI exits 2 and the GUI (which calls these from a worker thread) shows a
+message instead of freezing. Nothing here runs unless the user configured a node or ran a command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlrs_desktop.errors import DlrsError
+
+DEFAULT_AET = "DLRS"
+DEFAULT_TIMEOUT_S = 10.0
+_AET_RE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # printable ASCII without backslash, 16 chars
+
+# Storage SOP classes we request when retrieving with C-GET (a PACS sends back only what we accept):
+# the ultrasound images, what we export, and what other breast-imaging tools attach to a study.
+RETRIEVE_SOP_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.6.1",  # US Image
+    "1.2.840.10008.5.1.4.1.1.3.1",  # US Multi-frame Image
+    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture
+    "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame True Color SC
+    "1.2.840.10008.5.1.4.1.1.66.4",  # Segmentation
+    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
+    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
+    "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
+    "1.2.840.10008.5.1.4.1.1.104.1",  # Encapsulated PDF
+    "1.2.840.10008.5.1.4.1.1.1.2",  # Digital Mammography (for presentation)
+    "1.2.840.10008.5.1.4.1.1.4",  # MR Image
+    "1.2.840.10008.5.1.4.1.1.2",  # CT Image
+)
+
+
+class NetworkError(DlrsError):
+    """The remote node cannot be reached or refused the request."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """A remote DICOM application entity (a PACS or a workstation)."""
+
+    aet: str
+    host: str
+    port: int
+    calling_aet: str = DEFAULT_AET
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        check_aet(self.aet, "called AE title")
+        check_aet(self.calling_aet, "calling AE title")
+        if not 0 < int(self.port) < 65536:
+            raise NetworkError(f"Port {self.port} is not a TCP port (1-65535).")
+        if not str(self.host).strip():
+            raise NetworkError("No host given for the DICOM node.")
+        if not 0 < float(self.timeout_s) <= 600:
+            raise NetworkError("The timeout must be between 0 and 600 seconds.")
+
+    def label(self) -> str:
+        return f"{self.aet}@{self.host}:{self.port}"
+
+
+def check_aet(aet: str, what: str = "AE title") -> str:
+    if not isinstance(aet, str) or not _AET_RE.match(aet) or not aet.strip():
+        raise NetworkError(f"The {what} {aet!r} must be 1-16 printable ASCII characters (no backslash).")
+    return aet
+
+
+def _ae(node: Node) -> Any:
+    from pynetdicom import AE
+
+    ae = AE(ae_title=node.calling_aet)
+    for attr in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
+        setattr(ae, attr, float(node.timeout_s))
+    return ae
+
+
+def _reachable(node: Node) -> None:
+    """A plain TCP connect first, so "nothing listens there" reads as such, not as an abort."""
+    import socket
+
+    try:
+        with socket.create_connection((node.host, int(node.port)), timeout=float(node.timeout_s)):
+            pass
+    except TimeoutError as exc:
+        raise NetworkError(
+            f"Cannot connect to {node.label()}: no answer within {node.timeout_s:g} s."
+        ) from exc
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise NetworkError(f"Cannot connect to {node.label()}: {why} (is the server running?).") from exc
+
+
+def _associate(ae: Any, node: Node, **kwargs: Any) -> Any:
+    _reachable(node)
+    started = time.monotonic()
+    assoc = ae.associate(node.host, int(node.port), ae_title=node.aet, **kwargs)
+    if assoc.is_established:
+        return assoc
+    if assoc.is_aborted and time.monotonic() - started >= 0.9 * float(node.timeout_s):
+        raise NetworkError(
+            f"{node.label()} accepted the connection but gave no DICOM answer within {node.timeout_s:g} s "
+            "(is it a DICOM port?)."
+        )
+    if assoc.is_rejected:
+        raise NetworkError(f"{node.label()} rejected the association (check the AE titles on both sides).")
+    if assoc.is_aborted:
+        raise NetworkError(f"{node.label()} aborted the association.")
+    raise NetworkError(
+        f"Cannot connect to {node.label()} within {node.timeout_s:g} s (is the server running?)."
+    )
+
+
+def echo(node: Node) -> None:
+    """C-ECHO (verification); raises NetworkError unless the node answers with Success."""
+    from pynetdicom.sop_class import Verification
+
+    ae = _ae(node)
+    ae.add_requested_context(Verification)
+    assoc = _associate(ae, node)
+    try:
+        status = assoc.send_c_echo()
+    finally:
+        assoc.release()
+    if not status or int(getattr(status, "Status", -1)) != 0:
+        raise NetworkError(f"{node.label()} did not confirm the echo.")
+
+
+def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files to send: each file given, and every DICOM file (by its DICM magic) inside folders."""
+    from dlrs_desktop.exchange.source import is_dicom_file
+
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and is_dicom_file(f))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise NetworkError(f"{p} does not exist.")
+    return out
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    path: Path
+    ok: bool
+    message: str
+
+
+def send(
+    node: Node, files: Sequence[str | os.PathLike[str]], progress: Callable[[SendOutcome], None] | None = None
+) -> list[SendOutcome]:
+    """C-STORE each file in one association; per-file outcome (a bad file does not stop the rest)."""
+    import pydicom
+
+    datasets: list[tuple[Path, Any]] = []
+    outcomes: list[SendOutcome] = []
+
+    def report(o: SendOutcome) -> None:
+        outcomes.append(o)
+        if progress is not None:
+            progress(o)
+
+    contexts: set[tuple[str, str]] = set()
+    for f in map(Path, files):
+        try:
+            ds = pydicom.dcmread(f)
+            contexts.add((str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)))
+            datasets.append((f, ds))
+        except Exception as exc:
+            report(SendOutcome(f, False, f"not a readable DICOM file ({type(exc).__name__})"))
+    if not datasets:
+        return outcomes
+    if len(contexts) > 120:
+        raise NetworkError("Too many different kinds of DICOM object in one send (at most 120).")
+    ae = _ae(node)
+    for sop_class, ts in sorted(contexts):
+        ae.add_requested_context(sop_class, [ts])
+    assoc = _associate(ae, node)
+    try:
+        for f, ds in datasets:
+            try:
+                status = assoc.send_c_store(ds)
+            except (ValueError, RuntimeError) as exc:
+                report(SendOutcome(f, False, str(exc)))
+                continue
+            code = int(getattr(status, "Status", -1)) if status else -1
+            if code == 0:
+                report(SendOutcome(f, True, "stored"))
+            elif code in (0xB000, 0xB007, 0xB006):
+                report(SendOutcome(f, True, f"stored with warning 0x{code:04X}"))
+            elif code == -1:
+                report(SendOutcome(f, False, "no answer (timeout or connection lost)"))
+            else:
+                report(SendOutcome(f, False, f"refused with status 0x{code:04X}"))
+            if not assoc.is_established:
+                break
+    finally:
+        if assoc.is_established:
+            assoc.release()
+    sent = {o.path for o in outcomes}
+    for f, _ in datasets:
+        if f not in sent:
+            report(SendOutcome(f, False, "not sent: the association ended"))
+    return outcomes

@@ -1,0 +1,164 @@
+"""The PDF report as a DICOM Encapsulated PDF, and a Qt-free PDF for the command line.
+
+The GUI hands over the PDF it already makes (QPdfWriter, with its chart); `dlrs dicom export` has no
+Qt, so it renders a one-page report with Pillow (the image with contour and rings, the measurements,
+the model output and the research-use statement).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.exchange.source import MANUFACTURER, MODEL_NAME, SOFTWARE_VERSION
+from dlrs_desktop.exchange.sr import RESEARCH_STATEMENT, latin1
+
+ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
+_COPIED = (
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "OtherPatientIDsSequence",
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
+    "StudyDescription",
+)
+_RING_COLOURS = [(255, 210, 0), (0, 200, 255), (255, 120, 255), (120, 255, 120)]
+
+
+def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any, title: str) -> bytes:
+    """A one-page A4 PDF (150 dpi raster) made with Pillow: no Qt, works in the CLI."""
+    import cv2
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(page)
+    try:
+        big, small = ImageFont.load_default(size=34), ImageFont.load_default(size=22)
+    except (TypeError, OSError, ImportError):  # Pillow without FreeType: the small bitmap font
+        big = small = ImageFont.load_default()
+    draw.text((80, 60), "DLRS Desktop report", fill="black", font=big)
+    draw.text((80, 110), title, fill=(60, 60, 60), font=small)
+    view = np.ascontiguousarray(image.display.copy())
+    for k, roi in enumerate(rois):
+        colour = (255, 40, 40) if roi.radius_mm == 0 else _RING_COLOURS[(k - 1) % len(_RING_COLOURS)]
+        for outline in roi.outlines:
+            pts = np.round(np.asarray(outline)).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(view, [pts], True, colour, 2)
+    thumb = Image.fromarray(view)
+    thumb.thumbnail((1080, 760))
+    page.paste(thumb, (80, 160))
+    y = 180 + thumb.height
+    m = measurements
+    lines = [
+        f"Tumour area {m.area_mm2:.1f} mm2, perimeter {m.perimeter_mm:.1f} mm",
+        f"Diameters {m.max_diameter_mm:.1f} mm (longest) x {m.perpendicular_diameter_mm:.1f} mm (perp.)",
+        f"Calibration {rois.calibration.label()}",
+    ]
+    lines += [
+        f"{'Tumour' if r.radius_mm == 0 else f'Ring {r.radius_mm:g} mm'}: area {r.area_mm2:.1f} mm2, "
+        f"outside scan area {100 * r.clipped_fraction:.1f} %" + ("  FLAGGED" if r.flagged else "")
+        for r in rois
+    ]
+    if prediction is not None:
+        p = prediction
+        lines += [
+            "",
+            f"Probability of early response {p.probability:.3f} (threshold {p.threshold:.3f}): {p.category}",
+            f"Model {p.model_id} {p.model_version}, bundle sha256 {p.bundle_hash[:16]}...",
+        ]
+        if p.sensitivity is not None and p.sensitivity.min is not None:
+            lines.append(f"Contour sensitivity {p.sensitivity.min:.3f} - {p.sensitivity.max:.3f}")
+        lines += [f"{f.severity.upper()}: {f.message}" for f in p.flags]
+        lines.append(p.research_notice)
+    else:
+        lines += ["", "No prediction was made for this contour.", RESEARCH_STATEMENT]
+    for line in lines:
+        for chunk in _wrap(latin1(line), 95):
+            draw.text((80, y), chunk, fill="black", font=small)
+            y += 32
+    buf = io.BytesIO()
+    page.save(buf, format="PDF", resolution=150.0)
+    return buf.getvalue()
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    words, out, cur = text.split(" "), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            out.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    return [*out, cur]
+
+
+def build_encapsulated_pdf(source: Any, pdf: bytes, *, title: str = "DLRS Desktop report") -> Any:
+    """An Encapsulated PDF instance in the source's study (patient and study modules copied)."""
+    import highdicom as hd
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    if not pdf.startswith(b"%PDF"):
+        raise ValueError("not a PDF document")
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ENCAPSULATED_PDF
+    meta.MediaStorageSOPInstanceUID = hd.UID()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = pydicom.uid.PYDICOM_IMPLEMENTATION_UID
+    ds = Dataset()
+    ds.file_meta = meta
+    for key in _COPIED:
+        if key in source:
+            ds[key] = source[key]
+    for key in (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "StudyDate",
+        "StudyTime",
+        "ReferringPhysicianName",
+        "StudyID",
+        "AccessionNumber",
+    ):
+        if key not in ds:
+            setattr(ds, key, "")
+    now = _dt.datetime.now()
+    ds.SOPClassUID = ENCAPSULATED_PDF
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.SpecificCharacterSet = getattr(source, "SpecificCharacterSet", "ISO_IR 100")
+    ds.Modality = "DOC"
+    ds.SeriesInstanceUID = hd.UID()
+    ds.SeriesNumber = 903
+    ds.SeriesDescription = "DLRS report (PDF)"
+    ds.ConversionType = "WSD"
+    ds.Manufacturer = MANUFACTURER
+    ds.ManufacturerModelName = MODEL_NAME
+    ds.SoftwareVersions = SOFTWARE_VERSION
+    ds.InstanceNumber = 1
+    ds.ContentDate = now.strftime("%Y%m%d")
+    ds.ContentTime = now.strftime("%H%M%S")
+    ds.AcquisitionDateTime = now.strftime("%Y%m%d%H%M%S")
+    # Our reports name the image by its hash, never by patient fields (the header carries those).
+    ds.BurnedInAnnotation = "NO"
+    ds.DocumentTitle = title[:64]
+    ds.ConceptNameCodeSequence = []
+    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = source.SOPClassUID
+    ref.ReferencedSOPInstanceUID = source.SOPInstanceUID
+    ds.SourceInstanceSequence = [ref]
+    ds.EncapsulatedDocumentLength = len(pdf)
+    ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")
+    return ds

@@ -1,0 +1,150 @@
+"""Comprehensive SR following TID 1500 (Measurement Report), with highdicom.
+
+One Planar ROI group (TID 1410) per segment of our SEG: the tumour with area, long axis, short axis
+(the diameter perpendicular to the longest) and perimeter; each ring with its area and the fraction
+that fell outside the scan area. When a prediction was made, one more group (TID 1501) holds the
+probability of early response, the threshold and the contour sensitivity, with the model's id,
+version and bundle sha256 as algorithm identification, and the research-use statement as text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlrs_desktop.exchange import codes
+from dlrs_desktop.exchange.source import MANUFACTURER, SOFTWARE_VERSION
+
+RESEARCH_STATEMENT = (
+    "Research use only. The probability comes from a demonstration model trained on synthetic data; "
+    "it is not a diagnosis."
+)
+
+
+def latin1(text: str) -> str:
+    """Text our SR's character set (ISO_IR 100) can hold: dashes and symbols spelled plainly."""
+    table = {"\u2014": "-", "\u2013": "-", "\u2265": ">=", "\u2264": "<=", "\u2192": "->", "\u00b2": "2"}
+    text = "".join(table.get(ch, ch) for ch in text)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _measure(triple: tuple[str, str, str], value: float, unit: tuple[str, str, str], algo: Any = None) -> Any:
+    import highdicom as hd
+
+    return hd.sr.Measurement(
+        name=codes.concept(triple), value=float(value), unit=codes.concept(unit), algorithm_id=algo
+    )
+
+
+def _roi_group(seg: Any, source: Any, roi: Any, number: int, measurements: Any) -> Any:
+    import highdicom as hd
+
+    items = [_measure(codes.AREA, roi.area_mm2, codes.MM2)]
+    if roi.radius_mm > 0:
+        items.append(_measure(codes.CLIPPED_FRACTION, roi.clipped_fraction, codes.NO_UNITS))
+        finding = codes.ring(roi.radius_mm)
+    else:
+        m = measurements
+        items += [
+            _measure(codes.LONG_AXIS, m.max_diameter_mm, codes.MM),
+            _measure(codes.SHORT_AXIS, m.perpendicular_diameter_mm, codes.MM),
+            _measure(codes.PERIMETER, m.perimeter_mm, codes.MM),
+        ]
+        finding = codes.neoplasm()
+    frame = hd.sr.ReferencedSegmentationFrame(
+        sop_class_uid=seg.SOPClassUID,
+        sop_instance_uid=seg.SOPInstanceUID,
+        frame_number=1,
+        segment_number=number,
+        source_image=hd.sr.SourceImageForSegmentation.from_source_image(source),
+    )
+    # Reference the whole segment: an image reference may carry a segment number or frame numbers,
+    # not both (PS3.3 C.10.9.1; dciodvfy enforces it), and a binary segment may span several frames.
+    for item in frame:
+        for ref in getattr(item, "ReferencedSOPSequence", []):
+            if "ReferencedSegmentNumber" in ref and "ReferencedFrameNumber" in ref:
+                del ref.ReferencedFrameNumber
+    return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=roi.name),
+        referenced_segment=frame,
+        finding_type=finding,
+        finding_sites=[hd.sr.FindingSite(codes.breast())],
+        measurements=items,
+    )
+
+
+def _model_group(source: Any, pred: Any) -> Any:
+    import highdicom as hd
+
+    algo = hd.sr.AlgorithmIdentification(
+        name=str(pred.model_id),
+        version=str(pred.model_version),
+        parameters=[f"bundle sha256 {pred.bundle_hash}", f"backend {pred.backend}"],
+    )
+    items = [
+        _measure(codes.EARLY_RESPONSE, pred.probability, codes.NO_UNITS, algo),
+        _measure(codes.THRESHOLD, pred.threshold, codes.NO_UNITS, algo),
+    ]
+    s = pred.sensitivity
+    if s is not None and s.min is not None and s.max is not None:
+        items += [
+            _measure(codes.SENS_MIN, s.min, codes.NO_UNITS, algo),
+            _measure(codes.SENS_MAX, s.max, codes.NO_UNITS, algo),
+        ]
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="model output"),
+        finding_type=codes.concept(codes.MODEL_OUTPUT),
+        algorithm_id=algo,
+        measurements=items,
+        source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(source)],
+    )
+    container = group[0]
+    for triple, text in (
+        (codes.MODEL_SHA256, pred.bundle_hash),
+        (codes.RESEARCH_USE, f"{RESEARCH_STATEMENT} {pred.research_notice}".strip()),
+    ):
+        container.ContentSequence.append(
+            hd.sr.TextContentItem(
+                name=codes.concept(triple),
+                value=latin1(text)[:1024],
+                relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
+            )
+        )
+    return group
+
+
+def build_sr(source: Any, seg: Any, rois: Any, measurements: Any, prediction: Any = None) -> Any:
+    """A Comprehensive SR (TID 1500) referencing `source` and the segments of `seg`."""
+    import highdicom as hd
+    from pydicom.dataset import Dataset
+
+    observer = hd.sr.ObserverContext(
+        observer_type=codes.code("121007", "DCM", "Device"),
+        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
+            uid=hd.UID(), name=MANUFACTURER, manufacturer_name=MANUFACTURER, model_name=SOFTWARE_VERSION
+        ),
+    )
+    groups: list[Any] = [_roi_group(seg, source, roi, i + 1, measurements) for i, roi in enumerate(rois)]
+    if prediction is not None:
+        groups.append(_model_group(source, prediction))
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_device_context=observer),
+        procedure_reported=codes.breast_ultrasound(),
+        imaging_measurements=groups,
+    )
+    sr = hd.sr.ComprehensiveSR(
+        evidence=[source, seg],
+        content=report[0],
+        series_instance_uid=hd.UID(),
+        series_number=902,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer=MANUFACTURER,
+        is_complete=True,
+        series_description="DLRS measurements and model output",
+    )
+    scheme = Dataset()
+    scheme.CodingSchemeDesignator = codes.PRIVATE_SCHEME
+    scheme.CodingSchemeName = codes.PRIVATE_SCHEME_NAME
+    scheme.CodingSchemeResponsibleOrganization = MANUFACTURER
+    sr.CodingSchemeIdentificationSequence = [scheme]
+    return sr

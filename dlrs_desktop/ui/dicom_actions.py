@@ -1,0 +1,354 @@
+"""DICOM in the GUI: Export to DICOM, Send results to PACS, Receive from scanner, PACS node preferences.
+
+The work itself is `dlrs_desktop.exchange` (Qt-free, shared with `dlrs dicom`); network calls run in
+`NetRunner`'s own thread pool with the node's timeout, so a dead PACS gives one message, never a
+frozen window. Nothing touches the network unless the user configured a node (Preferences).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLineEdit
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.folder_watch import WorklistWatcher
+
+if TYPE_CHECKING:
+    from dlrs_desktop.ui.mainwindow import MainWindow
+
+_KEYS = {
+    "aet": "", "host": "", "port": "", "calling_aet": "DLRS", "timeout": "10", "listen_port": "11112",
+    "retrieve": "get",
+}  # fmt: skip
+RETRIEVE_METHODS = {"get": "C-GET (nothing to register in the PACS)", "move": "C-MOVE to our receive port"}
+
+
+class _Bridge(QObject):
+    done = Signal(object, object)
+    failed = Signal(object, str)
+
+
+class _NetJob(QRunnable):
+    def __init__(self, fn: Callable[[], Any], token: object, bridge: _Bridge) -> None:
+        super().__init__()
+        self.fn, self.token, self.bridge = fn, token, bridge
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except DlrsError as exc:
+            self.bridge.failed.emit(self.token, str(exc))
+        except Exception as exc:  # a network library failure is a message, not a crash
+            self.bridge.failed.emit(self.token, f"{type(exc).__name__}: {exc}")
+        else:
+            self.bridge.done.emit(self.token, result)
+
+
+class NetRunner(QObject):
+    """Runs network calls off the GUI thread; `done(token, result)` / `failed(token, message)`."""
+
+    done = Signal(object, object)
+    failed = Signal(object, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self.bridge = _Bridge(self)
+        self.bridge.done.connect(self.done)
+        self.bridge.failed.connect(self.failed)
+
+    def submit(self, token: object, fn: Callable[[], Any]) -> None:
+        self.pool.start(_NetJob(fn, token, self.bridge))
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self.pool.waitForDone(ms)
+
+
+# ----------------------------------------------------------------------------------------- preferences
+def pacs_setting(win: MainWindow, key: str) -> str:
+    return str(win.prefs.qs.value(f"pacs/{key}", _KEYS[key]) or "").strip()
+
+
+def set_pacs_setting(win: MainWindow, key: str, value: str) -> None:
+    win.prefs.qs.setValue(f"pacs/{key}", str(value).strip())
+
+
+def configured_node(win: MainWindow) -> Any:
+    """The PACS node from Preferences, or None when none is configured (then no network use)."""
+    from dlrs_desktop.exchange.net import Node
+
+    aet, host, port = pacs_setting(win, "aet"), pacs_setting(win, "host"), pacs_setting(win, "port")
+    if not (aet and host and port):
+        return None
+    try:
+        return Node(
+            aet,
+            host,
+            int(port),
+            pacs_setting(win, "calling_aet") or "DLRS",
+            float(pacs_setting(win, "timeout") or 10),
+        )
+    except (ValueError, DlrsError):
+        return None
+
+
+class PacsFields:
+    """The PACS rows of the Preferences dialog (AE title, host, port, our AE title, timeout)."""
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "aet": "PACS AE title:",
+        "host": "PACS host:",
+        "port": "PACS port:",
+        "calling_aet": "Our AE title:",
+        "timeout": "Network timeout (s):",
+        "listen_port": "Receive port (scanner, C-MOVE):",
+    }
+
+    def __init__(self, win: MainWindow) -> None:
+        self.win = win
+        self.edits = {k: QLineEdit(pacs_setting(win, k)) for k in self.LABELS}
+        self.edits["host"].setPlaceholderText("empty: no PACS, no network use")
+        self.retrieve = QComboBox()
+        for key, text in RETRIEVE_METHODS.items():
+            self.retrieve.addItem(text, key)
+        self.retrieve.setCurrentIndex(max(self.retrieve.findData(pacs_setting(win, "retrieve")), 0))
+
+    def add_rows(self, form: QFormLayout) -> None:
+        for key, edit in self.edits.items():
+            form.addRow(self.LABELS[key], edit)
+        form.addRow("Retrieve with:", self.retrieve)
+
+    def apply(self) -> None:
+        for key, edit in self.edits.items():
+            set_pacs_setting(self.win, key, edit.text())
+        set_pacs_setting(self.win, "retrieve", self.retrieve.currentData())
+
+
+# ----------------------------------------------------------------------------------------- export / send
+def ask_patient(win: MainWindow) -> tuple[str, str] | None:
+    """A PNG/JPEG has no patient: the user types ID and name (empty = anonymous placeholders)."""
+    pid = dialogs.ask_text(
+        win, "Patient ID for the Secondary Capture (empty: ANONYMOUS):", "", "DICOM export"
+    )
+    if pid is None:
+        return None
+    name = dialogs.ask_text(win, "Patient name, Family^Given (empty: Anonymous^Patient):", "", "DICOM export")
+    return None if name is None else (pid.strip(), name.strip())
+
+
+def current_prediction(win: MainWindow) -> Any:
+    """The prediction made in this session for the contour on screen, else None.
+
+    A result restored from a sidecar is not re-verified, so it never goes into the patient record.
+    """
+    doc = win.doc
+    rois, _ = doc.rois()
+    pred = doc.prediction if doc.result is not None and not doc.result_is_stale else None
+    return pred if pred is not None and rois is not None and pred.contour_hash == rois.contour_hash else None
+
+
+def _what(win: MainWindow) -> str:
+    if current_prediction(win) is not None:
+        return "SEG, SR with the probability, PDF"
+    return "SEG, SR with measurements only (no current prediction: press Predict to include it), PDF"
+
+
+def export_current(win: MainWindow, folder: str | Path) -> list[Path] | None:
+    """Write SEG, SR (with the current, non-stale prediction) and the GUI's PDF for the image on screen.
+
+    None when the user cancelled the patient questions of a non-DICOM image.
+    """
+    from dlrs_desktop.exchange.export import export_case
+    from dlrs_desktop.exchange.source import is_dicom_file
+    from dlrs_desktop.ui.report import write_pdf
+
+    doc = win.doc
+    if doc.image is None or doc.contour is None:
+        raise DlrsError("Open an image and draw the tumour contour before exporting to DICOM.")
+    rois, problem = doc.rois()
+    if rois is None:
+        raise DlrsError(problem or "The contour cannot be measured (no calibration?).")
+    prediction = current_prediction(win)
+    patient = ("", "")
+    if doc.path is None or not is_dicom_file(doc.path):
+        asked = ask_patient(win)
+        if asked is None:
+            return None
+        patient = asked
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = write_pdf(win, Path(tmp) / "report.pdf").read_bytes()
+    measurements = doc.contour.measurements(rois.calibration)
+    done = export_case(
+        doc.image,
+        rois,
+        measurements,
+        folder,
+        image_path=doc.path,
+        prediction=prediction,
+        pdf=pdf,
+        patient_id=patient[0],
+        patient_name=patient[1],
+    )
+    return done.paths()
+
+
+class DicomController(QObject):
+    """The window's DICOM state: network runner, scanner listener, outcome of the last send."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        self.runner = NetRunner(self)
+        self.runner.done.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.listener: Any = None
+        self.last_send: list[Any] | None = None
+        self.last_error: str | None = None
+        self.sending_what = ""
+        self.received = _Bridge(self)  # the listener's thread → the GUI thread
+        self.received.done.connect(self._received)
+        self.folder_watch = WorklistWatcher(win.worklist, self)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)  # stop listening before the process ends
+
+    # -- export / send
+    def export_dialog(self, folder: str | None = None) -> list[Path]:
+        win = self.win
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(win, "Export to DICOM", win.prefs.export_folder)
+            if not folder:
+                return []
+        try:
+            files = export_current(win, folder)
+        except DlrsError as exc:
+            dialogs.error(win, str(exc), "Cannot export to DICOM")
+            return []
+        except Exception as exc:  # never a traceback for the user's image
+            dialogs.error(win, f"{type(exc).__name__}: {exc}", "Cannot export to DICOM")
+            return []
+        if files is None:
+            return []
+        win.audit.append("dicom_export", status=f"{len(files)} files", **self._identity())
+        win.show_status(f"Wrote {len(files)} DICOM files ({_what(win)}) to {folder}.")
+        return files
+
+    def send_results(self) -> bool:
+        """Export to a temporary folder, then C-STORE to the configured PACS in a worker thread."""
+        from dlrs_desktop.exchange.net import send
+
+        win = self.win
+        node = configured_node(win)
+        if node is None:
+            dialogs.error(
+                win, "No PACS is configured: set its AE title, host and port in Preferences.", "Send"
+            )
+            return False
+        tmp = Path(tempfile.mkdtemp(prefix="dlrs-send-"))
+        try:
+            files = export_current(win, tmp)
+        except Exception as exc:  # DlrsError in plain words; anything else still one dialog
+            shutil.rmtree(tmp, ignore_errors=True)
+            text = str(exc) if isinstance(exc, DlrsError) else f"{type(exc).__name__}: {exc}"
+            dialogs.error(win, text, "Cannot send results")
+            return False
+        if files is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return False
+        self.last_send, self.last_error = None, None
+        self.sending_what = _what(win)
+        win.show_status(f"Sending {len(files)} objects to {node.label()}…")
+
+        def work() -> Any:
+            try:
+                return send(node, files)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)  # the PACS has them now, or the user re-sends
+
+        self.runner.submit(("send", node.label(), self._identity()), work)
+        return True
+
+    def _identity(self) -> dict[str, Any]:
+        """What the audit log may say about the exported case: hashes only, no names or UIDs."""
+        doc = self.win.doc
+        return {
+            "image_sha256": doc.image.sha256 if doc.image is not None else None,
+            "contour_hash": doc.contour.content_hash() if doc.contour is not None else None,
+            "frame": doc.frame,
+        }
+
+    def _done(self, token: Any, result: Any) -> None:
+        if token[0] == "send":
+            self.last_send = list(result)
+            bad = [o for o in result if not o.ok]
+            stored = f"stored {len(result) - len(bad)}/{len(result)}"
+            self.win.audit.append("dicom_send", status=stored, **token[2])
+            if bad:
+                lines = "\n".join(f"{o.path.name}: {o.message}" for o in bad)
+                dialogs.error(
+                    self.win,
+                    f"{len(bad)} of {len(result)} objects were not stored on {token[1]}:\n{lines}",
+                    "Send results",
+                )
+            else:
+                self.win.show_status(f"Sent {len(result)} objects ({self.sending_what}) to {token[1]}.")
+
+    def _failed(self, token: Any, message: str) -> None:
+        if token[0] == "send":  # the query/retrieve dialog shows its own failures
+            self.last_error = message
+            self.win.audit.append("dicom_send", status="failed", **token[2])
+            dialogs.error(self.win, message, "Send results to PACS")
+
+    # -- receive from scanner
+    def toggle_receive(self, on: bool) -> None:
+        """A C-STORE SCP filing into the worklist folder (or the default image folder)."""
+        from dlrs_desktop.exchange.listener import start_listener
+
+        win = self.win
+        if self.listener is not None:
+            self.listener.shutdown()
+            self.listener = None
+        if not on:
+            win.show_status("Stopped receiving from the scanner.")
+            return
+        folder = win.worklist.folder or (Path(win.prefs.open_folder) if win.prefs.open_folder else None)
+        if folder is None:
+            dialogs.error(win, "Open a folder as worklist first: received images are filed there.", "Receive")
+            self._uncheck()
+            return
+        try:
+            port = int(pacs_setting(win, "listen_port") or 11112)
+            aet = pacs_setting(win, "calling_aet") or "DLRS"
+            self.listener = start_listener(
+                port, aet, folder, on_file=lambda p: self.received.done.emit("recv", p)
+            )
+        except (DlrsError, ValueError) as exc:
+            dialogs.error(win, str(exc), "Receive from scanner")
+            self._uncheck()
+            return
+        win.show_status(f"Receiving from the scanner as {aet} on port {port} into {folder}.")
+
+    def _received(self, _token: Any, path: Any) -> None:
+        self.folder_watch.refresh()
+        self.win.show_status(f"Received {Path(path).name} from the scanner.")
+
+    def _uncheck(self) -> None:
+        action = self.win.actions_by_name.get("dicom_receive")
+        if action is not None:
+            action.blockSignals(True)
+            action.setChecked(False)
+            action.blockSignals(False)
+
+    def shutdown(self) -> None:
+        if self.listener is not None:
+            self.listener.shutdown()
+            self.listener = None
+        self.runner.wait(5000)

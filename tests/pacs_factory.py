@@ -1,0 +1,115 @@
+"""A real Orthanc on 127.0.0.1 (temporary configuration and storage, free ports) and dicom3tools checks.
+
+Orthanc, dcmtk and dicom3tools come from Debian packages (.ci/run installs them); where they are
+missing the tests that need them skip, saying which package to install.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PACS_AET = "ORTHANC"
+OUR_AET = "DLRS"
+
+
+def need(tool: str, package: str) -> str:
+    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin")  # Orthanc lives in /usr/sbin
+    if path is None:
+        pytest.skip(f"{tool} not installed (apt-get install -y {package}; .ci/run does this)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dciodvfy_errors(path: Path) -> list[str]:
+    """The "Error" lines dicom3tools' IOD checker prints for a file (empty = valid)."""
+    tool = need("dciodvfy", "dicom3tools")
+    out = subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=60)
+    lines = (out.stdout + out.stderr).splitlines()
+    # "Abort" = it could not even read the file; the first line names the IOD it checked against.
+    return [line for line in lines if line.startswith(("Error", "Abort"))] or (
+        [] if lines else ["dciodvfy printed nothing"]
+    )
+
+
+@dataclass
+class Orthanc:
+    dicom_port: int
+    http_port: int
+    process: subprocess.Popen[bytes]
+
+    def rest(self, path: str) -> Any:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=10) as r:
+            return json.loads(r.read())
+
+    def sop_classes(self) -> list[str]:
+        out = []
+        for iid in self.rest("/instances"):
+            tags = self.rest(f"/instances/{iid}/simplified-tags")
+            out.append(tags["SOPClassUID"])
+        return sorted(out)
+
+    def clear(self) -> None:
+        for pid in self.rest("/patients"):
+            req = urllib.request.Request(f"http://127.0.0.1:{self.http_port}/patients/{pid}", method="DELETE")
+            urllib.request.urlopen(req, timeout=10).close()
+
+
+def start_orthanc(folder: Path, our_port: int = 1) -> Orthanc:
+    """`our_port`: where Orthanc sends C-MOVE results for our AE title (DLRS on 127.0.0.1)."""
+    exe = need("Orthanc", "orthanc")
+    dicom_port, http_port = free_port(), free_port()
+    storage = folder / "storage"
+    storage.mkdir(parents=True)
+    config = {
+        "Name": "dlrs-test",
+        "StorageDirectory": str(storage),
+        "IndexDirectory": str(storage),
+        "DicomAet": PACS_AET,
+        "DicomPort": dicom_port,
+        "HttpPort": http_port,
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": False,
+        "Plugins": [],
+        "DicomModalities": {"dlrs": {"AET": OUR_AET, "Host": "127.0.0.1", "Port": our_port}},
+    }
+    cfg = folder / "orthanc.json"
+    cfg.write_text(json.dumps(config))
+    log = open(folder / "orthanc.log", "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([exe, str(cfg)], stdout=log, stderr=subprocess.STDOUT)
+    server = Orthanc(dicom_port, http_port, proc)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"Orthanc exited: {(folder / 'orthanc.log').read_text()[-2000:]}")
+        try:
+            server.rest("/system")
+            with socket.create_connection(("127.0.0.1", dicom_port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("Orthanc did not start within 30 s")
+
+
+def stop_orthanc(server: Orthanc) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=5)
