@@ -82,7 +82,7 @@ def run_boxes(cases: list[dict], method: str, speckle: str) -> dict[int, np.ndar
     out: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
     for c in cases:
         try:
-            p = propose_from_box(c["image"], c["box"], method=method, speckle=speckle)
+            p = propose_from_box(c["image"], c["box"], method=method, speckle=speckle, engine="classical")
         except DlrsError:
             p = None
         out[c["centre"]].append(score(p, c))
@@ -95,7 +95,7 @@ def run_clicks(cases: list[dict]) -> dict[int, np.ndarray]:
         rng = np.random.default_rng([int(c["id"][1:]), 11])
         xy = c["truth"].points.mean(axis=0) + rng.uniform(-2, 2, 2) / np.array(c["mm"])
         try:
-            p = propose_from_click(c["image"], xy)
+            p = propose_from_click(c["image"], xy, engine="classical")
         except DlrsError:
             p = None
         out[c["centre"]].append(score(p, c))
@@ -138,14 +138,14 @@ def time_1024(cases: list[dict], n: int = 12) -> tuple[float, float, float]:
         box = np.array(c["box"]) * np.array([fx, fy, fx, fy])
         for _ in range(2):  # the first call pays for imports and caches
             t0 = time.perf_counter()
-            p = propose_from_box(big, box)
+            p = propose_from_box(big, box, engine="classical")
             tb.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         snap_to_edges(big, p)
         ts.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         with contextlib.suppress(DlrsError):
-            propose_from_click(big, c["truth"].points.mean(axis=0) * [fx, fy])
+            propose_from_click(big, c["truth"].points.mean(axis=0) * [fx, fy], engine="classical")
         tc.append(time.perf_counter() - t0)
     return tuple(1000 * float(np.median(t)) for t in (tb[1::2], tc, ts))  # type: ignore[return-value]
 

@@ -30,6 +30,18 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="snap this contour (JSON, sidecar, mask PNG, DICOM SEG) to the lesion's edges, not a proposal",
     )
     parser.add_argument(
+        "--method",
+        choices=("auto", "learned", "classical"),
+        default="auto",
+        help="auto (default): the learned model trained on real breast ultrasound when its bundle is "
+        "installed, else the classical method; learned: fail (exit 3) without the model; classical",
+    )
+    parser.add_argument(
+        "--assist-model",
+        metavar="BUNDLE_DIR",
+        help="learned contour-assist bundle (default: the one shipped in resources/models/dlrs-assist)",
+    )
+    parser.add_argument(
         "--max-distance",
         type=float,
         default=1.5,
@@ -60,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.fileio import atomic_write_bytes
     from dlrs_desktop.imaging import load_image
     from dlrs_desktop.roi import Contour
-    from dlrs_desktop.roi.assist import propose_from_box, propose_from_click
+    from dlrs_desktop.roi.assist import propose_box, propose_click
     from dlrs_desktop.roi.snap import snap_to_edges
 
     given = [name for name in ("box", "click", "snap") if getattr(args, name) is not None]
@@ -82,11 +94,15 @@ def run(args: argparse.Namespace) -> int:
         image = image.with_calibration(manual)
 
     t0 = time.perf_counter()
+    engine = {"engine": args.method, "bundle": args.assist_model}
+    method, detail = "snap", "edge evidence"
     if args.box is not None:
-        contour = propose_from_box(image, args.box)
+        proposal = propose_box(image, args.box, **engine)
+        contour, method, detail = proposal.contour, proposal.method, proposal.detail
         how = "box " + " ".join(f"{v:g}" for v in args.box)
     elif args.click is not None:
-        contour = propose_from_click(image, args.click)
+        proposal = propose_click(image, args.click, **engine)
+        contour, method, detail = proposal.contour, proposal.method, proposal.detail
         how = "click " + " ".join(f"{v:g}" for v in args.click)
     else:
         drawn = Contour.load_any(
@@ -117,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
             {
                 "image": Path(args.image).name,
                 "source": how,
+                "method": method,
+                "method_detail": detail,
                 "points": len(contour.points),
                 "calibration": cal.to_dict() if cal else None,
                 "area_mm2": m.area_mm2 if m else None,
@@ -132,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         else f"{contour.area_px():.0f} px² (no calibration: no millimetres)"
     )
     print(f"outline  {len(contour.points)} points from {how} in {ms:.0f} ms: {size}")
+    print(f"method   {method}: {detail}")
     for f in written:
         print(f"wrote    {f}")
     if not written:

@@ -2,9 +2,10 @@
 
 Every function returns an ordinary `Contour` (vertices about every millimetre, 16-80 of them,
 smooth, inside the scan area, valid under `validate_contour`), so a proposal is edited, saved and
-undone exactly like a hand-drawn outline. Classical image analysis only (no training data): it has
-to work on any scanner's B-mode. Methods were chosen by measurement on the synthetic cohort; the
-numbers and where it fails on real scanner images are in docs/CONTOUR_ASSIST.md.
+undone exactly like a hand-drawn outline. Two engines: the learned model trained on real breast
+ultrasound (BUS-BRA + BUSI; `roi.assist_learned`, docs/ASSIST_MODEL.md), used whenever its bundle
+(resources/models/dlrs-assist) is present and intact, and the classical image analysis below (no
+training data), the fallback. `propose_box` / `propose_click` also say which engine answered.
 
 Times: 20-150 ms per proposal on a 2-core laptop; the GUI runs these in a worker thread.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,17 +59,93 @@ def check_box(image: UltrasoundImage, box: Sequence[float]) -> tuple[float, floa
     return x0, y0, x1, y1
 
 
+ENGINES = ("auto", "learned", "classical")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed outline and what produced it ("learned dlrs-assist 1.0.0", "classical …")."""
+
+    contour: Contour
+    method: str  # "learned" | "classical"
+    detail: str  # the model's id and version, or the classical method; plus why, if it fell back
+
+
+def _learned_or_none(engine: str, bundle: str | None):  # type: ignore[no-untyped-def]
+    """The learned assist, or None (with the reason) when `engine` allows the classical fallback."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    if engine == "classical":
+        return None, "classical requested"
+    from dlrs_desktop.errors import ModelError
+    from dlrs_desktop.roi.assist_learned import get_learned
+
+    try:
+        return get_learned(bundle), ""
+    except ModelError as exc:
+        if engine == "learned":
+            raise
+        return None, str(exc)
+    except ImportError as exc:  # onnxruntime missing from a stripped install
+        if engine == "learned":
+            raise ModelError(f"The learned contour assist needs onnxruntime ({exc}).") from None
+        return None, f"onnxruntime unavailable ({exc})"
+
+
+def propose_box(
+    image: UltrasoundImage,
+    box: Sequence[float],
+    *,
+    engine: str = "auto",
+    bundle: str | None = None,
+    method: str = DEFAULT_METHOD,
+    speckle: str = DEFAULT_FILTER,
+) -> Proposal:
+    """An outline from a box by the learned model if its bundle is there (engine "auto"), else classical."""
+    model, why = _learned_or_none(engine, bundle)
+    if model is not None:
+        from dlrs_desktop.roi.assist_learned import learned_box
+
+        return Proposal(learned_box(image, box, model), "learned", model.label)
+    contour = propose_from_box(image, box, method=method, speckle=speckle, engine="classical")
+    return Proposal(contour, "classical", f"{method}" + (f" ({why})" if why else ""))
+
+
+def propose_click(
+    image: UltrasoundImage,
+    xy: Sequence[float],
+    *,
+    engine: str = "auto",
+    bundle: str | None = None,
+    method: str = DEFAULT_METHOD,
+    speckle: str = DEFAULT_FILTER,
+) -> Proposal:
+    """An outline from a click by the learned model if its bundle is there (engine "auto"), else classical."""
+    model, why = _learned_or_none(engine, bundle)
+    if model is not None:
+        from dlrs_desktop.roi.assist_learned import learned_click
+
+        return Proposal(learned_click(image, xy, model), "learned", model.label)
+    contour = propose_from_click(image, xy, method=method, speckle=speckle, engine="classical")
+    return Proposal(contour, "classical", f"{method}" + (f" ({why})" if why else ""))
+
+
 def propose_from_box(
     image: UltrasoundImage,
     box: Sequence[float],
     *,
     method: str = DEFAULT_METHOD,
     speckle: str = DEFAULT_FILTER,
+    engine: str = "auto",
 ) -> Contour:
-    """A lesion outline inside `box` (x0, y0, x1, y1 in image px): the darker region the box encloses.
+    """A lesion outline inside `box` (x0, y0, x1, y1 in image px).
 
+    engine "auto": the learned model (resources/models/dlrs-assist) when its bundle is present and
+    intact, the classical method otherwise; "learned" / "classical" force one (see `propose_box`).
     Raises ContourError when the box is unusable or nothing lesion-like is found in it.
     """
+    if engine != "classical":
+        return propose_box(image, box, engine=engine, method=method, speckle=speckle).contour
     from dlrs_desktop.roi import assist_segment as seg
 
     bx = check_box(image, box)
@@ -152,25 +230,8 @@ CLICK_RAYS = 32
 CLICK_BOX_HALF_MM = (8.0, 12.0)  # square boxes tried around a click, besides the ray-cast ones
 
 
-def propose_from_click(
-    image: UltrasoundImage,
-    xy: Sequence[float],
-    *,
-    method: str = DEFAULT_METHOD,
-    speckle: str = DEFAULT_FILTER,
-) -> Contour:
-    """A lesion outline from one click inside a hypoechoic lesion.
-
-    A click does not say how big the lesion is, so several boxes are tried: two from rays cast
-    through the speckle-filtered image (the margin is where the grey level climbs half-way from the
-    lesion's level to the surrounding tissue's and stays there for 1 or 2 mm) and squares of 16 and
-    24 mm around the click (a 10 mm square almost never won on the tuning cohorts). Each goes
-    through `propose_from_box`; the proposal that contains the click, stays off its box's border
-    (a proposal that runs along the border has leaked into the surroundings) and has the strongest
-    contrast with a 1-3 mm ring around it wins.
-    """
-    from dlrs_desktop.roi import assist_segment as seg
-
+def check_click(image: UltrasoundImage, xy: Sequence[float]) -> tuple[float, float]:
+    """The click as (x, y) on the image and in the scan area; ContourError otherwise."""
     try:
         x, y = (float(v) for v in xy)
     except (TypeError, ValueError) as exc:
@@ -180,6 +241,39 @@ def propose_from_click(
         raise ContourError(f"The click ({x:g}, {y:g}) lies outside the {w}×{h} image.")
     if not image.scan_mask[int(y), int(x)]:
         raise ContourError("The click is outside the scan area; click inside the lesion.")
+    return x, y
+
+
+def propose_from_click(
+    image: UltrasoundImage,
+    xy: Sequence[float],
+    *,
+    method: str = DEFAULT_METHOD,
+    speckle: str = DEFAULT_FILTER,
+    engine: str = "auto",
+) -> Contour:
+    """A lesion outline from one click inside a lesion.
+
+    engine "auto": the learned model when its bundle is present (it needs no size and accepts
+    anechoic, isoechoic and heterogeneous lesions), else the classical search below, which
+    assumes a hypoechoic lesion.
+
+    Classical:
+
+    A click does not say how big the lesion is, so several boxes are tried: two from rays cast
+    through the speckle-filtered image (the margin is where the grey level climbs half-way from the
+    lesion's level to the surrounding tissue's and stays there for 1 or 2 mm) and squares of 16 and
+    24 mm around the click (a 10 mm square almost never won on the tuning cohorts). Each goes
+    through `propose_from_box`; the proposal that contains the click, stays off its box's border
+    (a proposal that runs along the border has leaked into the surroundings) and has the strongest
+    contrast with a 1-3 mm ring around it wins.
+    """
+    if engine != "classical":
+        return propose_click(image, xy, engine=engine, method=method, speckle=speckle).contour
+    from dlrs_desktop.roi import assist_segment as seg
+
+    x, y = check_click(image, xy)
+    h, w = image.shape
     cal = image.calibration_for(np.array([[x, y]])) or image.calibration
     px_per_mm = 1.0 / min(cal.mm_per_px_x, cal.mm_per_px_y) if cal else min(h, w) / 4 / CLICK_SEARCH_MM
     reach = CLICK_SEARCH_MM * px_per_mm
@@ -208,7 +302,7 @@ def propose_from_click(
         tried.append(tuple(b))
         try:
             bx = check_box(image, b)
-            contour = propose_from_box(image, bx, method=method, speckle=speckle)
+            contour = propose_from_box(image, bx, method=method, speckle=speckle, engine="classical")
         except ContourError:
             continue
         score = _click_score(image, contour, bx, (x, y))

@@ -60,3 +60,31 @@ def radial_perturbation(contour: Contour, amplitude_mm: float, rng: np.random.Ge
     rn = np.maximum(np.hypot(r[:, 0], r[:, 1]), 1e-9)[:, None]
     moved = pts + r / rn * field[:, None]
     return Contour(moved / s, cal, contour.frame, contour.region_index)
+
+
+def mask_dice(a: np.ndarray, b: np.ndarray) -> float:
+    total = int(a.sum()) + int(b.sum())
+    return 2.0 * int((a & b).sum()) / total if total else 1.0
+
+
+def _boundary(m: np.ndarray) -> np.ndarray:
+    import cv2
+
+    u8 = m.astype(np.uint8)
+    return (u8 - cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)) > 0
+
+
+def hd95_px(a: np.ndarray, b: np.ndarray) -> float:
+    """95th-percentile symmetric Hausdorff distance between two masks' boundaries, in pixels.
+
+    Dice hides a margin that is wrong in one place (a spicule cut off, a leak into a shadow); HD95
+    shows it, and ignores the worst 5 % of boundary points so one stray pixel does not dominate.
+    """
+    import cv2
+
+    ba, bb = _boundary(a), _boundary(b)
+    if not ba.any() or not bb.any():
+        return float("inf")
+    da = cv2.distanceTransform((~bb).astype(np.uint8), cv2.DIST_L2, 5)
+    db = cv2.distanceTransform((~ba).astype(np.uint8), cv2.DIST_L2, 5)
+    return float(max(np.percentile(da[ba], 95), np.percentile(db[bb], 95)))

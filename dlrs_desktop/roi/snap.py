@@ -7,6 +7,11 @@ the speckle-filtered image there (with the lesion's polarity: darker inside), pl
 towards t = 0, plus a penalty on neighbours moving differently. The best set of moves for the whole
 closed outline is found by dynamic programming (a Viterbi pass over the vertices) — a classical
 "dynamic programming snake" (Amini et al. 1990) — so the displacement field is smooth by construction.
+
+Measured on real breast ultrasound (docs/ASSIST_MODEL.md), moving every vertex to its best edge spoilt
+expert contours: irregular malignant margins were smoothed away and some outlines pulled onto an inner
+band. So a vertex keeps its move only where the new edge is strong and clearly stronger than the one it
+sits on, and the moves are applied to the outline as given, not to a smoothed copy.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ DEFAULT_MAX_DISTANCE_MM = 1.5
 SMOOTHNESS = 0.3  # penalty per (crop px)² of difference between neighbours' moves (tuned, see docs)
 STAY_WEIGHT = 0.3  # pull towards the drawn position where the image shows no clear edge
 MAX_SLOPE = 0.5  # neighbours' moves differ by at most half the vertex spacing (no folds)
+STRONG_EDGE = 0.3  # a move is kept only onto an edge ≥ this × the 90th-percentile edge strength …
+EDGE_GAIN = 1.5  # … that is also clearly stronger (this many times) than the edge where the vertex was
 STEP_PX = 0.5  # offset resolution along the normal (crop px: 0.1 mm when calibrated)
 
 
@@ -83,10 +90,20 @@ def snap_to_edges(
     iy = np.clip(sy.round().astype(int), 0, crop.scan.shape[0] - 1)
     data = np.where(crop.scan[iy, ix], data, data + 10.0)
     spacing = float(np.median(np.hypot(*np.diff(np.vstack([c, c[:1]]), axis=0).T)))
-    move = offsets[_circular_viterbi(data, offsets, SMOOTHNESS, MAX_SLOPE * spacing)]
-    move = _circular_smooth(move, 1.0)
-    snapped = crop.to_image(c + move[:, None] * normal)
-    return finish_contour(image, snapped, frame=contour.frame)
+    labels = _circular_viterbi(data, offsets, SMOOTHNESS, MAX_SLOPE * spacing)
+    rows = np.arange(len(labels))
+    e_new, e_here = edge[rows, labels] / scale, edge[rows, len(offsets) // 2] / scale
+    # Keep a move only where the edge evidence is strong: elsewhere (a blurred or irregular margin,
+    # speckle) the drawn or proposed outline is trusted as it is.
+    keep = ((e_new >= STRONG_EDGE) & (e_new >= EDGE_GAIN * e_here)).astype(float)
+    move = _circular_smooth(offsets[labels] * _circular_smooth(keep, 1.0), 1.0)
+    if float(np.abs(move).max()) < STEP_PX:  # no strong edge anywhere: the outline stays exactly as it is
+        return contour
+    disp = crop.to_image(c + move[:, None] * normal) - crop.to_image(c)
+    # Move the outline as given (its irregular margins intact), each point with its nearest vertex.
+    base = pts if len(pts) >= len(dense) else dense
+    nearest = np.argmin(((base[:, None, :] - dense[None, :, :]) ** 2).sum(-1), axis=1)
+    return finish_contour(image, base + disp[nearest], frame=contour.frame)
 
 
 def _polarity(crop, f: np.ndarray, c: np.ndarray, reach_mm: float) -> float:  # type: ignore[no-untyped-def]

@@ -66,10 +66,12 @@ class AssistService(QObject):
             self.host.show_status(f"{text}: the image or contour changed meanwhile; proposal discarded.")
             return
         doc = self.host.doc
+        method = f" ({contour.method}: {contour.detail})" if hasattr(contour, "method") else ""
+        contour = getattr(contour, "contour", contour)  # a roi.assist.Proposal says which engine answered
         new = doc.make_contour(np.asarray(contour.points))
         self.host.undo_stack.push(SetContour(doc, doc.contour, new, text))
         self.host.show_status(
-            f"{text}: {len(new.points)} vertices. Edit it like any contour; Ctrl+Z undoes it."
+            f"{text}{method}: {len(new.points)} vertices. Edit it like any contour; Ctrl+Z undoes it."
         )
 
     def _failed(self, key: str, message: str) -> None:
@@ -111,7 +113,7 @@ class AssistTool(DragTool):
 
         if math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(assist.MIN_BOX_PX):
             xy = tuple(p1)
-            self.service.run(lambda image: assist.propose_from_click(image, xy), "Assisted outline")
+            self.service.run(lambda image: assist.propose_click(image, xy), "Assisted outline")
         else:
             box = (min(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[0], p1[0]), max(p0[1], p1[1]))
-            self.service.run(lambda image: assist.propose_from_box(image, box), "Assisted outline")
+            self.service.run(lambda image: assist.propose_box(image, box), "Assisted outline")

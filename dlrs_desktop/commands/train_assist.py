@@ -1,0 +1,63 @@
+"""`dlrs train-assist --data DIR --out BUNDLE_DIR`: rebuild the learned contour assist from BUS-BRA + BUSI.
+
+DIR holds the datasets as their official downloads lay them out (BUS-BRA: bus_data.csv, Images/,
+Masks/; BUSI: Dataset_BUSI_with_GT/benign|malignant/ with `* (N)_mask.png`), optionally with a
+SOURCES.json saying where each came from (copied into the bundle's training-set manifest).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "train-assist"
+HELP = "train the learned contour assist (box/click outline) on BUS-BRA + BUSI and write its bundle"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, metavar="DIR", help="folder holding BUS-BRA and/or BUSI")
+    parser.add_argument("--out", required=True, metavar="BUNDLE_DIR", help="bundle folder to write")
+    parser.add_argument("--epochs", type=int, default=28, help="training epochs (default 28, as shipped)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--seed", type=int, default=0, help="split and training seed (default 0)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: fastest on a busy 2-core machine)",
+    )
+    parser.add_argument(
+        "--max-train-cases", type=int, default=0, help="use only the first N training cases (smoke tests)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from dlrs_desktop.errors import DlrsError
+
+    try:
+        from dlrs_desktop.training.assist_train import AssistTrainConfig, train_assist
+    except ImportError as exc:  # torch is a training-only dependency
+        raise DlrsError(f"train-assist needs torch ({exc}).") from None
+    if args.epochs < 1 or args.batch_size < 1:
+        raise DlrsError("--epochs and --batch-size must be at least 1.")
+    data = Path(args.data)
+    if not data.is_dir():
+        raise DlrsError(f"--data {data}: no such folder.")
+    cfg = AssistTrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        max_train_cases=args.max_train_cases,
+        threads=args.threads,
+    )
+    summary = train_assist(
+        data, Path(args.out), cfg, device=args.device, log=lambda s: print(s, file=sys.stderr, flush=True)
+    )
+    print(
+        f"best validation Dice {summary['best_val_dice']:.4f} (epoch {summary['best_epoch']}); "
+        f"bundle {args.out}"
+    )
+    return 0

@@ -1,0 +1,181 @@
+"""Write the learned assist's bundle: manifest.json + weights.safetensors + model.onnx + training_set.json.
+
+The same safety rules as the fusion model's bundle (`model.bundle`): no pickle, every file listed
+with its sha256 and size, checked before use (`roi.assist_bundle.load_assist_bundle`). The ONNX
+graph is checked against torch before the bundle is written.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.roi import assist_prompt as ap
+from dlrs_desktop.roi.assist_bundle import (
+    MANIFEST,
+    ONNX_FILE,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TRAINING_SET_FILE,
+    WEIGHTS_FILE,
+    sha256_bytes,
+)
+
+BUNDLE_ID = "dlrs-assist"
+BUNDLE_VERSION = "1.0.0"
+
+
+def _onnx_bytes(model) -> bytes:  # type: ignore[no-untyped-def]
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    dummy = torch.zeros(1, ap.CHANNELS, ap.SIZE, ap.SIZE)
+    torch.onnx.export(
+        model,
+        (dummy,),
+        buf,
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    return buf.getvalue()
+
+
+def _check_parity(model, onnx_bytes: bytes) -> float:  # type: ignore[no-untyped-def]
+    import onnxruntime as ort
+    import torch
+
+    x = np.random.default_rng(0).normal(size=(2, ap.CHANNELS, ap.SIZE, ap.SIZE)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"input": x})[0]
+    err = float(np.abs(got - ref).max())
+    if err > 1e-3:
+        raise RuntimeError(f"ONNX export differs from torch by {err:.2e}")
+    return err
+
+
+def export_bundle(
+    model,  # type: ignore[no-untyped-def]
+    out: Path,
+    cfg,  # type: ignore[no-untyped-def]
+    stored: list,
+    excluded: dict[str, list[str]],
+    sources: dict[str, Any],
+    summary: dict[str, Any],
+) -> Path:
+    from safetensors.torch import save as st_save
+
+    from dlrs_desktop.model.bundle import software_versions
+    from dlrs_desktop.training.assist_data import counts, manifest_entries
+
+    weights = st_save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})
+    onnx_bytes = _onnx_bytes(model)
+    parity = _check_parity(model, onnx_bytes)
+    training_set = {
+        "description": "every image and mask read, with its source path under the data folder, "
+        "sha256 and split (patient-level, seeded)",
+        "split_seed": cfg.seed,
+        "sources": sources,
+        "counts": counts(stored),
+        "excluded": excluded,
+        "cases": manifest_entries(stored),
+    }
+    ts_bytes = json.dumps(training_set, indent=1, ensure_ascii=False).encode("utf-8")
+    files = {WEIGHTS_FILE: weights, ONNX_FILE: onnx_bytes, TRAINING_SET_FILE: ts_bytes}
+    roles = {WEIGHTS_FILE: "weights", ONNX_FILE: "onnx", TRAINING_SET_FILE: "training-set"}
+    manifest = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "id": BUNDLE_ID,
+        "version": BUNDLE_VERSION,
+        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "purpose": "prompted lesion outline (box or click) on breast ultrasound; research use",
+        "input": {
+            "size": ap.SIZE,
+            "channels": ["grey z-scored over the crop", "box mask", "click Gaussian"],
+            "box_margin": ap.BOX_MARGIN,
+            "max_stretch": ap.MAX_STRETCH,
+            "click_sigma": ap.CLICK_SIGMA,
+        },
+        "architecture": {"name": "AssistUNet", "widths": list(cfg.widths), "weights_file": WEIGHTS_FILE},
+        "onnx": {"file": ONNX_FILE, "input": "input", "output": "logits", "opset": 17, "parity": parity},
+        "threshold": 0.5,
+        "training_data": {
+            "kind": "real",
+            "datasets": sorted({s.case.dataset for s in stored}),
+            "counts": counts(stored),
+            "manifest_file": TRAINING_SET_FILE,
+        },
+        "training": {
+            **{k: v for k, v in summary.items() if k != "history"},
+            "history": summary["history"],
+            "config": {**cfg.__dict__, "widths": list(cfg.widths)},
+            "software": software_versions(),
+        },
+        "files": {
+            name: {"sha256": sha256_bytes(blob), "bytes": len(blob), "role": roles[name]}
+            for name, blob in files.items()
+        },
+    }
+    raw = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+    _write_folder(out, {MANIFEST: raw, **files})
+    return out
+
+
+def check_target(out: Path) -> None:
+    """Refuse to replace anything but nothing, an empty folder or an earlier contour-assist bundle
+    (writing replaces the whole folder: `--out` pointed at other work must not delete it)."""
+    from dlrs_desktop.errors import DlrsError
+
+    if not os.path.lexists(out):
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise DlrsError(f"'{out}' exists and is not a folder; choose a new folder for the bundle.")
+    if not any(out.iterdir()):
+        return
+    try:
+        ok = json.loads((out / MANIFEST).read_bytes()).get("schema") == SCHEMA
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        ok = False
+    if not ok:
+        raise DlrsError(
+            f"'{out}' is a folder that is not a contour-assist bundle; it would be replaced. "
+            "Choose a new or empty folder (nothing was changed)."
+        )
+
+
+def _write_folder(out: Path, files: dict[str, bytes]) -> None:
+    """All files into a temporary sibling folder, then swapped in: a crash leaves the old or the new."""
+    from dlrs_desktop.fileio import atomic_write_bytes
+
+    check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        for name, blob in files.items():
+            os.chmod(atomic_write_bytes(tmp / name, blob), 0o644)
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

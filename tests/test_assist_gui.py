@@ -1,0 +1,45 @@
+"""The learned assist in the real window on a real BUSI scan: one undo step, editable, method shown."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dlrs_desktop.roi.assist_eval import mask_dice
+from tests.ui_factory import click, dialog_log, drag, make_window  # noqa: F401  (dialog_log: fixture)
+
+REAL = Path(__file__).parent / "data" / "real"
+
+
+def test_box_and_click_on_a_real_scan_are_one_undo_step_each(qtbot, tmp_path, dialog_log):  # noqa: F811
+    image = tmp_path / "scan.png"  # a copy: the app writes its sidecar beside the image
+    shutil.copyfile(REAL / "assist_busi_benign_303.png", image)
+    win = make_window(qtbot)
+    assert win.open_path(image)
+    truth = cv2.imread(str(REAL / "assist_busi_benign_303_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    ys, xs = np.nonzero(truth)
+    win.set_tool("assist")
+    n = win.undo_stack.count()
+    drag(qtbot, win, (xs.min() - 2, ys.min() - 2), (xs.max() + 3, ys.max() + 3), steps=3)
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
+    proposal = win.doc.contour
+    assert win.undo_stack.undoText() == "Assisted outline"
+    assert "learned" in win.statusBar().currentMessage()  # the status bar says which method answered
+    assert 16 <= len(proposal.points) <= 80
+    assert mask_dice(proposal.to_mask(truth.shape), truth) > 0.8
+    win.set_tool("edit")  # editable like any contour: a vertex drag is one more step
+    p = np.asarray(proposal.points)[0]
+    drag(qtbot, win, p, p + 5.0)
+    assert win.undo_stack.count() == n + 2
+    win.undo_stack.undo()
+    assert win.doc.contour.content_hash() == proposal.content_hash()
+    win.undo_stack.undo()
+    assert win.doc.contour is None  # exactly the state before the proposal
+    win.set_tool("assist")
+    click(qtbot, win, float(xs.mean()), float(ys.mean()))
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
+    assert mask_dice(win.doc.contour.to_mask(truth.shape), truth) > 0.7
+    assert not dialog_log.texts("error")
