@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dlrs_desktop.cli import main
-from tests.training_factory import tiny_cohort
+from tests.training_factory import rewrite, tiny_cohort
 
 TINY = ["--epochs", "1", "--input-size", "32", "--mm-per-px", "1.6", "--folds", "2", "--batch-size", "8",
         "--jitter-variants", "1", "--seed", "2", "--threads", "1", "--synthetic", "--id", "tiny"]  # fmt: skip
@@ -40,7 +40,9 @@ def test_bundle_is_complete_and_loads_in_the_predictor(trained):
     assert keys == ["intratumoral", "ring_3mm", "ring_5mm", "ring_10mm", "fusion_ring_3mm", "fusion_ring_5mm",
                     "fusion_ring_10mm", "fusion_all"]  # fmt: skip
     primary = next(r for r in m["models"] if r["key"] == m["primary_model"])
-    assert primary["kind"] == "fusion"
+    # a fusion, unless the guard rejected every fusion (recorded with its reason)
+    assert primary["kind"] == "fusion" or m["primary_model_guard"]["rejected"]
+    assert m["training"]["seconds"] > 0 and m["training"]["device"].startswith("cpu")
     assert m["stacking"]["coefficients"] == primary["coefficients"] and m["threshold"] == pytest.approx(
         min(max(primary["threshold"], 1e-6), 1 - 1e-6)
     )
@@ -48,7 +50,7 @@ def test_bundle_is_complete_and_loads_in_the_predictor(trained):
     assert m["architecture"]["weights_dtype"].startswith("float16")
     card = (root / "model" / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert f"shown by the application: `{m['primary_model']}`" in card and "**(primary)**" in card
-    assert "- 0.1.0: first tiny bundle" in card and "Research use only. Demonstration model." in card
+    assert "- 0.1.0: first tiny bundle" in card and "Demonstration model" not in card
     row = next(csv.DictReader(cohort.open()))
     image = load_image(cohort.parent / row["image"])
     contour = Contour.load(cohort.parent / row["contour"])
@@ -71,7 +73,7 @@ def test_evaluate_writes_the_study_table_and_figures(trained, capsys):
     for name in ("report.html", "metrics.json", "table.csv", "delong.csv", "predictions.csv"):
         assert (out / name).stat().st_size > 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["splits"] == ["train", "internal", "external"]
+    assert list(metrics["splits"]) == metrics["split_order"] == ["train", "internal", "external"]
     table = list(csv.DictReader((out / "table.csv").open()))
     assert len(table) == 8 * 3
     for r in table:
@@ -99,7 +101,81 @@ def test_training_resumes_from_its_checkpoint(trained, capsys):
     assert "resuming" in err and "epoch 1:" not in err  # nothing retrained
     after = json.loads((root / "model" / "manifest.json").read_text())
     assert after["stacking"] == before["stacking"]
+    # provenance: the time of every session (the first run and this resumption), the device that ran it
+    sessions = after["training"]["seconds_by_session"]
+    assert len(sessions) == 2 and sessions[0]["seconds"] == before["training"]["seconds"]
+    assert after["training"]["seconds"] == pytest.approx(sum(x["seconds"] for x in sessions), abs=0.2)
+    assert after["training"]["device"].startswith("cpu") and after["training"]["device_requested"] == "auto"
     # same weights → same bytes (the heads file is the model package's and may order its metadata freely)
     assert (
         after["files"]["backbone.safetensors"]["sha256"] == before["files"]["backbone.safetensors"]["sha256"]
     )
+
+
+ROW_KEYS = {"auc", "auc_ci", "threshold", "sensitivity", "sensitivity_ci", "specificity", "specificity_ci",
+            "ppv", "ppv_ci", "npv", "npv_ci", "accuracy", "accuracy_ci", "brier", "calibration_intercept",
+            "calibration_slope", "net_benefit", "net_benefit_treat_all"}  # fmt: skip
+
+
+def test_metrics_json_has_every_key_and_its_numbers_follow_from_predictions_csv(trained):
+    """The documented keys for every row and split; a sensitivity CI, a calibration slope and a net
+    benefit recomputed from predictions.csv with independent code (textbook Wilson, sklearn)."""
+    from sklearn.linear_model import LogisticRegression
+
+    root, cohort = trained
+    out = root / "report_keys"
+    assert main(["evaluate", "--model", str(root / "model"), "--cohort", str(cohort), "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"splits", "warnings", "primary"} <= set(metrics) and isinstance(metrics["warnings"], list)
+    preds = list(csv.DictReader((out / "predictions.csv").open()))
+    for split, d in metrics["splits"].items():
+        assert {"n", "n_positive", "by_centre", "rows"} <= set(d)
+        n_preds = sum(p["split"] == split for p in preds)
+        assert sum(c["n"] for c in d["by_centre"].values()) == d["n"] == n_preds
+        assert all({"n", "n_positive"} <= set(c) for c in d["by_centre"].values())
+        assert len(d["rows"]) == 8
+        for row in d["rows"].values():
+            assert set(row) >= ROW_KEYS
+            assert [f"{0.05 * k:.2f}" for k in range(1, 20)] == list(row["net_benefit"])
+    # ≥ 9 significant digits (repr of a double: round-trips)
+    prob = preds[0][metrics["primary"]]
+    assert len(prob.lstrip("0.-").replace(".", "").split("e")[0]) >= 9 or float(prob) in (0.0, 1.0)
+    split = "train"
+    rows = [p for p in preds if p["split"] == split]
+    y = np.array([int(p["label"]) for p in rows])
+    key = metrics["primary"]
+    prob = np.array([float(p[key]) for p in rows])
+    m = metrics["splits"][split]["rows"][key]
+    tp = int(((prob >= m["threshold"]) & (y == 1)).sum())
+    n_pos = int(y.sum())
+    z = 1.959963984540054
+    centre = (tp + z * z / 2) / (n_pos + z * z)
+    half = z * np.sqrt(tp * (n_pos - tp) / n_pos + z * z / 4) / (n_pos + z * z)
+    assert m["sensitivity"] == pytest.approx(tp / n_pos)
+    assert m["sensitivity_ci"] == pytest.approx([centre - half, centre + half], abs=1e-9)
+    lp = np.log(prob / (1 - prob))
+    slope = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(lp[:, None], y).coef_[0, 0]
+    assert m["calibration_slope"] == pytest.approx(slope, rel=1e-4, abs=1e-6)
+    t = 0.3
+    nb = ((prob >= t) & (y == 1)).sum() / len(y) - ((prob >= t) & (y == 0)).sum() / len(y) * t / (1 - t)
+    assert m["net_benefit"]["0.30"] == pytest.approx(nb, abs=1e-12)
+    assert m["net_benefit_treat_all"]["0.30"] == pytest.approx(y.mean() - (1 - y.mean()) * t / (1 - t))
+
+
+def test_evaluate_warns_when_the_primary_model_is_worse_than_chance(trained, capsys):
+    """Labels flipped: every split where the primary ranked better than chance now ranks worse."""
+    root, cohort = trained
+    base = json.loads((root / "report_keys" / "metrics.json").read_text())
+    better = [s for s, d in base["splits"].items() if (d["rows"][base["primary"]]["auc"] or 0.5) > 0.5]
+    flipped = rewrite(cohort, cohort.parent / "flipped.csv",
+                      lambda rows: [{**r, "label": str(1 - int(r["label"]))} for r in rows])  # fmt: skip
+    out = root / "report_flipped"
+    args = ["evaluate", "--model", str(root / "model"), "--cohort", str(flipped), "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    warned = [line for line in printed.splitlines() if line.startswith("WARNING: AUC below 0.5")]
+    assert warned and all(any(f"on the {n} split for the PRIMARY" in w for w in warned) for n in
+                          [{"train": "training"}.get(s, s) for s in better])  # fmt: skip
+    html = (out / "report.html").read_text()
+    assert "class=warnings" in html and "AUC below 0.5" in html
+    assert json.loads((out / "metrics.json").read_text())["warnings"]

@@ -50,3 +50,60 @@ def test_conversion_to_the_shipped_network_is_exact():
         # regions a row does not use keep a zero weight
         assert all(c == 0 for c, n in zip(r.coefficients, NAMES, strict=True) if n not in r.regions)
     assert stats["n"] == 120 and stats["sd"] == pytest.approx(list(s))
+
+
+def test_inverted_out_of_fold_region_gets_no_negative_weight_and_the_sealed_primary_beats_chance():
+    """The issue-15 failure: weak fold networks invert the intratumoral region; the shipped one does not."""
+    from dlrs_desktop.training.selection import seal_rows
+
+    rng = np.random.default_rng(7)
+    n_tr, n_iv = 240, 120
+    y_all = rng.integers(0, 2, n_tr + n_iv)
+    signal = np.array([1.6, 0.3, 0.5, 0.7])
+    shipped = (y_all[:, None] - 0.5) * signal + rng.normal(0, 1, (n_tr + n_iv, 4))
+    y = y_all[:n_tr]
+    oof = (y[:, None] - 0.5) * signal + rng.normal(0, 1, (n_tr, 4))
+    oof[:, 0] = -oof[:, 0]  # injected: the fold networks' intratumoral logits point against the label
+    folds = [list(range(0, 80)), list(range(80, 160)), list(range(160, 240))]
+    rows_z = fit_row_models(standardise_per_fold(oof, folds), y, NAMES)
+    for r in rows_z:
+        assert min(r.coefficients) >= 0, r
+    intratumoral = rows_z[0]
+    assert intratumoral.coefficients[0] == 0 and "point against the label" in intratumoral.notes[0]
+    splits = np.array(["train"] * n_tr + ["internal"] * n_iv)
+    sealed = seal_rows(rows_z, NAMES, shipped, y_all, splits)
+    assert all(min(r.coefficients) >= 0 for r in sealed.rows)
+    assert any("intratumoral" in w and "against the label" in w for w in sealed.warnings)
+    # the single-region row is refitted on the shipped network (not left constant, not inverted)
+    single = sealed.rows[0]
+    assert single.coefficients[0] > 0 and single.fit.startswith("in-sample")
+    iv = splits == "internal"
+    assert auc(y_all[iv], single.predict(shipped[iv])) == pytest.approx(auc(y_all[iv], shipped[iv, 0]))
+    primary = next(r for r in sealed.rows if r.key == sealed.primary)
+    assert auc(y_all[iv], primary.predict(shipped[iv])) > 0.5
+    assert sealed.guard["checked"] and sealed.guard["chosen"] == sealed.primary
+
+
+def test_guard_rejects_a_primary_below_chance_or_below_the_best_single_region():
+    """Every fusion worse than chance on the internal split: the best single region is sealed, loudly."""
+    from dlrs_desktop.training.selection import choose_primary
+    from dlrs_desktop.training.stacking import RowModel, row_specs
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 150)
+    logits = (y[:, None] - 0.5) * np.array([2.0, 0.2, 0.2, 0.2]) + rng.normal(0, 1, (150, 4))
+    rows = []
+    for key, label, regions, kind in row_specs(NAMES):
+        coef = [0.0] * 4
+        for reg in regions:
+            coef[NAMES.index(reg)] = 1.0 if kind == "single" else (-1.0 if reg == "intratumoral" else 0.2)
+        rows.append(RowModel(key, label, regions, kind, tuple(coef), 0.0, 0.5, 0.5))
+    key, guard, warnings = choose_primary(rows, logits, y)
+    assert key == "intratumoral"
+    assert set(guard["rejected"]) == {r.key for r in rows if r.kind == "fusion"}
+    assert all("not above chance" in v for v in guard["rejected"].values())
+    assert any("rejected" in w and "sealed with intratumoral" in w for w in warnings)
+    # a fusion above chance but below the best single region's CI is rejected too
+    rows[-1] = RowModel("fusion_all", "all", NAMES, "fusion", (0.0, 0.0, 0.0, 1.0), 0.0, 0.5, 0.5)
+    key, guard, _ = choose_primary(rows, logits, y)
+    assert key == "intratumoral" and "below the 95 % CI" in guard["rejected"]["fusion_all"]

@@ -28,10 +28,13 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate_bundle(model, args.cohort, args.out, ground_truth=args.ground_truth)
     print(headline(result))
     for s, v in (result.get("ground_truth") or {}).items():
+        ratio = "–" if v["ratio"] is None else f"{v['ratio']:.3f}"
         print(
             f"{s}: primary {result['primary_model']} AUC {v['primary_auc']:.3f} vs ground truth "
-            f"{v['ground_truth_auc']:.3f} (ratio {v['ratio']:.3f}); "
+            f"{v['ground_truth_auc']:.3f} (ratio {ratio}); "
             f"best single ROI {v['best_single_auc']:.3f}"
         )
+    for w in result.get("warnings", []):
+        print(f"WARNING: {w}")
     print(f"report: {args.out}/report.html")
     return 0

@@ -76,6 +76,11 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--synthetic", action="store_true", help="declare the training data synthetic in the manifest"
     )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="declare the bundle a demonstration model (the bundled demo; its card and reports say so)",
+    )
     p.add_argument("--description", default="", help="training data description for the model card")
     p.add_argument(
         "--changelog",
@@ -131,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         training_kind="synthetic" if args.synthetic else "real",
         description=args.description,
         changelog=_changelog(args.changelog, args.version),
+        demo=args.demo,
         restart=args.restart,
     )
     print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
@@ -138,16 +144,24 @@ def run(args: argparse.Namespace) -> int:
         if m["model"] == summary["primary_model"]:
             ci = f" [{m['auc_ci_low']:.3f}, {m['auc_ci_high']:.3f}]" if m["auc_ci_low"] is not None else ""
             print(f"  {m['split']:<9} AUC {m['auc']:.3f}{ci}")
+    for w in summary.get("warnings", []):
+        print(f"WARNING: {w}")
+    print(f"training time {summary['seconds']:.0f} s in total on {summary['device']}")
     return 0
 
 
 def _changelog(entries: list[str], version: str) -> dict[str, str] | None:
-    """`--changelog 1.0.0=first --changelog "what changed"` → {"1.0.0": "first", version: "what changed"}."""
+    """`--changelog 1.0.0=first --changelog "what changed"` → {"1.0.0": "first", version: "what changed"}.
+
+    "1.1.0: text" is read as version 1.1.0's entry too (it was once stored as "1.1.0: 1.1.0: text").
+    """
+    import re
+
     out: dict[str, str] = {}
     for e in entries:
-        key, sep, text = e.partition("=")
-        if sep and key.strip() and key.strip()[0].isdigit() and " " not in key.strip():
-            out[key.strip()] = text.strip()
+        m = re.match(r"\s*(\d+\.[\w.+-]*)\s*[=:]\s*(.*)$", e, re.S)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
         else:
             out[version] = e.strip()
     return out or None

@@ -37,6 +37,7 @@ from dlrs_desktop.model.manifest import (
     SCHEMA,
     SCHEMA_VERSION,
     Stacking,
+    manifest_is_demo,
     validate_manifest,
 )
 from dlrs_desktop.model.preprocess import PreprocessSpec
@@ -137,9 +138,14 @@ class Bundle:
         return w.astype(np.float32), b.astype(np.float32)
 
     @property
+    def is_demo(self) -> bool:
+        return manifest_is_demo(self.manifest)
+
+    @property
     def research_notice(self) -> str:
         kind = "synthetic data" if self.is_synthetic else "real patient data"
-        return f"Research use only — demonstration model {self.id} {self.version}, trained on {kind}."
+        what = "demonstration model" if self.is_demo else "model"
+        return f"Research use only — {what} {self.id} {self.version}, trained on {kind}."
 
 
 # --- reading ----------------------------------------------------------------------------------

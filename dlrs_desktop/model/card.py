@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dlrs_desktop.model.manifest import manifest_is_demo
+
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
@@ -40,6 +42,28 @@ def _primary_lines(m: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _changelog_text(version: str, text: Any) -> str:
+    """An entry that repeats its own version ("1.1.0: ...", older `--changelog` parsing) is shown once."""
+    t = str(text).strip()
+    for sep in (":", "="):
+        if t.startswith(f"{version}{sep}"):
+            return t[len(version) + 1 :].strip()
+    return t
+
+
+def _warning_lines(m: dict[str, Any]) -> list[str]:
+    """Why the primary model is what it is, and every warning the trainer raised (trained bundles)."""
+    warnings = [str(w) for w in m.get("warnings", []) if w]
+    guard = m.get("primary_model_guard") or {}
+    rejected = guard.get("rejected") or {}
+    if not warnings and not rejected:
+        return []
+    lines = ["", "## Warnings from training", ""]
+    lines += [f"- **{w}**" for w in warnings]
+    lines += [f"- not chosen as primary: `{k}`: {v}" for k, v in rejected.items()]
+    return lines
+
+
 def render_model_card(m: dict[str, Any]) -> str:
     """Markdown model card (TRIPOD+AI order: intended use, outcome, data, model, performance, limits)."""
     td = m.get("training_data", {})
@@ -49,6 +73,8 @@ def render_model_card(m: dict[str, Any]) -> str:
         f"# Model card — {m.get('name') or m.get('id')} {m.get('version', '')}",
         "",
         "**Research use only. Demonstration model.**"
+        if manifest_is_demo(m)
+        else "**Research use only. Trained on SYNTHETIC data (not patient data).**"
         if str(td.get("kind", "")).lower() != "real"
         else "**Research use only.**",
         "",
@@ -93,6 +119,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         "## Performance",
         "",
     ]
+    lines[-3:-3] = _warning_lines(m)
     metrics = m.get("metrics", [])
     if metrics:
         cols: list[str] = []
@@ -104,7 +131,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         lines.append("No validation metrics recorded.")
     log = m.get("changelog") or {}
     if isinstance(log, dict) and log:
-        lines += ["", "## Changelog", ""] + [f"- {v}: {t}" for v, t in log.items()]
+        lines += ["", "## Changelog", ""] + [f"- {v}: {_changelog_text(v, t)}" for v, t in log.items()]
     sw = m.get("software", {})
     lines += ["", "## Software", "", ", ".join(f"{k} {v}" for k, v in sw.items())]
     files = m.get("files", {})

@@ -194,3 +194,15 @@ def validate_manifest(m: Any) -> None:
         if fname not in m["files"]:
             raise ModelError(f"Manifest field '{field_name}' names {fname!r}, not listed in 'files'.")
     Stacking.from_dict(m["stacking"], n)
+
+
+BUNDLED_DEMO_ID = "dlrs-demo"
+
+
+def manifest_is_demo(m: dict[str, Any]) -> bool:
+    """A bundle is a demonstration model only if it says so (`"demo": true`, or the bundled demo's id).
+
+    Why not "trained on synthetic data": a research site that trains its own `--synthetic` bundle
+    has not made a demonstration model, and its card and reports must not call it one.
+    """
+    return m.get("demo") is True or (m.get("id") == BUNDLED_DEMO_ID and "demo" not in m)

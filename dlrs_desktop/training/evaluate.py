@@ -9,6 +9,7 @@ on the training split and stored in the bundle, never re-tuned on the cohort bei
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -20,10 +21,10 @@ import numpy as np
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
 from dlrs_desktop.textsafe import csv_cell
-from dlrs_desktop.training.metrics import auc, binary_metrics, brier, delong_test
 from dlrs_desktop.training.stacking import RowModel
+from dlrs_desktop.training.validation import SPLIT_LABELS, compute, is_training_cohort, participants
 
-SPLIT_LABELS = {"train": "Training", "internal": "Internal validation", "external": "External validation"}
+NOT_IN_METRICS_JSON = ("curves", "table")  # per-case data (predictions.csv) and the flat table (table.csv)
 
 
 def region_logits(bundle, x: np.ndarray, batch: int = 16) -> np.ndarray:
@@ -71,54 +72,11 @@ def read_ground_truth(path: Path) -> dict[str, float]:
     return out
 
 
-def compute(
-    cases,
-    y: np.ndarray,
-    logits: np.ndarray,
-    rows: list[RowModel],
-    primary: str,
-    truth: dict[str, float] | None,
-) -> dict[str, Any]:
-    """All numbers of the report (JSON-serialisable)."""
-    splits = np.array([c.split for c in cases])
-    present = [s for s in ("train", "internal", "external") if (splits == s).any()]
-    table: list[dict[str, Any]] = []
-    delong: list[dict[str, Any]] = []
-    curves: dict[str, Any] = {}
-    gt: dict[str, Any] = {}
-    for s in present:
-        idx = np.where(splits == s)[0]
-        ys = y[idx]
-        two = len(set(ys.tolist())) == 2
-        probs = {r.key: r.predict(logits[idx]) for r in rows}
-        curves[s] = {"y": ys.tolist(), "probs": {k: v.tolist() for k, v in probs.items()}}
-        for r in rows:
-            m = binary_metrics(ys, probs[r.key], r.threshold).to_dict() if two else {"n": len(ys)}
-            m["brier"] = brier(ys, probs[r.key])
-            table.append({"model": r.key, "label": r.label, "kind": r.kind, "split": s, **m})
-        if two and min(int(ys.sum()), len(ys) - int(ys.sum())) >= 2:
-            for f in (r for r in rows if r.kind == "fusion"):
-                for single in (r for r in rows if r.kind == "single"):
-                    t = delong_test(ys, probs[f.key], probs[single.key])
-                    delong.append({"split": s, "fusion": f.key, "single": single.key, **t})
-        if truth is not None and two:
-            tp = np.array([truth.get(cases[i].case_id, np.nan) for i in idx])
-            if not np.isnan(tp).any():
-                best = auc(ys, tp)
-                gt[s] = {
-                    "ground_truth_auc": best,
-                    "primary_auc": auc(ys, probs[primary]),
-                    "ratio": auc(ys, probs[primary]) / best,
-                    "best_single_auc": max(auc(ys, probs[r.key]) for r in rows if r.kind == "single"),
-                }
-    return {"splits": present, "primary_model": primary, "table": table, "delong": delong, "curves": curves,
-            "ground_truth": gt}  # fmt: skip
-
-
 def table_csv(result: dict[str, Any]) -> str:
     buf = io.StringIO()
     cols = ["model", "label", "split", "n", "auc", "auc_ci_low", "auc_ci_high", "accuracy", "sensitivity",
-            "specificity", "ppv", "npv", "threshold", "brier"]  # fmt: skip
+            "specificity", "ppv", "npv", "threshold", "brier", "calibration_intercept", "calibration_slope",
+            "observed_expected"]  # fmt: skip
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in result["table"]:
@@ -151,33 +109,50 @@ def evaluate_bundle(
     logits = region_logits(bundle, data.x[:, 0])
     gt_path = Path(ground_truth) if ground_truth else Path(cohort_csv).parent / "ground_truth.csv"
     truth = read_ground_truth(gt_path) if gt_path.is_file() else None
-    result = compute(cases, data.y, logits, rows, primary, truth)
+    cohort_sha = hashlib.sha256(Path(cohort_csv).read_bytes()).hexdigest()
+    trained_on = is_training_cohort(bundle.manifest, cohort_sha, participants(cases, data.y))
+    result = compute(cases, data.y, logits, rows, primary, truth, bundle.manifest, trained_on)
+    result["cohort_sha256"] = cohort_sha
     result["model"] = {"id": bundle.id, "version": bundle.version, "synthetic": bundle.is_synthetic,
-                       "manifest_sha256": bundle.manifest_sha256}  # fmt: skip
+                       "demo": bundle.is_demo, "manifest_sha256": bundle.manifest_sha256}  # fmt: skip
     result["cohort"] = Path(cohort_csv).name
     result["ground_truth_file"] = gt_path.name if truth is not None else None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "table.csv", table_csv(result))
-    buf = io.StringIO()
-    if result["delong"]:
-        w = csv.DictWriter(buf, fieldnames=list(result["delong"][0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(result["delong"])
-    atomic_write_text(out / "delong.csv", buf.getvalue())
-    pred_buf = io.StringIO()
-    w = csv.writer(pred_buf, lineterminator="\n")
-    w.writerow(
-        ["case_id", "split", "label", *[f"logit_{n}" for n in bundle.region_names], *[r.key for r in rows]]
-    )
-    for i, c in enumerate(cases):
-        w.writerow([csv_cell(c.case_id), csv_cell(c.split), c.label, *[f"{v:.5f}" for v in logits[i]],
-                    *[f"{float(r.predict(logits[i:i + 1])[0]):.5f}" for r in rows]])  # fmt: skip
-    atomic_write_text(out / "predictions.csv", pred_buf.getvalue())
+    atomic_write_text(out / "delong.csv", _csv(result["comparisons"]))
+    atomic_write_text(out / "predictions.csv", predictions_csv(cases, logits, rows, bundle.region_names))
     figures = write_report(out, result, bundle.manifest)
     result["figures"] = figures
-    atomic_write_json(out / "metrics.json", {k: v for k, v in result.items() if k != "curves"})
+    atomic_write_json(out / "metrics.json", {k: v for k, v in result.items() if k not in NOT_IN_METRICS_JSON})
     return result
+
+
+def _csv(records: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    if records:
+        w = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
+        w.writeheader()
+        for r in records:
+            w.writerow({k: (repr(v) if isinstance(v, float) else csv_cell(v)) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def predictions_csv(cases, logits: np.ndarray, rows: list[RowModel], region_names) -> str:
+    """Per case: region logits and every row's probability, at full double precision (repr round-trips).
+
+    Why not rounded: 5 decimals made ties that moved DeLong p-values by up to 0.02 when a reader
+    recomputed them from this file.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["case_id", "split", "centre", "label", *[f"logit_{n}" for n in region_names],
+                *[r.key for r in rows]])  # fmt: skip
+    probs = np.stack([r.predict(logits) for r in rows], axis=1) if len(rows) else np.zeros((len(cases), 0))
+    for i, c in enumerate(cases):
+        w.writerow([csv_cell(c.case_id), csv_cell(c.split), csv_cell(c.centre), c.label,
+                    *[repr(float(v)) for v in logits[i]], *[repr(float(v)) for v in probs[i]]])  # fmt: skip
+    return buf.getvalue()
 
 
 def table_rows(result: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]]:
@@ -187,12 +162,12 @@ def table_rows(result: dict[str, Any]) -> list[tuple[str, str, list[dict[str, An
     for r in table:
         labels.setdefault(r["model"], r["label"])
     by_key = {(r["model"], r["split"]): r for r in table}
-    return [(k, label, [by_key[k, s] for s in result["splits"]]) for k, label in labels.items()]
+    return [(k, label, [by_key[k, s] for s in result["split_order"]]) for k, label in labels.items()]
 
 
 def headline(result: dict[str, Any]) -> str:
     """A compact Markdown table (AUC [95 % CI]) for READMEs."""
-    splits = result["splits"]
+    splits = result["split_order"]
     lines = ["| Model | " + " | ".join(SPLIT_LABELS[s] for s in splits) + " |",
              "|---|" + "---|" * len(splits)]  # fmt: skip
     for key, label, rows in table_rows(result):
@@ -210,4 +185,4 @@ def headline(result: dict[str, Any]) -> str:
 
 
 def dumps(result: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in result.items() if k != "curves"}, indent=2)
+    return json.dumps({k: v for k, v in result.items() if k not in NOT_IN_METRICS_JSON}, indent=2)

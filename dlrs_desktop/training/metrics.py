@@ -127,7 +127,10 @@ def delong_test(y_true: np.ndarray, score_a: np.ndarray, score_b: np.ndarray) ->
     else:
         z = diff / math.sqrt(var)
         p = math.erfc(abs(z) / math.sqrt(2))
-    return {"auc_a": float(aucs[0]), "auc_b": float(aucs[1]), "difference": diff, "z": z, "p_value": p}
+    half = _norm_ppf(0.975) * math.sqrt(max(var, 0.0))
+    return {"auc_a": float(aucs[0]), "auc_b": float(aucs[1]), "difference": diff,
+            "difference_ci_low": diff - half, "difference_ci_high": diff + half,
+            "z": z, "p_value": p}  # fmt: skip
 
 
 def youden_threshold(y_true: np.ndarray, prob: np.ndarray) -> float:
@@ -229,3 +232,93 @@ def net_benefit(y_true: np.ndarray, prob: np.ndarray, thresholds: np.ndarray) ->
         all_.append(float(prev - (1 - prev) * w))
     return {"threshold": [float(t) for t in thresholds], "model": model, "treat_all": all_,
             "treat_none": [0.0] * len(thresholds)}  # fmt: skip
+
+
+NET_BENEFIT_THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05, 0.10, …, 0.95
+
+
+def wilson_ci(successes: int, total: int, level: float = 0.95) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion (scipy's `binomtest(...).proportion_ci(method="wilson")`)."""
+    if total <= 0:
+        return None, None
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(successes), int(total)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def _logistic_newton(
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unpenalised maximum-likelihood logistic regression with an offset: (coefficients, covariance)."""
+    beta = np.zeros(x.shape[1])
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta + offset)))
+        info = x.T @ (x * (p * (1 - p))[:, None])
+        step = np.linalg.solve(info + 1e-12 * np.eye(len(beta)), x.T @ (y - p))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    p = 1.0 / (1.0 + np.exp(-(x @ beta + offset)))
+    cov = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]) + 1e-12 * np.eye(len(beta)))
+    return beta, cov
+
+
+def calibration_stats(y_true: np.ndarray, prob: np.ndarray, level: float = 0.95) -> dict[str, float | None]:
+    """Calibration intercept (in the large), slope, their Wald CIs, and observed/expected events.
+
+    Slope: logistic regression of the outcome on logit(p) (ideal 1; < 1 = predictions too extreme).
+    Intercept: logistic regression with logit(p) as offset and only an intercept (ideal 0; > 0 =
+    risks underestimated), as in Van Calster et al. (2019, BMC Med 17:230).
+    """
+    y, p = _as_xy(y_true, prob)
+    keys = ("calibration_intercept", "calibration_intercept_ci", "calibration_slope",
+            "calibration_slope_ci", "observed_expected")  # fmt: skip
+    out: dict[str, float | None] = dict.fromkeys(keys)
+    if len(y) == 0:
+        return out
+    out["observed_expected"] = float(y.sum() / p.sum()) if p.sum() > 0 else None
+    if len(set(y.tolist())) < 2:
+        return out
+    lp = np.log(np.clip(p, 1e-12, 1 - 1e-12) / np.clip(1 - p, 1e-12, 1 - 1e-12))
+    z = _norm_ppf(0.5 + level / 2)
+    with np.errstate(over="ignore"):
+        a, cov_a = _logistic_newton(np.ones((len(y), 1)), y.astype(float), lp)
+        if np.ptp(lp) > 0:
+            b, cov_b = _logistic_newton(np.c_[np.ones(len(y)), lp], y.astype(float), np.zeros(len(y)))
+        else:
+            b, cov_b = None, None
+    se_a = math.sqrt(max(float(cov_a[0, 0]), 0.0))
+    out["calibration_intercept"] = float(a[0])
+    out["calibration_intercept_ci"] = [float(a[0] - z * se_a), float(a[0] + z * se_a)]
+    if b is not None and cov_b is not None and np.isfinite(b).all():
+        se_b = math.sqrt(max(float(cov_b[1, 1]), 0.0))
+        out["calibration_slope"] = float(b[1])
+        out["calibration_slope_ci"] = [float(b[1] - z * se_b), float(b[1] + z * se_b)]
+    return out
+
+
+def net_benefit_table(y_true: np.ndarray, prob: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+    """(model, treat-all) net benefit at 0.05, 0.10, …, 0.95, keyed by the threshold as "0.05"."""
+    nb = net_benefit(y_true, prob, np.asarray(NET_BENEFIT_THRESHOLDS))
+    keys = [f"{t:.2f}" for t in NET_BENEFIT_THRESHOLDS]
+    return dict(zip(keys, nb["model"], strict=True)), dict(zip(keys, nb["treat_all"], strict=True))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm step-down adjusted p-values (family-wise error control for the comparisons of one split)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def format_p(p: float | None) -> str:
+    """p-values as journals print them: "< 0.0001" rather than "0.0000"."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"

@@ -44,6 +44,7 @@ def train_from_cohort(
     training_kind: str = "real",
     description: str = "",
     changelog: dict[str, str] | None = None,
+    demo: bool = False,
     restart: bool = False,
     log=describe,
 ) -> dict[str, Any]:
@@ -97,6 +98,12 @@ def train_from_cohort(
             log(f"resuming from {ckdir} (finished: {', '.join(state['completed']) or 'nothing yet'})")
         else:
             log(f"checkpoint in {ckdir} is for other settings or another cohort: starting afresh")
+    # provenance: every invocation (resumption) is a session; training.seconds is their sum
+    sessions = state.setdefault("sessions", [])
+    sessions.append({"device": device_name(device), "seconds": 0.0})
+
+    def stamp() -> None:
+        sessions[-1]["seconds"] = round(time.perf_counter() - t_start, 1)
 
     folds = group_folds([data.cases[i] for i in tr], y[tr], cfg.folds, cfg.seed)
     k = int(folds.max()) + 1
@@ -120,6 +127,7 @@ def train_from_cohort(
                 state,
                 tensors,
                 log,
+                before_save=stamp,
             )
             from dlrs_desktop.training.trainer import _predict
 
@@ -133,6 +141,7 @@ def train_from_cohort(
             state["completed"][stage] = done
             state["current"] = None
             tensors = {k2: v for k2, v in (tensors or {}).items() if k2.startswith("final.")}
+            stamp()
             ckpt.save(ckdir, state, tensors)
         oof[done["rows"]] = np.asarray(done["logits"])
         fold_rows.append(list(done["rows"]))
@@ -152,11 +161,13 @@ def train_from_cohort(
         final_info = state["completed"]["final"]
     else:
         net, best_epoch, hist = train_stage(
-            "final", cfg, spec, data.x[tr], y[tr], x_val, y_val, device, ckdir, state, tensors, log
-        )
+            "final", cfg, spec, data.x[tr], y[tr], x_val, y_val, device, ckdir, state, tensors, log,
+            before_save=stamp,
+        )  # fmt: skip
         final_info = {"best_epoch": best_epoch, "history": hist}
         state["completed"]["final"] = final_info
         state["current"] = None
+        stamp()
         ckpt.save(ckdir, state, {f"final.{k2}": v for k2, v in net.state_dict().items()})
 
     from dlrs_desktop.training.export import write_trained_bundle
@@ -181,11 +192,30 @@ def train_from_cohort(
         description=description,
         changelog=changelog,
         cohort_csv=cohort_csv,
-        seconds=time.perf_counter() - t_start,
+        seconds=_total_seconds(state, stamp, ckdir),
+        device_used=", ".join(dict.fromkeys(str(x["device"]) for x in sessions)),
+        demo=demo,
         log=log,
     )
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
+
+
+def _total_seconds(state: dict[str, Any], stamp, ckdir: Path) -> float:
+    """Wall-clock seconds of every session that worked on this bundle (resumptions included), up to
+    the export; the checkpoint records the same figure, so a later resumption adds to it exactly."""
+    stamp()
+    atomic_write_json(ckdir / ckpt.STATE, state)  # tensors unchanged: the pair stays consistent
+    return float(sum(x["seconds"] for x in state.get("sessions", [])))
+
+
+def device_name(device) -> str:
+    """The device that actually ran the training, e.g. "cuda (NVIDIA H100 80GB HBM3)" or "cpu (2 threads)"."""
+    import torch
+
+    if getattr(device, "type", str(device)) == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
 
 
 def read_bundle_summary(bundle_dir: str | Path) -> dict[str, Any]:

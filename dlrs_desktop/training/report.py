@@ -1,4 +1,7 @@
-"""Figures (matplotlib, Agg backend: no display, no Qt) and the one-page HTML validation report."""
+"""The one-page HTML validation report: what TRIPOD+AI asks a validation to show (docs/TRIPOD_AI.md).
+
+Every value is escaped; numbers come from `validation.compute`, the same dict as `metrics.json`.
+"""
 
 from __future__ import annotations
 
@@ -9,71 +12,14 @@ import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_text
 from dlrs_desktop.textsafe import html_text
-from dlrs_desktop.training.evaluate import SPLIT_LABELS, table_rows
-from dlrs_desktop.training.metrics import brier, calibration_curve, net_benefit, roc_curve
+from dlrs_desktop.training.figures import best_single, write_figures
+from dlrs_desktop.training.metrics import NET_BENEFIT_THRESHOLDS, format_p
+from dlrs_desktop.training.validation import SPLIT_LABELS
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> str:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    _plt().close(fig)
-    return path.name
-
-
-def write_figures(out: Path, result: dict[str, Any]) -> dict[str, dict[str, str]]:
-    plt = _plt()
-    primary = result["primary_model"]
-    labels = {r["model"]: r["label"] for r in result["table"]}
-    figs: dict[str, dict[str, str]] = {}
-    for s in result["splits"]:
-        c = result["curves"][s]
-        y = np.asarray(c["y"])
-        if len(set(y.tolist())) < 2:
-            continue
-        figs[s] = {}
-        fig, ax = plt.subplots(figsize=(5.2, 5))
-        for key, p in c["probs"].items():
-            if not (key == primary or not key.startswith("fusion")):
-                continue
-            fpr, tpr = roc_curve(y, np.asarray(p))
-            a = next(r["auc"] for r in result["table"] if r["model"] == key and r["split"] == s)
-            ax.plot(fpr, tpr, lw=2.2 if key == primary else 1.2, label=f"{labels[key]} (AUC {a:.3f})")
-        ax.plot([0, 1], [0, 1], "k:", lw=0.8)
-        ax.set(xlabel="1 − specificity", ylabel="Sensitivity", title=f"ROC — {SPLIT_LABELS[s]}")
-        ax.legend(fontsize=7, loc="lower right")
-        figs[s]["roc"] = _save(fig, out / f"roc_{s}.png")
-
-        p = np.asarray(c["probs"][primary])
-        cal = calibration_curve(y, p, bins=8)
-        fig, ax = plt.subplots(figsize=(5.2, 5))
-        ax.plot([0, 1], [0, 1], "k:", lw=0.8, label="perfect calibration")
-        ax.plot(cal["predicted"], cal["observed"], "o-", label=f"{labels[primary]} (Brier {brier(y, p):.3f})")
-        ax.set(xlabel="Predicted probability", ylabel="Observed frequency", xlim=(0, 1), ylim=(0, 1),
-               title=f"Calibration — {SPLIT_LABELS[s]}")  # fmt: skip
-        ax.legend(fontsize=7, loc="upper left")
-        figs[s]["calibration"] = _save(fig, out / f"calibration_{s}.png")
-
-        th = np.linspace(0.01, 0.9, 90)
-        nb = net_benefit(y, p, th)
-        fig, ax = plt.subplots(figsize=(5.6, 4.4))
-        ax.plot(th, nb["model"], lw=2, label=labels[primary])
-        ax.plot(th, nb["treat_all"], "--", lw=1, label="Treat all")
-        ax.plot(th, nb["treat_none"], "k-", lw=0.8, label="Treat none")
-        prev = float(y.mean())
-        ax.set(xlabel="Threshold probability", ylabel="Net benefit", ylim=(-0.05, max(prev, 0.05) * 1.1),
-               title=f"Decision curve — {SPLIT_LABELS[s]}")  # fmt: skip
-        ax.legend(fontsize=7)
-        figs[s]["dca"] = _save(fig, out / f"dca_{s}.png")
-    return figs
+def _e(v: Any) -> str:
+    """Every text from a file (ids, labels, centres, descriptions) leaves through here (textsafe)."""
+    return html_text(str(v))
 
 
 def _f(v: Any, nd: int = 3) -> str:
@@ -81,98 +27,196 @@ def _f(v: Any, nd: int = 3) -> str:
         return "–"
     if isinstance(v, float):
         return "–" if np.isnan(v) else f"{v:.{nd}f}"
-    return html_text(str(v))
+    return _e(v)
 
 
-def _table_html(result: dict[str, Any]) -> str:
-    splits = result["splits"]
-    head = "".join(f"<th colspan=7>{SPLIT_LABELS[s]}</th>" for s in splits)
-    cols = ("AUC (95% CI)", "Acc", "Sens", "Spec", "PPV", "NPV", "Brier")
-    sub = "".join(f"<th>{c}</th>" for _ in splits for c in cols)
+def _ci(v: Any, ci: Any, nd: int = 3) -> str:
+    if v is None:
+        return "–"
+    if not ci or ci[0] is None:
+        return _f(v, nd)
+    return f"{_f(v, nd)} [{_f(ci[0], nd)}, {_f(ci[1], nd)}]"  # brackets: readable with negative bounds
+
+
+def _participants_html(result: dict[str, Any]) -> str:
     body = []
-    for key, label, rows in table_rows(result):
-        cells = []
-        for r in rows:
-            if r.get("auc") is None:
-                cells.append("<td colspan=7>one class only</td>")
-                continue
-            cells.append(
-                f"<td>{_f(r['auc'])} ({_f(r['auc_ci_low'])}–{_f(r['auc_ci_high'])})</td>"
-                + "".join(
-                    f"<td>{_f(r[k])}</td>" for k in ("accuracy", "sensitivity", "specificity", "ppv", "npv")
+    for s in result["split_order"]:
+        d = result["splits"][s]
+        body.append(f"<tr><th>{SPLIT_LABELS[s]}</th><td>all</td><td>{d['n']}</td><td>{d['n_positive']}</td>"
+                    f"<td>{_f(d['prevalence'])}</td></tr>")  # fmt: skip
+        for centre, c in d["by_centre"].items():
+            body.append(f"<tr><td></td><td>{_e(centre)}</td><td>{c['n']}</td><td>{c['n_positive']}</td>"
+                        f"<td>{_f(c['prevalence'])}</td></tr>")  # fmt: skip
+    return ("<table><tr><th>Split</th><th>Centre</th><th>n</th><th>Responders</th><th>Prevalence</th></tr>"
+            + "".join(body) + "</table>")  # fmt: skip
+
+
+_COLS = ("AUC (95 % CI)", "Threshold", "Accuracy", "Sensitivity", "Specificity", "PPV", "NPV", "Brier",
+         "Cal. intercept", "Cal. slope", "O/E")  # fmt: skip
+
+
+def _performance_html(result: dict[str, Any], s: str) -> str:
+    rows = result["splits"][s]["rows"]
+    body = []
+    for key, m in rows.items():
+        cls = " class=primary" if key == result["primary"] else ""
+        if m["auc"] is None:
+            cells = f"<td colspan={len(_COLS)}>one class only: discrimination undefined</td>"
+        else:
+            cells = "".join(
+                f"<td>{c}</td>"
+                for c in (
+                    _ci(m["auc"], m["auc_ci"]),
+                    _f(m["threshold"]),
+                    *(
+                        _ci(m[k], m[f"{k}_ci"])
+                        for k in ("accuracy", "sensitivity", "specificity", "ppv", "npv")
+                    ),
+                    _f(m["brier"]),
+                    _ci(m["calibration_intercept"], m["calibration_intercept_ci"], 2),
+                    _ci(m["calibration_slope"], m["calibration_slope_ci"], 2),
+                    _f(m["observed_expected"], 2),
                 )
-                + f"<td>{_f(r['brier'])}</td>"
             )
-        cls = " class=primary" if key == result["primary_model"] else ""
-        body.append(f"<tr{cls}><th>{html_text(label)}</th>{''.join(cells)}</tr>")
-    return f"<table><tr><th rowspan=2>Model</th>{head}</tr><tr>{sub}</tr>{''.join(body)}</table>"
+        star = " (primary)" if key == result["primary"] else ""
+        body.append(f"<tr{cls}><th>{_e(result['labels'][key])}{star}</th>{cells}</tr>")
+    head = "".join(f"<th>{c}</th>" for c in _COLS)
+    return f"<table><tr><th>Model</th>{head}</tr>{''.join(body)}</table>"
 
 
-def _delong_html(result: dict[str, Any]) -> str:
-    rows = [d for d in result["delong"] if d["fusion"] == result["primary_model"]]
+def _net_benefit_html(result: dict[str, Any], s: str) -> str:
+    rows = result["splits"][s]["rows"]
+    keys = [result["primary"]] + [k for k in [best_single(result, s)] if k and k != result["primary"]]
+    ts = [f"{t:.2f}" for t in NET_BENEFIT_THRESHOLDS]
+    head = "".join(f"<th>{t}</th>" for t in ts)
+    body = "".join(
+        f"<tr><th>{_e(result['labels'][k])}</th>"
+        + "".join(f"<td>{_f(rows[k]['net_benefit'][t])}</td>" for t in ts)
+        + "</tr>"
+        for k in keys
+    )
+    treat_all = rows[keys[0]]["net_benefit_treat_all"]
+    body += "<tr><th>Treat all</th>" + "".join(f"<td>{_f(treat_all[t])}</td>" for t in ts) + "</tr>"
+    return f"<table><tr><th>Net benefit at threshold</th>{head}</tr>{body}</table>"
+
+
+def _comparisons_html(result: dict[str, Any]) -> str:
+    rows = result["comparisons"]
     if not rows:
         return "<p>DeLong tests need at least two cases of each class in a split.</p>"
     body = "".join(
-        f"<tr><td>{SPLIT_LABELS[d['split']]}</td><td>{html_text(d['single'])}</td><td>{_f(d['auc_a'])}</td>"
-        f"<td>{_f(d['auc_b'])}</td><td>{_f(d['difference'])}</td><td>{_f(d['z'], 2)}</td>"
-        f"<td>{_f(d['p_value'], 4)}</td></tr>"
+        f"<tr><td>{SPLIT_LABELS[d['split']]}</td><td>{_e(result['labels'][d['model_b']])}</td>"
+        f"<td>{_f(d['auc_a'])}</td><td>{_f(d['auc_b'])}</td>"
+        f"<td>{_f(d['difference'])} [{_f(d['difference_ci_low'])}, {_f(d['difference_ci_high'])}]</td>"
+        f"<td>{_f(d['z'], 2)}</td><td>{format_p(d['p_value'])}</td><td>{format_p(d['p_holm'])}</td></tr>"
         for d in rows
     )
-    return ("<table><tr><th>Split</th><th>Single ROI</th><th>AUC fusion</th><th>AUC single</th><th>Δ</th>"
-            f"<th>z</th><th>p (two-sided)</th></tr>{body}</table>")  # fmt: skip
+    return ("<table><tr><th>Split</th><th>Compared with</th><th>AUC primary</th><th>AUC other</th>"
+            "<th>Δ AUC (95 % CI)</th><th>z</th><th>p (two-sided)</th><th>p (Holm)</th></tr>"
+            f"{body}</table><p class=note>{_e(result['multiplicity'])}</p>")  # fmt: skip
 
 
-_CSS = """body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}
+def _ground_truth_html(result: dict[str, Any]) -> str:
+    gt = result.get("ground_truth") or {}
+    if not gt:
+        return ""
+    rows = "".join(
+        f"<tr><td>{SPLIT_LABELS[s]}</td><td>{_f(v['ground_truth_auc'])}</td><td>{_f(v['primary_auc'])}</td>"
+        f"<td>{_f(v['ratio'])}</td><td>{_f(v['best_single_auc'])}</td></tr>"
+        for s, v in gt.items()
+    )
+    return (
+        "<h2>Against the best achievable AUC (synthetic cohorts)</h2><p>The synthetic cohort's true response "
+        f"probabilities ({_e(result.get('ground_truth_file'))}, column <code>true_probability</code>, never "
+        "read by training) give the best AUC any model can reach on these labels.</p>"
+        "<table><tr><th>Split</th><th>Ground-truth AUC</th><th>Primary AUC</th><th>Ratio</th>"
+        f"<th>Best single-region AUC</th></tr>{rows}</table>"
+    )
+
+
+def _cohort_note(result: dict[str, Any]) -> str:
+    if result.get("training_cohort"):
+        return (
+            "This is the cohort the bundle was trained on. Its internal split was used for early stopping, "
+            "for the logit standardisation of the stacking and for choosing the primary model: its figures "
+            "are optimistic. The external split (another centre, never used for any choice) is the "
+            "validation."
+        )
+    return (
+        "This cohort is not the one the bundle was trained on (its checksum or split sizes differ from the "
+        "manifest's training data): none of its cases was used for training or model selection, and its "
+        "split names only say how the cohort file labels them. Each row keeps the threshold stored in the "
+        "bundle."
+    )
+
+
+def _notice(model: dict[str, Any]) -> str:
+    if model.get("demo"):
+        return "Research use only — demonstration model trained on SYNTHETIC data (not patient data)."
+    if model.get("synthetic"):
+        return "Research use only — model trained on SYNTHETIC data (not patient data)."
+    return "Research use only."
+
+
+_CSS = """body{font-family:sans-serif;max-width:1300px;margin:auto;padding:1em}
 table{border-collapse:collapse;font-size:12px;margin:0.5em 0}
 td,th{border:1px solid #bbb;padding:3px 6px;text-align:center}
 tr.primary{background:#eef6ff;font-weight:bold}
 .notice{background:#fff3cd;padding:0.6em;border:1px solid #e0c060}
-.figs img{width:32%;margin-right:1%}"""
+.warnings{background:#fde2e1;padding:0.6em 1em;border:2px solid #c0392b;color:#5a1510}
+.note{font-size:12px;color:#333}
+.figs img{width:48%;margin-right:1%}"""
 
 
 def write_report(out: Path, result: dict[str, Any], manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
     figs = write_figures(out, result)
     m = result["model"]
-    notice = ("Research use only — demonstration model trained on SYNTHETIC data (not patient data)."
-              if m["synthetic"] else "Research use only.")  # fmt: skip
-    gt = result.get("ground_truth") or {}
-    gt_html = ""
-    if gt:
-        gt_rows = "".join(
-            f"<tr><td>{SPLIT_LABELS[s]}</td><td>{_f(v['ground_truth_auc'])}</td><td>{_f(v['primary_auc'])}</td>"
-            f"<td>{_f(v['ratio'])}</td><td>{_f(v['best_single_auc'])}</td></tr>"
-            for s, v in gt.items()
-        )
-        gt_html = (
-            f"<h2>Against the best achievable AUC</h2><p>The synthetic cohort's true response probabilities "
-            f"({html_text(str(result.get('ground_truth_file')))}, never read by training) give the "
-            "best AUC any model can reach on these labels.</p>"
-            "<table><tr><th>Split</th><th>Ground-truth AUC</th>"
-            f"<th>Primary fusion AUC</th><th>Ratio</th><th>Best single-ROI AUC</th></tr>{gt_rows}</table>"
-        )
+    warn = result.get("warnings") or []
+    banner = (
+        "<div class=warnings id=warnings><b>Warnings</b><ul>"
+        + "".join(f"<li>{_e(w)}</li>" for w in warn)
+        + "</ul></div>"
+        if warn
+        else ""
+    )
+    guard = manifest.get("primary_model_guard") or {}
+    rejected = "".join(
+        f"<li><code>{_e(k)}</code>: {_e(v)}</li>" for k, v in (guard.get("rejected") or {}).items()
+    )
+    methods = "".join(f"<li>{_e(k.replace('_', ' '))}: {_e(v)}</li>" for k, v in result["methods"].items())
+    per_split = "".join(
+        f"<h3>{SPLIT_LABELS[s]}</h3>{_performance_html(result, s)}"
+        + (f"<h4>Net benefit</h4>{_net_benefit_html(result, s)}" if s in figs else "")
+        for s in result["split_order"]
+    )
     fig_html = "".join(
         f"<h3>{SPLIT_LABELS[s]}</h3><div class=figs>"
-        + "".join(f"<img src='{html_text(f)}' alt='{k} {s}'>" for k, f in d.items())
+        + "".join(f"<img src='{_e(f)}' alt='{_e(k)} {_e(s)}'>" for k, f in d.items())
         + "</div>"
         for s, d in figs.items()
     )
     td = manifest.get("training_data", {})
-    title = f"DLRS validation report — {html_text(m['id'])}"
+    title = f"DLRS validation report — {_e(m['id'])}"
     page = f"""<!doctype html><html><head><meta charset=utf-8><title>{title}</title>
 <style>{_CSS}</style></head><body>
-<h1>Validation report: {html_text(m["id"])} {html_text(m["version"])}</h1>
-<p class=notice>{notice}</p>
-<p>Cohort <code>{html_text(result["cohort"])}</code>.
-Model manifest sha256 <code>{m["manifest_sha256"][:16]}…</code>.
-Training data: {html_text(str(td.get("description", "")))}.
-Primary model (chosen on the internal split): <b>{html_text(result["primary_model"])}</b>.
-Metrics at the threshold of each model fixed on the training split (Youden, out-of-fold);
-AUC 95 % CI by DeLong.</p>
-<h2>Performance</h2>{_table_html(result)}
-<h2>DeLong test: primary fusion vs each single ROI</h2>{_delong_html(result)}
-{gt_html}
-<h2>Figures</h2><p>ROC curves (single ROIs and the primary fusion), calibration curve with Brier score, and
-decision-curve analysis (net benefit against treat-all and treat-none) of the primary fusion.</p>{fig_html}
+<h1>Validation report: {_e(m["id"])} {_e(m["version"])}</h1>
+<p class=notice>{_e(_notice(m))}</p>
+{banner}
+<p>Cohort <code>{_e(result["cohort"])}</code>.
+Model manifest sha256 <code>{_e(m["manifest_sha256"][:16])}…</code>.
+Training data: {_e(td.get("description", ""))}.
+Primary model (what the application shows): <b>{_e(result["labels"][result["primary"]])}</b>
+(<code>{_e(result["primary"])}</code>; rule: {_e(manifest.get("primary_model_rule", "–"))}).</p>
+{f"<p>Rows the guard did not accept as primary:</p><ul>{rejected}</ul>" if rejected else ""}
+<p class=note>{_cohort_note(result)}</p>
+<h2>Participants</h2>{_participants_html(result)}
+<h2>Performance at each row's stored threshold</h2>
+<ul class=note>{methods}</ul>{per_split}
+<h2>DeLong comparisons: primary model vs every other row</h2>{_comparisons_html(result)}
+{_ground_truth_html(result)}
+<h2>Figures</h2><p>ROC curves of every row; calibration (8 equal-count groups, Wilson 95 % CIs) and
+decision curves (net benefit against treat-all and treat-none) of the primary model and the best single
+region on that split. Per-case values: <code>predictions.csv</code> (full double precision).</p>{fig_html}
 </body></html>
 """
     atomic_write_text(out / "report.html", page)

@@ -21,6 +21,15 @@ split; the training split if there is none) — a linear change, so the bundle f
 Every row of the evaluation table is such a logistic model over a subset of the regions
 (a single region = Platt scaling of its head), stored as a full-length coefficient vector with
 zeros for the regions it does not use, so the bundle's `Stacking.fuse` applies to all of them.
+
+Why the coefficients are constrained to be non-negative: every region head is trained toward the
+label, so a larger logit always means "more likely to respond". A negative weight can only come
+from weak fold networks whose held-out logits happen to point the wrong way — measured: a
+3-epoch run gave the intratumoral region −1.36 although the shipped network's intratumoral head
+had AUC 0.70–0.73, and every fusion fell below 0.5. The meta-learners therefore minimise
+scikit-learn's L2-penalised logistic loss with the bounds w ≥ 0 (scipy L-BFGS-B); a region whose
+out-of-fold logits point against the label gets weight 0 and a note that `selection.py` turns into
+a warning.
 """
 
 from __future__ import annotations
@@ -51,6 +60,8 @@ class RowModel:
     intercept: float
     threshold: float  # Youden on the training split's out-of-fold probabilities
     oof_auc: float
+    fit: str = "out-of-fold"  # where the coefficients come from (selection.py may refit a single row)
+    notes: tuple[str, ...] = ()  # why a coefficient was constrained or a row refitted
 
     def predict(self, logits: np.ndarray) -> np.ndarray:
         z = np.asarray(logits, np.float64) @ np.asarray(self.coefficients) + self.intercept
@@ -66,6 +77,8 @@ class RowModel:
             "intercept": self.intercept,
             "threshold": self.threshold,
             "oof_auc": self.oof_auc,
+            "fit": self.fit,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -79,6 +92,8 @@ class RowModel:
             float(d["intercept"]),
             float(d["threshold"]),
             float(d.get("oof_auc", float("nan"))),
+            str(d.get("fit", "out-of-fold")),
+            tuple(str(n) for n in d.get("notes", ())),
         )
 
 
@@ -100,50 +115,70 @@ def row_specs(region_names: tuple[str, ...]) -> list[tuple[str, str, tuple[str, 
     return rows
 
 
+def fit_nonnegative_logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float]:
+    """scikit-learn's L2 logistic objective, C·Σ log-loss + ½‖w‖², minimised with w ≥ 0 (intercept free)."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    x = np.asarray(x, np.float64)
+    yf = np.asarray(y, np.float64)
+    k = x.shape[1]
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:k], theta[k]
+        z = x @ w + b
+        loss = c * float(np.sum(np.logaddexp(0.0, z) - yf * z)) + 0.5 * float(w @ w)
+        r = expit(z) - yf
+        return loss, np.r_[c * (x.T @ r) + w, c * r.sum()]
+
+    start = np.zeros(k + 1)
+    start[k] = np.log(max(yf.mean(), 1e-3) / max(1 - yf.mean(), 1e-3))
+    bounds = [(0.0, None)] * k + [(None, None)]
+    res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 2000, "gtol": 1e-10, "ftol": 1e-14})  # fmt: skip
+    return np.maximum(res.x[:k], 0.0), float(res.x[k])
+
+
+def _sign_note(region: str, free: float, own_auc: float, constrained: float) -> str:
+    """Why a region's weight was held at its bound: inverted on its own, or only given the others."""
+    if own_auc < 0.5:
+        why = f"out-of-fold logits point against the label (out-of-fold AUC {own_auc:.3f})"
+    else:
+        why = (
+            f"negative weight only given the other regions (collinear with them; its own out-of-fold "
+            f"AUC {own_auc:.3f} is above chance)"
+        )
+    return f"{region}: {why}; unconstrained coefficient {free:.2f}, constrained to {constrained:.2f}"
+
+
 def fit_row_models(
     oof_logits: np.ndarray, y: np.ndarray, region_names: tuple[str, ...], c: float = 1.0
 ) -> list[RowModel]:
-    """Fit every row's logistic meta-learner on out-of-fold logits (N, R) of the training split."""
+    """Fit every row's non-negative logistic meta-learner on out-of-fold logits (N, R) of the training split.
+
+    A region whose unconstrained weight would be negative (its out-of-fold logits point against the
+    label) is noted on the row; the weight stays at its bound, 0.
+    """
     from sklearn.linear_model import LogisticRegression
 
     y = np.asarray(y).astype(int)
     out = []
     for key, label, regions, kind in row_specs(region_names):
         idx = [region_names.index(r) for r in regions]
-        lr = LogisticRegression(C=c, max_iter=1000)
-        lr.fit(oof_logits[:, idx], y)
-        coef = np.zeros(len(region_names))
-        coef[idx] = lr.coef_[0]
-        model = RowModel(
-            key,
-            label,
-            regions,
-            kind,
-            tuple(float(v) for v in coef),
-            float(lr.intercept_[0]),
-            0.5,
-            float("nan"),
+        w, b = fit_nonnegative_logistic(oof_logits[:, idx], y, c)
+        free = LogisticRegression(C=c, max_iter=1000).fit(oof_logits[:, idx], y).coef_[0]
+        notes = tuple(
+            _sign_note(region_names[i], f, auc(y, oof_logits[:, i]), wi)
+            for i, f, wi in zip(idx, free, w, strict=True)
+            if f < 0
         )
+        coef = np.zeros(len(region_names))
+        coef[idx] = w
+        model = RowModel(key, label, regions, kind, tuple(float(v) for v in coef), b, 0.5, float("nan"))
         p = model.predict(oof_logits)
         thr = youden_threshold(y, p)
-        out.append(RowModel(key, label, regions, kind, model.coefficients, model.intercept, thr, auc(y, p)))
+        out.append(RowModel(key, label, regions, kind, model.coefficients, b, thr, auc(y, p), notes=notes))
     return out
-
-
-def choose_primary(
-    rows: list[RowModel], internal_logits: np.ndarray | None, y_internal: np.ndarray | None
-) -> str:
-    """The fusion with the best internal-validation AUC (all regions if no internal split)."""
-    fusions = [r for r in rows if r.kind == "fusion"]
-    if internal_logits is None or y_internal is None or len(set(np.asarray(y_internal).tolist())) < 2:
-        return "fusion_all" if any(r.key == "fusion_all" for r in fusions) else fusions[-1].key
-    scores = {r.key: auc(y_internal, r.predict(internal_logits)) for r in fusions}
-    best = max(scores.values())
-    # prefer all regions on a tie (more evidence, same performance)
-    for key in ["fusion_all"] + [r.key for r in fusions]:
-        if key in scores and scores[key] >= best - 1e-12:
-            return key
-    return fusions[-1].key
 
 
 def standardise_per_fold(logits: np.ndarray, fold_rows: list[list[int]]) -> np.ndarray:
@@ -176,6 +211,8 @@ def to_network_units(rows: list[RowModel], reference_logits: np.ndarray) -> tupl
                 float(r.intercept - np.sum(c * m / sd)),
                 r.threshold,
                 r.oof_auc,
+                r.fit,
+                r.notes,
             )
         )
     return out, {"mean": [float(v) for v in m], "sd": [float(v) for v in sd], "n": len(ref)}

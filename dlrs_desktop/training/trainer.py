@@ -142,6 +142,7 @@ def train_stage(
     state: dict[str, Any],
     resume_tensors: dict[str, Any] | None,
     log=print,
+    before_save=None,
 ):
     """Train one FusionNet; returns (best net, best epoch, history). Saves a checkpoint every epoch."""
     import torch
@@ -249,6 +250,8 @@ def train_stage(
             tensors.update({f"ema.{k}": v for k, v in ema.state_dict().items()})
         tensors.update(opt_t)
         tensors.update({k: v for k, v in (resume_tensors or {}).items() if k.startswith("final.")})
+        if before_save is not None:
+            before_save()  # provenance: the session's elapsed time goes into the checkpoint too
         ckpt.save(ckdir, state, tensors)
         stop = cfg.keep == "best" and epoch + 1 >= cfg.epochs // 2  # no stop in warm-up
         if stop and epoch - best_epoch >= cfg.patience:
