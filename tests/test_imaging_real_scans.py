@@ -140,3 +140,15 @@ def test_breast_lesion_is_never_outside_and_rings_lose_only_margin(case):
             # Black margin (the depth ruler's tick labels on it are bright, hence the median).
             assert np.median(im.gray[lost]) <= 12, ring.name
         assert ring.clipped_fraction >= ring_whole.clipped_fraction  # (outside the image counts too)
+
+
+# ----------------------------------------------------------------------------- BUSI: a cyst is not a gap
+def test_an_anechoic_cyst_across_the_scan_is_not_a_gap_between_views():
+    """BUSI benign (188): a flat-black cyst runs across almost the whole width, so the echoes above and
+    below it are separate components; dim tissue bounds it at the edge, so it is not the padding
+    between two views (docs/IMAGING.md) and the expert's lesion is wholly inside one scan."""
+    im = load_image(REAL / "scan_busi_benign188.png")
+    lesion = cv2.imread(str(REAL / "scan_busi_benign188_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    assert lesion.sum() > 30_000  # the cyst band, y 230-400
+    assert im.view_count == 1
+    assert np.asarray(im.scan_mask)[lesion].all()

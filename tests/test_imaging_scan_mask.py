@@ -114,6 +114,23 @@ def test_top_bottom_views_with_a_gap_are_two_views():
     assert not im.scan_mask[212:224].any()
 
 
+def test_a_dark_band_bounded_by_tissue_is_not_a_gap_between_views():
+    """A flat-black cyst across nearly the whole width with dim tissue at its end (as BUSI benign 188)
+    is one scan; the same band padded across the full width, with a label in it, is two views."""
+    frame = np.pad(_speckle(400, 600, 4), 20)
+    yy, xx = np.mgrid[:440, :640]
+    wave = 12 * np.sin(xx / 40.0)  # a lesion's wall, not a straight seam
+    cyst = (yy > 190 + wave) & (yy < 260 - wave) & (xx >= 20) & (xx < 620)
+    frame[cyst] = 1
+    tissue = cyst & (xx < 60)
+    frame[tissue] = (_speckle(440, 640, 5) // 10)[tissue]  # dim speckle, below the black level
+    im = image_from_array(frame.copy())
+    assert im.view_count == 1 and im.scan_mask[cyst].all()
+    frame[tissue] = 1
+    frame[224:230, 300:330] = 200  # a label written in the padding
+    assert image_from_array(frame).view_count == 2
+
+
 def test_a_caliper_line_over_the_whole_height_is_not_a_seam():
     """A sonographer's vertical measurement line is two steps side by side, not the edge of a view."""
     frame = np.pad(_speckle(380, 600, 3), 20)

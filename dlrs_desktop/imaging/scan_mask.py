@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlrs_desktop.imaging.types import UltrasoundRegion
-from dlrs_desktop.imaging.views import split_views
+from dlrs_desktop.imaging.views import is_padding_gap, split_views
 
 _WORK_SIDE = 384  # long side of the working copy
 _BLACK_LEVEL = 12  # grey level below which a smoothed pixel counts as background
@@ -304,7 +304,7 @@ def compute_scan_area(
     hulls = _envelopes(small, np.ones((sh, sw), dtype=bool), scale)
     if not hulls:
         return ScanArea(np.ones((h, w), np.uint8), "full")
-    for view in _split(echo_gray, _group(hulls)):
+    for view in _split(echo_gray, _group(hulls, echo_gray, math.ceil(1 / scale) + 1)):
         area, _ = scanner_geometry(echo_gray, view)
         label += 1
         views[area & (views == 0)] = label
@@ -325,10 +325,11 @@ def _search_area(
     return one if one.any() else None
 
 
-def _group(hulls: list[np.ndarray]) -> list[np.ndarray]:
+def _group(hulls: list[np.ndarray], gray: np.ndarray, margin: int) -> list[np.ndarray]:
     """Without regions: components are separate views only when they look like a dual display
     (each at least half the size of the largest, side by side or one above the other without
-    overlapping); otherwise they are parts of one image (echoes above and below an anechoic band)."""
+    overlapping, with padding between them: `views.is_padding_gap`); otherwise they are parts of one
+    image (echoes above and below an anechoic band: a cyst is bounded by tissue, padding is not)."""
     if len(hulls) == 1:
         return hulls
     import cv2
@@ -337,7 +338,7 @@ def _group(hulls: list[np.ndarray]) -> list[np.ndarray]:
     boxes = [(h[:, 0].min(), h[:, 1].min(), h[:, 0].max(), h[:, 1].max()) for h in hulls]
     similar = min(areas) >= 0.5 * max(areas)
     apart = all(
-        a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1]
+        (a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1]) and is_padding_gap(gray, a, b, margin)
         for i, a in enumerate(boxes)
         for b in boxes[i + 1 :]
     )
