@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cv2
 import numpy as np
+from _machine import machine_line
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging import Calibration, image_from_array, load_image
@@ -151,6 +152,7 @@ def time_1024(cases: list[dict], n: int = 12) -> tuple[float, float, float]:
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, default=48)
     ap.add_argument("--seed", type=int, default=2026)

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import machine_line
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
@@ -128,6 +130,7 @@ def ring_redraw(model: str | None) -> list[float]:
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", help="bundle (default: the bundled model, else a small random test bundle)")
     ap.add_argument("--runs", type=int, default=5)

@@ -23,6 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _machine import machine_line
+
 from dlrs_desktop.imaging import dicom_writer as dw
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.loader import _sha256_cached
@@ -43,6 +45,7 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()

@@ -21,11 +21,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
+from _machine import machine_line
 
 from dlrs_desktop.imaging import image_from_array
 from dlrs_desktop.imaging.types import Calibration
 from dlrs_desktop.roi import Contour, compute_rois
-from dlrs_desktop.roi import rings as rings_module
 
 GOAL_MS = 2.0
 
@@ -64,6 +64,7 @@ def bench(image, contour: Contour, runs: int) -> tuple[float, float]:
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300, help="timed runs per case (>= 200)")
     args = parser.parse_args()
@@ -83,7 +84,7 @@ def main() -> int:
             ellipse_contour(512, 420, 20, 12.5, iso),
         ),
         (
-            "20×14 mm tumour, 0.08×0.12 mm/px, SciPy EDT",
+            "20×14 mm tumour, 0.08×0.12 mm/px, numpy exact EDT",
             fan_image(aniso),
             ellipse_contour(512, 420, 10, 7, aniso),
         ),
@@ -94,22 +95,6 @@ def main() -> int:
         med, p95 = bench(image, contour, runs)
         results.append(med)
         print(f"  {name:<52} median {med:6.2f} ms   p95 {p95:6.2f} ms")
-    # The exact numpy fallback used when SciPy is absent (the frozen app).
-    real = rings_module._distance
-
-    def no_scipy(outside, sx, sy, rmax):
-        if abs(sx - sy) <= 1e-9 * max(sx, sy):
-            return real(outside, sx, sy, rmax)
-        return rings_module.anisotropic_distance(~outside, sx, sy, rmax), 1.0
-
-    rings_module._distance = no_scipy
-    try:
-        med, p95 = bench(cases[2][1], cases[2][2], runs)
-    finally:
-        rings_module._distance = real
-    print(
-        f"  {'20×14 mm tumour, 0.08×0.12 mm/px, numpy fallback':<52} median {med:6.2f} ms   p95 {p95:6.2f} ms"
-    )
     verdict = "meets" if results[0] <= GOAL_MS else "MISSES"
     print(f"typical case median {results[0]:.2f} ms {verdict} the {GOAL_MS:g} ms goal")
     return 0

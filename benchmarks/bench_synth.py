@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import machine_line
 
 
 def main() -> None:
+    print(machine_line(), flush=True)
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=20)
     args = ap.parse_args()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _machine import machine_line  # noqa: E402  (benchmarks/ is sys.path[0] when run)
 
 
 def _cases(n: int) -> list:
@@ -43,6 +44,7 @@ def _cases(n: int) -> list:
 
 
 def main() -> int:
+    print(machine_line(), flush=True)
     import torch
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

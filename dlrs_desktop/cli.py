@@ -4,7 +4,8 @@ Each sub-command lives in `dlrs_desktop/commands/<name>.py` and provides
 `register(parser)` (its arguments) and `run(args) -> int` (exit code). Command modules import
 heavy libraries inside `run`, so `dlrs --help` stays instant.
 
-Exit codes: 0 success, 2 bad input (the user's file, contour, cohort), 3 model problem,
+Exit codes: 0 success, 2 bad input (the user's file, contour, cohort) or a missing optional extra
+(`pip install 'dlrs-desktop[train]'`, named in the message), 3 model problem,
 1 internal error (a bug: one line, `--debug` for the traceback), 130 interrupted.
 Whatever fails, stderr gets exactly one line with control characters escaped; what libraries
 print or warn meanwhile (libpng, OpenCV, pydicom, Pillow) is captured by `cli_boundary.Boundary`
@@ -17,11 +18,12 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from dlrs_desktop import __version__, commands
 from dlrs_desktop.cli_boundary import Boundary, error_line
+from dlrs_desktop.extras import MissingExtraError, message_for_import_error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,14 +57,45 @@ def build_parser() -> argparse.ArgumentParser:
         # After the command name as well (`dlrs info X --verbose`); SUPPRESS keeps a global one.
         for flag in ("--debug", "--verbose"):
             p.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-        module.register(p)
-        p.set_defaults(_run=module.run)
+        try:
+            module.register(p)
+        except ImportError as exc:  # its extra is not installed: the other commands still work
+            message = message_for_import_error(exc, f"`dlrs {name}`")
+            if message is None:
+                raise
+            p.set_defaults(_run=_unavailable(message), _unavailable=True)
+            continue
+        p.set_defaults(_run=_with_extras(module.run, name))
     return parser
+
+
+def _unavailable(message: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        raise MissingExtraError(message)
+
+    return run
+
+
+def _with_extras(run: Callable[[argparse.Namespace], Any], name: str) -> Callable[[argparse.Namespace], Any]:
+    """An ImportError of an optional extra (torch, scikit-learn...) becomes one line naming its install."""
+
+    def wrapped(args: argparse.Namespace) -> Any:
+        try:
+            return run(args)
+        except ImportError as exc:
+            message = message_for_import_error(exc, f"`dlrs {name}`")
+            if message is None:
+                raise
+            raise MissingExtraError(message) from None
+
+    return wrapped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "_unavailable", False):  # its options are unknown: say what is missing
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

@@ -18,7 +18,9 @@ def resources_dir() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    source = Path(__file__).resolve().parent.parent / "resources"
+    installed = Path(sys.prefix) / "share" / "dlrs-desktop" / "resources"  # a wheel's data files
+    return installed if not source.is_dir() and installed.is_dir() else source
 
 
 def bundled_model_dir() -> Path:

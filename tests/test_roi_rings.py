@@ -187,18 +187,13 @@ def test_compute_rois_on_image_from_loader():
     assert rois["ring_10mm"].clipped_fraction > 0.0
 
 
-def test_rings_without_scipy_use_the_exact_numpy_transform(monkeypatch):
-    """The frozen app ships without SciPy: anisotropic rings must come out identical."""
+def test_anisotropic_rings_never_import_scipy(monkeypatch):
+    """SciPy is not a runtime dependency: anisotropic rings come from the exact numpy transform."""
     import sys
 
+    monkeypatch.setitem(sys.modules, "scipy", None)  # any `import scipy` now raises ImportError
     image = make_image((400, 500), mm_per_px=(0.08, 0.12))
-    contour = Contour(circle_mm(250.2, 200.6, 6.0, 0.08, 0.12, n=120))
-    with_scipy = compute_rois(contour, image)
-    monkeypatch.setitem(sys.modules, "scipy", None)  # `from scipy import ndimage` now raises ImportError
-    with pytest.raises(ImportError):
-        from scipy import ndimage  # noqa: F401
-    without = compute_rois(contour, image)
-    for a, b in zip(with_scipy.rings, without.rings, strict=True):
-        assert a.bbox == b.bbox
-        assert np.array_equal(a.annulus, b.annulus) and np.array_equal(a.expanded, b.expanded)
-        assert a.area_mm2 == b.area_mm2 and a.clipped_fraction == b.clipped_fraction
+    contour = Contour(circle_mm(250.2, 200.6, 4.0, 0.08, 0.12, n=180))
+    rois = compute_rois(contour, image)
+    assert rois["ring_3mm"].area_mm2 == pytest.approx(_ring_area(4.0, 3.0), rel=0.02)
+    assert rois["ring_5mm"].area_mm2 == pytest.approx(_ring_area(4.0, 5.0), rel=0.02)

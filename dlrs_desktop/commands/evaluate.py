@@ -21,6 +21,9 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dlrs_desktop.extras import require
+
+    require("train", "`dlrs evaluate` (its figures)", modules=("matplotlib",))
     from dlrs_desktop.paths import bundled_model_dir
     from dlrs_desktop.training.evaluate import evaluate_bundle, headline
 

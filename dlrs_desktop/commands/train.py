@@ -95,8 +95,10 @@ def register(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.errors import CohortError
+    from dlrs_desktop.extras import require
     from dlrs_desktop.model.bundle import check_bundle_target
 
+    require("train", "`dlrs train`")
     check_bundle_target(args.out)  # first: never replace someone's folder, never train to then refuse
     from dlrs_desktop.training.pipeline import train_from_cohort
     from dlrs_desktop.training.trainer import TrainConfig

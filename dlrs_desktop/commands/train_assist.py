@@ -36,11 +36,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from dlrs_desktop.errors import DlrsError
+    from dlrs_desktop.extras import require
 
-    try:
-        from dlrs_desktop.training.assist_train import AssistTrainConfig, train_assist
-    except ImportError as exc:  # torch is a training-only dependency
-        raise DlrsError(f"train-assist needs torch ({exc}).") from None
+    require("train", "`dlrs train-assist`", modules=("torch",))  # one line naming the extra
+    from dlrs_desktop.training.assist_train import AssistTrainConfig, train_assist
+
     if args.epochs < 1 or args.batch_size < 1:
         raise DlrsError("--epochs and --batch-size must be at least 1.")
     data = Path(args.data)

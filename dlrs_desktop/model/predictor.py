@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError, ModelError
+from dlrs_desktop.extras import install_hint, missing_modules, require
 from dlrs_desktop.model.bundle import Bundle, load_bundle
 from dlrs_desktop.model.preprocess import PrepInfo, crop_to_image, prepare_inputs, validated_contour
 from dlrs_desktop.model.quality import check_refusals, quality_flags
@@ -157,6 +158,11 @@ class Predictor:
         hint = gpu_hint() if want_gpu else None
         if want_gpu and hint is None and device == "gpu":
             self.device_note = "A GPU was requested but none is usable here; ran on the CPU."
+            if missing_modules(["torch"]):
+                self.device_note = (
+                    "A GPU was requested but the GPU path needs torch (the [gpu] extra; "
+                    f"{install_hint('gpu')}); ran on the CPU."
+                )
         elif device == "gpu" and backend == "onnx":
             self.device_note = "The ONNX backend runs on the CPU only here; ran on the CPU."
         if want_gpu and hint is not None and backend != "onnx":
@@ -166,6 +172,7 @@ class Predictor:
                 if device == "gpu":
                     self.device_note = f"GPU unavailable ({exc}); ran on the CPU."
         if backend == "torch":
+            require("gpu", "The torch backend", modules=("torch", "torchvision"))
             return _TorchBackend(self.bundle, "cpu")
         return self._cpu_backend()
 

@@ -107,6 +107,15 @@ def available_devices() -> list[str]:
     return ["auto", "cpu", "gpu"] if gpu_hint() is not None else ["auto", "cpu"]
 
 
+def gpu_absence() -> str:
+    """Why no GPU is offered: none found, or the GPU path (torch, the [gpu] extra) is not installed."""
+    from dlrs_desktop.extras import install_hint, missing_modules
+
+    if missing_modules(["torch"]):
+        return f"GPU inference needs the [gpu] extra ({install_hint('gpu')})"
+    return "no GPU found on this computer"
+
+
 class PreferencesDialog(QDialog):
     """Device, reviewer, folders, ring visibility. `apply()` writes them (tests call it directly)."""
 
@@ -123,7 +132,7 @@ class PreferencesDialog(QDialog):
         self.device.setCurrentIndex(max(self.device.findData(prefs.device), 0))
         form.addRow("Model device:", self.device)
         current = win.model.info.get("device") if win.model.ready else "not loaded"
-        gpu = "a GPU is available" if "gpu" in available_devices() else "no GPU found on this computer"
+        gpu = "a GPU is available" if "gpu" in available_devices() else gpu_absence()
         form.addRow("", QLabel(f"In use now: {current}; {gpu}. A failing GPU falls back to the CPU."))
         self.reviewer = QLineEdit(prefs.reviewer)
         form.addRow("Reviewer name:", self.reviewer)
