@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 
 import pytest
 
@@ -70,18 +68,16 @@ def test_newer_schema_is_refused():
         Annotation.from_dict({"schema": "dlrs-annotation", "schema_version": 99, "image_sha256": SHA_A})
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
 def test_read_only_folder_falls_back_to_user_store(tmp_path):
+    from tests.store_factory import read_only
+
     folder = tmp_path / "ro"
     folder.mkdir()
     img = folder / "a.png"
     img.write_bytes(b"x")
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
+    with read_only(folder):
         res = AnnotationStore(tmp_path / "store").save(Annotation(SHA_A, contour=CONTOUR), img)
-    finally:
-        folder.chmod(0o755)
-    assert res.warnings and "read-only" in res.warnings[0]
+    assert res.ok and res.warnings and "read-only" in res.warnings[0]
     assert AnnotationStore(tmp_path / "store").load(SHA_A, img).annotation.contour == CONTOUR
 
 

@@ -148,10 +148,12 @@ def test_review_status_worklist_and_exports(qtbot, tmp_path, dialog_log):  # noq
 @pytest.mark.parametrize("answer", ["cancel", "discard"])
 def test_failed_save_on_quit_asks(qtbot, tmp_path, dialog_log, answer):  # noqa: F811
     win = make_window(qtbot)
-    win.open_path(calibrated_dicom(tmp_path))
+    image = calibrated_dicom(tmp_path)
+    win.open_path(image)
     draw_polygon(qtbot, win)
     win.store.root = tmp_path / "blocked"
     (tmp_path / "blocked").write_text("a file where the store folder should be")
+    beside_path(image).mkdir()  # neither copy can be written (the beside one alone would suffice)
     dialog_log.answers["save_discard_cancel"] = answer
     assert win.close() is (answer == "discard")
     assert any("could not be saved" in t for t in dialog_log.texts("save_discard_cancel"))

@@ -70,8 +70,11 @@ def _fail(path: Path, what: str) -> ImageLoadError:
     return ImageLoadError(f"Cannot open '{path.name}': {what}")
 
 
-def read_header(path: Path, force: bool) -> Any:
-    """Parse everything but the pixel data (large values are read lazily from the file)."""
+def read_header(path: Path, force: bool, source: Any = None) -> Any:
+    """Parse everything but the pixel data (large values are read lazily from the file).
+
+    `source`: a file-like object over the file's bytes, to parse those instead of re-opening `path`.
+    """
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -79,7 +82,7 @@ def read_header(path: Path, force: bool) -> Any:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            ds = pydicom.dcmread(path, defer_size="256 KB", force=force)
+            ds = pydicom.dcmread(path if source is None else source, defer_size="256 KB", force=force)
     except InvalidDicomError as exc:
         raise _fail(path, "it is not a DICOM file.") from exc
     except Exception as exc:  # pydicom raises many types on damaged headers
@@ -197,7 +200,9 @@ def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:
     return rows, cols, samples, frames
 
 
-def _check_native_length(path: Path, ds: Any, rows: int, cols: int, samples: int, frames: int) -> None:
+def _check_native_length(
+    path: Path, ds: Any, rows: int, cols: int, samples: int, frames: int, file_size: int | None = None
+) -> None:
     """Uncompressed pixel data shorter than the header says: the file was cut off."""
     bits = _int(ds, "BitsAllocated", 8) or 8
     per_frame = rows * cols * samples * bits / 8
@@ -206,7 +211,8 @@ def _check_native_length(path: Path, ds: Any, rows: int, cols: int, samples: int
     expected = math.ceil(per_frame * frames)
     elem = ds.get_item("PixelData", keep_deferred=True)  # header only: never read the pixels here
     tell = getattr(elem, "value_tell", None)
-    available = path.stat().st_size - tell if tell is not None else expected
+    size = path.stat().st_size if file_size is None else file_size
+    available = size - tell if tell is not None else expected
     declared = getattr(elem, "length", expected)
     if min(available, declared) < expected:
         missing = expected - min(available, declared)
@@ -251,14 +257,16 @@ def _plugins(path: Path, ts: Any) -> tuple[str, ...]:
     return tuple(usable)
 
 
-def _decode(path: Path, ds: Any, ts: Any, index: int, has_meta: bool) -> np.ndarray:
+def _decode(path: Path, ds: Any, ts: Any, index: int, has_meta: bool, source: Any = None) -> np.ndarray:
     from pydicom.pixels import pixel_array
 
     errors: list[str] = []
     for plugin in _plugins(path, ts):
         try:
             if has_meta:
-                return pixel_array(path, index=index, decoding_plugin=plugin)
+                if source is not None:
+                    source.seek(0)
+                return pixel_array(path if source is None else source, index=index, decoding_plugin=plugin)
             ds.file_meta.TransferSyntaxUID = ts
             return pixel_array(ds, index=index, decoding_plugin=plugin)
         except Exception as exc:
@@ -347,9 +355,17 @@ def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarr
     return None, np.ascontiguousarray(gray, dtype=np.uint8)
 
 
-def read_dicom(path: Path, frame: int | None, *, force: bool = False) -> DicomFrame:
-    """Decode one frame (default the first) of a DICOM file and read its calibration."""
-    ds = read_header(path, force)
+def read_dicom(
+    path: Path, frame: int | None, *, force: bool = False, data: bytes | None = None
+) -> DicomFrame:
+    """Decode one frame (default the first) of a DICOM file and read its calibration.
+
+    `data`: the file's bytes, already read (and hashed) by the caller; they are what is decoded.
+    """
+    import io
+
+    source = None if data is None else io.BytesIO(data)
+    ds = read_header(path, force, source)
     has_meta = bool(getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None))
     if force and not has_meta and "PixelData" not in ds and "Rows" not in ds:
         raise _fail(path, "it is neither a DICOM file nor a supported image (PNG, JPEG, TIFF, BMP).")
@@ -368,8 +384,8 @@ def read_dicom(path: Path, frame: int | None, *, force: bool = False) -> DicomFr
     meta = _metadata(ds, ts)
     meta["number_of_frames"] = frames
     if not ts.is_compressed and has_meta:
-        _check_native_length(path, ds, rows, cols, samples, frames)
-    arr = _decode(path, ds, ts, index, has_meta)
+        _check_native_length(path, ds, rows, cols, samples, frames, None if data is None else len(data))
+    arr = _decode(path, ds, ts, index, has_meta, source)
     if arr.shape[:2] != (rows, cols):
         raise _fail(
             path, f"the decoded image is {arr.shape[1]} x {arr.shape[0]}, not {cols} x {rows} as declared."

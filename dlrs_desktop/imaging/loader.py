@@ -117,11 +117,14 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
     except DlrsError as exc:
         raise ImageLoadError(str(exc)) from None
     try:
-        size = p.stat().st_size
+        # Read once: the sha256 (the key annotations are stored under) is of the very bytes decoded,
+        # even if the file is replaced while it is being read.
         with open(p, "rb") as fh:
-            head = fh.read(132)
+            data = fh.read()
     except OSError as exc:
         raise ImageLoadError(f"Cannot open '{p.name}': {exc.strerror or exc}.") from exc
+    size, head = len(data), data[:132]
+    sha256 = hashlib.sha256(data).hexdigest()
     if size == 0:
         raise ImageLoadError(f"Cannot open '{p.name}': the file is empty.")
 
@@ -138,7 +141,7 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
             raise ImageLoadError(
                 f"Cannot open '{p.name}': frame {frame} does not exist; the file has 1 frame (0)."
             )
-        raster = read_raster(p, fmt)
+        raster = read_raster(p, fmt, data)
         raster.metadata["file_size"] = size
         return _assemble(
             raster.rgb,
@@ -148,13 +151,13 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
             frame_count=1,
             frame_index=0,
             path=str(p),
-            sha256=file_sha256(p),
+            sha256=sha256,
             metadata=raster.metadata,
         )
 
     from dlrs_desktop.imaging.dicom_reader import read_dicom
 
-    dcm = read_dicom(p, frame, force=not is_dicom)
+    dcm = read_dicom(p, frame, force=not is_dicom, data=data)
     dcm.metadata["file_size"] = size
     return _assemble(
         dcm.rgb,
@@ -164,7 +167,7 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
         frame_count=dcm.frame_count,
         frame_index=dcm.frame_index,
         path=str(p),
-        sha256=file_sha256(p),
+        sha256=sha256,
         metadata=dcm.metadata,
     )
 

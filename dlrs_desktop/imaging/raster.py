@@ -46,14 +46,16 @@ def _fail(path: Path, what: str) -> ImageLoadError:
     return ImageLoadError(f"Cannot open '{path.name}': {what}")
 
 
-def _header(path: Path) -> dict[str, Any]:
+def _header(path: Path, data: bytes | None = None) -> dict[str, Any]:
     """Size and mode from the header only (no pixel decoding)."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as im:
+            with Image.open(path if data is None else io.BytesIO(data)) as im:
                 return {
                     "width": int(im.width),
                     "height": int(im.height),
@@ -70,15 +72,18 @@ def _header(path: Path) -> dict[str, Any]:
             return {}
 
 
-def _raw_header(path: Path, fmt: str) -> dict[str, Any]:
+def _raw_header(path: Path, fmt: str, data: bytes | None = None) -> dict[str, Any]:
     """Width and height straight from the bytes when Pillow refuses the header (e.g. a bad chunk CRC):
     libpng and OpenCV may still decode such a file, so its size must be known all the same."""
     import struct
 
     from dlrs_desktop.imaging.header_limits import jpeg_size
 
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
+    if data is not None:
+        head = data[: 1 << 20]
+    else:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
     if fmt == "png" and len(head) >= 24 and head[12:16] == b"IHDR":
         w, h = struct.unpack(">II", head[16:24])
         return {"width": int(w), "height": int(h), "mode": "?", "pil_format": None, "pages": 1}
@@ -92,11 +97,14 @@ def _raw_header(path: Path, fmt: str) -> dict[str, Any]:
     return {}
 
 
-def read_raster(path: Path, fmt: str) -> RasterFrame:
-    """Decode the (first page of a) raster image into 8-bit display pixels."""
+def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
+    """Decode the (first page of a) raster image into 8-bit display pixels.
+
+    `data`: the file's bytes, already read (and hashed) by the caller; they are what is decoded.
+    """
     import cv2
 
-    info = _header(path) or _raw_header(path, fmt)
+    info = _header(path, data) or _raw_header(path, fmt, data)
     if not info:
         raise _fail(path, f"the {fmt.upper()} file is damaged or truncated: its size cannot be read.")
     w, h = info["width"], info["height"]
@@ -112,9 +120,9 @@ def read_raster(path: Path, fmt: str) -> RasterFrame:
             f"Cannot open '{path.name}': {w} x {h} pixels may decode to {w * h * 8 / 1024**2:.0f} MB; "
             f"the limit is {limits.MAX_FRAME_BYTES // 1024**2} MB."
         )
-    data = np.fromfile(path, dtype=np.uint8)
+    buf = np.fromfile(path, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
     try:
-        arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     except cv2.error:
         arr = None
     if arr is None or arr.size == 0:

@@ -7,6 +7,8 @@ model identity are recorded: no names, paths or patient data.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from pathlib import Path
@@ -42,14 +44,32 @@ class AuditLog:
         self.path = Path(path) if path is not None else paths.user_data_dir() / "audit.jsonl"
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Append one record with a single write, verified and fsynced; raises OSError if it is not on disk.
+
+        A short write (full disk) is cut back off, so the file never keeps half a record; a torn last
+        line left by a power cut gets a newline first, so it cannot swallow this record.
+        """
         record: dict[str, Any] = {"time": now_iso(), "event": event, "app_version": __version__}
         record.update({k: v for k, v in fields.items() if k in ALLOWED_KEYS and k != "event"})
-        line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str) + "\n"
+        line = (json.dumps(record, ensure_ascii=False, sort_keys=True, default=str) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # a torn record before us stays a line of its own
+            try:
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(
+                        errno.ENOSPC, f"only {written} of {len(line)} bytes of the audit record were written"
+                    )
+                os.fsync(fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)  # never leave half a record behind
+                    os.fsync(fd)
+                raise
         finally:
             os.close(fd)
         return record
@@ -59,9 +79,11 @@ class AuditLog:
         if not self.path.is_file():
             return []
         out = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in self.path.read_bytes().splitlines():
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
+                rec = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
                 continue
+            if isinstance(rec, dict):
+                out.append(rec)
         return out

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop import paths
-from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.fileio import atomic_write_json, pid_alive
 from dlrs_desktop.store.annotation import now_iso
 
 
@@ -33,11 +33,7 @@ class Session:
 def _pid_alive(pid: int | None) -> bool:
     if not pid or pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return True
+    return pid_alive(pid)
 
 
 class SessionStore:
@@ -47,12 +43,23 @@ class SessionStore:
     def read(self) -> Session | None:
         try:
             d = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if not isinstance(d, dict):
             return None
         known = {k: d[k] for k in Session.__dataclass_fields__ if k in d}
-        return Session(**known)
+        s = Session(**known)
+        if not isinstance(s.pid, int) or isinstance(s.pid, bool) or not 0 < s.pid < 2**31:
+            s.pid = None
+        for name in ("folder", "image", "image_sha256"):
+            if not isinstance(getattr(s, name), str | None):
+                setattr(s, name, None)
+        if not isinstance(s.frame, int) or isinstance(s.frame, bool) or not 0 <= s.frame < 100_000:
+            s.frame = 0
+        if not isinstance(s.extra, dict):
+            s.extra = {}
+        s.clean_exit = s.clean_exit is not False
+        return s
 
     def crashed_session(self) -> Session | None:
         """The previous session if it did not exit cleanly and its process is gone."""
@@ -63,21 +70,29 @@ class SessionStore:
             return None
         return s
 
-    def begin(self, **fields: Any) -> None:
-        self.update(**fields)
+    def begin(self, **fields: Any) -> bool:
+        return self.update(**fields)
 
-    def update(self, **fields: Any) -> None:
+    def update(self, **fields: Any) -> bool:
+        """Record what is open; False (never an exception) when the data folder cannot be written."""
         s = self.read() or Session()
         for k, v in fields.items():
             setattr(s, k, v)
         s.clean_exit = False
         s.pid = os.getpid()
         s.updated_at = now_iso()
-        atomic_write_json(self.path, s.__dict__)
+        return self._write(s)
 
-    def end(self) -> None:
+    def _write(self, s: Session) -> bool:
+        try:
+            atomic_write_json(self.path, s.__dict__)
+        except OSError:
+            return False  # read-only or full: crash recovery is off, the work itself is unaffected
+        return True
+
+    def end(self) -> bool:
         """Mark a clean exit (keeps the last image so 'open recent' could use it)."""
         s = self.read() or Session()
         s.clean_exit = True
         s.updated_at = now_iso()
-        atomic_write_json(self.path, s.__dict__)
+        return self._write(s)

@@ -6,6 +6,7 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -88,7 +89,11 @@ def about_markdown(model_info: dict[str, Any]) -> str:
 
 def about_dialog(parent: QWidget, model_info: dict[str, Any]) -> None:
     dlg = _text_dialog(parent, "About DLRS Desktop", "")
-    dlg.findChild(QTextBrowser).setMarkdown(about_markdown(model_info))
+    # The model card quotes the bundle's manifest (a file): Markdown yes, embedded HTML never.
+    features = (
+        QTextDocument.MarkdownFeature.MarkdownDialectGitHub | QTextDocument.MarkdownFeature.MarkdownNoHTML
+    )
+    dlg.findChild(QTextBrowser).document().setMarkdown(about_markdown(model_info), features)
     dlg.exec()
 
 

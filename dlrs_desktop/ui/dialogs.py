@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 Handler = Callable[..., Any]
@@ -20,6 +21,14 @@ def set_handler(handler: Handler | None) -> None:
     _handler = handler
 
 
+def _box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str) -> QMessageBox:
+    """A message box that shows its text as plain text: messages quote file names and DICOM tags,
+    which must never be interpreted as HTML (Qt's default guesses)."""
+    box = QMessageBox(icon, title, text, parent=parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    return box
+
+
 def has_handler() -> bool:
     return _handler is not None
 
@@ -28,21 +37,21 @@ def error(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> Non
     if _handler is not None:
         _handler("error", title, text)
         return
-    QMessageBox.warning(parent, title, text)
+    _box(parent, QMessageBox.Icon.Warning, title, text).exec()
 
 
 def info(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> None:
     if _handler is not None:
         _handler("info", title, text)
         return
-    QMessageBox.information(parent, title, text)
+    _box(parent, QMessageBox.Icon.Information, title, text).exec()
 
 
 def ask_save_discard_cancel(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> str:
     """Returns "save", "discard" or "cancel" (closing the dialog means cancel)."""
     if _handler is not None:
         return str(_handler("save_discard_cancel", title, text))
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    box = _box(parent, QMessageBox.Icon.Question, title, text)
     save = box.addButton(QMessageBox.StandardButton.Save)
     discard = box.addButton(QMessageBox.StandardButton.Discard)
     box.addButton(QMessageBox.StandardButton.Cancel)
@@ -55,8 +64,10 @@ def ask_save_discard_cancel(parent: QWidget | None, text: str, title: str = "DLR
 def ask_yes_no(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> bool:
     if _handler is not None:
         return bool(_handler("yes_no", title, text))
-    answer = QMessageBox.question(parent, title, text)
-    return answer == QMessageBox.StandardButton.Yes
+    box = _box(parent, QMessageBox.Icon.Question, title, text)
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.exec()
+    return box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes
 
 
 def ask_float(

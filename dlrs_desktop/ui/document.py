@@ -55,6 +55,9 @@ class Document:
         self.contour: Contour | None = None
         self.result: dict[str, Any] | None = None  # Prediction.to_dict() + "contour_hash" + "model"
         self.prediction: Any = None  # the live Prediction (CAM maps), only for results made this session
+        # True only for a result the model computed in this session; one read from a file is "saved —
+        # not verified" until Predict re-computes it (a sidecar can be edited by anyone).
+        self.result_verified = False
         self.review = Review()
         self.ruler: tuple[np.ndarray, np.ndarray] | None = None  # belongs to this image only
         self.ring_radii_mm: tuple[float, ...] = DEFAULT_RING_RADII_MM
@@ -96,10 +99,27 @@ class Document:
 
     @property
     def result_is_stale(self) -> bool:
-        """True when the shown result was computed for another contour/calibration/frame."""
+        """True when the shown result was computed for another image/contour/calibration/frame.
+
+        The contour hash covers points, calibration and frame; the image hash is checked when the
+        result records it.
+        """
         if self.result is None:
             return False
-        return self.contour is None or self.result.get("contour_hash") != self.contour.content_hash()
+        if self.contour is None or self.result.get("contour_hash") != self.contour.content_hash():
+            return True
+        identity = self.result.get("identity")
+        image_sha = identity.get("image_sha256") if isinstance(identity, dict) else None
+        return image_sha is not None and (self.base_image is None or image_sha != self.base_image.sha256)
+
+    @property
+    def result_state(self) -> str:
+        """ "none", "stale", "unverified" (read from a file, not re-computed) or "current"."""
+        if self.result is None:
+            return "none"
+        if self.result_is_stale:
+            return "stale"
+        return "current" if self.result_verified and self.prediction is not None else "unverified"
 
     # ----------------------------------------------------------------- changes
     def _changed(self, kind: str, *, edit: bool = True) -> None:
@@ -119,6 +139,7 @@ class Document:
         self.contour = None
         self.result = None
         self.prediction = None
+        self.result_verified = False
         self.review = Review()
         self.ruler = None
         self.revision = self.saved_revision = 0
@@ -157,8 +178,10 @@ class Document:
         self._changed("frame")
 
     def set_result(self, result: dict[str, Any] | None, prediction: Any = None) -> None:
+        """A result with its live `prediction` is current; without one it is only ever "unverified"."""
         self.result = result
         self.prediction = prediction
+        self.result_verified = result is not None and prediction is not None
         self._changed("result", edit=False)
 
     def set_review(self, reviewed: bool, reviewer: str | None) -> None:
@@ -258,6 +281,7 @@ class Document:
         self.contour = contour
         self.result = ann.result
         self.prediction = None
+        self.result_verified = False  # saved — not verified, until Predict runs on this computer
         self.review = ann.review
         self._rois_key = None
         self.events.emit("image")

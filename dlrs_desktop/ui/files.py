@@ -17,7 +17,9 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.fileio import clean_stale_temps
 from dlrs_desktop.store import AnnotationStore, SessionStore
+from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetContour
 from dlrs_desktop.ui.document import Document
@@ -39,6 +41,7 @@ def demo_paths() -> tuple[Path, Path]:
 class FileController(QObject):
     recent_changed = Signal()
     saved = Signal(str)  # a plain-words note after an explicit save (Ctrl+S)
+    annotation_restored = Signal()  # a saved result may need re-verifying (PredictionController)
 
     def __init__(
         self,
@@ -69,7 +72,7 @@ class FileController(QObject):
         self.loader.loaded.connect(self._image_loaded)
         self.loader.failed.connect(self._image_failed)
         self._pending_open: tuple[int, Path, Path | None, bool] | None = None
-        self.last_save_warning: str | None = None
+        self.told_storage_problems: set[str] = set()  # each storage fault is told once, not per autosave
         self.demo_open = False
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.save_now)
@@ -185,12 +188,12 @@ class FileController(QObject):
         self.undo_stack.clear()
         self.doc.open(image, p)
         self.demo_open = pristine
+        clean_stale_temps(p.parent, SIDECAR_SUFFIX)  # left by a killed writer
         self.store.remember_path(p, image.sha256)
         restored = False
         if not pristine:
-            loaded = self.store.load(image.sha256, p)
-            for note in loaded.rejected:
-                dialogs.info(self.parent_widget, note, "Annotation not applied")
+            loaded = self.store.load(image.sha256, p, keep_backups=True)
+            self._tell_load_notes(loaded)
             if loaded.annotation is not None and not loaded.annotation.is_empty:
                 restored = self._apply_annotation(loaded.annotation)
         if not restored and contour_file is not None and contour_file.is_file():
@@ -212,11 +215,16 @@ class FileController(QObject):
         self.save_now()
         self.undo_stack.clear()
         self.doc.open(image, path)
-        loaded = self.store.load(image.sha256, path)
-        for note in loaded.rejected:
-            dialogs.info(self.parent_widget, note, "Annotation not applied")
+        loaded = self.store.load(image.sha256, path, keep_backups=True)
+        self._tell_load_notes(loaded)
         if loaded.annotation is not None and not loaded.annotation.is_empty:
             self._apply_annotation(loaded.annotation)
+
+    def _tell_load_notes(self, loaded: Any) -> None:
+        """Copies that were skipped or differ: one dialog per opened image, in plain words."""
+        lines = list(loaded.rejected) + list(loaded.notes)
+        if lines:
+            dialogs.info(self.parent_widget, "\n\n".join(lines), "Annotation copies")
 
     def _apply_annotation(self, ann: Any) -> bool:
         from dlrs_desktop.imaging import load_image
@@ -239,6 +247,7 @@ class FileController(QObject):
             if present
         ]
         self.status(f"Restored the saved {', '.join(parts) or 'annotation'} for this image.", 6000)
+        self.annotation_restored.emit()  # a saved result is never shown as current before re-computing
         return True
 
     def load_contour_file(self, path: Path) -> None:
@@ -306,17 +315,30 @@ class FileController(QObject):
             "calibration": cal.label() if cal is not None else "not calibrated",
             "stale": doc.result_is_stale,
         }
-        try:
-            res = self.store.save(replace(ann, summary=summary), doc.path)
-        except OSError as exc:
-            dialogs.error(
-                self.parent_widget,
-                f"Could not save the annotation: {exc.strerror or exc}. Your work is still open.",
-            )
+        res = self.store.save(replace(ann, summary=summary), doc.path)
+        told = self.told_storage_problems
+        for target, note in zip(res.backed_up, res.backups, strict=True):
+            if f"backup:{target}" in told:  # a window saving again and again
+                self.status(note, 6000)
+            else:
+                told.add(f"backup:{target}")
+                dialogs.info(self.parent_widget, note, "Backup kept")
+        new = [(k, m) for k, m in res.problems if k not in told]
+        told.update(k for k, _ in res.problems)
+        if not res.ok:
+            text = " ".join(m for _, m in res.problems) or "The annotation could not be saved."
+            if new:  # once per fault, not at every autosave
+                dialogs.error(
+                    self.parent_widget,
+                    f"{text}\n\nYour work stays open in this window. Saving is tried again at every "
+                    "change and when you close; the title shows * while changes are unsaved.",
+                    "Cannot save",
+                )
+            else:
+                self.status(f"Not saved: {text}", 6000)
             return False
-        if res.warnings and res.warnings[0] != self.last_save_warning:
-            self.last_save_warning = res.warnings[0]
-            self.status(res.warnings[0], 6000)
+        if new:
+            self.status(" ".join(m for _, m in new) + " Saved in the other location.", 6000)
         doc.mark_saved(revision)
         self.worklist.refresh_path(doc.path)
         return True

@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.prefs = prefs or Preferences()
         self.store = store or AnnotationStore()
+        self.store.clean_stale_temps()  # temporary files of a killed session
         self.audit = AuditLog()
         self.session = SessionStore()
         self.model = model or ModelService(self)
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.worklist_dock.hide()
         self.cursor_label = QLabel("")
         self.model_label = QLabel("Model: loading…")
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # the name comes from the bundle
         self.statusBar().addPermanentWidget(self.cursor_label)
         self.statusBar().addPermanentWidget(self.model_label)
 
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
 
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.cine.frame_requested.connect(self.files.set_frame)
+        self.files.annotation_restored.connect(self.prediction.reverify_saved_result)
         self.measurements.ring_toggled.connect(self.set_ring_visible)
         for name in ring_names:
             self.set_ring_visible(name, self.prefs.ring_visible(name))

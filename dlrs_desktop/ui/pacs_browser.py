@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -87,6 +88,7 @@ class QueryRetrieveDialog(QDialog):
         lay.addWidget(self.table, 1)
         where = self.node.label() if self.node else "no PACS configured (Preferences)"
         self.status = QLabel(f"PACS: {where}")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # PACS answers and errors are not markup
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
         self.search_button.clicked.connect(self.search)

@@ -55,6 +55,7 @@ class PredictionController(QObject):
         self.pending_job: str | None = None
         self.started_at = 0.0
         self.last_device_note: str | None = None
+        self.last_audit_warning: str | None = None
         model.loaded.connect(self._model_loaded)
         model.load_failed.connect(self._model_failed)
         model.predicted.connect(self._predicted)
@@ -80,6 +81,24 @@ class PredictionController(QObject):
         for w in info.get("warnings", []):
             self.status(str(w), 6000)
         self.refresh_button()
+        identity = (self.doc.result or {}).get("identity") or {}
+        if self.doc.result_state == "current" and identity.get("model_sha256") != info.get("sha256"):
+            self.doc.set_result(self.doc.result)  # another model now: its number is no longer current
+        self.reverify_saved_result()
+
+    def reverify_saved_result(self) -> None:
+        """A result read from a sidecar is re-computed as soon as the model can (never shown as current
+        before); when that is not possible it stays "saved — not verified"."""
+        doc = self.doc
+        if doc.result_state != "unverified" or not self.model.ready or self.pending_job is not None:
+            return
+        if doc.contour is None or doc.calibration is None or doc.contour_problem():
+            return
+        self.pending_job = self.job_key()
+        self.started_at = time.perf_counter()
+        self._set_busy(True)
+        self.status("Re-computing the saved prediction…", 0)
+        self.model.predict(doc.image, doc.contour, self.pending_job)
 
     def _model_failed(self, message: str) -> None:
         self.model_label.setText("Model: not available")
@@ -136,11 +155,20 @@ class PredictionController(QObject):
             self.status("A prediction for an earlier contour finished and was discarded.", 6000)
             return
         pred = prediction.to_dict()
+        saved = self.doc.result if self.doc.result_state == "unverified" else None
+        cal = self.doc.calibration
         manifest = self.model.info.get("manifest") or {}
         result = {
             "prediction": pred,
             "contour_hash": self.doc.contour.content_hash(),
             "waited_ms": round(waited_ms, 1),
+            # What this number belongs to; a result is current only when all four match.
+            "identity": {
+                "image_sha256": prediction.image_sha256,
+                "contour_hash": prediction.contour_hash,
+                "calibration": None if cal is None else cal.to_dict(),
+                "model_sha256": prediction.bundle_hash,
+            },
             "model": {
                 "id": prediction.model_id,
                 "version": prediction.model_version,
@@ -152,11 +180,19 @@ class PredictionController(QObject):
         self.doc.set_result(result, prediction)
         prob = format_probability(prediction.probability, prediction.threshold)
         self.status(f"Prediction done in {waited_ms / 1000:.1f} s: {prob} ({class_text(pred)})", 8000)
+        old = (saved or {}).get("prediction", {}).get("probability")
+        if isinstance(old, float | int) and abs(float(old) - prediction.probability) > 5e-4:
+            dialogs.info(
+                self.parent_widget,
+                f"The result saved in the annotation file ({float(old):.3f}) differs from the one the "
+                f"model computes now ({prediction.probability:.3f}). The re-computed result is shown.",
+                "Saved result not confirmed",
+            )
         if prediction.device_note and prediction.device_note != self.last_device_note:
             self.last_device_note = prediction.device_note  # told once, then only in the result panel
             dialogs.info(self.parent_widget, prediction.device_note, "Device")
         sens = prediction.sensitivity
-        self.audit.append(
+        self._audit(
             "prediction",
             image_sha256=prediction.image_sha256,
             contour_hash=prediction.contour_hash,
@@ -172,6 +208,20 @@ class PredictionController(QObject):
             device=prediction.device,
             seconds=round(waited_ms / 1000, 4),
         )
+
+    def _audit(self, event: str, **fields: Any) -> None:
+        """The audit record must not be lost silently: a failure is told once, the result stays."""
+        try:
+            self.audit.append(event, **fields)
+        except OSError as exc:
+            message = (
+                f"The audit log could not be written ({exc.strerror or exc}); this prediction is not logged."
+            )
+            if message != self.last_audit_warning:
+                self.last_audit_warning = message
+                dialogs.error(self.parent_widget, message, "Audit log")
+            else:
+                self.status(message, 6000)
 
     def _predict_failed(self, job: str, message: str) -> None:
         if job == self.pending_job:

@@ -149,7 +149,7 @@ class DocumentPresenter:
     def refresh_result(self) -> None:
         doc = self.doc
         stale = doc.result_is_stale
-        self.result_panel.show_result(doc.result, stale)
+        self.result_panel.show_result(doc.result, stale, verified=doc.result_state != "unverified")
         pred = doc.prediction
         cams = (getattr(pred, "cams", None) or ()) if pred is not None and not stale else ()
         self.result_panel.set_cam_regions([c.name for c in cams])

@@ -26,6 +26,11 @@ from dlrs_desktop.ui.bars import BarChart, bar_rows, class_line, format_probabil
 from dlrs_desktop.ui.style import WARNING_CSS, region_label
 
 STALE_TEXT = "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
+UNVERIFIED_CAPTION = "saved — not verified"
+UNVERIFIED_BANNER = (
+    "SAVED — NOT VERIFIED: this result was read from the annotation file, not computed on this "
+    "computer. Press Predict to re-compute it for the contour shown."
+)
 
 
 class ResultPanel(QWidget):
@@ -101,6 +106,7 @@ class ResultPanel(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         lay.addWidget(line)
         self.notice = QLabel("Research use · demonstration model trained on synthetic data")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(f"color:{WARNING_CSS}; font-weight:bold; padding:4px;")
         lay.addStretch(1)
@@ -126,8 +132,11 @@ class ResultPanel(QWidget):
         self.cam.setEnabled(bool(names))
         self.cam_legend.setVisible(bool(self.cam.currentData()))
 
-    def show_result(self, result: dict[str, Any] | None, stale: bool) -> None:
-        """Render a stored result dict; a stale one is greyed and labelled, never shown as current."""
+    def show_result(self, result: dict[str, Any] | None, stale: bool, *, verified: bool = True) -> None:
+        """Render a stored result dict; a stale or unverified one is greyed and labelled, never current.
+
+        Every text here may come from a file (category, flags, model name): labels are plain text.
+        """
         if result is None:
             self.caption.setText("No prediction yet: press Predict")
             self.probability.setText("–")
@@ -142,17 +151,18 @@ class ResultPanel(QWidget):
         pred = result.get("prediction", {})
         prob = float(pred.get("probability", float("nan")))
         threshold = pred.get("threshold")
-        self.caption.setText("probability of early response")
+        dim = stale or not verified
+        self.caption.setText("probability of early response" if verified else UNVERIFIED_CAPTION)
         self.probability.setText(format_probability(prob, threshold))
-        self.probability.setStyleSheet("color: gray;" if stale else "")
+        self.probability.setStyleSheet("color: gray;" if dim else "")
         self.uncertain = is_uncertain(pred)
-        self.category.setText(class_line(pred))
+        self.category.setText(class_line(pred) if verified else f"saved: {class_line(pred)}")
         self.category.setStyleSheet(
             f"border: 2px solid {WARNING_CSS}; border-radius: 4px; padding: 3px; color: {WARNING_CSS};"
-            if self.uncertain and not stale
-            else ("color: gray;" if stale else "")
+            if self.uncertain and not dim
+            else ("color: gray;" if dim else "")
         )
-        self.bars.set_rows(bar_rows(result), stale)
-        self.stale.setVisible(stale)
-        self.stale.setText(STALE_TEXT)
+        self.bars.set_rows(bar_rows(result), dim)
+        self.stale.setVisible(dim)
+        self.stale.setText(STALE_TEXT if stale else UNVERIFIED_BANNER)
         self.details.setText("\n".join(result_lines(result)))

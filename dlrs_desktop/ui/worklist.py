@@ -7,6 +7,7 @@ worker thread, so the list is complete without the user opening every image. One
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,13 @@ def row_status(ann: Annotation | None) -> str:
     return ann.review.status
 
 
+def plain_tooltip(text: str) -> str:
+    """Tooltips guess rich text (Qt.mightBeRichText); a file name that looks like HTML is escaped."""
+    from PySide6 import QtGui
+
+    return f"<p>{html.escape(text)}</p>" if QtGui.Qt.mightBeRichText(text) else text
+
+
 class Worklist(QWidget):
     open_requested = Signal(str)
 
@@ -110,6 +118,7 @@ class Worklist(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
         self.title = QLabel("No folder")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # folder names are the user's text
         top.addWidget(self.title, 1)
         top.addWidget(QLabel("Show:"))
         self.filter = QComboBox()
@@ -172,7 +181,9 @@ class Worklist(QWidget):
         result = "–"
         if ann is not None and ann.result:
             prob = (ann.result.get("prediction") or {}).get("probability")
-            result = "–" if prob is None else f"{float(prob):.2f}" + (" (stale)" if s.get("stale") else "")
+            # A saved number, never re-verified here: labelled as such, like in the result panel.
+            tag = " (stale)" if s.get("stale") else " (saved)"
+            result = "–" if prob is None else f"{float(prob):.2f}{tag}"
         status = row_status(ann)
         if status == "reviewed" and ann is not None and ann.review.reviewer:
             status = f"reviewed ({ann.review.reviewer})"
@@ -190,7 +201,7 @@ class Worklist(QWidget):
         tips = [*cells[:3], calibration, *cells[4:]]
         for col, (text, tip) in enumerate(zip(cells, tips, strict=True)):
             item = QTableWidgetItem(text)
-            item.setToolTip(tip)
+            item.setToolTip(plain_tooltip(tip))
             item.setData(Qt.ItemDataRole.UserRole, row_status(ann))
             if path == self.current:
                 f = item.font()
