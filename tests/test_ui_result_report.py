@@ -79,6 +79,7 @@ def test_pdf_has_identifiers_only_when_chosen(demo, tmp_path, dialog_log):  # no
     assert any(k == "report_options" for k, _, _ in dialog_log.shown)
     text = pdf_text(plain)
     assert "Synthetic" not in text and "Patient" not in text
+    assert "demonstration model dlrs-demo" in text.splitlines()[1]  # the bundle's own notice heads the page
     assert f"DLRS Desktop {__version__}" in text and demo.model.info["sha256"] in re.sub(r"\s", "", text)
     assert "uncertain" in text and "not used by the fusion" in text and "explanation map" not in text
     demo.result_panel.cam.setCurrentIndex(demo.result_panel.cam.findData("ring_10mm"))
@@ -134,6 +135,14 @@ def test_ring_radii_come_from_the_bundle(qtbot, tmp_path, dialog_log):  # noqa: 
     assert drawn == {"ring_2mm", "ring_4mm", "ring_8mm"}
     assert win.measurements.ring_names == ["ring_2mm", "ring_4mm", "ring_8mm"]
     assert np.isfinite([r.area_mm2 for r in win.doc.rois()[0].rings]).all()
+    # issue 15: a bundle that does not declare itself a demo is never called a demonstration model
+    assert "demonstration" not in win.result_panel.notice.text()
+    assert "synthetic data" in win.result_panel.notice.text()
+    win.predict()
+    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    header = pdf_text(win.export_pdf(str(tmp_path / "user-model.pdf"))).splitlines()[:3]
+    assert not any("demonstration" in line for line in header)
+    assert any("trained on synthetic data. Not a diagnosis." in line for line in header)
 
 
 def test_dlrs_predict_says_uncertain_and_colours_cams_like_the_gui(tmp_path, capsys):

@@ -218,7 +218,7 @@ def test_worklist_scans_unopened_images_and_one_click_opens(qtbot, tmp_path, dia
 # ------------------------------------------------------------------ 7. small but confusing
 def test_title_hint_and_honest_status_and_save_feedback(qtbot, tmp_path, dialog_log):  # noqa: F811
     win = make_window(qtbot)
-    assert win.windowTitle() == "DLRS Desktop — research use, demonstration model"
+    assert win.windowTitle() == "DLRS Desktop — research use"
     shot = win.canvas.viewport().grab().toImage()
     bright = sum(shot.pixelColor(x, y).red() > 150 for x in range(0, shot.width(), 3)
                  for y in range(0, shot.height(), 3))  # fmt: skip

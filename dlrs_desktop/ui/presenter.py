@@ -20,7 +20,7 @@ from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.style import ring_name
 from dlrs_desktop.ui.viewbar import CineBar
 
-APP_TITLE = "DLRS Desktop — research use, demonstration model"
+APP_TITLE = "DLRS Desktop — research use"
 
 
 def window_title(doc: Document) -> str:

@@ -27,7 +27,8 @@ from dlrs_desktop.ui.style import region_label
 if TYPE_CHECKING:
     from dlrs_desktop.ui.document import Document
 
-NOTICE = "Research use · demonstration model trained on synthetic data"
+# Shown until a model is known; the model's own notice (demo or not, synthetic or real) replaces it.
+NOTICE = "Research use only"
 IDENTIFIER_FIELDS = (
     ("patient_name", "Patient name"),
     ("patient_id", "Patient ID"),
@@ -139,7 +140,8 @@ def _paint_report(
     base = doc.base_image
     assert base is not None
     out.text("DLRS Desktop — early-response report", 16, True)
-    out.text(NOTICE + ". Not a diagnosis.", 10, True, WARN)
+    header = str(model.get("notice") or NOTICE).rstrip(".")
+    out.text(header + ". Not a diagnosis.", 10, True, WARN)
     if options.include_identifiers:
         ids = options.identifiers
         out.text(" · ".join(f"{label}: {ids.get(key) or '–'}" for key, label in IDENTIFIER_FIELDS), 10, True)

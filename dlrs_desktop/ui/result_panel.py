@@ -105,7 +105,7 @@ class ResultPanel(QWidget):
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         lay.addWidget(line)
-        self.notice = QLabel("Research use · demonstration model trained on synthetic data")
+        self.notice = QLabel("Research use only · the model's own notice appears once it is loaded")
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(f"color:{WARNING_CSS}; font-weight:bold; padding:4px;")
