@@ -19,6 +19,13 @@ from typing import Any
 import pytest
 
 PACS_AET = "ORTHANC"
+# SOP classes the tests look for in Orthanc: our three exports and the source ultrasound image
+SEG, SR, PDF, US = (
+    "1.2.840.10008.5.1.4.1.1.66.4",
+    "1.2.840.10008.5.1.4.1.1.88.33",
+    "1.2.840.10008.5.1.4.1.1.104.1",
+    "1.2.840.10008.5.1.4.1.1.6.1",
+)
 OUR_AET = "DLRS"
 
 

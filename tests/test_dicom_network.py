@@ -17,15 +17,9 @@ from dlrs_desktop.exchange.net import NetworkError, Node, echo
 from dlrs_desktop.exchange.query import find_studies, get_study, move_study
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.roi import Contour, validate_contour
-from tests.pacs_factory import PACS_AET, free_port, need, start_orthanc, stop_orthanc
+from tests.pacs_factory import PACS_AET, PDF, SEG, SR, US, free_port, need, start_orthanc, stop_orthanc
 
 SAMPLES = paths.samples_dir()
-SEG, SR, PDF, US = (
-    "1.2.840.10008.5.1.4.1.1.66.4",
-    "1.2.840.10008.5.1.4.1.1.88.33",
-    "1.2.840.10008.5.1.4.1.1.104.1",
-    "1.2.840.10008.5.1.4.1.1.6.1",
-)
 
 
 MOVE_PORT = free_port()  # where Orthanc sends C-MOVE results for our AE title

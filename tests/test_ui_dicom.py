@@ -16,16 +16,10 @@ from dlrs_desktop.store import AnnotationStore
 from dlrs_desktop.ui.dicom_actions import PacsFields
 from dlrs_desktop.ui.pacs_browser import query_retrieve_dialog
 from tests.model_factory import cached_bundle
-from tests.pacs_factory import PACS_AET, free_port, need, start_orthanc, stop_orthanc
+from tests.pacs_factory import PACS_AET, PDF, SEG, SR, US, free_port, need, start_orthanc, stop_orthanc
 from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
 
 SAMPLES = paths.samples_dir()
-SEG, SR, PDF, US = (
-    "1.2.840.10008.5.1.4.1.1.66.4",
-    "1.2.840.10008.5.1.4.1.1.88.33",
-    "1.2.840.10008.5.1.4.1.1.104.1",
-    "1.2.840.10008.5.1.4.1.1.6.1",
-)
 
 
 MOVE_PORT = free_port()  # where Orthanc sends C-MOVE results for our AE title
