@@ -400,7 +400,7 @@ def write_bundle(
     }
     validate_manifest(manifest)
     raw = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    _replace_folder(out, {**blobs, MANIFEST: raw})
+    replace_bundle_folder(out, {**blobs, MANIFEST: raw})
     if zip_path is not None:
         write_zip(out, zip_path)
     return out
@@ -422,10 +422,13 @@ def _check_onnx_parity(net: FusionNet, onnx_bytes: bytes, spec: PreprocessSpec) 
         raise ModelError(f"The ONNX export disagrees with the torch model (max logit difference {err:.2e}).")
 
 
-def check_bundle_target(out: str | os.PathLike[str]) -> None:
-    """Refuse to write a bundle over anything but nothing, an empty folder or an earlier model bundle.
+def check_bundle_target(
+    out: str | os.PathLike[str], schema: str = SCHEMA, what: str = "model bundle"
+) -> None:
+    """Refuse to write a bundle over anything but nothing, an empty folder or an earlier bundle of `schema`.
 
     Writing replaces the whole folder: pointing `--out` at a folder of other work must not delete it.
+    Shared by the fusion model and the contour-assist bundle (`what` names it in the message).
     """
     from dlrs_desktop.errors import DlrsError
 
@@ -433,7 +436,7 @@ def check_bundle_target(out: str | os.PathLike[str]) -> None:
     if not os.path.lexists(target):
         return
     if target.is_symlink() or not target.is_dir():
-        raise DlrsError(f"'{target}' exists and is not a folder; choose a new folder for the model bundle.")
+        raise DlrsError(f"'{target}' exists and is not a folder; choose a new folder for the {what}.")
     entries = [p.name for p in target.iterdir()]
     if not entries:
         return
@@ -442,16 +445,19 @@ def check_bundle_target(out: str | os.PathLike[str]) -> None:
     if manifest.is_file() and not manifest.is_symlink():
         with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
             raw = manifest.read_bytes() if manifest.stat().st_size <= MAX_MANIFEST_BYTES else b""
-            is_bundle = isinstance(m := json.loads(raw), dict) and m.get("schema") == SCHEMA
+            is_bundle = isinstance(m := json.loads(raw), dict) and m.get("schema") == schema
     if not is_bundle:
         raise DlrsError(
-            f"'{target}' is a folder with {len(entries)} item(s) that is not a model bundle; it would be "
+            f"'{target}' is a folder with {len(entries)} item(s) that is not a {what}; it would be "
             "replaced. Choose a new or empty folder (nothing was changed)."
         )
 
 
-def _replace_folder(out: Path, files: Mapping[str, bytes]) -> None:
-    check_bundle_target(out)
+def replace_bundle_folder(
+    out: Path, files: Mapping[str, bytes], schema: str = SCHEMA, what: str = "model bundle"
+) -> None:
+    """All files into a temporary sibling folder, then swapped in: a crash leaves the old or the new."""
+    check_bundle_target(out, schema, what)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:

@@ -102,13 +102,7 @@ def propose_box(
     speckle: str = DEFAULT_FILTER,
 ) -> Proposal:
     """An outline from a box by the learned model if its bundle is there (engine "auto"), else classical."""
-    model, why = _learned_or_none(engine, bundle)
-    if model is not None:
-        from dlrs_desktop.roi.assist_learned import learned_box
-
-        return Proposal(learned_box(image, box, model), "learned", model.label)
-    contour = propose_from_box(image, box, method=method, speckle=speckle, engine="classical")
-    return Proposal(contour, "classical", f"{method}" + (f" ({why})" if why else ""))
+    return _propose("box", image, box, engine, bundle, method, speckle)
 
 
 def propose_click(
@@ -121,12 +115,28 @@ def propose_click(
     speckle: str = DEFAULT_FILTER,
 ) -> Proposal:
     """An outline from a click by the learned model if its bundle is there (engine "auto"), else classical."""
+    return _propose("click", image, xy, engine, bundle, method, speckle)
+
+
+def _propose(
+    prompt: str,
+    image: UltrasoundImage,
+    where: Sequence[float],
+    engine: str,
+    bundle: str | None,
+    method: str,
+    speckle: str,
+) -> Proposal:
+    """One fallback rule for both prompts: the learned model when it loads, else the classical method,
+    with the reason the learned one was not used."""
     model, why = _learned_or_none(engine, bundle)
     if model is not None:
-        from dlrs_desktop.roi.assist_learned import learned_click
+        from dlrs_desktop.roi.assist_learned import learned_box, learned_click
 
-        return Proposal(learned_click(image, xy, model), "learned", model.label)
-    contour = propose_from_click(image, xy, method=method, speckle=speckle, engine="classical")
+        learned = learned_box if prompt == "box" else learned_click
+        return Proposal(learned(image, where, model), "learned", model.label)
+    classical = propose_from_box if prompt == "box" else propose_from_click
+    contour = classical(image, where, method=method, speckle=speckle, engine="classical")
     return Proposal(contour, "classical", f"{method}" + (f" ({why})" if why else ""))
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -138,44 +135,12 @@ def export_bundle(
 def check_target(out: Path) -> None:
     """Refuse to replace anything but nothing, an empty folder or an earlier contour-assist bundle
     (writing replaces the whole folder: `--out` pointed at other work must not delete it)."""
-    from dlrs_desktop.errors import DlrsError
+    from dlrs_desktop.model.bundle import check_bundle_target
 
-    if not os.path.lexists(out):
-        return
-    if out.is_symlink() or not out.is_dir():
-        raise DlrsError(f"'{out}' exists and is not a folder; choose a new folder for the bundle.")
-    if not any(out.iterdir()):
-        return
-    try:
-        ok = json.loads((out / MANIFEST).read_bytes()).get("schema") == SCHEMA
-    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
-        ok = False
-    if not ok:
-        raise DlrsError(
-            f"'{out}' is a folder that is not a contour-assist bundle; it would be replaced. "
-            "Choose a new or empty folder (nothing was changed)."
-        )
+    check_bundle_target(out, SCHEMA, "contour-assist bundle")
 
 
 def _write_folder(out: Path, files: dict[str, bytes]) -> None:
-    """All files into a temporary sibling folder, then swapped in: a crash leaves the old or the new."""
-    from dlrs_desktop.fileio import atomic_write_bytes
+    from dlrs_desktop.model.bundle import replace_bundle_folder
 
-    check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        for name, blob in files.items():
-            os.chmod(atomic_write_bytes(tmp / name, blob), 0o644)
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    replace_bundle_folder(out, files, SCHEMA, "contour-assist bundle")

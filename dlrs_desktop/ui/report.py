@@ -178,15 +178,6 @@ def _paint_report(
             WARN,
         )
         return
-    if doc.result_state == "unverified":
-        out.text(
-            "No verified prediction: the result stored in the annotation file was not re-computed on "
-            "this computer, so it is not reported. Press Predict, then export again.",
-            10,
-            True,
-            WARN,
-        )
-        return
     pred = doc.result.get("prediction", {})
     stale = doc.result_is_stale
     if stale:
