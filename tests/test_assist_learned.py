@@ -105,6 +105,13 @@ def test_tampered_bundle_is_refused(tmp_path, capsys):
     (tmp_path / "b2" / "extra.pkl").write_bytes(b"\x80\x04N.")
     with pytest.raises(ModelError, match="pickle"):
         load_assist_bundle(tmp_path / "b2")
+    # a weights file that is a link to a file outside the folder is not followed (same rule as the model)
+    shutil.copytree(default_bundle_dir(), tmp_path / "b3")
+    outside = tmp_path / "outside.safetensors"
+    shutil.move(tmp_path / "b3" / "weights.safetensors", outside)
+    (tmp_path / "b3" / "weights.safetensors").symlink_to(outside)
+    with pytest.raises(ModelError, match="outside the bundle"):
+        load_assist_bundle(tmp_path / "b3")
 
 
 def test_outline_json_says_which_method(capsys):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,14 +85,6 @@ def _check_manifest(m: Any) -> None:
         raise ModelError(f"The contour-assist bundle expects {size!r}-px crops; this version makes {SIZE}.")
 
 
-def _check_safetensors(name: str, data: bytes) -> None:
-    if len(data) < 8:
-        raise ModelError(f"Weights file '{name}' is not a safetensors file.")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n <= 0 or 8 + n > len(data) or data[8:9] != b"{":
-        raise ModelError(f"Weights file '{name}' is not a safetensors file.")
-
-
 def load_assist_bundle(path: str | Path | None = None) -> AssistBundle:
     """Open and verify the bundle folder (default: the one shipped in resources/models/dlrs-assist)."""
     root = Path(path) if path is not None else default_bundle_dir()
@@ -109,7 +100,11 @@ def load_assist_bundle(path: str | Path | None = None) -> AssistBundle:
             total += p.stat().st_size
     if total > MAX_BUNDLE_BYTES:
         raise ModelError(f"The contour-assist bundle at '{root}' is implausibly large ({total} bytes).")
-    raw = (root / MANIFEST).read_bytes()
+    # The fusion bundle's file rules: regular files inside the folder, size limits, header checks.
+    from dlrs_desktop.limits import MAX_MANIFEST_BYTES
+    from dlrs_desktop.model import bundle_files as bf
+
+    raw = bf.folder_file(root, MANIFEST, MAX_MANIFEST_BYTES)
     try:
         m = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -117,10 +112,9 @@ def load_assist_bundle(path: str | Path | None = None) -> AssistBundle:
     _check_manifest(m)
     files: dict[str, bytes] = {}
     for name, entry in m["files"].items():
-        f = root / name
-        if not f.is_file():
+        if not (root / name).is_file():
             raise ModelError(f"The contour-assist bundle is incomplete: '{name}' is missing.")
-        blob = f.read_bytes()
+        blob = bf.folder_file(root, name, MAX_BUNDLE_BYTES)
         if "bytes" in entry and entry["bytes"] != len(blob):
             raise ModelError(
                 f"File '{name}' of the contour-assist bundle has {len(blob)} bytes, the manifest says "
@@ -132,6 +126,8 @@ def load_assist_bundle(path: str | Path | None = None) -> AssistBundle:
                 "(modified or corrupted); refusing to load."
             )
         if entry.get("role") == "weights":
-            _check_safetensors(name, blob)
+            bf.check_safetensors(name, blob)
+        elif entry.get("role") == "onnx":
+            bf.check_onnx(blob)
         files[name] = blob
     return AssistBundle(str(root), m, sha256_bytes(raw), files)
