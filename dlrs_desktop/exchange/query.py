@@ -81,7 +81,6 @@ def find_studies(
 def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> list[Path]:
     """C-GET every instance of one study into `out_dir`; the files written."""
     from pydicom import uid
-    from pydicom.dataset import Dataset
     from pynetdicom import build_role, evt
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
 
@@ -103,18 +102,9 @@ def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> li
         roles.append(build_role(sop_class, scp_role=True))
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     assoc = _associate(ae, node, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, handler)])
-    query = Dataset()
-    query.QueryRetrieveLevel = "STUDY"
-    query.StudyInstanceUID = study_uid
-    final = -1
-    try:
-        for status, _ in assoc.send_c_get(query, StudyRootQueryRetrieveInformationModelGet):
-            final = int(getattr(status, "Status", -1)) if status else -1
-            if final == -1:
-                break
-    finally:
-        if assoc.is_established:
-            assoc.release()
+    final = _final_status(
+        assoc, assoc.send_c_get(_study_query(study_uid), StudyRootQueryRetrieveInformationModelGet)
+    )
     if final == -1:
         raise NetworkError(
             f"{node.label()} stopped answering during the retrieve ({len(written)} files kept)."
@@ -134,7 +124,6 @@ def move_study(
     """
     import threading
 
-    from pydicom.dataset import Dataset
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove
 
     from dlrs_desktop.exchange.listener import start_listener
@@ -151,20 +140,12 @@ def move_study(
         ae = _ae(node)
         ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
         assoc = _associate(ae, node)
-        query = Dataset()
-        query.QueryRetrieveLevel = "STUDY"
-        query.StudyInstanceUID = study_uid
-        final = -1
-        try:
-            for status, _ in assoc.send_c_move(
-                query, node.calling_aet, StudyRootQueryRetrieveInformationModelMove
-            ):
-                final = int(getattr(status, "Status", -1)) if status else -1
-                if final == -1:
-                    break
-        finally:
-            if assoc.is_established:
-                assoc.release()
+        final = _final_status(
+            assoc,
+            assoc.send_c_move(
+                _study_query(study_uid), node.calling_aet, StudyRootQueryRetrieveInformationModelMove
+            ),
+        )
     finally:
         server.shutdown()
     if final == -1 and written:
@@ -177,3 +158,26 @@ def move_study(
     if final not in (0x0000, 0xB000) and not written:
         raise NetworkError(f"{node.label()} could not send the study (status 0x{final:04X}).")
     return list(written)
+
+
+def _study_query(study_uid: str) -> Any:
+    from pydicom import Dataset
+
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = study_uid
+    return query
+
+
+def _final_status(assoc: Any, responses: Any) -> int:
+    """The last status of a C-GET/C-MOVE (-1: the peer stopped answering); the association is released."""
+    final = -1
+    try:
+        for status, _ in responses:
+            final = int(getattr(status, "Status", -1)) if status else -1
+            if final == -1:
+                break
+    finally:
+        if assoc.is_established:
+            assoc.release()
+    return final
