@@ -51,7 +51,7 @@ def make_bundle(
     torch.manual_seed(seed)
     spec = PreprocessSpec(input_size=input_size, **(spec_overrides or {}))
     net = FusionNet(
-        arch, n_regions=len(spec.regions), shared_backbone=shared_backbone, in_channels=spec.channels
+        arch, n_regions=len(spec.regions), shared_backbone=shared_backbone, in_channels=spec.in_channels
     )
     with torch.no_grad():
         # Random heads large enough that the per-region logits differ visibly between inputs.

@@ -229,3 +229,33 @@ def test_cuda_matches_cpu(bundle_dir: Path, cpu: Predictor, case) -> None:
     a = gpu.predict(*case, sensitivity=False)
     b = cpu.predict(*case, sensitivity=False)
     assert abs(a.probability - b.probability) <= 1e-3 and a.device_note is None
+
+
+def test_distance_channel_bundle_runs_end_to_end(tmp_path: Path) -> None:
+    """A bundle declaring the distance channel: 2-channel ONNX input, both backends agree, the
+    channel is the outline's signed distance and moving the contour changes the answer."""
+    from dlrs_desktop.roi import Contour
+
+    path = cached_bundle(input_size=64, spec_overrides={"distance_channel": True})
+    onnx, ref = Predictor(path, device="cpu"), Predictor(path, device="cpu", backend="torch")
+    assert onnx.bundle.spec.in_channels == 2
+    assert onnx.bundle.manifest["onnx"]["input"]["shape"][2] == 2
+    image, contour = bmode_case(seed=5)
+    a = onnx.predict(image, contour, sensitivity=False)
+    b = ref.predict(image, contour, sensitivity=False)
+    assert abs(a.probability - b.probability) <= 1e-4
+    x, info = prepare_inputs(image, contour, onnx.bundle.spec)
+    assert x.shape == (4, 2, 64, 64)
+    for r, crop in enumerate(info.crops):
+        d_mm = x[r, 1] * 10.0
+        assert np.array_equal(x[r, 1], x[0, 1]) or crop.grown  # one field of view: one distance map
+        if r:  # a ring's pixels lie between the outline and the ring radius (± one crop pixel)
+            ring = d_mm[crop.mask]
+            radius = float(crop.name.removeprefix("ring_").removesuffix("mm"))
+            assert ring.min() > -crop.out_mm_per_px and ring.max() < radius + crop.out_mm_per_px
+    # the tumour pixels are the negative ones (the outline's interior), up to rasterisation
+    inside = x[0, 1] < 0
+    iou = (inside & info.crops[0].mask).sum() / (inside | info.crops[0].mask).sum()
+    assert iou > 0.85
+    shifted = Contour(np.asarray(contour.points) + np.array([6.0, 0.0]), calibration=contour.calibration)
+    assert onnx.predict(image, shifted, sensitivity=False).probability != a.probability

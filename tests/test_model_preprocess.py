@@ -115,3 +115,29 @@ def test_crop_maps_back_onto_the_image() -> None:
     back, (x0, _, x1, _) = crop_to_image(half, info.crops[0], image.shape)
     quarter = (x1 - x0) // 4
     assert np.nanmean(back[:, : quarter - 2]) > 0.95 and np.nanmean(back[:, -quarter + 2 :]) < 0.05
+
+
+def _regraded(image, contour, gain: float, offset: float):
+    """The same case as a scanner with another gain and contrast would show it (no clipping)."""
+    gray = np.clip(image.gray.astype(float) * gain + offset, 0, 255).round().astype(np.uint8)
+    return make_image(gray, np.repeat(gray[:, :, None], 3, axis=2), image.scan_mask, contour.calibration)
+
+
+def test_tissue_zscore_cancels_scanner_gain_and_keeps_relative_echogenicity() -> None:
+    """Why "tissue_zscore" exists: another scanner's gain and dynamic range must not move the input."""
+    image, contour = physical_case((0.1, 0.1))
+    spec = PreprocessSpec(input_size=64, mm_per_px=0.5, fill="mean", normalisation="tissue_zscore")
+    ref, info = prepare_inputs(image, contour, spec)
+    brighter, _ = prepare_inputs(_regraded(image, contour, 0.8, 40.0), contour, spec)
+    assert np.abs(brighter - ref).max() < 0.05  # grey-level rounding only
+    fixed = PreprocessSpec(input_size=64, mm_per_px=0.5, fill="mean")
+    a, _ = prepare_inputs(image, contour, fixed)
+    b, _ = prepare_inputs(_regraded(image, contour, 0.8, 40.0), contour, fixed)
+    assert np.abs(b - a).max() > 0.5  # the fixed scale does move
+    # the hypoechoic tumour stays darker than the tissue around it (its mean is below the view's)
+    assert ref[0, 0][info.crops[0].mask].mean() < -0.5
+    # a view without contrast is never divided by ~0
+    plain = np.full_like(image.gray, 90)
+    flat = make_image(plain, np.repeat(plain[:, :, None], 3, axis=2), image.scan_mask, contour.calibration)
+    x, _ = prepare_inputs(flat, contour, spec)
+    assert np.isfinite(x).all() and np.abs(x).max() < 1e-3

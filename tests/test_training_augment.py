@@ -43,3 +43,50 @@ def test_strength_zero_is_off() -> None:
     x[..., 10:22, 10:14] = (0.9 - MEAN) / STD  # asymmetric: a flip would show
     out = augment(x, MEAN, STD, torch.Generator().manual_seed(0), strength=0.0, fill_mode="mean")
     assert torch.allclose(out, x, atol=1e-4)
+
+
+def test_blur_softens_edges_and_keeps_a_zero_fill_black() -> None:
+    x = _crops(0.9, 0.0)
+    x[..., 12:20, 12:20] = (0.2 - MEAN) / STD  # a sharp dark square inside the bright region
+    gen = torch.Generator().manual_seed(0)
+    sharp = augment(x, MEAN, STD, gen, strength=1.0, fill_mode="zero", blur_px=0.0)
+    gen = torch.Generator().manual_seed(0)
+    blurred = augment(x, MEAN, STD, gen, strength=1.0, fill_mode="zero", blur_px=3.0)
+
+    # fewer strong steps between neighbouring pixels once blurred (speckle included)
+    def edge(t: torch.Tensor) -> float:
+        return float((t[..., 11:21, 1:] - t[..., 11:21, :-1]).abs().mean())
+
+    assert edge(blurred) < 0.8 * edge(sharp)
+    assert torch.allclose(blurred[..., :3, :3], torch.full_like(blurred[..., :3, :3], BLACK))
+
+
+def test_z_scored_crops_are_not_clipped_to_grey_levels() -> None:
+    """A z-scored crop has values beyond ±2: the photometric changes must not cut them off."""
+    x = torch.zeros((4, 2, 1, 32, 32))
+    x[..., 10:22, 10:22] = 4.0  # 4 SD brighter than the surrounding tissue
+    x[..., 0:4, :] = -3.0
+    out = augment(x, 0.5, 0.25, torch.Generator().manual_seed(0), 1.0, "mean", "tissue_zscore")
+    centre = out[..., 14:18, 14:18].mean(dim=(-1, -2, -3))
+    assert bool((centre > 2.5).all())  # stays far above the tissue (fixed-scale clipping: ≤ 2)
+    assert float(out.min()) < -1.5
+
+
+def test_distance_channel_moves_with_the_image_but_is_never_changed_photometrically() -> None:
+    x = _crops(0.6, 0.6)
+    ramp = torch.linspace(-1, 2, 32).expand(32, 32)  # distance grows to the right
+    dist = ramp.expand(4, 2, 1, 32, 32).clone()
+    both = torch.cat([x, dist], dim=2)
+    out = augment(both, MEAN, STD, torch.Generator().manual_seed(1), 1.0, "mean", coordinate_channels=1)
+    assert out.shape == both.shape
+    d = out[:, :, 1]
+    assert float(d.min()) >= -1 - 1e-4 and float(d.max()) <= 2 + 1e-4  # no gain, offset or noise
+    # smooth: a warped ramp changes by at most ~ one ramp step (× scale) between neighbours
+    step = 3 / 31
+    assert float((d[..., 1:] - d[..., :-1]).abs().max()) < 1.3 * step
+    assert float((d[..., 1:, :] - d[..., :-1, :]).abs().max()) < 1.3 * step
+    # a flip reverses the ramp for some cases, and intensities still get speckle
+    assert bool((d[..., 16, 2] > d[..., 16, 29]).any())
+    assert not torch.allclose(
+        out[:, :, 0], augment(x, MEAN, STD, torch.Generator().manual_seed(1), 0.0, "mean")[:, :, 0]
+    )

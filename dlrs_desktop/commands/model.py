@@ -117,7 +117,7 @@ def _check_onnx(bundle: Bundle) -> None:
     backend = _OrtBackend(bundle.onnx_bytes, threads=1)
     inp = backend.session.get_inputs()[0]
     spec = bundle.spec
-    want = [len(spec.regions), spec.channels, spec.input_size, spec.input_size]
+    want = [len(spec.regions), spec.in_channels, spec.input_size, spec.input_size]
     if inp.name != "crops" or list(inp.shape[1:]) != want:
         raise ModelError(
             f"The ONNX graph's input {inp.name} {inp.shape} does not match the manifest ({want})."

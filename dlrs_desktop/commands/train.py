@@ -54,7 +54,35 @@ def register(p: argparse.ArgumentParser) -> None:
         "pooled features then do not depend on the region's size) or black",
     )
     p.add_argument(
+        "--crop",
+        default=d.crop,
+        choices=["fixed", "fit"],
+        help="crop of each region: one physical field of view for every case (--input-size × "
+        "--mm-per-px; fixed) or the region's own extent plus a margin (fit: it fills the crop)",
+    )
+    p.add_argument(
+        "--normalisation",
+        default=d.normalisation,
+        choices=["fixed", "tissue_zscore", "roi_zscore"],
+        help="intensity scale of the crops: fixed (0..1 grey levels), tissue_zscore (relative to the "
+        "tissue around the lesion: scanner gain and dynamic range cancel) or roi_zscore (per region)",
+    )
+    p.add_argument(
+        "--distance-channel",
+        action=argparse.BooleanOptionalAction,
+        default=d.distance_channel,
+        help="give the network a second input channel: each pixel's signed distance to the tumour "
+        "outline (the peritumoral findings lie in bands at set distances from the margin)",
+    )
+    p.add_argument(
         "--augment", type=float, default=d.augment_strength, help="augmentation strength (0 = off)"
+    )
+    p.add_argument(
+        "--blur",
+        type=float,
+        default=d.blur_px,
+        help="largest random Gaussian blur (sigma in crop pixels at --augment 1; 0 = off): other "
+        "transducers' coarser speckle",
     )
     p.add_argument(
         "--ema",
@@ -106,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     for name in ("epochs", "batch_size", "input_size"):
         if getattr(args, name) < 1:
             raise CohortError(f"--{name.replace('_', '-')} must be a positive number.")
+    if not (0 <= args.blur <= 5):
+        raise CohortError("--blur must be between 0 and 5 crop pixels (0 = off).")
     if not 0 <= args.ema < 1:
         raise CohortError("--ema must be at least 0 and below 1 (e.g. 0.95; 0 = off).")
     cfg = TrainConfig(
@@ -128,6 +158,10 @@ def run(args: argparse.Namespace) -> int:
         ema=args.ema,
         keep=args.keep,
         augment_strength=args.augment,
+        normalisation=args.normalisation,
+        crop=args.crop,
+        distance_channel=args.distance_channel,
+        blur_px=args.blur,
     )
     summary = train_from_cohort(
         args.cohort,

@@ -325,8 +325,10 @@ def write_bundle(
         )
     if len(stacking.coefficients) != net.n_regions:
         raise ModelError("The stacking model needs one coefficient per region.")
-    if net.in_channels != spec.channels:
-        raise ModelError(f"The network takes {net.in_channels} channel(s), the spec gives {spec.channels}.")
+    if net.in_channels != spec.in_channels:
+        raise ModelError(
+            f"The network takes {net.in_channels} channel(s), the spec gives {spec.in_channels}."
+        )
     if "kind" not in training_data or "description" not in training_data:
         raise ModelError("training_data needs at least 'kind' (synthetic|real) and 'description'.")
     cpu_net = copy.deepcopy(net).to("cpu").eval()
@@ -385,7 +387,7 @@ def write_bundle(
             "opset": nw.ONNX_OPSET,
             "input": {
                 "name": nw.ONNX_INPUT,
-                "shape": ["batch", net.n_regions, spec.channels, spec.input_size, spec.input_size],
+                "shape": ["batch", net.n_regions, spec.in_channels, spec.input_size, spec.input_size],
                 "dtype": "float32",
             },
             "outputs": list(nw.ONNX_OUTPUTS),
@@ -411,7 +413,7 @@ def _check_onnx_parity(net: FusionNet, onnx_bytes: bytes, spec: PreprocessSpec) 
     import torch
 
     rng = np.random.default_rng(0)
-    shape = (2, net.n_regions, spec.channels, spec.input_size, spec.input_size)
+    shape = (2, net.n_regions, spec.in_channels, spec.input_size, spec.input_size)
     x = rng.standard_normal(shape).astype(np.float32)
     sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     got = sess.run(["region_logits"], {"crops": x})[0]

@@ -14,8 +14,17 @@ exactly the same pixels in both. Everything that shapes those pixels is a field 
   varies from case to case;
 - fill: pixels outside the region (and outside the scan area) become 0 ("zero") or the mean
   intensity of the region ("mean"); "none" keeps the surrounding tissue (still blanking non-tissue);
-- normalisation: (v − mean) / std on intensities in [0, 1] ("fixed") or z-score over the region's
-  pixels ("roi_zscore"); `channels` copies (1, or 3 for ImageNet-style stems).
+- normalisation: (v − mean) / std on intensities in [0, 1] ("fixed"); z-score over the region's
+  pixels ("roi_zscore"); or z-score over the scan-area tissue of the crop's whole field of view
+  ("tissue_zscore": the lesion's surroundings are the reference, as a reader judges echogenicity
+  against the neighbouring tissue, so a scanner's overall gain and dynamic range cancel while
+  the tumour's and rings' brightness relative to the breast around them is kept);
+  `channels` copies (1, or 3 for ImageNet-style stems);
+- distance_channel: one more channel after the intensity copies, the signed distance of each crop
+  pixel to the tumour outline (mm / 10; negative inside). Why: the crops are filled outside their
+  region, so a network cannot tell how far from the margin a ring pixel lies, while the
+  peritumoral findings sit in bands at set distances (halo, oedema, distortion); the channel
+  gives the network that coordinate (CoordConv-style) without changing a single intensity.
 
 numpy + cv2 only: the CPU predictor must not import torch.
 """
@@ -39,6 +48,7 @@ if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed 
     from dlrs_desktop.roi import Contour, RoiSet
 
 REGION_KINDS = ("tumour", "annulus", "expanded")
+NORMALISATIONS = ("fixed", "roi_zscore", "tissue_zscore")
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ class PreprocessSpec:
     crop: str = "fixed"  # "fixed" | "fit"
     margin_mm: float = 2.0
     fill: str = "zero"  # "zero" | "mean" | "none"
-    normalisation: str = "fixed"  # "fixed" | "roi_zscore"
+    normalisation: str = "fixed"  # "fixed" | "roi_zscore" | "tissue_zscore"
     mean: float = 0.5
     std: float = 0.25
     channels: int = 1
@@ -78,6 +88,7 @@ class PreprocessSpec:
     antialias: bool = True
     inpaint_colour_marks: bool = True
     colour_chroma_min: int = 40
+    distance_channel: bool = False
     regions: tuple[RegionSpec, ...] = field(default=DEFAULT_REGIONS)
 
     def __post_init__(self) -> None:
@@ -88,6 +99,11 @@ class PreprocessSpec:
     @property
     def ring_radii(self) -> tuple[float, ...]:
         return tuple(sorted({r.radius_mm for r in self.regions if r.radius_mm > 0}))
+
+    @property
+    def in_channels(self) -> int:
+        """Channels of the network input: the intensity copies, plus the distance map if declared."""
+        return self.channels + int(self.distance_channel)
 
     @property
     def region_names(self) -> tuple[str, ...]:
@@ -149,8 +165,8 @@ def _spec_problems(s: PreprocessSpec) -> list[str]:
         p.append(f"margin_mm {s.margin_mm} is outside 0..50")
     if s.fill not in ("zero", "mean", "none"):
         p.append(f"fill must be 'zero', 'mean' or 'none', not {s.fill!r}")
-    if s.normalisation not in ("fixed", "roi_zscore"):
-        p.append(f"normalisation must be 'fixed' or 'roi_zscore', not {s.normalisation!r}")
+    if s.normalisation not in NORMALISATIONS:
+        p.append(f"normalisation must be one of {NORMALISATIONS}, not {s.normalisation!r}")
     if not (math.isfinite(s.mean) and -10.0 <= s.mean <= 10.0):
         p.append(f"mean {s.mean} is outside -10..10 (pixels are scaled to 0..1 first)")
     if not (math.isfinite(s.std) and 1e-3 <= s.std <= 100.0):
@@ -292,12 +308,48 @@ def _crop(
     out = np.where(keep, img, np.float32(fill)).astype(np.float32)
     if spec.normalisation == "fixed":
         out = (out - np.float32(spec.mean)) / np.float32(spec.std)
+    elif spec.normalisation == "tissue_zscore":
+        mu, sd = _tissue_stats(img, tissue)
+        out = (out - np.float32(mu)) / np.float32(sd)
     else:
         mu = float(vals.mean(dtype=np.float64)) if vals.size else 0.0
         sd = float(vals.std(dtype=np.float64)) if vals.size > 1 else 1.0
         out = (out - np.float32(mu)) / np.float32(max(sd, 1e-3))
     info = CropInfo(name, m, side, side / s, grown, int(inside.sum()), inside)
     return out.astype(np.float32, copy=False), info
+
+
+DISTANCE_SCALE_MM = 10.0
+
+
+def _distance_map(points: np.ndarray, crop: CropInfo, size: int) -> np.ndarray:
+    """Signed distance (mm / DISTANCE_SCALE_MM, negative inside) of every crop pixel to the outline."""
+    m = crop.matrix  # crop pixel → image pixel (axis-aligned scale + shift)
+    # contour coordinates put pixel centres at +0.5, cv2 (and the crop matrix) at integers
+    u = (points[:, 0] - 0.5 - m[0, 2]) / m[0, 0]
+    v = (points[:, 1] - 0.5 - m[1, 2]) / m[1, 1]
+    shift = 4  # sub-pixel vertices: cv2 fixed point with 4 fractional bits
+    poly = np.round(np.stack([u, v], axis=1) * (1 << shift)).astype(np.int32)
+    inside = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(inside, [poly], 1, lineType=cv2.LINE_8, shift=shift)
+    if not inside.any():  # a degenerate outline at this scale: distance from its centre instead
+        inside[int(np.clip(v.mean(), 0, size - 1)), int(np.clip(u.mean(), 0, size - 1))] = 1
+    out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    inn = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    d = np.where(inside > 0, 0.5 - inn, out - 0.5) * np.float32(crop.out_mm_per_px)
+    return (d / np.float32(DISTANCE_SCALE_MM)).astype(np.float32)
+
+
+def _tissue_stats(img: np.ndarray, tissue: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of the scan-area pixels of a view (the tissue reference).
+
+    A view with (almost) no tissue or no contrast gets a floor on the deviation, so a blank
+    patch can never divide by zero or blow small differences up to huge values.
+    """
+    vals = img[tissue]
+    if vals.size < 2:
+        return 0.0, 1.0
+    return float(vals.mean(dtype=np.float64)), max(float(vals.std(dtype=np.float64)), 0.02)
 
 
 def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
@@ -373,6 +425,9 @@ def prepare_inputs(
     x = np.stack(arrays)[:, None]
     if spec.channels > 1:
         x = np.repeat(x, spec.channels, axis=1)
+    if spec.distance_channel:
+        dist = np.stack([_distance_map(pts, c, spec.input_size) for c in infos])[:, None]
+        x = np.concatenate([x, dist], axis=1)
     t4 = time.perf_counter()
     timings = {"validate": (t1 - t0) * 1e3, "rois": (t2 - t1) * 1e3, "colour": (t3 - t2) * 1e3}
     timings["crops"] = (t4 - t3) * 1e3

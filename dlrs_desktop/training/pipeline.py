@@ -31,7 +31,15 @@ def make_spec(cfg: TrainConfig):
     regions = tuple(
         r if r.kind == "tumour" else RegionSpec(r.name, r.radius_mm, cfg.ring_kind) for r in DEFAULT_REGIONS
     )
-    return PreprocessSpec(input_size=cfg.input_size, mm_per_px=cfg.mm_per_px, fill=cfg.fill, regions=regions)
+    return PreprocessSpec(
+        input_size=cfg.input_size,
+        mm_per_px=cfg.mm_per_px,
+        crop=cfg.crop,
+        fill=cfg.fill,
+        normalisation=cfg.normalisation,
+        distance_channel=cfg.distance_channel,
+        regions=regions,
+    )
 
 
 def train_from_cohort(
@@ -154,7 +162,7 @@ def train_from_cohort(
 
     if "final" in state["completed"]:
         net = FusionNet(
-            cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.channels
+            cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.in_channels
         )
         net.load_state_dict({k2[6:]: v for k2, v in (tensors or {}).items() if k2.startswith("final.")})
         net.to(device).eval()

@@ -31,6 +31,8 @@ class TrainConfig:
     input_size: int = 112
     mm_per_px: float = 0.48  # crop scale: 112 px × 0.48 mm ≈ 54 mm field of view (10 mm ring fits)
     fill: str = "mean"  # outside the region: its mean intensity (docs/TRAINING.md, step 1)
+    normalisation: str = "fixed"  # "fixed" | "tissue_zscore" | "roi_zscore" (docs/TRAINING.md, step 1)
+    crop: str = "fixed"  # "fixed": one field of view for every case; "fit": each region fills its crop
     ring_kind: str = "annulus"  # "annulus" (ring only, as the study) or "expanded" (tumour + ring)
     epochs: int = 14
     batch_size: int = 16
@@ -41,6 +43,8 @@ class TrainConfig:
     keep: str = "best"  # "best": early stopping on the internal split; "last": the annealed end
     jitter_variants: int = 2
     augment_strength: float = 0.5
+    distance_channel: bool = False  # an input channel with the distance to the outline (preprocess.py)
+    blur_px: float = 0.0  # largest Gaussian blur sigma (crop pixels) at augmentation strength 1
     seed: int = 0
     device: str = "auto"
     threads: int = 0  # 0: torch default
@@ -153,7 +157,7 @@ def train_stage(
 
     stage_idx = 0 if stage == "final" else 1 + int(stage.removeprefix("fold"))
     torch.manual_seed(cfg.seed * 1000 + stage_idx)
-    net = FusionNet(cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.channels)
+    net = FusionNet(cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.in_channels)
     if cfg.init:
         load_init_weights(net, cfg.init)
     net.to(device)
@@ -199,7 +203,10 @@ def train_stage(
             if len(idx) == 0:
                 break
             xb = torch.from_numpy(x_train[idx, variant[idx]].astype(np.float32))
-            xb = augment(xb, spec.mean, spec.std, gen, cfg.augment_strength, spec.fill).to(device)
+            xb = augment(
+                xb, spec.mean, spec.std, gen, cfg.augment_strength, spec.fill, spec.normalisation,
+                cfg.blur_px, int(spec.distance_channel),
+            ).to(device)  # fmt: skip
             yb = torch.from_numpy(y_train[idx].astype(np.float32)).to(device)
             logits = net(xb)
             loss = loss_fn(logits, yb[:, None].expand_as(logits))
