@@ -243,3 +243,11 @@ def test_model_verify_refuses_constant_outputs(tmp_path, capfd):
     assert "same outputs" in _one_clean_line(capfd.readouterr().err)
     assert main(["model", "verify"]) == 0  # the shipped model passes the same probe
     assert "probe" in capfd.readouterr().out
+
+
+@pytest.mark.parametrize("blur", ["-1", "9", "nan"])
+def test_train_blur_out_of_range_is_one_line_exit_2(tmp_path, capfd, blur):
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("case_id,image,contour,label,centre,split\n")
+    code = main(["train", "--cohort", str(cohort), "--out", str(tmp_path / "m"), "--blur", blur])
+    assert code == 2 and "--blur" in _one_clean_line(capfd.readouterr().err)
