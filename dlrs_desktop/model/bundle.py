@@ -273,6 +273,11 @@ def software_versions() -> dict[str, str]:
                  "opencv-python-headless"):  # fmt: skip
         with contextlib.suppress(md.PackageNotFoundError):
             out[dist] = md.version(dist)
+    from dlrs_desktop.source_revision import source_revision
+
+    revision = source_revision(Path(__file__).resolve().parents[1])
+    if revision:
+        out["dlrs-desktop-source"] = revision
     return out
 
 
