@@ -36,6 +36,10 @@ def test_spec_json_round_trip_and_validation() -> None:
     d = json.loads(json.dumps(spec.to_dict()))
     regions = [r.to_dict() for r in spec.regions]
     assert PreprocessSpec.from_dict(d, regions) == spec
+    # a field added later is written only when used, so older readers can still open the bundle
+    assert "distance_channel" not in d
+    with_distance = PreprocessSpec(distance_channel=True)
+    assert PreprocessSpec.from_dict(json.loads(json.dumps(with_distance.to_dict()))) == with_distance
     assert spec.ring_radii == (3.0, 5.0, 10.0)
     for bad, field in [
         ({"fill": "blur"}, "fill"),

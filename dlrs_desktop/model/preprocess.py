@@ -113,6 +113,8 @@ class PreprocessSpec:
         """The manifest's `preprocessing` block (regions go to the `regions` block)."""
         d = asdict(self)
         d.pop("regions")
+        if not d["distance_channel"]:  # written only when used: older readers stay able to open it
+            d.pop("distance_channel")
         return d
 
     @classmethod
