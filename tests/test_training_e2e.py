@@ -20,8 +20,27 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     cohort = tiny_cohort(root / "cohort", patients=24, seed=3)
     log = ["--changelog", "0.0.9=an older bundle", "--changelog", "first tiny bundle"]
-    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY, *log]) == 0
+    folds = ["--save-fold-networks", str(root / "folds")]
+    assert main(["train", "--cohort", str(cohort), "--out", str(root / "model"), *TINY, *log, *folds]) == 0
     return root, cohort
+
+
+def test_fold_networks_are_kept_when_asked_and_load_as_the_bundle_architecture(trained):
+    from dlrs_desktop.model import load_bundle
+    from dlrs_desktop.model.network import load_net
+    from dlrs_desktop.training.trainer import _predict
+
+    root, _ = trained
+    bundle = load_bundle(root / "model")
+    files = sorted(p.name for p in (root / "folds").iterdir())
+    assert files == ["fold0.safetensors", "fold1.safetensors"]  # --folds 2, nothing else left behind
+    x = np.random.default_rng(0).standard_normal((2, 4, 1, 32, 32)).astype(np.float32)
+    final = load_net(bundle.architecture, *bundle.weights_bytes())
+    outs = [
+        _predict(load_net(bundle.architecture, (root / "folds" / f).read_bytes()), x, "cpu") for f in files
+    ]
+    assert all(np.isfinite(o).all() for o in outs)
+    assert not np.allclose(outs[0], outs[1]) and not np.allclose(outs[0], _predict(final, x, "cpu"))
 
 
 def test_bundle_is_complete_and_loads_in_the_predictor(trained):

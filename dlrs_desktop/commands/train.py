@@ -118,6 +118,12 @@ def register(p: argparse.ArgumentParser) -> None:
         help="changelog entry for the manifest (repeatable; without VERSION= it is --version's entry)",
     )
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start afresh")
+    p.add_argument(
+        "--save-fold-networks",
+        metavar="DIR",
+        help="also write each cross-fitting fold network trained in this run to DIR/foldK.safetensors "
+        "(for analysis, e.g. benchmarks/fold_ensemble.py; the bundle ships only the final network)",
+    )
     p.add_argument("--limit-batches", type=int, default=0, help=argparse.SUPPRESS)
 
 
@@ -174,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         changelog=_changelog(args.changelog, args.version),
         demo=args.demo,
         restart=args.restart,
+        fold_networks_dir=args.save_fold_networks,
     )
     print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
     for m in summary["metrics"]:

@@ -54,6 +54,7 @@ def train_from_cohort(
     changelog: dict[str, str] | None = None,
     demo: bool = False,
     restart: bool = False,
+    fold_networks_dir: str | Path | None = None,
     log=describe,
 ) -> dict[str, Any]:
     """Train and write a bundle to `out_dir`; returns a summary. Resumes from `<out>.checkpoint`."""
@@ -140,6 +141,8 @@ def train_from_cohort(
             from dlrs_desktop.training.trainer import _predict
 
             logits = _predict(net, data.x[hold_idx, 0], device)
+            if fold_networks_dir is not None:
+                save_fold_network(net, Path(fold_networks_dir) / f"{stage}.safetensors")
             done = {
                 "best_epoch": best_epoch,
                 "history": hist,
@@ -207,6 +210,22 @@ def train_from_cohort(
     )
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
+
+
+def save_fold_network(net, path: Path) -> None:
+    """A fold network's weights (safetensors), for analysis: e.g. benchmarks/fold_ensemble.py.
+
+    Why: the bundle ships only the final network; the fold networks are discarded once their
+    held-out logits are in the checkpoint, but averaging them with the final one is the first
+    thing to measure when the final network's early-stopped epoch is a lottery.
+    """
+    from safetensors.torch import save
+
+    from dlrs_desktop.fileio import atomic_write_bytes
+    from dlrs_desktop.model.network import state_dict_tensors
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, save(state_dict_tensors(net)))
 
 
 def _total_seconds(state: dict[str, Any], stamp, ckdir: Path) -> float:
