@@ -40,9 +40,10 @@ def augment(
     The last `coordinate_channels` channels (the distance map) are not intensities: they move with
     the geometry and are never changed photometrically.
     """
-    coords = x[:, :, x.shape[2] - coordinate_channels :] if coordinate_channels else None
+    coords = None
     if coordinate_channels:
-        x = x[:, :, : x.shape[2] - coordinate_channels]
+        n = x.shape[2] - coordinate_channels
+        x, coords = x[:, :, :n], x[:, :, n:]
     b, r, c, s, _ = x.shape
     dev = x.device
     zscored = normalisation != "fixed"
