@@ -39,8 +39,13 @@ def make_bundle(
     head_weight: np.ndarray | None = None,
     head_bias: np.ndarray | None = None,
     zip_path: Path | None = None,
+    members: int = 1,
 ) -> Path:
-    """A bundle with randomly initialised weights, written by `write_bundle` (same code as training)."""
+    """A bundle with randomly initialised weights, written by `write_bundle` (same code as training).
+
+    `members` > 1: that many random networks averaged by `network.ensemble_of` (as `dlrs train`
+    ships the final and fold networks), with member standardisation (mean m/10, SD 1 + m/2).
+    """
     import torch
 
     from dlrs_desktop.model.bundle import write_bundle
@@ -67,6 +72,18 @@ def make_bundle(
         "centres": ["test"],
         "splits": {"train": 0, "internal": 0, "external": 0},
     }
+    if members > 1:
+        from dlrs_desktop.model.network import ensemble_of
+
+        nets = [net]
+        for _ in range(members - 1):
+            extra = FusionNet(arch, n_regions=len(spec.regions), in_channels=spec.in_channels)
+            with torch.no_grad():
+                extra.head.weight.normal_(0.0, 0.05)
+            nets.append(extra)
+        r = len(spec.regions)
+        mean = np.array([[m / 10.0] * r for m in range(members)])
+        net = ensemble_of(nets, mean, 1.0 + mean * 5.0)
     if tumour_area_mm2_range is not None:
         training_data["tumour_area_mm2_range"] = list(tumour_area_mm2_range)
     return write_bundle(

@@ -259,3 +259,52 @@ def test_distance_channel_bundle_runs_end_to_end(tmp_path: Path) -> None:
     assert iou > 0.85
     shifted = Contour(np.asarray(contour.points) + np.array([6.0, 0.0]), calibration=contour.calibration)
     assert onnx.predict(image, shifted, sensitivity=False).probability != a.probability
+
+
+def test_ensemble_of_is_the_mean_of_standardised_members() -> None:
+    """`ensemble_of` (how `dlrs train` ships the final and fold networks) gives exactly the mean of
+    each member's logits standardised with its own mean and SD, and its CAM stays exact."""
+    import torch
+
+    from dlrs_desktop.model.network import FusionNet, ensemble_of
+
+    torch.manual_seed(3)
+    nets = [FusionNet("resnet18", n_regions=4).eval() for _ in range(3)]
+    for n in nets:
+        with torch.no_grad():
+            n.head.weight.normal_(0.0, 0.05)
+            n.head.bias.normal_(0.0, 1.0)
+    mean = np.array([[0.5, -1, 0, 2], [0, 0, 0, 0], [3, 1, -2, 0.1]])
+    sd = np.array([[1, 2, 0.5, 1], [4, 1, 1, 1], [0.2, 1, 3, 1]])
+    ens = ensemble_of(nets, mean, sd)
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(5, 4, 1, 64, 64)).astype(np.float32))
+    with torch.no_grad():
+        want = np.mean([(n(x).double().numpy() - mean[i]) / sd[i] for i, n in enumerate(nets)], axis=0)
+        got, feats = ens.forward_with_features(x)
+        cam = ens.cam(feats)
+    assert np.abs(got.numpy() - want).max() < 1e-4
+    assert np.abs(cam.mean(dim=(-2, -1)).numpy() - got.numpy()).max() < 1e-4
+    assert ens.config()["members"] == 3 and FusionNet.from_config(ens.config()).feature_dim == 3 * 512
+    assert "members" not in nets[0].config()  # single-network bundles keep the old architecture block
+    with pytest.raises(ValueError, match="positive SDs"):
+        ensemble_of(nets, mean, sd * 0)
+
+
+def test_ensemble_bundle_runs_on_both_backends() -> None:
+    """An ensemble bundle (three members) through the real writer: the architecture block says so,
+    ONNX and torch agree on probability and CAM, and the ONNX CAM's mean is its region logit."""
+    path = cached_bundle(input_size=64, members=3)
+    onnx, ref = Predictor(path, device="cpu"), Predictor(path, device="cpu", backend="torch")
+    arch = onnx.bundle.manifest["architecture"]
+    assert arch["members"] == 3 and arch["feature_dim"] == 3 * 512
+    image, contour = bmode_case(seed=7)
+    a = onnx.predict(image, contour, sensitivity=False, cam=True)
+    b = ref.predict(image, contour, sensitivity=False, cam=True)
+    assert abs(a.probability - b.probability) <= 1e-4
+    for ca, cb in zip(a.cams, b.cams, strict=True):
+        assert np.nanmax(np.abs(ca.values - cb.values)) <= 1e-3
+    x, _ = prepare_inputs(image, contour, onnx.bundle.spec)
+    logits, feats = onnx.run_crops(x[None], features=True)
+    w, bias = onnx.bundle.head_arrays()
+    cam = np.einsum("rkhw,rk->rhw", feats[0], w) + bias[:, None, None]
+    assert np.allclose(cam.mean(axis=(1, 2)), logits[0], atol=1e-4)

@@ -25,7 +25,11 @@ def trained(tmp_path_factory):
     return root, cohort
 
 
-def test_fold_networks_are_kept_when_asked_and_load_as_the_bundle_architecture(trained):
+def test_fold_networks_are_kept_when_asked_and_are_the_shipped_ensemble_members(trained):
+    """By default the bundle ships the final and fold networks averaged (`--ensemble final+folds`):
+    its architecture declares the members, and trunks 1.. are exactly the saved fold networks."""
+    from safetensors.torch import load as st_load
+
     from dlrs_desktop.model import load_bundle
     from dlrs_desktop.model.network import load_net
     from dlrs_desktop.training.trainer import _predict
@@ -34,13 +38,22 @@ def test_fold_networks_are_kept_when_asked_and_load_as_the_bundle_architecture(t
     bundle = load_bundle(root / "model")
     files = sorted(p.name for p in (root / "folds").iterdir())
     assert files == ["fold0.safetensors", "fold1.safetensors"]  # --folds 2, nothing else left behind
+    assert bundle.architecture["members"] == 3 and bundle.architecture["feature_dim"] == 3 * 512
+    ensemble = bundle.manifest["training"]["ensemble"]
+    assert ensemble["members"] == ["final", "fold0", "fold1"]
+    assert ensemble["standardisation_split"] == "internal"
+    assert "fold networks averaged" in bundle.manifest["stacking_method"]
+    single = {k: v for k, v in bundle.architecture.items() if k not in ("members", "feature_dim")}
     x = np.random.default_rng(0).standard_normal((2, 4, 1, 32, 32)).astype(np.float32)
-    final = load_net(bundle.architecture, *bundle.weights_bytes())
-    outs = [
-        _predict(load_net(bundle.architecture, (root / "folds" / f).read_bytes()), x, "cpu") for f in files
-    ]
-    assert all(np.isfinite(o).all() for o in outs)
-    assert not np.allclose(outs[0], outs[1]) and not np.allclose(outs[0], _predict(final, x, "cpu"))
+    shipped = st_load(bundle.weights_bytes()[0])
+    for m, f in enumerate(files, start=1):
+        fold = st_load((root / "folds" / f).read_bytes())
+        for k, v in fold.items():
+            if k.startswith("backbones.0."):  # the bundle stores float16-rounded copies
+                got = shipped[k.replace("backbones.0.", f"backbones.{m}.")].float()
+                assert np.allclose(got.numpy(), v.numpy(), rtol=1e-3, atol=1e-4), k
+    outs = [_predict(load_net(single, (root / "folds" / f).read_bytes()), x, "cpu") for f in files]
+    assert all(np.isfinite(o).all() for o in outs) and not np.allclose(outs[0], outs[1])
 
 
 def test_bundle_is_complete_and_loads_in_the_predictor(trained):

@@ -11,6 +11,12 @@ logits gives the fused probability (numpy, `dlrs_desktop.model.manifest.Stacking
 Heads are linear on globally average-pooled features, so the class activation map
 `CAM_r = W_r · F_r[:, i, j] + b_r` is exact (its spatial mean equals the region logit) and needs
 no gradients: `forward_with_features` returns the last feature maps for it.
+
+An ensemble of M networks (`members=M`, see `ensemble_of`) is the same module with M trunks whose
+feature maps are concatenated along the channel axis (K = M × 512 for ResNet-18) and one linear
+head over them. Because heads are linear and pooling is a mean, averaging M members' (standardised)
+logits is exactly one wider linear head, so the bundle format, the ONNX outputs and the exact CAM
+stay as they are.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ class FusionNet(nn.Module):
     """Per-region ResNet evidence: shared backbone (default) or one backbone per region.
 
     State-dict keys: `backbones.<i>.<torchvision names>`, `head.weight` (R, K), `head.bias` (R,).
+    With `members=M` (an ensemble, shared backbone only) backbone m is member m's trunk and
+    columns m·K₀ … (m+1)·K₀ of `head.weight` are member m's part of each region's head.
     """
 
     def __init__(
@@ -64,17 +72,21 @@ class FusionNet(nn.Module):
         n_regions: int = 4,
         shared_backbone: bool = True,
         in_channels: int = 1,
+        members: int = 1,
     ) -> None:
         super().__init__()
         if n_regions < 1:
             raise ValueError("FusionNet needs at least one region")
+        if members < 1 or (members > 1 and not shared_backbone):
+            raise ValueError("an ensemble (members > 1) needs a shared backbone per member")
         self.arch = arch
         self.n_regions = int(n_regions)
         self.shared_backbone = bool(shared_backbone)
         self.in_channels = int(in_channels)
-        n_backbones = 1 if shared_backbone else n_regions
+        self.members = int(members)
+        n_backbones = members if shared_backbone else n_regions
         self.backbones = nn.ModuleList(ResNetTrunk(arch, in_channels) for _ in range(n_backbones))
-        k = FEATURE_DIMS[arch]
+        k = FEATURE_DIMS[arch] * self.members
         self.head = nn.Linear(k, n_regions)  # row r = head of region r (used per region, not mixed)
         nn.init.normal_(self.head.weight, std=0.01)
         nn.init.zeros_(self.head.bias)
@@ -82,15 +94,19 @@ class FusionNet(nn.Module):
     # --- configuration ------------------------------------------------------------------------
     @property
     def feature_dim(self) -> int:
-        return FEATURE_DIMS[self.arch]
+        return FEATURE_DIMS[self.arch] * self.members
 
     def backbone_of(self, region: int) -> int:
         """Index of the backbone that sees region `region`."""
         return 0 if self.shared_backbone else region
 
     def config(self) -> dict[str, Any]:
-        """The `architecture` block of the manifest; `FusionNet.from_config` rebuilds the module."""
-        return {
+        """The `architecture` block of the manifest; `FusionNet.from_config` rebuilds the module.
+
+        `members` is written only for an ensemble, so single-network bundles stay readable by
+        versions that predate it (which refuse an ensemble: its weights do not fit one trunk).
+        """
+        cfg: dict[str, Any] = {
             "family": "torchvision-resnet",
             "arch": self.arch,
             "n_regions": self.n_regions,
@@ -100,6 +116,13 @@ class FusionNet(nn.Module):
             "pooling": "global-average",
             "head": "linear (one per region) on pooled features -> one logit per region",
         }
+        if self.members > 1:
+            cfg["members"] = self.members
+            cfg["head"] = (
+                f"linear (one per region) on the pooled features of {self.members} member networks, "
+                "concatenated -> one logit per region = the mean of the members' standardised logits"
+            )
+        return cfg
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> FusionNet:
@@ -108,6 +131,7 @@ class FusionNet(nn.Module):
             n_regions=int(cfg["n_regions"]),
             shared_backbone=bool(cfg["shared_backbone"]),
             in_channels=int(cfg["in_channels"]),
+            members=int(cfg.get("members", 1)),
         )
 
     # --- forward ------------------------------------------------------------------------------
@@ -117,7 +141,8 @@ class FusionNet(nn.Module):
         if not torch.jit.is_tracing() and r != self.n_regions:
             raise ValueError(f"expected {self.n_regions} region crops, got {r}")
         if self.shared_backbone:
-            f = self.backbones[0](x.reshape(b * r, *x.shape[2:]))
+            flat = x.reshape(b * r, *x.shape[2:])
+            f = torch.cat([trunk(flat) for trunk in self.backbones], dim=1)  # members side by side
             return f.reshape(b, r, *f.shape[1:])
         return torch.stack([self.backbones[i](x[:, i]) for i in range(r)], dim=1)
 
@@ -137,6 +162,40 @@ class FusionNet(nn.Module):
         """Exact class activation maps (B, R, h, w) in logit units (mean over h, w = region logit)."""
         maps = torch.einsum("brkhw,rk->brhw", features, self.head.weight)
         return maps + self.head.bias[None, :, None, None]
+
+
+def ensemble_of(nets: list[FusionNet], mean: Any, sd: Any) -> FusionNet:
+    """One FusionNet whose region logits are the mean of `nets`' logits, each standardised first.
+
+    `mean`, `sd`: (M, R) per member and region (e.g. on held-out cases). Why standardise: networks
+    trained from scratch on a few hundred cases do not share a logit scale (stacking.py), so a raw
+    average would be dominated by the member with the widest logits. Exact: member m's head row r
+    becomes W/(M·sd) in its column block and the bias the mean of (b − mean)/sd.
+    """
+    first = nets[0]
+    if any(n.members != 1 or not n.shared_backbone for n in nets):
+        raise ValueError("ensemble_of takes single networks with a shared backbone")
+    shape = (first.arch, first.n_regions, first.in_channels)
+    if any((n.arch, n.n_regions, n.in_channels) != shape for n in nets):
+        raise ValueError("ensemble members must share backbone, regions and input channels")
+    m = len(nets)
+    mean_t = torch.as_tensor(mean, dtype=torch.float64).reshape(m, first.n_regions)
+    sd_t = torch.as_tensor(sd, dtype=torch.float64).reshape(m, first.n_regions)
+    if not bool(torch.isfinite(mean_t).all()) or not bool((sd_t > 0).all()):
+        raise ValueError("member standardisation needs finite means and positive SDs")
+    out = FusionNet(first.arch, first.n_regions, True, first.in_channels, members=m)
+    k = first.feature_dim
+    weight = torch.zeros(first.n_regions, k * m, dtype=torch.float64)
+    bias = torch.zeros(first.n_regions, dtype=torch.float64)
+    with torch.no_grad():
+        for i, net in enumerate(nets):
+            out.backbones[i].load_state_dict(net.backbones[0].state_dict())
+            w, b = net.head.weight.double(), net.head.bias.double()
+            weight[:, i * k : (i + 1) * k] = w / (m * sd_t[i, :, None])
+            bias += (b - mean_t[i]) / (m * sd_t[i])
+        out.head.weight.copy_(weight.float())
+        out.head.bias.copy_(bias.float())
+    return out.eval()
 
 
 class _ExportWrapper(nn.Module):

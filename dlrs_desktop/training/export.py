@@ -94,6 +94,7 @@ def write_trained_bundle(
     seconds: float,
     device_used: str,
     demo: bool = False,
+    ensemble: dict[str, Any] | None = None,
     log,
 ) -> dict[str, Any]:
     import torch
@@ -158,9 +159,15 @@ def write_trained_bundle(
         "stacking_method": (
             "logistic meta-learner on out-of-fold region logits of the training split "
             f"({int(folds.max()) + 1} folds grouped by patient, stratified by label), each fold "
-            "network's logits z-scored per region, coefficients constrained to be non-negative; base "
-            "network refitted on the whole training split, "
-            f"coefficients converted to its logits with its mean and SD on the {ref_name} split"
+            "network's logits z-scored per region, coefficients constrained to be non-negative; "
+            + (
+                "shipped network = the final network (whole training split) and the "
+                f"{len(ensemble['members']) - 1} fold networks averaged, each member's logits z-scored "
+                f"on the {ensemble['standardisation_split']} split; "
+                if ensemble
+                else "base network refitted on the whole training split; "
+            )
+            + f"coefficients converted to its logits with its mean and SD on the {ref_name} split"
         ),
         "training": {
             "config": {k: v for k, v in state["config"].items() if k != "extra"},
@@ -168,6 +175,7 @@ def write_trained_bundle(
                 k: v["best_epoch"] for k, v in state["completed"].items() if k.startswith("fold")
             },
             "final_best_epoch": final_info["best_epoch"],
+            "ensemble": ensemble or {"members": ["final"]},
             "final_history": final_info["history"],
             "oof_auc": {r.key: r.oof_auc for r in rows},
             "logit_standardisation": ref_stats,

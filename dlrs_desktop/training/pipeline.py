@@ -18,6 +18,7 @@ from dlrs_desktop.training.trainer import (
     config_dict,
     describe,
     group_folds,
+    kept_tensors,
     resolve_device,
     train_stage,
 )
@@ -151,7 +152,7 @@ def train_from_cohort(
             }
             state["completed"][stage] = done
             state["current"] = None
-            tensors = {k2: v for k2, v in (tensors or {}).items() if k2.startswith("final.")}
+            tensors = {**kept_tensors(tensors), **_prefixed(f"done.{stage}.", net)}  # a member
             stamp()
             ckpt.save(ckdir, state, tensors)
         oof[done["rows"]] = np.asarray(done["logits"])
@@ -160,15 +161,10 @@ def train_from_cohort(
     rows = fit_row_models(standardise_per_fold(oof, fold_rows), y[tr], spec.region_names, c=cfg.meta_c)
     log("out-of-fold AUC (training split): " + ", ".join(f"{r.key} {r.oof_auc:.3f}" for r in rows))
 
-    from dlrs_desktop.model.network import FusionNet
     from dlrs_desktop.training.trainer import _predict
 
     if "final" in state["completed"]:
-        net = FusionNet(
-            cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.in_channels
-        )
-        net.load_state_dict({k2[6:]: v for k2, v in (tensors or {}).items() if k2.startswith("final.")})
-        net.to(device).eval()
+        net = _network_from(tensors, "final.", cfg, spec).to(device)
         final_info = state["completed"]["final"]
     else:
         net, best_epoch, hist = train_stage(
@@ -179,11 +175,15 @@ def train_from_cohort(
         state["completed"]["final"] = final_info
         state["current"] = None
         stamp()
-        ckpt.save(ckdir, state, {f"final.{k2}": v for k2, v in net.state_dict().items()})
+        tensors = {**kept_tensors(tensors), **_prefixed("final.", net)}
+        ckpt.save(ckdir, state, tensors)
 
     from dlrs_desktop.training.export import write_trained_bundle
 
     net = net.to("cpu").eval()
+    ensemble = None
+    if cfg.ensemble == "final+folds":
+        net, ensemble = _fold_ensemble(net, tensors, k, cfg, spec, data, log)
     logits = _predict(net, data.x[:, 0], "cpu")
     summary = write_trained_bundle(
         out,
@@ -206,10 +206,64 @@ def train_from_cohort(
         seconds=_total_seconds(state, stamp, ckdir),
         device_used=", ".join(dict.fromkeys(str(x["device"]) for x in sessions)),
         demo=demo,
+        ensemble=ensemble,
         log=log,
     )
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
+
+
+def _prefixed(prefix: str, net) -> dict[str, Any]:
+    """A finished network's weights as checkpoint tensors under `prefix` (see trainer.KEPT_PREFIXES)."""
+    return {f"{prefix}{k}": v.detach().cpu().clone() for k, v in net.state_dict().items()}
+
+
+def _network_from(tensors: dict[str, Any] | None, prefix: str, cfg: TrainConfig, spec):
+    from dlrs_desktop.model.network import FusionNet
+
+    net = FusionNet(cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.in_channels)
+    own = {k[len(prefix) :]: v for k, v in (tensors or {}).items() if k.startswith(prefix)}
+    if not own:
+        raise DlrsError(
+            f"The checkpoint holds no weights for '{prefix.rstrip('.')}'; train again with --restart."
+        )
+    net.load_state_dict(own)
+    return net.eval()
+
+
+def _fold_ensemble(final, tensors, k: int, cfg: TrainConfig, spec, data, log):
+    """The final network and the K fold networks as one averaged network (`network.ensemble_of`).
+
+    Why: with a few hundred cases the epoch the final network keeps is a lottery (one run kept
+    epoch 2 of 14); the fold networks are trained anyway, and averaging them with the final one
+    was measured to raise the external AUC (docs/evaluation/default-recipe-469/README.md). Each
+    member's logits are standardised on the internal split (the training split if there is
+    none) because networks trained from scratch do not share a logit scale.
+    """
+    from dlrs_desktop.model.network import ensemble_of
+    from dlrs_desktop.training.trainer import _predict
+
+    members = [("final", final)] + [
+        (f"fold{f}", _network_from(tensors, f"done.fold{f}.", cfg, spec)) for f in range(k)
+    ]
+    splits = np.array([c.split for c in data.cases])
+    ref_name = "internal" if (splits == "internal").sum() > 1 else "train"
+    ref = np.where(splits == ref_name)[0]
+    ref_logits = [_predict(n, data.x[ref, 0], "cpu") for _, n in members]
+    mean = np.array([v.mean(axis=0) for v in ref_logits])
+    sd = np.array([np.maximum(v.std(axis=0), 1e-6) for v in ref_logits])
+    net = ensemble_of([n for _, n in members], mean, sd)
+    log(
+        f"shipped network: the final and {k} fold networks averaged "
+        f"(each member's logits standardised on the {ref_name} split)"
+    )
+    info = {
+        "members": [name for name, _ in members],
+        "standardisation_split": ref_name,
+        "member_logit_mean": mean.round(6).tolist(),
+        "member_logit_sd": sd.round(6).tolist(),
+    }
+    return net, info
 
 
 def save_fold_network(net, path: Path) -> None:

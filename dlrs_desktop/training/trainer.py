@@ -5,7 +5,10 @@ Stages (each resumable from `<out>/.checkpoint`):
    patient, stratified by label) predicts the held-out fold → out-of-fold region logits;
 2. the row models (single regions, intratumoral + each ring, all regions) are fitted on those
    out-of-fold logits (`stacking.py`), thresholds by Youden on them;
-3. `final`: the network shipped in the bundle, trained on the whole training split.
+3. `final`: a network trained on the whole training split;
+4. the shipped network: by default (`ensemble="final+folds"`) the final network and the K fold
+   networks averaged, each member's logits standardised on the internal split first
+   (`network.ensemble_of`); with `ensemble="final"` the final network alone.
 Every stage stops early on the internal split (mean of the per-region AUCs), keeping its best epoch.
 """
 
@@ -51,8 +54,19 @@ class TrainConfig:
     init: str | None = None
     meta_c: float = 1.0
     ema: float = 0.0  # decay of an exponential moving average of the weights per step (0 = off)
+    ensemble: str = "final+folds"  # the shipped network: "final+folds" (averaged) or "final" alone
     limit_batches: int = 0  # tests: stop each epoch after this many batches (0 = all)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: Checkpoint tensors of finished networks, carried through every later save: `final.<name>` and
+#: `done.fold<i>.<name>` (the fold networks are members of the shipped ensemble).
+KEPT_PREFIXES = ("final.", "done.")
+ENSEMBLE_CHOICES = ("final+folds", "final")
+
+
+def kept_tensors(tensors: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (tensors or {}).items() if k.startswith(KEPT_PREFIXES)}
 
 
 def resolve_device(name: str):
@@ -256,7 +270,7 @@ def train_stage(
         if ema is not None:
             tensors.update({f"ema.{k}": v for k, v in ema.state_dict().items()})
         tensors.update(opt_t)
-        tensors.update({k: v for k, v in (resume_tensors or {}).items() if k.startswith("final.")})
+        tensors.update(kept_tensors(resume_tensors))
         if before_save is not None:
             before_save()  # provenance: the session's elapsed time goes into the checkpoint too
         ckpt.save(ckdir, state, tensors)

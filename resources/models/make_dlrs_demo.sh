@@ -15,7 +15,7 @@ dlrs synth --out "$WORK/cohort" --patients 1000 --seed 20261127 --workers 2 --qu
 dlrs train --cohort "$WORK/cohort/cohort.csv" --out resources/models/dlrs-demo \
   --id dlrs-demo --version 1.1.0 --synthetic --demo --seed 1 --threads 2 \
   --arch resnet18 --input-size 112 --mm-per-px 0.48 --fill mean --epochs 14 --batch-size 16 --lr 1e-3 \
-  --folds 3 --patience 5 --augment 0.5 --jitter-variants 2 \
+  --folds 3 --patience 5 --augment 0.5 --jitter-variants 2 --ensemble final \
   --changelog "1.0.0=first release: 469 synthetic patients, black fill outside the regions" \
   --changelog "1.1.0: 1000 synthetic patients (dlrs synth 1.1: distortion visible in the 10 mm ring), regions filled with their mean intensity" \
   --description "Synthetic dual-centre breast ultrasound cohort from dlrs synth --patients 1000 --seed 20261127 (not patient data)"
