@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -141,6 +142,36 @@ def test_tissue_zscore_cancels_scanner_gain_and_keeps_relative_echogenicity() ->
     # the hypoechoic tumour stays darker than the tissue around it (its mean is below the view's)
     assert ref[0, 0][info.crops[0].mask].mean() < -0.5
     # a view without contrast is never divided by ~0
+    plain = np.full_like(image.gray, 90)
+    flat = make_image(plain, np.repeat(plain[:, :, None], 3, axis=2), image.scan_mask, contour.calibration)
+    x, _ = prepare_inputs(flat, contour, spec)
+    assert np.isfinite(x).all() and np.abs(x).max() < 1e-3
+
+
+def test_image_zscore_cancels_scanner_gain_and_ignores_what_the_rings_show() -> None:
+    """ "image_zscore": gain/dynamic range cancel as with tissue_zscore, but the reference is the
+    scan area outside every region, so darkening the 5–10 mm ring (what the label depends on)
+    changes that ring's input and leaves the reference — and the other regions — alone."""
+    image, contour = physical_case((0.1, 0.1))
+    spec = PreprocessSpec(input_size=64, mm_per_px=0.5, fill="mean", normalisation="image_zscore")
+    ref, info = prepare_inputs(image, contour, spec)
+    brighter, _ = prepare_inputs(_regraded(image, contour, 0.8, 40.0), contour, spec)
+    assert np.abs(brighter - ref).max() < 0.05  # grey-level rounding only
+    assert ref[0, 0][info.crops[0].mask].mean() < -0.5  # the hypoechoic tumour stays darker
+    assert [c.name for c in info.crops][-1] == "ring_10mm"
+    ring = info.roiset.rings[-1].full()  # darken only the pixels of the 10 mm ring (margin to 10 mm)
+    gray = image.gray.copy()
+    gray[ring] = (gray[ring] * 0.6).astype(np.uint8)
+    darker = make_image(gray, np.repeat(gray[:, :, None], 3, axis=2), image.scan_mask, contour.calibration)
+    x, _ = prepare_inputs(darker, contour, spec)
+    core = cv2.erode(info.crops[0].mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert core.sum() > 100  # the tumour's interior (its edge pixels blend with the ring's)
+    assert np.abs(x[0, 0][core] - ref[0, 0][core]).max() < 1e-5  # so the reference did not move
+    assert x[3, 0][info.crops[3].mask].mean() < ref[3, 0][info.crops[3].mask].mean() - 0.5
+    tissue = PreprocessSpec(input_size=64, mm_per_px=0.5, fill="mean", normalisation="tissue_zscore")
+    a, _ = prepare_inputs(image, contour, tissue)
+    b, _ = prepare_inputs(darker, contour, tissue)
+    assert np.abs(b[0] - a[0]).max() > 0.05  # the field-of-view reference does: the tumour crop moves
     plain = np.full_like(image.gray, 90)
     flat = make_image(plain, np.repeat(plain[:, :, None], 3, axis=2), image.scan_mask, contour.calibration)
     x, _ = prepare_inputs(flat, contour, spec)

@@ -63,9 +63,10 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--normalisation",
         default=d.normalisation,
-        choices=["fixed", "tissue_zscore", "roi_zscore"],
+        choices=["fixed", "tissue_zscore", "image_zscore", "roi_zscore"],
         help="intensity scale of the crops: fixed (0..1 grey levels), tissue_zscore (relative to the "
-        "tissue around the lesion: scanner gain and dynamic range cancel) or roi_zscore (per region)",
+        "tissue in the crop's field of view), image_zscore (relative to the image's scan area outside "
+        "the regions: scanner gain and dynamic range cancel) or roi_zscore (per region)",
     )
     p.add_argument(
         "--distance-channel",

@@ -18,7 +18,11 @@ exactly the same pixels in both. Everything that shapes those pixels is a field 
   pixels ("roi_zscore"); or z-score over the scan-area tissue of the crop's whole field of view
   ("tissue_zscore": the lesion's surroundings are the reference, as a reader judges echogenicity
   against the neighbouring tissue, so a scanner's overall gain and dynamic range cancel while
-  the tumour's and rings' brightness relative to the breast around them is kept);
+  the tumour's and rings' brightness relative to the breast around them is kept); or z-score over
+  the image's scan area outside every region ("image_zscore": the breast away from the lesion
+  and its rings is the reference, measured at the crops' scale, so a scanner's gain and dynamic
+  range — a linear map of the log-compressed echo — cancel, while nothing the regions show, the
+  halo, oedema and distortion included, enters the reference that rescales them);
   `channels` copies (1, or 3 for ImageNet-style stems);
 - distance_channel: one more channel after the intensity copies, the signed distance of each crop
   pixel to the tumour outline (mm / 10; negative inside). Why: the crops are filled outside their
@@ -48,7 +52,7 @@ if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed 
     from dlrs_desktop.roi import Contour, RoiSet
 
 REGION_KINDS = ("tumour", "annulus", "expanded")
-NORMALISATIONS = ("fixed", "roi_zscore", "tissue_zscore")
+NORMALISATIONS = ("fixed", "roi_zscore", "tissue_zscore", "image_zscore")
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class PreprocessSpec:
     crop: str = "fixed"  # "fixed" | "fit"
     margin_mm: float = 2.0
     fill: str = "zero"  # "zero" | "mean" | "none"
-    normalisation: str = "fixed"  # "fixed" | "roi_zscore" | "tissue_zscore"
+    normalisation: str = "fixed"  # "fixed" | "roi_zscore" | "tissue_zscore" | "image_zscore"
     mean: float = 0.5
     std: float = 0.25
     channels: int = 1
@@ -292,6 +296,7 @@ def _crop(
     grown: bool,
     spec: PreprocessSpec,
     name: str,
+    image_stats: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[np.ndarray, CropInfo]:
     """One region from its view: region mask, fill, normalise → (S, S) float32."""
     s = spec.input_size
@@ -312,6 +317,9 @@ def _crop(
         out = (out - np.float32(spec.mean)) / np.float32(spec.std)
     elif spec.normalisation == "tissue_zscore":
         mu, sd = _tissue_stats(img, tissue)
+        out = (out - np.float32(mu)) / np.float32(sd)
+    elif spec.normalisation == "image_zscore":
+        mu, sd = image_stats
         out = (out - np.float32(mu)) / np.float32(sd)
     else:
         mu = float(vals.mean(dtype=np.float64)) if vals.size else 0.0
@@ -352,6 +360,33 @@ def _tissue_stats(img: np.ndarray, tissue: np.ndarray) -> tuple[float, float]:
     if vals.size < 2:
         return 0.0, 1.0
     return float(vals.mean(dtype=np.float64)), max(float(vals.std(dtype=np.float64)), 0.02)
+
+
+def _background_stats(
+    gray: np.ndarray,
+    scan_mask: np.ndarray,
+    regions: np.ndarray,
+    origin: tuple[int, int],
+    cal: Calibration,
+    spec: PreprocessSpec,
+) -> tuple[float, float]:
+    """Mean and SD (intensities in [0, 1]) of the scan area outside the regions, at the crops' scale.
+
+    `regions`: the union of the region masks, placed at `origin` (x, y). Why at the crops' scale:
+    the crops are antialiased down to `mm_per_px`, which smooths speckle, so a deviation measured
+    on the full-resolution image would depend on the scanner's pixel size. Box-averaging
+    (INTER_AREA) to that scale makes the reference comparable between scanners.
+    """
+    keep = scan_mask.copy()
+    x0, y0 = origin
+    h, w = regions.shape
+    keep[y0 : y0 + h, x0 : x0 + w] &= ~regions
+    fx = min(1.0, cal.mm_per_px_x / spec.mm_per_px)
+    fy = min(1.0, cal.mm_per_px_y / spec.mm_per_px)
+    size = (max(1, round(gray.shape[1] * fx)), max(1, round(gray.shape[0] * fy)))
+    small = cv2.resize(gray.astype(np.float32) * np.float32(1 / 255), size, interpolation=cv2.INTER_AREA)
+    inside = cv2.resize(keep.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.999
+    return _tissue_stats(small, inside)
 
 
 def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
@@ -415,13 +450,16 @@ def prepare_inputs(
     view = image.view_of(roiset.tumour.annulus, (roiset.tumour.bbox[0], roiset.tumour.bbox[1]))
     scan_mask = np.asarray(image.scan_crop(view, 0, image.height, 0, image.width), dtype=bool)
     pts = np.asarray(contour.points, dtype=np.float64)
+    stats = (0.0, 1.0)
+    if spec.normalisation == "image_zscore":
+        stats = _background_stats(gray, scan_mask, union, (ux0, uy0), cal, spec)
     arrays, infos = [], []
     views: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for region, (mk, bbox) in zip(spec.regions, masks, strict=True):
         cx, cy, side, grown = _crop_geometry(pts, region.radius_mm, cal, spec)
         if side not in views:
             views[side] = _view(gray, scan_mask, cx, cy, side, cal, spec)
-        arr, info = _crop(views[side], mk, bbox, side, grown, spec, region.name)
+        arr, info = _crop(views[side], mk, bbox, side, grown, spec, region.name, stats)
         arrays.append(arr)
         infos.append(info)
     x = np.stack(arrays)[:, None]
