@@ -43,6 +43,8 @@ def test_fold_networks_are_kept_when_asked_and_are_the_shipped_ensemble_members(
     assert ensemble["members"] == ["final", "fold0", "fold1"]
     assert ensemble["standardisation_split"] == "internal"
     assert "fold networks averaged" in bundle.manifest["stacking_method"]
+    card = (root / "model" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "ensemble of 3 networks (final, fold0, fold1)" in card
     single = {k: v for k, v in bundle.architecture.items() if k not in ("members", "feature_dim")}
     x = np.random.default_rng(0).standard_normal((2, 4, 1, 32, 32)).astype(np.float32)
     shipped = st_load(bundle.weights_bytes()[0])

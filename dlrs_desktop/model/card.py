@@ -107,6 +107,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         "",
         f"- backbone: torchvision {arch.get('arch')} (in_channels {arch.get('in_channels')}), "
         + ("one backbone shared by all regions" if arch.get("shared_backbone") else "one per region"),
+        *_ensemble_lines(m),
         "- per-region linear heads on globally pooled features → one logit per region; "
         "logistic stacking over the region logits → fused probability",
         "- regions: " + ", ".join(_region(r) for r in m.get("regions", [])),
@@ -141,3 +142,17 @@ def render_model_card(m: dict[str, Any]) -> str:
             f"- {n} ({e.get('role')}, {e.get('bytes')} bytes): `{e.get('sha256')}`" for n, e in files.items()
         ]
     return "\n".join(lines) + "\n"
+
+
+def _ensemble_lines(m: dict[str, Any]) -> list[str]:
+    """An ensemble bundle says which networks it averages and how (docs/TRAINING.md, step 4)."""
+    n = m.get("architecture", {}).get("members")
+    if not isinstance(n, int) or n < 2:
+        return []
+    names = m.get("training", {}).get("ensemble", {}).get("members") or []
+    split = m.get("training", {}).get("ensemble", {}).get("standardisation_split", "a held-out")
+    who = f" ({', '.join(map(str, names))})" if len(names) == n else ""
+    return [
+        f"- ensemble of {n} networks{who}: each member's region logits standardised on the {split} "
+        "split, then averaged"
+    ]

@@ -250,8 +250,8 @@ def _fold_ensemble(final, tensors, k: int, cfg: TrainConfig, spec, data, log):
     ref_name = "internal" if (splits == "internal").sum() > 1 else "train"
     ref = np.where(splits == ref_name)[0]
     ref_logits = [_predict(n, data.x[ref, 0], "cpu") for _, n in members]
-    mean = np.array([v.mean(axis=0) for v in ref_logits])
-    sd = np.array([np.maximum(v.std(axis=0), 1e-6) for v in ref_logits])
+    mean = np.array([v.mean(axis=0, dtype=np.float64) for v in ref_logits])
+    sd = np.array([np.maximum(v.std(axis=0, dtype=np.float64), 1e-6) for v in ref_logits])
     net = ensemble_of([n for _, n in members], mean, sd)
     log(
         f"shipped network: the final and {k} fold networks averaged "
