@@ -251,3 +251,12 @@ def test_train_blur_out_of_range_is_one_line_exit_2(tmp_path, capfd, blur):
     cohort.write_text("case_id,image,contour,label,centre,split\n")
     code = main(["train", "--cohort", str(cohort), "--out", str(tmp_path / "m"), "--blur", blur])
     assert code == 2 and "--blur" in _one_clean_line(capfd.readouterr().err)
+
+
+@pytest.mark.parametrize("folds", ["1", "0", "16"])
+def test_train_folds_out_of_range_is_one_line_exit_2(tmp_path, capfd, folds):
+    """--folds bounds the shipped ensemble (folds + 1 networks; a bundle holds at most 16)."""
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("case_id,image,contour,label,centre,split\n")
+    code = main(["train", "--cohort", str(cohort), "--out", str(tmp_path / "m"), "--folds", folds])
+    assert code == 2 and "--folds" in _one_clean_line(capfd.readouterr().err)

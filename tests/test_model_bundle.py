@@ -148,6 +148,13 @@ def test_bad_preprocessing_value_is_refused_by_name(copy: Path) -> None:
         load_bundle(copy)
 
 
+@pytest.mark.parametrize("members", [0, 17, 10**9, 2.5, True, "4"])
+def test_implausible_ensemble_size_is_refused_before_any_network_is_built(copy: Path, members) -> None:
+    _edit_manifest(copy, lambda m: m["architecture"].update(members=members))
+    with pytest.raises(ModelError, match=r"architecture\.members"):
+        load_bundle(copy)
+
+
 def test_missing_file_and_non_safetensors_weights_are_refused(copy: Path) -> None:
     (copy / "heads.safetensors").unlink()
     with pytest.raises(ModelError, match=r"heads\.safetensors.*missing"):

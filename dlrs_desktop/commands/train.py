@@ -131,7 +131,8 @@ def register(p: argparse.ArgumentParser) -> None:
         "--save-fold-networks",
         metavar="DIR",
         help="also write each cross-fitting fold network trained in this run to DIR/foldK.safetensors "
-        "(for analysis, e.g. benchmarks/fold_ensemble.py; the bundle ships only the final network)",
+        "(for analysis, e.g. benchmarks/fold_ensemble.py; with --ensemble final+folds the bundle "
+        "holds them too)",
     )
     p.add_argument("--limit-batches", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -140,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.errors import CohortError
     from dlrs_desktop.extras import require
     from dlrs_desktop.model.bundle import check_bundle_target
+    from dlrs_desktop.model.manifest import MAX_MEMBERS
 
     require("train", "`dlrs train`")
     check_bundle_target(args.out)  # first: never replace someone's folder, never train to then refuse
@@ -149,6 +151,10 @@ def run(args: argparse.Namespace) -> int:
     for name in ("epochs", "batch_size", "input_size"):
         if getattr(args, name) < 1:
             raise CohortError(f"--{name.replace('_', '-')} must be a positive number.")
+    if not 2 <= args.folds <= MAX_MEMBERS - 1:
+        raise CohortError(
+            f"--folds must be between 2 and {MAX_MEMBERS - 1} (the shipped ensemble holds folds + 1 networks)"
+        )
     if not (0 <= args.blur <= 5):
         raise CohortError("--blur must be between 0 and 5 crop pixels (0 = off).")
     if not 0 <= args.ema < 1:

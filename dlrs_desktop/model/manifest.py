@@ -83,6 +83,9 @@ REQUIRED_NESTED: dict[str, tuple[str, ...]] = {
 FILE_ROLES = ("weights", "onnx", "model-card", "report", "other")
 MAX_STACKING_WEIGHT = 1000.0  # |coefficient| and |intercept|: logits are O(10); more is a broken export
 MAX_REGIONS = 16
+MAX_MEMBERS = (
+    16  # networks averaged in one bundle (dlrs train: folds + 1); bounds the cost of a hostile manifest
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,11 @@ def validate_manifest(m: Any) -> None:
     n = m["architecture"]["n_regions"]
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_REGIONS or n != len(m["regions"]):
         raise ModelError("Manifest fields 'architecture.n_regions' and 'regions' disagree.")
+    members = m["architecture"].get("members", 1)
+    if not isinstance(members, int) or isinstance(members, bool) or not 1 <= members <= MAX_MEMBERS:
+        raise ModelError(
+            f"Manifest field 'architecture.members' must be a whole number from 1 to {MAX_MEMBERS}."
+        )
     for i, r in enumerate(m["regions"]):
         if not isinstance(r, dict) or not isinstance(r.get("backbone"), int):
             raise ModelError(f"Manifest field 'regions[{i}].backbone' must be an integer.")
