@@ -10,7 +10,7 @@ changed region, and rotation pads with the border value instead of black corners
 
 Transducers differ in their point-spread function too (a lower-frequency probe draws coarser,
 blurrier speckle), so `blur_px` adds a Gaussian blur of random width (0 to `blur_px` crop pixels
-× strength) per case. With a z-scored input (`normalisation` "roi_zscore"/"tissue_zscore") the
+× strength) per case. With a z-scored input (`normalisation` other than "fixed") the
 crop is in units of its reference's standard deviation, not in [0, 1] intensities: the
 photometric changes then work on a pseudo-intensity 0.5 + 0.2·z and nothing is clipped to [0, 1]
 (that would cut off everything darker or brighter than ±2.5 SD).

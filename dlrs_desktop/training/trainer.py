@@ -34,7 +34,7 @@ class TrainConfig:
     input_size: int = 112
     mm_per_px: float = 0.48  # crop scale: 112 px × 0.48 mm ≈ 54 mm field of view (10 mm ring fits)
     fill: str = "mean"  # outside the region: its mean intensity (docs/TRAINING.md, step 1)
-    normalisation: str = "fixed"  # "fixed" | "tissue_zscore" | "roi_zscore" (docs/TRAINING.md, step 1)
+    normalisation: str = "fixed"  # or "tissue_zscore", "image_zscore", "roi_zscore" (TRAINING.md, step 1)
     crop: str = "fixed"  # "fixed": one field of view for every case; "fit": each region fills its crop
     ring_kind: str = "annulus"  # "annulus" (ring only, as the study) or "expanded" (tumour + ring)
     epochs: int = 14
