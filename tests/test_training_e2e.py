@@ -213,3 +213,36 @@ def test_evaluate_warns_when_the_primary_model_is_worse_than_chance(trained, cap
     html = (out / "report.html").read_text()
     assert "class=warnings" in html and "AUC below 0.5" in html
     assert json.loads((out / "metrics.json").read_text())["warnings"]
+
+
+def test_a_run_interrupted_between_folds_resumes_to_the_same_ensemble(trained, tmp_path):
+    """The finished fold networks are ensemble members: they must survive an interruption in the
+    checkpoint (`done.fold<i>.` tensors), so the resumed run ships the very same weights."""
+    from dlrs_desktop.training.pipeline import train_from_cohort
+    from dlrs_desktop.training.trainer import TrainConfig
+
+    root, cohort = trained
+    cfg = TrainConfig(
+        epochs=1, input_size=32, mm_per_px=1.6, folds=2, batch_size=8, jitter_variants=1, seed=2, threads=1
+    )  # fmt: skip  (= TINY)
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_in_fold1(msg: str) -> None:
+        if msg.startswith("[fold1] epoch 1:"):
+            raise Interrupted
+
+    out = tmp_path / "model"
+    with pytest.raises(Interrupted):
+        train_from_cohort(cohort, out, cfg, training_kind="synthetic", log=stop_in_fold1)
+    state = json.loads((tmp_path / "model.checkpoint" / "state.json").read_text())
+    assert set(state["completed"]) == {"fold0"} and not out.exists()
+    train_from_cohort(cohort, out, cfg, training_kind="synthetic", log=lambda _msg: None)
+    resumed = json.loads((out / "manifest.json").read_text())
+    uninterrupted = json.loads((root / "model" / "manifest.json").read_text())
+    assert resumed["architecture"]["members"] == 3
+    assert (
+        resumed["files"]["backbone.safetensors"]["sha256"]
+        == uninterrupted["files"]["backbone.safetensors"]["sha256"]
+    )
