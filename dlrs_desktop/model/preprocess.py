@@ -314,17 +314,15 @@ def _crop(
         fill = float(vals.mean(dtype=np.float64)) if spec.fill == "mean" and vals.size else 0.0
     out = np.where(keep, img, np.float32(fill)).astype(np.float32)
     if spec.normalisation == "fixed":
-        out = (out - np.float32(spec.mean)) / np.float32(spec.std)
+        mu, sd = spec.mean, spec.std
     elif spec.normalisation == "tissue_zscore":
         mu, sd = _tissue_stats(img, tissue)
-        out = (out - np.float32(mu)) / np.float32(sd)
     elif spec.normalisation == "image_zscore":
         mu, sd = image_stats
-        out = (out - np.float32(mu)) / np.float32(sd)
-    else:
+    else:  # roi_zscore
         mu = float(vals.mean(dtype=np.float64)) if vals.size else 0.0
-        sd = float(vals.std(dtype=np.float64)) if vals.size > 1 else 1.0
-        out = (out - np.float32(mu)) / np.float32(max(sd, 1e-3))
+        sd = max(float(vals.std(dtype=np.float64)) if vals.size > 1 else 1.0, 1e-3)
+    out = (out - np.float32(mu)) / np.float32(sd)
     info = CropInfo(name, m, side, side / s, grown, int(inside.sum()), inside)
     return out.astype(np.float32, copy=False), info
 

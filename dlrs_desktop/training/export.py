@@ -78,7 +78,6 @@ def write_trained_bundle(
     spec,
     cfg,
     data,
-    _logits_unused,
     rows,
     oof,
     folds,

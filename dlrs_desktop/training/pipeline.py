@@ -15,10 +15,12 @@ from dlrs_desktop.model.bundle import check_bundle_target
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.trainer import (
     TrainConfig,
+    _predict,
     config_dict,
     describe,
     group_folds,
     kept_tensors,
+    new_network,
     resolve_device,
     train_stage,
 )
@@ -139,8 +141,6 @@ def train_from_cohort(
                 log,
                 before_save=stamp,
             )
-            from dlrs_desktop.training.trainer import _predict
-
             logits = _predict(net, data.x[hold_idx, 0], device)
             if fold_networks_dir is not None:
                 save_fold_network(net, Path(fold_networks_dir) / f"{stage}.safetensors")
@@ -160,8 +160,6 @@ def train_from_cohort(
     # each fold network in its own units (stacking.py): fitted on z-scores, converted at export
     rows = fit_row_models(standardise_per_fold(oof, fold_rows), y[tr], spec.region_names, c=cfg.meta_c)
     log("out-of-fold AUC (training split): " + ", ".join(f"{r.key} {r.oof_auc:.3f}" for r in rows))
-
-    from dlrs_desktop.training.trainer import _predict
 
     if "final" in state["completed"]:
         net = _network_from(tensors, "final.", cfg, spec).to(device)
@@ -184,14 +182,12 @@ def train_from_cohort(
     ensemble = None
     if cfg.ensemble == "final+folds":
         net, ensemble = _fold_ensemble(net, tensors, k, cfg, spec, data, log)
-    logits = _predict(net, data.x[:, 0], "cpu")
-    summary = write_trained_bundle(
+    summary = write_trained_bundle(  # computes the logits itself, after rounding to float16
         out,
         net,
         spec,
         cfg,
         data,
-        logits,
         rows,
         oof,
         folds,
@@ -219,9 +215,7 @@ def _prefixed(prefix: str, net) -> dict[str, Any]:
 
 
 def _network_from(tensors: dict[str, Any] | None, prefix: str, cfg: TrainConfig, spec):
-    from dlrs_desktop.model.network import FusionNet
-
-    net = FusionNet(cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.in_channels)
+    net = new_network(cfg, spec)
     own = {k[len(prefix) :]: v for k, v in (tensors or {}).items() if k.startswith(prefix)}
     if not own:
         raise DlrsError(
@@ -241,7 +235,6 @@ def _fold_ensemble(final, tensors, k: int, cfg: TrainConfig, spec, data, log):
     none) because networks trained from scratch do not share a logit scale.
     """
     from dlrs_desktop.model.network import ensemble_of
-    from dlrs_desktop.training.trainer import _predict
 
     members = [("final", final)] + [
         (f"fold{f}", _network_from(tensors, f"done.fold{f}.", cfg, spec)) for f in range(k)

@@ -69,6 +69,15 @@ def kept_tensors(tensors: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (tensors or {}).items() if k.startswith(KEPT_PREFIXES)}
 
 
+def new_network(cfg: TrainConfig, spec):
+    """A freshly initialised single FusionNet for this recipe (one trunk shared by the regions)."""
+    from dlrs_desktop.model.network import FusionNet
+
+    return FusionNet(
+        cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.in_channels
+    )
+
+
 def resolve_device(name: str):
     import torch
 
@@ -165,13 +174,12 @@ def train_stage(
     """Train one FusionNet; returns (best net, best epoch, history). Saves a checkpoint every epoch."""
     import torch
 
-    from dlrs_desktop.model.network import FusionNet
     from dlrs_desktop.training.augment import augment
     from dlrs_desktop.training.progress import ProgressBar
 
     stage_idx = 0 if stage == "final" else 1 + int(stage.removeprefix("fold"))
     torch.manual_seed(cfg.seed * 1000 + stage_idx)
-    net = FusionNet(cfg.arch, n_regions=len(spec.regions), shared_backbone=True, in_channels=spec.in_channels)
+    net = new_network(cfg, spec)
     if cfg.init:
         load_init_weights(net, cfg.init)
     net.to(device)
