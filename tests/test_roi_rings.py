@@ -118,6 +118,26 @@ def test_clipped_fraction_near_image_edge_matches_independent_computation():
         assert not (roi.full("expanded") & ~scan).any()
 
 
+def test_shells_are_the_bands_between_consecutive_rings():
+    """Shell r = ring r minus the next smaller ring (0-3, 3-5, 5-10 mm): disjoint, together the 10 mm ring."""
+    sx, sy = 0.08, 0.12
+    image = make_image(mm_per_px=(sx, sy))
+    contour = Contour(circle_mm(511.3, 383.7, 8.0, sx, sy), Calibration.manual(sx, sy))
+    rois = compute_rois(contour, image, radii_mm=(10.0, 3.0, 5.0))  # order given is not order of size
+    shells = {roi.radius_mm: roi.full("shell") for roi in rois.rings}
+    assert np.array_equal(shells[3.0], rois["ring_3mm"].full("annulus"))
+    assert np.array_equal(shells[5.0], rois["ring_5mm"].full("annulus") & ~rois["ring_3mm"].full("expanded"))
+    assert not (shells[3.0] & shells[5.0]).any() and not (shells[5.0] & shells[10.0]).any()
+    assert np.array_equal(shells[3.0] | shells[5.0] | shells[10.0], rois["ring_10mm"].full("annulus"))
+    area = {r: m.sum() * sx * sy for r, m in shells.items()}
+    assert area[5.0] == pytest.approx(math.pi * (13**2 - 11**2), rel=0.02)
+    assert area[10.0] == pytest.approx(math.pi * (18**2 - 13**2), rel=0.02)
+    assert np.array_equal(rois.tumour.shell, rois.tumour.annulus)
+    assert not rois["ring_10mm"].shell.flags.writeable
+    with pytest.raises(ValueError, match="kind"):
+        rois["ring_5mm"].full("dilated")
+
+
 def test_masks_bboxes_outlines_and_threshold():
     image = make_image((300, 400), mm_per_px=0.2)
     contour = Contour(circle_mm(200, 150, 5.0, 0.2, 0.2, n=64))

@@ -122,8 +122,9 @@ def test_ring_radii_come_from_the_bundle(qtbot, tmp_path, dialog_log):  # noqa: 
     from dlrs_desktop.model.preprocess import RegionSpec
     from tests.model_factory import cached_bundle
 
+    # every ring kind: the rings on screen are the bundle's radii whatever pixels its crops take
     regions = (RegionSpec("intratumoral", 0.0, "tumour"), RegionSpec("ring_2mm", 2.0, "annulus"),
-               RegionSpec("ring_4mm", 4.0, "annulus"), RegionSpec("ring_8mm", 8.0, "annulus"))  # fmt: skip
+               RegionSpec("ring_4mm", 4.0, "shell"), RegionSpec("ring_8mm", 8.0, "expanded"))  # fmt: skip
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):

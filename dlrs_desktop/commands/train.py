@@ -43,8 +43,9 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ring-kind",
         default=d.ring_kind,
-        choices=["annulus", "expanded"],
-        help="ring crops: the ring only (as the study) or tumour + ring",
+        choices=["annulus", "expanded", "shell"],
+        help="ring crops: the ring only (as the study), tumour + ring, or the shell between the ring "
+        "and the next smaller ring",
     )
     p.add_argument(
         "--fill",

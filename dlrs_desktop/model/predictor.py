@@ -25,7 +25,13 @@ import numpy as np
 from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.extras import install_hint, missing_modules, require
 from dlrs_desktop.model.bundle import Bundle, load_bundle
-from dlrs_desktop.model.preprocess import PrepInfo, crop_to_image, prepare_inputs, validated_contour
+from dlrs_desktop.model.preprocess import (
+    PrepInfo,
+    crop_to_image,
+    mask_kind,
+    prepare_inputs,
+    validated_contour,
+)
 from dlrs_desktop.model.quality import check_refusals, quality_flags
 from dlrs_desktop.model.result import Prediction, QualityFlag, RegionCam, RegionResult, Sensitivity
 
@@ -316,8 +322,7 @@ class Predictor:
         for i, (crop, spec) in enumerate(zip(info.crops, self.bundle.spec.regions, strict=True)):
             values, bbox = crop_to_image(maps[i], crop, shape)
             roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
-            kind = "expanded" if spec.kind in ("tumour", "expanded") else "annulus"
-            full = roi.full(kind, shape)
+            full = roi.full(mask_kind(spec.kind), shape)
             mask = full[bbox[1] : bbox[3], bbox[0] : bbox[2]] & np.isfinite(values)
             out.append(RegionCam(spec.name, bbox, values, mask))
         return tuple(out)

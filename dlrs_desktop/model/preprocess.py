@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed 
     from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
     from dlrs_desktop.roi import Contour, RoiSet
 
-REGION_KINDS = ("tumour", "annulus", "expanded")
+REGION_KINDS = ("tumour", "annulus", "expanded", "shell")
 NORMALISATIONS = ("fixed", "roi_zscore", "tissue_zscore", "image_zscore")
 
 
@@ -61,7 +61,7 @@ class RegionSpec:
 
     name: str
     radius_mm: float
-    kind: str  # "tumour" | "annulus" (ring only) | "expanded" (tumour + ring)
+    kind: str  # "tumour" | "annulus" (ring only) | "expanded" (tumour + ring) | "shell" (see RoiMask)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "radius_mm": self.radius_mm, "kind": self.kind}
@@ -224,9 +224,14 @@ class PrepInfo:
     timings_ms: dict[str, float] = field(default_factory=dict)  # validate, rois, colour, crops
 
 
+def mask_kind(region_kind: str) -> str:
+    """The `RoiMask` mask a region kind reads (the tumour's three masks are the same)."""
+    return "expanded" if region_kind == "tumour" else region_kind
+
+
 def _region_mask(roiset: RoiSet, region: RegionSpec) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     roi = roiset.tumour if region.kind == "tumour" else roiset[f"ring_{region.radius_mm:g}mm"]
-    mask = roi.expanded if region.kind in ("tumour", "expanded") else roi.annulus
+    mask = roi.mask(mask_kind(region.kind))
     return np.asarray(mask, dtype=bool), tuple(int(v) for v in roi.bbox)  # type: ignore[return-value]
 
 

@@ -79,7 +79,7 @@ def region_thresholds(manifest: dict[str, Any]) -> dict[str, float]:
 
 def ring_radii(manifest: dict[str, Any]) -> tuple[float, ...]:
     """The peritumoral ring radii (mm) the bundle's regions define, in order."""
-    return tuple(float(r["radius_mm"]) for r in manifest.get("regions") or [] if r.get("kind") == "annulus")
+    return tuple(float(r["radius_mm"]) for r in manifest.get("regions") or [] if r.get("kind") != "tumour")
 
 
 def cam_rgba(values: np.ndarray, max_alpha: int = 200) -> np.ndarray | None:

@@ -25,6 +25,8 @@ from dlrs_desktop.roi.contour import Contour
 
 TUMOUR = "intratumoral"
 BBox = tuple[int, int, int, int]
+MaskKind = Literal["annulus", "expanded", "shell"]
+MASK_KINDS: tuple[str, ...] = ("annulus", "expanded", "shell")
 
 
 def ring_name(radius_mm: float) -> str:
@@ -35,9 +37,11 @@ def ring_name(radius_mm: float) -> str:
 class RoiMask:
     """One region of interest, cropped to `bbox` = (x0, y0, x1, y1), exclusive, in image pixels.
 
-    `annulus` is the ring alone, `expanded` the tumour plus the ring (for the tumour both are the tumour);
-    both are already clipped to the scan area. `clipped_fraction` is the share of the unclipped annulus
-    that fell outside the scan area or the image; `flagged` when it exceeds the threshold.
+    `annulus` is the ring alone, `expanded` the tumour plus the ring, `shell` the ring minus the next
+    smaller ring of the same set (the tissue between the two radii; the smallest ring's shell is its
+    annulus; for the tumour all three are the tumour); all are already clipped to the scan area.
+    `clipped_fraction` is the share of the unclipped annulus that fell outside the scan area or the
+    image; `flagged` when it exceeds the threshold.
     """
 
     name: str
@@ -45,6 +49,7 @@ class RoiMask:
     bbox: BBox
     annulus: np.ndarray
     expanded: np.ndarray
+    shell: np.ndarray
     area_mm2: float
     expanded_area_mm2: float
     unclipped_area_mm2: float
@@ -53,16 +58,19 @@ class RoiMask:
     outlines: tuple[np.ndarray, ...]
     image_shape: tuple[int, int]
 
-    def full(
-        self, kind: Literal["annulus", "expanded"] = "annulus", shape: tuple[int, int] | None = None
-    ) -> np.ndarray:
+    def mask(self, kind: MaskKind = "annulus") -> np.ndarray:
+        """One of the three masks by name (cropped to `bbox`)."""
+        if kind not in MASK_KINDS:
+            raise ValueError(f"kind must be one of {MASK_KINDS}, not {kind!r}")
+        return {"annulus": self.annulus, "expanded": self.expanded, "shell": self.shell}[kind]
+
+    def full(self, kind: MaskKind = "annulus", shape: tuple[int, int] | None = None) -> np.ndarray:
         """The mask at full image size (bool H×W)."""
-        if kind not in ("annulus", "expanded"):
-            raise ValueError(f"kind must be 'annulus' or 'expanded', not {kind!r}")
+        crop = self.mask(kind)
         h, w = shape or self.image_shape
         out = np.zeros((h, w), bool)
         x0, y0, x1, y1 = self.bbox
-        out[y0:y1, x0:x1] = self.annulus if kind == "annulus" else self.expanded
+        out[y0:y1, x0:x1] = crop
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -272,6 +280,7 @@ def compute_rois(
         bbox=bbox,
         annulus=tcrop,
         expanded=tcrop,
+        shell=tcrop,
         area_mm2=n_tclip * px_area,
         expanded_area_mm2=n_tclip * px_area,
         unclipped_area_mm2=n_tumour * px_area,
@@ -287,11 +296,13 @@ def compute_rois(
         dist, unit = _distance(outside, sx, sy, rmax)
         for r in radii:
             within = dist <= (r / unit) * (1 + 1e-9)  # includes the tumour (distance 0)
+            inner_r = max((q for q in radii if q < r), default=0.0)  # the next smaller ring, if any
             n_full = int(np.count_nonzero(within)) - n_tumour  # unclipped annulus, past the image too
             bbox, sl = roi_bbox(r)  # everything within r of the tumour and inside the image
             exp = np.ascontiguousarray(within[sl] & valid[sl])
             n_exp = int(np.count_nonzero(exp))
             ann = exp & outside[sl]
+            shell = ann & ~(dist[sl] <= (inner_r / unit) * (1 + 1e-9)) if inner_r > 0 else ann
             n_ann = n_exp - n_tclip
             frac = 1.0 - n_ann / n_full if n_full else 0.0
             rings.append(
@@ -301,6 +312,7 @@ def compute_rois(
                     bbox=bbox,
                     annulus=_ro(ann),
                     expanded=_ro(exp),
+                    shell=_ro(shell),
                     area_mm2=n_ann * px_area,
                     expanded_area_mm2=n_exp * px_area,
                     unclipped_area_mm2=n_full * px_area,
