@@ -135,6 +135,22 @@ def test_ring_radii_come_from_the_bundle(qtbot, tmp_path, dialog_log):  # noqa: 
     drawn = {n for n, item in win.canvas.ring_items.items() if not item.path().isEmpty()}
     assert drawn == {"ring_2mm", "ring_4mm", "ring_8mm"}
     assert win.measurements.ring_names == ["ring_2mm", "ring_4mm", "ring_8mm"]
+    # ... and so do the View menu's toggles, with their keys; Alt+4 stays the scan-area outline
+    view = [a.text() for a in win.menus["view"].actions()]
+    toggles = [t for t in view if t.startswith("Show Ring")]
+    assert toggles == ["Show Ring 2 mm", "Show Ring 4 mm", "Show Ring 8 mm"]
+    assert view.index(toggles[-1]) + 1 == view.index("Show scan area outline")
+    keys = {n: a.shortcut().toString() for n, a in win.actions_by_name.items() if n.startswith("show_")}
+    assert keys == {
+        "show_ring_2mm": "Alt+1",
+        "show_ring_4mm": "Alt+2",
+        "show_ring_8mm": "Alt+3",
+        "show_scan": "Alt+4",
+    }
+    assert not any("3 mm" in text for _menu, text, _key in win.actions.shortcuts)  # the Help dialog's list
+    win.actions_by_name["show_ring_4mm"].setChecked(False)
+    assert not win.canvas.ring_items["ring_4mm"].isVisible() and win.canvas.ring_items["ring_8mm"].isVisible()
+    win.actions_by_name["show_ring_4mm"].setChecked(True)
     assert np.isfinite([r.area_mm2 for r in win.doc.rois()[0].rings]).all()
     # issue 15: a bundle that does not declare itself a demo is never called a demonstration model
     assert "demonstration" not in win.result_panel.notice.text()

@@ -38,7 +38,9 @@ class ActionRegistry:
         checkable: bool = False,
         checked: bool = False,
         extra_shortcuts: tuple[str, ...] = (),
+        before: QAction | None = None,
     ) -> QAction:
+        """`before`: insert above this action of `menu` instead of at the end."""
         action = QAction(text, self.owner)
         if shortcut is not None:
             action.setShortcuts([QKeySequence(shortcut), *(QKeySequence(s) for s in extra_shortcuts)])
@@ -49,14 +51,26 @@ class ActionRegistry:
             action.toggled.connect(slot)
         else:
             action.triggered.connect(lambda _=False: slot())
-        return self.adopt(menu, name, action)
+        return self.adopt(menu, name, action, before)
 
-    def adopt(self, menu: QMenu, name: str, action: QAction) -> QAction:
+    def adopt(self, menu: QMenu, name: str, action: QAction, before: QAction | None = None) -> QAction:
         """Register an action made elsewhere (undo/redo from the QUndoStack)."""
-        menu.addAction(action)
+        if before is not None:
+            menu.insertAction(before, action)
+        else:
+            menu.addAction(action)
         self.owner.addAction(action)
         seq = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         if seq:
             self.shortcuts.append((menu.title().replace("&", ""), action.text().replace("&", ""), seq))
         self.by_name[name] = action
         return action
+
+    def remove(self, name: str, menu: QMenu) -> None:
+        """Take an action out of `menu`, the window and the shortcut list (menus that change at run time)."""
+        action = self.by_name.pop(name)
+        menu.removeAction(action)
+        self.owner.removeAction(action)
+        row = (menu.title().replace("&", ""), action.text().replace("&", ""))
+        self.shortcuts = [s for s in self.shortcuts if s[:2] != row]
+        action.deleteLater()

@@ -27,7 +27,7 @@ from dlrs_desktop.ui.editing import ContourEdits, ToolBox
 from dlrs_desktop.ui.exports import Exporter
 from dlrs_desktop.ui.files import FileController
 from dlrs_desktop.ui.measurements import MeasurementsPanel
-from dlrs_desktop.ui.menus import build_menus
+from dlrs_desktop.ui.menus import build_menus, set_ring_actions
 from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.presenter import DocumentPresenter, window_title
 from dlrs_desktop.ui.result_panel import ResultPanel
@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.actions = ActionRegistry(self)
         self.actions_by_name = self.actions.by_name
         self.dicom = DicomController(self)  # File → DICOM: export, PACS send/query/retrieve, receive
-        build_menus(
+        self.menus = build_menus(
             self, self.actions, files=self.files, exporter=self.exporter, edits=self.edits,
             toolbox=self.toolbox, undo_stack=self.undo_stack, canvas=self.canvas, wl_bar=self.wl_bar,
             cine=self.cine, prediction=self.prediction, prefs=self.prefs,
@@ -178,6 +178,11 @@ class MainWindow(QMainWindow):
     def _after_change(self, kind: str) -> None:
         if kind not in ("saved", "ruler", "rings"):
             self.files.schedule_autosave()
+        if kind == "rings":  # a model with other ring radii: the View menu's toggles follow
+            names = [f"ring_{r:g}mm" for r in self.doc.ring_radii_mm]
+            set_ring_actions(self.actions, self.menus["view"], names, self.prefs, self.set_ring_visible)
+            for name in names:
+                self.set_ring_visible(name, self.prefs.ring_visible(name))
         if kind in ("image", "review"):
             self.actions["reviewed"].setChecked(self.doc.review.status == "reviewed")
         self.prediction.refresh_button()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -119,16 +120,11 @@ def build_menus(
     reg.add(m, "one", "&1:1 (one image pixel per screen pixel)", canvas.one_to_one, "1")
     reg.add(m, "reset_wl", "&Reset brightness/contrast", wl_bar.reset, "W")
     m.addSeparator()
-    for i, name in enumerate(ring_names):
-        reg.add(
-            m, f"show_{name}", f"Show {region_label(name)}", lambda on, n=name: set_ring_visible(n, on),
-            f"Alt+{i + 1}", checkable=True, checked=prefs.ring_visible(name),
-        )  # fmt: skip
-    scan_key = f"Alt+{len(ring_names) + 1}"
     reg.add(
-        m, "show_scan", "Show scan area outline", lambda on: _scan(canvas, prefs, on), scan_key,
+        m, "show_scan", "Show scan area outline", lambda on: _scan(canvas, prefs, on), SCAN_KEY,
         checkable=True, checked=prefs.show_scan_outline,
     )  # fmt: skip
+    set_ring_actions(reg, m, ring_names, prefs, set_ring_visible)
     m.addSeparator()
     reg.add(m, "next", "&Next image", lambda: files.navigate(+1), "PgDown")
     reg.add(m, "prev", "&Previous image", lambda: files.navigate(-1), "PgUp")
@@ -149,6 +145,29 @@ def build_menus(
     reg.add(m, "about", "&About DLRS Desktop and the model", about_dialog)
     win.addToolBar(wl_bar)
     return menus
+
+
+#: View-menu keys of the ring toggles, in ring order (Alt+4 stays the scan-area outline, as documented).
+RING_KEYS = ("Alt+1", "Alt+2", "Alt+3", "Alt+5", "Alt+6", "Alt+7", "Alt+8", "Alt+9")
+SCAN_KEY = "Alt+4"
+
+
+def set_ring_actions(
+    reg: ActionRegistry,
+    view_menu: QMenu,
+    ring_names: list[str],
+    prefs: Preferences,
+    set_ring_visible: Callable[[str, bool], None],
+) -> None:
+    """(Re)build View → Show ring … for the rings on screen, which follow the loaded model's radii."""
+    for name in [n for n in reg.by_name if n.startswith("show_ring_")]:
+        reg.remove(name, view_menu)
+    for i, name in enumerate(ring_names):
+        key = RING_KEYS[i] if i < len(RING_KEYS) else None
+        reg.add(
+            view_menu, f"show_{name}", f"Show {region_label(name)}", partial(set_ring_visible, name), key,
+            checkable=True, checked=prefs.ring_visible(name), before=reg.get("show_scan"),
+        )  # fmt: skip
 
 
 def _fill_recent(menu: QMenu, files: FileController, prefs: Preferences) -> None:
