@@ -151,6 +151,12 @@ def test_ring_radii_come_from_the_bundle(qtbot, tmp_path, dialog_log):  # noqa: 
     win.actions_by_name["show_ring_4mm"].setChecked(False)
     assert not win.canvas.ring_items["ring_4mm"].isVisible() and win.canvas.ring_items["ring_8mm"].isVisible()
     win.actions_by_name["show_ring_4mm"].setChecked(True)
+    # colours by place, as 3/5/10 mm have them: three rings never share a colour
+    from dlrs_desktop.ui.style import RING_PALETTE
+
+    pens = [win.canvas.ring_items[n].pen().color().name() for n in ("ring_2mm", "ring_4mm", "ring_8mm")]
+    rows = [win.measurements.table.item(i, 0).foreground().color().name() for i in range(3)]
+    assert pens == rows == [c.name() for c in RING_PALETTE[:3]]
     assert np.isfinite([r.area_mm2 for r in win.doc.rois()[0].rings]).all()
     # issue 15: a bundle that does not declare itself a demo is never called a demonstration model
     assert "demonstration" not in win.result_panel.notice.text()

@@ -76,6 +76,7 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
     small.setPointSizeF(max(small.pointSizeF() * 0.8, 6.0))
     small.setItalic(True)
     normal = QFont(p.font())
+    ring_names = [r.name for r in rows if r.name.startswith("ring_")]
     for k, row in enumerate(rows):
         y = rect.top() + k * row_h
         faded = dim or not row.used
@@ -89,7 +90,7 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
         )
         track = QRectF(bar_x0, y + row_h * 0.2, bar_w, row_h * 0.6)
         p.fillRect(track, QColor(128, 128, 128, 40))
-        color = QColor(grey if not row.used else region_color(row.name))
+        color = QColor(grey if not row.used else region_color(row.name, ring_names))
         if faded:
             color.setAlpha(70)
         p.fillRect(QRectF(bar_x0, track.top(), max(bar_w * row.value, 1.0), track.height()), color)

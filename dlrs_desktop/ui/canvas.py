@@ -243,11 +243,14 @@ class ImageCanvas(QGraphicsView):
 
     def set_rings(self, outlines: dict[str, list[np.ndarray]]) -> None:
         """Ring outlines by region name; a ring the model bundle defines gets an item on first use."""
-        for name in outlines:
+        names = list(outlines)
+        for name in names:
             if name not in self.ring_items:
-                item = self._path_item(cosmetic_pen(ring_color(name), 1.6), 3)
+                item = self._path_item(cosmetic_pen(ring_color(name, names), 1.6), 3)
                 item.setVisible(name not in self._ring_hidden)
                 self.ring_items[name] = item
+            else:  # colours follow the ring's place among this model's rings
+                self.ring_items[name].setPen(cosmetic_pen(ring_color(name, names), 1.6))
         for name, item in self.ring_items.items():
             path = QPainterPath()
             for line in outlines.get(name, []):

@@ -88,7 +88,7 @@ class MeasurementsPanel(QWidget):
             item.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
             shown = True if visible is None else visible.get(name, True)
             item.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
-            item.setForeground(ring_color(name))
+            item.setForeground(ring_color(name, names))
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.table.setItem(row, 0, item)
         self.table.setFixedHeight(24 * len(names) + self.table.horizontalHeader().sizeHint().height() + 4)

@@ -5,15 +5,21 @@ Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtGui import QColor
 
 CONTOUR_COLOR = QColor(240, 228, 66)  # yellow
-RING_COLORS = {
-    "ring_3mm": QColor(86, 180, 233),  # sky blue
-    "ring_5mm": QColor(230, 159, 0),  # orange
-    "ring_10mm": QColor(204, 121, 167),  # reddish purple
-}
-_SPARE_RING_COLORS = (QColor(0, 158, 115), QColor(213, 94, 0), QColor(0, 114, 178))
+#: Rings in order of radius (the first three: 3, 5 and 10 mm by default), Okabe–Ito colours.
+RING_PALETTE = (
+    QColor(86, 180, 233),  # sky blue
+    QColor(230, 159, 0),  # orange
+    QColor(204, 121, 167),  # reddish purple
+    QColor(0, 158, 115),  # bluish green
+    QColor(213, 94, 0),  # vermillion
+    QColor(0, 114, 178),  # blue
+)
+DEFAULT_RING_NAMES = ("ring_3mm", "ring_5mm", "ring_10mm")
 SCAN_COLOR = QColor(0, 158, 115, 140)  # bluish green, faint
 TOOL_COLOR = QColor(0, 114, 178)  # blue
 MEASURE_COLOR = QColor(213, 94, 0)  # vermillion: visible on the white depth ruler
@@ -27,10 +33,12 @@ def ring_name(radius_mm: float) -> str:
     return f"ring_{radius_mm:g}mm"
 
 
-def ring_color(name: str) -> QColor:
-    if name in RING_COLORS:
-        return RING_COLORS[name]
-    return _SPARE_RING_COLORS[sum(map(ord, name)) % len(_SPARE_RING_COLORS)]
+def ring_color(name: str, ring_names: Sequence[str] = DEFAULT_RING_NAMES) -> QColor:
+    """A ring's colour by its place among the rings on screen, so a model's rings never share one."""
+    names = list(ring_names)
+    if name not in names:
+        names = [*names, name]
+    return RING_PALETTE[names.index(name) % len(RING_PALETTE)]
 
 
 def region_label(name: str) -> str:
@@ -44,9 +52,9 @@ def region_label(name: str) -> str:
     return name
 
 
-def region_color(name: str) -> QColor:
+def region_color(name: str, ring_names: Sequence[str] = DEFAULT_RING_NAMES) -> QColor:
     if name == "intratumoral":
         return CONTOUR_COLOR
     if name == "fusion":
         return FUSION_COLOR
-    return ring_color(name)
+    return ring_color(name, ring_names)
