@@ -35,7 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _machine import machine_line
 
-LATENTS = ("intratumoral", "margin", "halo", "oedema", "distortion", "posterior")
+from dlrs_desktop.training.synth import COEFFICIENTS
+
+LATENTS = tuple(COEFFICIENTS)  # the generator's latents, in its label model's order (ground_truth.csv z_*)
 NOISE_SD = (0.0, 0.3, 0.5, 0.7, 1.0)
 
 
