@@ -95,7 +95,8 @@ def test_fill_and_normalisation() -> None:
     # "shell": the 5 mm crop keeps the 5 mm ring minus the 3 mm ring (3-5 mm from the outline).
     shells = (RegionSpec("intratumoral", 0.0, "tumour"), RegionSpec("ring_3mm", 3.0, "shell"),
               RegionSpec("ring_5mm", 5.0, "shell"))  # fmt: skip
-    _, annulus_info = prepare_inputs(image, contour, PreprocessSpec(input_size=64, regions=shells[:2]))
+    annuli = (shells[0], *(RegionSpec(r.name, r.radius_mm, "annulus") for r in shells[1:]))
+    _, annulus_info = prepare_inputs(image, contour, PreprocessSpec(input_size=64, regions=annuli))
     _, shell_info = prepare_inputs(image, contour, PreprocessSpec(input_size=64, regions=shells))
     assert np.array_equal(shell_info.crops[1].mask, annulus_info.crops[1].mask)  # smallest ring: its annulus
     five = shell_info.crops[2]
@@ -104,9 +105,7 @@ def test_fill_and_normalisation() -> None:
     three_mm = shell_info.roiset["ring_3mm"].full("expanded")
     inside_three = three_mm[np.round(y_img).astype(int), np.round(x_img).astype(int)]
     assert len(i) > 50 and inside_three.mean() < 0.03  # only boundary pixels round onto the 3 mm ring
-    assert np.count_nonzero(five.mask) < 0.8 * np.count_nonzero(
-        prepare_inputs(image, contour, PreprocessSpec(input_size=64))[1].crops[2].mask
-    )
+    assert np.count_nonzero(five.mask) < 0.8 * np.count_nonzero(annulus_info.crops[2].mask)
     x, info = prepare_inputs(
         image, contour, PreprocessSpec(input_size=64, fill="mean", normalisation="roi_zscore")
     )

@@ -34,7 +34,7 @@ def ring_name(radius_mm: float) -> str:
 
 
 def ring_color(name: str, ring_names: Sequence[str] = DEFAULT_RING_NAMES) -> QColor:
-    """A ring's colour by its place among the rings on screen, so a model's rings never share one."""
+    """A ring's colour by its place among the rings on screen, so up to six rings never share one."""
     names = list(ring_names)
     if name not in names:
         names = [*names, name]
