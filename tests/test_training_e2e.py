@@ -32,7 +32,7 @@ def test_fold_networks_are_kept_when_asked_and_are_the_shipped_ensemble_members(
 
     from dlrs_desktop.model import load_bundle
     from dlrs_desktop.model.network import load_net
-    from dlrs_desktop.training.trainer import _predict
+    from dlrs_desktop.training.trainer import predict_logits
 
     root, _ = trained
     bundle = load_bundle(root / "model")
@@ -54,7 +54,7 @@ def test_fold_networks_are_kept_when_asked_and_are_the_shipped_ensemble_members(
             if k.startswith("backbones.0."):  # the bundle stores float16-rounded copies
                 got = shipped[k.replace("backbones.0.", f"backbones.{m}.")].float()
                 assert np.allclose(got.numpy(), v.numpy(), rtol=1e-3, atol=1e-4), k
-    outs = [_predict(load_net(single, (root / "folds" / f).read_bytes()), x, "cpu") for f in files]
+    outs = [predict_logits(load_net(single, (root / "folds" / f).read_bytes()), x, "cpu") for f in files]
     assert all(np.isfinite(o).all() for o in outs) and not np.allclose(outs[0], outs[1])
 
 

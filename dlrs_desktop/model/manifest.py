@@ -83,9 +83,8 @@ REQUIRED_NESTED: dict[str, tuple[str, ...]] = {
 FILE_ROLES = ("weights", "onnx", "model-card", "report", "other")
 MAX_STACKING_WEIGHT = 1000.0  # |coefficient| and |intercept|: logits are O(10); more is a broken export
 MAX_REGIONS = 16
-MAX_MEMBERS = (
-    16  # networks averaged in one bundle (dlrs train: folds + 1); bounds the cost of a hostile manifest
-)
+#: Networks averaged in one bundle (dlrs train: folds + 1); bounds the cost of a hostile manifest.
+MAX_MEMBERS = 16
 
 
 @dataclass(frozen=True)

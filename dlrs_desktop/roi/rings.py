@@ -294,15 +294,18 @@ def compute_rois(
     if radii:
         outside = ~tumour
         dist, unit = _distance(outside, sx, sy, rmax)
+        # every pixel within r of the tumour, the tumour included (distance 0); kept per radius so a
+        # shell reuses its inner ring's instead of thresholding the distance map again
+        within_mm = {r: dist <= (r / unit) * (1 + 1e-9) for r in radii}
         for r in radii:
-            within = dist <= (r / unit) * (1 + 1e-9)  # includes the tumour (distance 0)
+            within = within_mm[r]
             inner_r = max((q for q in radii if q < r), default=0.0)  # the next smaller ring, if any
             n_full = int(np.count_nonzero(within)) - n_tumour  # unclipped annulus, past the image too
             bbox, sl = roi_bbox(r)  # everything within r of the tumour and inside the image
             exp = np.ascontiguousarray(within[sl] & valid[sl])
             n_exp = int(np.count_nonzero(exp))
             ann = exp & outside[sl]
-            shell = ann & ~(dist[sl] <= (inner_r / unit) * (1 + 1e-9)) if inner_r > 0 else ann
+            shell = ann & ~within_mm[inner_r][sl] if inner_r > 0 else ann
             n_ann = n_exp - n_tclip
             frac = 1.0 - n_ann / n_full if n_full else 0.0
             rings.append(

@@ -101,10 +101,10 @@ def write_trained_bundle(
     from dlrs_desktop.model.bundle import load_bundle, write_bundle
     from dlrs_desktop.model.manifest import Stacking
     from dlrs_desktop.training.selection import PRIMARY_RULE, seal_rows
-    from dlrs_desktop.training.trainer import _predict
+    from dlrs_desktop.training.trainer import predict_logits
 
     round_to_fp16(net)
-    logits = _predict(net, data.x[:, 0], "cpu")
+    logits = predict_logits(net, data.x[:, 0], "cpu")
     y = data.y
     splits = np.array([c.split for c in data.cases])
     tr = np.where(splits == "train")[0]

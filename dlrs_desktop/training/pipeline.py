@@ -15,12 +15,12 @@ from dlrs_desktop.model.bundle import check_bundle_target
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.trainer import (
     TrainConfig,
-    _predict,
     config_dict,
     describe,
     group_folds,
     kept_tensors,
     new_network,
+    predict_logits,
     resolve_device,
     train_stage,
 )
@@ -141,7 +141,7 @@ def train_from_cohort(
                 log,
                 before_save=stamp,
             )
-            logits = _predict(net, data.x[hold_idx, 0], device)
+            logits = predict_logits(net, data.x[hold_idx, 0], device)
             if fold_networks_dir is not None:
                 save_fold_network(net, Path(fold_networks_dir) / f"{stage}.safetensors")
             done = {
@@ -242,7 +242,7 @@ def _fold_ensemble(final, tensors, k: int, cfg: TrainConfig, spec, data, log):
     splits = np.array([c.split for c in data.cases])
     ref_name = "internal" if (splits == "internal").sum() > 1 else "train"
     ref = np.where(splits == ref_name)[0]
-    ref_logits = [_predict(n, data.x[ref, 0], "cpu") for _, n in members]
+    ref_logits = [predict_logits(n, data.x[ref, 0], "cpu") for _, n in members]
     mean = np.array([v.mean(axis=0, dtype=np.float64) for v in ref_logits])
     sd = np.array([np.maximum(v.std(axis=0, dtype=np.float64), 1e-6) for v in ref_logits])
     net = ensemble_of([n for _, n in members], mean, sd)

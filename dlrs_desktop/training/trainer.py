@@ -36,7 +36,7 @@ class TrainConfig:
     fill: str = "mean"  # outside the region: its mean intensity (docs/TRAINING.md, step 1)
     normalisation: str = "fixed"  # or "tissue_zscore", "image_zscore", "roi_zscore" (TRAINING.md, step 1)
     crop: str = "fixed"  # "fixed": one field of view for every case; "fit": each region fills its crop
-    ring_kind: str = "annulus"  # "annulus" (ring only, as the study) or "expanded" (tumour + ring)
+    ring_kind: str = "annulus"  # "annulus" (ring only, as the study), "expanded" or "shell" (ROI.md)
     epochs: int = 14
     batch_size: int = 16
     lr: float = 1e-3
@@ -137,7 +137,7 @@ def load_init_weights(net, path: str | Path) -> int:
     return loaded
 
 
-def _predict(net, x: np.ndarray, device, batch: int = 32) -> np.ndarray:
+def predict_logits(net, x: np.ndarray, device, batch: int = 32) -> np.ndarray:
     import torch
 
     net.eval()
@@ -248,7 +248,7 @@ def train_stage(
         }
         scored = net if ema is None else ema.module  # the weights that would be kept
         if x_val is not None and y_val is not None and len(y_val):
-            vl = _predict(scored, x_val[:, 0], device)
+            vl = predict_logits(scored, x_val[:, 0], device)
             rec["internal_score"] = _score(vl, y_val)
             rec["internal_region_auc"] = [float(auc(y_val, vl[:, r])) for r in range(vl.shape[1])]
         score = rec.get("internal_score", float("nan"))

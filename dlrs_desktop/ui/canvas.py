@@ -245,12 +245,13 @@ class ImageCanvas(QGraphicsView):
         """Ring outlines by region name; a ring the model bundle defines gets an item on first use."""
         names = list(outlines)
         for name in names:
+            color = ring_color(name, names)  # by the ring's place among this model's rings
             if name not in self.ring_items:
-                item = self._path_item(cosmetic_pen(ring_color(name, names), 1.6), 3)
+                item = self._path_item(cosmetic_pen(color, 1.6), 3)
                 item.setVisible(name not in self._ring_hidden)
                 self.ring_items[name] = item
-            else:  # colours follow the ring's place among this model's rings
-                self.ring_items[name].setPen(cosmetic_pen(ring_color(name, names), 1.6))
+            elif self.ring_items[name].pen().color() != color:  # another model's rings (runs per mouse move)
+                self.ring_items[name].setPen(cosmetic_pen(color, 1.6))
         for name, item in self.ring_items.items():
             path = QPainterPath()
             for line in outlines.get(name, []):
