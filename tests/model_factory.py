@@ -40,11 +40,13 @@ def make_bundle(
     head_bias: np.ndarray | None = None,
     zip_path: Path | None = None,
     members: int = 1,
+    radiomics: bool = False,
 ) -> Path:
     """A bundle with randomly initialised weights, written by `write_bundle` (same code as training).
 
     `members` > 1: that many random networks averaged by `network.ensemble_of` (as `dlrs train`
     ships the final and fold networks), with member standardisation (mean m/10, SD 1 + m/2).
+    `radiomics`: a radiomics signature per fusion row (random weights), each with stacking weight 0.5.
     """
     import torch
 
@@ -86,11 +88,17 @@ def make_bundle(
         net = ensemble_of(nets, mean, 1.0 + mean * 5.0)
     if tumour_area_mm2_range is not None:
         training_data["tumour_area_mm2_range"] = list(tumour_area_mm2_range)
+    coef, extra_manifest = tuple(coefficients[: len(spec.regions)]), {}
+    if radiomics:
+        rad = random_radiomics(spec.region_names, seed)
+        coef += (0.5,) * len(rad.signatures)
+        extra_manifest["radiomics"] = rad.to_dict()
     return write_bundle(
         out_dir,
         net,
         spec=spec,
-        stacking=Stacking(coefficients[: len(spec.regions)], intercept),
+        stacking=Stacking(coef, intercept, len(extra_manifest.get("radiomics", {}).get("signatures", ()))),
+        extra=extra_manifest,
         threshold=0.5,
         model_id="test-random",
         version="0.0.1",
@@ -100,6 +108,41 @@ def make_bundle(
         zip_path=zip_path,
         overwrite=True,
     )
+
+
+def random_radiomics(region_names: tuple[str, ...], seed: int = 0):
+    """A `Radiomics` with one signature per fusion row and random weights (as `dlrs train` lays them out)."""
+    from dlrs_desktop.model.radiomics import (
+        SHAPE_FEATURES,
+        Radiomics,
+        Signature,
+        feature_names,
+        signature_name,
+    )
+    from dlrs_desktop.training.stacking import row_specs
+
+    names = feature_names(region_names)
+    width = (len(names) - len(SHAPE_FEATURES)) // len(region_names)
+    rng = np.random.default_rng(seed)
+    sigs = []
+    for key, _label, regions, kind in row_specs(region_names):
+        if kind != "fusion":
+            continue
+        cols = [region_names.index(r) * width + j for r in regions for j in range(width)]
+        cols += list(range(len(names) - len(SHAPE_FEATURES), len(names)))
+        sigs.append(
+            Signature(
+                signature_name(key),
+                f"Radiomics: {' + '.join(regions)}",
+                tuple(regions),
+                tuple(cols),
+                (0.0,) * len(cols),
+                (1.0,) * len(cols),
+                tuple(float(v) for v in rng.normal(0, 0.2, len(cols))),
+                0.0,
+            )
+        )
+    return Radiomics(tuple(names), tuple(sigs))
 
 
 def cached_bundle(**kwargs: Any) -> Path:

@@ -93,9 +93,17 @@ def test_bundle_is_complete_and_loads_in_the_predictor(trained):
     d_onnx, d_torch = onnx.to_dict(), torch_.to_dict()
     p1, p2 = d_onnx["probability"], d_torch["probability"]
     assert 0 < p1 < 1 and abs(p1 - p2) < 1e-4
-    expected = bundle.stacking.fuse(np.asarray(d_onnx["region_logits"] if "region_logits" in d_onnx else
-                                               [r["logit"] for r in d_onnx["regions"]]))  # fmt: skip
-    assert float(expected) == pytest.approx(p1, abs=1e-6)
+    # the default recipe stacks a radiomics signature into every fusion row (model/radiomics.py)
+    sigs = m["radiomics"]["signatures"]
+    assert [s["name"] for s in sigs] == ["radiomics_ring_3mm", "radiomics_ring_5mm", "radiomics_ring_10mm",
+                                         "radiomics_all"]  # fmt: skip
+    assert m["stacking"]["inputs"] == "region_logits+radiomics" and len(m["stacking"]["coefficients"]) == 8
+    assert [s["name"] for s in d_onnx["signatures"]] == [s["name"] for s in sigs]
+    inputs = [r["logit"] for r in d_onnx["regions"]] + [s["logit"] for s in d_onnx["signatures"]]
+    assert float(bundle.stacking.fuse(np.asarray(inputs))) == pytest.approx(p1, abs=1e-6)
+    # the evidence adds up: intercept + every contribution = the fused logit
+    contributions = [r["contribution"] for r in d_onnx["regions"] + d_onnx["signatures"]]
+    assert d_onnx["intercept"] + sum(contributions) == pytest.approx(np.log(p1 / (1 - p1)), abs=1e-6)
 
 
 def test_evaluate_writes_the_study_table_and_figures(trained, capsys):

@@ -189,3 +189,37 @@ def test_dlrs_predict_says_uncertain_and_colours_cams_like_the_gui(tmp_path, cap
     cam = next(c for c in pred.cams if c.name == "intratumoral")
     written = cv2.cvtColor(cv2.imread(str(tmp_path / "demo_cam_intratumoral.png")), cv2.COLOR_BGR2RGB)
     assert np.abs(written.astype(int) - blend_cam(image.display, cam.full(image.shape))).max() <= 2
+
+
+def test_radiomics_signatures_are_evidence_on_screen_and_in_the_saved_result(qtbot, tmp_path, dialog_log):  # noqa: F811
+    """A bundle whose fusion stacks radiomics signatures (the default of `dlrs train`): each signature is
+    a row of the chart with its weight, the weights line names it, and the stored result keeps it."""
+    from dlrs_desktop.store import schema
+    from tests.model_factory import cached_bundle
+
+    win = make_window(qtbot)
+    win.prefs.device = "cpu"
+    with qtbot.waitSignal(win.model.loaded, timeout=60000):
+        win.start_model(cached_bundle(radiomics=True))
+    assert win.open_path(calibrated_dicom(tmp_path))
+    draw_polygon(qtbot, win)
+    win.predict()
+    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    pred = win.doc.result["prediction"]
+    names = [s["name"] for s in pred["signatures"]]
+    assert names == ["radiomics_ring_3mm", "radiomics_ring_5mm", "radiomics_ring_10mm", "radiomics_all"]
+    rows = [r.name for r in win.result_panel.bars.rows]
+    assert rows == ["intratumoral", "ring_3mm", "ring_5mm", "ring_10mm", *names, "fusion"]
+    assert all(r.weight == pytest.approx(0.5) for r in win.result_panel.bars.rows if r.name in names)
+    assert "Radiomics T+10 mm 0.50" in win.result_panel.details.text()
+    # the number on screen is intercept + every contribution, signatures included
+    z = pred["intercept"] + sum(r["contribution"] for r in pred["regions"] + pred["signatures"])
+    assert 1 / (1 + np.exp(-z)) == pytest.approx(pred["probability"], abs=1e-9)
+    assert (
+        schema.result(json.loads(json.dumps(win.doc.result)))["prediction"]["signatures"][0]["name"]
+        == names[0]
+    )
+    broken = json.loads(json.dumps(win.doc.result))
+    broken["prediction"]["signatures"][1]["probability"] = 7.0
+    with pytest.raises(Exception, match=r"signatures\[1\]"):
+        schema.result(broken)

@@ -90,6 +90,11 @@ def _summary(pred: Any) -> str:
             f"  {r.name:<13} p={r.probability:.3f}  logit {r.logit:+.3f} x weight {r.coefficient:+.3f}"
             f"  area {r.area_mm2:.0f} mm2{clipped}"
         )
+    for sig in pred.signatures:
+        lines.append(
+            f"  {sig.name:<13} p={sig.probability:.3f}  logit {sig.logit:+.3f} "
+            f"x weight {sig.coefficient:+.3f}"
+        )
     s = pred.sensitivity
     if s is not None and s.min is not None:
         lines.append(f"Contour sensitivity (offsets {', '.join(f'{d:+g}' for d in s.offsets_mm)} mm): "
@@ -188,7 +193,7 @@ def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any
         device=pred.device,
         time_ms=f"{pred.timings_ms.get('total', 0):.1f}",
     )
-    for r in pred.regions:
+    for r in (*pred.regions, *pred.signatures):
         row[f"p_{r.name}"] = f"{r.probability:.6f}"
     return row
 

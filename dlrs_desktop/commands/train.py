@@ -101,6 +101,13 @@ def register(p: argparse.ArgumentParser) -> None:
         "fold networks (default; each member's logits standardised on the internal split) or the "
         "final network alone (a quarter of the size and inference time with --folds 3)",
     )
+    p.add_argument(
+        "--no-radiomics",
+        dest="radiomics",
+        action="store_false",
+        help="fusion rows stack the region networks only (the default also stacks a radiomics signature "
+        "of the row's regions: docs/TRAINING.md)",
+    )
     p.add_argument("--device", default=d.device, choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = default)")
     p.add_argument(
@@ -179,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         fill=args.fill,
         ema=args.ema,
         ensemble=args.ensemble,
+        radiomics=args.radiomics,
         keep=args.keep,
         augment_strength=args.augment,
         normalisation=args.normalisation,

@@ -38,9 +38,11 @@ from dlrs_desktop.model.manifest import (
     SCHEMA_VERSION,
     Stacking,
     manifest_is_demo,
+    parse_radiomics,
     validate_manifest,
 )
 from dlrs_desktop.model.preprocess import PreprocessSpec
+from dlrs_desktop.model.radiomics import Radiomics
 
 if TYPE_CHECKING:
     from dlrs_desktop.model.network import FusionNet
@@ -76,6 +78,12 @@ class Bundle:
     spec: PreprocessSpec
     stacking: Stacking
     files: Mapping[str, bytes]
+    radiomics: Radiomics | None = None  # radiomics signatures stacked after the region logits
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The stacking's inputs in order: region logits, then signature logits."""
+        return self.region_names + (self.radiomics.names if self.radiomics else ())
 
     @property
     def id(self) -> str:
@@ -260,8 +268,11 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
         elif entry["role"] == "onnx":
             bf.check_onnx(blob)
     spec = PreprocessSpec.from_dict(m["preprocessing"], m["regions"])
-    stacking = Stacking.from_dict(m["stacking"], len(m["regions"]))
-    return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data))
+    radiomics = parse_radiomics(m)
+    stacking = Stacking.from_dict(
+        m["stacking"], len(m["regions"]), len(radiomics.signatures) if radiomics else 0
+    )
+    return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data), radiomics)
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -328,8 +339,9 @@ def write_bundle(
         raise ModelError(
             f"The network has {net.n_regions} heads but the spec declares {len(spec.regions)} regions."
         )
-    if len(stacking.coefficients) != net.n_regions:
-        raise ModelError("The stacking model needs one coefficient per region.")
+    n_sig = len((extra or {}).get("radiomics", {}).get("signatures", ()))
+    if len(stacking.coefficients) != net.n_regions + n_sig or stacking.n_signatures != n_sig:
+        raise ModelError("The stacking model needs one coefficient per region and per radiomics signature.")
     if net.in_channels != spec.in_channels:
         raise ModelError(
             f"The network takes {net.in_channels} channel(s), the spec gives {spec.in_channels}."

@@ -111,6 +111,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         "- per-region linear heads on globally pooled features → one logit per region; "
         "logistic stacking over the region logits → fused probability",
         "- regions: " + ", ".join(_region(r) for r in m.get("regions", [])),
+        *_radiomics_lines(m),
         *_primary_lines(m),
         "- stacking coefficients: "
         + _fmt(m.get("stacking", {}).get("coefficients", []))
@@ -142,6 +143,20 @@ def render_model_card(m: dict[str, Any]) -> str:
             f"- {n} ({e.get('role')}, {e.get('bytes')} bytes): `{e.get('sha256')}`" for n, e in files.items()
         ]
     return "\n".join(lines) + "\n"
+
+
+def _radiomics_lines(m: dict[str, Any]) -> list[str]:
+    """A bundle with radiomics signatures says what they measure and where they enter the stacking."""
+    rad = m.get("radiomics")
+    if not isinstance(rad, dict):
+        return []
+    sigs = [s for s in rad.get("signatures") or [] if isinstance(s, dict)]
+    names = ", ".join(str(s.get("name")) for s in sigs)
+    return [
+        f"- radiomics signatures ({names}): standardised L2 logistic regressions on hand-made features "
+        f"({rad.get('method', '')}); each fusion row stacks its regions' networks and its own signature; "
+        "stacking inputs: the region logits, then the signature logits in this order"
+    ]
 
 
 def _ensemble_lines(m: dict[str, Any]) -> list[str]:

@@ -85,36 +85,45 @@ MAX_STACKING_WEIGHT = 1000.0  # |coefficient| and |intercept|: logits are O(10);
 MAX_REGIONS = 16
 #: Networks averaged in one bundle (dlrs train: folds + 1); bounds the cost of a hostile manifest.
 MAX_MEMBERS = 16
+#: `stacking.inputs` without and with radiomics signatures (model/radiomics.py)
+STACKING_INPUTS = ("region_logits", "region_logits+radiomics")
 
 
 @dataclass(frozen=True)
 class Stacking:
-    """Logistic meta-learner over the region logits: p = σ(intercept + Σ coefficientᵢ · logitᵢ)."""
+    """Logistic meta-learner: p = σ(intercept + Σ coefficientᵢ · inputᵢ).
+
+    Inputs are the region logits, then (bundles with radiomics signatures) the signature logits
+    in the manifest's `radiomics.signatures` order.
+    """
 
     coefficients: tuple[float, ...]
     intercept: float
+    n_signatures: int = 0
 
-    def fuse(self, region_logits: np.ndarray) -> np.ndarray:
-        """(..., R) region logits → (...) fused probability, in float64 (same for every backbone)."""
-        z = np.asarray(region_logits, np.float64) @ np.asarray(self.coefficients, np.float64) + self.intercept
+    def fuse(self, inputs: np.ndarray) -> np.ndarray:
+        """(..., R + S) region and signature logits → (...) fused probability, in float64."""
+        z = np.asarray(inputs, np.float64) @ np.asarray(self.coefficients, np.float64) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": "logistic",
-            "inputs": "region_logits",
+            "inputs": STACKING_INPUTS[self.n_signatures > 0],
             "coefficients": [float(c) for c in self.coefficients],
             "intercept": float(self.intercept),
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], n_regions: int) -> Stacking:
-        if d.get("type") != "logistic" or d.get("inputs") != "region_logits":
-            raise ModelError("Manifest field 'stacking' must describe a logistic model over region_logits.")
+    def from_dict(cls, d: dict[str, Any], n_regions: int, n_signatures: int = 0) -> Stacking:
+        inputs = STACKING_INPUTS[n_signatures > 0]
+        if d.get("type") != "logistic" or d.get("inputs") != inputs:
+            raise ModelError(f"Manifest field 'stacking' must describe a logistic model over {inputs}.")
+        n = n_regions + n_signatures
         coef = d.get("coefficients")
-        if not isinstance(coef, list) or len(coef) != n_regions or not all(_bounded(c) for c in coef):
+        if not isinstance(coef, list) or len(coef) != n or not all(_bounded(c) for c in coef):
             raise ModelError(
-                f"Manifest field 'stacking.coefficients' must be {n_regions} finite numbers within "
+                f"Manifest field 'stacking.coefficients' must be {n} finite numbers within "
                 f"±{MAX_STACKING_WEIGHT:g}."
             )
         if not _bounded(d.get("intercept")):
@@ -122,7 +131,7 @@ class Stacking:
                 f"Manifest field 'stacking.intercept' must be a finite number within "
                 f"±{MAX_STACKING_WEIGHT:g}."
             )
-        return cls(tuple(float(c) for c in coef), float(d["intercept"]))
+        return cls(tuple(float(c) for c in coef), float(d["intercept"]), n_signatures)
 
 
 def _finite(v: Any) -> bool:
@@ -200,7 +209,16 @@ def validate_manifest(m: Any) -> None:
     ):
         if fname not in m["files"]:
             raise ModelError(f"Manifest field '{field_name}' names {fname!r}, not listed in 'files'.")
-    Stacking.from_dict(m["stacking"], n)
+    Stacking.from_dict(m["stacking"], n, len(parse_radiomics(m).signatures) if "radiomics" in m else 0)
+
+
+def parse_radiomics(m: dict[str, Any]):
+    """The manifest's radiomics signatures (`Radiomics`), or None for a bundle without them."""
+    from dlrs_desktop.model.radiomics import Radiomics
+
+    if "radiomics" not in m:
+        return None
+    return Radiomics.from_dict(m["radiomics"], [r.get("name") for r in m["regions"]])
 
 
 BUNDLED_DEMO_ID = "dlrs-demo"

@@ -33,7 +33,14 @@ from dlrs_desktop.model.preprocess import (
     validated_contour,
 )
 from dlrs_desktop.model.quality import check_refusals, quality_flags
-from dlrs_desktop.model.result import Prediction, QualityFlag, RegionCam, RegionResult, Sensitivity
+from dlrs_desktop.model.result import (
+    Prediction,
+    QualityFlag,
+    RegionCam,
+    RegionResult,
+    Sensitivity,
+    SignatureResult,
+)
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging.types import UltrasoundImage
@@ -232,7 +239,7 @@ class Predictor:
         t1 = time.perf_counter()
         logits, feats = self.run_crops(x[None], features=cam)
         t2 = time.perf_counter()
-        z = logits[0].astype(np.float64)
+        z = np.r_[logits[0].astype(np.float64), self.signature_logits(image, info)]
         with np.errstate(all="ignore"):
             p = float(self.bundle.stacking.fuse(z))
         if not (np.isfinite(p) and 0.0 <= p <= 1.0):
@@ -291,6 +298,19 @@ class Predictor:
                     clipped_fraction=float(roi.clipped_fraction),
                 )
             )
+        n = len(b.spec.regions)
+        signatures = tuple(
+            SignatureResult(
+                name=sig.name,
+                label=sig.label,
+                regions=sig.regions,
+                logit=float(z[n + j]),
+                probability=float(1.0 / (1.0 + np.exp(-z[n + j]))),
+                coefficient=float(b.stacking.coefficients[n + j]),
+                contribution=float(b.stacking.coefficients[n + j] * z[n + j]),
+            )
+            for j, sig in enumerate(b.radiomics.signatures if b.radiomics else ())
+        )
         positive = p >= b.threshold
         return Prediction(
             probability=p,
@@ -313,6 +333,7 @@ class Predictor:
             image_sha256=image.sha256,
             research_notice=b.research_notice,
             cams=cams,
+            signatures=signatures,
         )
 
     def _cams(self, feats: np.ndarray, info: PrepInfo, shape: tuple[int, int]) -> tuple[RegionCam, ...]:
@@ -339,25 +360,44 @@ class Predictor:
         """
         t0 = time.perf_counter()
         base = validated_contour(image, contour)  # carries the calibration the offsets are made in
-        xs, idx, skipped = [], [], []
+        xs, sigs, idx, skipped = [], [], [], []
         for i, d in enumerate(offsets_mm):
             try:
-                x, _ = prepare_inputs(image, base.offset(d), self.bundle.spec)
+                x, info = prepare_inputs(image, base.offset(d), self.bundle.spec)
+                sig = self.signature_logits(image, info)
             except DlrsError as exc:
                 skipped.append(f"{d:+g} mm: {exc}")
                 continue
             xs.append(x)
+            sigs.append(sig)
             idx.append(i)
         probs: list[float | None] = [None] * len(offsets_mm)
         if xs:
             logits, _ = self.run_crops(np.stack(xs))
+            inputs = np.concatenate([logits.astype(np.float64), np.stack(sigs)], axis=1)
             with np.errstate(all="ignore"):
-                fused = self.bundle.stacking.fuse(logits.astype(np.float64))
+                fused = self.bundle.stacking.fuse(inputs)
             if not np.all(np.isfinite(fused)):
                 raise ModelError("The model's fused probability is not a finite number; no result is shown.")
             for j, i in enumerate(idx):
                 probs[i] = float(fused[j])
         return Sensitivity(tuple(offsets_mm), tuple(probs), tuple(skipped), (time.perf_counter() - t0) * 1e3)
+
+    def signature_logits(self, image: UltrasoundImage, info: PrepInfo) -> np.ndarray:
+        """The bundle's radiomics signature logits (S,) for the prepared contour; empty without them."""
+        rad = self.bundle.radiomics
+        if rad is None:
+            return np.zeros(0)
+        from dlrs_desktop.model.radiomics import case_features
+
+        f = case_features(image.gray, image.scan_mask, info.roiset, np.asarray(info.contour.points))
+        with np.errstate(all="ignore"):
+            z = rad.logits(f)
+        if not np.all(np.isfinite(z)):
+            raise ModelError(
+                "The radiomics signatures gave no finite answer (broken manifest); no result is shown."
+            )
+        return z
 
     def info(self) -> dict[str, Any]:
         """What runs where (for logs, `dlrs model info`, the GUI's status bar)."""

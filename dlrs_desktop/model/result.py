@@ -43,6 +43,24 @@ class RegionResult:
 
 
 @dataclass(frozen=True)
+class SignatureResult:
+    """The evidence of one radiomics signature (model/radiomics.py) in the fused result."""
+
+    name: str  # e.g. "radiomics_ring_10mm"
+    label: str  # e.g. "Radiomics: intratumoral + ring_10mm"
+    regions: tuple[str, ...]
+    logit: float
+    probability: float  # σ(logit): the signature on its own
+    coefficient: float
+    contribution: float  # coefficient × logit
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["regions"] = list(self.regions)
+        return d
+
+
+@dataclass(frozen=True)
 class Sensitivity:
     """The fused probability when the contour is offset outwards (+) or inwards (−) by a few mm."""
 
@@ -127,6 +145,7 @@ class Prediction:
     image_sha256: str
     research_notice: str
     cams: tuple[RegionCam, ...] | None = field(default=None, repr=False)
+    signatures: tuple[SignatureResult, ...] = ()  # radiomics signatures the fusion stacks (if any)
 
     @property
     def region(self) -> dict[str, RegionResult]:
@@ -145,6 +164,7 @@ class Prediction:
             "positive": self.positive,
             "intercept": self.intercept,
             "regions": [r.to_dict() for r in self.regions],
+            **({"signatures": [s.to_dict() for s in self.signatures]} if self.signatures else {}),
             "flags": [f.to_dict() for f in self.flags],
             "sensitivity": self.sensitivity.to_dict() if self.sensitivity else None,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},

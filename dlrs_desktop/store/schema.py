@@ -173,17 +173,23 @@ def result(value: Any) -> dict[str, Any] | None:
     _optional_numbers(pred, ("threshold",), "result.prediction")
     for key in ("category", "device", "backend", "device_note", "research_notice"):
         text(pred.get(key), f"result.prediction.{key}", max_len=MAX_MESSAGE)
-    regions = pred.get("regions") or []
-    if not isinstance(regions, list) or len(regions) > MAX_LIST:
-        raise _fail("result.prediction.regions", "is not a list")
-    for i, r in enumerate(regions):
-        where = f"result.prediction.regions[{i}]"
-        if not isinstance(r, dict):
-            raise _fail(where, "is not an object")
-        text(r.get("name"), f"{where}.name", optional=False)
-        _probability(r.get("probability"), f"{where}.probability")
-        finite_number(r.get("coefficient"), f"{where}.coefficient")
-        _optional_numbers(r, ("logit", "contribution", "radius_mm", "area_mm2", "clipped_fraction"), where)
+    for part in (
+        "regions",
+        "signatures",
+    ):  # signatures: radiomics (model/radiomics.py), if the bundle has them
+        items = pred.get(part) or []
+        if not isinstance(items, list) or len(items) > MAX_LIST:
+            raise _fail(f"result.prediction.{part}", "is not a list")
+        for i, r in enumerate(items):
+            where = f"result.prediction.{part}[{i}]"
+            if not isinstance(r, dict):
+                raise _fail(where, "is not an object")
+            text(r.get("name"), f"{where}.name", optional=False)
+            _probability(r.get("probability"), f"{where}.probability")
+            finite_number(r.get("coefficient"), f"{where}.coefficient")
+            _optional_numbers(
+                r, ("logit", "contribution", "radius_mm", "area_mm2", "clipped_fraction"), where
+            )
     flags = pred.get("flags") or []
     if not isinstance(flags, list) or len(flags) > MAX_LIST:
         raise _fail("result.prediction.flags", "is not a list")

@@ -24,6 +24,7 @@ class PreparedCohort:
     x: np.ndarray  # float16 (N, V, R, C, S, S): V contour variants (variant 0 = as drawn)
     y: np.ndarray  # int (N,)
     tumour_area_mm2: np.ndarray  # (N,)
+    radiomics: np.ndarray | None = None  # float64 (N, F): model/radiomics.py features of the drawn contour
 
     def subset(self, split: str) -> np.ndarray:
         return np.array([i for i, c in enumerate(self.cases) if c.split == split], dtype=int)
@@ -55,15 +56,18 @@ def prepare_cohort(
 ) -> PreparedCohort:
     """Load and preprocess every case; all unusable cases are reported together (CohortError)."""
     from dlrs_desktop.model.preprocess import prepare_inputs
+    from dlrs_desktop.model.radiomics import case_features
     from dlrs_desktop.roi import Contour
 
     xs: list[np.ndarray] = []
     areas: list[float] = []
+    features: list[np.ndarray] = []
     problems: list[str] = []
     for k, case in enumerate(cases):
         try:
             image, contour = load_case(case)
             x0, info = prepare_inputs(image, contour, spec)
+            f = case_features(image.gray, image.scan_mask, info.roiset, np.asarray(info.contour.points))
             variants = [x0]
             if case.split == "train" and jitter_variants:
                 rng = np.random.default_rng([seed, k, 7])
@@ -82,6 +86,7 @@ def prepare_cohort(
                 variants += [x0] * jitter_variants
             xs.append(np.stack(variants).astype(np.float16))
             areas.append(float(info.roiset.tumour.area_mm2))
+            features.append(f)
         except CohortError as exc:
             problems.append(str(exc))
         except DlrsError as exc:
@@ -90,4 +95,5 @@ def prepare_cohort(
             progress(k + 1, len(cases))
     if problems:
         raise _fail(Path(csv_path), problems)
-    return PreparedCohort(cases, np.stack(xs), np.array([c.label for c in cases]), np.array(areas))
+    y = np.array([c.label for c in cases])
+    return PreparedCohort(cases, np.stack(xs), y, np.array(areas), np.stack(features))

@@ -107,6 +107,8 @@ def evaluate_bundle(
     data = prepare_cohort(cases, bundle.spec, csv_path=cohort_csv, progress=lambda i, n: bar.update(i))
     bar.close()
     logits = region_logits(bundle, data.x[:, 0])
+    if bundle.radiomics is not None:  # stacking inputs: region logits, then radiomics signature logits
+        logits = np.c_[logits, bundle.radiomics.logits(data.radiomics)]
     gt_path = Path(ground_truth) if ground_truth else Path(cohort_csv).parent / "ground_truth.csv"
     truth = read_ground_truth(gt_path) if gt_path.is_file() else None
     cohort_sha = hashlib.sha256(Path(cohort_csv).read_bytes()).hexdigest()
@@ -121,7 +123,7 @@ def evaluate_bundle(
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "table.csv", table_csv(result))
     atomic_write_text(out / "delong.csv", _csv(result["comparisons"]))
-    atomic_write_text(out / "predictions.csv", predictions_csv(cases, logits, rows, bundle.region_names))
+    atomic_write_text(out / "predictions.csv", predictions_csv(cases, logits, rows, bundle.input_names))
     figures = write_report(out, result, bundle.manifest)
     result["figures"] = figures
     atomic_write_json(out / "metrics.json", {k: v for k, v in result.items() if k not in NOT_IN_METRICS_JSON})
@@ -139,7 +141,9 @@ def _csv(records: list[dict[str, Any]]) -> str:
 
 
 def predictions_csv(cases, logits: np.ndarray, rows: list[RowModel], region_names) -> str:
-    """Per case: region logits and every row's probability, at full double precision (repr round-trips).
+    """Per case: region (and radiomics signature) logits and every row's probability, at full precision.
+
+    Full precision: `repr` round-trips every double.
 
     Why not rounded: 5 decimals made ties that moved DeLong p-values by up to 0.02 when a reader
     recomputed them from this file.

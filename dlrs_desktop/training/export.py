@@ -94,6 +94,7 @@ def write_trained_bundle(
     device_used: str,
     demo: bool = False,
     ensemble: dict[str, Any] | None = None,
+    radiomics=None,
     log,
 ) -> dict[str, Any]:
     import torch
@@ -105,6 +106,8 @@ def write_trained_bundle(
 
     round_to_fp16(net)
     logits = predict_logits(net, data.x[:, 0], "cpu")
+    if radiomics is not None:  # the stacking's inputs: region logits, then signature logits
+        logits = np.c_[logits, radiomics.logits(data.radiomics)]
     y = data.y
     splits = np.array([c.split for c in data.cases])
     tr = np.where(splits == "train")[0]
@@ -155,6 +158,7 @@ def write_trained_bundle(
         "primary_model_guard": sealed.guard,
         "warnings": sealed.warnings,
         "demo": bool(demo),
+        **({"radiomics": radiomics.to_dict()} if radiomics is not None else {}),
         "stacking_method": (
             "logistic meta-learner on out-of-fold region logits of the training split "
             f"({int(folds.max()) + 1} folds grouped by patient, stratified by label), each fold "
@@ -167,6 +171,12 @@ def write_trained_bundle(
                 else "base network refitted on the whole training split; "
             )
             + f"coefficients converted to its logits with its mean and SD on the {ref_name} split"
+            + (
+                "; every fusion row also stacks a radiomics signature of its regions (L2 logistic "
+                "regression on hand-made grey-level features, out-of-fold on the same folds)"
+                if radiomics is not None
+                else ""
+            )
         ),
         "training": {
             "config": {k: v for k, v in state["config"].items() if k != "extra"},
@@ -188,7 +198,9 @@ def write_trained_bundle(
         out,
         net,
         spec=spec,
-        stacking=Stacking(primary.coefficients, primary.intercept),
+        stacking=Stacking(
+            primary.coefficients, primary.intercept, len(radiomics.signatures) if radiomics else 0
+        ),
         threshold=float(min(max(primary.threshold, 1e-6), 1 - 1e-6)),
         threshold_rule="Youden index on the out-of-fold predictions of the training split",
         model_id=model_id,

@@ -26,6 +26,15 @@ from dlrs_desktop.training.trainer import (
 )
 
 CHECKPOINT_DIR = ".checkpoint"
+#: Settings that only change the stacking, not any network: a checkpoint made without them resumes.
+STACKING_ONLY = ("radiomics",)
+
+
+def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Would the checkpoint's networks be trained the same way under `new`?"""
+    return {k: v for k, v in old.items() if k not in STACKING_ONLY} == {
+        k: v for k, v in new.items() if k not in STACKING_ONLY
+    }
 
 
 def make_spec(cfg: TrainConfig):
@@ -105,8 +114,12 @@ def train_from_cohort(
     tensors = None
     if loaded is not None:
         old_state, old_tensors = loaded
-        if old_state.get("config") == state["config"] and old_state.get("cohort") == state["cohort"]:
+        if (
+            same_networks(old_state.get("config") or {}, state["config"])
+            and old_state.get("cohort") == state["cohort"]
+        ):
             state, tensors = old_state, old_tensors
+            state["config"] = config_dict(cfg)
             log(f"resuming from {ckdir} (finished: {', '.join(state['completed']) or 'nothing yet'})")
         else:
             log(f"checkpoint in {ckdir} is for other settings or another cohort: starting afresh")
@@ -157,8 +170,18 @@ def train_from_cohort(
             ckpt.save(ckdir, state, tensors)
         oof[done["rows"]] = np.asarray(done["logits"])
         fold_rows.append(list(done["rows"]))
+    radiomics = None
+    if cfg.radiomics:
+        from dlrs_desktop.training.radiomics_fit import fit_signatures
+
+        radiomics, oof_sig = fit_signatures(data.radiomics, y, tr, folds, spec.region_names)
+        oof = np.c_[oof, oof_sig]
+        log(f"radiomics signatures: {', '.join(radiomics.names)} ({len(radiomics.features)} features)")
     # each fold network in its own units (stacking.py): fitted on z-scores, converted at export
-    rows = fit_row_models(standardise_per_fold(oof, fold_rows), y[tr], spec.region_names, c=cfg.meta_c)
+    rows = fit_row_models(
+        standardise_per_fold(oof, fold_rows), y[tr], spec.region_names, c=cfg.meta_c,
+        signatures=radiomics.names if radiomics else (),
+    )  # fmt: skip
     log("out-of-fold AUC (training split): " + ", ".join(f"{r.key} {r.oof_auc:.3f}" for r in rows))
 
     if "final" in state["completed"]:
@@ -203,6 +226,7 @@ def train_from_cohort(
         device_used=", ".join(dict.fromkeys(str(x["device"]) for x in sessions)),
         demo=demo,
         ensemble=ensemble,
+        radiomics=radiomics,
         log=log,
     )
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})

@@ -152,27 +152,39 @@ def _sign_note(region: str, free: float, own_auc: float, constrained: float) -> 
 
 
 def fit_row_models(
-    oof_logits: np.ndarray, y: np.ndarray, region_names: tuple[str, ...], c: float = 1.0
+    oof_logits: np.ndarray,
+    y: np.ndarray,
+    region_names: tuple[str, ...],
+    c: float = 1.0,
+    signatures: tuple[str, ...] = (),
 ) -> list[RowModel]:
-    """Fit every row's non-negative logistic meta-learner on out-of-fold logits (N, R) of the training split.
+    """Fit every row's non-negative logistic meta-learner on out-of-fold inputs of the training split.
 
-    A region whose unconstrained weight would be negative (its out-of-fold logits point against the
+    Inputs (N, R + S): the region logits, then the radiomics signature logits named `signatures`
+    (model/radiomics.py); a fusion row stacks its regions and its own signature, if there is one.
+    An input whose unconstrained weight would be negative (its out-of-fold logits point against the
     label) is noted on the row; the weight stays at its bound, 0.
     """
     from sklearn.linear_model import LogisticRegression
 
+    from dlrs_desktop.model.radiomics import signature_name
+
     y = np.asarray(y).astype(int)
+    names = tuple(region_names) + tuple(signatures)
     out = []
     for key, label, regions, kind in row_specs(region_names):
         idx = [region_names.index(r) for r in regions]
+        if kind == "fusion" and signature_name(key) in signatures:
+            idx.append(names.index(signature_name(key)))
+            label += " + radiomics"
         w, b = fit_nonnegative_logistic(oof_logits[:, idx], y, c)
         free = LogisticRegression(C=c, max_iter=1000).fit(oof_logits[:, idx], y).coef_[0]
         notes = tuple(
-            _sign_note(region_names[i], f, auc(y, oof_logits[:, i]), wi)
+            _sign_note(names[i], f, auc(y, oof_logits[:, i]), wi)
             for i, f, wi in zip(idx, free, w, strict=True)
             if f < 0
         )
-        coef = np.zeros(len(region_names))
+        coef = np.zeros(len(names))
         coef[idx] = w
         model = RowModel(key, label, regions, kind, tuple(float(v) for v in coef), b, 0.5, float("nan"))
         p = model.predict(oof_logits)

@@ -54,6 +54,7 @@ class TrainConfig:
     init: str | None = None
     meta_c: float = 1.0
     ema: float = 0.0  # decay of an exponential moving average of the weights per step (0 = off)
+    radiomics: bool = True  # stack a radiomics signature into every fusion row (model/radiomics.py)
     ensemble: str = "final+folds"  # the shipped network: "final+folds" (averaged) or "final" alone
     limit_batches: int = 0  # tests: stop each epoch after this many batches (0 = all)
     extra: dict[str, Any] = field(default_factory=dict)

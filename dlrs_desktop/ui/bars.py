@@ -1,4 +1,4 @@
-"""The result chart (one row per region network + the fused result) and the result's wording.
+"""The result chart (one row per region network and radiomics signature + the fused result) and its wording.
 
 Plain QPainter (pyqtgraph costs ~0.7 s of start-up for one chart); the same painting function draws
 the chart in the PDF report. Each row carries its own decision threshold; a region the fusion gives
@@ -44,7 +44,7 @@ def bar_rows(result: dict[str, Any]) -> list[BarRow]:
             thresholds.get(r["name"]),
             float(r.get("coefficient", 0.0)),
         )
-        for r in pred.get("regions") or []
+        for r in [*(pred.get("regions") or []), *(pred.get("signatures") or [])]
     ]
     if pred.get("probability") is not None:
         band = sensitivity_band(pred)
@@ -166,7 +166,7 @@ def sensitivity_text(pred: dict[str, Any]) -> str | None:
 
 
 def weights_text(pred: dict[str, Any]) -> str | None:
-    regions = pred.get("regions") or []
+    regions = [*(pred.get("regions") or []), *(pred.get("signatures") or [])]
     if not regions:
         return None
     used = [f"{region_label(r['name'])} {float(r['coefficient']):.2f}" for r in regions if r["coefficient"]]

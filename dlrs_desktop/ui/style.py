@@ -24,6 +24,7 @@ SCAN_COLOR = QColor(0, 158, 115, 140)  # bluish green, faint
 TOOL_COLOR = QColor(0, 114, 178)  # blue
 MEASURE_COLOR = QColor(213, 94, 0)  # vermillion: visible on the white depth ruler
 FUSION_COLOR = QColor(0, 114, 178)
+RADIOMICS_COLOR = QColor(110, 110, 110)  # grey: a radiomics signature is not a region on the canvas
 WARNING_CSS = "#d55e00"
 OK_CSS = "#009e73"
 
@@ -42,13 +43,18 @@ def ring_color(name: str, ring_names: Sequence[str] = DEFAULT_RING_NAMES) -> QCo
 
 
 def region_label(name: str) -> str:
-    """ "intratumoral" → "Tumour", "ring_3mm" → "Ring 3 mm", "fusion" → "Fusion"."""
+    """ "intratumoral" → "Tumour", "ring_3mm" → "Ring 3 mm", "fusion" → "Fusion",
+    "radiomics_ring_10mm" → "Radiomics T+10 mm" (the signature of tumour + 10 mm ring)."""
     if name == "intratumoral":
         return "Tumour"
     if name == "fusion":
         return "Fusion"
     if name.startswith("ring_") and name.endswith("mm"):
         return f"Ring {name[5:-2]} mm"
+    if name == "radiomics_all":
+        return "Radiomics, all"
+    if name.startswith("radiomics_ring_") and name.endswith("mm"):
+        return f"Radiomics T+{name[15:-2]} mm"
     return name
 
 
@@ -57,4 +63,6 @@ def region_color(name: str, ring_names: Sequence[str] = DEFAULT_RING_NAMES) -> Q
         return CONTOUR_COLOR
     if name == "fusion":
         return FUSION_COLOR
+    if name.startswith("radiomics_"):
+        return RADIOMICS_COLOR
     return ring_color(name, ring_names)

@@ -1,0 +1,231 @@
+"""Radiomics signatures: hand-made grey-level features of each region, beside the region networks.
+
+Why: the study is a *deep learning radiomics* model. With a few hundred training cases the ring
+networks measured the peritumoral findings poorly (correlation 0.3–0.5 with the synthetic
+cohorts' hidden oedema and distortion, benchmarks/label_ceiling.py), while a logistic model on
+plain first-order statistics of the same regions measured them better (docs/TRAINING.md,
+"Radiomics signatures"). A fusion row therefore stacks the networks of its regions *and* a
+radiomics signature of the same regions.
+
+The features are generic (IBSI-style first-order statistics, a gradient texture measure, the
+angular spread of the region round the tumour, and two shape ratios), computed on the full-
+resolution grey levels inside the app's own ROIs, with grey levels z-scored over the image's scan
+area so a brighter or flatter scanner does not move them. Nothing here knows where `dlrs synth`
+draws its findings. A signature is a standardised logistic model stored as numbers in the
+manifest (no pickle).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import ModelError
+
+REGION_FEATURES = (
+    "mean", "sd", "p10", "p50", "p90", "skewness", "kurtosis", "entropy",
+    "gradient", "sector_sd", "sector_range",
+)  # fmt: skip
+SHAPE_FEATURES = ("compactness", "solidity")
+N_SECTORS = 12  # 30° sectors round the tumour centroid
+MIN_PIXELS = 5  # fewer pixels in a region (a ring clipped away): its features are 0 (the mean)
+MAX_SIGNATURES = 16
+MAX_WEIGHT = 1000.0  # |coefficient|, |intercept|: on standardised features they are O(1)
+MAX_FEATURE_SCALE = 1e6  # |mean| and scale of a feature (z-scored grey levels, shape ratios: O(10))
+FEATURE_METHOD = (
+    "grey levels z-scored over the scan area; per region (tumour, each ring's annulus): mean, SD, "
+    "10th/50th/90th percentile, skewness, excess kurtosis, entropy of a 16-bin histogram over ±3 SD, "
+    "mean Sobel gradient magnitude, SD and range of the means of 12 sectors of 30° round the tumour "
+    "centroid; shape: perimeter²/area and area/convex-hull area of the contour"
+)
+
+
+def feature_names(region_names: Sequence[str]) -> list[str]:
+    """Column names of `case_features`, e.g. "ring_5mm.entropy", then "shape.compactness"."""
+    return [f"{r}.{f}" for r in region_names for f in REGION_FEATURES] + [
+        f"shape.{f}" for f in SHAPE_FEATURES
+    ]
+
+
+def _region_features(values: np.ndarray, grad: np.ndarray, angle: np.ndarray) -> list[float]:
+    if values.size < MIN_PIXELS:
+        return [0.0] * len(REGION_FEATURES)
+    mean, sd = float(values.mean()), float(values.std())
+    centred = values - mean
+    skew = float(np.mean(centred**3) / sd**3) if sd > 1e-9 else 0.0
+    kurt = float(np.mean(centred**4) / sd**4 - 3.0) if sd > 1e-9 else 0.0
+    hist, _ = np.histogram(values, bins=16, range=(-3.0, 3.0))
+    p = hist[hist > 0] / max(int(hist.sum()), 1)
+    entropy = float(-(p * np.log(p)).sum())
+    sector = np.floor((angle + math.pi) / (2 * math.pi) * N_SECTORS).astype(int) % N_SECTORS
+    counts = np.bincount(sector, minlength=N_SECTORS)
+    sums = np.bincount(sector, weights=values, minlength=N_SECTORS)
+    means = sums[counts > 3] / counts[counts > 3]
+    spread = (float(means.std()), float(np.ptp(means))) if len(means) > 2 else (0.0, 0.0)
+    p10, p50, p90 = (float(v) for v in np.percentile(values, [10, 50, 90]))
+    return [mean, sd, p10, p50, p90, skew, kurt, entropy, float(grad.mean()), *spread]
+
+
+def case_features(gray: np.ndarray, scan_mask: np.ndarray, roiset, contour_points: np.ndarray) -> np.ndarray:
+    """Feature vector (`feature_names(roiset.names)` order) of one contour on one image.
+
+    `roiset` is the app's `RoiSet` (tumour + rings, clipped to the scan area); rings are read as
+    annuli whatever the model's region kind, so the features mean the same for every bundle.
+    """
+    import cv2
+
+    g = np.asarray(gray, np.float32)
+    scan = np.asarray(scan_mask, bool)
+    tissue = g[scan] if scan.any() else g.ravel()
+    mu, sd = float(tissue.mean()), float(tissue.std())
+    sd = sd if sd > 1e-6 else 1.0
+    tumour = roiset.tumour
+    ty, tx = np.nonzero(tumour.annulus)
+    cy, cx = float(ty.mean() + tumour.bbox[1]), float(tx.mean() + tumour.bbox[0])
+    out: list[float] = []
+    for roi in roiset.all:
+        x0, y0, x1, y1 = roi.bbox
+        h, w = g.shape
+        sub = np.zeros((y1 - y0, x1 - x0), np.float32)
+        ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        sub[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = g[iy0:iy1, ix0:ix1]
+        z = (sub - mu) / sd
+        grad = np.hypot(cv2.Sobel(z, cv2.CV_32F, 1, 0), cv2.Sobel(z, cv2.CV_32F, 0, 1))
+        m = np.asarray(roi.annulus, bool)  # clipped to the scan area and the image by compute_rois
+        yy, xx = np.nonzero(m)
+        angle = np.arctan2(yy + y0 - cy, xx + x0 - cx)
+        out += _region_features(z[m], grad[m], angle)
+    pts = np.asarray(contour_points, np.float32)
+    area = max(float(cv2.contourArea(pts)), 1.0)
+    hull = max(float(cv2.contourArea(cv2.convexHull(pts))), 1.0)
+    out += [float(cv2.arcLength(pts, True)) ** 2 / area, area / hull]
+    f = np.asarray(out, np.float64)
+    if not np.all(np.isfinite(f)):
+        raise ModelError("The radiomics features of this contour are not finite numbers; no result is shown.")
+    return f
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One radiomics signature: logit = intercept + Σ coefficientᵢ · (featureᵢ − meanᵢ) / scaleᵢ."""
+
+    name: str  # e.g. "radiomics_ring_10mm": the signature of the fusion row "fusion_ring_10mm"
+    label: str
+    regions: tuple[str, ...]
+    columns: tuple[int, ...]  # indices into the bundle's feature vector
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+
+    def logit(self, features: np.ndarray) -> np.ndarray:
+        f = np.asarray(features, np.float64)[..., list(self.columns)]
+        z = (f - np.asarray(self.mean)) / np.asarray(self.scale)
+        return z @ np.asarray(self.coefficients) + self.intercept
+
+    def to_dict(self, names: Sequence[str]) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "regions": list(self.regions),
+            "features": [names[i] for i in self.columns],
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coefficients": list(self.coefficients),
+            "intercept": self.intercept,
+        }
+
+
+@dataclass(frozen=True)
+class Radiomics:
+    """The bundle's radiomics part: the feature list and its signatures (manifest key `radiomics`)."""
+
+    features: tuple[str, ...]
+    signatures: tuple[Signature, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.signatures)
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """(..., F) features → (..., S) signature logits."""
+        return np.stack([s.logit(features) for s in self.signatures], axis=-1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": FEATURE_METHOD,
+            "features": list(self.features),
+            "signatures": [s.to_dict(self.features) for s in self.signatures],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, region_names: Sequence[str]) -> Radiomics:
+        """Parse and check the manifest's `radiomics`; every problem is a ModelError naming the field."""
+        want = feature_names(region_names)
+        if not isinstance(d, dict) or d.get("features") != want:
+            raise ModelError(
+                "Manifest field 'radiomics.features' must list this version's features of the bundle's "
+                "regions."
+            )
+        sigs = d.get("signatures")
+        if not isinstance(sigs, list) or not 1 <= len(sigs) <= MAX_SIGNATURES:
+            raise ModelError(f"Manifest field 'radiomics.signatures' must be a list of 1–{MAX_SIGNATURES}.")
+        out = []
+        for i, s in enumerate(sigs):
+            where = f"radiomics.signatures[{i}]"
+            if (
+                not isinstance(s, dict)
+                or not isinstance(s.get("name"), str)
+                or not isinstance(s.get("label"), str)
+            ):
+                raise ModelError(f"Manifest field '{where}' needs a name and a label.")
+            regions, feats = s.get("regions"), s.get("features")
+            if not (isinstance(regions, list) and regions and set(regions) <= set(region_names)):
+                raise ModelError(f"Manifest field '{where}.regions' must name regions of this bundle.")
+            if not (isinstance(feats, list) and feats and set(feats) <= set(want)):
+                raise ModelError(f"Manifest field '{where}.features' must name features of this bundle.")
+            n = len(feats)
+            arrays = {}
+            for key, bound in (
+                ("mean", MAX_FEATURE_SCALE),
+                ("scale", MAX_FEATURE_SCALE),
+                ("coefficients", MAX_WEIGHT),
+            ):
+                v = s.get(key)
+                if not (isinstance(v, list) and len(v) == n and all(_bounded(x, bound) for x in v)):
+                    raise ModelError(
+                        f"Manifest field '{where}.{key}' must be {n} finite numbers within ±{bound:g}."
+                    )
+                arrays[key] = tuple(float(x) for x in v)
+            if not all(x > 1e-12 for x in arrays["scale"]) or not _bounded(s.get("intercept"), MAX_WEIGHT):
+                raise ModelError(
+                    f"Manifest field '{where}' needs positive scales and an intercept within ±{MAX_WEIGHT:g}."
+                )
+            out.append(
+                Signature(
+                    s["name"],
+                    s["label"],
+                    tuple(regions),
+                    tuple(want.index(f) for f in feats),
+                    arrays["mean"],
+                    arrays["scale"],
+                    arrays["coefficients"],
+                    float(s["intercept"]),
+                )
+            )
+        if len({s.name for s in out}) != len(out):
+            raise ModelError("Manifest field 'radiomics.signatures' has two signatures with the same name.")
+        return cls(tuple(want), tuple(out))
+
+
+def _bounded(v: Any, bound: float) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= bound
+
+
+def signature_name(row_key: str) -> str:
+    """The signature that belongs to a fusion row: "fusion_ring_5mm" → "radiomics_ring_5mm"."""
+    return "radiomics_" + row_key.removeprefix("fusion_")

@@ -1,0 +1,147 @@
+"""Radiomics signatures: features that measure the ROIs, fitted out of fold; hostile manifests refused."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from dlrs_desktop.errors import ModelError
+from dlrs_desktop.model.radiomics import REGION_FEATURES, Radiomics, case_features, feature_names
+from dlrs_desktop.roi import compute_rois
+from tests.model_factory import bmode_case, make_image
+
+REGIONS = ("intratumoral", "ring_3mm", "ring_5mm", "ring_10mm")
+
+
+def _features(image, contour):
+    rois = compute_rois(contour, image, (3.0, 5.0, 10.0))
+    return case_features(image.gray, image.scan_mask, rois, np.asarray(contour.points))
+
+
+def _col(name: str) -> int:
+    return feature_names(REGIONS).index(name)
+
+
+def test_features_measure_the_regions_and_ignore_scanner_gain():
+    image, contour = bmode_case(shape=(400, 480), mm_per_px=0.1, radius_mm=6.0, seed=1)
+    f = _features(image, contour)
+    assert f.shape == (len(feature_names(REGIONS)),) and np.all(np.isfinite(f))
+    # the tumour is drawn at 35 % of the tissue's brightness: darker than every ring, in scan-area SDs
+    assert f[_col("intratumoral.mean")] < -1.0 < f[_col("ring_10mm.mean")]
+    assert f[_col("ring_3mm.mean")] > f[_col("intratumoral.mean")] + 1.0
+    # an ellipse: solidity ≈ 1, compactness ≥ 4π (a circle's)
+    assert (
+        f[_col("shape.solidity")] == pytest.approx(1.0, abs=0.02)
+        and f[_col("shape.compactness")] >= 4 * np.pi
+    )
+    # a flatter, brighter scanner (gain 0.6, offset +50 on the grey levels) moves nothing that matters
+    g = image.gray.astype(np.float64)
+    dim = np.where(image.scan_mask, np.round(g * 0.6 + 50), 0).clip(0, 255).astype(np.uint8)
+    other = make_image(dim, np.repeat(dim[:, :, None], 3, axis=2), image.scan_mask, image.calibration)
+    f2 = _features(other, contour)
+    keep = [i for i, n in enumerate(feature_names(REGIONS)) if not n.endswith(("entropy", "kurtosis"))]
+    assert np.allclose(f[keep], f2[keep], atol=0.06), np.abs(f - f2).max()
+
+
+def test_a_ring_outside_the_scan_area_gives_neutral_features_not_garbage():
+    image, contour = bmode_case(shape=(300, 300), mm_per_px=0.1, radius_mm=4.0, centre=(150, 150), margin=95)
+    f = _features(image, contour)  # the scan area ends ~1 mm outside the tumour: 5/10 mm rings mostly gone
+    assert np.all(np.isfinite(f))
+    rois = compute_rois(contour, image, (3.0, 5.0, 10.0))
+    assert rois["ring_10mm"].clipped_fraction > 0.5
+
+
+def _manifest_part():
+    from dlrs_desktop.training.radiomics_fit import fit_signatures
+
+    rng = np.random.default_rng(0)
+    n = 80
+    x = rng.standard_normal((n, len(feature_names(REGIONS))))
+    y = (x[:, _col("ring_5mm.mean")] + 0.5 * rng.standard_normal(n) > 0).astype(int)
+    folds = np.arange(n) % 3
+    rad, oof = fit_signatures(x, y, np.arange(n), folds, REGIONS)
+    return rad, oof, x, y
+
+
+def test_signatures_are_fitted_out_of_fold_and_stored_as_numbers():
+    rad, oof, x, y = _manifest_part()
+    assert rad.names == ("radiomics_ring_3mm", "radiomics_ring_5mm", "radiomics_ring_10mm", "radiomics_all")
+    width = len(REGION_FEATURES)
+    sig5 = rad.signatures[1]
+    assert sig5.regions == ("intratumoral", "ring_5mm") and len(sig5.columns) == 2 * width + 2
+    # the signature of the rows that see the 5 mm ring finds the planted signal; the 3 mm one cannot
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y, oof[:, 1]) > 0.8 and roc_auc_score(y, oof[:, 0]) < 0.7
+    # out-of-fold logits are not the shipped signature's in-sample logits
+    assert not np.allclose(oof[:, 1], sig5.logit(x))
+    # the manifest round trip reproduces the logits exactly
+    again = Radiomics.from_dict(rad.to_dict(), REGIONS)
+    assert np.array_equal(again.logits(x), rad.logits(x))
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda d: d["signatures"][0]["coefficients"].__setitem__(0, float("nan")), "coefficients"),
+        (lambda d: d["signatures"][2]["coefficients"].__setitem__(5, 1e9), "coefficients"),
+        (lambda d: d["signatures"][0].__setitem__("intercept", "1"), "intercept"),
+        (lambda d: d["signatures"][0]["scale"].__setitem__(3, 0.0), "positive scales"),
+        (lambda d: d["signatures"][0]["mean"].pop(), "mean"),
+        (lambda d: d["signatures"][0].__setitem__("regions", ["ring_99mm"]), "regions"),
+        (lambda d: d["signatures"][1].__setitem__("name", d["signatures"][0]["name"]), "same name"),
+        (lambda d: d["features"].reverse(), "features"),
+        (lambda d: d.__setitem__("signatures", []), "signatures"),
+    ],
+)
+def test_a_broken_radiomics_manifest_is_refused_by_name(edit, field):
+    rad, *_ = _manifest_part()
+    d = copy.deepcopy(rad.to_dict())
+    edit(d)
+    with pytest.raises(ModelError, match="radiomics") as info:
+        Radiomics.from_dict(d, REGIONS)
+    assert field in str(info.value)
+
+
+def test_fusion_rows_stack_their_own_signature_and_singles_none():
+    from dlrs_desktop.training.stacking import fit_row_models
+
+    rad, oof_sig, _x, y = _manifest_part()
+    rng = np.random.default_rng(1)
+    nets = y[:, None] * 0.5 + rng.standard_normal((len(y), 4))
+    rows = fit_row_models(np.c_[nets, oof_sig], y, REGIONS, signatures=rad.names)
+    by = {r.key: r for r in rows}
+    for key in REGIONS:
+        assert by[key].coefficients[4:] == (0.0, 0.0, 0.0, 0.0) and "radiomics" not in by[key].label
+    assert by["fusion_ring_5mm"].label.endswith("+ radiomics")
+    c = by["fusion_ring_5mm"].coefficients
+    assert c[5] > 0 and c[4] == c[6] == c[7] == 0.0 and c[1] == c[3] == 0.0  # its regions, its signature
+    assert all(v >= 0 for r in rows for v in r.coefficients)
+
+
+def test_a_bundle_whose_radiomics_were_tampered_with_is_refused_and_an_intact_one_predicts(tmp_path):
+    import json
+
+    from dlrs_desktop.model import Predictor, load_bundle
+    from tests.model_factory import cached_bundle, copy_bundle
+
+    good = load_bundle(cached_bundle(radiomics=True))
+    assert good.input_names[4:] == good.radiomics.names and good.stacking.n_signatures == 4
+    image, contour = bmode_case(shape=(400, 480), mm_per_px=0.1, radius_mm=6.0, seed=2)
+    pred = Predictor(good, device="cpu").predict(image, contour, sensitivity=True)
+    assert [s.name for s in pred.signatures] == list(good.radiomics.names)
+    assert all(p is not None for p in pred.sensitivity.probabilities)  # offsets carry their own signatures
+    for edit in (
+        lambda m: m["radiomics"]["signatures"][0]["mean"].__setitem__(0, 1e300),
+        lambda m: m["stacking"]["coefficients"].pop(),  # one weight per region and signature, or nothing
+        lambda m: m.pop("radiomics"),  # signature weights without signatures
+        lambda m: m["stacking"].__setitem__("inputs", "region_logits"),
+    ):
+        bad = copy_bundle(cached_bundle(radiomics=True), tmp_path / f"b{len(list(tmp_path.iterdir()))}")
+        m = json.loads((bad / "manifest.json").read_text())
+        edit(m)
+        (bad / "manifest.json").write_text(json.dumps(m))
+        with pytest.raises(ModelError, match=r"radiomics|stacking"):
+            load_bundle(bad)
