@@ -128,9 +128,10 @@ def main() -> int:
         truth = read_truth(args.cohorts[0] / "ground_truth.csv")  # the predictions' own cohort
         names, r = logit_latent_correlations(args.predictions, truth)
         print(f"\nregion logit vs latent, Pearson r on the external split ({args.predictions})")
-        print(f"{'':14s} " + " ".join(f"{k:>12s}" for k in LATENTS))
+        width = max(14, *(len(n) for n in names))  # signature names ("radiomics_ring_10mm") are longer
+        print(f"{'':{width}s} " + " ".join(f"{k:>12s}" for k in LATENTS))
         for name, row in zip(names, r, strict=True):
-            print(f"{name:14s} " + " ".join(f"{v:12.2f}" for v in row))
+            print(f"{name:{width}s} " + " ".join(f"{v:12.2f}" for v in row))
         ext = truth["split"] == "external"
         best = best_stacking_auc(args.predictions, truth)
         gt = roc_auc_score(truth["label"][ext], truth["p"][ext])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import pytest
@@ -53,7 +54,9 @@ def test_a_ring_outside_the_scan_area_gives_neutral_features_not_garbage():
     assert rois["ring_10mm"].clipped_fraction > 0.5
 
 
+@functools.cache
 def _manifest_part():
+    """Signatures fitted on a planted signal (once per session: the fit cross-validates 4 × 4 times)."""
     from dlrs_desktop.training.radiomics_fit import fit_signatures
 
     rng = np.random.default_rng(0)

@@ -99,6 +99,11 @@ def test_bundle_is_complete_and_loads_in_the_predictor(trained):
                                          "radiomics_all"]  # fmt: skip
     assert m["stacking"]["inputs"] == "region_logits+radiomics" and len(m["stacking"]["coefficients"]) == 8
     assert [s["name"] for s in d_onnx["signatures"]] == [s["name"] for s in sigs]
+    assert "radiomics signatures (radiomics_ring_3mm, radiomics_ring_5mm, radiomics_ring_10mm" in card
+    assert (
+        "Fusion: all regions + radiomics" in card
+        and "radiomics signature of its regions" in m["stacking_method"]
+    )
     inputs = [r["logit"] for r in d_onnx["regions"]] + [s["logit"] for s in d_onnx["signatures"]]
     assert float(bundle.stacking.fuse(np.asarray(inputs))) == pytest.approx(p1, abs=1e-6)
     # the evidence adds up: intercept + every contribution = the fused logit
@@ -152,6 +157,37 @@ def test_training_resumes_from_its_checkpoint(trained, capsys):
     assert (
         after["files"]["backbone.safetensors"]["sha256"] == before["files"]["backbone.safetensors"]["sha256"]
     )
+
+
+def test_no_radiomics_restacks_the_same_networks_from_the_checkpoint(trained, capsys):
+    """`--no-radiomics` changes the stacking only: a checkpoint made with signatures resumes without
+    retraining, and the bundle stacks the region logits alone (as bundles before signatures did)."""
+    import shutil
+
+    from dlrs_desktop.model import Predictor, load_bundle
+
+    root, cohort = trained
+    shutil.copytree(root / "model.checkpoint", root / "plain.checkpoint")
+    (root / "plain.checkpoint" / "finished.json").unlink(missing_ok=True)
+    assert (
+        main(["train", "--cohort", str(cohort), "--out", str(root / "plain"), *TINY, "--no-radiomics"]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "resuming" in err and "epoch 1:" not in err and "radiomics signatures" not in err
+    plain, full = load_bundle(root / "plain"), load_bundle(root / "model")
+    assert plain.radiomics is None and "radiomics" not in plain.manifest
+    assert plain.manifest["stacking"]["inputs"] == "region_logits" and len(plain.stacking.coefficients) == 4
+    assert plain.manifest["training"]["config"]["radiomics"] is False
+    assert all("radiomics" not in r["label"] for r in plain.manifest["models"])
+    sha = {b: b.manifest["files"]["backbone.safetensors"]["sha256"] for b in (plain, full)}
+    assert sha[plain] == sha[full]  # the same networks
+    row = next(csv.DictReader(cohort.open()))
+    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.roi import Contour
+
+    image, contour = load_image(cohort.parent / row["image"]), Contour.load(cohort.parent / row["contour"])
+    pred = Predictor(plain, device="cpu").predict(image, contour, sensitivity=False)
+    assert pred.signatures == () and "signatures" not in pred.to_dict()
 
 
 ROW_KEYS = {"auc", "auc_ci", "threshold", "sensitivity", "sensitivity_ci", "specificity", "specificity_ci",

@@ -390,7 +390,8 @@ class Predictor:
             return np.zeros(0)
         from dlrs_desktop.model.radiomics import case_features
 
-        f = case_features(image.gray, image.scan_mask, info.roiset, np.asarray(info.contour.points))
+        pts = np.asarray(info.contour.points)
+        f = case_features(image.gray, image.scan_mask, info.roiset, pts, self.bundle.region_names)
         with np.errstate(all="ignore"):
             z = rad.logits(f)
         if not np.all(np.isfinite(z)):

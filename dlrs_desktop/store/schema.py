@@ -173,10 +173,8 @@ def result(value: Any) -> dict[str, Any] | None:
     _optional_numbers(pred, ("threshold",), "result.prediction")
     for key in ("category", "device", "backend", "device_note", "research_notice"):
         text(pred.get(key), f"result.prediction.{key}", max_len=MAX_MESSAGE)
-    for part in (
-        "regions",
-        "signatures",
-    ):  # signatures: radiomics (model/radiomics.py), if the bundle has them
+    # the region networks, then the radiomics signatures (model/radiomics.py) if the bundle has them
+    for part in ("regions", "signatures"):
         items = pred.get(part) or []
         if not isinstance(items, list) or len(items) > MAX_LIST:
             raise _fail(f"result.prediction.{part}", "is not a list")

@@ -67,7 +67,8 @@ def prepare_cohort(
         try:
             image, contour = load_case(case)
             x0, info = prepare_inputs(image, contour, spec)
-            f = case_features(image.gray, image.scan_mask, info.roiset, np.asarray(info.contour.points))
+            pts = np.asarray(info.contour.points)
+            f = case_features(image.gray, image.scan_mask, info.roiset, pts, spec.region_names)
             variants = [x0]
             if case.split == "train" and jitter_variants:
                 rng = np.random.default_rng([seed, k, 7])

@@ -24,7 +24,7 @@ SCAN_COLOR = QColor(0, 158, 115, 140)  # bluish green, faint
 TOOL_COLOR = QColor(0, 114, 178)  # blue
 MEASURE_COLOR = QColor(213, 94, 0)  # vermillion: visible on the white depth ruler
 FUSION_COLOR = QColor(0, 114, 178)
-RADIOMICS_COLOR = QColor(110, 110, 110)  # grey: a radiomics signature is not a region on the canvas
+RADIOMICS_COLOR = QColor(0, 158, 115)  # bluish green (Okabe–Ito): the signatures' bars in the chart
 WARNING_CSS = "#d55e00"
 OK_CSS = "#009e73"
 
