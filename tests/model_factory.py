@@ -46,7 +46,8 @@ def make_bundle(
 
     `members` > 1: that many random networks averaged by `network.ensemble_of` (as `dlrs train`
     ships the final and fold networks), with member standardisation (mean m/10, SD 1 + m/2).
-    `radiomics`: a radiomics signature per fusion row (random weights), each with stacking weight 0.5.
+    `radiomics`: a radiomics signature per fusion row (random weights); stacking weight 0.5 each, the
+    last 0.
     """
     import torch
 
@@ -91,7 +92,7 @@ def make_bundle(
     coef, extra_manifest = tuple(coefficients[: len(spec.regions)]), {}
     if radiomics:
         rad = random_radiomics(spec.region_names, seed)
-        coef += (0.5,) * len(rad.signatures)
+        coef += (0.5,) * (len(rad.signatures) - 1) + (0.0,)  # the last one unused, as other rows' are
         extra_manifest["radiomics"] = rad.to_dict()
     return write_bundle(
         out_dir,

@@ -208,10 +208,13 @@ def test_radiomics_signatures_are_evidence_on_screen_and_in_the_saved_result(qtb
     pred = win.doc.result["prediction"]
     names = [s["name"] for s in pred["signatures"]]
     assert names == ["radiomics_ring_3mm", "radiomics_ring_5mm", "radiomics_ring_10mm", "radiomics_all"]
+    # the chart and the weights line show the signatures the fusion weighs; the unused one (weight 0,
+    # it belongs to another row of the study table) stays in the stored result only
     rows = [r.name for r in win.result_panel.bars.rows]
-    assert rows == ["intratumoral", "ring_3mm", "ring_5mm", "ring_10mm", *names, "fusion"]
+    assert rows == ["intratumoral", "ring_3mm", "ring_5mm", "ring_10mm", *names[:3], "fusion"]
     assert all(r.weight == pytest.approx(0.5) for r in win.result_panel.bars.rows if r.name in names)
-    assert "Radiomics T+10 mm 0.50" in win.result_panel.details.text()
+    details = win.result_panel.details.text()
+    assert "Radiomics T+10 mm 0.50" in details and "Radiomics, all" not in details
     # the number on screen is intercept + every contribution, signatures included
     z = pred["intercept"] + sum(r["contribution"] for r in pred["regions"] + pred["signatures"])
     assert 1 / (1 + np.exp(-z)) == pytest.approx(pred["probability"], abs=1e-9)

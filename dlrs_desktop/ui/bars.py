@@ -44,7 +44,7 @@ def bar_rows(result: dict[str, Any]) -> list[BarRow]:
             thresholds.get(r["name"]),
             float(r.get("coefficient", 0.0)),
         )
-        for r in [*(pred.get("regions") or []), *(pred.get("signatures") or [])]
+        for r in [*(pred.get("regions") or []), *used_signatures(pred)]
     ]
     if pred.get("probability") is not None:
         band = sensitivity_band(pred)
@@ -60,13 +60,19 @@ def bar_rows(result: dict[str, Any]) -> list[BarRow]:
     return rows
 
 
+def used_signatures(pred: dict[str, Any]) -> list[dict[str, Any]]:
+    """The radiomics signatures the shown fusion weighs (the others belong to other rows of the study
+    table: the result keeps them for the record, the chart and the weights line leave them out)."""
+    return [s for s in pred.get("signatures") or [] if abs(float(s.get("coefficient", 0.0))) > 1e-9]
+
+
 def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False) -> None:
     """Horizontal bars 0..1 with labels; each row's own threshold as a short dashed tick."""
     if not rows:
         return
     metrics = QFontMetricsF(p.font())
     widest = max(metrics.horizontalAdvance(region_label(r.name)) for r in rows)
-    label_w = min(rect.width() * 0.32, widest + 10)
+    label_w = min(rect.width() * 0.4, widest + 10)  # 0.4: room for "Radiomics T+10 mm"
     row_h = rect.height() / len(rows)
     bar_x0 = rect.left() + label_w
     bar_w = rect.width() - label_w - 44
@@ -166,7 +172,7 @@ def sensitivity_text(pred: dict[str, Any]) -> str | None:
 
 
 def weights_text(pred: dict[str, Any]) -> str | None:
-    regions = [*(pred.get("regions") or []), *(pred.get("signatures") or [])]
+    regions = [*(pred.get("regions") or []), *used_signatures(pred)]
     if not regions:
         return None
     used = [f"{region_label(r['name'])} {float(r['coefficient']):.2f}" for r in regions if r["coefficient"]]
