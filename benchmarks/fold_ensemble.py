@@ -35,7 +35,7 @@ def main() -> int:
     from dlrs_desktop.training.cohort import read_cohort
     from dlrs_desktop.training.dataset import prepare_cohort
     from dlrs_desktop.training.evaluate import region_logits
-    from dlrs_desktop.training.trainer import _predict
+    from dlrs_desktop.training.trainer import predict_logits
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", type=Path)
@@ -55,7 +55,7 @@ def main() -> int:
     logits = {"final": region_logits(bundle, data.x[:, 0])}
     for path in sorted(args.folds.glob("fold*.safetensors")):
         net = load_net(bundle.architecture, path.read_bytes())
-        logits[path.stem] = _predict(net, data.x[:, 0], "cpu")
+        logits[path.stem] = predict_logits(net, data.x[:, 0], "cpu")
     folds = [k for k in logits if k != "final"]
     ref = splits == "internal"
     if not ref.any():
@@ -63,7 +63,10 @@ def main() -> int:
     manifest = bundle.manifest
     primary = next(r for r in manifest["models"] if r["key"] == manifest["primary_model"])
     # coefficients in z units of the final network (the stacking was fitted in such units)
-    coef_z = np.asarray(primary["coefficients"], float) * logits["final"][ref].std(axis=0)
+    n_regions = len(bundle.region_names)  # the networks' part; radiomics signatures are left out
+    coef_z = np.asarray(primary["coefficients"][:n_regions], float) * logits["final"][ref].std(axis=0)
+    if bundle.radiomics is not None:
+        print("note: the bundle also stacks radiomics signatures; this compares the networks' part only")
 
     def z(values: np.ndarray) -> np.ndarray:
         return (values - values[ref].mean(axis=0)) / values[ref].std(axis=0)
