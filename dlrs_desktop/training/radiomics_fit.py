@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from dlrs_desktop.errors import CohortError
 from dlrs_desktop.model.radiomics import SHAPE_FEATURES, Radiomics, Signature, feature_names, signature_name
 from dlrs_desktop.training.stacking import REGION_LABELS, row_specs
 
@@ -64,7 +65,9 @@ def fit_signatures(
         cols = [region_names.index(r) * width + j for r in regions for j in range(width)] + shape_cols
         model = _fit(x[:, cols], yt)
         if model is None:
-            raise ValueError("the training split needs cases of both classes")
+            raise CohortError(
+                "The radiomics signatures need responders and non-responders in the training split."
+            )
         scaler, lr = model[0], model[1]
         sigs.append(
             Signature(
