@@ -114,23 +114,21 @@ def make_bundle(
 def random_radiomics(region_names: tuple[str, ...], seed: int = 0):
     """A `Radiomics` with one signature per fusion row and random weights (as `dlrs train` lays them out)."""
     from dlrs_desktop.model.radiomics import (
-        SHAPE_FEATURES,
         Radiomics,
         Signature,
         feature_names,
+        signature_columns,
         signature_name,
     )
     from dlrs_desktop.training.stacking import row_specs
 
     names = feature_names(region_names)
-    width = (len(names) - len(SHAPE_FEATURES)) // len(region_names)
     rng = np.random.default_rng(seed)
     sigs = []
     for key, _label, regions, kind in row_specs(region_names):
         if kind != "fusion":
             continue
-        cols = [region_names.index(r) * width + j for r in regions for j in range(width)]
-        cols += list(range(len(names) - len(SHAPE_FEATURES), len(names)))
+        cols = signature_columns(region_names, regions)
         sigs.append(
             Signature(
                 signature_name(key),

@@ -51,6 +51,14 @@ def feature_names(region_names: Sequence[str]) -> list[str]:
     ]
 
 
+def signature_columns(region_names: Sequence[str], regions: Sequence[str]) -> list[int]:
+    """Columns of `feature_names(region_names)` a signature of `regions` reads: theirs, then the shape."""
+    width = len(REGION_FEATURES)
+    shape = len(region_names) * width
+    own = [list(region_names).index(r) * width + j for r in regions for j in range(width)]
+    return own + list(range(shape, shape + len(SHAPE_FEATURES)))
+
+
 def _region_features(values: np.ndarray, grad: np.ndarray, angle: np.ndarray) -> list[float]:
     if values.size < MIN_PIXELS:
         return [0.0] * len(REGION_FEATURES)

@@ -15,7 +15,13 @@ import warnings
 import numpy as np
 
 from dlrs_desktop.errors import CohortError
-from dlrs_desktop.model.radiomics import SHAPE_FEATURES, Radiomics, Signature, feature_names, signature_name
+from dlrs_desktop.model.radiomics import (
+    Radiomics,
+    Signature,
+    feature_names,
+    signature_columns,
+    signature_name,
+)
 from dlrs_desktop.training.stacking import REGION_LABELS, row_specs
 
 C_GRID = tuple(float(c) for c in np.logspace(-3, 1, 9))
@@ -54,15 +60,12 @@ def fit_signatures(
     `folds[i]` is the fold of training case `train_idx[i]` (trainer.group_folds).
     """
     names = feature_names(region_names)
-    per_region = len(names) - len(SHAPE_FEATURES)
-    width = per_region // len(region_names)
-    shape_cols = list(range(per_region, len(names)))
     x, yt = np.asarray(features, np.float64)[train_idx], np.asarray(y)[train_idx].astype(int)
     sigs, oof = [], np.zeros((len(train_idx), 0))
     for key, _label, regions, kind in row_specs(region_names):
         if kind != "fusion":
             continue
-        cols = [region_names.index(r) * width + j for r in regions for j in range(width)] + shape_cols
+        cols = signature_columns(region_names, regions)
         model = _fit(x[:, cols], yt)
         if model is None:
             raise CohortError(

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlrs_desktop.model.radiomics import signature_name
 from dlrs_desktop.training.metrics import auc, youden_threshold
 
 REGION_LABELS = {
@@ -166,8 +167,6 @@ def fit_row_models(
     label) is noted on the row; the weight stays at its bound, 0.
     """
     from sklearn.linear_model import LogisticRegression
-
-    from dlrs_desktop.model.radiomics import signature_name
 
     y = np.asarray(y).astype(int)
     names = tuple(region_names) + tuple(signatures)
