@@ -1,0 +1,111 @@
+"""Editing the manifest of an existing bundle without retraining: `rewrite_manifest`.
+
+Used by `dlrs model set-outcome` and by anything else that must add or correct metadata of a bundle
+that is already trained (its outcome, a training-data reference). Guarantees:
+
+* the bundle is fully verified (as `load_bundle` does) before anything is changed;
+* every weight file is written back from the bytes that were verified, so it stays byte-identical;
+  the edit may not touch `files` (the sha256 list that pins the weights);
+* the edited manifest is re-validated exactly as `load_bundle` validates it, before anything is
+  written; MODEL_CARD.md (if the bundle has one) is re-rendered from it and its sha256/size updated;
+* the new bundle replaces the old one as a whole (`replace_bundle_folder`): a crash leaves the old
+  bundle or the new one, never a card that disagrees with its manifest.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dlrs_desktop.errors import ModelError
+from dlrs_desktop.limits import MAX_MANIFEST_BYTES
+from dlrs_desktop.model.bundle import (
+    CARD_FILE,
+    MANIFEST,
+    Bundle,
+    _verify,
+    load_bundle,
+    replace_bundle_folder,
+    sha256_bytes,
+)
+
+ManifestUpdate = Callable[[dict[str, Any]], None]
+
+
+def _bundle_folder(bundle_dir: str | os.PathLike[str]) -> Path:
+    root = Path(bundle_dir)
+    if root.is_file() and root.name == MANIFEST:
+        root = root.parent
+    if root.is_symlink() or not root.is_dir():
+        raise ModelError(
+            f"'{root}' is not a model bundle folder; only a bundle folder can be edited (unpack a "
+            "zip first, edit the folder, then zip it again)."
+        )
+    return root
+
+
+def _refuse_unlisted(root: Path, bundle: Bundle) -> None:
+    """The folder is rewritten as a whole: a file the manifest does not list would be lost."""
+    listed = {MANIFEST, *bundle.manifest["files"]}
+    extra = sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.relative_to(root).as_posix() not in listed and not p.is_dir()
+    )
+    if extra:
+        raise ModelError(
+            f"The bundle folder '{root}' holds files its manifest does not list "
+            f"({', '.join(extra[:5])}{' …' if len(extra) > 5 else ''}); move them out before editing "
+            "the manifest (nothing was changed)."
+        )
+
+
+def render_card_bytes(manifest: dict[str, Any]) -> bytes:
+    """MODEL_CARD.md for a manifest, rendered as `write_bundle` renders it (before the file list)."""
+    from dlrs_desktop.model.card import render_model_card
+
+    return render_model_card({k: v for k, v in manifest.items() if k != "files"}).encode("utf-8")
+
+
+def rewrite_manifest(bundle_dir: str | os.PathLike[str], update: ManifestUpdate) -> Bundle:
+    """Apply `update` (edits the manifest dict in place) to the bundle folder and return it re-loaded.
+
+    Raises ModelError (nothing changed on disk) when the bundle does not verify, when `update` touches
+    `files`, or when the edited manifest would not load.
+    """
+    root = _bundle_folder(bundle_dir)
+    before = load_bundle(root)
+    _refuse_unlisted(root, before)
+    manifest = copy.deepcopy(before.manifest)
+    update(manifest)
+    if not isinstance(manifest, dict) or manifest.get("files") != before.manifest["files"]:
+        raise ModelError(
+            "A manifest edit may not change 'files' (the sha256 list that pins the weights); "
+            "nothing was changed."
+        )
+    blobs = dict(before.files)
+    if CARD_FILE in manifest["files"]:
+        card = render_card_bytes(manifest)
+        blobs[CARD_FILE] = card
+        manifest["files"][CARD_FILE] = {
+            **manifest["files"][CARD_FILE],
+            "sha256": sha256_bytes(card),
+            "bytes": len(card),
+        }
+    try:
+        raw = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"The edited manifest is not plain JSON ({exc}); nothing was changed.") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ModelError(f"The edited manifest is over the limit of {MAX_MANIFEST_BYTES:,} bytes.")
+    _verify(str(root), raw, blobs)  # the checks `load_bundle` makes, before a byte is written
+    replace_bundle_folder(root, {**blobs, MANIFEST: raw})
+    after = load_bundle(root)
+    for name, entry in before.manifest["files"].items():
+        if name != CARD_FILE and after.manifest["files"][name] != entry:  # pragma: no cover - guarded
+            raise ModelError(f"File '{name}' changed while the manifest was rewritten.")
+    return after
