@@ -43,7 +43,7 @@ def run_self_test(out: TextIO | None = None) -> int:
     regions = ", ".join(f"{r.name} {r.probability:.3f}" for r in prediction.regions)
     print(f"sample: {sample.name} ({image.width}x{image.height}, {image.calibration.label()})", file=out)
     print(
-        f"prediction: probability of early response {prediction.probability:.3f} "
+        f"prediction: {prediction.outcome.probability_of} {prediction.probability:.3f} "
         f"(threshold {prediction.threshold:.3f}, {prediction.category}); regions: {regions}",
         file=out,
     )

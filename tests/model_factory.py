@@ -41,6 +41,7 @@ def make_bundle(
     zip_path: Path | None = None,
     members: int = 1,
     radiomics: bool = False,
+    outcome: dict[str, str] | None = None,
 ) -> Path:
     """A bundle with randomly initialised weights, written by `write_bundle` (same code as training).
 
@@ -108,6 +109,7 @@ def make_bundle(
         threshold_rule="fixed at 0.5 for tests",
         zip_path=zip_path,
         overwrite=True,
+        outcome=outcome,
     )
 
 

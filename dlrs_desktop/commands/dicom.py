@@ -92,7 +92,8 @@ def _export(args: argparse.Namespace) -> int:
     for kind, p in done.files.items():
         print(f"{kind:<4} {p}")
     if prediction is not None:
-        print(f"probability of early response {prediction.probability:.3f} ({prediction.research_notice})")
+        what = prediction.outcome.probability_of
+        print(f"{what} {prediction.probability:.3f} ({prediction.research_notice})")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""`dlrs model info|verify [DIR]`: the model card, and an integrity check of a bundle.
+"""`dlrs model info|verify [DIR]`: the model card, and an integrity check of a bundle
+(`set-outcome --model DIR`: declare what a trained bundle predicts, commands/_outcome.py).
 
 `verify` checks what the predictor checks at load (schema, every file's size and sha256, weight
 files are safetensors) and also that ONNX Runtime accepts the graph with the declared input.
@@ -19,7 +20,9 @@ HELP = "show the model card of a model bundle, or verify its integrity"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="model_command", metavar="info|verify", required=True)
+    from dlrs_desktop.commands._outcome import register_set_outcome
+
+    sub = parser.add_subparsers(dest="model_command", metavar="info|verify|set-outcome", required=True)
     info = sub.add_parser("info", help="print the model card (intended use, training data, metrics, files)")
     info.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
@@ -33,12 +36,17 @@ def register(parser: argparse.ArgumentParser) -> None:
     verify.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
     )
+    register_set_outcome(sub)
 
 
 def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.model.card import render_model_card
 
+    if args.model_command == "set-outcome":
+        from dlrs_desktop.commands._outcome import run_set_outcome
+
+        return run_set_outcome(args)
     bundle = load_bundle(args.dir)
     if args.model_command == "info":
         if args.json:

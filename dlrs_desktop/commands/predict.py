@@ -17,7 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-HELP = "predict the probability of early response for one image, or every contoured image in a folder"
+HELP = (
+    "predict the probability of the model's outcome (the bundled model: early response) for one image, "
+    "or every contoured image in a folder"
+)
 
 IMAGE_SUFFIXES = {".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 
@@ -77,11 +80,12 @@ def load_case(
 
 
 def _summary(pred: Any) -> str:
+    from dlrs_desktop.model.outcome import sentence_start
     from dlrs_desktop.model.reading import class_text
 
     lines = [
-        f"Probability of early response: {pred.probability:.3f} (threshold {pred.threshold:.3f}) "
-        f"-> {class_text(pred.to_dict())}",
+        f"{sentence_start(pred.outcome.probability_of)}: {pred.probability:.3f} "
+        f"(threshold {pred.threshold:.3f}) -> {class_text(pred.to_dict())}",
         "Per-region evidence:",
     ]
     for r in pred.regions:
@@ -115,7 +119,7 @@ def _summary(pred: Any) -> str:
 
 def write_cams(pred: Any, image: Any, out_dir: Path, stem: str) -> list[Path]:
     """One PNG per region: the image with the region's explanation map laid over it, coloured exactly as
-    the workstation shows it (signed, diverging: orange = evidence for response, blue = against)."""
+    the workstation shows it (signed, diverging: orange = evidence for the positive class, blue = against)."""
     import cv2
     import numpy as np
 
@@ -164,7 +168,7 @@ def _is_image(p: Path) -> bool:
 CSV_FIELDS = [
     "image", "status", "probability", "category", "threshold", "sensitivity_min", "sensitivity_max", "flags",
     "mm_per_px", "calibration_source", "model_id", "model_version", "bundle_hash", "contour_hash", "backend",
-    "device", "time_ms",
+    "device", "time_ms", "outcome",
 ]  # fmt: skip
 
 
@@ -192,6 +196,7 @@ def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any
         backend=pred.backend,
         device=pred.device,
         time_ms=f"{pred.timings_ms.get('total', 0):.1f}",
+        outcome=pred.outcome.short_name,  # what `probability` is the probability of
     )
     for r in (*pred.regions, *pred.signatures):
         row[f"p_{r.name}"] = f"{r.probability:.6f}"
@@ -301,8 +306,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_summary(pred))
         if args.cam:
-            from dlrs_desktop.model.reading import CAM_LEGEND
-
-            print(f"{CAM_LEGEND}; images in {args.cam}")
+            print(f"{pred.outcome.cam_legend}; images in {args.cam}")
         print(f"(model load {predictor.load_ms:.0f} ms, wall {1e3 * (time.perf_counter() - t0):.0f} ms)")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from dlrs_desktop.commands._outcome import add_outcome_args, outcome_from_args
+
 HELP = "train the intratumoral + peritumoral fusion model on a cohort and write a model bundle"
 
 
@@ -135,6 +137,7 @@ def register(p: argparse.ArgumentParser) -> None:
         help="changelog entry for the manifest (repeatable; without VERSION= it is --version's entry)",
     )
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start afresh")
+    add_outcome_args(p, "early response (the cohort's label 1 = the positive class)")
     p.add_argument(
         "--save-fold-networks",
         metavar="DIR",
@@ -150,9 +153,11 @@ def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.extras import require
     from dlrs_desktop.model.bundle import check_bundle_target
     from dlrs_desktop.model.manifest import MAX_MEMBERS
+    from dlrs_desktop.model.outcome import DEFAULT_OUTCOME
 
     require("train", "`dlrs train`")
     check_bundle_target(args.out)  # first: never replace someone's folder, never train to then refuse
+    outcome = outcome_from_args(args, DEFAULT_OUTCOME)  # checked before hours of training
     from dlrs_desktop.training.pipeline import train_from_cohort
     from dlrs_desktop.training.trainer import TrainConfig
 
@@ -206,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
         demo=args.demo,
         restart=args.restart,
         fold_networks_dir=args.save_fold_networks,
+        outcome=outcome,
     )
     print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
     for m in summary["metrics"]:

@@ -54,6 +54,11 @@ PERIMETER = ("131191004", "SCT", "Perimeter")
 PROBABILITY = ("122157", "DCM", "Probability")
 CLIPPED_FRACTION = ("CLIPFRAC", PRIVATE_SCHEME, "Fraction outside the scan area")
 EARLY_RESPONSE = ("EARLYRESP", PRIVATE_SCHEME, "Probability of early response to neoadjuvant chemotherapy")
+# Any other bundle outcome (model/outcome.py): one fixed private concept, the bundle's own words go in
+# the OUTCOME text item beside it (a code's meaning may not change from bundle to bundle).
+OUTCOME_PROBABILITY = ("OUTCOMEP", PRIVATE_SCHEME, "Probability of the model's outcome")
+OUTCOME = ("OUTCOME", PRIVATE_SCHEME, "Model outcome")
+MODEL_CATEGORY = ("CATEGORY", PRIVATE_SCHEME, "Model result category")
 THRESHOLD = ("THRESHOLD", PRIVATE_SCHEME, "Decision threshold")
 SENS_MIN = ("SENSMIN", PRIVATE_SCHEME, "Contour sensitivity minimum probability")
 SENS_MAX = ("SENSMAX", PRIVATE_SCHEME, "Contour sensitivity maximum probability")

@@ -15,6 +15,7 @@ import numpy as np
 
 from dlrs_desktop.exchange.source import MANUFACTURER, MODEL_NAME, SOFTWARE_VERSION
 from dlrs_desktop.exchange.sr import RESEARCH_STATEMENT, latin1
+from dlrs_desktop.model.outcome import sentence_start
 
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 _COPIED = (
@@ -73,7 +74,8 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
         p = prediction
         lines += [
             "",
-            f"Probability of early response {p.probability:.3f} (threshold {p.threshold:.3f}): {p.category}",
+            f"{sentence_start(p.outcome.probability_of)} {p.probability:.3f} (threshold {p.threshold:.3f}): "
+            f"{p.category}",
             f"Model {p.model_id} {p.model_version}, bundle sha256 {p.bundle_hash[:16]}...",
         ]
         if p.sensitivity is not None and p.sensitivity.min is not None:

@@ -3,8 +3,10 @@
 One Planar ROI group (TID 1410) per segment of our SEG: the tumour with area, long axis, short axis
 (the diameter perpendicular to the longest) and perimeter; each ring with its area and the fraction
 that fell outside the scan area. When a prediction was made, one more group (TID 1501) holds the
-probability of early response, the threshold and the contour sensitivity, with the model's id,
-version and bundle sha256 as algorithm identification, and the research-use statement as text.
+probability of the bundle's outcome (coded EARLYRESP for the early-response bundles, OUTCOMEP for
+any other, whose own words are then in the "Model outcome" text), the threshold and the contour
+sensitivity, with the model's id, version and bundle sha256 as algorithm identification, and the
+outcome, the result's category and the research-use statement as text.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from dlrs_desktop.exchange import codes
 from dlrs_desktop.exchange.source import MANUFACTURER, SOFTWARE_VERSION
+from dlrs_desktop.model.outcome import DEFAULT, Outcome, sentence_start
 
 RESEARCH_STATEMENT = (
     "Research use only. The probability comes from a demonstration model trained on synthetic data; "
@@ -81,7 +84,7 @@ def _model_group(source: Any, pred: Any) -> Any:
         parameters=[f"bundle sha256 {pred.bundle_hash}", f"backend {pred.backend}"],
     )
     items = [
-        _measure(codes.EARLY_RESPONSE, pred.probability, codes.NO_UNITS, algo),
+        _measure(_probability_concept(pred.outcome), pred.probability, codes.NO_UNITS, algo),
         _measure(codes.THRESHOLD, pred.threshold, codes.NO_UNITS, algo),
     ]
     s = pred.sensitivity
@@ -100,6 +103,8 @@ def _model_group(source: Any, pred: Any) -> Any:
     container = group[0]
     for triple, text in (
         (codes.MODEL_SHA256, pred.bundle_hash),
+        (codes.OUTCOME, outcome_text(pred.outcome)),
+        (codes.MODEL_CATEGORY, pred.category),
         (codes.RESEARCH_USE, f"{RESEARCH_STATEMENT} {pred.research_notice}".strip()),
     ):
         container.ContentSequence.append(
@@ -110,6 +115,18 @@ def _model_group(source: Any, pred: Any) -> Any:
             )
         )
     return group
+
+
+def _probability_concept(outcome: Outcome) -> tuple[str, str, str]:
+    return codes.EARLY_RESPONSE if outcome.name == DEFAULT.name else codes.OUTCOME_PROBABILITY
+
+
+def outcome_text(outcome: Outcome) -> str:
+    """ "Probability of malignancy (malignancy of a breast lesion); positive class malignant, ..." """
+    return (
+        f"{sentence_start(outcome.probability_of)} ({outcome.name}); "
+        f"positive class {outcome.positive_class}, negative class {outcome.negative_class}"
+    )
 
 
 def build_sr(source: Any, seg: Any, rois: Any, measurements: Any, prediction: Any = None) -> Any:

@@ -32,8 +32,6 @@ from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES, MAX_MANIFEST_BYTES
 from dlrs_desktop.model import bundle_files as bf
 from dlrs_desktop.model.manifest import (
     DEFAULT_CONTRAINDICATIONS,
-    DEFAULT_INTENDED_USE,
-    DEFAULT_OUTCOME,
     SCHEMA,
     SCHEMA_VERSION,
     Stacking,
@@ -41,6 +39,7 @@ from dlrs_desktop.model.manifest import (
     parse_radiomics,
     validate_manifest,
 )
+from dlrs_desktop.model.outcome import DEFAULT_OUTCOME, Outcome, intended_use_for, task_for
 from dlrs_desktop.model.preprocess import PreprocessSpec
 from dlrs_desktop.model.radiomics import Radiomics
 
@@ -144,6 +143,11 @@ class Bundle:
         if w.shape != (r, k) or b.shape != (r,):
             raise ModelError(f"The head tensors have shapes {w.shape}/{b.shape}, expected ({r}, {k})/({r},).")
         return w.astype(np.float32), b.astype(np.float32)
+
+    @property
+    def outcome(self) -> Outcome:
+        """What the probability is of, in the bundle's own words (model/outcome.py)."""
+        return Outcome.from_manifest(self.manifest)
 
     @property
     def is_demo(self) -> bool:
@@ -306,9 +310,9 @@ def write_bundle(
     threshold_rule: str = "Youden index on the training split",
     name: str = "",
     description: str = "",
-    task: str = "binary classification (probability of early response)",
+    task: str | None = None,
     outcome: dict[str, Any] | None = None,
-    intended_use: str = DEFAULT_INTENDED_USE,
+    intended_use: str | None = None,
     contraindications: Sequence[str] = DEFAULT_CONTRAINDICATIONS,
     licence: str = "MIT (weights and code); research use only",
     authors: Sequence[str] = (),
@@ -324,6 +328,8 @@ def write_bundle(
 
     The ONNX export is checked against torch on a random input before the bundle is sealed.
     Files are written into a temporary folder which then replaces `out_dir` (never half a bundle).
+    `outcome` (model/outcome.py; default: early response) also words the default `task` and
+    `intended_use`.
     """
     import copy
 
@@ -378,9 +384,9 @@ def write_bundle(
         "authors": list(authors),
         "references": list(references),
         "changelog": changelog or {version: "initial bundle"},
-        "task": task,
+        "task": task or task_for(Outcome.from_dict(outcome or DEFAULT_OUTCOME)),
         "outcome": dict(outcome or DEFAULT_OUTCOME),
-        "intended_use": intended_use,
+        "intended_use": intended_use or intended_use_for(Outcome.from_dict(outcome or DEFAULT_OUTCOME)),
         "contraindications": list(contraindications),
         "training_data": dict(training_data),
         "architecture": {**cpu_net.config(), "weights_file": BACKBONE_FILE},

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlrs_desktop.model.manifest import manifest_is_demo
+from dlrs_desktop.model.outcome import Outcome, sentence_start
 
 
 def _fmt(v: Any) -> str:
@@ -68,7 +69,7 @@ def render_model_card(m: dict[str, Any]) -> str:
     """Markdown model card (TRIPOD+AI order: intended use, outcome, data, model, performance, limits)."""
     td = m.get("training_data", {})
     arch = m.get("architecture", {})
-    out = m.get("outcome", {})
+    out = Outcome.from_dict(m.get("outcome"))  # older bundles: the early-response wording
     lines = [
         f"# Model card — {m.get('name') or m.get('id')} {m.get('version', '')}",
         "",
@@ -89,10 +90,12 @@ def render_model_card(m: dict[str, Any]) -> str:
         "",
         "## Outcome",
         "",
-        f"{out.get('name', '')}: {out.get('definition', '')}",
+        f"{out.name}: {out.definition}",
+        f"{sentence_start(out.probability_of)}; classes: {out.positive_class} (positive), "
+        f"{out.negative_class} (negative).",
         f"Decision threshold {_fmt(float(m.get('threshold', float('nan'))))} "
-        f"({m.get('threshold_rule', '')}): at or above → {out.get('positive_label', '')}, "
-        f"below → {out.get('negative_label', '')}.",
+        f"({m.get('threshold_rule', '')}): at or above → {out.positive_label}, "
+        f"below → {out.negative_label}.",
         "",
         "## Training data",
         "",

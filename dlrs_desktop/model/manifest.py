@@ -18,25 +18,12 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES
+from dlrs_desktop.model.outcome import check_outcome
 
 SCHEMA = "dlrs-model-bundle"
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 
-DEFAULT_OUTCOME: dict[str, Any] = {
-    "name": "early response to neoadjuvant chemotherapy",
-    "definition": (
-        "Early response of a breast tumour to neoadjuvant chemotherapy, predicted from one B-mode "
-        "ultrasound image taken after two cycles (positive class = early responder)."
-    ),
-    "positive_label": "likely early responder",
-    "negative_label": "likely non-responder",
-}
-DEFAULT_INTENDED_USE = (
-    "Research use only. An adjunct that estimates the probability of early response of a breast "
-    "tumour to neoadjuvant chemotherapy from one grayscale B-mode ultrasound image after two cycles, "
-    "given a tumour contour drawn or checked by a sonographer. Never the sole basis of a clinical decision."
-)
 DEFAULT_CONTRAINDICATIONS: tuple[str, ...] = (
     "colour or power Doppler images (a colour overlay over more than 2 % of any analysed region "
     "refuses the prediction)",
@@ -182,9 +169,7 @@ def validate_manifest(m: Any) -> None:
         isinstance(rng, list) and len(rng) == 2 and all(_finite(v) for v in rng) and rng[0] <= rng[1]
     ):
         raise ModelError("Manifest field 'training_data.tumour_area_mm2_range' must be [min, max] in mm².")
-    for key in ("positive_label", "negative_label", "name"):
-        if not isinstance(m["outcome"][key], str):
-            raise ModelError(f"Manifest field 'outcome.{key}' must be text.")
+    check_outcome(m["outcome"])  # text fields: non-empty, bounded, no control characters
     for name, entry in m["files"].items():
         if (
             not isinstance(name, str)

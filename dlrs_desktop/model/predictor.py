@@ -280,7 +280,7 @@ class Predictor:
         cams: tuple[RegionCam, ...] | None,
     ) -> Prediction:
         b = self.bundle
-        outcome = b.manifest["outcome"]
+        outcome = b.outcome
         regions = []
         for i, spec in enumerate(b.spec.regions):
             roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
@@ -315,7 +315,7 @@ class Predictor:
         return Prediction(
             probability=p,
             threshold=b.threshold,
-            category=str(outcome["positive_label" if positive else "negative_label"]),
+            category=outcome.label(bool(positive)),
             positive=bool(positive),
             intercept=b.stacking.intercept,
             regions=tuple(regions),
@@ -334,6 +334,7 @@ class Predictor:
             research_notice=b.research_notice,
             cams=cams,
             signatures=signatures,
+            outcome=outcome,
         )
 
     def _cams(self, feats: np.ndarray, info: PrepInfo, shape: tuple[int, int]) -> tuple[RegionCam, ...]:

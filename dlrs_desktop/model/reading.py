@@ -2,7 +2,8 @@
 
 Plain data in (`Prediction.to_dict()` and the bundle manifest), plain data out; no Qt. Keeping the
 words here means the workstation, its PDF report and `dlrs predict` can never disagree about whether a
-result is uncertain, how long it took or which colour means "evidence for response".
+result is uncertain, how long it took, what the probability is of (the bundle's `outcome`) or which
+colour means "evidence for" it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,22 @@ from typing import Any
 
 import numpy as np
 
-#: Diverging map for class-activation values in logit units: evidence FOR early response is orange,
-#: AGAINST is blue (Okabe–Ito, colour-vision safe); opacity grows with |value|.
+from dlrs_desktop.model.outcome import DEFAULT, Outcome
+
+#: Diverging map for class-activation values in logit units: evidence FOR the bundle's positive class
+#: (e.g. early response, malignancy) is orange, AGAINST is blue (Okabe–Ito, colour-vision safe);
+#: opacity grows with |value|.
 CAM_FOR_RGB = (230, 159, 0)
 CAM_AGAINST_RGB = (0, 114, 178)
-CAM_LEGEND = "Explanation map: orange = evidence for early response, blue = against; stronger = more opaque"
+#: The legend of a bundle without its own outcome wording; `outcome_of(pred).cam_legend` in general.
+CAM_LEGEND = DEFAULT.cam_legend
+
+
+def outcome_of(pred: dict[str, Any] | None, fallback: Outcome = DEFAULT) -> Outcome:
+    """The outcome a stored prediction dict names (`Prediction.to_dict()["outcome"]`), else `fallback`
+    (the loaded model's): a result saved before outcomes were recorded reads as the bundle's own."""
+    d = (pred or {}).get("outcome")
+    return Outcome.from_dict(d) if isinstance(d, dict) else fallback
 
 
 def sensitivity_band(pred: dict[str, Any]) -> tuple[float, float, float] | None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from dlrs_desktop.model.outcome import DEFAULT, Outcome
+
 
 @dataclass(frozen=True)
 class QualityFlag:
@@ -96,7 +98,7 @@ class Sensitivity:
 class RegionCam:
     """Class activation map of one region on the image: `values[y - y0, x - x0]` for image pixel (x, y).
 
-    Values are in logit units (positive = evidence for response); NaN outside the crop; `mask` is
+    Values are in logit units (positive = evidence for the positive class); NaN outside the crop; `mask` is
     True on the region's own pixels (the ring, or the tumour).
     """
 
@@ -125,7 +127,7 @@ class RegionCam:
 class Prediction:
     """One result, tied to the exact model, image, contour and calibration it was computed for."""
 
-    probability: float  # fused probability of early response
+    probability: float  # fused probability of the bundle's outcome (`outcome.short_name`)
     threshold: float
     category: str  # the manifest's positive/negative label
     positive: bool
@@ -146,6 +148,7 @@ class Prediction:
     research_notice: str
     cams: tuple[RegionCam, ...] | None = field(default=None, repr=False)
     signatures: tuple[SignatureResult, ...] = ()  # radiomics signatures the fusion stacks (if any)
+    outcome: Outcome = DEFAULT  # what the probability is of, in the bundle's words
 
     @property
     def region(self) -> dict[str, RegionResult]:
@@ -176,4 +179,5 @@ class Prediction:
             "calibration": self.calibration,
             "image_sha256": self.image_sha256,
             "research_notice": self.research_notice,
+            "outcome": self.outcome.to_dict(),
         }

@@ -95,6 +95,7 @@ def write_trained_bundle(
     demo: bool = False,
     ensemble: dict[str, Any] | None = None,
     radiomics=None,
+    outcome: dict[str, str] | None = None,
     log,
 ) -> dict[str, Any]:
     import torch
@@ -210,6 +211,7 @@ def write_trained_bundle(
         name=model_id,
         description=description,
         changelog=changelog,
+        outcome=outcome,
         extra=extra,
         overwrite=True,
     )

@@ -67,9 +67,12 @@ def train_from_cohort(
     demo: bool = False,
     restart: bool = False,
     fold_networks_dir: str | Path | None = None,
+    outcome: dict[str, str] | None = None,
     log=describe,
 ) -> dict[str, Any]:
-    """Train and write a bundle to `out_dir`; returns a summary. Resumes from `<out>.checkpoint`."""
+    """Train and write a bundle to `out_dir`; returns a summary. Resumes from `<out>.checkpoint`.
+
+    `outcome`: the manifest's outcome block (model/outcome.py; default early response)."""
     import torch
 
     from dlrs_desktop.training.cohort import read_cohort
@@ -227,6 +230,7 @@ def train_from_cohort(
         demo=demo,
         ensemble=ensemble,
         radiomics=radiomics,
+        outcome=outcome,
         log=log,
     )
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})

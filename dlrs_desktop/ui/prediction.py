@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from dlrs_desktop.model.outcome import Outcome
 from dlrs_desktop.model.reading import cam_rgba, class_text, region_thresholds, ring_radii
 from dlrs_desktop.store import AuditLog
 from dlrs_desktop.ui import dialogs
@@ -75,6 +76,7 @@ class PredictionController(QObject):
         self.panel.model_state.setText(f"Model ready ({dev}).")
         if info.get("notice"):
             self.panel.set_notice(info["notice"])
+        self.panel.set_outcome(Outcome.from_manifest(info.get("manifest") or {}))
         radii = ring_radii(info.get("manifest") or {})
         if radii:
             self.doc.set_ring_radii(radii)  # the rings on screen are the ones the model measures
@@ -179,7 +181,8 @@ class PredictionController(QObject):
         }
         self.doc.set_result(result, prediction)
         prob = format_probability(prediction.probability, prediction.threshold)
-        self.status(f"Prediction done in {waited_ms / 1000:.1f} s: {prob} ({class_text(pred)})", 8000)
+        what = prediction.outcome.probability_of
+        self.status(f"Prediction done in {waited_ms / 1000:.1f} s: {what} {prob} ({class_text(pred)})", 8000)
         old = (saved or {}).get("prediction", {}).get("probability")
         if isinstance(old, float | int) and abs(float(old) - prediction.probability) > 5e-4:
             dialogs.info(

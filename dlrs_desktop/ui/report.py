@@ -19,7 +19,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainte
 from dlrs_desktop import __version__
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
-from dlrs_desktop.model.reading import CAM_LEGEND, is_uncertain
+from dlrs_desktop.model.outcome import Outcome, sentence_start
+from dlrs_desktop.model.reading import is_uncertain, outcome_of
 from dlrs_desktop.textsafe import escape_terminal
 from dlrs_desktop.ui.bars import bar_rows, class_line, format_probability, paint_bars, result_lines
 from dlrs_desktop.ui.style import region_label
@@ -139,7 +140,11 @@ def _paint_report(
     out = _Writer(p, page.width())
     base = doc.base_image
     assert base is not None
-    out.text("DLRS Desktop — early-response report", 16, True)
+    # the outcome the result names, else the loaded model's (its manifest), else early response
+    outcome = outcome_of(
+        (doc.result or {}).get("prediction"), Outcome.from_manifest(model.get("manifest") or {})
+    )
+    out.text(f"DLRS Desktop — {outcome.short_name} report", 16, True)
     header = str(model.get("notice") or NOTICE).rstrip(".")
     out.text(header + ". Not a diagnosis.", 10, True, WARN)
     if options.include_identifiers:
@@ -165,6 +170,12 @@ def _paint_report(
     rings = " · ".join(f"{region_label(n)}" for n in [f"ring_{r:g}mm" for r in doc.ring_radii_mm])
     out.text(f"Contour (yellow) · rings: {rings} (blue, orange, purple)", 8, color=QColor(90, 90, 90))
     _paint_measurements(out, doc)
+    _paint_prediction(p, out, doc, options, outcome, page)
+
+
+def _paint_prediction(
+    p: QPainter, out: _Writer, doc: Document, options: ReportOptions, outcome: Outcome, page: QRectF
+) -> None:
     out.text("Prediction", 12, True)
     if doc.result is None:
         out.text("No prediction was made for this contour.", 10)
@@ -190,7 +201,10 @@ def _paint_report(
     prob = float(pred.get("probability", float("nan")))
     grey = QColor(120, 120, 120) if stale else None
     out.text(
-        f"Probability of early response: {format_probability(prob, pred.get('threshold'))}", 18, True, grey
+        f"{sentence_start(outcome.probability_of)}: {format_probability(prob, pred.get('threshold'))}",
+        18,
+        True,
+        grey,
     )
     out.text(class_line(pred), 11, is_uncertain(pred), WARN if is_uncertain(pred) else None)
     rows = bar_rows(doc.result)
@@ -203,7 +217,9 @@ def _paint_report(
     for line in result_lines(doc.result):
         out.text(line, 9)
     if options.cam_region and not stale:
-        out.text(f"Image shows the explanation map of {region_label(options.cam_region)}. {CAM_LEGEND}.", 8)
+        out.text(
+            f"Image shows the explanation map of {region_label(options.cam_region)}. {outcome.cam_legend}.", 8
+        )
     notice = (doc.result.get("model") or {}).get("notice") or pred.get("research_notice")
     if notice:
         out.text(str(notice), 9, True, WARN)

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dlrs_desktop.model.reading import CAM_LEGEND, is_uncertain
+from dlrs_desktop.model.outcome import DEFAULT, Outcome
+from dlrs_desktop.model.reading import is_uncertain, outcome_of
+from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.ui.bars import BarChart, bar_rows, class_line, format_probability, result_lines
 from dlrs_desktop.ui.style import WARNING_CSS, region_label
 
@@ -69,7 +71,9 @@ class ResultPanel(QWidget):
         self.probability.setFont(f)
         self.probability.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.probability)
-        self.caption = QLabel("probability of early response")
+        self.outcome = DEFAULT  # the loaded model's (set_outcome); a result may name its own
+        self.caption = QLabel(DEFAULT.probability_of)
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)  # the outcome's words come from the bundle
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.caption)
         self.category = QLabel("")
@@ -94,11 +98,8 @@ class ResultPanel(QWidget):
         self.cam.currentIndexChanged.connect(lambda _i: self.cam_changed.emit(self.cam.currentData() or ""))
         cam_row.addWidget(self.cam, 1)
         lay.addLayout(cam_row)
-        self.cam_legend = QLabel(
-            "<span style='color:#e69f00'>■</span> for early response · "
-            "<span style='color:#0072b2'>■</span> against · stronger = more opaque"
-        )
-        self.cam_legend.setToolTip(CAM_LEGEND)
+        self.cam_legend = QLabel("")
+        self._show_legend(DEFAULT)
         self.cam_legend.setWordWrap(True)
         self.cam_legend.setVisible(False)
         lay.addWidget(self.cam_legend)
@@ -111,6 +112,7 @@ class ResultPanel(QWidget):
         self.notice.setStyleSheet(f"color:{WARNING_CSS}; font-weight:bold; padding:4px;")
         lay.addStretch(1)
         self.uncertain = False
+        self.showing_result = False
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -118,6 +120,21 @@ class ResultPanel(QWidget):
 
     def set_notice(self, text: str) -> None:
         self.notice.setText(text)
+
+    def set_outcome(self, outcome: Outcome) -> None:
+        """The loaded model's outcome: what "probability of …" and the explanation map's legend say."""
+        if self.caption.text() == self.outcome.probability_of and not self.showing_result:
+            self.caption.setText(outcome.probability_of)  # the initial caption, before any result
+        self.outcome = outcome
+        if not self.showing_result:
+            self._show_legend(outcome)
+
+    def _show_legend(self, outcome: Outcome) -> None:
+        self.cam_legend.setText(
+            f"<span style='color:#e69f00'>■</span> for {html_text(outcome.short_name)} · "
+            "<span style='color:#0072b2'>■</span> against · stronger = more opaque"
+        )
+        self.cam_legend.setToolTip(f"<p>{html_text(outcome.cam_legend)}</p>")  # rich text: escaped
 
     def set_cam_regions(self, names: list[str]) -> None:
         current = self.cam.currentData()
@@ -147,12 +164,17 @@ class ResultPanel(QWidget):
             self.bars.set_rows([], False)
             self.stale.setVisible(False)
             self.uncertain = False
+            self.showing_result = False
+            self._show_legend(self.outcome)
             return
         pred = result.get("prediction", {})
         prob = float(pred.get("probability", float("nan")))
         threshold = pred.get("threshold")
         dim = stale or not verified
-        self.caption.setText("probability of early response" if verified else UNVERIFIED_CAPTION)
+        outcome = outcome_of(pred, self.outcome)
+        self._show_legend(outcome)
+        self.showing_result = True
+        self.caption.setText(outcome.probability_of if verified else UNVERIFIED_CAPTION)
         self.probability.setText(format_probability(prob, threshold))
         self.probability.setStyleSheet("color: gray;" if dim else "")
         self.uncertain = is_uncertain(pred)
