@@ -31,6 +31,25 @@ REGION_FEATURES = (
     "gradient", "sector_sd", "sector_range",
 )  # fmt: skip
 SHAPE_FEATURES = ("compactness", "solidity")
+#: Each feature's IBSI equivalent (Zwanenburg et al., Radiology 2020; IBSI reference manual codes), or
+#: why it has none. PyRadiomics, the IBSI-aligned library, is not used: PyPI has no wheels of it
+#: for any Python (sdists only, and pip refuses 3.1.0's for inconsistent metadata), so it does not
+#: install cleanly with the app (docs/TRAINING.md, "Radiomics signatures").
+IBSI_EQUIVALENTS = {
+    "mean": "intensity-based statistics: mean (Q4LE)",
+    "sd": "intensity-based statistics: square root of variance (ECT3)",
+    "p10": "intensity-based statistics: 10th percentile (QG58)",
+    "p50": "intensity-based statistics: median (Y12H)",
+    "p90": "intensity-based statistics: 90th percentile (8DWT)",
+    "skewness": "intensity-based statistics: skewness (KE2A)",
+    "kurtosis": "intensity-based statistics: (excess) kurtosis (IPH6)",
+    "entropy": "intensity histogram: entropy (TLU2), fixed bin number 16 over ±3 SD of the scan area",
+    "gradient": "none (mean Sobel gradient magnitude: an edge-strength measure outside IBSI)",
+    "sector_sd": "none (spread of 30° sector means round the tumour: an angular heterogeneity measure)",
+    "sector_range": "none (range of 30° sector means round the tumour)",
+    "compactness": "2D morphology, perimeter²/area (the 2D analogue of IBSI's compactness family)",
+    "solidity": "2D morphology, area/convex-hull area (2D analogue of volume density, convex hull, R3ER)",
+}
 N_SECTORS = 12  # 30° sectors round the tumour centroid
 MIN_PIXELS = 5  # fewer pixels in a region (a ring clipped away): its features are 0 (= the image mean)
 MAX_SIGNATURES = 16
