@@ -205,7 +205,7 @@ def result_lines(result: dict[str, Any]) -> list[str]:
 
 
 def class_line(pred: dict[str, Any]) -> str:
-    """ "likely early responder (threshold 0.57)" or the uncertain state."""
+    """ "likely malignant (threshold 0.57)" (the bundle's category) or the uncertain state."""
     threshold = pred.get("threshold")
     thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
     return f"{class_text(pred)}{thr}"
