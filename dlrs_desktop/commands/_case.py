@@ -13,6 +13,8 @@ from typing import Any
 
 from dlrs_desktop.errors import ContourError, DlrsError
 
+AUTO = "auto"  # `--spacing auto`: read the on-screen depth scale when the file has no scale
+
 
 @dataclass(frozen=True)
 class Case:
@@ -20,6 +22,44 @@ class Case:
     contour: Any  # Contour
     calibration: Any  # EffectiveCalibration
     annotation: Any = None  # store Annotation when the contour came from a GUI sidecar
+    depth_scale: Any = None  # DepthScaleReading when `--spacing auto` read the ruler
+
+
+def spacing_arg(text: str) -> float | str:
+    """argparse type of `--spacing`: a number of mm per pixel, or `auto` (the depth scale)."""
+    import argparse
+
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected mm per pixel or 'auto', not {text!r}") from None
+
+
+def as_spacing(value: Any) -> Any:
+    """`--spacing`'s value as `load_case` takes it: a manual Calibration, AUTO, or None."""
+    from dlrs_desktop.imaging import Calibration
+
+    if value is None or value == AUTO:
+        return value
+    return Calibration.manual(float(value))
+
+
+def read_scale(image: Any, name: str) -> Any:
+    """The depth-scale reading of an image; CalibrationError (exit 2, one line) when it refuses."""
+    from dlrs_desktop.errors import CalibrationError
+    from dlrs_desktop.imaging.depth_scale import DepthScaleRefusal, read_depth_scale
+
+    reading = read_depth_scale(image)
+    if isinstance(reading, DepthScaleRefusal):
+        raise CalibrationError(f"--spacing auto: {name}: {reading.reason}")
+    return reading
+
+
+def scale_line(reading: Any) -> str:
+    """What `--spacing auto` read, for the command's text output."""
+    return f"calibration  {reading.mm_per_px:.4f} mm/px · source depth-scale · {reading.summary()}"
 
 
 def is_sidecar(path: Path) -> bool:
@@ -99,7 +139,8 @@ def load_case(
 
     `contour_file`: contour JSON, labelme, mask image, DICOM SEG or GUI sidecar; `beside`: it was found next
     to the image by the naming convention (a sidecar is then looked up the way the GUI does).
-    `spacing`: a Calibration given for this run (`--spacing`), the first in the precedence.
+    `spacing`: a Calibration given for this run (`--spacing`), the first in the precedence; or AUTO:
+    the on-screen depth scale is read when the file has no scale of its own (a refusal is exit 2).
     """
     from dlrs_desktop.imaging import effective_calibration, load_image
     from dlrs_desktop.imaging.dicom_seg import is_seg_file, seg_source_frame
@@ -135,11 +176,19 @@ def load_case(
             drawn = Contour.load_any(contour_file, image.shape, frame=image.frame_index)
     own = drawn.calibration
     fallback = own if own is not None and own.source == "manual" else None
+    saved = None if ann is None else ann.calibration
+    reading = None
+    if spacing == AUTO:
+        spacing = None
+        first = effective_calibration(image, drawn.points, saved=saved)
+        if first.calibration is None and not any(r.usable_for_mm for r in image.regions):
+            reading = read_scale(image, image_path.name)
     eff = effective_calibration(
         image,
         drawn.points,
         override=spacing,
-        saved=None if ann is None else ann.calibration,
+        saved=saved,
         fallback=fallback,
+        depth_scale=None if reading is None else reading.calibration(),
     )
-    return Case(eff.image, drawn, eff, ann)
+    return Case(eff.image, drawn, eff, ann, reading)

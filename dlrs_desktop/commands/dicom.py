@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dlrs_desktop.commands._case import spacing_arg
+
 HELP = "DICOM export (SEG, SR, PDF), C-ECHO, C-STORE send and a C-STORE listener"
 
 
@@ -32,7 +34,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     src = ex.add_mutually_exclusive_group()
     src.add_argument("--contour", metavar="FILE", help="contour JSON, GUI sidecar or DICOM SEG")
     src.add_argument("--mask", metavar="PNG", help="tumour mask image (non-zero = tumour)")
-    ex.add_argument("--spacing", type=float, metavar="MM_PER_PX", help="manual calibration in mm per pixel")
+    ex.add_argument(
+        "--spacing", type=spacing_arg, metavar="MM_PER_PX", help="mm per pixel, or 'auto' (the depth scale)"
+    )
     ex.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
     ex.add_argument("--model", metavar="DIR", help="model bundle (default: the bundled model)")
     ex.add_argument("--no-predict", action="store_true", help="export the contour and measurements only")

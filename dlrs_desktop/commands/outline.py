@@ -51,7 +51,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--spacing",
         metavar="MM_PER_PX",
-        help="manual calibration in mm per pixel (X or X,Y) if the file has none",
+        help="manual calibration in mm per pixel (X or X,Y) if the file has none; 'auto': read the "
+        "on-screen depth scale",
     )
     parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
     parser.add_argument(
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
     import cv2
 
+    from dlrs_desktop.commands._case import AUTO, read_scale, scale_line
     from dlrs_desktop.commands._common import print_json
     from dlrs_desktop.commands.roi import _parse_spacing
     from dlrs_desktop.errors import ContourError, DlrsError
@@ -90,7 +92,13 @@ def run(args: argparse.Namespace) -> int:
 
         frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame
     image = load_image(args.image, frame=frame)
-    if manual is not None:
+    if manual == AUTO:  # the on-screen depth scale, only when the file has no scale of its own
+        if image.calibration is None and not any(r.usable_for_mm for r in image.regions):
+            reading = read_scale(image, Path(args.image).name)
+            image = image.with_calibration(reading.calibration())
+            if not args.json:
+                print(scale_line(reading))
+    elif manual is not None:
         image = image.with_calibration(manual)
 
     t0 = time.perf_counter()

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dlrs_desktop.commands._case import spacing_arg
+
 HELP = (
     "predict the probability of the model's outcome (the bundled model: early response) for one image, "
     "or every contoured image in a folder"
@@ -35,7 +37,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--mask", metavar="PNG", help="tumour mask image (non-zero = tumour), same size as the image"
     )
     parser.add_argument(
-        "--spacing", type=float, metavar="MM_PER_PX", help="manual calibration in mm per pixel"
+        "--spacing",
+        type=spacing_arg,
+        metavar="MM_PER_PX",
+        help="manual calibration in mm per pixel, or 'auto': read the on-screen depth scale",
     )
     parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
     parser.add_argument(
@@ -65,12 +70,15 @@ def load_case(
 ) -> tuple[Any, Any]:
     """(image carrying the effective calibration, contour): `effective_calibration`'s precedence,
     --spacing > the calibration saved with the GUI annotation > the file's own > the contour file's."""
+    from dlrs_desktop.commands._case import as_spacing, scale_line
     from dlrs_desktop.commands._case import load_case as load
     from dlrs_desktop.errors import CalibrationError
-    from dlrs_desktop.imaging import Calibration
 
-    spacing = Calibration.manual(args.spacing) if args.spacing is not None else None
+    spacing = as_spacing(args.spacing)  # a number, or "auto": the on-screen depth scale
     case = load(image_path, contour_file, frame=args.frame, spacing=spacing, beside=beside)
+    one_image = image_path == Path(getattr(args, "path", ""))  # a folder's CSV stays a table
+    if case.depth_scale is not None and one_image and not getattr(args, "json", False):
+        print(scale_line(case.depth_scale))
     if case.calibration.calibration is None:
         raise CalibrationError(
             f"{image_path.name} has no trustworthy millimetre calibration ({case.calibration.note}), so "

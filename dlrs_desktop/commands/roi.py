@@ -25,7 +25,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--spacing",
         metavar="MM_PER_PX",
-        help="manual calibration in mm per pixel (X or X,Y); overrides the file's calibration",
+        help="manual calibration in mm per pixel (X or X,Y); overrides the file's calibration; 'auto': "
+        "read the on-screen depth scale when the file has no scale (a DICOM region wins)",
     )
     parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
     parser.add_argument("--radii", default="3,5,10", metavar="MM", help="ring radii in mm (default 3,5,10)")
@@ -42,16 +43,19 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_spacing(text: str) -> Any:
+    from dlrs_desktop.commands._case import AUTO
     from dlrs_desktop.errors import CalibrationError
     from dlrs_desktop.imaging.types import Calibration
 
+    if text.strip().lower() == AUTO:
+        return AUTO
     try:
         values = [float(v) for v in text.replace("x", ",").split(",")]
     except ValueError:
         values = []
     if len(values) not in (1, 2):
         raise CalibrationError(
-            f"--spacing must be a number of mm per pixel (e.g. 0.1 or 0.08,0.12), not {text!r}."
+            f"--spacing must be a number of mm per pixel (e.g. 0.1 or 0.08,0.12) or auto, not {text!r}."
         )
     return Calibration.manual(*values)
 
@@ -150,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
                     "frame_count": image.frame_count,
                 },
                 "calibration": {**cal.to_dict(), "origin": case.calibration.origin},
+                "depth_scale": None if case.depth_scale is None else case.depth_scale.to_dict(),
                 "contour": {
                     "points": len(contour.points),
                     "repaired": repaired,
@@ -170,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
     lines = [
         f"image        {Path(args.image).name}  {image.width}×{image.height} px, "
         f"frame {image.frame_index + 1}/{image.frame_count}",
-        f"calibration  {cal.label()}",
+        f"calibration  {cal.label()}"
+        + (f"  ({case.depth_scale.summary()})" if case.depth_scale is not None else ""),
         f"contour      {len(contour.points)} points"
         + ("  (repaired: a small self-crossing loop was cut off)" if repaired else ""),
         f"area         {m.area_mm2:.1f} mm²",

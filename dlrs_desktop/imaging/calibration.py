@@ -125,7 +125,7 @@ def calibration_from_dicom(
 
 
 # --------------------------------------------------------------------------- the case's calibration
-CalibrationOrigin = Literal["override", "saved", "file", "fallback", "none"]
+CalibrationOrigin = Literal["override", "saved", "file", "depth-scale", "fallback", "none"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,7 @@ def effective_calibration(
     override: Calibration | None = None,
     saved: Calibration | dict[str, Any] | None = None,
     fallback: Calibration | None = None,
+    depth_scale: Calibration | None = None,
 ) -> EffectiveCalibration:
     """THE rule deciding a case's mm/pixel; the GUI, the CLI, the report and training all call it.
 
@@ -167,7 +168,10 @@ def effective_calibration(
        a deliberate human correction of the file;
     3. the file's own: the DICOM ultrasound region containing the contour, else PixelSpacing
        (`calibration_from_dicom`; an image with regions is measured in the region of its contour);
-    4. `fallback`: a number that came with the case but not from this image (a cohort's mm_per_px
+    4. `depth_scale`: read from the on-screen depth ruler (`imaging.depth_scale`, asked for with
+       `--spacing auto`), only when the file has no scale at all (a DICOM region is the scanner's own
+       statement and wins);
+    5. `fallback`: a number that came with the case but not from this image (a cohort's mm_per_px
        column, the calibration stored in a contour file), used only when the file has none at all.
     Every source passes the same checks (0.0001–10 mm/px, at most 3:1 anisotropic) in `Calibration`.
     """
@@ -185,6 +189,9 @@ def effective_calibration(
     if own is not None:
         return EffectiveCalibration(image, own, "file", file_note)
     usable_regions = any(r.usable_for_mm for r in image.regions)
+    if depth_scale is not None and image.calibration is None and not usable_regions:
+        img = image.with_calibration(depth_scale)
+        return EffectiveCalibration(img, depth_scale, "depth-scale", "read from the on-screen depth scale")
     if fallback is not None and image.calibration is None and not usable_regions:
         img = image.with_calibration(fallback)
         return EffectiveCalibration(img, fallback, "fallback", "the file has none; given with the case")

@@ -15,7 +15,7 @@ import numpy as np
 
 from dlrs_desktop.errors import CalibrationError
 
-CalibrationSource = Literal["dicom-us-region", "dicom-pixel-spacing", "manual"]
+CalibrationSource = Literal["dicom-us-region", "dicom-pixel-spacing", "manual", "depth-scale"]
 
 #: One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than
 #: 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.
@@ -68,12 +68,13 @@ class Calibration:
             "dicom-us-region": "DICOM region",
             "dicom-pixel-spacing": "DICOM pixel spacing",
             "manual": "manual",
+            "depth-scale": "depth scale",
         }
         if self.is_isotropic:
             scale = f"{self.mm_per_px_x:.3f} mm/px"
         else:
             scale = f"{self.mm_per_px_x:.3f} × {self.mm_per_px_y:.3f} mm/px"
-        return f"{scale} · {names[self.source]}"
+        return f"{scale} · {names.get(self.source, self.source)}"
 
     @classmethod
     def manual(cls, mm_per_px: float, mm_per_px_y: float | None = None) -> Calibration:
