@@ -20,9 +20,12 @@ HELP = "show the model card of a model bundle, or verify its integrity"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
+    from dlrs_desktop.commands._model_reference import register_add_reference
     from dlrs_desktop.commands._outcome import register_set_outcome
 
-    sub = parser.add_subparsers(dest="model_command", metavar="info|verify|set-outcome", required=True)
+    sub = parser.add_subparsers(
+        dest="model_command", metavar="info|verify|add-reference|set-outcome", required=True
+    )
     info = sub.add_parser("info", help="print the model card (intended use, training data, metrics, files)")
     info.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
@@ -36,6 +39,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     verify.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
     )
+    register_add_reference(sub)
     register_set_outcome(sub)
 
 
@@ -43,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.model.card import render_model_card
 
+    if args.model_command == "add-reference":
+        from dlrs_desktop.commands._model_reference import run_add_reference
+
+        return run_add_reference(args)
     if args.model_command == "set-outcome":
         from dlrs_desktop.commands._outcome import run_set_outcome
 

@@ -78,6 +78,7 @@ class Bundle:
     stacking: Stacking
     files: Mapping[str, bytes]
     radiomics: Radiomics | None = None  # radiomics signatures stacked after the region logits
+    domain: Any = None  # model.domain.DomainReference | None (docs/DOMAIN_GUARD.md)
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -276,7 +277,10 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
     stacking = Stacking.from_dict(
         m["stacking"], len(m["regions"]), len(radiomics.signatures) if radiomics else 0
     )
-    return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data), radiomics)
+    from dlrs_desktop.model.domain import parse_reference
+
+    domain = parse_reference(m, data)
+    return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data), radiomics, domain)
 
 
 # --- writing ----------------------------------------------------------------------------------

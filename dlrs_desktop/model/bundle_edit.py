@@ -109,3 +109,49 @@ def rewrite_manifest(bundle_dir: str | os.PathLike[str], update: ManifestUpdate)
         if name != CARD_FILE and after.manifest["files"][name] != entry:  # pragma: no cover - guarded
             raise ModelError(f"File '{name}' changed while the manifest was rewritten.")
     return after
+
+
+def rewrite_with_files(
+    bundle_dir: str | os.PathLike[str],
+    new_files: dict[str, bytes],
+    update: ManifestUpdate,
+    role: str = "other",
+) -> Bundle:
+    """Like `rewrite_manifest`, and also add (or replace) data files listed and hashed in `files`.
+
+    Only files with the given `role` may be replaced (never weights, ONNX or the card); every other
+    file is written back from its verified bytes. Used by `dlrs model add-reference`.
+    """
+    root = _bundle_folder(bundle_dir)
+    before = load_bundle(root)
+    _refuse_unlisted(root, before)
+    manifest = copy.deepcopy(before.manifest)
+    blobs = dict(before.files)
+    for name, blob in new_files.items():
+        old = manifest["files"].get(name)
+        if name in (MANIFEST, CARD_FILE) or (old is not None and old.get("role") != role):
+            raise ModelError(f"'{name}' is a file of another kind in this bundle; nothing was changed.")
+        blobs[name] = blob
+        manifest["files"][name] = {"sha256": sha256_bytes(blob), "bytes": len(blob), "role": role}
+    pinned = copy.deepcopy(manifest["files"])
+    update(manifest)
+    if manifest.get("files") != pinned:
+        raise ModelError("A manifest edit may not change 'files'; nothing was changed.")
+    if CARD_FILE in manifest["files"]:
+        card = render_card_bytes(manifest)
+        blobs[CARD_FILE] = card
+        manifest["files"][CARD_FILE] = {**manifest["files"][CARD_FILE], "sha256": sha256_bytes(card),
+                                        "bytes": len(card)}  # fmt: skip
+    try:
+        raw = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"The edited manifest is not plain JSON ({exc}); nothing was changed.") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ModelError(f"The edited manifest is over the limit of {MAX_MANIFEST_BYTES:,} bytes.")
+    _verify(str(root), raw, blobs)
+    replace_bundle_folder(root, {**blobs, MANIFEST: raw})
+    after = load_bundle(root)
+    for name, entry in before.manifest["files"].items():
+        if name not in (CARD_FILE, *new_files) and after.manifest["files"][name] != entry:  # pragma: no cover
+            raise ModelError(f"File '{name}' changed while the manifest was rewritten.")
+    return after

@@ -17,6 +17,7 @@ import shutil
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -237,7 +238,7 @@ class Predictor:
         check_refusals(info)
         flags = quality_flags(info, self.bundle)
         t1 = time.perf_counter()
-        logits, feats = self.run_crops(x[None], features=cam)
+        logits, feats = self.run_crops(x[None], features=cam or self.bundle.domain is not None)
         t2 = time.perf_counter()
         z = np.r_[logits[0].astype(np.float64), self.signature_logits(image, info)]
         with np.errstate(all="ignore"):
@@ -245,6 +246,8 @@ class Predictor:
         if not (np.isfinite(p) and 0.0 <= p <= 1.0):
             raise ModelError("The model's fused probability is not a finite number; no result is shown.")
         t3 = time.perf_counter()
+        guard = self._guard(image, info, z, feats[0] if feats is not None else None)
+        t3 += (t_guard := time.perf_counter() - t3)
         cams = self._cams(feats[0], info, image.shape) if cam and feats is not None else None
         t4 = time.perf_counter()
         timings = {**{f"preprocess.{k}": v for k, v in info.timings_ms.items()}}
@@ -256,7 +259,8 @@ class Predictor:
         )
         if cams is not None:
             timings["cam"] = (t4 - t3) * 1e3
-        result = self._result(p, z, info, flags, timings, contour, image, cams)
+        timings["domain"] = t_guard * 1e3
+        result = replace(self._result(p, z, info, flags, timings, contour, image, cams), **guard)
         if sensitivity:
             sens = self.predict_sensitivity(image, contour)
             shifted = [q for q in sens.probabilities if q is not None]
@@ -336,6 +340,28 @@ class Predictor:
             signatures=signatures,
             outcome=outcome,
         )
+
+    def _guard(
+        self, image: UltrasoundImage, info: PrepInfo, z: np.ndarray, feats: np.ndarray | None
+    ) -> dict[str, Any]:
+        """Domain status and conformal prediction set (model/domain.py); numpy only."""
+        from dlrs_desktop.model import domain as dm
+
+        b = self.bundle
+        fused = float(b.stacking.intercept + np.dot(b.stacking.coefficients, z))
+        p = float(1.0 / (1.0 + np.exp(-fused)))
+        conformal = b.manifest.get("conformal")
+        out: dict[str, Any] = {
+            "prediction_set": dm.prediction_set(p, conformal, dm.class_names(b.manifest)),
+            "coverage": float(conformal["coverage"]) if conformal else None,
+        }
+        ref = b.domain
+        if ref is None or feats is None:
+            return out
+        dist = ref.feature_distances(dm.pooled_features(feats))
+        values = dm.check_values(ref.region_names, b.input_names, dist, z, fused, dm.image_stats(image, info))
+        out["domain"] = dm.score_values(ref, values)
+        return out
 
     def _cams(self, feats: np.ndarray, info: PrepInfo, shape: tuple[int, int]) -> tuple[RegionCam, ...]:
         """Exact CAM per region: head weights · last feature maps (+ bias), mapped onto the image."""

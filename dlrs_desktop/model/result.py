@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from dlrs_desktop.model.domain import NO_DOMAIN, DomainResult
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
 
 
@@ -149,6 +150,9 @@ class Prediction:
     cams: tuple[RegionCam, ...] | None = field(default=None, repr=False)
     signatures: tuple[SignatureResult, ...] = ()  # radiomics signatures the fusion stacks (if any)
     outcome: Outcome = DEFAULT  # what the probability is of, in the bundle's words
+    domain: DomainResult = NO_DOMAIN  # the domain guard (model/domain.py)
+    prediction_set: tuple[str, ...] = ()  # conformal set at `coverage` (empty: no calibration)
+    coverage: float | None = None
 
     @property
     def region(self) -> dict[str, RegionResult]:
@@ -180,4 +184,7 @@ class Prediction:
             "image_sha256": self.image_sha256,
             "research_notice": self.research_notice,
             "outcome": self.outcome.to_dict(),
+            "domain": self.domain.to_dict(),
+            "prediction_set": list(self.prediction_set) if self.coverage is not None else None,
+            "coverage": self.coverage,
         }

@@ -1,0 +1,50 @@
+"""`dlrs model add-reference --model DIR --cohort CSV`: fit the domain guard and conformal sets into a bundle.
+
+Reference statistics from the cohort's train split; thresholds and the conformal quantile from its
+internal split; the external split is never read. Weights stay byte-identical, the manifest is
+re-pinned (docs/DOMAIN_GUARD.md). Needs the [train] extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register_add_reference(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "add-reference",
+        help="fit the domain reference (train split) and its thresholds and conformal prediction sets "
+        "(internal split) into a bundle folder",
+    )
+    p.add_argument("--model", required=True, metavar="DIR", help="bundle folder to update")
+    p.add_argument("--cohort", required=True, metavar="CSV", help="the bundle's training cohort.csv")
+    p.add_argument("--components", type=int, default=32, help="principal components per region (default 32)")
+    p.add_argument("--coverage", type=float, default=0.9, help="conformal coverage (default 0.9)")
+    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
+
+
+def run_add_reference(args: argparse.Namespace) -> int:
+    from dlrs_desktop.extras import require
+
+    require("train", "Fitting a domain reference", modules=("sklearn", "crepes"))
+    from dlrs_desktop.training.domain_fit import add_reference
+    from dlrs_desktop.training.progress import ProgressBar
+
+    if not 1 <= args.components <= 128:
+        from dlrs_desktop.errors import DlrsError
+
+        raise DlrsError("--components must be from 1 to 128.")
+    bar = ProgressBar(1, "domain reference")
+    out = add_reference(
+        args.model, args.cohort, components=args.components, coverage=args.coverage, threads=args.threads,
+        progress=lambda i, n: (setattr(bar, "total", n), bar.update(i)),
+    )  # fmt: skip
+    bar.close()
+    block, conf = out["domain_reference"], out["conformal"]
+    print(
+        f"domain reference added to {out['bundle']}: {block['n_train']} training cases, thresholds "
+        f"unusual > {block['unusual_above']:.3f}, outside > {block['outside_above']:.3f} "
+        f"({block['threshold_rule']}); conformal qhat {conf['qhat']:.4f} at {conf['coverage']:.0%} "
+        f"coverage (n = {conf['n_calibration']}); manifest sha256 {out['manifest_sha256']}"
+    )
+    return 0

@@ -1,0 +1,367 @@
+"""The domain guard: does this image look like the images the model was trained on? (numpy only)
+
+A bundle may carry a *domain reference* (manifest block `domain_reference` + the hashed safetensors
+file it names), fitted by `dlrs_desktop.training.domain_fit` on the training split:
+
+* per region, the pooled penultimate features of the network (mean, top principal components, a
+  Ledoit–Wolf-shrunk precision of the component scores, the mean squared residual off them);
+* one-dimensional checks, each with the training split's median and robust SD: the distance of
+  every region's features, the confidence (energy) of the fused logit, every region's and every
+  radiomics signature's logit, and image-level statistics (grey levels in the scan area, mm/px,
+  lesion size, depth, aspect, colour content).
+
+At prediction every check gives a z (how many training SDs from the training median; distances and
+confidence one-sided); the domain score is the largest z, and its check is the reason. The two
+thresholds are the 95th and 99.5th percentiles of the score on the bundle's internal split:
+inside / unusual / outside. The manifest's `conformal` block (split conformal on the internal split)
+turns the probability into a prediction set at a stated coverage. docs/DOMAIN_GUARD.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import ModelError
+
+METHOD = "dlrs-domain-guard/1"
+REFERENCE_FILE = "domain_reference.safetensors"
+NO_REFERENCE = "no domain reference in this bundle"
+STATUSES = ("inside", "unusual", "outside")
+MAX_COMPONENTS = 128
+MAX_CHECKS = 96
+MAX_ABS = 1e9
+CHECK_KINDS = ("feature_distance", "confidence", "logit", "image")
+#: Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value
+#: still gives a finite z). Grey levels are 0–255 inside the scan area.
+IMAGE_STATS: dict[str, tuple[str, float]] = {
+    "grey_mean": ("mean grey level of the scan area", 4.0),
+    "grey_sd": ("grey-level spread of the scan area", 3.0),
+    "grey_p10": ("10th grey-level percentile of the scan area", 4.0),
+    "grey_p50": ("median grey level of the scan area", 4.0),
+    "grey_p90": ("90th grey-level percentile of the scan area", 4.0),
+    "mm_per_px": ("pixel spacing (mm/px)", 0.005),
+    "lesion_area_mm2": ("lesion area (mm²)", 5.0),
+    "lesion_depth_mm": ("lesion depth below the top of the scan area (mm)", 1.0),
+    "lesion_aspect": ("lesion depth-to-width ratio", 0.05),
+    "colour_fraction": ("fraction of coloured pixels in the scan area", 0.005),
+    "speckle_contrast": ("speckle contrast around the lesion (local SD / local mean)", 0.01),
+    "edge_strength": ("edge strength around the lesion (mean gradient / mean grey level)", 0.01),
+}
+COLOUR_CHROMA_MIN = 40
+#: the default coverage of conformal prediction sets
+DEFAULT_COVERAGE = 0.9
+
+
+def class_names(manifest: dict[str, Any]) -> tuple[str, str]:
+    """(negative, positive) class names for prediction sets, from the manifest's outcome block.
+
+    The one place prediction sets take their words from (older bundles: the early-response defaults).
+    """
+    from dlrs_desktop.model.outcome import Outcome
+
+    out = Outcome.from_manifest(manifest)
+    return out.negative_class, out.positive_class
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # e.g. "features:ring_10mm", "logit:radiomics_ring_10mm", "image:grey_p50", "confidence"
+    kind: str
+    median: float
+    scale: float  # upper-tail SD equivalent on the training split (> 0)
+    low: float  # training range (min, max): shown in reasons
+    high: float
+    one_sided: bool  # distances and confidence: only large values are unusual
+    scale_low: float  # lower-tail SD equivalent (> 0)
+
+    def z(self, value: float) -> float:
+        """SD-equivalent distance from the training median (tail-matched: 99th percentile = 2.33)."""
+        d = value - self.median
+        if self.one_sided:
+            return float(max(d / self.scale, 0.0))
+        return float(abs(d) / (self.scale if d >= 0 else self.scale_low))
+
+
+@dataclass(frozen=True, eq=False)
+class DomainReference:
+    mean: np.ndarray  # (R, K) float64
+    components: np.ndarray  # (R, k, K) orthonormal rows
+    precision: np.ndarray  # (R, k, k) shrunk inverse covariance of the component scores
+    residual: np.ndarray  # (R,) mean squared residual off the components (training split)
+    checks: tuple[Check, ...]
+    unusual_above: float
+    outside_above: float
+    region_names: tuple[str, ...]
+    block: dict[str, Any]
+
+    def feature_distances(self, pooled: np.ndarray) -> np.ndarray:
+        """(R, K) pooled features → (R,) distance (≈ 1 for a typical training case)."""
+        c = np.asarray(pooled, np.float64) - self.mean
+        s = np.einsum("rkd,rd->rk", self.components, c)
+        m2 = np.einsum("rk,rkl,rl->r", s, self.precision, s)
+        res = np.maximum(np.einsum("rd,rd->r", c, c) - np.einsum("rk,rk->r", s, s), 0.0)
+        k = self.components.shape[1]
+        return np.sqrt(0.5 * (np.maximum(m2, 0.0) / k + res / self.residual))
+
+
+@dataclass(frozen=True)
+class DomainResult:
+    status: str  # "inside" | "unusual" | "outside" | "unknown" (no reference)
+    score: float | None
+    unusual_above: float | None
+    outside_above: float | None
+    reason: str
+    factors: tuple[tuple[str, float], ...] = ()  # (check name, z), largest first (top 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "score": self.score,
+            "unusual_above": self.unusual_above,
+            "outside_above": self.outside_above,
+            "reason": self.reason,
+        }
+
+
+NO_DOMAIN = DomainResult("unknown", None, None, None, NO_REFERENCE)
+
+
+# --- observations ---------------------------------------------------------------------------------
+def pooled_features(feats: np.ndarray) -> np.ndarray:
+    """(R, K, h, w) feature maps → (R, K) global-average-pooled (what the heads see)."""
+    return np.asarray(feats, np.float64).mean(axis=(-2, -1))
+
+
+def energy(fused_logit: float) -> float:
+    """Negative energy of the two-class softmax with logits ±z/2: log(2 cosh(z/2)), grows with |z|."""
+    a = abs(float(fused_logit)) / 2.0
+    return a + math.log1p(math.exp(-2.0 * a))
+
+
+def image_stats(image: Any, info: Any) -> np.ndarray:
+    """The image-level statistics of IMAGE_STATS (order kept) for one image and its prepared contour."""
+    from dlrs_desktop.imaging.pixels import chroma
+
+    mask = np.asarray(image.scan_mask, bool)
+    step = max(1, int(math.sqrt(mask.size / 65536)))
+    sub = mask[::step, ::step]
+    grey = np.asarray(image.gray)[::step, ::step][sub].astype(np.float64)
+    if grey.size == 0:
+        grey = np.zeros(1)
+    p10, p50, p90 = np.percentile(grey, (10, 50, 90))
+    disp = np.asarray(image.display)
+    colour = float(np.mean(chroma(disp[::step, ::step])[sub] >= COLOUR_CHROMA_MIN)) if disp.ndim == 3 else 0.0
+    cal = info.calibration
+    mx, my = float(cal.mm_per_px_x), float(cal.mm_per_px_y)
+    pts = np.asarray(info.contour.points, np.float64)
+    rows = np.flatnonzero(mask.any(axis=1))
+    top = float(rows[0]) if rows.size else 0.0
+    w_mm = max(float(np.ptp(pts[:, 0])) * mx, 1e-6)
+    h_mm = float(np.ptp(pts[:, 1])) * my
+    values = (
+        grey.mean(), grey.std(), p10, p50, p90, math.sqrt(mx * my), float(info.roiset.tumour.area_mm2),
+        (float(pts[:, 1].mean()) - top) * my, h_mm / w_mm, colour, *_texture(image, info.roiset),
+    )  # fmt: skip
+    return np.asarray(values, np.float64)
+
+
+def _texture(image: Any, roiset: Any) -> tuple[float, float]:
+    """Speckle contrast (median of 5×5 local SD / local mean) and relative edge strength, at native
+    resolution inside the scan area of the box around every region (the lesion's surroundings)."""
+    import cv2
+
+    boxes = np.array([r.bbox for r in roiset.all], dtype=int)
+    x0, y0 = boxes[:, :2].min(axis=0)
+    x1, y1 = boxes[:, 2:].max(axis=0)
+    step = max(1, int(math.sqrt((x1 - x0) * (y1 - y0) / 262144)))
+    g = np.asarray(image.gray, np.float32)[y0:y1:step, x0:x1:step]
+    m = np.asarray(image.scan_mask, bool)[y0:y1:step, x0:x1:step]
+    if g.size < 25 or m.sum() < 25:
+        return 0.0, 0.0
+    mean = cv2.blur(g, (5, 5))
+    sd = np.sqrt(np.maximum(cv2.blur(g * g, (5, 5)) - mean * mean, 0.0))
+    ok = m & (mean > 8.0)
+    contrast = float(np.median(sd[ok] / mean[ok])) if ok.any() else 0.0
+    grad = np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
+    edge = float(grad[m].mean() / max(float(g[m].mean()), 1.0))
+    return contrast, edge
+
+
+def check_values(
+    ref_regions: tuple[str, ...], input_names: tuple[str, ...], distances: np.ndarray, z: np.ndarray,
+    fused_logit: float, stats: np.ndarray,
+) -> dict[str, float]:  # fmt: skip
+    """Every check's raw value for one case, keyed by check name (shared by fitting and scoring)."""
+    out = {f"features:{r}": float(d) for r, d in zip(ref_regions, distances, strict=True)}
+    out["confidence"] = energy(fused_logit)
+    out.update({f"logit:{n}": float(v) for n, v in zip(input_names, z, strict=True)})
+    out.update({f"image:{n}": float(v) for n, v in zip(IMAGE_STATS, stats, strict=True)})
+    return out
+
+
+# --- scoring ----------------------------------------------------------------------------------------
+def check_words(check: Check, value: float) -> str:
+    """The reason a check gives, in plain words with the value and the training range."""
+    name = check.name.split(":", 1)[-1]
+    rng = f"training range {check.low:.3g} to {check.high:.3g}"
+    if check.kind == "feature_distance":
+        return (
+            f"the network's features of the {name} region are far from the training images' "
+            f"({value:.2f}; {rng})"
+        )
+    if check.kind == "confidence":
+        return f"the model is unusually confident for its training data (energy {value:.2f}; {rng})"
+    if check.kind == "logit":
+        return f"the {name} logit {value:.2f} lies outside what training produced ({rng})"
+    words = IMAGE_STATS.get(name, (name, 0.0))[0]
+    return f"the {words} is {value:.3g} ({rng})"
+
+
+def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult:
+    """Check values → status, score (largest z), thresholds and the largest contributing factor."""
+    zs = [(c, c.z(values[c.name]), values[c.name]) for c in ref.checks]
+    zs.sort(key=lambda t: -t[1])
+    top, _, top_value = zs[0]
+    score = float(math.sqrt(sum(z * z for _, z, _ in zs)))
+    status = (
+        "inside" if score <= ref.unusual_above else "unusual" if score <= ref.outside_above else "outside"
+    )
+    if status == "outside":
+        reason = f"this image is unlike the images this model was trained on: {check_words(top, top_value)}"
+    elif status == "unusual":
+        reason = f"this image is unusual for this model: {check_words(top, top_value)}"
+    else:
+        reason = "within the range of the model's training images"
+    factors = tuple((c.name, round(float(z), 3)) for c, z, _ in zs[:3])
+    return DomainResult(status, score, ref.unusual_above, ref.outside_above, reason, factors)
+
+
+def prediction_set(
+    probability: float, conformal: dict[str, Any] | None, names: tuple[str, str]
+) -> tuple[str, ...]:
+    """Split-conformal set: a class is in when 1 − p(class) ≤ qhat; an empty set reads as both."""
+    if not conformal:
+        return ()
+    qhat = float(conformal["qhat"])
+    out = tuple(n for n, p in ((names[1], probability), (names[0], 1.0 - probability)) if 1.0 - p <= qhat)
+    return out or (names[1], names[0])
+
+
+def set_text(classes: tuple[str, ...] | list[str]) -> str:
+    """ "early responder", "non-responder" or "either (uncertain)"."""
+    return classes[0] if len(classes) == 1 else "either (uncertain)" if classes else ""
+
+
+# --- loading (validated like every other number of a bundle) ------------------------------------------
+def _bad(field: str, what: str) -> ModelError:
+    return ModelError(f"Manifest field '{field}' {what}; refusing the bundle's domain reference.")
+
+
+def _num(v: Any, field: str, *, positive: bool = False) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or abs(v) > MAX_ABS:
+        raise _bad(field, "must be a finite number")
+    if positive and not v > 0:
+        raise _bad(field, "must be greater than 0 (a variance or spread cannot be zero or negative)")
+    return float(v)
+
+
+def _parse_checks(block: dict[str, Any], expected: set[str]) -> tuple[Check, ...]:
+    raw = block.get("checks")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_CHECKS:
+        raise _bad("domain_reference.checks", f"must be a list of 1 to {MAX_CHECKS} checks")
+    checks = []
+    for i, c in enumerate(raw):
+        f = f"domain_reference.checks[{i}]"
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str) or c.get("kind") not in CHECK_KINDS:
+            raise _bad(f, f"needs a name and a kind in {CHECK_KINDS}")
+        low, high = _num(c.get("low"), f + ".low"), _num(c.get("high"), f + ".high")
+        if low > high:
+            raise _bad(f + ".low", "is above .high")
+        checks.append(Check(c["name"], c["kind"], _num(c.get("median"), f + ".median"),
+                            _num(c.get("scale"), f + ".scale", positive=True), low, high,
+                            c["kind"] in ("feature_distance", "confidence"),
+                            _num(c.get("scale_low"), f + ".scale_low", positive=True)))  # fmt: skip
+    names = [c.name for c in checks]
+    if len(set(names)) != len(names) or set(names) != expected:
+        raise _bad("domain_reference.checks", "must name each region, logit and image statistic once")
+    return tuple(checks)
+
+
+def _arrays(blob: bytes, r: int, k_dim: int) -> tuple[np.ndarray, ...]:
+    from safetensors.numpy import load as np_load
+
+    try:
+        t = np_load(blob)
+    except Exception as exc:
+        raise ModelError(f"The domain reference file is not readable safetensors ({exc}).") from None
+    names = ("features.mean", "features.components", "features.precision", "features.residual")
+    if set(t) != set(names):
+        raise ModelError(f"The domain reference file must hold exactly the tensors {', '.join(names)}.")
+    mean, comp, prec, res = (np.asarray(t[n], np.float64) for n in names)
+    k = comp.shape[1] if comp.ndim == 3 else 0
+    shapes = {
+        "features.mean": (mean.shape, (r, k_dim)),
+        "features.components": (comp.shape, (r, k, k_dim)),
+        "features.precision": (prec.shape, (r, k, k)),
+        "features.residual": (res.shape, (r,)),
+    }
+    for n, (got, want) in shapes.items():
+        if got != want or not 1 <= k <= min(MAX_COMPONENTS, k_dim):
+            raise ModelError(
+                f"Domain reference tensor '{n}' has shape {got}, expected {want} (k ≤ {MAX_COMPONENTS})."
+            )
+    for n, a in zip(names, (mean, comp, prec, res), strict=True):
+        if not np.all(np.isfinite(a)) or np.max(np.abs(a)) > MAX_ABS:
+            raise ModelError(f"Domain reference tensor '{n}' holds a non-finite or out-of-range number.")
+    diag = np.diagonal(prec, axis1=1, axis2=2)
+    if (
+        not np.all(res > 0)
+        or not np.all(diag > 0)
+        or not np.allclose(prec, prec.transpose(0, 2, 1), atol=1e-6)
+    ):
+        raise ModelError(
+            "Domain reference tensors 'features.residual'/'features.precision' must hold positive variances "
+            "(a symmetric precision with a positive diagonal)."
+        )
+    return mean, comp, prec, res
+
+
+def parse_reference(m: dict[str, Any], files: dict[str, bytes]) -> DomainReference | None:
+    """The bundle's domain reference, or None when it has none; anything malformed is a ModelError."""
+    block = m.get("domain_reference")
+    if block is None:
+        return None
+    if not isinstance(block, dict) or block.get("method") != METHOD:
+        raise _bad("domain_reference.method", f"must be {METHOD!r}")
+    fname = block.get("file")
+    if not isinstance(fname, str) or fname not in m["files"] or fname not in files:
+        raise _bad("domain_reference.file", "must name a file listed in 'files'")
+    regions = tuple(str(r.get("name")) for r in m["regions"])
+    mean, comp, prec, res = _arrays(files[fname], len(regions), int(m["architecture"]["feature_dim"]))
+    sigs = [s.get("name") for s in (m.get("radiomics") or {}).get("signatures", [])]
+    expected = {f"features:{r}" for r in regions} | {"confidence"}
+    expected |= {f"logit:{n}" for n in (*regions, *sigs)} | {f"image:{n}" for n in IMAGE_STATS}
+    checks = _parse_checks(block, expected)
+    lo = _num(block.get("unusual_above"), "domain_reference.unusual_above", positive=True)
+    hi = _num(block.get("outside_above"), "domain_reference.outside_above", positive=True)
+    if lo > hi:
+        raise _bad("domain_reference.unusual_above", "is above 'outside_above'")
+    parse_conformal(m)
+    return DomainReference(mean, comp, prec, res, checks, lo, hi, regions, block)
+
+
+def parse_conformal(m: dict[str, Any]) -> dict[str, Any] | None:
+    """The manifest's `conformal` block (checked), or None."""
+    c = m.get("conformal")
+    if c is None:
+        return None
+    if not isinstance(c, dict):
+        raise _bad("conformal", "must be an object")
+    cov, q = _num(c.get("coverage"), "conformal.coverage"), _num(c.get("qhat"), "conformal.qhat")
+    if not 0.5 <= cov < 1.0 or not 0.0 <= q <= 1.0:
+        raise _bad("conformal", "needs a coverage in [0.5, 1) and a qhat in [0, 1]")
+    return c
