@@ -104,6 +104,47 @@ class ContourEdits:
                 SetCalibration(self.doc, self.doc.manual_calibration, None, "Use the file's calibration")
             )
 
+    def calibrate_from_depth_scale(self) -> bool:
+        """Read the on-screen depth ruler, show its tick column, apply it only when the user confirms."""
+        from dlrs_desktop.imaging.depth_scale import DepthScaleRefusal, read_depth_scale
+
+        image, parent, title = self.doc.base_image, self.toolbox.dialog_parent(), "Calibrate from depth scale"
+        if image is None:
+            return False
+        if image.calibration is not None or any(r.usable_for_mm for r in image.regions):
+            own = image.calibration.label() if image.calibration is not None else "its ultrasound regions"
+            dialogs.info(
+                parent,
+                f"This image carries the scanner's own scale ({own}); it wins over the depth scale.",
+                title,
+            )
+            return False
+        reading = read_depth_scale(image)
+        if isinstance(reading, DepthScaleRefusal):
+            dialogs.error(parent, reading.reason, title)
+            return False
+        x, rows = reading.column_x, reading.tick_rows
+        canvas = self.toolbox.canvas
+        canvas.set_measure(np.array([x, rows[0]]), np.array([x, rows[-1]]), f"{reading.tick_count} ticks")
+        try:
+            ok = dialogs.ask_yes_no(
+                parent,
+                f"Read the {reading.summary()}.\nWhy {reading.tick_mm:g} mm a tick: {reading.interval_rule}."
+                f"\nTick rows: {', '.join(f'{y:.1f}' for y in rows)}.\n\nThe tick column is marked on the "
+                "image. Use this calibration?",
+                title,
+            )
+        finally:
+            canvas.set_measure(None)
+        if not ok:
+            return False
+        cal = reading.calibration()
+        self.undo_stack.push(
+            SetCalibration(self.doc, self.doc.manual_calibration, cal, "Calibrate from depth scale")
+        )
+        self.toolbox.show_status(f"Calibrated: {cal.label()}")
+        return True
+
     def toggle_reviewed(self) -> None:
         if self.doc.image is None:
             return

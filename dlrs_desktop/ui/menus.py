@@ -95,6 +95,7 @@ def build_menus(
         group.addAction(a)
         tb.addAction(a)
     toolbox.tool_changed.connect(lambda n: reg[f"tool_{n}"].setChecked(True))
+    reg.add(m, "depth_scale_cal", "Calibrate from &depth scale…", edits.calibrate_from_depth_scale)
     tb.addSeparator()
     for name, short in (
         ("undo", "Undo"),
