@@ -88,12 +88,22 @@ def load_case(
 
 
 def _summary(pred: Any) -> str:
+    from dlrs_desktop.model import domain_text as dt
     from dlrs_desktop.model.outcome import sentence_start
     from dlrs_desktop.model.reading import class_text
 
+    d = pred.to_dict()
+    if dt.is_outside(d):  # no class and no probability, only the reason
+        lines = [dt.outside_text(d), dt.domain_line(d)]
+        lines += [f"{f.severity.upper()}: {f.message}" for f in pred.flags]
+        lines += [f"Model {pred.model_id} {pred.model_version} (bundle sha256 {pred.bundle_hash[:12]})",
+                  pred.research_notice]  # fmt: skip
+        return "\n".join(lines)
     lines = [
         f"{sentence_start(pred.outcome.probability_of)}: {pred.probability:.3f} "
-        f"(threshold {pred.threshold:.3f}) -> {class_text(pred.to_dict())}",
+        f"(threshold {pred.threshold:.3f}) -> {class_text(d)}",
+        *[x for x in (dt.caution_text(d), dt.set_line(d)) if x],
+        dt.domain_line(d),
         "Per-region evidence:",
     ]
     for r in pred.regions:
@@ -176,7 +186,8 @@ def _is_image(p: Path) -> bool:
 CSV_FIELDS = [
     "image", "status", "probability", "category", "threshold", "sensitivity_min", "sensitivity_max", "flags",
     "mm_per_px", "calibration_source", "model_id", "model_version", "bundle_hash", "contour_hash", "backend",
-    "device", "time_ms", "outcome",
+    "device", "time_ms", "outcome", "domain_status", "domain_score", "domain_reason", "prediction_set",
+    "coverage",
 ]  # fmt: skip
 
 
@@ -208,6 +219,26 @@ def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any
     )
     for r in (*pred.regions, *pred.signatures):
         row[f"p_{r.name}"] = f"{r.probability:.6f}"
+    return _domain_cells(row, pred)
+
+
+def _domain_cells(row: dict[str, Any], pred: Any) -> dict[str, Any]:
+    """The domain guard's columns; outside the domain the class and every probability are left empty."""
+    from dlrs_desktop.model.domain_text import is_outside, set_text
+
+    d = pred.to_dict()
+    dom = d["domain"]
+    row.update(
+        domain_status=dom["status"],
+        domain_reason=dom["reason"],
+        domain_score="" if dom["score"] is None else f"{dom['score']:.4f}",
+        prediction_set=set_text(d),
+        coverage="" if pred.coverage is None else f"{pred.coverage:g}",
+    )
+    if is_outside(d):
+        for k in [k for k in row if k.startswith("p_")] + ["probability", "category", "sensitivity_min",
+                                                            "sensitivity_max", "prediction_set"]:  # fmt: skip
+            row[k] = ""
     return row
 
 

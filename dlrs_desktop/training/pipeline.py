@@ -233,8 +233,24 @@ def train_from_cohort(
         outcome=outcome,
         log=log,
     )
+    summary["domain_reference"] = _add_domain_reference(out, cohort_csv, cfg, log)
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
+
+
+def _add_domain_reference(out: Path, cohort_csv: str | Path, cfg: TrainConfig, log) -> dict[str, Any] | None:
+    """The domain guard and conformal sets of the new bundle (training/domain_fit.py), or None (logged)
+    when the cohort's train or internal split is too small to fit them."""
+    from dlrs_desktop.errors import CohortError
+    from dlrs_desktop.training.domain_fit import add_reference
+
+    log("domain reference: train split statistics, internal split thresholds and conformal sets")
+    try:
+        block = add_reference(out, cohort_csv, threads=cfg.threads or None)["domain_reference"]
+    except CohortError as exc:
+        log(f"no domain reference in this bundle: {exc}")
+        return None
+    return {k: block[k] for k in ("unusual_above", "outside_above", "threshold_rule")}
 
 
 def _prefixed(prefix: str, net) -> dict[str, Any]:

@@ -23,6 +23,12 @@ dlrs train --cohort "$WORK/cohort/cohort.csv" --out resources/models/dlrs-demo \
 # the resumable checkpoint is only needed while training; never ship it
 rm -rf resources/models/dlrs-demo.checkpoint
 
+# 2b. the domain guard and conformal prediction sets (docs/DOMAIN_GUARD.md): reference statistics from
+#     the train split, thresholds and the conformal quantile from the internal split. `dlrs train` now
+#     does this itself at the end; the 1.1.0 bundle was trained before and got it (weights unchanged,
+#     manifest re-pinned) with exactly this command, which is idempotent.
+dlrs model add-reference --model resources/models/dlrs-demo --cohort "$WORK/cohort/cohort.csv" --threads 2
+
 # 3. evaluation on the training cohort and on a fresh cohort of the study's size with an unseen seed
 dlrs evaluate --model resources/models/dlrs-demo --cohort "$WORK/cohort/cohort.csv" \
   --out docs/evaluation/dlrs-demo/training-cohort
