@@ -38,11 +38,14 @@ def pdf_text(path) -> str:
 def test_demo_result_panel_says_uncertain_waited_weights_and_thresholds(demo):
     result, panel = demo.doc.result, demo.result_panel
     pred = result["prediction"]
-    # The sensitivity band crosses the threshold: the explicit uncertain state, not a confident class.
+    # Issue 26: the conformal prediction set is the headline uncertainty ("either (uncertain)"), the
+    # thresholded class beside it; the sensitivity band crossing the threshold stays as evidence.
     band = next(r.band for r in panel.bars.rows if r.name == "fusion")
     assert band[0] < pred["threshold"] <= band[1]
-    assert panel.uncertain and UNCERTAIN in panel.category.text()
-    assert f"as drawn: {pred['category']}" in panel.category.text()
+    assert pred["prediction_set"] == ["early responder", "non-responder"] and pred["coverage"] == 0.9
+    assert panel.uncertain and "either (uncertain) — 90% prediction set" in panel.category.text()
+    assert f"at the threshold: {pred['category']}" in panel.category.text()
+    assert f"Contour: {UNCERTAIN}" in panel.details.text() and "Domain: inside" in panel.details.text()
     # The time shown is what the user waited: prediction + contour sensitivity (+ maps), measured.
     t = pred["timings_ms"]
     assert result["waited_ms"] >= t["total"] + t["sensitivity"]

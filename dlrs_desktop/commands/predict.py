@@ -101,9 +101,9 @@ def _summary(pred: Any) -> str:
         return "\n".join(lines)
     lines = [
         f"{sentence_start(pred.outcome.probability_of)}: {pred.probability:.3f} "
-        f"(threshold {pred.threshold:.3f}) -> {class_text(d)}",
+        f"(threshold {pred.threshold:.3f}) -> {pred.category if dt.set_text(d) else class_text(d)}",
         *[x for x in (dt.caution_text(d), dt.set_line(d)) if x],
-        dt.domain_line(d),
+        *dt.evidence_lines(d),  # the domain, and the contour sensitivity's state as evidence
         "Per-region evidence:",
     ]
     for r in pred.regions:

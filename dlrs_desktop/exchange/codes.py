@@ -65,6 +65,17 @@ SENS_MAX = ("SENSMAX", PRIVATE_SCHEME, "Contour sensitivity maximum probability"
 MODEL_OUTPUT = ("MODELOUT", PRIVATE_SCHEME, "Model output")
 RESEARCH_USE = ("RESEARCH", PRIVATE_SCHEME, "Research use statement")
 MODEL_SHA256 = ("MODELSHA", PRIVATE_SCHEME, "Model bundle sha256")
+# The domain guard (model/domain.py): a qualitative evaluation, its score and reason, the prediction set
+DOMAIN_STATUS = ("DOMAIN", PRIVATE_SCHEME, "Image within the model's training domain")
+DOMAIN_VALUES = {
+    "inside": ("DOMIN", PRIVATE_SCHEME, "Inside the training domain"),
+    "unusual": ("DOMUNU", PRIVATE_SCHEME, "Unusual for the model"),
+    "outside": ("DOMOUT", PRIVATE_SCHEME, "Outside the training domain; no class given"),
+    "unknown": ("DOMNONE", PRIVATE_SCHEME, "Not checked; no domain reference in the model"),
+}
+DOMAIN_SCORE = ("DOMSCORE", PRIVATE_SCHEME, "Domain score")
+DOMAIN_REASON = ("DOMREASON", PRIVATE_SCHEME, "Domain reason")
+PREDICTION_SET = ("PREDSET", PRIVATE_SCHEME, "Conformal prediction set")
 
 MM2 = ("mm2", "UCUM", "square millimeter")
 MM = ("mm", "UCUM", "millimeter")

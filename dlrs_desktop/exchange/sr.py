@@ -15,6 +15,7 @@ from typing import Any
 
 from dlrs_desktop.exchange import codes
 from dlrs_desktop.exchange.source import MANUFACTURER, SOFTWARE_VERSION
+from dlrs_desktop.model.domain_text import is_outside, set_line
 from dlrs_desktop.model.outcome import DEFAULT, Outcome, sentence_start
 
 RESEARCH_STATEMENT = (
@@ -83,12 +84,15 @@ def _model_group(source: Any, pred: Any) -> Any:
         version=str(pred.model_version),
         parameters=[f"bundle sha256 {pred.bundle_hash}", f"backend {pred.backend}"],
     )
-    items = [
-        _measure(_probability_concept(pred.outcome), pred.probability, codes.NO_UNITS, algo),
-        _measure(codes.THRESHOLD, pred.threshold, codes.NO_UNITS, algo),
-    ]
+    d = pred.to_dict()
+    outside = is_outside(d)  # outside the domain: no probability and no class, only the reason
+    items = [_measure(codes.THRESHOLD, pred.threshold, codes.NO_UNITS, algo)]
+    if not outside:
+        items.insert(0, _measure(_probability_concept(pred.outcome), pred.probability, codes.NO_UNITS, algo))
+    if pred.domain.score is not None:
+        items.append(_measure(codes.DOMAIN_SCORE, pred.domain.score, codes.NO_UNITS, algo))
     s = pred.sensitivity
-    if s is not None and s.min is not None and s.max is not None:
+    if s is not None and s.min is not None and s.max is not None and not outside:
         items += [
             _measure(codes.SENS_MIN, s.min, codes.NO_UNITS, algo),
             _measure(codes.SENS_MAX, s.max, codes.NO_UNITS, algo),
@@ -98,15 +102,23 @@ def _model_group(source: Any, pred: Any) -> Any:
         finding_type=codes.concept(codes.MODEL_OUTPUT),
         algorithm_id=algo,
         measurements=items,
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(
+                codes.concept(codes.DOMAIN_STATUS), codes.concept(codes.DOMAIN_VALUES[pred.domain.status])
+            )
+        ],
         source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(source)],
     )
     container = group[0]
-    for triple, text in (
+    texts = [
         (codes.MODEL_SHA256, pred.bundle_hash),
         (codes.OUTCOME, outcome_text(pred.outcome)),
-        (codes.MODEL_CATEGORY, pred.category),
+        (codes.DOMAIN_REASON, pred.domain.reason),
+        *([] if outside else [(codes.MODEL_CATEGORY, pred.category)]),
+        *([(codes.PREDICTION_SET, set_line(d))] if set_line(d) else []),
         (codes.RESEARCH_USE, f"{RESEARCH_STATEMENT} {pred.research_notice}".strip()),
-    ):
+    ]
+    for triple, text in texts:
         container.ContentSequence.append(
             hd.sr.TextContentItem(
                 name=codes.concept(triple),

@@ -72,3 +72,39 @@ def outside_text(pred: dict[str, Any]) -> str:
 def caution_text(pred: dict[str, Any]) -> str:
     """The caution under an unusual result; "" otherwise."""
     return f"Caution — {domain_of(pred)['reason']}" if is_unusual(pred) else ""
+
+
+def headline(pred: dict[str, Any]) -> tuple[str, bool]:
+    """The class line under the probability and whether it is a warning (GUI panel, PDF).
+
+    outside → the reason, no class; with a conformal set → the set is the headline uncertainty
+    ("either (uncertain)"), the thresholded class beside it; without one (older bundles) → the
+    contour-sensitivity wording of `reading.class_text`. An unusual image adds the caution.
+    """
+    from dlrs_desktop.model.reading import class_text, is_uncertain
+
+    if is_outside(pred):
+        return outside_text(pred), True
+    threshold = pred.get("threshold")
+    thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
+    text = set_text(pred)
+    if text:
+        cov = float(pred["coverage"])
+        line = f"{text} — {cov:.0%} prediction set · at the threshold: {pred.get('category', '')}{thr}"
+        warn = len(pred.get("prediction_set") or []) != 1
+    else:
+        line, warn = f"{class_text(pred)}{thr}", is_uncertain(pred)
+    caution = caution_text(pred)
+    return (f"{line}\n{caution}" if caution else line), warn or bool(caution)
+
+
+def evidence_lines(pred: dict[str, Any]) -> list[str]:
+    """The domain line, and the contour sensitivity's uncertain state kept as evidence when a
+    prediction set is the headline."""
+    from dlrs_desktop.model.reading import is_uncertain, sensitivity_band, uncertain_text
+
+    lines = [domain_line(pred)]
+    band = sensitivity_band(pred)
+    if set_text(pred) and band is not None and is_uncertain(pred) and not is_outside(pred):
+        lines.append(f"Contour: {uncertain_text(band[2])}")
+    return lines

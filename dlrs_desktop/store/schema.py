@@ -209,7 +209,29 @@ def result(value: Any) -> dict[str, Any] | None:
         if not isinstance(timings, dict):
             raise _fail("result.prediction.timings_ms", "is not an object")
         _optional_numbers(timings, tuple(str(k) for k in timings), "result.prediction.timings_ms")
+    _domain_fields(pred)
     return value
+
+
+DOMAIN_STATUSES = ("inside", "unusual", "outside", "unknown")
+
+
+def _domain_fields(pred: dict[str, Any]) -> None:
+    """The domain guard and the conformal set (model/domain.py), optional (older sidecars lack them)."""
+    dom = pred.get("domain")
+    if dom is not None:
+        if not isinstance(dom, dict) or dom.get("status") not in DOMAIN_STATUSES:
+            raise _fail("result.prediction.domain.status", f"is not one of {', '.join(DOMAIN_STATUSES)}")
+        _optional_numbers(dom, ("score", "unusual_above", "outside_above"), "result.prediction.domain")
+        text(dom.get("reason"), "result.prediction.domain.reason", max_len=MAX_MESSAGE)
+    classes = pred.get("prediction_set")
+    if classes is not None:
+        if not isinstance(classes, list) or len(classes) > 2:
+            raise _fail("result.prediction.prediction_set", "is not a list of at most two classes")
+        for i, c in enumerate(classes):
+            text(c, f"result.prediction.prediction_set[{i}]", optional=False, max_len=MAX_MESSAGE)
+    if pred.get("coverage") is not None:
+        _probability(pred["coverage"], "result.prediction.coverage")
 
 
 def review(value: Any) -> tuple[str, str | None, str | None]:

@@ -185,9 +185,11 @@ def weights_text(pred: dict[str, Any]) -> str | None:
 
 def result_lines(result: dict[str, Any]) -> list[str]:
     """Plain-text facts under the probability (shared by the panel and the PDF report)."""
+    from dlrs_desktop.model.domain_text import evidence_lines, is_outside
+
     pred = result.get("prediction", {})
-    lines = []
-    for line in (sensitivity_text(pred), weights_text(pred)):
+    lines = evidence_lines(pred)
+    for line in (None if is_outside(pred) else sensitivity_text(pred), weights_text(pred)):
         if line:
             lines.append(line)
     for flag in pred.get("flags") or []:

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from dlrs_desktop.model.domain_text import is_outside, outside_text
 from dlrs_desktop.model.outcome import Outcome
 from dlrs_desktop.model.reading import cam_rgba, class_text, region_thresholds, ring_radii
 from dlrs_desktop.store import AuditLog
@@ -182,7 +183,8 @@ class PredictionController(QObject):
         self.doc.set_result(result, prediction)
         prob = format_probability(prediction.probability, prediction.threshold)
         what = prediction.outcome.probability_of
-        self.status(f"Prediction done in {waited_ms / 1000:.1f} s: {what} {prob} ({class_text(pred)})", 8000)
+        said = outside_text(pred) if is_outside(pred) else f"{what} {prob} ({class_text(pred)})"
+        self.status(f"Prediction done in {waited_ms / 1000:.1f} s: {said}", 8000)
         old = (saved or {}).get("prediction", {}).get("probability")
         if isinstance(old, float | int) and abs(float(old) - prediction.probability) > 5e-4:
             dialogs.info(

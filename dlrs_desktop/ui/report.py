@@ -19,10 +19,11 @@ from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainte
 from dlrs_desktop import __version__
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import Outcome, sentence_start
-from dlrs_desktop.model.reading import is_uncertain, outcome_of
+from dlrs_desktop.model.reading import outcome_of
 from dlrs_desktop.textsafe import escape_terminal
-from dlrs_desktop.ui.bars import bar_rows, class_line, format_probability, paint_bars, result_lines
+from dlrs_desktop.ui.bars import bar_rows, format_probability, paint_bars, result_lines
 from dlrs_desktop.ui.style import region_label
 
 if TYPE_CHECKING:
@@ -200,14 +201,19 @@ def _paint_prediction(
         )
     prob = float(pred.get("probability", float("nan")))
     grey = QColor(120, 120, 120) if stale else None
+    outside = is_outside(pred)  # no class and no probability: only the reason
     out.text(
-        f"{sentence_start(outcome.probability_of)}: {format_probability(prob, pred.get('threshold'))}",
+        "Outside the model's training domain: no class is shown"
+        if outside
+        else f"{sentence_start(outcome.probability_of)}: {format_probability(prob, pred.get('threshold'))}",
         18,
         True,
         grey,
     )
-    out.text(class_line(pred), 11, is_uncertain(pred), WARN if is_uncertain(pred) else None)
-    rows = bar_rows(doc.result)
+    head, warn = headline(pred)
+    for line in head.split("\n"):
+        out.text(line, 11, warn, WARN if warn else None)
+    rows = [] if outside else bar_rows(doc.result)
     if rows:
         p.setFont(QFont("Sans Serif", 9))
         p.setPen(QColor(0, 0, 0))

@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
-from dlrs_desktop.model.reading import is_uncertain, outcome_of
+from dlrs_desktop.model.reading import outcome_of
 from dlrs_desktop.textsafe import html_text
-from dlrs_desktop.ui.bars import BarChart, bar_rows, class_line, format_probability, result_lines
+from dlrs_desktop.ui.bars import BarChart, bar_rows, format_probability, result_lines
 from dlrs_desktop.ui.style import WARNING_CSS, region_label
 
+OUTSIDE_CAPTION = "outside the model's training domain: no class is shown"
 STALE_TEXT = "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
 UNVERIFIED_CAPTION = "saved — not verified"
 UNVERIFIED_BANNER = (
@@ -174,17 +176,20 @@ class ResultPanel(QWidget):
         outcome = outcome_of(pred, self.outcome)
         self._show_legend(outcome)
         self.showing_result = True
-        self.caption.setText(outcome.probability_of if verified else UNVERIFIED_CAPTION)
-        self.probability.setText(format_probability(prob, threshold))
+        outside = is_outside(pred)  # no class and no probability: only the reason
+        self.caption.setText(
+            OUTSIDE_CAPTION if outside else outcome.probability_of if verified else UNVERIFIED_CAPTION
+        )
+        self.probability.setText("—" if outside else format_probability(prob, threshold))
         self.probability.setStyleSheet("color: gray;" if dim else "")
-        self.uncertain = is_uncertain(pred)
-        self.category.setText(class_line(pred) if verified else f"saved: {class_line(pred)}")
+        head, self.uncertain = headline(pred)
+        self.category.setText(head if verified else f"saved: {head}")
         self.category.setStyleSheet(
             f"border: 2px solid {WARNING_CSS}; border-radius: 4px; padding: 3px; color: {WARNING_CSS};"
             if self.uncertain and not dim
             else ("color: gray;" if dim else "")
         )
-        self.bars.set_rows(bar_rows(result), dim)
+        self.bars.set_rows([] if outside else bar_rows(result), dim)
         self.stale.setVisible(dim)
         self.stale.setText(STALE_TEXT if stale else UNVERIFIED_BANNER)
         self.details.setText("\n".join(result_lines(result)))
