@@ -18,10 +18,8 @@ from dlrs_desktop.exchange.source import MANUFACTURER, SOFTWARE_VERSION
 from dlrs_desktop.model.domain_text import is_outside, set_line
 from dlrs_desktop.model.outcome import DEFAULT, Outcome, sentence_start
 
-RESEARCH_STATEMENT = (
-    "Research use only. The probability comes from a demonstration model trained on synthetic data; "
-    "it is not a diagnosis."
-)
+#: The bundle's own notice follows it (`Bundle.research_notice`: which model, trained on what data).
+RESEARCH_STATEMENT = "Research use only. The probability is not a diagnosis."
 
 
 def latin1(text: str) -> str:

@@ -78,8 +78,9 @@ def model_card_markdown(info: dict[str, Any]) -> str:
 def about_markdown(model_info: dict[str, Any]) -> str:
     return (
         f"# DLRS Desktop {__version__}\n\n"
-        "**Research use · demonstration model trained on synthetic data.** Not a diagnosis; never the sole "
-        "basis of a clinical decision.\n\n"
+        "**Research use only.** Not a diagnosis; never the sole basis of a clinical decision. The card of "
+        "the loaded model below says what it was trained on (the bundled demonstration model: synthetic "
+        "data).\n\n"
         "Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following the "
         "dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on 3, 5 "
         "and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
