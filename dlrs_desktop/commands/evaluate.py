@@ -37,7 +37,26 @@ def run(args: argparse.Namespace) -> int:
             f"{v['ground_truth_auc']:.3f} (ratio {ratio}); "
             f"best single ROI {v['best_single_auc']:.3f}"
         )
+    _print_guard(result.get("domain_guard") or {})
     for w in result.get("warnings", []):
         print(f"WARNING: {w}")
     print(f"report: {args.out}/report.html")
     return 0
+
+
+def _print_guard(block: dict) -> None:
+    """One line per split: the domain guard's fractions, AUC inside vs flagged, set coverage."""
+    if not block.get("available"):
+        print(f"domain guard: {block.get('reason', 'not evaluated')}")
+        return
+
+    def f(v, pct=True):
+        return "–" if v is None else f"{v:.1%}" if pct else f"{v:.3f}"
+
+    for s, r in block["splits"].items():
+        print(
+            f"domain guard {s}: inside {f(r['inside'])}, unusual {f(r['unusual'])}, "
+            f"outside {f(r['outside'])}; "
+            f"AUC inside {f(r['auc_inside'], False)} vs flagged {f(r['auc_flagged'], False)}; "
+            f"set coverage {f(r.get('coverage'))}, either {f(r.get('either'))}"
+        )

@@ -15,6 +15,7 @@ import numpy as np
 
 from dlrs_desktop.exchange.source import MANUFACTURER, MODEL_NAME, SOFTWARE_VERSION
 from dlrs_desktop.exchange.sr import RESEARCH_STATEMENT, latin1
+from dlrs_desktop.model import domain_text as dt
 from dlrs_desktop.model.outcome import sentence_start
 
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
@@ -72,13 +73,19 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
     ]
     if prediction is not None:
         p = prediction
+        d = p.to_dict()
+        outside = dt.is_outside(d)  # no class and no probability, only the reason
         lines += [
             "",
-            f"{sentence_start(p.outcome.probability_of)} {p.probability:.3f} (threshold {p.threshold:.3f}): "
-            f"{p.category}",
+            dt.outside_text(d)
+            if outside
+            else f"{sentence_start(p.outcome.probability_of)} {p.probability:.3f} "
+            f"(threshold {p.threshold:.3f}): {p.category}",
+            *[x for x in (dt.caution_text(d), dt.set_line(d)) if x],
+            *dt.evidence_lines(d),
             f"Model {p.model_id} {p.model_version}, bundle sha256 {p.bundle_hash[:16]}...",
         ]
-        if p.sensitivity is not None and p.sensitivity.min is not None:
+        if p.sensitivity is not None and p.sensitivity.min is not None and not outside:
             lines.append(f"Contour sensitivity {p.sensitivity.min:.3f} - {p.sensitivity.max:.3f}")
         lines += [f"{f.severity.upper()}: {f.message}" for f in p.flags]
         lines.append(p.research_notice)

@@ -115,6 +115,11 @@ def evaluate_bundle(
     trained_on = is_training_cohort(bundle.manifest, cohort_sha, participants(cases, data.y))
     result = compute(cases, data.y, logits, rows, primary, truth, bundle.manifest, trained_on)
     result["cohort_sha256"] = cohort_sha
+    from dlrs_desktop.training.domain_eval import guard_metrics
+
+    bar = ProgressBar(len(cases), "domain guard")
+    result["domain_guard"] = guard_metrics(bundle, cases, progress=lambda i, n: bar.update(i))
+    bar.close()
     result["model"] = {"id": bundle.id, "version": bundle.version, "synthetic": bundle.is_synthetic,
                        "demo": bundle.is_demo, "manifest_sha256": bundle.manifest_sha256}  # fmt: skip
     result["cohort"] = Path(cohort_csv).name

@@ -169,6 +169,8 @@ tr.primary{background:#eef6ff;font-weight:bold}
 
 
 def write_report(out: Path, result: dict[str, Any], manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
+    from dlrs_desktop.training.domain_eval import guard_html
+
     figs = write_figures(out, result)
     m = result["model"]
     warn = result.get("warnings") or []
@@ -214,6 +216,7 @@ Primary model (what the application shows): <b>{_e(result["labels"][result["prim
 <ul class=note>{methods}</ul>{per_split}
 <h2>DeLong comparisons: primary model vs every other row</h2>{_comparisons_html(result)}
 {_ground_truth_html(result)}
+{guard_html(result.get("domain_guard"))}
 <h2>Figures</h2><p>ROC curves of every row; calibration (8 equal-count groups, Wilson 95 % CIs) and
 decision curves (net benefit against treat-all and treat-none) of the primary model and the best single
 region on that split. Per-case values: <code>predictions.csv</code> (full double precision).</p>{fig_html}
