@@ -232,3 +232,16 @@ def test_the_gui_shows_outside_with_no_class_and_the_sr_carries_it(guarded, qtbo
     assert "Probability of early response to neoadjuvant chemotherapy" not in found
     assert "Model result category" not in found
     assert dciodvfy_errors(out / "inverted.sr.dcm") == []
+
+
+def test_dlrs_train_writes_the_reference_into_every_new_bundle(cohort, tmp_path):
+    from tests.test_training_e2e import TINY
+
+    out = tmp_path / "model"
+    assert main(["train", "--cohort", str(cohort), "--out", str(out), *TINY, "--no-radiomics"]) == 0
+    bundle = load_bundle(out)
+    assert bundle.domain is not None and bundle.manifest["conformal"]["split"] == "internal"
+    assert bundle.manifest["domain_reference"]["n_train"] == len(_split(cohort, "train"))
+    image, contour = bmode_case(seed=4)
+    pred = Predictor(bundle, device="cpu").predict(image, contour, sensitivity=False)
+    assert pred.domain.status in dm.STATUSES and pred.coverage == 0.9 and pred.prediction_set
