@@ -23,9 +23,14 @@ def resources_dir() -> Path:
     return installed if not source.is_dir() and installed.is_dir() else source
 
 
+def models_dir() -> Path:
+    """The bundled model folders (prediction models and the contour assist; model/catalog.py lists them)."""
+    return resources_dir() / "models"
+
+
 def bundled_model_dir() -> Path:
     """The demonstration model shipped with the application."""
-    return resources_dir() / "models" / "dlrs-demo"
+    return models_dir() / "dlrs-demo"
 
 
 def samples_dir() -> Path:
