@@ -1,9 +1,10 @@
 """The open image and everything the user did to it, without Qt (napari-style model).
 
 Views subscribe with `doc.events.connect(callback)`; the callback receives the kind of change ("image",
-"contour", "calibration", "frame", "result", "review", "saved", "ruler", "rings"). Keeping this Qt-free means
-the rules that matter most — a result belongs to exactly one contour, any edit makes it stale, review
-status returns to draft on edit — are plain Python and tested without a window.
+"contour", "calibration", "frame", "result", "review", "saved", "ruler", "rings", "model"). Keeping this
+Qt-free means the rules that matter most — a result belongs to exactly one contour and one model, any
+edit or model switch makes it stale, review status returns to draft on edit — are plain Python and
+tested without a window.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Document:
         self.review = Review()
         self.ruler: tuple[np.ndarray, np.ndarray] | None = None  # belongs to this image only
         self.ring_radii_mm: tuple[float, ...] = DEFAULT_RING_RADII_MM
+        self.model_sha256: str | None = None  # the loaded model (set_model); None while none is known
         self.revision = 0  # bumps on every change that must be saved
         self.saved_revision = 0
         self._rois_key: str | None = None
@@ -110,7 +112,20 @@ class Document:
             return True
         identity = self.result.get("identity")
         image_sha = identity.get("image_sha256") if isinstance(identity, dict) else None
-        return image_sha is not None and (self.base_image is None or image_sha != self.base_image.sha256)
+        if image_sha is not None and (self.base_image is None or image_sha != self.base_image.sha256):
+            return True
+        return self.result_model_changed
+
+    @property
+    def result_model_changed(self) -> bool:
+        """The result was computed by another model than the one loaded now (a model switch)."""
+        if self.result is None or self.model_sha256 is None:
+            return False
+        identity, model = self.result.get("identity"), self.result.get("model")
+        sha = identity.get("model_sha256") if isinstance(identity, dict) else None
+        if sha is None and isinstance(model, dict):
+            sha = model.get("bundle_hash")
+        return isinstance(sha, str) and sha != self.model_sha256
 
     @property
     def result_state(self) -> str:
@@ -206,6 +221,13 @@ class Document:
             return f"{px:.0f} px (not calibrated)"
         dx, dy = (p1 - p0) * (cal.mm_per_px_x, cal.mm_per_px_y)
         return f"{float(np.hypot(dx, dy)):.1f} mm · {px:.0f} px"
+
+    def set_model(self, sha256: str | None) -> None:
+        """The model loaded now (its manifest sha256): a result of another model is stale until the
+        user predicts again; it is never re-computed behind their back."""
+        if sha256 != self.model_sha256:
+            self.model_sha256 = sha256
+            self.events.emit("model")
 
     def set_ring_radii(self, radii_mm: tuple[float, ...]) -> None:
         """The rings the loaded model uses (from its bundle), so the rings on screen are the model's."""

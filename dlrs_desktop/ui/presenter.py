@@ -73,7 +73,7 @@ class DocumentPresenter:
             self.refresh_overlay()
             self.refresh_measurements()
             self.refresh_ruler()
-        if kind in ("contour", "calibration", "frame", "result"):
+        if kind in ("contour", "calibration", "frame", "result", "model"):
             self.refresh_result()
         if kind == "review":
             self.refresh_review()
@@ -149,7 +149,8 @@ class DocumentPresenter:
     def refresh_result(self) -> None:
         doc = self.doc
         stale = doc.result_is_stale
-        self.result_panel.show_result(doc.result, stale, verified=doc.result_state != "unverified")
+        verified, model_changed = doc.result_state != "unverified", doc.result_model_changed
+        self.result_panel.show_result(doc.result, stale, verified=verified, model_changed=model_changed)
         pred = doc.prediction
         cams = (getattr(pred, "cams", None) or ()) if pred is not None and not stale else ()
         self.result_panel.set_cam_regions([c.name for c in cams])

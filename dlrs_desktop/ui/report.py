@@ -194,7 +194,9 @@ def _paint_prediction(
     stale = doc.result_is_stale
     if stale:
         out.text(
-            "STALE: the contour changed after this prediction; it does not describe the contour shown.",
+            "STALE: computed with another model than the one loaded now; press Predict for this model."
+            if doc.result_model_changed
+            else "STALE: the contour changed after this prediction; it does not describe the contour shown.",
             10,
             True,
             WARN,

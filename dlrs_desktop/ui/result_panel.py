@@ -30,6 +30,10 @@ from dlrs_desktop.ui.style import WARNING_CSS, region_label
 
 OUTSIDE_CAPTION = "outside the model's training domain: no class is shown"
 STALE_TEXT = "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
+MODEL_STALE_TEXT = (
+    "STALE — computed with another model ({model}); the model loaded now has not assessed this contour. "
+    "Press Predict."
+)
 UNVERIFIED_CAPTION = "saved — not verified"
 UNVERIFIED_BANNER = (
     "SAVED — NOT VERIFIED: this result was read from the annotation file, not computed on this "
@@ -62,6 +66,7 @@ class ResultPanel(QWidget):
         self.model_state.setWordWrap(True)
         lay.addWidget(self.model_state)
         self.stale = QLabel("")
+        self.stale.setTextFormat(Qt.TextFormat.PlainText)  # may name a model id read from a file
         self.stale.setWordWrap(True)
         self.stale.setStyleSheet("background:#e69f00; color:black; padding:3px; border-radius:3px;")
         self.stale.setVisible(False)
@@ -151,8 +156,17 @@ class ResultPanel(QWidget):
         self.cam.setEnabled(bool(names))
         self.cam_legend.setVisible(bool(self.cam.currentData()))
 
-    def show_result(self, result: dict[str, Any] | None, stale: bool, *, verified: bool = True) -> None:
+    def show_result(
+        self,
+        result: dict[str, Any] | None,
+        stale: bool,
+        *,
+        verified: bool = True,
+        model_changed: bool = False,
+    ) -> None:
         """Render a stored result dict; a stale or unverified one is greyed and labelled, never current.
+
+        `model_changed`: stale because another model is loaded now (the banner names the result's model).
 
         Every text here may come from a file (category, flags, model name): labels are plain text.
         """
@@ -191,5 +205,13 @@ class ResultPanel(QWidget):
         )
         self.bars.set_rows([] if outside else bar_rows(result), dim)
         self.stale.setVisible(dim)
-        self.stale.setText(STALE_TEXT if stale else UNVERIFIED_BANNER)
+        self.stale.setText(
+            (_model_stale_text(result) if model_changed else STALE_TEXT) if stale else UNVERIFIED_BANNER
+        )
         self.details.setText("\n".join(result_lines(result)))
+
+
+def _model_stale_text(result: dict[str, Any]) -> str:
+    model = result.get("model") if isinstance(result.get("model"), dict) else {}
+    name = " ".join(str(model.get(k) or "") for k in ("id", "version")).strip() or "unknown"
+    return MODEL_STALE_TEXT.format(model=name)
