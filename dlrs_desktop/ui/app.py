@@ -25,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--demo", action="store_true", help="the bundled sample with its own contour (no earlier edits)"
     )
-    p.add_argument("--model", help="a model bundle folder or zip (default: the bundled demonstration model)")
+    p.add_argument(
+        "--model",
+        help="a model bundle folder or zip (default: the one last chosen in the Model menu, else the "
+        "bundled demonstration model)",
+    )
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], help="override the device preference")
     p.add_argument("--no-model", action="store_true", help="do not load a model (contouring only)")
     p.add_argument(
@@ -69,7 +73,7 @@ def start(args: argparse.Namespace):
 
     def after_show() -> None:
         if not args.no_model:
-            win.start_model(args.model)
+            win.model_menu.start(args.model)  # --model, else the Model menu's remembered choice
         else:
             win.model_label.setText("Model: not loaded (--no-model)")
             win.result_panel.model_state.setText("No model loaded (started with --no-model).")

@@ -28,6 +28,7 @@ from dlrs_desktop.ui.exports import Exporter
 from dlrs_desktop.ui.files import FileController
 from dlrs_desktop.ui.measurements import MeasurementsPanel
 from dlrs_desktop.ui.menus import build_menus, set_ring_actions
+from dlrs_desktop.ui.model_menu import ModelMenu
 from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.presenter import DocumentPresenter, window_title
 from dlrs_desktop.ui.result_panel import ResultPanel
@@ -114,6 +115,9 @@ class MainWindow(QMainWindow):
             ring_names=ring_names, help_dialog=self.help_dialog, about_dialog=self.about_dialog,
             preferences_dialog=lambda: self.preferences_dialog().exec(), file_extras=self._dicom_menu,
         )  # fmt: skip
+        self.model_menu = ModelMenu(  # Model → the bundled models, Open model bundle…
+            self, self.actions, self.menus["model"], self.prediction, self.model, self.prefs
+        )
         self.toolbox.set_tool("polygon")
 
         self.canvas.cursor_moved.connect(self._cursor_moved)
@@ -246,8 +250,9 @@ class MainWindow(QMainWindow):
         in_use = self.model.info.get("device", "") if self.model.ready else "not loaded"
         names = [f"ring_{r:g}mm" for r in self.doc.ring_radii_mm]
         pacs = PacsFields(self)  # the PACS node: no network use unless configured
+        reload = self.prediction.reload_model  # a new device: the model in use, loaded again
         return about.PreferencesDialog(
-            self, self.prefs, in_use, names, self.set_ring_visible, self.start_model, sections=[pacs]
+            self, self.prefs, in_use, names, self.set_ring_visible, reload, sections=[pacs]
         )
 
     # ------------------------------------------------------------------ public API (entry point, tests)

@@ -66,15 +66,29 @@ class PredictionController(QObject):
         panel.cam_changed.connect(self.show_cam)
 
     # ------------------------------------------------------------------ model
-    def start_model(self, bundle: str | Path | None = None) -> None:
+    def start_model(self, bundle: str | Path | None = None, *, keep_current: bool = False) -> None:
+        """Load `bundle` (None: the bundled demonstration model) in the background. `keep_current`: a
+        model switch; the model in use stays loaded if the new one fails (ModelService.switch_failed)."""
         self.model_label.setText("Model: loading…")
         self.panel.model_state.setText("Loading the model in the background…")
-        self.model.load(bundle, self.prefs.device)
+        self.model.load(bundle, self.prefs.device, keep_current=keep_current)
 
-    def _model_loaded(self, info: dict) -> None:
+    def reload_model(self) -> None:
+        """The loaded model again (a new device preference); the demonstration model if none is."""
+        path = self.model.info.get("path") if self.model.ready else None
+        self.start_model(path or None)
+
+    def show_model(self, info: dict | None = None) -> None:
+        """The model line and state for the model in use (also after a failed switch kept it)."""
+        if info is None and not self.model.ready:
+            return
+        info = self.model.info if info is None else info
         dev = info.get("device", "")
         self.model_label.setText(f"Model: {info.get('name')} {info.get('version')} · {dev}")
         self.panel.model_state.setText(f"Model ready ({dev}).")
+
+    def _model_loaded(self, info: dict) -> None:
+        self.show_model(info)
         if info.get("notice"):
             self.panel.set_notice(info["notice"])
         self.panel.set_outcome(Outcome.from_manifest(info.get("manifest") or {}))
@@ -84,9 +98,7 @@ class PredictionController(QObject):
         for w in info.get("warnings", []):
             self.status(str(w), 6000)
         self.refresh_button()
-        identity = (self.doc.result or {}).get("identity") or {}
-        if self.doc.result_state == "current" and identity.get("model_sha256") != info.get("sha256"):
-            self.doc.set_result(self.doc.result)  # another model now: its number is no longer current
+        self.doc.set_model(info.get("sha256"))  # a result of another model is stale until predicted again
         self.reverify_saved_result()
 
     def reverify_saved_result(self) -> None:

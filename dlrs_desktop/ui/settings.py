@@ -60,6 +60,9 @@ class Preferences:
         self.qs.setValue(f"view/{name}", visible)
 
     show_scan_outline = _Setting("view/scan_outline", True)
+    # The model chosen in the Model menu: "" = the bundled demonstration model, "bundled:NAME" = a
+    # bundled one (model/catalog.py), else a bundle folder's path. `dlrs-desktop --model` overrides it.
+    model_bundle = _Setting("model/bundle", "")
     reviewer = _Setting("review/name", "")
     open_folder = _Setting("folders/open", "")
     export_folder = _Setting("folders/export", "")

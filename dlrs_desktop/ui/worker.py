@@ -39,8 +39,9 @@ class _Job(QRunnable):
 class ModelService(QObject):
     """Owns the Predictor. Signals are emitted from worker threads and delivered on the GUI thread."""
 
-    loaded = Signal(dict)  # model info: name, version, notice, device, seconds, warnings
+    loaded = Signal(dict)  # model info: name, version, notice, device, seconds, warnings, path
     load_failed = Signal(str)
+    switch_failed = Signal(str)  # load(keep_current=True) failed: the model in use stays loaded
     predicted = Signal(str, object)  # job contour hash, Prediction
     predict_failed = Signal(str, str)  # job contour hash, message
 
@@ -58,11 +59,15 @@ class ModelService(QObject):
     def ready(self) -> bool:
         return self.predictor is not None
 
-    def load(self, bundle: str | Path | None = None, device: str = "auto") -> None:
+    def load(
+        self, bundle: str | Path | None = None, device: str = "auto", *, keep_current: bool = False
+    ) -> None:
+        """`keep_current`: the model in use serves until the new one is ready, and stays if it fails."""
         from dlrs_desktop import paths
 
         path = Path(bundle) if bundle is not None else paths.bundled_model_dir()
-        self.predictor, self.error, self.loading = None, None, True
+        previous = self.predictor if keep_current else None
+        self.predictor, self.error, self.loading = previous, None, True
         self.started_at = time.perf_counter()
 
         def work() -> Any:
@@ -71,15 +76,23 @@ class ModelService(QObject):
             if not path.exists():
                 raise DlrsError(
                     f"The model was not found at {path}. Reinstall the application or choose a model "
-                    "bundle in Preferences."
+                    "in the Model menu."
                 )
             return Predictor(path, device=device)
 
-        self.pool.start(_Job(work, self._on_loaded, self._on_load_failed))
+        def failed(message: str) -> None:
+            if previous is None:
+                self._on_load_failed(message)
+            else:
+                self.loading = False
+                self.switch_failed.emit(message)
 
-    def _on_loaded(self, predictor: Any) -> None:
+        self.pool.start(_Job(work, lambda p: self._on_loaded(p, path), failed))
+
+    def _on_loaded(self, predictor: Any, path: Path | None = None) -> None:
         self.predictor, self.loading = predictor, False
         self.info = model_info(predictor)
+        self.info["path"] = str(path) if path is not None else ""
         self.info["seconds"] = time.perf_counter() - self.started_at
         self.loaded.emit(self.info)
 
