@@ -19,7 +19,7 @@ T0 = time.perf_counter()
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="dlrs-desktop",
-        description="DLRS Desktop workstation (research use; the bundled demonstration model is trained on synthetic data).",
+        description="DLRS Desktop workstation (research use; each model's card says what it was trained on).",
     )
     p.add_argument("path", nargs="?", help="an image file, or a folder to open as a worklist")
     p.add_argument(
