@@ -245,3 +245,25 @@ def test_dlrs_train_writes_the_reference_into_every_new_bundle(cohort, tmp_path)
     image, contour = bmode_case(seed=4)
     pred = Predictor(bundle, device="cpu").predict(image, contour, sensitivity=False)
     assert pred.domain.status in dm.STATUSES and pred.coverage == 0.9 and pred.prediction_set
+
+
+def test_a_one_class_prediction_set_always_agrees_with_the_category_beside_it():
+    """The set is fitted on probabilities centred on the bundle's threshold: with a threshold of 0.27
+    (a Youden threshold, as real bundles have) p = 0.30 is "likely malignant", and its set must never
+    be "benign" alone. Checked over the whole probability range for several qhat."""
+    from dlrs_desktop.model import domain as dm
+    from dlrs_desktop.training.domain_fit import fit_conformal
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 400)
+    p = np.clip(0.27 + 0.5 * (y - 0.4) + rng.normal(0, 0.25, 400), 0.001, 0.999)
+    block = fit_conformal(p, y, 0.9, centre=0.27)
+    assert block["centre"] == 0.27
+    names = ("benign", "malignant")
+    for qhat in (0.2, 0.45, block["qhat"], 0.7):
+        for prob in np.linspace(0.001, 0.999, 500):
+            s = dm.prediction_set(float(prob), {**block, "qhat": qhat}, names)
+            if len(s) == 1:
+                assert s[0] == ("malignant" if prob >= 0.27 else "benign"), (qhat, prob, s)
+    # an old block without a centre keeps the 0.5 rule
+    assert dm.prediction_set(0.3, {"coverage": 0.9, "qhat": 0.45}, names) == ("benign",)

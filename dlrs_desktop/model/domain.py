@@ -246,14 +246,23 @@ def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult
     return DomainResult(status, score, ref.unusual_above, ref.outside_above, reason, factors)
 
 
+def centred(p: Any, centre: float) -> Any:
+    """p moved on the logit scale so that the decision threshold `centre` reads 0.5: p ≥ centre ⇔ p' ≥ 0.5."""
+    with np.errstate(divide="ignore", over="ignore"):
+        z = np.log(p) - np.log1p(-p) - (math.log(centre) - math.log1p(-centre))
+        return 1.0 / (1.0 + np.exp(-z))
+
+
 def prediction_set(
     probability: float, conformal: dict[str, Any] | None, names: tuple[str, str]
 ) -> tuple[str, ...]:
-    """Split-conformal set: a class is in when 1 − p(class) ≤ qhat; an empty set reads as both."""
+    """Split-conformal set: a class is in when 1 − p'(class) ≤ qhat, p' centred on the threshold the
+    block was fitted with (0.5 for blocks written before `centre` existed); an empty set reads as both."""
     if not conformal:
         return ()
     qhat = float(conformal["qhat"])
-    out = tuple(n for n, p in ((names[1], probability), (names[0], 1.0 - probability)) if 1.0 - p <= qhat)
+    pc = float(centred(float(probability), float(conformal.get("centre", 0.5))))
+    out = tuple(n for n, p in ((names[1], pc), (names[0], 1.0 - pc)) if 1.0 - p <= qhat)
     return out or (names[1], names[0])
 
 
@@ -370,4 +379,7 @@ def parse_conformal(m: dict[str, Any]) -> dict[str, Any] | None:
     cov, q = _num(c.get("coverage"), "conformal.coverage"), _num(c.get("qhat"), "conformal.qhat")
     if not 0.5 <= cov < 1.0 or not 0.0 <= q <= 1.0:
         raise _bad("conformal", "needs a coverage in [0.5, 1) and a qhat in [0, 1]")
+    centre = _num(c.get("centre", 0.5), "conformal.centre")
+    if not 0.0 < centre < 1.0:
+        raise _bad("conformal", "needs a centre (the decision threshold) strictly between 0 and 1")
     return c

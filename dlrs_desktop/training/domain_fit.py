@@ -159,14 +159,18 @@ def _checks(table: list[dict[str, float]]) -> list[dict[str, Any]]:
     return out
 
 
-def fit_conformal(p: np.ndarray, y: np.ndarray, coverage: float) -> dict[str, Any]:
-    """Split conformal (crepes, non-smoothed p-values) on the internal split: score 1 − p(true class).
+def fit_conformal(p: np.ndarray, y: np.ndarray, coverage: float, centre: float = 0.5) -> dict[str, Any]:
+    """Split conformal (crepes, non-smoothed p-values) on the internal split: score 1 − p'(true class),
+    p' the probability centred on the bundle's decision threshold (`model.domain.centred`).
 
     A class c is in the set when crepes' p-value of its score ≥ 1 − coverage; since that p-value only
-    changes at calibration scores, the set is exactly {c : 1 − p(c) ≤ qhat} with qhat stored here.
+    changes at calibration scores, the set is exactly {c : 1 − p'(c) ≤ qhat} with qhat stored here.
+    Centring on the threshold makes a one-class set always agree with the category shown beside it
+    (with p' = p, a bundle whose threshold is 0.27 showed "likely malignant" over the set "benign").
     """
     from crepes import ConformalClassifier
 
+    p = dm.centred(np.asarray(p, dtype=np.float64), centre)
     alphas = np.where(np.asarray(y) == 1, 1.0 - p, p).astype(np.float64)
     cc = ConformalClassifier().fit(alphas)
     cands = np.unique(alphas)
@@ -175,7 +179,8 @@ def fit_conformal(p: np.ndarray, y: np.ndarray, coverage: float) -> dict[str, An
     qhat = 1.0 if 1.0 / (len(alphas) + 1) >= 1.0 - coverage else float(ok.max()) if ok.size else 0.0
     return {
         "method": "split conformal (crepes ConformalClassifier, non-smoothed p-values)",
-        "score": "1 - probability of the true class",
+        "score": "1 - probability of the true class, centred on the decision threshold",
+        "centre": float(centre),
         "split": "internal",
         "n_calibration": len(alphas),
         "coverage": float(coverage),
@@ -230,7 +235,7 @@ def fit_guard(
         image_stats=list(dm.IMAGE_STATS),
     )
     p_int = 1.0 / (1.0 + np.exp(-internal.fused))
-    return block, arrays, fit_conformal(p_int, internal.y, coverage)
+    return block, arrays, fit_conformal(p_int, internal.y, coverage, float(b.manifest["threshold"]))
 
 
 def _with_checks(ref: dm.DomainReference, checks: list[dict[str, Any]]) -> dm.DomainReference:
