@@ -107,6 +107,7 @@ def _tamper(bundle: Path, edit_manifest=None, edit_tensors=None) -> None:
         (None, lambda m: m["domain_reference"].__setitem__("outside_above", 1e300), "outside_above"),
         (None, lambda m: m["domain_reference"]["checks"].pop(), "domain_reference.checks"),
         (None, lambda m: m["conformal"].__setitem__("qhat", 1.5), "conformal"),
+        (None, lambda m: m["domain_reference"]["checks"][0].__setitem__("informative", "no"), "informative"),
     ],
 )
 def test_a_tampered_reference_is_refused_at_load_naming_the_field(
@@ -267,3 +268,30 @@ def test_a_one_class_prediction_set_always_agrees_with_the_category_beside_it():
                 assert s[0] == ("malignant" if prob >= 0.27 else "benign"), (qhat, prob, s)
     # an old block without a centre keeps the 0.5 rule
     assert dm.prediction_set(0.3, {"coverage": 0.9, "qhat": 0.45}, names) == ("benign",)
+
+
+def test_a_quantity_constant_over_the_training_split_is_shown_but_not_scored():
+    """Public datasets without a recorded pixel size are imported at one nominal mm/px: every training
+    image then has the same spacing, and a guard that scored it would call any other spacing foreign
+    ("training range 0.1 to 0.1"). Such a check is kept (shown in the reference) but not scored."""
+    from dlrs_desktop.training.domain_fit import _checks
+
+    rng = np.random.default_rng(2)
+    table = [{"image:mm_per_px": 0.1, "image:grey_p50": float(g)} for g in rng.normal(90, 10, 200)]
+    checks = {c["name"]: c for c in _checks(table)}
+    assert checks["image:mm_per_px"]["informative"] is False
+    assert checks["image:grey_p50"]["informative"] is True
+    ref_checks = tuple(
+        dm.Check(
+            n, "image", c["median"], c["scale"], c["low"], c["high"], False, c["scale_low"], c["informative"]
+        )
+        for n, c in checks.items()
+    )
+    ref = dm.DomainReference.__new__(dm.DomainReference)
+    object.__setattr__(ref, "checks", ref_checks)
+    object.__setattr__(ref, "unusual_above", 3.0)
+    object.__setattr__(ref, "outside_above", 5.0)
+    at_home = dm.score_values(ref, {"image:mm_per_px": 0.1, "image:grey_p50": 90.0})
+    elsewhere = dm.score_values(ref, {"image:mm_per_px": 0.26, "image:grey_p50": 90.0})
+    assert elsewhere.score == at_home.score and elsewhere.status == "inside"
+    assert dm.score_values(ref, {"image:mm_per_px": 0.1, "image:grey_p50": 200.0}).status == "outside"

@@ -77,6 +77,10 @@ class Check:
     high: float
     one_sided: bool  # distances and confidence: only large values are unusual
     scale_low: float  # lower-tail SD equivalent (> 0)
+    # False when the quantity did not vary over the training split (e.g. every training image had
+    # the same nominal mm/px): a constant says nothing about where the domain ends, so it is shown
+    # in the reference but does not enter the score.
+    informative: bool = True
 
     def z(self, value: float) -> float:
         """SD-equivalent distance from the training median (tail-matched: 99th percentile = 2.33)."""
@@ -229,7 +233,7 @@ def check_words(check: Check, value: float) -> str:
 
 def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult:
     """Check values → status, score (largest z), thresholds and the largest contributing factor."""
-    zs = [(c, c.z(values[c.name]), values[c.name]) for c in ref.checks]
+    zs = [(c, c.z(values[c.name]), values[c.name]) for c in ref.checks if c.informative]
     zs.sort(key=lambda t: -t[1])
     top, _, top_value = zs[0]
     score = float(math.sqrt(sum(z * z for _, z, _ in zs)))
@@ -299,11 +303,20 @@ def _parse_checks(block: dict[str, Any], expected: set[str]) -> tuple[Check, ...
         checks.append(Check(c["name"], c["kind"], _num(c.get("median"), f + ".median"),
                             _num(c.get("scale"), f + ".scale", positive=True), low, high,
                             c["kind"] in ("feature_distance", "confidence"),
-                            _num(c.get("scale_low"), f + ".scale_low", positive=True)))  # fmt: skip
+                            _num(c.get("scale_low"), f + ".scale_low", positive=True),
+                            _flag(c.get("informative", True), f + ".informative")))  # fmt: skip
     names = [c.name for c in checks]
     if len(set(names)) != len(names) or set(names) != expected:
         raise _bad("domain_reference.checks", "must name each region, logit and image statistic once")
+    if not any(c.informative for c in checks):
+        raise _bad("domain_reference.checks", "must hold at least one check that varied in training")
     return tuple(checks)
+
+
+def _flag(v: Any, field: str) -> bool:
+    if not isinstance(v, bool):
+        raise _bad(field, "must be true or false")
+    return v
 
 
 def _arrays(blob: bytes, r: int, k_dim: int) -> tuple[np.ndarray, ...]:

@@ -154,6 +154,8 @@ def _checks(table: list[dict[str, float]]) -> list[dict[str, Any]]:
                 "scale_low": scale_low,
                 "low": float(v.min()),
                 "high": float(v.max()),
+                # constant over the training split (a nominal spacing): not a domain boundary
+                "informative": bool(np.ptp(v) > 0.0),
             }
         )
     return out
