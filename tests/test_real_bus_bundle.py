@@ -67,3 +67,12 @@ def test_the_real_bundle_predicts_a_dicom_in_its_own_calibration(tmp_path, capsy
     assert from_dicom["calibration"]["source"] != "manual"
     assert from_dicom["outcome"]["short_name"] == "malignancy"
     assert np.isclose(from_dicom["probability"], from_png["probability"], atol=0.02)
+
+
+def test_the_real_bundle_card_counts_cases_in_its_own_outcome_words():
+    from dlrs_desktop.model.bundle import load_bundle
+    from dlrs_desktop.model.card import render_model_card
+
+    card = render_model_card(load_bundle(BUNDLE).manifest)
+    assert "- external: 245 cases, 98 malignant (label 1); centres BrEaST" in card
+    assert "responder" not in card.lower()

@@ -65,6 +65,22 @@ def _warning_lines(m: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _split_lines(splits: dict[str, Any], positive_class: str) -> list[str]:
+    """One line per split in the outcome's words (the manifest key `responders` counts label 1,
+    whatever the outcome: "malignant" for a malignancy bundle)."""
+    lines = []
+    for name, d in splits.items():
+        if not isinstance(d, dict):
+            lines.append(f"- {name}: {_fmt(d)}")
+            continue
+        centres = ", ".join(str(c) for c in d.get("centres", []))
+        lines.append(
+            f"- {name}: {d.get('n', '?')} cases, {d.get('responders', '?')} {positive_class} (label 1)"
+            + (f"; centres {centres}" if centres else "")
+        )
+    return lines
+
+
 def render_model_card(m: dict[str, Any]) -> str:
     """Markdown model card (TRIPOD+AI order: intended use, outcome, data, model, performance, limits)."""
     td = m.get("training_data", {})
@@ -102,7 +118,9 @@ def render_model_card(m: dict[str, Any]) -> str:
         f"Kind: **{td.get('kind', '?')}**. {td.get('description', '')}",
     ]
     for key, value in td.items():
-        if key not in ("kind", "description"):
+        if key == "splits" and isinstance(value, dict):
+            lines += _split_lines(value, out.positive_class)
+        elif key not in ("kind", "description"):
             lines.append(f"- {key}: {_fmt(value)}")
     lines += [
         "",
