@@ -77,38 +77,7 @@ def rewrite_manifest(bundle_dir: str | os.PathLike[str], update: ManifestUpdate)
     Raises ModelError (nothing changed on disk) when the bundle does not verify, when `update` touches
     `files`, or when the edited manifest would not load.
     """
-    root = _bundle_folder(bundle_dir)
-    before = load_bundle(root)
-    _refuse_unlisted(root, before)
-    manifest = copy.deepcopy(before.manifest)
-    update(manifest)
-    if not isinstance(manifest, dict) or manifest.get("files") != before.manifest["files"]:
-        raise ModelError(
-            "A manifest edit may not change 'files' (the sha256 list that pins the weights); "
-            "nothing was changed."
-        )
-    blobs = dict(before.files)
-    if CARD_FILE in manifest["files"]:
-        card = render_card_bytes(manifest)
-        blobs[CARD_FILE] = card
-        manifest["files"][CARD_FILE] = {
-            **manifest["files"][CARD_FILE],
-            "sha256": sha256_bytes(card),
-            "bytes": len(card),
-        }
-    try:
-        raw = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"The edited manifest is not plain JSON ({exc}); nothing was changed.") from None
-    if len(raw) > MAX_MANIFEST_BYTES:
-        raise ModelError(f"The edited manifest is over the limit of {MAX_MANIFEST_BYTES:,} bytes.")
-    _verify(str(root), raw, blobs)  # the checks `load_bundle` makes, before a byte is written
-    replace_bundle_folder(root, {**blobs, MANIFEST: raw})
-    after = load_bundle(root)
-    for name, entry in before.manifest["files"].items():
-        if name != CARD_FILE and after.manifest["files"][name] != entry:  # pragma: no cover - guarded
-            raise ModelError(f"File '{name}' changed while the manifest was rewritten.")
-    return after
+    return rewrite_with_files(bundle_dir, {}, update)
 
 
 def rewrite_with_files(
@@ -135,20 +104,26 @@ def rewrite_with_files(
         manifest["files"][name] = {"sha256": sha256_bytes(blob), "bytes": len(blob), "role": role}
     pinned = copy.deepcopy(manifest["files"])
     update(manifest)
-    if manifest.get("files") != pinned:
-        raise ModelError("A manifest edit may not change 'files'; nothing was changed.")
+    if not isinstance(manifest, dict) or manifest.get("files") != pinned:
+        raise ModelError(
+            "A manifest edit may not change 'files' (the sha256 list that pins the weights); "
+            "nothing was changed."
+        )
     if CARD_FILE in manifest["files"]:
         card = render_card_bytes(manifest)
         blobs[CARD_FILE] = card
-        manifest["files"][CARD_FILE] = {**manifest["files"][CARD_FILE], "sha256": sha256_bytes(card),
-                                        "bytes": len(card)}  # fmt: skip
+        manifest["files"][CARD_FILE] = {
+            **manifest["files"][CARD_FILE],
+            "sha256": sha256_bytes(card),
+            "bytes": len(card),
+        }
     try:
         raw = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise ModelError(f"The edited manifest is not plain JSON ({exc}); nothing was changed.") from None
     if len(raw) > MAX_MANIFEST_BYTES:
         raise ModelError(f"The edited manifest is over the limit of {MAX_MANIFEST_BYTES:,} bytes.")
-    _verify(str(root), raw, blobs)
+    _verify(str(root), raw, blobs)  # the checks `load_bundle` makes, before a byte is written
     replace_bundle_folder(root, {**blobs, MANIFEST: raw})
     after = load_bundle(root)
     for name, entry in before.manifest["files"].items():
