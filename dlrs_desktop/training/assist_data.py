@@ -179,8 +179,8 @@ def load_cases(data: Path, seed: int) -> tuple[list[StoredCase], dict]:
         if dup is not None and _same_picture(stored[dup].case, grey):
             excluded["duplicate"].append(f"{case.id} = {stored[dup].case.id}")
             continue
-        case.files = {_rel(case.image_path, data): _sha256(case.image_path)}
-        case.files[_rel(case.mask_path, data)] = _sha256(case.mask_path)
+        case.files = {relative_path(case.image_path, data): _sha256(case.image_path)}
+        case.files[relative_path(case.mask_path, data)] = _sha256(case.mask_path)
         ys, xs = np.nonzero(mask)
         long_side = max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
         scale = min(1.0, STORE_MAX_LESION_PX / long_side)
@@ -200,7 +200,8 @@ def _same_picture(first: Case, grey: np.ndarray) -> bool:
     return other.shape == grey.shape and float(np.abs(other.astype(float) - grey).mean()) < 4.0
 
 
-def _rel(p: Path, root: Path) -> str:
+def relative_path(p: Path, root: Path) -> str:
+    """`p` relative to the data folder (as manifests and file lists record it), else as given."""
     try:
         return str(p.resolve().relative_to(root.resolve()))
     except ValueError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dlrs_desktop.fileio import atomic_write_text
 from dlrs_desktop.training.cohort_import import CITATIONS, LICENCES, ImportReport, counts
 
 _SPACING = {
@@ -69,8 +70,6 @@ def render_data_card(report: ImportReport, sources: dict, args: dict) -> str:
 
 def write_data_card(report: ImportReport, sources: dict, args: dict, out: Path) -> Path:
     path = out / "DATA_CARD.md"
-    path.write_text(render_data_card(report, sources, args), encoding="utf-8")
-    (out / "sources.json").write_text(
-        json.dumps(sources, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    atomic_write_text(path, render_data_card(report, sources, args))
+    atomic_write_text(out / "sources.json", json.dumps(sources, indent=1, ensure_ascii=False) + "\n")
     return path

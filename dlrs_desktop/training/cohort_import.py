@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from dlrs_desktop.errors import CohortError
+from dlrs_desktop.fileio import atomic_write_text
+from dlrs_desktop.imaging.loader import file_sha256
 from dlrs_desktop.training.assist_data import (
     DUPLICATE_HAMMING,
     Case,
@@ -42,6 +44,7 @@ from dlrs_desktop.training.assist_data import (
     find_busi,
     lesion_mask,
     read_grey,
+    relative_path,
 )
 
 BREAST_IMAGES = "BrEaST-Lesions_USG-images_and_masks"
@@ -77,10 +80,6 @@ class ImportedCase:
 class ImportReport:
     cases: list[ImportedCase]
     excluded: dict[str, list[str]]
-
-
-def _sha256(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 def _read_sheet(path: Path) -> list[dict[str, str]]:
@@ -259,27 +258,19 @@ def write_cohort(report: ImportReport, data: Path, out: Path) -> Path:
             }
         )
         for p in (c.case.image_path, c.case.mask_path):
-            files.append({"case_id": c.case.id, "file": _rel(p, data), "sha256": _sha256(p)})
+            files.append({"case_id": c.case.id, "file": relative_path(p, data), "sha256": file_sha256(p)})
     _write_csv(out / "cohort.csv", rows)
     _write_csv(out / "files.csv", files)
-    (out / "exclusions.json").write_text(json.dumps(report.excluded, indent=1) + "\n", encoding="utf-8")
+    atomic_write_text(out / "exclusions.json", json.dumps(report.excluded, indent=1) + "\n")
     return out / "cohort.csv"
 
 
-def _rel(p: Path, root: Path) -> str:
-    try:
-        return str(p.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(p)
-
-
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["case_id"])
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["case_id"])
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
 
 
 def counts(cases: list[ImportedCase]) -> dict[str, dict[str, int]]:
