@@ -5,10 +5,12 @@
 
 * `--cohort CSV[:SPLIT]`: every case of a cohort (or of one split), with the cohort's own calibration;
   the conformal sets' empirical coverage and fraction "either" are printed too;
-* `--assist-test N`: N real breast scans with expert masks (BUSI + BUS-BRA, alternating) from the
-  `test` split of resources/models/dlrs-assist/training_set.json, read from the local copies under
-  /work/data (or `--data-root`), each file checked against its sha256, at `--spacing` mm/px (the
-  datasets carry no calibration). Cases with several lesions were already excluded by that list.
+* `--assist-test N --busbra DIR --busi DIR`: N real breast scans with expert masks (BUSI + BUS-BRA,
+  alternating) from the `test` split of resources/models/dlrs-assist/training_set.json, read from
+  local copies of the two datasets (`--busbra`: the folder with bus_data.csv, Images/, Masks/;
+  `--busi`: the folder with benign/ and malignant/), each file checked against its sha256, at
+  `--spacing` mm/px (the datasets carry no calibration). Cases with several lesions were already
+  excluded by that list, which records each file under a `BUSBRA/` or `Dataset_BUSI_with_GT/` folder.
 
 No image is written anywhere; only counts are printed (with the machine line).
 """
@@ -28,14 +30,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _machine import machine_line  # noqa: E402
 
-DATA = Path("/work/data")
-LOCAL = {
-    "/work/data/assist/BUSBRA/": "solutionbeyondnumbers+Ultra-net-codes-/BUSBRA/",
-    "/work/data/assist/Dataset_BUSI_with_GT/": "yirutsai+Breast-ultrasound-dataset/data/",
-}
+#: the dataset folder each recorded path runs through → the command-line option naming its local copy
+DATASET_FOLDERS = {"/BUSBRA/": "busbra", "/Dataset_BUSI_with_GT/": "busi"}
 
 
-def assist_test_cases(n: int, root: Path) -> list[tuple[str, Path, Path]]:
+def local_copy(recorded: str, roots: dict[str, Path]) -> Path | None:
+    """The local file of a path recorded in the assist's training-set list, or None."""
+    for folder, key in DATASET_FOLDERS.items():
+        if folder in recorded and roots.get(key) is not None:
+            return roots[key] / recorded.split(folder, 1)[1]
+    return None
+
+
+def assist_test_cases(n: int, roots: dict[str, Path]) -> list[tuple[str, Path, Path]]:
     """(id, image, mask) of n test-split cases, BUSI and BUS-BRA alternating, in the list's order."""
     listing = json.loads((REPO / "resources/models/dlrs-assist/training_set.json").read_text())
     by_set: dict[str, list[tuple[str, Path, Path]]] = {"BUSI": [], "BUS-BRA": []}
@@ -44,7 +51,7 @@ def assist_test_cases(n: int, root: Path) -> list[tuple[str, Path, Path]]:
             continue
         files = []
         for path, sha in case["files"].items():
-            local = next((root / v / path[len(k) :] for k, v in LOCAL.items() if path.startswith(k)), None)
+            local = local_copy(path, roots)
             if local is None or not local.is_file() or hashlib.sha256(local.read_bytes()).hexdigest() != sha:
                 break
             files.append(local)
@@ -58,14 +65,14 @@ def assist_test_cases(n: int, root: Path) -> list[tuple[str, Path, Path]]:
     return out[:n]
 
 
-def run_assist(predictor, n: int, spacing: float, root: Path) -> tuple[Counter, list[str]]:
+def run_assist(predictor, n: int, spacing: float, roots: dict[str, Path]) -> tuple[Counter, list[str]]:
     from dlrs_desktop.errors import DlrsError
     from dlrs_desktop.imaging import Calibration, load_image
     from dlrs_desktop.roi import Contour
 
     counts: Counter = Counter()
     reasons = []
-    for cid, img_path, mask_path in assist_test_cases(n, root):
+    for cid, img_path, mask_path in assist_test_cases(n, roots):
         try:
             image = load_image(img_path).with_calibration(Calibration.manual(spacing))
             contour = Contour.load_any(mask_path, image.shape)
@@ -119,7 +126,8 @@ def main() -> int:
     ap.add_argument("--cohort", action="append", default=[], metavar="CSV[:SPLIT]")
     ap.add_argument("--assist-test", type=int, default=0, metavar="N")
     ap.add_argument("--spacing", type=float, default=0.1)
-    ap.add_argument("--data-root", type=Path, default=DATA)
+    ap.add_argument("--busbra", type=Path, default=None, help="local BUS-BRA folder (bus_data.csv, Images/)")
+    ap.add_argument("--busi", type=Path, default=None, help="local BUSI folder (benign/, malignant/)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--verbose", action="store_true", help="one line per real scan")
@@ -143,7 +151,8 @@ def main() -> int:
                   f"either {conformal['either']:.1%}")  # fmt: skip
         report[spec] = {"counts": dict(counts), "conformal": conformal}
     if args.assist_test:
-        counts, lines = run_assist(predictor, args.assist_test, args.spacing, args.data_root)
+        roots = {"busbra": args.busbra, "busi": args.busi}
+        counts, lines = run_assist(predictor, args.assist_test, args.spacing, roots)
         print(f"real breast scans (BUSI + BUS-BRA test split, {args.spacing} mm/px): {fractions(counts)}")
         if args.verbose:
             print("\n".join("  " + x for x in lines))

@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _machine import machine_line  # noqa: E402
+from domain_guard_check import fractions  # noqa: E402
 
 REAL = REPO / "tests" / "data" / "real"
 CIRCLE_MM = 7.0
@@ -102,12 +103,6 @@ def judge(predictor, image, spacing: float, counts: Counter, name: str) -> None:
         return
     counts[pred.domain.status] += 1
     print(f"  {name}: {pred.domain.status} score {pred.domain.score:.1f} ({pred.domain.reason[:80]})")
-
-
-def fractions(counts: Counter) -> str:
-    total = sum(counts.values()) or 1
-    keys = ("inside", "unusual", "outside", "unknown", "refused")
-    return ", ".join(f"{k} {counts[k]}/{total} = {counts[k] / total:.0%}" for k in keys if counts[k])
 
 
 def main() -> int:

@@ -28,6 +28,7 @@ from _machine import machine_line
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.training.cohort import load_case, read_cohort
+from dlrs_desktop.training.metrics import auc
 
 
 def _grey_map(fn: Callable[[np.ndarray], np.ndarray]) -> Callable:
@@ -55,9 +56,8 @@ SPACINGS = {"spacing -15 %": 0.85, "spacing +15 %": 1.15}
 
 
 def _auc(y: list[int], p: list[float]) -> float | None:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, p)) if len(set(y)) == 2 else None
+    a = auc(np.array(y), np.array(p))  # the AUC every report of the project uses (Mann-Whitney)
+    return None if np.isnan(a) else a
 
 
 def _predict(pred: Predictor, image, contour) -> float | None:
