@@ -1,7 +1,7 @@
 """How well `read_depth_scale` reads mm/pixel, and how often it refuses (issue 25, item 2).
 
     python benchmarks/depth_scale_check.py [--synthetic 40] [--busbra-every 5] [--busi-every 1] \
-        > benchmarks/results/depth_scale.txt
+        [--busbra DIR] [--busi DIR] [--breast DIR] > benchmarks/results/depth_scale.txt
 
 Sets:
   (a) real ultrasound DICOM whose ultrasound region gives the true spacing: the fixtures in tests/data/real
@@ -36,7 +36,6 @@ from _machine import machine_line  # noqa: E402
 from dlrs_desktop.imaging import image_from_array, load_image  # noqa: E402
 from dlrs_desktop.imaging.depth_scale import DepthScaleRefusal, read_depth_scale  # noqa: E402
 
-DATA = Path("/work/data")
 rows: list[dict] = []
 
 
@@ -110,7 +109,7 @@ def synthetic(n: int) -> None:
                "" if r.has_ruler else "(no ruler drawn)")  # fmt: skip
 
 
-def without_scale(busbra_every: int, busi_every: int) -> None:
+def without_scale(busbra_every: int, busi_every: int, folders: dict[str, Path | None]) -> None:
     from dlrs_desktop.training.cohort_import import find_breast
 
     fixture = ROOT / "tests/data/real/scan_busbra_0930-l.png"
@@ -121,13 +120,13 @@ def without_scale(busbra_every: int, busi_every: int) -> None:
         None,
         "(ruler on a black strip; no recorded pixel size)",
     )
-    busi = sorted((DATA / "yirutsai+Breast-ultrasound-dataset/data/benign/images").glob("*.png"))
+    busi = sorted((folders["busi"] / "benign/images").glob("*.png")) if folders["busi"] else []
     for p in busi[::busi_every]:
         record("busi", p.name, load_image(p), None)
-    busbra = sorted((DATA / "solutionbeyondnumbers+Ultra-net-codes-/BUSBRA/Images").glob("*.png"))
+    busbra = sorted((folders["busbra"] / "Images").glob("*.png")) if folders["busbra"] else []
     for p in busbra[::busbra_every]:
         record("busbra", p.name, load_image(p), None)
-    cases, mmpp, _, _ = find_breast(DATA / "nbayt+CSC-752-Project")
+    cases, mmpp, _, _ = find_breast(folders["breast"]) if folders["breast"] else ([], {}, [], [])
     for c in cases:
         record("breast", c.image_path.name, load_image(c.image_path), mmpp.get(c.id), "(recorded Pixel_size)")
 
@@ -178,12 +177,16 @@ def main() -> None:
     ap.add_argument("--synthetic", type=int, default=40)
     ap.add_argument("--busbra-every", type=int, default=5)
     ap.add_argument("--busi-every", type=int, default=1)
+    ap.add_argument("--busbra", type=Path, help="local BUS-BRA folder (Images/, Masks/, bus_data.csv)")
+    ap.add_argument("--busi", type=Path, help="local BUSI folder (benign/images/, malignant/images/)")
+    ap.add_argument("--breast", type=Path, help="folder holding BrEaST's images folder and clinical sheet")
     args = ap.parse_args()
     print(machine_line())
     print(f"git {os.popen(f'git -C {ROOT} rev-parse --short HEAD').read().strip()}\n")
     real_dicom()
     synthetic(args.synthetic)
-    without_scale(args.busbra_every, args.busi_every)
+    without_scale(args.busbra_every, args.busi_every, {"busbra": args.busbra, "busi": args.busi,
+                                                       "breast": args.breast})  # fmt: skip
     summary()
 
 
