@@ -52,7 +52,20 @@ def register(parser: argparse.ArgumentParser) -> None:
     li.add_argument("--port", type=int, required=True)
     li.add_argument("--aet", default="DLRS", help="our AE title (default DLRS)")
     li.add_argument("--out", required=True, metavar="DIR", help="folder the received files go to")
-    li.add_argument("--bind", default="0.0.0.0", help="address to listen on (default all interfaces)")
+    li.add_argument(
+        "--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    li.add_argument(
+        "--allow-aet",
+        action="append",
+        default=[],
+        metavar="AET",
+        help="a calling AE title allowed to store (repeatable); required unless --bind is a loopback address",
+    )
+    li.add_argument("--max-size", type=int, default=2048, metavar="MB", help="largest dataset (default 2048)")
+    li.add_argument(
+        "--min-free", type=int, default=1024, metavar="MB", help="free disk space kept (default 1024)"
+    )
     li.add_argument("--count", type=int, default=0, help="stop after this many files (default: never)")
 
 
@@ -120,7 +133,7 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _listen(args: argparse.Namespace) -> int:
-    from dlrs_desktop.exchange.listener import start_listener
+    from dlrs_desktop.exchange.listener import MB, ListenerPolicy, start_listener
 
     received: list[Path] = []
 
@@ -128,9 +141,20 @@ def _listen(args: argparse.Namespace) -> int:
         received.append(p)
         print(f"received {p}", flush=True)
 
-    server = start_listener(args.port, args.aet, args.out, bind=args.bind, on_file=got)
+    def note(text: str) -> None:
+        print(f"note: {text}", flush=True)
+
+    policy = ListenerPolicy(
+        bind=args.bind,
+        allow_aets=tuple(args.allow_aet),
+        max_dataset_bytes=max(args.max_size, 0) * MB,
+        min_free_bytes=max(args.min_free, 0) * MB,
+    )
+    server = start_listener(args.port, args.aet, args.out, policy=policy, on_file=got, on_note=note)
+    who = ", ".join(policy.allow_aets) or "any (this machine only)"
     print(
-        f"listening as {args.aet} on {args.bind}:{args.port}, filing into {args.out} (Ctrl-C stops)",
+        f"listening as {args.aet} on {args.bind}:{args.port}, filing into {args.out}; "
+        f"calling AE titles allowed: {who} (Ctrl-C stops)",
         flush=True,
     )
     try:

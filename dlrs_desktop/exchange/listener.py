@@ -1,79 +1,193 @@
-"""C-STORE SCP ("Receive from scanner"): files every incoming object into a folder the worklist watches.
+"""C-STORE SCP ("Receive from scanner", C-MOVE destination, `dlrs dicom listen`): safe on a hospital net.
 
-Each object is written atomically as `<Modality>_<series>_<instance>_<8 hex of its UID's sha1>.dcm`:
-short enough for a worklist column, sorted like the scanner's series, free of patient identifiers,
-and the same name for the same object, so a resend replaces, never duplicates; a worklist scanning
-the folder never sees a half-written file.
+What a hostile or careless peer cannot do (docs/DICOM.md, conformance statement):
+- reach it from another machine unless the user chose an address (default bind 127.0.0.1);
+- associate under a calling AE title not on the allow-list, or call another AE title than ours;
+- fill memory: datasets stream to disk (pynetdicom's STORE_RECV_CHUNKED_DATASET) and an association
+  sending more than the per-dataset cap is aborted, as is one that would push free disk below the floor;
+- replace a stored file (see `exchange.receive`);
+- lock others out: idle or trickling connections time out (ACSE/DIMSE/network timeouts) and one
+  address holds at most `per_peer` connections, under a total of `max_associations`;
+- file non-image objects among images: SEG/SR/PDF/KO/PR go to `derived/`, other classes are refused
+  at negotiation.
 """
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 import os
-import re
+import shutil
+import tempfile
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.exchange.net import NetworkError, check_aet
-from dlrs_desktop.fileio import atomic_write_bytes
-
-
-def file_name(uid: str, dataset: Any = None) -> str:
-    """A short, stable, identifier-free file name for one received object."""
-
-    def number(keyword: str) -> int:
-        try:
-            return max(0, min(int(getattr(dataset, keyword, 0) or 0), 9999))
-        except (TypeError, ValueError):
-            return 0
-
-    modality = re.sub(r"[^A-Z0-9]", "", str(getattr(dataset, "Modality", "") or "").upper())[:8] or "OT"
-    tail = hashlib.sha1(uid.encode("ascii", "replace")).hexdigest()[:8]
-    return f"{modality}_{number('SeriesNumber'):03d}_{number('InstanceNumber'):04d}_{tail}.dcm"
-
-
-#: Objects that are not images to contour (SEG, SR, PDF, KO, PR) go to DERIVED_FOLDER under the target,
-#: so the worklist (which lists the folder's *.dcm) shows only images.
-DERIVED_FOLDER = "derived"
-_DERIVED_PREFIXES = (
-    "1.2.840.10008.5.1.4.1.1.66",
-    "1.2.840.10008.5.1.4.1.1.88",
-    "1.2.840.10008.5.1.4.1.1.104",
-    "1.2.840.10008.5.1.4.1.1.11",
+from dlrs_desktop.exchange.receive import (  # noqa: F401 - re-exported for callers of the old names
+    DERIVED_FOLDER,
+    clean_stages,
+    file_name,
+    is_derived,
+    is_image_class,
+    store_event_to,
 )
 
+MB = 1 << 20
+DEFAULT_BIND = "127.0.0.1"
 
-def is_derived(sop_class_uid: str) -> bool:
-    return str(sop_class_uid).startswith(_DERIVED_PREFIXES)
+
+@dataclass(frozen=True)
+class ListenerPolicy:
+    """Who may store, how much, and for how long; the defaults suit one scanner on one workstation."""
+
+    bind: str = DEFAULT_BIND
+    allow_aets: tuple[str, ...] = ()  # empty: any calling AE title, allowed only on a loopback bind
+    max_dataset_bytes: int = 2048 * MB
+    min_free_bytes: int = 1024 * MB
+    per_peer: int = 4
+    max_associations: int = 32
+    acse_timeout_s: float = 10.0
+    timeout_s: float = 30.0  # DIMSE and network (no data at all for this long ends the association)
+
+    def check(self) -> None:
+        for aet in self.allow_aets:
+            check_aet(aet, "allowed calling AE title")
+        try:
+            loopback = ipaddress.ip_address(self.bind).is_loopback
+        except ValueError as exc:
+            raise NetworkError(f"{self.bind!r} is not an IP address to listen on.") from exc
+        if not loopback and not self.allow_aets:
+            raise NetworkError(
+                f"Listening on {self.bind} needs an allow-list of calling AE titles (--allow-aet, "
+                "or Preferences → Allowed AE titles)."
+            )
+        if self.max_dataset_bytes < 1 or self.min_free_bytes < 0 or not 1 <= self.per_peer <= 64:
+            raise NetworkError("The size cap, free-disk floor and per-peer limit must be positive.")
 
 
-def _header(event: Any) -> Any:
-    """The few attributes the file name uses, without decoding pixel data; None if unreadable."""
-    try:
-        return event.dataset
-    except Exception:
+def parse_aets(text: str) -> tuple[str, ...]:
+    """An allow-list typed as 'A, B C' (comma or space separated)."""
+    return tuple(t for t in text.replace(",", " ").split() if t)
+
+
+class _Guard:
+    """Counts each association's bytes since its last C-STORE and watches free disk."""
+
+    def __init__(self, policy: ListenerPolicy, folder: Path, on_note: Callable[[str], None] | None) -> None:
+        self.policy, self.folder, self.on_note = policy, folder, on_note
+        self.lock = threading.Lock()
+        self.bytes: dict[int, int] = {}
+        self.checked: dict[int, int] = {}
+
+    def note(self, text: str) -> None:
+        if self.on_note is not None:
+            self.on_note(text)
+
+    def low_disk(self) -> str | None:
+        for where in {self.folder, Path(tempfile.gettempdir())}:
+            try:
+                free = shutil.disk_usage(where).free
+            except OSError:
+                continue
+            if free < self.policy.min_free_bytes:
+                return f"free disk space below {self.policy.min_free_bytes // MB} MB"
         return None
 
+    def on_data(self, event: Any) -> None:
+        key = id(event.assoc)
+        with self.lock:
+            n = self.bytes[key] = self.bytes.get(key, 0) + len(event.data)
+            due = n - self.checked.get(key, 0) >= 8 * MB
+            if due:
+                self.checked[key] = n
+        why = None
+        if n > self.policy.max_dataset_bytes + MB:  # the command set and PDU headers: small change
+            why = f"a dataset over the cap of {self.policy.max_dataset_bytes // MB} MB"
+        elif due:
+            why = self.low_disk()
+        if why is not None and not getattr(event.assoc, "_dlrs_aborting", False):
+            event.assoc._dlrs_aborting = True
+            self.note(f"aborted an association from {event.assoc.requestor.address}: {why}")
+            event.assoc.abort()
 
-def store_event_to(folder: Path, on_file: Callable[[Path], None] | None) -> Callable[[Any], int]:
-    """An EVT_C_STORE handler writing into `folder` (derived objects into its `derived/`)."""
+    def stored(self, assoc: Any) -> None:
+        with self.lock:
+            self.bytes.pop(id(assoc), None)
+            self.checked.pop(id(assoc), None)
 
-    def handle(event: Any) -> int:
-        try:
-            uid = str(event.request.AffectedSOPInstanceUID)
-            target = folder / DERIVED_FOLDER if is_derived(event.request.AffectedSOPClassUID) else folder
-            header = _header(event)
-            path = atomic_write_bytes(target / file_name(uid, header), event.encoded_dataset())
-        except OSError:
-            return 0xA700  # out of resources: the sender reports the failure
-        except Exception:
-            return 0xC210  # cannot understand
-        if on_file is not None:
-            on_file(path)
-        return 0x0000
+    def accept(self, event: Any, staged: Path) -> str | None:
+        """Called with the staged file; the reason to refuse it, or None."""
+        self.stored(event.assoc)
+        if staged.stat().st_size > self.policy.max_dataset_bytes:
+            return f"refused a dataset over the cap of {self.policy.max_dataset_bytes // MB} MB"
+        low = self.low_disk()
+        return f"refused a dataset: {low}" if low else None
 
-    return handle
+    def on_close(self, event: Any) -> None:
+        """A dataset cut off mid-stream leaves pynetdicom's temporary file: remove it."""
+        self.stored(event.assoc)
+        message = getattr(getattr(event.assoc, "dimse", None), "message", None)
+        partial = getattr(message, "_data_set_file", None)  # pynetdicom's NamedTemporaryFile, if any
+        if partial is not None:
+            try:
+                partial.close()
+                os.unlink(partial.name)
+            except OSError:
+                pass
+
+    def on_rejected(self, event: Any) -> None:
+        who = event.assoc.requestor
+        called = getattr(getattr(who, "primitive", None), "called_ae_title", "?")
+        self.note(
+            f"rejected an association from {who.address} (calling AE title {who.ae_title!r}, "
+            f"called AE title {str(called).strip()!r}): not on the allow-list or not our AE title"
+        )
+
+
+def _server_class(per_peer: int) -> type:
+    from pynetdicom.transport import ThreadedAssociationServer
+
+    class PerPeerServer(ThreadedAssociationServer):  # type: ignore[misc, valid-type]
+        """Closes a new connection at once when its address already holds `per_peer` open ones."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._open: dict[str, list[Any]] = {}
+            super().__init__(*args, **kwargs)
+
+        def verify_request(self, request: Any, client_address: Any) -> bool:
+            host = str(client_address[0])
+            for key in list(self._open):  # a socket pynetdicom closed reports fileno -1
+                self._open[key] = [s for s in self._open[key] if s.fileno() != -1]
+                if not self._open[key]:
+                    del self._open[key]
+            held = self._open.setdefault(host, [])
+            if len(held) >= per_peer:
+                return False
+            held.append(request)
+            return True
+
+    return PerPeerServer
+
+
+def _ae(aet: str, policy: ListenerPolicy) -> Any:
+    from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config
+    from pynetdicom.sop_class import Verification
+
+    _config.STORE_RECV_CHUNKED_DATASET = True  # stream every received dataset to a file, never to RAM
+    ae = AE(ae_title=aet)
+    for ctx in AllStoragePresentationContexts:
+        if is_image_class(ctx.abstract_syntax) or is_derived(ctx.abstract_syntax):
+            ae.add_supported_context(ctx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+    ae.add_supported_context(Verification)
+    ae.require_called_aet = True
+    ae.require_calling_aet = list(policy.allow_aets)
+    ae.maximum_associations = policy.max_associations
+    ae.acse_timeout = policy.acse_timeout_s
+    ae.dimse_timeout = policy.timeout_s
+    ae.network_timeout = policy.timeout_s
+    return ae
 
 
 def start_listener(
@@ -81,24 +195,39 @@ def start_listener(
     aet: str,
     out_dir: str | os.PathLike[str],
     *,
-    bind: str = "0.0.0.0",
+    policy: ListenerPolicy | None = None,
     on_file: Callable[[Path], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Any:
-    """Start a C-STORE SCP (and C-ECHO) in background threads; `.shutdown()` the returned server."""
-    from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
-    from pynetdicom.sop_class import Verification
+    """Start a C-STORE SCP (and C-ECHO) in background threads; `.shutdown()` the returned server.
 
+    `on_note` hears refusals, aborts and duplicates (one sentence each, no patient identifiers).
+    """
+    from pynetdicom import evt
+
+    policy = policy or ListenerPolicy()
     check_aet(aet, "AE title")
+    policy.check()
     if not 0 < int(port) < 65536:
         raise NetworkError(f"Port {port} is not a TCP port (1-65535).")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    ae = AE(ae_title=aet)
-    for ctx in AllStoragePresentationContexts:
-        ae.add_supported_context(ctx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
-    ae.add_supported_context(Verification)
-    handlers = [(evt.EVT_C_STORE, store_event_to(folder, on_file))]
+    clean_stages(folder)
+    clean_stages(folder / DERIVED_FOLDER)
+    guard = _Guard(policy, folder, on_note)
+    handlers = [
+        (evt.EVT_C_STORE, store_event_to(folder, on_file, on_note, guard.accept)),
+        (evt.EVT_DATA_RECV, guard.on_data),
+        (evt.EVT_CONN_CLOSE, guard.on_close),
+        (evt.EVT_REJECTED, guard.on_rejected),
+    ]
+    ae = _ae(aet, policy)
     try:
-        return ae.start_server((bind, int(port)), block=False, evt_handlers=handlers)
+        server = ae.make_server(
+            (policy.bind, int(port)), evt_handlers=handlers, server_class=_server_class(policy.per_peer)
+        )
     except OSError as exc:
-        raise NetworkError(f"Cannot listen on {bind}:{port} ({exc.strerror or exc}).") from exc
+        raise NetworkError(f"Cannot listen on {policy.bind}:{port} ({exc.strerror or exc}).") from exc
+    ae._servers.append(server)  # so server.shutdown() detaches it from the AE, as start_server does
+    threading.Thread(target=server.serve_forever, name="dlrs-listener", daemon=True).start()
+    return server

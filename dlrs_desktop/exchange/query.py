@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlrs_desktop.exchange.listener import store_event_to
 from dlrs_desktop.exchange.net import RETRIEVE_SOP_CLASSES, NetworkError, Node, _ae, _associate
+from dlrs_desktop.exchange.receive import store_event_to
 
 _STUDY_KEYS = (
     "PatientID",
@@ -81,9 +81,10 @@ def find_studies(
 def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> list[Path]:
     """C-GET every instance of one study into `out_dir`; the files written."""
     from pydicom import uid
-    from pynetdicom import build_role, evt
+    from pynetdicom import _config, build_role, evt
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
 
+    _config.STORE_RECV_CHUNKED_DATASET = True  # the PACS's objects stream to disk, never whole in RAM
     written: list[Path] = []
     handler = store_event_to(Path(out_dir), written.append)
     ae = _ae(node)
@@ -115,18 +116,24 @@ def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> li
 
 
 def move_study(
-    node: Node, study_uid: str, out_dir: str | os.PathLike[str], *, listen_port: int, bind: str = "0.0.0.0"
+    node: Node,
+    study_uid: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    listen_port: int,
+    bind: str = "127.0.0.1",
 ) -> list[Path]:
     """C-MOVE one study to ourselves, for a PACS without C-GET.
 
     The PACS must know our AE title (`node.calling_aet`) with this host and `listen_port`; a C-STORE
-    SCP listens there only for the duration of the move.
+    SCP listens there only for the duration of the move, on `bind` (the PACS must reach that address),
+    and accepts only the PACS's own AE title as caller.
     """
     import threading
 
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelMove
 
-    from dlrs_desktop.exchange.listener import start_listener
+    from dlrs_desktop.exchange.listener import ListenerPolicy, start_listener
 
     written: list[Path] = []
     lock = threading.Lock()
@@ -135,7 +142,8 @@ def move_study(
         with lock:
             written.append(p)
 
-    server = start_listener(listen_port, node.calling_aet, out_dir, bind=bind, on_file=got)
+    policy = ListenerPolicy(bind=bind, allow_aets=(node.aet,), timeout_s=max(float(node.timeout_s), 30.0))
+    server = start_listener(listen_port, node.calling_aet, out_dir, policy=policy, on_file=got)
     try:
         ae = _ae(node)
         ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
