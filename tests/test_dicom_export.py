@@ -12,6 +12,7 @@ import pytest
 from dlrs_desktop import paths
 from dlrs_desktop.cli import main
 from dlrs_desktop.imaging import load_image
+from dlrs_desktop.imaging.dicom_seg import ImageRef
 from dlrs_desktop.imaging.dicom_writer import write_ultrasound_dicom
 from dlrs_desktop.roi import Contour, validate_contour
 from tests.pacs_factory import dciodvfy_errors
@@ -92,7 +93,9 @@ def test_exported_objects_reference_the_source_and_hold_the_numbers(exported):
 def test_our_seg_imports_as_the_same_contour(exported, tmp_path):
     image = load_image(SAMPLES / "demo.dcm")
     original = validate_contour(Contour.load(SAMPLES / "demo.contour.json"), image)
-    back = Contour.load_any(exported / "demo.seg.dcm", image.shape)
+    back = Contour.load_any(
+        exported / "demo.seg.dcm", image.shape, image_ref=ImageRef.of(SAMPLES / "demo.dcm")
+    )
     assert dice(original.to_mask(image.shape), back.to_mask(image.shape)) >= 0.99
     m0, m1 = original.measurements(image.calibration), back.measurements(image.calibration)
     assert m1.area_mm2 == pytest.approx(m0.area_mm2, rel=0.01)
@@ -188,7 +191,7 @@ def test_seg_from_another_tool_is_a_contour_in_roi_predict_and_outline(tmp_path,
     assert main(["roi", str(SAMPLES / "demo.dcm"), "--contour", str(seg_path), "--json"]) == 0
     roi = json.loads(capsys.readouterr().out)
     assert roi["measurements"]["area_mm2"] > 100
-    back = Contour.load_any(seg_path, image.shape)
+    back = Contour.load_any(seg_path, image.shape, image_ref=ImageRef.of(SAMPLES / "demo.dcm"))
     assert dice(truth, back.to_mask(image.shape)) >= 0.99
     assert (
         main(["predict", str(SAMPLES / "demo.dcm"), "--contour", str(seg_path), "--json", "--no-sensitivity"])
@@ -237,7 +240,7 @@ def test_cine_loop_seg_names_its_frame_and_reimports_there(tmp_path, capsys):
     capsys.readouterr()
     assert main(["roi", str(cine), "--contour", str(out / "cine.seg.dcm"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["image"]["frame"] == 2
-    back = Contour.load_any(out / "cine.seg.dcm", image.shape)
+    back = Contour.load_any(out / "cine.seg.dcm", image.shape, image_ref=ImageRef.of(cine))
     assert back.frame == 2
     truth = Contour(LESION_POLYGON, image.calibration, 2).to_mask(image.shape)
     assert dice(truth, back.to_mask(image.shape)) >= 0.99

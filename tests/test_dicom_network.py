@@ -16,6 +16,7 @@ from dlrs_desktop.cli import main
 from dlrs_desktop.exchange.net import NetworkError, Node, echo
 from dlrs_desktop.exchange.query import find_studies, get_study, move_study
 from dlrs_desktop.imaging import load_image
+from dlrs_desktop.imaging.dicom_seg import ImageRef
 from dlrs_desktop.roi import Contour, validate_contour
 from tests.pacs_factory import PACS_AET, PDF, SEG, SR, US, free_port, need, start_orthanc, stop_orthanc
 
@@ -175,7 +176,7 @@ def test_round_trip_export_send_retrieve_import(pacs, tmp_path, capsys):
     assert sorted(by_class) == sorted([US, SEG, SR, PDF])
     image = load_image(by_class[US])
     original = validate_contour(Contour.load(SAMPLES / "demo.contour.json"), image)
-    back = Contour.load_any(by_class[SEG], image.shape)
+    back = Contour.load_any(by_class[SEG], image.shape, image_ref=ImageRef.of(by_class[US]))
     a, b = original.to_mask(image.shape), back.to_mask(image.shape)
     assert 2 * (a & b).sum() / (a.sum() + b.sum()) >= 0.99
     m0, m1 = original.measurements(image.calibration), back.measurements(image.calibration)

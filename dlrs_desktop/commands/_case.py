@@ -143,7 +143,7 @@ def load_case(
     the on-screen depth scale is read when the file has no scale of its own (a refusal is exit 2).
     """
     from dlrs_desktop.imaging import effective_calibration, load_image
-    from dlrs_desktop.imaging.dicom_seg import is_seg_file, seg_source_frame
+    from dlrs_desktop.imaging.dicom_seg import ImageRef, is_seg_file, seg_source_frame
     from dlrs_desktop.roi import Contour
     from dlrs_desktop.roi.contour import MASK_SUFFIXES
 
@@ -173,7 +173,8 @@ def load_case(
             frame = drawn.frame if drawn is not None else (seg_source_frame(contour_file) if seg else None)
         image = load_image(image_path, frame)
         if drawn is None:
-            drawn = Contour.load_any(contour_file, image.shape, frame=image.frame_index)
+            ref = ImageRef.of(image_path) if seg else None  # a SEG must reference this very image
+            drawn = Contour.load_any(contour_file, image.shape, frame=image.frame_index, image_ref=ref)
     own = drawn.calibration
     fallback = own if own is not None and own.source == "manual" else None
     saved = None if ann is None else ann.calibration

@@ -113,8 +113,14 @@ def run(args: argparse.Namespace) -> int:
         contour, method, detail = proposal.contour, proposal.method, proposal.detail
         how = "click " + " ".join(f"{v:g}" for v in args.click)
     else:
+        from dlrs_desktop.imaging.dicom_seg import ImageRef
+
         drawn = Contour.load_any(
-            args.snap, image.shape, calibration=image.calibration, frame=image.frame_index
+            args.snap,
+            image.shape,
+            calibration=image.calibration,
+            frame=image.frame_index,
+            image_ref=ImageRef.of(args.image),  # a SEG must reference this very image
         )
         contour = snap_to_edges(image, drawn, args.max_distance)
         how = f"snapped {Path(args.snap).name} (≤ {args.max_distance:g} mm)"

@@ -2,25 +2,65 @@
 
 A SEG is accepted wherever a contour file is (`--contour seg.dcm`, the GUI's contour import): the
 tumour segment is the one labelled or coded as a tumour/neoplasm/mass/lesion, else segment 1 (what a
-single-segment SEG from another tool holds). Bounded before decoding: the SEG's frames must match the
-image's size, and at most a few hundred frames are read.
+single-segment SEG from another tool holds).
+
+A SEG is read only for the image it references (its Referenced Series Sequence names the image's
+series and SOP instance): another patient's contour never lands on this image. Bounded before
+decoding: the SEG's frames must have the image's size, frames × rows × columns is capped, and a
+deflated SEG is inflated by a bounded reader (a deflate bomb stops at the cap). A FRACTIONAL SEG
+(probabilities or occupancies) is thresholded at half its Maximum Fractional Value, which is what
+DICOM's fractional values mean (PS3.3 C.8.20.2.3), not at "> 0".
 """
 
 from __future__ import annotations
 
+import io
 import os
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dlrs_desktop.errors import ContourError
+from dlrs_desktop.limits import ContourLimitError
 
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
 _TUMOUR_WORDS = ("tumour", "tumor", "neoplasm", "mass", "lesion", "cancer", "carcinoma")
 _TUMOUR_CODES = {"108369006", "4147007", "52988006", "49755003", "86049000", "M-80003"}
 _MAX_FRAMES = 512
-_MAX_BYTES = 256 * 1024 * 1024  # a 2D ultrasound SEG is kilobytes to a few megabytes
+_MAX_PIXELS = 1 << 26  # frames × rows × columns decoded at most (64 M: 4 segments of a 4k × 4k image)
+_MAX_BYTES = 96 * 1024 * 1024  # a 2D ultrasound SEG is kilobytes to a few megabytes
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """The DICOM identity a SEG must reference to be read as this image's contour."""
+
+    series_uid: str
+    sop_instance_uid: str
+
+    @classmethod
+    def of(cls, image_path: str | os.PathLike[str] | None) -> ImageRef | None:
+        """The image file's UIDs (header only); None for a PNG/JPEG or an unreadable header."""
+        import pydicom
+
+        if image_path is None:
+            return None
+        try:
+            if not Path(image_path).is_file():
+                return None
+            with open(image_path, "rb") as fh:
+                if fh.read(132)[128:132] != b"DICM":
+                    return None
+            ds = pydicom.dcmread(
+                image_path, stop_before_pixels=True, specific_tags=["SeriesInstanceUID", "SOPInstanceUID"]
+            )
+            return cls(str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID))
+        except Exception:
+            return None
 
 
 def is_seg_file(path: str | os.PathLike[str]) -> bool:
@@ -44,18 +84,26 @@ def seg_source_frame(path: str | os.PathLike[str]) -> int | None:
 
     Callers open that frame of the image when the user did not ask for one.
     """
-    import pydicom
-
     if not is_seg_file(path):
         return None
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        ds = seg_header(Path(path))
         for item in getattr(ds, "PerFrameFunctionalGroupsSequence", [])[:1]:
             frame = _source_of(item)[1]
             return frame - 1 if frame is not None and frame > 0 else None
     except Exception:
         return None
     return None
+
+
+def seg_header(p: Path) -> Any:
+    """A SEG's header without its pixels; a deflated one is inflated by the bounded reader only."""
+    import pydicom
+
+    meta = pydicom.filereader.read_file_meta_info(p)
+    if str(getattr(meta, "TransferSyntaxUID", "")) == _DEFLATED:
+        return _read_deflated(p, meta)
+    return pydicom.dcmread(p, stop_before_pixels=True)
 
 
 def _tumour_segment(ds: Any) -> int:
@@ -72,43 +120,128 @@ def _tumour_segment(ds: Any) -> int:
 
 
 def read_seg_mask(
-    path: str | os.PathLike[str], shape: tuple[int, int], sop_instance_uid: str | None = None
+    path: str | os.PathLike[str], shape: tuple[int, int], image: ImageRef | None
 ) -> tuple[np.ndarray, int | None]:
     """(bool mask (H, W), referenced source frame index 0-based or None) of the tumour segment.
 
-    `sop_instance_uid`: the image's own UID when it is DICOM; a SEG that references other images
-    is refused (it belongs to another image).
+    `image`: the UIDs of the image the contour is for (`ImageRef.of(image_path)`); a SEG that does not
+    reference exactly that image, or any SEG for a non-DICOM image (None), is refused.
     """
-    import pydicom
-
     p = Path(path)
-    try:
-        if p.stat().st_size > _MAX_BYTES:
-            raise ContourError(f"{p.name} is larger than {_MAX_BYTES >> 20} MB; not read as a segmentation.")
-        ds = pydicom.dcmread(p)
-    except ContourError:
-        raise
-    except Exception as exc:
-        raise ContourError(f"{p.name} is not a readable DICOM segmentation ({exc}).") from exc
+    ds = _read_bounded(p)
     if str(getattr(ds, "SOPClassUID", "")) != SEG_SOP_CLASS:
         raise ContourError(f"{p.name} is a DICOM file but not a Segmentation.")
     try:
-        return _tumour_mask(ds, p, shape, sop_instance_uid)
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        if (rows, cols) != tuple(shape):
+            raise ContourError(
+                f"The segmentation {p.name} is {cols}×{rows} pixels but the image is {shape[1]}×{shape[0]}."
+            )
+        _check_reference(ds, p, image)
+        return _tumour_mask(ds, p, shape, image.sop_instance_uid if image else None)
     except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:  # malformed header
         raise ContourError(f"{p.name} is a malformed DICOM segmentation ({type(exc).__name__}).") from exc
+
+
+def _read_bounded(p: Path) -> Any:
+    """The SEG dataset, its size bounded before any pixel is decoded (and before inflating all of it)."""
+    import pydicom
+
+    try:
+        size = p.stat().st_size
+        if size > _MAX_BYTES:
+            raise ContourLimitError(
+                f"{p.name} is larger than {_MAX_BYTES >> 20} MB; not read as a segmentation."
+            )
+        meta = pydicom.filereader.read_file_meta_info(p)
+        if str(getattr(meta, "TransferSyntaxUID", "")) == _DEFLATED:
+            ds = _read_deflated(p, meta)
+        else:
+            ds = pydicom.dcmread(p, stop_before_pixels=True)
+            _check_size(ds, p)
+            ds = pydicom.dcmread(p)
+    except ContourError:
+        raise
+    except Exception as exc:
+        raise ContourError(f"{p.name} is not a readable DICOM segmentation ({type(exc).__name__}).") from exc
+    _check_size(ds, p)
+    return ds
+
+
+def _check_size(ds: Any, p: Path) -> None:
+    rows, cols = int(getattr(ds, "Rows", 0) or 0), int(getattr(ds, "Columns", 0) or 0)
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    if frames > _MAX_FRAMES:
+        raise ContourLimitError(
+            f"The segmentation {p.name} has {frames} frames; at most {_MAX_FRAMES} are read."
+        )
+    if rows <= 0 or cols <= 0 or frames * rows * cols > _MAX_PIXELS:
+        raise ContourLimitError(
+            f"The segmentation {p.name} declares {frames} frames of {cols}×{rows} pixels; at most "
+            f"{_MAX_PIXELS >> 20} M pixels are decoded."
+        )
+
+
+def _read_deflated(p: Path, meta: Any) -> Any:
+    """Inflate a Deflated Explicit VR Little Endian SEG with a bounded reader, then parse it."""
+    import pydicom
+    from pydicom.filewriter import write_file_meta_info
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    limit = _MAX_PIXELS // 2 + (8 << 20)  # all the pixels of a fractional SEG at the cap, plus headers
+    out = bytearray()
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    with open(p, "rb") as fh:
+        head = fh.read(144)
+        if head[132:136] != b"\x02\x00\x00\x00" or head[136:138] != b"UL":
+            raise ContourError(f"{p.name} has no File Meta group length; not read as a segmentation.")
+        fh.seek(144 + int.from_bytes(head[140:144], "little"))
+        while chunk := fh.read(1 << 16):
+            while chunk:
+                out += inflater.decompress(chunk, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise ContourLimitError(
+                        f"{p.name} inflates to more than {limit >> 20} MB; not read as a segmentation."
+                    )
+                chunk = inflater.unconsumed_tail
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buf = io.BytesIO()
+    buf.write(b"\0" * 128 + b"DICM")
+    write_file_meta_info(buf, meta, enforce_standard=True)
+    buf.write(out)
+    buf.seek(0)
+    return pydicom.dcmread(buf)
+
+
+def _referenced(ds: Any) -> set[tuple[str, str]]:
+    """(series UID, SOP instance UID) pairs the SEG names, in this study or in others."""
+    groups = [ds, *getattr(ds, "StudiesContainingOtherReferencedInstancesSequence", [])]
+    return {
+        (str(series.SeriesInstanceUID), str(inst.ReferencedSOPInstanceUID))
+        for group in groups
+        for series in getattr(group, "ReferencedSeriesSequence", [])
+        for inst in getattr(series, "ReferencedInstanceSequence", [])
+    }
+
+
+def _check_reference(ds: Any, p: Path, image: ImageRef | None) -> None:
+    if image is None:
+        raise ContourError(
+            f"The segmentation {p.name} references a DICOM image; open that image (not a PNG/JPEG) to use it."
+        )
+    if (image.series_uid, image.sop_instance_uid) not in _referenced(ds):
+        raise ContourError(
+            f"The segmentation {p.name} was made for another image (its referenced series/instance UIDs "
+            "do not match this image); not applied."
+        )
 
 
 def _tumour_mask(
     ds: Any, p: Path, shape: tuple[int, int], sop_instance_uid: str | None
 ) -> tuple[np.ndarray, int | None]:
     rows, cols, frames = int(ds.Rows), int(ds.Columns), int(getattr(ds, "NumberOfFrames", 1) or 1)
-    if (rows, cols) != tuple(shape):
-        raise ContourError(
-            f"The segmentation {p.name} is {cols}×{rows} pixels but the image is {shape[1]}×{shape[0]}."
-        )
-    if frames > _MAX_FRAMES:
-        raise ContourError(f"The segmentation {p.name} has {frames} frames; at most {_MAX_FRAMES} are read.")
     number = _tumour_segment(ds)
+    threshold = _threshold(ds)
     per_frame = list(getattr(ds, "PerFrameFunctionalGroupsSequence", []))
     if len(per_frame) != frames:
         raise ContourError(f"{p.name}: the segmentation's per-frame information is incomplete.")
@@ -130,10 +263,20 @@ def _tumour_mask(
             raise ContourError(f"The segmentation {p.name} was made for another image.")
         if frame_no is not None:
             source_frame = frame_no - 1
-        mask |= pixels[i] > 0
+        mask |= pixels[i] >= threshold
     if not mask.any():
         raise ContourError(f"The tumour segment of {p.name} is empty.")
     return mask, source_frame
+
+
+def _threshold(ds: Any) -> float:
+    """The stored value from which a pixel is tumour: any set bit (BINARY), else half the maximum."""
+    if str(getattr(ds, "SegmentationType", "BINARY")).upper() != "FRACTIONAL":
+        return 1
+    top = int(getattr(ds, "MaximumFractionalValue", 0) or 0)
+    if not 0 < top <= 255:
+        raise ContourError("The fractional segmentation has no valid Maximum Fractional Value.")
+    return top / 2
 
 
 def _source_of(item: Any) -> tuple[str | None, int | None]:
@@ -169,7 +312,7 @@ def segs_for_image(image_path: str | os.PathLike[str], folder: str | os.PathLike
         if not is_seg_file(p):
             continue
         try:
-            ds = pydicom.dcmread(p, stop_before_pixels=True)
+            ds = seg_header(p)
             refs = {
                 str(inst.ReferencedSOPInstanceUID)
                 for series in getattr(ds, "ReferencedSeriesSequence", [])

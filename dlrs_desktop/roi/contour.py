@@ -13,7 +13,7 @@ import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from dlrs_desktop.limits import (
     read_regular_bytes,
 )
 from dlrs_desktop.roi import geometry as geo
+
+if TYPE_CHECKING:
+    from dlrs_desktop.imaging.dicom_seg import ImageRef
 
 SCHEMA = "dlrs-contour"
 SCHEMA_VERSION = 1
@@ -342,18 +345,20 @@ class Contour:
         *,
         calibration: Calibration | None = None,
         frame: int = 0,
+        image_ref: ImageRef | None = None,
     ) -> Contour:
         """A contour JSON, a mask image (PNG/TIFF/BMP, non-zero = tumour) of the image's `shape` (H, W),
         or a DICOM Segmentation (its tumour segment, see `imaging.dicom_seg`).
 
         `calibration` and `frame` are attached to contours made from masks (a mask carries neither);
-        a SEG that records its source frame gives that frame instead.
+        a SEG that records its source frame gives that frame instead. `image_ref`: the image's DICOM
+        UIDs (`ImageRef.of(image_path)`); a SEG is read only when it references exactly that image.
         """
         from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
 
         p = Path(path)
         if is_seg_file(p):
-            mask, seg_frame = read_seg_mask(p, tuple(shape))
+            mask, seg_frame = read_seg_mask(p, tuple(shape), image_ref)
             return cls.from_mask(mask, calibration, frame if seg_frame is None else seg_frame)
         if p.suffix.lower() in MASK_SUFFIXES:
             mask = read_mask(p)

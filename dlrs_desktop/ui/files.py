@@ -251,12 +251,14 @@ class FileController(QObject):
         return True
 
     def load_contour_file(self, path: Path) -> None:
+        from dlrs_desktop.imaging.dicom_seg import ImageRef
         from dlrs_desktop.roi import Contour
 
         if self.doc.image is None:
             return
-        try:  # contour JSON, mask image or DICOM SEG (its tumour segment)
-            contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame)
+        try:  # contour JSON, mask image or DICOM SEG (its tumour segment, only if made for this image)
+            ref = ImageRef.of(self.doc.path)
+            contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame, image_ref=ref)
         except DlrsError as exc:
             dialogs.error(self.parent_widget, str(exc), "Cannot load contour")
             return
