@@ -47,7 +47,7 @@ class DicomHost(Protocol):
 
 _KEYS = {
     "aet": "", "host": "", "port": "", "calling_aet": "DLRS", "timeout": "10", "listen_port": "11112",
-    "retrieve": "get",
+    "listen_bind": "127.0.0.1", "allow_aets": "", "retrieve": "get",
 }  # fmt: skip
 RETRIEVE_METHODS = {"get": "C-GET (nothing to register in the PACS)", "move": "C-MOVE to our receive port"}
 
@@ -122,6 +122,14 @@ def configured_node(win: DicomHost) -> Any:
         return None
 
 
+def receive_policy(win: DicomHost) -> Any:
+    """Who may send to our receive port, and on which address (Preferences)."""
+    from dlrs_desktop.exchange.listener import ListenerPolicy, parse_aets
+
+    bind = pacs_setting(win, "listen_bind") or "127.0.0.1"
+    return ListenerPolicy(bind=bind, allow_aets=parse_aets(pacs_setting(win, "allow_aets")))
+
+
 class PacsFields:
     """The PACS rows of the Preferences dialog (AE title, host, port, our AE title, timeout)."""
 
@@ -132,12 +140,26 @@ class PacsFields:
         "calling_aet": "Our AE title:",
         "timeout": "Network timeout (s):",
         "listen_port": "Receive port (scanner, C-MOVE):",
+        "listen_bind": "Receive on address:",
+        "allow_aets": "Allowed AE titles (scanners):",
     }
 
     def __init__(self, win: DicomHost) -> None:
         self.win = win
         self.edits = {k: QLineEdit(pacs_setting(win, k)) for k in self.LABELS}
         self.edits["host"].setPlaceholderText("empty: no PACS, no network use")
+        tr = QCoreApplication.translate
+        self.edits["listen_bind"].setPlaceholderText(tr("PacsFields", "127.0.0.1: this computer only"))
+        self.edits["allow_aets"].setPlaceholderText(
+            tr("PacsFields", "e.g. SCANNER1 SCANNER2; empty: any, on 127.0.0.1 only")
+        )
+        self.edits["allow_aets"].setToolTip(
+            tr(
+                "PacsFields",
+                "Calling AE titles that may send images to this workstation (space or comma separated). "
+                "Any other is rejected. Needed when receiving on an address other than 127.0.0.1.",
+            )
+        )
         self.retrieve = QComboBox()
         for key, text in RETRIEVE_METHODS.items():
             self.retrieve.addItem(text, key)
@@ -145,7 +167,10 @@ class PacsFields:
 
     def add_rows(self, form: QFormLayout) -> None:
         for key, edit in self.edits.items():
-            form.addRow(self.LABELS[key], edit)
+            label = self.LABELS[key]
+            if key in ("listen_bind", "allow_aets"):  # newer rows: translatable
+                label = QCoreApplication.translate("PacsFields", label)
+            form.addRow(label, edit)
         form.addRow("Retrieve with:", self.retrieve)
 
     def apply(self) -> None:
@@ -349,7 +374,12 @@ class DicomController(QObject):
             port = int(pacs_setting(win, "listen_port") or 11112)
             aet = pacs_setting(win, "calling_aet") or "DLRS"
             self.listener = start_listener(
-                port, aet, folder, on_file=lambda p: self.received.done.emit("recv", p)
+                port,
+                aet,
+                folder,
+                policy=receive_policy(win),
+                on_file=lambda p: self.received.done.emit("recv", p),
+                on_note=lambda text: self.received.done.emit("note", text),
             )
         except (DlrsError, ValueError) as exc:
             dialogs.error(win, str(exc), "Receive from scanner")
@@ -357,7 +387,10 @@ class DicomController(QObject):
             return
         win.show_status(f"Receiving from the scanner as {aet} on port {port} into {folder}.")
 
-    def _received(self, _token: Any, path: Any) -> None:
+    def _received(self, token: Any, path: Any) -> None:
+        if token == "note":  # a refused peer, an aborted dataset, a same-UID object kept beside
+            self.win.show_status(self.tr("Receive: {0}").format(path))
+            return
         self.folder_watch.refresh()
         self.win.show_status(f"Received {Path(path).name} from the scanner.")
 

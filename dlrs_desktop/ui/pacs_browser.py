@@ -128,7 +128,8 @@ class QueryRetrieveDialog(QDialog):
             except ValueError:
                 self.status.setText("The receive port in Preferences is not a number.")
                 return
-            work = lambda: move_study(node, study.study_uid, folder, listen_port=port)  # noqa: E731
+            bind = pacs_setting(self.win, "listen_bind") or "127.0.0.1"  # the PACS must reach this address
+            work = lambda: move_study(node, study.study_uid, folder, listen_port=port, bind=bind)  # noqa: E731
         else:
             work = lambda: get_study(node, study.study_uid, folder)  # noqa: E731
         self.win.dicom.runner.submit(("get", id(self), folder), work)
