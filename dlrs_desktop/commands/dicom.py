@@ -106,6 +106,8 @@ def _export(args: argparse.Namespace) -> int:
         patient_id=args.patient_id,
         patient_name=args.patient_name,
     )
+    for note in done.notes:
+        print(f"note: {note}")
     for kind, p in done.files.items():
         print(f"{kind:<4} {p}")
     if prediction is not None:

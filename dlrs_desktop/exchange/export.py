@@ -4,19 +4,27 @@ The same function serves `dlrs dicom export` and File → Export to DICOM: the c
 the validated contour, its RoiSet and (optionally) a Prediction for that same contour, plus the PDF
 bytes when it has its own (the GUI); the objects reference the source image's UIDs and copy its
 patient and study modules.
+
+Before writing, every object's text is made to conform (`exchange.values`: VR length limits, no
+control characters, ISO_IR 192 when any value is not ASCII), with a note per cleaned attribute; an
+existing file in the output folder is never replaced: the new object gets the next free name
+(`STEM.seg-2.dcm`) and a note says so.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.fileio import atomic_write_bytes
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,6 +33,7 @@ class ExportedObjects:
 
     files: dict[str, Path] = field(default_factory=dict)
     datasets: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def paths(self) -> list[Path]:
         return list(self.files.values())
@@ -36,6 +45,33 @@ def dataset_bytes(ds: Any) -> bytes:
     buf = io.BytesIO()
     pydicom.dcmwrite(buf, ds, enforce_file_format=True)
     return buf.getvalue()
+
+
+def write_new(path: Path, data: bytes) -> Path:
+    """Write `data` at `path`, or at `path` with -2, -3, … when a file is there: never over one.
+
+    Written to a private temporary file, fsynced, then hard-linked to the first free name (a link
+    fails on an existing name, so two exports at once cannot overwrite each other either).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)  # fileio's naming: a later start removes it if this process dies here
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        base, suffix = path.name[: -len(".dcm")], ".dcm"
+        for n in range(1, 1000):
+            target = path if n == 1 else path.with_name(f"{base}-{n}{suffix}")
+            try:
+                os.link(tmp, target)
+                return target
+            except FileExistsError:
+                continue
+        raise DlrsError(f"{path.parent} already holds 999 versions of {path.name}; choose another folder.")
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _stem(path: str | os.PathLike[str] | None) -> str:
@@ -60,6 +96,7 @@ def export_case(
     from dlrs_desktop.exchange.seg import build_seg
     from dlrs_desktop.exchange.source import is_dicom_file, read_source, secondary_capture
     from dlrs_desktop.exchange.sr import build_sr
+    from dlrs_desktop.exchange.values import conform
 
     if prediction is not None and prediction.contour_hash != rois.contour_hash:
         raise DlrsError("The prediction belongs to another contour; predict again before exporting it.")
@@ -87,11 +124,19 @@ def export_case(
         done.datasets["pdf"] = build_encapsulated_pdf(source, report)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DlrsError(f"Cannot build the DICOM objects for this image: {exc}") from exc
+    for kind, ds in done.datasets.items():
+        for note in conform(ds):
+            done.notes.append(f"{kind.upper()}: {note}")
     stem = _stem(image_path)
     out = Path(out_dir)
     try:
         for kind, ds in done.datasets.items():
-            done.files[kind] = atomic_write_bytes(out / f"{stem}.{kind}.dcm", dataset_bytes(ds))
+            wanted = out / f"{stem}.{kind}.dcm"
+            done.files[kind] = write_new(wanted, dataset_bytes(ds))
+            if done.files[kind] != wanted:
+                done.notes.append(f"{wanted.name} exists and was left alone; wrote {done.files[kind].name}")
     except OSError as exc:
         raise DlrsError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
+    for note in done.notes:
+        _LOG.warning("DICOM export: %s", note)
     return done

@@ -155,13 +155,80 @@ class SendOutcome:
     message: str
 
 
+#: Largest object `send` streams (files are never read whole; a deflated one is inflated only to count).
+MAX_SEND_BYTES = 2 << 30
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
+def _inflated_size_within(path: Path, offset: int, limit: int) -> bool:
+    """Whether the deflated dataset after `offset` inflates to at most `limit` bytes (nothing kept)."""
+    import zlib
+
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        while chunk := fh.read(1 << 16):
+            while chunk:
+                total += len(inflater.decompress(chunk, 1 << 20))
+                if total > limit:
+                    return False
+                chunk = inflater.unconsumed_tail
+    return True
+
+
+def send_plan(path: Path) -> tuple[str, str]:
+    """(SOP class, transfer syntax) of a file to send, from its File Meta only; ValueError if unfit.
+
+    Sizes are checked before anything else is read: the file itself, and for a deflated file what
+    it inflates to (counted in a stream, never held), so a deflate bomb is refused, not read whole.
+    """
+    import pydicom
+
+    size = path.stat().st_size
+    if size > MAX_SEND_BYTES:
+        raise ValueError(f"larger than {MAX_SEND_BYTES >> 30} GB")
+    with open(path, "rb") as fh:
+        head = fh.read(144)
+    if head[128:132] != b"DICM" or head[132:136] != b"\x02\x00\x00\x00" or head[136:138] != b"UL":
+        raise ValueError("not a DICOM Part 10 file")
+    offset = 144 + int.from_bytes(head[140:144], "little")
+    meta = pydicom.filereader.read_file_meta_info(path)
+    sop_class, ts = str(meta.MediaStorageSOPClassUID), str(meta.TransferSyntaxUID)
+    if not str(getattr(meta, "MediaStorageSOPInstanceUID", "")):
+        raise ValueError("no SOP Instance UID in its File Meta")
+    if ts == _DEFLATED and not _inflated_size_within(path, offset, MAX_SEND_BYTES):
+        raise ValueError(f"inflates to more than {MAX_SEND_BYTES >> 30} GB")
+    return sop_class, ts
+
+
+def _store_one(assoc: Any, f: Path) -> SendOutcome:
+    try:
+        status = assoc.send_c_store(f)  # a path: streamed from the file (STORE_SEND_CHUNKED_DATASET)
+    except (ValueError, RuntimeError, OSError) as exc:
+        return SendOutcome(f, False, str(exc))
+    code = int(getattr(status, "Status", -1)) if status else -1
+    if code == 0:
+        return SendOutcome(f, True, "stored")
+    if code in (0xB000, 0xB007, 0xB006):
+        return SendOutcome(f, True, f"stored with warning 0x{code:04X}")
+    if code == -1:
+        return SendOutcome(f, False, "no answer (timeout or connection lost)")
+    return SendOutcome(f, False, f"refused with status 0x{code:04X}")
+
+
 def send(
     node: Node, files: Sequence[str | os.PathLike[str]], progress: Callable[[SendOutcome], None] | None = None
 ) -> list[SendOutcome]:
-    """C-STORE each file in one association; per-file outcome (a bad file does not stop the rest)."""
-    import pydicom
+    """C-STORE each file in one association; per-file outcome (a bad file does not stop the rest).
 
-    datasets: list[tuple[Path, Any]] = []
+    Files are streamed from disk in their own transfer syntax. A peer that stops answering (DIMSE
+    timeout) raises NetworkError after the outcomes so far were reported.
+    """
+    from pynetdicom import _config
+
+    _config.STORE_SEND_CHUNKED_DATASET = True
+    planned: list[Path] = []
     outcomes: list[SendOutcome] = []
 
     def report(o: SendOutcome) -> None:
@@ -172,12 +239,12 @@ def send(
     contexts: set[tuple[str, str]] = set()
     for f in map(Path, files):
         try:
-            ds = pydicom.dcmread(f)
-            contexts.add((str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)))
-            datasets.append((f, ds))
+            contexts.add(send_plan(f))
+            planned.append(f)
         except Exception as exc:
-            report(SendOutcome(f, False, f"not a readable DICOM file ({type(exc).__name__})"))
-    if not datasets:
+            why = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
+            report(SendOutcome(f, False, f"not sent: {why}"))
+    if not planned:
         return outcomes
     if len(contexts) > 120:
         raise NetworkError("Too many different kinds of DICOM object in one send (at most 120).")
@@ -185,29 +252,25 @@ def send(
     for sop_class, ts in sorted(contexts):
         ae.add_requested_context(sop_class, [ts])
     assoc = _associate(ae, node)
+    silent = False
     try:
-        for f, ds in datasets:
-            try:
-                status = assoc.send_c_store(ds)
-            except (ValueError, RuntimeError) as exc:
-                report(SendOutcome(f, False, str(exc)))
-                continue
-            code = int(getattr(status, "Status", -1)) if status else -1
-            if code == 0:
-                report(SendOutcome(f, True, "stored"))
-            elif code in (0xB000, 0xB007, 0xB006):
-                report(SendOutcome(f, True, f"stored with warning 0x{code:04X}"))
-            elif code == -1:
-                report(SendOutcome(f, False, "no answer (timeout or connection lost)"))
-            else:
-                report(SendOutcome(f, False, f"refused with status 0x{code:04X}"))
+        for f in planned:
+            outcome = _store_one(assoc, f)
+            report(outcome)
             if not assoc.is_established:
+                silent = outcome.message.startswith("no answer")
                 break
     finally:
         if assoc.is_established:
             assoc.release()
     sent = {o.path for o in outcomes}
-    for f, _ in datasets:
+    for f in planned:
         if f not in sent:
             report(SendOutcome(f, False, "not sent: the association ended"))
+    if silent:
+        stored = sum(o.ok for o in outcomes)
+        raise NetworkError(
+            f"{node.label()} did not answer a C-STORE within {node.timeout_s:g} s (DIMSE timeout); "
+            f"{stored} of {len(outcomes)} files stored."
+        )
     return outcomes
