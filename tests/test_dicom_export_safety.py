@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from dlrs_desktop.cli import main
 from dlrs_desktop.exchange.net import Node
 from dlrs_desktop.exchange.query import find_studies, get_study
 from tests.pacs_factory import PACS_AET, dciodvfy_errors, free_port, start_orthanc, stop_orthanc
+from tests.seg_factory import deflate_bomb
 
 SAMPLES = paths.samples_dir()
 DEMO = SAMPLES / "demo.dcm"
@@ -107,29 +107,6 @@ def test_out_never_overwrites_an_existing_file(tmp_path, capsys):
         "demo.sr-2.dcm",
     ]
     assert text.count("exists and was left alone") == 3
-
-
-def deflate_bomb(path: Path, gigabytes: float) -> None:
-    """A Deflated Explicit VR file whose dataset inflates to `gigabytes` GB of zeros (about 2 MB/GB).
-
-    One megabyte of zeros is deflated once with a full flush (a self-contained, repeatable block),
-    repeated, and closed with an empty final block: no gigabytes are ever compressed here.
-    """
-    from pydicom.filewriter import write_file_meta_info
-    from pydicom.uid import DeflatedExplicitVRLittleEndian, generate_uid
-
-    meta = pydicom.dataset.FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.6.1"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
-    block = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    piece = block.compress(bytes(1 << 20)) + block.flush(zlib.Z_FULL_FLUSH)
-    with open(path, "wb") as fh:
-        fh.write(b"\0" * 128 + b"DICM")
-        write_file_meta_info(fh, meta, enforce_standard=True)
-        for _ in range(int(gigabytes * 1024)):
-            fh.write(piece)
-        fh.write(zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush())
 
 
 _PEAK = (

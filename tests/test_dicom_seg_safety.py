@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_seg import ImageRef, read_seg_mask
 from dlrs_desktop.imaging.dicom_writer import write_ultrasound_dicom
 from dlrs_desktop.roi import Contour, validate_contour
+from tests.seg_factory import deflated_seg_bomb, fractional_seg
 from tests.test_dicom_export import highdicom_single_segment_seg
 from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
 
@@ -98,41 +98,6 @@ def test_the_gui_shows_a_dialog_and_keeps_no_contour_from_another_images_seg(
     assert win.doc.contour is None and win.files.undo_stack.count() == 0
 
 
-def _deflated_seg_bomb(path: Path, inflated_mb: int) -> None:
-    """A valid-looking Deflated SEG header for the demo image, then `inflated_mb` MB of zero pixels."""
-    from pydicom.filebase import DicomBytesIO
-    from pydicom.filewriter import write_dataset, write_file_meta_info
-    from pydicom.uid import DeflatedExplicitVRLittleEndian
-
-    seg = pydicom.dcmread(DEMO, stop_before_pixels=True)
-    header = pydicom.Dataset()
-    for keyword in ("PatientID", "StudyInstanceUID", "Rows", "Columns"):
-        setattr(header, keyword, getattr(seg, keyword))
-    header.SOPClassUID = "1.2.840.10008.5.1.4.1.1.66.4"
-    header.SOPInstanceUID = pydicom.uid.generate_uid()
-    header.NumberOfFrames = 1
-    header.BitsAllocated = 1
-    body = DicomBytesIO()
-    body.is_implicit_VR, body.is_little_endian = False, True
-    write_dataset(body, header)  # explicit VR little endian, as the deflated syntax holds inside
-    size = inflated_mb << 20
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    meta = pydicom.dataset.FileMetaDataset()
-    meta.MediaStorageSOPClassUID = header.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = header.SOPInstanceUID
-    meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
-    with open(path, "wb") as fh:
-        fh.write(b"\0" * 128 + b"DICM")
-        write_file_meta_info(fh, meta, enforce_standard=True)
-        fh.write(
-            deflate.compress(body.getvalue() + b"\xe0\x7f\x10\x00OB\x00\x00" + size.to_bytes(4, "little"))
-        )
-        zeros = bytes(1 << 20)
-        for _ in range(inflated_mb):
-            fh.write(deflate.compress(zeros))
-        fh.write(deflate.flush())
-
-
 _PEAK = (
     "import sys\nfrom dlrs_desktop.cli import main\ntry:\n    rc = main(sys.argv[1:])\nfinally:\n"
     "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
@@ -153,7 +118,7 @@ def _run_rss(argv: list[str]) -> tuple[int, str, float]:
 
 def test_a_deflate_bomb_seg_is_refused_without_inflating_it(tmp_path):
     bomb = tmp_path / "bomb.seg.dcm"
-    _deflated_seg_bomb(bomb, 1024)  # 1 GiB of pixels in a file of about a megabyte
+    deflated_seg_bomb(bomb, 1024)  # 1 GiB of pixels in a file of about a megabyte
     assert bomb.stat().st_size < 2 << 20
     code, err, peak_mb = _run_rss(["roi", str(DEMO), "--contour", str(bomb)])
     print(
@@ -175,43 +140,12 @@ def test_a_seg_declaring_too_many_frames_is_refused_before_decoding(tmp_path, ca
     assert err.count("\n") == 1 and "100000 frames" in err
 
 
-def _fractional_seg(path: Path, probability: np.ndarray) -> None:
-    import highdicom as hd
-    from pydicom.sr.codedict import codes
-
-    desc = hd.seg.SegmentDescription(
-        segment_number=1,
-        segment_label="Lesion",
-        segmented_property_category=codes.SCT.Tissue,
-        segmented_property_type=codes.SCT.Lesion,
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
-        algorithm_identification=hd.AlgorithmIdentificationSequence(
-            name="halo", version="1", family=codes.cid7162.ArtificialIntelligence
-        ),
-    )
-    hd.seg.Segmentation(
-        source_images=[pydicom.dcmread(DEMO)],
-        pixel_array=probability[None].astype(np.float32),
-        segmentation_type=hd.seg.SegmentationTypeValues.FRACTIONAL,
-        segment_descriptions=[desc],
-        series_instance_uid=hd.UID(),
-        series_number=6,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer="Other tool",
-        manufacturer_model_name="AI",
-        software_versions="1",
-        device_serial_number="1",
-        max_fractional_value=255,
-    ).save_as(path)
-
-
 def test_a_fractional_seg_with_a_faint_halo_reads_as_its_true_segment(tmp_path):
     truth = _truth()
     halo = ndimage.binary_dilation(truth, iterations=25) & ~truth
     probability = np.where(truth, 1.0, np.where(halo, 0.02, 0.0))  # the issue's 2 % halo
     seg = tmp_path / "fractional.seg.dcm"
-    _fractional_seg(seg, probability)
+    fractional_seg(seg, probability)
     image = load_image(DEMO)
     back = Contour.load_any(seg, image.shape, image_ref=ImageRef.of(DEMO))
     true_area = Contour.from_mask(truth, image.calibration).measurements(image.calibration).area_mm2
