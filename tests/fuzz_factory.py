@@ -31,10 +31,12 @@ from tests.fuzz_images import (
     _small_dicom,
     mutate,
 )
+from tests.fuzz_net import SEG_FAMILIES, net_cases, peer_verdict
 
 FAMILIES = (
     "dicom-crafted", "dicom-mutated", "raster-crafted", "raster-mutated", "contour-crafted",
     "contour-mutated", "arguments", "bundle-crafted", "bundle-mutated", "folder",
+    *SEG_FAMILIES,
 )  # fmt: skip
 __all__ = ["DEMO_CONTOUR", "DEMO_DCM", "REPO", "Case", "Outcome", "build_cases", "run_case"]
 
@@ -246,6 +248,7 @@ def build_cases(
             Case("bundle-mutated", name, ["predict", str(DEMO_DCM), "--no-sensitivity", "--model", str(p)])
         )
     cases += _folder_cases(work / "folder")
+    cases += [Case(*c) for c in net_cases(work / "net", rng, mutated_per_family)]
     return cases
 
 
@@ -422,6 +425,9 @@ def run_case(
 
         timer = threading.Timer(timeout, kill)
         timer.start()
+        peer_result: list[str | None] = []
+        if "peer" in case.extra:  # a receiver case: the hostile peer runs against this process
+            threading.Thread(target=lambda: peer_result.append(case.extra["peer"](proc)), daemon=True).start()
         _, status, usage = os.wait4(proc.pid, 0)
         timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -434,6 +440,9 @@ def run_case(
     raw_control = any(ord(c) < 32 and c not in "\n\t" for c in stderr) or "\x1b" in stderr
     if timed_out.is_set():
         verdict = f"other: killed after {timeout:g} s"
+    elif "peer" in case.extra:
+        time.sleep(0.1)  # the peer records its result just before its Ctrl-C lands
+        verdict = peer_verdict(code, lines, peer_result)
     elif code == 0:
         verdict = (
             "accepted"
