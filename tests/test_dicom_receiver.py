@@ -23,6 +23,7 @@ from dlrs_desktop.cli import main
 from dlrs_desktop.exchange.listener import ListenerPolicy, start_listener
 from dlrs_desktop.exchange.net import NetworkError
 from tests.pacs_factory import free_port, need
+from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
 
 SAMPLES = paths.samples_dir()
 DEMO = SAMPLES / "demo.dcm"
@@ -210,6 +211,7 @@ def test_idle_and_trickling_connections_do_not_lock_out_a_scanner(tmp_path):
         t0 = time.monotonic()
         sent = storescu(li.port, DEMO, timeout=30)
         took = time.monotonic() - t0
+        print(f"10 idle + 10 trickling connections open: the scanner stored in {took:.2f} s")
         assert sent.returncode == 0, sent.stderr
         assert took < 5, f"the scanner waited {took:.1f} s"
         time.sleep(0.3)
@@ -300,3 +302,27 @@ def test_a_dataset_over_the_cap_is_refused_and_leaves_nothing(tmp_path):
         li.stop()
     assert [p.name.startswith("US_") for p in out.iterdir()] == [True]
     assert "over the cap of 2 MB" in li.text()
+
+
+def test_the_gui_receiver_uses_the_address_and_allow_list_of_preferences(qtbot, tmp_path, dialog_log):  # noqa: F811
+    folder = tmp_path / "worklist"
+    folder.mkdir()
+    win = make_window(qtbot)
+    assert win.open_path(folder) is not None
+    port = free_port()
+    win.prefs.qs.setValue("pacs/listen_port", str(port))
+    win.prefs.qs.setValue("pacs/allow_aets", "SCANNER, MODALITY2")
+    win.actions_by_name["dicom_receive"].setChecked(True)
+    try:
+        assert win.dicom.listener.server_address[0] == "127.0.0.1" and not dialog_log.texts("error")
+        assert storescu(port, DEMO, calling="EVILHACKER").returncode != 0
+        qtbot.waitUntil(lambda: "rejected an association" in win.statusBar().currentMessage(), timeout=5000)
+        assert storescu(port, DEMO, calling="MODALITY2").returncode == 0
+        qtbot.waitUntil(lambda: len(list(folder.glob("*.dcm"))) == 1, timeout=5000)
+    finally:
+        win.actions_by_name["dicom_receive"].setChecked(False)
+    win.prefs.qs.setValue("pacs/listen_bind", "0.0.0.0")
+    win.prefs.qs.setValue("pacs/allow_aets", "")
+    win.actions_by_name["dicom_receive"].setChecked(True)  # an open address without an allow-list
+    assert win.dicom.listener is None
+    assert any("allow-list" in t for t in dialog_log.texts("error"))
