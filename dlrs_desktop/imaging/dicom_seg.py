@@ -129,9 +129,9 @@ def read_seg_mask(
     """
     p = Path(path)
     ds = _read_bounded(p)
-    if str(getattr(ds, "SOPClassUID", "")) != SEG_SOP_CLASS:
-        raise ContourError(f"{p.name} is a DICOM file but not a Segmentation.")
     try:
+        if str(getattr(ds, "SOPClassUID", "")) != SEG_SOP_CLASS:
+            raise ContourError(f"{p.name} is a DICOM file but not a Segmentation.")
         rows, cols = int(ds.Rows), int(ds.Columns)
         if (rows, cols) != tuple(shape):
             raise ContourError(
@@ -139,7 +139,9 @@ def read_seg_mask(
             )
         _check_reference(ds, p, image)
         return _tumour_mask(ds, p, shape, image.sop_instance_uid if image else None)
-    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:  # malformed header
+    except ContourError:
+        raise
+    except Exception as exc:  # pydicom decodes lazily: a damaged element fails here, in many ways
         raise ContourError(f"{p.name} is a malformed DICOM segmentation ({type(exc).__name__}).") from exc
 
 
@@ -160,11 +162,11 @@ def _read_bounded(p: Path) -> Any:
             ds = pydicom.dcmread(p, stop_before_pixels=True)
             _check_size(ds, p)
             ds = pydicom.dcmread(p)
+        _check_size(ds, p)
     except ContourError:
         raise
     except Exception as exc:
         raise ContourError(f"{p.name} is not a readable DICOM segmentation ({type(exc).__name__}).") from exc
-    _check_size(ds, p)
     return ds
 
 
