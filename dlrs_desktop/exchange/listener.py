@@ -80,6 +80,7 @@ class _Guard:
         self.lock = threading.Lock()
         self.bytes: dict[int, int] = {}
         self.checked: dict[int, int] = {}
+        self.aborting: set[int] = set()
 
     def note(self, text: str) -> None:
         if self.on_note is not None:
@@ -107,15 +108,17 @@ class _Guard:
             why = f"a dataset over the cap of {self.policy.max_dataset_bytes // MB} MB"
         elif due:
             why = self.low_disk()
-        if why is not None and not getattr(event.assoc, "_dlrs_aborting", False):
-            event.assoc._dlrs_aborting = True
+        if why is not None and key not in self.aborting:
+            self.aborting.add(key)
             self.note(f"aborted an association from {event.assoc.requestor.address}: {why}")
             event.assoc.abort()
 
-    def stored(self, assoc: Any) -> None:
+    def stored(self, assoc: Any, closed: bool = False) -> None:
         with self.lock:
             self.bytes.pop(id(assoc), None)
             self.checked.pop(id(assoc), None)
+            if closed:
+                self.aborting.discard(id(assoc))
 
     def accept(self, event: Any, staged: Path) -> str | None:
         """Called with the staged file; the reason to refuse it, or None."""
@@ -127,7 +130,7 @@ class _Guard:
 
     def on_close(self, event: Any) -> None:
         """A dataset cut off mid-stream leaves pynetdicom's temporary file: remove it."""
-        self.stored(event.assoc)
+        self.stored(event.assoc, closed=True)
         message = getattr(getattr(event.assoc, "dimse", None), "message", None)
         partial = getattr(message, "_data_set_file", None)  # pynetdicom's NamedTemporaryFile, if any
         if partial is not None:
