@@ -6,6 +6,7 @@ test needs the server object), on 127.0.0.1 with a free port.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -32,11 +33,16 @@ DEMO = SAMPLES / "demo.dcm"
 class Listener:
     """`dlrs dicom listen` in a subprocess; its stdout lines are collected in a thread."""
 
-    def __init__(self, out: Path, *extra: str) -> None:
+    def __init__(self, out: Path, *extra: str, tmpdir: Path | None = None) -> None:
         self.port = free_port()
         cmd = [sys.executable, "-m", "dlrs_desktop.cli", "dicom", "listen", "--port", str(self.port)]
+        env = dict(os.environ, TMPDIR=str(tmpdir)) if tmpdir is not None else None  # pynetdicom's stream
         self.proc = subprocess.Popen(
-            [*cmd, "--out", str(out), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [*cmd, "--out", str(out), *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
         self.lines: list[str] = []
         first = self.proc.stdout.readline()
@@ -291,7 +297,9 @@ def test_a_dataset_over_the_cap_is_refused_and_leaves_nothing(tmp_path):
     src = tmp_path / "big.dcm"
     _big_us_file(src, 6)
     out = tmp_path / "in"
-    li = Listener(out, "--allow-aet", "SCANNER", "--max-size", "2", "--min-free", "100")
+    stream_tmp = tmp_path / "tmp"
+    stream_tmp.mkdir()
+    li = Listener(out, "--allow-aet", "SCANNER", "--max-size", "2", "--min-free", "100", tmpdir=stream_tmp)
     try:
         sent = storescu(li.port, src, timeout=60)
         assert sent.returncode != 0 or "Failed" in sent.stderr or "Abort" in sent.stderr
@@ -302,6 +310,23 @@ def test_a_dataset_over_the_cap_is_refused_and_leaves_nothing(tmp_path):
         li.stop()
     assert [p.name.startswith("US_") for p in out.iterdir()] == [True]
     assert "over the cap of 2 MB" in li.text()
+    assert not list(stream_tmp.iterdir())  # the aborted dataset's partial file is gone too
+
+
+def test_a_dataset_that_would_cross_the_free_disk_floor_is_refused(tmp_path):
+    import shutil as sh
+
+    free_mb = sh.disk_usage(tmp_path).free >> 20
+    out = tmp_path / "in"
+    li = Listener(out, "--allow-aet", "SCANNER", "--min-free", str(free_mb + 1024))
+    try:
+        sent = storescu(li.port, DEMO)
+        time.sleep(0.5)
+    finally:
+        li.stop()
+    assert "0xa700" in (sent.stdout + sent.stderr).lower() or sent.returncode != 0, sent.stderr
+    assert not list(out.rglob("*.dcm")) and not list(out.glob(".recv-*"))
+    assert "free disk space below" in li.text()
 
 
 def test_the_gui_receiver_uses_the_address_and_allow_list_of_preferences(qtbot, tmp_path, dialog_log):  # noqa: F811
