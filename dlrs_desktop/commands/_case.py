@@ -64,7 +64,8 @@ def scale_line(reading: Any) -> str:
 
 def is_sidecar(path: Path) -> bool:
     """A GUI annotation file, by its name or (for renamed copies) by its schema."""
-    from dlrs_desktop.store.annotation import SCHEMA, SIDECAR_SUFFIX
+    from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
+    from dlrs_desktop.store.record import SCHEMA
 
     if path.name.endswith(SIDECAR_SUFFIX):
         return True
@@ -87,7 +88,7 @@ def _read_json(path: Path) -> Any:
 
 def read_sidecar(path: Path) -> Any:
     """The annotation in a sidecar file (store parser); ContourError if it is not a usable one."""
-    from dlrs_desktop.store.annotation import Annotation
+    from dlrs_desktop.store.record import Annotation
 
     if not path.exists():
         raise ContourError(f"Annotation file not found: {path}")

@@ -29,7 +29,7 @@ import numpy as np
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES, MAX_MANIFEST_BYTES
-from dlrs_desktop.model import bundle_files as bf
+from dlrs_desktop import bundle_files as bf
 from dlrs_desktop.model.manifest import (
     DEFAULT_CONTRAINDICATIONS,
     SCHEMA,

@@ -23,7 +23,8 @@ import numpy as np
 from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging.types import UltrasoundImage
 from dlrs_desktop.roi import assist_prompt as ap
-from dlrs_desktop.roi.assist_bundle import AssistBundle, load_assist_bundle
+from dlrs_desktop.roi.assist_bundle import AssistBundle, default_bundle_dir, load_assist_bundle
+from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
 from dlrs_desktop.roi.contour import Contour
 
 CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the scan area's shorter extent
@@ -70,8 +71,6 @@ def get_learned(path: str | None = None) -> LearnedAssist:
 
     Raises ModelError when the bundle is missing, modified or unreadable.
     """
-    from dlrs_desktop.roi.assist_bundle import default_bundle_dir
-
     key = str(path) if path is not None else str(default_bundle_dir())
     with _cache_lock:
         if key not in _cache:
@@ -117,8 +116,6 @@ def _trace(mask: np.ndarray) -> np.ndarray:
 
 
 def _to_contour(image: UltrasoundImage, mask: np.ndarray, origin: tuple[int, int]) -> Contour:
-    from dlrs_desktop.roi.assist import finish_contour
-
     if mask.sum() < 9:
         raise ContourError("No lesion outline found; draw it by hand or try a tighter box.")
     return finish_contour(image, _trace(mask) + np.asarray(origin, float))
@@ -139,8 +136,6 @@ def _box_mask(
 
 
 def learned_box(image: UltrasoundImage, box: Sequence[float], model: LearnedAssist) -> Contour:
-    from dlrs_desktop.roi.assist import check_box
-
     bx = check_box(image, box)
     mask, origin = _box_mask(model, image, bx)
     if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
@@ -223,8 +218,6 @@ def _crop_cut(frame: ap.CropFrame, shape: tuple[int, int], pshape: tuple[int, in
 
 
 def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAssist) -> Contour:
-    from dlrs_desktop.roi.assist import check_click
-
     x, y = check_click(image, xy)
     cands = _click_candidates(model, image, (x, y))
     if not cands:

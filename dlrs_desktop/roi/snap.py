@@ -47,7 +47,7 @@ def snap_to_edges(
     import cv2
 
     from dlrs_desktop.roi import assist_segment as seg
-    from dlrs_desktop.roi.assist import finish_contour, resample_even
+    from dlrs_desktop.roi.assist_finish import finish_contour, resample_even
 
     if not (max_distance_mm > 0 and np.isfinite(max_distance_mm)):
         raise ContourError("The snapping distance must be a positive number of millimetres.")

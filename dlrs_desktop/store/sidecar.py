@@ -15,14 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dlrs_desktop import limits
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
-
-if TYPE_CHECKING:
-    from dlrs_desktop.store.annotation import Annotation
+from dlrs_desktop.store.record import Annotation
 
 MAX_SIDECAR_BYTES = limits.MAX_CONTOUR_FILE_BYTES  # the stated limit for contour and sidecar JSON
 READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
@@ -53,8 +50,6 @@ class Copy:
 
 def read_copy(path: Path, sha256: str | None) -> Copy:
     """The copy at `path`, checked against the image it must belong to (if known); never raises."""
-    from dlrs_desktop.store.annotation import Annotation
-
     copy = Copy(path)
     try:
         st = os.stat(path)
