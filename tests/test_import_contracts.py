@@ -60,3 +60,44 @@ def test_roi_importing_model_breaks_the_contracts(tmp_path):
     run = lint_imports(tmp_path)
     assert run.returncode != 0
     assert "roi never imports model" in run.stdout and "BROKEN" in run.stdout
+
+
+# ui/ and exchange/ are outside this rule for now (their in-function imports are reviewed separately).
+LAZY_RULE_SKIPS = ("ui", "exchange")
+IMPORT = ("import ", "from ")
+
+
+def unexplained_lazy_imports(package: Path) -> list[str]:
+    """In-function imports without a `# lazy: <reason>` comment on or just above their block."""
+    import ast
+
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] in LAZY_RULE_SKIPS or path.name == "dicom_seg.py":
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for fn in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                i = node.lineno - 1
+                # walk up the block of imports this one belongs to
+                while i >= 0 and "# lazy:" not in lines[i] and lines[i].lstrip().startswith(IMPORT):
+                    i -= 1
+                if i < 0 or "# lazy:" not in lines[i]:
+                    found.append(f"{path.relative_to(package)}:{node.lineno}")
+    return sorted(set(found))
+
+
+def test_every_in_function_import_says_why_it_is_lazy():
+    assert unexplained_lazy_imports(ROOT / "dlrs_desktop") == []
+
+
+def test_an_unexplained_in_function_import_is_found(tmp_path):
+    (tmp_path / "roi").mkdir()
+    (tmp_path / "roi" / "m.py").write_text(
+        "def f():\n    # lazy: cv2 is slow\n    import cv2\n    import os\n\n\ndef g():\n    import json\n"
+    )
+    assert unexplained_lazy_imports(tmp_path) == ["roi/m.py:8"]

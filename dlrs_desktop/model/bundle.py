@@ -10,8 +10,10 @@ that were checked are the bytes that are used (no second read of the file).
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _dt
 import hashlib
+import importlib.metadata as md
 import io
 import json
 import os
@@ -26,10 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlrs_desktop.errors import ModelError
+from dlrs_desktop import bundle_files as bf
+from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES, MAX_MANIFEST_BYTES
-from dlrs_desktop import bundle_files as bf
+from dlrs_desktop.model.card import render_model_card
+from dlrs_desktop.model.domain import parse_reference
 from dlrs_desktop.model.manifest import (
     DEFAULT_CONTRAINDICATIONS,
     SCHEMA,
@@ -42,6 +46,8 @@ from dlrs_desktop.model.manifest import (
 from dlrs_desktop.model.outcome import DEFAULT_OUTCOME, Outcome, intended_use_for, task_for
 from dlrs_desktop.model.preprocess import PreprocessSpec
 from dlrs_desktop.model.radiomics import Radiomics
+from dlrs_desktop.paths import bundled_model_dir
+from dlrs_desktop.source_revision import source_revision
 
 if TYPE_CHECKING:
     from dlrs_desktop.model.network import FusionNet
@@ -132,6 +138,7 @@ class Bundle:
 
     def head_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-region head weights (R, K) and biases (R,) as float32 numpy (no torch needed)."""
+        # lazy: safetensors (~0.15 s) only when a bundle is read
         from safetensors.numpy import load as np_load
 
         heads = self.manifest["heads"]
@@ -229,8 +236,6 @@ def load_bundle(path: str | os.PathLike[str] | None = None) -> Bundle:
     Checks the schema and the sha256 and size of every listed file before anything is used.
     """
     if path is None:
-        from dlrs_desktop.paths import bundled_model_dir
-
         root = bundled_model_dir()
         if not root.exists():
             raise ModelError(
@@ -277,7 +282,6 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
     stacking = Stacking.from_dict(
         m["stacking"], len(m["regions"]), len(radiomics.signatures) if radiomics else 0
     )
-    from dlrs_desktop.model.domain import parse_reference
 
     domain = parse_reference(m, data)
     return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data), radiomics, domain)
@@ -285,14 +289,11 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
 
 # --- writing ----------------------------------------------------------------------------------
 def software_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
     out = {"python": platform.python_version()}
     for dist in ("dlrs-desktop", "torch", "torchvision", "onnx", "onnxruntime", "safetensors", "numpy",
                  "opencv-python-headless"):  # fmt: skip
         with contextlib.suppress(md.PackageNotFoundError):
             out[dist] = md.version(dist)
-    from dlrs_desktop.source_revision import source_revision
 
     revision = source_revision(Path(__file__).resolve().parents[1])
     if revision:
@@ -335,12 +336,11 @@ def write_bundle(
     `outcome` (model/outcome.py; default: early response) also words the default `task` and
     `intended_use`.
     """
-    import copy
-
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import save as st_save
 
+    # lazy: the network imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.model import network as nw
-    from dlrs_desktop.model.card import render_model_card
 
     out = Path(out_dir)
     if out.exists() and not overwrite:
@@ -436,6 +436,7 @@ def write_bundle(
 
 
 def _check_onnx_parity(net: FusionNet, onnx_bytes: bytes, spec: PreprocessSpec) -> None:
+    # lazy: onnxruntime (~0.3 s) and torch (the optional [train] extra) only for the parity check
     import onnxruntime as ort
     import torch
 
@@ -459,8 +460,6 @@ def check_bundle_target(
     Writing replaces the whole folder: pointing `--out` at a folder of other work must not delete it.
     Shared by the fusion model and the contour-assist bundle (`what` names it in the message).
     """
-    from dlrs_desktop.errors import DlrsError
-
     target = Path(out)
     if not os.path.lexists(target):
         return

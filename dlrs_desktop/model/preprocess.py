@@ -46,6 +46,7 @@ import numpy as np
 from dlrs_desktop.errors import CalibrationError, ModelError
 from dlrs_desktop.limits import MAX_RING_RADIUS_MM
 from dlrs_desktop.model.colour import NO_COLOUR, ColourReport, clean_colour
+from dlrs_desktop.roi import compute_rois, validate_contour
 
 if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed to read a spec
     from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
@@ -397,8 +398,6 @@ def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
 
     Raises CalibrationError without a trustworthy mm/pixel (never guessed) and ContourError otherwise.
     """
-    from dlrs_desktop.roi import validate_contour
-
     if image.calibration_for(np.asarray(contour.points)) is None:
         raise CalibrationError(
             "This image has no trustworthy millimetre calibration for the tumour's area; "
@@ -417,8 +416,6 @@ def prepare_inputs(
 
     Raises CalibrationError without a trustworthy mm/pixel and ContourError for an invalid contour.
     """
-    from dlrs_desktop.roi import compute_rois
-
     t0 = time.perf_counter()
     contour = validated_contour(image, contour)
     cal = contour.calibration

@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import ContourError, ModelError
 from dlrs_desktop.imaging.types import UltrasoundImage
+from dlrs_desktop.roi import assist_segment as seg
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
 from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click
@@ -122,7 +124,6 @@ def propose_from_box(
     """
     if engine != "classical":
         return propose_box(image, box, engine=engine, method=method, speckle=speckle).contour
-    from dlrs_desktop.roi import assist_segment as seg
 
     bx = check_box(image, box)
     crop = seg.make_crop(image, bx)
@@ -187,7 +188,6 @@ def propose_from_click(
     """
     if engine != "classical":
         return propose_click(image, xy, engine=engine, method=method, speckle=speckle).contour
-    from dlrs_desktop.roi import assist_segment as seg
 
     x, y = check_click(image, xy)
     h, w = image.shape
@@ -240,8 +240,6 @@ def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _ray_box(crop, f: np.ndarray, c: np.ndarray, threshold: float, sustain_mm: float):  # type: ignore[no-untyped-def]
     """Box (image px) around where rays from `c` first cross `threshold` for `sustain_mm`, or None."""
-    import cv2
-
     r = np.arange(0, crop.px(CLICK_SEARCH_MM), 0.5)
     ang = np.linspace(0, 2 * np.pi, CLICK_RAYS, endpoint=False)
     px = (c[0] + np.cos(ang)[:, None] * r[None, :]).astype(np.float32)
@@ -267,8 +265,6 @@ def _click_score(
     image: UltrasoundImage, contour: Contour, box: tuple[float, float, float, float], xy: tuple[float, float]
 ) -> float | None:
     """Contrast of the proposal with a ring around it, minus a penalty for running along the box border."""
-    import cv2
-
     pts = contour.points
     if cv2.pointPolygonTest(pts.astype(np.float32).reshape(-1, 1, 2), xy, False) < 0:
         return None

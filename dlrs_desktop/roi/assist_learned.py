@@ -18,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import ContourError
@@ -35,6 +36,7 @@ class LearnedAssist:
     """A verified bundle and its ONNX Runtime session (thread-safe: one run at a time)."""
 
     def __init__(self, bundle: AssistBundle) -> None:
+        # lazy: onnxruntime (~0.3 s) only where a model runs
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -80,8 +82,6 @@ def get_learned(path: str | None = None) -> LearnedAssist:
 
 def _keep_and_fill(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """The component with the largest `weight` sum, holes filled."""
-    import cv2
-
     n, lab = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(mask, bool)
@@ -98,8 +98,6 @@ def _trace(mask: np.ndarray) -> np.ndarray:
     (traced at 2×), smoothed along its length (σ = 1 px); `finish_contour` then spaces the vertices.
     Faster than `geometry.mask_to_polygon` (no Python-level simplification): the latency budget is
     100 ms per proposal."""
-    import cv2
-
     ys, xs = np.nonzero(mask)
     x0, y0 = int(xs.min()), int(ys.min())
     sub = mask[y0 : ys.max() + 1, x0 : xs.max() + 1].astype(np.uint8)
@@ -232,8 +230,6 @@ def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAss
     box = (x0 - px, y0 - py, x1 + px, y1 + py)
     try:
         contour = learned_box(image, box, model)
-        import cv2
-
         if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), (x, y), False) >= 0:
             return contour
     except ContourError:

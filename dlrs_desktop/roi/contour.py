@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError
+from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
 from dlrs_desktop.imaging.types import Calibration
 from dlrs_desktop.limits import (
     MAX_CONTOUR_FILE_BYTES,
@@ -300,8 +303,6 @@ class Contour:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Atomic write: a crash leaves the old file or the new one, never a torn one."""
-        from dlrs_desktop.fileio import atomic_write_json
-
         return atomic_write_json(path, self.to_dict())
 
     @classmethod
@@ -349,8 +350,6 @@ class Contour:
         `calibration` and `frame` are attached to contours made from masks (a mask carries neither);
         a SEG that records its source frame gives that frame instead.
         """
-        from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
-
         p = Path(path)
         if is_seg_file(p):
             mask, seg_frame = read_seg_mask(p, tuple(shape))
@@ -372,8 +371,6 @@ class Contour:
 
 def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
     """Bool (H, W) from a mask image: palette index, gray value or any RGB channel non-zero = tumour."""
-    from PIL import Image, UnidentifiedImageError
-
     p = Path(path)
     try:
         check_regular_file(p, "mask image", MAX_IMAGE_FILE_BYTES)

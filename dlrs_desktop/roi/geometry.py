@@ -7,7 +7,10 @@ polygon when its centre is inside (even-odd rule); that makes rasterised areas u
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+
+from dlrs_desktop.limits import ContourLimitError
 
 # --------------------------------------------------------------------------------------------- basics
 
@@ -85,8 +88,6 @@ def mask_to_polygon(
     pixel staircase is then smoothed along its length (Gaussian, σ = `smooth_px`) so perimeter and
     diameters are those of the shape, not of its pixel steps, and simplified to `tolerance` px.
     """
-    import cv2
-
     m = np.ascontiguousarray(mask, dtype=np.uint8)
     if not m.any():
         return None
@@ -248,8 +249,6 @@ def edge_crossings(
     assert best is not None
     total, axis, order, count = best
     if total > MAX_CROSSING_PAIRS:
-        from dlrs_desktop.limits import ContourLimitError
-
         raise ContourLimitError(
             f"The contour is too convoluted to check for self-crossings ({total:,} overlapping edge pairs, "
             f"over the limit of {MAX_CROSSING_PAIRS:,}); simplify it."
@@ -318,8 +317,6 @@ def split_at_crossing(pts: np.ndarray, i: int, j: int, p: np.ndarray) -> tuple[n
 
 def max_feret(pts: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Longest distance between two vertices (the maximum caliper diameter) and its endpoints."""
-    import cv2
-
     hull_idx = cv2.convexHull(pts.astype(np.float32), returnPoints=False)
     hull = pts[np.unique(np.asarray(hull_idx).ravel())] if hull_idx is not None else pts
     if len(hull) < 2:
@@ -384,8 +381,6 @@ def offset_polygon(pts: np.ndarray, d: float, cell: float, max_cells: int = 4_00
     distance transform, so concave shapes and large offsets never self-intersect. Returns the largest
     piece, or None when an inward offset removes everything. Accuracy about cell/4.
     """
-    import cv2
-
     lo = pts.min(axis=0) - max(d, 0.0) - 3 * cell
     hi = pts.max(axis=0) + max(d, 0.0) + 3 * cell
     size = hi - lo

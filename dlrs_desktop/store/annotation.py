@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop import paths
-from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.fileio import atomic_write_bytes, clean_stale_temps
 from dlrs_desktop.store import schema, sidecar
 from dlrs_desktop.store.record import Annotation, now_iso
 
@@ -80,8 +80,6 @@ class AnnotationStore:
 
     def clean_stale_temps(self) -> list[Path]:
         """Remove the temporary files killed sessions left in the data folders (at start-up)."""
-        from dlrs_desktop.fileio import clean_stale_temps
-
         removed = clean_stale_temps(self.root) + clean_stale_temps(self.root / "backups")
         if self.root.parent.resolve() == paths.user_data_dir().resolve():
             removed += clean_stale_temps(self.root.parent)

@@ -128,6 +128,7 @@ def image_lock(folder: Path, sha256: str) -> Iterator[None]:
     check and its rename. Without a writable lock folder (or on Windows) the check alone remains.
     """
     try:
+        # lazy: POSIX only
         import fcntl
     except ImportError:  # Windows
         yield

@@ -18,9 +18,15 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
+from dlrs_desktop.model.bundle import load_bundle, sha256_bytes, write_bundle
+from dlrs_desktop.model.manifest import Stacking, validate_manifest
+from dlrs_desktop.training.metrics import binary_metrics
+from dlrs_desktop.training.selection import PRIMARY_RULE, seal_rows
+from dlrs_desktop.training.trainer import predict_logits
 
 
 def round_to_fp16(net) -> None:
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     with torch.no_grad():
@@ -31,11 +37,9 @@ def round_to_fp16(net) -> None:
 
 def store_backbone_fp16(bundle_dir: Path) -> dict[str, Any]:
     """Re-store the backbone safetensors in float16 and update its manifest entry (sha256, bytes)."""
+    # lazy: safetensors (~0.15 s) only when a bundle is read
     from safetensors.numpy import load as np_load
     from safetensors.numpy import save as np_save
-
-    from dlrs_desktop.model.bundle import sha256_bytes
-    from dlrs_desktop.model.manifest import validate_manifest
 
     mpath = bundle_dir / "manifest.json"
     m = json.loads(mpath.read_text(encoding="utf-8"))
@@ -59,8 +63,6 @@ def store_backbone_fp16(bundle_dir: Path) -> dict[str, Any]:
 
 
 def _metrics_rows(logits, y, splits, rows) -> list[dict[str, Any]]:
-    from dlrs_desktop.training.metrics import binary_metrics
-
     out = []
     for split in ("train", "internal", "external"):
         idx = np.where(splits == split)[0]
@@ -98,12 +100,8 @@ def write_trained_bundle(
     outcome: dict[str, str] | None = None,
     log,
 ) -> dict[str, Any]:
+    # lazy: optional [train] extra; extras.require names the install
     import torch
-
-    from dlrs_desktop.model.bundle import load_bundle, write_bundle
-    from dlrs_desktop.model.manifest import Stacking
-    from dlrs_desktop.training.selection import PRIMARY_RULE, seal_rows
-    from dlrs_desktop.training.trainer import predict_logits
 
     round_to_fp16(net)
     logits = predict_logits(net, data.x[:, 0], "cpu")
@@ -244,12 +242,15 @@ def write_trained_bundle(
 
 def _real_parity(bundle, x: np.ndarray) -> float:
     """Max |logit| difference between the ONNX graph and torch loaded from the bundle's safetensors."""
+    # lazy: onnxruntime (~0.3 s) and torch (the optional [train] extra) only for the parity check
     import onnxruntime as ort
     import torch
 
+    # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.model.network import load_net
 
     backbone, heads = bundle.weights_bytes()
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import load as st_load
     from safetensors.torch import save as st_save
 

@@ -241,6 +241,7 @@ def wilson_ci(successes: int, total: int, level: float = 0.95) -> tuple[float | 
     """Wilson score interval of a proportion (scipy's `binomtest(...).proportion_ci(method="wilson")`)."""
     if total <= 0:
         return None, None
+    # lazy: optional [train] extra; extras.require names the install
     from scipy.stats import binomtest
 
     ci = binomtest(int(successes), int(total)).proportion_ci(confidence_level=level, method="wilson")

@@ -9,10 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
 from dlrs_desktop.model.bundle import check_bundle_target
+from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, RegionSpec
 from dlrs_desktop.training import checkpoint as ckpt
+from dlrs_desktop.training.cohort import read_cohort
+from dlrs_desktop.training.dataset import prepare_cohort
+from dlrs_desktop.training.domain_fit import add_reference
+from dlrs_desktop.training.export import write_trained_bundle
+from dlrs_desktop.training.progress import ProgressBar
+from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold
 from dlrs_desktop.training.trainer import (
     TrainConfig,
     config_dict,
@@ -38,8 +45,6 @@ def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def make_spec(cfg: TrainConfig):
-    from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, RegionSpec
-
     regions = tuple(
         r if r.kind == "tumour" else RegionSpec(r.name, r.radius_mm, cfg.ring_kind) for r in DEFAULT_REGIONS
     )
@@ -73,12 +78,8 @@ def train_from_cohort(
     """Train and write a bundle to `out_dir`; returns a summary. Resumes from `<out>.checkpoint`.
 
     `outcome`: the manifest's outcome block (model/outcome.py; default early response)."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
-
-    from dlrs_desktop.training.cohort import read_cohort
-    from dlrs_desktop.training.dataset import prepare_cohort
-    from dlrs_desktop.training.progress import ProgressBar
-    from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold
 
     t_start = time.perf_counter()
     out = Path(out_dir)
@@ -175,6 +176,7 @@ def train_from_cohort(
         fold_rows.append(list(done["rows"]))
     radiomics = None
     if cfg.radiomics:
+        # lazy: radiomics_fit imports scikit-learn (~2.8 s) only when signatures are fitted
         from dlrs_desktop.training.radiomics_fit import fit_signatures
 
         radiomics, oof_sig = fit_signatures(data.radiomics, y, tr, folds, spec.region_names)
@@ -201,8 +203,6 @@ def train_from_cohort(
         stamp()
         tensors = {**kept_tensors(tensors), **_prefixed("final.", net)}
         ckpt.save(ckdir, state, tensors)
-
-    from dlrs_desktop.training.export import write_trained_bundle
 
     net = net.to("cpu").eval()
     ensemble = None
@@ -241,9 +241,6 @@ def train_from_cohort(
 def _add_domain_reference(out: Path, cohort_csv: str | Path, cfg: TrainConfig, log) -> dict[str, Any] | None:
     """The domain guard and conformal sets of the new bundle (training/domain_fit.py), or None (logged)
     when the cohort's train or internal split is too small to fit them."""
-    from dlrs_desktop.errors import CohortError
-    from dlrs_desktop.training.domain_fit import add_reference
-
     log("domain reference: train split statistics, internal split thresholds and conformal sets")
     try:
         block = add_reference(out, cohort_csv, threads=cfg.threads or None)["domain_reference"]
@@ -278,6 +275,7 @@ def _fold_ensemble(final, tensors, k: int, cfg: TrainConfig, spec, data, log):
     member's logits are standardised on the internal split (the training split if there is
     none) because networks trained from scratch do not share a logit scale.
     """
+    # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.model.network import ensemble_of
 
     members = [("final", final)] + [
@@ -310,9 +308,10 @@ def save_fold_network(net, path: Path) -> None:
     held-out logits are in the checkpoint, but averaging them with the final one is the first
     thing to measure when the final network's early-stopped epoch is a lottery.
     """
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import save
 
-    from dlrs_desktop.fileio import atomic_write_bytes
+    # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.model.network import state_dict_tensors
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -329,6 +328,7 @@ def _total_seconds(state: dict[str, Any], stamp, ckdir: Path) -> float:
 
 def device_name(device) -> str:
     """The device that actually ran the training, e.g. "cuda (NVIDIA H100 80GB HBM3)" or "cpu (2 threads)"."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     if getattr(device, "type", str(device)) == "cuda":
