@@ -44,6 +44,7 @@ from dlrs_desktop.model.result import (
     Sensitivity,
     SignatureResult,
 )
+from dlrs_desktop.regions import ring_name
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging.types import UltrasoundImage
@@ -292,7 +293,7 @@ class Predictor:
         outcome = b.outcome
         regions = []
         for i, spec in enumerate(b.spec.regions):
-            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
+            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[ring_name(spec.radius_mm)]
             coef = b.stacking.coefficients[i]
             regions.append(
                 RegionResult(
@@ -372,7 +373,7 @@ class Predictor:
         out = []
         for i, (crop, spec) in enumerate(zip(info.crops, self.bundle.spec.regions, strict=True)):
             values, bbox = crop_to_image(maps[i], crop, shape)
-            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
+            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[ring_name(spec.radius_mm)]
             full = roi.full(mask_kind(spec.kind), shape)
             mask = full[bbox[1] : bbox[3], bbox[0] : bbox[2]] & np.isfinite(values)
             out.append(RegionCam(spec.name, bbox, values, mask))

@@ -21,17 +21,13 @@ import numpy as np
 from dlrs_desktop.errors import CalibrationError, ContourError
 from dlrs_desktop.imaging.types import Calibration, UltrasoundImage, select_region
 from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
+from dlrs_desktop.regions import TUMOUR, ring_name
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
 
-TUMOUR = "intratumoral"
 BBox = tuple[int, int, int, int]
 MaskKind = Literal["annulus", "expanded", "shell"]
 MASK_KINDS: tuple[str, ...] = ("annulus", "expanded", "shell")
-
-
-def ring_name(radius_mm: float) -> str:
-    return f"ring_{radius_mm:g}mm"
 
 
 @dataclass(frozen=True, eq=False)
