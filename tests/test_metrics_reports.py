@@ -76,3 +76,17 @@ def test_committed_report_numbers_are_recomputed_exactly(report):
             close({k: d[k] for k in t}, t, f"{s}.{d['model_b']}")
             close(d["p_holm"], p_adj, f"{s}.{d['model_b']}.p_holm")
     assert checked >= 8
+
+
+@pytest.mark.parametrize("report", REPORTS[:2], ids=lambda p: str(p.relative_to(DOCS)))
+def test_the_auc_is_scikit_learns(report):
+    """`metrics.auc` (DeLong's components, so `dlrs synth` needs no scikit-learn) = `roc_auc_score`."""
+    from sklearn.metrics import roc_auc_score
+
+    from dlrs_desktop.training.metrics import auc
+
+    cols = _columns(report)
+    label = np.array(cols["label"], float).astype(int)
+    for key in ("intratumoral", "ring_10mm", "fusion_all"):
+        p = np.array(cols[key], float)
+        assert abs(auc(label, p) - roc_auc_score(label, p)) <= 1e-12

@@ -1,9 +1,10 @@
 """Validation statistics: AUC with DeLong CI and test, threshold metrics, calibration, DCA.
 
 The field's libraries where they give the same numbers (tests/test_metrics_reports.py recomputes every
-committed report to 1e-9): AUC, ROC and Brier from scikit-learn, the normal quantile from SciPy, Holm
-and the calibration regressions from statsmodels. Hand-written, each saying why: DeLong (no maintained
-Python library provides the paired test and covariance), the equal-count calibration bins and net benefit.
+committed report to 1e-9): ROC and Brier from scikit-learn, the normal quantile from SciPy, Holm and
+the calibration regressions from statsmodels. Hand-written, each saying why: DeLong (no maintained
+Python library provides the paired test and covariance) and the AUC from its components, the
+equal-count calibration bins and net benefit.
 All imported inside the functions: `dlrs --help` loads this module without the [train] extra.
 """
 
@@ -24,15 +25,15 @@ def _as_xy(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def auc(y_true: np.ndarray, score: np.ndarray) -> float:
-    """Mann-Whitney AUC: P(score_pos > score_neg) + ½ P(tie) (scikit-learn's `roc_auc_score`); NaN for
-    one class only."""
+    """Mann-Whitney AUC: P(score_pos > score_neg) + ½ P(tie); NaN for one class only.
+
+    Computed by the DeLong structural components below (kept for the CIs anyway), not by scikit-learn's
+    `roc_auc_score`, which gives the same numbers (tests/test_metrics_reports.py compares the two):
+    `dlrs synth` reports its ground-truth AUC on the default install, which has no scikit-learn."""
     y, s = _as_xy(y_true, score)
     if not (y == 1).any() or not (y == 0).any():
         return float("nan")
-    # lazy: optional [train] extra; extras.require names the install
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, s))
+    return float(_structural_components(y, s[None, :])[0][0])
 
 
 def _midrank(x: np.ndarray) -> np.ndarray:
