@@ -43,6 +43,7 @@ def test_the_external_split_never_influences_training_or_selection(tmp_path):
     """Train twice on one tiny cohort, the second time with every external label flipped: the weights,
     the ONNX graph, the stacking, the thresholds and the chosen primary model are byte-identical."""
     from dlrs_desktop.training.pipeline import train_from_cohort
+    from dlrs_desktop.training.recipe import TrainingRecipe
     from dlrs_desktop.training.trainer import TrainConfig
     from tests.training_factory import rewrite, tiny_cohort
 
@@ -58,7 +59,8 @@ def test_the_external_split_never_influences_training_or_selection(tmp_path):
     cfg = TrainConfig(epochs=1, input_size=32, mm_per_px=1.6, folds=2, batch_size=8, jitter_variants=1,
                       seed=2, threads=1, limit_batches=2)  # fmt: skip
     for name, csv_path in (("a", cohort), ("b", flipped)):
-        train_from_cohort(csv_path, tmp_path / name, cfg, training_kind="synthetic", log=lambda _m: None)
+        recipe = TrainingRecipe(csv_path, cfg, training_kind="synthetic")
+        train_from_cohort(recipe, tmp_path / name, log=lambda _m: None)
     a, b = tmp_path / "a", tmp_path / "b"
     manifest_a, manifest_b = (json.loads((p / "manifest.json").read_text()) for p in (a, b))
     ext = [r for r in manifest_a["metrics"] if r.get("split") == "external"]

@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = outcome_from_args(args, DEFAULT_OUTCOME)  # checked before hours of training
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.training.pipeline import train_from_cohort
+    from dlrs_desktop.training.recipe import TrainingRecipe
     from dlrs_desktop.training.trainer import TrainConfig
 
     for name in ("epochs", "batch_size", "input_size"):
@@ -203,9 +204,8 @@ def run(args: argparse.Namespace) -> int:
         distance_channel=args.distance_channel,
         blur_px=args.blur,
     )
-    summary = train_from_cohort(
+    recipe = TrainingRecipe(
         args.cohort,
-        args.out,
         cfg,
         model_id=args.id,
         version=args.version,
@@ -213,9 +213,10 @@ def run(args: argparse.Namespace) -> int:
         description=args.description,
         changelog=_changelog(args.changelog, args.version),
         demo=args.demo,
-        restart=args.restart,
-        fold_networks_dir=args.save_fold_networks,
         outcome=outcome,
+    )
+    summary = train_from_cohort(
+        recipe, args.out, restart=args.restart, fold_networks_dir=args.save_fold_networks
     )
     print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
     for m in summary["metrics"]:

@@ -27,13 +27,16 @@ def _as_xy(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def auc(y_true: np.ndarray, score: np.ndarray) -> float:
     """Mann-Whitney AUC: P(score_pos > score_neg) + ½ P(tie); NaN for one class only.
 
-    Computed by the DeLong structural components below (kept for the CIs anyway), not by scikit-learn's
-    `roc_auc_score`, which gives the same numbers (tests/test_metrics_reports.py compares the two):
+    Computed from the midranks that DeLong's structural components below use anyway (the same
+    arithmetic as ever, so bundles stay bit-identical), not by scikit-learn's `roc_auc_score`, which
+    gives the same numbers (tests/test_metrics_reports.py compares the two):
     `dlrs synth` reports its ground-truth AUC on the default install, which has no scikit-learn."""
     y, s = _as_xy(y_true, score)
     if not (y == 1).any() or not (y == 0).any():
         return float("nan")
-    return float(_structural_components(y, s[None, :])[0][0])
+    pos, neg = s[y == 1], s[y == 0]
+    ranks = _midrank(np.concatenate([pos, neg]))
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 def _midrank(x: np.ndarray) -> np.ndarray:
