@@ -1,5 +1,13 @@
 """Pure polygon maths on (N, 2) float arrays: no calibration, no image, no Qt.
 
+Why hand-written and not OpenCV or shapely (measured 2026-12-03; tests/test_roi_geometry_libraries.py
+compares with shapely): OpenCV's `contourArea`/`arcLength` take float32 points (areas differ by ~1e-5
+relative) and its `approxPolyDP` splits a closed curve elsewhere (other vertices: stored contours and
+their hashes would change); shapely gives the same areas and lengths to 1e-12 but would put GEOS (LGPL)
+into the standalone build for two numpy lines, its `buffer` makes vector outlines where the ROI masks are
+raster distance bands (`offset_polygon` uses OpenCV's exact distance transform), and its validity check
+says whether a ring crosses itself, not which edges cross where (what the contour repair needs).
+
 Pixel convention (the one Qt, pyqtgraph and labelme use): pixel (row i, column j) covers the square
 [j, j+1) × [i, i+1) of image coordinates, so its centre is (j + 0.5, i + 0.5). A pixel belongs to a
 polygon when its centre is inside (even-odd rule); that makes rasterised areas unbiased.
