@@ -39,9 +39,10 @@ import numpy as np
 from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.roi import geometry as geo
-from dlrs_desktop.roi.assist import finish_contour, propose_from_box, propose_from_click
+from dlrs_desktop.roi.assist import propose_from_box, propose_from_click
 from dlrs_desktop.roi.assist_bundle import default_bundle_dir, load_assist_bundle
 from dlrs_desktop.roi.assist_eval import hd95_px, mask_dice
+from dlrs_desktop.roi.assist_finish import finish_contour
 from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click
 from dlrs_desktop.roi.snap import snap_to_edges
 from dlrs_desktop.training.assist_augment import centroid_click, lesion_box

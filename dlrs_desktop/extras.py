@@ -15,7 +15,17 @@ from dlrs_desktop.errors import DlrsError
 
 # Import names each extra provides (pyproject.toml [project.optional-dependencies]).
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "train": ("torch", "torchvision", "sklearn", "scipy", "matplotlib", "onnx", "onnxscript", "crepes"),
+    "train": (
+        "torch",
+        "torchvision",
+        "sklearn",
+        "scipy",
+        "statsmodels",
+        "matplotlib",
+        "onnx",
+        "onnxscript",
+        "crepes",
+    ),
     "gpu": ("torch", "torchvision"),
 }
 # The extra to suggest when one of these modules is missing (the smallest extra that has it).

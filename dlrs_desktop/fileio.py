@@ -66,6 +66,7 @@ def pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     if os.name == "nt":
+        # lazy: Windows only
         import ctypes
 
         kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]

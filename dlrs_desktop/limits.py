@@ -7,6 +7,7 @@ compared with these numbers first, and a limit hit is one `LimitError` (exit 2) 
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -88,8 +89,6 @@ def _refuse_constant(name: str) -> float:
 
 def parse_json(data: str | bytes, what: str, error: type[DlrsError] = DlrsError) -> object:
     """`json.loads` for untrusted text: NaN/Infinity, over-deep nesting and huge integers are one `error`."""
-    import json
-
     try:
         return json.loads(data, parse_constant=_refuse_constant)
     except RecursionError:

@@ -14,7 +14,7 @@ from typing import TextIO
 def run_self_test(out: TextIO | None = None) -> int:
     out = out or sys.stdout
     t0 = time.perf_counter()
-    try:
+    try:  # lazy: a broken installation is reported in one line, not a traceback
         from dlrs_desktop import __version__, paths
         from dlrs_desktop.errors import DlrsError
         from dlrs_desktop.imaging import load_image

@@ -53,6 +53,7 @@ def make_bundle(
     import torch
 
     from dlrs_desktop.model.bundle import write_bundle
+    from dlrs_desktop.model.contents import BundleContents
     from dlrs_desktop.model.manifest import Stacking
     from dlrs_desktop.model.network import FusionNet
     from dlrs_desktop.model.preprocess import PreprocessSpec
@@ -95,9 +96,7 @@ def make_bundle(
         rad = random_radiomics(spec.region_names, seed)
         coef += (0.5,) * (len(rad.signatures) - 1) + (0.0,)  # the last one unused, as other rows' are
         extra_manifest["radiomics"] = rad.to_dict()
-    return write_bundle(
-        out_dir,
-        net,
+    contents = BundleContents(
         spec=spec,
         stacking=Stacking(coef, intercept, len(extra_manifest.get("radiomics", {}).get("signatures", ()))),
         extra=extra_manifest,
@@ -107,10 +106,9 @@ def make_bundle(
         training_data=training_data,
         metrics=[{"split": "none", "region": "fusion", "auc": None}],
         threshold_rule="fixed at 0.5 for tests",
-        zip_path=zip_path,
-        overwrite=True,
         outcome=outcome,
     )
+    return write_bundle(out_dir, net, contents, zip_path=zip_path, overwrite=True)
 
 
 def random_radiomics(region_names: tuple[str, ...], seed: int = 0):

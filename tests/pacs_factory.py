@@ -1,12 +1,14 @@
 """A real Orthanc on 127.0.0.1 (temporary configuration and storage, free ports) and dicom3tools checks.
 
 Orthanc, dcmtk and dicom3tools come from Debian packages (.ci/run installs them); where they are
-missing the tests that need them skip, saying which package to install.
+missing the tests that need them skip, saying which package to install — except where
+`DLRS_REQUIRE_TEST_TOOLS=1` (set by .ci/run): there a missing tool fails the run instead of skipping.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -29,10 +31,17 @@ SEG, SR, PDF, US = (
 OUR_AET = "DLRS"
 
 
+REQUIRE_TOOLS = "DLRS_REQUIRE_TEST_TOOLS"
+
+
 def need(tool: str, package: str) -> str:
+    """The tool's path; a skip naming the package when it is missing, a failure where CI requires it."""
     path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin")  # Orthanc lives in /usr/sbin
     if path is None:
-        pytest.skip(f"{tool} not installed (apt-get install -y {package}; .ci/run does this)")
+        why = f"{tool} not installed (apt-get install -y {package}; .ci/run does this)"
+        if os.environ.get(REQUIRE_TOOLS) == "1":
+            pytest.fail(f"{why}; {REQUIRE_TOOLS}=1 requires it", pytrace=False)
+        pytest.skip(why)
     return path
 
 

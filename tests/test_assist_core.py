@@ -9,13 +9,9 @@ from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging import Calibration, image_from_array
 from dlrs_desktop.roi import Contour, compute_rois, validate_contour
 from dlrs_desktop.roi import geometry as geo
-from dlrs_desktop.roi.assist import (
-    MAX_VERTICES,
-    MIN_VERTICES,
-    propose_from_box,
-    propose_from_click,
-)
+from dlrs_desktop.roi.assist import propose_from_box, propose_from_click
 from dlrs_desktop.roi.assist_eval import boundary_distance_mm, dice, radial_perturbation
+from dlrs_desktop.roi.assist_finish import MAX_VERTICES, MIN_VERTICES
 from dlrs_desktop.roi.snap import snap_to_edges
 from tests.assist_factory import make_cases
 

@@ -155,3 +155,16 @@ def test_same_outline_with_or_without_calibration():
         cal = propose_box(image.with_calibration(Calibration.manual(mm_per_px)), box).contour
         a, b = plain.to_mask(image.shape), cal.to_mask(image.shape)
         assert mask_dice(a, b) > 0.95
+
+
+def test_the_shipped_training_set_names_files_relative_to_the_data_folder():
+    """No build machine's path in the bundle: each file is named under the data folder, hash-checked."""
+    from pathlib import PurePosixPath
+
+    cases = load_assist_bundle().training_set()["cases"]
+    names = [name for case in cases for name in case["files"]]
+    assert len(names) == 2 * len(cases) > 1000
+    for name in names:
+        p = PurePosixPath(name)
+        assert not p.is_absolute() and ".." not in p.parts and "\\" not in name, name
+        assert p.parts[0] in {"BUSBRA", "Dataset_BUSI_with_GT"}, name

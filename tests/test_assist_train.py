@@ -56,7 +56,6 @@ def _train(data: Path, out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.slow
 def test_training_is_deterministic_resumable_and_writes_a_safe_bundle(busbra_like, tmp_path, capsys):
     a = _train(busbra_like, tmp_path / "a")
     b = _train(busbra_like, tmp_path / "b")

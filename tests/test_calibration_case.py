@@ -16,7 +16,8 @@ from dlrs_desktop.errors import CalibrationError
 from dlrs_desktop.imaging import Calibration, effective_calibration, load_image
 from dlrs_desktop.imaging import dicom_writer as dw
 from dlrs_desktop.roi import Contour
-from dlrs_desktop.store.annotation import Annotation, AnnotationStore
+from dlrs_desktop.store.annotation import AnnotationStore
+from dlrs_desktop.store.record import Annotation
 from tests.dicom_factory import bmode_frame, write_bmode_dicom
 from tests.roi_factory import circle
 

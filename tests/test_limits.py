@@ -107,7 +107,7 @@ def test_contour_over_the_vertex_limit_is_simplified_or_refused():
 
 
 def test_real_bundle_files_pass_the_format_checks():
-    from dlrs_desktop.model.bundle_files import check_onnx, check_safetensors
+    from dlrs_desktop.bundle_files import check_onnx, check_safetensors
 
     check_onnx((DEMO_BUNDLE / "model.onnx").read_bytes())
     for name in ("backbone.safetensors", "heads.safetensors"):

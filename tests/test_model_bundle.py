@@ -183,22 +183,26 @@ def test_not_a_bundle(tmp_path: Path) -> None:
 
 def test_writer_refuses_to_overwrite_and_inconsistent_parts(bundle_dir: Path, tmp_path: Path) -> None:
     from dlrs_desktop.model.bundle import write_bundle
+    from dlrs_desktop.model.contents import BundleContents
     from dlrs_desktop.model.network import FusionNet
 
-    common = dict(
-        spec=PreprocessSpec(input_size=32),
-        threshold=0.5,
-        model_id="x",
-        version="1",
-        training_data={"kind": "synthetic", "description": "t"},
-        metrics=[],
-    )
+    def contents(*coefficients: float) -> BundleContents:
+        return BundleContents(
+            spec=PreprocessSpec(input_size=32),
+            stacking=Stacking(coefficients, 0),
+            threshold=0.5,
+            model_id="x",
+            version="1",
+            training_data={"kind": "synthetic", "description": "t"},
+            metrics=[],
+        )
+
     net = FusionNet(n_regions=4)
     (tmp_path / "exists").mkdir()
     with pytest.raises(ModelError, match="already exists"):
-        write_bundle(tmp_path / "exists", net, stacking=Stacking((1, 1, 1, 1), 0), **common)
+        write_bundle(tmp_path / "exists", net, contents(1, 1, 1, 1))
     with pytest.raises(ModelError, match="one coefficient per region"):
-        write_bundle(tmp_path / "b", net, stacking=Stacking((1, 1), 0), **common)
+        write_bundle(tmp_path / "b", net, contents(1, 1))
     with pytest.raises(ModelError, match="channel"):
-        write_bundle(tmp_path / "b", FusionNet(in_channels=3), stacking=Stacking((1, 1, 1, 1), 0), **common)
+        write_bundle(tmp_path / "b", FusionNet(in_channels=3), contents(1, 1, 1, 1))
     assert not (tmp_path / "b").exists()

@@ -190,3 +190,21 @@ def test_image_zscore_cancels_scanner_gain_and_ignores_what_the_rings_show() -> 
     flat = make_image(plain, np.repeat(plain[:, :, None], 3, axis=2), image.scan_mask, contour.calibration)
     x, _ = prepare_inputs(flat, contour, spec)
     assert np.isfinite(x).all() and np.abs(x).max() < 1e-3
+
+
+def test_the_gui_reads_ring_radii_through_the_validated_spec():
+    """model.reading.ring_radii is PreprocessSpec.ring_radii: the same rings, the same refusals."""
+    import json
+
+    from dlrs_desktop.errors import ModelError
+    from dlrs_desktop.model.reading import ring_radii
+    from dlrs_desktop.paths import bundled_model_dir
+    from dlrs_desktop.regions import ring_name
+
+    manifest = json.loads((bundled_model_dir() / "manifest.json").read_text())
+    spec = PreprocessSpec.from_dict(manifest["preprocessing"], manifest["regions"])
+    assert ring_radii(manifest) == spec.ring_radii and spec.ring_radii
+    assert {ring_name(r) for r in spec.ring_radii} <= {r.name for r in spec.regions}
+    bad = {**manifest, "regions": [*manifest["regions"], {"name": "x", "radius_mm": -2.0, "kind": "annulus"}]}
+    with pytest.raises(ModelError):
+        ring_radii(bad)

@@ -283,3 +283,23 @@ def test_many_processes_saving_at_once_never_lose_each_others_last_save(tmp_path
     kept = {json.loads(f.read_text())["contour"]["points"][0][0] for f in files}
     assert set(lasts) <= kept
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_the_image_lock_excludes_another_process_and_is_freed_after(tmp_path):
+    """filelock's lock (flock here, msvcrt on Windows): a second process cannot take it while held."""
+    from dlrs_desktop.store.sidecar import image_lock
+
+    probe = (
+        "import sys; from filelock import FileLock, Timeout\n"
+        "try:\n    FileLock(sys.argv[1], timeout=0).acquire(); print('free')\n"
+        "except Timeout:\n    print('held')\n"
+    )
+    path = tmp_path / "locks" / f"{'a' * 64}.lock"
+
+    def other_process() -> str:
+        run = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True)
+        return run.stdout.strip()
+
+    with image_lock(tmp_path / "locks", "a" * 64):
+        assert other_process() == "held"
+    assert other_process() == "free"

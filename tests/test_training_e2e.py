@@ -263,6 +263,7 @@ def test_a_run_interrupted_between_folds_resumes_to_the_same_ensemble(trained, t
     """The finished fold networks are ensemble members: they must survive an interruption in the
     checkpoint (`done.fold<i>.` tensors), so the resumed run ships the very same weights."""
     from dlrs_desktop.training.pipeline import train_from_cohort
+    from dlrs_desktop.training.recipe import TrainingRecipe
     from dlrs_desktop.training.trainer import TrainConfig
 
     root, cohort = trained
@@ -279,10 +280,10 @@ def test_a_run_interrupted_between_folds_resumes_to_the_same_ensemble(trained, t
 
     out = tmp_path / "model"
     with pytest.raises(Interrupted):
-        train_from_cohort(cohort, out, cfg, training_kind="synthetic", log=stop_in_fold1)
+        train_from_cohort(TrainingRecipe(cohort, cfg, training_kind="synthetic"), out, log=stop_in_fold1)
     state = json.loads((tmp_path / "model.checkpoint" / "state.json").read_text())
     assert set(state["completed"]) == {"fold0"} and not out.exists()
-    train_from_cohort(cohort, out, cfg, training_kind="synthetic", log=lambda _msg: None)
+    train_from_cohort(TrainingRecipe(cohort, cfg, training_kind="synthetic"), out, log=lambda _msg: None)
     resumed = json.loads((out / "manifest.json").read_text())
     uninterrupted = json.loads((root / "model" / "manifest.json").read_text())
     assert resumed["architecture"]["members"] == 3

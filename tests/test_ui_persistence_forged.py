@@ -77,7 +77,6 @@ def test_forged_result_is_shown_only_as_saved_not_verified(qtbot, tmp_path, dial
     assert "Dr Forger" in text  # the review line is printed as the plain text it is
 
 
-@pytest.mark.slow
 def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_path, dialog_log):  # noqa: F811
     image = forge(qtbot, tmp_path)
     win = make_window(qtbot)

@@ -7,11 +7,16 @@ The calibration comes from `effective_calibration`, the one rule the GUI, the re
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlrs_desktop.errors import ContourError, DlrsError
+from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError
+from dlrs_desktop.imaging import Calibration, effective_calibration, load_image
+from dlrs_desktop.limits import MAX_CONTOUR_FILE_BYTES, parse_json, read_regular_bytes
+from dlrs_desktop.store.annotation import SIDECAR_SUFFIX, AnnotationStore
+from dlrs_desktop.store.record import SCHEMA, Annotation
 
 AUTO = "auto"  # `--spacing auto`: read the on-screen depth scale when the file has no scale
 
@@ -27,8 +32,6 @@ class Case:
 
 def spacing_arg(text: str) -> float | str:
     """argparse type of `--spacing`: a number of mm per pixel, or `auto` (the depth scale)."""
-    import argparse
-
     if text.strip().lower() == AUTO:
         return AUTO
     try:
@@ -39,8 +42,6 @@ def spacing_arg(text: str) -> float | str:
 
 def as_spacing(value: Any) -> Any:
     """`--spacing`'s value as `load_case` takes it: a manual Calibration, AUTO, or None."""
-    from dlrs_desktop.imaging import Calibration
-
     if value is None or value == AUTO:
         return value
     return Calibration.manual(float(value))
@@ -48,7 +49,7 @@ def as_spacing(value: Any) -> Any:
 
 def read_scale(image: Any, name: str) -> Any:
     """The depth-scale reading of an image; CalibrationError (exit 2, one line) when it refuses."""
-    from dlrs_desktop.errors import CalibrationError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.imaging.depth_scale import DepthScaleRefusal, read_depth_scale
 
     reading = read_depth_scale(image)
@@ -64,8 +65,6 @@ def scale_line(reading: Any) -> str:
 
 def is_sidecar(path: Path) -> bool:
     """A GUI annotation file, by its name or (for renamed copies) by its schema."""
-    from dlrs_desktop.store.annotation import SCHEMA, SIDECAR_SUFFIX
-
     if path.name.endswith(SIDECAR_SUFFIX):
         return True
     if path.suffix.lower() != ".json":
@@ -79,16 +78,12 @@ def is_sidecar(path: Path) -> bool:
 
 def _read_json(path: Path) -> Any:
     """JSON of a regular file within the contour-file limit (a pipe never blocks; strict JSON)."""
-    from dlrs_desktop.limits import MAX_CONTOUR_FILE_BYTES, parse_json, read_regular_bytes
-
     raw = read_regular_bytes(path, "annotation file", MAX_CONTOUR_FILE_BYTES)
     return parse_json(raw, f"annotation file {path.name}", ContourError)
 
 
 def read_sidecar(path: Path) -> Any:
     """The annotation in a sidecar file (store parser); ContourError if it is not a usable one."""
-    from dlrs_desktop.store.annotation import Annotation
-
     if not path.exists():
         raise ContourError(f"Annotation file not found: {path}")
     try:
@@ -115,8 +110,6 @@ def _check_owner(ann: Any, path: Path, image: Any, image_path: Path) -> None:
 
 def _stored_annotation(image: Any, image_path: Path, sidecar: Path) -> Any:
     """The newest copy the GUI would open (per-user store or beside the image), sha256 checked."""
-    from dlrs_desktop.store.annotation import AnnotationStore
-
     result = AnnotationStore(write_beside=False).load(image.sha256, image_path)
     ann = result.annotation
     if ann is None:
@@ -142,7 +135,7 @@ def load_case(
     `spacing`: a Calibration given for this run (`--spacing`), the first in the precedence; or AUTO:
     the on-screen depth scale is read when the file has no scale of its own (a refusal is exit 2).
     """
-    from dlrs_desktop.imaging import effective_calibration, load_image
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.imaging.dicom_seg import ImageRef, is_seg_file, seg_source_frame
     from dlrs_desktop.roi import Contour
     from dlrs_desktop.roi.contour import MASK_SUFFIXES

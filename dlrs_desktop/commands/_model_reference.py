@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from dlrs_desktop.extras import require
+
 
 def register_add_reference(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -24,13 +26,13 @@ def register_add_reference(sub: argparse._SubParsersAction) -> None:
 
 
 def run_add_reference(args: argparse.Namespace) -> int:
-    from dlrs_desktop.extras import require
-
     require("train", "Fitting a domain reference", modules=("sklearn", "crepes"))
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.training.domain_fit import add_reference
     from dlrs_desktop.training.progress import ProgressBar
 
     if not 1 <= args.components <= 128:
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.errors import DlrsError
 
         raise DlrsError("--components must be from 1 to 128.")

@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.model.outcome import MAX_LENGTH, PRESETS, Outcome, apply_outcome, text_problem
+
 #: option → manifest field of `outcome`
 OPTIONS: dict[str, str] = {
     "--outcome-name": "name",
@@ -33,8 +36,6 @@ _HELP = {
 
 def add_outcome_args(p: argparse.ArgumentParser, start: str) -> None:
     """The outcome options; `start` says in the help what fields not given keep."""
-    from dlrs_desktop.model.outcome import PRESETS
-
     g = p.add_argument_group(
         "outcome", f"what the bundle predicts (docs/MODEL_BUNDLE.md); fields not given: {start}"
     )
@@ -47,9 +48,6 @@ def add_outcome_args(p: argparse.ArgumentParser, start: str) -> None:
 def outcome_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[str, str] | None:
     """The outcome block the options ask for (preset, else `base`, then each option), checked;
     None when no outcome option was given."""
-    from dlrs_desktop.errors import DlrsError
-    from dlrs_desktop.model.outcome import MAX_LENGTH, PRESETS, Outcome, text_problem
-
     given = {f: getattr(args, f"outcome_{f}", None) for f in OPTIONS.values()}
     given = {f: v for f, v in given.items() if v is not None}
     preset = getattr(args, "outcome", None)
@@ -76,10 +74,9 @@ def register_set_outcome(sub: Any) -> None:
 
 def run_set_outcome(args: argparse.Namespace) -> int:
     """Rewrite the manifest and MODEL_CARD.md through `rewrite_manifest` (weights byte-identical)."""
-    from dlrs_desktop.errors import DlrsError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.model.bundle_edit import rewrite_manifest
-    from dlrs_desktop.model.outcome import apply_outcome
 
     outcome = outcome_from_args(args, load_bundle(args.model).manifest.get("outcome") or {})
     if outcome is None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from dlrs_desktop.errors import CohortError
 
 HELP = "import public breast-ultrasound datasets (BUS-BRA, BUSI, BrEaST) as a cohort for dlrs train"
 
@@ -35,9 +38,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from dlrs_desktop.errors import CohortError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.training.assist_data import read_sources
     from dlrs_desktop.training.cohort_card import write_data_card
     from dlrs_desktop.training.cohort_import import assign_splits, collect, counts, write_cohort

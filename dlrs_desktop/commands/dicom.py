@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.commands._case import spacing_arg
+from dlrs_desktop.commands.predict import find_contour, load_case
+from dlrs_desktop.errors import DlrsError
 
 HELP = "DICOM export (SEG, SR, PDF), C-ECHO, C-STORE send and a C-STORE listener"
 
@@ -70,14 +72,14 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _node(args: argparse.Namespace) -> Any:
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.exchange.net import Node
 
     return Node(args.called_aet, args.host, args.port, args.calling_aet, args.timeout)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from dlrs_desktop.commands.predict import find_contour, load_case
-    from dlrs_desktop.errors import DlrsError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.exchange.export import export_case
     from dlrs_desktop.roi import compute_rois, validate_contour
 
@@ -93,6 +95,7 @@ def _export(args: argparse.Namespace) -> int:
     rois = compute_rois(contour, image)
     prediction = None
     if not args.no_predict:
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.model.predictor import Predictor
 
         prediction = Predictor(args.model).predict(image, contour)
@@ -117,7 +120,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from dlrs_desktop.errors import DlrsError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.exchange.net import dicom_files, send
 
     node = _node(args)
@@ -135,6 +138,7 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _listen(args: argparse.Namespace) -> int:
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.exchange.listener import MB, ListenerPolicy, start_listener
 
     received: list[Path] = []
@@ -171,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "export":
         return _export(args)
     if args.action == "echo":
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.exchange.net import echo
 
         node = _node(args)

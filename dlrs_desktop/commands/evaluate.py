@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from dlrs_desktop.extras import require
+from dlrs_desktop.paths import bundled_model_dir
+
 HELP = "evaluate a model bundle on a cohort: study-shaped table, DeLong tests, figures, HTML report"
 
 
@@ -21,10 +24,8 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dlrs_desktop.extras import require
-
     require("train", "`dlrs evaluate` (its figures)", modules=("matplotlib",))
-    from dlrs_desktop.paths import bundled_model_dir
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.training.evaluate import evaluate_bundle, headline
 
     model = args.model or bundled_model_dir()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from dlrs_desktop.imaging import load_image
+
 HELP = "show size, frames, colour encoding, calibration and ultrasound regions of an image"
 
 _SPATIAL = {0: "none", 1: "2D", 2: "M-mode", 3: "spectral", 4: "waveform", 5: "graphics"}
@@ -119,8 +121,8 @@ def _text(d: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.commands._common import print_json
-    from dlrs_desktop.imaging import load_image
 
     image = load_image(args.image, frame=args.frame)
     d = describe(image)

@@ -13,6 +13,13 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from dlrs_desktop.commands._model_reference import register_add_reference
+from dlrs_desktop.commands._outcome import register_set_outcome
+from dlrs_desktop.errors import DlrsError, ModelError
+from dlrs_desktop.imaging import Calibration, image_from_array
+
 if TYPE_CHECKING:
     from dlrs_desktop.model.bundle import Bundle
 
@@ -20,9 +27,6 @@ HELP = "show the model card of a model bundle, or verify its integrity"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    from dlrs_desktop.commands._model_reference import register_add_reference
-    from dlrs_desktop.commands._outcome import register_set_outcome
-
     sub = parser.add_subparsers(
         dest="model_command", metavar="info|verify|add-reference|set-outcome", required=True
     )
@@ -44,14 +48,17 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.model.card import render_model_card
 
     if args.model_command == "add-reference":
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.commands._model_reference import run_add_reference
 
         return run_add_reference(args)
     if args.model_command == "set-outcome":
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.commands._outcome import run_set_outcome
 
         return run_set_outcome(args)
@@ -77,9 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _probe_case(seed: int, radius_px: float) -> tuple[object, object]:
     """A synthetic B-mode frame (speckle, one dark lesion) at 0.1 mm/px and the lesion's outline."""
-    import numpy as np
-
-    from dlrs_desktop.imaging import Calibration, image_from_array
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.roi import Contour
 
     rng = np.random.default_rng(seed)
@@ -100,9 +105,7 @@ def _probe(bundle: Bundle) -> tuple[float, float]:
     Checks what sha256 cannot: a bundle whose files are intact but whose numbers are broken (weights
     scaled to infinity or to zero, a manifest mean of 1e308) gives NaN or the same answer for anything.
     """
-    import numpy as np
-
-    from dlrs_desktop.errors import DlrsError, ModelError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.model.predictor import Predictor
 
     predictor = Predictor(bundle, device="cpu")
@@ -125,9 +128,7 @@ def _probe(bundle: Bundle) -> tuple[float, float]:
 
 
 def _check_onnx(bundle: Bundle) -> None:
-    import numpy as np
-
-    from dlrs_desktop.errors import ModelError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.model.predictor import _OrtBackend
 
     backend = _OrtBackend(bundle.onnx_bytes, threads=1)

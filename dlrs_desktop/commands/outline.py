@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 from pathlib import Path
+
+from dlrs_desktop.commands._case import AUTO, read_scale, scale_line
+from dlrs_desktop.commands.roi import _parse_spacing
+from dlrs_desktop.errors import ContourError, DlrsError
+from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.imaging import load_image
 
 HELP = "propose a tumour outline from a box or a click (or snap a contour to the lesion's edges)"
 
@@ -63,16 +70,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
-
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
-    from dlrs_desktop.commands._case import AUTO, read_scale, scale_line
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.commands._common import print_json
-    from dlrs_desktop.commands.roi import _parse_spacing
-    from dlrs_desktop.errors import ContourError, DlrsError
-    from dlrs_desktop.fileio import atomic_write_bytes
-    from dlrs_desktop.imaging import load_image
     from dlrs_desktop.roi import Contour
     from dlrs_desktop.roi.assist import propose_box, propose_click
     from dlrs_desktop.roi.snap import snap_to_edges
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         raise ContourError("--max-distance must be between 0 and 20 mm.")
     frame = args.frame
     if frame is None and args.snap is not None:
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.imaging.dicom_seg import seg_source_frame
 
         frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame

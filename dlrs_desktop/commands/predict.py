@@ -17,7 +17,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlrs_desktop.commands._case import spacing_arg
+import numpy as np
+
+from dlrs_desktop.commands._case import as_spacing, scale_line, spacing_arg
+from dlrs_desktop.commands._case import load_case as load
+from dlrs_desktop.errors import CalibrationError, DlrsError, ModelError
+from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.model import domain_text as dt
+from dlrs_desktop.model.domain_text import is_outside, set_text
+from dlrs_desktop.model.outcome import sentence_start
+from dlrs_desktop.model.reading import blend_cam, class_text
+from dlrs_desktop.textsafe import csv_cell, escape_controls
 
 HELP = (
     "predict the probability of the model's outcome (the bundled model: early response) for one image, "
@@ -70,10 +80,6 @@ def load_case(
 ) -> tuple[Any, Any]:
     """(image carrying the effective calibration, contour): `effective_calibration`'s precedence,
     --spacing > the calibration saved with the GUI annotation > the file's own > the contour file's."""
-    from dlrs_desktop.commands._case import as_spacing, scale_line
-    from dlrs_desktop.commands._case import load_case as load
-    from dlrs_desktop.errors import CalibrationError
-
     spacing = as_spacing(args.spacing)  # a number, or "auto": the on-screen depth scale
     case = load(image_path, contour_file, frame=args.frame, spacing=spacing, beside=beside)
     one_image = image_path == Path(getattr(args, "path", ""))  # a folder's CSV stays a table
@@ -88,10 +94,6 @@ def load_case(
 
 
 def _summary(pred: Any) -> str:
-    from dlrs_desktop.model import domain_text as dt
-    from dlrs_desktop.model.outcome import sentence_start
-    from dlrs_desktop.model.reading import class_text
-
     d = pred.to_dict()
     if dt.is_outside(d):  # no class and no probability, only the reason
         lines = [dt.outside_text(d), dt.domain_line(d)]
@@ -138,11 +140,8 @@ def _summary(pred: Any) -> str:
 def write_cams(pred: Any, image: Any, out_dir: Path, stem: str) -> list[Path]:
     """One PNG per region: the image with the region's explanation map laid over it, coloured exactly as
     the workstation shows it (signed, diverging: orange = evidence for the positive class, blue = against)."""
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
-    import numpy as np
-
-    from dlrs_desktop.fileio import atomic_write_bytes
-    from dlrs_desktop.model.reading import blend_cam
 
     written = []
     for cam in pred.cams or ():
@@ -224,8 +223,6 @@ def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any
 
 def _domain_cells(row: dict[str, Any], pred: Any) -> dict[str, Any]:
     """The domain guard's columns; outside the domain the class and every probability are left empty."""
-    from dlrs_desktop.model.domain_text import is_outside, set_text
-
     d = pred.to_dict()
     dom = d["domain"]
     row.update(
@@ -244,8 +241,6 @@ def _domain_cells(row: dict[str, Any], pred: Any) -> dict[str, Any]:
 
 def _progress(i: int, n: int, name: str, verbose: bool = False) -> None:
     """A progress bar on a terminal; a line per image only with --verbose (stderr stays one line)."""
-    from dlrs_desktop.textsafe import escape_controls
-
     name = escape_controls(name)
     if sys.stderr.isatty():
         width = 30
@@ -259,9 +254,6 @@ def _progress(i: int, n: int, name: str, verbose: bool = False) -> None:
 
 
 def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
-    from dlrs_desktop.errors import DlrsError, ModelError
-    from dlrs_desktop.textsafe import csv_cell, escape_controls
-
     if args.contour or args.mask:
         raise DlrsError("--contour/--mask name one image's contour; for a folder put one beside each image.")
     images = sorted(p for p in folder.iterdir() if p.is_file() and _is_image(p))
@@ -295,6 +287,7 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
     writer.writeheader()
     writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
     if args.csv:
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.fileio import atomic_write_text
 
         atomic_write_text(args.csv, buf.getvalue())
@@ -318,7 +311,7 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dlrs_desktop.errors import DlrsError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.model.predictor import Predictor
 
     path = Path(args.path)
@@ -334,6 +327,7 @@ def run(args: argparse.Namespace) -> int:
         raise DlrsError(f"Contour file not found: {contour_file}")
     pred = _predict_one(predictor, path, args, contour_file, beside=not given)
     if args.json:
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.model.reading import is_uncertain
 
         d = pred.to_dict()

@@ -12,6 +12,14 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from dlrs_desktop.commands._case import AUTO, load_case
+from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError
+from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.imaging.types import Calibration
+from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
+
 HELP = "measure a tumour contour and write its calibrated 3/5/10 mm peritumoral ring masks"
 
 
@@ -43,10 +51,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_spacing(text: str) -> Any:
-    from dlrs_desktop.commands._case import AUTO
-    from dlrs_desktop.errors import CalibrationError
-    from dlrs_desktop.imaging.types import Calibration
-
     if text.strip().lower() == AUTO:
         return AUTO
     try:
@@ -61,9 +65,6 @@ def _parse_spacing(text: str) -> Any:
 
 
 def _parse_radii(text: str) -> list[float]:
-    from dlrs_desktop.errors import ContourError
-    from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
-
     try:
         radii = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -79,8 +80,6 @@ def _parse_radii(text: str) -> list[float]:
 
 
 def _check_fractions(args: argparse.Namespace) -> None:
-    from dlrs_desktop.errors import DlrsError
-
     if not (math.isfinite(args.clip_threshold) and 0.0 <= args.clip_threshold <= 1.0):
         raise DlrsError(f"--clip-threshold must be a fraction between 0 and 1, not {args.clip_threshold:g}.")
     if not (math.isfinite(args.min_area) and 0.0 <= args.min_area <= 1e6):
@@ -88,8 +87,8 @@ def _check_fractions(args: argparse.Namespace) -> None:
 
 
 def _png(mask: Any) -> bytes:
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
-    import numpy as np
 
     ok, buf = cv2.imencode(".png", mask.astype(np.uint8) * 255)
     if not ok:  # pragma: no cover - OpenCV always encodes a uint8 image
@@ -98,10 +97,8 @@ def _png(mask: Any) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dlrs_desktop.commands._case import load_case
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.commands._common import print_json
-    from dlrs_desktop.errors import CalibrationError, DlrsError
-    from dlrs_desktop.fileio import atomic_write_bytes
     from dlrs_desktop.roi import compute_rois, validate_contour
 
     manual = _parse_spacing(args.spacing) if args.spacing else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dlrs_desktop.errors import CohortError
+
 HELP = "generate a synthetic dual-centre breast ultrasound cohort (images, contours, labels)"
 
 
@@ -19,7 +21,7 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dlrs_desktop.errors import CohortError
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.training.progress import ProgressBar
     from dlrs_desktop.training.synth import generate_cohort
 

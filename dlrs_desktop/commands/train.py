@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from dlrs_desktop.commands._outcome import add_outcome_args, outcome_from_args
+from dlrs_desktop.errors import CohortError
+from dlrs_desktop.extras import require
+from dlrs_desktop.model.manifest import MAX_MEMBERS
+from dlrs_desktop.model.outcome import DEFAULT_OUTCOME
 
 HELP = "train the intratumoral + peritumoral fusion model on a cohort and write a model bundle"
 
 
 def register(p: argparse.ArgumentParser) -> None:
+    # lazy: the standalone build has no dlrs_desktop.training; cli.py turns this ImportError into one line
     from dlrs_desktop.training.trainer import ENSEMBLE_CHOICES, TrainConfig
 
     d = TrainConfig()
@@ -149,16 +155,15 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dlrs_desktop.errors import CohortError
-    from dlrs_desktop.extras import require
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.model.bundle import check_bundle_target
-    from dlrs_desktop.model.manifest import MAX_MEMBERS
-    from dlrs_desktop.model.outcome import DEFAULT_OUTCOME
 
     require("train", "`dlrs train`")
     check_bundle_target(args.out)  # first: never replace someone's folder, never train to then refuse
     outcome = outcome_from_args(args, DEFAULT_OUTCOME)  # checked before hours of training
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.training.pipeline import train_from_cohort
+    from dlrs_desktop.training.recipe import TrainingRecipe
     from dlrs_desktop.training.trainer import TrainConfig
 
     for name in ("epochs", "batch_size", "input_size"):
@@ -199,9 +204,8 @@ def run(args: argparse.Namespace) -> int:
         distance_channel=args.distance_channel,
         blur_px=args.blur,
     )
-    summary = train_from_cohort(
+    recipe = TrainingRecipe(
         args.cohort,
-        args.out,
         cfg,
         model_id=args.id,
         version=args.version,
@@ -209,9 +213,10 @@ def run(args: argparse.Namespace) -> int:
         description=args.description,
         changelog=_changelog(args.changelog, args.version),
         demo=args.demo,
-        restart=args.restart,
-        fold_networks_dir=args.save_fold_networks,
         outcome=outcome,
+    )
+    summary = train_from_cohort(
+        recipe, args.out, restart=args.restart, fold_networks_dir=args.save_fold_networks
     )
     print(f"model bundle: {summary['bundle']} (primary model {summary['primary_model']})")
     for m in summary["metrics"]:
@@ -229,8 +234,6 @@ def _changelog(entries: list[str], version: str) -> dict[str, str] | None:
 
     "1.1.0: text" is read as version 1.1.0's entry too (it was once stored as "1.1.0: 1.1.0: text").
     """
-    import re
-
     out: dict[str, str] = {}
     for e in entries:
         m = re.match(r"\s*(\d+\.[\w.+-]*)\s*[=:]\s*(.*)$", e, re.S)

@@ -8,6 +8,11 @@ SOURCES.json saying where each came from (copied into the bundle's training-set 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.extras import require
 
 NAME = "train-assist"
 HELP = "train the learned contour assist (box/click outline) on BUS-BRA + BUSI and write its bundle"
@@ -32,13 +37,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-    from pathlib import Path
-
-    from dlrs_desktop.errors import DlrsError
-    from dlrs_desktop.extras import require
-
     require("train", "`dlrs train-assist`", modules=("torch",))  # one line naming the extra
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.training.assist_train import AssistTrainConfig, train_assist
 
     if args.epochs < 1 or args.batch_size < 1:

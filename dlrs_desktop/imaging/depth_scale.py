@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
@@ -143,8 +144,6 @@ def _bands(image: UltrasoundImage) -> list[tuple[str, int, int]]:
 
 def _tick_candidates(bright: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(top-hat response, bool mask of isolated thin bright marks) for a band of columns."""
-    import cv2
-
     kernel = np.ones((_TOPHAT, 1), np.uint8)
     th = cv2.morphologyEx(bright, cv2.MORPH_TOPHAT, kernel)
     h = bright.shape[0]
@@ -332,8 +331,6 @@ def _plausible(tick_mm: float, period: float, scan_px: int, height: int) -> str 
 
 def find_rulers(image: UltrasoundImage) -> list[_Ruler]:
     """Every legible column of regular ticks beside the scan area (3 ticks or more), most ticks first."""
-    import cv2
-
     bright = _brightness(image)
     disp = np.asarray(image.display)
     chroma = (disp.max(axis=2).astype(np.float32) - disp.min(axis=2)) if disp.ndim == 3 else bright * 0

@@ -10,6 +10,7 @@ pylibjpeg) or GDCM for JPEG 2000, pydicom itself for RLE and uncompressed data.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ def read_header(path: Path, force: bool, source: Any = None) -> Any:
 
     `source`: a file-like object over the file's bytes, to parse those instead of re-opening `path`.
     """
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -230,6 +232,7 @@ def _check_native_length(
 
 
 def _transfer_syntax(path: Path, ds: Any) -> Any:
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
     ts = getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None)
@@ -241,6 +244,7 @@ def _transfer_syntax(path: Path, ds: Any) -> Any:
 
 
 def _plugins(path: Path, ts: Any) -> tuple[str, ...]:
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.pixels import get_decoder
 
     try:
@@ -258,6 +262,7 @@ def _plugins(path: Path, ts: Any) -> tuple[str, ...]:
 
 
 def _decode(path: Path, ds: Any, ts: Any, index: int, has_meta: bool, source: Any = None) -> np.ndarray:
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.pixels import pixel_array
 
     errors: list[str] = []
@@ -311,6 +316,7 @@ def _check_rescale(path: Path, ds: Any) -> None:
 
 def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(rgb, gray) with exactly one set: 8-bit pixels the way a viewer shows them."""
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
 
     if pi == "PALETTE COLOR":
@@ -362,8 +368,6 @@ def read_dicom(
 
     `data`: the file's bytes, already read (and hashed) by the caller; they are what is decoded.
     """
-    import io
-
     source = None if data is None else io.BytesIO(data)
     ds = read_header(path, force, source)
     has_meta = bool(getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None))

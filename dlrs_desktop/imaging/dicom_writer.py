@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.imaging.types import UltrasoundRegion
@@ -43,6 +45,7 @@ def tissue_region(
 
 
 def _region_item(region: UltrasoundRegion) -> Any:
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.dataset import Dataset
 
     item = Dataset()
@@ -79,6 +82,7 @@ def build_dataset(
     `mm_per_px` without `regions` gives one 2D tissue region covering the whole image.
     `pixel_spacing` (row, column mm) is written only if given: scanners rarely write it.
     """
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     import pydicom
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -172,6 +176,7 @@ def encode_dataset(ds: Any, transfer_syntax: str, *, jpeg_quality: int = 95) -> 
     with OpenCV and encapsulated (pydicom has no JPEG encoder); RLE and JPEG 2000 use pydicom's
     encoders; JPEG lossless and JPEG-LS use GDCM.
     """
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.uid import UID
 
     ts = UID(transfer_syntax)
@@ -184,6 +189,7 @@ def encode_dataset(ds: Any, transfer_syntax: str, *, jpeg_quality: int = 95) -> 
     if ts == JPEG_BASELINE:
         _encode_jpeg_baseline(ds, jpeg_quality)
     elif ts in (RLE_LOSSLESS, JPEG_2000_LOSSLESS, JPEG_2000):
+        # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
         from pydicom.pixels import pixel_array
 
         # Encode from the decoded array: pydicom's encoders misread planar (PlanarConfiguration 1) bytes.
@@ -197,7 +203,7 @@ def encode_dataset(ds: Any, transfer_syntax: str, *, jpeg_quality: int = 95) -> 
 
 
 def _encode_jpeg_baseline(ds: Any, quality: int) -> None:
-    import cv2
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.encaps import encapsulate
 
     if ds.BitsAllocated != 8:
@@ -226,8 +232,7 @@ def _encode_jpeg_baseline(ds: Any, quality: int) -> None:
 
 def _encode_with_gdcm(ds: Any, ts: str) -> None:
     """Transcode with GDCM (BSD), which pydicom cannot do for JPEG lossless / JPEG-LS."""
-    import tempfile
-
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     import gdcm
     import pydicom
 
@@ -258,6 +263,7 @@ def _encode_with_gdcm(ds: Any, ts: str) -> None:
 
 def write_dataset(path: str | os.PathLike[str], ds: Any) -> Path:
     """Write with the encoding its transfer syntax says (big endian included)."""
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     import pydicom
 
     ts = ds.file_meta.TransferSyntaxUID

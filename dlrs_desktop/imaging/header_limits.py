@@ -39,6 +39,7 @@ def _fail(path: Path, what: str) -> ImageLoadError:
 
 def check_deflated(path: Path) -> None:
     """A deflated dataset is inflated here, counting only, before pydicom inflates it into memory."""
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.filereader import _read_file_meta_info, read_preamble
 
     with open(path, "rb") as fh:
@@ -116,6 +117,7 @@ def check_codec_header(path: Path, ds: Any, ts: str, rows: int, cols: int, sampl
     """The size written inside the first compressed frame must be the header's size."""
     if ts not in _JPEG_FAMILY and ts not in _J2K and ts != _RLE:
         return
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.encaps import generate_fragments
 
     try:

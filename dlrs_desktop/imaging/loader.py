@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError, ImageLoadError
+from dlrs_desktop.imaging.dicom_reader import read_dicom
 from dlrs_desktop.imaging.pixels import gray_to_rgb, rescale_to_uint8, rgb_to_gray
 from dlrs_desktop.imaging.raster import RASTER_SUFFIXES, read_raster, sniff_raster
 from dlrs_desktop.imaging.scan_mask import compute_scan_area
@@ -154,8 +155,6 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
             sha256=sha256,
             metadata=raster.metadata,
         )
-
-    from dlrs_desktop.imaging.dicom_reader import read_dicom
 
     dcm = read_dicom(p, frame, force=not is_dicom, data=data)
     dcm.metadata["file_size"] = size

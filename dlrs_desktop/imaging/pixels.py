@@ -24,6 +24,7 @@ def rescale_to_uint8(arr: np.ndarray, lo: float | None = None, hi: float | None 
 
 def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
     """Luma (ITU-R BT.601, what OpenCV and most viewers use); exact for grey images stored as RGB."""
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
@@ -35,6 +36,7 @@ def gray_to_rgb(gray: np.ndarray) -> np.ndarray:
 
 def chroma(rgb: np.ndarray) -> np.ndarray:
     """max(R,G,B) − min(R,G,B) (uint8): 0 for gray pixels, large for saturated colour (cv2: fast)."""
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     r, g, b = (np.ascontiguousarray(rgb[..., i]) for i in range(3))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlrs_desktop.imaging.pixels import chroma
 from dlrs_desktop.imaging.types import UltrasoundRegion
 from dlrs_desktop.imaging.views import is_padding_gap, split_views
 
@@ -78,6 +79,7 @@ def _envelopes(
 ) -> list[np.ndarray]:
     """Convex hulls (full-resolution (N, 2) float points) of the large bright components in `search`:
     at least 2 % of the search area and `keep_ratio` of the largest component."""
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     h, w = small.shape
@@ -108,6 +110,7 @@ def _envelopes(
 
 
 def _fill(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     out = np.zeros(shape, np.uint8)
@@ -168,6 +171,7 @@ def scanner_geometry(
 ) -> tuple[np.ndarray, str]:
     """One view as the probe's fan or rectangle: down to the region's bottom when the scanner declared
     one, else down to the last row with echoes or noise (exact black below is the margin)."""
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     h, w = gray.shape
@@ -265,13 +269,12 @@ def compute_scan_area(
     the echoes), "regions" (the region rectangles: nothing detectable inside), "pixels" (echo
     envelope, no regions), "full" (neither: the whole frame, one view).
     """
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     h, w = gray.shape
     echo_gray = gray
     if rgb is not None and rgb.ndim == 3:
-        from dlrs_desktop.imaging.pixels import chroma
-
         echo_gray = np.where(chroma(rgb) >= _COLOUR_CHROMA, 0, gray).astype(np.uint8)
     scale = min(1.0, _WORK_SIDE / max(h, w))
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
@@ -332,6 +335,7 @@ def _group(hulls: list[np.ndarray], gray: np.ndarray, margin: int) -> list[np.nd
     image (echoes above and below an anechoic band: a cyst is bounded by tissue, padding is not)."""
     if len(hulls) == 1:
         return hulls
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     areas = [cv2.contourArea(h.astype(np.float32)) for h in hulls]
@@ -348,6 +352,7 @@ def _group(hulls: list[np.ndarray], gray: np.ndarray, margin: int) -> list[np.nd
 def _split(gray: np.ndarray, hulls: list[np.ndarray]) -> list[np.ndarray]:
     """Each hull (the convex hull of its points) as a full-resolution mask, split into its views where
     two images touch."""
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     out: list[np.ndarray] = []

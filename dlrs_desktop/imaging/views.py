@@ -66,6 +66,7 @@ def _single_step_rows(g: np.ndarray, i: int) -> float:
     on every row; the edge between two views is one step wherever no box line flanks it (13 % of the
     rows of US1_UNCR, whose colour boxes' edges run beside its seam; 4 % for a caliper line in BUSI).
     """
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
     import cv2
 
     d = np.abs(np.diff(cv2.blur(g, (1, 5)), axis=1))

@@ -10,8 +10,10 @@ that were checked are the bytes that are used (no second read of the file).
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _dt
 import hashlib
+import importlib.metadata as md
 import io
 import json
 import os
@@ -19,19 +21,21 @@ import platform
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlrs_desktop.errors import ModelError
+from dlrs_desktop import bundle_files as bf
+from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES, MAX_MANIFEST_BYTES
-from dlrs_desktop.model import bundle_files as bf
+from dlrs_desktop.model.card import render_model_card
+from dlrs_desktop.model.contents import BundleContents
+from dlrs_desktop.model.domain import parse_reference
 from dlrs_desktop.model.manifest import (
-    DEFAULT_CONTRAINDICATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     Stacking,
@@ -39,9 +43,11 @@ from dlrs_desktop.model.manifest import (
     parse_radiomics,
     validate_manifest,
 )
-from dlrs_desktop.model.outcome import DEFAULT_OUTCOME, Outcome, intended_use_for, task_for
+from dlrs_desktop.model.outcome import Outcome
 from dlrs_desktop.model.preprocess import PreprocessSpec
 from dlrs_desktop.model.radiomics import Radiomics
+from dlrs_desktop.paths import bundled_model_dir
+from dlrs_desktop.source_revision import source_revision
 
 if TYPE_CHECKING:
     from dlrs_desktop.model.network import FusionNet
@@ -132,6 +138,7 @@ class Bundle:
 
     def head_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-region head weights (R, K) and biases (R,) as float32 numpy (no torch needed)."""
+        # lazy: safetensors (~0.15 s) only when a bundle is read
         from safetensors.numpy import load as np_load
 
         heads = self.manifest["heads"]
@@ -229,8 +236,6 @@ def load_bundle(path: str | os.PathLike[str] | None = None) -> Bundle:
     Checks the schema and the sha256 and size of every listed file before anything is used.
     """
     if path is None:
-        from dlrs_desktop.paths import bundled_model_dir
-
         root = bundled_model_dir()
         if not root.exists():
             raise ModelError(
@@ -277,7 +282,6 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
     stacking = Stacking.from_dict(
         m["stacking"], len(m["regions"]), len(radiomics.signatures) if radiomics else 0
     )
-    from dlrs_desktop.model.domain import parse_reference
 
     domain = parse_reference(m, data)
     return Bundle(source, m, sha256_bytes(raw), spec, stacking, dict(data), radiomics, domain)
@@ -285,14 +289,11 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
 
 # --- writing ----------------------------------------------------------------------------------
 def software_versions() -> dict[str, str]:
-    import importlib.metadata as md
-
     out = {"python": platform.python_version()}
     for dist in ("dlrs-desktop", "torch", "torchvision", "onnx", "onnxruntime", "safetensors", "numpy",
                  "opencv-python-headless"):  # fmt: skip
         with contextlib.suppress(md.PackageNotFoundError):
             out[dist] = md.version(dist)
-    from dlrs_desktop.source_revision import source_revision
 
     revision = source_revision(Path(__file__).resolve().parents[1])
     if revision:
@@ -303,124 +304,31 @@ def software_versions() -> dict[str, str]:
 def write_bundle(
     out_dir: str | os.PathLike[str],
     net: FusionNet,
+    contents: BundleContents,
     *,
-    spec: PreprocessSpec,
-    stacking: Stacking,
-    threshold: float,
-    model_id: str,
-    version: str,
-    training_data: dict[str, Any],
-    metrics: Sequence[dict[str, Any]],
-    threshold_rule: str = "Youden index on the training split",
-    name: str = "",
-    description: str = "",
-    task: str | None = None,
-    outcome: dict[str, Any] | None = None,
-    intended_use: str | None = None,
-    contraindications: Sequence[str] = DEFAULT_CONTRAINDICATIONS,
-    licence: str = "MIT (weights and code); research use only",
-    authors: Sequence[str] = (),
-    references: Sequence[str] = (),
-    changelog: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-    extra_files: Mapping[str, bytes] | None = None,
     zip_path: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     verify_onnx: bool = True,
 ) -> Path:
-    """Write a bundle folder (and optionally a zip of it) from a FusionNet and its metadata.
+    """Write a bundle folder (and optionally a zip of it) from a FusionNet and its `BundleContents`.
 
     The ONNX export is checked against torch on a random input before the bundle is sealed.
     Files are written into a temporary folder which then replaces `out_dir` (never half a bundle).
-    `outcome` (model/outcome.py; default: early response) also words the default `task` and
-    `intended_use`.
     """
-    import copy
-
-    from safetensors.torch import save as st_save
-
-    from dlrs_desktop.model import network as nw
-    from dlrs_desktop.model.card import render_model_card
-
     out = Path(out_dir)
     if out.exists() and not overwrite:
         raise ModelError(f"'{out}' already exists (pass overwrite=True to replace it).")
-    if net.n_regions != len(spec.regions):
-        raise ModelError(
-            f"The network has {net.n_regions} heads but the spec declares {len(spec.regions)} regions."
-        )
-    n_sig = len((extra or {}).get("radiomics", {}).get("signatures", ()))
-    if len(stacking.coefficients) != net.n_regions + n_sig or stacking.n_signatures != n_sig:
-        raise ModelError("The stacking model needs one coefficient per region and per radiomics signature.")
-    if net.in_channels != spec.in_channels:
-        raise ModelError(
-            f"The network takes {net.in_channels} channel(s), the spec gives {spec.in_channels}."
-        )
-    if "kind" not in training_data or "description" not in training_data:
-        raise ModelError("training_data needs at least 'kind' (synthetic|real) and 'description'.")
+    _check_fits(net, contents)
     cpu_net = copy.deepcopy(net).to("cpu").eval()
-    tensors = nw.state_dict_tensors(cpu_net)
-    backbone = {k: v for k, v in tensors.items() if k.startswith("backbones.")}
-    heads = {k: v for k, v in tensors.items() if not k.startswith("backbones.")}
-    blobs: dict[str, bytes] = {
-        BACKBONE_FILE: st_save(backbone, metadata={"format": "pt", "content": "FusionNet backbones"}),
-        HEADS_FILE: st_save(heads, metadata={"format": "pt", "content": "FusionNet region heads"}),
-        ONNX_FILE: nw.export_onnx(cpu_net, spec.input_size),
-    }
-    if verify_onnx:
-        _check_onnx_parity(cpu_net, blobs[ONNX_FILE], spec)
-    roles = {BACKBONE_FILE: "weights", HEADS_FILE: "weights", ONNX_FILE: "onnx"}
-    for fname, blob in (extra_files or {}).items():
+    blobs, roles = _network_files(cpu_net, contents.spec, verify_onnx)
+    for fname, blob in contents.extra_files.items():
         _refuse_pickle(fname)
         if fname in blobs or fname in (MANIFEST, CARD_FILE):
             raise ModelError(f"extra file name '{fname}' is reserved")
         blobs[fname] = blob
         is_report = fname.lower().endswith((".md", ".html", ".txt", ".csv", ".png", ".svg"))
         roles[fname] = "report" if is_report else "other"
-    manifest: dict[str, Any] = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "id": model_id,
-        "name": name or model_id,
-        "version": version,
-        "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "description": description,
-        "authors": list(authors),
-        "references": list(references),
-        "changelog": changelog or {version: "initial bundle"},
-        "task": task or task_for(Outcome.from_dict(outcome or DEFAULT_OUTCOME)),
-        "outcome": dict(outcome or DEFAULT_OUTCOME),
-        "intended_use": intended_use or intended_use_for(Outcome.from_dict(outcome or DEFAULT_OUTCOME)),
-        "contraindications": list(contraindications),
-        "training_data": dict(training_data),
-        "architecture": {**cpu_net.config(), "weights_file": BACKBONE_FILE},
-        "preprocessing": spec.to_dict(),
-        "regions": [{**r.to_dict(), "backbone": cpu_net.backbone_of(i)} for i, r in enumerate(spec.regions)],
-        "heads": {
-            "type": "linear",
-            "weights_file": HEADS_FILE,
-            "weight_tensor": "head.weight",
-            "bias_tensor": "head.bias",
-            "output": "one logit per region (row r of head.weight is region r's head)",
-        },
-        "stacking": stacking.to_dict(),
-        "threshold": float(threshold),
-        "threshold_rule": threshold_rule,
-        "metrics": [dict(x) for x in metrics],
-        "software": {**software_versions(), "torch_onnx_exporter": "torchscript (dynamo=False)"},
-        "licence": licence,
-        "onnx": {
-            "file": ONNX_FILE,
-            "opset": nw.ONNX_OPSET,
-            "input": {
-                "name": nw.ONNX_INPUT,
-                "shape": ["batch", net.n_regions, spec.in_channels, spec.input_size, spec.input_size],
-                "dtype": "float32",
-            },
-            "outputs": list(nw.ONNX_OUTPUTS),
-        },
-        **(extra or {}),
-    }
+    manifest = _new_manifest(cpu_net, contents)
     blobs[CARD_FILE] = render_model_card(manifest).encode("utf-8")
     roles[CARD_FILE] = "model-card"
     manifest["files"] = {
@@ -435,7 +343,93 @@ def write_bundle(
     return out
 
 
+def _check_fits(net: FusionNet, contents: BundleContents) -> None:
+    """The network, the spec and the stacking describe the same regions and channels."""
+    spec = contents.spec
+    if net.n_regions != len(spec.regions):
+        raise ModelError(
+            f"The network has {net.n_regions} heads but the spec declares {len(spec.regions)} regions."
+        )
+    n_sig = contents.n_signatures
+    stacking = contents.stacking
+    if len(stacking.coefficients) != net.n_regions + n_sig or stacking.n_signatures != n_sig:
+        raise ModelError("The stacking model needs one coefficient per region and per radiomics signature.")
+    if net.in_channels != spec.in_channels:
+        raise ModelError(
+            f"The network takes {net.in_channels} channel(s), the spec gives {spec.in_channels}."
+        )
+    if "kind" not in contents.training_data or "description" not in contents.training_data:
+        raise ModelError("training_data needs at least 'kind' (synthetic|real) and 'description'.")
+
+
+def _network_files(
+    cpu_net: FusionNet, spec: PreprocessSpec, verify_onnx: bool
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Backbone and head safetensors and the ONNX graph (checked against torch), with their roles."""
+    # lazy: torch is the optional [train]/[gpu] extra
+    from safetensors.torch import save as st_save
+
+    # lazy: the network imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
+    from dlrs_desktop.model import network as nw
+
+    tensors = nw.state_dict_tensors(cpu_net)
+    backbone = {k: v for k, v in tensors.items() if k.startswith("backbones.")}
+    heads = {k: v for k, v in tensors.items() if not k.startswith("backbones.")}
+    blobs: dict[str, bytes] = {
+        BACKBONE_FILE: st_save(backbone, metadata={"format": "pt", "content": "FusionNet backbones"}),
+        HEADS_FILE: st_save(heads, metadata={"format": "pt", "content": "FusionNet region heads"}),
+        ONNX_FILE: nw.export_onnx(cpu_net, spec.input_size),
+    }
+    if verify_onnx:
+        _check_onnx_parity(cpu_net, blobs[ONNX_FILE], spec)
+    return blobs, {BACKBONE_FILE: "weights", HEADS_FILE: "weights", ONNX_FILE: "onnx"}
+
+
+def _new_manifest(cpu_net: FusionNet, contents: BundleContents) -> dict[str, Any]:
+    """manifest.json of a new bundle, without its `files` block."""
+    # lazy: the network imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
+    from dlrs_desktop.model import network as nw
+
+    spec = contents.spec
+    fields = contents.descriptive_fields()
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        **{k: fields[k] for k in ("id", "name", "version")},
+        "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        **{k: v for k, v in fields.items() if k not in ("id", "name", "version")},
+        "architecture": {**cpu_net.config(), "weights_file": BACKBONE_FILE},
+        "preprocessing": spec.to_dict(),
+        "regions": [{**r.to_dict(), "backbone": cpu_net.backbone_of(i)} for i, r in enumerate(spec.regions)],
+        "heads": {
+            "type": "linear",
+            "weights_file": HEADS_FILE,
+            "weight_tensor": "head.weight",
+            "bias_tensor": "head.bias",
+            "output": "one logit per region (row r of head.weight is region r's head)",
+        },
+        "stacking": contents.stacking.to_dict(),
+        "threshold": float(contents.threshold),
+        "threshold_rule": contents.threshold_rule,
+        "metrics": [dict(x) for x in contents.metrics],
+        "software": {**software_versions(), "torch_onnx_exporter": "torchscript (dynamo=False)"},
+        "licence": contents.licence,
+        "onnx": {
+            "file": ONNX_FILE,
+            "opset": nw.ONNX_OPSET,
+            "input": {
+                "name": nw.ONNX_INPUT,
+                "shape": ["batch", cpu_net.n_regions, spec.in_channels, spec.input_size, spec.input_size],
+                "dtype": "float32",
+            },
+            "outputs": list(nw.ONNX_OUTPUTS),
+        },
+        **contents.extra,
+    }
+
+
 def _check_onnx_parity(net: FusionNet, onnx_bytes: bytes, spec: PreprocessSpec) -> None:
+    # lazy: onnxruntime (~0.3 s) and torch (the optional [train] extra) only for the parity check
     import onnxruntime as ort
     import torch
 
@@ -459,8 +453,6 @@ def check_bundle_target(
     Writing replaces the whole folder: pointing `--out` at a folder of other work must not delete it.
     Shared by the fusion model and the contour-assist bundle (`what` names it in the message).
     """
-    from dlrs_desktop.errors import DlrsError
-
     target = Path(out)
     if not os.path.lexists(target):
         return

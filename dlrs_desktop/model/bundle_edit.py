@@ -32,6 +32,7 @@ from dlrs_desktop.model.bundle import (
     replace_bundle_folder,
     sha256_bytes,
 )
+from dlrs_desktop.model.card import render_model_card
 
 ManifestUpdate = Callable[[dict[str, Any]], None]
 
@@ -66,8 +67,6 @@ def _refuse_unlisted(root: Path, bundle: Bundle) -> None:
 
 def render_card_bytes(manifest: dict[str, Any]) -> bytes:
     """MODEL_CARD.md for a manifest, rendered as `write_bundle` renders it (before the file list)."""
-    from dlrs_desktop.model.card import render_model_card
-
     return render_model_card({k: v for k, v in manifest.items() if k != "files"}).encode("utf-8")
 
 

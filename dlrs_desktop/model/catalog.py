@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dlrs_desktop import bundle_files as bf
 from dlrs_desktop import paths
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.limits import MAX_MANIFEST_BYTES
-from dlrs_desktop.model import bundle_files as bf
 from dlrs_desktop.model.manifest import manifest_is_demo, validate_manifest
 from dlrs_desktop.model.outcome import Outcome
 from dlrs_desktop.textsafe import escape_controls

@@ -23,9 +23,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import ModelError
+from dlrs_desktop.imaging.pixels import chroma
+from dlrs_desktop.model.outcome import Outcome
 
 METHOD = "dlrs-domain-guard/1"
 REFERENCE_FILE = "domain_reference.safetensors"
@@ -61,8 +64,6 @@ def class_names(manifest: dict[str, Any]) -> tuple[str, str]:
 
     The one place prediction sets take their words from (older bundles: the early-response defaults).
     """
-    from dlrs_desktop.model.outcome import Outcome
-
     out = Outcome.from_manifest(manifest)
     return out.negative_class, out.positive_class
 
@@ -148,8 +149,6 @@ def energy(fused_logit: float) -> float:
 
 def image_stats(image: Any, info: Any) -> np.ndarray:
     """The image-level statistics of IMAGE_STATS (order kept) for one image and its prepared contour."""
-    from dlrs_desktop.imaging.pixels import chroma
-
     mask = np.asarray(image.scan_mask, bool)
     step = max(1, int(math.sqrt(mask.size / 65536)))
     sub = mask[::step, ::step]
@@ -182,8 +181,6 @@ def _texture(image: Any, roiset: Any) -> tuple[float, float]:
     """Speckle contrast (mean of 5×5 local SD / local mean, capped at 3) and relative edge strength,
     inside the scan area of the box around every region (the lesion's surroundings), at native
     resolution up to 65 536 pixels (strided beyond)."""
-    import cv2
-
     boxes = np.array([r.bbox for r in roiset.all], dtype=int)
     x0, y0 = boxes[:, :2].min(axis=0)
     x1, y1 = boxes[:, 2:].max(axis=0)
@@ -320,6 +317,7 @@ def _flag(v: Any, field: str) -> bool:
 
 
 def _arrays(blob: bytes, r: int, k_dim: int) -> tuple[np.ndarray, ...]:
+    # lazy: safetensors (~0.15 s) only when a bundle is read
     from safetensors.numpy import load as np_load
 
     try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dlrs_desktop.model.reading import class_text, is_uncertain, sensitivity_band, uncertain_text
+
 NO_REFERENCE = "no domain reference in this bundle"
 STATUS_WORDS = {
     "inside": "inside the training domain",
@@ -81,8 +83,6 @@ def headline(pred: dict[str, Any]) -> tuple[str, bool]:
     ("either (uncertain)"), the thresholded class beside it; without one (older bundles) → the
     contour-sensitivity wording of `reading.class_text`. An unusual image adds the caution.
     """
-    from dlrs_desktop.model.reading import class_text, is_uncertain
-
     if is_outside(pred):
         return outside_text(pred), True
     threshold = pred.get("threshold")
@@ -101,8 +101,6 @@ def headline(pred: dict[str, Any]) -> tuple[str, bool]:
 def evidence_lines(pred: dict[str, Any]) -> list[str]:
     """The domain line, and the contour sensitivity's uncertain state kept as evidence when a
     prediction set is the headline."""
-    from dlrs_desktop.model.reading import is_uncertain, sensitivity_band, uncertain_text
-
     lines = [domain_line(pred)]
     band = sensitivity_band(pred)
     if set_text(pred) and band is not None and is_uncertain(pred) and not is_outside(pred):

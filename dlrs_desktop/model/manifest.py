@@ -199,6 +199,7 @@ def validate_manifest(m: Any) -> None:
 
 def parse_radiomics(m: dict[str, Any]):
     """The manifest's radiomics signatures (`Radiomics`), or None for a bundle without them."""
+    # lazy: radiomics imports cv2 (~0.45 s); the GUI reads manifests at start-up
     from dlrs_desktop.model.radiomics import Radiomics
 
     if "radiomics" not in m:

@@ -29,6 +29,8 @@ import torch
 import torchvision
 from torch import nn
 
+from dlrs_desktop.errors import ModelError
+
 #: Supported backbones and the channel count of their last feature maps.
 FEATURE_DIMS: dict[str, int] = {"resnet18": 512, "resnet34": 512, "resnet50": 2048}
 
@@ -256,6 +258,7 @@ def load_net(arch_cfg: dict[str, Any], *weights: bytes, device: str | torch.devi
     bytes of its weight files (backbone, heads):
     `load_net(bundle.architecture, *bundle.weights_bytes())`.
     """
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import load as st_load
 
     net = FusionNet.from_config(arch_cfg)
@@ -265,8 +268,6 @@ def load_net(arch_cfg: dict[str, Any], *weights: bytes, device: str | torch.devi
     missing, unexpected = net.load_state_dict(tensors, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
-        from dlrs_desktop.errors import ModelError
-
         raise ModelError(
             "The model weights do not match the declared architecture "
             f"(missing {missing[:3]}, unexpected {unexpected[:3]})."

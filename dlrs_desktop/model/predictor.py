@@ -25,6 +25,7 @@ import numpy as np
 
 from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.extras import install_hint, missing_modules, require
+from dlrs_desktop.model import domain as dm
 from dlrs_desktop.model.bundle import Bundle, load_bundle
 from dlrs_desktop.model.preprocess import (
     PrepInfo,
@@ -34,6 +35,7 @@ from dlrs_desktop.model.preprocess import (
     validated_contour,
 )
 from dlrs_desktop.model.quality import check_refusals, quality_flags
+from dlrs_desktop.model.radiomics import case_features
 from dlrs_desktop.model.result import (
     Prediction,
     QualityFlag,
@@ -42,6 +44,7 @@ from dlrs_desktop.model.result import (
     Sensitivity,
     SignatureResult,
 )
+from dlrs_desktop.regions import ring_name
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging.types import UltrasoundImage
@@ -85,6 +88,7 @@ class _OrtBackend:
     name = "onnxruntime"
 
     def __init__(self, onnx_bytes: bytes, threads: int | None) -> None:
+        # lazy: onnxruntime (~0.3 s) only where a model runs
         import onnxruntime as ort
 
         so = ort.SessionOptions()
@@ -113,8 +117,10 @@ class _TorchBackend:
     name = "torch"
 
     def __init__(self, bundle: Bundle, device: str) -> None:
+        # lazy: optional [train] extra; extras.require names the install
         import torch
 
+        # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
         from dlrs_desktop.model.network import load_net
 
         if device == "cuda":
@@ -287,7 +293,7 @@ class Predictor:
         outcome = b.outcome
         regions = []
         for i, spec in enumerate(b.spec.regions):
-            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
+            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[ring_name(spec.radius_mm)]
             coef = b.stacking.coefficients[i]
             regions.append(
                 RegionResult(
@@ -345,8 +351,6 @@ class Predictor:
         self, image: UltrasoundImage, info: PrepInfo, z: np.ndarray, feats: np.ndarray | None
     ) -> dict[str, Any]:
         """Domain status and conformal prediction set (model/domain.py); numpy only."""
-        from dlrs_desktop.model import domain as dm
-
         b = self.bundle
         fused = float(b.stacking.intercept + np.dot(b.stacking.coefficients, z))
         p = float(1.0 / (1.0 + np.exp(-fused)))
@@ -369,7 +373,7 @@ class Predictor:
         out = []
         for i, (crop, spec) in enumerate(zip(info.crops, self.bundle.spec.regions, strict=True)):
             values, bbox = crop_to_image(maps[i], crop, shape)
-            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[f"ring_{spec.radius_mm:g}mm"]
+            roi = info.roiset.tumour if spec.radius_mm <= 0 else info.roiset[ring_name(spec.radius_mm)]
             full = roi.full(mask_kind(spec.kind), shape)
             mask = full[bbox[1] : bbox[3], bbox[0] : bbox[2]] & np.isfinite(values)
             out.append(RegionCam(spec.name, bbox, values, mask))
@@ -415,7 +419,6 @@ class Predictor:
         rad = self.bundle.radiomics
         if rad is None:
             return np.zeros(0)
-        from dlrs_desktop.model.radiomics import case_features
 
         pts = np.asarray(info.contour.points)
         f = case_features(image.gray, image.scan_mask, info.roiset, pts, self.bundle.region_names)

@@ -46,6 +46,8 @@ import numpy as np
 from dlrs_desktop.errors import CalibrationError, ModelError
 from dlrs_desktop.limits import MAX_RING_RADIUS_MM
 from dlrs_desktop.model.colour import NO_COLOUR, ColourReport, clean_colour
+from dlrs_desktop.regions import DEFAULT_RING_RADII_MM, TUMOUR, ring_name
+from dlrs_desktop.roi import compute_rois, validate_contour
 
 if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed to read a spec
     from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
@@ -68,10 +70,8 @@ class RegionSpec:
 
 
 DEFAULT_REGIONS: tuple[RegionSpec, ...] = (
-    RegionSpec("intratumoral", 0.0, "tumour"),
-    RegionSpec("ring_3mm", 3.0, "annulus"),
-    RegionSpec("ring_5mm", 5.0, "annulus"),
-    RegionSpec("ring_10mm", 10.0, "annulus"),
+    RegionSpec(TUMOUR, 0.0, "tumour"),
+    *(RegionSpec(ring_name(r), r, "annulus") for r in DEFAULT_RING_RADII_MM),
 )
 
 
@@ -230,7 +230,7 @@ def mask_kind(region_kind: str) -> str:
 
 
 def _region_mask(roiset: RoiSet, region: RegionSpec) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    roi = roiset.tumour if region.kind == "tumour" else roiset[f"ring_{region.radius_mm:g}mm"]
+    roi = roiset.tumour if region.kind == "tumour" else roiset[ring_name(region.radius_mm)]
     mask = roi.mask(mask_kind(region.kind))
     return np.asarray(mask, dtype=bool), tuple(int(v) for v in roi.bbox)  # type: ignore[return-value]
 
@@ -397,8 +397,6 @@ def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
 
     Raises CalibrationError without a trustworthy mm/pixel (never guessed) and ContourError otherwise.
     """
-    from dlrs_desktop.roi import validate_contour
-
     if image.calibration_for(np.asarray(contour.points)) is None:
         raise CalibrationError(
             "This image has no trustworthy millimetre calibration for the tumour's area; "
@@ -417,8 +415,6 @@ def prepare_inputs(
 
     Raises CalibrationError without a trustworthy mm/pixel and ContourError for an invalid contour.
     """
-    from dlrs_desktop.roi import compute_rois
-
     t0 = time.perf_counter()
     contour = validated_contour(image, contour)
     cal = contour.calibration

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dlrs_desktop.errors import ContourError, DlrsError
 from dlrs_desktop.model.result import QualityFlag
+from dlrs_desktop.regions import ring_name
 
 if TYPE_CHECKING:
     from dlrs_desktop.model.bundle import Bundle
@@ -65,7 +66,7 @@ def quality_flags(info: PrepInfo, bundle: Bundle) -> list[QualityFlag]:
     for region in bundle.spec.regions:
         if region.radius_mm <= 0:
             continue
-        ring = info.roiset[f"ring_{region.radius_mm:g}mm"]
+        ring = info.roiset[ring_name(region.radius_mm)]
         clipped = float(ring.clipped_fraction)
         if clipped > limit:
             flags.append(

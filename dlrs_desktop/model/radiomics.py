@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import ModelError
@@ -111,8 +112,6 @@ def case_features(
     bundle's regions in order (default: the RoiSet's). Rings are read as annuli whatever the
     model's region kind, so the features mean the same for every bundle.
     """
-    import cv2
-
     g = np.ascontiguousarray(gray)
     scan = np.ascontiguousarray(scan_mask, dtype=np.uint8)
     mean_sd = cv2.meanStdDev(g, mask=scan if scan.any() else None)  # no full-size copies: per mouse-up

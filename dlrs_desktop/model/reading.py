@@ -90,8 +90,12 @@ def region_thresholds(manifest: dict[str, Any]) -> dict[str, float]:
 
 
 def ring_radii(manifest: dict[str, Any]) -> tuple[float, ...]:
-    """The peritumoral ring radii (mm) the bundle's regions define, in order."""
-    return tuple(float(r["radius_mm"]) for r in manifest.get("regions") or [] if r.get("kind") != "tumour")
+    """The ring radii (mm) of the bundle's validated preprocessing spec (`PreprocessSpec.ring_radii`):
+    the rings on screen are exactly the ones the predictor measures, read through one validator."""
+    # lazy: preprocess imports cv2 and roi (~0.45 s); the GUI calls this once a model has loaded
+    from dlrs_desktop.model.preprocess import PreprocessSpec
+
+    return PreprocessSpec.from_dict(manifest.get("preprocessing") or {}, manifest.get("regions")).ring_radii
 
 
 def cam_rgba(values: np.ndarray, max_alpha: int = 200) -> np.ndarray | None:

@@ -4,9 +4,10 @@
 """
 
 from dlrs_desktop.errors import ContourError
+from dlrs_desktop.regions import TUMOUR, ring_name
 from dlrs_desktop.roi.assist import propose_from_box, propose_from_click
 from dlrs_desktop.roi.contour import Contour, Measurements, read_mask
-from dlrs_desktop.roi.rings import TUMOUR, RoiMask, RoiSet, compute_rois, ring_name
+from dlrs_desktop.roi.rings import RoiMask, RoiSet, compute_rois
 from dlrs_desktop.roi.snap import snap_to_edges
 from dlrs_desktop.roi.validate import validate_contour
 

@@ -12,51 +12,24 @@ Times: 20-150 ms per proposal on a 2-core laptop; the GUI runs these in a worker
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from dlrs_desktop.errors import ContourError
-from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
+from dlrs_desktop.errors import ContourError, ModelError
+from dlrs_desktop.imaging.types import UltrasoundImage
+from dlrs_desktop.roi import assist_segment as seg
 from dlrs_desktop.roi import geometry as geo
+from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
+from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click
 from dlrs_desktop.roi.contour import Contour
 
 METHODS = ("chan-vese+grabcut", "grabcut", "chan-vese", "otsu")
 FILTERS = ("diffusion", "median", "gauss", "bilateral")
 DEFAULT_METHOD = "chan-vese+grabcut"
 DEFAULT_FILTER = "diffusion"
-VERTEX_SPACING_MM = 1.0
-MIN_VERTICES, MAX_VERTICES = 16, 80
-MIN_BOX_PX = 8  # a box narrower than this on screen is a slip of the mouse, not a lesion
-
-
-def check_box(image: UltrasoundImage, box: Sequence[float]) -> tuple[float, float, float, float]:
-    """The box as (x0, y0, x1, y1) with x0 < x1, y0 < y1, clipped to the image; ContourError otherwise."""
-    try:
-        x0, y0, x1, y1 = (float(v) for v in box)
-    except (TypeError, ValueError) as exc:
-        raise ContourError("A box is four numbers: X0 Y0 X1 Y1 (image pixels).") from exc
-    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
-        raise ContourError("The box has missing or infinite coordinates.")
-    x0, x1 = sorted((x0, x1))
-    y0, y1 = sorted((y0, y1))
-    h, w = image.shape
-    if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
-        raise ContourError(f"The box ({x0:g}, {y0:g})–({x1:g}, {y1:g}) lies outside the {w}×{h} image.")
-    x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(w)), min(y1, float(h))
-    if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
-        raise ContourError(
-            f"The box is {x1 - x0:.0f}×{y1 - y0:.0f} pixels; drag a box of at least {MIN_BOX_PX} pixels "
-            "around the whole lesion."
-        )
-    sub = image.scan_mask[int(y0) : math.ceil(y1), int(x0) : math.ceil(x1)]
-    if sub.size == 0 or sub.mean() < 0.25:
-        raise ContourError(
-            "The box lies mostly outside the scan area; drag it around a lesion in the tissue."
-        )
-    return x0, y0, x1, y1
 
 
 ENGINES = ("auto", "learned", "classical")
@@ -77,9 +50,6 @@ def _learned_or_none(engine: str, bundle: str | None):  # type: ignore[no-untype
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if engine == "classical":
         return None, "classical requested"
-    from dlrs_desktop.errors import ModelError
-    from dlrs_desktop.roi.assist_learned import get_learned
-
     try:
         return get_learned(bundle), ""
     except ModelError as exc:
@@ -131,8 +101,6 @@ def _propose(
     with the reason the learned one was not used."""
     model, why = _learned_or_none(engine, bundle)
     if model is not None:
-        from dlrs_desktop.roi.assist_learned import learned_box, learned_click
-
         learned = learned_box if prompt == "box" else learned_click
         return Proposal(learned(image, where, model), "learned", model.label)
     classical = propose_from_box if prompt == "box" else propose_from_click
@@ -156,7 +124,6 @@ def propose_from_box(
     """
     if engine != "classical":
         return propose_box(image, box, engine=engine, method=method, speckle=speckle).contour
-    from dlrs_desktop.roi import assist_segment as seg
 
     bx = check_box(image, box)
     crop = seg.make_crop(image, bx)
@@ -190,68 +157,9 @@ def _mask_to_contour(image: UltrasoundImage, crop, mask: np.ndarray) -> Contour:
     return finish_contour(image, crop.to_image(pts))
 
 
-def finish_contour(image: UltrasoundImage, pts: np.ndarray, *, frame: int | None = None) -> Contour:
-    """Image-px outline → editable contour: even vertices (~1 mm, 16-80), smooth, on the image, valid."""
-    from dlrs_desktop.roi.validate import validate_contour
-
-    h, w = image.shape
-    pts = np.column_stack([np.clip(pts[:, 0], 0.0, float(w)), np.clip(pts[:, 1], 0.0, float(h))])
-    cal = image.calibration_for(pts) or image.calibration
-    pts = resample_even(pts, cal)
-    pts = resample_even(geo.taubin_smooth(pts, 2, 0.5, -0.53), cal)  # smooth, then evenly spaced again
-    pts = np.column_stack([np.clip(pts[:, 0], 0.0, float(w)), np.clip(pts[:, 1], 0.0, float(h))])
-    if geo.edge_crossings(pts):  # a snapped concavity folded over: take the outline of what it covers
-        pts = _untangle(pts, (h, w), cal)
-    if geo.signed_area(pts) < 0:  # one orientation for every proposal (clockwise on screen)
-        pts = pts[::-1].copy()
-    contour = Contour(pts, cal, image.frame_index if frame is None else frame)
-    return validate_contour(contour, image, min_area_mm2=1.0)
-
-
-def _untangle(pts: np.ndarray, shape: tuple[int, int], cal: Calibration | None) -> np.ndarray:
-    """Outline of the area a self-crossing polygon covers (rasterised at 4× in its bounding box)."""
-    import cv2
-
-    lo = np.floor(pts.min(axis=0)) - 2
-    scale = 4.0
-    size = np.ceil((pts.max(axis=0) - lo + 2) * scale).astype(int)
-    m = np.zeros((int(size[1]), int(size[0])), np.uint8)
-    cv2.fillPoly(m, [np.round((pts - lo) * scale * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
-    out = geo.mask_to_polygon(m, upsample=1, smooth_px=2.0, tolerance=0.2)
-    if out is None:  # pragma: no cover - a non-degenerate polygon covers some pixels
-        raise ContourError("The outline folded onto itself; draw it by hand.")
-    out = resample_even(out / scale + lo, cal)
-    h, w = shape
-    return np.column_stack([np.clip(out[:, 0], 0.0, float(w)), np.clip(out[:, 1], 0.0, float(h))])
-
-
-def resample_even(pts: np.ndarray, cal: Calibration | None) -> np.ndarray:
-    """Vertices at ~1 mm along the outline (anisotropy-aware), clamped to 16-80 vertices."""
-    s = np.array([cal.mm_per_px_x, cal.mm_per_px_y]) if cal is not None else np.array([1.0, 1.0])
-    mm = pts * s
-    per = geo.perimeter(mm)
-    spacing = per / 48 if cal is None else VERTEX_SPACING_MM  # no mm: ~48 vertices, mid-range
-    n = int(np.clip(round(per / max(spacing, 1e-9)), MIN_VERTICES, MAX_VERTICES))
-    return geo.resample_closed(mm, per / n) / s
-
-
 CLICK_SEARCH_MM = 25.0  # farthest lesion margin looked for from a click
 CLICK_RAYS = 32
 CLICK_BOX_HALF_MM = (8.0, 12.0)  # square boxes tried around a click, besides the ray-cast ones
-
-
-def check_click(image: UltrasoundImage, xy: Sequence[float]) -> tuple[float, float]:
-    """The click as (x, y) on the image and in the scan area; ContourError otherwise."""
-    try:
-        x, y = (float(v) for v in xy)
-    except (TypeError, ValueError) as exc:
-        raise ContourError("A click is two numbers: X Y (image pixels).") from exc
-    h, w = image.shape
-    if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < w and 0 <= y < h):
-        raise ContourError(f"The click ({x:g}, {y:g}) lies outside the {w}×{h} image.")
-    if not image.scan_mask[int(y), int(x)]:
-        raise ContourError("The click is outside the scan area; click inside the lesion.")
-    return x, y
 
 
 def propose_from_click(
@@ -280,7 +188,6 @@ def propose_from_click(
     """
     if engine != "classical":
         return propose_click(image, xy, engine=engine, method=method, speckle=speckle).contour
-    from dlrs_desktop.roi import assist_segment as seg
 
     x, y = check_click(image, xy)
     h, w = image.shape
@@ -333,8 +240,6 @@ def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _ray_box(crop, f: np.ndarray, c: np.ndarray, threshold: float, sustain_mm: float):  # type: ignore[no-untyped-def]
     """Box (image px) around where rays from `c` first cross `threshold` for `sustain_mm`, or None."""
-    import cv2
-
     r = np.arange(0, crop.px(CLICK_SEARCH_MM), 0.5)
     ang = np.linspace(0, 2 * np.pi, CLICK_RAYS, endpoint=False)
     px = (c[0] + np.cos(ang)[:, None] * r[None, :]).astype(np.float32)
@@ -360,8 +265,6 @@ def _click_score(
     image: UltrasoundImage, contour: Contour, box: tuple[float, float, float, float], xy: tuple[float, float]
 ) -> float | None:
     """Contrast of the proposal with a ring around it, minus a penalty for running along the box border."""
-    import cv2
-
     pts = contour.points
     if cv2.pointPolygonTest(pts.astype(np.float32).reshape(-1, 1, 2), xy, False) < 0:
         return None

@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dlrs_desktop import bundle_files as bf
 from dlrs_desktop.errors import ModelError
+from dlrs_desktop.limits import MAX_MANIFEST_BYTES
+from dlrs_desktop.paths import resources_dir
+from dlrs_desktop.roi.assist_prompt import SIZE
 
 SCHEMA = "dlrs-assist-bundle"
 SCHEMA_VERSION = 1
@@ -31,8 +35,6 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def default_bundle_dir() -> Path:
-    from dlrs_desktop.paths import resources_dir
-
     return resources_dir() / "models" / "dlrs-assist"
 
 
@@ -79,8 +81,6 @@ def _check_manifest(m: Any) -> None:
     if not isinstance(t, int | float) or not 0 < float(t) < 1:
         raise ModelError(f"{MANIFEST}: the threshold must be a number between 0 and 1.")
     size = m.get("input", {}).get("size")
-    from dlrs_desktop.roi.assist_prompt import SIZE
-
     if size != SIZE:
         raise ModelError(f"The contour-assist bundle expects {size!r}-px crops; this version makes {SIZE}.")
 
@@ -100,10 +100,7 @@ def load_assist_bundle(path: str | Path | None = None) -> AssistBundle:
             total += p.stat().st_size
     if total > MAX_BUNDLE_BYTES:
         raise ModelError(f"The contour-assist bundle at '{root}' is implausibly large ({total} bytes).")
-    # The fusion bundle's file rules: regular files inside the folder, size limits, header checks.
-    from dlrs_desktop.limits import MAX_MANIFEST_BYTES
-    from dlrs_desktop.model import bundle_files as bf
-
+    # The fusion bundle's file rules (bundle_files): regular files inside the folder, sizes, headers.
     raw = bf.folder_file(root, MANIFEST, MAX_MANIFEST_BYTES)
     try:
         m = json.loads(raw.decode("utf-8"))

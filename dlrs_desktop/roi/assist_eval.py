@@ -6,6 +6,7 @@ compare two readers' contours of one lesion.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.roi import geometry as geo
@@ -68,8 +69,6 @@ def mask_dice(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _boundary(m: np.ndarray) -> np.ndarray:
-    import cv2
-
     u8 = m.astype(np.uint8)
     return (u8 - cv2.erode(u8, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)) > 0
 
@@ -80,8 +79,6 @@ def hd95_px(a: np.ndarray, b: np.ndarray) -> float:
     Dice hides a margin that is wrong in one place (a spicule cut off, a leak into a shadow); HD95
     shows it, and ignores the worst 5 % of boundary points so one stray pixel does not dominate.
     """
-    import cv2
-
     ba, bb = _boundary(a), _boundary(b)
     if not ba.any() or not bb.any():
         return float("inf")

@@ -18,12 +18,14 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging.types import UltrasoundImage
 from dlrs_desktop.roi import assist_prompt as ap
-from dlrs_desktop.roi.assist_bundle import AssistBundle, load_assist_bundle
+from dlrs_desktop.roi.assist_bundle import AssistBundle, default_bundle_dir, load_assist_bundle
+from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
 from dlrs_desktop.roi.contour import Contour
 
 CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the scan area's shorter extent
@@ -34,6 +36,7 @@ class LearnedAssist:
     """A verified bundle and its ONNX Runtime session (thread-safe: one run at a time)."""
 
     def __init__(self, bundle: AssistBundle) -> None:
+        # lazy: onnxruntime (~0.3 s) only where a model runs
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -70,8 +73,6 @@ def get_learned(path: str | None = None) -> LearnedAssist:
 
     Raises ModelError when the bundle is missing, modified or unreadable.
     """
-    from dlrs_desktop.roi.assist_bundle import default_bundle_dir
-
     key = str(path) if path is not None else str(default_bundle_dir())
     with _cache_lock:
         if key not in _cache:
@@ -81,8 +82,6 @@ def get_learned(path: str | None = None) -> LearnedAssist:
 
 def _keep_and_fill(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """The component with the largest `weight` sum, holes filled."""
-    import cv2
-
     n, lab = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros_like(mask, bool)
@@ -99,8 +98,6 @@ def _trace(mask: np.ndarray) -> np.ndarray:
     (traced at 2×), smoothed along its length (σ = 1 px); `finish_contour` then spaces the vertices.
     Faster than `geometry.mask_to_polygon` (no Python-level simplification): the latency budget is
     100 ms per proposal."""
-    import cv2
-
     ys, xs = np.nonzero(mask)
     x0, y0 = int(xs.min()), int(ys.min())
     sub = mask[y0 : ys.max() + 1, x0 : xs.max() + 1].astype(np.uint8)
@@ -117,8 +114,6 @@ def _trace(mask: np.ndarray) -> np.ndarray:
 
 
 def _to_contour(image: UltrasoundImage, mask: np.ndarray, origin: tuple[int, int]) -> Contour:
-    from dlrs_desktop.roi.assist import finish_contour
-
     if mask.sum() < 9:
         raise ContourError("No lesion outline found; draw it by hand or try a tighter box.")
     return finish_contour(image, _trace(mask) + np.asarray(origin, float))
@@ -139,8 +134,6 @@ def _box_mask(
 
 
 def learned_box(image: UltrasoundImage, box: Sequence[float], model: LearnedAssist) -> Contour:
-    from dlrs_desktop.roi.assist import check_box
-
     bx = check_box(image, box)
     mask, origin = _box_mask(model, image, bx)
     if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
@@ -223,8 +216,6 @@ def _crop_cut(frame: ap.CropFrame, shape: tuple[int, int], pshape: tuple[int, in
 
 
 def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAssist) -> Contour:
-    from dlrs_desktop.roi.assist import check_click
-
     x, y = check_click(image, xy)
     cands = _click_candidates(model, image, (x, y))
     if not cands:
@@ -239,8 +230,6 @@ def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAss
     box = (x0 - px, y0 - py, x1 + px, y1 + py)
     try:
         contour = learned_box(image, box, model)
-        import cv2
-
         if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), (x, y), False) >= 0:
             return contour
     except ContourError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 SIZE = 96
@@ -84,8 +85,6 @@ def _frame(x0: float, y0: float, x1: float, y1: float) -> CropFrame:
 
 def crop_resized(a: np.ndarray, frame: CropFrame, *, interpolation: int | None = None) -> np.ndarray:
     """The frame's region of a 2-D array, zero outside the array, resized to SIZE×SIZE (float32)."""
-    import cv2
-
     h, w = a.shape
     sub = np.zeros((frame.height, frame.width), np.float32)
     ax0, ay0 = max(frame.x0, 0), max(frame.y0, 0)
@@ -144,8 +143,6 @@ def make_input(
 
 def paste_probability(prob: np.ndarray, frame: CropFrame, shape: tuple[int, int]) -> tuple[np.ndarray, tuple]:
     """The SIZE×SIZE probability map resized back onto the image: (map, (x0, y0)) for the frame ∩ image."""
-    import cv2
-
     h, w = shape
     full = cv2.resize(prob.astype(np.float32), (frame.width, frame.height), interpolation=cv2.INTER_LINEAR)
     ax0, ay0 = max(frame.x0, 0), max(frame.y0, 0)

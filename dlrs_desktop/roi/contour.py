@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError
+from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
 from dlrs_desktop.imaging.types import Calibration
 from dlrs_desktop.limits import (
     MAX_CONTOUR_FILE_BYTES,
@@ -303,8 +306,6 @@ class Contour:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Atomic write: a crash leaves the old file or the new one, never a torn one."""
-        from dlrs_desktop.fileio import atomic_write_json
-
         return atomic_write_json(path, self.to_dict())
 
     @classmethod
@@ -354,8 +355,6 @@ class Contour:
         a SEG that records its source frame gives that frame instead. `image_ref`: the image's DICOM
         UIDs (`ImageRef.of(image_path)`); a SEG is read only when it references exactly that image.
         """
-        from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
-
         p = Path(path)
         if is_seg_file(p):
             mask, seg_frame = read_seg_mask(p, tuple(shape), image_ref)
@@ -377,8 +376,6 @@ class Contour:
 
 def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
     """Bool (H, W) from a mask image: palette index, gray value or any RGB channel non-zero = tumour."""
-    from PIL import Image, UnidentifiedImageError
-
     p = Path(path)
     try:
         check_regular_file(p, "mask image", MAX_IMAGE_FILE_BYTES)

@@ -1,5 +1,13 @@
 """Pure polygon maths on (N, 2) float arrays: no calibration, no image, no Qt.
 
+Why hand-written and not OpenCV or shapely (measured 2026-12-03; tests/test_roi_geometry_libraries.py
+compares with shapely): OpenCV's `contourArea`/`arcLength` take float32 points (areas differ by ~1e-5
+relative) and its `approxPolyDP` splits a closed curve elsewhere (other vertices: stored contours and
+their hashes would change); shapely gives the same areas and lengths to 1e-12 but would put GEOS (LGPL)
+into the standalone build for two numpy lines, its `buffer` makes vector outlines where the ROI masks are
+raster distance bands (`offset_polygon` uses OpenCV's exact distance transform), and its validity check
+says whether a ring crosses itself, not which edges cross where (what the contour repair needs).
+
 Pixel convention (the one Qt, pyqtgraph and labelme use): pixel (row i, column j) covers the square
 [j, j+1) × [i, i+1) of image coordinates, so its centre is (j + 0.5, i + 0.5). A pixel belongs to a
 polygon when its centre is inside (even-odd rule); that makes rasterised areas unbiased.
@@ -7,7 +15,10 @@ polygon when its centre is inside (even-odd rule); that makes rasterised areas u
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+
+from dlrs_desktop.limits import ContourLimitError
 
 # --------------------------------------------------------------------------------------------- basics
 
@@ -85,8 +96,6 @@ def mask_to_polygon(
     pixel staircase is then smoothed along its length (Gaussian, σ = `smooth_px`) so perimeter and
     diameters are those of the shape, not of its pixel steps, and simplified to `tolerance` px.
     """
-    import cv2
-
     m = np.ascontiguousarray(mask, dtype=np.uint8)
     if not m.any():
         return None
@@ -248,8 +257,6 @@ def edge_crossings(
     assert best is not None
     total, axis, order, count = best
     if total > MAX_CROSSING_PAIRS:
-        from dlrs_desktop.limits import ContourLimitError
-
         raise ContourLimitError(
             f"The contour is too convoluted to check for self-crossings ({total:,} overlapping edge pairs, "
             f"over the limit of {MAX_CROSSING_PAIRS:,}); simplify it."
@@ -318,8 +325,6 @@ def split_at_crossing(pts: np.ndarray, i: int, j: int, p: np.ndarray) -> tuple[n
 
 def max_feret(pts: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Longest distance between two vertices (the maximum caliper diameter) and its endpoints."""
-    import cv2
-
     hull_idx = cv2.convexHull(pts.astype(np.float32), returnPoints=False)
     hull = pts[np.unique(np.asarray(hull_idx).ravel())] if hull_idx is not None else pts
     if len(hull) < 2:
@@ -384,8 +389,6 @@ def offset_polygon(pts: np.ndarray, d: float, cell: float, max_cells: int = 4_00
     distance transform, so concave shapes and large offsets never self-intersect. Returns the largest
     piece, or None when an inward offset removes everything. Accuracy about cell/4.
     """
-    import cv2
-
     lo = pts.min(axis=0) - max(d, 0.0) - 3 * cell
     hi = pts.max(axis=0) + max(d, 0.0) + 3 * cell
     size = hi - lo

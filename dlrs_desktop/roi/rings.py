@@ -15,22 +15,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import CalibrationError, ContourError
 from dlrs_desktop.imaging.types import Calibration, UltrasoundImage, select_region
 from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
+from dlrs_desktop.regions import TUMOUR, ring_name
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
 
-TUMOUR = "intratumoral"
 BBox = tuple[int, int, int, int]
 MaskKind = Literal["annulus", "expanded", "shell"]
 MASK_KINDS: tuple[str, ...] = ("annulus", "expanded", "shell")
-
-
-def ring_name(radius_mm: float) -> str:
-    return f"ring_{radius_mm:g}mm"
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,8 +140,6 @@ def _distance(outside: np.ndarray, sx: float, sy: float, rmax: float) -> tuple[n
     tests compare this transform with SciPy's `distance_transform_edt`.
     """
     if abs(sx - sy) <= 1e-9 * max(sx, sy):
-        import cv2
-
         return cv2.distanceTransform(outside.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE), sx
     return anisotropic_distance(~outside, sx, sy, rmax), 1.0
 
@@ -177,8 +172,6 @@ def anisotropic_distance(feature: np.ndarray, sx: float, sy: float, rmax: float)
 
 def _outlines(mask: np.ndarray, ox: int, oy: int) -> tuple[np.ndarray, ...]:
     """Closed polylines (no repeated vertex) through the boundary pixel centres, in image px."""
-    import cv2
-
     if not mask.any():
         return ()
     contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

@@ -16,11 +16,14 @@ sits on, and the moves are applied to the outline as given, not to a smoothed co
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging.types import UltrasoundImage
+from dlrs_desktop.roi import assist_segment as seg
 from dlrs_desktop.roi import geometry as geo
+from dlrs_desktop.roi.assist_finish import finish_contour, resample_even
 from dlrs_desktop.roi.contour import Contour
 
 DEFAULT_MAX_DISTANCE_MM = 1.5
@@ -44,11 +47,6 @@ def snap_to_edges(
     Returns an editable contour with vertices about every millimetre (16-80), valid on `image`.
     Without a calibration, `max_distance_mm` is read against the box size (see `Crop.px`).
     """
-    import cv2
-
-    from dlrs_desktop.roi import assist_segment as seg
-    from dlrs_desktop.roi.assist import finish_contour, resample_even
-
     if not (max_distance_mm > 0 and np.isfinite(max_distance_mm)):
         raise ContourError("The snapping distance must be a positive number of millimetres.")
     if max_distance_mm > 10:
@@ -113,8 +111,6 @@ def _polarity(crop, f: np.ndarray, c: np.ndarray, reach_mm: float) -> float:  # 
     3 mm ring beyond it, by medians — because a bright halo just outside the margin, or a start
     that is off by a millimetre, makes "just inside vs just outside" ambiguous.
     """
-    import cv2
-
     inside = geo.rasterize(c, f.shape).astype(np.uint8)
     r = int(np.ceil(crop.px(reach_mm)))
     core = cv2.erode(inside, _disc_kernel(r)) > 0
@@ -130,8 +126,6 @@ def _polarity(crop, f: np.ndarray, c: np.ndarray, reach_mm: float) -> float:  # 
 
 
 def _disc_kernel(r: int) -> np.ndarray:
-    import cv2
-
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * max(r, 1) + 1,) * 2)
 
 

@@ -4,15 +4,9 @@ The GUI and tests use these; nothing here knows about widgets, and nothing here 
 identifiers (no names, IDs or dates of birth; only the image's content hash).
 """
 
-from dlrs_desktop.store.annotation import (
-    SCHEMA,
-    SCHEMA_VERSION,
-    Annotation,
-    AnnotationStore,
-    LoadResult,
-    Review,
-)
+from dlrs_desktop.store.annotation import AnnotationStore, LoadResult
 from dlrs_desktop.store.audit import AuditLog
+from dlrs_desktop.store.record import SCHEMA, SCHEMA_VERSION, Annotation, Review
 from dlrs_desktop.store.session import SessionStore
 
 __all__ = [

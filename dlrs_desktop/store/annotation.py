@@ -12,127 +12,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from dlrs_desktop import __version__, paths
-from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop import paths
+from dlrs_desktop.fileio import atomic_write_bytes, clean_stale_temps
 from dlrs_desktop.store import schema, sidecar
+from dlrs_desktop.store.record import Annotation, now_iso
 
-SCHEMA = "dlrs-annotation"
-SCHEMA_VERSION = 1
 SIDECAR_SUFFIX = ".dlrs.json"
-
-ReviewStatus = Literal["draft", "reviewed"]
-
-
-def now_iso(*, precise: bool = False) -> str:
-    """UTC time with milliseconds (microseconds for sidecar stamps, which order concurrent writes)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds" if precise else "milliseconds")
-
-
-@dataclass(frozen=True)
-class Review:
-    """Contour review state: a reviewed contour returns to draft on any edit."""
-
-    status: ReviewStatus = "draft"
-    reviewer: str | None = None
-    time: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reviewer": self.reviewer, "time": self.time}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> Review:
-        """Raises ValueError for a malformed review (a string, an unknown status, a non-text name)."""
-        status, reviewer, when = schema.review(d)
-        return cls(status, reviewer, when)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """Everything the user did to one image. Contour/result are kept as the core's own dicts.
-
-    `calibration` is only a calibration the user made (a DICOM one comes from the file itself);
-    `result` is `{"prediction": Prediction.to_dict(), "contour_hash": ..., "model": {...}}`.
-    """
-
-    image_sha256: str
-    frame: int = 0
-    contour: dict[str, Any] | None = None
-    calibration: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
-    review: Review = field(default_factory=Review)
-    saved_at: str | None = None
-    # Left empty by the GUI: file names can carry patient names ("SMITH_J.dcm"); the key is the hash.
-    image_name: str | None = None
-    # Display summary for worklists (frame count, calibration label, probability): no identifiers.
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.contour is None and self.calibration is None and self.result is None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "schema_version": SCHEMA_VERSION,
-            "app_version": __version__,
-            "image_sha256": self.image_sha256,
-            "image_name": self.image_name,
-            "frame": self.frame,
-            "contour": self.contour,
-            "calibration": self.calibration,
-            "result": self.result,
-            "review": self.review.to_dict(),
-            "saved_at": self.saved_at,
-            "summary": self.summary,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Annotation:
-        """Parse a sidecar, every field checked; raises ValueError (SidecarError) for anything else."""
-        if not isinstance(d, dict) or d.get("schema") != SCHEMA:
-            raise ValueError("not a DLRS annotation file")
-        version = d.get("schema_version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise ValueError(f"annotation schema version {version!r:.40} is not valid")
-        if version > SCHEMA_VERSION:
-            raise ValueError(f"annotation schema version {version!r} is newer than this application")
-        if d.get("image_sha256") in (None, ""):
-            raise ValueError("annotation has no image hash")
-        saved_at = d.get("saved_at")
-        if saved_at is not None:
-            schema.timestamp(saved_at, "saved_at")
-        summary = d.get("summary")
-        if summary is not None and not isinstance(summary, dict):
-            raise schema.SidecarError("field 'summary' is not an object")
-        status, reviewer, when = schema.review(d.get("review"))
-        return cls(
-            image_sha256=schema.sha256(d.get("image_sha256"), "image_sha256"),
-            frame=0 if d.get("frame") is None else schema.integer(d["frame"], "frame", 0, schema.MAX_FRAME),
-            contour=schema.contour(d.get("contour")),
-            calibration=schema.calibration(d.get("calibration")),
-            result=schema.result(d.get("result")),
-            review=Review(status, reviewer, when),  # type: ignore[arg-type]
-            saved_at=saved_at,
-            image_name=schema.text(d.get("image_name"), "image_name"),
-            summary=dict(summary or {}),
-        )
-
-    def substance(self) -> dict[str, Any]:
-        """What the user made (not when or by which version): equal substance means nothing to lose."""
-        d = self.to_dict()
-        for key in ("saved_at", "app_version", "summary", "image_name"):
-            d.pop(key, None)
-        return d
-
-    def saved_time(self) -> datetime:
-        """`saved_at` as a time (the oldest possible when missing), for newest-copy comparisons."""
-        if self.saved_at is None:
-            return datetime.min.replace(tzinfo=UTC)
-        return schema.timestamp(self.saved_at, "saved_at")
 
 
 @dataclass
@@ -192,8 +80,6 @@ class AnnotationStore:
 
     def clean_stale_temps(self) -> list[Path]:
         """Remove the temporary files killed sessions left in the data folders (at start-up)."""
-        from dlrs_desktop.fileio import clean_stale_temps
-
         removed = clean_stale_temps(self.root) + clean_stale_temps(self.root / "backups")
         if self.root.parent.resolve() == paths.user_data_dir().resolve():
             removed += clean_stale_temps(self.root.parent)

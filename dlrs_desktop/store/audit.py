@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop import __version__, paths
-from dlrs_desktop.store.annotation import now_iso
+from dlrs_desktop.store.record import now_iso
 
 # Keys an audit record may carry; anything else is dropped so that identifiers cannot slip in.
 ALLOWED_KEYS = {

@@ -12,6 +12,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from dlrs_desktop.errors import DlrsError
+
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_FRAME = 100_000  # far beyond any cine loop; a larger "frame" is garbage
 MAX_POINTS = 1_000_000  # a sanity bound on a file; the contour core applies its own, tighter limit
@@ -115,7 +117,7 @@ def contour(value: Any) -> dict[str, Any] | None:
         integer(value["frame"], "contour.frame", 0, MAX_FRAME)
     if value.get("region_index") is not None:
         integer(value["region_index"], "contour.region_index", 0, 1000)
-    from dlrs_desktop.errors import DlrsError
+    # lazy: roi imports cv2 (~0.45 s); the GUI reads sidecars at start-up
     from dlrs_desktop.roi import Contour
 
     try:

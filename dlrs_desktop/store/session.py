@@ -15,7 +15,7 @@ from typing import Any
 
 from dlrs_desktop import paths
 from dlrs_desktop.fileio import atomic_write_json, pid_alive
-from dlrs_desktop.store.annotation import now_iso
+from dlrs_desktop.store.record import now_iso
 
 
 @dataclass

@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from filelock import FileLock
 
 from dlrs_desktop import limits
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
-
-if TYPE_CHECKING:
-    from dlrs_desktop.store.annotation import Annotation
+from dlrs_desktop.store.record import Annotation
 
 MAX_SIDECAR_BYTES = limits.MAX_CONTOUR_FILE_BYTES  # the stated limit for contour and sidecar JSON
 READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
@@ -53,8 +52,6 @@ class Copy:
 
 def read_copy(path: Path, sha256: str | None) -> Copy:
     """The copy at `path`, checked against the image it must belong to (if known); never raises."""
-    from dlrs_desktop.store.annotation import Annotation
-
     copy = Copy(path)
     try:
         st = os.stat(path)
@@ -127,27 +124,26 @@ def keep_backup(copy: Copy, fallback_folder: Path) -> Path | None:
 
 @contextlib.contextmanager
 def image_lock(folder: Path, sha256: str) -> Iterator[None]:
-    """Serialise check-and-write of one image's copies between processes of this user (POSIX flock).
+    """Serialise check-and-write of one image's copies between processes of this user (`filelock`:
+    flock on POSIX, released by the kernel on kill -9; msvcrt locking on Windows).
 
     The compare-and-swap in the store detects other writers; this lock closes the gap between its
-    check and its rename. Without a writable lock folder (or on Windows) the check alone remains.
+    check and its rename. Without a writable lock folder the check alone remains.
     """
     try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / f"{sha256}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:
+        # kept on release (as flock wants: no unlink race); no soft-lock fallback that kill -9 would leave
+        lock = FileLock(
+            folder / f"{sha256}.lock", mode=0o600, preserve_lock_file=True, fallback_to_soft=False
+        )
+        lock.acquire()  # held for milliseconds
+    except (OSError, NotImplementedError):
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # held for milliseconds; released by the kernel on kill -9
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def folder_writable(folder: Path) -> bool:

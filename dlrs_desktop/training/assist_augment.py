@@ -12,6 +12,7 @@ left-right flip, and bright caliper crosses / text burnt into the picture as sca
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.roi import assist_prompt as ap
@@ -35,8 +36,6 @@ def random_box(mask: np.ndarray, rng: np.random.Generator) -> tuple[float, float
 
 def random_click(mask: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
     """A point in the inner half of the lesion (distance to the margin ≥ half the largest)."""
-    import cv2
-
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     ys, xs = np.nonzero(dist >= 0.5 * dist.max())
     i = int(rng.integers(len(xs)))
@@ -45,8 +44,6 @@ def random_click(mask: np.ndarray, rng: np.random.Generator) -> tuple[float, flo
 
 def centroid_click(mask: np.ndarray) -> tuple[float, float]:
     """The centroid, or the inner-most point if the centroid falls outside (a crescent)."""
-    import cv2
-
     ys, xs = np.nonzero(mask)
     cx, cy = float(xs.mean()) + 0.5, float(ys.mean()) + 0.5
     if mask[int(cy), int(cx)]:
@@ -57,8 +54,6 @@ def centroid_click(mask: np.ndarray) -> tuple[float, float]:
 
 
 def _intensity(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    import cv2
-
     s = ap.SIZE
     g = np.clip(g, 0, 255) / 255.0
     g = g ** rng.uniform(0.7, 1.5)
@@ -78,8 +73,6 @@ def _intensity(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _marks(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Caliper crosses and a few characters, as scanners burn them into the picture."""
-    import cv2
-
     s = ap.SIZE
     overlay = np.zeros((s, s), np.uint8)
     for _ in range(int(rng.integers(1, 4))):

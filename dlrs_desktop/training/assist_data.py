@@ -23,10 +23,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
@@ -54,8 +56,6 @@ class Case:
 
 def _walk(root: Path, want) -> list[Path]:  # type: ignore[no-untyped-def]
     """Files under root whose name `want`s, sorted; follows links (a data folder of symlinks works)."""
-    import os
-
     out = []
     for d, _dirs, files in os.walk(root, followlinks=True):
         out += [Path(d) / f for f in files if want(f)]
@@ -110,8 +110,6 @@ def find_busi(root: Path) -> tuple[list[Case], list[str]]:
 
 
 def read_grey(p: Path) -> np.ndarray:
-    import cv2
-
     a = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
     if a is None:
         raise DlrsError(f"Cannot read image {p}.")
@@ -120,8 +118,6 @@ def read_grey(p: Path) -> np.ndarray:
 
 def lesion_mask(p: Path) -> np.ndarray | None:
     """The mask's largest component (bool), or None if empty or several lesions."""
-    import cv2
-
     m = read_grey(p) > 127
     n, lab, stats, _ = cv2.connectedComponentsWithStats(m.astype(np.uint8), connectivity=8)
     if n <= 1:
@@ -133,8 +129,6 @@ def lesion_mask(p: Path) -> np.ndarray | None:
 
 
 def dhash(grey: np.ndarray) -> int:
-    import cv2
-
     s = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
     bits = (s[:, 1:] > s[:, :-1]).flatten()
     return int(sum(1 << i for i, b in enumerate(bits) if b))
@@ -152,8 +146,6 @@ class StoredCase:
 
 def load_cases(data: Path, seed: int) -> tuple[list[StoredCase], dict]:
     """All usable cases under `data`, split by patient; and the exclusion report."""
-    import cv2
-
     bb = find_busbra(data)
     busi, multi = find_busi(data)
     if not bb and not busi:

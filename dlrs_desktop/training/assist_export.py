@@ -8,12 +8,14 @@ graph is checked against torch before the bundle is written.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dlrs_desktop.model.bundle import check_bundle_target, replace_bundle_folder, software_versions
 from dlrs_desktop.roi import assist_prompt as ap
 from dlrs_desktop.roi.assist_bundle import (
     MANIFEST,
@@ -24,14 +26,15 @@ from dlrs_desktop.roi.assist_bundle import (
     WEIGHTS_FILE,
     sha256_bytes,
 )
+from dlrs_desktop.training.assist_data import counts, manifest_entries
 
 BUNDLE_ID = "dlrs-assist"
 BUNDLE_VERSION = "1.0.0"
 
 
 def _onnx_bytes(model) -> bytes:  # type: ignore[no-untyped-def]
-    import io
 
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     buf = io.BytesIO()
@@ -50,6 +53,7 @@ def _onnx_bytes(model) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _check_parity(model, onnx_bytes: bytes) -> float:  # type: ignore[no-untyped-def]
+    # lazy: onnxruntime (~0.3 s) and torch (the optional [train] extra) only for the parity check
     import onnxruntime as ort
     import torch
 
@@ -73,10 +77,8 @@ def export_bundle(
     sources: dict[str, Any],
     summary: dict[str, Any],
 ) -> Path:
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import save as st_save
-
-    from dlrs_desktop.model.bundle import software_versions
-    from dlrs_desktop.training.assist_data import counts, manifest_entries
 
     weights = st_save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})
     onnx_bytes = _onnx_bytes(model)
@@ -135,12 +137,8 @@ def export_bundle(
 def check_target(out: Path) -> None:
     """Refuse to replace anything but nothing, an empty folder or an earlier contour-assist bundle
     (writing replaces the whole folder: `--out` pointed at other work must not delete it)."""
-    from dlrs_desktop.model.bundle import check_bundle_target
-
     check_bundle_target(out, SCHEMA, "contour-assist bundle")
 
 
 def _write_folder(out: Path, files: dict[str, bytes]) -> None:
-    from dlrs_desktop.model.bundle import replace_bundle_folder
-
     replace_bundle_folder(out, files, SCHEMA, "contour-assist bundle")

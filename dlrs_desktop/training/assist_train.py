@@ -20,6 +20,10 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.training import assist_data, checkpoint
+from dlrs_desktop.training.assist_augment import make_example, make_fixed_examples
+from dlrs_desktop.training.assist_export import check_target, export_bundle
+from dlrs_desktop.training.progress import ProgressBar
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class AssistTrainConfig:
 
 
 def _device(name: str):  # type: ignore[no-untyped-def]
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     if name == "auto":
@@ -45,6 +50,7 @@ def _device(name: str):  # type: ignore[no-untyped-def]
 
 
 def _loss(logits, target):  # type: ignore[no-untyped-def]
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
@@ -55,7 +61,6 @@ def _loss(logits, target):  # type: ignore[no-untyped-def]
 
 
 def _batch(stored, idx, cfg: AssistTrainConfig, epoch: int):  # type: ignore[no-untyped-def]
-    from dlrs_desktop.training.assist_augment import make_example
 
     xs, ys = [], []
     for i in idx:
@@ -68,6 +73,7 @@ def _batch(stored, idx, cfg: AssistTrainConfig, epoch: int):  # type: ignore[no-
 
 def evaluate(model, examples, device, batch: int = 32) -> float:  # type: ignore[no-untyped-def]
     """Mean Dice (threshold 0.5, at input resolution) over fixed examples."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     model.eval()
@@ -88,13 +94,11 @@ def train_assist(
     data: Path, out: Path, cfg: AssistTrainConfig, *, device: str = "auto", log=print
 ) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Train, keep the best validation epoch, export the bundle to `out`; returns the summary."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
-    from dlrs_desktop.training import assist_data, checkpoint
-    from dlrs_desktop.training.assist_augment import make_fixed_examples
-    from dlrs_desktop.training.assist_export import check_target, export_bundle
+    # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.training.assist_net import AssistUNet
-    from dlrs_desktop.training.progress import ProgressBar
 
     # One thread by default: on a 2-core machine shared with other jobs, two torch threads spent most
     # of their time waiting for each other (measured 5.0 s vs 0.8 s per batch at load 12).
@@ -131,6 +135,7 @@ def train_assist(
     if (ckpt / checkpoint.STATE).is_file():
         saved = json.loads((ckpt / checkpoint.STATE).read_text(encoding="utf-8"))
         if saved.get("config") == config:
+            # lazy: torch is the optional [train]/[gpu] extra
             from safetensors.torch import load_file
 
             tensors = load_file(str(ckpt / checkpoint.TENSORS))

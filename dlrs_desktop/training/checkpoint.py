@@ -21,6 +21,7 @@ TENSORS = "tensors.safetensors"
 
 def optimizer_tensors(opt) -> tuple[dict[str, Any], dict[str, Any]]:
     """Flatten an optimiser's state into tensors + a JSON description (param groups, steps)."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     sd = opt.state_dict()
@@ -38,6 +39,7 @@ def optimizer_tensors(opt) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def restore_optimizer(opt, tensors: dict[str, Any], meta: dict[str, Any]) -> None:
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     state: dict[int, dict[str, Any]] = {}
@@ -49,6 +51,7 @@ def restore_optimizer(opt, tensors: dict[str, Any], meta: dict[str, Any]) -> Non
 
 
 def save(folder: Path, state: dict[str, Any], tensors: dict[str, Any]) -> None:
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import save as st_save
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,6 +62,7 @@ def save(folder: Path, state: dict[str, Any], tensors: dict[str, Any]) -> None:
 
 
 def load(folder: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import load as st_load
 
     if not (folder / STATE).is_file() or not (folder / TENSORS).is_file():

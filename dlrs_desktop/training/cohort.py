@@ -27,7 +27,10 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.imaging import effective_calibration, load_image
+from dlrs_desktop.imaging.types import Calibration
 from dlrs_desktop.limits import MAX_TABLE_BYTES, check_regular_file
+from dlrs_desktop.roi import Contour
 
 REQUIRED_COLUMNS = ("case_id", "image", "contour", "label", "centre", "split")
 SPLITS = ("train", "internal", "external")
@@ -148,10 +151,6 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
 
 def load_case(case: CohortCase) -> tuple[Any, Any]:
     """The case's UltrasoundImage (calibrated) and Contour; DlrsError with the case named if unusable."""
-    from dlrs_desktop.imaging import effective_calibration, load_image
-    from dlrs_desktop.imaging.types import Calibration
-    from dlrs_desktop.roi import Contour
-
     try:
         image = load_image(case.image)
         if case.contour.suffix.lower() == ".json":

@@ -31,6 +31,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from dlrs_desktop.errors import CohortError
@@ -88,6 +89,7 @@ def _read_sheet(path: Path) -> list[dict[str, str]]:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             return [{k: (v or "").strip() for k, v in r.items() if k} for r in csv.DictReader(fh)]
     try:
+        # lazy: optional [train] extra; extras.require names the install
         import openpyxl
     except ImportError as exc:  # pragma: no cover - the [train] extra installs it
         raise CohortError(
@@ -197,8 +199,6 @@ def _same(first: ImportedCase, grey: np.ndarray) -> bool:
     """A dhash match confirmed on pixels: the same picture, possibly re-cropped or re-scaled by a few
     per cent (BUSI holds such copies), differs by < 18 grey levels on average at 128 × 128
     (unrelated BUSI pictures: ≥ 27 in 99 % of 300 random pairs)."""
-    import cv2
-
     other = read_grey(first.case.image_path)
     if max(abs(a - b) / max(a, b) for a, b in zip(other.shape, grey.shape, strict=True)) > 0.1:
         return False
@@ -235,8 +235,6 @@ def _safe_name(case_id: str) -> str:
 
 def write_cohort(report: ImportReport, data: Path, out: Path) -> Path:
     """cohort.csv (+ cleaned masks, files.csv with every sha256, exclusions.json) under `out`."""
-    import cv2
-
     masks = out / "masks"
     masks.mkdir(parents=True, exist_ok=True)
     rows, files = [], []

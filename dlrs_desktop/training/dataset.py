@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.model.preprocess import prepare_inputs
+from dlrs_desktop.model.radiomics import case_features
+from dlrs_desktop.roi import Contour
 from dlrs_desktop.training.cohort import CohortCase, _fail, load_case
 
 
@@ -55,10 +58,6 @@ def prepare_cohort(
     progress: Callable[[int, int], None] | None = None,
 ) -> PreparedCohort:
     """Load and preprocess every case; all unusable cases are reported together (CohortError)."""
-    from dlrs_desktop.model.preprocess import prepare_inputs
-    from dlrs_desktop.model.radiomics import case_features
-    from dlrs_desktop.roi import Contour
-
     xs: list[np.ndarray] = []
     areas: list[float] = []
     features: list[np.ndarray] = []

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.model import domain as dm
+from dlrs_desktop.model.predictor import Predictor
+from dlrs_desktop.training.domain_fit import collect, values_table
 from dlrs_desktop.training.metrics import auc
 
 
@@ -37,9 +39,6 @@ def guard_metrics(
     bundle: Any, cases: list[Any], progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
     """The `domain_guard` block of metrics.json; `{"available": False, ...}` for a bundle without one."""
-    from dlrs_desktop.model.predictor import Predictor
-    from dlrs_desktop.training.domain_fit import collect, values_table
-
     ref = bundle.domain
     if ref is None:
         return {"available": False, "reason": dm.NO_REFERENCE}

@@ -20,6 +20,10 @@ import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.model import domain as dm
+from dlrs_desktop.model.bundle_edit import rewrite_with_files
+from dlrs_desktop.model.predictor import Predictor
+from dlrs_desktop.model.preprocess import prepare_inputs
+from dlrs_desktop.training.cohort import load_case, read_cohort
 
 UNUSUAL_PERCENTILE = 95.0
 OUTSIDE_PERCENTILE = 99.5
@@ -44,8 +48,6 @@ class Observations:
 
 def observe(predictor: Any, image: Any, contour: Any) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """One case as the predictor sees it: pooled features (R, K), stacking inputs, fused logit, stats."""
-    from dlrs_desktop.model.preprocess import prepare_inputs
-
     x, info = prepare_inputs(image, contour, predictor.bundle.spec)
     logits, feats = predictor.run_crops(x[None], features=True)
     z = np.r_[logits[0].astype(np.float64), predictor.signature_logits(image, info)]
@@ -58,8 +60,6 @@ def collect(
     predictor: Any, cases: list[Any], progress: Callable[[int, int], None] | None = None
 ) -> Observations:
     """Observe every case of a cohort (a case that cannot be predicted is a CohortError, all listed)."""
-    from dlrs_desktop.training.cohort import load_case
-
     rows, problems = [], []
     for k, case in enumerate(cases):
         try:
@@ -93,6 +93,7 @@ def _robust(values: np.ndarray, floor: float) -> tuple[float, float, float]:
 def fit_features(pooled: np.ndarray, components: int) -> dict[str, np.ndarray]:
     """Per region: mean, top principal components, Ledoit–Wolf-shrunk precision of their scores,
     mean squared residual off them (training split)."""
+    # lazy: optional [train] extra; extras.require names the install
     from sklearn.covariance import LedoitWolf
 
     n, r, kdim = pooled.shape
@@ -170,6 +171,7 @@ def fit_conformal(p: np.ndarray, y: np.ndarray, coverage: float, centre: float =
     Centring on the threshold makes a one-class set always agree with the category shown beside it
     (with p' = p, a bundle whose threshold is 0.27 showed "likely malignant" over the set "benign").
     """
+    # lazy: optional [train] extra; extras.require names the install
     from crepes import ConformalClassifier
 
     p = dm.centred(np.asarray(p, dtype=np.float64), centre)
@@ -260,6 +262,7 @@ def _with_checks(ref: dm.DomainReference, checks: list[dict[str, Any]]) -> dm.Do
 
 
 def reference_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    # lazy: safetensors (~0.15 s) only when a bundle is read
     from safetensors.numpy import save
 
     return save(
@@ -279,10 +282,6 @@ def add_reference(
 ) -> dict[str, Any]:
     """Fit the domain reference and conformal sets on the cohort's train/internal splits and write them
     into the bundle folder (weights byte-identical; manifest re-pinned). Returns a summary."""
-    from dlrs_desktop.model.bundle_edit import rewrite_with_files
-    from dlrs_desktop.model.predictor import Predictor
-    from dlrs_desktop.training.cohort import read_cohort
-
     if not 0.5 <= coverage < 1.0:
         raise CohortError("--coverage must be at least 0.5 and below 1.")
     cases = [c for c in read_cohort(cohort_csv, require_train=False) if c.split in ("train", "internal")]

@@ -18,9 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.errors import ModelError
+from dlrs_desktop.errors import CohortError, ModelError
 from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
+from dlrs_desktop.limits import MAX_TABLE_BYTES, read_regular_bytes
+from dlrs_desktop.model.bundle import load_bundle
+from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.textsafe import csv_cell
+from dlrs_desktop.training.cohort import read_cohort
+from dlrs_desktop.training.dataset import prepare_cohort
+from dlrs_desktop.training.domain_eval import guard_metrics
+from dlrs_desktop.training.progress import ProgressBar
+from dlrs_desktop.training.report import write_report
 from dlrs_desktop.training.stacking import RowModel
 from dlrs_desktop.training.validation import SPLIT_LABELS, compute, is_training_cohort, participants
 
@@ -29,8 +37,6 @@ NOT_IN_METRICS_JSON = ("curves", "table")  # per-case data (predictions.csv) and
 
 def region_logits(bundle, x: np.ndarray, batch: int = 16) -> np.ndarray:
     """Region logits (N, R) of prepared crops (N, R, C, S, S) through the app's Predictor (CPU)."""
-    from dlrs_desktop.model.predictor import Predictor
-
     pred = Predictor(bundle, device="cpu")
     out = [pred.run_crops(np.asarray(x[i : i + batch], np.float32))[0] for i in range(0, len(x), batch)]
     return np.concatenate(out) if out else np.zeros((0, len(bundle.region_names)))
@@ -47,9 +53,6 @@ def row_models(manifest: dict[str, Any]) -> list[RowModel]:
 
 def read_ground_truth(path: Path) -> dict[str, float]:
     """case_id → true probability (synthetic cohorts); a wrong column or value is a CohortError."""
-    from dlrs_desktop.errors import CohortError
-    from dlrs_desktop.limits import MAX_TABLE_BYTES, read_regular_bytes
-
     try:
         text = read_regular_bytes(path, "ground-truth table", MAX_TABLE_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -93,12 +96,6 @@ def evaluate_bundle(
     model: str | Path, cohort_csv: str | Path, out_dir: str | Path, *, ground_truth: str | Path | None = None
 ) -> dict[str, Any]:
     """Evaluate a bundle on a cohort; writes report.html, metrics.json, table.csv, delong.csv, PNGs."""
-    from dlrs_desktop.model.bundle import load_bundle
-    from dlrs_desktop.training.cohort import read_cohort
-    from dlrs_desktop.training.dataset import prepare_cohort
-    from dlrs_desktop.training.progress import ProgressBar
-    from dlrs_desktop.training.report import write_report
-
     bundle = load_bundle(model)
     rows = row_models(bundle.manifest)
     primary = str(bundle.manifest.get("primary_model", rows[-1].key))
@@ -115,7 +112,6 @@ def evaluate_bundle(
     trained_on = is_training_cohort(bundle.manifest, cohort_sha, participants(cases, data.y))
     result = compute(cases, data.y, logits, rows, primary, truth, bundle.manifest, trained_on)
     result["cohort_sha256"] = cohort_sha
-    from dlrs_desktop.training.domain_eval import guard_metrics
 
     bar = ProgressBar(len(cases), "domain guard")
     result["domain_guard"] = guard_metrics(bundle, cases, progress=lambda i, n: bar.update(i))

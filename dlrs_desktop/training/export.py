@@ -18,9 +18,17 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
+from dlrs_desktop.model.bundle import load_bundle, sha256_bytes, write_bundle
+from dlrs_desktop.model.contents import BundleContents
+from dlrs_desktop.model.manifest import Stacking, validate_manifest
+from dlrs_desktop.training.metrics import binary_metrics
+from dlrs_desktop.training.recipe import TrainedModel, TrainingRecipe
+from dlrs_desktop.training.selection import PRIMARY_RULE, seal_rows
+from dlrs_desktop.training.trainer import predict_logits
 
 
 def round_to_fp16(net) -> None:
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     with torch.no_grad():
@@ -31,11 +39,9 @@ def round_to_fp16(net) -> None:
 
 def store_backbone_fp16(bundle_dir: Path) -> dict[str, Any]:
     """Re-store the backbone safetensors in float16 and update its manifest entry (sha256, bytes)."""
+    # lazy: safetensors (~0.15 s) only when a bundle is read
     from safetensors.numpy import load as np_load
     from safetensors.numpy import save as np_save
-
-    from dlrs_desktop.model.bundle import sha256_bytes
-    from dlrs_desktop.model.manifest import validate_manifest
 
     mpath = bundle_dir / "manifest.json"
     m = json.loads(mpath.read_text(encoding="utf-8"))
@@ -59,8 +65,6 @@ def store_backbone_fp16(bundle_dir: Path) -> dict[str, Any]:
 
 
 def _metrics_rows(logits, y, splits, rows) -> list[dict[str, Any]]:
-    from dlrs_desktop.training.metrics import binary_metrics
-
     out = []
     for split in ("train", "internal", "external"):
         idx = np.where(splits == split)[0]
@@ -72,149 +76,37 @@ def _metrics_rows(logits, y, splits, rows) -> list[dict[str, Any]]:
     return out
 
 
-def write_trained_bundle(
-    out: Path,
-    net,
-    spec,
-    cfg,
-    data,
-    rows,
-    oof,
-    folds,
-    state,
-    final_info,
-    *,
-    model_id: str,
-    version: str,
-    training_kind: str,
-    description: str,
-    changelog: dict[str, str] | None = None,
-    cohort_csv,
-    seconds: float,
-    device_used: str,
-    demo: bool = False,
-    ensemble: dict[str, Any] | None = None,
-    radiomics=None,
-    outcome: dict[str, str] | None = None,
-    log,
-) -> dict[str, Any]:
-    import torch
-
-    from dlrs_desktop.model.bundle import load_bundle, write_bundle
-    from dlrs_desktop.model.manifest import Stacking
-    from dlrs_desktop.training.selection import PRIMARY_RULE, seal_rows
-    from dlrs_desktop.training.trainer import predict_logits
-
-    round_to_fp16(net)
-    logits = predict_logits(net, data.x[:, 0], "cpu")
-    if radiomics is not None:  # the stacking's inputs: region logits, then signature logits
-        logits = np.c_[logits, radiomics.logits(data.radiomics)]
+def write_trained_bundle(out: Path, model: TrainedModel, recipe: TrainingRecipe, log) -> dict[str, Any]:
+    """Seal the rows (primary model and its guard), write the bundle and re-check it; returns a summary."""
+    round_to_fp16(model.net)
+    data = model.data
+    logits = predict_logits(model.net, data.x[:, 0], "cpu")
+    if model.radiomics is not None:  # the stacking's inputs: region logits, then signature logits
+        logits = np.c_[logits, model.radiomics.logits(data.radiomics)]
     y = data.y
     splits = np.array([c.split for c in data.cases])
-    tr = np.where(splits == "train")[0]
-    sealed = seal_rows(rows, spec.region_names, logits, y, splits, cfg.meta_c)
-    rows, ref_stats, primary_key = sealed.rows, sealed.reference, sealed.primary
-    ref_name = ref_stats["reference_split"]
+    sealed = seal_rows(model.rows, model.spec.region_names, logits, y, splits, recipe.cfg.meta_c)
     for w in sealed.warnings:
         log(f"WARNING: {w}")
-    primary = next(r for r in rows if r.key == primary_key)
-    metrics = _metrics_rows(logits, y, splits, rows)
-    centres = sorted({c.centre for c in data.cases})
-    training_data = {
-        "kind": training_kind,
-        "description": description or f"cohort {Path(cohort_csv).name}",
-        "cohort_file": Path(cohort_csv).name,
-        "cohort_sha256": hashlib.sha256(Path(cohort_csv).read_bytes()).hexdigest(),
-        "splits": {
-            s: {
-                "n": int((splits == s).sum()),
-                "responders": int(y[splits == s].sum()),
-                "centres": sorted({c.centre for c in data.cases if c.split == s}),
-            }
-            for s in ("train", "internal", "external")
-        },
-        "centres": centres,
-        "tumour_area_mm2_range": [
-            float(data.tumour_area_mm2[tr].min()),
-            float(data.tumour_area_mm2[tr].max()),
-        ],
-    }
-    limitations = [
-        "Trained and validated on the cohort in training_data only; elsewhere its performance is unknown.",
-        "Needs a tumour contour drawn or checked by a sonographer and a trustworthy mm/pixel calibration.",
-        "Thresholds were fixed on the training split; a site should re-check calibration on its own data.",
-    ]
-    if training_kind == "synthetic":
-        limitations.insert(
-            0,
-            "Trained on SYNTHETIC images generated by `dlrs synth` from a simple, documented label model: "
-            "its numbers say nothing about performance on patients."
-            + (" Demonstration model only." if demo else ""),
-        )
-    extra = {
-        "limitations": limitations,
-        "models": [r.to_dict() for r in rows],
-        "primary_model": primary_key,
-        "primary_model_rule": PRIMARY_RULE,
-        "primary_model_guard": sealed.guard,
-        "warnings": sealed.warnings,
-        "demo": bool(demo),
-        **({"radiomics": radiomics.to_dict()} if radiomics is not None else {}),
-        "stacking_method": (
-            "logistic meta-learner on out-of-fold region logits of the training split "
-            f"({int(folds.max()) + 1} folds grouped by patient, stratified by label), each fold "
-            "network's logits z-scored per region, coefficients constrained to be non-negative; "
-            + (
-                "shipped network = the final network (whole training split) and the "
-                f"{len(ensemble['members']) - 1} fold networks averaged, each member's logits z-scored "
-                f"on the {ensemble['standardisation_split']} split; "
-                if ensemble
-                else "base network refitted on the whole training split; "
-            )
-            + f"coefficients converted to its logits with its mean and SD on the {ref_name} split"
-            + (
-                "; every fusion row also stacks a radiomics signature of its regions (L2 logistic "
-                "regression on hand-made grey-level features, out-of-fold on the same folds)"
-                if radiomics is not None
-                else ""
-            )
-        ),
-        "training": {
-            "config": {k: v for k, v in state["config"].items() if k != "extra"},
-            "folds_best_epoch": {
-                k: v["best_epoch"] for k, v in state["completed"].items() if k.startswith("fold")
-            },
-            "final_best_epoch": final_info["best_epoch"],
-            "ensemble": ensemble or {"members": ["final"]},
-            "final_history": final_info["history"],
-            "oof_auc": {r.key: r.oof_auc for r in rows},
-            "logit_standardisation": ref_stats,
-            "seconds": round(seconds, 1),  # all stages and resumptions (pipeline.py)
-            "seconds_by_session": state.get("sessions", []),
-            "device": device_used,
-            "device_requested": str(cfg.device),
-        },
-    }
-    write_bundle(
-        out,
-        net,
-        spec=spec,
-        stacking=Stacking(
-            primary.coefficients, primary.intercept, len(radiomics.signatures) if radiomics else 0
-        ),
+    primary = next(r for r in sealed.rows if r.key == sealed.primary)
+    metrics = _metrics_rows(logits, y, splits, sealed.rows)
+    n_sig = len(model.radiomics.signatures) if model.radiomics else 0
+    contents = BundleContents(
+        spec=model.spec,
+        stacking=Stacking(primary.coefficients, primary.intercept, n_sig),
         threshold=float(min(max(primary.threshold, 1e-6), 1 - 1e-6)),
         threshold_rule="Youden index on the out-of-fold predictions of the training split",
-        model_id=model_id,
-        version=version,
-        training_data=training_data,
+        model_id=recipe.model_id,
+        version=recipe.version,
+        training_data=_training_data(recipe, data, y, splits),
         metrics=metrics,
-        name=model_id,
-        description=description,
-        changelog=changelog,
-        outcome=outcome,
-        extra=extra,
-        overwrite=True,
+        name=recipe.model_id,
+        description=recipe.description,
+        changelog=recipe.changelog,
+        outcome=recipe.outcome,
+        extra=_extra_manifest(model, recipe, sealed),
     )
+    write_bundle(out, model.net, contents, overwrite=True)
     store_backbone_fp16(out)
     bundle = load_bundle(out)  # sha256 + schema check of what was written
     parity = _real_parity(bundle, data.x[: min(8, len(data.x)), 0])
@@ -224,32 +116,129 @@ def write_trained_bundle(
     load_bundle(out)
     size = sum(p.stat().st_size for p in out.iterdir())
     log(
-        f"bundle written to {out} ({size / 1e6:.1f} MB); primary model {primary_key}"
+        f"bundle written to {out} ({size / 1e6:.1f} MB); primary model {sealed.primary}"
         + (f" ({len(sealed.warnings)} warning(s) above, recorded in the manifest)" if sealed.warnings else "")
         + "; "
         f"ONNX parity {parity:.2e}"
     )
-    del torch
     return {
         "bundle": str(out),
-        "primary_model": primary_key,
+        "primary_model": sealed.primary,
         "metrics": metrics,
         "bytes": size,
         "parity": parity,
         "warnings": sealed.warnings,
-        "seconds": round(seconds, 1),
-        "device": device_used,
+        "seconds": round(model.seconds, 1),
+        "device": model.device_used,
+    }
+
+
+def _training_data(recipe: TrainingRecipe, data, y: np.ndarray, splits: np.ndarray) -> dict[str, Any]:
+    """The manifest's `training_data` block: the cohort file, its hash, and who is in which split."""
+    cohort_csv = Path(recipe.cohort_csv)
+    tr = np.where(splits == "train")[0]
+    return {
+        "kind": recipe.training_kind,
+        "description": recipe.description or f"cohort {cohort_csv.name}",
+        "cohort_file": cohort_csv.name,
+        "cohort_sha256": hashlib.sha256(cohort_csv.read_bytes()).hexdigest(),
+        "splits": {
+            s: {
+                "n": int((splits == s).sum()),
+                "responders": int(y[splits == s].sum()),
+                "centres": sorted({c.centre for c in data.cases if c.split == s}),
+            }
+            for s in ("train", "internal", "external")
+        },
+        "centres": sorted({c.centre for c in data.cases}),
+        "tumour_area_mm2_range": [
+            float(data.tumour_area_mm2[tr].min()),
+            float(data.tumour_area_mm2[tr].max()),
+        ],
+    }
+
+
+def _limitations(recipe: TrainingRecipe) -> list[str]:
+    out = [
+        "Trained and validated on the cohort in training_data only; elsewhere its performance is unknown.",
+        "Needs a tumour contour drawn or checked by a sonographer and a trustworthy mm/pixel calibration.",
+        "Thresholds were fixed on the training split; a site should re-check calibration on its own data.",
+    ]
+    if recipe.training_kind == "synthetic":
+        out.insert(
+            0,
+            "Trained on SYNTHETIC images generated by `dlrs synth` from a simple, documented label model: "
+            "its numbers say nothing about performance on patients."
+            + (" Demonstration model only." if recipe.demo else ""),
+        )
+    return out
+
+
+def _stacking_method(model: TrainedModel, reference_split: str) -> str:
+    ensemble = model.ensemble
+    return (
+        "logistic meta-learner on out-of-fold region logits of the training split "
+        f"({int(model.folds.max()) + 1} folds grouped by patient, stratified by label), each fold "
+        "network's logits z-scored per region, coefficients constrained to be non-negative; "
+        + (
+            "shipped network = the final network (whole training split) and the "
+            f"{len(ensemble['members']) - 1} fold networks averaged, each member's logits z-scored "
+            f"on the {ensemble['standardisation_split']} split; "
+            if ensemble
+            else "base network refitted on the whole training split; "
+        )
+        + f"coefficients converted to its logits with its mean and SD on the {reference_split} split"
+        + (
+            "; every fusion row also stacks a radiomics signature of its regions (L2 logistic "
+            "regression on hand-made grey-level features, out-of-fold on the same folds)"
+            if model.radiomics is not None
+            else ""
+        )
+    )
+
+
+def _extra_manifest(model: TrainedModel, recipe: TrainingRecipe, sealed) -> dict[str, Any]:
+    """The manifest blocks only a trained bundle has: rows, primary model, provenance of the training."""
+    state = model.state
+    return {
+        "limitations": _limitations(recipe),
+        "models": [r.to_dict() for r in sealed.rows],
+        "primary_model": sealed.primary,
+        "primary_model_rule": PRIMARY_RULE,
+        "primary_model_guard": sealed.guard,
+        "warnings": sealed.warnings,
+        "demo": bool(recipe.demo),
+        **({"radiomics": model.radiomics.to_dict()} if model.radiomics is not None else {}),
+        "stacking_method": _stacking_method(model, sealed.reference["reference_split"]),
+        "training": {
+            "config": {k: v for k, v in state["config"].items() if k != "extra"},
+            "folds_best_epoch": {
+                k: v["best_epoch"] for k, v in state["completed"].items() if k.startswith("fold")
+            },
+            "final_best_epoch": model.final_info["best_epoch"],
+            "ensemble": model.ensemble or {"members": ["final"]},
+            "final_history": model.final_info["history"],
+            "oof_auc": {r.key: r.oof_auc for r in sealed.rows},
+            "logit_standardisation": sealed.reference,
+            "seconds": round(model.seconds, 1),  # all stages and resumptions (pipeline.py)
+            "seconds_by_session": state.get("sessions", []),
+            "device": model.device_used,
+            "device_requested": str(recipe.cfg.device),
+        },
     }
 
 
 def _real_parity(bundle, x: np.ndarray) -> float:
     """Max |logit| difference between the ONNX graph and torch loaded from the bundle's safetensors."""
+    # lazy: onnxruntime (~0.3 s) and torch (the optional [train] extra) only for the parity check
     import onnxruntime as ort
     import torch
 
+    # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.model.network import load_net
 
     backbone, heads = bundle.weights_bytes()
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import load as st_load
     from safetensors.torch import save as st_save
 

@@ -13,9 +13,11 @@ from dlrs_desktop.training.validation import SPLIT_LABELS
 
 
 def _plt():
+    # lazy: optional [train] extra; extras.require names the install
     import matplotlib
 
     matplotlib.use("Agg", force=True)
+    # lazy: optional [train] extra; extras.require names the install
     import matplotlib.pyplot as plt
 
     return plt

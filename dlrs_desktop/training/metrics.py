@@ -1,8 +1,11 @@
-"""Validation statistics in numpy: AUC with DeLong CI and test, threshold metrics, calibration, DCA.
+"""Validation statistics: AUC with DeLong CI and test, threshold metrics, calibration, DCA.
 
-DeLong (DeLong, DeLong & Clarke-Pearson 1988, Biometrics 44:837) uses the structural components
-of the Mann-Whitney statistic; the fast midrank formulation follows Sun & Xu (2014, IEEE SPL 21:1389).
-Ties count one half, as in the Mann-Whitney AUC.
+The field's libraries where they give the same numbers (tests/test_metrics_reports.py recomputes every
+committed report to 1e-9): ROC and Brier from scikit-learn, the normal quantile from SciPy, Holm and
+the calibration regressions from statsmodels. Hand-written, each saying why: DeLong (no maintained
+Python library provides the paired test and covariance) and the AUC from its components, the
+equal-count calibration bins and net benefit.
+All imported inside the functions: `dlrs --help` loads this module without the [train] extra.
 """
 
 from __future__ import annotations
@@ -22,16 +25,22 @@ def _as_xy(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def auc(y_true: np.ndarray, score: np.ndarray) -> float:
-    """Mann-Whitney AUC: P(score_pos > score_neg) + ½ P(tie)."""
+    """Mann-Whitney AUC: P(score_pos > score_neg) + ½ P(tie); NaN for one class only.
+
+    Computed from the midranks that DeLong's structural components below use anyway (the same
+    arithmetic as ever, so bundles stay bit-identical), not by scikit-learn's `roc_auc_score`, which
+    gives the same numbers (tests/test_metrics_reports.py compares the two):
+    `dlrs synth` reports its ground-truth AUC on the default install, which has no scikit-learn."""
     y, s = _as_xy(y_true, score)
-    pos, neg = s[y == 1], s[y == 0]
-    if len(pos) == 0 or len(neg) == 0:
+    if not (y == 1).any() or not (y == 0).any():
         return float("nan")
+    pos, neg = s[y == 1], s[y == 0]
     ranks = _midrank(np.concatenate([pos, neg]))
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 def _midrank(x: np.ndarray) -> np.ndarray:
+    """Midranks (ties share the mean rank), as DeLong's structural components need them."""
     order = np.argsort(x, kind="mergesort")
     xs = x[order]
     n = len(x)
@@ -65,7 +74,12 @@ def _structural_components(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarra
 
 
 def delong_covariance(y_true: np.ndarray, *scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """AUCs and their DeLong covariance matrix for several scores of the same cases."""
+    """AUCs and their DeLong covariance matrix for several scores of the same cases.
+
+    Hand-written on purpose: DeLong, DeLong & Clarke-Pearson (1988, Biometrics 44:837) with the fast
+    midrank formulation of Sun & Xu (2014, IEEE SPL 21:1389). Neither SciPy, scikit-learn nor statsmodels
+    provides the DeLong variance or the paired test of two correlated AUCs (R's pROC does; the Python
+    packages that copy it are unmaintained single-file ports)."""
     y = np.asarray(y_true).astype(int).ravel()
     s = np.vstack([np.asarray(v, dtype=float).ravel() for v in scores])
     m, n = int((y == 1).sum()), int((y == 0).sum())
@@ -77,36 +91,11 @@ def delong_covariance(y_true: np.ndarray, *scores: np.ndarray) -> tuple[np.ndarr
 
 
 def _norm_ppf(p: float) -> float:
-    """Inverse standard normal CDF (Acklam's approximation + one Newton step)."""
-    a = [-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
-         -3.066479806614716e01, 2.506628277459239e00]  # fmt: skip
-    b = [-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
-         -1.328068155288572e01]  # fmt: skip
-    c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00,
-         4.374664141464968e00, 2.938163982698783e00]  # fmt: skip
-    d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00]
-    q = min(max(p, 1e-300), 1 - 1e-16)
-    if q < 0.02425:
-        t = math.sqrt(-2 * math.log(q))
-        x = (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) / (
-            (((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1
-        )
-    elif q > 1 - 0.02425:
-        t = math.sqrt(-2 * math.log(1 - q))
-        x = -(((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) / (
-            (((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1
-        )
-    else:
-        t = q - 0.5
-        r = t * t
-        x = (
-            (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5])
-            * t
-            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
-        )
-    e = 0.5 * math.erfc(-x / math.sqrt(2)) - q
-    u = e * math.sqrt(2 * math.pi) * math.exp(x * x / 2)
-    return x - u / (1 + x * u / 2)
+    """Inverse standard normal CDF (SciPy's `ndtri`)."""
+    # lazy: optional [train] extra; extras.require names the install
+    from scipy.special import ndtri
+
+    return float(ndtri(p))
 
 
 def auc_ci(y_true: np.ndarray, score: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -126,11 +115,19 @@ def delong_test(y_true: np.ndarray, score_a: np.ndarray, score_b: np.ndarray) ->
         z, p = 0.0, 1.0
     else:
         z = diff / math.sqrt(var)
-        p = math.erfc(abs(z) / math.sqrt(2))
+        p = 2.0 * _norm_sf(abs(z))
     half = _norm_ppf(0.975) * math.sqrt(max(var, 0.0))
     return {"auc_a": float(aucs[0]), "auc_b": float(aucs[1]), "difference": diff,
             "difference_ci_low": diff - half, "difference_ci_high": diff + half,
             "z": z, "p_value": p}  # fmt: skip
+
+
+def _norm_sf(z: float) -> float:
+    """Upper tail of the standard normal (SciPy's `ndtr` of −z)."""
+    # lazy: optional [train] extra; extras.require names the install
+    from scipy.special import ndtr
+
+    return float(ndtr(-z))
 
 
 def youden_threshold(y_true: np.ndarray, prob: np.ndarray) -> float:
@@ -188,25 +185,31 @@ def binary_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float) -> Bi
 
 
 def roc_curve(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """False- and true-positive rates over all thresholds (from (0,0) to (1,1))."""
+    """False- and true-positive rates at every distinct score, from (0, 0) to (1, 1) (scikit-learn's
+    `roc_curve`, every point kept)."""
     y, s = _as_xy(y_true, score)
-    order = np.argsort(-s, kind="mergesort")
-    ys, ss = y[order], s[order]
-    distinct = np.r_[np.where(np.diff(ss))[0], len(ss) - 1]
-    tps = np.cumsum(ys)[distinct]
-    fps = (distinct + 1) - tps
-    tpr = np.r_[0.0, tps / max(ys.sum(), 1)]
-    fpr = np.r_[0.0, fps / max((1 - ys).sum(), 1)]
+    # lazy: optional [train] extra; extras.require names the install
+    from sklearn.metrics import roc_curve as sk_roc_curve
+
+    fpr, tpr, _ = sk_roc_curve(y, s, drop_intermediate=False)
     return fpr, tpr
 
 
 def brier(y_true: np.ndarray, prob: np.ndarray) -> float:
+    """Mean squared error of the probabilities (scikit-learn's `brier_score_loss`)."""
     y, p = _as_xy(y_true, prob)
-    return float(np.mean((p - y) ** 2))
+    # lazy: optional [train] extra; extras.require names the install
+    from sklearn.metrics import brier_score_loss
+
+    return float(brier_score_loss(y, p))
 
 
 def calibration_curve(y_true: np.ndarray, prob: np.ndarray, bins: int = 10) -> dict[str, list[float]]:
-    """Observed frequency against mean predicted probability in equal-count bins."""
+    """Observed frequency against mean predicted probability in equal-count bins.
+
+    Hand-written on purpose: scikit-learn's `calibration_curve(strategy="quantile")` bins by quantile
+    edges, so tied probabilities and small splits give other bins (and it drops empty ones silently);
+    the figures show equal-count groups of the sorted cases, at least five cases per bin."""
     y, p = _as_xy(y_true, prob)
     order = np.argsort(p)
     groups = [g for g in np.array_split(order, min(bins, max(len(p) // 5, 1))) if len(g)]
@@ -218,7 +221,10 @@ def calibration_curve(y_true: np.ndarray, prob: np.ndarray, bins: int = 10) -> d
 
 
 def net_benefit(y_true: np.ndarray, prob: np.ndarray, thresholds: np.ndarray) -> dict[str, list[float]]:
-    """Decision-curve analysis (Vickers & Elkin 2006): model, treat-all and treat-none net benefit."""
+    """Decision-curve analysis (Vickers & Elkin 2006): model, treat-all and treat-none net benefit.
+
+    Hand-written: three lines of arithmetic; the maintained DCA packages (dcurves) pull pandas and
+    statsmodels' formula layer in for them."""
     y, p = _as_xy(y_true, prob)
     n = len(y)
     prev = y.mean() if n else 0.0
@@ -241,27 +247,23 @@ def wilson_ci(successes: int, total: int, level: float = 0.95) -> tuple[float | 
     """Wilson score interval of a proportion (scipy's `binomtest(...).proportion_ci(method="wilson")`)."""
     if total <= 0:
         return None, None
+    # lazy: optional [train] extra; extras.require names the install
     from scipy.stats import binomtest
 
     ci = binomtest(int(successes), int(total)).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)
 
 
-def _logistic_newton(
-    x: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 100
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unpenalised maximum-likelihood logistic regression with an offset: (coefficients, covariance)."""
-    beta = np.zeros(x.shape[1])
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta + offset)))
-        info = x.T @ (x * (p * (1 - p))[:, None])
-        step = np.linalg.solve(info + 1e-12 * np.eye(len(beta)), x.T @ (y - p))
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-12:
-            break
-    p = 1.0 / (1.0 + np.exp(-(x @ beta + offset)))
-    cov = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]) + 1e-12 * np.eye(len(beta)))
-    return beta, cov
+def _logistic_fit(x: np.ndarray, y: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unpenalised maximum-likelihood logistic regression with an offset: (coefficients, covariance),
+    statsmodels' binomial GLM (IRLS to a tight tolerance)."""
+    # lazy: optional [train] extra; extras.require names the install
+    import statsmodels.api as sm
+
+    model = sm.GLM(y, x, family=sm.families.Binomial(), offset=offset)
+    params = np.asarray(model.fit(tol=1e-13, maxiter=100).params)
+    # the covariance at the converged coefficients (IRLS reports the one of its last weights)
+    return params, np.linalg.inv(-model.hessian(params))
 
 
 def calibration_stats(y_true: np.ndarray, prob: np.ndarray, level: float = 0.95) -> dict[str, float | None]:
@@ -283,9 +285,9 @@ def calibration_stats(y_true: np.ndarray, prob: np.ndarray, level: float = 0.95)
     lp = np.log(np.clip(p, 1e-12, 1 - 1e-12) / np.clip(1 - p, 1e-12, 1 - 1e-12))
     z = _norm_ppf(0.5 + level / 2)
     with np.errstate(over="ignore"):
-        a, cov_a = _logistic_newton(np.ones((len(y), 1)), y.astype(float), lp)
+        a, cov_a = _logistic_fit(np.ones((len(y), 1)), y.astype(float), lp)
         if np.ptp(lp) > 0:
-            b, cov_b = _logistic_newton(np.c_[np.ones(len(y)), lp], y.astype(float), np.zeros(len(y)))
+            b, cov_b = _logistic_fit(np.c_[np.ones(len(y)), lp], y.astype(float), np.zeros(len(y)))
         else:
             b, cov_b = None, None
     se_a = math.sqrt(max(float(cov_a[0, 0]), 0.0))
@@ -306,15 +308,14 @@ def net_benefit_table(y_true: np.ndarray, prob: np.ndarray) -> tuple[dict[str, f
 
 
 def holm(p_values: list[float]) -> list[float]:
-    """Holm step-down adjusted p-values (family-wise error control for the comparisons of one split)."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
+    """Holm step-down adjusted p-values (family-wise error control for the comparisons of one split),
+    statsmodels' `multipletests(method="holm")`."""
+    if not p_values:
+        return []
+    # lazy: optional [train] extra; extras.require names the install
+    from statsmodels.stats.multitest import multipletests
+
+    return [float(p) for p in multipletests(p_values, method="holm")[1]]
 
 
 def format_p(p: float | None) -> str:

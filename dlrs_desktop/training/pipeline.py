@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.fileio import atomic_write_json
+from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
 from dlrs_desktop.model.bundle import check_bundle_target
+from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, RegionSpec
 from dlrs_desktop.training import checkpoint as ckpt
+from dlrs_desktop.training.cohort import read_cohort
+from dlrs_desktop.training.dataset import prepare_cohort
+from dlrs_desktop.training.domain_fit import add_reference
+from dlrs_desktop.training.export import write_trained_bundle
+from dlrs_desktop.training.progress import ProgressBar
+from dlrs_desktop.training.recipe import TrainedModel, TrainingRecipe
+from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold
 from dlrs_desktop.training.trainer import (
     TrainConfig,
     config_dict,
@@ -38,8 +47,6 @@ def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def make_spec(cfg: TrainConfig):
-    from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, RegionSpec
-
     regions = tuple(
         r if r.kind == "tumour" else RegionSpec(r.name, r.radius_mm, cfg.ring_kind) for r in DEFAULT_REGIONS
     )
@@ -55,195 +62,159 @@ def make_spec(cfg: TrainConfig):
 
 
 def train_from_cohort(
-    cohort_csv: str | Path,
+    recipe: TrainingRecipe,
     out_dir: str | Path,
-    cfg: TrainConfig,
     *,
-    model_id: str = "dlrs-custom",
-    version: str = "0.1.0",
-    training_kind: str = "real",
-    description: str = "",
-    changelog: dict[str, str] | None = None,
-    demo: bool = False,
     restart: bool = False,
     fold_networks_dir: str | Path | None = None,
-    outcome: dict[str, str] | None = None,
     log=describe,
 ) -> dict[str, Any]:
-    """Train and write a bundle to `out_dir`; returns a summary. Resumes from `<out>.checkpoint`.
-
-    `outcome`: the manifest's outcome block (model/outcome.py; default early response)."""
+    """Train and write a bundle to `out_dir`; returns a summary. Resumes from `<out>.checkpoint`."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
-    from dlrs_desktop.training.cohort import read_cohort
-    from dlrs_desktop.training.dataset import prepare_cohort
-    from dlrs_desktop.training.progress import ProgressBar
-    from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold
-
     t_start = time.perf_counter()
-    out = Path(out_dir)
+    out, cfg = Path(out_dir), recipe.cfg
     check_bundle_target(out)  # never train for hours and then refuse (or replace someone's folder)
     ckdir = out.parent / f"{out.name}{CHECKPOINT_DIR}"
-    cases = read_cohort(cohort_csv)  # CohortError before anything heavy
+    cases = read_cohort(recipe.cohort_csv)  # CohortError before anything heavy
     spec = make_spec(cfg)
     device = resolve_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     bar = ProgressBar(len(cases), "preparing ROI crops")
-    data = prepare_cohort(
-        cases,
-        spec,
-        jitter_variants=cfg.jitter_variants,
-        seed=cfg.seed,
-        csv_path=cohort_csv,
-        progress=lambda i, n: bar.update(i),
-    )
+    data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed,
+                          csv_path=recipe.cohort_csv, progress=lambda i, n: bar.update(i))  # fmt: skip
     bar.close()
-    tr, iv = data.subset("train"), data.subset("internal")
-    y = data.y
-    x_val = data.x[iv] if len(iv) else None
-    y_val = y[iv] if len(iv) else None
+    tr = data.subset("train")
     log(
-        f"{len(tr)} training, {len(iv)} internal, {len(data.subset('external'))} external cases; "
-        f"device {device}"
+        f"{len(tr)} training, {len(data.subset('internal'))} internal, {len(data.subset('external'))} "
+        f"external cases; device {device}"
     )
-
-    loaded = None if restart else ckpt.load(ckdir)
-    state: dict[str, Any] = {
-        "config": config_dict(cfg),
-        "cohort": str(Path(cohort_csv).resolve()),
-        "completed": {},
-    }
-    tensors = None
-    if loaded is not None:
-        old_state, old_tensors = loaded
-        if (
-            same_networks(old_state.get("config") or {}, state["config"])
-            and old_state.get("cohort") == state["cohort"]
-        ):
-            state, tensors = old_state, old_tensors
-            state["config"] = config_dict(cfg)
-            log(f"resuming from {ckdir} (finished: {', '.join(state['completed']) or 'nothing yet'})")
-        else:
-            log(f"checkpoint in {ckdir} is for other settings or another cohort: starting afresh")
-    # provenance: every invocation (resumption) is a session; training.seconds is their sum
-    sessions = state.setdefault("sessions", [])
+    state, tensors = _resume(ckdir, cfg, recipe.cohort_csv, restart, log)
+    sessions = state.setdefault("sessions", [])  # every invocation (resumption) is a session
     sessions.append({"device": device_name(device), "seconds": 0.0})
 
     def stamp() -> None:
         sessions[-1]["seconds"] = round(time.perf_counter() - t_start, 1)
 
-    folds = group_folds([data.cases[i] for i in tr], y[tr], cfg.folds, cfg.seed)
-    k = int(folds.max()) + 1
-    oof = np.full((len(tr), len(spec.regions)), np.nan)
-    fold_rows: list[list[int]] = []
-    for f in range(k):
-        stage = f"fold{f}"
-        done = state["completed"].get(stage)
-        if done is None:
-            fit_idx, hold_idx = tr[folds != f], tr[folds == f]
-            net, best_epoch, hist = train_stage(
-                stage,
-                cfg,
-                spec,
-                data.x[fit_idx],
-                y[fit_idx],
-                x_val,
-                y_val,
-                device,
-                ckdir,
-                state,
-                tensors,
-                log,
-                before_save=stamp,
-            )
-            logits = predict_logits(net, data.x[hold_idx, 0], device)
-            if fold_networks_dir is not None:
-                save_fold_network(net, Path(fold_networks_dir) / f"{stage}.safetensors")
-            done = {
-                "best_epoch": best_epoch,
-                "history": hist,
-                "logits": logits.tolist(),
-                "rows": [int(np.where(tr == i)[0][0]) for i in hold_idx],
-            }
-            state["completed"][stage] = done
-            state["current"] = None
-            tensors = {**kept_tensors(tensors), **_prefixed(f"done.{stage}.", net)}  # a member
-            stamp()
-            ckpt.save(ckdir, state, tensors)
-        oof[done["rows"]] = np.asarray(done["logits"])
-        fold_rows.append(list(done["rows"]))
+    stages = _Stages(cfg, spec, data, device, ckdir, state, tensors, log, stamp)
+    folds = group_folds([data.cases[i] for i in tr], data.y[tr], cfg.folds, cfg.seed)
+    oof, fold_rows = stages.cross_fit(tr, folds, fold_networks_dir)
     radiomics = None
     if cfg.radiomics:
+        # lazy: radiomics_fit imports scikit-learn (~2.8 s) only when signatures are fitted
         from dlrs_desktop.training.radiomics_fit import fit_signatures
 
-        radiomics, oof_sig = fit_signatures(data.radiomics, y, tr, folds, spec.region_names)
+        radiomics, oof_sig = fit_signatures(data.radiomics, data.y, tr, folds, spec.region_names)
         oof = np.c_[oof, oof_sig]
         log(f"radiomics signatures: {', '.join(radiomics.names)} ({len(radiomics.features)} features)")
     # each fold network in its own units (stacking.py): fitted on z-scores, converted at export
     rows = fit_row_models(
-        standardise_per_fold(oof, fold_rows), y[tr], spec.region_names, c=cfg.meta_c,
+        standardise_per_fold(oof, fold_rows), data.y[tr], spec.region_names, c=cfg.meta_c,
         signatures=radiomics.names if radiomics else (),
     )  # fmt: skip
     log("out-of-fold AUC (training split): " + ", ".join(f"{r.key} {r.oof_auc:.3f}" for r in rows))
-
-    if "final" in state["completed"]:
-        net = _network_from(tensors, "final.", cfg, spec).to(device)
-        final_info = state["completed"]["final"]
-    else:
-        net, best_epoch, hist = train_stage(
-            "final", cfg, spec, data.x[tr], y[tr], x_val, y_val, device, ckdir, state, tensors, log,
-            before_save=stamp,
-        )  # fmt: skip
-        final_info = {"best_epoch": best_epoch, "history": hist}
-        state["completed"]["final"] = final_info
-        state["current"] = None
-        stamp()
-        tensors = {**kept_tensors(tensors), **_prefixed("final.", net)}
-        ckpt.save(ckdir, state, tensors)
-
-    from dlrs_desktop.training.export import write_trained_bundle
-
-    net = net.to("cpu").eval()
-    ensemble = None
+    net, final_info = stages.final(tr)
+    net, ensemble = net.to("cpu").eval(), None
     if cfg.ensemble == "final+folds":
-        net, ensemble = _fold_ensemble(net, tensors, k, cfg, spec, data, log)
-    summary = write_trained_bundle(  # computes the logits itself, after rounding to float16
-        out,
-        net,
-        spec,
-        cfg,
-        data,
-        rows,
-        oof,
-        folds,
-        state,
-        final_info,
-        model_id=model_id,
-        version=version,
-        training_kind=training_kind,
-        description=description,
-        changelog=changelog,
-        cohort_csv=cohort_csv,
+        net, ensemble = _fold_ensemble(net, stages.tensors, int(folds.max()) + 1, cfg, spec, data, log)
+    model = TrainedModel(
+        net=net, spec=spec, data=data, rows=rows, folds=folds, state=state, final_info=final_info,
         seconds=_total_seconds(state, stamp, ckdir),
         device_used=", ".join(dict.fromkeys(str(x["device"]) for x in sessions)),
-        demo=demo,
-        ensemble=ensemble,
-        radiomics=radiomics,
-        outcome=outcome,
-        log=log,
-    )
-    summary["domain_reference"] = _add_domain_reference(out, cohort_csv, cfg, log)
+        ensemble=ensemble, radiomics=radiomics,
+    )  # fmt: skip
+    summary = write_trained_bundle(out, model, recipe, log)  # computes the logits after rounding to fp16
+    summary["domain_reference"] = _add_domain_reference(out, recipe.cohort_csv, cfg, log)
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
+
+
+def _resume(ckdir: Path, cfg: TrainConfig, cohort_csv: str | Path, restart: bool, log):
+    """(state, tensors) of the checkpoint when it was made by the same settings on the same cohort,
+    else a fresh state and no tensors."""
+    state: dict[str, Any] = {"config": config_dict(cfg), "cohort": str(Path(cohort_csv).resolve()),
+                             "completed": {}}  # fmt: skip
+    loaded = None if restart else ckpt.load(ckdir)
+    if loaded is None:
+        return state, None
+    old_state, old_tensors = loaded
+    if (
+        same_networks(old_state.get("config") or {}, state["config"])
+        and old_state.get("cohort") == state["cohort"]
+    ):
+        old_state["config"] = config_dict(cfg)
+        log(f"resuming from {ckdir} (finished: {', '.join(old_state['completed']) or 'nothing yet'})")
+        return old_state, old_tensors
+    log(f"checkpoint in {ckdir} is for other settings or another cohort: starting afresh")
+    return state, None
+
+
+@dataclass
+class _Stages:
+    """The networks of one run, each trained once and kept in the checkpoint: the K fold networks
+    (their held-out logits feed the stacking) and the final one (the whole training split)."""
+
+    cfg: TrainConfig
+    spec: PreprocessSpec
+    data: Any
+    device: Any
+    ckdir: Path
+    state: dict[str, Any]
+    tensors: dict[str, Any] | None
+    log: Any
+    stamp: Any
+
+    def _train(self, stage: str, idx: np.ndarray):  # type: ignore[no-untyped-def]
+        iv = self.data.subset("internal")
+        x_val, y_val = (self.data.x[iv], self.data.y[iv]) if len(iv) else (None, None)
+        return train_stage(
+            stage, self.cfg, self.spec, self.data.x[idx], self.data.y[idx], x_val, y_val, self.device,
+            self.ckdir, self.state, self.tensors, self.log, before_save=self.stamp,
+        )  # fmt: skip
+
+    def _keep(self, stage: str, info: dict[str, Any], prefix: str, net) -> None:  # type: ignore[no-untyped-def]
+        self.state["completed"][stage] = info
+        self.state["current"] = None
+        self.tensors = {**kept_tensors(self.tensors), **_prefixed(prefix, net)}
+        self.stamp()
+        ckpt.save(self.ckdir, self.state, self.tensors)
+
+    def cross_fit(self, tr: np.ndarray, folds: np.ndarray, save_dir: str | Path | None):
+        """Out-of-fold logits of the training split (training the folds not yet in the checkpoint)."""
+        oof = np.full((len(tr), len(self.spec.regions)), np.nan)
+        fold_rows: list[list[int]] = []
+        for f in range(int(folds.max()) + 1):
+            stage = f"fold{f}"
+            done = self.state["completed"].get(stage)
+            if done is None:
+                fit_idx, hold_idx = tr[folds != f], tr[folds == f]
+                net, best_epoch, hist = self._train(stage, fit_idx)
+                logits = predict_logits(net, self.data.x[hold_idx, 0], self.device)
+                if save_dir is not None:
+                    save_fold_network(net, Path(save_dir) / f"{stage}.safetensors")
+                done = {"best_epoch": best_epoch, "history": hist, "logits": logits.tolist(),
+                        "rows": [int(np.where(tr == i)[0][0]) for i in hold_idx]}  # fmt: skip
+                self._keep(stage, done, f"done.{stage}.", net)  # a member of the shipped ensemble
+            oof[done["rows"]] = np.asarray(done["logits"])
+            fold_rows.append(list(done["rows"]))
+        return oof, fold_rows
+
+    def final(self, tr: np.ndarray):
+        """The final network (whole training split) and its best epoch and history."""
+        if "final" in self.state["completed"]:
+            net = _network_from(self.tensors, "final.", self.cfg, self.spec).to(self.device)
+            return net, self.state["completed"]["final"]
+        net, best_epoch, hist = self._train("final", tr)
+        info = {"best_epoch": best_epoch, "history": hist}
+        self._keep("final", info, "final.", net)
+        return net, info
 
 
 def _add_domain_reference(out: Path, cohort_csv: str | Path, cfg: TrainConfig, log) -> dict[str, Any] | None:
     """The domain guard and conformal sets of the new bundle (training/domain_fit.py), or None (logged)
     when the cohort's train or internal split is too small to fit them."""
-    from dlrs_desktop.errors import CohortError
-    from dlrs_desktop.training.domain_fit import add_reference
-
     log("domain reference: train split statistics, internal split thresholds and conformal sets")
     try:
         block = add_reference(out, cohort_csv, threads=cfg.threads or None)["domain_reference"]
@@ -278,6 +249,7 @@ def _fold_ensemble(final, tensors, k: int, cfg: TrainConfig, spec, data, log):
     member's logits are standardised on the internal split (the training split if there is
     none) because networks trained from scratch do not share a logit scale.
     """
+    # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.model.network import ensemble_of
 
     members = [("final", final)] + [
@@ -310,9 +282,10 @@ def save_fold_network(net, path: Path) -> None:
     held-out logits are in the checkpoint, but averaging them with the final one is the first
     thing to measure when the final network's early-stopped epoch is a lottery.
     """
+    # lazy: torch is the optional [train]/[gpu] extra
     from safetensors.torch import save
 
-    from dlrs_desktop.fileio import atomic_write_bytes
+    # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
     from dlrs_desktop.model.network import state_dict_tensors
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -329,6 +302,7 @@ def _total_seconds(state: dict[str, Any], stamp, ckdir: Path) -> float:
 
 def device_name(device) -> str:
     """The device that actually ran the training, e.g. "cuda (NVIDIA H100 80GB HBM3)" or "cpu (2 threads)"."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     if getattr(device, "type", str(device)) == "cuda":

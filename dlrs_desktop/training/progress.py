@@ -1,41 +1,45 @@
-"""A dependency-free text progress bar (stderr) for long CLI jobs."""
+"""A text progress bar (stderr) for long CLI jobs: tqdm, set up for terminals and for logs.
+
+On a terminal the bar redraws every 0.5 s; in a log or a script it waits 20 s before its first line
+and then writes at most one line every 20 s (a short job writes nothing: stderr is kept for the one
+error line a failure prints).
+"""
 
 from __future__ import annotations
 
 import sys
-import time
+from typing import TextIO
+
+from tqdm import tqdm
+
+LOG_INTERVAL_S = 20.0
 
 
 class ProgressBar:
-    def __init__(self, total: int, label: str = "", width: int = 30, stream=None) -> None:
-        self.total, self.label, self.width = max(int(total), 1), label, width
-        self.stream = stream or sys.stderr
-        self.t0 = time.perf_counter()
-        self._last = 0.0
-        self.suffix = ""
+    """`update(done)` takes the absolute count (what the training loops know), tqdm wants increments."""
+
+    def __init__(self, total: int, label: str = "", width: int = 30, stream: TextIO | None = None) -> None:
+        stream = stream or sys.stderr
+        tty = stream.isatty()
+        self.total = max(int(total), 1)
+        self._bar = tqdm(
+            total=self.total,
+            desc=label,
+            file=stream,
+            ncols=None if tty else 100,
+            mininterval=0.5 if tty else LOG_INTERVAL_S,
+            delay=0.0 if tty else LOG_INTERVAL_S,
+            ascii=not tty,
+            dynamic_ncols=tty,
+            leave=tty,
+            bar_format="{desc} [{bar:" + str(width) + "}] {n_fmt}/{total_fmt} {elapsed} eta {remaining}"
+            "{postfix}",
+        )
 
     def update(self, done: int, suffix: str = "") -> None:
-        now = time.perf_counter()
         if suffix:
-            self.suffix = suffix
-        interval = 0.5 if self.stream.isatty() else 20.0  # logs: a line every 20 s, not a flood
-        if done < self.total and now - self._last < interval:
-            return
-        if not self.stream.isatty() and now - self.t0 < interval:
-            return  # a short job in a log or a script: no lines (stderr is kept for the one error line)
-        self._last = now
-        frac = min(done / self.total, 1.0)
-        filled = int(self.width * frac)
-        elapsed = now - self.t0
-        eta = elapsed / frac - elapsed if frac > 0 else 0.0
-        bar = "#" * filled + "-" * (self.width - filled)
-        end = "\r" if self.stream.isatty() else "\n"
-        self.stream.write(
-            f"{self.label} [{bar}] {done}/{self.total} {elapsed:.0f}s eta {eta:.0f}s {self.suffix}{end}"
-        )
-        self.stream.flush()
+            self._bar.set_postfix_str(suffix, refresh=False)
+        self._bar.update(min(int(done), self.total) - self._bar.n)
 
     def close(self) -> None:
-        if self.stream.isatty():
-            self.stream.write("\n")
-            self.stream.flush()
+        self._bar.close()

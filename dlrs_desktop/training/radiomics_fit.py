@@ -30,6 +30,7 @@ DEFAULT_C = 0.1  # when a cohort is too small to cross-validate the strength
 
 def _fit(x: np.ndarray, y: np.ndarray):
     """Standardiser + L2 logistic regression; None when the cases hold one class only (a tiny fold)."""
+    # lazy: optional [train] extra; extras.require names the install
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

@@ -12,6 +12,7 @@ import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_text
 from dlrs_desktop.textsafe import html_text
+from dlrs_desktop.training.domain_eval import guard_html
 from dlrs_desktop.training.figures import best_single, write_figures
 from dlrs_desktop.training.metrics import NET_BENEFIT_THRESHOLDS, format_p
 from dlrs_desktop.training.validation import SPLIT_LABELS
@@ -169,8 +170,6 @@ tr.primary{background:#eef6ff;font-weight:bold}
 
 
 def write_report(out: Path, result: dict[str, Any], manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
-    from dlrs_desktop.training.domain_eval import guard_html
-
     figs = write_figures(out, result)
     m = result["model"]
     warn = result.get("warnings") or []

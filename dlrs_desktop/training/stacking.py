@@ -118,6 +118,7 @@ def row_specs(region_names: tuple[str, ...]) -> list[tuple[str, str, tuple[str, 
 
 def fit_nonnegative_logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float]:
     """scikit-learn's L2 logistic objective, C·Σ log-loss + ½‖w‖², minimised with w ≥ 0 (intercept free)."""
+    # lazy: optional [train] extra; extras.require names the install
     from scipy.optimize import minimize
     from scipy.special import expit
 
@@ -166,6 +167,7 @@ def fit_row_models(
     An input whose unconstrained weight would be negative (its out-of-fold logits point against the
     label) is noted on the row; the weight stays at its bound, 0.
     """
+    # lazy: optional [train] extra; extras.require names the install
     from sklearn.linear_model import LogisticRegression
 
     y = np.asarray(y).astype(int)

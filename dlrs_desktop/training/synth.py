@@ -22,9 +22,11 @@ is trained on data generated here, and says so. What the generator guarantees:
 from __future__ import annotations
 
 import csv
+import io
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +34,8 @@ import cv2
 import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from dlrs_desktop.imaging.dicom_writer import tissue_region, write_ultrasound_dicom
+from dlrs_desktop.training.metrics import auc
 from dlrs_desktop.training.synth_render import Latents, Scanner, render_case
 
 CENTRES: dict[int, Scanner] = {
@@ -106,8 +110,6 @@ def generate_case(
     out: Path, index: int, seed: int, centre: int, split: str, *, size_scale: float = 1.0, dicom: bool = True
 ) -> CaseTruth:
     """Render one case and write its PNG, DICOM and contours; returns its ground truth."""
-    from dlrs_desktop.imaging.dicom_writer import tissue_region, write_ultrasound_dicom
-
     rng = np.random.default_rng([seed, index])
     case_id = f"P{index + 1:04d}"
     lat = Latents(*(float(v) for v in rng.standard_normal(6)))
@@ -175,8 +177,6 @@ def generate_cohort(
     jobs = [(out, i, seed, c, s, size_scale, dicom) for i, (c, s) in enumerate(plan)]
     truths: list[CaseTruth] = []
     if workers > 1:  # each case has its own seeded generator: the result does not depend on workers
-        from concurrent.futures import ProcessPoolExecutor
-
         with ProcessPoolExecutor(workers) as ex:
             for t in ex.map(_job, jobs, chunksize=4):
                 truths.append(t)
@@ -247,8 +247,6 @@ def generate_cohort(
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    import io
-
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
     w.writeheader()
@@ -266,8 +264,6 @@ def _split_stats(truths: list[CaseTruth]) -> dict:
 
 def ground_truth_auc(truths: list[CaseTruth]) -> dict[str, float | None]:
     """AUC of the true probability per split: the best any model can do on these labels."""
-    from dlrs_desktop.training.metrics import auc
-
     res: dict[str, float | None] = {}
     for s in ("train", "internal", "external"):
         y = np.array([t.label for t in truths if t.split == s])

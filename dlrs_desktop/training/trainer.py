@@ -72,6 +72,7 @@ def kept_tensors(tensors: dict[str, Any] | None) -> dict[str, Any]:
 
 def new_network(cfg: TrainConfig, spec):
     """A freshly initialised single FusionNet for this recipe (one trunk shared by the regions)."""
+    # lazy: the network imports torch; `dlrs --help` loads this module (TrainConfig) without the [train] extra
     from dlrs_desktop.model.network import FusionNet
 
     return FusionNet(
@@ -80,6 +81,7 @@ def new_network(cfg: TrainConfig, spec):
 
 
 def resolve_device(name: str):
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     if name == "auto":
@@ -107,6 +109,7 @@ def load_init_weights(net, path: str | Path) -> int:
     if not p.is_file():
         raise DlrsError(f"The initial weights file {p} does not exist.")
     try:
+        # lazy: torch is the optional [train]/[gpu] extra
         from safetensors.torch import load_file
 
         sd = load_file(str(p))
@@ -139,6 +142,7 @@ def load_init_weights(net, path: str | Path) -> int:
 
 
 def predict_logits(net, x: np.ndarray, device, batch: int = 32) -> np.ndarray:
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
     net.eval()
@@ -173,8 +177,10 @@ def train_stage(
     before_save=None,
 ):
     """Train one FusionNet; returns (best net, best epoch, history). Saves a checkpoint every epoch."""
+    # lazy: optional [train] extra; extras.require names the install
     import torch
 
+    # lazy: augment imports torch; `dlrs --help` loads this module (TrainConfig) without the [train] extra
     from dlrs_desktop.training.augment import augment
     from dlrs_desktop.training.progress import ProgressBar
 
@@ -305,6 +311,7 @@ def _ema_model(net, decay: float):
     """
     if not decay:
         return None
+    # lazy: optional [train] extra; extras.require names the install
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
     return AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
@@ -312,6 +319,7 @@ def _ema_model(net, decay: float):
 
 def group_folds(cases, y: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Fold index per training case: grouped by patient, stratified by label."""
+    # lazy: optional [train] extra; extras.require names the install
     from sklearn.model_selection import StratifiedGroupKFold
 
     groups = np.array([c.patient_id for c in cases])

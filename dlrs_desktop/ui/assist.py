@@ -111,8 +111,9 @@ class AssistTool(DragTool):
         p0, p1 = self.p0, pos.copy()
         self.cancel()
         from dlrs_desktop.roi import assist
+        from dlrs_desktop.roi.assist_finish import MIN_BOX_PX
 
-        if math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(assist.MIN_BOX_PX):
+        if math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(MIN_BOX_PX):
             xy = tuple(p1)
             self.service.run(lambda image: assist.propose_click(image, xy), "Assisted outline")
         else:

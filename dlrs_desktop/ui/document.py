@@ -17,7 +17,7 @@ import numpy as np
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
-from dlrs_desktop.store.annotation import Annotation, Review, now_iso
+from dlrs_desktop.store.record import Annotation, Review, now_iso
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging import Calibration, UltrasoundImage

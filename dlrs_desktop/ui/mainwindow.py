@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
+from dlrs_desktop.regions import ring_names
 from dlrs_desktop.store import AnnotationStore, AuditLog, SessionStore
 from dlrs_desktop.ui.actions import ActionRegistry
 from dlrs_desktop.ui.canvas import ImageCanvas
@@ -70,8 +71,8 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.cine)
         self.setCentralWidget(central)
         self.wl_bar = WindowLevelBar(self.canvas, self)
-        ring_names = [f"ring_{r:g}mm" for r in self.doc.ring_radii_mm]
-        self.measurements = MeasurementsPanel(ring_names)
+        rings = ring_names(self.doc.ring_radii_mm)
+        self.measurements = MeasurementsPanel(rings)
         self.result_panel = ResultPanel()
         self.side_dock = self._side_dock()
         self.worklist = Worklist(self.store)
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
             toolbox=self.toolbox, undo_stack=self.undo_stack, canvas=self.canvas, wl_bar=self.wl_bar,
             cine=self.cine, prediction=self.prediction, prefs=self.prefs,
             docks=(self.side_dock, self.worklist_dock), set_ring_visible=self.set_ring_visible,
-            ring_names=ring_names, help_dialog=self.help_dialog, about_dialog=self.about_dialog,
+            ring_names=rings, help_dialog=self.help_dialog, about_dialog=self.about_dialog,
             preferences_dialog=lambda: self.preferences_dialog().exec(), file_extras=self._dicom_menu,
         )  # fmt: skip
         self.model_menu = ModelMenu(  # Model → the bundled models, Open model bundle…
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         self.cine.frame_requested.connect(self.files.set_frame)
         self.files.annotation_restored.connect(self.prediction.reverify_saved_result)
         self.measurements.ring_toggled.connect(self.set_ring_visible)
-        for name in ring_names:
+        for name in rings:
             self.set_ring_visible(name, self.prefs.ring_visible(name))
         self.canvas.scan_item.setVisible(self.prefs.show_scan_outline)
         self.setAcceptDrops(True)
@@ -183,7 +184,7 @@ class MainWindow(QMainWindow):
         if kind not in ("saved", "ruler", "rings"):
             self.files.schedule_autosave()
         if kind == "rings":  # a model with other ring radii: the View menu's toggles follow
-            names = [f"ring_{r:g}mm" for r in self.doc.ring_radii_mm]
+            names = ring_names(self.doc.ring_radii_mm)
             set_ring_actions(self.actions, self.menus["view"], names, self.prefs, self.set_ring_visible)
             for name in names:
                 self.set_ring_visible(name, self.prefs.ring_visible(name))
@@ -248,7 +249,7 @@ class MainWindow(QMainWindow):
         from dlrs_desktop.ui import about
 
         in_use = self.model.info.get("device", "") if self.model.ready else "not loaded"
-        names = [f"ring_{r:g}mm" for r in self.doc.ring_radii_mm]
+        names = ring_names(self.doc.ring_radii_mm)
         pacs = PacsFields(self)  # the PACS node: no network use unless configured
         reload = self.prediction.reload_model  # a new device: the model in use, loaded again
         return about.PreferencesDialog(

@@ -11,13 +11,13 @@ from collections.abc import Callable
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.regions import ring_names
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.editing import ToolBox
 from dlrs_desktop.ui.measurements import MeasurementsPanel
 from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
-from dlrs_desktop.ui.style import ring_name
 from dlrs_desktop.ui.viewbar import CineBar
 
 APP_TITLE = "DLRS Desktop — research use"
@@ -51,7 +51,7 @@ class DocumentPresenter:
         toolbox.tool_changed.connect(lambda _name: self.refresh_overlay())
 
     def ring_names(self) -> list[str]:
-        return [ring_name(r) for r in self.doc.ring_radii_mm]
+        return ring_names(self.doc.ring_radii_mm)
 
     def on_event(self, kind: str) -> None:
         if kind == "image":

@@ -22,6 +22,7 @@ from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import Outcome, sentence_start
 from dlrs_desktop.model.reading import outcome_of
+from dlrs_desktop.regions import ring_names
 from dlrs_desktop.textsafe import escape_terminal
 from dlrs_desktop.ui.bars import bar_rows, format_probability, paint_bars, result_lines
 from dlrs_desktop.ui.style import region_label
@@ -168,7 +169,7 @@ def _paint_report(
     target = QRectF(0, out.y + 6, view.width() * scale, view.height() * scale)
     p.drawImage(target, view)
     out.y = target.bottom() + 18
-    rings = " · ".join(f"{region_label(n)}" for n in [f"ring_{r:g}mm" for r in doc.ring_radii_mm])
+    rings = " · ".join(f"{region_label(n)}" for n in ring_names(doc.ring_radii_mm))
     out.text(f"Contour (yellow) · rings: {rings} (blue, orange, purple)", 8, color=QColor(90, 90, 90))
     _paint_measurements(out, doc)
     _paint_prediction(p, out, doc, options, outcome, page)

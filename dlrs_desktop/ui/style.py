@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from PySide6.QtGui import QColor
 
+from dlrs_desktop.regions import DEFAULT_RING_RADII_MM, ring_names
+
 CONTOUR_COLOR = QColor(240, 228, 66)  # yellow
 #: Rings in order of radius (the first three: 3, 5 and 10 mm by default), Okabe–Ito colours.
 RING_PALETTE = (
@@ -19,7 +21,7 @@ RING_PALETTE = (
     QColor(213, 94, 0),  # vermillion
     QColor(0, 114, 178),  # blue
 )
-DEFAULT_RING_NAMES = ("ring_3mm", "ring_5mm", "ring_10mm")
+DEFAULT_RING_NAMES = tuple(ring_names(DEFAULT_RING_RADII_MM))
 SCAN_COLOR = QColor(0, 158, 115, 140)  # bluish green, faint
 TOOL_COLOR = QColor(0, 114, 178)  # blue
 MEASURE_COLOR = QColor(213, 94, 0)  # vermillion: visible on the white depth ruler
@@ -27,11 +29,6 @@ FUSION_COLOR = QColor(0, 114, 178)
 RADIOMICS_COLOR = QColor(0, 158, 115)  # bluish green (Okabe–Ito): the signatures' bars in the chart
 WARNING_CSS = "#d55e00"
 OK_CSS = "#009e73"
-
-
-def ring_name(radius_mm: float) -> str:
-    """The region name the model bundle uses for a ring of this radius (e.g. 3.0 → "ring_3mm")."""
-    return f"ring_{radius_mm:g}mm"
 
 
 def ring_color(name: str, ring_names: Sequence[str] = DEFAULT_RING_NAMES) -> QColor:
