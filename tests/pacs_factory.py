@@ -36,7 +36,9 @@ REQUIRE_TOOLS = "DLRS_REQUIRE_TEST_TOOLS"
 
 def need(tool: str, package: str) -> str:
     """The tool's path; a skip naming the package when it is missing, a failure where CI requires it."""
-    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin")  # Orthanc lives in /usr/sbin
+    # The Debian package's binary first: the venv's PATH holds pynetdicom's own `storescu`/`echoscu`
+    # apps, which exit 0 even when the store fails. Orthanc lives in /usr/sbin.
+    path = shutil.which(tool, path="/usr/bin:/usr/sbin") or shutil.which(tool)
     if path is None:
         why = f"{tool} not installed (apt-get install -y {package}; .ci/run does this)"
         if os.environ.get(REQUIRE_TOOLS) == "1":

@@ -17,6 +17,7 @@ from dlrs_desktop.commands.roi import _parse_spacing
 from dlrs_desktop.errors import ContourError, DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.imaging import load_image
+from dlrs_desktop.imaging.dicom_seg import ImageRef
 
 HELP = "propose a tumour outline from a box or a click (or snap a contour to the lesion's edges)"
 
@@ -116,8 +117,6 @@ def run(args: argparse.Namespace) -> int:
         contour, method, detail = proposal.contour, proposal.method, proposal.detail
         how = "click " + " ".join(f"{v:g}" for v in args.click)
     else:
-        from dlrs_desktop.imaging.dicom_seg import ImageRef
-
         drawn = Contour.load_any(
             args.snap,
             image.shape,
