@@ -214,3 +214,14 @@ def test_bad_input_is_one_line_exit_2(exams, capsys, make_argv, words):
     assert rc == 2
     lines = out.err.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in out.err
+
+
+def test_not_measurable_follow_up_is_complete_response_only_when_said(exams, capsys):
+    _, base, bc, fu, _ = exams
+    rc, out = _compare(capsys, base, "--contour", bc, fu, "--not-measurable", "--no-predict", "--json")
+    assert rc == 0, out.err
+    r = json.loads(out.out)
+    assert r["change"]["category"] == "complete response (size criteria)"
+    assert (r["followup"]["longest_mm"], r["followup"]["exam_date"]) == (None, "20260302")
+    rc, out = _compare(capsys, base, "--contour", bc, fu, "--contour", bc, "--not-measurable", "--no-predict")
+    assert rc == 2 and "no contour" in out.err

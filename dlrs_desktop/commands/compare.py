@@ -148,7 +148,10 @@ def _probability(pred: Any) -> float | None:
     return None if pred is None or is_outside(pred.to_dict()) else float(pred.probability)
 
 
-def _point_dict(tp: Any, loaded: list[Any] | None, pred: Any) -> dict[str, Any]:
+def _point_dict(
+    tp: Any, loaded: list[Any] | None, pred: Any, label: str = "", date: str = ""
+) -> dict[str, Any]:
+    """One time point for --json; `label`/`date` stand in when the lesion was not measurable."""
     views = [
         {
             "image": path.name,
@@ -161,8 +164,8 @@ def _point_dict(tp: Any, loaded: list[Any] | None, pred: Any) -> dict[str, Any]:
         for (path, _, _), v in zip(loaded or [], tp.views if tp else (), strict=True)
     ]
     out: dict[str, Any] = {
-        "label": tp.label if tp else "follow-up",
-        "exam_date": tp.exam_date if tp else "",
+        "label": tp.label if tp else (label or "follow-up"),
+        "exam_date": tp.exam_date if tp else date,
         "views": views,
         "longest_mm": None if tp is None else round(tp.longest_mm, 2),
         "volume_mm3": None if tp is None or tp.volume_mm3 is None else round(tp.volume_mm3, 1),
@@ -227,22 +230,26 @@ def run(args: argparse.Namespace) -> int:
         predictor = Predictor(args.model, device=args.device)
     base = _time_point("baseline", args, predictor)
     if args.not_measurable:
-        fu: dict[str, Any] = {"point": None, "loaded": None, "prediction": None, "patient": ""}
+        if not Path(args.followup).is_file():
+            raise DlrsError(f"'{args.followup}' does not exist.")
+        date, patient = _header(Path(args.followup))  # no contour, but the exam still has its date
+        fu = {"point": None, "loaded": None, "prediction": None, "patient": patient, "date": date}
     else:
         fu = _time_point("followup", args, predictor)
     change = sz.compare(base["point"], fu["point"])
     notice = (
         "Size change by RECIST 1.1 size criteria: a measurement rule, not a diagnosis. Research use only."
     )
+    fu_date = args.followup_date or fu.get("date", "")
     result = {
         "baseline": _point_dict(base["point"], base["loaded"], base["prediction"]),
-        "followup": _point_dict(fu["point"], fu["loaded"], fu["prediction"]),
+        "followup": _point_dict(fu["point"], fu["loaded"], fu["prediction"], args.followup_label, fu_date),
         "change": change.to_dict(),
         "notice": notice,
     }
     if base["patient"] and fu["patient"] and base["patient"] != fu["patient"]:
         result["warnings"] = ["The two DICOM files carry different patient IDs: is this the same lesion?"]
-    entries = _entries(base, fu, change, args.followup_label or "follow-up", args.followup_date)
+    entries = _entries(base, fu, change, args.followup_label or "follow-up", fu_date)
     _write_outputs(args, fu, change, entries, result)
     if args.json:
         json.dump(result, sys.stdout, indent=2)
