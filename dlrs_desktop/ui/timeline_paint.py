@@ -31,7 +31,8 @@ _WORDS = (
 )
 
 
-def _tr(text: str) -> str:
+def translate_cell(text: str) -> str:
+    """A heading or size category in the user's language; numbers and names stay as they are."""
     return QCoreApplication.translate(_CONTEXT, text) if text in _WORDS else text
 
 
@@ -45,7 +46,7 @@ def paint_timeline(
     p: QPainter, x: float, y: float, width: float, entries: Sequence[TimelineEntry], *, size: int = 9
 ) -> float:
     """Draw the heading and the table from (x, y) within `width`; returns the y under the table."""
-    rows = [[_tr(c) for c in row] for row in timeline_table(list(entries))]
+    rows = [[translate_cell(c) for c in row] for row in timeline_table(list(entries))]
     font = QFont("Sans Serif", size)
     bold = QFont(font)
     bold.setBold(True)
