@@ -225,3 +225,20 @@ def test_not_measurable_follow_up_is_complete_response_only_when_said(exams, cap
     assert (r["followup"]["longest_mm"], r["followup"]["exam_date"]) == (None, "20260302")
     rc, out = _compare(capsys, base, "--contour", bc, fu, "--contour", bc, "--not-measurable", "--no-predict")
     assert rc == 2 and "no contour" in out.err
+
+
+def test_spacing_belongs_to_the_image_before_it(exams, capsys):
+    import cv2
+    import numpy as np
+
+    d, _, _, fu, fc = exams
+    cv2.imwrite(str(d / "plain.png"), np.full((480, 640), 90, np.uint8))
+    Contour(circle(256, 216, 100, 128)).save(d / "plain.contour.json")  # no mm/px in the file
+    argv = [d / "plain.png", "--contour", d / "plain.contour.json", "--spacing", "0.1", fu, "--contour", fc]
+    rc, out = _compare(capsys, *argv, "--no-predict", "--json")
+    assert rc == 0, out.err
+    r = json.loads(out.out)
+    assert r["baseline"]["views"][0]["mm_per_px"] == [0.1, 0.1] and r["baseline"]["longest_mm"] == 20.0
+    assert r["change"]["change_percent"] == -35.0
+    rc, out = _compare(capsys, d / "plain.png", "--spacing", "0.1", "--spacing", "0.2", fu, "--no-predict")
+    assert rc == 2 and "two --spacing" in out.err
