@@ -242,3 +242,19 @@ def test_spacing_belongs_to_the_image_before_it(exams, capsys):
     assert r["change"]["change_percent"] == -35.0
     rc, out = _compare(capsys, d / "plain.png", "--spacing", "0.1", "--spacing", "0.2", fu, "--no-predict")
     assert rc == 2 and "two --spacing" in out.err
+
+
+def test_png_follow_up_links_to_the_lesion_through_patient_id(exams, capsys, tmp_path):
+    import cv2
+
+    from dlrs_desktop.imaging import load_image
+
+    _, base, bc, fu, fc = exams
+    png = tmp_path / "fu_scan.png"
+    cv2.imwrite(str(png), cv2.cvtColor(load_image(fu).display, cv2.COLOR_RGB2BGR))
+    argv = [base, "--contour", bc, png, "--contour", fc, "--spacing", "0.1", "--no-predict"]
+    rc, out = _compare(capsys, *argv, "--export", tmp_path / "o", "--patient-id", "P-0042")
+    assert rc == 0, out.err
+    sr = tmp_path / "o" / "fu_scan.sr.dcm"
+    assert dciodvfy_errors(sr) == []
+    assert lesion_tracking_uid("P-0042", "", "lesion 1") in _tracking_uids(pydicom.dcmread(sr))

@@ -124,3 +124,16 @@ def test_volume_change_reported_when_both_time_points_have_two_views():
 def test_a_time_point_has_one_or_two_views():
     with pytest.raises(ContourError):
         sz.TimePoint(())
+
+
+def test_progression_is_judged_against_the_nadir():
+    cal = manual_calibration(MM)
+    points = [
+        sz.TimePoint((sz.view_size(disc(d), cal),), f"exam {i}") for i, d in enumerate((20.0, 10.0, 15.0))
+    ]
+    shrink, regrow = sz.series(points)
+    assert shrink.category == sz.PARTIAL_RESPONSE  # -50 % from baseline
+    # 15 mm is -25 % from baseline, but +50 % and +5 mm over the 10 mm nadir: progression by RECIST 1.1
+    assert regrow.change_percent == pytest.approx(-25.0, abs=1e-6)
+    assert regrow.category == sz.PROGRESSIVE_DISEASE
+    assert sz.size_category(20.0, 15.0) == sz.STABLE_DISEASE  # two exams: the nadir is the baseline

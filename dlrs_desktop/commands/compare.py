@@ -84,6 +84,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pdf", metavar="FILE", help="write the follow-up's PDF report with the timeline")
     parser.add_argument("--export", metavar="DIR", help="write the follow-up's DICOM SEG, SR and PDF here")
     parser.add_argument(
+        "--patient-id", default="", help="--export of a PNG/JPEG follow-up: its patient ID (links the lesion)"
+    )
+    parser.add_argument(
         "--lesion", default="lesion 1", help="the lesion's tracking identifier (default 'lesion 1')"
     )
 
@@ -293,6 +296,7 @@ def _write_outputs(
             image_path=path,
             prediction=fu["prediction"],
             lesion=args.lesion,
+            patient_id=args.patient_id,
             size=SizeReport(change, entries),
         )
         result["export"] = {k: str(p) for k, p in done.files.items()}

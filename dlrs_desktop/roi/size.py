@@ -15,8 +15,9 @@ twice, so averaging halves the caliper error instead of picking one view).
 Change: the longest diameter of the lesion at each time point (the larger of its views' longest
 diameters, as RECIST takes the longest diameter in any plane) compared with baseline, in mm and %.
 RECIST 1.1 size category (Eisenhauer 2009, target-lesion rules applied to this one lesion): partial
-response at <= -30 %, progressive disease at >= +20 % *and* >= 5 mm absolute increase, complete
-response only when the caller states the lesion is no longer measurable, otherwise stable disease.
+response at <= -30 % from baseline, progressive disease at >= +20 % *and* >= 5 mm absolute increase over
+the nadir (the smallest diameter so far; the baseline when there are two exams), complete response only
+when the caller states the lesion is no longer measurable, otherwise stable disease.
 Always labelled "(size criteria)": a size rule, not a diagnosis and not the model's output.
 """
 
@@ -26,6 +27,8 @@ import math
 from dataclasses import dataclass
 
 from dlrs_desktop.errors import CalibrationError, ContourError
+from dlrs_desktop.imaging.types import Calibration
+from dlrs_desktop.roi.contour import Contour
 
 SUFFIX = " (size criteria)"
 PARTIAL_RESPONSE = "partial response" + SUFFIX
@@ -79,15 +82,15 @@ class ViewSize:
         return self.perpendicular_mm if self.longest_along_beam else self.longest_mm
 
 
-def view_size(contour: object, calibration: object) -> ViewSize:
+def view_size(contour: Contour, calibration: Calibration | None) -> ViewSize:
     """The calipers of one contoured view; CalibrationError without a trustworthy mm/px."""
     if calibration is None:
         raise CalibrationError(
             "This image has no trustworthy millimetre calibration, so its lesion size is not measured; "
             "give one with --spacing MM_PER_PX or calibrate it in the application."
         )
-    m = contour.measurements(calibration)  # type: ignore[attr-defined]
-    sx, sy = float(calibration.mm_per_px_x), float(calibration.mm_per_px_y)  # type: ignore[attr-defined]
+    m = contour.measurements(calibration)
+    sx, sy = float(calibration.mm_per_px_x), float(calibration.mm_per_px_y)
     (ax, ay), (bx, by) = m.max_diameter_endpoints_px
     along = abs((by - ay) * sy) > abs((bx - ax) * sx)
     return ViewSize(
@@ -161,23 +164,29 @@ class SizeChange:
         }
 
 
-def size_category(baseline_mm: float, followup_mm: float, *, not_measurable: bool = False) -> str:
-    """RECIST 1.1's size category for one lesion's longest diameter (module docstring)."""
+def size_category(
+    baseline_mm: float, followup_mm: float, *, nadir_mm: float | None = None, not_measurable: bool = False
+) -> str:
+    """RECIST 1.1's size category for one lesion's longest diameter (module docstring).
+
+    Response is judged against baseline, progression against the nadir: the smallest diameter on study
+    before this exam (baseline included; with two exams it is the baseline)."""
     base = _finite("baseline diameter", baseline_mm, positive=True)
     if not_measurable:
         return COMPLETE_RESPONSE
     fu = _finite("follow-up diameter", followup_mm, positive=True)
-    percent = 100.0 * (fu - base) / base
-    if percent <= PR_PERCENT + _EPS:
-        return PARTIAL_RESPONSE
-    if percent >= PD_PERCENT - _EPS and fu - base >= PD_MIN_INCREASE_MM - _EPS:
+    nadir = base if nadir_mm is None else min(base, _finite("nadir diameter", nadir_mm, positive=True))
+    if 100.0 * (fu - nadir) / nadir >= PD_PERCENT - _EPS and fu - nadir >= PD_MIN_INCREASE_MM - _EPS:
         return PROGRESSIVE_DISEASE
+    if 100.0 * (fu - base) / base <= PR_PERCENT + _EPS:
+        return PARTIAL_RESPONSE
     return STABLE_DISEASE
 
 
-def compare(baseline: TimePoint, followup: TimePoint | None) -> SizeChange:
+def compare(baseline: TimePoint, followup: TimePoint | None, *, nadir_mm: float | None = None) -> SizeChange:
     """Follow-up against baseline; `followup=None` means the caller states the lesion is no longer
-    measurable (complete response by size) — never inferred from a missing contour."""
+    measurable (complete response by size) — never inferred from a missing contour. `nadir_mm`: the
+    smallest longest diameter of the exams between baseline and this one (`series` passes it)."""
     base = baseline.longest_mm
     notes = []
     if base < MEASURABLE_MIN_MM:
@@ -196,7 +205,20 @@ def compare(baseline: TimePoint, followup: TimePoint | None) -> SizeChange:
         followup_mm=fu,
         change_mm=fu - base,
         change_percent=100.0 * (fu - base) / base,
-        category=size_category(base, fu),
+        category=size_category(base, fu, nadir_mm=nadir_mm),
         volume_change_percent=vol,
         notes=tuple(notes),
     )
+
+
+def series(points: list[TimePoint] | tuple[TimePoint, ...]) -> list[SizeChange]:
+    """Each exam after the first against the first (baseline), progression judged against the nadir so
+    far: a lesion that shrank to 10 mm and regrew to 15 mm has progressed, though still below baseline."""
+    if len(points) < 2:
+        return []
+    out = []
+    nadir = points[0].longest_mm
+    for tp in points[1:]:
+        out.append(compare(points[0], tp, nadir_mm=nadir))
+        nadir = min(nadir, tp.longest_mm)
+    return out
