@@ -1,6 +1,7 @@
 """Optional extras: the default install runs the workstation and CLI on ONNX Runtime, without torch.
 
-Training, evaluation figures and the torch GPU path live in pip extras (`[train]`, `[gpu]`). A feature
+Training, evaluation figures and the torch GPU path live in pip extras (`[train]`, `[gpu]`), the
+timeline view's plot in `[plot]`. A feature
 used without its extra fails with one line that names the `pip install` to run, instead of a
 traceback. Checked with `importlib.util.find_spec`, which imports nothing (torch takes seconds).
 """
@@ -27,9 +28,10 @@ EXTRAS: dict[str, tuple[str, ...]] = {
         "crepes",
     ),
     "gpu": ("torch", "torchvision"),
+    "plot": ("pyqtgraph",),
 }
 # The extra to suggest when one of these modules is missing (the smallest extra that has it).
-EXTRA_OF_MODULE = {name: extra for extra in ("train", "gpu") for name in EXTRAS[extra]}
+EXTRA_OF_MODULE = {name: extra for extra in ("plot", "train", "gpu") for name in EXTRAS[extra]}
 
 
 class MissingExtraError(DlrsError):

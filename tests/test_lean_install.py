@@ -19,7 +19,9 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.extras import EXTRAS, MissingExtraError, message_for_import_error, require
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONAL = ("torch", "torchvision", "triton", "sklearn", "matplotlib", "scipy", "onnx", "onnxscript")
+OPTIONAL = (
+    "torch", "torchvision", "triton", "sklearn", "matplotlib", "scipy", "onnx", "onnxscript", "pyqtgraph"
+)  # fmt: skip
 
 # Run in a fresh interpreter: a None entry in sys.modules makes `import torch` raise ModuleNotFoundError and
 # importlib.util.find_spec("torch") return None, exactly as in a virtual environment without torch.
@@ -95,7 +97,7 @@ def test_import_errors_map_to_their_extra_and_others_stay_bugs(monkeypatch, caps
     msg = message_for_import_error(ModuleNotFoundError("x", name="sklearn.linear_model"), "`dlrs train`")
     assert msg is not None and "[train]" in msg and "\n" not in msg
     assert message_for_import_error(ModuleNotFoundError("x", name="numpy"), "f") is None
-    assert issubclass(MissingExtraError, DlrsError) and set(EXTRAS) == {"train", "gpu"}
+    assert issubclass(MissingExtraError, DlrsError) and set(EXTRAS) == {"train", "gpu", "plot"}
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(MissingExtraError, match="matplotlib"):
         require("train", "figures", modules=("matplotlib",))

@@ -44,6 +44,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     ex.add_argument("--no-predict", action="store_true", help="export the contour and measurements only")
     ex.add_argument("--patient-id", default="", help="PNG/JPEG sources: the patient ID (default ANONYMOUS)")
     ex.add_argument("--patient-name", default="", help="PNG/JPEG sources: the patient name (Family^Given)")
+    ex.add_argument(
+        "--lesion",
+        default="lesion 1",
+        help="the lesion's name in the SR; with the patient ID it makes the tracking UID linking its exams",
+    )
     ex.add_argument("--out", required=True, metavar="DIR", help="folder for the DICOM files")
     e = sub.add_parser("echo", help="C-ECHO a PACS (is it reachable, are the AE titles right?)")
     _node_args(e)
@@ -108,6 +113,7 @@ def _export(args: argparse.Namespace) -> int:
         prediction=prediction,
         patient_id=args.patient_id,
         patient_name=args.patient_name,
+        lesion=args.lesion,
     )
     for note in done.notes:
         print(f"note: {note}")

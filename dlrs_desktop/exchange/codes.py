@@ -78,7 +78,15 @@ DOMAIN_REASON = ("DOMREASON", PRIVATE_SCHEME, "Domain reason")
 PREDICTION_SET = ("PREDSET", PRIVATE_SCHEME, "Conformal prediction set")
 
 MM2 = ("mm2", "UCUM", "square millimeter")
+BASELINE_LONGEST = ("BLLONG", PRIVATE_SCHEME, "Baseline longest diameter")
+LONGEST_CHANGE_MM = ("LDCHGMM", PRIVATE_SCHEME, "Change in longest diameter from baseline")
+LONGEST_CHANGE_PCT = ("LDCHGPCT", PRIVATE_SCHEME, "Percent change in longest diameter from baseline")
+VOLUME_CHANGE_PCT = ("VOLCHGPCT", PRIVATE_SCHEME, "Percent change in ellipsoid volume from baseline")
+SIZE_CATEGORY = ("SIZECAT", PRIVATE_SCHEME, "Size category (RECIST 1.1 size criteria)")
+SIZE_CRITERIA = ("SIZECRIT", PRIVATE_SCHEME, "Size criteria applied")
+
 MM = ("mm", "UCUM", "millimeter")
+PERCENT = ("%", "UCUM", "percent")
 NO_UNITS = ("1", "UCUM", "no units")
 
 

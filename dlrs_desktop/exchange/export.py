@@ -90,12 +90,18 @@ def export_case(
     pdf: bytes | None = None,
     patient_id: str | None = None,
     patient_name: str | None = None,
+    lesion: str | None = None,
+    size: Any = None,
 ) -> ExportedObjects:
-    """Build and write the objects; returns their paths. Raises DlrsError in plain words."""
+    """Build and write the objects; returns their paths. Raises DlrsError in plain words.
+
+    `lesion` names the tracked lesion in the SR (its tracking UID follows the patient, `exchange.sr`);
+    `size` (sr.SizeReport) adds the change from baseline to the SR and the timeline to the CLI's PDF.
+    """
     from dlrs_desktop.exchange.pdf import build_encapsulated_pdf, render_report_pdf
     from dlrs_desktop.exchange.seg import build_seg
     from dlrs_desktop.exchange.source import is_dicom_file, read_source, secondary_capture
-    from dlrs_desktop.exchange.sr import build_sr
+    from dlrs_desktop.exchange.sr import DEFAULT_LESION, build_sr, lesion_tracking_uid
     from dlrs_desktop.exchange.values import conform
 
     if prediction is not None and prediction.contour_hash != rois.contour_hash:
@@ -117,10 +123,24 @@ def export_case(
     try:  # a source header can be malformed in ways only highdicom notices: one plain line, not a bug
         seg = build_seg(source, rois, frame_index=image.frame_index)
         done.datasets["seg"] = seg
-        done.datasets["sr"] = build_sr(source, seg, rois, measurements, prediction)
+        lesion = lesion or DEFAULT_LESION
+        done.datasets["sr"] = build_sr(source, seg, rois, measurements, prediction, lesion=lesion, size=size)
+        if lesion_tracking_uid(str(source.get("PatientID", "")), "", lesion) is None:
+            done.notes.append("SR: no patient ID, so the lesion's tracking UID will not link to other exams")
         # Like the GUI's report, the PDF names the image by its hash, never by file name or patient fields.
         title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
-        report = pdf if pdf is not None else render_report_pdf(image, rois, measurements, prediction, title)
+        report = (
+            pdf
+            if pdf is not None
+            else render_report_pdf(
+                image,
+                rois,
+                measurements,
+                prediction,
+                title,
+                timeline=size.entries if size is not None else None,
+            )
+        )
         done.datasets["pdf"] = build_encapsulated_pdf(source, report)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DlrsError(f"Cannot build the DICOM objects for this image: {exc}") from exc

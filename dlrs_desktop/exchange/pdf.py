@@ -2,7 +2,8 @@
 
 The GUI hands over the PDF it already makes (QPdfWriter, with its chart); `dlrs dicom export` has no
 Qt, so it renders a one-page report with Pillow (the image with contour and rings, the measurements,
-the model output and the research-use statement).
+the model output and the research-use statement). Given a comparison with baseline, the page also
+carries the lesion's timeline table (`exchange.timeline.timeline_table`, the rows the GUI draws too).
 """
 
 from __future__ import annotations
@@ -37,8 +38,12 @@ _COPIED = (
 _RING_COLOURS = [(255, 210, 0), (0, 200, 255), (255, 120, 255), (120, 255, 120)]
 
 
-def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any, title: str) -> bytes:
-    """A one-page A4 PDF (150 dpi raster) made with Pillow: no Qt, works in the CLI."""
+def render_report_pdf(
+    image: Any, rois: Any, measurements: Any, prediction: Any, title: str, *, timeline: Any = None
+) -> bytes:
+    """A one-page A4 PDF (150 dpi raster) made with Pillow: no Qt, works in the CLI.
+
+    `timeline`: TimelineEntry items (baseline first) drawn as a table under the image."""
     import cv2
     from PIL import Image, ImageDraw, ImageFont
 
@@ -46,8 +51,9 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
     draw = ImageDraw.Draw(page)
     try:
         big, small = ImageFont.load_default(size=34), ImageFont.load_default(size=22)
+        tiny = ImageFont.load_default(size=18)
     except (TypeError, OSError, ImportError):  # Pillow without FreeType: the small bitmap font
-        big = small = ImageFont.load_default()
+        big = small = tiny = ImageFont.load_default()
     draw.text((80, 60), "DLRS Desktop report", fill="black", font=big)
     draw.text((80, 110), title, fill=(60, 60, 60), font=small)
     view = np.ascontiguousarray(image.display.copy())
@@ -57,9 +63,11 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
             pts = np.round(np.asarray(outline)).astype(np.int32).reshape(-1, 1, 2)
             cv2.polylines(view, [pts], True, colour, 2)
     thumb = Image.fromarray(view)
-    thumb.thumbnail((1080, 760))
+    thumb.thumbnail((1080, 600 if timeline else 760))
     page.paste(thumb, (80, 160))
     y = 180 + thumb.height
+    if timeline:
+        y = draw_timeline(draw, 80, y, timeline, tiny) + 16
     m = measurements
     lines = [
         f"Tumour area {m.area_mm2:.1f} mm2, perimeter {m.perimeter_mm:.1f} mm",
@@ -96,8 +104,33 @@ def render_report_pdf(image: Any, rois: Any, measurements: Any, prediction: Any,
             draw.text((80, y), chunk, fill="black", font=small)
             y += 32
     buf = io.BytesIO()
-    page.save(buf, format="PDF", resolution=150.0)
+    extra = {}
+    if timeline:  # the raster page has no text layer: the table is also in the PDF's Subject, searchable
+        from dlrs_desktop.exchange.timeline import timeline_table
+
+        extra["subject"] = latin1(" / ".join(" | ".join(r) for r in timeline_table(list(timeline))[1:]))
+    page.save(buf, format="PDF", resolution=150.0, title="DLRS Desktop report", **extra)
     return buf.getvalue()
+
+
+def draw_timeline(draw: Any, x: int, y: int, entries: Any, font: Any) -> int:
+    """The timeline table at (x, y) on a Pillow page; returns the y under it."""
+    from dlrs_desktop.exchange.timeline import timeline_table
+
+    rows = [[latin1(c) for c in r] for r in timeline_table(list(entries))]
+    widths = [max(int(draw.textlength(r[k], font=font)) for r in rows) + 18 for k in range(len(rows[0]))]
+    draw.text(
+        (x, y), "Lesion timeline (size by RECIST 1.1 size criteria, not a diagnosis)", fill="black", font=font
+    )
+    y += 30
+    for i, row in enumerate(rows):
+        cx = x
+        for k, cell in enumerate(row):
+            draw.text((cx + 6, y + 4), cell, fill="black" if i else (60, 60, 60), font=font)
+            cx += widths[k]
+        draw.line((x, y + 28, cx, y + 28), fill=(150, 150, 150) if i else "black", width=1)
+        y += 30
+    return y
 
 
 def _wrap(text: str, width: int) -> list[str]:

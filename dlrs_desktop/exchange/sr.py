@@ -7,10 +7,22 @@ probability of the bundle's outcome (coded EARLYRESP for the early-response bund
 any other, whose own words are then in the "Model outcome" text), the threshold and the contour
 sensitivity, with the model's id, version and bundle sha256 as algorithm identification, and the
 outcome, the result's category and the research-use statement as text.
+
+Tracking (TID 1500 tracking identifier + UID): the tumour group is tracked as the lesion the user names
+(`lesion`, default "lesion 1"), with a UID derived from the patient (PatientID + issuer) and that
+name (`lesion_tracking_uid`), so every exam of the same lesion carries the same UID and a PACS viewer
+links them. Derived, not stored: the app is offline and the exams may be exported on different
+workstations or years apart; a UID kept in one machine's sidecar would not follow the patient. Without
+a real PatientID (empty or ANONYMOUS) the UID is random: linking every anonymous patient's "lesion 1"
+would be wrong. With a comparison (`SizeReport`), one more group under the same tracking UID holds the
+longest diameter's change from baseline (mm, %), the baseline diameter and the RECIST 1.1 size category
+("... (size criteria)") as text.
 """
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from dlrs_desktop.exchange import codes
@@ -20,6 +32,39 @@ from dlrs_desktop.model.outcome import DEFAULT, Outcome, sentence_start
 
 #: The bundle's own notice follows it (`Bundle.research_notice`: which model, trained on what data).
 RESEARCH_STATEMENT = "Research use only. The probability is not a diagnosis."
+
+
+#: Fixed namespace of our lesion UIDs (UUID v5, PS3.5 B.2 "2.25." form); never change it, or old and
+#: new exams of one lesion stop linking.
+_LESION_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5d0e-9a41-0c5e2f7b9d13")
+DEFAULT_LESION = "lesion 1"
+
+
+@dataclass(frozen=True)
+class SizeReport:
+    """The follow-up's comparison with baseline (roi.size.SizeChange) and the timeline rows."""
+
+    change: Any
+    entries: tuple[Any, ...] = ()
+
+
+def lesion_tracking_uid(patient_id: str, issuer: str, lesion: str, part: str = "") -> str | None:
+    """The lesion's tracking UID, the same for every exam of this patient's lesion; None (a random UID
+    is used) without a real patient ID. `part` tells a ring's group from the tumour's."""
+    pid = (patient_id or "").strip()
+    if not pid or pid.upper() in {"ANONYMOUS", "ANON", "UNKNOWN"}:
+        return None
+    key = "\0".join([(issuer or "").strip(), pid, " ".join(lesion.lower().split()), part])
+    return f"2.25.{uuid.uuid5(_LESION_NAMESPACE, key).int}"
+
+
+def _tracking(source: Any, lesion: str, part: str, identifier: str) -> Any:
+    import highdicom as hd
+
+    uid = lesion_tracking_uid(
+        str(source.get("PatientID", "")), str(source.get("IssuerOfPatientID", "")), lesion, part
+    )
+    return hd.sr.TrackingIdentifier(uid=hd.UID(uid) if uid else hd.UID(), identifier=latin1(identifier)[:64])
 
 
 def latin1(text: str) -> str:
@@ -37,7 +82,7 @@ def _measure(triple: tuple[str, str, str], value: float, unit: tuple[str, str, s
     )
 
 
-def _roi_group(seg: Any, source: Any, roi: Any, number: int, measurements: Any) -> Any:
+def _roi_group(seg: Any, source: Any, roi: Any, number: int, measurements: Any, lesion: str) -> Any:
     import highdicom as hd
 
     items = [_measure(codes.AREA, roi.area_mm2, codes.MM2)]
@@ -66,7 +111,12 @@ def _roi_group(seg: Any, source: Any, roi: Any, number: int, measurements: Any) 
             if "ReferencedSegmentNumber" in ref and "ReferencedFrameNumber" in ref:
                 del ref.ReferencedFrameNumber
     return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=roi.name),
+        tracking_identifier=_tracking(
+            source,
+            lesion,
+            "" if roi.radius_mm == 0 else roi.name,
+            lesion if roi.radius_mm == 0 else f"{lesion} {roi.name}",
+        ),
         referenced_segment=frame,
         finding_type=finding,
         finding_sites=[hd.sr.FindingSite(codes.breast())],
@@ -139,7 +189,47 @@ def outcome_text(outcome: Outcome) -> str:
     )
 
 
-def build_sr(source: Any, seg: Any, rois: Any, measurements: Any, prediction: Any = None) -> Any:
+def _size_group(source: Any, size: SizeReport, lesion: str) -> Any:
+    """The follow-up's change from baseline, tracked as the same lesion as the tumour group."""
+    import highdicom as hd
+
+    c = size.change
+    items = [
+        _measure(codes.BASELINE_LONGEST, c.baseline_mm, codes.MM),
+        _measure(codes.LONGEST_CHANGE_MM, c.change_mm, codes.MM),
+        _measure(codes.LONGEST_CHANGE_PCT, c.change_percent, codes.PERCENT),
+    ]
+    if c.volume_change_percent is not None:
+        items.append(_measure(codes.VOLUME_CHANGE_PCT, c.volume_change_percent, codes.PERCENT))
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=_tracking(source, lesion, "", lesion),
+        finding_type=codes.neoplasm(),
+        measurements=items,
+        source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(source)],
+    )
+    for triple, text in ((codes.SIZE_CATEGORY, c.category), (codes.SIZE_CRITERIA, SIZE_CRITERIA_TEXT)):
+        group[0].ContentSequence.append(
+            hd.sr.TextContentItem(
+                name=codes.concept(triple), value=latin1(text)[:1024],
+                relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
+            )
+        )  # fmt: skip
+    return group
+
+
+SIZE_CRITERIA_TEXT = "RECIST 1.1 size criteria on the longest diameter; a size rule, not a diagnosis."
+
+
+def build_sr(
+    source: Any,
+    seg: Any,
+    rois: Any,
+    measurements: Any,
+    prediction: Any = None,
+    *,
+    lesion: str = DEFAULT_LESION,
+    size: SizeReport | None = None,
+) -> Any:
     """A Comprehensive SR (TID 1500) referencing `source` and the segments of `seg`."""
     import highdicom as hd
     from pydicom.dataset import Dataset
@@ -150,7 +240,12 @@ def build_sr(source: Any, seg: Any, rois: Any, measurements: Any, prediction: An
             uid=hd.UID(), name=MANUFACTURER, manufacturer_name=MANUFACTURER, model_name=SOFTWARE_VERSION
         ),
     )
-    groups: list[Any] = [_roi_group(seg, source, roi, i + 1, measurements) for i, roi in enumerate(rois)]
+    lesion = " ".join(lesion.split()) or DEFAULT_LESION
+    groups: list[Any] = [
+        _roi_group(seg, source, roi, i + 1, measurements, lesion) for i, roi in enumerate(rois)
+    ]
+    if size is not None:
+        groups.append(_size_group(source, size, lesion))
     if prediction is not None:
         groups.append(_model_group(source, prediction))
     report = hd.sr.MeasurementReport(
