@@ -18,6 +18,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dlrs_desktop.commands._case import as_spacing, load_case, spacing_arg
+from dlrs_desktop.commands.predict import find_contour
+from dlrs_desktop.errors import CalibrationError, DlrsError
+from dlrs_desktop.exchange.source import is_dicom_file
+from dlrs_desktop.exchange.timeline import TimelineEntry
+from dlrs_desktop.fileio import atomic_write_bytes
+from dlrs_desktop.model.domain_text import is_outside
+from dlrs_desktop.roi import compute_rois, validate_contour
+from dlrs_desktop.roi import size as sz
+
 HELP = (
     "compare a lesion's size at baseline and follow-up (RECIST 1.1 size criteria, not a diagnosis) "
     "beside the model's probability at each"
@@ -48,7 +58,6 @@ class _Attached(argparse.Action):
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    from dlrs_desktop.commands._case import spacing_arg
 
     parser.add_argument("baseline", action=_Image, metavar="BASELINE", help="the baseline image")
     parser.add_argument("followup", action=_Image, metavar="FOLLOWUP", help="the follow-up image")
@@ -93,10 +102,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def _load(slot: str, args: argparse.Namespace) -> Any:
     """(image, validated contour) of one slot, with its effective calibration; exit 2 on bad input."""
-    from dlrs_desktop.commands._case import as_spacing, load_case
-    from dlrs_desktop.commands.predict import find_contour
-    from dlrs_desktop.errors import CalibrationError, DlrsError
-    from dlrs_desktop.roi import validate_contour
 
     path = Path(getattr(args, slot))
     if not path.is_file():
@@ -117,10 +122,10 @@ def _load(slot: str, args: argparse.Namespace) -> Any:
 
 def _header(path: Path) -> tuple[str, str]:
     """(StudyDate, PatientID) of a DICOM file; empty for other images or an unreadable header."""
-    from dlrs_desktop.exchange.source import is_dicom_file
 
     if not is_dicom_file(path):
         return "", ""
+    # lazy: pydicom (0.5 s) only when a DICOM date is read
     import pydicom
 
     try:
@@ -131,7 +136,6 @@ def _header(path: Path) -> tuple[str, str]:
 
 
 def _time_point(when: str, args: argparse.Namespace, predictor: Any) -> dict[str, Any]:
-    from dlrs_desktop.roi import size as sz
 
     slots = [when] + ([f"{when}_view2"] if getattr(args, f"{when}_view2") else [])
     loaded = [_load(s, args) for s in slots]
@@ -146,7 +150,6 @@ def _time_point(when: str, args: argparse.Namespace, predictor: Any) -> dict[str
 
 
 def _probability(pred: Any) -> float | None:
-    from dlrs_desktop.model.domain_text import is_outside
 
     return None if pred is None or is_outside(pred.to_dict()) else float(pred.probability)
 
@@ -186,7 +189,6 @@ def _point_dict(
 
 
 def _entries(base: dict[str, Any], fu: dict[str, Any], change: Any, fu_label: str, fu_date: str) -> Any:
-    from dlrs_desktop.exchange.timeline import TimelineEntry
 
     b, f = base["point"], fu["point"]
     return (
@@ -221,13 +223,12 @@ def _text(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dlrs_desktop.errors import DlrsError
-    from dlrs_desktop.roi import size as sz
 
     if args.not_measurable and (args.followup_view2 or (args.contour or {}).get("followup")):
         raise DlrsError("--not-measurable says the follow-up lesion cannot be outlined; give it no contour.")
     predictor = None
     if not args.no_predict:
+        # lazy: ONNX Runtime (0.3 s) only when a prediction is asked for
         from dlrs_desktop.model.predictor import Predictor
 
         predictor = Predictor(args.model, device=args.device)
@@ -266,25 +267,24 @@ def _write_outputs(
     args: argparse.Namespace, fu: dict[str, Any], change: Any, entries: Any, result: Any
 ) -> None:
     """--pdf and --export: the follow-up's report and DICOM objects, carrying the comparison."""
-    from dlrs_desktop.errors import DlrsError
 
     if not (args.pdf or args.export):
         return
     if fu["loaded"] is None:
         raise DlrsError("--pdf/--export report on the follow-up image, which needs a measurable lesion.")
-    from dlrs_desktop.roi import compute_rois
 
     path, image, contour = fu["loaded"][0]
     rois = compute_rois(contour, image)
     measurements = contour.measurements()
     if args.pdf:
+        # lazy: cv2/Pillow drawing only when a PDF is asked for
         from dlrs_desktop.exchange.pdf import render_report_pdf
-        from dlrs_desktop.fileio import atomic_write_bytes
 
         title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
         pdf = render_report_pdf(image, rois, measurements, fu["prediction"], title, timeline=entries)
         result["pdf"] = str(atomic_write_bytes(Path(args.pdf), pdf))
     if args.export:
+        # lazy: highdicom (0.7 s) only when DICOM objects are exported
         from dlrs_desktop.exchange.export import export_case
         from dlrs_desktop.exchange.sr import SizeReport
 
