@@ -13,12 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLineEdit
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.folder_watch import WorklistWatcher
+
+translate = QCoreApplication.translate
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
@@ -49,7 +51,10 @@ _KEYS = {
     "aet": "", "host": "", "port": "", "calling_aet": "DLRS", "timeout": "10", "listen_port": "11112",
     "retrieve": "get",
 }  # fmt: skip
-RETRIEVE_METHODS = {"get": "C-GET (nothing to register in the PACS)", "move": "C-MOVE to our receive port"}
+RETRIEVE_METHODS = {
+    "get": QT_TRANSLATE_NOOP("dicom_actions", "C-GET (nothing to register in the PACS)"),
+    "move": QT_TRANSLATE_NOOP("dicom_actions", "C-MOVE to our receive port"),
+}
 
 
 class _Bridge(QObject):
@@ -126,27 +131,27 @@ class PacsFields:
     """The PACS rows of the Preferences dialog (AE title, host, port, our AE title, timeout)."""
 
     LABELS: ClassVar[dict[str, str]] = {
-        "aet": "PACS AE title:",
-        "host": "PACS host:",
-        "port": "PACS port:",
-        "calling_aet": "Our AE title:",
-        "timeout": "Network timeout (s):",
-        "listen_port": "Receive port (scanner, C-MOVE):",
+        "aet": QT_TRANSLATE_NOOP("dicom_actions", "PACS AE title:"),
+        "host": QT_TRANSLATE_NOOP("dicom_actions", "PACS host:"),
+        "port": QT_TRANSLATE_NOOP("dicom_actions", "PACS port:"),
+        "calling_aet": QT_TRANSLATE_NOOP("dicom_actions", "Our AE title:"),
+        "timeout": QT_TRANSLATE_NOOP("dicom_actions", "Network timeout (s):"),
+        "listen_port": QT_TRANSLATE_NOOP("dicom_actions", "Receive port (scanner, C-MOVE):"),
     }
 
     def __init__(self, win: DicomHost) -> None:
         self.win = win
         self.edits = {k: QLineEdit(pacs_setting(win, k)) for k in self.LABELS}
-        self.edits["host"].setPlaceholderText("empty: no PACS, no network use")
+        self.edits["host"].setPlaceholderText(translate("dicom_actions", "empty: no PACS, no network use"))
         self.retrieve = QComboBox()
         for key, text in RETRIEVE_METHODS.items():
-            self.retrieve.addItem(text, key)
+            self.retrieve.addItem(translate("dicom_actions", text), key)
         self.retrieve.setCurrentIndex(max(self.retrieve.findData(pacs_setting(win, "retrieve")), 0))
 
     def add_rows(self, form: QFormLayout) -> None:
         for key, edit in self.edits.items():
-            form.addRow(self.LABELS[key], edit)
-        form.addRow("Retrieve with:", self.retrieve)
+            form.addRow(translate("dicom_actions", self.LABELS[key]), edit)
+        form.addRow(translate("dicom_actions", "Retrieve with:"), self.retrieve)
 
     def apply(self) -> None:
         for key, edit in self.edits.items():
@@ -158,11 +163,19 @@ class PacsFields:
 def ask_patient(win: DicomHost) -> tuple[str, str] | None:
     """A PNG/JPEG has no patient: the user types ID and name (empty = anonymous placeholders)."""
     pid = dialogs.ask_text(
-        win, "Patient ID for the Secondary Capture (empty: ANONYMOUS):", "", "DICOM export"
+        win,
+        translate("dicom_actions", "Patient ID for the Secondary Capture (empty: ANONYMOUS):"),
+        "",
+        translate("dicom_actions", "DICOM export"),
     )
     if pid is None:
         return None
-    name = dialogs.ask_text(win, "Patient name, Family^Given (empty: Anonymous^Patient):", "", "DICOM export")
+    name = dialogs.ask_text(
+        win,
+        translate("dicom_actions", "Patient name, Family^Given (empty: Anonymous^Patient):"),
+        "",
+        translate("dicom_actions", "DICOM export"),
+    )
     return None if name is None else (pid.strip(), name.strip())
 
 
@@ -179,8 +192,11 @@ def current_prediction(win: DicomHost) -> Any:
 
 def _what(win: DicomHost) -> str:
     if current_prediction(win) is not None:
-        return "SEG, SR with the probability, PDF"
-    return "SEG, SR with measurements only (no current prediction: press Predict to include it), PDF"
+        return translate("dicom_actions", "SEG, SR with the probability, PDF")
+    return translate(
+        "dicom_actions",
+        "SEG, SR with measurements only (no current prediction: press Predict to include it), PDF",
+    )
 
 
 def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
@@ -193,10 +209,14 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
 
     doc = win.doc
     if doc.image is None or doc.contour is None:
-        raise DlrsError("Open an image and draw the tumour contour before exporting to DICOM.")
+        raise DlrsError(
+            translate("dicom_actions", "Open an image and draw the tumour contour before exporting to DICOM.")
+        )
     rois, problem = doc.rois()
     if rois is None:
-        raise DlrsError(problem or "The contour cannot be measured (no calibration?).")
+        raise DlrsError(
+            problem or translate("dicom_actions", "The contour cannot be measured (no calibration?).")
+        )
     prediction = current_prediction(win)
     patient = ("", "")
     if doc.path is None or not is_dicom_file(doc.path):
@@ -245,21 +265,29 @@ class DicomController(QObject):
     def export_dialog(self, folder: str | None = None) -> list[Path]:
         win = self.win
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(win, "Export to DICOM", win.prefs.export_folder)
+            folder = QFileDialog.getExistingDirectory(
+                win, translate("dicom_actions", "Export to DICOM"), win.prefs.export_folder
+            )
             if not folder:
                 return []
         try:
             files = export_current(win, folder)
         except DlrsError as exc:
-            dialogs.error(win, str(exc), "Cannot export to DICOM")
+            dialogs.error(win, str(exc), translate("dicom_actions", "Cannot export to DICOM"))
             return []
         except Exception as exc:  # never a traceback for the user's image
-            dialogs.error(win, f"{type(exc).__name__}: {exc}", "Cannot export to DICOM")
+            dialogs.error(
+                win, f"{type(exc).__name__}: {exc}", translate("dicom_actions", "Cannot export to DICOM")
+            )
             return []
         if files is None:
             return []
         win.audit.append("dicom_export", status=f"{len(files)} files", **self._identity())
-        win.show_status(f"Wrote {len(files)} DICOM files ({_what(win)}) to {folder}.")
+        win.show_status(
+            translate("dicom_actions", "Wrote {count} DICOM files ({what}) to {folder}.").format(
+                count=len(files), what=_what(win), folder=folder
+            )
+        )
         return files
 
     def send_results(self) -> bool:
@@ -270,7 +298,11 @@ class DicomController(QObject):
         node = configured_node(win)
         if node is None:
             dialogs.error(
-                win, "No PACS is configured: set its AE title, host and port in Preferences.", "Send"
+                win,
+                translate(
+                    "dicom_actions", "No PACS is configured: set its AE title, host and port in Preferences."
+                ),
+                translate("dicom_actions", "Send"),
             )
             return False
         tmp = Path(tempfile.mkdtemp(prefix="dlrs-send-"))
@@ -279,14 +311,18 @@ class DicomController(QObject):
         except Exception as exc:  # DlrsError in plain words; anything else still one dialog
             shutil.rmtree(tmp, ignore_errors=True)
             text = str(exc) if isinstance(exc, DlrsError) else f"{type(exc).__name__}: {exc}"
-            dialogs.error(win, text, "Cannot send results")
+            dialogs.error(win, text, translate("dicom_actions", "Cannot send results"))
             return False
         if files is None:
             shutil.rmtree(tmp, ignore_errors=True)
             return False
         self.last_send, self.last_error = None, None
         self.sending_what = _what(win)
-        win.show_status(f"Sending {len(files)} objects to {node.label()}…")
+        win.show_status(
+            translate("dicom_actions", "Sending {count} objects to {node}…").format(
+                count=len(files), node=node.label()
+            )
+        )
 
         def work() -> Any:
             try:
@@ -316,17 +352,23 @@ class DicomController(QObject):
                 lines = "\n".join(f"{o.path.name}: {o.message}" for o in bad)
                 dialogs.error(
                     self.win,
-                    f"{len(bad)} of {len(result)} objects were not stored on {token[1]}:\n{lines}",
-                    "Send results",
+                    translate(
+                        "dicom_actions", "{bad} of {total} objects were not stored on {node}:\n{lines}"
+                    ).format(bad=len(bad), total=len(result), node=token[1], lines=lines),
+                    translate("dicom_actions", "Send results"),
                 )
             else:
-                self.win.show_status(f"Sent {len(result)} objects ({self.sending_what}) to {token[1]}.")
+                self.win.show_status(
+                    translate("dicom_actions", "Sent {count} objects ({what}) to {node}.").format(
+                        count=len(result), what=self.sending_what, node=token[1]
+                    )
+                )
 
     def _failed(self, token: Any, message: str) -> None:
         if token[0] == "send":  # the query/retrieve dialog shows its own failures
             self.last_error = message
             self.win.audit.append("dicom_send", status="failed", **token[2])
-            dialogs.error(self.win, message, "Send results to PACS")
+            dialogs.error(self.win, message, translate("dicom_actions", "Send results to PACS"))
 
     # -- receive from scanner
     def toggle_receive(self, on: bool) -> None:
@@ -338,11 +380,17 @@ class DicomController(QObject):
             self.listener.shutdown()
             self.listener = None
         if not on:
-            win.show_status("Stopped receiving from the scanner.")
+            win.show_status(translate("dicom_actions", "Stopped receiving from the scanner."))
             return
         folder = win.worklist.folder or (Path(win.prefs.open_folder) if win.prefs.open_folder else None)
         if folder is None:
-            dialogs.error(win, "Open a folder as worklist first: received images are filed there.", "Receive")
+            dialogs.error(
+                win,
+                translate(
+                    "dicom_actions", "Open a folder as worklist first: received images are filed there."
+                ),
+                translate("dicom_actions", "Receive"),
+            )
             self._uncheck()
             return
         try:
@@ -352,14 +400,20 @@ class DicomController(QObject):
                 port, aet, folder, on_file=lambda p: self.received.done.emit("recv", p)
             )
         except (DlrsError, ValueError) as exc:
-            dialogs.error(win, str(exc), "Receive from scanner")
+            dialogs.error(win, str(exc), translate("dicom_actions", "Receive from scanner"))
             self._uncheck()
             return
-        win.show_status(f"Receiving from the scanner as {aet} on port {port} into {folder}.")
+        win.show_status(
+            translate(
+                "dicom_actions", "Receiving from the scanner as {aet} on port {port} into {folder}."
+            ).format(aet=aet, port=port, folder=folder)
+        )
 
     def _received(self, _token: Any, path: Any) -> None:
         self.folder_watch.refresh()
-        self.win.show_status(f"Received {Path(path).name} from the scanner.")
+        self.win.show_status(
+            translate("dicom_actions", "Received {name} from the scanner.").format(name=Path(path).name)
+        )
 
     def _uncheck(self) -> None:
         action = self.win.actions_by_name.get("dicom_receive")

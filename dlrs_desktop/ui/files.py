@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -28,8 +28,12 @@ from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.worker import ImageLoader
 from dlrs_desktop.ui.worklist import Worklist
 
+translate = QCoreApplication.translate
+
 AUTOSAVE_DELAY_MS = 600
-IMAGE_FILTER = "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"
+IMAGE_FILTER = QT_TRANSLATE_NOOP(
+    "files", "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"
+)
 
 
 def demo_paths() -> tuple[Path, Path]:
@@ -81,7 +85,10 @@ class FileController(QObject):
     # ------------------------------------------------------------------ open / navigate
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.parent_widget, "Open ultrasound image", self.prefs.open_folder, IMAGE_FILTER
+            self.parent_widget,
+            translate("files", "Open ultrasound image"),
+            self.prefs.open_folder,
+            translate("files", IMAGE_FILTER),
         )
         if path:
             self.prefs.open_folder = str(Path(path).parent)
@@ -89,7 +96,7 @@ class FileController(QObject):
 
     def open_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.parent_widget, "Open folder as worklist", self.prefs.open_folder
+            self.parent_widget, translate("files", "Open folder as worklist"), self.prefs.open_folder
         )
         if folder:
             self.prefs.open_folder = folder
@@ -97,7 +104,10 @@ class FileController(QObject):
 
     def open_recent(self, path: str) -> None:
         if not Path(path).exists():
-            dialogs.error(self.parent_widget, f"'{path}' no longer exists; removed from Open Recent.")
+            dialogs.error(
+                self.parent_widget,
+                translate("files", "'{path}' no longer exists; removed from Open Recent.").format(path=path),
+            )
             self.prefs.remove_recent(path)
             self.recent_changed.emit()
             return
@@ -108,13 +118,18 @@ class FileController(QObject):
         image, contour = demo_paths()
         if not image.is_file():
             dialogs.error(
-                self.parent_widget, f"The bundled sample is missing ({image}). Reinstall the application."
+                self.parent_widget,
+                translate(
+                    "files", "The bundled sample is missing ({path}). Reinstall the application."
+                ).format(path=image),
             )
             return False
         edited = self.demo_open and self.undo_stack.count() > 1  # more than "Load contour"
         if edited and not dialogs.ask_yes_no(
             self.parent_widget,
-            "Discard your changes to the demo case and start again from the bundled contour?",
+            translate(
+                "files", "Discard your changes to the demo case and start again from the bundled contour?"
+            ),
         ):
             return False
         return self.open_path(image, contour_file=contour, pristine=True, background=background)
@@ -146,7 +161,7 @@ class FileController(QObject):
             return False
         if background:
             self._pending_open = (self.loader.request(p, frame), p, contour_file, pristine)
-            self.status(f"Opening {p.name}…", 0)
+            self.status(translate("files", "Opening {name}…").format(name=p.name), 0)
             if self.worklist.folder is not None and p.parent == self.worklist.folder:
                 self.worklist.set_current(p)  # PgDown again moves on from here, not from the old image
             return True
@@ -155,13 +170,15 @@ class FileController(QObject):
         try:
             image = load_image(p, frame)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), "Cannot open image")
+            dialogs.error(self.parent_widget, str(exc), translate("files", "Cannot open image"))
             return False
         except Exception as exc:  # never a traceback for a file the user picked
             dialogs.error(
                 self.parent_widget,
-                f"Cannot open '{p.name}': {type(exc).__name__}: {exc}",
-                "Cannot open image",
+                translate("files", "Cannot open '{name}': {error}").format(
+                    name=p.name, error=f"{type(exc).__name__}: {exc}"
+                ),
+                translate("files", "Cannot open image"),
             )
             return False
         self._show_image(p, image, contour_file, pristine)
@@ -181,7 +198,7 @@ class FileController(QObject):
         if pending is not None and pending[0] == token:
             self._pending_open = None
             self.status("", 0)
-            dialogs.error(self.parent_widget, message, "Cannot open image")
+            dialogs.error(self.parent_widget, message, translate("files", "Cannot open image"))
 
     def _show_image(self, p: Path, image: Any, contour_file: Path | None, pristine: bool = False) -> None:
         self.save_now()  # the previous image's last edits
@@ -199,7 +216,12 @@ class FileController(QObject):
         if not restored and contour_file is not None and contour_file.is_file():
             self.load_contour_file(contour_file)
             if pristine:
-                self.status(f"{p.name}: the bundled case with its bundled contour (File → Reset demo).", 8000)
+                self.status(
+                    translate(
+                        "files", "{name}: the bundled case with its bundled contour (File → Reset demo)."
+                    ).format(name=p.name),
+                    8000,
+                )
         if self.worklist.folder is not None and p.parent == self.worklist.folder:
             self.worklist.set_current(p)
         self.session.update(image=str(p.resolve()), image_sha256=image.sha256, frame=self.doc.frame)
@@ -224,7 +246,7 @@ class FileController(QObject):
         """Copies that were skipped or differ: one dialog per opened image, in plain words."""
         lines = list(loaded.rejected) + list(loaded.notes)
         if lines:
-            dialogs.info(self.parent_widget, "\n\n".join(lines), "Annotation copies")
+            dialogs.info(self.parent_widget, "\n\n".join(lines), translate("files", "Annotation copies"))
 
     def _apply_annotation(self, ann: Any) -> bool:
         from dlrs_desktop.imaging import load_image
@@ -234,19 +256,23 @@ class FileController(QObject):
                 self.doc.base_image = load_image(self.doc.path, ann.frame)
             self.doc.apply_annotation(ann)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, f"The saved annotation could not be restored: {exc}")
+            dialogs.error(
+                self.parent_widget,
+                translate("files", "The saved annotation could not be restored: {error}").format(error=exc),
+            )
             return False
         parts = [
             name
             for name, present in (
-                ("contour", ann.contour),
-                ("calibration", ann.calibration),
-                ("result", ann.result),
-                ("review", ann.review.status == "reviewed"),
+                (translate("files", "contour"), ann.contour),
+                (translate("files", "calibration"), ann.calibration),
+                (translate("files", "result"), ann.result),
+                (translate("files", "review"), ann.review.status == "reviewed"),
             )
             if present
         ]
-        self.status(f"Restored the saved {', '.join(parts) or 'annotation'} for this image.", 6000)
+        what = translate("files", ", ").join(parts) or translate("files", "annotation")
+        self.status(translate("files", "Restored the saved {what} for this image.").format(what=what), 6000)
         self.annotation_restored.emit()  # a saved result is never shown as current before re-computing
         return True
 
@@ -258,12 +284,17 @@ class FileController(QObject):
         try:  # contour JSON, mask image or DICOM SEG (its tumour segment)
             contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), "Cannot load contour")
+            dialogs.error(self.parent_widget, str(exc), translate("files", "Cannot load contour"))
             return
         if contour.frame != self.doc.frame:
             self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
         self.undo_stack.push(
-            SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
+            SetContour(
+                self.doc,
+                None,
+                self.doc.make_contour(np.asarray(contour.points)),
+                translate("files", "Load contour"),
+            )
         )
 
     def import_contour_dialog(self) -> None:
@@ -271,9 +302,9 @@ class FileController(QObject):
             return
         path, _ = QFileDialog.getOpenFileName(
             self.parent_widget,
-            "Import contour",
+            translate("files", "Import contour"),
             self.prefs.open_folder,
-            "Contour (*.json *.png *.dcm);;All files (*)",
+            translate("files", "Contour (*.json *.png *.dcm);;All files (*)"),
         )
         if path:
             self.load_contour_file(Path(path))
@@ -281,7 +312,7 @@ class FileController(QObject):
     def navigate(self, step: int) -> None:
         target = self.worklist.neighbour(step)
         if target is None:
-            self.status("No further image in the worklist.", 6000)
+            self.status(translate("files", "No further image in the worklist."), 6000)
             return
         self.open_path(target, background=True)
 
@@ -322,23 +353,33 @@ class FileController(QObject):
                 self.status(note, 6000)
             else:
                 told.add(f"backup:{target}")
-                dialogs.info(self.parent_widget, note, "Backup kept")
+                dialogs.info(self.parent_widget, note, translate("files", "Backup kept"))
         new = [(k, m) for k, m in res.problems if k not in told]
         told.update(k for k, _ in res.problems)
         if not res.ok:
-            text = " ".join(m for _, m in res.problems) or "The annotation could not be saved."
+            text = " ".join(m for _, m in res.problems) or translate(
+                "files", "The annotation could not be saved."
+            )
             if new:  # once per fault, not at every autosave
                 dialogs.error(
                     self.parent_widget,
-                    f"{text}\n\nYour work stays open in this window. Saving is tried again at every "
-                    "change and when you close; the title shows * while changes are unsaved.",
-                    "Cannot save",
+                    translate(
+                        "files",
+                        "{problem}\n\nYour work stays open in this window. Saving is tried again at every "
+                        "change and when you close; the title shows * while changes are unsaved.",
+                    ).format(problem=text),
+                    translate("files", "Cannot save"),
                 )
             else:
-                self.status(f"Not saved: {text}", 6000)
+                self.status(translate("files", "Not saved: {problem}").format(problem=text), 6000)
             return False
         if new:
-            self.status(" ".join(m for _, m in new) + " Saved in the other location.", 6000)
+            self.status(
+                translate("files", "{problems} Saved in the other location.").format(
+                    problems=" ".join(m for _, m in new)
+                ),
+                6000,
+            )
         doc.mark_saved(revision)
         self.worklist.refresh_path(doc.path)
         return True
@@ -346,15 +387,17 @@ class FileController(QObject):
     def save_explicitly(self) -> bool:
         """Ctrl+S: save and say so (autosave is silent)."""
         if self.doc.base_image is None:
-            self.status("Nothing to save: no image is open.", 4000)
+            self.status(translate("files", "Nothing to save: no image is open."), 4000)
             return True
         was_dirty = self.doc.dirty
         ok = self.save_now()
         if ok:
-            where = self.doc.path.name if self.doc.path else "this image"
+            where = self.doc.path.name if self.doc.path else translate("files", "this image")
             note = (
-                f"Saved the annotation of {where}." if was_dirty else f"{where}: everything is already saved."
-            )
+                translate("files", "Saved the annotation of {name}.")
+                if was_dirty
+                else translate("files", "{name}: everything is already saved.")
+            ).format(name=where)
             self.status(note, 4000)
             self.saved.emit(note)
         return ok
@@ -366,7 +409,10 @@ class FileController(QObject):
         if not self.save_now():
             answer = dialogs.ask_save_discard_cancel(
                 self.parent_widget,
-                "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
+                translate(
+                    "files",
+                    "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
+                ),
             )
             if answer == "cancel" or (answer == "save" and not self.save_now()):
                 return False

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from dlrs_desktop import paths
@@ -23,6 +23,8 @@ from dlrs_desktop.ui.actions import ActionRegistry
 from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.worker import ModelService
+
+translate = QCoreApplication.translate
 
 OTHER = "model_other"  # the entry of a loaded bundle that is not a bundled one (--model, Open…)
 
@@ -58,7 +60,9 @@ class ModelMenu(QObject):
         self.fallback_from: str | None = None  # the remembered choice being loaded at start-up
         self.entries: dict[str, Path] = {}  # the model entries in `reg` (name → bundle folder), in order
         menu.addSeparator()
-        self.open_action = reg.add(menu, "open_model", "&Open model bundle…", self.open_dialog)
+        self.open_action = reg.add(
+            menu, "open_model", translate("model_menu", "&Open model bundle…"), self.open_dialog
+        )
         menu.setToolTipsVisible(True)
         self.refresh()
         menu.aboutToShow.connect(self.refresh)
@@ -125,9 +129,14 @@ class ModelMenu(QObject):
         start = str(Path(self.loaded_path()).parent) if self.loaded_path() else str(paths.models_dir())
         answer = dialogs.ask_form(
             "model_folder",
-            "Open model bundle",
-            "Choose a model bundle folder (the one holding manifest.json).",
-            lambda: QFileDialog.getExistingDirectory(self.parent_widget, "Open model bundle", start) or None,
+            translate("model_menu", "Open model bundle"),
+            translate("model_menu", "Choose a model bundle folder (the one holding manifest.json)."),
+            lambda: (
+                QFileDialog.getExistingDirectory(
+                    self.parent_widget, translate("model_menu", "Open model bundle"), start
+                )
+                or None
+            ),
         )
         if answer:
             self.choose(Path(str(answer)))
@@ -163,9 +172,11 @@ class ModelMenu(QObject):
         info = self.model.info
         dialogs.error(
             self.parent_widget,
-            f"The model bundle could not be loaded: {message}\n\n"
-            f"The model in use stays: {info.get('name')} {info.get('version')}.",
-            "Model not changed",
+            translate(
+                "model_menu",
+                "The model bundle could not be loaded: {reason}\n\nThe model in use stays: {name} {version}.",
+            ).format(reason=message, name=info.get("name"), version=info.get("version")),
+            translate("model_menu", "Model not changed"),
         )
 
     def _load_failed(self, message: str) -> None:
@@ -175,12 +186,21 @@ class ModelMenu(QObject):
             self.prefs.model_bundle = ""
             dialogs.error(
                 self.parent_widget,
-                f"The model chosen last time ({chosen}) could not be loaded: {message}\n\n"
-                "DLRS Desktop uses the bundled demonstration model instead; choose another model in "
-                "the Model menu.",
-                "Model",
+                translate(
+                    "model_menu",
+                    "The model chosen last time ({chosen}) could not be loaded: {reason}\n\n"
+                    "DLRS Desktop uses the bundled demonstration model instead; choose another model in "
+                    "the Model menu.",
+                ).format(chosen=chosen, reason=message),
+                translate("model_menu", "Model"),
             )
             self.prediction.start_model(None)
         elif self.remember is not None:
             self.remember = None
-            dialogs.error(self.parent_widget, f"The model bundle could not be loaded: {message}", "Model")
+            dialogs.error(
+                self.parent_widget,
+                translate("model_menu", "The model bundle could not be loaded: {reason}").format(
+                    reason=message
+                ),
+                translate("model_menu", "Model"),
+            )

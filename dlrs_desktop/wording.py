@@ -1,0 +1,23 @@
+"""Translation markers for the Qt-free core's wording (the core never imports Qt).
+
+`QT_TRANSLATE_NOOP(context, text)` returns `text` unchanged: it only marks the string for
+`pyside6-lupdate`, so the GUI's catalogue holds it. Functions whose words the GUI shows take an optional
+`tr(context, text)` (default `english`): the GUI passes `QCoreApplication.translate`; the CLI, log
+files, DICOM SR and the Pillow PDF keep the English default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Translate = Callable[[str, str], str]
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Mark `text` for translation in `context`; the core itself always speaks English."""
+    return text
+
+
+def english(context: str, text: str) -> str:
+    """The core's own words: no translation."""
+    return text
