@@ -9,8 +9,12 @@ files, DICOM SR and the Pillow PDF keep the English default.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 Translate = Callable[[str, str], str]
+#: The shipped CJK font (Noto Sans CJK SC subset, OFL-1.1; resources/fonts/README.md): the GUI registers
+#: it with Qt, the Pillow-rendered CLI report draws non-Latin text (a Chinese patient name) with it.
+CJK_FONT = Path(__file__).resolve().parent / "resources" / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
 
 
 def QT_TRANSLATE_NOOP(context: str, text: str) -> str:

@@ -4,8 +4,228 @@
 <context>
     <name>BarChart</name>
     <message>
-        <source>Each bar: that network&apos;s probability; dashed tick: its own threshold; the box on Fusion: the range when the contour moves by the sensitivity offsets.</source>
+        <source>Each bar: that network's probability; dashed tick: its own threshold; the box on Fusion: the range when the contour moves by the sensitivity offsets.</source>
         <translation>每个条形：该网络的概率；虚线刻度：其自身阈值；“融合”上的方框：轮廓按敏感性偏移量移动时的取值范围。</translation>
+    </message>
+</context>
+<context>
+    <name>DicomController</name>
+    <message>
+        <source>Export to DICOM</source>
+        <translation>导出为 DICOM</translation>
+    </message>
+    <message>
+        <source>Cannot export to DICOM</source>
+        <translation>无法导出为 DICOM</translation>
+    </message>
+    <message>
+        <source>Wrote {count} DICOM files ({what}) to {folder}.</source>
+        <translation>已将 {count} 个 DICOM 文件（{what}）写入 {folder}。</translation>
+    </message>
+    <message>
+        <source>No PACS is configured: set its AE title, host and port in Preferences.</source>
+        <translation>尚未配置 PACS：请在首选项中设置其 AE 名称、主机和端口。</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Cannot send results</source>
+        <translation>无法发送结果</translation>
+    </message>
+    <message>
+        <source>Sending {count} objects to {node}…</source>
+        <translation>正在向 {node} 发送 {count} 个对象…</translation>
+    </message>
+    <message>
+        <source>{bad} of {total} objects were not stored on {node}:
+{lines}</source>
+        <translation>{total} 个对象中有 {bad} 个未能存储到 {node}：
+{lines}</translation>
+    </message>
+    <message>
+        <source>Send results</source>
+        <translation>发送结果</translation>
+    </message>
+    <message>
+        <source>Sent {count} objects ({what}) to {node}.</source>
+        <translation>已向 {node} 发送 {count} 个对象（{what}）。</translation>
+    </message>
+    <message>
+        <source>Send results to PACS</source>
+        <translation>将结果发送到 PACS</translation>
+    </message>
+    <message>
+        <source>Stopped receiving from the scanner.</source>
+        <translation>已停止接收扫描仪数据。</translation>
+    </message>
+    <message>
+        <source>Open a folder as worklist first: received images are filed there.</source>
+        <translation>请先将文件夹作为工作列表打开：接收到的图像将归档到该文件夹。</translation>
+    </message>
+    <message>
+        <source>Receive</source>
+        <translation>接收</translation>
+    </message>
+    <message>
+        <source>Receive from scanner</source>
+        <translation>从扫描仪接收</translation>
+    </message>
+    <message>
+        <source>Receiving from the scanner as {aet} on port {port} into {folder}.</source>
+        <translation>正在以 {aet} 身份在端口 {port} 接收扫描仪数据，保存到 {folder}。</translation>
+    </message>
+    <message>
+        <source>Received {name} from the scanner.</source>
+        <translation>已从扫描仪接收 {name}。</translation>
+    </message>
+</context>
+<context>
+    <name>FileController</name>
+    <message>
+        <source>Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)</source>
+        <translation>图像 (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open ultrasound image</source>
+        <translation>打开超声图像</translation>
+    </message>
+    <message>
+        <source>Open folder as worklist</source>
+        <translation>将文件夹作为工作列表打开</translation>
+    </message>
+    <message>
+        <source>'{path}' no longer exists; removed from Open Recent.</source>
+        <translation>“{path}”已不存在；已从“最近打开”中移除。</translation>
+    </message>
+    <message>
+        <source>The bundled sample is missing ({path}). Reinstall the application.</source>
+        <translation>随附的示例图像缺失（{path}）。请重新安装本程序。</translation>
+    </message>
+    <message>
+        <source>Discard your changes to the demo case and start again from the bundled contour?</source>
+        <translation>是否放弃对演示病例的修改，并从随附的轮廓重新开始？</translation>
+    </message>
+    <message>
+        <source>Opening {name}…</source>
+        <translation>正在打开 {name}…</translation>
+    </message>
+    <message>
+        <source>Cannot open image</source>
+        <translation>无法打开图像</translation>
+    </message>
+    <message>
+        <source>Cannot open '{name}': {error}</source>
+        <translation>无法打开“{name}”：{error}</translation>
+    </message>
+    <message>
+        <source>{name}: the bundled case with its bundled contour (File → Reset demo).</source>
+        <translation>{name}：随附病例及其随附轮廓（文件 → 重置演示）。</translation>
+    </message>
+    <message>
+        <source>Annotation copies</source>
+        <translation>标注副本</translation>
+    </message>
+    <message>
+        <source>The saved annotation could not be restored: {error}</source>
+        <translation>无法恢复已保存的标注：{error}</translation>
+    </message>
+    <message>
+        <source>contour</source>
+        <translation>轮廓</translation>
+    </message>
+    <message>
+        <source>calibration</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>review</source>
+        <translation>审阅</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>annotation</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Restored the saved {what} for this image.</source>
+        <translation>已恢复此图像保存的{what}。</translation>
+    </message>
+    <message>
+        <source>Cannot load contour</source>
+        <translation>无法加载轮廓</translation>
+    </message>
+    <message>
+        <source>Load contour</source>
+        <translation>加载轮廓</translation>
+    </message>
+    <message>
+        <source>Import contour</source>
+        <translation>导入轮廓</translation>
+    </message>
+    <message>
+        <source>Contour (*.json *.png *.dcm);;All files (*)</source>
+        <translation>轮廓 (*.json *.png *.dcm);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>No further image in the worklist.</source>
+        <translation>工作列表中没有更多图像。</translation>
+    </message>
+    <message>
+        <source>Backup kept</source>
+        <translation>已保留备份</translation>
+    </message>
+    <message>
+        <source>The annotation could not be saved.</source>
+        <translation>无法保存标注。</translation>
+    </message>
+    <message>
+        <source>{problem}
+
+Your work stays open in this window. Saving is tried again at every change and when you close; the title shows * while changes are unsaved.</source>
+        <translation>{problem}
+
+您的工作仍在此窗口中打开。每次更改及关闭时都会再次尝试保存；有未保存的更改时，标题中显示 *。</translation>
+    </message>
+    <message>
+        <source>Cannot save</source>
+        <translation>无法保存</translation>
+    </message>
+    <message>
+        <source>Not saved: {problem}</source>
+        <translation>未保存：{problem}</translation>
+    </message>
+    <message>
+        <source>{problems} Saved in the other location.</source>
+        <translation>{problems} 已保存到另一位置。</translation>
+    </message>
+    <message>
+        <source>Nothing to save: no image is open.</source>
+        <translation>无需保存：未打开图像。</translation>
+    </message>
+    <message>
+        <source>this image</source>
+        <translation>此图像</translation>
+    </message>
+    <message>
+        <source>Saved the annotation of {name}.</source>
+        <translation>已保存 {name} 的标注。</translation>
+    </message>
+    <message>
+        <source>{name}: everything is already saved.</source>
+        <translation>{name}：所有内容均已保存。</translation>
+    </message>
+    <message>
+        <source>Your latest changes could not be saved. Try saving again, quit without them, or cancel?</source>
+        <translation>您最近的更改未能保存。要再次尝试保存、不保存直接退出，还是取消？</translation>
     </message>
 </context>
 <context>
@@ -182,6 +402,18 @@
     </message>
 </context>
 <context>
+    <name>QFileDialog</name>
+    <message>
+        <source>&amp;Look in:</source>
+        <extracomment>Languages offered in Preferences: code → the language's own name (never translated). Families the report and widgets ask for by name; the CJK font is added behind each as a fallback. Qt's own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds them in Qt's context, so the non-native file dialog is Chinese throughout.</extracomment>
+        <translation>查找范围(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Files of &amp;type:</source>
+        <translation>文件类型(&amp;T)：</translation>
+    </message>
+</context>
+<context>
     <name>ReportOptionsDialog</name>
     <message>
         <source>Export PDF report</source>
@@ -207,7 +439,7 @@
 <context>
     <name>ResultPanel</name>
     <message>
-        <source>outside the model&apos;s training domain: no class is shown</source>
+        <source>outside the model's training domain: no class is shown</source>
         <translation>超出模型训练范围：不显示分类</translation>
     </message>
     <message>
@@ -243,12 +475,12 @@
         <translation>关闭</translation>
     </message>
     <message>
-        <source>Research use only · the model&apos;s own notice appears once it is loaded</source>
+        <source>Research use only · the model's own notice appears once it is loaded</source>
         <translation>仅供研究使用 · 模型加载后显示其自身声明</translation>
     </message>
     <message>
-        <source>&lt;span style=&apos;color:#e69f00&apos;&gt;■&lt;/span&gt; for {outcome} · &lt;span style=&apos;color:#0072b2&apos;&gt;■&lt;/span&gt; against · stronger = more opaque</source>
-        <translation>&lt;span style=&apos;color:#e69f00&apos;&gt;■&lt;/span&gt; 支持{outcome} · &lt;span style=&apos;color:#0072b2&apos;&gt;■&lt;/span&gt; 反对 · 越不透明越强</translation>
+        <source>&lt;span style='color:#e69f00'&gt;■&lt;/span&gt; for {outcome} · &lt;span style='color:#0072b2'&gt;■&lt;/span&gt; against · stronger = more opaque</source>
+        <translation>&lt;span style='color:#e69f00'&gt;■&lt;/span&gt; 支持{outcome} · &lt;span style='color:#0072b2'&gt;■&lt;/span&gt; 反对 · 越不透明越强</translation>
     </message>
     <message>
         <source>No prediction yet: press Predict</source>
@@ -266,7 +498,7 @@
 <context>
     <name>about</name>
     <message>
-        <source>&lt;h2&gt;Tools&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast (left = more contrast), W resets them; Esc cancels a gesture.&lt;/p&gt;&lt;h2&gt;Keyboard shortcuts&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;Workflow&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;Open an image or a folder (worklist).&lt;/li&gt;&lt;li&gt;Check the calibration badge; calibrate with K if it says &apos;Not calibrated&apos;.&lt;/li&gt;&lt;li&gt;Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.&lt;/li&gt;&lt;li&gt;Predict (Ctrl+Enter). Any later edit marks the result stale.&lt;/li&gt;&lt;li&gt;Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.&lt;/li&gt;&lt;/ol&gt;</source>
+        <source>&lt;h2&gt;Tools&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast (left = more contrast), W resets them; Esc cancels a gesture.&lt;/p&gt;&lt;h2&gt;Keyboard shortcuts&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;Workflow&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;Open an image or a folder (worklist).&lt;/li&gt;&lt;li&gt;Check the calibration badge; calibrate with K if it says 'Not calibrated'.&lt;/li&gt;&lt;li&gt;Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.&lt;/li&gt;&lt;li&gt;Predict (Ctrl+Enter). Any later edit marks the result stale.&lt;/li&gt;&lt;li&gt;Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.&lt;/li&gt;&lt;/ol&gt;</source>
         <translation>&lt;h2&gt;工具&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;鼠标滚轮（或触控板双指缩放）以光标为中心缩放；+ 和 − 以视图中心缩放；在任何工具下按住鼠标中键均可平移；按住右键拖动可调节亮度（向上 = 更亮）和对比度（向左 = 对比度更高），W 键复位；Esc 取消当前手势。&lt;/p&gt;&lt;h2&gt;键盘快捷键&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;工作流程&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;打开图像或文件夹（工作列表）。&lt;/li&gt;&lt;li&gt;检查校准标识；若显示“未校准”，按 K 进行校准。&lt;/li&gt;&lt;li&gt;勾画肿瘤（P 或 F），用“编辑”（E）修正；3/5/10 mm 瘤周环实时跟随。&lt;/li&gt;&lt;li&gt;预测（Ctrl+Enter）。之后的任何编辑都会使结果标记为已过时。&lt;/li&gt;&lt;li&gt;标记为已审阅（Ctrl+R），导出 PDF 报告（Ctrl+P）。所有工作均自动保存。&lt;/li&gt;&lt;/ol&gt;</translation>
     </message>
     <message>
@@ -287,7 +519,7 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
 
 **仅供研究使用。**并非诊断结论；绝不能作为临床决策的唯一依据。下方已加载模型的模型卡说明了其训练数据（随附的演示模型：合成数据）。
 
-依据 Liu 等人的双中心研究（BMC Cancer 25:1737, 2025），由一张乳腺超声图像预测新辅助化疗的早期反应：分别基于瘤内区域及 3、5、10 mm 瘤周环的 ResNet 模型，通过堆叠融合（stacking）合并。完全离线运行；任何数据都不会离开本机。</translation>
+依据 Liu 等人的双中心研究（BMC Cancer 25:1737, 2025），由一张乳腺超声图像预测新辅助化疗的早期反应：分别基于瘤内区域及 3、5、10 mm 瘤周环的 ResNet 模型，通过堆叠融合合并。完全离线运行；任何数据都不会离开本机。</translation>
     </message>
     <message>
         <source>**Research notice of the loaded model:** {notice}</source>
@@ -321,11 +553,11 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
         <translation>未加载模型（以 --no-model 启动）。</translation>
     </message>
     <message>
-        <source>&apos;{path}&apos; does not exist.</source>
+        <source>'{path}' does not exist.</source>
         <translation>“{path}”不存在。</translation>
     </message>
     <message>
-        <source>DLRS Desktop did not close normally last time. Reopen &apos;{name}&apos; with its autosaved contours?</source>
+        <source>DLRS Desktop did not close normally last time. Reopen '{name}' with its autosaved contours?</source>
         <translation>DLRS Desktop 上次未正常关闭。是否重新打开“{name}”及其自动保存的轮廓？</translation>
     </message>
     <message>
@@ -441,6 +673,30 @@ or drop a file here · File → Open demo case</source>
     </message>
 </context>
 <context>
+    <name>catalog</name>
+    <message>
+        <source>demonstration (synthetic data)</source>
+        <extracomment>The catalogue's words for what a bundle was trained on (model/catalog.py `_source`) and the bundled real-data bundle's description; a bundle's other words are shown as written.</extracomment>
+        <translation>演示（合成数据）</translation>
+    </message>
+    <message>
+        <source>demonstration</source>
+        <translation>演示</translation>
+    </message>
+    <message>
+        <source>synthetic data</source>
+        <translation>合成数据</translation>
+    </message>
+    <message>
+        <source>real data</source>
+        <translation>真实数据</translation>
+    </message>
+    <message>
+        <source>public breast ultrasound</source>
+        <translation>公开乳腺超声数据</translation>
+    </message>
+</context>
+<context>
     <name>commands</name>
     <message>
         <source>Snap to edges</source>
@@ -459,7 +715,7 @@ or drop a file here · File → Open demo case</source>
         <translation>清除轮廓</translation>
     </message>
     <message>
-        <source>Use the file&apos;s calibration</source>
+        <source>Use the file's calibration</source>
         <translation>使用文件自带的校准</translation>
     </message>
     <message>
@@ -569,76 +825,6 @@ or drop a file here · File → Open demo case</source>
         <source>The contour cannot be measured (no calibration?).</source>
         <translation>无法测量该轮廓（未校准？）。</translation>
     </message>
-    <message>
-        <source>Export to DICOM</source>
-        <translation>导出为 DICOM</translation>
-    </message>
-    <message>
-        <source>Cannot export to DICOM</source>
-        <translation>无法导出为 DICOM</translation>
-    </message>
-    <message>
-        <source>Wrote {count} DICOM files ({what}) to {folder}.</source>
-        <translation>已将 {count} 个 DICOM 文件（{what}）写入 {folder}。</translation>
-    </message>
-    <message>
-        <source>No PACS is configured: set its AE title, host and port in Preferences.</source>
-        <translation>尚未配置 PACS：请在首选项中设置其 AE 名称、主机和端口。</translation>
-    </message>
-    <message>
-        <source>Send</source>
-        <translation>发送</translation>
-    </message>
-    <message>
-        <source>Cannot send results</source>
-        <translation>无法发送结果</translation>
-    </message>
-    <message>
-        <source>Sending {count} objects to {node}…</source>
-        <translation>正在向 {node} 发送 {count} 个对象…</translation>
-    </message>
-    <message>
-        <source>{bad} of {total} objects were not stored on {node}:
-{lines}</source>
-        <translation>{total} 个对象中有 {bad} 个未能存储到 {node}：
-{lines}</translation>
-    </message>
-    <message>
-        <source>Send results</source>
-        <translation>发送结果</translation>
-    </message>
-    <message>
-        <source>Sent {count} objects ({what}) to {node}.</source>
-        <translation>已向 {node} 发送 {count} 个对象（{what}）。</translation>
-    </message>
-    <message>
-        <source>Send results to PACS</source>
-        <translation>将结果发送到 PACS</translation>
-    </message>
-    <message>
-        <source>Stopped receiving from the scanner.</source>
-        <translation>已停止接收扫描仪数据。</translation>
-    </message>
-    <message>
-        <source>Open a folder as worklist first: received images are filed there.</source>
-        <translation>请先将文件夹作为工作列表打开：接收到的图像将归档到该文件夹。</translation>
-    </message>
-    <message>
-        <source>Receive</source>
-        <translation>接收</translation>
-    </message>
-    <message>
-        <source>Receive from scanner</source>
-        <translation>从扫描仪接收</translation>
-    </message>
-    <message>
-        <source>Receiving from the scanner as {aet} on port {port} into {folder}.</source>
-        <translation>正在以 {aet} 身份在端口 {port} 接收扫描仪数据，保存到 {folder}。</translation>
-    </message>
-    <message>
-        <source>Received {name} from the scanner.</source>
-        <translation>已从扫描仪接收 {name}。</translation>
-    </message>
 </context>
 <context>
     <name>document</name>
@@ -717,6 +903,11 @@ or drop a file here · File → Open demo case</source>
         <source>Contour: {text}</source>
         <translation>轮廓：{text}</translation>
     </message>
+    <message>
+        <source>within the range of the model's training images</source>
+        <extracomment>Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value still gives a finite z). Grey levels are 0–255 inside the scan area. the default coverage of conformal prediction sets</extracomment>
+        <translation>在模型训练图像的范围内</translation>
+    </message>
 </context>
 <context>
     <name>editing</name>
@@ -737,7 +928,7 @@ or drop a file here · File → Open demo case</source>
         <translation>其超声区域</translation>
     </message>
     <message>
-        <source>This image carries the scanner&apos;s own scale ({scale}); it wins over the depth scale.</source>
+        <source>This image carries the scanner's own scale ({scale}); it wins over the depth scale.</source>
         <translation>该图像带有扫描仪自身的比例尺（{scale}）；其优先于深度标尺。</translation>
     </message>
     <message>
@@ -841,153 +1032,6 @@ The tick column is marked on the image. Use this calibration?</source>
     <message>
         <source>Annotation written: {path}</source>
         <translation>标注已写入：{path}</translation>
-    </message>
-</context>
-<context>
-    <name>files</name>
-    <message>
-        <source>Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)</source>
-        <translation>图像 (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;所有文件 (*)</translation>
-    </message>
-    <message>
-        <source>Open ultrasound image</source>
-        <translation>打开超声图像</translation>
-    </message>
-    <message>
-        <source>Open folder as worklist</source>
-        <translation>将文件夹作为工作列表打开</translation>
-    </message>
-    <message>
-        <source>&apos;{path}&apos; no longer exists; removed from Open Recent.</source>
-        <translation>“{path}”已不存在；已从“最近打开”中移除。</translation>
-    </message>
-    <message>
-        <source>The bundled sample is missing ({path}). Reinstall the application.</source>
-        <translation>随附的示例图像缺失（{path}）。请重新安装本程序。</translation>
-    </message>
-    <message>
-        <source>Discard your changes to the demo case and start again from the bundled contour?</source>
-        <translation>是否放弃对演示病例的修改，并从随附的轮廓重新开始？</translation>
-    </message>
-    <message>
-        <source>Opening {name}…</source>
-        <translation>正在打开 {name}…</translation>
-    </message>
-    <message>
-        <source>Cannot open image</source>
-        <translation>无法打开图像</translation>
-    </message>
-    <message>
-        <source>Cannot open &apos;{name}&apos;: {error}</source>
-        <translation>无法打开“{name}”：{error}</translation>
-    </message>
-    <message>
-        <source>{name}: the bundled case with its bundled contour (File → Reset demo).</source>
-        <translation>{name}：随附病例及其随附轮廓（文件 → 重置演示）。</translation>
-    </message>
-    <message>
-        <source>Annotation copies</source>
-        <translation>标注副本</translation>
-    </message>
-    <message>
-        <source>The saved annotation could not be restored: {error}</source>
-        <translation>无法恢复已保存的标注：{error}</translation>
-    </message>
-    <message>
-        <source>contour</source>
-        <translation>轮廓</translation>
-    </message>
-    <message>
-        <source>calibration</source>
-        <translation>校准</translation>
-    </message>
-    <message>
-        <source>result</source>
-        <translation>结果</translation>
-    </message>
-    <message>
-        <source>review</source>
-        <translation>审阅</translation>
-    </message>
-    <message>
-        <source>, </source>
-        <translation>、</translation>
-    </message>
-    <message>
-        <source>annotation</source>
-        <translation>标注</translation>
-    </message>
-    <message>
-        <source>Restored the saved {what} for this image.</source>
-        <translation>已恢复此图像保存的{what}。</translation>
-    </message>
-    <message>
-        <source>Cannot load contour</source>
-        <translation>无法加载轮廓</translation>
-    </message>
-    <message>
-        <source>Load contour</source>
-        <translation>加载轮廓</translation>
-    </message>
-    <message>
-        <source>Import contour</source>
-        <translation>导入轮廓</translation>
-    </message>
-    <message>
-        <source>Contour (*.json *.png *.dcm);;All files (*)</source>
-        <translation>轮廓 (*.json *.png *.dcm);;所有文件 (*)</translation>
-    </message>
-    <message>
-        <source>No further image in the worklist.</source>
-        <translation>工作列表中没有更多图像。</translation>
-    </message>
-    <message>
-        <source>Backup kept</source>
-        <translation>已保留备份</translation>
-    </message>
-    <message>
-        <source>The annotation could not be saved.</source>
-        <translation>无法保存标注。</translation>
-    </message>
-    <message>
-        <source>{problem}
-
-Your work stays open in this window. Saving is tried again at every change and when you close; the title shows * while changes are unsaved.</source>
-        <translation>{problem}
-
-您的工作仍在此窗口中打开。每次更改及关闭时都会再次尝试保存；有未保存的更改时，标题中显示 *。</translation>
-    </message>
-    <message>
-        <source>Cannot save</source>
-        <translation>无法保存</translation>
-    </message>
-    <message>
-        <source>Not saved: {problem}</source>
-        <translation>未保存：{problem}</translation>
-    </message>
-    <message>
-        <source>{problems} Saved in the other location.</source>
-        <translation>{problems} 已保存到另一位置。</translation>
-    </message>
-    <message>
-        <source>Nothing to save: no image is open.</source>
-        <translation>无需保存：未打开图像。</translation>
-    </message>
-    <message>
-        <source>this image</source>
-        <translation>此图像</translation>
-    </message>
-    <message>
-        <source>Saved the annotation of {name}.</source>
-        <translation>已保存 {name} 的标注。</translation>
-    </message>
-    <message>
-        <source>{name}: everything is already saved.</source>
-        <translation>{name}：所有内容均已保存。</translation>
-    </message>
-    <message>
-        <source>Your latest changes could not be saved. Try saving again, quit without them, or cancel?</source>
-        <translation>您最近的更改未能保存。要再次尝试保存、不保存直接退出，还是取消？</translation>
     </message>
 </context>
 <context>
@@ -1120,7 +1164,7 @@ Your work stays open in this window. Saving is tried again at every change and w
         <translation>清除轮廓(&amp;C)</translation>
     </message>
     <message>
-        <source>Use the file&apos;s calibration</source>
+        <source>Use the file's calibration</source>
         <translation>使用文件自带的校准</translation>
     </message>
     <message>
@@ -1240,6 +1284,14 @@ Your work stays open in this window. Saving is tried again at every change and w
 <context>
     <name>model_menu</name>
     <message>
+        <source>{words} ({centres})</source>
+        <translation>{words}（{centres}）</translation>
+    </message>
+    <message>
+        <source>{outcome} — {source}</source>
+        <translation>{outcome} — {source}</translation>
+    </message>
+    <message>
         <source>&amp;Open model bundle…</source>
         <translation>打开模型包(&amp;O)…</translation>
     </message>
@@ -1284,7 +1336,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     <name>notice</name>
     <message>
         <source>Research use only — demonstration model {id} {version}, trained on synthetic data.</source>
-        <extracomment>Languages offered in Preferences: code → the language&apos;s own name (never translated). Families the report and widgets ask for by name; the CJK font is added behind each as a fallback. The research notice a bundle states (model/bundle.py `research_notice`), one template per kind.</extracomment>
+        <extracomment>The research notice a bundle states (model/bundle.py `research_notice`), one template per kind.</extracomment>
         <translation>仅供研究使用 — 演示模型 {id} {version}，基于合成数据训练。</translation>
     </message>
     <message>
@@ -1304,7 +1356,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     <name>outcome</name>
     <message>
         <source>early response to neoadjuvant chemotherapy</source>
-        <extracomment>The bundled demonstration model&apos;s outcome, and what an older manifest&apos;s missing fields read as.</extracomment>
+        <extracomment>The bundled demonstration model's outcome, and what an older manifest's missing fields read as.</extracomment>
         <translation>新辅助化疗早期反应</translation>
     </message>
     <message>
@@ -1329,7 +1381,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     </message>
     <message>
         <source>malignancy of a breast lesion</source>
-        <extracomment>The intended use the early-response bundles were written with (`write_bundle`&apos;s default). Ready-made outcomes for `dlrs train --outcome` and `dlrs model set-outcome --outcome`.</extracomment>
+        <extracomment>The intended use the early-response bundles were written with (`write_bundle`'s default). Ready-made outcomes for `dlrs train --outcome` and `dlrs model set-outcome --outcome`.</extracomment>
         <translation>乳腺病灶恶性</translation>
     </message>
     <message>
@@ -1452,7 +1504,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <translation>已将 {count} 个对象检索到 {folder}。</translation>
     </message>
     <message>
-        <source>Contour taken from the study&apos;s segmentation {name}.</source>
+        <source>Contour taken from the study's segmentation {name}.</source>
         <translation>轮廓取自该检查的分割对象 {name}。</translation>
     </message>
     <message>
@@ -1534,7 +1586,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     </message>
     <message>
         <source>Patient name</source>
-        <extracomment>(key, label); labels are translated where shown (`translate(&quot;report&quot;, label)`).</extracomment>
+        <extracomment>(key, label); labels are translated where shown (`translate("report", label)`).</extracomment>
         <translation>患者姓名</translation>
     </message>
     <message>
@@ -1618,7 +1670,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <translation>已过时：此预测之后轮廓已更改；结果不描述当前显示的轮廓。</translation>
     </message>
     <message>
-        <source>Outside the model&apos;s training domain: no class is shown</source>
+        <source>Outside the model's training domain: no class is shown</source>
         <translation>超出模型训练范围：不显示分类</translation>
     </message>
     <message>
@@ -1849,7 +1901,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     </message>
     <message>
         <source>⏸ Pause</source>
-        <translation>⏸ 暂停</translation>
+        <translation>‖ 暂停</translation>
     </message>
 </context>
 <context>

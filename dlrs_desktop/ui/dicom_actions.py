@@ -162,20 +162,13 @@ class PacsFields:
 # ----------------------------------------------------------------------------------------- export / send
 def ask_patient(win: DicomHost) -> tuple[str, str] | None:
     """A PNG/JPEG has no patient: the user types ID and name (empty = anonymous placeholders)."""
-    pid = dialogs.ask_text(
-        win,
-        translate("dicom_actions", "Patient ID for the Secondary Capture (empty: ANONYMOUS):"),
-        "",
-        translate("dicom_actions", "DICOM export"),
-    )
+    title = translate("dicom_actions", "DICOM export")
+    ask = translate("dicom_actions", "Patient ID for the Secondary Capture (empty: ANONYMOUS):")
+    pid = dialogs.ask_text(win, ask, "", title)
     if pid is None:
         return None
-    name = dialogs.ask_text(
-        win,
-        translate("dicom_actions", "Patient name, Family^Given (empty: Anonymous^Patient):"),
-        "",
-        translate("dicom_actions", "DICOM export"),
-    )
+    ask = translate("dicom_actions", "Patient name, Family^Given (empty: Anonymous^Patient):")
+    name = dialogs.ask_text(win, ask, "", title)
     return None if name is None else (pid.strip(), name.strip())
 
 
@@ -266,28 +259,23 @@ class DicomController(QObject):
         win = self.win
         if folder is None:
             folder = QFileDialog.getExistingDirectory(
-                win, translate("dicom_actions", "Export to DICOM"), win.prefs.export_folder
+                win, self.tr("Export to DICOM"), win.prefs.export_folder
             )
             if not folder:
                 return []
         try:
             files = export_current(win, folder)
         except DlrsError as exc:
-            dialogs.error(win, str(exc), translate("dicom_actions", "Cannot export to DICOM"))
+            dialogs.error(win, str(exc), self.tr("Cannot export to DICOM"))
             return []
         except Exception as exc:  # never a traceback for the user's image
-            dialogs.error(
-                win, f"{type(exc).__name__}: {exc}", translate("dicom_actions", "Cannot export to DICOM")
-            )
+            dialogs.error(win, f"{type(exc).__name__}: {exc}", self.tr("Cannot export to DICOM"))
             return []
         if files is None:
             return []
         win.audit.append("dicom_export", status=f"{len(files)} files", **self._identity())
-        win.show_status(
-            translate("dicom_actions", "Wrote {count} DICOM files ({what}) to {folder}.").format(
-                count=len(files), what=_what(win), folder=folder
-            )
-        )
+        wrote = self.tr("Wrote {count} DICOM files ({what}) to {folder}.")
+        win.show_status(wrote.format(count=len(files), what=_what(win), folder=folder))
         return files
 
     def send_results(self) -> bool:
@@ -297,13 +285,8 @@ class DicomController(QObject):
         win = self.win
         node = configured_node(win)
         if node is None:
-            dialogs.error(
-                win,
-                translate(
-                    "dicom_actions", "No PACS is configured: set its AE title, host and port in Preferences."
-                ),
-                translate("dicom_actions", "Send"),
-            )
+            none = self.tr("No PACS is configured: set its AE title, host and port in Preferences.")
+            dialogs.error(win, none, self.tr("Send"))
             return False
         tmp = Path(tempfile.mkdtemp(prefix="dlrs-send-"))
         try:
@@ -311,7 +294,7 @@ class DicomController(QObject):
         except Exception as exc:  # DlrsError in plain words; anything else still one dialog
             shutil.rmtree(tmp, ignore_errors=True)
             text = str(exc) if isinstance(exc, DlrsError) else f"{type(exc).__name__}: {exc}"
-            dialogs.error(win, text, translate("dicom_actions", "Cannot send results"))
+            dialogs.error(win, text, self.tr("Cannot send results"))
             return False
         if files is None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -319,9 +302,7 @@ class DicomController(QObject):
         self.last_send, self.last_error = None, None
         self.sending_what = _what(win)
         win.show_status(
-            translate("dicom_actions", "Sending {count} objects to {node}…").format(
-                count=len(files), node=node.label()
-            )
+            self.tr("Sending {count} objects to {node}…").format(count=len(files), node=node.label())
         )
 
         def work() -> Any:
@@ -350,25 +331,18 @@ class DicomController(QObject):
             self.win.audit.append("dicom_send", status=stored, **token[2])
             if bad:
                 lines = "\n".join(f"{o.path.name}: {o.message}" for o in bad)
-                dialogs.error(
-                    self.win,
-                    translate(
-                        "dicom_actions", "{bad} of {total} objects were not stored on {node}:\n{lines}"
-                    ).format(bad=len(bad), total=len(result), node=token[1], lines=lines),
-                    translate("dicom_actions", "Send results"),
-                )
+                text = self.tr("{bad} of {total} objects were not stored on {node}:\n{lines}")
+                text = text.format(bad=len(bad), total=len(result), node=token[1], lines=lines)
+                dialogs.error(self.win, text, self.tr("Send results"))
             else:
-                self.win.show_status(
-                    translate("dicom_actions", "Sent {count} objects ({what}) to {node}.").format(
-                        count=len(result), what=self.sending_what, node=token[1]
-                    )
-                )
+                sent = self.tr("Sent {count} objects ({what}) to {node}.")
+                self.win.show_status(sent.format(count=len(result), what=self.sending_what, node=token[1]))
 
     def _failed(self, token: Any, message: str) -> None:
         if token[0] == "send":  # the query/retrieve dialog shows its own failures
             self.last_error = message
             self.win.audit.append("dicom_send", status="failed", **token[2])
-            dialogs.error(self.win, message, translate("dicom_actions", "Send results to PACS"))
+            dialogs.error(self.win, message, self.tr("Send results to PACS"))
 
     # -- receive from scanner
     def toggle_receive(self, on: bool) -> None:
@@ -380,17 +354,12 @@ class DicomController(QObject):
             self.listener.shutdown()
             self.listener = None
         if not on:
-            win.show_status(translate("dicom_actions", "Stopped receiving from the scanner."))
+            win.show_status(self.tr("Stopped receiving from the scanner."))
             return
         folder = win.worklist.folder or (Path(win.prefs.open_folder) if win.prefs.open_folder else None)
         if folder is None:
-            dialogs.error(
-                win,
-                translate(
-                    "dicom_actions", "Open a folder as worklist first: received images are filed there."
-                ),
-                translate("dicom_actions", "Receive"),
-            )
+            first = self.tr("Open a folder as worklist first: received images are filed there.")
+            dialogs.error(win, first, self.tr("Receive"))
             self._uncheck()
             return
         try:
@@ -400,20 +369,15 @@ class DicomController(QObject):
                 port, aet, folder, on_file=lambda p: self.received.done.emit("recv", p)
             )
         except (DlrsError, ValueError) as exc:
-            dialogs.error(win, str(exc), translate("dicom_actions", "Receive from scanner"))
+            dialogs.error(win, str(exc), self.tr("Receive from scanner"))
             self._uncheck()
             return
-        win.show_status(
-            translate(
-                "dicom_actions", "Receiving from the scanner as {aet} on port {port} into {folder}."
-            ).format(aet=aet, port=port, folder=folder)
-        )
+        said = self.tr("Receiving from the scanner as {aet} on port {port} into {folder}.")
+        win.show_status(said.format(aet=aet, port=port, folder=folder))
 
     def _received(self, _token: Any, path: Any) -> None:
         self.folder_watch.refresh()
-        self.win.show_status(
-            translate("dicom_actions", "Received {name} from the scanner.").format(name=Path(path).name)
-        )
+        self.win.show_status(self.tr("Received {name} from the scanner.").format(name=Path(path).name))
 
     def _uncheck(self) -> None:
         action = self.win.actions_by_name.get("dicom_receive")

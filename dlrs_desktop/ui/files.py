@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -28,11 +28,9 @@ from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.worker import ImageLoader
 from dlrs_desktop.ui.worklist import Worklist
 
-translate = QCoreApplication.translate
-
 AUTOSAVE_DELAY_MS = 600
 IMAGE_FILTER = QT_TRANSLATE_NOOP(
-    "files", "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"
+    "FileController", "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"
 )
 
 
@@ -86,9 +84,9 @@ class FileController(QObject):
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self.parent_widget,
-            translate("files", "Open ultrasound image"),
+            self.tr("Open ultrasound image"),
             self.prefs.open_folder,
-            translate("files", IMAGE_FILTER),
+            self.tr(IMAGE_FILTER),
         )
         if path:
             self.prefs.open_folder = str(Path(path).parent)
@@ -96,7 +94,7 @@ class FileController(QObject):
 
     def open_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.parent_widget, translate("files", "Open folder as worklist"), self.prefs.open_folder
+            self.parent_widget, self.tr("Open folder as worklist"), self.prefs.open_folder
         )
         if folder:
             self.prefs.open_folder = folder
@@ -104,10 +102,8 @@ class FileController(QObject):
 
     def open_recent(self, path: str) -> None:
         if not Path(path).exists():
-            dialogs.error(
-                self.parent_widget,
-                translate("files", "'{path}' no longer exists; removed from Open Recent.").format(path=path),
-            )
+            gone = self.tr("'{path}' no longer exists; removed from Open Recent.")
+            dialogs.error(self.parent_widget, gone.format(path=path))
             self.prefs.remove_recent(path)
             self.recent_changed.emit()
             return
@@ -117,19 +113,13 @@ class FileController(QObject):
         """The bundled case as shipped: its own contour, none of the earlier edits (Reset demo)."""
         image, contour = demo_paths()
         if not image.is_file():
-            dialogs.error(
-                self.parent_widget,
-                translate(
-                    "files", "The bundled sample is missing ({path}). Reinstall the application."
-                ).format(path=image),
-            )
+            missing = self.tr("The bundled sample is missing ({path}). Reinstall the application.")
+            dialogs.error(self.parent_widget, missing.format(path=image))
             return False
         edited = self.demo_open and self.undo_stack.count() > 1  # more than "Load contour"
         if edited and not dialogs.ask_yes_no(
             self.parent_widget,
-            translate(
-                "files", "Discard your changes to the demo case and start again from the bundled contour?"
-            ),
+            self.tr("Discard your changes to the demo case and start again from the bundled contour?"),
         ):
             return False
         return self.open_path(image, contour_file=contour, pristine=True, background=background)
@@ -161,7 +151,7 @@ class FileController(QObject):
             return False
         if background:
             self._pending_open = (self.loader.request(p, frame), p, contour_file, pristine)
-            self.status(translate("files", "Opening {name}…").format(name=p.name), 0)
+            self.status(self.tr("Opening {name}…").format(name=p.name), 0)
             if self.worklist.folder is not None and p.parent == self.worklist.folder:
                 self.worklist.set_current(p)  # PgDown again moves on from here, not from the old image
             return True
@@ -170,15 +160,15 @@ class FileController(QObject):
         try:
             image = load_image(p, frame)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), translate("files", "Cannot open image"))
+            dialogs.error(self.parent_widget, str(exc), self.tr("Cannot open image"))
             return False
         except Exception as exc:  # never a traceback for a file the user picked
             dialogs.error(
                 self.parent_widget,
-                translate("files", "Cannot open '{name}': {error}").format(
+                self.tr("Cannot open '{name}': {error}").format(
                     name=p.name, error=f"{type(exc).__name__}: {exc}"
                 ),
-                translate("files", "Cannot open image"),
+                self.tr("Cannot open image"),
             )
             return False
         self._show_image(p, image, contour_file, pristine)
@@ -198,7 +188,7 @@ class FileController(QObject):
         if pending is not None and pending[0] == token:
             self._pending_open = None
             self.status("", 0)
-            dialogs.error(self.parent_widget, message, translate("files", "Cannot open image"))
+            dialogs.error(self.parent_widget, message, self.tr("Cannot open image"))
 
     def _show_image(self, p: Path, image: Any, contour_file: Path | None, pristine: bool = False) -> None:
         self.save_now()  # the previous image's last edits
@@ -216,12 +206,8 @@ class FileController(QObject):
         if not restored and contour_file is not None and contour_file.is_file():
             self.load_contour_file(contour_file)
             if pristine:
-                self.status(
-                    translate(
-                        "files", "{name}: the bundled case with its bundled contour (File → Reset demo)."
-                    ).format(name=p.name),
-                    8000,
-                )
+                said = self.tr("{name}: the bundled case with its bundled contour (File → Reset demo).")
+                self.status(said.format(name=p.name), 8000)
         if self.worklist.folder is not None and p.parent == self.worklist.folder:
             self.worklist.set_current(p)
         self.session.update(image=str(p.resolve()), image_sha256=image.sha256, frame=self.doc.frame)
@@ -246,7 +232,7 @@ class FileController(QObject):
         """Copies that were skipped or differ: one dialog per opened image, in plain words."""
         lines = list(loaded.rejected) + list(loaded.notes)
         if lines:
-            dialogs.info(self.parent_widget, "\n\n".join(lines), translate("files", "Annotation copies"))
+            dialogs.info(self.parent_widget, "\n\n".join(lines), self.tr("Annotation copies"))
 
     def _apply_annotation(self, ann: Any) -> bool:
         from dlrs_desktop.imaging import load_image
@@ -258,21 +244,21 @@ class FileController(QObject):
         except DlrsError as exc:
             dialogs.error(
                 self.parent_widget,
-                translate("files", "The saved annotation could not be restored: {error}").format(error=exc),
+                self.tr("The saved annotation could not be restored: {error}").format(error=exc),
             )
             return False
         parts = [
             name
             for name, present in (
-                (translate("files", "contour"), ann.contour),
-                (translate("files", "calibration"), ann.calibration),
-                (translate("files", "result"), ann.result),
-                (translate("files", "review"), ann.review.status == "reviewed"),
+                (self.tr("contour"), ann.contour),
+                (self.tr("calibration"), ann.calibration),
+                (self.tr("result"), ann.result),
+                (self.tr("review"), ann.review.status == "reviewed"),
             )
             if present
         ]
-        what = translate("files", ", ").join(parts) or translate("files", "annotation")
-        self.status(translate("files", "Restored the saved {what} for this image.").format(what=what), 6000)
+        what = self.tr(", ").join(parts) or self.tr("annotation")
+        self.status(self.tr("Restored the saved {what} for this image.").format(what=what), 6000)
         self.annotation_restored.emit()  # a saved result is never shown as current before re-computing
         return True
 
@@ -284,7 +270,7 @@ class FileController(QObject):
         try:  # contour JSON, mask image or DICOM SEG (its tumour segment)
             contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), translate("files", "Cannot load contour"))
+            dialogs.error(self.parent_widget, str(exc), self.tr("Cannot load contour"))
             return
         if contour.frame != self.doc.frame:
             self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
@@ -293,7 +279,7 @@ class FileController(QObject):
                 self.doc,
                 None,
                 self.doc.make_contour(np.asarray(contour.points)),
-                translate("files", "Load contour"),
+                self.tr("Load contour"),
             )
         )
 
@@ -302,9 +288,9 @@ class FileController(QObject):
             return
         path, _ = QFileDialog.getOpenFileName(
             self.parent_widget,
-            translate("files", "Import contour"),
+            self.tr("Import contour"),
             self.prefs.open_folder,
-            translate("files", "Contour (*.json *.png *.dcm);;All files (*)"),
+            self.tr("Contour (*.json *.png *.dcm);;All files (*)"),
         )
         if path:
             self.load_contour_file(Path(path))
@@ -312,7 +298,7 @@ class FileController(QObject):
     def navigate(self, step: int) -> None:
         target = self.worklist.neighbour(step)
         if target is None:
-            self.status(translate("files", "No further image in the worklist."), 6000)
+            self.status(self.tr("No further image in the worklist."), 6000)
             return
         self.open_path(target, background=True)
 
@@ -353,33 +339,26 @@ class FileController(QObject):
                 self.status(note, 6000)
             else:
                 told.add(f"backup:{target}")
-                dialogs.info(self.parent_widget, note, translate("files", "Backup kept"))
+                dialogs.info(self.parent_widget, note, self.tr("Backup kept"))
         new = [(k, m) for k, m in res.problems if k not in told]
         told.update(k for k, _ in res.problems)
         if not res.ok:
-            text = " ".join(m for _, m in res.problems) or translate(
-                "files", "The annotation could not be saved."
-            )
+            text = " ".join(m for _, m in res.problems) or self.tr("The annotation could not be saved.")
             if new:  # once per fault, not at every autosave
                 dialogs.error(
                     self.parent_widget,
-                    translate(
-                        "files",
+                    self.tr(
                         "{problem}\n\nYour work stays open in this window. Saving is tried again at every "
                         "change and when you close; the title shows * while changes are unsaved.",
                     ).format(problem=text),
-                    translate("files", "Cannot save"),
+                    self.tr("Cannot save"),
                 )
             else:
-                self.status(translate("files", "Not saved: {problem}").format(problem=text), 6000)
+                self.status(self.tr("Not saved: {problem}").format(problem=text), 6000)
             return False
         if new:
-            self.status(
-                translate("files", "{problems} Saved in the other location.").format(
-                    problems=" ".join(m for _, m in new)
-                ),
-                6000,
-            )
+            said = self.tr("{problems} Saved in the other location.")
+            self.status(said.format(problems=" ".join(m for _, m in new)), 6000)
         doc.mark_saved(revision)
         self.worklist.refresh_path(doc.path)
         return True
@@ -387,17 +366,14 @@ class FileController(QObject):
     def save_explicitly(self) -> bool:
         """Ctrl+S: save and say so (autosave is silent)."""
         if self.doc.base_image is None:
-            self.status(translate("files", "Nothing to save: no image is open."), 4000)
+            self.status(self.tr("Nothing to save: no image is open."), 4000)
             return True
         was_dirty = self.doc.dirty
         ok = self.save_now()
         if ok:
-            where = self.doc.path.name if self.doc.path else translate("files", "this image")
-            note = (
-                translate("files", "Saved the annotation of {name}.")
-                if was_dirty
-                else translate("files", "{name}: everything is already saved.")
-            ).format(name=where)
+            where = self.doc.path.name if self.doc.path else self.tr("this image")
+            done = self.tr("Saved the annotation of {name}.")
+            note = (done if was_dirty else self.tr("{name}: everything is already saved.")).format(name=where)
             self.status(note, 4000)
             self.saved.emit(note)
         return ok
@@ -409,8 +385,7 @@ class FileController(QObject):
         if not self.save_now():
             answer = dialogs.ask_save_discard_cancel(
                 self.parent_widget,
-                translate(
-                    "files",
+                self.tr(
                     "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
                 ),
             )

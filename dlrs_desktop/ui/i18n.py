@@ -25,14 +25,22 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QFontDatabase
 
+from dlrs_desktop.wording import CJK_FONT
+
 PACKAGE = Path(__file__).resolve().parent.parent
 TRANSLATIONS = PACKAGE / "translations"
-FONT_FILE = PACKAGE / "resources" / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
+FONT_FILE = CJK_FONT
 #: Languages offered in Preferences: code → the language's own name (never translated).
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 #: Families the report and widgets ask for by name; the CJK font is added behind each as a fallback.
 GENERIC_FAMILIES = ("Sans Serif", "SansSerif", "Helvetica", "Arial", "DejaVu Sans")
 
+#: Qt's own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds
+#: them in Qt's context, so the non-native file dialog is Chinese throughout.
+QT_GAPS = (
+    QT_TRANSLATE_NOOP("QFileDialog", "&Look in:"),
+    QT_TRANSLATE_NOOP("QFileDialog", "Files of &type:"),
+)
 _installed: list[QTranslator] = []  # kept alive: Qt does not own an installed translator
 _cjk_family: str | None = None
 
@@ -101,14 +109,14 @@ def install(app: QCoreApplication, language: str) -> str:
     _installed.clear()
     register_font()
     if language != "zh_CN":
-        QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Territory.UnitedStates))
+        QLocale.setDefault(QLocale("en_US"))
         return "en"
     qm = _compiled_catalogue(language)
     own = QTranslator(app)
     if qm is None or not own.load(str(qm)):
         print("dlrs-desktop: the Chinese translation could not be loaded; English is shown", file=sys.stderr)
         return "en"
-    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Territory.China))
+    QLocale.setDefault(QLocale("zh_CN"))
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     for name in ("qtbase_zh_CN", "qt_zh_CN"):
         qt = QTranslator(app)

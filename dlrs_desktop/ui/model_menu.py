@@ -10,10 +10,11 @@ another model is marked stale by the document (Document.set_model), never re-com
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from dlrs_desktop import paths
@@ -41,6 +42,32 @@ def same_folder(a: str | Path | None, b: str | Path | None) -> bool:
 def menu_text(text: str) -> str:
     """A label from a manifest as menu text: '&' is shown, not taken as a mnemonic."""
     return text.replace("&", "&&")
+
+
+#: The catalogue's words for what a bundle was trained on (model/catalog.py `_source`) and the bundled
+#: real-data bundle's description; a bundle's other words are shown as written.
+SOURCE_WORDS = (
+    QT_TRANSLATE_NOOP("catalog", "demonstration (synthetic data)"),
+    QT_TRANSLATE_NOOP("catalog", "demonstration"),
+    QT_TRANSLATE_NOOP("catalog", "synthetic data"),
+    QT_TRANSLATE_NOOP("catalog", "real data"),
+    QT_TRANSLATE_NOOP("catalog", "public breast ultrasound"),
+)
+
+
+def entry_label(entry: Any) -> str:
+    """A catalogue entry's menu label in the interface language ("Malignancy — public breast
+    ultrasound (BUS-BRA, BUSI)": outcome and source words translated, dataset names kept)."""
+    source = translate("catalog", entry.source)
+    m = re.fullmatch(r"(.+) \((.+)\)", entry.source)
+    if source == entry.source and m is not None:
+        source = translate("model_menu", "{words} ({centres})").format(
+            words=translate("catalog", m[1]), centres=m[2]
+        )
+    outcome = translate("outcome", entry.outcome)
+    return translate("model_menu", "{outcome} — {source}").format(
+        outcome=outcome[:1].upper() + outcome[1:], source=source
+    )
 
 
 class ModelMenu(QObject):
@@ -98,12 +125,17 @@ class ModelMenu(QObject):
         items = []
         for e in found:
             tip = f"{e.id} {e.version}"
-            label = e.label if labels.count(e.label) == 1 else f"{e.label} ({tip})"
+            label = entry_label(e) if labels.count(e.label) == 1 else f"{entry_label(e)} ({tip})"
             items.append((f"model_{e.folder.name}", e.folder, label, tip))
         if loaded and not any(same_folder(e.folder, loaded) for e in found):
             other = entry_from_manifest(self.model.info.get("manifest") or {}, Path(loaded))
             items.append(
-                (OTHER, other.folder, f"{other.label} · {other.folder.name}", f"{other.id} {other.version}")
+                (
+                    OTHER,
+                    other.folder,
+                    f"{entry_label(other)} · {other.folder.name}",
+                    f"{other.id} {other.version}",
+                )
             )
         return items
 
