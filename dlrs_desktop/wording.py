@@ -15,6 +15,8 @@ Translate = Callable[[str, str], str]
 #: The shipped CJK font (Noto Sans CJK SC subset, OFL-1.1; resources/fonts/README.md): the GUI registers
 #: it with Qt, the Pillow-rendered CLI report draws non-Latin text (a Chinese patient name) with it.
 CJK_FONT = Path(__file__).resolve().parent / "resources" / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
+#: Its Bold face, cut to the catalogue's characters (headings and warnings in the GUI and its PDF).
+CJK_FONT_BOLD = CJK_FONT.with_name("NotoSansCJKsc-Bold-subset.otf")
 
 
 def QT_TRANSLATE_NOOP(context: str, text: str) -> str:

@@ -2,12 +2,14 @@
 
     apt-get install -y fonts-noto-cjk         # Debian's package of Noto Sans CJK (the source file)
     pip install -e ".[dev]"                   # fontTools
-    python installer/subset_cjk_font.py       # → dlrs_desktop/resources/fonts/
+    python installer/subset_cjk_font.py       # → dlrs_desktop/resources/fonts/ (Regular and Bold)
 
-Kept: ASCII and Latin-1, the punctuation and symbols the interface uses, CJK punctuation and fullwidth
-forms, every Hanzi of GB2312 (6,763: the common characters of Chinese patient names) and every
-character of the translation catalogues. The provenance (Debian package version, sha256 of the source
-and of the subset) is written to resources/fonts/PROVENANCE.json; README.md in that folder says the rest.
+Regular keeps ASCII and Latin-1, the punctuation and symbols the interface uses, CJK punctuation and
+fullwidth forms, every Hanzi of GB2312 (6,763: the common characters of Chinese patient names) and every
+character of the translation catalogues. Bold (headings and warnings: Qt's synthetic bold of a Regular
+face prints each glyph twice into a PDF) keeps the same minus GB2312: only what the catalogues write.
+The provenance (Debian package version, sha256 of each source and subset) is written to
+resources/fonts/PROVENANCE.json; README.md in that folder says the rest.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "dlrs_desktop" / "resources" / "fonts"
-OUT_NAME = "NotoSansCJKsc-Regular-subset.otf"
-SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+FACES = ("Regular", "Bold")
+SOURCE_DIR = Path("/usr/share/fonts/opentype/noto")
 FAMILY = "Noto Sans CJK SC"
 #: Ranges kept whole: ASCII, Latin-1, general punctuation, arrows, math, shapes the UI draws (■ ▶ ⚠ ⏸),
 #: CJK symbols and punctuation, fullwidth forms.
@@ -92,29 +94,36 @@ def subset(source: Path, out: Path, chars: set[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--source", type=Path, default=SOURCE, help="NotoSansCJK-Regular.ttc (fonts-noto-cjk)")
+    p.add_argument("--source-dir", type=Path, default=SOURCE_DIR, help="where NotoSansCJK-*.ttc are")
     p.add_argument("--out", type=Path, default=OUT_DIR)
     args = p.parse_args(argv)
-    if not args.source.is_file():
-        print(f"subset_cjk_font: {args.source} not found (apt-get install fonts-noto-cjk)", file=sys.stderr)
-        return 2
-    chars = {chr(c) for lo, hi in RANGES for c in range(lo, hi + 1)}
-    chars |= gb2312() | catalogue_chars(ROOT / "dlrs_desktop" / "translations")
-    out = args.out / OUT_NAME
-    subset(args.source, out, chars)
+    base = {chr(c) for lo, hi in RANGES for c in range(lo, hi + 1)}
+    base |= catalogue_chars(ROOT / "dlrs_desktop" / "translations")
+    files = []
+    for face in FACES:
+        source = args.source_dir / f"NotoSansCJK-{face}.ttc"
+        if not source.is_file():
+            print(f"subset_cjk_font: {source} not found (apt-get install fonts-noto-cjk)", file=sys.stderr)
+            return 2
+        chars = base | gb2312() if face == "Regular" else base
+        out = args.out / f"NotoSansCJKsc-{face}-subset.otf"
+        subset(source, out, chars)
+        files.append({
+            "subset_file": out.name,
+            "subset_sha256": sha256(out),
+            "characters": len(chars),
+            "source_file": f"{SOURCE_DIR}/{source.name}",
+            "source_sha256": sha256(source),
+        })  # fmt: skip
+        print(f"{out}: {out.stat().st_size / 1e6:.2f} MB, {len(chars)} characters requested")
     provenance = {
         "font": FAMILY,
         "licence": "OFL-1.1",
         "source_package": f"Debian fonts-noto-cjk {debian_version('fonts-noto-cjk')}",
-        "source_file": f"/usr/share/fonts/opentype/noto/{args.source.name}",
-        "source_sha256": sha256(args.source),
-        "subset_file": OUT_NAME,
-        "subset_sha256": sha256(out),
-        "characters": len(chars),
+        "files": files,
         "tool": "installer/subset_cjk_font.py (fontTools.subset)",
     }
     (args.out / "PROVENANCE.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-    print(f"{out}: {out.stat().st_size / 1e6:.2f} MB, {len(chars)} characters requested")
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dlrs_desktop.ui import i18n
-from dlrs_desktop.wording import CJK_FONT
+from dlrs_desktop.wording import CJK_FONT, CJK_FONT_BOLD
 
 ROOT = Path(__file__).resolve().parent.parent
 TS = ROOT / "dlrs_desktop" / "translations" / "dlrs_zh_CN.ts"
@@ -82,16 +82,20 @@ def test_catalogue_compiles_and_loads(tmp_path):
 def test_shipped_font_matches_its_provenance_and_covers_the_catalogue():
     card = json.loads((CJK_FONT.parent / "PROVENANCE.json").read_text())
     assert card["licence"] == "OFL-1.1" and (CJK_FONT.parent / "OFL.txt").is_file()
-    assert hashlib.sha256(CJK_FONT.read_bytes()).hexdigest() == card["subset_sha256"]
-    assert CJK_FONT.stat().st_size <= 5_000_000
+    shipped = {f["subset_file"]: f["subset_sha256"] for f in card["files"]}
+    assert set(shipped) == {CJK_FONT.name, CJK_FONT_BOLD.name}
+    for font in (CJK_FONT, CJK_FONT_BOLD):
+        assert hashlib.sha256(font.read_bytes()).hexdigest() == shipped[font.name]
+    assert CJK_FONT.stat().st_size + CJK_FONT_BOLD.stat().st_size <= 5_000_000
     from fontTools.ttLib import TTFont
 
-    cmap = TTFont(str(CJK_FONT)).getBestCmap()
     text = "".join(t.text or "" for t in messages(TS).values())
-    missing = sorted({c for c in text if c.isprintable() and ord(c) > 0x7F and ord(c) not in cmap})
-    assert missing == []  # else: python installer/subset_cjk_font.py
+    for font in (CJK_FONT, CJK_FONT_BOLD):
+        cmap = TTFont(str(font)).getBestCmap()
+        missing = sorted({c for c in text if c.isprintable() and ord(c) > 0x7F and ord(c) not in cmap})
+        assert missing == [], font.name  # else: python installer/subset_cjk_font.py
     names = "张伟王芳李娜刘洋陈静杨帆赵磊黄敏周婷吴昊徐丽孙强马骏朱琳胡斌郭蕾"
-    assert all(ord(c) in cmap for c in names)
+    assert all(ord(c) in TTFont(str(CJK_FONT)).getBestCmap() for c in names)
 
 
 def test_cli_pdf_font_draws_chinese_names_not_question_marks():

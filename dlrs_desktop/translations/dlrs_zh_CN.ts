@@ -390,7 +390,7 @@ Your work stays open in this window. Saving is tried again at every change and w
     </message>
     <message>
         <source>Show {region}</source>
-        <translation>显示{region}</translation>
+        <translation>显示 {region}</translation>
     </message>
     <message>
         <source>The new language is used from the next start of DLRS Desktop.</source>
@@ -405,7 +405,7 @@ Your work stays open in this window. Saving is tried again at every change and w
     <name>QFileDialog</name>
     <message>
         <source>&amp;Look in:</source>
-        <extracomment>Languages offered in Preferences: code → the language's own name (never translated). Families the report and widgets ask for by name; the CJK font is added behind each as a fallback. Qt's own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds them in Qt's context, so the non-native file dialog is Chinese throughout.</extracomment>
+        <extracomment>Languages offered in Preferences: code → the language's own name (never translated). Qt's own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds them in Qt's context, so the non-native file dialog is Chinese throughout.</extracomment>
         <translation>查找范围(&amp;L)：</translation>
     </message>
     <message>
@@ -1278,7 +1278,7 @@ The tick column is marked on the image. Use this calibration?</source>
     <message>
         <source>Show {region}</source>
         <extracomment>View-menu keys of the ring toggles, in ring order (Alt+4 stays the scan-area outline, as documented).</extracomment>
-        <translation>显示{region}</translation>
+        <translation>显示 {region}</translation>
     </message>
 </context>
 <context>
@@ -1886,6 +1886,10 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     <message>
         <source>Full range (W)</source>
         <translation>全范围（W）</translation>
+    </message>
+    <message>
+        <source> W {window} · L {level} </source>
+        <translation> 窗宽 {window} · 窗位 {level} </translation>
     </message>
     <message>
         <source>▶ Play</source>

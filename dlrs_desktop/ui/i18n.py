@@ -23,17 +23,15 @@ from PySide6.QtCore import (
     QStandardPaths,
     QTranslator,
 )
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QFontInfo
 
-from dlrs_desktop.wording import CJK_FONT
+from dlrs_desktop.wording import CJK_FONT, CJK_FONT_BOLD
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TRANSLATIONS = PACKAGE / "translations"
-FONT_FILE = CJK_FONT
+FONT_FILES = (CJK_FONT, CJK_FONT_BOLD)  # one family, two weights: bold text is never synthesised
 #: Languages offered in Preferences: code → the language's own name (never translated).
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
-#: Families the report and widgets ask for by name; the CJK font is added behind each as a fallback.
-GENERIC_FAMILIES = ("Sans Serif", "SansSerif", "Helvetica", "Arial", "DejaVu Sans")
 
 #: Qt's own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds
 #: them in Qt's context, so the non-native file dialog is Chinese throughout.
@@ -132,19 +130,17 @@ def install(app: QCoreApplication, language: str) -> str:
 def register_font() -> str | None:
     """Register the shipped CJK subset once and put it behind every family the app asks for."""
     global _cjk_family
-    if _cjk_family is not None or not FONT_FILE.is_file():
+    if _cjk_family is not None:
         return _cjk_family
-    font_id = QFontDatabase.addApplicationFont(str(FONT_FILE))
-    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    ids = [QFontDatabase.addApplicationFont(str(f)) for f in FONT_FILES if f.is_file()]
+    families = [name for i in ids if i >= 0 for name in QFontDatabase.applicationFontFamilies(i)]
     if not families:
         return None
     _cjk_family = families[0]
-    for generic in GENERIC_FAMILIES:
-        QFont.insertSubstitution(generic, _cjk_family)
     app = QCoreApplication.instance()
     if app is not None and hasattr(app, "font"):
         font = app.font()
-        font.setFamilies([*font.families(), _cjk_family])
+        font.setFamilies([QFontInfo(font).family(), _cjk_family])  # the real family: an alias would lose
         app.setFont(font)
     return _cjk_family
 
@@ -158,7 +154,9 @@ def font(family: str, point_size: int) -> QFont:
     f = QFont(family, point_size)
     cjk = register_font()
     if cjk:
-        f.setFamilies([family, cjk])
+        # The family the alias resolves to ("Sans Serif" → "DejaVu Sans"): in a list, an alias no
+        # family carries would be skipped, and Latin text would be drawn with the CJK face.
+        f.setFamilies([QFontInfo(f).family(), cjk])
     return f
 
 

@@ -165,7 +165,7 @@ def _paint_report(
         out.text(
             " · ".join(field.format(label=translate("report", label), value=ids.get(key) or "–")
                        for key, label in IDENTIFIER_FIELDS),
-            10, True,
+            10,  # regular weight: a name's characters are in the Regular subset only (no synthetic bold)
         )  # fmt: skip
     cal = doc.calibration
     made = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -188,7 +188,7 @@ def _paint_report(
         8,
         exact=True,
     )
-    box_h = page.height() * 0.40
+    box_h = page.height() * 0.35  # leaves room for the taller CJK lines of a Chinese report
     scale = min(page.width() / max(view.width(), 1), box_h / max(view.height(), 1))
     target = QRectF(0, out.y + 6, view.width() * scale, view.height() * scale)
     p.drawImage(target, view)

@@ -103,7 +103,11 @@ class WindowLevelBar(QToolBar):
             s.blockSignals(True)
             s.setValue(v)
             s.blockSignals(False)
-        self.readout.setText(f" W {window:.0f} · L {level:.0f} ")
+        self.readout.setText(
+            translate("viewbar", " W {window} · L {level} ").format(
+                window=f"{window:.0f}", level=f"{level:.0f}"
+            )
+        )
 
 
 class CineBar(QWidget):
