@@ -50,8 +50,10 @@ def zh_cn():
     """The running QApplication in Simplified Chinese for one test, English again afterwards."""
     app = QApplication.instance()
     assert i18n.install(app, "zh_CN") == "zh_CN"
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
+    native = QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)  # inspectable
     yield app
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, native)
     i18n.install(app, "en")
 
 

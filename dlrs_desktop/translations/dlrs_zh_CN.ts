@@ -1035,6 +1035,13 @@ The tick column is marked on the image. Use this calibration?</source>
     </message>
 </context>
 <context>
+    <name>files</name>
+    <message>
+        <source>Cannot open '{name}': {error}</source>
+        <translation>无法打开“{name}”：{error}</translation>
+    </message>
+</context>
+<context>
     <name>measurements</name>
     <message>
         <source>No image</source>
@@ -1616,6 +1623,10 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     <message>
         <source>unreviewed</source>
         <translation>未审阅</translation>
+    </message>
+    <message>
+        <source>Open an image before exporting a report.</source>
+        <translation>导出报告前请先打开图像。</translation>
     </message>
     <message>
         <source>DLRS Desktop report</source>

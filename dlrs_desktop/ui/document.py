@@ -18,7 +18,9 @@ import numpy as np
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
 from dlrs_desktop.store.annotation import Annotation, Review, now_iso
-from dlrs_desktop.wording import QT_TRANSLATE_NOOP
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
+
+CONTEXT = "document"  # the translation context of this module's words
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging import Calibration, UltrasoundImage
@@ -212,14 +214,17 @@ class Document:
         self.ruler = line
         self.events.emit("ruler")
 
-    def ruler_text(self, p0: np.ndarray, p1: np.ndarray) -> str:
-        """ "10.5 mm · 105 px", or "105 px (not calibrated)" where no calibration covers the line."""
+    def ruler_text(self, p0: np.ndarray, p1: np.ndarray, tr: Translate = english) -> str:
+        """ "10.5 mm · 105 px", or "105 px (not calibrated)" where no calibration covers the line
+        (`tr`: the GUI's translation)."""
         p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
         px = float(np.hypot(*(p1 - p0)))
         image = self.image
         cal = image.calibration_for(np.array([p0, p1])) if image is not None else None
         if cal is None:
-            return QT_TRANSLATE_NOOP("document", "{px} px (not calibrated)").format(px=f"{px:.0f}")
+            return tr(CONTEXT, QT_TRANSLATE_NOOP("document", "{px} px (not calibrated)")).format(
+                px=f"{px:.0f}"
+            )
         dx, dy = (p1 - p0) * (cal.mm_per_px_x, cal.mm_per_px_y)
         return f"{float(np.hypot(dx, dy)):.1f} mm · {px:.0f} px"
 

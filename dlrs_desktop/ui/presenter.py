@@ -125,7 +125,7 @@ class DocumentPresenter:
         if line is None or self.doc.image is None:
             self.canvas.set_measure(None)
         else:
-            self.canvas.set_measure(line[0], line[1], self.doc.ruler_text(*line))
+            self.canvas.set_measure(line[0], line[1], self.doc.ruler_text(*line, translate))
 
     def refresh_measurements(self) -> None:
         doc = self.doc

@@ -100,7 +100,7 @@ def write_pdf(
     model_info: dict[str, Any] | None = None,
 ) -> Path:
     if doc.image is None:
-        raise DlrsError("Open an image before exporting a report.")
+        raise DlrsError(translate("report", "Open an image before exporting a report."))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     writer = QPdfWriter(str(tmp))

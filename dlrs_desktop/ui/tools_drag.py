@@ -62,7 +62,7 @@ class RulerTool(_LineTool):
     )  # fmt: skip
 
     def describe(self, p0: np.ndarray, p1: np.ndarray) -> str:
-        return self.host.doc.ruler_text(p0, p1)
+        return self.host.doc.ruler_text(p0, p1, translate)
 
     def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
         p0, self.p0 = self.p0, None

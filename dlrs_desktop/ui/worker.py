@@ -173,7 +173,8 @@ class ImageLoader(QObject):
             except DlrsError:
                 raise
             except Exception as exc:  # a file the user picked: a message, never a traceback
-                raise DlrsError(f"Cannot open '{path.name}': {type(exc).__name__}: {exc}") from exc
+                text = translate("files", "Cannot open '{name}': {error}")
+                raise DlrsError(text.format(name=path.name, error=f"{type(exc).__name__}: {exc}")) from exc
 
         self.pool.start(
             _Job(work, lambda image: self.loaded.emit(token, image), lambda m: self.failed.emit(token, m))
