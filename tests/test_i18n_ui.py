@@ -3,6 +3,7 @@ PDF report with a Chinese patient name, and the language choice (Preferences, --
 
 from __future__ import annotations
 
+import io
 import unicodedata
 
 import pytest
@@ -127,3 +128,25 @@ def test_english_stays_the_source_language(qtbot):
     win = make_window(qtbot)
     assert win.menus["file"].title() == "&File"
     assert QCoreApplication.translate("outcome", "early response") == "early response"
+
+
+def test_cli_pdf_prints_a_chinese_patient_name_with_the_shipped_font(qtbot):
+    """The Pillow report (`dlrs dicom export`, no Qt inside) stays English, and a Chinese name given to
+    it is drawn as Hanzi: the embedded page image differs between "张伟", "伟张" and "??"."""
+    from dlrs_desktop.exchange.pdf import render_report_pdf
+
+    win = make_window(qtbot)
+    assert win.open_demo()
+    rois, err = win.doc.rois()
+    assert rois is not None, err
+    measured = win.doc.contour.measurements()
+
+    def title_band(patient: str) -> bytes:
+        pdf = render_report_pdf(win.doc.image, rois, measured, None, "image abc, frame 1", patient)
+        (page,) = PdfReader(io.BytesIO(pdf)).pages
+        (picture,) = page.images
+        return picture.image.convert("L").crop((80, 100, 1240, 150)).tobytes()
+
+    zhang_wei, wei_zhang, unknown = title_band("张伟"), title_band("伟张"), title_band("??")
+    assert zhang_wei != wei_zhang and zhang_wei != unknown
+    assert min(zhang_wei) < 100  # ink: the name was drawn
