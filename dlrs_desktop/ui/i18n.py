@@ -107,7 +107,7 @@ def install(app: QCoreApplication, language: str) -> str:
     _installed.clear()
     register_font()
     if language != "zh_CN":
-        QLocale.setDefault(QLocale("en_US"))
+        QLocale.setDefault(QLocale.system())  # numbers and dates as the user is used to
         return "en"
     qm = _compiled_catalogue(language)
     own = QTranslator(app)
@@ -145,10 +145,6 @@ def register_font() -> str | None:
     return _cjk_family
 
 
-def cjk_family() -> str | None:
-    return register_font()
-
-
 def font(family: str, point_size: int) -> QFont:
     """`family` with the CJK subset as fallback (the PDF report: Chinese labels and patient names)."""
     f = QFont(family, point_size)
@@ -158,11 +154,6 @@ def font(family: str, point_size: int) -> QFont:
         # family carries would be skipped, and Latin text would be drawn with the CJK face.
         f.setFamilies([QFontInfo(f).family(), cjk])
     return f
-
-
-def current_language() -> str:
-    """ "zh_CN" when the Chinese catalogue is installed, else "en"."""
-    return "zh_CN" if any(t.language().startswith("zh") for t in _installed if t.filePath()) else "en"
 
 
 #: The research notice a bundle states (model/bundle.py `research_notice`), one template per kind.
