@@ -38,24 +38,50 @@ _COPIED = (
 _RING_COLOURS = [(255, 210, 0), (0, 200, 255), (255, 120, 255), (120, 255, 120)]
 
 
+def _fonts() -> tuple[Any, Any, Any]:
+    """The shipped CJK subset (Latin and Chinese glyphs: a Chinese patient name renders, not "?"),
+    else Pillow's default font."""
+    from PIL import ImageFont
+
+    from dlrs_desktop.wording import CJK_FONT
+
+    try:
+        font = str(CJK_FONT)
+        return ImageFont.truetype(font, 32), ImageFont.truetype(font, 21), ImageFont.truetype(font, 17)
+    except (OSError, ImportError):
+        pass
+    try:
+        return (
+            ImageFont.load_default(size=34),
+            ImageFont.load_default(size=22),
+            ImageFont.load_default(size=18),
+        )
+    except (TypeError, OSError, ImportError):  # Pillow without FreeType: the small bitmap font
+        return ImageFont.load_default(), ImageFont.load_default(), ImageFont.load_default()
+
+
 def render_report_pdf(
-    image: Any, rois: Any, measurements: Any, prediction: Any, title: str, *, timeline: Any = None
+    image: Any,
+    rois: Any,
+    measurements: Any,
+    prediction: Any,
+    title: str,
+    patient: str = "",
+    *,
+    timeline: Any = None,
 ) -> bytes:
-    """A one-page A4 PDF (150 dpi raster) made with Pillow: no Qt, works in the CLI.
+    """A one-page A4 PDF (150 dpi raster) made with Pillow: no Qt, works in the CLI. The report is
+    English; `patient` (only when the caller includes identifiers) is printed as written, in any script.
 
     `timeline`: TimelineEntry items (baseline first) drawn as a table under the image."""
     import cv2
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     page = Image.new("RGB", (1240, 1754), "white")
     draw = ImageDraw.Draw(page)
-    try:
-        big, small = ImageFont.load_default(size=34), ImageFont.load_default(size=22)
-        tiny = ImageFont.load_default(size=18)
-    except (TypeError, OSError, ImportError):  # Pillow without FreeType: the small bitmap font
-        big = small = tiny = ImageFont.load_default()
+    big, small, tiny = _fonts()
     draw.text((80, 60), "DLRS Desktop report", fill="black", font=big)
-    draw.text((80, 110), title, fill=(60, 60, 60), font=small)
+    draw.text((80, 110), f"{title} · patient {patient}" if patient else title, fill=(60, 60, 60), font=small)
     view = np.ascontiguousarray(image.display.copy())
     for k, roi in enumerate(rois):
         colour = (255, 40, 40) if roi.radius_mm == 0 else _RING_COLOURS[(k - 1) % len(_RING_COLOURS)]

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from dlrs_desktop.errors import CalibrationError
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
 CalibrationSource = Literal["dicom-us-region", "dicom-pixel-spacing", "manual", "depth-scale"]
 
@@ -62,19 +63,20 @@ class Calibration:
     def pixel_area_mm2(self) -> float:
         return self.mm_per_px_x * self.mm_per_px_y
 
-    def label(self) -> str:
-        """Short human text for badges and reports, e.g. '0.255 mm/px · DICOM region'."""
+    def label(self, tr: Translate = english) -> str:
+        """Short human text for badges and reports, e.g. '0.255 mm/px · DICOM region' (`tr`: the GUI's
+        translation; the CLI keeps English)."""
         names = {
-            "dicom-us-region": "DICOM region",
-            "dicom-pixel-spacing": "DICOM pixel spacing",
-            "manual": "manual",
-            "depth-scale": "depth scale",
+            "dicom-us-region": QT_TRANSLATE_NOOP("calibration", "DICOM region"),
+            "dicom-pixel-spacing": QT_TRANSLATE_NOOP("calibration", "DICOM pixel spacing"),
+            "manual": QT_TRANSLATE_NOOP("calibration", "manual"),
+            "depth-scale": QT_TRANSLATE_NOOP("calibration", "depth scale"),
         }
         if self.is_isotropic:
             scale = f"{self.mm_per_px_x:.3f} mm/px"
         else:
             scale = f"{self.mm_per_px_x:.3f} × {self.mm_per_px_y:.3f} mm/px"
-        return f"{scale} · {names.get(self.source, self.source)}"
+        return f"{scale} · {tr('calibration', names.get(self.source, self.source))}"
 
     @classmethod
     def manual(cls, mm_per_px: float, mm_per_px_y: float | None = None) -> Calibration:

@@ -29,6 +29,7 @@ import numpy as np
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.imaging.pixels import chroma
 from dlrs_desktop.model.outcome import Outcome
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 METHOD = "dlrs-domain-guard/1"
 REFERENCE_FILE = "domain_reference.safetensors"
@@ -242,7 +243,7 @@ def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult
     elif status == "unusual":
         reason = f"this image is unusual for this model: {check_words(top, top_value)}"
     else:
-        reason = "within the range of the model's training images"
+        reason = QT_TRANSLATE_NOOP("domain_text", "within the range of the model's training images")
     factors = tuple((c.name, round(float(z), 3)) for c, z, _ in zs[:3])
     return DomainResult(status, score, ref.unusual_above, ref.outside_above, reason, factors)
 

@@ -10,14 +10,40 @@ from __future__ import annotations
 from typing import Any
 
 from dlrs_desktop.model.reading import class_text, is_uncertain, sensitivity_band, uncertain_text
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
-NO_REFERENCE = "no domain reference in this bundle"
+C, OUTCOME = "domain_text", "outcome"  # translation contexts (the GUI translates these at display time)
+NO_REFERENCE = QT_TRANSLATE_NOOP("domain_text", "no domain reference in this bundle")
 STATUS_WORDS = {
-    "inside": "inside the training domain",
-    "unusual": "unusual for this model",
-    "outside": "outside the training domain",
-    "unknown": "not checked",
+    "inside": QT_TRANSLATE_NOOP("domain_text", "inside the training domain"),
+    "unusual": QT_TRANSLATE_NOOP("domain_text", "unusual for this model"),
+    "outside": QT_TRANSLATE_NOOP("domain_text", "outside the training domain"),
+    "unknown": QT_TRANSLATE_NOOP("domain_text", "not checked"),
 }
+STATUS_NAMES = {  # the status word inside "Domain: …" (a translation may not leave it in English)
+    "inside": QT_TRANSLATE_NOOP("domain_text", "inside"),
+    "unusual": QT_TRANSLATE_NOOP("domain_text", "unusual"),
+    "outside": QT_TRANSLATE_NOOP("domain_text", "outside"),
+}
+EITHER = QT_TRANSLATE_NOOP("domain_text", "either (uncertain)")
+SET_LINE = QT_TRANSLATE_NOOP("domain_text", "Prediction set at {coverage} coverage: {classes}")
+DOMAIN_UNKNOWN = QT_TRANSLATE_NOOP("domain_text", "Domain: {reason}")
+DOMAIN_LINE = QT_TRANSLATE_NOOP(
+    "domain_text",
+    "Domain: {status} (score {score}; unusual above {unusual}, outside above {outside}) — {reason}",
+)
+OUTSIDE_TEXT = QT_TRANSLATE_NOOP("domain_text", "No result: {reason}")
+CAUTION_TEXT = QT_TRANSLATE_NOOP("domain_text", "Caution — {reason}")
+THRESHOLD = QT_TRANSLATE_NOOP("domain_text", "{text} (threshold {threshold})")
+SET_HEADLINE = QT_TRANSLATE_NOOP(
+    "domain_text", "{classes} — {coverage} prediction set · at the threshold: {category}"
+)
+CONTOUR_EVIDENCE = QT_TRANSLATE_NOOP("domain_text", "Contour: {text}")
+
+
+def reason_of(d: dict[str, Any], tr: Translate) -> str:
+    """The domain block's reason; the known core wordings translated, a bundle's own text as written."""
+    return tr(C, str(d.get("reason") or NO_REFERENCE))
 
 
 def domain_of(pred: dict[str, Any]) -> dict[str, Any]:
@@ -38,45 +64,47 @@ def is_unusual(pred: dict[str, Any]) -> bool:
     return domain_of(pred)["status"] == "unusual"
 
 
-def set_text(pred: dict[str, Any]) -> str:
+def set_text(pred: dict[str, Any], tr: Translate = english) -> str:
     """ "early responder", "non-responder" or "either (uncertain)"; "" without a calibrated set."""
     classes = pred.get("prediction_set")
     if not isinstance(classes, list) or pred.get("coverage") is None or not classes:
         return ""
-    return str(classes[0]) if len(classes) == 1 else "either (uncertain)"
+    return tr(OUTCOME, str(classes[0])) if len(classes) == 1 else tr(C, EITHER)
 
 
-def set_line(pred: dict[str, Any]) -> str:
+def set_line(pred: dict[str, Any], tr: Translate = english) -> str:
     """ "Prediction set at 90 % coverage: either (uncertain)"; "" when there is none or it is outside."""
-    text = set_text(pred)
+    text = set_text(pred, tr)
     if not text or is_outside(pred):
         return ""
-    return f"Prediction set at {float(pred['coverage']):.0%} coverage: {text}"
+    return tr(C, SET_LINE).format(coverage=f"{float(pred['coverage']):.0%}", classes=text)
 
 
-def domain_line(pred: dict[str, Any]) -> str:
+def domain_line(pred: dict[str, Any], tr: Translate = english) -> str:
     """ "Domain: unusual (score 7.1; unusual above 6.7, outside above 8.4) — <reason>"."""
     d = domain_of(pred)
     if d["status"] == "unknown":
-        return f"Domain: {d.get('reason') or NO_REFERENCE}"
-    return (
-        f"Domain: {d['status']} (score {float(d['score']):.2f}; "
-        f"unusual above {float(d['unusual_above']):.2f}, "
-        f"outside above {float(d['outside_above']):.2f}) — {d['reason']}"
+        return tr(C, DOMAIN_UNKNOWN).format(reason=reason_of(d, tr))
+    return tr(C, DOMAIN_LINE).format(
+        status=tr(C, STATUS_NAMES.get(d["status"], d["status"])),
+        score=f"{float(d['score']):.2f}",
+        unusual=f"{float(d['unusual_above']):.2f}",
+        outside=f"{float(d['outside_above']):.2f}",
+        reason=reason_of(d, tr),
     )
 
 
-def outside_text(pred: dict[str, Any]) -> str:
+def outside_text(pred: dict[str, Any], tr: Translate = english) -> str:
     """The headline of a result outside the domain (the reason, no class)."""
-    return f"No result: {domain_of(pred)['reason']}"
+    return tr(C, OUTSIDE_TEXT).format(reason=reason_of(domain_of(pred), tr))
 
 
-def caution_text(pred: dict[str, Any]) -> str:
+def caution_text(pred: dict[str, Any], tr: Translate = english) -> str:
     """The caution under an unusual result; "" otherwise."""
-    return f"Caution — {domain_of(pred)['reason']}" if is_unusual(pred) else ""
+    return tr(C, CAUTION_TEXT).format(reason=reason_of(domain_of(pred), tr)) if is_unusual(pred) else ""
 
 
-def headline(pred: dict[str, Any]) -> tuple[str, bool]:
+def headline(pred: dict[str, Any], tr: Translate = english) -> tuple[str, bool]:
     """The class line under the probability and whether it is a warning (GUI panel, PDF).
 
     outside → the reason, no class; with a conformal set → the set is the headline uncertainty
@@ -84,25 +112,33 @@ def headline(pred: dict[str, Any]) -> tuple[str, bool]:
     contour-sensitivity wording of `reading.class_text`. An unusual image adds the caution.
     """
     if is_outside(pred):
-        return outside_text(pred), True
+        return outside_text(pred, tr), True
     threshold = pred.get("threshold")
-    thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
-    text = set_text(pred)
+
+    def with_threshold(text: str) -> str:
+        if threshold is None:
+            return text
+        return tr(C, THRESHOLD).format(text=text, threshold=f"{float(threshold):.2f}")
+
+    text = set_text(pred, tr)
     if text:
         cov = float(pred["coverage"])
-        line = f"{text} — {cov:.0%} prediction set · at the threshold: {pred.get('category', '')}{thr}"
+        category = tr(OUTCOME, str(pred.get("category", "")))
+        line = with_threshold(
+            tr(C, SET_HEADLINE).format(classes=text, coverage=f"{cov:.0%}", category=category)
+        )
         warn = len(pred.get("prediction_set") or []) != 1
     else:
-        line, warn = f"{class_text(pred)}{thr}", is_uncertain(pred)
-    caution = caution_text(pred)
+        line, warn = with_threshold(class_text(pred, tr)), is_uncertain(pred)
+    caution = caution_text(pred, tr)
     return (f"{line}\n{caution}" if caution else line), warn or bool(caution)
 
 
-def evidence_lines(pred: dict[str, Any]) -> list[str]:
+def evidence_lines(pred: dict[str, Any], tr: Translate = english) -> list[str]:
     """The domain line, and the contour sensitivity's uncertain state kept as evidence when a
     prediction set is the headline."""
-    lines = [domain_line(pred)]
+    lines = [domain_line(pred, tr)]
     band = sensitivity_band(pred)
     if set_text(pred) and band is not None and is_uncertain(pred) and not is_outside(pred):
-        lines.append(f"Contour: {uncertain_text(band[2])}")
+        lines.append(tr(C, CONTOUR_EVIDENCE).format(text=uncertain_text(band[2], tr)))
     return lines

@@ -14,19 +14,20 @@ from typing import Any
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.textsafe import escape_controls
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
 #: The bundled demonstration model's outcome, and what an older manifest's missing fields read as.
 DEFAULT_OUTCOME: dict[str, str] = {
-    "name": "early response to neoadjuvant chemotherapy",
+    "name": QT_TRANSLATE_NOOP("outcome", "early response to neoadjuvant chemotherapy"),
     "definition": (
         "Early response of a breast tumour to neoadjuvant chemotherapy, predicted from one B-mode "
         "ultrasound image taken after two cycles (positive class = early responder)."
     ),
-    "short_name": "early response",
-    "positive_label": "likely early responder",
-    "negative_label": "likely non-responder",
-    "positive_class": "early responder",
-    "negative_class": "non-responder",
+    "short_name": QT_TRANSLATE_NOOP("outcome", "early response"),
+    "positive_label": QT_TRANSLATE_NOOP("outcome", "likely early responder"),
+    "negative_label": QT_TRANSLATE_NOOP("outcome", "likely non-responder"),
+    "positive_class": QT_TRANSLATE_NOOP("outcome", "early responder"),
+    "negative_class": QT_TRANSLATE_NOOP("outcome", "non-responder"),
 }
 #: The intended use the early-response bundles were written with (`write_bundle`'s default).
 DEFAULT_INTENDED_USE = (
@@ -38,19 +39,24 @@ DEFAULT_INTENDED_USE = (
 PRESETS: dict[str, dict[str, str]] = {
     "early-response": DEFAULT_OUTCOME,
     "malignancy": {
-        "name": "malignancy of a breast lesion",
+        "name": QT_TRANSLATE_NOOP("outcome", "malignancy of a breast lesion"),
         "definition": (
             "Malignancy of a breast lesion seen on one B-mode ultrasound image (positive class = "
             "malignant, negative class = benign), as established by the reference standard of the "
             "training data (histopathology or follow-up)."
         ),
-        "short_name": "malignancy",
-        "positive_label": "likely malignant",
-        "negative_label": "likely benign",
-        "positive_class": "malignant",
-        "negative_class": "benign",
+        "short_name": QT_TRANSLATE_NOOP("outcome", "malignancy"),
+        "positive_label": QT_TRANSLATE_NOOP("outcome", "likely malignant"),
+        "negative_label": QT_TRANSLATE_NOOP("outcome", "likely benign"),
+        "positive_class": QT_TRANSLATE_NOOP("outcome", "malignant"),
+        "negative_class": QT_TRANSLATE_NOOP("outcome", "benign"),
     },
 }
+OUTCOME = "outcome"  # the translation context of the outcome words
+PROBABILITY_OF = QT_TRANSLATE_NOOP("outcome", "probability of {short_name}")
+CAM_LEGEND = QT_TRANSLATE_NOOP(
+    "outcome", "Explanation map: orange = evidence for {short_name}, blue = against; stronger = more opaque"
+)
 #: Each text field of `outcome` and its longest allowed length (characters).
 MAX_LENGTH: dict[str, int] = {
     "name": 200,
@@ -126,14 +132,18 @@ class Outcome:
     @property
     def probability_of(self) -> str:
         """ "probability of malignancy" (lower case; `.capitalize()` it at the start of a sentence)."""
-        return f"probability of {self.short_name}"
+        return self.probability_of_in(english)
+
+    def probability_of_in(self, tr: Translate) -> str:
+        """`probability_of` in the GUI's language (`tr`: QCoreApplication.translate)."""
+        return tr(OUTCOME, PROBABILITY_OF).format(short_name=tr(OUTCOME, self.short_name))
 
     @property
     def cam_legend(self) -> str:
-        return (
-            f"Explanation map: orange = evidence for {self.short_name}, blue = against; "
-            "stronger = more opaque"
-        )
+        return self.cam_legend_in(english)
+
+    def cam_legend_in(self, tr: Translate) -> str:
+        return tr(OUTCOME, CAM_LEGEND).format(short_name=tr(OUTCOME, self.short_name))
 
     def label(self, positive: bool) -> str:
         return self.positive_label if positive else self.negative_label

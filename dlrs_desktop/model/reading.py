@@ -13,6 +13,11 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
+
+OUTCOME, READING = "outcome", "reading"  # translation contexts (see dlrs_desktop/wording.py)
+UNCERTAIN = QT_TRANSLATE_NOOP("reading", "uncertain — the class changes within ±{offset} mm of the contour")
+AS_DRAWN = QT_TRANSLATE_NOOP("reading", "{uncertain} (as drawn: {category})")
 
 #: Diverging map for class-activation values in logit units: evidence FOR the bundle's positive class
 #: (e.g. early response, malignancy) is orange, AGAINST is blue (Okabe–Ito, colour-vision safe);
@@ -46,8 +51,8 @@ def sensitivity_band(pred: dict[str, Any]) -> tuple[float, float, float] | None:
     return min(probs), max(probs), max(offsets, default=0.0)
 
 
-def uncertain_text(offset_mm: float) -> str:
-    return f"uncertain — the class changes within ±{offset_mm:g} mm of the contour"
+def uncertain_text(offset_mm: float, tr: Translate = english) -> str:
+    return tr(READING, UNCERTAIN).format(offset=f"{offset_mm:g}")
 
 
 def is_uncertain(pred: dict[str, Any]) -> bool:
@@ -60,12 +65,14 @@ def is_uncertain(pred: dict[str, Any]) -> bool:
     return low < float(threshold) <= high
 
 
-def class_text(pred: dict[str, Any]) -> str:
-    """The category, or the explicit uncertain state when the sensitivity band crosses the threshold."""
+def class_text(pred: dict[str, Any], tr: Translate = english) -> str:
+    """The category, or the explicit uncertain state when the sensitivity band crosses the threshold.
+
+    `tr`: the GUI's translation (the category is the bundle's word: translated when the catalogue has it)."""
     band = sensitivity_band(pred)
-    category = str(pred.get("category") or "")
+    category = tr(OUTCOME, str(pred.get("category") or ""))
     if band is not None and is_uncertain(pred):
-        return f"{uncertain_text(band[2])} (as drawn: {category})"
+        return tr(READING, AS_DRAWN).format(uncertain=uncertain_text(band[2], tr), category=category)
     return category
 
 

@@ -6,6 +6,7 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,8 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from dlrs_desktop import __version__
+from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.style import region_label
+
+translate = QCoreApplication.translate
 
 
 def _text_dialog(win: QWidget, title: str, body: str) -> QDialog:
@@ -46,50 +50,61 @@ def help_html(tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -
         f"<tr><td>{html.escape(menu)}</td><td>{html.escape(text)}</td><td><b>{html.escape(key)}</b></td></tr>"
         for menu, text, key in shortcuts
     )
-    tool_items = "".join(f"<li><b>{t.label}</b> ({t.shortcut}): {html.escape(t.tip)}</li>" for t in tools)
-    return (
-        "<h2>Tools</h2><ul>" + tool_items + "</ul>"
+    tool_items = "".join(
+        f"<li><b>{html.escape(t.title)}</b> ({t.shortcut}): {html.escape(t.hint)}</li>" for t in tools
+    )
+    return translate(
+        "about",
+        "<h2>Tools</h2><ul>{tools}</ul>"
         "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; "
         "the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast "
         "(left = more contrast), W resets them; Esc cancels a gesture.</p>"
-        "<h2>Keyboard shortcuts</h2><table cellpadding=3>" + rows + "</table>"
+        "<h2>Keyboard shortcuts</h2><table cellpadding=3>{shortcuts}</table>"
         "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
         "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
         "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
         "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
-        "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>"
-    )
+        "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>",
+    ).format(tools=tool_items, shortcuts=rows)
 
 
 def help_dialog(parent: QWidget, tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -> None:
-    _text_dialog(parent, "Help — tools and shortcuts", help_html(tools, shortcuts)).exec()
+    _text_dialog(parent, translate("about", "Help — tools and shortcuts"), help_html(tools, shortcuts)).exec()
 
 
 def model_card_markdown(info: dict[str, Any]) -> str:
     """The model card as the model package renders it (same text as MODEL_CARD.md and `dlrs model info`)."""
     manifest = info.get("manifest") or {}
     if not manifest:
-        return "_The model is not loaded; its card is shown once it is._"
+        return translate("about", "_The model is not loaded; its card is shown once it is._")
     from dlrs_desktop.model.card import render_model_card
 
     return render_model_card(manifest)
 
 
 def about_markdown(model_info: dict[str, Any]) -> str:
-    return (
-        f"# DLRS Desktop {__version__}\n\n"
+    head = translate(
+        "about",
+        "# DLRS Desktop {version}\n\n"
         "**Research use only.** Not a diagnosis; never the sole basis of a clinical decision. The card of "
         "the loaded model below says what it was trained on (the bundled demonstration model: synthetic "
         "data).\n\n"
         "Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following the "
         "dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on 3, 5 "
         "and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
-        "computer.\n\n---\n\n" + model_card_markdown(model_info)
-    )
+        "computer.",
+    ).format(version=__version__)
+    notice = str(model_info.get("notice") or "")
+    translated = i18n.notice(notice) if notice else ""
+    if translated and translated != notice:  # the card below stays as the bundle wrote it (English)
+        head += "\n\n" + translate("about", "**Research notice of the loaded model:** {notice}").format(
+            notice=translated
+        )
+    return head + "\n\n---\n\n" + model_card_markdown(model_info)
 
 
 def about_dialog(parent: QWidget, model_info: dict[str, Any]) -> None:
-    dlg = _text_dialog(parent, "About DLRS Desktop", "")
+    dlg = _text_dialog(parent, translate("about", "About DLRS Desktop"), "")
     # The model card quotes the bundle's manifest (a file): Markdown yes, embedded HTML never.
     features = (
         QTextDocument.MarkdownFeature.MarkdownDialectGitHub | QTextDocument.MarkdownFeature.MarkdownNoHTML
@@ -110,8 +125,10 @@ def gpu_absence() -> str:
     from dlrs_desktop.extras import install_hint, missing_modules
 
     if missing_modules(["torch"]):
-        return f"GPU inference needs the [gpu] extra ({install_hint('gpu')})"
-    return "no GPU found on this computer"
+        return translate("about", "GPU inference needs the [gpu] extra ({hint})").format(
+            hint=install_hint("gpu")
+        )
+    return translate("about", "no GPU found on this computer")
 
 
 class PreferencesDialog(QDialog):
@@ -130,25 +147,32 @@ class PreferencesDialog(QDialog):
         """`sections`: more rows owned by other components (objects with add_rows(form) and apply())."""
         super().__init__(parent)
         self.prefs, self.set_ring_visible, self.reload_model = prefs, set_ring_visible, reload_model
-        self.setWindowTitle("Preferences")
+        self.setWindowTitle(self.tr("Preferences"))
         form = QFormLayout(self)
         self.device = QComboBox()
-        names = {"auto": "Auto (GPU if present)", "cpu": "CPU", "gpu": "GPU (CUDA)"}
+        names = {"auto": self.tr("Auto (GPU if present)"), "cpu": "CPU", "gpu": self.tr("GPU (CUDA)")}
         for d in available_devices():
             self.device.addItem(names[d], d)
         self.device.setCurrentIndex(max(self.device.findData(prefs.device), 0))
-        form.addRow("Model device:", self.device)
-        gpu = "a GPU is available" if "gpu" in available_devices() else gpu_absence()
-        form.addRow("", QLabel(f"In use now: {device_in_use}; {gpu}. A failing GPU falls back to the CPU."))
+        form.addRow(self.tr("Model device:"), self.device)
+        gpu = self.tr("a GPU is available") if "gpu" in available_devices() else gpu_absence()
+        in_use = self.tr("In use now: {device}; {gpu}. A failing GPU falls back to the CPU.")
+        form.addRow("", QLabel(in_use.format(device=translate("device", device_in_use), gpu=gpu)))
+        self.language = QComboBox()
+        self.language.addItem(self.tr("System default"), "")
+        for code, name in i18n.LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(self.language.findData(prefs.language), 0))
+        form.addRow(self.tr("Language:"), self.language)
         self.reviewer = QLineEdit(prefs.reviewer)
-        form.addRow("Reviewer name:", self.reviewer)
+        form.addRow(self.tr("Reviewer name:"), self.reviewer)
         self.open_folder = QLineEdit(prefs.open_folder)
-        form.addRow("Default image folder:", self.open_folder)
+        form.addRow(self.tr("Default image folder:"), self.open_folder)
         self.export_folder = QLineEdit(prefs.export_folder)
-        form.addRow("Default export folder:", self.export_folder)
+        form.addRow(self.tr("Default export folder:"), self.export_folder)
         self.rings: dict[str, QCheckBox] = {}
         for name in ring_names:
-            self.rings[name] = QCheckBox(f"Show {region_label(name)}")
+            self.rings[name] = QCheckBox(self.tr("Show {region}").format(region=region_label(name)))
             self.rings[name].setChecked(prefs.ring_visible(name))
             form.addRow("", self.rings[name])
         self.sections = list(sections)  # e.g. the PACS node (dicom_actions.PacsFields)
@@ -169,6 +193,7 @@ class PreferencesDialog(QDialog):
         prefs.reviewer = self.reviewer.text().strip()
         prefs.open_folder = self.open_folder.text().strip()
         prefs.export_folder = self.export_folder.text().strip()
+        old_language, prefs.language = prefs.language, self.language.currentData()
         for name, box in self.rings.items():
             self.set_ring_visible(name, box.isChecked())
         for section in self.sections:
@@ -176,3 +201,11 @@ class PreferencesDialog(QDialog):
         prefs.sync()
         if prefs.device != old_device:
             self.reload_model()  # on the chosen device
+        if prefs.language != old_language:
+            from dlrs_desktop.ui import dialogs
+
+            dialogs.info(
+                self.parentWidget(),
+                self.tr("The new language is used from the next start of DLRS Desktop."),
+                self.tr("Language"),
+            )

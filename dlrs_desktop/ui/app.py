@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], help="override the device preference")
     p.add_argument("--no-model", action="store_true", help="do not load a model (contouring only)")
     p.add_argument(
+        "--language",
+        choices=["en", "zh_CN"],
+        help="interface language (default: the one chosen in Preferences, else the system's)",
+    )
+    p.add_argument(
         "--self-test",
         action="store_true",
         help="without a window: verify the bundled model, predict on the bundled sample, print, exit",
@@ -48,20 +53,27 @@ def _install_excepthook() -> None:
 
     def hook(exc_type, exc, tb) -> None:
         traceback.print_exception(exc_type, exc, tb)
+        from PySide6.QtCore import QCoreApplication
+
         from dlrs_desktop.errors import DlrsError
         from dlrs_desktop.ui import dialogs
 
         if isinstance(exc, DlrsError):
             dialogs.error(None, str(exc))
         else:
-            dialogs.error(None, f"Something went wrong ({exc_type.__name__}: {exc}). Your work is autosaved.")
+            text = QCoreApplication.translate(
+                "app", "Something went wrong ({error}). Your work is autosaved."
+            ).format(error=f"{exc_type.__name__}: {exc}")
+            dialogs.error(None, text)
 
     sys.excepthook = hook
 
 
 def start(args: argparse.Namespace):
     """Create the window and schedule opening/model loading; returns the window (tests and benchmarks)."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    translate = QCoreApplication.translate
 
     from dlrs_desktop.ui import dialogs
     from dlrs_desktop.ui.mainwindow import MainWindow
@@ -75,15 +87,17 @@ def start(args: argparse.Namespace):
         if not args.no_model:
             win.model_menu.start(args.model)  # --model, else the Model menu's remembered choice
         else:
-            win.model_label.setText("Model: not loaded (--no-model)")
-            win.result_panel.model_state.setText("No model loaded (started with --no-model).")
+            win.model_label.setText(translate("app", "Model: not loaded (--no-model)"))
+            win.result_panel.model_state.setText(
+                translate("app", "No model loaded (started with --no-model).")
+            )
         crashed = win.session.crashed_session()
         win.session.begin(image=None, folder=None)
         if args.demo:
             win.open_demo(background=True)
         elif args.path:
             if not Path(args.path).exists():
-                dialogs.error(win, f"'{args.path}' does not exist.")
+                dialogs.error(win, translate("app", "'{path}' does not exist.").format(path=args.path))
             else:
                 win.open_path(args.path, background=True)
         elif crashed is not None:
@@ -93,9 +107,12 @@ def start(args: argparse.Namespace):
                 and Path(target).exists()
                 and dialogs.ask_yes_no(
                     win,
-                    "DLRS Desktop did not close normally last time. Reopen "
-                    f"'{Path(target).name}' with its autosaved contours?",
-                    "Recover work",
+                    translate(
+                        "app",
+                        "DLRS Desktop did not close normally last time. Reopen '{name}' with its autosaved "
+                        "contours?",
+                    ).format(name=Path(target).name),
+                    translate("app", "Recover work"),
                 )
             ):
                 win.open_path(target)
@@ -117,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(["dlrs-desktop"])
     app.setApplicationName("DLRS Desktop")
     app.setOrganizationName("dlrs-desktop")
+    from dlrs_desktop.ui import i18n
+    from dlrs_desktop.ui.settings import Preferences
+
+    i18n.install(app, i18n.resolve_language(args.language, Preferences().language))
     _install_excepthook()
     win = start(args)
     code = app.exec()

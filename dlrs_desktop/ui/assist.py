@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QMouseEvent
 
 from dlrs_desktop.ui import dialogs
@@ -19,6 +19,8 @@ from dlrs_desktop.ui.commands import SetContour
 from dlrs_desktop.ui.tools import Host
 from dlrs_desktop.ui.tools_drag import DragTool
 from dlrs_desktop.ui.worker import _Job
+
+translate = QCoreApplication.translate
 
 
 class AssistService(QObject):
@@ -46,7 +48,7 @@ class AssistService(QObject):
             return
         key = self.pending = self._key()
         self.host.canvas.viewport().setCursor(Qt.CursorShape.BusyCursor)
-        self.host.show_status(f"{text}…")
+        self.host.show_status(translate("assist", "{task}…").format(task=text))
         self.pool.start(
             _Job(
                 lambda: fn(image), lambda c: self.done.emit(key, c, text), lambda m: self.failed.emit(key, m)
@@ -64,7 +66,11 @@ class AssistService(QObject):
 
     def _done(self, key: str, contour: Any, text: str) -> None:
         if not self._finish(key):
-            self.host.show_status(f"{text}: the image or contour changed meanwhile; proposal discarded.")
+            self.host.show_status(
+                translate(
+                    "assist", "{task}: the image or contour changed meanwhile; proposal discarded."
+                ).format(task=text)
+            )
             return
         doc = self.host.doc
         method = f" ({contour.method}: {contour.detail})" if hasattr(contour, "method") else ""
@@ -72,29 +78,35 @@ class AssistService(QObject):
         new = doc.make_contour(np.asarray(contour.points))
         self.host.undo_stack.push(SetContour(doc, doc.contour, new, text))
         self.host.show_status(
-            f"{text}{method}: {len(new.points)} vertices. Edit it like any contour; Ctrl+Z undoes it."
+            translate(
+                "assist", "{task}{method}: {count} vertices. Edit it like any contour; Ctrl+Z undoes it."
+            ).format(task=text, method=method, count=len(new.points))
         )
 
     def _failed(self, key: str, message: str) -> None:
         self._finish(key)
-        dialogs.error(self.host.dialog_parent(), message, "Contour assist")
+        dialogs.error(self.host.dialog_parent(), message, translate("assist", "Contour assist"))
 
     def snap(self) -> None:
         doc = self.host.doc
         if doc.contour is None:
             dialogs.error(
-                self.host.dialog_parent(), "Draw or propose a contour first, then snap it to the edges."
+                self.host.dialog_parent(),
+                translate("assist", "Draw or propose a contour first, then snap it to the edges."),
             )
             return
         from dlrs_desktop.roi.snap import snap_to_edges
 
         contour = doc.contour
-        self.run(lambda image: snap_to_edges(image, contour), "Snap to edges")
+        self.run(lambda image: snap_to_edges(image, contour), translate("commands", "Snap to edges"))
 
 
 class AssistTool(DragTool):
-    name, label, shortcut = "assist", "Assist", "A"
-    tip = "Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step"
+    name, label, shortcut = "assist", QT_TRANSLATE_NOOP("tools", "Assist"), "A"
+    tip = QT_TRANSLATE_NOOP(
+        "tools",
+        "Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step",
+    )
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -115,7 +127,11 @@ class AssistTool(DragTool):
 
         if math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(MIN_BOX_PX):
             xy = tuple(p1)
-            self.service.run(lambda image: assist.propose_click(image, xy), "Assisted outline")
+            self.service.run(
+                lambda image: assist.propose_click(image, xy), translate("commands", "Assisted outline")
+            )
         else:
             box = (min(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[0], p1[0]), max(p0[1], p1[1]))
-            self.service.run(lambda image: assist.propose_box(image, box), "Assisted outline")
+            self.service.run(
+                lambda image: assist.propose_box(image, box), translate("commands", "Assisted outline")
+            )

@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from dlrs_desktop.model.reading import class_text, sensitivity_band, waited_seconds
 from dlrs_desktop.ui.style import region_color, region_label
 
-NOT_USED = "not used by the fusion"
+translate = QCoreApplication.translate
+NOT_USED = QT_TRANSLATE_NOOP("bars", "not used by the fusion")
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,10 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
             p.setFont(small)
             p.setPen(base_pen if not dim else grey)
             fits = QFontMetricsF(small)
-            texts = (f"{NOT_USED} (weight {row.weight:.2f})", f"{NOT_USED} (w {row.weight:.2f})",
-                     f"not used (weight {row.weight:.2f})")  # fmt: skip
+            weight = f"{row.weight:.2f}"
+            texts = (translate("bars", "not used by the fusion (weight {weight})").format(weight=weight),
+                     translate("bars", "not used by the fusion (w {weight})").format(weight=weight),
+                     translate("bars", "not used (weight {weight})").format(weight=weight))  # fmt: skip
             text = next((t for t in texts if fits.horizontalAdvance(t) <= track.width() - 6), texts[-1])
             p.drawText(
                 track.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
@@ -142,8 +145,10 @@ class BarChart(QWidget):
         self.rows, self.dim = list(rows), dim
         self.setFixedHeight(max(26 * len(rows), 24) + 8)
         self.setToolTip(
-            "Each bar: that network's probability; dashed tick: its own threshold; "
-            "the box on Fusion: the range when the contour moves by the sensitivity offsets."
+            self.tr(
+                "Each bar: that network's probability; dashed tick: its own threshold; "
+                "the box on Fusion: the range when the contour moves by the sensitivity offsets."
+            )
         )
         self.update()
 
@@ -168,7 +173,9 @@ def sensitivity_text(pred: dict[str, Any]) -> str | None:
     if band is None:
         return None
     lo, hi, offset = band
-    return f"Contour sensitivity: {lo:.2f} – {hi:.2f} (contour moved by up to ±{offset:g} mm)"
+    return translate("bars", "Contour sensitivity: {lo} – {hi} (contour moved by up to ±{offset} mm)").format(
+        lo=f"{lo:.2f}", hi=f"{hi:.2f}", offset=f"{offset:g}"
+    )
 
 
 def weights_text(pred: dict[str, Any]) -> str | None:
@@ -177,10 +184,13 @@ def weights_text(pred: dict[str, Any]) -> str | None:
         return None
     used = [f"{region_label(r['name'])} {float(r['coefficient']):.2f}" for r in regions if r["coefficient"]]
     unused = [region_label(r["name"]) for r in regions if not r["coefficient"]]
-    text = "Weights in the fusion: " + (", ".join(used) or "none")
+    sep = translate("bars", ", ")
+    weights = sep.join(used) or translate("bars", "none")
     if unused:
-        text += f"; {NOT_USED} (weight 0): " + ", ".join(unused)
-    return text
+        return translate(
+            "bars", "Weights in the fusion: {weights}; not used by the fusion (weight 0): {unused}"
+        ).format(weights=weights, unused=sep.join(unused))
+    return translate("bars", "Weights in the fusion: {weights}").format(weights=weights)
 
 
 def result_lines(result: dict[str, Any]) -> list[str]:
@@ -188,26 +198,40 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     from dlrs_desktop.model.domain_text import evidence_lines, is_outside
 
     pred = result.get("prediction", {})
-    lines = evidence_lines(pred)
+    lines = evidence_lines(pred, translate)
     for line in (None if is_outside(pred) else sensitivity_text(pred), weights_text(pred)):
         if line:
             lines.append(line)
     for flag in pred.get("flags") or []:
         mark = "⚠ " if flag.get("severity") == "warning" else ""
-        lines.append(f"{mark}{flag.get('message', '')}")
+        lines.append(f"{mark}{translate('flags', str(flag.get('message', '')))}")
     waited = waited_seconds(result)
-    seconds = f" · {waited:.2f} s (prediction and contour sensitivity)" if waited is not None else ""
-    lines.append(f"Device: {pred.get('device', '?')} ({pred.get('backend', '?')}){seconds}")
+    device, backend = pred.get("device", "?"), pred.get("backend", "?")
+    if waited is not None:
+        lines.append(
+            translate(
+                "bars", "Device: {device} ({backend}) · {seconds} s (prediction and contour sensitivity)"
+            ).format(device=device, backend=backend, seconds=f"{waited:.2f}")
+        )
+    else:
+        lines.append(translate("bars", "Device: {device} ({backend})").format(device=device, backend=backend))
     if pred.get("device_note"):
-        lines.append(str(pred["device_note"]))
+        lines.append(translate("device", str(pred["device_note"])))
     model = {**(pred.get("model") or {}), **(result.get("model") or {})}
     sha = model.get("bundle_hash") or ""
-    lines.append(f"Model: {model.get('id', '?')} {model.get('version', '')} (sha256 {sha[:12]})")
+    lines.append(
+        translate("bars", "Model: {id} {version} (sha256 {sha})").format(
+            id=model.get("id", "?"), version=model.get("version", ""), sha=sha[:12]
+        )
+    )
     return lines
 
 
 def class_line(pred: dict[str, Any]) -> str:
     """ "likely malignant (threshold 0.57)" (the bundle's category) or the uncertain state."""
     threshold = pred.get("threshold")
-    thr = f" (threshold {float(threshold):.2f})" if threshold is not None else ""
-    return f"{class_text(pred)}{thr}"
+    if threshold is None:
+        return class_text(pred, translate)
+    return translate("domain_text", "{text} (threshold {threshold})").format(
+        text=class_text(pred, translate), threshold=f"{float(threshold):.2f}"
+    )

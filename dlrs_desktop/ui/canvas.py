@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -33,11 +33,14 @@ from PySide6.QtWidgets import (
 from dlrs_desktop.ui.qtdraw import LabelItem, array_to_qimage, cosmetic_pen, polyline_path
 from dlrs_desktop.ui.style import CONTOUR_COLOR, MEASURE_COLOR, SCAN_COLOR, TOOL_COLOR, ring_color
 
+translate = QCoreApplication.translate
+
 FULL_WINDOW_LEVEL = (256.0, 128.0)  # the 8-bit display as stored: no contrast change
 WL_DRAG_GAIN = 1.0  # window/level units per screen pixel of right-drag
-EMPTY_HINT = (
+EMPTY_HINT = QT_TRANSLATE_NOOP(
+    "canvas",
     "No image open.\n\nOpen an image: Ctrl+O · a folder as worklist: Ctrl+Shift+O\n"
-    "or drop a file here · File → Open demo case"
+    "or drop a file here · File → Open demo case",
 )
 
 
@@ -77,7 +80,7 @@ class ImageCanvas(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tool: InputHandler | None = None
-        self.hint_text = EMPTY_HINT
+        self.hint_text = translate("canvas", EMPTY_HINT)
         self.cam_region = ""  # the region whose explanation map is shown, "" when none
         self._display: np.ndarray | None = None
         self._window_level: tuple[float, float] | None = None

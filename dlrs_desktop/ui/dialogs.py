@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 Handler = Callable[..., Any]
@@ -34,6 +34,7 @@ def has_handler() -> bool:
 
 
 def error(parent: QWidget | None, text: str, title: str = "DLRS Desktop") -> None:
+    text = QCoreApplication.translate("errors", text)  # the UI's own fixed messages (document.py)
     if _handler is not None:
         _handler("error", title, text)
         return

@@ -27,6 +27,8 @@ from dlrs_desktop.ui.pacs_prefs import (  # noqa: F401 - PacsFields, configured_
     set_pacs_setting,
 )
 
+translate = QCoreApplication.translate
+
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
 
@@ -97,12 +99,13 @@ class NetRunner(QObject):
 # ----------------------------------------------------------------------------------------- export / send
 def ask_patient(win: DicomHost) -> tuple[str, str] | None:
     """A PNG/JPEG has no patient: the user types ID and name (empty = anonymous placeholders)."""
-    pid = dialogs.ask_text(
-        win, "Patient ID for the Secondary Capture (empty: ANONYMOUS):", "", "DICOM export"
-    )
+    title = translate("dicom_actions", "DICOM export")
+    ask = translate("dicom_actions", "Patient ID for the Secondary Capture (empty: ANONYMOUS):")
+    pid = dialogs.ask_text(win, ask, "", title)
     if pid is None:
         return None
-    name = dialogs.ask_text(win, "Patient name, Family^Given (empty: Anonymous^Patient):", "", "DICOM export")
+    ask = translate("dicom_actions", "Patient name, Family^Given (empty: Anonymous^Patient):")
+    name = dialogs.ask_text(win, ask, "", title)
     return None if name is None else (pid.strip(), name.strip())
 
 
@@ -119,8 +122,11 @@ def current_prediction(win: DicomHost) -> Any:
 
 def _what(win: DicomHost) -> str:
     if current_prediction(win) is not None:
-        return "SEG, SR with the probability, PDF"
-    return "SEG, SR with measurements only (no current prediction: press Predict to include it), PDF"
+        return translate("dicom_actions", "SEG, SR with the probability, PDF")
+    return translate(
+        "dicom_actions",
+        "SEG, SR with measurements only (no current prediction: press Predict to include it), PDF",
+    )
 
 
 def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
@@ -133,10 +139,14 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
 
     doc = win.doc
     if doc.image is None or doc.contour is None:
-        raise DlrsError("Open an image and draw the tumour contour before exporting to DICOM.")
+        raise DlrsError(
+            translate("dicom_actions", "Open an image and draw the tumour contour before exporting to DICOM.")
+        )
     rois, problem = doc.rois()
     if rois is None:
-        raise DlrsError(problem or "The contour cannot be measured (no calibration?).")
+        raise DlrsError(
+            problem or translate("dicom_actions", "The contour cannot be measured (no calibration?).")
+        )
     prediction = current_prediction(win)
     patient = ("", "")
     if doc.path is None or not is_dicom_file(doc.path):
@@ -185,21 +195,24 @@ class DicomController(QObject):
     def export_dialog(self, folder: str | None = None) -> list[Path]:
         win = self.win
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(win, "Export to DICOM", win.prefs.export_folder)
+            folder = QFileDialog.getExistingDirectory(
+                win, self.tr("Export to DICOM"), win.prefs.export_folder
+            )
             if not folder:
                 return []
         try:
             files = export_current(win, folder)
         except DlrsError as exc:
-            dialogs.error(win, str(exc), "Cannot export to DICOM")
+            dialogs.error(win, str(exc), self.tr("Cannot export to DICOM"))
             return []
         except Exception as exc:  # never a traceback for the user's image
-            dialogs.error(win, f"{type(exc).__name__}: {exc}", "Cannot export to DICOM")
+            dialogs.error(win, f"{type(exc).__name__}: {exc}", self.tr("Cannot export to DICOM"))
             return []
         if files is None:
             return []
         win.audit.append("dicom_export", status=f"{len(files)} files", **self._identity())
-        win.show_status(f"Wrote {len(files)} DICOM files ({_what(win)}) to {folder}.")
+        wrote = self.tr("Wrote {count} DICOM files ({what}) to {folder}.")
+        win.show_status(wrote.format(count=len(files), what=_what(win), folder=folder))
         return files
 
     def send_results(self) -> bool:
@@ -209,9 +222,8 @@ class DicomController(QObject):
         win = self.win
         node = configured_node(win)
         if node is None:
-            dialogs.error(
-                win, "No PACS is configured: set its AE title, host and port in Preferences.", "Send"
-            )
+            none = self.tr("No PACS is configured: set its AE title, host and port in Preferences.")
+            dialogs.error(win, none, self.tr("Send"))
             return False
         tmp = Path(tempfile.mkdtemp(prefix="dlrs-send-"))
         try:
@@ -219,14 +231,16 @@ class DicomController(QObject):
         except Exception as exc:  # DlrsError in plain words; anything else still one dialog
             shutil.rmtree(tmp, ignore_errors=True)
             text = str(exc) if isinstance(exc, DlrsError) else f"{type(exc).__name__}: {exc}"
-            dialogs.error(win, text, "Cannot send results")
+            dialogs.error(win, text, self.tr("Cannot send results"))
             return False
         if files is None:
             shutil.rmtree(tmp, ignore_errors=True)
             return False
         self.last_send, self.last_error = None, None
         self.sending_what = _what(win)
-        win.show_status(f"Sending {len(files)} objects to {node.label()}…")
+        win.show_status(
+            self.tr("Sending {count} objects to {node}…").format(count=len(files), node=node.label())
+        )
 
         def work() -> Any:
             try:
@@ -254,19 +268,18 @@ class DicomController(QObject):
             self.win.audit.append("dicom_send", status=stored, **token[2])
             if bad:
                 lines = "\n".join(f"{o.path.name}: {o.message}" for o in bad)
-                dialogs.error(
-                    self.win,
-                    f"{len(bad)} of {len(result)} objects were not stored on {token[1]}:\n{lines}",
-                    "Send results",
-                )
+                text = self.tr("{bad} of {total} objects were not stored on {node}:\n{lines}")
+                text = text.format(bad=len(bad), total=len(result), node=token[1], lines=lines)
+                dialogs.error(self.win, text, self.tr("Send results"))
             else:
-                self.win.show_status(f"Sent {len(result)} objects ({self.sending_what}) to {token[1]}.")
+                sent = self.tr("Sent {count} objects ({what}) to {node}.")
+                self.win.show_status(sent.format(count=len(result), what=self.sending_what, node=token[1]))
 
     def _failed(self, token: Any, message: str) -> None:
         if token[0] == "send":  # the query/retrieve dialog shows its own failures
             self.last_error = message
             self.win.audit.append("dicom_send", status="failed", **token[2])
-            dialogs.error(self.win, message, "Send results to PACS")
+            dialogs.error(self.win, message, self.tr("Send results to PACS"))
 
     # -- receive from scanner
     def toggle_receive(self, on: bool) -> None:
@@ -278,11 +291,12 @@ class DicomController(QObject):
             self.listener.shutdown()
             self.listener = None
         if not on:
-            win.show_status("Stopped receiving from the scanner.")
+            win.show_status(self.tr("Stopped receiving from the scanner."))
             return
         folder = win.worklist.folder or (Path(win.prefs.open_folder) if win.prefs.open_folder else None)
         if folder is None:
-            dialogs.error(win, "Open a folder as worklist first: received images are filed there.", "Receive")
+            first = self.tr("Open a folder as worklist first: received images are filed there.")
+            dialogs.error(win, first, self.tr("Receive"))
             self._uncheck()
             return
         try:
@@ -297,17 +311,18 @@ class DicomController(QObject):
                 on_note=lambda text: self.received.done.emit("note", text),
             )
         except (DlrsError, ValueError) as exc:
-            dialogs.error(win, str(exc), "Receive from scanner")
+            dialogs.error(win, str(exc), self.tr("Receive from scanner"))
             self._uncheck()
             return
-        win.show_status(f"Receiving from the scanner as {aet} on port {port} into {folder}.")
+        said = self.tr("Receiving from the scanner as {aet} on port {port} into {folder}.")
+        win.show_status(said.format(aet=aet, port=port, folder=folder))
 
     def _received(self, token: Any, path: Any) -> None:
         if token == "note":  # a refused peer, an aborted dataset, a same-UID object kept beside
             self.win.show_status(self.tr("Receive: {0}").format(path))
             return
         self.folder_watch.refresh()
-        self.win.show_status(f"Received {Path(path).name} from the scanner.")
+        self.win.show_status(self.tr("Received {name} from the scanner.").format(name=Path(path).name))
 
     def _uncheck(self) -> None:
         action = self.win.actions_by_name.get("dicom_receive")

@@ -18,6 +18,9 @@ import numpy as np
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
 from dlrs_desktop.store.record import Annotation, Review, now_iso
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
+
+CONTEXT = "document"  # the translation context of this module's words
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging import Calibration, UltrasoundImage
@@ -201,7 +204,7 @@ class Document:
 
     def set_review(self, reviewed: bool, reviewer: str | None) -> None:
         if reviewed and self.contour is None:
-            raise DlrsError("There is no contour to mark as reviewed.")
+            raise DlrsError(QT_TRANSLATE_NOOP("errors", "There is no contour to mark as reviewed."))
         self.review = Review("reviewed", reviewer or None, now_iso()) if reviewed else Review("draft")
         self.revision += 1
         self.events.emit("review")
@@ -211,14 +214,17 @@ class Document:
         self.ruler = line
         self.events.emit("ruler")
 
-    def ruler_text(self, p0: np.ndarray, p1: np.ndarray) -> str:
-        """ "10.5 mm · 105 px", or "105 px (not calibrated)" where no calibration covers the line."""
+    def ruler_text(self, p0: np.ndarray, p1: np.ndarray, tr: Translate = english) -> str:
+        """ "10.5 mm · 105 px", or "105 px (not calibrated)" where no calibration covers the line
+        (`tr`: the GUI's translation)."""
         p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
         px = float(np.hypot(*(p1 - p0)))
         image = self.image
         cal = image.calibration_for(np.array([p0, p1])) if image is not None else None
         if cal is None:
-            return f"{px:.0f} px (not calibrated)"
+            return tr(CONTEXT, QT_TRANSLATE_NOOP("document", "{px} px (not calibrated)")).format(
+                px=f"{px:.0f}"
+            )
         dx, dy = (p1 - p0) * (cal.mm_per_px_x, cal.mm_per_px_y)
         return f"{float(np.hypot(dx, dy)):.1f} mm · {px:.0f} px"
 
@@ -254,7 +260,7 @@ class Document:
             self._rois, self._rois_error = None, None
             try:
                 if len(self.contour.points) < 3:
-                    raise DlrsError("The contour needs at least 3 points.")
+                    raise DlrsError(QT_TRANSLATE_NOOP("errors", "The contour needs at least 3 points."))
                 self._rois = compute_rois(self.contour, self.image, radii_mm=self.ring_radii_mm)
             except DlrsError as exc:
                 self._rois_error = str(exc)
@@ -278,7 +284,7 @@ class Document:
     # ----------------------------------------------------------------- persistence
     def to_annotation(self) -> Annotation:
         if self.base_image is None:
-            raise DlrsError("No image is open.")
+            raise DlrsError(QT_TRANSLATE_NOOP("errors", "No image is open."))
         return Annotation(
             image_sha256=self.base_image.sha256,
             frame=self.frame,
@@ -294,7 +300,11 @@ class Document:
         from dlrs_desktop.roi import Contour
 
         if self.base_image is None or ann.image_sha256 != self.base_image.sha256:
-            raise DlrsError("This annotation belongs to a different image and was not applied.")
+            raise DlrsError(
+                QT_TRANSLATE_NOOP(
+                    "errors", "This annotation belongs to a different image and was not applied."
+                )
+            )
         self.manual_calibration = Calibration.from_dict(ann.calibration) if ann.calibration else None
         contour = Contour.from_dict(ann.contour) if ann.contour else None
         if contour is not None:

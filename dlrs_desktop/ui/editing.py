@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
 
@@ -22,6 +22,8 @@ from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.tools import DRAWING_TOOLS, Tool
 from dlrs_desktop.ui.tools_drag import TOOLS as DRAG_TOOLS
+
+translate = QCoreApplication.translate
 
 
 class ToolBox(QObject):
@@ -58,14 +60,18 @@ class ToolBox(QObject):
         self.tool = self.tools[name]
         self.canvas.tool = self.tool
         self.tool.activate()
-        self.show_status(f"{self.tool.label}: {self.tool.tip}")
+        self.show_status(
+            translate("editing", "{tool}: {tip}").format(tool=self.tool.title, tip=self.tool.hint)
+        )
         self.tool_changed.emit(name)
 
     def confirm_discard_gesture(self) -> bool:
         """A half-drawn polygon is work too: ask before dropping it."""
         if self.tool is None or not self.tool.busy:
             return True
-        if dialogs.ask_yes_no(self._parent, "A contour is being drawn and is not finished. Discard it?"):
+        if dialogs.ask_yes_no(
+            self._parent, translate("editing", "A contour is being drawn and is not finished. Discard it?")
+        ):
             self.tool.cancel()
             return True
         return False
@@ -87,7 +93,7 @@ class ContourEdits:
         except DlrsError as exc:
             dialogs.error(self.toolbox.dialog_parent(), str(exc))
             return
-        self.undo_stack.push(SetContour(self.doc, c, new, "Smooth contour"))
+        self.undo_stack.push(SetContour(self.doc, c, new, translate("commands", "Smooth contour")))
 
     def snap(self) -> None:
         assist = self.toolbox.tools["assist"]
@@ -96,26 +102,44 @@ class ContourEdits:
 
     def clear(self) -> None:
         if self.doc.contour is not None:
-            self.undo_stack.push(SetContour(self.doc, self.doc.contour, None, "Clear contour"))
+            self.undo_stack.push(
+                SetContour(self.doc, self.doc.contour, None, translate("commands", "Clear contour"))
+            )
 
     def reset_calibration(self) -> None:
         if self.doc.manual_calibration is not None:
             self.undo_stack.push(
-                SetCalibration(self.doc, self.doc.manual_calibration, None, "Use the file's calibration")
+                SetCalibration(
+                    self.doc,
+                    self.doc.manual_calibration,
+                    None,
+                    translate("commands", "Use the file's calibration"),
+                )
             )
 
     def calibrate_from_depth_scale(self) -> bool:
         """Read the on-screen depth ruler, show its tick column, apply it only when the user confirms."""
         from dlrs_desktop.imaging.depth_scale import DepthScaleRefusal, read_depth_scale
 
-        image, parent, title = self.doc.base_image, self.toolbox.dialog_parent(), "Calibrate from depth scale"
+        image, parent, title = (
+            self.doc.base_image,
+            self.toolbox.dialog_parent(),
+            translate("editing", "Calibrate from depth scale"),
+        )
         if image is None:
             return False
         if image.calibration is not None or any(r.usable_for_mm for r in image.regions):
-            own = image.calibration.label() if image.calibration is not None else "its ultrasound regions"
+            own = (
+                image.calibration.label(translate)
+                if image.calibration is not None
+                else translate("editing", "its ultrasound regions")
+            )
             dialogs.info(
                 parent,
-                f"This image carries the scanner's own scale ({own}); it wins over the depth scale.",
+                translate(
+                    "editing",
+                    "This image carries the scanner's own scale ({scale}); it wins over the depth scale.",
+                ).format(scale=own),
                 title,
             )
             return False
@@ -125,13 +149,24 @@ class ContourEdits:
             return False
         x, rows = reading.column_x, reading.tick_rows
         canvas = self.toolbox.canvas
-        canvas.set_measure(np.array([x, rows[0]]), np.array([x, rows[-1]]), f"{reading.tick_count} ticks")
+        canvas.set_measure(
+            np.array([x, rows[0]]),
+            np.array([x, rows[-1]]),
+            translate("editing", "{count} ticks").format(count=reading.tick_count),
+        )
         try:
             ok = dialogs.ask_yes_no(
                 parent,
-                f"Read the {reading.summary()}.\nWhy {reading.tick_mm:g} mm a tick: {reading.interval_rule}."
-                f"\nTick rows: {', '.join(f'{y:.1f}' for y in rows)}.\n\nThe tick column is marked on the "
-                "image. Use this calibration?",
+                translate(
+                    "editing",
+                    "Read the {summary}.\nWhy {tick} mm a tick: {rule}.\nTick rows: {rows}.\n\n"
+                    "The tick column is marked on the image. Use this calibration?",
+                ).format(
+                    summary=reading.summary(),
+                    tick=f"{reading.tick_mm:g}",
+                    rule=reading.interval_rule,
+                    rows=", ".join(f"{y:.1f}" for y in rows),
+                ),
                 title,
             )
         finally:
@@ -140,9 +175,16 @@ class ContourEdits:
             return False
         cal = reading.calibration()
         self.undo_stack.push(
-            SetCalibration(self.doc, self.doc.manual_calibration, cal, "Calibrate from depth scale")
+            SetCalibration(
+                self.doc,
+                self.doc.manual_calibration,
+                cal,
+                translate("commands", "Calibrate from depth scale"),
+            )
         )
-        self.toolbox.show_status(f"Calibrated: {cal.label()}")
+        self.toolbox.show_status(
+            translate("tools", "Calibrated: {calibration}").format(calibration=cal.label(translate))
+        )
         return True
 
     def toggle_reviewed(self) -> None:
@@ -152,7 +194,9 @@ class ContourEdits:
         try:
             reviewed = self.doc.review.status != "reviewed"
             if reviewed and not self.prefs.reviewer:
-                name = dialogs.ask_text(parent, "Reviewer name (saved in Preferences):", "")
+                name = dialogs.ask_text(
+                    parent, translate("editing", "Reviewer name (saved in Preferences):"), ""
+                )
                 if not name:
                     return
                 self.prefs.reviewer = name

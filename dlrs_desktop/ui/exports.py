@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QCoreApplication, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -23,6 +23,8 @@ from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.qtdraw import array_to_qimage, png_bytes
 from dlrs_desktop.ui.settings import Preferences
+
+translate = QCoreApplication.translate
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.report import ReportOptions
@@ -81,7 +83,7 @@ class Exporter:
 
     def pdf(self, path: str | None = None, options: ReportOptions | None = None) -> Path | None:
         if self.doc.image is None:
-            dialogs.error(self.parent, "Open an image before exporting a report.")
+            dialogs.error(self.parent, translate("exports", "Open an image before exporting a report."))
             return None
         from dlrs_desktop.ui.report import write_pdf  # the PDF code loads when first used (start-up)
         from dlrs_desktop.ui.report_dialog import ask_report_options
@@ -91,16 +93,27 @@ class Exporter:
             if options is None:
                 return None
         options = replace(options, cam_region=self.canvas.cam_region)
-        path = path or self._ask_path("Export PDF report", self.default_name() + ".pdf", "PDF (*.pdf)")
+        path = path or self._ask_path(
+            translate("exports", "Export PDF report"),
+            self.default_name() + ".pdf",
+            translate("exports", "PDF (*.pdf)"),
+        )
         if not path:
             return None
         try:
             out = write_pdf(path, self.doc, render_view(self.canvas), options, self.model_info())
         except (DlrsError, OSError) as exc:
-            dialogs.error(self.parent, f"The report could not be written: {exc}")
+            dialogs.error(
+                self.parent,
+                translate("exports", "The report could not be written: {error}").format(error=exc),
+            )
             return None
-        ids = "with patient identifiers" if options.include_identifiers else "without patient identifiers"
-        self.status(f"Report written ({ids}): {out}")
+        said = (
+            translate("exports", "Report written (with patient identifiers): {path}")
+            if options.include_identifiers
+            else translate("exports", "Report written (without patient identifiers): {path}")
+        )
+        self.status(said.format(path=out))
         return out
 
     def write_report(self, path: str | Path, options: ReportOptions | None = None) -> Path:
@@ -114,11 +127,13 @@ class Exporter:
         doc = self.doc
         rois, err = doc.rois()
         if rois is None or doc.image is None:
-            dialogs.error(self.parent, err or "Draw a contour on a calibrated image first.")
+            dialogs.error(
+                self.parent, err or translate("exports", "Draw a contour on a calibrated image first.")
+            )
             return []
         if folder is None:
             folder = QFileDialog.getExistingDirectory(
-                self.parent, "Export masks to folder", self.prefs.export_folder
+                self.parent, translate("exports", "Export masks to folder"), self.prefs.export_folder
             )
             if not folder:
                 return []
@@ -132,22 +147,38 @@ class Exporter:
                 img = array_to_qimage((np.asarray(mask, dtype=bool) * np.uint8(255)).astype(np.uint8))
                 out.append(atomic_write_bytes(Path(folder) / f"{stem}_{name}.png", png_bytes(img)))
         except OSError as exc:
-            dialogs.error(self.parent, f"The masks could not be written: {exc.strerror or exc}")
+            dialogs.error(
+                self.parent,
+                translate("exports", "The masks could not be written: {error}").format(
+                    error=exc.strerror or exc
+                ),
+            )
             return out
-        self.status(f"{len(out)} masks written to {folder}")
+        self.status(
+            translate("exports", "{count} masks written to {folder}").format(count=len(out), folder=folder)
+        )
         return out
 
     def annotation(self, path: str | None = None) -> Path | None:
         if self.doc.base_image is None:
-            dialogs.error(self.parent, "Open an image first.")
+            dialogs.error(self.parent, translate("exports", "Open an image first."))
             return None
-        path = path or self._ask_path("Export annotation", self.default_name() + ".json", "JSON (*.json)")
+        path = path or self._ask_path(
+            translate("exports", "Export annotation"),
+            self.default_name() + ".json",
+            translate("exports", "JSON (*.json)"),
+        )
         if not path:
             return None
         try:
             out = atomic_write_json(path, self.doc.to_annotation().to_dict())
         except OSError as exc:
-            dialogs.error(self.parent, f"The annotation could not be written: {exc.strerror or exc}")
+            dialogs.error(
+                self.parent,
+                translate("exports", "The annotation could not be written: {error}").format(
+                    error=exc.strerror or exc
+                ),
+            )
             return None
-        self.status(f"Annotation written: {out}")
+        self.status(translate("exports", "Annotation written: {path}").format(path=out))
         return out

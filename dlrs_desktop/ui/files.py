@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -29,7 +29,9 @@ from dlrs_desktop.ui.worker import ImageLoader
 from dlrs_desktop.ui.worklist import Worklist
 
 AUTOSAVE_DELAY_MS = 600
-IMAGE_FILTER = "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"
+IMAGE_FILTER = QT_TRANSLATE_NOOP(
+    "FileController", "Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"
+)
 
 
 def demo_paths() -> tuple[Path, Path]:
@@ -81,7 +83,10 @@ class FileController(QObject):
     # ------------------------------------------------------------------ open / navigate
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.parent_widget, "Open ultrasound image", self.prefs.open_folder, IMAGE_FILTER
+            self.parent_widget,
+            self.tr("Open ultrasound image"),
+            self.prefs.open_folder,
+            self.tr(IMAGE_FILTER),
         )
         if path:
             self.prefs.open_folder = str(Path(path).parent)
@@ -89,7 +94,7 @@ class FileController(QObject):
 
     def open_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.parent_widget, "Open folder as worklist", self.prefs.open_folder
+            self.parent_widget, self.tr("Open folder as worklist"), self.prefs.open_folder
         )
         if folder:
             self.prefs.open_folder = folder
@@ -97,7 +102,8 @@ class FileController(QObject):
 
     def open_recent(self, path: str) -> None:
         if not Path(path).exists():
-            dialogs.error(self.parent_widget, f"'{path}' no longer exists; removed from Open Recent.")
+            gone = self.tr("'{path}' no longer exists; removed from Open Recent.")
+            dialogs.error(self.parent_widget, gone.format(path=path))
             self.prefs.remove_recent(path)
             self.recent_changed.emit()
             return
@@ -107,14 +113,13 @@ class FileController(QObject):
         """The bundled case as shipped: its own contour, none of the earlier edits (Reset demo)."""
         image, contour = demo_paths()
         if not image.is_file():
-            dialogs.error(
-                self.parent_widget, f"The bundled sample is missing ({image}). Reinstall the application."
-            )
+            missing = self.tr("The bundled sample is missing ({path}). Reinstall the application.")
+            dialogs.error(self.parent_widget, missing.format(path=image))
             return False
         edited = self.demo_open and self.undo_stack.count() > 1  # more than "Load contour"
         if edited and not dialogs.ask_yes_no(
             self.parent_widget,
-            "Discard your changes to the demo case and start again from the bundled contour?",
+            self.tr("Discard your changes to the demo case and start again from the bundled contour?"),
         ):
             return False
         return self.open_path(image, contour_file=contour, pristine=True, background=background)
@@ -146,7 +151,7 @@ class FileController(QObject):
             return False
         if background:
             self._pending_open = (self.loader.request(p, frame), p, contour_file, pristine)
-            self.status(f"Opening {p.name}…", 0)
+            self.status(self.tr("Opening {name}…").format(name=p.name), 0)
             if self.worklist.folder is not None and p.parent == self.worklist.folder:
                 self.worklist.set_current(p)  # PgDown again moves on from here, not from the old image
             return True
@@ -155,13 +160,15 @@ class FileController(QObject):
         try:
             image = load_image(p, frame)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), "Cannot open image")
+            dialogs.error(self.parent_widget, str(exc), self.tr("Cannot open image"))
             return False
         except Exception as exc:  # never a traceback for a file the user picked
             dialogs.error(
                 self.parent_widget,
-                f"Cannot open '{p.name}': {type(exc).__name__}: {exc}",
-                "Cannot open image",
+                self.tr("Cannot open '{name}': {error}").format(
+                    name=p.name, error=f"{type(exc).__name__}: {exc}"
+                ),
+                self.tr("Cannot open image"),
             )
             return False
         self._show_image(p, image, contour_file, pristine)
@@ -181,7 +188,7 @@ class FileController(QObject):
         if pending is not None and pending[0] == token:
             self._pending_open = None
             self.status("", 0)
-            dialogs.error(self.parent_widget, message, "Cannot open image")
+            dialogs.error(self.parent_widget, message, self.tr("Cannot open image"))
 
     def _show_image(self, p: Path, image: Any, contour_file: Path | None, pristine: bool = False) -> None:
         self.save_now()  # the previous image's last edits
@@ -199,7 +206,8 @@ class FileController(QObject):
         if not restored and contour_file is not None and contour_file.is_file():
             self.load_contour_file(contour_file)
             if pristine:
-                self.status(f"{p.name}: the bundled case with its bundled contour (File → Reset demo).", 8000)
+                said = self.tr("{name}: the bundled case with its bundled contour (File → Reset demo).")
+                self.status(said.format(name=p.name), 8000)
         if self.worklist.folder is not None and p.parent == self.worklist.folder:
             self.worklist.set_current(p)
         self.session.update(image=str(p.resolve()), image_sha256=image.sha256, frame=self.doc.frame)
@@ -224,7 +232,7 @@ class FileController(QObject):
         """Copies that were skipped or differ: one dialog per opened image, in plain words."""
         lines = list(loaded.rejected) + list(loaded.notes)
         if lines:
-            dialogs.info(self.parent_widget, "\n\n".join(lines), "Annotation copies")
+            dialogs.info(self.parent_widget, "\n\n".join(lines), self.tr("Annotation copies"))
 
     def _apply_annotation(self, ann: Any) -> bool:
         from dlrs_desktop.imaging import load_image
@@ -234,19 +242,23 @@ class FileController(QObject):
                 self.doc.base_image = load_image(self.doc.path, ann.frame)
             self.doc.apply_annotation(ann)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, f"The saved annotation could not be restored: {exc}")
+            dialogs.error(
+                self.parent_widget,
+                self.tr("The saved annotation could not be restored: {error}").format(error=exc),
+            )
             return False
         parts = [
             name
             for name, present in (
-                ("contour", ann.contour),
-                ("calibration", ann.calibration),
-                ("result", ann.result),
-                ("review", ann.review.status == "reviewed"),
+                (self.tr("contour"), ann.contour),
+                (self.tr("calibration"), ann.calibration),
+                (self.tr("result"), ann.result),
+                (self.tr("review"), ann.review.status == "reviewed"),
             )
             if present
         ]
-        self.status(f"Restored the saved {', '.join(parts) or 'annotation'} for this image.", 6000)
+        what = self.tr(", ").join(parts) or self.tr("annotation")
+        self.status(self.tr("Restored the saved {what} for this image.").format(what=what), 6000)
         self.annotation_restored.emit()  # a saved result is never shown as current before re-computing
         return True
 
@@ -260,12 +272,17 @@ class FileController(QObject):
             ref = ImageRef.of(self.doc.path)
             contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame, image_ref=ref)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), "Cannot load contour")
+            dialogs.error(self.parent_widget, str(exc), self.tr("Cannot load contour"))
             return
         if contour.frame != self.doc.frame:
             self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
         self.undo_stack.push(
-            SetContour(self.doc, None, self.doc.make_contour(np.asarray(contour.points)), "Load contour")
+            SetContour(
+                self.doc,
+                None,
+                self.doc.make_contour(np.asarray(contour.points)),
+                self.tr("Load contour"),
+            )
         )
 
     def import_contour_dialog(self) -> None:
@@ -273,9 +290,9 @@ class FileController(QObject):
             return
         path, _ = QFileDialog.getOpenFileName(
             self.parent_widget,
-            "Import contour",
+            self.tr("Import contour"),
             self.prefs.open_folder,
-            "Contour (*.json *.png *.dcm);;All files (*)",
+            self.tr("Contour (*.json *.png *.dcm);;All files (*)"),
         )
         if path:
             self.load_contour_file(Path(path))
@@ -283,7 +300,7 @@ class FileController(QObject):
     def navigate(self, step: int) -> None:
         target = self.worklist.neighbour(step)
         if target is None:
-            self.status("No further image in the worklist.", 6000)
+            self.status(self.tr("No further image in the worklist."), 6000)
             return
         self.open_path(target, background=True)
 
@@ -324,23 +341,26 @@ class FileController(QObject):
                 self.status(note, 6000)
             else:
                 told.add(f"backup:{target}")
-                dialogs.info(self.parent_widget, note, "Backup kept")
+                dialogs.info(self.parent_widget, note, self.tr("Backup kept"))
         new = [(k, m) for k, m in res.problems if k not in told]
         told.update(k for k, _ in res.problems)
         if not res.ok:
-            text = " ".join(m for _, m in res.problems) or "The annotation could not be saved."
+            text = " ".join(m for _, m in res.problems) or self.tr("The annotation could not be saved.")
             if new:  # once per fault, not at every autosave
                 dialogs.error(
                     self.parent_widget,
-                    f"{text}\n\nYour work stays open in this window. Saving is tried again at every "
-                    "change and when you close; the title shows * while changes are unsaved.",
-                    "Cannot save",
+                    self.tr(
+                        "{problem}\n\nYour work stays open in this window. Saving is tried again at every "
+                        "change and when you close; the title shows * while changes are unsaved.",
+                    ).format(problem=text),
+                    self.tr("Cannot save"),
                 )
             else:
-                self.status(f"Not saved: {text}", 6000)
+                self.status(self.tr("Not saved: {problem}").format(problem=text), 6000)
             return False
         if new:
-            self.status(" ".join(m for _, m in new) + " Saved in the other location.", 6000)
+            said = self.tr("{problems} Saved in the other location.")
+            self.status(said.format(problems=" ".join(m for _, m in new)), 6000)
         doc.mark_saved(revision)
         self.worklist.refresh_path(doc.path)
         return True
@@ -348,15 +368,14 @@ class FileController(QObject):
     def save_explicitly(self) -> bool:
         """Ctrl+S: save and say so (autosave is silent)."""
         if self.doc.base_image is None:
-            self.status("Nothing to save: no image is open.", 4000)
+            self.status(self.tr("Nothing to save: no image is open."), 4000)
             return True
         was_dirty = self.doc.dirty
         ok = self.save_now()
         if ok:
-            where = self.doc.path.name if self.doc.path else "this image"
-            note = (
-                f"Saved the annotation of {where}." if was_dirty else f"{where}: everything is already saved."
-            )
+            where = self.doc.path.name if self.doc.path else self.tr("this image")
+            done = self.tr("Saved the annotation of {name}.")
+            note = (done if was_dirty else self.tr("{name}: everything is already saved.")).format(name=where)
             self.status(note, 4000)
             self.saved.emit(note)
         return ok
@@ -368,7 +387,9 @@ class FileController(QObject):
         if not self.save_now():
             answer = dialogs.ask_save_discard_cancel(
                 self.parent_widget,
-                "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
+                self.tr(
+                    "Your latest changes could not be saved. Try saving again, quit without them, or cancel?",
+                ),
             )
             if answer == "cancel" or (answer == "save" and not self.save_now()):
                 return False

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
@@ -38,6 +38,8 @@ from dlrs_desktop.ui.tools import Tool
 from dlrs_desktop.ui.viewbar import CineBar, WindowLevelBar
 from dlrs_desktop.ui.worker import ModelService
 from dlrs_desktop.ui.worklist import Worklist
+
+translate = QCoreApplication.translate
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.about import PreferencesDialog
@@ -76,13 +78,13 @@ class MainWindow(QMainWindow):
         self.result_panel = ResultPanel()
         self.side_dock = self._side_dock()
         self.worklist = Worklist(self.store)
-        self.worklist_dock = QDockWidget("Worklist", self)
+        self.worklist_dock = QDockWidget(translate("MainWindow", "Worklist"), self)
         self.worklist_dock.setObjectName("worklist")
         self.worklist_dock.setWidget(self.worklist)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.worklist_dock)
         self.worklist_dock.hide()
         self.cursor_label = QLabel("")
-        self.model_label = QLabel("Model: loading…")
+        self.model_label = QLabel(translate("MainWindow", "Model: loading…"))
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # the name comes from the bundle
         self.statusBar().addPermanentWidget(self.cursor_label)
         self.statusBar().addPermanentWidget(self.model_label)
@@ -148,7 +150,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        dock = QDockWidget("Measurements and result", self)
+        dock = QDockWidget(translate("MainWindow", "Measurements and result"), self)
         dock.setObjectName("side")
         body = QWidget()
         body_lay = QVBoxLayout(body)
@@ -206,7 +208,9 @@ class MainWindow(QMainWindow):
             self.cursor_label.setText("")
             return
         value = int(image.gray[int(y), int(x)])
-        text = f"x {x:.0f}, y {y:.0f} px · gray {value}"
+        text = translate("MainWindow", "x {x}, y {y} px · gray {value}").format(
+            x=f"{x:.0f}", y=f"{y:.0f}", value=value
+        )
         cal = image.calibration_for(np.array([[x, y]]))
         if cal is not None:
             text += f" · {x * cal.mm_per_px_x:.1f}, {y * cal.mm_per_px_y:.1f} mm"
@@ -248,7 +252,9 @@ class MainWindow(QMainWindow):
     def preferences_dialog(self) -> PreferencesDialog:
         from dlrs_desktop.ui import about
 
-        in_use = self.model.info.get("device", "") if self.model.ready else "not loaded"
+        in_use = (
+            self.model.info.get("device", "") if self.model.ready else translate("MainWindow", "not loaded")
+        )
         names = ring_names(self.doc.ring_radii_mm)
         pacs = PacsFields(self)  # the PACS node: no network use unless configured
         reload = self.prediction.reload_model  # a new device: the model in use, loaded again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from dlrs_desktop.ui.style import OK_CSS, WARNING_CSS, region_label, ring_color
+
+translate = QCoreApplication.translate
 
 
 def _heading(text: str) -> QLabel:
@@ -36,20 +38,20 @@ class MeasurementsPanel(QWidget):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        self.badge = QLabel("No image")
+        self.badge = QLabel(translate("measurements", "No image"))
         self.badge.setTextFormat(Qt.TextFormat.PlainText)
         self.badge.setObjectName("calibrationBadge")
         self.badge.setWordWrap(True)
         lay.addWidget(self.badge)
-        lay.addWidget(_heading("Tumour"))
+        lay.addWidget(_heading(translate("measurements", "Tumour")))
         grid = QGridLayout()
         self.values: dict[str, QLabel] = {}
         for row, (key, text) in enumerate(
             [
-                ("area", "Area"),
-                ("long", "Longest diameter"),
-                ("perp", "Perpendicular"),
-                ("perim", "Perimeter"),
+                ("area", translate("measurements", "Area")),
+                ("long", translate("measurements", "Longest diameter")),
+                ("perp", translate("measurements", "Perpendicular")),
+                ("perim", translate("measurements", "Perimeter")),
             ]
         ):
             grid.addWidget(QLabel(text), row, 0)
@@ -57,10 +59,16 @@ class MeasurementsPanel(QWidget):
             self.values[key].setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(self.values[key], row, 1)
         lay.addLayout(grid)
-        lay.addWidget(_heading("Peritumoral rings"))
+        lay.addWidget(_heading(translate("measurements", "Peritumoral rings")))
         self.ring_names: list[str] = []
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Ring", "Area mm²", "Outside scan"])
+        self.table.setHorizontalHeaderLabels(
+            [
+                translate("measurements", "Ring"),
+                translate("measurements", "Area mm²"),
+                translate("measurements", "Outside scan"),
+            ]
+        )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
@@ -84,7 +92,9 @@ class MeasurementsPanel(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(names))
         for row, name in enumerate(names):
-            item = QTableWidgetItem(region_label(name).replace("Ring ", ""))
+            item = QTableWidgetItem(
+                f"{name[5:-2]} mm" if name.startswith("ring_") and name.endswith("mm") else name
+            )
             item.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
             shown = True if visible is None else visible.get(name, True)
             item.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
@@ -139,7 +149,10 @@ class MeasurementsPanel(QWidget):
             self.warning.setText(message)
         elif flagged:
             self.warning.setText(
-                f"⚠ {', '.join(flagged)} leave the scan area too much: the prediction relies on less tissue."
+                translate(
+                    "measurements",
+                    "⚠ {rings} leave the scan area too much: the prediction relies on less tissue.",
+                ).format(rings=translate("measurements", ", ").join(flagged))
             )
         else:
             self.warning.setText("")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
@@ -19,6 +19,8 @@ from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.style import region_label
 from dlrs_desktop.ui.viewbar import CineBar, WindowLevelBar
+
+translate = QCoreApplication.translate
 
 
 def build_menus(
@@ -46,40 +48,61 @@ def build_menus(
     """`file_extras(file_menu)` adds a component's own File submenu (File → DICOM)."""
     bar = win.menuBar()
     menus: dict[str, QMenu] = {}
-    m = menus["file"] = bar.addMenu("&File")
-    reg.add(m, "open", "&Open image…", files.open_dialog, QKeySequence.StandardKey.Open)
-    reg.add(m, "open_folder", "Open &folder as worklist…", files.open_folder_dialog, "Ctrl+Shift+O")
-    recent = menus["recent"] = m.addMenu("Open &Recent")
+    m = menus["file"] = bar.addMenu(translate("menus", "&File"))
+    reg.add(m, "open", translate("menus", "&Open image…"), files.open_dialog, QKeySequence.StandardKey.Open)
+    reg.add(
+        m,
+        "open_folder",
+        translate("menus", "Open &folder as worklist…"),
+        files.open_folder_dialog,
+        "Ctrl+Shift+O",
+    )
+    recent = menus["recent"] = m.addMenu(translate("menus", "Open &Recent"))
     _fill_recent(recent, files, prefs)
     files.recent_changed.connect(lambda: _fill_recent(recent, files, prefs))
-    reg.add(m, "open_demo", "Open &demo case", files.open_demo)
-    reg.add(m, "reset_demo", "Reset &demo (bundled contour, no earlier edits)", files.open_demo)
-    reg.add(m, "import_contour", "&Import contour…", files.import_contour_dialog, "Ctrl+I")
-    reg.add(m, "save", "&Save now (autosave is on)", files.save_explicitly, QKeySequence.StandardKey.Save)
+    reg.add(m, "open_demo", translate("menus", "Open &demo case"), files.open_demo)
+    reg.add(
+        m,
+        "reset_demo",
+        translate("menus", "Reset &demo (bundled contour, no earlier edits)"),
+        files.open_demo,
+    )
+    reg.add(
+        m, "import_contour", translate("menus", "&Import contour…"), files.import_contour_dialog, "Ctrl+I"
+    )
+    reg.add(
+        m,
+        "save",
+        translate("menus", "&Save now (autosave is on)"),
+        files.save_explicitly,
+        QKeySequence.StandardKey.Save,
+    )
     m.addSeparator()
-    reg.add(m, "export_pdf", "Export &PDF report…", exporter.pdf, "Ctrl+P")
-    reg.add(m, "export_masks", "Export &masks (PNG)…", exporter.masks, "Ctrl+Shift+M")
-    reg.add(m, "export_json", "Export annotation &JSON…", exporter.annotation, "Ctrl+Shift+J")
+    reg.add(m, "export_pdf", translate("menus", "Export &PDF report…"), exporter.pdf, "Ctrl+P")
+    reg.add(m, "export_masks", translate("menus", "Export &masks (PNG)…"), exporter.masks, "Ctrl+Shift+M")
+    reg.add(
+        m, "export_json", translate("menus", "Export annotation &JSON…"), exporter.annotation, "Ctrl+Shift+J"
+    )
     file_extras(m)
     m.addSeparator()
-    reg.add(m, "prefs", "Pr&eferences…", preferences_dialog, "Ctrl+,")
-    reg.add(m, "quit", "&Quit", win.close, QKeySequence.StandardKey.Quit)
+    reg.add(m, "prefs", translate("menus", "Pr&eferences…"), preferences_dialog, "Ctrl+,")
+    reg.add(m, "quit", translate("menus", "&Quit"), win.close, QKeySequence.StandardKey.Quit)
 
-    m = menus["edit"] = bar.addMenu("&Edit")
-    undo = undo_stack.createUndoAction(win, "&Undo")
+    m = menus["edit"] = bar.addMenu(translate("menus", "&Edit"))
+    undo = undo_stack.createUndoAction(win, translate("menus", "&Undo"))
     undo.setShortcut(QKeySequence.StandardKey.Undo)
-    redo = undo_stack.createRedoAction(win, "&Redo")
+    redo = undo_stack.createRedoAction(win, translate("menus", "&Redo"))
     redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
     reg.adopt(m, "undo", undo)
     reg.adopt(m, "redo", redo)
     m.addSeparator()
-    reg.add(m, "smooth", "S&mooth contour", edits.smooth, "S")
-    reg.add(m, "snap", "Snap contour to &edges", edits.snap, "G")
-    reg.add(m, "clear", "&Clear contour", edits.clear, "Ctrl+Backspace")
-    reg.add(m, "reset_cal", "Use the file's calibration", edits.reset_calibration)
+    reg.add(m, "smooth", translate("menus", "S&mooth contour"), edits.smooth, "S")
+    reg.add(m, "snap", translate("menus", "Snap contour to &edges"), edits.snap, "G")
+    reg.add(m, "clear", translate("menus", "&Clear contour"), edits.clear, "Ctrl+Backspace")
+    reg.add(m, "reset_cal", translate("menus", "Use the file's calibration"), edits.reset_calibration)
 
-    m = menus["tools"] = bar.addMenu("&Tools")
-    tb = QToolBar("Tools", win)
+    m = menus["tools"] = bar.addMenu(translate("menus", "&Tools"))
+    tb = QToolBar(translate("menus", "Tools"), win)
     tb.setObjectName("tools")
     tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     win.addToolBar(tb)
@@ -88,62 +111,79 @@ def build_menus(
     group = QActionGroup(win)
     for name, tool in toolbox.tools.items():
         a = reg.add(
-            m, f"tool_{name}", tool.label, lambda on, n=name: on and toolbox.set_tool(n), tool.shortcut,
+            m, f"tool_{name}", tool.title, lambda on, n=name: on and toolbox.set_tool(n), tool.shortcut,
             checkable=True,
         )  # fmt: skip
-        a.setToolTip(f"{tool.label} ({tool.shortcut}): {tool.tip}")
+        a.setToolTip(
+            translate("menus", "{tool} ({key}): {tip}").format(
+                tool=tool.title, key=tool.shortcut, tip=tool.hint
+            )
+        )
         group.addAction(a)
         tb.addAction(a)
     toolbox.tool_changed.connect(lambda n: reg[f"tool_{n}"].setChecked(True))
-    reg.add(m, "depth_scale_cal", "Calibrate from &depth scale…", edits.calibrate_from_depth_scale)
+    reg.add(
+        m,
+        "depth_scale_cal",
+        translate("menus", "Calibrate from &depth scale…"),
+        edits.calibrate_from_depth_scale,
+    )
     tb.addSeparator()
     for name, short in (
-        ("undo", "Undo"),
-        ("redo", "Redo"),
-        ("smooth", "Smooth"),
-        ("snap", "Snap"),
-        ("clear", "Clear"),
+        ("undo", translate("menus", "Undo")),
+        ("redo", translate("menus", "Redo")),
+        ("smooth", translate("menus", "Smooth")),
+        ("snap", translate("menus", "Snap")),
+        ("clear", translate("menus", "Clear")),
     ):
         reg[name].setIconText(short)  # short toolbar labels; menus keep the full text
         tb.addAction(reg[name])
 
-    m = menus["view"] = bar.addMenu("&View")
+    m = menus["view"] = bar.addMenu(translate("menus", "&View"))
     reg.add(
         m,
         "zoom_in",
-        "Zoom &in (about the view centre)",
+        translate("menus", "Zoom &in (about the view centre)"),
         lambda: canvas.zoom_by(1.25),
         "+",
         extra_shortcuts=("=",),
     )
-    reg.add(m, "zoom_out", "Zoom &out", lambda: canvas.zoom_by(0.8), "-")
-    reg.add(m, "fit", "&Fit to window", canvas.fit, "0")
-    reg.add(m, "one", "&1:1 (one image pixel per screen pixel)", canvas.one_to_one, "1")
-    reg.add(m, "reset_wl", "&Reset brightness/contrast", wl_bar.reset, "W")
+    reg.add(m, "zoom_out", translate("menus", "Zoom &out"), lambda: canvas.zoom_by(0.8), "-")
+    reg.add(m, "fit", translate("menus", "&Fit to window"), canvas.fit, "0")
+    reg.add(m, "one", translate("menus", "&1:1 (one image pixel per screen pixel)"), canvas.one_to_one, "1")
+    reg.add(m, "reset_wl", translate("menus", "&Reset brightness/contrast"), wl_bar.reset, "W")
     m.addSeparator()
     reg.add(
-        m, "show_scan", "Show scan area outline", lambda on: _scan(canvas, prefs, on), SCAN_KEY,
+        m, "show_scan", translate("menus", "Show scan area outline"), lambda on: _scan(canvas, prefs, on),
+        SCAN_KEY,
         checkable=True, checked=prefs.show_scan_outline,
     )  # fmt: skip
     set_ring_actions(reg, m, ring_names, prefs, set_ring_visible)
     m.addSeparator()
-    reg.add(m, "next", "&Next image", lambda: files.navigate(+1), "PgDown")
-    reg.add(m, "prev", "&Previous image", lambda: files.navigate(-1), "PgUp")
-    reg.add(m, "next_frame", "Next frame", lambda: cine.step(+1), "]")
-    reg.add(m, "prev_frame", "Previous frame", lambda: cine.step(-1), "[")
-    reg.add(m, "play", "Play/pause cine", cine.toggle_playing, "Ctrl+Space")
+    reg.add(m, "next", translate("menus", "&Next image"), lambda: files.navigate(+1), "PgDown")
+    reg.add(m, "prev", translate("menus", "&Previous image"), lambda: files.navigate(-1), "PgUp")
+    reg.add(m, "next_frame", translate("menus", "Next frame"), lambda: cine.step(+1), "]")
+    reg.add(m, "prev_frame", translate("menus", "Previous frame"), lambda: cine.step(-1), "[")
+    reg.add(m, "play", translate("menus", "Play/pause cine"), cine.toggle_playing, "Ctrl+Space")
     m.addSeparator()
     for dock in docks:
         m.addAction(dock.toggleViewAction())
 
-    m = menus["model"] = bar.addMenu("&Model")
-    reg.add(m, "predict", "&Predict", prediction.predict, "Ctrl+Return", extra_shortcuts=("Ctrl+Enter",))
-    reg.add(m, "reviewed", "Mark contour &reviewed", edits.toggle_reviewed, "Ctrl+R")
+    m = menus["model"] = bar.addMenu(translate("menus", "&Model"))
+    reg.add(
+        m,
+        "predict",
+        translate("menus", "&Predict"),
+        prediction.predict,
+        "Ctrl+Return",
+        extra_shortcuts=("Ctrl+Enter",),
+    )
+    reg.add(m, "reviewed", translate("menus", "Mark contour &reviewed"), edits.toggle_reviewed, "Ctrl+R")
     reg["reviewed"].setCheckable(True)
 
-    m = menus["help"] = bar.addMenu("&Help")
-    reg.add(m, "help", "&Keyboard shortcuts and tools", help_dialog, "F1")
-    reg.add(m, "about", "&About DLRS Desktop and the model", about_dialog)
+    m = menus["help"] = bar.addMenu(translate("menus", "&Help"))
+    reg.add(m, "help", translate("menus", "&Keyboard shortcuts and tools"), help_dialog, "F1")
+    reg.add(m, "about", translate("menus", "&About DLRS Desktop and the model"), about_dialog)
     win.addToolBar(wl_bar)
     return menus
 
@@ -166,7 +206,8 @@ def set_ring_actions(
     for i, name in enumerate(ring_names):
         key = RING_KEYS[i] if i < len(RING_KEYS) else None
         reg.add(
-            view_menu, f"show_{name}", f"Show {region_label(name)}", partial(set_ring_visible, name), key,
+            view_menu, f"show_{name}", translate("menus", "Show {region}").format(region=region_label(name)),
+            partial(set_ring_visible, name), key,
             checkable=True, checked=prefs.ring_visible(name), before=reg.get("show_scan"),
         )  # fmt: skip
 

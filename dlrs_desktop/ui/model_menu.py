@@ -10,10 +10,11 @@ another model is marked stale by the document (Document.set_model), never re-com
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from dlrs_desktop import paths
@@ -23,6 +24,8 @@ from dlrs_desktop.ui.actions import ActionRegistry
 from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.worker import ModelService
+
+translate = QCoreApplication.translate
 
 OTHER = "model_other"  # the entry of a loaded bundle that is not a bundled one (--model, Open…)
 
@@ -39,6 +42,32 @@ def same_folder(a: str | Path | None, b: str | Path | None) -> bool:
 def menu_text(text: str) -> str:
     """A label from a manifest as menu text: '&' is shown, not taken as a mnemonic."""
     return text.replace("&", "&&")
+
+
+#: The catalogue's words for what a bundle was trained on (model/catalog.py `_source`) and the bundled
+#: real-data bundle's description; a bundle's other words are shown as written.
+SOURCE_WORDS = (
+    QT_TRANSLATE_NOOP("catalog", "demonstration (synthetic data)"),
+    QT_TRANSLATE_NOOP("catalog", "demonstration"),
+    QT_TRANSLATE_NOOP("catalog", "synthetic data"),
+    QT_TRANSLATE_NOOP("catalog", "real data"),
+    QT_TRANSLATE_NOOP("catalog", "public breast ultrasound"),
+)
+
+
+def entry_label(entry: Any) -> str:
+    """A catalogue entry's menu label in the interface language ("Malignancy — public breast
+    ultrasound (BUS-BRA, BUSI)": outcome and source words translated, dataset names kept)."""
+    source = translate("catalog", entry.source)
+    m = re.fullmatch(r"(.+) \((.+)\)", entry.source)
+    if source == entry.source and m is not None:
+        source = translate("model_menu", "{words} ({centres})").format(
+            words=translate("catalog", m[1]), centres=m[2]
+        )
+    outcome = translate("outcome", entry.outcome)
+    return translate("model_menu", "{outcome} — {source}").format(
+        outcome=outcome[:1].upper() + outcome[1:], source=source
+    )
 
 
 class ModelMenu(QObject):
@@ -58,7 +87,9 @@ class ModelMenu(QObject):
         self.fallback_from: str | None = None  # the remembered choice being loaded at start-up
         self.entries: dict[str, Path] = {}  # the model entries in `reg` (name → bundle folder), in order
         menu.addSeparator()
-        self.open_action = reg.add(menu, "open_model", "&Open model bundle…", self.open_dialog)
+        self.open_action = reg.add(
+            menu, "open_model", translate("model_menu", "&Open model bundle…"), self.open_dialog
+        )
         menu.setToolTipsVisible(True)
         self.refresh()
         menu.aboutToShow.connect(self.refresh)
@@ -94,12 +125,17 @@ class ModelMenu(QObject):
         items = []
         for e in found:
             tip = f"{e.id} {e.version}"
-            label = e.label if labels.count(e.label) == 1 else f"{e.label} ({tip})"
+            label = entry_label(e) if labels.count(e.label) == 1 else f"{entry_label(e)} ({tip})"
             items.append((f"model_{e.folder.name}", e.folder, label, tip))
         if loaded and not any(same_folder(e.folder, loaded) for e in found):
             other = entry_from_manifest(self.model.info.get("manifest") or {}, Path(loaded))
             items.append(
-                (OTHER, other.folder, f"{other.label} · {other.folder.name}", f"{other.id} {other.version}")
+                (
+                    OTHER,
+                    other.folder,
+                    f"{entry_label(other)} · {other.folder.name}",
+                    f"{other.id} {other.version}",
+                )
             )
         return items
 
@@ -125,9 +161,14 @@ class ModelMenu(QObject):
         start = str(Path(self.loaded_path()).parent) if self.loaded_path() else str(paths.models_dir())
         answer = dialogs.ask_form(
             "model_folder",
-            "Open model bundle",
-            "Choose a model bundle folder (the one holding manifest.json).",
-            lambda: QFileDialog.getExistingDirectory(self.parent_widget, "Open model bundle", start) or None,
+            translate("model_menu", "Open model bundle"),
+            translate("model_menu", "Choose a model bundle folder (the one holding manifest.json)."),
+            lambda: (
+                QFileDialog.getExistingDirectory(
+                    self.parent_widget, translate("model_menu", "Open model bundle"), start
+                )
+                or None
+            ),
         )
         if answer:
             self.choose(Path(str(answer)))
@@ -163,9 +204,11 @@ class ModelMenu(QObject):
         info = self.model.info
         dialogs.error(
             self.parent_widget,
-            f"The model bundle could not be loaded: {message}\n\n"
-            f"The model in use stays: {info.get('name')} {info.get('version')}.",
-            "Model not changed",
+            translate(
+                "model_menu",
+                "The model bundle could not be loaded: {reason}\n\nThe model in use stays: {name} {version}.",
+            ).format(reason=message, name=info.get("name"), version=info.get("version")),
+            translate("model_menu", "Model not changed"),
         )
 
     def _load_failed(self, message: str) -> None:
@@ -175,12 +218,21 @@ class ModelMenu(QObject):
             self.prefs.model_bundle = ""
             dialogs.error(
                 self.parent_widget,
-                f"The model chosen last time ({chosen}) could not be loaded: {message}\n\n"
-                "DLRS Desktop uses the bundled demonstration model instead; choose another model in "
-                "the Model menu.",
-                "Model",
+                translate(
+                    "model_menu",
+                    "The model chosen last time ({chosen}) could not be loaded: {reason}\n\n"
+                    "DLRS Desktop uses the bundled demonstration model instead; choose another model in "
+                    "the Model menu.",
+                ).format(chosen=chosen, reason=message),
+                translate("model_menu", "Model"),
             )
             self.prediction.start_model(None)
         elif self.remember is not None:
             self.remember = None
-            dialogs.error(self.parent_widget, f"The model bundle could not be loaded: {message}", "Model")
+            dialogs.error(
+                self.parent_widget,
+                translate("model_menu", "The model bundle could not be loaded: {reason}").format(
+                    reason=message
+                ),
+                translate("model_menu", "Model"),
+            )

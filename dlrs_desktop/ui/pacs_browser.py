@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -28,16 +28,18 @@ from dlrs_desktop import paths
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.dicom_actions import DicomHost, configured_node, pacs_setting
 
+translate = QCoreApplication.translate
+
 if TYPE_CHECKING:
     from dlrs_desktop.ui.actions import ActionRegistry
 
 COLUMNS = [
-    ("PatientID", "Patient ID"),
-    ("PatientName", "Name"),
-    ("StudyDate", "Date"),
-    ("StudyDescription", "Description"),
-    ("ModalitiesInStudy", "Modalities"),
-    ("NumberOfStudyRelatedInstances", "Objects"),
+    ("PatientID", QT_TRANSLATE_NOOP("pacs_browser", "Patient ID")),
+    ("PatientName", QT_TRANSLATE_NOOP("pacs_browser", "Name")),
+    ("StudyDate", QT_TRANSLATE_NOOP("pacs_browser", "Date")),
+    ("StudyDescription", QT_TRANSLATE_NOOP("pacs_browser", "Description")),
+    ("ModalitiesInStudy", QT_TRANSLATE_NOOP("pacs_browser", "Modalities")),
+    ("NumberOfStudyRelatedInstances", QT_TRANSLATE_NOOP("pacs_browser", "Objects")),
 ]
 
 
@@ -58,27 +60,27 @@ class QueryRetrieveDialog(QDialog):
         self.node = configured_node(win)
         self.matches: list[Any] = []
         self.retrieved: list[Path] = []
-        self.setWindowTitle("Query/retrieve from PACS")
+        self.setWindowTitle(translate("pacs_browser", "Query/retrieve from PACS"))
         self.resize(760, 420)
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.patient_id, self.patient_name, self.study_date = QLineEdit(), QLineEdit(), QLineEdit()
-        self.patient_name.setPlaceholderText("e.g. DOE^J* (wildcards allowed)")
-        self.study_date.setPlaceholderText("YYYYMMDD or YYYYMMDD-YYYYMMDD")
-        form.addRow("Patient ID:", self.patient_id)
-        form.addRow("Patient name:", self.patient_name)
-        form.addRow("Study date:", self.study_date)
+        self.patient_name.setPlaceholderText(translate("pacs_browser", "e.g. DOE^J* (wildcards allowed)"))
+        self.study_date.setPlaceholderText(translate("pacs_browser", "YYYYMMDD or YYYYMMDD-YYYYMMDD"))
+        form.addRow(translate("pacs_browser", "Patient ID:"), self.patient_id)
+        form.addRow(translate("pacs_browser", "Patient name:"), self.patient_name)
+        form.addRow(translate("pacs_browser", "Study date:"), self.study_date)
         lay.addLayout(form)
         row = QHBoxLayout()
-        self.search_button = QPushButton("Search")
-        self.retrieve_button = QPushButton("Retrieve and open")
+        self.search_button = QPushButton(translate("pacs_browser", "Search"))
+        self.retrieve_button = QPushButton(translate("pacs_browser", "Retrieve and open"))
         self.retrieve_button.setEnabled(False)
         row.addWidget(self.search_button)
         row.addWidget(self.retrieve_button)
         row.addStretch(1)
         lay.addLayout(row)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([c[1] for c in COLUMNS])
+        self.table.setHorizontalHeaderLabels([translate("pacs_browser", c[1]) for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -86,8 +88,10 @@ class QueryRetrieveDialog(QDialog):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.cellDoubleClicked.connect(lambda *_: self.retrieve())
         lay.addWidget(self.table, 1)
-        where = self.node.label() if self.node else "no PACS configured (Preferences)"
-        self.status = QLabel(f"PACS: {where}")
+        where = (
+            self.node.label() if self.node else translate("pacs_browser", "no PACS configured (Preferences)")
+        )
+        self.status = QLabel(translate("pacs_browser", "PACS: {node}").format(node=where))
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # PACS answers and errors are not markup
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
@@ -110,7 +114,7 @@ class QueryRetrieveDialog(QDialog):
             "patient_name": self.patient_name.text(),
             "study_date": self.study_date.text(),
         }
-        self._start(f"Searching {node.label()}…")
+        self._start(translate("pacs_browser", "Searching {node}…").format(node=node.label()))
         self.win.dicom.runner.submit(("find", id(self)), lambda: find_studies(node, **keys))
 
     def retrieve(self) -> None:
@@ -121,12 +125,18 @@ class QueryRetrieveDialog(QDialog):
             return
         node, study = self.node, self.matches[row]
         folder = retrieve_folder(self.win, study)
-        self._start(f"Retrieving {study.label()} into {folder}…")
+        self._start(
+            translate("pacs_browser", "Retrieving {study} into {folder}…").format(
+                study=study.label(), folder=folder
+            )
+        )
         if pacs_setting(self.win, "retrieve") == "move":
             try:
                 port = int(pacs_setting(self.win, "listen_port") or 11112)
             except ValueError:
-                self.status.setText("The receive port in Preferences is not a number.")
+                self.status.setText(
+                    translate("pacs_browser", "The receive port in Preferences is not a number.")
+                )
                 return
             bind = pacs_setting(self.win, "listen_bind") or "127.0.0.1"  # the PACS must reach this address
             work = lambda: move_study(node, study.study_uid, folder, listen_port=port, bind=bind)  # noqa: E731
@@ -159,11 +169,21 @@ class QueryRetrieveDialog(QDialog):
                 for c, (key, _) in enumerate(COLUMNS):
                     self.table.setItem(r, c, QTableWidgetItem(m.fields.get(key, "")))
             n = len(self.matches)
-            self._finish(f"{n} {'study' if n == 1 else 'studies'} found.")
+            self._finish(
+                (
+                    translate("pacs_browser", "{count} study found.")
+                    if n == 1
+                    else translate("pacs_browser", "{count} studies found.")
+                ).format(count=n)
+            )
         elif token[0] == "get":
             self.retrieved = list(result)
             folder: Path = token[2]
-            self._finish(f"Retrieved {len(self.retrieved)} objects into {folder}.")
+            self._finish(
+                translate("pacs_browser", "Retrieved {count} objects into {folder}.").format(
+                    count=len(self.retrieved), folder=folder
+                )
+            )
             if any(p.parent == folder for p in self.retrieved):
                 self.win.open_path(folder)
                 self._load_shared_contour(folder)
@@ -180,16 +200,26 @@ class QueryRetrieveDialog(QDialog):
         segs = segs_for_image(doc.path, folder / DERIVED_FOLDER)
         if segs:
             self.win.load_contour_file(segs[0])
-            self.win.show_status(f"Contour taken from the study's segmentation {segs[0].name}.")
+            self.win.show_status(
+                translate("pacs_browser", "Contour taken from the study's segmentation {name}.").format(
+                    name=segs[0].name
+                )
+            )
 
     def _failed(self, token: Any, message: str) -> None:
         if isinstance(token, tuple) and len(token) >= 2 and token[1] == id(self):
-            self._finish(f"Failed: {message}")
+            self._finish(translate("pacs_browser", "Failed: {reason}").format(reason=message))
 
 
 def query_retrieve_dialog(win: DicomHost) -> QueryRetrieveDialog | None:
     if configured_node(win) is None:
-        dialogs.error(win, "No PACS is configured: set its AE title, host and port in Preferences.", "PACS")
+        dialogs.error(
+            win,
+            translate(
+                "pacs_browser", "No PACS is configured: set its AE title, host and port in Preferences."
+            ),
+            "PACS",
+        )
         return None
     dlg = QueryRetrieveDialog(win)
     dlg.show()
@@ -199,8 +229,19 @@ def query_retrieve_dialog(win: DicomHost) -> QueryRetrieveDialog | None:
 def add_menu(win: DicomHost, file_menu: Any, reg: ActionRegistry) -> None:
     """The File → DICOM submenu (one hook in menus.py)."""
     c = win.dicom
-    m = file_menu.addMenu("&DICOM")
-    reg.add(m, "dicom_export", "Export to &DICOM (SEG, SR, PDF)…", c.export_dialog)
-    reg.add(m, "dicom_send", "&Send results to PACS", c.send_results)
-    reg.add(m, "dicom_query", "&Query/retrieve from PACS…", lambda: query_retrieve_dialog(win))
-    reg.add(m, "dicom_receive", "&Receive from scanner", c.toggle_receive, checkable=True)
+    m = file_menu.addMenu(translate("pacs_browser", "&DICOM"))
+    reg.add(m, "dicom_export", translate("pacs_browser", "Export to &DICOM (SEG, SR, PDF)…"), c.export_dialog)
+    reg.add(m, "dicom_send", translate("pacs_browser", "&Send results to PACS"), c.send_results)
+    reg.add(
+        m,
+        "dicom_query",
+        translate("pacs_browser", "&Query/retrieve from PACS…"),
+        lambda: query_retrieve_dialog(win),
+    )
+    reg.add(
+        m,
+        "dicom_receive",
+        translate("pacs_browser", "&Receive from scanner"),
+        c.toggle_receive,
+        checkable=True,
+    )

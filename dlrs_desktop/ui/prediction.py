@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dlrs_desktop.model.domain_text import is_outside, outside_text
@@ -27,10 +27,12 @@ from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.worker import ModelService
 
-NOT_CALIBRATED = (
+translate = QCoreApplication.translate
+NOT_CALIBRATED = QT_TRANSLATE_NOOP(
+    "PredictionController",
     "This image has no trustworthy millimetre calibration, so the rings cannot be measured and no "
     "prediction is made. Calibrate it with the Calibrate tool (K): drag along the depth ruler and type "
-    "its length."
+    "its length.",
 )
 
 
@@ -69,8 +71,8 @@ class PredictionController(QObject):
     def start_model(self, bundle: str | Path | None = None, *, keep_current: bool = False) -> None:
         """Load `bundle` (None: the bundled demonstration model) in the background. `keep_current`: a
         model switch; the model in use stays loaded if the new one fails (ModelService.switch_failed)."""
-        self.model_label.setText("Model: loading…")
-        self.panel.model_state.setText("Loading the model in the background…")
+        self.model_label.setText(self.tr("Model: loading…"))
+        self.panel.model_state.setText(self.tr("Loading the model in the background…"))
         self.model.load(bundle, self.prefs.device, keep_current=keep_current)
 
     def reload_model(self) -> None:
@@ -84,8 +86,12 @@ class PredictionController(QObject):
             return
         info = self.model.info if info is None else info
         dev = info.get("device", "")
-        self.model_label.setText(f"Model: {info.get('name')} {info.get('version')} · {dev}")
-        self.panel.model_state.setText(f"Model ready ({dev}).")
+        self.model_label.setText(
+            self.tr("Model: {name} {version} · {device}").format(
+                name=info.get("name"), version=info.get("version"), device=dev
+            )
+        )
+        self.panel.model_state.setText(self.tr("Model ready ({device}).").format(device=dev))
 
     def _model_loaded(self, info: dict) -> None:
         self.show_model(info)
@@ -96,7 +102,7 @@ class PredictionController(QObject):
         if radii:
             self.doc.set_ring_radii(radii)  # the rings on screen are the ones the model measures
         for w in info.get("warnings", []):
-            self.status(str(w), 6000)
+            self.status(translate("warnings", str(w)), 6000)
         self.refresh_button()
         self.doc.set_model(info.get("sha256"))  # a result of another model is stale until predicted again
         self.reverify_saved_result()
@@ -112,12 +118,12 @@ class PredictionController(QObject):
         self.pending_job = self.job_key()
         self.started_at = time.perf_counter()
         self._set_busy(True)
-        self.status("Re-computing the saved prediction…", 0)
+        self.status(self.tr("Re-computing the saved prediction…"), 0)
         self.model.predict(doc.image, doc.contour, self.pending_job)
 
     def _model_failed(self, message: str) -> None:
-        self.model_label.setText("Model: not available")
-        self.panel.model_state.setText(f"Model not available: {message}")
+        self.model_label.setText(self.tr("Model: not available"))
+        self.panel.model_state.setText(self.tr("Model not available: {reason}").format(reason=message))
         self.refresh_button()
 
     # ------------------------------------------------------------------ prediction
@@ -130,25 +136,27 @@ class PredictionController(QObject):
     def predict(self) -> None:
         doc, parent = self.doc, self.parent_widget
         if doc.image is None:
-            dialogs.error(parent, "Open an image first.")
+            dialogs.error(parent, self.tr("Open an image first."))
             return
         if doc.contour is None:
-            dialogs.error(parent, "Draw the tumour contour first (Polygon: P, Freehand: F).")
+            dialogs.error(parent, self.tr("Draw the tumour contour first (Polygon: P, Freehand: F)."))
             return
         problem = doc.contour_problem()
         if problem:
-            dialogs.error(parent, problem, "Prediction not possible")
+            dialogs.error(parent, translate("document", problem), self.tr("Prediction not possible"))
             return
         if doc.calibration is None:
-            dialogs.error(parent, NOT_CALIBRATED, "Not calibrated")
+            dialogs.error(parent, self.tr(NOT_CALIBRATED), self.tr("Not calibrated"))
             return
         if not self.model.ready:
-            dialogs.error(parent, self.model.error or "The model is still loading; try again in a moment.")
+            dialogs.error(
+                parent, self.model.error or self.tr("The model is still loading; try again in a moment.")
+            )
             return
         self.pending_job = self.job_key()
         self.started_at = time.perf_counter()
         self._set_busy(True)
-        self.status("Predicting (with contour sensitivity)…", 0)
+        self.status(self.tr("Predicting (with contour sensitivity)…"), 0)
         self.model.predict(doc.image, doc.contour, self.pending_job)
 
     def _set_busy(self, busy: bool) -> None:
@@ -167,7 +175,7 @@ class PredictionController(QObject):
             self._set_busy(False)
         current = self.job_key() if self.doc.contour is not None and self.doc.base_image else None
         if job != current:
-            self.status("A prediction for an earlier contour finished and was discarded.", 6000)
+            self.status(self.tr("A prediction for an earlier contour finished and was discarded."), 6000)
             return
         pred = prediction.to_dict()
         saved = self.doc.result if self.doc.result_state == "unverified" else None
@@ -194,20 +202,33 @@ class PredictionController(QObject):
         }
         self.doc.set_result(result, prediction)
         prob = format_probability(prediction.probability, prediction.threshold)
-        what = prediction.outcome.probability_of
-        said = outside_text(pred) if is_outside(pred) else f"{what} {prob} ({class_text(pred)})"
-        self.status(f"Prediction done in {waited_ms / 1000:.1f} s: {said}", 8000)
+        what = prediction.outcome.probability_of_in(translate)
+        said = (
+            outside_text(pred, translate)
+            if is_outside(pred)
+            else self.tr("{probability_of} {value} ({category})").format(
+                probability_of=what, value=prob, category=class_text(pred, translate)
+            )
+        )
+        self.status(
+            self.tr("Prediction done in {seconds} s: {result}").format(
+                seconds=f"{waited_ms / 1000:.1f}", result=said
+            ),
+            8000,
+        )
         old = (saved or {}).get("prediction", {}).get("probability")
         if isinstance(old, float | int) and abs(float(old) - prediction.probability) > 5e-4:
             dialogs.info(
                 self.parent_widget,
-                f"The result saved in the annotation file ({float(old):.3f}) differs from the one the "
-                f"model computes now ({prediction.probability:.3f}). The re-computed result is shown.",
-                "Saved result not confirmed",
+                self.tr(
+                    "The result saved in the annotation file ({saved}) differs from the one the model "
+                    "computes now ({now}). The re-computed result is shown."
+                ).format(saved=f"{float(old):.3f}", now=f"{prediction.probability:.3f}"),
+                self.tr("Saved result not confirmed"),
             )
         if prediction.device_note and prediction.device_note != self.last_device_note:
             self.last_device_note = prediction.device_note  # told once, then only in the result panel
-            dialogs.info(self.parent_widget, prediction.device_note, "Device")
+            dialogs.info(self.parent_widget, translate("device", prediction.device_note), self.tr("Device"))
         sens = prediction.sensitivity
         self._audit(
             "prediction",
@@ -231,12 +252,12 @@ class PredictionController(QObject):
         try:
             self.audit.append(event, **fields)
         except OSError as exc:
-            message = (
-                f"The audit log could not be written ({exc.strerror or exc}); this prediction is not logged."
-            )
+            message = self.tr(
+                "The audit log could not be written ({reason}); this prediction is not logged."
+            ).format(reason=exc.strerror or exc)
             if message != self.last_audit_warning:
                 self.last_audit_warning = message
-                dialogs.error(self.parent_widget, message, "Audit log")
+                dialogs.error(self.parent_widget, message, self.tr("Audit log"))
             else:
                 self.status(message, 6000)
 
@@ -245,7 +266,7 @@ class PredictionController(QObject):
             self.pending_job = None
             self._set_busy(False)
         self.status("", 0)
-        dialogs.error(self.parent_widget, message, "Prediction not possible")
+        dialogs.error(self.parent_widget, message, self.tr("Prediction not possible"))
 
     def show_cam(self, region: str) -> None:
         pred, doc = self.doc.prediction, self.doc

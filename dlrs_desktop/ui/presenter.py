@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.regions import ring_names
@@ -20,14 +21,17 @@ from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.viewbar import CineBar
 
-APP_TITLE = "DLRS Desktop — research use"
+translate = QCoreApplication.translate
+
+APP_TITLE = QT_TRANSLATE_NOOP("presenter", "DLRS Desktop — research use")
 
 
 def window_title(doc: Document) -> str:
+    app_title = translate("presenter", APP_TITLE)
     if doc.image is None:
-        return APP_TITLE
-    name = doc.path.name if doc.path else "unsaved image"
-    return f"{name}{'*' if doc.dirty else ''} — {APP_TITLE}"
+        return app_title
+    name = doc.path.name if doc.path else translate("presenter", "unsaved image")
+    return f"{name}{'*' if doc.dirty else ''} — {app_title}"
 
 
 class DocumentPresenter:
@@ -121,19 +125,23 @@ class DocumentPresenter:
         if line is None or self.doc.image is None:
             self.canvas.set_measure(None)
         else:
-            self.canvas.set_measure(line[0], line[1], self.doc.ruler_text(*line))
+            self.canvas.set_measure(line[0], line[1], self.doc.ruler_text(*line, translate))
 
     def refresh_measurements(self) -> None:
         doc = self.doc
         cal = doc.calibration
         if doc.image is None:
-            self.measurements.set_badge("No image", False)
+            self.measurements.set_badge(translate("presenter", "No image"), False)
         elif cal is None and (doc.image.calibration is not None or doc.image.regions):
-            self.measurements.set_badge("Contour outside the calibrated ultrasound region", False)
+            self.measurements.set_badge(
+                translate("presenter", "Contour outside the calibrated ultrasound region"), False
+            )
         elif cal is None:
-            self.measurements.set_badge("Not calibrated — use the Calibrate tool (K)", False)
+            self.measurements.set_badge(
+                translate("presenter", "Not calibrated — use the Calibrate tool (K)"), False
+            )
         else:
-            self.measurements.set_badge(cal.label(), True)
+            self.measurements.set_badge(cal.label(translate), True)
         c = doc.contour
         m = None
         if c is not None and cal is not None and len(c.points) >= 3:
@@ -162,4 +170,9 @@ class DocumentPresenter:
         if r.status == "reviewed":
             from dlrs_desktop.ui.report import local_time
 
-            self.status(f"Reviewed by {r.reviewer or 'unknown'} at {local_time(r.time)}", 6000)
+            self.status(
+                translate("presenter", "Reviewed by {reviewer} at {time}").format(
+                    reviewer=r.reviewer or translate("presenter", "unknown"), time=local_time(r.time)
+                ),
+                6000,
+            )

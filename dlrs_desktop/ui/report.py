@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QMarginsF, QRectF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from dlrs_desktop import __version__
@@ -24,21 +24,29 @@ from dlrs_desktop.model.outcome import Outcome, sentence_start
 from dlrs_desktop.model.reading import outcome_of
 from dlrs_desktop.regions import ring_names
 from dlrs_desktop.textsafe import escape_terminal
+from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.bars import bar_rows, format_probability, paint_bars, result_lines
 from dlrs_desktop.ui.style import region_label
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.document import Document
 
+translate = QCoreApplication.translate
 # Shown until a model is known; the model's own notice (demo or not, synthetic or real) replaces it.
-NOTICE = "Research use only"
+NOTICE = QT_TRANSLATE_NOOP("report", "Research use only")
+#: (key, label); labels are translated where shown (`translate("report", label)`).
 IDENTIFIER_FIELDS = (
-    ("patient_name", "Patient name"),
-    ("patient_id", "Patient ID"),
-    ("accession", "Accession number"),
-    ("study_date", "Study date"),
-    ("operator", "Operator"),
+    ("patient_name", QT_TRANSLATE_NOOP("report", "Patient name")),
+    ("patient_id", QT_TRANSLATE_NOOP("report", "Patient ID")),
+    ("accession", QT_TRANSLATE_NOOP("report", "Accession number")),
+    ("study_date", QT_TRANSLATE_NOOP("report", "Study date")),
+    ("operator", QT_TRANSLATE_NOOP("report", "Operator")),
 )
+REVIEW_WORDS = {  # Document.review.status as printed
+    "reviewed": QT_TRANSLATE_NOOP("report", "reviewed"),
+    "draft": QT_TRANSLATE_NOOP("report", "draft"),
+    "unreviewed": QT_TRANSLATE_NOOP("report", "unreviewed"),
+}
 WARN = QColor(213, 94, 0)
 
 
@@ -93,14 +101,14 @@ def write_pdf(
     model_info: dict[str, Any] | None = None,
 ) -> Path:
     if doc.image is None:
-        raise DlrsError("Open an image before exporting a report.")
+        raise DlrsError(translate("report", "Open an image before exporting a report."))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     writer = QPdfWriter(str(tmp))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter)
     writer.setResolution(150)
-    writer.setTitle("DLRS Desktop report")
+    writer.setTitle(translate("report", "DLRS Desktop report"))
     writer.setCreator(f"DLRS Desktop {__version__}")
     p = QPainter(writer)
     try:
@@ -123,7 +131,7 @@ class _Writer:
     ) -> None:
         """`exact`: no ligatures (a hash must copy out as typed: "ff" is not "ﬀ")."""
         s = escape_terminal(s)  # text from files (model id, labels) never carries control characters
-        f = QFont("Sans Serif", size)
+        f = i18n.font("Sans Serif", size)  # the CJK subset behind it: Chinese labels and patient names
         f.setBold(bold)
         if exact:
             f.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
@@ -146,31 +154,52 @@ def _paint_report(
     outcome = outcome_of(
         (doc.result or {}).get("prediction"), Outcome.from_manifest(model.get("manifest") or {})
     )
-    out.text(f"DLRS Desktop — {outcome.short_name} report", 16, True)
-    header = str(model.get("notice") or NOTICE).rstrip(".")
-    out.text(header + ". Not a diagnosis.", 10, True, WARN)
+    short = translate("outcome", outcome.short_name)
+    out.text(translate("report", "DLRS Desktop — {outcome} report").format(outcome=short), 16, True)
+    notice = i18n.notice(str(model.get("notice") or "")) or translate("report", NOTICE)
+    out.text(
+        translate("report", "{notice}. Not a diagnosis.").format(notice=notice.rstrip(".。")), 10, True, WARN
+    )
     if options.include_identifiers:
         ids = options.identifiers
-        out.text(" · ".join(f"{label}: {ids.get(key) or '–'}" for key, label in IDENTIFIER_FIELDS), 10, True)
+        field = translate("report", "{label}: {value}")
+        out.text(
+            " · ".join(field.format(label=translate("report", label), value=ids.get(key) or "–")
+                       for key, label in IDENTIFIER_FIELDS),
+            10,  # regular weight: a name's characters are in the Regular subset only (no synthetic bold)
+        )  # fmt: skip
     cal = doc.calibration
     made = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    line = translate("report", "Image {hash} · frame {frame}/{frames} · {calibration} · report made {made}")
     out.text(
-        f"Image {base.sha256[:12]} · frame {doc.frame + 1}/{base.frame_count} · "
-        f"{cal.label() if cal else 'not calibrated'} · report made {made}",
+        line.format(
+            hash=base.sha256[:12], frame=doc.frame + 1, frames=base.frame_count, made=made,
+            calibration=cal.label(translate) if cal else translate("report", "not calibrated"),
+        ),
         9,
-    )
+    )  # fmt: skip
     used = (doc.result or {}).get("model") or {}  # the model that made the result, else the loaded one
     model_id = used.get("id") or model.get("name") or "–"
     version = used.get("version") or model.get("version") or ""
     sha = used.get("bundle_hash") or model.get("sha256") or "–"
-    out.text(f"DLRS Desktop {__version__} · model {model_id} {version} · model sha256 {sha}", 8, exact=True)
-    box_h = page.height() * 0.40
+    out.text(
+        translate(
+            "report", "DLRS Desktop {app_version} · model {model} {version} · model sha256 {sha}"
+        ).format(app_version=__version__, model=model_id, version=version, sha=sha),
+        8,
+        exact=True,
+    )
+    box_h = page.height() * 0.35  # leaves room for the taller CJK lines of a Chinese report
     scale = min(page.width() / max(view.width(), 1), box_h / max(view.height(), 1))
     target = QRectF(0, out.y + 6, view.width() * scale, view.height() * scale)
     p.drawImage(target, view)
     out.y = target.bottom() + 18
     rings = " · ".join(f"{region_label(n)}" for n in ring_names(doc.ring_radii_mm))
-    out.text(f"Contour (yellow) · rings: {rings} (blue, orange, purple)", 8, color=QColor(90, 90, 90))
+    out.text(
+        translate("report", "Contour (yellow) · rings: {rings} (blue, orange, purple)").format(rings=rings),
+        8,
+        color=QColor(90, 90, 90),
+    )
     _paint_measurements(out, doc)
     _paint_prediction(p, out, doc, options, outcome, page)
 
@@ -178,14 +207,17 @@ def _paint_report(
 def _paint_prediction(
     p: QPainter, out: _Writer, doc: Document, options: ReportOptions, outcome: Outcome, page: QRectF
 ) -> None:
-    out.text("Prediction", 12, True)
+    out.text(translate("report", "Prediction"), 12, True)
     if doc.result is None:
-        out.text("No prediction was made for this contour.", 10)
+        out.text(translate("report", "No prediction was made for this contour."), 10)
         return
     if doc.result_state == "unverified":
         out.text(
-            "No verified prediction: the result stored in the annotation file was not re-computed on "
-            "this computer, so it is not reported. Press Predict, then export again.",
+            translate(
+                "report",
+                "No verified prediction: the result stored in the annotation file was not re-computed on "
+                "this computer, so it is not reported. Press Predict, then export again.",
+            ),
             10,
             True,
             WARN,
@@ -195,9 +227,15 @@ def _paint_prediction(
     stale = doc.result_is_stale
     if stale:
         out.text(
-            "STALE: computed with another model than the one loaded now; press Predict for this model."
+            translate(
+                "report",
+                "STALE: computed with another model than the one loaded now; press Predict for this model.",
+            )
             if doc.result_model_changed
-            else "STALE: the contour changed after this prediction; it does not describe the contour shown.",
+            else translate(
+                "report",
+                "STALE: the contour changed after this prediction; it does not describe the contour shown.",
+            ),
             10,
             True,
             WARN,
@@ -206,19 +244,22 @@ def _paint_prediction(
     grey = QColor(120, 120, 120) if stale else None
     outside = is_outside(pred)  # no class and no probability: only the reason
     out.text(
-        "Outside the model's training domain: no class is shown"
+        translate("report", "Outside the model's training domain: no class is shown")
         if outside
-        else f"{sentence_start(outcome.probability_of)}: {format_probability(prob, pred.get('threshold'))}",
+        else translate("report", "{probability_of}: {value}").format(
+            probability_of=sentence_start(outcome.probability_of_in(translate)),
+            value=format_probability(prob, pred.get("threshold")),
+        ),
         18,
         True,
         grey,
     )
-    head, warn = headline(pred)
+    head, warn = headline(pred, translate)
     for line in head.split("\n"):
         out.text(line, 11, warn, WARN if warn else None)
     rows = [] if outside else bar_rows(doc.result)
     if rows:
-        p.setFont(QFont("Sans Serif", 9))
+        p.setFont(i18n.font("Sans Serif", 9))
         p.setPen(QColor(0, 0, 0))
         rect = QRectF(0, out.y, page.width() * 0.85, 40.0 * len(rows))
         paint_bars(p, rect, rows, stale)
@@ -227,37 +268,61 @@ def _paint_prediction(
         out.text(line, 9)
     if options.cam_region and not stale:
         out.text(
-            f"Image shows the explanation map of {region_label(options.cam_region)}. {outcome.cam_legend}.", 8
+            translate("report", "Image shows the explanation map of {region}. {legend}.").format(
+                region=region_label(options.cam_region), legend=outcome.cam_legend_in(translate)
+            ),
+            8,
         )
     notice = (doc.result.get("model") or {}).get("notice") or pred.get("research_notice")
     if notice:
-        out.text(str(notice), 9, True, WARN)
+        out.text(i18n.notice(str(notice)), 9, True, WARN)
 
 
 def _paint_measurements(out: _Writer, doc: Document) -> None:
-    out.text("Tumour and rings", 12, True)
+    out.text(translate("report", "Tumour and rings"), 12, True)
     c, cal = doc.contour, doc.calibration
     if c is not None and cal is not None:
         try:
             m = c.measurements()
             out.text(
-                f"Area {m.area_mm2:.1f} mm² · longest diameter {m.max_diameter_mm:.1f} mm · "
-                f"perpendicular {m.perpendicular_diameter_mm:.1f} mm · perimeter {m.perimeter_mm:.1f} mm",
+                translate(
+                    "report",
+                    "Area {area} mm² · longest diameter {longest} mm · perpendicular {perpendicular} mm · "
+                    "perimeter {perimeter} mm",
+                ).format(
+                    area=f"{m.area_mm2:.1f}", longest=f"{m.max_diameter_mm:.1f}",
+                    perpendicular=f"{m.perpendicular_diameter_mm:.1f}", perimeter=f"{m.perimeter_mm:.1f}",
+                ),
                 10,
-            )
+            )  # fmt: skip
         except DlrsError as exc:
             out.text(str(exc), 10)
     rois, err = doc.rois()
     if rois is not None:
         for r in rois.rings:
-            flag = "  ⚠ leaves the scan area" if r.flagged else ""
+            line = (
+                translate(
+                    "report", "{ring}: {area} mm², {outside} % outside the scan area  ⚠ leaves the scan area"
+                )
+                if r.flagged
+                else translate("report", "{ring}: {area} mm², {outside} % outside the scan area")
+            )
             out.text(
-                f"{region_label(r.name)}: {r.area_mm2:.1f} mm², "
-                f"{100 * r.clipped_fraction:.0f} % outside the scan area{flag}",
+                line.format(
+                    ring=region_label(r.name),
+                    area=f"{r.area_mm2:.1f}",
+                    outside=f"{100 * r.clipped_fraction:.0f}",
+                ),
                 9,
             )
     elif err:
         out.text(err, 9)
     review = doc.review
-    who = f" by {review.reviewer} at {local_time(review.time)}" if review.status == "reviewed" else ""
-    out.text(f"Review: {review.status}{who}", 9)
+    status = translate("report", REVIEW_WORDS.get(review.status, review.status))
+    if review.status == "reviewed":
+        text = translate("report", "Review: {status} by {reviewer} at {time}").format(
+            status=status, reviewer=review.reviewer, time=local_time(review.time)
+        )
+    else:
+        text = translate("report", "Review: {status}").format(status=status)
+    out.text(text, 9)

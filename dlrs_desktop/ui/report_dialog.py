@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from dlrs_desktop.ui import dialogs
@@ -11,20 +12,24 @@ from dlrs_desktop.ui.report import IDENTIFIER_FIELDS, ReportOptions
 class ReportOptionsDialog(QDialog):
     def __init__(self, parent: QWidget | None, defaults: dict[str, str]) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export PDF report")
+        self.setWindowTitle(self.tr("Export PDF report"))
         form = QFormLayout(self)
-        self.include = QCheckBox("Include patient identifiers")
+        self.include = QCheckBox(self.tr("Include patient identifiers"))
         self.include.setChecked(False)
         form.addRow(self.include)
         form.addRow(
-            QLabel("Off: the report names the image only by a short hash (nothing identifies the patient).")
+            QLabel(
+                self.tr(
+                    "Off: the report names the image only by a short hash (nothing identifies the patient)."
+                )
+            )
         )
         self.fields: dict[str, QLineEdit] = {}
         for key, label in IDENTIFIER_FIELDS:
             edit = QLineEdit(defaults.get(key, ""))
             edit.setEnabled(False)
             self.fields[key] = edit
-            form.addRow(f"{label}:", edit)
+            form.addRow(self.tr("{label}:").format(label=QCoreApplication.translate("report", label)), edit)
         self.include.toggled.connect(lambda on: [e.setEnabled(on) for e in self.fields.values()])
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -48,7 +53,11 @@ def ask_report_options(parent: QWidget | None, defaults: dict[str, str]) -> Repo
         return dlg.options() if dlg.exec() else None
 
     answer = dialogs.ask_form(
-        "report_options", "Export PDF report", "Include patient identifiers?", run, defaults=defaults
+        "report_options",
+        QCoreApplication.translate("ReportOptionsDialog", "Export PDF report"),
+        QCoreApplication.translate("ReportOptionsDialog", "Include patient identifiers?"),
+        run,
+        defaults=defaults,
     )
     if isinstance(answer, ReportOptions) or (answer is None and not dialogs.has_handler()):
         return answer

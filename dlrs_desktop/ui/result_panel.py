@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,19 +25,25 @@ from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
 from dlrs_desktop.model.reading import outcome_of
 from dlrs_desktop.textsafe import html_text
+from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.bars import BarChart, bar_rows, format_probability, result_lines
 from dlrs_desktop.ui.style import WARNING_CSS, region_label
 
-OUTSIDE_CAPTION = "outside the model's training domain: no class is shown"
-STALE_TEXT = "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
-MODEL_STALE_TEXT = (
-    "STALE — computed with another model ({model}); the model loaded now has not assessed this contour. "
-    "Press Predict."
+translate = QCoreApplication.translate
+OUTSIDE_CAPTION = QT_TRANSLATE_NOOP("ResultPanel", "outside the model's training domain: no class is shown")
+STALE_TEXT = QT_TRANSLATE_NOOP(
+    "ResultPanel", "STALE — the contour, calibration or frame changed after this prediction. Press Predict."
 )
-UNVERIFIED_CAPTION = "saved — not verified"
-UNVERIFIED_BANNER = (
+MODEL_STALE_TEXT = QT_TRANSLATE_NOOP(
+    "ResultPanel",
+    "STALE — computed with another model ({model}); the model loaded now has not assessed this contour. "
+    "Press Predict.",
+)
+UNVERIFIED_CAPTION = QT_TRANSLATE_NOOP("ResultPanel", "saved — not verified")
+UNVERIFIED_BANNER = QT_TRANSLATE_NOOP(
+    "ResultPanel",
     "SAVED — NOT VERIFIED: this result was read from the annotation file, not computed on this "
-    "computer. Press Predict to re-compute it for the contour shown."
+    "computer. Press Predict to re-compute it for the contour shown.",
 )
 
 
@@ -52,7 +58,7 @@ class ResultPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         row = QHBoxLayout()
-        self.predict_button = QPushButton("Predict  (Ctrl+Enter)")
+        self.predict_button = QPushButton(self.tr("Predict  (Ctrl+Enter)"))
         self.predict_button.clicked.connect(self.predict_requested)
         row.addWidget(self.predict_button)
         self.busy = QProgressBar()
@@ -61,7 +67,7 @@ class ResultPanel(QWidget):
         self.busy.setVisible(False)
         row.addWidget(self.busy)
         lay.addLayout(row)
-        self.model_state = QLabel("Loading model…")
+        self.model_state = QLabel(self.tr("Loading model…"))
         self.model_state.setTextFormat(Qt.TextFormat.PlainText)
         self.model_state.setWordWrap(True)
         lay.addWidget(self.model_state)
@@ -79,7 +85,7 @@ class ResultPanel(QWidget):
         self.probability.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.probability)
         self.outcome = DEFAULT  # the loaded model's (set_outcome); a result may name its own
-        self.caption = QLabel(DEFAULT.probability_of)
+        self.caption = QLabel(DEFAULT.probability_of_in(translate))
         self.caption.setTextFormat(Qt.TextFormat.PlainText)  # the outcome's words come from the bundle
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.caption)
@@ -99,9 +105,9 @@ class ResultPanel(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.details)
         cam_row = QHBoxLayout()
-        cam_row.addWidget(QLabel("Explanation map:"))
+        cam_row.addWidget(QLabel(self.tr("Explanation map:")))
         self.cam = QComboBox()
-        self.cam.addItem("Off", "")
+        self.cam.addItem(self.tr("Off"), "")
         self.cam.currentIndexChanged.connect(lambda _i: self.cam_changed.emit(self.cam.currentData() or ""))
         cam_row.addWidget(self.cam, 1)
         lay.addLayout(cam_row)
@@ -113,7 +119,7 @@ class ResultPanel(QWidget):
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         lay.addWidget(line)
-        self.notice = QLabel("Research use only · the model's own notice appears once it is loaded")
+        self.notice = QLabel(self.tr("Research use only · the model's own notice appears once it is loaded"))
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(f"color:{WARNING_CSS}; font-weight:bold; padding:4px;")
@@ -126,28 +132,36 @@ class ResultPanel(QWidget):
         self.predict_button.setEnabled(not busy)
 
     def set_notice(self, text: str) -> None:
-        self.notice.setText(text)
+        """The model's research notice: the bundled models' notices are in the catalogue (context
+        "notice"); another bundle's own words are shown as written."""
+        self.notice.setText(i18n.notice(text))
 
     def set_outcome(self, outcome: Outcome) -> None:
         """The loaded model's outcome: what "probability of …" and the explanation map's legend say."""
-        if self.caption.text() == self.outcome.probability_of and not self.showing_result:
-            self.caption.setText(outcome.probability_of)  # the initial caption, before any result
+        if self.caption.text() == self.outcome.probability_of_in(translate) and not self.showing_result:
+            self.caption.setText(
+                outcome.probability_of_in(translate)
+            )  # the initial caption, before any result
         self.outcome = outcome
         if not self.showing_result:
             self._show_legend(outcome)
 
     def _show_legend(self, outcome: Outcome) -> None:
         self.cam_legend.setText(
-            f"<span style='color:#e69f00'>■</span> for {html_text(outcome.short_name)} · "
-            "<span style='color:#0072b2'>■</span> against · stronger = more opaque"
+            self.tr(
+                "<span style='color:#e69f00'>■</span> for {outcome} · "
+                "<span style='color:#0072b2'>■</span> against · stronger = more opaque"
+            ).format(outcome=html_text(translate("outcome", outcome.short_name)))
         )
-        self.cam_legend.setToolTip(f"<p>{html_text(outcome.cam_legend)}</p>")  # rich text: escaped
+        self.cam_legend.setToolTip(
+            f"<p>{html_text(outcome.cam_legend_in(translate))}</p>"
+        )  # rich text: escaped
 
     def set_cam_regions(self, names: list[str]) -> None:
         current = self.cam.currentData()
         self.cam.blockSignals(True)
         self.cam.clear()
-        self.cam.addItem("Off", "")
+        self.cam.addItem(self.tr("Off"), "")
         for n in names:
             self.cam.addItem(region_label(n), n)
         idx = self.cam.findData(current)
@@ -171,7 +185,7 @@ class ResultPanel(QWidget):
         Every text here may come from a file (category, flags, model name): labels are plain text.
         """
         if result is None:
-            self.caption.setText("No prediction yet: press Predict")
+            self.caption.setText(self.tr("No prediction yet: press Predict"))
             self.probability.setText("–")
             self.probability.setStyleSheet("")
             self.category.setText("")
@@ -192,12 +206,16 @@ class ResultPanel(QWidget):
         self.showing_result = True
         outside = is_outside(pred)  # no class and no probability: only the reason
         self.caption.setText(
-            OUTSIDE_CAPTION if outside else outcome.probability_of if verified else UNVERIFIED_CAPTION
+            self.tr(OUTSIDE_CAPTION)
+            if outside
+            else outcome.probability_of_in(translate)
+            if verified
+            else self.tr(UNVERIFIED_CAPTION)
         )
         self.probability.setText("—" if outside else format_probability(prob, threshold))
         self.probability.setStyleSheet("color: gray;" if dim else "")
-        head, self.uncertain = headline(pred)
-        self.category.setText(head if verified else f"saved: {head}")
+        head, self.uncertain = headline(pred, translate)
+        self.category.setText(head if verified else self.tr("saved: {headline}").format(headline=head))
         self.category.setStyleSheet(
             f"border: 2px solid {WARNING_CSS}; border-radius: 4px; padding: 3px; color: {WARNING_CSS};"
             if self.uncertain and not dim
@@ -206,12 +224,16 @@ class ResultPanel(QWidget):
         self.bars.set_rows([] if outside else bar_rows(result), dim)
         self.stale.setVisible(dim)
         self.stale.setText(
-            (_model_stale_text(result) if model_changed else STALE_TEXT) if stale else UNVERIFIED_BANNER
+            (_model_stale_text(result) if model_changed else self.tr(STALE_TEXT))
+            if stale
+            else self.tr(UNVERIFIED_BANNER)
         )
         self.details.setText("\n".join(result_lines(result)))
 
 
 def _model_stale_text(result: dict[str, Any]) -> str:
     model = result.get("model") if isinstance(result.get("model"), dict) else {}
-    name = " ".join(str(model.get(k) or "") for k in ("id", "version")).strip() or "unknown"
-    return MODEL_STALE_TEXT.format(model=name)
+    name = " ".join(str(model.get(k) or "") for k in ("id", "version")).strip()
+    return translate("ResultPanel", MODEL_STALE_TEXT).format(
+        model=name or translate("ResultPanel", "unknown")
+    )

@@ -66,6 +66,8 @@ class Preferences:
     reviewer = _Setting("review/name", "")
     open_folder = _Setting("folders/open", "")
     export_folder = _Setting("folders/export", "")
+    # "" = follow the system locale; "en" or "zh_CN" (Preferences → Language, `dlrs-desktop --language`).
+    language = _Setting("ui/language", "")
 
     @property
     def recent(self) -> list[str]:

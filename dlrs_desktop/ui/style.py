@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 
 from dlrs_desktop.regions import DEFAULT_RING_RADII_MM, ring_names
+
+translate = QCoreApplication.translate
 
 CONTOUR_COLOR = QColor(240, 228, 66)  # yellow
 #: Rings in order of radius (the first three: 3, 5 and 10 mm by default), Okabe–Ito colours.
@@ -43,15 +46,15 @@ def region_label(name: str) -> str:
     """ "intratumoral" → "Tumour", "ring_3mm" → "Ring 3 mm", "fusion" → "Fusion",
     "radiomics_ring_10mm" → "Radiomics T+10 mm" (the signature of tumour + 10 mm ring)."""
     if name == "intratumoral":
-        return "Tumour"
+        return translate("style", "Tumour")
     if name == "fusion":
-        return "Fusion"
+        return translate("style", "Fusion")
     if name.startswith("ring_") and name.endswith("mm"):
-        return f"Ring {name[5:-2]} mm"
+        return translate("style", "Ring {radius} mm").format(radius=name[5:-2])
     if name == "radiomics_all":
-        return "Radiomics, all"
+        return translate("style", "Radiomics, all")
     if name.startswith("radiomics_ring_") and name.endswith("mm"):
-        return f"Radiomics T+{name[15:-2]} mm"
+        return translate("style", "Radiomics T+{radius} mm").format(radius=name[15:-2])
     return name
 
 

@@ -11,12 +11,14 @@ import contextlib
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QUndoStack
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetContour
+
+translate = QCoreApplication.translate
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -60,12 +62,22 @@ def nearest_edge(points: np.ndarray, pos: np.ndarray, tol: float) -> tuple[int, 
 
 class Tool:
     name = "none"
-    label = "None"
+    label = QT_TRANSLATE_NOOP("tools", "None")
     shortcut = ""
     tip = ""
 
     def __init__(self, host: Host) -> None:
         self.host = host
+
+    @property
+    def title(self) -> str:
+        """`label` in the interface language (menus, toolbar, help)."""
+        return translate("tools", self.label)
+
+    @property
+    def hint(self) -> str:
+        """`tip` in the interface language."""
+        return translate("tools", self.tip) if self.tip else ""
 
     def activate(self) -> None:
         self.host.canvas.viewport().setCursor(Qt.CursorShape.CrossCursor)
@@ -109,9 +121,9 @@ class Tool:
 class PanTool(Tool):
     name, label, shortcut, tip = (
         "pan",
-        "Pan",
+        QT_TRANSLATE_NOOP("tools", "Pan"),
         "H",
-        "Drag to move the image (middle button works in every tool)",
+        QT_TRANSLATE_NOOP("tools", "Drag to move the image (middle button works in every tool)"),
     )
 
     def activate(self) -> None:
@@ -135,8 +147,10 @@ class _PointsTool(Tool):
 
 
 class PolygonTool(_PointsTool):
-    name, label, shortcut = "polygon", "Polygon", "P"
-    tip = "Click the vertices; double-click or Enter closes; Backspace removes the last; Esc cancels"
+    name, label, shortcut = "polygon", QT_TRANSLATE_NOOP("tools", "Polygon"), "P"
+    tip = QT_TRANSLATE_NOOP(
+        "tools", "Click the vertices; double-click or Enter closes; Backspace removes the last; Esc cancels"
+    )
 
     def _preview(self, cursor: np.ndarray | None = None) -> None:
         pts = list(self.points) + ([cursor] if cursor is not None and self.points else [])
@@ -174,14 +188,14 @@ class PolygonTool(_PointsTool):
         pts = np.array(self.points)
         self.cancel()
         if len(pts) < 3:
-            self.host.show_status("A contour needs at least 3 points.")
+            self.host.show_status(translate("tools", "A contour needs at least 3 points."))
             return
-        self.commit_points(pts, "Draw polygon")
+        self.commit_points(pts, translate("commands", "Draw polygon"))
 
 
 class FreehandTool(_PointsTool):
-    name, label, shortcut = "freehand", "Freehand", "F"
-    tip = "Drag around the tumour; release closes the contour"
+    name, label, shortcut = "freehand", QT_TRANSLATE_NOOP("tools", "Freehand"), "F"
+    tip = QT_TRANSLATE_NOOP("tools", "Drag around the tumour; release closes the contour")
 
     def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -200,12 +214,15 @@ class FreehandTool(_PointsTool):
         contour = self.host.doc.make_contour(pts)
         with contextlib.suppress(DlrsError):  # thin out the mouse trail; keep it raw if that fails
             contour = contour.simplified(0.5)
-        self.commit_points(np.asarray(contour.points), "Draw freehand")
+        self.commit_points(np.asarray(contour.points), translate("commands", "Draw freehand"))
 
 
 class EditTool(Tool):
-    name, label, shortcut = "edit", "Edit", "E"
-    tip = "Drag a vertex; drag an edge to insert one; right-click, Shift+click or Delete removes a vertex"
+    name, label, shortcut = "edit", QT_TRANSLATE_NOOP("tools", "Edit"), "E"
+    tip = QT_TRANSLATE_NOOP(
+        "tools",
+        "Drag a vertex; drag an edge to insert one; right-click, Shift+click or Delete removes a vertex",
+    )
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -254,13 +271,13 @@ class EditTool(Tool):
             return
         self.before = doc.contour
         if i is not None:
-            self.drag_index, self.text = i, "Move vertex"
+            self.drag_index, self.text = i, translate("commands", "Move vertex")
             return
         hit = nearest_edge(pts, pos, tol)
         if hit is not None:
             edge, foot = hit
             doc.set_contour(doc.contour.insert_vertex(edge + 1, foot))
-            self.drag_index, self.text = edge + 1, "Insert vertex"
+            self.drag_index, self.text = edge + 1, translate("commands", "Insert vertex")
 
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
         self.hover = pos
@@ -299,9 +316,13 @@ class EditTool(Tool):
     def delete_vertex(self, i: int) -> None:
         doc = self.host.doc
         if doc.contour is None or len(doc.contour.points) <= 3:
-            self.host.show_status("A contour needs at least 3 vertices; use Clear to remove it.")
+            self.host.show_status(
+                translate("tools", "A contour needs at least 3 vertices; use Clear to remove it.")
+            )
             return
-        self.host.undo_stack.push(SetContour(doc, doc.contour, doc.contour.delete_vertex(i), "Delete vertex"))
+        self.host.undo_stack.push(
+            SetContour(doc, doc.contour, doc.contour.delete_vertex(i), translate("commands", "Delete vertex"))
+        )
 
 
 DRAWING_TOOLS: tuple[type[Tool], ...] = (PanTool, PolygonTool, FreehandTool, EditTool)

@@ -10,13 +10,15 @@ import contextlib
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetCalibration, SetContour
 from dlrs_desktop.ui.tools import Host, Tool
+
+translate = QCoreApplication.translate
 
 
 class DragTool(Tool):
@@ -54,10 +56,13 @@ class _LineTool(DragTool):
 
 
 class RulerTool(_LineTool):
-    name, label, shortcut, tip = "ruler", "Ruler", "R", "Drag to measure a distance in millimetres"
+    name, label, shortcut, tip = (
+        "ruler", QT_TRANSLATE_NOOP("tools", "Ruler"), "R",
+        QT_TRANSLATE_NOOP("tools", "Drag to measure a distance in millimetres"),
+    )  # fmt: skip
 
     def describe(self, p0: np.ndarray, p1: np.ndarray) -> str:
-        return self.host.doc.ruler_text(p0, p1)
+        return self.host.doc.ruler_text(p0, p1, translate)
 
     def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
         p0, self.p0 = self.p0, None
@@ -65,15 +70,21 @@ class RulerTool(_LineTool):
             return
         if math.hypot(*(pos - p0)) < self.host.canvas.screen_tolerance(3):
             self.host.doc.set_ruler(None)
-            self.host.show_status("Ruler: drag from one point to the other (a click alone measures nothing).")
+            self.host.show_status(
+                translate(
+                    "tools", "Ruler: drag from one point to the other (a click alone measures nothing)."
+                )
+            )
             return
         self.host.doc.set_ruler((p0.copy(), pos.copy()))  # stays with this image until the next one
-        self.host.show_status(f"Distance: {self.describe(p0, pos)}")
+        self.host.show_status(
+            translate("tools", "Distance: {distance}").format(distance=self.describe(p0, pos))
+        )
 
 
 class CalibrateTool(_LineTool):
-    name, label, shortcut = "calibrate", "Calibrate", "K"
-    tip = "Drag a line along the depth ruler, then type its length in mm"
+    name, label, shortcut = "calibrate", QT_TRANSLATE_NOOP("tools", "Calibrate"), "K"
+    tip = QT_TRANSLATE_NOOP("tools", "Drag a line along the depth ruler, then type its length in mm")
 
     def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if self.p0 is None:
@@ -90,21 +101,27 @@ class CalibrateTool(_LineTool):
         if mm is None:
             mm = dialogs.ask_float(
                 self.host.dialog_parent(),
-                f"The line is {math.hypot(*(p1 - p0)):.1f} px long. How many millimetres is it?",
+                translate("tools", "The line is {length} px long. How many millimetres is it?").format(
+                    length=f"{math.hypot(*(p1 - p0)):.1f}"
+                ),
                 10.0,
                 0.01,
                 1000.0,
-                title="Manual calibration",
+                title=translate("tools", "Manual calibration"),
             )
             if mm is None:
                 return False
         try:
             cal = Calibration.from_two_points(tuple(p0), tuple(p1), float(mm))
         except DlrsError as exc:
-            dialogs.error(self.host.dialog_parent(), str(exc), "Manual calibration")
+            dialogs.error(self.host.dialog_parent(), str(exc), translate("tools", "Manual calibration"))
             return False
-        self.host.undo_stack.push(SetCalibration(doc, doc.manual_calibration, cal, "Manual calibration"))
-        self.host.show_status(f"Calibrated: {cal.label()}")
+        self.host.undo_stack.push(
+            SetCalibration(doc, doc.manual_calibration, cal, translate("commands", "Manual calibration"))
+        )
+        self.host.show_status(
+            translate("tools", "Calibrated: {calibration}").format(calibration=cal.label(translate))
+        )
         return True
 
 
@@ -115,8 +132,8 @@ class BrushTool(Tool):
     the largest piece and fills holes); the whole stroke is one undo step.
     """
 
-    name, label, shortcut = "brush", "Brush", "B"
-    tip = "Drag to paint the tumour (2 mm brush); Shift+drag or right-drag erases"
+    name, label, shortcut = "brush", QT_TRANSLATE_NOOP("tools", "Brush"), "B"
+    tip = QT_TRANSLATE_NOOP("tools", "Drag to paint the tumour (2 mm brush); Shift+drag or right-drag erases")
     radius_mm = 1.0
 
     def __init__(self, host: Host) -> None:
@@ -209,7 +226,14 @@ class BrushTool(Tool):
             with contextlib.suppress(DlrsError):  # pixel staircase → a lighter polygon
                 after = doc.make_contour(np.asarray(after.simplified(0.7).points))
         before, self.before = self.before, None
-        self.host.undo_stack.push(SetContour(doc, before, after, "Erase" if self.erase else "Brush"))
+        self.host.undo_stack.push(
+            SetContour(
+                doc,
+                before,
+                after,
+                translate("commands", "Erase") if self.erase else translate("commands", "Brush"),
+            )
+        )
 
 
 TOOLS: tuple[type[Tool], ...] = (BrushTool, RulerTool, CalibrateTool)  # after the drawing tools

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -22,13 +22,15 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop.ui.canvas import FULL_WINDOW_LEVEL, ImageCanvas
 
+translate = QCoreApplication.translate
+
 #: (name, window, level) on the 8-bit display scale.
 WL_PRESETS = (
-    ("Full range", 256.0, 128.0),
-    ("More contrast", 160.0, 128.0),
-    ("High contrast, dark tissue", 96.0, 96.0),
-    ("Brighter", 256.0, 96.0),
-    ("Darker", 256.0, 160.0),
+    (QT_TRANSLATE_NOOP("viewbar", "Full range"), 256.0, 128.0),
+    (QT_TRANSLATE_NOOP("viewbar", "More contrast"), 160.0, 128.0),
+    (QT_TRANSLATE_NOOP("viewbar", "High contrast, dark tissue"), 96.0, 96.0),
+    (QT_TRANSLATE_NOOP("viewbar", "Brighter"), 256.0, 96.0),
+    (QT_TRANSLATE_NOOP("viewbar", "Darker"), 256.0, 160.0),
 )
 
 
@@ -42,34 +44,39 @@ def window_to_contrast(window: float) -> int:
 
 class WindowLevelBar(QToolBar):
     def __init__(self, canvas: ImageCanvas, parent: QWidget | None = None) -> None:
-        super().__init__("Brightness/contrast", parent)
+        super().__init__(translate("viewbar", "Brightness/contrast"), parent)
         self.setObjectName("wl")
         self.canvas = canvas
-        self.addWidget(QLabel(" Contrast "))
+        self.addWidget(QLabel(translate("viewbar", " Contrast ")))
         self.contrast = QSlider(Qt.Orientation.Horizontal)
         self.contrast.setRange(-50, 100)
         self.contrast.setValue(0)
         self.contrast.setMaximumWidth(110)
-        self.contrast.setToolTip("Right: more contrast (narrower window)")
+        self.contrast.setToolTip(translate("viewbar", "Right: more contrast (narrower window)"))
         self.addWidget(self.contrast)
-        self.addWidget(QLabel(" Brightness "))
+        self.addWidget(QLabel(translate("viewbar", " Brightness ")))
         self.brightness = QSlider(Qt.Orientation.Horizontal)
         self.brightness.setRange(-127, 127)
         self.brightness.setValue(0)
         self.brightness.setMaximumWidth(110)
-        self.brightness.setToolTip("Right: brighter (lower level)")
+        self.brightness.setToolTip(translate("viewbar", "Right: brighter (lower level)"))
         self.addWidget(self.brightness)
         self.readout = QLabel("")
         self.readout.setMinimumWidth(96)
         self.addWidget(self.readout)
         self.presets = QComboBox()
-        self.presets.addItem("Presets…", None)
+        self.presets.addItem(translate("viewbar", "Presets…"), None)
         for name, w, lv in WL_PRESETS:
-            self.presets.addItem(f"{name} (W {w:.0f} L {lv:.0f})", (w, lv))
+            self.presets.addItem(
+                translate("viewbar", "{name} (W {window} L {level})").format(
+                    name=translate("viewbar", name), window=f"{w:.0f}", level=f"{lv:.0f}"
+                ),
+                (w, lv),
+            )
         self.presets.activated.connect(self._preset)
         self.addWidget(self.presets)
-        self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("Full range (W)")
+        self.reset_button = QPushButton(translate("viewbar", "Reset"))
+        self.reset_button.setToolTip(translate("viewbar", "Full range (W)"))
         self.reset_button.clicked.connect(self.reset)
         self.addWidget(self.reset_button)
         for s in (self.contrast, self.brightness):
@@ -96,7 +103,11 @@ class WindowLevelBar(QToolBar):
             s.blockSignals(True)
             s.setValue(v)
             s.blockSignals(False)
-        self.readout.setText(f" W {window:.0f} · L {level:.0f} ")
+        self.readout.setText(
+            translate("viewbar", " W {window} · L {level} ").format(
+                window=f"{window:.0f}", level=f"{level:.0f}"
+            )
+        )
 
 
 class CineBar(QWidget):
@@ -108,11 +119,11 @@ class CineBar(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 0, 6, 2)
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton(translate("viewbar", "▶ Play"))
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self.set_playing)
         row.addWidget(self.play_button)
-        self.label = QLabel("Frame –")
+        self.label = QLabel(translate("viewbar", "Frame –"))
         row.addWidget(self.label)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
@@ -143,7 +154,11 @@ class CineBar(QWidget):
         self.slider.setEnabled(count > 1)
         self.slider.blockSignals(False)
         self.setVisible(count > 1)
-        self.label.setText(f"Frame {frame + 1}/{count}" if count else "Frame –")
+        self.label.setText(
+            translate("viewbar", "Frame {frame}/{count}").format(frame=frame + 1, count=count)
+            if count
+            else translate("viewbar", "Frame –")
+        )
 
     def step(self, delta: int) -> None:
         if self.slider.isEnabled():
@@ -157,14 +172,18 @@ class CineBar(QWidget):
             self.play_timer.stop()
         self.play_button.blockSignals(True)
         self.play_button.setChecked(on)
-        self.play_button.setText("⏸ Pause" if on else "▶ Play")
+        self.play_button.setText(translate("viewbar", "⏸ Pause") if on else translate("viewbar", "▶ Play"))
         self.play_button.blockSignals(False)
 
     def toggle_playing(self) -> None:
         self.set_playing(not self.playing)
 
     def _moved(self, value: int) -> None:
-        self.label.setText(f"Frame {value + 1}/{self.slider.maximum() + 1}")
+        self.label.setText(
+            translate("viewbar", "Frame {frame}/{count}").format(
+                frame=value + 1, count=self.slider.maximum() + 1
+            )
+        )
         if not self.playing:
             self.rest_timer.start()
 

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from dlrs_desktop.errors import DlrsError
+
+translate = QCoreApplication.translate
 
 
 class _Job(QRunnable):
@@ -31,7 +33,11 @@ class _Job(QRunnable):
             self.fail(str(exc))
         except Exception as exc:  # a bug: a readable line for the user, the traceback for the log
             traceback.print_exc()
-            self.fail(f"Internal error while running the model: {type(exc).__name__}: {exc}")
+            self.fail(
+                translate("worker", "Internal error while running the model: {error}").format(
+                    error=f"{type(exc).__name__}: {exc}"
+                )
+            )
         else:
             self.done(result)
 
@@ -75,8 +81,11 @@ class ModelService(QObject):
 
             if not path.exists():
                 raise DlrsError(
-                    f"The model was not found at {path}. Reinstall the application or choose a model "
-                    "in the Model menu."
+                    translate(
+                        "worker",
+                        "The model was not found at {path}. Reinstall the application or choose a model "
+                        "in the Model menu.",
+                    ).format(path=path)
                 )
             return Predictor(path, device=device)
 
@@ -104,7 +113,8 @@ class ModelService(QObject):
         predictor = self.predictor
         if predictor is None:
             self.predict_failed.emit(
-                job_hash, self.error or "The model is still loading; try again in a moment."
+                job_hash,
+                self.error or translate("worker", "The model is still loading; try again in a moment."),
             )
             return
 
@@ -163,7 +173,8 @@ class ImageLoader(QObject):
             except DlrsError:
                 raise
             except Exception as exc:  # a file the user picked: a message, never a traceback
-                raise DlrsError(f"Cannot open '{path.name}': {type(exc).__name__}: {exc}") from exc
+                text = translate("files", "Cannot open '{name}': {error}")
+                raise DlrsError(text.format(name=path.name, error=f"{type(exc).__name__}: {exc}")) from exc
 
         self.pool.start(
             _Job(work, lambda image: self.loaded.emit(token, image), lambda m: self.failed.emit(token, m))

@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -26,9 +26,28 @@ from PySide6.QtWidgets import (
 from dlrs_desktop.store import Annotation, AnnotationStore
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 
+translate = QCoreApplication.translate
+
 IMAGE_SUFFIXES = {".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-COLUMNS = ["Image", "Status", "Contour", "Calibration", "Frames", "Result"]  # most useful first
-FILTERS = [("All", "all"), ("Draft", "draft"), ("Reviewed", "reviewed"), ("No contour", "none")]
+COLUMNS = [
+    QT_TRANSLATE_NOOP("worklist", "Image"),
+    QT_TRANSLATE_NOOP("worklist", "Status"),
+    QT_TRANSLATE_NOOP("worklist", "Contour"),
+    QT_TRANSLATE_NOOP("worklist", "Calibration"),
+    QT_TRANSLATE_NOOP("worklist", "Frames"),
+    QT_TRANSLATE_NOOP("worklist", "Result"),
+]  # most useful first
+STATUS_WORDS = (  # row_status() as shown
+    QT_TRANSLATE_NOOP("worklist", "none"),
+    QT_TRANSLATE_NOOP("worklist", "draft"),
+    QT_TRANSLATE_NOOP("worklist", "reviewed"),
+)
+FILTERS = [
+    (QT_TRANSLATE_NOOP("worklist", "All"), "all"),
+    (QT_TRANSLATE_NOOP("worklist", "Draft"), "draft"),
+    (QT_TRANSLATE_NOOP("worklist", "Reviewed"), "reviewed"),
+    (QT_TRANSLATE_NOOP("worklist", "No contour"), "none"),
+]
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -57,13 +76,17 @@ def scan_image(path: Path) -> dict[str, str]:
     try:
         image = load_image(path, 0)
     except Exception as exc:  # a worklist row says it, the folder still lists
-        return {"calibration": "cannot open", "frames": "–", "error": str(exc).splitlines()[0][:200]}
+        return {
+            "calibration": QT_TRANSLATE_NOOP("worklist", "cannot open"),
+            "frames": "–",
+            "error": str(exc).splitlines()[0][:200],
+        }
     if image.calibration is not None:
         cal = image.calibration.label()
     elif image.regions:
-        cal = f"{len(image.regions)} DICOM regions (per region)"
+        cal = translate("worklist", "{count} DICOM regions (per region)").format(count=len(image.regions))
     else:
-        cal = "not calibrated"
+        cal = QT_TRANSLATE_NOOP("worklist", "not calibrated")
     return {"calibration": cal, "frames": str(image.frame_count)}
 
 
@@ -117,18 +140,18 @@ class Worklist(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
-        self.title = QLabel("No folder")
+        self.title = QLabel(translate("worklist", "No folder"))
         self.title.setTextFormat(Qt.TextFormat.PlainText)  # folder names are the user's text
         top.addWidget(self.title, 1)
-        top.addWidget(QLabel("Show:"))
+        top.addWidget(QLabel(translate("worklist", "Show:")))
         self.filter = QComboBox()
         for text, key in FILTERS:
-            self.filter.addItem(text, key)
+            self.filter.addItem(translate("worklist", text), key)
         self.filter.currentIndexChanged.connect(self._apply_filter)
         top.addWidget(self.filter)
         lay.addLayout(top)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([translate("worklist", c) for c in COLUMNS])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -144,13 +167,19 @@ class Worklist(QWidget):
         self.setMinimumWidth(420)
         self.table.cellActivated.connect(self._activated)
         self.table.cellClicked.connect(self._activated)  # one click opens, as in PACS worklists
-        self.table.setToolTip("Click a row to open it; PgDown/PgUp move through the list")
+        self.table.setToolTip(
+            translate("worklist", "Click a row to open it; PgDown/PgUp move through the list")
+        )
         lay.addWidget(self.table)
 
     def set_folder(self, folder: Path) -> None:
         self.folder = folder
         self.paths = list_images(folder)
-        self.title.setText(f"{folder.name}  ({len(self.paths)} images)")
+        self.title.setText(
+            translate("worklist", "{folder}  ({count} images)").format(
+                folder=folder.name, count=len(self.paths)
+            )
+        )
         self.table.setRowCount(len(self.paths))
         self.scanned = {}
         for row, _path in enumerate(self.paths):
@@ -182,19 +211,21 @@ class Worklist(QWidget):
         if ann is not None and ann.result:
             prob = (ann.result.get("prediction") or {}).get("probability")
             # A saved number, never re-verified here: labelled as such, like in the result panel.
-            tag = " (stale)" if s.get("stale") else " (saved)"
+            tag = translate("worklist", " (stale)") if s.get("stale") else translate("worklist", " (saved)")
             result = "–" if prob is None else f"{float(prob):.2f}{tag}"
         status = row_status(ann)
         if status == "reviewed" and ann is not None and ann.review.reviewer:
-            status = f"reviewed ({ann.review.reviewer})"
+            status = translate("worklist", "reviewed ({reviewer})").format(reviewer=ann.review.reviewer)
         scan = self.scanned.get(path, {})
         pending = "…" if ann is None and not scan else "–"
         calibration = str(s.get("calibration") or scan.get("calibration") or pending)
         cells = [
             path.name,
-            status if ann is not None else "new",
-            "yes" if ann is not None and ann.contour else "no",
-            calibration.split(" · ")[-1],  # the source ("DICOM region", "manual", ...); scale in the tip
+            translate("worklist", status) if ann is not None else translate("worklist", "new"),
+            translate("worklist", "yes") if ann is not None and ann.contour else translate("worklist", "no"),
+            translate(
+                "calibration", translate("worklist", calibration.split(" · ")[-1])
+            ),  # the source ("DICOM region", "manual", ...); scale in the tip
             str(s.get("frame_count") or scan.get("frames") or pending),
             result,
         ]

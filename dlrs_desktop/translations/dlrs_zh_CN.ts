@@ -1,0 +1,2044 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>BarChart</name>
+    <message>
+        <source>Each bar: that network's probability; dashed tick: its own threshold; the box on Fusion: the range when the contour moves by the sensitivity offsets.</source>
+        <translation>每个条形：该网络的概率；虚线刻度：其自身阈值；“融合”上的方框：轮廓按敏感性偏移量移动时的取值范围。</translation>
+    </message>
+</context>
+<context>
+    <name>DicomController</name>
+    <message>
+        <source>Export to DICOM</source>
+        <translation>导出为 DICOM</translation>
+    </message>
+    <message>
+        <source>Cannot export to DICOM</source>
+        <translation>无法导出为 DICOM</translation>
+    </message>
+    <message>
+        <source>Wrote {count} DICOM files ({what}) to {folder}.</source>
+        <translation>已将 {count} 个 DICOM 文件（{what}）写入 {folder}。</translation>
+    </message>
+    <message>
+        <source>No PACS is configured: set its AE title, host and port in Preferences.</source>
+        <translation>尚未配置 PACS：请在首选项中设置其 AE 名称、主机和端口。</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Cannot send results</source>
+        <translation>无法发送结果</translation>
+    </message>
+    <message>
+        <source>Sending {count} objects to {node}…</source>
+        <translation>正在向 {node} 发送 {count} 个对象…</translation>
+    </message>
+    <message>
+        <source>{bad} of {total} objects were not stored on {node}:
+{lines}</source>
+        <translation>{total} 个对象中有 {bad} 个未能存储到 {node}：
+{lines}</translation>
+    </message>
+    <message>
+        <source>Send results</source>
+        <translation>发送结果</translation>
+    </message>
+    <message>
+        <source>Sent {count} objects ({what}) to {node}.</source>
+        <translation>已向 {node} 发送 {count} 个对象（{what}）。</translation>
+    </message>
+    <message>
+        <source>Send results to PACS</source>
+        <translation>将结果发送到 PACS</translation>
+    </message>
+    <message>
+        <source>Stopped receiving from the scanner.</source>
+        <translation>已停止接收扫描仪数据。</translation>
+    </message>
+    <message>
+        <source>Open a folder as worklist first: received images are filed there.</source>
+        <translation>请先将文件夹作为工作列表打开：接收到的图像将归档到该文件夹。</translation>
+    </message>
+    <message>
+        <source>Receive</source>
+        <translation>接收</translation>
+    </message>
+    <message>
+        <source>Receive from scanner</source>
+        <translation>从扫描仪接收</translation>
+    </message>
+    <message>
+        <source>Receiving from the scanner as {aet} on port {port} into {folder}.</source>
+        <translation>正在以 {aet} 身份在端口 {port} 接收扫描仪数据，保存到 {folder}。</translation>
+    </message>
+    <message>
+        <source>Received {name} from the scanner.</source>
+        <translation>已从扫描仪接收 {name}。</translation>
+    </message>
+</context>
+<context>
+    <name>FileController</name>
+    <message>
+        <source>Images (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)</source>
+        <translation>图像 (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open ultrasound image</source>
+        <translation>打开超声图像</translation>
+    </message>
+    <message>
+        <source>Open folder as worklist</source>
+        <translation>将文件夹作为工作列表打开</translation>
+    </message>
+    <message>
+        <source>'{path}' no longer exists; removed from Open Recent.</source>
+        <translation>“{path}”已不存在；已从“最近打开”中移除。</translation>
+    </message>
+    <message>
+        <source>The bundled sample is missing ({path}). Reinstall the application.</source>
+        <translation>随附的示例图像缺失（{path}）。请重新安装本程序。</translation>
+    </message>
+    <message>
+        <source>Discard your changes to the demo case and start again from the bundled contour?</source>
+        <translation>是否放弃对演示病例的修改，并从随附的轮廓重新开始？</translation>
+    </message>
+    <message>
+        <source>Opening {name}…</source>
+        <translation>正在打开 {name}…</translation>
+    </message>
+    <message>
+        <source>Cannot open image</source>
+        <translation>无法打开图像</translation>
+    </message>
+    <message>
+        <source>Cannot open '{name}': {error}</source>
+        <translation>无法打开“{name}”：{error}</translation>
+    </message>
+    <message>
+        <source>{name}: the bundled case with its bundled contour (File → Reset demo).</source>
+        <translation>{name}：随附病例及其随附轮廓（文件 → 重置演示）。</translation>
+    </message>
+    <message>
+        <source>Annotation copies</source>
+        <translation>标注副本</translation>
+    </message>
+    <message>
+        <source>The saved annotation could not be restored: {error}</source>
+        <translation>无法恢复已保存的标注：{error}</translation>
+    </message>
+    <message>
+        <source>contour</source>
+        <translation>轮廓</translation>
+    </message>
+    <message>
+        <source>calibration</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>review</source>
+        <translation>审阅</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>annotation</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Restored the saved {what} for this image.</source>
+        <translation>已恢复此图像保存的{what}。</translation>
+    </message>
+    <message>
+        <source>Cannot load contour</source>
+        <translation>无法加载轮廓</translation>
+    </message>
+    <message>
+        <source>Load contour</source>
+        <translation>加载轮廓</translation>
+    </message>
+    <message>
+        <source>Import contour</source>
+        <translation>导入轮廓</translation>
+    </message>
+    <message>
+        <source>Contour (*.json *.png *.dcm);;All files (*)</source>
+        <translation>轮廓 (*.json *.png *.dcm);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>No further image in the worklist.</source>
+        <translation>工作列表中没有更多图像。</translation>
+    </message>
+    <message>
+        <source>Backup kept</source>
+        <translation>已保留备份</translation>
+    </message>
+    <message>
+        <source>The annotation could not be saved.</source>
+        <translation>无法保存标注。</translation>
+    </message>
+    <message>
+        <source>{problem}
+
+Your work stays open in this window. Saving is tried again at every change and when you close; the title shows * while changes are unsaved.</source>
+        <translation>{problem}
+
+您的工作仍在此窗口中打开。每次更改及关闭时都会再次尝试保存；有未保存的更改时，标题中显示 *。</translation>
+    </message>
+    <message>
+        <source>Cannot save</source>
+        <translation>无法保存</translation>
+    </message>
+    <message>
+        <source>Not saved: {problem}</source>
+        <translation>未保存：{problem}</translation>
+    </message>
+    <message>
+        <source>{problems} Saved in the other location.</source>
+        <translation>{problems} 已保存到另一位置。</translation>
+    </message>
+    <message>
+        <source>Nothing to save: no image is open.</source>
+        <translation>无需保存：未打开图像。</translation>
+    </message>
+    <message>
+        <source>this image</source>
+        <translation>此图像</translation>
+    </message>
+    <message>
+        <source>Saved the annotation of {name}.</source>
+        <translation>已保存 {name} 的标注。</translation>
+    </message>
+    <message>
+        <source>{name}: everything is already saved.</source>
+        <translation>{name}：所有内容均已保存。</translation>
+    </message>
+    <message>
+        <source>Your latest changes could not be saved. Try saving again, quit without them, or cancel?</source>
+        <translation>您最近的更改未能保存。要再次尝试保存、不保存直接退出，还是取消？</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Worklist</source>
+        <translation>工作列表</translation>
+    </message>
+    <message>
+        <source>Model: loading…</source>
+        <translation>模型：正在加载…</translation>
+    </message>
+    <message>
+        <source>Measurements and result</source>
+        <translation>测量与结果</translation>
+    </message>
+    <message>
+        <source>x {x}, y {y} px · gray {value}</source>
+        <translation>x {x}，y {y} 像素 · 灰度 {value}</translation>
+    </message>
+    <message>
+        <source>not loaded</source>
+        <translation>未加载</translation>
+    </message>
+</context>
+<context>
+    <name>PredictionController</name>
+    <message>
+        <source>This image has no trustworthy millimetre calibration, so the rings cannot be measured and no prediction is made. Calibrate it with the Calibrate tool (K): drag along the depth ruler and type its length.</source>
+        <translation>该图像没有可信的毫米校准，因此无法测量环，也不会进行预测。请用“校准”工具（K）校准：沿深度标尺拖动并输入其长度。</translation>
+    </message>
+    <message>
+        <source>Model: loading…</source>
+        <translation>模型：正在加载…</translation>
+    </message>
+    <message>
+        <source>Loading the model in the background…</source>
+        <translation>正在后台加载模型…</translation>
+    </message>
+    <message>
+        <source>Model: {name} {version} · {device}</source>
+        <translation>模型：{name} {version} · {device}</translation>
+    </message>
+    <message>
+        <source>Model ready ({device}).</source>
+        <translation>模型就绪（{device}）。</translation>
+    </message>
+    <message>
+        <source>Re-computing the saved prediction…</source>
+        <translation>正在重新计算已保存的预测…</translation>
+    </message>
+    <message>
+        <source>Model: not available</source>
+        <translation>模型：不可用</translation>
+    </message>
+    <message>
+        <source>Model not available: {reason}</source>
+        <translation>模型不可用：{reason}</translation>
+    </message>
+    <message>
+        <source>Open an image first.</source>
+        <translation>请先打开图像。</translation>
+    </message>
+    <message>
+        <source>Draw the tumour contour first (Polygon: P, Freehand: F).</source>
+        <translation>请先勾画肿瘤轮廓（多边形：P，手绘：F）。</translation>
+    </message>
+    <message>
+        <source>Prediction not possible</source>
+        <translation>无法预测</translation>
+    </message>
+    <message>
+        <source>Not calibrated</source>
+        <translation>未校准</translation>
+    </message>
+    <message>
+        <source>The model is still loading; try again in a moment.</source>
+        <translation>模型仍在加载，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>Predicting (with contour sensitivity)…</source>
+        <translation>正在预测（含轮廓敏感性分析）…</translation>
+    </message>
+    <message>
+        <source>A prediction for an earlier contour finished and was discarded.</source>
+        <translation>针对先前轮廓的预测已完成，结果已丢弃。</translation>
+    </message>
+    <message>
+        <source>{probability_of} {value} ({category})</source>
+        <translation>{probability_of} {value}（{category}）</translation>
+    </message>
+    <message>
+        <source>Prediction done in {seconds} s: {result}</source>
+        <translation>预测完成，用时 {seconds} 秒：{result}</translation>
+    </message>
+    <message>
+        <source>The result saved in the annotation file ({saved}) differs from the one the model computes now ({now}). The re-computed result is shown.</source>
+        <translation>标注文件中保存的结果（{saved}）与模型当前计算的结果（{now}）不同。显示的是重新计算的结果。</translation>
+    </message>
+    <message>
+        <source>Saved result not confirmed</source>
+        <translation>已保存的结果未获确认</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>The audit log could not be written ({reason}); this prediction is not logged.</source>
+        <translation>无法写入审计日志（{reason}）；本次预测未被记录。</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>审计日志</translation>
+    </message>
+</context>
+<context>
+    <name>PreferencesDialog</name>
+    <message>
+        <source>Preferences</source>
+        <translation>首选项</translation>
+    </message>
+    <message>
+        <source>Auto (GPU if present)</source>
+        <translation>自动（如有 GPU 则使用 GPU）</translation>
+    </message>
+    <message>
+        <source>GPU (CUDA)</source>
+        <translation>GPU（CUDA）</translation>
+    </message>
+    <message>
+        <source>Model device:</source>
+        <translation>模型运行设备：</translation>
+    </message>
+    <message>
+        <source>a GPU is available</source>
+        <translation>GPU 可用</translation>
+    </message>
+    <message>
+        <source>In use now: {device}; {gpu}. A failing GPU falls back to the CPU.</source>
+        <translation>当前使用：{device}；{gpu}。GPU 出错时自动改用 CPU。</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>界面语言：</translation>
+    </message>
+    <message>
+        <source>Reviewer name:</source>
+        <translation>审阅者姓名：</translation>
+    </message>
+    <message>
+        <source>Default image folder:</source>
+        <translation>默认图像文件夹：</translation>
+    </message>
+    <message>
+        <source>Default export folder:</source>
+        <translation>默认导出文件夹：</translation>
+    </message>
+    <message>
+        <source>Show {region}</source>
+        <translation>显示 {region}</translation>
+    </message>
+    <message>
+        <source>The new language is used from the next start of DLRS Desktop.</source>
+        <translation>新的界面语言将在下次启动 DLRS Desktop 时生效。</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>界面语言</translation>
+    </message>
+</context>
+<context>
+    <name>QFileDialog</name>
+    <message>
+        <source>&amp;Look in:</source>
+        <extracomment>Languages offered in Preferences: code → the language's own name (never translated). Qt's own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds them in Qt's context, so the non-native file dialog is Chinese throughout.</extracomment>
+        <translation>查找范围(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Files of &amp;type:</source>
+        <translation>文件类型(&amp;T)：</translation>
+    </message>
+</context>
+<context>
+    <name>ReportOptionsDialog</name>
+    <message>
+        <source>Export PDF report</source>
+        <translation>导出 PDF 报告</translation>
+    </message>
+    <message>
+        <source>Include patient identifiers</source>
+        <translation>包含患者身份信息</translation>
+    </message>
+    <message>
+        <source>Off: the report names the image only by a short hash (nothing identifies the patient).</source>
+        <translation>关闭时：报告仅以短哈希值标识图像（不含任何可识别患者的信息）。</translation>
+    </message>
+    <message>
+        <source>{label}:</source>
+        <translation>{label}：</translation>
+    </message>
+    <message>
+        <source>Include patient identifiers?</source>
+        <translation>是否包含患者身份信息？</translation>
+    </message>
+</context>
+<context>
+    <name>ResultPanel</name>
+    <message>
+        <source>outside the model's training domain: no class is shown</source>
+        <translation>超出模型训练范围：不显示分类</translation>
+    </message>
+    <message>
+        <source>STALE — the contour, calibration or frame changed after this prediction. Press Predict.</source>
+        <translation>已过时 — 此预测之后轮廓、校准或帧已更改。请点击“预测”。</translation>
+    </message>
+    <message>
+        <source>STALE — computed with another model ({model}); the model loaded now has not assessed this contour. Press Predict.</source>
+        <translation>已过时 — 由另一个模型（{model}）计算；当前加载的模型尚未评估此轮廓。请点击“预测”。</translation>
+    </message>
+    <message>
+        <source>saved — not verified</source>
+        <translation>已保存 — 未验证</translation>
+    </message>
+    <message>
+        <source>SAVED — NOT VERIFIED: this result was read from the annotation file, not computed on this computer. Press Predict to re-compute it for the contour shown.</source>
+        <translation>已保存 — 未验证：此结果读取自标注文件，并非在本机计算。请点击“预测”为当前显示的轮廓重新计算。</translation>
+    </message>
+    <message>
+        <source>Predict  (Ctrl+Enter)</source>
+        <translation>预测  (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Loading model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Explanation map:</source>
+        <translation>解释图：</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Research use only · the model's own notice appears once it is loaded</source>
+        <translation>仅供研究使用 · 模型加载后显示其自身声明</translation>
+    </message>
+    <message>
+        <source>&lt;span style='color:#e69f00'&gt;■&lt;/span&gt; for {outcome} · &lt;span style='color:#0072b2'&gt;■&lt;/span&gt; against · stronger = more opaque</source>
+        <translation>&lt;span style='color:#e69f00'&gt;■&lt;/span&gt; 支持{outcome} · &lt;span style='color:#0072b2'&gt;■&lt;/span&gt; 反对 · 越不透明越强</translation>
+    </message>
+    <message>
+        <source>No prediction yet: press Predict</source>
+        <translation>尚无预测：请点击“预测”</translation>
+    </message>
+    <message>
+        <source>saved: {headline}</source>
+        <translation>已保存：{headline}</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>about</name>
+    <message>
+        <source>&lt;h2&gt;Tools&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast (left = more contrast), W resets them; Esc cancels a gesture.&lt;/p&gt;&lt;h2&gt;Keyboard shortcuts&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;Workflow&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;Open an image or a folder (worklist).&lt;/li&gt;&lt;li&gt;Check the calibration badge; calibrate with K if it says 'Not calibrated'.&lt;/li&gt;&lt;li&gt;Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.&lt;/li&gt;&lt;li&gt;Predict (Ctrl+Enter). Any later edit marks the result stale.&lt;/li&gt;&lt;li&gt;Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.&lt;/li&gt;&lt;/ol&gt;</source>
+        <translation>&lt;h2&gt;工具&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;鼠标滚轮（或触控板双指缩放）以光标为中心缩放；+ 和 − 以视图中心缩放；在任何工具下按住鼠标中键均可平移；按住右键拖动可调节亮度（向上 = 更亮）和对比度（向左 = 对比度更高），W 键复位；Esc 取消当前手势。&lt;/p&gt;&lt;h2&gt;键盘快捷键&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;工作流程&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;打开图像或文件夹（工作列表）。&lt;/li&gt;&lt;li&gt;检查校准标识；若显示“未校准”，按 K 进行校准。&lt;/li&gt;&lt;li&gt;勾画肿瘤（P 或 F），用“编辑”（E）修正；3/5/10 mm 瘤周环实时跟随。&lt;/li&gt;&lt;li&gt;预测（Ctrl+Enter）。之后的任何编辑都会使结果标记为已过时。&lt;/li&gt;&lt;li&gt;标记为已审阅（Ctrl+R），导出 PDF 报告（Ctrl+P）。所有工作均自动保存。&lt;/li&gt;&lt;/ol&gt;</translation>
+    </message>
+    <message>
+        <source>Help — tools and shortcuts</source>
+        <translation>帮助 — 工具与快捷键</translation>
+    </message>
+    <message>
+        <source>_The model is not loaded; its card is shown once it is._</source>
+        <translation>_模型尚未加载；加载后将显示其模型卡。_</translation>
+    </message>
+    <message>
+        <source># DLRS Desktop {version}
+
+**Research use only.** Not a diagnosis; never the sole basis of a clinical decision. The card of the loaded model below says what it was trained on (the bundled demonstration model: synthetic data).
+
+Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following the dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on 3, 5 and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this computer.</source>
+        <translation># DLRS Desktop {version}
+
+**仅供研究使用。**并非诊断结论；绝不能作为临床决策的唯一依据。下方已加载模型的模型卡说明了其训练数据（随附的演示模型：合成数据）。
+
+依据 Liu 等人的双中心研究（BMC Cancer 25:1737, 2025），由一张乳腺超声图像预测新辅助化疗的早期反应：分别基于瘤内区域及 3、5、10 mm 瘤周环的 ResNet 模型，通过堆叠融合合并。完全离线运行；任何数据都不会离开本机。</translation>
+    </message>
+    <message>
+        <source>**Research notice of the loaded model:** {notice}</source>
+        <translation>**已加载模型的研究声明：**{notice}</translation>
+    </message>
+    <message>
+        <source>About DLRS Desktop</source>
+        <translation>关于 DLRS Desktop</translation>
+    </message>
+    <message>
+        <source>GPU inference needs the [gpu] extra ({hint})</source>
+        <translation>GPU 推理需要安装 [gpu] 扩展（{hint}）</translation>
+    </message>
+    <message>
+        <source>no GPU found on this computer</source>
+        <translation>本机未发现 GPU</translation>
+    </message>
+</context>
+<context>
+    <name>app</name>
+    <message>
+        <source>Something went wrong ({error}). Your work is autosaved.</source>
+        <translation>出现错误（{error}）。您的工作已自动保存。</translation>
+    </message>
+    <message>
+        <source>Model: not loaded (--no-model)</source>
+        <translation>模型：未加载（--no-model）</translation>
+    </message>
+    <message>
+        <source>No model loaded (started with --no-model).</source>
+        <translation>未加载模型（以 --no-model 启动）。</translation>
+    </message>
+    <message>
+        <source>'{path}' does not exist.</source>
+        <translation>“{path}”不存在。</translation>
+    </message>
+    <message>
+        <source>DLRS Desktop did not close normally last time. Reopen '{name}' with its autosaved contours?</source>
+        <translation>DLRS Desktop 上次未正常关闭。是否重新打开“{name}”及其自动保存的轮廓？</translation>
+    </message>
+    <message>
+        <source>Recover work</source>
+        <translation>恢复工作</translation>
+    </message>
+</context>
+<context>
+    <name>assist</name>
+    <message>
+        <source>{task}…</source>
+        <translation>{task}…</translation>
+    </message>
+    <message>
+        <source>{task}: the image or contour changed meanwhile; proposal discarded.</source>
+        <translation>{task}：图像或轮廓在此期间已更改；建议轮廓已丢弃。</translation>
+    </message>
+    <message>
+        <source>{task}{method}: {count} vertices. Edit it like any contour; Ctrl+Z undoes it.</source>
+        <translation>{task}{method}：{count} 个顶点。可像其他轮廓一样编辑；Ctrl+Z 撤销。</translation>
+    </message>
+    <message>
+        <source>Contour assist</source>
+        <translation>轮廓辅助</translation>
+    </message>
+    <message>
+        <source>Draw or propose a contour first, then snap it to the edges.</source>
+        <translation>请先勾画或生成建议轮廓，然后再贴合到边缘。</translation>
+    </message>
+</context>
+<context>
+    <name>bars</name>
+    <message>
+        <source>not used by the fusion</source>
+        <translation>未被融合使用</translation>
+    </message>
+    <message>
+        <source>not used by the fusion (weight {weight})</source>
+        <translation>未被融合使用（权重 {weight}）</translation>
+    </message>
+    <message>
+        <source>not used by the fusion (w {weight})</source>
+        <translation>未被融合使用（权重 {weight}）</translation>
+    </message>
+    <message>
+        <source>not used (weight {weight})</source>
+        <translation>未使用（权重 {weight}）</translation>
+    </message>
+    <message>
+        <source>Contour sensitivity: {lo} – {hi} (contour moved by up to ±{offset} mm)</source>
+        <translation>轮廓敏感性：{lo} – {hi}（轮廓移动最多 ±{offset} mm）</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Weights in the fusion: {weights}; not used by the fusion (weight 0): {unused}</source>
+        <translation>融合权重：{weights}；未被融合使用（权重 0）：{unused}</translation>
+    </message>
+    <message>
+        <source>Weights in the fusion: {weights}</source>
+        <translation>融合权重：{weights}</translation>
+    </message>
+    <message>
+        <source>Device: {device} ({backend}) · {seconds} s (prediction and contour sensitivity)</source>
+        <translation>设备：{device}（{backend}）· {seconds} 秒（预测及轮廓敏感性分析）</translation>
+    </message>
+    <message>
+        <source>Device: {device} ({backend})</source>
+        <translation>设备：{device}（{backend}）</translation>
+    </message>
+    <message>
+        <source>Model: {id} {version} (sha256 {sha})</source>
+        <translation>模型：{id} {version}（sha256 {sha}）</translation>
+    </message>
+</context>
+<context>
+    <name>calibration</name>
+    <message>
+        <source>DICOM region</source>
+        <extracomment>One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.</extracomment>
+        <translation>DICOM 区域</translation>
+    </message>
+    <message>
+        <source>DICOM pixel spacing</source>
+        <translation>DICOM 像素间距</translation>
+    </message>
+    <message>
+        <source>manual</source>
+        <translation>手动</translation>
+    </message>
+    <message>
+        <source>depth scale</source>
+        <translation>深度标尺</translation>
+    </message>
+</context>
+<context>
+    <name>canvas</name>
+    <message>
+        <source>No image open.
+
+Open an image: Ctrl+O · a folder as worklist: Ctrl+Shift+O
+or drop a file here · File → Open demo case</source>
+        <translation>未打开图像。
+
+打开图像：Ctrl+O · 将文件夹作为工作列表打开：Ctrl+Shift+O
+或将文件拖放到此处 · 文件 → 打开演示病例</translation>
+    </message>
+</context>
+<context>
+    <name>catalog</name>
+    <message>
+        <source>demonstration (synthetic data)</source>
+        <extracomment>The catalogue's words for what a bundle was trained on (model/catalog.py `_source`) and the bundled real-data bundle's description; a bundle's other words are shown as written.</extracomment>
+        <translation>演示（合成数据）</translation>
+    </message>
+    <message>
+        <source>demonstration</source>
+        <translation>演示</translation>
+    </message>
+    <message>
+        <source>synthetic data</source>
+        <translation>合成数据</translation>
+    </message>
+    <message>
+        <source>real data</source>
+        <translation>真实数据</translation>
+    </message>
+    <message>
+        <source>public breast ultrasound</source>
+        <translation>公开乳腺超声数据</translation>
+    </message>
+</context>
+<context>
+    <name>commands</name>
+    <message>
+        <source>Snap to edges</source>
+        <translation>贴合边缘</translation>
+    </message>
+    <message>
+        <source>Assisted outline</source>
+        <translation>辅助勾画</translation>
+    </message>
+    <message>
+        <source>Smooth contour</source>
+        <translation>平滑轮廓</translation>
+    </message>
+    <message>
+        <source>Clear contour</source>
+        <translation>清除轮廓</translation>
+    </message>
+    <message>
+        <source>Use the file's calibration</source>
+        <translation>使用文件自带的校准</translation>
+    </message>
+    <message>
+        <source>Calibrate from depth scale</source>
+        <translation>根据深度标尺校准</translation>
+    </message>
+    <message>
+        <source>Draw polygon</source>
+        <translation>绘制多边形</translation>
+    </message>
+    <message>
+        <source>Draw freehand</source>
+        <translation>手绘</translation>
+    </message>
+    <message>
+        <source>Move vertex</source>
+        <translation>移动顶点</translation>
+    </message>
+    <message>
+        <source>Insert vertex</source>
+        <translation>插入顶点</translation>
+    </message>
+    <message>
+        <source>Delete vertex</source>
+        <translation>删除顶点</translation>
+    </message>
+    <message>
+        <source>Manual calibration</source>
+        <translation>手动校准</translation>
+    </message>
+    <message>
+        <source>Erase</source>
+        <translation>擦除</translation>
+    </message>
+    <message>
+        <source>Brush</source>
+        <translation>画笔</translation>
+    </message>
+</context>
+<context>
+    <name>dicom_actions</name>
+    <message>
+        <source>C-GET (nothing to register in the PACS)</source>
+        <translation>C-GET（无需在 PACS 中登记）</translation>
+    </message>
+    <message>
+        <source>C-MOVE to our receive port</source>
+        <translation>C-MOVE 到本机接收端口</translation>
+    </message>
+    <message>
+        <source>PACS AE title:</source>
+        <translation>PACS AE 名称：</translation>
+    </message>
+    <message>
+        <source>PACS host:</source>
+        <translation>PACS 主机：</translation>
+    </message>
+    <message>
+        <source>PACS port:</source>
+        <translation>PACS 端口：</translation>
+    </message>
+    <message>
+        <source>Our AE title:</source>
+        <translation>本机 AE 名称：</translation>
+    </message>
+    <message>
+        <source>Network timeout (s):</source>
+        <translation>网络超时（秒）：</translation>
+    </message>
+    <message>
+        <source>Receive port (scanner, C-MOVE):</source>
+        <translation>接收端口（扫描仪，C-MOVE）：</translation>
+    </message>
+    <message>
+        <source>empty: no PACS, no network use</source>
+        <translation>留空：不使用 PACS，不进行网络通信</translation>
+    </message>
+    <message>
+        <source>Retrieve with:</source>
+        <translation>检索方式：</translation>
+    </message>
+    <message>
+        <source>Patient ID for the Secondary Capture (empty: ANONYMOUS):</source>
+        <translation>二次采集（Secondary Capture）的患者 ID（留空：ANONYMOUS）：</translation>
+    </message>
+    <message>
+        <source>DICOM export</source>
+        <translation>DICOM 导出</translation>
+    </message>
+    <message>
+        <source>Patient name, Family^Given (empty: Anonymous^Patient):</source>
+        <translation>患者姓名，格式 姓^名（留空：Anonymous^Patient）：</translation>
+    </message>
+    <message>
+        <source>SEG, SR with the probability, PDF</source>
+        <translation>SEG、含概率的 SR、PDF</translation>
+    </message>
+    <message>
+        <source>SEG, SR with measurements only (no current prediction: press Predict to include it), PDF</source>
+        <translation>SEG、仅含测量值的 SR（当前无有效预测：点击“预测”后可包含概率）、PDF</translation>
+    </message>
+    <message>
+        <source>Open an image and draw the tumour contour before exporting to DICOM.</source>
+        <translation>导出 DICOM 前，请先打开图像并勾画肿瘤轮廓。</translation>
+    </message>
+    <message>
+        <source>The contour cannot be measured (no calibration?).</source>
+        <translation>无法测量该轮廓（未校准？）。</translation>
+    </message>
+</context>
+<context>
+    <name>document</name>
+    <message>
+        <source>{px} px (not calibrated)</source>
+        <translation>{px} 像素（未校准）</translation>
+    </message>
+</context>
+<context>
+    <name>domain_text</name>
+    <message>
+        <source>no domain reference in this bundle</source>
+        <translation>此模型包中没有训练范围参考</translation>
+    </message>
+    <message>
+        <source>inside the training domain</source>
+        <translation>在训练范围内</translation>
+    </message>
+    <message>
+        <source>unusual for this model</source>
+        <translation>对此模型而言不常见</translation>
+    </message>
+    <message>
+        <source>outside the training domain</source>
+        <translation>超出训练范围</translation>
+    </message>
+    <message>
+        <source>not checked</source>
+        <translation>未检查</translation>
+    </message>
+    <message>
+        <source>inside</source>
+        <translation>范围内</translation>
+    </message>
+    <message>
+        <source>unusual</source>
+        <translation>不常见</translation>
+    </message>
+    <message>
+        <source>outside</source>
+        <translation>超出范围</translation>
+    </message>
+    <message>
+        <source>either (uncertain)</source>
+        <translation>两者皆有可能（不确定）</translation>
+    </message>
+    <message>
+        <source>Prediction set at {coverage} coverage: {classes}</source>
+        <translation>{coverage} 覆盖率下的预测集：{classes}</translation>
+    </message>
+    <message>
+        <source>Domain: {reason}</source>
+        <translation>训练范围：{reason}</translation>
+    </message>
+    <message>
+        <source>Domain: {status} (score {score}; unusual above {unusual}, outside above {outside}) — {reason}</source>
+        <translation>训练范围：{status}（评分 {score}；高于 {unusual} 为不常见，高于 {outside} 为超出范围）— {reason}</translation>
+    </message>
+    <message>
+        <source>No result: {reason}</source>
+        <translation>无结果：{reason}</translation>
+    </message>
+    <message>
+        <source>Caution — {reason}</source>
+        <translation>注意 — {reason}</translation>
+    </message>
+    <message>
+        <source>{text} (threshold {threshold})</source>
+        <translation>{text}（阈值 {threshold}）</translation>
+    </message>
+    <message>
+        <source>{classes} — {coverage} prediction set · at the threshold: {category}</source>
+        <translation>{classes} — {coverage} 预测集 · 按阈值：{category}</translation>
+    </message>
+    <message>
+        <source>Contour: {text}</source>
+        <translation>轮廓：{text}</translation>
+    </message>
+    <message>
+        <source>within the range of the model's training images</source>
+        <extracomment>Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value still gives a finite z). Grey levels are 0–255 inside the scan area. the default coverage of conformal prediction sets</extracomment>
+        <translation>在模型训练图像的范围内</translation>
+    </message>
+</context>
+<context>
+    <name>editing</name>
+    <message>
+        <source>{tool}: {tip}</source>
+        <translation>{tool}：{tip}</translation>
+    </message>
+    <message>
+        <source>A contour is being drawn and is not finished. Discard it?</source>
+        <translation>有一个轮廓正在勾画且未完成。是否放弃？</translation>
+    </message>
+    <message>
+        <source>Calibrate from depth scale</source>
+        <translation>根据深度标尺校准</translation>
+    </message>
+    <message>
+        <source>its ultrasound regions</source>
+        <translation>其超声区域</translation>
+    </message>
+    <message>
+        <source>This image carries the scanner's own scale ({scale}); it wins over the depth scale.</source>
+        <translation>该图像带有扫描仪自身的比例尺（{scale}）；其优先于深度标尺。</translation>
+    </message>
+    <message>
+        <source>{count} ticks</source>
+        <translation>{count} 个刻度</translation>
+    </message>
+    <message>
+        <source>Read the {summary}.
+Why {tick} mm a tick: {rule}.
+Tick rows: {rows}.
+
+The tick column is marked on the image. Use this calibration?</source>
+        <translation>已读取{summary}。
+每个刻度为 {tick} mm 的依据：{rule}。
+刻度所在行：{rows}。
+
+刻度列已在图像上标出。是否使用此校准？</translation>
+    </message>
+    <message>
+        <source>Reviewer name (saved in Preferences):</source>
+        <translation>审阅者姓名（保存在首选项中）：</translation>
+    </message>
+</context>
+<context>
+    <name>errors</name>
+    <message>
+        <source>There is no contour to mark as reviewed.</source>
+        <translation>没有可标记为已审阅的轮廓。</translation>
+    </message>
+    <message>
+        <source>The contour needs at least 3 points.</source>
+        <translation>轮廓至少需要 3 个点。</translation>
+    </message>
+    <message>
+        <source>No image is open.</source>
+        <translation>未打开图像。</translation>
+    </message>
+    <message>
+        <source>This annotation belongs to a different image and was not applied.</source>
+        <translation>此标注属于另一张图像，未予应用。</translation>
+    </message>
+</context>
+<context>
+    <name>exports</name>
+    <message>
+        <source>Open an image before exporting a report.</source>
+        <translation>导出报告前请先打开图像。</translation>
+    </message>
+    <message>
+        <source>Export PDF report</source>
+        <translation>导出 PDF 报告</translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf)</source>
+        <translation>PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <source>The report could not be written: {error}</source>
+        <translation>无法写入报告：{error}</translation>
+    </message>
+    <message>
+        <source>Report written (with patient identifiers): {path}</source>
+        <translation>报告已写入（含患者身份信息）：{path}</translation>
+    </message>
+    <message>
+        <source>Report written (without patient identifiers): {path}</source>
+        <translation>报告已写入（不含患者身份信息）：{path}</translation>
+    </message>
+    <message>
+        <source>Draw a contour on a calibrated image first.</source>
+        <translation>请先在已校准的图像上勾画轮廓。</translation>
+    </message>
+    <message>
+        <source>Export masks to folder</source>
+        <translation>将掩膜导出到文件夹</translation>
+    </message>
+    <message>
+        <source>The masks could not be written: {error}</source>
+        <translation>无法写入掩膜：{error}</translation>
+    </message>
+    <message>
+        <source>{count} masks written to {folder}</source>
+        <translation>已将 {count} 个掩膜写入 {folder}</translation>
+    </message>
+    <message>
+        <source>Open an image first.</source>
+        <translation>请先打开图像。</translation>
+    </message>
+    <message>
+        <source>Export annotation</source>
+        <translation>导出标注</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>The annotation could not be written: {error}</source>
+        <translation>无法写入标注：{error}</translation>
+    </message>
+    <message>
+        <source>Annotation written: {path}</source>
+        <translation>标注已写入：{path}</translation>
+    </message>
+</context>
+<context>
+    <name>files</name>
+    <message>
+        <source>Cannot open '{name}': {error}</source>
+        <translation>无法打开“{name}”：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>measurements</name>
+    <message>
+        <source>No image</source>
+        <translation>无图像</translation>
+    </message>
+    <message>
+        <source>Tumour</source>
+        <translation>肿瘤</translation>
+    </message>
+    <message>
+        <source>Area</source>
+        <translation>面积</translation>
+    </message>
+    <message>
+        <source>Longest diameter</source>
+        <translation>最长径</translation>
+    </message>
+    <message>
+        <source>Perpendicular</source>
+        <translation>垂直径</translation>
+    </message>
+    <message>
+        <source>Perimeter</source>
+        <translation>周长</translation>
+    </message>
+    <message>
+        <source>Peritumoral rings</source>
+        <translation>瘤周环</translation>
+    </message>
+    <message>
+        <source>Ring</source>
+        <translation>环</translation>
+    </message>
+    <message>
+        <source>Area mm²</source>
+        <translation>面积 mm²</translation>
+    </message>
+    <message>
+        <source>Outside scan</source>
+        <translation>超出扫描区</translation>
+    </message>
+    <message>
+        <source>⚠ {rings} leave the scan area too much: the prediction relies on less tissue.</source>
+        <translation>⚠ {rings} 超出扫描区域过多：预测所依据的组织较少。</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+</context>
+<context>
+    <name>menus</name>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open image…</source>
+        <translation>打开图像(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;folder as worklist…</source>
+        <translation>将文件夹作为工作列表打开(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Open &amp;demo case</source>
+        <translation>打开演示病例(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Reset &amp;demo (bundled contour, no earlier edits)</source>
+        <translation>重置演示(&amp;D)（随附轮廓，不含先前编辑）</translation>
+    </message>
+    <message>
+        <source>&amp;Import contour…</source>
+        <translation>导入轮廓(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save now (autosave is on)</source>
+        <translation>立即保存(&amp;S)（自动保存已开启）</translation>
+    </message>
+    <message>
+        <source>Export &amp;PDF report…</source>
+        <translation>导出 PDF 报告(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Export &amp;masks (PNG)…</source>
+        <translation>导出掩膜(&amp;M)（PNG）…</translation>
+    </message>
+    <message>
+        <source>Export annotation &amp;JSON…</source>
+        <translation>导出标注 JSON(&amp;J)…</translation>
+    </message>
+    <message>
+        <source>Pr&amp;eferences…</source>
+        <translation>首选项(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>S&amp;mooth contour</source>
+        <translation>平滑轮廓(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Snap contour to &amp;edges</source>
+        <translation>轮廓贴合边缘(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Clear contour</source>
+        <translation>清除轮廓(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Use the file's calibration</source>
+        <translation>使用文件自带的校准</translation>
+    </message>
+    <message>
+        <source>&amp;Tools</source>
+        <translation>工具(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>{tool} ({key}): {tip}</source>
+        <translation>{tool}（{key}）：{tip}</translation>
+    </message>
+    <message>
+        <source>Calibrate from &amp;depth scale…</source>
+        <translation>根据深度标尺校准(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <source>Smooth</source>
+        <translation>平滑</translation>
+    </message>
+    <message>
+        <source>Snap</source>
+        <translation>贴合</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;in (about the view centre)</source>
+        <translation>放大(&amp;I)（以视图中心）</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;out</source>
+        <translation>缩小(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Fit to window</source>
+        <translation>适应窗口(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;1:1 (one image pixel per screen pixel)</source>
+        <translation>&amp;1:1（一个图像像素对应一个屏幕像素）</translation>
+    </message>
+    <message>
+        <source>&amp;Reset brightness/contrast</source>
+        <translation>复位亮度/对比度(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Show scan area outline</source>
+        <translation>显示扫描区域轮廓</translation>
+    </message>
+    <message>
+        <source>&amp;Next image</source>
+        <translation>下一张图像(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Previous image</source>
+        <translation>上一张图像(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Next frame</source>
+        <translation>下一帧</translation>
+    </message>
+    <message>
+        <source>Previous frame</source>
+        <translation>上一帧</translation>
+    </message>
+    <message>
+        <source>Play/pause cine</source>
+        <translation>播放/暂停动态图像</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Predict</source>
+        <translation>预测(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Mark contour &amp;reviewed</source>
+        <translation>标记轮廓为已审阅(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts and tools</source>
+        <translation>键盘快捷键与工具(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About DLRS Desktop and the model</source>
+        <translation>关于 DLRS Desktop 及模型(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Show {region}</source>
+        <extracomment>View-menu keys of the ring toggles, in ring order (Alt+4 stays the scan-area outline, as documented).</extracomment>
+        <translation>显示 {region}</translation>
+    </message>
+</context>
+<context>
+    <name>model_menu</name>
+    <message>
+        <source>{words} ({centres})</source>
+        <translation>{words}（{centres}）</translation>
+    </message>
+    <message>
+        <source>{outcome} — {source}</source>
+        <translation>{outcome} — {source}</translation>
+    </message>
+    <message>
+        <source>&amp;Open model bundle…</source>
+        <translation>打开模型包(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open model bundle</source>
+        <translation>打开模型包</translation>
+    </message>
+    <message>
+        <source>Choose a model bundle folder (the one holding manifest.json).</source>
+        <translation>请选择模型包文件夹（包含 manifest.json 的文件夹）。</translation>
+    </message>
+    <message>
+        <source>The model bundle could not be loaded: {reason}
+
+The model in use stays: {name} {version}.</source>
+        <translation>无法加载该模型包：{reason}
+
+继续使用当前模型：{name} {version}。</translation>
+    </message>
+    <message>
+        <source>Model not changed</source>
+        <translation>模型未更改</translation>
+    </message>
+    <message>
+        <source>The model chosen last time ({chosen}) could not be loaded: {reason}
+
+DLRS Desktop uses the bundled demonstration model instead; choose another model in the Model menu.</source>
+        <translation>上次选择的模型（{chosen}）无法加载：{reason}
+
+DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其他模型。</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>The model bundle could not be loaded: {reason}</source>
+        <translation>无法加载该模型包：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>notice</name>
+    <message>
+        <source>Research use only — demonstration model {id} {version}, trained on synthetic data.</source>
+        <extracomment>The research notice a bundle states (model/bundle.py `research_notice`), one template per kind.</extracomment>
+        <translation>仅供研究使用 — 演示模型 {id} {version}，基于合成数据训练。</translation>
+    </message>
+    <message>
+        <source>Research use only — demonstration model {id} {version}, trained on real patient data.</source>
+        <translation>仅供研究使用 — 演示模型 {id} {version}，基于真实患者数据训练。</translation>
+    </message>
+    <message>
+        <source>Research use only — model {id} {version}, trained on synthetic data.</source>
+        <translation>仅供研究使用 — 模型 {id} {version}，基于合成数据训练。</translation>
+    </message>
+    <message>
+        <source>Research use only — model {id} {version}, trained on real patient data.</source>
+        <translation>仅供研究使用 — 模型 {id} {version}，基于真实患者数据训练。</translation>
+    </message>
+</context>
+<context>
+    <name>outcome</name>
+    <message>
+        <source>early response to neoadjuvant chemotherapy</source>
+        <extracomment>The bundled demonstration model's outcome, and what an older manifest's missing fields read as.</extracomment>
+        <translation>新辅助化疗早期反应</translation>
+    </message>
+    <message>
+        <source>early response</source>
+        <translation>早期反应</translation>
+    </message>
+    <message>
+        <source>likely early responder</source>
+        <translation>可能为早期反应者</translation>
+    </message>
+    <message>
+        <source>likely non-responder</source>
+        <translation>可能为无反应者</translation>
+    </message>
+    <message>
+        <source>early responder</source>
+        <translation>早期反应者</translation>
+    </message>
+    <message>
+        <source>non-responder</source>
+        <translation>无反应者</translation>
+    </message>
+    <message>
+        <source>malignancy of a breast lesion</source>
+        <extracomment>The intended use the early-response bundles were written with (`write_bundle`'s default). Ready-made outcomes for `dlrs train --outcome` and `dlrs model set-outcome --outcome`.</extracomment>
+        <translation>乳腺病灶恶性</translation>
+    </message>
+    <message>
+        <source>malignancy</source>
+        <translation>恶性</translation>
+    </message>
+    <message>
+        <source>likely malignant</source>
+        <translation>可能为恶性</translation>
+    </message>
+    <message>
+        <source>likely benign</source>
+        <translation>可能为良性</translation>
+    </message>
+    <message>
+        <source>malignant</source>
+        <translation>恶性</translation>
+    </message>
+    <message>
+        <source>benign</source>
+        <translation>良性</translation>
+    </message>
+    <message>
+        <source>probability of {short_name}</source>
+        <translation>{short_name}概率</translation>
+    </message>
+    <message>
+        <source>Explanation map: orange = evidence for {short_name}, blue = against; stronger = more opaque</source>
+        <translation>解释图：橙色 = 支持{short_name}的证据，蓝色 = 反对；越不透明越强</translation>
+    </message>
+</context>
+<context>
+    <name>pacs_browser</name>
+    <message>
+        <source>Patient ID</source>
+        <translation>患者 ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <source>Modalities</source>
+        <translation>模态</translation>
+    </message>
+    <message>
+        <source>Objects</source>
+        <translation>对象数</translation>
+    </message>
+    <message>
+        <source>Query/retrieve from PACS</source>
+        <translation>从 PACS 查询/检索</translation>
+    </message>
+    <message>
+        <source>e.g. DOE^J* (wildcards allowed)</source>
+        <translation>例如 DOE^J*（可使用通配符）</translation>
+    </message>
+    <message>
+        <source>YYYYMMDD or YYYYMMDD-YYYYMMDD</source>
+        <translation>YYYYMMDD 或 YYYYMMDD-YYYYMMDD</translation>
+    </message>
+    <message>
+        <source>Patient ID:</source>
+        <translation>患者 ID：</translation>
+    </message>
+    <message>
+        <source>Patient name:</source>
+        <translation>患者姓名：</translation>
+    </message>
+    <message>
+        <source>Study date:</source>
+        <translation>检查日期：</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Retrieve and open</source>
+        <translation>检索并打开</translation>
+    </message>
+    <message>
+        <source>no PACS configured (Preferences)</source>
+        <translation>未配置 PACS（首选项）</translation>
+    </message>
+    <message>
+        <source>PACS: {node}</source>
+        <translation>PACS：{node}</translation>
+    </message>
+    <message>
+        <source>Searching {node}…</source>
+        <translation>正在搜索 {node}…</translation>
+    </message>
+    <message>
+        <source>Retrieving {study} into {folder}…</source>
+        <translation>正在将 {study} 检索到 {folder}…</translation>
+    </message>
+    <message>
+        <source>The receive port in Preferences is not a number.</source>
+        <translation>首选项中的接收端口不是数字。</translation>
+    </message>
+    <message>
+        <source>{count} study found.</source>
+        <translation>找到 {count} 项检查。</translation>
+    </message>
+    <message>
+        <source>{count} studies found.</source>
+        <translation>找到 {count} 项检查。</translation>
+    </message>
+    <message>
+        <source>Retrieved {count} objects into {folder}.</source>
+        <translation>已将 {count} 个对象检索到 {folder}。</translation>
+    </message>
+    <message>
+        <source>Contour taken from the study's segmentation {name}.</source>
+        <translation>轮廓取自该检查的分割对象 {name}。</translation>
+    </message>
+    <message>
+        <source>Failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <source>No PACS is configured: set its AE title, host and port in Preferences.</source>
+        <translation>尚未配置 PACS：请在首选项中设置其 AE 名称、主机和端口。</translation>
+    </message>
+    <message>
+        <source>&amp;DICOM</source>
+        <translation>DICOM(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Export to &amp;DICOM (SEG, SR, PDF)…</source>
+        <translation>导出为 DICOM(&amp;D)（SEG、SR、PDF）…</translation>
+    </message>
+    <message>
+        <source>&amp;Send results to PACS</source>
+        <translation>将结果发送到 PACS(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Query/retrieve from PACS…</source>
+        <translation>从 PACS 查询/检索(&amp;Q)…</translation>
+    </message>
+    <message>
+        <source>&amp;Receive from scanner</source>
+        <translation>从扫描仪接收(&amp;R)</translation>
+    </message>
+</context>
+<context>
+    <name>presenter</name>
+    <message>
+        <source>DLRS Desktop — research use</source>
+        <translation>DLRS Desktop — 仅供研究使用</translation>
+    </message>
+    <message>
+        <source>unsaved image</source>
+        <translation>未保存的图像</translation>
+    </message>
+    <message>
+        <source>No image</source>
+        <translation>无图像</translation>
+    </message>
+    <message>
+        <source>Contour outside the calibrated ultrasound region</source>
+        <translation>轮廓超出已校准的超声区域</translation>
+    </message>
+    <message>
+        <source>Not calibrated — use the Calibrate tool (K)</source>
+        <translation>未校准 — 请使用“校准”工具（K）</translation>
+    </message>
+    <message>
+        <source>Reviewed by {reviewer} at {time}</source>
+        <translation>已由 {reviewer} 于 {time} 审阅</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>reading</name>
+    <message>
+        <source>uncertain — the class changes within ±{offset} mm of the contour</source>
+        <translation>不确定 — 轮廓在 ±{offset} mm 范围内变动时分类会改变</translation>
+    </message>
+    <message>
+        <source>{uncertain} (as drawn: {category})</source>
+        <translation>{uncertain}（按所勾画轮廓：{category}）</translation>
+    </message>
+</context>
+<context>
+    <name>report</name>
+    <message>
+        <source>Research use only</source>
+        <translation>仅供研究使用</translation>
+    </message>
+    <message>
+        <source>Patient name</source>
+        <extracomment>(key, label); labels are translated where shown (`translate("report", label)`).</extracomment>
+        <translation>患者姓名</translation>
+    </message>
+    <message>
+        <source>Patient ID</source>
+        <translation>患者 ID</translation>
+    </message>
+    <message>
+        <source>Accession number</source>
+        <translation>检查号</translation>
+    </message>
+    <message>
+        <source>Study date</source>
+        <translation>检查日期</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>操作者</translation>
+    </message>
+    <message>
+        <source>reviewed</source>
+        <translation>已审阅</translation>
+    </message>
+    <message>
+        <source>draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>unreviewed</source>
+        <translation>未审阅</translation>
+    </message>
+    <message>
+        <source>Open an image before exporting a report.</source>
+        <translation>导出报告前请先打开图像。</translation>
+    </message>
+    <message>
+        <source>DLRS Desktop report</source>
+        <translation>DLRS Desktop 报告</translation>
+    </message>
+    <message>
+        <source>DLRS Desktop — {outcome} report</source>
+        <translation>DLRS Desktop — {outcome}报告</translation>
+    </message>
+    <message>
+        <source>{notice}. Not a diagnosis.</source>
+        <translation>{notice}。并非诊断结论。</translation>
+    </message>
+    <message>
+        <source>{label}: {value}</source>
+        <translation>{label}：{value}</translation>
+    </message>
+    <message>
+        <source>Image {hash} · frame {frame}/{frames} · {calibration} · report made {made}</source>
+        <translation>图像 {hash} · 第 {frame}/{frames} 帧 · {calibration} · 报告生成于 {made}</translation>
+    </message>
+    <message>
+        <source>not calibrated</source>
+        <translation>未校准</translation>
+    </message>
+    <message>
+        <source>DLRS Desktop {app_version} · model {model} {version} · model sha256 {sha}</source>
+        <translation>DLRS Desktop {app_version} · 模型 {model} {version} · 模型 sha256 {sha}</translation>
+    </message>
+    <message>
+        <source>Contour (yellow) · rings: {rings} (blue, orange, purple)</source>
+        <translation>轮廓（黄色）· 瘤周环：{rings}（蓝、橙、紫）</translation>
+    </message>
+    <message>
+        <source>Prediction</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <source>No prediction was made for this contour.</source>
+        <translation>未对此轮廓进行预测。</translation>
+    </message>
+    <message>
+        <source>No verified prediction: the result stored in the annotation file was not re-computed on this computer, so it is not reported. Press Predict, then export again.</source>
+        <translation>无已验证的预测：标注文件中保存的结果未在本机重新计算，因此不予报告。请点击“预测”，然后重新导出。</translation>
+    </message>
+    <message>
+        <source>STALE: computed with another model than the one loaded now; press Predict for this model.</source>
+        <translation>已过时：由与当前加载模型不同的模型计算；请点击“预测”以使用当前模型。</translation>
+    </message>
+    <message>
+        <source>STALE: the contour changed after this prediction; it does not describe the contour shown.</source>
+        <translation>已过时：此预测之后轮廓已更改；结果不描述当前显示的轮廓。</translation>
+    </message>
+    <message>
+        <source>Outside the model's training domain: no class is shown</source>
+        <translation>超出模型训练范围：不显示分类</translation>
+    </message>
+    <message>
+        <source>{probability_of}: {value}</source>
+        <translation>{probability_of}：{value}</translation>
+    </message>
+    <message>
+        <source>Image shows the explanation map of {region}. {legend}.</source>
+        <translation>图像显示的是{region}的解释图。{legend}。</translation>
+    </message>
+    <message>
+        <source>Tumour and rings</source>
+        <translation>肿瘤与瘤周环</translation>
+    </message>
+    <message>
+        <source>Area {area} mm² · longest diameter {longest} mm · perpendicular {perpendicular} mm · perimeter {perimeter} mm</source>
+        <translation>面积 {area} mm² · 最长径 {longest} mm · 垂直径 {perpendicular} mm · 周长 {perimeter} mm</translation>
+    </message>
+    <message>
+        <source>{ring}: {area} mm², {outside} % outside the scan area  ⚠ leaves the scan area</source>
+        <translation>{ring}：{area} mm²，{outside} % 超出扫描区域  ⚠ 超出扫描区域</translation>
+    </message>
+    <message>
+        <source>{ring}: {area} mm², {outside} % outside the scan area</source>
+        <translation>{ring}：{area} mm²，{outside} % 超出扫描区域</translation>
+    </message>
+    <message>
+        <source>Review: {status} by {reviewer} at {time}</source>
+        <translation>审阅：{status}，审阅者 {reviewer}，时间 {time}</translation>
+    </message>
+    <message>
+        <source>Review: {status}</source>
+        <translation>审阅：{status}</translation>
+    </message>
+</context>
+<context>
+    <name>style</name>
+    <message>
+        <source>Tumour</source>
+        <extracomment>Rings in order of radius (the first three: 3, 5 and 10 mm by default), Okabe–Ito colours.</extracomment>
+        <translation>肿瘤</translation>
+    </message>
+    <message>
+        <source>Fusion</source>
+        <translation>融合</translation>
+    </message>
+    <message>
+        <source>Ring {radius} mm</source>
+        <translation>{radius} mm 瘤周环</translation>
+    </message>
+    <message>
+        <source>Radiomics, all</source>
+        <translation>影像组学（全部）</translation>
+    </message>
+    <message>
+        <source>Radiomics T+{radius} mm</source>
+        <translation>影像组学 瘤内+{radius} mm</translation>
+    </message>
+</context>
+<context>
+    <name>tools</name>
+    <message>
+        <source>Assist</source>
+        <translation>辅助</translation>
+    </message>
+    <message>
+        <source>Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step</source>
+        <translation>在病灶周围拖出方框，或在病灶内单击：生成可编辑的建议轮廓，一步即可撤销</translation>
+    </message>
+    <message>
+        <source>Calibrated: {calibration}</source>
+        <translation>已校准：{calibration}</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>平移</translation>
+    </message>
+    <message>
+        <source>Drag to move the image (middle button works in every tool)</source>
+        <translation>拖动以移动图像（在任何工具下均可用鼠标中键平移）</translation>
+    </message>
+    <message>
+        <source>Polygon</source>
+        <translation>多边形</translation>
+    </message>
+    <message>
+        <source>Click the vertices; double-click or Enter closes; Backspace removes the last; Esc cancels</source>
+        <translation>单击添加顶点；双击或按 Enter 闭合；Backspace 删除最后一个顶点；Esc 取消</translation>
+    </message>
+    <message>
+        <source>A contour needs at least 3 points.</source>
+        <translation>轮廓至少需要 3 个点。</translation>
+    </message>
+    <message>
+        <source>Freehand</source>
+        <translation>手绘</translation>
+    </message>
+    <message>
+        <source>Drag around the tumour; release closes the contour</source>
+        <translation>沿肿瘤边缘拖动；松开鼠标即闭合轮廓</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Drag a vertex; drag an edge to insert one; right-click, Shift+click or Delete removes a vertex</source>
+        <translation>拖动顶点；拖动边以插入顶点；右键单击、Shift+单击或 Delete 删除顶点</translation>
+    </message>
+    <message>
+        <source>A contour needs at least 3 vertices; use Clear to remove it.</source>
+        <translation>轮廓至少需要 3 个顶点；如需删除请使用“清除”。</translation>
+    </message>
+    <message>
+        <source>Ruler</source>
+        <translation>标尺</translation>
+    </message>
+    <message>
+        <source>Drag to measure a distance in millimetres</source>
+        <translation>拖动以测量距离（毫米）</translation>
+    </message>
+    <message>
+        <source>Ruler: drag from one point to the other (a click alone measures nothing).</source>
+        <translation>标尺：从一点拖动到另一点（仅单击不会测量）。</translation>
+    </message>
+    <message>
+        <source>Distance: {distance}</source>
+        <translation>距离：{distance}</translation>
+    </message>
+    <message>
+        <source>Calibrate</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>Drag a line along the depth ruler, then type its length in mm</source>
+        <translation>沿深度标尺拖出一条线，然后输入其长度（mm）</translation>
+    </message>
+    <message>
+        <source>The line is {length} px long. How many millimetres is it?</source>
+        <translation>该线长 {length} 像素。它对应多少毫米？</translation>
+    </message>
+    <message>
+        <source>Manual calibration</source>
+        <translation>手动校准</translation>
+    </message>
+    <message>
+        <source>Brush</source>
+        <translation>画笔</translation>
+    </message>
+    <message>
+        <source>Drag to paint the tumour (2 mm brush); Shift+drag or right-drag erases</source>
+        <translation>拖动以涂画肿瘤（2 mm 画笔）；Shift+拖动或右键拖动为擦除</translation>
+    </message>
+</context>
+<context>
+    <name>viewbar</name>
+    <message>
+        <source>Full range</source>
+        <translation>全范围</translation>
+    </message>
+    <message>
+        <source>More contrast</source>
+        <translation>对比度更高</translation>
+    </message>
+    <message>
+        <source>High contrast, dark tissue</source>
+        <translation>高对比度，暗组织</translation>
+    </message>
+    <message>
+        <source>Brighter</source>
+        <translation>更亮</translation>
+    </message>
+    <message>
+        <source>Darker</source>
+        <translation>更暗</translation>
+    </message>
+    <message>
+        <source>Brightness/contrast</source>
+        <translation>亮度/对比度</translation>
+    </message>
+    <message>
+        <source> Contrast </source>
+        <translation> 对比度 </translation>
+    </message>
+    <message>
+        <source>Right: more contrast (narrower window)</source>
+        <translation>向右：对比度更高（窗宽更窄）</translation>
+    </message>
+    <message>
+        <source> Brightness </source>
+        <translation> 亮度 </translation>
+    </message>
+    <message>
+        <source>Right: brighter (lower level)</source>
+        <translation>向右：更亮（窗位更低）</translation>
+    </message>
+    <message>
+        <source>Presets…</source>
+        <translation>预设…</translation>
+    </message>
+    <message>
+        <source>{name} (W {window} L {level})</source>
+        <translation>{name}（窗宽 {window} 窗位 {level}）</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>复位</translation>
+    </message>
+    <message>
+        <source>Full range (W)</source>
+        <translation>全范围（W）</translation>
+    </message>
+    <message>
+        <source> W {window} · L {level} </source>
+        <translation> 窗宽 {window} · 窗位 {level} </translation>
+    </message>
+    <message>
+        <source>▶ Play</source>
+        <translation>▶ 播放</translation>
+    </message>
+    <message>
+        <source>Frame –</source>
+        <translation>帧 –</translation>
+    </message>
+    <message>
+        <source>Frame {frame}/{count}</source>
+        <translation>帧 {frame}/{count}</translation>
+    </message>
+    <message>
+        <source>⏸ Pause</source>
+        <translation>‖ 暂停</translation>
+    </message>
+</context>
+<context>
+    <name>worker</name>
+    <message>
+        <source>Internal error while running the model: {error}</source>
+        <translation>运行模型时发生内部错误：{error}</translation>
+    </message>
+    <message>
+        <source>The model was not found at {path}. Reinstall the application or choose a model in the Model menu.</source>
+        <translation>在 {path} 未找到模型。请重新安装本程序，或在“模型”菜单中选择模型。</translation>
+    </message>
+    <message>
+        <source>The model is still loading; try again in a moment.</source>
+        <translation>模型仍在加载，请稍后再试。</translation>
+    </message>
+</context>
+<context>
+    <name>worklist</name>
+    <message>
+        <source>Image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Contour</source>
+        <translation>轮廓</translation>
+    </message>
+    <message>
+        <source>Calibration</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>Frames</source>
+        <translation>帧数</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>reviewed</source>
+        <translation>已审阅</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Reviewed</source>
+        <translation>已审阅</translation>
+    </message>
+    <message>
+        <source>No contour</source>
+        <translation>无轮廓</translation>
+    </message>
+    <message>
+        <source>cannot open</source>
+        <translation>无法打开</translation>
+    </message>
+    <message>
+        <source>{count} DICOM regions (per region)</source>
+        <translation>{count} 个 DICOM 区域（按区域）</translation>
+    </message>
+    <message>
+        <source>not calibrated</source>
+        <translation>未校准</translation>
+    </message>
+    <message>
+        <source>No folder</source>
+        <translation>无文件夹</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>显示：</translation>
+    </message>
+    <message>
+        <source>Click a row to open it; PgDown/PgUp move through the list</source>
+        <translation>单击一行即可打开；PgDown/PgUp 在列表中移动</translation>
+    </message>
+    <message>
+        <source>{folder}  ({count} images)</source>
+        <translation>{folder}  （{count} 张图像）</translation>
+    </message>
+    <message>
+        <source> (stale)</source>
+        <translation>（已过时）</translation>
+    </message>
+    <message>
+        <source> (saved)</source>
+        <translation>（已保存）</translation>
+    </message>
+    <message>
+        <source>reviewed ({reviewer})</source>
+        <translation>已审阅（{reviewer}）</translation>
+    </message>
+    <message>
+        <source>new</source>
+        <translation>新</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+</context>
+</TS>

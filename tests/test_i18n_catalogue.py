@@ -1,0 +1,112 @@
+"""The zh_CN catalogue is complete and current, it compiles, and the shipped CJK font is what its data
+card says (so CI fails when a new string is not translated or a translated one has gone)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from dlrs_desktop.ui import i18n
+from dlrs_desktop.wording import CJK_FONT, CJK_FONT_BOLD
+
+ROOT = Path(__file__).resolve().parent.parent
+TS = ROOT / "dlrs_desktop" / "translations" / "dlrs_zh_CN.ts"
+LUPDATE = Path(i18n.lrelease_command()[0]).with_name("lupdate")
+
+
+def messages(ts: Path) -> dict[tuple[str, str], ET.Element]:
+    """(context, source) → the <translation> element."""
+    out = {}
+    for ctx in ET.parse(ts).getroot().iter("context"):
+        name = ctx.findtext("name") or ""
+        for msg in ctx.iter("message"):
+            out[(name, msg.findtext("source") or "")] = msg.find("translation")
+    return out
+
+
+def sources() -> list[str]:
+    """The package's Python files, as CI's checkout has them."""
+    return sorted(str(p) for p in (ROOT / "dlrs_desktop").rglob("*.py"))
+
+
+@pytest.mark.skipif(not LUPDATE.is_file(), reason="PySide6's lupdate is not installed")
+def test_catalogue_holds_exactly_the_strings_of_the_sources(tmp_path):
+    fresh = tmp_path / "fresh.ts"
+    done = subprocess.run(
+        [str(LUPDATE), *sources(), "-ts", str(fresh), "-no-obsolete", "-locations", "none"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    have, want = set(messages(TS)), set(messages(fresh))
+    assert sorted(want - have) == [], "strings missing from the catalogue: run pyside6-lupdate (README)"
+    assert sorted(have - want) == [], "strings in the catalogue that the sources no longer have"
+    assert len(want) > 400
+
+
+def test_every_entry_is_translated_and_keeps_its_placeholders():
+    entries = messages(TS)
+    unfinished = [k for k, t in entries.items() if t.get("type") in ("unfinished", "obsolete", "vanished")]
+    assert unfinished == []
+    empty = [k for k, t in entries.items() if not (t.text or "").strip() and k[1].strip()]
+    assert empty == []
+    for (ctx, source), t in entries.items():
+        assert sorted(re.findall(r"\{\w*\}", source)) == sorted(re.findall(r"\{\w*\}", t.text)), (ctx, source)
+        assert source.count("<") == t.text.count("<"), (ctx, source)  # rich text keeps its tags
+        if "&" in source and ctx in ("menus", "pacs_browser", "model_menu"):
+            assert "&" in t.text, (ctx, source)  # a menu keeps its keyboard accelerator
+    # the terms the clinicians read most, checked against the glossary of the issue
+    words = {t.text for t in entries.values()}
+    for term in ("新辅助化疗早期反应", "早期反应", "瘤周环", "{radius} mm 瘤周环", "校准", "不确定"):
+        assert any(term in w for w in words), term
+
+
+def test_catalogue_compiles_and_loads(tmp_path):
+    qm = tmp_path / "dlrs_zh_CN.qm"
+    assert i18n.release(TS, qm)
+    from PySide6.QtCore import QTranslator
+
+    t = QTranslator()
+    assert t.load(str(qm))
+    assert t.translate("menus", "&File") == "文件(&F)"
+    assert t.translate("outcome", "probability of {short_name}") == "{short_name}概率"
+
+
+def test_shipped_font_matches_its_provenance_and_covers_the_catalogue():
+    card = json.loads((CJK_FONT.parent / "PROVENANCE.json").read_text())
+    assert card["licence"] == "OFL-1.1" and (CJK_FONT.parent / "OFL.txt").is_file()
+    shipped = {f["subset_file"]: f["subset_sha256"] for f in card["files"]}
+    assert set(shipped) == {CJK_FONT.name, CJK_FONT_BOLD.name}
+    for font in (CJK_FONT, CJK_FONT_BOLD):
+        assert hashlib.sha256(font.read_bytes()).hexdigest() == shipped[font.name]
+    assert CJK_FONT.stat().st_size + CJK_FONT_BOLD.stat().st_size <= 5_000_000
+    from fontTools.ttLib import TTFont
+
+    text = "".join(t.text or "" for t in messages(TS).values())
+    for font in (CJK_FONT, CJK_FONT_BOLD):
+        cmap = TTFont(str(font)).getBestCmap()
+        missing = sorted({c for c in text if c.isprintable() and ord(c) > 0x7F and ord(c) not in cmap})
+        assert missing == [], font.name  # else: python installer/subset_cjk_font.py
+    names = "张伟王芳李娜刘洋陈静杨帆赵磊黄敏周婷吴昊徐丽孙强马骏朱琳胡斌郭蕾"
+    assert all(ord(c) in TTFont(str(CJK_FONT)).getBestCmap() for c in names)
+
+
+def test_cli_pdf_font_draws_chinese_names_not_question_marks():
+    """The Pillow report (CLI, no Qt) draws with the same subset: each Hanzi is its own glyph."""
+    from dlrs_desktop.exchange.pdf import _fonts
+
+    _, small = _fonts()
+    assert Path(getattr(small, "path", "")).name == CJK_FONT.name
+
+    def bitmap(text: str) -> bytes:
+        return bytes(small.getmask(text))
+
+    zhang, wei, question = bitmap("张"), bitmap("伟"), bitmap("?")
+    assert zhang != wei and zhang != question and any(zhang)
