@@ -151,7 +151,7 @@ def _time_point(when: str, args: argparse.Namespace, predictor: Any) -> dict[str
 
 def _probability(pred: Any) -> float | None:
 
-    return None if pred is None or is_outside(pred.to_dict()) else float(pred.probability)
+    return None if pred is None or is_outside(pred) else float(pred.probability)
 
 
 def _point_dict(
@@ -178,12 +178,11 @@ def _point_dict(
         "probability": _probability(pred),
     }
     if pred is not None:  # outside the model's domain: no probability and no class, only the reason
-        d = pred.to_dict()
         out.update(
             category=None if out["probability"] is None else pred.category,
             outcome=pred.outcome.short_name,
             model_id=pred.model_id,
-            domain={"status": d["domain"]["status"], "reason": d["domain"]["reason"]},
+            domain={"status": pred.domain.status, "reason": pred.domain.reason},
         )
     return out
 

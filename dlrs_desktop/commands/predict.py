@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from dlrs_desktop.model.domain_text import is_outside, set_text
 from dlrs_desktop.model.outcome import sentence_start
 from dlrs_desktop.model.reading import blend_cam, class_text
 from dlrs_desktop.textsafe import csv_cell, escape_controls
+
+if TYPE_CHECKING:
+    from dlrs_desktop.model.result import Prediction
 
 HELP = (
     "predict the probability of the model's outcome (the bundled model: early response) for one image, "
@@ -93,19 +96,18 @@ def load_case(
     return case.image, case.contour
 
 
-def _summary(pred: Any) -> str:
-    d = pred.to_dict()
-    if dt.is_outside(d):  # no class and no probability, only the reason
-        lines = [dt.outside_text(d), dt.domain_line(d)]
+def _summary(pred: Prediction) -> str:
+    if dt.is_outside(pred):  # no class and no probability, only the reason
+        lines = [dt.outside_text(pred), dt.domain_line(pred)]
         lines += [f"{f.severity.upper()}: {f.message}" for f in pred.flags]
         lines += [f"Model {pred.model_id} {pred.model_version} (bundle sha256 {pred.bundle_hash[:12]})",
                   pred.research_notice]  # fmt: skip
         return "\n".join(lines)
     lines = [
         f"{sentence_start(pred.outcome.probability_of)}: {pred.probability:.3f} "
-        f"(threshold {pred.threshold:.3f}) -> {pred.category if dt.set_text(d) else class_text(d)}",
-        *[x for x in (dt.caution_text(d), dt.set_line(d)) if x],
-        *dt.evidence_lines(d),  # the domain, and the contour sensitivity's state as evidence
+        f"(threshold {pred.threshold:.3f}) -> {pred.category if dt.set_text(pred) else class_text(pred)}",
+        *[x for x in (dt.caution_text(pred), dt.set_line(pred)) if x],
+        *dt.evidence_lines(pred),  # the domain, and the contour sensitivity's state as evidence
         "Per-region evidence:",
     ]
     for r in pred.regions:
@@ -137,7 +139,7 @@ def _summary(pred: Any) -> str:
     return "\n".join(lines)
 
 
-def write_cams(pred: Any, image: Any, out_dir: Path, stem: str) -> list[Path]:
+def write_cams(pred: Prediction, image: Any, out_dir: Path, stem: str) -> list[Path]:
     """One PNG per region: the image with the region's explanation map laid over it, coloured exactly as
     the workstation shows it (signed, diverging: orange = evidence for the positive class, blue = against)."""
     # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
@@ -190,7 +192,7 @@ CSV_FIELDS = [
 ]  # fmt: skip
 
 
-def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any]:
+def _row(name: str, pred: Prediction | None = None, error: str | None = None) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
     row["image"] = name
     if pred is None:
@@ -221,18 +223,17 @@ def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any
     return _domain_cells(row, pred)
 
 
-def _domain_cells(row: dict[str, Any], pred: Any) -> dict[str, Any]:
+def _domain_cells(row: dict[str, Any], pred: Prediction) -> dict[str, Any]:
     """The domain guard's columns; outside the domain the class and every probability are left empty."""
-    d = pred.to_dict()
-    dom = d["domain"]
+    dom = pred.domain
     row.update(
-        domain_status=dom["status"],
-        domain_reason=dom["reason"],
-        domain_score="" if dom["score"] is None else f"{dom['score']:.4f}",
-        prediction_set=set_text(d),
+        domain_status=dom.status,
+        domain_reason=dom.reason,
+        domain_score="" if dom.score is None else f"{dom.score:.4f}",
+        prediction_set=set_text(pred),
         coverage="" if pred.coverage is None else f"{pred.coverage:g}",
     )
-    if is_outside(d):
+    if is_outside(pred):
         for k in [k for k in row if k.startswith("p_")] + ["probability", "category", "sensitivity_min",
                                                             "sensitivity_max", "prediction_set"]:  # fmt: skip
             row[k] = ""
@@ -267,7 +268,7 @@ def _run_folder(predictor: Any, folder: Path, args: argparse.Namespace) -> int:
         try:
             pred = _predict_one(predictor, img, args, cfile, beside=True)
             rows.append(_row(img.name, pred))
-            dicts.append({"image": img.name, **pred.to_dict()})
+            dicts.append({"image": img.name, **pred.to_json_dict()})
         except Exception as exc:  # one bad file is a row of the table, never the end of the batch
             failed += 1
             if isinstance(exc, ModelError):
@@ -330,8 +331,8 @@ def run(args: argparse.Namespace) -> int:
         # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.model.reading import is_uncertain
 
-        d = pred.to_dict()
-        d["uncertain"] = is_uncertain(d)
+        d = pred.to_json_dict()
+        d["uncertain"] = is_uncertain(pred)
         d["image"] = path.name
         d["load_ms"] = round(predictor.load_ms, 1)
         json.dump(d, sys.stdout, indent=2)

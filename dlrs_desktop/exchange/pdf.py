@@ -107,16 +107,15 @@ def render_report_pdf(
     ]
     if prediction is not None:
         p = prediction
-        d = p.to_dict()
-        outside = dt.is_outside(d)  # no class and no probability, only the reason
+        outside = dt.is_outside(p)  # no class and no probability, only the reason
         lines += [
             "",
-            dt.outside_text(d)
+            dt.outside_text(p)
             if outside
             else f"{sentence_start(p.outcome.probability_of)} {p.probability:.3f} "
             f"(threshold {p.threshold:.3f}): {p.category}",
-            *[x for x in (dt.caution_text(d), dt.set_line(d)) if x],
-            *dt.evidence_lines(d),
+            *[x for x in (dt.caution_text(p), dt.set_line(p)) if x],
+            *dt.evidence_lines(p),
             f"Model {p.model_id} {p.model_version}, bundle sha256 {p.bundle_hash[:16]}...",
         ]
         if p.sensitivity is not None and p.sensitivity.min is not None and not outside:

@@ -132,8 +132,7 @@ def _model_group(source: Any, pred: Any) -> Any:
         version=str(pred.model_version),
         parameters=[f"bundle sha256 {pred.bundle_hash}", f"backend {pred.backend}"],
     )
-    d = pred.to_dict()
-    outside = is_outside(d)  # outside the domain: no probability and no class, only the reason
+    outside = is_outside(pred)  # outside the domain: no probability and no class, only the reason
     items = [_measure(codes.THRESHOLD, pred.threshold, codes.NO_UNITS, algo)]
     if not outside:
         items.insert(0, _measure(_probability_concept(pred.outcome), pred.probability, codes.NO_UNITS, algo))
@@ -163,7 +162,7 @@ def _model_group(source: Any, pred: Any) -> Any:
         (codes.OUTCOME, outcome_text(pred.outcome)),
         (codes.DOMAIN_REASON, pred.domain.reason),
         *([] if outside else [(codes.MODEL_CATEGORY, pred.category)]),
-        *([(codes.PREDICTION_SET, set_line(d))] if set_line(d) else []),
+        *([(codes.PREDICTION_SET, set_line(pred))] if set_line(pred) else []),
         (codes.RESEARCH_USE, f"{RESEARCH_STATEMENT} {pred.research_notice}".strip()),
     ]
     for triple, text in texts:

@@ -29,11 +29,16 @@ import numpy as np
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.imaging.pixels import chroma
 from dlrs_desktop.model.outcome import Outcome
+
+# the domain block is part of the typed result (model/result.py, light: the GUI reads it at start-up);
+# re-exported here where it is computed
+from dlrs_desktop.model.result import NO_DOMAIN as NO_DOMAIN
+from dlrs_desktop.model.result import NO_REFERENCE as NO_REFERENCE
+from dlrs_desktop.model.result import DomainResult
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 METHOD = "dlrs-domain-guard/1"
 REFERENCE_FILE = "domain_reference.safetensors"
-NO_REFERENCE = "no domain reference in this bundle"
 STATUSES = ("inside", "unusual", "outside")
 MAX_COMPONENTS = 128
 MAX_CHECKS = 96
@@ -112,28 +117,6 @@ class DomainReference:
         res = np.maximum(np.einsum("rd,rd->r", c, c) - np.einsum("rk,rk->r", s, s), 0.0)
         k = self.components.shape[1]
         return np.sqrt(0.5 * (np.maximum(m2, 0.0) / k + res / self.residual))
-
-
-@dataclass(frozen=True)
-class DomainResult:
-    status: str  # "inside" | "unusual" | "outside" | "unknown" (no reference)
-    score: float | None
-    unusual_above: float | None
-    outside_above: float | None
-    reason: str
-    factors: tuple[tuple[str, float], ...] = ()  # (check name, z), largest first (top 3)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "score": self.score,
-            "unusual_above": self.unusual_above,
-            "outside_above": self.outside_above,
-            "reason": self.reason,
-        }
-
-
-NO_DOMAIN = DomainResult("unknown", None, None, None, NO_REFERENCE)
 
 
 # --- observations ---------------------------------------------------------------------------------

@@ -1,15 +1,21 @@
 """How the domain guard and the prediction set read aloud: one wording for GUI, PDF, SR and CLI.
 
-Plain data in (`Prediction.to_dict()`), plain strings out; no Qt, no numpy. "outside" shows no
+The typed result (`Prediction`) in, plain strings out; no Qt. "outside" shows no
 class and no probability, only the reason; "unusual" shows the number with a caution; the
 conformal prediction set is the headline uncertainty (docs/DOMAIN_GUARD.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from dlrs_desktop.model.reading import class_text, is_uncertain, sensitivity_band, uncertain_text
+from dlrs_desktop.model.reading import (
+    PredictionLike,
+    as_prediction,
+    class_text,
+    is_uncertain,
+    sensitivity_band,
+    uncertain_text,
+)
+from dlrs_desktop.model.result import DomainResult
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
 C, OUTCOME = "domain_text", "outcome"  # translation contexts (the GUI translates these at display time)
@@ -41,104 +47,100 @@ SET_HEADLINE = QT_TRANSLATE_NOOP(
 CONTOUR_EVIDENCE = QT_TRANSLATE_NOOP("domain_text", "Contour: {text}")
 
 
-def reason_of(d: dict[str, Any], tr: Translate) -> str:
+def reason_of(d: DomainResult, tr: Translate) -> str:
     """The domain block's reason; the known core wordings translated, a bundle's own text as written."""
-    return tr(C, str(d.get("reason") or NO_REFERENCE))
+    return tr(C, d.reason or NO_REFERENCE)
 
 
-def domain_of(pred: dict[str, Any]) -> dict[str, Any]:
+def domain_of(pred: PredictionLike) -> DomainResult:
     """The result's domain block; a result without one (older sidecars) reads as 'not checked'."""
-    d = pred.get("domain")
-    if isinstance(d, dict) and d.get("status") in STATUS_WORDS:
-        return d
-    return {"status": "unknown", "score": None, "unusual_above": None, "outside_above": None,
-            "reason": NO_REFERENCE}  # fmt: skip
+    return as_prediction(pred).domain
 
 
-def is_outside(pred: dict[str, Any]) -> bool:
+def is_outside(pred: PredictionLike) -> bool:
     """True when the image is outside the model's domain: no class and no probability may be shown."""
-    return domain_of(pred)["status"] == "outside"
+    return domain_of(pred).status == "outside"
 
 
-def is_unusual(pred: dict[str, Any]) -> bool:
-    return domain_of(pred)["status"] == "unusual"
+def is_unusual(pred: PredictionLike) -> bool:
+    return domain_of(pred).status == "unusual"
 
 
-def set_text(pred: dict[str, Any], tr: Translate = english) -> str:
+def set_text(pred: PredictionLike, tr: Translate = english) -> str:
     """ "early responder", "non-responder" or "either (uncertain)"; "" without a calibrated set."""
-    classes = pred.get("prediction_set")
-    if not isinstance(classes, list) or pred.get("coverage") is None or not classes:
+    p = as_prediction(pred)
+    classes = p.prediction_set
+    if p.coverage is None or not classes:
         return ""
-    return tr(OUTCOME, str(classes[0])) if len(classes) == 1 else tr(C, EITHER)
+    return tr(OUTCOME, classes[0]) if len(classes) == 1 else tr(C, EITHER)
 
 
-def set_line(pred: dict[str, Any], tr: Translate = english) -> str:
+def set_line(pred: PredictionLike, tr: Translate = english) -> str:
     """ "Prediction set at 90 % coverage: either (uncertain)"; "" when there is none or it is outside."""
-    text = set_text(pred, tr)
-    if not text or is_outside(pred):
+    p = as_prediction(pred)
+    text = set_text(p, tr)
+    if not text or is_outside(p) or p.coverage is None:
         return ""
-    return tr(C, SET_LINE).format(coverage=f"{float(pred['coverage']):.0%}", classes=text)
+    return tr(C, SET_LINE).format(coverage=f"{p.coverage:.0%}", classes=text)
 
 
-def domain_line(pred: dict[str, Any], tr: Translate = english) -> str:
+def domain_line(pred: PredictionLike, tr: Translate = english) -> str:
     """ "Domain: unusual (score 7.1; unusual above 6.7, outside above 8.4) — <reason>"."""
     d = domain_of(pred)
-    if d["status"] == "unknown":
+    if d.status == "unknown" or None in (d.score, d.unusual_above, d.outside_above):
         return tr(C, DOMAIN_UNKNOWN).format(reason=reason_of(d, tr))
     return tr(C, DOMAIN_LINE).format(
-        status=tr(C, STATUS_NAMES.get(d["status"], d["status"])),
-        score=f"{float(d['score']):.2f}",
-        unusual=f"{float(d['unusual_above']):.2f}",
-        outside=f"{float(d['outside_above']):.2f}",
+        status=tr(C, STATUS_NAMES.get(d.status, d.status)),
+        score=f"{d.score:.2f}",
+        unusual=f"{d.unusual_above:.2f}",
+        outside=f"{d.outside_above:.2f}",
         reason=reason_of(d, tr),
     )
 
 
-def outside_text(pred: dict[str, Any], tr: Translate = english) -> str:
+def outside_text(pred: PredictionLike, tr: Translate = english) -> str:
     """The headline of a result outside the domain (the reason, no class)."""
     return tr(C, OUTSIDE_TEXT).format(reason=reason_of(domain_of(pred), tr))
 
 
-def caution_text(pred: dict[str, Any], tr: Translate = english) -> str:
+def caution_text(pred: PredictionLike, tr: Translate = english) -> str:
     """The caution under an unusual result; "" otherwise."""
     return tr(C, CAUTION_TEXT).format(reason=reason_of(domain_of(pred), tr)) if is_unusual(pred) else ""
 
 
-def headline(pred: dict[str, Any], tr: Translate = english) -> tuple[str, bool]:
+def headline(pred: PredictionLike, tr: Translate = english) -> tuple[str, bool]:
     """The class line under the probability and whether it is a warning (GUI panel, PDF).
 
     outside → the reason, no class; with a conformal set → the set is the headline uncertainty
     ("either (uncertain)"), the thresholded class beside it; without one (older bundles) → the
     contour-sensitivity wording of `reading.class_text`. An unusual image adds the caution.
     """
-    if is_outside(pred):
-        return outside_text(pred, tr), True
-    threshold = pred.get("threshold")
+    p = as_prediction(pred)
+    if is_outside(p):
+        return outside_text(p, tr), True
 
     def with_threshold(text: str) -> str:
-        if threshold is None:
-            return text
-        return tr(C, THRESHOLD).format(text=text, threshold=f"{float(threshold):.2f}")
+        return tr(C, THRESHOLD).format(text=text, threshold=f"{p.threshold:.2f}")
 
-    text = set_text(pred, tr)
-    if text:
-        cov = float(pred["coverage"])
-        category = tr(OUTCOME, str(pred.get("category", "")))
+    text = set_text(p, tr)
+    if text and p.coverage is not None:
+        category = tr(OUTCOME, p.category)
         line = with_threshold(
-            tr(C, SET_HEADLINE).format(classes=text, coverage=f"{cov:.0%}", category=category)
+            tr(C, SET_HEADLINE).format(classes=text, coverage=f"{p.coverage:.0%}", category=category)
         )
-        warn = len(pred.get("prediction_set") or []) != 1
+        warn = len(p.prediction_set) != 1
     else:
-        line, warn = with_threshold(class_text(pred, tr)), is_uncertain(pred)
-    caution = caution_text(pred, tr)
+        line, warn = with_threshold(class_text(p, tr)), is_uncertain(p)
+    caution = caution_text(p, tr)
     return (f"{line}\n{caution}" if caution else line), warn or bool(caution)
 
 
-def evidence_lines(pred: dict[str, Any], tr: Translate = english) -> list[str]:
+def evidence_lines(pred: PredictionLike, tr: Translate = english) -> list[str]:
     """The domain line, and the contour sensitivity's uncertain state kept as evidence when a
     prediction set is the headline."""
-    lines = [domain_line(pred, tr)]
-    band = sensitivity_band(pred)
-    if set_text(pred) and band is not None and is_uncertain(pred) and not is_outside(pred):
+    p = as_prediction(pred)
+    lines = [domain_line(p, tr)]
+    band = sensitivity_band(p)
+    if set_text(p) and band is not None and is_uncertain(p) and not is_outside(p):
         lines.append(tr(C, CONTOUR_EVIDENCE).format(text=uncertain_text(band[2], tr)))
     return lines

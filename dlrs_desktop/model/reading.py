@@ -1,6 +1,6 @@
 """How a prediction is read aloud: one wording and one explanation-map colouring for GUI, PDF and CLI.
 
-Plain data in (`Prediction.to_dict()` and the bundle manifest), plain data out; no Qt. Keeping the
+The typed result (`Prediction`) and the bundle manifest in, plain data out; no Qt. Keeping the
 words here means the workstation, its PDF report and `dlrs predict` can never disagree about whether a
 result is uncertain, how long it took, what the probability is of (the bundle's `outcome`) or which
 colour means "evidence for" it.
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
+from dlrs_desktop.model.result import Prediction
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
 OUTCOME, READING = "outcome", "reading"  # translation contexts (see dlrs_desktop/wording.py)
@@ -28,26 +29,31 @@ CAM_AGAINST_RGB = (0, 114, 178)
 CAM_LEGEND = DEFAULT.cam_legend
 
 
-def outcome_of(pred: dict[str, Any] | None, fallback: Outcome = DEFAULT) -> Outcome:
-    """The outcome a stored prediction dict names (`Prediction.to_dict()["outcome"]`), else `fallback`
-    (the loaded model's): a result saved before outcomes were recorded reads as the bundle's own."""
-    d = (pred or {}).get("outcome")
-    return Outcome.from_dict(d) if isinstance(d, dict) else fallback
+PredictionLike = Prediction | dict[str, Any]
 
 
-def sensitivity_band(pred: dict[str, Any]) -> tuple[float, float, float] | None:
+def as_prediction(pred: PredictionLike) -> Prediction:
+    """The typed result; a saved JSON result (`Prediction.to_json_dict()`) is read into one."""
+    return pred if isinstance(pred, Prediction) else Prediction.from_json_dict(pred)
+
+
+def outcome_of(pred: PredictionLike | None, fallback: Outcome = DEFAULT) -> Outcome:
+    """The outcome a result names, else `fallback` (the loaded model's): a result saved before
+    outcomes were recorded reads as the bundle's own."""
+    if isinstance(pred, dict):
+        d = pred.get("outcome")
+        return Outcome.from_dict(d) if isinstance(d, dict) else fallback
+    return fallback if pred is None else pred.outcome
+
+
+def sensitivity_band(pred: PredictionLike) -> tuple[float, float, float] | None:
     """(low, high, max offset mm) of the fused probability over the contour offsets, incl. the contour."""
-    sens = pred.get("sensitivity")
-    if not isinstance(sens, dict):
+    p = as_prediction(pred)
+    sens = p.sensitivity
+    if sens is None or not sens.valid:
         return None
-    probs = [float(p) for p in sens.get("probabilities") or [] if p is not None and np.isfinite(p)]
-    if not probs:
-        return None
-    prob = pred.get("probability")
-    if prob is not None and np.isfinite(float(prob)):
-        probs.append(float(prob))
-    offsets = [abs(float(o)) for o, p in zip(sens.get("offsets_mm") or [], sens.get("probabilities") or [],
-                                              strict=False) if p is not None]  # fmt: skip
+    probs = [*sens.valid, p.probability]
+    offsets = [abs(o) for o, q in zip(sens.offsets_mm, sens.probabilities, strict=False) if q is not None]
     return min(probs), max(probs), max(offsets, default=0.0)
 
 
@@ -55,36 +61,42 @@ def uncertain_text(offset_mm: float, tr: Translate = english) -> str:
     return tr(READING, UNCERTAIN).format(offset=f"{offset_mm:g}")
 
 
-def is_uncertain(pred: dict[str, Any]) -> bool:
+def is_uncertain(pred: PredictionLike) -> bool:
     """True when moving the contour by the sensitivity offsets puts the probability on both sides."""
-    band = sensitivity_band(pred)
-    threshold = pred.get("threshold")
-    if band is None or threshold is None:
+    p = as_prediction(pred)
+    band = sensitivity_band(p)
+    if band is None:
         return False
     low, high, _ = band
-    return low < float(threshold) <= high
+    return low < p.threshold <= high
 
 
-def class_text(pred: dict[str, Any], tr: Translate = english) -> str:
+def class_text(pred: PredictionLike, tr: Translate = english) -> str:
     """The category, or the explicit uncertain state when the sensitivity band crosses the threshold.
 
     `tr`: the GUI's translation (the category is the bundle's word: translated when the catalogue has it)."""
-    band = sensitivity_band(pred)
-    category = tr(OUTCOME, str(pred.get("category") or ""))
-    if band is not None and is_uncertain(pred):
+    p = as_prediction(pred)
+    band = sensitivity_band(p)
+    category = tr(OUTCOME, p.category)
+    if band is not None and is_uncertain(p):
         return tr(READING, AS_DRAWN).format(uncertain=uncertain_text(band[2], tr), category=category)
     return category
 
 
-def waited_seconds(result_or_pred: dict[str, Any]) -> float | None:
-    """What the user waited for: the measured wall time when known, else prediction + sensitivity."""
-    if result_or_pred.get("waited_ms") is not None:
-        return float(result_or_pred["waited_ms"]) / 1000
-    pred = result_or_pred.get("prediction", result_or_pred)
-    t = pred.get("timings_ms") or {}
+def waited_seconds(pred: PredictionLike, waited_ms: float | None = None) -> float | None:
+    """What the user waited for: the measured wall time when known, else prediction + sensitivity.
+
+    A saved GUI result (`{"prediction": …, "waited_ms": …}`) is still read as one while ui/ moves to
+    the typed result."""
+    if isinstance(pred, dict) and "prediction" in pred:
+        waited_ms = pred.get("waited_ms") if waited_ms is None else waited_ms
+        pred = pred["prediction"]
+    if waited_ms is not None:
+        return float(waited_ms) / 1000
+    t = as_prediction(pred).timings_ms
     if t.get("total") is None:
         return None
-    return (float(t["total"]) + float(t.get("sensitivity") or 0.0)) / 1000
+    return (t["total"] + t.get("sensitivity", 0.0)) / 1000
 
 
 def region_thresholds(manifest: dict[str, Any]) -> dict[str, float]:

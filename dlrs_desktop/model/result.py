@@ -1,18 +1,93 @@
-"""What a prediction returns: plain data the GUI, the CLI, the store and reports all read.
+"""What a prediction returns: the typed result the GUI, the CLI, the store and reports all read.
 
-Frozen dataclasses (safe to hand from a worker thread to the GUI). `to_dict()` is JSON-ready;
-class activation maps stay out of it (they are arrays; the CLI writes them as images).
+Frozen dataclasses with one validator (`check_finite`, run at construction), not pydantic: pydantic
+is not a dependency of the default install, and these few flat records need only "every number is
+finite". Frozen, so a result is safe to hand from a worker thread to the GUI. `to_json_dict()` is the
+JSON the CLI prints and the sidecar stores; `Prediction.from_json_dict` reads it back (a saved result,
+possibly from an older version, so missing fields take their defaults). Class activation maps stay out
+of the JSON (they are arrays; the CLI writes them as images).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import math
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.model.domain import NO_DOMAIN, DomainResult
+from dlrs_desktop.errors import ModelError
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
+
+
+def _finite_or_none(value: Any, where: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ModelError(f"The result's {where} is not a finite number; no result is shown.")
+    if isinstance(value, tuple | list):
+        for i, v in enumerate(value):
+            _finite_or_none(v, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _finite_or_none(v, f"{where}.{k}")
+
+
+def check_finite(record: Any) -> None:
+    """The one validator: every float a result record holds (also inside tuples and dicts) is finite.
+
+    Nested records check themselves when they are built; arrays (class activation maps) are NaN
+    outside their region by design and are not checked."""
+    assert is_dataclass(record)
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if not is_dataclass(value) and not isinstance(value, np.ndarray):
+            _finite_or_none(value, f.name)
+
+
+def _number(d: dict[str, Any], key: str, default: float = 0.0) -> float:
+    value = d.get(key)
+    return default if value is None else float(value)
+
+
+NO_REFERENCE = "no domain reference in this bundle"
+
+
+@dataclass(frozen=True)
+class DomainResult:
+    """The domain guard's verdict on one image (model/domain.py computes it)."""
+
+    status: str  # "inside" | "unusual" | "outside" | "unknown" (no reference)
+    score: float | None
+    unusual_above: float | None
+    outside_above: float | None
+    reason: str
+    factors: tuple[tuple[str, float], ...] = ()  # (check name, z), largest first (top 3)
+
+    def __post_init__(self) -> None:
+        check_finite(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "score": self.score,
+            "unusual_above": self.unusual_above,
+            "outside_above": self.outside_above,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any]) -> DomainResult:
+        """A saved domain block (`to_dict()`); an unknown status reads as not checked."""
+        if d.get("status") not in ("inside", "unusual", "outside", "unknown"):
+            return NO_DOMAIN
+
+        def number(key: str) -> float | None:
+            return None if d.get(key) is None else float(d[key])
+
+        return cls(str(d["status"]), number("score"), number("unusual_above"), number("outside_above"),
+                   str(d.get("reason") or NO_REFERENCE))  # fmt: skip
+
+
+NO_DOMAIN = DomainResult("unknown", None, None, None, NO_REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -23,8 +98,12 @@ class QualityFlag:
     message: str  # plain words for the user
     severity: str = "warning"
 
-    def to_dict(self) -> dict[str, str]:
+    def to_json_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message, "severity": self.severity}
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any]) -> QualityFlag:
+        return cls(str(d.get("code") or ""), str(d.get("message") or ""), str(d.get("severity") or "warning"))
 
 
 @dataclass(frozen=True)
@@ -41,8 +120,18 @@ class RegionResult:
     area_mm2: float
     clipped_fraction: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def __post_init__(self) -> None:
+        check_finite(self)
+
+    def to_json_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any]) -> RegionResult:
+        numbers = ("radius_mm", "logit", "probability", "coefficient", "contribution", "area_mm2",
+                   "clipped_fraction")  # fmt: skip
+        return cls(name=str(d.get("name") or ""), kind=str(d.get("kind") or ""),
+                   **{k: _number(d, k) for k in numbers})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,10 +146,20 @@ class SignatureResult:
     coefficient: float
     contribution: float  # coefficient × logit
 
-    def to_dict(self) -> dict[str, Any]:
+    def __post_init__(self) -> None:
+        check_finite(self)
+
+    def to_json_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["regions"] = list(self.regions)
         return d
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any]) -> SignatureResult:
+        numbers = ("logit", "probability", "coefficient", "contribution")
+        return cls(name=str(d.get("name") or ""), label=str(d.get("label") or ""),
+                   regions=tuple(str(r) for r in d.get("regions") or ()),
+                   **{k: _number(d, k) for k in numbers})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,6 +170,9 @@ class Sensitivity:
     probabilities: tuple[float | None, ...]  # None where the offset contour was not usable
     skipped: tuple[str, ...]  # plain-words reasons for the None entries
     time_ms: float
+
+    def __post_init__(self) -> None:
+        check_finite(self)
 
     @property
     def valid(self) -> tuple[float, ...]:
@@ -84,7 +186,7 @@ class Sensitivity:
     def max(self) -> float | None:
         return max(self.valid) if self.valid else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> dict[str, Any]:
         return {
             "offsets_mm": list(self.offsets_mm),
             "probabilities": list(self.probabilities),
@@ -93,6 +195,12 @@ class Sensitivity:
             "skipped": list(self.skipped),
             "time_ms": round(self.time_ms, 2),
         }
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any]) -> Sensitivity:
+        probs = tuple(None if p is None else float(p) for p in d.get("probabilities") or ())
+        offsets = tuple(float(o) for o in d.get("offsets_mm") or ())
+        return cls(offsets, probs, tuple(str(x) for x in d.get("skipped") or ()), _number(d, "time_ms"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +262,9 @@ class Prediction:
     prediction_set: tuple[str, ...] = ()  # conformal set at `coverage` (empty: no calibration)
     coverage: float | None = None
 
+    def __post_init__(self) -> None:
+        check_finite(self)
+
     @property
     def region(self) -> dict[str, RegionResult]:
         return {r.name: r for r in self.regions}
@@ -163,17 +274,18 @@ class Prediction:
         timings = {**self.timings_ms, "sensitivity": sensitivity.time_ms}
         return replace(self, sensitivity=sensitivity, timings_ms=timings)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> dict[str, Any]:
+        """What `dlrs predict --json` prints and a sidecar stores (keys and values fixed: scripts read it)."""
         return {
             "probability": self.probability,
             "threshold": self.threshold,
             "category": self.category,
             "positive": self.positive,
             "intercept": self.intercept,
-            "regions": [r.to_dict() for r in self.regions],
-            **({"signatures": [s.to_dict() for s in self.signatures]} if self.signatures else {}),
-            "flags": [f.to_dict() for f in self.flags],
-            "sensitivity": self.sensitivity.to_dict() if self.sensitivity else None,
+            "regions": [r.to_json_dict() for r in self.regions],
+            **({"signatures": [s.to_json_dict() for s in self.signatures]} if self.signatures else {}),
+            "flags": [f.to_json_dict() for f in self.flags],
+            "sensitivity": self.sensitivity.to_json_dict() if self.sensitivity else None,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "device": self.device,
             "backend": self.backend,
@@ -188,3 +300,42 @@ class Prediction:
             "prediction_set": list(self.prediction_set) if self.coverage is not None else None,
             "coverage": self.coverage,
         }
+
+    to_dict = to_json_dict  # the GUI's older name, kept while ui/ moves to the typed result
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any]) -> Prediction:
+        """A saved result (`to_json_dict()`, perhaps written by an older version) as a typed one.
+
+        Missing fields take their defaults; a non-finite number raises ModelError (the sidecar
+        schema, store/schema.py, has checked the types already)."""
+        model = d.get("model") if isinstance(d.get("model"), dict) else {}
+        sens = d.get("sensitivity")
+        dom = d.get("domain")
+        coverage = d.get("coverage")
+        return cls(
+            probability=_number(d, "probability"),
+            threshold=_number(d, "threshold", 0.5),
+            category=str(d.get("category") or ""),
+            positive=bool(d.get("positive")),
+            intercept=_number(d, "intercept"),
+            regions=tuple(RegionResult.from_json_dict(r) for r in d.get("regions") or ()),
+            flags=tuple(QualityFlag.from_json_dict(f) for f in d.get("flags") or ()),
+            sensitivity=Sensitivity.from_json_dict(sens) if isinstance(sens, dict) else None,
+            timings_ms={str(k): float(v) for k, v in (d.get("timings_ms") or {}).items() if v is not None},
+            device=str(d.get("device") or ""),
+            backend=str(d.get("backend") or ""),
+            device_note=None if d.get("device_note") is None else str(d["device_note"]),
+            model_id=str(model.get("id") or ""),
+            model_version=str(model.get("version") or ""),
+            bundle_hash=str(model.get("bundle_hash") or ""),
+            contour_hash=str(d.get("contour_hash") or ""),
+            calibration=dict(d.get("calibration") or {}),
+            image_sha256=str(d.get("image_sha256") or ""),
+            research_notice=str(d.get("research_notice") or ""),
+            signatures=tuple(SignatureResult.from_json_dict(x) for x in d.get("signatures") or ()),
+            outcome=Outcome.from_dict(d.get("outcome")) if d.get("outcome") is not None else DEFAULT,
+            domain=DomainResult.from_json_dict(dom) if isinstance(dom, dict) else NO_DOMAIN,
+            prediction_set=tuple(str(c) for c in d.get("prediction_set") or ()),
+            coverage=None if coverage is None else float(coverage),
+        )

@@ -47,7 +47,9 @@ class Annotation:
     """Everything the user did to one image. Contour/result are kept as the core's own dicts.
 
     `calibration` is only a calibration the user made (a DICOM one comes from the file itself);
-    `result` is `{"prediction": Prediction.to_dict(), "contour_hash": ..., "model": {...}}`.
+    `result` is `{"prediction": Prediction.to_json_dict(), "contour_hash": ..., "model": {...}}`, kept as
+    JSON here (store/ may not import model/, pyproject contracts); readers type it with
+    `Prediction.from_json_dict`.
     """
 
     image_sha256: str
