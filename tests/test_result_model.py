@@ -90,3 +90,19 @@ def test_an_older_saved_result_reads_with_defaults():
     )
     assert pred.domain.status == "unknown" and pred.prediction_set == () and pred.sensitivity is None
     assert pred.regions[0].probability == 0.0 and pred.outcome.short_name
+
+
+def test_the_bundle_reading_is_typed_from_the_manifest_once():
+    from dlrs_desktop.model.bundle import load_bundle
+    from dlrs_desktop.model.reading import BundleReading
+
+    bundle = load_bundle(None)
+    reading = BundleReading.from_manifest(bundle.manifest)
+    assert reading.ring_radii == bundle.spec.ring_radii and reading.ring_radii
+    assert reading.outcome == bundle.outcome
+    assert {r.name for r in bundle.spec.regions} <= set(reading.region_thresholds)
+    assert BundleReading.from_manifest(None).ring_radii == ()
+    row = {"split": "train", "model": "intratumoral", "threshold": math.nan}
+    with pytest.raises(ModelError, match=r"region_thresholds\.intratumoral"):
+        broken = {**bundle.manifest, "metrics": [row]}
+        BundleReading.from_manifest(broken)

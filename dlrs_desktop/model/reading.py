@@ -8,12 +8,13 @@ colour means "evidence for" it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
-from dlrs_desktop.model.result import Prediction
+from dlrs_desktop.model.result import Prediction, check_finite
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
 OUTCOME, READING = "outcome", "reading"  # translation contexts (see dlrs_desktop/wording.py)
@@ -115,6 +116,26 @@ def ring_radii(manifest: dict[str, Any]) -> tuple[float, ...]:
     from dlrs_desktop.model.preprocess import PreprocessSpec
 
     return PreprocessSpec.from_dict(manifest.get("preprocessing") or {}, manifest.get("regions")).ring_radii
+
+
+@dataclass(frozen=True)
+class BundleReading:
+    """What the GUI reads from a loaded bundle's manifest, typed and checked once when the model loads
+    (the manifest itself stays the bundle's JSON: `model/bundle.py` validates it for the predictor)."""
+
+    outcome: Outcome
+    ring_radii: tuple[float, ...]
+    region_thresholds: dict[str, float]
+
+    def __post_init__(self) -> None:
+        check_finite(self)
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any] | None) -> BundleReading:
+        """An empty or missing manifest (no model loaded) reads as the default outcome, no rings."""
+        if not manifest:
+            return cls(DEFAULT, (), {})
+        return cls(Outcome.from_manifest(manifest), ring_radii(manifest), region_thresholds(manifest))
 
 
 def cam_rgba(values: np.ndarray, max_alpha: int = 200) -> np.ndarray | None:
