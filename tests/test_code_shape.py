@@ -13,8 +13,8 @@ OVER = {
     "commands/outline.py:run", "commands/roi.py:run", "commands/train.py:register",
     "exchange/export.py:export_case", "imaging/dicom_writer.py:build_dataset", "imaging/loader.py:_assemble",
     "model/card.py:render_model_card", "roi/rings.py:compute_rois", "training/assist_train.py:train_assist",
-    "training/augment.py:augment", "training/cohort.py:read_cohort", "training/synth.py:generate_cohort",
-    "training/synth_render.py:render_case", "training/trainer.py:train_stage",
+    "training/cohort.py:read_cohort", "training/synth.py:generate_cohort",
+    "training/synth_render.py:render_case",
 }  # fmt: skip
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from dlrs_desktop.training.augment import augment
+from dlrs_desktop.training.augment import Augmentation, augment
 
 MEAN, STD = 0.5, 0.25
 BLACK = (0.0 - MEAN) / STD  # a zero-intensity pixel after the fixed normalisation
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
 
 
 def _crops(value_inside: float, value_outside: float) -> torch.Tensor:
@@ -19,7 +23,7 @@ def _crops(value_inside: float, value_outside: float) -> torch.Tensor:
 
 def test_zero_fill_stays_black_outside_the_region() -> None:
     x = _crops(0.6, 0.0)
-    out = augment(x, MEAN, STD, torch.Generator().manual_seed(0), strength=1.0, fill_mode="zero")
+    out = augment(x, Augmentation(MEAN, STD, strength=1.0, fill_mode="zero"), _gen(0))
     assert out.shape == x.shape
     # the corners are far from the (rotated, scaled) region: still exactly the fill value
     assert torch.allclose(out[..., :3, :3], torch.full_like(out[..., :3, :3], BLACK))
@@ -29,7 +33,7 @@ def test_zero_fill_stays_black_outside_the_region() -> None:
 
 def test_mean_fill_is_changed_with_the_region_and_never_padded_black() -> None:
     x = _crops(0.6, 0.6)  # fill = region mean: the whole crop carries image information
-    out = augment(x, MEAN, STD, torch.Generator().manual_seed(0), strength=1.0, fill_mode="mean")
+    out = augment(x, Augmentation(MEAN, STD, strength=1.0, fill_mode="mean"), _gen(0))
     # rotation pads with the border value: no black corners appear
     assert float(out.min()) > BLACK + 0.5
     # photometric changes reach the fill too, so it stays comparable with the changed region
@@ -41,17 +45,17 @@ def test_mean_fill_is_changed_with_the_region_and_never_padded_black() -> None:
 def test_strength_zero_is_off() -> None:
     x = _crops(0.6, 0.3)
     x[..., 10:22, 10:14] = (0.9 - MEAN) / STD  # asymmetric: a flip would show
-    out = augment(x, MEAN, STD, torch.Generator().manual_seed(0), strength=0.0, fill_mode="mean")
+    out = augment(x, Augmentation(MEAN, STD, strength=0.0, fill_mode="mean"), _gen(0))
     assert torch.allclose(out, x, atol=1e-4)
 
 
 def test_blur_softens_edges_and_keeps_a_zero_fill_black() -> None:
     x = _crops(0.9, 0.0)
     x[..., 12:20, 12:20] = (0.2 - MEAN) / STD  # a sharp dark square inside the bright region
-    gen = torch.Generator().manual_seed(0)
-    sharp = augment(x, MEAN, STD, gen, strength=1.0, fill_mode="zero", blur_px=0.0)
-    gen = torch.Generator().manual_seed(0)
-    blurred = augment(x, MEAN, STD, gen, strength=1.0, fill_mode="zero", blur_px=3.0)
+    gen = _gen(0)
+    sharp = augment(x, Augmentation(MEAN, STD, strength=1.0, fill_mode="zero", blur_px=0.0), gen)
+    gen = _gen(0)
+    blurred = augment(x, Augmentation(MEAN, STD, strength=1.0, fill_mode="zero", blur_px=3.0), gen)
 
     # fewer strong steps between neighbouring pixels once blurred (speckle included)
     def edge(t: torch.Tensor) -> float:
@@ -66,7 +70,7 @@ def test_z_scored_crops_are_not_clipped_to_grey_levels() -> None:
     x = torch.zeros((4, 2, 1, 32, 32))
     x[..., 10:22, 10:22] = 4.0  # 4 SD brighter than the surrounding tissue
     x[..., 0:4, :] = -3.0
-    out = augment(x, 0.5, 0.25, torch.Generator().manual_seed(0), 1.0, "mean", "tissue_zscore")
+    out = augment(x, Augmentation(0.5, 0.25, 1.0, "mean", "tissue_zscore"), _gen(0))
     centre = out[..., 14:18, 14:18].mean(dim=(-1, -2, -3))
     assert bool((centre > 2.5).all())  # stays far above the tissue (fixed-scale clipping: ≤ 2)
     assert float(out.min()) < -1.5
@@ -77,7 +81,7 @@ def test_distance_channel_moves_with_the_image_but_is_never_changed_photometrica
     ramp = torch.linspace(-1, 2, 32).expand(32, 32)  # distance grows to the right
     dist = ramp.expand(4, 2, 1, 32, 32).clone()
     both = torch.cat([x, dist], dim=2)
-    out = augment(both, MEAN, STD, torch.Generator().manual_seed(1), 1.0, "mean", coordinate_channels=1)
+    out = augment(both, Augmentation(MEAN, STD, 1.0, "mean", coordinate_channels=1), _gen(1))
     assert out.shape == both.shape
     d = out[:, :, 1]
     assert float(d.min()) >= -1 - 1e-4 and float(d.max()) <= 2 + 1e-4  # no gain, offset or noise
@@ -88,5 +92,6 @@ def test_distance_channel_moves_with_the_image_but_is_never_changed_photometrica
     # a flip reverses the ramp for some cases, and intensities still get speckle
     assert bool((d[..., 16, 2] > d[..., 16, 29]).any())
     assert not torch.allclose(
-        out[:, :, 0], augment(x, MEAN, STD, torch.Generator().manual_seed(1), 0.0, "mean")[:, :, 0]
+        out[:, :, 0],
+        augment(x, Augmentation(MEAN, STD, 0.0, "mean"), _gen(1))[:, :, 0],
     )

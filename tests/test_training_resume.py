@@ -8,7 +8,7 @@ import torch
 
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.pipeline import make_spec
-from dlrs_desktop.training.trainer import TrainConfig, train_stage
+from dlrs_desktop.training.trainer import StageCheckpoint, StageData, TrainConfig, train_stage
 
 
 class _Stop(Exception):
@@ -28,7 +28,8 @@ def test_interrupted_stage_resumes_to_the_same_weights(tmp_path, ema):
     cfg = TrainConfig(input_size=32, mm_per_px=1.6, epochs=3, batch_size=4, patience=10, seed=5, ema=ema)
     spec = make_spec(cfg)
     x, y = _data()
-    full, _, hist_full = train_stage("final", cfg, spec, x, y, x[:, :1], y, "cpu", tmp_path / "a", {}, None,
+    data = StageData(x, y, x[:, :1], y)
+    full, _, hist_full = train_stage("final", cfg, spec, data, "cpu", StageCheckpoint(tmp_path / "a", {}),
                                      log=lambda m: None)  # fmt: skip
 
     def stop_at_epoch_2(msg: str) -> None:
@@ -38,14 +39,14 @@ def test_interrupted_stage_resumes_to_the_same_weights(tmp_path, ema):
     state: dict = {}
     with pytest.raises(_Stop):
         train_stage(
-            "final", cfg, spec, x, y, x[:, :1], y, "cpu", tmp_path / "b", state, None, log=stop_at_epoch_2
+            "final", cfg, spec, data, "cpu", StageCheckpoint(tmp_path / "b", state), log=stop_at_epoch_2
         )
     saved_state, tensors = ckpt.load(tmp_path / "b")
     assert saved_state["current"]["epoch"] == 0 and any(k.startswith("opt.") for k in tensors)
     assert any(k.startswith("ema.") for k in tensors) == bool(ema)  # the weight average is resumed too
     logs: list[str] = []
-    resumed, _, hist = train_stage("final", cfg, spec, x, y, x[:, :1], y, "cpu", tmp_path / "b", saved_state,
-                                   tensors, log=logs.append)  # fmt: skip
+    ck = StageCheckpoint(tmp_path / "b", saved_state, tensors)
+    resumed, _, hist = train_stage("final", cfg, spec, data, "cpu", ck, log=logs.append)
     assert any("resuming at epoch 2" in m for m in logs)
     assert [h["epoch"] for h in hist] == [1, 2, 3]
     assert hist[-1]["loss"] == pytest.approx(hist_full[-1]["loss"], rel=1e-4)
@@ -61,8 +62,10 @@ def test_weight_average_is_what_is_scored_and_kept(tmp_path):
     for ema in (0.0, 0.5):
         cfg = TrainConfig(input_size=32, mm_per_px=1.6, epochs=2, batch_size=4, patience=10, seed=5, ema=ema)
         # no internal split: the last epoch is kept, so the two runs differ only by the averaging
-        nets[ema], _, _ = train_stage("final", cfg, make_spec(cfg), x, y, None, None, "cpu",
-                                      tmp_path / str(ema), {}, None, log=lambda m: None)  # fmt: skip
+        ck = StageCheckpoint(tmp_path / str(ema), {})
+        nets[ema], _, _ = train_stage(
+            "final", cfg, make_spec(cfg), StageData(x, y), "cpu", ck, log=lambda m: None
+        )
     raw, avg = nets[0.0].state_dict(), nets[0.5].state_dict()
     assert not torch.allclose(raw["head.weight"], avg["head.weight"])
     assert torch.isfinite(avg["head.weight"]).all()
@@ -73,6 +76,6 @@ def test_keep_last_takes_the_end_of_the_schedule(tmp_path):
     torch.set_num_threads(1)
     x, y = _data()
     cfg = TrainConfig(input_size=32, mm_per_px=1.6, epochs=4, batch_size=4, patience=1, seed=5, keep="last")
-    _, kept_epoch, hist = train_stage("final", cfg, make_spec(cfg), x, y, x[:, :1], y, "cpu", tmp_path,
-                                      {}, None, log=lambda m: None)  # fmt: skip
+    _, kept_epoch, hist = train_stage("final", cfg, make_spec(cfg), StageData(x, y, x[:, :1], y), "cpu",
+                                      StageCheckpoint(tmp_path, {}), log=lambda m: None)  # fmt: skip
     assert kept_epoch == 4 and len(hist) == 4

@@ -19,34 +19,41 @@ photometric changes then work on a pseudo-intensity 0.5 + 0.2·z and nothing is 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 
-def augment(
-    x: torch.Tensor,
-    mean: float,
-    std: float,
-    generator: torch.Generator,
-    strength: float = 1.0,
-    fill_mode: str = "zero",
-    normalisation: str = "fixed",
-    blur_px: float = 0.0,
-    coordinate_channels: int = 0,
-) -> torch.Tensor:
-    """x: (B, R, C, S, S) normalised crops; `fill_mode` and `normalisation` are the preprocessing's.
+@dataclass(frozen=True)
+class Augmentation:
+    """How a stage augments: the preprocessing's normalisation constants and fill, and the recipe's
+    strength and blur (TrainConfig). One object, so the call site cannot swap two floats."""
+
+    mean: float
+    std: float
+    strength: float = 1.0
+    fill_mode: str = "zero"
+    normalisation: str = "fixed"
+    blur_px: float = 0.0
+    coordinate_channels: int = 0
+
+
+def augment(x: torch.Tensor, how: Augmentation, generator: torch.Generator) -> torch.Tensor:
+    """x: (B, R, C, S, S) normalised crops; `how.fill_mode` and `how.normalisation` are the preprocessing's.
 
     The last `coordinate_channels` channels (the distance map) are not intensities: they move with
     the geometry and are never changed photometrically.
     """
+    mean, std, strength, fill_mode = how.mean, how.std, how.strength, how.fill_mode
+    blur_px, coordinate_channels = how.blur_px, how.coordinate_channels
     coords = None
     if coordinate_channels:
         n = x.shape[2] - coordinate_channels
         x, coords = x[:, :, :n], x[:, :, n:]
     b, r, c, s, _ = x.shape
     dev = x.device
-    zscored = normalisation != "fixed"
+    zscored = how.normalisation != "fixed"
     if zscored:
         mean, std = 0.5, 0.2  # pseudo-intensity of a z-scored crop (see the module docstring)
     fill = (0.0 - mean) / std

@@ -23,6 +23,8 @@ from dlrs_desktop.training.progress import ProgressBar
 from dlrs_desktop.training.recipe import TrainedModel, TrainingRecipe
 from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold
 from dlrs_desktop.training.trainer import (
+    StageCheckpoint,
+    StageData,
     TrainConfig,
     config_dict,
     describe,
@@ -169,10 +171,9 @@ class _Stages:
     def _train(self, stage: str, idx: np.ndarray):  # type: ignore[no-untyped-def]
         iv = self.data.subset("internal")
         x_val, y_val = (self.data.x[iv], self.data.y[iv]) if len(iv) else (None, None)
-        return train_stage(
-            stage, self.cfg, self.spec, self.data.x[idx], self.data.y[idx], x_val, y_val, self.device,
-            self.ckdir, self.state, self.tensors, self.log, before_save=self.stamp,
-        )  # fmt: skip
+        data = StageData(self.data.x[idx], self.data.y[idx], x_val, y_val)
+        ck = StageCheckpoint(self.ckdir, self.state, self.tensors, before_save=self.stamp)
+        return train_stage(stage, self.cfg, self.spec, data, self.device, ck, self.log)
 
     def _keep(self, stage: str, info: dict[str, Any], prefix: str, net) -> None:  # type: ignore[no-untyped-def]
         self.state["completed"][stage] = info

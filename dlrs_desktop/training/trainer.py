@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,145 +162,198 @@ def _score(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean([auc(y, logits[:, r]) for r in range(logits.shape[1])]))
 
 
+@dataclass(frozen=True)
+class StageData:
+    """A stage's crops: training (N, V, R, C, S, S) with labels, and the internal split (N, 1, R, …) that
+    early stopping watches (None: no internal split, the last epoch is kept)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+
+
+@dataclass
+class StageCheckpoint:
+    """Where a stage saves every epoch: `state` is the run's checkpoint JSON (updated in place),
+    `resume_tensors` what a resumed run starts from, `before_save` stamps provenance first."""
+
+    ckdir: Path
+    state: dict[str, Any]
+    resume_tensors: dict[str, Any] | None = None
+    before_save: Callable[[], None] | None = None
+
+
 def train_stage(
     stage: str,
     cfg: TrainConfig,
-    spec,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_val: np.ndarray | None,
-    y_val: np.ndarray | None,
-    device,
-    ckdir: Path,
-    state: dict[str, Any],
-    resume_tensors: dict[str, Any] | None,
-    log=print,
-    before_save=None,
-):
+    spec: Any,
+    data: StageData,
+    device: Any,
+    ck: StageCheckpoint,
+    log: Callable[[str], None] = print,
+) -> tuple[Any, int, list[dict[str, Any]]]:
     """Train one FusionNet; returns (best net, best epoch, history). Saves a checkpoint every epoch."""
-    # lazy: optional [train] extra; extras.require names the install
-    import torch
+    run = _StageRun(stage, cfg, spec, data, device, ck, log)
+    for epoch in range(run.start_epoch, cfg.epochs):
+        if run.epoch(epoch):
+            break
+    if run.best_sd is not None:
+        run.net.load_state_dict(run.best_sd)
+    run.net.eval()
+    return run.net, run.best_epoch + 1, run.history
 
-    # lazy: augment imports torch; `dlrs --help` loads this module (TrainConfig) without the [train] extra
-    from dlrs_desktop.training.augment import augment
-    from dlrs_desktop.training.progress import ProgressBar
 
-    stage_idx = 0 if stage == "final" else 1 + int(stage.removeprefix("fold"))
-    torch.manual_seed(cfg.seed * 1000 + stage_idx)
-    net = new_network(cfg, spec)
-    if cfg.init:
-        load_init_weights(net, cfg.init)
-    net.to(device)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    n_pos = int(y_train.sum())
-    pos_weight = torch.tensor((len(y_train) - n_pos) / max(n_pos, 1), device=device)  # class imbalance
-    steps_per_epoch = max(1, math.ceil(len(y_train) / cfg.batch_size))
-    if cfg.limit_batches:
-        steps_per_epoch = min(steps_per_epoch, cfg.limit_batches)
-    total = steps_per_epoch * cfg.epochs
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.2)
-    ema = _ema_model(net, cfg.ema)
-    cur = state.get("current") or {}
-    start_epoch, best_score, best_epoch, history = 0, -1.0, -1, []
-    best_sd = None
-    if cur.get("stage") == stage and resume_tensors is not None:
-        net.load_state_dict(
-            {k[4:]: v for k, v in resume_tensors.items() if k.startswith("net.")}, strict=False
+class _StageRun:
+    """One stage's training state (network, optimiser, schedule, weight average, best weights), so the
+    epoch loop reads as train → score → save → stop."""
+
+    def __init__(
+        self, stage: str, cfg: TrainConfig, spec: Any, data: StageData, device: Any, ck: StageCheckpoint,
+        log: Callable[[str], None],
+    ) -> None:  # fmt: skip
+        # lazy: optional [train] extra; extras.require names the install
+        import torch
+
+        self.torch, self.stage, self.cfg, self.spec, self.data = torch, stage, cfg, spec, data
+        self.device, self.ck, self.log = device, ck, log
+        self.idx = 0 if stage == "final" else 1 + int(stage.removeprefix("fold"))
+        torch.manual_seed(cfg.seed * 1000 + self.idx)
+        self.net = new_network(cfg, spec)
+        if cfg.init:
+            load_init_weights(self.net, cfg.init)
+        self.net.to(device)
+        self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        y = data.y_train
+        n_pos = int(y.sum())
+        pos_weight = torch.tensor((len(y) - n_pos) / max(n_pos, 1), device=device)  # class imbalance
+        self.steps = max(1, math.ceil(len(y) / cfg.batch_size))
+        if cfg.limit_batches:
+            self.steps = min(self.steps, cfg.limit_batches)
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(
+            self.opt, max_lr=cfg.lr, total_steps=self.steps * cfg.epochs, pct_start=0.2
         )
-        ckpt.restore_optimizer(opt, resume_tensors, cur["optimizer"])
-        sched.load_state_dict(cur["scheduler"])
-        best_sd = {k[5:]: v for k, v in resume_tensors.items() if k.startswith("best.")}
-        if ema is not None:
-            ema.load_state_dict({k[4:]: v for k, v in resume_tensors.items() if k.startswith("ema.")})
-        start_epoch, best_score, best_epoch = cur["epoch"] + 1, cur["best_score"], cur["best_epoch"]
-        history = cur["history"]
-        log(f"[{stage}] resuming at epoch {start_epoch + 1}")
-    gen = torch.Generator().manual_seed(cfg.seed * 7919 + stage_idx)
-    rng = np.random.default_rng([cfg.seed, stage_idx])
-    for _ in range(start_epoch):  # replay the random stream so a resumed run equals an uninterrupted one
-        rng.permutation(len(y_train))
-        rng.integers(0, x_train.shape[1], size=len(y_train))
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    for epoch in range(start_epoch, cfg.epochs):
-        net.train()
-        order = rng.permutation(len(y_train))
-        variant = rng.integers(0, x_train.shape[1], size=len(y_train))
-        gen.manual_seed(cfg.seed * 7919 + stage_idx * 131 + epoch)
-        bar = ProgressBar(steps_per_epoch, f"[{stage}] epoch {epoch + 1}/{cfg.epochs}")
-        t0, losses = time.perf_counter(), []
-        for step in range(steps_per_epoch):
-            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            if len(idx) == 0:
-                break
-            xb = torch.from_numpy(x_train[idx, variant[idx]].astype(np.float32))
-            xb = augment(
-                xb, spec.mean, spec.std, gen, cfg.augment_strength, spec.fill, spec.normalisation,
-                cfg.blur_px, int(spec.distance_channel),
-            ).to(device)  # fmt: skip
-            yb = torch.from_numpy(y_train[idx].astype(np.float32)).to(device)
-            logits = net(xb)
-            loss = loss_fn(logits, yb[:, None].expand_as(logits))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            if ema is not None:
-                ema.update_parameters(net)
-            losses.append(float(loss.item()))
-            bar.update(step + 1, f"loss {np.mean(losses):.3f}")
-        bar.close()
-        rec: dict[str, Any] = {
-            "epoch": epoch + 1,
-            "loss": float(np.mean(losses)),
-            "seconds": time.perf_counter() - t0,
-        }
-        scored = net if ema is None else ema.module  # the weights that would be kept
-        if x_val is not None and y_val is not None and len(y_val):
-            vl = predict_logits(scored, x_val[:, 0], device)
-            rec["internal_score"] = _score(vl, y_val)
-            rec["internal_region_auc"] = [float(auc(y_val, vl[:, r])) for r in range(vl.shape[1])]
+        self.ema = _ema_model(self.net, cfg.ema)
+        self.start_epoch, self.best_score, self.best_epoch = 0, -1.0, -1
+        self.history: list[dict[str, Any]] = []
+        self.best_sd: dict[str, Any] | None = None
+        self._resume()
+        self.gen = torch.Generator().manual_seed(cfg.seed * 7919 + self.idx)
+        self.rng = np.random.default_rng([cfg.seed, self.idx])
+        for _ in range(
+            self.start_epoch
+        ):  # replay the random stream: a resumed run equals an uninterrupted one
+            self.rng.permutation(len(y))
+            self.rng.integers(0, data.x_train.shape[1], size=len(y))
+        self.loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+
+    def _resume(self) -> None:
+        cur, tensors = self.ck.state.get("current") or {}, self.ck.resume_tensors
+        if cur.get("stage") != self.stage or tensors is None:
+            return
+
+        def part(prefix: str) -> dict[str, Any]:
+            return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+        self.net.load_state_dict(part("net."), strict=False)
+        ckpt.restore_optimizer(self.opt, tensors, cur["optimizer"])
+        self.sched.load_state_dict(cur["scheduler"])
+        self.best_sd = part("best.")
+        if self.ema is not None:
+            self.ema.load_state_dict(part("ema."))
+        self.start_epoch, self.best_score, self.best_epoch = (
+            cur["epoch"] + 1,
+            cur["best_score"],
+            cur["best_epoch"],
+        )
+        self.history = cur["history"]
+        self.log(f"[{self.stage}] resuming at epoch {self.start_epoch + 1}")
+
+    def epoch(self, epoch: int) -> bool:
+        """Train, score and save one epoch; True when early stopping ends the stage."""
+        cfg = self.cfg
+        rec = self._train(epoch)
+        scored = self.net if self.ema is None else self.ema.module  # the weights that would be kept
+        d = self.data
+        if d.x_val is not None and d.y_val is not None and len(d.y_val):
+            vl = predict_logits(scored, d.x_val[:, 0], self.device)
+            rec["internal_score"] = _score(vl, d.y_val)
+            rec["internal_region_auc"] = [float(auc(d.y_val, vl[:, r])) for r in range(vl.shape[1])]
         score = rec.get("internal_score", float("nan"))
-        improved = math.isnan(score) or score > best_score + 1e-4 or cfg.keep == "last"
+        improved = math.isnan(score) or score > self.best_score + 1e-4 or cfg.keep == "last"
         if improved:
-            best_score = score if not math.isnan(score) else best_score
-            best_epoch = epoch
-            best_sd = {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}
-        history.append(rec)
-        log(
-            f"[{stage}] epoch {epoch + 1}: loss {rec['loss']:.4f}"
+            self.best_score = score if not math.isnan(score) else self.best_score
+            self.best_epoch = epoch
+            self.best_sd = {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}
+        self.history.append(rec)
+        self.log(
+            f"[{self.stage}] epoch {epoch + 1}: loss {rec['loss']:.4f}"
             + (f", internal mean region AUC {score:.3f}" if not math.isnan(score) else "")
             + f" ({rec['seconds']:.0f} s){' *' if improved else ''}"
         )
-        opt_t, opt_meta = ckpt.optimizer_tensors(opt)
-        state["current"] = {
-            "stage": stage,
-            "epoch": epoch,
-            "best_score": best_score,
-            "best_epoch": best_epoch,
-            "history": history,
-            "optimizer": opt_meta,
-            "scheduler": sched.state_dict(),
-        }
-        tensors = {f"net.{k}": v for k, v in net.state_dict().items()}
-        tensors.update({f"best.{k}": v for k, v in (best_sd or {}).items()})
-        if ema is not None:
-            tensors.update({f"ema.{k}": v for k, v in ema.state_dict().items()})
-        tensors.update(opt_t)
-        tensors.update(kept_tensors(resume_tensors))
-        if before_save is not None:
-            before_save()  # provenance: the session's elapsed time goes into the checkpoint too
-        ckpt.save(ckdir, state, tensors)
+        self._save(epoch)
         stop = cfg.keep == "best" and epoch + 1 >= cfg.epochs // 2  # no stop in warm-up
-        if stop and epoch - best_epoch >= cfg.patience:
-            log(
-                f"[{stage}] early stop: no improvement for {cfg.patience} epochs "
-                f"(best epoch {best_epoch + 1})"
+        if stop and epoch - self.best_epoch >= cfg.patience:
+            self.log(
+                f"[{self.stage}] early stop: no improvement for {cfg.patience} epochs "
+                f"(best epoch {self.best_epoch + 1})"
             )
-            break
-    if best_sd is not None:
-        net.load_state_dict(best_sd)
-    net.eval()
-    return net, best_epoch + 1, history
+            return True
+        return False
+
+    def _train(self, epoch: int) -> dict[str, Any]:
+        # lazy: augment imports torch; `dlrs --help` loads this module (TrainConfig) without the [train] extra
+        from dlrs_desktop.training.augment import Augmentation, augment
+        from dlrs_desktop.training.progress import ProgressBar
+
+        torch, cfg, spec, x, y = self.torch, self.cfg, self.spec, self.data.x_train, self.data.y_train
+        how = Augmentation(spec.mean, spec.std, cfg.augment_strength, spec.fill, spec.normalisation,
+                           cfg.blur_px, int(spec.distance_channel))  # fmt: skip
+        self.net.train()
+        order = self.rng.permutation(len(y))
+        variant = self.rng.integers(0, x.shape[1], size=len(y))
+        self.gen.manual_seed(cfg.seed * 7919 + self.idx * 131 + epoch)
+        bar = ProgressBar(self.steps, f"[{self.stage}] epoch {epoch + 1}/{cfg.epochs}")
+        t0, losses = time.perf_counter(), []
+        for step in range(self.steps):
+            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            if len(idx) == 0:
+                break
+            xb = augment(torch.from_numpy(x[idx, variant[idx]].astype(np.float32)), how, self.gen)
+            yb = torch.from_numpy(y[idx].astype(np.float32)).to(self.device)
+            logits = self.net(xb.to(self.device))
+            loss = self.loss_fn(logits, yb[:, None].expand_as(logits))
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            self.sched.step()
+            if self.ema is not None:
+                self.ema.update_parameters(self.net)
+            losses.append(float(loss.item()))
+            bar.update(step + 1, f"loss {np.mean(losses):.3f}")
+        bar.close()
+        return {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.perf_counter() - t0}
+
+    def _save(self, epoch: int) -> None:
+        opt_t, opt_meta = ckpt.optimizer_tensors(self.opt)
+        self.ck.state["current"] = {
+            "stage": self.stage,
+            "epoch": epoch,
+            "best_score": self.best_score,
+            "best_epoch": self.best_epoch,
+            "history": self.history,
+            "optimizer": opt_meta,
+            "scheduler": self.sched.state_dict(),
+        }
+        tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}
+        tensors.update({f"best.{k}": v for k, v in (self.best_sd or {}).items()})
+        if self.ema is not None:
+            tensors.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
+        tensors.update(opt_t)
+        tensors.update(kept_tensors(self.ck.resume_tensors))
+        if self.ck.before_save is not None:
+            self.ck.before_save()  # provenance: the session's elapsed time goes into the checkpoint too
+        ckpt.save(self.ck.ckdir, self.ck.state, tensors)
 
 
 def _ema_model(net, decay: float):
