@@ -284,19 +284,19 @@ def _write_outputs(
         result["pdf"] = str(atomic_write_bytes(Path(args.pdf), pdf))
     if args.export:
         # lazy: highdicom (0.7 s) only when DICOM objects are exported
-        from dlrs_desktop.exchange.export import export_case
+        from dlrs_desktop.exchange.export import ExportRequest, export_case
         from dlrs_desktop.exchange.sr import SizeReport
 
-        done = export_case(
+        request = ExportRequest(
             image,
             rois,
             measurements,
-            args.export,
             image_path=path,
             prediction=fu["prediction"],
             lesion=args.lesion,
             patient_id=args.patient_id,
             size=SizeReport(change, entries),
         )
+        done = export_case(request, args.export)
         result["export"] = {k: str(p) for k, p in done.files.items()}
         result["export_notes"] = done.notes

@@ -85,7 +85,7 @@ def _node(args: argparse.Namespace) -> Any:
 
 def _export(args: argparse.Namespace) -> int:
     # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.exchange.export import export_case
+    from dlrs_desktop.exchange.export import ExportRequest, export_case
     from dlrs_desktop.roi import compute_rois, validate_contour
 
     path = Path(args.image)
@@ -104,17 +104,17 @@ def _export(args: argparse.Namespace) -> int:
         from dlrs_desktop.model.predictor import Predictor
 
         prediction = Predictor(args.model).predict(image, contour)
-    done = export_case(
+    request = ExportRequest(
         image,
         rois,
         contour.measurements(),
-        args.out,
         image_path=path,
         prediction=prediction,
         patient_id=args.patient_id,
         patient_name=args.patient_name,
         lesion=args.lesion,
     )
+    done = export_case(request, args.out)
     for note in done.notes:
         print(f"note: {note}")
     for kind, p in done.files.items():

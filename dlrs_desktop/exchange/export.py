@@ -79,76 +79,90 @@ def _stem(path: str | os.PathLike[str] | None) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:60] or "image"
 
 
-def export_case(
-    image: Any,
-    rois: Any,
-    measurements: Any,
-    out_dir: str | os.PathLike[str],
-    *,
-    image_path: str | os.PathLike[str] | None,
-    prediction: Any = None,
-    pdf: bytes | None = None,
-    patient_id: str | None = None,
-    patient_name: str | None = None,
-    lesion: str | None = None,
-    size: Any = None,
-) -> ExportedObjects:
-    """Build and write the objects; returns their paths. Raises DlrsError in plain words.
+@dataclass(frozen=True)
+class ExportRequest:
+    """What one export is of: the image with its ROIs and measurements, and what the objects may add.
 
     `lesion` names the tracked lesion in the SR (its tracking UID follows the patient, `exchange.sr`);
-    `size` (sr.SizeReport) adds the change from baseline to the SR and the timeline to the CLI's PDF.
+    `size` (sr.SizeReport) adds the change from baseline to the SR and the timeline to the CLI's PDF;
+    `pdf` is a report already rendered (the GUI's), else the CLI's Pillow PDF is drawn;
+    `patient_id`/`patient_name` are for a non-DICOM image's Secondary Capture only.
     """
-    from dlrs_desktop.exchange.pdf import build_encapsulated_pdf, render_report_pdf
-    from dlrs_desktop.exchange.seg import build_seg
-    from dlrs_desktop.exchange.source import is_dicom_file, read_source, secondary_capture
-    from dlrs_desktop.exchange.sr import DEFAULT_LESION, build_sr, lesion_tracking_uid
-    from dlrs_desktop.exchange.values import conform
 
-    if prediction is not None and prediction.contour_hash != rois.contour_hash:
+    image: Any
+    rois: Any
+    measurements: Any
+    image_path: str | os.PathLike[str] | None = None
+    prediction: Any = None
+    pdf: bytes | None = None
+    patient_id: str | None = None
+    patient_name: str | None = None
+    lesion: str | None = None
+    size: Any = None
+
+
+def export_case(req: ExportRequest, out_dir: str | os.PathLike[str]) -> ExportedObjects:
+    """Build and write the objects; returns their paths. Raises DlrsError in plain words."""
+    # lazy: pydicom/highdicom (~1.2 s) load only when DICOM objects are exported
+    from dlrs_desktop.exchange.source import is_dicom_file, read_source, secondary_capture
+
+    image, rois = req.image, req.rois
+    if req.prediction is not None and req.prediction.contour_hash != rois.contour_hash:
         raise DlrsError("The prediction belongs to another contour; predict again before exporting it.")
     done = ExportedObjects()
-    if image_path is not None and is_dicom_file(image_path):
-        source = read_source(image_path)
+    if req.image_path is not None and is_dicom_file(req.image_path):
+        source = read_source(req.image_path)
     else:
         cal = rois.calibration
         source = secondary_capture(
             image.display,
-            patient_id=patient_id,
-            patient_name=patient_name,
+            patient_id=req.patient_id,
+            patient_name=req.patient_name,
             mm_per_px=(cal.mm_per_px_x, cal.mm_per_px_y) if cal is not None else None,
         )
         done.datasets["sc"] = source
     if (int(source.Rows), int(source.Columns)) != (image.height, image.width):
         raise DlrsError("The DICOM file's size differs from the image shown; results cannot reference it.")
     try:  # a source header can be malformed in ways only highdicom notices: one plain line, not a bug
-        seg = build_seg(source, rois, frame_index=image.frame_index)
-        done.datasets["seg"] = seg
-        lesion = lesion or DEFAULT_LESION
-        done.datasets["sr"] = build_sr(source, seg, rois, measurements, prediction, lesion=lesion, size=size)
-        if lesion_tracking_uid(str(source.get("PatientID", "")), "", lesion) is None:
-            done.notes.append("SR: no patient ID, so the lesion's tracking UID will not link to other exams")
-        # Like the GUI's report, the PDF names the image by its hash, never by file name or patient fields.
-        title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
-        report = (
-            pdf
-            if pdf is not None
-            else render_report_pdf(
-                image,
-                rois,
-                measurements,
-                prediction,
-                title,
-                timeline=size.entries if size is not None else None,
-            )
-        )
-        done.datasets["pdf"] = build_encapsulated_pdf(source, report)
+        _build_objects(req, source, done)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise DlrsError(f"Cannot build the DICOM objects for this image: {exc}") from exc
+    _write_objects(done, _stem(req.image_path), Path(out_dir))
+    return done
+
+
+def _build_objects(req: ExportRequest, source: Any, done: ExportedObjects) -> None:
+    """SEG, SR and the Encapsulated PDF referencing `source` (the DICOM image or its Secondary Capture)."""
+    # lazy: highdicom (~0.7 s) only when DICOM objects are exported
+    from dlrs_desktop.exchange.pdf import build_encapsulated_pdf, render_report_pdf
+    from dlrs_desktop.exchange.seg import build_seg
+    from dlrs_desktop.exchange.sr import DEFAULT_LESION, build_sr, lesion_tracking_uid
+
+    image, rois, size = req.image, req.rois, req.size
+    seg = build_seg(source, rois, frame_index=image.frame_index)
+    done.datasets["seg"] = seg
+    lesion = req.lesion or DEFAULT_LESION
+    sr = build_sr(source, seg, rois, req.measurements, req.prediction, lesion=lesion, size=size)
+    done.datasets["sr"] = sr
+    if lesion_tracking_uid(str(source.get("PatientID", "")), "", lesion) is None:
+        done.notes.append("SR: no patient ID, so the lesion's tracking UID will not link to other exams")
+    # Like the GUI's report, the PDF names the image by its hash, never by file name or patient fields.
+    title = f"image {image.sha256[:12]}, frame {image.frame_index + 1}"
+    timeline = size.entries if size is not None else None
+    report = req.pdf
+    if report is None:
+        report = render_report_pdf(image, rois, req.measurements, req.prediction, title, timeline=timeline)
+    done.datasets["pdf"] = build_encapsulated_pdf(source, report)
+
+
+def _write_objects(done: ExportedObjects, stem: str, out: Path) -> None:
+    """Conformance notes, then each object written as a new file (an existing one is left alone)."""
+    # lazy: pydicom (~0.55 s) only when DICOM objects are exported
+    from dlrs_desktop.exchange.values import conform
+
     for kind, ds in done.datasets.items():
         for note in conform(ds):
             done.notes.append(f"{kind.upper()}: {note}")
-    stem = _stem(image_path)
-    out = Path(out_dir)
     try:
         for kind, ds in done.datasets.items():
             wanted = out / f"{stem}.{kind}.dcm"
@@ -159,4 +173,3 @@ def export_case(
         raise DlrsError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
     for note in done.notes:
         _LOG.warning("DICOM export: %s", note)
-    return done

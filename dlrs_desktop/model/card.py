@@ -143,6 +143,12 @@ def render_model_card(m: dict[str, Any]) -> str:
         "",
     ]
     lines[-3:-3] = _warning_lines(m)
+    return "\n".join(lines + _performance_lines(m)) + "\n"
+
+
+def _performance_lines(m: dict[str, Any]) -> list[str]:
+    """The card's tail: the metrics table, the changelog, the software and the files with their hashes."""
+    lines: list[str] = []
     metrics = m.get("metrics", [])
     if metrics:
         cols: list[str] = []
@@ -163,7 +169,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         lines += [
             f"- {n} ({e.get('role')}, {e.get('bytes')} bytes): `{e.get('sha256')}`" for n, e in files.items()
         ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _radiomics_lines(m: dict[str, Any]) -> list[str]:

@@ -134,7 +134,7 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
 
     None when the user cancelled the patient questions of a non-DICOM image.
     """
-    from dlrs_desktop.exchange.export import export_case
+    from dlrs_desktop.exchange.export import ExportRequest, export_case
     from dlrs_desktop.exchange.source import is_dicom_file
 
     doc = win.doc
@@ -157,17 +157,17 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
     with tempfile.TemporaryDirectory() as tmp:
         pdf = win.write_report(Path(tmp) / "report.pdf").read_bytes()  # identifiers off, as by default
     measurements = doc.contour.measurements(rois.calibration)
-    done = export_case(
+    request = ExportRequest(
         doc.image,
         rois,
         measurements,
-        folder,
         image_path=doc.path,
         prediction=prediction,
         pdf=pdf,
         patient_id=patient[0],
         patient_name=patient[1],
     )
+    done = export_case(request, folder)
     return done.paths()
 
 
