@@ -65,29 +65,8 @@ def _region_item(region: UltrasoundRegion) -> Any:
     return item
 
 
-def build_dataset(
-    pixels: np.ndarray,
-    *,
-    mm_per_px: float | tuple[float, float] | None,
-    regions: Sequence[UltrasoundRegion] | None = None,
-    case_id: str = "SYNTH-0001",
-    manufacturer: str = "DLRS synthetic",
-    model_name: str = "Synthetic B-mode",
-    pixel_spacing: tuple[float, float] | None = None,
-    frame_time_ms: float = 33.3,
-) -> Any:
-    """An uncompressed (explicit VR little endian) US dataset holding `pixels`.
-
-    pixels: (H,W) or (H,W,3) single frame, (F,H,W) or (F,H,W,3) cine; uint8 (or uint16 for gray).
-    `mm_per_px` without `regions` gives one 2D tissue region covering the whole image.
-    `pixel_spacing` (row, column mm) is written only if given: scanners rarely write it.
-    """
-    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
-    import pydicom
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    arr = np.asarray(pixels)
+def _layout(arr: np.ndarray) -> tuple[int, bool, int, int]:
+    """(frames, colour, rows, columns) of a pixel array `build_dataset` accepts; ValueError otherwise."""
     if arr.dtype not in (np.uint8, np.uint16):
         raise ValueError("pixels must be uint8 or uint16")
     if arr.ndim == 3 and arr.shape[-1] == 3:
@@ -103,20 +82,11 @@ def build_dataset(
     if colour and arr.dtype != np.uint8:
         raise ValueError("colour pixels must be uint8")
     rows, cols = arr.shape[-3:-1] if colour else arr.shape[-2:]
+    return int(frames), colour, int(rows), int(cols)
 
-    sop_class = _US_MULTIFRAME_STORAGE if frames > 1 else _US_IMAGE_STORAGE
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = pydicom.uid.PYDICOM_IMPLEMENTATION_UID
 
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = sop_class
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
+def _general_modules(ds: Any, case_id: str, manufacturer: str, model_name: str) -> None:
+    """Study, series, equipment and a synthetic, non-identifying patient module."""
     today = _dt.date.today().strftime("%Y%m%d")
     ds.StudyDate = ds.SeriesDate = ds.ContentDate = today
     ds.StudyTime = ds.SeriesTime = ds.ContentTime = "120000"
@@ -141,7 +111,14 @@ def build_dataset(
     ds.AccessionNumber = ""
     ds.ReferringPhysicianName = ""
 
-    ds.Rows, ds.Columns = int(rows), int(cols)
+
+def _image_pixel_module(ds: Any, arr: np.ndarray, frame_time_ms: float) -> None:
+    """Image Pixel (and, for a cine loop, Multi-frame and Cine) attributes with the pixels."""
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
+    import pydicom
+
+    frames, colour, rows, cols = _layout(arr)
+    ds.Rows, ds.Columns = rows, cols
     ds.SamplesPerPixel = 3 if colour else 1
     ds.PhotometricInterpretation = "RGB" if colour else "MONOCHROME2"
     if colour:
@@ -156,16 +133,55 @@ def build_dataset(
         ds.FrameTime = float(frame_time_ms)
         ds.FrameIncrementPointer = pydicom.tag.Tag("FrameTime")
         ds.CineRate = round(1000.0 / frame_time_ms)
+    ds.PixelData = np.ascontiguousarray(arr).tobytes()
+    ds["PixelData"].VR = "OB" if bits == 8 else "OW"
 
+
+def build_dataset(
+    pixels: np.ndarray,
+    *,
+    mm_per_px: float | tuple[float, float] | None,
+    regions: Sequence[UltrasoundRegion] | None = None,
+    case_id: str = "SYNTH-0001",
+    manufacturer: str = "DLRS synthetic",
+    model_name: str = "Synthetic B-mode",
+    pixel_spacing: tuple[float, float] | None = None,
+    frame_time_ms: float = 33.3,
+) -> Any:
+    """An uncompressed (explicit VR little endian) US dataset holding `pixels`.
+
+    pixels: (H,W) or (H,W,3) single frame, (F,H,W) or (F,H,W,3) cine; uint8 (or uint16 for gray).
+    `mm_per_px` without `regions` gives one 2D tissue region covering the whole image.
+    `pixel_spacing` (row, column mm) is written only if given: scanners rarely write it.
+    """
+    # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    arr = np.asarray(pixels)
+    frames, _, rows, cols = _layout(arr)
+    sop_class = _US_MULTIFRAME_STORAGE if frames > 1 else _US_IMAGE_STORAGE
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = pydicom.uid.PYDICOM_IMPLEMENTATION_UID
+
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    _general_modules(ds, case_id, manufacturer, model_name)
+    _image_pixel_module(ds, arr, frame_time_ms)
     if regions is None and mm_per_px is not None:
         regions = [tissue_region(0, 0, int(cols) - 1, int(rows) - 1, mm_per_px)]
     if regions:
         ds.SequenceOfUltrasoundRegions = [_region_item(r) for r in regions]
     if pixel_spacing is not None:
         ds.PixelSpacing = [float(pixel_spacing[0]), float(pixel_spacing[1])]
-
-    ds.PixelData = np.ascontiguousarray(arr).tobytes()
-    ds["PixelData"].VR = "OB" if bits == 8 else "OW"
     return ds
 
 

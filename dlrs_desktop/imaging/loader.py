@@ -50,15 +50,15 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 def _assemble(
     rgb: np.ndarray | None,
     gray: np.ndarray | None,
+    source: Provenance,
     *,
-    calibration: Calibration | None,
-    regions: tuple[UltrasoundRegion, ...],
-    frame_count: int,
-    frame_index: int,
-    path: str,
-    sha256: str,
-    metadata: dict,
+    calibration: Calibration | None = None,
+    regions: tuple[UltrasoundRegion, ...] = (),
+    frame_count: int = 1,
+    frame_index: int = 0,
 ) -> UltrasoundImage:
+    """The image from its pixels (either kind; the other is derived) and where they came from; the
+    scan area is found here, and its method and view count are added to the provenance's metadata."""
     colour = rgb is not None  # grey sources have no colour to keep out of the echoes
     if rgb is None:
         assert gray is not None
@@ -66,7 +66,7 @@ def _assemble(
     elif gray is None:
         gray = rgb_to_gray(rgb)
     area = compute_scan_area(gray, regions, rgb if colour else None)
-    metadata = dict(metadata)
+    metadata = dict(source.metadata)
     metadata["scan_mask"] = area.method
     metadata["views"] = int(area.views.max(initial=0))
     return UltrasoundImage(
@@ -77,7 +77,7 @@ def _assemble(
         regions=tuple(regions),
         frame_count=int(frame_count),
         frame_index=int(frame_index),
-        provenance=Provenance(path=path, sha256=sha256, metadata=metadata),
+        provenance=Provenance(path=source.path, sha256=source.sha256, metadata=metadata),
         views=_readonly(area.views) if area.views.max(initial=0) > 1 else None,
     )
 
@@ -144,30 +144,18 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
             )
         raster = read_raster(p, fmt, data)
         raster.metadata["file_size"] = size
-        return _assemble(
-            raster.rgb,
-            raster.gray,
-            calibration=None,
-            regions=(),
-            frame_count=1,
-            frame_index=0,
-            path=str(p),
-            sha256=sha256,
-            metadata=raster.metadata,
-        )
+        return _assemble(raster.rgb, raster.gray, Provenance(str(p), sha256, raster.metadata))
 
     dcm = read_dicom(p, frame, force=not is_dicom, data=data)
     dcm.metadata["file_size"] = size
     return _assemble(
         dcm.rgb,
         dcm.gray,
+        Provenance(str(p), sha256, dcm.metadata),
         calibration=dcm.calibration,
         regions=dcm.regions,
         frame_count=dcm.frame_count,
         frame_index=dcm.frame_index,
-        path=str(p),
-        sha256=sha256,
-        metadata=dcm.metadata,
     )
 
 
@@ -197,14 +185,6 @@ def image_from_array(
         rgb, gray = arr[:, :, :3], None
     else:
         rgb, gray = None, arr
-    return _assemble(
-        rgb,
-        gray,
-        calibration=calibration,
-        regions=tuple(regions),
-        frame_count=1,
-        frame_index=0,
-        path=path,
-        sha256=sha,
-        metadata={"format": "array", "rows": int(arr.shape[0]), "columns": int(arr.shape[1])},
-    )
+    metadata = {"format": "array", "rows": int(arr.shape[0]), "columns": int(arr.shape[1])}
+    source = Provenance(path, sha, metadata)
+    return _assemble(rgb, gray, source, calibration=calibration, regions=tuple(regions))
