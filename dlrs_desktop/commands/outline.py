@@ -11,6 +11,7 @@ import argparse
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 from dlrs_desktop.commands._case import AUTO, read_scale, scale_line
 from dlrs_desktop.commands.roi import _parse_spacing
@@ -71,14 +72,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
-    import cv2
-
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.commands._common import print_json
-    from dlrs_desktop.roi import Contour
-    from dlrs_desktop.roi.assist import propose_box, propose_click
-    from dlrs_desktop.roi.snap import snap_to_edges
 
     given = [name for name in ("box", "click", "snap") if getattr(args, name) is not None]
     if len(given) != 1:
@@ -89,59 +84,11 @@ def run(args: argparse.Namespace) -> int:
         raise ContourError("--box, --click and --max-distance must be finite numbers of pixels / mm.")
     if not 0 < args.max_distance <= 20:
         raise ContourError("--max-distance must be between 0 and 20 mm.")
-    frame = args.frame
-    if frame is None and args.snap is not None:
-        # lazy: `dlrs --help` imports every command; the core loads when it runs
-        from dlrs_desktop.imaging.dicom_seg import seg_source_frame
-
-        frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame
-    image = load_image(args.image, frame=frame)
-    if manual == AUTO:  # the on-screen depth scale, only when the file has no scale of its own
-        if image.calibration is None and not any(r.usable_for_mm for r in image.regions):
-            reading = read_scale(image, Path(args.image).name)
-            image = image.with_calibration(reading.calibration())
-            if not args.json:
-                print(scale_line(reading))
-    elif manual is not None:
-        image = image.with_calibration(manual)
-
+    image = _load(args, manual)
     t0 = time.perf_counter()
-    engine = {"engine": args.method, "bundle": args.assist_model}
-    method, detail = "snap", "edge evidence"
-    if args.box is not None:
-        proposal = propose_box(image, args.box, **engine)
-        contour, method, detail = proposal.contour, proposal.method, proposal.detail
-        how = "box " + " ".join(f"{v:g}" for v in args.box)
-    elif args.click is not None:
-        proposal = propose_click(image, args.click, **engine)
-        contour, method, detail = proposal.contour, proposal.method, proposal.detail
-        how = "click " + " ".join(f"{v:g}" for v in args.click)
-    else:
-        drawn = Contour.load_any(
-            args.snap,
-            image.shape,
-            calibration=image.calibration,
-            frame=image.frame_index,
-            image_ref=ImageRef.of(args.image),  # a SEG must reference this very image
-        )
-        contour = snap_to_edges(image, drawn, args.max_distance)
-        how = f"snapped {Path(args.snap).name} (≤ {args.max_distance:g} mm)"
+    contour, method, detail, how = _outline(args, image)
     ms = 1000 * (time.perf_counter() - t0)
-
-    written: list[str] = []
-    try:
-        if args.out:
-            contour.save(args.out)
-            written.append(str(args.out))
-        if args.mask_out:
-            ok, png = cv2.imencode(".png", contour.to_mask(image.shape).astype("uint8") * 255)
-            if not ok:  # pragma: no cover - OpenCV always encodes a uint8 image
-                raise OSError("PNG encoding failed")
-            atomic_write_bytes(args.mask_out, png.tobytes())
-            written.append(str(args.mask_out))
-    except OSError as exc:
-        raise DlrsError(f"Cannot write the outline: {exc.strerror or exc}.") from exc
-
+    written = _write(args, contour, image.shape)
     cal = contour.calibration
     m = contour.measurements() if cal is not None else None
     if args.json:
@@ -172,3 +119,71 @@ def run(args: argparse.Namespace) -> int:
     if not written:
         print("(nothing written: add --out annotation.json and/or --mask-out tumour.png)")
     return 0
+
+
+def _load(args: argparse.Namespace, manual: Any) -> Any:
+    """The image (the frame a SEG to snap names), with --spacing's calibration or the read depth scale."""
+    frame = args.frame
+    if frame is None and args.snap is not None:
+        # lazy: highdicom (~0.7 s) only when a SEG is snapped
+        from dlrs_desktop.imaging.dicom_seg import seg_source_frame
+
+        frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame
+    image = load_image(args.image, frame=frame)
+    if manual == AUTO:  # the on-screen depth scale, only when the file has no scale of its own
+        if image.calibration is None and not any(r.usable_for_mm for r in image.regions):
+            reading = read_scale(image, Path(args.image).name)
+            image = image.with_calibration(reading.calibration())
+            if not args.json:
+                print(scale_line(reading))
+    elif manual is not None:
+        image = image.with_calibration(manual)
+    return image
+
+
+def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
+    """(contour, method, method detail, what it was made from) for --box, --click or --snap."""
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
+    from dlrs_desktop.roi import Contour
+    from dlrs_desktop.roi.assist import propose_box, propose_click
+    from dlrs_desktop.roi.snap import snap_to_edges
+
+    engine = {"engine": args.method, "bundle": args.assist_model}
+    if args.box is not None:
+        proposal = propose_box(image, args.box, **engine)
+        how = "box " + " ".join(f"{v:g}" for v in args.box)
+        return proposal.contour, proposal.method, proposal.detail, how
+    if args.click is not None:
+        proposal = propose_click(image, args.click, **engine)
+        how = "click " + " ".join(f"{v:g}" for v in args.click)
+        return proposal.contour, proposal.method, proposal.detail, how
+    drawn = Contour.load_any(
+        args.snap,
+        image.shape,
+        calibration=image.calibration,
+        frame=image.frame_index,
+        image_ref=ImageRef.of(args.image),  # a SEG must reference this very image
+    )
+    contour = snap_to_edges(image, drawn, args.max_distance)
+    return contour, "snap", "edge evidence", f"snapped {Path(args.snap).name} (≤ {args.max_distance:g} mm)"
+
+
+def _write(args: argparse.Namespace, contour: Any, shape: tuple[int, int]) -> list[str]:
+    """--out (contour JSON) and --mask-out (PNG); the paths written."""
+    # lazy: cv2 (~0.45 s) stays out of the GUI's start-up
+    import cv2
+
+    written: list[str] = []
+    try:
+        if args.out:
+            contour.save(args.out)
+            written.append(str(args.out))
+        if args.mask_out:
+            ok, png = cv2.imencode(".png", contour.to_mask(shape).astype("uint8") * 255)
+            if not ok:  # pragma: no cover - OpenCV always encodes a uint8 image
+                raise OSError("PNG encoding failed")
+            atomic_write_bytes(args.mask_out, png.tobytes())
+            written.append(str(args.mask_out))
+    except OSError as exc:
+        raise DlrsError(f"Cannot write the outline: {exc.strerror or exc}.") from exc
+    return written

@@ -121,58 +121,69 @@ def run(args: argparse.Namespace) -> int:
 
     contour = validate_contour(drawn, image, min_area_mm2=args.min_area)
     repaired = len(contour.points) != len(drawn.points) or not (contour.points == drawn.points).all()
-    measurements = contour.measurements()
     rois = compute_rois(contour, image, radii_mm=radii, clip_threshold=args.clip_threshold)
-
-    written: list[str] = []
-    if args.out:
-        out = Path(args.out)
-        try:
-            for roi in rois:
-                atomic_write_bytes(out / f"{roi.name}.png", _png(roi.full("annulus")))
-                written.append(f"{roi.name}.png")
-                if roi.radius_mm > 0:
-                    atomic_write_bytes(out / f"{roi.name}_expanded.png", _png(roi.full("expanded")))
-                    written.append(f"{roi.name}_expanded.png")
-            contour.save(out / "contour.json")
-            written.append("contour.json")
-        except OSError as exc:
-            raise DlrsError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
-
-    cal = rois.calibration
+    written = _write_masks(Path(args.out), rois, contour) if args.out else []
     if args.json:
-        print_json(
-            {
-                "image": {
-                    "file": Path(args.image).name,
-                    "width": image.width,
-                    "height": image.height,
-                    "frame": image.frame_index,
-                    "frame_count": image.frame_count,
-                },
-                "calibration": {**cal.to_dict(), "origin": case.calibration.origin},
-                "depth_scale": None if case.depth_scale is None else case.depth_scale.to_dict(),
-                "contour": {
-                    "points": len(contour.points),
-                    "repaired": repaired,
-                    "region_index": contour.region_index,
-                    "content_hash": contour.content_hash(),
-                },
-                "measurements": measurements.to_dict(),
-                "clip_threshold": rois.clip_threshold,
-                "rois": [r.summary() for r in rois],
-                "flagged": rois.flagged,
-                "out": str(Path(args.out)) if args.out else None,
-                "files": written,
-            }
-        )
-        return 0
+        print_json(_json(args, case, contour, rois, repaired, written))
+    else:
+        print(_text(args, case, contour, rois, repaired, written))
+    return 0
 
-    m = measurements
+
+def _write_masks(out: Path, rois: Any, contour: Any) -> list[str]:
+    """Each ROI's mask (a ring also as its expanded disc) and the contour JSON; the names written."""
+    written: list[str] = []
+    try:
+        for roi in rois:
+            atomic_write_bytes(out / f"{roi.name}.png", _png(roi.full("annulus")))
+            written.append(f"{roi.name}.png")
+            if roi.radius_mm > 0:
+                atomic_write_bytes(out / f"{roi.name}_expanded.png", _png(roi.full("expanded")))
+                written.append(f"{roi.name}_expanded.png")
+        contour.save(out / "contour.json")
+        written.append("contour.json")
+    except OSError as exc:
+        raise DlrsError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
+    return written
+
+
+def _json(
+    args: argparse.Namespace, case: Any, contour: Any, rois: Any, repaired: bool, written: list[str]
+) -> dict[str, Any]:
+    image = case.image
+    return {
+        "image": {
+            "file": Path(args.image).name,
+            "width": image.width,
+            "height": image.height,
+            "frame": image.frame_index,
+            "frame_count": image.frame_count,
+        },
+        "calibration": {**rois.calibration.to_dict(), "origin": case.calibration.origin},
+        "depth_scale": None if case.depth_scale is None else case.depth_scale.to_dict(),
+        "contour": {
+            "points": len(contour.points),
+            "repaired": repaired,
+            "region_index": contour.region_index,
+            "content_hash": contour.content_hash(),
+        },
+        "measurements": contour.measurements().to_dict(),
+        "clip_threshold": rois.clip_threshold,
+        "rois": [r.summary() for r in rois],
+        "flagged": rois.flagged,
+        "out": str(Path(args.out)) if args.out else None,
+        "files": written,
+    }
+
+
+def _text(
+    args: argparse.Namespace, case: Any, contour: Any, rois: Any, repaired: bool, written: list[str]
+) -> str:
+    image, m = case.image, contour.measurements()
     lines = [
         f"image        {Path(args.image).name}  {image.width}×{image.height} px, "
         f"frame {image.frame_index + 1}/{image.frame_count}",
-        f"calibration  {cal.label()}"
+        f"calibration  {rois.calibration.label()}"
         + (f"  ({case.depth_scale.summary()})" if case.depth_scale is not None else ""),
         f"contour      {len(contour.points)} points"
         + ("  (repaired: a small self-crossing loop was cut off)" if repaired else ""),
@@ -188,5 +199,4 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"{r.name:<14}{r.area_mm2:>10.1f}{100 * r.clipped_fraction:>18.1f} %{flag}")
     if written:
         lines.append(f"\nwrote {len(written)} files to {args.out}")
-    print("\n".join(lines))
-    return 0
+    return "\n".join(lines)
