@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 
 from dlrs_desktop.commands._outcome import add_outcome_args, outcome_from_args
 from dlrs_desktop.errors import CohortError
@@ -14,6 +15,24 @@ from dlrs_desktop.model.outcome import DEFAULT_OUTCOME
 HELP = "train the intratumoral + peritumoral fusion model on a cohort and write a model bundle"
 
 
+#: The recipe's choice options: (flag, TrainConfig field, choices, help), in --help order.
+_CROP_CHOICES = (
+    ("--ring-kind", "ring_kind", ("annulus", "expanded", "shell"),
+     "ring crops: the ring only (as the study), tumour + ring, or the shell between the ring and the next "
+     "smaller ring"),
+    ("--fill", "fill", ("mean", "zero"),
+     "what fills the crop outside each region: the region's mean intensity (default; the pooled features "
+     "then do not depend on the region's size) or black"),
+    ("--crop", "crop", ("fixed", "fit"),
+     "crop of each region: one physical field of view for every case (--input-size × --mm-per-px; fixed) "
+     "or the region's own extent plus a margin (fit: it fills the crop)"),
+    ("--normalisation", "normalisation", ("fixed", "tissue_zscore", "image_zscore", "roi_zscore"),
+     "intensity scale of the crops: fixed (0..1 grey levels), tissue_zscore (relative to the tissue in the "
+     "crop's field of view), image_zscore (relative to the image's scan area outside the regions: scanner "
+     "gain and dynamic range cancel) or roi_zscore (per region)"),
+)  # fmt: skip
+
+
 def register(p: argparse.ArgumentParser) -> None:
     # lazy: the standalone build has no dlrs_desktop.training; cli.py turns this ImportError into one line
     from dlrs_desktop.training.trainer import ENSEMBLE_CHOICES, TrainConfig
@@ -21,6 +40,15 @@ def register(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
     p.add_argument("--cohort", required=True, help="cohort CSV (see docs/TRAINING.md)")
     p.add_argument("--out", required=True, help="bundle folder to write (replaced when finished)")
+    _schedule_args(p, d)
+    for flag, name, choices, text in _CROP_CHOICES:
+        p.add_argument(flag, default=getattr(d, name), choices=list(choices), help=text)
+    _network_args(p, d, ENSEMBLE_CHOICES)
+    _bundle_args(p, d)
+
+
+def _schedule_args(p: argparse.ArgumentParser, d: Any) -> None:
+    """Network size, crop scale and the optimisation schedule."""
     p.add_argument(
         "--arch", default=d.arch, choices=["resnet18", "resnet34", "resnet50"], help="ResNet depth"
     )
@@ -48,35 +76,10 @@ def register(p: argparse.ArgumentParser) -> None:
         "--jitter-variants", type=int, default=d.jitter_variants, help="jittered contours per case"
     )
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument(
-        "--ring-kind",
-        default=d.ring_kind,
-        choices=["annulus", "expanded", "shell"],
-        help="ring crops: the ring only (as the study), tumour + ring, or the shell between the ring "
-        "and the next smaller ring",
-    )
-    p.add_argument(
-        "--fill",
-        default=d.fill,
-        choices=["mean", "zero"],
-        help="what fills the crop outside each region: the region's mean intensity (default; the "
-        "pooled features then do not depend on the region's size) or black",
-    )
-    p.add_argument(
-        "--crop",
-        default=d.crop,
-        choices=["fixed", "fit"],
-        help="crop of each region: one physical field of view for every case (--input-size × "
-        "--mm-per-px; fixed) or the region's own extent plus a margin (fit: it fills the crop)",
-    )
-    p.add_argument(
-        "--normalisation",
-        default=d.normalisation,
-        choices=["fixed", "tissue_zscore", "image_zscore", "roi_zscore"],
-        help="intensity scale of the crops: fixed (0..1 grey levels), tissue_zscore (relative to the "
-        "tissue in the crop's field of view), image_zscore (relative to the image's scan area outside "
-        "the regions: scanner gain and dynamic range cancel) or roi_zscore (per region)",
-    )
+
+
+def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[str, ...]) -> None:
+    """Inputs, augmentation, weight averaging, the shipped ensemble and the stacking rows."""
     p.add_argument(
         "--distance-channel",
         action=argparse.BooleanOptionalAction,
@@ -104,7 +107,7 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ensemble",
         default=d.ensemble,
-        choices=list(ENSEMBLE_CHOICES),
+        choices=list(ensemble_choices),
         help="the network shipped in the bundle: the final network averaged with the cross-fitting "
         "fold networks (default; each member's logits standardised on the internal split) or the "
         "final network alone (a quarter of the size and inference time with --folds 3)",
@@ -116,6 +119,10 @@ def register(p: argparse.ArgumentParser) -> None:
         help="fusion rows stack the region networks only (the default also stacks a radiomics signature "
         "of the row's regions: docs/TRAINING.md)",
     )
+
+
+def _bundle_args(p: argparse.ArgumentParser, d: Any) -> None:
+    """Where it runs, what it starts from, and what the bundle's manifest says."""
     p.add_argument("--device", default=d.device, choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = default)")
     p.add_argument(
