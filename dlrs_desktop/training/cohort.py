@@ -61,6 +61,21 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
     `require_train=False` for evaluation: any split may be present, one class is allowed.
     """
     path = Path(path)
+    rows = _read_rows(path)
+    problems: list[str] = []
+    cases: list[CohortCase] = []
+    seen: set[str] = set()
+    for i, r in enumerate(rows, start=1):
+        cases.append(_case(r, i, path.parent, seen, problems))
+    if problems:
+        raise _fail(path, problems)
+    if require_train:
+        _check_training_split(path, cases)
+    return cases
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    """The CSV's rows (keys and values stripped); CohortError for a missing, unreadable or empty table."""
     if not os.path.lexists(path):
         raise CohortError(f"The cohort file {path} does not exist.")
     try:
@@ -89,53 +104,43 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
         )
     if not rows:
         raise CohortError(f"The cohort {path.name} has no cases.")
-    base = path.parent
-    problems: list[str] = []
-    cases: list[CohortCase] = []
-    seen: set[str] = set()
-    for i, r in enumerate(rows, start=1):
-        cid = r["case_id"]
-        where = f"row {i} ({cid or 'no case_id'})"
-        if not cid:
-            problems.append(f"{where}: empty case_id")
-        elif cid in seen:
-            problems.append(f"{where}: case_id repeated")
-        seen.add(cid)
-        if r["label"] not in ("0", "1"):
-            problems.append(f"{where}: label is {r['label']!r}, must be 0 or 1")
-        if r["split"] not in SPLITS:
-            problems.append(f"{where}: split is {r['split']!r}, must be one of {', '.join(SPLITS)}")
-        img, con = base / r["image"], base / r["contour"]
-        if not r["image"] or not img.is_file():
-            problems.append(f"{where}: image file {r['image']!r} not found")
-        if not r["contour"] or not con.is_file():
-            problems.append(f"{where}: contour file {r['contour']!r} not found")
-        mmpp: float | None = None
-        if r.get("mm_per_px"):
-            try:
-                mmpp = float(r["mm_per_px"])
-                if not (math.isfinite(mmpp) and 0.001 <= mmpp <= 5):
-                    raise ValueError
-            except ValueError:
-                problems.append(f"{where}: mm_per_px {r['mm_per_px']!r} is not a plausible number")
-                mmpp = None
-        cases.append(
-            CohortCase(
-                cid,
-                r.get("patient_id") or cid,
-                img,
-                con,
-                int(r["label"]) if r["label"] in ("0", "1") else -1,
-                r["centre"] or "?",
-                r["split"],
-                mmpp,
-                i,
-            )
-        )
-    if problems:
-        raise _fail(path, problems)
-    if not require_train:
-        return cases
+    return rows
+
+
+def _case(r: dict[str, str], i: int, base: Path, seen: set[str], problems: list[str]) -> CohortCase:
+    """One row as a case; what is wrong with it is added to `problems` (all rows are checked first)."""
+    cid = r["case_id"]
+    where = f"row {i} ({cid or 'no case_id'})"
+    if not cid:
+        problems.append(f"{where}: empty case_id")
+    elif cid in seen:
+        problems.append(f"{where}: case_id repeated")
+    seen.add(cid)
+    if r["label"] not in ("0", "1"):
+        problems.append(f"{where}: label is {r['label']!r}, must be 0 or 1")
+    if r["split"] not in SPLITS:
+        problems.append(f"{where}: split is {r['split']!r}, must be one of {', '.join(SPLITS)}")
+    img, con = base / r["image"], base / r["contour"]
+    if not r["image"] or not img.is_file():
+        problems.append(f"{where}: image file {r['image']!r} not found")
+    if not r["contour"] or not con.is_file():
+        problems.append(f"{where}: contour file {r['contour']!r} not found")
+    mmpp: float | None = None
+    if r.get("mm_per_px"):
+        try:
+            mmpp = float(r["mm_per_px"])
+            if not (math.isfinite(mmpp) and 0.001 <= mmpp <= 5):
+                raise ValueError
+        except ValueError:
+            problems.append(f"{where}: mm_per_px {r['mm_per_px']!r} is not a plausible number")
+            mmpp = None
+    label = int(r["label"]) if r["label"] in ("0", "1") else -1
+    patient = r.get("patient_id") or cid
+    return CohortCase(cid, patient, img, con, label, r["centre"] or "?", r["split"], mmpp, i)
+
+
+def _check_training_split(path: Path, cases: list[CohortCase]) -> None:
+    """A model needs a training split with at least two cases of each class."""
     train = [c.label for c in cases if c.split == "train"]
     if not train:
         raise CohortError(f"The cohort {path.name} has no case with split 'train'.")
@@ -146,7 +151,6 @@ def read_cohort(path: str | Path, *, require_train: bool = True) -> list[CohortC
         )
     if min(train.count(0), train.count(1)) < 2:
         raise CohortError(f"The training split of {path.name} needs at least two cases of each class.")
-    return cases
 
 
 def load_case(case: CohortCase) -> tuple[Any, Any]:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -187,6 +188,16 @@ def generate_cohort(
             truths.append(_job(j))
             if progress:
                 progress(len(truths), patients)
+    _write_tables(out, truths, dicom)
+    summary = _summary(truths, seed, patients, size_scale)
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    atomic_write_json(out / "synth.json", summary)
+    atomic_write_text(out / "README.txt", _README.format(seed=seed, patients=patients))
+    return summary
+
+
+def _write_tables(out: Path, truths: list[CaseTruth], dicom: bool) -> None:
+    """cohort.csv (DICOM or PNG images), cohort_png.csv and ground_truth.csv (the latents and labels)."""
     img_dir = "dicom" if dicom else "images"
     ext = "dcm" if dicom else "png"
     rows = [
@@ -222,7 +233,11 @@ def generate_cohort(
         for t in truths
     ]
     _write_csv(out / "ground_truth.csv", gt)
-    summary = {
+
+
+def _summary(truths: list[CaseTruth], seed: int, patients: int, size_scale: float) -> dict[str, Any]:
+    """synth.json: how the cohort was made (the label model, the centres) and what came out."""
+    return {
         "generator": "dlrs synth",
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
@@ -239,11 +254,7 @@ def generate_cohort(
         "centres": {str(k): asdict(v) for k, v in CENTRES.items()},
         "splits": _split_stats(truths),
         "ground_truth_auc": ground_truth_auc(truths),
-        "seconds": round(time.perf_counter() - t0, 1),
     }
-    atomic_write_json(out / "synth.json", summary)
-    atomic_write_text(out / "README.txt", _README.format(seed=seed, patients=patients))
-    return summary
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
