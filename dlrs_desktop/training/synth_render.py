@@ -169,28 +169,67 @@ def _tissue(rng: np.random.Generator, h: int, w: int, mmpp: float, scale: float)
     return refl
 
 
+@dataclass(frozen=True)
+class _Field:
+    """The scan's geometry: rows × columns, mm per pixel (and its inverse), depth in mm."""
+
+    h: int
+    w: int
+    mmpp: float
+    px: float
+    depth_mm: float
+
+
+@dataclass(frozen=True)
+class _Lesion:
+    """The lesion drawn in the gland: its outline (radius per angle), centre, mask and outside distance."""
+
+    theta: np.ndarray
+    smooth: np.ndarray
+    poly: np.ndarray
+    cx: float
+    cy: float
+    inside: np.ndarray
+    d_out: np.ndarray  # mm outside the lesion
+
+
 def render_case(
     rng: np.random.Generator, lat: Latents, sc: Scanner, *, size_scale: float = 1.0, screen: bool = True
 ) -> Rendered:
-    """One image. `size_scale` < 1 shrinks the image (tests); the millimetre geometry is unchanged."""
+    """One image. `size_scale` < 1 shrinks the image (tests); the millimetre geometry is unchanged.
+
+    The steps draw from `rng` in a fixed order (a seed gives the same cohort bit for bit)."""
     mmpp = float(rng.uniform(*sc.mm_per_px)) / size_scale
     px = 1.0 / mmpp
     depth_mm, width_mm = rng.uniform(38, 46), rng.uniform(44, 56)
-    h, w = int(depth_mm * px), int(width_mm * px)
-    refl = _tissue(rng, h, w, mmpp, 1.0)
+    f = _Field(int(depth_mm * px), int(width_mm * px), mmpp, px, depth_mm)
+    refl = _tissue(rng, f.h, f.w, mmpp, 1.0)
+    les = _place_lesion(rng, lat, f)
+    refl = _peritumoral(rng, refl, lat, f, les)
+    refl = _interior(rng, refl, lat, f, les)
+    scan, dr = _echo(rng, refl, sc, f)
+    return _screen(rng, scan, dr, sc, f, les, screen)
 
-    # lesion in the gland, 6-14 mm mean radius (12-28 mm diameter after two NAC cycles)
+
+def _place_lesion(rng: np.random.Generator, lat: Latents, f: _Field) -> _Lesion:
+    """The lesion in the gland, 6-14 mm mean radius (12-28 mm diameter after two NAC cycles)."""
     r0 = float(rng.uniform(5.5, 12.0))
-    cx = w / 2 + rng.uniform(-0.15, 0.15) * w
-    cy = rng.uniform(max(r0 + 6, 13), min(depth_mm - r0 - 8, 26)) * px
+    cx = f.w / 2 + rng.uniform(-0.15, 0.15) * f.w
+    cy = rng.uniform(max(r0 + 6, 13), min(f.depth_mm - r0 - 8, 26)) * f.px
     theta, smooth, margin = _lesion_radius(rng, lat, r0, 360)
-    poly = _polygon(theta, margin, cx, cy, mmpp)
-    mask = np.zeros((h, w), np.uint8)
+    poly = _polygon(theta, margin, cx, cy, f.mmpp)
+    mask = np.zeros((f.h, f.w), np.uint8)
     cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 1, lineType=cv2.LINE_AA, shift=4)
     inside = mask > 0
-    d_out = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 5) * mmpp  # mm outside
+    d_out = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 5) * f.mmpp
+    return _Lesion(theta, smooth, poly, cx, cy, inside, d_out)
 
-    # peritumoral changes at controlled distances
+
+def _peritumoral(
+    rng: np.random.Generator, refl: np.ndarray, lat: Latents, f: _Field, les: _Lesion
+) -> np.ndarray:
+    """Peritumoral changes at controlled distances: halo (0-2.5 mm), oedema (3-5), strands (5-10)."""
+    h, w, px, d_out = f.h, f.w, f.px, les.d_out
     halo_amp = 3.5 * _sig(2.0 * lat.halo)
     halo_w = rng.uniform(1.0, 1.8)
     halo = halo_amp * np.exp(-(((d_out - halo_w / 2) / (halo_w / 2 + 0.2)) ** 2)) * (d_out < 2.6)
@@ -200,12 +239,13 @@ def render_case(
         0.75 + 0.25 * _smooth_noise(rng, (h, w), 2.5 * px), 0.1, 1.0
     )  # oedema is not a clean ring
     oed = 1.0 - oed_amp * band * patchy
-    refl = refl * np.clip(oed, 0.05, 1.2) * (1 + halo * (~inside))
+    refl = refl * np.clip(oed, 0.05, 1.2) * (1 + halo * (~les.inside))
     strands = np.zeros((h, w), np.uint8)
     # Strands spread round the lesion (evenly, with jitter): their number, not where chance put
     # them, carries the latent, so the 10 mm ring sees it (docs/TRAINING.md, "visibility").
     n_str = round(40 * _sig(2.0 * lat.distortion))
     a0 = rng.uniform(0, 2 * np.pi)
+    theta, smooth, cx, cy = les.theta, les.smooth, les.cx, les.cy
     for k in range(n_str):
         a = a0 + (k + rng.uniform(-0.3, 0.3)) * 2 * np.pi / max(n_str, 1)
         i = int(a / (2 * np.pi) * len(theta)) % len(theta)
@@ -219,9 +259,15 @@ def render_case(
         cv2.line(strands, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), 1, max(2, int(1.0 * px)))
     strands_f = cv2.GaussianBlur(strands.astype(np.float32), (0, 0), 0.2 * px)
     strands_f *= (d_out > 4.8) * (d_out < 10.2)
-    refl = refl * (1 - 0.93 * np.clip(1.3 * strands_f, 0, 1))  # hypoechoic radiating strands
+    return refl * (1 - 0.93 * np.clip(1.3 * strands_f, 0, 1))  # hypoechoic radiating strands
 
-    # interior: hypoechoic, brighter and more heterogeneous with fibrotic change
+
+def _interior(
+    rng: np.random.Generator, refl: np.ndarray, lat: Latents, f: _Field, les: _Lesion
+) -> np.ndarray:
+    """Interior: hypoechoic, brighter and more heterogeneous with fibrotic change; a posterior acoustic
+    feature under the lesion (nuisance)."""
+    h, w, px, inside = f.h, f.w, f.px, les.inside
     zi = lat.intratumoral
     base = 0.07 * math.exp(0.8 * zi)
     het = 0.2 + 1.0 * _sig(2.0 * zi)
@@ -230,38 +276,42 @@ def render_case(
     interior = base * tex * (1 + 2.5 * patches)
     edge = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), 0.25 * px)
     refl = refl * (1 - edge) + interior * edge
-
-    # posterior acoustic feature under the lesion (nuisance)
     cols = inside.any(axis=0).astype(np.float32)
     cols = cv2.GaussianBlur(cols[None, :], (0, 0), 1.0 * px)[0]
     bottom = np.where(inside.any(axis=1))[0].max() if inside.any() else h
     ramp = np.clip((np.arange(h) - bottom) / (3 * px), 0, 1)[:, None]
     post = math.exp(0.6 * lat.posterior)
-    refl = refl * (1 + (post - 1) * ramp * cols[None, :])
+    return refl * (1 + (post - 1) * ramp * cols[None, :])
 
-    # speckle: complex scatterers ⊛ PSF, envelope
+
+def _echo(rng: np.random.Generator, refl: np.ndarray, sc: Scanner, f: _Field) -> tuple[np.ndarray, float]:
+    """Reflectivity → the scanner's image: speckle (complex scatterers ⊛ PSF, envelope), attenuation with
+    imperfect time-gain compensation, lateral beam fall-off, log compression.
+
+    Returns (the uint8 image, its dynamic range in dB)."""
+    h, w, px = f.h, f.w, f.px
     amp = np.maximum(refl, 1e-3)
     sx, sy = sc.psf_lateral_mm * px, sc.psf_axial_mm * px
     re_ = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32) * amp, (0, 0), sigmaX=sx, sigmaY=sy)
     im_ = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32) * amp, (0, 0), sigmaX=sx, sigmaY=sy)
     env = np.sqrt(re_**2 + im_**2)
-
-    # attenuation and time-gain compensation (imperfect), slight lateral beam fall-off
-    dmm = np.arange(h, dtype=np.float32)[:, None] * mmpp
+    dmm = np.arange(h, dtype=np.float32)[:, None] * f.mmpp
     att_db = sc.attenuation_db_cm * dmm / 10.0 * 2.0  # round trip
-    tgc_db = att_db * rng.uniform(0.8, 1.0) + rng.uniform(-2, 2) * np.sin(dmm / depth_mm * np.pi)
+    tgc_db = att_db * rng.uniform(0.8, 1.0) + rng.uniform(-2, 2) * np.sin(dmm / f.depth_mm * np.pi)
     env = env * 10 ** ((tgc_db - att_db) / 20.0)
     xs = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
     env = env * (1 - 0.15 * xs**4)
-
-    # log compression
     db = 20 * np.log10(env + 1e-6)
     ref = float(np.percentile(db, 99.5))
     dr = rng.uniform(*sc.dynamic_range_db)
     img = np.clip((db - (ref - dr)) / dr, 0, 1) ** 1.6 * 255 + rng.uniform(*sc.gain)
-    scan = np.clip(img, 0, 255).astype(np.uint8)
+    return np.clip(img, 0, 255).astype(np.uint8), dr
 
-    # the screen: black margins, text, ruler, calipers
+
+def _screen(  # the screen: black margins, text, ruler, calipers
+    rng: np.random.Generator, scan: np.ndarray, dr: float, sc: Scanner, f: _Field, les: _Lesion, screen: bool
+) -> Rendered:
+    h, w, px = f.h, f.w, f.px
     top, left = int(rng.integers(36, 60)), int(rng.integers(40, 90))
     right, bottom_m = int(rng.integers(50, 80)), int(rng.integers(16, 40))
     H, W = h + top + bottom_m, w + left + right
@@ -270,58 +320,22 @@ def render_case(
     has_ruler = bool(rng.random() < 0.7) and screen
     has_cal = bool(rng.random() < 0.35)
     if screen:
-        fs = 0.45
-        cv2.putText(
-            screen_img,
-            f"{sc.label}  L12-5  BREAST",
-            (8, 18),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            fs,
-            220,
-            1,
-            cv2.LINE_AA,
-        )
-        cv2.putText(
-            screen_img,
-            f"G{int(50 + rng.integers(0, 20))} DR{int(dr)} {depth_mm / 10:.1f}cm",
-            (8, 34),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            fs * 0.9,
-            200,
-            1,
-            cv2.LINE_AA,
-        )
+        _screen_text(rng, screen_img, sc, dr, f.depth_mm)
     if has_ruler:
-        xr = left + w + 8
-        for mm in range(0, int(depth_mm) + 1):
-            yy = top + round(mm * px)
-            if yy >= top + h:
-                break
-            ln = 9 if mm % 10 == 0 else (5 if mm % 5 == 0 else 0)
-            if ln:
-                cv2.line(screen_img, (xr, yy), (xr + ln, yy), 210, 1)
-            if mm % 10 == 0:
-                cv2.putText(
-                    screen_img, str(mm // 10), (xr + 13, yy + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 210, 1
-                )
-        fy = top + int(cy)
-        cv2.fillPoly(
-            screen_img, [np.array([[xr - 6, fy - 4], [xr - 6, fy + 4], [xr - 1, fy]], np.int32)], 230
-        )
-
+        _ruler(screen_img, left + w + 8, top, h, px, f.depth_mm, top + int(les.cy))
     offset = np.array([left, top], dtype=float)
-    true_c = poly[::2] + offset
-    sono = _sonographer_contour(rng, theta, smooth, cx, cy, mmpp) + offset
+    true_c = les.poly[::2] + offset
+    sono = _sonographer_contour(rng, les.theta, les.smooth, les.cx, les.cy, f.mmpp) + offset
     if has_cal:  # calipers at the ends of the lateral diameter, as on exported images
         for sgn in (-1, 1):
             i = int(np.argmax(sgn * sono[:, 0]))
             x, y = int(sono[i, 0] + sgn * 3), int(sono[i, 1])
             cv2.line(screen_img, (x - 5, y), (x + 5, y), 235, 1)
             cv2.line(screen_img, (x, y - 5), (x, y + 5), 235, 1)
-    diam = float(2 * np.max(smooth))
+    diam = float(2 * np.max(les.smooth))
     return Rendered(
         gray=screen_img,
-        mm_per_px=mmpp,
+        mm_per_px=f.mmpp,
         scan_rect=(left, top, left + w - 1, top + h - 1),
         true_contour=true_c,
         sonographer_contour=sono,
@@ -329,3 +343,27 @@ def render_case(
         has_calipers=has_cal,
         has_ruler=has_ruler,
     )
+
+
+def _screen_text(rng: np.random.Generator, img: np.ndarray, sc: Scanner, dr: float, depth_mm: float) -> None:
+    """The scanner's header lines (label, probe, gain, dynamic range, depth)."""
+    fs = 0.45
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(img, f"{sc.label}  L12-5  BREAST", (8, 18), font, fs, 220, 1, cv2.LINE_AA)
+    gain = f"G{int(50 + rng.integers(0, 20))} DR{int(dr)} {depth_mm / 10:.1f}cm"
+    cv2.putText(img, gain, (8, 34), font, fs * 0.9, 200, 1, cv2.LINE_AA)
+
+
+def _ruler(img: np.ndarray, xr: int, top: int, h: int, px: float, depth_mm: float, focus_y: int) -> None:
+    """A depth ruler beside the scan (a tick per 5 mm, a number per cm) and the focus marker."""
+    for mm in range(0, int(depth_mm) + 1):
+        yy = top + round(mm * px)
+        if yy >= top + h:
+            break
+        ln = 9 if mm % 10 == 0 else (5 if mm % 5 == 0 else 0)
+        if ln:
+            cv2.line(img, (xr, yy), (xr + ln, yy), 210, 1)
+        if mm % 10 == 0:
+            cv2.putText(img, str(mm // 10), (xr + 13, yy + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 210, 1)
+    fy = focus_y
+    cv2.fillPoly(img, [np.array([[xr - 6, fy - 4], [xr - 6, fy + 4], [xr - 1, fy]], np.int32)], 230)
