@@ -188,6 +188,53 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The working window round the tumour: the pixels whose centres can be inside it (tj0, ti0, tj1,
+    ti1), grown by the largest ring (mx, my pixels); its origin may lie outside the image."""
+
+    tj0: int
+    ti0: int
+    tj1: int
+    ti1: int
+    mx: int
+    my: int
+    sx: float  # mm per pixel
+    sy: float
+    H: int  # the image's rows and columns
+    W: int
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        return self.tj0 - self.mx, self.ti0 - self.my
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.ti1 - self.ti0) + 2 * self.my, (self.tj1 - self.tj0) + 2 * self.mx
+
+    def roi_bbox(self, r: float) -> tuple[BBox, tuple[slice, slice]]:
+        """Everything within r mm of the tumour's box and inside the image: image bbox, window slices."""
+        cx0, cy0 = self.origin
+        ex, ey = math.floor(r / self.sx + 1e-9), math.floor(r / self.sy + 1e-9)
+        x0, y0 = max(self.tj0 - ex, 0), max(self.ti0 - ey, 0)
+        x1, y1 = max(min(self.tj1 + ex, self.W), x0), max(min(self.ti1 + ey, self.H), y0)
+        return (x0, y0, x1, y1), (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
+
+
+def _checked_radii(radii_mm: Sequence[float], clip_threshold: float) -> tuple[list[float], float]:
+    radii = [float(r) for r in radii_mm]
+    if any(not (math.isfinite(r) and r > 0) for r in radii):
+        raise ContourError("Ring radii must be positive numbers of millimetres.")
+    if any(r > MAX_RING_RADIUS_MM for r in radii) or len(radii) > MAX_RINGS:
+        raise ContourLimitError(
+            f"At most {MAX_RINGS} rings of at most {MAX_RING_RADIUS_MM:g} mm are computed "
+            f"(asked: {len(radii)} rings up to {max(radii):g} mm)."
+        )
+    if not (math.isfinite(float(clip_threshold)) and 0.0 <= float(clip_threshold) <= 1.0):
+        raise ContourError("The clip threshold must be a fraction between 0 and 1.")
+    return radii, float(clip_threshold)
+
+
 def compute_rois(
     contour: Contour,
     image: UltrasoundImage,
@@ -203,16 +250,7 @@ def compute_rois(
     pts = np.asarray(contour.points, dtype=np.float64)
     if len(pts) < 3:
         raise ContourError(f"The contour needs at least 3 points; it has {len(pts)}.")
-    radii = [float(r) for r in radii_mm]
-    if any(not (math.isfinite(r) and r > 0) for r in radii):
-        raise ContourError("Ring radii must be positive numbers of millimetres.")
-    if any(r > MAX_RING_RADIUS_MM for r in radii) or len(radii) > MAX_RINGS:
-        raise ContourLimitError(
-            f"At most {MAX_RINGS} rings of at most {MAX_RING_RADIUS_MM:g} mm are computed "
-            f"(asked: {len(radii)} rings up to {max(radii):g} mm)."
-        )
-    if not (math.isfinite(float(clip_threshold)) and 0.0 <= float(clip_threshold) <= 1.0):
-        raise ContourError("The clip threshold must be a fraction between 0 and 1.")
+    radii, threshold = _checked_radii(radii_mm, clip_threshold)
     calibration = image.calibration_for(pts)
     if calibration is None:
         raise CalibrationError(
@@ -222,52 +260,59 @@ def compute_rois(
     sx, sy = calibration.mm_per_px_x, calibration.mm_per_px_y
     H, W = image.shape
     rmax = max(radii, default=0.0)
-    mx = math.ceil(rmax / sx) + 2
-    my = math.ceil(rmax / sy) + 2
-
     tj0, ti0, tj1, ti1 = geo.pixel_bbox(pts)  # pixels whose centres can be inside
     if tj1 <= tj0 or ti1 <= ti0:
         raise ContourError("The contour is too thin to contain any pixel.")
-    cx0, cy0 = tj0 - mx, ti0 - my  # crop origin (may be outside the image)
-    ch, cw = (ti1 - ti0) + 2 * my, (tj1 - tj0) + 2 * mx
-
-    tumour = np.zeros((ch, cw), bool)
-    tumour[my : my + ti1 - ti0, mx : mx + tj1 - tj0] = geo.rasterize(pts, (ti1 - ti0, tj1 - tj0), (tj0, ti0))
-    n_tumour = int(np.count_nonzero(tumour))
-    if n_tumour == 0:
+    win = _Window(tj0, ti0, tj1, ti1, math.ceil(rmax / sx) + 2, math.ceil(rmax / sy) + 2, sx, sy, H, W)
+    tumour = np.zeros(win.shape, bool)
+    tumour[win.my : win.my + ti1 - ti0, win.mx : win.mx + tj1 - tj0] = geo.rasterize(
+        pts, (ti1 - ti0, tj1 - tj0), (tj0, ti0)
+    )
+    if not tumour.any():
         raise ContourError("The contour is too thin to contain any pixel.")
+    valid = _scan_area(image, pts, win, tumour)
+    tumour_roi = _tumour_roi(pts, tumour, valid, win, threshold)
+    return RoiSet(
+        tumour=tumour_roi,
+        rings=_rings(radii, tumour, valid, win, threshold),
+        calibration=calibration,
+        contour_hash=contour.content_hash(),
+        clip_threshold=threshold,
+        image_shape=(H, W),
+    )
 
-    # Scan area in crop coordinates; False outside the image (and outside the contour's US region).
+
+def _scan_area(image: UltrasoundImage, pts: np.ndarray, win: _Window, tumour: np.ndarray) -> np.ndarray:
+    """The scan area in window coordinates; False outside the image (and outside the contour's US region
+    and, on a split image, outside the contour's view)."""
+    (cx0, cy0), (ch, cw) = win.origin, win.shape
     valid = np.zeros((ch, cw), bool)
-    vx0, vy0, vx1, vy1 = 0, 0, W, H
+    vx0, vy0, vx1, vy1 = 0, 0, win.W, win.H
     region = select_region(image.regions, pts) if image.regions else None
     if region is not None:
         vx0, vy0 = max(region.x0, 0), max(region.y0, 0)
-        vx1, vy1 = min(region.x1 + 1, W), min(region.y1 + 1, H)
+        vx1, vy1 = min(region.x1 + 1, win.W), min(region.y1 + 1, win.H)
     ix0, iy0 = max(cx0, vx0), max(cy0, vy0)
     ix1, iy1 = min(cx0 + cw, vx1), min(cy0 + ch, vy1)
     view = image.view_of(tumour, (cx0, cy0))  # split image: every ROI stays in the contour's view
     if ix1 > ix0 and iy1 > iy0:
         valid[iy0 - cy0 : iy1 - cy0, ix0 - cx0 : ix1 - cx0] = image.scan_crop(view, iy0, iy1, ix0, ix1)
+    return valid
 
-    px_area = sx * sy
-    threshold = float(clip_threshold)
 
-    def roi_bbox(r: float) -> tuple[BBox, tuple[slice, slice]]:
-        ex, ey = math.floor(r / sx + 1e-9), math.floor(r / sy + 1e-9)
-        x0, y0 = max(tj0 - ex, 0), max(ti0 - ey, 0)
-        x1, y1 = max(min(tj1 + ex, W), x0), max(min(ti1 + ey, H), y0)
-        return (x0, y0, x1, y1), (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
-
-    # Tumour.
+def _tumour_roi(
+    pts: np.ndarray, tumour: np.ndarray, valid: np.ndarray, win: _Window, threshold: float
+) -> RoiMask:
+    px_area = win.sx * win.sy
+    n_tumour = int(np.count_nonzero(tumour))
     tclip = tumour & valid
     n_tclip = int(np.count_nonzero(tclip))
-    bbox, sl = roi_bbox(0.0)
+    bbox, sl = win.roi_bbox(0.0)
     tcrop = _ro(tclip[sl])
     outline = pts.copy()
     outline.setflags(write=False)
     tfrac = 1.0 - n_tclip / n_tumour
-    tumour_roi = RoiMask(
+    return RoiMask(
         name=TUMOUR,
         radius_mm=0.0,
         bbox=bbox,
@@ -280,49 +325,51 @@ def compute_rois(
         clipped_fraction=tfrac,
         flagged=tfrac > threshold,
         outlines=(outline,),
-        image_shape=(H, W),
+        image_shape=(win.H, win.W),
     )
 
+
+def _rings(
+    radii: list[float], tumour: np.ndarray, valid: np.ndarray, win: _Window, threshold: float
+) -> tuple[RoiMask, ...]:
+    """Each ring (annulus, expanded disc and shell), clipped to the scan area, with its clipped fraction."""
+    if not radii:
+        return ()
+    px_area = win.sx * win.sy
+    n_tumour = int(np.count_nonzero(tumour))
+    n_tclip = int(np.count_nonzero(tumour & valid))
+    outside = ~tumour
+    dist, unit = _distance(outside, win.sx, win.sy, max(radii))
+    # every pixel within r of the tumour, the tumour included (distance 0); kept per radius so a
+    # shell reuses its inner ring's instead of thresholding the distance map again
+    within_mm = {r: dist <= (r / unit) * (1 + 1e-9) for r in radii}
     rings: list[RoiMask] = []
-    if radii:
-        outside = ~tumour
-        dist, unit = _distance(outside, sx, sy, rmax)
-        # every pixel within r of the tumour, the tumour included (distance 0); kept per radius so a
-        # shell reuses its inner ring's instead of thresholding the distance map again
-        within_mm = {r: dist <= (r / unit) * (1 + 1e-9) for r in radii}
-        for r in radii:
-            within = within_mm[r]
-            inner_r = max((q for q in radii if q < r), default=0.0)  # the next smaller ring, if any
-            n_full = int(np.count_nonzero(within)) - n_tumour  # unclipped annulus, past the image too
-            bbox, sl = roi_bbox(r)  # everything within r of the tumour and inside the image
-            exp = np.ascontiguousarray(within[sl] & valid[sl])
-            n_exp = int(np.count_nonzero(exp))
-            ann = exp & outside[sl]
-            shell = ann & ~within_mm[inner_r][sl] if inner_r > 0 else ann
-            n_ann = n_exp - n_tclip
-            frac = 1.0 - n_ann / n_full if n_full else 0.0
-            rings.append(
-                RoiMask(
-                    name=ring_name(r),
-                    radius_mm=r,
-                    bbox=bbox,
-                    annulus=_ro(ann),
-                    expanded=_ro(exp),
-                    shell=_ro(shell),
-                    area_mm2=n_ann * px_area,
-                    expanded_area_mm2=n_exp * px_area,
-                    unclipped_area_mm2=n_full * px_area,
-                    clipped_fraction=frac,
-                    flagged=frac > threshold,
-                    outlines=_outlines(exp, bbox[0], bbox[1]),
-                    image_shape=(H, W),
-                )
+    for r in radii:
+        within = within_mm[r]
+        inner_r = max((q for q in radii if q < r), default=0.0)  # the next smaller ring, if any
+        n_full = int(np.count_nonzero(within)) - n_tumour  # unclipped annulus, past the image too
+        bbox, sl = win.roi_bbox(r)  # everything within r of the tumour and inside the image
+        exp = np.ascontiguousarray(within[sl] & valid[sl])
+        n_exp = int(np.count_nonzero(exp))
+        ann = exp & outside[sl]
+        shell = ann & ~within_mm[inner_r][sl] if inner_r > 0 else ann
+        n_ann = n_exp - n_tclip
+        frac = 1.0 - n_ann / n_full if n_full else 0.0
+        rings.append(
+            RoiMask(
+                name=ring_name(r),
+                radius_mm=r,
+                bbox=bbox,
+                annulus=_ro(ann),
+                expanded=_ro(exp),
+                shell=_ro(shell),
+                area_mm2=n_ann * px_area,
+                expanded_area_mm2=n_exp * px_area,
+                unclipped_area_mm2=n_full * px_area,
+                clipped_fraction=frac,
+                flagged=frac > threshold,
+                outlines=_outlines(exp, bbox[0], bbox[1]),
+                image_shape=(win.H, win.W),
             )
-    return RoiSet(
-        tumour=tumour_roi,
-        rings=tuple(rings),
-        calibration=calibration,
-        contour_hash=contour.content_hash(),
-        clip_threshold=threshold,
-        image_shape=(H, W),
-    )
+        )
+    return tuple(rings)
