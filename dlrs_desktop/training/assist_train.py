@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -107,18 +108,7 @@ def train_assist(
     dev = _device(device)
     check_target(out)  # before an hour of training, not after
     t0 = time.perf_counter()
-    log(f"reading data under {data} …")
-    stored, excluded = assist_data.load_cases(data, cfg.seed)
-    train = [s for s in stored if s.case.split == "train"]
-    if cfg.max_train_cases:
-        train = train[: cfg.max_train_cases]
-    val = [s for s in stored if s.case.split == "val"]
-    if not train or not val:
-        raise DlrsError("Too few cases for a train and a validation split.")
-    log(
-        f"{len(stored)} cases ({len(train)} train, {len(val)} val) in {time.perf_counter() - t0:.0f} s; "
-        f"excluded {sum(len(v) for v in excluded.values())}"
-    )
+    stored, excluded, train, val = _splits(data, cfg, log)
     val_examples = [e for s in val for e in make_fixed_examples(s.grey, s.mask)]
 
     torch.manual_seed(cfg.seed)
@@ -132,38 +122,13 @@ def train_assist(
     config = {**asdict(cfg), "widths": list(cfg.widths), "n_train": len(train), "n_val": len(val)}
     state: dict[str, Any] = {"config": config, "epoch": 0, "history": [], "best": -1.0}
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    if (ckpt / checkpoint.STATE).is_file():
-        saved = json.loads((ckpt / checkpoint.STATE).read_text(encoding="utf-8"))
-        if saved.get("config") == config:
-            # lazy: torch is the optional [train]/[gpu] extra
-            from safetensors.torch import load_file
-
-            tensors = load_file(str(ckpt / checkpoint.TENSORS))
-            model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-            best_state = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-            checkpoint.restore_optimizer(opt, tensors, saved["optimizer"])
-            sched.load_state_dict(saved["scheduler"])
-            state = {k: saved[k] for k in ("config", "epoch", "history", "best")}
-            log(f"resuming from {ckpt} after epoch {state['epoch']}")
-        else:
-            log(f"ignoring {ckpt}: it was written for another configuration")
+    resumed = _resume(ckpt, config, model, opt, sched, log)
+    if resumed is not None:
+        state, best_state = resumed
 
     model.train()
     for epoch in range(state["epoch"], cfg.epochs):
-        order = np.random.default_rng([cfg.seed, epoch, 10**6]).permutation(len(train))
-        bar = ProgressBar(steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}")
-        losses = []
-        for step in range(steps_per_epoch):
-            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            x, y = _batch(train, idx, cfg, epoch)
-            loss = _loss(model(torch.from_numpy(x).to(dev)), torch.from_numpy(y).to(dev))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
-            bar.update(step + 1, f"loss {np.mean(losses[-20:]):.3f}")
-        bar.close()
+        losses = _train_epoch(model, opt, sched, train, cfg, epoch, dev)
         score = evaluate(model, val_examples, dev)
         improved = score > state["best"]
         if improved:
@@ -191,3 +156,69 @@ def train_assist(
     export_bundle(model, out, cfg, stored, excluded, assist_data.read_sources(data), summary)
     log(f"wrote {out} (best val Dice {state['best']:.4f} at epoch {summary['best_epoch']})")
     return summary
+
+
+def _splits(data: Path, cfg: AssistTrainConfig, log: Callable[[str], None]) -> tuple[list, dict, list, list]:
+    """(every stored case, the exclusions, the training cases, the validation cases)."""
+    t0 = time.perf_counter()
+    log(f"reading data under {data} …")
+    stored, excluded = assist_data.load_cases(data, cfg.seed)
+    train = [s for s in stored if s.case.split == "train"]
+    if cfg.max_train_cases:
+        train = train[: cfg.max_train_cases]
+    val = [s for s in stored if s.case.split == "val"]
+    if not train or not val:
+        raise DlrsError("Too few cases for a train and a validation split.")
+    log(
+        f"{len(stored)} cases ({len(train)} train, {len(val)} val) in {time.perf_counter() - t0:.0f} s; "
+        f"excluded {sum(len(v) for v in excluded.values())}"
+    )
+    return stored, excluded, train, val
+
+
+def _resume(
+    ckpt: Path, config: dict[str, Any], model: Any, opt: Any, sched: Any, log: Callable[[str], None]
+) -> tuple[dict[str, Any], dict] | None:
+    """(state, best weights) from a checkpoint written for this very configuration; None otherwise."""
+    if not (ckpt / checkpoint.STATE).is_file():
+        return None
+    saved = json.loads((ckpt / checkpoint.STATE).read_text(encoding="utf-8"))
+    if saved.get("config") != config:
+        log(f"ignoring {ckpt}: it was written for another configuration")
+        return None
+    # lazy: torch is the optional [train]/[gpu] extra
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(ckpt / checkpoint.TENSORS))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    best_state = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    checkpoint.restore_optimizer(opt, tensors, saved["optimizer"])
+    sched.load_state_dict(saved["scheduler"])
+    state = {k: saved[k] for k in ("config", "epoch", "history", "best")}
+    log(f"resuming from {ckpt} after epoch {state['epoch']}")
+    return state, best_state
+
+
+def _train_epoch(
+    model: Any, opt: Any, sched: Any, train: list, cfg: AssistTrainConfig, epoch: int, dev: Any
+) -> list[float]:
+    """One pass over the training cases in this epoch's seeded order; the batch losses."""
+    # lazy: optional [train] extra; extras.require names the install
+    import torch
+
+    steps_per_epoch = max(len(train) // cfg.batch_size, 1)
+    order = np.random.default_rng([cfg.seed, epoch, 10**6]).permutation(len(train))
+    bar = ProgressBar(steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}")
+    losses: list[float] = []
+    for step in range(steps_per_epoch):
+        idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+        x, y = _batch(train, idx, cfg, epoch)
+        loss = _loss(model(torch.from_numpy(x).to(dev)), torch.from_numpy(y).to(dev))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        bar.update(step + 1, f"loss {np.mean(losses[-20:]):.3f}")
+    bar.close()
+    return losses
