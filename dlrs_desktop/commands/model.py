@@ -22,9 +22,10 @@ HELP = "show the model card of a model bundle, or verify its integrity"
 def register(parser: argparse.ArgumentParser) -> None:
     from dlrs_desktop.commands._model_reference import register_add_reference
     from dlrs_desktop.commands._outcome import register_set_outcome
+    from dlrs_desktop.commands._trust import add_trust_arguments
 
     sub = parser.add_subparsers(
-        dest="model_command", metavar="info|verify|add-reference|set-outcome", required=True
+        dest="model_command", metavar="info|verify|sign|keygen|add-reference|set-outcome", required=True
     )
     info = sub.add_parser("info", help="print the model card (intended use, training data, metrics, files)")
     info.add_argument(
@@ -39,6 +40,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     verify.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
     )
+    add_trust_arguments(verify)
+    sign = sub.add_parser("sign", help="sign a bundle folder (model or contour assist) with an Ed25519 key")
+    sign.add_argument("--model", required=True, metavar="DIR", help="the bundle folder to sign")
+    sign.add_argument("--key", required=True, metavar="KEYFILE", help="the private key (PEM, Ed25519)")
+    keygen = sub.add_parser("keygen", help="make a signing key (KEYFILE) and its public key (KEYFILE.pub)")
+    keygen.add_argument("--key", required=True, metavar="KEYFILE", help="where to write the private key")
     register_add_reference(sub)
     register_set_outcome(sub)
 
@@ -55,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         from dlrs_desktop.commands._outcome import run_set_outcome
 
         return run_set_outcome(args)
+    if args.model_command in ("verify", "sign", "keygen"):
+        return _run_signing(args)
     bundle = load_bundle(args.dir)
     if args.model_command == "info":
         if args.json:
@@ -64,14 +73,22 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(render_model_card(bundle.manifest))
             print(f"\nBundle: {bundle.source}\nManifest sha256: {bundle.manifest_sha256}")
         return 0
-    _check_onnx(bundle)
-    probs = _probe(bundle)
-    n = len(bundle.manifest["files"])
-    print(
-        f"OK: {bundle.id} {bundle.version} — schema v{bundle.manifest['schema_version']}, "
-        f"{n} files match their sha256, ONNX graph loads, built-in probe gives finite input-dependent "
-        f"outputs (p = {probs[0]:.3f} / {probs[1]:.3f}); manifest sha256 {bundle.manifest_sha256}"
-    )
+    return 0
+
+
+def _run_signing(args: argparse.Namespace) -> int:
+    from dlrs_desktop.model import signing
+
+    if args.model_command == "verify":
+        from dlrs_desktop.commands._model_verify import run_verify
+
+        return run_verify(args)
+    if args.model_command == "keygen":
+        key, pub = signing.generate_key(args.key)
+        print(f"private key {key} (keep it secret, off the repository); public key {pub}")
+        return 0
+    status = signing.sign_folder(args.model, args.key)
+    print(f"signed {args.model}: {status.describe()}")
     return 0
 
 

@@ -26,6 +26,7 @@ from dlrs_desktop.limits import MAX_MANIFEST_BYTES
 from dlrs_desktop.model.bundle import (
     CARD_FILE,
     MANIFEST,
+    SIGNATURE_FILE,
     Bundle,
     _verify,
     load_bundle,
@@ -50,7 +51,7 @@ def _bundle_folder(bundle_dir: str | os.PathLike[str]) -> Path:
 
 def _refuse_unlisted(root: Path, bundle: Bundle) -> None:
     """The folder is rewritten as a whole: a file the manifest does not list would be lost."""
-    listed = {MANIFEST, *bundle.manifest["files"]}
+    listed = {MANIFEST, SIGNATURE_FILE, *bundle.manifest["files"]}  # an edit drops the old signature
     extra = sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")

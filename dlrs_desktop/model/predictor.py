@@ -45,6 +45,7 @@ from dlrs_desktop.model.result import (
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging.types import UltrasoundImage
+    from dlrs_desktop.model.signing import TrustPolicy
     from dlrs_desktop.roi import Contour
 
 SENSITIVITY_OFFSETS_MM = (-1.0, -0.5, 0.5, 1.0)
@@ -137,6 +138,20 @@ class _TorchBackend:
             return logits.float().cpu().numpy(), (f.float().cpu().numpy() if features else None)
 
 
+def _signed(bundle: Bundle, trust: TrustPolicy | None) -> Bundle:
+    """The bundle labelled with its signature status; refused when `trust` does not allow it.
+
+    `trust` None (library use, training, tests): never refused, but an untrusted bundle is still
+    labelled "unsigned model" in every result. The CLI and GUI pass the user's policy.
+    """
+    from dlrs_desktop.model import signing
+
+    policy = trust or signing.TrustPolicy(allow_unsigned=True)
+    status = signing.status_of(bundle, policy.keys)
+    signing.admit(status, policy)
+    return replace(bundle, trust_note=status.note) if status.note else bundle
+
+
 class Predictor:
     """Loads a bundle once; `predict` is safe to call from worker threads.
 
@@ -151,13 +166,14 @@ class Predictor:
         *,
         backend: str | None = None,
         threads: int | None = None,
+        trust: TrustPolicy | None = None,
     ) -> None:
         if device not in ("auto", "cpu", "gpu"):
             raise ModelError(f"Unknown device {device!r} (use auto, cpu or gpu).")
         if backend not in (None, "onnx", "torch"):
             raise ModelError(f"Unknown backend {backend!r} (use onnx or torch).")
         t0 = time.perf_counter()
-        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.bundle = _signed(bundle if isinstance(bundle, Bundle) else load_bundle(bundle), trust)
         self._threads = threads
         self._lock = threading.Lock()
         self._cpu: _OrtBackend | _TorchBackend | None = None
