@@ -43,6 +43,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     ex.add_argument("--patient-id", default="", help="PNG/JPEG sources: the patient ID (default ANONYMOUS)")
     ex.add_argument("--patient-name", default="", help="PNG/JPEG sources: the patient name (Family^Given)")
     ex.add_argument("--out", required=True, metavar="DIR", help="folder for the DICOM files")
+    from dlrs_desktop.commands._trust import add_trust_arguments
+
+    add_trust_arguments(ex)
     e = sub.add_parser("echo", help="C-ECHO a PACS (is it reachable, are the AE titles right?)")
     _node_args(e)
     s = sub.add_parser("send", help="C-STORE files (or every DICOM file in folders) to a PACS")
@@ -80,9 +83,10 @@ def _export(args: argparse.Namespace) -> int:
     rois = compute_rois(contour, image)
     prediction = None
     if not args.no_predict:
+        from dlrs_desktop.commands._trust import policy_from_args
         from dlrs_desktop.model.predictor import Predictor
 
-        prediction = Predictor(args.model).predict(image, contour)
+        prediction = Predictor(args.model, trust=policy_from_args(args)).predict(image, contour)
     done = export_case(
         image,
         rois,

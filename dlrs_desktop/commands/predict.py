@@ -51,6 +51,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cam", metavar="OUTDIR", help="write class activation map images here")
     parser.add_argument("--csv", metavar="FILE", help="folder: write the table to FILE (default: stdout)")
     parser.add_argument("--no-sensitivity", action="store_true", help="skip the contour-sensitivity stage")
+    from dlrs_desktop.commands._trust import add_trust_arguments
+
+    add_trust_arguments(parser)
 
 
 def find_contour(image_path: Path) -> Path | None:
@@ -325,7 +328,9 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise DlrsError(f"'{path}' does not exist.")
     t0 = time.perf_counter()
-    predictor = Predictor(args.model, device=args.device)
+    from dlrs_desktop.commands._trust import policy_from_args
+
+    predictor = Predictor(args.model, device=args.device, trust=policy_from_args(args))
     if path.is_dir():
         return _run_folder(predictor, path, args)
     given = args.contour or args.mask
