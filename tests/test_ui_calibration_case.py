@@ -40,7 +40,17 @@ def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):
     sidecar = path.with_name(path.name + ".dlrs.json")
     assert main(["roi", str(path), "--contour", str(sidecar), "--json"]) == 0
     cli_roi = json.loads(capsys.readouterr().out)
-    argv = ["predict", str(path), "--model", str(bundle), "--device", "cpu", "--no-sensitivity", "--json"]
+    argv = [
+        "predict",
+        str(path),
+        "--allow-unsigned",
+        "--model",
+        str(bundle),
+        "--device",
+        "cpu",
+        "--no-sensitivity",
+        "--json",
+    ]
     assert main(argv) == 0  # the contour and calibration come from the sidecar beside the image
     cli = json.loads(capsys.readouterr().out)
 
