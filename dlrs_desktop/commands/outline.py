@@ -41,6 +41,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="BUNDLE_DIR",
         help="learned contour-assist bundle (default: the one shipped in resources/models/dlrs-assist)",
     )
+    from dlrs_desktop.commands._trust import add_trust_arguments
+
+    add_trust_arguments(parser)
     parser.add_argument(
         "--max-distance",
         type=float,
@@ -102,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
         image = image.with_calibration(manual)
 
     t0 = time.perf_counter()
-    engine = {"engine": args.method, "bundle": args.assist_model}
+    from dlrs_desktop.commands._trust import policy_from_args
+
+    engine = {"engine": args.method, "bundle": args.assist_model, "trust": policy_from_args(args)}
     method, detail = "snap", "edge evidence"
     if args.box is not None:
         proposal = propose_box(image, args.box, **engine)
