@@ -88,11 +88,13 @@ def test_rewrite_manifest_refuses_a_bad_edit_and_changes_nothing(copy: Path) -> 
     assert _digests(copy) == digests
 
 
-def test_rewrite_manifest_refuses_unlisted_files_and_a_broken_bundle(copy: Path, tmp_path: Path) -> None:
+def test_rewrite_manifest_keeps_unlisted_files_and_refuses_a_broken_bundle(
+    copy: Path, tmp_path: Path
+) -> None:
     (copy / "notes.txt").write_text("mine")
-    with pytest.raises(ModelError, match=r"notes\.txt"):
-        rewrite_manifest(copy, lambda m: None)
-    (copy / "notes.txt").unlink()
+    rewrite_manifest(copy, lambda m: m.update(description="edited"))
+    assert (copy / "notes.txt").read_text() == "mine"  # files the bundle does not own survive (issue 27)
+    assert load_bundle(copy).manifest["description"] == "edited"
     with (copy / "heads.safetensors").open("ab") as fh:
         fh.write(b"x")
     with pytest.raises(ModelError, match=r"heads\.safetensors"):
