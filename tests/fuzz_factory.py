@@ -34,7 +34,8 @@ from tests.fuzz_images import (
 
 FAMILIES = (
     "dicom-crafted", "dicom-mutated", "raster-crafted", "raster-mutated", "contour-crafted",
-    "contour-mutated", "arguments", "bundle-crafted", "bundle-mutated", "folder",
+    "contour-mutated", "arguments", "bundle-crafted", "bundle-mutated", "folder", "bundle-signing",
+    "training-folder",
 )  # fmt: skip
 __all__ = ["DEMO_CONTOUR", "DEMO_DCM", "REPO", "Case", "Outcome", "build_cases", "run_case"]
 
@@ -246,6 +247,10 @@ def build_cases(
             Case("bundle-mutated", name, ["predict", str(DEMO_DCM), "--no-sensitivity", "--model", str(p)])
         )
     cases += _folder_cases(work / "folder")
+    from tests.fuzz_trust import signing_cases, training_cases  # issue 27 items 4-5
+
+    cases += signing_cases(work / "signing", rng, max(2, mutated_per_family // 10), Case)
+    cases += training_cases(work / "training", Case)
     return cases
 
 

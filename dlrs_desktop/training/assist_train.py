@@ -88,22 +88,14 @@ def train_assist(
     data: Path, out: Path, cfg: AssistTrainConfig, *, device: str = "auto", log=print
 ) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Train, keep the best validation epoch, export the bundle to `out`; returns the summary."""
-    import torch
-
     from dlrs_desktop.training import assist_data, checkpoint
     from dlrs_desktop.training.assist_augment import make_fixed_examples
     from dlrs_desktop.training.assist_export import check_target, export_bundle
-    from dlrs_desktop.training.assist_net import AssistUNet
     from dlrs_desktop.training.progress import ProgressBar
 
-    # One thread by default: on a 2-core machine shared with other jobs, two torch threads spent most
-    # of their time waiting for each other (measured 5.0 s vs 0.8 s per batch at load 12).
-    torch.set_num_threads(max(1, cfg.threads))
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    dev = _device(device)
     check_target(out)  # before an hour of training, not after
     t0 = time.perf_counter()
-    log(f"reading data under {data} …")
+    # the data first, before torch's seconds of import: a bad folder is its one error line, quickly
     stored, excluded = assist_data.load_cases(data, cfg.seed)
     train = [s for s in stored if s.case.split == "train"]
     if cfg.max_train_cases:
@@ -111,8 +103,18 @@ def train_assist(
     val = [s for s in stored if s.case.split == "val"]
     if not train or not val:
         raise DlrsError("Too few cases for a train and a validation split.")
+    import torch
+
+    from dlrs_desktop.training.assist_net import AssistUNet
+
+    # One thread by default: on a 2-core machine shared with other jobs, two torch threads spent most
+    # of their time waiting for each other (measured 5.0 s vs 0.8 s per batch at load 12).
+    torch.set_num_threads(max(1, cfg.threads))
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    dev = _device(device)
     log(
-        f"{len(stored)} cases ({len(train)} train, {len(val)} val) in {time.perf_counter() - t0:.0f} s; "
+        f"data under {data}: {len(stored)} cases ({len(train)} train, {len(val)} val) in "
+        f"{time.perf_counter() - t0:.0f} s; "
         f"excluded {sum(len(v) for v in excluded.values())}"
     )
     val_examples = [e for s in val for e in make_fixed_examples(s.grey, s.mask)]
