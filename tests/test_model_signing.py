@@ -58,7 +58,9 @@ def unsigned(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("name", ["dlrs-demo", "dlrs-assist", "dlrs-bus-malignancy"])
 def test_the_bundled_models_verify_as_signed_by_the_release_key(capsys, name: str) -> None:
-    rc, out, err = _verify(capsys, MODELS / name)
+    capsys.readouterr()
+    rc = main(["model", "verify", "--model", str(MODELS / name)])
+    out, err = capsys.readouterr()
     assert rc == 0, err
     assert "signed by dlrs-release" in out and "ONNX reproduces the safetensors network" in out
 
@@ -145,6 +147,18 @@ def test_a_bundle_signed_by_an_untrusted_key(capsys, unsigned: Path, tmp_path: P
     assert rc == 0 and "unsigned" not in result["research_notice"]
     rc, out, _ = _verify(capsys, unsigned, "--trusted-keys", f"{key}.pub")
     assert rc == 0 and "signed by hospital" in out
+
+
+def test_signing_adds_only_the_signature(demo: Path, tmp_path: Path) -> None:
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in demo.iterdir()}
+    key = tmp_path / "k.key"
+    signing.generate_key(key)
+    assert main(["model", "sign", "--model", str(demo), "--key", str(key)]) == 0
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in demo.iterdir()}
+    assert {k: v for k, v in after.items() if k != "signature.json"} == {
+        k: v for k, v in before.items() if k != "signature.json"
+    }  # weights, ONNX, manifest and card byte-identical
+    assert after["signature.json"] != before["signature.json"]
 
 
 def test_signing_refuses_a_bundle_that_does_not_verify(capsys, unsigned: Path, tmp_path: Path) -> None:

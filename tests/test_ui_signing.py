@@ -39,6 +39,25 @@ def test_an_unsigned_bundle_needs_the_users_yes_and_then_says_so(qtbot, tmp_path
     assert "unsigned model" in _pdf_text(win.export_pdf(str(tmp_path / "report.pdf")))
 
 
+def test_an_edited_signed_bundle_is_asked_about_too(qtbot, tmp_path, dialog_log):  # noqa: F811
+    import json
+    import shutil
+
+    demo = Path(
+        shutil.copytree(Path(__file__).parent.parent / "resources" / "models" / "dlrs-demo", tmp_path / "d")
+    )
+    m = json.loads((demo / "manifest.json").read_text())
+    m["threshold"] = m["threshold"] + 0.01
+    (demo / "manifest.json").write_text(json.dumps(m))
+    win = make_window(qtbot)
+    win.prefs.device = "cpu"
+    dialog_log.answers["yes_no"] = False
+    with qtbot.waitSignal(win.model.load_failed, timeout=60000):
+        win.model_menu.start(demo)
+    assert "manifest was changed after signing" in dialog_log.texts("yes_no")[0]
+    assert not win.model.ready
+
+
 def test_preferences_list_trusted_keys(qtbot):
     win = make_window(qtbot)
     dlg = PreferencesDialog(win, win.prefs, "cpu", [], lambda *_: None, lambda: None)

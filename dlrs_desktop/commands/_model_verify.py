@@ -107,7 +107,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from dlrs_desktop.roi.assist_bundle import AssistBundle
 
     policy = policy_from_args(args)
-    bundle = signing.load_any(args.dir)
+    bundle = signing.load_any(getattr(args, "model", None) or args.dir)
     status = signing.status_of(bundle, policy.keys)
     if status.state == "invalid":  # changed after signing: an integrity failure whatever is allowed
         raise ModelError(f"The bundle's signature does not match its content: {status.reason}.")

@@ -40,6 +40,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     verify.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
     )
+    verify.add_argument("--model", metavar="DIR", help="the same as DIR")
     add_trust_arguments(verify)
     sign = sub.add_parser("sign", help="sign a bundle folder (model or contour assist) with an Ed25519 key")
     sign.add_argument("--model", required=True, metavar="DIR", help="the bundle folder to sign")
