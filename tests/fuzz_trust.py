@@ -49,12 +49,13 @@ def _nan_heads(root: Path) -> None:
 
 
 def _resign(root: Path, key_dir: Path) -> None:
-    from dlrs_desktop.model import signing
+    from dlrs_desktop.bundle_signature import generate_key
+    from dlrs_desktop.model.signing import sign_folder
 
     key = key_dir / "stranger.key"
     if not key.exists():
-        signing.generate_key(key)
-    signing.sign_folder(root, key)
+        generate_key(key)
+    sign_folder(root, key)
 
 
 def _sig(root: Path, data: bytes) -> None:

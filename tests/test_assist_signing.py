@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dlrs_desktop import bundle_signature as signing
 from dlrs_desktop.cli import main
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.imaging import load_image
-from dlrs_desktop.model import signing
 from dlrs_desktop.roi.assist import propose_box
 from dlrs_desktop.roi.assist_bundle import default_bundle_dir
 

@@ -217,7 +217,7 @@ def test_the_gui_shows_outside_with_no_class_and_the_sr_carries_it(guarded, qtbo
     from tests.pacs_factory import dciodvfy_errors
     from tests.ui_factory import draw_polygon, make_window
 
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (model/signing.py)
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     path = _inverted_dicom(tmp_path)
     win = make_window(qtbot)
     win.prefs.device = "cpu"

@@ -282,7 +282,7 @@ def test_dicom_sr_carries_the_outcome(malignant: Path, tmp_path: Path) -> None:
 
 
 def test_gui_result_panel_and_pdf_say_malignancy(malignant: Path, qtbot, tmp_path: Path, dialog_log) -> None:  # noqa: F811
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (model/signing.py)
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = start(build_gui_parser().parse_args(["--demo", "--device", "cpu", "--model", str(malignant)]))
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.model.ready and win.doc.contour is not None, timeout=60000)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dlrs_desktop import bundle_signature as signing
 from dlrs_desktop import paths
 from dlrs_desktop.cli import main
-from dlrs_desktop.model import signing
 from dlrs_desktop.model.bundle import load_bundle, write_zip
 from tests.model_factory import cached_bundle, make_bundle
 

@@ -20,7 +20,7 @@ from tests.ui_factory import calibrated_dicom, dialog_log, draw_polygon, make_wi
 
 def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):  # noqa: F811
     bundle = cached_bundle()
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (model/signing.py)
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
@@ -73,7 +73,7 @@ def test_gui_refuses_colour_doppler_with_a_clear_dialog(qtbot, tmp_path, dialog_
     # A copy: the window autosaves a sidecar beside the image, never into the test corpus.
     image = Path(shutil.copy(Path(__file__).parent / "data" / "real" / "scan_US1_UNCR.dcm", tmp_path))
 
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (model/signing.py)
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):

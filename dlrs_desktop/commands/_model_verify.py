@@ -1,7 +1,7 @@
 """`dlrs model verify`: everything that can be checked about a bundle before anyone relies on it.
 
 Both bundle kinds (fusion model, contour assist): schema and every file's sha256 (as at load), the
-signature (model/signing.py), that the ONNX graph runs and gives finite, input-dependent outputs on
+signature (bundle_signature.py), that the ONNX graph runs and gives finite, input-dependent outputs on
 built-in probe images, and that the ONNX reproduces the network held in the safetensors on those
 probes (a swapped ONNX, NaN weights). Exit 0 when sound; 3 with one line saying what is wrong.
 """
@@ -102,12 +102,13 @@ def verify_assist(bundle: Any) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from dlrs_desktop import bundle_signature as signing
     from dlrs_desktop.commands._trust import policy_from_args
-    from dlrs_desktop.model import signing
+    from dlrs_desktop.model.signing import load_any
     from dlrs_desktop.roi.assist_bundle import AssistBundle
 
     policy = policy_from_args(args)
-    bundle = signing.load_any(getattr(args, "model", None) or args.dir)
+    bundle = load_any(getattr(args, "model", None) or args.dir)
     status = signing.status_of(bundle, policy.keys)
     if status.state == "invalid":  # changed after signing: an integrity failure whatever is allowed
         raise ModelError(f"The bundle's signature does not match its content: {status.reason}.")

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dlrs_desktop.model.signing import TrustPolicy
+    from dlrs_desktop.bundle_signature import TrustPolicy
 
 
 def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def add_trust_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def policy_from_args(args: argparse.Namespace) -> TrustPolicy:
-    from dlrs_desktop.model.signing import TrustPolicy
+    from dlrs_desktop.bundle_signature import TrustPolicy
 
     return TrustPolicy.from_files(
         getattr(args, "trusted_keys", None) or (), bool(getattr(args, "allow_unsigned", False))

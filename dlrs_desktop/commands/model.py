@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_signing(args: argparse.Namespace) -> int:
-    from dlrs_desktop.model import signing
+    from dlrs_desktop import bundle_signature as signing
 
     if args.model_command == "verify":
         from dlrs_desktop.commands._model_verify import run_verify
@@ -88,7 +88,9 @@ def _run_signing(args: argparse.Namespace) -> int:
         key, pub = signing.generate_key(args.key)
         print(f"private key {key} (keep it secret, off the repository); public key {pub}")
         return 0
-    status = signing.sign_folder(args.model, args.key)
+    from dlrs_desktop.model.signing import sign_folder
+
+    status = sign_folder(args.model, args.key)
     print(f"signed {args.model}: {status.describe()}")
     return 0
 

@@ -51,7 +51,7 @@ BACKBONE_FILE = "backbone.safetensors"
 HEADS_FILE = "heads.safetensors"
 ONNX_FILE = "model.onnx"
 CARD_FILE = "MODEL_CARD.md"
-SIGNATURE_FILE = "signature.json"  # model/signing.py; not listed in the manifest (it signs the manifest)
+SIGNATURE_FILE = "signature.json"  # bundle_signature.py; not listed in the manifest (it signs the manifest)
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".joblib", ".npy", ".npz")
 
 
@@ -80,7 +80,7 @@ class Bundle:
     files: Mapping[str, bytes]
     radiomics: Radiomics | None = None  # radiomics signatures stacked after the region logits
     domain: Any = None  # model.domain.DomainReference | None (docs/DOMAIN_GUARD.md)
-    trust_note: str = ""  # "unsigned model …" when no trusted key signed it (model/signing.py)
+    trust_note: str = ""  # "unsigned model …" when no trusted key signed it (bundle_signature.py)
 
     @property
     def input_names(self) -> tuple[str, ...]:

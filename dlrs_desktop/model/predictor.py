@@ -44,8 +44,8 @@ from dlrs_desktop.model.result import (
 )
 
 if TYPE_CHECKING:
+    from dlrs_desktop.bundle_signature import TrustPolicy
     from dlrs_desktop.imaging.types import UltrasoundImage
-    from dlrs_desktop.model.signing import TrustPolicy
     from dlrs_desktop.roi import Contour
 
 SENSITIVITY_OFFSETS_MM = (-1.0, -0.5, 0.5, 1.0)
@@ -144,7 +144,7 @@ def _signed(bundle: Bundle, trust: TrustPolicy | None) -> Bundle:
     `trust` None (library use, training, tests): never refused, but an untrusted bundle is still
     labelled "unsigned model" in every result. The CLI and GUI pass the user's policy.
     """
-    from dlrs_desktop.model import signing
+    from dlrs_desktop import bundle_signature as signing
 
     policy = trust or signing.TrustPolicy(allow_unsigned=True)
     status = signing.status_of(bundle, policy.keys)

@@ -105,7 +105,7 @@ def propose_box(
 ) -> Proposal:
     """An outline from a box by the learned model if its bundle is there (engine "auto"), else classical.
 
-    `trust` (model.signing.TrustPolicy): which assist bundles may be used (default: release-signed)."""
+    `trust` (bundle_signature.TrustPolicy): which assist bundles may be used (default: release-signed)."""
     return _propose("box", image, box, engine, bundle, (method, speckle), trust)
 
 

@@ -28,7 +28,7 @@ from dlrs_desktop.roi.assist_bundle import AssistBundle, load_assist_bundle
 from dlrs_desktop.roi.contour import Contour
 
 if TYPE_CHECKING:
-    from dlrs_desktop.model.signing import TrustPolicy
+    from dlrs_desktop.bundle_signature import TrustPolicy
 
 CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the scan area's shorter extent
 REFINE_PAD = 0.05  # the click outline's box, padded per side, becomes a box prompt
@@ -84,7 +84,7 @@ def get_learned(path: str | None = None, trust: TrustPolicy | None = None) -> Le
     Raises ModelError when the bundle is missing, modified, unreadable or not signed by a trusted key
     (unless `trust` allows unsigned bundles; the default trusts the release key only).
     """
-    from dlrs_desktop.model import signing
+    from dlrs_desktop import bundle_signature as signing
     from dlrs_desktop.roi.assist_bundle import default_bundle_dir
 
     policy = trust or signing.TrustPolicy()

@@ -72,9 +72,9 @@ class ModelService(QObject):
         """`keep_current`: the model in use serves until the new one is ready, and stays if it fails.
 
         A bundle no trusted key signed is refused (`unsigned` is emitted, the window asks the user)
-        unless `allow_unsigned`; then its results say "unsigned model" (model/signing.py)."""
+        unless `allow_unsigned`; then its results say "unsigned model" (bundle_signature.py)."""
         from dlrs_desktop import paths
-        from dlrs_desktop.model.signing import TrustPolicy, UnsignedModelError
+        from dlrs_desktop.bundle_signature import TrustPolicy, UnsignedModelError
 
         path = Path(bundle) if bundle is not None else paths.bundled_model_dir()
         previous = self.predictor if keep_current else None
