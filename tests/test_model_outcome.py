@@ -285,7 +285,10 @@ def test_gui_result_panel_and_pdf_say_malignancy(malignant: Path, qtbot, tmp_pat
     dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = start(build_gui_parser().parse_args(["--demo", "--device", "cpu", "--model", str(malignant)]))
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.model.ready and win.doc.contour is not None, timeout=60000)
+    # the window has taken the model in (its `loaded` handled on the GUI thread), not just the worker
+    qtbot.waitUntil(
+        lambda: "test-random" in win.model_label.text() and win.doc.contour is not None, timeout=60000
+    )
     panel = win.result_panel
     assert "for malignancy" in panel.cam_legend.text()  # from the loaded model, before any result
     win.predict()
