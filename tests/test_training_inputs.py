@@ -51,25 +51,24 @@ def _png_header_only(path: Path, w: int, h: int) -> None:
 
 
 def _cli(*argv: str) -> tuple[int, str, float]:
-    """`dlrs ARGV` in a child process (a hang would fail the timeout): exit code, stderr, peak RSS (MB)."""
+    """`dlrs ARGV` in a child process (a hang would fail the timeout): exit code, stderr, peak RSS (MB).
+
+    The peak comes from GNU time, whose child is forked from a small process: a child forked from
+    this test process would inherit its (Qt, torch) high-water mark through exec."""
+    import shutil
     import tempfile
-    import threading
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dlrs_desktop.cli", *argv], stdout=subprocess.DEVNULL, stderr=err, env=env
-        )
-        timer = threading.Timer(90, proc.kill)  # a hang fails the test instead of blocking it
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
-        timer.cancel()
-        err.seek(0)
-        stderr = err.read().decode("utf-8", "replace")
-    code = os.waitstatus_to_exitcode(status)
-    errors = [line for line in stderr.splitlines() if line.startswith(("error:", "internal error:"))]
-    assert code == 0 or (len(errors) == 1 and stderr.splitlines()[-1] == errors[0]), stderr
-    return code, "\n".join(errors), usage.ru_maxrss / 1024
+    timer = shutil.which("time") or "/usr/bin/time"
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        out = subprocess.run(
+            [timer, "-f", "%M", "-o", rss.name, sys.executable, "-m", "dlrs_desktop.cli", *argv],
+            capture_output=True, text=True, timeout=90, env=env,
+        )  # fmt: skip
+        peak_kb = float((rss.read().strip().splitlines() or ["0"])[-1])
+    errors = [line for line in out.stderr.splitlines() if line.startswith(("error:", "internal error:"))]
+    assert out.returncode == 0 or (len(errors) == 1 and out.stderr.splitlines()[-1] == errors[0]), out.stderr
+    return out.returncode, "\n".join(errors), peak_kb / 1024
 
 
 def _train_assist(data: Path, tmp_path: Path) -> tuple[int, str, float]:
