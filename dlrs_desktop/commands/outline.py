@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from dlrs_desktop.commands._case import AUTO, read_scale, scale_line
+from dlrs_desktop.commands._trust import add_trust_arguments, policy_from_args
 from dlrs_desktop.commands.roi import _parse_spacing
 from dlrs_desktop.errors import ContourError, DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
@@ -49,6 +50,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="BUNDLE_DIR",
         help="learned contour-assist bundle (default: the one shipped in resources/models/dlrs-assist)",
     )
+
+    add_trust_arguments(parser)
     parser.add_argument(
         "--max-distance",
         type=float,
@@ -106,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         image = image.with_calibration(manual)
 
     t0 = time.perf_counter()
-    engine = {"engine": args.method, "bundle": args.assist_model}
+
+    engine = {"engine": args.method, "bundle": args.assist_model, "trust": policy_from_args(args)}
     method, detail = "snap", "edge evidence"
     if args.box is not None:
         proposal = propose_box(image, args.box, **engine)

@@ -170,6 +170,12 @@ class PreferencesDialog(QDialog):
         form.addRow(self.tr("Default image folder:"), self.open_folder)
         self.export_folder = QLineEdit(prefs.export_folder)
         form.addRow(self.tr("Default export folder:"), self.export_folder)
+        self.trusted_keys = QLineEdit(prefs.trusted_keys)
+        self.trusted_keys.setToolTip(
+            self.tr("Public key files (separated by ;) whose signed model bundles are trusted, besides the "
+                    "release key. A bundle no trusted key signed is used only if you allow it.")
+        )  # fmt: skip
+        form.addRow(self.tr("Trusted model keys:"), self.trusted_keys)
         self.rings: dict[str, QCheckBox] = {}
         for name in ring_names:
             self.rings[name] = QCheckBox(self.tr("Show {region}").format(region=region_label(name)))
@@ -194,6 +200,7 @@ class PreferencesDialog(QDialog):
         prefs.open_folder = self.open_folder.text().strip()
         prefs.export_folder = self.export_folder.text().strip()
         old_language, prefs.language = prefs.language, self.language.currentData()
+        prefs.trusted_keys = self.trusted_keys.text().strip()
         for name, box in self.rings.items():
             self.set_ring_visible(name, box.isChecked())
         for section in self.sections:
