@@ -64,6 +64,9 @@ class Preferences:
     # bundled one (model/catalog.py), else a bundle folder's path. `dlrs-desktop --model` overrides it.
     model_bundle = _Setting("model/bundle", "")
     reviewer = _Setting("review/name", "")
+    institution = _Setting("report/institution", "")  # printed on the PDF report's header
+    # Patient names, IDs and dates on screen (banner, worklist groups): off until the user turns them on.
+    show_identifiers = _Setting("privacy/show_identifiers", False)
     open_folder = _Setting("folders/open", "")
     export_folder = _Setting("folders/export", "")
 
