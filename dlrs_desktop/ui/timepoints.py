@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject
 
@@ -19,12 +19,10 @@ from dlrs_desktop.ui.banner import PatientBanner
 from dlrs_desktop.ui.compare_view import CompareView, ViewLink, split_central
 from dlrs_desktop.ui.patients import Patient, exam_of, group_images
 
-if TYPE_CHECKING:
-    from dlrs_desktop.ui.mainwindow import MainWindow
-
 
 class TimePoints(QObject):
-    def __init__(self, win: MainWindow) -> None:
+    def __init__(self, win: Any) -> None:
+        """`win`: the main window (its canvas, document, worklist, store, menus and actions)."""
         super().__init__(win)
         self.win = win
         self.banner = PatientBanner()
