@@ -46,6 +46,9 @@ class TimePoints(QObject):
         add(m, "label_exam", self.tr("Label this exam's time point…"), self.label_exam)
         add(m, "assign_exam", self.tr("Assign patient and exam date…"), self.assign_exam)
         win.doc.events.connect(self._doc_changed)
+        from dlrs_desktop.ui.known_scale import add_action
+
+        add_action(win)  # Edit → Type a known scale (issue 30: calibration without a drawn line)
 
     # ------------------------------------------------------------------ state
     def _doc_changed(self, kind: str) -> None:
