@@ -50,15 +50,15 @@ def test_two_patients_two_exams_group_and_labels_persist(qtbot, tmp_path, dialog
     win.open_path(folder)
     assert group_rows(win) == [
         "Patient 1",
-        "Exam 1 · no time-point label · 1 images",
+        "Exam 1 · no time-point label · 1 image",
         "b1.dcm",
         "Exam 2 · no time-point label · 2 images",
         "b2.dcm",
         "b2_anti.dcm",
         "Patient 2",
-        "Exam 1 · no time-point label · 1 images",
+        "Exam 1 · no time-point label · 1 image",
         "a1.dcm",
-        "Exam 2 · no time-point label · 1 images",
+        "Exam 2 · no time-point label · 1 image",
         "a2.dcm",
     ]  # no names, IDs or dates while identifiers are off (the default)
     assert not win.timepoints.banner.isVisible()
@@ -68,24 +68,24 @@ def test_two_patients_two_exams_group_and_labels_persist(qtbot, tmp_path, dialog
     win.open_path(folder / "b2.dcm")
     win.timepoints.label_exam("after cycle 2")  # both images of that exam
     assert "after cycle 2" in beside_path(folder / "b2_anti.dcm").read_text()
-    win.actions["show_identifiers"].setChecked(True)
+    win.actions["patient_identifiers"].setChecked(True)
     rows = group_rows(win)
-    assert rows[:4] == ["Patient Doe Jane · ID P-001", "Exam 2026-01-10 · baseline · 1 images", "b1.dcm",
+    assert rows[:4] == ["Patient Doe Jane · ID P-001", "Exam 2026-01-10 · baseline · 1 image", "b1.dcm",
                         "Exam 2026-03-10 · after cycle 2 · 2 images"]  # fmt: skip
-    assert rows[6:8] == ["Patient Roe Ann · ID P-002", "Exam 2026-01-05 · no time-point label · 1 images"]
+    assert rows[6:8] == ["Patient Roe Ann · ID P-002", "Exam 2026-01-05 · no time-point label · 1 image"]
     banner = win.timepoints.banner
     assert banner.isVisible()
     assert banner.text() == (
         "Doe Jane · ID P-001 · born 1970-01-01 · exam 2026-03-10 · accession ACC4 · after cycle 2"
     )
-    win.actions["show_identifiers"].setChecked(False)
+    win.actions["patient_identifiers"].setChecked(False)
     assert not banner.isVisible() and group_rows(win)[0] == "Patient 1"
 
     # a new window (a new session) reads the labels back from the sidecars
     win.close()
     again = make_window(qtbot)
     again.open_path(folder)
-    assert group_rows(again)[1] == "Exam 1 · baseline · 1 images"
+    assert group_rows(again)[1] == "Exam 1 · baseline · 1 image"
     assert group_rows(again)[3] == "Exam 2 · after cycle 2 · 2 images"
 
 
@@ -107,7 +107,7 @@ def test_png_assigned_to_patient_and_date_groups_with_it(qtbot, tmp_path, dialog
     assert any("YYYY-MM-DD" in t for t in dialog_log.texts())
     assert group_rows(win) == [
         "Patient 1",
-        "Exam 1 · no time-point label · 1 images",
+        "Exam 1 · no time-point label · 1 image",
         "z.png",
         "Patient 2",
         "Exam 1 · no time-point label · 2 images",

@@ -116,6 +116,16 @@ class ReadingGuide(QWidget):
     def set_open(self, on: bool) -> None:
         self.button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
         self.text.setVisible(on)
+        if on:  # the panel scrolls: bring the opened text into view, not below the fold
+            from PySide6.QtCore import QTimer
+            from PySide6.QtWidgets import QScrollArea
+
+            parent = self.parentWidget()
+            while parent is not None and not isinstance(parent, QScrollArea):
+                parent = parent.parentWidget()
+            if parent is not None:
+                area = parent
+                QTimer.singleShot(0, lambda: area.ensureWidgetVisible(self, 0, 0))
 
 
 class ReviewLine(QLabel):

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 
 from dlrs_desktop.store.annotation import Annotation
 from dlrs_desktop.ui import dialogs
@@ -37,7 +37,7 @@ class TimePoints(QObject):
         m.addSeparator()
         add = win.actions.add
         self.identifiers_action = add(
-            m, "show_identifiers", self.tr("Show patient &identifiers"), self.set_identifiers,
+            m, "patient_identifiers", self.tr("Show patient &identifiers"), self.set_identifiers,
             checkable=True, checked=bool(win.prefs.show_identifiers),
         )  # fmt: skip
         self.compare_action = add(
@@ -46,6 +46,7 @@ class TimePoints(QObject):
         add(m, "label_exam", self.tr("Label this exam's time point…"), self.label_exam)
         add(m, "assign_exam", self.tr("Assign patient and exam date…"), self.assign_exam)
         win.doc.events.connect(self._doc_changed)
+        win.worklist.width_wanted.connect(self.widen_worklist)
         from dlrs_desktop.ui.known_scale import add_action
 
         add_action(win)  # Edit → Type a known scale (issue 30: calibration without a drawn line)
@@ -74,6 +75,14 @@ class TimePoints(QObject):
 
         return group_images(self.win.store, list_images(path.parent))
 
+    def widen_worklist(self, width: int) -> None:
+        """Full names and the Result column, up to 36 % of the window (the image keeps the rest)."""
+        win = self.win
+        dock = win.worklist_dock
+        wanted = min(width, int(win.width() * 0.36))
+        if dock.width() < wanted:
+            win.resizeDocks([dock], [wanted], Qt.Orientation.Horizontal)
+
     def set_identifiers(self, on: bool) -> None:
         self.win.prefs.show_identifiers = bool(on)
         self.regroup()
@@ -83,7 +92,8 @@ class TimePoints(QObject):
         self.compare.setVisible(bool(on))
         if on:
             self.refresh()
-            self.splitter.setSizes([1, 1])
+            half = max(self.splitter.width() // 2, 1)
+            self.splitter.setSizes([half, half])
             self.link.follow(self.win.canvas, self.compare.canvas)
 
     def regroup(self) -> None:

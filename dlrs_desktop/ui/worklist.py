@@ -103,6 +103,7 @@ def plain_tooltip(text: str) -> str:
 
 class Worklist(QWidget):
     open_requested = Signal(str)
+    width_wanted = Signal(int)  # px that show every column in full (names, status, result)
 
     def __init__(
         self, store: AnnotationStore, parent: QWidget | None = None, show_identifiers: Any = None
@@ -194,6 +195,16 @@ class Worklist(QWidget):
                 self.refresh_row(self.paths.index(entry))
             else:
                 self._group_row(row, *entry)
+        self.fit_width()
+
+    def fit_width(self) -> None:
+        """Ask for the width of full names and the Result column (beyond what is given, it scrolls)."""
+        self.table.resizeColumnsToContents()
+        columns = self.table.horizontalHeader().length()  # every section at its contents' width
+        needed = (
+            columns + self.table.verticalScrollBar().sizeHint().width() + 2 * self.table.frameWidth() + 64
+        )
+        self.width_wanted.emit(needed)  # the window widens the dock within reason (never off screen)
 
     def patient_text(self, patient: pt.Patient, number: int) -> str:
         h = patient.header
@@ -207,12 +218,14 @@ class Worklist(QWidget):
 
     def exam_text(self, exam: pt.Exam, number: int) -> str:
         label = exam.label or self.tr("no time-point label")
+        n = len(exam.paths)
+        count = self.tr("1 image") if n == 1 else self.tr("{n} images").format(n=n)
         if self.show_identifiers() and exam.date:
-            return self.tr("    Exam {date} · {label} · {n} images").format(
-                date=exam.date, label=label, n=len(exam.paths)
+            return self.tr("    Exam {date} · {label} · {count}").format(
+                date=exam.date, label=label, count=count
             )
-        return self.tr("    Exam {number} · {label} · {n} images").format(
-            number=number, label=label, n=len(exam.paths)
+        return self.tr("    Exam {number} · {label} · {count}").format(
+            number=number, label=label, count=count
         )
 
     def _group_row(self, row: int, kind: str, text: str) -> None:
@@ -237,6 +250,7 @@ class Worklist(QWidget):
         if path is not None and path in self.paths:
             self.refresh_row(self.paths.index(path))
             self._apply_filter()
+            self.fit_width()
 
     def refresh_row(self, index: int) -> None:
         """Refresh the row of `self.paths[index]`."""
