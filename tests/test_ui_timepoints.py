@@ -157,3 +157,21 @@ def test_side_by_side_views_stay_linked_and_keep_their_contours(qtbot, tmp_path,
     win.open_path(folder / "b1.dcm")
     win.open_path(folder / "b2.dcm")
     assert compare.path.name == "b2_anti.dcm"  # the saved pair is offered first
+
+
+def test_sidecar_exam_field_is_checked_and_round_trips():
+    import pytest
+
+    from dlrs_desktop.store.annotation import Annotation
+    from dlrs_desktop.store.schema import SidecarError
+
+    sha = "a" * 64
+    ann = Annotation(
+        sha, exam={"label": "after cycle 2", "date": "2026-03-10", "view": "radial", "pair": "b" * 64}
+    )
+    assert Annotation.from_dict(ann.to_dict()).exam == ann.exam
+    assert "exam" not in Annotation(sha).to_dict()  # sidecars without a time point stay as they were
+    assert not Annotation(sha, exam={"label": "baseline"}).is_empty  # a label alone is saved
+    for bad in ({"pair": "xyz"}, {"date": "10/03/2026"}, {"view": "oblique"}, {"label": 5}, "baseline"):
+        with pytest.raises(SidecarError):
+            Annotation.from_dict({**ann.to_dict(), "exam": bad})

@@ -19,6 +19,7 @@ class PatientBanner(QLabel):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)  # the fields come from a file
         self.setStyleSheet("background:#20324a; color:white; padding:3px 8px; font-weight:bold;")
+        self.setWordWrap(True)  # a long name wraps; it never forces the window wider than the screen
         self.setVisible(False)
 
     def show_for(self, path: Path | None, label: str, identifiers: bool) -> None:
