@@ -174,6 +174,7 @@ def test_folder_batch_writes_csv(bundle_dir: Path, tmp_path: Path, capsys) -> No
     rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
     assert [r["image"] for r in rows] == ["a.png", "b.png", "d.png"]
     assert [r["status"] for r in rows[:2]] == ["ok", "ok"] and rows[2]["status"].startswith("error:")
+    assert all("research" in r["research_notice"].lower() for r in rows)  # also on an error row
     for r in rows[:2]:
         assert 0 < float(r["probability"]) < 1 and float(r["mm_per_px"]) == 0.1
         assert r["bundle_hash"] and r["p_ring_10mm"]

@@ -189,13 +189,15 @@ CSV_FIELDS = [
     "image", "status", "probability", "category", "threshold", "sensitivity_min", "sensitivity_max", "flags",
     "mm_per_px", "calibration_source", "model_id", "model_version", "bundle_hash", "contour_hash", "backend",
     "device", "time_ms", "outcome", "domain_status", "domain_score", "domain_reason", "prediction_set",
-    "coverage",
+    "coverage", "research_notice",
 ]  # fmt: skip
+FALLBACK_NOTICE = "Research use only; not a diagnosis."  # a failed row still carries the notice
 
 
 def _row(name: str, pred: Any = None, error: str | None = None) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
     row["image"] = name
+    row["research_notice"] = getattr(pred, "research_notice", "") or FALLBACK_NOTICE
     if pred is None:
         row["status"] = f"error: {error}"
         return row

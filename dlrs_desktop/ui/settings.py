@@ -66,6 +66,9 @@ class Preferences:
     # Public key files (";"-separated) whose signed bundles are trusted besides the release key.
     trusted_keys = _Setting("model/trusted_keys", "")
     reviewer = _Setting("review/name", "")
+    institution = _Setting("report/institution", "")  # printed on the PDF report's header
+    # Patient names, IDs and dates on screen (banner, worklist groups): off until the user turns them on.
+    show_identifiers = _Setting("privacy/show_identifiers", False)
     open_folder = _Setting("folders/open", "")
     export_folder = _Setting("folders/export", "")
     # "" = follow the system locale; "en" or "zh_CN" (Preferences → Language, `dlrs-desktop --language`).
