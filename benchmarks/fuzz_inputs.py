@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests import fuzz_trust
 from tests.fuzz_factory import FAMILIES, build_cases, run_case
 
 
@@ -44,7 +45,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="dlrs-fuzz-") as tmp:
         t0 = time.perf_counter()
-        cases = build_cases(Path(tmp), seed=args.seed, mutated_per_family=args.mutated)
+        only_trust = bool(args.family) and set(args.family) <= set(fuzz_trust.FAMILIES)
+        build = fuzz_trust.build if only_trust else build_cases  # those alone: skip building the rest
+        cases = build(Path(tmp), seed=args.seed, mutated_per_family=args.mutated)
         if args.family:
             cases = [c for c in cases if c.family in args.family]
         build_s = time.perf_counter() - t0

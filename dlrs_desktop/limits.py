@@ -72,12 +72,15 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "file", max_byt
 
 def read_regular_bytes(path: str | os.PathLike[str], what: str, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most `max_bytes` (opened non-blocking, re-checked after open)."""
-    check_regular_file(path, what, max_bytes)
+    size = check_regular_file(path, what, max_bytes)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise DlrsError(f"Cannot open '{Path(path).name}': it is not a regular file.")
-        data = fh.read(max_bytes + 1)
+        # read(n) allocates n bytes up front: ask for the stated size (+1), more only if it grew
+        data = fh.read(min(size, max_bytes) + 1)
+        if len(data) > size:
+            data += fh.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:
         raise LimitError(f"The {what} '{Path(path).name}' is over the limit of {max_bytes:,} bytes.")
     return data

@@ -25,7 +25,7 @@ def _link_bundle(dst: Path, manifest: dict | None = None, replace: dict[str, byt
     dst.mkdir(parents=True)
     m = manifest if manifest is not None else json.loads((DEMO_BUNDLE / "manifest.json").read_text())
     for f in DEMO_BUNDLE.iterdir():
-        if f.name == "manifest.json":
+        if f.name in ("manifest.json", "signature.json"):  # edited copies are unsigned (bundle_signature.py)
             continue
         if replace and f.name in replace:
             (dst / f.name).write_bytes(replace[f.name])

@@ -35,8 +35,8 @@ from tests.fuzz_net import SEG_FAMILIES, net_cases, peer_verdict
 
 FAMILIES = (
     "dicom-crafted", "dicom-mutated", "raster-crafted", "raster-mutated", "contour-crafted",
-    "contour-mutated", "arguments", "bundle-crafted", "bundle-mutated", "folder",
-    *SEG_FAMILIES,
+    "contour-mutated", "arguments", "bundle-crafted", "bundle-mutated", "folder", "bundle-signing",
+    "training-folder", *SEG_FAMILIES,
 )  # fmt: skip
 __all__ = ["DEMO_CONTOUR", "DEMO_DCM", "REPO", "Case", "Outcome", "build_cases", "run_case"]
 
@@ -233,22 +233,32 @@ def build_cases(
     bd = work / "bundle"
     bd.mkdir()
     for name, p, expect in _bundle_crafted(bd, small):
-        cases.append(Case("bundle-crafted", f"{name} (verify)", ["model", "verify", str(p)], expect))
+        # --allow-unsigned: past the signature (these copies are unsigned) to the checks behind it
+        verify = ["model", "verify", str(p), "--allow-unsigned"]
+        cases.append(Case("bundle-crafted", f"{name} (verify)", verify, expect))
         if not small:
             cases.append(
                 Case(
                     "bundle-crafted",
                     f"{name} (predict)",
-                    ["predict", str(DEMO_DCM), "--model", str(p)],
+                    ["predict", str(DEMO_DCM), "--allow-unsigned", "--model", str(p)],
                     expect,
                 )
             )
     for name, p, _ in _bundle_mutations(bd, rng, max((small and 2) or 10, mutated_per_family // 2)):
         cases.append(
-            Case("bundle-mutated", name, ["predict", str(DEMO_DCM), "--no-sensitivity", "--model", str(p)])
+            Case(
+                "bundle-mutated",
+                name,
+                ["predict", str(DEMO_DCM), "--no-sensitivity", "--allow-unsigned", "--model", str(p)],
+            )
         )
     cases += _folder_cases(work / "folder")
     cases += [Case(*c) for c in net_cases(work / "net", rng, mutated_per_family)]
+    from tests.fuzz_trust import signing_cases, training_cases  # issue 27 items 4-5
+
+    cases += signing_cases(work / "signing", rng, max(2, mutated_per_family // 10), Case)
+    cases += training_cases(work / "training", Case)
     return cases
 
 

@@ -36,7 +36,7 @@ def test_shipped_bundle_is_safe_small_and_real():
     bundle = load_assist_bundle()
     files = {p.name: p.stat().st_size for p in default_bundle_dir().iterdir()}
     assert sum(files.values()) <= 20 * 1024**2
-    assert set(files) == {"manifest.json", *bundle.manifest["files"]}
+    assert set(files) == {"manifest.json", "signature.json", *bundle.manifest["files"]}
     assert not any(n.endswith((".pt", ".pth", ".pkl", ".ckpt")) for n in files)
     ts = bundle.training_set()
     assert bundle.manifest["training_data"]["kind"] == "real"

@@ -75,7 +75,7 @@ def test_one_anisotropy_limit_for_every_source(tmp_path, capsys):
     Contour(LESION).save(tmp_path / "c.json")
     err = _one_line_exit_2(capsys, ["roi", str(path), "--contour", str(tmp_path / "c.json")])
     assert "10:1 anisotropic" in err
-    model = ["--model", str(_bundle()), "--device", "cpu", "--no-sensitivity"]
+    model = ["--allow-unsigned", "--model", str(_bundle()), "--device", "cpu", "--no-sensitivity"]
     err = _one_line_exit_2(capsys, ["predict", str(path), "--contour", str(tmp_path / "c.json"), *model])
     assert "10:1 anisotropic" in err and "no prediction" in err
     err = _one_line_exit_2(
@@ -124,7 +124,8 @@ def test_cli_refuses_a_sidecar_of_another_image(tmp_path, capsys):
     assert "belongs to a different image" in err and "not applied" in err
     bundle = str(_bundle())
     err = _one_line_exit_2(
-        capsys, ["predict", str(b), "--model", bundle, "--device", "cpu", "--no-sensitivity"]
+        capsys,
+        ["predict", str(b), "--allow-unsigned", "--model", bundle, "--device", "cpu", "--no-sensitivity"],
     )
     assert "different image" in err  # the sidecar found beside b.dcm is refused too, not ignored
 

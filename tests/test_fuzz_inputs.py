@@ -239,7 +239,9 @@ def test_model_verify_refuses_constant_outputs(tmp_path, capfd):
     from tests.fuzz_bundles import _link_bundle, _manifest, _onnx_scaled
 
     bundle = _link_bundle(tmp_path / "zero", _manifest(), {"model.onnx": _onnx_scaled(0.0)})
-    assert main(["model", "verify", str(bundle)]) == 3
+    assert main(["model", "verify", str(bundle)]) == 3  # unsigned: refused without permission
+    assert "(unsigned model)" in _one_clean_line(capfd.readouterr().err)
+    assert main(["model", "verify", str(bundle), "--allow-unsigned"]) == 3
     assert "same outputs" in _one_clean_line(capfd.readouterr().err)
     assert main(["model", "verify"]) == 0  # the shipped model passes the same probe
     assert "probe" in capfd.readouterr().out

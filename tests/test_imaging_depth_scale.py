@@ -136,7 +136,7 @@ def test_cli_spacing_auto(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
     bundle = str(cached_bundle())
     plain, mask = _case(tmp_path, ruler=False)
-    argv = ["--model", bundle, "--device", "cpu", "--no-sensitivity", "--spacing", "auto"]
+    argv = ["--allow-unsigned", "--model", bundle, "--device", "cpu", "--no-sensitivity", "--spacing", "auto"]
     assert main(["predict", str(plain), "--mask", str(mask), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "No depth scale" in err

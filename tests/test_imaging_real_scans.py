@@ -96,7 +96,17 @@ def test_us1_contour_crossing_the_views_is_refused(tmp_path, capsys):
 
 def test_us1_predict_refuses_colour_doppler_in_one_line(tmp_path, capsys):
     c = _contour_file(tmp_path, LYMPH_NODE)
-    argv = ["predict", str(US1), "--spacing", "0.1", "--contour", str(c), "--model", str(cached_bundle())]
+    argv = [
+        "predict",
+        str(US1),
+        "--spacing",
+        "0.1",
+        "--contour",
+        str(c),
+        "--allow-unsigned",
+        "--model",
+        str(cached_bundle()),
+    ]
     err = _one_line_exit_2(capsys, [*argv, "--device", "cpu", "--no-sensitivity"])
     assert "colour Doppler" in err and "B-mode" in err and "limit is 2%" in err
 

@@ -51,6 +51,7 @@ def test_predict_one_image_json(bundle_dir: Path, tmp_path: Path, capsys) -> Non
             str(png),
             "--spacing",
             "0.1",
+            "--allow-unsigned",
             "--model",
             str(bundle_dir),
             "--json",
@@ -74,7 +75,19 @@ def test_predict_human_output_and_explicit_mask(bundle_dir: Path, tmp_path: Path
     image, contour = bmode_case(seed=1)
     mask = tmp_path / "tumour.png"
     cv2.imwrite(str(mask), contour.to_mask(image.shape).astype(np.uint8) * 255)
-    rc = main(["predict", str(png), "--mask", str(mask), "--spacing", "0.1", "--model", str(bundle_dir)])
+    rc = main(
+        [
+            "predict",
+            str(png),
+            "--mask",
+            str(mask),
+            "--spacing",
+            "0.1",
+            "--allow-unsigned",
+            "--model",
+            str(bundle_dir),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "Probability of early response" in out and "ring_10mm" in out and "Research use only" in out
@@ -92,20 +105,32 @@ def test_predict_human_output_and_explicit_mask(bundle_dir: Path, tmp_path: Path
 def test_bad_input_exits_2(bundle_dir: Path, tmp_path: Path, capsys, args: list[str], needle: str) -> None:
     png = _write_case(tmp_path, "case", 1, "json")
     cv2.imwrite(str(tmp_path / "small.png"), np.full((10, 10), 255, np.uint8))
-    argv = ["predict", str(png), "--model", str(bundle_dir), *[a.format(tmp=tmp_path) for a in args]]
+    argv = [
+        "predict",
+        str(png),
+        "--allow-unsigned",
+        "--model",
+        str(bundle_dir),
+        *[a.format(tmp=tmp_path) for a in args],
+    ]
     assert main(argv) == 2
     assert needle in _one_error_line(capsys.readouterr().err)
 
 
 def test_image_without_contour_exits_2(bundle_dir: Path, tmp_path: Path, capsys) -> None:
     png = _write_case(tmp_path, "lonely", 1, None)
-    assert main(["predict", str(png), "--spacing", "0.1", "--model", str(bundle_dir)]) == 2
+    assert (
+        main(["predict", str(png), "--spacing", "0.1", "--allow-unsigned", "--model", str(bundle_dir)]) == 2
+    )
     assert "No contour for lonely.png" in _one_error_line(capsys.readouterr().err)
 
 
 def test_model_problems_exit_3(bundle_dir: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     png = _write_case(tmp_path, "case", 1, "json")
-    assert main(["predict", str(png), "--spacing", "0.1", "--model", str(tmp_path / "nope")]) == 3
+    assert (
+        main(["predict", str(png), "--spacing", "0.1", "--allow-unsigned", "--model", str(tmp_path / "nope")])
+        == 3
+    )
     assert "No model bundle" in _one_error_line(capsys.readouterr().err)
     monkeypatch.setenv("DLRS_RESOURCES", str(tmp_path / "empty"))
     assert main(["predict", str(png), "--spacing", "0.1"]) == 3
@@ -114,7 +139,7 @@ def test_model_problems_exit_3(bundle_dir: Path, tmp_path: Path, capsys, monkeyp
     data = bytearray((bad / "heads.safetensors").read_bytes())
     data[-1] ^= 0xFF
     (bad / "heads.safetensors").write_bytes(bytes(data))
-    assert main(["predict", str(png), "--spacing", "0.1", "--model", str(bad)]) == 3
+    assert main(["predict", str(png), "--spacing", "0.1", "--allow-unsigned", "--model", str(bad)]) == 3
     assert "heads.safetensors" in _one_error_line(capsys.readouterr().err)
     assert main(["model", "verify", str(bad)]) == 3
     assert "sha256" in _one_error_line(capsys.readouterr().err)
@@ -134,6 +159,7 @@ def test_folder_batch_writes_csv(bundle_dir: Path, tmp_path: Path, capsys) -> No
             str(folder),
             "--spacing",
             "0.1",
+            "--allow-unsigned",
             "--model",
             str(bundle_dir),
             "--csv",
@@ -148,12 +174,24 @@ def test_folder_batch_writes_csv(bundle_dir: Path, tmp_path: Path, capsys) -> No
     rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
     assert [r["image"] for r in rows] == ["a.png", "b.png", "d.png"]
     assert [r["status"] for r in rows[:2]] == ["ok", "ok"] and rows[2]["status"].startswith("error:")
+    assert all("research" in r["research_notice"].lower() for r in rows)  # also on an error row
     for r in rows[:2]:
         assert 0 < float(r["probability"]) < 1 and float(r["mm_per_px"]) == 0.1
         assert r["bundle_hash"] and r["p_ring_10mm"]
     # Contour JSON and mask of the same tumour on similar tissue give close, not identical, inputs.
     (folder / "d.png").unlink()
-    rc = main(["predict", str(folder), "--spacing", "0.1", "--model", str(bundle_dir), "--no-sensitivity"])
+    rc = main(
+        [
+            "predict",
+            str(folder),
+            "--spacing",
+            "0.1",
+            "--allow-unsigned",
+            "--model",
+            str(bundle_dir),
+            "--no-sensitivity",
+        ]
+    )
     captured = capsys.readouterr()
     assert rc == 0 and captured.out.startswith("image,status,probability")
     assert len(captured.out.strip().splitlines()) == 3
@@ -165,5 +203,5 @@ def test_model_info_and_verify(bundle_dir: Path, capsys) -> None:
     assert "Model card" in out and "Intended use" in out and "synthetic" in out and "sha256" in out
     assert main(["model", "info", str(bundle_dir), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["schema"] == "dlrs-model-bundle"
-    assert main(["model", "verify", str(bundle_dir)]) == 0
+    assert main(["model", "verify", str(bundle_dir), "--allow-unsigned"]) == 0
     assert capsys.readouterr().out.startswith("OK: test-random 0.0.1")

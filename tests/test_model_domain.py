@@ -141,7 +141,19 @@ def test_json_keys_and_an_image_unlike_the_training_data_is_outside(guarded, tmp
     Image.fromarray(np.where(image.scan_mask, inverted, 0).astype(np.uint8)).save(png)
     contour.save(tmp_path / "inverted.contour.json")
     assert (
-        main(["predict", str(png), "--model", str(guarded), "--spacing", "0.1", "--json", "--no-sensitivity"])
+        main(
+            [
+                "predict",
+                str(png),
+                "--allow-unsigned",
+                "--model",
+                str(guarded),
+                "--spacing",
+                "0.1",
+                "--json",
+                "--no-sensitivity",
+            ]
+        )
         == 0
     )
     d = json.loads(capsys.readouterr().out)
@@ -149,7 +161,21 @@ def test_json_keys_and_an_image_unlike_the_training_data_is_outside(guarded, tmp
     assert d["domain"]["status"] == "outside" and d["domain"]["score"] > d["domain"]["outside_above"]
     assert d["domain"]["reason"].startswith("this image is unlike the images this model was trained on: ")
     # the text output shows no class and no probability
-    assert main(["predict", str(png), "--model", str(guarded), "--spacing", "0.1", "--no-sensitivity"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(png),
+                "--allow-unsigned",
+                "--model",
+                str(guarded),
+                "--spacing",
+                "0.1",
+                "--no-sensitivity",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("No result: this image is unlike") and "Probability" not in out
     for label in ("likely early responder", "likely non-responder"):
@@ -191,6 +217,7 @@ def test_the_gui_shows_outside_with_no_class_and_the_sr_carries_it(guarded, qtbo
     from tests.pacs_factory import dciodvfy_errors
     from tests.ui_factory import draw_polygon, make_window
 
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     path = _inverted_dicom(tmp_path)
     win = make_window(qtbot)
     win.prefs.device = "cpu"
@@ -214,7 +241,7 @@ def test_the_gui_shows_outside_with_no_class_and_the_sr_carries_it(guarded, qtbo
     contour = tmp_path / "c.json"
     win.doc.contour.save(contour)
     assert main(["dicom", "export", str(path), "--contour", str(contour), "--model", str(guarded),
-                 "--out", str(out)]) == 0  # fmt: skip
+                 "--out", str(out), "--allow-unsigned"]) == 0  # fmt: skip
     sr = pydicom.dcmread(out / "inverted.sr.dcm")
     found: dict[str, list[str]] = {}
 

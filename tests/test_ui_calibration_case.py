@@ -20,6 +20,7 @@ from tests.ui_factory import calibrated_dicom, dialog_log, draw_polygon, make_wi
 
 def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):  # noqa: F811
     bundle = cached_bundle()
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
@@ -40,7 +41,17 @@ def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):
     sidecar = path.with_name(path.name + ".dlrs.json")
     assert main(["roi", str(path), "--contour", str(sidecar), "--json"]) == 0
     cli_roi = json.loads(capsys.readouterr().out)
-    argv = ["predict", str(path), "--model", str(bundle), "--device", "cpu", "--no-sensitivity", "--json"]
+    argv = [
+        "predict",
+        str(path),
+        "--allow-unsigned",
+        "--model",
+        str(bundle),
+        "--device",
+        "cpu",
+        "--no-sensitivity",
+        "--json",
+    ]
     assert main(argv) == 0  # the contour and calibration come from the sidecar beside the image
     cli = json.loads(capsys.readouterr().out)
 
@@ -62,6 +73,7 @@ def test_gui_refuses_colour_doppler_with_a_clear_dialog(qtbot, tmp_path, dialog_
     # A copy: the window autosaves a sidecar beside the image, never into the test corpus.
     image = Path(shutil.copy(Path(__file__).parent / "data" / "real" / "scan_US1_UNCR.dcm", tmp_path))
 
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):

@@ -56,6 +56,7 @@ def test_query_retrieve_contour_predict_and_send_back(qtbot, tmp_path, orthanc, 
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     win.prefs.export_folder = str(tmp_path)
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(cached_bundle())
     configure(win, orthanc.dicom_port)

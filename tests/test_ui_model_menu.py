@@ -147,6 +147,7 @@ def test_switching_model_marks_the_result_stale_and_is_remembered(
     response_bundle,
     dialog_log,  # noqa: F811
 ):
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = window_with(qtbot, response_bundle)
     listed = entries(win)
     assert DEMO_LABEL in listed and MALIGNANCY_LABEL in listed
@@ -204,6 +205,7 @@ def test_open_model_bundle_with_a_broken_folder_keeps_the_current_model(
     response_bundle,
     dialog_log,  # noqa: F811
 ):
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = window_with(qtbot, response_bundle)
     before = checked(win)
     sha = win.model.info["sha256"]
@@ -211,7 +213,7 @@ def test_open_model_bundle_with_a_broken_folder_keeps_the_current_model(
     with qtbot.waitSignal(win.model.switch_failed, timeout=60000):
         win.actions_by_name["open_model"].trigger()
     qtbot.wait(50)
-    messages = [m for m in dialog_log.shown if m[0] != "model_folder"]
+    messages = [m for m in dialog_log.shown if m[0] not in ("model_folder", "yes_no")]
     assert len(messages) == 1  # one message, no second one from the failed load
     kind, title, text = messages[0]
     assert kind == "error" and title == "Model not changed"
@@ -247,6 +249,7 @@ def test_the_remembered_model_is_used_at_the_next_start_unless_model_is_given(
     response_bundle,
     dialog_log,  # noqa: F811
 ):
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     prefs = Preferences()
     prefs.model_bundle = "bundled:dlrs-bus-malignancy"
     prefs.sync()

@@ -83,6 +83,7 @@ def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_
     win.prefs.device = "cpu"
     win.open_path(image)
     assert win.doc.result_state == "unverified"
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(cached_bundle())
     qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)

@@ -29,6 +29,7 @@ def bundle():
 def win(qtbot, tmp_path, bundle, dialog_log):  # noqa: F811
     w = make_window(qtbot)
     w.prefs.device = "cpu"
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     with qtbot.waitSignal(w.model.loaded, timeout=60000):
         w.start_model(bundle)
     assert w.open_path(calibrated_dicom(tmp_path))
@@ -103,6 +104,7 @@ def test_gpu_preference_without_gpu_falls_back_with_a_notice(qtbot, tmp_path, bu
         pytest.skip("a GPU is present: the fallback path is not taken here")
     w = make_window(qtbot)
     w.prefs.device = "gpu"
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     with qtbot.waitSignal(w.model.loaded, timeout=60000):
         w.start_model(bundle)
     assert w.model.info["device"] == "cpu" and w.model.info["warnings"]

@@ -202,15 +202,17 @@ def test_worklist_scans_unopened_images_and_one_click_opens(qtbot, tmp_path, dia
     win = make_window(qtbot)
     win.open_path(folder)
     table = win.worklist.table
-    qtbot.waitUntil(lambda: table.item(2, 4).text() == "1" and table.item(1, 4).text() == "3", timeout=20000)
+    # the PNG belongs to the folder, the DICOMs to their patient: two groups, with group rows
+    b, c = win.worklist.row_of(folder / "b_cine.dcm"), win.worklist.row_of(folder / "c.png")
+    qtbot.waitUntil(lambda: table.item(c, 4).text() == "1" and table.item(b, 4).text() == "3", timeout=20000)
     assert win.doc.path.name == "a.dcm"  # b and c were never opened
     assert (
-        table.item(1, 3).text() == "DICOM region"
-        and table.item(1, 3).toolTip() == "0.100 mm/px · DICOM region"
+        table.item(b, 3).text() == "DICOM region"
+        and table.item(b, 3).toolTip() == "0.100 mm/px · DICOM region"
     )
-    assert table.item(2, 3).text() == "not calibrated"
-    assert table.item(2, 2).text() == "no" and table.item(2, 1).text() == "new"
-    rect = table.visualItemRect(table.item(2, 0))
+    assert table.item(c, 3).text() == "not calibrated"
+    assert table.item(c, 2).text() == "no" and table.item(c, 1).text() == "new"
+    rect = table.visualItemRect(table.item(c, 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # one click
     qtbot.waitUntil(lambda: win.doc.path is not None and win.doc.path.name == "c.png", timeout=5000)
 

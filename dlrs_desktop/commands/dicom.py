@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.commands._case import spacing_arg
+from dlrs_desktop.commands._trust import add_trust_arguments
 from dlrs_desktop.commands.predict import find_contour, load_case
 from dlrs_desktop.errors import DlrsError
 
@@ -50,6 +51,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="the lesion's name in the SR; with the patient ID it makes the tracking UID linking its exams",
     )
     ex.add_argument("--out", required=True, metavar="DIR", help="folder for the DICOM files")
+
+    add_trust_arguments(ex)
     e = sub.add_parser("echo", help="C-ECHO a PACS (is it reachable, are the AE titles right?)")
     _node_args(e)
     s = sub.add_parser("send", help="C-STORE files (or every DICOM file in folders) to a PACS")
@@ -101,9 +104,10 @@ def _export(args: argparse.Namespace) -> int:
     prediction = None
     if not args.no_predict:
         # lazy: `dlrs --help` imports every command; the core loads when it runs
+        from dlrs_desktop.commands._trust import policy_from_args
         from dlrs_desktop.model.predictor import Predictor
 
-        prediction = Predictor(args.model).predict(image, contour)
+        prediction = Predictor(args.model, trust=policy_from_args(args)).predict(image, contour)
     request = ExportRequest(
         image,
         rois,

@@ -13,22 +13,20 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from dlrs_desktop.commands._model_reference import register_add_reference
+from dlrs_desktop.commands._model_verify import run_verify
 from dlrs_desktop.commands._outcome import register_set_outcome
-from dlrs_desktop.errors import DlrsError, ModelError
-from dlrs_desktop.imaging import Calibration, image_from_array
+from dlrs_desktop.commands._trust import add_trust_arguments
 
 if TYPE_CHECKING:
-    from dlrs_desktop.model.bundle import Bundle
+    pass
 
 HELP = "show the model card of a model bundle, or verify its integrity"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(
-        dest="model_command", metavar="info|verify|add-reference|set-outcome", required=True
+        dest="model_command", metavar="info|verify|sign|keygen|add-reference|set-outcome", required=True
     )
     info = sub.add_parser("info", help="print the model card (intended use, training data, metrics, files)")
     info.add_argument(
@@ -43,6 +41,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     verify.add_argument(
         "dir", nargs="?", metavar="DIR", help="bundle folder or zip (default: the bundled model)"
     )
+    verify.add_argument("--model", metavar="DIR", help="the same as DIR")
+    add_trust_arguments(verify)
+    sign = sub.add_parser("sign", help="sign a bundle folder (model or contour assist) with an Ed25519 key")
+    sign.add_argument("--model", required=True, metavar="DIR", help="the bundle folder to sign")
+    sign.add_argument("--key", required=True, metavar="KEYFILE", help="the private key (PEM, Ed25519)")
+    keygen = sub.add_parser("keygen", help="make a signing key (KEYFILE) and its public key (KEYFILE.pub)")
+    keygen.add_argument("--key", required=True, metavar="KEYFILE", help="where to write the private key")
     register_add_reference(sub)
     register_set_outcome(sub)
 
@@ -62,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         from dlrs_desktop.commands._outcome import run_set_outcome
 
         return run_set_outcome(args)
+    if args.model_command in ("verify", "sign", "keygen"):
+        return _run_signing(args)
     bundle = load_bundle(args.dir)
     if args.model_command == "info":
         if args.json:
@@ -71,75 +78,22 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(render_model_card(bundle.manifest))
             print(f"\nBundle: {bundle.source}\nManifest sha256: {bundle.manifest_sha256}")
         return 0
-    _check_onnx(bundle)
-    probs = _probe(bundle)
-    n = len(bundle.manifest["files"])
-    print(
-        f"OK: {bundle.id} {bundle.version} — schema v{bundle.manifest['schema_version']}, "
-        f"{n} files match their sha256, ONNX graph loads, built-in probe gives finite input-dependent "
-        f"outputs (p = {probs[0]:.3f} / {probs[1]:.3f}); manifest sha256 {bundle.manifest_sha256}"
-    )
     return 0
 
 
-def _probe_case(seed: int, radius_px: float) -> tuple[object, object]:
-    """A synthetic B-mode frame (speckle, one dark lesion) at 0.1 mm/px and the lesion's outline."""
-    # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.roi import Contour
+def _run_signing(args: argparse.Namespace) -> int:
+    # lazy: cryptography only when a bundle is signed or verified
+    from dlrs_desktop import bundle_signature as signing
 
-    rng = np.random.default_rng(seed)
-    h, w = 400, 480
-    img = np.clip(rng.rayleigh(50.0, (h, w)) + 30, 0, 255)
-    yy, xx = np.mgrid[0:h, 0:w]
-    inside = ((xx - 240) / radius_px) ** 2 + ((yy - 200) / (0.7 * radius_px)) ** 2 <= 1
-    img[inside] *= 0.35 + 0.2 * rng.random()
-    t = np.linspace(0, 2 * np.pi, 96, endpoint=False)
-    pts = np.column_stack([240 + radius_px * np.cos(t), 200 + 0.7 * radius_px * np.sin(t)])
-    image = image_from_array(img.astype(np.uint8), calibration=Calibration.manual(0.1), path="<probe>")
-    return image, Contour(pts)
+    if args.model_command == "verify":
+        return run_verify(args)
+    if args.model_command == "keygen":
+        key, pub = signing.generate_key(args.key)
+        print(f"private key {key} (keep it secret, off the repository); public key {pub}")
+        return 0
+    # lazy: the bundle loaders (onnxruntime) only when a bundle is signed
+    from dlrs_desktop.model.signing import sign_folder
 
-
-def _probe(bundle: Bundle) -> tuple[float, float]:
-    """Run the full pipeline on two different built-in probes: finite outputs that depend on the input.
-
-    Checks what sha256 cannot: a bundle whose files are intact but whose numbers are broken (weights
-    scaled to infinity or to zero, a manifest mean of 1e308) gives NaN or the same answer for anything.
-    """
-    # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.model.predictor import Predictor
-
-    predictor = Predictor(bundle, device="cpu")
-    results = []
-    for seed, radius in ((1, 90.0), (2, 60.0)):
-        image, contour = _probe_case(seed, radius)
-        try:
-            results.append(predictor.predict(image, contour, sensitivity=False))  # type: ignore[arg-type]
-        except ModelError:
-            raise
-        except DlrsError as exc:
-            raise ModelError(f"The model refuses its built-in probe image ({exc}).") from None
-    z = np.array([[r.logit for r in res.regions] for res in results])
-    if np.allclose(z[0], z[1], rtol=0, atol=1e-6):
-        raise ModelError(
-            "The model gives the same outputs for two different probe images: its weights are broken "
-            "(constant outputs)."
-        )
-    return results[0].probability, results[1].probability
-
-
-def _check_onnx(bundle: Bundle) -> None:
-    # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.model.predictor import _OrtBackend
-
-    backend = _OrtBackend(bundle.onnx_bytes, threads=1)
-    inp = backend.session.get_inputs()[0]
-    spec = bundle.spec
-    want = [len(spec.regions), spec.in_channels, spec.input_size, spec.input_size]
-    if inp.name != "crops" or list(inp.shape[1:]) != want:
-        raise ModelError(
-            f"The ONNX graph's input {inp.name} {inp.shape} does not match the manifest ({want})."
-        )
-    x = np.zeros((1, *want), np.float32)
-    logits, _ = backend.run(x, features=False)
-    if logits.shape != (1, len(spec.regions)) or not np.all(np.isfinite(logits)):
-        raise ModelError("The ONNX graph does not give one finite logit per region.")
+    status = sign_folder(args.model, args.key)
+    print(f"signed {args.model}: {status.describe()}")
+    return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.commands._case import AUTO, read_scale, scale_line
+from dlrs_desktop.commands._trust import add_trust_arguments, policy_from_args
 from dlrs_desktop.commands.roi import _parse_spacing
 from dlrs_desktop.errors import ContourError, DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
@@ -50,6 +51,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="BUNDLE_DIR",
         help="learned contour-assist bundle (default: the one shipped in resources/models/dlrs-assist)",
     )
+
+    add_trust_arguments(parser)
     parser.add_argument(
         "--max-distance",
         type=float,
@@ -148,7 +151,7 @@ def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
     from dlrs_desktop.roi.assist import propose_box, propose_click
     from dlrs_desktop.roi.snap import snap_to_edges
 
-    engine = {"engine": args.method, "bundle": args.assist_model}
+    engine = {"engine": args.method, "bundle": args.assist_model, "trust": policy_from_args(args)}
     if args.box is not None:
         proposal = propose_box(image, args.box, **engine)
         how = "box " + " ".join(f"{v:g}" for v in args.box)

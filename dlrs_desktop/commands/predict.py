@@ -21,6 +21,7 @@ import numpy as np
 
 from dlrs_desktop.commands._case import as_spacing, scale_line, spacing_arg
 from dlrs_desktop.commands._case import load_case as load
+from dlrs_desktop.commands._trust import add_trust_arguments, policy_from_args
 from dlrs_desktop.errors import CalibrationError, DlrsError, ModelError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.model import domain_text as dt
@@ -64,6 +65,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cam", metavar="OUTDIR", help="write class activation map images here")
     parser.add_argument("--csv", metavar="FILE", help="folder: write the table to FILE (default: stdout)")
     parser.add_argument("--no-sensitivity", action="store_true", help="skip the contour-sensitivity stage")
+
+    add_trust_arguments(parser)
 
 
 def find_contour(image_path: Path) -> Path | None:
@@ -188,13 +191,15 @@ CSV_FIELDS = [
     "image", "status", "probability", "category", "threshold", "sensitivity_min", "sensitivity_max", "flags",
     "mm_per_px", "calibration_source", "model_id", "model_version", "bundle_hash", "contour_hash", "backend",
     "device", "time_ms", "outcome", "domain_status", "domain_score", "domain_reason", "prediction_set",
-    "coverage",
+    "coverage", "research_notice",
 ]  # fmt: skip
+FALLBACK_NOTICE = "Research use only; not a diagnosis."  # a failed row still carries the notice
 
 
 def _row(name: str, pred: Prediction | None = None, error: str | None = None) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
     row["image"] = name
+    row["research_notice"] = getattr(pred, "research_notice", "") or FALLBACK_NOTICE
     if pred is None:
         row["status"] = f"error: {error}"
         return row
@@ -319,7 +324,8 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise DlrsError(f"'{path}' does not exist.")
     t0 = time.perf_counter()
-    predictor = Predictor(args.model, device=args.device)
+
+    predictor = Predictor(args.model, device=args.device, trust=policy_from_args(args))
     if path.is_dir():
         return _run_folder(predictor, path, args)
     given = args.contour or args.mask

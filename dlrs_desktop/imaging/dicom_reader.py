@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -314,8 +315,36 @@ def _check_rescale(path: Path, ds: Any) -> None:
             raise _fail(path, "its RescaleSlope is 0, which maps every pixel to the same value.")
 
 
-def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(rgb, gray) with exactly one set: 8-bit pixels the way a viewer shows them."""
+MAX_WINDOW = 1e7  # |centre| or width beyond any stored pixel value (BitsStored ≤ 16, rescaled)
+
+
+def _window_note(ds: Any, values: np.ndarray) -> str | None:
+    """Why the file's display window (WindowCenter/Width) is ignored, or None when it is usable.
+
+    A NaN, infinite or absurd window (1e308), a width under 1 or a window that misses every pixel
+    value would turn the image one flat grey or black; the pixels are then scaled min–max instead.
+    """
+    if "WindowCenter" not in ds or "VOILUTSequence" in ds:
+        return None
+    try:
+        c = float(np.ravel(np.asarray(ds.WindowCenter, dtype=float))[0])
+        w = float(np.ravel(np.asarray(ds.WindowWidth, dtype=float))[0])
+    except (AttributeError, TypeError, ValueError, IndexError, OverflowError):
+        return "its display window (WindowCenter/WindowWidth) is unreadable and was ignored"
+    if not (np.isfinite(c) and np.isfinite(w)) or abs(c) > MAX_WINDOW or not 1 <= w <= MAX_WINDOW:
+        return "its display window (WindowCenter/WindowWidth) is not a usable number and was ignored"
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if c + w / 2 < lo or c - w / 2 > hi:
+        return "its display window misses every pixel value (a flat image) and was ignored"
+    return None
+
+
+def _to_display(
+    path: Path, ds: Any, arr: np.ndarray, pi: str, meta: dict[str, Any] | None = None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(rgb, gray) with exactly one set: 8-bit pixels the way a viewer shows them.
+
+    A display window that would blank the image is ignored; `meta["display_note"]` says so."""
     # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
     from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
 
@@ -344,7 +373,13 @@ def _to_display(path: Path, ds: Any, arr: np.ndarray, pi: str) -> tuple[np.ndarr
             raise _fail(
                 path, "its rescale (RescaleSlope/RescaleIntercept) overflows: the pixel values are garbage."
             )
-        if "WindowCenter" in ds or "VOILUTSequence" in ds:
+        note = _window_note(ds, values)
+        if note is not None:
+            logging.getLogger(__name__).warning("DICOM image: %s.", note)
+            if meta is not None:
+                meta["display_note"] = note
+            gray = rescale_to_uint8(values)
+        elif "WindowCenter" in ds or "VOILUTSequence" in ds:
             try:
                 windowed = apply_voi_lut(values, ds)
                 bits = _int(ds, "BitsStored", 8) or 8
@@ -395,7 +430,7 @@ def read_dicom(
             path, f"the decoded image is {arr.shape[1]} x {arr.shape[0]}, not {cols} x {rows} as declared."
         )
     pi = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
-    rgb, gray = _to_display(path, ds, arr, pi)
+    rgb, gray = _to_display(path, ds, arr, pi, meta)
     regions = read_regions(ds, (rows, cols))
     calibration, note = calibration_from_dicom(ds, regions, (rows, cols))
     meta["calibration_note"] = note

@@ -57,6 +57,7 @@ BACKBONE_FILE = "backbone.safetensors"
 HEADS_FILE = "heads.safetensors"
 ONNX_FILE = "model.onnx"
 CARD_FILE = "MODEL_CARD.md"
+SIGNATURE_FILE = "signature.json"  # bundle_signature.py; not listed in the manifest (it signs the manifest)
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".joblib", ".npy", ".npz")
 
 
@@ -85,6 +86,7 @@ class Bundle:
     files: Mapping[str, bytes]
     radiomics: Radiomics | None = None  # radiomics signatures stacked after the region logits
     domain: Any = None  # model.domain.DomainReference | None (docs/DOMAIN_GUARD.md)
+    trust_note: str = ""  # "unsigned model …" when no trusted key signed it (bundle_signature.py)
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -165,7 +167,8 @@ class Bundle:
     def research_notice(self) -> str:
         kind = "synthetic data" if self.is_synthetic else "real patient data"
         what = "demonstration model" if self.is_demo else "model"
-        return f"Research use only — {what} {self.id} {self.version}, trained on {kind}."
+        note = f"; {self.trust_note}" if self.trust_note else ""
+        return f"Research use only — {what} {self.id} {self.version}, trained on {kind}{note}."
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -486,17 +489,31 @@ def replace_bundle_folder(
             os.chmod(atomic_write_bytes(tmp / fname, blob), 0o644)
         os.chmod(tmp, 0o755)
         if out.exists():
+            keep = _foreign_entries(out, files)
             old = out.with_name(f".{out.name}.old")
             if old.exists():
                 shutil.rmtree(old)
             os.replace(out, old)
             os.replace(tmp, out)
+            for name in keep:  # what the user put beside the bundle survives it (a crash: still in .old)
+                os.replace(old / name, out / name)
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _foreign_entries(out: Path, files: Mapping[str, bytes]) -> list[str]:
+    """Entries of an existing bundle folder that no bundle owns: neither the new bundle's files nor
+    those the old manifest lists (nor its manifest and signature)."""
+    owned = {*files, MANIFEST, SIGNATURE_FILE}
+    with contextlib.suppress(OSError, ValueError, UnicodeDecodeError, TypeError):
+        if (out / MANIFEST).stat().st_size <= MAX_MANIFEST_BYTES:
+            listed = json.loads((out / MANIFEST).read_bytes()).get("files") or {}
+            owned |= {str(n).split("/")[0] for n in listed}
+    return sorted(p.name for p in out.iterdir() if p.name not in owned)
 
 
 def write_zip(bundle_dir: str | os.PathLike[str], zip_path: str | os.PathLike[str]) -> Path:
@@ -507,6 +524,8 @@ def write_zip(bundle_dir: str | os.PathLike[str], zip_path: str | os.PathLike[st
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:  # weights barely compress
         zf.writestr(MANIFEST, raw)
+        if (root / SIGNATURE_FILE).is_file():  # the folder's signature holds for the zip too
+            zf.writestr(SIGNATURE_FILE, (root / SIGNATURE_FILE).read_bytes())
         for name in sorted(m["files"]):
             zf.writestr(name, (root / name).read_bytes())
     return atomic_write_bytes(zip_path, buf.getvalue())

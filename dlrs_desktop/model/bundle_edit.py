@@ -49,22 +49,6 @@ def _bundle_folder(bundle_dir: str | os.PathLike[str]) -> Path:
     return root
 
 
-def _refuse_unlisted(root: Path, bundle: Bundle) -> None:
-    """The folder is rewritten as a whole: a file the manifest does not list would be lost."""
-    listed = {MANIFEST, *bundle.manifest["files"]}
-    extra = sorted(
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*")
-        if p.relative_to(root).as_posix() not in listed and not p.is_dir()
-    )
-    if extra:
-        raise ModelError(
-            f"The bundle folder '{root}' holds files its manifest does not list "
-            f"({', '.join(extra[:5])}{' …' if len(extra) > 5 else ''}); move them out before editing "
-            "the manifest (nothing was changed)."
-        )
-
-
 def render_card_bytes(manifest: dict[str, Any]) -> bytes:
     """MODEL_CARD.md for a manifest, rendered as `write_bundle` renders it (before the file list)."""
     return render_model_card({k: v for k, v in manifest.items() if k != "files"}).encode("utf-8")
@@ -92,7 +76,7 @@ def rewrite_with_files(
     """
     root = _bundle_folder(bundle_dir)
     before = load_bundle(root)
-    _refuse_unlisted(root, before)
+    # files the manifest does not list survive the rewrite (`replace_bundle_folder` keeps them)
     manifest = copy.deepcopy(before.manifest)
     blobs = dict(before.files)
     for name, blob in new_files.items():

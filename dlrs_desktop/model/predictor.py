@@ -47,6 +47,7 @@ from dlrs_desktop.model.result import (
 from dlrs_desktop.regions import ring_name
 
 if TYPE_CHECKING:
+    from dlrs_desktop.bundle_signature import TrustPolicy
     from dlrs_desktop.imaging.types import UltrasoundImage
     from dlrs_desktop.roi import Contour
 
@@ -143,6 +144,21 @@ class _TorchBackend:
             return logits.float().cpu().numpy(), (f.float().cpu().numpy() if features else None)
 
 
+def _signed(bundle: Bundle, trust: TrustPolicy | None) -> Bundle:
+    """The bundle labelled with its signature status; refused when `trust` does not allow it.
+
+    `trust` None (library use, training, tests): never refused, but an untrusted bundle is still
+    labelled "unsigned model" in every result. The CLI and GUI pass the user's policy.
+    """
+    # lazy: cryptography only when a bundle is loaded
+    from dlrs_desktop import bundle_signature as signing
+
+    policy = trust or signing.TrustPolicy(allow_unsigned=True)
+    status = signing.status_of(bundle, policy.keys)
+    signing.admit(status, policy)
+    return replace(bundle, trust_note=status.note) if status.note else bundle
+
+
 class Predictor:
     """Loads a bundle once; `predict` is safe to call from worker threads.
 
@@ -157,13 +173,14 @@ class Predictor:
         *,
         backend: str | None = None,
         threads: int | None = None,
+        trust: TrustPolicy | None = None,
     ) -> None:
         if device not in ("auto", "cpu", "gpu"):
             raise ModelError(f"Unknown device {device!r} (use auto, cpu or gpu).")
         if backend not in (None, "onnx", "torch"):
             raise ModelError(f"Unknown backend {backend!r} (use onnx or torch).")
         t0 = time.perf_counter()
-        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.bundle = _signed(bundle if isinstance(bundle, Bundle) else load_bundle(bundle), trust)
         self._threads = threads
         self._lock = threading.Lock()
         self._cpu: _OrtBackend | _TorchBackend | None = None

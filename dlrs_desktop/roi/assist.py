@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -44,14 +45,14 @@ class Proposal:
     detail: str  # the model's id and version, or the classical method; plus why, if it fell back
 
 
-def _learned_or_none(engine: str, bundle: str | None):  # type: ignore[no-untyped-def]
+def _learned_or_none(engine: str, bundle: str | None, trust: Any = None):  # type: ignore[no-untyped-def]
     """The learned assist, or None (with the reason) when `engine` allows the classical fallback."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if engine == "classical":
         return None, "classical requested"
     try:
-        return get_learned(bundle), ""
+        return get_learned(bundle, trust), ""
     except ModelError as exc:
         if engine == "learned":
             raise
@@ -70,9 +71,12 @@ def propose_box(
     bundle: str | None = None,
     method: str = DEFAULT_METHOD,
     speckle: str = DEFAULT_FILTER,
+    trust: Any = None,
 ) -> Proposal:
-    """An outline from a box by the learned model if its bundle is there (engine "auto"), else classical."""
-    return _propose("box", image, box, engine, bundle, method, speckle)
+    """An outline from a box by the learned model if its bundle is there (engine "auto"), else classical.
+
+    `trust` (bundle_signature.TrustPolicy): which assist bundles may be used (default: release-signed)."""
+    return _propose("box", image, box, engine, bundle, (method, speckle), trust)
 
 
 def propose_click(
@@ -83,9 +87,10 @@ def propose_click(
     bundle: str | None = None,
     method: str = DEFAULT_METHOD,
     speckle: str = DEFAULT_FILTER,
+    trust: Any = None,
 ) -> Proposal:
     """An outline from a click by the learned model if its bundle is there (engine "auto"), else classical."""
-    return _propose("click", image, xy, engine, bundle, method, speckle)
+    return _propose("click", image, xy, engine, bundle, (method, speckle), trust)
 
 
 def _propose(
@@ -94,15 +99,21 @@ def _propose(
     where: Sequence[float],
     engine: str,
     bundle: str | None,
-    method: str,
-    speckle: str,
+    classical_how: tuple[str, str],
+    trust: Any,
 ) -> Proposal:
-    """One fallback rule for both prompts: the learned model when it loads, else the classical method,
-    with the reason the learned one was not used."""
-    model, why = _learned_or_none(engine, bundle)
+    """One fallback rule for both prompts: the learned model when it loads and runs, else the classical
+    method, with the reason the learned one was not used (a broken model is not the user's box)."""
+    method, speckle = classical_how
+    model, why = _learned_or_none(engine, bundle, trust)
     if model is not None:
         learned = learned_box if prompt == "box" else learned_click
-        return Proposal(learned(image, where, model), "learned", model.label)
+        try:
+            return Proposal(learned(image, where, model), "learned", model.label)
+        except ModelError as exc:
+            if engine == "learned":
+                raise
+            why = f"the learned model failed: {exc}"
     classical = propose_from_box if prompt == "box" else propose_from_click
     contour = classical(image, where, method=method, speckle=speckle, engine="classical")
     return Proposal(contour, "classical", f"{method}" + (f" ({why})" if why else ""))

@@ -17,16 +17,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from dlrs_desktop.errors import ContourError
+from dlrs_desktop.errors import ContourError, ModelError
 from dlrs_desktop.imaging.types import UltrasoundImage
 from dlrs_desktop.roi import assist_prompt as ap
 from dlrs_desktop.roi.assist_bundle import AssistBundle, default_bundle_dir, load_assist_bundle
 from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
 from dlrs_desktop.roi.contour import Contour
+
+if TYPE_CHECKING:
+    from dlrs_desktop.bundle_signature import TrustPolicy
 
 CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the scan area's shorter extent
 REFINE_PAD = 0.05  # the click outline's box, padded per side, becomes a box prompt
@@ -47,8 +51,11 @@ class LearnedAssist:
         self.bundle = bundle
         self.session = ort.InferenceSession(bundle.onnx_bytes, opts, providers=["CPUExecutionProvider"])
         self.input_name = bundle.manifest["onnx"].get("input", "input")
+        if self.input_name not in [i.name for i in self.session.get_inputs()]:
+            raise ModelError(f"The contour-assist ONNX graph has no input {str(self.input_name)[:40]!r}.")
         self.threshold = bundle.threshold
         self._lock = threading.Lock()
+        self.probabilities(np.zeros((1, ap.CHANNELS, ap.SIZE, ap.SIZE), np.float32))  # a broken graph fails
 
     @property
     def label(self) -> str:
@@ -57,9 +64,15 @@ class LearnedAssist:
     def probabilities(self, x: np.ndarray, *, mirror: bool = False) -> np.ndarray:
         """N×C×S×S inputs → N×S×S lesion probabilities (with `mirror`: mean of crop and mirror image)."""
         both = np.concatenate([x, x[:, :, :, ::-1]]) if mirror else x
-        with self._lock:
-            out = self.session.run(None, {self.input_name: np.ascontiguousarray(both, np.float32)})
-        p = 1.0 / (1.0 + np.exp(-np.clip(out[0][:, 0], -30, 30)))
+        try:
+            with self._lock:
+                out = self.session.run(None, {self.input_name: np.ascontiguousarray(both, np.float32)})
+        except Exception as exc:  # onnxruntime's own error types: the model is broken, not the user's box
+            raise ModelError(f"The contour-assist model failed to run ({type(exc).__name__}).") from None
+        logits = np.asarray(out[0]) if out else np.zeros(0)
+        if logits.ndim != 4 or logits.shape[0] != len(both) or not np.all(np.isfinite(logits)):
+            raise ModelError("The contour-assist model gives no finite outline map (a broken model).")
+        p = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 0], -30, 30)))
         n = len(x)
         return 0.5 * (p[:n] + p[n:, :, ::-1]) if mirror else p
 
@@ -68,15 +81,23 @@ _cache: dict[str, LearnedAssist] = {}
 _cache_lock = threading.Lock()
 
 
-def get_learned(path: str | None = None) -> LearnedAssist:
+def get_learned(path: str | None = None, trust: TrustPolicy | None = None) -> LearnedAssist:
     """The learned assist for a bundle folder (default: the shipped one), loaded and verified once.
 
-    Raises ModelError when the bundle is missing, modified or unreadable.
+    Raises ModelError when the bundle is missing, modified, unreadable or not signed by a trusted key
+    (unless `trust` allows unsigned bundles; the default trusts the release key only).
     """
-    key = str(path) if path is not None else str(default_bundle_dir())
+    # lazy: cryptography only when a learned model is loaded
+    from dlrs_desktop import bundle_signature as signing
+
+    policy = trust or signing.TrustPolicy()
+    path_key = str(path) if path is not None else str(default_bundle_dir())
+    key = f"{path_key}|{policy.allow_unsigned}|{','.join(k.key_id for k in policy.keys)}"
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = LearnedAssist(load_assist_bundle(key))
+            bundle = load_assist_bundle(path_key)
+            signing.admit(signing.status_of(bundle, policy.keys), policy, "contour-assist bundle")
+            _cache[key] = LearnedAssist(bundle)
         return _cache[key]
 
 

@@ -63,12 +63,20 @@ class Annotation:
     image_name: str | None = None
     # Display summary for worklists (frame count, calibration label, probability): no identifiers.
     summary: dict[str, Any] = field(default_factory=dict)
+    # Time point of the image (schema.exam): label, assigned patient/date, orthogonal pair. Optional.
+    exam: dict[str, Any] | None = None
 
     @property
     def is_empty(self) -> bool:
-        return self.contour is None and self.calibration is None and self.result is None
+        return self.contour is None and self.calibration is None and self.result is None and not self.exam
 
     def to_dict(self) -> dict[str, Any]:
+        d = self._dict()
+        if self.exam:  # written only when set: sidecars without a time point stay as they were
+            d["exam"] = dict(self.exam)
+        return d
+
+    def _dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
@@ -113,6 +121,7 @@ class Annotation:
             saved_at=saved_at,
             image_name=schema.text(d.get("image_name"), "image_name"),
             summary=dict(summary or {}),
+            exam=schema.exam(d.get("exam")),
         )
 
     def substance(self) -> dict[str, Any]:

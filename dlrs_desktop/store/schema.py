@@ -247,3 +247,34 @@ def review(value: Any) -> tuple[str, str | None, str | None]:
     reviewer = text(value.get("reviewer"), "review.reviewer")
     when = text(value.get("time"), "review.time")
     return status, reviewer, when
+
+
+EXAM_VIEWS = ("radial", "antiradial")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def exam(value: Any) -> dict[str, Any] | None:
+    """The user's time-point data for an image: label, patient/date for non-DICOM, orthogonal pair.
+
+    `patient` and `date` are what the user assigned to a PNG/JPEG (a DICOM carries its own);
+    `pair` is the sha256 of the orthogonal view of the same lesion at the same exam.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _fail("exam", "is not an object")
+    out: dict[str, Any] = {}
+    for key in ("label", "patient"):
+        if value.get(key) not in (None, ""):
+            out[key] = text(value[key], f"exam.{key}", max_len=200)
+    if value.get("date") not in (None, ""):
+        if not isinstance(value["date"], str) or not DATE.match(value["date"]):
+            raise _fail("exam.date", "is not a date (YYYY-MM-DD)")
+        out["date"] = value["date"]
+    if value.get("view") is not None:
+        if value["view"] not in EXAM_VIEWS:
+            raise _fail("exam.view", "is neither 'radial' nor 'antiradial'")
+        out["view"] = value["view"]
+    if value.get("pair") is not None:
+        out["pair"] = sha256(value["pair"], "exam.pair")
+    return out or None

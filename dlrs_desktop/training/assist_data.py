@@ -20,7 +20,6 @@ group except near-duplicates, which share a group), seeded, stratified by datase
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -32,6 +31,9 @@ import cv2
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.limits import read_regular_bytes
+from dlrs_desktop.training.safe_inputs import read_grey as safe_read_grey
+from dlrs_desktop.training.safe_inputs import read_table, walk_files
 
 SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = {"test": 0.2, "val": 0.1}
@@ -55,11 +57,24 @@ class Case:
 
 
 def _walk(root: Path, want) -> list[Path]:  # type: ignore[no-untyped-def]
-    """Files under root whose name `want`s, sorted; follows links (a data folder of symlinks works)."""
-    out = []
-    for d, _dirs, files in os.walk(root, followlinks=True):
-        out += [Path(d) / f for f in files if want(f)]
-    return sorted(out)
+    """Files under root whose name `want`s, sorted; links are followed only inside the folder, never
+    into a loop, and a wanted pipe or device is refused (`safe_inputs.walk_files`)."""
+    return walk_files(root, want)
+
+
+def _usable(p: Path, root: Path) -> bool:
+    """A case file named by a table: present, and a regular file inside the data folder (else refused)."""
+    if not os.path.lexists(p) or "/" in p.name or "\\" in p.name:
+        return False
+    try:
+        inside = p.resolve(strict=True).is_relative_to(Path(root).resolve())
+    except (OSError, RuntimeError):  # a dangling link or a loop
+        inside = False
+    if not inside or not p.is_file():
+        raise DlrsError(
+            f"'{p.name}' in the training folder is a link out of the folder, a pipe or a device; refusing it."
+        )
+    return True
 
 
 def _sha256(p: Path) -> str:
@@ -72,15 +87,14 @@ def find_busbra(root: Path) -> list[Case]:
         base = csv_path.parent
         if not (base / "Images").is_dir() or not (base / "Masks").is_dir():
             continue
-        with csv_path.open(newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                sid = row["ID"].strip()
-                img = base / "Images" / f"{sid}.png"
-                mask = base / "Masks" / f"{sid.replace('bus_', 'mask_', 1)}.png"
-                if not img.is_file() or not mask.is_file():
-                    continue
-                path = row["Pathology"].strip().lower()
-                out.append(Case(f"busbra/{sid}", "BUS-BRA", path, f"busbra:{row['Case'].strip()}", img, mask))
+        for row in read_table(csv_path, ("ID", "Pathology", "Case"), "BUS-BRA table"):
+            sid = row["ID"]
+            img = base / "Images" / f"{sid}.png"
+            mask = base / "Masks" / f"{sid.replace('bus_', 'mask_', 1)}.png"
+            if not _usable(img, root) or not _usable(mask, root):
+                continue
+            path = row["Pathology"].lower()
+            out.append(Case(f"busbra/{sid}", "BUS-BRA", path, f"busbra:{row['Case']}", img, mask))
     return out
 
 
@@ -100,7 +114,7 @@ def find_busi(root: Path) -> tuple[list[Case], list[str]]:
     cases, multi = [], []
     for (name, folder), ms in sorted(masks.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         img = folder / f"{name}.png"
-        if not img.is_file():
+        if not _usable(img, root):
             continue
         if len(ms) > 1:
             multi.append(f"busi/{name}")
@@ -110,10 +124,8 @@ def find_busi(root: Path) -> tuple[list[Case], list[str]]:
 
 
 def read_grey(p: Path) -> np.ndarray:
-    a = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
-    if a is None:
-        raise DlrsError(f"Cannot read image {p}.")
-    return a
+    """8-bit grey pixels; the size is checked against the limits before decoding (`safe_inputs`)."""
+    return safe_read_grey(p)
 
 
 def lesion_mask(p: Path) -> np.ndarray | None:
@@ -246,9 +258,9 @@ def counts(stored: list[StoredCase]) -> dict[str, dict[str, int]]:
 def read_sources(data: Path) -> dict:
     """`SOURCES.json` in the data folder (where each dataset came from), if the user wrote one."""
     p = data / "SOURCES.json"
-    if not p.is_file():
+    if not os.path.lexists(p):
         return {}
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
+        return json.loads(read_regular_bytes(p, "SOURCES.json", 1024**2).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DlrsError(f"{p} is not valid JSON ({exc}).") from None

@@ -95,7 +95,12 @@ def train_assist(
     data: Path, out: Path, cfg: AssistTrainConfig, *, device: str = "auto", log=print
 ) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Train, keep the best validation epoch, export the bundle to `out`; returns the summary."""
-    # lazy: optional [train] extra; extras.require names the install
+
+    check_target(out)  # before an hour of training, not after
+    t0 = time.perf_counter()
+    # the data first, before torch's seconds of import: a bad folder is its one error line, quickly
+    stored, excluded, train, val = _splits(data, cfg)
+    # lazy: torch (3 s, the optional [train] extra) only after the data is read and checked
     import torch
 
     # lazy: imports torch (the optional [train]/[gpu] extra); the CPU path runs without it
@@ -106,9 +111,11 @@ def train_assist(
     torch.set_num_threads(max(1, cfg.threads))
     torch.use_deterministic_algorithms(True, warn_only=True)
     dev = _device(device)
-    check_target(out)  # before an hour of training, not after
-    t0 = time.perf_counter()
-    stored, excluded, train, val = _splits(data, cfg, log)
+    log(
+        f"data under {data}: {len(stored)} cases ({len(train)} train, {len(val)} val) in "
+        f"{time.perf_counter() - t0:.0f} s; "
+        f"excluded {sum(len(v) for v in excluded.values())}"
+    )
     val_examples = [e for s in val for e in make_fixed_examples(s.grey, s.mask)]
 
     torch.manual_seed(cfg.seed)
@@ -158,10 +165,8 @@ def train_assist(
     return summary
 
 
-def _splits(data: Path, cfg: AssistTrainConfig, log: Callable[[str], None]) -> tuple[list, dict, list, list]:
+def _splits(data: Path, cfg: AssistTrainConfig) -> tuple[list, dict, list, list]:
     """(every stored case, the exclusions, the training cases, the validation cases)."""
-    t0 = time.perf_counter()
-    log(f"reading data under {data} …")
     stored, excluded = assist_data.load_cases(data, cfg.seed)
     train = [s for s in stored if s.case.split == "train"]
     if cfg.max_train_cases:
@@ -169,10 +174,6 @@ def _splits(data: Path, cfg: AssistTrainConfig, log: Callable[[str], None]) -> t
     val = [s for s in stored if s.case.split == "val"]
     if not train or not val:
         raise DlrsError("Too few cases for a train and a validation split.")
-    log(
-        f"{len(stored)} cases ({len(train)} train, {len(val)} val) in {time.perf_counter() - t0:.0f} s; "
-        f"excluded {sum(len(v) for v in excluded.values())}"
-    )
     return stored, excluded, train, val
 
 

@@ -40,6 +40,7 @@ from dlrs_desktop.imaging.loader import file_sha256
 from dlrs_desktop.training.assist_data import (
     DUPLICATE_HAMMING,
     Case,
+    _usable,
     dhash,
     find_busbra,
     find_busi,
@@ -47,6 +48,7 @@ from dlrs_desktop.training.assist_data import (
     read_grey,
     relative_path,
 )
+from dlrs_desktop.training.safe_inputs import find_folder, read_table, walk_files
 
 BREAST_IMAGES = "BrEaST-Lesions_USG-images_and_masks"
 DEFAULT_NOMINAL_MM_PER_PX = 0.1
@@ -86,8 +88,7 @@ class ImportReport:
 def _read_sheet(path: Path) -> list[dict[str, str]]:
     """The BrEaST clinical sheet as rows of strings (xlsx via openpyxl, or csv)."""
     if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return [{k: (v or "").strip() for k, v in r.items() if k} for r in csv.DictReader(fh)]
+        return read_table(path, ("Image_filename", "Classification"), "BrEaST clinical sheet")
     try:
         # lazy: optional [train] extra; extras.require names the install
         import openpyxl
@@ -108,18 +109,16 @@ def _read_sheet(path: Path) -> list[dict[str, str]]:
 
 def find_breast(root: Path) -> tuple[list[Case], dict[str, float], list[str], list[str]]:
     """BrEaST cases, their recorded mm/px, ids with other findings, and 'normal' ids."""
-    sheets = sorted(
-        p
-        for d, _dirs, files in os.walk(root, followlinks=True)
-        for p in (Path(d) / f for f in files)
-        if p.name.startswith("BrEaST-Lesions-USG-clinical-data") and p.suffix.lower() in (".xlsx", ".csv")
+    sheets = walk_files(  # links only inside the folder, no loops, pipes refused (safe_inputs)
+        root,
+        lambda n: n.startswith("BrEaST-Lesions-USG-clinical-data") and n.lower().endswith((".xlsx", ".csv")),
     )
     cases: list[Case] = []
     spacing: dict[str, float] = {}
     other: list[str] = []
     normal: list[str] = []
     for sheet in sheets[:1]:
-        folder = next((d for d in sheet.parent.rglob(BREAST_IMAGES) if d.is_dir()), None)
+        folder = find_folder(sheet.parent, BREAST_IMAGES)
         if folder is None:
             continue
         for row in _read_sheet(sheet):
@@ -134,7 +133,7 @@ def find_breast(root: Path) -> tuple[list[Case], dict[str, float], list[str], li
                 other.append(cid)
                 continue
             img, mask = folder / name, folder / tumour
-            if not name or not tumour or not img.is_file() or not mask.is_file():
+            if not name or not tumour or not _usable(img, root) or not _usable(mask, root):
                 continue
             cases.append(Case(cid, "BrEaST", cls, f"breast:{row.get('CaseID', name)}", img, mask))
             with contextlib.suppress(ValueError):  # no number: refused below ("no pixel size")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop import __version__
 from dlrs_desktop.ui import i18n
+from dlrs_desktop.ui.result_help import reading_html
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.style import region_label
 
@@ -53,19 +54,22 @@ def help_html(tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -
     tool_items = "".join(
         f"<li><b>{html.escape(t.title)}</b> ({t.shortcut}): {html.escape(t.hint)}</li>" for t in tools
     )
-    return translate(
-        "about",
-        "<h2>Tools</h2><ul>{tools}</ul>"
-        "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; "
-        "the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast "
-        "(left = more contrast), W resets them; Esc cancels a gesture.</p>"
-        "<h2>Keyboard shortcuts</h2><table cellpadding=3>{shortcuts}</table>"
-        "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
-        "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
-        "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
-        "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
-        "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>",
-    ).format(tools=tool_items, shortcuts=rows)
+    return (
+        translate(
+            "about",
+            "<h2>Tools</h2><ul>{tools}</ul>"
+            "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; "
+            "the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast "
+            "(left = more contrast), W resets them; Esc cancels a gesture.</p>"
+            "<h2>Keyboard shortcuts</h2><table cellpadding=3>{shortcuts}</table>"
+            "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
+            "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
+            "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
+            "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
+            "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>",
+        ).format(tools=tool_items, shortcuts=rows)
+        + reading_html()
+    )
 
 
 def help_dialog(parent: QWidget, tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -> None:
@@ -104,13 +108,30 @@ def about_markdown(model_info: dict[str, Any]) -> str:
 
 
 def about_dialog(parent: QWidget, model_info: dict[str, Any]) -> None:
+    make_about_dialog(parent, model_info).exec()
+
+
+def make_about_dialog(parent: QWidget, model_info: dict[str, Any]) -> QDialog:
     dlg = _text_dialog(parent, translate("about", "About DLRS Desktop"), "")
     # The model card quotes the bundle's manifest (a file): Markdown yes, embedded HTML never.
     features = (
         QTextDocument.MarkdownFeature.MarkdownDialectGitHub | QTextDocument.MarkdownFeature.MarkdownNoHTML
     )
-    dlg.findChild(QTextBrowser).document().setMarkdown(about_markdown(model_info), features)
-    dlg.exec()
+    view = dlg.findChild(QTextBrowser)
+    view.document().setMarkdown(about_markdown(model_info), features)
+    view.document().setDocumentMargin(14)  # readable: text off the frame, a wider window below
+    dlg.resize(760, 680)
+    show_from_top(view)
+    dlg.shown = lambda: show_from_top(view)  # type: ignore[attr-defined]
+    return dlg
+
+
+def show_from_top(view: QTextBrowser) -> None:
+    """Open at the first line (a long model card otherwise leaves the view scrolled down)."""
+    from PySide6.QtGui import QTextCursor
+
+    view.moveCursor(QTextCursor.MoveOperation.Start)
+    view.verticalScrollBar().setValue(0)
 
 
 def available_devices() -> list[str]:
@@ -166,10 +187,18 @@ class PreferencesDialog(QDialog):
         form.addRow(self.tr("Language:"), self.language)
         self.reviewer = QLineEdit(prefs.reviewer)
         form.addRow(self.tr("Reviewer name:"), self.reviewer)
+        self.institution = QLineEdit(str(prefs.institution))
+        form.addRow(self.tr("Institution (PDF report):"), self.institution)
         self.open_folder = QLineEdit(prefs.open_folder)
         form.addRow(self.tr("Default image folder:"), self.open_folder)
         self.export_folder = QLineEdit(prefs.export_folder)
         form.addRow(self.tr("Default export folder:"), self.export_folder)
+        self.trusted_keys = QLineEdit(prefs.trusted_keys)
+        self.trusted_keys.setToolTip(
+            self.tr("Public key files (separated by ;) whose signed model bundles are trusted, besides the "
+                    "release key. A bundle no trusted key signed is used only if you allow it.")
+        )  # fmt: skip
+        form.addRow(self.tr("Trusted model keys:"), self.trusted_keys)
         self.rings: dict[str, QCheckBox] = {}
         for name in ring_names:
             self.rings[name] = QCheckBox(self.tr("Show {region}").format(region=region_label(name)))
@@ -191,9 +220,11 @@ class PreferencesDialog(QDialog):
         old_device = prefs.device
         prefs.device = self.device.currentData()
         prefs.reviewer = self.reviewer.text().strip()
+        prefs.institution = self.institution.text().strip()
         prefs.open_folder = self.open_folder.text().strip()
         prefs.export_folder = self.export_folder.text().strip()
         old_language, prefs.language = prefs.language, self.language.currentData()
+        prefs.trusted_keys = self.trusted_keys.text().strip()
         for name, box in self.rings.items():
             self.set_ring_visible(name, box.isChecked())
         for section in self.sections:

@@ -163,8 +163,12 @@ class BarChart(QWidget):
 def format_probability(p: float, threshold: float | None) -> str:
     """Two decimals, or three when two would print the threshold itself (0.4996 is not "0.50")."""
     text = f"{p:.2f}"
-    if threshold is not None and text == f"{float(threshold):.2f}":
-        text = f"{p:.3f}"
+    if threshold is None or p == float(threshold):
+        return text
+    for digits in (3, 4, 5, 6):  # 0.4996 is not "0.500" either: as many decimals as tell them apart
+        if text != f"{float(threshold):.{digits - 1}f}":
+            break
+        text = f"{p:.{digits}f}"
     return text
 
 
@@ -173,8 +177,9 @@ def sensitivity_text(pred: dict[str, Any]) -> str | None:
     if band is None:
         return None
     lo, hi, offset = band
+    threshold = pred.get("threshold")  # a bound printed like the threshold gets a third decimal
     return translate("bars", "Contour sensitivity: {lo} – {hi} (contour moved by up to ±{offset} mm)").format(
-        lo=f"{lo:.2f}", hi=f"{hi:.2f}", offset=f"{offset:g}"
+        lo=format_probability(lo, threshold), hi=format_probability(hi, threshold), offset=f"{offset:g}"
     )
 
 

@@ -63,6 +63,7 @@ class Document:
         # not verified" until Predict re-computes it (a sidecar can be edited by anyone).
         self.result_verified = False
         self.review = Review()
+        self.exam: dict[str, Any] | None = None  # time point (store.schema.exam): label, pair, ...
         self.ruler: tuple[np.ndarray, np.ndarray] | None = None  # belongs to this image only
         self.ring_radii_mm: tuple[float, ...] = DEFAULT_RING_RADII_MM
         self.model_sha256: str | None = None  # the loaded model (set_model); None while none is known
@@ -159,6 +160,7 @@ class Document:
         self.prediction = None
         self.result_verified = False
         self.review = Review()
+        self.exam = None
         self.ruler = None
         self.revision = self.saved_revision = 0
         self._rois_key = None
@@ -208,6 +210,12 @@ class Document:
         self.review = Review("reviewed", reviewer or None, now_iso()) if reviewed else Review("draft")
         self.revision += 1
         self.events.emit("review")
+
+    def set_exam(self, exam: dict[str, Any] | None) -> None:
+        """The time point (label, pair, ...): saved with the annotation; not an edit of the contour."""
+        kept = {k: v for k, v in (exam or {}).items() if v not in (None, "")}
+        self.exam = kept or None
+        self._changed("exam", edit=False)
 
     def set_ruler(self, line: tuple[np.ndarray, np.ndarray] | None) -> None:
         """A measurement on this image (not part of the saved annotation; forgotten on the next image)."""
@@ -292,6 +300,7 @@ class Document:
             calibration=None if self.manual_calibration is None else self.manual_calibration.to_dict(),
             result=self.result,
             review=self.review,
+            exam=self.exam,
         )
 
     def apply_annotation(self, ann: Annotation) -> None:
@@ -315,5 +324,6 @@ class Document:
         self.prediction = None
         self.result_verified = False  # saved — not verified, until Predict runs on this computer
         self.review = ann.review
+        self.exam = ann.exam
         self._rois_key = None
         self.events.emit("image")

@@ -69,8 +69,15 @@ class Exporter:
             self.prefs.export_folder = str(Path(path).parent)
         return path or None
 
-    def default_name(self) -> str:
+    def default_name(self, options: ReportOptions | None = None) -> str:
+        """The hash, or the patient ID and exam date when the user chose to include identifiers."""
         base = self.doc.base_image
+        if options is not None and options.include_identifiers:
+            from dlrs_desktop.ui.report import identified_name
+
+            named = identified_name(options.identifiers)
+            if named:
+                return named
         return f"dlrs-{base.sha256[:12]}" if base is not None else "dlrs"
 
     def identifier_defaults(self) -> dict[str, str]:
@@ -92,10 +99,13 @@ class Exporter:
             options = ask_report_options(self.parent, self.identifier_defaults())
             if options is None:
                 return None
-        options = replace(options, cam_region=self.canvas.cam_region)
+        options = replace(
+            options, cam_region=self.canvas.cam_region, institution=str(self.prefs.institution),
+            reviewer=str(self.prefs.reviewer),
+        )  # fmt: skip
         path = path or self._ask_path(
             translate("exports", "Export PDF report"),
-            self.default_name() + ".pdf",
+            self.default_name(options) + ".pdf",
             translate("exports", "PDF (*.pdf)"),
         )
         if not path:

@@ -34,6 +34,7 @@ from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.presenter import DocumentPresenter, window_title
 from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
+from dlrs_desktop.ui.timepoints import TimePoints
 from dlrs_desktop.ui.tools import Tool
 from dlrs_desktop.ui.viewbar import CineBar, WindowLevelBar
 from dlrs_desktop.ui.worker import ModelService
@@ -77,7 +78,7 @@ class MainWindow(QMainWindow):
         self.measurements = MeasurementsPanel(rings)
         self.result_panel = ResultPanel()
         self.side_dock = self._side_dock()
-        self.worklist = Worklist(self.store)
+        self.worklist = Worklist(self.store, show_identifiers=lambda: bool(self.prefs.show_identifiers))
         self.worklist_dock = QDockWidget(translate("MainWindow", "Worklist"), self)
         self.worklist_dock.setObjectName("worklist")
         self.worklist_dock.setWidget(self.worklist)
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.model_menu = ModelMenu(  # Model → the bundled models, Open model bundle…
             self, self.actions, self.menus["model"], self.prediction, self.model, self.prefs
         )
+        self.timepoints = TimePoints(self)  # banner, exam labels, View → Compare side by side
         self.toolbox.set_tool("polygon")
 
         self.canvas.cursor_moved.connect(self._cursor_moved)
@@ -190,6 +192,8 @@ class MainWindow(QMainWindow):
             set_ring_actions(self.actions, self.menus["view"], names, self.prefs, self.set_ring_visible)
             for name in names:
                 self.set_ring_visible(name, self.prefs.ring_visible(name))
+        if kind == "image":
+            self.cursor_label.setText("")  # the previous image's reading does not describe this one
         if kind in ("image", "review"):
             self.actions["reviewed"].setChecked(self.doc.review.status == "reviewed")
         self.prediction.refresh_button()

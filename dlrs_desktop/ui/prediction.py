@@ -62,6 +62,7 @@ class PredictionController(QObject):
         self.last_audit_warning: str | None = None
         model.loaded.connect(self._model_loaded)
         model.load_failed.connect(self._model_failed)
+        model.unsigned.connect(self._ask_unsigned)
         model.predicted.connect(self._predicted)
         model.predict_failed.connect(self._predict_failed)
         panel.predict_requested.connect(self.predict)
@@ -73,7 +74,27 @@ class PredictionController(QObject):
         model switch; the model in use stays loaded if the new one fails (ModelService.switch_failed)."""
         self.model_label.setText(self.tr("Model: loading…"))
         self.panel.model_state.setText(self.tr("Loading the model in the background…"))
-        self.model.load(bundle, self.prefs.device, keep_current=keep_current)
+        self.model.load(
+            bundle, self.prefs.device, keep_current=keep_current, trusted_keys=self.prefs.trusted_key_files
+        )
+
+    def _ask_unsigned(self, path: str, message: str, keep_current: bool) -> None:
+        """No trusted key signed the bundle: use it only if the user says so (results then say so)."""
+        from dlrs_desktop.ui import dialogs
+
+        question = self.tr(
+            "This model bundle is not signed by a key you trust:\n{0}\n\n{1}\n\nUse it anyway? Every "
+            'result, report and export will then say "unsigned model".'
+        ).format(path, message)
+        if dialogs.ask_yes_no(self.parent_widget, question, self.tr("Unsigned model")):
+            self.model.load(
+                path, self.prefs.device, keep_current=keep_current,
+                trusted_keys=self.prefs.trusted_key_files, allow_unsigned=True,
+            )  # fmt: skip
+        elif keep_current:
+            self.model.switch_failed.emit(self.tr("you chose not to use an unsigned model"))
+        else:
+            self.model._on_load_failed(self.tr("you chose not to use an unsigned model"))
 
     def reload_model(self) -> None:
         """The loaded model again (a new device preference); the demonstration model if none is."""

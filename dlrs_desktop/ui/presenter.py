@@ -167,9 +167,10 @@ class DocumentPresenter:
 
     def refresh_review(self) -> None:
         r = self.doc.review
-        if r.status == "reviewed":
-            from dlrs_desktop.ui.report import local_time
+        from dlrs_desktop.ui.report import local_time
 
+        self.result_panel.review.set_review(r.status, r.reviewer, local_time(r.time))
+        if r.status == "reviewed":
             self.status(
                 translate("presenter", "Reviewed by {reviewer} at {time}").format(
                     reviewer=r.reviewer or translate("presenter", "unknown"), time=local_time(r.time)

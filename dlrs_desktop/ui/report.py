@@ -55,6 +55,19 @@ class ReportOptions:
     include_identifiers: bool = False  # off by default: no identifiers in exports unless asked
     identifiers: dict[str, str] = field(default_factory=dict)
     cam_region: str = ""  # the explanation map drawn on the report's image ("" = none)
+    institution: str = ""  # Preferences → Institution, printed in the header
+    reviewer: str = ""  # Preferences → Reviewer name, printed above the signature line
+
+
+def identified_name(ids: dict[str, str]) -> str:
+    """The PDF name "dlrs-<patient ID>-<exam date>", file-name-safe; "" without a patient ID."""
+    import re
+
+    def safe(s: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", s.strip()).strip("._")[:40]
+
+    pid, date = safe(ids.get("patient_id", "")), safe(ids.get("study_date", ""))
+    return "-".join(x for x in ("dlrs", pid, date) if x) if pid else ""
 
 
 def local_time(iso: str | None) -> str:
@@ -156,6 +169,8 @@ def _paint_report(
     )
     short = translate("outcome", outcome.short_name)
     out.text(translate("report", "DLRS Desktop — {outcome} report").format(outcome=short), 16, True)
+    if options.institution:
+        out.text(options.institution, 11, True)
     notice = i18n.notice(str(model.get("notice") or "")) or translate("report", NOTICE)
     out.text(
         translate("report", "{notice}. Not a diagnosis.").format(notice=notice.rstrip(".。")), 10, True, WARN
@@ -202,6 +217,19 @@ def _paint_report(
     )
     _paint_measurements(out, doc)
     _paint_prediction(p, out, doc, options, outcome, page)
+    _paint_signature(out, options)
+
+
+def _paint_signature(out: _Writer, options: ReportOptions) -> None:
+    """Who reviewed, and a line to sign on: the report is ready for the chart."""
+    out.y += 10
+    from PySide6.QtCore import QCoreApplication
+
+    tr = QCoreApplication.translate
+    blank = "________________________"
+    out.text(tr("Report", "Reviewer: {name}").format(name=options.reviewer or blank), 10)
+    line = tr("Report", "Signature: {line}    Date: {date}")
+    out.text(line.format(line=blank + "______", date="______________"), 10)
 
 
 def _paint_prediction(

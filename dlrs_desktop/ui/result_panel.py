@@ -27,6 +27,7 @@ from dlrs_desktop.model.reading import outcome_of
 from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.bars import BarChart, bar_rows, format_probability, result_lines
+from dlrs_desktop.ui.result_help import ReadingGuide, ReviewLine
 from dlrs_desktop.ui.style import WARNING_CSS, region_label
 
 translate = QCoreApplication.translate
@@ -116,6 +117,10 @@ class ResultPanel(QWidget):
         self.cam_legend.setWordWrap(True)
         self.cam_legend.setVisible(False)
         lay.addWidget(self.cam_legend)
+        self.review = ReviewLine()  # the contour's review state, on the panel (issue 30)
+        lay.addWidget(self.review)
+        self.guide = ReadingGuide()  # "How to read this": every element above in plain words
+        lay.addWidget(self.guide)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         lay.addWidget(line)

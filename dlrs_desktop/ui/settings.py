@@ -63,7 +63,12 @@ class Preferences:
     # The model chosen in the Model menu: "" = the bundled demonstration model, "bundled:NAME" = a
     # bundled one (model/catalog.py), else a bundle folder's path. `dlrs-desktop --model` overrides it.
     model_bundle = _Setting("model/bundle", "")
+    # Public key files (";"-separated) whose signed bundles are trusted besides the release key.
+    trusted_keys = _Setting("model/trusted_keys", "")
     reviewer = _Setting("review/name", "")
+    institution = _Setting("report/institution", "")  # printed on the PDF report's header
+    # Patient names, IDs and dates on screen (banner, worklist groups): off until the user turns them on.
+    show_identifiers = _Setting("privacy/show_identifiers", False)
     open_folder = _Setting("folders/open", "")
     export_folder = _Setting("folders/export", "")
     # "" = follow the system locale; "en" or "zh_CN" (Preferences → Language, `dlrs-desktop --language`).
@@ -84,6 +89,10 @@ class Preferences:
 
     def remove_recent(self, path: str) -> None:
         self.qs.setValue("files/recent", json.dumps([r for r in self.recent if r != path]))
+
+    @property
+    def trusted_key_files(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in str(self.trusted_keys).split(";") if p.strip())
 
     def sync(self) -> None:
         self.qs.sync()

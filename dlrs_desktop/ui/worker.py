@@ -48,6 +48,7 @@ class ModelService(QObject):
     loaded = Signal(dict)  # model info: name, version, notice, device, seconds, warnings, path
     load_failed = Signal(str)
     switch_failed = Signal(str)  # load(keep_current=True) failed: the model in use stays loaded
+    unsigned = Signal(str, str, bool)  # path, why, keep_current: no trusted key signed it (ask the user)
     predicted = Signal(str, object)  # job contour hash, Prediction
     predict_failed = Signal(str, str)  # job contour hash, message
 
@@ -66,10 +67,20 @@ class ModelService(QObject):
         return self.predictor is not None
 
     def load(
-        self, bundle: str | Path | None = None, device: str = "auto", *, keep_current: bool = False
+        self,
+        bundle: str | Path | None = None,
+        device: str = "auto",
+        *,
+        keep_current: bool = False,
+        trusted_keys: tuple[str, ...] = (),
+        allow_unsigned: bool = False,
     ) -> None:
-        """`keep_current`: the model in use serves until the new one is ready, and stays if it fails."""
+        """`keep_current`: the model in use serves until the new one is ready, and stays if it fails.
+
+        A bundle no trusted key signed is refused (`unsigned` is emitted, the window asks the user)
+        unless `allow_unsigned`; then its results say "unsigned model" (bundle_signature.py)."""
         from dlrs_desktop import paths
+        from dlrs_desktop.bundle_signature import TrustPolicy, UnsignedModelError
 
         path = Path(bundle) if bundle is not None else paths.bundled_model_dir()
         previous = self.predictor if keep_current else None
@@ -87,10 +98,20 @@ class ModelService(QObject):
                         "in the Model menu.",
                     ).format(path=path)
                 )
-            return Predictor(path, device=device)
+            try:
+                trust = TrustPolicy.from_files(trusted_keys, allow_unsigned)
+                return Predictor(path, device=device, trust=trust)
+            except UnsignedModelError:
+                refused.append(True)
+                raise
+
+        refused: list[bool] = []
 
         def failed(message: str) -> None:
-            if previous is None:
+            if refused:
+                self.predictor, self.loading = previous, False
+                self.unsigned.emit(str(path), message, keep_current)
+            elif previous is None:
                 self._on_load_failed(message)
             else:
                 self.loading = False

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop.store import Annotation, AnnotationStore
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
+from dlrs_desktop.ui import patients as pt
 
 translate = QCoreApplication.translate
 
@@ -125,12 +126,19 @@ def plain_tooltip(text: str) -> str:
 
 class Worklist(QWidget):
     open_requested = Signal(str)
+    width_wanted = Signal(int)  # px that show every column in full (names, status, result)
 
-    def __init__(self, store: AnnotationStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: AnnotationStore, parent: QWidget | None = None, show_identifiers: Any = None
+    ) -> None:
+        """`show_identifiers`: a callable saying whether patient names, IDs and dates may be shown."""
         super().__init__(parent)
         self.store = store
+        self.show_identifiers = show_identifiers or (lambda: False)
         self.folder: Path | None = None
         self.paths: list[Path] = []
+        self.patients: list[pt.Patient] = []  # the folder grouped by patient and exam (ui/patients.py)
+        self.rows: list[Path | tuple[str, str]] = []  # table row -> image, or a (kind, text) group row
         self.current: Path | None = None
         self.scanned: dict[Path, dict[str, Any]] = {}
         self.scan_pool = QThreadPool(self)
@@ -157,11 +165,9 @@ class Worklist(QWidget):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        for col, width in ((0, 115), (1, 80)):  # names and reviewers elide; the scan columns stay visible
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, width)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # full names, no eliding
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.setHorizontalScrollMode(QTableWidget.ScrollMode.ScrollPerPixel)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.setMinimumWidth(420)
@@ -174,16 +180,8 @@ class Worklist(QWidget):
 
     def set_folder(self, folder: Path) -> None:
         self.folder = folder
-        self.paths = list_images(folder)
-        self.title.setText(
-            translate("worklist", "{folder}  ({count} images)").format(
-                folder=folder.name, count=len(self.paths)
-            )
-        )
-        self.table.setRowCount(len(self.paths))
         self.scanned = {}
-        for row, _path in enumerate(self.paths):
-            self.refresh_row(row)
+        self.regroup(list_images(folder))
         self._apply_filter()
         self._sink.generation += 1
         todo = [p for p in self.paths if self.store.status_of(None, p) is None]
@@ -198,13 +196,91 @@ class Worklist(QWidget):
     def wait_for_scan(self, ms: int = 30000) -> bool:
         return self.scan_pool.waitForDone(ms)
 
+    def regroup(self, images: list[Path]) -> None:
+        """Order the images by patient and exam; group rows only where there is more than one."""
+        self.patients = pt.group_images(self.store, images)
+        headers = pt.needs_headers(self.patients)
+        self.rows, self.paths = [], []
+        for i, patient in enumerate(self.patients, 1):
+            if headers:
+                self.rows.append(("patient", self.patient_text(patient, i)))
+            for j, exam in enumerate(patient.exams, 1):
+                if headers:
+                    self.rows.append(("exam", self.exam_text(exam, j)))
+                self.rows.extend(exam.paths)
+                self.paths.extend(exam.paths)
+        assert self.folder is not None
+        self.title.setText(
+            self.tr("{folder}  ({n} images)").format(folder=self.folder.name, n=len(self.paths))
+        )
+        self.table.clearSpans()
+        self.table.setRowCount(len(self.rows))
+        for row, entry in enumerate(self.rows):
+            if isinstance(entry, Path):
+                self.refresh_row(self.paths.index(entry))
+            else:
+                self._group_row(row, *entry)
+        self.fit_width()
+
+    def fit_width(self) -> None:
+        """Ask for the width of full names and the Result column (beyond what is given, it scrolls)."""
+        self.table.resizeColumnsToContents()
+        columns = self.table.horizontalHeader().length()  # every section at its contents' width
+        needed = (
+            columns + self.table.verticalScrollBar().sizeHint().width() + 2 * self.table.frameWidth() + 64
+        )
+        self.width_wanted.emit(needed)  # the window widens the dock within reason (never off screen)
+
+    def patient_text(self, patient: pt.Patient, number: int) -> str:
+        h = patient.header
+        if self.show_identifiers() and (h.patient_id or h.patient_name):
+            return self.tr("Patient {name} · ID {id}").format(
+                name=h.patient_name or "–", id=h.patient_id or "–"
+            )
+        if self.show_identifiers() and not patient.key.startswith("folder:"):
+            return self.tr("Patient {id}").format(id=patient.key)
+        return self.tr("Patient {n}").format(n=number)
+
+    def exam_text(self, exam: pt.Exam, number: int) -> str:
+        label = exam.label or self.tr("no time-point label")
+        n = len(exam.paths)
+        count = self.tr("1 image") if n == 1 else self.tr("{n} images").format(n=n)
+        if self.show_identifiers() and exam.date:
+            return self.tr("    Exam {date} · {label} · {count}").format(
+                date=exam.date, label=label, count=count
+            )
+        return self.tr("    Exam {number} · {label} · {count}").format(
+            number=number, label=label, count=count
+        )
+
+    def _group_row(self, row: int, kind: str, text: str) -> None:
+        item = QTableWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # not selectable: a heading, not an image
+        f = item.font()
+        f.setBold(True)
+        f.setItalic(kind == "exam")
+        item.setFont(f)
+        item.setData(Qt.ItemDataRole.UserRole, kind)
+        item.setToolTip(plain_tooltip(text))
+        self.table.setItem(row, 0, item)
+        for col in range(1, len(COLUMNS)):
+            self.table.setItem(row, col, QTableWidgetItem(""))
+        self.table.setSpan(row, 0, 1, len(COLUMNS))
+
+    def row_of(self, path: Path) -> int:
+        """The table row showing `path` (group rows come before their images)."""
+        return self.rows.index(path)
+
     def refresh_path(self, path: Path | None) -> None:
         if path is not None and path in self.paths:
             self.refresh_row(self.paths.index(path))
             self._apply_filter()
+            self.fit_width()
 
-    def refresh_row(self, row: int) -> None:
-        path = self.paths[row]
+    def refresh_row(self, index: int) -> None:
+        """Refresh the row of `self.paths[index]`."""
+        path = self.paths[index]
+        row = self.row_of(path)
         ann = self.store.status_of(None, path)
         s = ann.summary if ann is not None else {}
         result = "–"
@@ -242,14 +318,17 @@ class Worklist(QWidget):
 
     def _apply_filter(self) -> None:
         key = self.filter.currentData()
-        for row in range(self.table.rowCount()):
+        for row, entry in enumerate(self.rows):
+            if not isinstance(entry, Path):
+                continue  # group rows stay: they say whose images follow
             item = self.table.item(row, 0)
             status = item.data(Qt.ItemDataRole.UserRole) if item else "none"
             self.table.setRowHidden(row, key not in ("all", status))
 
     def _activated(self, row: int, _col: int) -> None:
-        if self.paths[row] != self.current:  # a click on the open image keeps its undo history
-            self.open_requested.emit(str(self.paths[row]))
+        entry = self.rows[row] if 0 <= row < len(self.rows) else None
+        if isinstance(entry, Path) and entry != self.current:  # a click on the open image keeps its undo
+            self.open_requested.emit(str(entry))
 
     def set_current(self, path: Path | None) -> None:
         previous, self.current = self.current, path
@@ -257,13 +336,13 @@ class Worklist(QWidget):
             if p is not None and p in self.paths:
                 self.refresh_row(self.paths.index(p))
         if path is not None and path in self.paths:
-            self.table.selectRow(self.paths.index(path))
+            self.table.selectRow(self.row_of(path))
 
     def neighbour(self, step: int) -> Path | None:
         """Next/previous visible row from the current image (wraps nowhere: stops at the ends)."""
         if not self.paths:
             return None
-        visible = [i for i in range(len(self.paths)) if not self.table.isRowHidden(i)]
+        visible = [i for i, p in enumerate(self.paths) if not self.table.isRowHidden(self.row_of(p))]
         if not visible:
             return None
         if self.current not in self.paths:

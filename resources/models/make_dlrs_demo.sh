@@ -40,3 +40,5 @@ dlrs evaluate --model resources/models/dlrs-demo --cohort "$WORK/fresh/cohort.cs
 dlrs synth --out "$WORK/unseen" --patients 469 --seed 20261203 --workers 2 --quiet
 dlrs evaluate --model resources/models/dlrs-demo --cohort "$WORK/unseen/cohort.csv" \
   --out docs/evaluation/dlrs-demo/unseen-cohort
+# 5. release signing (docs/MODEL_BUNDLE.md "Signatures"): only adds signature.json, nothing else changes
+dlrs model sign --model resources/models/dlrs-demo --key "${DLRS_RELEASE_KEY:?path to dlrs-release.key}"

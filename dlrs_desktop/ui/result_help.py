@@ -1,0 +1,148 @@
+"""Plain words on the result panel: "How to read this" (expandable) and the contour's review state.
+
+Every element of the panel is explained on screen, not only in tooltips: the big number, the line
+under it, the bars with their dashed ticks, the box on Fusion, the weights, the stale/unverified
+banners and the explanation map. The same text is the "Reading the result" section of F1 help.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
+
+
+def reading_items() -> list[tuple[str, str]]:
+    """(element, what it means) for every element of the result panel."""
+    tr = QCoreApplication.translate
+    return [
+        (
+            tr("ResultHelp", "Big number"),
+            tr(
+                "ResultHelp",
+                "the model's probability (0 to 1) of early response: the tumour shrinking well after two "
+                "cycles of neoadjuvant chemotherapy. 1 = certain response, 0 = certain non-response.",
+            ),
+        ),
+        (
+            tr("ResultHelp", "Line under it"),
+            tr(
+                "ResultHelp",
+                "the class the probability falls in, compared with the model's decision threshold (shown "
+                "with two decimals). It says 'uncertain' when moving the contour a little puts the "
+                "probability on both sides of the threshold; then read the probability as borderline.",
+            ),
+        ),
+        (
+            tr("ResultHelp", "Bars"),
+            tr(
+                "ResultHelp",
+                "one bar per network: the tumour itself and the 3, 5 and 10 mm rings around it. The dashed "
+                "tick on each bar is that network's own threshold.",
+            ),
+        ),
+        (
+            tr("ResultHelp", "Fusion"),
+            tr(
+                "ResultHelp",
+                "the final answer, combining all networks. The box on the Fusion bar is the range of the "
+                "probability when the contour is moved in and out by the sensitivity offsets.",
+            ),
+        ),
+        (
+            tr("ResultHelp", "Weights in the fusion"),
+            tr(
+                "ResultHelp",
+                "how much each network counts in the final answer; a weight of 0 means that network is "
+                "not used.",
+            ),
+        ),
+        (
+            tr("ResultHelp", "STALE / SAVED — NOT VERIFIED"),
+            tr(
+                "ResultHelp",
+                "the result no longer describes the contour shown (it was edited, or the result was read "
+                "from a file): press Predict.",
+            ),
+        ),
+        (
+            tr("ResultHelp", "Explanation map"),
+            tr(
+                "ResultHelp",
+                "colours the image where a network found evidence for (orange) or against (blue) response.",
+            ),
+        ),
+        (
+            tr("ResultHelp", "Contour review"),
+            tr(
+                "ResultHelp",
+                "'reviewed' once a person checked the contour (Ctrl+R); any edit returns it to draft.",
+            ),
+        ),
+    ]
+
+
+def reading_html() -> str:
+    """The F1 help section (and docs/USER_GUIDE.md says the same)."""
+    import html
+
+    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in reading_items())
+    title = QCoreApplication.translate("ResultHelp", "Reading the result")
+    note = QCoreApplication.translate(
+        "ResultHelp", "Research use only: a probability from one image, not a diagnosis."
+    )
+    return f"<h2>{html.escape(title)}</h2><ul>{items}</ul><p>{html.escape(note)}</p>"
+
+
+class ReadingGuide(QWidget):
+    """A "How to read this ▸" button that opens the plain-words explanation below it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.button = QToolButton()
+        self.button.setText(self.tr("How to read this"))
+        self.button.setCheckable(True)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.button.setArrowType(Qt.ArrowType.RightArrow)
+        self.button.toggled.connect(self.set_open)
+        lay.addWidget(self.button)
+        self.text = QLabel("\n".join(f"• {k}: {v}" for k, v in reading_items()))
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setWordWrap(True)
+        self.text.setVisible(False)
+        lay.addWidget(self.text)
+
+    def set_open(self, on: bool) -> None:
+        self.button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.text.setVisible(on)
+        if on:  # the panel scrolls: bring the opened text into view, not below the fold
+            from PySide6.QtCore import QTimer
+            from PySide6.QtWidgets import QScrollArea
+
+            parent = self.parentWidget()
+            while parent is not None and not isinstance(parent, QScrollArea):
+                parent = parent.parentWidget()
+            if parent is not None:
+                area = parent
+                QTimer.singleShot(0, lambda: area.ensureWidgetVisible(self, 0, 0))
+
+
+class ReviewLine(QLabel):
+    """The contour's review state on the panel itself (the status bar message fades)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # the reviewer's name is the user's text
+        self.setWordWrap(True)
+        self.set_review("draft", None, "")
+
+    def set_review(self, status: str, reviewer: str | None, when: str) -> None:
+        if status == "reviewed":
+            self.setText(
+                self.tr("Contour: reviewed by {who} at {when}").format(who=reviewer or "–", when=when)
+            )
+            self.setStyleSheet("color:#1b7837; font-weight:bold;")
+        else:
+            self.setText(self.tr("Contour: draft (not reviewed yet; Ctrl+R marks it reviewed)"))
+            self.setStyleSheet("color:gray;")
