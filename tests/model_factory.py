@@ -52,7 +52,7 @@ def make_bundle(
     """
     import torch
 
-    from dlrs_desktop.model.bundle import write_bundle
+    from dlrs_desktop.model.bundle_write import write_bundle
     from dlrs_desktop.model.contents import BundleContents
     from dlrs_desktop.model.manifest import Stacking
     from dlrs_desktop.model.network import FusionNet

@@ -219,7 +219,7 @@ def test_train_out_refuses_a_folder_of_other_work(tmp_path, capfd):
 
 def test_bundle_target_accepts_empty_or_earlier_bundle(tmp_path):
     from dlrs_desktop.errors import DlrsError
-    from dlrs_desktop.model.bundle import check_bundle_target
+    from dlrs_desktop.model.bundle_write import check_bundle_target
 
     check_bundle_target(tmp_path / "new")
     (tmp_path / "empty").mkdir()

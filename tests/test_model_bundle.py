@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from dlrs_desktop.errors import ModelError
-from dlrs_desktop.model.bundle import load_bundle, write_zip
+from dlrs_desktop.model.bundle import load_bundle
+from dlrs_desktop.model.bundle_write import write_zip
 from dlrs_desktop.model.manifest import Stacking
 from dlrs_desktop.model.preprocess import PreprocessSpec
 from tests.model_factory import cached_bundle
@@ -182,7 +183,7 @@ def test_not_a_bundle(tmp_path: Path) -> None:
 
 
 def test_writer_refuses_to_overwrite_and_inconsistent_parts(bundle_dir: Path, tmp_path: Path) -> None:
-    from dlrs_desktop.model.bundle import write_bundle
+    from dlrs_desktop.model.bundle_write import write_bundle
     from dlrs_desktop.model.contents import BundleContents
     from dlrs_desktop.model.network import FusionNet
 

@@ -15,7 +15,8 @@ import pytest
 from dlrs_desktop import bundle_signature as signing
 from dlrs_desktop import paths
 from dlrs_desktop.cli import main
-from dlrs_desktop.model.bundle import load_bundle, write_zip
+from dlrs_desktop.model.bundle import load_bundle
+from dlrs_desktop.model.bundle_write import write_zip
 from tests.model_factory import cached_bundle, make_bundle
 
 SAMPLE = paths.samples_dir() / "demo.dcm"

@@ -163,7 +163,7 @@ def _bundle_args(p: argparse.ArgumentParser, d: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.model.bundle import check_bundle_target
+    from dlrs_desktop.model.bundle_write import check_bundle_target
 
     require("train", "`dlrs train`")
     check_bundle_target(args.out)  # first: never replace someone's folder, never train to then refuse

@@ -29,9 +29,9 @@ from dlrs_desktop.model.bundle import (
     Bundle,
     _verify,
     load_bundle,
-    replace_bundle_folder,
     sha256_bytes,
 )
+from dlrs_desktop.model.bundle_write import replace_bundle_folder
 from dlrs_desktop.model.card import render_model_card
 
 ManifestUpdate = Callable[[dict[str, Any]], None]

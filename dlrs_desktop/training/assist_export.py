@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.model.bundle import check_bundle_target, replace_bundle_folder, software_versions
+from dlrs_desktop.model.bundle_write import check_bundle_target, replace_bundle_folder, software_versions
 from dlrs_desktop.roi import assist_prompt as ap
 from dlrs_desktop.roi.assist_bundle import (
     MANIFEST,

@@ -18,7 +18,8 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
-from dlrs_desktop.model.bundle import load_bundle, sha256_bytes, write_bundle
+from dlrs_desktop.model.bundle import load_bundle, sha256_bytes
+from dlrs_desktop.model.bundle_write import write_bundle
 from dlrs_desktop.model.contents import BundleContents
 from dlrs_desktop.model.manifest import Stacking, validate_manifest
 from dlrs_desktop.training.metrics import binary_metrics

@@ -12,7 +12,7 @@ import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
-from dlrs_desktop.model.bundle import check_bundle_target
+from dlrs_desktop.model.bundle_write import check_bundle_target
 from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, RegionSpec
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.cohort import read_cohort
