@@ -9,6 +9,7 @@ file; ONNX graphs may not reference external data (ONNX Runtime would open any p
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import struct
@@ -48,6 +49,21 @@ def folder_file(root: Path, name: str, limit: int) -> bytes:
     if len(data) > limit:
         raise ModelLimitError(f"File '{name}' of the model bundle is over the limit of {limit:,} bytes.")
     return data
+
+
+def check_listed(name: str, blob: bytes, entry: dict, what: str) -> None:
+    """The file's bytes are the size and sha256 its manifest entry names (`what`: "model bundle",
+    "contour-assist bundle"), else ModelError: a modified file is never used."""
+    if "bytes" in entry and entry["bytes"] != len(blob):
+        raise ModelError(
+            f"File '{name}' of the {what} has {len(blob)} bytes, the manifest says "
+            f"{entry['bytes']} (modified or truncated); refusing to load."
+        )
+    if hashlib.sha256(blob).hexdigest() != entry["sha256"]:
+        raise ModelError(
+            f"File '{name}' of the {what} does not match its sha256 in the manifest "
+            "(modified or corrupted); refusing to load."
+        )
 
 
 def manifest_json(raw: bytes) -> object:

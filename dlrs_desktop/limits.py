@@ -70,6 +70,23 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "file", max_byt
     return int(st.st_size)
 
 
+def check_file_as(
+    path: str | os.PathLike[str],
+    what: str,
+    max_bytes: int,
+    too_large: type[Exception],
+    unusable: type[Exception],
+) -> None:
+    """`check_regular_file` with its failures in the caller's own error types (an image is an
+    ImageLimitError / ImageLoadError, a mask a ContourLimitError / ContourError)."""
+    try:
+        check_regular_file(path, what, max_bytes)
+    except LimitError as exc:
+        raise too_large(str(exc)) from None
+    except DlrsError as exc:
+        raise unusable(str(exc)) from None
+
+
 def read_regular_bytes(path: str | os.PathLike[str], what: str, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most `max_bytes` (opened non-blocking, re-checked after open)."""
     size = check_regular_file(path, what, max_bytes)

@@ -49,14 +49,7 @@ def _same_deltas(regions: Sequence[UltrasoundRegion]) -> bool:
 
 def _skewed(r: UltrasoundRegion) -> bool:
     """A 2D tissue region in cm that is refused only for its anisotropy."""
-    return (
-        r.spatial_format == 1
-        and r.data_type == 1
-        and r.units_x == 3
-        and r.units_y == 3
-        and all(math.isfinite(d) and 1e-5 <= abs(d) <= 1.0 for d in (r.delta_x, r.delta_y))
-        and anisotropy_problem(r.delta_x, r.delta_y) is not None
-    )
+    return r.is_2d_tissue_cm_any_aspect and anisotropy_problem(r.delta_x, r.delta_y) is not None
 
 
 def pixel_spacing_problem(values: Any) -> str | None:

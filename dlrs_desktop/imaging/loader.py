@@ -24,8 +24,7 @@ from dlrs_desktop.limits import (
     MAX_IMAGE_FILE_BYTES,
     MAX_PIXELS,
     ImageLimitError,
-    LimitError,
-    check_regular_file,
+    check_file_as,
 )
 
 
@@ -111,12 +110,7 @@ def load_image(path: str | os.PathLike[str], frame: int | None = None) -> Ultras
 
 
 def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
-    try:
-        check_regular_file(p, "image", MAX_IMAGE_FILE_BYTES)
-    except LimitError as exc:
-        raise ImageLimitError(str(exc)) from None
-    except DlrsError as exc:
-        raise ImageLoadError(str(exc)) from None
+    check_file_as(p, "image", MAX_IMAGE_FILE_BYTES, ImageLimitError, ImageLoadError)
     try:
         # Read once: the sha256 (the key annotations are stored under) is of the very bytes decoded,
         # even if the file is replaced while it is being read.

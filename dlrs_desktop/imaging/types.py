@@ -137,13 +137,17 @@ class UltrasoundRegion:
         Deltas outside 1e-5..1 cm/px (0.0001..10 mm/px, what `Calibration` accepts) or more than 3:1
         anisotropic are damaged headers, not scales: such a region is never chosen for measurements.
         """
+        return self.is_2d_tissue_cm_any_aspect and anisotropy_problem(self.delta_x, self.delta_y) is None
+
+    @property
+    def is_2d_tissue_cm_any_aspect(self) -> bool:
+        """A 2D tissue region in cm with deltas of 1e-5..1 cm/px, whatever its anisotropy."""
         return (
             self.spatial_format == 1
             and self.data_type == 1
             and self.units_x == 3
             and self.units_y == 3
             and all(math.isfinite(d) and 1e-5 <= abs(d) <= 1.0 for d in (self.delta_x, self.delta_y))
-            and anisotropy_problem(self.delta_x, self.delta_y) is None
         )
 
     def contains(self, points: np.ndarray) -> bool:

@@ -251,16 +251,7 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
     m = _parse_manifest(raw)
     for name, entry in m["files"].items():
         blob = data[name]
-        if "bytes" in entry and entry["bytes"] != len(blob):
-            raise ModelError(
-                f"File '{name}' of the model bundle has {len(blob)} bytes, the manifest says "
-                f"{entry['bytes']} (modified or truncated); refusing to load."
-            )
-        if sha256_bytes(blob) != entry["sha256"]:
-            raise ModelError(
-                f"File '{name}' of the model bundle does not match its sha256 in the manifest "
-                "(modified or corrupted); refusing to load."
-            )
+        bf.check_listed(name, blob, entry, "model bundle")
         if entry["role"] == "weights":
             _check_safetensors(name, blob)
         elif entry["role"] == "onnx":

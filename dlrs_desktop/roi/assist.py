@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import cv2
 import numpy as np
@@ -63,49 +63,35 @@ def _learned_or_none(engine: str, bundle: str | None, trust: Any = None):  # typ
         return None, f"onnxruntime unavailable ({exc})"
 
 
-def propose_box(
-    image: UltrasoundImage,
-    box: Sequence[float],
-    *,
-    engine: str = "auto",
-    bundle: str | None = None,
-    method: str = DEFAULT_METHOD,
-    speckle: str = DEFAULT_FILTER,
-    trust: Any = None,
-) -> Proposal:
-    """An outline from a box by the learned model if its bundle is there (engine "auto"), else classical.
+class AssistOptions(TypedDict, total=False):
+    """How `propose_box`/`propose_click` outline: `engine` "auto" (the learned model if its bundle is
+    there, else classical), "learned" or "classical"; `bundle` another assist bundle; `method` and
+    `speckle` the classical method; `trust` (bundle_signature.TrustPolicy) which assist bundles may be
+    used (default: release-signed)."""
 
-    `trust` (bundle_signature.TrustPolicy): which assist bundles may be used (default: release-signed)."""
-    return _propose("box", image, box, engine, bundle, (method, speckle), trust)
+    engine: str
+    bundle: str | None
+    method: str
+    speckle: str
+    trust: Any
 
 
-def propose_click(
-    image: UltrasoundImage,
-    xy: Sequence[float],
-    *,
-    engine: str = "auto",
-    bundle: str | None = None,
-    method: str = DEFAULT_METHOD,
-    speckle: str = DEFAULT_FILTER,
-    trust: Any = None,
-) -> Proposal:
+def propose_box(image: UltrasoundImage, box: Sequence[float], **options: Unpack[AssistOptions]) -> Proposal:
+    """An outline from a box by the learned model if its bundle is there (engine "auto"), else classical."""
+    return _propose("box", image, box, options)
+
+
+def propose_click(image: UltrasoundImage, xy: Sequence[float], **options: Unpack[AssistOptions]) -> Proposal:
     """An outline from a click by the learned model if its bundle is there (engine "auto"), else classical."""
-    return _propose("click", image, xy, engine, bundle, (method, speckle), trust)
+    return _propose("click", image, xy, options)
 
 
-def _propose(
-    prompt: str,
-    image: UltrasoundImage,
-    where: Sequence[float],
-    engine: str,
-    bundle: str | None,
-    classical_how: tuple[str, str],
-    trust: Any,
-) -> Proposal:
+def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], options: AssistOptions) -> Proposal:
     """One fallback rule for both prompts: the learned model when it loads and runs, else the classical
     method, with the reason the learned one was not used (a broken model is not the user's box)."""
-    method, speckle = classical_how
-    model, why = _learned_or_none(engine, bundle, trust)
+    engine = options.get("engine", "auto")
+    method, speckle = options.get("method", DEFAULT_METHOD), options.get("speckle", DEFAULT_FILTER)
+    model, why = _learned_or_none(engine, options.get("bundle"), options.get("trust"))
     if model is not None:
         learned = learned_box if prompt == "box" else learned_click
         try:

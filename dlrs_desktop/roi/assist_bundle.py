@@ -112,16 +112,7 @@ def load_assist_bundle(path: str | Path | None = None) -> AssistBundle:
         if not (root / name).is_file():
             raise ModelError(f"The contour-assist bundle is incomplete: '{name}' is missing.")
         blob = bf.folder_file(root, name, MAX_BUNDLE_BYTES)
-        if "bytes" in entry and entry["bytes"] != len(blob):
-            raise ModelError(
-                f"File '{name}' of the contour-assist bundle has {len(blob)} bytes, the manifest says "
-                f"{entry['bytes']} (modified or truncated); refusing to load."
-            )
-        if sha256_bytes(blob) != entry["sha256"]:
-            raise ModelError(
-                f"File '{name}' of the contour-assist bundle does not match its sha256 "
-                "(modified or corrupted); refusing to load."
-            )
+        bf.check_listed(name, blob, entry, "contour-assist bundle")
         if entry.get("role") == "weights":
             bf.check_safetensors(name, blob)
         elif entry.get("role") == "onnx":

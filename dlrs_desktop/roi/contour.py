@@ -30,7 +30,7 @@ from dlrs_desktop.limits import (
     MAX_PIXELS,
     ContourLimitError,
     LimitError,
-    check_regular_file,
+    check_file_as,
     parse_json,
     read_regular_bytes,
 )
@@ -377,12 +377,7 @@ class Contour:
 def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
     """Bool (H, W) from a mask image: palette index, gray value or any RGB channel non-zero = tumour."""
     p = Path(path)
-    try:
-        check_regular_file(p, "mask image", MAX_IMAGE_FILE_BYTES)
-    except LimitError as exc:
-        raise ContourLimitError(str(exc)) from None
-    except DlrsError as exc:
-        raise ContourError(str(exc)) from None
+    check_file_as(p, "mask image", MAX_IMAGE_FILE_BYTES, ContourLimitError, ContourError)
     try:
         with Image.open(p) as im:
             if im.width * im.height > MAX_PIXELS:
