@@ -40,6 +40,14 @@ def spacing_arg(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"expected mm per pixel or 'auto', not {text!r}") from None
 
 
+def add_image_arguments(parser: argparse.ArgumentParser, spacing_help: str, *, typed: bool = False) -> None:
+    """--spacing (a manual calibration, or 'auto': the on-screen depth scale) and --frame of a cine loop;
+    `typed`: --spacing parsed by `spacing_arg` (one number or auto), else by the command itself (X or X,Y)."""
+    spacing: dict[str, Any] = {"type": spacing_arg} if typed else {}
+    parser.add_argument("--spacing", **spacing, metavar="MM_PER_PX", help=spacing_help)
+    parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
+
+
 def as_spacing(value: Any) -> Any:
     """`--spacing`'s value as `load_case` takes it: a manual Calibration, AUTO, or None."""
     if value is None or value == AUTO:

@@ -1,12 +1,29 @@
-"""Small helpers shared by the sub-commands (output formatting)."""
+"""Small helpers shared by the sub-commands: JSON output, options into config objects, the model options."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from dataclasses import fields
 from typing import Any
 
 
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
+
+
+def config_from_args(cls: type, args: argparse.Namespace, renamed: dict[str, str] | None = None) -> Any:
+    """A config dataclass from the parsed options: each field from the option of the same name (or the
+    option `renamed` names for it); a field without an option keeps its default."""
+    names = {f.name: (renamed or {}).get(f.name, f.name) for f in fields(cls)}
+    return cls(**{field: getattr(args, option) for field, option in names.items() if hasattr(args, option)})
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model and --device, as every command that runs the fusion model spells them."""
+    parser.add_argument(
+        "--model", metavar="DIR", help="model bundle folder or zip (default: the bundled model)"
+    )
+    parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")

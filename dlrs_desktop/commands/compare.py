@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.commands._case import as_spacing, load_case, spacing_arg
+from dlrs_desktop.commands._common import add_model_arguments
 from dlrs_desktop.commands.predict import find_contour
 from dlrs_desktop.errors import CalibrationError, DlrsError
 from dlrs_desktop.exchange.source import is_dicom_file
@@ -84,10 +85,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--not-measurable", action="store_true",
         help="the lesion is no longer measurable at follow-up (complete response by size)",
     )  # fmt: skip
-    parser.add_argument(
-        "--model", metavar="DIR", help="model bundle folder or zip (default: the bundled model)"
-    )
-    parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    add_model_arguments(parser)
     parser.add_argument("--no-predict", action="store_true", help="sizes only, no model probability")
     parser.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
     parser.add_argument("--pdf", metavar="FILE", help="write the follow-up's PDF report with the timeline")

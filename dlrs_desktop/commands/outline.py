@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlrs_desktop.commands._case import AUTO, read_scale, scale_line
+from dlrs_desktop.commands._case import AUTO, add_image_arguments, read_scale, scale_line
 from dlrs_desktop.commands._trust import add_trust_arguments, policy_from_args
 from dlrs_desktop.commands.roi import _parse_spacing
 from dlrs_desktop.errors import ContourError, DlrsError
@@ -60,13 +60,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="MM",
         help="farthest a vertex may snap (default 1.5 mm)",
     )
-    parser.add_argument(
-        "--spacing",
-        metavar="MM_PER_PX",
-        help="manual calibration in mm per pixel (X or X,Y) if the file has none; 'auto': read the "
+    add_image_arguments(
+        parser,
+        "manual calibration in mm per pixel (X or X,Y) if the file has none; 'auto': read the "
         "on-screen depth scale",
     )
-    parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
     parser.add_argument(
         "--out", metavar="JSON", help="write the contour here (default: print a summary only)"
     )

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlrs_desktop.commands._case import as_spacing, scale_line, spacing_arg
+from dlrs_desktop.commands._case import add_image_arguments, as_spacing, scale_line
 from dlrs_desktop.commands._case import load_case as load
+from dlrs_desktop.commands._common import add_model_arguments
 from dlrs_desktop.commands._trust import add_trust_arguments, policy_from_args
 from dlrs_desktop.errors import CalibrationError, DlrsError, ModelError
 from dlrs_desktop.fileio import atomic_write_bytes
@@ -50,17 +51,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--mask", metavar="PNG", help="tumour mask image (non-zero = tumour), same size as the image"
     )
-    parser.add_argument(
-        "--spacing",
-        type=spacing_arg,
-        metavar="MM_PER_PX",
-        help="manual calibration in mm per pixel, or 'auto': read the on-screen depth scale",
+    add_image_arguments(
+        parser, "manual calibration in mm per pixel, or 'auto': read the on-screen depth scale", typed=True
     )
-    parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
-    parser.add_argument(
-        "--model", metavar="DIR", help="model bundle folder or zip (default: the bundled model)"
-    )
-    parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    add_model_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON (a list for a folder)")
     parser.add_argument("--cam", metavar="OUTDIR", help="write class activation map images here")
     parser.add_argument("--csv", metavar="FILE", help="folder: write the table to FILE (default: stdout)")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.commands._case import AUTO, load_case
+from dlrs_desktop.commands._case import AUTO, add_image_arguments, load_case
 from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.imaging.types import Calibration
@@ -30,13 +30,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--contour", metavar="FILE", help="contour JSON (or a GUI sidecar, labelme file, mask PNG, DICOM SEG)"
     )
     src.add_argument("--mask", metavar="PNG", help="tumour mask image of the same size (non-zero = tumour)")
-    parser.add_argument(
-        "--spacing",
-        metavar="MM_PER_PX",
-        help="manual calibration in mm per pixel (X or X,Y); overrides the file's calibration; 'auto': "
+    add_image_arguments(
+        parser,
+        "manual calibration in mm per pixel (X or X,Y); overrides the file's calibration; 'auto': "
         "read the on-screen depth scale when the file has no scale (a DICOM region wins)",
     )
-    parser.add_argument("--frame", type=int, default=None, help="frame of a cine loop (0 = first)")
     parser.add_argument("--radii", default="3,5,10", metavar="MM", help="ring radii in mm (default 3,5,10)")
     parser.add_argument(
         "--clip-threshold",

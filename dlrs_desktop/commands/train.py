@@ -6,6 +6,7 @@ import argparse
 import re
 from typing import Any
 
+from dlrs_desktop.commands._common import config_from_args
 from dlrs_desktop.commands._outcome import add_outcome_args, outcome_from_args
 from dlrs_desktop.errors import CohortError
 from dlrs_desktop.extras import require
@@ -184,33 +185,7 @@ def run(args: argparse.Namespace) -> int:
         raise CohortError("--blur must be between 0 and 5 crop pixels (0 = off).")
     if not 0 <= args.ema < 1:
         raise CohortError("--ema must be at least 0 and below 1 (e.g. 0.95; 0 = off).")
-    cfg = TrainConfig(
-        arch=args.arch,
-        input_size=args.input_size,
-        mm_per_px=args.mm_per_px,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        folds=args.folds,
-        patience=args.patience,
-        jitter_variants=args.jitter_variants,
-        seed=args.seed,
-        device=args.device,
-        threads=args.threads,
-        init=args.init,
-        limit_batches=args.limit_batches,
-        ring_kind=args.ring_kind,
-        fill=args.fill,
-        ema=args.ema,
-        ensemble=args.ensemble,
-        radiomics=args.radiomics,
-        keep=args.keep,
-        augment_strength=args.augment,
-        normalisation=args.normalisation,
-        crop=args.crop,
-        distance_channel=args.distance_channel,
-        blur_px=args.blur,
-    )
+    cfg = config_from_args(TrainConfig, args, {"augment_strength": "augment", "blur_px": "blur"})
     recipe = TrainingRecipe(
         args.cohort,
         cfg,

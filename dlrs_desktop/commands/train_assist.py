@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dlrs_desktop.commands._common import config_from_args
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.extras import require
 
@@ -46,13 +47,7 @@ def run(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not data.is_dir():
         raise DlrsError(f"--data {data}: no such folder.")
-    cfg = AssistTrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        max_train_cases=args.max_train_cases,
-        threads=args.threads,
-    )
+    cfg = config_from_args(AssistTrainConfig, args)
     summary = train_assist(
         data, Path(args.out), cfg, device=args.device, log=lambda s: print(s, file=sys.stderr, flush=True)
     )
