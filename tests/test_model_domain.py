@@ -227,7 +227,7 @@ def test_the_gui_shows_outside_with_no_class_and_the_sr_carries_it(guarded, qtbo
     draw_polygon(qtbot, win)
     win.predict()
     qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
-    pred, panel = win.doc.result["prediction"], win.result_panel
+    pred, panel = win.doc.result.to_json_dict()["prediction"], win.result_panel
     assert pred["domain"]["status"] == "outside"
     assert panel.probability.text() == "—" and "training domain" in panel.caption.text()
     assert panel.category.text().startswith(

@@ -34,7 +34,7 @@ def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):
     win.predict()
     qtbot.waitUntil(lambda: doc.result is not None, timeout=60000)
     assert not dialog_log.texts("error") and win.save_now()
-    gui = doc.result["prediction"]
+    gui = doc.result.to_json_dict()["prediction"]
     rois, _ = doc.rois()
     assert rois is not None
 

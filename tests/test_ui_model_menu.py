@@ -166,7 +166,7 @@ def test_switching_model_marks_the_result_stale_and_is_remembered(
 
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.actions_by_name[listed[MALIGNANCY_LABEL]].trigger()
-    assert win.model.info["name"] == "dlrs-bus-malignancy" and "dlrs-bus-malignancy" in win.model_label.text()
+    assert win.model.info.name == "dlrs-bus-malignancy" and "dlrs-bus-malignancy" in win.model_label.text()
     assert checked(win) == [MALIGNANCY_LABEL]
     # the number on screen belongs to the previous model: stale, greyed, no explanation map, not re-computed
     assert win.doc.result_state == "stale" and win.doc.result_model_changed
@@ -189,7 +189,7 @@ def test_switching_model_marks_the_result_stale_and_is_remembered(
     win.predict()
     qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
     assert panel.caption.text() == "probability of malignancy" and not panel.stale.isVisible()
-    assert win.doc.result["model"]["id"] == "dlrs-bus-malignancy"
+    assert win.doc.result.to_json_dict()["model"]["id"] == "dlrs-bus-malignancy"
     assert any(w in panel.category.text() for w in ("malignant", "benign", "uncertain", "outside"))
     assert not dialog_log.texts("error")
 
@@ -208,7 +208,7 @@ def test_open_model_bundle_with_a_broken_folder_keeps_the_current_model(
     dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = window_with(qtbot, response_bundle)
     before = checked(win)
-    sha = win.model.info["sha256"]
+    sha = win.model.info.sha256
     dialog_log.answers["model_folder"] = str(bundled / "broken")
     with qtbot.waitSignal(win.model.switch_failed, timeout=60000):
         win.actions_by_name["open_model"].trigger()
@@ -218,7 +218,7 @@ def test_open_model_bundle_with_a_broken_folder_keeps_the_current_model(
     kind, title, text = messages[0]
     assert kind == "error" and title == "Model not changed"
     assert "could not be loaded" in text and "test-random 0.0.1" in text
-    assert win.model.ready and win.model.info["sha256"] == sha
+    assert win.model.ready and win.model.info.sha256 == sha
     assert "test-random" in win.model_label.text() and "loading" not in win.model_label.text()
     assert checked(win) == before and win.prefs.model_bundle == ""
     # the contour assist's folder is no prediction model either: refused the same way
@@ -254,11 +254,11 @@ def test_the_remembered_model_is_used_at_the_next_start_unless_model_is_given(
     prefs.model_bundle = "bundled:dlrs-bus-malignancy"
     prefs.sync()
     win = started(qtbot, [])
-    assert win.model.info["name"] == "dlrs-bus-malignancy" and checked(win) == [MALIGNANCY_LABEL]
+    assert win.model.info.name == "dlrs-bus-malignancy" and checked(win) == [MALIGNANCY_LABEL]
     assert win.result_panel.outcome.short_name == "malignancy"
     win.close()
     win = started(qtbot, ["--model", str(response_bundle)])
-    assert win.model.info["name"] == "test-random"
+    assert win.model.info.name == "test-random"
     assert win.prefs.model_bundle == "bundled:dlrs-bus-malignancy"  # --model is not remembered
     assert not dialog_log.texts("error")
 
@@ -273,7 +273,7 @@ def test_a_remembered_model_that_no_longer_loads_falls_back_to_the_demo(
     prefs.model_bundle = str(tmp_path / "removed-model")
     prefs.sync()
     win = started(qtbot, [])
-    assert win.model.info["name"] == "dlrs-demo" and checked(win) == [DEMO_LABEL]
+    assert win.model.info.name == "dlrs-demo" and checked(win) == [DEMO_LABEL]
     errors = dialog_log.texts("error")
     assert len(errors) == 1 and "removed-model" in errors[0] and "demonstration model instead" in errors[0]
     assert win.prefs.model_bundle == "" and Preferences().model_bundle == ""

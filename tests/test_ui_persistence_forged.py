@@ -87,12 +87,15 @@ def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(cached_bundle())
     qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
-    p = win.doc.result["prediction"]["probability"]
+    p = win.doc.result.to_json_dict()["prediction"]["probability"]
     assert p != pytest.approx(0.99, abs=1e-3)  # the random test model does not say 0.99
     assert win.result_panel.caption.text() == "probability of early response"
     assert any("differs" in t and "0.990" in t for t in dialog_log.texts("info"))
-    assert win.doc.result["identity"]["image_sha256"] == win.doc.base_image.sha256
-    assert win.doc.result["identity"]["model_sha256"] == win.doc.result["model"]["bundle_hash"]
+    assert win.doc.result.to_json_dict()["identity"]["image_sha256"] == win.doc.base_image.sha256
+    assert (
+        win.doc.result.to_json_dict()["identity"]["model_sha256"]
+        == win.doc.result.to_json_dict()["model"]["bundle_hash"]
+    )
     text = pdf_text(win.export_pdf(str(tmp_path / "report.pdf")))
     assert f"{p:.2f}" in text and "No verified prediction" not in text
     # The re-computed result, as the model wrote it, passes the sidecar checks when read back.

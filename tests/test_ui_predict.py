@@ -46,7 +46,7 @@ def test_predict_shows_the_real_result_then_goes_stale(win, qtbot, bundle, dialo
     qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
     assert not win.result_panel.busy.isVisible() and not dialog_log.texts("error")
     expected = Predictor(bundle, device="cpu").predict(win.doc.image, win.doc.contour, sensitivity=False)
-    got = win.doc.result["prediction"]
+    got = win.doc.result.to_json_dict()["prediction"]
     assert got["probability"] == pytest.approx(expected.probability, abs=1e-5)
     assert win.result_panel.probability.text() == f"{expected.probability:.2f}"
     assert expected.category in win.result_panel.category.text()
@@ -107,7 +107,7 @@ def test_gpu_preference_without_gpu_falls_back_with_a_notice(qtbot, tmp_path, bu
     dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     with qtbot.waitSignal(w.model.loaded, timeout=60000):
         w.start_model(bundle)
-    assert w.model.info["device"] == "cpu" and w.model.info["warnings"]
+    assert w.model.info.device == "cpu" and w.model.info.warnings
     assert w.open_path(calibrated_dicom(tmp_path))
     draw_polygon(qtbot, w)
     w.predict()

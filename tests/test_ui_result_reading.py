@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from dlrs_desktop.model.reading import is_uncertain
+from dlrs_desktop.model.result import Prediction
 from dlrs_desktop.ui.bars import format_probability, sensitivity_text
 from tests.ui_factory import calibrated_dicom, dialog_log, make_window, uncalibrated_png  # noqa: F401
 
@@ -24,8 +25,10 @@ def test_shown_probability_is_on_the_same_side_of_the_threshold(p):
 
 @pytest.mark.parametrize("hi", NEAR)
 def test_sensitivity_band_wording_agrees_with_the_uncertain_state(hi):
-    pred = {"probability": 0.47, "threshold": 0.5, "category": "non-responder",
-            "sensitivity": {"offsets_mm": [-1.0, 1.0], "probabilities": [0.46, hi]}}  # fmt: skip
+    pred = Prediction.from_json_dict(
+        {"probability": 0.47, "threshold": 0.5, "category": "non-responder",
+         "sensitivity": {"offsets_mm": [-1.0, 1.0], "probabilities": [0.46, hi]}}
+    )  # fmt: skip
     text = sensitivity_text(pred)
     top = float(text.split("–")[1].split()[0])
     assert (top >= 0.5) == is_uncertain(pred), (hi, text)  # the band crosses the threshold iff shown so
@@ -57,9 +60,9 @@ def test_panel_explains_itself_and_shows_the_review(qtbot, tmp_path, dialog_log)
 
 def test_about_opens_at_the_top(qtbot):
     from dlrs_desktop.ui.about import make_about_dialog
+    from dlrs_desktop.ui.worker import ModelInfo
 
-    info = {"manifest": {}}
-    dlg = make_about_dialog(None, info)
+    dlg = make_about_dialog(None, ModelInfo())
     qtbot.addWidget(dlg)
     dlg.show()
     from PySide6.QtWidgets import QTextBrowser

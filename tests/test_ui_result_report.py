@@ -36,7 +36,7 @@ def pdf_text(path) -> str:
 
 
 def test_demo_result_panel_says_uncertain_waited_weights_and_thresholds(demo):
-    result, panel = demo.doc.result, demo.result_panel
+    result, panel = demo.doc.result.to_json_dict(), demo.result_panel
     pred = result["prediction"]
     # Issue 26: the conformal prediction set is the headline uncertainty ("either (uncertain)"), the
     # thresholded class beside it; the sensitivity band crossing the threshold stays as evidence.
@@ -58,7 +58,7 @@ def test_demo_result_panel_says_uncertain_waited_weights_and_thresholds(demo):
     for name, w in weights.items():
         assert rows[name].weight == pytest.approx(w) and rows[name].used == (w != 0)
     assert "not used by the fusion (weight 0): Ring 3 mm, Ring 5 mm" in panel.details.text()
-    manifest = demo.model.info["manifest"]
+    manifest = demo.model.info.manifest
     expected = {n: region_thresholds(manifest)[n] for n in weights}
     assert {n: rows[n].threshold for n in weights} == pytest.approx(expected)
     assert len({round(v, 4) for v in expected.values()}) == 4  # four different thresholds, four ticks
@@ -83,7 +83,7 @@ def test_pdf_has_identifiers_only_when_chosen(demo, tmp_path, dialog_log):  # no
     text = pdf_text(plain)
     assert "Synthetic" not in text and "Patient" not in text
     assert "demonstration model dlrs-demo" in text.splitlines()[1]  # the bundle's own notice heads the page
-    assert f"DLRS Desktop {__version__}" in text and demo.model.info["sha256"] in re.sub(r"\s", "", text)
+    assert f"DLRS Desktop {__version__}" in text and demo.model.info.sha256 in re.sub(r"\s", "", text)
     assert "uncertain" in text and "not used by the fusion" in text and "explanation map" not in text
     demo.result_panel.cam.setCurrentIndex(demo.result_panel.cam.findData("ring_10mm"))
     with_map = pdf_text(demo.export_pdf(str(tmp_path / "map.pdf")))
@@ -210,7 +210,7 @@ def test_radiomics_signatures_are_evidence_on_screen_and_in_the_saved_result(qtb
     draw_polygon(qtbot, win)
     win.predict()
     qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
-    pred = win.doc.result["prediction"]
+    pred = win.doc.result.to_json_dict()["prediction"]
     names = [s["name"] for s in pred["signatures"]]
     assert names == ["radiomics_ring_3mm", "radiomics_ring_5mm", "radiomics_ring_10mm", "radiomics_all"]
     # the chart and the weights line show the signatures the fusion weighs; the unused one (weight 0,
@@ -224,10 +224,12 @@ def test_radiomics_signatures_are_evidence_on_screen_and_in_the_saved_result(qtb
     z = pred["intercept"] + sum(r["contribution"] for r in pred["regions"] + pred["signatures"])
     assert 1 / (1 + np.exp(-z)) == pytest.approx(pred["probability"], abs=1e-9)
     assert (
-        schema.result(json.loads(json.dumps(win.doc.result)))["prediction"]["signatures"][0]["name"]
+        schema.result(json.loads(json.dumps(win.doc.result.to_json_dict())))["prediction"]["signatures"][0][
+            "name"
+        ]
         == names[0]
     )
-    broken = json.loads(json.dumps(win.doc.result))
+    broken = json.loads(json.dumps(win.doc.result.to_json_dict()))
     broken["prediction"]["signatures"][1]["probability"] = 7.0
     with pytest.raises(Exception, match=r"signatures\[1\]"):
         schema.result(broken)

@@ -31,7 +31,7 @@ def test_an_unsigned_bundle_needs_the_users_yes_and_then_says_so(qtbot, tmp_path
     dialog_log.answers["yes_no"] = True
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.model_menu.start(bundle)
-    assert win.model.info["name"] == "test-random" and "unsigned model" in win.model.info["notice"]
+    assert win.model.info.name == "test-random" and "unsigned model" in win.model.info.notice
     assert win.open_path(calibrated_dicom(tmp_path))
     draw_polygon(qtbot, win)
     win.predict()
@@ -44,16 +44,16 @@ def test_opening_an_unsigned_bundle_keeps_the_model_in_use_unless_allowed(qtbot,
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.model_menu.start(None)  # the signed demonstration model: no question
-    assert not dialog_log.texts("yes_no") and win.model.info["name"] == "dlrs-demo"
+    assert not dialog_log.texts("yes_no") and win.model.info.name == "dlrs-demo"
     dialog_log.answers["model_folder"] = str(cached_bundle(input_size=64))
     dialog_log.answers["yes_no"] = False
     with qtbot.waitSignal(win.model.switch_failed, timeout=60000):
         win.actions_by_name["open_model"].trigger()
-    assert win.model.ready and win.model.info["name"] == "dlrs-demo"  # the model in use stays
+    assert win.model.ready and win.model.info.name == "dlrs-demo"  # the model in use stays
     dialog_log.answers["yes_no"] = True
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.actions_by_name["open_model"].trigger()
-    assert win.model.info["name"] == "test-random" and "unsigned model" in win.result_panel.notice.text()
+    assert win.model.info.name == "test-random" and "unsigned model" in win.result_panel.notice.text()
 
 
 def test_an_edited_signed_bundle_is_asked_about_too(qtbot, tmp_path, dialog_log):  # noqa: F811

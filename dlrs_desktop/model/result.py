@@ -339,3 +339,87 @@ class Prediction:
             prediction_set=tuple(str(c) for c in d.get("prediction_set") or ()),
             coverage=None if coverage is None else float(coverage),
         )
+
+
+@dataclass(frozen=True)
+class ResultIdentity:
+    """What a shown result belongs to: it is current only when all four still match."""
+
+    image_sha256: str | None = None
+    contour_hash: str | None = None
+    calibration: dict[str, Any] | None = None
+    model_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        check_finite(self)
+
+
+@dataclass(frozen=True)
+class ResultModel:
+    """The model that made a result, as the result records it (a sidecar outlives the loaded model)."""
+
+    id: str = ""
+    version: str = ""
+    bundle_hash: str = ""
+    notice: str = ""
+    region_thresholds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_finite(self)
+
+
+@dataclass(frozen=True, eq=False)
+class SavedResult:
+    """A prediction as the workstation shows and stores it (the sidecar's `result` block): the typed
+    `Prediction`, the contour and model it belongs to, and how long the user waited.
+
+    `to_json_dict()` is the sidecar block, keys as before the result was typed; `from_json_dict` reads
+    one back (store/schema.py has checked its types; older files lack `waited_ms` and `identity`)."""
+
+    prediction: Prediction
+    contour_hash: str
+    model: ResultModel = field(default_factory=ResultModel)
+    waited_ms: float | None = None
+    identity: ResultIdentity | None = None
+
+    def __post_init__(self) -> None:
+        check_finite(self)
+
+    @property
+    def model_sha256(self) -> str | None:
+        """The bundle that computed it: the identity's, else the model block's (older sidecars)."""
+        sha = self.identity.model_sha256 if self.identity is not None else None
+        return sha or self.model.bundle_hash or None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"prediction": self.prediction.to_json_dict()}
+        out["contour_hash"] = self.contour_hash
+        if self.waited_ms is not None:
+            out["waited_ms"] = self.waited_ms
+        if self.identity is not None:
+            out["identity"] = {k: getattr(self.identity, k) for k in self.identity.__dataclass_fields__}
+        m = self.model
+        out["model"] = {"id": m.id, "version": m.version, "bundle_hash": m.bundle_hash, "notice": m.notice,
+                        "region_thresholds": dict(m.region_thresholds)}  # fmt: skip
+        return out
+
+    @classmethod
+    def from_json_dict(cls, d: dict[str, Any]) -> SavedResult:
+        model = d.get("model") if isinstance(d.get("model"), dict) else {}
+        ident = d.get("identity")
+        identity = None
+        if isinstance(ident, dict):
+            identity = ResultIdentity(
+                **{k: ident.get(k) for k in ("image_sha256", "contour_hash", "calibration", "model_sha256")}
+            )
+        thresholds = model.get("region_thresholds") or {}
+        return cls(
+            prediction=Prediction.from_json_dict(d.get("prediction") or {}),
+            contour_hash=str(d.get("contour_hash") or ""),
+            model=ResultModel(
+                *(str(model.get(k) or "") for k in ("id", "version", "bundle_hash", "notice")),
+                region_thresholds={str(k): float(v) for k, v in thresholds.items()},
+            ),
+            waited_ms=None if d.get("waited_ms") is None else float(d["waited_ms"]),
+            identity=identity,
+        )

@@ -26,6 +26,7 @@ from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.result_help import reading_html
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.style import region_label
+from dlrs_desktop.ui.worker import ModelInfo
 
 translate = QCoreApplication.translate
 
@@ -76,9 +77,9 @@ def help_dialog(parent: QWidget, tools: Iterable[Any], shortcuts: Iterable[tuple
     _text_dialog(parent, translate("about", "Help — tools and shortcuts"), help_html(tools, shortcuts)).exec()
 
 
-def model_card_markdown(info: dict[str, Any]) -> str:
+def model_card_markdown(info: ModelInfo) -> str:
     """The model card as the model package renders it (same text as MODEL_CARD.md and `dlrs model info`)."""
-    manifest = info.get("manifest") or {}
+    manifest = info.manifest
     if not manifest:
         return translate("about", "_The model is not loaded; its card is shown once it is._")
     from dlrs_desktop.model.card import render_model_card
@@ -86,7 +87,7 @@ def model_card_markdown(info: dict[str, Any]) -> str:
     return render_model_card(manifest)
 
 
-def about_markdown(model_info: dict[str, Any]) -> str:
+def about_markdown(model_info: ModelInfo) -> str:
     head = translate(
         "about",
         "# DLRS Desktop {version}\n\n"
@@ -98,7 +99,7 @@ def about_markdown(model_info: dict[str, Any]) -> str:
         "and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
         "computer.",
     ).format(version=__version__)
-    notice = str(model_info.get("notice") or "")
+    notice = model_info.notice
     translated = i18n.notice(notice) if notice else ""
     if translated and translated != notice:  # the card below stays as the bundle wrote it (English)
         head += "\n\n" + translate("about", "**Research notice of the loaded model:** {notice}").format(
@@ -107,11 +108,11 @@ def about_markdown(model_info: dict[str, Any]) -> str:
     return head + "\n\n---\n\n" + model_card_markdown(model_info)
 
 
-def about_dialog(parent: QWidget, model_info: dict[str, Any]) -> None:
+def about_dialog(parent: QWidget, model_info: ModelInfo) -> None:
     make_about_dialog(parent, model_info).exec()
 
 
-def make_about_dialog(parent: QWidget, model_info: dict[str, Any]) -> QDialog:
+def make_about_dialog(parent: QWidget, model_info: ModelInfo) -> QDialog:
     dlg = _text_dialog(parent, translate("about", "About DLRS Desktop"), "")
     # The model card quotes the bundle's manifest (a file): Markdown yes, embedded HTML never.
     features = (

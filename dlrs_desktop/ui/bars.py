@@ -8,13 +8,14 @@ zero weight is greyed and says so; the fused row shows the contour-sensitivity b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from dlrs_desktop.model.domain_text import evidence_lines, is_outside
 from dlrs_desktop.model.reading import class_text, sensitivity_band, waited_seconds
+from dlrs_desktop.model.result import Prediction, SavedResult, SignatureResult
 from dlrs_desktop.ui.style import region_color, region_label
 
 translate = QCoreApplication.translate
@@ -34,37 +35,23 @@ class BarRow:
         return self.weight is None or abs(self.weight) > 1e-9
 
 
-def bar_rows(result: dict[str, Any]) -> list[BarRow]:
+def bar_rows(result: SavedResult) -> list[BarRow]:
     """Rows for a stored result: the region networks in bundle order, then the fused probability."""
-    pred = result.get("prediction", {})
-    thresholds = (result.get("model") or {}).get("region_thresholds") or {}
+    pred = result.prediction
+    thresholds = result.model.region_thresholds
     rows = [
-        BarRow(
-            str(r["name"]),
-            float(r["probability"]),
-            thresholds.get(r["name"]),
-            float(r.get("coefficient", 0.0)),
-        )
-        for r in [*(pred.get("regions") or []), *used_signatures(pred)]
+        BarRow(r.name, r.probability, thresholds.get(r.name), r.coefficient)
+        for r in [*pred.regions, *used_signatures(pred)]
     ]
-    if pred.get("probability") is not None:
-        band = sensitivity_band(pred)
-        rows.append(
-            BarRow(
-                "fusion",
-                float(pred["probability"]),
-                None if pred.get("threshold") is None else float(pred["threshold"]),
-                None,
-                None if band is None else (band[0], band[1]),
-            )
-        )
+    band = sensitivity_band(pred)
+    rows.append(BarRow("fusion", pred.probability, pred.threshold, None, None if band is None else band[:2]))
     return rows
 
 
-def used_signatures(pred: dict[str, Any]) -> list[dict[str, Any]]:
+def used_signatures(pred: Prediction) -> list[SignatureResult]:
     """The radiomics signatures the shown fusion weighs (the others belong to other rows of the study
     table: the result keeps them for the record, the chart and the weights line leave them out)."""
-    return [s for s in pred.get("signatures") or [] if abs(float(s.get("coefficient", 0.0))) > 1e-9]
+    return [s for s in pred.signatures if abs(s.coefficient) > 1e-9]
 
 
 def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False) -> None:
@@ -172,23 +159,23 @@ def format_probability(p: float, threshold: float | None) -> str:
     return text
 
 
-def sensitivity_text(pred: dict[str, Any]) -> str | None:
+def sensitivity_text(pred: Prediction) -> str | None:
     band = sensitivity_band(pred)
     if band is None:
         return None
     lo, hi, offset = band
-    threshold = pred.get("threshold")  # a bound printed like the threshold gets a third decimal
+    threshold = pred.threshold  # a bound printed like the threshold gets a third decimal
     return translate("bars", "Contour sensitivity: {lo} – {hi} (contour moved by up to ±{offset} mm)").format(
         lo=format_probability(lo, threshold), hi=format_probability(hi, threshold), offset=f"{offset:g}"
     )
 
 
-def weights_text(pred: dict[str, Any]) -> str | None:
-    regions = [*(pred.get("regions") or []), *used_signatures(pred)]
+def weights_text(pred: Prediction) -> str | None:
+    regions = [*pred.regions, *used_signatures(pred)]
     if not regions:
         return None
-    used = [f"{region_label(r['name'])} {float(r['coefficient']):.2f}" for r in regions if r["coefficient"]]
-    unused = [region_label(r["name"]) for r in regions if not r["coefficient"]]
+    used = [f"{region_label(r.name)} {r.coefficient:.2f}" for r in regions if r.coefficient]
+    unused = [region_label(r.name) for r in regions if not r.coefficient]
     sep = translate("bars", ", ")
     weights = sep.join(used) or translate("bars", "none")
     if unused:
@@ -198,20 +185,18 @@ def weights_text(pred: dict[str, Any]) -> str | None:
     return translate("bars", "Weights in the fusion: {weights}").format(weights=weights)
 
 
-def result_lines(result: dict[str, Any]) -> list[str]:
+def result_lines(result: SavedResult) -> list[str]:
     """Plain-text facts under the probability (shared by the panel and the PDF report)."""
-    from dlrs_desktop.model.domain_text import evidence_lines, is_outside
-
-    pred = result.get("prediction", {})
+    pred = result.prediction
     lines = evidence_lines(pred, translate)
     for line in (None if is_outside(pred) else sensitivity_text(pred), weights_text(pred)):
         if line:
             lines.append(line)
-    for flag in pred.get("flags") or []:
-        mark = "⚠ " if flag.get("severity") == "warning" else ""
-        lines.append(f"{mark}{translate('flags', str(flag.get('message', '')))}")
-    waited = waited_seconds(result)
-    device, backend = pred.get("device", "?"), pred.get("backend", "?")
+    for flag in pred.flags:
+        mark = "⚠ " if flag.severity == "warning" else ""
+        lines.append(f"{mark}{translate('flags', flag.message)}")
+    waited = waited_seconds(pred, result.waited_ms)
+    device, backend = pred.device or "?", pred.backend or "?"
     if waited is not None:
         lines.append(
             translate(
@@ -220,23 +205,21 @@ def result_lines(result: dict[str, Any]) -> list[str]:
         )
     else:
         lines.append(translate("bars", "Device: {device} ({backend})").format(device=device, backend=backend))
-    if pred.get("device_note"):
-        lines.append(translate("device", str(pred["device_note"])))
-    model = {**(pred.get("model") or {}), **(result.get("model") or {})}
-    sha = model.get("bundle_hash") or ""
+    if pred.device_note:
+        lines.append(translate("device", pred.device_note))
+    model = result.model
     lines.append(
         translate("bars", "Model: {id} {version} (sha256 {sha})").format(
-            id=model.get("id", "?"), version=model.get("version", ""), sha=sha[:12]
+            id=model.id or pred.model_id or "?",
+            version=model.version or pred.model_version,
+            sha=(model.bundle_hash or pred.bundle_hash)[:12],
         )
     )
     return lines
 
 
-def class_line(pred: dict[str, Any]) -> str:
+def class_line(pred: Prediction) -> str:
     """ "likely malignant (threshold 0.57)" (the bundle's category) or the uncertain state."""
-    threshold = pred.get("threshold")
-    if threshold is None:
-        return class_text(pred, translate)
     return translate("domain_text", "{text} (threshold {threshold})").format(
-        text=class_text(pred, translate), threshold=f"{float(threshold):.2f}"
+        text=class_text(pred, translate), threshold=f"{pred.threshold:.2f}"
     )

@@ -1,22 +1,26 @@
 """The open image and everything the user did to it, without Qt (napari-style model).
 
 Views subscribe with `doc.events.connect(callback)`; the callback receives the kind of change ("image",
-"contour", "calibration", "frame", "result", "review", "saved", "ruler", "rings", "model"). Keeping this
-Qt-free means the rules that matter most — a result belongs to exactly one contour and one model, any
-edit or model switch makes it stale, review status returns to draft on edit — are plain Python and
-tested without a window.
+"contour", "calibration", "frame", "result", "review", "exam", "saved", "ruler", "rings", "model",
+"path"). Every public field is an evented property (napari's evented model): assigning it emits its
+kind, so no write can bypass the views; a compound change (a new image) emits one event for the whole
+(`_batch`). Keeping this Qt-free means the rules that matter most — a result belongs to exactly one
+contour and one model, any edit or model switch makes it stale, review status returns to draft on
+edit — are plain Python and tested without a window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
+from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store.record import Annotation, Review, now_iso
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
@@ -35,6 +39,7 @@ class Events:
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        self.blocked = 0  # > 0 inside Document._batch: field events wait for the batch's one event
 
     def connect(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -44,36 +49,95 @@ class Events:
             self._listeners.remove(listener)
 
     def emit(self, kind: str) -> None:
+        if self.blocked:
+            return
         for listener in list(self._listeners):
             listener(kind)
 
 
+class _Field:
+    """A public Document field: assigning it emits `kind`; an `edit` also counts as an unsaved change
+    and returns a reviewed contour to draft (the rule lives here, not in every caller)."""
+
+    def __init__(self, kind: str, *, edit: bool = False, saved: bool = False) -> None:
+        self.kind, self.edit, self.saved = kind, edit, saved or edit
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = f"_{name}"
+
+    def __get__(self, doc: Any, owner: type | None = None) -> Any:
+        return self if doc is None else getattr(doc, self.attr)
+
+    def __set__(self, doc: Document, value: Any) -> None:
+        setattr(doc, self.attr, value)
+        doc._field_changed(self.kind, edit=self.edit, saved=self.saved)
+
+
 class Document:
-    """One image under review. All setters emit events; none does geometry itself (that is `roi`)."""
+    """One image under review. Every field assignment emits its event; none does geometry itself (`roi`)."""
+
+    FIELDS: ClassVar[dict[str, str]] = {  # public field → the event its assignment emits (tested)
+        "path": "path", "base_image": "frame", "manual_calibration": "calibration", "contour": "contour",
+        "result": "result", "prediction": "result", "result_verified": "result", "review": "review",
+        "exam": "exam", "ruler": "ruler", "ring_radii_mm": "rings", "model_sha256": "model",
+    }  # fmt: skip
+    path: Path | None = _Field("path")  # type: ignore[assignment]
+    base_image: UltrasoundImage | None = _Field("frame", saved=True)  # type: ignore[assignment]  # as read from the file
+    manual_calibration: Calibration | None = _Field("calibration", edit=True)  # type: ignore[assignment]
+    contour: Contour | None = _Field("contour", edit=True)  # type: ignore[assignment]
+    result: SavedResult | None = _Field("result", saved=True)  # type: ignore[assignment]
+    prediction: Any = _Field("result")  # the live Prediction (CAM maps), only for results made this session
+    # True only for a result the model computed in this session; one read from a file is "saved — not
+    # verified" until Predict re-computes it (a sidecar can be edited by anyone).
+    result_verified: bool = _Field("result")  # type: ignore[assignment]
+    review: Review = _Field("review", saved=True)  # type: ignore[assignment]
+    exam: dict[str, Any] | None = _Field("exam", saved=True)  # type: ignore[assignment]  # time point
+    ruler: tuple[np.ndarray, np.ndarray] | None = _Field("ruler")  # type: ignore[assignment]  # this image only
+    ring_radii_mm: tuple[float, ...] = _Field("rings")  # type: ignore[assignment]  # the loaded bundle's
+    model_sha256: str | None = _Field("model")  # type: ignore[assignment]  # the loaded model (set_model)
 
     def __init__(self) -> None:
         self.events = Events()
-        self.path: Path | None = None
-        self.base_image: UltrasoundImage | None = None  # calibration as read from the file
-        self.manual_calibration: Calibration | None = None
-        self.contour: Contour | None = None
-        self.result: dict[str, Any] | None = None  # Prediction.to_dict() + "contour_hash" + "model"
-        self.prediction: Any = None  # the live Prediction (CAM maps), only for results made this session
-        # True only for a result the model computed in this session; one read from a file is "saved —
-        # not verified" until Predict re-computes it (a sidecar can be edited by anyone).
-        self.result_verified = False
-        self.review = Review()
-        self.exam: dict[str, Any] | None = None  # time point (store.schema.exam): label, pair, ...
-        self.ruler: tuple[np.ndarray, np.ndarray] | None = None  # belongs to this image only
-        self.ring_radii_mm: tuple[float, ...] = DEFAULT_RING_RADII_MM
-        self.model_sha256: str | None = None  # the loaded model (set_model); None while none is known
         self.revision = 0  # bumps on every change that must be saved
         self.saved_revision = 0
-        self._rois_key: str | None = None
+        self._path: Path | None = None  # the fields' storage (_Field): set here without events
+        self._base_image: UltrasoundImage | None = None
+        self._manual_calibration: Calibration | None = None
+        self._contour: Contour | None = None
+        self._result: SavedResult | None = None
+        self._prediction: Any = None
+        self._result_verified = False
+        self._review = Review()
+        self._exam: dict[str, Any] | None = None
+        self._ruler: tuple[np.ndarray, np.ndarray] | None = None
+        self._ring_radii_mm: tuple[float, ...] = DEFAULT_RING_RADII_MM
+        self._model_sha256: str | None = None
+        self._rois_key: tuple[str, tuple[float, ...], str] | None = None
         self._rois: RoiSet | None = None
         self._rois_error: str | None = None
         self._problem_key: str | None = None
         self._problem: str | None = None
+
+    @contextmanager
+    def _batch(self, kind: str | None) -> Iterator[None]:
+        """Several fields change as one: their own events are held back and `kind` is emitted once."""
+        review = self._review
+        self.events.blocked += 1
+        try:
+            yield
+        finally:
+            self.events.blocked -= 1
+        if kind is not None:
+            self.events.emit(kind)
+        if self._review is not review and kind != "image":  # an edit in the batch returned it to draft
+            self.events.emit("review")
+
+    def _field_changed(self, kind: str, *, edit: bool, saved: bool) -> None:
+        if saved:
+            self.revision += 1
+        self.events.emit(kind)
+        if edit and self._review.status == "reviewed":
+            self.review = Review("draft")  # emits "review" (after the batch, inside one)
 
     # ----------------------------------------------------------------- state
     @property
@@ -112,10 +176,9 @@ class Document:
         """
         if self.result is None:
             return False
-        if self.contour is None or self.result.get("contour_hash") != self.contour.content_hash():
+        if self.contour is None or self.result.contour_hash != self.contour.content_hash():
             return True
-        identity = self.result.get("identity")
-        image_sha = identity.get("image_sha256") if isinstance(identity, dict) else None
+        image_sha = self.result.identity.image_sha256 if self.result.identity is not None else None
         if image_sha is not None and (self.base_image is None or image_sha != self.base_image.sha256):
             return True
         return self.result_model_changed
@@ -125,11 +188,8 @@ class Document:
         """The result was computed by another model than the one loaded now (a model switch)."""
         if self.result is None or self.model_sha256 is None:
             return False
-        identity, model = self.result.get("identity"), self.result.get("model")
-        sha = identity.get("model_sha256") if isinstance(identity, dict) else None
-        if sha is None and isinstance(model, dict):
-            sha = model.get("bundle_hash")
-        return isinstance(sha, str) and sha != self.model_sha256
+        sha = self.result.model_sha256
+        return sha is not None and sha != self.model_sha256
 
     @property
     def result_state(self) -> str:
@@ -141,30 +201,20 @@ class Document:
         return "current" if self.result_verified and self.prediction is not None else "unverified"
 
     # ----------------------------------------------------------------- changes
-    def _changed(self, kind: str, *, edit: bool = True) -> None:
-        self.revision += 1
-        if edit and self.review.status == "reviewed":
-            self.review = Review("draft")
-            self.events.emit(kind)
-            self.events.emit("review")
-            return
-        self.events.emit(kind)
-
     def open(self, image: UltrasoundImage, path: str | Path | None = None) -> None:
         """A new image: forget everything of the previous one (it was autosaved by the window)."""
-        self.path = Path(path) if path is not None else None
-        self.base_image = image
-        self.manual_calibration = None
-        self.contour = None
-        self.result = None
-        self.prediction = None
-        self.result_verified = False
-        self.review = Review()
-        self.exam = None
-        self.ruler = None
-        self.revision = self.saved_revision = 0
-        self._rois_key = None
-        self.events.emit("image")
+        with self._batch("image"):
+            self.path = Path(path) if path is not None else None
+            self.base_image = image
+            self.manual_calibration = None
+            self.contour = None
+            self.result = None
+            self.prediction = None
+            self.result_verified = False
+            self.review = Review()
+            self.exam = None
+            self.ruler = None
+            self.revision = self.saved_revision = 0  # before the "image" event: a new image is clean
 
     def make_contour(self, points: np.ndarray) -> Contour:
         """A contour bound to this image's calibration (the region containing it) and frame."""
@@ -178,49 +228,44 @@ class Document:
 
     def set_contour(self, contour: Contour | None) -> None:
         self.contour = contour
-        self._changed("contour")
 
     def set_contour_points(self, points: np.ndarray | None) -> None:
         self.set_contour(None if points is None or len(points) == 0 else self.make_contour(points))
 
     def set_manual_calibration(self, calibration: Calibration | None) -> None:
         """A user calibration (or None to go back to the file's); the contour is re-bound to it."""
-        self.manual_calibration = calibration
-        if self.contour is not None:
-            self.contour = self.make_contour(np.asarray(self.contour.points))
-        self._changed("calibration")
+        with self._batch("calibration"):
+            self.manual_calibration = calibration
+            if self.contour is not None:
+                self.contour = self.make_contour(np.asarray(self.contour.points))
 
     def set_frame_image(self, image: UltrasoundImage) -> None:
         """Another frame of the same cine loop; the contour follows to that frame (and goes stale)."""
-        self.base_image = image
-        if self.contour is not None:
-            self.contour = self.make_contour(np.asarray(self.contour.points))
-        self._changed("frame")
+        with self._batch("frame"):
+            self.base_image = image
+            if self.contour is not None:
+                self.contour = self.make_contour(np.asarray(self.contour.points))
 
-    def set_result(self, result: dict[str, Any] | None, prediction: Any = None) -> None:
+    def set_result(self, result: SavedResult | None, prediction: Any = None) -> None:
         """A result with its live `prediction` is current; without one it is only ever "unverified"."""
-        self.result = result
-        self.prediction = prediction
-        self.result_verified = result is not None and prediction is not None
-        self._changed("result", edit=False)
+        with self._batch("result"):
+            self.result = result
+            self.prediction = prediction
+            self.result_verified = result is not None and prediction is not None
 
     def set_review(self, reviewed: bool, reviewer: str | None) -> None:
         if reviewed and self.contour is None:
             raise DlrsError(QT_TRANSLATE_NOOP("errors", "There is no contour to mark as reviewed."))
         self.review = Review("reviewed", reviewer or None, now_iso()) if reviewed else Review("draft")
-        self.revision += 1
-        self.events.emit("review")
 
     def set_exam(self, exam: dict[str, Any] | None) -> None:
         """The time point (label, pair, ...): saved with the annotation; not an edit of the contour."""
         kept = {k: v for k, v in (exam or {}).items() if v not in (None, "")}
         self.exam = kept or None
-        self._changed("exam", edit=False)
 
     def set_ruler(self, line: tuple[np.ndarray, np.ndarray] | None) -> None:
         """A measurement on this image (not part of the saved annotation; forgotten on the next image)."""
         self.ruler = line
-        self.events.emit("ruler")
 
     def ruler_text(self, p0: np.ndarray, p1: np.ndarray, tr: Translate = english) -> str:
         """ "10.5 mm · 105 px", or "105 px (not calibrated)" where no calibration covers the line
@@ -241,15 +286,12 @@ class Document:
         user predicts again; it is never re-computed behind their back."""
         if sha256 != self.model_sha256:
             self.model_sha256 = sha256
-            self.events.emit("model")
 
     def set_ring_radii(self, radii_mm: tuple[float, ...]) -> None:
         """The rings the loaded model uses (from its bundle), so the rings on screen are the model's."""
         radii = tuple(float(r) for r in radii_mm) or DEFAULT_RING_RADII_MM
         if radii != self.ring_radii_mm:
-            self.ring_radii_mm = radii
-            self._rois_key = None
-            self.events.emit("rings")
+            self.ring_radii_mm = radii  # the ROI cache is keyed by the radii too
 
     def mark_saved(self, revision: int) -> None:
         self.saved_revision = revision
@@ -260,8 +302,9 @@ class Document:
         """Tumour + rings for the current contour, cached by contour hash; or the reason there are none."""
         if self.contour is None or self.image is None:
             return None, None
-        key = self.contour.content_hash()
+        key = (self.contour.content_hash(), self.ring_radii_mm, self.image.sha256)
         if key != self._rois_key:
+            # lazy: roi imports cv2 (~0.45 s), kept out of the window's start-up
             from dlrs_desktop.roi import compute_rois
 
             self._rois_key = key
@@ -298,32 +341,36 @@ class Document:
             frame=self.frame,
             contour=None if self.contour is None else self.contour.to_dict(),
             calibration=None if self.manual_calibration is None else self.manual_calibration.to_dict(),
-            result=self.result,
+            result=None if self.result is None else self.result.to_json_dict(),
             review=self.review,
             exam=self.exam,
         )
 
-    def apply_annotation(self, ann: Annotation) -> None:
-        """Restore a saved state (the caller has already loaded the right frame and checked the hash)."""
-        from dlrs_desktop.imaging import Calibration
-        from dlrs_desktop.roi import Contour
-
-        if self.base_image is None or ann.image_sha256 != self.base_image.sha256:
+    def apply_annotation(self, ann: Annotation, frame_image: UltrasoundImage | None = None) -> None:
+        """Restore a saved state (the caller has checked the hash); `frame_image`: the saved frame of a
+        cine loop, loaded by the caller, replaces the one open (one "image" event for all of it)."""
+        image = frame_image or self.base_image
+        if image is None or ann.image_sha256 != image.sha256:
             raise DlrsError(
                 QT_TRANSLATE_NOOP(
                     "errors", "This annotation belongs to a different image and was not applied."
                 )
             )
-        self.manual_calibration = Calibration.from_dict(ann.calibration) if ann.calibration else None
-        contour = Contour.from_dict(ann.contour) if ann.contour else None
-        if contour is not None:
+        # lazy: roi imports cv2 (~0.45 s); an annotation is applied only once an image is open
+        from dlrs_desktop.imaging import Calibration
+        from dlrs_desktop.roi import Contour
+
+        result = SavedResult.from_json_dict(ann.result) if ann.result else None
+        revision = self.revision  # restoring what was saved is not an unsaved change
+        with self._batch("image"):
+            self.base_image = image
+            self.manual_calibration = Calibration.from_dict(ann.calibration) if ann.calibration else None
+            contour = Contour.from_dict(ann.contour) if ann.contour else None
             # Re-bind to the current calibration: a saved contour never carries a stale mm scale.
-            contour = self.make_contour(np.asarray(contour.points))
-        self.contour = contour
-        self.result = ann.result
-        self.prediction = None
-        self.result_verified = False  # saved — not verified, until Predict runs on this computer
-        self.review = ann.review
-        self.exam = ann.exam
-        self._rois_key = None
-        self.events.emit("image")
+            self.contour = None if contour is None else self.make_contour(np.asarray(contour.points))
+            self.result = result
+            self.prediction = None
+            self.result_verified = False  # saved — not verified, until Predict runs on this computer
+            self.review = ann.review
+            self.exam = ann.exam
+            self.revision = revision  # before the "image" event: restoring is not an unsaved change

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QRectF
@@ -28,6 +28,7 @@ translate = QCoreApplication.translate
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.report import ReportOptions
+    from dlrs_desktop.ui.worker import ModelInfo
 
 
 def render_view(canvas: ImageCanvas, max_side: int = 1400) -> QImage:
@@ -57,7 +58,7 @@ class Exporter:
         canvas: ImageCanvas,
         prefs: Preferences,
         status: Callable[[str], None],
-        model_info: Callable[[], dict[str, Any]],
+        model_info: Callable[[], ModelInfo],
     ) -> None:
         self.parent, self.doc, self.canvas, self.prefs = parent, doc, canvas, prefs
         self.status, self.model_info = status, model_info

@@ -238,9 +238,10 @@ class FileController(QObject):
         from dlrs_desktop.imaging import load_image
 
         try:
+            frame_image = None
             if self.doc.path is not None and ann.frame != self.doc.frame:
-                self.doc.base_image = load_image(self.doc.path, ann.frame)
-            self.doc.apply_annotation(ann)
+                frame_image = load_image(self.doc.path, ann.frame)
+            self.doc.apply_annotation(ann, frame_image)
         except DlrsError as exc:
             dialogs.error(
                 self.parent_widget,

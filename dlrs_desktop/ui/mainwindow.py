@@ -256,9 +256,7 @@ class MainWindow(QMainWindow):
     def preferences_dialog(self) -> PreferencesDialog:
         from dlrs_desktop.ui import about
 
-        in_use = (
-            self.model.info.get("device", "") if self.model.ready else translate("MainWindow", "not loaded")
-        )
+        in_use = self.model.info.device if self.model.ready else translate("MainWindow", "not loaded")
         names = ring_names(self.doc.ring_radii_mm)
         pacs = PacsFields(self)  # the PACS node: no network use unless configured
         reload = self.prediction.reload_model  # a new device: the model in use, loaded again

@@ -23,7 +23,7 @@ from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.actions import ActionRegistry
 from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.settings import Preferences
-from dlrs_desktop.ui.worker import ModelService
+from dlrs_desktop.ui.worker import ModelInfo, ModelService
 
 translate = QCoreApplication.translate
 
@@ -99,7 +99,7 @@ class ModelMenu(QObject):
 
     # ------------------------------------------------------------------ entries
     def loaded_path(self) -> str | None:
-        return (self.model.info.get("path") or None) if self.model.ready else None
+        return (self.model.info.path or None) if self.model.ready else None
 
     def refresh(self) -> None:
         """(Re)build the entries from the bundles on disk; the loaded model ticked."""
@@ -128,7 +128,7 @@ class ModelMenu(QObject):
             label = entry_label(e) if labels.count(e.label) == 1 else f"{entry_label(e)} ({tip})"
             items.append((f"model_{e.folder.name}", e.folder, label, tip))
         if loaded and not any(same_folder(e.folder, loaded) for e in found):
-            other = entry_from_manifest(self.model.info.get("manifest") or {}, Path(loaded))
+            other = entry_from_manifest(self.model.info.manifest, Path(loaded))
             items.append(
                 (
                     OTHER,
@@ -188,8 +188,8 @@ class ModelMenu(QObject):
         self.prediction.start_model(path)
 
     # ------------------------------------------------------------------ outcomes
-    def _loaded(self, info: dict[str, Any]) -> None:
-        if self.remember is not None and same_folder(info.get("path"), self.remember):
+    def _loaded(self, info: ModelInfo) -> None:
+        if self.remember is not None and same_folder(info.path, self.remember):
             self.prefs.model_bundle = choice_for(self.remember)
             self.prefs.sync()
             self.remember = None
@@ -207,7 +207,7 @@ class ModelMenu(QObject):
             translate(
                 "model_menu",
                 "The model bundle could not be loaded: {reason}\n\nThe model in use stays: {name} {version}.",
-            ).format(reason=message, name=info.get("name"), version=info.get("version")),
+            ).format(reason=message, name=info.name, version=info.version),
             translate("model_menu", "Model not changed"),
         )
 

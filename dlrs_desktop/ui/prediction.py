@@ -16,8 +16,8 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dlrs_desktop.model.domain_text import is_outside, outside_text
-from dlrs_desktop.model.outcome import Outcome
-from dlrs_desktop.model.reading import cam_rgba, class_text, region_thresholds, ring_radii
+from dlrs_desktop.model.reading import cam_rgba, class_text
+from dlrs_desktop.model.result import ResultIdentity, ResultModel, SavedResult
 from dlrs_desktop.store import AuditLog
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.bars import format_probability
@@ -25,7 +25,7 @@ from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
-from dlrs_desktop.ui.worker import ModelService
+from dlrs_desktop.ui.worker import ModelInfo, ModelService
 
 translate = QCoreApplication.translate
 NOT_CALIBRATED = QT_TRANSLATE_NOOP(
@@ -98,34 +98,33 @@ class PredictionController(QObject):
 
     def reload_model(self) -> None:
         """The loaded model again (a new device preference); the demonstration model if none is."""
-        path = self.model.info.get("path") if self.model.ready else None
+        path = self.model.info.path if self.model.ready else None
         self.start_model(path or None)
 
-    def show_model(self, info: dict | None = None) -> None:
+    def show_model(self, info: ModelInfo | None = None) -> None:
         """The model line and state for the model in use (also after a failed switch kept it)."""
         if info is None and not self.model.ready:
             return
         info = self.model.info if info is None else info
-        dev = info.get("device", "")
+        dev = info.device
         self.model_label.setText(
             self.tr("Model: {name} {version} · {device}").format(
-                name=info.get("name"), version=info.get("version"), device=dev
+                name=info.name, version=info.version, device=dev
             )
         )
         self.panel.model_state.setText(self.tr("Model ready ({device}).").format(device=dev))
 
-    def _model_loaded(self, info: dict) -> None:
+    def _model_loaded(self, info: ModelInfo) -> None:
         self.show_model(info)
-        if info.get("notice"):
-            self.panel.set_notice(info["notice"])
-        self.panel.set_outcome(Outcome.from_manifest(info.get("manifest") or {}))
-        radii = ring_radii(info.get("manifest") or {})
-        if radii:
-            self.doc.set_ring_radii(radii)  # the rings on screen are the ones the model measures
-        for w in info.get("warnings", []):
-            self.status(translate("warnings", str(w)), 6000)
+        if info.notice:
+            self.panel.set_notice(info.notice)
+        self.panel.set_outcome(info.reading.outcome)
+        if info.reading.ring_radii:
+            self.doc.set_ring_radii(info.reading.ring_radii)  # the rings on screen are the model's
+        for w in info.warnings:
+            self.status(translate("warnings", w), 6000)
         self.refresh_button()
-        self.doc.set_model(info.get("sha256"))  # a result of another model is stale until predicted again
+        self.doc.set_model(info.sha256 or None)  # a result of another model is stale until predicted again
         self.reverify_saved_result()
 
     def reverify_saved_result(self) -> None:
@@ -198,29 +197,28 @@ class PredictionController(QObject):
         if job != current:
             self.status(self.tr("A prediction for an earlier contour finished and was discarded."), 6000)
             return
-        pred = prediction.to_dict()
+        pred = prediction
         saved = self.doc.result if self.doc.result_state == "unverified" else None
         cal = self.doc.calibration
-        manifest = self.model.info.get("manifest") or {}
-        result = {
-            "prediction": pred,
-            "contour_hash": self.doc.contour.content_hash(),
-            "waited_ms": round(waited_ms, 1),
+        result = SavedResult(
+            prediction,
+            self.doc.contour.content_hash(),
+            ResultModel(
+                prediction.model_id,
+                prediction.model_version,
+                prediction.bundle_hash,
+                prediction.research_notice,
+                dict(self.model.info.reading.region_thresholds),
+            ),
+            waited_ms=round(waited_ms, 1),
             # What this number belongs to; a result is current only when all four match.
-            "identity": {
-                "image_sha256": prediction.image_sha256,
-                "contour_hash": prediction.contour_hash,
-                "calibration": None if cal is None else cal.to_dict(),
-                "model_sha256": prediction.bundle_hash,
-            },
-            "model": {
-                "id": prediction.model_id,
-                "version": prediction.model_version,
-                "bundle_hash": prediction.bundle_hash,
-                "notice": prediction.research_notice,
-                "region_thresholds": region_thresholds(manifest),
-            },
-        }
+            identity=ResultIdentity(
+                prediction.image_sha256,
+                prediction.contour_hash,
+                None if cal is None else cal.to_dict(),
+                prediction.bundle_hash,
+            ),
+        )
         self.doc.set_result(result, prediction)
         prob = format_probability(prediction.probability, prediction.threshold)
         what = prediction.outcome.probability_of_in(translate)
@@ -237,8 +235,8 @@ class PredictionController(QObject):
             ),
             8000,
         )
-        old = (saved or {}).get("prediction", {}).get("probability")
-        if isinstance(old, float | int) and abs(float(old) - prediction.probability) > 5e-4:
+        old = None if saved is None else saved.prediction.probability
+        if old is not None and abs(old - prediction.probability) > 5e-4:
             dialogs.info(
                 self.parent_widget,
                 self.tr(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
@@ -21,12 +21,12 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import Outcome, sentence_start
-from dlrs_desktop.model.reading import outcome_of
 from dlrs_desktop.regions import ring_names
 from dlrs_desktop.textsafe import escape_terminal
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.bars import bar_rows, format_probability, paint_bars, result_lines
 from dlrs_desktop.ui.style import region_label
+from dlrs_desktop.ui.worker import ModelInfo
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.document import Document
@@ -111,7 +111,7 @@ def write_pdf(
     doc: Document,
     view: QImage,
     options: ReportOptions,
-    model_info: dict[str, Any] | None = None,
+    model_info: ModelInfo | None = None,
 ) -> Path:
     if doc.image is None:
         raise DlrsError(translate("report", "Open an image before exporting a report."))
@@ -125,7 +125,8 @@ def write_pdf(
     writer.setCreator(f"DLRS Desktop {__version__}")
     p = QPainter(writer)
     try:
-        _paint_report(p, doc, view, options, model_info or {}, QRectF(0, 0, writer.width(), writer.height()))
+        page = QRectF(0, 0, writer.width(), writer.height())
+        _paint_report(p, doc, view, options, model_info or ModelInfo(), page)
     finally:
         p.end()
     data = tmp.read_bytes()
@@ -158,20 +159,18 @@ class _Writer:
 
 
 def _paint_report(
-    p: QPainter, doc: Document, view: QImage, options: ReportOptions, model: dict[str, Any], page: QRectF
+    p: QPainter, doc: Document, view: QImage, options: ReportOptions, model: ModelInfo, page: QRectF
 ) -> None:
     out = _Writer(p, page.width())
     base = doc.base_image
     assert base is not None
     # the outcome the result names, else the loaded model's (its manifest), else early response
-    outcome = outcome_of(
-        (doc.result or {}).get("prediction"), Outcome.from_manifest(model.get("manifest") or {})
-    )
+    outcome = model.reading.outcome if doc.result is None else doc.result.prediction.outcome
     short = translate("outcome", outcome.short_name)
     out.text(translate("report", "DLRS Desktop — {outcome} report").format(outcome=short), 16, True)
     if options.institution:
         out.text(options.institution, 11, True)
-    notice = i18n.notice(str(model.get("notice") or "")) or translate("report", NOTICE)
+    notice = i18n.notice(model.notice) or translate("report", NOTICE)
     out.text(
         translate("report", "{notice}. Not a diagnosis.").format(notice=notice.rstrip(".。")), 10, True, WARN
     )
@@ -193,10 +192,10 @@ def _paint_report(
         ),
         9,
     )  # fmt: skip
-    used = (doc.result or {}).get("model") or {}  # the model that made the result, else the loaded one
-    model_id = used.get("id") or model.get("name") or "–"
-    version = used.get("version") or model.get("version") or ""
-    sha = used.get("bundle_hash") or model.get("sha256") or "–"
+    used = doc.result.model if doc.result is not None else None  # the result's model, else the loaded one
+    model_id = (used and used.id) or model.name or "–"
+    version = (used and used.version) or model.version
+    sha = (used and used.bundle_hash) or model.sha256 or "–"
     out.text(
         translate(
             "report", "DLRS Desktop {app_version} · model {model} {version} · model sha256 {sha}"
@@ -251,7 +250,7 @@ def _paint_prediction(
             WARN,
         )
         return
-    pred = doc.result.get("prediction", {})
+    pred = doc.result.prediction
     stale = doc.result_is_stale
     if stale:
         out.text(
@@ -268,7 +267,7 @@ def _paint_prediction(
             True,
             WARN,
         )
-    prob = float(pred.get("probability", float("nan")))
+    prob = pred.probability
     grey = QColor(120, 120, 120) if stale else None
     outside = is_outside(pred)  # no class and no probability: only the reason
     out.text(
@@ -276,7 +275,7 @@ def _paint_prediction(
         if outside
         else translate("report", "{probability_of}: {value}").format(
             probability_of=sentence_start(outcome.probability_of_in(translate)),
-            value=format_probability(prob, pred.get("threshold")),
+            value=format_probability(prob, pred.threshold),
         ),
         18,
         True,
@@ -301,9 +300,9 @@ def _paint_prediction(
             ),
             8,
         )
-    notice = (doc.result.get("model") or {}).get("notice") or pred.get("research_notice")
+    notice = doc.result.model.notice or pred.research_notice
     if notice:
-        out.text(i18n.notice(str(notice)), 9, True, WARN)
+        out.text(i18n.notice(notice), 9, True, WARN)
 
 
 def _paint_measurements(out: _Writer, doc: Document) -> None:

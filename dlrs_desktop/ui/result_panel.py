@@ -1,12 +1,10 @@
 """The result panel: probability, class (or the explicit uncertain state), bars, facts, explanation map.
 
-Shows a stored result dict (what the sidecar holds), so a restored result and a fresh one look the
+Shows a stored result (`SavedResult`: what the sidecar holds), so a restored result and a fresh one look the
 same; a stale one is greyed and labelled, never shown as current.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QFont
@@ -23,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
-from dlrs_desktop.model.reading import outcome_of
+from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.bars import BarChart, bar_rows, format_probability, result_lines
@@ -177,13 +175,13 @@ class ResultPanel(QWidget):
 
     def show_result(
         self,
-        result: dict[str, Any] | None,
+        result: SavedResult | None,
         stale: bool,
         *,
         verified: bool = True,
         model_changed: bool = False,
     ) -> None:
-        """Render a stored result dict; a stale or unverified one is greyed and labelled, never current.
+        """Render a stored result; a stale or unverified one is greyed and labelled, never current.
 
         `model_changed`: stale because another model is loaded now (the banner names the result's model).
 
@@ -202,11 +200,10 @@ class ResultPanel(QWidget):
             self.showing_result = False
             self._show_legend(self.outcome)
             return
-        pred = result.get("prediction", {})
-        prob = float(pred.get("probability", float("nan")))
-        threshold = pred.get("threshold")
+        pred = result.prediction
+        prob, threshold = pred.probability, pred.threshold
         dim = stale or not verified
-        outcome = outcome_of(pred, self.outcome)
+        outcome = pred.outcome
         self._show_legend(outcome)
         self.showing_result = True
         outside = is_outside(pred)  # no class and no probability: only the reason
@@ -236,9 +233,8 @@ class ResultPanel(QWidget):
         self.details.setText("\n".join(result_lines(result)))
 
 
-def _model_stale_text(result: dict[str, Any]) -> str:
-    model = result.get("model") if isinstance(result.get("model"), dict) else {}
-    name = " ".join(str(model.get(k) or "") for k in ("id", "version")).strip()
+def _model_stale_text(result: SavedResult) -> str:
+    name = f"{result.model.id} {result.model.version}".strip()
     return translate("ResultPanel", MODEL_STALE_TEXT).format(
         model=name or translate("ResultPanel", "unknown")
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.model.reading import BundleReading
 
 translate = QCoreApplication.translate
 
@@ -45,7 +47,7 @@ class _Job(QRunnable):
 class ModelService(QObject):
     """Owns the Predictor. Signals are emitted from worker threads and delivered on the GUI thread."""
 
-    loaded = Signal(dict)  # model info: name, version, notice, device, seconds, warnings, path
+    loaded = Signal(object)  # ModelInfo
     load_failed = Signal(str)
     switch_failed = Signal(str)  # load(keep_current=True) failed: the model in use stays loaded
     unsigned = Signal(str, str, bool)  # path, why, keep_current: no trusted key signed it (ask the user)
@@ -57,7 +59,7 @@ class ModelService(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # predictions queue one after another; the GUI thread stays free
         self.predictor: Any = None
-        self.info: dict[str, Any] = {}
+        self.info = ModelInfo()
         self.error: str | None = None
         self.loading = False
         self.started_at = 0.0
@@ -121,9 +123,7 @@ class ModelService(QObject):
 
     def _on_loaded(self, predictor: Any, path: Path | None = None) -> None:
         self.predictor, self.loading = predictor, False
-        self.info = model_info(predictor)
-        self.info["path"] = str(path) if path is not None else ""
-        self.info["seconds"] = time.perf_counter() - self.started_at
+        self.info = model_info(predictor, path, time.perf_counter() - self.started_at)
         self.loaded.emit(self.info)
 
     def _on_load_failed(self, message: str) -> None:
@@ -154,20 +154,46 @@ class ModelService(QObject):
         return self.pool.waitForDone(ms)
 
 
-def model_info(predictor: Any) -> dict[str, Any]:
-    """Name, version, notice, device and hash of the loaded model, from its bundle (never invented)."""
+@dataclass(frozen=True)
+class ModelInfo:
+    """The loaded model as the window shows it, from its bundle (never invented); empty before one loads.
+
+    `reading` is what the GUI reads from the manifest (outcome, ring radii, region thresholds), typed
+    once; `manifest` stays the bundle's own JSON for its model card (Help → About)."""
+
+    name: str = ""
+    version: str = ""
+    sha256: str = ""
+    notice: str = ""
+    device: str = ""
+    backend: str = ""
+    warnings: tuple[str, ...] = ()
+    manifest: dict[str, Any] = field(default_factory=dict)
+    reading: BundleReading = field(default_factory=lambda: BundleReading.from_manifest(None))
+    path: str = ""
+    seconds: float = 0.0
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def model_info(predictor: Any, path: Path | None = None, seconds: float = 0.0) -> ModelInfo:
+    """Name, version, notice, device and hash of the loaded model, from its bundle."""
     bundle = predictor.bundle
-    return {
-        "id": f"{bundle.id}@{bundle.version}",
-        "name": bundle.id,
-        "version": bundle.version,
-        "sha256": bundle.manifest_sha256,
-        "notice": bundle.research_notice,
-        "device": predictor.device,
-        "backend": predictor.backend,
-        "warnings": [predictor.device_note] if predictor.device_note else [],
-        "manifest": bundle.manifest,
-    }
+    return ModelInfo(
+        name=bundle.id,
+        version=bundle.version,
+        sha256=bundle.manifest_sha256,
+        notice=bundle.research_notice,
+        device=predictor.device,
+        backend=predictor.backend,
+        warnings=(predictor.device_note,) if predictor.device_note else (),
+        manifest=bundle.manifest,
+        reading=BundleReading.from_manifest(bundle.manifest),
+        path=str(path) if path is not None else "",
+        seconds=seconds,
+    )
 
 
 class ImageLoader(QObject):

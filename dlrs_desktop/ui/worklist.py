@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store import Annotation, AnnotationStore
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 from dlrs_desktop.ui import patients as pt
@@ -285,10 +286,10 @@ class Worklist(QWidget):
         s = ann.summary if ann is not None else {}
         result = "–"
         if ann is not None and ann.result:
-            prob = (ann.result.get("prediction") or {}).get("probability")
+            prob = SavedResult.from_json_dict(ann.result).prediction.probability
             # A saved number, never re-verified here: labelled as such, like in the result panel.
             tag = translate("worklist", " (stale)") if s.get("stale") else translate("worklist", " (saved)")
-            result = "–" if prob is None else f"{float(prob):.2f}{tag}"
+            result = f"{prob:.2f}{tag}"
         status = row_status(ann)
         if status == "reviewed" and ann is not None and ann.review.reviewer:
             status = translate("worklist", "reviewed ({reviewer})").format(reviewer=ann.review.reviewer)
