@@ -122,14 +122,14 @@ def test_a_tampered_reference_is_refused_at_load_naming_the_field(
 def test_an_old_bundle_without_reference_loads_and_says_so(tmp_path, capsys):
     image, contour = bmode_case(seed=2)
     pred = Predictor(cached_bundle(), device="cpu").predict(image, contour, sensitivity=False)
-    d = pred.to_dict()
+    d = pred.to_json_dict()
     assert (
         d["domain"]["status"] == "unknown" and d["domain"]["reason"] == "no domain reference in this bundle"
     )
     assert set(d["domain"]) == DOMAIN_KEYS and d["prediction_set"] is None and d["coverage"] is None
     from dlrs_desktop.model.domain_text import domain_line
 
-    assert domain_line(d) == "Domain: no domain reference in this bundle"
+    assert domain_line(pred) == "Domain: no domain reference in this bundle"
 
 
 def test_json_keys_and_an_image_unlike_the_training_data_is_outside(guarded, tmp_path, capsys):

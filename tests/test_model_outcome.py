@@ -140,7 +140,7 @@ def test_old_manifests_read_as_early_response(copy: Path) -> None:
     assert load_bundle(copy).outcome == DEFAULT
     image, contour = bmode_case(seed=3)
     pred = Predictor(copy, device="cpu").predict(image, contour, sensitivity=False)
-    assert pred.to_dict()["outcome"]["short_name"] == "early response"
+    assert pred.to_json_dict()["outcome"]["short_name"] == "early response"
     assert pred.category in ("likely early responder", "likely non-responder")
 
 

@@ -56,7 +56,7 @@ def test_prediction_is_complete_and_tied_to_its_inputs(cpu: Predictor, case) -> 
     s = p.sensitivity
     assert s is not None and s.offsets_mm == (-1.0, -0.5, 0.5, 1.0) and not s.skipped
     assert s.min <= s.max and all(0 < q < 1 for q in s.valid)
-    d = json.loads(json.dumps(p.to_dict()))
+    d = json.loads(json.dumps(p.to_json_dict()))
     assert d["probability"] == p.probability and d["sensitivity"]["max"] == s.max
 
 

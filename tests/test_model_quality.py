@@ -122,6 +122,6 @@ def test_coloured_caliper_marks_are_inpainted_and_flagged(predictor: Predictor) 
 
 def test_flags_survive_to_dict(predictor: Predictor, tmp_path: Path) -> None:
     image, contour = bmode_case(radius_mm=2.0)
-    d = predictor.predict(_with_calipers(image), contour, sensitivity=False).to_dict()
+    d = predictor.predict(_with_calipers(image), contour, sensitivity=False).to_json_dict()
     assert {"tumour_size", "marks_inpainted"} <= {f["code"] for f in d["flags"]}
     assert all(f["message"] and f["severity"] in ("warning", "info") for f in d["flags"])

@@ -90,7 +90,7 @@ def test_bundle_is_complete_and_loads_in_the_predictor(trained):
     contour = Contour.load(cohort.parent / row["contour"])
     onnx = Predictor(bundle, device="cpu").predict(image, contour, sensitivity=False)
     torch_ = Predictor(bundle, device="cpu", backend="torch").predict(image, contour, sensitivity=False)
-    d_onnx, d_torch = onnx.to_dict(), torch_.to_dict()
+    d_onnx, d_torch = onnx.to_json_dict(), torch_.to_json_dict()
     p1, p2 = d_onnx["probability"], d_torch["probability"]
     assert 0 < p1 < 1 and abs(p1 - p2) < 1e-4
     # the default recipe stacks a radiomics signature into every fusion row (model/radiomics.py)
@@ -187,7 +187,7 @@ def test_no_radiomics_restacks_the_same_networks_from_the_checkpoint(trained, ca
 
     image, contour = load_image(cohort.parent / row["image"]), Contour.load(cohort.parent / row["contour"])
     pred = Predictor(plain, device="cpu").predict(image, contour, sensitivity=False)
-    assert pred.signatures == () and "signatures" not in pred.to_dict()
+    assert pred.signatures == () and "signatures" not in pred.to_json_dict()
 
 
 ROW_KEYS = {"auc", "auc_ci", "threshold", "sensitivity", "sensitivity_ci", "specificity", "specificity_ci",

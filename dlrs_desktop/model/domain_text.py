@@ -8,14 +8,12 @@ conformal prediction set is the headline uncertainty (docs/DOMAIN_GUARD.md).
 from __future__ import annotations
 
 from dlrs_desktop.model.reading import (
-    PredictionLike,
-    as_prediction,
     class_text,
     is_uncertain,
     sensitivity_band,
     uncertain_text,
 )
-from dlrs_desktop.model.result import DomainResult
+from dlrs_desktop.model.result import DomainResult, Prediction
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
 
 C, OUTCOME = "domain_text", "outcome"  # translation contexts (the GUI translates these at display time)
@@ -52,39 +50,37 @@ def reason_of(d: DomainResult, tr: Translate) -> str:
     return tr(C, d.reason or NO_REFERENCE)
 
 
-def domain_of(pred: PredictionLike) -> DomainResult:
+def domain_of(pred: Prediction) -> DomainResult:
     """The result's domain block; a result without one (older sidecars) reads as 'not checked'."""
-    return as_prediction(pred).domain
+    return pred.domain
 
 
-def is_outside(pred: PredictionLike) -> bool:
+def is_outside(pred: Prediction) -> bool:
     """True when the image is outside the model's domain: no class and no probability may be shown."""
     return domain_of(pred).status == "outside"
 
 
-def is_unusual(pred: PredictionLike) -> bool:
+def is_unusual(pred: Prediction) -> bool:
     return domain_of(pred).status == "unusual"
 
 
-def set_text(pred: PredictionLike, tr: Translate = english) -> str:
+def set_text(p: Prediction, tr: Translate = english) -> str:
     """ "early responder", "non-responder" or "either (uncertain)"; "" without a calibrated set."""
-    p = as_prediction(pred)
     classes = p.prediction_set
     if p.coverage is None or not classes:
         return ""
     return tr(OUTCOME, classes[0]) if len(classes) == 1 else tr(C, EITHER)
 
 
-def set_line(pred: PredictionLike, tr: Translate = english) -> str:
+def set_line(p: Prediction, tr: Translate = english) -> str:
     """ "Prediction set at 90 % coverage: either (uncertain)"; "" when there is none or it is outside."""
-    p = as_prediction(pred)
     text = set_text(p, tr)
     if not text or is_outside(p) or p.coverage is None:
         return ""
     return tr(C, SET_LINE).format(coverage=f"{p.coverage:.0%}", classes=text)
 
 
-def domain_line(pred: PredictionLike, tr: Translate = english) -> str:
+def domain_line(pred: Prediction, tr: Translate = english) -> str:
     """ "Domain: unusual (score 7.1; unusual above 6.7, outside above 8.4) — <reason>"."""
     d = domain_of(pred)
     if d.status == "unknown" or None in (d.score, d.unusual_above, d.outside_above):
@@ -98,24 +94,23 @@ def domain_line(pred: PredictionLike, tr: Translate = english) -> str:
     )
 
 
-def outside_text(pred: PredictionLike, tr: Translate = english) -> str:
+def outside_text(pred: Prediction, tr: Translate = english) -> str:
     """The headline of a result outside the domain (the reason, no class)."""
     return tr(C, OUTSIDE_TEXT).format(reason=reason_of(domain_of(pred), tr))
 
 
-def caution_text(pred: PredictionLike, tr: Translate = english) -> str:
+def caution_text(pred: Prediction, tr: Translate = english) -> str:
     """The caution under an unusual result; "" otherwise."""
     return tr(C, CAUTION_TEXT).format(reason=reason_of(domain_of(pred), tr)) if is_unusual(pred) else ""
 
 
-def headline(pred: PredictionLike, tr: Translate = english) -> tuple[str, bool]:
+def headline(p: Prediction, tr: Translate = english) -> tuple[str, bool]:
     """The class line under the probability and whether it is a warning (GUI panel, PDF).
 
     outside → the reason, no class; with a conformal set → the set is the headline uncertainty
     ("either (uncertain)"), the thresholded class beside it; without one (older bundles) → the
     contour-sensitivity wording of `reading.class_text`. An unusual image adds the caution.
     """
-    p = as_prediction(pred)
     if is_outside(p):
         return outside_text(p, tr), True
 
@@ -135,10 +130,9 @@ def headline(pred: PredictionLike, tr: Translate = english) -> tuple[str, bool]:
     return (f"{line}\n{caution}" if caution else line), warn or bool(caution)
 
 
-def evidence_lines(pred: PredictionLike, tr: Translate = english) -> list[str]:
+def evidence_lines(p: Prediction, tr: Translate = english) -> list[str]:
     """The domain line, and the contour sensitivity's uncertain state kept as evidence when a
     prediction set is the headline."""
-    p = as_prediction(pred)
     lines = [domain_line(p, tr)]
     band = sensitivity_band(p)
     if set_text(p) and band is not None and is_uncertain(p) and not is_outside(p):

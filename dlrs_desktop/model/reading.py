@@ -30,26 +30,13 @@ CAM_AGAINST_RGB = (0, 114, 178)
 CAM_LEGEND = DEFAULT.cam_legend
 
 
-PredictionLike = Prediction | dict[str, Any]
-
-
-def as_prediction(pred: PredictionLike) -> Prediction:
-    """The typed result; a saved JSON result (`Prediction.to_json_dict()`) is read into one."""
-    return pred if isinstance(pred, Prediction) else Prediction.from_json_dict(pred)
-
-
-def outcome_of(pred: PredictionLike | None, fallback: Outcome = DEFAULT) -> Outcome:
-    """The outcome a result names, else `fallback` (the loaded model's): a result saved before
-    outcomes were recorded reads as the bundle's own."""
-    if isinstance(pred, dict):
-        d = pred.get("outcome")
-        return Outcome.from_dict(d) if isinstance(d, dict) else fallback
+def outcome_of(pred: Prediction | None, fallback: Outcome = DEFAULT) -> Outcome:
+    """The outcome a result names, else `fallback` (the loaded model's, when there is no result)."""
     return fallback if pred is None else pred.outcome
 
 
-def sensitivity_band(pred: PredictionLike) -> tuple[float, float, float] | None:
+def sensitivity_band(p: Prediction) -> tuple[float, float, float] | None:
     """(low, high, max offset mm) of the fused probability over the contour offsets, incl. the contour."""
-    p = as_prediction(pred)
     sens = p.sensitivity
     if sens is None or not sens.valid:
         return None
@@ -62,9 +49,8 @@ def uncertain_text(offset_mm: float, tr: Translate = english) -> str:
     return tr(READING, UNCERTAIN).format(offset=f"{offset_mm:g}")
 
 
-def is_uncertain(pred: PredictionLike) -> bool:
+def is_uncertain(p: Prediction) -> bool:
     """True when moving the contour by the sensitivity offsets puts the probability on both sides."""
-    p = as_prediction(pred)
     band = sensitivity_band(p)
     if band is None:
         return False
@@ -72,11 +58,10 @@ def is_uncertain(pred: PredictionLike) -> bool:
     return low < p.threshold <= high
 
 
-def class_text(pred: PredictionLike, tr: Translate = english) -> str:
+def class_text(p: Prediction, tr: Translate = english) -> str:
     """The category, or the explicit uncertain state when the sensitivity band crosses the threshold.
 
     `tr`: the GUI's translation (the category is the bundle's word: translated when the catalogue has it)."""
-    p = as_prediction(pred)
     band = sensitivity_band(p)
     category = tr(OUTCOME, p.category)
     if band is not None and is_uncertain(p):
@@ -84,17 +69,11 @@ def class_text(pred: PredictionLike, tr: Translate = english) -> str:
     return category
 
 
-def waited_seconds(pred: PredictionLike, waited_ms: float | None = None) -> float | None:
-    """What the user waited for: the measured wall time when known, else prediction + sensitivity.
-
-    A saved GUI result (`{"prediction": …, "waited_ms": …}`) is still read as one while ui/ moves to
-    the typed result."""
-    if isinstance(pred, dict) and "prediction" in pred:
-        waited_ms = pred.get("waited_ms") if waited_ms is None else waited_ms
-        pred = pred["prediction"]
+def waited_seconds(pred: Prediction, waited_ms: float | None = None) -> float | None:
+    """What the user waited for: the measured wall time when known, else prediction + sensitivity."""
     if waited_ms is not None:
         return float(waited_ms) / 1000
-    t = as_prediction(pred).timings_ms
+    t = pred.timings_ms
     if t.get("total") is None:
         return None
     return (t["total"] + t.get("sensitivity", 0.0)) / 1000

@@ -301,8 +301,6 @@ class Prediction:
             "coverage": self.coverage,
         }
 
-    to_dict = to_json_dict  # the GUI's older name, kept while ui/ moves to the typed result
-
     @classmethod
     def from_json_dict(cls, d: dict[str, Any]) -> Prediction:
         """A saved result (`to_json_dict()`, perhaps written by an older version) as a typed one.
