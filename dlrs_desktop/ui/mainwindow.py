@@ -28,7 +28,7 @@ from dlrs_desktop.ui.editing import ContourEdits, ToolBox
 from dlrs_desktop.ui.exports import Exporter
 from dlrs_desktop.ui.files import FileController
 from dlrs_desktop.ui.measurements import MeasurementsPanel
-from dlrs_desktop.ui.menus import build_menus, set_ring_actions
+from dlrs_desktop.ui.menus import Controllers, ViewParts, WindowHooks, build_menus, set_ring_actions
 from dlrs_desktop.ui.model_menu import ModelMenu
 from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.presenter import DocumentPresenter, window_title
@@ -112,12 +112,12 @@ class MainWindow(QMainWindow):
         self.actions_by_name = self.actions.by_name
         self.dicom = DicomController(self)  # File → DICOM: export, PACS send/query/retrieve, receive
         self.menus = build_menus(
-            self, self.actions, files=self.files, exporter=self.exporter, edits=self.edits,
-            toolbox=self.toolbox, undo_stack=self.undo_stack, canvas=self.canvas, wl_bar=self.wl_bar,
-            cine=self.cine, prediction=self.prediction, prefs=self.prefs,
-            docks=(self.side_dock, self.worklist_dock), set_ring_visible=self.set_ring_visible,
-            ring_names=rings, help_dialog=self.help_dialog, about_dialog=self.about_dialog,
-            preferences_dialog=lambda: self.preferences_dialog().exec(), file_extras=self._dicom_menu,
+            self, self.actions, self.prefs,
+            Controllers(self.files, self.exporter, self.edits, self.toolbox, self.prediction),
+            ViewParts(self.undo_stack, self.canvas, self.wl_bar, self.cine,
+                      (self.side_dock, self.worklist_dock)),
+            WindowHooks(self.set_ring_visible, rings, self.help_dialog, self.about_dialog,
+                        lambda: self.preferences_dialog().exec(), self._dicom_menu),
         )  # fmt: skip
         self.model_menu = ModelMenu(  # Model → the bundled models, Open model bundle…
             self, self.actions, self.menus["model"], self.prediction, self.model, self.prefs

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence, QUndoStack
@@ -23,31 +24,73 @@ from dlrs_desktop.ui.viewbar import CineBar, WindowLevelBar
 translate = QCoreApplication.translate
 
 
+class Controllers(NamedTuple):
+    """The components whose slots the menu entries call (labelme-style grouping of what menus need)."""
+
+    files: FileController
+    exporter: Exporter
+    edits: ContourEdits
+    toolbox: ToolBox
+    prediction: PredictionController
+
+
+class ViewParts(NamedTuple):
+    """The widgets the Edit, View and Tools entries act on or add to the menus."""
+
+    undo_stack: QUndoStack
+    canvas: ImageCanvas
+    wl_bar: WindowLevelBar
+    cine: CineBar
+    docks: tuple[QDockWidget, ...]
+
+
+class WindowHooks(NamedTuple):
+    """The window's own dialogs and ring toggles; `file_extras(file_menu)` adds a component's own File
+    submenu (File → DICOM)."""
+
+    set_ring_visible: Callable[[str, bool], None]
+    ring_names: list[str]
+    help_dialog: Callable[[], None]
+    about_dialog: Callable[[], None]
+    preferences_dialog: Callable[[], None]
+    file_extras: Callable[[QMenu], None] = lambda _menu: None
+
+
 def build_menus(
-    win: QMainWindow,
-    reg: ActionRegistry,
-    *,
-    files: FileController,
-    exporter: Exporter,
-    edits: ContourEdits,
-    toolbox: ToolBox,
-    undo_stack: QUndoStack,
-    canvas: ImageCanvas,
-    wl_bar: WindowLevelBar,
-    cine: CineBar,
-    prediction: PredictionController,
-    prefs: Preferences,
-    docks: tuple[QDockWidget, ...],
-    set_ring_visible: Callable[[str, bool], None],
-    ring_names: list[str],
-    help_dialog: Callable[[], None],
-    about_dialog: Callable[[], None],
-    preferences_dialog: Callable[[], None],
-    file_extras: Callable[[QMenu], None] = lambda _menu: None,
-) -> dict[str, QMenu]:
-    """`file_extras(file_menu)` adds a component's own File submenu (File → DICOM)."""
+    win: QMainWindow, reg: ActionRegistry, prefs: Preferences, ctl: Controllers, view: ViewParts,
+    hooks: WindowHooks,
+) -> dict[str, QMenu]:  # fmt: skip
+    """File, Edit, Tools (+ toolbar), View, Model and Help, in that order; the menus by name."""
     bar = win.menuBar()
     menus: dict[str, QMenu] = {}
+    _file_menu(win, reg, prefs, ctl, hooks, menus)
+    _edit_menu(win, reg, ctl, view, menus)
+    _tools_menu(win, reg, ctl, menus)
+    _view_menu(win, reg, prefs, ctl, view, hooks, menus)
+    m = menus["model"] = bar.addMenu(translate("menus", "&Model"))
+    reg.add(
+        m,
+        "predict",
+        translate("menus", "&Predict"),
+        ctl.prediction.predict,
+        "Ctrl+Return",
+        extra_shortcuts=("Ctrl+Enter",),
+    )
+    reg.add(m, "reviewed", translate("menus", "Mark contour &reviewed"), ctl.edits.toggle_reviewed, "Ctrl+R")
+    reg["reviewed"].setCheckable(True)
+
+    m = menus["help"] = bar.addMenu(translate("menus", "&Help"))
+    reg.add(m, "help", translate("menus", "&Keyboard shortcuts and tools"), hooks.help_dialog, "F1")
+    reg.add(m, "about", translate("menus", "&About DLRS Desktop and the model"), hooks.about_dialog)
+    win.addToolBar(view.wl_bar)
+    return menus
+
+
+def _file_menu(
+    win: QMainWindow, reg: ActionRegistry, prefs: Preferences, ctl: Controllers, hooks: WindowHooks,
+    menus: dict[str, QMenu],
+) -> None:  # fmt: skip
+    bar, files, exporter = win.menuBar(), ctl.files, ctl.exporter
     m = menus["file"] = bar.addMenu(translate("menus", "&File"))
     reg.add(m, "open", translate("menus", "&Open image…"), files.open_dialog, QKeySequence.StandardKey.Open)
     reg.add(
@@ -83,11 +126,16 @@ def build_menus(
     reg.add(
         m, "export_json", translate("menus", "Export annotation &JSON…"), exporter.annotation, "Ctrl+Shift+J"
     )
-    file_extras(m)
+    hooks.file_extras(m)
     m.addSeparator()
-    reg.add(m, "prefs", translate("menus", "Pr&eferences…"), preferences_dialog, "Ctrl+,")
+    reg.add(m, "prefs", translate("menus", "Pr&eferences…"), hooks.preferences_dialog, "Ctrl+,")
     reg.add(m, "quit", translate("menus", "&Quit"), win.close, QKeySequence.StandardKey.Quit)
 
+
+def _edit_menu(
+    win: QMainWindow, reg: ActionRegistry, ctl: Controllers, view: ViewParts, menus: dict[str, QMenu]
+) -> None:
+    bar, edits, undo_stack = win.menuBar(), ctl.edits, view.undo_stack
     m = menus["edit"] = bar.addMenu(translate("menus", "&Edit"))
     undo = undo_stack.createUndoAction(win, translate("menus", "&Undo"))
     undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -101,6 +149,10 @@ def build_menus(
     reg.add(m, "clear", translate("menus", "&Clear contour"), edits.clear, "Ctrl+Backspace")
     reg.add(m, "reset_cal", translate("menus", "Use the file's calibration"), edits.reset_calibration)
 
+
+def _tools_menu(win: QMainWindow, reg: ActionRegistry, ctl: Controllers, menus: dict[str, QMenu]) -> None:
+    """The Tools menu and the tools toolbar (one checkable action per tool, then the edit shortcuts)."""
+    bar, toolbox, edits = win.menuBar(), ctl.toolbox, ctl.edits
     m = menus["tools"] = bar.addMenu(translate("menus", "&Tools"))
     tb = QToolBar(translate("menus", "Tools"), win)
     tb.setObjectName("tools")
@@ -139,6 +191,12 @@ def build_menus(
         reg[name].setIconText(short)  # short toolbar labels; menus keep the full text
         tb.addAction(reg[name])
 
+
+def _view_menu(
+    win: QMainWindow, reg: ActionRegistry, prefs: Preferences, ctl: Controllers, view: ViewParts,
+    hooks: WindowHooks, menus: dict[str, QMenu],
+) -> None:  # fmt: skip
+    bar, canvas, wl_bar, cine, files = win.menuBar(), view.canvas, view.wl_bar, view.cine, ctl.files
     m = menus["view"] = bar.addMenu(translate("menus", "&View"))
     reg.add(
         m,
@@ -158,7 +216,7 @@ def build_menus(
         SCAN_KEY,
         checkable=True, checked=prefs.show_scan_outline,
     )  # fmt: skip
-    set_ring_actions(reg, m, ring_names, prefs, set_ring_visible)
+    set_ring_actions(reg, m, hooks.ring_names, prefs, hooks.set_ring_visible)
     m.addSeparator()
     reg.add(m, "next", translate("menus", "&Next image"), lambda: files.navigate(+1), "PgDown")
     reg.add(m, "prev", translate("menus", "&Previous image"), lambda: files.navigate(-1), "PgUp")
@@ -166,26 +224,8 @@ def build_menus(
     reg.add(m, "prev_frame", translate("menus", "Previous frame"), lambda: cine.step(-1), "[")
     reg.add(m, "play", translate("menus", "Play/pause cine"), cine.toggle_playing, "Ctrl+Space")
     m.addSeparator()
-    for dock in docks:
+    for dock in view.docks:
         m.addAction(dock.toggleViewAction())
-
-    m = menus["model"] = bar.addMenu(translate("menus", "&Model"))
-    reg.add(
-        m,
-        "predict",
-        translate("menus", "&Predict"),
-        prediction.predict,
-        "Ctrl+Return",
-        extra_shortcuts=("Ctrl+Enter",),
-    )
-    reg.add(m, "reviewed", translate("menus", "Mark contour &reviewed"), edits.toggle_reviewed, "Ctrl+R")
-    reg["reviewed"].setCheckable(True)
-
-    m = menus["help"] = bar.addMenu(translate("menus", "&Help"))
-    reg.add(m, "help", translate("menus", "&Keyboard shortcuts and tools"), help_dialog, "F1")
-    reg.add(m, "about", translate("menus", "&About DLRS Desktop and the model"), about_dialog)
-    win.addToolBar(wl_bar)
-    return menus
 
 
 #: View-menu keys of the ring toggles, in ring order (Alt+4 stays the scan-area outline, as documented).
