@@ -57,7 +57,10 @@ class TimelineDock(QDockWidget):
         self.plot_note = QLabel("")
         self.plot_note.setWordWrap(True)
         self.plot_note.hide()
-        for w in (self.summary, self.explain, self.table, self.plot_note):
+        self.notes = QLabel("")  # stale or saved results, volumes, exams left out (set_notes)
+        self.notes.setWordWrap(True)
+        self.notes.hide()
+        for w in (self.summary, self.explain, self.table, self.notes, self.plot_note):
             layout.addWidget(w)
             w.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._layout = layout
@@ -81,6 +84,17 @@ class TimelineDock(QDockWidget):
         self.table.setMaximumHeight(self.table.horizontalHeader().height() + rows_h + bar + 4)
         self.summary.setText(self._summary_text())
         self._draw()
+
+    def set_notes(self, lines: Sequence[str]) -> None:
+        """Plain-words lines under the table (why a probability is missing, a two-view volume)."""
+        self.notes.setText("\n".join(lines))
+        self.notes.setVisible(bool(lines))
+
+    def refuse(self, line: str) -> None:
+        """No numbers at all, one line saying why (e.g. an exam without a trustworthy mm/px)."""
+        self.set_timeline(())
+        self.set_notes(())
+        self.summary.setText(line)
 
     def _summary_text(self) -> str:
         if len(self._entries) < 2:

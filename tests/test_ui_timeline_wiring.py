@@ -1,0 +1,140 @@
+"""View → Size over time in the real window (issue 30): two DICOM exams of one patient, contours of
+20.0 mm and 13.0 mm longest diameter saved through the app's own store, → -35 % "partial response (size
+criteria)" in the dock and in the GUI's PDF; an edit of the follow-up contour updates the dock; a stale
+result is never shown as a probability; no trustworthy mm/px, one line and no numbers. Real Qt
+(offscreen), real files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pypdf import PdfReader
+
+from dlrs_desktop.store.annotation import beside_path
+from tests.dicom_factory import write_bmode_dicom
+from tests.ui_factory import dialog_log, make_window  # noqa: F401
+
+PR = "partial response (size criteria)"
+MM_PER_PX = 0.2  # the DICOM's ultrasound region: 20.0 mm = 100 px, 13.0 mm = 65 px
+CENTRE = (256.0, 216.0)  # inside the scan area of tests.dicom_factory.bmode_frame(480, 640)
+
+
+def diamond(longest_mm: float, height_mm: float = 6.0) -> np.ndarray:
+    """A lesion whose longest diameter is exactly `longest_mm` (horizontal, vertex to vertex)."""
+    a, b = longest_mm / MM_PER_PX / 2, height_mm / MM_PER_PX / 2
+    x, y = CENTRE
+    return np.array([[x - a, y], [x, y - b], [x + a, y], [x, y + b]], float)
+
+
+def two_exams(folder: Path, mm_per_px: float = MM_PER_PX) -> tuple[Path, Path]:
+    folder.mkdir(exist_ok=True)
+    out = []
+    for name, date, seed in (("base.dcm", "20260105", 1), ("cycle2.dcm", "20260302", 2)):
+        path, _, _ = write_bmode_dicom(folder / name, mm_per_px=mm_per_px, seed=seed)
+        ds = pydicom.dcmread(path)
+        ds.PatientID, ds.PatientName, ds.StudyDate = "NAC-9", "Test^Patient", date
+        ds.StudyInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["NAC-9", date])
+        ds.save_as(path)
+        out.append(path)
+    return out[0], out[1]
+
+
+def contour_and_label(win, path: Path, longest_mm: float, label: str) -> None:
+    """What a user does: open the image, draw, label the exam; saved by the app's own store."""
+    assert win.open_path(path)
+    win.doc.set_contour_points(diamond(longest_mm))
+    assert win.save_now()
+    win.timepoints.label_exam(label)
+
+
+def saved_result(win, probability: float) -> None:
+    """A result saved for the open image's present contour (as a sidecar holds it)."""
+    pred = {"probability": probability, "threshold": 0.5, "category": "non-responder"}
+    win.doc.set_result({"prediction": pred, "contour_hash": win.doc.contour.content_hash()})
+    assert win.save_now()
+
+
+def cells(dock) -> list[list[str]]:
+    t = dock.table
+    return [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
+
+
+def pdf_text(path: Path) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def test_size_over_time_dock_pdf_edit_and_stale(qtbot, tmp_path, dialog_log):  # noqa: F811
+    base, cycle2 = two_exams(tmp_path / "study")
+    win = make_window(qtbot)
+    win.open_path(tmp_path / "study")
+    contour_and_label(win, base, 20.0, "baseline")
+    saved_result(win, 0.412)
+    contour_and_label(win, cycle2, 13.0, "after cycle 2")
+    assert "after cycle 2" in beside_path(cycle2).read_text()
+    dock = win.timeline.dock
+    assert not dock.isVisible()
+    assert win.timeline.action in win.menus["view"].actions()  # View → Size over time
+    win.timeline.action.trigger()
+    qtbot.waitUntil(dock.isVisible)
+    summary = dock.summary.text()
+    assert "20.0 mm → 13.0 mm (-35.0 %, -7.0 mm): " + PR in summary
+    assert "no model probability at after cycle 2" in summary  # nothing predicted for the follow-up
+    assert cells(dock) == [
+        ["2026-01-05", "baseline", "20.0 mm", "baseline", "-", "0.412"],
+        ["2026-03-02", "after cycle 2", "13.0 mm", "-35.0 % (-7.0 mm)", PR, "-"],
+    ]
+    assert "baseline: probability read from the annotation file" in dock.notes.text()
+
+    # The GUI's PDF carries the same table.
+    text = pdf_text(win.write_report(tmp_path / "report.pdf"))
+    assert "Lesion timeline" in text and "-35.0 % (-7.0 mm)" in text and PR in text
+
+    # Editing the follow-up's contour updates the dock (the live contour, not the saved one).
+    win.doc.set_contour_points(diamond(16.0))
+    qtbot.waitUntil(lambda: "-20.0 %" in dock.summary.text(), timeout=3000)
+    assert "stable disease (size criteria)" in dock.summary.text()
+
+    # A result for this contour shows; an edit after it makes it stale: no number, a plain note.
+    saved_result(win, 0.731)
+    qtbot.waitUntil(lambda: cells(dock)[1][5] == "0.731", timeout=3000)
+    win.doc.set_contour_points(diamond(13.0))
+    qtbot.waitUntil(lambda: "-35.0 %" in dock.summary.text(), timeout=3000)
+    assert cells(dock)[1][5] == "-" and "0.731" not in dock.summary.text()
+    assert "after cycle 2: the saved result belongs to an earlier contour or model (stale)" in dock.notes.text()
+
+    # The baseline's saved result belongs to its saved contour; once that contour changes on disk
+    # (edited in another session) while its result stays, the number is no longer shown.
+    assert win.save_now()
+    win.open_path(base)
+    win.doc.set_contour_points(diamond(21.0))  # the live baseline contour: its result goes stale
+    qtbot.waitUntil(lambda: cells(dock)[0][5] == "-", timeout=3000)
+    assert "baseline: the saved result belongs to an earlier contour" in dock.notes.text()
+
+
+def test_no_trustworthy_scale_is_one_line_and_no_numbers(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from PIL import Image
+
+    from tests.dicom_factory import bmode_frame
+
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for seed, name in enumerate(("a.png", "b.png")):
+        Image.fromarray(bmode_frame(480, 640, seed=seed)[0]).save(folder / name)
+    win = make_window(qtbot)
+    win.open_path(folder)
+    for name, date, label in (("a.png", "2026-01-05", "baseline"), ("b.png", "2026-03-02", "after cycle 2")):
+        win.open_path(folder / name)
+        win.timepoints.assign_exam("S-1", date)
+        win.doc.set_contour_points(diamond(20.0))
+        assert win.save_now()
+        win.timepoints.label_exam(label)
+    win.timeline.action.trigger()
+    dock = win.timeline.dock
+    qtbot.waitUntil(dock.isVisible)
+    assert "no trustworthy millimetre calibration" in dock.summary.text()
+    assert dock.table.rowCount() == 0 and "mm →" not in dock.summary.text()
+    assert win.exporter.timeline() == ()  # the report prints no timeline either
