@@ -13,8 +13,10 @@ import numpy as np
 import pydicom
 from pypdf import PdfReader
 
+from dlrs_desktop.model.domain_text import is_outside
 from dlrs_desktop.store.annotation import beside_path
 from tests.dicom_factory import write_bmode_dicom
+from tests.i18n_factory import zh_cn  # noqa: F401
 from tests.ui_factory import dialog_log, make_window  # noqa: F401
 
 PR = "partial response (size criteria)"
@@ -104,7 +106,9 @@ def test_size_over_time_dock_pdf_edit_and_stale(qtbot, tmp_path, dialog_log):  #
     win.doc.set_contour_points(diamond(13.0))
     qtbot.waitUntil(lambda: "-35.0 %" in dock.summary.text(), timeout=3000)
     assert cells(dock)[1][5] == "-" and "0.731" not in dock.summary.text()
-    assert "after cycle 2: the saved result belongs to an earlier contour or model (stale)" in dock.notes.text()
+    assert (
+        "after cycle 2: the saved result belongs to an earlier contour or model (stale)" in dock.notes.text()
+    )
 
     # The baseline's saved result belongs to its saved contour; once that contour changes on disk
     # (edited in another session) while its result stays, the number is no longer shown.
@@ -138,3 +142,38 @@ def test_no_trustworthy_scale_is_one_line_and_no_numbers(qtbot, tmp_path, dialog
     assert "no trustworthy millimetre calibration" in dock.summary.text()
     assert dock.table.rowCount() == 0 and "mm →" not in dock.summary.text()
     assert win.exporter.timeline() == ()  # the report prints no timeline either
+
+
+def test_predict_follow_up_opens_dock_chinese_pdf(qtbot, tmp_path, dialog_log, zh_cn):  # noqa: F811
+    from dlrs_desktop.ui.timeline_paint import heading, translate_cell
+
+    base, cycle2 = two_exams(tmp_path / "study")
+    win = make_window(qtbot)
+    win.prefs.device = "cpu"
+    with qtbot.waitSignal(win.model.loaded, timeout=120000):
+        win.start_model(None)
+    win.open_path(tmp_path / "study")
+    contour_and_label(win, base, 20.0, "baseline")
+    contour_and_label(win, cycle2, 13.0, "after cycle 2")
+    dock = win.timeline.dock
+    assert not dock.isVisible()
+    win.predict()  # the user's Predict on the follow-up: the size change belongs beside it
+    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=120000)
+    qtbot.waitUntil(dock.isVisible, timeout=3000)
+    row = cells(dock)[1]
+    assert row[:5] == ["2026-03-02", "after cycle 2", "13.0 mm", "-35.0 % (-7.0 mm)", translate_cell(PR)]
+    pred = win.doc.result["prediction"]
+    # The synthetic scan is outside the demonstration model's domain: the number is withheld here too.
+    assert is_outside(pred) and row[5] == "-" and f"{pred['probability']:.3f}" not in dock.summary.text()
+    assert "outside the model's training domain" in dock.notes.text()
+    text = pdf_text(win.write_report(tmp_path / "report-zh.pdf"))
+    assert heading().split("(")[0].strip()[:4] in text
+    assert "-35.0 % (-7.0 mm)" in text and translate_cell(PR) in text
+
+    # Opening the baseline and predicting there does not open the dock by itself (no earlier exam).
+    dock.hide()
+    win.open_path(base)
+    win.predict()
+    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=120000)
+    qtbot.wait(200)
+    assert not dock.isVisible()
