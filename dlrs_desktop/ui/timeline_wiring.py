@@ -27,7 +27,10 @@ class TimelineWiring(QObject):
         self.win = win
         self.builder = TimelineBuilder(win.store)
         self.dock = TimelineDock(win)
-        win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        # Under the image, between the worklist and the result (whose probability it sits beside).
+        win.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        win.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        win.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
         self.action = self.dock.toggleViewAction()
         self.action.setText(self.tr("Size over time"))
@@ -49,6 +52,10 @@ class TimelineWiring(QObject):
 
     def _shown(self, visible: bool) -> None:
         if visible:
+            if not self.dock.isFloating() and self.dock.height() < 300:  # words, table and plot
+                self.win.resizeDocks(
+                    [self.dock], [max(300, self.win.height() * 2 // 5)], Qt.Orientation.Vertical
+                )
             self.refresh()
 
     def timeline(self) -> Timeline:
