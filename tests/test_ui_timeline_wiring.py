@@ -69,6 +69,18 @@ def pdf_text(path: Path) -> str:
     return re.sub(r"[ \t]+", " ", text)
 
 
+def cell_starts(path: Path) -> dict[str, tuple[float, float]]:
+    """Where each text run of the PDF starts (x) and its font size, in page units."""
+    out: dict[str, tuple[float, float]] = {}
+
+    def visit(text, cm, tm, font, size) -> None:
+        if text.strip():
+            out.setdefault(re.sub(r"\s+", " ", text.strip()), (float(tm[4]), float(size)))
+
+    PdfReader(str(path)).pages[0].extract_text(visitor_text=visit)
+    return out
+
+
 def test_size_over_time_dock_pdf_edit_and_stale(qtbot, tmp_path, dialog_log):  # noqa: F811
     base, cycle2 = two_exams(tmp_path / "study")
     win = make_window(qtbot)
@@ -94,6 +106,9 @@ def test_size_over_time_dock_pdf_edit_and_stale(qtbot, tmp_path, dialog_log):  #
     # The GUI's PDF carries the same table.
     text = pdf_text(win.write_report(tmp_path / "report.pdf"))
     assert "Lesion timeline" in text and "-35.0 % (-7.0 mm)" in text and PR in text
+    starts = cell_starts(tmp_path / "report.pdf")  # columns laid out at the page's dpi: no overlap
+    (x_change, size), (x_category, _) = starts["-35.0 % (-7.0 mm)"], starts[PR]
+    assert x_category - x_change > 0.5 * size * len("-35.0 % (-7.0 mm)")
 
     # Editing the follow-up's contour updates the dock (the live contour, not the saved one).
     win.doc.set_contour_points(diamond(16.0))

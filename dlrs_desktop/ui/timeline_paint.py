@@ -51,7 +51,8 @@ def paint_timeline(
     font = i18n.font("Sans Serif", size)  # the CJK subset behind it: a Chinese report's headings
     bold = QFont(font)
     bold.setBold(True)
-    fm, fmb = QFontMetricsF(font), QFontMetricsF(bold)
+    # measured at the page's resolution (a 150 dpi PDF), not the screen's: else the columns come out narrow
+    fm, fmb = QFontMetricsF(font, p.device()), QFontMetricsF(bold, p.device())
     pad = fm.horizontalAdvance("  ")
     widths = [
         max(
