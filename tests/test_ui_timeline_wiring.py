@@ -91,8 +91,9 @@ def test_size_over_time_dock_pdf_edit_and_stale(qtbot, tmp_path, dialog_log):  #
     assert "after cycle 2" in beside_path(cycle2).read_text()
     dock = win.timeline.dock
     assert not dock.isVisible()
-    assert win.timeline.action in win.menus["view"].actions()  # View → Size over time
-    win.timeline.action.trigger()
+    assert win.actions["size_over_time"] in win.menus["view"].actions()  # View → Size over time
+    assert ("View", "Size over time", "Ctrl+Shift+T") in win.actions.shortcuts
+    win.actions["size_over_time"].trigger()
     qtbot.waitUntil(dock.isVisible)
     summary = dock.summary.text()
     assert "20.0 mm → 13.0 mm (-35.0 %, -7.0 mm): " + PR in summary

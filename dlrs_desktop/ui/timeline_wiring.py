@@ -36,7 +36,8 @@ class TimelineWiring(QObject):
         self.action.setText(self.tr("Size over time"))
         self.action.setObjectName("size_over_time")
         self.action.setShortcut("Ctrl+Shift+T")
-        win.menus["view"].addAction(self.action)
+        self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        win.actions.adopt(win.menus["view"], "size_over_time", self.action)  # listed in F1's shortcuts
         self.dock.visibilityChanged.connect(self._shown)
         self.timer = QTimer(self)  # a vertex drag emits many contour events: one refresh for them
         self.timer.setSingleShot(True)
