@@ -135,6 +135,33 @@ def test_size_over_time_dock_pdf_edit_and_stale(qtbot, tmp_path, dialog_log):  #
     assert "baseline: the saved result belongs to an earlier contour" in dock.notes.text()
 
 
+def test_orthogonal_pair_gives_the_two_view_volume(qtbot, tmp_path, dialog_log):  # noqa: F811
+    import math
+
+    base, cycle2 = two_exams(tmp_path / "study")
+    anti, _, _ = write_bmode_dicom(tmp_path / "study" / "cycle2_anti.dcm", mm_per_px=MM_PER_PX, seed=7)
+    ds = pydicom.dcmread(anti)  # the same visit as cycle2.dcm: one exam, two planes
+    ref = pydicom.dcmread(cycle2, stop_before_pixels=True)
+    ds.PatientID, ds.StudyDate, ds.StudyInstanceUID = ref.PatientID, ref.StudyDate, ref.StudyInstanceUID
+    ds.save_as(anti)
+    win = make_window(qtbot)
+    win.open_path(tmp_path / "study")
+    contour_and_label(win, base, 20.0, "baseline")
+    contour_and_label(win, anti, 15.0, "after cycle 2")  # antiradial: 15 mm across, 6 mm deep
+    anti_sha = win.doc.base_image.sha256
+    contour_and_label(win, cycle2, 13.0, "after cycle 2")  # radial: 13 mm across, 6 mm deep
+    win.timepoints.update_exam(anti, {"pair": win.doc.base_image.sha256, "view": "antiradial"})
+    win.timepoints.update_exam(cycle2, {"pair": anti_sha, "view": "radial"})
+    win.actions["size_over_time"].trigger()
+    dock = win.timeline.dock
+    qtbot.waitUntil(dock.isVisible)
+    volume = math.pi / 6 * 13.0 * 15.0 * 6.0  # ellipsoid: across-beam of each view, the shared depth
+    assert f"after cycle 2: two-view volume {volume:.0f} mm³" in dock.notes.text()
+    # the lesion's longest diameter is the larger view's (RECIST: the longest in any plane)
+    assert cells(dock)[1][2:5] == ["15.0 mm", "-25.0 % (-5.0 mm)", "stable disease (size criteria)"]
+    assert "different numbers of views" in dock.notes.text()
+
+
 def test_no_trustworthy_scale_is_one_line_and_no_numbers(qtbot, tmp_path, dialog_log):  # noqa: F811
     from PIL import Image
 

@@ -223,6 +223,8 @@ def _notes(tp: sz.TimePoint, first: Measured, change: sz.SizeChange | None) -> l
         )  # fmt: skip
     elif first.state == "outside":
         notes.append(tr("{exam}: outside the model's training domain, no probability.").format(exam=tp.label))
+    if change is not None:  # roi/size.py's own notes: a baseline under 10 mm, unlike numbers of views
+        notes += [f"{tp.label}: {QCoreApplication.translate('size', n)}" for n in change.notes]
     if tp.volume_mm3 is not None:
         vol = tr("{exam}: two-view volume {volume} mm³").format(exam=tp.label, volume=f"{tp.volume_mm3:.0f}")
         if change is not None and change.volume_change_percent is not None:
