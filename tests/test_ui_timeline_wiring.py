@@ -107,6 +107,8 @@ def test_size_over_time_dock_pdf_edit_and_stale(qtbot, tmp_path, dialog_log):  #
     # The GUI's PDF carries the same table.
     text = pdf_text(win.write_report(tmp_path / "report.pdf"))
     assert "Lesion timeline" in text and "-35.0 % (-7.0 mm)" in text and PR in text
+    # The report prints no number read from a file (its rule for the open image's result too).
+    assert "0.412" not in text and "only where the model computed it in this session" in text
     starts = cell_starts(tmp_path / "report.pdf")  # columns laid out at the page's dpi: no overlap
     (x_change, size), (x_category, _) = starts["-35.0 % (-7.0 mm)"], starts[PR]
     assert x_category - x_change > 0.5 * size * len("-35.0 % (-7.0 mm)")
@@ -220,3 +222,41 @@ def test_predict_follow_up_opens_dock_chinese_pdf(qtbot, tmp_path, dialog_log, z
     qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=120000)
     qtbot.wait(200)
     assert not dock.isVisible()
+
+
+def test_a_current_probability_is_in_the_dock_and_the_pdf(qtbot, tmp_path, dialog_log):  # noqa: F811
+    """Bundled sample scans (inside the demonstration model's domain) as one patient's two exams."""
+    import shutil
+
+    from dlrs_desktop import paths
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for sample, name, date in (("sample-centre1", "base", "20260105"), ("demo", "cycle2", "20260302")):
+        ds = pydicom.dcmread(paths.samples_dir() / f"{sample}.dcm")
+        ds.PatientID, ds.StudyDate = "NAC-017", date
+        ds.StudyInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["NAC-017", date])
+        ds.save_as(folder / f"{name}.dcm")
+        shutil.copy(paths.samples_dir() / f"{sample}.contour.json", folder / f"{name}.contour.json")
+    win = make_window(qtbot)
+    win.prefs.device = "cpu"
+    with qtbot.waitSignal(win.model.loaded, timeout=120000):
+        win.start_model(None)
+    win.open_path(folder)
+    for name, label in (("base", "baseline"), ("cycle2", "after cycle 2")):
+        win.open_path(folder / f"{name}.dcm")
+        win.load_contour_file(folder / f"{name}.contour.json")
+        assert win.save_now()
+        win.timepoints.label_exam(label)
+    win.predict()
+    qtbot.waitUntil(
+        lambda: win.doc.result_state == "current" and win.timeline.dock.isVisible(), timeout=120000
+    )
+    pred = win.doc.result["prediction"]
+    assert not is_outside(pred)
+    prob = f"{pred['probability']:.3f}"
+    qtbot.waitUntil(lambda: cells(win.timeline.dock)[1][5] == prob, timeout=3000)
+    assert f"model probability at after cycle 2: {prob}" in win.timeline.dock.summary.text()
+    starts = cell_starts(win.write_report(tmp_path / "report.pdf"))
+    # the table's Probability column holds it: computed in this session for the contour shown
+    assert abs(starts[prob][0] - starts["Probability"][0]) < 1

@@ -224,6 +224,15 @@ def _paint_report(
         from dlrs_desktop.ui.timeline_paint import paint_timeline
 
         out.y = paint_timeline(p, 0, out.y + 6, page.width(), options.timeline)
+        out.text(
+            translate(
+                "report",
+                "Probability: only where the model computed it in this session for the exam's present "
+                "contour; '-' otherwise (a result read from a file is not reported).",
+            ),
+            8,
+            color=QColor(90, 90, 90),
+        )
     _paint_signature(out, options)
 
 

@@ -148,7 +148,9 @@ class TimelineBuilder:
                 return p
         return None
 
-    def build(self, patients: list[Patient], doc: Document) -> Timeline:
+    def build(self, patients: list[Patient], doc: Document, *, verified_only: bool = False) -> Timeline:
+        """`verified_only` (the PDF report): only probabilities the model computed in this session, the
+        report's own rule for a result read from a file."""
         if doc.path is None:
             return Timeline()
         patient = same_patient(patients, doc.path)
@@ -184,7 +186,8 @@ class TimelineBuilder:
         entries = []
         for (_, tp, measured), change in zip(points, changes, strict=True):
             first = measured[0]
-            prob = first.probability if first.state in ("current", "saved") else None
+            shown = ("current",) if verified_only else ("current", "saved")
+            prob = first.probability if first.state in shown else None
             if change is None:
                 entries.append(TimelineEntry(tp.exam_date, tp.label, tp.longest_mm, probability=prob))
             else:

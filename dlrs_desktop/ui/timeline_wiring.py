@@ -59,12 +59,12 @@ class TimelineWiring(QObject):
                 )
             self.refresh()
 
-    def timeline(self) -> Timeline:
-        return self.builder.build(self.win.timepoints.patients(), self.win.doc)
+    def timeline(self, *, verified_only: bool = False) -> Timeline:
+        return self.builder.build(self.win.timepoints.patients(), self.win.doc, verified_only=verified_only)
 
     def entries(self) -> tuple[TimelineEntry, ...]:
         """For the PDF report: the patient's exams when there is more than one and all are measured."""
-        t = self.timeline()
+        t = self.timeline(verified_only=True)  # as the report prints the open image's result
         return () if t.refusal else t.entries
 
     def refresh(self) -> None:
@@ -89,5 +89,4 @@ class TimelineWiring(QObject):
         """A follow-up was just predicted: its size change belongs beside the probability."""
         if self.has_earlier_exam():
             self.dock.show()
-            self.dock.raise_()
-            self.refresh()
+            self.dock.raise_()  # shown: refreshed by visibilityChanged, or by the result event
