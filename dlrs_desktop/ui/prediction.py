@@ -38,6 +38,7 @@ NOT_CALIBRATED = QT_TRANSLATE_NOOP(
 
 class PredictionController(QObject):
     busy_changed = Signal(bool)
+    user_predicted = Signal()  # a result of the user's Predict is shown (not a re-verified saved one)
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class PredictionController(QObject):
             model_label, canvas, audit, prefs, status,
         )  # fmt: skip
         self.pending_job: str | None = None
+        self.user_job: str | None = None  # the job the user's Predict started
         self.started_at = 0.0
         self.last_device_note: str | None = None
         self.last_audit_warning: str | None = None
@@ -174,7 +176,7 @@ class PredictionController(QObject):
                 parent, self.model.error or self.tr("The model is still loading; try again in a moment.")
             )
             return
-        self.pending_job = self.job_key()
+        self.pending_job = self.user_job = self.job_key()
         self.started_at = time.perf_counter()
         self._set_busy(True)
         self.status(self.tr("Predicting (with contour sensitivity)…"), 0)
@@ -222,6 +224,8 @@ class PredictionController(QObject):
             },
         }
         self.doc.set_result(result, prediction)
+        if job == self.user_job:
+            self.user_predicted.emit()
         prob = format_probability(prediction.probability, prediction.threshold)
         what = prediction.outcome.probability_of_in(translate)
         said = (

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainte
 
 from dlrs_desktop import __version__
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.exchange.timeline import TimelineEntry
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import Outcome, sentence_start
@@ -57,6 +58,8 @@ class ReportOptions:
     cam_region: str = ""  # the explanation map drawn on the report's image ("" = none)
     institution: str = ""  # Preferences → Institution, printed in the header
     reviewer: str = ""  # Preferences → Reviewer name, printed above the signature line
+    # The patient's exams, baseline first (ui/timeline_entries.py); a table when there are two or more.
+    timeline: tuple[TimelineEntry, ...] = ()
 
 
 def identified_name(ids: dict[str, str]) -> str:
@@ -217,6 +220,19 @@ def _paint_report(
     )
     _paint_measurements(out, doc)
     _paint_prediction(p, out, doc, options, outcome, page)
+    if len(options.timeline) > 1:
+        from dlrs_desktop.ui.timeline_paint import paint_timeline
+
+        out.y = paint_timeline(p, 0, out.y + 6, page.width(), options.timeline)
+        out.text(
+            translate(
+                "report",
+                "Probability: only where the model computed it in this session for the exam's present "
+                "contour; '-' otherwise (a result read from a file is not reported).",
+            ),
+            8,
+            color=QColor(90, 90, 90),
+        )
     _paint_signature(out, options)
 
 
