@@ -223,12 +223,9 @@ def _paint_report(
 def _paint_signature(out: _Writer, options: ReportOptions) -> None:
     """Who reviewed, and a line to sign on: the report is ready for the chart."""
     out.y += 10
-    from PySide6.QtCore import QCoreApplication
-
-    tr = QCoreApplication.translate
     blank = "________________________"
-    out.text(tr("Report", "Reviewer: {name}").format(name=options.reviewer or blank), 10)
-    line = tr("Report", "Signature: {line}    Date: {date}")
+    out.text(translate("Report", "Reviewer: {name}").format(name=options.reviewer or blank), 10)
+    line = translate("Report", "Signature: {line}    Date: {date}")
     out.text(line.format(line=blank + "______", date="______________"), 10)
 
 
