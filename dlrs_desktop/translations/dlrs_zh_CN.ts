@@ -1812,6 +1812,23 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <source>Research use only — model {id} {version}, trained on real patient data.</source>
         <translation>仅供研究使用 — 模型 {id} {version}，基于真实患者数据训练。</translation>
     </message>
+    <message>
+        <source>unsigned model</source>
+        <extracomment>The refusal of a bundle no trusted key signed (bundle_signature.refusal): the GUI asks its own question, so only the reason is shown, in the interface language (the CLI&apos;s advice stays in the CLI).</extracomment>
+        <translation>未签名模型</translation>
+    </message>
+    <message>
+        <source>unsigned model (signed by an untrusted key {key})</source>
+        <translation>未签名模型（由不受信任的密钥 {key} 签名）</translation>
+    </message>
+    <message>
+        <source>unsigned model (its signature does not match: {reason})</source>
+        <translation>未签名模型（签名不匹配：{reason}）</translation>
+    </message>
+    <message>
+        <source>Not signed by a trusted key ({note}): nothing vouches for its numbers.</source>
+        <translation>未经受信任的密钥签名（{note}）：其数值的可靠性无从保证。</translation>
+    </message>
 </context>
 <context>
     <name>outcome</name>
