@@ -119,11 +119,20 @@ def test_the_unsigned_model_question_is_chinese(predicted, qtbot):
 def test_gui_pdf_is_chinese_with_a_chinese_patient_name(predicted, tmp_path):
     win = predicted
     options = ReportOptions(True, {"patient_name": "张伟", "patient_id": "ZW-0001", "operator": "李娜"})
+    win.prefs.institution, win.prefs.reviewer = "某某大学附属医院 乳腺超声科", "李娜"
     out = win.export_pdf(str(tmp_path / "report.pdf"), options)
     # NFKC: a CJK system font may map a character to its Kangxi-radical twin in the text layer
     text = unicodedata.normalize("NFKC", "".join(page.extract_text() for page in PdfReader(out).pages))
     for label in ("报告", "患者姓名", "张伟", "李娜", "预测", "肿瘤与瘤周环", "早期反应概率", "仅供研究使用"):
         assert label in text, label
+    # the taller Chinese lines, the institution and the signature block still fit one page (the image
+    # gives way), where before the merges' extra lines ran off the bottom of the page unseen
+    assert len(PdfReader(out).pages) == 1 and "签名" in text and "审阅者:李娜" in text
+    heights: list[float] = []  # where each piece of text sits (PDF y: 0 is the page's bottom edge)
+    PdfReader(out).pages[0].extract_text(
+        visitor_text=lambda t, cm, tm, *_: heights.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+    )
+    assert heights and min(heights) >= 0
     assert "?" not in text.replace("(?)", "")  # no glyph fell back to a question mark
     fonts = {str(f) for page in PdfReader(out).pages for f in page["/Resources"]["/Font"].values()}
     assert fonts

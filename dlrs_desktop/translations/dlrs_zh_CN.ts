@@ -707,12 +707,20 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>有人检查过轮廓（Ctrl+R）后显示“已审阅”；任何编辑都会使其恢复为草稿。</translation>
     </message>
     <message>
+        <source>&lt;b&gt;{element}&lt;/b&gt;: {meaning}</source>
+        <translation>&lt;b&gt;{element}&lt;/b&gt;：{meaning}</translation>
+    </message>
+    <message>
         <source>Reading the result</source>
         <translation>解读结果</translation>
     </message>
     <message>
         <source>Research use only: a probability from one image, not a diagnosis.</source>
         <translation>仅供研究使用：基于单幅图像得出的概率，并非诊断结论。</translation>
+    </message>
+    <message>
+        <source>• {element}: {meaning}</source>
+        <translation>• {element}：{meaning}</translation>
     </message>
 </context>
 <context>

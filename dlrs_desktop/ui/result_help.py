@@ -87,7 +87,10 @@ def reading_html() -> str:
     """The F1 help section (and docs/USER_GUIDE.md says the same)."""
     import html
 
-    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in reading_items())
+    item = translate("ResultHelp", "<b>{element}</b>: {meaning}")  # Chinese: a full-width colon
+    items = "".join(
+        f"<li>{item.format(element=html.escape(k), meaning=html.escape(v))}</li>" for k, v in reading_items()
+    )
     title = QCoreApplication.translate("ResultHelp", "Reading the result")
     note = QCoreApplication.translate(
         "ResultHelp", "Research use only: a probability from one image, not a diagnosis."
@@ -109,7 +112,8 @@ class ReadingGuide(QWidget):
         self.button.setArrowType(Qt.ArrowType.RightArrow)
         self.button.toggled.connect(self.set_open)
         lay.addWidget(self.button)
-        self.text = QLabel("\n".join(f"• {k}: {v}" for k, v in reading_items()))
+        item = translate("ResultHelp", "• {element}: {meaning}")
+        self.text = QLabel("\n".join(item.format(element=k, meaning=v) for k, v in reading_items()))
         self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setWordWrap(True)
         self.text.setVisible(False)
