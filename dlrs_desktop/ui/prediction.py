@@ -82,12 +82,12 @@ class PredictionController(QObject):
 
     def _ask_unsigned(self, path: str, message: str, keep_current: bool) -> None:
         """No trusted key signed the bundle: use it only if the user says so (results then say so)."""
-        from dlrs_desktop.ui import dialogs
+        from dlrs_desktop.ui import dialogs, i18n
 
         question = self.tr(
             "This model bundle is not signed by a key you trust:\n{0}\n\n{1}\n\nUse it anyway? Every "
             'result, report and export will then say "unsigned model".'
-        ).format(path, message)
+        ).format(path, i18n.unsigned_reason(message))
         if dialogs.ask_yes_no(self.parent_widget, question, self.tr("Unsigned model")):
             self.model.load(
                 path, self.prefs.device, keep_current=keep_current,

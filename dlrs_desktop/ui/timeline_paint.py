@@ -24,6 +24,7 @@ _WORDS = (
     QT_TRANSLATE_NOOP("Timeline", "Size category"),
     QT_TRANSLATE_NOOP("Timeline", "Probability"),
     QT_TRANSLATE_NOOP("Timeline", "baseline"),
+    QT_TRANSLATE_NOOP("Timeline", "unknown"),  # an exam without a date
     QT_TRANSLATE_NOOP("Timeline", "not measurable"),
     QT_TRANSLATE_NOOP("Timeline", "partial response (size criteria)"),
     QT_TRANSLATE_NOOP("Timeline", "progressive disease (size criteria)"),
@@ -38,8 +39,8 @@ def translate_cell(text: str) -> str:
 
 
 def heading() -> str:
-    return QCoreApplication.translate(
-        _CONTEXT, "Lesion timeline (size by RECIST 1.1 size criteria, not a diagnosis)"
+    return QCoreApplication.translate(  # a literal context: lupdate does not follow _CONTEXT
+        "Timeline", "Lesion timeline (size by RECIST 1.1 size criteria, not a diagnosis)"
     )
 
 
