@@ -210,7 +210,7 @@ def test_predict_follow_up_opens_dock_chinese_pdf(qtbot, tmp_path, dialog_log, z
     pred = win.doc.result["prediction"]
     # The synthetic scan is outside the demonstration model's domain: the number is withheld here too.
     assert is_outside(pred) and row[5] == "-" and f"{pred['probability']:.3f}" not in dock.summary.text()
-    assert "outside the model's training domain" in dock.notes.text()
+    assert "超出模型的训练范围" in dock.notes.text()  # the note in the interface's language
     text = pdf_text(win.write_report(tmp_path / "report-zh.pdf"))
     assert heading().split("(")[0].strip()[:4] in text
     assert "-35.0 % (-7.0 mm)" in text and translate_cell(PR) in text

@@ -959,6 +959,49 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
     </message>
 </context>
 <context>
+    <name>TimelineWiring</name>
+    <message>
+        <source>Size over time</source>
+        <translation>大小随时间变化</translation>
+    </message>
+    <message>
+        <source>Exams before the one labelled baseline are not compared.</source>
+        <translation>标记为基线之前的检查不参与比较。</translation>
+    </message>
+    <message>
+        <source>The exam {exam} has no trustworthy millimetre calibration, so the size over time is not measured. Calibrate it (Calibrate tool, K, or Edit → Type a known scale).</source>
+        <translation>检查 {exam} 没有可信的毫米校准，因此不测量大小随时间的变化。请先校准（校准工具、K 键，或 编辑 → 输入已知比例尺）。</translation>
+    </message>
+    <message>
+        <source>The baseline exam ({exam}) has no saved contour: draw the lesion there first.</source>
+        <translation>基线检查（{exam}）没有已保存的轮廓：请先在该检查上勾画病灶。</translation>
+    </message>
+    <message>
+        <source>{exam}: no contour saved, so it is left out.</source>
+        <translation>{exam}：没有已保存的轮廓，因此未纳入。</translation>
+    </message>
+    <message>
+        <source>exam {n}</source>
+        <translation>第 {n} 次检查</translation>
+    </message>
+    <message>
+        <source>{exam}: the saved result belongs to an earlier contour or model (stale); no probability is shown. Press Predict on that image.</source>
+        <translation>{exam}：已保存的结果属于之前的轮廓或模型（已过时），不显示概率。请在该图像上点击“预测”。</translation>
+    </message>
+    <message>
+        <source>{exam}: probability read from the annotation file; it belongs to this contour but was not re-computed in this session.</source>
+        <translation>{exam}：概率读取自标注文件；它属于此轮廓，但未在本次会话中重新计算。</translation>
+    </message>
+    <message>
+        <source>{exam}: outside the model&apos;s training domain, no probability.</source>
+        <translation>{exam}：超出模型的训练范围，不给出概率。</translation>
+    </message>
+    <message>
+        <source>{exam}: two-view volume {volume} mm³</source>
+        <translation>{exam}：双切面体积 {volume} mm³</translation>
+    </message>
+</context>
+<context>
     <name>Worklist</name>
     <message>
         <source>{folder}  ({n} images)</source>
@@ -2138,6 +2181,10 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     <message>
         <source>Contour (yellow) · rings: {rings} (blue, orange, purple)</source>
         <translation>轮廓（黄色）· 瘤周环：{rings}（蓝、橙、紫）</translation>
+    </message>
+    <message>
+        <source>Probability: only where the model computed it in this session for the exam&apos;s present contour; &apos;-&apos; otherwise (a result read from a file is not reported).</source>
+        <translation>概率：仅当模型在本次会话中针对该检查当前的轮廓计算时才列出；否则为“-”（读取自文件的结果不予报告）。</translation>
     </message>
     <message>
         <source>Prediction</source>

@@ -23,9 +23,7 @@ from dlrs_desktop.roi import size as sz
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.patients import Exam, Patient, same_patient
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("TimelineWiring", text)
+translate = QCoreApplication.translate  # a literal context in every call, so pyside6-lupdate finds it
 
 
 @dataclass(frozen=True)
@@ -160,25 +158,33 @@ class TimelineBuilder:
         base_i = next((i for i, e in enumerate(exams) if e.label.strip().lower() == "baseline"), 0)
         out = Timeline()
         if base_i:
-            out.notes.append(tr("Exams before the one labelled baseline are not compared."))
+            out.notes.append(
+                translate("TimelineWiring", "Exams before the one labelled baseline are not compared.")
+            )
         points: list[tuple[Exam, sz.TimePoint, list[Measured]]] = []
         for n, exam in enumerate(exams[base_i:]):
             name = exam_name(exam, base_i + n)
             views = self.views_of(exam, doc)
             if any(not m.calibrated for _, m in views):
-                out.refusal = tr(
+                out.refusal = translate(
+                    "TimelineWiring",
                     "The exam {exam} has no trustworthy millimetre calibration, so the size over time is "
-                    "not measured. Calibrate it (Calibrate tool, K, or Edit → Type a known scale)."
+                    "not measured. Calibrate it (Calibrate tool, K, or Edit → Type a known scale).",
                 ).format(exam=name)
                 return out
             measured = [m for _, m in views if m.view is not None]
             if not measured:
                 if n == 0:
-                    out.refusal = tr(
-                        "The baseline exam ({exam}) has no saved contour: draw the lesion there first."
+                    out.refusal = translate(
+                        "TimelineWiring",
+                        "The baseline exam ({exam}) has no saved contour: draw the lesion there first.",
                     ).format(exam=name)
                     return out
-                out.notes.append(tr("{exam}: no contour saved, so it is left out.").format(exam=name))
+                out.notes.append(
+                    translate("TimelineWiring", "{exam}: no contour saved, so it is left out.").format(
+                        exam=name
+                    )
+                )
                 continue
             tp = sz.TimePoint(tuple(m.view for m in measured if m.view), name, exam.date)
             points.append((exam, tp, measured))
@@ -209,27 +215,39 @@ class TimelineBuilder:
 
 def exam_name(exam: Exam, index: int) -> str:
     """The user's label, else the exam date, else its place in the patient's list."""
-    return exam.label or exam.date or tr("exam {n}").format(n=index + 1)
+    return exam.label or exam.date or translate("TimelineWiring", "exam {n}").format(n=index + 1)
 
 
 def _notes(tp: sz.TimePoint, first: Measured, change: sz.SizeChange | None) -> list[str]:
     notes = []
     if first.state == "stale":
         notes.append(
-            tr("{exam}: the saved result belongs to an earlier contour or model (stale); no probability "
-               "is shown. Press Predict on that image.").format(exam=tp.label)
-        )  # fmt: skip
+            translate(
+                "TimelineWiring",
+                "{exam}: the saved result belongs to an earlier contour or model (stale); no probability "
+                "is shown. Press Predict on that image.",
+            ).format(exam=tp.label)
+        )
     elif first.state == "saved":
         notes.append(
-            tr("{exam}: probability read from the annotation file; it belongs to this contour but was not "
-               "re-computed in this session.").format(exam=tp.label)
-        )  # fmt: skip
+            translate(
+                "TimelineWiring",
+                "{exam}: probability read from the annotation file; it belongs to this contour but was not "
+                "re-computed in this session.",
+            ).format(exam=tp.label)
+        )
     elif first.state == "outside":
-        notes.append(tr("{exam}: outside the model's training domain, no probability.").format(exam=tp.label))
+        notes.append(
+            translate(
+                "TimelineWiring", "{exam}: outside the model's training domain, no probability."
+            ).format(exam=tp.label)
+        )
     if change is not None:  # roi/size.py's own notes: a baseline under 10 mm, unlike numbers of views
         notes += [f"{tp.label}: {QCoreApplication.translate('size', n)}" for n in change.notes]
     if tp.volume_mm3 is not None:
-        vol = tr("{exam}: two-view volume {volume} mm³").format(exam=tp.label, volume=f"{tp.volume_mm3:.0f}")
+        vol = translate("TimelineWiring", "{exam}: two-view volume {volume} mm³").format(
+            exam=tp.label, volume=f"{tp.volume_mm3:.0f}"
+        )
         if change is not None and change.volume_change_percent is not None:
             vol += f" ({change.volume_change_percent:+.1f} %)"
         notes.append(vol)
