@@ -10,6 +10,7 @@ file; ONNX graphs may not reference external data (ONNX Runtime would open any p
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 import struct
@@ -205,3 +206,21 @@ def check_onnx(data: bytes) -> None:
         raise ModelError(
             "The model's ONNX file refers to external tensor data (a file outside the bundle); refusing it."
         )
+
+
+def canonical_safetensors(blob: bytes) -> bytes:
+    """The same safetensors file with its `__metadata__` keys in sorted order, so equal weights give
+    equal bytes. safetensors (0.8) writes metadata from a Rust HashMap: the key order changes from one
+    save to the next, which made bundles differ byte-for-byte for the same network. Tensor entries and
+    the header's padded length are kept exactly as written."""
+    size = struct.unpack("<Q", blob[:8])[0]
+    header = json.loads(blob[8 : 8 + size])  # our own fresh save, not an untrusted file
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or len(meta) < 2:
+        return blob
+    ordered = {"__metadata__": dict(sorted(meta.items()))}
+    ordered.update((k, v) for k, v in header.items() if k != "__metadata__")
+    text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(text) > size:  # cannot happen for a reordering; keep the file as written rather than guess
+        return blob
+    return blob[:8] + text.ljust(size, b" ") + blob[8 + size :]

@@ -102,7 +102,7 @@ def test_cli_pdf_font_draws_chinese_names_not_question_marks():
     """The Pillow report (CLI, no Qt) draws with the same subset: each Hanzi is its own glyph."""
     from dlrs_desktop.exchange.pdf import _fonts
 
-    _, small, _ = _fonts()
+    _, small, _ = _fonts()  # title, body, footnote
     assert Path(getattr(small, "path", "")).name == CJK_FONT.name
 
     def bitmap(text: str) -> bytes:

@@ -74,6 +74,15 @@ def test_every_dialog_reachable_from_the_menus_is_chinese(predicted, qtbot):
     # the ones every tester expects: Preferences, export PDF, help, about, the file dialogs, PACS errors
     for expected in ("首选项", "导出 PDF 报告", "帮助 — 工具与快捷键", "关于 DLRS Desktop", "打开超声图像"):
         assert any(expected in t for t in titles), (expected, titles)
+    # the merged branches' dialogs: time point, patient/exam date, known scale (their questions)
+    asked = [text for _, _, texts in opened for _, text in texts]
+    for expected in ("本次检查的时间点", "患者（研究编号，而非姓名）", "该图像的已知比例尺"):
+        assert any(expected in t for t in asked), (expected, titles)
+    assert any("标注检查时间点" in t for t in titles) and any("输入已知比例尺" in t for t in titles)
+    # View → Compare side by side opened the second view beside the image: it is Chinese too
+    compare = win.timepoints.compare
+    assert compare.isVisible() and compare.pair_button.text() == "标记为正交切面对"
+    assert _english(visible_texts(compare)) == []
     problems = []
     for where, title, texts in opened:
         card = title.endswith("关于 DLRS Desktop")
@@ -87,14 +96,43 @@ def test_every_dialog_reachable_from_the_menus_is_chinese(predicted, qtbot):
     assert len(opened) >= 12
 
 
+def test_the_unsigned_model_question_is_chinese(predicted, qtbot):
+    """Model → a bundle no trusted key signed: the question (and the refusal after "no") is Chinese."""
+    from tests.model_factory import cached_bundle
+
+    win = predicted
+    catcher = DialogCatcher(win)
+    catcher.timer.start()
+    try:
+        win.prediction.start_model(cached_bundle(), keep_current=True)  # as Model → Open; unsigned
+        qtbot.waitUntil(lambda: any("未签名模型" in title for title, _ in catcher.seen), timeout=120000)
+        qtbot.waitUntil(lambda: not win.model.loading, timeout=120000)
+        qtbot.wait(300)
+    finally:
+        catcher.timer.stop()
+    question = next(texts for title, texts in catcher.seen if "未签名模型" in title)
+    assert any("未经您信任的密钥签名" in text and "未签名模型" in text for _, text in question)
+    assert [(title, _english(texts)) for title, texts in catcher.seen if _english(texts)] == []
+    assert win.model.info.name == "dlrs-demo"  # "no": the model in use stays
+
+
 def test_gui_pdf_is_chinese_with_a_chinese_patient_name(predicted, tmp_path):
     win = predicted
     options = ReportOptions(True, {"patient_name": "张伟", "patient_id": "ZW-0001", "operator": "李娜"})
+    win.prefs.institution, win.prefs.reviewer = "某某大学附属医院 乳腺超声科", "李娜"
     out = win.export_pdf(str(tmp_path / "report.pdf"), options)
     # NFKC: a CJK system font may map a character to its Kangxi-radical twin in the text layer
     text = unicodedata.normalize("NFKC", "".join(page.extract_text() for page in PdfReader(out).pages))
     for label in ("报告", "患者姓名", "张伟", "李娜", "预测", "肿瘤与瘤周环", "早期反应概率", "仅供研究使用"):
         assert label in text, label
+    # the taller Chinese lines, the institution and the signature block still fit one page (the image
+    # gives way), where before the merges' extra lines ran off the bottom of the page unseen
+    assert len(PdfReader(out).pages) == 1 and "签名" in text and "审阅者:李娜" in text
+    heights: list[float] = []  # where each piece of text sits (PDF y: 0 is the page's bottom edge)
+    PdfReader(out).pages[0].extract_text(
+        visitor_text=lambda t, cm, tm, *_: heights.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+    )
+    assert heights and min(heights) >= 0
     assert "?" not in text.replace("(?)", "")  # no glyph fell back to a question mark
     fonts = {str(f) for page in PdfReader(out).pages for f in page["/Resources"]["/Font"].values()}
     assert fonts

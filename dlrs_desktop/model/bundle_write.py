@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlrs_desktop import bundle_files as bf
 from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.limits import MAX_MANIFEST_BYTES
@@ -138,8 +139,12 @@ def _network_files(
     backbone = {k: v for k, v in tensors.items() if k.startswith("backbones.")}
     heads = {k: v for k, v in tensors.items() if not k.startswith("backbones.")}
     blobs: dict[str, bytes] = {
-        BACKBONE_FILE: st_save(backbone, metadata={"format": "pt", "content": "FusionNet backbones"}),
-        HEADS_FILE: st_save(heads, metadata={"format": "pt", "content": "FusionNet region heads"}),
+        BACKBONE_FILE: bf.canonical_safetensors(
+            st_save(backbone, metadata={"format": "pt", "content": "FusionNet backbones"})
+        ),
+        HEADS_FILE: bf.canonical_safetensors(
+            st_save(heads, metadata={"format": "pt", "content": "FusionNet region heads"})
+        ),
         ONNX_FILE: nw.export_onnx(cpu_net, spec.input_size),
     }
     if verify_onnx:

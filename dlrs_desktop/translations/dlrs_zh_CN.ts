@@ -4,8 +4,55 @@
 <context>
     <name>BarChart</name>
     <message>
-        <source>Each bar: that network's probability; dashed tick: its own threshold; the box on Fusion: the range when the contour moves by the sensitivity offsets.</source>
+        <source>Each bar: that network&apos;s probability; dashed tick: its own threshold; the box on Fusion: the range when the contour moves by the sensitivity offsets.</source>
         <translation>每个条形：该网络的概率；虚线刻度：其自身阈值；“融合”上的方框：轮廓按敏感性偏移量移动时的取值范围。</translation>
+    </message>
+</context>
+<context>
+    <name>CompareView</name>
+    <message>
+        <source>Compare with:</source>
+        <translation>对比对象：</translation>
+    </message>
+    <message>
+        <source>Mark as orthogonal pair</source>
+        <translation>标记为正交切面对</translation>
+    </message>
+    <message>
+        <source>The two images show the same lesion in two planes at one exam</source>
+        <translation>两幅图像为同一次检查中同一病灶的两个正交切面</translation>
+    </message>
+    <message>
+        <source>Open a folder with another exam of this patient to compare</source>
+        <translation>请打开包含该患者另一次检查的文件夹以进行对比</translation>
+    </message>
+    <message>
+        <source>exam {n}</source>
+        <translation>第 {n} 次检查</translation>
+    </message>
+    <message>
+        <source>{name} (same exam: {label})</source>
+        <translation>{name}（同一次检查：{label}）</translation>
+    </message>
+    <message>
+        <source>{name} ({label})</source>
+        <translation>{name}（{label}）</translation>
+    </message>
+    <message>
+        <source>No other image of this patient in the worklist.</source>
+        <translation>工作列表中没有该患者的其他图像。</translation>
+    </message>
+    <message>
+        <source>Cannot open {name}: {why}</source>
+        <translation>无法打开 {name}：{why}</translation>
+    </message>
+    <message>
+        <source>{name}: contour as saved</source>
+        <translation>{name}：已保存的轮廓</translation>
+    </message>
+    <message>
+        <source>{name}: no contour saved</source>
+        <translation>{name}：未保存轮廓</translation>
     </message>
 </context>
 <context>
@@ -77,6 +124,10 @@
         <translation>正在以 {aet} 身份在端口 {port} 接收扫描仪数据，保存到 {folder}。</translation>
     </message>
     <message>
+        <source>Receive: {0}</source>
+        <translation>接收：{0}</translation>
+    </message>
+    <message>
         <source>Received {name} from the scanner.</source>
         <translation>已从扫描仪接收 {name}。</translation>
     </message>
@@ -96,7 +147,7 @@
         <translation>将文件夹作为工作列表打开</translation>
     </message>
     <message>
-        <source>'{path}' no longer exists; removed from Open Recent.</source>
+        <source>&apos;{path}&apos; no longer exists; removed from Open Recent.</source>
         <translation>“{path}”已不存在；已从“最近打开”中移除。</translation>
     </message>
     <message>
@@ -116,7 +167,7 @@
         <translation>无法打开图像</translation>
     </message>
     <message>
-        <source>Cannot open '{name}': {error}</source>
+        <source>Cannot open &apos;{name}&apos;: {error}</source>
         <translation>无法打开“{name}”：{error}</translation>
     </message>
     <message>
@@ -229,6 +280,33 @@ Your work stays open in this window. Saving is tried again at every change and w
     </message>
 </context>
 <context>
+    <name>KnownScale</name>
+    <message>
+        <source>Open an image first.</source>
+        <translation>请先打开图像。</translation>
+    </message>
+    <message>
+        <source>Known scale of this image, in millimetres per pixel:</source>
+        <translation>该图像的已知比例尺（毫米/像素）：</translation>
+    </message>
+    <message>
+        <source>Type a known scale</source>
+        <translation>输入已知比例尺</translation>
+    </message>
+    <message>
+        <source>Known scale</source>
+        <translation>已知比例尺</translation>
+    </message>
+    <message>
+        <source>Calibrated: {label}</source>
+        <translation>已校准：{label}</translation>
+    </message>
+    <message>
+        <source>Type a known scale (mm/px)…</source>
+        <translation>输入已知比例尺（mm/px）…</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Worklist</source>
@@ -252,6 +330,80 @@ Your work stays open in this window. Saving is tried again at every change and w
     </message>
 </context>
 <context>
+    <name>PacsFields</name>
+    <message>
+        <source>C-GET (nothing to register in the PACS)</source>
+        <translation>C-GET（无需在 PACS 中登记）</translation>
+    </message>
+    <message>
+        <source>C-MOVE to our receive port</source>
+        <translation>C-MOVE 到本机接收端口</translation>
+    </message>
+    <message>
+        <source>PACS AE title:</source>
+        <translation>PACS AE 名称：</translation>
+    </message>
+    <message>
+        <source>PACS host:</source>
+        <translation>PACS 主机：</translation>
+    </message>
+    <message>
+        <source>PACS port:</source>
+        <translation>PACS 端口：</translation>
+    </message>
+    <message>
+        <source>Our AE title:</source>
+        <translation>本机 AE 名称：</translation>
+    </message>
+    <message>
+        <source>Network timeout (s):</source>
+        <translation>网络超时（秒）：</translation>
+    </message>
+    <message>
+        <source>Receive port (scanner, C-MOVE):</source>
+        <translation>接收端口（扫描仪，C-MOVE）：</translation>
+    </message>
+    <message>
+        <source>Receive on address:</source>
+        <translation>接收地址：</translation>
+    </message>
+    <message>
+        <source>Allowed AE titles (scanners):</source>
+        <translation>允许的 AE 名称（扫描仪）：</translation>
+    </message>
+    <message>
+        <source>empty: no PACS, no network use</source>
+        <translation>留空：不使用 PACS，不进行网络通信</translation>
+    </message>
+    <message>
+        <source>127.0.0.1: this computer only</source>
+        <translation>127.0.0.1：仅限本机</translation>
+    </message>
+    <message>
+        <source>e.g. SCANNER1 SCANNER2; empty: any, on 127.0.0.1 only</source>
+        <translation>例如 AE1 AE2；留空：任意，但仅限 127.0.0.1</translation>
+    </message>
+    <message>
+        <source>Calling AE titles that may send images to this workstation (space or comma separated). Any other is rejected. Needed when receiving on an address other than 127.0.0.1.</source>
+        <translation>允许向本工作站发送图像的主叫 AE 名称（以空格或逗号分隔），其他一律拒绝。在 127.0.0.1 以外的地址上接收时必须填写。</translation>
+    </message>
+    <message>
+        <source>Retrieve with:</source>
+        <translation>检索方式：</translation>
+    </message>
+</context>
+<context>
+    <name>PatientBanner</name>
+    <message>
+        <source>{name} · ID {id} · born {birth} · exam {date} · accession {accession}</source>
+        <translation>{name} · ID {id} · 出生日期 {birth} · 检查日期 {date} · 检查号 {accession}</translation>
+    </message>
+    <message>
+        <source>{fields} · {label}</source>
+        <translation>{fields} · {label}</translation>
+    </message>
+</context>
+<context>
     <name>PredictionController</name>
     <message>
         <source>This image has no trustworthy millimetre calibration, so the rings cannot be measured and no prediction is made. Calibrate it with the Calibrate tool (K): drag along the depth ruler and type its length.</source>
@@ -264,6 +416,28 @@ Your work stays open in this window. Saving is tried again at every change and w
     <message>
         <source>Loading the model in the background…</source>
         <translation>正在后台加载模型…</translation>
+    </message>
+    <message>
+        <source>This model bundle is not signed by a key you trust:
+{0}
+
+{1}
+
+Use it anyway? Every result, report and export will then say &quot;unsigned model&quot;.</source>
+        <translation>此模型包未经您信任的密钥签名：
+{0}
+
+{1}
+
+仍要使用吗？此后每个结果、报告和导出都会注明“未签名模型”。</translation>
+    </message>
+    <message>
+        <source>Unsigned model</source>
+        <translation>未签名模型</translation>
+    </message>
+    <message>
+        <source>you chose not to use an unsigned model</source>
+        <translation>您选择不使用未签名模型</translation>
     </message>
     <message>
         <source>Model: {name} {version} · {device}</source>
@@ -381,12 +555,24 @@ Your work stays open in this window. Saving is tried again at every change and w
         <translation>审阅者姓名：</translation>
     </message>
     <message>
+        <source>Institution (PDF report):</source>
+        <translation>机构（PDF 报告）：</translation>
+    </message>
+    <message>
         <source>Default image folder:</source>
         <translation>默认图像文件夹：</translation>
     </message>
     <message>
         <source>Default export folder:</source>
         <translation>默认导出文件夹：</translation>
+    </message>
+    <message>
+        <source>Public key files (separated by ;) whose signed model bundles are trusted, besides the release key. A bundle no trusted key signed is used only if you allow it.</source>
+        <translation>公钥文件（以 ; 分隔）：除发布密钥外，由这些密钥签名的模型包也受信任。未经受信任的密钥签名的模型包，只有在您允许时才会使用。</translation>
+    </message>
+    <message>
+        <source>Trusted model keys:</source>
+        <translation>受信任的模型密钥：</translation>
     </message>
     <message>
         <source>Show {region}</source>
@@ -405,12 +591,30 @@ Your work stays open in this window. Saving is tried again at every change and w
     <name>QFileDialog</name>
     <message>
         <source>&amp;Look in:</source>
-        <extracomment>Languages offered in Preferences: code → the language's own name (never translated). Qt's own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds them in Qt's context, so the non-native file dialog is Chinese throughout.</extracomment>
+        <extracomment>Languages offered in Preferences: code → the language&apos;s own name (never translated). Qt&apos;s own strings that qtbase_zh_CN.qm (older than the Qt in PySide6 6.11) lacks: our catalogue holds them in Qt&apos;s context, so the non-native file dialog is Chinese throughout.</extracomment>
         <translation>查找范围(&amp;L)：</translation>
     </message>
     <message>
         <source>Files of &amp;type:</source>
         <translation>文件类型(&amp;T)：</translation>
+    </message>
+</context>
+<context>
+    <name>ReadingGuide</name>
+    <message>
+        <source>How to read this</source>
+        <translation>如何解读此结果</translation>
+    </message>
+</context>
+<context>
+    <name>Report</name>
+    <message>
+        <source>Reviewer: {name}</source>
+        <translation>审阅者：{name}</translation>
+    </message>
+    <message>
+        <source>Signature: {line}    Date: {date}</source>
+        <translation>签名：{line}    日期：{date}</translation>
     </message>
 </context>
 <context>
@@ -437,9 +641,92 @@ Your work stays open in this window. Saving is tried again at every change and w
     </message>
 </context>
 <context>
+    <name>ResultHelp</name>
+    <message>
+        <source>Big number</source>
+        <translation>大号数字</translation>
+    </message>
+    <message>
+        <source>the model&apos;s probability (0 to 1) of early response: the tumour shrinking well after two cycles of neoadjuvant chemotherapy. 1 = certain response, 0 = certain non-response.</source>
+        <translation>模型给出的早期反应概率（0 到 1）：即新辅助化疗两个周期后肿瘤明显缩小。1 = 肯定有反应，0 = 肯定无反应。</translation>
+    </message>
+    <message>
+        <source>Line under it</source>
+        <translation>数字下方的一行</translation>
+    </message>
+    <message>
+        <source>the class the probability falls in, compared with the model&apos;s decision threshold (shown with two decimals). It says &apos;uncertain&apos; when moving the contour a little puts the probability on both sides of the threshold; then read the probability as borderline.</source>
+        <translation>将概率与模型的决策阈值（显示两位小数）比较后所属的类别。若轮廓稍作移动就会使概率落在阈值两侧，则显示“不确定”；此时应将该概率视为临界值。</translation>
+    </message>
+    <message>
+        <source>Bars</source>
+        <translation>条形图</translation>
+    </message>
+    <message>
+        <source>one bar per network: the tumour itself and the 3, 5 and 10 mm rings around it. The dashed tick on each bar is that network&apos;s own threshold.</source>
+        <translation>每个网络对应一个条形：肿瘤本身，以及其周围 3、5 和 10 mm 的瘤周环。每个条形上的虚线刻度是该网络自身的阈值。</translation>
+    </message>
+    <message>
+        <source>Fusion</source>
+        <translation>融合</translation>
+    </message>
+    <message>
+        <source>the final answer, combining all networks. The box on the Fusion bar is the range of the probability when the contour is moved in and out by the sensitivity offsets.</source>
+        <translation>综合所有网络得出的最终结果。“融合”条形上的方框表示轮廓按敏感性偏移量向内、向外移动时概率的取值范围。</translation>
+    </message>
+    <message>
+        <source>Weights in the fusion</source>
+        <translation>融合权重</translation>
+    </message>
+    <message>
+        <source>how much each network counts in the final answer; a weight of 0 means that network is not used.</source>
+        <translation>每个网络在最终结果中所占的比重；权重为 0 表示未使用该网络。</translation>
+    </message>
+    <message>
+        <source>STALE / SAVED — NOT VERIFIED</source>
+        <translation>已过时 / 已保存 — 未验证</translation>
+    </message>
+    <message>
+        <source>the result no longer describes the contour shown (it was edited, or the result was read from a file): press Predict.</source>
+        <translation>该结果已不再对应当前显示的轮廓（轮廓已被编辑，或结果读取自文件）：请点击“预测”。</translation>
+    </message>
+    <message>
+        <source>Explanation map</source>
+        <translation>解释图</translation>
+    </message>
+    <message>
+        <source>colours the image where a network found evidence for (orange) or against (blue) response.</source>
+        <translation>在图像上着色，标出网络找到支持反应（橙色）或不支持反应（蓝色）证据的区域。</translation>
+    </message>
+    <message>
+        <source>Contour review</source>
+        <translation>轮廓审阅</translation>
+    </message>
+    <message>
+        <source>&apos;reviewed&apos; once a person checked the contour (Ctrl+R); any edit returns it to draft.</source>
+        <translation>有人检查过轮廓（Ctrl+R）后显示“已审阅”；任何编辑都会使其恢复为草稿。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{element}&lt;/b&gt;: {meaning}</source>
+        <translation>&lt;b&gt;{element}&lt;/b&gt;：{meaning}</translation>
+    </message>
+    <message>
+        <source>Reading the result</source>
+        <translation>解读结果</translation>
+    </message>
+    <message>
+        <source>Research use only: a probability from one image, not a diagnosis.</source>
+        <translation>仅供研究使用：基于单幅图像得出的概率，并非诊断结论。</translation>
+    </message>
+    <message>
+        <source>• {element}: {meaning}</source>
+        <translation>• {element}：{meaning}</translation>
+    </message>
+</context>
+<context>
     <name>ResultPanel</name>
     <message>
-        <source>outside the model's training domain: no class is shown</source>
+        <source>outside the model&apos;s training domain: no class is shown</source>
         <translation>超出模型训练范围：不显示分类</translation>
     </message>
     <message>
@@ -475,12 +762,12 @@ Your work stays open in this window. Saving is tried again at every change and w
         <translation>关闭</translation>
     </message>
     <message>
-        <source>Research use only · the model's own notice appears once it is loaded</source>
+        <source>Research use only · the model&apos;s own notice appears once it is loaded</source>
         <translation>仅供研究使用 · 模型加载后显示其自身声明</translation>
     </message>
     <message>
-        <source>&lt;span style='color:#e69f00'&gt;■&lt;/span&gt; for {outcome} · &lt;span style='color:#0072b2'&gt;■&lt;/span&gt; against · stronger = more opaque</source>
-        <translation>&lt;span style='color:#e69f00'&gt;■&lt;/span&gt; 支持{outcome} · &lt;span style='color:#0072b2'&gt;■&lt;/span&gt; 反对 · 越不透明越强</translation>
+        <source>&lt;span style=&apos;color:#e69f00&apos;&gt;■&lt;/span&gt; for {outcome} · &lt;span style=&apos;color:#0072b2&apos;&gt;■&lt;/span&gt; against · stronger = more opaque</source>
+        <translation>&lt;span style=&apos;color:#e69f00&apos;&gt;■&lt;/span&gt; 支持{outcome} · &lt;span style=&apos;color:#0072b2&apos;&gt;■&lt;/span&gt; 反对 · 越不透明越强</translation>
     </message>
     <message>
         <source>No prediction yet: press Predict</source>
@@ -496,9 +783,267 @@ Your work stays open in this window. Saving is tried again at every change and w
     </message>
 </context>
 <context>
+    <name>ReviewLine</name>
+    <message>
+        <source>Contour: reviewed by {who} at {when}</source>
+        <translation>轮廓：已由 {who} 于 {when} 审阅</translation>
+    </message>
+    <message>
+        <source>Contour: draft (not reviewed yet; Ctrl+R marks it reviewed)</source>
+        <translation>轮廓：草稿（尚未审阅；按 Ctrl+R 标记为已审阅）</translation>
+    </message>
+</context>
+<context>
+    <name>TimePoints</name>
+    <message>
+        <source>Show patient &amp;identifiers</source>
+        <translation>显示患者身份信息(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Compare side by side</source>
+        <translation>并排对比</translation>
+    </message>
+    <message>
+        <source>Label this exam&apos;s time point…</source>
+        <translation>标注本次检查的时间点…</translation>
+    </message>
+    <message>
+        <source>Assign patient and exam date…</source>
+        <translation>指定患者和检查日期…</translation>
+    </message>
+    <message>
+        <source>Cannot open {name}: {why}</source>
+        <translation>无法打开 {name}：{why}</translation>
+    </message>
+    <message>
+        <source>Open an image first.</source>
+        <translation>请先打开图像。</translation>
+    </message>
+    <message>
+        <source>Time point of this exam (e.g. baseline, after cycle 2):</source>
+        <translation>本次检查的时间点（例如 基线、第2周期后）：</translation>
+    </message>
+    <message>
+        <source>Label exam</source>
+        <translation>标注检查时间点</translation>
+    </message>
+    <message>
+        <source>Patient (a study code, not a name):</source>
+        <translation>患者（研究编号，而非姓名）：</translation>
+    </message>
+    <message>
+        <source>Exam date (YYYY-MM-DD):</source>
+        <translation>检查日期（年-月-日，例如 2024-03-15）：</translation>
+    </message>
+    <message>
+        <source>{date} is not a date of the form YYYY-MM-DD.</source>
+        <translation>{date} 不是“年-月-日”格式的日期（例如 2024-03-15）。</translation>
+    </message>
+    <message>
+        <source>Open an image and choose a second one to compare first.</source>
+        <translation>请先打开一幅图像，并选择另一幅图像进行对比。</translation>
+    </message>
+    <message>
+        <source>{a} and {b} are marked as the orthogonal pair of this exam.</source>
+        <translation>{a} 和 {b} 已标记为本次检查的正交切面对。</translation>
+    </message>
+</context>
+<context>
+    <name>Timeline</name>
+    <message>
+        <source>Exam date</source>
+        <translation>检查日期</translation>
+    </message>
+    <message>
+        <source>Time point</source>
+        <translation>时间点</translation>
+    </message>
+    <message>
+        <source>Longest diameter</source>
+        <translation>最长径</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>变化</translation>
+    </message>
+    <message>
+        <source>Size category</source>
+        <translation>大小类别</translation>
+    </message>
+    <message>
+        <source>Probability</source>
+        <translation>概率</translation>
+    </message>
+    <message>
+        <source>baseline</source>
+        <translation>基线</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>not measurable</source>
+        <translation>不可测量</translation>
+    </message>
+    <message>
+        <source>partial response (size criteria)</source>
+        <translation>部分缓解（按大小标准）</translation>
+    </message>
+    <message>
+        <source>progressive disease (size criteria)</source>
+        <translation>疾病进展（按大小标准）</translation>
+    </message>
+    <message>
+        <source>stable disease (size criteria)</source>
+        <translation>疾病稳定（按大小标准）</translation>
+    </message>
+    <message>
+        <source>complete response (size criteria)</source>
+        <translation>完全缓解（按大小标准）</translation>
+    </message>
+    <message>
+        <source>Lesion timeline (size by RECIST 1.1 size criteria, not a diagnosis)</source>
+        <translation>病灶时间线（按 RECIST 1.1 大小标准评估大小，并非诊断结论）</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineDock</name>
+    <message>
+        <source>Lesion timeline</source>
+        <translation>病灶时间线</translation>
+    </message>
+    <message>
+        <source>No comparison yet: a baseline and a follow-up exam of the lesion.</source>
+        <translation>尚无对比：需要该病灶的一次基线检查和一次随访检查。</translation>
+    </message>
+    <message>
+        <source>Size change: the longest diameter against baseline, by RECIST 1.1 size criteria (partial response at -30 % or less; progression at +20 % and at least 5 mm more). A measurement rule, not a diagnosis; the probability is the model&apos;s, at that exam.</source>
+        <translation>大小变化：按 RECIST 1.1 大小标准将最长径与基线比较（缩小 30 % 或以上为部分缓解；增大 20 % 且至少增加 5 mm 为疾病进展）。这是测量规则，并非诊断结论；概率为模型在该次检查时给出的结果。</translation>
+    </message>
+    <message>
+        <source>The baseline lesion has no measurement.</source>
+        <translation>基线病灶没有测量值。</translation>
+    </message>
+    <message>
+        <source>not measurable</source>
+        <translation>不可测量</translation>
+    </message>
+    <message>
+        <source>Longest diameter {0:.1f} mm → {1} ({2:+.1f} %, {3:+.1f} mm): {4}</source>
+        <translation>最长径 {0:.1f} mm → {1}（{2:+.1f} %，{3:+.1f} mm）：{4}</translation>
+    </message>
+    <message>
+        <source> · model probability at {0}: {1:.3f}</source>
+        <translation> · {0}时的模型概率：{1:.3f}</translation>
+    </message>
+    <message>
+        <source> · no model probability at {0}</source>
+        <translation> · {0}时无模型概率</translation>
+    </message>
+    <message>
+        <source>The plot needs pyqtgraph (the [plot] extra); {0}</source>
+        <translation>绘图需要 pyqtgraph（[plot] 可选组件）；{0}</translation>
+    </message>
+    <message>
+        <source>Longest diameter (mm)</source>
+        <translation>最长径（mm）</translation>
+    </message>
+    <message>
+        <source>partial response (-30 %)</source>
+        <translation>部分缓解（-30 %）</translation>
+    </message>
+    <message>
+        <source>progression (+20 % and 5 mm)</source>
+        <translation>疾病进展（+20 % 且 5 mm）</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineWiring</name>
+    <message>
+        <source>Size over time</source>
+        <translation>大小随时间变化</translation>
+    </message>
+    <message>
+        <source>Exams before the one labelled baseline are not compared.</source>
+        <translation>标记为基线之前的检查不参与比较。</translation>
+    </message>
+    <message>
+        <source>The exam {exam} has no trustworthy millimetre calibration, so the size over time is not measured. Calibrate it (Calibrate tool, K, or Edit → Type a known scale).</source>
+        <translation>检查 {exam} 没有可信的毫米校准，因此不测量大小随时间的变化。请先校准（校准工具、K 键，或 编辑 → 输入已知比例尺）。</translation>
+    </message>
+    <message>
+        <source>The baseline exam ({exam}) has no saved contour: draw the lesion there first.</source>
+        <translation>基线检查（{exam}）没有已保存的轮廓：请先在该检查上勾画病灶。</translation>
+    </message>
+    <message>
+        <source>{exam}: no contour saved, so it is left out.</source>
+        <translation>{exam}：没有已保存的轮廓，因此未纳入。</translation>
+    </message>
+    <message>
+        <source>exam {n}</source>
+        <translation>第 {n} 次检查</translation>
+    </message>
+    <message>
+        <source>{exam}: the saved result belongs to an earlier contour or model (stale); no probability is shown. Press Predict on that image.</source>
+        <translation>{exam}：已保存的结果属于之前的轮廓或模型（已过时），不显示概率。请在该图像上点击“预测”。</translation>
+    </message>
+    <message>
+        <source>{exam}: probability read from the annotation file; it belongs to this contour but was not re-computed in this session.</source>
+        <translation>{exam}：概率读取自标注文件；它属于此轮廓，但未在本次会话中重新计算。</translation>
+    </message>
+    <message>
+        <source>{exam}: outside the model&apos;s training domain, no probability.</source>
+        <translation>{exam}：超出模型的训练范围，不给出概率。</translation>
+    </message>
+    <message>
+        <source>{exam}: two-view volume {volume} mm³</source>
+        <translation>{exam}：双切面体积 {volume} mm³</translation>
+    </message>
+</context>
+<context>
+    <name>Worklist</name>
+    <message>
+        <source>{folder}  ({n} images)</source>
+        <translation>{folder}  （{n} 张图像）</translation>
+    </message>
+    <message>
+        <source>Patient {name} · ID {id}</source>
+        <translation>患者 {name} · ID {id}</translation>
+    </message>
+    <message>
+        <source>Patient {id}</source>
+        <translation>患者 {id}</translation>
+    </message>
+    <message>
+        <source>Patient {n}</source>
+        <translation>患者 {n}</translation>
+    </message>
+    <message>
+        <source>no time-point label</source>
+        <translation>无时间点标注</translation>
+    </message>
+    <message>
+        <source>1 image</source>
+        <translation>1 张图像</translation>
+    </message>
+    <message>
+        <source>{n} images</source>
+        <translation>{n} 张图像</translation>
+    </message>
+    <message>
+        <source>    Exam {date} · {label} · {count}</source>
+        <translation>    检查 {date} · {label} · {count}</translation>
+    </message>
+    <message>
+        <source>    Exam {number} · {label} · {count}</source>
+        <translation>    第 {number} 次检查 · {label} · {count}</translation>
+    </message>
+</context>
+<context>
     <name>about</name>
     <message>
-        <source>&lt;h2&gt;Tools&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast (left = more contrast), W resets them; Esc cancels a gesture.&lt;/p&gt;&lt;h2&gt;Keyboard shortcuts&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;Workflow&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;Open an image or a folder (worklist).&lt;/li&gt;&lt;li&gt;Check the calibration badge; calibrate with K if it says 'Not calibrated'.&lt;/li&gt;&lt;li&gt;Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.&lt;/li&gt;&lt;li&gt;Predict (Ctrl+Enter). Any later edit marks the result stale.&lt;/li&gt;&lt;li&gt;Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.&lt;/li&gt;&lt;/ol&gt;</source>
+        <source>&lt;h2&gt;Tools&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast (left = more contrast), W resets them; Esc cancels a gesture.&lt;/p&gt;&lt;h2&gt;Keyboard shortcuts&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;Workflow&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;Open an image or a folder (worklist).&lt;/li&gt;&lt;li&gt;Check the calibration badge; calibrate with K if it says &apos;Not calibrated&apos;.&lt;/li&gt;&lt;li&gt;Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.&lt;/li&gt;&lt;li&gt;Predict (Ctrl+Enter). Any later edit marks the result stale.&lt;/li&gt;&lt;li&gt;Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.&lt;/li&gt;&lt;/ol&gt;</source>
         <translation>&lt;h2&gt;工具&lt;/h2&gt;&lt;ul&gt;{tools}&lt;/ul&gt;&lt;p&gt;鼠标滚轮（或触控板双指缩放）以光标为中心缩放；+ 和 − 以视图中心缩放；在任何工具下按住鼠标中键均可平移；按住右键拖动可调节亮度（向上 = 更亮）和对比度（向左 = 对比度更高），W 键复位；Esc 取消当前手势。&lt;/p&gt;&lt;h2&gt;键盘快捷键&lt;/h2&gt;&lt;table cellpadding=3&gt;{shortcuts}&lt;/table&gt;&lt;h2&gt;工作流程&lt;/h2&gt;&lt;ol&gt;&lt;li&gt;打开图像或文件夹（工作列表）。&lt;/li&gt;&lt;li&gt;检查校准标识；若显示“未校准”，按 K 进行校准。&lt;/li&gt;&lt;li&gt;勾画肿瘤（P 或 F），用“编辑”（E）修正；3/5/10 mm 瘤周环实时跟随。&lt;/li&gt;&lt;li&gt;预测（Ctrl+Enter）。之后的任何编辑都会使结果标记为已过时。&lt;/li&gt;&lt;li&gt;标记为已审阅（Ctrl+R），导出 PDF 报告（Ctrl+P）。所有工作均自动保存。&lt;/li&gt;&lt;/ol&gt;</translation>
     </message>
     <message>
@@ -553,11 +1098,11 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
         <translation>未加载模型（以 --no-model 启动）。</translation>
     </message>
     <message>
-        <source>'{path}' does not exist.</source>
+        <source>&apos;{path}&apos; does not exist.</source>
         <translation>“{path}”不存在。</translation>
     </message>
     <message>
-        <source>DLRS Desktop did not close normally last time. Reopen '{name}' with its autosaved contours?</source>
+        <source>DLRS Desktop did not close normally last time. Reopen &apos;{name}&apos; with its autosaved contours?</source>
         <translation>DLRS Desktop 上次未正常关闭。是否重新打开“{name}”及其自动保存的轮廓？</translation>
     </message>
     <message>
@@ -676,7 +1221,7 @@ or drop a file here · File → Open demo case</source>
     <name>catalog</name>
     <message>
         <source>demonstration (synthetic data)</source>
-        <extracomment>The catalogue's words for what a bundle was trained on (model/catalog.py `_source`) and the bundled real-data bundle's description; a bundle's other words are shown as written.</extracomment>
+        <extracomment>The catalogue&apos;s words for what a bundle was trained on (model/catalog.py `_source`) and the bundled real-data bundle&apos;s description; a bundle&apos;s other words are shown as written.</extracomment>
         <translation>演示（合成数据）</translation>
     </message>
     <message>
@@ -715,7 +1260,7 @@ or drop a file here · File → Open demo case</source>
         <translation>清除轮廓</translation>
     </message>
     <message>
-        <source>Use the file's calibration</source>
+        <source>Use the file&apos;s calibration</source>
         <translation>使用文件自带的校准</translation>
     </message>
     <message>
@@ -757,46 +1302,6 @@ or drop a file here · File → Open demo case</source>
 </context>
 <context>
     <name>dicom_actions</name>
-    <message>
-        <source>C-GET (nothing to register in the PACS)</source>
-        <translation>C-GET（无需在 PACS 中登记）</translation>
-    </message>
-    <message>
-        <source>C-MOVE to our receive port</source>
-        <translation>C-MOVE 到本机接收端口</translation>
-    </message>
-    <message>
-        <source>PACS AE title:</source>
-        <translation>PACS AE 名称：</translation>
-    </message>
-    <message>
-        <source>PACS host:</source>
-        <translation>PACS 主机：</translation>
-    </message>
-    <message>
-        <source>PACS port:</source>
-        <translation>PACS 端口：</translation>
-    </message>
-    <message>
-        <source>Our AE title:</source>
-        <translation>本机 AE 名称：</translation>
-    </message>
-    <message>
-        <source>Network timeout (s):</source>
-        <translation>网络超时（秒）：</translation>
-    </message>
-    <message>
-        <source>Receive port (scanner, C-MOVE):</source>
-        <translation>接收端口（扫描仪，C-MOVE）：</translation>
-    </message>
-    <message>
-        <source>empty: no PACS, no network use</source>
-        <translation>留空：不使用 PACS，不进行网络通信</translation>
-    </message>
-    <message>
-        <source>Retrieve with:</source>
-        <translation>检索方式：</translation>
-    </message>
     <message>
         <source>Patient ID for the Secondary Capture (empty: ANONYMOUS):</source>
         <translation>二次采集（Secondary Capture）的患者 ID（留空：ANONYMOUS）：</translation>
@@ -904,7 +1409,7 @@ or drop a file here · File → Open demo case</source>
         <translation>轮廓：{text}</translation>
     </message>
     <message>
-        <source>within the range of the model's training images</source>
+        <source>within the range of the model&apos;s training images</source>
         <extracomment>Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value still gives a finite z). Grey levels are 0–255 inside the scan area. the default coverage of conformal prediction sets</extracomment>
         <translation>在模型训练图像的范围内</translation>
     </message>
@@ -928,7 +1433,7 @@ or drop a file here · File → Open demo case</source>
         <translation>其超声区域</translation>
     </message>
     <message>
-        <source>This image carries the scanner's own scale ({scale}); it wins over the depth scale.</source>
+        <source>This image carries the scanner&apos;s own scale ({scale}); it wins over the depth scale.</source>
         <translation>该图像带有扫描仪自身的比例尺（{scale}）；其优先于深度标尺。</translation>
     </message>
     <message>
@@ -1037,7 +1542,7 @@ The tick column is marked on the image. Use this calibration?</source>
 <context>
     <name>files</name>
     <message>
-        <source>Cannot open '{name}': {error}</source>
+        <source>Cannot open &apos;{name}&apos;: {error}</source>
         <translation>无法打开“{name}”：{error}</translation>
     </message>
 </context>
@@ -1171,7 +1676,7 @@ The tick column is marked on the image. Use this calibration?</source>
         <translation>清除轮廓(&amp;C)</translation>
     </message>
     <message>
-        <source>Use the file's calibration</source>
+        <source>Use the file&apos;s calibration</source>
         <translation>使用文件自带的校准</translation>
     </message>
     <message>
@@ -1358,12 +1863,29 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <source>Research use only — model {id} {version}, trained on real patient data.</source>
         <translation>仅供研究使用 — 模型 {id} {version}，基于真实患者数据训练。</translation>
     </message>
+    <message>
+        <source>unsigned model</source>
+        <extracomment>The refusal of a bundle no trusted key signed (bundle_signature.refusal): the GUI asks its own question, so only the reason is shown, in the interface language (the CLI&apos;s advice stays in the CLI).</extracomment>
+        <translation>未签名模型</translation>
+    </message>
+    <message>
+        <source>unsigned model (signed by an untrusted key {key})</source>
+        <translation>未签名模型（由不受信任的密钥 {key} 签名）</translation>
+    </message>
+    <message>
+        <source>unsigned model (its signature does not match: {reason})</source>
+        <translation>未签名模型（签名不匹配：{reason}）</translation>
+    </message>
+    <message>
+        <source>Not signed by a trusted key ({note}): nothing vouches for its numbers.</source>
+        <translation>未经受信任的密钥签名（{note}）：其数值的可靠性无从保证。</translation>
+    </message>
 </context>
 <context>
     <name>outcome</name>
     <message>
         <source>early response to neoadjuvant chemotherapy</source>
-        <extracomment>The bundled demonstration model's outcome, and what an older manifest's missing fields read as.</extracomment>
+        <extracomment>The bundled demonstration model&apos;s outcome, and what an older manifest&apos;s missing fields read as.</extracomment>
         <translation>新辅助化疗早期反应</translation>
     </message>
     <message>
@@ -1388,7 +1910,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     </message>
     <message>
         <source>malignancy of a breast lesion</source>
-        <extracomment>The intended use the early-response bundles were written with (`write_bundle`'s default). Ready-made outcomes for `dlrs train --outcome` and `dlrs model set-outcome --outcome`.</extracomment>
+        <extracomment>The intended use the early-response bundles were written with (`write_bundle`&apos;s default). Ready-made outcomes for `dlrs train --outcome` and `dlrs model set-outcome --outcome`.</extracomment>
         <translation>乳腺病灶恶性</translation>
     </message>
     <message>
@@ -1511,7 +2033,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <translation>已将 {count} 个对象检索到 {folder}。</translation>
     </message>
     <message>
-        <source>Contour taken from the study's segmentation {name}.</source>
+        <source>Contour taken from the study&apos;s segmentation {name}.</source>
         <translation>轮廓取自该检查的分割对象 {name}。</translation>
     </message>
     <message>
@@ -1593,7 +2115,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     </message>
     <message>
         <source>Patient name</source>
-        <extracomment>(key, label); labels are translated where shown (`translate("report", label)`).</extracomment>
+        <extracomment>(key, label); labels are translated where shown (`translate(&quot;report&quot;, label)`).</extracomment>
         <translation>患者姓名</translation>
     </message>
     <message>
@@ -1661,6 +2183,10 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <translation>轮廓（黄色）· 瘤周环：{rings}（蓝、橙、紫）</translation>
     </message>
     <message>
+        <source>Probability: only where the model computed it in this session for the exam&apos;s present contour; &apos;-&apos; otherwise (a result read from a file is not reported).</source>
+        <translation>概率：仅当模型在本次会话中针对该检查当前的轮廓计算时才列出；否则为“-”（读取自文件的结果不予报告）。</translation>
+    </message>
+    <message>
         <source>Prediction</source>
         <translation>预测</translation>
     </message>
@@ -1681,7 +2207,7 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <translation>已过时：此预测之后轮廓已更改；结果不描述当前显示的轮廓。</translation>
     </message>
     <message>
-        <source>Outside the model's training domain: no class is shown</source>
+        <source>Outside the model&apos;s training domain: no class is shown</source>
         <translation>超出模型训练范围：不显示分类</translation>
     </message>
     <message>
@@ -2011,10 +2537,6 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
     <message>
         <source>Click a row to open it; PgDown/PgUp move through the list</source>
         <translation>单击一行即可打开；PgDown/PgUp 在列表中移动</translation>
-    </message>
-    <message>
-        <source>{folder}  ({count} images)</source>
-        <translation>{folder}  （{count} 张图像）</translation>
     </message>
     <message>
         <source> (stale)</source>

@@ -59,8 +59,9 @@ def help_html(tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -
         translate(
             "about",
             "<h2>Tools</h2><ul>{tools}</ul>"
-            "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the view; "
-            "the middle button pans in every tool; right-drag changes brightness (up = brighter) and contrast "
+            "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the "
+            "view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and "
+            "contrast "
             "(left = more contrast), W resets them; Esc cancels a gesture.</p>"
             "<h2>Keyboard shortcuts</h2><table cellpadding=3>{shortcuts}</table>"
             "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"

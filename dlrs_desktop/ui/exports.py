@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QRectF
@@ -62,6 +62,8 @@ class Exporter:
     ) -> None:
         self.parent, self.doc, self.canvas, self.prefs = parent, doc, canvas, prefs
         self.status, self.model_info = status, model_info
+        # The patient's exams for the report's timeline table (ui/timeline_wiring.py sets it).
+        self.timeline: Callable[[], tuple[Any, ...]] = tuple
 
     def _ask_path(self, title: str, name: str, flt: str) -> str | None:
         start = str(Path(self.prefs.export_folder or Path.home()) / name)
@@ -102,7 +104,7 @@ class Exporter:
                 return None
         options = replace(
             options, cam_region=self.canvas.cam_region, institution=str(self.prefs.institution),
-            reviewer=str(self.prefs.reviewer),
+            reviewer=str(self.prefs.reviewer), timeline=self.timeline(),
         )  # fmt: skip
         path = path or self._ask_path(
             translate("exports", "Export PDF report"),
@@ -131,7 +133,9 @@ class Exporter:
         """The PDF without dialogs (DICOM export embeds it); identifiers only if `options` ask for them."""
         from dlrs_desktop.ui.report import ReportOptions, write_pdf
 
-        options = replace(options or ReportOptions(), cam_region=self.canvas.cam_region)
+        options = replace(
+            options or ReportOptions(), cam_region=self.canvas.cam_region, timeline=self.timeline()
+        )
         return write_pdf(path, self.doc, render_view(self.canvas), options, self.model_info())
 
     def masks(self, folder: str | None = None) -> list[Path]:

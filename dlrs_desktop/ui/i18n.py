@@ -184,3 +184,39 @@ def notice(text: str) -> str:
         return text
     template = _NOTICES[(m["what"], m["kind"])]
     return QCoreApplication.translate("notice", template).format(id=m["id"], version=m["version"])
+
+
+#: The refusal of a bundle no trusted key signed (bundle_signature.refusal): the GUI asks its own question,
+#: so only the reason is shown, in the interface language (the CLI's advice stays in the CLI).
+_REFUSAL = re.compile(
+    r"The model bundle is not signed by a trusted key \((?P<note>.+)\); nothing vouches for its numbers\..*",
+    re.S,
+)
+_NOTES = (
+    (re.compile(r"unsigned model"), QT_TRANSLATE_NOOP("notice", "unsigned model")),
+    (
+        re.compile(r"unsigned model \(signed by an untrusted key (?P<key>\w+)\)"),
+        QT_TRANSLATE_NOOP("notice", "unsigned model (signed by an untrusted key {key})"),
+    ),
+    (
+        re.compile(r"unsigned model \(its signature does not match: (?P<reason>.+)\)", re.S),
+        QT_TRANSLATE_NOOP("notice", "unsigned model (its signature does not match: {reason})"),
+    ),
+)
+
+
+def unsigned_reason(message: str) -> str:
+    """Why a bundle is not trusted, in Chinese; in English (and for any other message) as written."""
+    text = QT_TRANSLATE_NOOP(
+        "notice", "Not signed by a trusted key ({note}): nothing vouches for its numbers."
+    )
+    m = _REFUSAL.fullmatch(message.strip())
+    if m is None or QCoreApplication.translate("notice", text) == text:
+        return message  # English: the message as the core wrote it
+    note = m["note"]
+    for pattern, template in _NOTES:
+        found = pattern.fullmatch(note)
+        if found is not None:
+            note = QCoreApplication.translate("notice", template).format(**found.groupdict())
+            break
+    return QCoreApplication.translate("notice", text).format(note=note)

@@ -14,31 +14,34 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetCalibration
 
+# lupdate reads translate("context", text); a two-argument tr() it takes for (text, comment)
+translate = QCoreApplication.translate
+
 
 def calibrate_known_scale(win: Any, mm_per_px: float | None = None) -> bool:
     """`win`: the main window (document, undo stack, status). False when cancelled or refused."""
     from dlrs_desktop.imaging import Calibration
 
-    tr = QCoreApplication.translate
     doc = win.doc
     if doc.image is None:
-        dialogs.error(win, tr("KnownScale", "Open an image first."))
+        dialogs.error(win, translate("KnownScale", "Open an image first."))
         return False
     if mm_per_px is None:
         current = doc.calibration.mm_per_px_x if doc.calibration is not None else 0.1
         mm_per_px = dialogs.ask_float(
-            win, tr("KnownScale", "Known scale of this image, in millimetres per pixel:"),
-            float(current), 0.0001, 10.0, title=tr("KnownScale", "Type a known scale"),
+            win, translate("KnownScale", "Known scale of this image, in millimetres per pixel:"),
+            float(current), 0.0001, 10.0, title=translate("KnownScale", "Type a known scale"),
         )  # fmt: skip
         if mm_per_px is None:
             return False
     try:
         cal = Calibration.manual(float(mm_per_px))
     except (DlrsError, ValueError) as exc:
-        dialogs.error(win, str(exc), tr("KnownScale", "Type a known scale"))
+        dialogs.error(win, str(exc), translate("KnownScale", "Type a known scale"))
         return False
-    win.undo_stack.push(SetCalibration(doc, doc.manual_calibration, cal, tr("KnownScale", "Known scale")))
-    win.show_status(tr("KnownScale", "Calibrated: {label}").format(label=cal.label()))
+    name = translate("KnownScale", "Known scale")
+    win.undo_stack.push(SetCalibration(doc, doc.manual_calibration, cal, name))
+    win.show_status(translate("KnownScale", "Calibrated: {label}").format(label=cal.label()))
     return True
 
 

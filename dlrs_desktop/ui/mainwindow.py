@@ -34,6 +34,7 @@ from dlrs_desktop.ui.prediction import PredictionController
 from dlrs_desktop.ui.presenter import DocumentPresenter, window_title
 from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
+from dlrs_desktop.ui.timeline_wiring import TimelineWiring
 from dlrs_desktop.ui.timepoints import TimePoints
 from dlrs_desktop.ui.tools import Tool
 from dlrs_desktop.ui.viewbar import CineBar, WindowLevelBar
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
             self, self.actions, self.menus["model"], self.prediction, self.model, self.prefs
         )
         self.timepoints = TimePoints(self)  # banner, exam labels, View → Compare side by side
+        self.timeline = TimelineWiring(self)  # View → Size over time (the lesion timeline dock)
         self.toolbox.set_tool("polygon")
 
         self.canvas.cursor_moved.connect(self._cursor_moved)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit
 
 from dlrs_desktop.errors import DlrsError
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.settings import Preferences
+
+translate = QCoreApplication.translate
 
 
 class PrefsHost(Protocol):
@@ -27,7 +29,10 @@ _KEYS = {
     "aet": "", "host": "", "port": "", "calling_aet": "DLRS", "timeout": "10", "listen_port": "11112",
     "listen_bind": "127.0.0.1", "allow_aets": "", "retrieve": "get",
 }  # fmt: skip
-RETRIEVE_METHODS = {"get": "C-GET (nothing to register in the PACS)", "move": "C-MOVE to our receive port"}
+RETRIEVE_METHODS = {
+    "get": QT_TRANSLATE_NOOP("PacsFields", "C-GET (nothing to register in the PACS)"),
+    "move": QT_TRANSLATE_NOOP("PacsFields", "C-MOVE to our receive port"),
+}
 
 
 def pacs_setting(win: PrefsHost, key: str) -> str:
@@ -69,27 +74,26 @@ class PacsFields:
     """The PACS rows of the Preferences dialog (AE title, host, port, our AE title, timeout)."""
 
     LABELS: ClassVar[dict[str, str]] = {
-        "aet": "PACS AE title:",
-        "host": "PACS host:",
-        "port": "PACS port:",
-        "calling_aet": "Our AE title:",
-        "timeout": "Network timeout (s):",
-        "listen_port": "Receive port (scanner, C-MOVE):",
-        "listen_bind": "Receive on address:",
-        "allow_aets": "Allowed AE titles (scanners):",
+        "aet": QT_TRANSLATE_NOOP("PacsFields", "PACS AE title:"),
+        "host": QT_TRANSLATE_NOOP("PacsFields", "PACS host:"),
+        "port": QT_TRANSLATE_NOOP("PacsFields", "PACS port:"),
+        "calling_aet": QT_TRANSLATE_NOOP("PacsFields", "Our AE title:"),
+        "timeout": QT_TRANSLATE_NOOP("PacsFields", "Network timeout (s):"),
+        "listen_port": QT_TRANSLATE_NOOP("PacsFields", "Receive port (scanner, C-MOVE):"),
+        "listen_bind": QT_TRANSLATE_NOOP("PacsFields", "Receive on address:"),
+        "allow_aets": QT_TRANSLATE_NOOP("PacsFields", "Allowed AE titles (scanners):"),
     }
 
     def __init__(self, win: PrefsHost) -> None:
         self.win = win
         self.edits = {k: QLineEdit(pacs_setting(win, k)) for k in self.LABELS}
-        self.edits["host"].setPlaceholderText("empty: no PACS, no network use")
-        tr = QCoreApplication.translate
-        self.edits["listen_bind"].setPlaceholderText(tr("PacsFields", "127.0.0.1: this computer only"))
+        self.edits["host"].setPlaceholderText(translate("PacsFields", "empty: no PACS, no network use"))
+        self.edits["listen_bind"].setPlaceholderText(translate("PacsFields", "127.0.0.1: this computer only"))
         self.edits["allow_aets"].setPlaceholderText(
-            tr("PacsFields", "e.g. SCANNER1 SCANNER2; empty: any, on 127.0.0.1 only")
+            translate("PacsFields", "e.g. SCANNER1 SCANNER2; empty: any, on 127.0.0.1 only")
         )
         self.edits["allow_aets"].setToolTip(
-            tr(
+            translate(
                 "PacsFields",
                 "Calling AE titles that may send images to this workstation (space or comma separated). "
                 "Any other is rejected. Needed when receiving on an address other than 127.0.0.1.",
@@ -97,16 +101,13 @@ class PacsFields:
         )
         self.retrieve = QComboBox()
         for key, text in RETRIEVE_METHODS.items():
-            self.retrieve.addItem(text, key)
+            self.retrieve.addItem(translate("PacsFields", text), key)
         self.retrieve.setCurrentIndex(max(self.retrieve.findData(pacs_setting(win, "retrieve")), 0))
 
     def add_rows(self, form: QFormLayout) -> None:
         for key, edit in self.edits.items():
-            label = self.LABELS[key]
-            if key in ("listen_bind", "allow_aets"):  # newer rows: translatable
-                label = QCoreApplication.translate("PacsFields", label)
-            form.addRow(label, edit)
-        form.addRow("Retrieve with:", self.retrieve)
+            form.addRow(translate("PacsFields", self.LABELS[key]), edit)
+        form.addRow(translate("PacsFields", "Retrieve with:"), self.retrieve)
 
     def apply(self) -> None:
         for key, edit in self.edits.items():

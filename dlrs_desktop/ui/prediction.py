@@ -38,6 +38,7 @@ NOT_CALIBRATED = QT_TRANSLATE_NOOP(
 
 class PredictionController(QObject):
     busy_changed = Signal(bool)
+    user_predicted = Signal()  # a result of the user's Predict is shown (not a re-verified saved one)
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class PredictionController(QObject):
             model_label, canvas, audit, prefs, status,
         )  # fmt: skip
         self.pending_job: str | None = None
+        self.user_job: str | None = None  # the job the user's Predict started
         self.started_at = 0.0
         self.last_device_note: str | None = None
         self.last_audit_warning: str | None = None
@@ -80,12 +82,12 @@ class PredictionController(QObject):
 
     def _ask_unsigned(self, path: str, message: str, keep_current: bool) -> None:
         """No trusted key signed the bundle: use it only if the user says so (results then say so)."""
-        from dlrs_desktop.ui import dialogs
+        from dlrs_desktop.ui import dialogs, i18n
 
         question = self.tr(
             "This model bundle is not signed by a key you trust:\n{0}\n\n{1}\n\nUse it anyway? Every "
             'result, report and export will then say "unsigned model".'
-        ).format(path, message)
+        ).format(path, i18n.unsigned_reason(message))
         if dialogs.ask_yes_no(self.parent_widget, question, self.tr("Unsigned model")):
             self.model.load(
                 path, self.prefs.device, keep_current=keep_current,
@@ -173,7 +175,7 @@ class PredictionController(QObject):
                 parent, self.model.error or self.tr("The model is still loading; try again in a moment.")
             )
             return
-        self.pending_job = self.job_key()
+        self.pending_job = self.user_job = self.job_key()
         self.started_at = time.perf_counter()
         self._set_busy(True)
         self.status(self.tr("Predicting (with contour sensitivity)…"), 0)
@@ -220,6 +222,8 @@ class PredictionController(QObject):
             ),
         )
         self.doc.set_result(result, prediction)
+        if job == self.user_job:
+            self.user_predicted.emit()
         prob = format_probability(prediction.probability, prediction.threshold)
         what = prediction.outcome.probability_of_in(translate)
         said = (

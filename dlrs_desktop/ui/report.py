@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMarginsF, QRectF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QBuffer, QCoreApplication, QIODevice, QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from dlrs_desktop import __version__
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.exchange.timeline import TimelineEntry
 from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import Outcome, sentence_start
@@ -57,6 +58,8 @@ class ReportOptions:
     cam_region: str = ""  # the explanation map drawn on the report's image ("" = none)
     institution: str = ""  # Preferences → Institution, printed in the header
     reviewer: str = ""  # Preferences → Reviewer name, printed above the signature line
+    # The patient's exams, baseline first (ui/timeline_entries.py); a table when there are two or more.
+    timeline: tuple[TimelineEntry, ...] = ()
 
 
 def identified_name(ids: dict[str, str]) -> str:
@@ -106,6 +109,17 @@ def dicom_identifiers(path: Path | None) -> dict[str, str]:
     }
 
 
+def _pdf_writer(target: Any) -> QPdfWriter:
+    """A4, 12 mm margins, 150 dpi: the report's page, on a file name or an in-memory buffer."""
+    writer = QPdfWriter(target)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter)
+    writer.setResolution(150)
+    writer.setTitle(translate("report", "DLRS Desktop report"))
+    writer.setCreator(f"DLRS Desktop {__version__}")
+    return writer
+
+
 def write_pdf(
     path: str | Path,
     doc: Document,
@@ -117,16 +131,22 @@ def write_pdf(
         raise DlrsError(translate("report", "Open an image before exporting a report."))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    writer = QPdfWriter(str(tmp))
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter)
-    writer.setResolution(150)
-    writer.setTitle(translate("report", "DLRS Desktop report"))
-    writer.setCreator(f"DLRS Desktop {__version__}")
+    # A trial run in memory measures the text: the image shrinks so the report stays on one page
+    # (taller CJK lines, an institution, a long result); text beyond even that goes on a second page.
+    probe_data = QBuffer()
+    probe_data.open(QIODevice.OpenModeFlag.WriteOnly)
+    probe = _pdf_writer(probe_data)
+    page = QRectF(0, 0, probe.width(), probe.height())
+    p = QPainter(probe)
+    try:
+        end = _paint_report(p, doc, view, options, model_info or ModelInfo(), page, None)
+    finally:
+        p.end()
+    box_h = max(page.height() * 0.2, page.height() * 0.35 - max(0.0, end + 4 - page.height()))
+    writer = _pdf_writer(str(tmp))
     p = QPainter(writer)
     try:
-        page = QRectF(0, 0, writer.width(), writer.height())
-        _paint_report(p, doc, view, options, model_info or ModelInfo(), page)
+        _paint_report(p, doc, view, options, model_info or ModelInfo(), page, writer, box_h)
     finally:
         p.end()
     data = tmp.read_bytes()
@@ -137,8 +157,17 @@ def write_pdf(
 class _Writer:
     """Flowing text down the page."""
 
-    def __init__(self, p: QPainter, width: float) -> None:
+    def __init__(
+        self, p: QPainter, width: float, height: float = 0.0, writer: QPdfWriter | None = None
+    ) -> None:
         self.p, self.w, self.y = p, width, 0.0
+        self.h, self.writer = height, writer
+
+    def room(self, height: float) -> None:
+        """A new page when `height` more would run off this one (taller CJK lines, a long result)."""
+        if self.writer is not None and self.y > 0 and self.y + height > self.h:
+            self.writer.newPage()
+            self.y = 0.0
 
     def text(
         self, s: str, size: int = 10, bold: bool = False, color: QColor | None = None, *, exact: bool = False
@@ -154,14 +183,23 @@ class _Writer:
         flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
         needed = self.p.boundingRect(QRectF(0, self.y, self.w, 10000), flags, s).height()
         height = needed + size * 150 / 72 * 0.4
+        self.room(height)
         self.p.drawText(QRectF(0, self.y, self.w, height), flags, s)
         self.y += height
 
 
 def _paint_report(
-    p: QPainter, doc: Document, view: QImage, options: ReportOptions, model: ModelInfo, page: QRectF
-) -> None:
-    out = _Writer(p, page.width())
+    p: QPainter,
+    doc: Document,
+    view: QImage,
+    options: ReportOptions,
+    model: ModelInfo,
+    page: QRectF,
+    writer: QPdfWriter | None = None,
+    box_h: float | None = None,
+) -> float:
+    """Paint the report; returns where the text ended (beyond the page height: it would not fit)."""
+    out = _Writer(p, page.width(), page.height(), writer)
     base = doc.base_image
     assert base is not None
     # the outcome the result names, else the loaded model's (its manifest), else early response
@@ -203,7 +241,7 @@ def _paint_report(
         8,
         exact=True,
     )
-    box_h = page.height() * 0.35  # leaves room for the taller CJK lines of a Chinese report
+    box_h = box_h or page.height() * 0.35  # write_pdf shrinks it when the text needs the room
     scale = min(page.width() / max(view.width(), 1), box_h / max(view.height(), 1))
     target = QRectF(0, out.y + 6, view.width() * scale, view.height() * scale)
     p.drawImage(target, view)
@@ -216,18 +254,29 @@ def _paint_report(
     )
     _paint_measurements(out, doc)
     _paint_prediction(p, out, doc, options, outcome, page)
+    if len(options.timeline) > 1:
+        from dlrs_desktop.ui.timeline_paint import paint_timeline
+
+        out.y = paint_timeline(p, 0, out.y + 6, page.width(), options.timeline)
+        out.text(
+            translate(
+                "report",
+                "Probability: only where the model computed it in this session for the exam's present "
+                "contour; '-' otherwise (a result read from a file is not reported).",
+            ),
+            8,
+            color=QColor(90, 90, 90),
+        )
     _paint_signature(out, options)
+    return out.y
 
 
 def _paint_signature(out: _Writer, options: ReportOptions) -> None:
     """Who reviewed, and a line to sign on: the report is ready for the chart."""
     out.y += 10
-    from PySide6.QtCore import QCoreApplication
-
-    tr = QCoreApplication.translate
     blank = "________________________"
-    out.text(tr("Report", "Reviewer: {name}").format(name=options.reviewer or blank), 10)
-    line = tr("Report", "Signature: {line}    Date: {date}")
+    out.text(translate("Report", "Reviewer: {name}").format(name=options.reviewer or blank), 10)
+    line = translate("Report", "Signature: {line}    Date: {date}")
     out.text(line.format(line=blank + "______", date="______________"), 10)
 
 
@@ -288,6 +337,7 @@ def _paint_prediction(
     if rows:
         p.setFont(i18n.font("Sans Serif", 9))
         p.setPen(QColor(0, 0, 0))
+        out.room(40.0 * len(rows))
         rect = QRectF(0, out.y, page.width() * 0.85, 40.0 * len(rows))
         paint_bars(p, rect, rows, stale)
         out.y = rect.bottom() + 8

@@ -10,22 +10,24 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
+# lupdate reads translate("context", text); a two-argument tr() it takes for (text, comment)
+translate = QCoreApplication.translate
+
 
 def reading_items() -> list[tuple[str, str]]:
     """(element, what it means) for every element of the result panel."""
-    tr = QCoreApplication.translate
     return [
         (
-            tr("ResultHelp", "Big number"),
-            tr(
+            translate("ResultHelp", "Big number"),
+            translate(
                 "ResultHelp",
                 "the model's probability (0 to 1) of early response: the tumour shrinking well after two "
                 "cycles of neoadjuvant chemotherapy. 1 = certain response, 0 = certain non-response.",
             ),
         ),
         (
-            tr("ResultHelp", "Line under it"),
-            tr(
+            translate("ResultHelp", "Line under it"),
+            translate(
                 "ResultHelp",
                 "the class the probability falls in, compared with the model's decision threshold (shown "
                 "with two decimals). It says 'uncertain' when moving the contour a little puts the "
@@ -33,47 +35,47 @@ def reading_items() -> list[tuple[str, str]]:
             ),
         ),
         (
-            tr("ResultHelp", "Bars"),
-            tr(
+            translate("ResultHelp", "Bars"),
+            translate(
                 "ResultHelp",
                 "one bar per network: the tumour itself and the 3, 5 and 10 mm rings around it. The dashed "
                 "tick on each bar is that network's own threshold.",
             ),
         ),
         (
-            tr("ResultHelp", "Fusion"),
-            tr(
+            translate("ResultHelp", "Fusion"),
+            translate(
                 "ResultHelp",
                 "the final answer, combining all networks. The box on the Fusion bar is the range of the "
                 "probability when the contour is moved in and out by the sensitivity offsets.",
             ),
         ),
         (
-            tr("ResultHelp", "Weights in the fusion"),
-            tr(
+            translate("ResultHelp", "Weights in the fusion"),
+            translate(
                 "ResultHelp",
                 "how much each network counts in the final answer; a weight of 0 means that network is "
                 "not used.",
             ),
         ),
         (
-            tr("ResultHelp", "STALE / SAVED — NOT VERIFIED"),
-            tr(
+            translate("ResultHelp", "STALE / SAVED — NOT VERIFIED"),
+            translate(
                 "ResultHelp",
                 "the result no longer describes the contour shown (it was edited, or the result was read "
                 "from a file): press Predict.",
             ),
         ),
         (
-            tr("ResultHelp", "Explanation map"),
-            tr(
+            translate("ResultHelp", "Explanation map"),
+            translate(
                 "ResultHelp",
                 "colours the image where a network found evidence for (orange) or against (blue) response.",
             ),
         ),
         (
-            tr("ResultHelp", "Contour review"),
-            tr(
+            translate("ResultHelp", "Contour review"),
+            translate(
                 "ResultHelp",
                 "'reviewed' once a person checked the contour (Ctrl+R); any edit returns it to draft.",
             ),
@@ -85,7 +87,10 @@ def reading_html() -> str:
     """The F1 help section (and docs/USER_GUIDE.md says the same)."""
     import html
 
-    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in reading_items())
+    item = translate("ResultHelp", "<b>{element}</b>: {meaning}")  # Chinese: a full-width colon
+    items = "".join(
+        f"<li>{item.format(element=html.escape(k), meaning=html.escape(v))}</li>" for k, v in reading_items()
+    )
     title = QCoreApplication.translate("ResultHelp", "Reading the result")
     note = QCoreApplication.translate(
         "ResultHelp", "Research use only: a probability from one image, not a diagnosis."
@@ -107,7 +112,8 @@ class ReadingGuide(QWidget):
         self.button.setArrowType(Qt.ArrowType.RightArrow)
         self.button.toggled.connect(self.set_open)
         lay.addWidget(self.button)
-        self.text = QLabel("\n".join(f"• {k}: {v}" for k, v in reading_items()))
+        item = translate("ResultHelp", "• {element}: {meaning}")
+        self.text = QLabel("\n".join(item.format(element=k, meaning=v) for k, v in reading_items()))
         self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setWordWrap(True)
         self.text.setVisible(False)

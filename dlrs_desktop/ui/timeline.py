@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QDockWidget,
     QHeaderView,
     QLabel,
@@ -39,7 +40,12 @@ class TimelineDock(QDockWidget):
         super().__init__(self.tr("Lesion timeline"), parent)
         self.setObjectName("timeline_dock")
         body = QWidget(self)
-        layout = QVBoxLayout(body)
+        # Words and table beside the plot in a wide dock (under the image), above it in a narrow one.
+        self._row = QBoxLayout(QBoxLayout.Direction.TopToBottom, body)
+        words = QWidget(body)
+        layout = QVBoxLayout(words)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._row.addWidget(words, 0)
         self.summary = QLabel(self.tr("No comparison yet: a baseline and a follow-up exam of the lesion."))
         self.summary.setWordWrap(True)
         self.explain = QLabel(
@@ -57,10 +63,12 @@ class TimelineDock(QDockWidget):
         self.plot_note = QLabel("")
         self.plot_note.setWordWrap(True)
         self.plot_note.hide()
-        for w in (self.summary, self.explain, self.table, self.plot_note):
+        self.notes = QLabel("")  # stale or saved results, volumes, exams left out (set_notes)
+        self.notes.setWordWrap(True)
+        self.notes.hide()
+        for w in (self.summary, self.explain, self.table, self.notes, self.plot_note):
             layout.addWidget(w)
-            w.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self._layout = layout
+            w.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)  # never clipped
         self.setWidget(body)
         self.plot: Any = None
         self._curve: Any = None
@@ -78,9 +86,20 @@ class TimelineDock(QDockWidget):
         self.table.resizeColumnsToContents()
         rows_h = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         bar = self.table.horizontalScrollBar().sizeHint().height()
-        self.table.setMaximumHeight(self.table.horizontalHeader().height() + rows_h + bar + 4)
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + rows_h + bar + 4)  # every exam
         self.summary.setText(self._summary_text())
         self._draw()
+
+    def set_notes(self, lines: Sequence[str]) -> None:
+        """Plain-words lines under the table (why a probability is missing, a two-view volume)."""
+        self.notes.setText("\n".join(lines))
+        self.notes.setVisible(bool(lines))
+
+    def refuse(self, line: str) -> None:
+        """No numbers at all, one line saying why (e.g. an exam without a trustworthy mm/px)."""
+        self.set_timeline(())
+        self.set_notes(())
+        self.summary.setText(line)
 
     def _summary_text(self) -> str:
         if len(self._entries) < 2:
@@ -97,6 +116,11 @@ class TimelineDock(QDockWidget):
         else:
             text += self.tr(" · no model probability at {0}").format(last.label)
         return text
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = self.width() > 2.2 * max(self.height(), 1)
+        self._row.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -120,7 +144,7 @@ class TimelineDock(QDockWidget):
             self.plot.getAxis(side).setTextPen((50, 50, 50))
         self.plot.getAxis("bottom").setHeight(28)
         self._curve = self.plot.plot([], [], pen=pg.mkPen((40, 90, 200), width=2), symbol="o", symbolSize=8)
-        self._layout.addWidget(self.plot, 1)  # the plot takes the height the text does not need
+        self._row.addWidget(self.plot, 1)  # the plot takes the room the words do not need
 
     def _draw(self) -> None:
         if self.plot is None:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from dlrs_desktop.exchange.timeline import TimelineEntry, timeline_table
+from dlrs_desktop.ui import i18n
 
 _CONTEXT = "Timeline"
 # Listed for the translators (lupdate); the Qt-free table holds these very strings.
@@ -23,6 +24,7 @@ _WORDS = (
     QT_TRANSLATE_NOOP("Timeline", "Size category"),
     QT_TRANSLATE_NOOP("Timeline", "Probability"),
     QT_TRANSLATE_NOOP("Timeline", "baseline"),
+    QT_TRANSLATE_NOOP("Timeline", "unknown"),  # an exam without a date
     QT_TRANSLATE_NOOP("Timeline", "not measurable"),
     QT_TRANSLATE_NOOP("Timeline", "partial response (size criteria)"),
     QT_TRANSLATE_NOOP("Timeline", "progressive disease (size criteria)"),
@@ -37,8 +39,8 @@ def translate_cell(text: str) -> str:
 
 
 def heading() -> str:
-    return QCoreApplication.translate(
-        _CONTEXT, "Lesion timeline (size by RECIST 1.1 size criteria, not a diagnosis)"
+    return QCoreApplication.translate(  # a literal context: lupdate does not follow _CONTEXT
+        "Timeline", "Lesion timeline (size by RECIST 1.1 size criteria, not a diagnosis)"
     )
 
 
@@ -47,10 +49,11 @@ def paint_timeline(
 ) -> float:
     """Draw the heading and the table from (x, y) within `width`; returns the y under the table."""
     rows = [[translate_cell(c) for c in row] for row in timeline_table(list(entries))]
-    font = QFont("Sans Serif", size)
+    font = i18n.font("Sans Serif", size)  # the CJK subset behind it: a Chinese report's headings
     bold = QFont(font)
     bold.setBold(True)
-    fm, fmb = QFontMetricsF(font), QFontMetricsF(bold)
+    # measured at the page's resolution (a 150 dpi PDF), not the screen's: else the columns come out narrow
+    fm, fmb = QFontMetricsF(font, p.device()), QFontMetricsF(bold, p.device())
     pad = fm.horizontalAdvance("  ")
     widths = [
         max(
