@@ -1,5 +1,5 @@
-"""Function size outside ui/ (ui/ has its own rules, tests/test_ui_structure.py): at most 80 lines and
-8 parameters. The functions listed below are over it today; the list may only shrink."""
+"""Function size in the whole package, ui/ included: at most 80 lines and 8 parameters. The functions
+listed below are over it today; the list may only shrink."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "dlrs_desktop"
 MAX_LINES, MAX_PARAMS = 80, 8
 # Known debt (2026-12-03): remove an entry when its function is split, never add one.
-OVER: set[str] = set()
+OVER = {
+    "ui/actions.py:add", "ui/files.py:__init__", "ui/mainwindow.py:__init__", "ui/prediction.py:__init__",
+    "ui/presenter.py:__init__", "ui/report.py:_paint_report",
+}  # fmt: skip
 
 
 def oversized(package: Path) -> set[str]:
     found = set()
     for path in sorted(package.rglob("*.py")):
-        if path.relative_to(package).parts[0] == "ui":
-            continue
         for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue

@@ -14,6 +14,7 @@ import pydicom
 from pypdf import PdfReader
 
 from dlrs_desktop.model.domain_text import is_outside
+from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store.annotation import beside_path
 from tests.dicom_factory import write_bmode_dicom
 from tests.i18n_factory import zh_cn  # noqa: F401
@@ -55,7 +56,9 @@ def contour_and_label(win, path: Path, longest_mm: float, label: str) -> None:
 def saved_result(win, probability: float) -> None:
     """A result saved for the open image's present contour (as a sidecar holds it)."""
     pred = {"probability": probability, "threshold": 0.5, "category": "non-responder"}
-    win.doc.set_result({"prediction": pred, "contour_hash": win.doc.contour.content_hash()})
+    win.doc.set_result(
+        SavedResult.from_json_dict({"prediction": pred, "contour_hash": win.doc.contour.content_hash()})
+    )
     assert win.save_now()
 
 

@@ -14,6 +14,7 @@ PRIVATE_SCHEME_NAME = "DLRS Desktop private codes"
 
 
 def code(value: str, scheme: str, meaning: str) -> Any:
+    # lazy: highdicom (~0.7 s) only when this runs, not at start-up
     import highdicom as hd
 
     return hd.sr.CodedConcept(value=value, scheme_designator=scheme, meaning=meaning)

@@ -150,6 +150,7 @@ class _Guard:
 
 
 def _server_class(per_peer: int) -> type:
+    # lazy: pynetdicom (~0.3 s) only when this runs, not at start-up
     from pynetdicom.transport import ThreadedAssociationServer
 
     class PerPeerServer(ThreadedAssociationServer):  # type: ignore[misc, valid-type]
@@ -175,7 +176,10 @@ def _server_class(per_peer: int) -> type:
 
 
 def _ae(aet: str, policy: ListenerPolicy) -> Any:
+    # lazy: pynetdicom (~0.3 s) only when this runs, not at start-up
     from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, _config
+
+    # lazy: pynetdicom (~0.3 s) only when this runs, not at start-up
     from pynetdicom.sop_class import Verification
 
     _config.STORE_RECV_CHUNKED_DATASET = True  # stream every received dataset to a file, never to RAM
@@ -206,6 +210,7 @@ def start_listener(
 
     `on_note` hears refusals, aborts and duplicates (one sentence each, no patient identifiers).
     """
+    # lazy: pynetdicom (~0.3 s) only when this runs, not at start-up
     from pynetdicom import evt
 
     policy = policy or ListenerPolicy()

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.exchange.source import is_dicom_file
 
 DEFAULT_AET = "DLRS"
 DEFAULT_TIMEOUT_S = 10.0
@@ -74,6 +77,7 @@ def check_aet(aet: str, what: str = "AE title") -> str:
 
 
 def _ae(node: Node) -> Any:
+    # lazy: pynetdicom (~0.3 s) only when this runs, not at start-up
     from pynetdicom import AE
 
     ae = AE(ae_title=node.calling_aet)
@@ -84,7 +88,6 @@ def _ae(node: Node) -> Any:
 
 def _reachable(node: Node) -> None:
     """A plain TCP connect first, so "nothing listens there" reads as such, not as an abort."""
-    import socket
 
     try:
         with socket.create_connection((node.host, int(node.port)), timeout=float(node.timeout_s)):
@@ -120,6 +123,7 @@ def _associate(ae: Any, node: Node, **kwargs: Any) -> Any:
 
 def echo(node: Node) -> None:
     """C-ECHO (verification); raises NetworkError unless the node answers with Success."""
+    # lazy: pynetdicom (~0.3 s) only when this runs, not at start-up
     from pynetdicom.sop_class import Verification
 
     ae = _ae(node)
@@ -135,7 +139,6 @@ def echo(node: Node) -> None:
 
 def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files to send: each file given, and every DICOM file (by its DICM magic) inside folders."""
-    from dlrs_desktop.exchange.source import is_dicom_file
 
     out: list[Path] = []
     for p in map(Path, paths):
@@ -162,7 +165,6 @@ _DEFLATED = "1.2.840.10008.1.2.1.99"
 
 def _inflated_size_within(path: Path, offset: int, limit: int) -> bool:
     """Whether the deflated dataset after `offset` inflates to at most `limit` bytes (nothing kept)."""
-    import zlib
 
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     total = 0
@@ -183,6 +185,7 @@ def send_plan(path: Path) -> tuple[str, str]:
     Sizes are checked before anything else is read: the file itself, and for a deflated file what
     it inflates to (counted in a stream, never held), so a deflate bomb is refused, not read whole.
     """
+    # lazy: pydicom (~0.55 s) only when this runs, not at start-up
     import pydicom
 
     size = path.stat().st_size
@@ -225,6 +228,7 @@ def send(
     Files are streamed from disk in their own transfer syntax. A peer that stops answering (DIMSE
     timeout) raises NetworkError after the outcomes so far were reported.
     """
+    # lazy: pynetdicom (~0.3 s) only when this runs, not at start-up
     from pynetdicom import _config
 
     _config.STORE_SEND_CHUNKED_DATASET = True

@@ -16,8 +16,10 @@ import numpy as np
 
 from dlrs_desktop.exchange.source import MANUFACTURER, MODEL_NAME, SOFTWARE_VERSION
 from dlrs_desktop.exchange.sr import RESEARCH_STATEMENT, latin1
+from dlrs_desktop.exchange.timeline import timeline_table
 from dlrs_desktop.model import domain_text as dt
 from dlrs_desktop.model.outcome import sentence_start
+from dlrs_desktop.wording import CJK_FONT
 
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 _COPIED = (
@@ -41,9 +43,8 @@ _RING_COLOURS = [(255, 210, 0), (0, 200, 255), (255, 120, 255), (120, 255, 120)]
 def _fonts() -> tuple[Any, Any, Any]:
     """The shipped CJK subset (Latin and Chinese glyphs: a Chinese patient name renders, not "?"),
     else Pillow's default font."""
+    # lazy: Pillow only when this runs, not at start-up
     from PIL import ImageFont
-
-    from dlrs_desktop.wording import CJK_FONT
 
     try:
         font = str(CJK_FONT)
@@ -74,7 +75,10 @@ def render_report_pdf(
     English; `patient` (only when the caller includes identifiers) is printed as written, in any script.
 
     `timeline`: TimelineEntry items (baseline first) drawn as a table under the image."""
+    # lazy: cv2 (~0.45 s) only when this runs, not at start-up
     import cv2
+
+    # lazy: Pillow only when this runs, not at start-up
     from PIL import Image, ImageDraw
 
     page = Image.new("RGB", (1240, 1754), "white")
@@ -131,8 +135,6 @@ def render_report_pdf(
     buf = io.BytesIO()
     extra = {}
     if timeline:  # the raster page has no text layer: the table is also in the PDF's Subject, searchable
-        from dlrs_desktop.exchange.timeline import timeline_table
-
         extra["subject"] = latin1(" / ".join(" | ".join(r) for r in timeline_table(list(timeline))[1:]))
     page.save(buf, format="PDF", resolution=150.0, title="DLRS Desktop report", **extra)
     return buf.getvalue()
@@ -140,7 +142,6 @@ def render_report_pdf(
 
 def draw_timeline(draw: Any, x: int, y: int, entries: Any, font: Any) -> int:
     """The timeline table at (x, y) on a Pillow page; returns the y under it."""
-    from dlrs_desktop.exchange.timeline import timeline_table
 
     rows = [[latin1(c) for c in r] for r in timeline_table(list(entries))]
     widths = [max(int(draw.textlength(r[k], font=font)) for r in rows) + 18 for k in range(len(rows[0]))]
@@ -171,9 +172,16 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def build_encapsulated_pdf(source: Any, pdf: bytes, *, title: str = "DLRS Desktop report") -> Any:
     """An Encapsulated PDF instance in the source's study (patient and study modules copied)."""
+    # lazy: highdicom (~0.7 s) only when this runs, not at start-up
     import highdicom as hd
+
+    # lazy: pydicom (~0.55 s) only when this runs, not at start-up
     import pydicom
+
+    # lazy: pydicom (~0.55 s) only when this runs, not at start-up
     from pydicom.dataset import Dataset, FileMetaDataset
+
+    # lazy: pydicom (~0.55 s) only when this runs, not at start-up
     from pydicom.uid import ExplicitVRLittleEndian
 
     if not pdf.startswith(b"%PDF"):

@@ -40,6 +40,7 @@ def is_derived(sop_class_uid: str) -> bool:
 
 def is_image_class(sop_class_uid: str) -> bool:
     """A storage SOP class holding an image (what the worklist can open), by its registered name."""
+    # lazy: pydicom (~0.55 s) only when this runs, not at start-up
     from pydicom.uid import UID
 
     return "Image Storage" in UID(str(sop_class_uid)).name
@@ -139,6 +140,7 @@ def _staged_copy(event: Any, target: Path) -> Path:
 
 def _header(path: Path) -> Any:
     """The few attributes the file name uses, without reading pixel data; None if unreadable."""
+    # lazy: pydicom (~0.55 s) only when this runs, not at start-up
     import pydicom
 
     try:

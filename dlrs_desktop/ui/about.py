@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from dlrs_desktop import __version__
-from dlrs_desktop.ui import i18n
+from dlrs_desktop.extras import install_hint, missing_modules
+from dlrs_desktop.model.card import render_model_card
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.result_help import reading_html
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.style import region_label
@@ -83,7 +85,6 @@ def model_card_markdown(info: ModelInfo) -> str:
     manifest = info.manifest
     if not manifest:
         return translate("about", "_The model is not loaded; its card is shown once it is._")
-    from dlrs_desktop.model.card import render_model_card
 
     return render_model_card(manifest)
 
@@ -130,7 +131,6 @@ def make_about_dialog(parent: QWidget, model_info: ModelInfo) -> QDialog:
 
 def show_from_top(view: QTextBrowser) -> None:
     """Open at the first line (a long model card otherwise leaves the view scrolled down)."""
-    from PySide6.QtGui import QTextCursor
 
     view.moveCursor(QTextCursor.MoveOperation.Start)
     view.verticalScrollBar().setValue(0)
@@ -138,6 +138,7 @@ def show_from_top(view: QTextBrowser) -> None:
 
 def available_devices() -> list[str]:
     """Devices to offer without importing torch (that import alone takes seconds)."""
+    # lazy: cv2 (~0.45 s) only when this runs, not at start-up
     from dlrs_desktop.model.predictor import gpu_hint
 
     return ["auto", "cpu", "gpu"] if gpu_hint() is not None else ["auto", "cpu"]
@@ -145,7 +146,6 @@ def available_devices() -> list[str]:
 
 def gpu_absence() -> str:
     """Why no GPU is offered: none found, or the GPU path (torch, the [gpu] extra) is not installed."""
-    from dlrs_desktop.extras import install_hint, missing_modules
 
     if missing_modules(["torch"]):
         return translate("about", "GPU inference needs the [gpu] extra ({hint})").format(
@@ -235,8 +235,6 @@ class PreferencesDialog(QDialog):
         if prefs.device != old_device:
             self.reload_model()  # on the chosen device
         if prefs.language != old_language:
-            from dlrs_desktop.ui import dialogs
-
             dialogs.info(
                 self.parentWidget(),
                 self.tr("The new language is used from the next start of DLRS Desktop."),

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="without a window: verify the bundled model, predict on the bundled sample, print, exit",
     )
+    # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
     from dlrs_desktop import __version__
 
     p.add_argument("--version", action="version", version=f"dlrs-desktop {__version__}")
@@ -53,9 +54,13 @@ def _install_excepthook() -> None:
 
     def hook(exc_type, exc, tb) -> None:
         traceback.print_exception(exc_type, exc, tb)
+        # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
         from PySide6.QtCore import QCoreApplication
 
+        # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
         from dlrs_desktop.errors import DlrsError
+
+        # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
         from dlrs_desktop.ui import dialogs
 
         if isinstance(exc, DlrsError):
@@ -71,11 +76,15 @@ def _install_excepthook() -> None:
 
 def start(args: argparse.Namespace):
     """Create the window and schedule opening/model loading; returns the window (tests and benchmarks)."""
+    # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
     from PySide6.QtCore import QCoreApplication, QTimer
 
     translate = QCoreApplication.translate
 
+    # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
     from dlrs_desktop.ui import dialogs
+
+    # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
     from dlrs_desktop.ui.mainwindow import MainWindow
 
     win = MainWindow()
@@ -126,15 +135,20 @@ def start(args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_test:  # for IT after installing: no display, no Qt
+        # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
         from dlrs_desktop.selftest import run_self_test
 
         return run_self_test()
+    # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["dlrs-desktop"])
     app.setApplicationName("DLRS Desktop")
     app.setOrganizationName("dlrs-desktop")
+    # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
     from dlrs_desktop.ui import i18n
+
+    # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
     from dlrs_desktop.ui.settings import Preferences
 
     i18n.install(app, i18n.resolve_language(args.language, Preferences().language))

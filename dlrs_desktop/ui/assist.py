@@ -95,6 +95,7 @@ class AssistService(QObject):
                 translate("assist", "Draw or propose a contour first, then snap it to the edges."),
             )
             return
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi.snap import snap_to_edges
 
         contour = doc.contour
@@ -122,7 +123,10 @@ class AssistTool(DragTool):
             return
         p0, p1 = self.p0, pos.copy()
         self.cancel()
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi import assist
+
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi.assist_finish import MIN_BOX_PX
 
         if math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(MIN_BOX_PX):

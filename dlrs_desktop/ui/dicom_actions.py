@@ -17,6 +17,10 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Si
 from PySide6.QtWidgets import QFileDialog
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.exchange.export import ExportRequest, export_case
+from dlrs_desktop.exchange.listener import start_listener
+from dlrs_desktop.exchange.net import send
+from dlrs_desktop.exchange.source import is_dicom_file
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.folder_watch import WorklistWatcher
 from dlrs_desktop.ui.pacs_prefs import (  # noqa: F401 - PacsFields, configured_node: imported from here
@@ -134,8 +138,6 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
 
     None when the user cancelled the patient questions of a non-DICOM image.
     """
-    from dlrs_desktop.exchange.export import ExportRequest, export_case
-    from dlrs_desktop.exchange.source import is_dicom_file
 
     doc = win.doc
     if doc.image is None or doc.contour is None:
@@ -217,7 +219,6 @@ class DicomController(QObject):
 
     def send_results(self) -> bool:
         """Export to a temporary folder, then C-STORE to the configured PACS in a worker thread."""
-        from dlrs_desktop.exchange.net import send
 
         win = self.win
         node = configured_node(win)
@@ -284,7 +285,6 @@ class DicomController(QObject):
     # -- receive from scanner
     def toggle_receive(self, on: bool) -> None:
         """A C-STORE SCP filing into the worklist folder (or the default image folder)."""
-        from dlrs_desktop.exchange.listener import start_listener
 
         win = self.win
         if self.listener is not None:

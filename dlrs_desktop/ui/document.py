@@ -218,6 +218,7 @@ class Document:
 
     def make_contour(self, points: np.ndarray) -> Contour:
         """A contour bound to this image's calibration (the region containing it) and frame."""
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi import Contour
 
         pts = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -323,6 +324,7 @@ class Document:
             return None
         key = self.contour.content_hash()
         if key != self._problem_key:
+            # lazy: cv2 (~0.45 s) only when this runs, not at start-up
             from dlrs_desktop.roi import validate_contour
 
             self._problem_key, self._problem = key, None

@@ -119,6 +119,7 @@ class ContourEdits:
 
     def calibrate_from_depth_scale(self) -> bool:
         """Read the on-screen depth ruler, show its tick column, apply it only when the user confirms."""
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.imaging.depth_scale import DepthScaleRefusal, read_depth_scale
 
         image, parent, title = (

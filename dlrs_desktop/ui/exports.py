@@ -22,6 +22,8 @@ from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.qtdraw import array_to_qimage, png_bytes
+from dlrs_desktop.ui.report import ReportOptions, dicom_identifiers, identified_name, write_pdf
+from dlrs_desktop.ui.report_dialog import ask_report_options
 from dlrs_desktop.ui.settings import Preferences
 
 translate = QCoreApplication.translate
@@ -76,15 +78,12 @@ class Exporter:
         """The hash, or the patient ID and exam date when the user chose to include identifiers."""
         base = self.doc.base_image
         if options is not None and options.include_identifiers:
-            from dlrs_desktop.ui.report import identified_name
-
             named = identified_name(options.identifiers)
             if named:
                 return named
         return f"dlrs-{base.sha256[:12]}" if base is not None else "dlrs"
 
     def identifier_defaults(self) -> dict[str, str]:
-        from dlrs_desktop.ui.report import dicom_identifiers
 
         ids = dicom_identifiers(self.doc.path)
         if not ids.get("operator") and self.prefs.reviewer:
@@ -95,8 +94,6 @@ class Exporter:
         if self.doc.image is None:
             dialogs.error(self.parent, translate("exports", "Open an image before exporting a report."))
             return None
-        from dlrs_desktop.ui.report import write_pdf  # the PDF code loads when first used (start-up)
-        from dlrs_desktop.ui.report_dialog import ask_report_options
 
         if options is None:
             options = ask_report_options(self.parent, self.identifier_defaults())
@@ -131,7 +128,6 @@ class Exporter:
 
     def write_report(self, path: str | Path, options: ReportOptions | None = None) -> Path:
         """The PDF without dialogs (DICOM export embeds it); identifiers only if `options` ask for them."""
-        from dlrs_desktop.ui.report import ReportOptions, write_pdf
 
         options = replace(
             options or ReportOptions(), cam_region=self.canvas.cam_region, timeline=self.timeline()

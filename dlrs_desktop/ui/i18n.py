@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import PySide6
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
@@ -85,7 +86,6 @@ def _compiled_catalogue(language: str) -> Path | None:
 
 def lrelease_command() -> list[str]:
     """PySide6's own lrelease (the wheel ships it beside the package)."""
-    import PySide6
 
     exe = Path(PySide6.__file__).parent / ("lrelease.exe" if sys.platform == "win32" else "lrelease")
     return [str(exe)] if exe.is_file() else ["pyside6-lrelease"]

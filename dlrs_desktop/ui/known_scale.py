@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.imaging import Calibration
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetCalibration
 
@@ -20,7 +21,6 @@ translate = QCoreApplication.translate
 
 def calibrate_known_scale(win: Any, mm_per_px: float | None = None) -> bool:
     """`win`: the main window (document, undo stack, status). False when cancelled or refused."""
-    from dlrs_desktop.imaging import Calibration
 
     doc = win.doc
     if doc.image is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtGui import QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
 from dlrs_desktop.ui.actions import ActionRegistry
@@ -158,7 +158,6 @@ def _tools_menu(win: QMainWindow, reg: ActionRegistry, ctl: Controllers, menus: 
     tb.setObjectName("tools")
     tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     win.addToolBar(tb)
-    from PySide6.QtGui import QActionGroup
 
     group = QActionGroup(win)
     for name, tool in toolbox.tools.items():

@@ -45,6 +45,7 @@ def read_header(path: Path) -> ExamHeader:
     if path.suffix.lower() not in (".dcm", ".dicom", ""):
         return ExamHeader()
     try:
+        # lazy: pydicom is optional here; its ImportError is handled below
         import pydicom
 
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(HEADER_TAGS))

@@ -19,7 +19,7 @@ from dlrs_desktop.model.domain_text import is_outside, outside_text
 from dlrs_desktop.model.reading import cam_rgba, class_text
 from dlrs_desktop.model.result import ResultIdentity, ResultModel, SavedResult
 from dlrs_desktop.store import AuditLog
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.bars import format_probability
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
@@ -82,7 +82,6 @@ class PredictionController(QObject):
 
     def _ask_unsigned(self, path: str, message: str, keep_current: bool) -> None:
         """No trusted key signed the bundle: use it only if the user says so (results then say so)."""
-        from dlrs_desktop.ui import dialogs, i18n
 
         question = self.tr(
             "This model bundle is not signed by a key you trust:\n{0}\n\n{1}\n\nUse it anyway? Every "

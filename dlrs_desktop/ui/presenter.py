@@ -17,6 +17,7 @@ from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.editing import ToolBox
 from dlrs_desktop.ui.measurements import MeasurementsPanel
+from dlrs_desktop.ui.report import local_time
 from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.viewbar import CineBar
@@ -101,6 +102,7 @@ class DocumentPresenter:
         image = self.doc.image
         if image is None:
             return []
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi import Contour
 
         try:
@@ -167,7 +169,6 @@ class DocumentPresenter:
 
     def refresh_review(self) -> None:
         r = self.doc.review
-        from dlrs_desktop.ui.report import local_time
 
         self.result_panel.review.set_review(r.status, r.reviewer, local_time(r.time))
         if r.status == "reviewed":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QDataStream, QRectF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QDataStream, QIODevice, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -57,7 +57,6 @@ def cosmetic_pen(color: QColor, width: float = 2.0, style: Qt.PenStyle = Qt.PenS
 
 
 def png_bytes(image: QImage) -> bytes:
-    from PySide6.QtCore import QBuffer, QIODevice
 
     data = QByteArray()
     buf = QBuffer(data)

@@ -8,6 +8,7 @@ local. A stale result is printed as stale; an uncertain one says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from dlrs_desktop.textsafe import escape_terminal
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.bars import bar_rows, format_probability, paint_bars, result_lines
 from dlrs_desktop.ui.style import region_label
+from dlrs_desktop.ui.timeline_paint import paint_timeline
 from dlrs_desktop.ui.worker import ModelInfo
 
 if TYPE_CHECKING:
@@ -64,7 +66,6 @@ class ReportOptions:
 
 def identified_name(ids: dict[str, str]) -> str:
     """The PDF name "dlrs-<patient ID>-<exam date>", file-name-safe; "" without a patient ID."""
-    import re
 
     def safe(s: str) -> str:
         return re.sub(r"[^A-Za-z0-9._-]+", "_", s.strip()).strip("._")[:40]
@@ -88,6 +89,7 @@ def dicom_identifiers(path: Path | None) -> dict[str, str]:
     if path is None or not path.is_file():
         return {}
     try:
+        # lazy: pydicom is optional here; its ImportError is handled below
         import pydicom
 
         ds = pydicom.dcmread(path, stop_before_pixels=True, force=False)
@@ -255,8 +257,6 @@ def _paint_report(
     _paint_measurements(out, doc)
     _paint_prediction(p, out, doc, options, outcome, page)
     if len(options.timeline) > 1:
-        from dlrs_desktop.ui.timeline_paint import paint_timeline
-
         out.y = paint_timeline(p, 0, out.y + 6, page.width(), options.timeline)
         out.text(
             translate(

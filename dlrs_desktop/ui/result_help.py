@@ -7,8 +7,10 @@ banners and the explanation map. The same text is the "Reading the result" secti
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
+import html
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 # lupdate reads translate("context", text); a two-argument tr() it takes for (text, comment)
 translate = QCoreApplication.translate
@@ -85,7 +87,6 @@ def reading_items() -> list[tuple[str, str]]:
 
 def reading_html() -> str:
     """The F1 help section (and docs/USER_GUIDE.md says the same)."""
-    import html
 
     item = translate("ResultHelp", "<b>{element}</b>: {meaning}")  # Chinese: a full-width colon
     items = "".join(
@@ -123,9 +124,6 @@ class ReadingGuide(QWidget):
         self.button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
         self.text.setVisible(on)
         if on:  # the panel scrolls: bring the opened text into view, not below the fold
-            from PySide6.QtCore import QTimer
-            from PySide6.QtWidgets import QScrollArea
-
             parent = self.parentWidget()
             while parent is not None and not isinstance(parent, QScrollArea):
                 parent = parent.parentWidget()

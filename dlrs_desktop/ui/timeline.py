@@ -130,6 +130,7 @@ class TimelineDock(QDockWidget):
 
     def _make_plot(self) -> None:
         try:
+            # lazy: pyqtgraph is optional here; its ImportError is handled below
             import pyqtgraph as pg
         except ImportError:
             note = self.tr("The plot needs pyqtgraph (the [plot] extra); {0}")
@@ -149,6 +150,7 @@ class TimelineDock(QDockWidget):
     def _draw(self) -> None:
         if self.plot is None:
             return
+        # lazy: pyqtgraph (~0.7 s, the optional [plot] extra) only when this runs, not at start-up
         import pyqtgraph as pg
 
         pts = [(i, e.longest_mm if e.longest_mm is not None else 0.0) for i, e in enumerate(self._entries)]

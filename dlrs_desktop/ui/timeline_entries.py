@@ -18,8 +18,10 @@ from PySide6.QtCore import QCoreApplication
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.exchange.timeline import TimelineEntry
+from dlrs_desktop.imaging import load_image
 from dlrs_desktop.model.domain_text import is_outside
 from dlrs_desktop.roi import size as sz
+from dlrs_desktop.store.annotation import beside_path
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.patients import Exam, Patient, same_patient
 
@@ -69,7 +71,6 @@ def measure_doc(doc: Document) -> Measured:
 
 def measure_file(store: Any, path: Path, model_sha256: str | None) -> Measured:
     """An exam's image as saved: decoded (for its calibration and hash), its sidecar applied."""
-    from dlrs_desktop.imaging import load_image
 
     ann = store.status_of(None, path)
     if ann is None or ann.contour is None:
@@ -96,7 +97,6 @@ class TimelineBuilder:
         self._cache: dict[tuple[Any, ...], Measured] = {}
 
     def _key(self, path: Path, model: str | None) -> tuple[Any, ...]:
-        from dlrs_desktop.store.annotation import beside_path
 
         stamps = []
         for p in (path, beside_path(path)):

@@ -13,11 +13,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 
+from dlrs_desktop.imaging import load_image
 from dlrs_desktop.store.annotation import Annotation
+from dlrs_desktop.store.schema import DATE
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.banner import PatientBanner
 from dlrs_desktop.ui.compare_view import CompareView, ViewLink, split_central
+from dlrs_desktop.ui.known_scale import add_action
 from dlrs_desktop.ui.patients import Patient, exam_of, group_images
+from dlrs_desktop.ui.worklist import list_images
 
 
 class TimePoints(QObject):
@@ -47,7 +51,6 @@ class TimePoints(QObject):
         add(m, "assign_exam", self.tr("Assign patient and exam date…"), self.assign_exam)
         win.doc.events.connect(self._doc_changed)
         win.worklist.width_wanted.connect(self.widen_worklist)
-        from dlrs_desktop.ui.known_scale import add_action
 
         add_action(win)  # Edit → Type a known scale (issue 30: calibration without a drawn line)
 
@@ -71,7 +74,6 @@ class TimePoints(QObject):
         wl, path = self.win.worklist, self.win.doc.path
         if path is None or path in wl.paths:
             return wl.patients
-        from dlrs_desktop.ui.worklist import list_images
 
         return group_images(self.win.store, list_images(path.parent))
 
@@ -110,7 +112,6 @@ class TimePoints(QObject):
         if doc.path is not None and path == doc.path:
             doc.set_exam({**(doc.exam or {}), **changes})
             return self.win.files.save_now()
-        from dlrs_desktop.imaging import load_image
 
         try:
             sha = load_image(path, 0).sha256
@@ -159,7 +160,6 @@ class TimePoints(QObject):
             date = dialogs.ask_text(self.win, self.tr("Exam date (YYYY-MM-DD):"), str(exam.get("date") or ""))
             if date is None:
                 return
-        from dlrs_desktop.store.schema import DATE
 
         if date.strip() and not DATE.match(date.strip()):
             dialogs.error(self.win, self.tr("{date} is not a date of the form YYYY-MM-DD.").format(date=date))

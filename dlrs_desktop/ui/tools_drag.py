@@ -14,6 +14,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.imaging import Calibration
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetCalibration, SetContour
 from dlrs_desktop.ui.tools import Host, Tool
@@ -95,7 +96,6 @@ class CalibrateTool(_LineTool):
         self.host.canvas.set_measure(None)
 
     def calibrate(self, p0: np.ndarray, p1: np.ndarray, mm: float | None = None) -> bool:
-        from dlrs_desktop.imaging import Calibration
 
         doc = self.host.doc
         if mm is None:
@@ -164,6 +164,7 @@ class BrushTool(Tool):
         return self.radius_mm / cal.mm_per_px_x, self.radius_mm / cal.mm_per_px_y
 
     def _dab(self, pos: np.ndarray) -> None:
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi import Contour
 
         doc = self.host.doc
@@ -179,6 +180,7 @@ class BrushTool(Tool):
             QTimer.singleShot(0, self._flush)
 
     def _flush(self) -> None:
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi import Contour
 
         self.pending = False

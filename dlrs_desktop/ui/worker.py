@@ -16,7 +16,11 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
+from dlrs_desktop import paths
+from dlrs_desktop.bundle_signature import TrustPolicy, UnsignedModelError
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.imaging import load_image
+from dlrs_desktop.model import Predictor
 from dlrs_desktop.model.reading import BundleReading
 
 translate = QCoreApplication.translate
@@ -81,8 +85,6 @@ class ModelService(QObject):
 
         A bundle no trusted key signed is refused (`unsigned` is emitted, the window asks the user)
         unless `allow_unsigned`; then its results say "unsigned model" (bundle_signature.py)."""
-        from dlrs_desktop import paths
-        from dlrs_desktop.bundle_signature import TrustPolicy, UnsignedModelError
 
         path = Path(bundle) if bundle is not None else paths.bundled_model_dir()
         previous = self.predictor if keep_current else None
@@ -90,7 +92,6 @@ class ModelService(QObject):
         self.started_at = time.perf_counter()
 
         def work() -> Any:
-            from dlrs_desktop.model import Predictor
 
             if not path.exists():
                 raise DlrsError(
@@ -213,7 +214,6 @@ class ImageLoader(QObject):
         token = self.token
 
         def work() -> Any:
-            from dlrs_desktop.imaging import load_image
 
             try:
                 return load_image(path, frame)

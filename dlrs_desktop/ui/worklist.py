@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from PySide6 import QtGui
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dlrs_desktop.imaging import load_image
 from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store import Annotation, AnnotationStore
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
@@ -73,7 +75,6 @@ def list_images(folder: Path) -> list[Path]:
 
 def scan_image(path: Path) -> dict[str, str]:
     """What the worklist shows for an image nobody annotated yet: its calibration source and frames."""
-    from dlrs_desktop.imaging import load_image
 
     try:
         image = load_image(path, 0)
@@ -120,7 +121,6 @@ def row_status(ann: Annotation | None) -> str:
 
 def plain_tooltip(text: str) -> str:
     """Tooltips guess rich text (Qt.mightBeRichText); a file name that looks like HTML is escaped."""
-    from PySide6 import QtGui
 
     return f"<p>{html.escape(text)}</p>" if QtGui.Qt.mightBeRichText(text) else text
 
