@@ -88,7 +88,6 @@ def _ae(node: Node) -> Any:
 
 def _reachable(node: Node) -> None:
     """A plain TCP connect first, so "nothing listens there" reads as such, not as an abort."""
-
     try:
         with socket.create_connection((node.host, int(node.port)), timeout=float(node.timeout_s)):
             pass
@@ -139,7 +138,6 @@ def echo(node: Node) -> None:
 
 def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files to send: each file given, and every DICOM file (by its DICM magic) inside folders."""
-
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -165,7 +163,6 @@ _DEFLATED = "1.2.840.10008.1.2.1.99"
 
 def _inflated_size_within(path: Path, offset: int, limit: int) -> bool:
     """Whether the deflated dataset after `offset` inflates to at most `limit` bytes (nothing kept)."""
-
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     total = 0
     with open(path, "rb") as fh:

@@ -142,7 +142,6 @@ def render_report_pdf(
 
 def draw_timeline(draw: Any, x: int, y: int, entries: Any, font: Any) -> int:
     """The timeline table at (x, y) on a Pillow page; returns the y under it."""
-
     rows = [[latin1(c) for c in r] for r in timeline_table(list(entries))]
     widths = [max(int(draw.textlength(r[k], font=font)) for r in rows) + 18 for k in range(len(rows[0]))]
     draw.text(

@@ -131,7 +131,6 @@ def make_about_dialog(parent: QWidget, model_info: ModelInfo) -> QDialog:
 
 def show_from_top(view: QTextBrowser) -> None:
     """Open at the first line (a long model card otherwise leaves the view scrolled down)."""
-
     view.moveCursor(QTextCursor.MoveOperation.Start)
     view.verticalScrollBar().setValue(0)
 
@@ -146,7 +145,6 @@ def available_devices() -> list[str]:
 
 def gpu_absence() -> str:
     """Why no GPU is offered: none found, or the GPU path (torch, the [gpu] extra) is not installed."""
-
     if missing_modules(["torch"]):
         return translate("about", "GPU inference needs the [gpu] extra ({hint})").format(
             hint=install_hint("gpu")

@@ -138,7 +138,6 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
 
     None when the user cancelled the patient questions of a non-DICOM image.
     """
-
     doc = win.doc
     if doc.image is None or doc.contour is None:
         raise DlrsError(
@@ -219,7 +218,6 @@ class DicomController(QObject):
 
     def send_results(self) -> bool:
         """Export to a temporary folder, then C-STORE to the configured PACS in a worker thread."""
-
         win = self.win
         node = configured_node(win)
         if node is None:
@@ -285,7 +283,6 @@ class DicomController(QObject):
     # -- receive from scanner
     def toggle_receive(self, on: bool) -> None:
         """A C-STORE SCP filing into the worklist folder (or the default image folder)."""
-
         win = self.win
         if self.listener is not None:
             self.listener.shutdown()

@@ -67,6 +67,10 @@ class Exporter:
         # The patient's exams for the report's timeline table (ui/timeline_wiring.py sets it).
         self.timeline: Callable[[], tuple[Any, ...]] = tuple
 
+    def _cannot_write(self, message: str, exc: OSError) -> None:
+        """One error dialog: what could not be written (`message` with {error}) and the system's reason."""
+        dialogs.error(self.parent, message.format(error=exc.strerror or exc))
+
     def _ask_path(self, title: str, name: str, flt: str) -> str | None:
         start = str(Path(self.prefs.export_folder or Path.home()) / name)
         path, _ = QFileDialog.getSaveFileName(self.parent, title, start, flt)
@@ -128,7 +132,6 @@ class Exporter:
 
     def write_report(self, path: str | Path, options: ReportOptions | None = None) -> Path:
         """The PDF without dialogs (DICOM export embeds it); identifiers only if `options` ask for them."""
-
         options = replace(
             options or ReportOptions(), cam_region=self.canvas.cam_region, timeline=self.timeline()
         )
@@ -158,12 +161,7 @@ class Exporter:
                 img = array_to_qimage((np.asarray(mask, dtype=bool) * np.uint8(255)).astype(np.uint8))
                 out.append(atomic_write_bytes(Path(folder) / f"{stem}_{name}.png", png_bytes(img)))
         except OSError as exc:
-            dialogs.error(
-                self.parent,
-                translate("exports", "The masks could not be written: {error}").format(
-                    error=exc.strerror or exc
-                ),
-            )
+            self._cannot_write(translate("exports", "The masks could not be written: {error}"), exc)
             return out
         self.status(
             translate("exports", "{count} masks written to {folder}").format(count=len(out), folder=folder)
@@ -184,12 +182,7 @@ class Exporter:
         try:
             out = atomic_write_json(path, self.doc.to_annotation().to_dict())
         except OSError as exc:
-            dialogs.error(
-                self.parent,
-                translate("exports", "The annotation could not be written: {error}").format(
-                    error=exc.strerror or exc
-                ),
-            )
+            self._cannot_write(translate("exports", "The annotation could not be written: {error}"), exc)
             return None
         self.status(translate("exports", "Annotation written: {path}").format(path=out))
         return out

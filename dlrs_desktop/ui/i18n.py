@@ -86,7 +86,6 @@ def _compiled_catalogue(language: str) -> Path | None:
 
 def lrelease_command() -> list[str]:
     """PySide6's own lrelease (the wheel ships it beside the package)."""
-
     exe = Path(PySide6.__file__).parent / ("lrelease.exe" if sys.platform == "win32" else "lrelease")
     return [str(exe)] if exe.is_file() else ["pyside6-lrelease"]
 

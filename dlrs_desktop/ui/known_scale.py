@@ -21,7 +21,6 @@ translate = QCoreApplication.translate
 
 def calibrate_known_scale(win: Any, mm_per_px: float | None = None) -> bool:
     """`win`: the main window (document, undo stack, status). False when cancelled or refused."""
-
     doc = win.doc
     if doc.image is None:
         dialogs.error(win, translate("KnownScale", "Open an image first."))

@@ -192,7 +192,6 @@ class QueryRetrieveDialog(QDialog):
 
     def _load_shared_contour(self, folder: Path) -> None:
         """No contour of ours for this image yet: take the newest SEG the study holds for it."""
-
         doc = self.win.doc
         if doc.image is None or doc.path is None or doc.contour is not None:
             return

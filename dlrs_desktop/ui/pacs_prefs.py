@@ -47,7 +47,6 @@ def set_pacs_setting(win: PrefsHost, key: str, value: str) -> None:
 
 def configured_node(win: PrefsHost) -> Any:
     """The PACS node from Preferences, or None when none is configured (then no network use)."""
-
     aet, host, port = pacs_setting(win, "aet"), pacs_setting(win, "host"), pacs_setting(win, "port")
     if not (aet and host and port):
         return None
@@ -65,7 +64,6 @@ def configured_node(win: PrefsHost) -> Any:
 
 def receive_policy(win: PrefsHost) -> Any:
     """Who may send to our receive port, and on which address (Preferences)."""
-
     bind = pacs_setting(win, "listen_bind") or "127.0.0.1"
     return ListenerPolicy(bind=bind, allow_aets=parse_aets(pacs_setting(win, "allow_aets")))
 

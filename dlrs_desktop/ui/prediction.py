@@ -82,7 +82,6 @@ class PredictionController(QObject):
 
     def _ask_unsigned(self, path: str, message: str, keep_current: bool) -> None:
         """No trusted key signed the bundle: use it only if the user says so (results then say so)."""
-
         question = self.tr(
             "This model bundle is not signed by a key you trust:\n{0}\n\n{1}\n\nUse it anyway? Every "
             'result, report and export will then say "unsigned model".'
@@ -137,10 +136,7 @@ class PredictionController(QObject):
         if doc.contour is None or doc.calibration is None or doc.contour_problem():
             return
         self.pending_job = self.job_key()
-        self.started_at = time.perf_counter()
-        self._set_busy(True)
-        self.status(self.tr("Re-computing the saved prediction…"), 0)
-        self.model.predict(doc.image, doc.contour, self.pending_job)
+        self._start(self.tr("Re-computing the saved prediction…"))
 
     def _model_failed(self, message: str) -> None:
         self.model_label.setText(self.tr("Model: not available"))
@@ -175,10 +171,14 @@ class PredictionController(QObject):
             )
             return
         self.pending_job = self.user_job = self.job_key()
+        self._start(self.tr("Predicting (with contour sensitivity)…"))
+
+    def _start(self, message: str) -> None:
+        """The pending job runs: the clock starts (what the user waits is measured), the panel is busy."""
         self.started_at = time.perf_counter()
         self._set_busy(True)
-        self.status(self.tr("Predicting (with contour sensitivity)…"), 0)
-        self.model.predict(doc.image, doc.contour, self.pending_job)
+        self.status(message, 0)
+        self.model.predict(self.doc.image, self.doc.contour, self.pending_job)
 
     def _set_busy(self, busy: bool) -> None:
         self.panel.set_busy(busy)

@@ -87,7 +87,6 @@ def reading_items() -> list[tuple[str, str]]:
 
 def reading_html() -> str:
     """The F1 help section (and docs/USER_GUIDE.md says the same)."""
-
     item = translate("ResultHelp", "<b>{element}</b>: {meaning}")  # Chinese: a full-width colon
     items = "".join(
         f"<li>{item.format(element=html.escape(k), meaning=html.escape(v))}</li>" for k, v in reading_items()

@@ -71,7 +71,6 @@ def measure_doc(doc: Document) -> Measured:
 
 def measure_file(store: Any, path: Path, model_sha256: str | None) -> Measured:
     """An exam's image as saved: decoded (for its calibration and hash), its sidecar applied."""
-
     ann = store.status_of(None, path)
     if ann is None or ann.contour is None:
         return Measured(None, "none")

@@ -85,7 +85,6 @@ class ModelService(QObject):
 
         A bundle no trusted key signed is refused (`unsigned` is emitted, the window asks the user)
         unless `allow_unsigned`; then its results say "unsigned model" (bundle_signature.py)."""
-
         path = Path(bundle) if bundle is not None else paths.bundled_model_dir()
         previous = self.predictor if keep_current else None
         self.predictor, self.error, self.loading = previous, None, True

@@ -75,7 +75,6 @@ def list_images(folder: Path) -> list[Path]:
 
 def scan_image(path: Path) -> dict[str, str]:
     """What the worklist shows for an image nobody annotated yet: its calibration source and frames."""
-
     try:
         image = load_image(path, 0)
     except Exception as exc:  # a worklist row says it, the folder still lists
@@ -121,7 +120,6 @@ def row_status(ann: Annotation | None) -> str:
 
 def plain_tooltip(text: str) -> str:
     """Tooltips guess rich text (Qt.mightBeRichText); a file name that looks like HTML is escaped."""
-
     return f"<p>{html.escape(text)}</p>" if QtGui.Qt.mightBeRichText(text) else text
 
 
