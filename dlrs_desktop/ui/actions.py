@@ -35,18 +35,18 @@ class ActionRegistry:
         slot: Callable[..., object],
         shortcut: Shortcut = None,
         *,
-        checkable: bool = False,
-        checked: bool = False,
+        checked: bool | None = None,
         extra_shortcuts: tuple[str, ...] = (),
         before: QAction | None = None,
     ) -> QAction:
-        """`before`: insert above this action of `menu` instead of at the end."""
+        """`checked`: a toggle starting in that state (None: a plain command, `slot()` on trigger);
+        `before`: insert above this action of `menu` instead of at the end."""
         action = QAction(text, self.owner)
         if shortcut is not None:
             action.setShortcuts([QKeySequence(shortcut), *(QKeySequence(s) for s in extra_shortcuts)])
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        if checkable:
+        action.setCheckable(checked is not None)
+        if checked is not None:
             action.setChecked(checked)
             action.toggled.connect(slot)
         else:

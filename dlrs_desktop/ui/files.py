@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QTimer, Signal
@@ -42,6 +42,13 @@ def demo_paths() -> tuple[Path, Path]:
     return paths.samples_dir() / "demo.dcm", paths.samples_dir() / "demo.contour.json"
 
 
+class Stores(NamedTuple):
+    """Where an image's work is kept: the annotation sidecars and the crash-recovery session."""
+
+    annotations: AnnotationStore
+    session: SessionStore
+
+
 class FileController(QObject):
     recent_changed = Signal()
     saved = Signal(str)  # a plain-words note after an explicit save (Ctrl+S)
@@ -51,26 +58,18 @@ class FileController(QObject):
         self,
         parent: QWidget,
         doc: Document,
-        store: AnnotationStore,
-        session: SessionStore,
+        stores: Stores,
         prefs: Preferences,
         worklist: Worklist,
         show_worklist: Callable[[], None],
-        toolbox: ToolBox,
-        undo_stack: QUndoStack,
+        edit: tuple[ToolBox, QUndoStack],
         status: Callable[[str, int], None],
     ) -> None:
         super().__init__(parent)
-        self.parent_widget, self.doc, self.store, self.session, self.prefs = (
-            parent,
-            doc,
-            store,
-            session,
-            prefs,
-        )
-        self.worklist, self.show_worklist, self.toolbox, self.undo_stack = (
-            worklist, show_worklist, toolbox, undo_stack,
-        )  # fmt: skip
+        self.parent_widget, self.doc, self.prefs = parent, doc, prefs
+        self.store, self.session = stores
+        self.worklist, self.show_worklist = worklist, show_worklist
+        self.toolbox, self.undo_stack = edit  # a new image clears the gesture and the undo history
         self.status = status
         self.loader = ImageLoader(self)
         self.loader.loaded.connect(self._image_loaded)

@@ -27,13 +27,13 @@ from dlrs_desktop.ui.dicom_actions import DicomController, PacsFields
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.editing import ContourEdits, ToolBox
 from dlrs_desktop.ui.exports import Exporter
-from dlrs_desktop.ui.files import FileController
+from dlrs_desktop.ui.files import FileController, Stores
 from dlrs_desktop.ui.measurements import MeasurementsPanel
 from dlrs_desktop.ui.menus import Controllers, ViewParts, WindowHooks, build_menus, set_ring_actions
 from dlrs_desktop.ui.model_menu import ModelMenu
 from dlrs_desktop.ui.pacs_browser import add_menu
-from dlrs_desktop.ui.prediction import PredictionController
-from dlrs_desktop.ui.presenter import DocumentPresenter, window_title
+from dlrs_desktop.ui.prediction import PredictionController, PredictionViews
+from dlrs_desktop.ui.presenter import DocumentPresenter, PresenterViews, window_title
 from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.timeline_wiring import TimelineWiring
@@ -97,19 +97,20 @@ class MainWindow(QMainWindow):
         self.toolbox = ToolBox(self, self.canvas, self.doc, self.undo_stack, self.show_status)
         self.edits = ContourEdits(self.toolbox, self.prefs)
         self.files = FileController(
-            self, self.doc, self.store, self.session, self.prefs, self.worklist, self.worklist_dock.show,
-            self.toolbox, self.undo_stack, self.status_message,
+            self, self.doc, Stores(self.store, self.session), self.prefs, self.worklist,
+            self.worklist_dock.show, (self.toolbox, self.undo_stack), self.status_message,
         )  # fmt: skip
         self.prediction = PredictionController(
-            self, self.doc, self.model, self.result_panel, self.model_label, self.canvas, self.audit,
-            self.prefs, self.status_message,
+            self, self.doc, self.model, PredictionViews(self.result_panel, self.model_label, self.canvas),
+            self.audit, self.prefs, self.status_message,
         )  # fmt: skip
         self.exporter = Exporter(
             self, self.doc, self.canvas, self.prefs, self.show_status, lambda: self.model.info
         )
         self.presenter = DocumentPresenter(
-            self.doc, self.canvas, self.measurements, self.result_panel, self.cine, self.toolbox, self.prefs,
-            self.setWindowTitle, self.status_message, self._after_change,
+            self.doc,
+            PresenterViews(self.canvas, self.measurements, self.result_panel, self.cine, self.toolbox),
+            self.prefs, self.setWindowTitle, self.status_message, self._after_change,
         )  # fmt: skip
         self.actions = ActionRegistry(self)
         self.actions_by_name = self.actions.by_name

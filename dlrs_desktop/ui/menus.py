@@ -163,7 +163,7 @@ def _tools_menu(win: QMainWindow, reg: ActionRegistry, ctl: Controllers, menus: 
     for name, tool in toolbox.tools.items():
         a = reg.add(
             m, f"tool_{name}", tool.title, lambda on, n=name: on and toolbox.set_tool(n), tool.shortcut,
-            checkable=True,
+            checked=False,
         )  # fmt: skip
         a.setToolTip(
             translate("menus", "{tool} ({key}): {tip}").format(
@@ -213,7 +213,7 @@ def _view_menu(
     reg.add(
         m, "show_scan", translate("menus", "Show scan area outline"), lambda on: _scan(canvas, prefs, on),
         SCAN_KEY,
-        checkable=True, checked=prefs.show_scan_outline,
+        checked=prefs.show_scan_outline,
     )  # fmt: skip
     set_ring_actions(reg, m, hooks.ring_names, prefs, hooks.set_ring_visible)
     m.addSeparator()
@@ -247,7 +247,7 @@ def set_ring_actions(
         reg.add(
             view_menu, f"show_{name}", translate("menus", "Show {region}").format(region=region_label(name)),
             partial(set_ring_visible, name), key,
-            checkable=True, checked=prefs.ring_visible(name), before=reg.get("show_scan"),
+            checked=prefs.ring_visible(name), before=reg.get("show_scan"),
         )  # fmt: skip
 
 

@@ -241,5 +241,5 @@ def add_menu(win: DicomHost, file_menu: Any, reg: ActionRegistry) -> None:
         "dicom_receive",
         translate("pacs_browser", "&Receive from scanner"),
         c.toggle_receive,
-        checkable=True,
+        checked=False,
     )

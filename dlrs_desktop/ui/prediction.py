@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
@@ -36,6 +36,14 @@ NOT_CALIBRATED = QT_TRANSLATE_NOOP(
 )
 
 
+class PredictionViews(NamedTuple):
+    """Where a prediction shows: the result panel, the model line of the status bar, the canvas (maps)."""
+
+    panel: ResultPanel
+    model_label: QLabel
+    canvas: ImageCanvas
+
+
 class PredictionController(QObject):
     busy_changed = Signal(bool)
     user_predicted = Signal()  # a result of the user's Predict is shown (not a re-verified saved one)
@@ -45,18 +53,15 @@ class PredictionController(QObject):
         parent: QWidget,
         doc: Document,
         model: ModelService,
-        panel: ResultPanel,
-        model_label: QLabel,
-        canvas: ImageCanvas,
+        views: PredictionViews,
         audit: AuditLog,
         prefs: Preferences,
         status: Callable[[str, int], None],
     ) -> None:
         super().__init__(parent)
-        self.parent_widget, self.doc, self.model, self.panel = parent, doc, model, panel
-        self.model_label, self.canvas, self.audit, self.prefs, self.status = (
-            model_label, canvas, audit, prefs, status,
-        )  # fmt: skip
+        self.parent_widget, self.doc, self.model = parent, doc, model
+        self.panel, self.model_label, self.canvas = views
+        self.audit, self.prefs, self.status = audit, prefs, status
         self.pending_job: str | None = None
         self.user_job: str | None = None  # the job the user's Predict started
         self.started_at = 0.0
@@ -67,8 +72,8 @@ class PredictionController(QObject):
         model.unsigned.connect(self._ask_unsigned)
         model.predicted.connect(self._predicted)
         model.predict_failed.connect(self._predict_failed)
-        panel.predict_requested.connect(self.predict)
-        panel.cam_changed.connect(self.show_cam)
+        views.panel.predict_requested.connect(self.predict)
+        views.panel.cam_changed.connect(self.show_cam)
 
     # ------------------------------------------------------------------ model
     def start_model(self, bundle: str | Path | None = None, *, keep_current: bool = False) -> None:

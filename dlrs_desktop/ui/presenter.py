@@ -7,6 +7,7 @@ dependencies; it never writes to the document.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
@@ -35,22 +36,29 @@ def window_title(doc: Document) -> str:
     return f"{name}{'*' if doc.dirty else ''} — {app_title}"
 
 
+class PresenterViews(NamedTuple):
+    """The views the presenter draws the Document into (it reads the Document, never writes it)."""
+
+    canvas: ImageCanvas
+    measurements: MeasurementsPanel
+    result_panel: ResultPanel
+    cine: CineBar
+    toolbox: ToolBox
+
+
 class DocumentPresenter:
     def __init__(
         self,
         doc: Document,
-        canvas: ImageCanvas,
-        measurements: MeasurementsPanel,
-        result_panel: ResultPanel,
-        cine: CineBar,
-        toolbox: ToolBox,
+        views: PresenterViews,
         prefs: Preferences,
         set_title: Callable[[str], None],
         status: Callable[[str, int], None],
         after_change: Callable[[str], None],
     ) -> None:
-        self.doc, self.canvas, self.measurements, self.result_panel = doc, canvas, measurements, result_panel
-        self.cine, self.toolbox, self.prefs = cine, toolbox, prefs
+        self.doc, self.prefs = doc, prefs
+        self.canvas, self.measurements, self.result_panel, self.cine, self.toolbox = views
+        toolbox = views.toolbox
         self.set_title, self.status, self.after_change = set_title, status, after_change
         doc.events.connect(self.on_event)
         toolbox.tool_changed.connect(lambda _name: self.refresh_overlay())

@@ -42,10 +42,10 @@ class TimePoints(QObject):
         add = win.actions.add
         self.identifiers_action = add(
             m, "patient_identifiers", self.tr("Show patient &identifiers"), self.set_identifiers,
-            checkable=True, checked=bool(win.prefs.show_identifiers),
+            checked=bool(win.prefs.show_identifiers),
         )  # fmt: skip
         self.compare_action = add(
-            m, "compare", self.tr("Compare side by side"), self.set_compare, "Ctrl+Shift+C", checkable=True
+            m, "compare", self.tr("Compare side by side"), self.set_compare, "Ctrl+Shift+C", checked=False
         )
         add(m, "label_exam", self.tr("Label this exam's time point…"), self.label_exam)
         add(m, "assign_exam", self.tr("Assign patient and exam date…"), self.assign_exam)
