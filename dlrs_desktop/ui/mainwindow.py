@@ -66,32 +66,8 @@ class MainWindow(QMainWindow):
         self.doc = Document()
         self.undo_stack = QUndoStack(self)
 
-        # views
-        self.canvas = ImageCanvas(self)
-        self.cine = CineBar()
-        central = QWidget()
-        lay = QVBoxLayout(central)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.canvas, 1)
-        lay.addWidget(self.cine)
-        self.setCentralWidget(central)
-        self.wl_bar = WindowLevelBar(self.canvas, self)
         rings = ring_names(self.doc.ring_radii_mm)
-        self.measurements = MeasurementsPanel(rings)
-        self.result_panel = ResultPanel()
-        self.side_dock = self._side_dock()
-        self.worklist = Worklist(self.store, show_identifiers=lambda: bool(self.prefs.show_identifiers))
-        self.worklist_dock = QDockWidget(translate("MainWindow", "Worklist"), self)
-        self.worklist_dock.setObjectName("worklist")
-        self.worklist_dock.setWidget(self.worklist)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.worklist_dock)
-        self.worklist_dock.hide()
-        self.cursor_label = QLabel("")
-        self.model_label = QLabel(translate("MainWindow", "Model: loading…"))
-        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # the name comes from the bundle
-        self.statusBar().addPermanentWidget(self.cursor_label)
-        self.statusBar().addPermanentWidget(self.model_label)
+        self._build_views(rings)
 
         # components
         self.toolbox = ToolBox(self, self.canvas, self.doc, self.undo_stack, self.show_status)
@@ -145,6 +121,33 @@ class MainWindow(QMainWindow):
     def _dicom_menu(self, file_menu) -> None:
 
         add_menu(self, file_menu, self.actions)
+
+    def _build_views(self, rings: list[str]) -> None:
+        """Canvas and cine bar in the middle, the side and worklist docks, the status bar's two labels."""
+        self.canvas = ImageCanvas(self)
+        self.cine = CineBar()
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.canvas, 1)
+        lay.addWidget(self.cine)
+        self.setCentralWidget(central)
+        self.wl_bar = WindowLevelBar(self.canvas, self)
+        self.measurements = MeasurementsPanel(rings)
+        self.result_panel = ResultPanel()
+        self.side_dock = self._side_dock()
+        self.worklist = Worklist(self.store, show_identifiers=lambda: bool(self.prefs.show_identifiers))
+        self.worklist_dock = QDockWidget(translate("MainWindow", "Worklist"), self)
+        self.worklist_dock.setObjectName("worklist")
+        self.worklist_dock.setWidget(self.worklist)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.worklist_dock)
+        self.worklist_dock.hide()
+        self.cursor_label = QLabel("")
+        self.model_label = QLabel(translate("MainWindow", "Model: loading…"))
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # the name comes from the bundle
+        self.statusBar().addPermanentWidget(self.cursor_label)
+        self.statusBar().addPermanentWidget(self.model_label)
 
     def _side_dock(self) -> QDockWidget:
         side = QWidget()
