@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop import __version__
 from dlrs_desktop.extras import install_hint, missing_modules
-from dlrs_desktop.model.card import render_model_card
 from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.result_help import reading_html
 from dlrs_desktop.ui.settings import Preferences
@@ -82,6 +81,9 @@ def help_dialog(parent: QWidget, tools: Iterable[Any], shortcuts: Iterable[tuple
 
 def model_card_markdown(info: ModelInfo) -> str:
     """The model card as the model package renders it (same text as MODEL_CARD.md and `dlrs model info`)."""
+    # lazy: model.card stays off the window's start-up (importtime of ui.mainwindow)
+    from dlrs_desktop.model.card import render_model_card
+
     manifest = info.manifest
     if not manifest:
         return translate("about", "_The model is not loaded; its card is shown once it is._")

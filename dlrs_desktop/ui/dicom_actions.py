@@ -17,10 +17,6 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Si
 from PySide6.QtWidgets import QFileDialog
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.exchange.export import ExportRequest, export_case
-from dlrs_desktop.exchange.listener import start_listener
-from dlrs_desktop.exchange.net import send
-from dlrs_desktop.exchange.source import is_dicom_file
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.folder_watch import WorklistWatcher
 from dlrs_desktop.ui.pacs_prefs import (  # noqa: F401 - PacsFields, configured_node: imported from here
@@ -138,6 +134,11 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
 
     None when the user cancelled the patient questions of a non-DICOM image.
     """
+    # lazy: exchange.source stays off the window's start-up (importtime of ui.mainwindow)
+    # lazy: exchange.export stays off the window's start-up (importtime of ui.mainwindow)
+    from dlrs_desktop.exchange.export import ExportRequest, export_case
+    from dlrs_desktop.exchange.source import is_dicom_file
+
     doc = win.doc
     if doc.image is None or doc.contour is None:
         raise DlrsError(
@@ -218,6 +219,9 @@ class DicomController(QObject):
 
     def send_results(self) -> bool:
         """Export to a temporary folder, then C-STORE to the configured PACS in a worker thread."""
+        # lazy: exchange.net stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.exchange.net import send
+
         win = self.win
         node = configured_node(win)
         if node is None:
@@ -283,6 +287,9 @@ class DicomController(QObject):
     # -- receive from scanner
     def toggle_receive(self, on: bool) -> None:
         """A C-STORE SCP filing into the worklist folder (or the default image folder)."""
+        # lazy: exchange.listener stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.exchange.listener import start_listener
+
         win = self.win
         if self.listener is not None:
             self.listener.shutdown()

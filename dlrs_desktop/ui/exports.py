@@ -22,8 +22,6 @@ from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.qtdraw import array_to_qimage, png_bytes
-from dlrs_desktop.ui.report import ReportOptions, dicom_identifiers, identified_name, write_pdf
-from dlrs_desktop.ui.report_dialog import ask_report_options
 from dlrs_desktop.ui.settings import Preferences
 
 translate = QCoreApplication.translate
@@ -80,6 +78,9 @@ class Exporter:
 
     def default_name(self, options: ReportOptions | None = None) -> str:
         """The hash, or the patient ID and exam date when the user chose to include identifiers."""
+        # lazy: ui.report stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui.report import identified_name
+
         base = self.doc.base_image
         if options is not None and options.include_identifiers:
             named = identified_name(options.identifiers)
@@ -89,12 +90,20 @@ class Exporter:
 
     def identifier_defaults(self) -> dict[str, str]:
 
+        # lazy: ui.report stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui.report import dicom_identifiers
+
         ids = dicom_identifiers(self.doc.path)
         if not ids.get("operator") and self.prefs.reviewer:
             ids["operator"] = self.prefs.reviewer
         return ids
 
     def pdf(self, path: str | None = None, options: ReportOptions | None = None) -> Path | None:
+        # lazy: ui.report stays off the window's start-up (importtime of ui.mainwindow)
+        # lazy: ui.report_dialog stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui.report import write_pdf
+        from dlrs_desktop.ui.report_dialog import ask_report_options
+
         if self.doc.image is None:
             dialogs.error(self.parent, translate("exports", "Open an image before exporting a report."))
             return None
@@ -132,6 +141,9 @@ class Exporter:
 
     def write_report(self, path: str | Path, options: ReportOptions | None = None) -> Path:
         """The PDF without dialogs (DICOM export embeds it); identifiers only if `options` ask for them."""
+        # lazy: ui.report stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui.report import ReportOptions, write_pdf
+
         options = replace(
             options or ReportOptions(), cam_region=self.canvas.cam_region, timeline=self.timeline()
         )

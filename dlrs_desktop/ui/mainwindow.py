@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVB
 
 from dlrs_desktop.regions import ring_names
 from dlrs_desktop.store import AnnotationStore, AuditLog, SessionStore
-from dlrs_desktop.ui import about
 from dlrs_desktop.ui.actions import ActionRegistry
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.dicom_actions import DicomController, PacsFields
@@ -31,7 +30,6 @@ from dlrs_desktop.ui.files import FileController, Stores
 from dlrs_desktop.ui.measurements import MeasurementsPanel
 from dlrs_desktop.ui.menus import Controllers, ViewParts, WindowHooks, build_menus, set_ring_actions
 from dlrs_desktop.ui.model_menu import ModelMenu
-from dlrs_desktop.ui.pacs_browser import add_menu
 from dlrs_desktop.ui.prediction import PredictionController, PredictionViews
 from dlrs_desktop.ui.presenter import DocumentPresenter, PresenterViews, window_title
 from dlrs_desktop.ui.result_panel import ResultPanel
@@ -119,6 +117,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(window_title(self.doc))
 
     def _dicom_menu(self, file_menu) -> None:
+
+        # lazy: ui.pacs_browser stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui.pacs_browser import add_menu
 
         add_menu(self, file_menu, self.actions)
 
@@ -252,13 +253,22 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ dialogs
     def help_dialog(self) -> None:
 
+        # lazy: ui stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui import about
+
         about.help_dialog(self, self.toolbox.tools.values(), self.actions.shortcuts)
 
     def about_dialog(self) -> None:
 
+        # lazy: ui stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui import about
+
         about.about_dialog(self, self.model.info)
 
     def preferences_dialog(self) -> PreferencesDialog:
+
+        # lazy: ui stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui import about
 
         in_use = self.model.info.device if self.model.ready else translate("MainWindow", "not loaded")
         names = ring_names(self.doc.ring_radii_mm)

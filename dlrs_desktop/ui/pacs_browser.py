@@ -25,8 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from dlrs_desktop import paths
-from dlrs_desktop.exchange.listener import DERIVED_FOLDER
-from dlrs_desktop.exchange.query import find_studies, get_study, move_study
 from dlrs_desktop.imaging.dicom_seg import segs_for_image
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.dicom_actions import DicomHost, configured_node, pacs_setting
@@ -108,6 +106,9 @@ class QueryRetrieveDialog(QDialog):
 
     def search(self) -> None:
 
+        # lazy: exchange.query stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.exchange.query import find_studies
+
         if self.node is None or self.busy:
             return
         node = self.node
@@ -120,6 +121,9 @@ class QueryRetrieveDialog(QDialog):
         self.win.dicom.runner.submit(("find", id(self)), lambda: find_studies(node, **keys))
 
     def retrieve(self) -> None:
+
+        # lazy: exchange.query stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.exchange.query import get_study, move_study
 
         row = self.table.currentRow()
         if self.node is None or self.busy or not 0 <= row < len(self.matches):
@@ -192,6 +196,9 @@ class QueryRetrieveDialog(QDialog):
 
     def _load_shared_contour(self, folder: Path) -> None:
         """No contour of ours for this image yet: take the newest SEG the study holds for it."""
+        # lazy: exchange.listener stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.exchange.listener import DERIVED_FOLDER
+
         doc = self.win.doc
         if doc.image is None or doc.path is None or doc.contour is not None:
             return

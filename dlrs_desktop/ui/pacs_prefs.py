@@ -12,8 +12,6 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.exchange.listener import ListenerPolicy, parse_aets
-from dlrs_desktop.exchange.net import Node
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.settings import Preferences
@@ -47,6 +45,9 @@ def set_pacs_setting(win: PrefsHost, key: str, value: str) -> None:
 
 def configured_node(win: PrefsHost) -> Any:
     """The PACS node from Preferences, or None when none is configured (then no network use)."""
+    # lazy: exchange.net stays off the window's start-up (importtime of ui.mainwindow)
+    from dlrs_desktop.exchange.net import Node
+
     aet, host, port = pacs_setting(win, "aet"), pacs_setting(win, "host"), pacs_setting(win, "port")
     if not (aet and host and port):
         return None
@@ -64,6 +65,9 @@ def configured_node(win: PrefsHost) -> Any:
 
 def receive_policy(win: PrefsHost) -> Any:
     """Who may send to our receive port, and on which address (Preferences)."""
+    # lazy: exchange.listener stays off the window's start-up (importtime of ui.mainwindow)
+    from dlrs_desktop.exchange.listener import ListenerPolicy, parse_aets
+
     bind = pacs_setting(win, "listen_bind") or "127.0.0.1"
     return ListenerPolicy(bind=bind, allow_aets=parse_aets(pacs_setting(win, "allow_aets")))
 

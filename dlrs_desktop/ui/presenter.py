@@ -18,7 +18,6 @@ from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.editing import ToolBox
 from dlrs_desktop.ui.measurements import MeasurementsPanel
-from dlrs_desktop.ui.report import local_time
 from dlrs_desktop.ui.result_panel import ResultPanel
 from dlrs_desktop.ui.settings import Preferences
 from dlrs_desktop.ui.viewbar import CineBar
@@ -176,6 +175,9 @@ class DocumentPresenter:
             self.canvas.set_cam(None)
 
     def refresh_review(self) -> None:
+        # lazy: ui.report stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui.report import local_time
+
         r = self.doc.review
 
         self.result_panel.review.set_review(r.status, r.reviewer, local_time(r.time))

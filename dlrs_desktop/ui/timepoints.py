@@ -19,7 +19,6 @@ from dlrs_desktop.store.schema import DATE
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.banner import PatientBanner
 from dlrs_desktop.ui.compare_view import CompareView, ViewLink, split_central
-from dlrs_desktop.ui.known_scale import add_action
 from dlrs_desktop.ui.patients import Patient, exam_of, group_images
 from dlrs_desktop.ui.worklist import list_images
 
@@ -27,6 +26,9 @@ from dlrs_desktop.ui.worklist import list_images
 class TimePoints(QObject):
     def __init__(self, win: Any) -> None:
         """`win`: the main window (its canvas, document, worklist, store, menus and actions)."""
+        # lazy: ui.known_scale stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.ui.known_scale import add_action
+
         super().__init__(win)
         self.win = win
         self.banner = PatientBanner()

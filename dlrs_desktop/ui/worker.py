@@ -17,10 +17,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from dlrs_desktop import paths
-from dlrs_desktop.bundle_signature import TrustPolicy, UnsignedModelError
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging import load_image
-from dlrs_desktop.model import Predictor
 from dlrs_desktop.model.reading import BundleReading
 
 translate = QCoreApplication.translate
@@ -85,6 +83,11 @@ class ModelService(QObject):
 
         A bundle no trusted key signed is refused (`unsigned` is emitted, the window asks the user)
         unless `allow_unsigned`; then its results say "unsigned model" (bundle_signature.py)."""
+        # lazy: model stays off the window's start-up (importtime of ui.mainwindow)
+        # lazy: bundle_signature stays off the window's start-up (importtime of ui.mainwindow)
+        from dlrs_desktop.bundle_signature import TrustPolicy, UnsignedModelError
+        from dlrs_desktop.model import Predictor
+
         path = Path(bundle) if bundle is not None else paths.bundled_model_dir()
         previous = self.predictor if keep_current else None
         self.predictor, self.error, self.loading = previous, None, True
