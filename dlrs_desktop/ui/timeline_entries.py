@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.exchange.timeline import TimelineEntry
@@ -217,30 +217,28 @@ def exam_name(exam: Exam, index: int) -> str:
     return exam.label or exam.date or translate("TimelineWiring", "exam {n}").format(n=index + 1)
 
 
+# Why an exam's probability is not shown as current (the number belongs to the contour on screen).
+_STATE_NOTES = {
+    "stale": QT_TRANSLATE_NOOP(
+        "TimelineWiring",
+        "{exam}: the saved result belongs to an earlier contour or model (stale); no probability "
+        "is shown. Press Predict on that image.",
+    ),
+    "saved": QT_TRANSLATE_NOOP(
+        "TimelineWiring",
+        "{exam}: probability read from the annotation file; it belongs to this contour but was not "
+        "re-computed in this session.",
+    ),
+    "outside": QT_TRANSLATE_NOOP(
+        "TimelineWiring", "{exam}: outside the model's training domain, no probability."
+    ),
+}
+
+
 def _notes(tp: sz.TimePoint, first: Measured, change: sz.SizeChange | None) -> list[str]:
     notes = []
-    if first.state == "stale":
-        notes.append(
-            translate(
-                "TimelineWiring",
-                "{exam}: the saved result belongs to an earlier contour or model (stale); no probability "
-                "is shown. Press Predict on that image.",
-            ).format(exam=tp.label)
-        )
-    elif first.state == "saved":
-        notes.append(
-            translate(
-                "TimelineWiring",
-                "{exam}: probability read from the annotation file; it belongs to this contour but was not "
-                "re-computed in this session.",
-            ).format(exam=tp.label)
-        )
-    elif first.state == "outside":
-        notes.append(
-            translate(
-                "TimelineWiring", "{exam}: outside the model's training domain, no probability."
-            ).format(exam=tp.label)
-        )
+    if first.state in _STATE_NOTES:
+        notes.append(translate("TimelineWiring", _STATE_NOTES[first.state]).format(exam=tp.label))
     if change is not None:  # roi/size.py's own notes: a baseline under 10 mm, unlike numbers of views
         notes += [f"{tp.label}: {QCoreApplication.translate('size', n)}" for n in change.notes]
     if tp.volume_mm3 is not None:
