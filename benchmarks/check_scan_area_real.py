@@ -1,6 +1,6 @@
 """Real breast scans with expert masks: is the lesion ever outside the scan area, and how many views?
 
-Usage: python benchmarks/check_scan_area_real.py [BUSI_DIR] [BUSBRA_DIR]
+Usage: python benchmarks/check_scan_area_real.py BUSI_DIR BUSBRA_DIR
 BUSI_DIR holds benign/ and malignant/ with images/ and mask/ ("<name>_mask.png", further lesions
 "<name>_mask_1.png", ...); BUSBRA_DIR holds Images/bus_<id>.png and Masks/mask_<id>.png.
 A failure is a lesion with > 0.1 % of its pixels outside `scan_mask`. Prints per set: images,
@@ -56,7 +56,8 @@ def check(name: str, pairs) -> int:
 
 
 if __name__ == "__main__":
-    busi = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/data/assist/Dataset_BUSI_with_GT")
-    busbra = Path(sys.argv[2] if len(sys.argv) > 2 else "/work/data/BUSBRA")
+    if len(sys.argv) != 3:
+        sys.exit("usage: python benchmarks/check_scan_area_real.py BUSI_DIR BUSBRA_DIR")
+    busi, busbra = Path(sys.argv[1]), Path(sys.argv[2])
     bad = check("BUSI", _pairs_busi(busi)) + check("BUS-BRA", _pairs_busbra(busbra))
     sys.exit(1 if bad else 0)
