@@ -11,78 +11,39 @@ screen with ImageMagick's `import -window root`. Private data and settings folde
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-SCANS = [  # (sample, copy, StudyDate, time point)
-    ("sample-centre1", "nac017_baseline", "20260105", "baseline"),
-    ("demo", "nac017_cycle2", "20260302", "after cycle 2"),
+from shot_session import close, grab, label_exams, make_study, private_folders, wait, wait_until
+
+SCANS = [  # (sample, copy, PatientID, PatientName, StudyDate)
+    ("sample-centre1", "nac017_baseline", "NAC-017", "Sample^Patient^A", "20260105"),
+    ("demo", "nac017_cycle2", "NAC-017", "Sample^Patient^A", "20260302"),
 ]
-
-
-def make_study(folder: Path) -> None:
-    import pydicom
-
-    from dlrs_desktop import paths
-
-    folder.mkdir(parents=True)
-    for sample, name, date, _ in SCANS:
-        ds = pydicom.dcmread(paths.samples_dir() / f"{sample}.dcm")
-        ds.PatientID, ds.PatientName, ds.StudyDate = "NAC-017", "Sample^Patient^A", date
-        ds.StudyInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["NAC-017", date])
-        ds.save_as(folder / f"{name}.dcm")
-        shutil.copy(paths.samples_dir() / f"{sample}.contour.json", folder / f"{name}.contour.json")
+LABELS = [("nac017_baseline", "baseline"), ("nac017_cycle2", "after cycle 2")]
 
 
 def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="dlrs-timeline-shot-"))
-    os.environ["DLRS_DATA_DIR"] = str(work / "data")
-    os.environ["XDG_CONFIG_HOME"] = str(work / "config")
-    sys.path.insert(0, str(HERE.parent.parent))
-    from PySide6.QtCore import QEventLoop, QTimer
+    work = private_folders("dlrs-timeline-shot-")
     from PySide6.QtWidgets import QApplication
 
     from dlrs_desktop.ui.mainwindow import MainWindow
 
     app = QApplication.instance() or QApplication([])
-
-    def wait(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     study = work / "study"
-    make_study(study)
+    make_study(study, SCANS)
     win = MainWindow()
     win.prefs.device = "cpu"
     win.setGeometry(0, 0, 1600, 1000)
     win.show()
     win.start_model()
     win.open_path(study)
-    for _, name, _, label in SCANS:
-        win.open_path(study / f"{name}.dcm")
-        win.load_contour_file(study / f"{name}.contour.json")
-        win.save_now()
-        win.timepoints.label_exam(label)
-    for _ in range(120):
-        if win.model.ready:
-            break
-        wait(500)
+    label_exams(win, study, LABELS)
+    wait_until(lambda: win.model.ready)
     win.predict()  # on the follow-up: the Size over time dock opens by itself
-    for _ in range(120):
-        if win.doc.result_state == "current":
-            break
-        wait(500)
+    wait_until(lambda: win.doc.result_state == "current")
     wait(1500)
-    subprocess.run(["import", "-window", "root", str(HERE / "size-over-time.png")], check=True)
-    win.files.close_guard = lambda: True  # type: ignore[method-assign]
-    win.close()
-    app.processEvents()
+    grab("size-over-time.png")
+    close(win, app)
     return 0
 
 

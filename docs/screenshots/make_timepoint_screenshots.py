@@ -11,59 +11,31 @@ with ImageMagick's `import -window root` (what a user sees). Private data and se
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from shot_session import close, grab, label_exams, make_study, private_folders, wait, wait_until
+
 SCANS = [  # (sample, copy, PatientID, name, StudyDate)
     ("sample-centre1", "nac017_baseline", "NAC-017", "Sample^Patient^A", "20260105"),
     ("demo", "nac017_cycle2", "NAC-017", "Sample^Patient^A", "20260302"),
     ("sample-centre2", "nac023_baseline", "NAC-023", "Sample^Patient^B", "20260112"),
 ]
-
-
-def make_study(folder: Path) -> None:
-    import pydicom
-
-    from dlrs_desktop import paths
-
-    folder.mkdir(parents=True)
-    for sample, name, pid, pname, date in SCANS:
-        ds = pydicom.dcmread(paths.samples_dir() / f"{sample}.dcm")
-        ds.PatientID, ds.PatientName, ds.StudyDate = pid, pname, date
-        ds.PatientBirthDate, ds.AccessionNumber = "19700101", f"ACC-{date}"
-        ds.StudyInstanceUID = pydicom.uid.generate_uid(entropy_srcs=[pid, date])
-        ds.save_as(folder / f"{name}.dcm")
-        shutil.copy(paths.samples_dir() / f"{sample}.contour.json", folder / f"{name}.contour.json")
-
-
-def grab(name: str) -> None:
-    subprocess.run(["import", "-window", "root", str(HERE / name)], check=True)
+LABELS = [
+    ("nac017_baseline", "baseline"),
+    ("nac017_cycle2", "after cycle 2"),
+    ("nac023_baseline", "baseline"),
+]
 
 
 def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="dlrs-tp-shot-"))
-    os.environ["DLRS_DATA_DIR"] = str(work / "data")
-    os.environ["XDG_CONFIG_HOME"] = str(work / "config")
-    sys.path.insert(0, str(HERE.parent.parent))
-    from PySide6.QtCore import QEventLoop, QTimer
+    work = private_folders("dlrs-tp-shot-")
     from PySide6.QtWidgets import QApplication
 
     from dlrs_desktop.ui.mainwindow import MainWindow
 
     app = QApplication.instance() or QApplication([])
-
-    def wait(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     study = work / "study"
-    make_study(study)
+    make_study(study, SCANS, details=True)
     win = MainWindow()
     win.prefs.reviewer = "Dr Reader"
     win.setGeometry(0, 0, 1600, 1000)
@@ -71,18 +43,10 @@ def main() -> int:
     win.start_model()
     win.actions["patient_identifiers"].setChecked(True)
     win.open_path(study)
-    for name, label in (("nac017_baseline", "baseline"), ("nac017_cycle2", "after cycle 2"),
-                        ("nac023_baseline", "baseline")):  # fmt: skip
-        win.open_path(study / f"{name}.dcm")
-        win.load_contour_file(study / f"{name}.contour.json")
-        win.save_now()
-        win.timepoints.label_exam(label)
+    label_exams(win, study, LABELS)
     win.open_path(study / "nac017_baseline.dcm")
     win.open_path(study / "nac017_cycle2.dcm")
-    for _ in range(120):
-        if win.model.ready:
-            break
-        wait(500)
+    wait_until(lambda: win.model.ready)
     win.predict()
     wait(6000)
     win.actions["compare"].setChecked(True)
@@ -104,9 +68,7 @@ def main() -> int:
     wait(800)
     grab("about-top.png")
     dlg.close()
-    win.files.close_guard = lambda: True  # type: ignore[method-assign]
-    win.close()
-    app.processEvents()
+    close(win, app)
     return 0
 
 
