@@ -140,42 +140,23 @@ def test_json_keys_and_an_image_unlike_the_training_data_is_outside(guarded, tmp
     png = tmp_path / "inverted.png"
     Image.fromarray(np.where(image.scan_mask, inverted, 0).astype(np.uint8)).save(png)
     contour.save(tmp_path / "inverted.contour.json")
-    assert (
-        main(
-            [
-                "predict",
-                str(png),
-                "--allow-unsigned",
-                "--model",
-                str(guarded),
-                "--spacing",
-                "0.1",
-                "--json",
-                "--no-sensitivity",
-            ]
-        )
-        == 0
-    )
+    args = [
+        "predict",
+        str(png),
+        "--allow-unsigned",
+        "--model",
+        str(guarded),
+        "--spacing",
+        "0.1",
+        "--no-sensitivity",
+    ]
+    assert main([*args, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert set(d["domain"]) == DOMAIN_KEYS and isinstance(d["prediction_set"], list) and d["coverage"] == 0.9
     assert d["domain"]["status"] == "outside" and d["domain"]["score"] > d["domain"]["outside_above"]
     assert d["domain"]["reason"].startswith("this image is unlike the images this model was trained on: ")
     # the text output shows no class and no probability
-    assert (
-        main(
-            [
-                "predict",
-                str(png),
-                "--allow-unsigned",
-                "--model",
-                str(guarded),
-                "--spacing",
-                "0.1",
-                "--no-sensitivity",
-            ]
-        )
-        == 0
-    )
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("No result: this image is unlike") and "Probability" not in out
     for label in ("likely early responder", "likely non-responder"):
