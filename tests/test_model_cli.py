@@ -153,20 +153,8 @@ def test_folder_batch_writes_csv(bundle_dir: Path, tmp_path: Path, capsys) -> No
     (folder / "d.png").write_bytes(b"not a png")  # unreadable, but it has a contour: error row
     Contour(np.array([[10, 10], [50, 10], [50, 50]], float)).save(folder / "d.contour.json")
     out_csv = tmp_path / "table.csv"
-    rc = main(
-        [
-            "predict",
-            str(folder),
-            "--spacing",
-            "0.1",
-            "--allow-unsigned",
-            "--model",
-            str(bundle_dir),
-            "--csv",
-            str(out_csv),
-            "--no-sensitivity",
-        ]
-    )
+    args = ["predict", str(folder), "--spacing", "0.1", "--allow-unsigned", "--model", str(bundle_dir)]
+    rc = main([*args, "--csv", str(out_csv), "--no-sensitivity"])
     err = capsys.readouterr().err
     assert rc == 2  # one image failed: said in one line, the others are in the table
     assert err.count("\n") == 1 and "1 without a contour skipped" in err  # one line: no per-image progress
@@ -180,18 +168,7 @@ def test_folder_batch_writes_csv(bundle_dir: Path, tmp_path: Path, capsys) -> No
         assert r["bundle_hash"] and r["p_ring_10mm"]
     # Contour JSON and mask of the same tumour on similar tissue give close, not identical, inputs.
     (folder / "d.png").unlink()
-    rc = main(
-        [
-            "predict",
-            str(folder),
-            "--spacing",
-            "0.1",
-            "--allow-unsigned",
-            "--model",
-            str(bundle_dir),
-            "--no-sensitivity",
-        ]
-    )
+    rc = main([*args, "--no-sensitivity"])
     captured = capsys.readouterr()
     assert rc == 0 and captured.out.startswith("image,status,probability")
     assert len(captured.out.strip().splitlines()) == 3
