@@ -259,13 +259,22 @@ def test_a_copy_damaged_after_loading_is_backed_up_before_the_next_save(tmp_path
 
 
 def test_many_processes_saving_at_once_never_lose_each_others_last_save(tmp_path, image):
-    """Six processes save different work on the same image 15 times each, all at once: each one's
-    last acknowledged save is still on disk or in a backup (the lock closes the gap between the
-    compare-and-swap check and the rename)."""
+    """Six processes open the same image, then all save different work on it 15 times each, at
+    once: each one's last acknowledged save is still on disk or in a backup (the lock closes the gap
+    between the compare-and-swap check and the rename).
+
+    All six have opened the image before any saves (a barrier): a window that opens the image after
+    another finished sees that work and may replace it, which is an edit, not a loss. filelock's
+    polling lets one process make its 15 saves in a row, so without the barrier late openers did.
+    """
+    ready = tmp_path / "ready"
+    ready.mkdir()
     code = (
-        "import sys; from dlrs_desktop.store import Annotation, AnnotationStore; "
+        "import sys, time, pathlib; from dlrs_desktop.store import Annotation, AnnotationStore; "
         f"s = AnnotationStore({str(tmp_path / 'store')!r}); s.load({SHA!r}, {str(image)!r})\n"
         "w = int(sys.argv[1]); c = " + repr(contour()) + "\n"
+        f"ready = pathlib.Path({str(ready)!r}); (ready / str(w)).touch()\n"
+        "while len(list(ready.iterdir())) < 6:\n    time.sleep(0.01)\n"
         "for i in range(15):\n"
         "    pts = [[x + w * 100 + i, y] for x, y in c['points']]\n"
         f"    r = s.save(Annotation({SHA!r}, contour=dict(c, points=pts)), {str(image)!r})\n"
