@@ -124,6 +124,9 @@ def distil_stage(stages: Any, teacher: Teacher, tr: np.ndarray, rows: list[Any],
         "student_history": done["history"],
     }
     log(f"[student] {verdict['reason']}")
+    student_auc, ensemble_auc = verdict["student_region_auc"], verdict["ensemble_region_auc"]
+    pairs = ", ".join(f"{r} {_f(student_auc[r])} vs {_f(a)}" for r, a in ensemble_auc.items())
+    log(f"[student] internal AUC per region, student vs ensemble: {pairs}")
     if verdict["shipped"] == "student":
         return student, None, block
     return teacher.net, teacher.info, block
@@ -166,6 +169,10 @@ def decide(
     )
     return {**out, "ensemble_internal_auc": round(a_t, 6), "student_internal_auc": round(a_s, 6),
             "shipped": "student" if ship else "ensemble", "reason": reason}  # fmt: skip
+
+
+def _f(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
