@@ -38,6 +38,7 @@ SLOW = (
     # the module fixtures train a tiny ensemble (145 s) and its student; the second resumes + evaluates
     "tests/test_training_distil.py::test_resuming_a_finished_checkpoint",
     "tests/test_training_distil.py::test_a_student_within_the_tolerance",
+    "tests/test_training_distil.py::test_label_targets_train_the_same_network",  # 3 trainings: 24 s
 )
 
 
