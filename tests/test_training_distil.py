@@ -169,8 +169,10 @@ def test_a_student_within_the_tolerance_ships_alone_without_training_again(kept,
     out = _resume_copy(root, "kept", "student")
     args = ["train", "--cohort", str(cohort), "--out", str(out), *STUDENT, "--distil-tolerance", "1"]
     assert main(args) == 0
-    err = capfd.readouterr().err
+    captured = capfd.readouterr()
+    err = captured.err
     assert "resuming" in err and " epoch 1:" not in err  # the student of the checkpoint, not a new one
+    assert "distillation: the student ships: internal AUC" in captured.out
     m = json.loads((out / "manifest.json").read_text())
     d = m["training"]["distillation"]
     before = json.loads((root / "kept" / "manifest.json").read_text())["training"]["distillation"]

@@ -246,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
         if m["model"] == summary["primary_model"]:
             ci = f" [{m['auc_ci_low']:.3f}, {m['auc_ci_high']:.3f}]" if m["auc_ci_low"] is not None else ""
             print(f"  {m['split']:<9} AUC {m['auc']:.3f}{ci}")
+    if summary.get("distillation"):
+        print(f"distillation: {summary['distillation']}")
     for w in summary.get("warnings", []):
         print(f"WARNING: {w}")
     print(f"training time {summary['seconds']:.0f} s in total on {summary['device']}")

@@ -135,6 +135,8 @@ def train_from_cohort(
         ensemble=ensemble, radiomics=radiomics, distillation=distilled,
     )  # fmt: skip
     summary = write_trained_bundle(out, model, recipe, log)  # computes the logits after rounding to fp16
+    if distilled is not None:
+        summary["distillation"] = distilled["reason"]
     summary["domain_reference"] = _add_domain_reference(out, recipe.cohort_csv, cfg, log)
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
