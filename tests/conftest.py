@@ -35,6 +35,10 @@ SLOW = (
     "tests/test_model_predictor.py::test_cam_shape_and_location",  # 14 s
     "tests/test_model_predictor.py::test_one_backbone_per_region_bundle",  # 14 s
     "tests/test_ui_app.py::test_self_test_runs_without_a_window",  # 7 s
+    # the module fixtures train a tiny ensemble (145 s) and its student; the second resumes + evaluates
+    "tests/test_training_distil.py::test_resuming_a_finished_checkpoint",
+    "tests/test_training_distil.py::test_a_student_within_the_tolerance",
+    "tests/test_training_distil.py::test_label_targets_train_the_same_network",  # 3 trainings: 24 s
 )
 
 

@@ -11,8 +11,29 @@ import pytest
 from dlrs_desktop.cli import main
 from tests.training_factory import rewrite, tiny_cohort
 
-TINY = ["--epochs", "1", "--input-size", "32", "--mm-per-px", "1.6", "--folds", "2", "--batch-size", "8",
-        "--jitter-variants", "1", "--seed", "2", "--threads", "1", "--synthetic", "--id", "tiny"]  # fmt: skip
+TINY = [
+    "--epochs",
+    "1",
+    "--input-size",
+    "32",
+    "--mm-per-px",
+    "1.6",
+    "--folds",
+    "2",
+    "--batch-size",
+    "8",
+    "--jitter-variants",
+    "1",
+    "--seed",
+    "2",
+    "--threads",
+    "1",
+    "--synthetic",
+    "--id",
+    "tiny",
+    "--distil",
+    "off",
+]  # fmt: skip  (the student: test_training_distil.py)
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +289,15 @@ def test_a_run_interrupted_between_folds_resumes_to_the_same_ensemble(trained, t
 
     root, cohort = trained
     cfg = TrainConfig(
-        epochs=1, input_size=32, mm_per_px=1.6, folds=2, batch_size=8, jitter_variants=1, seed=2, threads=1
+        epochs=1,
+        input_size=32,
+        mm_per_px=1.6,
+        folds=2,
+        batch_size=8,
+        jitter_variants=1,
+        seed=2,
+        threads=1,
+        distil="off",
     )  # fmt: skip  (= TINY)
 
     class Interrupted(Exception):

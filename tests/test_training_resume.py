@@ -22,14 +22,16 @@ def _data():
     return x, y
 
 
-@pytest.mark.parametrize("ema", [0.0, 0.9])
-def test_interrupted_stage_resumes_to_the_same_weights(tmp_path, ema):
+@pytest.mark.parametrize(("stage", "ema"), [("final", 0.0), ("final", 0.9), ("student", 0.0)])
+def test_interrupted_stage_resumes_to_the_same_weights(tmp_path, stage, ema):
+    """The distilled student (soft targets, training/distil.py) resumes like every stage."""
     torch.set_num_threads(1)
     cfg = TrainConfig(input_size=32, mm_per_px=1.6, epochs=3, batch_size=4, patience=10, seed=5, ema=ema)
     spec = make_spec(cfg)
     x, y = _data()
-    data = StageData(x, y, x[:, :1], y)
-    full, _, hist_full = train_stage("final", cfg, spec, data, "cpu", StageCheckpoint(tmp_path / "a", {}),
+    soft = np.random.default_rng(2).uniform(0, 1, (len(y), 4)) if stage == "student" else None
+    data = StageData(x, y, x[:, :1], y, soft)
+    full, _, hist_full = train_stage(stage, cfg, spec, data, "cpu", StageCheckpoint(tmp_path / "a", {}),
                                      log=lambda m: None)  # fmt: skip
 
     def stop_at_epoch_2(msg: str) -> None:
@@ -39,14 +41,14 @@ def test_interrupted_stage_resumes_to_the_same_weights(tmp_path, ema):
     state: dict = {}
     with pytest.raises(_Stop):
         train_stage(
-            "final", cfg, spec, data, "cpu", StageCheckpoint(tmp_path / "b", state), log=stop_at_epoch_2
+            stage, cfg, spec, data, "cpu", StageCheckpoint(tmp_path / "b", state), log=stop_at_epoch_2
         )
     saved_state, tensors = ckpt.load(tmp_path / "b")
     assert saved_state["current"]["epoch"] == 0 and any(k.startswith("opt.") for k in tensors)
     assert any(k.startswith("ema.") for k in tensors) == bool(ema)  # the weight average is resumed too
     logs: list[str] = []
     ck = StageCheckpoint(tmp_path / "b", saved_state, tensors)
-    resumed, _, hist = train_stage("final", cfg, spec, data, "cpu", ck, log=logs.append)
+    resumed, _, hist = train_stage(stage, cfg, spec, data, "cpu", ck, log=logs.append)
     assert any("resuming at epoch 2" in m for m in logs)
     assert [h["epoch"] for h in hist] == [1, 2, 3]
     assert hist[-1]["loss"] == pytest.approx(hist_full[-1]["loss"], rel=1e-4)

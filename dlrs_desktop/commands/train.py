@@ -113,6 +113,7 @@ def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[st
         "fold networks (default; each member's logits standardised on the internal split) or the "
         "final network alone (a quarter of the size and inference time with --folds 3)",
     )
+    _distil_args(p, d)
     p.add_argument(
         "--no-radiomics",
         dest="radiomics",
@@ -120,6 +121,45 @@ def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[st
         help="fusion rows stack the region networks only (the default also stacks a radiomics signature "
         "of the row's regions: docs/TRAINING.md)",
     )
+
+
+def _distil_args(p: argparse.ArgumentParser, d: Any) -> None:
+    """The distilled student (training/distil.py): one network instead of the ensemble when as good."""
+    p.add_argument(
+        "--distil",
+        default=None,
+        choices=["auto", "off"],
+        help="auto (the default with --ensemble final+folds; off otherwise): also train one student "
+        "network on the ensemble's out-of-fold logits and ship it instead of the ensemble if its "
+        "internal AUC is within --distil-tolerance of the ensemble's (a quarter of the prediction cost "
+        "with --folds 3); off: ship the ensemble",
+    )
+    p.add_argument(
+        "--distil-hard-weight",
+        type=float,
+        default=d.distil_hard_weight,
+        help="the hard label's share of the student's target, 0 to 1 (the rest: the ensemble's soft "
+        f"targets; default {d.distil_hard_weight})",
+    )
+    p.add_argument(
+        "--distil-tolerance",
+        type=float,
+        default=d.distil_tolerance,
+        help="the student ships if its primary internal AUC is at least the ensemble's minus this "
+        f"(default {d.distil_tolerance})",
+    )
+
+
+def _resolve_distil(args: argparse.Namespace) -> None:
+    """--distil defaults to auto with the ensemble and off without; auto without an ensemble is an error."""
+    if args.distil is None:
+        args.distil = "auto" if args.ensemble == "final+folds" else "off"
+    elif args.distil == "auto" and args.ensemble != "final+folds":
+        raise CohortError("--distil auto distils the fold ensemble: it needs --ensemble final+folds.")
+    if not 0 <= args.distil_hard_weight <= 1:
+        raise CohortError("--distil-hard-weight must be between 0 and 1.")
+    if not -1 <= args.distil_tolerance <= 1:
+        raise CohortError("--distil-tolerance must be between -1 and 1 (an AUC difference).")
 
 
 def _bundle_args(p: argparse.ArgumentParser, d: Any) -> None:
@@ -185,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
         raise CohortError("--blur must be between 0 and 5 crop pixels (0 = off).")
     if not 0 <= args.ema < 1:
         raise CohortError("--ema must be at least 0 and below 1 (e.g. 0.95; 0 = off).")
+    _resolve_distil(args)
     cfg = config_from_args(TrainConfig, args, {"augment_strength": "augment", "blur_px": "blur"})
     recipe = TrainingRecipe(
         args.cohort,
@@ -205,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
         if m["model"] == summary["primary_model"]:
             ci = f" [{m['auc_ci_low']:.3f}, {m['auc_ci_high']:.3f}]" if m["auc_ci_low"] is not None else ""
             print(f"  {m['split']:<9} AUC {m['auc']:.3f}{ci}")
+    if summary.get("distillation"):
+        print(f"distillation: {summary['distillation']}")
     for w in summary.get("warnings", []):
         print(f"WARNING: {w}")
     print(f"training time {summary['seconds']:.0f} s in total on {summary['device']}")

@@ -129,6 +129,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         f"- backbone: torchvision {arch.get('arch')} (in_channels {arch.get('in_channels')}), "
         + ("one backbone shared by all regions" if arch.get("shared_backbone") else "one per region"),
         *_ensemble_lines(m),
+        *_distil_lines(m),
         "- per-region linear heads on globally pooled features → one logit per region; "
         "logistic stacking over the region logits → fused probability",
         "- regions: " + ", ".join(_region(r) for r in m.get("regions", [])),
@@ -198,3 +199,19 @@ def _ensemble_lines(m: dict[str, Any]) -> list[str]:
         f"- ensemble of {n} networks{who}: each member's region logits standardised on the {split} "
         "split, then averaged"
     ]
+
+
+def distillation_text(block: Any) -> str | None:
+    """One sentence on the distilled student (training.distillation): both AUCs and what shipped."""
+    if not isinstance(block, dict) or "shipped" not in block:
+        return None
+    return (
+        "distillation: one student network trained on the out-of-fold logits of the "
+        f"{len(block.get('teacher') or [])}-network ensemble (the primary model's internal AUC decides); "
+        f"{block.get('reason', '')}"
+    )
+
+
+def _distil_lines(m: dict[str, Any]) -> list[str]:
+    text = distillation_text((m.get("training") or {}).get("distillation"))
+    return [f"- {text}"] if text else []

@@ -175,19 +175,29 @@ def _limitations(recipe: TrainingRecipe) -> list[str]:
     return out
 
 
+def _shipped_network(model: TrainedModel) -> str:
+    """What the stacking's "shipped network" is, in the manifest's words."""
+    d, ensemble = model.distillation, model.ensemble
+    if d is not None and d.get("shipped") == "student":
+        return (
+            f"shipped network = one student network distilled from the {len(d['teacher'])}-network "
+            "ensemble (final + fold networks) on their out-of-fold logits (training.distillation); "
+        )
+    if ensemble:
+        return (
+            "shipped network = the final network (whole training split) and the "
+            f"{len(ensemble['members']) - 1} fold networks averaged, each member's logits z-scored "
+            f"on the {ensemble['standardisation_split']} split; "
+        )
+    return "base network refitted on the whole training split; "
+
+
 def _stacking_method(model: TrainedModel, reference_split: str) -> str:
-    ensemble = model.ensemble
     return (
         "logistic meta-learner on out-of-fold region logits of the training split "
         f"({int(model.folds.max()) + 1} folds grouped by patient, stratified by label), each fold "
         "network's logits z-scored per region, coefficients constrained to be non-negative; "
-        + (
-            "shipped network = the final network (whole training split) and the "
-            f"{len(ensemble['members']) - 1} fold networks averaged, each member's logits z-scored "
-            f"on the {ensemble['standardisation_split']} split; "
-            if ensemble
-            else "base network refitted on the whole training split; "
-        )
+        + _shipped_network(model)
         + f"coefficients converted to its logits with its mean and SD on the {reference_split} split"
         + (
             "; every fusion row also stacks a radiomics signature of its regions (L2 logistic "
@@ -217,7 +227,8 @@ def _extra_manifest(model: TrainedModel, recipe: TrainingRecipe, sealed) -> dict
                 k: v["best_epoch"] for k, v in state["completed"].items() if k.startswith("fold")
             },
             "final_best_epoch": model.final_info["best_epoch"],
-            "ensemble": model.ensemble or {"members": ["final"]},
+            "ensemble": model.ensemble or {"members": [_single_member(model)]},
+            **({"distillation": model.distillation} if model.distillation is not None else {}),
             "final_history": model.final_info["history"],
             "oof_auc": {r.key: r.oof_auc for r in sealed.rows},
             "logit_standardisation": sealed.reference,
@@ -227,6 +238,11 @@ def _extra_manifest(model: TrainedModel, recipe: TrainingRecipe, sealed) -> dict
             "device_requested": str(recipe.cfg.device),
         },
     }
+
+
+def _single_member(model: TrainedModel) -> str:
+    d = model.distillation
+    return "student" if d is not None and d.get("shipped") == "student" else "final"
 
 
 def _real_parity(bundle, x: np.ndarray) -> float:

@@ -15,6 +15,7 @@ from dlrs_desktop.fileio import atomic_write_bytes, atomic_write_json
 from dlrs_desktop.model.bundle_write import check_bundle_target
 from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, RegionSpec
 from dlrs_desktop.training import checkpoint as ckpt
+from dlrs_desktop.training import distil
 from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.dataset import prepare_cohort
 from dlrs_desktop.training.domain_fit import add_reference
@@ -37,8 +38,10 @@ from dlrs_desktop.training.trainer import (
 )
 
 CHECKPOINT_DIR = ".checkpoint"
-#: Settings that only change the stacking, not any network: a checkpoint made without them resumes.
-STACKING_ONLY = ("radiomics",)
+#: Settings that change neither the fold nor the final networks (only the stacking, or only the
+#: distilled student, which distil.py retrains when its own settings changed): a checkpoint made
+#: without them or with other values resumes.
+STACKING_ONLY = ("radiomics", *distil.DISTIL_KEYS)
 
 
 def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -103,6 +106,7 @@ def train_from_cohort(
     stages = _Stages(cfg, spec, data, device, ckdir, state, tensors, log, stamp)
     folds = group_folds([data.cases[i] for i in tr], data.y[tr], cfg.folds, cfg.seed)
     oof, fold_rows = stages.cross_fit(tr, folds, fold_networks_dir)
+    oof_regions = oof.copy()  # the student's targets (distil.py): region logits without signatures
     radiomics = None
     if cfg.radiomics:
         # lazy: radiomics_fit imports scikit-learn (~2.8 s) only when signatures are fitted
@@ -118,16 +122,21 @@ def train_from_cohort(
     )  # fmt: skip
     log("out-of-fold AUC (training split): " + ", ".join(f"{r.key} {r.oof_auc:.3f}" for r in rows))
     net, final_info = stages.final(tr)
-    net, ensemble = net.to("cpu").eval(), None
+    net, ensemble, distilled = net.to("cpu").eval(), None, None
     if cfg.ensemble == "final+folds":
         net, ensemble = _fold_ensemble(net, stages.tensors, int(folds.max()) + 1, cfg, spec, data, log)
+    if distil.enabled(cfg):  # --distil auto: the `student` stage, shipped instead if as good
+        teacher = distil.Teacher(net, ensemble or {}, oof_regions, fold_rows)
+        net, ensemble, distilled = distil.distil_stage(stages, teacher, tr, rows, radiomics)
     model = TrainedModel(
         net=net, spec=spec, data=data, rows=rows, folds=folds, state=state, final_info=final_info,
         seconds=_total_seconds(state, stamp, ckdir),
         device_used=", ".join(dict.fromkeys(str(x["device"]) for x in sessions)),
-        ensemble=ensemble, radiomics=radiomics,
+        ensemble=ensemble, radiomics=radiomics, distillation=distilled,
     )  # fmt: skip
     summary = write_trained_bundle(out, model, recipe, log)  # computes the logits after rounding to fp16
+    if distilled is not None:
+        summary["distillation"] = distilled["reason"]
     summary["domain_reference"] = _add_domain_reference(out, recipe.cohort_csv, cfg, log)
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
@@ -168,14 +177,16 @@ class _Stages:
     log: Any
     stamp: Any
 
-    def _train(self, stage: str, idx: np.ndarray):  # type: ignore[no-untyped-def]
+    def train(self, stage: str, idx: np.ndarray, targets: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+        """Train one network on the cases `idx` (labels, or soft `targets` per case and region)."""
         iv = self.data.subset("internal")
         x_val, y_val = (self.data.x[iv], self.data.y[iv]) if len(iv) else (None, None)
-        data = StageData(self.data.x[idx], self.data.y[idx], x_val, y_val)
+        data = StageData(self.data.x[idx], self.data.y[idx], x_val, y_val, targets)
         ck = StageCheckpoint(self.ckdir, self.state, self.tensors, before_save=self.stamp)
         return train_stage(stage, self.cfg, self.spec, data, self.device, ck, self.log)
 
-    def _keep(self, stage: str, info: dict[str, Any], prefix: str, net) -> None:  # type: ignore[no-untyped-def]
+    def keep(self, stage: str, info: dict[str, Any], prefix: str, net) -> None:  # type: ignore[no-untyped-def]
+        """A finished stage: its record and weights (under `prefix`) go into the checkpoint."""
         self.state["completed"][stage] = info
         self.state["current"] = None
         self.tensors = {**kept_tensors(self.tensors), **_prefixed(prefix, net)}
@@ -191,13 +202,13 @@ class _Stages:
             done = self.state["completed"].get(stage)
             if done is None:
                 fit_idx, hold_idx = tr[folds != f], tr[folds == f]
-                net, best_epoch, hist = self._train(stage, fit_idx)
+                net, best_epoch, hist = self.train(stage, fit_idx)
                 logits = predict_logits(net, self.data.x[hold_idx, 0], self.device)
                 if save_dir is not None:
                     save_fold_network(net, Path(save_dir) / f"{stage}.safetensors")
                 done = {"best_epoch": best_epoch, "history": hist, "logits": logits.tolist(),
                         "rows": [int(np.where(tr == i)[0][0]) for i in hold_idx]}  # fmt: skip
-                self._keep(stage, done, f"done.{stage}.", net)  # a member of the shipped ensemble
+                self.keep(stage, done, f"done.{stage}.", net)  # a member of the shipped ensemble
             oof[done["rows"]] = np.asarray(done["logits"])
             fold_rows.append(list(done["rows"]))
         return oof, fold_rows
@@ -207,10 +218,14 @@ class _Stages:
         if "final" in self.state["completed"]:
             net = _network_from(self.tensors, "final.", self.cfg, self.spec).to(self.device)
             return net, self.state["completed"]["final"]
-        net, best_epoch, hist = self._train("final", tr)
+        net, best_epoch, hist = self.train("final", tr)
         info = {"best_epoch": best_epoch, "history": hist}
-        self._keep("final", info, "final.", net)
+        self.keep("final", info, "final.", net)
         return net, info
+
+    def stored(self, prefix: str):  # type: ignore[no-untyped-def]
+        """A finished network of the checkpoint (weights under `prefix`), on the CPU."""
+        return _network_from(self.tensors, prefix, self.cfg, self.spec)
 
 
 def _add_domain_reference(out: Path, cohort_csv: str | Path, cfg: TrainConfig, log) -> dict[str, Any] | None:

@@ -44,3 +44,4 @@ class TrainedModel:
     device_used: str
     ensemble: dict[str, Any] | None = None
     radiomics: Any = None  # Radiomics or None
+    distillation: dict[str, Any] | None = None  # the student stage's record and verdict (distil.py)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_text
+from dlrs_desktop.model.card import distillation_text
 from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.training.domain_eval import guard_html
 from dlrs_desktop.training.figures import best_single, write_figures
@@ -151,6 +152,12 @@ def _cohort_note(result: dict[str, Any]) -> str:
     )
 
 
+def _distillation_html(manifest: dict[str, Any]) -> str:
+    """The distilled student's and the ensemble's internal AUCs and which shipped (training/distil.py)."""
+    text = distillation_text((manifest.get("training") or {}).get("distillation"))
+    return f"<p id=distillation>{_e(text[0].upper() + text[1:])}.</p>" if text else ""
+
+
 def _notice(model: dict[str, Any]) -> str:
     if model.get("demo"):
         return "Research use only — demonstration model trained on SYNTHETIC data (not patient data)."
@@ -209,6 +216,7 @@ Training data: {_e(td.get("description", ""))}.
 Primary model (what the application shows): <b>{_e(result["labels"][result["primary"]])}</b>
 (<code>{_e(result["primary"])}</code>; rule: {_e(manifest.get("primary_model_rule", "–"))}).</p>
 {f"<p>Rows the guard did not accept as primary:</p><ul>{rejected}</ul>" if rejected else ""}
+{_distillation_html(manifest)}
 <p class=note>{_cohort_note(result)}</p>
 <h2>Participants</h2>{_participants_html(result)}
 <h2>Performance at each row's stored threshold</h2>

@@ -8,7 +8,9 @@ Stages (each resumable from `<out>/.checkpoint`):
 3. `final`: a network trained on the whole training split;
 4. the shipped network: by default (`ensemble="final+folds"`) the final network and the K fold
    networks averaged, each member's logits standardised on the internal split first
-   (`network.ensemble_of`); with `ensemble="final"` the final network alone.
+   (`network.ensemble_of`); with `ensemble="final"` the final network alone;
+5. `student` (`distil="auto"` with the ensemble): one network distilled from the ensemble's
+   out-of-fold logits, shipped instead of it when its internal AUC is as good (`distil.py`).
 Every stage stops early on the internal split (mean of the per-region AUCs), keeping its best epoch.
 """
 
@@ -57,14 +59,25 @@ class TrainConfig:
     ema: float = 0.0  # decay of an exponential moving average of the weights per step (0 = off)
     radiomics: bool = True  # stack a radiomics signature into every fusion row (model/radiomics.py)
     ensemble: str = "final+folds"  # the shipped network: "final+folds" (averaged) or "final" alone
+    distil: str = "auto"  # "auto": a student distilled from the ensemble ships if as good (distil.py)
+    distil_hard_weight: float = 0.5  # the hard label's share of the student's target (distil.py)
+    distil_tolerance: float = 0.005  # the student ships if its internal AUC ≥ the ensemble's − this
     limit_batches: int = 0  # tests: stop each epoch after this many batches (0 = all)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-#: Checkpoint tensors of finished networks, carried through every later save: `final.<name>` and
-#: `done.fold<i>.<name>` (the fold networks are members of the shipped ensemble).
-KEPT_PREFIXES = ("final.", "done.")
+#: Checkpoint tensors of finished networks, carried through every later save: `final.<name>`,
+#: `done.fold<i>.<name>` (the fold networks are members of the shipped ensemble) and `student.<name>`.
+KEPT_PREFIXES = ("final.", "done.", "student.")
 ENSEMBLE_CHOICES = ("final+folds", "final")
+DISTIL_CHOICES = ("auto", "off")
+
+
+def stage_index(stage: str) -> int:
+    """The stage's number in the seeds: final 0, fold f 1 + f, the distilled student 99."""
+    if stage == "student":
+        return 99
+    return 0 if stage == "final" else 1 + int(stage.removeprefix("fold"))
 
 
 def kept_tensors(tensors: dict[str, Any] | None) -> dict[str, Any]:
@@ -165,12 +178,14 @@ def _score(logits: np.ndarray, y: np.ndarray) -> float:
 @dataclass(frozen=True)
 class StageData:
     """A stage's crops: training (N, V, R, C, S, S) with labels, and the internal split (N, 1, R, …) that
-    early stopping watches (None: no internal split, the last epoch is kept)."""
+    early stopping watches (None: no internal split, the last epoch is kept). `t_train` (N, R): soft
+    targets in [0, 1] per case and region that replace the label in the loss (the distilled student)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    t_train: np.ndarray | None = None
 
 
 @dataclass
@@ -217,7 +232,7 @@ class _StageRun:
 
         self.torch, self.stage, self.cfg, self.spec, self.data = torch, stage, cfg, spec, data
         self.device, self.ck, self.log = device, ck, log
-        self.idx = 0 if stage == "final" else 1 + int(stage.removeprefix("fold"))
+        self.idx = stage_index(stage)
         torch.manual_seed(cfg.seed * 1000 + self.idx)
         self.net = new_network(cfg, spec)
         if cfg.init:
@@ -320,9 +335,8 @@ class _StageRun:
             if len(idx) == 0:
                 break
             xb = augment(torch.from_numpy(x[idx, variant[idx]].astype(np.float32)), how, self.gen)
-            yb = torch.from_numpy(y[idx].astype(np.float32)).to(self.device)
             logits = self.net(xb.to(self.device))
-            loss = self.loss_fn(logits, yb[:, None].expand_as(logits))
+            loss = self.loss_fn(logits, self._targets(idx).to(self.device).expand_as(logits))
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
@@ -333,6 +347,13 @@ class _StageRun:
             bar.update(step + 1, f"loss {np.mean(losses):.3f}")
         bar.close()
         return {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.perf_counter() - t0}
+
+    def _targets(self, idx: np.ndarray):  # type: ignore[no-untyped-def]
+        """(B, R) soft targets of the batch, or (B, 1) labels broadcast over the regions."""
+        t = self.data.t_train
+        if t is not None:
+            return self.torch.from_numpy(np.asarray(t[idx], np.float32))
+        return self.torch.from_numpy(self.data.y_train[idx].astype(np.float32))[:, None]
 
     def _save(self, epoch: int) -> None:
         opt_t, opt_meta = ckpt.optimizer_tensors(self.opt)
