@@ -10,6 +10,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 import pytest
 
+from tests.pacs_factory import MOVE_PORT, start_orthanc, stop_orthanc
+
 
 @pytest.fixture(autouse=True)
 def _private_user_data(tmp_path_factory, monkeypatch):
@@ -18,6 +20,14 @@ def _private_user_data(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DLRS_DATA_DIR", str(data))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(data / "config"))
     yield
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory):
+    """A real Orthanc on 127.0.0.1 per test module (tests/pacs_factory.py); C-MOVE results go to MOVE_PORT."""
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"), our_port=MOVE_PORT)
+    yield server
+    stop_orthanc(server)
 
 
 # `pytest -m "not slow"` (the README's fast subset) leaves these out: each took 4 s or more on the shared

@@ -15,7 +15,7 @@ from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_seg import ImageRef
 from dlrs_desktop.imaging.dicom_writer import write_ultrasound_dicom
 from dlrs_desktop.roi import Contour, validate_contour
-from tests.pacs_factory import dciodvfy_errors
+from tests.pacs_factory import dciodvfy_errors, export_demo
 
 SAMPLES = paths.samples_dir()
 SEG, SR, PDF = (
@@ -32,18 +32,7 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    rc = main(
-        [
-            "dicom",
-            "export",
-            str(SAMPLES / "demo.dcm"),
-            "--contour",
-            str(SAMPLES / "demo.contour.json"),
-            "--out",
-            str(out),
-        ]
-    )
-    assert rc == 0
+    assert export_demo(out) == 0
     return out
 
 
