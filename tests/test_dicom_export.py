@@ -16,6 +16,7 @@ from dlrs_desktop.imaging.dicom_seg import ImageRef
 from dlrs_desktop.imaging.dicom_writer import write_ultrasound_dicom
 from dlrs_desktop.roi import Contour, validate_contour
 from tests.pacs_factory import dciodvfy_errors, export_demo
+from tests.seg_factory import highdicom_single_segment_seg
 
 SAMPLES = paths.samples_dir()
 SEG, SR, PDF = (
@@ -145,37 +146,6 @@ def test_dlrs_writer_and_bundled_samples_pass_dciodvfy(tmp_path):
     assert len(synth) >= 4
     for f in [tmp_path / "g.dcm", tmp_path / "c.dcm", *synth]:
         assert dciodvfy_errors(f) == [], f.name
-
-
-def highdicom_single_segment_seg(source_path, mask, label="Lesion"):
-    """A SEG as another tool writes it: one segment, its own codes and algorithm, via highdicom."""
-    import highdicom as hd
-    from pydicom.sr.codedict import codes
-
-    src = pydicom.dcmread(source_path)
-    desc = hd.seg.SegmentDescription(
-        segment_number=1,
-        segment_label=label,
-        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure
-        if hasattr(codes.SCT, "MorphologicallyAbnormalStructure")
-        else codes.SCT.Tissue,
-        segmented_property_type=codes.SCT.Lesion,
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-    )
-    return hd.seg.Segmentation(
-        source_images=[src],
-        pixel_array=mask[None].astype(np.uint8),
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[desc],
-        series_instance_uid=hd.UID(),
-        series_number=5,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer="Other tool",
-        manufacturer_model_name="Slicer-like",
-        software_versions="1",
-        device_serial_number="1",
-    )
 
 
 def test_seg_from_another_tool_is_a_contour_in_roi_predict_and_outline(tmp_path, capsys):
