@@ -23,18 +23,8 @@ from dlrs_desktop.model.outcome import DEFAULT, DEFAULT_OUTCOME, PRESETS
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.ui.app import build_parser as build_gui_parser
 from dlrs_desktop.ui.app import start
-from tests.model_factory import bmode_case, cached_bundle, make_bundle
+from tests.model_factory import bmode_case, make_bundle
 from tests.ui_factory import dialog_log  # noqa: F401
-
-
-@pytest.fixture(scope="module")
-def bundle_dir() -> Path:
-    return cached_bundle(input_size=64)
-
-
-@pytest.fixture
-def copy(bundle_dir: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(bundle_dir, tmp_path / "bundle"))
 
 
 def pdf_text(path: Path) -> str:
