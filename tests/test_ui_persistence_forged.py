@@ -15,8 +15,8 @@ from tests.model_factory import cached_bundle
 from tests.ui_factory import (
     calibrated_dicom,
     dialog_log,  # noqa: F401  (fixture)
-    draw_polygon,
     make_window,
+    saved_work,
 )
 
 HOSTILE_NAME = '<b style="color:red">Dr Forger</b><img src="x.png">'
@@ -25,12 +25,8 @@ HOSTILE_NAME = '<b style="color:red">Dr Forger</b><img src="x.png">'
 def forge(qtbot, tmp_path):
     """A saved contour whose sidecar was then edited: p = 0.99, "reviewed" by an HTML name."""
     image = calibrated_dicom(tmp_path)
-    win = make_window(qtbot)
-    win.open_path(image)
-    draw_polygon(qtbot, win)
-    assert win.save_now()
+    win = saved_work(qtbot, image)
     contour_hash = win.doc.contour.content_hash()
-    win.close()
     for path in (beside_path(image), win.store.user_path(win.doc.base_image.sha256)):
         data = json.loads(path.read_text())
         data["result"] = {

@@ -94,3 +94,14 @@ def draw_polygon(qtbot, win, points=LESION_POLYGON) -> None:
     for x, y in points:
         click(qtbot, win, x, y)
     qtbot.keyClick(win.canvas, Qt.Key.Key_Return)
+
+
+def saved_work(qtbot, image: Path):
+    """A user's saved work on `image`: a window opens it, LESION_POLYGON is drawn and saved, the window
+    closes (returned, closed, for its store and document)."""
+    win = make_window(qtbot)
+    win.open_path(image)
+    draw_polygon(qtbot, win)
+    assert win.save_now()
+    win.close()
+    return win
