@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 # Must be set before any Qt import: CI has no display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 import pytest
+
+from tests.model_factory import cached_bundle
+from tests.pacs_factory import MOVE_PORT, start_orthanc, stop_orthanc
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +23,26 @@ def _private_user_data(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DLRS_DATA_DIR", str(data))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(data / "config"))
     yield
+
+
+@pytest.fixture(scope="module")
+def bundle_dir() -> Path:
+    """The small random test bundle (64 px crops), built once per machine (tests/model_factory.py)."""
+    return cached_bundle(input_size=64)
+
+
+@pytest.fixture
+def copy(bundle_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of `bundle_dir` that a test may edit."""
+    return Path(shutil.copytree(bundle_dir, tmp_path / "bundle"))
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory):
+    """A real Orthanc on 127.0.0.1 per test module (tests/pacs_factory.py); C-MOVE results go to MOVE_PORT."""
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"), our_port=MOVE_PORT)
+    yield server
+    stop_orthanc(server)
 
 
 # `pytest -m "not slow"` (the README's fast subset) leaves these out: each took 4 s or more on the shared

@@ -236,35 +236,13 @@ def _dicom_crafted(d: Path) -> Iterator[tuple[str, Path, str]]:
         + b"\xff\xd9"
     )
     yield "JPEG-LS SOF 50000x50000", _encapsulated(p, ds, "1.2.840.10008.1.2.4.80", jls), "refuse"
-    ds, p = fresh(
-        "rle-10000-rgb32",
-        Rows=10000,
-        Columns=10000,
-        BitsAllocated=32,
-        BitsStored=32,
-        HighBit=31,
-        SamplesPerPixel=3,
-        PhotometricInterpretation="RGB",
-        PlanarConfiguration=0,
-    )
     rle = struct.pack("<16I", 1, 64, *([0] * 14)) + b"\x81\x00" * 32
-    yield "RLE 10000x10000 32-bit RGB", _encapsulated(p, ds, "1.2.840.10008.1.2.5", rle), "refuse"
-    ds, p = fresh(
-        "rle-6000-rgb32",
-        Rows=6000,
-        Columns=6000,
-        BitsAllocated=32,
-        BitsStored=32,
-        HighBit=31,
-        SamplesPerPixel=3,
-        PhotometricInterpretation="RGB",
-        PlanarConfiguration=0,
-    )
-    yield (
-        "RLE 6000x6000 32-bit RGB (432 MB decoded)",
-        _encapsulated(p, ds, "1.2.840.10008.1.2.5", rle),
-        "refuse",
-    )
+    rgb32 = {"BitsAllocated": 32, "BitsStored": 32, "HighBit": 31, "SamplesPerPixel": 3,
+             "PhotometricInterpretation": "RGB", "PlanarConfiguration": 0}  # fmt: skip
+    for side, what in ((10000, ""), (6000, " (432 MB decoded)")):
+        ds, p = fresh(f"rle-{side}-rgb32", Rows=side, Columns=side, **rgb32)
+        name = f"RLE {side}x{side} 32-bit RGB{what}"
+        yield name, _encapsulated(p, ds, "1.2.840.10008.1.2.5", rle), "refuse"
     ds, p = fresh("rle-bad-header")
     yield "RLE with a bad segment table", _encapsulated(p, ds, "1.2.840.10008.1.2.5", b"\xff" * 64), "refuse"
     ds, p = fresh("encapsulated-garbage")
@@ -337,44 +315,26 @@ def _raster_crafted(d: Path) -> Iterator[tuple[str, Path, str]]:
         yield name, p, expect
 
 
-def _tiff_claiming(w: int, h: int) -> bytes:
-    entries = [
-        (256, 4, 1, w),
-        (257, 4, 1, h),
-        (258, 3, 1, 8),
-        (259, 3, 1, 1),
-        (262, 3, 1, 1),
-        (273, 4, 1, 8),
-        (277, 3, 1, 1),
-        (278, 4, 1, h),
-        (279, 4, 1, 16),
-    ]
+def _tiff(w: int, h: int, strip_bytes: int, loop: bool) -> bytes:
+    """A little-endian 8-bit grey TIFF header (one IFD, one strip) claiming w x h; `loop`: the IFD names
+    itself as the next one."""
+    entries = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1), (273, 4, 1, 8),
+               (277, 3, 1, 1), (278, 4, 1, h), (279, 4, 1, strip_bytes)]  # fmt: skip
+    first = 72 if loop else 24
     ifd = (
         struct.pack("<H", len(entries))
         + b"".join(struct.pack("<HHII", *e) for e in entries)
-        + struct.pack("<I", 0)
+        + struct.pack("<I", first if loop else 0)
     )
-    return b"II*\x00" + struct.pack("<I", 24) + b"\x00" * 16 + ifd
+    return b"II*\x00" + struct.pack("<I", first) + b"\x00" * (first - 8) + ifd
+
+
+def _tiff_claiming(w: int, h: int) -> bytes:
+    return _tiff(w, h, 16, loop=False)
 
 
 def _tiff_loop() -> bytes:
-    entries = [
-        (256, 4, 1, 8),
-        (257, 4, 1, 8),
-        (258, 3, 1, 8),
-        (259, 3, 1, 1),
-        (262, 3, 1, 1),
-        (273, 4, 1, 8),
-        (277, 3, 1, 1),
-        (278, 4, 1, 8),
-        (279, 4, 1, 64),
-    ]
-    ifd = (
-        struct.pack("<H", len(entries))
-        + b"".join(struct.pack("<HHII", *e) for e in entries)
-        + struct.pack("<I", 72)
-    )
-    return b"II*\x00" + struct.pack("<I", 72) + b"\x00" * 64 + ifd
+    return _tiff(8, 8, 64, loop=True)
 
 
 # -------------------------------------------------------------------------------------- mutation

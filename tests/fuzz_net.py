@@ -40,7 +40,7 @@ def _truth_mask() -> np.ndarray:
 
 
 def _binary_seg(path: Path, mask: np.ndarray, source: Path = DEMO_DCM) -> Path:
-    from tests.test_dicom_export import highdicom_single_segment_seg
+    from tests.seg_factory import highdicom_single_segment_seg
 
     highdicom_single_segment_seg(source, mask).save_as(path)
     return path

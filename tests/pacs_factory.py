@@ -124,6 +124,32 @@ def start_orthanc(folder: Path, our_port: int = 1) -> Orthanc:
     raise RuntimeError("Orthanc did not start within 30 s")
 
 
+#: Where Orthanc sends C-MOVE results for our AE title (one per test process)
+MOVE_PORT = free_port()
+
+
+def store_scan(server: Orthanc, path: Path) -> None:
+    """The scanner's part: dcmtk's storescu stores `path` in Orthanc (fails the test if it is refused)."""
+    storescu = need("storescu", "dcmtk")
+    cmd = [storescu, "-aec", PACS_AET, "127.0.0.1", str(server.dicom_port), str(path)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=30)
+
+
+def silent_node() -> list[str]:
+    """`dicom` command arguments for a node nothing listens on (a free port)."""
+    return ["--host", "127.0.0.1", "--port", str(free_port()), "--called-aet", "X"]
+
+
+def export_demo(out: Path, *extra: str) -> int:
+    """`dlrs dicom export` of the bundled demo image and contour into `out` (exit code)."""
+    from dlrs_desktop import paths
+    from dlrs_desktop.cli import main
+
+    demo = paths.samples_dir()
+    return main(["dicom", "export", str(demo / "demo.dcm"), "--contour", str(demo / "demo.contour.json"),
+                 *extra, "--out", str(out)])  # fmt: skip
+
+
 def stop_orthanc(server: Orthanc) -> None:
     server.process.terminate()
     try:

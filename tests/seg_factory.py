@@ -13,6 +13,50 @@ from dlrs_desktop import paths
 DEMO = paths.samples_dir() / "demo.dcm"
 
 
+def _other_tool_seg(source: Path, pixels: np.ndarray, description, **kind):  # type: ignore[no-untyped-def]
+    """A one-segment SEG of `source` as another tool writes it (highdicom); `kind`: the SEG type's fields."""
+    import highdicom as hd
+
+    return hd.seg.Segmentation(
+        source_images=[pydicom.dcmread(source)],
+        pixel_array=pixels[None],
+        segment_descriptions=[description],
+        series_instance_uid=hd.UID(),
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="Other tool",
+        software_versions="1",
+        device_serial_number="1",
+        **kind,
+    )
+
+
+def highdicom_single_segment_seg(source_path: Path, mask: np.ndarray, label: str = "Lesion"):  # type: ignore[no-untyped-def]
+    """A BINARY SEG as another tool writes it: one segment, its own codes and algorithm, via highdicom."""
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    desc = hd.seg.SegmentDescription(
+        segment_number=1,
+        segment_label=label,
+        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure
+        if hasattr(codes.SCT, "MorphologicallyAbnormalStructure")
+        else codes.SCT.Tissue,
+        segmented_property_type=codes.SCT.Lesion,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+    )
+    binary = hd.seg.SegmentationTypeValues.BINARY
+    pixels = mask.astype(np.uint8)
+    return _other_tool_seg(
+        source_path,
+        pixels,
+        desc,
+        series_number=5,
+        manufacturer_model_name="Slicer-like",
+        segmentation_type=binary,
+    )
+
+
 def fractional_seg(path: Path, probability: np.ndarray, source: Path = DEMO) -> None:
     """A FRACTIONAL SEG (max 255) of `source` from a probability map, via highdicom."""
     import highdicom as hd
@@ -28,21 +72,11 @@ def fractional_seg(path: Path, probability: np.ndarray, source: Path = DEMO) -> 
             name="halo", version="1", family=codes.cid7162.ArtificialIntelligence
         ),
     )
-    hd.seg.Segmentation(
-        source_images=[pydicom.dcmread(source)],
-        pixel_array=probability[None].astype(np.float32),
-        segmentation_type=hd.seg.SegmentationTypeValues.FRACTIONAL,
-        segment_descriptions=[desc],
-        series_instance_uid=hd.UID(),
-        series_number=6,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer="Other tool",
-        manufacturer_model_name="AI",
-        software_versions="1",
-        device_serial_number="1",
-        max_fractional_value=255,
-    ).save_as(path)
+    kind = {"segmentation_type": hd.seg.SegmentationTypeValues.FRACTIONAL, "max_fractional_value": 255}
+    seg = _other_tool_seg(
+        source, probability.astype(np.float32), desc, series_number=6, manufacturer_model_name="AI", **kind
+    )
+    seg.save_as(path)
 
 
 def deflate_bomb(path: Path, gigabytes: float) -> None:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from dlrs_desktop.roi.assist_eval import mask_dice
-from tests.ui_factory import click, dialog_log, drag, make_window  # noqa: F401  (dialog_log: fixture)
+from tests.ui_factory import click, dialog_log, drag, edit_then_undo_both, make_window  # noqa: F401  (dialog_log: fixture)
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -30,13 +30,7 @@ def test_box_and_click_on_a_real_scan_are_one_undo_step_each(qtbot, tmp_path, di
     assert "learned" in win.statusBar().currentMessage()  # the status bar says which method answered
     assert 16 <= len(proposal.points) <= 80
     assert mask_dice(proposal.to_mask(truth.shape), truth) > 0.8
-    win.set_tool("edit")  # editable like any contour: a vertex drag is one more step
-    p = np.asarray(proposal.points)[0]
-    drag(qtbot, win, p, p + 5.0)
-    assert win.undo_stack.count() == n + 2
-    win.undo_stack.undo()
-    assert win.doc.contour.content_hash() == proposal.content_hash()
-    win.undo_stack.undo()
+    edit_then_undo_both(qtbot, win, proposal, n, 5.0)
     assert win.doc.contour is None  # exactly the state before the proposal
     win.set_tool("assist")
     click(qtbot, win, float(xs.mean()), float(ys.mean()))

@@ -19,7 +19,7 @@ from dlrs_desktop import paths
 from dlrs_desktop.cli import main
 from dlrs_desktop.exchange.net import Node
 from dlrs_desktop.exchange.query import find_studies, get_study
-from tests.pacs_factory import PACS_AET, dciodvfy_errors, free_port, start_orthanc, stop_orthanc
+from tests.pacs_factory import PACS_AET, dciodvfy_errors, silent_node, start_orthanc, stop_orthanc
 from tests.seg_factory import deflate_bomb
 
 SAMPLES = paths.samples_dir()
@@ -120,17 +120,7 @@ def test_send_refuses_a_deflate_bomb_without_reading_it_whole(tmp_path):
     folder = tmp_path / "send"
     folder.mkdir()
     deflate_bomb(folder / "bomb.dcm", 2.5)
-    argv = [
-        "dicom",
-        "send",
-        str(folder),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(free_port()),
-        "--called-aet",
-        "X",
-    ]
+    argv = ["dicom", "send", str(folder), *silent_node()]
     done = subprocess.run([sys.executable, "-c", _PEAK, *argv], capture_output=True, text=True, timeout=120)
     peak_mb = int(next(ln for ln in done.stdout.splitlines() if ln.startswith("PEAK_KB")).split()[1]) / 1024
     print(f"send of a 2.5 GB deflate bomb: exit {done.returncode}, peak {peak_mb:.0f} MB")

@@ -18,19 +18,21 @@ from dlrs_desktop.exchange.query import find_studies, get_study, move_study
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_seg import ImageRef
 from dlrs_desktop.roi import Contour, validate_contour
-from tests.pacs_factory import PACS_AET, PDF, SEG, SR, US, free_port, need, start_orthanc, stop_orthanc
+from tests.pacs_factory import (
+    MOVE_PORT,
+    PACS_AET,
+    PDF,
+    SEG,
+    SR,
+    US,
+    export_demo,
+    free_port,
+    need,
+    silent_node,
+    store_scan,
+)
 
 SAMPLES = paths.samples_dir()
-
-
-MOVE_PORT = free_port()  # where Orthanc sends C-MOVE results for our AE title
-
-
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory):
-    server = start_orthanc(tmp_path_factory.mktemp("orthanc"), our_port=MOVE_PORT)
-    yield server
-    stop_orthanc(server)
 
 
 @pytest.fixture
@@ -47,20 +49,7 @@ def test_echo_and_a_clear_line_when_nothing_listens(pacs, capsys):
     assert main(["dicom", "echo", *node_args(pacs)]) == 0
     assert "answered the echo" in capsys.readouterr().out
     t0 = time.monotonic()
-    rc = main(
-        [
-            "dicom",
-            "echo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(free_port()),
-            "--called-aet",
-            "X",
-            "--timeout",
-            "3",
-        ]
-    )
+    rc = main(["dicom", "echo", *silent_node(), "--timeout", "3"])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "Cannot connect" in err
     assert time.monotonic() - t0 < 5
@@ -68,20 +57,7 @@ def test_echo_and_a_clear_line_when_nothing_listens(pacs, capsys):
 
 def test_export_then_send_stores_seg_sr_and_pdf(pacs, tmp_path, capsys):
     out = tmp_path / "OUT"
-    assert (
-        main(
-            [
-                "dicom",
-                "export",
-                str(SAMPLES / "demo.dcm"),
-                "--contour",
-                str(SAMPLES / "demo.contour.json"),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert export_demo(out) == 0
     capsys.readouterr()
     assert main(["dicom", "send", str(out), *node_args(pacs)]) == 0
     text = capsys.readouterr().out
@@ -144,29 +120,9 @@ def test_listen_receives_a_file_sent_by_storescu(tmp_path):
 
 
 def test_round_trip_export_send_retrieve_import(pacs, tmp_path, capsys):
-    storescu = need("storescu", "dcmtk")
-    subprocess.run(
-        [storescu, "-aec", PACS_AET, "127.0.0.1", str(pacs.dicom_port), str(SAMPLES / "demo.dcm")],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )  # the scanner
+    store_scan(pacs, SAMPLES / "demo.dcm")
     out = tmp_path / "OUT"
-    assert (
-        main(
-            [
-                "dicom",
-                "export",
-                str(SAMPLES / "demo.dcm"),
-                "--contour",
-                str(SAMPLES / "demo.contour.json"),
-                "--no-predict",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert export_demo(out, "--no-predict") == 0
     assert main(["dicom", "send", str(out), *node_args(pacs)]) == 0
     node = Node(PACS_AET, "127.0.0.1", pacs.dicom_port, "DLRS", 10)
     studies = find_studies(node, patient_id=pydicom.dcmread(SAMPLES / "demo.dcm").PatientID)
@@ -215,14 +171,8 @@ def test_a_silent_server_is_one_clear_message_within_the_timeout(tmp_path):
 
 
 def test_move_retrieves_the_study_for_a_pacs_without_c_get(pacs, tmp_path):
-    storescu = need("storescu", "dcmtk")
     for sample in ("demo.dcm", "sample-centre1.dcm"):
-        subprocess.run(
-            [storescu, "-aec", PACS_AET, "127.0.0.1", str(pacs.dicom_port), str(SAMPLES / sample)],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
+        store_scan(pacs, SAMPLES / sample)
     node = Node(PACS_AET, "127.0.0.1", pacs.dicom_port, "DLRS", 10)
     study = find_studies(node, patient_id=str(pydicom.dcmread(SAMPLES / "demo.dcm").PatientID))[0]
     files = move_study(node, study.study_uid, tmp_path / "moved", listen_port=MOVE_PORT, bind="127.0.0.1")

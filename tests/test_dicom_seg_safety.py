@@ -22,8 +22,7 @@ from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_seg import ImageRef, read_seg_mask
 from dlrs_desktop.imaging.dicom_writer import write_ultrasound_dicom
 from dlrs_desktop.roi import Contour, validate_contour
-from tests.seg_factory import deflated_seg_bomb, fractional_seg
-from tests.test_dicom_export import highdicom_single_segment_seg
+from tests.seg_factory import deflated_seg_bomb, fractional_seg, highdicom_single_segment_seg
 from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
 
 SAMPLES = paths.samples_dir()

@@ -16,17 +16,6 @@ from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.model.bundle_write import write_zip
 from dlrs_desktop.model.manifest import Stacking
 from dlrs_desktop.model.preprocess import PreprocessSpec
-from tests.model_factory import cached_bundle
-
-
-@pytest.fixture(scope="module")
-def bundle_dir() -> Path:
-    return cached_bundle(input_size=64)
-
-
-@pytest.fixture
-def copy(bundle_dir: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(bundle_dir, tmp_path / "bundle"))
 
 
 def _edit_manifest(root: Path, edit) -> None:

@@ -14,12 +14,7 @@ import pytest
 
 from dlrs_desktop.cli import main
 from dlrs_desktop.roi import Contour
-from tests.model_factory import bmode_case, cached_bundle
-
-
-@pytest.fixture(scope="module")
-def bundle_dir() -> Path:
-    return cached_bundle(input_size=64)
+from tests.model_factory import bmode_case
 
 
 def _write_case(folder: Path, stem: str, seed: int, how: str | None) -> Path:

@@ -23,18 +23,8 @@ from dlrs_desktop.model.outcome import DEFAULT, DEFAULT_OUTCOME, PRESETS
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.ui.app import build_parser as build_gui_parser
 from dlrs_desktop.ui.app import start
-from tests.model_factory import bmode_case, cached_bundle, make_bundle
+from tests.model_factory import bmode_case, make_bundle
 from tests.ui_factory import dialog_log  # noqa: F401
-
-
-@pytest.fixture(scope="module")
-def bundle_dir() -> Path:
-    return cached_bundle(input_size=64)
-
-
-@pytest.fixture
-def copy(bundle_dir: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(bundle_dir, tmp_path / "bundle"))
 
 
 def pdf_text(path: Path) -> str:
@@ -250,7 +240,7 @@ def test_predict_cli_names_the_outcome(malignant: Path, tmp_path: Path, capsys) 
     assert rows and all(r["outcome"] == "malignancy" for r in rows if r["status"] == "ok")
 
 
-def test_dicom_sr_carries_the_outcome(malignant: Path, tmp_path: Path) -> None:
+def test_dicom_sr_carries_the_outcome(malignant: Path, tmp_path: Path, capsys) -> None:
     import pydicom
 
     sample = paths.samples_dir() / "demo.dcm"
@@ -270,10 +260,14 @@ def test_dicom_sr_carries_the_outcome(malignant: Path, tmp_path: Path) -> None:
             walk(getattr(it, "ContentSequence", []))
 
     walk(sr.ContentSequence)
-    assert 0.0 < nums["Probability of the model's outcome"] < 1.0
+    capsys.readouterr()
+    assert main(["predict", str(sample), "--contour", str(contour), "--model", str(malignant),
+                 "--allow-unsigned", "--json", "--no-sensitivity"]) == 0  # fmt: skip
+    predicted = json.loads(capsys.readouterr().out)  # the SR holds this result, not merely some number
+    assert nums["Probability of the model's outcome"] == pytest.approx(predicted["probability"], abs=1e-6)
     assert "Probability of early response to neoadjuvant chemotherapy" not in nums
     assert texts["Model outcome"].startswith("Probability of malignancy (malignancy of a breast lesion)")
-    assert texts["Model result category"] in ("likely malignant", "likely benign")
+    assert texts["Model result category"] == predicted["category"]
     assert not any("respon" in t.lower() for t in [*nums, *texts.values()])
     if shutil.which("dciodvfy"):
         from tests.pacs_factory import dciodvfy_errors

@@ -20,11 +20,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def bundle_dir() -> Path:
-    return cached_bundle(input_size=64)
-
-
-@pytest.fixture(scope="module")
 def cpu(bundle_dir: Path) -> Predictor:
     return Predictor(bundle_dir, device="cpu")
 

@@ -14,6 +14,7 @@ from tests.ui_factory import (
     dialog_log,  # noqa: F401  (fixture)
     drag,
     draw_polygon,
+    edit_then_undo_both,
     make_window,
     uncalibrated_png,
 )
@@ -213,13 +214,7 @@ def test_assist_box_proposal_is_one_undo_step(win, qtbot):
     assert 35 < proposal.measurements().area_mm2 < 95
     cx, cy = np.asarray(proposal.points).mean(axis=0)
     assert abs(cx - 256) < 12 and abs(cy - 216) < 12
-    win.set_tool("edit")
-    p = np.asarray(proposal.points)[0]
-    drag(qtbot, win, p, p + 6.0)
-    assert win.undo_stack.count() == n + 2
-    win.undo_stack.undo()
-    assert win.doc.contour.content_hash() == proposal.content_hash()
-    win.undo_stack.undo()
+    edit_then_undo_both(qtbot, win, proposal, n, 6.0)
     assert win.doc.contour.content_hash() == before.content_hash()  # exactly the pre-proposal contour
     win.undo_stack.redo()
     assert win.doc.contour.content_hash() == proposal.content_hash()

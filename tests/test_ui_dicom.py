@@ -16,20 +16,10 @@ from dlrs_desktop.store import AnnotationStore
 from dlrs_desktop.ui.dicom_actions import PacsFields
 from dlrs_desktop.ui.pacs_browser import query_retrieve_dialog
 from tests.model_factory import cached_bundle
-from tests.pacs_factory import PACS_AET, PDF, SEG, SR, US, free_port, need, start_orthanc, stop_orthanc
+from tests.pacs_factory import MOVE_PORT, PACS_AET, PDF, SEG, SR, US, export_demo, free_port, need, store_scan
 from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
 
 SAMPLES = paths.samples_dir()
-
-
-MOVE_PORT = free_port()  # where Orthanc sends C-MOVE results for our AE title
-
-
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory):
-    server = start_orthanc(tmp_path_factory.mktemp("orthanc"), our_port=MOVE_PORT)
-    yield server
-    stop_orthanc(server)
 
 
 def configure(win, port: int, timeout: str = "10", move: bool = False) -> None:
@@ -44,15 +34,19 @@ def configure(win, port: int, timeout: str = "10", move: bool = False) -> None:
     dlg.apply()
 
 
+def retrieve_the_one_study(qtbot, win, done) -> None:
+    """As the user does: Query/Retrieve → Search → the one study found → Retrieve, until `done()`."""
+    dlg = query_retrieve_dialog(win)
+    dlg.search_button.click()
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1 and not dlg.busy, timeout=20000)
+    dlg.table.selectRow(0)
+    dlg.retrieve_button.click()
+    qtbot.waitUntil(done, timeout=20000)
+
+
 def test_query_retrieve_contour_predict_and_send_back(qtbot, tmp_path, orthanc, dialog_log):  # noqa: F811
     orthanc.clear()
-    storescu = need("storescu", "dcmtk")
-    subprocess.run(
-        [storescu, "-aec", PACS_AET, "127.0.0.1", str(orthanc.dicom_port), str(SAMPLES / "demo.dcm")],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )  # the scanner
+    store_scan(orthanc, SAMPLES / "demo.dcm")
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     win.prefs.export_folder = str(tmp_path)
@@ -104,12 +98,7 @@ def test_query_retrieve_contour_predict_and_send_back(qtbot, tmp_path, orthanc, 
     other = make_window(qtbot, store=AnnotationStore(tmp_path / "other-store"))
     other.prefs.export_folder = str(tmp_path / "other")
     configure(other, orthanc.dicom_port)
-    dlg = query_retrieve_dialog(other)
-    dlg.search_button.click()
-    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1 and not dlg.busy, timeout=20000)
-    dlg.table.selectRow(0)
-    dlg.retrieve_button.click()
-    qtbot.waitUntil(lambda: other.doc.contour is not None, timeout=20000)
+    retrieve_the_one_study(qtbot, other, lambda: other.doc.contour is not None)
     shape = other.doc.image.shape
     a, b = win.doc.contour.to_mask(shape), other.doc.contour.to_mask(shape)
     assert 2 * (a & b).sum() / (a.sum() + b.sum()) >= 0.99
@@ -120,23 +109,7 @@ def test_query_retrieve_contour_predict_and_send_back(qtbot, tmp_path, orthanc, 
 
 
 def test_seg_imports_as_the_contour_in_the_gui(qtbot, tmp_path, dialog_log):  # noqa: F811
-    from dlrs_desktop.cli import main
-
-    assert (
-        main(
-            [
-                "dicom",
-                "export",
-                str(SAMPLES / "demo.dcm"),
-                "--contour",
-                str(SAMPLES / "demo.contour.json"),
-                "--no-predict",
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 0
-    )
+    assert export_demo(tmp_path, "--no-predict") == 0
     win = make_window(qtbot)
     assert win.open_path(SAMPLES / "demo.dcm")
     win.load_contour_file(tmp_path / "demo.seg.dcm")
@@ -222,29 +195,11 @@ def test_receive_from_scanner_files_into_the_watched_worklist(qtbot, tmp_path, d
 
 def test_retrieve_with_c_move_for_a_pacs_without_c_get(qtbot, tmp_path, orthanc, dialog_log):  # noqa: F811
     orthanc.clear()
-    storescu = need("storescu", "dcmtk")
-    subprocess.run(
-        [
-            storescu,
-            "-aec",
-            PACS_AET,
-            "127.0.0.1",
-            str(orthanc.dicom_port),
-            str(SAMPLES / "sample-centre2.dcm"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
+    store_scan(orthanc, SAMPLES / "sample-centre2.dcm")
     win = make_window(qtbot)
     win.prefs.export_folder = str(tmp_path)
     configure(win, orthanc.dicom_port, move=True)
-    dlg = query_retrieve_dialog(win)
-    dlg.search_button.click()
-    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1 and not dlg.busy, timeout=20000)
-    dlg.table.selectRow(0)
-    dlg.retrieve_button.click()
-    qtbot.waitUntil(lambda: win.doc.image is not None, timeout=20000)
+    retrieve_the_one_study(qtbot, win, lambda: win.doc.image is not None)
     assert win.doc.path.parent.parent.name == "pacs" and not dialog_log.texts("error")
     assert (
         pydicom.dcmread(win.doc.path).SOPInstanceUID

@@ -102,11 +102,14 @@ def checked(win) -> list[str]:
     ]
 
 
-def window_with(qtbot, bundle: Path):
+@pytest.fixture
+def response_window(qtbot, bundled, response_bundle, dialog_log):  # noqa: F811
+    """The window with the early-response bundle loaded from outside resources/, the bundled models listed."""
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     win = make_window(qtbot)
     win.prefs.device = "cpu"
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
-        win.model_menu.start(bundle)
+        win.model_menu.start(response_bundle)
     return win
 
 
@@ -143,12 +146,10 @@ def test_the_shipped_resources_list_the_demo(monkeypatch):
 def test_switching_model_marks_the_result_stale_and_is_remembered(
     qtbot,
     tmp_path,
-    bundled,
-    response_bundle,
+    response_window,
     dialog_log,  # noqa: F811
 ):
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
-    win = window_with(qtbot, response_bundle)
+    win = response_window
     listed = entries(win)
     assert DEMO_LABEL in listed and MALIGNANCY_LABEL in listed
     assert not any("assist" in t.lower() or "broken" in t for t in listed)
@@ -202,11 +203,10 @@ def test_open_model_bundle_with_a_broken_folder_keeps_the_current_model(
     qtbot,
     tmp_path,
     bundled,
-    response_bundle,
+    response_window,
     dialog_log,  # noqa: F811
 ):
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
-    win = window_with(qtbot, response_bundle)
+    win = response_window
     before = checked(win)
     sha = win.model.info.sha256
     dialog_log.answers["model_folder"] = str(bundled / "broken")

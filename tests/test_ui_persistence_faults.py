@@ -20,6 +20,7 @@ from tests.ui_factory import (
     drag,
     draw_polygon,
     make_window,
+    saved_work,
 )
 
 LATER = "2099-01-01T00:00:00.000+00:00"
@@ -65,11 +66,7 @@ def test_malformed_copy_beside_the_image_neither_hides_nor_destroys_the_work(
     value,
 ):
     image = calibrated_dicom(tmp_path)
-    win = make_window(qtbot)
-    win.open_path(image)
-    draw_polygon(qtbot, win)
-    assert win.save_now()
-    win.close()
+    saved_work(qtbot, image)
     data = json.loads(beside_path(image).read_text())
     data["saved_at"] = LATER  # newer than the personal copy: it would win if it were valid
     data[field] = "@@"
@@ -133,11 +130,7 @@ def test_read_only_image_folder_never_replaces_the_users_newer_save(qtbot, tmp_p
 
 def test_read_only_data_folder_keeps_working_and_writes_the_copy_beside(qtbot, tmp_path, dialog_log):  # noqa: F811
     image = calibrated_dicom(tmp_path)
-    win = make_window(qtbot)
-    win.open_path(image)
-    draw_polygon(qtbot, win)
-    assert win.save_now()
-    win.close()
+    saved_work(qtbot, image)
     with read_only(paths.user_data_dir()):
         again = make_window(qtbot)
         again.open_path(image)
@@ -183,11 +176,7 @@ def test_full_disk_opens_the_saved_work_tells_once_and_saves_when_space_returns(
         folder.mkdir()
         image = folder / "case.dcm"
         image.write_bytes(calibrated_dicom(tmp_path).read_bytes())
-        win = make_window(qtbot)
-        win.open_path(image)
-        draw_polygon(qtbot, win)
-        assert win.save_now()
-        win.close()
+        saved_work(qtbot, image)
         filler = fill(mount)
         again = make_window(qtbot)
         assert again.open_path(image)  # opening does not raise

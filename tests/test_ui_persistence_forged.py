@@ -8,14 +8,15 @@ import unicodedata
 import pytest
 from PySide6.QtCore import Qt
 
+from dlrs_desktop.model import Predictor
 from dlrs_desktop.store import AnnotationStore
 from dlrs_desktop.store.annotation import beside_path
 from tests.model_factory import cached_bundle
 from tests.ui_factory import (
     calibrated_dicom,
     dialog_log,  # noqa: F401  (fixture)
-    draw_polygon,
     make_window,
+    saved_work,
 )
 
 HOSTILE_NAME = '<b style="color:red">Dr Forger</b><img src="x.png">'
@@ -24,12 +25,8 @@ HOSTILE_NAME = '<b style="color:red">Dr Forger</b><img src="x.png">'
 def forge(qtbot, tmp_path):
     """A saved contour whose sidecar was then edited: p = 0.99, "reviewed" by an HTML name."""
     image = calibrated_dicom(tmp_path)
-    win = make_window(qtbot)
-    win.open_path(image)
-    draw_polygon(qtbot, win)
-    assert win.save_now()
+    win = saved_work(qtbot, image)
     contour_hash = win.doc.contour.content_hash()
-    win.close()
     for path in (beside_path(image), win.store.user_path(win.doc.base_image.sha256)):
         data = json.loads(path.read_text())
         data["result"] = {
@@ -87,15 +84,19 @@ def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(cached_bundle())
     qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
-    p = win.doc.result.to_json_dict()["prediction"]["probability"]
-    assert p != pytest.approx(0.99, abs=1e-3)  # the random test model does not say 0.99
+    # Re-computed: the loaded model's own answer for this image and contour, and its identity (not the
+    # forged block's, and not merely "not 0.99", nor two fields copied from one value)
+    shown = win.doc.result.to_json_dict()
+    p = shown["prediction"]["probability"]
+    model = Predictor(cached_bundle(), device="cpu")
+    assert p == pytest.approx(
+        model.predict(win.doc.image, win.doc.contour, sensitivity=False).probability, abs=1e-6
+    )
     assert win.result_panel.caption.text() == "probability of early response"
     assert any("differs" in t and "0.990" in t for t in dialog_log.texts("info"))
-    assert win.doc.result.to_json_dict()["identity"]["image_sha256"] == win.doc.base_image.sha256
-    assert (
-        win.doc.result.to_json_dict()["identity"]["model_sha256"]
-        == win.doc.result.to_json_dict()["model"]["bundle_hash"]
-    )
+    assert shown["identity"]["image_sha256"] == win.doc.base_image.sha256
+    assert shown["identity"]["model_sha256"] == model.bundle.manifest_sha256
+    assert shown["model"]["id"] == model.bundle.id != "dlrs-demo"
     text = pdf_text(win.export_pdf(str(tmp_path / "report.pdf")))
     assert f"{p:.2f}" in text and "No verified prediction" not in text
     # The re-computed result, as the model wrote it, passes the sidecar checks when read back.

@@ -94,3 +94,26 @@ def draw_polygon(qtbot, win, points=LESION_POLYGON) -> None:
     for x, y in points:
         click(qtbot, win, x, y)
     qtbot.keyClick(win.canvas, Qt.Key.Key_Return)
+
+
+def edit_then_undo_both(qtbot, win, proposal, steps_before: int, by: float) -> None:
+    """An assisted proposal is edited like any contour: a vertex drag is one more undo step; undoing it
+    gives the proposal back, and one more undo takes the proposal away (the caller checks what is left)."""
+    win.set_tool("edit")
+    p = np.asarray(proposal.points)[0]
+    drag(qtbot, win, p, p + by)
+    assert win.undo_stack.count() == steps_before + 2
+    win.undo_stack.undo()
+    assert win.doc.contour.content_hash() == proposal.content_hash()
+    win.undo_stack.undo()
+
+
+def saved_work(qtbot, image: Path):
+    """A user's saved work on `image`: a window opens it, LESION_POLYGON is drawn and saved, the window
+    closes (returned, closed, for its store and document)."""
+    win = make_window(qtbot)
+    win.open_path(image)
+    draw_polygon(qtbot, win)
+    assert win.save_now()
+    win.close()
+    return win

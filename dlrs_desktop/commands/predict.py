@@ -208,12 +208,7 @@ def _row(name: str, pred: Prediction | None = None, error: str | None = None) ->
         flags=";".join(f.code for f in pred.flags),
         mm_per_px=f"{pred.calibration['mm_per_px_x']:.6g}",
         calibration_source=pred.calibration["source"],
-        model_id=pred.model_id,
-        model_version=pred.model_version,
-        bundle_hash=pred.bundle_hash,
-        contour_hash=pred.contour_hash,
-        backend=pred.backend,
-        device=pred.device,
+        **pred.provenance(),
         time_ms=f"{pred.timings_ms.get('total', 0):.1f}",
         outcome=pred.outcome.short_name,  # what `probability` is the probability of
     )

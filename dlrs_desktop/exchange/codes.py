@@ -7,6 +7,7 @@ Scheme Identification Sequence), as DICOM PS3.16 section 8 allows.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 PRIVATE_SCHEME = "99DLRS"
@@ -53,43 +54,60 @@ LONG_AXIS = ("103339001", "SCT", "Long axis")
 SHORT_AXIS = ("103340004", "SCT", "Short axis")
 PERIMETER = ("131191004", "SCT", "Perimeter")
 PROBABILITY = ("122157", "DCM", "Probability")
-CLIPPED_FRACTION = ("CLIPFRAC", PRIVATE_SCHEME, "Fraction outside the scan area")
-EARLY_RESPONSE = ("EARLYRESP", PRIVATE_SCHEME, "Probability of early response to neoadjuvant chemotherapy")
-# Any other bundle outcome (model/outcome.py): one fixed private concept, the bundle's own words go in
-# the OUTCOME text item beside it (a code's meaning may not change from bundle to bundle).
-OUTCOME_PROBABILITY = ("OUTCOMEP", PRIVATE_SCHEME, "Probability of the model's outcome")
-OUTCOME = ("OUTCOME", PRIVATE_SCHEME, "Model outcome")
-MODEL_CATEGORY = ("CATEGORY", PRIVATE_SCHEME, "Model result category")
-THRESHOLD = ("THRESHOLD", PRIVATE_SCHEME, "Decision threshold")
-SENS_MIN = ("SENSMIN", PRIVATE_SCHEME, "Contour sensitivity minimum probability")
-SENS_MAX = ("SENSMAX", PRIVATE_SCHEME, "Contour sensitivity maximum probability")
-MODEL_OUTPUT = ("MODELOUT", PRIVATE_SCHEME, "Model output")
-RESEARCH_USE = ("RESEARCH", PRIVATE_SCHEME, "Research use statement")
-MODEL_SHA256 = ("MODELSHA", PRIVATE_SCHEME, "Model bundle sha256")
-# The domain guard (model/domain.py): a qualitative evaluation, its score and reason, the prediction set
-DOMAIN_STATUS = ("DOMAIN", PRIVATE_SCHEME, "Image within the model's training domain")
-DOMAIN_VALUES = {
-    "inside": ("DOMIN", PRIVATE_SCHEME, "Inside the training domain"),
-    "unusual": ("DOMUNU", PRIVATE_SCHEME, "Unusual for the model"),
-    "outside": ("DOMOUT", PRIVATE_SCHEME, "Outside the training domain; no class given"),
-    "unknown": ("DOMNONE", PRIVATE_SCHEME, "Not checked; no domain reference in the model"),
-}
-DOMAIN_SCORE = ("DOMSCORE", PRIVATE_SCHEME, "Domain score")
-DOMAIN_REASON = ("DOMREASON", PRIVATE_SCHEME, "Domain reason")
-PREDICTION_SET = ("PREDSET", PRIVATE_SCHEME, "Conformal prediction set")
-
 MM2 = ("mm2", "UCUM", "square millimeter")
-BASELINE_LONGEST = ("BLLONG", PRIVATE_SCHEME, "Baseline longest diameter")
-LONGEST_CHANGE_MM = ("LDCHGMM", PRIVATE_SCHEME, "Change in longest diameter from baseline")
-LONGEST_CHANGE_PCT = ("LDCHGPCT", PRIVATE_SCHEME, "Percent change in longest diameter from baseline")
-VOLUME_CHANGE_PCT = ("VOLCHGPCT", PRIVATE_SCHEME, "Percent change in ellipsoid volume from baseline")
-SIZE_CATEGORY = ("SIZECAT", PRIVATE_SCHEME, "Size category (RECIST 1.1 size criteria)")
-SIZE_CRITERIA = ("SIZECRIT", PRIVATE_SCHEME, "Size criteria applied")
-
 MM = ("mm", "UCUM", "millimeter")
 PERCENT = ("%", "UCUM", "percent")
 NO_UNITS = ("1", "UCUM", "no units")
 
 
-def concept(triple: tuple[str, str, str]) -> Any:
-    return code(*triple)
+class Private(Enum):
+    """Our own concepts, all in PRIVATE_SCHEME: (code value, meaning). A code's meaning may not change
+    from bundle to bundle, so any bundle outcome other than early response is the one OUTCOME_PROBABILITY
+    concept, the bundle's own words going in the OUTCOME text item beside it (model/outcome.py)."""
+
+    CLIPPED_FRACTION = ("CLIPFRAC", "Fraction outside the scan area")
+    EARLY_RESPONSE = ("EARLYRESP", "Probability of early response to neoadjuvant chemotherapy")
+    OUTCOME_PROBABILITY = ("OUTCOMEP", "Probability of the model's outcome")
+    OUTCOME = ("OUTCOME", "Model outcome")
+    MODEL_CATEGORY = ("CATEGORY", "Model result category")
+    THRESHOLD = ("THRESHOLD", "Decision threshold")
+    SENS_MIN = ("SENSMIN", "Contour sensitivity minimum probability")
+    SENS_MAX = ("SENSMAX", "Contour sensitivity maximum probability")
+    MODEL_OUTPUT = ("MODELOUT", "Model output")
+    RESEARCH_USE = ("RESEARCH", "Research use statement")
+    MODEL_SHA256 = ("MODELSHA", "Model bundle sha256")
+    # The domain guard (model/domain.py): a qualitative evaluation, its score and reason, the prediction set
+    DOMAIN_STATUS = ("DOMAIN", "Image within the model's training domain")
+    DOMAIN_INSIDE = ("DOMIN", "Inside the training domain")
+    DOMAIN_UNUSUAL = ("DOMUNU", "Unusual for the model")
+    DOMAIN_OUTSIDE = ("DOMOUT", "Outside the training domain; no class given")
+    DOMAIN_UNKNOWN = ("DOMNONE", "Not checked; no domain reference in the model")
+    DOMAIN_SCORE = ("DOMSCORE", "Domain score")
+    DOMAIN_REASON = ("DOMREASON", "Domain reason")
+    PREDICTION_SET = ("PREDSET", "Conformal prediction set")
+    # The follow-up's size change from baseline (roi/size.py)
+    BASELINE_LONGEST = ("BLLONG", "Baseline longest diameter")
+    LONGEST_CHANGE_MM = ("LDCHGMM", "Change in longest diameter from baseline")
+    LONGEST_CHANGE_PCT = ("LDCHGPCT", "Percent change in longest diameter from baseline")
+    VOLUME_CHANGE_PCT = ("VOLCHGPCT", "Percent change in ellipsoid volume from baseline")
+    SIZE_CATEGORY = ("SIZECAT", "Size category (RECIST 1.1 size criteria)")
+    SIZE_CRITERIA = ("SIZECRIT", "Size criteria applied")
+
+
+#: The domain guard's statuses as coded values
+DOMAIN_VALUES = {
+    "inside": Private.DOMAIN_INSIDE,
+    "unusual": Private.DOMAIN_UNUSUAL,
+    "outside": Private.DOMAIN_OUTSIDE,
+    "unknown": Private.DOMAIN_UNKNOWN,
+}
+
+#: A concept: a standard (value, scheme, meaning) triple above or one of ours
+Concept = tuple[str, str, str] | Private
+
+
+def concept(c: Concept) -> Any:
+    if isinstance(c, Private):
+        value, meaning = c.value
+        return private(value, meaning)
+    return code(*c)

@@ -75,12 +75,12 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def _measure(triple: tuple[str, str, str], value: float, unit: tuple[str, str, str], algo: Any = None) -> Any:
+def _measure(what: codes.Concept, value: float, unit: codes.Concept, algo: Any = None) -> Any:
     # lazy: highdicom (~0.7 s) only when this runs, not at start-up
     import highdicom as hd
 
     return hd.sr.Measurement(
-        name=codes.concept(triple), value=float(value), unit=codes.concept(unit), algorithm_id=algo
+        name=codes.concept(what), value=float(value), unit=codes.concept(unit), algorithm_id=algo
     )
 
 
@@ -90,7 +90,7 @@ def _roi_group(seg: Any, source: Any, roi: Any, number: int, measurements: Any, 
 
     items = [_measure(codes.AREA, roi.area_mm2, codes.MM2)]
     if roi.radius_mm > 0:
-        items.append(_measure(codes.CLIPPED_FRACTION, roi.clipped_fraction, codes.NO_UNITS))
+        items.append(_measure(codes.Private.CLIPPED_FRACTION, roi.clipped_fraction, codes.NO_UNITS))
         finding = codes.ring(roi.radius_mm)
     else:
         m = measurements
@@ -137,42 +137,43 @@ def _model_group(source: Any, pred: Any) -> Any:
         parameters=[f"bundle sha256 {pred.bundle_hash}", f"backend {pred.backend}"],
     )
     outside = is_outside(pred)  # outside the domain: no probability and no class, only the reason
-    items = [_measure(codes.THRESHOLD, pred.threshold, codes.NO_UNITS, algo)]
+    items = [_measure(codes.Private.THRESHOLD, pred.threshold, codes.NO_UNITS, algo)]
     if not outside:
         items.insert(0, _measure(_probability_concept(pred.outcome), pred.probability, codes.NO_UNITS, algo))
     if pred.domain.score is not None:
-        items.append(_measure(codes.DOMAIN_SCORE, pred.domain.score, codes.NO_UNITS, algo))
+        items.append(_measure(codes.Private.DOMAIN_SCORE, pred.domain.score, codes.NO_UNITS, algo))
     s = pred.sensitivity
     if s is not None and s.min is not None and s.max is not None and not outside:
         items += [
-            _measure(codes.SENS_MIN, s.min, codes.NO_UNITS, algo),
-            _measure(codes.SENS_MAX, s.max, codes.NO_UNITS, algo),
+            _measure(codes.Private.SENS_MIN, s.min, codes.NO_UNITS, algo),
+            _measure(codes.Private.SENS_MAX, s.max, codes.NO_UNITS, algo),
         ]
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="model output"),
-        finding_type=codes.concept(codes.MODEL_OUTPUT),
+        finding_type=codes.concept(codes.Private.MODEL_OUTPUT),
         algorithm_id=algo,
         measurements=items,
         qualitative_evaluations=[
             hd.sr.QualitativeEvaluation(
-                codes.concept(codes.DOMAIN_STATUS), codes.concept(codes.DOMAIN_VALUES[pred.domain.status])
+                codes.concept(codes.Private.DOMAIN_STATUS),
+                codes.concept(codes.DOMAIN_VALUES[pred.domain.status]),
             )
         ],
         source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(source)],
     )
     container = group[0]
     texts = [
-        (codes.MODEL_SHA256, pred.bundle_hash),
-        (codes.OUTCOME, outcome_text(pred.outcome)),
-        (codes.DOMAIN_REASON, pred.domain.reason),
-        *([] if outside else [(codes.MODEL_CATEGORY, pred.category)]),
-        *([(codes.PREDICTION_SET, set_line(pred))] if set_line(pred) else []),
-        (codes.RESEARCH_USE, f"{RESEARCH_STATEMENT} {pred.research_notice}".strip()),
+        (codes.Private.MODEL_SHA256, pred.bundle_hash),
+        (codes.Private.OUTCOME, outcome_text(pred.outcome)),
+        (codes.Private.DOMAIN_REASON, pred.domain.reason),
+        *([] if outside else [(codes.Private.MODEL_CATEGORY, pred.category)]),
+        *([(codes.Private.PREDICTION_SET, set_line(pred))] if set_line(pred) else []),
+        (codes.Private.RESEARCH_USE, f"{RESEARCH_STATEMENT} {pred.research_notice}".strip()),
     ]
-    for triple, text in texts:
+    for what, text in texts:
         container.ContentSequence.append(
             hd.sr.TextContentItem(
-                name=codes.concept(triple),
+                name=codes.concept(what),
                 value=latin1(text)[:1024],
                 relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
             )
@@ -180,8 +181,8 @@ def _model_group(source: Any, pred: Any) -> Any:
     return group
 
 
-def _probability_concept(outcome: Outcome) -> tuple[str, str, str]:
-    return codes.EARLY_RESPONSE if outcome.name == DEFAULT.name else codes.OUTCOME_PROBABILITY
+def _probability_concept(outcome: Outcome) -> codes.Concept:
+    return codes.Private.EARLY_RESPONSE if outcome.name == DEFAULT.name else codes.Private.OUTCOME_PROBABILITY
 
 
 def outcome_text(outcome: Outcome) -> str:
@@ -199,22 +200,25 @@ def _size_group(source: Any, size: SizeReport, lesion: str) -> Any:
 
     c = size.change
     items = [
-        _measure(codes.BASELINE_LONGEST, c.baseline_mm, codes.MM),
-        _measure(codes.LONGEST_CHANGE_MM, c.change_mm, codes.MM),
-        _measure(codes.LONGEST_CHANGE_PCT, c.change_percent, codes.PERCENT),
+        _measure(codes.Private.BASELINE_LONGEST, c.baseline_mm, codes.MM),
+        _measure(codes.Private.LONGEST_CHANGE_MM, c.change_mm, codes.MM),
+        _measure(codes.Private.LONGEST_CHANGE_PCT, c.change_percent, codes.PERCENT),
     ]
     if c.volume_change_percent is not None:
-        items.append(_measure(codes.VOLUME_CHANGE_PCT, c.volume_change_percent, codes.PERCENT))
+        items.append(_measure(codes.Private.VOLUME_CHANGE_PCT, c.volume_change_percent, codes.PERCENT))
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=_tracking(source, lesion, "", lesion),
         finding_type=codes.neoplasm(),
         measurements=items,
         source_images=[hd.sr.SourceImageForMeasurementGroup.from_source_image(source)],
     )
-    for triple, text in ((codes.SIZE_CATEGORY, c.category), (codes.SIZE_CRITERIA, SIZE_CRITERIA_TEXT)):
+    for what, text in (
+        (codes.Private.SIZE_CATEGORY, c.category),
+        (codes.Private.SIZE_CRITERIA, SIZE_CRITERIA_TEXT),
+    ):
         group[0].ContentSequence.append(
             hd.sr.TextContentItem(
-                name=codes.concept(triple), value=latin1(text)[:1024],
+                name=codes.concept(what), value=latin1(text)[:1024],
                 relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
             )
         )  # fmt: skip

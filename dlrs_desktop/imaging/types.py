@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -94,12 +94,8 @@ class Calibration:
         return cls.manual(distance_mm / length_px)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "mm_per_px_x": self.mm_per_px_x,
-            "mm_per_px_y": self.mm_per_px_y,
-            "source": self.source,
-            "region_index": self.region_index,
-        }
+        """The fields by name (the JSON of sidecars, results and `dlrs info`; `from_dict` reads it)."""
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibration:

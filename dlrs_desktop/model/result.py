@@ -11,7 +11,7 @@ of the JSON (they are arrays; the CLI writes them as images).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -66,13 +66,8 @@ class DomainResult:
         check_finite(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "score": self.score,
-            "unusual_above": self.unusual_above,
-            "outside_above": self.outside_above,
-            "reason": self.reason,
-        }
+        """The saved domain block: every field but `factors` (`from_json_dict` reads it back)."""
+        return {k: v for k, v in asdict(self).items() if k != "factors"}
 
     @classmethod
     def from_json_dict(cls, d: dict[str, Any]) -> DomainResult:
@@ -232,6 +227,10 @@ class RegionCam:
         return int(ix + self.bbox[0]), int(iy + self.bbox[1])
 
 
+#: The fields of a Prediction that tie it to the exact model, contour and device (see `provenance`).
+PROVENANCE = ("model_id", "model_version", "bundle_hash", "contour_hash", "backend", "device")
+
+
 @dataclass(frozen=True, eq=False)
 class Prediction:
     """One result, tied to the exact model, image, contour and calibration it was computed for."""
@@ -268,6 +267,10 @@ class Prediction:
     @property
     def region(self) -> dict[str, RegionResult]:
         return {r.name: r for r in self.regions}
+
+    def provenance(self) -> dict[str, str]:
+        """Which model, contour and device made this result, under its own field names (the CSV's columns)."""
+        return {k: getattr(self, k) for k in PROVENANCE}
 
     def with_sensitivity(self, sensitivity: Sensitivity) -> Prediction:
         """The same result with its second-stage contour sensitivity attached."""

@@ -100,28 +100,37 @@ def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], option
             if engine == "learned":
                 raise
             why = f"the learned model failed: {exc}"
-    classical = propose_from_box if prompt == "box" else propose_from_click
-    contour = classical(image, where, method=method, speckle=speckle, engine="classical")
+    classical = _classical_box if prompt == "box" else _classical_click
+    contour = classical(image, where, method, speckle)
     return Proposal(contour, "classical", f"{method}" + (f" ({why})" if why else ""))
 
 
 def propose_from_box(
-    image: UltrasoundImage,
-    box: Sequence[float],
-    *,
-    method: str = DEFAULT_METHOD,
-    speckle: str = DEFAULT_FILTER,
-    engine: str = "auto",
+    image: UltrasoundImage, box: Sequence[float], **options: Unpack[AssistOptions]
 ) -> Contour:
-    """A lesion outline inside `box` (x0, y0, x1, y1 in image px).
+    """A lesion outline inside `box` (x0, y0, x1, y1 in image px): `propose_box(...).contour`.
 
     engine "auto": the learned model (resources/models/dlrs-assist) when its bundle is present and
     intact, the classical method otherwise; "learned" / "classical" force one (see `propose_box`).
     Raises ContourError when the box is unusable or nothing lesion-like is found in it.
     """
-    if engine != "classical":
-        return propose_box(image, box, engine=engine, method=method, speckle=speckle).contour
+    return propose_box(image, box, **options).contour
 
+
+def propose_from_click(
+    image: UltrasoundImage, xy: Sequence[float], **options: Unpack[AssistOptions]
+) -> Contour:
+    """A lesion outline from one click inside a lesion: `propose_click(...).contour`.
+
+    engine "auto": the learned model when its bundle is present (it needs no size and accepts
+    anechoic, isoechoic and heterogeneous lesions), else the classical search (`_classical_click`),
+    which assumes a hypoechoic lesion.
+    """
+    return propose_click(image, xy, **options).contour
+
+
+def _classical_box(image: UltrasoundImage, box: Sequence[float], method: str, speckle: str) -> Contour:
+    """The classical outline inside `box`: speckle filter, then `method` on the crop."""
     bx = check_box(image, box)
     crop = seg.make_crop(image, bx)
     f = seg.speckle_filter(crop, speckle)
@@ -159,33 +168,17 @@ CLICK_RAYS = 32
 CLICK_BOX_HALF_MM = (8.0, 12.0)  # square boxes tried around a click, besides the ray-cast ones
 
 
-def propose_from_click(
-    image: UltrasoundImage,
-    xy: Sequence[float],
-    *,
-    method: str = DEFAULT_METHOD,
-    speckle: str = DEFAULT_FILTER,
-    engine: str = "auto",
-) -> Contour:
-    """A lesion outline from one click inside a lesion.
-
-    engine "auto": the learned model when its bundle is present (it needs no size and accepts
-    anechoic, isoechoic and heterogeneous lesions), else the classical search below, which
-    assumes a hypoechoic lesion.
-
-    Classical:
+def _classical_click(image: UltrasoundImage, xy: Sequence[float], method: str, speckle: str) -> Contour:
+    """The classical outline from a click (a hypoechoic lesion assumed).
 
     A click does not say how big the lesion is, so several boxes are tried: two from rays cast
     through the speckle-filtered image (the margin is where the grey level climbs half-way from the
     lesion's level to the surrounding tissue's and stays there for 1 or 2 mm) and squares of 16 and
     24 mm around the click (a 10 mm square almost never won on the tuning cohorts). Each goes
-    through `propose_from_box`; the proposal that contains the click, stays off its box's border
+    through `_classical_box`; the proposal that contains the click, stays off its box's border
     (a proposal that runs along the border has leaked into the surroundings) and has the strongest
     contrast with a 1-3 mm ring around it wins.
     """
-    if engine != "classical":
-        return propose_click(image, xy, engine=engine, method=method, speckle=speckle).contour
-
     x, y = check_click(image, xy)
     h, w = image.shape
     cal = image.calibration_for(np.array([[x, y]])) or image.calibration
@@ -216,7 +209,7 @@ def propose_from_click(
         tried.append(tuple(b))
         try:
             bx = check_box(image, b)
-            contour = propose_from_box(image, bx, method=method, speckle=speckle, engine="classical")
+            contour = _classical_box(image, bx, method, speckle)
         except ContourError:
             continue
         score = _click_score(image, contour, bx, (x, y))

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,14 +61,8 @@ class Measurements:
     perpendicular_endpoints_px: tuple[Point, Point]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "area_mm2": self.area_mm2,
-            "perimeter_mm": self.perimeter_mm,
-            "max_diameter_mm": self.max_diameter_mm,
-            "perpendicular_diameter_mm": self.perpendicular_diameter_mm,
-            "max_diameter_endpoints_px": [list(p) for p in self.max_diameter_endpoints_px],
-            "perpendicular_endpoints_px": [list(p) for p in self.perpendicular_endpoints_px],
-        }
+        """The fields by name, each endpoint pair as JSON lists ([[x, y], [x, y]])."""
+        return {k: [list(p) for p in v] if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 def _points_array(points: Any) -> np.ndarray:

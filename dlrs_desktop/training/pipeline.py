@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +52,12 @@ def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def make_spec(cfg: TrainConfig):
+    """The recipe's preprocessing: every TrainConfig setting named as a PreprocessSpec field goes across."""
     regions = tuple(
         r if r.kind == "tumour" else RegionSpec(r.name, r.radius_mm, cfg.ring_kind) for r in DEFAULT_REGIONS
     )
-    return PreprocessSpec(
-        input_size=cfg.input_size,
-        mm_per_px=cfg.mm_per_px,
-        crop=cfg.crop,
-        fill=cfg.fill,
-        normalisation=cfg.normalisation,
-        distance_channel=cfg.distance_channel,
-        regions=regions,
-    )
+    shared = {f.name: getattr(cfg, f.name) for f in fields(PreprocessSpec) if hasattr(cfg, f.name)}
+    return PreprocessSpec(**shared, regions=regions)
 
 
 def train_from_cohort(

@@ -259,18 +259,15 @@ class PredictionController(QObject):
         sens = prediction.sensitivity
         self._audit(
             "prediction",
-            image_sha256=prediction.image_sha256,
-            contour_hash=prediction.contour_hash,
-            frame=self.doc.frame,
-            model_id=prediction.model_id,
-            model_version=prediction.model_version,
+            **prediction.provenance(),  # the audit's key list keeps model id/version, contour hash, device
             model_sha256=prediction.bundle_hash,
+            image_sha256=prediction.image_sha256,
+            frame=self.doc.frame,
             probability=prediction.probability,
             threshold=prediction.threshold,
             category=prediction.category,
             region_probabilities={r.name: r.probability for r in prediction.regions},
             sensitivity=None if sens is None else [sens.min, sens.max],
-            device=prediction.device,
             seconds=round(waited_ms / 1000, 4),
         )
 

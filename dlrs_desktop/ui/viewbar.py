@@ -47,20 +47,10 @@ class WindowLevelBar(QToolBar):
         super().__init__(translate("viewbar", "Brightness/contrast"), parent)
         self.setObjectName("wl")
         self.canvas = canvas
-        self.addWidget(QLabel(translate("viewbar", " Contrast ")))
-        self.contrast = QSlider(Qt.Orientation.Horizontal)
-        self.contrast.setRange(-50, 100)
-        self.contrast.setValue(0)
-        self.contrast.setMaximumWidth(110)
-        self.contrast.setToolTip(translate("viewbar", "Right: more contrast (narrower window)"))
-        self.addWidget(self.contrast)
-        self.addWidget(QLabel(translate("viewbar", " Brightness ")))
-        self.brightness = QSlider(Qt.Orientation.Horizontal)
-        self.brightness.setRange(-127, 127)
-        self.brightness.setValue(0)
-        self.brightness.setMaximumWidth(110)
-        self.brightness.setToolTip(translate("viewbar", "Right: brighter (lower level)"))
-        self.addWidget(self.brightness)
+        more_contrast = translate("viewbar", "Right: more contrast (narrower window)")
+        self.contrast = self._slider(translate("viewbar", " Contrast "), (-50, 100), more_contrast)
+        brighter = translate("viewbar", "Right: brighter (lower level)")
+        self.brightness = self._slider(translate("viewbar", " Brightness "), (-127, 127), brighter)
         self.readout = QLabel("")
         self.readout.setMinimumWidth(96)
         self.addWidget(self.readout)
@@ -83,6 +73,17 @@ class WindowLevelBar(QToolBar):
             s.valueChanged.connect(self._sliders_moved)
         canvas.window_level_changed.connect(self._show)
         self._show(*canvas.window_level)
+
+    def _slider(self, label: str, limits: tuple[int, int], tip: str) -> QSlider:
+        """A labelled slider at 0 (the full range), added to the bar; both sliders are built alike."""
+        self.addWidget(QLabel(label))
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(*limits)
+        slider.setValue(0)
+        slider.setMaximumWidth(110)
+        slider.setToolTip(tip)
+        self.addWidget(slider)
+        return slider
 
     def _sliders_moved(self) -> None:
         self.canvas.set_window_level(
