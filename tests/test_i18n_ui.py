@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.report import ReportOptions
 from tests.i18n_factory import DialogCatcher, english_words, menu_actions, visible_texts, zh_cn  # noqa: F401
-from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
+from tests.ui_factory import complete, dialog_log, make_window  # noqa: F401  (fixture)
 
 #: Actions left out of the menu walk: Quit closes the window under test.
 SKIP = {"quit"}
@@ -28,7 +28,7 @@ def predicted(qtbot, zh_cn):  # noqa: F811
         win.start_model(None)
     assert win.open_demo()
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None and win.prediction.pending_job is None, timeout=120000)
+    qtbot.waitUntil(lambda: complete(win), timeout=120000)
     return win
 
 

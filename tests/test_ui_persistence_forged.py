@@ -13,6 +13,7 @@ from dlrs_desktop.store.annotation import beside_path
 from tests.model_factory import cached_bundle
 from tests.ui_factory import (
     calibrated_dicom,
+    complete,
     dialog_log,  # noqa: F401  (fixture)
     draw_polygon,
     make_window,
@@ -86,7 +87,7 @@ def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_
     dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(cached_bundle())
-    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
+    qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=60000)
     p = win.doc.result.to_json_dict()["prediction"]["probability"]
     assert p != pytest.approx(0.99, abs=1e-3)  # the random test model does not say 0.99
     assert win.result_panel.caption.text() == "probability of early response"

@@ -94,3 +94,10 @@ def draw_polygon(qtbot, win, points=LESION_POLYGON) -> None:
     for x, y in points:
         click(qtbot, win, x, y)
     qtbot.keyClick(win.canvas, Qt.Key.Key_Return)
+
+
+def complete(win) -> bool:
+    """A result is shown with both its stages: the probability and its contour sensitivity (the band
+    comes after the probability, ui/prediction.py)."""
+    doc = win.doc
+    return doc.result is not None and not doc.sensitivity_computing and win.prediction.pending_job is None
