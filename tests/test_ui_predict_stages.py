@@ -70,7 +70,7 @@ def test_the_probability_appears_before_the_band(win, qtbot, bundle, calls, dial
     first = doc.result.prediction
     assert doc.sensitivity_computing and first.sensitivity is None
     assert panel.probability.text() == f"{first.probability:.2f}"
-    assert _fusion(win).pending and _fusion(win).band is None
+    assert _fusion(win).pending and _fusion(win).band is None and _fusion(win).value == first.probability
     assert "Contour sensitivity: computing…" in panel.details.text()
     assert "Contour sensitivity: computing…" in panel.category.text()
     assert "probability in" in panel.details.text() and "computing" in win.statusBar().currentMessage()

@@ -500,6 +500,10 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>轮廓已更改：其轮廓敏感性未计算。</translation>
     </message>
     <message>
+        <source>{probability_of} {value}</source>
+        <translation>{probability_of} {value}</translation>
+    </message>
+    <message>
         <source>{probability_of} {value} ({category})</source>
         <translation>{probability_of} {value}（{category}）</translation>
     </message>
@@ -1160,10 +1164,6 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
         <translation>设备：{device}（{backend}）· {seconds} 秒（预测，未含轮廓敏感性）</translation>
     </message>
     <message>
-        <source>sensitivity: computing…</source>
-        <translation>敏感性：正在计算…</translation>
-    </message>
-    <message>
         <source>not used by the fusion (weight {weight})</source>
         <translation>未被融合使用（权重 {weight}）</translation>
     </message>
@@ -1174,6 +1174,10 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
     <message>
         <source>not used (weight {weight})</source>
         <translation>未使用（权重 {weight}）</translation>
+    </message>
+    <message>
+        <source>computing…</source>
+        <translation>正在计算…</translation>
     </message>
     <message>
         <source>Contour sensitivity: {lo} – {hi} (contour moved by up to ±{offset} mm)</source>

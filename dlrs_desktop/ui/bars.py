@@ -112,16 +112,8 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
             p.setBrush(QColor(255, 255, 255, 90))
             p.drawRect(band)
             p.setBrush(Qt.BrushStyle.NoBrush)
-        if row.pending:  # where the band goes: a dotted frame and the word
-            p.setPen(QPen(grey, 1.0, Qt.PenStyle.DotLine))
-            p.drawRect(QRectF(bar_x0, y + row_h * 0.1, bar_w, row_h * 0.8))
-            p.setFont(small)
-            p.setPen(base_pen if not dim else grey)
-            p.drawText(
-                track.adjusted(4, 0, -4, 0),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                translate("bars", "sensitivity: computing…"),
-            )
+        if row.pending:
+            _paint_pending(p, QRectF(bar_x0, y + row_h * 0.1, bar_w, row_h * 0.8), row.value, small)
             p.setFont(normal)
         if row.threshold is not None:
             x = bar_x0 + bar_w * row.threshold
@@ -146,6 +138,31 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
                 track.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
             )
     p.setFont(normal)
+
+
+MIDDLE = Qt.AlignmentFlag.AlignVCenter
+
+
+def _paint_pending(p: QPainter, frame: QRectF, value: float, font: QFont) -> None:
+    """Where the band goes while it is computing: a dotted frame over the whole track and the word,
+    beside the bar's end where it fits (never over it: the bar's length is the probability)."""
+    p.setPen(QPen(QColor(110, 110, 110), 1.0, Qt.PenStyle.DotLine))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawRect(frame)
+    p.setFont(font)
+    text = translate("bars", "computing…")
+    need = QFontMetricsF(font).horizontalAdvance(text) + 8
+    end = frame.left() + frame.width() * value
+    if frame.right() - end >= need:  # on the empty track, right of the bar
+        p.setPen(QColor(60, 60, 60))
+        p.drawText(
+            frame.adjusted(0, 0, -4, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text
+        )
+    elif end - frame.left() >= need:  # inside the bar, on its colour
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(
+            frame.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
+        )
 
 
 class BarChart(QWidget):

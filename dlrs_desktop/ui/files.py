@@ -320,12 +320,8 @@ class FileController(QObject):
             self.autosave_timer.start()
 
     def _autosave(self) -> None:
-        """The timer's save; it waits while a contour sensitivity is computing, so the result is saved
-        once, complete (closing or switching images still saves at once: `save_now`)."""
-        if self.doc.sensitivity_computing:
-            self.autosave_timer.start()
-        else:
-            self.save_now()
+        """Waits while a contour sensitivity computes: a result is saved once, complete."""
+        (self.autosave_timer.start if self.doc.sensitivity_computing else self.save_now)()
 
     def save_now(self) -> bool:
         """Write the annotation now (autosave calls this). False if it could not be written."""

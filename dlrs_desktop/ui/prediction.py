@@ -220,7 +220,7 @@ class PredictionController(QObject):
             self.user_predicted.emit()
         self.status(
             self.tr("Probability in {seconds} s: {result} · contour sensitivity: computing…").format(
-                seconds=f"{waited_ms / 1000:.2f}", result=self._said(prediction)
+                seconds=f"{waited_ms / 1000:.2f}", result=self._said(prediction, with_class=False)
             ),
             0,
         )
@@ -321,10 +321,16 @@ class PredictionController(QObject):
             ),
         )
 
-    def _said(self, pred: Any) -> str:
-        """The result in words for the status line."""
+    def _said(self, pred: Any, *, with_class: bool = True) -> str:
+        """The result in words for the status line; `with_class` False before the contour sensitivity
+        is in (it may still make the class uncertain)."""
         if is_outside(pred):
             return outside_text(pred, translate)
+        if not with_class:
+            return self.tr("{probability_of} {value}").format(
+                probability_of=pred.outcome.probability_of_in(translate),
+                value=format_probability(pred.probability, pred.threshold),
+            )
         return self.tr("{probability_of} {value} ({category})").format(
             probability_of=pred.outcome.probability_of_in(translate),
             value=format_probability(pred.probability, pred.threshold),
