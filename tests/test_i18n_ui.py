@@ -66,7 +66,13 @@ def test_every_dialog_reachable_from_the_menus_is_chinese(predicted, qtbot):
     # a prediction or model switch started from a menu may still answer with a dialog: read it too
     before = len(catcher.seen)
     catcher.timer.start()
-    qtbot.waitUntil(lambda: win.prediction.pending_job is None and win.model.ready, timeout=120000)
+
+    def idle() -> bool:
+        """A model switch keeps the model in use "ready" while the new one loads: wait for that load too
+        (a window deleted while its worker pool still runs Python deadlocks in ~QThreadPool)."""
+        return win.prediction.pending_job is None and win.model.ready and not win.model.loading
+
+    qtbot.waitUntil(idle, timeout=120000)
     qtbot.wait(500)
     catcher.timer.stop()
     opened += [("(after the walk)", *seen) for seen in catcher.seen[before:]]

@@ -149,3 +149,25 @@ def test_a_second_stage_cancelled_before_it_starts_does_not_run(win, qtbot, call
         model.cancel(job)  # before the first stage has even finished
     assert dropped.args == [job] and calls == []
     assert model.wait(30000)
+
+
+def test_a_model_that_ignores_its_input_withdraws_the_probability(qtbot, tmp_path, dialog_log):  # noqa: F811
+    """Zero head weights: every contour gives the same output. Only the second stage can tell (the offsets
+    change nothing), and then the probability already shown goes: no result, one error."""
+    import numpy as np
+
+    broken = cached_bundle(head_weight=np.zeros((4, 512), np.float32), head_bias=np.full(4, 0.3, np.float32))
+    w = make_window(qtbot)
+    w.prefs.device = "cpu"
+    dialog_log.answers["yes_no"] = True  # the unsigned test bundle
+    with qtbot.waitSignal(w.model.loaded, timeout=60000):
+        w.start_model(broken)
+    assert w.open_path(calibrated_dicom(tmp_path))
+    draw_polygon(qtbot, w)
+    w.predict()
+    qtbot.waitUntil(lambda: bool(dialog_log.texts("error")), timeout=60000)
+    assert "ignores its input" in dialog_log.texts("error")[0]
+    assert w.doc.result is None and not w.doc.sensitivity_computing and w.prediction.pending_job is None
+    assert w.result_panel.probability.text() == "–" and w.result_panel.predict_button.isEnabled()
+    audit = paths.user_data_dir() / "audit.jsonl"
+    assert not audit.exists() or '"prediction"' not in audit.read_text()

@@ -241,6 +241,7 @@ class MainWindow(QMainWindow):
             self.files.open_path(urls[0], background=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.prediction.settle(10000)  # a band still computing: the last save holds the complete result
         if not self.files.close_guard():
             event.ignore()
             return
