@@ -171,3 +171,16 @@ def test_a_model_that_ignores_its_input_withdraws_the_probability(qtbot, tmp_pat
     assert w.result_panel.probability.text() == "–" and w.result_panel.predict_button.isEnabled()
     audit = paths.user_data_dir() / "audit.jsonl"
     assert not audit.exists() or '"prediction"' not in audit.read_text()
+
+
+def test_another_image_during_the_band_cancels_it(win, qtbot, tmp_path, calls):
+    """A new image replaces the result: the old band is dropped and nothing lands on the new image."""
+    win.predict()
+    qtbot.waitUntil(lambda: win.doc.sensitivity_computing and len(calls) == 1, timeout=60000)
+    assert win.open_path(calibrated_dicom(tmp_path, "other.dcm", seed=1))
+    assert win.doc.result is None and not win.doc.sensitivity_computing
+    assert win.prediction.computing_job is None
+    assert win.model.wait(30000)
+    qtbot.wait(200)  # the dropped stage's signals are delivered
+    assert win.doc.result is None and win.result_panel.probability.text() == "–"
+    assert win.prediction.pending_job is None
