@@ -77,8 +77,7 @@ class PredictionController(QObject):
         model.unsigned.connect(self._ask_unsigned)
         model.predicted.connect(self._predicted)
         model.predict_failed.connect(self._predict_failed)
-        model.completed.connect(self._completed)
-        model.cancelled.connect(self._cancelled)
+        model.completed.connect(self._completed)  # (`cancelled` needs nothing: a job is cleared when dropped)
         doc.events.connect(self._doc_changed)
         views.panel.predict_requested.connect(self.predict)
         views.panel.cam_changed.connect(self.show_cam)
@@ -282,11 +281,6 @@ class PredictionController(QObject):
         if first is not None:  # its probability was shown: that is what the audit records
             self._audit_prediction(*first)
         self.status(self.tr("The contour changed: its contour sensitivity was not computed."), 6000)
-
-    def _cancelled(self, job: str) -> None:
-        if job == self.pending_job:  # (dropped jobs are cleared when they are dropped)
-            self.pending_job = None
-            self._set_busy(False)
 
     def settle(self, timeout_ms: int = 30000) -> bool:
         """Wait for the contour sensitivity still computing (exports carry the complete result).
