@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.report import ReportOptions
 from tests.i18n_factory import DialogCatcher, english_words, menu_actions, visible_texts, zh_cn  # noqa: F401
-from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
+from tests.ui_factory import complete, dialog_log, make_window  # noqa: F401  (fixture)
 
 #: Actions left out of the menu walk: Quit closes the window under test.
 SKIP = {"quit"}
@@ -28,7 +28,7 @@ def predicted(qtbot, zh_cn):  # noqa: F811
         win.start_model(None)
     assert win.open_demo()
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None and win.prediction.pending_job is None, timeout=120000)
+    qtbot.waitUntil(lambda: complete(win), timeout=120000)
     return win
 
 
@@ -66,7 +66,13 @@ def test_every_dialog_reachable_from_the_menus_is_chinese(predicted, qtbot):
     # a prediction or model switch started from a menu may still answer with a dialog: read it too
     before = len(catcher.seen)
     catcher.timer.start()
-    qtbot.waitUntil(lambda: win.prediction.pending_job is None and win.model.ready, timeout=120000)
+
+    def idle() -> bool:
+        """A model switch keeps the model in use "ready" while the new one loads: wait for that load too
+        (a window deleted while its worker pool still runs Python deadlocks in ~QThreadPool)."""
+        return win.prediction.pending_job is None and win.model.ready and not win.model.loading
+
+    qtbot.waitUntil(idle, timeout=120000)
     qtbot.wait(500)
     catcher.timer.stop()
     opened += [("(after the walk)", *seen) for seen in catcher.seen[before:]]

@@ -22,7 +22,7 @@ from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.model.predictor import Predictor
 from tests.model_factory import bmode_case, cached_bundle, copy_bundle
 from tests.training_factory import rewrite, tiny_cohort
-from tests.ui_factory import dialog_log  # noqa: F401
+from tests.ui_factory import complete, dialog_log  # noqa: F401
 
 DOMAIN_KEYS = {"status", "score", "unusual_above", "outside_above", "reason"}
 
@@ -207,7 +207,7 @@ def test_the_gui_shows_outside_with_no_class_and_the_sr_carries_it(guarded, qtbo
     assert win.open_path(path)
     draw_polygon(qtbot, win)
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     pred, panel = win.doc.result.to_json_dict()["prediction"], win.result_panel
     assert pred["domain"]["status"] == "outside"
     assert panel.probability.text() == "—" and "training domain" in panel.caption.text()

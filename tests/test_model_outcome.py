@@ -24,7 +24,7 @@ from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.ui.app import build_parser as build_gui_parser
 from dlrs_desktop.ui.app import start
 from tests.model_factory import bmode_case, make_bundle
-from tests.ui_factory import dialog_log  # noqa: F401
+from tests.ui_factory import complete, dialog_log  # noqa: F401
 
 
 def pdf_text(path: Path) -> str:
@@ -286,7 +286,7 @@ def test_gui_result_panel_and_pdf_say_malignancy(malignant: Path, qtbot, tmp_pat
     panel = win.result_panel
     assert "for malignancy" in panel.cam_legend.text()  # from the loaded model, before any result
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     panel.cam.setCurrentIndex(panel.cam.findData("ring_10mm"))
     shown = [panel.caption.text(), panel.category.text(), panel.details.text(), panel.cam_legend.text(),
              panel.cam_legend.toolTip(), win.statusBar().currentMessage()]  # fmt: skip

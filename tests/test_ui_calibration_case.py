@@ -15,7 +15,7 @@ from dlrs_desktop.cli import main
 from dlrs_desktop.imaging import Calibration
 from dlrs_desktop.ui.commands import SetCalibration
 from tests.model_factory import cached_bundle
-from tests.ui_factory import calibrated_dicom, dialog_log, draw_polygon, make_window  # noqa: F401
+from tests.ui_factory import calibrated_dicom, complete, dialog_log, draw_polygon, make_window  # noqa: F401
 
 
 def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):  # noqa: F811
@@ -32,7 +32,7 @@ def test_gui_and_cli_agree_on_a_saved_case(qtbot, tmp_path, capsys, dialog_log):
     win.undo_stack.push(SetCalibration(doc, None, Calibration.manual(0.12), "Manual calibration"))
     assert doc.calibration == Calibration.manual(0.12)
     win.predict()
-    qtbot.waitUntil(lambda: doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     assert not dialog_log.texts("error") and win.save_now()
     gui = doc.result.to_json_dict()["prediction"]
     rois, _ = doc.rois()

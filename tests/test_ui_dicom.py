@@ -17,7 +17,7 @@ from dlrs_desktop.ui.dicom_actions import PacsFields
 from dlrs_desktop.ui.pacs_browser import query_retrieve_dialog
 from tests.model_factory import cached_bundle
 from tests.pacs_factory import MOVE_PORT, PACS_AET, PDF, SEG, SR, US, export_demo, free_port, need, store_scan
-from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
+from tests.ui_factory import complete, dialog_log, make_window  # noqa: F401  (fixture)
 
 SAMPLES = paths.samples_dir()
 
@@ -67,7 +67,7 @@ def test_query_retrieve_contour_predict_and_send_back(qtbot, tmp_path, orthanc, 
 
     win.load_contour_file(SAMPLES / "demo.contour.json")
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     assert win.dicom.send_results()
     qtbot.waitUntil(lambda: win.dicom.last_send is not None, timeout=20000)
     assert all(o.ok for o in win.dicom.last_send) and not dialog_log.texts("error")

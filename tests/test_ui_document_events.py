@@ -29,6 +29,7 @@ def _new_value(doc: Document, name: str) -> object:
         "contour": doc.make_contour(SQUARE), "result": None, "prediction": object(), "result_verified": True,
         "review": Review("reviewed", "A. Reader", "2026-12-03T12:00:00+00:00"), "exam": {"label": "baseline"},
         "ruler": (np.zeros(2), np.ones(2)), "ring_radii_mm": (2.0, 4.0), "model_sha256": "ab" * 32,
+        "sensitivity_computing": True,
     }[name]  # fmt: skip
 
 
@@ -75,3 +76,18 @@ def test_a_result_is_one_event_and_a_saved_change():
     seen.clear()
     doc.set_ruler(None)  # a measurement is not part of the annotation
     assert seen == ["ruler"] and doc.revision == before + 1
+
+
+def test_a_first_stage_result_is_computing_until_replaced_and_never_on_a_new_image():
+    """The probability shows before its contour sensitivity: `computing` says so, only for a result
+    computed here, and a new image (or a restored annotation) is never "computing"."""
+    doc, seen = _doc()
+    doc.set_result(None, object(), computing=True)
+    assert not doc.sensitivity_computing  # no result: nothing is computing for it
+    doc.set_result(object(), object(), computing=True)  # type: ignore[arg-type]
+    assert doc.sensitivity_computing and doc.result_verified and seen[-1] == "result"
+    doc.set_result(object(), object())  # type: ignore[arg-type]  # the complete result
+    assert not doc.sensitivity_computing
+    doc.set_result(object(), object(), computing=True)  # type: ignore[arg-type]
+    doc.open(doc.base_image, "other.png")
+    assert not doc.sensitivity_computing and doc.result is None

@@ -20,7 +20,7 @@ from dlrs_desktop.model.preprocess import RegionSpec
 from dlrs_desktop.ui.app import build_parser, start
 from dlrs_desktop.ui.settings import Preferences
 from tests.model_factory import cached_bundle
-from tests.ui_factory import calibrated_dicom, dialog_log, draw_polygon, make_window  # noqa: F401
+from tests.ui_factory import calibrated_dicom, complete, dialog_log, draw_polygon, make_window  # noqa: F401
 
 DEMO_LABEL = "Early response — demonstration (synthetic data)"
 MALIGNANCY_LABEL = "Malignancy — public breast ultrasound (BUS-BRA, BUSI)"
@@ -161,7 +161,7 @@ def test_switching_model_marks_the_result_stale_and_is_remembered(
     assert win.open_path(calibrated_dicom(tmp_path))
     draw_polygon(qtbot, win)
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
+    qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=60000)
     assert win.result_panel.caption.text() == "probability of early response"
     assert win.doc.ring_radii_mm == (3.0, 5.0, 10.0)
 
@@ -188,7 +188,7 @@ def test_switching_model_marks_the_result_stale_and_is_remembered(
     assert Preferences().model_bundle == "bundled:dlrs-bus-malignancy"
 
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
+    qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=60000)
     assert panel.caption.text() == "probability of malignancy" and not panel.stale.isVisible()
     assert win.doc.result.to_json_dict()["model"]["id"] == "dlrs-bus-malignancy"
     assert any(w in panel.category.text() for w in ("malignant", "benign", "uncertain", "outside"))

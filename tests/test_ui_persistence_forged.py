@@ -14,6 +14,7 @@ from dlrs_desktop.store.annotation import beside_path
 from tests.model_factory import cached_bundle
 from tests.ui_factory import (
     calibrated_dicom,
+    complete,
     dialog_log,  # noqa: F401  (fixture)
     make_window,
     saved_work,
@@ -83,7 +84,7 @@ def test_forged_result_is_re_computed_as_soon_as_the_model_is_loaded(qtbot, tmp_
     dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(cached_bundle())
-    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
+    qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=60000)
     # Re-computed: the loaded model's own answer for this image and contour, and its identity (not the
     # forged block's, and not merely "not 0.99", nor two fields copied from one value)
     shown = win.doc.result.to_json_dict()

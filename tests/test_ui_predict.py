@@ -13,6 +13,7 @@ from tests.model_factory import cached_bundle
 from tests.ui_factory import (
     LESION_POLYGON,
     calibrated_dicom,
+    complete,
     dialog_log,  # noqa: F401  (fixture)
     drag,
     draw_polygon,
@@ -43,7 +44,7 @@ def test_predict_shows_the_real_result_then_goes_stale(win, qtbot, bundle, dialo
     win.canvas.setFocus()
     qtbot.keyClick(win.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # the shortcut
     assert win.result_panel.busy.isVisible()
-    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     assert not win.result_panel.busy.isVisible() and not dialog_log.texts("error")
     expected = Predictor(bundle, device="cpu").predict(win.doc.image, win.doc.contour, sensitivity=False)
     got = win.doc.result.to_json_dict()["prediction"]
@@ -111,7 +112,7 @@ def test_gpu_preference_without_gpu_falls_back_with_a_notice(qtbot, tmp_path, bu
     assert w.open_path(calibrated_dicom(tmp_path))
     draw_polygon(qtbot, w)
     w.predict()
-    qtbot.waitUntil(lambda: w.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(w), timeout=60000)
     assert any("GPU" in t for t in dialog_log.texts("info"))
     assert "GPU" in w.result_panel.details.text() and "cpu" in w.result_panel.details.text()
 

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from dlrs_desktop import __version__, paths
 from dlrs_desktop.model.reading import CAM_FOR_RGB, cam_rgba, region_thresholds
 from dlrs_desktop.ui.app import build_parser, start
-from tests.ui_factory import calibrated_dicom, dialog_log, draw_polygon, make_window  # noqa: F401
+from tests.ui_factory import calibrated_dicom, complete, dialog_log, draw_polygon, make_window  # noqa: F401
 
 UNCERTAIN = "uncertain — the class changes within ±1 mm of the contour"
 
@@ -25,7 +25,7 @@ def demo(qtbot, dialog_log):  # noqa: F811
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.model.ready and win.doc.contour is not None, timeout=60000)
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     return win
 
 
@@ -166,7 +166,7 @@ def test_ring_radii_come_from_the_bundle(qtbot, tmp_path, dialog_log):  # noqa: 
     assert "demonstration" not in win.result_panel.notice.text()
     assert "synthetic data" in win.result_panel.notice.text()
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     header = pdf_text(win.export_pdf(str(tmp_path / "user-model.pdf"))).splitlines()[:3]
     assert not any("demonstration" in line for line in header)
     assert "trained on synthetic data; unsigned model. Not a diagnosis." in " ".join(header)  # issue 27
@@ -209,7 +209,7 @@ def test_radiomics_signatures_are_evidence_on_screen_and_in_the_saved_result(qtb
     assert win.open_path(calibrated_dicom(tmp_path))
     draw_polygon(qtbot, win)
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: complete(win), timeout=60000)
     pred = win.doc.result.to_json_dict()["prediction"]
     names = [s["name"] for s in pred["signatures"]]
     assert names == ["radiomics_ring_3mm", "radiomics_ring_5mm", "radiomics_ring_10mm", "radiomics_all"]

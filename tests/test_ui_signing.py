@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dlrs_desktop.ui.about import PreferencesDialog
 from tests.model_factory import cached_bundle
-from tests.ui_factory import calibrated_dicom, dialog_log, draw_polygon, make_window  # noqa: F401
+from tests.ui_factory import calibrated_dicom, complete, dialog_log, draw_polygon, make_window  # noqa: F401
 
 
 def _pdf_text(path: str | Path) -> str:
@@ -35,7 +35,7 @@ def test_an_unsigned_bundle_needs_the_users_yes_and_then_says_so(qtbot, tmp_path
     assert win.open_path(calibrated_dicom(tmp_path))
     draw_polygon(qtbot, win)
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=60000)
+    qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=60000)
     assert "unsigned model" in _pdf_text(win.export_pdf(str(tmp_path / "report.pdf")))
 
 

@@ -18,7 +18,7 @@ from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store.annotation import beside_path
 from tests.dicom_factory import write_bmode_dicom
 from tests.i18n_factory import zh_cn  # noqa: F401
-from tests.ui_factory import dialog_log, make_window  # noqa: F401
+from tests.ui_factory import complete, dialog_log, make_window  # noqa: F401
 
 PR = "partial response (size criteria)"
 MM_PER_PX = 0.2  # the DICOM's ultrasound region: 20.0 mm = 100 px, 13.0 mm = 65 px
@@ -206,7 +206,7 @@ def test_predict_follow_up_opens_dock_chinese_pdf(qtbot, tmp_path, dialog_log, z
     dock = win.timeline.dock
     assert not dock.isVisible()
     win.predict()  # the user's Predict on the follow-up: the size change belongs beside it
-    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=120000)
+    qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=120000)
     qtbot.waitUntil(dock.isVisible, timeout=3000)
     row = cells(dock)[1]
     assert row[:5] == ["2026-03-02", "after cycle 2", "13.0 mm", "-35.0 % (-7.0 mm)", translate_cell(PR)]
@@ -222,7 +222,7 @@ def test_predict_follow_up_opens_dock_chinese_pdf(qtbot, tmp_path, dialog_log, z
     dock.hide()
     win.open_path(base)
     win.predict()
-    qtbot.waitUntil(lambda: win.doc.result_state == "current", timeout=120000)
+    qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=120000)
     qtbot.wait(200)
     assert not dock.isVisible()
 

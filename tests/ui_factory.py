@@ -117,3 +117,10 @@ def saved_work(qtbot, image: Path):
     assert win.save_now()
     win.close()
     return win
+
+
+def complete(win) -> bool:
+    """A result is shown with both its stages: the probability and its contour sensitivity (the band
+    comes after the probability, ui/prediction.py)."""
+    doc = win.doc
+    return doc.result is not None and not doc.sensitivity_computing and win.prediction.pending_job is None

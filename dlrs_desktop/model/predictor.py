@@ -254,7 +254,18 @@ class Predictor:
     ) -> Prediction:
         """Fused probability with per-region evidence, quality flags and (optionally) sensitivity and CAM.
 
+        The two stages in sequence (`predict_fast`, then `add_sensitivity`): the GUI runs them apart so
+        the probability shows before the band; the CLI calls this and gets the same result.
         Raises CalibrationError / ContourError (refusals) or ModelError.
+        """
+        result = self.predict_fast(image, contour, cam=cam)
+        return self.add_sensitivity(result, image, contour) if sensitivity else result
+
+    def predict_fast(self, image: UltrasoundImage, contour: Contour, *, cam: bool = False) -> Prediction:
+        """First stage: probability, per-region evidence, class, domain, conformal set and CAM.
+
+        One network pass (the domain guard and the maps reuse its features: a few ms); the result has no
+        contour sensitivity yet (`add_sensitivity` is the slow stage: four more contours).
         """
         t0 = time.perf_counter()
         x, info = prepare_inputs(image, contour, self.bundle.spec)
@@ -283,17 +294,26 @@ class Predictor:
         if cams is not None:
             timings["cam"] = (t4 - t3) * 1e3
         timings["domain"] = t_guard * 1e3
-        result = replace(self._result(p, z, info, flags, timings, contour, image, cams), **guard)
-        if sensitivity:
-            sens = self.predict_sensitivity(image, contour)
-            shifted = [q for q in sens.probabilities if q is not None]
-            if len(shifted) >= 2 and all(q == p for q in shifted):
-                raise ModelError(
-                    "The model gives exactly the same output for different contours: it ignores its input "
-                    "(broken weights); no result is shown. Check the bundle with `dlrs model verify`."
-                )
-            result = result.with_sensitivity(sens)
-        return result
+        return replace(self._result(p, z, info, flags, timings, contour, image, cams), **guard)
+
+    def add_sensitivity(self, result: Prediction, image: UltrasoundImage, contour: Contour) -> Prediction:
+        """Second stage: `result` (from `predict_fast` on this image and contour) with its contour
+        sensitivity. Raises ModelError when the model ignores its input (then no result may be shown).
+
+        Refuses another contour or image than the result's, so a band never lands on a result it
+        was not computed for."""
+        if contour.content_hash() != result.contour_hash or image.sha256 != result.image_sha256:
+            raise ValueError(
+                "add_sensitivity: the contour or image is not the one the result was computed for"
+            )
+        sens = self.predict_sensitivity(image, contour)
+        shifted = [q for q in sens.probabilities if q is not None]
+        if len(shifted) >= 2 and all(q == result.probability for q in shifted):
+            raise ModelError(
+                "The model gives exactly the same output for different contours: it ignores its input "
+                "(broken weights); no result is shown. Check the bundle with `dlrs model verify`."
+            )
+        return result.with_sensitivity(sens)
 
     def _result(
         self,

@@ -488,12 +488,24 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>针对先前轮廓的预测已完成，结果已丢弃。</translation>
     </message>
     <message>
-        <source>{probability_of} {value} ({category})</source>
-        <translation>{probability_of} {value}（{category}）</translation>
+        <source>Probability in {seconds} s: {result} · contour sensitivity: computing…</source>
+        <translation>概率用时 {seconds} 秒：{result} · 轮廓敏感性：正在计算…</translation>
     </message>
     <message>
-        <source>Prediction done in {seconds} s: {result}</source>
-        <translation>预测完成，用时 {seconds} 秒：{result}</translation>
+        <source>Prediction done in {seconds} s (probability after {first} s, contour sensitivity {second} s): {result}</source>
+        <translation>预测完成，用时 {seconds} 秒（概率 {first} 秒，轮廓敏感性 {second} 秒）：{result}</translation>
+    </message>
+    <message>
+        <source>The contour changed: its contour sensitivity was not computed.</source>
+        <translation>轮廓已更改：其轮廓敏感性未计算。</translation>
+    </message>
+    <message>
+        <source>{probability_of} {value}</source>
+        <translation>{probability_of} {value}</translation>
+    </message>
+    <message>
+        <source>{probability_of} {value} ({category})</source>
+        <translation>{probability_of} {value}（{category}）</translation>
     </message>
     <message>
         <source>The result saved in the annotation file ({saved}) differs from the one the model computes now ({now}). The re-computed result is shown.</source>
@@ -1140,6 +1152,18 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
         <translation>未被融合使用</translation>
     </message>
     <message>
+        <source>Contour sensitivity: computing…</source>
+        <translation>轮廓敏感性：正在计算…</translation>
+    </message>
+    <message>
+        <source>Device: {device} ({backend}) · probability in {seconds} s (contour sensitivity: computing…)</source>
+        <translation>设备：{device}（{backend}）· 概率用时 {seconds} 秒（轮廓敏感性：正在计算…）</translation>
+    </message>
+    <message>
+        <source>Device: {device} ({backend}) · {seconds} s (prediction, no contour sensitivity)</source>
+        <translation>设备：{device}（{backend}）· {seconds} 秒（预测，未含轮廓敏感性）</translation>
+    </message>
+    <message>
         <source>not used by the fusion (weight {weight})</source>
         <translation>未被融合使用（权重 {weight}）</translation>
     </message>
@@ -1150,6 +1174,10 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
     <message>
         <source>not used (weight {weight})</source>
         <translation>未使用（权重 {weight}）</translation>
+    </message>
+    <message>
+        <source>computing…</source>
+        <translation>正在计算…</translation>
     </message>
     <message>
         <source>Contour sensitivity: {lo} – {hi} (contour moved by up to ±{offset} mm)</source>
@@ -1478,6 +1506,10 @@ The tick column is marked on the image. Use this calibration?</source>
 </context>
 <context>
     <name>exports</name>
+    <message>
+        <source>The contour sensitivity of this result is still being computed; export again in a moment.</source>
+        <translation>此结果的轮廓敏感性仍在计算中，请稍后再导出。</translation>
+    </message>
     <message>
         <source>Open an image before exporting a report.</source>
         <translation>导出报告前请先打开图像。</translation>

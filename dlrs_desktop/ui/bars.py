@@ -2,7 +2,8 @@
 
 Plain QPainter (pyqtgraph costs ~0.7 s of start-up for one chart); the same painting function draws
 the chart in the PDF report. Each row carries its own decision threshold; a region the fusion gives
-zero weight is greyed and says so; the fused row shows the contour-sensitivity band.
+zero weight is greyed and says so; the fused row shows the contour-sensitivity band (or says it is still
+computing: the probability is shown before its band arrives).
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from dlrs_desktop.ui.style import region_color, region_label
 
 translate = QCoreApplication.translate
 NOT_USED = QT_TRANSLATE_NOOP("bars", "not used by the fusion")
+COMPUTING = QT_TRANSLATE_NOOP("bars", "Contour sensitivity: computing…")
+WAITED = QT_TRANSLATE_NOOP(
+    "bars", "Device: {device} ({backend}) · {seconds} s (prediction and contour sensitivity)"
+)
+WAITED_COMPUTING = QT_TRANSLATE_NOOP(
+    "bars", "Device: {device} ({backend}) · probability in {seconds} s (contour sensitivity: computing…)"
+)
+WAITED_NO_BAND = QT_TRANSLATE_NOOP(
+    "bars", "Device: {device} ({backend}) · {seconds} s (prediction, no contour sensitivity)"
+)
 
 
 @dataclass(frozen=True)
@@ -29,14 +40,17 @@ class BarRow:
     threshold: float | None
     weight: float | None  # stacking coefficient; None for the fused row
     band: tuple[float, float] | None = None  # sensitivity band (fused row only)
+    pending: bool = False  # the band is still being computed (fused row only)
 
     @property
     def used(self) -> bool:
         return self.weight is None or abs(self.weight) > 1e-9
 
 
-def bar_rows(result: SavedResult) -> list[BarRow]:
-    """Rows for a stored result: the region networks in bundle order, then the fused probability."""
+def bar_rows(result: SavedResult, computing: bool = False) -> list[BarRow]:
+    """Rows for a stored result: the region networks in bundle order, then the fused probability.
+
+    `computing`: the fused row's band is still being computed (it says so where the band goes)."""
     pred = result.prediction
     thresholds = result.model.region_thresholds
     rows = [
@@ -44,7 +58,10 @@ def bar_rows(result: SavedResult) -> list[BarRow]:
         for r in [*pred.regions, *used_signatures(pred)]
     ]
     band = sensitivity_band(pred)
-    rows.append(BarRow("fusion", pred.probability, pred.threshold, None, None if band is None else band[:2]))
+    pending = computing and pred.sensitivity is None
+    rows.append(
+        BarRow("fusion", pred.probability, pred.threshold, None, None if band is None else band[:2], pending)
+    )
     return rows
 
 
@@ -95,6 +112,9 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
             p.setBrush(QColor(255, 255, 255, 90))
             p.drawRect(band)
             p.setBrush(Qt.BrushStyle.NoBrush)
+        if row.pending:
+            _paint_pending(p, QRectF(bar_x0, y + row_h * 0.1, bar_w, row_h * 0.8), row.value, small)
+            p.setFont(normal)
         if row.threshold is not None:
             x = bar_x0 + bar_w * row.threshold
             p.setPen(QPen(grey if faded else base_pen, 1.5, Qt.PenStyle.DashLine))
@@ -118,6 +138,31 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
                 track.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
             )
     p.setFont(normal)
+
+
+MIDDLE = Qt.AlignmentFlag.AlignVCenter
+
+
+def _paint_pending(p: QPainter, frame: QRectF, value: float, font: QFont) -> None:
+    """Where the band goes while it is computing: a dotted frame over the whole track and the word,
+    beside the bar's end where it fits (never over it: the bar's length is the probability)."""
+    p.setPen(QPen(QColor(110, 110, 110), 1.0, Qt.PenStyle.DotLine))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawRect(frame)
+    p.setFont(font)
+    text = translate("bars", "computing…")
+    need = QFontMetricsF(font).horizontalAdvance(text) + 8
+    end = frame.left() + frame.width() * value
+    if frame.right() - end >= need:  # on the empty track, right of the bar
+        p.setPen(QColor(60, 60, 60))
+        p.drawText(
+            frame.adjusted(0, 0, -4, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text
+        )
+    elif end - frame.left() >= need:  # inside the bar, on its colour
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(
+            frame.adjusted(4, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
+        )
 
 
 class BarChart(QWidget):
@@ -185,11 +230,16 @@ def weights_text(pred: Prediction) -> str | None:
     return translate("bars", "Weights in the fusion: {weights}").format(weights=weights)
 
 
-def result_lines(result: SavedResult) -> list[str]:
-    """Plain-text facts under the probability (shared by the panel and the PDF report)."""
+def result_lines(result: SavedResult, computing: bool = False) -> list[str]:
+    """Plain-text facts under the probability (shared by the panel and the PDF report).
+
+    `computing`: the first stage only; the contour sensitivity (and the uncertainty it may show) is still
+    being computed, and the lines say so where it goes."""
     pred = result.prediction
+    pending = computing and pred.sensitivity is None
     lines = evidence_lines(pred, translate)
-    for line in (None if is_outside(pred) else sensitivity_text(pred), weights_text(pred)):
+    sens = translate("bars", COMPUTING) if pending else sensitivity_text(pred)
+    for line in (None if is_outside(pred) else sens, weights_text(pred)):
         if line:
             lines.append(line)
     for flag in pred.flags:
@@ -198,11 +248,8 @@ def result_lines(result: SavedResult) -> list[str]:
     waited = waited_seconds(pred, result.waited_ms)
     device, backend = pred.device or "?", pred.backend or "?"
     if waited is not None:
-        lines.append(
-            translate(
-                "bars", "Device: {device} ({backend}) · {seconds} s (prediction and contour sensitivity)"
-            ).format(device=device, backend=backend, seconds=f"{waited:.2f}")
-        )
+        said = WAITED_COMPUTING if pending else WAITED_NO_BAND if pred.sensitivity is None else WAITED
+        lines.append(translate("bars", said).format(device=device, backend=backend, seconds=f"{waited:.2f}"))
     else:
         lines.append(translate("bars", "Device: {device} ({backend})").format(device=device, backend=backend))
     if pred.device_note:

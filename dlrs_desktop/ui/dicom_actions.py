@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui.exports import STILL_COMPUTING
 from dlrs_desktop.ui.folder_watch import WorklistWatcher
 from dlrs_desktop.ui.pacs_prefs import (  # noqa: F401 - PacsFields, configured_node: imported from here
     PacsFields,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
     from dlrs_desktop.store import AuditLog
     from dlrs_desktop.ui.document import Document
+    from dlrs_desktop.ui.exports import Exporter
     from dlrs_desktop.ui.settings import Preferences
     from dlrs_desktop.ui.worklist import Worklist
 
@@ -47,6 +49,7 @@ class DicomHost(Protocol):
     audit: AuditLog
     actions_by_name: dict[str, QAction]
     dicom: DicomController
+    exporter: Exporter
 
     def show_status(self, text: str) -> None: ...
     def open_path(self, path: str | Path) -> bool: ...
@@ -149,6 +152,8 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
         raise DlrsError(
             problem or translate("dicom_actions", "The contour cannot be measured (no calibration?).")
         )
+    if not win.exporter.settle():  # the SR and the PDF carry the complete result
+        raise DlrsError(translate("exports", STILL_COMPUTING))
     prediction = current_prediction(win)
     patient = ("", "")
     if doc.path is None or not is_dicom_file(doc.path):

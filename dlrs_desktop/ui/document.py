@@ -80,6 +80,7 @@ class Document:
         "path": "path", "base_image": "frame", "manual_calibration": "calibration", "contour": "contour",
         "result": "result", "prediction": "result", "result_verified": "result", "review": "review",
         "exam": "exam", "ruler": "ruler", "ring_radii_mm": "rings", "model_sha256": "model",
+        "sensitivity_computing": "result",
     }  # fmt: skip
     path: Path | None = _Field("path")  # type: ignore[assignment]
     base_image: UltrasoundImage | None = _Field("frame", saved=True)  # type: ignore[assignment]  # as read from the file
@@ -90,6 +91,9 @@ class Document:
     # True only for a result the model computed in this session; one read from a file is "saved — not
     # verified" until Predict re-computes it (a sidecar can be edited by anyone).
     result_verified: bool = _Field("result")  # type: ignore[assignment]
+    # True while the shown result's second stage (its contour sensitivity) is still being computed: the
+    # probability is on screen, the band is not yet (this session only; never saved).
+    sensitivity_computing: bool = _Field("result")  # type: ignore[assignment]
     review: Review = _Field("review", saved=True)  # type: ignore[assignment]
     exam: dict[str, Any] | None = _Field("exam", saved=True)  # type: ignore[assignment]  # time point
     ruler: tuple[np.ndarray, np.ndarray] | None = _Field("ruler")  # type: ignore[assignment]  # this image only
@@ -107,6 +111,7 @@ class Document:
         self._result: SavedResult | None = None
         self._prediction: Any = None
         self._result_verified = False
+        self._sensitivity_computing = False
         self._review = Review()
         self._exam: dict[str, Any] | None = None
         self._ruler: tuple[np.ndarray, np.ndarray] | None = None
@@ -211,6 +216,7 @@ class Document:
             self.result = None
             self.prediction = None
             self.result_verified = False
+            self.sensitivity_computing = False
             self.review = Review()
             self.exam = None
             self.ruler = None
@@ -247,12 +253,17 @@ class Document:
             if self.contour is not None:
                 self.contour = self.make_contour(np.asarray(self.contour.points))
 
-    def set_result(self, result: SavedResult | None, prediction: Any = None) -> None:
-        """A result with its live `prediction` is current; without one it is only ever "unverified"."""
+    def set_result(
+        self, result: SavedResult | None, prediction: Any = None, *, computing: bool = False
+    ) -> None:
+        """A result with its live `prediction` is current; without one it is only ever "unverified".
+
+        `computing`: the first stage only; its contour sensitivity is still being computed."""
         with self._batch("result"):
             self.result = result
             self.prediction = prediction
             self.result_verified = result is not None and prediction is not None
+            self.sensitivity_computing = computing and self.result_verified
 
     def set_review(self, reviewed: bool, reviewer: str | None) -> None:
         if reviewed and self.contour is None:
@@ -373,6 +384,7 @@ class Document:
             self.result = result
             self.prediction = None
             self.result_verified = False  # saved — not verified, until Predict runs on this computer
+            self.sensitivity_computing = False
             self.review = ann.review
             self.exam = ann.exam
             self.revision = revision  # before the "image" event: restoring is not an unsaved change

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QRectF
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -25,6 +25,9 @@ from dlrs_desktop.ui.qtdraw import array_to_qimage, png_bytes
 from dlrs_desktop.ui.settings import Preferences
 
 translate = QCoreApplication.translate
+STILL_COMPUTING = QT_TRANSLATE_NOOP(
+    "exports", "The contour sensitivity of this result is still being computed; export again in a moment."
+)
 
 if TYPE_CHECKING:
     from dlrs_desktop.ui.report import ReportOptions
@@ -64,6 +67,16 @@ class Exporter:
         self.status, self.model_info = status, model_info
         # The patient's exams for the report's timeline table (ui/timeline_wiring.py sets it).
         self.timeline: Callable[[], tuple[Any, ...]] = tuple
+        # Waits for a contour sensitivity still computing (PredictionController.settle): an export
+        # carries the complete result; False if it did not come in time.
+        self.settle: Callable[[], bool] = lambda: True
+
+    def _complete(self) -> bool:
+        """The result is complete (or there is none); else the user is told to export again."""
+        if self.settle():
+            return True
+        dialogs.error(self.parent, translate("exports", STILL_COMPUTING))
+        return False
 
     def _cannot_write(self, message: str, exc: OSError) -> None:
         """One error dialog: what could not be written (`message` with {error}) and the system's reason."""
@@ -107,6 +120,8 @@ class Exporter:
         if self.doc.image is None:
             dialogs.error(self.parent, translate("exports", "Open an image before exporting a report."))
             return None
+        if not self._complete():
+            return None
 
         if options is None:
             options = ask_report_options(self.parent, self.identifier_defaults())
@@ -144,6 +159,8 @@ class Exporter:
         # lazy: ui.report stays off the window's start-up (importtime of ui.mainwindow)
         from dlrs_desktop.ui.report import ReportOptions, write_pdf
 
+        if not self.settle():
+            raise DlrsError(translate("exports", STILL_COMPUTING))
         options = replace(
             options or ReportOptions(), cam_region=self.canvas.cam_region, timeline=self.timeline()
         )
@@ -183,6 +200,8 @@ class Exporter:
     def annotation(self, path: str | None = None) -> Path | None:
         if self.doc.base_image is None:
             dialogs.error(self.parent, translate("exports", "Open an image first."))
+            return None
+        if not self._complete():
             return None
         path = path or self._ask_path(
             translate("exports", "Export annotation"),

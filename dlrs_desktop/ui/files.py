@@ -78,7 +78,7 @@ class FileController(QObject):
         self.told_storage_problems: set[str] = set()  # each storage fault is told once, not per autosave
         self.demo_open = False
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
-        self.autosave_timer.timeout.connect(self.save_now)
+        self.autosave_timer.timeout.connect(self._autosave)
         worklist.open_requested.connect(lambda path: self.open_path(path, background=True))
 
     # ------------------------------------------------------------------ open / navigate
@@ -318,6 +318,10 @@ class FileController(QObject):
         """Not restarted by later changes: the save comes ≤ 0.6 s after the first unsaved change."""
         if not self.autosave_timer.isActive():
             self.autosave_timer.start()
+
+    def _autosave(self) -> None:
+        """Waits while a contour sensitivity computes: a result is saved once, complete."""
+        (self.autosave_timer.start if self.doc.sensitivity_computing else self.save_now)()
 
     def save_now(self) -> bool:
         """Write the annotation now (autosave calls this). False if it could not be written."""

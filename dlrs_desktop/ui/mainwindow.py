@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(
             self, self.doc, self.canvas, self.prefs, self.show_status, lambda: self.model.info
         )
+        self.exporter.settle = self.prediction.settle  # exports wait for the contour sensitivity
         self.presenter = DocumentPresenter(
             self.doc,
             PresenterViews(self.canvas, self.measurements, self.result_panel, self.cine, self.toolbox),
@@ -240,6 +241,7 @@ class MainWindow(QMainWindow):
             self.files.open_path(urls[0], background=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.prediction.settle(10000)  # a band still computing: the last save holds the complete result
         if not self.files.close_guard():
             event.ignore()
             return

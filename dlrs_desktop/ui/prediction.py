@@ -1,8 +1,11 @@
 """Model loading and prediction: a result is shown only for the contour on screen.
 
 Jobs are tagged with image sha256 + contour hash; a late answer for an older contour is discarded,
-every accepted one is written to the audit log. The time the user waited (prediction + contour
-sensitivity + explanation maps) is measured here and stored with the result.
+every accepted one is written to the audit log. A prediction arrives in two stages: the probability is
+shown at once (the panel says the contour sensitivity is computing), the band fills in when it comes;
+any change that makes the shown result stale cancels the band of the old contour, so it never lands on
+another. The time the user waited (to the probability, and to the complete result) is measured here
+and stored with the result.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dlrs_desktop.model.domain_text import is_outside, outside_text
@@ -62,8 +65,10 @@ class PredictionController(QObject):
         self.parent_widget, self.doc, self.model = parent, doc, model
         self.panel, self.model_label, self.canvas = views
         self.audit, self.prefs, self.status = audit, prefs, status
-        self.pending_job: str | None = None
+        self.pending_job: str | None = None  # the job in flight, either stage (Predict waits for it)
         self.user_job: str | None = None  # the job the user's Predict started
+        self.computing_job: str | None = None  # its probability is shown, its contour sensitivity is not yet
+        self.first: tuple[Any, float] | None = None  # that job's first-stage Prediction and wait (ms)
         self.started_at = 0.0
         self.last_device_note: str | None = None
         self.last_audit_warning: str | None = None
@@ -72,6 +77,8 @@ class PredictionController(QObject):
         model.unsigned.connect(self._ask_unsigned)
         model.predicted.connect(self._predicted)
         model.predict_failed.connect(self._predict_failed)
+        model.completed.connect(self._completed)  # (`cancelled` needs nothing: a job is cleared when dropped)
+        doc.events.connect(self._doc_changed)
         views.panel.predict_requested.connect(self.predict)
         views.panel.cam_changed.connect(self.show_cam)
 
@@ -195,53 +202,26 @@ class PredictionController(QObject):
         return f"{self.doc.base_image.sha256}:{self.doc.contour.content_hash()}"
 
     def _predicted(self, job: str, prediction: Any) -> None:
+        """First stage: the probability is shown now; its contour sensitivity is still computing."""
         waited_ms = (time.perf_counter() - self.started_at) * 1000
-        if job == self.pending_job:
-            self.pending_job = None
-            self._set_busy(False)
         current = self.job_key() if self.doc.contour is not None and self.doc.base_image else None
         if job != current:
+            self.model.cancel(job)  # its second stage would be discarded too: do not compute it
+            if job == self.pending_job:
+                self.pending_job = None
+                self._set_busy(False)
             self.status(self.tr("A prediction for an earlier contour finished and was discarded."), 6000)
             return
-        pred = prediction
         saved = self.doc.result if self.doc.result_state == "unverified" else None
-        cal = self.doc.calibration
-        result = SavedResult(
-            prediction,
-            self.doc.contour.content_hash(),
-            ResultModel(
-                prediction.model_id,
-                prediction.model_version,
-                prediction.bundle_hash,
-                prediction.research_notice,
-                dict(self.model.info.reading.region_thresholds),
-            ),
-            waited_ms=round(waited_ms, 1),
-            # What this number belongs to; a result is current only when all four match.
-            identity=ResultIdentity(
-                prediction.image_sha256,
-                prediction.contour_hash,
-                None if cal is None else cal.to_dict(),
-                prediction.bundle_hash,
-            ),
-        )
-        self.doc.set_result(result, prediction)
+        self.computing_job, self.first = job, (prediction, waited_ms)
+        self.doc.set_result(self._saved(prediction, waited_ms), prediction, computing=True)
         if job == self.user_job:
             self.user_predicted.emit()
-        prob = format_probability(prediction.probability, prediction.threshold)
-        what = prediction.outcome.probability_of_in(translate)
-        said = (
-            outside_text(pred, translate)
-            if is_outside(pred)
-            else self.tr("{probability_of} {value} ({category})").format(
-                probability_of=what, value=prob, category=class_text(pred, translate)
-            )
-        )
         self.status(
-            self.tr("Prediction done in {seconds} s: {result}").format(
-                seconds=f"{waited_ms / 1000:.1f}", result=said
+            self.tr("Probability in {seconds} s: {result} · contour sensitivity: computing…").format(
+                seconds=f"{waited_ms / 1000:.2f}", result=self._said(prediction, with_class=False)
             ),
-            8000,
+            0,
         )
         old = None if saved is None else saved.prediction.probability
         if old is not None and abs(old - prediction.probability) > 5e-4:
@@ -256,6 +236,102 @@ class PredictionController(QObject):
         if prediction.device_note and prediction.device_note != self.last_device_note:
             self.last_device_note = prediction.device_note  # told once, then only in the result panel
             dialogs.info(self.parent_widget, translate("device", prediction.device_note), self.tr("Device"))
+
+    def _completed(self, job: str, prediction: Any) -> None:
+        """Second stage: the band of the result on screen (never of another contour: `_doc_changed`
+        dropped that job, and a dropped job's band is ignored here)."""
+        if job != self.computing_job or self.first is None:
+            return
+        first_ms = self.first[1]
+        waited_ms = (time.perf_counter() - self.started_at) * 1000
+        self.computing_job, self.first = None, None
+        if job == self.pending_job:
+            self.pending_job = None
+            self._set_busy(False)
+        self.doc.set_result(self._saved(prediction, waited_ms), prediction)
+        self.status(
+            self.tr(
+                "Prediction done in {seconds} s (probability after {first} s, contour sensitivity "
+                "{second} s): {result}"
+            ).format(
+                seconds=f"{waited_ms / 1000:.2f}", first=f"{first_ms / 1000:.2f}",
+                second=f"{(waited_ms - first_ms) / 1000:.2f}", result=self._said(prediction),
+            ),
+            8000,
+        )  # fmt: skip
+        self._audit_prediction(prediction, waited_ms)
+
+    def _doc_changed(self, kind: str) -> None:
+        """The shown result went stale or was replaced (an edit, another image, frame or model): the
+        contour sensitivity still computing for it is cancelled."""
+        job, doc = self.computing_job, self.doc
+        if job is None:
+            return
+        current = self.job_key() if doc.contour is not None and doc.base_image is not None else None
+        if doc.result_state == "current" and doc.sensitivity_computing and job == current:
+            return
+        first = self.first
+        self.computing_job, self.first = None, None
+        self.model.cancel(job)
+        if job == self.pending_job:
+            self.pending_job = None
+            self._set_busy(False)
+        if doc.sensitivity_computing:
+            doc.sensitivity_computing = False
+        if first is not None:  # its probability was shown: that is what the audit records
+            self._audit_prediction(*first)
+        self.status(self.tr("The contour changed: its contour sensitivity was not computed."), 6000)
+
+    def settle(self, timeout_ms: int = 30000) -> bool:
+        """Wait for the contour sensitivity still computing (exports carry the complete result).
+
+        Only the worker's finished signals are delivered meanwhile (no user input). False if it did
+        not arrive in time."""
+        if self.computing_job is None:
+            return True
+        self.model.wait(timeout_ms)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
+        return self.computing_job is None
+
+    def _saved(self, prediction: Any, waited_ms: float) -> SavedResult:
+        """The result as the document keeps it, tied to what it belongs to (all four must match)."""
+        cal = self.doc.calibration
+        return SavedResult(
+            prediction,
+            prediction.contour_hash,
+            ResultModel(
+                prediction.model_id,
+                prediction.model_version,
+                prediction.bundle_hash,
+                prediction.research_notice,
+                dict(self.model.info.reading.region_thresholds),
+            ),
+            waited_ms=round(waited_ms, 1),
+            identity=ResultIdentity(
+                prediction.image_sha256,
+                prediction.contour_hash,
+                None if cal is None else cal.to_dict(),
+                prediction.bundle_hash,
+            ),
+        )
+
+    def _said(self, pred: Any, *, with_class: bool = True) -> str:
+        """The result in words for the status line; `with_class` False before the contour sensitivity
+        is in (it may still make the class uncertain)."""
+        if is_outside(pred):
+            return outside_text(pred, translate)
+        if not with_class:
+            return self.tr("{probability_of} {value}").format(
+                probability_of=pred.outcome.probability_of_in(translate),
+                value=format_probability(pred.probability, pred.threshold),
+            )
+        return self.tr("{probability_of} {value} ({category})").format(
+            probability_of=pred.outcome.probability_of_in(translate),
+            value=format_probability(pred.probability, pred.threshold),
+            category=class_text(pred, translate),
+        )
+
+    def _audit_prediction(self, prediction: Any, waited_ms: float) -> None:
         sens = prediction.sensitivity
         self._audit(
             "prediction",
@@ -286,6 +362,9 @@ class PredictionController(QObject):
                 self.status(message, 6000)
 
     def _predict_failed(self, job: str, message: str) -> None:
+        if job == self.computing_job:  # the second stage failed: the probability shown may not stay
+            self.computing_job, self.first = None, None
+            self.doc.set_result(None)
         if job == self.pending_job:
             self.pending_job = None
             self._set_busy(False)

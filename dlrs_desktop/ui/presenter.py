@@ -167,7 +167,10 @@ class DocumentPresenter:
         doc = self.doc
         stale = doc.result_is_stale
         verified, model_changed = doc.result_state != "unverified", doc.result_model_changed
-        self.result_panel.show_result(doc.result, stale, verified=verified, model_changed=model_changed)
+        self.result_panel.show_result(
+            doc.result, stale, verified=verified, model_changed=model_changed,
+            computing=doc.sensitivity_computing and not stale,
+        )  # fmt: skip
         pred = doc.prediction
         cams = (getattr(pred, "cams", None) or ()) if pred is not None and not stale else ()
         self.result_panel.set_cam_regions([c.name for c in cams])

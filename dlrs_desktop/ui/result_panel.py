@@ -24,7 +24,7 @@ from dlrs_desktop.model.outcome import DEFAULT, Outcome
 from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.ui import i18n
-from dlrs_desktop.ui.bars import BarChart, bar_rows, format_probability, result_lines
+from dlrs_desktop.ui.bars import COMPUTING, BarChart, bar_rows, format_probability, result_lines
 from dlrs_desktop.ui.result_help import ReadingGuide, ReviewLine
 from dlrs_desktop.ui.style import WARNING_CSS, region_label
 
@@ -180,10 +180,13 @@ class ResultPanel(QWidget):
         *,
         verified: bool = True,
         model_changed: bool = False,
+        computing: bool = False,
     ) -> None:
         """Render a stored result; a stale or unverified one is greyed and labelled, never current.
 
         `model_changed`: stale because another model is loaded now (the banner names the result's model).
+        `computing`: the probability is here, its contour sensitivity not yet: every place the band (and
+        the uncertainty it may show) goes says "computing…".
 
         Every text here may come from a file (category, flags, model name): labels are plain text.
         """
@@ -217,20 +220,23 @@ class ResultPanel(QWidget):
         self.probability.setText("—" if outside else format_probability(prob, threshold))
         self.probability.setStyleSheet("color: gray;" if dim else "")
         head, self.uncertain = headline(pred, translate)
+        pending = computing and pred.sensitivity is None and not dim and not outside
+        if pending:  # the class may still turn out uncertain within the contour's sensitivity
+            head = f"{head}\n{translate('bars', COMPUTING)}"
         self.category.setText(head if verified else self.tr("saved: {headline}").format(headline=head))
         self.category.setStyleSheet(
             f"border: 2px solid {WARNING_CSS}; border-radius: 4px; padding: 3px; color: {WARNING_CSS};"
             if self.uncertain and not dim
             else ("color: gray;" if dim else "")
         )
-        self.bars.set_rows([] if outside else bar_rows(result), dim)
+        self.bars.set_rows([] if outside else bar_rows(result, pending), dim)
         self.stale.setVisible(dim)
         self.stale.setText(
             (_model_stale_text(result) if model_changed else self.tr(STALE_TEXT))
             if stale
             else self.tr(UNVERIFIED_BANNER)
         )
-        self.details.setText("\n".join(result_lines(result)))
+        self.details.setText("\n".join(result_lines(result, pending)))
 
 
 def _model_stale_text(result: SavedResult) -> str:

@@ -2,11 +2,14 @@
 
 The model is loaded in the background at start-up so the first Predict is quick; each prediction runs
 in a QThreadPool worker and comes back tagged with the contour hash it was computed for, so the window
-can refuse to show a late result for a contour that has since changed.
+can refuse to show a late result for a contour that has since changed. A prediction comes back in two
+stages: the probability as soon as it exists (`predicted`), then the same result with its contour
+sensitivity (`completed`); `cancel` drops the second stage of a job whose contour is gone.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -53,8 +56,10 @@ class ModelService(QObject):
     load_failed = Signal(str)
     switch_failed = Signal(str)  # load(keep_current=True) failed: the model in use stays loaded
     unsigned = Signal(str, str, bool)  # path, why, keep_current: no trusted key signed it (ask the user)
-    predicted = Signal(str, object)  # job contour hash, Prediction
-    predict_failed = Signal(str, str)  # job contour hash, message
+    predicted = Signal(str, object)  # job contour hash, Prediction of the first stage (no sensitivity)
+    predict_failed = Signal(str, str)  # job contour hash, message (no result may be shown)
+    completed = Signal(str, object)  # job contour hash, the same Prediction with its contour sensitivity
+    cancelled = Signal(str)  # job contour hash: its second stage was dropped (`cancel`)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +70,7 @@ class ModelService(QObject):
         self.error: str | None = None
         self.loading = False
         self.started_at = 0.0
+        self._stops: dict[str, threading.Event] = {}  # job → set when its second stage must not run
 
     @property
     def ready(self) -> bool:
@@ -134,6 +140,8 @@ class ModelService(QObject):
         self.load_failed.emit(message)
 
     def predict(self, image: Any, contour: Any, job_hash: str, *, cam: bool = True) -> None:
+        """Both stages in one queued job: `predicted` (probability), then `completed` (with the contour
+        sensitivity) unless `cancel(job_hash)` came first. A failure in either is `predict_failed`."""
         predictor = self.predictor
         if predictor is None:
             self.predict_failed.emit(
@@ -141,17 +149,43 @@ class ModelService(QObject):
                 self.error or translate("worker", "The model is still loading; try again in a moment."),
             )
             return
+        stop = self._stops[job_hash] = threading.Event()
+        shown: list[bool] = []  # the first stage was emitted
 
         def work() -> Any:
-            return predictor.predict(image, contour, sensitivity=True, cam=cam)
+            first = predictor.predict_fast(image, contour, cam=cam)
+            self.predicted.emit(job_hash, first)
+            shown.append(True)
+            if stop.is_set():
+                return None
+            return predictor.add_sensitivity(first, image, contour)
 
-        self.pool.start(
-            _Job(
-                work,
-                lambda pred: self.predicted.emit(job_hash, pred),
-                lambda msg: self.predict_failed.emit(job_hash, msg),
-            )
-        )
+        def forget() -> None:
+            if self._stops.get(job_hash) is stop:
+                del self._stops[job_hash]
+
+        def done(pred: Any) -> None:
+            forget()
+            if pred is None or stop.is_set():
+                self.cancelled.emit(job_hash)
+            else:
+                self.completed.emit(job_hash, pred)
+
+        def failed(message: str) -> None:
+            forget()
+            if shown and stop.is_set():  # the second stage of a contour that is gone: nothing to say
+                self.cancelled.emit(job_hash)
+            else:
+                self.predict_failed.emit(job_hash, message)
+
+        self.pool.start(_Job(work, done, failed))
+
+    def cancel(self, job_hash: str) -> None:
+        """The second stage of `job_hash` is not wanted any more (its contour changed): it does not start,
+        and one already running is dropped when it ends (`cancelled`, never `completed`)."""
+        stop = self._stops.get(job_hash)
+        if stop is not None:
+            stop.set()
 
     def wait(self, ms: int = 30000) -> bool:
         return self.pool.waitForDone(ms)
