@@ -1,6 +1,7 @@
 """Prediction speed and memory: our predictor vs a straightforward torch port of the *same bundle*.
 
-    python benchmarks/bench_predict.py [--model DIR] [--before REV] [--rounds 5] [--repeats 20]
+    python benchmarks/bench_predict.py [--model DIR | --random-ensemble M] [--before REV] [--rounds 5]
+                                       [--repeats 20]
 
 Each side runs alone in its own fresh process (`--rounds` alternating processes per side,
 benchmarks/_bench_child.py); every graded figure is the median over those processes:
@@ -16,6 +17,8 @@ benchmarks/_bench_child.py); every graded figure is the median over those proces
   step achieves;
 - `--before REV`: ours at git revision REV as well (its `dlrs_desktop` from `git archive`), in the same
   alternation, so before/after figures come from the same run.
+`--random-ensemble M`: a bundle of the default recipe's shape (M ResNet-18 members, 4 regions, 112 px,
+radiomics signatures) with random weights (tests/model_factory.py; speed does not depend on the values).
 Targets (issue 29, 2 cores, default-recipe bundle): warm ≤ 30 ms, sensitivity ≤ 120 ms, cold ≤ 1.0 s,
 peak RSS ≤ 400 MB, torch/ours ≥ 2× warm. The machine line (CPU, ISA, cores, load) heads every block:
 figures from different machines, or a loaded machine, do not compare.
@@ -174,20 +177,26 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="bundle folder to time (default: the bundled demonstration model)")
+    ap.add_argument("--random-ensemble", type=int, metavar="M", help="time a random M-member bundle")
     ap.add_argument("--before", metavar="REV", help="also time ours at this git revision (e.g. main)")
     ap.add_argument("--repeats", type=int, default=20, help="warm predictions per process")
     ap.add_argument("--rounds", type=int, default=5, help="fresh processes per side, alternating")
     args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="dlrs-bench-"))
     model = Path(args.model) if args.model else bundled_model_dir()
+    if args.random_ensemble:
+        from tests.model_factory import make_bundle
+
+        model = make_bundle(tmp / "ensemble", input_size=112, members=args.random_ensemble, radiomics=True)
     b = load_bundle(model)
     label = f"{b.id} {b.version}, input {b.spec.input_size} px, {len(b.spec.regions)} regions"
     del b
-    tmp = Path(tempfile.mkdtemp(prefix="dlrs-bench-"))
     before = tree_at(args.before, tmp) if args.before else None
     threads = str(physical_cores())
     side = [str(model), str(args.repeats), threads]
     case = [str(samples_dir() / "demo.dcm"), str(samples_dir() / "demo.contour.json")]
     print(
+        f"$ python benchmarks/bench_predict.py {' '.join(sys.argv[1:])}\n"
         f"bundle {model}: {label}\n{machine_line()}\nmedian of {args.repeats} predictions per process;"
         f" {args.rounds} alternating fresh processes per side; {threads} intra-op threads\n"
     )

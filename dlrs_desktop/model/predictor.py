@@ -3,8 +3,8 @@
 CPU default backend: ONNX Runtime running the bundle's ONNX export, with intra-op threads =
 physical cores, one inter-op thread and spinning off (its spinning threads fight over a 2-core
 laptop and double the latency). This path never imports torch (3–6 s and ~800 MB at start-up).
-Memory (issue 29, point 5): one session per bundle in a process (`_ort_backend`), and once it
-holds the network the predictor lets go of the bundle's ONNX and weight bytes (`_without_files`).
+Memory (issue 29, point 5): one session per bundle in a process (`_ort_backend`); once it holds
+the network the predictor lets go of the bundle's ONNX and weight bytes (`_without_files`).
 torch is the reference backend (`backend="torch"`) and the GPU path (CUDA, or MPS on macOS); any
 GPU failure falls back to the CPU and the result says so.
 """
@@ -19,7 +19,6 @@ import shutil
 import sys
 import threading
 import time
-import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +46,7 @@ from dlrs_desktop.model.result import (
     Sensitivity,
     SignatureResult,
 )
+from dlrs_desktop.model.sessions import shared
 from dlrs_desktop.regions import ring_name
 
 if TYPE_CHECKING:
@@ -101,10 +101,9 @@ class _OrtBackend:
         so.intra_op_num_threads = threads or physical_cores()
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # EXTENDED, not ALL: ALL's NCHWc layout pass keeps a reordered second copy of every convolution
-        # weight (+250 MB for a 4-member ensemble) and was no faster on 2 cores
-        # (benchmarks/results/bench_predict-2026-12-03-*.txt).
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        # ALL (NCHWc layout): faster than EXTENDED on 2 AVX-512 cores, for a reordered copy of the float
+        # convolution weights in memory (benchmarks/results/bench_ort_options-2026-12-03.txt)
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # weights outside the arena: the arena then holds only one image's activations (mem pattern)
         so.add_session_config_entry("session.use_device_allocator_for_initializers", "1")
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -128,21 +127,10 @@ class _OrtBackend:
         return out[0], (out[1] if features else None)
 
 
-#: Live CPU sessions by (bundle manifest sha256, threads): a second Predictor of the same bundle (the GUI
-#: reloading it, `dlrs model verify`) shares the session instead of holding the weights twice.
-_SESSIONS: weakref.WeakValueDictionary[tuple[str, int], _OrtBackend] = weakref.WeakValueDictionary()
-_SESSIONS_LOCK = threading.Lock()
-
-
 def _ort_backend(bundle: Bundle, threads: int | None) -> _OrtBackend:
-    """The process's one ONNX Runtime session for this bundle (made on first use)."""
-    key = (bundle.manifest_sha256, threads or physical_cores())
-    with _SESSIONS_LOCK:
-        backend = _SESSIONS.get(key)
-        if backend is None:
-            backend = _OrtBackend(bundle.onnx_bytes, key[1])
-            _SESSIONS[key] = backend
-    return backend
+    """The process's one ONNX Runtime session for this bundle (model/sessions.py)."""
+    n = threads or physical_cores()
+    return shared(("onnxruntime", bundle.manifest_sha256, n), lambda: _OrtBackend(bundle.onnx_bytes, n))
 
 
 def _without_files(bundle: Bundle, *names: str) -> Bundle:
