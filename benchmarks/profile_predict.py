@@ -24,6 +24,7 @@ from _machine import machine_line
 
 #: (label, file suffix, function name) of the steps reported, in pipeline order.
 STEPS = (
+    ("offset contours (sensitivity)", "contour.py", "offset"),
     ("validate contour", "preprocess.py", "validated_contour"),
     ("ROIs (tumour + rings)", "rings.py", "compute_rois"),
     ("colour check", "colour.py", "clean_colour"),
@@ -48,11 +49,11 @@ def profile(fn, repeats: int) -> tuple[pstats.Stats, float]:
 
 
 def table(stats: pstats.Stats, total_s: float, repeats: int) -> list[str]:
-    lines = [f"  {'total':28s} {1e3 * total_s / repeats:8.1f} ms per call"]
+    lines = [f"  {'total':30s} {1e3 * total_s / repeats:8.1f} ms per call"]
     for label, file, name in STEPS:
         cum = sum(v[3] for k, v in stats.stats.items() if k[0].endswith(file) and k[2] == name)  # type: ignore[attr-defined]
         if cum:
-            lines.append(f"  {label:28s} {1e3 * cum / repeats:8.1f} ms  ({100 * cum / total_s:4.1f} %)")
+            lines.append(f"  {label:30s} {1e3 * cum / repeats:8.1f} ms  ({100 * cum / total_s:4.1f} %)")
     return lines
 
 
