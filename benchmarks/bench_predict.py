@@ -188,6 +188,8 @@ def main() -> None:
         from tests.model_factory import make_bundle
 
         model = make_bundle(tmp / "ensemble", input_size=112, members=args.random_ensemble, radiomics=True)
+    if not (model / "manifest.json").is_file():
+        raise SystemExit(f"--model takes a bundle folder (the torch port reads its files): {model}")
     b = load_bundle(model)
     label = f"{b.id} {b.version}, input {b.spec.input_size} px, {len(b.spec.regions)} regions"
     del b
