@@ -214,6 +214,12 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report(label, runs, args.rounds)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load > int(threads):
+        print(
+            f"WARNING: load average {load:.1f} on {threads} cores: the machine was shared, the times are"
+            " inflated and a torch/ours ratio from contention is not a speed-up; rerun it quiet."
+        )
 
 
 if __name__ == "__main__":
