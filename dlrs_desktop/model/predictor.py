@@ -3,6 +3,8 @@
 CPU default backend: ONNX Runtime running the bundle's ONNX export, with intra-op threads =
 physical cores, one inter-op thread and spinning off (its spinning threads fight over a 2-core
 laptop and double the latency). This path never imports torch (3–6 s and ~800 MB at start-up).
+Memory (issue 29, point 5): one session per bundle in a process (`_ort_backend`); once it holds
+the network the predictor lets go of the bundle's ONNX and weight bytes (`_without_files`).
 torch is the reference backend (`backend="torch"`) and the GPU path (CUDA, or MPS on macOS); any
 GPU failure falls back to the CPU and the result says so.
 """
@@ -44,6 +46,7 @@ from dlrs_desktop.model.result import (
     Sensitivity,
     SignatureResult,
 )
+from dlrs_desktop.model.sessions import shared
 from dlrs_desktop.regions import ring_name
 
 if TYPE_CHECKING:
@@ -57,6 +60,8 @@ SENSITIVITY_OFFSETS_MM = (-1.0, -0.5, 0.5, 1.0)
 def physical_cores() -> int:
     """Physical CPU cores (hyper-threads do not help convolution throughput)."""
     n = os.cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):  # a CPU set (taskset, a container's cpuset) caps the threads
+        n = max(1, min(n, len(os.sched_getaffinity(0))))
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
             cores = {
@@ -96,7 +101,11 @@ class _OrtBackend:
         so.intra_op_num_threads = threads or physical_cores()
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # ALL (NCHWc layout): faster than EXTENDED on 2 AVX-512 cores, for a reordered copy of the float
+        # convolution weights in memory (benchmarks/results/bench_ort_options-2026-12-03.txt)
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # weights outside the arena: the arena then holds only one image's activations (mem pattern)
+        so.add_session_config_entry("session.use_device_allocator_for_initializers", "1")
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         so.add_session_config_entry("session.inter_op.allow_spinning", "0")
         so.log_severity_level = 3
@@ -106,12 +115,27 @@ class _OrtBackend:
             )
         except Exception as exc:  # a corrupt export (the hash matched, so it was written that way)
             raise ModelError(f"ONNX Runtime cannot load the model's ONNX file ({exc}).") from None
+        # onnxruntime's Python wrapper keeps the model bytes for provider fallbacks (CUDA, TensorRT) that
+        # a CPU-only session never makes; they are the size of the weights again.
+        if getattr(self.session, "_model_bytes", None) is not None:
+            self.session._model_bytes = None
         self.device = "cpu"
 
     def run(self, x: np.ndarray, features: bool) -> tuple[np.ndarray, np.ndarray | None]:
         names = ["region_logits", "features"] if features else ["region_logits"]
         out = self.session.run(names, {"crops": x})
         return out[0], (out[1] if features else None)
+
+
+def _ort_backend(bundle: Bundle, threads: int | None) -> _OrtBackend:
+    """The process's one ONNX Runtime session for this bundle (model/sessions.py)."""
+    n = threads or physical_cores()
+    return shared(("onnxruntime", bundle.manifest_sha256, n), lambda: _OrtBackend(bundle.onnx_bytes, n))
+
+
+def _without_files(bundle: Bundle, *names: str) -> Bundle:
+    """The bundle without the bytes of `names`, which no one reads again (the network's bulk in memory)."""
+    return replace(bundle, files={k: v for k, v in bundle.files.items() if k not in names})
 
 
 class _TorchBackend:
@@ -187,6 +211,9 @@ class Predictor:
         self.device_note: str | None = None
         self._head_w, self._head_b = self.bundle.head_arrays()
         self._backend = self._choose(device, backend)
+        if self._backend is self._cpu:  # the session holds the network; a GPU backend keeps the ONNX
+            onnx = [n for n, e in self.bundle.manifest["files"].items() if e.get("role") == "onnx"]
+            self.bundle = _without_files(self.bundle, *onnx)
         self.load_ms = (time.perf_counter() - t0) * 1000.0
 
     # --- backends -----------------------------------------------------------------------------
@@ -211,11 +238,14 @@ class Predictor:
         if backend == "torch":
             require("gpu", "The torch backend", modules=("torch", "torchvision"))
             return _TorchBackend(self.bundle, "cpu")
+        # ONNX Runtime only from here on: the torch weights (the ONNX's twin) are let go before the session
+        # is made, so they do not add to the peak.
+        self.bundle = _without_files(self.bundle, self.bundle.manifest["architecture"]["weights_file"])
         return self._cpu_backend()
 
     def _cpu_backend(self) -> _OrtBackend:
         if not isinstance(self._cpu, _OrtBackend):
-            self._cpu = _OrtBackend(self.bundle.onnx_bytes, self._threads)
+            self._cpu = _ort_backend(self.bundle, self._threads)
         return self._cpu
 
     @property
