@@ -27,3 +27,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--model", metavar="DIR", help="model bundle folder or zip (default: the bundled model)"
     )
     parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float", "int8"),
+        default="auto",
+        help="auto: the bundle's int8 model where this CPU runs int8 fast (VNNI, AVX-512, AVX2, dotprod), "
+        "else the float model; float: always the float model (docs/MODEL_BUNDLE.md)",
+    )

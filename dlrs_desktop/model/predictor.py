@@ -26,6 +26,7 @@ import numpy as np
 from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.extras import install_hint, missing_modules, require
 from dlrs_desktop.model import domain as dm
+from dlrs_desktop.model import precision as prec
 from dlrs_desktop.model.bundle import Bundle, load_bundle
 from dlrs_desktop.model.preprocess import (
     PrepInfo,
@@ -164,6 +165,8 @@ class Predictor:
 
     device: "auto" (GPU if one is usable, else CPU), "cpu" or "gpu" (CPU fallback, noted).
     backend: None (ONNX Runtime on CPU, torch on GPU), "onnx" or "torch" (reference backend).
+    precision: "auto" (the bundle's int8 model where the CPU runs int8 fast), "float" or "int8"
+    (model/precision.py); only the ONNX Runtime path runs int8, torch is always float32.
     """
 
     def __init__(
@@ -174,6 +177,7 @@ class Predictor:
         backend: str | None = None,
         threads: int | None = None,
         trust: TrustPolicy | None = None,
+        precision: str = "auto",
     ) -> None:
         if device not in ("auto", "cpu", "gpu"):
             raise ModelError(f"Unknown device {device!r} (use auto, cpu or gpu).")
@@ -186,6 +190,7 @@ class Predictor:
         self._cpu: _OrtBackend | _TorchBackend | None = None
         self.device_note: str | None = None
         self._head_w, self._head_b = self.bundle.head_arrays()
+        self._int8, self._precision_note = prec.choose(self.bundle.manifest, precision)
         self._backend = self._choose(device, backend)
         self.load_ms = (time.perf_counter() - t0) * 1000.0
 
@@ -215,7 +220,12 @@ class Predictor:
 
     def _cpu_backend(self) -> _OrtBackend:
         if not isinstance(self._cpu, _OrtBackend):
-            self._cpu = _OrtBackend(self.bundle.onnx_bytes, self._threads)
+            graph = self.bundle.onnx_bytes
+            if self._int8 == prec.INT8:
+                graph = self.bundle.read(str(prec.int8_file(self.bundle.manifest)))
+            self._cpu = _OrtBackend(graph, self._threads)
+            if self._precision_note:
+                self.device_note = self._precision_note
         return self._cpu
 
     @property
@@ -225,6 +235,11 @@ class Predictor:
     @property
     def backend(self) -> str:
         return self._backend.name
+
+    @property
+    def precision(self) -> str:
+        """ "int8" when the bundle's int8 graph runs, else "float32" (torch, GPU, no int8 model)."""
+        return self._int8 if self._backend is self._cpu else prec.FLOAT32
 
     def run_crops(self, x: np.ndarray, features: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Network on prepared crops (B, R, C, S, S) → region logits (B, R) [+ feature maps]."""
@@ -352,6 +367,7 @@ class Predictor:
             device=self.device,
             backend=self.backend,
             device_note=self.device_note,
+            precision=self.precision,
             model_id=b.id,
             model_version=b.version,
             bundle_hash=b.manifest_sha256,
@@ -456,6 +472,7 @@ class Predictor:
             "source": str(Path(self.bundle.source)),
             "backend": self.backend,
             "device": self.device,
+            "precision": self.precision,
             "device_note": self.device_note,
             "load_ms": round(self.load_ms, 1),
         }

@@ -196,7 +196,7 @@ def result_lines(result: SavedResult) -> list[str]:
         mark = "⚠ " if flag.severity == "warning" else ""
         lines.append(f"{mark}{translate('flags', flag.message)}")
     waited = waited_seconds(pred, result.waited_ms)
-    device, backend = pred.device or "?", pred.backend or "?"
+    device, backend = pred.device or "?", f"{pred.backend or '?'}, {pred.precision}"  # e.g. onnxruntime, int8
     if waited is not None:
         lines.append(
             translate(
