@@ -174,3 +174,30 @@ def test_the_result_panel_shows_the_precision_and_preferences_choose_float(
     with qtbot.waitSignal(win.model.loaded, timeout=60000):
         win.start_model(quantized)
     assert win.model.predictor.precision == "float32"
+
+
+def test_dlrs_train_ends_with_the_int8_step_and_evaluate_reports_it(cohort, tmp_path, capsys):
+    from tests.test_training_e2e import TINY
+
+    out = tmp_path / "model"
+    assert main(["train", "--cohort", str(cohort), "--out", str(out), *TINY, "--no-radiomics"]) == 0
+    log = capsys.readouterr()
+    text = log.out + log.err
+    assert text.index("domain reference:") < text.index("int8 model: calibrated on the train split")
+    bundle = load_bundle(out)
+    block = bundle.manifest.get(prec.INT8_BLOCK)
+    if "int8 model written" in text:  # a one-epoch network: the guard decides, both outcomes are honest
+        assert block["calibration"]["split"] == "train" and prec.INT8_FILE in bundle.manifest["files"]
+    else:
+        assert "int8 model NOT written: " in text and block is None
+        assert not (out / prec.INT8_FILE).exists()
+        args = ["model", "quantize", "--model", str(out), "--cohort", str(cohort), "--threads", "1"]
+        assert main([*args, "--max-dp", "0.5", "--max-dauc", "0.99", "--require"]) == 0
+    # `dlrs evaluate` reports the int8 model against the float one, split by split
+    report = tmp_path / "ev"
+    assert main(["evaluate", "--model", str(out), "--cohort", str(cohort), "--out", str(report)]) == 0
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert set(metrics["int8"]["splits"]) == {"train", "internal", "external"}
+    internal = metrics["int8"]["splits"]["internal"]
+    assert internal["auc_change"] == pytest.approx(internal["auc_int8"] - internal["auc_float"])
+    assert "<h2>int8 model</h2>" in (report / "report.html").read_text()

@@ -1,12 +1,12 @@
 """The int8 model of a bundle (`dlrs model quantize`, and `dlrs train` at its end): static quantization
 with ONNX Runtime's own tools, written only if it predicts what the float model predicts.
 
-Recipe (fixed, recorded in the manifest): `quant_pre_process` (shape inference, Conv+BN folding),
-then `quantize_static` in QDQ format: int8 symmetric per-channel weights, uint8 activations with
-MinMax ranges calibrated on the cohort's *training split* crops (prepared by the predictor's own
-`prepare_inputs`). Only Conv layers are quantized, and not the stem convolution that reads the
-crops: on the demo, quantizing the stem or the residual Adds too doubled the probability drift
-(0.0075 → 0.016 on 64 internal cases) for little speed.
+Recipe (recorded in the manifest): `quant_pre_process` (shape inference, Conv+BN folding), then
+`quantize_static` in QDQ format: int8 symmetric per-channel weights, uint8 activations with MinMax
+ranges calibrated on the cohort's *training split* crops (prepared by the predictor's own
+`prepare_inputs`). Only Conv layers are quantized, never the stem convolution that reads the crops;
+if the guard refuses, the convolutions writing the last feature maps stay float too (RECIPES). On the
+demo, quantizing the stem or the residual Adds as well doubled the probability drift for little speed.
 
 Accuracy guard: float and int8 run on every split of the cohort; the int8 model is written only if
 max |Δp| of the fused probability on the internal split ≤ 0.01 and |ΔAUC| ≤ 0.005 on the train and
@@ -165,11 +165,15 @@ def quantize_onnx(
         return out.read_bytes(), keep
 
 
+def stacking_inputs(run: Callable[[np.ndarray], np.ndarray], crops: Crops) -> np.ndarray:
+    """(N, R + S) region logits from the network `run` (crops → region logits), then signature logits."""
+    logits = [run(np.stack(crops.x[i : i + BATCH])) for i in range(0, len(crops.x), BATCH)]
+    return np.c_[np.concatenate(logits).astype(np.float64), crops.sig]
+
+
 def fused_probabilities(run: Callable[[np.ndarray], np.ndarray], crops: Crops, stacking: Any) -> np.ndarray:
     """The bundle's fused probability of every case, with the network `run` (crops → region logits)."""
-    logits = [run(np.stack(crops.x[i : i + BATCH])) for i in range(0, len(crops.x), BATCH)]
-    z = np.c_[np.concatenate(logits).astype(np.float64), crops.sig]
-    return np.asarray(stacking.fuse(z), np.float64)
+    return np.asarray(stacking.fuse(stacking_inputs(run, crops)), np.float64)
 
 
 def compare_splits(p_float: np.ndarray, p_int8: np.ndarray, y: np.ndarray, split: np.ndarray) -> dict:
