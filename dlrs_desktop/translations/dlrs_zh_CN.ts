@@ -536,7 +536,7 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
     </message>
     <message>
         <source>Auto (int8 where this CPU runs it fast)</source>
-        <translation>自动（本机 CPU 支持快速 int8 时使用 int8）</translation>
+        <translation>自动（本机 CPU 运行 int8 更快时使用 int8）</translation>
     </message>
     <message>
         <source>Float32 always</source>
@@ -544,7 +544,7 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
     </message>
     <message>
         <source>Model precision:</source>
-        <translation>模型数值精度：</translation>
+        <translation>模型数值类型：</translation>
     </message>
     <message>
         <source>a GPU is available</source>
