@@ -201,3 +201,26 @@ def test_dlrs_train_ends_with_the_int8_step_and_evaluate_reports_it(cohort, tmp_
     internal = metrics["int8"]["splits"]["internal"]
     assert internal["auc_change"] == pytest.approx(internal["auc_int8"] - internal["auc_float"])
     assert "<h2>int8 model</h2>" in (report / "report.html").read_text()
+
+
+def test_an_int8_graph_this_onnxruntime_cannot_run_falls_back_to_float(quantized, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from dlrs_desktop.model.bundle_edit import rewrite_with_files
+
+    node = helper.make_node("NoSuchOperator", ["crops"], ["region_logits"], domain="org.example.future")
+    graph = helper.make_graph(
+        [node],
+        "future",
+        [helper.make_tensor_value_info("crops", TensorProto.FLOAT, None)],
+        [helper.make_tensor_value_info("region_logits", TensorProto.FLOAT, None)],
+    )
+    future = helper.make_model(graph, opset_imports=[helper.make_opsetid("org.example.future", 1)])
+    bundle = copy_bundle(quantized, tmp_path / "future")
+    rewrite_with_files(bundle, {prec.INT8_FILE: future.SerializeToString()}, lambda m: None, role="onnx")
+    assert onnx.load(str(bundle / prec.INT8_FILE)).graph.node[0].op_type == "NoSuchOperator"
+    p = Predictor(bundle, device="cpu", precision="int8")
+    assert p.precision == "float32" and "The int8 model does not run here" in str(p.device_note)
+    image, contour = bmode_case(seed=4)
+    assert p.predict(image, contour, sensitivity=False).precision == "float32"

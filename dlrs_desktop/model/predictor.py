@@ -220,10 +220,18 @@ class Predictor:
 
     def _cpu_backend(self) -> _OrtBackend:
         if not isinstance(self._cpu, _OrtBackend):
-            graph = self.bundle.onnx_bytes
             if self._int8 == prec.INT8:
-                graph = self.bundle.read(str(prec.int8_file(self.bundle.manifest)))
-            self._cpu = _OrtBackend(graph, self._threads)
+                try:  # quantized by a newer ONNX Runtime than this one: the float model still runs
+                    self._cpu = _OrtBackend(
+                        self.bundle.read(str(prec.int8_file(self.bundle.manifest))), self._threads
+                    )
+                except ModelError as exc:
+                    self._int8, self._precision_note = (
+                        prec.FLOAT32,
+                        f"The int8 model does not run here ({exc}); ran the float model.",
+                    )
+            if not isinstance(self._cpu, _OrtBackend):
+                self._cpu = _OrtBackend(self.bundle.onnx_bytes, self._threads)
             if self._precision_note:
                 self.device_note = self._precision_note
         return self._cpu
