@@ -22,7 +22,7 @@ def config_from_args(cls: type, args: argparse.Namespace, renamed: dict[str, str
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model and --device, as every command that runs the fusion model spells them."""
+    """--model, --device and --precision, as every command that runs the fusion model spells them."""
     parser.add_argument(
         "--model", metavar="DIR", help="model bundle folder or zip (default: the bundled model)"
     )
