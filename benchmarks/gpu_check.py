@@ -65,7 +65,7 @@ def main() -> int:
         model = make_bundle(Path(tempfile.mkdtemp(prefix="dlrs-gpu-")) / "b", input_size=args.size)
         print(f"no bundled model: random ResNet-18 bundle at {args.size} px")
     print(f"device: {torch.cuda.get_device_name(0)}; torch {torch.__version__}, CUDA {torch.version.cuda}")
-    cpu = Predictor(model, device="cpu")
+    cpu = Predictor(model, device="cpu", precision="float")  # parity: the float graph (int8 differs ~1e-2)
     ref = Predictor(model, device="cpu", backend="torch")
     t0 = time.perf_counter()
     gpu = Predictor(model, device="gpu")

@@ -48,7 +48,8 @@ def run_self_test(out: TextIO | None = None) -> int:
         file=out,
     )
     print(
-        f"backend: {prediction.backend} on {prediction.device}; torch imported: {'torch' in sys.modules}",
+        f"backend: {prediction.backend} on {prediction.device} ({prediction.precision}); "
+        f"torch imported: {'torch' in sys.modules}",
         file=out,
     )
     print(prediction.research_notice, file=out)

@@ -35,6 +35,7 @@ _WORDS = (
     "Liu et al BMC Cancer C-GET C-MOVE GET MOVE ANONYMOUS Anonymous Patient DOE YYYYMMDD "
     "dcm dicom png jpg jpeg tif tiff bmp json pdf manifest onnxruntime cpu gpu auto cuda "
     "BUS-BRA BUSI BrEaST "  # public datasets the bundled real-data model names
+    "int float "  # int8 / float32: the numeric type the model ran in (docs/MODEL_BUNDLE.md "int8 model")
     "English"  # the language's own name in Preferences → Language
 )
 ALLOWED = set(re.split(r"\s+", _WORDS.strip()))

@@ -22,8 +22,15 @@ def config_from_args(cls: type, args: argparse.Namespace, renamed: dict[str, str
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model and --device, as every command that runs the fusion model spells them."""
+    """--model, --device and --precision, as every command that runs the fusion model spells them."""
     parser.add_argument(
         "--model", metavar="DIR", help="model bundle folder or zip (default: the bundled model)"
     )
     parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float", "int8"),
+        default="auto",
+        help="auto: the bundle's int8 model where this CPU runs int8 fast (VNNI, AVX-512, AVX2, dotprod), "
+        "else the float model; float: always the float model (docs/MODEL_BUNDLE.md)",
+    )

@@ -50,7 +50,7 @@ def fusion_parity(bundle: Any) -> str:
 
     if _torch_or_none() is None:
         return "ONNX-vs-safetensors parity not checked (needs torch: the [train] or [gpu] extra)"
-    onnx = Predictor(bundle, device="cpu", backend="onnx")
+    onnx = Predictor(bundle, device="cpu", backend="onnx", precision="float")
     ref = Predictor(bundle, device="cpu", backend="torch")
     for seed, radius in ((1, 90.0), (2, 60.0)):
         image, contour = _probe_case(seed, radius)
@@ -127,8 +127,11 @@ def run_verify(args: argparse.Namespace) -> int:
         head = f"OK: contour assist {bundle.label}"
     else:
         _check_onnx(bundle)
-        probs = _probe(bundle)
+        probs = _probe(bundle, "float")
         detail = f"probes give finite input-dependent outputs (p = {probs[0]:.3f} / {probs[1]:.3f}); "
+        if bundle.manifest.get("onnx_int8"):
+            q = _probe(bundle, "int8")
+            detail += f"its int8 model too (p = {q[0]:.3f} / {q[1]:.3f}); "
         detail += fusion_parity(bundle)
         head = f"OK: {bundle.id} {bundle.version}"
     n = len(bundle.manifest["files"])
@@ -156,7 +159,7 @@ def _probe_case(seed: int, radius_px: float) -> tuple[object, object]:
     return image, Contour(pts)
 
 
-def _probe(bundle: Bundle) -> tuple[float, float]:
+def _probe(bundle: Bundle, precision: str) -> tuple[float, float]:
     """Run the full pipeline on two different built-in probes: finite outputs that depend on the input.
 
     Checks what sha256 cannot: a bundle whose files are intact but whose numbers are broken (weights
@@ -165,7 +168,7 @@ def _probe(bundle: Bundle) -> tuple[float, float]:
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.model.predictor import Predictor
 
-    predictor = Predictor(bundle, device="cpu")
+    predictor = Predictor(bundle, device="cpu", precision=precision)
     results = []
     for seed, radius in ((1, 90.0), (2, 60.0)):
         image, contour = _probe_case(seed, radius)

@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         # lazy: ONNX Runtime (0.3 s) only when a prediction is asked for
         from dlrs_desktop.model.predictor import Predictor
 
-        predictor = Predictor(args.model, device=args.device)
+        predictor = Predictor(args.model, device=args.device, precision=args.precision)
     base = _time_point("baseline", args, predictor)
     if args.not_measurable:
         if not Path(args.followup).is_file():

@@ -13,6 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from dlrs_desktop.commands._model_quantize import register_quantize
 from dlrs_desktop.commands._model_reference import register_add_reference
 from dlrs_desktop.commands._model_verify import run_verify
 from dlrs_desktop.commands._outcome import register_set_outcome
@@ -26,7 +27,9 @@ HELP = "show the model card of a model bundle, or verify its integrity"
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(
-        dest="model_command", metavar="info|verify|sign|keygen|add-reference|set-outcome", required=True
+        dest="model_command",
+        metavar="info|verify|sign|keygen|add-reference|quantize|set-outcome",
+        required=True,
     )
     info = sub.add_parser("info", help="print the model card (intended use, training data, metrics, files)")
     info.add_argument(
@@ -49,6 +52,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     keygen = sub.add_parser("keygen", help="make a signing key (KEYFILE) and its public key (KEYFILE.pub)")
     keygen.add_argument("--key", required=True, metavar="KEYFILE", help="where to write the private key")
     register_add_reference(sub)
+    register_quantize(sub)
     register_set_outcome(sub)
 
 
@@ -62,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
         from dlrs_desktop.commands._model_reference import run_add_reference
 
         return run_add_reference(args)
+    if args.model_command == "quantize":
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
+        from dlrs_desktop.commands._model_quantize import run_quantize
+
+        return run_quantize(args)
     if args.model_command == "set-outcome":
         # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.commands._outcome import run_set_outcome

@@ -127,7 +127,7 @@ def _summary(pred: Prediction) -> str:
     t = pred.timings_ms
     lines.append(
         f"Model {pred.model_id} {pred.model_version} (bundle sha256 {pred.bundle_hash[:12]}), "
-        f"{pred.backend} on {pred.device}, {t.get('total', 0):.0f} ms"
+        f"{pred.backend} on {pred.device} ({pred.precision}), {t.get('total', 0):.0f} ms"
         + (f" + {t['sensitivity']:.0f} ms sensitivity" if "sensitivity" in t else "")
     )
     if pred.device_note:
@@ -314,7 +314,9 @@ def run(args: argparse.Namespace) -> int:
         raise DlrsError(f"'{path}' does not exist.")
     t0 = time.perf_counter()
 
-    predictor = Predictor(args.model, device=args.device, trust=policy_from_args(args))
+    predictor = Predictor(
+        args.model, device=args.device, trust=policy_from_args(args), precision=args.precision
+    )
     if path.is_dir():
         return _run_folder(predictor, path, args)
     given = args.contour or args.mask

@@ -135,6 +135,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         "- regions: " + ", ".join(_region(r) for r in m.get("regions", [])),
         *_radiomics_lines(m),
         *_primary_lines(m),
+        *_int8_lines(m),
         "- stacking coefficients: "
         + _fmt(m.get("stacking", {}).get("coefficients", []))
         + f", intercept {_fmt(m.get('stacking', {}).get('intercept'))}",
@@ -215,3 +216,39 @@ def distillation_text(block: Any) -> str | None:
 def _distil_lines(m: dict[str, Any]) -> list[str]:
     text = distillation_text((m.get("training") or {}).get("distillation"))
     return [f"- {text}"] if text else []
+
+
+def _int8_lines(m: dict[str, Any]) -> list[str]:
+    """The int8 graph (training/quantize.py): how it was made and how far it is from the float model."""
+    q = m.get("onnx_int8")
+    if not isinstance(q, dict):
+        return []
+    cal = q.get("calibration") or {}
+    g = q.get("guard") or {}
+    lines = [
+        f"- int8 model `{q.get('file')}` (used where the CPU runs int8 fast; the float model otherwise): "
+        f"{q.get('method', '')} ({len(q.get('float_kept') or [])} Conv nodes in float: "
+        f"{', '.join(f'`{n}`' for n in q.get('float_kept') or [])}); "
+        f"ONNX Runtime {q.get('onnxruntime', '?')}; calibrated on "
+        f"{cal.get('n', '?')} cases of the {cal.get('split', '?')} split of {cal.get('cohort', '?')}"
+        + (f" ({cal['command']})" if cal.get("command") else ""),
+        f"  - guard: max |Δp| ≤ {_fmt(g.get('max_abs_dp'))} on the {g.get('max_abs_dp_split', 'internal')} "
+        f"split, |ΔAUC| ≤ {_fmt(g.get('auc_change'))} on {', '.join(map(str, g.get('auc_splits', [])))}"
+        + (f"; reported only: {', '.join(map(str, g['reported_only']))}" if g.get("reported_only") else ""),
+    ]
+    for split, d in (q.get("splits") or {}).items():
+        if isinstance(d, dict):
+            lines.append(
+                f"  - {split} (n = {d.get('n')}): max |Δp| {_f4(d.get('max_abs_dp'))}, mean "
+                f"{_f4(d.get('mean_abs_dp'))}; AUC float {_fmt(d.get('auc_float'))} → int8 "
+                f"{_fmt(d.get('auc_int8'))} (change {_signed(d.get('auc_change'))})"
+            )
+    return lines
+
+
+def _signed(v: Any) -> str:
+    return f"{v:+.4f}" if isinstance(v, int | float) and not isinstance(v, bool) else "–"
+
+
+def _f4(v: Any) -> str:
+    return f"{v:.4f}" if isinstance(v, int | float) and not isinstance(v, bool) else "–"

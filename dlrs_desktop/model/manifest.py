@@ -194,7 +194,22 @@ def validate_manifest(m: Any) -> None:
     ):
         if fname not in m["files"]:
             raise ModelError(f"Manifest field '{field_name}' names {fname!r}, not listed in 'files'.")
+    _check_int8(m)
     Stacking.from_dict(m["stacking"], n, len(parse_radiomics(m).signatures) if "radiomics" in m else 0)
+
+
+def _check_int8(m: dict[str, Any]) -> None:
+    """The optional int8 graph (model/precision.py) is an ONNX file of its own, pinned in 'files'."""
+    block = m.get("onnx_int8")
+    if block is None:
+        return
+    name = block.get("file") if isinstance(block, dict) else None
+    entry = m["files"].get(name) if isinstance(name, str) else None
+    if not isinstance(entry, dict) or entry.get("role") != "onnx" or name == m["onnx"]["file"]:
+        raise ModelError(
+            "Manifest field 'onnx_int8.file' must name an ONNX file listed in 'files' (role onnx), "
+            "other than the float model."
+        )
 
 
 def parse_radiomics(m: dict[str, Any]):

@@ -28,6 +28,7 @@ import numpy as np
 from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.extras import install_hint, missing_modules, require
 from dlrs_desktop.model import domain as dm
+from dlrs_desktop.model import precision as prec
 from dlrs_desktop.model.bundle import Bundle, load_bundle
 from dlrs_desktop.model.preprocess import (
     PrepInfo,
@@ -127,10 +128,15 @@ class _OrtBackend:
         return out[0], (out[1] if features else None)
 
 
-def _ort_backend(bundle: Bundle, threads: int | None) -> _OrtBackend:
-    """The process's one ONNX Runtime session for this bundle (model/sessions.py)."""
+def _ort_backend(bundle: Bundle, threads: int | None, onnx_file: str | None = None) -> _OrtBackend:
+    """The process's one ONNX Runtime session for this bundle's float graph, or for `onnx_file` (its
+    int8 graph) (model/sessions.py)."""
     n = threads or physical_cores()
-    return shared(("onnxruntime", bundle.manifest_sha256, n), lambda: _OrtBackend(bundle.onnx_bytes, n))
+
+    def make() -> _OrtBackend:
+        return _OrtBackend(bundle.onnx_bytes if onnx_file is None else bundle.read(onnx_file), n)
+
+    return shared(("onnxruntime", bundle.manifest_sha256, onnx_file or "float", n), make)
 
 
 def _without_files(bundle: Bundle, *names: str) -> Bundle:
@@ -188,6 +194,8 @@ class Predictor:
 
     device: "auto" (GPU if one is usable, else CPU), "cpu" or "gpu" (CPU fallback, noted).
     backend: None (ONNX Runtime on CPU, torch on GPU), "onnx" or "torch" (reference backend).
+    precision: "auto" (the bundle's int8 model where the CPU runs int8 fast), "float" or "int8"
+    (model/precision.py); only the ONNX Runtime path runs int8, torch is always float32.
     """
 
     def __init__(
@@ -198,6 +206,7 @@ class Predictor:
         backend: str | None = None,
         threads: int | None = None,
         trust: TrustPolicy | None = None,
+        precision: str = "auto",
     ) -> None:
         if device not in ("auto", "cpu", "gpu"):
             raise ModelError(f"Unknown device {device!r} (use auto, cpu or gpu).")
@@ -210,6 +219,7 @@ class Predictor:
         self._cpu: _OrtBackend | _TorchBackend | None = None
         self.device_note: str | None = None
         self._head_w, self._head_b = self.bundle.head_arrays()
+        self._int8, self._precision_note = prec.choose(self.bundle.manifest, precision)
         self._backend = self._choose(device, backend)
         if self._backend is self._cpu:  # the session holds the network; a GPU backend keeps the ONNX
             onnx = [n for n, e in self.bundle.manifest["files"].items() if e.get("role") == "onnx"]
@@ -245,7 +255,20 @@ class Predictor:
 
     def _cpu_backend(self) -> _OrtBackend:
         if not isinstance(self._cpu, _OrtBackend):
-            self._cpu = _ort_backend(self.bundle, self._threads)
+            if self._int8 == prec.INT8:
+                try:  # quantized by a newer ONNX Runtime than this one: the float model still runs
+                    self._cpu = _ort_backend(
+                        self.bundle, self._threads, str(prec.int8_file(self.bundle.manifest))
+                    )
+                except ModelError as exc:
+                    self._int8, self._precision_note = (
+                        prec.FLOAT32,
+                        f"The int8 model does not run here ({exc}); ran the float model.",
+                    )
+            if not isinstance(self._cpu, _OrtBackend):
+                self._cpu = _ort_backend(self.bundle, self._threads)
+            if self._precision_note:
+                self.device_note = self._precision_note
         return self._cpu
 
     @property
@@ -255,6 +278,11 @@ class Predictor:
     @property
     def backend(self) -> str:
         return self._backend.name
+
+    @property
+    def precision(self) -> str:
+        """ "int8" when the bundle's int8 graph runs, else "float32" (torch, GPU, no int8 model)."""
+        return self._int8 if self._backend is self._cpu else prec.FLOAT32
 
     def run_crops(self, x: np.ndarray, features: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Network on prepared crops (B, R, C, S, S) → region logits (B, R) [+ feature maps]."""
@@ -402,6 +430,7 @@ class Predictor:
             device=self.device,
             backend=self.backend,
             device_note=self.device_note,
+            precision=self.precision,
             model_id=b.id,
             model_version=b.version,
             bundle_hash=b.manifest_sha256,
@@ -506,6 +535,7 @@ class Predictor:
             "source": str(Path(self.bundle.source)),
             "backend": self.backend,
             "device": self.device,
+            "precision": self.precision,
             "device_note": self.device_note,
             "load_ms": round(self.load_ms, 1),
         }

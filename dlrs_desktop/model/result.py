@@ -260,6 +260,7 @@ class Prediction:
     domain: DomainResult = NO_DOMAIN  # the domain guard (model/domain.py)
     prediction_set: tuple[str, ...] = ()  # conformal set at `coverage` (empty: no calibration)
     coverage: float | None = None
+    precision: str = "float32"  # "int8" when the bundle's int8 graph ran (model/precision.py)
 
     def __post_init__(self) -> None:
         check_finite(self)
@@ -292,6 +293,7 @@ class Prediction:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "device": self.device,
             "backend": self.backend,
+            "precision": self.precision,
             "device_note": self.device_note,
             "model": {"id": self.model_id, "version": self.model_version, "bundle_hash": self.bundle_hash},
             "contour_hash": self.contour_hash,
@@ -339,6 +341,7 @@ class Prediction:
             domain=DomainResult.from_json_dict(dom) if isinstance(dom, dict) else NO_DOMAIN,
             prediction_set=tuple(str(c) for c in d.get("prediction_set") or ()),
             coverage=None if coverage is None else float(coverage),
+            precision=str(d.get("precision") or "float32"),
         )
 
 

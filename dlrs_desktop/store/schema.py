@@ -173,7 +173,7 @@ def result(value: Any) -> dict[str, Any] | None:
     pred = value["prediction"]
     _probability(pred.get("probability"), "result.prediction.probability")
     _optional_numbers(pred, ("threshold",), "result.prediction")
-    for key in ("category", "device", "backend", "device_note", "research_notice"):
+    for key in ("category", "device", "backend", "precision", "device_note", "research_notice"):
         text(pred.get(key), f"result.prediction.{key}", max_len=MAX_MESSAGE)
     # the region networks, then the radiomics signatures (model/radiomics.py) if the bundle has them
     for part in ("regions", "signatures"):

@@ -42,7 +42,7 @@ def guard_metrics(
     ref = bundle.domain
     if ref is None:
         return {"available": False, "reason": dm.NO_REFERENCE}
-    predictor = Predictor(bundle, device="cpu", backend="onnx")
+    predictor = Predictor(bundle, device="cpu", backend="onnx", precision="float")
     obs = collect(predictor, cases, progress)
     table = values_table(ref, obs, bundle.input_names)
     statuses = [dm.score_values(ref, v).status for v in table]

@@ -285,7 +285,8 @@ def add_reference(
     if not 0.5 <= coverage < 1.0:
         raise CohortError("--coverage must be at least 0.5 and below 1.")
     cases = [c for c in read_cohort(cohort_csv, require_train=False) if c.split in ("train", "internal")]
-    predictor = Predictor(bundle_dir, device="cpu", backend="onnx", threads=threads)
+    # the reference describes the float model (the int8 graph is checked against it, quantize.py)
+    predictor = Predictor(bundle_dir, device="cpu", backend="onnx", threads=threads, precision="float")
     obs = collect(predictor, cases, progress)
     block, arrays, conformal = fit_guard(predictor, obs, components=components, coverage=coverage)
     block["cohort"] = Path(cohort_csv).name

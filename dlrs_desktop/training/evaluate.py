@@ -22,12 +22,14 @@ from dlrs_desktop.errors import CohortError, ModelError
 from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
 from dlrs_desktop.limits import MAX_TABLE_BYTES, read_regular_bytes
 from dlrs_desktop.model.bundle import load_bundle
+from dlrs_desktop.model.precision import INT8_BLOCK
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.textsafe import csv_cell
 from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.dataset import prepare_cohort
 from dlrs_desktop.training.domain_eval import guard_metrics
 from dlrs_desktop.training.progress import ProgressBar
+from dlrs_desktop.training.quantize import compare_splits, prepare, stacking_inputs
 from dlrs_desktop.training.report import write_report
 from dlrs_desktop.training.stacking import RowModel
 from dlrs_desktop.training.validation import SPLIT_LABELS, compute, is_training_cohort, participants
@@ -35,11 +37,30 @@ from dlrs_desktop.training.validation import SPLIT_LABELS, compute, is_training_
 NOT_IN_METRICS_JSON = ("curves", "table")  # per-case data (predictions.csv) and the flat table (table.csv)
 
 
-def region_logits(bundle, x: np.ndarray, batch: int = 16) -> np.ndarray:
-    """Region logits (N, R) of prepared crops (N, R, C, S, S) through the app's Predictor (CPU)."""
-    pred = Predictor(bundle, device="cpu")
+def region_logits(bundle, x: np.ndarray, batch: int = 16, precision: str = "float") -> np.ndarray:
+    """Region logits (N, R) of prepared crops (N, R, C, S, S) through the app's Predictor (CPU); the
+    float model unless asked (the int8 model is compared with it, `int8_change`)."""
+    pred = Predictor(bundle, device="cpu", precision=precision)
     out = [pred.run_crops(np.asarray(x[i : i + batch], np.float32))[0] for i in range(0, len(x), batch)]
     return np.concatenate(out) if out else np.zeros((0, len(bundle.region_names)))
+
+
+def int8_change(bundle, cases: list[Any], rows: list[RowModel], primary: str) -> dict[str, Any] | None:
+    """The primary model's probability from the int8 graph against the float one, per split (None: the
+    bundle has no int8 model)."""
+    q = bundle.manifest.get(INT8_BLOCK)
+    if not isinstance(q, dict):
+        return None
+    # float32 crops, exactly as the app feeds them: `data.x` is float16 (memory), and that rounding
+    # alone moved the demo's largest internal |Δp| from 0.0093 to 0.0112
+    fp, qp = (Predictor(bundle, device="cpu", precision=p) for p in ("float", "int8"))
+    crops = prepare(fp, cases)
+    z_f, z_q = (stacking_inputs(lambda x, p=p: p.run_crops(x)[0], crops) for p in (fp, qp))
+    row = next(r for r in rows if r.key == primary)
+    return {
+        "file": q.get("file"),
+        "splits": compare_splits(row.predict(z_f), row.predict(z_q), crops.y, crops.split),
+    }
 
 
 def row_models(manifest: dict[str, Any]) -> list[RowModel]:
@@ -112,6 +133,7 @@ def evaluate_bundle(
     trained_on = is_training_cohort(bundle.manifest, cohort_sha, participants(cases, data.y))
     result = compute(cases, data.y, logits, rows, primary, truth, bundle.manifest, trained_on)
     result["cohort_sha256"] = cohort_sha
+    result["int8"] = int8_change(bundle, cases, rows, primary)
 
     bar = ProgressBar(len(cases), "domain guard")
     result["domain_guard"] = guard_metrics(bundle, cases, progress=lambda i, n: bar.update(i))

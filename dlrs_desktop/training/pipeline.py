@@ -21,6 +21,7 @@ from dlrs_desktop.training.dataset import prepare_cohort
 from dlrs_desktop.training.domain_fit import add_reference
 from dlrs_desktop.training.export import write_trained_bundle
 from dlrs_desktop.training.progress import ProgressBar
+from dlrs_desktop.training.quantize import add_int8_model
 from dlrs_desktop.training.recipe import TrainedModel, TrainingRecipe
 from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold
 from dlrs_desktop.training.trainer import (
@@ -132,6 +133,7 @@ def train_from_cohort(
     if distilled is not None:
         summary["distillation"] = distilled["reason"]
     summary["domain_reference"] = _add_domain_reference(out, recipe.cohort_csv, cfg, log)
+    summary["int8"] = add_int8_model(out, recipe.cohort_csv, cfg.threads or None, log)  # after the reference
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
 

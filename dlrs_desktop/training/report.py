@@ -136,6 +136,30 @@ def _ground_truth_html(result: dict[str, Any]) -> str:
     )
 
 
+def _change(v: Any) -> str:
+    return "–" if v is None else f"{v:+.4f}"
+
+
+def _int8_html(result: dict[str, Any]) -> str:
+    """The bundle's int8 model against its float model on this cohort (training/quantize.py)."""
+    q = result.get("int8") or {}
+    if not q.get("splits"):
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(SPLIT_LABELS.get(s, s))}</td><td>{_e(d['n'])}</td><td>{_f(d['max_abs_dp'], 4)}</td>"
+        f"<td>{_f(d['mean_abs_dp'], 4)}</td><td>{_f(d['auc_float'])}</td><td>{_f(d['auc_int8'])}</td>"
+        f"<td>{_change(d['auc_change'])}</td></tr>"
+        for s, d in q["splits"].items()
+    )
+    return (
+        f"<h2>int8 model</h2><p>The bundle's int8 model (<code>{_e(q.get('file'))}</code>, used where the "
+        "CPU runs int8 fast) against its float model, primary model's probability: largest and mean "
+        "absolute difference, and the AUC of both. All other numbers in this report are the float model's."
+        "</p><table><tr><th>Split</th><th>n</th><th>max |Δp|</th><th>mean |Δp|</th><th>AUC float</th>"
+        f"<th>AUC int8</th><th>AUC change</th></tr>{rows}</table>"
+    )
+
+
 def _cohort_note(result: dict[str, Any]) -> str:
     if result.get("training_cohort"):
         return (
@@ -224,6 +248,7 @@ Primary model (what the application shows): <b>{_e(result["labels"][result["prim
 <h2>DeLong comparisons: primary model vs every other row</h2>{_comparisons_html(result)}
 {_ground_truth_html(result)}
 {guard_html(result.get("domain_guard"))}
+{_int8_html(result)}
 <h2>Figures</h2><p>ROC curves of every row; calibration (8 equal-count groups, Wilson 95 % CIs) and
 decision curves (net benefit against treat-all and treat-none) of the primary model and the best single
 region on that split. Per-case values: <code>predictions.csv</code> (full double precision).</p>{fig_html}

@@ -547,6 +547,18 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>模型运行设备：</translation>
     </message>
     <message>
+        <source>Auto (int8 where this CPU runs it fast)</source>
+        <translation>自动（本机 CPU 运行 int8 更快时使用 int8）</translation>
+    </message>
+    <message>
+        <source>Float32 always</source>
+        <translation>始终使用 float32</translation>
+    </message>
+    <message>
+        <source>Model precision:</source>
+        <translation>模型数值类型：</translation>
+    </message>
+    <message>
         <source>a GPU is available</source>
         <translation>GPU 可用</translation>
     </message>

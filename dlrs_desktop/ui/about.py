@@ -181,6 +181,11 @@ class PreferencesDialog(QDialog):
         gpu = self.tr("a GPU is available") if "gpu" in available_devices() else gpu_absence()
         in_use = self.tr("In use now: {device}; {gpu}. A failing GPU falls back to the CPU.")
         form.addRow("", QLabel(in_use.format(device=translate("device", device_in_use), gpu=gpu)))
+        self.precision = QComboBox()
+        self.precision.addItem(self.tr("Auto (int8 where this CPU runs it fast)"), "auto")
+        self.precision.addItem(self.tr("Float32 always"), "float")
+        self.precision.setCurrentIndex(max(self.precision.findData(prefs.precision), 0))
+        form.addRow(self.tr("Model precision:"), self.precision)
         self.language = QComboBox()
         self.language.addItem(self.tr("System default"), "")
         for code, name in i18n.LANGUAGES.items():
@@ -219,8 +224,9 @@ class PreferencesDialog(QDialog):
 
     def apply(self) -> None:
         prefs = self.prefs
-        old_device = prefs.device
+        old_device, old_precision = prefs.device, prefs.precision
         prefs.device = self.device.currentData()
+        prefs.precision = self.precision.currentData()
         prefs.reviewer = self.reviewer.text().strip()
         prefs.institution = self.institution.text().strip()
         prefs.open_folder = self.open_folder.text().strip()
@@ -232,8 +238,8 @@ class PreferencesDialog(QDialog):
         for section in self.sections:
             section.apply()
         prefs.sync()
-        if prefs.device != old_device:
-            self.reload_model()  # on the chosen device
+        if prefs.device != old_device or prefs.precision != old_precision:
+            self.reload_model()  # on the chosen device, at the chosen precision
         if prefs.language != old_language:
             dialogs.info(
                 self.parentWidget(),

@@ -246,7 +246,7 @@ def result_lines(result: SavedResult, computing: bool = False) -> list[str]:
         mark = "⚠ " if flag.severity == "warning" else ""
         lines.append(f"{mark}{translate('flags', flag.message)}")
     waited = waited_seconds(pred, result.waited_ms)
-    device, backend = pred.device or "?", pred.backend or "?"
+    device, backend = pred.device or "?", f"{pred.backend or '?'}, {pred.precision}"  # e.g. onnxruntime, int8
     if waited is not None:
         said = WAITED_COMPUTING if pending else WAITED_NO_BAND if pred.sensitivity is None else WAITED
         lines.append(translate("bars", said).format(device=device, backend=backend, seconds=f"{waited:.2f}"))

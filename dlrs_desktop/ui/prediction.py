@@ -89,8 +89,9 @@ class PredictionController(QObject):
         self.model_label.setText(self.tr("Model: loading…"))
         self.panel.model_state.setText(self.tr("Loading the model in the background…"))
         self.model.load(
-            bundle, self.prefs.device, keep_current=keep_current, trusted_keys=self.prefs.trusted_key_files
-        )
+            bundle, self.prefs.device, keep_current=keep_current, trusted_keys=self.prefs.trusted_key_files,
+            precision=self.prefs.precision,
+        )  # fmt: skip
 
     def _ask_unsigned(self, path: str, message: str, keep_current: bool) -> None:
         """No trusted key signed the bundle: use it only if the user says so (results then say so)."""
@@ -102,6 +103,7 @@ class PredictionController(QObject):
             self.model.load(
                 path, self.prefs.device, keep_current=keep_current,
                 trusted_keys=self.prefs.trusted_key_files, allow_unsigned=True,
+                precision=self.prefs.precision,
             )  # fmt: skip
         elif keep_current:
             self.model.switch_failed.emit(self.tr("you chose not to use an unsigned model"))

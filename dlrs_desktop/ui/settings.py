@@ -53,6 +53,16 @@ class Preferences:
     def device(self, value: str) -> None:
         self.qs.setValue("model/device", value)
 
+    @property
+    def precision(self) -> str:
+        """ "auto" (the bundle's int8 model where the CPU runs it fast) or "float" (model/precision.py)."""
+        value = str(self._get("model/precision", "auto"))
+        return value if value in ("auto", "float") else "auto"
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        self.qs.setValue("model/precision", value)
+
     def ring_visible(self, name: str) -> bool:
         return bool(self._get(f"view/{name}", True))
 

@@ -84,6 +84,7 @@ class ModelService(QObject):
         keep_current: bool = False,
         trusted_keys: tuple[str, ...] = (),
         allow_unsigned: bool = False,
+        precision: str = "auto",
     ) -> None:
         """`keep_current`: the model in use serves until the new one is ready, and stays if it fails.
 
@@ -111,7 +112,7 @@ class ModelService(QObject):
                 )
             try:
                 trust = TrustPolicy.from_files(trusted_keys, allow_unsigned)
-                return Predictor(path, device=device, trust=trust)
+                return Predictor(path, device=device, trust=trust, precision=precision)
             except UnsignedModelError:
                 refused.append(True)
                 raise

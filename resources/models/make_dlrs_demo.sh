@@ -29,6 +29,13 @@ rm -rf resources/models/dlrs-demo.checkpoint
 #     manifest re-pinned) with exactly this command, which is idempotent.
 dlrs model add-reference --model resources/models/dlrs-demo --cohort "$WORK/cohort/cohort.csv" --threads 2
 
+# 2c. the int8 model (docs/MODEL_BUNDLE.md "int8 model"): calibrated on the train split of the same cohort,
+#     written only if it stays within 0.01 of the float model's probability on the internal split and its
+#     AUC within 0.005 (train, internal). `dlrs train` now does this itself after 2b; the 1.1.0 bundle got
+#     it afterwards (weights and model.onnx unchanged, manifest re-pinned) with exactly this command.
+dlrs model quantize --model resources/models/dlrs-demo --cohort "$WORK/cohort/cohort.csv" --threads 2 \
+  --cohort-command "dlrs synth --out cohort --patients 1000 --seed 20261127 (the command in resources/models/make_dlrs_demo.sh)"
+
 # 3. evaluation on the training cohort and on a fresh cohort of the study's size with an unseen seed
 dlrs evaluate --model resources/models/dlrs-demo --cohort "$WORK/cohort/cohort.csv" \
   --out docs/evaluation/dlrs-demo/training-cohort
