@@ -27,6 +27,7 @@ import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError, ModelError
 from dlrs_desktop.model import precision as prec
+from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.model.bundle_edit import rewrite_with_files
 from dlrs_desktop.model.predictor import Predictor, _OrtBackend
 from dlrs_desktop.model.preprocess import prepare_inputs
@@ -239,8 +240,8 @@ def quantize_bundle(
     import onnxruntime as ort
 
     cases = read_cohort(cohort_csv, require_train=False)
-    fp = Predictor(bundle_dir, device="cpu", backend="onnx", threads=threads, precision="float")
-    b = fp.bundle
+    b = load_bundle(bundle_dir)  # kept whole: the predictor lets go of its ONNX bytes once loaded
+    fp = Predictor(b, device="cpu", backend="onnx", threads=threads, precision="float")
     if b.manifest["onnx"]["file"] == prec.INT8_FILE:
         raise ModelError(f"This bundle's float model is named {prec.INT8_FILE}; rename it to quantize.")
     crops = prepare(fp, cases, progress)
