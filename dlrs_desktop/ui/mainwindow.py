@@ -246,8 +246,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.cine.set_playing(False)
-        if self.prediction.pending_job is not None:
-            self.model.wait(10000)
+        # a prediction, or a model still loading: deleting the pool mid-load deadlocks in Qt's cleanup
+        self.model.wait(10000)
         self.prefs.sync()
         self.session.end()
         event.accept()
