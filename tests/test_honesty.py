@@ -35,6 +35,10 @@ def _without_external(manifest: dict) -> dict:
     m["files"].pop("MODEL_CARD.md")
     for key in ("seconds", "seconds_by_session", "final_history"):
         m["training"].pop(key, None)
+    distil = m["training"].get("distillation") or {}
+    distil.pop("student_seconds", None)  # wall-clock times of the distilled student
+    for epoch in distil.get("student_history") or []:
+        epoch.pop("seconds", None)
     return m
 
 
