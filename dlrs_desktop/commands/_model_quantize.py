@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import argparse
 
+from dlrs_desktop.commands._common import add_bundle_update_arguments
 from dlrs_desktop.extras import require
+
+_HELP = (
+    "add a statically quantized int8 model (calibrated on the train split, checked against the "
+    "float model on every split) to a bundle folder"
+)
 
 
 def register_quantize(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "quantize",
-        help="add a statically quantized int8 model (calibrated on the train split, checked against the "
-        "float model on every split) to a bundle folder",
-    )
-    p.add_argument("--model", required=True, metavar="DIR", help="bundle folder to update")
-    p.add_argument("--cohort", required=True, metavar="CSV", help="the bundle's training cohort.csv")
+    p = add_bundle_update_arguments(sub, "quantize", _HELP)
     p.add_argument(
         "--calibration-cases", type=int, default=None, metavar="N",
         help="calibrate on N training-split cases drawn with a fixed seed (default: all of them)",
@@ -34,7 +34,6 @@ def register_quantize(sub: argparse._SubParsersAction) -> None:
         "--cohort-command", metavar="TEXT", default=None,
         help="how the cohort was made (e.g. its `dlrs synth` command), recorded in the manifest and card",
     )  # fmt: skip
-    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
 
 
 def run_quantize(args: argparse.Namespace) -> int:

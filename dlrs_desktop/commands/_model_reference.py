@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import argparse
 
+from dlrs_desktop.commands._common import add_bundle_update_arguments
 from dlrs_desktop.extras import require
+
+_HELP = (
+    "fit the domain reference (train split) and its thresholds and conformal prediction sets "
+    "(internal split) into a bundle folder"
+)
 
 
 def register_add_reference(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "add-reference",
-        help="fit the domain reference (train split) and its thresholds and conformal prediction sets "
-        "(internal split) into a bundle folder",
-    )
-    p.add_argument("--model", required=True, metavar="DIR", help="bundle folder to update")
-    p.add_argument("--cohort", required=True, metavar="CSV", help="the bundle's training cohort.csv")
+    p = add_bundle_update_arguments(sub, "add-reference", _HELP)
     p.add_argument("--components", type=int, default=32, help="principal components per region (default 32)")
     p.add_argument("--coverage", type=float, default=0.9, help="conformal coverage (default 0.9)")
-    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads")
 
 
 def run_add_reference(args: argparse.Namespace) -> int:

@@ -149,16 +149,18 @@ def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    path: Path
-    ok: bool
-    message: str
-
-
 #: Largest object `send` streams (files are never read whole; a deflated one is inflated only to count).
 MAX_SEND_BYTES = 2 << 30
 _DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """One file's fate: stored (`ok`, perhaps with a warning in `message`) or why not."""
+
+    path: Path
+    ok: bool
+    message: str
 
 
 def _inflated_size_within(path: Path, offset: int, limit: int) -> bool:

@@ -46,20 +46,25 @@ MAX_ABS = 1e9
 CHECK_KINDS = ("feature_distance", "confidence", "logit", "image")
 #: Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value
 #: still gives a finite z). Grey levels are 0–255 inside the scan area.
-IMAGE_STATS: dict[str, tuple[str, float]] = {
+_GREY_STATS = {  # the grey levels: scanner, preset, gain and TGC
     "grey_mean": ("mean grey level of the scan area", 4.0),
     "grey_sd": ("grey-level spread of the scan area", 3.0),
     "grey_p10": ("10th grey-level percentile of the scan area", 4.0),
     "grey_p50": ("median grey level of the scan area", 4.0),
     "grey_p90": ("90th grey-level percentile of the scan area", 4.0),
+}
+_GEOMETRY_STATS = {  # calibration, lesion size and where the lesion lies
     "mm_per_px": ("pixel spacing (mm/px)", 0.005),
     "lesion_area_mm2": ("lesion area (mm²)", 5.0),
     "lesion_depth_mm": ("lesion depth below the top of the scan area (mm)", 1.0),
     "lesion_aspect": ("lesion depth-to-width ratio", 0.05),
+}
+_TEXTURE_STATS = {  # colour overlays (Doppler, tints), speckle and edges
     "colour_fraction": ("fraction of coloured pixels in the scan area", 0.005),
     "speckle_contrast": ("speckle contrast around the lesion (local SD / local mean)", 0.01),
     "edge_strength": ("edge strength around the lesion (mean gradient / mean grey level)", 0.01),
 }
+IMAGE_STATS: dict[str, tuple[str, float]] = {**_GREY_STATS, **_GEOMETRY_STATS, **_TEXTURE_STATS}
 COLOUR_CHROMA_MIN = 40
 #: the default coverage of conformal prediction sets
 DEFAULT_COVERAGE = 0.9

@@ -8,6 +8,7 @@ answer that arrives after the user changed the image or the contour is dropped, 
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -109,9 +110,10 @@ class AssistTool(DragTool):
         "Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step",
     )
 
-    def __init__(self, host: Host) -> None:
-        super().__init__(host)
-        self.service = AssistService(host)
+    @cached_property
+    def service(self) -> AssistService:
+        """The worker thread that computes proposals and snaps, made when first asked for."""
+        return AssistService(self.host)
 
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if self.p0 is not None:

@@ -23,9 +23,9 @@ class WorklistWatcher(QObject):
     def __init__(self, worklist: Worklist, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worklist = worklist
+        self.watcher = QFileSystemWatcher(self)
         self.watched: Path | None = None
         self.mtime_ns: int | None = None
-        self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _path: self.debounce.start())
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.debounce.timeout.connect(self.refresh)

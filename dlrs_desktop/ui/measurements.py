@@ -18,8 +18,6 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop.ui.style import OK_CSS, WARNING_CSS, region_label, ring_color
 
-translate = QCoreApplication.translate
-
 
 def _heading(text: str) -> QLabel:
     label = QLabel(text)
@@ -27,6 +25,9 @@ def _heading(text: str) -> QLabel:
     f.setBold(True)
     label.setFont(f)
     return label
+
+
+translate = QCoreApplication.translate
 
 
 class MeasurementsPanel(QWidget):

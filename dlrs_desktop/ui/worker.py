@@ -222,14 +222,14 @@ def model_info(predictor: Any, path: Path | None = None, seconds: float = 0.0) -
     return ModelInfo(
         name=bundle.id,
         version=bundle.version,
+        manifest=bundle.manifest,
+        reading=BundleReading.from_manifest(bundle.manifest),
         sha256=bundle.manifest_sha256,
         notice=bundle.research_notice,
+        path=str(path) if path is not None else "",
         device=predictor.device,
         backend=predictor.backend,
         warnings=(predictor.device_note,) if predictor.device_note else (),
-        manifest=bundle.manifest,
-        reading=BundleReading.from_manifest(bundle.manifest),
-        path=str(path) if path is not None else "",
         seconds=seconds,
     )
 
