@@ -1,7 +1,8 @@
 """One side of bench_predict.py, run in a fresh process: `ours`, `torch` (the port) or `cli`.
 
-    python benchmarks/_bench_child.py ours|torch BUNDLE REPEATS THREADS
-    python benchmarks/_bench_child.py cli BUNDLE IMAGE CONTOUR
+    python benchmarks/_bench_child.py ours BUNDLE REPEATS THREADS PRECISION
+    python benchmarks/_bench_child.py torch BUNDLE REPEATS THREADS
+    python benchmarks/_bench_child.py cli BUNDLE IMAGE CONTOUR PRECISION
 
 `ours`/`torch` print "FIRST <probability>" as soon as the first probability exists (the parent times
 process start → that line: the cold start), then one JSON line of medians. `cli` runs `dlrs predict`
@@ -40,13 +41,19 @@ def load_case() -> tuple[Any, Any, str]:
     return load_image(dcm), Contour.load(cjson), "resources/samples/demo.dcm"
 
 
-def ours(bundle: str, repeats: int, threads: int) -> dict[str, Any]:
+def ours(bundle: str, repeats: int, threads: int, precision: str = "auto") -> dict[str, Any]:
+    """Our predictor; `precision` as `--precision` asks (auto: what a user on this CPU gets)."""
     image, contour, what = load_case()
     t0 = time.perf_counter()
+    import inspect
+
     from dlrs_desktop.model.predictor import Predictor
 
     t1 = time.perf_counter()
-    p = Predictor(bundle, device="cpu", threads=threads)
+    # a `--before` revision may predate the precision option: it then runs what it always ran
+    has_precision = "precision" in inspect.signature(Predictor.__init__).parameters
+    extra = {"precision": precision} if has_precision else {}
+    p = Predictor(bundle, device="cpu", threads=threads, **extra)
     t2 = time.perf_counter()
     first = p.predict(image, contour, sensitivity=False)
     t3 = time.perf_counter()
@@ -69,6 +76,7 @@ def ours(bundle: str, repeats: int, threads: int) -> dict[str, Any]:
         probability=first.probability,
         sens_probabilities=list(sens[-1].probabilities),
         torch_loaded="torch" in sys.modules,
+        precision=getattr(p, "precision", "float32"),
         rss_mb=peak_rss_mb(),
     )
 
@@ -150,16 +158,17 @@ def cli(argv: list[str]) -> int:
 
     from dlrs_desktop.cli import main
 
-    bundle, image, contour = argv
+    bundle, image, contour, precision = argv
     atexit.register(lambda: print(json.dumps({"rss_mb": peak_rss_mb()}), file=sys.stderr, flush=True))
-    return int(
-        main(["predict", image, "--contour", contour, "--model", bundle, "--allow-unsigned", "--json"])
-    )
+    args = ["predict", image, "--contour", contour, "--model", bundle, "--allow-unsigned", "--json"]
+    return int(main([*args, "--precision", precision] if precision != "auto" else args))
 
 
 if __name__ == "__main__":
     kind, rest = sys.argv[1], sys.argv[2:]
     if kind == "cli":
         sys.exit(cli(rest))
-    fn = ours if kind == "ours" else torch_port
-    print(json.dumps(fn(rest[0], int(rest[1]), int(rest[2]))), flush=True)
+    if kind == "ours":
+        print(json.dumps(ours(rest[0], int(rest[1]), int(rest[2]), rest[3])), flush=True)
+    else:
+        print(json.dumps(torch_port(rest[0], int(rest[1]), int(rest[2]))), flush=True)

@@ -1,7 +1,7 @@
 """Prediction speed and memory: our predictor vs a straightforward torch port of the *same bundle*.
 
     python benchmarks/bench_predict.py [--model DIR | --random-ensemble M] [--before REV] [--rounds 5]
-                                       [--repeats 20]
+                                       [--repeats 20] [--precision auto|float|int8]
 
 Each side runs alone in its own fresh process (`--rounds` alternating processes per side,
 benchmarks/_bench_child.py); every graded figure is the median over those processes:
@@ -17,6 +17,9 @@ benchmarks/_bench_child.py); every graded figure is the median over those proces
   step achieves;
 - `--before REV`: ours at git revision REV as well (its `dlrs_desktop` from `git archive`), in the same
   alternation, so before/after figures come from the same run.
+`--precision`: which of the bundle's graphs ours runs, as `dlrs predict --precision` (default auto: the
+int8 model where this CPU runs int8 fast and the bundle has one). The torch port is always the float
+network, so with int8 the parity line compares against the accuracy guard's |Δp| ≤ 0.01, not 1e-4.
 `--random-ensemble M`: a bundle of the default recipe's shape (M ResNet-18 members, 4 regions, 112 px,
 radiomics signatures) with random weights (tests/model_factory.py; speed does not depend on the values).
 Targets (issue 29, 2 cores, default-recipe bundle): warm ≤ 30 ms, sensitivity ≤ 120 ms, cold ≤ 1.0 s,
@@ -85,8 +88,9 @@ def verdict(value: float, key: str) -> str:
 
 def ours_lines(label: str, runs: list[dict[str, Any]], cli: list[dict[str, Any]] | None) -> list[str]:
     k = len(runs)
+    ran = "/".join(sorted({str(r.get("precision", "float32")) for r in runs}))
     lines = [
-        f"{label} (ONNX Runtime; median of {k} processes): warm {med(runs, 'warm_ms'):.1f} ms"
+        f"{label} (ONNX Runtime, {ran}; median of {k} processes): warm {med(runs, 'warm_ms'):.1f} ms"
         f" = preprocess {med(runs, 'pre_ms'):.1f} + network {med(runs, 'inf_ms'):.1f}"
         f" + fusion/signatures/guard {med(runs, 'fusion_ms'):.1f} (+ result)",
         f"      sensitivity stage (4 offset contours) {med(runs, 'sens_ms'):.1f} ms",
@@ -127,6 +131,8 @@ def report(label: str, runs: dict[str, list[dict[str, Any]]], rounds: int) -> No
         if a is not None
     )
     cold, rss = med(ours, "cold_s"), max(r["rss_mb"] for r in cli)
+    int8 = any(r.get("precision") == "int8" for r in ours)
+    tolerance, same = (0.01, "within the int8 guard") if int8 else (1e-4, "ok")
     lines = [
         f"== {label}; case: {ours[0]['case']}",
         machine_line(),
@@ -147,7 +153,7 @@ def report(label: str, runs: dict[str, list[dict[str, Any]]], rounds: int) -> No
     lines += [
         *torch_lines(port, gflop),
         f"parity: |ours - torch| probability {drift:.2e}, sensitivity probabilities {sdrift:.2e}"
-        f" [{'ok' if max(drift, sdrift) < 1e-4 else 'NOT THE SAME MODEL'}]",
+        f" [{same if max(drift, sdrift) <= tolerance else 'NOT THE SAME MODEL'}]",
         f"GRADED (medians of {rounds} separate processes per side): torch/ours warm {ratio:.2f}x"
         f" [{verdict(ratio, 'ratio')}, >= 2x]; warm {med(ours, 'warm_ms'):.1f} ms"
         f" [{verdict(med(ours, 'warm_ms'), 'warm_ms')}, <= 30 ms]; sensitivity {med(ours, 'sens_ms'):.1f} ms"
@@ -181,6 +187,10 @@ def main() -> None:
     ap.add_argument("--before", metavar="REV", help="also time ours at this git revision (e.g. main)")
     ap.add_argument("--repeats", type=int, default=20, help="warm predictions per process")
     ap.add_argument("--rounds", type=int, default=5, help="fresh processes per side, alternating")
+    ap.add_argument(
+        "--precision", choices=("auto", "float", "int8"), default="auto",
+        help="which graph ours runs (as `dlrs predict --precision`); the torch port is always float",
+    )  # fmt: skip
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dlrs-bench-"))
     model = Path(args.model) if args.model else bundled_model_dir()
@@ -196,7 +206,7 @@ def main() -> None:
     before = tree_at(args.before, tmp) if args.before else None
     threads = str(physical_cores())
     side = [str(model), str(args.repeats), threads]
-    case = [str(samples_dir() / "demo.dcm"), str(samples_dir() / "demo.contour.json")]
+    case = [str(samples_dir() / "demo.dcm"), str(samples_dir() / "demo.contour.json"), args.precision]
     print(
         f"$ python benchmarks/bench_predict.py {' '.join(sys.argv[1:])}\n"
         f"bundle {model}: {label}\n{machine_line()}\nmedian of {args.repeats} predictions per process;"
@@ -206,9 +216,9 @@ def main() -> None:
     try:
         for _ in range(args.rounds):
             if before is not None:
-                runs["before"].append(run_child(["ours", *side], before))
+                runs["before"].append(run_child(["ours", *side, args.precision], before))
                 runs["before_cli"].append(run_child(["cli", str(model), *case], before))
-            runs["ours"].append(run_child(["ours", *side]))
+            runs["ours"].append(run_child(["ours", *side, args.precision]))
             runs["torch"].append(run_child(["torch", *side]))
             runs["cli"].append(run_child(["cli", str(model), *case]))
     finally:

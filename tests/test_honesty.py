@@ -48,8 +48,7 @@ def test_the_external_split_never_influences_training_or_selection(tmp_path):
     the ONNX graph, the stacking, the thresholds and the chosen primary model are byte-identical."""
     from dlrs_desktop.training.pipeline import train_from_cohort
     from dlrs_desktop.training.recipe import TrainingRecipe
-    from dlrs_desktop.training.trainer import TrainConfig
-    from tests.training_factory import rewrite, tiny_cohort
+    from tests.training_factory import rewrite, tiny_cohort, tiny_config
 
     cohort = tiny_cohort(tmp_path / "cohort", patients=24, seed=3, dicom=False)
 
@@ -60,8 +59,7 @@ def test_the_external_split_never_influences_training_or_selection(tmp_path):
         return rows
 
     flipped = rewrite(cohort, tmp_path / "cohort" / "flipped.csv", flip_external)
-    cfg = TrainConfig(epochs=1, input_size=32, mm_per_px=1.6, folds=2, batch_size=8, jitter_variants=1,
-                      seed=2, threads=1, limit_batches=2)  # fmt: skip
+    cfg = tiny_config(limit_batches=2)
     for name, csv_path in (("a", cohort), ("b", flipped)):
         recipe = TrainingRecipe(csv_path, cfg, training_kind="synthetic")
         train_from_cohort(recipe, tmp_path / name, log=lambda _m: None)

@@ -17,7 +17,7 @@ import pytest
 from dlrs_desktop.cli import main
 from dlrs_desktop.training.distil import DISTIL_KEYS, Teacher, soft_targets
 from tests.test_training_e2e import TINY
-from tests.training_factory import tiny_cohort
+from tests.training_factory import tiny_cohort, tiny_config
 
 #: TINY with the student: TINY itself says --distil off (the other e2e tests test the ensemble).
 STUDENT = [a for a in TINY]
@@ -122,21 +122,9 @@ def kept(ensemble_run):
     """A copy of that checkpoint resumed with the student and a tolerance of -1 (it can never ship)."""
     from dlrs_desktop.training.pipeline import train_from_cohort
     from dlrs_desktop.training.recipe import TrainingRecipe
-    from dlrs_desktop.training.trainer import TrainConfig
 
     root, cohort = ensemble_run
-    cfg = TrainConfig(
-        epochs=1,
-        input_size=32,
-        mm_per_px=1.6,
-        folds=2,
-        batch_size=8,
-        jitter_variants=1,
-        seed=2,
-        threads=1,
-        distil="auto",
-        distil_tolerance=-1.0,
-    )  # fmt: skip  (= STUDENT)
+    cfg = tiny_config(distil="auto", distil_tolerance=-1.0)  # = STUDENT, never shipped
     log: list[str] = []
     recipe = TrainingRecipe(cohort, cfg, model_id="tiny", training_kind="synthetic")
     train_from_cohort(recipe, _resume_copy(root, "ens", "kept"), log=log.append)

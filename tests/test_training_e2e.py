@@ -9,31 +9,9 @@ import numpy as np
 import pytest
 
 from dlrs_desktop.cli import main
-from tests.training_factory import rewrite, tiny_cohort
+from tests.training_factory import rewrite, tiny_args, tiny_cohort, tiny_config
 
-TINY = [
-    "--epochs",
-    "1",
-    "--input-size",
-    "32",
-    "--mm-per-px",
-    "1.6",
-    "--folds",
-    "2",
-    "--batch-size",
-    "8",
-    "--jitter-variants",
-    "1",
-    "--seed",
-    "2",
-    "--threads",
-    "1",
-    "--synthetic",
-    "--id",
-    "tiny",
-    "--distil",
-    "off",
-]  # fmt: skip  (the student: test_training_distil.py)
+TINY = [*tiny_args(distil="off"), "--synthetic", "--id", "tiny"]  # the student: test_training_distil.py
 
 
 @pytest.fixture(scope="module")
@@ -285,20 +263,9 @@ def test_a_run_interrupted_between_folds_resumes_to_the_same_ensemble(trained, t
     checkpoint (`done.fold<i>.` tensors), so the resumed run ships the very same weights."""
     from dlrs_desktop.training.pipeline import train_from_cohort
     from dlrs_desktop.training.recipe import TrainingRecipe
-    from dlrs_desktop.training.trainer import TrainConfig
 
     root, cohort = trained
-    cfg = TrainConfig(
-        epochs=1,
-        input_size=32,
-        mm_per_px=1.6,
-        folds=2,
-        batch_size=8,
-        jitter_variants=1,
-        seed=2,
-        threads=1,
-        distil="off",
-    )  # fmt: skip  (= TINY)
+    cfg = tiny_config(distil="off")  # = TINY
 
     class Interrupted(Exception):
         pass

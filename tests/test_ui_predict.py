@@ -18,6 +18,7 @@ from tests.ui_factory import (
     drag,
     draw_polygon,
     make_window,
+    window_ready_to_predict,
 )
 
 
@@ -28,14 +29,7 @@ def bundle():
 
 @pytest.fixture
 def win(qtbot, tmp_path, bundle, dialog_log):  # noqa: F811
-    w = make_window(qtbot)
-    w.prefs.device = "cpu"
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
-    with qtbot.waitSignal(w.model.loaded, timeout=60000):
-        w.start_model(bundle)
-    assert w.open_path(calibrated_dicom(tmp_path))
-    draw_polygon(qtbot, w)
-    return w
+    return window_ready_to_predict(qtbot, tmp_path, bundle, dialog_log)
 
 
 def test_predict_shows_the_real_result_then_goes_stale(win, qtbot, bundle, dialog_log):  # noqa: F811

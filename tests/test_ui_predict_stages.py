@@ -19,6 +19,7 @@ from tests.ui_factory import (
     dialog_log,  # noqa: F401  (fixture)
     draw_polygon,
     make_window,
+    window_ready_to_predict,
 )
 
 SLOW_S = 1.5
@@ -46,14 +47,7 @@ def calls(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def win(qtbot, tmp_path, bundle, dialog_log, calls):  # noqa: F811
-    w = make_window(qtbot)
-    w.prefs.device = "cpu"
-    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
-    with qtbot.waitSignal(w.model.loaded, timeout=60000):
-        w.start_model(bundle)
-    assert w.open_path(calibrated_dicom(tmp_path))
-    draw_polygon(qtbot, w)
-    return w
+    return window_ready_to_predict(qtbot, tmp_path, bundle, dialog_log)
 
 
 def _fusion(win):

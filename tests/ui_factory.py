@@ -96,6 +96,19 @@ def draw_polygon(qtbot, win, points=LESION_POLYGON) -> None:
     qtbot.keyClick(win.canvas, Qt.Key.Key_Return)
 
 
+def window_ready_to_predict(qtbot, folder: Path, bundle: Path, dialog_log):
+    """A window on the CPU with `bundle` loaded (unsigned: the trust question answered yes), a
+    calibrated DICOM from `folder` open and the lesion drawn: Predict is one key away."""
+    w = make_window(qtbot)
+    w.prefs.device = "cpu"
+    dialog_log.answers["yes_no"] = True  # use the unsigned test bundle (bundle_signature.py)
+    with qtbot.waitSignal(w.model.loaded, timeout=60000):
+        w.start_model(bundle)
+    assert w.open_path(calibrated_dicom(folder))
+    draw_polygon(qtbot, w)
+    return w
+
+
 def edit_then_undo_both(qtbot, win, proposal, steps_before: int, by: float) -> None:
     """An assisted proposal is edited like any contour: a vertex drag is one more undo step; undoing it
     gives the proposal back, and one more undo takes the proposal away (the caller checks what is left)."""
