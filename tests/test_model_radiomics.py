@@ -188,3 +188,57 @@ def test_a_real_scanner_dicom_predicts_with_signatures_in_its_own_calibration():
     assert pred.calibration["source"] == "dicom-us-region" and len(pred.signatures) == 4
     z = pred.intercept + sum(r.contribution for r in (*pred.regions, *pred.signatures))
     assert 1 / (1 + np.exp(-z)) == pytest.approx(pred.probability, abs=1e-9)
+
+
+def _reference_features(image, rois, points, names) -> np.ndarray:
+    """The features as first written (np.percentile, boolean masks, whole-box gradients): the fast
+    path in model/radiomics.py must give the same numbers, or every trained signature would move."""
+    import math
+
+    import cv2
+
+    g = image.gray.astype(np.float32)
+    scan = image.scan_mask.astype(bool)
+    mu, sd = float(g[scan].mean()), float(g[scan].std())
+    ty, tx = np.nonzero(rois.tumour.annulus)
+    cy, cx = float(ty.mean() + rois.tumour.bbox[1]), float(tx.mean() + rois.tumour.bbox[0])
+    out: list[float] = []
+    for name in names:
+        roi = rois.tumour if name == names[0] else rois[name]
+        x0, y0, x1, y1 = roi.bbox
+        sub = np.zeros((y1 - y0, x1 - x0), np.float32)
+        ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, g.shape[1]), min(y1, g.shape[0])
+        sub[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = g[iy0:iy1, ix0:ix1]
+        z = (sub - mu) / sd
+        grad = np.hypot(cv2.Sobel(z, cv2.CV_32F, 1, 0), cv2.Sobel(z, cv2.CV_32F, 0, 1))
+        m = np.asarray(roi.annulus, bool)
+        v = z[m]
+        if v.size < 5:
+            out += [0.0] * len(REGION_FEATURES)
+            continue
+        yy, xx = np.nonzero(m)
+        angle = np.arctan2(yy + y0 - cy, xx + x0 - cx)
+        mean, s = float(v.mean()), float(v.std())
+        c = v - mean
+        hist, _ = np.histogram(v, bins=16, range=(-3.0, 3.0))
+        p = hist[hist > 0] / hist.sum()
+        sector = np.floor((angle + math.pi) / (2 * math.pi) * 12).astype(int) % 12
+        counts = np.bincount(sector, minlength=12)
+        means = np.bincount(sector, weights=v, minlength=12)[counts > 3] / counts[counts > 3]
+        out += [mean, s, *np.percentile(v, [10, 50, 90]), float(np.mean(c**3) / s**3),
+                float(np.mean(c**4) / s**4 - 3), float(-(p * np.log(p)).sum()), float(grad[m].mean()),
+                float(means.std()), float(np.ptp(means))]  # fmt: skip
+    pts = np.asarray(points, np.float32)
+    area = float(cv2.contourArea(pts))
+    return np.array([*out, cv2.arcLength(pts, True) ** 2 / area, area / cv2.contourArea(cv2.convexHull(pts))])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_fast_features_equal_the_plain_numpy_ones(seed):
+    image, contour = bmode_case(shape=(420, 500), mm_per_px=0.1, radius_mm=5.0 + seed, seed=seed)
+    for d in (0.0, -1.0, 1.0):  # the sensitivity stage's offset contours too
+        c = contour.offset(d) if d else contour
+        rois = compute_rois(c, image, (3.0, 5.0, 10.0))
+        fast = case_features(image.gray, image.scan_mask, rois, np.asarray(c.points))
+        plain = _reference_features(image, rois, np.asarray(c.points), REGIONS)
+        np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-6)

@@ -79,24 +79,74 @@ def signature_columns(region_names: Sequence[str], regions: Sequence[str]) -> li
     return own + list(range(shape, shape + len(SHAPE_FEATURES)))
 
 
-def _region_features(values: np.ndarray, grad: np.ndarray, angle: np.ndarray) -> list[float]:
-    if values.size < MIN_PIXELS:
+def _percentiles_10_50_90(levels: np.ndarray, counts: np.ndarray) -> tuple[float, float, float]:
+    """np.percentile(values, [10, 50, 90]) (linear interpolation) of values given as sorted levels and
+    how many pixels have each: the k-th smallest value is the level whose cumulative count passes k."""
+    n = int(counts.sum())
+    cum = np.cumsum(counts)
+    out = []
+    for q in (10, 50, 90):
+        pos = q / 100.0 * (n - 1)
+        i = math.floor(pos)
+        a, b = (float(levels[np.searchsorted(cum, k, side="right")]) for k in (i, min(i + 1, n - 1)))
+        out.append(a + (b - a) * (pos - i))
+    return out[0], out[1], out[2]
+
+
+def _region_features(
+    grey: np.ndarray, levels: np.ndarray, grad: np.ndarray, angle: np.ndarray
+) -> list[float]:
+    """Features of one region from its pixels' 8-bit grey levels, `levels` (the z-score of each of
+    the 256 grey levels), gradients and angles round the tumour.
+
+    Why by grey level: every first-order statistic of the z-scored pixels is a statistic of 256
+    values weighted by how many pixels have each, so the ~150 000 pixels of a 10 mm ring are
+    counted once instead of sorted and raised to powers on every mouse-up; the numbers equal the
+    per-pixel ones to float32 rounding (tests)."""
+    n = grey.size
+    if n < MIN_PIXELS:
         return [0.0] * len(REGION_FEATURES)
-    mean, sd = float(values.mean()), float(values.std())
-    centred = values - mean
-    c2 = centred * centred  # products, not `**`: np.power is ~10x slower and this runs per mouse-up
-    skew = float(np.mean(c2 * centred) / sd**3) if sd > 1e-9 else 0.0
-    kurt = float(np.mean(c2 * c2) / sd**4 - 3.0) if sd > 1e-9 else 0.0
-    hist, _ = np.histogram(values, bins=16, range=(-3.0, 3.0))
-    p = hist[hist > 0] / max(int(hist.sum()), 1)
+    t = angle + math.pi  # the 30° sector of each pixel, in place
+    t /= 2 * math.pi
+    t *= N_SECTORS
+    np.floor(t, out=t)
+    sector = t.astype(np.intp)
+    sector %= N_SECTORS
+    sector *= 256
+    sector += grey
+    # pixels per (sector, grey level): one pass gives the level counts and the sector means
+    joint = np.bincount(sector, minlength=256 * N_SECTORS).reshape(N_SECTORS, 256)
+    counts = joint.sum(axis=0)
+    present = np.flatnonzero(counts)
+    w, lv = counts[present].astype(np.float64), levels[present].astype(np.float64)
+    mean = float(w @ lv) / n
+    centred = lv - mean
+    c2 = centred * centred
+    var = float(w @ c2) / n
+    sd = math.sqrt(var)
+    skew = float(w @ (c2 * centred)) / n / sd**3 if sd > 1e-9 else 0.0
+    kurt = float(w @ (c2 * c2)) / n / sd**4 - 3.0 if sd > 1e-9 else 0.0
+    hist, _ = np.histogram(levels[present], bins=16, range=(-3.0, 3.0), weights=w)
+    p = hist[hist > 0] / max(float(hist.sum()), 1.0)
     entropy = float(-(p * np.log(p)).sum())
-    sector = np.floor((angle + math.pi) / (2 * math.pi) * N_SECTORS).astype(int) % N_SECTORS
-    counts = np.bincount(sector, minlength=N_SECTORS)
-    sums = np.bincount(sector, weights=values, minlength=N_SECTORS)
-    means = sums[counts > 3] / counts[counts > 3]
+    sector_n = joint.sum(axis=1)
+    sums = joint[:, present] @ levels[present].astype(np.float64)
+    means = sums[sector_n > 3] / sector_n[sector_n > 3]
     spread = (float(means.std()), float(np.ptp(means))) if len(means) > 2 else (0.0, 0.0)
-    p10, p50, p90 = (float(v) for v in np.percentile(values, [10, 50, 90]))
+    p10, p50, p90 = _percentiles_10_50_90(lv, w)
     return [mean, sd, p10, p50, p90, skew, kurt, entropy, float(grad.mean()), *spread]
+
+
+def _box(g: np.ndarray, bbox: tuple[int, int, int, int]) -> np.ndarray:
+    """The image inside `bbox`, zero where the box leaves the image (a view when it does not)."""
+    x0, y0, x1, y1 = bbox
+    h, w = g.shape
+    if x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h:
+        return g[y0:y1, x0:x1]
+    sub = np.zeros((y1 - y0, x1 - x0), g.dtype)
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    sub[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = g[iy0:iy1, ix0:ix1]
+    return sub
 
 
 def case_features(
@@ -108,15 +158,19 @@ def case_features(
 ) -> np.ndarray:
     """Feature vector (`feature_names(region_names)` order) of one contour on one image.
 
-    `roiset` is the app's `RoiSet` (tumour + rings, clipped to the scan area); `region_names` the
-    bundle's regions in order (default: the RoiSet's). Rings are read as annuli whatever the
-    model's region kind, so the features mean the same for every bundle.
+    `gray` is the image's 8-bit grey levels; `roiset` the app's `RoiSet` (tumour + rings, clipped
+    to the scan area); `region_names` the bundle's regions in order (default: the RoiSet's). Rings
+    are read as annuli whatever the model's region kind, so the features mean the same for every
+    bundle.
     """
     g = np.ascontiguousarray(gray)
+    if g.dtype != np.uint8 or g.ndim != 2:
+        raise ModelError("Radiomics features are computed on 8-bit grey levels (one channel).")
     scan = np.ascontiguousarray(scan_mask, dtype=np.uint8)
     mean_sd = cv2.meanStdDev(g, mask=scan if scan.any() else None)  # no full-size copies: per mouse-up
     mu, sd = float(mean_sd[0][0, 0]), float(mean_sd[1][0, 0])
     sd = sd if sd > 1e-6 else 1.0
+    levels = (np.arange(256, dtype=np.float32) - mu) / sd  # each grey level z-scored over the scan area
     tumour = roiset.tumour
     ty, tx = np.nonzero(tumour.annulus)
     cy, cx = float(ty.mean() + tumour.bbox[1]), float(tx.mean() + tumour.bbox[0])
@@ -124,17 +178,20 @@ def case_features(
     names = list(region_names) if region_names is not None else [r.name for r in roiset.all]
     for name in names:
         roi = tumour if name == names[0] else roiset[name]
-        x0, y0, x1, y1 = roi.bbox
-        h, w = g.shape
-        sub = np.zeros((y1 - y0, x1 - x0), np.float32)
-        ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-        sub[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = g[iy0:iy1, ix0:ix1].astype(np.float32)
-        z = (sub - mu) / sd
-        grad = np.hypot(cv2.Sobel(z, cv2.CV_32F, 1, 0), cv2.Sobel(z, cv2.CV_32F, 0, 1))
-        m = np.asarray(roi.annulus, bool)  # clipped to the scan area and the image by compute_rois
-        yy, xx = np.nonzero(m)
+        x0, y0 = roi.bbox[0], roi.bbox[1]
+        sub = _box(g, roi.bbox)
+        idx = np.flatnonzero(np.asarray(roi.annulus, bool))  # clipped to the scan area by compute_rois
+        # the gradient of the z-scored image is the grey-level gradient / sd (Sobel ignores the offset)
+        gx = cv2.Sobel(sub, cv2.CV_32F, 1, 0).ravel()[idx]
+        gy = cv2.Sobel(sub, cv2.CV_32F, 0, 1).ravel()[idx]
+        gx *= gx
+        gy *= gy
+        gx += gy
+        grad = np.sqrt(gx, out=gx)  # not np.hypot: 5x slower, and these are far from overflow
+        grad /= np.float32(sd)
+        yy, xx = np.divmod(idx, sub.shape[1])
         angle = np.arctan2(yy + y0 - cy, xx + x0 - cx)
-        out += _region_features(z[m], grad[m], angle)
+        out += _region_features(np.ascontiguousarray(sub).ravel()[idx], levels, grad, angle)
     pts = np.asarray(contour_points, np.float32)
     area = max(float(cv2.contourArea(pts)), 1.0)
     hull = max(float(cv2.contourArea(cv2.convexHull(pts))), 1.0)
