@@ -221,16 +221,17 @@ class Predictor:
         check_refusals(info)
         flags = quality_flags(info, self.bundle)
         t1 = time.perf_counter()
-        signatures = self._helpers.submit(self.signature_logits, image, info)  # beside the network
+        beside = self._helpers.submit(self._beside_network, image, info)
         logits, feats = self.run_crops(x[None], features=cam or self.bundle.domain is not None)
         t2 = time.perf_counter()
-        z = np.r_[logits[0].astype(np.float64), signatures.result()]
+        signatures, stats = beside.result()
+        z = np.r_[logits[0].astype(np.float64), signatures]
         with np.errstate(all="ignore"):
             p = float(self.bundle.stacking.fuse(z))
         if not (np.isfinite(p) and 0.0 <= p <= 1.0):
             raise ModelError("The model's fused probability is not a finite number; no result is shown.")
         t3 = time.perf_counter()
-        guard = self._guard(image, info, z, feats[0] if feats is not None else None)
+        guard = self._guard(z, feats[0] if feats is not None else None, stats)
         t3 += (t_guard := time.perf_counter() - t3)
         cams = self._cams(feats[0], info, image.shape) if cam and feats is not None else None
         t4 = time.perf_counter()
@@ -335,10 +336,15 @@ class Predictor:
             outcome=outcome,
         )
 
-    def _guard(
-        self, image: UltrasoundImage, info: PrepInfo, z: np.ndarray, feats: np.ndarray | None
-    ) -> dict[str, Any]:
-        """Domain status and conformal prediction set (model/domain.py); numpy only."""
+    def _beside_network(self, image: UltrasoundImage, info: PrepInfo) -> tuple[np.ndarray, np.ndarray | None]:
+        """What needs the prepared contour but not the network, run while the network runs: the
+        radiomics signature logits and the domain guard's image statistics (None without a guard)."""
+        stats = dm.image_stats(image, info) if self.bundle.domain is not None else None
+        return self.signature_logits(image, info), stats
+
+    def _guard(self, z: np.ndarray, feats: np.ndarray | None, stats: np.ndarray | None) -> dict[str, Any]:
+        """Domain status and conformal prediction set (model/domain.py) from the fusion inputs `z`, the
+        network's features and the image statistics; numpy only."""
         b = self.bundle
         fused = float(b.stacking.intercept + np.dot(b.stacking.coefficients, z))
         p = float(1.0 / (1.0 + np.exp(-fused)))
@@ -348,10 +354,10 @@ class Predictor:
             "coverage": float(conformal["coverage"]) if conformal else None,
         }
         ref = b.domain
-        if ref is None or feats is None:
+        if ref is None or feats is None or stats is None:
             return out
         dist = ref.feature_distances(dm.pooled_features(feats))
-        values = dm.check_values(ref.region_names, b.input_names, dist, z, fused, dm.image_stats(image, info))
+        values = dm.check_values(ref.region_names, b.input_names, dist, z, fused, stats)
         out["domain"] = dm.score_values(ref, values)
         return out
 
