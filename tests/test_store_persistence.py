@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from dlrs_desktop import paths
@@ -210,7 +211,9 @@ def test_full_disk_never_raises_and_leaves_no_half_file(tmp_path, monkeypatch, w
         store = AnnotationStore()
         assert store.save(Annotation(SHA, contour=contour(1)), image).ok
         filler = fill(mount)
-        big = Annotation(SHA, contour=contour(2), summary={"pad": "x" * 20000})
+        angles = np.linspace(0, 6.28, 500, endpoint=False)
+        many = [[10 + 40 * np.cos(t), 30 + 20 * np.sin(t)] for t in angles]
+        big = Annotation(SHA, contour={**contour(2), "points": many})  # a sidecar of ~20 kB
         res = store.save(big, image)
         kinds = sorted(k.split(":")[1] for k, _ in res.problems)
         assert kinds == (["full", "full"] if where == "both" else ["full"])

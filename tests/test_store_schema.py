@@ -56,6 +56,10 @@ def test_the_good_sidecar_parses():
         (("result", "prediction", "probability"), float("nan"), "probability"),
         (("result", "contour_hash"), None, "contour_hash"),
         (("summary",), [1, 2], "summary"),
+        (("summary",), {"frame_count": "3"}, "summary.frame_count"),
+        (("summary",), {"frame_count": 10**9}, "summary.frame_count"),
+        (("summary",), {"stale": "yes"}, "summary.stale"),
+        (("summary",), {"calibration": "<b>" * 200}, "summary.calibration"),
         (("result", "prediction", "regions"), [{"name": "t", "probability": 0.5}], "coefficient"),
         (("result", "prediction", "regions"), [{"name": 5, "probability": 0.5, "coefficient": 1}], "name"),
         (("result", "prediction", "flags"), ["<b>x</b>"], "flags[0]"),
@@ -90,3 +94,14 @@ def test_a_garbled_session_file_never_breaks_start_up(tmp_path):
     assert s is not None and s.pid is None and s.image is None and s.frame == 0 and s.extra == {}
     path.write_text("[" * 100_000)
     assert SessionStore(path).read() is None
+
+
+def test_the_worklist_summary_is_typed_and_round_trips():
+    from dlrs_desktop.store import Summary
+
+    d = json.loads(json.dumps(GOOD))
+    d["summary"] = {"frame_count": 12, "calibration": "0.1 mm/px (user)", "stale": True, "probability": 0.4}
+    ann = Annotation.from_dict(d)
+    assert ann.summary == Summary(12, "0.1 mm/px (user)", True)  # an older version's extra key dropped
+    assert Annotation.from_dict(ann.to_dict()).summary == ann.summary
+    assert Annotation.from_dict(json.loads(json.dumps(GOOD))).to_dict()["summary"] == {}  # none stays none

@@ -6,7 +6,7 @@ identifiers (no names, IDs or dates of birth; only the image's content hash).
 
 from dlrs_desktop.store.annotation import AnnotationStore, LoadResult
 from dlrs_desktop.store.audit import AuditLog
-from dlrs_desktop.store.record import SCHEMA, SCHEMA_VERSION, Annotation, Review
+from dlrs_desktop.store.record import SCHEMA, SCHEMA_VERSION, Annotation, Review, Summary
 from dlrs_desktop.store.session import SessionStore
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "LoadResult",
     "Review",
     "SessionStore",
+    "Summary",
 ]

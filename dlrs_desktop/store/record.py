@@ -43,6 +43,37 @@ class Review:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What a worklist shows of an image without opening it: no identifiers, every value checked on
+    reading (a forged sidecar cannot put arbitrary text or types into the list)."""
+
+    frame_count: int | None = None
+    calibration: str | None = None  # the calibration's label, e.g. "0.078 mm/px (DICOM region)"
+    stale: bool = False  # the saved result belongs to another contour than the saved one
+
+    def to_dict(self) -> dict[str, Any]:
+        if self == Summary():
+            return {}  # sidecars saved without a summary stay as they were
+        return {"frame_count": self.frame_count, "calibration": self.calibration, "stale": self.stale}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Summary:
+        if d is None:
+            return cls()
+        if not isinstance(d, dict):
+            raise schema.SidecarError("field 'summary' is not an object")
+        frames, stale = d.get("frame_count"), d.get("stale", False)
+        frame_count = schema.integer(frames, "summary.frame_count", 1, schema.MAX_FRAME) if frames else None
+        if not isinstance(stale, bool):
+            raise schema.SidecarError("field 'summary.stale' is not true or false")
+        return cls(
+            frame_count=frame_count,
+            calibration=schema.text(d.get("calibration"), "summary.calibration"),
+            stale=stale,
+        )  # other keys (older versions' display fields) are dropped
+
+
+@dataclass(frozen=True)
 class Annotation:
     """Everything the user did to one image. Contour/result are kept as the core's own dicts.
 
@@ -61,8 +92,7 @@ class Annotation:
     saved_at: str | None = None
     # Left empty by the GUI: file names can carry patient names ("SMITH_J.dcm"); the key is the hash.
     image_name: str | None = None
-    # Display summary for worklists (frame count, calibration label, probability): no identifiers.
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: Summary = field(default_factory=Summary)  # what the worklist shows
     # Time point of the image (schema.exam): label, assigned patient/date, orthogonal pair. Optional.
     exam: dict[str, Any] | None = None
 
@@ -89,7 +119,7 @@ class Annotation:
             "result": self.result,
             "review": self.review.to_dict(),
             "saved_at": self.saved_at,
-            "summary": self.summary,
+            "summary": self.summary.to_dict(),
         }
 
     @classmethod
@@ -107,9 +137,6 @@ class Annotation:
         saved_at = d.get("saved_at")
         if saved_at is not None:
             schema.timestamp(saved_at, "saved_at")
-        summary = d.get("summary")
-        if summary is not None and not isinstance(summary, dict):
-            raise schema.SidecarError("field 'summary' is not an object")
         status, reviewer, when = schema.review(d.get("review"))
         return cls(
             image_sha256=schema.sha256(d.get("image_sha256"), "image_sha256"),
@@ -120,7 +147,7 @@ class Annotation:
             review=Review(status, reviewer, when),  # type: ignore[arg-type]
             saved_at=saved_at,
             image_name=schema.text(d.get("image_name"), "image_name"),
-            summary=dict(summary or {}),
+            summary=Summary.from_dict(d.get("summary")),
             exam=schema.exam(d.get("exam")),
         )
 

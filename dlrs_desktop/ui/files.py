@@ -21,7 +21,7 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import clean_stale_temps
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_seg import ImageRef
-from dlrs_desktop.store import AnnotationStore, SessionStore
+from dlrs_desktop.store import AnnotationStore, SessionStore, Summary
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 from dlrs_desktop.ui import dialogs
 from dlrs_desktop.ui.commands import SetContour
@@ -332,11 +332,8 @@ class FileController(QObject):
         revision = doc.revision
         ann = doc.to_annotation()
         cal = doc.calibration
-        summary = {
-            "frame_count": doc.base_image.frame_count,
-            "calibration": cal.label() if cal is not None else "not calibrated",
-            "stale": doc.result_is_stale,
-        }
+        label = cal.label() if cal is not None else "not calibrated"
+        summary = Summary(doc.base_image.frame_count, label, doc.result_is_stale)
         res = self.store.save(replace(ann, summary=summary), doc.path)
         told = self.told_storage_problems
         for target, note in zip(res.backed_up, res.backups, strict=True):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.model.result import SavedResult
-from dlrs_desktop.store import Annotation, AnnotationStore
+from dlrs_desktop.store import Annotation, AnnotationStore, Summary
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 from dlrs_desktop.ui import patients as pt
 
@@ -282,19 +282,19 @@ class Worklist(QWidget):
         path = self.paths[index]
         row = self.row_of(path)
         ann = self.store.status_of(None, path)
-        s = ann.summary if ann is not None else {}
+        s = ann.summary if ann is not None else Summary()
         result = "–"
         if ann is not None and ann.result:
             prob = SavedResult.from_json_dict(ann.result).prediction.probability
             # A saved number, never re-verified here: labelled as such, like in the result panel.
-            tag = translate("worklist", " (stale)") if s.get("stale") else translate("worklist", " (saved)")
+            tag = translate("worklist", " (stale)") if s.stale else translate("worklist", " (saved)")
             result = f"{prob:.2f}{tag}"
         status = row_status(ann)
         if status == "reviewed" and ann is not None and ann.review.reviewer:
             status = translate("worklist", "reviewed ({reviewer})").format(reviewer=ann.review.reviewer)
         scan = self.scanned.get(path, {})
         pending = "…" if ann is None and not scan else "–"
-        calibration = str(s.get("calibration") or scan.get("calibration") or pending)
+        calibration = str(s.calibration or scan.get("calibration") or pending)
         cells = [
             path.name,
             translate("worklist", status) if ann is not None else translate("worklist", "new"),
@@ -302,7 +302,7 @@ class Worklist(QWidget):
             translate(
                 "calibration", translate("worklist", calibration.split(" · ")[-1])
             ),  # the source ("DICOM region", "manual", ...); scale in the tip
-            str(s.get("frame_count") or scan.get("frames") or pending),
+            str(s.frame_count or scan.get("frames") or pending),
             result,
         ]
         tips = [*cells[:3], calibration, *cells[4:]]
