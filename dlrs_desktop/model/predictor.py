@@ -221,11 +221,12 @@ class Predictor:
         check_refusals(info)
         flags = quality_flags(info, self.bundle)
         t1 = time.perf_counter()
-        beside = self._helpers.submit(self._beside_network, image, info)
+        signatures = self._helpers.submit(self.signature_logits, image, info)  # beside the network
         logits, feats = self.run_crops(x[None], features=cam or self.bundle.domain is not None)
         t2 = time.perf_counter()
-        signatures, stats = beside.result()
-        z = np.r_[logits[0].astype(np.float64), signatures]
+        # the guard's image statistics here, while the helper still computes the radiomics (the longer job)
+        stats = dm.image_stats(image, info) if self.bundle.domain is not None else None
+        z = np.r_[logits[0].astype(np.float64), signatures.result()]
         with np.errstate(all="ignore"):
             p = float(self.bundle.stacking.fuse(z))
         if not (np.isfinite(p) and 0.0 <= p <= 1.0):
@@ -335,12 +336,6 @@ class Predictor:
             signatures=signatures,
             outcome=outcome,
         )
-
-    def _beside_network(self, image: UltrasoundImage, info: PrepInfo) -> tuple[np.ndarray, np.ndarray | None]:
-        """What needs the prepared contour but not the network, run while the network runs: the
-        radiomics signature logits and the domain guard's image statistics (None without a guard)."""
-        stats = dm.image_stats(image, info) if self.bundle.domain is not None else None
-        return self.signature_logits(image, info), stats
 
     def _guard(self, z: np.ndarray, feats: np.ndarray | None, stats: np.ndarray | None) -> dict[str, Any]:
         """Domain status and conformal prediction set (model/domain.py) from the fusion inputs `z`, the
