@@ -10,7 +10,8 @@ import pytest
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.imaging.types import Calibration
-from dlrs_desktop.model.preprocess import PreprocessSpec, RegionSpec, crop_to_image, prepare_inputs
+from dlrs_desktop.model.cams import crop_to_image
+from dlrs_desktop.model.preprocess import PreprocessSpec, RegionSpec, prepare_inputs
 from dlrs_desktop.roi import Contour
 from tests.model_factory import ellipse_points, make_image
 

@@ -37,9 +37,9 @@ from dlrs_desktop.model.backends import (  # noqa: F401  (re-exported: quantize,
     physical_cores,
 )
 from dlrs_desktop.model.bundle import Bundle, load_bundle
+from dlrs_desktop.model.cams import crop_to_image
 from dlrs_desktop.model.preprocess import (
     PrepInfo,
-    crop_to_image,
     mask_kind,
     prepare_inputs,
     validated_contour,
@@ -217,11 +217,16 @@ class Predictor:
         contour sensitivity yet (`add_sensitivity` is the slow stage: four more contours).
         """
         t0 = time.perf_counter()
-        x, info = prepare_inputs(image, contour, self.bundle.spec)
+        started = []  # the radiomics features start as soon as the regions exist, beside crops and network
+
+        def features(valid: Contour, roiset: Any) -> None:
+            started.append(self._helpers.submit(self._signatures, image, valid, roiset))
+
+        x, info = prepare_inputs(image, contour, self.bundle.spec, features)
         check_refusals(info)
         flags = quality_flags(info, self.bundle)
         t1 = time.perf_counter()
-        signatures = self._helpers.submit(self.signature_logits, image, info)  # beside the network
+        signatures = started[0] if started else self._helpers.submit(self.signature_logits, image, info)
         logits, feats = self.run_crops(x[None], features=cam or self.bundle.domain is not None)
         t2 = time.perf_counter()
         # the guard's image statistics here, while the helper still computes the radiomics (the longer job)
@@ -410,12 +415,14 @@ class Predictor:
 
     def signature_logits(self, image: UltrasoundImage, info: PrepInfo) -> np.ndarray:
         """The bundle's radiomics signature logits (S,) for the prepared contour; empty without them."""
+        return self._signatures(image, info.contour, info.roiset)
+
+    def _signatures(self, image: UltrasoundImage, contour: Contour, roiset: Any) -> np.ndarray:
         rad = self.bundle.radiomics
         if rad is None:
             return np.zeros(0)
-
-        pts = np.asarray(info.contour.points)
-        f = case_features(image.gray, image.scan_mask, info.roiset, pts, self.bundle.region_names)
+        pts = np.asarray(contour.points)
+        f = case_features(image.gray, image.scan_mask, roiset, pts, self.bundle.region_names)
         with np.errstate(all="ignore"):
             z = rad.logits(f)
         if not np.all(np.isfinite(z)):

@@ -409,10 +409,12 @@ def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
 
 
 def prepare_inputs(
-    image: UltrasoundImage, contour: Contour, spec: PreprocessSpec
+    image: UltrasoundImage, contour: Contour, spec: PreprocessSpec, on_rois: Any = None
 ) -> tuple[np.ndarray, PrepInfo]:
     """Image + tumour contour → float32 (R, C, S, S) network input and what was done to get it.
 
+    `on_rois(contour, roiset)` is called as soon as the validated contour's regions exist (the
+    predictor starts the radiomics features there, while the crops are made).
     Raises CalibrationError without a trustworthy mm/pixel and ContourError for an invalid contour.
     """
     t0 = time.perf_counter()
@@ -421,6 +423,8 @@ def prepare_inputs(
     assert cal is not None
     t1 = time.perf_counter()
     roiset = compute_rois(contour, image, radii_mm=spec.ring_radii)
+    if on_rois is not None:
+        on_rois(contour, roiset)
     t2 = time.perf_counter()
     masks = [_region_mask(roiset, r) for r in spec.regions]
     # Union of all regions (its bbox) for the colour check.
@@ -472,29 +476,3 @@ def prepare_inputs(
     timings["crops"] = (t4 - t3) * 1e3
     info = PrepInfo(contour, cal, roiset, tuple(infos), colour, timings)
     return np.ascontiguousarray(x, dtype=np.float32), info
-
-
-def crop_to_image(values: np.ndarray, info: CropInfo, shape: tuple[int, int]) -> tuple[np.ndarray, tuple]:
-    """Map a crop-space map (any size, resized to S×S) back to image pixels.
-
-    Returns (patch float32, bbox (x0, y0, x1, y1) exclusive) covering the crop square within the image.
-    """
-    s = info.mask.shape[0]
-    v = values.astype(np.float32)
-    if v.shape != (s, s):
-        v = cv2.resize(v, (s, s), interpolation=cv2.INTER_LINEAR)
-    m = info.matrix
-    corners = np.array([[-0.5, -0.5], [s - 0.5, s - 0.5]])
-    xy = corners @ m[:, :2].T + m[:, 2]
-    h, w = shape
-    x0, y0 = max(math.floor(xy[0, 0]), 0), max(math.floor(xy[0, 1]), 0)
-    x1, y1 = min(math.ceil(xy[1, 0]) + 1, w), min(math.ceil(xy[1, 1]) + 1, h)
-    if x1 <= x0 or y1 <= y0:
-        return np.zeros((0, 0), np.float32), (x0, y0, x0, y0)
-    # image patch pixel → crop pixel: inverse of `m`, shifted by the patch origin.
-    inv = cv2.invertAffineTransform(m)
-    inv[:, 2] += inv[:, 0] * x0 + inv[:, 1] * y0
-    patch = cv2.warpAffine(
-        v, inv, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=float("nan")
-    )
-    return patch, (x0, y0, x1, y1)
