@@ -107,15 +107,7 @@ def write_trained_bundle(out: Path, model: TrainedModel, recipe: TrainingRecipe,
         outcome=recipe.outcome,
         extra=_extra_manifest(model, recipe, sealed),
     )
-    write_bundle(out, model.net, contents, overwrite=True)
-    store_backbone_fp16(out)
-    bundle = load_bundle(out)  # sha256 + schema check of what was written
-    parity = _real_parity(bundle, data.x[: min(8, len(data.x)), 0])
-    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    m["onnx"]["parity_max_abs_logit_diff"] = parity
-    os.chmod(atomic_write_json(out / "manifest.json", m), 0o644)
-    load_bundle(out)
-    size = sum(p.stat().st_size for p in out.iterdir())
+    parity, size = seal_bundle(out, model.net, contents, data.x[: min(8, len(data.x)), 0])
     log(
         f"bundle written to {out} ({size / 1e6:.1f} MB); primary model {sealed.primary}"
         + (f" ({len(sealed.warnings)} warning(s) above, recorded in the manifest)" if sealed.warnings else "")
@@ -132,6 +124,31 @@ def write_trained_bundle(out: Path, model: TrainedModel, recipe: TrainingRecipe,
         "seconds": round(model.seconds, 1),
         "device": model.device_used,
     }
+
+
+def seal_bundle(
+    out: Path, net, contents: BundleContents, parity_x: np.ndarray, *, parity_inputs: str | None = None
+) -> tuple[float, int]:
+    """Write the bundle, store its backbone in float16, re-load it and record the ONNX-vs-torch parity
+    on `parity_x` (N, R, C, S, S); returns (parity, bytes on disk). `net` must be rounded to float16.
+
+    Shared by the pooled (`write_trained_bundle`) and the federated (federated/export.py) trainers.
+    `parity_inputs`, when given, is recorded as `onnx.parity_inputs` (e.g. "random": the federated
+    server holds no crops).
+    """
+    write_bundle(out, net, contents, overwrite=True)
+    store_backbone_fp16(out)
+    bundle = load_bundle(out)  # sha256 + schema check of what was written
+    parity = _real_parity(
+        bundle, parity_x, "real crops" if parity_inputs is None else f"{parity_inputs} crops"
+    )
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    m["onnx"]["parity_max_abs_logit_diff"] = parity
+    if parity_inputs is not None:
+        m["onnx"]["parity_inputs"] = parity_inputs
+    os.chmod(atomic_write_json(out / "manifest.json", m), 0o644)
+    load_bundle(out)
+    return parity, sum(p.stat().st_size for p in out.iterdir())
 
 
 def _training_data(recipe: TrainingRecipe, data, y: np.ndarray, splits: np.ndarray) -> dict[str, Any]:
@@ -245,7 +262,7 @@ def _single_member(model: TrainedModel) -> str:
     return "student" if d is not None and d.get("shipped") == "student" else "final"
 
 
-def _real_parity(bundle, x: np.ndarray) -> float:
+def _real_parity(bundle, x: np.ndarray, what: str = "real crops") -> float:
     """Max |logit| difference between the ONNX graph and torch loaded from the bundle's safetensors."""
     # lazy: onnxruntime (~0.3 s) and torch (the optional [train] extra) only for the parity check
     import onnxruntime as ort
@@ -268,5 +285,5 @@ def _real_parity(bundle, x: np.ndarray) -> float:
         want = net(torch.from_numpy(xs)).numpy()
     err = float(np.max(np.abs(got - want)))
     if err > 1e-3 * max(1.0, float(np.abs(want).max())):
-        raise ModelError(f"ONNX and torch disagree on real crops (max logit difference {err:.2e}).")
+        raise ModelError(f"ONNX and torch disagree on {what} (max logit difference {err:.2e}).")
     return err
