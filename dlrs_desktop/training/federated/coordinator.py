@@ -1,0 +1,450 @@
+"""The server's plan of a federated `dlrs train`: pipeline.train_from_cohort's steps over sites' aggregates.
+
+describe (counts; sites fold their own cases by patient) → fold0..fold{K-1}, final: rounds of FedAvg
+(weighted by training cases, FedProx when mu > 0), keeping the best round by the pooled internal
+mean region AUC from score histograms, as the pooled trainer keeps its best epoch (the last round
+without an internal split) → oof logits kept at the sites, z-scored per fold from summed moments →
+every stacking row by federated Newton steps (aggregates.fit_logistic_federated), Youden threshold
+and OOF AUC from histograms → rows in the shipped network's units from summed logit moments, the
+primary by selection.PRIMARY_RULE on histogram AUCs, metrics per split → write_federated_bundle.
+Not federated: radiomics signatures, the fold ensemble, distillation, EMA, int8 (refused). A
+checkpoint after every round and step lets a restarted server resume; sites keep nothing across a
+restart but their crops, so "oof" is asked again whenever the stacking is not checkpointed yet.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.training import checkpoint as ckpt
+from dlrs_desktop.training.federated import aggregates as agg
+from dlrs_desktop.training.federated.protocol import Expect, Federation, FederationError, Reply, Request
+from dlrs_desktop.training.federated.sealing import choose_primary, split_metrics
+from dlrs_desktop.training.federated.site import SPLITS, site_config, weights_of
+from dlrs_desktop.training.recipe import TrainingRecipe
+from dlrs_desktop.training.stacking import RowModel, _sign_note, row_specs, to_network_units
+from dlrs_desktop.training.trainer import TrainConfig, config_dict, stage_index
+
+CHECKPOINT_SUFFIX = ".federated-checkpoint"
+NOT_FEDERATED = ("radiomics signatures", "the fold ensemble", "distillation", "weight EMA", "the int8 model")
+ROUND_RULE = (
+    "best round by the pooled internal split's mean region AUC (score histograms summed over "
+    "sites); the last round when no internal split holds both classes"
+)
+
+
+@dataclass(frozen=True)
+class FederatedPlan:
+    """How the server federates: rounds per network, local epochs per round, the drop rule, FedProx,
+    the bound on a site's update (None: 10 × the norm of the weights sent) and the transport's words."""
+
+    rounds: int = 5
+    local_epochs: int = 1
+    min_sites: int = 1
+    prox_mu: float = 0.0
+    max_update_norm: float | None = None
+    restart: bool = False
+    federation: dict[str, Any] = field(default_factory=dict)
+
+    def networks_key(self) -> dict[str, Any]:
+        """What shapes the networks: a checkpoint made with other values is not resumed."""
+        return {"rounds": self.rounds, "local_epochs": self.local_epochs, "prox_mu": self.prox_mu}
+
+
+def check_recipe(cfg: TrainConfig, plan: FederatedPlan) -> None:
+    """One line for a setting the federated recipe does not do (see NOT_FEDERATED)."""
+    if cfg.radiomics or cfg.ensemble != "final" or cfg.distil != "off" or cfg.ema:
+        raise DlrsError(
+            "Federated training ships the final network alone: it needs radiomics off, "
+            "ensemble 'final', distil 'off' and no EMA."
+        )
+    if plan.rounds < 1 or plan.local_epochs < 1 or plan.min_sites < 1 or not plan.prox_mu >= 0:
+        raise DlrsError("Rounds, local epochs and minimum sites must be at least 1, FedProx mu at least 0.")
+
+
+def run_federated(
+    federation: Federation, recipe: TrainingRecipe, plan: FederatedPlan, out: str | Path, log=print
+) -> dict[str, Any]:
+    """Train across the federation and write the bundle to `out`; returns the exporter's summary."""
+    # lazy: the bundle writer and the network load torch and ONNX only when a run starts
+    from dlrs_desktop.model.bundle_write import check_bundle_target
+
+    out = Path(out)
+    check_recipe(recipe.cfg, plan)
+    check_bundle_target(out)
+    run = _Run(federation, recipe, plan, log, out.parent / f"{out.name}{CHECKPOINT_SUFFIX}")
+    run.describe()
+    for f in range(run.k):
+        run.stage(f"fold{f}")
+    rows = run.stacking()
+    final = run.stage("final")
+    summary = run.export(out, final, rows)
+    run.state["finished"] = str(out)
+    run.save()
+    return summary
+
+
+class _Run:
+    """One server session: the federation, the checkpoint (state + tensors) and the sites' counts."""
+
+    def __init__(
+        self, federation: Federation, recipe: TrainingRecipe, plan: FederatedPlan, log, ckdir: Path
+    ) -> None:
+        # lazy: pipeline imports the exporter; make_spec is the recipe's preprocessing
+        from dlrs_desktop.training.pipeline import make_spec
+
+        self.fed, self.recipe, self.cfg, self.plan, self.log, self.ckdir = (
+            federation,
+            recipe,
+            recipe.cfg,
+            plan,
+            log,
+            ckdir,
+        )
+        self.spec, self.t0 = make_spec(self.cfg), time.perf_counter()
+        self.regions = self.spec.region_names
+        fresh = {
+            "config": config_dict(self.cfg),
+            "plan": plan.networks_key(),
+            "completed": {},
+            "current": None,
+            "sessions": [],
+        }
+        loaded = None if plan.restart else ckpt.load(ckdir)
+        self.state, self.tensors = fresh, {}
+        if loaded is not None:
+            old, tensors = loaded
+            if old.get("config") == fresh["config"] and old.get("plan") == fresh["plan"]:
+                self.state, self.tensors = old, dict(tensors)
+                done = ", ".join([*old["completed"], *(["stacking"] if "stacking" in old else [])])
+                log(f"resuming from {ckdir} (finished: {done or 'nothing yet'})")
+            else:
+                log(f"checkpoint in {ckdir} is for other settings: starting afresh")
+        self.state["sessions"].append({"seconds": 0.0})
+        self.k = self.cfg.folds
+
+    # --- plumbing ------------------------------------------------------------------------------
+    def ask(self, task: str, arrays=(), config=None, expect: Expect | None = None) -> list[Reply]:  # type: ignore[no-untyped-def]
+        return self.fed.ask(Request(task, tuple(arrays), dict(config or {})), expect or Expect(()))
+
+    def save(self) -> None:
+        self.state["sessions"][-1]["seconds"] = round(time.perf_counter() - self.t0, 1)
+        ckpt.save(self.ckdir, self.state, {k: _tensor(v) for k, v in self.tensors.items()})
+
+    def weights(self, prefix: str) -> tuple[np.ndarray, ...]:
+        return tuple(np.asarray(self.tensors[f"{prefix}{n}"], np.float32) for n in self.names)
+
+    def put(self, prefix: str, arrays) -> None:  # type: ignore[no-untyped-def]
+        self.tensors.update(
+            {f"{prefix}{n}": np.asarray(a, np.float32) for n, a in zip(self.names, arrays, strict=True)}
+        )
+
+    # --- 1. describe -----------------------------------------------------------------------------
+    def describe(self) -> None:
+        """Counts of the federation (summed) and the sites' names; the recipe goes to the sites."""
+        keys = [f"{p}_{s}" for s in SPLITS for p in ("n", "pos")]
+        keys += [f"{p}_fold{f}" for f in range(self.k) for p in ("n", "pos")]
+        replies = self.ask(
+            "describe",
+            (),
+            site_config(self.cfg),
+            Expect((), metrics=(*keys, "centres", "area_min", "area_max")),
+        )
+        self.counts = {k: sum(int(r.metrics[k]) for r in replies) for k in keys}
+        self.sites = {r.site: {s: int(r.metrics[f"n_{s}"]) for s in SPLITS} for r in replies}
+        self.area = [
+            min(float(r.metrics["area_min"]) for r in replies),
+            max(float(r.metrics["area_max"]) for r in replies),
+        ]
+        c = self.counts
+        if min(c["pos_train"], c["n_train"] - c["pos_train"]) < 2:
+            raise FederationError("The sites' training splits hold fewer than two cases of each class.")
+        self.log(
+            f"{len(replies)} sites: {c['n_train']} training, {c['n_internal']} internal, "
+            f"{c['n_external']} external cases"
+        )
+        net = self.new_network("final")
+        self.names = list(net.state_dict().keys())
+        self.shapes = tuple(tuple(v.shape) for v in net.state_dict().values())
+        self.internal = min(c["pos_internal"], c["n_internal"] - c["pos_internal"]) >= 1
+
+    def new_network(self, stage: str):  # type: ignore[no-untyped-def]
+        """The stage's starting network, seeded as the pooled trainer seeds it."""
+        # lazy: optional [train] extra; extras.require names the install
+        import torch
+
+        # lazy: imports torch (the optional [train] extra)
+        from dlrs_desktop.training.trainer import load_init_weights, new_network
+
+        torch.manual_seed(self.cfg.seed * 1000 + stage_index(stage))
+        net = new_network(self.cfg, self.spec)
+        if self.cfg.init:
+            load_init_weights(net, self.cfg.init)
+        return net
+
+    # --- 2. rounds of FedAvg ------------------------------------------------------------------------
+    def stage(self, stage: str) -> tuple[np.ndarray, ...]:
+        """The stage's kept weights (trained now, or from the checkpoint)."""
+        prefix = "final." if stage == "final" else f"done.{stage}."
+        if stage in self.state["completed"]:
+            return self.weights(prefix)
+        cur = self.state.get("current") or {}
+        if cur.get("stage") == stage:
+            glob, start = self.weights("cur.global."), cur["round"] + 1
+            self.log(f"[{stage}] resuming at round {start + 1}")
+        else:
+            cur = {"stage": stage, "round": -1, "best_round": -1, "best_score": -1.0, "history": []}
+            glob, start = weights_of(self.new_network(stage)), 0
+            self.put("cur.best.", glob)
+        for rnd in range(start, self.plan.rounds):
+            glob = self.round(stage, rnd, glob, cur)
+            if self._early_stop(stage, rnd, cur):
+                break
+        best = self.weights("cur.best.")
+        self.put(prefix, best)
+        self.tensors = {k: v for k, v in self.tensors.items() if not k.startswith("cur.")}
+        self.state["completed"][stage] = {"best_round": cur["best_round"] + 1, "history": cur["history"]}
+        self.state["current"] = None
+        self.save()
+        self.log(f"[{stage}] done: round {cur['best_round'] + 1} kept")
+        return best
+
+    def round(self, stage: str, rnd: int, glob, cur: dict[str, Any]) -> tuple[np.ndarray, ...]:  # type: ignore[no-untyped-def]
+        """One round: local training at every site, FedAvg, internal score; checkpointed."""
+        cfg, plan = self.cfg, self.plan
+        norm = math.sqrt(sum(float(np.sum(np.square(a, dtype=np.float64))) for a in glob))
+        bound = plan.max_update_norm or 10.0 * max(norm, 1.0)
+        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * rnd / plan.rounds))  # cosine over the rounds
+        config = {
+            "stage": stage,
+            "round": rnd,
+            "epochs": plan.local_epochs,
+            "lr": lr,
+            "prox_mu": float(plan.prox_mu),
+            "seed": cfg.seed,
+            "pos_weight": self._pos_weight(stage),
+        }
+        replies = self.ask("train", glob, config, Expect(self.shapes, glob, bound, ("loss",)))
+        n = np.array([r.n for r in replies], np.float64)
+        if n.sum() <= 0:
+            raise FederationError(f"no site has training cases for {stage}")
+        glob = tuple(
+            np.asarray(
+                sum(w * r.arrays[i].astype(np.float64) for w, r in zip(n, replies, strict=True)) / n.sum(),
+                np.float32,
+            )
+            for i in range(len(self.shapes))
+        )
+        rec = {
+            "round": rnd + 1,
+            "sites": len(replies),
+            "lr": lr,
+            "loss": float(
+                sum(w * float(r.metrics["loss"]) for w, r in zip(n, replies, strict=True)) / n.sum()
+            ),
+        }
+        score = float("nan")
+        if self.internal:
+            region_auc = self.internal_auc(glob)
+            score = float(np.mean(region_auc))
+            rec.update(internal_score=score, internal_region_auc=region_auc)
+        improved = math.isnan(score) or score > cur["best_score"] + 1e-4 or cfg.keep == "last"
+        if improved:
+            cur["best_score"] = cur["best_score"] if math.isnan(score) else score
+            cur["best_round"] = rnd
+            self.put("cur.best.", glob)
+        cur["round"] = rnd
+        cur["history"].append(rec)
+        self.state["current"] = cur
+        self.put("cur.global.", glob)
+        self.save()
+        auc_text = f", internal AUC {score:.2f}" if not math.isnan(score) else ""
+        self.log(
+            f"{stage} round {rnd + 1}/{plan.rounds}: {len(replies)} sites, loss {rec['loss']:.4f}"
+            f"{auc_text}{' *' if improved else ''}"
+        )
+        return glob
+
+    def _early_stop(self, stage: str, rnd: int, cur: dict[str, Any]) -> bool:
+        """The pooled trainer's patience, in rounds (never in the first half)."""
+        p = self.cfg.patience
+        stop = self.cfg.keep == "best" and rnd + 1 >= self.plan.rounds // 2 and rnd - cur["best_round"] >= p
+        if stop:
+            self.log(f"[{stage}] early stop: no improvement for {p} rounds")
+        return stop
+
+    def _pos_weight(self, stage: str) -> float:
+        """The pooled loss's class weight, from the federation's counts of the stage's fit cases."""
+        c = self.counts
+        n, pos = c["n_train"], c["pos_train"]
+        if stage != "final":
+            n, pos = n - c[f"n_{stage}"], pos - c[f"pos_{stage}"]
+        return float(min(max((n - pos) / max(pos, 1), 1e-3), 1e3))
+
+    def internal_auc(self, weights) -> list[float]:  # type: ignore[no-untyped-def]
+        """Per-region AUC on the pooled internal split, from the sites' histograms."""
+        r = len(self.regions)
+        replies = self.ask("evaluate", weights, {}, Expect(((r, 2, agg.N_BINS),), metrics=("cases",)))
+        h = sum(x.arrays[0].astype(np.int64) for x in replies)
+        return [float(agg.auc_from_histogram(h[i])) for i in range(r)]
+
+    # --- 3-4. out-of-fold stacking ---------------------------------------------------------------
+    def stacking(self) -> list[RowModel]:
+        """Every row fitted on the sites' standardised OOF logits (checkpointed once fitted)."""
+        if "stacking" in self.state:
+            return [RowModel.from_dict(d) for d in self.state["stacking"]["rows"]]
+        r = len(self.regions)
+        for f in range(self.k):  # the sites store their held-out logits (again, after a restart)
+            self.ask("oof", self.weights(f"done.fold{f}."), {"fold": f}, Expect((), metrics=("cases",)))
+        replies = self.ask("oof_moments", (), {}, Expect(((self.k, 3, r),), metrics=("cases",)))
+        total = sum(x.arrays[0] for x in replies)
+        ms = [agg.mean_sd(total[f]) for f in range(self.k) if total[f][0][0] > 0]
+        if len(ms) != self.k:
+            raise FederationError("a fold holds no held-out case at any site")
+        self.z = (np.stack([m for m, _ in ms]), np.stack([s for _, s in ms]))
+        rows = [self.fit_row(*spec) for spec in row_specs(self.regions)]
+        self.log("out-of-fold AUC (training split): " + ", ".join(f"{x.key} {x.oof_auc:.3f}" for x in rows))
+        self.state["stacking"] = {"rows": [x.to_dict() for x in rows]}
+        self.save()
+        return rows
+
+    def _row_ask(self, task: str, key: str, w, b: float, shape: tuple[int, ...]) -> np.ndarray:  # type: ignore[no-untyped-def]
+        arrays = (*self.z, np.asarray(w, np.float64), np.array([b], np.float64))
+        replies = self.ask(task, arrays, {"row": key}, Expect((shape,), metrics=("cases",)))
+        return sum(x.arrays[0].astype(np.float64) for x in replies)
+
+    def fit_row(self, key: str, label: str, regions: tuple[str, ...], kind: str) -> RowModel:
+        """One row: non-negative fit, free fit (for the sign notes), Youden threshold and OOF AUC."""
+        k, c = len(regions), self.cfg.meta_c
+        size = agg.terms_size(k)
+        prev = self.counts["pos_train"] / self.counts["n_train"]
+        start = math.log(max(prev, 1e-3) / max(1 - prev, 1e-3))
+
+        def terms(w, b):  # type: ignore[no-untyped-def]
+            return self._row_ask("stack_terms", key, w, b, (size,))
+
+        w, b, _ = agg.fit_logistic_federated(terms, k, c, start, nonneg=True)
+        free, _, _ = agg.fit_logistic_federated(terms, k, c, start, nonneg=False)
+        notes = []
+        for region, fw, cw in zip(regions, free, w, strict=True):
+            if fw < 0:
+                own = agg.auc_from_histogram(self._row_ask("stack_hist", region, [1.0], 0.0, (2, agg.N_BINS)))
+                notes.append(_sign_note(region, float(fw), float(own), float(cw)))
+        h = self._row_ask("stack_hist", key, w, b, (2, agg.N_BINS))
+        coef = np.zeros(len(self.regions))
+        coef[[self.regions.index(x) for x in regions]] = w
+        return RowModel(
+            key,
+            label,
+            regions,
+            kind,
+            tuple(float(v) for v in coef),
+            float(b),
+            float(agg.youden_from_histogram(h)),
+            float(agg.auc_from_histogram(h)),
+            notes=tuple(notes),
+        )
+
+    # --- 5. sealing and export ---------------------------------------------------------------------
+    def export(self, out: Path, final, rows: list[RowModel]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        """Rows in the shipped network's units, the guarded primary, metrics per split, the bundle."""
+        # lazy: the exporter imports ONNX and the bundle writer
+        from dlrs_desktop.training.export import round_to_fp16
+        from dlrs_desktop.training.federated import export as fexport
+        from dlrs_desktop.training.federated.site import load_weights
+        from dlrs_desktop.training.trainer import new_network
+
+        net = new_network(self.cfg, self.spec)
+        load_weights(net, final)
+        round_to_fp16(net)  # the sites score exactly the weights the bundle ships
+        net.eval()
+        final = weights_of(net)
+        ref_split = "internal" if self.counts["n_internal"] > 1 else "train"
+        r = len(self.regions)
+        got = self.ask("logit_moments", final, {"split": ref_split}, Expect(((3, r),), metrics=("cases",)))
+        m, sd = agg.mean_sd(sum(x.arrays[0] for x in got))
+        # to_network_units reads a mean and SD off reference logits: two rows m ± sd have exactly those
+        rows, ref = to_network_units(rows, np.stack([m - sd, m + sd]))
+        ref = {"reference_split": ref_split, **ref, "n": self.counts[f"n_{ref_split}"]}
+        hists = self._metric_histograms(final, rows)
+        primary, guard, warnings = choose_primary(rows, hists[SPLITS.index("internal")])
+        notes = [f"{x.key}: {n}" for x in rows for n in x.notes]
+        for w in warnings:
+            self.log(f"WARNING: {w}")
+        self.save()
+        model = fexport.FederatedModel(
+            net=net,
+            spec=self.spec,
+            rows=rows,
+            primary=primary,
+            guard=guard,
+            warnings=notes + warnings,
+            reference=ref,
+            metrics=split_metrics(rows, hists),
+            training_data=self._training_data(),
+            federation=self._federation(),
+            config=config_dict(self.cfg),
+            seconds=float(sum(s["seconds"] for s in self.state["sessions"])),
+            device_used="federated: each site's own device",
+            final_history=self.state["completed"]["final"]["history"],
+        )
+        return fexport.write_federated_bundle(out, model, self.recipe, self.log)
+
+    def _metric_histograms(self, final, rows: list[RowModel]) -> np.ndarray:  # type: ignore[no-untyped-def]
+        coef = np.array([x.coefficients for x in rows], np.float64)
+        icpt = np.array([x.intercept for x in rows], np.float64)
+        shape = (len(SPLITS), len(rows), 2, agg.N_BINS)
+        replies = self.ask("metrics", (*final, coef, icpt), {}, Expect((shape,), metrics=("cases",)))
+        return sum(x.arrays[0].astype(np.int64) for x in replies)
+
+    def _training_data(self) -> dict[str, Any]:
+        c, names = self.counts, sorted(self.sites)
+        return {
+            "kind": self.recipe.training_kind,
+            "description": self.recipe.description or f"federated across {len(names)} sites",
+            "cohort_file": f"federated: {len(names)} site cohorts (never pooled)",
+            "splits": {
+                s: {
+                    "n": c[f"n_{s}"],
+                    "responders": c[f"pos_{s}"],
+                    "centres": [n for n in names if self.sites[n][s]],
+                }
+                for s in SPLITS
+            },
+            "centres": names,
+            "sites": self.sites,
+            "tumour_area_mm2_range": self.area,
+        }
+
+    def _federation(self) -> dict[str, Any]:
+        p = self.plan
+        return {
+            **p.federation,
+            "sites": sorted(self.sites),
+            "n_sites": len(self.sites),
+            **{k: getattr(p, k) for k in ("rounds", "local_epochs", "min_sites", "prox_mu")},
+            "aggregation": "FedAvg weighted by each site's training cases"
+            + (" with a FedProx term" if p.prox_mu else ""),
+            "round_choice": ROUND_RULE,
+            "learning_rate": "cosine annealed over the rounds; fresh AdamW per round at each site",
+            "not_in_recipe": list(NOT_FEDERATED),
+            "rounds_kept": {k: v["best_round"] for k, v in self.state["completed"].items()},
+            "what_crossed": "network weights, case counts, moments, logistic-loss sums and score "
+            "histograms; never images, crops, masks, per-patient features or logits",
+        }
+
+
+def _tensor(a):  # type: ignore[no-untyped-def]
+    # lazy: optional [train] extra; extras.require names the install
+    import torch
+
+    if isinstance(a, torch.Tensor):  # loaded from the checkpoint
+        return a.detach().clone()
+    return torch.from_numpy(np.array(a, np.float32))  # a copy: safetensors refuses shared memory

@@ -1,0 +1,406 @@
+"""One hospital of a federated `dlrs train`: its own cases, and answers made only of parameters or sums.
+
+Why the site keeps per-case values to itself: the federation's promise is that images, crops,
+masks, per-patient features and per-patient logits never leave the hospital. So the site prepares
+its crops once, assigns its training cases to the K folds itself (by patient, seeded), stores its
+fold networks' held-out logits locally ("oof"), and replies only network weights, case counts,
+moments, logistic-loss sums and score histograms (aggregates.py); the server combines those.
+
+Why the recipe arrives in "describe": the crops depend on the server's preprocessing settings
+(input size, crop scale, fill...), so a site started with nothing but its cohort prepares them when
+the first request says how (and again only if a later describe changes them).
+
+What differs from the pooled trainer (trainer._StageRun): each "train" request runs `epochs` local
+epochs with a fresh AdamW at the learning rate the server chose for the round (the server anneals it
+over the rounds instead of OneCycle over the epochs), no weight EMA, and an optional FedProx term;
+the class weight of the loss is the federation's (sent by the server), as pooled; augmentation,
+contour-jitter variants and the loss are the pooled ones.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.training.cohort import read_cohort
+from dlrs_desktop.training.dataset import PreparedCohort, prepare_cohort
+from dlrs_desktop.training.federated import aggregates as agg
+from dlrs_desktop.training.federated.protocol import Reply, Request
+from dlrs_desktop.training.stacking import row_specs
+from dlrs_desktop.training.trainer import TrainConfig, group_folds, new_network, predict_logits, stage_index
+
+#: The TrainConfig fields a site needs from the server (crops, folds, local optimisation).
+SITE_KEYS = (
+    "arch",
+    "input_size",
+    "mm_per_px",
+    "fill",
+    "normalisation",
+    "crop",
+    "ring_kind",
+    "batch_size",
+    "weight_decay",
+    "folds",
+    "jitter_variants",
+    "augment_strength",
+    "distance_channel",
+    "blur_px",
+    "seed",
+    "limit_batches",
+)
+SPLITS = ("train", "internal", "external")
+TASKS = (
+    "describe",
+    "train",
+    "evaluate",
+    "oof",
+    "oof_moments",
+    "stack_terms",
+    "stack_hist",
+    "logit_moments",
+    "metrics",
+)
+
+
+class BadRequest(DlrsError):
+    """A request this site will not act on (unknown task, wrong shapes, not finite): one line."""
+
+
+def weights_of(net) -> tuple[np.ndarray, ...]:
+    """The network's state dict as float32 arrays in state-dict order (integer buffers included)."""
+    return tuple(v.detach().cpu().numpy().astype(np.float32) for v in net.state_dict().values())
+
+
+def load_weights(net, arrays) -> None:  # type: ignore[no-untyped-def]
+    """Arrays in state-dict order into `net`, each cast back to its tensor's dtype (BatchNorm's
+    num_batches_tracked is an integer: rounded); BadRequest when the count or a shape differs."""
+    # lazy: optional [train] extra; extras.require names the install
+    import torch
+
+    sd = net.state_dict()
+    if len(arrays) != len(sd):
+        raise BadRequest(f"{len(arrays)} weight arrays for a network of {len(sd)} tensors")
+    new = {}
+    for (k, t), a in zip(sd.items(), arrays, strict=True):
+        if tuple(a.shape) != tuple(t.shape):
+            raise BadRequest(f"weight {k} has shape {tuple(a.shape)}, expected {tuple(t.shape)}")
+        a = np.asarray(a)
+        new[k] = torch.from_numpy(np.asarray(np.rint(a) if not t.is_floating_point() else a, np.float32)).to(
+            t.dtype
+        )
+    net.load_state_dict(new)
+
+
+def site_config(cfg: TrainConfig) -> dict[str, Any]:
+    """What the server sends in "describe": the recipe fields a site needs."""
+    return {k: getattr(cfg, k) for k in SITE_KEYS}
+
+
+@dataclass
+class _Local:
+    """The site's prepared cases: crops, labels, fold of each training case, stored OOF logits."""
+
+    cfg: TrainConfig
+    spec: Any
+    data: PreparedCohort
+    train: np.ndarray  # indices of the training cases
+    folds: np.ndarray  # fold of each training case (aligned with `train`)
+    oof: dict[int, np.ndarray]  # fold → held-out logits (n_f, R) of that fold's network
+
+
+class CohortSite:
+    """A SiteHandler over one hospital's cohort CSV (its cases only)."""
+
+    def __init__(
+        self, cohort_csv: str | Path, name: str, cfg: TrainConfig | None = None, device: str = "cpu"
+    ) -> None:
+        self.name, self.csv, self.device = name, Path(cohort_csv), device
+        self.cases = read_cohort(self.csv, require_train=False)  # CohortError before anything heavy
+        if not any(c.split == "train" for c in self.cases):
+            raise CohortError(f"The site cohort {self.csv.name} has no case with split 'train'.")
+        self.local: _Local | None = None
+        if cfg is not None:
+            self._prepare(cfg)
+
+    def handle(self, request: Request) -> Reply:
+        """Answer one request from this site's own data; BadRequest for anything not understood."""
+        if request.task not in TASKS:
+            raise BadRequest(f"unknown task {request.task!r}")
+        for i, a in enumerate(request.arrays):
+            if not isinstance(a, np.ndarray) or a.dtype.kind not in "fiu" or not np.all(np.isfinite(a)):
+                raise BadRequest(f"'{request.task}': array {i} is not a finite numeric array")
+        if request.task == "describe":
+            return self._describe(request.config)
+        if self.local is None:
+            raise BadRequest(f"'{request.task}' before 'describe': the site has not prepared its cases")
+        return getattr(self, f"_{request.task}")(self.local, request)
+
+    # --- preparation --------------------------------------------------------------------------
+    def _prepare(self, cfg: TrainConfig) -> None:
+        """Crops (once per recipe) and the patient-grouped folds of the training cases."""
+        # lazy: pipeline imports the exporter (heavy); make_spec is all that is needed here
+        from dlrs_desktop.training.pipeline import make_spec
+
+        spec = make_spec(cfg)
+        data = prepare_cohort(
+            self.cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed, csv_path=self.csv
+        )
+        tr = data.subset("train")
+        self.local = _Local(cfg, spec, data, tr, _site_folds(data, tr, cfg), {})
+
+    def _describe(self, config: dict[str, Any]) -> Reply:
+        cfg = _config_from(config, self.local.cfg if self.local else TrainConfig())
+        if self.local is None or site_config(self.local.cfg) != site_config(cfg):
+            self._prepare(cfg)
+        loc = self.local
+        assert loc is not None
+        d, metrics = loc.data, {}
+        for s in SPLITS:
+            idx = d.subset(s)
+            metrics[f"n_{s}"], metrics[f"pos_{s}"] = len(idx), int(d.y[idx].sum()) if len(idx) else 0
+        for f in range(cfg.folds):
+            held = loc.train[loc.folds == f]
+            metrics[f"n_fold{f}"], metrics[f"pos_fold{f}"] = len(held), int(d.y[held].sum())
+        metrics["centres"] = len({c.centre for c in d.cases})
+        area = d.tumour_area_mm2[loc.train]
+        metrics["area_min"], metrics["area_max"] = float(area.min()), float(area.max())
+        return Reply(self.name, (), len(d.cases), metrics)
+
+    # --- networks -------------------------------------------------------------------------------
+    def _net(self, loc: _Local, arrays) -> Any:  # type: ignore[no-untyped-def]
+        net = new_network(loc.cfg, loc.spec)
+        load_weights(net, arrays)
+        return net.to(self.device)
+
+    def _fit_cases(self, loc: _Local, stage: str) -> np.ndarray:
+        if stage == "final":
+            return loc.train
+        f = _fold_of(stage, loc.cfg.folds)
+        return loc.train[loc.folds != f]
+
+    def _train(self, loc: _Local, request: Request) -> Reply:
+        c = request.config
+        stage = str(c.get("stage", ""))
+        fit = self._fit_cases(loc, stage)
+        epochs, lr = _number(c, "epochs", int, 1, 1000), _number(c, "lr", float, 1e-9, 10.0)
+        mu, pos_weight = _number(c, "prox_mu", float, 0.0, 1e6), _number(c, "pos_weight", float, 1e-3, 1e3)
+        rnd, seed = _number(c, "round", int, 0, 100_000), _number(c, "seed", int, 0, 2**31)
+        net = self._net(loc, request.arrays)
+        if len(fit) == 0:  # nothing to learn from here: the global weights back, weight 0 in FedAvg
+            return Reply(self.name, weights_of(net), 0, {"loss": 0.0})
+        rng_key = [seed, stage_index(stage), rnd, zlib.crc32(self.name.encode())]
+        loss = _local_epochs(net, loc, fit, _LocalRun(epochs, lr, mu, pos_weight, rng_key), self.device)
+        return Reply(self.name, weights_of(net.cpu()), len(fit), {"loss": loss})
+
+    def _logits(self, loc: _Local, arrays, idx: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+        if len(idx) == 0:
+            return np.zeros((0, len(loc.spec.regions)))
+        return predict_logits(self._net(loc, arrays), loc.data.x[idx, 0], self.device).astype(np.float64)
+
+    def _evaluate(self, loc: _Local, request: Request) -> Reply:
+        """Per-region score histograms of the internal split (the server's early-stopping AUC)."""
+        iv = loc.data.subset("internal")
+        logits = self._logits(loc, request.arrays, iv)
+        y = loc.data.y[iv]
+        hists = [agg.score_histogram(_sigmoid(logits[:, r]), y) for r in range(len(loc.spec.regions))]
+        return Reply(self.name, (np.stack(hists),), len(iv), {"cases": len(iv)})
+
+    def _oof(self, loc: _Local, request: Request) -> Reply:
+        """Held-out logits of fold f's network, kept here; only their number goes back."""
+        f = _number(request.config, "fold", int, 0, loc.cfg.folds - 1)
+        held = loc.train[loc.folds == f]
+        loc.oof[f] = self._logits(loc, request.arrays, held)
+        return Reply(self.name, (), len(held), {"cases": len(held)})
+
+    def _stored_oof(self, loc: _Local, f: int) -> np.ndarray:
+        if f not in loc.oof:
+            raise BadRequest(f"no out-of-fold logits stored for fold {f}: 'oof' must come first")
+        return loc.oof[f]
+
+    def _oof_moments(self, loc: _Local, request: Request) -> Reply:
+        """(K, 3, R) moments of the stored OOF logits, per fold (the server z-scores per fold)."""
+        r = len(loc.spec.regions)
+        out = [
+            agg.moments(o) if len(o) else np.zeros((3, r))
+            for o in (self._stored_oof(loc, f) for f in range(loc.cfg.folds))
+        ]
+        return Reply(
+            self.name, (np.stack(out).astype(np.float64),), len(loc.train), {"cases": len(loc.train)}
+        )
+
+    def _row_inputs(self, loc: _Local, request: Request) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """(z-scored OOF inputs of the row's regions, labels, w, b) from [means, sds, w, b]."""
+        names = loc.spec.region_names
+        specs = {key: regions for key, _, regions, _ in row_specs(names)}
+        key = str(request.config.get("row", ""))
+        if key not in specs or len(request.arrays) != 4:
+            raise BadRequest(f"unknown row {key!r} or not [means, sds, w, b]")
+        means, sds, w, b = request.arrays
+        cols = [names.index(r) for r in specs[key]]
+        k, r = loc.cfg.folds, len(names)
+        if means.shape != (k, r) or sds.shape != (k, r) or w.shape != (len(cols),) or b.shape != (1,):
+            raise BadRequest("means/sds must be (folds, regions), w (row regions,), b (1,)")
+        if np.any(sds <= 0):
+            raise BadRequest("standard deviations must be positive")
+        z, y = [], []
+        for f in range(k):
+            held = loc.train[loc.folds == f]
+            z.append((self._stored_oof(loc, f) - means[f]) / sds[f])
+            y.append(loc.data.y[held])
+        return np.concatenate(z)[:, cols], np.concatenate(y), w.astype(np.float64), float(b[0])
+
+    def _stack_terms(self, loc: _Local, request: Request) -> Reply:
+        x, y, w, b = self._row_inputs(loc, request)
+        terms = np.asarray(agg.logistic_terms(x, y, w, b), np.float64)
+        return Reply(self.name, (terms,), len(y), {"cases": len(y)})
+
+    def _stack_hist(self, loc: _Local, request: Request) -> Reply:
+        x, y, w, b = self._row_inputs(loc, request)
+        return Reply(self.name, (agg.score_histogram(_sigmoid(x @ w + b), y),), len(y), {"cases": len(y)})
+
+    def _logit_moments(self, loc: _Local, request: Request) -> Reply:
+        """Moments (3, R) of the shipped network's logits on one split (the stacking's reference)."""
+        split = str(request.config.get("split", ""))
+        if split not in SPLITS:
+            raise BadRequest(f"unknown split {split!r}")
+        idx = loc.data.subset(split)
+        logits = self._logits(loc, request.arrays, idx)
+        m = agg.moments(logits) if len(idx) else np.zeros((3, len(loc.spec.regions)))
+        return Reply(self.name, (np.asarray(m, np.float64),), len(idx), {"cases": len(idx)})
+
+    def _metrics(self, loc: _Local, request: Request) -> Reply:
+        """(3 splits, rows, 2, B) score histograms of every row on every split; arrays = weights,
+        coefficients (rows, R), intercepts (rows,)."""
+        r = len(loc.spec.regions)
+        *weights, coef, icpt = request.arrays
+        if coef.ndim != 2 or coef.shape[1] != r or icpt.shape != (coef.shape[0],):
+            raise BadRequest("metrics needs coefficients (rows, regions) and intercepts (rows,)")
+        out, n = [], 0
+        for s in SPLITS:
+            idx = loc.data.subset(s)
+            n += len(idx)
+            logits, y = self._logits(loc, weights, idx), loc.data.y[idx]
+            out.append(
+                [agg.score_histogram(_sigmoid(logits @ c + b), y) for c, b in zip(coef, icpt, strict=True)]
+            )
+        return Reply(self.name, (np.asarray(out, np.int64),), n, {"cases": n})
+
+
+@dataclass(frozen=True)
+class _LocalRun:
+    """One "train" request's local schedule (from the server) and its random stream's key."""
+
+    epochs: int
+    lr: float
+    prox_mu: float
+    pos_weight: float
+    rng_key: list[int]
+
+
+def _local_epochs(net, loc: _Local, fit: np.ndarray, run: _LocalRun, device) -> float:  # type: ignore[no-untyped-def]
+    """`run.epochs` epochs of the pooled recipe's loop on the cases `fit`; the mean batch loss."""
+    # lazy: optional [train] extra; extras.require names the install
+    import torch
+
+    # lazy: imports torch (the optional [train] extra)
+    from dlrs_desktop.training.augment import Augmentation, augment
+
+    cfg, spec, x, y = loc.cfg, loc.spec, loc.data.x, loc.data.y
+    how = Augmentation(
+        spec.mean,
+        spec.std,
+        cfg.augment_strength,
+        spec.fill,
+        spec.normalisation,
+        cfg.blur_px,
+        int(spec.distance_channel),
+    )
+    anchor = [p.detach().clone() for p in net.parameters()]  # FedProx: stay near the global weights
+    opt = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=cfg.weight_decay)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(run.pos_weight, device=device))
+    rng = np.random.default_rng(run.rng_key)
+    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    steps = max(1, math.ceil(len(fit) / cfg.batch_size))
+    steps = min(steps, cfg.limit_batches) if cfg.limit_batches else steps
+    losses: list[float] = []
+    net.train()
+    for _ in range(run.epochs):
+        order, variant = rng.permutation(len(fit)), rng.integers(0, x.shape[1], size=len(fit))
+        for step in range(steps):
+            sel = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            if len(sel) == 0:
+                break
+            idx = fit[sel]
+            xb = augment(torch.from_numpy(x[idx, variant[sel]].astype(np.float32)), how, gen)
+            logits = net(xb.to(device))
+            target = torch.from_numpy(y[idx].astype(np.float32))[:, None].to(device).expand_as(logits)
+            loss = loss_fn(logits, target)
+            total = loss
+            if run.prox_mu > 0:
+                prox = sum(((p - a) ** 2).sum() for p, a in zip(net.parameters(), anchor, strict=True))
+                total = loss + 0.5 * run.prox_mu * prox
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            opt.step()
+            losses.append(float(loss.item()))
+    net.eval()
+    return float(np.mean(losses)) if losses else 0.0
+
+
+def _site_folds(data: PreparedCohort, tr: np.ndarray, cfg: TrainConfig) -> np.ndarray:
+    """Fold of each training case, grouped by patient and stratified (trainer.group_folds); a site
+    too small for that spreads its patients over the folds in a seeded order instead."""
+    cases = [data.cases[i] for i in tr]
+    try:
+        folds = group_folds(cases, data.y[tr], cfg.folds, cfg.seed)
+    except CohortError:
+        patients = sorted({c.patient_id for c in cases})
+        order = np.random.default_rng(cfg.seed).permutation(len(patients))
+        fold_of = {patients[j]: i % cfg.folds for i, j in enumerate(order)}
+        folds = np.array([fold_of[c.patient_id] for c in cases])
+    return folds
+
+
+def _config_from(config: dict[str, Any], base: TrainConfig) -> TrainConfig:
+    """The server's recipe fields (SITE_KEYS only, each of its default's type) over `base`."""
+    types = {f.name: type(getattr(base, f.name)) for f in fields(TrainConfig) if f.name in SITE_KEYS}
+    changes = {}
+    for k, v in config.items():
+        if k not in types:
+            raise BadRequest(f"'describe': unknown setting {k!r}")
+        want = types[k]
+        if want is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, want) or (want is int and isinstance(v, bool)):
+            raise BadRequest(f"'describe': setting {k} must be a {want.__name__}")
+        changes[k] = v
+    cfg = replace(base, **changes)
+    if not 2 <= cfg.folds <= 20 or not 8 <= cfg.input_size <= 1024 or cfg.batch_size < 1:
+        raise BadRequest("'describe': folds, input size or batch size out of range")
+    return cfg
+
+
+def _fold_of(stage: str, k: int) -> int:
+    if stage.startswith("fold") and stage[4:].isdigit() and int(stage[4:]) < k:
+        return int(stage[4:])
+    raise BadRequest(f"unknown stage {stage!r} (fold0..fold{k - 1} or final)")
+
+
+def _number(config: dict[str, Any], key: str, kind: type, lo: float, hi: float) -> Any:
+    """A numeric setting of the request within [lo, hi]; BadRequest otherwise."""
+    v = config.get(key)
+    if isinstance(v, bool) or not isinstance(v, int | float) or (kind is int and not isinstance(v, int)):
+        raise BadRequest(f"setting {key} must be {'an integer' if kind is int else 'a number'}")
+    if not (math.isfinite(v) and lo <= v <= hi):
+        raise BadRequest(f"setting {key}={v} is outside [{lo}, {hi}]")
+    return kind(v)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, np.float64), -500, 500)))
