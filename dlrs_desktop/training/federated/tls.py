@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import sys
 from pathlib import Path
 
 from cryptography import x509
@@ -80,3 +81,20 @@ def make_test_certificates(folder: Path) -> tuple[Path, Path, Path]:
     )
     _write_private(paths[2], pem)
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dlrs_desktop.training.federated.tls FOLDER`: test certificates for a trial on one
+    machine (docs/FEDERATED.md); hospitals use their own PKI."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m dlrs_desktop.training.federated.tls FOLDER", file=sys.stderr)
+        return 2
+    for path in make_test_certificates(Path(args[0])):
+        print(path)
+    print("test certificates for localhost/127.0.0.1 only: never use them between hospitals")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
