@@ -70,23 +70,25 @@ def refit_empty_singles(
     return out
 
 
-def choose_primary(
-    rows: list[RowModel], internal_logits: np.ndarray | None, y_internal: np.ndarray | None
-) -> tuple[str, dict[str, Any], list[str]]:
-    """(primary key, guard record, warnings): the best fusion on the internal split that passes the guards."""
+def unchecked_primary(rows: list[RowModel]) -> tuple[str, dict[str, Any], list[str]]:
+    """The primary when no internal split has two cases of each class: all regions, unchecked."""
     fusions = [r for r in rows if r.kind == "fusion"]
-    singles = [r for r in rows if r.kind == "single"]
-    y = None if y_internal is None else np.asarray(y_internal).astype(int)
-    if internal_logits is None or y is None or min(int(y.sum()), len(y) - int(y.sum())) < 2:
-        key = "fusion_all" if any(r.key == "fusion_all" for r in fusions) else fusions[-1].key
-        msg = (
-            f"No internal split with two cases of each class: primary model {key} was not checked "
-            "against chance."
-        )
-        return key, {"rule": PRIMARY_RULE, "checked": False, "chosen": key, "rejected": {}}, [msg]
-    scores = {r.key: auc(y, r.predict(internal_logits)) for r in rows}
-    best_single = max(singles, key=lambda r: scores[r.key])
-    _, lo, hi = auc_ci(y, best_single.predict(internal_logits))
+    key = "fusion_all" if any(r.key == "fusion_all" for r in fusions) else fusions[-1].key
+    msg = (
+        f"No internal split with two cases of each class: primary model {key} was not checked against chance."
+    )
+    return key, {"rule": PRIMARY_RULE, "checked": False, "chosen": key, "rejected": {}}, [msg]
+
+
+def guarded_primary(
+    rows: list[RowModel], scores: dict[str, float], best_single_ci: tuple[float, float]
+) -> tuple[str, dict[str, Any], list[str]]:
+    """PRIMARY_RULE on internal AUCs `scores` (row key → AUC) and the best single region's 95 % CI:
+    (primary key, guard record, warnings). Shared by the pooled trainer (exact scores) and the
+    federated one (AUCs from the sites' summed histograms, training/federated/sealing.py)."""
+    fusions = [r for r in rows if r.kind == "fusion"]
+    best_single = max((r for r in rows if r.kind == "single"), key=lambda r: scores[r.key])
+    lo, hi = best_single_ci
     rejected: dict[str, str] = {}
     for f in fusions:
         a = scores[f.key]
@@ -129,6 +131,19 @@ def choose_primary(
         "rejected": rejected,
     }
     return chosen, guard, warnings
+
+
+def choose_primary(
+    rows: list[RowModel], internal_logits: np.ndarray | None, y_internal: np.ndarray | None
+) -> tuple[str, dict[str, Any], list[str]]:
+    """(primary key, guard record, warnings): the best fusion on the internal split that passes the guards."""
+    y = None if y_internal is None else np.asarray(y_internal).astype(int)
+    if internal_logits is None or y is None or min(int(y.sum()), len(y) - int(y.sum())) < 2:
+        return unchecked_primary(rows)
+    scores = {r.key: auc(y, r.predict(internal_logits)) for r in rows}
+    best_single = max((r for r in rows if r.kind == "single"), key=lambda r: scores[r.key])
+    _, lo, hi = auc_ci(y, best_single.predict(internal_logits))
+    return guarded_primary(rows, scores, (lo, hi))
 
 
 def seal_rows(
