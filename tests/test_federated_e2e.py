@@ -24,7 +24,7 @@ from dlrs_desktop.cli import main
 from dlrs_desktop.commands.federated import SiteSplit, split_sites, write_site_cohorts
 from dlrs_desktop.training.cohort import read_cohort
 from tests.federated_factory import ROOT, free_port, wait_exit, write_secrets
-from tests.training_factory import rewrite, tiny_args, tiny_cohort
+from tests.training_factory import rewrite, tiny_cohort, tiny_federated_args
 
 pytest.importorskip("torch")
 pytest.importorskip("flwr")
@@ -116,8 +116,7 @@ def test_two_hospitals_and_a_poisoned_one_over_tls_with_a_server_restart(hospita
     server_cmd = hidden(root / "hospitals", [
         sys.executable, "-m", "dlrs_desktop", "federated", "server", "--out", str(out), "--sites", "3",
         "--min-sites", "2", "--address", address, "--certificates", str(ca), str(cert), str(key),
-        "--site-secrets", str(secrets_json), *tiny_args(), "--rounds", "2", "--limit-batches", "1",
-        "--synthetic",
+        "--site-secrets", str(secrets_json), *tiny_federated_args(rounds=2),
     ])  # fmt: skip
     procs: list[subprocess.Popen] = []
     try:

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from dlrs_desktop.cli import main
-from tests.training_factory import tiny_args, tiny_cohort, tiny_config
+from tests.training_factory import tiny_cohort, tiny_config, tiny_federated_args
 
 pytest.importorskip("torch")
 
-TINY = [*tiny_args(), "--rounds", "1", "--limit-batches", "1", "--synthetic"]
+TINY = tiny_federated_args()
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +132,7 @@ def _recipe(root):
 
 def test_killed_plan_resumes_and_replies_carry_only_declared_shapes(simulated, sites, tmp_path):
     from dlrs_desktop.training.federated import aggregates as agg
+    from dlrs_desktop.training.federated import report_sums as rs
     from dlrs_desktop.training.federated.coordinator import run_federated
     from dlrs_desktop.training.federated.protocol import InProcessFederation
 
@@ -149,6 +150,8 @@ def test_killed_plan_resumes_and_replies_carry_only_declared_shapes(simulated, s
     second = Recorder(InProcessFederation(sites, log=log.append))
     run_federated(second, _recipe(tmp_path), _plan(), tmp_path / "model", log.append)
     assert any(line.startswith("resuming from") for line in log)
+    assert (tmp_path / "model.report" / "report.html").is_file()
+    assert {"report_sums", "calibration_terms"} <= {t for t, _ in second.asks}
     stages = [c.get("stage") for t, c in second.asks if t == "train"]
     assert "fold0" not in stages and "fold1" in stages and "final" in stages
     # (f) nothing per case: network tensors, histograms, moments and logistic terms only
@@ -156,6 +159,7 @@ def test_killed_plan_resumes_and_replies_carry_only_declared_shapes(simulated, s
     r, k = 4, 2
     allowed = net | {(r, 2, agg.N_BINS), (2, agg.N_BINS), (k, 3, r), (3, r), (3, 8, 2, agg.N_BINS)}
     allowed |= {(agg.terms_size(n),) for n in (1, 2, 4)}
+    allowed |= {(3, 8, rs.SUMS_SIZE), (3, 8, rs.CALIBRATION_FITS, rs.TERMS_SIZE)}  # the evaluation report
     got = {shape for _, shape in first.shapes | second.shapes}
     assert got <= allowed, got - allowed
     assert first.metric_types | second.metric_types <= {int, float}

@@ -25,6 +25,11 @@ def tiny_args(**changes: Any) -> list[str]:
     return [a for k, v in fields.items() for a in (f"--{k.replace('_', '-')}", str(v))]
 
 
+def tiny_federated_args(rounds: int = 1) -> list[str]:
+    """The tiny run as `dlrs federated simulate|server` options (`--epochs` = local epochs per round)."""
+    return [*tiny_args(), "--rounds", str(rounds), "--limit-batches", "1", "--synthetic"]
+
+
 def tiny_cohort(root: Path, patients: int = 24, seed: int = 3, dicom: bool = True) -> Path:
     """A small cohort (half-size images); returns the cohort CSV path."""
     from dlrs_desktop.training.synth import generate_cohort

@@ -64,6 +64,11 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def _plan_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        help="folder of the evaluation report computed from the sites' aggregates (default OUT.report)",
+    )
     p.add_argument("--rounds", type=int, default=5, help="FedAvg rounds per network (default 5)")
     p.add_argument("--epochs", dest="local_epochs", type=int, default=1, help="local epochs per round")
     p.add_argument("--min-sites", type=int, default=1, help="fewest valid replies a step goes on with")
@@ -143,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {m['split']:<9} AUC {m['auc']:.3f}")
     for w in summary.get("warnings", []):
         print(f"WARNING: {w}")
+    print(f"evaluation report: {summary['report']}/report.html (from the sites' aggregates)")
     return 0
 
 
@@ -288,7 +294,7 @@ def _simulate(args: argparse.Namespace, recipe, plan) -> dict[str, Any]:  # type
             else f"{args.sites} parts grouped by patient, stratified by label",
         },
     )
-    return run_federated(fed, recipe, plan, out, describe)
+    return run_federated(fed, recipe, plan, out, describe, args.report)
 
 
 def _server(args: argparse.Namespace, recipe, plan) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -315,7 +321,7 @@ def _server(args: argparse.Namespace, recipe, plan) -> dict[str, Any]:  # type: 
     plan = replace(plan, federation={"transport": f"Flower gRPC ({fed.protocol}, sites authenticated)"})
     finished = False
     try:
-        summary = run_federated(fed, recipe, plan, Path(args.out), describe)
+        summary = run_federated(fed, recipe, plan, Path(args.out), describe, args.report)
         finished = True
     finally:
         fed.close(finished=finished)

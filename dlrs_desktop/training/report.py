@@ -49,7 +49,8 @@ def _participants_html(result: dict[str, Any]) -> str:
         for centre, c in d["by_centre"].items():
             body.append(f"<tr><td></td><td>{_e(centre)}</td><td>{c['n']}</td><td>{c['n_positive']}</td>"
                         f"<td>{_f(c['prevalence'])}</td></tr>")  # fmt: skip
-    return ("<table><tr><th>Split</th><th>Centre</th><th>n</th><th>Responders</th><th>Prevalence</th></tr>"
+    by = _e(result.get("participants_by", "Centre"))
+    return (f"<table><tr><th>Split</th><th>{by}</th><th>n</th><th>Responders</th><th>Prevalence</th></tr>"
             + "".join(body) + "</table>")  # fmt: skip
 
 
@@ -116,6 +117,26 @@ def _comparisons_html(result: dict[str, Any]) -> str:
     return ("<table><tr><th>Split</th><th>Compared with</th><th>AUC primary</th><th>AUC other</th>"
             "<th>Δ AUC (95 % CI)</th><th>z</th><th>p (two-sided)</th><th>p (Holm)</th></tr>"
             f"{body}</table><p class=note>{_e(result['multiplicity'])}</p>")  # fmt: skip
+
+
+def _federated_html(result: dict[str, Any]) -> str:
+    """One visible note in a federated report: what it was computed from and what it cannot show
+    (so that no section stands empty without a reason)."""
+    fed = result.get("federated")
+    if not fed:
+        return ""
+    items = "".join(f"<li>{_e(x)}</li>" for x in fed["not_available"])
+    return (
+        f"<div class=notice id=federated><b>Federated evaluation across {_e(fed['sites'])} sites.</b> "
+        f"Every number was computed from {_e(fed['computed_from'])} that the sites sent; no per-patient "
+        f"value left a site. Not available in a federated report:<ul>{items}</ul></div>"
+    )
+
+
+def _comparisons_section(result: dict[str, Any]) -> str:
+    if result.get("federated"):
+        return ""  # the federated note says why
+    return f"<h2>DeLong comparisons: primary model vs every other row</h2>{_comparisons_html(result)}"
 
 
 def _ground_truth_html(result: dict[str, Any]) -> str:
@@ -190,6 +211,14 @@ def _notice(model: dict[str, Any]) -> str:
     return "Research use only."
 
 
+#: The figures paragraph's last sentence (a federated report has no per-case file: its own note).
+_FIGURES_NOTE = "Per-case values: <code>predictions.csv</code> (full double precision)."
+
+
+def _figures_note(result: dict[str, Any]) -> str:
+    return _e(result["figures_note"]) if result.get("figures_note") else _FIGURES_NOTE
+
+
 _CSS = """body{font-family:sans-serif;max-width:1300px;margin:auto;padding:1em}
 table{border-collapse:collapse;font-size:12px;margin:0.5em 0}
 td,th{border:1px solid #bbb;padding:3px 6px;text-align:center}
@@ -234,6 +263,7 @@ def write_report(out: Path, result: dict[str, Any], manifest: dict[str, Any]) ->
 <h1>Validation report: {_e(m["id"])} {_e(m["version"])}</h1>
 <p class=notice>{_e(_notice(m))}</p>
 {banner}
+{_federated_html(result)}
 <p>Cohort <code>{_e(result["cohort"])}</code>.
 Model manifest sha256 <code>{_e(m["manifest_sha256"][:16])}…</code>.
 Training data: {_e(td.get("description", ""))}.
@@ -245,13 +275,13 @@ Primary model (what the application shows): <b>{_e(result["labels"][result["prim
 <h2>Participants</h2>{_participants_html(result)}
 <h2>Performance at each row's stored threshold</h2>
 <ul class=note>{methods}</ul>{per_split}
-<h2>DeLong comparisons: primary model vs every other row</h2>{_comparisons_html(result)}
+{_comparisons_section(result)}
 {_ground_truth_html(result)}
 {guard_html(result.get("domain_guard"))}
 {_int8_html(result)}
 <h2>Figures</h2><p>ROC curves of every row; calibration (8 equal-count groups, Wilson 95 % CIs) and
 decision curves (net benefit against treat-all and treat-none) of the primary model and the best single
-region on that split. Per-case values: <code>predictions.csv</code> (full double precision).</p>{fig_html}
+region on that split. {_figures_note(result)}</p>{fig_html}
 </body></html>
 """
     atomic_write_text(out / "report.html", page)

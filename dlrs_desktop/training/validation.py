@@ -69,15 +69,23 @@ def row_metrics(y: np.ndarray, p: np.ndarray, threshold: float, source: str) -> 
     call = p >= threshold
     tp, fp = int((call & (y == 1)).sum()), int((call & (y == 0)).sum())
     tn, fn = int((~call & (y == 0)).sum()), int((~call & (y == 1)).sum())
-    m["counts"] = {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
-    for key, k, n in (("sensitivity", tp, tp + fn), ("specificity", tn, tn + fp), ("ppv", tp, tp + fp),
-                      ("npv", tn, tn + fn), ("accuracy", tp + tn, len(y))):  # fmt: skip
-        m[key] = k / n if n else None
-        m[f"{key}_ci"] = list(wilson_ci(k, n))
+    m.update(confusion_metrics(tp, fp, tn, fn))
     m["brier"] = brier(y, p)
     m.update(calibration_stats(y, p))
     m["net_benefit"], m["net_benefit_treat_all"] = net_benefit_table(y, p)
     m["prediction_range"] = [float(v) for v in np.percentile(p, [0, 5, 50, 95, 100])]
+    return m
+
+
+def confusion_metrics(tp: int, fp: int, tn: int, fn: int) -> dict[str, Any]:
+    """counts, sensitivity, specificity, PPV, NPV, accuracy and their Wilson CIs (None where undefined).
+
+    Apart from row_metrics because a federated report has the counts but not the cases."""
+    m: dict[str, Any] = {"counts": {"tp": tp, "fp": fp, "tn": tn, "fn": fn}}
+    for key, k, n in (("sensitivity", tp, tp + fn), ("specificity", tn, tn + fp), ("ppv", tp, tp + fp),
+                      ("npv", tn, tn + fn), ("accuracy", tp + tn, tp + fp + tn + fn)):  # fmt: skip
+        m[key] = k / n if n else None
+        m[f"{key}_ci"] = list(wilson_ci(k, n))
     return m
 
 

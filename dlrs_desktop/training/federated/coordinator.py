@@ -25,6 +25,7 @@ import numpy as np
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.federated import aggregates as agg
+from dlrs_desktop.training.federated.evaluation import Sealed, write_federated_report
 from dlrs_desktop.training.federated.protocol import Expect, Federation, FederationError, Reply, Request
 from dlrs_desktop.training.federated.sealing import choose_primary, split_metrics
 from dlrs_desktop.training.federated.site import SPLITS, site_config, weights_of
@@ -70,9 +71,15 @@ def check_recipe(cfg: TrainConfig, plan: FederatedPlan) -> None:
 
 
 def run_federated(
-    federation: Federation, recipe: TrainingRecipe, plan: FederatedPlan, out: str | Path, log=print
+    federation: Federation,
+    recipe: TrainingRecipe,
+    plan: FederatedPlan,
+    out: str | Path,
+    log=print,
+    report: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train across the federation and write the bundle to `out`; returns the exporter's summary."""
+    """Train across the federation, write the bundle to `out` and the evaluation report to `report`
+    (default: `<out>.report/`); returns the exporter's summary with the report's folder."""
     # lazy: the bundle writer and the network load torch and ONNX only when a run starts
     from dlrs_desktop.model.bundle_write import check_bundle_target
 
@@ -88,7 +95,10 @@ def run_federated(
     summary = run.export(out, final, rows)
     run.state["finished"] = str(out)
     run.save()
-    return summary
+    folder = Path(report) if report else out.parent / f"{out.name}.report"
+    write_federated_report(run.ask, run.sealed, out, folder)
+    log(f"evaluation report (from the sites' aggregates): {folder / 'report.html'}")
+    return {**summary, "report": str(folder)}
 
 
 class _Run:
@@ -159,6 +169,7 @@ class _Run:
         )
         self.counts = {k: sum(int(r.metrics[k]) for r in replies) for k in keys}
         self.sites = {r.site: {s: int(r.metrics[f"n_{s}"]) for s in SPLITS} for r in replies}
+        self.positives = {r.site: {s: int(r.metrics[f"pos_{s}"]) for s in SPLITS} for r in replies}
         self.area = [
             min(float(r.metrics["area_min"]) for r in replies),
             max(float(r.metrics["area_max"]) for r in replies),
@@ -379,6 +390,7 @@ class _Run:
         for w in warnings:
             self.log(f"WARNING: {w}")
         self.save()
+        self.sealed = Sealed(final, rows, primary, hists, self.sites, self.positives)
         model = fexport.FederatedModel(
             net=net,
             spec=self.spec,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.dataset import PreparedCohort, prepare_cohort
 from dlrs_desktop.training.federated import aggregates as agg
+from dlrs_desktop.training.federated import report_sums as rs
 from dlrs_desktop.training.federated.protocol import Reply, Request
 from dlrs_desktop.training.stacking import row_specs
 from dlrs_desktop.training.trainer import TrainConfig, group_folds, new_network, predict_logits, stage_index
@@ -65,6 +66,8 @@ TASKS = (
     "stack_hist",
     "logit_moments",
     "metrics",
+    "report_sums",
+    "calibration_terms",
 )
 
 
@@ -112,6 +115,7 @@ class _Local:
     train: np.ndarray  # indices of the training cases
     folds: np.ndarray  # fold of each training case (aligned with `train`)
     oof: dict[int, np.ndarray]  # fold → held-out logits (n_f, R) of that fold's network
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # split → (n, rows) shipped rows' p
 
 
 class CohortSite:
@@ -274,13 +278,15 @@ class CohortSite:
         m = agg.moments(logits) if len(idx) else np.zeros((3, len(loc.spec.regions)))
         return Reply(self.name, (np.asarray(m, np.float64),), len(idx), {"cases": len(idx)})
 
+    def _rows(self, loc: _Local, coef: np.ndarray, icpt: np.ndarray) -> None:
+        if coef.ndim != 2 or coef.shape[1] != len(loc.spec.regions) or icpt.shape != (coef.shape[0],):
+            raise BadRequest("needs coefficients (rows, regions) and intercepts (rows,)")
+
     def _metrics(self, loc: _Local, request: Request) -> Reply:
         """(3 splits, rows, 2, B) score histograms of every row on every split; arrays = weights,
         coefficients (rows, R), intercepts (rows,)."""
-        r = len(loc.spec.regions)
         *weights, coef, icpt = request.arrays
-        if coef.ndim != 2 or coef.shape[1] != r or icpt.shape != (coef.shape[0],):
-            raise BadRequest("metrics needs coefficients (rows, regions) and intercepts (rows,)")
+        self._rows(loc, coef, icpt)
         out, n = [], 0
         for s in SPLITS:
             idx = loc.data.subset(s)
@@ -290,6 +296,43 @@ class CohortSite:
                 [agg.score_histogram(_sigmoid(logits @ c + b), y) for c, b in zip(coef, icpt, strict=True)]
             )
         return Reply(self.name, (np.asarray(out, np.int64),), n, {"cases": n})
+
+    def _report_sums(self, loc: _Local, request: Request) -> Reply:
+        """(3 splits, rows, rs.SUMS_SIZE) sums of the evaluation report (report_sums.score_sums); the
+        rows' probabilities stay here for "calibration_terms". Arrays: weights, coefficients (rows, R),
+        intercepts (rows,), thresholds (rows,)."""
+        *weights, coef, icpt, thr = request.arrays
+        self._rows(loc, coef, icpt)
+        if thr.shape != icpt.shape or np.any(thr < 0) or np.any(thr > 1):
+            raise BadRequest("report_sums needs one threshold in [0, 1] per row")
+        out, n = [], 0
+        for s in SPLITS:
+            idx = loc.data.subset(s)
+            n += len(idx)
+            logits = self._logits(loc, weights, idx)  # each row's p as "metrics" computes it
+            loc.scores[s] = p = np.stack(
+                [_sigmoid(logits @ c + b) for c, b in zip(coef, icpt, strict=True)], 1
+            )
+            out.append([rs.score_sums(p[:, j], loc.data.y[idx], float(t)) for j, t in enumerate(thr)])
+        return Reply(self.name, (np.asarray(out, np.float64),), n, {"cases": n})
+
+    def _calibration_terms(self, loc: _Local, request: Request) -> Reply:
+        """(3, rows, J, TERMS_SIZE) logistic terms of y on logit(p) at the (slope, intercept) pairs
+        `theta` (3, rows, J, 2) of the server's calibration fits, on the stored probabilities."""
+        if len(loc.scores) != len(SPLITS) or len(request.arrays) != 1:
+            raise BadRequest("'calibration_terms' needs one array, after 'report_sums'")
+        theta = request.arrays[0]
+        rows = loc.scores[SPLITS[0]].shape[1]
+        if theta.ndim != 4 or theta.shape[:2] != (len(SPLITS), rows) or theta.shape[3] != 2:
+            raise BadRequest(f"theta must have shape ({len(SPLITS)}, {rows}, fits, 2)")
+        if not 1 <= theta.shape[2] <= rs.CALIBRATION_FITS or np.any(np.abs(theta) > 1e6):
+            raise BadRequest("theta holds too many fits or coefficients beyond 1e6")
+        out = []
+        for i, s in enumerate(SPLITS):
+            p, y = loc.scores[s], loc.data.y[loc.data.subset(s)]
+            out.append([rs.calibration_terms(p[:, j], y, theta[i, j]) for j in range(rows)])
+        n = sum(len(v) for v in loc.scores.values())
+        return Reply(self.name, (np.asarray(out, np.float64),), n, {"cases": n})
 
 
 @dataclass(frozen=True)
