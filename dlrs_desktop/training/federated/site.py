@@ -33,6 +33,7 @@ from dlrs_desktop.training.dataset import PreparedCohort, prepare_cohort
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import report_sums as rs
 from dlrs_desktop.training.federated.protocol import Reply, Request
+from dlrs_desktop.training.federated.site_radiomics import RADIOMICS_TASKS, RadiomicsTasks
 from dlrs_desktop.training.stacking import row_specs
 from dlrs_desktop.training.trainer import TrainConfig, group_folds, new_network, predict_logits, stage_index
 
@@ -68,6 +69,7 @@ TASKS = (
     "metrics",
     "report_sums",
     "calibration_terms",
+    *RADIOMICS_TASKS,
 )
 
 
@@ -116,9 +118,10 @@ class _Local:
     folds: np.ndarray  # fold of each training case (aligned with `train`)
     oof: dict[int, np.ndarray]  # fold → held-out logits (n_f, R) of that fold's network
     scores: dict[str, np.ndarray] = field(default_factory=dict)  # split → (n, rows) shipped rows' p
+    signature_oof: dict[str, np.ndarray] = field(default_factory=dict)  # signature → (n_train,) OOF
 
 
-class CohortSite:
+class CohortSite(RadiomicsTasks):
     """A SiteHandler over one hospital's cohort CSV (its cases only)."""
 
     def __init__(
