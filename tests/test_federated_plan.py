@@ -41,7 +41,7 @@ def sites(simulated):
 
 
 def _cfg():
-    return tiny_config(radiomics=False, ensemble="final", distil="off", limit_batches=1)
+    return tiny_config(radiomics=True, ensemble="final", distil="off", limit_batches=1)
 
 
 def _read(path):
@@ -131,10 +131,12 @@ def _recipe(root):
 
 
 def test_killed_plan_resumes_and_replies_carry_only_declared_shapes(simulated, sites, tmp_path):
+    from dlrs_desktop.model.radiomics import feature_names, signature_columns
     from dlrs_desktop.training.federated import aggregates as agg
     from dlrs_desktop.training.federated import report_sums as rs
     from dlrs_desktop.training.federated.coordinator import run_federated
     from dlrs_desktop.training.federated.protocol import InProcessFederation
+    from dlrs_desktop.training.stacking import row_specs
 
     log: list[str] = []
 
@@ -156,13 +158,45 @@ def test_killed_plan_resumes_and_replies_carry_only_declared_shapes(simulated, s
     assert "fold0" not in stages and "fold1" in stages and "final" in stages
     # (f) nothing per case: network tensors, histograms, moments and logistic terms only
     net = {tuple(a.shape) for a in _weights(sites[0])}
-    r, k = 4, 2
-    allowed = net | {(r, 2, agg.N_BINS), (2, agg.N_BINS), (k, 3, r), (3, r), (3, 8, 2, agg.N_BINS)}
-    allowed |= {(agg.terms_size(n),) for n in (1, 2, 4)}
+    r, k, s = 4, 2, 4  # regions, folds, radiomics signatures (one per fusion row)
+    allowed = net | {(r, 2, agg.N_BINS), (2, agg.N_BINS), (k, 3, r + s), (3, r + s), (3, 8, 2, agg.N_BINS)}
+    allowed |= {(agg.terms_size(n),) for n in (1, 2, 3, 5)}  # a row's inputs: regions + its signature
     allowed |= {(3, 8, rs.SUMS_SIZE), (3, 8, rs.CALIBRATION_FITS, rs.TERMS_SIZE)}  # the evaluation report
-    got = {shape for _, shape in first.shapes | second.shapes}
+    shapes = first.shapes | second.shapes
+    got = {shape for task, shape in shapes if not task.startswith("radiomics_")}
     assert got <= allowed, got - allowed
+    # the signatures' sums: per-fold feature moments, per-problem logistic terms and histograms
+    regions = sites[0].local.spec.region_names
+    n_features = len(feature_names(regions))
+    cols = {len(signature_columns(regions, x)) for _, _, x, kind in row_specs(regions) if kind == "fusion"}
+    per_problem = {(agg.terms_size(c),) for c in cols} | {(2, agg.N_BINS)}
+    for task, shape in shapes:
+        if task.startswith("radiomics_"):
+            assert shape == (k, 3, n_features) or shape[1:] in per_problem, (task, shape)
+    assert {"radiomics_moments", "radiomics_oof"} <= {t for t, _ in second.asks}
     assert first.metric_types | second.metric_types <= {int, float}
+
+
+def test_restarted_server_resends_the_signatures_oof_and_refits_nothing(sites, tmp_path):
+    """Killed after the signatures' checkpoint: the sites (which keep no OOF logits across a restart)
+    are asked to store them again from the checkpointed requests; no signature is refitted."""
+    from dlrs_desktop.training.federated.coordinator import run_federated
+    from dlrs_desktop.training.federated.protocol import InProcessFederation
+
+    def dying(msg):
+        if msg.startswith("radiomics signatures:"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_federated(InProcessFederation(sites), _recipe(tmp_path), _plan(), tmp_path / "model", dying)
+    for site in sites:
+        site.local.signature_oof.clear()  # a restarted site
+    second = Recorder(InProcessFederation(sites))
+    run_federated(second, _recipe(tmp_path), _plan(), tmp_path / "model", lambda _: None)
+    tasks = [t for t, _ in second.asks]
+    assert "radiomics_oof" in tasks and "radiomics_terms" not in tasks and "radiomics_moments" not in tasks
+    m = json.loads((tmp_path / "model" / "manifest.json").read_text(encoding="utf-8"))
+    assert m["radiomics"]["signatures"]
 
 
 def _weights(site):

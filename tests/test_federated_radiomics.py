@@ -139,3 +139,35 @@ def test_cohort_site_answers_radiomics_tasks_with_aggregates_only():
     assert rep.arrays == () and site.local.signature_oof["radiomics_all"].shape == (40,)
     with pytest.raises(srad.BadRadiomicsRequest):
         site.handle(Request("radiomics_terms", arrays, {"signature": "radiomics_intratumoral"}))
+
+
+def test_simulate_with_radiomics_ships_signatures_that_predict(tmp_path, capsys):
+    """`dlrs federated simulate` (radiomics on by default, as `dlrs train`): the bundle holds the
+    manifest's radiomics block, every fusion row stacks its signature, and it verifies and predicts."""
+    pytest.importorskip("torch")
+    import csv
+    import json
+    import math
+
+    from dlrs_desktop.cli import main
+    from tests.training_factory import tiny_cohort, tiny_federated_args
+
+    cohort = tiny_cohort(tmp_path / "cohort", patients=36, seed=3, dicom=False)
+    out = tmp_path / "model"
+    argv = ["federated", "simulate", "--cohort", str(cohort), "--out", str(out), "--sites", "3"]
+    assert main([*argv, *tiny_federated_args()]) == 0
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    names = [s["name"] for s in m["radiomics"]["signatures"]]
+    fusion = [r for r in m["models"] if r["kind"] == "fusion"]
+    assert names and len(names) == len(fusion) and "radiomics" in m["stacking_method"]
+    n_inputs = len(m["models"][0]["coefficients"])
+    assert all(len(r["coefficients"]) == n_inputs for r in m["models"]) and n_inputs > len(names)
+    assert main(["model", "verify", str(out), "--allow-unsigned"]) == 0
+    with open(cohort, newline="") as fh:
+        case = next(csv.DictReader(fh))
+    image, contour = cohort.parent / case["image"], cohort.parent / case["contour"]
+    capsys.readouterr()
+    argv = ["predict", str(image), "--contour", str(contour), "--spacing", case["mm_per_px"]]
+    assert main([*argv, "--model", str(out), "--allow-unsigned", "--no-sensitivity", "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)["probability"]
+    assert math.isfinite(p) and 0 < p < 1

@@ -59,6 +59,15 @@ def _sites(root):
     return [CohortSite(d / "cohort.csv", d.name, cfg) for d in sorted((root / "model.sites").iterdir())]
 
 
+def _signatures(manifest, site):
+    """The bundle's radiomics signatures as the server sends them (empty without)."""
+    from dlrs_desktop.model.radiomics import Radiomics
+    from dlrs_desktop.training.federated.site_radiomics import pack_signatures
+
+    block = manifest.get("radiomics")
+    return pack_signatures(Radiomics.from_dict(block, site.local.spec.region_names) if block else None)
+
+
 def _bundle_weights(site, bundle):
     """The shipped network's tensors in state-dict order (what the server sent the sites)."""
     from safetensors.numpy import load_file
@@ -82,8 +91,9 @@ def site_scores(reports):
     arrays = (np.array([r["coefficients"] for r in rows]), np.array([r["intercept"] for r in rows]),
               np.array([r["threshold"] for r in rows]))  # fmt: skip
     sites = _sites(root)
+    sig = _signatures(manifest, sites[0])
     for site in sites:
-        site.handle(Request("report_sums", (*_bundle_weights(site, root / "model"), *arrays)))
+        site.handle(Request("report_sums", (*_bundle_weights(site, root / "model"), sig, *arrays)))
     out = {}
     for s in SPLITS:
         y = np.concatenate([x.local.data.y[x.local.data.subset(s)] for x in sites])
@@ -170,6 +180,7 @@ def test_report_tasks_reply_only_aggregate_shapes(reports):
     from dlrs_desktop.training.federated import report_sums as rs
     from dlrs_desktop.training.federated.protocol import Request
     from dlrs_desktop.training.federated.site import BadRequest, weights_of
+    from dlrs_desktop.training.federated.site_radiomics import BadRadiomicsRequest
     from dlrs_desktop.training.trainer import new_network
 
     site = _sites(reports[3])[0]
@@ -179,8 +190,10 @@ def test_report_tasks_reply_only_aggregate_shapes(reports):
     r = len(site.local.spec.regions)
     coef, icpt, thr = np.eye(r)[:2], np.zeros(2), np.full(2, 0.5)
     with pytest.raises(BadRequest):
-        site.handle(Request("report_sums", (*weights, coef, icpt, np.full(2, 1.5))))
-    reply = site.handle(Request("report_sums", (*weights, coef, icpt, thr)))
+        site.handle(Request("report_sums", (*weights, np.zeros(0), coef, icpt, np.full(2, 1.5))))
+    with pytest.raises(BadRadiomicsRequest):  # signatures that do not fit the site's regions
+        site.handle(Request("report_sums", (*weights, np.ones(3), coef, icpt, thr)))
+    reply = site.handle(Request("report_sums", (*weights, np.zeros(0), coef, icpt, thr)))
     assert [a.shape for a in reply.arrays] == [(3, 2, rs.SUMS_SIZE)]
     n = len(site.cases)
     assert reply.n == n and reply.arrays[0][..., 0].sum() == 2 * n  # sums, not cases

@@ -85,7 +85,8 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
 
 
 def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
-    """The `dlrs train` options that apply (no radiomics, ensemble, distillation or EMA here)."""
+    """The `dlrs train` options that apply: the recipe is `dlrs train --ensemble final --distil off`
+    (no fold ensemble, distillation or EMA here); radiomics signatures on unless --no-radiomics."""
     p.add_argument("--arch", default=d.arch, choices=["resnet18", "resnet34", "resnet50"])
     p.add_argument("--input-size", type=int, default=d.input_size, help="crop side in pixels")
     p.add_argument("--mm-per-px", type=float, default=d.mm_per_px, help="crop scale in mm per crop pixel")
@@ -108,6 +109,13 @@ def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument("--version", default="0.1.0")
     p.add_argument("--synthetic", action="store_true", help="declare the training data synthetic")
     p.add_argument("--description", default="", help="training data description for the model card")
+    p.add_argument(
+        "--no-radiomics",
+        dest="radiomics",
+        action="store_false",
+        help="fusion rows stack the region networks only (the default also stacks a radiomics signature "
+        "of the row's regions, fitted from the sites' sums: docs/FEDERATED.md)",
+    )
     p.add_argument("--limit-batches", type=int, default=0, help=argparse.SUPPRESS)
 
 
@@ -164,7 +172,7 @@ def _recipe(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if not 2 <= args.folds <= 20 or not args.prox_mu >= 0:
         raise CohortError("--folds must be between 2 and 20 and --prox-mu at least 0.")
     cfg = config_from_args(TrainConfig, args, {"augment_strength": "augment", "blur_px": "blur"})
-    cfg = replace(cfg, epochs=args.local_epochs, radiomics=False, ensemble="final", distil="off", ema=0.0)
+    cfg = replace(cfg, epochs=args.local_epochs, ensemble="final", distil="off", ema=0.0)
     recipe = TrainingRecipe(
         f"federated:{args.out}",
         cfg,

@@ -3,13 +3,15 @@
 describe (counts; sites fold their own cases by patient) → fold0..fold{K-1}, final: rounds of FedAvg
 (weighted by training cases, FedProx when mu > 0), keeping the best round by the pooled internal
 mean region AUC from score histograms, as the pooled trainer keeps its best epoch (the last round
-without an internal split) → oof logits kept at the sites, z-scored per fold from summed moments →
-every stacking row by federated Newton steps (aggregates.fit_logistic_federated), Youden threshold
-and OOF AUC from histograms → rows in the shipped network's units from summed logit moments, the
+without an internal split) → oof logits kept at the sites → the radiomics signatures (radiomics.py:
+every fusion row's, their OOF logits kept at the sites too) → [regions, signatures] z-scored per
+fold from summed moments → every stacking row (its regions, then its own signature) by federated
+Newton steps (aggregates.fit_logistic_federated), Youden threshold and OOF AUC from histograms →
+rows in the shipped network's units from summed moments of its logits and the signatures', the
 primary by selection.PRIMARY_RULE on histogram AUCs, metrics per split → write_federated_bundle.
-Not federated: radiomics signatures, the fold ensemble, distillation, EMA, int8 (refused). A
-checkpoint after every round and step lets a restarted server resume; sites keep nothing across a
-restart but their crops, so "oof" is asked again whenever the stacking is not checkpointed yet.
+Not federated: the fold ensemble, distillation, EMA, int8 (refused). A checkpoint after every round
+and step lets a restarted server resume; sites keep nothing across a restart but their crops, so
+"oof" and "radiomics_oof" are asked again whenever the stacking is not checkpointed yet.
 """
 
 from __future__ import annotations
@@ -23,22 +25,25 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.model.radiomics import Radiomics, feature_names, signature_name
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.federated import aggregates as agg
+from dlrs_desktop.training.federated import radiomics as frad
 from dlrs_desktop.training.federated.evaluation import Sealed, write_federated_report
 from dlrs_desktop.training.federated.protocol import Expect, Federation, FederationError, Reply, Request
-from dlrs_desktop.training.federated.sealing import choose_primary, split_metrics
+from dlrs_desktop.training.federated.sealing import (
+    choose_primary,
+    federation_block,
+    split_metrics,
+    training_data,
+)
 from dlrs_desktop.training.federated.site import SPLITS, site_config, weights_of
+from dlrs_desktop.training.federated.site_radiomics import pack_signatures
 from dlrs_desktop.training.recipe import TrainingRecipe
 from dlrs_desktop.training.stacking import RowModel, _sign_note, row_specs, to_network_units
 from dlrs_desktop.training.trainer import TrainConfig, config_dict, stage_index
 
 CHECKPOINT_SUFFIX = ".federated-checkpoint"
-NOT_FEDERATED = ("radiomics signatures", "the fold ensemble", "distillation", "weight EMA", "the int8 model")
-ROUND_RULE = (
-    "best round by the pooled internal split's mean region AUC (score histograms summed over "
-    "sites); the last round when no internal split holds both classes"
-)
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,11 @@ class FederatedPlan:
 
 
 def check_recipe(cfg: TrainConfig, plan: FederatedPlan) -> None:
-    """One line for a setting the federated recipe does not do (see NOT_FEDERATED)."""
-    if cfg.radiomics or cfg.ensemble != "final" or cfg.distil != "off" or cfg.ema:
+    """One line for a setting the federated recipe does not do (see sealing.NOT_FEDERATED)."""
+    if cfg.ensemble != "final" or cfg.distil != "off" or cfg.ema:
         raise DlrsError(
-            "Federated training ships the final network alone: it needs radiomics off, "
-            "ensemble 'final', distil 'off' and no EMA."
+            "Federated training ships the final network alone: it needs ensemble 'final', "
+            "distil 'off' and no EMA."
         )
     if plan.rounds < 1 or plan.local_epochs < 1 or plan.min_sites < 1 or not plan.prox_mu >= 0:
         raise DlrsError("Rounds, local epochs and minimum sites must be at least 1, FedProx mu at least 0.")
@@ -143,6 +148,14 @@ class _Run:
     # --- plumbing ------------------------------------------------------------------------------
     def ask(self, task: str, arrays=(), config=None, expect: Expect | None = None) -> list[Reply]:  # type: ignore[no-untyped-def]
         return self.fed.ask(Request(task, tuple(arrays), dict(config or {})), expect or Expect(()))
+
+    def sum_ask(self, task: str, arrays, config: dict, shape: tuple[int, ...]) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """radiomics.SumAsk: one array of `shape` per site, summed (shape (): no array, zeros(0))."""
+        if shape == ():
+            self.ask(task, arrays, config, Expect((), metrics=("cases",)))
+            return np.zeros(0)
+        replies = self.ask(task, arrays, config, Expect((shape,), metrics=("cases",)))
+        return sum(x.arrays[0].astype(np.float64) for x in replies)  # type: ignore[return-value]
 
     def save(self) -> None:
         self.state["sessions"][-1]["seconds"] = round(time.perf_counter() - self.t0, 1)
@@ -309,13 +322,17 @@ class _Run:
     # --- 3-4. out-of-fold stacking ---------------------------------------------------------------
     def stacking(self) -> list[RowModel]:
         """Every row fitted on the sites' standardised OOF logits (checkpointed once fitted)."""
+        saved = self.state.get("radiomics")
+        self.radiomics = Radiomics.from_dict(saved["model"], self.regions) if saved else None
+        self.inputs = (*self.regions, *(self.radiomics.names if self.radiomics else ()))
         if "stacking" in self.state:
             return [RowModel.from_dict(d) for d in self.state["stacking"]["rows"]]
-        r = len(self.regions)
         for f in range(self.k):  # the sites store their held-out logits (again, after a restart)
             self.ask("oof", self.weights(f"done.fold{f}."), {"fold": f}, Expect((), metrics=("cases",)))
-        replies = self.ask("oof_moments", (), {}, Expect(((self.k, 3, r),), metrics=("cases",)))
-        total = sum(x.arrays[0] for x in replies)
+        self.radiomics = self.signatures()
+        self.inputs = (*self.regions, *(self.radiomics.names if self.radiomics else ()))
+        on = {"radiomics": self.radiomics is not None}
+        total = self.sum_ask("oof_moments", (), on, (self.k, 3, len(self.inputs)))
         ms = [agg.mean_sd(total[f]) for f in range(self.k) if total[f][0][0] > 0]
         if len(ms) != self.k:
             raise FederationError("a fold holds no held-out case at any site")
@@ -326,14 +343,37 @@ class _Run:
         self.save()
         return rows
 
+    def signatures(self) -> Radiomics | None:
+        """pipeline's fit_signatures from the sites' sums (radiomics.py), checkpointed with the
+        requests that stored its OOF logits: a restarted server sends those again, refitting nothing."""
+        if not self.cfg.radiomics:
+            return None
+        saved = self.state.get("radiomics")
+        if saved is not None:
+            frad.resend_oof(self.sum_ask, saved["oof_requests"])
+            return Radiomics.from_dict(saved["model"], self.regions)
+        n_features = len(feature_names(self.regions))
+        moments = self.sum_ask("radiomics_moments", (), {}, (self.k, 3, n_features))
+        sent: dict[str, list[list]] = {}
+        rad = frad.fit_federated_signatures(self.sum_ask, tuple(self.regions), moments, self.log, sent)
+        self.state["radiomics"] = {"model": rad.to_dict(), "oof_requests": sent}
+        self.save()
+        self.log(f"radiomics signatures: {', '.join(rad.names)} ({len(rad.features)} features)")
+        return rad
+
     def _row_ask(self, task: str, key: str, w, b: float, shape: tuple[int, ...]) -> np.ndarray:  # type: ignore[no-untyped-def]
         arrays = (*self.z, np.asarray(w, np.float64), np.array([b], np.float64))
-        replies = self.ask(task, arrays, {"row": key}, Expect((shape,), metrics=("cases",)))
-        return sum(x.arrays[0].astype(np.float64) for x in replies)
+        return self.sum_ask(task, arrays, {"row": key, "radiomics": self.radiomics is not None}, shape)
 
     def fit_row(self, key: str, label: str, regions: tuple[str, ...], kind: str) -> RowModel:
-        """One row: non-negative fit, free fit (for the sign notes), Youden threshold and OOF AUC."""
-        k, c = len(regions), self.cfg.meta_c
+        """One row: non-negative fit, free fit (for the sign notes), Youden threshold and OOF AUC; a
+        fusion row's inputs are its regions, then its own signature (stacking.fit_row_models)."""
+        names = self.inputs
+        idx = [names.index(x) for x in regions]
+        if kind == "fusion" and signature_name(key) in names:
+            idx.append(names.index(signature_name(key)))
+            label += " + radiomics"
+        k, c = len(idx), self.cfg.meta_c
         size = agg.terms_size(k)
         prev = self.counts["pos_train"] / self.counts["n_train"]
         start = math.log(max(prev, 1e-3) / max(1 - prev, 1e-3))
@@ -344,13 +384,15 @@ class _Run:
         w, b, _ = agg.fit_logistic_federated(terms, k, c, start, nonneg=True)
         free, _, _ = agg.fit_logistic_federated(terms, k, c, start, nonneg=False)
         notes = []
-        for region, fw, cw in zip(regions, free, w, strict=True):
+        for i, fw, cw in zip(idx, free, w, strict=True):
             if fw < 0:
-                own = agg.auc_from_histogram(self._row_ask("stack_hist", region, [1.0], 0.0, (2, agg.N_BINS)))
-                notes.append(_sign_note(region, float(fw), float(own), float(cw)))
+                own = agg.auc_from_histogram(
+                    self._row_ask("stack_hist", names[i], [1.0], 0.0, (2, agg.N_BINS))
+                )
+                notes.append(_sign_note(names[i], float(fw), float(own), float(cw)))
         h = self._row_ask("stack_hist", key, w, b, (2, agg.N_BINS))
-        coef = np.zeros(len(self.regions))
-        coef[[self.regions.index(x) for x in regions]] = w
+        coef = np.zeros(len(names))
+        coef[idx] = w
         return RowModel(
             key,
             label,
@@ -378,30 +420,32 @@ class _Run:
         net.eval()
         final = weights_of(net)
         ref_split = "internal" if self.counts["n_internal"] > 1 else "train"
-        r = len(self.regions)
-        got = self.ask("logit_moments", final, {"split": ref_split}, Expect(((3, r),), metrics=("cases",)))
-        m, sd = agg.mean_sd(sum(x.arrays[0] for x in got))
+        sig = pack_signatures(self.radiomics)  # the sites append the shipped signatures' logits
+        m, sd = agg.mean_sd(
+            self.sum_ask("logit_moments", (*final, sig), {"split": ref_split}, (3, len(self.inputs)))
+        )
         # to_network_units reads a mean and SD off reference logits: two rows m ± sd have exactly those
         rows, ref = to_network_units(rows, np.stack([m - sd, m + sd]))
         ref = {"reference_split": ref_split, **ref, "n": self.counts[f"n_{ref_split}"]}
-        hists = self._metric_histograms(final, rows)
+        hists = self._metric_histograms(final, sig, rows)
         primary, guard, warnings = choose_primary(rows, hists[SPLITS.index("internal")])
         notes = [f"{x.key}: {n}" for x in rows for n in x.notes]
         for w in warnings:
             self.log(f"WARNING: {w}")
         self.save()
-        self.sealed = Sealed(final, rows, primary, hists, self.sites, self.positives)
+        self.sealed = Sealed(final, rows, primary, hists, self.sites, self.positives, sig)
         model = fexport.FederatedModel(
             net=net,
             spec=self.spec,
             rows=rows,
+            radiomics=self.radiomics,
             primary=primary,
             guard=guard,
             warnings=notes + warnings,
             reference=ref,
             metrics=split_metrics(rows, hists),
-            training_data=self._training_data(),
-            federation=self._federation(),
+            training_data=training_data(self.recipe, self.counts, self.sites, self.area),
+            federation=federation_block(self.plan, sorted(self.sites), self.state["completed"]),
             config=config_dict(self.cfg),
             seconds=float(sum(s["seconds"] for s in self.state["sessions"])),
             device_used="federated: each site's own device",
@@ -409,48 +453,12 @@ class _Run:
         )
         return fexport.write_federated_bundle(out, model, self.recipe, self.log)
 
-    def _metric_histograms(self, final, rows: list[RowModel]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _metric_histograms(self, final, sig: np.ndarray, rows: list[RowModel]) -> np.ndarray:  # type: ignore[no-untyped-def]
         coef = np.array([x.coefficients for x in rows], np.float64)
         icpt = np.array([x.intercept for x in rows], np.float64)
         shape = (len(SPLITS), len(rows), 2, agg.N_BINS)
-        replies = self.ask("metrics", (*final, coef, icpt), {}, Expect((shape,), metrics=("cases",)))
+        replies = self.ask("metrics", (*final, sig, coef, icpt), {}, Expect((shape,), metrics=("cases",)))
         return sum(x.arrays[0].astype(np.int64) for x in replies)
-
-    def _training_data(self) -> dict[str, Any]:
-        c, names = self.counts, sorted(self.sites)
-        return {
-            "kind": self.recipe.training_kind,
-            "description": self.recipe.description or f"federated across {len(names)} sites",
-            "cohort_file": f"federated: {len(names)} site cohorts (never pooled)",
-            "splits": {
-                s: {
-                    "n": c[f"n_{s}"],
-                    "responders": c[f"pos_{s}"],
-                    "centres": [n for n in names if self.sites[n][s]],
-                }
-                for s in SPLITS
-            },
-            "centres": names,
-            "sites": self.sites,
-            "tumour_area_mm2_range": self.area,
-        }
-
-    def _federation(self) -> dict[str, Any]:
-        p = self.plan
-        return {
-            **p.federation,
-            "sites": sorted(self.sites),
-            "n_sites": len(self.sites),
-            **{k: getattr(p, k) for k in ("rounds", "local_epochs", "min_sites", "prox_mu")},
-            "aggregation": "FedAvg weighted by each site's training cases"
-            + (" with a FedProx term" if p.prox_mu else ""),
-            "round_choice": ROUND_RULE,
-            "learning_rate": "cosine annealed over the rounds; fresh AdamW per round at each site",
-            "not_in_recipe": list(NOT_FEDERATED),
-            "rounds_kept": {k: v["best_round"] for k, v in self.state["completed"].items()},
-            "what_crossed": "network weights, case counts, moments, logistic-loss sums and score "
-            "histograms; never images, crops, masks, per-patient features or logits",
-        }
 
 
 def _tensor(a):  # type: ignore[no-untyped-def]

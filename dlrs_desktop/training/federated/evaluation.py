@@ -14,7 +14,7 @@ in NOT_AVAILABLE, shown in one note of the report and in metrics.json's "federat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ class Sealed:
     hists: np.ndarray  # (splits, rows, 2, N_BINS): the "metrics" histograms summed over sites
     sites: dict[str, dict[str, int]]  # site → split → cases
     positives: dict[str, dict[str, int]]  # site → split → responders
+    signatures: np.ndarray = field(default_factory=lambda: np.zeros(0))  # site_radiomics.pack_signatures
 
 
 def write_federated_report(ask: Ask, sealed: Sealed, bundle: Path, out: Path) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def write_federated_report(ask: Ask, sealed: Sealed, bundle: Path, out: Path) ->
     icpt = np.array([r.intercept for r in rows], np.float64)
     thr = np.array([r.threshold for r in rows], np.float64)
     shape = (len(SPLITS), len(rows), rs.SUMS_SIZE)
-    arrays = (*sealed.final, coef, icpt, thr)
+    arrays = (*sealed.final, sealed.signatures, coef, icpt, thr)
     sums = _summed(ask("report_sums", arrays, {}, Expect((shape,), metrics=("cases",))))
     both = (sums[..., 1] > 0) & (sums[..., 1] < sums[..., 0])
     tshape = (len(SPLITS), len(rows), rs.CALIBRATION_FITS, rs.TERMS_SIZE)

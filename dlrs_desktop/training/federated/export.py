@@ -21,6 +21,7 @@ import numpy as np
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.model.contents import BundleContents
 from dlrs_desktop.model.manifest import Stacking
+from dlrs_desktop.model.radiomics import Radiomics
 from dlrs_desktop.training.export import _limitations, round_to_fp16, seal_bundle
 from dlrs_desktop.training.recipe import TrainingRecipe
 from dlrs_desktop.training.selection import PRIMARY_RULE
@@ -44,7 +45,8 @@ class FederatedModel:
     as to_network_units returns plus the split); metrics: [{"model", "split", **binary_metrics}];
     training_data: the manifest block (kind, description, splits …); federation: how it was trained
     ("sites" — names or a count — is required; rounds, local epochs, strategy, what was shared);
-    config: config_dict(TrainConfig).
+    config: config_dict(TrainConfig); radiomics: the shipped signatures (their logits follow the
+    region logits in every row's inputs, as a pooled bundle's), None without.
     """
 
     net: Any  # FusionNet (torch), on the CPU
@@ -63,6 +65,7 @@ class FederatedModel:
     final_history: list[Any] | None = None
     stacking_method: str | None = None  # default: _stacking_method below
     threshold_rule: str = DEFAULT_THRESHOLD_RULE
+    radiomics: Radiomics | None = None
 
 
 def n_sites(federation: dict[str, Any]) -> int:
@@ -87,7 +90,7 @@ def write_federated_bundle(out: Path, model: FederatedModel, recipe: TrainingRec
         log(f"WARNING: {w}")
     contents = BundleContents(
         spec=model.spec,
-        stacking=Stacking(primary.coefficients, primary.intercept, 0),
+        stacking=Stacking(primary.coefficients, primary.intercept, _n_signatures(model)),
         threshold=float(min(max(primary.threshold, 1e-6), 1 - 1e-6)),
         threshold_rule=model.threshold_rule,
         model_id=recipe.model_id,
@@ -129,11 +132,15 @@ def _primary_row(model: FederatedModel) -> RowModel:
     keys = [r.key for r in model.rows]
     if model.primary not in keys:
         raise ModelError(f"primary model {model.primary!r} is not one of the rows ({', '.join(keys)})")
-    n_regions = len(model.spec.regions)
+    n_inputs = len(model.spec.regions) + _n_signatures(model)
     for r in model.rows:
-        if len(r.coefficients) != n_regions:
-            raise ModelError(f"row {r.key} has {len(r.coefficients)} coefficients for {n_regions} regions")
+        if len(r.coefficients) != n_inputs:
+            raise ModelError(f"row {r.key} has {len(r.coefficients)} coefficients for {n_inputs} inputs")
     return model.rows[keys.index(model.primary)]
+
+
+def _n_signatures(model: FederatedModel) -> int:
+    return len(model.radiomics.signatures) if model.radiomics is not None else 0
 
 
 def _round_changed(net) -> bool:
@@ -156,6 +163,14 @@ def _stacking_method(model: FederatedModel) -> str:
         "Hessian summed over sites (aggregates.fit_logistic_federated: the pooled fit to ~1e-8); "
         f"coefficients converted to the shipped network's logits with its pooled mean and SD on the "
         f"{split} split; thresholds from pooled 0.01-logit histograms"
+        + (
+            "; every fusion row also stacks a radiomics signature of its regions (L2 logistic "
+            "regression on hand-made grey-level features, standardised and fitted by the server from "
+            "the sites' moments and logistic-loss sums, C by the sites' folds' histogram AUC; "
+            "out-of-fold on the same folds, its logits z-scored per fold with the region logits)"
+            if model.radiomics is not None
+            else ""
+        )
     )
 
 
@@ -177,6 +192,7 @@ def _extra_manifest(
         "primary_model_guard": model.guard,
         "warnings": warnings,
         "demo": bool(recipe.demo),
+        **({"radiomics": model.radiomics.to_dict()} if model.radiomics is not None else {}),
         "stacking_method": model.stacking_method or _stacking_method(model),
         "training": {
             "config": {k: v for k, v in model.config.items() if k != "extra"},

@@ -164,9 +164,17 @@ def fit_signature(
 
 
 def fit_federated_signatures(
-    ask: SumAsk, region_names: tuple[str, ...], fold_moments: np.ndarray, log=print
+    ask: SumAsk,
+    region_names: tuple[str, ...],
+    fold_moments: np.ndarray,
+    log=print,
+    sent: dict[str, list[list]] | None = None,
 ) -> Radiomics:
-    """Every fusion row's signature, its out-of-fold logits stored at the sites ("radiomics_oof")."""
+    """Every fusion row's signature, its out-of-fold logits stored at the sites ("radiomics_oof").
+
+    `sent` (optional) receives each signature's "radiomics_oof" arrays as lists: the server
+    checkpoints them, so that after a restart it asks the sites to store the logits again
+    (`resend_oof`) without refitting."""
     sigs = []
     for key, _label, regions, kind in row_specs(region_names):
         if kind != "fusion":
@@ -184,6 +192,8 @@ def fit_federated_signatures(
             np.array([t[k] for *_, t in refits]),
         )
         ask("radiomics_oof", arrays, {"signature": name}, ())
+        if sent is not None:
+            sent[name] = [a.tolist() for a in arrays]
         mean, scale, theta = fits[0]
         log(f"radiomics signature {name}: C {cs[0]:g} (fold refits: {', '.join(f'{c:g}' for c in cs[1:])})")
         sigs.append(
@@ -199,3 +209,9 @@ def fit_federated_signatures(
             )
         )
     return Radiomics(tuple(feature_names(region_names)), tuple(sigs))
+
+
+def resend_oof(ask: SumAsk, sent: dict[str, list[list]]) -> None:
+    """The checkpointed "radiomics_oof" requests again: a restarted site keeps no OOF logits."""
+    for name, arrays in sent.items():
+        ask("radiomics_oof", tuple(np.asarray(a, np.float64) for a in arrays), {"signature": name}, ())

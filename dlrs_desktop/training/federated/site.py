@@ -32,9 +32,13 @@ from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.dataset import PreparedCohort, prepare_cohort
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import report_sums as rs
+from dlrs_desktop.training.federated import site_radiomics as sr
 from dlrs_desktop.training.federated.protocol import Reply, Request
-from dlrs_desktop.training.federated.site_radiomics import RADIOMICS_TASKS, RadiomicsTasks
-from dlrs_desktop.training.stacking import row_specs
+from dlrs_desktop.training.federated.site_local import LocalRun, local_epochs
+from dlrs_desktop.training.federated.site_radiomics import (
+    RADIOMICS_TASKS,
+    RadiomicsTasks,
+)
 from dlrs_desktop.training.trainer import TrainConfig, group_folds, new_network, predict_logits, stage_index
 
 #: The TrainConfig fields a site needs from the server (crops, folds, local optimisation).
@@ -146,7 +150,7 @@ class CohortSite(RadiomicsTasks):
             return self._describe(request.config)
         if self.local is None:
             raise BadRequest(f"'{request.task}' before 'describe': the site has not prepared its cases")
-        return getattr(self, f"_{request.task}")(self.local, request)
+        return getattr(self, f"_{request.task}")(self.local, request)  # radiomics: BadRadiomicsRequest
 
     # --- preparation --------------------------------------------------------------------------
     def _prepare(self, cfg: TrainConfig) -> None:
@@ -202,7 +206,7 @@ class CohortSite(RadiomicsTasks):
         if len(fit) == 0:  # nothing to learn from here: the global weights back, weight 0 in FedAvg
             return Reply(self.name, weights_of(net), 0, {"loss": 0.0})
         rng_key = [seed, stage_index(stage), rnd, zlib.crc32(self.name.encode())]
-        loss = _local_epochs(net, loc, fit, _LocalRun(epochs, lr, mu, pos_weight, rng_key), self.device)
+        loss = local_epochs(net, loc, fit, LocalRun(epochs, lr, mu, pos_weight, rng_key), self.device)
         return Reply(self.name, weights_of(net.cpu()), len(fit), {"loss": loss})
 
     def _logits(self, loc: _Local, arrays, idx: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -225,40 +229,39 @@ class CohortSite(RadiomicsTasks):
         loc.oof[f] = self._logits(loc, request.arrays, held)
         return Reply(self.name, (), len(held), {"cases": len(held)})
 
-    def _stored_oof(self, loc: _Local, f: int) -> np.ndarray:
+    def _stored_oof(self, loc: _Local, f: int, on: bool) -> np.ndarray:
+        """Fold f's stored OOF inputs: region logits, then (on) the signatures' (as pooled stacks them)."""
         if f not in loc.oof:
             raise BadRequest(f"no out-of-fold logits stored for fold {f}: 'oof' must come first")
-        return loc.oof[f]
+        return sr.oof_with_signatures(loc, f, loc.oof[f], on)
 
     def _oof_moments(self, loc: _Local, request: Request) -> Reply:
-        """(K, 3, R) moments of the stored OOF logits, per fold (the server z-scores per fold)."""
-        r = len(loc.spec.regions)
-        out = [
-            agg.moments(o) if len(o) else np.zeros((3, r))
-            for o in (self._stored_oof(loc, f) for f in range(loc.cfg.folds))
-        ]
+        """(K, 3, R + S) moments of the stored OOF inputs, per fold (the server z-scores per fold)."""
+        on = sr.uses_signatures(request.config)
+        oofs = [self._stored_oof(loc, f, on) for f in range(loc.cfg.folds)]
+        width = max(o.shape[1] for o in oofs)
+        out = [agg.moments(o) if len(o) else np.zeros((3, width)) for o in oofs]
         return Reply(
             self.name, (np.stack(out).astype(np.float64),), len(loc.train), {"cases": len(loc.train)}
         )
 
     def _row_inputs(self, loc: _Local, request: Request) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """(z-scored OOF inputs of the row's regions, labels, w, b) from [means, sds, w, b]."""
-        names = loc.spec.region_names
-        specs = {key: regions for key, _, regions, _ in row_specs(names)}
-        key = str(request.config.get("row", ""))
-        if key not in specs or len(request.arrays) != 4:
-            raise BadRequest(f"unknown row {key!r} or not [means, sds, w, b]")
+        """(z-scored OOF inputs of the row's regions and signature, labels, w, b) from
+        [means, sds, w, b]; config "row" (a row, or a signature alone) and "radiomics"."""
+        names, on = tuple(loc.spec.region_names), sr.uses_signatures(request.config)
+        cols = sr.row_columns(names, str(request.config.get("row", "")), on)
+        if len(request.arrays) != 4:
+            raise BadRequest("not [means, sds, w, b]")
         means, sds, w, b = request.arrays
-        cols = [names.index(r) for r in specs[key]]
-        k, r = loc.cfg.folds, len(names)
+        k, r = loc.cfg.folds, len(names) + (len(sr.signature_specs(names)) if on else 0)
         if means.shape != (k, r) or sds.shape != (k, r) or w.shape != (len(cols),) or b.shape != (1,):
-            raise BadRequest("means/sds must be (folds, regions), w (row regions,), b (1,)")
+            raise BadRequest("means/sds must be (folds, inputs), w (row inputs,), b (1,)")
         if np.any(sds <= 0):
             raise BadRequest("standard deviations must be positive")
         z, y = [], []
         for f in range(k):
             held = loc.train[loc.folds == f]
-            z.append((self._stored_oof(loc, f) - means[f]) / sds[f])
+            z.append((self._stored_oof(loc, f, on) - means[f]) / sds[f])
             y.append(loc.data.y[held])
         return np.concatenate(z)[:, cols], np.concatenate(y), w.astype(np.float64), float(b[0])
 
@@ -271,30 +274,38 @@ class CohortSite(RadiomicsTasks):
         x, y, w, b = self._row_inputs(loc, request)
         return Reply(self.name, (agg.score_histogram(_sigmoid(x @ w + b), y),), len(y), {"cases": len(y)})
 
+    def _inputs(self, loc: _Local, weights, sig: np.ndarray, idx: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """The shipped stacking's inputs of the cases `idx`: network logits, then signature logits."""
+        return sr.with_signature_logits(loc, self._logits(loc, weights, idx), sig, idx)
+
     def _logit_moments(self, loc: _Local, request: Request) -> Reply:
-        """Moments (3, R) of the shipped network's logits on one split (the stacking's reference)."""
+        """Moments (3, R + S) of the shipped inputs on one split (the stacking's reference); arrays =
+        weights, signatures (site_radiomics.pack_signatures)."""
         split = str(request.config.get("split", ""))
-        if split not in SPLITS:
-            raise BadRequest(f"unknown split {split!r}")
+        if split not in SPLITS or not request.arrays:
+            raise BadRequest(f"unknown split {split!r} or no arrays")
         idx = loc.data.subset(split)
-        logits = self._logits(loc, request.arrays, idx)
-        m = agg.moments(logits) if len(idx) else np.zeros((3, len(loc.spec.regions)))
+        *weights, sig = request.arrays
+        x = self._inputs(loc, weights, sig, idx)
+        m = agg.moments(x) if len(idx) else np.zeros((3, x.shape[1]))
         return Reply(self.name, (np.asarray(m, np.float64),), len(idx), {"cases": len(idx)})
 
-    def _rows(self, loc: _Local, coef: np.ndarray, icpt: np.ndarray) -> None:
-        if coef.ndim != 2 or coef.shape[1] != len(loc.spec.regions) or icpt.shape != (coef.shape[0],):
-            raise BadRequest("needs coefficients (rows, regions) and intercepts (rows,)")
+    def _rows(self, loc: _Local, sig: np.ndarray, coef: np.ndarray, icpt: np.ndarray) -> None:
+        rad = sr.unpack_signatures(tuple(loc.spec.region_names), sig)
+        r = len(loc.spec.regions) + (len(rad.signatures) if rad else 0)
+        if coef.ndim != 2 or coef.shape[1] != r or icpt.shape != (coef.shape[0],):
+            raise BadRequest("needs coefficients (rows, regions + signatures) and intercepts (rows,)")
 
     def _metrics(self, loc: _Local, request: Request) -> Reply:
         """(3 splits, rows, 2, B) score histograms of every row on every split; arrays = weights,
-        coefficients (rows, R), intercepts (rows,)."""
-        *weights, coef, icpt = request.arrays
-        self._rows(loc, coef, icpt)
+        signatures (pack_signatures), coefficients (rows, R + S), intercepts (rows,)."""
+        *weights, sig, coef, icpt = request.arrays
+        self._rows(loc, sig, coef, icpt)
         out, n = [], 0
         for s in SPLITS:
             idx = loc.data.subset(s)
             n += len(idx)
-            logits, y = self._logits(loc, weights, idx), loc.data.y[idx]
+            logits, y = self._inputs(loc, weights, sig, idx), loc.data.y[idx]
             out.append(
                 [agg.score_histogram(_sigmoid(logits @ c + b), y) for c, b in zip(coef, icpt, strict=True)]
             )
@@ -302,17 +313,17 @@ class CohortSite(RadiomicsTasks):
 
     def _report_sums(self, loc: _Local, request: Request) -> Reply:
         """(3 splits, rows, rs.SUMS_SIZE) sums of the evaluation report (report_sums.score_sums); the
-        rows' probabilities stay here for "calibration_terms". Arrays: weights, coefficients (rows, R),
-        intercepts (rows,), thresholds (rows,)."""
-        *weights, coef, icpt, thr = request.arrays
-        self._rows(loc, coef, icpt)
+        rows' probabilities stay here for "calibration_terms". Arrays: weights, signatures,
+        coefficients (rows, R + S), intercepts (rows,), thresholds (rows,)."""
+        *weights, sig, coef, icpt, thr = request.arrays
+        self._rows(loc, sig, coef, icpt)
         if thr.shape != icpt.shape or np.any(thr < 0) or np.any(thr > 1):
             raise BadRequest("report_sums needs one threshold in [0, 1] per row")
         out, n = [], 0
         for s in SPLITS:
             idx = loc.data.subset(s)
             n += len(idx)
-            logits = self._logits(loc, weights, idx)  # each row's p as "metrics" computes it
+            logits = self._inputs(loc, weights, sig, idx)  # each row's p as "metrics" computes it
             loc.scores[s] = p = np.stack(
                 [_sigmoid(logits @ c + b) for c, b in zip(coef, icpt, strict=True)], 1
             )
@@ -336,67 +347,6 @@ class CohortSite(RadiomicsTasks):
             out.append([rs.calibration_terms(p[:, j], y, theta[i, j]) for j in range(rows)])
         n = sum(len(v) for v in loc.scores.values())
         return Reply(self.name, (np.asarray(out, np.float64),), n, {"cases": n})
-
-
-@dataclass(frozen=True)
-class _LocalRun:
-    """One "train" request's local schedule (from the server) and its random stream's key."""
-
-    epochs: int
-    lr: float
-    prox_mu: float
-    pos_weight: float
-    rng_key: list[int]
-
-
-def _local_epochs(net, loc: _Local, fit: np.ndarray, run: _LocalRun, device) -> float:  # type: ignore[no-untyped-def]
-    """`run.epochs` epochs of the pooled recipe's loop on the cases `fit`; the mean batch loss."""
-    # lazy: optional [train] extra; extras.require names the install
-    import torch
-
-    # lazy: imports torch (the optional [train] extra)
-    from dlrs_desktop.training.augment import Augmentation, augment
-
-    cfg, spec, x, y = loc.cfg, loc.spec, loc.data.x, loc.data.y
-    how = Augmentation(
-        spec.mean,
-        spec.std,
-        cfg.augment_strength,
-        spec.fill,
-        spec.normalisation,
-        cfg.blur_px,
-        int(spec.distance_channel),
-    )
-    anchor = [p.detach().clone() for p in net.parameters()]  # FedProx: stay near the global weights
-    opt = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=cfg.weight_decay)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(run.pos_weight, device=device))
-    rng = np.random.default_rng(run.rng_key)
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    steps = max(1, math.ceil(len(fit) / cfg.batch_size))
-    steps = min(steps, cfg.limit_batches) if cfg.limit_batches else steps
-    losses: list[float] = []
-    net.train()
-    for _ in range(run.epochs):
-        order, variant = rng.permutation(len(fit)), rng.integers(0, x.shape[1], size=len(fit))
-        for step in range(steps):
-            sel = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            if len(sel) == 0:
-                break
-            idx = fit[sel]
-            xb = augment(torch.from_numpy(x[idx, variant[sel]].astype(np.float32)), how, gen)
-            logits = net(xb.to(device))
-            target = torch.from_numpy(y[idx].astype(np.float32))[:, None].to(device).expand_as(logits)
-            loss = loss_fn(logits, target)
-            total = loss
-            if run.prox_mu > 0:
-                prox = sum(((p - a) ** 2).sum() for p, a in zip(net.parameters(), anchor, strict=True))
-                total = loss + 0.5 * run.prox_mu * prox
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            opt.step()
-            losses.append(float(loss.item()))
-    net.eval()
-    return float(np.mean(losses)) if losses else 0.0
 
 
 def _site_folds(data: PreparedCohort, tr: np.ndarray, cfg: TrainConfig) -> np.ndarray:

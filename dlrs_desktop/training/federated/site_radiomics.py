@@ -15,7 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.model.radiomics import signature_columns, signature_name
+from dlrs_desktop.model.radiomics import (
+    Radiomics,
+    Signature,
+    feature_names,
+    signature_columns,
+    signature_name,
+)
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated.protocol import Reply
 from dlrs_desktop.training.stacking import row_specs
@@ -138,3 +144,107 @@ class RadiomicsTasks:
         sig = str(request.config["signature"])
         loc.signature_oof[sig] = oof_logits(x, loc.folds, loc.cfg.folds, request.arrays)
         return Reply(self.name, (), len(y), {"cases": len(y)})
+
+
+# --- the stacking's signature inputs ------------------------------------------------------------
+def signature_specs(region_names: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(row key, signature name, regions) of every fusion row: the signatures in the stacking's order
+    (fit_federated_signatures makes them in row_specs order, as radiomics_fit.fit_signatures)."""
+    return [
+        (key, signature_name(key), regions)
+        for key, _, regions, kind in row_specs(region_names)
+        if kind == "fusion"
+    ]
+
+
+def pack_signatures(radiomics: Radiomics | None) -> np.ndarray:
+    """The shipped signatures as one flat float64 array (per signature: mean, scale, coefficients,
+    intercept; sizes from the regions): what a site needs for `Radiomics.logits`, numbers only.
+    Empty without radiomics."""
+    if radiomics is None:
+        return np.zeros(0)
+    parts = [np.r_[s.mean, s.scale, s.coefficients, s.intercept] for s in radiomics.signatures]
+    return np.concatenate(parts).astype(np.float64)
+
+
+def unpack_signatures(region_names: tuple[str, ...], flat: np.ndarray) -> Radiomics | None:
+    """`pack_signatures`' array back into the signatures (None when empty); BadRadiomicsRequest when
+    its length does not fit the regions' signatures or a scale or weight is out of bounds."""
+    flat = np.asarray(flat, np.float64)
+    if flat.size == 0:
+        return None
+    specs = signature_specs(region_names)
+    sizes = [len(signature_columns(region_names, regions)) for _, _, regions in specs]
+    if flat.shape != (sum(3 * c + 1 for c in sizes),):
+        raise BadRadiomicsRequest(
+            f"signatures must be one flat array of {sum(3 * c + 1 for c in sizes)} numbers"
+        )
+    sigs, at = [], 0
+    for (_key, name, regions), c in zip(specs, sizes, strict=True):
+        mean, scale, coef = (flat[at + i * c : at + (i + 1) * c] for i in range(3))
+        if np.any(scale <= 1e-12) or np.any(np.abs(flat[at : at + 3 * c + 1]) > 1e12):
+            raise BadRadiomicsRequest(f"signature {name}: scales must be positive and values bounded")
+        cols = tuple(signature_columns(region_names, regions))
+        sigs.append(
+            Signature(
+                name,
+                name,
+                tuple(regions),
+                cols,
+                tuple(mean),
+                tuple(scale),
+                tuple(coef),
+                float(flat[at + 3 * c]),
+            )
+        )
+        at += 3 * c + 1
+    return Radiomics(tuple(feature_names(region_names)), tuple(sigs))
+
+
+def with_signature_logits(loc, logits: np.ndarray, flat: np.ndarray, idx: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The stacking's inputs of the cases `idx`: region logits, then the shipped signatures' logits
+    (model/radiomics.py, as prediction computes them); the region logits alone without signatures."""
+    rad = unpack_signatures(tuple(loc.spec.region_names), flat)
+    if rad is None:
+        return logits
+    feats = np.asarray(loc.data.radiomics, np.float64)[idx]
+    return np.c_[logits, rad.logits(feats).reshape(len(idx), len(rad.signatures))]
+
+
+def uses_signatures(config: dict) -> bool:
+    """The stacking request's "radiomics" setting (absent: False); BadRadiomicsRequest if not a bool."""
+    on = config.get("radiomics", False)
+    if not isinstance(on, bool):
+        raise BadRadiomicsRequest("setting radiomics must be true or false")
+    return on
+
+
+def oof_with_signatures(loc, f: int, logits: np.ndarray, on: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Fold f's stored OOF inputs: region logits, then (on) every signature's stored OOF logit."""
+    if not on:
+        return logits
+    names = [name for _, name, _ in signature_specs(tuple(loc.spec.region_names))]
+    missing = [n for n in names if n not in loc.signature_oof]
+    if missing:
+        raise BadRadiomicsRequest(
+            f"no out-of-fold logits stored for {missing[0]}: 'radiomics_oof' must come first"
+        )
+    sel = loc.folds == f
+    return np.c_[
+        logits, np.stack([loc.signature_oof[n][sel] for n in names], 1).reshape(int(sel.sum()), len(names))
+    ]
+
+
+def row_columns(region_names: tuple[str, ...], key: str, on: bool) -> list[int]:
+    """The input columns of row `key` (a row's regions, then its own signature, as
+    stacking.fit_row_models), or of a signature alone (its sign note); BadRadiomicsRequest otherwise."""
+    sigs = signature_specs(region_names) if on else []
+    r = len(region_names)
+    for j, (_key, name, _regions) in enumerate(sigs):
+        if key == name:
+            return [r + j]
+    for row, _label, regions, _kind in row_specs(region_names):
+        if row == key:
+            own = [r + j for j, (k, _, _) in enumerate(sigs) if k == key]
+            return [region_names.index(x) for x in regions] + own
+    raise BadRadiomicsRequest(f"unknown row {key!r}")
