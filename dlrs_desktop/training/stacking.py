@@ -141,7 +141,7 @@ def fit_nonnegative_logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> tu
     return np.maximum(res.x[:k], 0.0), float(res.x[k])
 
 
-def _sign_note(region: str, free: float, own_auc: float, constrained: float) -> str:
+def sign_note(region: str, free: float, own_auc: float, constrained: float) -> str:
     """Why a region's weight was held at its bound: inverted on its own, or only given the others."""
     if own_auc < 0.5:
         why = f"out-of-fold logits point against the label (out-of-fold AUC {own_auc:.3f})"
@@ -181,7 +181,7 @@ def fit_row_models(
         w, b = fit_nonnegative_logistic(oof_logits[:, idx], y, c)
         free = LogisticRegression(C=c, max_iter=1000).fit(oof_logits[:, idx], y).coef_[0]
         notes = tuple(
-            _sign_note(names[i], f, auc(y, oof_logits[:, i]), wi)
+            sign_note(names[i], f, auc(y, oof_logits[:, i]), wi)
             for i, f, wi in zip(idx, free, w, strict=True)
             if f < 0
         )

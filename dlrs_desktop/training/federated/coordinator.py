@@ -40,7 +40,7 @@ from dlrs_desktop.training.federated.sealing import (
 from dlrs_desktop.training.federated.site import SPLITS, site_config, weights_of
 from dlrs_desktop.training.federated.site_radiomics import pack_signatures
 from dlrs_desktop.training.recipe import TrainingRecipe
-from dlrs_desktop.training.stacking import RowModel, _sign_note, row_specs, to_network_units
+from dlrs_desktop.training.stacking import RowModel, row_specs, sign_note, to_network_units
 from dlrs_desktop.training.trainer import TrainConfig, config_dict, stage_index
 
 CHECKPOINT_SUFFIX = ".federated-checkpoint"
@@ -389,7 +389,7 @@ class _Run:
                 own = agg.auc_from_histogram(
                     self._row_ask("stack_hist", names[i], [1.0], 0.0, (2, agg.N_BINS))
                 )
-                notes.append(_sign_note(names[i], float(fw), float(own), float(cw)))
+                notes.append(sign_note(names[i], float(fw), float(own), float(cw)))
         h = self._row_ask("stack_hist", key, w, b, (2, agg.N_BINS))
         coef = np.zeros(len(names))
         coef[idx] = w
