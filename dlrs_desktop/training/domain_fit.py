@@ -135,30 +135,42 @@ def values_table(
     ]
 
 
+def check_kind(name: str) -> str:
+    """The kind of a check from its name (the same rule for pooled and federated fits)."""
+    if name.startswith("image:"):
+        return "image"
+    return name.split(":")[0].replace("features", "feature_distance")
+
+
+def check_floor(name: str) -> float:
+    """The smallest robust SD a check may have (a constant training value still gives a finite z)."""
+    kind = check_kind(name)
+    return dm.IMAGE_STATS[name[6:]][1] if kind == "image" else 0.05 if kind == "logit" else 0.02
+
+
+def check_entry(name: str, values: np.ndarray, informative: bool) -> dict[str, Any]:
+    """One check of the manifest block from its training-split values (robust centre and tails).
+
+    `informative` False: the quantity did not vary over the training split (e.g. a nominal spacing);
+    a constant says nothing about where the domain ends."""
+    med, scale, scale_low = _robust(values, check_floor(name))
+    return {
+        "name": name,
+        "kind": check_kind(name),
+        "median": med,
+        "scale": scale,
+        "scale_low": scale_low,
+        "low": float(values.min()),
+        "high": float(values.max()),
+        "informative": bool(informative),
+    }
+
+
 def _checks(table: list[dict[str, float]]) -> list[dict[str, Any]]:
     out = []
     for name in table[0]:
         v = np.array([row[name] for row in table])
-        kind = (
-            "image"
-            if name.startswith("image:")
-            else name.split(":")[0].replace("features", "feature_distance")
-        )
-        floor = dm.IMAGE_STATS[name[6:]][1] if kind == "image" else 0.05 if kind == "logit" else 0.02
-        med, scale, scale_low = _robust(v, floor)
-        out.append(
-            {
-                "name": name,
-                "kind": kind,
-                "median": med,
-                "scale": scale,
-                "scale_low": scale_low,
-                "low": float(v.min()),
-                "high": float(v.max()),
-                # constant over the training split (a nominal spacing): not a domain boundary
-                "informative": bool(np.ptp(v) > 0.0),
-            }
-        )
+        out.append(check_entry(name, v, bool(np.ptp(v) > 0.0)))
     return out
 
 
@@ -166,16 +178,27 @@ def fit_conformal(p: np.ndarray, y: np.ndarray, coverage: float, centre: float =
     """Split conformal (crepes, non-smoothed p-values) on the internal split: score 1 − p'(true class),
     p' the probability centred on the bundle's decision threshold (`model.domain.centred`).
 
-    A class c is in the set when crepes' p-value of its score ≥ 1 − coverage; since that p-value only
-    changes at calibration scores, the set is exactly {c : 1 − p'(c) ≤ qhat} with qhat stored here.
     Centring on the threshold makes a one-class set always agree with the category shown beside it
     (with p' = p, a bundle whose threshold is 0.27 showed "likely malignant" over the set "benign").
+    """
+    return conformal_block(nonconformity(p, y, centre), coverage, centre)
+
+
+def nonconformity(p: np.ndarray, y: np.ndarray, centre: float) -> np.ndarray:
+    """1 − p'(true class), p' centred on the decision threshold (the conformal score)."""
+    p = dm.centred(np.asarray(p, dtype=np.float64), centre)
+    return np.where(np.asarray(y) == 1, 1.0 - p, p).astype(np.float64)
+
+
+def conformal_block(alphas: np.ndarray, coverage: float, centre: float) -> dict[str, Any]:
+    """The manifest block `conformal` from the internal split's nonconformity scores.
+
+    A class c is in the set when crepes' p-value of its score ≥ 1 − coverage; since that p-value only
+    changes at calibration scores, the set is exactly {c : 1 − p'(c) ≤ qhat} with qhat stored here.
     """
     # lazy: optional [train] extra; extras.require names the install
     from crepes import ConformalClassifier
 
-    p = dm.centred(np.asarray(p, dtype=np.float64), centre)
-    alphas = np.where(np.asarray(y) == 1, 1.0 - p, p).astype(np.float64)
     cc = ConformalClassifier().fit(alphas)
     cands = np.unique(alphas)
     pv = cc.predict_p(cands, smoothing=False)
@@ -209,40 +232,45 @@ def fit_guard(
         )
     b = predictor.bundle
     arrays = fit_features(train.pooled, components)
-    region_names = b.region_names
-    blank = dm.DomainReference(
-        *(arrays[n].astype(np.float64) for n in arrays), (), 1.0, 1.0, region_names, {}
-    )
-    table = values_table(blank, train, b.input_names)
-    checks = _checks(table)
-    block: dict[str, Any] = {
-        "method": dm.METHOD,
-        "file": dm.REFERENCE_FILE,
-        "checks": checks,
-        "unusual_above": 1.0,
-        "outside_above": 1.0,
-    }
-    ref = _with_checks(blank, checks)
+    blank = blank_reference(arrays, b.region_names)
+    checks = _checks(values_table(blank, train, b.input_names))
+    ref = with_checks(blank, checks)
     scores = np.array([dm.score_values(ref, v).score for v in values_table(ref, internal, b.input_names)])
-    q95, q995 = (float(np.percentile(scores, q)) for q in (UNUSUAL_PERCENTILE, OUTSIDE_PERCENTILE))
-    block.update(
-        unusual_above=max(q95, 1e-3),
-        outside_above=max(q995, q95, 1e-3),
-        threshold_rule=(
-            f"{UNUSUAL_PERCENTILE:g}th and {OUTSIDE_PERCENTILE:g}th percentiles of the domain score on the "
-            f"internal split (n = {len(scores)})"
-        ),
-        n_train=len(train.y),
-        n_internal=len(internal.y),
-        components=int(arrays["features.components"].shape[1]),
-        feature_dim=int(arrays["features.mean"].shape[1]),
-        image_stats=list(dm.IMAGE_STATS),
-    )
+    block = guard_block(arrays, checks, scores, len(train.y))
     p_int = 1.0 / (1.0 + np.exp(-internal.fused))
     return block, arrays, fit_conformal(p_int, internal.y, coverage, float(b.manifest["threshold"]))
 
 
-def _with_checks(ref: dm.DomainReference, checks: list[dict[str, Any]]) -> dm.DomainReference:
+def blank_reference(arrays: dict[str, np.ndarray], region_names: tuple[str, ...]) -> dm.DomainReference:
+    """The feature part of a reference (no checks yet): what the feature-distance checks need."""
+    return dm.DomainReference(*(arrays[n].astype(np.float64) for n in arrays), (), 1.0, 1.0, region_names, {})
+
+
+def guard_block(
+    arrays: dict[str, np.ndarray], checks: list[dict[str, Any]], scores: np.ndarray, n_train: int
+) -> dict[str, Any]:
+    """The manifest block `domain_reference`: the checks and the two thresholds, the 95th and 99.5th
+    percentiles of the domain score on the internal split (`scores`)."""
+    q95, q995 = (float(np.percentile(scores, q)) for q in (UNUSUAL_PERCENTILE, OUTSIDE_PERCENTILE))
+    return {
+        "method": dm.METHOD,
+        "file": dm.REFERENCE_FILE,
+        "checks": checks,
+        "unusual_above": max(q95, 1e-3),
+        "outside_above": max(q995, q95, 1e-3),
+        "threshold_rule": (
+            f"{UNUSUAL_PERCENTILE:g}th and {OUTSIDE_PERCENTILE:g}th percentiles of the domain score on the "
+            f"internal split (n = {len(scores)})"
+        ),
+        "n_train": int(n_train),
+        "n_internal": len(scores),
+        "components": int(arrays["features.components"].shape[1]),
+        "feature_dim": int(arrays["features.mean"].shape[1]),
+        "image_stats": list(dm.IMAGE_STATS),
+    }
+
+
+def with_checks(ref: dm.DomainReference, checks: list[dict[str, Any]]) -> dm.DomainReference:
     parsed = tuple(
         dm.Check(
             c["name"],

@@ -29,6 +29,7 @@ from dlrs_desktop.model.radiomics import Radiomics, feature_names, signature_nam
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import radiomics as frad
+from dlrs_desktop.training.federated.domain import add_federated_reference
 from dlrs_desktop.training.federated.evaluation import Sealed, write_federated_report
 from dlrs_desktop.training.federated.protocol import Expect, Federation, FederationError, Reply, Request
 from dlrs_desktop.training.federated.sealing import (
@@ -98,6 +99,8 @@ def run_federated(
     rows = run.stacking()
     final = run.stage("final")
     summary = run.export(out, final, rows)
+    sizes = (run.counts["n_train"], run.counts["n_internal"])
+    summary["domain_reference"] = add_federated_reference(run.ask, out, log, counts=sizes) is not None
     run.state["finished"] = str(out)
     run.save()
     folder = Path(report) if report else out.parent / f"{out.name}.report"

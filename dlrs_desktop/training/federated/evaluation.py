@@ -41,7 +41,6 @@ NOT_AVAILABLE = (
     "the comparison with ground-truth probabilities (per case, synthetic cohorts only)",
     "the int8 model's change (per case; federated bundles carry no int8 model)",
     "per-case predictions (predictions.csv, delong.csv)",
-    "the domain guard (federated bundles carry no domain reference)",
 )
 FED_METHODS = {
     **METHODS,
@@ -87,6 +86,7 @@ def write_federated_report(ask: Ask, sealed: Sealed, bundle: Path, out: Path) ->
     from dlrs_desktop.fileio import atomic_write_json, atomic_write_text
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.training.evaluate import NOT_IN_METRICS_JSON, table_csv
+    from dlrs_desktop.training.federated.domain_report import federated_guard
     from dlrs_desktop.training.report import write_report
 
     rows = sealed.rows
@@ -105,6 +105,7 @@ def write_federated_report(ask: Ask, sealed: Sealed, bundle: Path, out: Path) ->
     cal = fit_calibration(terms, both)
     loaded = load_bundle(bundle)
     result = federated_result(sealed, sums, cal, loaded.manifest)
+    result["domain_guard"] = federated_guard(ask, bundle, loaded)
     result["model"] = {"id": loaded.id, "version": loaded.version, "synthetic": loaded.is_synthetic,
                        "demo": loaded.is_demo, "manifest_sha256": loaded.manifest_sha256}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)

@@ -89,6 +89,7 @@ def federation_block(plan, sites: list[str], completed: dict[str, Any]) -> dict[
         "not_in_recipe": list(NOT_FEDERATED),
         "rounds_kept": {k: v["best_round"] for k, v in completed.items()},
         "what_crossed": "network weights, radiomics signature coefficients, case counts, moments, "
-        "logistic-loss sums and score histograms; never images, crops, masks, per-patient features "
-        "or logits",
+        "logistic-loss sums and score histograms; for the domain reference the sealed bundle (to the "
+        "sites) and feature sums, moments and histograms (back); never images, crops, masks, "
+        "per-patient features or logits",
     }

@@ -34,6 +34,7 @@ from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import report_sums as rs
 from dlrs_desktop.training.federated import site_radiomics as sr
 from dlrs_desktop.training.federated.protocol import Reply, Request
+from dlrs_desktop.training.federated.site_domain import DOMAIN_TASKS, DomainTasks
 from dlrs_desktop.training.federated.site_local import LocalRun, local_epochs
 from dlrs_desktop.training.federated.site_radiomics import (
     RADIOMICS_TASKS,
@@ -74,6 +75,7 @@ TASKS = (
     "report_sums",
     "calibration_terms",
     *RADIOMICS_TASKS,
+    *DOMAIN_TASKS,
 )
 
 
@@ -125,7 +127,7 @@ class _Local:
     signature_oof: dict[str, np.ndarray] = field(default_factory=dict)  # signature → (n_train,) OOF
 
 
-class CohortSite(RadiomicsTasks):
+class CohortSite(RadiomicsTasks, DomainTasks):
     """A SiteHandler over one hospital's cohort CSV (its cases only)."""
 
     def __init__(
@@ -148,9 +150,9 @@ class CohortSite(RadiomicsTasks):
                 raise BadRequest(f"'{request.task}': array {i} is not a finite numeric array")
         if request.task == "describe":
             return self._describe(request.config)
-        if self.local is None:
+        if self.local is None and request.task not in DOMAIN_TASKS:  # those read the cohort, no crops
             raise BadRequest(f"'{request.task}' before 'describe': the site has not prepared its cases")
-        return getattr(self, f"_{request.task}")(self.local, request)  # radiomics: BadRadiomicsRequest
+        return getattr(self, f"_{request.task}")(self.local, request)  # BadRadiomicsRequest, BadDomainRequest
 
     # --- preparation --------------------------------------------------------------------------
     def _prepare(self, cfg: TrainConfig) -> None:
