@@ -244,3 +244,47 @@ def test_site_refuses_unknown_and_malformed_requests(sites):
         sites[0].handle(Request("train", (np.zeros(3, np.float32),), {"stage": "final"}))
     with pytest.raises(BadRequest):
         sites[0].handle(Request("evaluate", (np.array([np.nan]),)))
+
+
+def test_fold_ensemble_members_are_standardised_from_the_sites_moments(sites, tmp_path):
+    """--ensemble final+folds: the shipped network averages the final and fold networks, each member's
+    logits z-scored with the mean and SD of the pooled internal cases (from the sites' moments)."""
+    import torch
+
+    from dlrs_desktop.model.predictor import Predictor
+    from dlrs_desktop.training import checkpoint as ckpt
+    from dlrs_desktop.training.cohort import load_case, read_cohort
+    from dlrs_desktop.training.federated.coordinator import CHECKPOINT_SUFFIX, run_federated
+    from dlrs_desktop.training.federated.protocol import InProcessFederation
+    from dlrs_desktop.training.trainer import new_network, predict_logits
+
+    recipe = _recipe(tmp_path)
+    recipe = replace(recipe, cfg=replace(recipe.cfg, ensemble="final+folds"))
+    log: list[str] = []
+    out = tmp_path / "model"
+    run_federated(InProcessFederation(sites, log=log.append), recipe, _plan(), out, log.append)
+    assert any(line.startswith("shipped network: the final and 2 fold networks averaged") for line in log)
+    manifest = json.loads((out / "manifest.json").read_text())
+    ens = manifest["training"]["ensemble"]
+    assert ens["members"] == ["final", "fold0", "fold1"] and ens["standardisation_split"] == "internal"
+    assert "fold networks averaged" in manifest["stacking_method"]
+    assert "the fold ensemble" not in manifest["training"]["federation"]["not_in_recipe"]
+    # each member's standardisation is the pooled internal cases' mean and SD of its logits
+    _, tensors = ckpt.load(tmp_path / f"model{CHECKPOINT_SUFFIX}")
+    loc = sites[0].local
+    for name, mean, sd in zip(ens["members"], ens["member_logit_mean"], ens["member_logit_sd"], strict=True):
+        prefix = "final." if name == "final" else f"done.{name}."
+        net = new_network(loc.cfg, loc.spec)
+        keys = list(net.state_dict())
+        net.load_state_dict({k: torch.as_tensor(tensors[prefix + k]).to(v.dtype)
+                             for k, v in zip(keys, net.state_dict().values(), strict=True)})  # fmt: skip
+        logits = np.concatenate(
+            [predict_logits(net, s.local.data.x[s.local.data.subset("internal"), 0], "cpu") for s in sites]
+        )
+        np.testing.assert_allclose(mean, logits.mean(axis=0), atol=1e-5)
+        np.testing.assert_allclose(sd, logits.std(axis=0), atol=1e-5)
+    # the bundle holds the three members and predicts like any other
+    predictor = Predictor(out, device="cpu")
+    case = read_cohort(sites[0].csv)[0]
+    image, contour = load_case(case)
+    assert 0.0 < predictor.predict(image, contour).probability < 1.0

@@ -85,8 +85,9 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
 
 
 def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
-    """The `dlrs train` options that apply: the recipe is `dlrs train --ensemble final --distil off`
-    (no fold ensemble, distillation or EMA here); radiomics signatures on unless --no-radiomics."""
+    """The `dlrs train` options that apply: the recipe is `dlrs train --distil off` (no distillation,
+    EMA or int8 here) with --ensemble final (default) or final+folds; radiomics signatures on unless
+    --no-radiomics."""
     p.add_argument("--arch", default=d.arch, choices=["resnet18", "resnet34", "resnet50"])
     p.add_argument("--input-size", type=int, default=d.input_size, help="crop side in pixels")
     p.add_argument("--mm-per-px", type=float, default=d.mm_per_px, help="crop scale in mm per crop pixel")
@@ -97,6 +98,13 @@ def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument("--keep", default=d.keep, choices=["best", "last"], help="round kept per network")
     p.add_argument("--jitter-variants", type=int, default=d.jitter_variants)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(
+        "--ensemble",
+        default="final",
+        choices=["final", "final+folds"],
+        help="ship the final network (default), or it averaged with the fold networks as `dlrs train` "
+        "does (each member's logits z-scored from the sites' moments; a bundle K+1 times larger)",
+    )
     for flag, name, choices, text in _CROP_CHOICES:
         p.add_argument(flag, default=getattr(d, name), choices=list(choices), help=text)
     p.add_argument("--distance-channel", action=argparse.BooleanOptionalAction, default=d.distance_channel)
@@ -172,7 +180,7 @@ def _recipe(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if not 2 <= args.folds <= 20 or not args.prox_mu >= 0:
         raise CohortError("--folds must be between 2 and 20 and --prox-mu at least 0.")
     cfg = config_from_args(TrainConfig, args, {"augment_strength": "augment", "blur_px": "blur"})
-    cfg = replace(cfg, epochs=args.local_epochs, ensemble="final", distil="off", ema=0.0)
+    cfg = replace(cfg, epochs=args.local_epochs, ensemble=args.ensemble, distil="off", ema=0.0)
     recipe = TrainingRecipe(
         f"federated:{args.out}",
         cfg,

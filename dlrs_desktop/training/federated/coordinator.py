@@ -9,9 +9,10 @@ fold from summed moments → every stacking row (its regions, then its own signa
 Newton steps (aggregates.fit_logistic_federated), Youden threshold and OOF AUC from histograms →
 rows in the shipped network's units from summed moments of its logits and the signatures', the
 primary by selection.PRIMARY_RULE on histogram AUCs, metrics per split → write_federated_bundle.
-Not federated: the fold ensemble, distillation, EMA, int8 (refused). A checkpoint after every round
-and step lets a restarted server resume; sites keep nothing across a restart but their crops, so
-"oof" and "radiomics_oof" are asked again whenever the stacking is not checkpointed yet.
+Not federated: distillation, EMA, int8 (refused); `final+folds` ships the fold ensemble
+(ensemble.py); then the domain reference from the sites' sums (domain.py). A checkpoint after
+every round and step lets a restarted server resume; sites keep nothing across a restart but their
+crops, so "oof" and "radiomics_oof" are asked again whenever the stacking is not checkpointed yet.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import radiomics as frad
 from dlrs_desktop.training.federated.domain import add_federated_reference
+from dlrs_desktop.training.federated.ensemble import fold_ensemble
 from dlrs_desktop.training.federated.evaluation import Sealed, write_federated_report
 from dlrs_desktop.training.federated.protocol import Expect, Federation, FederationError, Reply, Request
 from dlrs_desktop.training.federated.sealing import (
@@ -67,10 +69,10 @@ class FederatedPlan:
 
 def check_recipe(cfg: TrainConfig, plan: FederatedPlan) -> None:
     """One line for a setting the federated recipe does not do (see sealing.NOT_FEDERATED)."""
-    if cfg.ensemble != "final" or cfg.distil != "off" or cfg.ema:
+    if cfg.ensemble not in ("final", "final+folds") or cfg.distil != "off" or cfg.ema:
         raise DlrsError(
-            "Federated training ships the final network alone: it needs ensemble 'final', "
-            "distil 'off' and no EMA."
+            "Federated training ships the final network or the fold ensemble: it needs ensemble "
+            "'final' or 'final+folds', distil 'off' and no EMA."
         )
     if plan.rounds < 1 or plan.local_epochs < 1 or plan.min_sites < 1 or not plan.prox_mu >= 0:
         raise DlrsError("Rounds, local epochs and minimum sites must be at least 1, FedProx mu at least 0.")
@@ -98,7 +100,7 @@ def run_federated(
         run.stage(f"fold{f}")
     rows = run.stacking()
     final = run.stage("final")
-    summary = run.export(out, final, rows)
+    summary = run.export(out, run.shipped(final), rows)
     sizes = (run.counts["n_train"], run.counts["n_internal"])
     summary["domain_reference"] = add_federated_reference(run.ask, out, log, counts=sizes) is not None
     run.state["finished"] = str(out)
@@ -409,20 +411,39 @@ class _Run:
         )
 
     # --- 5. sealing and export ---------------------------------------------------------------------
-    def export(self, out: Path, final, rows: list[RowModel]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    def shipped(self, final):  # type: ignore[no-untyped-def]
+        """The shipped network: the final one, or with `final+folds` the fold ensemble (ensemble.py)."""
+        # lazy: the network imports torch
+        from dlrs_desktop.training.federated.site import load_weights
+        from dlrs_desktop.training.trainer import new_network
+
+        def network(weights):  # type: ignore[no-untyped-def]
+            net = new_network(self.cfg, self.spec)
+            load_weights(net, weights)
+            return net
+
+        if self.cfg.ensemble != "final+folds":
+            return network(final), None
+        names = ["final", *(f"fold{f}" for f in range(self.k))]
+        weights = [final, *(self.weights(f"done.fold{f}.") for f in range(self.k))]
+        members = [(n, w, network(w)) for n, w in zip(names, weights, strict=True)]
+        extra = (pack_signatures(self.radiomics), len(self.inputs), self._ref_split())
+        return fold_ensemble(self.sum_ask, members, self.spec, extra, self.log)
+
+    def _ref_split(self) -> str:
+        return "internal" if self.counts["n_internal"] > 1 else "train"
+
+    def export(self, out: Path, shipped, rows: list[RowModel]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         """Rows in the shipped network's units, the guarded primary, metrics per split, the bundle."""
         # lazy: the exporter imports ONNX and the bundle writer
         from dlrs_desktop.training.export import round_to_fp16
         from dlrs_desktop.training.federated import export as fexport
-        from dlrs_desktop.training.federated.site import load_weights
-        from dlrs_desktop.training.trainer import new_network
 
-        net = new_network(self.cfg, self.spec)
-        load_weights(net, final)
+        net, ensemble = shipped
         round_to_fp16(net)  # the sites score exactly the weights the bundle ships
         net.eval()
         final = weights_of(net)
-        ref_split = "internal" if self.counts["n_internal"] > 1 else "train"
+        ref_split = self._ref_split()
         sig = pack_signatures(self.radiomics)  # the sites append the shipped signatures' logits
         m, sd = agg.mean_sd(
             self.sum_ask("logit_moments", (*final, sig), {"split": ref_split}, (3, len(self.inputs)))
@@ -453,6 +474,7 @@ class _Run:
             seconds=float(sum(s["seconds"] for s in self.state["sessions"])),
             device_used="federated: each site's own device",
             final_history=self.state["completed"]["final"]["history"],
+            ensemble=ensemble,
         )
         return fexport.write_federated_bundle(out, model, self.recipe, self.log)
 

@@ -46,7 +46,8 @@ class FederatedModel:
     training_data: the manifest block (kind, description, splits …); federation: how it was trained
     ("sites" — names or a count — is required; rounds, local epochs, strategy, what was shared);
     config: config_dict(TrainConfig); radiomics: the shipped signatures (their logits follow the
-    region logits in every row's inputs, as a pooled bundle's), None without.
+    region logits in every row's inputs, as a pooled bundle's), None without; ensemble: the fold
+    ensemble's manifest block when the shipped network averages the final and fold networks.
     """
 
     net: Any  # FusionNet (torch), on the CPU
@@ -66,6 +67,7 @@ class FederatedModel:
     stacking_method: str | None = None  # default: _stacking_method below
     threshold_rule: str = DEFAULT_THRESHOLD_RULE
     radiomics: Radiomics | None = None
+    ensemble: dict[str, Any] | None = None  # the fold ensemble's block (ensemble.py); None: final alone
 
 
 def n_sites(federation: dict[str, Any]) -> int:
@@ -154,6 +156,16 @@ def _round_changed(net) -> bool:
     return any(not torch.equal(a, t) for a, t in zip(before, tensors, strict=True))
 
 
+def _shipped_words(model: FederatedModel) -> str:
+    e = model.ensemble
+    if not e:
+        return "shipped network = the final network (whole training split, federated); "
+    return (
+        f"shipped network = the final network and the {len(e['members']) - 1} fold networks averaged, "
+        f"each member's logits z-scored on the {e['standardisation_split']} split (sites' moments); "
+    )
+
+
 def _stacking_method(model: FederatedModel) -> str:
     split = model.reference.get("reference_split", "a held-out")
     return (
@@ -161,7 +173,8 @@ def _stacking_method(model: FederatedModel) -> str:
         "per-site moments), coefficients constrained to be non-negative, L2-penalised as "
         "scikit-learn's C, fitted by the server with Newton steps on the log-loss, gradient and "
         "Hessian summed over sites (aggregates.fit_logistic_federated: the pooled fit to ~1e-8); "
-        f"coefficients converted to the shipped network's logits with its pooled mean and SD on the "
+        + _shipped_words(model)
+        + f"coefficients converted to the shipped network's logits with its pooled mean and SD on the "
         f"{split} split; thresholds from pooled 0.01-logit histograms"
         + (
             "; every fusion row also stacks a radiomics signature of its regions (L2 logistic "
@@ -197,6 +210,7 @@ def _extra_manifest(
         "training": {
             "config": {k: v for k, v in model.config.items() if k != "extra"},
             "federation": model.federation,
+            "ensemble": model.ensemble or {"members": ["final"]},
             **({"final_history": model.final_history} if model.final_history is not None else {}),
             "oof_auc": {r.key: r.oof_auc for r in model.rows},
             "logit_standardisation": model.reference,

@@ -15,7 +15,7 @@ from dlrs_desktop.training.federated.site import SPLITS
 from dlrs_desktop.training.selection import guarded_primary, unchecked_primary
 from dlrs_desktop.training.stacking import RowModel
 
-NOT_FEDERATED = ("the fold ensemble", "distillation", "weight EMA", "the int8 model")
+NOT_FEDERATED = ("distillation", "weight EMA", "the int8 model")
 ROUND_RULE = (
     "best round by the pooled internal split's mean region AUC (score histograms summed over "
     "sites); the last round when no internal split holds both classes"

@@ -33,6 +33,7 @@ from dlrs_desktop.training.dataset import PreparedCohort, prepare_cohort
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import report_sums as rs
 from dlrs_desktop.training.federated import site_radiomics as sr
+from dlrs_desktop.training.federated.ensemble import network_for
 from dlrs_desktop.training.federated.protocol import Reply, Request
 from dlrs_desktop.training.federated.site_domain import DOMAIN_TASKS, DomainTasks
 from dlrs_desktop.training.federated.site_local import LocalRun, local_epochs
@@ -40,7 +41,7 @@ from dlrs_desktop.training.federated.site_radiomics import (
     RADIOMICS_TASKS,
     RadiomicsTasks,
 )
-from dlrs_desktop.training.trainer import TrainConfig, group_folds, new_network, predict_logits, stage_index
+from dlrs_desktop.training.trainer import TrainConfig, group_folds, predict_logits, stage_index
 
 #: The TrainConfig fields a site needs from the server (crops, folds, local optimisation).
 SITE_KEYS = (
@@ -187,7 +188,11 @@ class CohortSite(RadiomicsTasks, DomainTasks):
 
     # --- networks -------------------------------------------------------------------------------
     def _net(self, loc: _Local, arrays) -> Any:  # type: ignore[no-untyped-def]
-        net = new_network(loc.cfg, loc.spec)
+        """A network, or the shipped fold ensemble (members from the number of arrays)."""
+        try:
+            net = network_for(loc.cfg, loc.spec, len(arrays))
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
         load_weights(net, arrays)
         return net.to(self.device)
 
