@@ -10,6 +10,7 @@ that verifies and predicts.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -55,7 +56,8 @@ def own_folder(csv_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def hospitals(tmp_path_factory):
     root = tmp_path_factory.mktemp("fed-e2e")
-    cohort = tiny_cohort(root / "cohort", patients=36, seed=3, dicom=False)
+    # 56 patients: 27 training and 12 internal cases over the three sites, enough for a domain reference
+    cohort = tiny_cohort(root / "cohort", patients=56, seed=3, dicom=False)
     sites = split_sites(read_cohort(cohort), SiteSplit(by_centre=False, k=3, seed=0))
     paths = write_site_cohorts(dict(zip("ABC", sites.values(), strict=True)), root / "hospitals")
     for path in paths.values():
@@ -148,5 +150,10 @@ def test_two_hospitals_and_a_poisoned_one_over_tls_with_a_server_restart(hospita
     assert "site C: reply to 'train' rejected: array 0 holds NaN or Inf" in both
     assert "site A: the federation finished" in (root / "site-A.log").read_text()
     assert main(["model", "verify", str(out), "--allow-unsigned"]) == 0
+    # the domain guard crossed the network too: the bundle went to the sites, sums came back
+    assert "domain reference from 3 sites (27 training, 12 internal cases)" in second
+    assert json.loads((out / "manifest.json").read_text())["domain_reference"]["n_internal"] == 12
+    report = json.loads((root / "server" / "model.report" / "metrics.json").read_text())
+    assert report["domain_guard"]["available"] and report["domain_guard"]["splits"]["external"]["n"] == 17
     sample = str(ROOT / "resources" / "samples" / "demo.dcm")
     assert main(["predict", sample, "--model", str(out), "--allow-unsigned", "--no-sensitivity"]) == 0

@@ -22,12 +22,28 @@ from dlrs_desktop.training.metrics import auc
 
 
 def _fractions(statuses: list[str]) -> dict[str, Any]:
-    n = len(statuses)
-    out: dict[str, Any] = {"n": n}
-    for s in dm.STATUSES:
-        out[s] = sum(x == s for x in statuses) / n if n else None
+    return fractions(len(statuses), [sum(x == s for x in statuses) for s in dm.STATUSES])
+
+
+def fractions(n: int, counts: Any) -> dict[str, Any]:
+    """{"n", "inside", "unusual", "outside", "flagged"} from the number of cases of each status."""
+    out: dict[str, Any] = {"n": int(n)}
+    for s, c in zip(dm.STATUSES, counts, strict=True):
+        out[s] = float(c) / n if n else None
     out["flagged"] = (out["unusual"] or 0.0) + (out["outside"] or 0.0) if n else None
     return out
+
+
+def block_head(ref: Any, conformal: dict[str, Any] | None) -> dict[str, Any]:
+    """The guard block's thresholds and nominal coverage, its splits and centres still empty."""
+    return {
+        "available": True,
+        "unusual_above": ref.unusual_above,
+        "outside_above": ref.outside_above,
+        "coverage_nominal": float(conformal["coverage"]) if conformal else None,
+        "splits": {},
+        "centres": {},
+    }
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
@@ -51,14 +67,7 @@ def guard_metrics(
     names = dm.class_names(bundle.manifest)
     sets = [dm.prediction_set(float(q), conformal, names) for q in p]
     st = np.array(statuses)
-    out: dict[str, Any] = {
-        "available": True,
-        "unusual_above": ref.unusual_above,
-        "outside_above": ref.outside_above,
-        "coverage_nominal": float(conformal["coverage"]) if conformal else None,
-        "splits": {},
-        "centres": {},
-    }
+    out = block_head(ref, conformal)
     for split in dict.fromkeys(c.split for c in cases):
         idx = np.flatnonzero(obs.split == split)
         row = _fractions([statuses[i] for i in idx])

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.model import domain as dm
+from dlrs_desktop.training.domain_eval import block_head, fractions
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated.domain import Ask, bundle_files
 from dlrs_desktop.training.federated.protocol import Expect
@@ -38,15 +39,8 @@ def federated_guard(ask: Ask, bundle_dir: Path, bundle: Any) -> dict[str, Any]:
     replies = ask("domain_report", arrays, {}, Expect(shapes, metrics=("cases",)))
     counts = sum(r.arrays[0].astype(np.float64) for r in replies)
     hists = sum(r.arrays[1].astype(np.int64) for r in replies)
-    out: dict[str, Any] = {
-        "available": True,
-        "unusual_above": ref.unusual_above,
-        "outside_above": ref.outside_above,
-        "coverage_nominal": float(conformal["coverage"]) if conformal else None,
-        "splits": {},
-        "centres": {},
-        "computed_from": "the sites' status counts and 0.01-logit histograms (AUCs of binned scores)",
-    }
+    out = block_head(ref, conformal or None)
+    out["computed_from"] = "the sites' status counts and 0.01-logit histograms (AUCs of binned scores)"
     for i, split in enumerate(SPLITS):
         row = _fractions(counts[i])
         if row["n"] == 0:
@@ -61,13 +55,8 @@ def federated_guard(ask: Ask, bundle_dir: Path, bundle: Any) -> dict[str, Any]:
 
 
 def _fractions(c: np.ndarray) -> dict[str, Any]:
-    """domain_eval._fractions from counts (n, inside, unusual, outside, ...)."""
-    n = int(c[0])
-    out: dict[str, Any] = {"n": n}
-    for k, s in enumerate(dm.STATUSES, start=1):
-        out[s] = float(c[k]) / n if n else None
-    out["flagged"] = (out["unusual"] or 0.0) + (out["outside"] or 0.0) if n else None
-    return out
+    """domain_eval.fractions from a row of REPORT_COUNTS (n, inside, unusual, outside, ...)."""
+    return fractions(int(c[0]), c[1:4])
 
 
 def _auc(h: np.ndarray) -> float | None:
