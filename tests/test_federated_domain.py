@@ -40,11 +40,15 @@ def cohort_and_sites(tmp_path_factory):
     return root, cohort, [CohortSite(p, name) for name, p in paths.items()]
 
 
-def _ask(sites, log):
+def _ask(sites, log, seen=None):
+    """The coordinator's ask over in-process sites; `seen` collects (task, shape) of every reply array."""
     fed = InProcessFederation(sites, log=log)
 
     def ask(task, arrays=(), config=None, expect=None):
-        return fed.ask(Request(task, tuple(arrays), dict(config or {})), expect or Expect(()))
+        replies = fed.ask(Request(task, tuple(arrays), dict(config or {})), expect or Expect(()))
+        if seen is not None:
+            seen.update((task, tuple(a.shape)) for r in replies for a in r.arrays)
+        return replies
 
     return ask
 
@@ -63,12 +67,22 @@ def test_federated_reference_matches_the_pooled_fit(cohort_and_sites):
         shutil.copytree(DEMO, folder)
     add_reference(pooled, cohort)
     log: list[str] = []
-    assert add_federated_reference(_ask(sites, log.append), fed, log.append) is not None
+    seen: set[tuple[str, tuple[int, ...]]] = set()
+    assert add_federated_reference(_ask(sites, log.append, seen), fed, log.append) is not None
     assert any(line.startswith("domain reference from 3 sites") for line in log), log
     a, b = _manifest(pooled), _manifest(fed)
     ra, rb = a["domain_reference"], b["domain_reference"]
     assert (ra["n_train"], ra["n_internal"]) == (rb["n_train"], rb["n_internal"])
     assert rb["cohort"] == "federated: 3 site cohorts (never pooled)"
+    # what came back: sums over cases and histograms only, no array with a row per case
+    from dlrs_desktop.training.federated.domain import BINS
+
+    r, kd, k = 4, 512, rb["components"]
+    c = len(rb["checks"])
+    allowed = {("domain_features", (r, kd)), ("domain_features", (r, kd, kd)), ("domain_scores", (r, k, k)),
+               ("domain_scores", (r,)), ("domain_values", (3, c)), ("domain_values", (c, BINS + 2)),
+               ("domain_values", (3, 1)), ("domain_values", (1, BINS + 2))}  # fmt: skip
+    assert seen == allowed, seen ^ allowed
     # the features part is exact: the same distance for every case, whatever the components' signs
     pa, pb = Predictor(pooled, device="cpu"), Predictor(fed, device="cpu")
     obs = collect(pa, [c for c in read_cohort(cohort) if c.split in ("train", "internal")])
