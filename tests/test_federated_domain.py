@@ -163,3 +163,21 @@ def test_site_refuses_a_bundle_other_than_the_one_announced(cohort_and_sites):
     fresh = type(sites[1])(sites[1].csv, "fresh")
     with pytest.raises(Exception, match="'domain_observe' must come first"):
         fresh.handle(Request("domain_features"))
+
+
+def test_a_site_lost_during_the_fit_stops_it_and_leaves_the_bundle(cohort_and_sites, tmp_path):
+    from dlrs_desktop.errors import CohortError
+
+    _, _, sites = cohort_and_sites
+    folder = tmp_path / "model"
+    shutil.copytree(DEMO, folder)
+    before = (folder / "manifest.json").read_bytes()
+    inner = _ask(sites, print)
+
+    def ask(task, arrays=(), config=None, expect=None):
+        replies = inner(task, arrays, config, expect)
+        return replies[:-1] if task == "domain_scores" else replies  # the last site drops out here
+
+    with pytest.raises(CohortError, match="dropped out during the fit"):
+        add_federated_reference(ask, folder, print)
+    assert (folder / "manifest.json").read_bytes() == before

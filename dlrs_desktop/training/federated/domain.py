@@ -124,13 +124,16 @@ class _Fit:
         self.ask, self.regions, self.inputs, self.kdim = ask, regions, inputs, kdim
 
     def _sum(self, task: str, arrays: list[np.ndarray], config: dict[str, Any], shapes) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+        """Every array of the replies summed over sites, then the number of cases behind them."""
         replies = self.ask(task, arrays, config, Expect(tuple(shapes), metrics=("cases",)))
-        return [sum(r.arrays[i].astype(np.float64) for r in replies) for i in range(len(shapes))]  # type: ignore[misc]
+        sums = [sum(r.arrays[i].astype(np.float64) for r in replies) for i in range(len(shapes))]
+        return [*sums, sum(int(r.n) for r in replies)]  # type: ignore[misc]
 
     def features(self, n: int, components: int) -> dict[str, np.ndarray]:
         """Mean, components, Ledoit–Wolf precision and residual per region (domain_fit.fit_features)."""
         r, kd = len(self.regions), self.kdim
-        s1, s2 = self._sum("domain_features", [], {}, [(r, kd), (r, kd, kd)])
+        s1, s2, n_sent = self._sum("domain_features", [], {}, [(r, kd), (r, kd, kd)])
+        _same_cases(n, n_sent)
         mean = s1 / n
         k = max(1, min(components, n - 2, kd))
         comp = np.zeros((r, k, kd))
@@ -138,7 +141,8 @@ class _Fit:
             cov = s2[i] / n - np.outer(mean[i], mean[i])
             _, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
             comp[i] = vecs[:, ::-1][:, :k].T
-        sst, s4, res = self._sum("domain_scores", [mean, comp], {}, [(r, k, k), (r,), (r,)])
+        sst, s4, res, n_sent = self._sum("domain_scores", [mean, comp], {}, [(r, k, k), (r,), (r,)])
+        _same_cases(n, n_sent)
         prec = np.stack([ledoit_wolf_precision(sst[i], float(s4[i]), n) for i in range(r)])
         return {
             "features.mean": mean.astype(np.float32),
@@ -162,17 +166,26 @@ class _Fit:
         """Per variable: (sample of bin centres with the pooled counts, their half bin widths, whether
         the values vary). Three asks: moments, the coarse grid, the fine grid."""
         cfg = {"quantity": quantity, **config}
-        (mom,) = self._sum("domain_values", arrays, cfg, [(3, width)])
+        mom, _ = self._sum("domain_values", arrays, cfg, [(3, width)])
         n = mom[0]
         mean = mom[1] / np.maximum(n, 1.0)
         sd = np.sqrt(np.maximum(mom[2] / np.maximum(n, 1.0) - mean**2, 0.0))
         pad = 1e-9 * (1.0 + np.abs(mean)) + 1e-12
         lo, hi = mean - sd * np.sqrt(n) - pad, mean + sd * np.sqrt(n) + pad
         shape = [(width, BINS + 2)]
-        (coarse,) = self._sum("domain_values", [*arrays, lo, hi], {**cfg, "bins": BINS}, shape)
+        coarse, _ = self._sum("domain_values", [*arrays, lo, hi], {**cfg, "bins": BINS}, shape)
         a, b = _central(coarse, lo, hi)
-        (fine,) = self._sum("domain_values", [*arrays, a, b], {**cfg, "bins": BINS}, shape)
+        fine, _ = self._sum("domain_values", [*arrays, a, b], {**cfg, "bins": BINS}, shape)
         return [_merge(coarse[j], fine[j], (lo[j], hi[j]), (a[j], b[j]), mean[j]) for j in range(width)]
+
+
+def _same_cases(expected: int, sent: int) -> None:
+    """The training cases behind a step are the ones the fit started with (no site lost on the way)."""
+    if sent != expected:
+        raise CohortError(
+            f"The domain reference's sums came from {sent} training cases where the sites reported "
+            f"{expected} (a site dropped out during the fit); run it again with every site."
+        )
 
 
 def ledoit_wolf_precision(sst: np.ndarray, s4: float, n: int) -> np.ndarray:

@@ -4,11 +4,11 @@ Why the site runs the shipped bundle: the domain guard describes the model as th
 ONNX networks, the radiomics signatures, the stacking, the image statistics), exactly what
 `dlrs model add-reference` observes on a pooled cohort (training/domain_fit.collect). So the server
 sends the bundle's files once ("domain_observe"); the site loads them (every file checked against
-the manifest it was told to expect), observes its train and internal cases and keeps those
-observations here. The server then asks only for sums (features: Σx, Σxxᵀ; component scores: Σssᵀ,
-Σ‖s‖⁴, the residual) and, for the one-dimensional quantities whose medians and percentiles the guard
-needs, moments and histograms on grids the server chooses (federated/domain.py). No observation of a
-single case leaves the site.
+the manifest it was told to expect), observes its cases (the fit reads the train and internal
+splits, the report's section every split) and keeps those observations here. The server then asks
+only for sums (features: Σx, Σxxᵀ; component scores: Σssᵀ, Σ‖s‖⁴, the residual) and, for the
+one-dimensional quantities whose medians and percentiles the guard needs, moments and histograms
+on grids the server chooses (federated/domain.py). No observation of a single case leaves the site.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class DomainTasks:
     _domain: tuple[dfit.Observations, tuple[str, ...], tuple[str, ...]] | None = None
 
     def _domain_observe(self, _loc: Any, request: Request) -> Reply:
-        """Load the sent bundle (hashes checked), observe the train and internal cases, keep them here."""
+        """Load the sent bundle (hashes checked), observe every case of the site, keep the observations."""
         # lazy: onnxruntime and the bundle reader only when the server asks for the reference
         from dlrs_desktop.model.predictor import Predictor
 
@@ -256,6 +256,6 @@ def grid_counts(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) -> np.
         raise BadDomainRequest(f"the grid needs lo < hi, both ({width},)")
     out = np.zeros((width, bins + 2))
     for j in range(width):
-        idx = np.floor((v[:, j] - lo[j]) / (hi[j] - lo[j]) * bins).astype(np.int64)
-        out[j] = np.bincount(np.clip(idx, -1, bins) + 1, minlength=bins + 2)
+        pos = np.clip(np.floor((v[:, j] - lo[j]) / (hi[j] - lo[j]) * bins), -1, bins)  # before the cast
+        out[j] = np.bincount(pos.astype(np.int64) + 1, minlength=bins + 2)
     return out
