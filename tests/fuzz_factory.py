@@ -404,6 +404,15 @@ class Outcome:
     verdict: str  # "accepted", "clean" (exit 2/3, one line), or "other: <why>"
 
 
+def _interruptible() -> None:
+    """In the child before exec: Ctrl-C (SIGINT) at its default, as in a terminal. A test run started
+    in the background by a non-interactive shell (`cmd &`, nohup) inherits SIGINT *ignored*, and the
+    receiver cases stop the listener with SIGINT: it went on listening until killed at 30 s."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_case(
     case: Case, *, timeout: float = 10.0, address_limit: str | None = "4G", nice: int = 10
 ) -> Outcome:
@@ -424,7 +433,13 @@ def run_case(
     with tempfile.TemporaryFile() as err, open(os.devnull, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+            cmd,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_interruptible,
         )
         timed_out = threading.Event()
 
