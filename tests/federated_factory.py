@@ -170,3 +170,15 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def abc_sites(root: Path, folder: str, patients: int, seed: int) -> tuple[Path, dict[str, Path]]:
+    """A tiny synthetic cohort under root/cohort split by patient into sites A, B and C (their own
+    cohort.csv under root/folder/<site>/): (the whole cohort's CSV, site → its CSV)."""
+    from dlrs_desktop.commands.federated import SiteSplit, split_sites, write_site_cohorts
+    from dlrs_desktop.training.cohort import read_cohort
+    from tests.training_factory import tiny_cohort
+
+    cohort = tiny_cohort(root / "cohort", patients=patients, seed=seed, dicom=False)
+    parts = split_sites(read_cohort(cohort), SiteSplit(by_centre=False, k=3, seed=0))
+    return cohort, write_site_cohorts(dict(zip("ABC", parts.values(), strict=True)), root / folder)

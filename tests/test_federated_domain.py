@@ -8,12 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
-from dlrs_desktop.commands.federated import SiteSplit, split_sites, write_site_cohorts
 from dlrs_desktop.model import domain as dm
 from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.federated.domain import add_federated_reference, ledoit_wolf_precision
 from dlrs_desktop.training.federated.protocol import Expect, InProcessFederation, Request
-from tests.training_factory import tiny_cohort
+from tests.federated_factory import abc_sites
 
 DEMO = "resources/models/dlrs-demo"
 
@@ -34,9 +33,7 @@ def cohort_and_sites(tmp_path_factory):
     from dlrs_desktop.training.federated.site import CohortSite
 
     root = tmp_path_factory.mktemp("fed-domain")
-    cohort = tiny_cohort(root / "cohort", patients=60, seed=11, dicom=False)
-    parts = split_sites(read_cohort(cohort), SiteSplit(by_centre=False, k=3, seed=0))
-    paths = write_site_cohorts(dict(zip("ABC", parts.values(), strict=True)), root / "sites")
+    cohort, paths = abc_sites(root, "sites", patients=60, seed=11)
     return root, cohort, [CohortSite(p, name) for name, p in paths.items()]
 
 
@@ -113,7 +110,15 @@ def test_federated_reference_matches_the_pooled_fit(cohort_and_sites):
     from dlrs_desktop.training.domain_eval import guard_metrics
     from dlrs_desktop.training.federated.domain_report import federated_guard
 
-    got = federated_guard(_ask(sites, log.append), fed, load_bundle(fed))
+    inner, observed = _ask(sites, log.append), []
+
+    def ask(task, arrays=(), config=None, expect=None):
+        replies = inner(task, arrays, config, expect)
+        observed.extend(r.metrics["observed"] for r in replies if task == "domain_observe")
+        return replies
+
+    got = federated_guard(ask, fed, load_bundle(fed))
+    assert observed == [0, 0, 0]  # the bundle with its reference: the fit's observations are reused
     want = guard_metrics(load_bundle(fed), read_cohort(cohort))
     assert set(got["splits"]) == set(want["splits"]) == {"train", "internal", "external"}
     for split, w in want["splits"].items():

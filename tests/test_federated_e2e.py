@@ -22,10 +22,8 @@ from pathlib import Path
 import pytest
 
 from dlrs_desktop.cli import main
-from dlrs_desktop.commands.federated import SiteSplit, split_sites, write_site_cohorts
-from dlrs_desktop.training.cohort import read_cohort
-from tests.federated_factory import ROOT, free_port, wait_exit, write_secrets
-from tests.training_factory import rewrite, tiny_cohort, tiny_federated_args
+from tests.federated_factory import ROOT, abc_sites, free_port, wait_exit, write_secrets
+from tests.training_factory import rewrite, tiny_federated_args
 
 pytest.importorskip("torch")
 pytest.importorskip("flwr")
@@ -57,9 +55,7 @@ def own_folder(csv_path: Path) -> Path:
 def hospitals(tmp_path_factory):
     root = tmp_path_factory.mktemp("fed-e2e")
     # 56 patients: 27 training and 12 internal cases over the three sites, enough for a domain reference
-    cohort = tiny_cohort(root / "cohort", patients=56, seed=3, dicom=False)
-    sites = split_sites(read_cohort(cohort), SiteSplit(by_centre=False, k=3, seed=0))
-    paths = write_site_cohorts(dict(zip("ABC", sites.values(), strict=True)), root / "hospitals")
+    _, paths = abc_sites(root, "hospitals", patients=56, seed=3)
     for path in paths.values():
         own_folder(path)
     shutil.rmtree(root / "cohort")  # from now on only the hospitals hold the images

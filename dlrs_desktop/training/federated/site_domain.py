@@ -13,6 +13,7 @@ on grids the server chooses (federated/domain.py). No observation of a single ca
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -51,6 +52,7 @@ class DomainTasks:
     device: str
     name: str
     _domain: tuple[dfit.Observations, tuple[str, ...], tuple[str, ...]] | None = None
+    _domain_key: str = ""
 
     def _domain_observe(self, _loc: Any, request: Request) -> Reply:
         """Load the sent bundle (hashes checked), observe every case of the site, keep the observations."""
@@ -64,13 +66,17 @@ class DomainTasks:
             want = str(request.config.get("manifest_sha256", ""))
             if predictor.bundle.manifest_sha256 != want:
                 raise BadDomainRequest("the bundle sent is not the one announced (manifest hash differs)")
-            obs = dfit.collect(predictor, self.cases)  # the fit reads train and internal; the report all
             b = predictor.bundle
-            self._domain = (obs, tuple(b.region_names), tuple(b.input_names))
+            key = observation_key(b.manifest)
+            fresh = self._domain is None or self._domain_key != key
+            if fresh:  # the report re-sends the bundle with its reference: same networks, same cases
+                obs = dfit.collect(predictor, self.cases)  # the fit reads train and internal; the report all
+                self._domain, self._domain_key = (obs, tuple(b.region_names), tuple(b.input_names)), key
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        obs = self._observed()[0]
         counts = {f"n_{s}": int(np.sum(obs.split == s)) for s in ("train", "internal")}
-        return Reply(self.name, (), len(obs.y), {"cases": len(obs.y), **counts})
+        return Reply(self.name, (), len(obs.y), {"cases": len(obs.y), **counts, "observed": int(fresh)})
 
     def _observed(self) -> tuple[dfit.Observations, tuple[str, ...], tuple[str, ...]]:
         if self._domain is None:
@@ -161,6 +167,16 @@ class DomainTasks:
             for g, sel in enumerate((inside, m & ~inside)):
                 hists[i, g] = agg.score_histogram(p[sel], obs.y[sel])
         return Reply(self.name, (counts, hists), len(obs.y), {"cases": len(obs.y)})
+
+
+def observation_key(manifest: dict[str, Any]) -> str:
+    """What a site's observations depend on: the manifest without the domain reference, the conformal
+    block and the files a reference rewrites (its own file, the model card). Adding a reference keeps
+    the key, so the report's second "domain_observe" reuses the fit's observations."""
+    files = {n: e for n, e in manifest["files"].items() if n != dm.REFERENCE_FILE and not n.endswith(".md")}
+    rest = {k: v for k, v in manifest.items() if k not in ("domain_reference", "conformal", "files")}
+    text = json.dumps({"files": files, **rest}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _write_files(folder: Path, request: Request) -> None:
