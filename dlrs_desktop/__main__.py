@@ -1,5 +1,5 @@
 import sys
 
-from dlrs_desktop.cli import main
+from dlrs_desktop.cli_entry import main
 
 sys.exit(main())

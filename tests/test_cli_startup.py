@@ -1,0 +1,44 @@
+"""Ctrl-C while `dlrs` is still starting up (importing its commands) is one line and exit 130."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from importlib.metadata import entry_points
+
+import pytest
+
+# The child says "up" once the entry module is imported, then starts the command line; the parent's
+# Ctrl-C 0.1 s later lands while `dlrs_desktop.cli` and every command module are being imported
+# (0.3-1 s; before the fix it printed a traceback there).
+CHILD = (
+    "import sys; from dlrs_desktop.cli_entry import main; sys.argv = ['dlrs', '--help']; "
+    "sys.stderr.write('up\\n'); sys.stderr.flush(); sys.exit(main())"
+)
+
+
+def test_console_script_is_the_interrupt_safe_entry():
+    (dlrs,) = [e for e in entry_points(group="console_scripts") if e.name == "dlrs"]
+    assert dlrs.value == "dlrs_desktop.cli_entry:main"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_during_start_up_is_one_line_exit_130():
+    for _ in range(3):
+        p = subprocess.Popen(
+            [sys.executable, "-c", CHILD],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # see fuzz_factory
+        )
+        assert p.stderr is not None
+        assert p.stderr.readline() == "up\n"
+        time.sleep(0.1)
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait(timeout=60)
+        assert "Traceback" not in err
+        assert p.returncode == 130 and err == "interrupted\n"
