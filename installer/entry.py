@@ -9,7 +9,7 @@ from pathlib import Path
 
 if __name__ == "__main__":
     if Path(sys.argv[0]).stem == "dlrs":
-        from dlrs_desktop.cli import main as cli_main
+        from dlrs_desktop.cli_entry import main as cli_main
 
         sys.exit(cli_main())
     from dlrs_desktop.ui.app import main
