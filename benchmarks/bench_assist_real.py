@@ -17,6 +17,8 @@ Rows (each: mean Dice and median HD95 in px against the expert mask, per benign 
 * tight box (the mask's bounding box), box padded 10 % per side, box sides jittered ±5 % (seeded);
   for the learned model, the classical assist, the inscribed ellipse and Otsu-in-box;
 * centroid click (learned, classical): refusals counted;
+* diameter (learned, bundles trained with diameter prompts): two clicks at the ends of the expert
+  mask's longest diameter;
 * snap of the expert contour grown or shrunk by 5 px: % of cases where Dice and HD95 are both no
   worse than before (tolerance 0.005 Dice, 0.5 px HD95: resampling alone moves them that much);
 * CPU latency of the learned proposals (median, in this process, pre- and post-processing
@@ -50,9 +52,9 @@ from dlrs_desktop.roi.assist import propose_from_box, propose_from_click
 from dlrs_desktop.roi.assist_bundle import default_bundle_dir, load_assist_bundle
 from dlrs_desktop.roi.assist_eval import hd95_px, mask_dice
 from dlrs_desktop.roi.assist_finish import finish_contour
-from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click
+from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click, learned_diameter
 from dlrs_desktop.roi.snap import snap_to_edges
-from dlrs_desktop.training.assist_augment import centroid_click, lesion_box
+from dlrs_desktop.training.assist_augment import centroid_click, lesion_box, longest_diameter
 from dlrs_desktop.training.assist_data import lesion_mask
 
 BOXES = ("tight", "pad10", "jitter5")
@@ -276,6 +278,12 @@ def main() -> int:
             refusals["learned"] += 1
         lat["click"].append(time.perf_counter() - t0)
         add(("centroid click: learned", path), path, truth, pred)
+        if model.supports_diameter:
+            try:
+                pred = learned_diameter(image, longest_diameter(truth), model).to_mask(shape)
+            except ContourError:
+                pred = None
+            add(("diameter: learned", path), path, truth, pred)
         if not args.no_classical:
             key = f"{CACHE_VERSION}|{img_sha}|click|{xy[0]:.2f},{xy[1]:.2f}|classical"
             d, h = cached(key, partial(classical_scores, image, truth, click=xy))

@@ -9,8 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
+from dlrs_desktop.bundle_signature import TrustPolicy
 from dlrs_desktop.cli import main
+from dlrs_desktop.errors import ContourError
+from dlrs_desktop.imaging import load_image
+from dlrs_desktop.roi.assist import propose_diameter
 from dlrs_desktop.roi.assist_bundle import load_assist_bundle
+from dlrs_desktop.roi.assist_learned import get_learned
+from dlrs_desktop.training.assist_augment import lesion_box, longest_diameter, make_example, random_box_v2
 from dlrs_desktop.training.assist_data import load_cases
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -88,3 +94,71 @@ def test_out_folder_of_other_work_is_not_replaced(busbra_like, tmp_path, capsys)
     assert main([*args, "--batch-size", "4"]) == 2
     assert "not a contour-assist bundle" in capsys.readouterr().err
     assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def _ellipse_case() -> tuple[np.ndarray, np.ndarray]:
+    grey = cv2.imread(str(REAL / "assist_busi_benign_303.png"), cv2.IMREAD_GRAYSCALE)
+    mask = np.zeros(grey.shape, np.uint8)
+    cv2.ellipse(mask, (150, 120), (60, 30), 20, 0, 360, 1, -1)
+    return grey, mask > 0
+
+
+def test_recipe_2_boxes_are_tight_as_drawn_or_loose_up_to_20_percent():
+    _, mask = _ellipse_case()
+    x0, y0, x1, y1 = lesion_box(mask)
+    size = np.array([x1 - x0, y1 - y0, x1 - x0, y1 - y0])
+    tight = 0
+    for i in range(400):
+        b = random_box_v2(mask, np.random.default_rng([0, 0, i]), px=2.0)
+        out = np.array([x0 - b[0], y0 - b[1], b[2] - x1, b[3] - y1])  # outward move of each side
+        assert (out >= np.minimum(-2.0, -0.03 * size) - 1e-9).all() and (out <= 0.2 * size + 1e-9).all()
+        tight += bool((np.abs(out) <= 2.0).all())
+    assert 0.3 < tight / 400 < 0.5  # 40 % drawn tight, ±2 px, as a careful sonographer does
+
+
+def test_longest_diameter_and_diameter_examples():
+    grey, mask = _ellipse_case()
+    (ax, ay), (bx, by) = longest_diameter(mask)
+    assert abs(np.hypot(bx - ax, by - ay) - 120) < 3  # the ellipse's major axis, 2 × 60 px
+    kinds = {"box": 0, "click": 0, "diameter": 0}
+    for i in range(300):
+        x, y = make_example(grey, mask, np.random.default_rng([0, 0, i]), recipe=2)
+        assert np.isfinite(x).all() and x.shape == (3, 96, 96) and y.max() > 0.5
+        if np.abs(x[1]).sum() > 0:
+            kinds["box"] += 1
+            continue
+        peaks = (x[2] == cv2.dilate(x[2], np.ones((9, 9), np.uint8))) & (x[2] > 0.9)
+        kinds["diameter" if peaks.sum() == 2 else "click"] += 1
+    assert 0.08 < kinds["diameter"] / 300 < 0.22 and kinds["click"] > kinds["diameter"]
+    recipe_1 = [make_example(grey, mask, np.random.default_rng([0, 0, i]))[0] for i in range(100)]
+    assert all(
+        ((x[2] == cv2.dilate(x[2], np.ones((9, 9), np.uint8))) & (x[2] > 0.9)).sum() <= 1 for x in recipe_1
+    )  # recipe 1 (the first shipped bundle) never shows two clicks
+
+
+def test_only_a_bundle_trained_on_diameters_takes_one(busbra_like, tmp_path):
+    old = _train(busbra_like, tmp_path / "r1")
+    args = ["train-assist", "--data", str(busbra_like), "--out", str(tmp_path / "r2"), "--epochs", "1"]
+    assert main([*args, "--batch-size", "4", "--recipe", "2", "--widths", "4,8,16"]) == 0
+    new = json.loads((tmp_path / "r2" / "manifest.json").read_text(encoding="utf-8"))
+    assert old["training"]["config"]["recipe"] == 1 and new["training"]["config"]["recipe"] == 2
+    assert new["architecture"]["widths"] == [4, 8, 16]
+    trust = TrustPolicy(allow_unsigned=True)
+    assert get_learned(str(tmp_path / "r2"), trust).supports_diameter
+    assert not get_learned(str(tmp_path / "r1"), trust).supports_diameter
+    image = load_image(REAL / "assist_busi_benign_303.png")
+    with pytest.raises(ContourError, match="not trained on two-click diameters"):
+        propose_diameter(
+            image, ((60, 80), (200, 120)), engine="learned", bundle=str(tmp_path / "r1"), trust=trust
+        )
+    with pytest.raises(ContourError, match="needs the learned contour assist"):
+        propose_diameter(image, ((60, 80), (200, 120)), engine="classical")
+
+
+def test_train_assist_refuses_bad_widths(tmp_path, capsys):
+    (tmp_path / "d").mkdir()
+    assert (
+        main(["train-assist", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "b"), "--widths", "8"])
+        == 2
+    )
+    assert "--widths" in capsys.readouterr().err

@@ -80,13 +80,13 @@ def click(qtbot, win, x: float, y: float, button=Qt.MouseButton.LeftButton, modi
     qtbot.mouseClick(win.canvas.viewport(), button, **kw)
 
 
-def drag(qtbot, win, start, end, steps: int = 4) -> None:
+def drag(qtbot, win, start, end, steps: int = 4, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     vp = win.canvas.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=view_point(win, *start))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, modifier, pos=view_point(win, *start))
     for t in np.linspace(0, 1, steps + 1)[1:]:
         p = np.asarray(start, float) + t * (np.asarray(end, float) - np.asarray(start, float))
         qtbot.mouseMove(vp, pos=view_point(win, *p))
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=view_point(win, *end))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, pos=view_point(win, *end))
 
 
 def draw_polygon(qtbot, win, points=LESION_POLYGON) -> None:

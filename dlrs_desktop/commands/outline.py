@@ -1,6 +1,6 @@
 """`dlrs outline IMAGE --box X0 Y0 X1 Y1`: a proposed tumour outline from the shell (pre-contouring a folder).
 
-The same `propose_from_box` / `propose_from_click` / `snap_to_edges` the GUI's box tool and snap
+The same `propose_box` / `propose_click` / `propose_diameter` / `snap_to_edges` the GUI's assist tool and snap
 action call, so a batch pre-contouring run gives what a user would get by hand. The result is an
 ordinary contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `dlrs predict` read.
 """
@@ -21,7 +21,7 @@ from dlrs_desktop.fileio import atomic_write_bytes
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_seg import ImageRef
 
-HELP = "propose a tumour outline from a box or a click (or snap a contour to the lesion's edges)"
+HELP = "propose a tumour outline from a box, a click or a diameter (or snap a contour to the lesion's edges)"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +34,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="box around the lesion (image px)",
     )
     parser.add_argument("--click", nargs=2, type=float, metavar=("X", "Y"), help="a point inside the lesion")
+    parser.add_argument(
+        "--diameter",
+        nargs=4,
+        type=float,
+        metavar=("X1", "Y1", "X2", "Y2"),
+        help="the two ends of the lesion's longest diameter (image px), as calipers are placed",
+    )
     parser.add_argument(
         "--snap",
         metavar="CONTOUR",
@@ -76,13 +83,17 @@ def run(args: argparse.Namespace) -> int:
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.commands._common import print_json
 
-    given = [name for name in ("box", "click", "snap") if getattr(args, name) is not None]
+    given = [name for name in ("box", "click", "diameter", "snap") if getattr(args, name) is not None]
     if len(given) != 1:
-        raise ContourError("Give exactly one of --box X0 Y0 X1 Y1, --click X Y or --snap CONTOUR.")
+        raise ContourError(
+            "Give exactly one of --box X0 Y0 X1 Y1, --click X Y, --diameter X1 Y1 X2 Y2 or --snap CONTOUR."
+        )
     manual = _parse_spacing(args.spacing) if args.spacing else None
-    numbers = [*(args.box or ()), *(args.click or ()), args.max_distance]
+    numbers = [*(args.box or ()), *(args.click or ()), *(args.diameter or ()), args.max_distance]
     if not all(math.isfinite(v) and abs(v) <= 1e7 for v in numbers):
-        raise ContourError("--box, --click and --max-distance must be finite numbers of pixels / mm.")
+        raise ContourError(
+            "--box, --click, --diameter and --max-distance must be finite numbers of pixels / mm."
+        )
     if not 0 < args.max_distance <= 20:
         raise ContourError("--max-distance must be between 0 and 20 mm.")
     image = _load(args, manual)
@@ -143,10 +154,10 @@ def _load(args: argparse.Namespace, manual: Any) -> Any:
 
 
 def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
-    """(contour, method, method detail, what it was made from) for --box, --click or --snap."""
+    """(contour, method, method detail, what it was made from) for --box, --click, --diameter or --snap."""
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.roi import Contour
-    from dlrs_desktop.roi.assist import propose_box, propose_click
+    from dlrs_desktop.roi.assist import propose_box, propose_click, propose_diameter
     from dlrs_desktop.roi.snap import snap_to_edges
 
     engine = {"engine": args.method, "bundle": args.assist_model, "trust": policy_from_args(args)}
@@ -157,6 +168,11 @@ def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
     if args.click is not None:
         proposal = propose_click(image, args.click, **engine)
         how = "click " + " ".join(f"{v:g}" for v in args.click)
+        return proposal.contour, proposal.method, proposal.detail, how
+    if args.diameter is not None:
+        d = args.diameter
+        proposal = propose_diameter(image, (d[:2], d[2:]), **engine)
+        how = "diameter " + " ".join(f"{v:g}" for v in d)
         return proposal.contour, proposal.method, proposal.detail, how
     drawn = Contour.load_any(
         args.snap,

@@ -33,6 +33,21 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="torch CPU threads (default 1: fastest on a busy 2-core machine)",
     )
     parser.add_argument(
+        "--recipe",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="training prompts and image changes: 1 (the first shipped bundle) or 2 (tight boxes as drawn, "
+        "scanner processing; docs/ASSIST_MODEL.md)",
+    )
+    parser.add_argument(
+        "--widths",
+        type=lambda v: tuple(int(w) for w in v.split(",")),
+        default=(8, 16, 32, 48, 64),
+        metavar="W1,...,W5",
+        help="U-Net channels per level (default 8,16,32,48,64)",
+    )
+    parser.add_argument(
         "--max-train-cases", type=int, default=0, help="use only the first N training cases (smoke tests)"
     )
 
@@ -44,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.epochs < 1 or args.batch_size < 1:
         raise DlrsError("--epochs and --batch-size must be at least 1.")
+    if not 2 <= len(args.widths) <= 6 or not all(1 <= w <= 512 for w in args.widths):
+        raise DlrsError("--widths: 2 to 6 channel counts from 1 to 512, e.g. 8,16,32,48,64.")
     data = Path(args.data)
     if not data.is_dir():
         raise DlrsError(f"--data {data}: no such folder.")

@@ -24,7 +24,7 @@ from dlrs_desktop.imaging.types import UltrasoundImage
 from dlrs_desktop.roi import assist_segment as seg
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
-from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click
+from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click, learned_diameter
 from dlrs_desktop.roi.contour import Contour
 
 METHODS = ("chan-vese+grabcut", "grabcut", "chan-vese", "otsu")
@@ -84,6 +84,26 @@ def propose_box(image: UltrasoundImage, box: Sequence[float], **options: Unpack[
 def propose_click(image: UltrasoundImage, xy: Sequence[float], **options: Unpack[AssistOptions]) -> Proposal:
     """An outline from a click by the learned model if its bundle is there (engine "auto"), else classical."""
     return _propose("click", image, xy, options)
+
+
+def propose_diameter(
+    image: UltrasoundImage, ends: Sequence[Sequence[float]], **options: Unpack[AssistOptions]
+) -> Proposal:
+    """An outline from two clicks at the ends of the lesion's longest diameter (where calipers go).
+
+    Learned model only (recipe 2 bundles on): the classical methods need a box or a click, and the
+    box a diameter implies would be a guess at the lesion's width. Raises ContourError with a plain
+    sentence when the model cannot take a diameter (engine "classical", a missing or older bundle).
+    """
+    engine = options.get("engine", "auto")
+    model, why = _learned_or_none(engine, options.get("bundle"), options.get("trust"))
+    if model is None:
+        raise ContourError(
+            "A two-click diameter needs the learned contour assist"
+            + (f" ({why})" if why else "")
+            + "; drag a box around the lesion instead."
+        )
+    return Proposal(learned_diameter(image, ends, model), "learned", model.label)
 
 
 def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], options: AssistOptions) -> Proposal:

@@ -10,6 +10,10 @@ of several sides (fractions of the scan area's extent) are tried in one batch; t
 component under the click) that agrees best with the others wins, and its box is then run as a box
 prompt (the network is more precise with a box). A click is
 refused only when no crop shows anything lesion-like under or next to it.
+
+A diameter (two clicks at the ends of the lesion's long axis, as calipers are placed) gives the
+size: one crop `assist_prompt.DIAMETER_CROP` × its length around it (bundles trained with recipe 2
+or later; `supports_diameter`), the outline nearest the line kept, then refined as a box like a click.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dlrs_desktop.errors import ContourError, ModelError
 from dlrs_desktop.imaging.types import UltrasoundImage
 from dlrs_desktop.roi import assist_prompt as ap
 from dlrs_desktop.roi.assist_bundle import AssistBundle, default_bundle_dir, load_assist_bundle
-from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
+from dlrs_desktop.roi.assist_finish import MIN_BOX_PX, check_box, check_click, finish_contour
 from dlrs_desktop.roi.contour import Contour
 
 if TYPE_CHECKING:
@@ -60,6 +64,13 @@ class LearnedAssist:
     @property
     def label(self) -> str:
         return self.bundle.label
+
+    @property
+    def supports_diameter(self) -> bool:
+        """Trained with diameter prompts (recipe 2 on): an older bundle never saw two clicks."""
+        config = self.bundle.manifest.get("training", {}).get("config", {})
+        recipe = config.get("recipe", 1) if isinstance(config, dict) else 1
+        return isinstance(recipe, int) and recipe >= 2
 
     def probabilities(self, x: np.ndarray, *, mirror: bool = False) -> np.ndarray:
         """N×C×S×S inputs → N×S×S lesion probabilities (with `mirror`: mean of crop and mirror image)."""
@@ -256,3 +267,43 @@ def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAss
     except ContourError:
         pass
     return _to_contour(image, best.mask, best.origin)
+
+
+def learned_diameter(
+    image: UltrasoundImage, ends: Sequence[Sequence[float]], model: LearnedAssist
+) -> Contour:
+    """An outline from two clicks at the ends of the lesion's longest diameter."""
+    try:
+        first, second = ends
+    except (TypeError, ValueError):
+        raise ContourError("A diameter is two points: X1 Y1 X2 Y2 (image pixels).") from None
+    p1, p2 = check_click(image, first), check_click(image, second)
+    if np.hypot(p2[0] - p1[0], p2[1] - p1[1]) < MIN_BOX_PX:
+        raise ContourError(
+            f"The two clicks are closer than {MIN_BOX_PX} pixels; "
+            "click both ends of the lesion's longest diameter."
+        )
+    if not model.supports_diameter:
+        raise ContourError(
+            f"{model.label} was not trained on two-click diameters; drag a box around the lesion instead."
+        )
+    frame = ap.diameter_frame(p1, p2)
+    prob = model.probabilities(ap.make_input(image.gray, frame, diameter=(p1, p2))[None])[0]
+    pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
+    scan = image.scan_mask[oy : oy + pmap.shape[0], ox : ox + pmap.shape[1]]
+    line = np.zeros(pmap.shape, np.uint8)
+    cv2.line(line, (int(p1[0]) - ox, int(p1[1]) - oy), (int(p2[0]) - ox, int(p2[1]) - oy), 1, 3)
+    mask = _keep_and_fill((pmap > model.threshold) & scan, pmap * line)
+    if mask.sum() < 9:
+        raise ContourError("No lesion outline found along the two clicks; drag a box around the lesion.")
+    ys, xs = np.nonzero(mask)
+    x0, x1, y0, y1 = xs.min() + ox, xs.max() + 1 + ox, ys.min() + oy, ys.max() + 1 + oy
+    px, py = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
+    mid = ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2)
+    try:
+        contour = learned_box(image, (x0 - px, y0 - py, x1 + px, y1 + py), model)
+        if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), mid, False) >= 0:
+            return contour
+    except ContourError:
+        pass
+    return _to_contour(image, mask, (ox, oy))

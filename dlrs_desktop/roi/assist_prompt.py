@@ -12,6 +12,9 @@ an uncalibrated screen capture and a calibrated DICOM, and no lesion size is ass
   ellipse, −1 far outside: the box's extent and the classical baseline in one), channel 2 is zero.
 - Click prompt: a square of side `side` px centred on the click. Channel 1 is zero, channel 2 a
   Gaussian at the click. The runtime tries several sides (fractions of the image) and refines.
+- Diameter prompt (two clicks on the lesion's long-axis ends, as sonographers place calipers):
+  a square of `DIAMETER_CROP` × the distance centred between them; channel 2 holds a Gaussian at
+  each end (one Gaussian at the centre is a click, two apart are a diameter).
 Channel 0 is the grey image, z-scored over the crop (robust to gain), 0 where the crop leaves the image.
 """
 
@@ -27,6 +30,7 @@ BOX_MARGIN = 0.25  # context beyond each side of the box, as a fraction of the (
 MAX_STRETCH = 2.0  # the crop's short side is at least 1/MAX_STRETCH of its long side
 CLICK_SIGMA = SIZE / 16.0  # the click Gaussian's sigma in input pixels
 CHANNELS = 3
+DIAMETER_CROP = 1.7  # a diameter prompt's crop side / the distance between its two clicks
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,12 @@ def click_frame(xy: tuple[float, float], side: float) -> CropFrame:
     return _frame(x - h, y - h, x + h, y + h)
 
 
+def diameter_frame(p1: tuple[float, float], p2: tuple[float, float]) -> CropFrame:
+    """The square crop for a diameter prompt: centred between the ends, DIAMETER_CROP × their distance."""
+    dist = float(np.hypot(p2[0] - p1[0], p2[1] - p1[1]))
+    return click_frame(((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2), DIAMETER_CROP * dist)
+
+
 def _frame(x0: float, y0: float, x1: float, y1: float) -> CropFrame:
     ix0, iy0 = int(np.floor(x0)), int(np.floor(y0))
     return CropFrame(ix0, iy0, max(int(np.ceil(x1)), ix0 + 4), max(int(np.ceil(y1)), iy0 + 4))
@@ -121,22 +131,29 @@ def click_channel(frame: CropFrame, xy: tuple[float, float]) -> np.ndarray:
     return np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * CLICK_SIGMA**2)).astype(np.float32)
 
 
+def diameter_channel(frame: CropFrame, ends: tuple[tuple[float, float], tuple[float, float]]) -> np.ndarray:
+    return np.maximum(click_channel(frame, ends[0]), click_channel(frame, ends[1]))
+
+
 def make_input(
     grey: np.ndarray,
     frame: CropFrame,
     *,
     box: tuple[float, float, float, float] | None = None,
     click: tuple[float, float] | None = None,
+    diameter: tuple[tuple[float, float], tuple[float, float]] | None = None,
 ) -> np.ndarray:
-    """The CHANNELS×SIZE×SIZE float32 input for one prompt (exactly one of box / click)."""
-    if (box is None) == (click is None):
-        raise ValueError("give exactly one of box or click")
+    """The CHANNELS×SIZE×SIZE float32 input for one prompt (exactly one of box / click / diameter)."""
+    if sum(v is not None for v in (box, click, diameter)) != 1:
+        raise ValueError("give exactly one of box, click or diameter")
     g = crop_resized(np.asarray(grey, np.float32), frame)
     valid = crop_resized(np.ones(grey.shape, np.float32), frame)
     img = normalise(g, valid)
     zeros = np.zeros((SIZE, SIZE), np.float32)
     if box is not None:
         return np.stack([img, box_channel(frame, box), zeros])
+    if diameter is not None:
+        return np.stack([img, zeros, diameter_channel(frame, diameter)])
     assert click is not None
     return np.stack([img, zeros, click_channel(frame, click)])
 

@@ -3,11 +3,24 @@
 Each example is drawn from its own generator seeded by (seed, epoch, index), so a run is the same
 for a seed whatever the batch order or a resume in between.
 
-Prompts as users give them: boxes from tight to loose (each side moved by −6 % … +17 % of the
-lesion's size, outwards mostly) and clicks anywhere in the inner half of the lesion, with the crop
-1.2–3× the lesion's long side (the runtime tries several sizes for a click). Image
-changes: gamma (gain curve), a depth ramp (TGC), multiplicative speckle, blur, lower resolution,
-left-right flip, and bright caliper crosses / text burnt into the picture as scanners do.
+Two recipes (`AssistTrainConfig.recipe`); recipe 1 built the first shipped bundle and is kept so
+its command still rebuilds it.
+
+Recipe 1. Prompts: boxes from tight to loose (each side moved by −6 % … +17 % of the lesion's size,
+outwards mostly; 20 % near-tight) and clicks anywhere in the inner half of the lesion, with the crop
+1.2–3× the lesion's long side (the runtime tries several sizes for a click). Image changes: gamma
+(gain curve), a depth ramp (TGC), multiplicative speckle, blur, lower resolution, left-right flip,
+and bright caliper crosses / text burnt into the picture as scanners do.
+
+Recipe 2 (issue 28: prompts as people give them, scanners the model never saw). Prompts: 40 % of
+boxes as a careful sonographer draws them (the lesion's extent, each side ±2 px of the original
+image), the rest from −3 % to +20 % per side; clicks as recipe 1; and 15 % diameter prompts (two
+clicks at the ends of the lesion's longest diameter, each ±3 % of its length, the crop 1.4–2.1×
+the diameter; the runtime uses 1.7×). Image changes: recipe 1's, wider
+(gamma 0.6–1.7, depth and lateral gain ramps), plus the processing that differs between scanners and
+presets: log compression (dynamic range), speckle reduction (smoothing) or edge enhancement, a
+coarser or finer speckle grain, resolution 0.35–0.9× and back, a bright near-field band, and
+saturated highlights.
 """
 
 from __future__ import annotations
@@ -19,6 +32,17 @@ from dlrs_desktop.roi import assist_prompt as ap
 
 CLICK_PROB = 0.4
 CLICK_SIDE_RANGE = (1.2, 3.0)  # crop side / lesion long side for click examples
+DIAMETER_PROB = 0.15  # recipe 2: share of diameter (two-click) prompts; boxes then 0.45 of examples
+DIAMETER_SIDE_RANGE = (1.4, 2.1)  # crop side / diameter length for diameter examples
+
+
+def longest_diameter(mask: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The two outline points farthest apart (the lesion's longest diameter), pixel centres."""
+    cs, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(cs, key=len).reshape(-1, 2)).reshape(-1, 2).astype(float) + 0.5
+    d = ((hull[:, None, :] - hull[None, :, :]) ** 2).sum(-1)
+    i, j = np.unravel_index(int(np.argmax(d)), d.shape)
+    return (float(hull[i, 0]), float(hull[i, 1])), (float(hull[j, 0]), float(hull[j, 1]))
 
 
 def lesion_box(mask: np.ndarray) -> tuple[float, float, float, float]:
@@ -53,7 +77,51 @@ def centroid_click(mask: np.ndarray) -> tuple[float, float]:
     return float(x) + 0.5, float(y) + 0.5
 
 
-def _intensity(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def random_box_v2(mask: np.ndarray, rng: np.random.Generator, px: float) -> tuple[float, float, float, float]:
+    """Recipe 2: 40 % tight as drawn (each side ±2 original px = `px` stored px), else −3 … +20 %."""
+    x0, y0, x1, y1 = lesion_box(mask)
+    bw, bh = x1 - x0, y1 - y0
+    if rng.random() < 0.4:
+        d = rng.uniform(-px, px, 4)
+    else:
+        d = rng.uniform(-0.03, 0.20, 4) * np.array([bw, bh, bw, bh])
+    return x0 - d[0], y0 - d[1], x1 + d[2], y1 + d[3]
+
+
+def _scanner_v2(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Recipe 2: what scanners and presets do differently (grey in [0, 1] → [0, 1.2])."""
+    s = ap.SIZE
+    if rng.random() < 0.3:  # dynamic range: log compression of another strength
+        k = 10 ** rng.uniform(0.3, 1.5)
+        g = np.log1p(k * g) / np.log1p(k)
+    g = g ** rng.uniform(0.6, 1.7)
+    depth = np.linspace(-0.5, 0.5, s)[:, None] * rng.uniform(-0.45, 0.45)
+    lateral = np.linspace(-0.5, 0.5, s)[None, :] * rng.uniform(-0.2, 0.2)
+    g = g * (1 + depth + lateral)
+    if rng.random() < 0.15:  # a bright near-field band (reverberation under the probe)
+        top = np.exp(-np.linspace(0, 1, s) / rng.uniform(0.05, 0.25))[:, None]
+        g = g + rng.uniform(0.1, 0.4) * top
+    if rng.random() < 0.5:  # speckle of another grain
+        noise = cv2.GaussianBlur(rng.normal(0, 1, (s, s)).astype(np.float32), (0, 0), rng.uniform(0.5, 2.5))
+        g = g * (1 + rng.uniform(0.05, 0.3) * noise / max(float(noise.std()), 1e-6))
+    u = rng.random()
+    if u < 0.3:  # speckle reduction
+        g = cv2.GaussianBlur(g.astype(np.float32), (0, 0), rng.uniform(0.5, 2.0))
+    elif u < 0.5:  # edge enhancement
+        blur = cv2.GaussianBlur(g.astype(np.float32), (0, 0), rng.uniform(1.0, 2.5))
+        g = g + rng.uniform(0.3, 1.0) * (g - blur)
+    if rng.random() < 0.35:
+        f = rng.uniform(0.35, 0.9)
+        small = cv2.resize(g.astype(np.float32), (int(s * f), int(s * f)), interpolation=cv2.INTER_AREA)
+        g = cv2.resize(small, (s, s), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.2:  # saturated highlights
+        g = np.minimum(g, rng.uniform(0.6, 0.95) * float(np.max(g)))
+    return np.clip(g, 0, 1.2)
+
+
+def _intensity(g: np.ndarray, rng: np.random.Generator, recipe: int = 1) -> np.ndarray:
+    if recipe >= 2:
+        return (_scanner_v2(np.clip(g, 0, 255) / 255.0, rng) * 255).astype(np.float32)
     s = ap.SIZE
     g = np.clip(g, 0, 255) / 255.0
     g = g ** rng.uniform(0.7, 1.5)
@@ -89,28 +157,51 @@ def _marks(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_example(
-    grey: np.ndarray, mask: np.ndarray, rng: np.random.Generator, *, augment: bool = True
+    grey: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    augment: bool = True,
+    recipe: int = 1,
+    scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(input CHANNELS×SIZE×SIZE, target SIZE×SIZE in [0, 1]) for one random prompt on one case."""
-    click = rng.random() < CLICK_PROB
-    if click:
+    """(input CHANNELS×SIZE×SIZE, target SIZE×SIZE in [0, 1]) for one random prompt on one case.
+
+    `scale`: stored px per original px (cases are kept downscaled), for recipe 2's ±2 px boxes."""
+    u = rng.random()
+    click = u < CLICK_PROB if recipe < 2 else u < CLICK_PROB - DIAMETER_PROB
+    diameter = recipe >= 2 and not click and u < CLICK_PROB
+    if diameter:
+        p1, p2 = longest_diameter(mask)
+        length = float(np.hypot(p2[0] - p1[0], p2[1] - p1[1]))
+        ends = tuple((x + dx, y + dy) for (x, y), (dx, dy) in zip(
+            (p1, p2), rng.normal(0, 0.03 * length, (2, 2)), strict=True
+        ))  # fmt: skip
+        mid = ((ends[0][0] + ends[1][0]) / 2, (ends[0][1] + ends[1][1]) / 2)
+        frame = ap.click_frame(mid, rng.uniform(*DIAMETER_SIDE_RANGE) * length)
+    elif click:
         xy = random_click(mask, rng) if augment else centroid_click(mask)
         x0, y0, x1, y1 = lesion_box(mask)
         ratio = rng.uniform(*CLICK_SIDE_RANGE) if augment else 2.0
         frame = ap.click_frame(xy, ratio * max(x1 - x0, y1 - y0))
     else:
-        box = random_box(mask, rng) if augment else lesion_box(mask)
+        if not augment:
+            box = lesion_box(mask)
+        else:
+            box = random_box_v2(mask, rng, 2.0 * scale) if recipe >= 2 else random_box(mask, rng)
         frame = ap.box_frame(box)
     g = ap.crop_resized(grey.astype(np.float32), frame)
     valid = ap.crop_resized(np.ones(grey.shape, np.float32), frame)
     target = ap.crop_resized(mask.astype(np.float32), frame)
     if augment:
-        g = _intensity(g, rng)
+        g = _intensity(g, rng, recipe)
         if rng.random() < 0.3:
             g = _marks(g, rng)
     img = ap.normalise(g, valid)
     zeros = np.zeros_like(img)
-    if click:
+    if diameter:
+        x = np.stack([img, zeros, ap.diameter_channel(frame, ends)])
+    elif click:
         x = np.stack([img, zeros, ap.click_channel(frame, xy)])
     else:
         x = np.stack([img, ap.box_channel(frame, box), zeros])

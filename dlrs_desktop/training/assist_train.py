@@ -37,6 +37,7 @@ class AssistTrainConfig:
     widths: tuple[int, ...] = (8, 16, 32, 48, 64)
     max_train_cases: int = 0  # 0 = all (a smaller number: smoke tests)
     threads: int = 1  # see train_assist: one thread beats two on a shared 2-core machine
+    recipe: int = 1  # training prompts and image changes (assist_augment: 1 = the first shipped bundle)
 
 
 def _device(name: str):  # type: ignore[no-untyped-def]
@@ -66,7 +67,8 @@ def _batch(stored, idx, cfg: AssistTrainConfig, epoch: int):  # type: ignore[no-
     xs, ys = [], []
     for i in idx:
         rng = np.random.default_rng([cfg.seed, epoch, int(i)])
-        x, y = make_example(stored[i].grey, stored[i].mask, rng)
+        s = stored[i]
+        x, y = make_example(s.grey, s.mask, rng, recipe=cfg.recipe, scale=s.scale)
         xs.append(x)
         ys.append(y[None])
     return np.stack(xs), np.stack(ys)

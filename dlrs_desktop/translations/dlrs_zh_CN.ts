@@ -2318,8 +2318,8 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <translation>辅助</translation>
     </message>
     <message>
-        <source>Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step</source>
-        <translation>在病灶周围拖出方框，或在病灶内单击：生成可编辑的建议轮廓，一步即可撤销</translation>
+        <source>Drag a box around the lesion, click inside it, or Shift-drag along its longest diameter: a proposed outline, editable, one undo step</source>
+        <translation>在病灶周围拖出方框、在病灶内单击，或按住 Shift 沿病灶最长径拖动：生成可编辑的建议轮廓，一步即可撤销</translation>
     </message>
     <message>
         <source>Calibrated: {calibration}</source>

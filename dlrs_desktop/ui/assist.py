@@ -105,9 +105,11 @@ class AssistService(QObject):
 
 class AssistTool(DragTool):
     name, label, shortcut = "assist", QT_TRANSLATE_NOOP("tools", "Assist"), "A"
+    diameter = False  # this drag is a Shift-drag along the lesion's longest diameter
     tip = QT_TRANSLATE_NOOP(
         "tools",
-        "Drag a box around the lesion, or click inside it: a proposed outline, editable, one undo step",
+        "Drag a box around the lesion, click inside it, or Shift-drag along its longest diameter: "
+        "a proposed outline, editable, one undo step",
     )
 
     @cached_property
@@ -115,9 +117,18 @@ class AssistTool(DragTool):
         """The worker thread that computes proposals and snaps, made when first asked for."""
         return AssistService(self.host)
 
+    def press(self, pos: np.ndarray, event: QMouseEvent) -> None:
+        super().press(pos, event)
+        # decided when the drag starts: letting go of Shift before the mouse does not make it a box
+        self.diameter = _diameter_gesture(event)
+
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
-        if self.p0 is not None:
-            (x0, y0), (x1, y1) = self.p0, pos
+        if self.p0 is None:
+            return
+        (x0, y0), (x1, y1) = self.p0, pos
+        if self.diameter:  # a caliper line, end to end
+            self.host.canvas.set_tool_preview(np.array([[x0, y0], [x1, y1]]), closed=False)
+        else:
             self.host.canvas.set_tool_preview(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), closed=True)
 
     def release(self, pos: np.ndarray, event: QMouseEvent) -> None:
@@ -136,8 +147,18 @@ class AssistTool(DragTool):
             self.service.run(
                 lambda image: assist.propose_click(image, xy), translate("commands", "Assisted outline")
             )
+        elif self.diameter:
+            ends = (tuple(p0), tuple(p1))
+            self.service.run(
+                lambda image: assist.propose_diameter(image, ends), translate("commands", "Assisted outline")
+            )
         else:
             box = (min(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[0], p1[0]), max(p0[1], p1[1]))
             self.service.run(
                 lambda image: assist.propose_box(image, box), translate("commands", "Assisted outline")
             )
+
+
+def _diameter_gesture(event: QMouseEvent) -> bool:
+    """Shift held: the drag is the lesion's longest diameter (as calipers are placed), not a box."""
+    return bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
