@@ -37,3 +37,28 @@ def test_box_and_click_on_a_real_scan_are_one_undo_step_each(qtbot, tmp_path, di
     qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
     assert mask_dice(win.doc.contour.to_mask(truth.shape), truth) > 0.7
     assert not dialog_log.texts("error")
+
+
+def test_shift_drag_along_the_longest_diameter_is_a_diameter_prompt(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from PySide6.QtCore import Qt
+
+    from dlrs_desktop.training.assist_augment import longest_diameter
+
+    image = tmp_path / "scan.png"
+    shutil.copyfile(REAL / "assist_busi_malignant_189.png", image)
+    win = make_window(qtbot)
+    assert win.open_path(image)
+    truth = cv2.imread(str(REAL / "assist_busi_malignant_189_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    a, b = longest_diameter(truth)
+    win.set_tool("assist")
+    n = win.undo_stack.count()
+    drag(qtbot, win, a, b, steps=3, modifier=Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
+    assert win.undo_stack.undoText() == "Assisted outline"
+    assert "learned" in win.statusBar().currentMessage()
+    assert mask_dice(win.doc.contour.to_mask(truth.shape), truth) > 0.8
+    win.undo_stack.undo()
+    assert win.doc.contour is None
+    drag(qtbot, win, a, b, steps=3)  # the same drag without Shift is a box with a and b as corners
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
+    assert not dialog_log.texts("error")

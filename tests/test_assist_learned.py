@@ -15,7 +15,7 @@ import pytest
 from dlrs_desktop.cli import main
 from dlrs_desktop.errors import ContourError, ModelError
 from dlrs_desktop.imaging import load_image
-from dlrs_desktop.roi.assist import propose_box, propose_click, propose_from_box
+from dlrs_desktop.roi.assist import propose_box, propose_click, propose_diameter, propose_from_box
 from dlrs_desktop.roi.assist_bundle import default_bundle_dir, load_assist_bundle
 from dlrs_desktop.roi.assist_eval import mask_dice
 from dlrs_desktop.roi.validate import validate_contour
@@ -62,6 +62,23 @@ def test_learned_box_and_click_on_real_scans(name):
     c = propose_click(image, (x + 0.5, y + 0.5))  # a click inside a real lesion is never refused
     assert c.method == "learned"
     assert mask_dice(c.contour.to_mask(image.shape), truth) > 0.7
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_diameter_on_real_scans_by_api_and_cli(name, tmp_path, capsys):
+    from dlrs_desktop.training.assist_augment import longest_diameter
+
+    image, truth, _box = _fixture(name)
+    a, b = longest_diameter(truth)
+    p = propose_diameter(image, (a, b))
+    assert p.method == "learned" and "dlrs-assist 2.0.0" in p.detail
+    assert mask_dice(validate_contour(p.contour, image).to_mask(image.shape), truth) > 0.8
+    out = tmp_path / "c.json"
+    args = ["outline", str(REAL / f"{name}.png"), "--diameter", *(f"{v:.2f}" for v in (*a, *b))]
+    assert main([*args, "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["method"] == "learned" and printed["source"].startswith("diameter ")
+    assert out.is_file()
 
 
 def test_learned_proposal_is_deterministic():

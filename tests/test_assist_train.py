@@ -56,9 +56,9 @@ def test_split_is_by_patient_and_seeded(busbra_like):
     assert [s.case.split for s in stored] == [s.case.split for s in again]
 
 
-def _train(data: Path, out: Path) -> dict:
+def _train(data: Path, out: Path, *extra: str) -> dict:
     args = ["train-assist", "--data", str(data), "--out", str(out), "--epochs", "1", "--batch-size", "4"]
-    assert main([*args, "--seed", "1"]) == 0
+    assert main([*args, "--seed", "1", *extra]) == 0
     return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
@@ -137,11 +137,10 @@ def test_longest_diameter_and_diameter_examples():
 
 
 def test_only_a_bundle_trained_on_diameters_takes_one(busbra_like, tmp_path):
-    old = _train(busbra_like, tmp_path / "r1")
-    args = ["train-assist", "--data", str(busbra_like), "--out", str(tmp_path / "r2"), "--epochs", "1"]
-    assert main([*args, "--batch-size", "4", "--recipe", "2", "--widths", "4,8,16"]) == 0
-    new = json.loads((tmp_path / "r2" / "manifest.json").read_text(encoding="utf-8"))
+    old = _train(busbra_like, tmp_path / "r1", "--recipe", "1", "--widths", "8,16,32,48,64")
+    new = _train(busbra_like, tmp_path / "r2", "--widths", "4,8,16")  # recipe 2: the default
     assert old["training"]["config"]["recipe"] == 1 and new["training"]["config"]["recipe"] == 2
+    assert (old["version"], new["version"]) == ("1.0.0", "2.0.0")
     assert new["architecture"]["widths"] == [4, 8, 16]
     trust = TrustPolicy(allow_unsigned=True)
     assert get_learned(str(tmp_path / "r2"), trust).supports_diameter

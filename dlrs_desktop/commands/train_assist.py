@@ -36,16 +36,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--recipe",
         type=int,
         choices=(1, 2),
-        default=1,
-        help="training prompts and image changes: 1 (the first shipped bundle) or 2 (tight boxes as drawn, "
-        "scanner processing; docs/ASSIST_MODEL.md)",
+        default=2,
+        help="training prompts and image changes: 2 (default, the shipped bundle: tight boxes as drawn, "
+        "diameter prompts, scanner processing) or 1 (the first bundle); docs/ASSIST_MODEL.md",
     )
     parser.add_argument(
         "--widths",
         type=lambda v: tuple(int(w) for w in v.split(",")),
-        default=(8, 16, 32, 48, 64),
+        default=(16, 32, 64, 96, 128),
         metavar="W1,...,W5",
-        help="U-Net channels per level (default 8,16,32,48,64)",
+        help="U-Net channels per level (default 16,32,64,96,128; the first bundle: 8,16,32,48,64)",
     )
     parser.add_argument(
         "--max-train-cases", type=int, default=0, help="use only the first N training cases (smoke tests)"

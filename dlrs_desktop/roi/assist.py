@@ -38,7 +38,7 @@ ENGINES = ("auto", "learned", "classical")
 
 @dataclass(frozen=True)
 class Proposal:
-    """A proposed outline and what produced it ("learned dlrs-assist 1.0.0", "classical …")."""
+    """A proposed outline and what produced it ("learned dlrs-assist 2.0.0", "classical …")."""
 
     contour: Contour
     method: str  # "learned" | "classical"

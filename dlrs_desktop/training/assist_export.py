@@ -29,7 +29,8 @@ from dlrs_desktop.roi.assist_bundle import (
 from dlrs_desktop.training.assist_data import counts, manifest_entries
 
 BUNDLE_ID = "dlrs-assist"
-BUNDLE_VERSION = "1.0.0"
+#: the bundle's version follows its training recipe (assist_augment): 1.0.0 was the first shipped bundle
+BUNDLE_VERSIONS = {1: "1.0.0", 2: "2.0.0"}
 
 
 def _onnx_bytes(model) -> bytes:  # type: ignore[no-untyped-def]
@@ -99,7 +100,7 @@ def export_bundle(
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "id": BUNDLE_ID,
-        "version": BUNDLE_VERSION,
+        "version": BUNDLE_VERSIONS[cfg.recipe],
         "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "purpose": "prompted lesion outline (box or click) on breast ultrasound; research use",
         "input": {
