@@ -12,15 +12,14 @@ outwards mostly; 20 % near-tight) and clicks anywhere in the inner half of the l
 (gain curve), a depth ramp (TGC), multiplicative speckle, blur, lower resolution, left-right flip,
 and bright caliper crosses / text burnt into the picture as scanners do.
 
-Recipe 2 (issue 28: prompts as people give them, scanners the model never saw). Prompts: 40 % of
-boxes as a careful sonographer draws them (the lesion's extent, each side ±2 px of the original
-image), the rest from −3 % to +20 % per side; clicks as recipe 1; and 15 % diameter prompts (two
-clicks at the ends of the lesion's longest diameter, each ±3 % of its length, the crop 1.4–2.1×
-the diameter; the runtime uses 1.7×). Image changes: recipe 1's, wider
-(gamma 0.6–1.7, depth and lateral gain ramps), plus the processing that differs between scanners and
-presets: log compression (dynamic range), speckle reduction (smoothing) or edge enhancement, a
-coarser or finer speckle grain, resolution 0.35–0.9× and back, a bright near-field band, and
-saturated highlights.
+Recipe 2 (issue 28: prompts as people give them, scanners the model never saw). Prompts: 60 % boxes,
+40 % of them as a careful sonographer draws them (the lesion's extent, each side ±2 px of the
+original image), the rest from −3 % to +20 % per side; 25 % clicks as in recipe 1; 15 % diameter
+prompts (two clicks at the ends of the lesion's longest diameter, each ±3 % of its length, the crop
+1.4–2.1× the diameter; the runtime uses 1.7×). Image changes: recipe 1's, wider (gamma 0.6–1.7,
+depth and lateral gain ramps), plus the processing that differs between scanners and presets: log
+compression (dynamic range), speckle reduction (smoothing) or edge enhancement, a coarser or finer
+speckle grain, resolution 0.35–0.9× and back, a bright near-field band, and saturated highlights.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from dlrs_desktop.roi import assist_prompt as ap
 
 CLICK_PROB = 0.4
 CLICK_SIDE_RANGE = (1.2, 3.0)  # crop side / lesion long side for click examples
-DIAMETER_PROB = 0.15  # recipe 2: share of diameter (two-click) prompts; boxes then 0.45 of examples
+DIAMETER_PROB = 0.15  # recipe 2: diameters 15 %, clicks 25 % (CLICK_PROB - this), boxes 60 %
 DIAMETER_SIDE_RANGE = (1.4, 2.1)  # crop side / diameter length for diameter examples
 
 
