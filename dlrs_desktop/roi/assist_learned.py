@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from dlrs_desktop.bundle_signature import TrustPolicy
 
 CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the scan area's shorter extent
-REFINE_PAD = 0.05  # the click outline's box, padded per side, becomes a box prompt
+REFINE_PAD = 0.05  # a click or diameter outline's box, padded per side, becomes a box prompt
 
 
 class LearnedAssist:
@@ -151,14 +151,21 @@ def _to_contour(image: UltrasoundImage, mask: np.ndarray, origin: tuple[int, int
     return finish_contour(image, _trace(mask) + np.asarray(origin, float))
 
 
+def _pasted(
+    model: LearnedAssist, image: UltrasoundImage, prob: np.ndarray, frame: ap.CropFrame
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """(probability map on the image, its thresholded mask inside the scan area, their origin)."""
+    pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
+    scan = image.scan_mask[oy : oy + pmap.shape[0], ox : ox + pmap.shape[1]]
+    return pmap, (pmap > model.threshold) & scan, (ox, oy)
+
+
 def _box_mask(
     model: LearnedAssist, image: UltrasoundImage, box: tuple[float, float, float, float]
 ) -> tuple[np.ndarray, tuple[int, int]]:
     frame = ap.box_frame(box)
     prob = model.probabilities(ap.make_input(image.gray, frame, box=box)[None])[0]
-    pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
-    scan = image.scan_mask[oy : oy + pmap.shape[0], ox : ox + pmap.shape[1]]
-    mask = (pmap > model.threshold) & scan
+    pmap, mask, (ox, oy) = _pasted(model, image, prob, frame)
     inside_box = np.zeros(pmap.shape, np.float32)
     bx0, by0 = max(int(box[0]) - ox, 0), max(int(box[1]) - oy, 0)
     inside_box[by0 : int(np.ceil(box[3])) - oy, bx0 : int(np.ceil(box[2])) - ox] = 1.0
@@ -191,9 +198,7 @@ def _click_candidates(
     probs = model.probabilities(x)
     out = []
     for frame, prob in zip(frames, probs, strict=True):
-        pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
-        scan = image.scan_mask[oy : oy + pmap.shape[0], ox : ox + pmap.shape[1]]
-        mask = (pmap > model.threshold) & scan
+        pmap, mask, (ox, oy) = _pasted(model, image, prob, frame)
         if not mask.any():
             continue
         cx, cy = int(xy[0]) - ox, int(xy[1]) - oy
@@ -254,19 +259,29 @@ def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAss
         raise ContourError(
             "Nothing lesion-like around the click; click inside the lesion or drag a box around it."
         )
-    best = cands[0]
-    ys, xs = np.nonzero(best.mask)
-    ox, oy = best.origin
+    return _refined_as_box(image, cands[0].mask, cands[0].origin, model, (x, y))
+
+
+def _refined_as_box(
+    image: UltrasoundImage,
+    mask: np.ndarray,
+    origin: tuple[int, int],
+    model: LearnedAssist,
+    inside: tuple[float, float],
+) -> Contour:
+    """The outline's box (+REFINE_PAD per side) run as a box prompt — the network is more precise with
+    a box — kept if it still holds the prompt's point `inside`; else the first outline itself."""
+    ys, xs = np.nonzero(mask)
+    ox, oy = origin
     x0, x1, y0, y1 = xs.min() + ox, xs.max() + 1 + ox, ys.min() + oy, ys.max() + 1 + oy
     px, py = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
-    box = (x0 - px, y0 - py, x1 + px, y1 + py)
     try:
-        contour = learned_box(image, box, model)
-        if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), (x, y), False) >= 0:
+        contour = learned_box(image, (x0 - px, y0 - py, x1 + px, y1 + py), model)
+        if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), inside, False) >= 0:
             return contour
     except ContourError:
         pass
-    return _to_contour(image, best.mask, best.origin)
+    return _to_contour(image, mask, origin)
 
 
 def learned_diameter(
@@ -289,21 +304,10 @@ def learned_diameter(
         )
     frame = ap.diameter_frame(p1, p2)
     prob = model.probabilities(ap.make_input(image.gray, frame, diameter=(p1, p2))[None])[0]
-    pmap, (ox, oy) = ap.paste_probability(prob, frame, image.shape)
-    scan = image.scan_mask[oy : oy + pmap.shape[0], ox : ox + pmap.shape[1]]
+    pmap, above, (ox, oy) = _pasted(model, image, prob, frame)
     line = np.zeros(pmap.shape, np.uint8)
     cv2.line(line, (int(p1[0]) - ox, int(p1[1]) - oy), (int(p2[0]) - ox, int(p2[1]) - oy), 1, 3)
-    mask = _keep_and_fill((pmap > model.threshold) & scan, pmap * line)
+    mask = _keep_and_fill(above, pmap * line)
     if mask.sum() < 9:
         raise ContourError("No lesion outline found along the two clicks; drag a box around the lesion.")
-    ys, xs = np.nonzero(mask)
-    x0, x1, y0, y1 = xs.min() + ox, xs.max() + 1 + ox, ys.min() + oy, ys.max() + 1 + oy
-    px, py = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
-    mid = ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2)
-    try:
-        contour = learned_box(image, (x0 - px, y0 - py, x1 + px, y1 + py), model)
-        if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), mid, False) >= 0:
-            return contour
-    except ContourError:
-        pass
-    return _to_contour(image, mask, (ox, oy))
+    return _refined_as_box(image, mask, (ox, oy), model, ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2))
