@@ -1,11 +1,13 @@
 """GPU check: CUDA against CPU on the same inputs, and warm GPU latency.
 
-    python benchmarks/gpu_check.py [--model DIR] [--size 224] [--repeats 30]
+    python benchmarks/gpu_check.py [--model DIR] [--cohort CSV [--limit N]] [--size 224] [--repeats 30]
 
 Prints "no CUDA device" and exits 0 where there is none. Otherwise, for the bundled model (or a
 randomly initialised ResNet-18 bundle of the bundled architecture when none is installed):
 - fused and per-region probabilities on CUDA (torch backend) vs CPU (ONNX Runtime, the default) and
   vs torch on CPU, on several cases: the fused probability must agree within 1e-3 (exit 1 if not);
+  the cases are the bundled demo scan and synthetic B-mode images, plus the first N cases of a
+  cohort CSV (`dlrs train`'s format, any split) with `--cohort`, e.g. real scans for a real-data bundle;
 - cold GPU time (Predictor construction incl. torch import and CUDA init + first prediction);
 - median warm GPU latency of `predict` (preprocessing + inference), of the inference alone, and of
   the contour-sensitivity stage, next to the CPU figures of the same run.
@@ -24,6 +26,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from _machine import machine_line  # noqa: E402  (benchmarks/ is sys.path[0] when run)
+
+
+def _cohort_cases(csv: str, limit: int) -> list:
+    from dlrs_desktop.training.cohort import load_case, read_cohort
+
+    rows = read_cohort(csv, require_train=False)[:limit]
+    return [(row.case_id.split("/")[-1][:14], *load_case(row)) for row in rows]
 
 
 def _cases(n: int) -> list:
@@ -49,6 +58,8 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="bundle (default: the bundled model, else a random ResNet-18 bundle)")
+    ap.add_argument("--cohort", help="cohort CSV whose first --limit cases are checked too")
+    ap.add_argument("--limit", type=int, default=12, help="cases taken from --cohort")
     ap.add_argument("--size", type=int, default=224, help="input size of the random bundle")
     ap.add_argument("--repeats", type=int, default=30)
     args = ap.parse_args()
@@ -69,7 +80,7 @@ def main() -> int:
     ref = Predictor(model, device="cpu", backend="torch")
     t0 = time.perf_counter()
     gpu = Predictor(model, device="gpu")
-    cases = _cases(4)
+    cases = _cases(4) + (_cohort_cases(args.cohort, args.limit) if args.cohort else [])
     first = gpu.predict(cases[0][1], cases[0][2], sensitivity=False)
     cold = time.perf_counter() - t0
     print(f"bundle {gpu.bundle.id} {gpu.bundle.version}, input {gpu.bundle.spec.input_size} px; GPU backend "
@@ -86,7 +97,7 @@ def main() -> int:
         d_reg = max(abs(x.probability - y.probability) for x, y in zip(a.regions, b.regions, strict=True))
         worst = max(worst, d_ort, d_torch)
         print(
-            f"  {name:<12} cuda {a.probability:.6f}  cpu-onnx {b.probability:.6f}"
+            f"  {name:<14} cuda {a.probability:.6f}  cpu-onnx {b.probability:.6f}"
             f"  cpu-torch {c.probability:.6f}  |diff| {d_ort:.2e} / {d_torch:.2e}; regions {d_reg:.2e}"
         )
     verdict = "PASS" if worst <= 1e-3 else "FAIL"
