@@ -62,7 +62,9 @@ def fusion_parity(bundle: Any) -> str:
     return "ONNX reproduces the safetensors network on the probes"
 
 
-def _assist_inputs() -> np.ndarray:
+def _assist_inputs(channels: int) -> np.ndarray:
+    """Two box probes; for a graph that takes corrective clicks, the second carries an include and an
+    exclude point, so those channels are exercised too."""
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.roi import assist_prompt as ap
 
@@ -70,8 +72,24 @@ def _assist_inputs() -> np.ndarray:
     for seed, radius in ((1, 90.0), (2, 60.0)):
         image, _ = _probe_case(seed, radius)
         box = (240 - 1.1 * radius, 200 - 0.8 * radius, 240 + 1.1 * radius, 200 + 0.8 * radius)
-        xs.append(ap.make_input(image.gray, ap.box_frame(box), box=box))  # type: ignore[attr-defined]
+        clicks: dict = {}
+        if seed == 2 and channels == ap.CORRECTION_CHANNELS:
+            clicks = {"include": [(240.0, 200.0)], "exclude": [(box[0], box[1])]}
+        frame = ap.box_frame(box)  # type: ignore[attr-defined]
+        xs.append(ap.make_input(image.gray, frame, box=box, channels=channels, **clicks))  # type: ignore[attr-defined]
     return np.stack(xs).astype(np.float32)
+
+
+def _assist_channels(sess: Any) -> int:
+    """The input channels the graph declares (3, or 5 for a graph that takes corrective clicks)."""
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
+    from dlrs_desktop.roi import assist_prompt as ap
+
+    shape = sess.get_inputs()[0].shape
+    c = shape[1] if len(shape) == 4 and isinstance(shape[1], int) else ap.CHANNELS
+    if c not in (ap.CHANNELS, ap.CORRECTION_CHANNELS):
+        raise ModelError(f"The contour-assist ONNX graph takes {c} channels, not 3 or 5.")
+    return c
 
 
 def verify_assist(bundle: Any) -> str:
@@ -79,9 +97,9 @@ def verify_assist(bundle: Any) -> str:
     # lazy: onnxruntime (0.3 s) only when a bundle is verified
     import onnxruntime as ort
 
-    x = _assist_inputs()
     try:
         sess = ort.InferenceSession(bundle.onnx_bytes, providers=["CPUExecutionProvider"])
+        x = _assist_inputs(_assist_channels(sess))
         got = sess.run(None, {bundle.manifest["onnx"].get("input", "input"): x})[0]
     except Exception as exc:  # onnxruntime raises its own types for a bad graph or input name
         raise ModelError(f"The contour-assist ONNX graph does not run ({type(exc).__name__}).") from None
@@ -100,7 +118,7 @@ def verify_assist(bundle: Any) -> str:
 
     arch = bundle.manifest.get("architecture", {})
     try:
-        net = AssistUNet(tuple(arch.get("widths", ())))
+        net = AssistUNet(tuple(arch.get("widths", ())), in_channels=x.shape[1])
         net.load_state_dict(st_load(bundle.files[arch["weights_file"]]))
     except (KeyError, RuntimeError, TypeError, ValueError) as exc:
         raise ModelError(f"The contour-assist weights do not fit its architecture ({exc}).") from None

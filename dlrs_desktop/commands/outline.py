@@ -1,7 +1,7 @@
 """`dlrs outline IMAGE --box X0 Y0 X1 Y1`: a proposed tumour outline from the shell (pre-contouring a folder).
 
-The same `propose_box` / `propose_click` / `propose_diameter` / `snap_to_edges` the GUI's assist tool and snap
-action call, so a batch pre-contouring run gives what a user would get by hand. The result is an
+The same `propose_box` / `propose_click` / `propose_diameter` / `propose_corrected` (a box with `--include` /
+`--exclude` corrective clicks) / `snap_to_edges` the GUI's assist tool and snap action call, so a batch pre-contouring run gives what a user would get by hand. The result is an
 ordinary contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `dlrs predict` read.
 """
 
@@ -40,6 +40,22 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar=("X1", "Y1", "X2", "Y2"),
         help="the two ends of the lesion's longest diameter (image px), as calipers are placed",
+    )
+    parser.add_argument(
+        "--include",
+        nargs=2,
+        type=float,
+        action="append",
+        metavar=("X", "Y"),
+        help="with --box: a corrective click the outline must take in (repeatable; learned model 2.1.0 on)",
+    )
+    parser.add_argument(
+        "--exclude",
+        nargs=2,
+        type=float,
+        action="append",
+        metavar=("X", "Y"),
+        help="with --box: a corrective click the outline must leave out (repeatable)",
     )
     parser.add_argument(
         "--snap",
@@ -88,11 +104,16 @@ def run(args: argparse.Namespace) -> int:
         raise ContourError(
             "Give exactly one of --box X0 Y0 X1 Y1, --click X Y, --diameter X1 Y1 X2 Y2 or --snap CONTOUR."
         )
+    include, exclude = args.include or [], args.exclude or []
+    if (include or exclude) and args.box is None:
+        raise ContourError("--include and --exclude correct a box's outline: give --box X0 Y0 X1 Y1 too.")
     manual = _parse_spacing(args.spacing) if args.spacing else None
     numbers = [*(args.box or ()), *(args.click or ()), *(args.diameter or ()), args.max_distance]
+    numbers += [v for p in (*include, *exclude) for v in p]
     if not all(math.isfinite(v) and abs(v) <= 1e7 for v in numbers):
         raise ContourError(
-            "--box, --click, --diameter and --max-distance must be finite numbers of pixels / mm."
+            "--box, --click, --diameter, --include, --exclude and --max-distance must be finite numbers "
+            "of pixels / mm."
         )
     if not 0 < args.max_distance <= 20:
         raise ContourError("--max-distance must be between 0 and 20 mm.")
@@ -157,13 +178,18 @@ def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
     """(contour, method, method detail, what it was made from) for --box, --click, --diameter or --snap."""
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.roi import Contour
-    from dlrs_desktop.roi.assist import propose_box, propose_click, propose_diameter
+    from dlrs_desktop.roi.assist import propose_box, propose_click, propose_corrected, propose_diameter
     from dlrs_desktop.roi.snap import snap_to_edges
 
     engine = {"engine": args.method, "bundle": args.assist_model, "trust": policy_from_args(args)}
     if args.box is not None:
-        proposal = propose_box(image, args.box, **engine)
         how = "box " + " ".join(f"{v:g}" for v in args.box)
+        if args.include or args.exclude:
+            include, exclude = args.include or [], args.exclude or []
+            proposal = propose_corrected(image, args.box, include, exclude, **engine)
+            how += f" + {len(include)} include / {len(exclude)} exclude clicks"
+        else:
+            proposal = propose_box(image, args.box, **engine)
         return proposal.contour, proposal.method, proposal.detail, how
     if args.click is not None:
         proposal = propose_click(image, args.click, **engine)

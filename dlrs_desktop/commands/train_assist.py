@@ -35,11 +35,19 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recipe",
         type=int,
-        choices=(1, 2),
+        choices=(1, 2, 3),
         default=2,
-        help="training prompts and image changes: 2 (default, the shipped bundle: tight boxes as drawn, "
-        "diameter prompts, scanner processing) or 1 (the first bundle); docs/ASSIST_MODEL.md",
+        help="training prompts and image changes: 2 (default: tight boxes as drawn, diameter prompts, "
+        "scanner processing), 3 (2 + corrective include/exclude clicks; fine-tunes a recipe-2 bundle "
+        "given by --init: the shipped 2.1.0) or 1 (the first bundle); docs/ASSIST_MODEL.md",
     )
+    parser.add_argument(
+        "--init",
+        default="",
+        metavar="BUNDLE_DIR",
+        help="start from this assist bundle's weights (fine-tuning; recipe 3 from a recipe-2 bundle)",
+    )
+    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
     parser.add_argument(
         "--widths",
         type=lambda v: tuple(int(w) for w in v.split(",")),
@@ -59,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.epochs < 1 or args.batch_size < 1:
         raise DlrsError("--epochs and --batch-size must be at least 1.")
+    if not 0 < args.lr <= 1:
+        raise DlrsError("--lr must be a number in (0, 1].")
+    if args.recipe >= 3 and not args.init:
+        raise DlrsError("--recipe 3 fine-tunes a recipe-2 bundle: give it with --init BUNDLE_DIR.")
+    if args.init and not Path(args.init).is_dir():
+        raise DlrsError(f"--init {args.init}: no such folder.")
     if not 2 <= len(args.widths) <= 6 or not all(1 <= w <= 512 for w in args.widths):
         raise DlrsError("--widths: 2 to 6 channel counts from 1 to 512, e.g. 8,16,32,48,64.")
     data = Path(args.data)

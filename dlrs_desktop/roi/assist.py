@@ -106,6 +106,29 @@ def propose_diameter(
     return Proposal(learned_diameter(image, ends, model), "learned", model.label)
 
 
+def propose_corrected(
+    image: UltrasoundImage,
+    box: Sequence[float],
+    include: Sequence[Sequence[float]] = (),
+    exclude: Sequence[Sequence[float]] = (),
+    **options: Unpack[AssistOptions],
+) -> Proposal:
+    """An outline from a box and corrective clicks: points the outline must take in (`include`) and
+    points it must leave out (`exclude`), as a sonographer corrects a proposal.
+
+    Learned model only, bundles that take corrections (2.1.0 on): the classical methods have no way
+    to take them. Raises ContourError with a plain sentence otherwise.
+    """
+    model, why = _learned_or_none(options.get("engine", "auto"), options.get("bundle"), options.get("trust"))
+    if model is None:
+        raise ContourError(
+            "Corrective clicks need the learned contour assist"
+            + (f" ({why})" if why else "")
+            + "; edit the outline by hand instead."
+        )
+    return Proposal(learned_box(image, box, model, include, exclude), "learned", model.label)
+
+
 def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], options: AssistOptions) -> Proposal:
     """One fallback rule for both prompts: the learned model when it loads and runs, else the classical
     method, with the reason the learned one was not used (a broken model is not the user's box)."""

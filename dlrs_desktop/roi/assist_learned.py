@@ -14,6 +14,10 @@ refused only when no crop shows anything lesion-like under or next to it.
 A diameter (two clicks at the ends of the lesion's long axis, as calipers are placed) gives the
 size: one crop `assist_prompt.DIAMETER_CROP` × its length around it (bundles trained with recipe 2
 or later; `supports_diameter`), the outline nearest the line kept, then refined as a box like a click.
+
+Corrective clicks (bundles whose graph takes `assist_prompt.CORRECTION_CHANNELS` inputs, 2.1.0 on;
+`supports_corrections`): a box with points to include and points to exclude, in one run. The box
+grows to hold an include point outside it, and the outline kept is the one through the include points.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ if TYPE_CHECKING:
 
 CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the scan area's shorter extent
 REFINE_PAD = 0.05  # a click or diameter outline's box, padded per side, becomes a box prompt
+MAX_CORRECTIONS = 20  # corrective clicks on one box (each is one Gaussian in the input)
+GROW_MARGIN = 0.05  # an include point outside the box: the box grows past it by this × its size
 
 
 class LearnedAssist:
@@ -55,11 +61,16 @@ class LearnedAssist:
         self.bundle = bundle
         self.session = ort.InferenceSession(bundle.onnx_bytes, opts, providers=["CPUExecutionProvider"])
         self.input_name = bundle.manifest["onnx"].get("input", "input")
-        if self.input_name not in [i.name for i in self.session.get_inputs()]:
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        if self.input_name not in inputs:
             raise ModelError(f"The contour-assist ONNX graph has no input {str(self.input_name)[:40]!r}.")
+        shape = inputs[self.input_name].shape
+        self.channels = shape[1] if len(shape) == 4 and isinstance(shape[1], int) else ap.CHANNELS
+        if self.channels not in (ap.CHANNELS, ap.CORRECTION_CHANNELS):
+            raise ModelError(f"The contour-assist ONNX graph takes {self.channels} channels, not 3 or 5.")
         self.threshold = bundle.threshold
         self._lock = threading.Lock()
-        self.probabilities(np.zeros((1, ap.CHANNELS, ap.SIZE, ap.SIZE), np.float32))  # a broken graph fails
+        self.probabilities(np.zeros((1, self.channels, ap.SIZE, ap.SIZE), np.float32))  # a broken graph fails
 
     @property
     def label(self) -> str:
@@ -71,6 +82,15 @@ class LearnedAssist:
         config = self.bundle.manifest.get("training", {}).get("config", {})
         recipe = config.get("recipe", 1) if isinstance(config, dict) else 1
         return isinstance(recipe, int) and recipe >= 2
+
+    @property
+    def supports_corrections(self) -> bool:
+        """Takes include/exclude points (2.1.0 on): an older graph has no channels for them."""
+        return self.channels == ap.CORRECTION_CHANNELS
+
+    def make_input(self, grey: np.ndarray, frame: ap.CropFrame, **prompt) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """`assist_prompt.make_input` with this graph's channel count."""
+        return ap.make_input(grey, frame, channels=self.channels, **prompt)
 
     def probabilities(self, x: np.ndarray, *, mirror: bool = False) -> np.ndarray:
         """N×C×S×S inputs → N×S×S lesion probabilities (with `mirror`: mean of crop and mirror image)."""
@@ -161,23 +181,68 @@ def _pasted(
 
 
 def _box_mask(
-    model: LearnedAssist, image: UltrasoundImage, box: tuple[float, float, float, float]
+    model: LearnedAssist,
+    image: UltrasoundImage,
+    box: tuple[float, float, float, float],
+    include: Sequence[tuple[float, float]] = (),
+    exclude: Sequence[tuple[float, float]] = (),
 ) -> tuple[np.ndarray, tuple[int, int]]:
     frame = ap.box_frame(box)
-    prob = model.probabilities(ap.make_input(image.gray, frame, box=box)[None])[0]
-    pmap, mask, (ox, oy) = _pasted(model, image, prob, frame)
-    inside_box = np.zeros(pmap.shape, np.float32)
+    x = model.make_input(image.gray, frame, box=box, **_corrections(include, exclude))
+    pmap, mask, (ox, oy) = _pasted(model, image, model.probabilities(x[None])[0], frame)
+    weight = np.zeros(pmap.shape, np.float32)
     bx0, by0 = max(int(box[0]) - ox, 0), max(int(box[1]) - oy, 0)
-    inside_box[by0 : int(np.ceil(box[3])) - oy, bx0 : int(np.ceil(box[2])) - ox] = 1.0
-    return _keep_and_fill(mask, pmap * inside_box), (ox, oy)
+    weight[by0 : int(np.ceil(box[3])) - oy, bx0 : int(np.ceil(box[2])) - ox] = 1.0
+    weight *= pmap
+    for px, py in include:  # the outline through the include points, whatever its size
+        ix, iy = int(px) - ox, int(py) - oy
+        if 0 <= iy < weight.shape[0] and 0 <= ix < weight.shape[1]:
+            weight[iy, ix] += float(weight.size)
+    return _keep_and_fill(mask, weight), (ox, oy)
 
 
-def learned_box(image: UltrasoundImage, box: Sequence[float], model: LearnedAssist) -> Contour:
+def _corrections(include: Sequence, exclude: Sequence) -> dict:
+    return {"include": tuple(include), "exclude": tuple(exclude)} if include or exclude else {}
+
+
+def learned_box(
+    image: UltrasoundImage,
+    box: Sequence[float],
+    model: LearnedAssist,
+    include: Sequence[Sequence[float]] = (),
+    exclude: Sequence[Sequence[float]] = (),
+) -> Contour:
+    """An outline from a box, with corrective points to include and to exclude (`supports_corrections`)."""
     bx = check_box(image, box)
-    mask, origin = _box_mask(model, image, bx)
+    if include or exclude:
+        if not model.supports_corrections:
+            raise ContourError(
+                f"{model.label} was not trained on corrective clicks; edit the outline by hand instead."
+            )
+        if len(include) + len(exclude) > MAX_CORRECTIONS:
+            raise ContourError(
+                f"At most {MAX_CORRECTIONS} corrective clicks; drag a new box and start again."
+            )
+        include = [check_click(image, p) for p in include]
+        exclude = [check_click(image, p) for p in exclude]
+        bx = check_box(image, _grown(bx, include))
+    mask, origin = _box_mask(model, image, bx, include, exclude)
     if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
         raise ContourError("No lesion outline found in the box; draw it by hand or try a tighter box.")
     return _to_contour(image, mask, origin)
+
+
+def _grown(
+    box: tuple[float, float, float, float], include: Sequence[tuple[float, float]]
+) -> tuple[float, float, float, float]:
+    """The box grown to hold every include point, with GROW_MARGIN of its size beyond each such point
+    (`check_box` clips it to the image again)."""
+    x0, y0, x1, y1 = box
+    mx, my = GROW_MARGIN * (x1 - x0), GROW_MARGIN * (y1 - y0)
+    for px, py in include:
+        x0, x1 = (min(x0, px - mx), max(x1, px + mx)) if not x0 <= px <= x1 else (x0, x1)
+        y0, y1 = (min(y0, py - my), max(y1, py + my)) if not y0 <= py <= y1 else (y0, y1)
+    return x0, y0, x1, y1
 
 
 @dataclass
@@ -194,7 +259,7 @@ def _click_candidates(
     ys, xs = np.nonzero(image.scan_mask)
     extent = min(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) if len(xs) else min(image.shape)
     frames = [ap.click_frame(xy, f * extent) for f in CLICK_SIDES]
-    x = np.stack([ap.make_input(image.gray, fr, click=xy) for fr in frames])
+    x = np.stack([model.make_input(image.gray, fr, click=xy) for fr in frames])
     probs = model.probabilities(x)
     out = []
     for frame, prob in zip(frames, probs, strict=True):
@@ -303,7 +368,7 @@ def learned_diameter(
             f"{model.label} was not trained on two-click diameters; drag a box around the lesion instead."
         )
     frame = ap.diameter_frame(p1, p2)
-    prob = model.probabilities(ap.make_input(image.gray, frame, diameter=(p1, p2))[None])[0]
+    prob = model.probabilities(model.make_input(image.gray, frame, diameter=(p1, p2))[None])[0]
     pmap, above, (ox, oy) = _pasted(model, image, prob, frame)
     line = np.zeros(pmap.shape, np.uint8)
     cv2.line(line, (int(p1[0]) - ox, int(p1[1]) - oy), (int(p2[0]) - ox, int(p2[1]) - oy), 1, 3)

@@ -16,10 +16,16 @@ an uncalibrated screen capture and a calibrated DICOM, and no lesion size is ass
   a square of `DIAMETER_CROP` × the distance centred between them; channel 2 holds a Gaussian at
   each end (one Gaussian at the centre is a click, two apart are a diameter).
 Channel 0 is the grey image, z-scored over the crop (robust to gain), 0 where the crop leaves the image.
+
+Corrective clicks (bundles of recipe 3 on, `CORRECTION_CHANNELS` inputs): after a box, the sonographer
+clicks where the outline is wrong — "include" a spot the outline missed, "exclude" one it took in.
+Channel 3 holds a Gaussian at each include point, channel 4 at each exclude point; with no
+corrections both are zero and the input is a 3-channel model's input plus two zero channels.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -29,7 +35,8 @@ SIZE = 96
 BOX_MARGIN = 0.25  # context beyond each side of the box, as a fraction of the (aspect-capped) box size
 MAX_STRETCH = 2.0  # the crop's short side is at least 1/MAX_STRETCH of its long side
 CLICK_SIGMA = SIZE / 16.0  # the click Gaussian's sigma in input pixels
-CHANNELS = 3
+CHANNELS = 3  # grey, box prior, click/diameter Gaussians: every bundle
+CORRECTION_CHANNELS = 5  # + include and exclude points (recipe 3 on)
 DIAMETER_CROP = 1.7  # a diameter prompt's crop side / the distance between its two clicks
 
 
@@ -135,6 +142,14 @@ def diameter_channel(frame: CropFrame, ends: tuple[tuple[float, float], tuple[fl
     return np.maximum(click_channel(frame, ends[0]), click_channel(frame, ends[1]))
 
 
+def points_channel(frame: CropFrame, points: Sequence[tuple[float, float]]) -> np.ndarray:
+    """A Gaussian at each point (their maximum); zero for none."""
+    out = np.zeros((SIZE, SIZE), np.float32)
+    for xy in points:
+        out = np.maximum(out, click_channel(frame, xy))
+    return out
+
+
 def make_input(
     grey: np.ndarray,
     frame: CropFrame,
@@ -142,20 +157,32 @@ def make_input(
     box: tuple[float, float, float, float] | None = None,
     click: tuple[float, float] | None = None,
     diameter: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    include: Sequence[tuple[float, float]] = (),
+    exclude: Sequence[tuple[float, float]] = (),
+    channels: int = CHANNELS,
 ) -> np.ndarray:
-    """The CHANNELS×SIZE×SIZE float32 input for one prompt (exactly one of box / click / diameter)."""
+    """The channels×SIZE×SIZE float32 input for one prompt (exactly one of box / click / diameter),
+    with corrective `include` / `exclude` points when the model takes them (`channels` 5)."""
     if sum(v is not None for v in (box, click, diameter)) != 1:
         raise ValueError("give exactly one of box, click or diameter")
+    if channels not in (CHANNELS, CORRECTION_CHANNELS):
+        raise ValueError(f"a contour-assist input has {CHANNELS} or {CORRECTION_CHANNELS} channels")
+    if channels == CHANNELS and (include or exclude):
+        raise ValueError("this model takes no corrective clicks")
     g = crop_resized(np.asarray(grey, np.float32), frame)
     valid = crop_resized(np.ones(grey.shape, np.float32), frame)
     img = normalise(g, valid)
     zeros = np.zeros((SIZE, SIZE), np.float32)
     if box is not None:
-        return np.stack([img, box_channel(frame, box), zeros])
-    if diameter is not None:
-        return np.stack([img, zeros, diameter_channel(frame, diameter)])
-    assert click is not None
-    return np.stack([img, zeros, click_channel(frame, click)])
+        planes = [img, box_channel(frame, box), zeros]
+    elif diameter is not None:
+        planes = [img, zeros, diameter_channel(frame, diameter)]
+    else:
+        assert click is not None
+        planes = [img, zeros, click_channel(frame, click)]
+    if channels == CORRECTION_CHANNELS:
+        planes += [points_channel(frame, include), points_channel(frame, exclude)]
+    return np.stack(planes)
 
 
 def paste_probability(prob: np.ndarray, frame: CropFrame, shape: tuple[int, int]) -> tuple[np.ndarray, tuple]:

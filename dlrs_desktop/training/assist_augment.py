@@ -20,6 +20,14 @@ prompts (two clicks at the ends of the lesion's longest diameter, each ±3 % of 
 depth and lateral gain ramps), plus the processing that differs between scanners and presets: log
 compression (dynamic range), speckle reduction (smoothing) or edge enhancement, a coarser or finer
 speckle grain, resolution 0.35–0.9× and back, a bright near-field band, and saturated highlights.
+
+Recipe 3 (issue 28: box + corrective clicks). Recipe 2's prompts and changes, and the model takes
+two more channels (`assist_prompt.CORRECTION_CHANNELS`): half of the box examples carry 1–3
+corrective clicks where an outline typically goes wrong — "include" points inside the lesion near
+its margin (the band an outline misses), "exclude" points outside it but near it and inside the
+box (the band an outline leaks into). Every other example has those channels at zero, so the model
+still answers a plain box, click or diameter. Trained by fine-tuning a recipe-2 bundle
+(`AssistTrainConfig.init`): its first layer widened with zero weights for the new channels.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ CLICK_PROB = 0.4
 CLICK_SIDE_RANGE = (1.2, 3.0)  # crop side / lesion long side for click examples
 DIAMETER_PROB = 0.15  # recipe 2: diameters 15 %, clicks 25 % (CLICK_PROB - this), boxes 60 %
 DIAMETER_SIDE_RANGE = (1.4, 2.1)  # crop side / diameter length for diameter examples
+CORRECTION_PROB = 0.5  # recipe 3: the share of box examples that carry corrective clicks
 
 
 def longest_diameter(mask: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -85,6 +94,63 @@ def random_box_v2(mask: np.ndarray, rng: np.random.Generator, px: float) -> tupl
     else:
         d = rng.uniform(-0.03, 0.20, 4) * np.array([bw, bh, bw, bh])
     return x0 - d[0], y0 - d[1], x1 + d[2], y1 + d[3]
+
+
+def _band_points(pool: np.ndarray, origin: tuple[int, int], rng: np.random.Generator) -> tuple[float, float]:
+    ys, xs = np.nonzero(pool)
+    i = int(rng.integers(len(xs)))
+    return float(xs[i] + origin[0]) + rng.uniform(0, 1), float(ys[i] + origin[1]) + rng.uniform(0, 1)
+
+
+def random_corrections(
+    mask: np.ndarray, box: tuple[float, float, float, float], rng: np.random.Generator
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Recipe 3: 1–3 corrective clicks (include, exclude) where an outline from this box goes wrong:
+    include inside the lesion within its outer band, exclude outside it, near it, inside the box."""
+    h, w = mask.shape
+    x0, y0 = max(int(np.floor(box[0])), 0), max(int(np.floor(box[1])), 0)
+    x1, y1 = min(int(np.ceil(box[2])), w), min(int(np.ceil(box[3])), h)
+    sub = mask[y0:y1, x0:x1].astype(np.uint8)
+    include: list[tuple[float, float]] = []
+    exclude: list[tuple[float, float]] = []
+    if sub.size == 0 or not sub.any():
+        return include, exclude
+    inner = cv2.distanceTransform(np.pad(sub, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    outer = cv2.distanceTransform(1 - sub, cv2.DIST_L2, 5)
+    size = max(x1 - x0, y1 - y0)
+    pools = {
+        "include": (sub > 0) & (inner <= 0.35 * inner.max()),
+        "exclude": (sub == 0) & (outer <= 0.25 * size),
+    }
+    for _ in range(int(rng.integers(1, 4))):
+        kind = "include" if rng.random() < 0.5 else "exclude"
+        if not pools[kind].any():
+            kind = "exclude" if kind == "include" else "include"
+        if not pools[kind].any():
+            break
+        (include if kind == "include" else exclude).append(_band_points(pools[kind], (x0, y0), rng))
+    return include, exclude
+
+
+def fixed_correction(
+    mask: np.ndarray, box: tuple[float, float, float, float]
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """The validation's corrective click: at the heart of the larger of the two regions where the
+    ellipse inscribed in the box is wrong (lesion it misses → include, background it takes → exclude)."""
+    h, w = mask.shape
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    rx, ry = max((box[2] - box[0]) / 2, 1.0), max((box[3] - box[1]) / 2, 1.0)
+    ellipse = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
+    missed, leaked = mask & ~ellipse, ~mask & ellipse
+    add = missed.sum() >= leaked.sum()
+    region = missed if add else leaked
+    if not region.any():
+        return [], []
+    dist = cv2.distanceTransform(np.pad(region.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+    point = [(float(x) + 0.5, float(y) + 0.5)]
+    return (point, []) if add else ([], point)
 
 
 def _scanner_v2(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -164,7 +230,8 @@ def make_example(
     recipe: int = 1,
     scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(input CHANNELS×SIZE×SIZE, target SIZE×SIZE in [0, 1]) for one random prompt on one case.
+    """(input C×SIZE×SIZE, target SIZE×SIZE in [0, 1]) for one random prompt on one case (C: 5 from
+    recipe 3 on, else 3).
 
     `scale`: stored px per original px (cases are kept downscaled), for recipe 2's ±2 px boxes."""
     u = rng.random()
@@ -199,26 +266,45 @@ def make_example(
     img = ap.normalise(g, valid)
     zeros = np.zeros_like(img)
     if diameter:
-        x = np.stack([img, zeros, ap.diameter_channel(frame, ends)])
+        planes = [img, zeros, ap.diameter_channel(frame, ends)]
     elif click:
-        x = np.stack([img, zeros, ap.click_channel(frame, xy)])
+        planes = [img, zeros, ap.click_channel(frame, xy)]
     else:
-        x = np.stack([img, ap.box_channel(frame, box), zeros])
+        planes = [img, ap.box_channel(frame, box), zeros]
+    if recipe >= 3:
+        corrections: tuple[list, list] = ([], [])
+        if not (click or diameter) and augment and rng.random() < CORRECTION_PROB:
+            corrections = random_corrections(mask, box, rng)
+        planes += [ap.points_channel(frame, corrections[0]), ap.points_channel(frame, corrections[1])]
+    x = np.stack(planes)
     if augment and rng.random() < 0.5:
         x, target = x[:, :, ::-1], target[:, ::-1]
     return np.ascontiguousarray(x, np.float32), np.ascontiguousarray(target, np.float32)
 
 
-def make_fixed_examples(grey: np.ndarray, mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The validation prompts: the tight box, and a centroid click with a crop 2× the lesion."""
+def channels_for(recipe: int) -> int:
+    """The model's input channels for a training recipe."""
+    return ap.CORRECTION_CHANNELS if recipe >= 3 else ap.CHANNELS
+
+
+def make_fixed_examples(
+    grey: np.ndarray, mask: np.ndarray, recipe: int = 1
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The validation prompts: the tight box, a centroid click with a crop 2× the lesion, and (recipe 3)
+    the box padded 10 % per side with one corrective click (`fixed_correction`)."""
+    channels = channels_for(recipe)
     box = lesion_box(mask)
-    out = []
-    for frame, kw in (
+    click = centroid_click(mask)
+    prompts: list[tuple[ap.CropFrame, dict]] = [
         (ap.box_frame(box), {"box": box}),
-        (ap.click_frame(centroid_click(mask), 2.0 * max(box[2] - box[0], box[3] - box[1])), None),
-    ):
-        if kw is None:
-            kw = {"click": centroid_click(mask)}
-        x = ap.make_input(grey, frame, **kw)
-        out.append((x, ap.crop_resized(mask.astype(np.float32), frame)))
-    return out
+        (ap.click_frame(click, 2.0 * max(box[2] - box[0], box[3] - box[1])), {"click": click}),
+    ]
+    if channels == ap.CORRECTION_CHANNELS:
+        dx, dy = 0.1 * (box[2] - box[0]), 0.1 * (box[3] - box[1])
+        padded = (box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy)
+        include, exclude = fixed_correction(mask, padded)
+        prompts.append((ap.box_frame(padded), {"box": padded, "include": include, "exclude": exclude}))
+    return [
+        (ap.make_input(grey, frame, channels=channels, **kw), ap.crop_resized(mask.astype(np.float32), frame))
+        for frame, kw in prompts
+    ]

@@ -30,7 +30,7 @@ from dlrs_desktop.training.assist_data import counts, manifest_entries
 
 BUNDLE_ID = "dlrs-assist"
 #: the bundle's version follows its training recipe (assist_augment): 1.0.0 was the first shipped bundle
-BUNDLE_VERSIONS = {1: "1.0.0", 2: "2.0.0"}
+BUNDLE_VERSIONS = {1: "1.0.0", 2: "2.0.0", 3: "2.1.0"}
 
 
 def _onnx_bytes(model) -> bytes:  # type: ignore[no-untyped-def]
@@ -39,7 +39,7 @@ def _onnx_bytes(model) -> bytes:  # type: ignore[no-untyped-def]
     import torch
 
     buf = io.BytesIO()
-    dummy = torch.zeros(1, ap.CHANNELS, ap.SIZE, ap.SIZE)
+    dummy = torch.zeros(1, model.in_channels, ap.SIZE, ap.SIZE)
     torch.onnx.export(
         model,
         (dummy,),
@@ -58,7 +58,7 @@ def _check_parity(model, onnx_bytes: bytes) -> float:  # type: ignore[no-untyped
     import onnxruntime as ort
     import torch
 
-    x = np.random.default_rng(0).normal(size=(2, ap.CHANNELS, ap.SIZE, ap.SIZE)).astype(np.float32)
+    x = np.random.default_rng(0).normal(size=(2, model.in_channels, ap.SIZE, ap.SIZE)).astype(np.float32)
     with torch.no_grad():
         ref = model(torch.from_numpy(x)).numpy()
     sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
@@ -102,10 +102,12 @@ def export_bundle(
         "id": BUNDLE_ID,
         "version": BUNDLE_VERSIONS[cfg.recipe],
         "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "purpose": "prompted lesion outline (box or click) on breast ultrasound; research use",
+        "purpose": "prompted lesion outline (box, click, diameter; corrective clicks from 2.1.0) on breast "
+        "ultrasound; research use",
         "input": {
             "size": ap.SIZE,
-            "channels": ["grey z-scored over the crop", "box mask", "click Gaussian"],
+            "channels": ["grey z-scored over the crop", "box mask", "click Gaussian"]
+            + (["include points", "exclude points"] if model.in_channels == ap.CORRECTION_CHANNELS else []),
             "box_margin": ap.BOX_MARGIN,
             "max_stretch": ap.MAX_STRETCH,
             "click_sigma": ap.CLICK_SIGMA,

@@ -1,6 +1,7 @@
 """The learned assist's network: a small prompt-conditioned U-Net (torch; training and export only).
 
-Input: CHANNELS×SIZE×SIZE (grey crop, box mask, click Gaussian; see `roi.assist_prompt`).
+Input: CHANNELS×SIZE×SIZE (grey crop, box mask, click Gaussian; + include/exclude points from recipe 3;
+see `roi.assist_prompt`).
 Output: one logit per input pixel (lesion vs not). Trained from scratch (no downloadable weights on a
 bedside laptop's build machine), so it is kept small: ~0.2 M parameters, ~1 MB of weights, a few ms
 per crop on a CPU through ONNX Runtime.
@@ -31,6 +32,7 @@ class AssistUNet(nn.Module):
     def __init__(self, widths: tuple[int, ...] = DEFAULT_WIDTHS, in_channels: int = CHANNELS) -> None:
         super().__init__()
         self.widths = tuple(int(w) for w in widths)
+        self.in_channels = int(in_channels)
         self.down = nn.ModuleList()
         cin = in_channels
         for w in self.widths:

@@ -22,7 +22,7 @@ import numpy as np
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.training import assist_data, checkpoint
-from dlrs_desktop.training.assist_augment import make_example, make_fixed_examples
+from dlrs_desktop.training.assist_augment import channels_for, make_example, make_fixed_examples
 from dlrs_desktop.training.assist_export import check_target, export_bundle
 from dlrs_desktop.training.progress import ProgressBar
 
@@ -38,6 +38,7 @@ class AssistTrainConfig:
     max_train_cases: int = 0  # 0 = all (a smaller number: smoke tests)
     threads: int = 1  # see train_assist: one thread beats two on a shared 2-core machine
     recipe: int = 2  # training prompts and image changes (assist_augment; 1 = the first shipped bundle)
+    init: str = ""  # an assist bundle whose weights training starts from ("" = random; recipe 3 fine-tunes)
 
 
 def _device(name: str):  # type: ignore[no-untyped-def]
@@ -118,10 +119,12 @@ def train_assist(
         f"{time.perf_counter() - t0:.0f} s; "
         f"excluded {sum(len(v) for v in excluded.values())}"
     )
-    val_examples = [e for s in val for e in make_fixed_examples(s.grey, s.mask)]
+    val_examples = [e for s in val for e in make_fixed_examples(s.grey, s.mask, cfg.recipe)]
 
     torch.manual_seed(cfg.seed)
-    model = AssistUNet(cfg.widths).to(dev)
+    model = AssistUNet(cfg.widths, in_channels=channels_for(cfg.recipe))
+    initialised_from = _initialise(model, cfg.init, log) if cfg.init else None
+    model = model.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = max(len(train) // cfg.batch_size, 1)
     total = steps_per_epoch * cfg.epochs
@@ -161,10 +164,41 @@ def train_assist(
         "best_epoch": 1 + int(np.argmax([h["val_dice"] for h in state["history"]])),
         "history": state["history"],
         "train_seconds": round(time.perf_counter() - t0, 1),
+        **({"initialised_from": initialised_from} if initialised_from else {}),
     }
     export_bundle(model, out, cfg, stored, excluded, assist_data.read_sources(data), summary)
     log(f"wrote {out} (best val Dice {state['best']:.4f} at epoch {summary['best_epoch']})")
     return summary
+
+
+def _initialise(model: Any, bundle_dir: str, log: Callable[[str], None]) -> dict[str, Any]:
+    """Start from a verified assist bundle's weights (fine-tuning). A first layer with fewer input
+    channels than `model` (a recipe-2 bundle under recipe 3) is widened with zero weights, so the
+    new channels start by changing nothing. Returns what the new bundle records about its origin."""
+    # lazy: torch is the optional [train]/[gpu] extra
+    import torch
+    from safetensors.torch import load as st_load
+
+    from dlrs_desktop.roi.assist_bundle import WEIGHTS_FILE, load_assist_bundle
+
+    bundle = load_assist_bundle(bundle_dir)
+    saved = st_load(bundle.files[WEIGHTS_FILE])
+    own = model.state_dict()
+    if set(saved) != set(own):
+        raise DlrsError(f"--init {bundle_dir}: its network differs from this one (check --widths).")
+    for name, tensor in saved.items():
+        target = own[name]
+        if tensor.shape == target.shape:
+            own[name] = tensor
+        elif tensor.dim() == 4 and tensor.shape[1] < target.shape[1] and tensor.shape[0] == target.shape[0]:
+            widened = torch.zeros_like(target)
+            widened[:, : tensor.shape[1]] = tensor
+            own[name] = widened
+        else:
+            raise DlrsError(f"--init {bundle_dir}: layer {name} has another shape (check --widths).")
+    model.load_state_dict(own)
+    log(f"initialised from {bundle.label} ({bundle_dir})")
+    return {"bundle": bundle.label, "manifest_sha256": bundle.manifest_sha256}
 
 
 def _splits(data: Path, cfg: AssistTrainConfig) -> tuple[list, dict, list, list]:

@@ -1,0 +1,120 @@
+"""Corrective clicks on the learned assist (issue 28): training examples, fine-tuning, runtime, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from dlrs_desktop.bundle_signature import TrustPolicy
+from dlrs_desktop.cli import main
+from dlrs_desktop.errors import ContourError
+from dlrs_desktop.imaging import load_image
+from dlrs_desktop.roi import assist_prompt as ap
+from dlrs_desktop.roi.assist import propose_corrected
+from dlrs_desktop.roi.assist_bundle import load_assist_bundle
+from dlrs_desktop.roi.assist_learned import get_learned
+from dlrs_desktop.training.assist_augment import fixed_correction, lesion_box, make_example
+from tests.test_assist_train import _ellipse_case, _train, busbra_like  # noqa: F401  (busbra_like: fixture)
+
+REAL = Path(__file__).parent / "data" / "real"
+TRUST = TrustPolicy(allow_unsigned=True)
+
+
+def _peaks(plane: np.ndarray) -> list[tuple[int, int]]:
+    ys, xs = np.nonzero((plane == cv2.dilate(plane, np.ones((5, 5), np.uint8))) & (plane > 0.9))
+    return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+
+def test_make_input_has_correction_channels_only_for_a_model_that_takes_them():
+    grey, mask = _ellipse_case()
+    box = lesion_box(mask)
+    frame = ap.box_frame(box)
+    plain = ap.make_input(grey, frame, box=box)
+    five = ap.make_input(grey, frame, box=box, include=[(150, 120)], exclude=[(30, 30)], channels=5)
+    assert plain.shape == (3, 96, 96) and five.shape == (5, 96, 96)
+    assert np.array_equal(five[:3], plain)  # the first three channels are a 3-channel model's input
+    (ix, iy) = frame.to_input(np.array([(150, 120)]))[0]
+    assert _peaks(five[3]) == [(int(ix), int(iy))] and five[4].max() < 0.5  # (30, 30) lies off the crop
+    empty = ap.make_input(grey, frame, box=box, channels=5)
+    assert not empty[3:].any()
+    with pytest.raises(ValueError, match="no corrective clicks"):
+        ap.make_input(grey, frame, box=box, include=[(150, 120)])
+
+
+def test_recipe_3_corrections_sit_where_an_outline_goes_wrong():
+    grey, mask = _ellipse_case()
+    with_corrections = boxes = 0
+    for i in range(300):
+        x, y = make_example(grey, mask, np.random.default_rng([0, 0, i]), recipe=3)
+        assert x.shape == (5, 96, 96) and np.isfinite(x).all()
+        if np.abs(x[1]).sum() == 0:  # a click or diameter example: no corrections
+            assert not x[3:].any()
+            continue
+        boxes += 1
+        include, exclude = _peaks(x[3]), _peaks(x[4])
+        with_corrections += bool(include or exclude)
+        assert len(include) + len(exclude) <= 3
+        # include on the lesion, exclude off it (to the pixel: a peak is rounded to the input grid)
+        assert all(y[max(py - 1, 0) : py + 2, max(px - 1, 0) : px + 2].max() > 0.5 for px, py in include)
+        assert all(y[max(py - 1, 0) : py + 2, max(px - 1, 0) : px + 2].min() < 0.5 for px, py in exclude)
+    assert 0.35 < with_corrections / boxes < 0.65  # half the box examples carry corrections
+
+
+def test_fixed_correction_clicks_the_larger_error_of_the_inscribed_ellipse():
+    mask = np.zeros((200, 200), bool)
+    mask[50:150, 50:150] = True  # a square: the ellipse of its box misses its corners
+    (pt,), exclude = fixed_correction(mask, (50, 50, 150, 150))
+    assert not exclude and mask[int(pt[1]), int(pt[0])]
+    ring = np.zeros((200, 200), np.uint8)
+    cv2.circle(ring, (100, 100), 50, 1, -1)
+    ring[95:105, :] = 0  # a lesion cut across: the ellipse takes in the gap
+    include, (pt,) = fixed_correction(ring > 0, (50, 50, 150, 150))
+    assert not include and not ring[int(pt[1]), int(pt[0])]
+
+
+def test_fine_tuning_starts_from_the_bundle_and_recipe_3_needs_one(busbra_like, tmp_path, capsys):  # noqa: F811
+    import torch
+
+    from dlrs_desktop.training.assist_net import AssistUNet
+    from dlrs_desktop.training.assist_train import _initialise
+
+    assert _train(busbra_like, tmp_path / "r2", "--widths", "4,8,16")["version"] == "2.0.0"
+    args = ["train-assist", "--data", str(busbra_like), "--out", str(tmp_path / "r3"), "--recipe", "3"]
+    assert main(args) == 2
+    assert "--init" in capsys.readouterr().err
+    # the widened first layer: with no corrections the fine-tuned model starts where the bundle was
+    model = AssistUNet((4, 8, 16), in_channels=5)
+    origin = _initialise(model, str(tmp_path / "r2"), lambda s: None)
+    assert origin["bundle"] == "dlrs-assist 2.0.0"
+    x = np.random.default_rng(0).normal(size=(2, 5, 96, 96)).astype(np.float32)
+    x[:, 3:] = 0
+    old = get_learned(str(tmp_path / "r2"), TRUST)
+    with torch.no_grad():
+        new = torch.sigmoid(model.eval()(torch.from_numpy(x))).numpy()[:, 0]
+    assert np.abs(new - old.probabilities(x[:, :3])).max() < 1e-4
+    with pytest.raises(Exception, match="another shape"):
+        _initialise(AssistUNet((4, 8, 32), in_channels=5), str(tmp_path / "r2"), lambda s: None)
+    tuned = _train(
+        busbra_like, tmp_path / "r3", "--widths", "4,8,16", "--recipe", "3", "--init", str(tmp_path / "r2")
+    )
+    assert tuned["version"] == "2.1.0" and len(tuned["input"]["channels"]) == 5
+    assert tuned["training"]["initialised_from"] == {
+        "bundle": "dlrs-assist 2.0.0",
+        "manifest_sha256": load_assist_bundle(tmp_path / "r2").manifest_sha256,
+    }
+    assert get_learned(str(tmp_path / "r3"), TRUST).supports_corrections
+    assert not old.supports_corrections
+    image = load_image(REAL / "assist_busi_benign_303.png")
+    box = (60.0, 60.0, 220.0, 180.0)
+    with pytest.raises(ContourError, match="not trained on corrective clicks"):
+        propose_corrected(
+            image, box, [(100, 100)], (), engine="learned", bundle=str(tmp_path / "r2"), trust=TRUST
+        )
+    with pytest.raises(ContourError, match="need the learned contour assist"):
+        propose_corrected(image, box, [(100, 100)], (), engine="classical")
+    tuned_model = get_learned(str(tmp_path / "r3"), TRUST)
+    x = tuned_model.make_input(image.gray, ap.box_frame(box), box=box, include=[(100, 100)])
+    assert x.shape == (5, 96, 96) and tuned_model.probabilities(x[None]).shape == (1, 96, 96)
