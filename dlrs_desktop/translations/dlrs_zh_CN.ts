@@ -1149,6 +1149,10 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
         <translation>{task}{method}：{count} 个顶点。可像其他轮廓一样编辑；Ctrl+Z 撤销。</translation>
     </message>
     <message>
+        <source>Ctrl+click corrects a proposed outline: drag a box around the lesion first.</source>
+        <translation>Ctrl+单击用于修正建议轮廓：请先在病灶周围拖出方框。</translation>
+    </message>
+    <message>
         <source>Contour assist</source>
         <translation>轮廓辅助</translation>
     </message>
@@ -1283,6 +1287,10 @@ or drop a file here · File → Open demo case</source>
 </context>
 <context>
     <name>commands</name>
+    <message>
+        <source>Corrected outline</source>
+        <translation>修正后的轮廓</translation>
+    </message>
     <message>
         <source>Snap to edges</source>
         <translation>贴合边缘</translation>
@@ -2318,8 +2326,8 @@ DLRS Desktop 改用随附的演示模型；请在“模型”菜单中选择其�
         <translation>辅助</translation>
     </message>
     <message>
-        <source>Drag a box around the lesion, click inside it, or Shift-drag along its longest diameter: a proposed outline, editable, one undo step</source>
-        <translation>在病灶周围拖出方框、在病灶内单击，或按住 Shift 沿病灶最长径拖动：生成可编辑的建议轮廓，一步即可撤销</translation>
+        <source>Drag a box around the lesion, click inside it, or Shift-drag along its longest diameter: a proposed outline, editable, one undo step. Ctrl+click takes a spot in, Ctrl+Shift+click leaves it out</source>
+        <translation>在病灶周围拖出方框、在病灶内单击，或按住 Shift 沿病灶最长径拖动：生成可编辑的建议轮廓，一步即可撤销。Ctrl+单击将该处纳入轮廓，Ctrl+Shift+单击将其排除</translation>
     </message>
     <message>
         <source>Calibrated: {calibration}</source>

@@ -1,8 +1,14 @@
 """Contour assist in the window: outline from a box or a click, and snap-to-edges (core: `roi.assist`).
 
 Proposals take 20–300 ms, so they run in a worker; the answer becomes an ordinary contour pushed as one
-undo step ("Assisted outline", "Snap to edges"), so undo brings back exactly the previous contour. An
-answer that arrives after the user changed the image or the contour is dropped, never applied.
+undo step ("Assisted outline", "Corrected outline", "Snap to edges"), so undo brings back exactly the
+previous contour. An answer that arrives after the user changed the image or the contour is dropped,
+never applied.
+
+Corrective clicks (Ctrl+click: take this spot in; Ctrl+Shift+click: leave it out) re-run the outline's
+box with every correction so far. Which box and corrections made an outline is remembered by the
+outline's content, so undo and redo bring the matching corrections back; an outline drawn or edited
+by hand starts from its own bounding box. The corrections of the outline shown are marked (+ / ×).
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ from dlrs_desktop.ui.worker import _Job
 translate = QCoreApplication.translate
 
 
+Prompt = tuple[tuple[float, float, float, float], tuple, tuple]  # box, include points, exclude points
+MAX_PROMPTS = 64  # outlines whose box and corrections are remembered (undo depth of a session's work)
+
+
 class AssistService(QObject):
     done = Signal(str, object, str)  # job key, Contour, undo text
     failed = Signal(str, str)  # job key, message
@@ -34,20 +44,25 @@ class AssistService(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self.pending: str | None = None
+        self.pending_prompt: Prompt | None = None
+        self.prompts: dict[str, Prompt] = {}  # outline content hash -> the box and corrections that made it
         self.done.connect(self._done)
         self.failed.connect(self._failed)
+        host.doc.events.connect(self._doc_changed)
 
     def _key(self) -> str:
         doc = self.host.doc
         contour = doc.contour.content_hash() if doc.contour is not None else "-"
         return f"{doc.base_image.sha256 if doc.base_image else '-'}:{doc.frame}:{contour}"
 
-    def run(self, fn: Any, text: str) -> None:
-        """Run `fn(image) -> Contour` in the worker; apply it if nothing changed meanwhile."""
+    def run(self, fn: Any, text: str, prompt: Prompt | None = None) -> None:
+        """Run `fn(image) -> Contour` in the worker; apply it if nothing changed meanwhile. `prompt`:
+        the box and corrections it comes from, remembered for the next corrective click."""
         image = self.host.doc.image
         if image is None:
             return
         key = self.pending = self._key()
+        self.pending_prompt = prompt
         self.host.canvas.viewport().setCursor(Qt.CursorShape.BusyCursor)
         self.host.show_status(translate("assist", "{task}…").format(task=text))
         self.pool.start(
@@ -77,11 +92,43 @@ class AssistService(QObject):
         method = f" ({contour.method}: {contour.detail})" if hasattr(contour, "method") else ""
         contour = getattr(contour, "contour", contour)  # a roi.assist.Proposal says which engine answered
         new = doc.make_contour(np.asarray(contour.points))
+        if self.pending_prompt is not None:
+            self.prompts[new.content_hash()] = self.pending_prompt
+            while len(self.prompts) > MAX_PROMPTS:
+                self.prompts.pop(next(iter(self.prompts)))
         self.host.undo_stack.push(SetContour(doc, doc.contour, new, text))
         self.host.show_status(
             translate(
                 "assist", "{task}{method}: {count} vertices. Edit it like any contour; Ctrl+Z undoes it."
             ).format(task=text, method=method, count=len(new.points))
+        )
+
+    def _doc_changed(self, kind: str) -> None:
+        if kind in ("contour", "image"):
+            contour = self.host.doc.contour
+            prompt = self.prompts.get(contour.content_hash()) if contour is not None else None
+            self.host.canvas.set_marks(*(prompt[1:] if prompt else ()))
+
+    def correct(self, xy: tuple[float, float], include: bool) -> None:
+        """A corrective click on the outline shown: re-run its box with this point taken in or left out."""
+        contour = self.host.doc.contour
+        if contour is None:
+            dialogs.error(
+                self.host.dialog_parent(),
+                translate(
+                    "assist", "Ctrl+click corrects a proposed outline: drag a box around the lesion first."
+                ),
+            )
+            return
+        box, inc, exc = self.prompts.get(contour.content_hash()) or (_padded_bounds(contour.points), (), ())
+        inc, exc = ((*inc, xy), exc) if include else (inc, (*exc, xy))
+        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
+        from dlrs_desktop.roi import assist
+
+        self.run(
+            lambda image: assist.propose_corrected(image, box, inc, exc),
+            translate("commands", "Corrected outline"),
+            (box, inc, exc),
         )
 
     def _failed(self, key: str, message: str) -> None:
@@ -106,10 +153,12 @@ class AssistService(QObject):
 class AssistTool(DragTool):
     name, label, shortcut = "assist", QT_TRANSLATE_NOOP("tools", "Assist"), "A"
     diameter = False  # this drag is a Shift-drag along the lesion's longest diameter
+    correction: bool | None = None  # this press is a Ctrl+click correction: True include, False exclude
     tip = QT_TRANSLATE_NOOP(
         "tools",
         "Drag a box around the lesion, click inside it, or Shift-drag along its longest diameter: "
-        "a proposed outline, editable, one undo step",
+        "a proposed outline, editable, one undo step. Ctrl+click takes a spot in, Ctrl+Shift+click "
+        "leaves it out",
     )
 
     @cached_property
@@ -121,6 +170,7 @@ class AssistTool(DragTool):
         super().press(pos, event)
         # decided when the drag starts: letting go of Shift before the mouse does not make it a box
         self.diameter = _diameter_gesture(event)
+        self.correction = _correction_gesture(event)
 
     def move(self, pos: np.ndarray, event: QMouseEvent) -> None:
         if self.p0 is None:
@@ -142,7 +192,10 @@ class AssistTool(DragTool):
         # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi.assist_finish import MIN_BOX_PX
 
-        if math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(MIN_BOX_PX):
+        short = math.hypot(*(p1 - p0)) < self.host.canvas.screen_tolerance(MIN_BOX_PX)
+        if short and self.correction is not None:
+            self.service.correct((float(p1[0]), float(p1[1])), self.correction)
+        elif short:
             xy = tuple(p1)
             self.service.run(
                 lambda image: assist.propose_click(image, xy), translate("commands", "Assisted outline")
@@ -153,10 +206,34 @@ class AssistTool(DragTool):
                 lambda image: assist.propose_diameter(image, ends), translate("commands", "Assisted outline")
             )
         else:
-            box = (min(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[0], p1[0]), max(p0[1], p1[1]))
+            box = (
+                float(min(p0[0], p1[0])), float(min(p0[1], p1[1])),
+                float(max(p0[0], p1[0])), float(max(p0[1], p1[1])),
+            )  # fmt: skip
             self.service.run(
-                lambda image: assist.propose_box(image, box), translate("commands", "Assisted outline")
+                lambda image: assist.propose_box(image, box),
+                translate("commands", "Assisted outline"),
+                (box, (), ()),
             )
+
+
+def _correction_gesture(event: QMouseEvent) -> bool | None:
+    """Ctrl held: a corrective click — True takes the spot in, with Shift too False leaves it out."""
+    mods = event.modifiers()
+    if not mods & Qt.KeyboardModifier.ControlModifier:
+        return None
+    return not mods & Qt.KeyboardModifier.ShiftModifier
+
+
+def _padded_bounds(points: Any) -> tuple[float, float, float, float]:
+    """An outline's bounding box padded as the assist pads a click's outline before re-running it."""
+    # lazy: cv2 (~0.45 s) only when this runs, not at start-up
+    from dlrs_desktop.roi.assist_learned import REFINE_PAD
+
+    p = np.asarray(points, float)
+    (x0, y0), (x1, y1) = p.min(axis=0), p.max(axis=0)
+    dx, dy = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
+    return float(x0 - dx), float(y0 - dy), float(x1 + dx), float(y1 + dy)
 
 
 def _diameter_gesture(event: QMouseEvent) -> bool:

@@ -31,7 +31,15 @@ from PySide6.QtWidgets import (
 )
 
 from dlrs_desktop.ui.qtdraw import LabelItem, array_to_qimage, cosmetic_pen, polyline_path
-from dlrs_desktop.ui.style import CONTOUR_COLOR, MEASURE_COLOR, SCAN_COLOR, TOOL_COLOR, ring_color
+from dlrs_desktop.ui.style import (
+    CONTOUR_COLOR,
+    EXCLUDE_COLOR,
+    INCLUDE_COLOR,
+    MEASURE_COLOR,
+    SCAN_COLOR,
+    TOOL_COLOR,
+    ring_color,
+)
 
 translate = QCoreApplication.translate
 
@@ -108,6 +116,10 @@ class ImageCanvas(QGraphicsView):
         self.measure_text.setZValue(7)
         scene.addItem(self.measure_text)
         self._handle_points = np.zeros((0, 2))
+        # the assist's corrective clicks: include (+) and exclude (×), as interactive tools mark them
+        self.include_item = self._path_item(cosmetic_pen(INCLUDE_COLOR, 2.5), 7)
+        self.exclude_item = self._path_item(cosmetic_pen(EXCLUDE_COLOR, 2.5), 7)
+        self._marks: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 2)), np.zeros((0, 2)))
 
     def _path_item(self, pen: QPen, z: float) -> QGraphicsPathItem:
         item = QGraphicsPathItem()
@@ -243,6 +255,25 @@ class ImageCanvas(QGraphicsView):
         for x, y in self._handle_points:
             path.addRect(QRectF(x - r, y - r, 2 * r, 2 * r))
         self.handles_item.setPath(path)
+        r = 6.0 / max(self.zoom, 1e-6)  # ~12 screen px marks at any zoom
+        for item, points, arms in (
+            (self.include_item, self._marks[0], ((-r, 0, r, 0), (0, -r, 0, r))),
+            (self.exclude_item, self._marks[1], ((-r, -r, r, r), (-r, r, r, -r))),
+        ):
+            path = QPainterPath()
+            for x, y in points:
+                for ax, ay, bx, by in arms:
+                    path.moveTo(x + ax, y + ay)
+                    path.lineTo(x + bx, y + by)
+            item.setPath(path)
+
+    def set_marks(self, include: np.ndarray | None = None, exclude: np.ndarray | None = None) -> None:
+        """The assist's corrective clicks on the outline shown: include (+) and exclude (×) points."""
+        self._marks = (
+            np.asarray(include if include is not None else np.zeros((0, 2)), float).reshape(-1, 2),
+            np.asarray(exclude if exclude is not None else np.zeros((0, 2)), float).reshape(-1, 2),
+        )
+        self._refresh_handles()
 
     def set_rings(self, outlines: dict[str, list[np.ndarray]]) -> None:
         """Ring outlines by region name; a ring the model bundle defines gets an item on first use."""
