@@ -118,3 +118,19 @@ def test_fine_tuning_starts_from_the_bundle_and_recipe_3_needs_one(busbra_like, 
     tuned_model = get_learned(str(tmp_path / "r3"), TRUST)
     x = tuned_model.make_input(image.gray, ap.box_frame(box), box=box, include=[(100, 100)])
     assert x.shape == (5, 96, 96) and tuned_model.probabilities(x[None]).shape == (1, 96, 96)
+
+
+def test_a_corrective_click_the_model_ignored_is_still_kept():
+    from dlrs_desktop.roi.assist_learned import HONOUR_MARGIN_PX, honour_corrections
+
+    mask = np.zeros((120, 160), bool)
+    cv2.circle(mask.view(np.uint8), (80, 60), 30, 1, -1)
+    out = honour_corrections(mask, (10, 20), [(10 + 118, 20 + 60)], [])  # 8 px right of the outline
+    assert out[60, 118] and out[60, 118 + HONOUR_MARGIN_PX - 1]  # taken in, with a margin
+    assert out.sum() - mask.sum() < 0.2 * mask.sum() and out[60, 80]  # a bulge, not a new outline
+    out = honour_corrections(mask, (0, 0), [], [(105, 60)])  # 5 px inside the edge: a notch cut to it
+    assert not out[60, 105] and not out[60, 110] and out[60, 80]
+    assert mask.sum() - out.sum() < 0.1 * mask.sum()
+    out = honour_corrections(mask, (0, 0), [(100, 60)], [(100, 60)])  # contradictory: keep it in
+    assert out[60, 100]
+    assert np.array_equal(honour_corrections(mask, (0, 0), [(80, 60)], [(5, 5)]), mask)  # already right

@@ -44,6 +44,7 @@ CLICK_SIDES = (0.25, 0.45, 0.8, 1.4)  # crop sides tried for a click, × the sca
 REFINE_PAD = 0.05  # a click or diameter outline's box, padded per side, becomes a box prompt
 MAX_CORRECTIONS = 20  # corrective clicks on one box (each is one Gaussian in the input)
 GROW_MARGIN = 0.05  # an include point outside the box: the box grows past it by this × its size
+HONOUR_MARGIN_PX = 3  # a corrective click ends this far inside (or outside) the outline it forces
 
 
 class LearnedAssist:
@@ -227,9 +228,51 @@ def learned_box(
         exclude = [check_click(image, p) for p in exclude]
         bx = check_box(image, _grown(bx, include))
     mask, origin = _box_mask(model, image, bx, include, exclude)
+    if include or exclude:
+        mask = honour_corrections(mask, origin, include, exclude)
     if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
         raise ContourError("No lesion outline found in the box; draw it by hand or try a tighter box.")
     return _to_contour(image, mask, origin)
+
+
+def honour_corrections(
+    mask: np.ndarray,
+    origin: tuple[int, int],
+    include: Sequence[tuple[float, float]],
+    exclude: Sequence[tuple[float, float]],
+) -> np.ndarray:
+    """The outline made to keep every corrective click, changing as little as it can: an include point
+    the model still left out is joined by a disc reaching the outline, an exclude point it still took
+    in is cut out by a disc reaching the outline's edge (as a brush stroke would). What the user
+    clicked is then never silently ignored."""
+    m = mask.astype(np.uint8)
+    h, w = m.shape
+    ox, oy = origin
+
+    def local(p: tuple[float, float]) -> tuple[int, int] | None:
+        ix, iy = int(p[0]) - ox, int(p[1]) - oy
+        return (ix, iy) if 0 <= ix < w and 0 <= iy < h else None
+
+    for p in include:
+        at = local(p)
+        if at is None or m[at[1], at[0]] or not m.any():
+            continue
+        gap = cv2.distanceTransform(1 - m, cv2.DIST_L2, 5)[at[1], at[0]]
+        cv2.circle(m, at, int(np.ceil(gap)) + HONOUR_MARGIN_PX, 1, -1)
+    kept = [a for a in map(local, include) if a is not None]
+    for p in exclude:
+        at = local(p)
+        if at is None or not m[at[1], at[0]]:
+            continue
+        depth = cv2.distanceTransform(np.pad(m, 1), cv2.DIST_L2, 5)[at[1] + 1, at[0] + 1]
+        cut = np.zeros_like(m)
+        cv2.circle(cut, at, int(np.ceil(depth)) + HONOUR_MARGIN_PX, 1, -1)
+        if not any(cut[y, x] for x, y in kept):  # never cut away a point the user asked to keep
+            m[cut > 0] = 0
+    weight = m.astype(np.float32)
+    for x, y in kept:
+        weight[y, x] += float(weight.size)
+    return _keep_and_fill(m > 0, weight)
 
 
 def _grown(
