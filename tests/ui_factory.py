@@ -74,10 +74,9 @@ def view_point(win, x: float, y: float) -> QPoint:
 
 
 def click(qtbot, win, x: float, y: float, button=Qt.MouseButton.LeftButton, modifier=None) -> None:
-    kw = {"pos": view_point(win, x, y)}
-    if modifier is not None:
-        kw["modifier"] = modifier
-    qtbot.mouseClick(win.canvas.viewport(), button, **kw)
+    # QTest.mouseClick takes the modifier positionally (widget, button, modifier, pos) under PySide6
+    mods = modifier if modifier is not None else Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(win.canvas.viewport(), button, mods, view_point(win, x, y))
 
 
 def drag(qtbot, win, start, end, steps: int = 4, modifier=Qt.KeyboardModifier.NoModifier) -> None:

@@ -228,11 +228,26 @@ def learned_box(
         exclude = [check_click(image, p) for p in exclude]
         bx = check_box(image, _grown(bx, include))
     mask, origin = _box_mask(model, image, bx, include, exclude)
-    if include or exclude:
-        mask = honour_corrections(mask, origin, include, exclude)
     if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
         raise ContourError("No lesion outline found in the box; draw it by hand or try a tighter box.")
-    return _to_contour(image, mask, origin)
+    if not (include or exclude):
+        return _to_contour(image, mask, origin)
+    # the finished outline (smoothed, vertices about every mm) can shave a small bulge or notch off:
+    # widen the margin until the outline as shown keeps every click
+    for margin in (HONOUR_MARGIN_PX, HONOUR_MARGIN_PX + 2, HONOUR_MARGIN_PX + 4):
+        contour = _to_contour(image, honour_corrections(mask, origin, include, exclude, margin), origin)
+        if _keeps(contour, include, exclude):
+            break
+    return contour
+
+
+def _keeps(
+    contour: Contour, include: Sequence[tuple[float, float]], exclude: Sequence[tuple[float, float]]
+) -> bool:
+    """Every include point at least a pixel inside the outline, every exclude point a pixel outside."""
+    poly = contour.points.astype(np.float32).reshape(-1, 1, 2)
+    depth = [cv2.pointPolygonTest(poly, (float(x), float(y)), True) for x, y in (*include, *exclude)]
+    return all(d >= 1.0 for d in depth[: len(include)]) and all(d <= -1.0 for d in depth[len(include) :])
 
 
 def honour_corrections(
@@ -240,11 +255,12 @@ def honour_corrections(
     origin: tuple[int, int],
     include: Sequence[tuple[float, float]],
     exclude: Sequence[tuple[float, float]],
+    margin: int = HONOUR_MARGIN_PX,
 ) -> np.ndarray:
-    """The outline made to keep every corrective click, changing as little as it can: an include point
-    the model still left out is joined by a disc reaching the outline, an exclude point it still took
-    in is cut out by a disc reaching the outline's edge (as a brush stroke would). What the user
-    clicked is then never silently ignored."""
+    """The outline made to keep every corrective click `margin` px clear of its edge, changing as
+    little as it can: an include point the model left out (or took in by less) is joined by a disc
+    reaching past it, an exclude point it took in (or left out by less) is cut away by one, as a
+    brush stroke would. What the user clicked is then never silently ignored."""
     m = mask.astype(np.uint8)
     h, w = m.shape
     ox, oy = origin
@@ -253,20 +269,22 @@ def honour_corrections(
         ix, iy = int(p[0]) - ox, int(p[1]) - oy
         return (ix, iy) if 0 <= ix < w and 0 <= iy < h else None
 
+    def reach(a: np.ndarray, at: tuple[int, int]) -> float:
+        """How far `at` lies inside the region `a` (0 outside it)."""
+        return float(cv2.distanceTransform(np.pad(a, 1), cv2.DIST_L2, 5)[at[1] + 1, at[0] + 1])
+
     for p in include:
         at = local(p)
-        if at is None or m[at[1], at[0]] or not m.any():
+        if at is None or not m.any() or reach(m, at) >= margin:
             continue
-        gap = cv2.distanceTransform(1 - m, cv2.DIST_L2, 5)[at[1], at[0]]
-        cv2.circle(m, at, int(np.ceil(gap)) + HONOUR_MARGIN_PX, 1, -1)
+        cv2.circle(m, at, int(np.ceil(reach(1 - m, at))) + margin, 1, -1)  # past the gap, if any
     kept = [a for a in map(local, include) if a is not None]
     for p in exclude:
         at = local(p)
-        if at is None or not m[at[1], at[0]]:
+        if at is None or reach(1 - m, at) >= margin:
             continue
-        depth = cv2.distanceTransform(np.pad(m, 1), cv2.DIST_L2, 5)[at[1] + 1, at[0] + 1]
         cut = np.zeros_like(m)
-        cv2.circle(cut, at, int(np.ceil(depth)) + HONOUR_MARGIN_PX, 1, -1)
+        cv2.circle(cut, at, int(np.ceil(reach(m, at))) + margin, 1, -1)
         if not any(cut[y, x] for x, y in kept):  # never cut away a point the user asked to keep
             m[cut > 0] = 0
     weight = m.astype(np.float32)
