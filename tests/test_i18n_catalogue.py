@@ -79,6 +79,22 @@ def test_catalogue_compiles_and_loads(tmp_path):
     assert t.translate("outcome", "probability of {short_name}") == "{short_name}概率"
 
 
+def test_a_qm_older_than_its_ts_is_not_used(tmp_path, monkeypatch):
+    import os
+
+    folder = tmp_path / "translations"
+    folder.mkdir()
+    (folder / "dlrs_zh_CN.ts").write_bytes(TS.read_bytes())
+    assert i18n.release(TS, folder / "dlrs_zh_CN.qm")
+    monkeypatch.setattr(i18n, "TRANSLATIONS", folder)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert i18n._compiled_catalogue("zh_CN") == folder / "dlrs_zh_CN.qm"  # built after the .ts
+    old = (folder / "dlrs_zh_CN.ts").stat().st_mtime - 60
+    os.utime(folder / "dlrs_zh_CN.qm", (old, old))  # the .ts edited since: the .qm is stale
+    fresh = i18n._compiled_catalogue("zh_CN")
+    assert fresh is not None and fresh != folder / "dlrs_zh_CN.qm" and fresh.is_file()
+
+
 def test_shipped_font_matches_its_provenance_and_covers_the_catalogue():
     card = json.loads((CJK_FONT.parent / "PROVENANCE.json").read_text())
     assert card["licence"] == "OFL-1.1" and (CJK_FONT.parent / "OFL.txt").is_file()

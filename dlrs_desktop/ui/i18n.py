@@ -67,11 +67,14 @@ def resolve_language(requested: str | None, saved: str | None) -> str:
 
 
 def _compiled_catalogue(language: str) -> Path | None:
-    """The `.qm` beside the package (a wheel, the frozen build), else the `.ts` compiled into the cache."""
+    """The `.qm` beside the package (a wheel, the frozen build), else the `.ts` compiled into the cache.
+
+    A `.qm` older than the `.ts` beside it (a source checkout's install-time build, then the catalogue
+    edited) is stale: the `.ts` wins, or the new strings would show in English."""
     qm = TRANSLATIONS / f"dlrs_{language}.qm"
-    if qm.is_file():
-        return qm
     ts = TRANSLATIONS / f"dlrs_{language}.ts"
+    if qm.is_file() and (not ts.is_file() or qm.stat().st_mtime >= ts.stat().st_mtime):
+        return qm
     if not ts.is_file():
         return None
     digest = hashlib.sha256(ts.read_bytes()).hexdigest()[:16]
