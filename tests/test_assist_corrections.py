@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -134,3 +135,33 @@ def test_a_corrective_click_the_model_ignored_is_still_kept():
     out = honour_corrections(mask, (0, 0), [(100, 60)], [(100, 60)])  # contradictory: keep it in
     assert out[60, 100]
     assert np.array_equal(honour_corrections(mask, (0, 0), [(80, 60)], [(5, 5)]), mask)  # already right
+
+
+def test_shipped_model_takes_corrections_by_api_and_cli(tmp_path, capsys):
+    """2.1.0 on a real BUSI scan: a box that leaves out the lesion's right part, one include click there."""
+    from dlrs_desktop.roi.assist import propose_box
+    from dlrs_desktop.roi.assist_eval import mask_dice
+
+    name = "assist_busi_benign_303"
+    image = load_image(REAL / f"{name}.png")
+    truth = cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    ys, xs = np.nonzero(truth)
+    right = float(xs.min() + 0.6 * (xs.max() - xs.min()))
+    box = (float(xs.min()), float(ys.min()), right, float(ys.max() + 1))
+    missed = truth.copy()
+    missed[:, : int(right) + 5] = False
+    my, mx = np.nonzero(missed)
+    spot = (float(np.median(mx)), float(np.median(my)))
+    before = propose_box(image, box).contour.to_mask(truth.shape)
+    after = propose_corrected(image, box, [spot], ())
+    assert after.method == "learned" and "2.1.0" in after.detail
+    got = after.contour.to_mask(truth.shape)
+    assert got[int(spot[1]), int(spot[0])] and not before[int(spot[1]), int(spot[0])]
+    assert mask_dice(got, truth) > mask_dice(before, truth) + 0.05
+    args = ["outline", str(REAL / f"{name}.png"), "--box", *(f"{v:.1f}" for v in box)]
+    assert main([*args, "--include", f"{spot[0]:.1f}", f"{spot[1]:.1f}", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["method"] == "learned" and printed["source"].endswith("+ 1 include / 0 exclude clicks")
+    assert main(["outline", str(REAL / f"{name}.png"), "--click", "200", "100", "--include", "5", "5"]) == 2
+    assert "give --box" in capsys.readouterr().err
+    assert main([*args, "--exclude", "nan", "5"]) == 2

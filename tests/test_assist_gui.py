@@ -62,3 +62,49 @@ def test_shift_drag_along_the_longest_diameter_is_a_diameter_prompt(qtbot, tmp_p
     drag(qtbot, win, a, b, steps=3)  # the same drag without Shift is a box with a and b as corners
     qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
     assert not dialog_log.texts("error")
+
+
+def test_ctrl_click_corrects_the_outline_and_undo_brings_back_its_corrections(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from PySide6.QtCore import Qt
+
+    image = tmp_path / "scan.png"
+    shutil.copyfile(REAL / "assist_busi_benign_303.png", image)
+    win = make_window(qtbot)
+    assert win.open_path(image)
+    truth = cv2.imread(str(REAL / "assist_busi_benign_303_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    ys, xs = np.nonzero(truth)
+    win.set_tool("assist")
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    click(qtbot, win, float(xs.mean()), float(ys.mean()), modifier=ctrl)  # nothing to correct yet
+    assert "drag a box around the lesion first" in dialog_log.texts("error")[-1]
+    dialog_log.shown.clear()
+    n = win.undo_stack.count()
+    right = xs.min() + 0.6 * (xs.max() - xs.min())  # a box that leaves out the lesion's right part
+    drag(qtbot, win, (xs.min() - 2, ys.min() - 2), (right, ys.max() + 3), steps=3)
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
+    boxed = win.doc.contour
+    assert win.canvas.include_item.path().isEmpty()
+    missed = truth.copy()
+    missed[:, : int(right) + 5] = False
+    my, mx = np.nonzero(missed)
+    spot = (float(np.median(mx)), float(np.median(my)))  # inside the lesion, outside the box
+    click(qtbot, win, *spot, modifier=ctrl)
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 2, timeout=20000)
+    assert win.undo_stack.undoText() == "Corrected outline"
+    corrected = win.doc.contour
+    assert corrected.to_mask(truth.shape)[int(spot[1]), int(spot[0])]  # the spot is now in the outline
+    d_box, d_corrected = (mask_dice(c.to_mask(truth.shape), truth) for c in (boxed, corrected))
+    assert d_corrected > d_box + 0.05 and d_corrected > 0.8
+    assert not win.canvas.include_item.path().isEmpty()  # the correction is marked (+)
+    assert win.canvas.exclude_item.path().isEmpty()
+    win.undo_stack.undo()  # back to the box's outline: no corrections to show
+    assert win.doc.contour.content_hash() == boxed.content_hash()
+    assert win.canvas.include_item.path().isEmpty()
+    win.undo_stack.redo()
+    assert not win.canvas.include_item.path().isEmpty()
+    outside = (float(xs.min() - 15), float(ys.mean()))  # Ctrl+Shift+click: leave a spot out
+    click(qtbot, win, *outside, modifier=ctrl | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 3, timeout=20000)
+    assert not win.canvas.exclude_item.path().isEmpty()
+    assert not win.doc.contour.to_mask(truth.shape)[int(outside[1]), int(outside[0])]
+    assert not dialog_log.texts("error")

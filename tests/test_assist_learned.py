@@ -71,7 +71,7 @@ def test_diameter_on_real_scans_by_api_and_cli(name, tmp_path, capsys):
     image, truth, _box = _fixture(name)
     a, b = longest_diameter(truth)
     p = propose_diameter(image, (a, b))
-    assert p.method == "learned" and "dlrs-assist 2.0.0" in p.detail
+    assert p.method == "learned" and "dlrs-assist 2.1.0" in p.detail
     assert mask_dice(validate_contour(p.contour, image).to_mask(image.shape), truth) > 0.8
     out = tmp_path / "c.json"
     args = ["outline", str(REAL / f"{name}.png"), "--diameter", *(f"{v:.2f}" for v in (*a, *b))]
