@@ -71,6 +71,8 @@ def test_training_is_deterministic_resumable_and_writes_a_safe_bundle(busbra_lik
     capsys.readouterr()
     c = _train(busbra_like, tmp_path / "a")  # the same command again resumes from the checkpoint
     assert "resuming" in capsys.readouterr().err
+    _train(busbra_like, tmp_path / "a", "--threads", "2")  # another thread count resumes too
+    assert "resuming" in capsys.readouterr().err
     assert c["files"]["weights.safetensors"]["sha256"] == a["files"]["weights.safetensors"]["sha256"]
     bundle = load_assist_bundle(tmp_path / "a")
     ts = bundle.training_set()

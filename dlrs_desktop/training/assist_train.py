@@ -213,6 +213,12 @@ def _splits(data: Path, cfg: AssistTrainConfig) -> tuple[list, dict, list, list]
     return stored, excluded, train, val
 
 
+def _resume_key(config: Any) -> Any:
+    """What must match to resume: everything but the thread count (a run interrupted on a busy machine
+    may go on with more threads; only bit-identity with an uninterrupted run depends on it)."""
+    return {k: v for k, v in config.items() if k != "threads"} if isinstance(config, dict) else config
+
+
 def _resume(
     ckpt: Path, config: dict[str, Any], model: Any, opt: Any, sched: Any, log: Callable[[str], None]
 ) -> tuple[dict[str, Any], dict] | None:
@@ -220,7 +226,7 @@ def _resume(
     if not (ckpt / checkpoint.STATE).is_file():
         return None
     saved = json.loads((ckpt / checkpoint.STATE).read_text(encoding="utf-8"))
-    if saved.get("config") != config:
+    if _resume_key(saved.get("config")) != _resume_key(config):
         log(f"ignoring {ckpt}: it was written for another configuration")
         return None
     # lazy: torch is the optional [train]/[gpu] extra
