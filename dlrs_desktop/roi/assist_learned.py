@@ -234,8 +234,10 @@ def learned_box(
         return _to_contour(image, mask, origin)
     # the finished outline (smoothed, vertices about every mm) can shave a small bulge or notch off:
     # widen the margin until the outline as shown keeps every click
+    scan = image.scan_mask[origin[1] : origin[1] + mask.shape[0], origin[0] : origin[0] + mask.shape[1]]
     for margin in (HONOUR_MARGIN_PX, HONOUR_MARGIN_PX + 2, HONOUR_MARGIN_PX + 4):
-        contour = _to_contour(image, honour_corrections(mask, origin, include, exclude, margin), origin)
+        kept = honour_corrections(mask, origin, include, exclude, margin) & scan  # discs stay in the scan
+        contour = _to_contour(image, kept, origin)
         if _keeps(contour, include, exclude):
             break
     return contour
