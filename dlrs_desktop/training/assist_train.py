@@ -171,6 +171,9 @@ def train_assist(
     return summary
 
 
+FIRST_LAYER = "down.0.0.weight"  # AssistUNet's first convolution: the only layer that sees the inputs
+
+
 def _initialise(model: Any, bundle_dir: str, log: Callable[[str], None]) -> dict[str, Any]:
     """Start from a verified assist bundle's weights (fine-tuning). A first layer with fewer input
     channels than `model` (a recipe-2 bundle under recipe 3) is widened with zero weights, so the
@@ -190,7 +193,7 @@ def _initialise(model: Any, bundle_dir: str, log: Callable[[str], None]) -> dict
         target = own[name]
         if tensor.shape == target.shape:
             own[name] = tensor
-        elif tensor.dim() == 4 and tensor.shape[1] < target.shape[1] and tensor.shape[0] == target.shape[0]:
+        elif name == FIRST_LAYER and tensor.shape[1] < target.shape[1] and tensor.shape[0] == target.shape[0]:
             widened = torch.zeros_like(target)
             widened[:, : tensor.shape[1]] = tensor
             own[name] = widened
