@@ -14,12 +14,18 @@ from tests.ui_factory import click, dialog_log, drag, edit_then_undo_both, make_
 REAL = Path(__file__).parent / "data" / "real"
 
 
-def test_box_and_click_on_a_real_scan_are_one_undo_step_each(qtbot, tmp_path, dialog_log):  # noqa: F811
-    image = tmp_path / "scan.png"  # a copy: the app writes its sidecar beside the image
-    shutil.copyfile(REAL / "assist_busi_benign_303.png", image)
+def _open_real_scan(qtbot, tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
+    """The window with a copy of a committed BUSI fixture open (the app writes its sidecar beside the
+    image), and the fixture's expert mask."""
+    image = tmp_path / "scan.png"
+    shutil.copyfile(REAL / f"{name}.png", image)
     win = make_window(qtbot)
     assert win.open_path(image)
-    truth = cv2.imread(str(REAL / "assist_busi_benign_303_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    return win, cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+
+
+def test_box_and_click_on_a_real_scan_are_one_undo_step_each(qtbot, tmp_path, dialog_log):  # noqa: F811
+    win, truth = _open_real_scan(qtbot, tmp_path, "assist_busi_benign_303")
     ys, xs = np.nonzero(truth)
     win.set_tool("assist")
     n = win.undo_stack.count()
@@ -44,11 +50,7 @@ def test_shift_drag_along_the_longest_diameter_is_a_diameter_prompt(qtbot, tmp_p
 
     from dlrs_desktop.training.assist_augment import longest_diameter
 
-    image = tmp_path / "scan.png"
-    shutil.copyfile(REAL / "assist_busi_malignant_189.png", image)
-    win = make_window(qtbot)
-    assert win.open_path(image)
-    truth = cv2.imread(str(REAL / "assist_busi_malignant_189_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    win, truth = _open_real_scan(qtbot, tmp_path, "assist_busi_malignant_189")
     a, b = longest_diameter(truth)
     win.set_tool("assist")
     n = win.undo_stack.count()
@@ -67,11 +69,7 @@ def test_shift_drag_along_the_longest_diameter_is_a_diameter_prompt(qtbot, tmp_p
 def test_ctrl_click_corrects_the_outline_and_undo_brings_back_its_corrections(qtbot, tmp_path, dialog_log):  # noqa: F811
     from PySide6.QtCore import Qt
 
-    image = tmp_path / "scan.png"
-    shutil.copyfile(REAL / "assist_busi_benign_303.png", image)
-    win = make_window(qtbot)
-    assert win.open_path(image)
-    truth = cv2.imread(str(REAL / "assist_busi_benign_303_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    win, truth = _open_real_scan(qtbot, tmp_path, "assist_busi_benign_303")
     ys, xs = np.nonzero(truth)
     win.set_tool("assist")
     ctrl = Qt.KeyboardModifier.ControlModifier
