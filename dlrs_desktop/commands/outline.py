@@ -1,8 +1,9 @@
 """`dlrs outline IMAGE --box X0 Y0 X1 Y1`: a proposed tumour outline from the shell (pre-contouring a folder).
 
-The same `propose_box` / `propose_click` / `propose_diameter` / `propose_corrected` (a box with `--include` /
-`--exclude` corrective clicks) / `snap_to_edges` the GUI's assist tool and snap action call, so a batch pre-contouring run gives what a user would get by hand. The result is an
-ordinary contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `dlrs predict` read.
+The same `propose_box` / `propose_click` / `propose_diameter` / `propose_corrected` (a box with
+`--include` / `--exclude` corrective clicks) / `snap_to_edges` the GUI's assist tool and snap action
+call, so a batch pre-contouring run gives what a user would get by hand. The result is an ordinary
+contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `dlrs predict` read.
 """
 
 from __future__ import annotations

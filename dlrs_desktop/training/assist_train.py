@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.roi.assist_bundle import WEIGHTS_FILE, load_assist_bundle
 from dlrs_desktop.training import assist_data, checkpoint
 from dlrs_desktop.training.assist_augment import channels_for, make_example, make_fixed_examples
 from dlrs_desktop.training.assist_export import check_target, export_bundle
@@ -181,8 +182,6 @@ def _initialise(model: Any, bundle_dir: str, log: Callable[[str], None]) -> dict
     # lazy: torch is the optional [train]/[gpu] extra
     import torch
     from safetensors.torch import load as st_load
-
-    from dlrs_desktop.roi.assist_bundle import WEIGHTS_FILE, load_assist_bundle
 
     bundle = load_assist_bundle(bundle_dir)
     saved = st_load(bundle.files[WEIGHTS_FILE])

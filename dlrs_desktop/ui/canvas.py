@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
-from dlrs_desktop.ui.qtdraw import LabelItem, array_to_qimage, cosmetic_pen, polyline_path
+from dlrs_desktop.ui.qtdraw import LabelItem, array_to_qimage, cosmetic_pen, cross_marks, polyline_path
 from dlrs_desktop.ui.style import (
     CONTOUR_COLOR,
     EXCLUDE_COLOR,
@@ -256,16 +256,8 @@ class ImageCanvas(QGraphicsView):
             path.addRect(QRectF(x - r, y - r, 2 * r, 2 * r))
         self.handles_item.setPath(path)
         r = 6.0 / max(self.zoom, 1e-6)  # ~12 screen px marks at any zoom
-        for item, points, arms in (
-            (self.include_item, self._marks[0], ((-r, 0, r, 0), (0, -r, 0, r))),
-            (self.exclude_item, self._marks[1], ((-r, -r, r, r), (-r, r, r, -r))),
-        ):
-            path = QPainterPath()
-            for x, y in points:
-                for ax, ay, bx, by in arms:
-                    path.moveTo(x + ax, y + ay)
-                    path.lineTo(x + bx, y + by)
-            item.setPath(path)
+        self.include_item.setPath(cross_marks(self._marks[0], r, diagonal=False))  # +
+        self.exclude_item.setPath(cross_marks(self._marks[1], r, diagonal=True))  # ×
 
     def set_marks(self, include: np.ndarray | None = None, exclude: np.ndarray | None = None) -> None:
         """The assist's corrective clicks on the outline shown: include (+) and exclude (×) points."""

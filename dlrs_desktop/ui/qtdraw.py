@@ -50,6 +50,17 @@ def polyline_path(points: np.ndarray, closed: bool) -> QPainterPath:
     return path
 
 
+def cross_marks(points: np.ndarray, r: float, *, diagonal: bool) -> QPainterPath:
+    """A cross of arm `r` at each point: "+" (upright) or "×" (`diagonal`)."""
+    arms = ((-r, -r, r, r), (-r, r, r, -r)) if diagonal else ((-r, 0, r, 0), (0, -r, 0, r))
+    path = QPainterPath()
+    for x, y in np.asarray(points, float).reshape(-1, 2):
+        for ax, ay, bx, by in arms:
+            path.moveTo(x + ax, y + ay)
+            path.lineTo(x + bx, y + by)
+    return path
+
+
 def cosmetic_pen(color: QColor, width: float = 2.0, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
     pen = QPen(color, width, style)
     pen.setCosmetic(True)  # same width on screen at any zoom
