@@ -91,8 +91,9 @@ def _with_extras(run: Callable[[argparse.Namespace], Any], name: str) -> Callabl
     return wrapped
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run one command line; `parser`: one `build_parser` already made (cli_entry builds it first)."""
+    parser = parser or build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown and not getattr(args, "_unavailable", False):  # its options are unknown: say what is missing
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
