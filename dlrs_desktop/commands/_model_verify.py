@@ -80,26 +80,17 @@ def _assist_inputs(channels: int) -> np.ndarray:
     return np.stack(xs).astype(np.float32)
 
 
-def _assist_channels(sess: Any) -> int:
-    """The input channels the graph declares (3, or 5 for a graph that takes corrective clicks)."""
-    # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.roi import assist_prompt as ap
-
-    shape = sess.get_inputs()[0].shape
-    c = shape[1] if len(shape) == 4 and isinstance(shape[1], int) else ap.CHANNELS
-    if c not in (ap.CHANNELS, ap.CORRECTION_CHANNELS):
-        raise ModelError(f"The contour-assist ONNX graph takes {c} channels, not 3 or 5.")
-    return c
-
-
 def verify_assist(bundle: Any) -> str:
     """The assist's ONNX runs on two probe crops (finite, input-dependent) and matches its safetensors."""
     # lazy: onnxruntime (0.3 s) only when a bundle is verified
     import onnxruntime as ort
 
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
+    from dlrs_desktop.roi.assist_prompt import graph_channels
+
     try:
         sess = ort.InferenceSession(bundle.onnx_bytes, providers=["CPUExecutionProvider"])
-        x = _assist_inputs(_assist_channels(sess))
+        x = _assist_inputs(graph_channels(sess.get_inputs()[0].shape))
         got = sess.run(None, {bundle.manifest["onnx"].get("input", "input"): x})[0]
     except Exception as exc:  # onnxruntime raises its own types for a bad graph or input name
         raise ModelError(f"The contour-assist ONNX graph does not run ({type(exc).__name__}).") from None

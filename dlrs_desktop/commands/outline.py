@@ -42,22 +42,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar=("X1", "Y1", "X2", "Y2"),
         help="the two ends of the lesion's longest diameter (image px), as calipers are placed",
     )
-    parser.add_argument(
-        "--include",
-        nargs=2,
-        type=float,
-        action="append",
-        metavar=("X", "Y"),
-        help="with --box: a corrective click the outline must take in (repeatable; learned model 2.1.0 on)",
-    )
-    parser.add_argument(
-        "--exclude",
-        nargs=2,
-        type=float,
-        action="append",
-        metavar=("X", "Y"),
-        help="with --box: a corrective click the outline must leave out (repeatable)",
-    )
+    corrections = (("--include", "take in (repeatable; learned model 2.1.0 on)"), ("--exclude", "leave out"))
+    for flag, what in corrections:
+        parser.add_argument(
+            flag,
+            nargs=2,
+            type=float,
+            action="append",
+            metavar=("X", "Y"),
+            help=f"with --box: a corrective click the outline must {what}",
+        )
     parser.add_argument(
         "--snap",
         metavar="CONTOUR",

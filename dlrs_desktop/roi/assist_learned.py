@@ -65,10 +65,10 @@ class LearnedAssist:
         inputs = {i.name: i for i in self.session.get_inputs()}
         if self.input_name not in inputs:
             raise ModelError(f"The contour-assist ONNX graph has no input {str(self.input_name)[:40]!r}.")
-        shape = inputs[self.input_name].shape
-        self.channels = shape[1] if len(shape) == 4 and isinstance(shape[1], int) else ap.CHANNELS
-        if self.channels not in (ap.CHANNELS, ap.CORRECTION_CHANNELS):
-            raise ModelError(f"The contour-assist ONNX graph takes {self.channels} channels, not 3 or 5.")
+        try:
+            self.channels = ap.graph_channels(inputs[self.input_name].shape)
+        except ValueError as exc:
+            raise ModelError(str(exc)) from None
         self.threshold = bundle.threshold
         self._lock = threading.Lock()
         self.probabilities(np.zeros((1, self.channels, ap.SIZE, ap.SIZE), np.float32))  # a broken graph fails
@@ -390,6 +390,12 @@ def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAss
     return _refined_as_box(image, cands[0].mask, cands[0].origin, model, (x, y))
 
 
+def refine_box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    """An outline's bounding box as the box it is run again with: REFINE_PAD of its size per side."""
+    px, py = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
+    return x0 - px, y0 - py, x1 + px, y1 + py
+
+
 def _refined_as_box(
     image: UltrasoundImage,
     mask: np.ndarray,
@@ -401,10 +407,9 @@ def _refined_as_box(
     a box — kept if it still holds the prompt's point `inside`; else the first outline itself."""
     ys, xs = np.nonzero(mask)
     ox, oy = origin
-    x0, x1, y0, y1 = xs.min() + ox, xs.max() + 1 + ox, ys.min() + oy, ys.max() + 1 + oy
-    px, py = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
+    box = refine_box(xs.min() + ox, ys.min() + oy, xs.max() + 1 + ox, ys.max() + 1 + oy)
     try:
-        contour = learned_box(image, (x0 - px, y0 - py, x1 + px, y1 + py), model)
+        contour = learned_box(image, box, model)
         if cv2.pointPolygonTest(contour.points.astype(np.float32).reshape(-1, 1, 2), inside, False) >= 0:
             return contour
     except ContourError:

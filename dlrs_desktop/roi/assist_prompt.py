@@ -142,6 +142,15 @@ def diameter_channel(frame: CropFrame, ends: tuple[tuple[float, float], tuple[fl
     return np.maximum(click_channel(frame, ends[0]), click_channel(frame, ends[1]))
 
 
+def graph_channels(shape: Sequence) -> int:
+    """The channel count an ONNX input shape declares (N, C, H, W): 3, or 5 for a graph that takes
+    corrective clicks; ValueError for anything else (a symbolic C counts as 3, the first bundles')."""
+    c = shape[1] if len(shape) == 4 and isinstance(shape[1], int) else CHANNELS
+    if c not in (CHANNELS, CORRECTION_CHANNELS):
+        raise ValueError(f"The contour-assist ONNX graph takes {c} channels, not 3 or 5.")
+    return c
+
+
 def points_channel(frame: CropFrame, points: Sequence[tuple[float, float]]) -> np.ndarray:
     """A Gaussian at each point (their maximum); zero for none."""
     out = np.zeros((SIZE, SIZE), np.float32)

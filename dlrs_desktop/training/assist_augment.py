@@ -153,6 +153,22 @@ def fixed_correction(
     return (point, []) if add else ([], point)
 
 
+def _speckle(
+    g: np.ndarray, rng: np.random.Generator, grain: tuple[float, float], depth: tuple[float, float]
+) -> np.ndarray:
+    """Multiplicative speckle: blurred noise of a grain (sigma, px) and a strength drawn from the ranges."""
+    s = ap.SIZE
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (s, s)).astype(np.float32), (0, 0), rng.uniform(*grain))
+    return g * (1 + rng.uniform(*depth) * noise / max(float(noise.std()), 1e-6))
+
+
+def _lower_resolution(g: np.ndarray, f: float) -> np.ndarray:
+    """Down to `f` of the input size and back: the detail a coarser scanner or preset loses."""
+    s = ap.SIZE
+    small = cv2.resize(g.astype(np.float32), (int(s * f), int(s * f)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (s, s), interpolation=cv2.INTER_LINEAR)
+
+
 def _scanner_v2(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Recipe 2: what scanners and presets do differently (grey in [0, 1] → [0, 1.2])."""
     s = ap.SIZE
@@ -167,8 +183,7 @@ def _scanner_v2(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         top = np.exp(-np.linspace(0, 1, s) / rng.uniform(0.05, 0.25))[:, None]
         g = g + rng.uniform(0.1, 0.4) * top
     if rng.random() < 0.5:  # speckle of another grain
-        noise = cv2.GaussianBlur(rng.normal(0, 1, (s, s)).astype(np.float32), (0, 0), rng.uniform(0.5, 2.5))
-        g = g * (1 + rng.uniform(0.05, 0.3) * noise / max(float(noise.std()), 1e-6))
+        g = _speckle(g, rng, (0.5, 2.5), (0.05, 0.3))
     u = rng.random()
     if u < 0.3:  # speckle reduction
         g = cv2.GaussianBlur(g.astype(np.float32), (0, 0), rng.uniform(0.5, 2.0))
@@ -176,9 +191,7 @@ def _scanner_v2(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         blur = cv2.GaussianBlur(g.astype(np.float32), (0, 0), rng.uniform(1.0, 2.5))
         g = g + rng.uniform(0.3, 1.0) * (g - blur)
     if rng.random() < 0.35:
-        f = rng.uniform(0.35, 0.9)
-        small = cv2.resize(g.astype(np.float32), (int(s * f), int(s * f)), interpolation=cv2.INTER_AREA)
-        g = cv2.resize(small, (s, s), interpolation=cv2.INTER_LINEAR)
+        g = _lower_resolution(g, rng.uniform(0.35, 0.9))
     if rng.random() < 0.2:  # saturated highlights
         g = np.minimum(g, rng.uniform(0.6, 0.95) * float(np.max(g)))
     return np.clip(g, 0, 1.2)
@@ -193,14 +206,11 @@ def _intensity(g: np.ndarray, rng: np.random.Generator, recipe: int = 1) -> np.n
     ramp = 1 + rng.uniform(-0.35, 0.35) * (np.linspace(-0.5, 0.5, s)[:, None])
     g = g * ramp
     if rng.random() < 0.5:
-        noise = cv2.GaussianBlur(rng.normal(0, 1, (s, s)).astype(np.float32), (0, 0), rng.uniform(0.6, 1.5))
-        g = g * (1 + rng.uniform(0.05, 0.25) * noise / max(float(noise.std()), 1e-6))
+        g = _speckle(g, rng, (0.6, 1.5), (0.05, 0.25))
     if rng.random() < 0.25:
         g = cv2.GaussianBlur(g.astype(np.float32), (0, 0), rng.uniform(0.5, 1.5))
     if rng.random() < 0.2:
-        f = rng.uniform(0.4, 0.8)
-        small = cv2.resize(g.astype(np.float32), (int(s * f), int(s * f)), interpolation=cv2.INTER_AREA)
-        g = cv2.resize(small, (s, s), interpolation=cv2.INTER_LINEAR)
+        g = _lower_resolution(g, rng.uniform(0.4, 0.8))
     return (np.clip(g, 0, 1.2) * 255).astype(np.float32)
 
 

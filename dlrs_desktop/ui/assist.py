@@ -228,12 +228,10 @@ def _correction_gesture(event: QMouseEvent) -> bool | None:
 def _padded_bounds(points: Any) -> tuple[float, float, float, float]:
     """An outline's bounding box padded as the assist pads a click's outline before re-running it."""
     # lazy: cv2 (~0.45 s) only when this runs, not at start-up
-    from dlrs_desktop.roi.assist_learned import REFINE_PAD
+    from dlrs_desktop.roi.assist_learned import refine_box
 
-    p = np.asarray(points, float)
-    (x0, y0), (x1, y1) = p.min(axis=0), p.max(axis=0)
-    dx, dy = REFINE_PAD * (x1 - x0), REFINE_PAD * (y1 - y0)
-    return float(x0 - dx), float(y0 - dy), float(x1 + dx), float(y1 + dy)
+    (x0, y0), (x1, y1) = np.asarray(points, float).min(axis=0), np.asarray(points, float).max(axis=0)
+    return refine_box(float(x0), float(y0), float(x1), float(y1))
 
 
 def _diameter_gesture(event: QMouseEvent) -> bool:
