@@ -102,6 +102,7 @@ def test_fine_tuning_starts_from_the_bundle_and_recipe_3_needs_one(busbra_like, 
         busbra_like, tmp_path / "r3", "--widths", "4,8,16", "--recipe", "3", "--init", str(tmp_path / "r2")
     )
     assert tuned["version"] == "2.1.0" and len(tuned["input"]["channels"]) == 5
+    assert tuned["training"]["config"]["init"] == "r2"  # the folder's name, not this machine's path
     assert tuned["training"]["initialised_from"] == {
         "bundle": "dlrs-assist 2.0.0",
         "manifest_sha256": load_assist_bundle(tmp_path / "r2").manifest_sha256,

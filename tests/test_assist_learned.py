@@ -39,6 +39,15 @@ def test_shipped_bundle_is_safe_small_and_real():
     assert set(files) == {"manifest.json", "signature.json", *bundle.manifest["files"]}
     assert not any(n.endswith((".pt", ".pth", ".pkl", ".ckpt")) for n in files)
     ts = bundle.training_set()
+
+    def strings(v):  # type: ignore[no-untyped-def]
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            return [s for x in v for s in strings(x)]
+        return [v] if isinstance(v, str) else []
+
+    assert not [v for v in strings(bundle.manifest) if Path(v).is_absolute()]  # no build machine's paths
     assert bundle.manifest["training_data"]["kind"] == "real"
     assert {c["split"] for c in ts["cases"]} == {"train", "val", "test"}
     # patient-level: no patient (group) in two splits

@@ -124,7 +124,8 @@ def export_bundle(
         "training": {
             **{k: v for k, v in summary.items() if k != "history"},
             "history": summary["history"],
-            "config": {**cfg.__dict__, "widths": list(cfg.widths)},
+            # `init` by its folder name: `initialised_from` names that bundle by id and manifest sha256
+            "config": {**cfg.__dict__, "widths": list(cfg.widths), "init": Path(cfg.init).name},
             "software": software_versions(),
         },
         "files": {
