@@ -65,6 +65,14 @@ def _schedule_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument(
         "--folds", type=int, default=d.folds, help="folds for out-of-fold stacking (grouped by patient)"
     )
+    p.add_argument(
+        "--fold-by",
+        default=d.fold_by,
+        choices=["patient", "centre"],
+        help="patient: --folds folds grouped by patient; centre: one fold per centre of the training "
+        "split (leave-one-centre-out), so the stacking weighs each network and signature by how well "
+        "it does on a centre it never saw (multi-centre cohorts; --folds is then ignored)",
+    )
     p.add_argument("--patience", type=int, default=d.patience, help="early stopping on the internal split")
     p.add_argument(
         "--keep",

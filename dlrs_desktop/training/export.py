@@ -209,10 +209,17 @@ def _shipped_network(model: TrainedModel) -> str:
     return "base network refitted on the whole training split; "
 
 
+def _fold_words(model: TrainedModel) -> str:
+    k = int(model.folds.max()) + 1
+    if (model.state.get("config") or {}).get("fold_by") == "centre":
+        return f"{k} folds, one per training centre: leave-one-centre-out"
+    return f"{k} folds grouped by patient, stratified by label"
+
+
 def _stacking_method(model: TrainedModel, reference_split: str) -> str:
     return (
         "logistic meta-learner on out-of-fold region logits of the training split "
-        f"({int(model.folds.max()) + 1} folds grouped by patient, stratified by label), each fold "
+        f"({_fold_words(model)}), each fold "
         "network's logits z-scored per region, coefficients constrained to be non-negative; "
         + _shipped_network(model)
         + f"coefficients converted to its logits with its mean and SD on the {reference_split} split"

@@ -47,6 +47,7 @@ STACKING_ONLY = ("radiomics", *distil.DISTIL_KEYS)
 
 def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Would the checkpoint's networks be trained the same way under `new`?"""
+    old = {"fold_by": "patient", **old}  # checkpoints from before --fold-by: patient folds
     return {k: v for k, v in old.items() if k not in STACKING_ONLY} == {
         k: v for k, v in new.items() if k not in STACKING_ONLY
     }
@@ -99,7 +100,7 @@ def train_from_cohort(
         sessions[-1]["seconds"] = round(time.perf_counter() - t_start, 1)
 
     stages = _Stages(cfg, spec, data, device, ckdir, state, tensors, log, stamp)
-    folds = group_folds([data.cases[i] for i in tr], data.y[tr], cfg.folds, cfg.seed)
+    folds = group_folds([data.cases[i] for i in tr], data.y[tr], cfg.folds, cfg.seed, cfg.fold_by)
     oof, fold_rows = stages.cross_fit(tr, folds, fold_networks_dir)
     oof_regions = oof.copy()  # the student's targets (distil.py): region logits without signatures
     radiomics = None

@@ -3,9 +3,10 @@
 Why out-of-fold: the base network has seen every training case, so its in-sample logits are
 over-confident; a meta-learner fitted on them learns to trust the most over-fitted region and
 inflates the training AUC. As scikit-learn's StackingClassifier does with `cross_val_predict`,
-the training cases are split into K folds grouped by patient, K networks each predict the fold
-they did not train on, and the logistic meta-learner is fitted on those predictions. The
-network shipped in the bundle is then trained on all training cases (same recipe).
+the training cases are split into K folds grouped by patient (or one fold per centre with
+`--fold-by centre`), K networks each predict the fold they did not train on, and the logistic
+meta-learner is fitted on those predictions. The network shipped in the bundle is then trained
+on all training cases (same recipe).
 
 Why each network's logits are standardised first: K+1 networks trained from scratch on a few
 hundred cases do not share a logit scale (measured: one fold's intratumoral head gave logits with

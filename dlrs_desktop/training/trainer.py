@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.model.manifest import MAX_MEMBERS
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.metrics import auc
 
@@ -45,6 +46,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     folds: int = 3
+    fold_by: str = "patient"  # "patient" (k folds) or "centre": leave-one-centre-out stacking folds
     patience: int = 5
     keep: str = "best"  # "best": early stopping on the internal split; "last": the annealed end
     jitter_variants: int = 2
@@ -70,6 +72,8 @@ class TrainConfig:
 #: `done.fold<i>.<name>` (the fold networks are members of the shipped ensemble) and `student.<name>`.
 KEPT_PREFIXES = ("final.", "done.", "student.")
 ENSEMBLE_CHOICES = ("final+folds", "final")
+#: centre folds: the shipped fold ensemble holds folds + 1 networks
+MAX_CENTRE_FOLDS = MAX_MEMBERS - 1
 DISTIL_CHOICES = ("auto", "off")
 
 
@@ -392,8 +396,12 @@ def _ema_model(net, decay: float):
     return AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
-def group_folds(cases, y: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Fold index per training case: grouped by patient, stratified by label."""
+def group_folds(cases, y: np.ndarray, k: int, seed: int, by: str = "patient") -> np.ndarray:
+    """Fold index per training case: grouped by patient, stratified by label; or, with `by="centre"`,
+    one fold per centre of the training split (leave-one-centre-out), so that every out-of-fold logit
+    the stacking sees comes from a network and a signature that never saw that centre's scanners."""
+    if by == "centre":
+        return centre_folds(cases, y)
     # lazy: optional [train] extra; extras.require names the install
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -406,6 +414,26 @@ def group_folds(cases, y: np.ndarray, k: int, seed: int) -> np.ndarray:
     for f, (_, test) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
         folds[test] = f
     return folds
+
+
+def centre_folds(cases, y: np.ndarray) -> np.ndarray:
+    """One fold per training centre (sorted by name); each centre and the rest need both classes."""
+    centres = np.array([str(c.centre) for c in cases])
+    names = sorted(set(centres))
+    if not 2 <= len(names) <= MAX_CENTRE_FOLDS:
+        raise CohortError(
+            f"--fold-by centre needs 2 to {MAX_CENTRE_FOLDS} centres in the training split; it has "
+            f"{len(names)} ({', '.join(names)})."
+        )
+    y = np.asarray(y, int)
+    for name in names:
+        held = centres == name
+        if len(set(y[held])) < 2 or len(set(y[~held])) < 2:
+            raise CohortError(
+                f"--fold-by centre: centre {name} and the other centres each need cases of both classes "
+                "in the training split."
+            )
+    return np.array([names.index(c) for c in centres])
 
 
 def describe(msg: str) -> None:
