@@ -86,5 +86,6 @@ def test_the_real_bundle_card_counts_cases_in_its_own_outcome_words():
     from dlrs_desktop.model.card import render_model_card
 
     card = render_model_card(load_bundle(BUNDLE).manifest)
-    assert "- external: 245 cases, 98 malignant (label 1); centres BrEaST" in card
+    # 1.1 was trained on a cohort without the external centre (docs/evaluation/real-bus, "Recipe 1.1")
+    assert "- internal: 489 cases, 162 malignant (label 1); centres BUS-BRA, BUSI" in card
     assert "responder" not in card.lower()

@@ -35,7 +35,7 @@ REGIONS = (
 
 def _as_real_bus_bundle(m: dict) -> None:
     """What docs/evaluation/real-bus/rebuild.sh writes into the manifest (weights stay random)."""
-    m["id"], m["version"] = "dlrs-bus-malignancy", "1.0.0"
+    m["id"], m["version"] = "dlrs-bus-malignancy", "1.1.0"
     m["training_data"].update(
         kind="real",
         description="Public breast ultrasound, benign vs malignant: BUS-BRA + BUSI (train/internal), "
@@ -122,7 +122,7 @@ def test_the_bundled_prediction_models_are_read_from_their_manifests(bundled):
     assert malignant.label == MALIGNANCY_LABEL and not malignant.synthetic and not malignant.demo
     assert (malignant.id, malignant.version, malignant.outcome) == (
         "dlrs-bus-malignancy",
-        "1.0.0",
+        "1.1.0",
         "malignancy",
     )
     # remembered by folder name inside resources/models (a reinstall moves it), else by path

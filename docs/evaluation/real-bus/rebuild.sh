@@ -16,6 +16,32 @@ WORK=${2:-real-bus-work}
 mkdir -p "$WORK"
 
 dlrs cohort import --data "$DATA" --out "$WORK/cohort"          # 2673 images; DATA_CARD.md
+
+# --- 1.1.0, the shipped bundle (README.md, "Recipe 1.1"): trained on the cohort without its external
+# rows (the same 1,939 train / 489 internal cases), stacking on leave-one-centre-out folds; 74 min on 2 cores.
+python - "$WORK/cohort/cohort.csv" "$WORK/cohort/cohort-train.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+with open(sys.argv[2], "w", newline="") as fh:
+    w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(r for r in rows if r["split"] != "external")
+PY
+dlrs train --cohort "$WORK/cohort/cohort-train.csv" --out "$WORK/model-1.1" \
+  --id dlrs-bus-malignancy --version 1.1.0 \
+  --normalisation image_zscore --ensemble final \
+  --input-size 96 --mm-per-px 0.5625 --epochs 8 --folds 2 --fold-by centre --threads 2 \
+  --description "Public breast ultrasound, benign vs malignant: BUS-BRA + BUSI (train/internal), BrEaST-Lesions_USG (external)"
+dlrs model set-outcome --model "$WORK/model-1.1" --outcome malignancy   # dlrs train added the domain reference
+dlrs evaluate --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" --out "$WORK/report-1.1-internal"
+dlrs evaluate --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --out "$WORK/report-1.1"
+python benchmarks/real_bus_baselines.py "$WORK/report-1.1/predictions.csv"
+python benchmarks/robustness_real.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --split external
+python benchmarks/real_bus_loco_signatures.py --cohort "$WORK/cohort/cohort-train.csv" --model "$WORK/model-1.1"
+# (the shipped manifest's changelog entry was written with model/bundle_edit.rewrite_manifest, then
+#  `dlrs model sign --model "$WORK/model-1.1" --key KEY`)
+
+# --- 1.0.0, the first bundle (the untouched external evaluation in README.md):
 dlrs train --cohort "$WORK/cohort/cohort.csv" --out "$WORK/model" \
   --id dlrs-bus-malignancy --version 1.0.0 \
   --normalisation image_zscore --ensemble final \
