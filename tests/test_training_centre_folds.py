@@ -58,6 +58,8 @@ def test_one_centre_or_a_centre_without_both_classes_is_refused(cohort):
     cases, y = _train_cases(lonely)
     with pytest.raises(CohortError, match="centre C and the other centres each need cases of both classes"):
         group_folds(cases, y, k=2, seed=0, by="centre")
+    with pytest.raises(CohortError, match="grouped by 'patient' or 'centre', not 'site'"):
+        group_folds(cases, y, k=2, seed=0, by="site")
 
 
 def test_a_checkpoint_from_before_the_option_is_one_with_patient_folds():

@@ -402,6 +402,8 @@ def group_folds(cases, y: np.ndarray, k: int, seed: int, by: str = "patient") ->
     the stacking sees comes from a network and a signature that never saw that centre's scanners."""
     if by == "centre":
         return centre_folds(cases, y)
+    if by != "patient":
+        raise CohortError(f"Stacking folds are grouped by 'patient' or 'centre', not {by!r}.")
     # lazy: optional [train] extra; extras.require names the install
     from sklearn.model_selection import StratifiedGroupKFold
 
