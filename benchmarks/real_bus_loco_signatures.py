@@ -27,10 +27,12 @@ from _machine import machine_line  # noqa: E402
 
 
 def slope(z: np.ndarray, y: np.ndarray) -> float:
-    """Calibration slope of a logit: the coefficient of an unpenalised logistic fit of y on z."""
-    from sklearn.linear_model import LogisticRegression
+    """Calibration slope of a logit, as `dlrs evaluate` reports it (training/metrics.calibration_stats)."""
+    from dlrs_desktop.training.metrics import calibration_stats
 
-    return float(LogisticRegression(C=1e6, max_iter=1000).fit(z.reshape(-1, 1), y).coef_[0, 0])
+    with np.errstate(over="ignore"):
+        p = 1.0 / (1.0 + np.exp(-z))
+    return float(calibration_stats(y, p)["calibration_slope"])
 
 
 def main() -> int:
@@ -38,12 +40,11 @@ def main() -> int:
     ap.add_argument("--cohort", required=True)
     ap.add_argument("--model", required=True, help="bundle whose regions and preprocessing are used")
     args = ap.parse_args()
-    from sklearn.metrics import roc_auc_score
-
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.model.radiomics import signature_columns
     from dlrs_desktop.training.cohort import read_cohort
     from dlrs_desktop.training.dataset import prepare_cohort
+    from dlrs_desktop.training.metrics import auc
     from dlrs_desktop.training.radiomics_fit import _fit
     from dlrs_desktop.training.stacking import row_specs
 
@@ -69,8 +70,8 @@ def main() -> int:
             targets += [(f"{b} (all)", centre == b) for b in sorted(set(centre)) if b != a]
             for name, t in targets:
                 z = model.decision_function(f[t][:, cols])
-                auc, s = roc_auc_score(y[t], z), slope(z, y[t])
-                print(f"{key} | {a} train | {name} | {int(t.sum())} | {auc:.3f} | {s:.2f}")
+                roc, s = auc(y[t], z), slope(z, y[t])
+                print(f"{key} | {a} train | {name} | {int(t.sum())} | {roc:.3f} | {s:.2f}")
     return 0
 
 
