@@ -28,6 +28,7 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.imaging.pixels import chroma
+from dlrs_desktop.model import domain_texture as dtx
 from dlrs_desktop.model.outcome import Outcome
 
 # the domain block is part of the typed result (model/result.py, light: the GUI reads it at start-up);
@@ -43,7 +44,9 @@ STATUSES = ("inside", "unusual", "outside")
 MAX_COMPONENTS = 128
 MAX_CHECKS = 96
 MAX_ABS = 1e9
-CHECK_KINDS = ("feature_distance", "confidence", "logit", "image")
+CHECK_KINDS = ("feature_distance", "confidence", "logit", "image", "texture")
+#: kinds where only a large value is unusual (a distance, a confidence, a synthetic-likeness)
+ONE_SIDED_KINDS = ("feature_distance", "confidence", "texture")
 #: Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value
 #: still gives a finite z). Grey levels are 0–255 inside the scan area.
 _GREY_STATS = {  # the grey levels: scanner, preset, gain and TGC
@@ -113,6 +116,8 @@ class DomainReference:
     outside_above: float
     region_names: tuple[str, ...]
     block: dict[str, Any]
+    # the speckle-texture checks (model/domain_texture.py); None in references written before them
+    texture: dtx.TextureModel | None = None
 
     def feature_distances(self, pooled: np.ndarray) -> np.ndarray:
         """(R, K) pooled features → (R,) distance (≈ 1 for a typical training case)."""
@@ -166,6 +171,13 @@ def image_stats(image: Any, info: Any) -> np.ndarray:
     return np.asarray(values, np.float64)
 
 
+def texture_of(ref: DomainReference | None, image: Any, info: Any) -> np.ndarray | None:
+    """The speckle-texture descriptor when the reference scores it (model/domain_texture.py), else None."""
+    if ref is None or ref.texture is None:
+        return None
+    return dtx.descriptor(image.gray, image.scan_mask, info.roiset)
+
+
 def _texture(image: Any, roiset: Any) -> tuple[float, float]:
     """Speckle contrast (mean of 5×5 local SD / local mean, capped at 3) and relative edge strength,
     inside the scan area of the box around every region (the lesion's surroundings), at native
@@ -199,6 +211,19 @@ def check_values(
     return out
 
 
+def reference_values(
+    ref: DomainReference, input_names: tuple[str, ...], pooled: np.ndarray, z: np.ndarray, fused_logit: float,
+    stats: np.ndarray, texture: np.ndarray | None,
+) -> dict[str, float]:  # fmt: skip
+    """Every check of `ref` for one case: `check_values` plus the texture checks when it has them."""
+    out = check_values(ref.region_names, input_names, ref.feature_distances(pooled), z, fused_logit, stats)
+    if ref.texture is not None:
+        if texture is None:
+            raise ModelError("The domain reference has texture checks but no texture was measured.")
+        out.update(ref.texture.values(texture))
+    return out
+
+
 # --- scoring ----------------------------------------------------------------------------------------
 def check_words(check: Check, value: float) -> str:
     """The reason a check gives, in plain words with the value and the training range."""
@@ -213,6 +238,16 @@ def check_words(check: Check, value: float) -> str:
         return f"the model is unusually confident for its training data (energy {value:.2f}; {rng})"
     if check.kind == "logit":
         return f"the {name} logit {value:.2f} lies outside what training produced ({rng})"
+    if check.name == dtx.SYNTHETIC:
+        return (
+            "its speckle texture is closer to the application's synthetic images (`dlrs synth`) than to "
+            f"the scans the model was trained on (synthetic-likeness {value:.2f}; {rng})"
+        )
+    if check.kind == "texture":
+        return (
+            "the speckle texture around the lesion is unlike the training images' "
+            f"(distance {value:.2f}; {rng})"
+        )
     words = IMAGE_STATS.get(name, (name, 0.0))[0]
     return f"the {words} is {value:.3g} ({rng})"
 
@@ -226,6 +261,11 @@ def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult
     status = (
         "inside" if score <= ref.unusual_above else "unusual" if score <= ref.outside_above else "outside"
     )
+    if ref.texture is not None and ref.texture.gated(values):
+        # the synthetic-likeness classifier is a rule of its own (like the colour rule): named as the reason
+        status = "outside"
+        top = next(c for c in ref.checks if c.name == dtx.SYNTHETIC)
+        top_value = values[dtx.SYNTHETIC]
     if status == "outside":
         reason = f"this image is unlike the images this model was trained on: {check_words(top, top_value)}"
     elif status == "unusual":
@@ -288,7 +328,7 @@ def _parse_checks(block: dict[str, Any], expected: set[str]) -> tuple[Check, ...
             raise _bad(f + ".low", "is above .high")
         checks.append(Check(c["name"], c["kind"], _num(c.get("median"), f + ".median"),
                             _num(c.get("scale"), f + ".scale", positive=True), low, high,
-                            c["kind"] in ("feature_distance", "confidence"),
+                            c["kind"] in ONE_SIDED_KINDS,
                             _num(c.get("scale_low"), f + ".scale_low", positive=True),
                             _flag(c.get("informative", True), f + ".informative")))  # fmt: skip
     names = [c.name for c in checks]
@@ -360,13 +400,15 @@ def parse_reference(m: dict[str, Any], files: dict[str, bytes]) -> DomainReferen
     sigs = [s.get("name") for s in (m.get("radiomics") or {}).get("signatures", [])]
     expected = {f"features:{r}" for r in regions} | {"confidence"}
     expected |= {f"logit:{n}" for n in (*regions, *sigs)} | {f"image:{n}" for n in IMAGE_STATS}
+    texture = dtx.parse_texture(block["texture"]) if "texture" in block else None
+    expected |= texture.check_names() if texture is not None else set()
     checks = _parse_checks(block, expected)
     lo = _num(block.get("unusual_above"), "domain_reference.unusual_above", positive=True)
     hi = _num(block.get("outside_above"), "domain_reference.outside_above", positive=True)
     if lo > hi:
         raise _bad("domain_reference.unusual_above", "is above 'outside_above'")
     parse_conformal(m)
-    return DomainReference(mean, comp, prec, res, checks, lo, hi, regions, block)
+    return DomainReference(mean, comp, prec, res, checks, lo, hi, regions, block, texture)
 
 
 def parse_conformal(m: dict[str, Any]) -> dict[str, Any] | None:

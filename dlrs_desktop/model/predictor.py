@@ -231,13 +231,14 @@ class Predictor:
         t2 = time.perf_counter()
         # the guard's image statistics here, while the helper still computes the radiomics (the longer job)
         stats = dm.image_stats(image, info) if self.bundle.domain is not None else None
+        texture = dm.texture_of(self.bundle.domain, image, info)
         z = np.r_[logits[0].astype(np.float64), signatures.result()]
         with np.errstate(all="ignore"):
             p = float(self.bundle.stacking.fuse(z))
         if not (np.isfinite(p) and 0.0 <= p <= 1.0):
             raise ModelError("The model's fused probability is not a finite number; no result is shown.")
         t3 = time.perf_counter()
-        guard = self._guard(z, feats[0] if feats is not None else None, stats)
+        guard = self._guard(z, feats[0] if feats is not None else None, stats, texture)
         t3 += (t_guard := time.perf_counter() - t3)
         cams = self._cams(feats[0], info, image.shape) if cam and feats is not None else None
         t4 = time.perf_counter()
@@ -342,9 +343,11 @@ class Predictor:
             outcome=outcome,
         )
 
-    def _guard(self, z: np.ndarray, feats: np.ndarray | None, stats: np.ndarray | None) -> dict[str, Any]:
+    def _guard(
+        self, z: np.ndarray, feats: np.ndarray | None, stats: np.ndarray | None, texture: np.ndarray | None
+    ) -> dict[str, Any]:
         """Domain status and conformal prediction set (model/domain.py) from the fusion inputs `z`, the
-        network's features and the image statistics; numpy only."""
+        network's features, the image statistics and the speckle texture; numpy only."""
         b = self.bundle
         fused = float(b.stacking.intercept + np.dot(b.stacking.coefficients, z))
         p = float(1.0 / (1.0 + np.exp(-fused)))
@@ -356,8 +359,7 @@ class Predictor:
         ref = b.domain
         if ref is None or feats is None or stats is None:
             return out
-        dist = ref.feature_distances(dm.pooled_features(feats))
-        values = dm.check_values(ref.region_names, b.input_names, dist, z, fused, stats)
+        values = dm.reference_values(ref, b.input_names, dm.pooled_features(feats), z, fused, stats, texture)
         out["domain"] = dm.score_values(ref, values)
         return out
 

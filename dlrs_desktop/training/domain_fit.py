@@ -20,10 +20,13 @@ import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.model import domain as dm
+from dlrs_desktop.model import domain_texture as dtx
 from dlrs_desktop.model.bundle_edit import rewrite_with_files
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.model.preprocess import prepare_inputs
 from dlrs_desktop.training.cohort import load_case, read_cohort
+from dlrs_desktop.training.domain_texture_fit import fit_texture
+from dlrs_desktop.training.domain_texture_fit import synthetic_negatives as texture_negatives
 
 UNUSUAL_PERCENTILE = 95.0
 OUTSIDE_PERCENTILE = 99.5
@@ -32,12 +35,14 @@ DEFAULT_COMPONENTS = 32
 
 @dataclass
 class Observations:
-    """Per case: pooled features (N, R, K), stacking inputs (N, R+S), fused logit, image statistics."""
+    """Per case: pooled features (N, R, K), stacking inputs (N, R+S), fused logit, image statistics,
+    speckle-texture descriptor (N, 15)."""
 
     pooled: np.ndarray
     z: np.ndarray
     fused: np.ndarray
     stats: np.ndarray
+    texture: np.ndarray
     y: np.ndarray
     split: np.ndarray
     centre: np.ndarray
@@ -46,14 +51,18 @@ class Observations:
         return Observations(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
 
-def observe(predictor: Any, image: Any, contour: Any) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
-    """One case as the predictor sees it: pooled features (R, K), stacking inputs, fused logit, stats."""
+def observe(
+    predictor: Any, image: Any, contour: Any
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]:
+    """One case as the predictor sees it: pooled features (R, K), stacking inputs, fused logit, stats,
+    texture descriptor."""
     x, info = prepare_inputs(image, contour, predictor.bundle.spec)
     logits, feats = predictor.run_crops(x[None], features=True)
     z = np.r_[logits[0].astype(np.float64), predictor.signature_logits(image, info)]
     st = predictor.bundle.stacking
     fused = float(st.intercept + np.dot(st.coefficients, z))
-    return dm.pooled_features(feats[0]), z, fused, dm.image_stats(image, info)
+    texture = dtx.descriptor(image.gray, image.scan_mask, info.roiset)
+    return dm.pooled_features(feats[0]), z, fused, dm.image_stats(image, info), texture
 
 
 def collect(
@@ -72,7 +81,7 @@ def collect(
     if problems:
         raise CohortError("The domain reference cannot be fitted: " + "; ".join(problems[:5]))
     cols = list(zip(*rows, strict=True))
-    return Observations(*(np.asarray(np.stack(c) if i < 4 else c) for i, c in enumerate(cols)))
+    return Observations(*(np.asarray(np.stack(c) if i < 5 else c) for i, c in enumerate(cols)))
 
 
 #: z of the 99th percentile of a normal distribution: each tail is scaled so that the training
@@ -123,13 +132,8 @@ def values_table(
 ) -> list[dict[str, float]]:
     """Every check's raw value for every case (the same `check_values` the predictor uses)."""
     return [
-        dm.check_values(
-            ref.region_names,
-            input_names,
-            ref.feature_distances(obs.pooled[i]),
-            obs.z[i],
-            obs.fused[i],
-            obs.stats[i],
+        dm.reference_values(
+            ref, input_names, obs.pooled[i], obs.z[i], obs.fused[i], obs.stats[i], obs.texture[i]
         )
         for i in range(len(obs.y))
     ]
@@ -139,6 +143,8 @@ def check_kind(name: str) -> str:
     """The kind of a check from its name (the same rule for pooled and federated fits)."""
     if name.startswith("image:"):
         return "image"
+    if name.startswith("texture:"):
+        return "texture"
     return name.split(":")[0].replace("features", "feature_distance")
 
 
@@ -222,8 +228,12 @@ def fit_guard(
     *,
     components: int = DEFAULT_COMPONENTS,
     coverage: float = dm.DEFAULT_COVERAGE,
+    negatives: tuple[np.ndarray, str] | None = None,
+    texture: bool = True,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
-    """(manifest block `domain_reference`, its arrays, manifest block `conformal`) from observations."""
+    """(manifest block `domain_reference`, its arrays, manifest block `conformal`) from observations;
+    `negatives`: texture descriptors of synthetic images and their source, for the synthetic-likeness gate;
+    `texture` False: no texture checks (what the federated fit writes, docs/FEDERATED.md)."""
     train, internal = (obs.take(np.flatnonzero(obs.split == s)) for s in ("train", "internal"))
     if len(train.y) < 10 or len(internal.y) < 10:
         raise CohortError(
@@ -232,18 +242,25 @@ def fit_guard(
         )
     b = predictor.bundle
     arrays = fit_features(train.pooled, components)
-    blank = blank_reference(arrays, b.region_names)
+    tex = fit_texture(train.texture, *(negatives or (None, ""))) if texture else None
+    blank = blank_reference(arrays, b.region_names, dtx.parse_texture(tex) if tex else None)
     checks = _checks(values_table(blank, train, b.input_names))
     ref = with_checks(blank, checks)
     scores = np.array([dm.score_values(ref, v).score for v in values_table(ref, internal, b.input_names)])
     block = guard_block(arrays, checks, scores, len(train.y))
+    if tex is not None:
+        block["texture"] = tex
     p_int = 1.0 / (1.0 + np.exp(-internal.fused))
     return block, arrays, fit_conformal(p_int, internal.y, coverage, float(b.manifest["threshold"]))
 
 
-def blank_reference(arrays: dict[str, np.ndarray], region_names: tuple[str, ...]) -> dm.DomainReference:
-    """The feature part of a reference (no checks yet): what the feature-distance checks need."""
-    return dm.DomainReference(*(arrays[n].astype(np.float64) for n in arrays), (), 1.0, 1.0, region_names, {})
+def blank_reference(
+    arrays: dict[str, np.ndarray], region_names: tuple[str, ...], texture: dtx.TextureModel | None = None
+) -> dm.DomainReference:
+    """The feature and texture parts of a reference (no checks yet): what the distance checks need."""
+    return dm.DomainReference(
+        *(arrays[n].astype(np.float64) for n in arrays), (), 1.0, 1.0, region_names, {}, texture
+    )
 
 
 def guard_block(
@@ -279,13 +296,22 @@ def with_checks(ref: dm.DomainReference, checks: list[dict[str, Any]]) -> dm.Dom
             c["scale"],
             c["low"],
             c["high"],
-            c["kind"] in ("feature_distance", "confidence"),
+            c["kind"] in dm.ONE_SIDED_KINDS,
             c["scale_low"],
         )
         for c in checks
     )
     return dm.DomainReference(
-        ref.mean, ref.components, ref.precision, ref.residual, parsed, 1.0, 1.0, ref.region_names, {}
+        ref.mean,
+        ref.components,
+        ref.precision,
+        ref.residual,
+        parsed,
+        1.0,
+        1.0,
+        ref.region_names,
+        {},
+        ref.texture,
     )
 
 
@@ -307,16 +333,26 @@ def add_reference(
     coverage: float = dm.DEFAULT_COVERAGE,
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    synthetic_negatives: int = 0,
+    texture: bool = True,
 ) -> dict[str, Any]:
     """Fit the domain reference and conformal sets on the cohort's train/internal splits and write them
-    into the bundle folder (weights byte-identical; manifest re-pinned). Returns a summary."""
+    into the bundle folder (weights byte-identical; manifest re-pinned). Returns a summary.
+
+    `synthetic_negatives` > 0: that many `dlrs synth` patients teach the synthetic-likeness gate
+    (model/domain_texture.py) — for a model trained on real scans; never for one trained on synthetic.
+    `texture` False leaves the texture checks out (the federated fit has none yet)."""
     if not 0.5 <= coverage < 1.0:
         raise CohortError("--coverage must be at least 0.5 and below 1.")
     cases = [c for c in read_cohort(cohort_csv, require_train=False) if c.split in ("train", "internal")]
     # the reference describes the float model (the int8 graph is checked against it, quantize.py)
     predictor = Predictor(bundle_dir, device="cpu", backend="onnx", threads=threads, precision="float")
     obs = collect(predictor, cases, progress)
-    block, arrays, conformal = fit_guard(predictor, obs, components=components, coverage=coverage)
+    spec = predictor.bundle.spec
+    negatives = texture_negatives(spec, synthetic_negatives) if synthetic_negatives > 0 else None
+    block, arrays, conformal = fit_guard(
+        predictor, obs, components=components, coverage=coverage, negatives=negatives, texture=texture
+    )
     block["cohort"] = Path(cohort_csv).name
 
     def update(m: dict[str, Any]) -> None:

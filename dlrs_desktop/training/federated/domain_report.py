@@ -28,6 +28,8 @@ def federated_guard(ask: Ask, bundle_dir: Path, bundle: Any) -> dict[str, Any]:
     ref = bundle.domain
     if ref is None:
         return {"available": False, "reason": dm.NO_REFERENCE}
+    if ref.texture is not None:  # the sites' protocol carries no texture descriptor yet (docs/FEDERATED.md)
+        return {"available": False, "reason": "the federated report does not score texture checks yet"}
     conformal = bundle.manifest.get("conformal") or {}
     files, config = bundle_files(bundle_dir, bundle)
     ask("domain_observe", files, config, Expect((), metrics=("cases",)))
