@@ -55,6 +55,9 @@ RELEASE_KEYS: dict[str, str] = {
     # 2026-12-04: the first key's private half was lost with a build machine; bundles it signed stay
     # trusted, bundles signed since carry this one (docs/MODEL_BUNDLE.md "Release signing")
     "dlrs-release-2": "mcyHEFAd6j6fTAesWJYtjjvo271hkCtzN83X3zbZhzA=",
+    # 2026-12-04 (later): the second key's private half was lost the same way; bundles signed since
+    # carry this third one
+    "dlrs-release-3": "HCJ+5J0crJJz6Tjn2ETNALLeEWB30sppL5Cv04k7/og=",
 }
 
 

@@ -89,3 +89,26 @@ def test_the_real_bundle_card_counts_cases_in_its_own_outcome_words():
     # 1.1 was trained on a cohort without the external centre (docs/evaluation/real-bus, "Recipe 1.1")
     assert "- internal: 489 cases, 162 malignant (label 1); centres BUS-BRA, BUSI" in card
     assert "responder" not in card.lower()
+
+
+def test_the_real_bundle_reads_the_bundled_synthetic_sample_as_outside_its_domain(capsys):
+    """The application ships synthetic sample data; the model trained on real scans must not read them as
+    a patient. Its reference carries the synthetic-likeness gate (docs/DOMAIN_GUARD.md), which names itself,
+    while the two real BrEaST fixtures above are not gated."""
+    from dlrs_desktop.paths import samples_dir
+
+    pred = _predict_json([str(samples_dir() / "demo.dcm")], capsys)
+    assert pred["domain"]["status"] == "outside"
+    assert "closer to the application's synthetic images" in pred["domain"]["reason"]
+    for name, (mm, _) in CASES.items():
+        real = _predict_json(
+            [
+                str(REAL / f"breast_{name}.png"),
+                "--mask",
+                str(REAL / f"breast_{name}_tumor.png"),
+                "--spacing",
+                f"{mm}",
+            ],
+            capsys,
+        )
+        assert "synthetic" not in real["domain"]["reason"], name

@@ -38,8 +38,17 @@ dlrs evaluate --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --out
 python benchmarks/real_bus_baselines.py "$WORK/report-1.1/predictions.csv"
 python benchmarks/robustness_real.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --split external
 python benchmarks/real_bus_loco_signatures.py --cohort "$WORK/cohort/cohort-train.csv" --model "$WORK/model-1.1"
-# (the shipped manifest's changelog entry was written with model/bundle_edit.rewrite_manifest, then
+# (the 1.1.0 manifest's changelog entry was written with model/bundle_edit.rewrite_manifest, then
 #  `dlrs model sign --model "$WORK/model-1.1" --key KEY`)
+
+# --- 1.1.1, shipped now: 1.1.0 with the guard's texture checks and synthetic-likeness gate
+# (docs/DOMAIN_GUARD.md; 4 min). Weights, stacking and conformal sets unchanged.
+python benchmarks/domain_texture_loco.py --cohort "$WORK/cohort/cohort-train.csv" --model "$WORK/model-1.1"
+dlrs model add-reference --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" --synthetic-negatives 150
+# (version 1.1.1 and its changelog entry with model/bundle_edit.rewrite_manifest, then signed as above)
+dlrs synth --out "$WORK/synth40" --patients 40 --seed 20270603
+python benchmarks/domain_guard_ood.py --model "$WORK/model-1.1" --synth-cohort "$WORK/synth40/cohort.csv"
+dlrs evaluate --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --out "$WORK/report-1.1.1"
 
 # --- 1.0.0, the first bundle (the untouched external evaluation in README.md):
 dlrs train --cohort "$WORK/cohort/cohort.csv" --out "$WORK/model" \
