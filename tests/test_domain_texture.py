@@ -95,7 +95,7 @@ def test_the_gate_makes_an_image_outside_whatever_the_score_and_names_itself(gat
     image, contour = load_case(case)
     low = Predictor(_with_gate(bundle, tmp_path / "low", -1e6), device="cpu", threads=1)
     d = low.predict(image, contour, sensitivity=False).domain
-    assert d.status == "outside" and "closer to the application's synthetic images" in d.reason
+    assert d.status == "outside" and "resembles the application's own synthetic images" in d.reason
     assert d.score <= d.outside_above  # the score alone would not have said outside
     high = Predictor(_with_gate(bundle, tmp_path / "high", 1e6), device="cpu", threads=1)
     d2 = high.predict(image, contour, sensitivity=False).domain

@@ -217,6 +217,11 @@ def test_the_gui_shows_outside_with_no_class_and_the_sr_carries_it(guarded, qtbo
     for label in ("likely early responder", "likely non-responder", "prediction set"):
         assert label not in panel.category.text()
     assert panel.bars.rows == [] and "Domain: outside" in panel.details.text()
+    # the outside wording wraps: nothing in the side panel is wider than its scroll area (was clipped)
+    from PySide6.QtWidgets import QScrollArea
+
+    scroll = win.side_dock.findChild(QScrollArea)
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width() - 16  # a scroll bar fits
     # the DICOM SR of the same case: a qualitative evaluation, no probability, no category
     out = tmp_path / "dicom"
     contour = tmp_path / "c.json"

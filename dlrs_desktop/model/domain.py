@@ -240,8 +240,8 @@ def check_words(check: Check, value: float) -> str:
         return f"the {name} logit {value:.2f} lies outside what training produced ({rng})"
     if check.name == dtx.SYNTHETIC:
         return (
-            "its speckle texture is closer to the application's synthetic images (`dlrs synth`) than to "
-            f"the scans the model was trained on (synthetic-likeness {value:.2f}; {rng})"
+            "its speckle texture resembles the application's own synthetic images (dlrs synth) more than "
+            f"real scans (synthetic-likeness {value:.2f}; {rng})"
         )
     if check.kind == "texture":
         return (

@@ -87,6 +87,7 @@ class ResultPanel(QWidget):
         self.caption = QLabel(DEFAULT.probability_of_in(translate))
         self.caption.setTextFormat(Qt.TextFormat.PlainText)  # the outcome's words come from the bundle
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setWordWrap(True)  # "outside the model's training domain: …" must not widen the panel
         lay.addWidget(self.caption)
         self.category = QLabel("")
         self.category.setTextFormat(Qt.TextFormat.PlainText)  # category and flags may come from a file
