@@ -143,3 +143,15 @@ def test_a_reference_written_before_the_texture_checks_still_loads_and_scores(ga
     (old / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(ModelError, match=r"domain_reference\.checks"):
         load_bundle(old)
+
+
+def test_dlrs_train_gives_real_data_the_gate_by_default_and_synthetic_data_none(tmp_path, capsys):
+    from dlrs_desktop.training.recipe import SYNTHETIC_NEGATIVES, TrainingRecipe
+
+    assert TrainingRecipe("c.csv").negatives() == SYNTHETIC_NEGATIVES == 150  # real unless declared
+    assert TrainingRecipe("c.csv", training_kind="synthetic").negatives() == 0
+    assert TrainingRecipe("c.csv", training_kind="synthetic", synthetic_negatives=7).negatives() == 7
+    assert TrainingRecipe("c.csv", synthetic_negatives=0).negatives() == 0
+    code = main(["train", "--cohort", str(tmp_path / "c.csv"), "--out", str(tmp_path / "m"),
+                 "--synthetic-negatives", "-3"])  # fmt: skip
+    assert code == 2 and "--synthetic-negatives must be from 0 to 5000" in capsys.readouterr().err

@@ -256,6 +256,9 @@ def test_dlrs_train_writes_the_reference_into_every_new_bundle(cohort, tmp_path)
     bundle = load_bundle(out)
     assert bundle.domain is not None and bundle.manifest["conformal"]["split"] == "internal"
     assert bundle.manifest["domain_reference"]["n_train"] == len(_split(cohort, "train"))
+    # texture checks in every new reference; no synthetic-likeness gate for data declared synthetic
+    tex = bundle.manifest["domain_reference"]["texture"]
+    assert tex["n_train"] == len(_split(cohort, "train")) and tex["synthetic"] is None
     image, contour = bmode_case(seed=4)
     pred = Predictor(bundle, device="cpu").predict(image, contour, sensitivity=False)
     assert pred.domain.status in dm.STATUSES and pred.coverage == 0.9 and pred.prediction_set

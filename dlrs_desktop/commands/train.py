@@ -192,6 +192,11 @@ def _bundle_args(p: argparse.ArgumentParser, d: Any) -> None:
     )
     p.add_argument("--description", default="", help="training data description for the model card")
     p.add_argument(
+        "--synthetic-negatives", type=int, default=None, metavar="N",
+        help="`dlrs synth` patients behind the domain guard's synthetic-likeness gate (default: 150 for "
+        "real data, 0 with --synthetic)",
+    )  # fmt: skip
+    p.add_argument(
         "--changelog",
         action="append",
         default=[],
@@ -233,6 +238,8 @@ def run(args: argparse.Namespace) -> int:
         raise CohortError("--blur must be between 0 and 5 crop pixels (0 = off).")
     if not 0 <= args.ema < 1:
         raise CohortError("--ema must be at least 0 and below 1 (e.g. 0.95; 0 = off).")
+    if args.synthetic_negatives is not None and not 0 <= args.synthetic_negatives <= 5000:
+        raise CohortError("--synthetic-negatives must be from 0 to 5000.")
     _resolve_distil(args)
     cfg = config_from_args(TrainConfig, args, {"augment_strength": "augment", "blur_px": "blur"})
     recipe = TrainingRecipe(
@@ -245,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
         changelog=_changelog(args.changelog, args.version),
         demo=args.demo,
         outcome=outcome,
+        synthetic_negatives=args.synthetic_negatives,
     )
     summary = train_from_cohort(
         recipe, args.out, restart=args.restart, fold_networks_dir=args.save_fold_networks

@@ -348,8 +348,9 @@ def add_reference(
     # the reference describes the float model (the int8 graph is checked against it, quantize.py)
     predictor = Predictor(bundle_dir, device="cpu", backend="onnx", threads=threads, precision="float")
     obs = collect(predictor, cases, progress)
+    enough = min(int(np.sum(obs.split == s)) for s in ("train", "internal")) >= 10  # else fit_guard refuses
     spec = predictor.bundle.spec
-    negatives = texture_negatives(spec, synthetic_negatives) if synthetic_negatives > 0 else None
+    negatives = texture_negatives(spec, synthetic_negatives) if synthetic_negatives > 0 and enough else None
     block, arrays, conformal = fit_guard(
         predictor, obs, components=components, coverage=coverage, negatives=negatives, texture=texture
     )

@@ -133,7 +133,7 @@ def train_from_cohort(
     summary = write_trained_bundle(out, model, recipe, log)  # computes the logits after rounding to fp16
     if distilled is not None:
         summary["distillation"] = distilled["reason"]
-    summary["domain_reference"] = _add_domain_reference(out, recipe.cohort_csv, cfg, log)
+    summary["domain_reference"] = _add_domain_reference(out, recipe, log)
     summary["int8"] = add_int8_model(out, recipe.cohort_csv, cfg.threads or None, log)  # after the reference
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
@@ -225,12 +225,17 @@ class _Stages:
         return _network_from(self.tensors, prefix, self.cfg, self.spec)
 
 
-def _add_domain_reference(out: Path, cohort_csv: str | Path, cfg: TrainConfig, log) -> dict[str, Any] | None:
+def _add_domain_reference(out: Path, recipe: TrainingRecipe, log) -> dict[str, Any] | None:
     """The domain guard and conformal sets of the new bundle (training/domain_fit.py), or None (logged)
-    when the cohort's train or internal split is too small to fit them."""
-    log("domain reference: train split statistics, internal split thresholds and conformal sets")
+    when the cohort's train or internal split is too small to fit them. Real training data also get the
+    synthetic-likeness gate (`recipe.negatives()` patients of `dlrs synth`)."""
+    n_neg = recipe.negatives()
+    gate = f"; synthetic-likeness gate from {n_neg} dlrs synth patients" if n_neg else ""
+    log(f"domain reference: train split statistics, internal split thresholds and conformal sets{gate}")
     try:
-        block = add_reference(out, cohort_csv, threads=cfg.threads or None)["domain_reference"]
+        block = add_reference(
+            out, recipe.cohort_csv, threads=recipe.cfg.threads or None, synthetic_negatives=n_neg
+        )["domain_reference"]
     except CohortError as exc:
         log(f"no domain reference in this bundle: {exc}")
         return None

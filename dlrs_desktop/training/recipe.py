@@ -13,6 +13,9 @@ from typing import Any
 
 from dlrs_desktop.training.trainer import TrainConfig
 
+#: default `dlrs synth` patients behind the guard's synthetic-likeness gate (docs/DOMAIN_GUARD.md)
+SYNTHETIC_NEGATIVES = 150
+
 
 @dataclass(frozen=True)
 class TrainingRecipe:
@@ -27,6 +30,14 @@ class TrainingRecipe:
     changelog: dict[str, str] | None = None
     demo: bool = False
     outcome: dict[str, str] | None = None  # the manifest's outcome block (model/outcome.py)
+    # `dlrs synth` patients that teach the domain guard's synthetic-likeness gate; None: the default for
+    # the data (SYNTHETIC_NEGATIVES for real data, none for synthetic: it would learn synthetic vs synthetic)
+    synthetic_negatives: int | None = None
+
+    def negatives(self) -> int:
+        if self.synthetic_negatives is not None:
+            return self.synthetic_negatives
+        return SYNTHETIC_NEGATIVES if self.training_kind == "real" else 0
 
 
 @dataclass

@@ -42,7 +42,8 @@ python benchmarks/real_bus_loco_signatures.py --cohort "$WORK/cohort/cohort-trai
 #  `dlrs model sign --model "$WORK/model-1.1" --key KEY`)
 
 # --- 1.1.1, shipped now: 1.1.0 with the guard's texture checks and synthetic-likeness gate
-# (docs/DOMAIN_GUARD.md; 4 min). Weights, stacking and conformal sets unchanged.
+# (docs/DOMAIN_GUARD.md; 4 min). Weights, stacking and conformal sets unchanged. (`dlrs train` of this
+# version already writes that reference for real data; the step is kept as the shipped bundle was made.)
 python benchmarks/domain_texture_loco.py --cohort "$WORK/cohort/cohort-train.csv" --model "$WORK/model-1.1"
 dlrs model add-reference --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" --synthetic-negatives 150
 # (version 1.1.1 and its changelog entry with model/bundle_edit.rewrite_manifest, then signed as above)
