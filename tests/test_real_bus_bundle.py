@@ -27,19 +27,16 @@ def _predict_json(args: list[str], capsys) -> dict:
     return out[0] if isinstance(out, list) else out
 
 
+def _predict_fixture(name: str, mm: float, capsys) -> dict:
+    """One committed BrEaST fixture with its expert mask and recorded pixel size."""
+    image, mask = REAL / f"breast_{name}.png", REAL / f"breast_{name}_tumor.png"
+    return _predict_json([str(image), "--mask", str(mask), "--spacing", f"{mm}"], capsys)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_real_bundle_reads_as_malignancy_and_its_set_agrees_with_its_class(name, capsys):
     mm, _ = CASES[name]
-    pred = _predict_json(
-        [
-            str(REAL / f"breast_{name}.png"),
-            "--mask",
-            str(REAL / f"breast_{name}_tumor.png"),
-            "--spacing",
-            f"{mm}",
-        ],
-        capsys,
-    )
+    pred = _predict_fixture(name, mm, capsys)
     assert pred["outcome"]["short_name"] == "malignancy"
     assert pred["category"] in ("likely malignant", "likely benign")
     assert 0.0 <= pred["probability"] <= 1.0 and pred["coverage"] == 0.9
@@ -59,9 +56,7 @@ def test_the_real_bundle_ranks_the_malignant_scan_above_the_benign_one(capsys):
     for the malignant case173 against 0.76 for the benign case009)."""
     prob = {}
     for name, (mm, truth) in CASES.items():
-        args = [str(REAL / f"breast_{name}.png"), "--mask", str(REAL / f"breast_{name}_tumor.png"),
-                "--spacing", f"{mm}"]  # fmt: skip
-        prob[truth] = _predict_json(args, capsys)["probability"]
+        prob[truth] = _predict_fixture(name, mm, capsys)["probability"]
     assert prob["malignant"] > prob["benign"] + 0.05
 
 
@@ -101,14 +96,5 @@ def test_the_real_bundle_reads_the_bundled_synthetic_sample_as_outside_its_domai
     assert pred["domain"]["status"] == "outside"
     assert "resembles the application's own synthetic images" in pred["domain"]["reason"]
     for name, (mm, _) in CASES.items():
-        real = _predict_json(
-            [
-                str(REAL / f"breast_{name}.png"),
-                "--mask",
-                str(REAL / f"breast_{name}_tumor.png"),
-                "--spacing",
-                f"{mm}",
-            ],
-            capsys,
-        )
+        real = _predict_fixture(name, mm, capsys)
         assert "synthetic" not in real["domain"]["reason"], name
