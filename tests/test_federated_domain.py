@@ -15,6 +15,8 @@ from dlrs_desktop.training.federated.protocol import Expect, InProcessFederation
 from tests.federated_factory import abc_sites
 
 DEMO = "resources/models/dlrs-demo"
+NEG = 8  # dlrs synth patients behind the synthetic-likeness gate (the server draws them)
+D = 15  # texture descriptor length (model/domain_texture.py)
 
 
 @pytest.mark.parametrize(("n", "p", "heavy"), [(50, 8, False), (40, 1, False), (30, 12, True)])
@@ -62,10 +64,10 @@ def test_federated_reference_matches_the_pooled_fit(cohort_and_sites):
     pooled, fed = root / "pooled", root / "federated"
     for folder in (pooled, fed):
         shutil.copytree(DEMO, folder)
-    add_reference(pooled, cohort, texture=False)  # the federated fit has no texture checks (yet)
+    add_reference(pooled, cohort, synthetic_negatives=NEG)
     log: list[str] = []
     seen: set[tuple[str, tuple[int, ...]]] = set()
-    assert add_federated_reference(_ask(sites, log.append, seen), fed, log.append) is not None
+    assert add_federated_reference(_ask(sites, log.append, seen), fed, log.append, negatives=NEG) is not None
     assert any(line.startswith("domain reference from 3 sites") for line in log), log
     a, b = _manifest(pooled), _manifest(fed)
     ra, rb = a["domain_reference"], b["domain_reference"]
@@ -78,7 +80,9 @@ def test_federated_reference_matches_the_pooled_fit(cohort_and_sites):
     c = len(rb["checks"])
     allowed = {("domain_features", (r, kd)), ("domain_features", (r, kd, kd)), ("domain_scores", (r, k, k)),
                ("domain_scores", (r,)), ("domain_values", (3, c)), ("domain_values", (c, BINS + 2)),
-               ("domain_values", (3, 1)), ("domain_values", (1, BINS + 2))}  # fmt: skip
+               ("domain_values", (3, 1)), ("domain_values", (1, BINS + 2)),
+               ("domain_texture", (D,)), ("domain_texture", (D, D)), ("domain_texture", (1,)),
+               ("domain_texture", (1 + (D + 1) + (D + 1) ** 2,))}  # fmt: skip
     assert seen == allowed, seen ^ allowed
     # the features part is exact: the same distance for every case, whatever the components' signs
     pa, pb = Predictor(pooled, device="cpu"), Predictor(fed, device="cpu")
@@ -86,6 +90,23 @@ def test_federated_reference_matches_the_pooled_fit(cohort_and_sites):
     da = np.array([pa.bundle.domain.feature_distances(x) for x in obs.pooled])
     db = np.array([pb.bundle.domain.feature_distances(x) for x in obs.pooled])
     np.testing.assert_allclose(db, da, rtol=2e-3)
+    # texture: mean, scale and shrunk precision exact; the gate (Newton across sites) at sklearn's optimum
+    ta, tb = ra["texture"], rb["texture"]
+    for key in ("mean", "scale", "precision"):
+        np.testing.assert_allclose(tb[key], ta[key], rtol=1e-7, atol=1e-9, err_msg=key)
+    sa, sb = ta["synthetic"], tb["synthetic"]
+    assert sb["n_negatives"] == sa["n_negatives"] and sb["negatives"] == sa["negatives"]
+    np.testing.assert_allclose(np.r_[sb["coef"], sb["intercept"]], np.r_[sa["coef"], sa["intercept"]],
+                               rtol=1e-3, atol=1e-3)  # fmt: skip
+    # a site answers texture sums only to a well-formed request
+    bad_requests = [
+        ((), {"step": "median"}, "unknown texture step"),
+        ((np.zeros(3),), {"step": "fourth"}, "needs arrays of shapes"),
+        ((np.zeros(D), np.zeros(D)), {"step": "fourth"}, "scales must be positive"),
+    ]
+    for arrays, config, words in bad_requests:
+        with pytest.raises(Exception, match=words):
+            sites[0].handle(Request("domain_texture", arrays, config))
     # checks: the same names and kinds; centres and tails to a small part of their spread
     assert [c["name"] for c in rb["checks"]] == [c["name"] for c in ra["checks"]]
     for ca, cb in zip(ra["checks"], rb["checks"], strict=True):

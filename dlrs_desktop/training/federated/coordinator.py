@@ -102,7 +102,8 @@ def run_federated(
     final = run.stage("final")
     summary = run.export(out, run.shipped(final), rows)
     sizes = (run.counts["n_train"], run.counts["n_internal"])
-    summary["domain_reference"] = add_federated_reference(run.ask, out, log, counts=sizes) is not None
+    ref = add_federated_reference(run.ask, out, log, counts=sizes, negatives=recipe.negatives())
+    summary["domain_reference"] = ref is not None
     run.state["finished"] = str(out)
     run.save()
     folder = Path(report) if report else out.parent / f"{out.name}.report"

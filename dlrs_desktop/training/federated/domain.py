@@ -28,6 +28,7 @@ import numpy as np
 from dlrs_desktop.errors import CohortError
 from dlrs_desktop.model import domain as dm
 from dlrs_desktop.training import domain_fit as dfit
+from dlrs_desktop.training.federated import domain_texture as tex_wire
 from dlrs_desktop.training.federated.protocol import Expect, Reply
 from dlrs_desktop.training.federated.site_domain import CHECK_FIELDS, check_names, checks_array
 
@@ -47,11 +48,13 @@ def add_federated_reference(
     components: int = dfit.DEFAULT_COMPONENTS,
     coverage: float = dm.DEFAULT_COVERAGE,
     counts: tuple[int, int] | None = None,
+    negatives: int = 0,
 ) -> dict[str, Any] | None:
     """Fit the domain reference and conformal sets from the sites and write them into the bundle
     (manifest re-pinned, weights byte-identical); None, logged, when the federation has fewer than
     10 training or 10 internal cases (the pooled rule). `counts` (training, internal), when the
-    server knows them, skips sending the bundle to a federation that is too small."""
+    server knows them, skips sending the bundle to a federation that is too small. `negatives` > 0:
+    that many `dlrs synth` patients, drawn here, teach the synthetic-likeness gate."""
     # lazy: the bundle reader (safetensors, hashes) and the bundle rewriter
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.model.bundle_edit import rewrite_with_files
@@ -68,10 +71,12 @@ def add_federated_reference(
         ask, bundle.region_names, bundle.input_names, int(bundle.manifest["architecture"]["feature_dim"])
     )
     arrays = fit.features(n_train, components)
-    checks = fit.checks(arrays)
-    wire = [arrays[k] for k in _ARRAY_NAMES]
+    texture = tex_wire.fit(fit._sum, n_train, bundle.spec, negatives, lw=ledoit_wolf_precision)
+    wire = [*(arrays[k] for k in _ARRAY_NAMES), tex_wire.pack(texture)]
+    checks = fit.checks(wire)
     scores = fit.sample("score", [*wire, checks_array(checks)], {})[0][0]
     block = dfit.guard_block(arrays, checks, scores, n_train)
+    block["texture"] = texture
     block["cohort"] = f"federated: {len(replies)} site cohorts (never pooled)"
     block["federated"] = FEDERATED_NOTE
     threshold = float(bundle.manifest["threshold"])
@@ -110,7 +115,8 @@ def bundle_files(bundle_dir: str | Path, bundle: Any) -> tuple[list[np.ndarray],
 
 
 FEDERATED_NOTE = (
-    "fitted across sites from sums: feature mean, components, shrinkage and residual exact; medians, "
+    "fitted across sites from sums: feature mean, components, shrinkage and residual exact; texture "
+    "mean, scale and shrinkage exact, the synthetic-likeness gate by Newton's method; medians, "
     f"percentiles and ranges of the checks and the thresholds from summed histograms ({BINS} bins "
     "over each quantity's central range)"
 )
@@ -151,10 +157,11 @@ class _Fit:
             "features.residual": np.maximum(res / n, 1e-12).astype(np.float32),
         }
 
-    def checks(self, arrays: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-        """Every check's entry (domain_fit.check_entry) from its training-split sample of bin centres."""
-        names = check_names(self.regions, self.inputs)
-        samples = self.sample("checks", [arrays[k] for k in _ARRAY_NAMES], {}, width=len(names))
+    def checks(self, wire: list[np.ndarray]) -> list[dict[str, Any]]:
+        """Every check's entry (domain_fit.check_entry) from its training-split sample of bin centres;
+        `wire`: the features' four arrays and the texture block's wire array."""
+        names = check_names(self.regions, self.inputs, tex_wire.unpack(wire[4]))
+        samples = self.sample("checks", wire, {}, width=len(names))
         return [
             dfit.check_entry(name, values, informative)
             for name, (values, _, informative) in zip(names, samples, strict=True)

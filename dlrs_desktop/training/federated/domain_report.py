@@ -18,6 +18,7 @@ import numpy as np
 from dlrs_desktop.model import domain as dm
 from dlrs_desktop.training.domain_eval import block_head, fractions
 from dlrs_desktop.training.federated import aggregates as agg
+from dlrs_desktop.training.federated import domain_texture as tex_wire
 from dlrs_desktop.training.federated.domain import Ask, bundle_files
 from dlrs_desktop.training.federated.protocol import Expect
 from dlrs_desktop.training.federated.site_domain import REPORT_COUNTS, SPLITS, checks_array
@@ -28,15 +29,14 @@ def federated_guard(ask: Ask, bundle_dir: Path, bundle: Any) -> dict[str, Any]:
     ref = bundle.domain
     if ref is None:
         return {"available": False, "reason": dm.NO_REFERENCE}
-    if ref.texture is not None:  # the sites' protocol carries no texture descriptor yet (docs/FEDERATED.md)
-        return {"available": False, "reason": "the federated report does not score texture checks yet"}
     conformal = bundle.manifest.get("conformal") or {}
     files, config = bundle_files(bundle_dir, bundle)
     ask("domain_observe", files, config, Expect((), metrics=("cases",)))
     params = np.array([ref.unusual_above, ref.outside_above, float(conformal.get("qhat", 1.0)),
                        float(conformal.get("centre", bundle.manifest["threshold"]))])  # fmt: skip
     checks = checks_array(bundle.manifest["domain_reference"]["checks"])
-    arrays = [ref.mean, ref.components, ref.precision, ref.residual, checks, params]
+    texture = tex_wire.pack(bundle.manifest["domain_reference"].get("texture"))
+    arrays = [ref.mean, ref.components, ref.precision, ref.residual, texture, checks, params]
     shapes = ((len(SPLITS), len(REPORT_COUNTS)), (len(SPLITS), 2, 2, agg.N_BINS))
     replies = ask("domain_report", arrays, {}, Expect(shapes, metrics=("cases",)))
     counts = sum(r.arrays[0].astype(np.float64) for r in replies)

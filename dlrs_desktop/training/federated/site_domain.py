@@ -26,11 +26,16 @@ import numpy as np
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.model import domain as dm
+from dlrs_desktop.model import domain_texture as dtx
 from dlrs_desktop.training import domain_fit as dfit
 from dlrs_desktop.training.federated import aggregates as agg
+from dlrs_desktop.training.federated import domain_texture as tex_wire
 from dlrs_desktop.training.federated.protocol import Reply, Request
 
-DOMAIN_TASKS = ("domain_observe", "domain_features", "domain_scores", "domain_values", "domain_report")
+DOMAIN_TASKS = (
+    "domain_observe", "domain_features", "domain_scores", "domain_texture", "domain_values", "domain_report",
+)  # fmt: skip
+TEXTURE_STEPS = ("moments", "fourth", "logistic")
 SPLITS = ("train", "internal", "external")
 #: Per split, what `domain_report` counts: cases, inside, unusual, outside, true class in the
 #: prediction set, set "either".
@@ -115,6 +120,32 @@ class DomainTasks:
             {"cases": len(c)},
         )
 
+    def _domain_texture(self, _loc: Any, request: Request) -> Reply:
+        """The texture checks' sums over the training cases (federated/domain_texture.py): step "moments"
+        Σx (D,), Σxxᵀ (D, D) of the descriptor; "fourth" [mean, scale] → Σuuᵀ, Σ‖u‖⁴ of the
+        standardised u; "logistic" [mean, scale, (coef, intercept) (D + 1)] → aggregates.logistic_terms
+        of the training cases, labelled 0 (the gate's real side)."""
+        obs = self._observed()[0]
+        x = obs.texture[obs.split == "train"]
+        step, d = str(request.config.get("step", "")), x.shape[1]
+        if step not in TEXTURE_STEPS:
+            raise BadDomainRequest(f"unknown texture step {step!r}")
+        want = {"moments": [], "fourth": [(d,), (d,)], "logistic": [(d,), (d,), (d + 1,)]}[step]
+        got = [np.asarray(a, np.float64) for a in request.arrays]
+        if [a.shape for a in got] != want:
+            raise BadDomainRequest(f"texture step {step!r} needs arrays of shapes {want}")
+        if step == "moments":
+            out: tuple[np.ndarray, ...] = (x.sum(axis=0), x.T @ x)
+        else:
+            if np.any(got[1] <= 0):
+                raise BadDomainRequest("texture scales must be positive")
+            u = (x - got[0]) / got[1]
+            if step == "fourth":
+                out = (u.T @ u, np.array([float(np.sum(np.sum(u * u, axis=1) ** 2))]))
+            else:  # the stacking's terms (aggregates.logistic_terms) with every training case labelled 0
+                out = (agg.logistic_terms(u, np.zeros(len(u)), got[2][:d], float(got[2][d])),)
+        return Reply(self.name, out, len(x), {"cases": len(x)})
+
     def _domain_values(self, _loc: Any, request: Request) -> Reply:
         """Moments (3, V) of a quantity, or with a grid [lo (V,), hi (V,)] appended its counts
         (V, 2 + bins): below lo, `bins` equal bins, at or above hi."""
@@ -143,12 +174,12 @@ class DomainTasks:
         label among the cases inside and the flagged ones (3, 2, 2, bins), under the bundle's final
         reference [mean, components, precision, residual, checks, (unusual, outside, qhat, centre)]."""
         obs, regions, inputs = self._observed()
-        if len(request.arrays) != 6 or np.asarray(request.arrays[5]).shape != (4,):
+        if len(request.arrays) != 7 or np.asarray(request.arrays[6]).shape != (4,):
             raise BadDomainRequest("needs the reference, its checks and (unusual, outside, qhat, centre)")
-        unusual, outside, qhat, centre = (float(v) for v in request.arrays[5])
+        unusual, outside, qhat, centre = (float(v) for v in request.arrays[6])
         if not (0 < unusual <= outside and 0 <= qhat <= 1 and 0 < centre < 1):
             raise BadDomainRequest("thresholds, qhat or centre out of range")
-        ref = reference_from(list(request.arrays[:5]), regions, inputs, obs.pooled.shape[2], with_checks=True)
+        ref = reference_from(list(request.arrays[:6]), regions, inputs, obs.pooled.shape[2], with_checks=True)
         ref = replace(ref, unusual_above=unusual, outside_above=outside)
         status = np.array([dm.score_values(ref, v).status for v in dfit.values_table(ref, obs, inputs)])
         p = 1.0 / (1.0 + np.exp(-obs.fused))
@@ -208,16 +239,19 @@ def _values(
     ref = reference_from(arrays, regions, inputs, part.pooled.shape[2], with_checks=quantity == "score")
     table = dfit.values_table(ref, part, inputs)
     if quantity == "checks":
-        names = check_names(regions, inputs)
+        names = check_names(regions, inputs, ref.texture)
         return np.array([[row[n] for n in names] for row in table]).reshape(len(table), len(names))
     return np.array([dm.score_values(ref, v).score for v in table])[:, None]
 
 
-def check_names(regions: tuple[str, ...], inputs: tuple[str, ...]) -> list[str]:
-    """The checks of a bundle, in the order the pooled fit writes them (model.domain.check_values)."""
+def check_names(
+    regions: tuple[str, ...], inputs: tuple[str, ...], texture: dtx.TextureModel | None = None
+) -> list[str]:
+    """The checks of a bundle, in the order the pooled fit writes them (model.domain.reference_values)."""
     zero = dm.check_values(regions, inputs, np.zeros(len(regions)), np.zeros(len(inputs)), 0.0,
                            np.zeros(len(dm.IMAGE_STATS)))  # fmt: skip
-    return list(zero)
+    extra = texture.values(np.zeros(len(dtx.FEATURES))) if texture is not None else {}
+    return [*zero, *extra]
 
 
 #: A check on the wire: median, upper scale, lower scale, training low, training high, informative.
@@ -232,10 +266,11 @@ def reference_from(
     arrays: list[np.ndarray], regions: tuple[str, ...], inputs: tuple[str, ...], kdim: int, *,
     with_checks: bool,
 ) -> dm.DomainReference:  # fmt: skip
-    """[mean, components, precision, residual(, checks (C, 6))] → the reference the server fitted."""
-    if len(arrays) != 4 + int(with_checks):
+    """[mean, components, precision, residual, texture(, checks (C, 6))] → the reference the server
+    fitted (texture: federated/domain_texture.py's wire array, (0, D) for none)."""
+    if len(arrays) != 5 + int(with_checks):
         tail = ", checks]" if with_checks else "]"
-        raise BadDomainRequest(f"needs [mean, components, precision, residual{tail}")
+        raise BadDomainRequest(f"needs [mean, components, precision, residual, texture{tail}")
     mean, comp, prec, res = (np.asarray(a, np.float64) for a in arrays[:4])
     r = len(regions)
     k = comp.shape[1] if comp.ndim == 3 else -1
@@ -243,11 +278,15 @@ def reference_from(
         raise BadDomainRequest("reference arrays of the wrong shapes")
     if np.any(res <= 0):
         raise BadDomainRequest("residuals must be positive")
+    try:
+        texture = tex_wire.unpack(arrays[4])
+    except DlrsError as exc:
+        raise BadDomainRequest(f"texture block: {exc}") from None
     names = ("features.mean", "features.components", "features.precision", "features.residual")
-    blank = dfit.blank_reference(dict(zip(names, (mean, comp, prec, res), strict=True)), regions)
+    blank = dfit.blank_reference(dict(zip(names, (mean, comp, prec, res), strict=True)), regions, texture)
     if not with_checks:
         return blank
-    return dfit.with_checks(blank, checks_from(arrays[4], check_names(regions, inputs)))
+    return dfit.with_checks(blank, checks_from(arrays[5], check_names(regions, inputs, texture)))
 
 
 def checks_from(table: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
