@@ -229,11 +229,9 @@ def fit_guard(
     components: int = DEFAULT_COMPONENTS,
     coverage: float = dm.DEFAULT_COVERAGE,
     negatives: tuple[np.ndarray, str] | None = None,
-    texture: bool = True,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
     """(manifest block `domain_reference`, its arrays, manifest block `conformal`) from observations;
-    `negatives`: texture descriptors of synthetic images and their source, for the synthetic-likeness gate;
-    `texture` False: no texture checks (what the federated fit writes, docs/FEDERATED.md)."""
+    `negatives`: texture descriptors of synthetic images and their source, for the synthetic-likeness gate."""
     train, internal = (obs.take(np.flatnonzero(obs.split == s)) for s in ("train", "internal"))
     if len(train.y) < 10 or len(internal.y) < 10:
         raise CohortError(
@@ -242,14 +240,13 @@ def fit_guard(
         )
     b = predictor.bundle
     arrays = fit_features(train.pooled, components)
-    tex = fit_texture(train.texture, *(negatives or (None, ""))) if texture else None
-    blank = blank_reference(arrays, b.region_names, dtx.parse_texture(tex) if tex else None)
+    tex = fit_texture(train.texture, *(negatives or (None, "")))
+    blank = blank_reference(arrays, b.region_names, dtx.parse_texture(tex))
     checks = _checks(values_table(blank, train, b.input_names))
     ref = with_checks(blank, checks)
     scores = np.array([dm.score_values(ref, v).score for v in values_table(ref, internal, b.input_names)])
     block = guard_block(arrays, checks, scores, len(train.y))
-    if tex is not None:
-        block["texture"] = tex
+    block["texture"] = tex
     p_int = 1.0 / (1.0 + np.exp(-internal.fused))
     return block, arrays, fit_conformal(p_int, internal.y, coverage, float(b.manifest["threshold"]))
 
@@ -334,14 +331,12 @@ def add_reference(
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     synthetic_negatives: int = 0,
-    texture: bool = True,
 ) -> dict[str, Any]:
     """Fit the domain reference and conformal sets on the cohort's train/internal splits and write them
     into the bundle folder (weights byte-identical; manifest re-pinned). Returns a summary.
 
     `synthetic_negatives` > 0: that many `dlrs synth` patients teach the synthetic-likeness gate
-    (model/domain_texture.py) — for a model trained on real scans; never for one trained on synthetic.
-    `texture` False leaves the texture checks out (the federated fit has none yet)."""
+    (model/domain_texture.py) — for a model trained on real scans; never for one trained on synthetic."""
     if not 0.5 <= coverage < 1.0:
         raise CohortError("--coverage must be at least 0.5 and below 1.")
     cases = [c for c in read_cohort(cohort_csv, require_train=False) if c.split in ("train", "internal")]
@@ -352,7 +347,7 @@ def add_reference(
     spec = predictor.bundle.spec
     negatives = texture_negatives(spec, synthetic_negatives) if synthetic_negatives > 0 and enough else None
     block, arrays, conformal = fit_guard(
-        predictor, obs, components=components, coverage=coverage, negatives=negatives, texture=texture
+        predictor, obs, components=components, coverage=coverage, negatives=negatives
     )
     block["cohort"] = Path(cohort_csv).name
 
