@@ -68,6 +68,7 @@ def fit_texture(train: np.ndarray, negatives: np.ndarray | None = None, source: 
 
 def synthetic_negatives(spec: Any, patients: int, seed: int = NEGATIVES_SEED) -> tuple[np.ndarray, str]:
     """Descriptors of a fresh `dlrs synth` cohort (`patients` images, every split), and its description."""
+    # lazy: the synthetic generator (and its renderer) only when negatives are asked for
     from dlrs_desktop.training.synth import generate_cohort
 
     with tempfile.TemporaryDirectory(prefix="dlrs-negatives-") as tmp:
