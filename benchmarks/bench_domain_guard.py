@@ -6,7 +6,8 @@ Each side runs alone in its own fresh process, alternating (`--rounds` processes
 bundle and sample case, warm `predict(sensitivity=False)` medians, once with the bundle's domain
 reference (features output + guard) and once with it removed from the loaded bundle (the path of a
 bundle without one). Printed: the machine line, per-process medians, the median over processes of
-the total and of `timings_ms["domain"]` (the guard's own time), and the difference of the totals.
+the total and of `timings_ms["domain"]` (the guard's own time: its image statistics, texture and
+scoring; before 2026-12-04 the scoring alone), and the difference of the totals.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def descriptor(gray: np.ndarray, scan_mask: np.ndarray, roiset: Any) -> np.ndarr
     x0, y0 = boxes[:, :2].min(axis=0)
     x1, y1 = boxes[:, 2:].max(axis=0)
     step = max(1, math.ceil(math.sqrt((x1 - x0) * (y1 - y0) / _MAX_PIXELS)))
-    g = np.asarray(gray, np.float32)[y0:y1:step, x0:x1:step]
+    g = np.asarray(gray)[y0:y1:step, x0:x1:step].astype(np.float32)  # crop first: the whole image is larger
     m = np.asarray(scan_mask, bool)[y0:y1:step, x0:x1:step]
     if g.shape[0] < 16 or g.shape[1] < 16 or m.sum() < 64:
         return np.zeros(len(FEATURES))
@@ -80,7 +80,8 @@ def descriptor(gray: np.ndarray, scan_mask: np.ndarray, roiset: Any) -> np.ndarr
     out.append(math.log(float((lap[m] ** 2).mean()) + 1.0) - math.log(ex + ey + 1.0))
     v = g[m].astype(np.float64)
     u = (v - v.mean()) / (v.std() + 1e-6)
-    out += [float(np.mean(u**3)), math.log(float(np.mean(u**4)) + 1e-6)]
+    u2 = u * u  # products, not u**3 / u**4 (a float power per pixel is ten times slower)
+    out += [float(np.mean(u2 * u)), math.log(float(np.mean(u2 * u2)) + 1e-6)]
     out += [float(np.mean(v < 10)), float(np.mean(v > 240))]
     return np.asarray(out, np.float64)
 
