@@ -311,3 +311,11 @@ def test_a_quantity_constant_over_the_training_split_is_shown_but_not_scored():
     elsewhere = dm.score_values(ref, {"image:mm_per_px": 0.26, "image:grey_p50": 90.0})
     assert elsewhere.score == at_home.score and elsewhere.status == "inside"
     assert dm.score_values(ref, {"image:mm_per_px": 0.1, "image:grey_p50": 200.0}).status == "outside"
+    # the fit scores the internal split (its thresholds) with the same rule: the flag is kept there too
+    from dlrs_desktop.training.domain_fit import blank_reference, with_checks
+
+    arrays = {"features.mean": np.zeros((1, 2)), "features.components": np.eye(2)[None, :1],
+              "features.precision": np.ones((1, 1, 1)), "features.residual": np.ones(1)}  # fmt: skip
+    fitted = with_checks(blank_reference(arrays, ("tumour",)), list(checks.values()))
+    flags = {c.name: c.informative for c in fitted.checks}
+    assert flags == {"image:mm_per_px": False, "image:grey_p50": True}

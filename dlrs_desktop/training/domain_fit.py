@@ -295,6 +295,7 @@ def with_checks(ref: dm.DomainReference, checks: list[dict[str, Any]]) -> dm.Dom
             c["high"],
             c["kind"] in dm.ONE_SIDED_KINDS,
             c["scale_low"],
+            bool(c.get("informative", True)),  # the thresholds score what the loaded reference scores
         )
         for c in checks
     )
