@@ -84,6 +84,12 @@ def test_the_real_bundle_card_counts_cases_in_its_own_outcome_words():
     # 1.1 was trained on a cohort without the external centre (docs/evaluation/real-bus, "Recipe 1.1")
     assert "- internal: 489 cases, 162 malignant (label 1); centres BUS-BRA, BUSI" in card
     assert "responder" not in card.lower()
+    # the card says how the bundle flags an image outside its domain, and the shipped file is that card
+    assert "synthetic-likeness gate from dlrs synth --patients 150 --seed 20261204" in card
+    assert "- prediction sets: split conformal at 90% coverage, calibrated on the internal split" in card
+    from dlrs_desktop.model.bundle_edit import render_card_bytes
+
+    assert (BUNDLE / "MODEL_CARD.md").read_bytes() == render_card_bytes(load_bundle(BUNDLE).manifest)
 
 
 def test_the_real_bundle_reads_the_bundled_synthetic_sample_as_outside_its_domain(capsys):

@@ -136,6 +136,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         *_radiomics_lines(m),
         *_primary_lines(m),
         *_int8_lines(m),
+        *_domain_lines(m),
         "- stacking coefficients: "
         + _fmt(m.get("stacking", {}).get("coefficients", []))
         + f", intercept {_fmt(m.get('stacking', {}).get('intercept'))}",
@@ -243,6 +244,28 @@ def _int8_lines(m: dict[str, Any]) -> list[str]:
                 f"{_f4(d.get('mean_abs_dp'))}; AUC float {_fmt(d.get('auc_float'))} → int8 "
                 f"{_fmt(d.get('auc_int8'))} (change {_signed(d.get('auc_change'))})"
             )
+    return lines
+
+
+def _domain_lines(m: dict[str, Any]) -> list[str]:
+    """How the bundle flags an image outside its training domain, and its prediction sets (DOMAIN_GUARD)."""
+    d, c = m.get("domain_reference"), m.get("conformal")
+    if not isinstance(d, dict):
+        return ["- domain guard: none (no domain reference in this bundle: results say so)"]
+    tex = d.get("texture") if isinstance(d.get("texture"), dict) else None
+    syn = tex.get("synthetic") if tex else None
+    lines = [
+        f"- domain guard: {len(d.get('checks') or [])} checks of the train split (n = {d.get('n_train')}); "
+        f"unusual above {_fmt(d.get('unusual_above'))}, outside (no class shown) above "
+        f"{_fmt(d.get('outside_above'))} ({d.get('threshold_rule', '')})"
+        + ("; speckle-texture checks" if tex else "")
+        + (f"; synthetic-likeness gate from {syn.get('negatives')}" if isinstance(syn, dict) else "")
+    ]
+    if isinstance(c, dict):
+        lines.append(
+            f"- prediction sets: split conformal at {float(c.get('coverage', 0)):.0%} coverage, calibrated "
+            f"on the {c.get('split', '?')} split (n = {c.get('n_calibration')}), qhat {_fmt(c.get('qhat'))}"
+        )
     return lines
 
 
