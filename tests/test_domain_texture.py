@@ -155,3 +155,18 @@ def test_dlrs_train_gives_real_data_the_gate_by_default_and_synthetic_data_none(
     code = main(["train", "--cohort", str(tmp_path / "c.csv"), "--out", str(tmp_path / "m"),
                  "--synthetic-negatives", "-3"])  # fmt: skip
     assert code == 2 and "--synthetic-negatives must be from 0 to 5000" in capsys.readouterr().err
+
+
+def test_dlrs_evaluate_reports_how_many_scans_the_gate_made_outside(gated, tmp_path):
+    """On real scans the gate's "outside" are false alarms: the evaluation counts them (splits, centres)."""
+    from dlrs_desktop.training.domain_eval import guard_html, guard_metrics
+
+    bundle, cohort = gated
+    cases = read_cohort(cohort, require_train=False)
+    always = guard_metrics(load_bundle(_with_gate(bundle, tmp_path / "low", -1e6)), cases)
+    assert set(always["splits"]) == {"train", "internal", "external"}
+    assert all(r["outside_synthetic"] == r["outside"] == 1.0 for r in always["splits"].values())
+    assert all(r["outside_synthetic"] == 1.0 for r in always["centres"].values())
+    assert "Made outside by the synthetic-likeness gate: " in guard_html(always)
+    never = guard_metrics(load_bundle(_with_gate(bundle, tmp_path / "high", 1e6)), cases)
+    assert all(r["outside_synthetic"] == 0.0 for r in never["splits"].values())

@@ -144,7 +144,8 @@ def test_federated_reference_matches_the_pooled_fit(cohort_and_sites):
     assert set(got["splits"]) == set(want["splits"]) == {"train", "internal", "external"}
     for split, w in want["splits"].items():
         g = got["splits"][split]
-        for key in ("n", "inside", "unusual", "outside", "flagged", "coverage", "either"):
+        keys = ("n", "inside", "unusual", "outside", "flagged", "coverage", "either", "outside_synthetic")
+        for key in keys:
             assert g[key] == pytest.approx(w[key]), (split, key)
         for key in ("auc_inside", "auc_flagged"):  # binned: a pair sharing a 0.01-logit bin counts ½
             assert (g[key] is None) == (w[key] is None), (split, key)

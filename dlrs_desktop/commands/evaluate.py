@@ -57,7 +57,9 @@ def _print_guard(block: dict) -> None:
     for s, r in block["splits"].items():
         print(
             f"domain guard {s}: inside {f(r['inside'])}, unusual {f(r['unusual'])}, "
-            f"outside {f(r['outside'])}; "
+            f"outside {f(r['outside'])}"
+            + (f" (by the synthetic gate {f(r['outside_synthetic'])})" if "outside_synthetic" in r else "")
+            + "; "
             f"AUC inside {f(r['auc_inside'], False)} vs flagged {f(r['auc_flagged'], False)}; "
             f"set coverage {f(r.get('coverage'))}, either {f(r.get('either'))}"
         )

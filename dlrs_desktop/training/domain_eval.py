@@ -1,9 +1,11 @@
 """`dlrs evaluate` on the domain guard and the conformal prediction sets (docs/DOMAIN_GUARD.md).
 
-Per split and per centre: the fraction of cases inside / unusual / outside; per split: the fused
-AUC among the cases inside and among the flagged ones (unusual + outside), the empirical coverage
-of the prediction sets and the fraction "either". Every case goes through the app's own predictor
-code (`domain_fit.observe`, the same `check_values` and `score_values`), nothing is re-fitted.
+Per split and per centre: the fraction of cases inside / unusual / outside (and, for a reference
+with the synthetic-likeness gate, the fraction the gate made outside: on real scans, its false
+alarms); per split: the fused AUC among the cases inside and among the flagged ones (unusual +
+outside), the empirical coverage of the prediction sets and the fraction "either". Every case goes
+through the app's own predictor code (`domain_fit.observe`, the same `check_values` and
+`score_values`), nothing is re-fitted.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ def guard_metrics(
     obs = collect(predictor, cases, progress)
     table = values_table(ref, obs, bundle.input_names)
     statuses = [dm.score_values(ref, v).status for v in table]
+    gated = np.array([ref.texture is not None and ref.texture.gated(v) for v in table])
+    with_gate = ref.texture is not None and ref.texture.gate_logit is not None
     p = 1.0 / (1.0 + np.exp(-obs.fused))
     conformal = bundle.manifest.get("conformal")
     names = dm.class_names(bundle.manifest)
@@ -71,6 +75,8 @@ def guard_metrics(
     for split in dict.fromkeys(c.split for c in cases):
         idx = np.flatnonzero(obs.split == split)
         row = _fractions([statuses[i] for i in idx])
+        if with_gate:
+            row["outside_synthetic"] = float(np.mean(gated[idx])) if len(idx) else None
         inside, flagged = idx[st[idx] == "inside"], idx[st[idx] != "inside"]
         row["auc_inside"] = _auc(obs.y[inside], p[inside])
         row["auc_flagged"] = _auc(obs.y[flagged], p[flagged])
@@ -79,7 +85,10 @@ def guard_metrics(
             row["either"] = float(np.mean([len(sets[i]) == 2 for i in idx]))
         out["splits"][split] = row
     for centre in dict.fromkeys(c.centre for c in cases):
-        out["centres"][str(centre)] = _fractions([statuses[i] for i in np.flatnonzero(obs.centre == centre)])
+        idx = np.flatnonzero(obs.centre == centre)
+        out["centres"][str(centre)] = _fractions([statuses[i] for i in idx])
+        if with_gate:
+            out["centres"][str(centre)]["outside_synthetic"] = float(np.mean(gated[idx]))
     return out
 
 
@@ -110,10 +119,14 @@ def guard_html(block: dict[str, Any] | None) -> str:
         for c, r in block["centres"].items()
     )
     nominal = block.get("coverage_nominal")
+    gated = [(s, r["outside_synthetic"]) for s, r in block["splits"].items() if "outside_synthetic" in r]
+    gate = "; ".join(f"{html.escape(s)} {_cell(v)}" for s, v in gated)
+    gate_text = f"<p>Made outside by the synthetic-likeness gate: {gate}.</p>" if gate else ""
     return (
         "<h2>Domain guard</h2><p>Thresholds stored in the bundle (internal split): unusual above "
         f"{block['unusual_above']:.3f}, outside above {block['outside_above']:.3f}. "
         f"Conformal prediction sets at a nominal {_cell(nominal)} coverage.</p><table>{head}{rows}</table>"
+        f"{gate_text}"
         "<h3>Per centre</h3><table><tr><th>centre</th><th>n</th><th>inside</th><th>unusual</th>"
         f"<th>outside</th></tr>{centres}</table>"
     )

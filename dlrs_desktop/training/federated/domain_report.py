@@ -41,10 +41,11 @@ def federated_guard(ask: Ask, bundle_dir: Path, bundle: Any) -> dict[str, Any]:
     replies = ask("domain_report", arrays, {}, Expect(shapes, metrics=("cases",)))
     counts = sum(r.arrays[0].astype(np.float64) for r in replies)
     hists = sum(r.arrays[1].astype(np.int64) for r in replies)
+    gate = ref.texture is not None and ref.texture.gate_logit is not None
     out = block_head(ref, conformal or None)
     out["computed_from"] = "the sites' status counts and 0.01-logit histograms (AUCs of binned scores)"
     for i, split in enumerate(SPLITS):
-        row = _fractions(counts[i])
+        row = _fractions(counts[i], gate)
         if row["n"] == 0:
             continue
         row["auc_inside"], row["auc_flagged"] = (_auc(hists[i, g]) for g in (0, 1))
@@ -52,13 +53,16 @@ def federated_guard(ask: Ask, bundle_dir: Path, bundle: Any) -> dict[str, Any]:
             row["coverage"], row["either"] = counts[i, 4] / row["n"], counts[i, 5] / row["n"]
         out["splits"][split] = row
     for r in replies:
-        out["centres"][r.site] = _fractions(r.arrays[0].astype(np.float64).sum(axis=0))
+        out["centres"][r.site] = _fractions(r.arrays[0].astype(np.float64).sum(axis=0), gate)
     return out
 
 
-def _fractions(c: np.ndarray) -> dict[str, Any]:
-    """domain_eval.fractions from a row of REPORT_COUNTS (n, inside, unusual, outside, ...)."""
-    return fractions(int(c[0]), c[1:4])
+def _fractions(c: np.ndarray, gate: bool) -> dict[str, Any]:
+    """domain_eval.fractions from a row of REPORT_COUNTS (n, inside, unusual, outside, ..., gated)."""
+    out = fractions(int(c[0]), c[1:4])
+    if gate and c[0]:
+        out["outside_synthetic"] = float(c[6]) / float(c[0])
+    return out
 
 
 def _auc(h: np.ndarray) -> float | None:

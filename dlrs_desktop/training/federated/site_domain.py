@@ -38,8 +38,8 @@ DOMAIN_TASKS = (
 TEXTURE_STEPS = ("moments", "fourth", "logistic")
 SPLITS = ("train", "internal", "external")
 #: Per split, what `domain_report` counts: cases, inside, unusual, outside, true class in the
-#: prediction set, set "either".
-REPORT_COUNTS = ("n", "inside", "unusual", "outside", "covered", "either")
+#: prediction set, set "either", made outside by the synthetic-likeness gate.
+REPORT_COUNTS = ("n", "inside", "unusual", "outside", "covered", "either", "gated")
 #: The one-dimensional quantities the server asks about: name → split they are read on.
 QUANTITIES = {"checks": "train", "score": "internal", "alpha": "internal"}
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -181,7 +181,9 @@ class DomainTasks:
             raise BadDomainRequest("thresholds, qhat or centre out of range")
         ref = reference_from(list(request.arrays[:6]), regions, inputs, obs.pooled.shape[2], with_checks=True)
         ref = replace(ref, unusual_above=unusual, outside_above=outside)
-        status = np.array([dm.score_values(ref, v).status for v in dfit.values_table(ref, obs, inputs)])
+        table = dfit.values_table(ref, obs, inputs)
+        status = np.array([dm.score_values(ref, v).status for v in table])
+        gated = np.array([ref.texture is not None and ref.texture.gated(v) for v in table], bool)
         p = 1.0 / (1.0 + np.exp(-obs.fused))
         pc = dm.centred(p, centre)
         pos_in, neg_in = 1.0 - pc <= qhat, pc <= qhat
@@ -194,7 +196,8 @@ class DomainTasks:
             m = obs.split == split
             inside = m & (status == "inside")
             counts[i] = [m.sum(), inside.sum(), (m & (status == "unusual")).sum(),
-                         (m & (status == "outside")).sum(), covered[m].sum(), either[m].sum()]  # fmt: skip
+                         (m & (status == "outside")).sum(), covered[m].sum(), either[m].sum(),
+                         gated[m].sum()]  # fmt: skip
             for g, sel in enumerate((inside, m & ~inside)):
                 hists[i, g] = agg.score_histogram(p[sel], obs.y[sel])
         return Reply(self.name, (counts, hists), len(obs.y), {"cases": len(obs.y)})
