@@ -30,19 +30,6 @@ from _machine import machine_line  # noqa: E402
 FRESH_SEED = 20270603  # the synthetic set of benchmarks/domain_guard_ood.py's record
 
 
-def _descriptors(spec, cases) -> np.ndarray:
-    from dlrs_desktop.model import domain_texture as dtx
-    from dlrs_desktop.model.preprocess import prepare_inputs
-    from dlrs_desktop.training.cohort import load_case
-
-    rows = []
-    for case in cases:
-        image, contour = load_case(case)
-        _, info = prepare_inputs(image, contour, spec)
-        rows.append(dtx.descriptor(image.gray, image.scan_mask, info.roiset))
-    return np.stack(rows)
-
-
 def _phantoms(spec, n: int) -> np.ndarray:
     from domain_guard_ood import _centre, circle_contour, phantom
 
@@ -80,19 +67,19 @@ def main() -> int:
     from dlrs_desktop.model import domain_texture as dtx
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.training.cohort import read_cohort
-    from dlrs_desktop.training.domain_texture_fit import fit_texture, synthetic_negatives
+    from dlrs_desktop.training.domain_texture_fit import descriptors, fit_texture, synthetic_negatives
     from dlrs_desktop.training.synth import generate_cohort
 
     print(machine_line())
     spec = load_bundle(args.model).spec
     cases = [c for c in read_cohort(args.cohort, require_train=False) if c.split in ("train", "internal")]
-    x = _descriptors(spec, cases)
+    x = descriptors(spec, cases)
     centre = np.array([c.centre for c in cases])
     split = np.array([c.split for c in cases])
     neg, source = synthetic_negatives(spec, args.negatives)
     with tempfile.TemporaryDirectory() as tmp:
         generate_cohort(tmp, patients=args.fresh, seed=FRESH_SEED, dicom=False)
-        fresh = _descriptors(spec, read_cohort(Path(tmp) / "cohort.csv", require_train=False))
+        fresh = descriptors(spec, read_cohort(Path(tmp) / "cohort.csv", require_train=False))
     ph = _phantoms(spec, 6)
     print(f"{len(cases)} real images (train, internal); negatives: {source}; fresh synth seed {FRESH_SEED}")
     print("fitted on | scored on | n | gate outside | texture distance > fitting p99")

@@ -119,6 +119,14 @@ class DomainReference:
     # the speckle-texture checks (model/domain_texture.py); None in references written before them
     texture: dtx.TextureModel | None = None
 
+    @property
+    def has_synthetic_gate(self) -> bool:
+        return self.texture is not None and self.texture.gate_logit is not None
+
+    def gated(self, values: dict[str, float]) -> bool:
+        """True when the synthetic-likeness gate makes this case "outside" (model/domain_texture.py)."""
+        return self.texture is not None and self.texture.gated(values)
+
     def feature_distances(self, pooled: np.ndarray) -> np.ndarray:
         """(R, K) pooled features → (R,) distance (≈ 1 for a typical training case)."""
         c = np.asarray(pooled, np.float64) - self.mean
@@ -182,12 +190,7 @@ def _texture(image: Any, roiset: Any) -> tuple[float, float]:
     """Speckle contrast (mean of 5×5 local SD / local mean, capped at 3) and relative edge strength,
     inside the scan area of the box around every region (the lesion's surroundings), at native
     resolution up to 65 536 pixels (strided beyond)."""
-    boxes = np.array([r.bbox for r in roiset.all], dtype=int)
-    x0, y0 = boxes[:, :2].min(axis=0)
-    x1, y1 = boxes[:, 2:].max(axis=0)
-    step = max(1, math.ceil(math.sqrt((x1 - x0) * (y1 - y0) / 65536)))
-    g = np.asarray(image.gray, np.float32)[y0:y1:step, x0:x1:step]
-    m = np.asarray(image.scan_mask, bool)[y0:y1:step, x0:x1:step]
+    g, m = dtx.lesion_box(image.gray, image.scan_mask, roiset)
     if g.size < 25 or m.sum() < 25:
         return 0.0, 0.0
     mean = cv2.blur(g, (5, 5))
@@ -261,7 +264,7 @@ def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult
     status = (
         "inside" if score <= ref.unusual_above else "unusual" if score <= ref.outside_above else "outside"
     )
-    if ref.texture is not None and ref.texture.gated(values):
+    if ref.gated(values):
         # the synthetic-likeness classifier is a rule of its own (like the colour rule): named as the reason
         status = "outside"
         top = next(c for c in ref.checks if c.name == dtx.SYNTHETIC)

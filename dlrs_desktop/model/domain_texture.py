@@ -51,14 +51,20 @@ MAX_ABS = 1e9
 _MAX_PIXELS = 65536
 
 
-def descriptor(gray: np.ndarray, scan_mask: np.ndarray, roiset: Any) -> np.ndarray:
-    """The 15 texture numbers (FEATURES order) in the scan area of the box around every region."""
+def lesion_box(gray: np.ndarray, scan_mask: np.ndarray, roiset: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(grey levels as float32, scan area) of the box around every region — the lesion's surroundings —
+    at native resolution up to 65 536 pixels (strided beyond): where the guard measures texture."""
     boxes = np.array([r.bbox for r in roiset.all], dtype=int)
     x0, y0 = boxes[:, :2].min(axis=0)
     x1, y1 = boxes[:, 2:].max(axis=0)
     step = max(1, math.ceil(math.sqrt((x1 - x0) * (y1 - y0) / _MAX_PIXELS)))
     g = np.asarray(gray)[y0:y1:step, x0:x1:step].astype(np.float32)  # crop first: the whole image is larger
-    m = np.asarray(scan_mask, bool)[y0:y1:step, x0:x1:step]
+    return g, np.asarray(scan_mask, bool)[y0:y1:step, x0:x1:step]
+
+
+def descriptor(gray: np.ndarray, scan_mask: np.ndarray, roiset: Any) -> np.ndarray:
+    """The 15 texture numbers (FEATURES order) in the scan area of the box around every region."""
+    g, m = lesion_box(gray, scan_mask, roiset)
     if g.shape[0] < 16 or g.shape[1] < 16 or m.sum() < 64:
         return np.zeros(len(FEATURES))
     out = []

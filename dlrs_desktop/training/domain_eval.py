@@ -64,8 +64,8 @@ def guard_metrics(
     obs = collect(predictor, cases, progress)
     table = values_table(ref, obs, bundle.input_names)
     statuses = [dm.score_values(ref, v).status for v in table]
-    gated = np.array([ref.texture is not None and ref.texture.gated(v) for v in table])
-    with_gate = ref.texture is not None and ref.texture.gate_logit is not None
+    gated = np.array([ref.gated(v) for v in table])
+    with_gate = ref.has_synthetic_gate
     p = 1.0 / (1.0 + np.exp(-obs.fused))
     conformal = bundle.manifest.get("conformal")
     names = dm.class_names(bundle.manifest)

@@ -73,9 +73,15 @@ def synthetic_negatives(spec: Any, patients: int, seed: int = NEGATIVES_SEED) ->
 
     with tempfile.TemporaryDirectory(prefix="dlrs-negatives-") as tmp:
         generate_cohort(tmp, patients=patients, seed=seed, dicom=False)
-        rows = []
-        for case in read_cohort(Path(tmp) / "cohort.csv", require_train=False):
-            image, contour = load_case(case)
-            _, info = prepare_inputs(image, contour, spec)
-            rows.append(dtx.descriptor(image.gray, image.scan_mask, info.roiset))
-    return np.stack(rows), f"dlrs synth --patients {patients} --seed {seed} (every split)"
+        rows = descriptors(spec, read_cohort(Path(tmp) / "cohort.csv", require_train=False))
+    return rows, f"dlrs synth --patients {patients} --seed {seed} (every split)"
+
+
+def descriptors(spec: Any, cases: Any) -> np.ndarray:
+    """(N, 15) texture descriptors of cohort cases, each measured around its own regions (`spec`'s rings)."""
+    rows = []
+    for case in cases:
+        image, contour = load_case(case)
+        _, info = prepare_inputs(image, contour, spec)
+        rows.append(dtx.descriptor(image.gray, image.scan_mask, info.roiset))
+    return np.stack(rows)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.training.metrics import BinaryMetrics
 
 __all__ = [
@@ -409,3 +409,39 @@ def metrics_from_histogram(h: np.ndarray, threshold: float) -> dict:
         sensitivity=ratio(tp, tp + fn), specificity=ratio(tn, tn + fp), ppv=ratio(tp, tp + fp),
         npv=ratio(tn, tn + fn), threshold=float(threshold),
     ).to_dict()  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------------
+# the domain reference from sums (federated/domain.py, federated/domain_texture.py)
+
+
+def same_cases(expected: int, sent: int) -> None:
+    """The training cases behind a step are the ones the fit started with (no site lost on the way)."""
+    if sent != expected:
+        raise CohortError(
+            f"The domain reference's sums came from {sent} training cases where the sites reported "
+            f"{expected} (a site dropped out during the fit); run it again with every site."
+        )
+
+
+def ledoit_wolf_precision(sst: np.ndarray, s4: float, n: int) -> np.ndarray:
+    """sklearn.covariance.LedoitWolf(assume_centered=True).fit(S).precision_ from Σssᵀ and Σ‖s‖⁴.
+
+    sklearn's ledoit_wolf_shrinkage reads S only through SᵀS and Σ_i ‖s_i‖⁴ (its `beta_` sums the
+    coefficients of (S²)ᵀS², which is Σ_i (Σ_j s_ij²)²), so the sums give the same shrinkage."""
+    # lazy: scipy comes with the [train] extra's scikit-learn
+    from scipy.linalg import pinvh
+
+    p = sst.shape[0]
+    emp = sst / n
+    mu = float(np.trace(emp)) / p
+    shrinkage = 0.0
+    if p > 1:
+        delta_ = float(np.sum(sst**2)) / n**2
+        beta = (s4 / n - delta_) / (p * n)
+        delta = (delta_ - 2.0 * mu * float(np.trace(emp)) + p * mu**2) / p
+        beta = min(beta, delta)
+        shrinkage = 0.0 if beta == 0 else beta / delta
+    cov = (1.0 - shrinkage) * emp + shrinkage * mu * np.eye(p)
+    prec = pinvh(cov)
+    return 0.5 * (prec + prec.T)

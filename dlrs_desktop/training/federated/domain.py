@@ -28,7 +28,9 @@ import numpy as np
 from dlrs_desktop.errors import CohortError
 from dlrs_desktop.model import domain as dm
 from dlrs_desktop.training import domain_fit as dfit
+from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import domain_texture as tex_wire
+from dlrs_desktop.training.federated.aggregates import ledoit_wolf_precision
 from dlrs_desktop.training.federated.protocol import Expect, Reply
 from dlrs_desktop.training.federated.site_domain import CHECK_FIELDS, check_names, checks_array
 
@@ -71,7 +73,7 @@ def add_federated_reference(
         ask, bundle.region_names, bundle.input_names, int(bundle.manifest["architecture"]["feature_dim"])
     )
     arrays = fit.features(n_train, components)
-    texture = tex_wire.fit(fit._sum, n_train, bundle.spec, negatives, lw=ledoit_wolf_precision)
+    texture = tex_wire.fit(fit._sum, n_train, bundle.spec, negatives)
     wire = [*(arrays[k] for k in _ARRAY_NAMES), tex_wire.pack(texture)]
     checks = fit.checks(wire)
     scores = fit.sample("score", [*wire, checks_array(checks)], {})[0][0]
@@ -139,7 +141,7 @@ class _Fit:
         """Mean, components, Ledoit–Wolf precision and residual per region (domain_fit.fit_features)."""
         r, kd = len(self.regions), self.kdim
         s1, s2, n_sent = self._sum("domain_features", [], {}, [(r, kd), (r, kd, kd)])
-        _same_cases(n, n_sent)
+        agg.same_cases(n, n_sent)
         mean = s1 / n
         k = max(1, min(components, n - 2, kd))
         comp = np.zeros((r, k, kd))
@@ -148,8 +150,8 @@ class _Fit:
             _, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
             comp[i] = vecs[:, ::-1][:, :k].T
         sst, s4, res, n_sent = self._sum("domain_scores", [mean, comp], {}, [(r, k, k), (r,), (r,)])
-        _same_cases(n, n_sent)
-        prec = np.stack([ledoit_wolf_precision(sst[i], float(s4[i]), n) for i in range(r)])
+        agg.same_cases(n, n_sent)
+        prec = np.stack([agg.ledoit_wolf_precision(sst[i], float(s4[i]), n) for i in range(r)])
         return {
             "features.mean": mean.astype(np.float32),
             "features.components": comp.astype(np.float32),
@@ -184,38 +186,6 @@ class _Fit:
         a, b = _central(coarse, lo, hi)
         fine, _ = self._sum("domain_values", [*arrays, a, b], {**cfg, "bins": BINS}, shape)
         return [_merge(coarse[j], fine[j], (lo[j], hi[j]), (a[j], b[j]), mean[j]) for j in range(width)]
-
-
-def _same_cases(expected: int, sent: int) -> None:
-    """The training cases behind a step are the ones the fit started with (no site lost on the way)."""
-    if sent != expected:
-        raise CohortError(
-            f"The domain reference's sums came from {sent} training cases where the sites reported "
-            f"{expected} (a site dropped out during the fit); run it again with every site."
-        )
-
-
-def ledoit_wolf_precision(sst: np.ndarray, s4: float, n: int) -> np.ndarray:
-    """sklearn.covariance.LedoitWolf(assume_centered=True).fit(S).precision_ from Σssᵀ and Σ‖s‖⁴.
-
-    sklearn's ledoit_wolf_shrinkage reads S only through SᵀS and Σ_i ‖s_i‖⁴ (its `beta_` sums the
-    coefficients of (S²)ᵀS², which is Σ_i (Σ_j s_ij²)²), so the sums give the same shrinkage."""
-    # lazy: scipy comes with the [train] extra's scikit-learn
-    from scipy.linalg import pinvh
-
-    p = sst.shape[0]
-    emp = sst / n
-    mu = float(np.trace(emp)) / p
-    shrinkage = 0.0
-    if p > 1:
-        delta_ = float(np.sum(sst**2)) / n**2
-        beta = (s4 / n - delta_) / (p * n)
-        delta = (delta_ - 2.0 * mu * float(np.trace(emp)) + p * mu**2) / p
-        beta = min(beta, delta)
-        shrinkage = 0.0 if beta == 0 else beta / delta
-    cov = (1.0 - shrinkage) * emp + shrinkage * mu * np.eye(p)
-    prec = pinvh(cov)
-    return 0.5 * (prec + prec.T)
 
 
 def _order_positions(n: int) -> tuple[int, int]:

@@ -41,7 +41,7 @@ def federated_guard(ask: Ask, bundle_dir: Path, bundle: Any) -> dict[str, Any]:
     replies = ask("domain_report", arrays, {}, Expect(shapes, metrics=("cases",)))
     counts = sum(r.arrays[0].astype(np.float64) for r in replies)
     hists = sum(r.arrays[1].astype(np.int64) for r in replies)
-    gate = ref.texture is not None and ref.texture.gate_logit is not None
+    gate = ref.has_synthetic_gate
     out = block_head(ref, conformal or None)
     out["computed_from"] = "the sites' status counts and 0.01-logit histograms (AUCs of binned scores)"
     for i, split in enumerate(SPLITS):

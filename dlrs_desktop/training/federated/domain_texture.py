@@ -4,7 +4,7 @@ What `training/domain_texture_fit.fit_texture` fits on a pooled cohort, without 
 
 * mean and SD of the 15-number descriptor over the training split from Σx and Σxxᵀ; the
   Ledoit–Wolf precision of the standardised descriptor from Σuuᵀ and Σ‖u‖⁴ (the features' formula,
-  `federated.domain.ledoit_wolf_precision`): exact;
+  `aggregates.ledoit_wolf_precision`): exact;
 * the synthetic-likeness gate: the negatives are `dlrs synth` images the server draws itself (no
   patient in them), the training images stay at the sites. The same L2-penalised logistic regression
   with balanced class weights as scikit-learn's, solved by the stacking's federated Newton solver
@@ -31,15 +31,6 @@ from dlrs_desktop.training.federated import aggregates as agg
 
 D = len(dtx.FEATURES)
 Sum = Callable[..., list[Any]]  # federated.domain._Fit._sum: (task, arrays, config, shapes) -> sums + [n]
-
-
-def _same_cases(expected: int, sent: int) -> None:
-    """The training cases behind a step are the ones the fit started with (no site lost on the way)."""
-    if sent != expected:
-        raise CohortError(
-            f"The texture checks' sums came from {sent} training cases where the sites reported "
-            f"{expected} (a site dropped out during the fit); run it again with every site."
-        )
 
 
 def pack(block: dict[str, Any] | None) -> np.ndarray:
@@ -77,16 +68,15 @@ def unpack(wire: np.ndarray) -> dtx.TextureModel | None:
     return dtx.parse_texture(block)
 
 
-def fit(sums: Sum, n: int, spec: Any, negatives: int, *, lw: Callable[..., np.ndarray]) -> dict[str, Any]:
-    """The manifest block `domain_reference.texture` from the sites (and `negatives` dlrs synth patients);
-    `lw`: the features' Ledoit–Wolf formula (federated.domain.ledoit_wolf_precision)."""
+def fit(sums: Sum, n: int, spec: Any, negatives: int) -> dict[str, Any]:
+    """The manifest block `domain_reference.texture` from the sites (and `negatives` dlrs synth patients)."""
     s1, s2, n_sent = sums("domain_texture", [], {"step": "moments"}, [(D,), (D, D)])
-    _same_cases(n, n_sent)
+    agg.same_cases(n, n_sent)
     mean = s1 / n
     scale = np.maximum(np.sqrt(np.maximum(np.diag(s2) / n - mean**2, 0.0)), tfit.SCALE_FLOOR)
     uu, u4, n_sent = sums("domain_texture", [mean, scale], {"step": "fourth"}, [(D, D), (1,)])
-    _same_cases(n, n_sent)
-    prec = lw(uu, float(u4[0]), n)
+    agg.same_cases(n, n_sent)
+    prec = agg.ledoit_wolf_precision(uu, float(u4[0]), n)
     block: dict[str, Any] = {
         "method": dtx.METHOD,
         "features": list(dtx.FEATURES),
@@ -123,7 +113,7 @@ def _logistic(sums: Sum, n: int, mean: np.ndarray, scale: np.ndarray, v: np.ndar
     def terms(w: np.ndarray, b: float) -> np.ndarray:
         site, n_sent = sums("domain_texture", [mean, scale, np.r_[w, b]], {"step": "logistic"},
                              [(agg.terms_size(D),)])  # fmt: skip
-        _same_cases(n, n_sent)
+        agg.same_cases(n, n_sent)
         return w0 * site + w1 * agg.logistic_terms(v, ones, w, b)
 
     coef, intercept, _ = agg.fit_logistic_federated(terms, D, 1.0, 0.0, nonneg=False)

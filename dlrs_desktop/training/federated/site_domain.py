@@ -183,7 +183,7 @@ class DomainTasks:
         ref = replace(ref, unusual_above=unusual, outside_above=outside)
         table = dfit.values_table(ref, obs, inputs)
         status = np.array([dm.score_values(ref, v).status for v in table])
-        gated = np.array([ref.texture is not None and ref.texture.gated(v) for v in table], bool)
+        gated = np.array([ref.gated(v) for v in table], bool)
         p = 1.0 / (1.0 + np.exp(-obs.fused))
         pc = dm.centred(p, centre)
         pos_in, neg_in = 1.0 - pc <= qhat, pc <= qhat
