@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -69,10 +67,51 @@ def test_a_checkpoint_from_before_the_option_is_one_with_patient_folds():
     assert not same_networks(old, config_dict(TrainConfig(fold_by="centre")))
 
 
-def test_dlrs_train_stacks_on_centre_folds_and_says_so(cohort, tmp_path, capsys):
-    out = tmp_path / "model"
+@pytest.fixture(scope="module")
+def sets_cohort(tmp_path_factory):
+    """Two training centres of 11 patients each and 22 internal ones (the external rows moved there):
+    enough for a domain reference and a conformal quantile per centre that is not simply 1."""
+    root = tmp_path_factory.mktemp("centre_sets")
+    csv_path = tiny_cohort(root / "cohort", patients=44, seed=5)
+
+    def edit(rows):
+        return _two_centres([dict(r, split="internal") if r["split"] == "external" else r for r in rows])
+
+    return rewrite(csv_path, csv_path.parent / "two_centres.csv", edit)
+
+
+def test_dlrs_train_on_centre_folds_calibrates_the_sets_on_held_out_centres(sets_cohort, tmp_path, capsys):
+    """`dlrs train --fold-by centre` widens the conformal quantile to each centre scored as a new hospital;
+    `dlrs model centre-sets`, resuming from the same fold networks, writes the same quantiles; a later
+    `dlrs model add-reference` keeps them and refuses another coverage."""
+    from dlrs_desktop.model.bundle import load_bundle
+    from dlrs_desktop.training.conformal_fit import CENTRE_SPLIT
+
+    cohort, out = sets_cohort, tmp_path / "model"
     args = [*tiny_args(distil="off"), "--synthetic", "--id", "tiny-centres", "--fold-by", "centre"]
     assert main(["train", "--cohort", str(cohort), "--out", str(out), *args]) == 0
-    manifest = json.loads((out / "manifest.json").read_text())
+    assert "held out" in capsys.readouterr().err
+    manifest = load_bundle(out).manifest
     assert "2 folds, one per training centre: leave-one-centre-out" in manifest["stacking_method"]
     assert manifest["training"]["config"]["fold_by"] == "centre"
+    conf = manifest["conformal"]
+    assert conf["split"] == CENTRE_SPLIT
+    assert [c["centre"] for c in conf["by_centre"]] == ["A", "B"]
+    assert sum(c["n"] for c in conf["by_centre"]) == manifest["training_data"]["splits"]["train"]["n"]
+    assert all(0.0 < c["qhat"] < 1.0 for c in conf["by_centre"])  # enough cases for a real quantile
+    assert conf["qhat"] == max(conf["qhat_internal"], *(c["qhat"] for c in conf["by_centre"]))
+
+    assert main(["model", "centre-sets", "--model", str(out), "--cohort", str(cohort),
+                 "--checkpoint", f"{out}.checkpoint"]) == 0  # fmt: skip
+    assert "qhat" in capsys.readouterr().out
+    again = load_bundle(out).manifest["conformal"]
+    assert again["by_centre"] == conf["by_centre"] and again["qhat"] == conf["qhat"]
+
+    assert (
+        main(["model", "add-reference", "--model", str(out), "--cohort", str(cohort)]) == 0
+    )  # same coverage
+    kept = load_bundle(out).manifest["conformal"]
+    assert kept["by_centre"] == conf["by_centre"] and kept["qhat"] >= kept["qhat_internal"]
+    refit = ["model", "add-reference", "--model", str(out), "--cohort", str(cohort)]
+    assert main([*refit, "--coverage", "0.8"]) == 2
+    assert "refit them with `dlrs model centre-sets" in capsys.readouterr().err

@@ -13,6 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from dlrs_desktop.commands._model_centre_sets import register_centre_sets
 from dlrs_desktop.commands._model_quantize import register_quantize
 from dlrs_desktop.commands._model_reference import register_add_reference
 from dlrs_desktop.commands._model_verify import run_verify
@@ -52,6 +53,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     keygen = sub.add_parser("keygen", help="make a signing key (KEYFILE) and its public key (KEYFILE.pub)")
     keygen.add_argument("--key", required=True, metavar="KEYFILE", help="where to write the private key")
     register_add_reference(sub)
+    register_centre_sets(sub)
     register_quantize(sub)
     register_set_outcome(sub)
 
@@ -66,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
         from dlrs_desktop.commands._model_reference import run_add_reference
 
         return run_add_reference(args)
+    if args.model_command == "centre-sets":
+        # lazy: `dlrs --help` imports every command; the core loads when it runs
+        from dlrs_desktop.commands._model_centre_sets import run_centre_sets
+
+        return run_centre_sets(args)
     if args.model_command == "quantize":
         # lazy: `dlrs --help` imports every command; the core loads when it runs
         from dlrs_desktop.commands._model_quantize import run_quantize

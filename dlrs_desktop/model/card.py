@@ -261,7 +261,17 @@ def _domain_lines(m: dict[str, Any]) -> list[str]:
         + ("; speckle-texture checks" if tex else "")
         + (f"; synthetic-likeness gate from {syn.get('negatives')}" if isinstance(syn, dict) else "")
     ]
-    if isinstance(c, dict):
+    if isinstance(c, dict) and c.get("by_centre"):
+        held = "; ".join(
+            f"{e.get('centre')} (n = {e.get('n')}) {_fmt(e.get('qhat'))}" for e in c["by_centre"]
+        )
+        lines.append(
+            f"- prediction sets: split conformal at {float(c.get('coverage', 0)):.0%} coverage, qhat "
+            f"{_fmt(c.get('qhat'))}: the largest of the internal split's quantile "
+            f"(n = {c.get('n_calibration')}) {_fmt(c.get('qhat_internal'))} and each training centre's, "
+            f"scored by networks trained without it: {held}"
+        )
+    elif isinstance(c, dict):
         lines.append(
             f"- prediction sets: split conformal at {float(c.get('coverage', 0)):.0%} coverage, calibrated "
             f"on the {c.get('split', '?')} split (n = {c.get('n_calibration')}), qhat {_fmt(c.get('qhat'))}"

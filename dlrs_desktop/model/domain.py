@@ -427,4 +427,23 @@ def parse_conformal(m: dict[str, Any]) -> dict[str, Any] | None:
     centre = _num(c.get("centre", 0.5), "conformal.centre")
     if not 0.0 < centre < 1.0:
         raise _bad("conformal", "needs a centre (the decision threshold) strictly between 0 and 1")
+    if "by_centre" in c or "qhat_internal" in c:
+        _check_centre_quantiles(c, q)
     return c
+
+
+def _check_centre_quantiles(c: dict[str, Any], qhat: float) -> None:
+    """Sets widened to held-out centres (training/conformal_fit.py): the stored qhat is the largest part."""
+    by = c.get("by_centre")
+    if not isinstance(by, list) or not 1 <= len(by) <= 64 or not all(isinstance(e, dict) for e in by):
+        raise _bad("conformal.by_centre", "must list 1 to 64 held-out centres")
+    parts = [_num(c.get("qhat_internal"), "conformal.qhat_internal")]
+    for e in by:
+        n = e.get("n")
+        if not isinstance(e.get("centre"), str) or not 0 < len(e["centre"]) <= 200:
+            raise _bad("conformal.by_centre", "needs a centre name (1 to 200 characters) in every entry")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise _bad("conformal.by_centre", "needs a positive case count in every entry")
+        parts.append(_num(e.get("qhat"), "conformal.by_centre.qhat"))
+    if not all(0.0 <= v <= 1.0 for v in parts) or abs(max(parts) - qhat) > 1e-9:
+        raise _bad("conformal.qhat", "must be the largest of its internal and held-out-centre quantiles")

@@ -99,7 +99,7 @@ def forget_other_student(stages: Any) -> None:
 
 def distil_stage(stages: Any, teacher: Teacher, tr: np.ndarray, rows: list[Any], radiomics: Any):
     """(shipped network, ensemble record or None, distillation block): trains or loads the student
-    (`stages`: pipeline._Stages, checkpointed as stage `student`), then applies the rule."""
+    (`stages`: pipeline.Stages, checkpointed as stage `student`), then applies the rule."""
     cfg, data, log = stages.cfg, stages.data, stages.log
     forget_other_student(stages)
     targets, platt = soft_targets(teacher, data.y[tr], cfg.distil_hard_weight)

@@ -25,6 +25,14 @@ from dlrs_desktop.model.bundle_edit import rewrite_with_files
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.model.preprocess import prepare_inputs
 from dlrs_desktop.training.cohort import load_case, read_cohort
+from dlrs_desktop.training.conformal_fit import (  # noqa: F401  (conformal_block, nonconformity: federated/)
+    CentreScores,
+    carried_over,
+    conformal_block,
+    fit_conformal,
+    nonconformity,
+    with_centres,
+)
 from dlrs_desktop.training.domain_texture_fit import fit_texture
 from dlrs_desktop.training.domain_texture_fit import synthetic_negatives as texture_negatives
 
@@ -180,48 +188,6 @@ def _checks(table: list[dict[str, float]]) -> list[dict[str, Any]]:
     return out
 
 
-def fit_conformal(p: np.ndarray, y: np.ndarray, coverage: float, centre: float = 0.5) -> dict[str, Any]:
-    """Split conformal (crepes, non-smoothed p-values) on the internal split: score 1 − p'(true class),
-    p' the probability centred on the bundle's decision threshold (`model.domain.centred`).
-
-    Centring on the threshold makes a one-class set always agree with the category shown beside it
-    (with p' = p, a bundle whose threshold is 0.27 showed "likely malignant" over the set "benign").
-    """
-    return conformal_block(nonconformity(p, y, centre), coverage, centre)
-
-
-def nonconformity(p: np.ndarray, y: np.ndarray, centre: float) -> np.ndarray:
-    """1 − p'(true class), p' centred on the decision threshold (the conformal score)."""
-    p = dm.centred(np.asarray(p, dtype=np.float64), centre)
-    return np.where(np.asarray(y) == 1, 1.0 - p, p).astype(np.float64)
-
-
-def conformal_block(alphas: np.ndarray, coverage: float, centre: float) -> dict[str, Any]:
-    """The manifest block `conformal` from the internal split's nonconformity scores.
-
-    A class c is in the set when crepes' p-value of its score ≥ 1 − coverage; since that p-value only
-    changes at calibration scores, the set is exactly {c : 1 − p'(c) ≤ qhat} with qhat stored here.
-    """
-    # lazy: optional [train] extra; extras.require names the install
-    from crepes import ConformalClassifier
-
-    cc = ConformalClassifier().fit(alphas)
-    cands = np.unique(alphas)
-    pv = cc.predict_p(cands, smoothing=False)
-    ok = cands[pv >= 1.0 - coverage]
-    qhat = 1.0 if 1.0 / (len(alphas) + 1) >= 1.0 - coverage else float(ok.max()) if ok.size else 0.0
-    return {
-        "method": "split conformal (crepes ConformalClassifier, non-smoothed p-values)",
-        "score": "1 - probability of the true class, centred on the decision threshold",
-        "centre": float(centre),
-        "split": "internal",
-        "n_calibration": len(alphas),
-        "coverage": float(coverage),
-        "qhat": qhat,
-        "empty_set": "read as both classes (either, uncertain)",
-    }
-
-
 def fit_guard(
     predictor: Any,
     obs: Observations,
@@ -332,9 +298,14 @@ def add_reference(
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     synthetic_negatives: int = 0,
+    held_out: CentreScores | None = None,
 ) -> dict[str, Any]:
     """Fit the domain reference and conformal sets on the cohort's train/internal splits and write them
     into the bundle folder (weights byte-identical; manifest re-pinned). Returns a summary.
+
+    `held_out`: the primary probability of each training case from networks that never saw its centre
+    (`dlrs train --fold-by centre`): the sets are widened to those centres' quantiles (conformal_fit.py);
+    without it, a bundle's earlier held-out-centre quantiles are kept (same coverage only).
 
     `synthetic_negatives` > 0: that many `dlrs synth` patients teach the synthetic-likeness gate
     (model/domain_texture.py) — for a model trained on real scans; never for one trained on synthetic."""
@@ -351,6 +322,8 @@ def add_reference(
         predictor, obs, components=components, coverage=coverage, negatives=negatives
     )
     block["cohort"] = Path(cohort_csv).name
+    previous = predictor.bundle.manifest.get("conformal")
+    conformal = carried_over(conformal, previous) if held_out is None else with_centres(conformal, held_out)
 
     def update(m: dict[str, Any]) -> None:
         m["domain_reference"] = block

@@ -17,6 +17,7 @@ from dlrs_desktop.model.preprocess import DEFAULT_REGIONS, PreprocessSpec, Regio
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training import distil
 from dlrs_desktop.training.cohort import read_cohort
+from dlrs_desktop.training.conformal_fit import CentreScores, conformal_line, scores_from_out_of_fold
 from dlrs_desktop.training.dataset import prepare_cohort
 from dlrs_desktop.training.domain_fit import add_reference
 from dlrs_desktop.training.export import write_trained_bundle
@@ -92,14 +93,14 @@ def train_from_cohort(
         f"{len(tr)} training, {len(data.subset('internal'))} internal, {len(data.subset('external'))} "
         f"external cases; device {device}"
     )
-    state, tensors = _resume(ckdir, cfg, recipe.cohort_csv, restart, log)
+    state, tensors = resume_state(ckdir, cfg, recipe.cohort_csv, restart, log)
     sessions = state.setdefault("sessions", [])  # every invocation (resumption) is a session
     sessions.append({"device": device_name(device), "seconds": 0.0})
 
     def stamp() -> None:
         sessions[-1]["seconds"] = round(time.perf_counter() - t_start, 1)
 
-    stages = _Stages(cfg, spec, data, device, ckdir, state, tensors, log, stamp)
+    stages = Stages(cfg, spec, data, device, ckdir, state, tensors, log, stamp)
     folds = group_folds([data.cases[i] for i in tr], data.y[tr], cfg.folds, cfg.seed, cfg.fold_by)
     oof, fold_rows = stages.cross_fit(tr, folds, fold_networks_dir)
     oof_regions = oof.copy()  # the student's targets (distil.py): region logits without signatures
@@ -133,13 +134,18 @@ def train_from_cohort(
     summary = write_trained_bundle(out, model, recipe, log)  # computes the logits after rounding to fp16
     if distilled is not None:
         summary["distillation"] = distilled["reason"]
-    summary["domain_reference"] = _add_domain_reference(out, recipe, log)
+    held_out = None
+    if cfg.fold_by == "centre":  # the stacking's folds are centres: each scored as a new hospital
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        centres = np.array([str(data.cases[i].centre) for i in tr])
+        held_out = scores_from_out_of_fold(oof, fold_rows, data.y[tr], centres, manifest)
+    summary["domain_reference"] = _add_domain_reference(out, recipe, log, held_out)
     summary["int8"] = add_int8_model(out, recipe.cohort_csv, cfg.threads or None, log)  # after the reference
     atomic_write_json(ckdir / "finished.json", {"bundle": str(out), "summary": summary})
     return summary
 
 
-def _resume(ckdir: Path, cfg: TrainConfig, cohort_csv: str | Path, restart: bool, log):
+def resume_state(ckdir: Path, cfg: TrainConfig, cohort_csv: str | Path, restart: bool, log):
     """(state, tensors) of the checkpoint when it was made by the same settings on the same cohort,
     else a fresh state and no tensors."""
     state: dict[str, Any] = {"config": config_dict(cfg), "cohort": str(Path(cohort_csv).resolve()),
@@ -160,7 +166,7 @@ def _resume(ckdir: Path, cfg: TrainConfig, cohort_csv: str | Path, restart: bool
 
 
 @dataclass
-class _Stages:
+class Stages:
     """The networks of one run, each trained once and kept in the checkpoint: the K fold networks
     (their held-out logits feed the stacking) and the final one (the whole training split)."""
 
@@ -225,20 +231,28 @@ class _Stages:
         return _network_from(self.tensors, prefix, self.cfg, self.spec)
 
 
-def _add_domain_reference(out: Path, recipe: TrainingRecipe, log) -> dict[str, Any] | None:
+def _add_domain_reference(
+    out: Path, recipe: TrainingRecipe, log, held_out: CentreScores | None = None
+) -> dict[str, Any] | None:
     """The domain guard and conformal sets of the new bundle (training/domain_fit.py), or None (logged)
     when the cohort's train or internal split is too small to fit them. Real training data also get the
-    synthetic-likeness gate (`recipe.negatives()` patients of `dlrs synth`)."""
+    synthetic-likeness gate (`recipe.negatives()` patients of `dlrs synth`); centre folds also calibrate
+    the sets on each held-out centre (training/centre_sets.py)."""
     n_neg = recipe.negatives()
     gate = f"; synthetic-likeness gate from {n_neg} dlrs synth patients" if n_neg else ""
-    log(f"domain reference: train split statistics, internal split thresholds and conformal sets{gate}")
+    sets = " and held-out centres" if held_out is not None else ""
+    log(f"domain reference: train split statistics, internal split thresholds and conformal sets{sets}{gate}")
     try:
-        block = add_reference(
-            out, recipe.cohort_csv, threads=recipe.cfg.threads or None, synthetic_negatives=n_neg
-        )["domain_reference"]
+        added = add_reference(
+            out, recipe.cohort_csv, threads=recipe.cfg.threads or None, synthetic_negatives=n_neg,
+            held_out=held_out,
+        )  # fmt: skip
     except CohortError as exc:
         log(f"no domain reference in this bundle: {exc}")
         return None
+    block, conformal = added["domain_reference"], added["conformal"]
+    if conformal.get("by_centre"):
+        log(conformal_line(conformal))
     return {k: block[k] for k in ("unusual_above", "outside_above", "threshold_rule")}
 
 
