@@ -74,7 +74,8 @@ def test_add_reference_writes_the_texture_block_and_the_gate_it_was_asked_for(ga
     assert tex["method"] == dtx.METHOD and tex["features"] == list(dtx.FEATURES)
     assert tex["n_train"] == block["n_train"]
     syn = tex["synthetic"]
-    assert syn["gate_logit"] == 0.0 and syn["n_negatives"] == 6 and "--seed 20261204" in syn["negatives"]
+    assert syn["gate_logit"] == 0.0 and syn["n_negatives"] == 12 and "--seed 20261204" in syn["negatives"]
+    assert "6 simulated phantom scans" in syn["negatives"]
     names = {c["name"]: c for c in block["checks"]}
     assert names[dtx.DISTANCE]["kind"] == names[dtx.SYNTHETIC]["kind"] == "texture"
     ref = load_bundle(bundle).domain
@@ -95,7 +96,8 @@ def test_the_gate_makes_an_image_outside_whatever_the_score_and_names_itself(gat
     image, contour = load_case(case)
     low = Predictor(_with_gate(bundle, tmp_path / "low", -1e6), device="cpu", threads=1)
     d = low.predict(image, contour, sensitivity=False).domain
-    assert d.status == "outside" and "resembles the application's own synthetic images" in d.reason
+    assert d.status == "outside"
+    assert "looks simulated (like the application's synthetic scans or a speckle phantom)" in d.reason
     assert d.score <= d.outside_above  # the score alone would not have said outside
     high = Predictor(_with_gate(bundle, tmp_path / "high", 1e6), device="cpu", threads=1)
     d2 = high.predict(image, contour, sensitivity=False).domain

@@ -100,7 +100,7 @@ def test_the_real_bundle_reads_the_bundled_synthetic_sample_as_outside_its_domai
 
     pred = _predict_json([str(samples_dir() / "demo.dcm")], capsys)
     assert pred["domain"]["status"] == "outside"
-    assert "resembles the application's own synthetic images" in pred["domain"]["reason"]
+    assert "looks simulated (like the application's synthetic" in pred["domain"]["reason"]
     for name, (mm, _) in CASES.items():
         real = _predict_fixture(name, mm, capsys)
         assert "synthetic" not in real["domain"]["reason"], name

@@ -24,8 +24,8 @@ def register_add_reference(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--coverage", type=float, default=0.9, help="conformal coverage (default 0.9)")
     p.add_argument(
         "--synthetic-negatives", type=int, default=0, metavar="N",
-        help="teach the guard's synthetic-likeness gate with N `dlrs synth` patients (for a model trained "
-        "on real scans; default 0: no gate)",
+        help="teach the guard's synthetic-likeness gate with N `dlrs synth` patients and N simulated phantom "
+        "scans (for a model trained on real scans; default 0: no gate)",
     )  # fmt: skip
 
 

@@ -193,8 +193,8 @@ def _bundle_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument("--description", default="", help="training data description for the model card")
     p.add_argument(
         "--synthetic-negatives", type=int, default=None, metavar="N",
-        help="`dlrs synth` patients behind the domain guard's synthetic-likeness gate (default: 150 for "
-        "real data, 0 with --synthetic)",
+        help="`dlrs synth` patients (and as many simulated phantom scans) behind the domain guard's "
+        "synthetic-likeness gate (default: 150 for real data, 0 with --synthetic)",
     )  # fmt: skip
     p.add_argument(
         "--changelog",

@@ -243,8 +243,8 @@ def check_words(check: Check, value: float) -> str:
         return f"the {name} logit {value:.2f} lies outside what training produced ({rng})"
     if check.name == dtx.SYNTHETIC:
         return (
-            "its speckle texture resembles the application's own synthetic images (dlrs synth) more than "
-            f"real scans (synthetic-likeness {value:.2f}; {rng})"
+            "its speckle texture looks simulated (like the application's synthetic scans or a speckle "
+            f"phantom) rather than like a real scan (synthetic-likeness {value:.2f}; {rng})"
         )
     if check.kind == "texture":
         return (

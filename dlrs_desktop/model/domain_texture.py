@@ -21,10 +21,11 @@ Two checks use them (manifest block `domain_reference.texture`, every number val
   the standardised descriptor over the training split) divided by √15, so ≈ 1 for a typical
   training image. Generic: it needs nothing but the training images.
 * `texture:synthetic` — optional, fitted only when asked (`--synthetic-negatives N`): the logit of a
-  logistic regression telling the training images from images of the application's own generator,
-  `dlrs synth` (outlier exposure with a known source of non-scans: the bundled sample data are
-  synthetic). Above the block's `gate_logit` (0: the classifier's own boundary, fitted with balanced
-  classes) the image is "outside" whatever the other checks say, with that reason.
+  logistic regression telling the training images from simulated ones: the application's own generator,
+  `dlrs synth` (its bundled sample data are synthetic), and simulated QA-phantom scans
+  (training/phantom.py) — outlier exposure with known sources of non-patients. Above the block's
+  `gate_logit` (0: the classifier's own boundary, fitted with balanced classes) the image is
+  "outside" whatever the other checks say, with that reason.
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 * The one-class part (`texture:distance`) from the training split alone: mean, SD and a
   Ledoit–Wolf-shrunk precision of the standardised 15-number descriptor.
-* The synthetic-likeness classifier (`texture:synthetic`), only when negatives are asked for: images
-  of the application's own generator, `dlrs synth` (a seed of their own, never the cohort's images),
-  against the training split; scikit-learn's logistic regression with balanced class weights, so its
-  boundary (logit 0) is the gate. Outlier exposure (Hendrycks et al., ICLR 2019) with the one source of
-  non-scans the application itself produces: its bundled sample data.
+* The synthetic-likeness classifier (`texture:synthetic`), only when negatives are asked for: simulated
+  images against the training split; scikit-learn's logistic regression with balanced class weights, so
+  its boundary (logit 0) is the gate. Outlier exposure (Hendrycks et al., ICLR 2019) with two sources of
+  simulated non-patients: the application's own generator, `dlrs synth` (its bundled sample data; a seed
+  of their own, never the cohort's images), and as many simulated QA-phantom scans (training/phantom.py:
+  uniform scanner speckle round round targets, what a scanner most often shows that is not a patient).
 
 Needs the [train] extra (scikit-learn).
 """
@@ -19,9 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from dlrs_desktop.imaging.loader import image_from_array
+from dlrs_desktop.imaging.types import Calibration
 from dlrs_desktop.model import domain_texture as dtx
 from dlrs_desktop.model.preprocess import prepare_inputs
+from dlrs_desktop.roi import Contour
 from dlrs_desktop.training.cohort import load_case, read_cohort
+from dlrs_desktop.training.phantom import phantom_scan
 
 #: smallest SD used to standardise a feature (a constant over the training split still standardises)
 SCALE_FLOOR = 1e-3
@@ -67,14 +72,28 @@ def fit_texture(train: np.ndarray, negatives: np.ndarray | None = None, source: 
 
 
 def synthetic_negatives(spec: Any, patients: int, seed: int = NEGATIVES_SEED) -> tuple[np.ndarray, str]:
-    """Descriptors of a fresh `dlrs synth` cohort (`patients` images, every split), and its description."""
+    """Descriptors of a fresh `dlrs synth` cohort (`patients` images, every split) and of as many
+    simulated phantom scans (seeds `seed` + 0 … patients − 1), and their description."""
     # lazy: the synthetic generator (and its renderer) only when negatives are asked for
     from dlrs_desktop.training.synth import generate_cohort
 
     with tempfile.TemporaryDirectory(prefix="dlrs-negatives-") as tmp:
         generate_cohort(tmp, patients=patients, seed=seed, dicom=False)
         rows = descriptors(spec, read_cohort(Path(tmp) / "cohort.csv", require_train=False))
-    return rows, f"dlrs synth --patients {patients} --seed {seed} (every split)"
+    phantoms = np.stack([phantom_descriptor(spec, seed + k) for k in range(patients)])
+    return np.r_[rows, phantoms], (
+        f"dlrs synth --patients {patients} --seed {seed} (every split) and {patients} simulated phantom "
+        f"scans (training/phantom.py, seeds {seed} to {seed + patients - 1})"
+    )
+
+
+def phantom_descriptor(spec: Any, seed: int) -> np.ndarray:
+    """The texture descriptor of one simulated phantom scan, round the target its contour outlines."""
+    scan = phantom_scan(seed)
+    cal = Calibration.manual(scan.mm_per_px)
+    image = image_from_array(scan.gray, cal, path=f"<phantom {seed}>")
+    _, info = prepare_inputs(image, Contour(scan.contour, calibration=cal), spec)
+    return dtx.descriptor(image.gray, image.scan_mask, info.roiset)
 
 
 def descriptors(spec: Any, cases: Any) -> np.ndarray:

@@ -5,13 +5,13 @@ What `training/domain_texture_fit.fit_texture` fits on a pooled cohort, without 
 * mean and SD of the 15-number descriptor over the training split from Σx and Σxxᵀ; the
   Ledoit–Wolf precision of the standardised descriptor from Σuuᵀ and Σ‖u‖⁴ (the features' formula,
   `aggregates.ledoit_wolf_precision`): exact;
-* the synthetic-likeness gate: the negatives are `dlrs synth` images the server draws itself (no
-  patient in them), the training images stay at the sites. The same L2-penalised logistic regression
-  with balanced class weights as scikit-learn's, solved by the stacking's federated Newton solver
-  (aggregates.fit_logistic_federated): each round the sites return the log-loss, gradient and
-  Hessian of their training cases at the server's coefficients (1 + 16 + 256 numbers), the server
-  adds the negatives' terms and the penalty. Converges to the optimum scikit-learn's solver
-  approximates.
+* the synthetic-likeness gate: the negatives are `dlrs synth` images and simulated phantom scans the
+  server draws itself (no patient in them), the training images stay at the sites. The same
+  L2-penalised logistic regression with balanced class weights as scikit-learn's, solved by the
+  stacking's federated Newton solver (aggregates.fit_logistic_federated): each round the sites
+  return the log-loss, gradient and Hessian of their training cases at the server's coefficients
+  (1 + 16 + 256 numbers), the server adds the negatives' terms and the penalty. Converges to the
+  optimum scikit-learn's solver approximates.
 
 The wire form of a texture block is one (D + 4, D) array: mean, scale, coefficients, [intercept, gate
 logit, has gate, 0…], then the precision's D rows; a (0, D) array means "no texture checks".
@@ -69,7 +69,8 @@ def unpack(wire: np.ndarray) -> dtx.TextureModel | None:
 
 
 def fit(sums: Sum, n: int, spec: Any, negatives: int) -> dict[str, Any]:
-    """The manifest block `domain_reference.texture` from the sites (and `negatives` dlrs synth patients)."""
+    """The manifest block `domain_reference.texture` from the sites (and `negatives` dlrs synth patients
+    plus as many simulated phantom scans)."""
     s1, s2, n_sent = sums("domain_texture", [], {"step": "moments"}, [(D,), (D, D)])
     agg.same_cases(n, n_sent)
     mean = s1 / n
