@@ -86,7 +86,10 @@ def test_the_real_bundle_card_counts_cases_in_its_own_outcome_words():
     assert "responder" not in card.lower()
     # the card says how the bundle flags an image outside its domain, and the shipped file is that card
     assert "synthetic-likeness gate from dlrs synth --patients 150 --seed 20261204" in card
-    assert "- prediction sets: split conformal at 90% coverage, calibrated on the internal split" in card
+    assert "150 simulated phantom scans" in card
+    # 1.1.2: the sets are widened to each training centre held out (docs/DOMAIN_GUARD.md)
+    assert "- prediction sets: split conformal at 90% coverage, qhat 0.662: the largest of" in card
+    assert "BUS-BRA (n = 1497) 0.662; BUSI (n = 442) 0.488" in card
     from dlrs_desktop.model.bundle_edit import render_card_bytes
 
     assert (BUNDLE / "MODEL_CARD.md").read_bytes() == render_card_bytes(load_bundle(BUNDLE).manifest)

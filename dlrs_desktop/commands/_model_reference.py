@@ -32,6 +32,7 @@ def register_add_reference(sub: argparse._SubParsersAction) -> None:
 def run_add_reference(args: argparse.Namespace) -> int:
     require("train", "Fitting a domain reference", modules=("sklearn", "crepes"))
     # lazy: `dlrs --help` imports every command; the core loads when it runs
+    from dlrs_desktop.training.conformal_fit import conformal_line
     from dlrs_desktop.training.domain_fit import add_reference
     from dlrs_desktop.training.progress import ProgressBar
 
@@ -55,10 +56,13 @@ def run_add_reference(args: argparse.Namespace) -> int:
     block, conf = out["domain_reference"], out["conformal"]
     syn = block["texture"]["synthetic"]
     gate = f"; synthetic-likeness gate from {syn['negatives']}" if syn else ""
+    n_cal = conf["n_calibration"]
+    sets = f"conformal qhat {conf['qhat']:.4f} at {conf['coverage']:.0%} coverage (n = {n_cal})"
+    if conf.get("by_centre"):
+        sets = conformal_line(conf)
     print(
         f"domain reference added to {out['bundle']}: {block['n_train']} training cases, thresholds "
         f"unusual > {block['unusual_above']:.3f}, outside > {block['outside_above']:.3f} "
-        f"({block['threshold_rule']}); conformal qhat {conf['qhat']:.4f} at {conf['coverage']:.0%} "
-        f"coverage (n = {conf['n_calibration']}){gate}; manifest sha256 {out['manifest_sha256']}"
+        f"({block['threshold_rule']}); {sets}{gate}; manifest sha256 {out['manifest_sha256']}"
     )
     return 0

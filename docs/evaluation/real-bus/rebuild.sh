@@ -41,15 +41,20 @@ python benchmarks/real_bus_loco_signatures.py --cohort "$WORK/cohort/cohort-trai
 # (the 1.1.0 manifest's changelog entry was written with model/bundle_edit.rewrite_manifest, then
 #  `dlrs model sign --model "$WORK/model-1.1" --key KEY`)
 
-# --- 1.1.1, shipped now: 1.1.0 with the guard's texture checks and synthetic-likeness gate
-# (docs/DOMAIN_GUARD.md; 4 min). Weights, stacking and conformal sets unchanged. (`dlrs train` of this
-# version already writes that reference for real data; the step is kept as the shipped bundle was made.)
+# --- 1.1.1 and 1.1.2 (shipped now): 1.1.0 with the guard's texture checks and synthetic-likeness gate
+# (docs/DOMAIN_GUARD.md; 3-4 min) and, in 1.1.2, prediction sets calibrated on each training centre held
+# out. Weights and stacking unchanged. With this version's code, `dlrs train --fold-by centre` above
+# already writes both (the gate's negatives are dlrs synth scans and simulated phantoms since 1.1.2);
+# the steps are kept as the shipped bundle was made. 1.1.1's gate had dlrs synth negatives only (the code
+# of commit 61979a9).
 python benchmarks/domain_texture_loco.py --cohort "$WORK/cohort/cohort-train.csv" --model "$WORK/model-1.1"
+dlrs model centre-sets --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
+  --checkpoint "$WORK/model-1.1.checkpoint"   # reuses dlrs train's fold networks (else retrains them, 30 min)
 dlrs model add-reference --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" --synthetic-negatives 150
-# (version 1.1.1 and its changelog entry with model/bundle_edit.rewrite_manifest, then signed as above)
+# (version 1.1.2 and its changelog entry with model/bundle_edit.rewrite_manifest, then signed as above)
 dlrs synth --out "$WORK/synth40" --patients 40 --seed 20270603
 python benchmarks/domain_guard_ood.py --model "$WORK/model-1.1" --synth-cohort "$WORK/synth40/cohort.csv"
-dlrs evaluate --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --out "$WORK/report-1.1.1"
+dlrs evaluate --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --out "$WORK/report-1.1.2"
 
 # --- 1.0.0, the first bundle (the untouched external evaluation in README.md):
 dlrs train --cohort "$WORK/cohort/cohort.csv" --out "$WORK/model" \
