@@ -126,3 +126,39 @@ def test_cli_pdf_font_draws_chinese_names_not_question_marks():
 
     zhang, wei, question = bitmap("张"), bitmap("伟"), bitmap("?")
     assert zhang != wei and zhang != question and any(zhang)
+
+
+def test_every_domain_reason_reads_in_chinese_and_stays_english_in_english():
+    """The guard's reasons carry numbers, so they are composed from templates (model/domain.py WHY);
+    `domain_text.reason_of` reads a saved English reason back into its template and values and gives
+    it in the interface's language — every check kind, both statuses, names and statistics included."""
+    from dlrs_desktop.model import domain as dm
+    from dlrs_desktop.model import domain_texture as dtx
+    from dlrs_desktop.model.domain_text import reason_of
+    from dlrs_desktop.model.result import DomainResult
+    from dlrs_desktop.wording import english
+    from tests.i18n_factory import english_words
+
+    catalogue = {k: t.text for k, t in messages(TS).items()}
+
+    def zh(ctx: str, text: str) -> str:
+        return catalogue.get((ctx, text)) or text
+
+    checks = [
+        dm.Check("features:ring_5mm", "feature_distance", 1.0, 1.0, 0.3, 5.2, True, 1.0, True),
+        dm.Check("confidence", "confidence", 1.0, 1.0, -3.0, 2.0, True, 1.0, True),
+        dm.Check("logit:radiomics_all", "logit", 0.0, 1.0, -12.0, 9.5, False, 1.0, True),
+        dm.Check(dtx.SYNTHETIC, "texture", -9.0, 3.0, -29.6, 2.46, True, 3.0, True),
+        dm.Check(dtx.DISTANCE, "texture", 0.8, 0.6, 0.39, 6.07, True, 0.2, True),
+        *(dm.Check(f"image:{n}", "image", 1.0, 1.0, 0.1, 0.2, False, 1.0, True) for n in dm.IMAGE_STATS),
+    ]
+    for check in checks:
+        for template in (dm.REASON_OUTSIDE, dm.REASON_UNUSUAL):
+            reason = template.format(why=dm.check_words(check, 12.345))
+            d = DomainResult("outside", 10.0, 6.0, 9.0, reason)
+            assert reason_of(d, english) == reason
+            chinese = reason_of(d, zh)
+            assert english_words(chinese, {"ring"}) == [] and "12.3" in chinese, (check.name, chinese)
+    # a reason no template knows (a bundle of another version) is shown as written
+    odd = DomainResult("unusual", 7.0, 6.0, 9.0, "this image is unusual for this model: something new")
+    assert reason_of(odd, zh).endswith("something new")

@@ -50,22 +50,34 @@ ONE_SIDED_KINDS = ("feature_distance", "confidence", "texture")
 #: Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value
 #: still gives a finite z). Grey levels are 0–255 inside the scan area.
 _GREY_STATS = {  # the grey levels: scanner, preset, gain and TGC
-    "grey_mean": ("mean grey level of the scan area", 4.0),
-    "grey_sd": ("grey-level spread of the scan area", 3.0),
-    "grey_p10": ("10th grey-level percentile of the scan area", 4.0),
-    "grey_p50": ("median grey level of the scan area", 4.0),
-    "grey_p90": ("90th grey-level percentile of the scan area", 4.0),
+    "grey_mean": (QT_TRANSLATE_NOOP("domain_text", "mean grey level of the scan area"), 4.0),
+    "grey_sd": (QT_TRANSLATE_NOOP("domain_text", "grey-level spread of the scan area"), 3.0),
+    "grey_p10": (QT_TRANSLATE_NOOP("domain_text", "10th grey-level percentile of the scan area"), 4.0),
+    "grey_p50": (QT_TRANSLATE_NOOP("domain_text", "median grey level of the scan area"), 4.0),
+    "grey_p90": (QT_TRANSLATE_NOOP("domain_text", "90th grey-level percentile of the scan area"), 4.0),
 }
 _GEOMETRY_STATS = {  # calibration, lesion size and where the lesion lies
-    "mm_per_px": ("pixel spacing (mm/px)", 0.005),
-    "lesion_area_mm2": ("lesion area (mm²)", 5.0),
-    "lesion_depth_mm": ("lesion depth below the top of the scan area (mm)", 1.0),
-    "lesion_aspect": ("lesion depth-to-width ratio", 0.05),
+    "mm_per_px": (QT_TRANSLATE_NOOP("domain_text", "pixel spacing (mm/px)"), 0.005),
+    "lesion_area_mm2": (QT_TRANSLATE_NOOP("domain_text", "lesion area (mm²)"), 5.0),
+    "lesion_depth_mm": (
+        QT_TRANSLATE_NOOP("domain_text", "lesion depth below the top of the scan area (mm)"),
+        1.0,
+    ),
+    "lesion_aspect": (QT_TRANSLATE_NOOP("domain_text", "lesion depth-to-width ratio"), 0.05),
 }
 _TEXTURE_STATS = {  # colour overlays (Doppler, tints), speckle and edges
-    "colour_fraction": ("fraction of coloured pixels in the scan area", 0.005),
-    "speckle_contrast": ("speckle contrast around the lesion (local SD / local mean)", 0.01),
-    "edge_strength": ("edge strength around the lesion (mean gradient / mean grey level)", 0.01),
+    "colour_fraction": (
+        QT_TRANSLATE_NOOP("domain_text", "fraction of coloured pixels in the scan area"),
+        0.005,
+    ),
+    "speckle_contrast": (
+        QT_TRANSLATE_NOOP("domain_text", "speckle contrast around the lesion (local SD / local mean)"),
+        0.01,
+    ),
+    "edge_strength": (
+        QT_TRANSLATE_NOOP("domain_text", "edge strength around the lesion (mean gradient / mean grey level)"),
+        0.01,
+    ),
 }
 IMAGE_STATS: dict[str, tuple[str, float]] = {**_GREY_STATS, **_GEOMETRY_STATS, **_TEXTURE_STATS}
 COLOUR_CHROMA_MIN = 40
@@ -228,31 +240,30 @@ def reference_values(
 
 
 # --- scoring ----------------------------------------------------------------------------------------
+#: The reasons, as templates (translated at display time: domain_text.reason_of reads them back). One
+#: string literal each, so that the catalogue tool (lupdate) sees the whole of it.
+REASON_OUTSIDE = QT_TRANSLATE_NOOP(
+    "domain_text", "this image is unlike the images this model was trained on: {why}"
+)
+REASON_UNUSUAL = QT_TRANSLATE_NOOP("domain_text", "this image is unusual for this model: {why}")
+WHY = {  # what the largest contributing check says; {low} and {high}: its training range
+    "feature_distance": QT_TRANSLATE_NOOP("domain_text", "the network's features of the {name} region are far from the training images' ({value}; training range {low} to {high})"),  # noqa: E501
+    "confidence": QT_TRANSLATE_NOOP("domain_text", "the model is unusually confident for its training data (energy {value}; training range {low} to {high})"),  # noqa: E501
+    "logit": QT_TRANSLATE_NOOP("domain_text", "the {name} logit {value} lies outside what training produced (training range {low} to {high})"),  # noqa: E501
+    "synthetic": QT_TRANSLATE_NOOP("domain_text", "its speckle texture looks simulated (like the application's synthetic scans or a speckle phantom) rather than like a real scan (synthetic-likeness {value}; training range {low} to {high})"),  # noqa: E501
+    "texture": QT_TRANSLATE_NOOP("domain_text", "the speckle texture around the lesion is unlike the training images' (distance {value}; training range {low} to {high})"),  # noqa: E501
+    "image": QT_TRANSLATE_NOOP("domain_text", "the {name} is {value} (training range {low} to {high})"),
+}  # fmt: skip
+
+
 def check_words(check: Check, value: float) -> str:
     """The reason a check gives, in plain words with the value and the training range."""
     name = check.name.split(":", 1)[-1]
-    rng = f"training range {check.low:.3g} to {check.high:.3g}"
-    if check.kind == "feature_distance":
-        return (
-            f"the network's features of the {name} region are far from the training images' "
-            f"({value:.2f}; {rng})"
-        )
-    if check.kind == "confidence":
-        return f"the model is unusually confident for its training data (energy {value:.2f}; {rng})"
-    if check.kind == "logit":
-        return f"the {name} logit {value:.2f} lies outside what training produced ({rng})"
-    if check.name == dtx.SYNTHETIC:
-        return (
-            "its speckle texture looks simulated (like the application's synthetic scans or a speckle "
-            f"phantom) rather than like a real scan (synthetic-likeness {value:.2f}; {rng})"
-        )
-    if check.kind == "texture":
-        return (
-            "the speckle texture around the lesion is unlike the training images' "
-            f"(distance {value:.2f}; {rng})"
-        )
-    words = IMAGE_STATS.get(name, (name, 0.0))[0]
-    return f"the {words} is {value:.3g} ({rng})"
+    kind = "synthetic" if check.name == dtx.SYNTHETIC else check.kind
+    if kind == "image":
+        name = IMAGE_STATS.get(name, (name, 0.0))[0]
+    shown = f"{value:.3g}" if kind == "image" else f"{value:.2f}"
+    return WHY[kind].format(name=name, value=shown, low=f"{check.low:.3g}", high=f"{check.high:.3g}")
 
 
 def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult:
@@ -269,10 +280,10 @@ def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult
         status = "outside"
         top = next(c for c in ref.checks if c.name == dtx.SYNTHETIC)
         top_value = values[dtx.SYNTHETIC]
-    if status == "outside":
-        reason = f"this image is unlike the images this model was trained on: {check_words(top, top_value)}"
-    elif status == "unusual":
-        reason = f"this image is unusual for this model: {check_words(top, top_value)}"
+    if status in ("outside", "unusual"):
+        reason = (REASON_OUTSIDE if status == "outside" else REASON_UNUSUAL).format(
+            why=check_words(top, top_value)
+        )
     else:
         reason = QT_TRANSLATE_NOOP("domain_text", "within the range of the model's training images")
     factors = tuple((c.name, round(float(z), 3)) for c, z, _ in zs[:3])

@@ -7,6 +7,10 @@ conformal prediction set is the headline uncertainty (docs/DOMAIN_GUARD.md).
 
 from __future__ import annotations
 
+import functools
+import re
+
+from dlrs_desktop.model.domain import REASON_OUTSIDE, REASON_UNUSUAL, WHY
 from dlrs_desktop.model.reading import (
     class_text,
     is_uncertain,
@@ -30,6 +34,17 @@ STATUS_NAMES = {  # the status word inside "Domain: …" (a translation may not 
     "outside": QT_TRANSLATE_NOOP("domain_text", "outside"),
 }
 EITHER = QT_TRANSLATE_NOOP("domain_text", "either (uncertain)")
+#: check names that appear inside a reason: the default regions and their radiomics signatures
+CHECK_NAMES = (
+    QT_TRANSLATE_NOOP("domain_text", "intratumoral"),
+    QT_TRANSLATE_NOOP("domain_text", "ring_3mm"),
+    QT_TRANSLATE_NOOP("domain_text", "ring_5mm"),
+    QT_TRANSLATE_NOOP("domain_text", "ring_10mm"),
+    QT_TRANSLATE_NOOP("domain_text", "radiomics_ring_3mm"),
+    QT_TRANSLATE_NOOP("domain_text", "radiomics_ring_5mm"),
+    QT_TRANSLATE_NOOP("domain_text", "radiomics_ring_10mm"),
+    QT_TRANSLATE_NOOP("domain_text", "radiomics_all"),
+)
 SET_LINE = QT_TRANSLATE_NOOP("domain_text", "Prediction set at {coverage} coverage: {classes}")
 DOMAIN_UNKNOWN = QT_TRANSLATE_NOOP("domain_text", "Domain: {reason}")
 DOMAIN_LINE = QT_TRANSLATE_NOOP(
@@ -46,8 +61,39 @@ CONTOUR_EVIDENCE = QT_TRANSLATE_NOOP("domain_text", "Contour: {text}")
 
 
 def reason_of(d: DomainResult, tr: Translate) -> str:
-    """The domain block's reason; the known core wordings translated, a bundle's own text as written."""
-    return tr(C, d.reason or NO_REFERENCE)
+    """The domain block's reason; the known core wordings translated (the guard's reasons are read back
+    into their template and values, so a saved English reason reads in the interface's language too),
+    any other text as written."""
+    text = d.reason or NO_REFERENCE
+    for outer in (REASON_OUTSIDE, REASON_UNUSUAL):
+        m = _pattern(outer).fullmatch(text)
+        if m:
+            try:
+                return tr(C, outer).format(why=_why(m["why"], tr))
+            except (KeyError, IndexError, ValueError):  # a broken translation: the English words
+                return text
+    return tr(C, text)
+
+
+def _why(text: str, tr: Translate) -> str:
+    """One check's words translated; a check name or image statistic inside them too when known."""
+    for template in WHY.values():
+        m = _pattern(template).fullmatch(text)
+        if m:
+            fields = m.groupdict()
+            if "name" in fields:
+                fields["name"] = tr(C, fields["name"])
+            try:
+                return tr(C, template).format(**fields)
+            except (KeyError, IndexError, ValueError):  # a broken translation: the English words
+                return text
+    return text
+
+
+@functools.cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """A reason template as a regular expression with one named group per {field}."""
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template)))
 
 
 def domain_of(pred: Prediction) -> DomainResult:

@@ -1425,6 +1425,39 @@ or drop a file here · File → Open demo case</source>
         <translation>两者皆有可能（不确定）</translation>
     </message>
     <message>
+        <source>intratumoral</source>
+        <extracomment>check names that appear inside a reason: the default regions and their radiomics signatures</extracomment>
+        <translation>瘤内</translation>
+    </message>
+    <message>
+        <source>ring_3mm</source>
+        <translation>3 mm 瘤周环</translation>
+    </message>
+    <message>
+        <source>ring_5mm</source>
+        <translation>5 mm 瘤周环</translation>
+    </message>
+    <message>
+        <source>ring_10mm</source>
+        <translation>10 mm 瘤周环</translation>
+    </message>
+    <message>
+        <source>radiomics_ring_3mm</source>
+        <translation>影像组学（瘤内 + 3 mm）</translation>
+    </message>
+    <message>
+        <source>radiomics_ring_5mm</source>
+        <translation>影像组学（瘤内 + 5 mm）</translation>
+    </message>
+    <message>
+        <source>radiomics_ring_10mm</source>
+        <translation>影像组学（瘤内 + 10 mm）</translation>
+    </message>
+    <message>
+        <source>radiomics_all</source>
+        <translation>影像组学（全部）</translation>
+    </message>
+    <message>
         <source>Prediction set at {coverage} coverage: {classes}</source>
         <translation>{coverage} 覆盖率下的预测集：{classes}</translation>
     </message>
@@ -1457,8 +1490,89 @@ or drop a file here · File → Open demo case</source>
         <translation>轮廓：{text}</translation>
     </message>
     <message>
+        <source>mean grey level of the scan area</source>
+        <extracomment>kinds where only a large value is unusual (a distance, a confidence, a synthetic-likeness) Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value still gives a finite z). Grey levels are 0–255 inside the scan area.</extracomment>
+        <translation>扫描区域的平均灰度</translation>
+    </message>
+    <message>
+        <source>grey-level spread of the scan area</source>
+        <translation>扫描区域的灰度离散度</translation>
+    </message>
+    <message>
+        <source>10th grey-level percentile of the scan area</source>
+        <translation>扫描区域灰度的第 10 百分位数</translation>
+    </message>
+    <message>
+        <source>median grey level of the scan area</source>
+        <translation>扫描区域的灰度中位数</translation>
+    </message>
+    <message>
+        <source>90th grey-level percentile of the scan area</source>
+        <translation>扫描区域灰度的第 90 百分位数</translation>
+    </message>
+    <message>
+        <source>pixel spacing (mm/px)</source>
+        <translation>像素间距（mm/像素）</translation>
+    </message>
+    <message>
+        <source>lesion area (mm²)</source>
+        <translation>病灶面积（mm²）</translation>
+    </message>
+    <message>
+        <source>lesion depth below the top of the scan area (mm)</source>
+        <translation>病灶距扫描区域顶端的深度（mm）</translation>
+    </message>
+    <message>
+        <source>lesion depth-to-width ratio</source>
+        <translation>病灶纵横比（深度/宽度）</translation>
+    </message>
+    <message>
+        <source>fraction of coloured pixels in the scan area</source>
+        <translation>扫描区域中彩色像素的比例</translation>
+    </message>
+    <message>
+        <source>speckle contrast around the lesion (local SD / local mean)</source>
+        <translation>病灶周围的斑点对比度（局部标准差/局部均值）</translation>
+    </message>
+    <message>
+        <source>edge strength around the lesion (mean gradient / mean grey level)</source>
+        <translation>病灶周围的边缘强度（平均梯度/平均灰度）</translation>
+    </message>
+    <message>
+        <source>this image is unlike the images this model was trained on: {why}</source>
+        <extracomment>the default coverage of conformal prediction sets The reasons, as templates (translated at display time: domain_text.reason_of reads them back). One string literal each, so that the catalogue tool (lupdate) sees the whole of it.</extracomment>
+        <translation>此图像与该模型的训练图像不同：{why}</translation>
+    </message>
+    <message>
+        <source>this image is unusual for this model: {why}</source>
+        <translation>此图像对该模型而言不常见：{why}</translation>
+    </message>
+    <message>
+        <source>the network&apos;s features of the {name} region are far from the training images&apos; ({value}; training range {low} to {high})</source>
+        <translation>{name}区域的网络特征远离训练图像的特征（{value}；训练范围 {low} 至 {high}）</translation>
+    </message>
+    <message>
+        <source>the model is unusually confident for its training data (energy {value}; training range {low} to {high})</source>
+        <translation>相对于其训练数据，模型的置信度异常高（能量 {value}；训练范围 {low} 至 {high}）</translation>
+    </message>
+    <message>
+        <source>the {name} logit {value} lies outside what training produced (training range {low} to {high})</source>
+        <translation>{name}的对数几率 {value} 超出训练时产生的范围（训练范围 {low} 至 {high}）</translation>
+    </message>
+    <message>
+        <source>its speckle texture looks simulated (like the application&apos;s synthetic scans or a speckle phantom) rather than like a real scan (synthetic-likeness {value}; training range {low} to {high})</source>
+        <translation>其斑点纹理看起来像模拟图像（如本软件的合成扫描或斑点体模），而非真实扫描（模拟相似度 {value}；训练范围 {low} 至 {high}）</translation>
+    </message>
+    <message>
+        <source>the speckle texture around the lesion is unlike the training images&apos; (distance {value}; training range {low} to {high})</source>
+        <translation>病灶周围的斑点纹理与训练图像不同（距离 {value}；训练范围 {low} 至 {high}）</translation>
+    </message>
+    <message>
+        <source>the {name} is {value} (training range {low} to {high})</source>
+        <translation>{name}为 {value}（训练范围 {low} 至 {high}）</translation>
+    </message>
+    <message>
         <source>within the range of the model&apos;s training images</source>
-        <extracomment>Image-level statistics: name → (plain words, smallest robust SD used, so a constant training value still gives a finite z). Grey levels are 0–255 inside the scan area. the default coverage of conformal prediction sets</extracomment>
         <translation>在模型训练图像的范围内</translation>
     </message>
 </context>
