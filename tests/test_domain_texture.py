@@ -172,3 +172,13 @@ def test_dlrs_evaluate_reports_how_many_scans_the_gate_made_outside(gated, tmp_p
     assert "Made outside by the synthetic-likeness gate: " in guard_html(always)
     never = guard_metrics(load_bundle(_with_gate(bundle, tmp_path / "high", 1e6)), cases)
     assert all(r["outside_synthetic"] == 0.0 for r in never["splits"].values())
+    # the prediction sets per centre too, and the calibration they came from; every case counted once
+    assert never["sets_calibration"] == "internal" and 0.0 < never["qhat"] <= 1.0
+    by_split = sum(r["n"] * r["coverage"] for r in never["splits"].values())
+    by_centre = sum(r["n"] * r["coverage"] for r in never["centres"].values())
+    assert by_split == pytest.approx(by_centre) and all(
+        0.0 <= r["either"] <= 1.0 for r in never["centres"].values()
+    )
+    assert "calibrated on: internal" in guard_html(
+        never
+    ) and "<th>set coverage</th><th>either</th></tr>" in guard_html(never)

@@ -43,6 +43,9 @@ def block_head(ref: Any, conformal: dict[str, Any] | None) -> dict[str, Any]:
         "unusual_above": ref.unusual_above,
         "outside_above": ref.outside_above,
         "coverage_nominal": float(conformal["coverage"]) if conformal else None,
+        # where the conformal quantile was calibrated: the internal split, or also each centre held out
+        "sets_calibration": str(conformal.get("split", "internal")) if conformal else None,
+        "qhat": float(conformal["qhat"]) if conformal else None,
         "splits": {},
         "centres": {},
     }
@@ -81,15 +84,25 @@ def guard_metrics(
         row["auc_inside"] = _auc(obs.y[inside], p[inside])
         row["auc_flagged"] = _auc(obs.y[flagged], p[flagged])
         if conformal:
-            row["coverage"] = float(np.mean([names[obs.y[i]] in sets[i] for i in idx]))
-            row["either"] = float(np.mean([len(sets[i]) == 2 for i in idx]))
+            row.update(_set_rates(idx, obs.y, sets, names))
         out["splits"][split] = row
     for centre in dict.fromkeys(c.centre for c in cases):
         idx = np.flatnonzero(obs.centre == centre)
-        out["centres"][str(centre)] = _fractions([statuses[i] for i in idx])
+        row = _fractions([statuses[i] for i in idx])
         if with_gate:
-            out["centres"][str(centre)]["outside_synthetic"] = float(np.mean(gated[idx]))
+            row["outside_synthetic"] = float(np.mean(gated[idx]))
+        if conformal:  # a centre whose sets under-cover is where the nominal coverage does not hold
+            row.update(_set_rates(idx, obs.y, sets, names))
+        out["centres"][str(centre)] = row
     return out
+
+
+def _set_rates(idx: np.ndarray, y: np.ndarray, sets: list[tuple[str, ...]], names: tuple[str, str]) -> dict:
+    """Empirical coverage of the prediction sets and the share of "either" answers over the cases `idx`."""
+    return {
+        "coverage": float(np.mean([names[y[i]] in sets[i] for i in idx])),
+        "either": float(np.mean([len(sets[i]) == 2 for i in idx])),
+    }
 
 
 def _cell(v: Any, pct: bool = True) -> str:
@@ -115,9 +128,12 @@ def guard_html(block: dict[str, Any] | None) -> str:
     )
     centres = "".join(
         f"<tr><td>{html.escape(c)}</td><td>{r['n']}</td><td>{_cell(r['inside'])}</td>"
-        f"<td>{_cell(r['unusual'])}</td><td>{_cell(r['outside'])}</td></tr>"
+        f"<td>{_cell(r['unusual'])}</td><td>{_cell(r['outside'])}</td><td>{_cell(r.get('coverage'))}</td>"
+        f"<td>{_cell(r.get('either'))}</td></tr>"
         for c, r in block["centres"].items()
     )
+    calibrated = block.get("sets_calibration")
+    where = f" (quantile {block['qhat']:.3f}, calibrated on: {html.escape(calibrated)})" if calibrated else ""
     nominal = block.get("coverage_nominal")
     gated = [(s, r["outside_synthetic"]) for s, r in block["splits"].items() if "outside_synthetic" in r]
     gate = "; ".join(f"{html.escape(s)} {_cell(v)}" for s, v in gated)
@@ -125,8 +141,8 @@ def guard_html(block: dict[str, Any] | None) -> str:
     return (
         "<h2>Domain guard</h2><p>Thresholds stored in the bundle (internal split): unusual above "
         f"{block['unusual_above']:.3f}, outside above {block['outside_above']:.3f}. "
-        f"Conformal prediction sets at a nominal {_cell(nominal)} coverage.</p><table>{head}{rows}</table>"
-        f"{gate_text}"
+        f"Conformal prediction sets at a nominal {_cell(nominal)} coverage{where}.</p>"
+        f"<table>{head}{rows}</table>{gate_text}"
         "<h3>Per centre</h3><table><tr><th>centre</th><th>n</th><th>inside</th><th>unusual</th>"
-        f"<th>outside</th></tr>{centres}</table>"
+        f"<th>outside</th><th>set coverage</th><th>either</th></tr>{centres}</table>"
     )
