@@ -683,6 +683,22 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>将概率与模型的决策阈值（显示两位小数）比较后所属的类别。若轮廓稍作移动就会使概率落在阈值两侧，则显示“不确定”；此时应将该概率视为临界值。</translation>
     </message>
     <message>
+        <source>Prediction set</source>
+        <translation>预测集</translation>
+    </message>
+    <message>
+        <source>the classes the model cannot rule out at the stated coverage (e.g. 90 %): one class, or &apos;either (uncertain)&apos;. The coverage is calibrated on the model&apos;s validation images and, for a model trained on several hospitals, on each hospital left out of its training; on a new hospital&apos;s images it can still be lower.</source>
+        <translation>在所示覆盖率（如 90 %）下模型无法排除的类别：一个类别，或“两者皆有可能（不确定）”。覆盖率在模型的验证图像上校准；对于用多家医院数据训练的模型，还在训练时留出的每家医院上校准；在新医院的图像上，实际覆盖率仍可能更低。</translation>
+    </message>
+    <message>
+        <source>Training domain</source>
+        <translation>训练范围</translation>
+    </message>
+    <message>
+        <source>whether the image resembles those the model was trained on: inside; unusual (the number is shown with a caution); outside (no class and no number, only the reason).</source>
+        <translation>图像是否与模型的训练图像相似：范围内；不常见（显示数值并附注意）；超出范围（不显示分类和数值，只显示原因）。</translation>
+    </message>
+    <message>
         <source>Bars</source>
         <translation>条形图</translation>
     </message>

@@ -37,6 +37,24 @@ def reading_items() -> list[tuple[str, str]]:
             ),
         ),
         (
+            translate("ResultHelp", "Prediction set"),
+            translate(
+                "ResultHelp",
+                "the classes the model cannot rule out at the stated coverage (e.g. 90 %): one class, or "
+                "'either (uncertain)'. The coverage is calibrated on the model's validation images and, for "
+                "a model trained on several hospitals, on each hospital left out of its training; on a new "
+                "hospital's images it can still be lower.",
+            ),
+        ),
+        (
+            translate("ResultHelp", "Training domain"),
+            translate(
+                "ResultHelp",
+                "whether the image resembles those the model was trained on: inside; unusual (the number is "
+                "shown with a caution); outside (no class and no number, only the reason).",
+            ),
+        ),
+        (
             translate("ResultHelp", "Bars"),
             translate(
                 "ResultHelp",
