@@ -196,3 +196,16 @@ def test_writer_refuses_to_overwrite_and_inconsistent_parts(bundle_dir: Path, tm
     with pytest.raises(ModelError, match="channel"):
         write_bundle(tmp_path / "b", FusionNet(in_channels=3), contents(1, 1, 1, 1))
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("name", ["dlrs-demo", "dlrs-bus-malignancy"])
+def test_every_shipped_model_card_is_the_one_its_manifest_renders(name):
+    """About → model card and `dlrs model info` render the manifest; the card file shipped beside it must
+    say the same (the demo's lacked its domain-guard and prediction-set lines until 2026-12-05)."""
+    from dlrs_desktop.model.bundle_edit import render_card_bytes
+    from dlrs_desktop.paths import models_dir
+
+    folder = models_dir() / name
+    card = (folder / "MODEL_CARD.md").read_bytes()
+    assert card == render_card_bytes(load_bundle(folder).manifest)
+    assert b"- domain guard:" in card and b"- prediction sets:" in card
