@@ -21,6 +21,8 @@ _HELP = (
 
 def register_centre_sets(sub: argparse._SubParsersAction) -> None:
     p = add_bundle_update_arguments(sub, "centre-sets", _HELP)
+    threads = next(a for a in p._actions if a.dest == "threads")
+    threads.help = "torch threads for training (default: the recipe's)"
     p.add_argument(
         "--checkpoint", metavar="DIR", default=None,
         help="where the held-out-centre networks are checkpointed (default: <model>.centre-folds.checkpoint)",

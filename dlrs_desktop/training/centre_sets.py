@@ -11,6 +11,7 @@ does the same from the folds it trains anyway.
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ def scores_for_bundle(
 
     log = log or describe
     manifest = load_bundle(bundle_dir).manifest
-    cfg = TrainConfig(**{**manifest["training"]["config"], "fold_by": "centre"})
+    known = {f.name for f in fields(TrainConfig)}  # a setting this version does not know is not a recipe
+    recipe = {k: v for k, v in (manifest.get("training") or {}).get("config", {}).items() if k in known}
+    cfg = TrainConfig(**{**recipe, "fold_by": "centre"})
     torch.set_num_threads(threads or cfg.threads or torch.get_num_threads())
     ckdir = Path(checkpoint) if checkpoint else Path(f"{Path(bundle_dir).resolve()}.centre-folds.checkpoint")
     cases = read_cohort(cohort_csv)
