@@ -307,8 +307,9 @@ def add_reference(
     (`dlrs train --fold-by centre`): the sets are widened to those centres' quantiles (conformal_fit.py);
     without it, a bundle's earlier held-out-centre quantiles are kept (same coverage only).
 
-    `synthetic_negatives` > 0: that many `dlrs synth` patients teach the synthetic-likeness gate
-    (model/domain_texture.py) — for a model trained on real scans; never for one trained on synthetic."""
+    `synthetic_negatives` > 0: that many `dlrs synth` patients and as many simulated phantom scans teach
+    the synthetic-likeness gate (model/domain_texture.py) — for a model trained on real scans; never for
+    one trained on synthetic."""
     if not 0.5 <= coverage < 1.0:
         raise CohortError("--coverage must be at least 0.5 and below 1.")
     cases = [c for c in read_cohort(cohort_csv, require_train=False) if c.split in ("train", "internal")]
