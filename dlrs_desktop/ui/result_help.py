@@ -18,6 +18,11 @@ translate = QCoreApplication.translate
 
 def reading_items() -> list[tuple[str, str]]:
     """(element, what it means) for every element of the result panel."""
+    return [*_headline_items(), *_evidence_items()]
+
+
+def _headline_items() -> list[tuple[str, str]]:
+    """The answer: the number, its class, its prediction set and whether the image is in the domain."""
     return [
         (
             translate("ResultHelp", "Big number"),
@@ -54,6 +59,12 @@ def reading_items() -> list[tuple[str, str]]:
                 "shown with a caution); outside (no class and no number, only the reason).",
             ),
         ),
+    ]
+
+
+def _evidence_items() -> list[tuple[str, str]]:
+    """What stands behind the answer, and the states of the result and of the contour."""
+    return [
         (
             translate("ResultHelp", "Bars"),
             translate(
