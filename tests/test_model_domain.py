@@ -164,7 +164,7 @@ def test_json_keys_and_an_image_unlike_the_training_data_is_outside(guarded, tmp
 
 
 def test_conformal_sets_cover_at_the_nominal_rate_on_a_synthetic_calibration_set():
-    from dlrs_desktop.training.domain_fit import fit_conformal
+    from dlrs_desktop.training.conformal_fit import fit_conformal
 
     rng = np.random.default_rng(7)
 
@@ -269,7 +269,7 @@ def test_a_one_class_prediction_set_always_agrees_with_the_category_beside_it():
     (a Youden threshold, as real bundles have) p = 0.30 is "likely malignant", and its set must never
     be "benign" alone. Checked over the whole probability range for several qhat."""
     from dlrs_desktop.model import domain as dm
-    from dlrs_desktop.training.domain_fit import fit_conformal
+    from dlrs_desktop.training.conformal_fit import fit_conformal
 
     rng = np.random.default_rng(5)
     y = rng.integers(0, 2, 400)

@@ -93,11 +93,7 @@ def add_centre_sets(bundle_dir: str | os.PathLike[str], scores: CentreScores) ->
             raise CohortError(
                 "This bundle has no conformal prediction sets; run `dlrs model add-reference` first."
             )
-        fresh = {k: v for k, v in internal.items() if k not in ("by_centre", "rule")}
-        fresh["split"] = "internal"
-        fresh["qhat"] = float(internal.get("qhat_internal", internal["qhat"]))
-        fresh.pop("qhat_internal", None)
-        out.update(with_centres(fresh, scores))
+        out.update(with_centres(internal, scores))  # an earlier widening is replaced, not stacked
         m["conformal"] = out
 
     rewrite_manifest(bundle_dir, update)

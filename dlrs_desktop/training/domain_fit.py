@@ -25,14 +25,7 @@ from dlrs_desktop.model.bundle_edit import rewrite_with_files
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.model.preprocess import prepare_inputs
 from dlrs_desktop.training.cohort import load_case, read_cohort
-from dlrs_desktop.training.conformal_fit import (  # noqa: F401  (conformal_block, nonconformity: federated/)
-    CentreScores,
-    carried_over,
-    conformal_block,
-    fit_conformal,
-    nonconformity,
-    with_centres,
-)
+from dlrs_desktop.training.conformal_fit import CentreScores, carried_over, fit_conformal, with_centres
 from dlrs_desktop.training.domain_texture_fit import fit_texture
 from dlrs_desktop.training.domain_texture_fit import synthetic_negatives as texture_negatives
 

@@ -92,15 +92,15 @@ def phantom_descriptor(spec: Any, seed: int) -> np.ndarray:
     scan = phantom_scan(seed)
     cal = Calibration.manual(scan.mm_per_px)
     image = image_from_array(scan.gray, cal, path=f"<phantom {seed}>")
-    _, info = prepare_inputs(image, Contour(scan.contour, calibration=cal), spec)
-    return dtx.descriptor(image.gray, image.scan_mask, info.roiset)
+    return _descriptor(spec, image, Contour(scan.contour, calibration=cal))
 
 
 def descriptors(spec: Any, cases: Any) -> np.ndarray:
     """(N, 15) texture descriptors of cohort cases, each measured around its own regions (`spec`'s rings)."""
-    rows = []
-    for case in cases:
-        image, contour = load_case(case)
-        _, info = prepare_inputs(image, contour, spec)
-        rows.append(dtx.descriptor(image.gray, image.scan_mask, info.roiset))
-    return np.stack(rows)
+    return np.stack([_descriptor(spec, *load_case(case)) for case in cases])
+
+
+def _descriptor(spec: Any, image: Any, contour: Any) -> np.ndarray:
+    """One image's descriptor, measured around the regions `spec` draws round `contour`."""
+    _, info = prepare_inputs(image, contour, spec)
+    return dtx.descriptor(image.gray, image.scan_mask, info.roiset)

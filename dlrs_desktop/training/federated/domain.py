@@ -28,6 +28,7 @@ import numpy as np
 from dlrs_desktop.errors import CohortError
 from dlrs_desktop.model import domain as dm
 from dlrs_desktop.training import domain_fit as dfit
+from dlrs_desktop.training.conformal_fit import conformal_block
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import domain_texture as tex_wire
 from dlrs_desktop.training.federated.aggregates import ledoit_wolf_precision
@@ -83,7 +84,7 @@ def add_federated_reference(
     block["federated"] = FEDERATED_NOTE
     threshold = float(bundle.manifest["threshold"])
     alphas, half, _ = fit.sample("alpha", [], {"centre": threshold})[0]
-    conformal = dfit.conformal_block(np.minimum(alphas + half, 1.0), coverage, threshold)
+    conformal = conformal_block(np.minimum(alphas + half, 1.0), coverage, threshold)
     conformal["method"] += "; federated: from the sites' summed histograms, rounded up to a bin edge"
 
     def update(m: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.model import domain as dm
 from dlrs_desktop.model import domain_texture as dtx
 from dlrs_desktop.training import domain_fit as dfit
+from dlrs_desktop.training.conformal_fit import nonconformity
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import domain_texture as tex_wire
 from dlrs_desktop.training.federated.protocol import Reply, Request
@@ -238,7 +239,7 @@ def _values(
         if not 0.0 < centre < 1.0:
             raise BadDomainRequest("centre must lie in (0, 1)")
         p = 1.0 / (1.0 + np.exp(-part.fused))
-        return dfit.nonconformity(p, part.y, centre)[:, None]
+        return nonconformity(p, part.y, centre)[:, None]
     ref = reference_from(arrays, regions, inputs, part.pooled.shape[2], with_checks=quantity == "score")
     table = dfit.values_table(ref, part, inputs)
     if quantity == "checks":
