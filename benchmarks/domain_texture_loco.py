@@ -3,14 +3,14 @@
     python benchmarks/domain_texture_loco.py --cohort COHORT.csv --model DIR [--negatives 150]
 
 Training data only: the cohort's train and internal splits (its external split is never read). For
-each centre of the cohort, the texture checks (model/domain_texture.py) are fitted as
-`dlrs model add-reference --synthetic-negatives N` fits them — on the *other* centres' train split
-plus N `dlrs synth` patients (seed 20261204) — and then applied to every train and internal image of
-the centre left out. Printed per held-out centre: the fraction the synthetic-likeness gate would call
-"outside" (a false alarm on a real scan from an unseen hospital) and the fraction whose texture
-distance lies beyond the fitting centres' 99th percentile; beside it a fresh `dlrs synth` cohort
-(another seed) and the QA-phantom pictures of benchmarks/domain_guard_ood.py. The rows with every
-centre fitted are what the shipped reference does. Nothing is written.
+each centre of the cohort, the texture checks (model/domain_texture.py) are fitted as `dlrs model
+add-reference --synthetic-negatives N` fits them — on the *other* centres' train split plus N `dlrs
+synth` patients (seed 20261204) and N simulated phantom scans — and then applied to every train and
+internal image of the centre left out. Printed per held-out centre: the fraction the synthetic-
+likeness gate would call "outside" (a false alarm on a real scan from an unseen hospital) and the
+fraction whose texture distance lies beyond the fitting centres' 99th percentile; beside it a fresh
+`dlrs synth` cohort (another seed) and the QA-phantom pictures of benchmarks/domain_guard_ood.py.
+The rows with every centre fitted are what the shipped reference does. Nothing is written.
 """
 
 from __future__ import annotations
