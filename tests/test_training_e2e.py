@@ -130,6 +130,7 @@ def test_evaluate_writes_the_study_table_and_figures(trained, capsys):
             assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "report.html").read_text()
     assert "SYNTHETIC" in html and "DeLong" in html and "roc_external.png" in html
+    assert "<th>Positive (early responder)</th>" in html  # the bundle's outcome names the column
     preds = list(csv.DictReader((out / "predictions.csv").open()))
     assert len(preds) == 24 and set(preds[0]) >= {"logit_intratumoral", "fusion_all"}
 
@@ -237,6 +238,35 @@ def test_metrics_json_has_every_key_and_its_numbers_follow_from_predictions_csv(
     nb = ((prob >= t) & (y == 1)).sum() / len(y) - ((prob >= t) & (y == 0)).sum() / len(y) * t / (1 - t)
     assert m["net_benefit"]["0.30"] == pytest.approx(nb, abs=1e-12)
     assert m["net_benefit_treat_all"]["0.30"] == pytest.approx(y.mean() - (1 - y.mean()) * t / (1 - t))
+
+
+def test_the_training_cohort_written_elsewhere_is_still_recognised_and_its_internal_split_called_optimistic(
+    trained,
+):
+    """The cohort file's checksum covers its image paths; a copy written in another folder is the same
+    cohort, and the report must keep saying that its internal figures are optimistic (a real-data
+    report once said the opposite: its cohort had gained an external split and moved)."""
+    root, cohort = trained
+    manifest = json.loads((root / "model" / "manifest.json").read_text())
+    assert len(manifest["training_data"]["split_cases_sha256"]) == 64
+    (cohort.parent / "moved").mkdir()
+
+    def moved(rows):
+        return [{**r, "image": f"../{r['image']}", "contour": f"../{r['contour']}"} for r in rows]
+
+    copy = rewrite(cohort, cohort.parent / "moved" / "cohort.csv", moved)
+    assert copy.read_bytes() != cohort.read_bytes()
+    relabelled = rewrite(cohort, cohort.parent / "relabelled.csv",
+                         lambda rows: [{**r, "label": str(1 - int(r["label"]))} if r["split"] == "internal"
+                                       else r for r in rows])  # fmt: skip
+    for csv_path, expected in ((copy, True), (relabelled, False)):
+        out = root / f"report_{csv_path.parent.name}_{csv_path.stem}"
+        args = ["evaluate", "--model", str(root / "model"), "--cohort", str(csv_path), "--out", str(out)]
+        assert main(args) == 0
+        assert json.loads((out / "metrics.json").read_text())["training_cohort"] is expected
+        html = (out / "report.html").read_text()
+        assert ("This is the cohort the bundle was trained on" in html) is expected
+        assert ("its figures are optimistic" in html) is expected
 
 
 def test_evaluate_warns_when_the_primary_model_is_worse_than_chance(trained, capsys):

@@ -32,7 +32,13 @@ from dlrs_desktop.training.progress import ProgressBar
 from dlrs_desktop.training.quantize import compare_splits, prepare, stacking_inputs
 from dlrs_desktop.training.report import write_report
 from dlrs_desktop.training.stacking import RowModel
-from dlrs_desktop.training.validation import SPLIT_LABELS, compute, is_training_cohort, participants
+from dlrs_desktop.training.validation import (
+    SPLIT_LABELS,
+    compute,
+    is_training_cohort,
+    participants,
+    split_cases_sha256,
+)
 
 NOT_IN_METRICS_JSON = ("curves", "table")  # per-case data (predictions.csv) and the flat table (table.csv)
 
@@ -130,7 +136,8 @@ def evaluate_bundle(
     gt_path = Path(ground_truth) if ground_truth else Path(cohort_csv).parent / "ground_truth.csv"
     truth = read_ground_truth(gt_path) if gt_path.is_file() else None
     cohort_sha = hashlib.sha256(Path(cohort_csv).read_bytes()).hexdigest()
-    trained_on = is_training_cohort(bundle.manifest, cohort_sha, participants(cases, data.y))
+    fingerprint = split_cases_sha256(cases, data.y)
+    trained_on = is_training_cohort(bundle.manifest, cohort_sha, participants(cases, data.y), fingerprint)
     result = compute(cases, data.y, logits, rows, primary, truth, bundle.manifest, trained_on)
     result["cohort_sha256"] = cohort_sha
     result["int8"] = int8_change(bundle, cases, rows, primary)

@@ -26,6 +26,7 @@ from dlrs_desktop.training.metrics import binary_metrics
 from dlrs_desktop.training.recipe import TrainedModel, TrainingRecipe
 from dlrs_desktop.training.selection import PRIMARY_RULE, seal_rows
 from dlrs_desktop.training.trainer import predict_logits
+from dlrs_desktop.training.validation import split_cases_sha256
 
 
 def round_to_fp16(net) -> None:
@@ -160,6 +161,7 @@ def _training_data(recipe: TrainingRecipe, data, y: np.ndarray, splits: np.ndarr
         "description": recipe.description or f"cohort {cohort_csv.name}",
         "cohort_file": cohort_csv.name,
         "cohort_sha256": hashlib.sha256(cohort_csv.read_bytes()).hexdigest(),
+        "split_cases_sha256": split_cases_sha256(data.cases, y),
         "splits": {
             s: {
                 "n": int((splits == s).sum()),

@@ -12,6 +12,7 @@ import numpy as np
 
 from dlrs_desktop.fileio import atomic_write_text
 from dlrs_desktop.model.card import distillation_text
+from dlrs_desktop.model.outcome import Outcome
 from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.training.domain_eval import guard_html
 from dlrs_desktop.training.figures import best_single, write_figures
@@ -40,7 +41,8 @@ def _ci(v: Any, ci: Any, nd: int = 3) -> str:
     return f"{_f(v, nd)} [{_f(ci[0], nd)}, {_f(ci[1], nd)}]"  # brackets: readable with negative bounds
 
 
-def _participants_html(result: dict[str, Any]) -> str:
+def _participants_html(result: dict[str, Any], positive_class: str) -> str:
+    """Who is in which split; the positive column is named by the bundle's outcome (e.g. "malignant")."""
     body = []
     for s in result["split_order"]:
         d = result["splits"][s]
@@ -50,7 +52,8 @@ def _participants_html(result: dict[str, Any]) -> str:
             body.append(f"<tr><td></td><td>{_e(centre)}</td><td>{c['n']}</td><td>{c['n_positive']}</td>"
                         f"<td>{_f(c['prevalence'])}</td></tr>")  # fmt: skip
     by = _e(result.get("participants_by", "Centre"))
-    return (f"<table><tr><th>Split</th><th>{by}</th><th>n</th><th>Responders</th><th>Prevalence</th></tr>"
+    return (f"<table><tr><th>Split</th><th>{by}</th><th>n</th><th>Positive ({_e(positive_class)})</th>"
+            "<th>Prevalence</th></tr>"
             + "".join(body) + "</table>")  # fmt: skip
 
 
@@ -272,7 +275,7 @@ Primary model (what the application shows): <b>{_e(result["labels"][result["prim
 {f"<p>Rows the guard did not accept as primary:</p><ul>{rejected}</ul>" if rejected else ""}
 {_distillation_html(manifest)}
 <p class=note>{_cohort_note(result)}</p>
-<h2>Participants</h2>{_participants_html(result)}
+<h2>Participants</h2>{_participants_html(result, Outcome.from_manifest(manifest).positive_class)}
 <h2>Performance at each row's stored threshold</h2>
 <ul class=note>{methods}</ul>{per_split}
 {_comparisons_section(result)}

@@ -7,6 +7,7 @@ so a script reading `metrics.json` sees the same shape for every row and split.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -172,17 +173,36 @@ def report_warnings(result: dict[str, Any], manifest: dict[str, Any]) -> list[st
     return out
 
 
-def is_training_cohort(manifest: dict[str, Any], cohort_sha256: str, parts: dict[str, Any]) -> bool:
-    """Is the evaluated cohort the one the bundle was trained on? (Then its internal split is optimistic.)
+def split_cases_sha256(cases, y: np.ndarray) -> str:
+    """A fingerprint of who is in the train and internal splits, with their labels.
 
-    The manifest's cohort sha256 decides; bundles without it (before this check) are compared on the
-    number of cases and responders of every split.
+    Unlike the cohort file's checksum it does not change when the file names its images by another
+    relative path (a cohort written elsewhere) or gains an external split, which is how a bundle is
+    evaluated on the cohort it was trained on plus another centre.
+    """
+    rows = sorted(f"{c.case_id}\t{c.split}\t{int(label)}" for c, label in zip(cases, y, strict=True)
+                  if c.split in ("train", "internal"))  # fmt: skip
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def is_training_cohort(
+    manifest: dict[str, Any], cohort_sha256: str, parts: dict[str, Any], split_cases: str | None = None
+) -> bool:
+    """Are the evaluated cohort's train and internal splits the bundle's? (Then its internal figures flatter.)
+
+    The fingerprint of the train and internal cases decides where the manifest records it; otherwise the
+    cohort file's checksum when it is equal; otherwise the size and responders of the train and internal
+    splits. A checksum that differs decides nothing on its own: it covers the image paths, which depend
+    on where the cohort was written, and an added external split. Erring towards "trained on" only costs
+    a caution that the internal figures are optimistic; erring the other way would hide it.
     """
     td = manifest.get("training_data") or {}
-    if td.get("cohort_sha256"):
-        return td["cohort_sha256"] == cohort_sha256
+    if td.get("split_cases_sha256") and split_cases:
+        return td["split_cases_sha256"] == split_cases
+    if td.get("cohort_sha256") and td["cohort_sha256"] == cohort_sha256:
+        return True
     recorded = td.get("splits") or {}
-    for s in ("train", "internal", "external"):
+    for s in ("train", "internal"):
         mine, theirs = parts.get(s, {"n": 0, "n_positive": 0}), recorded.get(s, {"n": 0, "responders": 0})
         if (mine["n"], mine["n_positive"]) != (theirs.get("n"), theirs.get("responders")):
             return False
