@@ -166,3 +166,57 @@ def test_shipped_model_takes_corrections_by_api_and_cli(tmp_path, capsys):
     assert main(["outline", str(REAL / f"{name}.png"), "--click", "200", "100", "--include", "5", "5"]) == 2
     assert "give --box" in capsys.readouterr().err
     assert main([*args, "--exclude", "nan", "5"]) == 2
+
+
+def test_a_click_on_an_edited_outline_applies_only_the_disagreement_that_holds_it():
+    from dlrs_desktop.roi.assist_local import local_change
+
+    current = np.zeros((120, 200), np.uint8)
+    cv2.circle(current, (100, 60), 30, 1, -1)
+    proposal = current.copy()
+    cv2.circle(proposal, (135, 60), 12, 1, -1)  # the proposal reaches further right ...
+    cv2.circle(proposal, (65, 60), 12, 1, -1)  # ... and further left (where the user drew with care)
+    cur, prop = current > 0, proposal > 0
+    added = local_change(cur, prop, (138.0, 60.0), include=True)
+    assert added[60, 138] and added[60, 140] and not added[60, 62] and not (added & cur).any()
+    assert not local_change(cur, prop, (62.0, 10.0), include=True).any()  # no disagreement at the click
+    cut_here = prop.copy()
+    cut_here[40:80, 115:140] = False  # the proposal leaves out the outline's right edge
+    cut = local_change(cur, cut_here, (125.0, 60.0), include=False)
+    assert cut[60, 125] and not cut[60, 75] and not (cut & ~cur).any()
+
+
+def test_a_corrective_click_on_a_hand_drawn_outline_keeps_the_rest_of_it(tmp_path, capsys):
+    """A real BUSI scan, outline drawn by hand: the expert's line on the left, cut short on the right.
+    An include click in the missed part takes it in; the carefully drawn left half stays as drawn."""
+    from dlrs_desktop.roi.assist import propose_local_correction
+    from dlrs_desktop.roi.assist_eval import mask_dice
+    from dlrs_desktop.roi.assist_learned import keep_and_fill, outline_from_mask
+
+    name = "assist_busi_benign_303"
+    image = load_image(REAL / f"{name}.png")
+    truth = cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    _, xs = np.nonzero(truth)
+    right = int(xs.min() + 0.6 * (xs.max() - xs.min()))
+    drawn_mask = truth.copy()
+    drawn_mask[:, right:] = False
+    drawn = outline_from_mask(image, keep_and_fill(drawn_mask, drawn_mask.astype(np.float32)), (0, 0))
+    missed = truth.copy()
+    missed[:, : right + 5] = False
+    my, mx = np.nonzero(missed)
+    spot = (float(np.median(mx)), float(np.median(my)))
+    got = propose_local_correction(image, drawn, spot, include=True)
+    assert got.method == "learned" and got.detail.endswith(", local")
+    before, after = drawn.to_mask(truth.shape) > 0, got.contour.to_mask(truth.shape) > 0
+    assert after[int(spot[1]), int(spot[0])] and mask_dice(after, truth) > mask_dice(before, truth) + 0.05
+    left = slice(None, right - 10)
+    assert mask_dice(after[:, left], before[:, left]) > 0.98  # the hand-drawn part is kept
+    # the same from the shell: --edit the saved contour with the click
+    drawn.save(tmp_path / "drawn.json")
+    args = ["outline", str(REAL / f"{name}.png"), "--edit", str(tmp_path / "drawn.json")]
+    out = ["--out", str(tmp_path / "edited.json"), "--json"]
+    assert main([*args, "--include", f"{spot[0]:.2f}", f"{spot[1]:.2f}", *out]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["source"] == "drawn.json + 1 include / 0 exclude clicks, each applied near itself"
+    assert printed["method_detail"].endswith(", local")
+    assert main(args) == 2 and "give --include" in capsys.readouterr().err

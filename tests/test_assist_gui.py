@@ -106,3 +106,36 @@ def test_ctrl_click_corrects_the_outline_and_undo_brings_back_its_corrections(qt
     assert not win.canvas.exclude_item.path().isEmpty()
     assert not win.doc.contour.to_mask(truth.shape)[int(outside[1]), int(outside[0])]
     assert not dialog_log.texts("error")
+
+
+def test_ctrl_click_on_a_hand_drawn_outline_changes_it_near_the_click_only(qtbot, tmp_path, dialog_log):  # noqa: F811
+    from PySide6.QtCore import Qt
+
+    from dlrs_desktop.roi.assist_learned import keep_and_fill, outline_from_mask
+    from dlrs_desktop.ui.commands import SetContour
+
+    win, truth = _open_real_scan(qtbot, tmp_path, "assist_busi_benign_303")
+    _, xs = np.nonzero(truth)
+    right = int(xs.min() + 0.6 * (xs.max() - xs.min()))
+    drawn_mask = truth.copy()
+    drawn_mask[:, right:] = False  # drawn with care on the left, cut short on the right
+    pts = outline_from_mask(win.doc.image, keep_and_fill(drawn_mask, drawn_mask.astype(np.float32)), (0, 0))
+    hand = win.doc.make_contour(pts.points)
+    win.undo_stack.push(SetContour(win.doc, win.doc.contour, hand, "Draw polygon"))
+    drawn = win.doc.contour
+    win.set_tool("assist")
+    n = win.undo_stack.count()
+    missed = truth.copy()
+    missed[:, : right + 5] = False
+    my, mx = np.nonzero(missed)
+    spot = (float(np.median(mx)), float(np.median(my)))
+    click(qtbot, win, *spot, modifier=Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: win.undo_stack.count() == n + 1, timeout=20000)
+    assert win.undo_stack.undoText() == "Corrected outline (near the click)"
+    before, after = (c.to_mask(truth.shape) > 0 for c in (drawn, win.doc.contour))
+    assert after[int(spot[1]), int(spot[0])] and mask_dice(after, truth) > mask_dice(before, truth) + 0.05
+    assert mask_dice(after[:, : right - 10], before[:, : right - 10]) > 0.98  # the drawn part is kept
+    assert "local" in win.statusBar().currentMessage()
+    win.undo_stack.undo()
+    assert win.doc.contour.content_hash() == drawn.content_hash()
+    assert not dialog_log.texts("error")

@@ -1,9 +1,11 @@
 """`dlrs outline IMAGE --box X0 Y0 X1 Y1`: a proposed tumour outline from the shell (pre-contouring a folder).
 
 The same `propose_box` / `propose_click` / `propose_diameter` / `propose_corrected` (a box with
-`--include` / `--exclude` corrective clicks) / `snap_to_edges` the GUI's assist tool and snap action
-call, so a batch pre-contouring run gives what a user would get by hand. The result is an ordinary
-contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and `dlrs predict` read.
+`--include` / `--exclude` corrective clicks) / `propose_local_correction` (`--edit CONTOUR` with
+clicks: an outline drawn or edited by hand, changed near each click only) / `snap_to_edges` the GUI's
+assist tool and snap action call, so a batch pre-contouring run gives what a user would get by hand.
+The result is an ordinary contour JSON (and optionally a mask PNG) that the GUI, `dlrs roi` and
+`dlrs predict` read.
 """
 
 from __future__ import annotations
@@ -50,12 +52,18 @@ def register(parser: argparse.ArgumentParser) -> None:
             type=float,
             action="append",
             metavar=("X", "Y"),
-            help=f"with --box: a corrective click the outline must {what}",
+            help=f"with --box or --edit: a corrective click the outline must {what}",
         )
     parser.add_argument(
         "--snap",
         metavar="CONTOUR",
         help="snap this contour (JSON, sidecar, mask PNG, DICOM SEG) to the lesion's edges, not a proposal",
+    )
+    parser.add_argument(
+        "--edit",
+        metavar="CONTOUR",
+        help="correct this hand-drawn contour (JSON, sidecar, mask PNG, DICOM SEG) near each --include / "
+        "--exclude click only, keeping the rest of it (includes first, then excludes)",
     )
     parser.add_argument(
         "--method",
@@ -94,14 +102,20 @@ def run(args: argparse.Namespace) -> int:
     # lazy: `dlrs --help` imports every command; the core loads when it runs
     from dlrs_desktop.commands._common import print_json
 
-    given = [name for name in ("box", "click", "diameter", "snap") if getattr(args, name) is not None]
+    given = [n for n in ("box", "click", "diameter", "snap", "edit") if getattr(args, n) is not None]
     if len(given) != 1:
         raise ContourError(
-            "Give exactly one of --box X0 Y0 X1 Y1, --click X Y, --diameter X1 Y1 X2 Y2 or --snap CONTOUR."
+            "Give exactly one of --box X0 Y0 X1 Y1, --click X Y, --diameter X1 Y1 X2 Y2, --snap CONTOUR "
+            "or --edit CONTOUR."
         )
     include, exclude = args.include or [], args.exclude or []
-    if (include or exclude) and args.box is None:
-        raise ContourError("--include and --exclude correct a box's outline: give --box X0 Y0 X1 Y1 too.")
+    if (include or exclude) and args.box is None and args.edit is None:
+        raise ContourError(
+            "--include and --exclude correct a box's outline or an edited one: give --box X0 Y0 X1 Y1 or "
+            "--edit CONTOUR too."
+        )
+    if args.edit is not None and not (include or exclude):
+        raise ContourError("--edit corrects a contour at clicks: give --include X Y and/or --exclude X Y.")
     manual = _parse_spacing(args.spacing) if args.spacing else None
     numbers = [*(args.box or ()), *(args.click or ()), *(args.diameter or ()), args.max_distance]
     numbers += [v for p in (*include, *exclude) for v in p]
@@ -152,11 +166,12 @@ def run(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace, manual: Any) -> Any:
     """The image (the frame a SEG to snap names), with --spacing's calibration or the read depth scale."""
     frame = args.frame
-    if frame is None and args.snap is not None:
-        # lazy: highdicom (~0.7 s) only when a SEG is snapped
+    drawn = args.snap if args.snap is not None else args.edit
+    if frame is None and drawn is not None:
+        # lazy: highdicom (~0.7 s) only when a SEG is snapped or edited
         from dlrs_desktop.imaging.dicom_seg import seg_source_frame
 
-        frame = seg_source_frame(args.snap)  # a SEG of a cine loop names its frame
+        frame = seg_source_frame(drawn)  # a SEG of a cine loop names its frame
     image = load_image(args.image, frame=frame)
     if manual == AUTO:  # the on-screen depth scale, only when the file has no scale of its own
         if image.calibration is None and not any(r.usable_for_mm for r in image.regions):
@@ -172,9 +187,11 @@ def _load(args: argparse.Namespace, manual: Any) -> Any:
 def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
     """(contour, method, method detail, what it was made from) for --box, --click, --diameter or --snap."""
     # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.roi import Contour
     from dlrs_desktop.roi.assist import propose_box, propose_click, propose_corrected, propose_diameter
     from dlrs_desktop.roi.snap import snap_to_edges
+
+    if args.edit is not None:
+        return _edited(args, image)
 
     engine = {"engine": args.method, "bundle": args.assist_model, "trust": policy_from_args(args)}
     if args.box is not None:
@@ -195,15 +212,39 @@ def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
         proposal = propose_diameter(image, (d[:2], d[2:]), **engine)
         how = "diameter " + " ".join(f"{v:g}" for v in d)
         return proposal.contour, proposal.method, proposal.detail, how
-    drawn = Contour.load_any(
-        args.snap,
+    contour = snap_to_edges(image, _drawn(args, image, args.snap), args.max_distance)
+    return contour, "snap", "edge evidence", f"snapped {Path(args.snap).name} (≤ {args.max_distance:g} mm)"
+
+
+def _drawn(args: argparse.Namespace, image: Any, path: str) -> Any:
+    """A contour file (JSON, sidecar, mask PNG, DICOM SEG) on this image."""
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
+    from dlrs_desktop.roi import Contour
+
+    return Contour.load_any(
+        path,
         image.shape,
         calibration=image.calibration,
         frame=image.frame_index,
         image_ref=ImageRef.of(args.image),  # a SEG must reference this very image
     )
-    contour = snap_to_edges(image, drawn, args.max_distance)
-    return contour, "snap", "edge evidence", f"snapped {Path(args.snap).name} (≤ {args.max_distance:g} mm)"
+
+
+def _edited(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
+    """--edit CONTOUR: each click applied near itself only, includes first (the GUI's Ctrl+click on an
+    outline drawn by hand)."""
+    # lazy: `dlrs --help` imports every command; the core loads when it runs
+    from dlrs_desktop.roi.assist import propose_local_correction
+
+    engine = {"engine": args.method, "bundle": args.assist_model, "trust": policy_from_args(args)}
+    contour = _drawn(args, image, args.edit)
+    clicks = [(p, True) for p in args.include or []] + [(p, False) for p in args.exclude or []]
+    for xy, include in clicks:
+        proposal = propose_local_correction(image, contour, xy, include, **engine)
+        contour = proposal.contour
+    n_in, n_out = len(args.include or []), len(args.exclude or [])
+    how = f"{Path(args.edit).name} + {n_in} include / {n_out} exclude clicks, each applied near itself"
+    return contour, proposal.method, proposal.detail, how
 
 
 def _write(args: argparse.Namespace, contour: Any, shape: tuple[int, int]) -> list[str]:

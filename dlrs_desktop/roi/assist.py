@@ -25,6 +25,7 @@ from dlrs_desktop.roi import assist_segment as seg
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contour
 from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click, learned_diameter
+from dlrs_desktop.roi.assist_local import correct_edited
 from dlrs_desktop.roi.contour import Contour
 
 METHODS = ("chan-vese+grabcut", "grabcut", "chan-vese", "otsu")
@@ -127,6 +128,28 @@ def propose_corrected(
             + "; edit the outline by hand instead."
         )
     return Proposal(learned_box(image, box, model, include, exclude), "learned", model.label)
+
+
+def propose_local_correction(
+    image: UltrasoundImage,
+    current: Contour,
+    xy: Sequence[float],
+    include: bool,
+    **options: Unpack[AssistOptions],
+) -> Proposal:
+    """A corrective click on an outline the user drew or edited: the outline changes near the click
+    only, the rest of the user's outline is kept (`roi.assist_local`). Learned model only, as
+    `propose_corrected`; raises ContourError with a plain sentence otherwise."""
+    model, why = _learned_or_none(options.get("engine", "auto"), options.get("bundle"), options.get("trust"))
+    if model is None or not model.supports_corrections:
+        why = why or (f"{model.label} was not trained on corrective clicks" if model is not None else "")
+        raise ContourError(
+            "Corrective clicks need the learned contour assist"
+            + (f" ({why})" if why else "")
+            + "; edit the outline by hand instead."
+        )
+    xy2 = (float(xy[0]), float(xy[1]))
+    return Proposal(correct_edited(image, current, xy2, include, model), "learned", f"{model.label}, local")
 
 
 def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], options: AssistOptions) -> Proposal:

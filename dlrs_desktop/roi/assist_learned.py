@@ -133,7 +133,7 @@ def get_learned(path: str | None = None, trust: TrustPolicy | None = None) -> Le
         return _cache[key]
 
 
-def _keep_and_fill(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def keep_and_fill(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """The component with the largest `weight` sum, holes filled."""
     n, lab = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
@@ -166,7 +166,7 @@ def _trace(mask: np.ndarray) -> np.ndarray:
     return chain
 
 
-def _to_contour(image: UltrasoundImage, mask: np.ndarray, origin: tuple[int, int]) -> Contour:
+def outline_from_mask(image: UltrasoundImage, mask: np.ndarray, origin: tuple[int, int]) -> Contour:
     if mask.sum() < 9:
         raise ContourError("No lesion outline found; draw it by hand or try a tighter box.")
     return finish_contour(image, _trace(mask) + np.asarray(origin, float))
@@ -199,7 +199,7 @@ def _box_mask(
         ix, iy = int(px) - ox, int(py) - oy
         if 0 <= iy < weight.shape[0] and 0 <= ix < weight.shape[1]:
             weight[iy, ix] += float(weight.size)
-    return _keep_and_fill(mask, weight), (ox, oy)
+    return keep_and_fill(mask, weight), (ox, oy)
 
 
 def _corrections(include: Sequence, exclude: Sequence) -> dict:
@@ -231,19 +231,19 @@ def learned_box(
     if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
         raise ContourError("No lesion outline found in the box; draw it by hand or try a tighter box.")
     if not (include or exclude):
-        return _to_contour(image, mask, origin)
+        return outline_from_mask(image, mask, origin)
     # the finished outline (smoothed, vertices about every mm) can shave a small bulge or notch off:
     # widen the margin until the outline as shown keeps every click
     scan = image.scan_mask[origin[1] : origin[1] + mask.shape[0], origin[0] : origin[0] + mask.shape[1]]
     for margin in (HONOUR_MARGIN_PX, HONOUR_MARGIN_PX + 2, HONOUR_MARGIN_PX + 4):
         kept = honour_corrections(mask, origin, include, exclude, margin) & scan  # discs stay in the scan
-        contour = _to_contour(image, kept, origin)
-        if _keeps(contour, include, exclude):
+        contour = outline_from_mask(image, kept, origin)
+        if keeps_clicks(contour, include, exclude):
             break
     return contour
 
 
-def _keeps(
+def keeps_clicks(
     contour: Contour, include: Sequence[tuple[float, float]], exclude: Sequence[tuple[float, float]]
 ) -> bool:
     """Every include point at least a pixel inside the outline, every exclude point a pixel outside."""
@@ -292,7 +292,7 @@ def honour_corrections(
     weight = m.astype(np.float32)
     for x, y in kept:
         weight[y, x] += float(weight.size)
-    return _keep_and_fill(m > 0, weight)
+    return keep_and_fill(m > 0, weight)
 
 
 def _grown(
@@ -333,7 +333,7 @@ def _click_candidates(
         # weight components by closeness to the click: the one under it, else the nearest one
         yy, xx = np.mgrid[0 : pmap.shape[0], 0 : pmap.shape[1]]
         near = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (0.05 * frame.width) ** 2))
-        comp = _keep_and_fill(mask, pmap * near)
+        comp = keep_and_fill(mask, pmap * near)
         penalty = 0.0
         if not comp[min(max(cy, 0), comp.shape[0] - 1), min(max(cx, 0), comp.shape[1] - 1)]:
             penalty += 2.0  # the click is not inside this outline
@@ -414,7 +414,7 @@ def _refined_as_box(
             return contour
     except ContourError:
         pass
-    return _to_contour(image, mask, origin)
+    return outline_from_mask(image, mask, origin)
 
 
 def learned_diameter(
@@ -440,7 +440,7 @@ def learned_diameter(
     pmap, above, (ox, oy) = _pasted(model, image, prob, frame)
     line = np.zeros(pmap.shape, np.uint8)
     cv2.line(line, (int(p1[0]) - ox, int(p1[1]) - oy), (int(p2[0]) - ox, int(p2[1]) - oy), 1, 3)
-    mask = _keep_and_fill(above, pmap * line)
+    mask = keep_and_fill(above, pmap * line)
     if mask.sum() < 9:
         raise ContourError("No lesion outline found along the two clicks; drag a box around the lesion.")
     return _refined_as_box(image, mask, (ox, oy), model, ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2))

@@ -1304,6 +1304,10 @@ or drop a file here · File → Open demo case</source>
 <context>
     <name>commands</name>
     <message>
+        <source>Corrected outline (near the click)</source>
+        <translation>修正后的轮廓（仅改点击处附近）</translation>
+    </message>
+    <message>
         <source>Corrected outline</source>
         <translation>修正后的轮廓</translation>
     </message>

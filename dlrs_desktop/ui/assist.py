@@ -5,10 +5,11 @@ undo step ("Assisted outline", "Corrected outline", "Snap to edges"), so undo br
 previous contour. An answer that arrives after the user changed the image or the contour is dropped,
 never applied.
 
-Corrective clicks (Ctrl+click: take this spot in; Ctrl+Shift+click: leave it out) re-run the outline's
-box with every correction so far. Which box and corrections made an outline is remembered by the
-outline's content, so undo and redo bring the matching corrections back; an outline drawn or edited
-by hand starts from its own bounding box. The corrections of the outline shown are marked (+ / ×).
+Corrective clicks (Ctrl+click: take this spot in; Ctrl+Shift+click: leave it out) on a proposal re-run
+its box with every correction so far. Which box and corrections made an outline is remembered by the
+outline's content, so undo and redo bring the matching corrections back. On an outline drawn or
+edited by hand a click changes it near the click only (`roi.assist_local`): the user's edits elsewhere
+stay. The corrections of the outline shown are marked (+ / ×).
 """
 
 from __future__ import annotations
@@ -120,11 +121,18 @@ class AssistService(QObject):
                 ),
             )
             return
-        box, inc, exc = self.prompts.get(contour.content_hash()) or (_padded_bounds(contour.points), (), ())
-        inc, exc = ((*inc, xy), exc) if include else (inc, (*exc, xy))
+        prompt = self.prompts.get(contour.content_hash())
         # lazy: cv2 (~0.45 s) only when this runs, not at start-up
         from dlrs_desktop.roi import assist
 
+        if prompt is None:  # drawn or edited by hand: change it near the click, keep the rest
+            self.run(
+                lambda image: assist.propose_local_correction(image, contour, xy, include),
+                translate("commands", "Corrected outline (near the click)"),
+            )
+            return
+        box, inc, exc = prompt
+        inc, exc = ((*inc, xy), exc) if include else (inc, (*exc, xy))
         self.run(
             lambda image: assist.propose_corrected(image, box, inc, exc),
             translate("commands", "Corrected outline"),
@@ -223,15 +231,6 @@ def _correction_gesture(event: QMouseEvent) -> bool | None:
     if not mods & Qt.KeyboardModifier.ControlModifier:
         return None
     return not mods & Qt.KeyboardModifier.ShiftModifier
-
-
-def _padded_bounds(points: Any) -> tuple[float, float, float, float]:
-    """An outline's bounding box padded as the assist pads a click's outline before re-running it."""
-    # lazy: cv2 (~0.45 s) only when this runs, not at start-up
-    from dlrs_desktop.roi.assist_learned import refine_box
-
-    (x0, y0), (x1, y1) = np.asarray(points, float).min(axis=0), np.asarray(points, float).max(axis=0)
-    return refine_box(float(x0), float(y0), float(x1), float(y1))
 
 
 def _diameter_gesture(event: QMouseEvent) -> bool:
