@@ -34,7 +34,7 @@ from dlrs_desktop.roi.validate import validate_contour
 # The change reaches at most REACH × the click's distance from the outline's edge (at least MIN_REACH_PX)
 # from the click; None: the whole connected stretch where the proposal disagrees around the click.
 # 6 was chosen over 2 and None on the validation split (benchmarks/bench_assist_edited.py;
-# docs/ASSIST_MODEL.md): the best Dice after 1-3 clicks and 99.5 % of the hand-drawn half kept.
+# docs/ASSIST_MODEL.md): the best Dice after 1-3 clicks, and the hand-drawn half kept to Dice 0.995.
 REACH: float | None = 6.0
 MIN_REACH_PX = 8
 

@@ -28,7 +28,7 @@ C_GRID = tuple(float(c) for c in np.logspace(-3, 1, 9))
 DEFAULT_C = 0.1  # when a cohort is too small to cross-validate the strength
 
 
-def _fit(x: np.ndarray, y: np.ndarray):
+def fit_signature_model(x: np.ndarray, y: np.ndarray):
     """Standardiser + L2 logistic regression; None when the cases hold one class only (a tiny fold)."""
     # lazy: optional [train] extra; extras.require names the install
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
@@ -67,7 +67,7 @@ def fit_signatures(
         if kind != "fusion":
             continue
         cols = signature_columns(region_names, regions)
-        model = _fit(x[:, cols], yt)
+        model = fit_signature_model(x[:, cols], yt)
         if model is None:
             raise CohortError(
                 "The radiomics signatures need responders and non-responders in the training split."
@@ -88,7 +88,7 @@ def fit_signatures(
         held = np.zeros(len(train_idx))
         for f in np.unique(folds):
             fit, hold = folds != f, folds == f
-            m = _fit(x[fit][:, cols], yt[fit])
+            m = fit_signature_model(x[fit][:, cols], yt[fit])
             held[hold] = 0.0 if m is None else m.decision_function(x[hold][:, cols])
         oof = np.c_[oof, held]
     return Radiomics(tuple(names), tuple(sigs)), oof
