@@ -100,7 +100,8 @@ def torch_port(bundle: str, repeats: int, threads: int) -> dict[str, Any]:
     def signatures(info: Any) -> np.ndarray:
         if rad is None:
             return np.zeros(0)
-        f = case_features(image.gray, image.scan_mask, info.roiset, np.asarray(info.contour.points), names)
+        pts = np.asarray(info.contour.points)
+        f = case_features(image.gray, image.scan_mask, info.roiset, pts, names, rad.core_mm)
         return rad.logits(f)
 
     t0 = time.perf_counter()

@@ -98,6 +98,10 @@ def test_signatures_are_fitted_out_of_fold_and_stored_as_numbers():
         (lambda d: d["signatures"][1].__setitem__("name", d["signatures"][0]["name"]), "same name"),
         (lambda d: d["features"].reverse(), "features"),
         (lambda d: d.__setitem__("signatures", []), "signatures"),
+        (lambda d: d.__setitem__("intratumoral_core_mm", float("nan")), "intratumoral_core_mm"),
+        (lambda d: d.__setitem__("intratumoral_core_mm", -1.0), "intratumoral_core_mm"),
+        (lambda d: d.__setitem__("intratumoral_core_mm", 11.0), "intratumoral_core_mm"),
+        (lambda d: d.__setitem__("intratumoral_core_mm", True), "intratumoral_core_mm"),
     ],
 )
 def test_a_broken_radiomics_manifest_is_refused_by_name(edit, field):
@@ -107,6 +111,42 @@ def test_a_broken_radiomics_manifest_is_refused_by_name(edit, field):
     with pytest.raises(ModelError, match="radiomics") as info:
         Radiomics.from_dict(d, REGIONS)
     assert field in str(info.value)
+
+
+def test_a_core_keeps_the_intratumoral_features_still_when_the_outline_moves_by_a_millimetre():
+    """A dark lesion in brighter tissue: its outline moved out by 1 mm takes bright tissue into the
+    whole-tumour statistics; the core (eroded 1.5 mm) does not see it. The setting survives the
+    manifest, and a manifest without it reads the whole tumour (older bundles)."""
+    image, contour = bmode_case(shape=(400, 480), mm_per_px=0.1, radius_mm=6.0, seed=2)
+    cols = [_col(f"intratumoral.{f}") for f in ("mean", "sd", "p90")]
+
+    def features(c, core_mm: float) -> np.ndarray:
+        rois = compute_rois(c, image, (3.0, 5.0, 10.0))
+        return case_features(image.gray, image.scan_mask, rois, np.asarray(c.points), core_mm=core_mm)
+
+    def moved(core_mm: float) -> np.ndarray:
+        return np.abs(features(contour.offset(1.0), core_mm)[cols] - features(contour, core_mm)[cols])
+
+    whole, core = moved(0.0), moved(1.5)
+    assert np.all(core < 0.5 * whole) and whole[1] > 0.05  # sd: the rim widens the whole tumour's spread
+    rings = [_col("ring_3mm.mean"), _col("shape.compactness")]
+    f0, f1 = features(contour, 0.0), features(contour, 1.5)
+    assert np.array_equal(f0[rings], f1[rings])  # only the intratumoral features change
+    rad, *_ = _manifest_part()
+    d = rad.to_dict()
+    assert "intratumoral_core_mm" not in d and Radiomics.from_dict(d, REGIONS).core_mm == 0.0
+    d["intratumoral_core_mm"] = 1.5
+    assert Radiomics.from_dict(d, REGIONS).core_mm == 1.5
+    assert Radiomics.from_dict(d, REGIONS).to_dict()["intratumoral_core_mm"] == 1.5
+
+
+def test_a_small_lesion_keeps_a_core():
+    from dlrs_desktop.model.radiomics import tumour_core
+
+    image, contour = bmode_case(shape=(400, 480), mm_per_px=0.1, radius_mm=1.2, seed=3)
+    rois = compute_rois(contour, image, (3.0, 5.0, 10.0))
+    core = tumour_core(rois.tumour, rois.calibration, 1.5)  # deeper than the lesion's radius
+    assert 0 < core.annulus.sum() < rois.tumour.annulus.sum()
 
 
 def test_fusion_rows_stack_their_own_signature_and_singles_none():

@@ -190,6 +190,50 @@ def test_no_radiomics_restacks_the_same_networks_from_the_checkpoint(trained, ca
     assert pred.signatures == () and "signatures" not in pred.to_json_dict()
 
 
+def test_a_radiomics_core_restacks_the_same_networks_and_every_surface_reads_the_core(trained, capsys):
+    """`--radiomics-core-mm` changes the signatures only: the checkpoint resumes without retraining; the
+    manifest carries the core; the application and `dlrs evaluate` compute the same signature logits."""
+    import shutil
+
+    from dlrs_desktop.imaging import load_image
+    from dlrs_desktop.model import Predictor, load_bundle
+    from dlrs_desktop.roi import Contour
+
+    root, cohort = trained
+    shutil.copytree(root / "model.checkpoint", root / "core.checkpoint")
+    (root / "core.checkpoint" / "finished.json").unlink(missing_ok=True)
+    args = [
+        "train",
+        "--cohort",
+        str(cohort),
+        "--out",
+        str(root / "core"),
+        *TINY,
+        "--radiomics-core-mm",
+        "1.5",
+    ]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "resuming" in err and "epoch 1:" not in err and "radiomics signatures" in err
+    core, full = load_bundle(root / "core"), load_bundle(root / "model")
+    assert core.radiomics.core_mm == 1.5 and core.manifest["radiomics"]["intratumoral_core_mm"] == 1.5
+    assert core.manifest["training"]["config"]["radiomics_core_mm"] == 1.5
+    assert full.radiomics.core_mm == 0.0 and "intratumoral_core_mm" not in full.manifest["radiomics"]
+    sha = {b: b.manifest["files"]["backbone.safetensors"]["sha256"] for b in (core, full)}
+    assert sha[core] == sha[full]  # the same networks
+    out = root / "report_core"
+    assert main(["evaluate", "--model", str(root / "core"), "--cohort", str(cohort), "--out", str(out)]) == 0
+    row = next(csv.DictReader((out / "predictions.csv").open()))
+    case = next(r for r in csv.DictReader(cohort.open()) if r["case_id"] == row["case_id"])
+    image = load_image(cohort.parent / case["image"])
+    contour = Contour.load(cohort.parent / case["contour"])
+    pred = Predictor(core, device="cpu").predict(image, contour, sensitivity=False)
+    for sig in pred.signatures:
+        assert sig.logit == pytest.approx(float(row[f"logit_{sig.name}"]), abs=1e-6)
+    plain = Predictor(full, device="cpu").predict(image, contour, sensitivity=False)
+    assert [s.logit for s in plain.signatures] != [s.logit for s in pred.signatures]
+
+
 ROW_KEYS = {"auc", "auc_ci", "threshold", "sensitivity", "sensitivity_ci", "specificity", "specificity_ci",
             "ppv", "ppv_ci", "npv", "npv_ci", "accuracy", "accuracy_ci", "brier", "calibration_intercept",
             "calibration_slope", "net_benefit", "net_benefit_treat_all"}  # fmt: skip

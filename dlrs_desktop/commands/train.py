@@ -129,6 +129,15 @@ def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[st
         help="fusion rows stack the region networks only (the default also stacks a radiomics signature "
         "of the row's regions: docs/TRAINING.md)",
     )
+    p.add_argument(
+        "--radiomics-core-mm",
+        type=float,
+        default=d.radiomics_core_mm,
+        metavar="MM",
+        help="the signatures' intratumoral features read the tumour eroded by MM (at most half its "
+        "inscribed radius), so a 1 mm change of the outline does not take its rim in (default 0: the "
+        "whole tumour; docs/TRAINING.md)",
+    )
 
 
 def _distil_args(p: argparse.ArgumentParser, d: Any) -> None:

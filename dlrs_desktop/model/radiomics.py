@@ -17,6 +17,7 @@ manifest (no pickle).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ IBSI_EQUIVALENTS = {
 N_SECTORS = 12  # 30° sectors round the tumour centroid
 MIN_PIXELS = 5  # fewer pixels in a region (a ring clipped away): its features are 0 (= the image mean)
 MAX_SIGNATURES = 16
+MAX_CORE_MM = 10.0  # `radiomics.intratumoral_core_mm`: an erosion deeper than this is not a core
 MAX_WEIGHT = 1000.0  # |coefficient|, |intercept|: on standardised features they are O(1)
 MAX_FEATURE_SCALE = 1e6  # |mean| and scale of a feature (z-scored grey levels, shape ratios: O(10))
 FEATURE_METHOD = (
@@ -168,13 +170,15 @@ def case_features(
     roiset,
     contour_points: np.ndarray,
     region_names: Sequence[str] | None = None,
+    core_mm: float = 0.0,
 ) -> np.ndarray:
     """Feature vector (`feature_names(region_names)` order) of one contour on one image.
 
     `gray` is the image's 8-bit grey levels; `roiset` the app's `RoiSet` (tumour + rings, clipped
     to the scan area); `region_names` the bundle's regions in order (default: the RoiSet's). Rings
     are read as annuli whatever the model's region kind, so the features mean the same for every
-    bundle.
+    bundle. `core_mm` > 0: the intratumoral features read the lesion's core (`tumour_core`), which a
+    small move of the outline does not reach; the sectors stay centred on the whole tumour.
     """
     g = np.ascontiguousarray(gray)
     if g.dtype != np.uint8 or g.ndim != 2:
@@ -189,7 +193,8 @@ def case_features(
     cy, cx = float(ty.mean() + tumour.bbox[1]), float(tx.mean() + tumour.bbox[0])
     out: list[float] = []
     names = list(region_names) if region_names is not None else [r.name for r in roiset.all]
-    rois = [tumour if name == names[0] else roiset[name] for name in names]
+    inner = tumour_core(tumour, roiset.calibration, core_mm) if core_mm > 0 else tumour
+    rois = [inner if name == names[0] else roiset[name] for name in names]
     sectors, sx0, sy0 = _sector_map([r.bbox for r in rois], cx, cy)
     for roi in rois:
         x0, y0, x1, y1 = roi.bbox
@@ -213,6 +218,22 @@ def case_features(
     if not np.all(np.isfinite(f)):
         raise ModelError("The radiomics features of this contour are not finite numbers; no result is shown.")
     return f
+
+
+def tumour_core(tumour, calibration, core_mm: float):  # type: ignore[no-untyped-def]
+    """The tumour region eroded by `core_mm`, but by no more than half its inscribed radius (a small
+    lesion keeps a core): a dark lesion's outline moved by a millimetre then no longer takes its
+    bright rim into the intratumoral statistics (docs/evaluation/real-bus, "The ±1 mm contour flips")."""
+    mask = np.pad(np.asarray(tumour.annulus, np.uint8), 1)
+    sx, sy = calibration.mm_per_px_x, calibration.mm_per_px_y
+    inscribed_mm = float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max()) * min(sx, sy)
+    depth = min(core_mm, 0.5 * inscribed_mm)
+    rx, ry = round(depth / sx), round(depth / sy)
+    if rx < 1 and ry < 1:
+        return tumour
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rx + 1, 2 * ry + 1))
+    core = cv2.erode(mask, kernel)[1:-1, 1:-1] > 0
+    return dataclasses.replace(tumour, annulus=core) if core.any() else tumour
 
 
 @dataclass(frozen=True)
@@ -252,6 +273,7 @@ class Radiomics:
 
     features: tuple[str, ...]
     signatures: tuple[Signature, ...]
+    core_mm: float = 0.0  # intratumoral features on the tumour eroded by this (`tumour_core`); 0: whole
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -262,11 +284,18 @@ class Radiomics:
         return np.stack([s.logit(features) for s in self.signatures], axis=-1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": FEATURE_METHOD,
+        core = (
+            f"; the tumour's statistics read its core, eroded by {self.core_mm:g} mm (at most half its "
+            "inscribed radius)"
+        )
+        out = {
+            "method": FEATURE_METHOD + (core if self.core_mm else ""),
             "features": list(self.features),
             "signatures": [s.to_dict(self.features) for s in self.signatures],
         }
+        if self.core_mm:
+            out["intratumoral_core_mm"] = self.core_mm
+        return out
 
     @classmethod
     def from_dict(cls, d: Any, region_names: Sequence[str]) -> Radiomics:
@@ -325,7 +354,13 @@ class Radiomics:
             )
         if len({s.name for s in out}) != len(out):
             raise ModelError("Manifest field 'radiomics.signatures' has two signatures with the same name.")
-        return cls(tuple(want), tuple(out))
+        core = d.get("intratumoral_core_mm", 0.0)
+        if not (_bounded(core, MAX_CORE_MM) and core >= 0):
+            raise ModelError(
+                "Manifest field 'radiomics.intratumoral_core_mm' must be a number of mm from 0 to "
+                f"{MAX_CORE_MM:g}."
+            )
+        return cls(tuple(want), tuple(out), float(core))
 
 
 def _bounded(v: Any, bound: float) -> bool:

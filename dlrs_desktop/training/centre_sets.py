@@ -57,7 +57,8 @@ def scores_for_bundle(
     spec = make_spec(cfg)
     bar = ProgressBar(len(cases), "preparing ROI crops")
     data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed,
-                          csv_path=cohort_csv, progress=lambda i, n: bar.update(i))  # fmt: skip
+                          csv_path=cohort_csv, progress=lambda i, n: bar.update(i),
+                          core_mm=cfg.radiomics_core_mm)  # fmt: skip
     bar.close()
     tr = data.subset("train")
     folds = group_folds([data.cases[i] for i in tr], data.y[tr], cfg.folds, cfg.seed, "centre")
@@ -65,7 +66,8 @@ def scores_for_bundle(
     stages = Stages(cfg, spec, data, resolve_device(cfg.device), ckdir, state, tensors, log, lambda: None)
     oof, fold_rows = stages.cross_fit(tr, folds, None)
     if manifest.get("radiomics"):
-        _, oof_sig = fit_signatures(data.radiomics, data.y, tr, folds, spec.region_names)
+        core = cfg.radiomics_core_mm
+        _, oof_sig = fit_signatures(data.radiomics, data.y, tr, folds, spec.region_names, core)
         oof = np.c_[oof, oof_sig]
     centres = np.array([str(data.cases[i].centre) for i in tr])
     return scores_from_out_of_fold(oof, fold_rows, data.y[tr], centres, manifest)

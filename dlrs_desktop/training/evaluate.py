@@ -128,7 +128,10 @@ def evaluate_bundle(
     primary = str(bundle.manifest.get("primary_model", rows[-1].key))
     cases = read_cohort(cohort_csv, require_train=False)
     bar = ProgressBar(len(cases), "preparing ROI crops")
-    data = prepare_cohort(cases, bundle.spec, csv_path=cohort_csv, progress=lambda i, n: bar.update(i))
+    core = bundle.radiomics.core_mm if bundle.radiomics is not None else 0.0  # the features it was fitted on
+    data = prepare_cohort(
+        cases, bundle.spec, csv_path=cohort_csv, progress=lambda i, n: bar.update(i), core_mm=core
+    )
     bar.close()
     logits = region_logits(bundle, data.x[:, 0])
     if bundle.radiomics is not None:  # stacking inputs: region logits, then radiomics signature logits

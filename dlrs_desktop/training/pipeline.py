@@ -43,7 +43,7 @@ CHECKPOINT_DIR = ".checkpoint"
 #: Settings that change neither the fold nor the final networks (only the stacking, or only the
 #: distilled student, which distil.py retrains when its own settings changed): a checkpoint made
 #: without them or with other values resumes.
-STACKING_ONLY = ("radiomics", *distil.DISTIL_KEYS)
+STACKING_ONLY = ("radiomics", "radiomics_core_mm", *distil.DISTIL_KEYS)
 
 
 def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -86,7 +86,8 @@ def train_from_cohort(
         torch.set_num_threads(cfg.threads)
     bar = ProgressBar(len(cases), "preparing ROI crops")
     data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed,
-                          csv_path=recipe.cohort_csv, progress=lambda i, n: bar.update(i))  # fmt: skip
+                          csv_path=recipe.cohort_csv, progress=lambda i, n: bar.update(i),
+                          core_mm=cfg.radiomics_core_mm)  # fmt: skip
     bar.close()
     tr = data.subset("train")
     log(
@@ -109,7 +110,9 @@ def train_from_cohort(
         # lazy: radiomics_fit imports scikit-learn (~2.8 s) only when signatures are fitted
         from dlrs_desktop.training.radiomics_fit import fit_signatures
 
-        radiomics, oof_sig = fit_signatures(data.radiomics, data.y, tr, folds, spec.region_names)
+        radiomics, oof_sig = fit_signatures(
+            data.radiomics, data.y, tr, folds, spec.region_names, cfg.radiomics_core_mm
+        )
         oof = np.c_[oof, oof_sig]
         log(f"radiomics signatures: {', '.join(radiomics.names)} ({len(radiomics.features)} features)")
     # each fold network in its own units (stacking.py): fitted on z-scores, converted at export

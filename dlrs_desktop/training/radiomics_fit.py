@@ -55,6 +55,7 @@ def fit_signatures(
     train_idx: np.ndarray,
     folds: np.ndarray,
     region_names: tuple[str, ...],
+    core_mm: float = 0.0,
 ) -> tuple[Radiomics, np.ndarray]:
     """(signatures, out-of-fold logits (len(train_idx), S)) for every fusion row of `region_names`.
 
@@ -91,4 +92,4 @@ def fit_signatures(
             m = fit_signature_model(x[fit][:, cols], yt[fit])
             held[hold] = 0.0 if m is None else m.decision_function(x[hold][:, cols])
         oof = np.c_[oof, held]
-    return Radiomics(tuple(names), tuple(sigs)), oof
+    return Radiomics(tuple(names), tuple(sigs), core_mm), oof
