@@ -12,7 +12,8 @@ practice (Zwanenburg et al., Sci Rep 2019;9:614; ICC ≥ 0.75 "good", ≥ 0.9 "e
 2016). Besides the bundle's own signature, the primary row's signature is refitted (the code of `dlrs train`,
 on the train cases that have all three contours) on all its features, on the robust ones only, and on
 all features with each training case's three contours as three rows of the same label (augmentation,
-as the networks get jittered contours in training).
+as the networks get jittered contours in training); with `--core-mm`, the refits read the lesion's
+core instead of the whole tumour (`case_features(core_mm=…)`, `dlrs train --radiomics-core-mm`).
 Printed per signature: its features, internal AUC, the median |Δ logit| at ±1 mm in units of its
 internal logit SD, and the class flips of the primary fusion at
 ±1 mm with the signature's contribution replaced by this signature's (its logit mapped linearly onto
@@ -44,7 +45,7 @@ from dlrs_desktop.training.stacking import row_specs
 OFFSETS_MM = (0.0, 1.0, -1.0)
 
 
-def features_at_offsets(cases, spec) -> tuple[np.ndarray, list]:  # type: ignore[no-untyped-def]
+def features_at_offsets(cases, spec, core_mm: float = 0.0) -> tuple[np.ndarray, list]:  # type: ignore[no-untyped-def]
     """(cases, 3, features) on the drawn contour and ±1 mm; the cases for which all three exist."""
     rows, kept = [], []
     for case in cases:
@@ -55,7 +56,8 @@ def features_at_offsets(cases, spec) -> tuple[np.ndarray, list]:  # type: ignore
                 c = contour if d == 0 else contour.offset(d)
                 _, info = prepare_inputs(image, c, spec)
                 pts = np.asarray(info.contour.points)
-                per.append(case_features(image.gray, image.scan_mask, info.roiset, pts, spec.region_names))
+                grey, scan, rois = image.gray, image.scan_mask, info.roiset
+                per.append(case_features(grey, scan, rois, pts, spec.region_names, core_mm))
         except DlrsError:
             continue  # a small lesion shrunk to nothing, a ring leaving the image: not comparable
         rows.append(np.stack(per))
@@ -82,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--icc", type=float, nargs="+", default=[0.75, 0.9])
     ap.add_argument("--limit", type=int, default=0, help="first N cases of each split (0 = all)")
     ap.add_argument("--cache", type=Path, help="npz keeping the features of every case (a rerun reads it)")
+    ap.add_argument(
+        "--core-mm",
+        type=float,
+        default=0.0,
+        help="refit the signatures on intratumoral features of the lesion's core: the tumour "
+        "region eroded by this many mm (0: off)",
+    )
+    ap.add_argument("--core-cache", type=Path, help="as --cache, for the core features")
     args = ap.parse_args(argv)
     print(machine_line())
     bundle = load_bundle(args.model)
@@ -95,19 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     if not coefs.get(sig_name):
         raise SystemExit(f"{primary} stacks no radiomics signature: nothing to study")
     all_cases = read_cohort(args.cohort, require_train=False)
-    data = {}
+    splits = {}
     for split in ("train", "internal"):
         cases = [c for c in all_cases if c.split == split]
-        cases = cases[: args.limit] if args.limit else cases
-        if args.cache and args.cache.is_file():
-            got = np.load(args.cache)
-            kept = set(got[f"{split}_ids"].tolist())
-            data[split] = got[split], [c for c in cases if c.case_id in kept]
-        else:
-            data[split] = features_at_offsets(cases, spec)
-    if args.cache and not args.cache.is_file():
-        np.savez(args.cache, **{k: v[0] for k, v in data.items()},
-                 **{f"{k}_ids": np.array([c.case_id for c in v[1]]) for k, v in data.items()})  # fmt: skip
+        splits[split] = cases[: args.limit] if args.limit else cases
+    data = _features(splits, spec, args.cache, 0.0)
     (xtr, ctr), (xin, cin) = data["train"], data["internal"]
     ytr, yin = np.array([c.label for c in ctr]), np.array([c.label for c in cin])
     icc = icc_1_1(xtr[:, :, cols])
@@ -122,13 +124,45 @@ def main(argv: list[str] | None = None) -> int:
     for t in args.icc:
         variants[f"ICC ≥ {t:g}"] = [c for c, i in zip(cols, icc, strict=True) if i >= t]
     variants["all features, ±1 mm rows added"] = list(cols)
-    _report(variants, (xtr, ytr, xin, yin, ref), args.model, sig_name, cin)
+    if args.core_mm:  # the refits read the lesion's core instead of the whole tumour region
+        core = _features(splits, spec, args.core_cache, args.core_mm)
+        if [c.case_id for c in core["internal"][1]] != [c.case_id for c in cin]:
+            raise SystemExit("the core features' cases differ from the others'")
+        xtr_fit, xin_fit = core["train"][0], core["internal"][0]
+        icc = icc_1_1(xtr_fit[:, :, cols])
+        print(f"tumour region eroded by {args.core_mm:g} mm for the refits; ICC(1,1) of its features:")
+        for i, c in sorted(zip(icc, cols, strict=True)):
+            print(f"  {names[c]:<44}{i:7.3f}")
+        variants = {
+            k.replace("all features", "core"): v for k, v in variants.items() if not k.startswith("ICC")
+        }
+        variants["the bundle's own"] = list(cols)
+    else:
+        xtr_fit, xin_fit = xtr, xin
+    _report(variants, (ytr, xin, yin, ref, xtr_fit, xin_fit), args.model, sig_name, cin)
     return 0
+
+
+def _features(splits, spec, cache: Path | None, core_mm: float) -> dict:  # type: ignore[no-untyped-def]
+    """{split: ((cases, 3, features), cases kept)}, read from `cache` when it exists, else computed (and
+    written there)."""
+    if cache and cache.is_file():
+        got = np.load(cache)
+        out = {}
+        for split, cases in splits.items():
+            kept = set(got[f"{split}_ids"].tolist())
+            out[split] = got[split], [c for c in cases if c.case_id in kept]
+        return out
+    out = {split: features_at_offsets(cases, spec, core_mm) for split, cases in splits.items()}
+    if cache:
+        np.savez(cache, **{k: v[0] for k, v in out.items()},
+                 **{f"{k}_ids": np.array([c.case_id for c in v[1]]) for k, v in out.items()})  # fmt: skip
+    return out
 
 
 def _report(variants, arrays, model_dir, sig_name, cin) -> None:  # type: ignore[no-untyped-def]
     """One line per signature variant (see the module docstring)."""
-    xtr, ytr, xin, yin, ref = arrays
+    ytr, xin, yin, ref, xtr_fit, xin_fit = arrays
     pred = Predictor(model_dir, device="cpu")
     m = pred.bundle.manifest
     thr = float(m["threshold"])
@@ -149,7 +183,7 @@ def _report(variants, arrays, model_dir, sig_name, cin) -> None:  # type: ignore
         shown.append(sigs[0].logit)
         ok.append(True)
     rest = np.array(rest)
-    xin, yin = xin[np.array(ok)], yin[np.array(ok)]
+    xin, yin, xin_fit = xin[np.array(ok)], yin[np.array(ok)], xin_fit[np.array(ok)]
     print(f"\n{len(rest)} internal cases predicted on all three contours ({ok.count(False)} refused)")
     shipped = next(s for s in pred.bundle.radiomics.signatures if s.name == sig_name)
     print(f"the bundle's signature on these features against the application's (internal, drawn contour): "
@@ -165,19 +199,20 @@ def _report(variants, arrays, model_dir, sig_name, cin) -> None:  # type: ignore
             _line(label, cols, yin, logits, rest + coef * logits, cut)
             continue
         if "rows added" in label:  # each training case's three contours, one label
-            model = fit_signature_model(xtr[:, :, cols].reshape(-1, len(cols)), np.repeat(ytr, 3))
+            model = fit_signature_model(xtr_fit[:, :, cols].reshape(-1, len(cols)), np.repeat(ytr, 3))
         else:
-            model = fit_signature_model(xtr[:, 0, cols], ytr)
-        tr_logit = model.decision_function(xtr[:, 0, cols])
+            model = fit_signature_model(xtr_fit[:, 0, cols], ytr)
+        tr_logit = model.decision_function(xtr_fit[:, 0, cols])
         a = ref.std() / max(tr_logit.std(), 1e-9)
         b = ref.mean() - a * tr_logit.mean()
-        logits = np.stack([model.decision_function(xin[:, k, cols]) for k in range(3)], axis=1)
+        logits = np.stack([model.decision_function(xin_fit[:, k, cols]) for k in range(3)], axis=1)
         _line(label, cols, yin, logits, rest + coef * (a * logits + b), cut)
 
 
 def _line(
     label: str, cols: list[int], y: np.ndarray, logits: np.ndarray, fused: np.ndarray, cut: float
 ) -> None:
+    """One table line: features, internal AUC, movement in SDs, fused flips (+1 mm, −1 mm)."""
     sd = logits[:, 0].std()
     moves = [np.median(np.abs(logits[:, k] - logits[:, 0])) / sd for k in (1, 2)]
     flips = [np.mean((fused[:, k] >= cut) != (fused[:, 0] >= cut)) for k in (1, 2)]
