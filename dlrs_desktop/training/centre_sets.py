@@ -22,8 +22,6 @@ from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.model.bundle_edit import rewrite_manifest
 from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.conformal_fit import CentreScores, scores_from_out_of_fold, with_centres
-from dlrs_desktop.training.dataset import prepare_cohort
-from dlrs_desktop.training.progress import ProgressBar
 from dlrs_desktop.training.radiomics_fit import fit_signatures
 
 
@@ -42,7 +40,7 @@ def scores_for_bundle(
     import torch
 
     # lazy: the trainer imports torch (optional [train] extra)
-    from dlrs_desktop.training.pipeline import Stages, make_spec, resume_state
+    from dlrs_desktop.training.pipeline import Stages, make_spec, prepare_for, resume_state
     from dlrs_desktop.training.trainer import TrainConfig, describe, group_folds, resolve_device
 
     log = log or describe
@@ -55,11 +53,7 @@ def scores_for_bundle(
     cases = read_cohort(cohort_csv)
     _check_training_split(manifest, [c for c in cases if c.split == "train"])
     spec = make_spec(cfg)
-    bar = ProgressBar(len(cases), "preparing ROI crops")
-    data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed,
-                          csv_path=cohort_csv, progress=lambda i, n: bar.update(i),
-                          core_mm=cfg.radiomics_core_mm)  # fmt: skip
-    bar.close()
+    data = prepare_for(cfg, spec, cases, cohort_csv)
     tr = data.subset("train")
     folds = group_folds([data.cases[i] for i in tr], data.y[tr], cfg.folds, cfg.seed, "centre")
     state, tensors = resume_state(ckdir, cfg, cohort_csv, False, log)

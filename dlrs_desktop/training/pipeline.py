@@ -63,6 +63,15 @@ def make_spec(cfg: TrainConfig):
     return PreprocessSpec(**shared, regions=regions)
 
 
+def prepare_for(cfg: TrainConfig, spec: Any, cases: list[Any], csv_path: str | Path) -> Any:
+    """The cohort's crops and radiomics features as this recipe trains on them, with a progress bar."""
+    bar = ProgressBar(len(cases), "preparing ROI crops")
+    data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed, csv_path=csv_path,
+                          progress=lambda i, n: bar.update(i), core_mm=cfg.radiomics_core_mm)  # fmt: skip
+    bar.close()
+    return data
+
+
 def train_from_cohort(
     recipe: TrainingRecipe,
     out_dir: str | Path,
@@ -84,11 +93,7 @@ def train_from_cohort(
     device = resolve_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    bar = ProgressBar(len(cases), "preparing ROI crops")
-    data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed,
-                          csv_path=recipe.cohort_csv, progress=lambda i, n: bar.update(i),
-                          core_mm=cfg.radiomics_core_mm)  # fmt: skip
-    bar.close()
+    data = prepare_for(cfg, spec, cases, recipe.cohort_csv)
     tr = data.subset("train")
     log(
         f"{len(tr)} training, {len(data.subset('internal'))} internal, {len(data.subset('external'))} "
