@@ -252,6 +252,12 @@ def keeps_clicks(
     return all(d >= 1.0 for d in depth[: len(include)]) and all(d <= -1.0 for d in depth[len(include) :])
 
 
+def depth_at(region: np.ndarray, xy: tuple[int, int]) -> float:
+    """How far pixel `xy` lies inside `region` (0 outside it): the distance to its edge, in px."""
+    dist = cv2.distanceTransform(np.pad(np.asarray(region, np.uint8), 1), cv2.DIST_L2, 5)
+    return float(dist[xy[1] + 1, xy[0] + 1])
+
+
 def honour_corrections(
     mask: np.ndarray,
     origin: tuple[int, int],
@@ -271,22 +277,18 @@ def honour_corrections(
         ix, iy = int(p[0]) - ox, int(p[1]) - oy
         return (ix, iy) if 0 <= ix < w and 0 <= iy < h else None
 
-    def reach(a: np.ndarray, at: tuple[int, int]) -> float:
-        """How far `at` lies inside the region `a` (0 outside it)."""
-        return float(cv2.distanceTransform(np.pad(a, 1), cv2.DIST_L2, 5)[at[1] + 1, at[0] + 1])
-
     for p in include:
         at = local(p)
-        if at is None or not m.any() or reach(m, at) >= margin:
+        if at is None or not m.any() or depth_at(m, at) >= margin:
             continue
-        cv2.circle(m, at, int(np.ceil(reach(1 - m, at))) + margin, 1, -1)  # past the gap, if any
+        cv2.circle(m, at, int(np.ceil(depth_at(1 - m, at))) + margin, 1, -1)  # past the gap, if any
     kept = [a for a in map(local, include) if a is not None]
     for p in exclude:
         at = local(p)
-        if at is None or reach(1 - m, at) >= margin:
+        if at is None or depth_at(1 - m, at) >= margin:
             continue
         cut = np.zeros_like(m)
-        cv2.circle(cut, at, int(np.ceil(reach(m, at))) + margin, 1, -1)
+        cv2.circle(cut, at, int(np.ceil(depth_at(m, at))) + margin, 1, -1)
         if not any(cut[y, x] for x, y in kept):  # never cut away a point the user asked to keep
             m[cut > 0] = 0
     weight = m.astype(np.float32)

@@ -22,6 +22,7 @@ from dlrs_desktop.roi.assist_finish import check_click
 from dlrs_desktop.roi.assist_learned import (
     HONOUR_MARGIN_PX,
     LearnedAssist,
+    depth_at,
     honour_corrections,
     keeps_clicks,
     learned_box,
@@ -39,12 +40,6 @@ REACH: float | None = 6.0
 MIN_REACH_PX = 8
 
 
-def _depth(region: np.ndarray, xy: tuple[int, int]) -> float:
-    """How far pixel `xy` lies inside `region` (0 outside it)."""
-    dist = cv2.distanceTransform(np.pad(region.astype(np.uint8), 1), cv2.DIST_L2, 5)
-    return float(dist[xy[1] + 1, xy[0] + 1])
-
-
 def local_change(
     current: np.ndarray, proposal: np.ndarray, xy: tuple[float, float], include: bool
 ) -> np.ndarray:
@@ -60,7 +55,7 @@ def local_change(
     part = lab == lab[at[1], at[0]]
     if REACH is None:
         return part
-    gap = _depth(~current if include else current, at)
+    gap = depth_at(~current if include else current, at)
     disc = np.zeros(current.shape, np.uint8)
     cv2.circle(disc, at, int(np.ceil(max(REACH * gap, MIN_REACH_PX))), 1, -1)
     near = part & (disc > 0)
