@@ -138,6 +138,14 @@ def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[st
         "inscribed radius), so a 1 mm change of the outline does not take its rim in (default 0: the "
         "whole tumour; docs/TRAINING.md)",
     )
+    p.add_argument(
+        "--radiomics-shape",
+        default=d.radiomics_shape,
+        choices=["outline", "concavity"],
+        help="the signatures' two shape measures: outline (perimeter²/area, area/convex-hull area) or "
+        "concavity (deepest and mean depth of the outline below its convex hull, mm), which a 1 mm change "
+        "of the outline barely moves (default outline; docs/TRAINING.md)",
+    )
 
 
 def _distil_args(p: argparse.ArgumentParser, d: Any) -> None:

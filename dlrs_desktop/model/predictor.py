@@ -425,7 +425,8 @@ class Predictor:
         if rad is None:
             return np.zeros(0)
         pts = np.asarray(contour.points)
-        f = case_features(image.gray, image.scan_mask, roiset, pts, self.bundle.region_names, rad.core_mm)
+        names = self.bundle.region_names
+        f = case_features(image.gray, image.scan_mask, roiset, pts, names, rad.core_mm, rad.shape)
         with np.errstate(all="ignore"):
             z = rad.logits(f)
         if not np.all(np.isfinite(z)):

@@ -8,7 +8,7 @@ plain first-order statistics of the same regions measured them better (docs/TRAI
 radiomics signature of the same regions.
 
 The features are generic (IBSI-style first-order statistics, a gradient texture measure, the
-angular spread of the region round the tumour, and two shape ratios), computed on the full-
+angular spread of the region round the tumour, and two shape measures), computed on the full-
 resolution grey levels inside the app's own ROIs, with grey levels z-scored over the image's scan
 area so a brighter or flatter scanner does not move them. Nothing here knows where `dlrs synth`
 draws its findings. A signature is a standardised logistic model stored as numbers in the
@@ -32,7 +32,19 @@ REGION_FEATURES = (
     "mean", "sd", "p10", "p50", "p90", "skewness", "kurtosis", "entropy",
     "gradient", "sector_sd", "sector_range",
 )  # fmt: skip
-SHAPE_FEATURES = ("compactness", "solidity")
+#: The two shape measures of a bundle (manifest `radiomics.shape_features`; absent: "outline").
+#: "outline" ratios change with how tightly the outline is drawn: moved out by 1 mm, an irregular
+#: lesion's area grows faster than its hull's, so its solidity rises (ICC 0.66 over the drawn and
+#: ±1 mm outlines on the real-data study's training split). The depth of its concavities below the
+#: convex hull does not change when outline and hull move out together (ICC 0.94–0.98 there), and
+#: separates benign from malignant as well (docs/evaluation/real-bus, "Shape that a 1 mm move leaves alone").
+SHAPE_SETS = {
+    "outline": ("compactness", "solidity"),
+    "concavity": ("concavity_max_mm", "concavity_mean_mm"),
+}
+SHAPE_FEATURES = SHAPE_SETS["outline"]
+CONCAVITY_STEP_MM = 0.1  # the outline is sampled this finely (by arc length) for the concavity depths
+MAX_OUTLINE_SAMPLES = 8192
 #: Each feature's IBSI equivalent (Zwanenburg et al., Radiology 2020; IBSI reference manual codes), or
 #: why it has none. PyRadiomics, the IBSI-aligned library, is not used: PyPI has no wheels of it
 #: for any Python (sdists only, and pip refuses 3.1.0's for inconsistent metadata), so it does not
@@ -51,6 +63,8 @@ IBSI_EQUIVALENTS = {
     "sector_range": "none (range of 30° sector means round the tumour)",
     "compactness": "2D morphology, perimeter²/area (the 2D analogue of IBSI's compactness family)",
     "solidity": "2D morphology, area/convex-hull area (2D analogue of volume density, convex hull, R3ER)",
+    "concavity_max_mm": "none (deepest point of the outline below its convex hull, mm: a 2D margin measure)",
+    "concavity_mean_mm": "none (mean depth of the outline below its convex hull by arc length, mm)",
 }
 N_SECTORS = 12  # 30° sectors round the tumour centroid
 MIN_PIXELS = 5  # fewer pixels in a region (a ring clipped away): its features are 0 (= the image mean)
@@ -64,21 +78,53 @@ FEATURE_METHOD = (
     "mean Sobel gradient magnitude, SD and range of the means of 12 sectors of 30° round the tumour "
     "centroid; shape: perimeter²/area and area/convex-hull area of the contour"
 )
+CONCAVITY_METHOD = (
+    "; shape: the deepest and the mean (by arc length) distance in mm of the contour below its convex "
+    "hull, instead of the two ratios"
+)
 
 
-def feature_names(region_names: Sequence[str]) -> list[str]:
+def feature_names(region_names: Sequence[str], shape: str = "outline") -> list[str]:
     """Column names of `case_features`, e.g. "ring_5mm.entropy", then "shape.compactness"."""
     return [f"{r}.{f}" for r in region_names for f in REGION_FEATURES] + [
-        f"shape.{f}" for f in SHAPE_FEATURES
+        f"shape.{f}" for f in SHAPE_SETS[shape]
     ]
 
 
 def signature_columns(region_names: Sequence[str], regions: Sequence[str]) -> list[int]:
-    """Columns of `feature_names(region_names)` a signature of `regions` reads: theirs, then the shape."""
+    """Columns of `feature_names(region_names)` a signature of `regions` reads: theirs, then the shape
+    (two measures in every shape set)."""
     width = len(REGION_FEATURES)
     shape = len(region_names) * width
     own = [list(region_names).index(r) * width + j for r in regions for j in range(width)]
     return own + list(range(shape, shape + len(SHAPE_FEATURES)))
+
+
+def concavity_depths_mm(points_px: np.ndarray, mm_per_px: tuple[float, float]) -> tuple[float, float]:
+    """(deepest, mean by arc length) distance in mm of the closed outline below its convex hull.
+
+    An outline moved out by d mm everywhere has its hull moved out by d too, so a concavity wider than
+    2d keeps its depth: unlike solidity, these barely change with how tightly the outline is drawn."""
+    p = np.asarray(points_px, np.float64) * np.asarray(mm_per_px, np.float64)
+    closed = np.vstack([p, p[:1]])
+    seg = np.hypot(*np.diff(closed, axis=0).T)
+    length = np.concatenate([[0.0], np.cumsum(seg)])
+    n = int(np.clip(length[-1] / CONCAVITY_STEP_MM, len(p), MAX_OUTLINE_SAMPLES))
+    at = np.linspace(0.0, length[-1], n, endpoint=False)
+    samples = np.c_[np.interp(at, length, closed[:, 0]), np.interp(at, length, closed[:, 1])]
+    hull = cv2.convexHull(p.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    if len(hull) < 3:
+        return 0.0, 0.0
+    a, b = hull, np.roll(hull, -1, axis=0)
+    edge = b - a
+    norm = np.hypot(edge[:, 0], edge[:, 1])
+    ok = norm > 1e-9
+    a, edge, norm = a[ok], edge[ok], norm[ok]
+    # every sample lies in the (convex) hull: its distance to the boundary is the nearest edge line's
+    pts = np.vstack([samples, p])  # the vertices too: the deepest point of a notch is one
+    cross = edge[:, 0] * (pts[:, None, 1] - a[:, 1]) - edge[:, 1] * (pts[:, None, 0] - a[:, 0])
+    depth = np.min(np.abs(cross) / norm, axis=1)
+    return float(depth.max()), float(depth[: len(samples)].mean())
 
 
 def _percentiles_10_50_90(levels: np.ndarray, counts: np.ndarray) -> tuple[float, float, float]:
@@ -171,6 +217,7 @@ def case_features(
     contour_points: np.ndarray,
     region_names: Sequence[str] | None = None,
     core_mm: float = 0.0,
+    shape: str = "outline",
 ) -> np.ndarray:
     """Feature vector (`feature_names(region_names)` order) of one contour on one image.
 
@@ -178,7 +225,8 @@ def case_features(
     to the scan area); `region_names` the bundle's regions in order (default: the RoiSet's). Rings
     are read as annuli whatever the model's region kind, so the features mean the same for every
     bundle. `core_mm` > 0: the intratumoral features read the lesion's core (`tumour_core`), which a
-    small move of the outline does not reach; the sectors stay centred on the whole tumour.
+    small move of the outline does not reach; the sectors stay centred on the whole tumour. `shape`:
+    the bundle's shape measures (`SHAPE_SETS`).
     """
     g = np.ascontiguousarray(gray)
     if g.dtype != np.uint8 or g.ndim != 2:
@@ -211,9 +259,13 @@ def case_features(
         sector = np.ascontiguousarray(sectors[y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0]).ravel()[idx]
         out += _region_features(np.ascontiguousarray(sub).ravel()[idx], levels, grad, sector)
     pts = np.asarray(contour_points, np.float32)
-    area = max(float(cv2.contourArea(pts)), 1.0)
-    hull = max(float(cv2.contourArea(cv2.convexHull(pts))), 1.0)
-    out += [float(cv2.arcLength(pts, True)) ** 2 / area, area / hull]
+    if shape == "concavity":
+        cal = roiset.calibration
+        out += concavity_depths_mm(pts, (cal.mm_per_px_x, cal.mm_per_px_y))
+    else:
+        area = max(float(cv2.contourArea(pts)), 1.0)
+        hull = max(float(cv2.contourArea(cv2.convexHull(pts))), 1.0)
+        out += [float(cv2.arcLength(pts, True)) ** 2 / area, area / hull]
     f = np.asarray(out, np.float64)
     if not np.all(np.isfinite(f)):
         raise ModelError("The radiomics features of this contour are not finite numbers; no result is shown.")
@@ -274,6 +326,7 @@ class Radiomics:
     features: tuple[str, ...]
     signatures: tuple[Signature, ...]
     core_mm: float = 0.0  # intratumoral features on the tumour eroded by this (`tumour_core`); 0: whole
+    shape: str = "outline"  # the shape measures (`SHAPE_SETS`)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -288,19 +341,27 @@ class Radiomics:
             f"; the tumour's statistics read its core, eroded by {self.core_mm:g} mm (at most half its "
             "inscribed radius)"
         )
+        concave = self.shape == "concavity"
         out = {
-            "method": FEATURE_METHOD + (core if self.core_mm else ""),
+            "method": FEATURE_METHOD + (core if self.core_mm else "") + (CONCAVITY_METHOD if concave else ""),
             "features": list(self.features),
             "signatures": [s.to_dict(self.features) for s in self.signatures],
         }
         if self.core_mm:
             out["intratumoral_core_mm"] = self.core_mm
+        if self.shape != "outline":
+            out["shape_features"] = self.shape
         return out
 
     @classmethod
     def from_dict(cls, d: Any, region_names: Sequence[str]) -> Radiomics:
         """Parse and check the manifest's `radiomics`; every problem is a ModelError naming the field."""
-        want = feature_names(region_names)
+        shape = d.get("shape_features", "outline") if isinstance(d, dict) else None
+        if not (isinstance(shape, str) and shape in SHAPE_SETS):
+            raise ModelError(
+                f"Manifest field 'radiomics.shape_features' must be one of {', '.join(SHAPE_SETS)}."
+            )
+        want = feature_names(region_names, shape)
         if not isinstance(d, dict) or d.get("features") != want:
             raise ModelError(
                 "Manifest field 'radiomics.features' must list this version's features of the bundle's "
@@ -360,7 +421,7 @@ class Radiomics:
                 "Manifest field 'radiomics.intratumoral_core_mm' must be a number of mm from 0 to "
                 f"{MAX_CORE_MM:g}."
             )
-        return cls(tuple(want), tuple(out), float(core))
+        return cls(tuple(want), tuple(out), float(core), shape)
 
 
 def _bounded(v: Any, bound: float) -> bool:

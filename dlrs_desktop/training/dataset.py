@@ -57,6 +57,7 @@ def prepare_cohort(
     csv_path: str | Path = "cohort.csv",
     progress: Callable[[int, int], None] | None = None,
     core_mm: float = 0.0,
+    shape: str = "outline",
 ) -> PreparedCohort:
     """Load and preprocess every case; all unusable cases are reported together (CohortError)."""
     xs: list[np.ndarray] = []
@@ -68,7 +69,8 @@ def prepare_cohort(
             image, contour = load_case(case)
             x0, info = prepare_inputs(image, contour, spec)
             pts = np.asarray(info.contour.points)
-            f = case_features(image.gray, image.scan_mask, info.roiset, pts, spec.region_names, core_mm)
+            regions = spec.region_names
+            f = case_features(image.gray, image.scan_mask, info.roiset, pts, regions, core_mm, shape)
             variants = [x0]
             if case.split == "train" and jitter_variants:
                 rng = np.random.default_rng([seed, k, 7])

@@ -128,9 +128,14 @@ def evaluate_bundle(
     primary = str(bundle.manifest.get("primary_model", rows[-1].key))
     cases = read_cohort(cohort_csv, require_train=False)
     bar = ProgressBar(len(cases), "preparing ROI crops")
-    core = bundle.radiomics.core_mm if bundle.radiomics is not None else 0.0  # the features it was fitted on
+    rad = bundle.radiomics  # the features it was fitted on
     data = prepare_cohort(
-        cases, bundle.spec, csv_path=cohort_csv, progress=lambda i, n: bar.update(i), core_mm=core
+        cases,
+        bundle.spec,
+        csv_path=cohort_csv,
+        progress=lambda i, n: bar.update(i),
+        core_mm=rad.core_mm if rad is not None else 0.0,
+        shape=rad.shape if rad is not None else "outline",
     )
     bar.close()
     logits = region_logits(bundle, data.x[:, 0])

@@ -43,7 +43,7 @@ CHECKPOINT_DIR = ".checkpoint"
 #: Settings that change neither the fold nor the final networks (only the stacking, or only the
 #: distilled student, which distil.py retrains when its own settings changed): a checkpoint made
 #: without them or with other values resumes.
-STACKING_ONLY = ("radiomics", "radiomics_core_mm", *distil.DISTIL_KEYS)
+STACKING_ONLY = ("radiomics", "radiomics_core_mm", "radiomics_shape", *distil.DISTIL_KEYS)
 
 
 def same_networks(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -67,7 +67,8 @@ def prepare_for(cfg: TrainConfig, spec: Any, cases: list[Any], csv_path: str | P
     """The cohort's crops and radiomics features as this recipe trains on them, with a progress bar."""
     bar = ProgressBar(len(cases), "preparing ROI crops")
     data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed, csv_path=csv_path,
-                          progress=lambda i, n: bar.update(i), core_mm=cfg.radiomics_core_mm)  # fmt: skip
+                          progress=lambda i, n: bar.update(i), core_mm=cfg.radiomics_core_mm,
+                          shape=cfg.radiomics_shape)  # fmt: skip
     bar.close()
     return data
 
@@ -116,7 +117,7 @@ def train_from_cohort(
         from dlrs_desktop.training.radiomics_fit import fit_signatures
 
         radiomics, oof_sig = fit_signatures(
-            data.radiomics, data.y, tr, folds, spec.region_names, cfg.radiomics_core_mm
+            data.radiomics, data.y, tr, folds, spec.region_names, cfg.radiomics_core_mm, cfg.radiomics_shape
         )
         oof = np.c_[oof, oof_sig]
         log(f"radiomics signatures: {', '.join(radiomics.names)} ({len(radiomics.features)} features)")

@@ -56,12 +56,13 @@ def fit_signatures(
     folds: np.ndarray,
     region_names: tuple[str, ...],
     core_mm: float = 0.0,
+    shape: str = "outline",
 ) -> tuple[Radiomics, np.ndarray]:
     """(signatures, out-of-fold logits (len(train_idx), S)) for every fusion row of `region_names`.
 
     `folds[i]` is the fold of training case `train_idx[i]` (trainer.group_folds).
     """
-    names = feature_names(region_names)
+    names = feature_names(region_names, shape)
     x, yt = np.asarray(features, np.float64)[train_idx], np.asarray(y)[train_idx].astype(int)
     sigs, oof = [], np.zeros((len(train_idx), 0))
     for key, _label, regions, kind in row_specs(region_names):
@@ -92,4 +93,4 @@ def fit_signatures(
             m = fit_signature_model(x[fit][:, cols], yt[fit])
             held[hold] = 0.0 if m is None else m.decision_function(x[hold][:, cols])
         oof = np.c_[oof, held]
-    return Radiomics(tuple(names), tuple(sigs), core_mm), oof
+    return Radiomics(tuple(names), tuple(sigs), core_mm, shape), oof

@@ -61,6 +61,7 @@ class TrainConfig:
     ema: float = 0.0  # decay of an exponential moving average of the weights per step (0 = off)
     radiomics: bool = True  # stack a radiomics signature into every fusion row (model/radiomics.py)
     radiomics_core_mm: float = 0.0  # intratumoral features on the tumour's core (radiomics.tumour_core)
+    radiomics_shape: str = "outline"  # the signatures' shape measures (radiomics.SHAPE_SETS)
     ensemble: str = "final+folds"  # the shipped network: "final+folds" (averaged) or "final" alone
     distil: str = "auto"  # "auto": a student distilled from the ensemble ships if as good (distil.py)
     distil_hard_weight: float = 0.5  # the hard label's share of the student's target (distil.py)
