@@ -102,6 +102,9 @@ def test_signatures_are_fitted_out_of_fold_and_stored_as_numbers():
         (lambda d: d.__setitem__("intratumoral_core_mm", -1.0), "intratumoral_core_mm"),
         (lambda d: d.__setitem__("intratumoral_core_mm", 11.0), "intratumoral_core_mm"),
         (lambda d: d.__setitem__("intratumoral_core_mm", True), "intratumoral_core_mm"),
+        (lambda d: d.__setitem__("shape_features", "triangle"), "shape_features"),
+        (lambda d: d.__setitem__("shape_features", 2), "shape_features"),
+        (lambda d: d.__setitem__("shape_features", "concavity"), "features"),  # names say outline
     ],
 )
 def test_a_broken_radiomics_manifest_is_refused_by_name(edit, field):
@@ -283,3 +286,51 @@ def test_the_fast_features_equal_the_plain_numpy_ones(seed):
         plain = _reference_features(image, rois, np.asarray(c.points), REGIONS)
         # the plain code raises float32 values to powers: its moments carry ~1e-5 relative rounding
         np.testing.assert_allclose(fast, plain, rtol=1e-4, atol=1e-5)
+
+
+def test_concavity_depth_is_the_depth_of_a_notch_below_the_hull_in_millimetres():
+    from dlrs_desktop.model.radiomics import concavity_depths_mm
+
+    notch = np.array([[0, 0], [10, 0], [10, 10], [6, 10], [5, 5], [4, 10], [0, 10]], float)  # 5 px deep
+    deepest, mean = concavity_depths_mm(notch, (1.0, 1.0))
+    assert deepest == pytest.approx(5.0) and 0 < mean < 1.0
+    # anisotropic pixels: the notch's 5 px in y are 0.5 mm (its sides, 5 px in x, are 1.5 mm away)
+    assert concavity_depths_mm(notch, (0.3, 0.1))[0] == pytest.approx(0.5)
+    circle = np.c_[
+        np.cos(np.linspace(0, 6.28, 90, endpoint=False)), np.sin(np.linspace(0, 6.28, 90, endpoint=False))
+    ]
+    assert concavity_depths_mm(40 * circle, (0.1, 0.1))[0] < 1e-6  # convex: no depth
+
+
+def test_concavity_shape_stays_when_the_outline_moves_by_a_millimetre_where_solidity_does_not():
+    """A lobulated lesion: its outline moved by ±1 mm fills or deepens the notches between its lobes, so
+    solidity moves; the deepest point below the hull moves with the hull and keeps its depth. The
+    setting survives the manifest; a manifest without it reads the outline ratios (older bundles)."""
+    from dlrs_desktop.roi import Contour
+
+    image, contour = bmode_case(shape=(400, 480), mm_per_px=0.1, radius_mm=6.0, seed=2)
+    t = np.linspace(0, 2 * np.pi, 240, endpoint=False)
+    r = 60 * (1 + 0.18 * np.cos(5 * t))
+    lobes = Contour(np.c_[240 + r * np.cos(t), 200 + r * np.sin(t)], calibration=contour.calibration)
+
+    def features(c, kind: str) -> np.ndarray:
+        rois = compute_rois(c, image, (3.0, 5.0, 10.0))
+        return case_features(image.gray, image.scan_mask, rois, np.asarray(c.points), shape=kind)
+
+    solid, solid_out, solid_in = (features(lobes.offset(d), "outline")[-1] for d in (0, 1, -1))
+    assert solid_out - solid > 0.02 and solid - solid_in > 0.02  # the ratio follows the drawing
+    deep, deep_out, deep_in = (features(lobes.offset(d), "concavity")[-2] for d in (0, 1, -1))
+    assert deep > 0.8 and abs(deep_out - deep) < 0.05 and abs(deep_in - deep) < 0.05
+    # only the two shape columns differ between the sets
+    assert np.array_equal(features(lobes, "concavity")[:-2], features(lobes, "outline")[:-2])
+    rad, *_ = _manifest_part()
+    d = rad.to_dict()
+    assert "shape_features" not in d and Radiomics.from_dict(d, REGIONS).shape == "outline"
+    d["shape_features"] = "concavity"
+    outline_names = feature_names(REGIONS)
+    d["features"] = concave = feature_names(REGIONS, "concavity")
+    for sig in d["signatures"]:
+        sig["features"] = [concave[outline_names.index(f)] for f in sig["features"]]
+    back = Radiomics.from_dict(d, REGIONS)
+    assert back.shape == "concavity" and back.to_dict()["shape_features"] == "concavity"
+    assert "below its convex hull" in back.to_dict()["method"]

@@ -190,9 +190,10 @@ def test_no_radiomics_restacks_the_same_networks_from_the_checkpoint(trained, ca
     assert pred.signatures == () and "signatures" not in pred.to_json_dict()
 
 
-def test_a_radiomics_core_restacks_the_same_networks_and_every_surface_reads_the_core(trained, capsys):
-    """`--radiomics-core-mm` changes the signatures only: the checkpoint resumes without retraining; the
-    manifest carries the core; the application and `dlrs evaluate` compute the same signature logits."""
+def test_a_radiomics_core_and_shape_restack_the_same_networks_and_every_surface_reads_them(trained, capsys):
+    """`--radiomics-core-mm` and `--radiomics-shape` change the signatures only: the checkpoint resumes
+    without retraining; the manifest carries both; the application and `dlrs evaluate` compute the same
+    signature logits."""
     import shutil
 
     from dlrs_desktop.imaging import load_image
@@ -211,6 +212,8 @@ def test_a_radiomics_core_restacks_the_same_networks_and_every_surface_reads_the
         *TINY,
         "--radiomics-core-mm",
         "1.5",
+        "--radiomics-shape",
+        "concavity",
     ]
     assert main(args) == 0
     err = capsys.readouterr().err
@@ -219,6 +222,9 @@ def test_a_radiomics_core_restacks_the_same_networks_and_every_surface_reads_the
     assert core.radiomics.core_mm == 1.5 and core.manifest["radiomics"]["intratumoral_core_mm"] == 1.5
     assert core.manifest["training"]["config"]["radiomics_core_mm"] == 1.5
     assert full.radiomics.core_mm == 0.0 and "intratumoral_core_mm" not in full.manifest["radiomics"]
+    assert core.radiomics.shape == "concavity" and core.manifest["radiomics"]["shape_features"] == "concavity"
+    assert core.radiomics.features[-2:] == ("shape.concavity_max_mm", "shape.concavity_mean_mm")
+    assert full.radiomics.shape == "outline" and "shape_features" not in full.manifest["radiomics"]
     sha = {b: b.manifest["files"]["backbone.safetensors"]["sha256"] for b in (core, full)}
     assert sha[core] == sha[full]  # the same networks
     out = root / "report_core"
