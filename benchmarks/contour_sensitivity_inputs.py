@@ -6,7 +6,8 @@ For every case of the split (default: the internal split — training data, no e
 the bundle's primary fusion is computed on the drawn contour and on the contour moved out and in by
 1 mm (`Contour.offset`). The fused logit is intercept + Σ coefficient × input (the region networks'
 logits and the radiomics signatures' logits), so each input's share of the change is exact. Printed
-per offset: the class flips; per input, its coefficient, the median |Δ contribution| and, over the
+per offset: the class flips (and how many went to the positive class); per input, its coefficient,
+the median |Δ contribution|, the mean Δ contribution (signed: a systematic push) and, over the
 flipped cases, how often it made the largest change in the flip's direction; and the flips left if that
 input alone had kept its value on the drawn contour (held at 0 mm, every other input moved). The
 machine is printed first.
@@ -46,8 +47,11 @@ def summarise(base: dict, moved: dict, coefs: dict[str, float], cut: float, name
     fused0 = np.array([base[i][0] + sum(base[i][1].values()) for i in ids])
     fused1 = np.array([moved[i][0] + sum(moved[i][1].values()) for i in ids])
     flipped = (fused0 >= cut) != (fused1 >= cut)
-    print(f"\ncontour {name}: {len(ids)} cases, {flipped.sum()} class flips ({flipped.mean():.1%})")
-    print(f"{'input':<28}{'coef':>7}{'median |Δc|':>13}{'largest in flips':>18}{'flips if held':>15}")
+    up = int((flipped & (fused1 >= cut)).sum())
+    print(f"\ncontour {name}: {len(ids)} cases, {flipped.sum()} class flips ({flipped.mean():.1%}; "
+          f"{up} to the positive class); mean Δ fused logit {np.mean(fused1 - fused0):+.3f}")  # fmt: skip
+    head = f"{'input':<28}{'coef':>7}{'median |Δc|':>13}{'mean Δc':>9}"
+    print(f"{head}{'largest in flips':>18}{'flips if held':>15}")
     delta = {k: np.array([moved[i][1].get(k, 0.0) - base[i][1].get(k, 0.0) for i in ids]) for k in inputs}
     direction = np.sign(fused1 - fused0)
     largest = np.array([max(inputs, key=lambda k, j=j: delta[k][j] * direction[j]) for j in range(len(ids))])
@@ -55,7 +59,8 @@ def summarise(base: dict, moved: dict, coefs: dict[str, float], cut: float, name
         held = fused1 - delta[k]
         flips_held = ((fused0 >= cut) != (held >= cut)).mean()
         share = (largest[flipped] == k).mean() if flipped.any() else 0.0
-        print(f"{k:<28}{coefs[k]:>7.3f}{np.median(np.abs(delta[k])):>13.3f}{share:>17.0%}{flips_held:>15.1%}")
+        med, mean = np.median(np.abs(delta[k])), np.mean(delta[k])
+        print(f"{k:<28}{coefs[k]:>7.3f}{med:>13.3f}{mean:>+9.3f}{share:>17.0%}{flips_held:>15.1%}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,11 +7,12 @@ For every case of the split the fused probability is computed on the image as gi
 - gamma 0.8 and 1.25 (255 · (g/255)^γ),
 - the contour moved out and in by 1 mm (`Contour.offset`),
 - every spacing off by −15 % and +15 % (the mm/px the cohort states × 0.85 / × 1.15).
-Printed per change: cases, the fraction whose class (p ≥ the bundle's threshold) changes, the median
-and 90th percentile |Δp|, and the AUC against the labels (the spacing rows answer "how do the external
-AUCs move when every spacing is off by ±15 %"). A change that leaves no valid input (a small lesion's
-contour shrunk to nothing) drops that case from its row: each row prints its own case count. The machine
-is printed first.
+Printed per change: cases, the fraction whose class (p ≥ the bundle's threshold) changes and how many
+of those went to the positive class, the median and 90th percentile |Δp|, the mean signed Δp (a
+systematic push, as a 1 mm move of the outline turned out to be), and the AUC against the labels (the
+spacing rows answer "how do the external AUCs move when every spacing is off by ±15 %"). A change that
+leaves no valid input (a small lesion's contour shrunk to nothing) drops that case from its row: each
+row prints its own case count. The machine is printed first.
 """
 
 from __future__ import annotations
@@ -110,17 +111,20 @@ def main(argv: list[str] | None = None) -> int:
     ids = sorted(base)
     print(f"{args.model}: {len(ids)} of {len(cases)} {args.split} cases predicted; threshold {thr:.3f}")
     print(f"as given: AUC {_auc([labels[i] for i in ids], [base[i] for i in ids])}")
-    print(f"{'change':<16}{'cases':>6}{'class flips':>13}{'median |dp|':>13}{'p90 |dp|':>10}{'AUC':>8}")
+    print(f"{'change':<16}{'cases':>6}{'class flips':>13}{'to pos.':>8}{'median |dp|':>13}{'p90 |dp|':>10}"
+          f"{'mean dp':>9}{'AUC':>8}")  # fmt: skip
     for name, got in moved.items():
         ks = sorted(got)
         if not ks:
             continue
-        d = np.abs(np.array([got[k] - base[k] for k in ks]))
-        flips = np.mean([(got[k] >= thr) != (base[k] >= thr) for k in ks])
+        signed = np.array([got[k] - base[k] for k in ks])
+        d = np.abs(signed)
+        flipped = [(got[k] >= thr) != (base[k] >= thr) for k in ks]
+        up = sum(f and got[k] >= thr for f, k in zip(flipped, ks, strict=True))
         auc = _auc([labels[k] for k in ks], [got[k] for k in ks])
         auc_s = f"{auc:.3f}" if auc is not None else "-"
-        spread = f"{np.median(d):>13.3f}{np.percentile(d, 90):>10.3f}"
-        print(f"{name:<16}{len(ks):>6}{flips:>12.1%}{spread}{auc_s:>8}")
+        spread = f"{np.median(d):>13.3f}{np.percentile(d, 90):>10.3f}{np.mean(signed):>+9.3f}"
+        print(f"{name:<16}{len(ks):>6}{np.mean(flipped):>12.1%}{up:>8}{spread}{auc_s:>8}")
     return 0
 
 
