@@ -101,7 +101,7 @@ def torch_port(bundle: str, repeats: int, threads: int) -> dict[str, Any]:
         if rad is None:
             return np.zeros(0)
         pts = np.asarray(info.contour.points)
-        f = case_features(image.gray, image.scan_mask, info.roiset, pts, names, rad.core_mm, rad.shape)
+        f = case_features(image.gray, image.scan_mask, info.roiset, pts, names, rad.settings)
         return rad.logits(f)
 
     t0 = time.perf_counter()

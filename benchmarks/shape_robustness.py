@@ -36,7 +36,13 @@ from signature_robustness import icc_1_1
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.model.preprocess import prepare_inputs
-from dlrs_desktop.model.radiomics import case_features, concavity_depths_mm, feature_names, signature_columns
+from dlrs_desktop.model.radiomics import (
+    FeatureSettings,
+    case_features,
+    concavity_depths_mm,
+    feature_names,
+    signature_columns,
+)
 from dlrs_desktop.training.cohort import load_case, read_cohort
 from dlrs_desktop.training.metrics import auc
 from dlrs_desktop.training.radiomics_fit import fit_signature_model
@@ -69,7 +75,9 @@ def _one(job):  # type: ignore[no-untyped-def]
             pts = np.asarray(info.contour.points)
             cal = info.roiset.calibration
             mm = (cal.mm_per_px_x, cal.mm_per_px_y)
-            f = case_features(image.gray, image.scan_mask, info.roiset, pts, regions, core_mm)
+            f = case_features(
+                image.gray, image.scan_mask, info.roiset, pts, regions, FeatureSettings(core_mm)
+            )
             extra = [
                 f[-2],
                 f[-1],

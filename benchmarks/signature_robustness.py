@@ -13,7 +13,7 @@ practice (Zwanenburg et al., Sci Rep 2019;9:614; ICC ≥ 0.75 "good", ≥ 0.9 "e
 on the train cases that have all three contours) on all its features, on the robust ones only, and on
 all features with each training case's three contours as three rows of the same label (augmentation,
 as the networks get jittered contours in training); with `--core-mm`, the refits read the lesion's
-core instead of the whole tumour (`case_features(core_mm=…)`, `dlrs train --radiomics-core-mm`).
+core instead of the whole tumour (`FeatureSettings(core_mm=…)`, `dlrs train --radiomics-core-mm`).
 Printed per signature: its features, internal AUC, the median |Δ logit| at ±1 mm in units of its
 internal logit SD, and the class flips of the primary fusion at
 ±1 mm with the signature's contribution replaced by this signature's (its logit mapped linearly onto
@@ -36,7 +36,13 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.model.predictor import Predictor
 from dlrs_desktop.model.preprocess import prepare_inputs
-from dlrs_desktop.model.radiomics import case_features, feature_names, signature_columns, signature_name
+from dlrs_desktop.model.radiomics import (
+    FeatureSettings,
+    case_features,
+    feature_names,
+    signature_columns,
+    signature_name,
+)
 from dlrs_desktop.training.cohort import load_case, read_cohort
 from dlrs_desktop.training.metrics import auc
 from dlrs_desktop.training.radiomics_fit import fit_signature_model
@@ -57,7 +63,7 @@ def features_at_offsets(cases, spec, core_mm: float = 0.0) -> tuple[np.ndarray, 
                 _, info = prepare_inputs(image, c, spec)
                 pts = np.asarray(info.contour.points)
                 grey, scan, rois = image.gray, image.scan_mask, info.roiset
-                per.append(case_features(grey, scan, rois, pts, spec.region_names, core_mm))
+                per.append(case_features(grey, scan, rois, pts, spec.region_names, FeatureSettings(core_mm)))
         except DlrsError:
             continue  # a small lesion shrunk to nothing, a ring leaving the image: not comparable
         rows.append(np.stack(per))

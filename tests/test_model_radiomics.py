@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from dlrs_desktop.errors import ModelError
-from dlrs_desktop.model.radiomics import REGION_FEATURES, Radiomics, case_features, feature_names
+from dlrs_desktop.model.radiomics import (
+    REGION_FEATURES,
+    FeatureSettings,
+    Radiomics,
+    case_features,
+    feature_names,
+)
 from dlrs_desktop.roi import compute_rois
 from tests.model_factory import bmode_case, make_image
 
@@ -125,7 +131,9 @@ def test_a_core_keeps_the_intratumoral_features_still_when_the_outline_moves_by_
 
     def features(c, core_mm: float) -> np.ndarray:
         rois = compute_rois(c, image, (3.0, 5.0, 10.0))
-        return case_features(image.gray, image.scan_mask, rois, np.asarray(c.points), core_mm=core_mm)
+        return case_features(
+            image.gray, image.scan_mask, rois, np.asarray(c.points), settings=FeatureSettings(core_mm)
+        )
 
     def moved(core_mm: float) -> np.ndarray:
         return np.abs(features(contour.offset(1.0), core_mm)[cols] - features(contour, core_mm)[cols])
@@ -315,7 +323,9 @@ def test_concavity_shape_stays_when_the_outline_moves_by_a_millimetre_where_soli
 
     def features(c, kind: str) -> np.ndarray:
         rois = compute_rois(c, image, (3.0, 5.0, 10.0))
-        return case_features(image.gray, image.scan_mask, rois, np.asarray(c.points), shape=kind)
+        return case_features(
+            image.gray, image.scan_mask, rois, np.asarray(c.points), settings=FeatureSettings(shape=kind)
+        )
 
     solid, solid_out, solid_in = (features(lobes.offset(d), "outline")[-1] for d in (0, 1, -1))
     assert solid_out - solid > 0.02 and solid - solid_in > 0.02  # the ratio follows the drawing
@@ -334,3 +344,13 @@ def test_concavity_shape_stays_when_the_outline_moves_by_a_millimetre_where_soli
     back = Radiomics.from_dict(d, REGIONS)
     assert back.shape == "concavity" and back.to_dict()["shape_features"] == "concavity"
     assert "below its convex hull" in back.to_dict()["method"]
+
+
+@pytest.mark.parametrize(
+    "core_mm, shape", [(-1.0, "outline"), (11.0, "outline"), (float("nan"), "outline"), (0.0, "spikes")]
+)
+def test_feature_settings_refuse_what_no_bundle_can_mean(core_mm, shape):
+    """The one settings object the trainer, the manifest and the predictor share cannot hold a core
+    outside 0–10 mm or unknown shape measures (case_features would otherwise fall back silently)."""
+    with pytest.raises(ModelError, match="Radiomics settings"):
+        FeatureSettings(core_mm, shape)

@@ -240,6 +240,17 @@ def test_a_radiomics_core_and_shape_restack_the_same_networks_and_every_surface_
     assert [s.logit for s in plain.signatures] != [s.logit for s in pred.signatures]
 
 
+@pytest.mark.parametrize("flag, value", [("--radiomics-core-mm", "20"), ("--radiomics-core-mm", "nan")])
+def test_a_radiomics_setting_no_bundle_can_hold_is_refused_before_training(trained, capsys, flag, value):
+    """The manifest would refuse it at load; the trainer refuses it first, before any case is prepared."""
+    root, cohort = trained
+    out = root / "refused"
+    assert main(["train", "--cohort", str(cohort), "--out", str(out), *TINY, flag, value]) == 3
+    err = capsys.readouterr().err
+    assert "Radiomics settings need a core of 0–10 mm" in err and "preparing" not in err
+    assert not out.exists() and not (root / "refused.checkpoint").exists()
+
+
 ROW_KEYS = {"auc", "auc_ci", "threshold", "sensitivity", "sensitivity_ci", "specificity", "specificity_ci",
             "ppv", "ppv_ci", "npv", "npv_ci", "accuracy", "accuracy_ci", "brier", "calibration_intercept",
             "calibration_slope", "net_benefit", "net_benefit_treat_all"}  # fmt: skip

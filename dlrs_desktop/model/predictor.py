@@ -426,7 +426,7 @@ class Predictor:
             return np.zeros(0)
         pts = np.asarray(contour.points)
         names = self.bundle.region_names
-        f = case_features(image.gray, image.scan_mask, roiset, pts, names, rad.core_mm, rad.shape)
+        f = case_features(image.gray, image.scan_mask, roiset, pts, names, rad.settings)
         with np.errstate(all="ignore"):
             z = rad.logits(f)
         if not np.all(np.isfinite(z)):

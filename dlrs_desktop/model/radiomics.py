@@ -85,6 +85,31 @@ CONCAVITY_METHOD = (
 )
 
 
+def _bounded(v: Any, bound: float) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= bound
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """How a bundle's features are computed (manifest `radiomics`): which part of the tumour its
+    statistics read and which shape measures it takes. One object travels from `dlrs train` through
+    the manifest to the predictor, `dlrs evaluate` and the benchmarks, so they cannot disagree."""
+
+    core_mm: float = 0.0  # intratumoral features on the tumour eroded by this (`tumour_core`); 0: whole
+    shape: str = "outline"  # the shape measures (`SHAPE_SETS`)
+
+    def __post_init__(self) -> None:
+        if self.shape not in SHAPE_SETS or not (_bounded(self.core_mm, MAX_CORE_MM) and self.core_mm >= 0):
+            raise ModelError(
+                f"Radiomics settings need a core of 0–{MAX_CORE_MM:g} mm and shape measures "
+                f"{' or '.join(SHAPE_SETS)}."
+            )
+
+
+#: The settings of every bundle written before either option existed (whole tumour, outline ratios).
+DEFAULT_FEATURES = FeatureSettings()
+
+
 def feature_names(region_names: Sequence[str], shape: str = "outline") -> list[str]:
     """Column names of `case_features`, e.g. "ring_5mm.entropy", then "shape.compactness"."""
     return [f"{r}.{f}" for r in region_names for f in REGION_FEATURES] + [
@@ -217,17 +242,16 @@ def case_features(
     roiset,
     contour_points: np.ndarray,
     region_names: Sequence[str] | None = None,
-    core_mm: float = 0.0,
-    shape: str = "outline",
+    settings: FeatureSettings = DEFAULT_FEATURES,
 ) -> np.ndarray:
     """Feature vector (`feature_names(region_names)` order) of one contour on one image.
 
     `gray` is the image's 8-bit grey levels; `roiset` the app's `RoiSet` (tumour + rings, clipped
     to the scan area); `region_names` the bundle's regions in order (default: the RoiSet's). Rings
     are read as annuli whatever the model's region kind, so the features mean the same for every
-    bundle. `core_mm` > 0: the intratumoral features read the lesion's core (`tumour_core`), which a
-    small move of the outline does not reach; the sectors stay centred on the whole tumour. `shape`:
-    the bundle's shape measures (`SHAPE_SETS`).
+    bundle. `settings.core_mm` > 0: the intratumoral features read the lesion's core (`tumour_core`),
+    which a small move of the outline does not reach; the sectors stay centred on the whole tumour.
+    `settings.shape`: the bundle's shape measures (`SHAPE_SETS`).
     """
     g = np.ascontiguousarray(gray)
     if g.dtype != np.uint8 or g.ndim != 2:
@@ -242,6 +266,7 @@ def case_features(
     cy, cx = float(ty.mean() + tumour.bbox[1]), float(tx.mean() + tumour.bbox[0])
     out: list[float] = []
     names = list(region_names) if region_names is not None else [r.name for r in roiset.all]
+    core_mm = settings.core_mm
     inner = tumour_core(tumour, roiset.calibration, core_mm) if core_mm > 0 else tumour
     rois = [inner if name == names[0] else roiset[name] for name in names]
     sectors, sx0, sy0 = _sector_map([r.bbox for r in rois], cx, cy)
@@ -260,7 +285,7 @@ def case_features(
         sector = np.ascontiguousarray(sectors[y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0]).ravel()[idx]
         out += _region_features(np.ascontiguousarray(sub).ravel()[idx], levels, grad, sector)
     pts = np.asarray(contour_points, np.float32)
-    if shape == "concavity":
+    if settings.shape == "concavity":
         cal = roiset.calibration
         out += concavity_depths_mm(pts, (cal.mm_per_px_x, cal.mm_per_px_y))
     else:
@@ -326,8 +351,15 @@ class Radiomics:
 
     features: tuple[str, ...]
     signatures: tuple[Signature, ...]
-    core_mm: float = 0.0  # intratumoral features on the tumour eroded by this (`tumour_core`); 0: whole
-    shape: str = "outline"  # the shape measures (`SHAPE_SETS`)
+    settings: FeatureSettings = DEFAULT_FEATURES
+
+    @property
+    def core_mm(self) -> float:
+        return self.settings.core_mm
+
+    @property
+    def shape(self) -> str:
+        return self.settings.shape
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -422,11 +454,7 @@ class Radiomics:
                 "Manifest field 'radiomics.intratumoral_core_mm' must be a number of mm from 0 to "
                 f"{MAX_CORE_MM:g}."
             )
-        return cls(tuple(want), tuple(out), float(core), shape)
-
-
-def _bounded(v: Any, bound: float) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= bound
+        return cls(tuple(want), tuple(out), FeatureSettings(float(core), shape))
 
 
 def signature_name(row_key: str) -> str:

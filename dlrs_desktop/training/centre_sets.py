@@ -60,8 +60,8 @@ def scores_for_bundle(
     stages = Stages(cfg, spec, data, resolve_device(cfg.device), ckdir, state, tensors, log, lambda: None)
     oof, fold_rows = stages.cross_fit(tr, folds, None)
     if manifest.get("radiomics"):
-        core, shape = cfg.radiomics_core_mm, cfg.radiomics_shape
-        _, oof_sig = fit_signatures(data.radiomics, data.y, tr, folds, spec.region_names, core, shape)
+        settings = cfg.feature_settings
+        _, oof_sig = fit_signatures(data.radiomics, data.y, tr, folds, spec.region_names, settings)
         oof = np.c_[oof, oof_sig]
     centres = np.array([str(data.cases[i].centre) for i in tr])
     return scores_from_out_of_fold(oof, fold_rows, data.y[tr], centres, manifest)

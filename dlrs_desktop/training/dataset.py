@@ -16,7 +16,7 @@ import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.model.preprocess import prepare_inputs
-from dlrs_desktop.model.radiomics import case_features
+from dlrs_desktop.model.radiomics import DEFAULT_FEATURES, FeatureSettings, case_features
 from dlrs_desktop.roi import Contour
 from dlrs_desktop.training.cohort import CohortCase, _fail, load_case
 
@@ -56,8 +56,7 @@ def prepare_cohort(
     seed: int = 0,
     csv_path: str | Path = "cohort.csv",
     progress: Callable[[int, int], None] | None = None,
-    core_mm: float = 0.0,
-    shape: str = "outline",
+    feature_settings: FeatureSettings = DEFAULT_FEATURES,
 ) -> PreparedCohort:
     """Load and preprocess every case; all unusable cases are reported together (CohortError)."""
     xs: list[np.ndarray] = []
@@ -70,7 +69,7 @@ def prepare_cohort(
             x0, info = prepare_inputs(image, contour, spec)
             pts = np.asarray(info.contour.points)
             regions = spec.region_names
-            f = case_features(image.gray, image.scan_mask, info.roiset, pts, regions, core_mm, shape)
+            f = case_features(image.gray, image.scan_mask, info.roiset, pts, regions, feature_settings)
             variants = [x0]
             if case.split == "train" and jitter_variants:
                 rng = np.random.default_rng([seed, k, 7])

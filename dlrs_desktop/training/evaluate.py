@@ -24,6 +24,7 @@ from dlrs_desktop.limits import MAX_TABLE_BYTES, read_regular_bytes
 from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.model.precision import INT8_BLOCK
 from dlrs_desktop.model.predictor import Predictor
+from dlrs_desktop.model.radiomics import DEFAULT_FEATURES
 from dlrs_desktop.textsafe import csv_cell
 from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.dataset import prepare_cohort
@@ -134,8 +135,7 @@ def evaluate_bundle(
         bundle.spec,
         csv_path=cohort_csv,
         progress=lambda i, n: bar.update(i),
-        core_mm=rad.core_mm if rad is not None else 0.0,
-        shape=rad.shape if rad is not None else "outline",
+        feature_settings=rad.settings if rad is not None else DEFAULT_FEATURES,
     )
     bar.close()
     logits = region_logits(bundle, data.x[:, 0])

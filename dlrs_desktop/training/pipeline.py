@@ -67,8 +67,8 @@ def prepare_for(cfg: TrainConfig, spec: Any, cases: list[Any], csv_path: str | P
     """The cohort's crops and radiomics features as this recipe trains on them, with a progress bar."""
     bar = ProgressBar(len(cases), "preparing ROI crops")
     data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed, csv_path=csv_path,
-                          progress=lambda i, n: bar.update(i), core_mm=cfg.radiomics_core_mm,
-                          shape=cfg.radiomics_shape)  # fmt: skip
+                          progress=lambda i, n: bar.update(i),
+                          feature_settings=cfg.feature_settings)  # fmt: skip
     bar.close()
     return data
 
@@ -117,7 +117,7 @@ def train_from_cohort(
         from dlrs_desktop.training.radiomics_fit import fit_signatures
 
         radiomics, oof_sig = fit_signatures(
-            data.radiomics, data.y, tr, folds, spec.region_names, cfg.radiomics_core_mm, cfg.radiomics_shape
+            data.radiomics, data.y, tr, folds, spec.region_names, cfg.feature_settings
         )
         oof = np.c_[oof, oof_sig]
         log(f"radiomics signatures: {', '.join(radiomics.names)} ({len(radiomics.features)} features)")

@@ -16,6 +16,8 @@ import numpy as np
 
 from dlrs_desktop.errors import CohortError
 from dlrs_desktop.model.radiomics import (
+    DEFAULT_FEATURES,
+    FeatureSettings,
     Radiomics,
     Signature,
     feature_names,
@@ -55,14 +57,13 @@ def fit_signatures(
     train_idx: np.ndarray,
     folds: np.ndarray,
     region_names: tuple[str, ...],
-    core_mm: float = 0.0,
-    shape: str = "outline",
+    settings: FeatureSettings = DEFAULT_FEATURES,
 ) -> tuple[Radiomics, np.ndarray]:
     """(signatures, out-of-fold logits (len(train_idx), S)) for every fusion row of `region_names`.
 
     `folds[i]` is the fold of training case `train_idx[i]` (trainer.group_folds).
     """
-    names = feature_names(region_names, shape)
+    names = feature_names(region_names, settings.shape)
     x, yt = np.asarray(features, np.float64)[train_idx], np.asarray(y)[train_idx].astype(int)
     sigs, oof = [], np.zeros((len(train_idx), 0))
     for key, _label, regions, kind in row_specs(region_names):
@@ -93,4 +94,4 @@ def fit_signatures(
             m = fit_signature_model(x[fit][:, cols], yt[fit])
             held[hold] = 0.0 if m is None else m.decision_function(x[hold][:, cols])
         oof = np.c_[oof, held]
-    return Radiomics(tuple(names), tuple(sigs), core_mm, shape), oof
+    return Radiomics(tuple(names), tuple(sigs), settings), oof

@@ -28,6 +28,7 @@ import numpy as np
 
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.model.manifest import MAX_MEMBERS
+from dlrs_desktop.model.radiomics import FeatureSettings
 from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training.metrics import auc
 
@@ -68,6 +69,11 @@ class TrainConfig:
     distil_tolerance: float = 0.005  # the student ships if its internal AUC ≥ the ensemble's − this
     limit_batches: int = 0  # tests: stop each epoch after this many batches (0 = all)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_settings(self) -> FeatureSettings:
+        """The radiomics feature settings these flat (command-line) fields make."""
+        return FeatureSettings(self.radiomics_core_mm, self.radiomics_shape)
 
 
 #: Checkpoint tensors of finished networks, carried through every later save: `final.<name>`,
