@@ -56,6 +56,28 @@ dlrs synth --out "$WORK/synth40" --patients 40 --seed 20270603
 python benchmarks/domain_guard_ood.py --model "$WORK/model-1.1" --synth-cohort "$WORK/synth40/cohort.csv"
 dlrs evaluate --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort.csv" --out "$WORK/report-1.1.2"
 
+# --- The ±1 mm contour flips, traced on the training data, and two candidate recipes measured on the
+# internal split only, each against a rule registered first (README.md, "The ±1 mm contour flips" and
+# "Shape that a 1 mm move leaves alone"); neither met it, neither shipped, BrEaST was not read for them.
+TRAIN_FLAGS=(--id dlrs-bus-malignancy --version 1.2.0 --normalisation image_zscore --ensemble final
+  --input-size 96 --mm-per-px 0.5625 --epochs 8 --folds 2 --fold-by centre --threads 2)
+python benchmarks/robustness_real.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" --split internal
+python benchmarks/contour_sensitivity_inputs.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv"
+python benchmarks/signature_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
+  --core-mm 1.5
+for candidate in 1.2 1.3; do
+  extra=(--radiomics-core-mm 1.5)
+  [ "$candidate" = 1.3 ] && extra+=(--radiomics-shape concavity)
+  cp -r "$WORK/model-1.1.checkpoint" "$WORK/candidate-$candidate.checkpoint"   # 1.1's networks: a restack
+  dlrs train --cohort "$WORK/cohort/cohort-train.csv" --out "$WORK/candidate-$candidate" "${TRAIN_FLAGS[@]}" "${extra[@]}"
+  dlrs evaluate --model "$WORK/candidate-$candidate" --cohort "$WORK/cohort/cohort-train.csv" \
+    --out "$WORK/report-$candidate-candidate-internal"
+  python benchmarks/robustness_real.py --model "$WORK/candidate-$candidate" --cohort "$WORK/cohort/cohort-train.csv" --split internal
+  python benchmarks/contour_sensitivity_inputs.py --model "$WORK/candidate-$candidate" --cohort "$WORK/cohort/cohort-train.csv"
+done
+python benchmarks/shape_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
+  --signature-of "$WORK/candidate-1.2"
+
 # --- 1.0.0, the first bundle (the untouched external evaluation in README.md):
 dlrs train --cohort "$WORK/cohort/cohort.csv" --out "$WORK/model" \
   --id dlrs-bus-malignancy --version 1.0.0 \
