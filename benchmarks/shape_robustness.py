@@ -41,6 +41,7 @@ from dlrs_desktop.model.radiomics import (
     case_features,
     concavity_depths_mm,
     feature_names,
+    outline_ratios,
     signature_columns,
 )
 from dlrs_desktop.training.cohort import load_case, read_cohort
@@ -57,10 +58,7 @@ MEASURES = (
 
 
 def _solidity(c) -> float:  # type: ignore[no-untyped-def]
-    import cv2  # lazy: only the worker processes need it
-
-    pts = np.asarray(c.points, np.float32)
-    return float(cv2.contourArea(pts)) / max(float(cv2.contourArea(cv2.convexHull(pts))), 1e-9)
+    return outline_ratios(np.asarray(c.points))[1]
 
 
 def _one(job):  # type: ignore[no-untyped-def]

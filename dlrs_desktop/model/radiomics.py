@@ -43,7 +43,7 @@ SHAPE_SETS = {
     "outline": ("compactness", "solidity"),
     "concavity": ("concavity_max_mm", "concavity_mean_mm"),
 }
-SHAPE_FEATURES = SHAPE_SETS["outline"]
+N_SHAPE_FEATURES = 2  # every shape set has two measures: a signature's columns do not depend on the set
 CONCAVITY_STEP_MM = 0.1  # the outline is sampled this finely (by arc length) for the concavity depths
 MAX_OUTLINE_SAMPLES = 8192
 #: Each feature's IBSI equivalent (Zwanenburg et al., Radiology 2020; IBSI reference manual codes), or
@@ -99,11 +99,13 @@ class FeatureSettings:
     shape: str = "outline"  # the shape measures (`SHAPE_SETS`)
 
     def __post_init__(self) -> None:
-        if self.shape not in SHAPE_SETS or not (_bounded(self.core_mm, MAX_CORE_MM) and self.core_mm >= 0):
+        shape_ok = isinstance(self.shape, str) and self.shape in SHAPE_SETS
+        if not (shape_ok and _bounded(self.core_mm, MAX_CORE_MM) and self.core_mm >= 0):
             raise ModelError(
                 f"Radiomics settings need a core of 0–{MAX_CORE_MM:g} mm and shape measures "
                 f"{' or '.join(SHAPE_SETS)}."
             )
+        object.__setattr__(self, "core_mm", float(self.core_mm))  # an integer from JSON reads as mm too
 
 
 #: The settings of every bundle written before either option existed (whole tumour, outline ratios).
@@ -123,7 +125,15 @@ def signature_columns(region_names: Sequence[str], regions: Sequence[str]) -> li
     width = len(REGION_FEATURES)
     shape = len(region_names) * width
     own = [list(region_names).index(r) * width + j for r in regions for j in range(width)]
-    return own + list(range(shape, shape + len(SHAPE_FEATURES)))
+    return own + list(range(shape, shape + N_SHAPE_FEATURES))
+
+
+def outline_ratios(points_px: np.ndarray) -> tuple[float, float]:
+    """(compactness perimeter²/area, solidity area/convex-hull area) of a closed outline, in pixels."""
+    pts = np.asarray(points_px, np.float32)
+    area = max(float(cv2.contourArea(pts)), 1.0)
+    hull = max(float(cv2.contourArea(cv2.convexHull(pts))), 1.0)
+    return float(cv2.arcLength(pts, True)) ** 2 / area, area / hull
 
 
 def concavity_depths_mm(points_px: np.ndarray, mm_per_px: tuple[float, float]) -> tuple[float, float]:
@@ -289,9 +299,7 @@ def case_features(
         cal = roiset.calibration
         out += concavity_depths_mm(pts, (cal.mm_per_px_x, cal.mm_per_px_y))
     else:
-        area = max(float(cv2.contourArea(pts)), 1.0)
-        hull = max(float(cv2.contourArea(cv2.convexHull(pts))), 1.0)
-        out += [float(cv2.arcLength(pts, True)) ** 2 / area, area / hull]
+        out += outline_ratios(pts)
     f = np.asarray(out, np.float64)
     if not np.all(np.isfinite(f)):
         raise ModelError("The radiomics features of this contour are not finite numbers; no result is shown.")
@@ -389,12 +397,18 @@ class Radiomics:
     @classmethod
     def from_dict(cls, d: Any, region_names: Sequence[str]) -> Radiomics:
         """Parse and check the manifest's `radiomics`; every problem is a ModelError naming the field."""
-        shape = d.get("shape_features", "outline") if isinstance(d, dict) else None
-        if not (isinstance(shape, str) and shape in SHAPE_SETS):
-            raise ModelError(
-                f"Manifest field 'radiomics.shape_features' must be one of {', '.join(SHAPE_SETS)}."
-            )
-        want = feature_names(region_names, shape)
+        settings = DEFAULT_FEATURES
+        if isinstance(d, dict):  # FeatureSettings checks both fields: the manifest's names are added here
+            try:
+                core, shape = d.get("intratumoral_core_mm", 0.0), d.get("shape_features", "outline")
+                settings = FeatureSettings(core, shape)
+            except ModelError:
+                raise ModelError(
+                    f"Manifest fields 'radiomics.intratumoral_core_mm' (a number of mm from 0 to "
+                    f"{MAX_CORE_MM:g}) and 'radiomics.shape_features' ({' or '.join(SHAPE_SETS)}) are "
+                    "out of range."
+                ) from None
+        want = feature_names(region_names, settings.shape)
         if not isinstance(d, dict) or d.get("features") != want:
             raise ModelError(
                 "Manifest field 'radiomics.features' must list this version's features of the bundle's "
@@ -448,13 +462,7 @@ class Radiomics:
             )
         if len({s.name for s in out}) != len(out):
             raise ModelError("Manifest field 'radiomics.signatures' has two signatures with the same name.")
-        core = d.get("intratumoral_core_mm", 0.0)
-        if not (_bounded(core, MAX_CORE_MM) and core >= 0):
-            raise ModelError(
-                "Manifest field 'radiomics.intratumoral_core_mm' must be a number of mm from 0 to "
-                f"{MAX_CORE_MM:g}."
-            )
-        return cls(tuple(want), tuple(out), FeatureSettings(float(core), shape))
+        return cls(tuple(want), tuple(out), settings)
 
 
 def signature_name(row_key: str) -> str:
