@@ -77,6 +77,7 @@ for candidate in 1.2 1.3; do
 done
 python benchmarks/shape_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
   --signature-of "$WORK/candidate-1.2"
+python benchmarks/bracket_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv"
 
 # --- 1.0.0, the first bundle (the untouched external evaluation in README.md):
 dlrs train --cohort "$WORK/cohort/cohort.csv" --out "$WORK/model" \
