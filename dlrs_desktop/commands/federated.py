@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.commands._common import config_from_args
-from dlrs_desktop.commands.train import _CROP_CHOICES
+from dlrs_desktop.commands.train import _CROP_CHOICES, radiomics_args
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.extras import require
 
@@ -87,7 +87,7 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
 def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
     """The `dlrs train` options that apply: the recipe is `dlrs train --distil off` (no distillation,
     EMA or int8 here) with --ensemble final (default) or final+folds; radiomics signatures on unless
-    --no-radiomics."""
+    --no-radiomics, with the same core and shape options."""
     p.add_argument("--arch", default=d.arch, choices=["resnet18", "resnet34", "resnet50"])
     p.add_argument("--input-size", type=int, default=d.input_size, help="crop side in pixels")
     p.add_argument("--mm-per-px", type=float, default=d.mm_per_px, help="crop scale in mm per crop pixel")
@@ -97,6 +97,15 @@ def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument("--patience", type=int, default=d.patience, help="early stopping, in rounds")
     p.add_argument("--keep", default=d.keep, choices=["best", "last"], help="round kept per network")
     p.add_argument("--jitter-variants", type=int, default=d.jitter_variants)
+    p.add_argument(
+        "--jitter-offset-mm",
+        type=float,
+        default=d.jitter_offset_mm,
+        metavar="MM",
+        help="each jittered contour is first moved in or out by a random distance up to MM (the tighter "
+        "or looser, smoother outline another sonographer draws), so the networks learn to read it alike "
+        "(default 0: size, wobble and shift only; docs/TRAINING.md)",
+    )
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument(
         "--ensemble",
@@ -117,13 +126,7 @@ def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument("--version", default="0.1.0")
     p.add_argument("--synthetic", action="store_true", help="declare the training data synthetic")
     p.add_argument("--description", default="", help="training data description for the model card")
-    p.add_argument(
-        "--no-radiomics",
-        dest="radiomics",
-        action="store_false",
-        help="fusion rows stack the region networks only (the default also stacks a radiomics signature "
-        "of the row's regions, fitted from the sites' sums: docs/FEDERATED.md)",
-    )
+    radiomics_args(p, d, ", fitted from the sites' sums")
     p.add_argument("--limit-batches", type=int, default=0, help=argparse.SUPPRESS)
 
 
@@ -170,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _recipe(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     # lazy: `dlrs --help` imports every command; the core loads when it runs
-    from dlrs_desktop.training.federated.coordinator import FederatedPlan
+    from dlrs_desktop.training.federated.coordinator import FederatedPlan, check_recipe
     from dlrs_desktop.training.recipe import TrainingRecipe
     from dlrs_desktop.training.trainer import TrainConfig
 
@@ -197,6 +200,7 @@ def _recipe(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         max_update_norm=args.max_update_norm,
         restart=args.restart,
     )
+    check_recipe(cfg, plan)  # a setting no bundle can hold: one line before any site is split or prepared
     return recipe, plan
 
 

@@ -84,6 +84,15 @@ def _schedule_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument(
         "--jitter-variants", type=int, default=d.jitter_variants, help="jittered contours per case"
     )
+    p.add_argument(
+        "--jitter-offset-mm",
+        type=float,
+        default=d.jitter_offset_mm,
+        metavar="MM",
+        help="each jittered contour is first moved in or out by a random distance up to MM (the tighter "
+        "or looser, smoother outline another sonographer draws), so the networks learn to read it alike "
+        "(default 0: size, wobble and shift only; docs/TRAINING.md)",
+    )
     p.add_argument("--seed", type=int, default=d.seed)
 
 
@@ -122,12 +131,18 @@ def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[st
         "final network alone (a quarter of the size and inference time with --folds 3)",
     )
     _distil_args(p, d)
+    radiomics_args(p, d, "")
+
+
+def radiomics_args(p: argparse.ArgumentParser, d: Any, fitted: str) -> None:
+    """--no-radiomics, --radiomics-core-mm and --radiomics-shape, as `dlrs train` and `dlrs federated`
+    spell them (`fitted`: how the signatures are fitted, added to --no-radiomics' help)."""
     p.add_argument(
         "--no-radiomics",
         dest="radiomics",
         action="store_false",
         help="fusion rows stack the region networks only (the default also stacks a radiomics signature "
-        "of the row's regions: docs/TRAINING.md)",
+        f"of the row's regions{fitted}: docs/TRAINING.md)",
     )
     p.add_argument(
         "--radiomics-core-mm",
@@ -141,7 +156,7 @@ def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[st
     p.add_argument(
         "--radiomics-shape",
         default=d.radiomics_shape,
-        choices=["outline", "concavity"],
+        choices=["outline", "concavity"],  # model.radiomics.SHAPE_SETS (not imported: cv2 at start-up)
         help="the signatures' two shape measures: outline (perimeter²/area, area/convex-hull area) or "
         "concavity (deepest and mean depth of the outline below its convex hull, mm), which a 1 mm change "
         "of the outline barely moves (default outline; docs/TRAINING.md)",

@@ -2,8 +2,11 @@
 
 Contour jitter (a sonographer never draws the same outline twice) changes the ROIs, so it cannot
 be done on the crops: each training case is prepared `1 + jitter_variants` times, with the drawn
-contour and with randomly perturbed copies, and an epoch picks one variant per case. Photometric
-and small geometric augmentations are applied later, on the fly, in torch (`augment.py`).
+contour and with randomly perturbed copies, and an epoch picks one variant per case. With
+`jitter_offset_mm` each copy is first moved in or out by up to that many mm (`Contour.offset`): the
+tighter or looser outline another sonographer draws is smoothed, not a scaled copy of this tracing,
+and the networks are to read it alike. Photometric and small geometric augmentations are applied
+later, on the fly, in torch (`augment.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from dlrs_desktop.model.radiomics import DEFAULT_FEATURES, FeatureSettings, case
 from dlrs_desktop.roi import Contour
 from dlrs_desktop.training.cohort import CohortCase, _fail, load_case
 
+MAX_JITTER_OFFSET_MM = 5.0  # a wider move is another lesion's outline, not another sonographer's
+
 
 @dataclass
 class PreparedCohort:
@@ -31,6 +36,17 @@ class PreparedCohort:
 
     def subset(self, split: str) -> np.ndarray:
         return np.array([i for i, c in enumerate(self.cases) if c.split == split], dtype=int)
+
+
+def _moved(contour: Contour, offset_mm: float, rng: np.random.Generator) -> np.ndarray:
+    """The outline's points moved in or out by a uniform random distance up to `offset_mm` (none drawn
+    when 0, so a recipe without it keeps its random stream); as drawn where it cannot shrink that far."""
+    if offset_mm <= 0:
+        return np.asarray(contour.points)
+    try:
+        return np.asarray(contour.offset(rng.uniform(-offset_mm, offset_mm)).points)
+    except DlrsError:
+        return np.asarray(contour.points)
 
 
 def jitter_contour(points: np.ndarray, mm_per_px: float, rng: np.random.Generator) -> np.ndarray:
@@ -57,8 +73,11 @@ def prepare_cohort(
     csv_path: str | Path = "cohort.csv",
     progress: Callable[[int, int], None] | None = None,
     feature_settings: FeatureSettings = DEFAULT_FEATURES,
+    jitter_offset_mm: float = 0.0,
 ) -> PreparedCohort:
     """Load and preprocess every case; all unusable cases are reported together (CohortError)."""
+    if not 0.0 <= jitter_offset_mm <= MAX_JITTER_OFFSET_MM:
+        raise CohortError(f"The contour jitter's offset must be 0–{MAX_JITTER_OFFSET_MM:g} mm.")
     xs: list[np.ndarray] = []
     areas: list[float] = []
     features: list[np.ndarray] = []
@@ -76,7 +95,7 @@ def prepare_cohort(
                 cal = info.calibration
                 mmpp = float(np.sqrt(cal.mm_per_px_x * cal.mm_per_px_y))
                 for _ in range(jitter_variants):
-                    pts = jitter_contour(np.asarray(info.contour.points), mmpp, rng)
+                    pts = jitter_contour(_moved(info.contour, jitter_offset_mm, rng), mmpp, rng)
                     try:
                         xj, _ = prepare_inputs(
                             image, Contour(pts, calibration=cal, frame=contour.frame), spec

@@ -51,6 +51,7 @@ class TrainConfig:
     patience: int = 5
     keep: str = "best"  # "best": early stopping on the internal split; "last": the annealed end
     jitter_variants: int = 2
+    jitter_offset_mm: float = 0.0  # each jitter variant's outline first moved in or out by up to this (mm)
     augment_strength: float = 0.5
     distance_channel: bool = False  # an input channel with the distance to the outline (preprocess.py)
     blur_px: float = 0.0  # largest Gaussian blur sigma (crop pixels) at augmentation strength 1

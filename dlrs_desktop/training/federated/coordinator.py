@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.model.radiomics import Radiomics, feature_names, signature_name
+from dlrs_desktop.model.radiomics import FeatureSettings, Radiomics, feature_names, signature_name
 from dlrs_desktop.training import checkpoint as ckpt
+from dlrs_desktop.training.dataset import MAX_JITTER_OFFSET_MM
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import radiomics as frad
 from dlrs_desktop.training.federated.domain import add_federated_reference
@@ -76,6 +77,9 @@ def check_recipe(cfg: TrainConfig, plan: FederatedPlan) -> None:
         )
     if plan.rounds < 1 or plan.local_epochs < 1 or plan.min_sites < 1 or not plan.prox_mu >= 0:
         raise DlrsError("Rounds, local epochs and minimum sites must be at least 1, FedProx mu at least 0.")
+    FeatureSettings(cfg.radiomics_core_mm, cfg.radiomics_shape)  # ModelError (one line) before any site works
+    if not 0.0 <= cfg.jitter_offset_mm <= MAX_JITTER_OFFSET_MM:
+        raise DlrsError(f"--jitter-offset-mm must be 0–{MAX_JITTER_OFFSET_MM:g} mm.")
 
 
 def run_federated(
@@ -361,7 +365,9 @@ class _Run:
         n_features = len(feature_names(self.regions))
         moments = self.sum_ask("radiomics_moments", (), {}, (self.k, 3, n_features))
         sent: dict[str, list[list]] = {}
-        rad = frad.fit_federated_signatures(self.sum_ask, tuple(self.regions), moments, self.log, sent)
+        rad = frad.fit_federated_signatures(
+            self.sum_ask, tuple(self.regions), moments, self.log, sent, self.cfg.feature_settings
+        )
         self.state["radiomics"] = {"model": rad.to_dict(), "oof_requests": sent}
         self.save()
         self.log(f"radiomics signatures: {', '.join(rad.names)} ({len(rad.features)} features)")

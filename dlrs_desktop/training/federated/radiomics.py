@@ -25,6 +25,8 @@ from collections.abc import Callable
 import numpy as np
 
 from dlrs_desktop.model.radiomics import (
+    DEFAULT_FEATURES,
+    FeatureSettings,
     Radiomics,
     Signature,
     feature_names,
@@ -169,8 +171,10 @@ def fit_federated_signatures(
     fold_moments: np.ndarray,
     log=print,
     sent: dict[str, list[list]] | None = None,
+    settings: FeatureSettings = DEFAULT_FEATURES,
 ) -> Radiomics:
     """Every fusion row's signature, its out-of-fold logits stored at the sites ("radiomics_oof").
+    `settings`: how the sites computed the features (the recipe's core and shape), for the manifest.
 
     `sent` (optional) receives each signature's "radiomics_oof" arrays as lists: the server
     checkpoints them, so that after a restart it asks the sites to store the logits again
@@ -208,7 +212,7 @@ def fit_federated_signatures(
                 intercept=float(theta[k]),
             )
         )
-    return Radiomics(tuple(feature_names(region_names)), tuple(sigs))
+    return Radiomics(tuple(feature_names(region_names, settings.shape)), tuple(sigs), settings)
 
 
 def resend_oof(ask: SumAsk, sent: dict[str, list[list]]) -> None:

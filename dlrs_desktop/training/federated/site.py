@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from dlrs_desktop.errors import CohortError, DlrsError
+from dlrs_desktop.errors import CohortError, DlrsError, ModelError
+from dlrs_desktop.model.radiomics import FeatureSettings
 from dlrs_desktop.training.cohort import read_cohort
-from dlrs_desktop.training.dataset import PreparedCohort, prepare_cohort
+from dlrs_desktop.training.dataset import MAX_JITTER_OFFSET_MM, PreparedCohort, prepare_cohort
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import report_sums as rs
 from dlrs_desktop.training.federated import site_radiomics as sr
@@ -56,11 +57,14 @@ SITE_KEYS = (
     "weight_decay",
     "folds",
     "jitter_variants",
+    "jitter_offset_mm",
     "augment_strength",
     "distance_channel",
     "blur_px",
     "seed",
     "limit_batches",
+    "radiomics_core_mm",
+    "radiomics_shape",
 )
 SPLITS = ("train", "internal", "external")
 TASKS = (
@@ -163,7 +167,13 @@ class CohortSite(RadiomicsTasks, DomainTasks):
 
         spec = make_spec(cfg)
         data = prepare_cohort(
-            self.cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed, csv_path=self.csv
+            self.cases,
+            spec,
+            jitter_variants=cfg.jitter_variants,
+            jitter_offset_mm=cfg.jitter_offset_mm,
+            seed=cfg.seed,
+            csv_path=self.csv,
+            feature_settings=cfg.feature_settings,
         )
         tr = data.subset("train")
         self.local = _Local(cfg, spec, data, tr, _site_folds(data, tr, cfg), {})
@@ -386,6 +396,12 @@ def _config_from(config: dict[str, Any], base: TrainConfig) -> TrainConfig:
     cfg = replace(base, **changes)
     if not 2 <= cfg.folds <= 20 or not 8 <= cfg.input_size <= 1024 or cfg.batch_size < 1:
         raise BadRequest("'describe': folds, input size or batch size out of range")
+    if not 0.0 <= cfg.jitter_offset_mm <= MAX_JITTER_OFFSET_MM:
+        raise BadRequest(f"'describe': the contour jitter's offset must be 0–{MAX_JITTER_OFFSET_MM:g} mm")
+    try:
+        FeatureSettings(cfg.radiomics_core_mm, cfg.radiomics_shape)  # checks the core and the shape
+    except ModelError as exc:
+        raise BadRequest(f"'describe': {exc}") from None
     return cfg
 
 
