@@ -141,9 +141,16 @@ def test_cohort_site_answers_radiomics_tasks_with_aggregates_only():
         site.handle(Request("radiomics_terms", arrays, {"signature": "radiomics_intratumoral"}))
 
 
-def test_simulate_with_radiomics_ships_signatures_that_predict(tmp_path, capsys):
+SETTINGS_FLAGS = ["--radiomics-core-mm", "1.5", "--radiomics-shape", "concavity"]
+
+
+@pytest.mark.parametrize("flags", [[], SETTINGS_FLAGS], ids=["default", "core-and-concavity"])
+def test_simulate_with_radiomics_ships_signatures_that_predict(tmp_path, capsys, flags):
     """`dlrs federated simulate` (radiomics on by default, as `dlrs train`): the bundle holds the
-    manifest's radiomics block, every fusion row stacks its signature, and it verifies and predicts."""
+    manifest's radiomics block, every fusion row stacks its signature, and it verifies and predicts.
+    With `dlrs train`'s core and shape options the sites compute those features (the signatures'
+    feature means are the pooled training cases' features computed with those settings) and the
+    manifest carries them."""
     pytest.importorskip("torch")
     import csv
     import json
@@ -155,8 +162,12 @@ def test_simulate_with_radiomics_ships_signatures_that_predict(tmp_path, capsys)
     cohort = tiny_cohort(tmp_path / "cohort", patients=36, seed=3, dicom=False)
     out = tmp_path / "model"
     argv = ["federated", "simulate", "--cohort", str(cohort), "--out", str(out), "--sites", "3"]
-    assert main([*argv, *tiny_federated_args()]) == 0
+    assert main([*argv, *tiny_federated_args(), *flags]) == 0
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    if flags:
+        _check_settings_reached_the_sites(m, cohort, out)
+    else:
+        assert "intratumoral_core_mm" not in m["radiomics"] and "shape_features" not in m["radiomics"]
     names = [s["name"] for s in m["radiomics"]["signatures"]]
     fusion = [r for r in m["models"] if r["kind"] == "fusion"]
     assert names and len(names) == len(fusion) and "radiomics" in m["stacking_method"]
@@ -171,3 +182,49 @@ def test_simulate_with_radiomics_ships_signatures_that_predict(tmp_path, capsys)
     assert main([*argv, "--model", str(out), "--allow-unsigned", "--no-sensitivity", "--json"]) == 0
     p = json.loads(capsys.readouterr().out)["probability"]
     assert math.isfinite(p) and 0 < p < 1
+
+
+def _check_settings_reached_the_sites(m: dict, cohort, out) -> None:
+    """The manifest names the settings, and the sites computed their features with them: the full fit's
+    feature means equal the pooled training split's features computed here with those settings."""
+    from dlrs_desktop.model import load_bundle
+    from dlrs_desktop.model.radiomics import FeatureSettings, feature_names
+    from dlrs_desktop.training.cohort import read_cohort
+    from dlrs_desktop.training.dataset import prepare_cohort
+
+    assert m["radiomics"]["intratumoral_core_mm"] == 1.5 and m["radiomics"]["shape_features"] == "concavity"
+    assert m["training"]["config"]["radiomics_core_mm"] == 1.5
+    bundle = load_bundle(out)
+    settings = FeatureSettings(1.5, "concavity")
+    assert bundle.radiomics.settings == settings
+    names = feature_names(bundle.spec.region_names, "concavity")
+    assert list(bundle.radiomics.features) == names
+    data = prepare_cohort(read_cohort(cohort), bundle.spec, feature_settings=settings)
+    x = data.radiomics[data.subset("train")]
+    for sig in bundle.radiomics.signatures:
+        np.testing.assert_allclose(sig.mean, x[:, list(sig.columns)].mean(axis=0), rtol=1e-6, atol=1e-9)
+    plain = prepare_cohort(read_cohort(cohort), bundle.spec)  # the default settings give other features
+    assert not np.allclose(plain.radiomics[data.subset("train")][:, -2:], x[:, -2:])
+
+
+@pytest.mark.parametrize("value", ["20", "nan"])
+def test_federated_refuses_a_radiomics_setting_no_bundle_can_hold_before_splitting(tmp_path, capsys, value):
+    """As `dlrs train`: one line and exit 3 before any site's cohort is written or prepared; a site asked
+    for such a setting by a server refuses it (BadRequest) instead of preparing its cases."""
+    from dlrs_desktop.cli import main
+    from dlrs_desktop.training.federated.site import BadRequest, _config_from
+    from dlrs_desktop.training.trainer import TrainConfig
+    from tests.training_factory import tiny_cohort, tiny_federated_args
+
+    cohort = tiny_cohort(tmp_path / "cohort", patients=8, seed=3, dicom=False)
+    out = tmp_path / "model"
+    argv = ["federated", "simulate", "--cohort", str(cohort), "--out", str(out), "--sites", "2"]
+    assert main([*argv, *tiny_federated_args(), "--radiomics-core-mm", value]) == 3
+    err = capsys.readouterr().err
+    assert "Radiomics settings need a core of 0–10 mm" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / "model.sites").exists()
+    with pytest.raises(BadRequest, match="Radiomics settings"):
+        _config_from({"radiomics_core_mm": float(value)}, TrainConfig())
+    with pytest.raises(BadRequest, match="radiomics_shape must be a str"):
+        _config_from({"radiomics_shape": 3}, TrainConfig())
+    assert _config_from({"radiomics_shape": "concavity"}, TrainConfig()).radiomics_shape == "concavity"
