@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_line
+from shape_robustness import case_rows, cv_logits
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.model.bundle import load_bundle
@@ -79,14 +79,8 @@ def _variant(x: np.ndarray, which: tuple[tuple[int, ...], ...]) -> np.ndarray:
 
 
 def _cv(v: np.ndarray, y: np.ndarray, groups: np.ndarray, label: str) -> None:
-    """Patient-grouped 5-fold out-of-fold logits; AUC, median |Δ| and mean Δ at ±1 mm over the SD."""
-    from sklearn.model_selection import GroupKFold  # lazy: the [train] extra
-
-    oof = np.zeros((len(y), 3))
-    for fit, hold in GroupKFold(5).split(v, y, groups):
-        model = fit_signature_model(v[fit][:, 0], y[fit])
-        for k in range(3):
-            oof[hold, k] = model.decision_function(v[hold][:, k])
+    """Out-of-fold logits (`cv_logits`); AUC, median |Δ| and mean Δ at ±1 mm over the SD."""
+    oof = cv_logits(v, y, groups)
     sd = oof[:, 0].std()
     cells = []
     for k in (1, 2):
@@ -124,16 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = FeatureSettings(args.core_mm, args.shape)
     cases = [c for c in read_cohort(args.cohort, require_train=False) if c.split == "train"]
     cases = cases[: args.limit] if args.limit else cases
-    if args.cache and args.cache.is_file():
-        got = np.load(args.cache)
-        x, ids = got["x"], list(got["ids"])
-    else:
-        with Pool(2) as pool:
-            done = pool.map(_one, [(c, spec, settings) for c in cases], chunksize=8)
-        ids = [i for i, r in done if r is not None]
-        x = np.stack([r for _, r in done if r is not None])
-        if args.cache:
-            np.savez(args.cache, x=x, ids=np.array(ids))
+    x, ids = case_rows(_one, [(c, spec, settings) for c in cases], args.cache, chunksize=8)
     by_id = {c.case_id: c for c in cases}
     y = np.array([by_id[i].label for i in ids])
     groups = np.array([by_id[i].patient_id for i in ids])

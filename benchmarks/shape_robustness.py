@@ -91,8 +91,9 @@ def _one(job):  # type: ignore[no-untyped-def]
         return case.case_id, None
 
 
-def _cv(x, y, groups, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Patient-grouped 5-fold out-of-fold logits on the drawn and moved outlines; one printed line."""
+def cv_logits(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """(n, 3) patient-grouped 5-fold out-of-fold signature logits of x (n, 3, F): each fold's signature
+    (the code of `dlrs train`) fitted on its cases' drawn outlines, scored on every outline."""
     from sklearn.model_selection import GroupKFold  # lazy: the [train] extra
 
     oof = np.zeros((len(y), 3))
@@ -100,10 +101,31 @@ def _cv(x, y, groups, label: str) -> None:  # type: ignore[no-untyped-def]
         model = fit_signature_model(x[fit][:, 0], y[fit])
         for k in range(3):
             oof[hold, k] = model.decision_function(x[hold][:, k])
+    return oof
+
+
+def _cv(x, y, groups, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Out-of-fold logits on the drawn and moved outlines (`cv_logits`); one printed line."""
+    oof = cv_logits(x, y, groups)
     sd = oof[:, 0].std()
     moves = [np.abs(oof[:, k] - oof[:, 0]) / sd for k in (1, 2)]
     spread = "   ".join(f"{np.median(m):.3f} {np.percentile(m, 90):.3f}" for m in moves)
     print(f"  {label:<40}{x.shape[2]:>5}{auc(y, oof[:, 0]):>8.3f}   {spread}")
+
+
+def case_rows(one, jobs: list, cache: Path | None, chunksize: int) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]
+    """`one(job)` → (case id, rows or None) over the jobs on 2 processes: the stacked rows of the cases
+    that have them and their ids, read from `cache` when it exists (written there otherwise)."""
+    if cache and cache.is_file():
+        got = np.load(cache)
+        return got["x"], list(got["ids"])
+    with Pool(2) as pool:
+        done = pool.map(one, jobs, chunksize=chunksize)
+    ids = [i for i, r in done if r is not None]
+    x = np.stack([r for _, r in done if r is not None])
+    if cache:
+        np.savez(cache, x=x, ids=np.array(ids))
+    return x, ids
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,16 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     spec, regions = bundle.spec, bundle.spec.region_names
     cases = [c for c in read_cohort(args.cohort, require_train=False) if c.split == "train"]
     cases = cases[: args.limit] if args.limit else cases
-    if args.cache and args.cache.is_file():
-        got = np.load(args.cache)
-        x, ids = got["x"], list(got["ids"])
-    else:
-        with Pool(2) as pool:
-            done = pool.map(_one, [(c, spec, regions, args.core_mm) for c in cases], chunksize=16)
-        ids = [i for i, r in done if r is not None]
-        x = np.stack([r for _, r in done if r is not None])
-        if args.cache:
-            np.savez(args.cache, x=x, ids=np.array(ids))
+    x, ids = case_rows(_one, [(c, spec, regions, args.core_mm) for c in cases], args.cache, chunksize=16)
     by_id = {c.case_id: c for c in cases}
     y = np.array([by_id[i].label for i in ids])
     groups = np.array([by_id[i].patient_id for i in ids])

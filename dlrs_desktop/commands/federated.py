@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.commands._common import config_from_args
-from dlrs_desktop.commands.train import _CROP_CHOICES, radiomics_args
+from dlrs_desktop.commands.train import _CROP_CHOICES, jitter_args, radiomics_args
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.extras import require
 
@@ -96,16 +96,7 @@ def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument("--folds", type=int, default=d.folds, help="folds for out-of-fold stacking")
     p.add_argument("--patience", type=int, default=d.patience, help="early stopping, in rounds")
     p.add_argument("--keep", default=d.keep, choices=["best", "last"], help="round kept per network")
-    p.add_argument("--jitter-variants", type=int, default=d.jitter_variants)
-    p.add_argument(
-        "--jitter-offset-mm",
-        type=float,
-        default=d.jitter_offset_mm,
-        metavar="MM",
-        help="each jittered contour is first moved in or out by a random distance up to MM (the tighter "
-        "or looser, smoother outline another sonographer draws), so the networks learn to read it alike "
-        "(default 0: size, wobble and shift only; docs/TRAINING.md)",
-    )
+    jitter_args(p, d)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument(
         "--ensemble",

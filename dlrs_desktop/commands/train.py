@@ -81,18 +81,7 @@ def _schedule_args(p: argparse.ArgumentParser, d: Any) -> None:
         help="which epoch each network keeps: the best on the internal split (early stopping) or the "
         "last, at the end of the learning-rate schedule (no early stopping)",
     )
-    p.add_argument(
-        "--jitter-variants", type=int, default=d.jitter_variants, help="jittered contours per case"
-    )
-    p.add_argument(
-        "--jitter-offset-mm",
-        type=float,
-        default=d.jitter_offset_mm,
-        metavar="MM",
-        help="each jittered contour is first moved in or out by a random distance up to MM (the tighter "
-        "or looser, smoother outline another sonographer draws), so the networks learn to read it alike "
-        "(default 0: size, wobble and shift only; docs/TRAINING.md)",
-    )
+    jitter_args(p, d)
     p.add_argument("--seed", type=int, default=d.seed)
 
 
@@ -132,6 +121,22 @@ def _network_args(p: argparse.ArgumentParser, d: Any, ensemble_choices: tuple[st
     )
     _distil_args(p, d)
     radiomics_args(p, d, "")
+
+
+def jitter_args(p: argparse.ArgumentParser, d: Any) -> None:
+    """--jitter-variants and --jitter-offset-mm, as `dlrs train` and `dlrs federated` spell them."""
+    p.add_argument(
+        "--jitter-variants", type=int, default=d.jitter_variants, help="jittered contours per case"
+    )
+    p.add_argument(
+        "--jitter-offset-mm",
+        type=float,
+        default=d.jitter_offset_mm,
+        metavar="MM",
+        help="each jittered contour is first moved in or out by a random distance up to MM (the tighter "
+        "or looser, smoother outline another sonographer draws), so the networks learn to read it alike "
+        "(default 0: size, wobble and shift only; docs/TRAINING.md)",
+    )
 
 
 def radiomics_args(p: argparse.ArgumentParser, d: Any, fitted: str) -> None:
