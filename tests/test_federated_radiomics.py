@@ -228,3 +228,6 @@ def test_federated_refuses_a_radiomics_setting_no_bundle_can_hold_before_splitti
     with pytest.raises(BadRequest, match="radiomics_shape must be a str"):
         _config_from({"radiomics_shape": 3}, TrainConfig())
     assert _config_from({"radiomics_shape": "concavity"}, TrainConfig()).radiomics_shape == "concavity"
+    with pytest.raises(BadRequest, match="jitter-offset-mm must be 0–5 mm"):
+        _config_from({"jitter_offset_mm": 9.0}, TrainConfig())
+    assert _config_from({"jitter_offset_mm": 1.5}, TrainConfig()).jitter_offset_mm == 1.5

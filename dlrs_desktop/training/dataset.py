@@ -38,6 +38,13 @@ class PreparedCohort:
         return np.array([i for i, c in enumerate(self.cases) if c.split == split], dtype=int)
 
 
+def check_jitter_offset(offset_mm: float) -> float:
+    """The offset, or one line (CohortError) for a move no other sonographer's outline makes (or NaN)."""
+    if not 0.0 <= offset_mm <= MAX_JITTER_OFFSET_MM:
+        raise CohortError(f"--jitter-offset-mm must be 0–{MAX_JITTER_OFFSET_MM:g} mm.")
+    return offset_mm
+
+
 def _moved(contour: Contour, offset_mm: float, rng: np.random.Generator) -> np.ndarray:
     """The outline's points moved in or out by a uniform random distance up to `offset_mm` (none drawn
     when 0, so a recipe without it keeps its random stream); as drawn where it cannot shrink that far."""
@@ -76,8 +83,7 @@ def prepare_cohort(
     jitter_offset_mm: float = 0.0,
 ) -> PreparedCohort:
     """Load and preprocess every case; all unusable cases are reported together (CohortError)."""
-    if not 0.0 <= jitter_offset_mm <= MAX_JITTER_OFFSET_MM:
-        raise CohortError(f"The contour jitter's offset must be 0–{MAX_JITTER_OFFSET_MM:g} mm.")
+    check_jitter_offset(jitter_offset_mm)
     xs: list[np.ndarray] = []
     areas: list[float] = []
     features: list[np.ndarray] = []

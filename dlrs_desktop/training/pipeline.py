@@ -18,7 +18,7 @@ from dlrs_desktop.training import checkpoint as ckpt
 from dlrs_desktop.training import distil
 from dlrs_desktop.training.cohort import read_cohort
 from dlrs_desktop.training.conformal_fit import CentreScores, conformal_line, scores_from_out_of_fold
-from dlrs_desktop.training.dataset import MAX_JITTER_OFFSET_MM, prepare_cohort
+from dlrs_desktop.training.dataset import check_jitter_offset, prepare_cohort
 from dlrs_desktop.training.domain_fit import add_reference
 from dlrs_desktop.training.export import write_trained_bundle
 from dlrs_desktop.training.progress import ProgressBar
@@ -66,8 +66,7 @@ def make_spec(cfg: TrainConfig):
 def prepare_for(cfg: TrainConfig, spec: Any, cases: list[Any], csv_path: str | Path) -> Any:
     """The cohort's crops and radiomics features as this recipe trains on them, with a progress bar."""
     settings = cfg.feature_settings  # ModelError before anything is prepared
-    if not 0.0 <= cfg.jitter_offset_mm <= MAX_JITTER_OFFSET_MM:
-        raise CohortError(f"--jitter-offset-mm must be 0–{MAX_JITTER_OFFSET_MM:g} mm.")
+    check_jitter_offset(cfg.jitter_offset_mm)
     bar = ProgressBar(len(cases), "preparing ROI crops")
     data = prepare_cohort(cases, spec, jitter_variants=cfg.jitter_variants, seed=cfg.seed, csv_path=csv_path,
                           progress=lambda i, n: bar.update(i), feature_settings=settings,

@@ -28,7 +28,7 @@ import numpy as np
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.model.radiomics import FeatureSettings, Radiomics, feature_names, signature_name
 from dlrs_desktop.training import checkpoint as ckpt
-from dlrs_desktop.training.dataset import MAX_JITTER_OFFSET_MM
+from dlrs_desktop.training.dataset import check_jitter_offset
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import radiomics as frad
 from dlrs_desktop.training.federated.domain import add_federated_reference
@@ -78,8 +78,7 @@ def check_recipe(cfg: TrainConfig, plan: FederatedPlan) -> None:
     if plan.rounds < 1 or plan.local_epochs < 1 or plan.min_sites < 1 or not plan.prox_mu >= 0:
         raise DlrsError("Rounds, local epochs and minimum sites must be at least 1, FedProx mu at least 0.")
     FeatureSettings(cfg.radiomics_core_mm, cfg.radiomics_shape)  # ModelError (one line) before any site works
-    if not 0.0 <= cfg.jitter_offset_mm <= MAX_JITTER_OFFSET_MM:
-        raise DlrsError(f"--jitter-offset-mm must be 0–{MAX_JITTER_OFFSET_MM:g} mm.")
+    check_jitter_offset(cfg.jitter_offset_mm)
 
 
 def run_federated(
@@ -365,9 +364,8 @@ class _Run:
         n_features = len(feature_names(self.regions))
         moments = self.sum_ask("radiomics_moments", (), {}, (self.k, 3, n_features))
         sent: dict[str, list[list]] = {}
-        rad = frad.fit_federated_signatures(
-            self.sum_ask, tuple(self.regions), moments, self.log, sent, self.cfg.feature_settings
-        )
+        fit = frad.fit_federated_signatures
+        rad = fit(self.sum_ask, tuple(self.regions), moments, self.log, sent, self.cfg.feature_settings)
         self.state["radiomics"] = {"model": rad.to_dict(), "oof_requests": sent}
         self.save()
         self.log(f"radiomics signatures: {', '.join(rad.names)} ({len(rad.features)} features)")

@@ -30,7 +30,7 @@ import numpy as np
 from dlrs_desktop.errors import CohortError, DlrsError, ModelError
 from dlrs_desktop.model.radiomics import FeatureSettings
 from dlrs_desktop.training.cohort import read_cohort
-from dlrs_desktop.training.dataset import MAX_JITTER_OFFSET_MM, PreparedCohort, prepare_cohort
+from dlrs_desktop.training.dataset import PreparedCohort, check_jitter_offset, prepare_cohort
 from dlrs_desktop.training.federated import aggregates as agg
 from dlrs_desktop.training.federated import report_sums as rs
 from dlrs_desktop.training.federated import site_radiomics as sr
@@ -396,11 +396,10 @@ def _config_from(config: dict[str, Any], base: TrainConfig) -> TrainConfig:
     cfg = replace(base, **changes)
     if not 2 <= cfg.folds <= 20 or not 8 <= cfg.input_size <= 1024 or cfg.batch_size < 1:
         raise BadRequest("'describe': folds, input size or batch size out of range")
-    if not 0.0 <= cfg.jitter_offset_mm <= MAX_JITTER_OFFSET_MM:
-        raise BadRequest(f"'describe': the contour jitter's offset must be 0–{MAX_JITTER_OFFSET_MM:g} mm")
     try:
         FeatureSettings(cfg.radiomics_core_mm, cfg.radiomics_shape)  # checks the core and the shape
-    except ModelError as exc:
+        check_jitter_offset(cfg.jitter_offset_mm)
+    except (ModelError, CohortError) as exc:
         raise BadRequest(f"'describe': {exc}") from None
     return cfg
 
