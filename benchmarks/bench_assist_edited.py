@@ -1,12 +1,14 @@
 """Corrective clicks on an outline the user has already edited by hand: kept edits or a fresh proposal?
 
     python benchmarks/bench_assist_edited.py DATA_DIR [--split val|test] [--limit N] [--bundle DIR]
+        [--start ellipse|proposal] [--clicked] [--reach R]
 
 DATA_DIR is the folder `dlrs train-assist --data` read; the cases are the bundle's validation split
 (`--split val`, the default: these runs chose the local rule, `--reach`) or its test split. Per case:
 1. a simulated hand-drawn outline: left of the lesion's centroid the expert's line (drawn with care),
    right of it a quick ellipse (the ellipse with the expert mask's moments) or, with `--start
-   proposal`, the tight box's proposal (a proposal whose left half the user redrew);
+   proposal`, the tight box's proposal (a proposal whose left half the user redrew); with `--clicked`
+   drawn as a polygon clicked vertex by vertex (long straight edges) instead of traced;
 2. three corrective clicks placed by the NoC protocol of `bench_assist_real.py` (each at the error
    pixel farthest from the error's edge), answered two ways:
    - **re-proposed** (the application before the local rule): the edited outline's padded bounding box
@@ -35,7 +37,7 @@ from bench_assist_real import make_box, next_correction
 
 from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging import load_image
-from dlrs_desktop.roi import assist_local
+from dlrs_desktop.roi import Contour, assist_local
 from dlrs_desktop.roi.assist_bundle import default_bundle_dir, load_assist_bundle
 from dlrs_desktop.roi.assist_eval import mask_dice
 from dlrs_desktop.roi.assist_learned import (
@@ -46,14 +48,17 @@ from dlrs_desktop.roi.assist_learned import (
     refine_box,
 )
 from dlrs_desktop.roi.assist_local import correct_edited
+from dlrs_desktop.roi.geometry import douglas_peucker_closed
 from dlrs_desktop.training.assist_data import lesion_mask
 
 CLICKS = 3
 
 
-def hand_drawn(image, truth: np.ndarray, right: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+def hand_drawn(image, truth: np.ndarray, right: np.ndarray | None = None, clicked: bool = False):  # type: ignore[no-untyped-def]
     """An outline drawn by hand: the expert's line left of the lesion's centroid, drawn with care, and
-    right of it `right` (default: a quick ellipse, the one with the expert mask's moments)."""
+    right of it `right` (default: a quick ellipse, the one with the expert mask's moments). `clicked`:
+    drawn as a polygon clicked vertex by vertex (the traced outline's Douglas–Peucker vertices at 1 px),
+    whose long straight edges a correction can meet between two vertices."""
     cx = round(float(np.nonzero(truth)[1].mean()))
     if right is None:
         pts = np.column_stack(np.nonzero(truth)[::-1]).astype(np.float32)
@@ -63,7 +68,11 @@ def hand_drawn(image, truth: np.ndarray, right: np.ndarray | None = None):  # ty
     drawn = right.copy()
     drawn[:, :cx] = truth[:, :cx]
     kept = keep_and_fill(drawn, drawn.astype(np.float32))
-    return outline_from_mask(image, kept, (0, 0)), cx
+    outline = outline_from_mask(image, kept, (0, 0))
+    if clicked:
+        pts = np.asarray(outline.points)
+        outline = Contour(pts[douglas_peucker_closed(pts, 1.0)], outline.calibration, outline.frame)
+    return outline, cx
 
 
 def _reproposed(image, model, box, points):  # type: ignore[no-untyped-def]
@@ -72,9 +81,11 @@ def _reproposed(image, model, box, points):  # type: ignore[no-untyped-def]
 
 def run_case(
     image, truth: np.ndarray, model, rule: str, start
-) -> tuple[list[float], list[float], int, list[float]]:  # type: ignore[no-untyped-def]
-    """Dice after 0..CLICKS clicks, the edit's survival after each, clicks obeyed, seconds per click."""
+) -> tuple[list[float], list[float], int, list[float], float]:  # type: ignore[no-untyped-def]
+    """Dice after 0..CLICKS clicks, the edit's survival after each, clicks obeyed, seconds per click, and
+    the share of the hand-drawn half's vertices still exactly where they were drawn after the clicks."""
     contour, cx = start
+    drawn_left = {tuple(p) for p in np.asarray(contour.points) if p[0] < cx}
     shape = truth.shape
     edit = contour.to_mask(shape).astype(bool)
     pts = np.asarray(contour.points)
@@ -102,7 +113,9 @@ def run_case(
         obeyed += bool(pred[int(xy[1]), int(xy[0])]) == (kind == "include")
         dice.append(mask_dice(pred, truth))
         kept.append(mask_dice(pred[:, :cx], edit[:, :cx]) if edit[:, :cx].any() else 1.0)
-    return dice, kept, obeyed, secs
+    final = {tuple(p) for p in np.asarray(contour.points)}
+    vertices = len(drawn_left & final) / len(drawn_left) if drawn_left else 1.0
+    return dice, kept, obeyed, secs, vertices
 
 
 def main() -> int:
@@ -117,6 +130,7 @@ def main() -> int:
         choices=("ellipse", "proposal"),
         help="right half of the hand-drawn outline: a quick ellipse, or the tight box's proposal",
     )
+    ap.add_argument("--clicked", action="store_true", help="the outline drawn as a clicked polygon")
     ap.add_argument(
         "--reach",
         type=float,
@@ -129,7 +143,8 @@ def main() -> int:
     if args.reach is not None:
         assist_local.REACH = args.reach or None
     reach = assist_local.REACH or "connected stretch"
-    print(f"start: expert line left, {args.start} right; local rule reach: {reach}")
+    drawn = "a clicked polygon" if args.clicked else "traced"
+    print(f"start: expert line left, {args.start} right, {drawn}; local rule reach: {reach}")
     model = get_learned(args.bundle)
     bundle = load_assist_bundle(args.bundle)
     cases = [c for c in bundle.training_set()["cases"] if c["split"] == args.split]
@@ -138,6 +153,7 @@ def main() -> int:
     table: dict[tuple[str, str], list] = {}
     obeyed = {"re-proposed": [0, 0], "local": [0, 0]}
     secs: dict[str, list[float]] = {"re-proposed": [], "local": []}
+    vertices: dict[str, list[float]] = {"re-proposed": [], "local": []}
     for case in cases:
         img_rel = next(r for r in case["files"] if "mask" not in Path(r).name.lower())
         mask_rel = next(r for r in case["files"] if r != img_rel)
@@ -147,11 +163,12 @@ def main() -> int:
             if args.start == "proposal":
                 box = make_box("tight", truth, rng)
                 right = learned_box(image, box, model).to_mask(truth.shape).astype(bool)
-            start = hand_drawn(image, truth, right)
+            start = hand_drawn(image, truth, right, args.clicked)
         except ContourError:
             continue
         for rule in ("re-proposed", "local"):
-            dice, kept, ok, s = run_case(image, truth, model, rule, start)
+            dice, kept, ok, s, v = run_case(image, truth, model, rule, start)
+            vertices[rule].append(v)
             for group in (case["pathology"], "all"):
                 table.setdefault((rule, group), []).append((dice, kept))
             obeyed[rule][0] += ok
@@ -168,7 +185,9 @@ def main() -> int:
     for rule, (ok, given) in obeyed.items():
         med = statistics.median(secs[rule]) * 1000 if secs[rule] else float("nan")
         print(
-            f"{rule}: {ok} of {given} clicks ended on the side they asked for; median {med:.0f} ms per click"
+            f"{rule}: {ok} of {given} clicks ended on the side they asked for; median {med:.0f} ms per "
+            f"click; hand-drawn half's vertices kept exactly: {np.mean(vertices[rule]):.1%}, all of them in "
+            f"{np.mean(np.asarray(vertices[rule]) == 1.0):.1%} of cases"
         )
     return 0
 

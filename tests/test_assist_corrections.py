@@ -220,3 +220,34 @@ def test_a_corrective_click_on_a_hand_drawn_outline_keeps_the_rest_of_it(tmp_pat
     assert printed["source"] == "drawn.json + 1 include / 0 exclude clicks, each applied near itself"
     assert printed["method_detail"].endswith(", local")
     assert main(args) == 2 and "give --include" in capsys.readouterr().err
+
+
+def test_a_click_on_a_polygon_clicked_vertex_by_vertex_keeps_its_vertices():
+    """A polygon drawn with a few clicks has long edges; the change meets the cut edge between its two
+    vertices. The hand-placed vertices away from the click stay exactly where they were (before, no vertex
+    lay in the change, so the whole outline was replaced by the traced proposal)."""
+    from dlrs_desktop.roi import Contour
+    from dlrs_desktop.roi import geometry as geo
+    from dlrs_desktop.roi.assist import propose_local_correction
+
+    name = "assist_busi_benign_303"
+    image = load_image(REAL / f"{name}.png")
+    truth = cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    _, xs = np.nonzero(truth)
+    right = int(xs.min() + 0.6 * (xs.max() - xs.min()))
+    drawn_mask = truth.copy()
+    drawn_mask[:, right:] = False
+    dense = np.asarray(Contour.from_mask(drawn_mask.astype(np.uint8)).points, float)
+    clicked = Contour(dense[geo.douglas_peucker_closed(dense, 1.0)])  # a vertex per click: long edges
+    assert 10 <= len(clicked.points) <= 60
+    missed = truth.copy()
+    missed[:, : right + 5] = False
+    my, mx = np.nonzero(missed)
+    spot = (float(np.median(mx)), float(np.median(my)))
+    got = propose_local_correction(image, clicked, spot, include=True).contour
+    assert got.to_mask(truth.shape)[int(spot[1]), int(spot[0])]
+    far = [p for p in clicked.points if p[0] < right - 10]
+    kept = {tuple(np.round(p, 6)) for p in np.asarray(got.points)}
+    assert far and all(tuple(np.round(p, 6)) in kept for p in far)
+    added = kept - {tuple(np.round(p, 6)) for p in clicked.points}
+    assert all(x > right - 12 for x, _ in added)  # nothing added away from the click (no densified points)

@@ -79,9 +79,12 @@ def splice(image: UltrasoundImage, before: Contour, traced: Contour, changed: np
     """The outline `before` with only its stretch through the changed pixels replaced by `traced`'s.
 
     The stretch is the changed pixels grown by a vertex spacing and two pixels, so both outlines leave it
-    where they agree. None when the change meets the outline in more than one place, or the joined
+    where they agree; `before` is tested a pixel at a time along its edges (a clicked polygon's long edge
+    can meet the change between two vertices), and the points added for that are dropped again where
+    its outline is kept. None when the change meets the outline in more than one place, or the joined
     outline crosses itself or is refused: the caller then keeps `traced` whole."""
-    old, new = np.asarray(before.points, float), np.asarray(traced.points, float)
+    old, original = geo.densify_closed(np.asarray(before.points, float), 1.0)
+    new = np.asarray(traced.points, float)
     if geo.signed_area(old) * geo.signed_area(new) < 0:
         new = new[::-1]
     step = float(np.median(np.hypot(*np.diff(np.vstack([old, old[:1]]), axis=0).T)))
@@ -94,6 +97,9 @@ def splice(image: UltrasoundImage, before: Contour, traced: Contour, changed: np
     (old_in, old_start), (new_in, new_start) = runs
     n_old, n_new = len(old), len(new)
     kept = np.roll(old, -old_start, axis=0)[int(old_in.sum()) :]  # from where `before` leaves the zone
+    vertex = np.roll(original, -old_start)[int(old_in.sum()) :]
+    vertex[[0, -1]] = True  # the junctions stay where they are; the other added points go
+    kept = kept[vertex]
     fresh = np.roll(new, -new_start, axis=0)[: int(new_in.sum())]  # `traced` through the zone
     if len(kept) < 3 or len(fresh) < 1 or n_old < 3 or n_new < 3:
         return None

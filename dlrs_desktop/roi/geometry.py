@@ -162,6 +162,19 @@ def resample_closed(pts: np.ndarray, spacing: float) -> np.ndarray:
     return np.column_stack([x, y])
 
 
+def densify_closed(pts: np.ndarray, max_step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every vertex kept, with points inserted evenly along each edge longer than `max_step`; and which
+    of the points are the original vertices. Why: a polygon clicked vertex by vertex has long edges, and
+    a test of which vertices lie in a region misses a region that meets only the middle of an edge."""
+    p = np.asarray(pts, dtype=float)
+    nxt = np.roll(p, -1, axis=0)
+    steps = np.maximum(1, np.ceil(np.hypot(*(nxt - p).T) / max_step).astype(int))
+    t = np.concatenate([np.arange(k) / k for k in steps])
+    start = np.repeat(np.arange(len(p)), steps)
+    out = p[start] + t[:, None] * (nxt[start] - p[start])
+    return out, t == 0
+
+
 def douglas_peucker_closed(pts: np.ndarray, tol: float) -> np.ndarray:
     """Indices (sorted) of the vertices Douglas–Peucker keeps on a closed polygon (at least 3)."""
     n = len(pts)
