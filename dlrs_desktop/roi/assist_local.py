@@ -78,11 +78,13 @@ def _inside_run(pts: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, int] |
 def splice(image: UltrasoundImage, before: Contour, traced: Contour, changed: np.ndarray) -> Contour | None:
     """The outline `before` with only its stretch through the changed pixels replaced by `traced`'s.
 
-    The stretch is the changed pixels grown by a vertex spacing and two pixels, so both outlines leave it
-    where they agree; `before` is tested a pixel at a time along its edges (a clicked polygon's long edge
-    can meet the change between two vertices), and the points added for that are dropped again where
-    its outline is kept. None when the change meets the outline in more than one place, or the joined
-    outline crosses itself or is refused: the caller then keeps `traced` whole."""
+    `before` is tested a pixel at a time along its edges (a clicked polygon's long edge can meet the
+    change between two vertices); the stretch is the changed pixels grown by that spacing and two
+    pixels, so both outlines leave it where they agree, and the points added along the edges are dropped
+    again where `before` is kept. (Grown by the spacing of the vertices as drawn, the stretch swallowed
+    more of the user's vertices: `bench_assist_edited.py --clicked`, docs/ASSIST_MODEL.md.) None when
+    the change meets the outline in more than one place, or the joined outline crosses itself or is
+    refused: the caller then keeps `traced` whole."""
     old, original = geo.densify_closed(np.asarray(before.points, float), 1.0)
     new = np.asarray(traced.points, float)
     if geo.signed_area(old) * geo.signed_area(new) < 0:
