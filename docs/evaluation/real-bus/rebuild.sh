@@ -78,6 +78,13 @@ done
 python benchmarks/shape_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
   --signature-of "$WORK/candidate-1.2"
 python benchmarks/bracket_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv"
+# Candidate 1.4 (README.md, "Networks that read a tighter or looser outline alike"): networks retrained
+# on outlines also moved up to 1.5 mm in or out (not a restack; about 75 min on 2 cores), internal split only.
+dlrs train --cohort "$WORK/cohort/cohort-train.csv" --out "$WORK/candidate-1.4" "${TRAIN_FLAGS[@]}" \
+  --radiomics-core-mm 1.5 --radiomics-shape concavity --jitter-offset-mm 1.5
+dlrs evaluate --model "$WORK/candidate-1.4" --cohort "$WORK/cohort/cohort-train.csv" --out "$WORK/report-1.4-candidate-internal"
+python benchmarks/robustness_real.py --model "$WORK/candidate-1.4" --cohort "$WORK/cohort/cohort-train.csv" --split internal
+python benchmarks/contour_sensitivity_inputs.py --model "$WORK/candidate-1.4" --cohort "$WORK/cohort/cohort-train.csv"
 
 # --- 1.0.0, the first bundle (the untouched external evaluation in README.md):
 dlrs train --cohort "$WORK/cohort/cohort.csv" --out "$WORK/model" \
