@@ -186,6 +186,21 @@ def test_a_click_on_an_edited_outline_applies_only_the_disagreement_that_holds_i
     assert cut[60, 125] and not cut[60, 75] and not (cut & ~cur).any()
 
 
+def _cut_short_on_the_right(name: str):  # type: ignore[no-untyped-def]
+    """A real scan, its expert mask, the column where a hand-drawn outline stops short, that outline's
+    mask (the expert's left of it) and an include click in the middle of the part it missed."""
+    image = load_image(REAL / f"{name}.png")
+    truth = cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
+    _, xs = np.nonzero(truth)
+    right = int(xs.min() + 0.6 * (xs.max() - xs.min()))
+    drawn_mask = truth.copy()
+    drawn_mask[:, right:] = False
+    missed = truth.copy()
+    missed[:, : right + 5] = False
+    my, mx = np.nonzero(missed)
+    return image, truth, right, drawn_mask, (float(np.median(mx)), float(np.median(my)))
+
+
 def test_a_corrective_click_on_a_hand_drawn_outline_keeps_the_rest_of_it(tmp_path, capsys):
     """A real BUSI scan, outline drawn by hand: the expert's line on the left, cut short on the right.
     An include click in the missed part takes it in; the carefully drawn left half stays as drawn."""
@@ -194,17 +209,8 @@ def test_a_corrective_click_on_a_hand_drawn_outline_keeps_the_rest_of_it(tmp_pat
     from dlrs_desktop.roi.assist_learned import keep_and_fill, outline_from_mask
 
     name = "assist_busi_benign_303"
-    image = load_image(REAL / f"{name}.png")
-    truth = cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
-    _, xs = np.nonzero(truth)
-    right = int(xs.min() + 0.6 * (xs.max() - xs.min()))
-    drawn_mask = truth.copy()
-    drawn_mask[:, right:] = False
+    image, truth, right, drawn_mask, spot = _cut_short_on_the_right(name)
     drawn = outline_from_mask(image, keep_and_fill(drawn_mask, drawn_mask.astype(np.float32)), (0, 0))
-    missed = truth.copy()
-    missed[:, : right + 5] = False
-    my, mx = np.nonzero(missed)
-    spot = (float(np.median(mx)), float(np.median(my)))
     got = propose_local_correction(image, drawn, spot, include=True)
     assert got.method == "learned" and got.detail.endswith(", local")
     before, after = drawn.to_mask(truth.shape) > 0, got.contour.to_mask(truth.shape) > 0
@@ -230,20 +236,10 @@ def test_a_click_on_a_polygon_clicked_vertex_by_vertex_keeps_its_vertices():
     from dlrs_desktop.roi import geometry as geo
     from dlrs_desktop.roi.assist import propose_local_correction
 
-    name = "assist_busi_benign_303"
-    image = load_image(REAL / f"{name}.png")
-    truth = cv2.imread(str(REAL / f"{name}_mask.png"), cv2.IMREAD_GRAYSCALE) > 127
-    _, xs = np.nonzero(truth)
-    right = int(xs.min() + 0.6 * (xs.max() - xs.min()))
-    drawn_mask = truth.copy()
-    drawn_mask[:, right:] = False
+    image, truth, right, drawn_mask, spot = _cut_short_on_the_right("assist_busi_benign_303")
     dense = np.asarray(Contour.from_mask(drawn_mask.astype(np.uint8)).points, float)
     clicked = Contour(dense[geo.douglas_peucker_closed(dense, 1.0)])  # a vertex per click: long edges
     assert 10 <= len(clicked.points) <= 60
-    missed = truth.copy()
-    missed[:, : right + 5] = False
-    my, mx = np.nonzero(missed)
-    spot = (float(np.median(mx)), float(np.median(my)))
     got = propose_local_correction(image, clicked, spot, include=True).contour
     assert got.to_mask(truth.shape)[int(spot[1]), int(spot[0])]
     far = [p for p in clicked.points if p[0] < right - 10]
