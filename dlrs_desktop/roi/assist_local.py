@@ -12,6 +12,8 @@ their outline kept to the pixel — the local edit ITK-SNAP's and Slicer's brush
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -38,6 +40,7 @@ from dlrs_desktop.roi.validate import validate_contour
 # docs/ASSIST_MODEL.md): the best Dice after 1-3 clicks, and the hand-drawn half kept to Dice 0.995.
 REACH: float | None = 6.0
 MIN_REACH_PX = 8
+EDGE_STEP_PX = 1.0  # `splice` tests the outline this finely along its edges
 
 
 def local_change(
@@ -85,12 +88,11 @@ def splice(image: UltrasoundImage, before: Contour, traced: Contour, changed: np
     more of the user's vertices: `bench_assist_edited.py --clicked`, docs/ASSIST_MODEL.md.) None when
     the change meets the outline in more than one place, or the joined outline crosses itself or is
     refused: the caller then keeps `traced` whole."""
-    old, original = geo.densify_closed(np.asarray(before.points, float), 1.0)
+    old, original = geo.densify_closed(np.asarray(before.points, float), EDGE_STEP_PX)
     new = np.asarray(traced.points, float)
     if geo.signed_area(old) * geo.signed_area(new) < 0:
         new = new[::-1]
-    step = float(np.median(np.hypot(*np.diff(np.vstack([old, old[:1]]), axis=0).T)))
-    grow = int(np.ceil(step)) + 2
+    grow = math.ceil(EDGE_STEP_PX) + 2
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
     zone = cv2.dilate(changed.astype(np.uint8), disc)
     runs = _inside_run(old, zone > 0), _inside_run(new, zone > 0)
