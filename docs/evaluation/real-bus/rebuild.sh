@@ -77,7 +77,11 @@ for candidate in 1.2 1.3; do
 done
 python benchmarks/shape_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
   --signature-of "$WORK/candidate-1.2"
-python benchmarks/bracket_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv"
+python benchmarks/bracket_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
+  --cache "$WORK/bracket-features.npz"
+# the move-penalised signatures (README.md, after candidate 1.4): the same features, train split only
+python benchmarks/move_penalty_robustness.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
+  --cache "$WORK/bracket-features.npz" --penalties 0,100,1000,3000,10000,30000,100000
 # Candidate 1.4 (README.md, "Networks that read a tighter or looser outline alike"): networks retrained
 # on outlines also moved up to 1.5 mm in or out (not a restack; about 75 min on 2 cores), internal split only.
 dlrs train --cohort "$WORK/cohort/cohort-train.csv" --out "$WORK/candidate-1.4" "${TRAIN_FLAGS[@]}" \
