@@ -2,14 +2,32 @@
 
 Every error a user can cause (a bad file, a contour that does not fit, a broken model) is a
 `DlrsError` whose message is written for the user. The CLI prints it on one line and exits
-with `exit_code`; the GUI shows it in a dialog. Anything else is a bug.
+with `exit_code`; the GUI shows it in a dialog. Anything else is a bug. An error raised with `of`
+carries its sentence as a template and values (`wording.Worded`), which the GUI shows in the interface's
+language; the CLI and log files print the English.
 """
+
+from __future__ import annotations
+
+from typing import Self
+
+from dlrs_desktop.wording import Worded
 
 
 class DlrsError(Exception):
     """Base class: the message is shown to the user as is."""
 
     exit_code = 2
+    worded: Worded | None = None
+
+    @classmethod
+    def of(cls, template: str, **values: object) -> Self:
+        """The error whose message is `template` filled with `values` (marked for translation where
+        written: `QT_TRANSLATE_NOOP(CORE, "…")`)."""
+        worded = Worded(template, values)
+        error = cls(str(worded))
+        error.worded = worded
+        return error
 
 
 class ImageLoadError(DlrsError):

@@ -8,7 +8,8 @@ files, DICOM SR and the Pillow PDF keep the English default.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 Translate = Callable[[str, str], str]
@@ -27,3 +28,33 @@ def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
 def english(context: str, text: str) -> str:
     """The core's own words: no translation."""
     return text
+
+
+#: The catalogue context of the core's refusals and readings (`Worded` templates).
+CORE = "core"
+
+
+@dataclass(frozen=True)
+class Worded:
+    """A sentence for the user as a template and its values, so that the GUI can show it translated.
+
+    `template` is marked with `QT_TRANSLATE_NOOP(CORE, …)` where it is written; its `{name}` fields
+    (format specs allowed) take `values`. A value that is itself `Worded` is rendered first (a clause);
+    a plain string value is looked up in the catalogue too (a marked word such as "left"; a file name
+    has no entry and stays as it is); numbers are formatted by the template.
+    """
+
+    template: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return render(self)
+
+
+def render(worded: Worded, tr: Translate = english) -> str:
+    """The sentence in the language of `tr` (default: the core's English)."""
+    values = {
+        k: render(v, tr) if isinstance(v, Worded) else tr(CORE, v) if isinstance(v, str) else v
+        for k, v in worded.values.items()
+    }
+    return tr(CORE, worded.template).format(**values)

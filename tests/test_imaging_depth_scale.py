@@ -16,6 +16,7 @@ import pytest
 from dlrs_desktop.cli import main
 from dlrs_desktop.imaging import image_from_array, load_image
 from dlrs_desktop.imaging.depth_scale import DepthScaleReading, DepthScaleRefusal, read_depth_scale
+from tests.i18n_factory import english_words, zh_cn  # noqa: F401  (fixture)
 from tests.ui_factory import dialog_log, make_window  # noqa: F401
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -63,7 +64,7 @@ def test_reads_a_synthetic_ruler_within_one_percent(mm_per_px: float, side: str)
     reading = read_depth_scale(image_from_array(_ruler(_screen(1), x, period, n)))
     assert isinstance(reading, DepthScaleReading), reading
     assert reading.mm_per_px == pytest.approx(mm_per_px, rel=0.01)
-    assert reading.tick_mm == 5.0 and "every 2nd tick" in reading.interval_rule
+    assert reading.tick_mm == 5.0 and "every 2nd tick" in str(reading.interval_rule)
     assert reading.side == side and reading.tick_count >= n - 1
     assert abs(reading.column_x - (x + 4)) < 6
     cal = reading.calibration()
@@ -111,7 +112,7 @@ def test_real_dicom_rulers_match_their_ultrasound_regions(name: str) -> None:
     reading = read_depth_scale(image)
     assert isinstance(reading, DepthScaleReading), reading
     assert reading.mm_per_px == pytest.approx(truth, rel=0.01)  # measured: 0.0 % and 0.1 %
-    assert reading.tick_mm == 10.0 and "every 5th tick" in reading.interval_rule
+    assert reading.tick_mm == 10.0 and "every 5th tick" in str(reading.interval_rule)
 
 
 def test_real_dicom_without_a_legible_ruler_is_refused() -> None:
@@ -182,3 +183,19 @@ def test_gui_action_applies_a_confirmed_reading(qtbot, tmp_path: Path, dialog_lo
     assert win.doc.to_annotation().calibration["source"] == "depth-scale"  # saved with its source
     win.undo_stack.undo()
     assert win.doc.calibration is None
+
+
+def test_gui_offers_the_reading_and_refuses_in_chinese(qtbot, tmp_path: Path, zh_cn, dialog_log) -> None:  # noqa: F811
+    win = make_window(qtbot)
+    plain, _ = _case(tmp_path, ruler=False)
+    assert win.open_path(plain)
+    assert not win.edits.calibrate_from_depth_scale()
+    refusal = dialog_log.texts("error")[-1]
+    assert refusal.startswith("未找到深度标尺") and english_words(refusal) == [], refusal
+    ruler, _ = _case(tmp_path, ruler=True)
+    assert win.open_path(ruler)
+    dialog_log.answers["yes_no"] = False
+    assert not win.edits.calibrate_from_depth_scale()
+    offer = dialog_log.texts("yes_no")[-1]  # the summary and the rule for 5 mm a tick, in Chinese
+    assert "右侧的深度标尺" in offer and "每第 2 个刻度更长" in offer, offer
+    assert english_words(offer, {"cm"}) == [], offer

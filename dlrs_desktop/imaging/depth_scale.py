@@ -34,7 +34,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from dlrs_desktop.imaging import depth_scale_text as T
 from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
+from dlrs_desktop.wording import Translate, Worded, english, render
 
 MM_PER_PX_RANGE = (0.03, 0.5)
 SCAN_DEPTH_RANGE_MM = (15.0, 160.0)  # any B-mode preset; breast imaging is 20-80 mm
@@ -50,11 +52,7 @@ _MIN_CONTRAST = 12.0  # grey levels a tick stands above its column
 _ISOLATION = 4  # px above/below a tick that must be dark
 _BAND_INSIDE = 8  # px the search band reaches into the scan area (rulers drawn over its edge)
 _MIN_PERIOD, _MAX_PERIOD = 6.0, 340.0  # px: 5 mm at 0.5 mm/px ... 10 mm at 0.03 mm/px
-_PATTERNS = {
-    2: (5.0, "every 2nd tick is {f}: 5 mm ticks between centimetre ticks"),
-    5: (10.0, "every 5th tick is {f}: centimetre ticks with 5 cm major ticks"),
-    10: (1.0, "every 10th tick is {f}: millimetre ticks with centimetre major ticks"),
-}
+_PATTERNS = {k: (mm, T.PATTERN_RULES[k]) for k, mm in ((2, 5.0), (5, 10.0), (10, 1.0))}
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class DepthScaleReading:
     period_px: float  # least-squares distance between neighbouring ticks
     tick_count: int
     tick_mm: float  # what one period was taken to be
-    interval_rule: str  # why
+    interval_rule: Worded  # why (str() gives the English)
     residual_px: float  # rms of the tick rows about the fitted lattice
     scan_depth_mm: float  # the scan area's height at this scale
     confidence: float  # 0..1: ticks (8+ = full), regularity, lattice coverage
@@ -77,15 +75,25 @@ class DepthScaleReading:
     def calibration(self) -> Calibration:
         return Calibration(self.mm_per_px, self.mm_per_px, "depth-scale")
 
-    def summary(self) -> str:
-        return (
-            f"depth scale at the {self.side} (x≈{self.column_x:.0f}): {self.tick_count} ticks "
-            f"{self.period_px:.2f} px apart = {self.tick_mm:g} mm → {self.mm_per_px:.4f} mm/px "
-            f"(scan depth {self.scan_depth_mm / 10:.1f} cm, confidence {self.confidence:.2f})"
+    def summary(self, tr: Translate = english) -> str:
+        return render(
+            T.worded(
+                T.SUMMARY,
+                side=self.side,
+                x=self.column_x,
+                count=self.tick_count,
+                period=self.period_px,
+                tick=self.tick_mm,
+                mmpp=self.mm_per_px,
+                depth=self.scan_depth_mm / 10,
+                confidence=self.confidence,
+            ),
+            tr,
         )
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["interval_rule"] = str(self.interval_rule)
         d["tick_rows"] = [round(y, 2) for y in self.tick_rows]
         d["tick_x"] = list(self.tick_x)
         return d
@@ -93,9 +101,13 @@ class DepthScaleReading:
 
 @dataclass(frozen=True)
 class DepthScaleRefusal:
-    """No scale read; `reason` is one sentence for the user."""
+    """No scale read; `reason` is one sentence for the user (`worded`: the same, for translation)."""
 
-    reason: str
+    worded: Worded
+
+    @property
+    def reason(self) -> str:
+        return str(self.worded)
 
 
 @dataclass(frozen=True)
@@ -315,17 +327,17 @@ def _scan_rows(image: UltrasoundImage) -> int:
     return int(rows[-1] - rows[0] + 1) if rows.size else image.height
 
 
-def _plausible(tick_mm: float, period: float, scan_px: int, height: int) -> str | None:
+def _plausible(tick_mm: float, period: float, scan_px: int, height: int) -> Worded | None:
     """Why this interval cannot be right (None: plausible)."""
     mmpp = tick_mm / period
     lo, hi = MM_PER_PX_RANGE
     if not lo <= mmpp <= hi:
-        return f"{mmpp:.3f} mm/px is outside {lo:g}–{hi:g}"
+        return T.worded(T.BAD_MM_PER_PX, mmpp=mmpp, lo=lo, hi=hi)
     d0, d1 = SCAN_DEPTH_RANGE_MM
     if not d0 <= scan_px * mmpp <= d1:
-        return f"a scan depth of {scan_px * mmpp / 10:.1f} cm is outside {d0 / 10:g}–{d1 / 10:g} cm"
+        return T.worded(T.BAD_SCAN_DEPTH, depth=scan_px * mmpp / 10, lo=d0 / 10, hi=d1 / 10)
     if height * mmpp > MAX_IMAGE_DEPTH_MM:
-        return f"the whole image would be {height * mmpp / 10:.1f} cm deep"
+        return T.worded(T.BAD_IMAGE_DEPTH, depth=height * mmpp / 10)
     return None
 
 
@@ -361,47 +373,40 @@ def _refuse_without_ruler(rulers: list[_Ruler]) -> DepthScaleRefusal:
     if uneven:
         r = uneven[0]
         return DepthScaleRefusal(
-            f"The {len(r.rows)} tick marks at the {r.side} of the scan area are not evenly spaced (rows "
-            f"{r.rms:.1f} px rms off a {r.period:.1f} px spacing, {100 * r.coverage:.0f} % of the positions "
-            "filled), so no scale is read from them."
+            T.worded(
+                T.UNEVEN, count=len(r.rows), side=r.side, rms=r.rms, period=r.period, filled=100 * r.coverage
+            )
         )
     irregular = [r for r in rulers if r.stray >= 2 and len(r.rows) + r.stray >= MIN_TICKS]
     if irregular:
         r = irregular[0]
         return DepthScaleRefusal(
-            f"The tick marks at the {r.side} of the scan area are irregularly spaced ({r.stray} of "
-            f"{len(r.rows) + r.stray} off any regular spacing), so no scale is read from them."
+            T.worded(T.IRREGULAR, side=r.side, stray=r.stray, count=len(r.rows) + r.stray)
         )
     most = max((len(r.rows) for r in rulers), default=0)
     if most >= 3:
-        return DepthScaleRefusal(
-            f"The depth scale is not legible: the best column of tick marks beside the scan area has "
-            f"only {most} regularly spaced ticks (at least {MIN_TICKS} are needed)."
-        )
-    return DepthScaleRefusal(
-        "No depth scale was found: there is no column of regularly spaced tick marks beside the scan area."
-    )
+        return DepthScaleRefusal(T.worded(T.TOO_FEW, count=most, minimum=MIN_TICKS))
+    return DepthScaleRefusal(T.worded(T.NONE_FOUND))
 
 
-def _interval(r: _Ruler, scan_px: int, height: int) -> tuple[float, str] | DepthScaleRefusal:
+def _interval(r: _Ruler, scan_px: int, height: int) -> tuple[float, Worded] | DepthScaleRefusal:
     """(mm per tick, why) or a refusal: a pattern of major ticks decides, else the depth it implies."""
     pattern = _pattern(r)
     p = r.period
     if pattern is not None:
         k, feature = pattern
-        why = _PATTERNS[k][1].format(f=feature)
+        why = T.worded(_PATTERNS[k][1], f=feature)
         hyps = [10.0, 1.0] if k == 5 else [_PATTERNS[k][0]]
         ok = [t for t in hyps if _plausible(t, p, scan_px, height) is None]
         if len(ok) == 1:
             return ok[0], why
         if not ok:
+            problem = _plausible(hyps[0], p, scan_px, height)
             return DepthScaleRefusal(
-                f"The depth scale's ticks are {p:.1f} px apart ({why}), but at {hyps[0]:g} mm per tick "
-                f"{_plausible(hyps[0], p, scan_px, height)}, so no scale is read."
+                T.worded(T.PATTERN_IMPLAUSIBLE, period=p, rule=why, tick=hyps[0], problem=problem)
             )
         return DepthScaleRefusal(
-            f"The depth scale's ticks are {p:.1f} px apart with every {k}th tick {feature}: "
-            f"{hyps[0]:g} mm and {hyps[1]:g} mm per tick are both plausible, so no scale is read."
+            T.worded(T.PATTERN_AMBIGUOUS, period=p, k=k, f=feature, a=hyps[0], b=hyps[1])
         )
     problem = {t: _plausible(t, p, scan_px, height) for t in (10.0, 5.0)}
     for t, other in ((10.0, 5.0), (5.0, 10.0)):
@@ -411,29 +416,34 @@ def _interval(r: _Ruler, scan_px: int, height: int) -> tuple[float, str] | Depth
             and problem[other] is not None
             and BREAST_DEPTH_MM[0] <= depth <= BREAST_DEPTH_MM[1]
         ):
-            return t, (
-                f"uniform ticks: {t:g} mm apart gives a breast-imaging depth of {depth / 10:.1f} cm, while "
-                f"{other:g} mm is implausible ({problem[other]})"
-            )
+            return t, T.worded(T.UNIFORM_RULE, tick=t, depth=depth / 10, other=other, problem=problem[other])
     if problem[10.0] and problem[5.0]:
         pass
     elif problem[10.0] or problem[5.0]:
         t = 5.0 if problem[10.0] else 10.0
         return DepthScaleRefusal(
-            f"The depth scale's ticks are {p:.1f} px apart with no longer centimetre ticks: "
-            f"{15 - t:g} mm per tick is implausible ({problem[15.0 - t]}) and {t:g} mm gives a scan depth "
-            f"of {scan_px * t / p / 10:.1f} cm, outside breast imaging (2–8 cm), so no scale is read."
+            T.worded(
+                T.UNIFORM_OUTSIDE_BREAST,
+                period=p,
+                other=15 - t,
+                problem=problem[15.0 - t],
+                tick=t,
+                depth=scan_px * t / p / 10,
+            )
         )
     if problem[10.0] and problem[5.0]:
         return DepthScaleRefusal(
-            f"The depth scale's ticks are {p:.1f} px apart, but neither 1 cm ({problem[10.0]}) nor 5 mm "
-            f"({problem[5.0]}) per tick gives a plausible scale, so no scale is read."
+            T.worded(T.UNIFORM_NEITHER, period=p, problem_cm=problem[10.0], problem_5mm=problem[5.0])
         )
     return DepthScaleRefusal(
-        f"The depth scale's ticks are {p:.1f} px apart with no longer centimetre ticks: 1 cm "
-        f"({10 / p:.3f} mm/px, scan depth {scan_px * 10 / p / 10:.1f} cm) and 5 mm ({5 / p:.3f} mm/px, "
-        f"{scan_px * 5 / p / 10:.1f} cm) per tick are both possible, so no scale is read; calibrate "
-        "with the Calibrate tool (K) along the ruler."
+        T.worded(
+            T.UNIFORM_BOTH,
+            period=p,
+            cm=10 / p,
+            depth_cm=scan_px * 10 / p / 10,
+            mm5=5 / p,
+            depth_5mm=scan_px * 5 / p / 10,
+        )
     )
 
 
@@ -452,8 +462,9 @@ def read_depth_scale(image: UltrasoundImage) -> DepthScaleReading | DepthScaleRe
             continue
         if abs(r.period - best.period) > AGREE * best.period:
             return DepthScaleRefusal(
-                f"Two columns of tick marks disagree ({best.period:.1f} px apart at the {best.side}, "
-                f"{r.period:.1f} px at the {r.side}), so no scale is read."
+                T.worded(
+                    T.DISAGREE, period=best.period, side=best.side, other_period=r.period, other_side=r.side
+                )
             )
     scan_px = _scan_rows(image)
     decided = _interval(best, scan_px, image.height)

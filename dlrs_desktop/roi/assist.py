@@ -27,6 +27,7 @@ from dlrs_desktop.roi.assist_finish import check_box, check_click, finish_contou
 from dlrs_desktop.roi.assist_learned import get_learned, learned_box, learned_click, learned_diameter
 from dlrs_desktop.roi.assist_local import correct_edited
 from dlrs_desktop.roi.contour import Contour
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Worded
 
 METHODS = ("chan-vese+grabcut", "grabcut", "chan-vese", "otsu")
 FILTERS = ("diffusion", "median", "gauss", "bilateral")
@@ -51,17 +52,35 @@ def _learned_or_none(engine: str, bundle: str | None, trust: Any = None):  # typ
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if engine == "classical":
-        return None, "classical requested"
+        return None, QT_TRANSLATE_NOOP("core", "classical requested")
     try:
         return get_learned(bundle, trust), ""
     except ModelError as exc:
         if engine == "learned":
             raise
-        return None, str(exc)
+        return None, exc.worded or str(exc)
     except ImportError as exc:  # onnxruntime missing from a stripped install
         if engine == "learned":
             raise ModelError(f"The learned contour assist needs onnxruntime ({exc}).") from None
-        return None, f"onnxruntime unavailable ({exc})"
+        return None, Worded(
+            QT_TRANSLATE_NOOP("core", "onnxruntime unavailable ({detail})"), {"detail": str(exc)}
+        )
+
+
+#: (without a reason, with one): a corrective click when the learned assist cannot take it
+CORRECTIONS_NEED_LEARNED = (
+    QT_TRANSLATE_NOOP(
+        "core", "Corrective clicks need the learned contour assist; edit the outline by hand instead."
+    ),
+    QT_TRANSLATE_NOOP(
+        "core", "Corrective clicks need the learned contour assist ({why}); edit the outline by hand instead."
+    ),
+)
+
+
+def _needs_learned(plain: str, with_reason: str, why: str | Worded) -> ContourError:
+    """The refusal of a prompt only the learned assist takes, with the reason it is not there if any."""
+    return ContourError.of(with_reason, why=why) if why else ContourError.of(plain)
 
 
 class AssistOptions(TypedDict, total=False):
@@ -99,10 +118,18 @@ def propose_diameter(
     engine = options.get("engine", "auto")
     model, why = _learned_or_none(engine, options.get("bundle"), options.get("trust"))
     if model is None:
-        raise ContourError(
-            "A two-click diameter needs the learned contour assist"
-            + (f" ({why})" if why else "")
-            + "; drag a box around the lesion instead."
+        raise _needs_learned(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "A two-click diameter needs the learned contour assist; drag a box around the lesion "
+                "instead.",
+            ),
+            QT_TRANSLATE_NOOP(
+                "core",
+                "A two-click diameter needs the learned contour assist ({why}); drag a box around the "
+                "lesion instead.",
+            ),
+            why,
         )
     return Proposal(learned_diameter(image, ends, model), "learned", model.label)
 
@@ -122,11 +149,7 @@ def propose_corrected(
     """
     model, why = _learned_or_none(options.get("engine", "auto"), options.get("bundle"), options.get("trust"))
     if model is None:
-        raise ContourError(
-            "Corrective clicks need the learned contour assist"
-            + (f" ({why})" if why else "")
-            + "; edit the outline by hand instead."
-        )
+        raise _needs_learned(*CORRECTIONS_NEED_LEARNED, why)
     return Proposal(learned_box(image, box, model, include, exclude), "learned", model.label)
 
 
@@ -142,12 +165,12 @@ def propose_local_correction(
     `propose_corrected`; raises ContourError with a plain sentence otherwise."""
     model, why = _learned_or_none(options.get("engine", "auto"), options.get("bundle"), options.get("trust"))
     if model is None or not model.supports_corrections:
-        why = why or (f"{model.label} was not trained on corrective clicks" if model is not None else "")
-        raise ContourError(
-            "Corrective clicks need the learned contour assist"
-            + (f" ({why})" if why else "")
-            + "; edit the outline by hand instead."
-        )
+        if not why and model is not None:
+            why = Worded(
+                QT_TRANSLATE_NOOP("core", "{model} was not trained on corrective clicks"),
+                {"model": model.label},
+            )
+        raise _needs_learned(*CORRECTIONS_NEED_LEARNED, why)
     xy2 = (float(xy[0]), float(xy[1]))
     return Proposal(correct_edited(image, current, xy2, include, model), "learned", f"{model.label}, local")
 
@@ -222,10 +245,16 @@ def _mask_to_contour(image: UltrasoundImage, crop, mask: np.ndarray) -> Contour:
     x0, y0, x1, y1 = crop.box
     area = int(mask.sum())
     if area < 9 or area < 0.02 * (x1 - x0) * (y1 - y0):
-        raise ContourError("No lesion outline found in the box; draw it by hand or try a tighter box.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "No lesion outline found in the box; draw it by hand or try a tighter box."
+            )
+        )
     pts = geo.mask_to_polygon(mask, upsample=2, smooth_px=1.0, tolerance=0.05)
     if pts is None:  # pragma: no cover - a non-empty mask always has an outline
-        raise ContourError("No lesion outline found in the box; draw it by hand.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "No lesion outline found in the box; draw it by hand.")
+        )
     return finish_contour(image, crop.to_image(pts))
 
 
@@ -261,7 +290,11 @@ def _classical_click(image: UltrasoundImage, xy: Sequence[float], method: str, s
     inner_level = float(np.percentile(f[near], 30)) if near.any() else float(f[int(c[1]), int(c[0])])
     outer_level = float(np.percentile(f[crop.scan], 60)) if crop.scan.any() else 255.0
     if outer_level - inner_level < 10:
-        raise ContourError("The click is not inside a darker lesion; drag a box around the lesion instead.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "The click is not inside a darker lesion; drag a box around the lesion instead."
+            )
+        )
     boxes = [_ray_box(crop, f, c, inner_level + 0.5 * (outer_level - inner_level), s) for s in (2.0, 1.0)]
     boxes += [
         (x - r * px_per_mm, y - r * px_per_mm, x + r * px_per_mm, y + r * px_per_mm)
@@ -282,7 +315,11 @@ def _classical_click(image: UltrasoundImage, xy: Sequence[float], method: str, s
         if score is not None and (best is None or score > best[0]):
             best = (score, contour)
     if best is None:
-        raise ContourError("No lesion found around the click; drag a box around the lesion instead.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "No lesion found around the click; drag a box around the lesion instead."
+            )
+        )
     return best[1]
 
 

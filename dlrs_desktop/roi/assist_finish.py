@@ -17,6 +17,7 @@ from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
 from dlrs_desktop.roi.validate import validate_contour
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 VERTEX_SPACING_MM = 1.0
 MIN_VERTICES, MAX_VERTICES = 16, 80
@@ -28,24 +29,44 @@ def check_box(image: UltrasoundImage, box: Sequence[float]) -> tuple[float, floa
     try:
         x0, y0, x1, y1 = (float(v) for v in box)
     except (TypeError, ValueError) as exc:
-        raise ContourError("A box is four numbers: X0 Y0 X1 Y1 (image pixels).") from exc
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "A box is four numbers: X0 Y0 X1 Y1 (image pixels).")
+        ) from exc
     if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
-        raise ContourError("The box has missing or infinite coordinates.")
+        raise ContourError.of(QT_TRANSLATE_NOOP("core", "The box has missing or infinite coordinates."))
     x0, x1 = sorted((x0, x1))
     y0, y1 = sorted((y0, y1))
     h, w = image.shape
     if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
-        raise ContourError(f"The box ({x0:g}, {y0:g})–({x1:g}, {y1:g}) lies outside the {w}×{h} image.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "The box ({x0:g}, {y0:g})–({x1:g}, {y1:g}) lies outside the {w}×{h} image."
+            ),
+            x0=x0,
+            y0=y0,
+            x1=x1,
+            y1=y1,
+            w=w,
+            h=h,
+        )
     x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(w)), min(y1, float(h))
     if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
-        raise ContourError(
-            f"The box is {x1 - x0:.0f}×{y1 - y0:.0f} pixels; drag a box of at least {MIN_BOX_PX} pixels "
-            "around the whole lesion."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "The box is {w:.0f}×{h:.0f} pixels; drag a box of at least {minimum} pixels around the "
+                "whole lesion.",
+            ),
+            w=x1 - x0,
+            h=y1 - y0,
+            minimum=MIN_BOX_PX,
         )
     sub = image.scan_mask[int(y0) : math.ceil(y1), int(x0) : math.ceil(x1)]
     if sub.size == 0 or sub.mean() < 0.25:
-        raise ContourError(
-            "The box lies mostly outside the scan area; drag it around a lesion in the tissue."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "The box lies mostly outside the scan area; drag it around a lesion in the tissue."
+            )
         )
     return x0, y0, x1, y1
 
@@ -55,12 +76,22 @@ def check_click(image: UltrasoundImage, xy: Sequence[float]) -> tuple[float, flo
     try:
         x, y = (float(v) for v in xy)
     except (TypeError, ValueError) as exc:
-        raise ContourError("A click is two numbers: X Y (image pixels).") from exc
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "A click is two numbers: X Y (image pixels).")
+        ) from exc
     h, w = image.shape
     if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < w and 0 <= y < h):
-        raise ContourError(f"The click ({x:g}, {y:g}) lies outside the {w}×{h} image.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "The click ({x:g}, {y:g}) lies outside the {w}×{h} image."),
+            x=x,
+            y=y,
+            w=w,
+            h=h,
+        )
     if not image.scan_mask[int(y), int(x)]:
-        raise ContourError("The click is outside the scan area; click inside the lesion.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "The click is outside the scan area; click inside the lesion.")
+        )
     return x, y
 
 
@@ -89,7 +120,7 @@ def _untangle(pts: np.ndarray, shape: tuple[int, int], cal: Calibration | None) 
     cv2.fillPoly(m, [np.round((pts - lo) * scale * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
     out = geo.mask_to_polygon(m, upsample=1, smooth_px=2.0, tolerance=0.2)
     if out is None:  # pragma: no cover - a non-degenerate polygon covers some pixels
-        raise ContourError("The outline folded onto itself; draw it by hand.")
+        raise ContourError.of(QT_TRANSLATE_NOOP("core", "The outline folded onto itself; draw it by hand."))
     out = resample_even(out / scale + lo, cal)
     h, w = shape
     return np.column_stack([np.clip(out[:, 0], 0.0, float(w)), np.clip(out[:, 1], 0.0, float(h))])

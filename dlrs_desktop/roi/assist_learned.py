@@ -36,6 +36,7 @@ from dlrs_desktop.roi import assist_prompt as ap
 from dlrs_desktop.roi.assist_bundle import AssistBundle, default_bundle_dir, load_assist_bundle
 from dlrs_desktop.roi.assist_finish import MIN_BOX_PX, check_box, check_click, finish_contour
 from dlrs_desktop.roi.contour import Contour
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     from dlrs_desktop.bundle_signature import TrustPolicy
@@ -168,7 +169,9 @@ def _trace(mask: np.ndarray) -> np.ndarray:
 
 def outline_from_mask(image: UltrasoundImage, mask: np.ndarray, origin: tuple[int, int]) -> Contour:
     if mask.sum() < 9:
-        raise ContourError("No lesion outline found; draw it by hand or try a tighter box.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "No lesion outline found; draw it by hand or try a tighter box.")
+        )
     return finish_contour(image, _trace(mask) + np.asarray(origin, float))
 
 
@@ -217,19 +220,29 @@ def learned_box(
     bx = check_box(image, box)
     if include or exclude:
         if not model.supports_corrections:
-            raise ContourError(
-                f"{model.label} was not trained on corrective clicks; edit the outline by hand instead."
+            raise ContourError.of(
+                QT_TRANSLATE_NOOP(
+                    "core", "{model} was not trained on corrective clicks; edit the outline by hand instead."
+                ),
+                model=model.label,
             )
         if len(include) + len(exclude) > MAX_CORRECTIONS:
-            raise ContourError(
-                f"At most {MAX_CORRECTIONS} corrective clicks; drag a new box and start again."
+            raise ContourError.of(
+                QT_TRANSLATE_NOOP(
+                    "core", "At most {count} corrective clicks; drag a new box and start again."
+                ),
+                count=MAX_CORRECTIONS,
             )
         include = [check_click(image, p) for p in include]
         exclude = [check_click(image, p) for p in exclude]
         bx = check_box(image, _grown(bx, include))
     mask, origin = _box_mask(model, image, bx, include, exclude)
     if mask.sum() < max(9, 0.02 * (bx[2] - bx[0]) * (bx[3] - bx[1])):
-        raise ContourError("No lesion outline found in the box; draw it by hand or try a tighter box.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "No lesion outline found in the box; draw it by hand or try a tighter box."
+            )
+        )
     if not (include or exclude):
         return outline_from_mask(image, mask, origin)
     # the finished outline (smoothed, vertices about every mm) can shave a small bulge or notch off:
@@ -386,8 +399,11 @@ def learned_click(image: UltrasoundImage, xy: Sequence[float], model: LearnedAss
     x, y = check_click(image, xy)
     cands = _click_candidates(model, image, (x, y))
     if not cands:
-        raise ContourError(
-            "Nothing lesion-like around the click; click inside the lesion or drag a box around it."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "Nothing lesion-like around the click; click inside the lesion or drag a box around it.",
+            )
         )
     return _refined_as_box(image, cands[0].mask, cands[0].origin, model, (x, y))
 
@@ -426,16 +442,26 @@ def learned_diameter(
     try:
         first, second = ends
     except (TypeError, ValueError):
-        raise ContourError("A diameter is two points: X1 Y1 X2 Y2 (image pixels).") from None
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "A diameter is two points: X1 Y1 X2 Y2 (image pixels).")
+        ) from None
     p1, p2 = check_click(image, first), check_click(image, second)
     if np.hypot(p2[0] - p1[0], p2[1] - p1[1]) < MIN_BOX_PX:
-        raise ContourError(
-            f"The two clicks are closer than {MIN_BOX_PX} pixels; "
-            "click both ends of the lesion's longest diameter."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "The two clicks are closer than {minimum} pixels; click both ends of the lesion's longest "
+                "diameter.",
+            ),
+            minimum=MIN_BOX_PX,
         )
     if not model.supports_diameter:
-        raise ContourError(
-            f"{model.label} was not trained on two-click diameters; drag a box around the lesion instead."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "{model} was not trained on two-click diameters; drag a box around the lesion instead.",
+            ),
+            model=model.label,
         )
     frame = ap.diameter_frame(p1, p2)
     prob = model.probabilities(model.make_input(image.gray, frame, diameter=(p1, p2))[None])[0]
@@ -444,5 +470,9 @@ def learned_diameter(
     cv2.line(line, (int(p1[0]) - ox, int(p1[1]) - oy), (int(p2[0]) - ox, int(p2[1]) - oy), 1, 3)
     mask = keep_and_fill(above, pmap * line)
     if mask.sum() < 9:
-        raise ContourError("No lesion outline found along the two clicks; drag a box around the lesion.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "No lesion outline found along the two clicks; drag a box around the lesion."
+            )
+        )
     return _refined_as_box(image, mask, (ox, oy), model, ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2))

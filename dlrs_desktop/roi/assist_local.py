@@ -33,6 +33,7 @@ from dlrs_desktop.roi.assist_learned import (
 )
 from dlrs_desktop.roi.contour import Contour
 from dlrs_desktop.roi.validate import validate_contour
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 # The change reaches at most REACH × the click's distance from the outline's edge (at least MIN_REACH_PX)
 # from the click; None: the whole connected stretch where the proposal disagrees around the click.
@@ -129,7 +130,9 @@ def correct_edited(
     shape = image.shape
     mine = current.to_mask(shape).astype(bool)
     if not mine.any():
-        raise ContourError("The outline covers no pixel of the image; draw it again.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "The outline covers no pixel of the image; draw it again.")
+        )
     ys, xs = np.nonzero(mine)
     x0, y0, x1, y1 = float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
     box = refine_box(min(x0, xy[0]), min(y0, xy[1]), max(x1, xy[0]), max(y1, xy[1]))

@@ -18,6 +18,7 @@ from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging.types import UltrasoundImage, UltrasoundRegion, select_region
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 TINY_LOOP_FRACTION = 0.05
 MAX_OUTSIDE_SCAN_FRACTION = 0.02  # tolerance for the scan mask's own edge uncertainty
@@ -33,25 +34,43 @@ def validate_contour(contour: Contour, image: UltrasoundImage, min_area_mm2: flo
     """
     pts = np.asarray(contour.points, dtype=np.float64)
     if len(pts) < 3:
-        raise ContourError(f"The contour needs at least 3 points; it has {len(pts)}.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "The contour needs at least 3 points; it has {count}."), count=len(pts)
+        )
     h, w = image.shape
     outside = (pts[:, 0] < 0) | (pts[:, 0] > w) | (pts[:, 1] < 0) | (pts[:, 1] > h)
     if outside.any():
-        raise ContourError(
-            f"{int(outside.sum())} of the contour's {len(pts)} points lie outside the image "
-            f"({w}×{h} pixels); move them back onto the image."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "{off} of the contour's {count} points lie outside the image ({w}×{h} pixels); "
+                "move them back onto the image.",
+            ),
+            off=int(outside.sum()),
+            count=len(pts),
+            w=w,
+            h=h,
         )
     if contour.frame != image.frame_index:
-        raise ContourError(
-            f"The contour belongs to frame {contour.frame + 1} (index {contour.frame}) but the image shows "
-            f"frame {image.frame_index + 1} (index {image.frame_index})."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "The contour belongs to frame {frame} (index {index}) but the image shows frame {shown} "
+                "(index {shown_index}).",
+            ),
+            frame=contour.frame + 1,
+            index=contour.frame,
+            shown=image.frame_index + 1,
+            shown_index=image.frame_index,
         )
     pts = geo.drop_repeated(pts)
     if len(pts) < 3:
-        raise ContourError("The contour needs at least 3 distinct points.")
+        raise ContourError.of(QT_TRANSLATE_NOOP("core", "The contour needs at least 3 distinct points."))
     pts = _repair_self_intersection(pts)
     if abs(geo.signed_area(pts)) < 1e-6:
-        raise ContourError("The contour encloses no area (its points lie on one line).")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP("core", "The contour encloses no area (its points lie on one line).")
+        )
 
     region = _check_regions(image, pts)
     calibration = image.calibration_for(pts) or contour.calibration
@@ -61,12 +80,22 @@ def validate_contour(contour: Contour, image: UltrasoundImage, min_area_mm2: flo
     if calibration is not None:
         area_mm2 = area_px * calibration.pixel_area_mm2
         if area_mm2 < min_area_mm2:
-            raise ContourError(
-                f"The contour encloses only {area_mm2:.2g} mm², below the {min_area_mm2:g} mm² minimum; "
-                "draw around the whole tumour."
+            raise ContourError.of(
+                QT_TRANSLATE_NOOP(
+                    "core",
+                    "The contour encloses only {area:.2g} mm², below the {minimum:g} mm² minimum; "
+                    "draw around the whole tumour.",
+                ),
+                area=area_mm2,
+                minimum=min_area_mm2,
             )
     elif area_px < MIN_AREA_PX:
-        raise ContourError(f"The contour encloses only {area_px:.2g} pixels; draw around the whole tumour.")
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "The contour encloses only {area:.2g} pixels; draw around the whole tumour."
+            ),
+            area=area_px,
+        )
 
     _check_scan_area(image, pts)
     return replace(contour, points=pts, calibration=calibration, region_index=region_index)
@@ -87,7 +116,9 @@ def _remove_spikes(pts: np.ndarray) -> np.ndarray:
             chosen.pop()
         pts = geo.drop_repeated(np.delete(pts, chosen, axis=0))
         if len(pts) < 3:
-            raise ContourError("The contour folds back on itself and encloses no area.")
+            raise ContourError.of(
+                QT_TRANSLATE_NOOP("core", "The contour folds back on itself and encloses no area.")
+            )
     return pts
 
 
@@ -111,9 +142,14 @@ def _repair_self_intersection(pts: np.ndarray) -> np.ndarray:
             and not geo.edge_crossings(large, stop_after=1)
         ):
             return large
-    raise ContourError(
-        f"The contour crosses itself (near x={where[0]:.0f}, y={where[1]:.0f}) and cannot be repaired "
-        "without guessing; move the points so that the outline does not cross."
+    raise ContourError.of(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "The contour crosses itself (near x={x:.0f}, y={y:.0f}) and cannot be repaired without "
+            "guessing; move the points so that the outline does not cross.",
+        ),
+        x=float(where[0]),
+        y=float(where[1]),
     )
 
 
@@ -131,19 +167,29 @@ def _check_regions(image: UltrasoundImage, pts: np.ndarray) -> UltrasoundRegion 
         return region
     whole = [r for r in image.regions if r.contains(pts)]
     if whole:
-        raise ContourError(
-            "The contour lies in an ultrasound region that is not a 2D tissue image (e.g. Doppler or "
-            "M-mode); draw it on the B-mode image."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "The contour lies in an ultrasound region that is not a 2D tissue image (e.g. Doppler "
+                "or M-mode); draw it on the B-mode image.",
+            )
         )
     hits = _region_hits(image.regions, pts)
     if len(hits) >= 2:
-        raise ContourError(
-            "The contour crosses two ultrasound regions (e.g. the two halves of a dual view); "
-            "draw it inside one image."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "The contour crosses two ultrasound regions (e.g. the two halves of a dual view); "
+                "draw it inside one image.",
+            )
         )
     if image.calibration is not None and image.calibration.source != "dicom-us-region":
         return None  # calibration does not depend on the region: the scan-area check decides
-    raise ContourError("The contour leaves the ultrasound image region; draw it inside the scan area.")
+    raise ContourError.of(
+        QT_TRANSLATE_NOOP(
+            "core", "The contour leaves the ultrasound image region; draw it inside the scan area."
+        )
+    )
 
 
 def _check_scan_area(image: UltrasoundImage, pts: np.ndarray) -> None:
@@ -158,13 +204,21 @@ def _check_scan_area(image: UltrasoundImage, pts: np.ndarray) -> None:
         return
     views = {k: c for k, c in image.view_labels(inside, (j0c, i0c)).items() if k > 0}
     if len(views) > 1 and sorted(views.values())[-2] > MAX_OUTSIDE_SCAN_FRACTION * total:
-        raise ContourError(
-            f"The contour crosses from one view of this split image into another ({image.view_count} views "
-            "side by side or one above the other); draw it inside one view."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "The contour crosses from one view of this split image into another ({views} views side "
+                "by side or one above the other); draw it inside one view.",
+            ),
+            views=image.view_count,
         )
     off = int((inside & ~image.scan_mask[i0c:i1c, j0c:j1c]).sum())
     if off > MAX_OUTSIDE_SCAN_FRACTION * total:
-        raise ContourError(
-            f"{100.0 * off / total:.0f} % of the contour lies outside the scan area (on the black margin, "
-            "text or rulers); draw it on the tissue."
+        raise ContourError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "{percent:.0f} % of the contour lies outside the scan area (on the black margin, text or "
+                "rulers); draw it on the tissue.",
+            ),
+            percent=100.0 * off / total,
         )

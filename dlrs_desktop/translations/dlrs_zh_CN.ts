@@ -1153,6 +1153,15 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
 <context>
     <name>assist</name>
     <message>
+        <source>learned</source>
+        <extracomment>which engine answered a proposal (roi.assist.Proposal.method), as the status bar names it</extracomment>
+        <translation>学习型</translation>
+    </message>
+    <message>
+        <source>classical</source>
+        <translation>经典方法</translation>
+    </message>
+    <message>
         <source>{task}…</source>
         <translation>{task}…</translation>
     </message>
@@ -1366,6 +1375,276 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>Brush</source>
         <translation>画笔</translation>
+    </message>
+</context>
+<context>
+    <name>core</name>
+    <message>
+        <source>classical requested</source>
+        <translation>已选择经典方法</translation>
+    </message>
+    <message>
+        <source>onnxruntime unavailable ({detail})</source>
+        <translation>onnxruntime 不可用（{detail}）</translation>
+    </message>
+    <message>
+        <source>Corrective clicks need the learned contour assist; edit the outline by hand instead.</source>
+        <extracomment>(without a reason, with one): a corrective click when the learned assist cannot take it</extracomment>
+        <translation>修正点击需要学习型轮廓辅助；请改为手动编辑轮廓。</translation>
+    </message>
+    <message>
+        <source>Corrective clicks need the learned contour assist ({why}); edit the outline by hand instead.</source>
+        <translation>修正点击需要学习型轮廓辅助（{why}）；请改为手动编辑轮廓。</translation>
+    </message>
+    <message>
+        <source>A two-click diameter needs the learned contour assist; drag a box around the lesion instead.</source>
+        <translation>两点直径需要学习型轮廓辅助；请改为在病灶周围拖出方框。</translation>
+    </message>
+    <message>
+        <source>A two-click diameter needs the learned contour assist ({why}); drag a box around the lesion instead.</source>
+        <translation>两点直径需要学习型轮廓辅助（{why}）；请改为在病灶周围拖出方框。</translation>
+    </message>
+    <message>
+        <source>{model} was not trained on corrective clicks</source>
+        <translation>{model} 未用修正点击训练过</translation>
+    </message>
+    <message>
+        <source>No lesion outline found in the box; draw it by hand or try a tighter box.</source>
+        <translation>方框内未找到病灶轮廓；请手动勾画，或换一个更贴合病灶的方框。</translation>
+    </message>
+    <message>
+        <source>No lesion outline found in the box; draw it by hand.</source>
+        <translation>方框内未找到病灶轮廓；请手动勾画。</translation>
+    </message>
+    <message>
+        <source>The click is not inside a darker lesion; drag a box around the lesion instead.</source>
+        <translation>点击处不在较暗的病灶内；请改为在病灶周围拖出方框。</translation>
+    </message>
+    <message>
+        <source>No lesion found around the click; drag a box around the lesion instead.</source>
+        <translation>点击处周围未找到病灶；请改为在病灶周围拖出方框。</translation>
+    </message>
+    <message>
+        <source>A box is four numbers: X0 Y0 X1 Y1 (image pixels).</source>
+        <translation>方框由四个数字组成：X0 Y0 X1 Y1（图像像素）。</translation>
+    </message>
+    <message>
+        <source>The box has missing or infinite coordinates.</source>
+        <translation>方框的坐标缺失或为无穷大。</translation>
+    </message>
+    <message>
+        <source>The box ({x0:g}, {y0:g})–({x1:g}, {y1:g}) lies outside the {w}×{h} image.</source>
+        <translation>方框 ({x0:g}, {y0:g})–({x1:g}, {y1:g}) 位于 {w}×{h} 图像之外。</translation>
+    </message>
+    <message>
+        <source>The box is {w:.0f}×{h:.0f} pixels; drag a box of at least {minimum} pixels around the whole lesion.</source>
+        <translation>方框大小为 {w:.0f}×{h:.0f} 像素；请围绕整个病灶拖出至少 {minimum} 像素的方框。</translation>
+    </message>
+    <message>
+        <source>The box lies mostly outside the scan area; drag it around a lesion in the tissue.</source>
+        <translation>方框大部分位于扫描区之外；请围绕组织中的病灶拖框。</translation>
+    </message>
+    <message>
+        <source>A click is two numbers: X Y (image pixels).</source>
+        <translation>点击由两个数字组成：X Y（图像像素）。</translation>
+    </message>
+    <message>
+        <source>The click ({x:g}, {y:g}) lies outside the {w}×{h} image.</source>
+        <translation>点击 ({x:g}, {y:g}) 位于 {w}×{h} 图像之外。</translation>
+    </message>
+    <message>
+        <source>The click is outside the scan area; click inside the lesion.</source>
+        <translation>点击处位于扫描区之外；请在病灶内点击。</translation>
+    </message>
+    <message>
+        <source>The outline folded onto itself; draw it by hand.</source>
+        <translation>轮廓自身折叠；请手动勾画。</translation>
+    </message>
+    <message>
+        <source>No lesion outline found; draw it by hand or try a tighter box.</source>
+        <translation>未找到病灶轮廓；请手动勾画，或换一个更贴合病灶的方框。</translation>
+    </message>
+    <message>
+        <source>{model} was not trained on corrective clicks; edit the outline by hand instead.</source>
+        <translation>{model} 未用修正点击训练过；请改为手动编辑轮廓。</translation>
+    </message>
+    <message>
+        <source>At most {count} corrective clicks; drag a new box and start again.</source>
+        <translation>修正点击最多 {count} 次；请拖出新的方框重新开始。</translation>
+    </message>
+    <message>
+        <source>Nothing lesion-like around the click; click inside the lesion or drag a box around it.</source>
+        <translation>点击处周围没有类似病灶的结构；请在病灶内点击，或在病灶周围拖出方框。</translation>
+    </message>
+    <message>
+        <source>A diameter is two points: X1 Y1 X2 Y2 (image pixels).</source>
+        <translation>直径由两个点组成：X1 Y1 X2 Y2（图像像素）。</translation>
+    </message>
+    <message>
+        <source>The two clicks are closer than {minimum} pixels; click both ends of the lesion&apos;s longest diameter.</source>
+        <translation>两次点击相距不足 {minimum} 像素；请点击病灶最长径的两端。</translation>
+    </message>
+    <message>
+        <source>{model} was not trained on two-click diameters; drag a box around the lesion instead.</source>
+        <translation>{model} 未用两点直径训练过；请改为在病灶周围拖出方框。</translation>
+    </message>
+    <message>
+        <source>No lesion outline found along the two clicks; drag a box around the lesion.</source>
+        <translation>沿两次点击未找到病灶轮廓；请在病灶周围拖出方框。</translation>
+    </message>
+    <message>
+        <source>The outline covers no pixel of the image; draw it again.</source>
+        <translation>轮廓未覆盖图像的任何像素；请重新勾画。</translation>
+    </message>
+    <message>
+        <source>The contour needs at least 3 points; it has {count}.</source>
+        <translation>轮廓至少需要 3 个点；当前只有 {count} 个。</translation>
+    </message>
+    <message>
+        <source>{off} of the contour&apos;s {count} points lie outside the image ({w}×{h} pixels); move them back onto the image.</source>
+        <translation>轮廓的 {count} 个点中有 {off} 个位于图像（{w}×{h} 像素）之外；请将它们移回图像内。</translation>
+    </message>
+    <message>
+        <source>The contour belongs to frame {frame} (index {index}) but the image shows frame {shown} (index {shown_index}).</source>
+        <translation>该轮廓属于第 {frame} 帧（索引 {index}），但图像显示的是第 {shown} 帧（索引 {shown_index}）。</translation>
+    </message>
+    <message>
+        <source>The contour needs at least 3 distinct points.</source>
+        <translation>轮廓至少需要 3 个不同的点。</translation>
+    </message>
+    <message>
+        <source>The contour encloses no area (its points lie on one line).</source>
+        <translation>轮廓未围出任何面积（其各点位于一条直线上）。</translation>
+    </message>
+    <message>
+        <source>The contour encloses only {area:.2g} mm², below the {minimum:g} mm² minimum; draw around the whole tumour.</source>
+        <translation>轮廓仅围出 {area:.2g} mm²，低于最小值 {minimum:g} mm²；请勾画整个肿瘤。</translation>
+    </message>
+    <message>
+        <source>The contour encloses only {area:.2g} pixels; draw around the whole tumour.</source>
+        <translation>轮廓仅围出 {area:.2g} 个像素；请勾画整个肿瘤。</translation>
+    </message>
+    <message>
+        <source>The contour folds back on itself and encloses no area.</source>
+        <translation>轮廓自身折返，未围出任何面积。</translation>
+    </message>
+    <message>
+        <source>The contour crosses itself (near x={x:.0f}, y={y:.0f}) and cannot be repaired without guessing; move the points so that the outline does not cross.</source>
+        <translation>轮廓自相交（约在 x={x:.0f}, y={y:.0f} 处），无法在不作猜测的情况下修复；请移动各点，使轮廓不再交叉。</translation>
+    </message>
+    <message>
+        <source>The contour lies in an ultrasound region that is not a 2D tissue image (e.g. Doppler or M-mode); draw it on the B-mode image.</source>
+        <translation>轮廓位于非二维组织图像的超声区域（如多普勒或 M 型）；请在 B 型图像上勾画。</translation>
+    </message>
+    <message>
+        <source>The contour crosses two ultrasound regions (e.g. the two halves of a dual view); draw it inside one image.</source>
+        <translation>轮廓跨越两个超声区域（如双幅显示的两半）；请在同一幅图像内勾画。</translation>
+    </message>
+    <message>
+        <source>The contour leaves the ultrasound image region; draw it inside the scan area.</source>
+        <translation>轮廓超出超声图像区域；请在扫描区内勾画。</translation>
+    </message>
+    <message>
+        <source>The contour crosses from one view of this split image into another ({views} views side by side or one above the other); draw it inside one view.</source>
+        <translation>轮廓从这幅分屏图像的一个视图跨入另一个视图（{views} 个视图左右或上下排列）；请在同一视图内勾画。</translation>
+    </message>
+    <message>
+        <source>{percent:.0f} % of the contour lies outside the scan area (on the black margin, text or rulers); draw it on the tissue.</source>
+        <translation>轮廓有 {percent:.0f} % 位于扫描区之外（黑色边缘、文字或标尺上）；请在组织上勾画。</translation>
+    </message>
+    <message>
+        <source>left</source>
+        <extracomment>Words the templates take as values (the side of the scan area, what sets the major ticks apart).</extracomment>
+        <translation>左侧</translation>
+    </message>
+    <message>
+        <source>right</source>
+        <translation>右侧</translation>
+    </message>
+    <message>
+        <source>longer</source>
+        <translation>更长</translation>
+    </message>
+    <message>
+        <source>coloured</source>
+        <translation>带颜色</translation>
+    </message>
+    <message>
+        <source>brighter</source>
+        <translation>更亮</translation>
+    </message>
+    <message>
+        <source>every 2nd tick is {f}: 5 mm ticks between centimetre ticks</source>
+        <extracomment>every k-th tick is {f} → what one tick interval is</extracomment>
+        <translation>每第 2 个刻度{f}：厘米刻度之间有 5 mm 刻度</translation>
+    </message>
+    <message>
+        <source>every 5th tick is {f}: centimetre ticks with 5 cm major ticks</source>
+        <translation>每第 5 个刻度{f}：厘米刻度，每 5 cm 一个主刻度</translation>
+    </message>
+    <message>
+        <source>every 10th tick is {f}: millimetre ticks with centimetre major ticks</source>
+        <translation>每第 10 个刻度{f}：毫米刻度，每厘米一个主刻度</translation>
+    </message>
+    <message>
+        <source>depth scale at the {side} (x≈{x:.0f}): {count} ticks {period:.2f} px apart = {tick:g} mm → {mmpp:.4f} mm/px (scan depth {depth:.1f} cm, confidence {confidence:.2f})</source>
+        <translation>{side}的深度标尺（x≈{x:.0f}）：{count} 个刻度，间距 {period:.2f} px = {tick:g} mm → {mmpp:.4f} mm/px（扫描深度 {depth:.1f} cm，置信度 {confidence:.2f}）</translation>
+    </message>
+    <message>
+        <source>uniform ticks: {tick:g} mm apart gives a breast-imaging depth of {depth:.1f} cm, while {other:g} mm is implausible ({problem})</source>
+        <translation>等长刻度：间距 {tick:g} mm 对应 {depth:.1f} cm 的乳腺成像深度，而 {other:g} mm 不合理（{problem}）</translation>
+    </message>
+    <message>
+        <source>{mmpp:.3f} mm/px is outside {lo:g}–{hi:g}</source>
+        <translation>{mmpp:.3f} mm/px 超出 {lo:g}–{hi:g} 的范围</translation>
+    </message>
+    <message>
+        <source>a scan depth of {depth:.1f} cm is outside {lo:g}–{hi:g} cm</source>
+        <translation>扫描深度 {depth:.1f} cm 超出 {lo:g}–{hi:g} cm 的范围</translation>
+    </message>
+    <message>
+        <source>the whole image would be {depth:.1f} cm deep</source>
+        <translation>整幅图像将深达 {depth:.1f} cm</translation>
+    </message>
+    <message>
+        <source>The {count} tick marks at the {side} of the scan area are not evenly spaced (rows {rms:.1f} px rms off a {period:.1f} px spacing, {filled:.0f} % of the positions filled), so no scale is read from them.</source>
+        <translation>扫描区{side}的 {count} 个刻度间距不均匀（各行偏离 {period:.1f} px 间距的均方根为 {rms:.1f} px，{filled:.0f} % 的位置有刻度），因此不从中读取标尺。</translation>
+    </message>
+    <message>
+        <source>The tick marks at the {side} of the scan area are irregularly spaced ({stray} of {count} off any regular spacing), so no scale is read from them.</source>
+        <translation>扫描区{side}的刻度间距不规则（{count} 个中有 {stray} 个不符合任何规则间距），因此不从中读取标尺。</translation>
+    </message>
+    <message>
+        <source>The depth scale is not legible: the best column of tick marks beside the scan area has only {count} regularly spaced ticks (at least {minimum} are needed).</source>
+        <translation>深度标尺无法辨认：扫描区旁最好的一列刻度只有 {count} 个等间距刻度（至少需要 {minimum} 个）。</translation>
+    </message>
+    <message>
+        <source>No depth scale was found: there is no column of regularly spaced tick marks beside the scan area.</source>
+        <translation>未找到深度标尺：扫描区旁没有一列等间距的刻度。</translation>
+    </message>
+    <message>
+        <source>The depth scale&apos;s ticks are {period:.1f} px apart ({rule}), but at {tick:g} mm per tick {problem}, so no scale is read.</source>
+        <translation>深度标尺的刻度间距为 {period:.1f} px（{rule}），但若每个刻度为 {tick:g} mm，则{problem}，因此不读取标尺。</translation>
+    </message>
+    <message>
+        <source>The depth scale&apos;s ticks are {period:.1f} px apart with every {k}th tick {f}: {a:g} mm and {b:g} mm per tick are both plausible, so no scale is read.</source>
+        <translation>深度标尺的刻度间距为 {period:.1f} px，每第 {k} 个刻度{f}：每个刻度 {a:g} mm 和 {b:g} mm 都合理，因此不读取标尺。</translation>
+    </message>
+    <message>
+        <source>The depth scale&apos;s ticks are {period:.1f} px apart with no longer centimetre ticks: {other:g} mm per tick is implausible ({problem}) and {tick:g} mm gives a scan depth of {depth:.1f} cm, outside breast imaging (2–8 cm), so no scale is read.</source>
+        <translation>深度标尺的刻度间距为 {period:.1f} px，且没有更长的厘米刻度：每个刻度 {other:g} mm 不合理（{problem}），而 {tick:g} mm 对应的扫描深度 {depth:.1f} cm 超出乳腺成像范围（2–8 cm），因此不读取标尺。</translation>
+    </message>
+    <message>
+        <source>The depth scale&apos;s ticks are {period:.1f} px apart, but neither 1 cm ({problem_cm}) nor 5 mm ({problem_5mm}) per tick gives a plausible scale, so no scale is read.</source>
+        <translation>深度标尺的刻度间距为 {period:.1f} px，但每个刻度取 1 cm（{problem_cm}）或 5 mm（{problem_5mm}）都得不到合理的比例，因此不读取标尺。</translation>
+    </message>
+    <message>
+        <source>The depth scale&apos;s ticks are {period:.1f} px apart with no longer centimetre ticks: 1 cm ({cm:.3f} mm/px, scan depth {depth_cm:.1f} cm) and 5 mm ({mm5:.3f} mm/px, {depth_5mm:.1f} cm) per tick are both possible, so no scale is read; calibrate with the Calibrate tool (K) along the ruler.</source>
+        <translation>深度标尺的刻度间距为 {period:.1f} px，且没有更长的厘米刻度：每个刻度取 1 cm（{cm:.3f} mm/px，扫描深度 {depth_cm:.1f} cm）和 5 mm（{mm5:.3f} mm/px，{depth_5mm:.1f} cm）都有可能，因此不读取标尺；请用“校准”工具（K）沿标尺校准。</translation>
+    </message>
+    <message>
+        <source>Two columns of tick marks disagree ({period:.1f} px apart at the {side}, {other_period:.1f} px at the {other_side}), so no scale is read.</source>
+        <translation>两列刻度不一致（{side}间距 {period:.1f} px，{other_side}间距 {other_period:.1f} px），因此不读取标尺。</translation>
     </message>
 </context>
 <context>

@@ -61,10 +61,10 @@ def _install_excepthook() -> None:
         from dlrs_desktop.errors import DlrsError
 
         # lazy: the window's modules load in main(), so `import dlrs_desktop.ui.app` and --help stay instant
-        from dlrs_desktop.ui import dialogs
+        from dlrs_desktop.ui import dialogs, i18n
 
         if isinstance(exc, DlrsError):
-            dialogs.error(None, str(exc))
+            dialogs.error(None, i18n.core_text(exc))
         else:
             text = QCoreApplication.translate(
                 "app", "Something went wrong ({error}). Your work is autosaved."

@@ -35,6 +35,13 @@ Prompt = tuple[tuple[float, float, float, float], tuple, tuple]  # box, include 
 MAX_PROMPTS = 64  # outlines whose box and corrections are remembered (undo depth of a session's work)
 
 
+#: which engine answered a proposal (roi.assist.Proposal.method), as the status bar names it
+METHOD_WORDS = {
+    "learned": QT_TRANSLATE_NOOP("assist", "learned"),
+    "classical": QT_TRANSLATE_NOOP("assist", "classical"),
+}
+
+
 class AssistService(QObject):
     done = Signal(str, object, str)  # job key, Contour, undo text
     failed = Signal(str, str)  # job key, message
@@ -90,7 +97,11 @@ class AssistService(QObject):
             )
             return
         doc = self.host.doc
-        method = f" ({contour.method}: {contour.detail})" if hasattr(contour, "method") else ""
+        method = (
+            f" ({translate('assist', METHOD_WORDS.get(contour.method, contour.method))}: {contour.detail})"
+            if hasattr(contour, "method")
+            else ""
+        )
         contour = getattr(contour, "contour", contour)  # a roi.assist.Proposal says which engine answered
         new = doc.make_contour(np.asarray(contour.points))
         if self.pending_prompt is not None:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Si
 from PySide6.QtWidgets import QFileDialog
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.exports import STILL_COMPUTING
 from dlrs_desktop.ui.folder_watch import WorklistWatcher
 from dlrs_desktop.ui.pacs_prefs import (  # noqa: F401 - PacsFields, configured_node: imported from here
@@ -147,7 +147,7 @@ def export_current(win: DicomHost, folder: str | Path) -> list[Path] | None:
         raise DlrsError(
             translate("dicom_actions", "Open an image and draw the tumour contour before exporting to DICOM.")
         )
-    rois, problem = doc.rois()
+    rois, problem = doc.rois(translate)
     if rois is None:
         raise DlrsError(
             problem or translate("dicom_actions", "The contour cannot be measured (no calibration?).")
@@ -210,7 +210,7 @@ class DicomController(QObject):
         try:
             files = export_current(win, folder)
         except DlrsError as exc:
-            dialogs.error(win, str(exc), self.tr("Cannot export to DICOM"))
+            dialogs.error(win, i18n.core_text(exc), self.tr("Cannot export to DICOM"))
             return []
         except Exception as exc:  # never a traceback for the user's image
             dialogs.error(win, f"{type(exc).__name__}: {exc}", self.tr("Cannot export to DICOM"))
@@ -238,7 +238,7 @@ class DicomController(QObject):
             files = export_current(win, tmp)
         except Exception as exc:  # DlrsError in plain words; anything else still one dialog
             shutil.rmtree(tmp, ignore_errors=True)
-            text = str(exc) if isinstance(exc, DlrsError) else f"{type(exc).__name__}: {exc}"
+            text = i18n.core_text(exc) if isinstance(exc, DlrsError) else f"{type(exc).__name__}: {exc}"
             dialogs.error(win, text, self.tr("Cannot send results"))
             return False
         if files is None:
@@ -320,7 +320,7 @@ class DicomController(QObject):
                 on_note=lambda text: self.received.done.emit("note", text),
             )
         except (DlrsError, ValueError) as exc:
-            dialogs.error(win, str(exc), self.tr("Receive from scanner"))
+            dialogs.error(win, i18n.core_text(exc), self.tr("Receive from scanner"))
             self._uncheck()
             return
         said = self.tr("Receiving from the scanner as {aet} on port {port} into {folder}.")

@@ -22,9 +22,19 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
 from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store.record import Annotation, Review, now_iso
-from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, Worded, english, render
 
 CONTEXT = "document"  # the translation context of this module's words
+ERRORS = "errors"  # the context of the GUI's fixed refusals (dialogs.error looks a message up there)
+
+
+def _in_words(reason: Worded | str | None, tr: Translate) -> str | None:
+    """A refusal kept as the core raised it, in the language of `tr` (a plain message: as the GUI's
+    dialogs show one, looked up among its fixed "errors" sentences)."""
+    if reason is None:
+        return None
+    return render(reason, tr) if isinstance(reason, Worded) else tr(ERRORS, reason)
+
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging import Calibration, UltrasoundImage
@@ -119,9 +129,9 @@ class Document:
         self._model_sha256: str | None = None
         self._rois_key: tuple[str, tuple[float, ...], str] | None = None
         self._rois: RoiSet | None = None
-        self._rois_error: str | None = None
+        self._rois_error: Worded | str | None = None
         self._problem_key: str | None = None
-        self._problem: str | None = None
+        self._problem: Worded | str | None = None
 
     @contextmanager
     def _batch(self, kind: str | None) -> Iterator[None]:
@@ -310,8 +320,9 @@ class Document:
         self.events.emit("saved")
 
     # ----------------------------------------------------------------- derived (core does the maths)
-    def rois(self) -> tuple[RoiSet | None, str | None]:
-        """Tumour + rings for the current contour, cached by contour hash; or the reason there are none."""
+    def rois(self, tr: Translate = english) -> tuple[RoiSet | None, str | None]:
+        """Tumour + rings for the current contour, cached by contour hash; or the reason there are none
+        (in the language of `tr`)."""
         if self.contour is None or self.image is None:
             return None, None
         key = (self.contour.content_hash(), self.ring_radii_mm, self.image.sha256)
@@ -326,11 +337,12 @@ class Document:
                     raise DlrsError(QT_TRANSLATE_NOOP("errors", "The contour needs at least 3 points."))
                 self._rois = compute_rois(self.contour, self.image, radii_mm=self.ring_radii_mm)
             except DlrsError as exc:
-                self._rois_error = str(exc)
-        return self._rois, self._rois_error
+                self._rois_error = exc.worded or str(exc)
+        return self._rois, _in_words(self._rois_error, tr)
 
-    def contour_problem(self) -> str | None:
-        """Why the model would refuse this contour (outside the scan area, too small, ...), if it would."""
+    def contour_problem(self, tr: Translate = english) -> str | None:
+        """Why the model would refuse this contour (outside the scan area, too small, ...), if it would,
+        in the language of `tr`."""
         if self.contour is None or self.image is None:
             return None
         key = self.contour.content_hash()
@@ -342,8 +354,8 @@ class Document:
             try:
                 validate_contour(self.contour, self.image)
             except DlrsError as exc:
-                self._problem = str(exc)
-        return self._problem
+                self._problem = exc.worded or str(exc)
+        return _in_words(self._problem, tr)
 
     # ----------------------------------------------------------------- persistence
     def to_annotation(self) -> Annotation:

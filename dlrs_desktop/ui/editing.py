@@ -14,7 +14,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.assist import AssistTool
 from dlrs_desktop.ui.canvas import ImageCanvas
 from dlrs_desktop.ui.commands import SetCalibration, SetContour
@@ -91,7 +91,7 @@ class ContourEdits:
         try:
             new = self.doc.make_contour(np.asarray(c.smoothed().points))
         except DlrsError as exc:
-            dialogs.error(self.toolbox.dialog_parent(), str(exc))
+            dialogs.error(self.toolbox.dialog_parent(), i18n.core_text(exc))
             return
         self.undo_stack.push(SetContour(self.doc, c, new, translate("commands", "Smooth contour")))
 
@@ -146,7 +146,7 @@ class ContourEdits:
             return False
         reading = read_depth_scale(image)
         if isinstance(reading, DepthScaleRefusal):
-            dialogs.error(parent, reading.reason, title)
+            dialogs.error(parent, i18n.core_text(reading.worded), title)
             return False
         x, rows = reading.column_x, reading.tick_rows
         canvas = self.toolbox.canvas
@@ -163,9 +163,9 @@ class ContourEdits:
                     "Read the {summary}.\nWhy {tick} mm a tick: {rule}.\nTick rows: {rows}.\n\n"
                     "The tick column is marked on the image. Use this calibration?",
                 ).format(
-                    summary=reading.summary(),
+                    summary=reading.summary(translate),
                     tick=f"{reading.tick_mm:g}",
-                    rule=reading.interval_rule,
+                    rule=i18n.core_text(reading.interval_rule),
                     rows=", ".join(f"{y:.1f}" for y in rows),
                 ),
                 title,
@@ -203,4 +203,4 @@ class ContourEdits:
                 self.prefs.reviewer = name
             self.doc.set_review(reviewed, self.prefs.reviewer)
         except DlrsError as exc:
-            dialogs.error(parent, str(exc))
+            dialogs.error(parent, i18n.core_text(exc))

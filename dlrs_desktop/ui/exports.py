@@ -168,7 +168,7 @@ class Exporter:
 
     def masks(self, folder: str | None = None) -> list[Path]:
         doc = self.doc
-        rois, err = doc.rois()
+        rois, err = doc.rois(translate)
         if rois is None or doc.image is None:
             dialogs.error(
                 self.parent, err or translate("exports", "Draw a contour on a calibrated image first.")

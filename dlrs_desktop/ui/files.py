@@ -23,7 +23,7 @@ from dlrs_desktop.imaging import load_image
 from dlrs_desktop.imaging.dicom_seg import ImageRef
 from dlrs_desktop.store import AnnotationStore, SessionStore, Summary
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.commands import SetContour
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.editing import ToolBox
@@ -160,7 +160,7 @@ class FileController(QObject):
         try:
             image = load_image(p, frame)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), self.tr("Cannot open image"))
+            dialogs.error(self.parent_widget, i18n.core_text(exc), self.tr("Cannot open image"))
             return False
         except Exception as exc:  # never a traceback for a file the user picked
             dialogs.error(
@@ -272,7 +272,7 @@ class FileController(QObject):
             ref = ImageRef.of(self.doc.path)
             contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame, image_ref=ref)
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc), self.tr("Cannot load contour"))
+            dialogs.error(self.parent_widget, i18n.core_text(exc), self.tr("Cannot load contour"))
             return
         if contour.frame != self.doc.frame:
             self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
@@ -311,7 +311,7 @@ class FileController(QObject):
         try:
             self.doc.set_frame_image(load_image(self.doc.path, frame))
         except DlrsError as exc:
-            dialogs.error(self.parent_widget, str(exc))
+            dialogs.error(self.parent_widget, i18n.core_text(exc))
 
     # ------------------------------------------------------------------ saving
     def schedule_autosave(self) -> None:

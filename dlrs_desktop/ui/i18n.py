@@ -26,7 +26,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QFontDatabase, QFontInfo
 
-from dlrs_desktop.wording import CJK_FONT, CJK_FONT_BOLD
+from dlrs_desktop.wording import CJK_FONT, CJK_FONT_BOLD, Worded, render
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TRANSLATIONS = PACKAGE / "translations"
@@ -222,3 +222,13 @@ def unsigned_reason(message: str) -> str:
             note = QCoreApplication.translate("notice", template).format(**found.groupdict())
             break
     return QCoreApplication.translate("notice", text).format(note=note)
+
+
+def core_text(what: BaseException | Worded | str) -> str:
+    """A sentence from the Qt-free core in the interface's language: an error raised with
+    `DlrsError.of` (or a `Worded` reading) is rendered from its translated template; any other error
+    shows its message as the core wrote it."""
+    worded = what if isinstance(what, Worded) else getattr(what, "worded", None)
+    if isinstance(worded, Worded):
+        return render(worded, QCoreApplication.translate)
+    return str(what)

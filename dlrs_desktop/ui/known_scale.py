@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging import Calibration
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.commands import SetCalibration
 
 # lupdate reads translate("context", text); a two-argument tr() it takes for (text, comment)
@@ -36,7 +36,7 @@ def calibrate_known_scale(win: Any, mm_per_px: float | None = None) -> bool:
     try:
         cal = Calibration.manual(float(mm_per_px))
     except (DlrsError, ValueError) as exc:
-        dialogs.error(win, str(exc), translate("KnownScale", "Type a known scale"))
+        dialogs.error(win, i18n.core_text(exc), translate("KnownScale", "Type a known scale"))
         return False
     name = translate("KnownScale", "Known scale")
     win.undo_stack.push(SetCalibration(doc, doc.manual_calibration, cal, name))

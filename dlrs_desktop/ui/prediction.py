@@ -172,9 +172,9 @@ class PredictionController(QObject):
         if doc.contour is None:
             dialogs.error(parent, self.tr("Draw the tumour contour first (Polygon: P, Freehand: F)."))
             return
-        problem = doc.contour_problem()
+        problem = doc.contour_problem(translate)
         if problem:
-            dialogs.error(parent, translate("document", problem), self.tr("Prediction not possible"))
+            dialogs.error(parent, problem, self.tr("Prediction not possible"))
             return
         if doc.calibration is None:
             dialogs.error(parent, self.tr(NOT_CALIBRATED), self.tr("Not calibrated"))

@@ -159,9 +159,9 @@ class DocumentPresenter:
             except DlrsError:
                 m = None
         self.measurements.show_measurements(m)
-        rois, err = doc.rois()
+        rois, err = doc.rois(translate)
         rings = {r.name: r for r in rois.rings} if rois is not None else None
-        self.measurements.show_rings(rings, doc.contour_problem() or err)
+        self.measurements.show_rings(rings, doc.contour_problem(translate) or err)
 
     def refresh_result(self) -> None:
         doc = self.doc

@@ -15,7 +15,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QUndoStack
 
 from dlrs_desktop.errors import DlrsError
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.commands import SetContour
 
 translate = QCoreApplication.translate
@@ -113,7 +113,7 @@ class Tool:
         try:
             new = doc.make_contour(points) if len(points) else None
         except DlrsError as exc:
-            dialogs.error(self.host.dialog_parent(), str(exc))
+            dialogs.error(self.host.dialog_parent(), i18n.core_text(exc))
             return
         self.host.undo_stack.push(SetContour(doc, doc.contour, new, text))
 

@@ -15,7 +15,7 @@ from PySide6.QtGui import QMouseEvent
 
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging import Calibration
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.commands import SetCalibration, SetContour
 from dlrs_desktop.ui.tools import Host, Tool
 
@@ -114,7 +114,9 @@ class CalibrateTool(_LineTool):
         try:
             cal = Calibration.from_two_points(tuple(p0), tuple(p1), float(mm))
         except DlrsError as exc:
-            dialogs.error(self.host.dialog_parent(), str(exc), translate("tools", "Manual calibration"))
+            dialogs.error(
+                self.host.dialog_parent(), i18n.core_text(exc), translate("tools", "Manual calibration")
+            )
             return False
         self.host.undo_stack.push(
             SetCalibration(doc, doc.manual_calibration, cal, translate("commands", "Manual calibration"))

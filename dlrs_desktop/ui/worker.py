@@ -23,6 +23,7 @@ from dlrs_desktop import paths
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging import load_image
 from dlrs_desktop.model.reading import BundleReading
+from dlrs_desktop.ui import i18n
 
 translate = QCoreApplication.translate
 
@@ -37,7 +38,7 @@ class _Job(QRunnable):
         try:
             result = self.fn()
         except DlrsError as exc:
-            self.fail(str(exc))
+            self.fail(i18n.core_text(exc))
         except Exception as exc:  # a bug: a readable line for the user, the traceback for the log
             traceback.print_exc()
             self.fail(

@@ -1,0 +1,76 @@
+"""Refusals from the Qt-free core in the interface's language: the depth-scale reader, the contour checks
+and the contour assist in a Chinese window, while the CLI and the logs keep the core's English."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication
+
+from dlrs_desktop.errors import ContourError
+from dlrs_desktop.imaging import load_image
+from dlrs_desktop.roi import validate_contour
+from dlrs_desktop.roi.contour import Contour
+from dlrs_desktop.wording import CORE, Worded, render
+from tests.i18n_factory import english_words, zh_cn  # noqa: F401  (fixture)
+from tests.ui_factory import click, dialog_log, make_window  # noqa: F401  (fixture)
+
+REAL = Path(__file__).parent / "data" / "real"
+
+
+def test_render_translates_the_template_its_clauses_and_its_marked_words() -> None:
+    table = {"outer {inner}": "外（{inner}）", "{side} is {f}": "{side}{f}", "left": "左侧", "longer": "更长"}
+
+    def tr(context: str, text: str) -> str:
+        return table.get(text, text) if context == CORE else text
+
+    worded = Worded("outer {inner}", {"inner": Worded("{side} is {f}", {"side": "left", "f": "longer"})})
+    assert str(worded) == "outer left is longer"
+    assert render(worded, tr) == "外（左侧更长）"
+    named = Worded("{side} is {f}", {"side": "scan.png", "f": "longer"})
+    assert render(named, tr) == "scan.png更长"  # a value without an entry (a file name) stays as it is
+
+
+def test_the_cli_keeps_the_english_sentence_and_the_values_travel_with_it() -> None:
+    image = load_image(REAL / "assist_busi_benign_303.png")
+    with pytest.raises(ContourError) as raised:
+        validate_contour(Contour(points=((10.0, 10.0), (20.0, 10.0))), image)
+    assert str(raised.value) == "The contour needs at least 3 points; it has 2."
+    assert raised.value.worded is not None and dict(raised.value.worded.values) == {"count": 2}
+
+
+def _scan(tmp_path: Path, name: str) -> Path:
+    """A private copy (the window writes its sidecar beside the image)."""
+    copy = tmp_path / name
+    shutil.copyfile(REAL / name, copy)
+    return copy
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text) and english_words(text) == []
+
+
+def test_a_chinese_window_shows_the_cores_refusals_in_chinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811
+    win = make_window(qtbot)
+    assert win.open_path(_scan(tmp_path, "assist_busi_benign_303.png"))  # a BUSI crop: no depth ruler
+    assert not win.edits.calibrate_from_depth_scale()
+    refusal = dialog_log.texts("error")[-1]
+    assert "未找到深度标尺" in refusal and _chinese(refusal), refusal
+
+    win.doc.contour = win.doc.make_contour(np.array([[50.0, 50.0], [52.0, 50.0], [51.0, 52.0]]))
+    problem = win.doc.contour_problem(QCoreApplication.translate)
+    assert problem is not None and "个像素" in problem and _chinese(problem), problem
+    assert win.doc.contour_problem().startswith("The contour encloses only")  # the core's own words
+    win.predict()
+    assert dialog_log.texts("error")[-1] == problem  # the same sentence, in Chinese, when Predict is refused
+
+    assert win.open_path(_scan(tmp_path, "scan_OBXXXX1A.dcm"))  # a scanner's DICOM: a black margin
+    win.set_tool("assist")
+    shown = len(dialog_log.texts("error"))
+    click(qtbot, win, 3.0, 3.0)  # on the margin, outside the scan area
+    qtbot.waitUntil(lambda: len(dialog_log.texts("error")) > shown, timeout=20000)
+    refusal = dialog_log.texts("error")[-1]
+    assert "扫描区之外" in refusal and _chinese(refusal), refusal
