@@ -33,6 +33,23 @@ WAITED_NO_BAND = QT_TRANSLATE_NOOP(
 )
 
 
+#: the labels' column takes at most this share of the chart; a longer label is drawn smaller (down to
+#: MIN_LABEL_SCALE of the font), then elided in the middle: never cut at the chart's edge
+LABEL_SHARE, MIN_LABEL_SCALE = 0.5, 0.75
+
+
+def _label_font(font: QFont, widest: float, room: float) -> QFont:
+    """The row labels' font: the chart's own, or smaller where the widest label would not fit."""
+    smaller = QFont(font)
+    if widest > room > 0:
+        scale = max(room / widest, MIN_LABEL_SCALE)
+        if font.pointSizeF() > 0:
+            smaller.setPointSizeF(font.pointSizeF() * scale)
+        else:  # a font sized in pixels (the PDF painter's)
+            smaller.setPixelSize(max(1, int(font.pixelSize() * scale)))
+    return smaller
+
+
 @dataclass(frozen=True)
 class BarRow:
     name: str
@@ -75,9 +92,9 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
     """Horizontal bars 0..1 with labels; each row's own threshold as a short dashed tick."""
     if not rows:
         return
-    metrics = QFontMetricsF(p.font())
-    widest = max(metrics.horizontalAdvance(region_label(r.name)) for r in rows)
-    label_w = min(rect.width() * 0.4, widest + 10)  # 0.4: room for "Radiomics T+10 mm"
+    widest = max(QFontMetricsF(p.font()).horizontalAdvance(region_label(r.name)) for r in rows)
+    label_w = min(rect.width() * LABEL_SHARE, widest + 10)
+    label_font = _label_font(p.font(), widest, label_w - 6)
     row_h = rect.height() / len(rows)
     bar_x0 = rect.left() + label_w
     bar_w = rect.width() - label_w - 44
@@ -91,14 +108,17 @@ def paint_bars(p: QPainter, rect: QRectF, rows: list[BarRow], dim: bool = False)
     for k, row in enumerate(rows):
         y = rect.top() + k * row_h
         faded = dim or not row.used
-        p.setFont(normal)
+        p.setFont(label_font)
         p.setPen(grey if faded else base_pen)
-        label = region_label(row.name)
+        label = QFontMetricsF(label_font).elidedText(
+            region_label(row.name), Qt.TextElideMode.ElideMiddle, label_w - 6
+        )
         p.drawText(
             QRectF(rect.left(), y, label_w - 6, row_h),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             label,
         )
+        p.setFont(normal)
         track = QRectF(bar_x0, y + row_h * 0.2, bar_w, row_h * 0.6)
         p.fillRect(track, QColor(128, 128, 128, 40))
         color = QColor(grey if not row.used else region_color(row.name, ring_names))
