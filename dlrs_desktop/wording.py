@@ -39,9 +39,9 @@ class Worded:
     """A sentence for the user as a template and its values, so that the GUI can show it translated.
 
     `template` is marked with `QT_TRANSLATE_NOOP(CORE, …)` where it is written; its `{name}` fields
-    (format specs allowed) take `values`. A value that is itself `Worded` is rendered first (a clause);
-    a plain string value is looked up in the catalogue too (a marked word such as "left"; a file name
-    has no entry and stays as it is); numbers are formatted by the template.
+    (format specs allowed) take `values`. A value that is itself `Worded` is rendered first (a clause,
+    or a single marked word such as `Worded("left")`); any other value (a file name, a model's name, a
+    number) is shown as it is, formatted by the template.
     """
 
     template: str
@@ -53,8 +53,5 @@ class Worded:
 
 def render(worded: Worded, tr: Translate = english) -> str:
     """The sentence in the language of `tr` (default: the core's English)."""
-    values = {
-        k: render(v, tr) if isinstance(v, Worded) else tr(CORE, v) if isinstance(v, str) else v
-        for k, v in worded.values.items()
-    }
+    values = {k: render(v, tr) if isinstance(v, Worded) else v for k, v in worded.values.items()}
     return tr(CORE, worded.template).format(**values)

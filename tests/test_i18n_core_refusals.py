@@ -27,11 +27,12 @@ def test_render_translates_the_template_its_clauses_and_its_marked_words() -> No
     def tr(context: str, text: str) -> str:
         return table.get(text, text) if context == CORE else text
 
-    worded = Worded("outer {inner}", {"inner": Worded("{side} is {f}", {"side": "left", "f": "longer"})})
+    inner = Worded("{side} is {f}", {"side": Worded("left"), "f": Worded("longer")})
+    worded = Worded("outer {inner}", {"inner": inner})
     assert str(worded) == "outer left is longer"
     assert render(worded, tr) == "外（左侧更长）"
-    named = Worded("{side} is {f}", {"side": "scan.png", "f": "longer"})
-    assert render(named, tr) == "scan.png更长"  # a value without an entry (a file name) stays as it is
+    named = Worded("{side} is {f}", {"side": "left", "f": Worded("longer")})
+    assert render(named, tr) == "left更长"  # a plain value (a file name, a model's name) is never translated
 
 
 def test_the_cli_keeps_the_english_sentence_and_the_values_travel_with_it() -> None:
@@ -74,3 +75,14 @@ def test_a_chinese_window_shows_the_cores_refusals_in_chinese(qtbot, tmp_path, z
     qtbot.waitUntil(lambda: len(dialog_log.texts("error")) > shown, timeout=20000)
     refusal = dialog_log.texts("error")[-1]
     assert "扫描区之外" in refusal and _chinese(refusal), refusal
+
+
+def test_a_file_that_is_not_an_image_is_refused_in_chinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811
+    win = make_window(qtbot)
+    empty, fake = tmp_path / "empty.png", tmp_path / "report.png"
+    empty.write_bytes(b"")
+    fake.write_bytes(b"%PDF-1.7 not an image at all\n" * 8)
+    for path, words in ((empty, "文件为空"), (fake, "扩展名有误")):
+        assert not win.open_path(path)
+        refusal = dialog_log.texts("error")[-1]
+        assert words in refusal and path.name in refusal and _chinese(refusal), refusal

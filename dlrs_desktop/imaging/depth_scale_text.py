@@ -92,5 +92,6 @@ DISAGREE = QT_TRANSLATE_NOOP(
 
 
 def worded(template: str, **values: object) -> Worded:
-    """`Worded(template, values)`, spelled as the error constructor `DlrsError.of` is."""
-    return Worded(template, values)
+    """`Worded(template, values)`, spelled as the error constructor `DlrsError.of` is; a value that is
+    one of `WORDS` (a side, a tick feature) is translated with the sentence."""
+    return Worded(template, {k: Worded(v) if v in WORDS else v for k, v in values.items()})

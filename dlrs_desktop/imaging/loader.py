@@ -26,6 +26,9 @@ from dlrs_desktop.limits import (
     ImageLimitError,
     check_file_as,
 )
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
+
+CANNOT_OPEN = QT_TRANSLATE_NOOP("core", "Cannot open '{name}': {detail}.")  # detail: the system's words
 
 
 @lru_cache(maxsize=64)
@@ -93,19 +96,25 @@ def load_image(path: str | os.PathLike[str], frame: int | None = None) -> Ultras
     except DlrsError:
         raise
     except MemoryError:
-        raise ImageLoadError(
-            f"Cannot open '{p.name}': the image is too large for the memory available."
+        raise ImageLoadError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "Cannot open '{name}': the image is too large for the memory available."
+            ),
+            name=p.name,
         ) from None
     except RecursionError:
-        raise ImageLoadError(f"Cannot open '{p.name}': its header nests too deeply (damaged file).") from None
+        raise ImageLoadError.of(
+            QT_TRANSLATE_NOOP("core", "Cannot open '{name}': its header nests too deeply (damaged file)."),
+            name=p.name,
+        ) from None
     except OSError as exc:
-        raise ImageLoadError(f"Cannot open '{p.name}': {exc.strerror or exc}.") from exc
+        raise ImageLoadError.of(CANNOT_OPEN, name=p.name, detail=exc.strerror or str(exc)) from exc
     except Exception as exc:  # a decoder's own error on malformed data
         detail = str(exc).splitlines()[0][:160] if str(exc) else ""
-        raise ImageLoadError(
-            f"Cannot open '{p.name}': the file is damaged or malformed ({type(exc).__name__}"
-            + (f": {detail}" if detail else "")
-            + ")."
+        raise ImageLoadError.of(
+            QT_TRANSLATE_NOOP("core", "Cannot open '{name}': the file is damaged or malformed ({detail})."),
+            name=p.name,
+            detail=f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__,
         ) from exc
 
 
@@ -117,18 +126,25 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
         with open(p, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        raise ImageLoadError(f"Cannot open '{p.name}': {exc.strerror or exc}.") from exc
+        raise ImageLoadError.of(CANNOT_OPEN, name=p.name, detail=exc.strerror or str(exc)) from exc
     size, head = len(data), data[:132]
     sha256 = hashlib.sha256(data).hexdigest()
     if size == 0:
-        raise ImageLoadError(f"Cannot open '{p.name}': the file is empty.")
+        raise ImageLoadError.of(
+            QT_TRANSLATE_NOOP("core", "Cannot open '{name}': the file is empty."), name=p.name
+        )
 
     is_dicom = len(head) >= 132 and head[128:132] == b"DICM"
     fmt = None if is_dicom else sniff_raster(head)
     if fmt is None and not is_dicom and p.suffix.lower() in RASTER_SUFFIXES:
-        raise ImageLoadError(
-            f"Cannot open '{p.name}': the file is named like a {p.suffix[1:].upper()} image but its "
-            "content is not one (damaged or mislabelled)."
+        raise ImageLoadError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "Cannot open '{name}': the file is named like a {kind} image but its content is not one "
+                "(damaged or mislabelled).",
+            ),
+            name=p.name,
+            kind=p.suffix[1:].upper(),
         )
 
     if fmt is not None:

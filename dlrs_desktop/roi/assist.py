@@ -52,7 +52,7 @@ def _learned_or_none(engine: str, bundle: str | None, trust: Any = None):  # typ
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if engine == "classical":
-        return None, QT_TRANSLATE_NOOP("core", "classical requested")
+        return None, Worded(QT_TRANSLATE_NOOP("core", "classical requested"))
     try:
         return get_learned(bundle, trust), ""
     except ModelError as exc:

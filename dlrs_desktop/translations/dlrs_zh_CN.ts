@@ -1206,6 +1206,7 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
     </message>
     <message>
         <source>not used by the fusion (weight {weight})</source>
+        <extracomment>the labels&apos; column takes at most this share of the chart; a longer label is drawn smaller (down to MIN_LABEL_SCALE of the font), then elided in the middle: never cut at the chart&apos;s edge</extracomment>
         <translation>未被融合使用（权重 {weight}）</translation>
     </message>
     <message>
@@ -1645,6 +1646,30 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>Two columns of tick marks disagree ({period:.1f} px apart at the {side}, {other_period:.1f} px at the {other_side}), so no scale is read.</source>
         <translation>两列刻度不一致（{side}间距 {period:.1f} px，{other_side}间距 {other_period:.1f} px），因此不读取标尺。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: {detail}.</source>
+        <translation>无法打开“{name}”：{detail}。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: the image is too large for the memory available.</source>
+        <translation>无法打开“{name}”：图像太大，可用内存不足。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: its header nests too deeply (damaged file).</source>
+        <translation>无法打开“{name}”：其文件头嵌套过深（文件已损坏）。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: the file is damaged or malformed ({detail}).</source>
+        <translation>无法打开“{name}”：文件已损坏或格式错误（{detail}）。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: the file is empty.</source>
+        <translation>无法打开“{name}”：文件为空。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: the file is named like a {kind} image but its content is not one (damaged or mislabelled).</source>
+        <translation>无法打开“{name}”：文件名像是 {kind} 图像，但其内容不是（已损坏或扩展名有误）。</translation>
     </message>
 </context>
 <context>
