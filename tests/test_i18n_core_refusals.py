@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication
 
-from dlrs_desktop.errors import ContourError
-from dlrs_desktop.imaging import load_image
+from dlrs_desktop.errors import CalibrationError, ContourError
+from dlrs_desktop.imaging import Calibration, load_image
 from dlrs_desktop.roi import validate_contour
 from dlrs_desktop.roi.contour import Contour
+from dlrs_desktop.ui import i18n
 from dlrs_desktop.wording import CORE, Worded, render
 from tests.i18n_factory import english_words, zh_cn  # noqa: F401  (fixture)
 from tests.ui_factory import click, dialog_log, make_window  # noqa: F401  (fixture)
@@ -86,3 +87,15 @@ def test_a_file_that_is_not_an_image_is_refused_in_chinese(qtbot, tmp_path, zh_c
         assert not win.open_path(path)
         refusal = dialog_log.texts("error")[-1]
         assert words in refusal and path.name in refusal and _chinese(refusal), refusal
+
+
+def test_a_calibration_that_makes_no_sense_is_refused_in_chinese(zh_cn) -> None:  # noqa: F811
+    for make in (
+        lambda: Calibration.from_two_points((0.0, 0.0), (2.0, 0.0), 10.0),  # a 2-pixel line
+        lambda: Calibration.from_two_points((0.0, 0.0), (200.0, 0.0), 0.0),  # no distance
+        lambda: Calibration.manual(25.0),  # 25 mm a pixel
+    ):
+        with pytest.raises(CalibrationError) as raised:
+            make()
+        shown = i18n.core_text(raised.value)
+        assert _chinese(shown) and shown != str(raised.value), shown

@@ -47,9 +47,13 @@ class Calibration:
     def __post_init__(self) -> None:
         for v in (self.mm_per_px_x, self.mm_per_px_y):
             if not (math.isfinite(v) and 1e-4 <= v <= 10.0):
-                raise CalibrationError(
-                    f"A calibration of {v:g} mm per pixel is not plausible for an ultrasound image "
-                    "(expected between 0.0001 and 10 mm/px)."
+                raise CalibrationError.of(
+                    QT_TRANSLATE_NOOP(
+                        "core",
+                        "A calibration of {value:g} mm per pixel is not plausible for an ultrasound image "
+                        "(expected between 0.0001 and 10 mm/px).",
+                    ),
+                    value=v,
                 )
         problem = anisotropy_problem(self.mm_per_px_x, self.mm_per_px_y)
         if problem:
@@ -88,9 +92,15 @@ class Calibration:
         """Isotropic calibration from a line the user drew along the depth ruler."""
         length_px = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
         if length_px < 5:
-            raise CalibrationError("The calibration line is too short; draw it along at least 5 pixels.")
+            raise CalibrationError.of(
+                QT_TRANSLATE_NOOP(
+                    "core", "The calibration line is too short; draw it along at least 5 pixels."
+                )
+            )
         if not (math.isfinite(distance_mm) and distance_mm > 0):
-            raise CalibrationError("The known distance must be a positive number of millimetres.")
+            raise CalibrationError.of(
+                QT_TRANSLATE_NOOP("core", "The known distance must be a positive number of millimetres.")
+            )
         return cls.manual(distance_mm / length_px)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1258,7 +1258,6 @@ Predicts early response to neoadjuvant chemotherapy from one breast ultrasound i
     <name>calibration</name>
     <message>
         <source>DICOM region</source>
-        <extracomment>One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.</extracomment>
         <translation>DICOM 区域</translation>
     </message>
     <message>
@@ -1670,6 +1669,19 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>Cannot open &apos;{name}&apos;: the file is named like a {kind} image but its content is not one (damaged or mislabelled).</source>
         <translation>无法打开“{name}”：文件名像是 {kind} 图像，但其内容不是（已损坏或扩展名有误）。</translation>
+    </message>
+    <message>
+        <source>A calibration of {value:g} mm per pixel is not plausible for an ultrasound image (expected between 0.0001 and 10 mm/px).</source>
+        <extracomment>One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.</extracomment>
+        <translation>每像素 {value:g} mm 的校准对超声图像而言不合理（应在 0.0001 到 10 mm/px 之间）。</translation>
+    </message>
+    <message>
+        <source>The calibration line is too short; draw it along at least 5 pixels.</source>
+        <translation>校准线太短；请沿至少 5 个像素画线。</translation>
+    </message>
+    <message>
+        <source>The known distance must be a positive number of millimetres.</source>
+        <translation>已知距离必须是正的毫米数。</translation>
     </message>
 </context>
 <context>
