@@ -73,6 +73,18 @@ def _one(job):  # type: ignore[no-untyped-def]
         return case.case_id, None
 
 
+def train_features(args: argparse.Namespace, spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # type: ignore[no-untyped-def]
+    """(seven outlines' features (n, 7, F), labels, patient groups, train cases read) of the train split,
+    from `args.cache` when it exists (the cases whose outlines all exist)."""
+    settings = FeatureSettings(args.core_mm, args.shape)
+    cases = [c for c in read_cohort(args.cohort, require_train=False) if c.split == "train"]
+    cases = cases[: args.limit] if getattr(args, "limit", 0) else cases
+    x, ids = case_rows(_one, [(c, spec, settings) for c in cases], args.cache, chunksize=8)
+    by_id = {c.case_id: c for c in cases}
+    y = np.array([by_id[i].label for i in ids]).astype(int)
+    return x, y, np.array([by_id[i].patient_id for i in ids]), len(cases)
+
+
 def _variant(x: np.ndarray, which: tuple[tuple[int, ...], ...]) -> np.ndarray:
     """(n, 3, F): the variant's features as drawn, moved +1 mm and moved −1 mm."""
     return np.stack([x[:, list(ids)].mean(axis=1) for ids in which], axis=1)
@@ -115,16 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_line())
     warnings.simplefilter("ignore", FutureWarning)
     spec = load_bundle(args.model).spec
-    settings = FeatureSettings(args.core_mm, args.shape)
-    cases = [c for c in read_cohort(args.cohort, require_train=False) if c.split == "train"]
-    cases = cases[: args.limit] if args.limit else cases
-    x, ids = case_rows(_one, [(c, spec, settings) for c in cases], args.cache, chunksize=8)
-    by_id = {c.case_id: c for c in cases}
-    y = np.array([by_id[i].label for i in ids])
-    groups = np.array([by_id[i].patient_id for i in ids])
+    x, y, groups, n_cases = train_features(args, spec)
     regions = list(spec.region_names)
     names = feature_names(regions, args.shape)
-    print(f"{args.cohort}: train split, {len(ids)} of {len(cases)} cases whose outline moves 2 mm in; "
+    print(f"{args.cohort}: train split, {len(y)} of {n_cases} cases whose outline moves 2 mm in; "
           f"core {args.core_mm:g} mm, shape {args.shape}; regions of {args.model}")  # fmt: skip
     head = "+1 mm: median|Δ| mean Δ   −1 mm: median|Δ| mean Δ (/SD)"
     print(f"\n{'signature, 5-fold CV':<26}{'AUC':>7}   {head}")

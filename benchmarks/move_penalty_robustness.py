@@ -30,12 +30,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_line
-from bracket_robustness import DRAWN, IN1, OUT1, _one
-from shape_robustness import case_rows
+from bracket_robustness import DRAWN, IN1, OUT1, train_features
 
 from dlrs_desktop.model.bundle import load_bundle
-from dlrs_desktop.model.radiomics import SHAPE_SETS, FeatureSettings, signature_columns
-from dlrs_desktop.training.cohort import read_cohort
+from dlrs_desktop.model.radiomics import SHAPE_SETS, signature_columns
 from dlrs_desktop.training.metrics import auc
 from dlrs_desktop.training.radiomics_fit import C_GRID
 
@@ -86,15 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_line())
     warnings.simplefilter("ignore", FutureWarning)
     spec = load_bundle(args.model).spec
-    settings = FeatureSettings(args.core_mm, args.shape)
-    cases = [c for c in read_cohort(args.cohort, require_train=False) if c.split == "train"]
-    x, ids = case_rows(_one, [(c, spec, settings) for c in cases], args.cache, chunksize=8)
+    x, y, groups, n_cases = train_features(args, spec)
     x = x[:, [DRAWN, OUT1, IN1]]
-    by_id = {c.case_id: c for c in cases}
-    y = np.array([by_id[i].label for i in ids]).astype(int)
-    groups = np.array([by_id[i].patient_id for i in ids])
     regions = list(spec.region_names)
-    print(f"{args.cohort}: train split, {len(ids)} of {len(cases)} cases (bracket_robustness.py's); "
+    print(f"{args.cohort}: train split, {len(y)} of {n_cases} cases (bracket_robustness.py's); "
           f"core {args.core_mm:g} mm, shape {args.shape}; regions of {args.model}")  # fmt: skip
     head = "+1 mm: median|Δ| mean Δ   −1 mm: median|Δ| mean Δ (/SD)"
     print(f"\n{'signature, 5-fold CV':<16}{'AUC':>7}   {head}")
