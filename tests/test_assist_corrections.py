@@ -212,7 +212,7 @@ def test_a_corrective_click_on_a_hand_drawn_outline_keeps_the_rest_of_it(tmp_pat
     image, truth, right, drawn_mask, spot = _cut_short_on_the_right(name)
     drawn = outline_from_mask(image, keep_and_fill(drawn_mask, drawn_mask.astype(np.float32)), (0, 0))
     got = propose_local_correction(image, drawn, spot, include=True)
-    assert got.method == "learned" and got.detail.endswith(", local")
+    assert got.method == "learned" and str(got.detail).endswith(", local")
     before, after = drawn.to_mask(truth.shape) > 0, got.contour.to_mask(truth.shape) > 0
     assert after[int(spot[1]), int(spot[0])] and mask_dice(after, truth) > mask_dice(before, truth) + 0.05
     left = slice(None, right - 10)

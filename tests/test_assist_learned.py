@@ -61,7 +61,7 @@ def test_shipped_bundle_is_safe_small_and_real():
 def test_learned_box_and_click_on_real_scans(name):
     image, truth, box = _fixture(name)
     p = propose_box(image, box)
-    assert p.method == "learned" and "dlrs-assist" in p.detail
+    assert p.method == "learned" and "dlrs-assist" in str(p.detail)
     contour = validate_contour(p.contour, image)  # an ordinary, editable contour
     assert 16 <= len(contour.points) <= 80
     assert (contour.points >= 0).all() and (contour.points[:, 0] <= image.width).all()
@@ -80,7 +80,7 @@ def test_diameter_on_real_scans_by_api_and_cli(name, tmp_path, capsys):
     image, truth, _box = _fixture(name)
     a, b = longest_diameter(truth)
     p = propose_diameter(image, (a, b))
-    assert p.method == "learned" and "dlrs-assist 2.1.0" in p.detail
+    assert p.method == "learned" and "dlrs-assist 2.1.0" in str(p.detail)
     assert mask_dice(validate_contour(p.contour, image).to_mask(image.shape), truth) > 0.8
     out = tmp_path / "c.json"
     args = ["outline", str(REAL / f"{name}.png"), "--diameter", *(f"{v:.2f}" for v in (*a, *b))]
@@ -100,7 +100,7 @@ def test_learned_proposal_is_deterministic():
 def test_fallback_to_classical_when_the_bundle_is_missing(tmp_path):
     image, _truth, box = _fixture(FIXTURES[0])
     p = propose_box(image, box, bundle=str(tmp_path / "none"))
-    assert p.method == "classical" and "No contour-assist bundle" in p.detail
+    assert p.method == "classical" and "No contour-assist bundle" in str(p.detail)
     with pytest.raises(ModelError):
         propose_box(image, box, engine="learned", bundle=str(tmp_path / "none"))
     assert propose_box(image, box, engine="classical").method == "classical"
@@ -122,7 +122,7 @@ def test_tampered_bundle_is_refused(tmp_path, capsys):
         load_assist_bundle(copy)
     image, _truth, box = _fixture(FIXTURES[0])
     p = propose_box(image, box, bundle=str(copy))  # auto: refused, so the classical method answers
-    assert p.method == "classical" and "sha256" in p.detail
+    assert p.method == "classical" and "sha256" in str(p.detail)
     args = ["outline", str(REAL / f"{FIXTURES[0]}.png"), "--box", *map(str, box), "--json"]
     assert main([*args, "--method", "learned", "--assist-model", str(copy)]) == 3
     assert "sha256" in capsys.readouterr().err

@@ -64,7 +64,7 @@ def test_a_bogus_input_name_falls_back_to_classical_and_says_so(tmp_path, capsys
     _edit_manifest(root, lambda m: m["onnx"].update(input="bogus"))
     image = load_image(REAL)
     p = propose_box(image, BOX, bundle=str(root), trust=ALLOW)
-    assert p.method == "classical" and "no input 'bogus'" in p.detail
+    assert p.method == "classical" and "no input 'bogus'" in str(p.detail)
     rc, out, _ = _outline(capsys, root, "--allow-unsigned")
     assert rc == 0 and out["method"] == "classical" and "no input" in out["method_detail"]
     rc, _, err = _outline(capsys, root, "--allow-unsigned", "--method", "learned")

@@ -202,16 +202,16 @@ def _outline(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
             how += f" + {len(include)} include / {len(exclude)} exclude clicks"
         else:
             proposal = propose_box(image, args.box, **engine)
-        return proposal.contour, proposal.method, proposal.detail, how
+        return proposal.contour, proposal.method, str(proposal.detail), how
     if args.click is not None:
         proposal = propose_click(image, args.click, **engine)
         how = "click " + " ".join(f"{v:g}" for v in args.click)
-        return proposal.contour, proposal.method, proposal.detail, how
+        return proposal.contour, proposal.method, str(proposal.detail), how
     if args.diameter is not None:
         d = args.diameter
         proposal = propose_diameter(image, (d[:2], d[2:]), **engine)
         how = "diameter " + " ".join(f"{v:g}" for v in d)
-        return proposal.contour, proposal.method, proposal.detail, how
+        return proposal.contour, proposal.method, str(proposal.detail), how
     contour = snap_to_edges(image, _drawn(args, image, args.snap), args.max_distance)
     return contour, "snap", "edge evidence", f"snapped {Path(args.snap).name} (≤ {args.max_distance:g} mm)"
 
@@ -244,7 +244,7 @@ def _edited(args: argparse.Namespace, image: Any) -> tuple[Any, str, str, str]:
         contour = proposal.contour
     n_in, n_out = len(args.include or []), len(args.exclude or [])
     how = f"{Path(args.edit).name} + {n_in} include / {n_out} exclude clicks, each applied near itself"
-    return contour, proposal.method, proposal.detail, how
+    return contour, proposal.method, str(proposal.detail), how
 
 
 def _write(args: argparse.Namespace, contour: Any, shape: tuple[int, int]) -> list[str]:

@@ -44,7 +44,7 @@ class Proposal:
 
     contour: Contour
     method: str  # "learned" | "classical"
-    detail: str  # the model's id and version, or the classical method; plus why, if it fell back
+    detail: str | Worded  # the model's id and version, or the classical method; plus why, if it fell back
 
 
 def _learned_or_none(engine: str, bundle: str | None, trust: Any = None):  # type: ignore[no-untyped-def]
@@ -172,7 +172,8 @@ def propose_local_correction(
             )
         raise _needs_learned(*CORRECTIONS_NEED_LEARNED, why)
     xy2 = (float(xy[0]), float(xy[1]))
-    return Proposal(correct_edited(image, current, xy2, include, model), "learned", f"{model.label}, local")
+    near = Worded(QT_TRANSLATE_NOOP("core", "{model}, local"), {"model": model.label})
+    return Proposal(correct_edited(image, current, xy2, include, model), "learned", near)
 
 
 def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], options: AssistOptions) -> Proposal:
@@ -188,10 +189,18 @@ def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], option
         except ModelError as exc:
             if engine == "learned":
                 raise
-            why = f"the learned model failed: {exc}"
+            why = Worded(
+                QT_TRANSLATE_NOOP("core", "the learned model failed: {error}"),
+                {"error": exc.worded or str(exc)},
+            )
     classical = _classical_box if prompt == "box" else _classical_click
     contour = classical(image, where, method, speckle)
-    return Proposal(contour, "classical", f"{method}" + (f" ({why})" if why else ""))
+    detail = (
+        Worded(QT_TRANSLATE_NOOP("core", "{method} ({why})"), {"method": method, "why": why})
+        if why
+        else method
+    )
+    return Proposal(contour, "classical", detail)
 
 
 def propose_from_box(

@@ -1409,6 +1409,18 @@ or drop a file here · File → Open demo case</source>
         <translation>{model} 未用修正点击训练过</translation>
     </message>
     <message>
+        <source>{model}, local</source>
+        <translation>{model}，局部</translation>
+    </message>
+    <message>
+        <source>the learned model failed: {error}</source>
+        <translation>学习型模型运行失败：{error}</translation>
+    </message>
+    <message>
+        <source>{method} ({why})</source>
+        <translation>{method}（{why}）</translation>
+    </message>
+    <message>
         <source>No lesion outline found in the box; draw it by hand or try a tighter box.</source>
         <translation>方框内未找到病灶轮廓；请手动勾画，或换一个更贴合病灶的方框。</translation>
     </message>

@@ -22,7 +22,7 @@ import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QMouseEvent
 
-from dlrs_desktop.ui import dialogs
+from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.commands import SetContour
 from dlrs_desktop.ui.tools import Host
 from dlrs_desktop.ui.tools_drag import DragTool
@@ -98,7 +98,8 @@ class AssistService(QObject):
             return
         doc = self.host.doc
         method = (
-            f" ({translate('assist', METHOD_WORDS.get(contour.method, contour.method))}: {contour.detail})"
+            f" ({translate('assist', METHOD_WORDS.get(contour.method, contour.method))}: "
+            f"{i18n.core_text(contour.detail)})"
             if hasattr(contour, "method")
             else ""
         )
