@@ -55,3 +55,15 @@ def render(worded: Worded, tr: Translate = english) -> str:
     """The sentence in the language of `tr` (default: the core's English)."""
     values = {k: render(v, tr) if isinstance(v, Worded) else v for k, v in worded.values.items()}
     return tr(CORE, worded.template).format(**values)
+
+
+#: where a plain message is looked up: the GUI's fixed refusals ("errors", as `ui/dialogs.error` does)
+PLAIN_CONTEXT = "errors"
+
+
+def in_words(reason: Worded | str | None, tr: Translate = english) -> str | None:
+    """A refusal kept as the core raised it (`DlrsError.worded`, else its message), in the language of
+    `tr`; a plain message is looked up among the GUI's fixed sentences."""
+    if reason is None:
+        return None
+    return render(reason, tr) if isinstance(reason, Worded) else tr(PLAIN_CONTEXT, reason)

@@ -22,18 +22,9 @@ from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
 from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store.record import Annotation, Review, now_iso
-from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, Worded, english, render
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, Worded, english, in_words
 
 CONTEXT = "document"  # the translation context of this module's words
-ERRORS = "errors"  # the context of the GUI's fixed refusals (dialogs.error looks a message up there)
-
-
-def _in_words(reason: Worded | str | None, tr: Translate) -> str | None:
-    """A refusal kept as the core raised it, in the language of `tr` (a plain message: as the GUI's
-    dialogs show one, looked up among its fixed "errors" sentences)."""
-    if reason is None:
-        return None
-    return render(reason, tr) if isinstance(reason, Worded) else tr(ERRORS, reason)
 
 
 if TYPE_CHECKING:
@@ -338,7 +329,7 @@ class Document:
                 self._rois = compute_rois(self.contour, self.image, radii_mm=self.ring_radii_mm)
             except DlrsError as exc:
                 self._rois_error = exc.worded or str(exc)
-        return self._rois, _in_words(self._rois_error, tr)
+        return self._rois, in_words(self._rois_error, tr)
 
     def contour_problem(self, tr: Translate = english) -> str | None:
         """Why the model would refuse this contour (outside the scan area, too small, ...), if it would,
@@ -355,7 +346,7 @@ class Document:
                 validate_contour(self.contour, self.image)
             except DlrsError as exc:
                 self._problem = exc.worded or str(exc)
-        return _in_words(self._problem, tr)
+        return in_words(self._problem, tr)
 
     # ----------------------------------------------------------------- persistence
     def to_annotation(self) -> Annotation:
