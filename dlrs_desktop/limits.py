@@ -13,6 +13,10 @@ import stat
 from pathlib import Path
 
 from dlrs_desktop.errors import ContourError, DlrsError, ImageLoadError, ModelError
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Worded
+
+#: the kinds of file whose refusals the workstation shows in its language (`check_regular_file`'s `what`)
+FILE_KINDS = (QT_TRANSLATE_NOOP("core", "image"), QT_TRANSLATE_NOOP("core", "mask image"))
 
 MAX_PIXELS = 40_000_000  # per frame; a 4K screen capture is 8.3 megapixels
 MAX_FRAME_BYTES = 256 * 1024**2  # decoded bytes of one frame (rows x cols x samples x bytes per sample)
@@ -53,19 +57,42 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "file", max_byt
     their `stat`, which never blocks.
     """
     p = Path(path)
+    kind: object = Worded(what) if what in FILE_KINDS else what  # translated where the GUI shows it
     try:
         st = os.stat(p)
     except FileNotFoundError:
-        raise DlrsError(f"The {what} '{p.name}' does not exist.") from None
+        raise DlrsError.of(
+            QT_TRANSLATE_NOOP("core", "The {what} '{name}' does not exist."), what=kind, name=p.name
+        ) from None
     except OSError as exc:
-        raise DlrsError(f"Cannot open the {what} '{p.name}': {exc.strerror or exc}.") from None
+        raise DlrsError.of(
+            QT_TRANSLATE_NOOP("core", "Cannot open the {what} '{name}': {detail}."),
+            what=kind,
+            name=p.name,
+            detail=exc.strerror or str(exc),
+        ) from None
     if stat.S_ISDIR(st.st_mode):
-        raise DlrsError(f"Cannot open '{p.name}': it is a folder, not a {what}.")
+        raise DlrsError.of(
+            QT_TRANSLATE_NOOP("core", "Cannot open '{name}': it is a folder, not a {what}."),
+            name=p.name,
+            what=kind,
+        )
     if not stat.S_ISREG(st.st_mode):
-        raise DlrsError(f"Cannot open '{p.name}': it is not a regular file (a pipe, device or socket).")
+        raise DlrsError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "Cannot open '{name}': it is not a regular file (a pipe, device or socket)."
+            ),
+            name=p.name,
+        )
     if max_bytes is not None and st.st_size > max_bytes:
-        raise LimitError(
-            f"The {what} '{p.name}' is {st.st_size:,} bytes, over the limit of {max_bytes:,} bytes."
+        raise LimitError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "The {what} '{name}' is {size:,} bytes, over the limit of {limit:,} bytes."
+            ),
+            what=kind,
+            name=p.name,
+            size=st.st_size,
+            limit=max_bytes,
         )
     return int(st.st_size)
 
@@ -82,9 +109,17 @@ def check_file_as(
     try:
         check_regular_file(path, what, max_bytes)
     except LimitError as exc:
-        raise too_large(str(exc)) from None
+        raise _as(too_large, exc) from None
     except DlrsError as exc:
-        raise unusable(str(exc)) from None
+        raise _as(unusable, exc) from None
+
+
+def _as(kind: type[Exception], error: DlrsError) -> Exception:
+    """`error` as the caller's error type, its sentence kept for translation."""
+    converted = kind(str(error))
+    if isinstance(converted, DlrsError):
+        converted.worded = error.worded
+    return converted
 
 
 def read_regular_bytes(path: str | os.PathLike[str], what: str, max_bytes: int) -> bytes:

@@ -83,7 +83,8 @@ def test_a_file_that_is_not_an_image_is_refused_in_chinese(qtbot, tmp_path, zh_c
     empty, fake = tmp_path / "empty.png", tmp_path / "report.png"
     empty.write_bytes(b"")
     fake.write_bytes(b"%PDF-1.7 not an image at all\n" * 8)
-    for path, words in ((empty, "文件为空"), (fake, "扩展名有误")):
+    missing = tmp_path / "gone.png"
+    for path, words in ((empty, "文件为空"), (fake, "扩展名有误"), (missing, "不存在")):
         assert not win.open_path(path)
         refusal = dialog_log.texts("error")[-1]
         assert words in refusal and path.name in refusal and _chinese(refusal), refusal

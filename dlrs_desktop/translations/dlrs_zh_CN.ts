@@ -1695,6 +1695,35 @@ or drop a file here · File → Open demo case</source>
         <source>The known distance must be a positive number of millimetres.</source>
         <translation>已知距离必须是正的毫米数。</translation>
     </message>
+    <message>
+        <source>image</source>
+        <extracomment>the kinds of file whose refusals the workstation shows in its language (`check_regular_file`&apos;s `what`)</extracomment>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>mask image</source>
+        <translation>掩膜图像</translation>
+    </message>
+    <message>
+        <source>The {what} &apos;{name}&apos; does not exist.</source>
+        <translation>{what}“{name}”不存在。</translation>
+    </message>
+    <message>
+        <source>Cannot open the {what} &apos;{name}&apos;: {detail}.</source>
+        <translation>无法打开{what}“{name}”：{detail}。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: it is a folder, not a {what}.</source>
+        <translation>无法打开“{name}”：这是一个文件夹，而不是{what}。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: it is not a regular file (a pipe, device or socket).</source>
+        <translation>无法打开“{name}”：这不是普通文件（而是管道、设备或套接字）。</translation>
+    </message>
+    <message>
+        <source>The {what} &apos;{name}&apos; is {size:,} bytes, over the limit of {limit:,} bytes.</source>
+        <translation>{what}“{name}”大小为 {size:,} 字节，超过 {limit:,} 字节的上限。</translation>
+    </message>
 </context>
 <context>
     <name>dicom_actions</name>
