@@ -52,7 +52,9 @@ def _scan(tmp_path: Path, name: str) -> Path:
 
 
 def _chinese(text: str) -> bool:
-    return any("\u4e00" <= c <= "\u9fff" for c in text) and english_words(text) == []
+    """Chinese, with no English word but names (file formats)."""
+    names = {"PNG", "JPEG", "TIFF", "BMP"}
+    return any("\u4e00" <= c <= "\u9fff" for c in text) and english_words(text, names) == []
 
 
 def test_a_chinese_window_shows_the_cores_refusals_in_chinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811
@@ -83,8 +85,9 @@ def test_a_file_that_is_not_an_image_is_refused_in_chinese(qtbot, tmp_path, zh_c
     empty, fake = tmp_path / "empty.png", tmp_path / "report.png"
     empty.write_bytes(b"")
     fake.write_bytes(b"%PDF-1.7 not an image at all\n" * 8)
-    missing = tmp_path / "gone.png"
-    for path, words in ((empty, "文件为空"), (fake, "扩展名有误"), (missing, "不存在")):
+    missing, notes = tmp_path / "gone.png", tmp_path / "notes.dcm"
+    notes.write_text("not a scan\n" * 40)
+    for path, words in ((empty, "文件为空"), (fake, "扩展名有误"), (missing, "不存在"), (notes, "DICOM")):
         assert not win.open_path(path)
         refusal = dialog_log.texts("error")[-1]
         assert words in refusal and path.name in refusal and _chinese(refusal), refusal

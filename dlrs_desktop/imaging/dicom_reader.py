@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop import limits
-from dlrs_desktop.errors import ImageLoadError
+from dlrs_desktop.imaging import load_text as T
 from dlrs_desktop.imaging.calibration import calibration_from_dicom
 from dlrs_desktop.imaging.header_limits import check_codec_header, check_deflated, check_regions, check_sizes
 from dlrs_desktop.imaging.pixels import rescale_to_uint8
-from dlrs_desktop.imaging.types import Calibration, UltrasoundRegion
+from dlrs_desktop.imaging.types import Calibration, UltrasoundRegion, cannot_open
 
 MAX_PIXELS = limits.MAX_PIXELS  # per frame; larger is not an ultrasound image and would exhaust memory
 
@@ -68,8 +68,7 @@ class DicomFrame:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _fail(path: Path, what: str) -> ImageLoadError:
-    return ImageLoadError(f"Cannot open '{path.name}': {what}")
+_fail = cannot_open  # "Cannot open 'NAME': …" with the reason a clause marked for translation
 
 
 def read_header(path: Path, force: bool, source: Any = None) -> Any:
@@ -87,11 +86,11 @@ def read_header(path: Path, force: bool, source: Any = None) -> Any:
             warnings.simplefilter("always")
             ds = pydicom.dcmread(path if source is None else source, defer_size="256 KB", force=force)
     except InvalidDicomError as exc:
-        raise _fail(path, "it is not a DICOM file.") from exc
+        raise _fail(path, T.NOT_DICOM) from exc
     except Exception as exc:  # pydicom raises many types on damaged headers
-        raise _fail(path, "the DICOM file is truncated or damaged (its header cannot be read).") from exc
+        raise _fail(path, T.HEADER_DAMAGED) from exc
     if any("end of file" in str(w.message).lower() for w in caught) or (len(ds) == 0 and not force):
-        raise _fail(path, "the file is incomplete (it ends in the middle of the data: a truncated copy?).")
+        raise _fail(path, T.ENDS_EARLY)
     return ds
 
 
@@ -179,27 +178,23 @@ def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:
     """rows, columns, samples, frames, or a plain-words error before any decoding."""
     if "PixelData" not in ds:
         if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
-            raise _fail(path, "it holds floating-point pixel data, which is not an ultrasound image.")
+            raise _fail(path, T.FLOAT_PIXELS)
         sop = ds.get("SOPClassUID", None)
         image_sop = sop is not None and "Image Storage" in getattr(sop, "name", "")
         if "Rows" in ds or image_sop:  # an image header without image data: an incomplete copy, usually
-            raise _fail(
-                path, "the image data is missing; the file is probably truncated (an incomplete copy)."
-            )
-        raise _fail(
-            path, "the DICOM file contains no image (no pixel data), e.g. a report or a presentation state."
-        )
+            raise _fail(path, T.NO_PIXELS_TRUNCATED)
+        raise _fail(path, T.NO_IMAGE)
     rows, cols = _int(ds, "Rows", 0) or 0, _int(ds, "Columns", 0) or 0
     if rows <= 0 or cols <= 0:
-        raise _fail(path, f"the image is empty ({cols} x {rows} pixels).")
+        raise _fail(path, T.EMPTY, w=cols, h=rows)
     samples = _int(ds, "SamplesPerPixel", 1) or 1
     frames = max(1, _int(ds, "NumberOfFrames", 1) or 1)
     check_sizes(path, ds, rows, cols, samples, frames)
     pi = str(ds.get("PhotometricInterpretation", "") or "").strip()
     if pi and pi not in _SUPPORTED_PHOTOMETRIC:
-        raise _fail(path, f"its colour encoding '{pi}' is not supported.")
+        raise _fail(path, T.PHOTOMETRIC, pi=pi)
     if samples not in (1, 3):
-        raise _fail(path, f"it has {samples} samples per pixel; only grey (1) and colour (3) are supported.")
+        raise _fail(path, T.SAMPLES, samples=samples)
     return rows, cols, samples, frames
 
 
@@ -219,17 +214,9 @@ def _check_native_length(
     declared = getattr(elem, "length", expected)
     if min(available, declared) < expected:
         missing = expected - min(available, declared)
-        raise _fail(
-            path,
-            f"the file is incomplete: its image data is {missing:,} bytes shorter than the header says "
-            "(a truncated copy or download).",
-        )
+        raise _fail(path, T.SHORT_DATA, missing=missing)
     if declared != 0xFFFFFFFF and declared > available:
-        raise _fail(
-            path,
-            f"its pixel data element claims {declared:,} bytes but the file holds only {available:,} "
-            "(a damaged file).",
-        )
+        raise _fail(path, T.CLAIMS_MORE, declared=declared, available=available)
 
 
 def _transfer_syntax(path: Path, ds: Any) -> Any:
@@ -251,14 +238,14 @@ def _plugins(path: Path, ts: Any) -> tuple[str, ...]:
     try:
         decoder = get_decoder(ts)
     except NotImplementedError as exc:
-        raise _fail(path, f"its compression '{ts.name}' ({ts}) is not supported.") from exc
+        raise _fail(path, T.UNSUPPORTED_COMPRESSION, name=ts.name, uid=str(ts)) from exc
     if ts.is_compressed and str(ts) not in _PLUGINS:
-        raise _fail(path, f"its compression '{ts.name}' ({ts}) is not supported.")
+        raise _fail(path, T.UNSUPPORTED_COMPRESSION, name=ts.name, uid=str(ts))
     if not ts.is_compressed:
         return ("",)
     usable = [p for p in _PLUGINS[str(ts)] if p in decoder.available_plugins]
     if not usable:
-        raise _fail(path, f"no decoder for its compression '{ts.name}' is installed.")
+        raise _fail(path, T.NO_DECODER, name=ts.name)
     return tuple(usable)
 
 
@@ -279,8 +266,8 @@ def _decode(path: Path, ds: Any, ts: Any, index: int, has_meta: bool, source: An
             errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     detail = errors[-1] if errors else "unknown reason"
     if any(k in detail.lower() for k in ("less than expected", "end of", "truncat", "insufficient", "eof")):
-        raise _fail(path, "the pixel data is truncated (the file is incomplete).")
-    raise _fail(path, f"the pixel data cannot be decoded ({detail}).")
+        raise _fail(path, T.PIXELS_TRUNCATED)
+    raise _fail(path, T.UNDECODABLE, detail=detail)
 
 
 def _palette_to_uint8(rgb: np.ndarray, ds: Any) -> np.ndarray:
@@ -306,13 +293,11 @@ def _check_rescale(path: Path, ds: Any) -> None:
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            raise _fail(path, f"its {keyword} ({raw!r}) is not a number.") from None
+            raise _fail(path, T.RESCALE_NOT_NUMBER, keyword=keyword, raw=repr(raw)) from None
         if not math.isfinite(value):
-            raise _fail(
-                path, f"its {keyword} is {value} (not a finite number): the pixel values are garbage."
-            )
+            raise _fail(path, T.RESCALE_NOT_FINITE, keyword=keyword, value=value)
         if keyword == "RescaleSlope" and value == 0.0:
-            raise _fail(path, "its RescaleSlope is 0, which maps every pixel to the same value.")
+            raise _fail(path, T.SLOPE_ZERO)
 
 
 MAX_WINDOW = 1e7  # |centre| or width beyond any stored pixel value (BitsStored ≤ 16, rescaled)
@@ -352,7 +337,7 @@ def _to_display(
         try:
             rgb = apply_color_lut(arr, ds)
         except Exception as exc:
-            raise _fail(path, f"its colour palette is missing or damaged ({exc}).") from exc
+            raise _fail(path, T.PALETTE, detail=str(exc)) from exc
         return _palette_to_uint8(rgb, ds), None
     if arr.ndim == 3:  # colour (YBR already converted to RGB by pydicom)
         if arr.dtype != np.uint8:
@@ -370,9 +355,7 @@ def _to_display(
             )
             finite = bool(np.isfinite(values).all())
         if not finite:
-            raise _fail(
-                path, "its rescale (RescaleSlope/RescaleIntercept) overflows: the pixel values are garbage."
-            )
+            raise _fail(path, T.RESCALE_OVERFLOW)
         note = _window_note(ds, values)
         if note is not None:
             logging.getLogger(__name__).warning("DICOM image: %s.", note)
@@ -407,14 +390,16 @@ def read_dicom(
     ds = read_header(path, force, source)
     has_meta = bool(getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None))
     if force and not has_meta and "PixelData" not in ds and "Rows" not in ds:
-        raise _fail(path, "it is neither a DICOM file nor a supported image (PNG, JPEG, TIFF, BMP).")
+        raise _fail(path, T.NOT_AN_IMAGE)
     rows, cols, samples, frames = _check_header(path, ds)
     index = 0 if frame is None else int(frame)
     if not 0 <= index < frames:
         raise _fail(
             path,
-            f"frame {index} does not exist; the file has {frames} frame{'s' if frames != 1 else ''} "
-            f"(0 to {frames - 1}).",
+            T.NO_SUCH_FRAME if frames > 1 else T.NO_SUCH_FRAME_ONE,
+            index=index,
+            frames=frames,
+            last=frames - 1,
         )
     ts = _transfer_syntax(path, ds)
     check_regions(path, ds)
@@ -426,9 +411,7 @@ def read_dicom(
         _check_native_length(path, ds, rows, cols, samples, frames, None if data is None else len(data))
     arr = _decode(path, ds, ts, index, has_meta, source)
     if arr.shape[:2] != (rows, cols):
-        raise _fail(
-            path, f"the decoded image is {arr.shape[1]} x {arr.shape[0]}, not {cols} x {rows} as declared."
-        )
+        raise _fail(path, T.SIZE_MISMATCH, w=arr.shape[1], h=arr.shape[0], cols=cols, rows=rows)
     pi = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
     rgb, gray = _to_display(path, ds, arr, pi, meta)
     regions = read_regions(ds, (rows, cols))

@@ -16,10 +16,11 @@ import numpy as np
 
 from dlrs_desktop.errors import DlrsError, ImageLoadError
 from dlrs_desktop.imaging.dicom_reader import read_dicom
+from dlrs_desktop.imaging.load_text import NO_SUCH_FRAME_ONE
 from dlrs_desktop.imaging.pixels import gray_to_rgb, rescale_to_uint8, rgb_to_gray
 from dlrs_desktop.imaging.raster import RASTER_SUFFIXES, read_raster, sniff_raster
 from dlrs_desktop.imaging.scan_mask import compute_scan_area
-from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage, UltrasoundRegion
+from dlrs_desktop.imaging.types import Calibration, Provenance, UltrasoundImage, UltrasoundRegion, cannot_open
 from dlrs_desktop.limits import (
     MAX_IMAGE_FILE_BYTES,
     MAX_PIXELS,
@@ -149,9 +150,7 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
 
     if fmt is not None:
         if frame not in (None, 0):
-            raise ImageLoadError(
-                f"Cannot open '{p.name}': frame {frame} does not exist; the file has 1 frame (0)."
-            )
+            raise cannot_open(p, NO_SUCH_FRAME_ONE, index=frame)
         raster = read_raster(p, fmt, data)
         raster.metadata["file_size"] = size
         return _assemble(raster.rgb, raster.gray, Provenance(str(p), sha256, raster.metadata))

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop import limits
-from dlrs_desktop.errors import ImageLoadError
+from dlrs_desktop.imaging import load_text as T
 from dlrs_desktop.imaging.header_limits import jpeg_size
 from dlrs_desktop.imaging.pixels import rescale_to_uint8
+from dlrs_desktop.imaging.types import cannot_open
 
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dib"}
 MAX_PIXELS = limits.MAX_PIXELS
@@ -45,8 +46,7 @@ def sniff_raster(head: bytes) -> str | None:
     return None
 
 
-def _fail(path: Path, what: str) -> ImageLoadError:
-    return ImageLoadError(f"Cannot open '{path.name}': {what}")
+_fail = cannot_open  # "Cannot open 'NAME': …" with the reason a clause marked for translation
 
 
 def _header(path: Path, data: bytes | None = None) -> dict[str, Any]:
@@ -105,10 +105,10 @@ def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
 
     info = _header(path, data) or _raw_header(path, fmt, data)
     if not info:
-        raise _fail(path, f"the {fmt.upper()} file is damaged or truncated: its size cannot be read.")
+        raise _fail(path, T.RASTER_NO_SIZE, kind=fmt.upper())
     w, h = info["width"], info["height"]
     if w <= 0 or h <= 0:
-        raise _fail(path, f"the image is empty ({w} x {h} pixels).")
+        raise _fail(path, T.EMPTY, w=w, h=h)
     if w * h > MAX_PIXELS:
         raise limits.ImageLimitError(
             f"Cannot open '{path.name}': the image is too large ({w} x {h} = {w * h / 1e6:.0f} "
@@ -125,11 +125,11 @@ def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
     except cv2.error:
         arr = None
     if arr is None or arr.size == 0:
-        raise _fail(path, f"the {fmt.upper()} file is damaged or truncated and cannot be decoded.")
+        raise _fail(path, T.RASTER_UNDECODABLE, kind=fmt.upper())
     if arr.shape[:2] != (info["height"], info["width"]):
-        raise _fail(path, "the decoded size does not match the file header (damaged file).")
+        raise _fail(path, T.RASTER_SIZE_MISMATCH)
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
-        raise _fail(path, "the image is too large (over 100 megapixels).")
+        raise _fail(path, T.RASTER_TOO_LARGE)
 
     meta: dict[str, Any] = {
         "format": fmt,

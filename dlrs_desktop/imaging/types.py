@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from dlrs_desktop.errors import CalibrationError
-from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, english
+from dlrs_desktop.errors import CalibrationError, ImageLoadError
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Translate, Worded, english
 
 CalibrationSource = Literal["dicom-us-region", "dicom-pixel-spacing", "manual", "depth-scale"]
 
@@ -282,3 +283,13 @@ class UltrasoundImage:
             region = select_region(self.regions, points)
             return region.calibration() if region is not None else None
         return self.calibration
+
+
+#: "Cannot open 'NAME': WHY", WHY a clause of its own (imaging/raster.py, imaging/dicom_reader.py)
+CANNOT_OPEN_BECAUSE = QT_TRANSLATE_NOOP("core", "Cannot open '{name}': {why}")
+
+
+def cannot_open(path: Path, why: str, **values: object) -> ImageLoadError:
+    """The refusal of a file as an image: `why` a clause marked with `QT_TRANSLATE_NOOP("core", …)` where
+    it is written, `values` its fields; the GUI shows the whole sentence in its language."""
+    return ImageLoadError.of(CANNOT_OPEN_BECAUSE, name=path.name, why=Worded(why, values))

@@ -1696,6 +1696,11 @@ or drop a file here · File → Open demo case</source>
         <translation>已知距离必须是正的毫米数。</translation>
     </message>
     <message>
+        <source>Cannot open &apos;{name}&apos;: {why}</source>
+        <extracomment>&quot;Cannot open &apos;NAME&apos;: WHY&quot;, WHY a clause of its own (imaging/raster.py, imaging/dicom_reader.py)</extracomment>
+        <translation>无法打开“{name}”：{why}</translation>
+    </message>
+    <message>
         <source>image</source>
         <extracomment>the kinds of file whose refusals the workstation shows in its language (`check_regular_file`&apos;s `what`)</extracomment>
         <translation>图像</translation>
@@ -1723,6 +1728,118 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>The {what} &apos;{name}&apos; is {size:,} bytes, over the limit of {limit:,} bytes.</source>
         <translation>{what}“{name}”大小为 {size:,} 字节，超过 {limit:,} 字节的上限。</translation>
+    </message>
+    <message>
+        <source>the {kind} file is damaged or truncated: its size cannot be read.</source>
+        <translation>该 {kind} 文件已损坏或不完整：无法读取其尺寸。</translation>
+    </message>
+    <message>
+        <source>the image is empty ({w} x {h} pixels).</source>
+        <translation>图像为空（{w} x {h} 像素）。</translation>
+    </message>
+    <message>
+        <source>frame {index} does not exist; the file has 1 frame (0 to 0).</source>
+        <translation>第 {index} 帧不存在；该文件只有 1 帧（0 到 0）。</translation>
+    </message>
+    <message>
+        <source>the {kind} file is damaged or truncated and cannot be decoded.</source>
+        <translation>该 {kind} 文件已损坏或不完整，无法解码。</translation>
+    </message>
+    <message>
+        <source>the decoded size does not match the file header (damaged file).</source>
+        <translation>解码后的尺寸与文件头不符（文件已损坏）。</translation>
+    </message>
+    <message>
+        <source>the image is too large (over 100 megapixels).</source>
+        <translation>图像太大（超过 1 亿像素）。</translation>
+    </message>
+    <message>
+        <source>its compression &apos;{name}&apos; ({uid}) is not supported.</source>
+        <translation>不支持其压缩格式“{name}”（{uid}）。</translation>
+    </message>
+    <message>
+        <source>it is not a DICOM file.</source>
+        <translation>这不是 DICOM 文件。</translation>
+    </message>
+    <message>
+        <source>the DICOM file is truncated or damaged (its header cannot be read).</source>
+        <translation>该 DICOM 文件不完整或已损坏（无法读取其文件头）。</translation>
+    </message>
+    <message>
+        <source>the file is incomplete (it ends in the middle of the data: a truncated copy?).</source>
+        <translation>文件不完整（在数据中途结束：可能是未复制完整的副本？）。</translation>
+    </message>
+    <message>
+        <source>it holds floating-point pixel data, which is not an ultrasound image.</source>
+        <translation>其中为浮点像素数据，不是超声图像。</translation>
+    </message>
+    <message>
+        <source>the image data is missing; the file is probably truncated (an incomplete copy).</source>
+        <translation>缺少图像数据；文件可能不完整（未复制完整的副本）。</translation>
+    </message>
+    <message>
+        <source>the DICOM file contains no image (no pixel data), e.g. a report or a presentation state.</source>
+        <translation>该 DICOM 文件不含图像（没有像素数据），例如报告或显示状态对象。</translation>
+    </message>
+    <message>
+        <source>its colour encoding &apos;{pi}&apos; is not supported.</source>
+        <translation>不支持其颜色编码“{pi}”。</translation>
+    </message>
+    <message>
+        <source>it has {samples} samples per pixel; only grey (1) and colour (3) are supported.</source>
+        <translation>其每像素有 {samples} 个采样；仅支持灰度（1）和彩色（3）。</translation>
+    </message>
+    <message>
+        <source>the file is incomplete: its image data is {missing:,} bytes shorter than the header says (a truncated copy or download).</source>
+        <translation>文件不完整：其图像数据比文件头声明的少 {missing:,} 字节（复制或下载未完成）。</translation>
+    </message>
+    <message>
+        <source>its pixel data element claims {declared:,} bytes but the file holds only {available:,} (a damaged file).</source>
+        <translation>其像素数据元素声明为 {declared:,} 字节，但文件中只有 {available:,} 字节（文件已损坏）。</translation>
+    </message>
+    <message>
+        <source>no decoder for its compression &apos;{name}&apos; is installed.</source>
+        <translation>未安装其压缩格式“{name}”的解码器。</translation>
+    </message>
+    <message>
+        <source>the pixel data is truncated (the file is incomplete).</source>
+        <translation>像素数据被截断（文件不完整）。</translation>
+    </message>
+    <message>
+        <source>the pixel data cannot be decoded ({detail}).</source>
+        <translation>无法解码像素数据（{detail}）。</translation>
+    </message>
+    <message>
+        <source>its {keyword} ({raw}) is not a number.</source>
+        <translation>其 {keyword}（{raw}）不是数字。</translation>
+    </message>
+    <message>
+        <source>its {keyword} is {value} (not a finite number): the pixel values are garbage.</source>
+        <translation>其 {keyword} 为 {value}（不是有限数值）：像素值无意义。</translation>
+    </message>
+    <message>
+        <source>its RescaleSlope is 0, which maps every pixel to the same value.</source>
+        <translation>其 RescaleSlope 为 0，会把所有像素映射为同一个值。</translation>
+    </message>
+    <message>
+        <source>its colour palette is missing or damaged ({detail}).</source>
+        <translation>其调色板缺失或已损坏（{detail}）。</translation>
+    </message>
+    <message>
+        <source>its rescale (RescaleSlope/RescaleIntercept) overflows: the pixel values are garbage.</source>
+        <translation>其线性变换（RescaleSlope/RescaleIntercept）溢出：像素值无意义。</translation>
+    </message>
+    <message>
+        <source>it is neither a DICOM file nor a supported image (PNG, JPEG, TIFF, BMP).</source>
+        <translation>既不是 DICOM 文件，也不是支持的图像格式（PNG、JPEG、TIFF、BMP）。</translation>
+    </message>
+    <message>
+        <source>frame {index} does not exist; the file has {frames} frames (0 to {last}).</source>
+        <translation>第 {index} 帧不存在；该文件共有 {frames} 帧（0 到 {last}）。</translation>
+    </message>
+    <message>
+        <source>the decoded image is {w} x {h}, not {cols} x {rows} as declared.</source>
+        <translation>解码后的图像为 {w} x {h}，而不是声明的 {cols} x {rows}。</translation>
     </message>
 </context>
 <context>

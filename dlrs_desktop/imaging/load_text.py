@@ -1,0 +1,71 @@
+"""Why a file cannot be opened as an image (imaging/dicom_reader.py, raster.py, loader.py): the clause
+after "Cannot open 'NAME': ", marked for translation (the GUI shows it in its language,
+`imaging.types.cannot_open`). Kept apart from the readers so that their checks read without the wording."""
+
+from __future__ import annotations
+
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
+
+UNSUPPORTED_COMPRESSION = QT_TRANSLATE_NOOP("core", "its compression '{name}' ({uid}) is not supported.")
+NOT_DICOM = QT_TRANSLATE_NOOP("core", "it is not a DICOM file.")
+HEADER_DAMAGED = QT_TRANSLATE_NOOP(
+    "core", "the DICOM file is truncated or damaged (its header cannot be read)."
+)
+ENDS_EARLY = QT_TRANSLATE_NOOP(
+    "core", "the file is incomplete (it ends in the middle of the data: a truncated copy?)."
+)
+FLOAT_PIXELS = QT_TRANSLATE_NOOP(
+    "core", "it holds floating-point pixel data, which is not an ultrasound image."
+)
+NO_PIXELS_TRUNCATED = QT_TRANSLATE_NOOP(
+    "core", "the image data is missing; the file is probably truncated (an incomplete copy)."
+)
+NO_IMAGE = QT_TRANSLATE_NOOP(
+    "core", "the DICOM file contains no image (no pixel data), e.g. a report or a presentation state."
+)
+EMPTY = QT_TRANSLATE_NOOP("core", "the image is empty ({w} x {h} pixels).")
+PHOTOMETRIC = QT_TRANSLATE_NOOP("core", "its colour encoding '{pi}' is not supported.")
+SAMPLES = QT_TRANSLATE_NOOP(
+    "core", "it has {samples} samples per pixel; only grey (1) and colour (3) are supported."
+)
+SHORT_DATA = QT_TRANSLATE_NOOP(
+    "core",
+    "the file is incomplete: its image data is {missing:,} bytes shorter than the header says "
+    "(a truncated copy or download).",
+)
+CLAIMS_MORE = QT_TRANSLATE_NOOP(
+    "core",
+    "its pixel data element claims {declared:,} bytes but the file holds only {available:,} "
+    "(a damaged file).",
+)
+NO_DECODER = QT_TRANSLATE_NOOP("core", "no decoder for its compression '{name}' is installed.")
+PIXELS_TRUNCATED = QT_TRANSLATE_NOOP("core", "the pixel data is truncated (the file is incomplete).")
+UNDECODABLE = QT_TRANSLATE_NOOP("core", "the pixel data cannot be decoded ({detail}).")
+RESCALE_NOT_NUMBER = QT_TRANSLATE_NOOP("core", "its {keyword} ({raw}) is not a number.")
+RESCALE_NOT_FINITE = QT_TRANSLATE_NOOP(
+    "core", "its {keyword} is {value} (not a finite number): the pixel values are garbage."
+)
+SLOPE_ZERO = QT_TRANSLATE_NOOP("core", "its RescaleSlope is 0, which maps every pixel to the same value.")
+PALETTE = QT_TRANSLATE_NOOP("core", "its colour palette is missing or damaged ({detail}).")
+RESCALE_OVERFLOW = QT_TRANSLATE_NOOP(
+    "core", "its rescale (RescaleSlope/RescaleIntercept) overflows: the pixel values are garbage."
+)
+NOT_AN_IMAGE = QT_TRANSLATE_NOOP(
+    "core", "it is neither a DICOM file nor a supported image (PNG, JPEG, TIFF, BMP)."
+)
+NO_SUCH_FRAME = QT_TRANSLATE_NOOP(
+    "core", "frame {index} does not exist; the file has {frames} frames (0 to {last})."
+)
+NO_SUCH_FRAME_ONE = QT_TRANSLATE_NOOP("core", "frame {index} does not exist; the file has 1 frame (0 to 0).")
+# a PNG, JPEG, TIFF or BMP file (imaging/raster.py)
+RASTER_NO_SIZE = QT_TRANSLATE_NOOP(
+    "core", "the {kind} file is damaged or truncated: its size cannot be read."
+)
+RASTER_UNDECODABLE = QT_TRANSLATE_NOOP(
+    "core", "the {kind} file is damaged or truncated and cannot be decoded."
+)
+RASTER_SIZE_MISMATCH = QT_TRANSLATE_NOOP(
+    "core", "the decoded size does not match the file header (damaged file)."
+)
+RASTER_TOO_LARGE = QT_TRANSLATE_NOOP("core", "the image is too large (over 100 megapixels).")
+SIZE_MISMATCH = QT_TRANSLATE_NOOP("core", "the decoded image is {w} x {h}, not {cols} x {rows} as declared.")
