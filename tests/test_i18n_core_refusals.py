@@ -4,6 +4,8 @@ and the contour assist in a Chinese window, while the CLI and the logs keep the 
 from __future__ import annotations
 
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,13 @@ def _scan(tmp_path: Path, name: str) -> Path:
     return copy
 
 
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that states its size and holds no pixels (a stated limit is checked before decoding)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
 def _chinese(text: str) -> bool:
     """Chinese, with no English word but names (file formats)."""
     names = {"PNG", "JPEG", "TIFF", "BMP"}
@@ -85,9 +94,11 @@ def test_a_file_that_is_not_an_image_is_refused_in_chinese(qtbot, tmp_path, zh_c
     empty, fake = tmp_path / "empty.png", tmp_path / "report.png"
     empty.write_bytes(b"")
     fake.write_bytes(b"%PDF-1.7 not an image at all\n" * 8)
-    missing, notes = tmp_path / "gone.png", tmp_path / "notes.dcm"
+    missing, notes, huge = tmp_path / "gone.png", tmp_path / "notes.dcm", tmp_path / "huge.png"
     notes.write_text("not a scan\n" * 40)
-    for path, words in ((empty, "文件为空"), (fake, "扩展名有误"), (missing, "不存在"), (notes, "DICOM")):
+    huge.write_bytes(_png_header(20000, 20000))  # 400 megapixels stated: refused before decoding
+    cases = ((empty, "文件为空"), (fake, "扩展名有误"), (missing, "不存在"), (notes, "DICOM"), (huge, "上限"))
+    for path, words in cases:
         assert not win.open_path(path)
         refusal = dialog_log.texts("error")[-1]
         assert words in refusal and path.name in refusal and _chinese(refusal), refusal

@@ -14,7 +14,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from dlrs_desktop.errors import ImageLoadError
+from dlrs_desktop.imaging import load_text as T
+from dlrs_desktop.imaging.types import cannot_open
 from dlrs_desktop.limits import (
     MAX_DEFLATED_BYTES,
     MAX_FRAME_BYTES,
@@ -33,8 +34,7 @@ _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 
 _REGION_ITEM_BYTES = 1024  # a SequenceOfUltrasoundRegions item is ~200 bytes
 
 
-def _fail(path: Path, what: str) -> ImageLoadError:
-    return ImageLoadError(f"Cannot open '{path.name}': {what}")
+_fail = cannot_open  # "Cannot open 'NAME': …" with the reason a clause marked for translation
 
 
 def check_deflated(path: Path) -> None:
@@ -58,12 +58,9 @@ def check_deflated(path: Path) -> None:
                 while inflater.unconsumed_tail and total <= MAX_DEFLATED_BYTES:
                     total += len(inflater.decompress(inflater.unconsumed_tail, 1 << 22))
             except zlib.error:
-                raise _fail(path, "its deflated data is damaged.") from None
+                raise _fail(path, T.DEFLATE_DAMAGED) from None
             if total > MAX_DEFLATED_BYTES:
-                raise ImageLimitError(
-                    f"Cannot open '{path.name}': its deflated dataset inflates to over "
-                    f"{MAX_DEFLATED_BYTES // 1024**2} MB, the limit."
-                )
+                raise _fail(path, T.DEFLATE_TOO_LARGE, ImageLimitError, limit=MAX_DEFLATED_BYTES // 1024**2)
 
 
 def check_regions(path: Path, ds: Any) -> None:
@@ -80,36 +77,38 @@ def check_regions(path: Path, ds: Any) -> None:
     else:
         too_many = length != 0xFFFFFFFF and length > MAX_US_REGIONS * _REGION_ITEM_BYTES
     if too_many:
-        raise ImageLimitError(
-            f"Cannot open '{path.name}': it has more than {MAX_US_REGIONS} ultrasound regions, the limit."
-        )
+        raise _fail(path, T.TOO_MANY_REGIONS, ImageLimitError, limit=MAX_US_REGIONS)
 
 
 def check_sizes(path: Path, ds: Any, rows: int, cols: int, samples: int, frames: int) -> None:
     """Pixel count, frames and decoded bytes per frame against the limits."""
     if rows * cols > MAX_PIXELS:
-        raise ImageLimitError(
-            f"Cannot open '{path.name}': the image is too large ({cols} x {rows} = "
-            f"{rows * cols / 1e6:.0f} megapixels; the limit is {MAX_PIXELS // 1_000_000} megapixels)."
+        raise _fail(
+            path,
+            T.TOO_MANY_PIXELS,
+            ImageLimitError,
+            w=cols,
+            h=rows,
+            mp=rows * cols / 1e6,
+            limit=MAX_PIXELS // 1_000_000,
         )
     if frames > MAX_FRAMES:
-        raise ImageLimitError(
-            f"Cannot open '{path.name}': it declares {frames:,} frames; the limit is {MAX_FRAMES:,}."
-        )
+        raise _fail(path, T.TOO_MANY_FRAMES, ImageLimitError, frames=frames, limit=MAX_FRAMES)
     bits = ds.get("BitsAllocated", 8)
     try:
         bits = int(bits)
     except (TypeError, ValueError):
         bits = 8
     if bits not in (1, 8, 16, 32):
-        raise _fail(
-            path, f"{bits} bits allocated per sample is not an image encoding it reads (1, 8, 16 or 32)."
-        )
+        raise _fail(path, T.BAD_BITS, bits=bits)
     frame_bytes = rows * cols * samples * max(bits, 8) // 8
     if frame_bytes > MAX_FRAME_BYTES:
-        raise ImageLimitError(
-            f"Cannot open '{path.name}': one frame decodes to {frame_bytes / 1024**2:.0f} MB; the limit is "
-            f"{MAX_FRAME_BYTES // 1024**2} MB."
+        raise _fail(
+            path,
+            T.FRAME_TOO_LARGE,
+            ImageLimitError,
+            mb=frame_bytes / 1024**2,
+            limit=MAX_FRAME_BYTES // 1024**2,
         )
 
 
@@ -125,7 +124,7 @@ def check_codec_header(path: Path, ds: Any, ts: str, rows: int, cols: int, sampl
         next(items, b"")  # the Basic Offset Table item comes first
         fragment = next(items, b"")
     except Exception:
-        raise _fail(path, "its compressed pixel data is not correctly encapsulated (damaged file).") from None
+        raise _fail(path, T.NOT_ENCAPSULATED) from None
     if ts in _JPEG_FAMILY:
         size = jpeg_size(fragment)
         kind = "JPEG"
@@ -136,13 +135,11 @@ def check_codec_header(path: Path, ds: Any, ts: str, rows: int, cols: int, sampl
         _check_rle(path, fragment, samples, ds)
         return
     if size is None:
-        raise _fail(path, f"its {kind} data cannot be decoded: no readable frame header (damaged file).")
+        raise _fail(path, T.NO_FRAME_HEADER, codec=kind)
     w, h, comps = size
     if (w, h) != (cols, rows) or comps not in (1, 3, 4):
         raise _fail(
-            path,
-            f"its {kind} data says {w} x {h} pixels with {comps} components, the DICOM header "
-            f"{cols} x {rows} with {samples} (damaged or forged file).",
+            path, T.CODEC_MISMATCH, codec=kind, w=w, h=h, comps=comps, cols=cols, rows=rows, samples=samples
         )
 
 
@@ -188,7 +185,7 @@ def _j2k_size(data: bytes) -> tuple[int, int, int] | None:
 
 def _check_rle(path: Path, data: bytes, samples: int, ds: Any) -> None:
     if len(data) < 64:
-        raise _fail(path, "its RLE data has no segment table (damaged file).")
+        raise _fail(path, T.RLE_NO_TABLE)
     header = struct.unpack("<16I", data[:64])
     segments = header[0]
     try:
@@ -203,4 +200,4 @@ def _check_rle(path: Path, data: bytes, samples: int, ds: Any) -> None:
         or any(b <= a for a, b in itertools.pairwise(offsets))
         or offsets[-1] >= len(data)
     ):
-        raise _fail(path, "its RLE segment table does not match the image header (damaged file).")
+        raise _fail(path, T.RLE_TABLE_MISMATCH)

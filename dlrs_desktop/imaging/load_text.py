@@ -57,6 +57,36 @@ NO_SUCH_FRAME = QT_TRANSLATE_NOOP(
     "core", "frame {index} does not exist; the file has {frames} frames (0 to {last})."
 )
 NO_SUCH_FRAME_ONE = QT_TRANSLATE_NOOP("core", "frame {index} does not exist; the file has 1 frame (0 to 0).")
+# stated limits and the compressed data's own headers (imaging/header_limits.py, raster.py)
+DEFLATE_DAMAGED = QT_TRANSLATE_NOOP("core", "its deflated data is damaged.")
+DEFLATE_TOO_LARGE = QT_TRANSLATE_NOOP("core", "its deflated dataset inflates to over {limit} MB, the limit.")
+TOO_MANY_REGIONS = QT_TRANSLATE_NOOP("core", "it has more than {limit} ultrasound regions, the limit.")
+TOO_MANY_PIXELS = QT_TRANSLATE_NOOP(
+    "core", "the image is too large ({w} x {h} = {mp:.0f} megapixels; the limit is {limit} megapixels)."
+)
+TOO_MANY_FRAMES = QT_TRANSLATE_NOOP("core", "it declares {frames:,} frames; the limit is {limit:,}.")
+BAD_BITS = QT_TRANSLATE_NOOP(
+    "core", "{bits} bits allocated per sample is not an image encoding it reads (1, 8, 16 or 32)."
+)
+FRAME_TOO_LARGE = QT_TRANSLATE_NOOP("core", "one frame decodes to {mb:.0f} MB; the limit is {limit} MB.")
+MAY_DECODE_TOO_LARGE = QT_TRANSLATE_NOOP(
+    "core", "{w} x {h} pixels may decode to {mb:.0f} MB; the limit is {limit} MB."
+)
+NOT_ENCAPSULATED = QT_TRANSLATE_NOOP(
+    "core", "its compressed pixel data is not correctly encapsulated (damaged file)."
+)
+NO_FRAME_HEADER = QT_TRANSLATE_NOOP(
+    "core", "its {codec} data cannot be decoded: no readable frame header (damaged file)."
+)
+CODEC_MISMATCH = QT_TRANSLATE_NOOP(
+    "core",
+    "its {codec} data says {w} x {h} pixels with {comps} components, the DICOM header {cols} x {rows} with "
+    "{samples} (damaged or forged file).",
+)
+RLE_NO_TABLE = QT_TRANSLATE_NOOP("core", "its RLE data has no segment table (damaged file).")
+RLE_TABLE_MISMATCH = QT_TRANSLATE_NOOP(
+    "core", "its RLE segment table does not match the image header (damaged file)."
+)
 # a PNG, JPEG, TIFF or BMP file (imaging/raster.py)
 RASTER_NO_SIZE = QT_TRANSLATE_NOOP(
     "core", "the {kind} file is damaged or truncated: its size cannot be read."

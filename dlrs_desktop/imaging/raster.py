@@ -95,6 +95,30 @@ def _raw_header(path: Path, fmt: str, data: bytes | None = None) -> dict[str, An
     return {}
 
 
+def _check_limits(path: Path, w: int, h: int) -> None:
+    """The header's size against the pixel and decoded-bytes limits, before anything is decoded."""
+    if w * h > MAX_PIXELS:
+        raise _fail(
+            path,
+            T.TOO_MANY_PIXELS,
+            limits.ImageLimitError,
+            w=w,
+            h=h,
+            mp=w * h / 1e6,
+            limit=MAX_PIXELS // 1_000_000,
+        )
+    if w * h * 8 > limits.MAX_FRAME_BYTES:  # up to 4 channels of 16 bits once decoded
+        raise _fail(
+            path,
+            T.MAY_DECODE_TOO_LARGE,
+            limits.ImageLimitError,
+            w=w,
+            h=h,
+            mb=w * h * 8 / 1024**2,
+            limit=limits.MAX_FRAME_BYTES // 1024**2,
+        )
+
+
 def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
     """Decode the (first page of a) raster image into 8-bit display pixels.
 
@@ -109,16 +133,7 @@ def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
     w, h = info["width"], info["height"]
     if w <= 0 or h <= 0:
         raise _fail(path, T.EMPTY, w=w, h=h)
-    if w * h > MAX_PIXELS:
-        raise limits.ImageLimitError(
-            f"Cannot open '{path.name}': the image is too large ({w} x {h} = {w * h / 1e6:.0f} "
-            f"megapixels; the limit is {MAX_PIXELS // 1_000_000})."
-        )
-    if w * h * 8 > limits.MAX_FRAME_BYTES:  # up to 4 channels of 16 bits once decoded
-        raise limits.ImageLimitError(
-            f"Cannot open '{path.name}': {w} x {h} pixels may decode to {w * h * 8 / 1024**2:.0f} MB; "
-            f"the limit is {limits.MAX_FRAME_BYTES // 1024**2} MB."
-        )
+    _check_limits(path, w, h)
     buf = np.fromfile(path, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
     try:
         arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)

@@ -289,7 +289,10 @@ class UltrasoundImage:
 CANNOT_OPEN_BECAUSE = QT_TRANSLATE_NOOP("core", "Cannot open '{name}': {why}")
 
 
-def cannot_open(path: Path, why: str, **values: object) -> ImageLoadError:
+def cannot_open(
+    path: Path, why: str, error_type: type[ImageLoadError] = ImageLoadError, **values: object
+) -> ImageLoadError:
     """The refusal of a file as an image: `why` a clause marked with `QT_TRANSLATE_NOOP("core", …)` where
-    it is written, `values` its fields; the GUI shows the whole sentence in its language."""
-    return ImageLoadError.of(CANNOT_OPEN_BECAUSE, name=path.name, why=Worded(why, values))
+    it is written, `values` its fields, `error_type` an `ImageLimitError` for a stated limit; the GUI
+    shows the whole sentence in its language."""
+    return error_type.of(CANNOT_OPEN_BECAUSE, name=path.name, why=Worded(why, values))

@@ -1838,6 +1838,58 @@ or drop a file here · File → Open demo case</source>
         <translation>第 {index} 帧不存在；该文件共有 {frames} 帧（0 到 {last}）。</translation>
     </message>
     <message>
+        <source>its deflated data is damaged.</source>
+        <translation>其压缩（deflate）数据已损坏。</translation>
+    </message>
+    <message>
+        <source>its deflated dataset inflates to over {limit} MB, the limit.</source>
+        <translation>其压缩（deflate）数据集解压后超过 {limit} MB 的上限。</translation>
+    </message>
+    <message>
+        <source>it has more than {limit} ultrasound regions, the limit.</source>
+        <translation>其超声区域超过 {limit} 个的上限。</translation>
+    </message>
+    <message>
+        <source>the image is too large ({w} x {h} = {mp:.0f} megapixels; the limit is {limit} megapixels).</source>
+        <translation>图像太大（{w} x {h} = {mp:.0f} 百万像素；上限为 {limit} 百万像素）。</translation>
+    </message>
+    <message>
+        <source>it declares {frames:,} frames; the limit is {limit:,}.</source>
+        <translation>其声明有 {frames:,} 帧；上限为 {limit:,} 帧。</translation>
+    </message>
+    <message>
+        <source>{bits} bits allocated per sample is not an image encoding it reads (1, 8, 16 or 32).</source>
+        <translation>每个采样分配 {bits} 位，不是可读取的图像编码（1、8、16 或 32）。</translation>
+    </message>
+    <message>
+        <source>one frame decodes to {mb:.0f} MB; the limit is {limit} MB.</source>
+        <translation>单帧解码后为 {mb:.0f} MB；上限为 {limit} MB。</translation>
+    </message>
+    <message>
+        <source>{w} x {h} pixels may decode to {mb:.0f} MB; the limit is {limit} MB.</source>
+        <translation>{w} x {h} 像素解码后可能达到 {mb:.0f} MB；上限为 {limit} MB。</translation>
+    </message>
+    <message>
+        <source>its compressed pixel data is not correctly encapsulated (damaged file).</source>
+        <translation>其压缩像素数据的封装不正确（文件已损坏）。</translation>
+    </message>
+    <message>
+        <source>its {codec} data cannot be decoded: no readable frame header (damaged file).</source>
+        <translation>其 {codec} 数据无法解码：没有可读的帧头（文件已损坏）。</translation>
+    </message>
+    <message>
+        <source>its {codec} data says {w} x {h} pixels with {comps} components, the DICOM header {cols} x {rows} with {samples} (damaged or forged file).</source>
+        <translation>其 {codec} 数据为 {w} x {h} 像素、{comps} 个分量，而 DICOM 文件头为 {cols} x {rows}、{samples} 个（文件已损坏或被伪造）。</translation>
+    </message>
+    <message>
+        <source>its RLE data has no segment table (damaged file).</source>
+        <translation>其 RLE 数据没有分段表（文件已损坏）。</translation>
+    </message>
+    <message>
+        <source>its RLE segment table does not match the image header (damaged file).</source>
+        <translation>其 RLE 分段表与图像头不符（文件已损坏）。</translation>
+    </message>
+    <message>
         <source>the decoded image is {w} x {h}, not {cols} x {rows} as declared.</source>
         <translation>解码后的图像为 {w} x {h}，而不是声明的 {cols} x {rows}。</translation>
     </message>
