@@ -64,6 +64,7 @@ TOO_MANY_REGIONS = QT_TRANSLATE_NOOP("core", "it has more than {limit} ultrasoun
 TOO_MANY_PIXELS = QT_TRANSLATE_NOOP(
     "core", "the image is too large ({w} x {h} = {mp:.0f} megapixels; the limit is {limit} megapixels)."
 )
+OVER_PIXEL_LIMIT = QT_TRANSLATE_NOOP("core", "the image is too large (over the limit of {limit} megapixels).")
 TOO_MANY_FRAMES = QT_TRANSLATE_NOOP("core", "it declares {frames:,} frames; the limit is {limit:,}.")
 BAD_BITS = QT_TRANSLATE_NOOP(
     "core", "{bits} bits allocated per sample is not an image encoding it reads (1, 8, 16 or 32)."

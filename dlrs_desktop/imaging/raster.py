@@ -66,9 +66,8 @@ def _header(path: Path, data: bytes | None = None) -> dict[str, Any]:
                     "pages": int(getattr(im, "n_frames", 1) or 1),
                 }
         except Image.DecompressionBombError as exc:
-            raise limits.ImageLimitError(
-                f"Cannot open '{path.name}': the image is too large (over the limit of "
-                f"{MAX_PIXELS // 1_000_000} megapixels)."
+            raise _fail(
+                path, T.OVER_PIXEL_LIMIT, limits.ImageLimitError, limit=MAX_PIXELS // 1_000_000
             ) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             return {}

@@ -1854,6 +1854,10 @@ or drop a file here · File → Open demo case</source>
         <translation>图像太大（{w} x {h} = {mp:.0f} 百万像素；上限为 {limit} 百万像素）。</translation>
     </message>
     <message>
+        <source>the image is too large (over the limit of {limit} megapixels).</source>
+        <translation>图像太大（超过 {limit} 百万像素的上限）。</translation>
+    </message>
+    <message>
         <source>it declares {frames:,} frames; the limit is {limit:,}.</source>
         <translation>其声明有 {frames:,} 帧；上限为 {limit:,} 帧。</translation>
     </message>
