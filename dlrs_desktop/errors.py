@@ -22,8 +22,8 @@ class DlrsError(Exception):
 
     @classmethod
     def of(cls, template: str, **values: object) -> Self:
-        """The error whose message is `template` filled with `values` (marked for translation where
-        written: `QT_TRANSLATE_NOOP(CORE, "…")`)."""
+        """The error whose message is `template` filled with `values`; `template` is marked where it is
+        written with `QT_TRANSLATE_NOOP("core", "…")` (pyside6-lupdate reads only a literal context)."""
         worded = Worded(template, values)
         error = cls(str(worded))
         error.worded = worded

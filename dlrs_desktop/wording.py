@@ -38,10 +38,10 @@ CORE = "core"
 class Worded:
     """A sentence for the user as a template and its values, so that the GUI can show it translated.
 
-    `template` is marked with `QT_TRANSLATE_NOOP(CORE, …)` where it is written; its `{name}` fields
-    (format specs allowed) take `values`. A value that is itself `Worded` is rendered first (a clause,
-    or a single marked word such as `Worded("left")`); any other value (a file name, a model's name, a
-    number) is shown as it is, formatted by the template.
+    `template` is marked with `QT_TRANSLATE_NOOP("core", …)` (a literal context) where it is written;
+    its `{name}` fields (format specs allowed) take `values`. A value that is itself `Worded` is rendered
+    first (a clause, or a single marked word such as `Worded("left")`); any other value (a file name, a
+    model's name, a number) is shown as it is, formatted by the template.
     """
 
     template: str
