@@ -68,9 +68,6 @@ class DicomFrame:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-_fail = cannot_open  # "Cannot open 'NAME': …" with the reason a clause marked for translation
-
-
 def read_header(path: Path, force: bool, source: Any = None) -> Any:
     """Parse everything but the pixel data (large values are read lazily from the file).
 
@@ -86,11 +83,11 @@ def read_header(path: Path, force: bool, source: Any = None) -> Any:
             warnings.simplefilter("always")
             ds = pydicom.dcmread(path if source is None else source, defer_size="256 KB", force=force)
     except InvalidDicomError as exc:
-        raise _fail(path, T.NOT_DICOM) from exc
+        raise cannot_open(path, T.NOT_DICOM) from exc
     except Exception as exc:  # pydicom raises many types on damaged headers
-        raise _fail(path, T.HEADER_DAMAGED) from exc
+        raise cannot_open(path, T.HEADER_DAMAGED) from exc
     if any("end of file" in str(w.message).lower() for w in caught) or (len(ds) == 0 and not force):
-        raise _fail(path, T.ENDS_EARLY)
+        raise cannot_open(path, T.ENDS_EARLY)
     return ds
 
 
@@ -178,23 +175,23 @@ def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:
     """rows, columns, samples, frames, or a plain-words error before any decoding."""
     if "PixelData" not in ds:
         if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
-            raise _fail(path, T.FLOAT_PIXELS)
+            raise cannot_open(path, T.FLOAT_PIXELS)
         sop = ds.get("SOPClassUID", None)
         image_sop = sop is not None and "Image Storage" in getattr(sop, "name", "")
         if "Rows" in ds or image_sop:  # an image header without image data: an incomplete copy, usually
-            raise _fail(path, T.NO_PIXELS_TRUNCATED)
-        raise _fail(path, T.NO_IMAGE)
+            raise cannot_open(path, T.NO_PIXELS_TRUNCATED)
+        raise cannot_open(path, T.NO_IMAGE)
     rows, cols = _int(ds, "Rows", 0) or 0, _int(ds, "Columns", 0) or 0
     if rows <= 0 or cols <= 0:
-        raise _fail(path, T.EMPTY, w=cols, h=rows)
+        raise cannot_open(path, T.EMPTY, w=cols, h=rows)
     samples = _int(ds, "SamplesPerPixel", 1) or 1
     frames = max(1, _int(ds, "NumberOfFrames", 1) or 1)
     check_sizes(path, ds, rows, cols, samples, frames)
     pi = str(ds.get("PhotometricInterpretation", "") or "").strip()
     if pi and pi not in _SUPPORTED_PHOTOMETRIC:
-        raise _fail(path, T.PHOTOMETRIC, pi=pi)
+        raise cannot_open(path, T.PHOTOMETRIC, pi=pi)
     if samples not in (1, 3):
-        raise _fail(path, T.SAMPLES, samples=samples)
+        raise cannot_open(path, T.SAMPLES, samples=samples)
     return rows, cols, samples, frames
 
 
@@ -214,9 +211,9 @@ def _check_native_length(
     declared = getattr(elem, "length", expected)
     if min(available, declared) < expected:
         missing = expected - min(available, declared)
-        raise _fail(path, T.SHORT_DATA, missing=missing)
+        raise cannot_open(path, T.SHORT_DATA, missing=missing)
     if declared != 0xFFFFFFFF and declared > available:
-        raise _fail(path, T.CLAIMS_MORE, declared=declared, available=available)
+        raise cannot_open(path, T.CLAIMS_MORE, declared=declared, available=available)
 
 
 def _transfer_syntax(path: Path, ds: Any) -> Any:
@@ -238,14 +235,14 @@ def _plugins(path: Path, ts: Any) -> tuple[str, ...]:
     try:
         decoder = get_decoder(ts)
     except NotImplementedError as exc:
-        raise _fail(path, T.UNSUPPORTED_COMPRESSION, name=ts.name, uid=str(ts)) from exc
+        raise cannot_open(path, T.UNSUPPORTED_COMPRESSION, name=ts.name, uid=str(ts)) from exc
     if ts.is_compressed and str(ts) not in _PLUGINS:
-        raise _fail(path, T.UNSUPPORTED_COMPRESSION, name=ts.name, uid=str(ts))
+        raise cannot_open(path, T.UNSUPPORTED_COMPRESSION, name=ts.name, uid=str(ts))
     if not ts.is_compressed:
         return ("",)
     usable = [p for p in _PLUGINS[str(ts)] if p in decoder.available_plugins]
     if not usable:
-        raise _fail(path, T.NO_DECODER, name=ts.name)
+        raise cannot_open(path, T.NO_DECODER, name=ts.name)
     return tuple(usable)
 
 
@@ -266,8 +263,8 @@ def _decode(path: Path, ds: Any, ts: Any, index: int, has_meta: bool, source: An
             errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     detail = errors[-1] if errors else "unknown reason"
     if any(k in detail.lower() for k in ("less than expected", "end of", "truncat", "insufficient", "eof")):
-        raise _fail(path, T.PIXELS_TRUNCATED)
-    raise _fail(path, T.UNDECODABLE, detail=detail)
+        raise cannot_open(path, T.PIXELS_TRUNCATED)
+    raise cannot_open(path, T.UNDECODABLE, detail=detail)
 
 
 def _palette_to_uint8(rgb: np.ndarray, ds: Any) -> np.ndarray:
@@ -293,11 +290,11 @@ def _check_rescale(path: Path, ds: Any) -> None:
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            raise _fail(path, T.RESCALE_NOT_NUMBER, keyword=keyword, raw=repr(raw)) from None
+            raise cannot_open(path, T.RESCALE_NOT_NUMBER, keyword=keyword, raw=repr(raw)) from None
         if not math.isfinite(value):
-            raise _fail(path, T.RESCALE_NOT_FINITE, keyword=keyword, value=value)
+            raise cannot_open(path, T.RESCALE_NOT_FINITE, keyword=keyword, value=value)
         if keyword == "RescaleSlope" and value == 0.0:
-            raise _fail(path, T.SLOPE_ZERO)
+            raise cannot_open(path, T.SLOPE_ZERO)
 
 
 MAX_WINDOW = 1e7  # |centre| or width beyond any stored pixel value (BitsStored ≤ 16, rescaled)
@@ -337,7 +334,7 @@ def _to_display(
         try:
             rgb = apply_color_lut(arr, ds)
         except Exception as exc:
-            raise _fail(path, T.PALETTE, detail=str(exc)) from exc
+            raise cannot_open(path, T.PALETTE, detail=str(exc)) from exc
         return _palette_to_uint8(rgb, ds), None
     if arr.ndim == 3:  # colour (YBR already converted to RGB by pydicom)
         if arr.dtype != np.uint8:
@@ -355,7 +352,7 @@ def _to_display(
             )
             finite = bool(np.isfinite(values).all())
         if not finite:
-            raise _fail(path, T.RESCALE_OVERFLOW)
+            raise cannot_open(path, T.RESCALE_OVERFLOW)
         note = _window_note(ds, values)
         if note is not None:
             logging.getLogger(__name__).warning("DICOM image: %s.", note)
@@ -390,11 +387,11 @@ def read_dicom(
     ds = read_header(path, force, source)
     has_meta = bool(getattr(ds, "file_meta", None) and ds.file_meta.get("TransferSyntaxUID", None))
     if force and not has_meta and "PixelData" not in ds and "Rows" not in ds:
-        raise _fail(path, T.NOT_AN_IMAGE)
+        raise cannot_open(path, T.NOT_AN_IMAGE)
     rows, cols, samples, frames = _check_header(path, ds)
     index = 0 if frame is None else int(frame)
     if not 0 <= index < frames:
-        raise _fail(
+        raise cannot_open(
             path,
             T.NO_SUCH_FRAME if frames > 1 else T.NO_SUCH_FRAME_ONE,
             index=index,
@@ -411,7 +408,7 @@ def read_dicom(
         _check_native_length(path, ds, rows, cols, samples, frames, None if data is None else len(data))
     arr = _decode(path, ds, ts, index, has_meta, source)
     if arr.shape[:2] != (rows, cols):
-        raise _fail(path, T.SIZE_MISMATCH, w=arr.shape[1], h=arr.shape[0], cols=cols, rows=rows)
+        raise cannot_open(path, T.SIZE_MISMATCH, w=arr.shape[1], h=arr.shape[0], cols=cols, rows=rows)
     pi = str(ds.get("PhotometricInterpretation", "MONOCHROME2") or "MONOCHROME2").strip()
     rgb, gray = _to_display(path, ds, arr, pi, meta)
     regions = read_regions(ds, (rows, cols))

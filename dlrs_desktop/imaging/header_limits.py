@@ -34,9 +34,6 @@ _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 
 _REGION_ITEM_BYTES = 1024  # a SequenceOfUltrasoundRegions item is ~200 bytes
 
 
-_fail = cannot_open  # "Cannot open 'NAME': …" with the reason a clause marked for translation
-
-
 def check_deflated(path: Path) -> None:
     """A deflated dataset is inflated here, counting only, before pydicom inflates it into memory."""
     # lazy: DICOM libraries (0.5-0.7 s) only for DICOM input
@@ -58,9 +55,11 @@ def check_deflated(path: Path) -> None:
                 while inflater.unconsumed_tail and total <= MAX_DEFLATED_BYTES:
                     total += len(inflater.decompress(inflater.unconsumed_tail, 1 << 22))
             except zlib.error:
-                raise _fail(path, T.DEFLATE_DAMAGED) from None
+                raise cannot_open(path, T.DEFLATE_DAMAGED) from None
             if total > MAX_DEFLATED_BYTES:
-                raise _fail(path, T.DEFLATE_TOO_LARGE, ImageLimitError, limit=MAX_DEFLATED_BYTES // 1024**2)
+                raise cannot_open(
+                    path, T.DEFLATE_TOO_LARGE, ImageLimitError, limit=MAX_DEFLATED_BYTES // 1024**2
+                )
 
 
 def check_regions(path: Path, ds: Any) -> None:
@@ -77,13 +76,13 @@ def check_regions(path: Path, ds: Any) -> None:
     else:
         too_many = length != 0xFFFFFFFF and length > MAX_US_REGIONS * _REGION_ITEM_BYTES
     if too_many:
-        raise _fail(path, T.TOO_MANY_REGIONS, ImageLimitError, limit=MAX_US_REGIONS)
+        raise cannot_open(path, T.TOO_MANY_REGIONS, ImageLimitError, limit=MAX_US_REGIONS)
 
 
 def check_sizes(path: Path, ds: Any, rows: int, cols: int, samples: int, frames: int) -> None:
     """Pixel count, frames and decoded bytes per frame against the limits."""
     if rows * cols > MAX_PIXELS:
-        raise _fail(
+        raise cannot_open(
             path,
             T.TOO_MANY_PIXELS,
             ImageLimitError,
@@ -93,17 +92,17 @@ def check_sizes(path: Path, ds: Any, rows: int, cols: int, samples: int, frames:
             limit=MAX_PIXELS // 1_000_000,
         )
     if frames > MAX_FRAMES:
-        raise _fail(path, T.TOO_MANY_FRAMES, ImageLimitError, frames=frames, limit=MAX_FRAMES)
+        raise cannot_open(path, T.TOO_MANY_FRAMES, ImageLimitError, frames=frames, limit=MAX_FRAMES)
     bits = ds.get("BitsAllocated", 8)
     try:
         bits = int(bits)
     except (TypeError, ValueError):
         bits = 8
     if bits not in (1, 8, 16, 32):
-        raise _fail(path, T.BAD_BITS, bits=bits)
+        raise cannot_open(path, T.BAD_BITS, bits=bits)
     frame_bytes = rows * cols * samples * max(bits, 8) // 8
     if frame_bytes > MAX_FRAME_BYTES:
-        raise _fail(
+        raise cannot_open(
             path,
             T.FRAME_TOO_LARGE,
             ImageLimitError,
@@ -124,7 +123,7 @@ def check_codec_header(path: Path, ds: Any, ts: str, rows: int, cols: int, sampl
         next(items, b"")  # the Basic Offset Table item comes first
         fragment = next(items, b"")
     except Exception:
-        raise _fail(path, T.NOT_ENCAPSULATED) from None
+        raise cannot_open(path, T.NOT_ENCAPSULATED) from None
     if ts in _JPEG_FAMILY:
         size = jpeg_size(fragment)
         kind = "JPEG"
@@ -135,10 +134,10 @@ def check_codec_header(path: Path, ds: Any, ts: str, rows: int, cols: int, sampl
         _check_rle(path, fragment, samples, ds)
         return
     if size is None:
-        raise _fail(path, T.NO_FRAME_HEADER, codec=kind)
+        raise cannot_open(path, T.NO_FRAME_HEADER, codec=kind)
     w, h, comps = size
     if (w, h) != (cols, rows) or comps not in (1, 3, 4):
-        raise _fail(
+        raise cannot_open(
             path, T.CODEC_MISMATCH, codec=kind, w=w, h=h, comps=comps, cols=cols, rows=rows, samples=samples
         )
 
@@ -185,7 +184,7 @@ def _j2k_size(data: bytes) -> tuple[int, int, int] | None:
 
 def _check_rle(path: Path, data: bytes, samples: int, ds: Any) -> None:
     if len(data) < 64:
-        raise _fail(path, T.RLE_NO_TABLE)
+        raise cannot_open(path, T.RLE_NO_TABLE)
     header = struct.unpack("<16I", data[:64])
     segments = header[0]
     try:
@@ -200,4 +199,4 @@ def _check_rle(path: Path, data: bytes, samples: int, ds: Any) -> None:
         or any(b <= a for a, b in itertools.pairwise(offsets))
         or offsets[-1] >= len(data)
     ):
-        raise _fail(path, T.RLE_TABLE_MISMATCH)
+        raise cannot_open(path, T.RLE_TABLE_MISMATCH)

@@ -57,6 +57,15 @@ NO_SUCH_FRAME = QT_TRANSLATE_NOOP(
     "core", "frame {index} does not exist; the file has {frames} frames (0 to {last})."
 )
 NO_SUCH_FRAME_ONE = QT_TRANSLATE_NOOP("core", "frame {index} does not exist; the file has 1 frame (0 to 0).")
+# any file (imaging/loader.py); SYSTEM_SAYS: the operating system's own words
+SYSTEM_SAYS = QT_TRANSLATE_NOOP("core", "{detail}.")
+OUT_OF_MEMORY = QT_TRANSLATE_NOOP("core", "the image is too large for the memory available.")
+NESTS_TOO_DEEPLY = QT_TRANSLATE_NOOP("core", "its header nests too deeply (damaged file).")
+MALFORMED = QT_TRANSLATE_NOOP("core", "the file is damaged or malformed ({detail}).")
+EMPTY_FILE = QT_TRANSLATE_NOOP("core", "the file is empty.")
+MISLABELLED = QT_TRANSLATE_NOOP(
+    "core", "the file is named like a {kind} image but its content is not one (damaged or mislabelled)."
+)
 # stated limits and the compressed data's own headers (imaging/header_limits.py, raster.py)
 DEFLATE_DAMAGED = QT_TRANSLATE_NOOP("core", "its deflated data is damaged.")
 DEFLATE_TOO_LARGE = QT_TRANSLATE_NOOP("core", "its deflated dataset inflates to over {limit} MB, the limit.")

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from dlrs_desktop.errors import DlrsError, ImageLoadError
+from dlrs_desktop.imaging import load_text as T
 from dlrs_desktop.imaging.dicom_reader import read_dicom
-from dlrs_desktop.imaging.load_text import NO_SUCH_FRAME_ONE
 from dlrs_desktop.imaging.pixels import gray_to_rgb, rescale_to_uint8, rgb_to_gray
 from dlrs_desktop.imaging.raster import RASTER_SUFFIXES, read_raster, sniff_raster
 from dlrs_desktop.imaging.scan_mask import compute_scan_area
@@ -27,9 +27,6 @@ from dlrs_desktop.limits import (
     ImageLimitError,
     check_file_as,
 )
-from dlrs_desktop.wording import QT_TRANSLATE_NOOP
-
-CANNOT_OPEN = QT_TRANSLATE_NOOP("core", "Cannot open '{name}': {detail}.")  # detail: the system's words
 
 
 @lru_cache(maxsize=64)
@@ -97,26 +94,15 @@ def load_image(path: str | os.PathLike[str], frame: int | None = None) -> Ultras
     except DlrsError:
         raise
     except MemoryError:
-        raise ImageLoadError.of(
-            QT_TRANSLATE_NOOP(
-                "core", "Cannot open '{name}': the image is too large for the memory available."
-            ),
-            name=p.name,
-        ) from None
+        raise cannot_open(p, T.OUT_OF_MEMORY) from None
     except RecursionError:
-        raise ImageLoadError.of(
-            QT_TRANSLATE_NOOP("core", "Cannot open '{name}': its header nests too deeply (damaged file)."),
-            name=p.name,
-        ) from None
+        raise cannot_open(p, T.NESTS_TOO_DEEPLY) from None
     except OSError as exc:
-        raise ImageLoadError.of(CANNOT_OPEN, name=p.name, detail=exc.strerror or str(exc)) from exc
+        raise cannot_open(p, T.SYSTEM_SAYS, detail=exc.strerror or str(exc)) from exc
     except Exception as exc:  # a decoder's own error on malformed data
         detail = str(exc).splitlines()[0][:160] if str(exc) else ""
-        raise ImageLoadError.of(
-            QT_TRANSLATE_NOOP("core", "Cannot open '{name}': the file is damaged or malformed ({detail})."),
-            name=p.name,
-            detail=f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__,
-        ) from exc
+        what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        raise cannot_open(p, T.MALFORMED, detail=what) from exc
 
 
 def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
@@ -127,30 +113,20 @@ def _load_image(p: Path, frame: int | None) -> UltrasoundImage:
         with open(p, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        raise ImageLoadError.of(CANNOT_OPEN, name=p.name, detail=exc.strerror or str(exc)) from exc
+        raise cannot_open(p, T.SYSTEM_SAYS, detail=exc.strerror or str(exc)) from exc
     size, head = len(data), data[:132]
     sha256 = hashlib.sha256(data).hexdigest()
     if size == 0:
-        raise ImageLoadError.of(
-            QT_TRANSLATE_NOOP("core", "Cannot open '{name}': the file is empty."), name=p.name
-        )
+        raise cannot_open(p, T.EMPTY_FILE)
 
     is_dicom = len(head) >= 132 and head[128:132] == b"DICM"
     fmt = None if is_dicom else sniff_raster(head)
     if fmt is None and not is_dicom and p.suffix.lower() in RASTER_SUFFIXES:
-        raise ImageLoadError.of(
-            QT_TRANSLATE_NOOP(
-                "core",
-                "Cannot open '{name}': the file is named like a {kind} image but its content is not one "
-                "(damaged or mislabelled).",
-            ),
-            name=p.name,
-            kind=p.suffix[1:].upper(),
-        )
+        raise cannot_open(p, T.MISLABELLED, kind=p.suffix[1:].upper())
 
     if fmt is not None:
         if frame not in (None, 0):
-            raise cannot_open(p, NO_SUCH_FRAME_ONE, index=frame)
+            raise cannot_open(p, T.NO_SUCH_FRAME_ONE, index=frame)
         raster = read_raster(p, fmt, data)
         raster.metadata["file_size"] = size
         return _assemble(raster.rgb, raster.gray, Provenance(str(p), sha256, raster.metadata))

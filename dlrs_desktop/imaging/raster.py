@@ -46,9 +46,6 @@ def sniff_raster(head: bytes) -> str | None:
     return None
 
 
-_fail = cannot_open  # "Cannot open 'NAME': …" with the reason a clause marked for translation
-
-
 def _header(path: Path, data: bytes | None = None) -> dict[str, Any]:
     """Size and mode from the header only (no pixel decoding)."""
     # lazy: Pillow only when a raster file is read
@@ -66,7 +63,7 @@ def _header(path: Path, data: bytes | None = None) -> dict[str, Any]:
                     "pages": int(getattr(im, "n_frames", 1) or 1),
                 }
         except Image.DecompressionBombError as exc:
-            raise _fail(
+            raise cannot_open(
                 path, T.OVER_PIXEL_LIMIT, limits.ImageLimitError, limit=MAX_PIXELS // 1_000_000
             ) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
@@ -97,7 +94,7 @@ def _raw_header(path: Path, fmt: str, data: bytes | None = None) -> dict[str, An
 def _check_limits(path: Path, w: int, h: int) -> None:
     """The header's size against the pixel and decoded-bytes limits, before anything is decoded."""
     if w * h > MAX_PIXELS:
-        raise _fail(
+        raise cannot_open(
             path,
             T.TOO_MANY_PIXELS,
             limits.ImageLimitError,
@@ -107,7 +104,7 @@ def _check_limits(path: Path, w: int, h: int) -> None:
             limit=MAX_PIXELS // 1_000_000,
         )
     if w * h * 8 > limits.MAX_FRAME_BYTES:  # up to 4 channels of 16 bits once decoded
-        raise _fail(
+        raise cannot_open(
             path,
             T.MAY_DECODE_TOO_LARGE,
             limits.ImageLimitError,
@@ -128,10 +125,10 @@ def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
 
     info = _header(path, data) or _raw_header(path, fmt, data)
     if not info:
-        raise _fail(path, T.RASTER_NO_SIZE, kind=fmt.upper())
+        raise cannot_open(path, T.RASTER_NO_SIZE, kind=fmt.upper())
     w, h = info["width"], info["height"]
     if w <= 0 or h <= 0:
-        raise _fail(path, T.EMPTY, w=w, h=h)
+        raise cannot_open(path, T.EMPTY, w=w, h=h)
     _check_limits(path, w, h)
     buf = np.fromfile(path, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
     try:
@@ -139,11 +136,11 @@ def read_raster(path: Path, fmt: str, data: bytes | None = None) -> RasterFrame:
     except cv2.error:
         arr = None
     if arr is None or arr.size == 0:
-        raise _fail(path, T.RASTER_UNDECODABLE, kind=fmt.upper())
+        raise cannot_open(path, T.RASTER_UNDECODABLE, kind=fmt.upper())
     if arr.shape[:2] != (info["height"], info["width"]):
-        raise _fail(path, T.RASTER_SIZE_MISMATCH)
+        raise cannot_open(path, T.RASTER_SIZE_MISMATCH)
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
-        raise _fail(path, T.RASTER_TOO_LARGE)
+        raise cannot_open(path, T.RASTER_TOO_LARGE)
 
     meta: dict[str, Any] = {
         "format": fmt,

@@ -1659,30 +1659,6 @@ or drop a file here · File → Open demo case</source>
         <translation>两列刻度不一致（{side}间距 {period:.1f} px，{other_side}间距 {other_period:.1f} px），因此不读取标尺。</translation>
     </message>
     <message>
-        <source>Cannot open &apos;{name}&apos;: {detail}.</source>
-        <translation>无法打开“{name}”：{detail}。</translation>
-    </message>
-    <message>
-        <source>Cannot open &apos;{name}&apos;: the image is too large for the memory available.</source>
-        <translation>无法打开“{name}”：图像太大，可用内存不足。</translation>
-    </message>
-    <message>
-        <source>Cannot open &apos;{name}&apos;: its header nests too deeply (damaged file).</source>
-        <translation>无法打开“{name}”：其文件头嵌套过深（文件已损坏）。</translation>
-    </message>
-    <message>
-        <source>Cannot open &apos;{name}&apos;: the file is damaged or malformed ({detail}).</source>
-        <translation>无法打开“{name}”：文件已损坏或格式错误（{detail}）。</translation>
-    </message>
-    <message>
-        <source>Cannot open &apos;{name}&apos;: the file is empty.</source>
-        <translation>无法打开“{name}”：文件为空。</translation>
-    </message>
-    <message>
-        <source>Cannot open &apos;{name}&apos;: the file is named like a {kind} image but its content is not one (damaged or mislabelled).</source>
-        <translation>无法打开“{name}”：文件名像是 {kind} 图像，但其内容不是（已损坏或扩展名有误）。</translation>
-    </message>
-    <message>
         <source>A calibration of {value:g} mm per pixel is not plausible for an ultrasound image (expected between 0.0001 and 10 mm/px).</source>
         <extracomment>One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.</extracomment>
         <translation>每像素 {value:g} mm 的校准对超声图像而言不合理（应在 0.0001 到 10 mm/px 之间）。</translation>
@@ -1836,6 +1812,30 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>frame {index} does not exist; the file has {frames} frames (0 to {last}).</source>
         <translation>第 {index} 帧不存在；该文件共有 {frames} 帧（0 到 {last}）。</translation>
+    </message>
+    <message>
+        <source>{detail}.</source>
+        <translation>{detail}。</translation>
+    </message>
+    <message>
+        <source>the image is too large for the memory available.</source>
+        <translation>图像太大，可用内存不足。</translation>
+    </message>
+    <message>
+        <source>its header nests too deeply (damaged file).</source>
+        <translation>其文件头嵌套过深（文件已损坏）。</translation>
+    </message>
+    <message>
+        <source>the file is damaged or malformed ({detail}).</source>
+        <translation>文件已损坏或格式错误（{detail}）。</translation>
+    </message>
+    <message>
+        <source>the file is empty.</source>
+        <translation>文件为空。</translation>
+    </message>
+    <message>
+        <source>the file is named like a {kind} image but its content is not one (damaged or mislabelled).</source>
+        <translation>文件名像是 {kind} 图像，但其内容不是（已损坏或扩展名有误）。</translation>
     </message>
     <message>
         <source>its deflated data is damaged.</source>
