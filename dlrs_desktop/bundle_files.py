@@ -20,8 +20,50 @@ from pathlib import Path
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.limits import (
     MAX_BUNDLE_TOTAL_BYTES,
+    MODEL_MANIFEST,
     ModelLimitError,
     parse_json,
+)
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Worded
+
+#: what `check_listed` names, in the interface's language where the GUI shows it
+MODEL_BUNDLE = QT_TRANSLATE_NOOP("core", "model bundle")
+ASSIST_BUNDLE = QT_TRANSLATE_NOOP("core", "contour-assist bundle")
+# Why a bundle's file is refused: a sentence for the GUI in its language (`ui.i18n.core_text`).
+INCOMPLETE = QT_TRANSLATE_NOOP(
+    "core", "The model bundle is incomplete: file '{name}' is missing or unreadable."
+)
+LINKS_OUTSIDE = QT_TRANSLATE_NOOP(
+    "core", "File '{name}' of the model bundle links outside the bundle folder; refusing it."
+)
+NOT_REGULAR = QT_TRANSLATE_NOOP(
+    "core", "File '{name}' of the model bundle is not a regular file (a pipe, device...)."
+)
+FILE_OVER = QT_TRANSLATE_NOOP(
+    "core", "File '{name}' of the model bundle is over the limit of {limit:,} bytes."
+)
+SIZE_DIFFERS = QT_TRANSLATE_NOOP(
+    "core",
+    "File '{name}' of the {what} has {size} bytes, the manifest says {listed} (modified or truncated); "
+    "refusing to load.",
+)
+HASH_DIFFERS = QT_TRANSLATE_NOOP(
+    "core",
+    "File '{name}' of the {what} does not match its sha256 in the manifest (modified or corrupted); "
+    "refusing to load.",
+)
+TOTAL_OVER = QT_TRANSLATE_NOOP(
+    "core", "The model bundle's files add up to {total:,} bytes, over the limit of {limit:,}."
+)
+MEMBER_OVER = QT_TRANSLATE_NOOP("core", "'{name}' in the bundle zip is over the limit of {limit:,} bytes.")
+MEMBER_DAMAGED = QT_TRANSLATE_NOOP("core", "'{name}' in the bundle zip is damaged ({detail}).")
+NOT_SAFETENSORS = QT_TRANSLATE_NOOP("core", "Weights file '{name}' is not a safetensors file.")
+BAD_HEADER_LENGTH = QT_TRANSLATE_NOOP(
+    "core", "Weights file '{name}' is not a safetensors file (bad header length)."
+)
+BAD_HEADER = QT_TRANSLATE_NOOP("core", "Weights file '{name}' is not a safetensors file (bad header).")
+BAD_TENSOR = QT_TRANSLATE_NOOP(
+    "core", "Weights file '{name}': tensor {tensor} has a malformed entry or offsets."
 )
 
 _DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
@@ -36,53 +78,45 @@ def folder_file(root: Path, name: str, limit: int) -> bytes:
         real = path.resolve(strict=True)
         inside = real.is_relative_to(root.resolve(strict=True))
     except (OSError, RuntimeError):  # missing, a link loop
-        raise ModelError(f"The model bundle is incomplete: file '{name}' is missing or unreadable.") from None
+        raise ModelError.of(INCOMPLETE, name=name) from None
     if not inside:
-        raise ModelError(f"File '{name}' of the model bundle links outside the bundle folder; refusing it.")
+        raise ModelError.of(LINKS_OUTSIDE, name=name)
     st = os.stat(real)
     if not stat.S_ISREG(st.st_mode):
-        raise ModelError(f"File '{name}' of the model bundle is not a regular file (a pipe, device...).")
+        raise ModelError.of(NOT_REGULAR, name=name)
     if st.st_size > limit:
-        raise ModelLimitError(f"File '{name}' of the model bundle is over the limit of {limit:,} bytes.")
+        raise ModelLimitError.of(FILE_OVER, name=name, limit=limit)
     fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise ModelLimitError(f"File '{name}' of the model bundle is over the limit of {limit:,} bytes.")
+        raise ModelLimitError.of(FILE_OVER, name=name, limit=limit)
     return data
 
 
 def check_listed(name: str, blob: bytes, entry: dict, what: str) -> None:
     """The file's bytes are the size and sha256 its manifest entry names (`what`: "model bundle",
     "contour-assist bundle"), else ModelError: a modified file is never used."""
+    kind: object = Worded(what) if what in (MODEL_BUNDLE, ASSIST_BUNDLE) else what
     if "bytes" in entry and entry["bytes"] != len(blob):
-        raise ModelError(
-            f"File '{name}' of the {what} has {len(blob)} bytes, the manifest says "
-            f"{entry['bytes']} (modified or truncated); refusing to load."
-        )
+        raise ModelError.of(SIZE_DIFFERS, name=name, what=kind, size=len(blob), listed=entry["bytes"])
     if hashlib.sha256(blob).hexdigest() != entry["sha256"]:
-        raise ModelError(
-            f"File '{name}' of the {what} does not match its sha256 in the manifest "
-            "(modified or corrupted); refusing to load."
-        )
+        raise ModelError.of(HASH_DIFFERS, name=name, what=kind)
 
 
 def manifest_json(raw: bytes) -> object:
-    return parse_json(raw, "model manifest (manifest.json)", ModelError)
+    return parse_json(raw, MODEL_MANIFEST, ModelError)
 
 
 def check_total(sizes: list[int]) -> None:
     if sum(sizes) > MAX_BUNDLE_TOTAL_BYTES:
-        raise ModelLimitError(
-            f"The model bundle's files add up to {sum(sizes):,} bytes, over the limit of "
-            f"{MAX_BUNDLE_TOTAL_BYTES:,}."
-        )
+        raise ModelLimitError.of(TOTAL_OVER, total=sum(sizes), limit=MAX_BUNDLE_TOTAL_BYTES)
 
 
 def zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     """A zip member within `limit` bytes, its CRC checked (a damaged archive is a refusal)."""
     if info.file_size > limit:
-        raise ModelLimitError(f"'{info.filename}' in the bundle zip is over the limit of {limit:,} bytes.")
+        raise ModelLimitError.of(MEMBER_OVER, name=info.filename, limit=limit)
     try:
         with zf.open(info) as fh:
             data = fh.read(limit + 1)
@@ -94,11 +128,11 @@ def zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
         ValueError,
         NotImplementedError,
     ) as exc:
-        raise ModelError(f"'{info.filename}' in the bundle zip is damaged ({exc}).") from None
+        raise ModelError.of(MEMBER_DAMAGED, name=info.filename, detail=str(exc)) from None
     except Exception as exc:  # zlib.error and friends from a forged stream
-        raise ModelError(f"'{info.filename}' in the bundle zip is damaged ({type(exc).__name__}).") from None
+        raise ModelError.of(MEMBER_DAMAGED, name=info.filename, detail=type(exc).__name__) from None
     if len(data) > limit:
-        raise ModelLimitError(f"'{info.filename}' in the bundle zip is over the limit of {limit:,} bytes.")
+        raise ModelLimitError.of(MEMBER_OVER, name=info.filename, limit=limit)
     return data
 
 
@@ -109,13 +143,13 @@ def unsafe_member(name: str) -> bool:
 def check_safetensors(name: str, data: bytes) -> None:
     """Header length, JSON, and every tensor's offsets inside the data and consistent with its shape."""
     if len(data) < 8:
-        raise ModelError(f"Weights file '{name}' is not a safetensors file.")
+        raise ModelError.of(NOT_SAFETENSORS, name=name)
     (n,) = struct.unpack("<Q", data[:8])
     if n <= 1 or n > MAX_SAFETENSORS_HEADER or 8 + n > len(data) or data[8:9] != b"{":
-        raise ModelError(f"Weights file '{name}' is not a safetensors file (bad header length).")
+        raise ModelError.of(BAD_HEADER_LENGTH, name=name)
     header = parse_json(data[8 : 8 + n], f"header of weights file '{name}'", ModelError)
     if not isinstance(header, dict):
-        raise ModelError(f"Weights file '{name}' is not a safetensors file (bad header).")
+        raise ModelError.of(BAD_HEADER, name=name)
     body = len(data) - 8 - n
     for key, t in header.items():
         if key == "__metadata__":
@@ -132,9 +166,7 @@ def check_safetensors(name: str, data: bytes) -> None:
         else:
             ok = False
         if not ok:
-            raise ModelError(
-                f"Weights file '{name}': tensor {str(key)[:60]!r} has a malformed entry or offsets."
-            )
+            raise ModelError.of(BAD_TENSOR, name=name, tensor=repr(str(key)[:60]))
 
 
 # ONNX protobuf fields that hold tensors or sub-graphs (onnx.proto): model.graph = 7, model.functions = 25,

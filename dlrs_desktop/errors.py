@@ -29,6 +29,14 @@ class DlrsError(Exception):
         error.worded = worded
         return error
 
+    @classmethod
+    def keeping(cls, error: DlrsError) -> Self:
+        """`error`'s sentence as an error of this type, its wording kept for translation (a caller's
+        own error type around a shared check)."""
+        converted = cls(str(error))
+        converted.worded = error.worded
+        return converted
+
 
 class ImageLoadError(DlrsError):
     """The image file cannot be read as an ultrasound image."""

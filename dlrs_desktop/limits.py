@@ -15,8 +15,14 @@ from pathlib import Path
 from dlrs_desktop.errors import ContourError, DlrsError, ImageLoadError, ModelError
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Worded
 
-#: the kinds of file whose refusals the workstation shows in its language (`check_regular_file`'s `what`)
-FILE_KINDS = (QT_TRANSLATE_NOOP("core", "image"), QT_TRANSLATE_NOOP("core", "mask image"))
+#: what the workstation opens, named in its refusals (`check_regular_file`'s and `parse_json`'s `what`),
+#: in its language
+IMAGE = QT_TRANSLATE_NOOP("core", "image")
+MASK_IMAGE = QT_TRANSLATE_NOOP("core", "mask image")
+CONTOUR_FILE = QT_TRANSLATE_NOOP("core", "contour file")
+TEXT = QT_TRANSLATE_NOOP("core", "text")
+MODEL_MANIFEST = QT_TRANSLATE_NOOP("core", "model manifest (manifest.json)")
+FILE_KINDS = (IMAGE, MASK_IMAGE, CONTOUR_FILE, TEXT, MODEL_MANIFEST)
 
 MAX_PIXELS = 40_000_000  # per frame; a 4K screen capture is 8.3 megapixels
 MAX_FRAME_BYTES = 256 * 1024**2  # decoded bytes of one frame (rows x cols x samples x bytes per sample)
@@ -57,7 +63,7 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "file", max_byt
     their `stat`, which never blocks.
     """
     p = Path(path)
-    kind: object = Worded(what) if what in FILE_KINDS else what  # translated where the GUI shows it
+    kind = _kind(what)
     try:
         st = os.stat(p)
     except FileNotFoundError:
@@ -114,6 +120,11 @@ def check_file_as(
         raise _as(unusable, exc) from None
 
 
+def _kind(what: str) -> object:
+    """`what` as a marked word where the GUI shows it (`FILE_KINDS`), else as it is."""
+    return Worded(what) if what in FILE_KINDS else what
+
+
 def _as(kind: type[Exception], error: DlrsError) -> Exception:
     """`error` as the caller's error type, its sentence kept for translation."""
     converted = kind(str(error))
@@ -128,13 +139,21 @@ def read_regular_bytes(path: str | os.PathLike[str], what: str, max_bytes: int) 
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise DlrsError(f"Cannot open '{Path(path).name}': it is not a regular file.")
+            raise DlrsError.of(
+                QT_TRANSLATE_NOOP("core", "Cannot open '{name}': it is not a regular file."),
+                name=Path(path).name,
+            )
         # read(n) allocates n bytes up front: ask for the stated size (+1), more only if it grew
         data = fh.read(min(size, max_bytes) + 1)
         if len(data) > size:
             data += fh.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:
-        raise LimitError(f"The {what} '{Path(path).name}' is over the limit of {max_bytes:,} bytes.")
+        raise LimitError.of(
+            QT_TRANSLATE_NOOP("core", "The {what} '{name}' is over the limit of {limit:,} bytes."),
+            what=_kind(what),
+            name=Path(path).name,
+            limit=max_bytes,
+        )
     return data
 
 
@@ -147,9 +166,18 @@ def parse_json(data: str | bytes, what: str, error: type[DlrsError] = DlrsError)
     try:
         return json.loads(data, parse_constant=_refuse_constant)
     except RecursionError:
-        raise error(f"The {what} nests deeper than JSON data can sensibly be; it is damaged.") from None
+        raise error.of(
+            QT_TRANSLATE_NOOP(
+                "core", "The {what} nests deeper than JSON data can sensibly be; it is damaged."
+            ),
+            what=_kind(what),
+        ) from None
     except (
         ValueError,
         UnicodeDecodeError,
     ) as exc:  # JSONDecodeError is a ValueError; so is a 5,000-digit int
-        raise error(f"The {what} is not valid JSON ({str(exc)[:120]}).") from None
+        raise error.of(
+            QT_TRANSLATE_NOOP("core", "The {what} is not valid JSON ({detail})."),
+            what=_kind(what),
+            detail=str(exc)[:120],
+        ) from None

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.exchange import net_text as T
 
 _LOG = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def write_new(path: Path, data: bytes) -> Path:
                 return target
             except FileExistsError:
                 continue
-        raise DlrsError(f"{path.parent} already holds 999 versions of {path.name}; choose another folder.")
+        raise DlrsError.of(T.TOO_MANY_VERSIONS, folder=str(path.parent), name=path.name)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -109,7 +110,7 @@ def export_case(req: ExportRequest, out_dir: str | os.PathLike[str]) -> Exported
 
     image, rois = req.image, req.rois
     if req.prediction is not None and req.prediction.contour_hash != rois.contour_hash:
-        raise DlrsError("The prediction belongs to another contour; predict again before exporting it.")
+        raise DlrsError.of(T.STALE_PREDICTION)
     done = ExportedObjects()
     if req.image_path is not None and is_dicom_file(req.image_path):
         source = read_source(req.image_path)
@@ -123,11 +124,11 @@ def export_case(req: ExportRequest, out_dir: str | os.PathLike[str]) -> Exported
         )
         done.datasets["sc"] = source
     if (int(source.Rows), int(source.Columns)) != (image.height, image.width):
-        raise DlrsError("The DICOM file's size differs from the image shown; results cannot reference it.")
+        raise DlrsError.of(T.SIZE_DIFFERS)
     try:  # a source header can be malformed in ways only highdicom notices: one plain line, not a bug
         _build_objects(req, source, done)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise DlrsError(f"Cannot build the DICOM objects for this image: {exc}") from exc
+        raise DlrsError.of(T.CANNOT_BUILD, detail=str(exc)) from exc
     _write_objects(done, _stem(req.image_path), Path(out_dir))
     return done
 
@@ -171,6 +172,6 @@ def _write_objects(done: ExportedObjects, stem: str, out: Path) -> None:
             if done.files[kind] != wanted:
                 done.notes.append(f"{wanted.name} exists and was left alone; wrote {done.files[kind].name}")
     except OSError as exc:
-        raise DlrsError(f"Cannot write to {out}: {exc.strerror or exc}.") from exc
+        raise DlrsError.of(T.CANNOT_WRITE, path=str(out), why=exc.strerror or str(exc)) from exc
     for note in done.notes:
         _LOG.warning("DICOM export: %s", note)

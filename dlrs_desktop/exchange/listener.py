@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dlrs_desktop.exchange import net_text as T
 from dlrs_desktop.exchange.net import NetworkError, check_aet
 from dlrs_desktop.exchange.receive import (  # noqa: F401 - re-exported for callers of the old names
     DERIVED_FOLDER,
@@ -53,18 +54,15 @@ class ListenerPolicy:
 
     def check(self) -> None:
         for aet in self.allow_aets:
-            check_aet(aet, "allowed calling AE title")
+            check_aet(aet, T.ALLOWED_AET)
         try:
             loopback = ipaddress.ip_address(self.bind).is_loopback
         except ValueError as exc:
-            raise NetworkError(f"{self.bind!r} is not an IP address to listen on.") from exc
+            raise NetworkError.of(T.NOT_AN_ADDRESS, bind=repr(self.bind)) from exc
         if not loopback and not self.allow_aets:
-            raise NetworkError(
-                f"Listening on {self.bind} needs an allow-list of calling AE titles (--allow-aet, "
-                "or Preferences → Allowed AE titles)."
-            )
+            raise NetworkError.of(T.NEEDS_ALLOW_LIST, bind=self.bind)
         if self.max_dataset_bytes < 1 or self.min_free_bytes < 0 or not 1 <= self.per_peer <= 64:
-            raise NetworkError("The size cap, free-disk floor and per-peer limit must be positive.")
+            raise NetworkError.of(T.LIMITS_POSITIVE)
 
 
 def parse_aets(text: str) -> tuple[str, ...]:
@@ -214,10 +212,10 @@ def start_listener(
     from pynetdicom import evt
 
     policy = policy or ListenerPolicy()
-    check_aet(aet, "AE title")
+    check_aet(aet, T.AE_TITLE)
     policy.check()
     if not 0 < int(port) < 65536:
-        raise NetworkError(f"Port {port} is not a TCP port (1-65535).")
+        raise NetworkError.of(T.NOT_A_PORT, port=port)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     clean_stages(folder)
@@ -235,7 +233,7 @@ def start_listener(
             (policy.bind, int(port)), evt_handlers=handlers, server_class=_server_class(policy.per_peer)
         )
     except OSError as exc:
-        raise NetworkError(f"Cannot listen on {policy.bind}:{port} ({exc.strerror or exc}).") from exc
+        raise NetworkError.of(T.CANNOT_LISTEN, bind=policy.bind, port=port, why=T.os_reason(exc)) from exc
     ae._servers.append(server)  # so server.shutdown() detaches it from the AE, as start_server does
     threading.Thread(target=server.serve_forever, name="dlrs-listener", daemon=True).start()
     return server

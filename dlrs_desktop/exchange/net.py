@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.exchange import net_text as T
 from dlrs_desktop.exchange.source import is_dicom_file
+from dlrs_desktop.wording import Worded
 
 DEFAULT_AET = "DLRS"
 DEFAULT_TIMEOUT_S = 10.0
@@ -57,22 +59,24 @@ class Node:
     timeout_s: float = DEFAULT_TIMEOUT_S
 
     def __post_init__(self) -> None:
-        check_aet(self.aet, "called AE title")
-        check_aet(self.calling_aet, "calling AE title")
+        check_aet(self.aet, T.CALLED_AET)
+        check_aet(self.calling_aet, T.CALLING_AET)
         if not 0 < int(self.port) < 65536:
-            raise NetworkError(f"Port {self.port} is not a TCP port (1-65535).")
+            raise NetworkError.of(T.NOT_A_PORT, port=self.port)
         if not str(self.host).strip():
-            raise NetworkError("No host given for the DICOM node.")
+            raise NetworkError.of(T.NO_HOST)
         if not 0 < float(self.timeout_s) <= 600:
-            raise NetworkError("The timeout must be between 0 and 600 seconds.")
+            raise NetworkError.of(T.TIMEOUT_RANGE)
 
     def label(self) -> str:
         return f"{self.aet}@{self.host}:{self.port}"
 
 
-def check_aet(aet: str, what: str = "AE title") -> str:
+def check_aet(aet: str, what: str = T.AE_TITLE) -> str:
+    """`aet` if DICOM allows it as an AE title; `what` names the field (a marked word where it is one)."""
     if not isinstance(aet, str) or not _AET_RE.match(aet) or not aet.strip():
-        raise NetworkError(f"The {what} {aet!r} must be 1-16 printable ASCII characters (no backslash).")
+        named: object = Worded(what) if what in T.NAMED_AETS else what
+        raise NetworkError.of(T.BAD_AET, what=named, aet=repr(aet))
     return aet
 
 
@@ -92,12 +96,9 @@ def _reachable(node: Node) -> None:
         with socket.create_connection((node.host, int(node.port)), timeout=float(node.timeout_s)):
             pass
     except TimeoutError as exc:
-        raise NetworkError(
-            f"Cannot connect to {node.label()}: no answer within {node.timeout_s:g} s."
-        ) from exc
+        raise NetworkError.of(T.NO_ANSWER, node=node.label(), s=node.timeout_s) from exc
     except OSError as exc:
-        why = exc.strerror or str(exc)
-        raise NetworkError(f"Cannot connect to {node.label()}: {why} (is the server running?).") from exc
+        raise NetworkError.of(T.REFUSED, node=node.label(), why=T.os_reason(exc)) from exc
 
 
 def _associate(ae: Any, node: Node, **kwargs: Any) -> Any:
@@ -107,17 +108,12 @@ def _associate(ae: Any, node: Node, **kwargs: Any) -> Any:
     if assoc.is_established:
         return assoc
     if assoc.is_aborted and time.monotonic() - started >= 0.9 * float(node.timeout_s):
-        raise NetworkError(
-            f"{node.label()} accepted the connection but gave no DICOM answer within {node.timeout_s:g} s "
-            "(is it a DICOM port?)."
-        )
+        raise NetworkError.of(T.NOT_DICOM_PORT, node=node.label(), s=node.timeout_s)
     if assoc.is_rejected:
-        raise NetworkError(f"{node.label()} rejected the association (check the AE titles on both sides).")
+        raise NetworkError.of(T.REJECTED, node=node.label())
     if assoc.is_aborted:
-        raise NetworkError(f"{node.label()} aborted the association.")
-    raise NetworkError(
-        f"Cannot connect to {node.label()} within {node.timeout_s:g} s (is the server running?)."
-    )
+        raise NetworkError.of(T.ABORTED, node=node.label())
+    raise NetworkError.of(T.NOT_WITHIN, node=node.label(), s=node.timeout_s)
 
 
 def echo(node: Node) -> None:
@@ -133,7 +129,7 @@ def echo(node: Node) -> None:
     finally:
         assoc.release()
     if not status or int(getattr(status, "Status", -1)) != 0:
-        raise NetworkError(f"{node.label()} did not confirm the echo.")
+        raise NetworkError.of(T.NO_ECHO, node=node.label())
 
 
 def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -145,7 +141,7 @@ def dicom_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         elif p.is_file():
             out.append(p)
         else:
-            raise NetworkError(f"{p} does not exist.")
+            raise NetworkError.of(T.NO_SUCH_FILE, path=str(p))
     return out
 
 
@@ -250,7 +246,7 @@ def send(
     if not planned:
         return outcomes
     if len(contexts) > 120:
-        raise NetworkError("Too many different kinds of DICOM object in one send (at most 120).")
+        raise NetworkError.of(T.TOO_MANY_KINDS)
     ae = _ae(node)
     for sop_class, ts in sorted(contexts):
         ae.add_requested_context(sop_class, [ts])
@@ -272,8 +268,7 @@ def send(
             report(SendOutcome(f, False, "not sent: the association ended"))
     if silent:
         stored = sum(o.ok for o in outcomes)
-        raise NetworkError(
-            f"{node.label()} did not answer a C-STORE within {node.timeout_s:g} s (DIMSE timeout); "
-            f"{stored} of {len(outcomes)} files stored."
+        raise NetworkError.of(
+            T.STORE_TIMEOUT, node=node.label(), s=node.timeout_s, stored=stored, total=len(outcomes)
         )
     return outcomes

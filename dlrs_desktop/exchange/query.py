@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dlrs_desktop.exchange import net_text as T
 from dlrs_desktop.exchange.listener import ListenerPolicy, start_listener
 from dlrs_desktop.exchange.net import RETRIEVE_SOP_CLASSES, NetworkError, Node, _ae, _associate
 from dlrs_desktop.exchange.receive import store_event_to
@@ -74,9 +75,9 @@ def find_studies(
                     assoc.send_c_cancel(1, query_model=StudyRootQueryRetrieveInformationModelFind)
                     break
             elif code == -1:
-                raise NetworkError(f"{node.label()} stopped answering the query.")
+                raise NetworkError.of(T.QUERY_STOPPED, node=node.label())
             elif code not in (0x0000, 0xFE00, 0xFF00, 0xFF01):
-                raise NetworkError(f"{node.label()} refused the query (status 0x{code:04X}).")
+                raise NetworkError.of(T.QUERY_REFUSED, node=node.label(), code=code)
     finally:
         if assoc.is_established:
             assoc.release()
@@ -117,11 +118,9 @@ def get_study(node: Node, study_uid: str, out_dir: str | os.PathLike[str]) -> li
         assoc, assoc.send_c_get(_study_query(study_uid), StudyRootQueryRetrieveInformationModelGet)
     )
     if final == -1:
-        raise NetworkError(
-            f"{node.label()} stopped answering during the retrieve ({len(written)} files kept)."
-        )
+        raise NetworkError.of(T.RETRIEVE_STOPPED, node=node.label(), kept=len(written))
     if final not in (0x0000, 0xB000) and not written:
-        raise NetworkError(f"{node.label()} could not send the study (status 0x{final:04X}).")
+        raise NetworkError.of(T.NOT_SENT, node=node.label(), code=final)
     return written
 
 
@@ -165,14 +164,11 @@ def move_study(
     finally:
         server.shutdown()
     if final == -1 and written:
-        raise NetworkError(f"{node.label()} stopped answering during the move ({len(written)} files kept).")
+        raise NetworkError.of(T.MOVE_STOPPED, node=node.label(), kept=len(written))
     if final in (-1, 0xA801):  # Orthanc, dcm4chee: unknown destination → abort or 0xA801
-        raise NetworkError(
-            f"{node.label()} refused to move the study to {node.calling_aet}: register this workstation "
-            f"(AE title {node.calling_aet}, this host, port {listen_port}) in the PACS, or use C-GET."
-        )
+        raise NetworkError.of(T.MOVE_REFUSED, node=node.label(), aet=node.calling_aet, port=listen_port)
     if final not in (0x0000, 0xB000) and not written:
-        raise NetworkError(f"{node.label()} could not send the study (status 0x{final:04X}).")
+        raise NetworkError.of(T.NOT_SENT, node=node.label(), code=final)
     return list(written)
 
 

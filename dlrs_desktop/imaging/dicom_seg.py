@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from dlrs_desktop.errors import ContourError
+from dlrs_desktop.imaging import seg_text as T
 from dlrs_desktop.limits import ContourLimitError
 
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -109,7 +110,7 @@ def seg_header(p: Path) -> Any:
 def _tumour_segment(ds: Any) -> int:
     segments = list(getattr(ds, "SegmentSequence", []))
     if not segments:
-        raise ContourError("The segmentation has no segments.")
+        raise ContourError.of(T.NO_SEGMENTS)
     for seg in segments:
         label = str(getattr(seg, "SegmentLabel", "")).lower()
         kinds = getattr(seg, "SegmentedPropertyTypeCodeSequence", [])
@@ -131,18 +132,18 @@ def read_seg_mask(
     ds = _read_bounded(p)
     try:
         if str(getattr(ds, "SOPClassUID", "")) != SEG_SOP_CLASS:
-            raise ContourError(f"{p.name} is a DICOM file but not a Segmentation.")
+            raise ContourError.of(T.NOT_A_SEG, name=p.name)
         rows, cols = int(ds.Rows), int(ds.Columns)
         if (rows, cols) != tuple(shape):
-            raise ContourError(
-                f"The segmentation {p.name} is {cols}×{rows} pixels but the image is {shape[1]}×{shape[0]}."
+            raise ContourError.of(
+                T.SIZE, name=p.name, seg_w=cols, seg_h=rows, image_w=shape[1], image_h=shape[0]
             )
         _check_reference(ds, p, image)
         return _tumour_mask(ds, p, shape, image.sop_instance_uid if image else None)
     except ContourError:
         raise
     except Exception as exc:  # pydicom decodes lazily: a damaged element fails here, in many ways
-        raise ContourError(f"{p.name} is a malformed DICOM segmentation ({type(exc).__name__}).") from exc
+        raise ContourError.of(T.MALFORMED, name=p.name, detail=type(exc).__name__) from exc
 
 
 def _read_bounded(p: Path) -> Any:
@@ -152,9 +153,7 @@ def _read_bounded(p: Path) -> Any:
     try:
         size = p.stat().st_size
         if size > _MAX_BYTES:
-            raise ContourLimitError(
-                f"{p.name} is larger than {_MAX_BYTES >> 20} MB; not read as a segmentation."
-            )
+            raise ContourLimitError.of(T.TOO_LARGE, name=p.name, mb=_MAX_BYTES >> 20)
         meta = pydicom.filereader.read_file_meta_info(p)
         if str(getattr(meta, "TransferSyntaxUID", "")) == _DEFLATED:
             ds = _read_deflated(p, meta)
@@ -166,7 +165,7 @@ def _read_bounded(p: Path) -> Any:
     except ContourError:
         raise
     except Exception as exc:
-        raise ContourError(f"{p.name} is not a readable DICOM segmentation ({type(exc).__name__}).") from exc
+        raise ContourError.of(T.UNREADABLE, name=p.name, detail=type(exc).__name__) from exc
     return ds
 
 
@@ -174,13 +173,10 @@ def _check_size(ds: Any, p: Path) -> None:
     rows, cols = int(getattr(ds, "Rows", 0) or 0), int(getattr(ds, "Columns", 0) or 0)
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if frames > _MAX_FRAMES:
-        raise ContourLimitError(
-            f"The segmentation {p.name} has {frames} frames; at most {_MAX_FRAMES} are read."
-        )
+        raise ContourLimitError.of(T.TOO_MANY_FRAMES, name=p.name, frames=frames, limit=_MAX_FRAMES)
     if rows <= 0 or cols <= 0 or frames * rows * cols > _MAX_PIXELS:
-        raise ContourLimitError(
-            f"The segmentation {p.name} declares {frames} frames of {cols}×{rows} pixels; at most "
-            f"{_MAX_PIXELS >> 20} M pixels are decoded."
+        raise ContourLimitError.of(
+            T.TOO_MANY_PIXELS, name=p.name, frames=frames, w=cols, h=rows, mpx=_MAX_PIXELS >> 20
         )
 
 
@@ -196,15 +192,13 @@ def _read_deflated(p: Path, meta: Any) -> Any:
     with open(p, "rb") as fh:
         head = fh.read(144)
         if head[132:136] != b"\x02\x00\x00\x00" or head[136:138] != b"UL":
-            raise ContourError(f"{p.name} has no File Meta group length; not read as a segmentation.")
+            raise ContourError.of(T.NO_META_LENGTH, name=p.name)
         fh.seek(144 + int.from_bytes(head[140:144], "little"))
         while chunk := fh.read(1 << 16):
             while chunk:
                 out += inflater.decompress(chunk, limit + 1 - len(out))
                 if len(out) > limit:
-                    raise ContourLimitError(
-                        f"{p.name} inflates to more than {limit >> 20} MB; not read as a segmentation."
-                    )
+                    raise ContourLimitError.of(T.INFLATES, name=p.name, mb=limit >> 20)
                 chunk = inflater.unconsumed_tail
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     buf = io.BytesIO()
@@ -228,14 +222,9 @@ def _referenced(ds: Any) -> set[tuple[str, str]]:
 
 def _check_reference(ds: Any, p: Path, image: ImageRef | None) -> None:
     if image is None:
-        raise ContourError(
-            f"The segmentation {p.name} references a DICOM image; open that image (not a PNG/JPEG) to use it."
-        )
+        raise ContourError.of(T.NEEDS_DICOM_IMAGE, name=p.name)
     if (image.series_uid, image.sop_instance_uid) not in _referenced(ds):
-        raise ContourError(
-            f"The segmentation {p.name} was made for another image (its referenced series/instance UIDs "
-            "do not match this image); not applied."
-        )
+        raise ContourError.of(T.OTHER_IMAGE_UIDS, name=p.name)
 
 
 def _tumour_mask(
@@ -246,11 +235,11 @@ def _tumour_mask(
     threshold = _threshold(ds)
     per_frame = list(getattr(ds, "PerFrameFunctionalGroupsSequence", []))
     if len(per_frame) != frames:
-        raise ContourError(f"{p.name}: the segmentation's per-frame information is incomplete.")
+        raise ContourError.of(T.FRAMES_INCOMPLETE, name=p.name)
     try:
         pixels = np.asarray(ds.pixel_array).reshape(frames, rows, cols)
     except Exception as exc:
-        raise ContourError(f"{p.name}: the segmentation's pixels cannot be decoded ({exc}).") from exc
+        raise ContourError.of(T.PIXELS_UNDECODABLE, name=p.name, detail=str(exc)) from exc
     shared = list(getattr(ds, "SharedFunctionalGroupsSequence", []))
     shared_ident = getattr(shared[0], "SegmentIdentificationSequence", []) if shared else []
     mask = np.zeros((rows, cols), dtype=bool)
@@ -262,12 +251,12 @@ def _tumour_mask(
             continue
         uid, frame_no = _source_of(item)
         if sop_instance_uid and uid and uid != sop_instance_uid:
-            raise ContourError(f"The segmentation {p.name} was made for another image.")
+            raise ContourError.of(T.OTHER_IMAGE, name=p.name)
         if frame_no is not None:
             source_frame = frame_no - 1
         mask |= pixels[i] >= threshold
     if not mask.any():
-        raise ContourError(f"The tumour segment of {p.name} is empty.")
+        raise ContourError.of(T.EMPTY, name=p.name)
     return mask, source_frame
 
 
@@ -277,7 +266,7 @@ def _threshold(ds: Any) -> float:
         return 1
     top = int(getattr(ds, "MaximumFractionalValue", 0) or 0)
     if not 0 < top <= 255:
-        raise ContourError("The fractional segmentation has no valid Maximum Fractional Value.")
+        raise ContourError.of(T.NO_FRACTIONAL_MAXIMUM)
     return top / 2
 
 

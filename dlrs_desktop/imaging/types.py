@@ -26,13 +26,23 @@ MAX_ANISOTROPY = 3.0
 
 def anisotropy_problem(mm_x: float, mm_y: float) -> str | None:
     """Why x/y scales this different cannot be trusted (None: within the 3:1 limit)."""
+    worded = anisotropy_worded(mm_x, mm_y)
+    return None if worded is None else str(worded)
+
+
+def anisotropy_worded(mm_x: float, mm_y: float) -> Worded | None:
+    """`anisotropy_problem` as a clause the GUI shows in its language."""
     lo, hi = sorted((abs(mm_x), abs(mm_y)))
     if lo > 0 and hi / lo <= MAX_ANISOTROPY:
         return None
-    ratio = f"{hi / lo:.3g}:1" if lo > 0 else "infinitely"
-    return (
-        f"{mm_x:.4g} mm × {mm_y:.4g} mm per pixel is {ratio} anisotropic (the limit is "
-        f"{MAX_ANISOTROPY:g}:1 for any calibration)"
+    ratio: object = f"{hi / lo:.3g}:1" if lo > 0 else Worded(QT_TRANSLATE_NOOP("core", "infinitely"))
+    return Worded(
+        QT_TRANSLATE_NOOP(
+            "core",
+            "{x:.4g} mm × {y:.4g} mm per pixel is {ratio} anisotropic (the limit is {limit:g}:1 for any "
+            "calibration)",
+        ),
+        {"x": mm_x, "y": mm_y, "ratio": ratio, "limit": MAX_ANISOTROPY},
     )
 
 
@@ -56,9 +66,11 @@ class Calibration:
                     ),
                     value=v,
                 )
-        problem = anisotropy_problem(self.mm_per_px_x, self.mm_per_px_y)
-        if problem:
-            raise CalibrationError(f"A calibration of {problem}.")
+        problem = anisotropy_worded(self.mm_per_px_x, self.mm_per_px_y)
+        if problem is not None:
+            raise CalibrationError.of(
+                QT_TRANSLATE_NOOP("core", "A calibration of {problem}."), problem=problem
+            )
 
     @property
     def is_isotropic(self) -> bool:
@@ -168,11 +180,16 @@ class UltrasoundRegion:
     def calibration(self) -> Calibration:
         """mm/pixel of this region (cm deltas × 10). Only valid for 2D tissue regions in cm."""
         if not self.is_2d_tissue_cm:
-            raise CalibrationError("This ultrasound region is not a 2D tissue image in centimetres.")
+            raise CalibrationError.of(
+                QT_TRANSLATE_NOOP("core", "This ultrasound region is not a 2D tissue image in centimetres.")
+            )
         if not self.fits_image:
-            raise CalibrationError(
-                "This ultrasound region extends beyond the stored image: the image was resized or cropped "
-                "after acquisition, so its scale cannot be trusted."
+            raise CalibrationError.of(
+                QT_TRANSLATE_NOOP(
+                    "core",
+                    "This ultrasound region extends beyond the stored image: the image was resized or "
+                    "cropped after acquisition, so its scale cannot be trusted.",
+                )
             )
         return Calibration(abs(self.delta_x) * 10.0, abs(self.delta_y) * 10.0, "dicom-us-region", self.index)
 

@@ -22,6 +22,7 @@ import numpy as np
 from dlrs_desktop import bundle_files as bf
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES, MAX_MANIFEST_BYTES
+from dlrs_desktop.model import bundle_text as T
 from dlrs_desktop.model.domain import parse_reference
 from dlrs_desktop.model.manifest import (
     Stacking,
@@ -52,11 +53,7 @@ def sha256_bytes(data: bytes) -> str:
 
 def _refuse_pickle(name: str) -> None:
     if name.lower().endswith(PICKLE_SUFFIXES):
-        raise ModelError(
-            f"'{name}' is a pickle-based checkpoint; DLRS Desktop never loads pickle files (they can "
-            "run arbitrary code). Export the model as a bundle (safetensors + manifest.json) with the "
-            "bundle writer."
-        )
+        raise ModelError.of(T.PICKLE, name=name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +108,7 @@ class Bundle:
         try:
             return self.files[name]
         except KeyError:
-            raise ModelError(f"The model bundle has no file '{name}'.") from None
+            raise ModelError.of(T.NO_FILE, name=name) from None
 
     @property
     def onnx_bytes(self) -> bytes:
@@ -133,10 +130,10 @@ class Bundle:
         try:
             w, b = tensors[heads["weight_tensor"]], tensors[heads["bias_tensor"]]
         except KeyError as exc:
-            raise ModelError(f"The heads file lacks the tensor {exc}.") from None
+            raise ModelError.of(T.HEADS_TENSOR, tensor=str(exc)) from None
         r, k = len(self.region_names), int(self.manifest["architecture"]["feature_dim"])
         if w.shape != (r, k) or b.shape != (r,):
-            raise ModelError(f"The head tensors have shapes {w.shape}/{b.shape}, expected ({r}, {k})/({r},).")
+            raise ModelError.of(T.HEADS_SHAPES, w=w.shape, b=b.shape, r=r, k=k)
         return w.astype(np.float32), b.astype(np.float32)
 
     @property
@@ -157,16 +154,12 @@ class Bundle:
 
 
 # --- reading ----------------------------------------------------------------------------------
-def _missing(name: str) -> str:
-    return f"The model bundle is incomplete: file '{name}' listed in the manifest is missing."
-
-
 def _read_folder(root: Path) -> tuple[bytes, dict[str, bytes]]:
     for p in root.rglob("*"):
         if p.is_file():
             _refuse_pickle(p.name)
     if not (root / MANIFEST).is_file():
-        raise ModelError(f"'{root}' is not a model bundle: it has no {MANIFEST}.")
+        raise ModelError.of(T.NO_MANIFEST, root=str(root), manifest=MANIFEST)
     raw = bf.folder_file(root, MANIFEST, MAX_MANIFEST_BYTES)
     m = _parse_manifest(raw)
     data: dict[str, bytes] = {}
@@ -181,19 +174,19 @@ def _read_zip(path: Path) -> tuple[bytes, dict[str, bytes]]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise ModelError(f"'{path.name}' is not a readable model bundle zip ({exc}).") from None
+        raise ModelError.of(T.ZIP_UNREADABLE, name=path.name, detail=str(exc)) from None
     with zf:
         infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
         for name in infos:
             _refuse_pickle(name)
             if bf.unsafe_member(name):
-                raise ModelError(f"'{path.name}' holds an unsafe path {name!r}; refusing it.")
+                raise ModelError.of(T.ZIP_UNSAFE_PATH, name=path.name, path=repr(name))
         # Accept the bundle at the zip root or inside one top-level folder.
         prefix = ""
         if MANIFEST not in infos:
             cands = [n for n in infos if n.endswith("/" + MANIFEST) and n.count("/") == 1]
             if len(cands) != 1:
-                raise ModelError(f"'{path.name}' is not a model bundle: it has no {MANIFEST}.")
+                raise ModelError.of(T.NO_MANIFEST, root=path.name, manifest=MANIFEST)
             prefix = cands[0][: -len(MANIFEST)]
         raw = bf.zip_member(zf, infos[prefix + MANIFEST], MAX_MANIFEST_BYTES)
         m = _parse_manifest(raw)
@@ -202,7 +195,7 @@ def _read_zip(path: Path) -> tuple[bytes, dict[str, bytes]]:
         for name in m["files"]:
             info = infos.get(prefix + name)
             if info is None:
-                raise ModelError(_missing(name))
+                raise ModelError.of(T.LISTED_MISSING, name=name)
             data[name] = bf.zip_member(zf, info, MAX_BUNDLE_FILE_BYTES)
     return raw, data
 
@@ -226,14 +219,11 @@ def load_bundle(path: str | os.PathLike[str] | None = None) -> Bundle:
     if path is None:
         root = bundled_model_dir()
         if not root.exists():
-            raise ModelError(
-                f"The bundled demonstration model is not installed (expected in {root}); "
-                "pass a model bundle with --model."
-            )
+            raise ModelError.of(T.DEMO_NOT_INSTALLED, root=str(root))
     else:
         root = Path(path)
     if not root.exists():
-        raise ModelError(f"No model bundle at '{root}'.")
+        raise ModelError.of(T.NOTHING_THERE, root=str(root))
     if root.is_file():
         _refuse_pickle(root.name)
         if root.name == MANIFEST:
@@ -242,7 +232,7 @@ def load_bundle(path: str | os.PathLike[str] | None = None) -> Bundle:
             raw, data = _read_zip(root)
             return _verify(str(root), raw, data)
         else:
-            raise ModelError(f"'{root.name}' is not a model bundle (expected a folder or a .zip).")
+            raise ModelError.of(T.NOT_FOLDER_OR_ZIP, name=root.name)
     raw, data = _read_folder(root)
     return _verify(str(root), raw, data)
 
@@ -251,7 +241,7 @@ def _verify(source: str, raw: bytes, data: dict[str, bytes]) -> Bundle:
     m = _parse_manifest(raw)
     for name, entry in m["files"].items():
         blob = data[name]
-        bf.check_listed(name, blob, entry, "model bundle")
+        bf.check_listed(name, blob, entry, bf.MODEL_BUNDLE)
         if entry["role"] == "weights":
             _check_safetensors(name, blob)
         elif entry["role"] == "onnx":

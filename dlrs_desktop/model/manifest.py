@@ -18,6 +18,7 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES
+from dlrs_desktop.model import bundle_text as T
 from dlrs_desktop.model.outcome import check_outcome
 
 SCHEMA = "dlrs-model-bundle"
@@ -132,15 +133,15 @@ def _bounded(v: Any) -> bool:
 def validate_manifest(m: Any) -> None:
     """Refuse a manifest that is not this schema, with the name of the first wrong field."""
     if not isinstance(m, dict):
-        raise ModelError("manifest.json must hold a JSON object.")
+        raise ModelError.of(T.NOT_AN_OBJECT)
     if m.get("schema") != SCHEMA:
-        raise ModelError(f"manifest.json is not a DLRS model bundle (field 'schema' must be {SCHEMA!r}).")
+        raise ModelError.of(T.OTHER_SCHEMA, schema=repr(SCHEMA))
     version = m.get("schema_version")
     if version not in SUPPORTED_SCHEMA_VERSIONS:
-        raise ModelError(
-            f"Unknown bundle schema version {version!r} (this version of DLRS Desktop reads "
-            f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}); update the application or re-export "
-            "the model."
+        raise ModelError.of(
+            T.UNKNOWN_VERSION,
+            version=repr(version)[:40],
+            supported=", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS)),
         )
     for key, typ in REQUIRED.items():
         if key not in m:

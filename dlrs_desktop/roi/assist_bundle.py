@@ -112,7 +112,7 @@ def load_assist_bundle(path: str | Path | None = None) -> AssistBundle:
         if not (root / name).is_file():
             raise ModelError(f"The contour-assist bundle is incomplete: '{name}' is missing.")
         blob = bf.folder_file(root, name, MAX_BUNDLE_BYTES)
-        bf.check_listed(name, blob, entry, "contour-assist bundle")
+        bf.check_listed(name, blob, entry, bf.ASSIST_BUNDLE)
         if entry.get("role") == "weights":
             bf.check_safetensors(name, blob)
         elif entry.get("role") == "onnx":

@@ -23,6 +23,8 @@ from dlrs_desktop.fileio import atomic_write_json
 from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
 from dlrs_desktop.imaging.types import Calibration
 from dlrs_desktop.limits import (
+    CONTOUR_FILE,
+    MASK_IMAGE,
     MAX_CONTOUR_FILE_BYTES,
     MAX_CONTOUR_VERTICES,
     MAX_FRAMES,
@@ -34,7 +36,9 @@ from dlrs_desktop.limits import (
     parse_json,
     read_regular_bytes,
 )
+from dlrs_desktop.roi import contour_text as T
 from dlrs_desktop.roi import geometry as geo
+from dlrs_desktop.wording import Worded
 
 if TYPE_CHECKING:
     from dlrs_desktop.imaging.dicom_seg import ImageRef
@@ -67,17 +71,17 @@ class Measurements:
 
 def _points_array(points: Any) -> np.ndarray:
     if isinstance(points, str | bytes | dict) or points is None:
-        raise ContourError("The contour points must be pairs of numbers (x, y).")
+        raise ContourError.of(T.NOT_PAIRS)
     try:
         arr = np.array(points, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise ContourError("The contour points must be pairs of numbers (x, y).") from exc
+        raise ContourError.of(T.NOT_PAIRS) from exc
     if arr.size == 0:
         arr = arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ContourError("The contour points must be pairs of numbers (x, y).")
+        raise ContourError.of(T.NOT_PAIRS)
     if not np.isfinite(arr).all() or (arr.size and float(np.abs(arr).max()) > MAX_COORDINATE):
-        raise ContourError("The contour has points with missing, infinite or absurdly large coordinates.")
+        raise ContourError.of(T.NOT_FINITE)
     if len(arr) > MAX_CONTOUR_VERTICES:
         arr = _simplify_to_limit(arr)
     arr.setflags(write=False)
@@ -87,15 +91,13 @@ def _points_array(points: Any) -> np.ndarray:
 def _simplify_to_limit(arr: np.ndarray) -> np.ndarray:
     """A contour over the vertex limit: Douglas–Peucker at a quarter pixel, or refused if still over."""
     if len(arr) > MAX_CONTOUR_VERTICES_READ:
-        raise ContourLimitError(
-            f"The contour has {len(arr):,} points, over the limit of {MAX_CONTOUR_VERTICES_READ:,} that are "
-            f"read (contours are simplified to at most {MAX_CONTOUR_VERTICES:,})."
+        raise ContourLimitError.of(
+            T.TOO_MANY_READ, count=len(arr), limit=MAX_CONTOUR_VERTICES_READ, kept=MAX_CONTOUR_VERTICES
         )
     simple = arr[geo.douglas_peucker_closed(arr, SIMPLIFY_TOLERANCE_PX)]
     if len(simple) > MAX_CONTOUR_VERTICES:
-        raise ContourLimitError(
-            f"The contour has {len(arr):,} points and still {len(simple):,} after simplification, over the "
-            f"limit of {MAX_CONTOUR_VERTICES:,} points."
+        raise ContourLimitError.of(
+            T.TOO_MANY_KEPT, count=len(arr), simple=len(simple), limit=MAX_CONTOUR_VERTICES
         )
     return np.ascontiguousarray(simple)
 
@@ -105,10 +107,16 @@ def _frame_value(value: Any) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ContourError(f"The contour's frame must be a whole number, not {str(value)[:40]!r}.")
+        raise ContourError.of(T.FRAME_NOT_WHOLE, value=repr(str(value)[:40]))
     if not (math.isfinite(value) and value == int(value) and 0 <= value <= MAX_FRAMES):
-        raise ContourError(f"The contour's frame {str(value)[:40]} is not a frame index (0 to {MAX_FRAMES}).")
+        raise ContourError.of(T.FRAME_OUT_OF_RANGE, value=str(value)[:40], last=MAX_FRAMES)
     return int(value)
+
+
+def _why(exc: Exception) -> Worded | str:
+    """The reason inside a refusal, kept translatable where the core worded it."""
+    worded = getattr(exc, "worded", None)
+    return worded if isinstance(worded, Worded) else str(exc)
 
 
 def _pt(p: np.ndarray) -> Point:
@@ -186,8 +194,8 @@ class Contour:
     def resampled(self, spacing_mm: float) -> Contour:
         """Vertices at even spacing along the outline, in millimetres (anisotropy-aware)."""
         if not spacing_mm > 0:
-            raise ContourError("The resampling spacing must be a positive number of millimetres.")
-        s = self._scale("resample the contour in millimetres")
+            raise ContourError.of(T.SPACING_NOT_POSITIVE)
+        s = self._scale(T.TO_RESAMPLE)
         return self._with_points(geo.resample_closed(self.points * s, spacing_mm) / s)
 
     def simplified(self, tolerance_px: float = 0.5) -> Contour:
@@ -203,16 +211,17 @@ class Contour:
         sensitivity stage makes four of these per prediction; issue 29)."""
         if d_mm == 0:
             return self
-        s = self._scale("offset the contour in millimetres")
+        s = self._scale(T.TO_OFFSET)
         pts_mm = self.points * s
         out = geo.offset_polygon(pts_mm, float(d_mm), cell=float(min(s)))
         if out is None:
-            raise ContourError(f"Shrinking the contour by {abs(d_mm):g} mm leaves nothing of the tumour.")
+            raise ContourError.of(T.SHRUNK_TO_NOTHING, mm=abs(d_mm))
         return self._with_points(out / s)
 
     def _scale(self, why: str) -> np.ndarray:
+        """The contour's mm per pixel (x, y); `why` (a marked clause) says what needed it."""
         if self.calibration is None:
-            raise CalibrationError(f"The contour has no calibration (mm per pixel); cannot {why}.")
+            raise CalibrationError.of(T.NO_CALIBRATION_TO, why=Worded(why))
         return np.array([self.calibration.mm_per_px_x, self.calibration.mm_per_px_y])
 
     # ---------------------------------------------------------------------------------- masks
@@ -231,10 +240,10 @@ class Contour:
         """Outline of the largest connected component (holes filled) of a binary mask (non-zero = tumour)."""
         arr = np.asarray(mask)
         if arr.ndim != 2:
-            raise ContourError("A tumour mask must be a single-channel image.")
+            raise ContourError.of(T.MASK_NOT_SINGLE_CHANNEL)
         pts = geo.mask_to_polygon(arr != 0)
         if pts is None:
-            raise ContourError("The tumour mask is empty (no non-zero pixels).")
+            raise ContourError.of(T.MASK_EMPTY)
         return cls(pts, calibration, frame, region_index)
 
     # --------------------------------------------------------------------------- measurements
@@ -248,9 +257,9 @@ class Contour:
         """
         cal = calibration or self.calibration
         if cal is None:
-            raise CalibrationError("The contour has no calibration (mm per pixel), so it cannot be measured.")
+            raise CalibrationError.of(T.NOT_MEASURED)
         if len(self.points) < 3:
-            raise ContourError(f"The contour needs at least 3 points; it has {len(self.points)}.")
+            raise ContourError.of(T.TOO_FEW_POINTS, count=len(self.points))
         s = np.array([cal.mm_per_px_x, cal.mm_per_px_y])
         pts = self.points * s
         dmax, a, b = geo.max_feret(pts)
@@ -278,15 +287,12 @@ class Contour:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Contour:
         if not isinstance(d, dict) or "points" not in d:
-            raise ContourError("This is not a contour: it has no list of points.")
+            raise ContourError.of(T.NO_POINTS)
         if d.get("schema", SCHEMA) != SCHEMA:
-            raise ContourError(f"This file holds a '{d.get('schema')}', not a tumour contour.")
+            raise ContourError.of(T.OTHER_SCHEMA, schema=str(d.get("schema"))[:80])
         version = d.get("schema_version", SCHEMA_VERSION)
         if not isinstance(version, int) or version > SCHEMA_VERSION:
-            raise ContourError(
-                f"This contour file uses format version {version}; this version of DLRS Desktop reads "
-                f"up to version {SCHEMA_VERSION}. Please update the application."
-            )
+            raise ContourError.of(T.NEWER_FORMAT, version=str(version)[:40], supported=SCHEMA_VERSION)
         pts = geo.drop_repeated(_points_array(d["points"]))
         cal = d.get("calibration")
         frame = _frame_value(d.get("frame"))
@@ -299,7 +305,7 @@ class Contour:
                 region = None  # a damaged hint only: the region is recomputed from the points
             region_index = None if region is None or not 0 <= region < 1_000_000 else int(region)
         except (KeyError, TypeError, ValueError, OverflowError, CalibrationError) as exc:
-            raise ContourError(f"The contour's calibration is malformed ({exc}).") from exc
+            raise ContourError.of(T.CALIBRATION_MALFORMED, detail=_why(exc)) from exc
         return cls(pts, calibration, frame, region_index)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -311,29 +317,29 @@ class Contour:
         """A contour JSON, any JSON with a top-level "contour" object (GUI sidecars), or a labelme file."""
         p = Path(path)
         if not os.path.lexists(p):
-            raise ContourError(f"Contour file not found: {p}")
+            raise ContourError.of(T.FILE_NOT_FOUND, path=str(p))
         try:
-            raw = read_regular_bytes(p, "contour file", MAX_CONTOUR_FILE_BYTES)
+            raw = read_regular_bytes(p, CONTOUR_FILE, MAX_CONTOUR_FILE_BYTES)
         except LimitError as exc:
-            raise ContourLimitError(str(exc)) from None
+            raise ContourLimitError.keeping(exc) from None
         except DlrsError as exc:
-            raise ContourError(str(exc)) from None
+            raise ContourError.keeping(exc) from None
         except OSError as exc:
-            raise ContourError(f"{p.name} is not a readable contour file ({exc.strerror or exc}).") from exc
+            raise ContourError.of(T.FILE_UNREADABLE, name=p.name, detail=exc.strerror or str(exc)) from exc
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ContourError(f"{p.name} is not a readable contour JSON file (not UTF-8 text).") from None
+            raise ContourError.of(T.FILE_NOT_UTF8, name=p.name) from None
         try:
             data = parse_json(text, "text", ContourError)
         except ContourError as exc:
-            raise ContourError(f"{p.name} is not a readable contour JSON file: {exc}") from None
+            raise ContourError.of(T.FILE_NOT_JSON, name=p.name, detail=_why(exc)) from None
         if isinstance(data, dict) and isinstance(data.get("contour"), dict):
             return cls.from_dict(data["contour"])
         if isinstance(data, dict) and "shapes" in data and "points" not in data:
             return _from_labelme(data, p.name)
         if not isinstance(data, dict) or "points" not in data:
-            raise ContourError(f"{p.name} holds no contour (expected a 'points' list or a 'contour' object).")
+            raise ContourError.of(T.FILE_WITHOUT_CONTOUR, name=p.name)
         return cls.from_dict(data)
 
     @classmethod
@@ -360,28 +366,29 @@ class Contour:
         if p.suffix.lower() in MASK_SUFFIXES:
             mask = read_mask(p)
             if mask.shape != tuple(shape):
-                raise ContourError(
-                    f"The mask {p.name} is {mask.shape[1]}×{mask.shape[0]} pixels but the image is "
-                    f"{shape[1]}×{shape[0]}; they must match."
+                raise ContourError.of(
+                    T.MASK_SIZE,
+                    name=p.name,
+                    mask_w=mask.shape[1],
+                    mask_h=mask.shape[0],
+                    image_w=shape[1],
+                    image_h=shape[0],
                 )
             return cls.from_mask(mask, calibration, frame)
         if p.suffix.lower() in {".jpg", ".jpeg"}:
-            raise ContourError(
-                f"{p.name}: JPEG blurs mask edges; export the tumour mask as PNG (non-zero = tumour)."
-            )
+            raise ContourError.of(T.MASK_JPEG, name=p.name)
         return cls.load(p)
 
 
 def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
     """Bool (H, W) from a mask image: palette index, gray value or any RGB channel non-zero = tumour."""
     p = Path(path)
-    check_file_as(p, "mask image", MAX_IMAGE_FILE_BYTES, ContourLimitError, ContourError)
+    check_file_as(p, MASK_IMAGE, MAX_IMAGE_FILE_BYTES, ContourLimitError, ContourError)
     try:
         with Image.open(p) as im:
             if im.width * im.height > MAX_PIXELS:
-                raise ContourLimitError(
-                    f"The mask {p.name} is {im.width} x {im.height} pixels, over the limit of "
-                    f"{MAX_PIXELS // 1_000_000} megapixels."
+                raise ContourLimitError.of(
+                    T.MASK_PIXELS, name=p.name, w=im.width, h=im.height, megapixels=MAX_PIXELS // 1_000_000
                 )
             if im.mode == "P":
                 arr = np.asarray(im) != 0
@@ -392,15 +399,13 @@ def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
             else:
                 arr = np.asarray(im) != 0
     except FileNotFoundError as exc:
-        raise ContourError(f"Mask file not found: {p}") from exc
+        raise ContourError.of(T.MASK_NOT_FOUND, path=str(p)) from exc
     except Image.DecompressionBombError:
-        raise ContourLimitError(
-            f"The mask {p.name} is over the limit of {MAX_PIXELS // 1_000_000} megapixels."
-        ) from None
+        raise ContourLimitError.of(T.MASK_BOMB, name=p.name, megapixels=MAX_PIXELS // 1_000_000) from None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, MemoryError) as exc:
-        raise ContourError(f"{p.name} is not a readable mask image ({exc}).") from exc
+        raise ContourError.of(T.MASK_UNREADABLE, name=p.name, detail=str(exc)) from exc
     if arr.ndim != 2:
-        raise ContourError(f"{p.name} is not a single 2D mask.")
+        raise ContourError.of(T.MASK_NOT_2D, name=p.name)
     return arr
 
 
@@ -408,7 +413,7 @@ def _from_labelme(data: dict[str, Any], name: str) -> Contour:
     """labelme's format: the largest polygon shape (labelme also puts pixel centres at +0.5)."""
     shapes = data.get("shapes")
     if not isinstance(shapes, list):
-        raise ContourError(f"{name} is not a labelme file: its 'shapes' is not a list.")
+        raise ContourError.of(T.LABELME_SHAPES, name=name)
     polys = []
     for s in shapes:
         if not isinstance(s, dict) or s.get("shape_type", "polygon") != "polygon":
@@ -419,8 +424,8 @@ def _from_labelme(data: dict[str, Any], name: str) -> Contour:
         try:
             polys.append(_points_array(pts))
         except ContourError as exc:
-            raise ContourError(f"{name}: a labelme polygon is malformed ({exc})") from None
+            raise ContourError.of(T.LABELME_POLYGON, name=name, detail=_why(exc)) from None
     if not polys:
-        raise ContourError(f"{name} is a labelme file without any polygon.")
+        raise ContourError.of(T.LABELME_EMPTY, name=name)
     best = max(polys, key=lambda p: abs(geo.signed_area(p)))
     return Contour(geo.drop_repeated(_points_array(best)))

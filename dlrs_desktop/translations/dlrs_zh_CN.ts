@@ -1659,9 +1659,21 @@ or drop a file here · File → Open demo case</source>
         <translation>两列刻度不一致（{side}间距 {period:.1f} px，{other_side}间距 {other_period:.1f} px），因此不读取标尺。</translation>
     </message>
     <message>
-        <source>A calibration of {value:g} mm per pixel is not plausible for an ultrasound image (expected between 0.0001 and 10 mm/px).</source>
+        <source>infinitely</source>
         <extracomment>One limit for every calibration source (DICOM regions, PixelSpacing, typed, saved): pixels more than 3 times longer one way than the other are a damaged header or a typo, not an ultrasound image.</extracomment>
+        <translation>无限</translation>
+    </message>
+    <message>
+        <source>{x:.4g} mm × {y:.4g} mm per pixel is {ratio} anisotropic (the limit is {limit:g}:1 for any calibration)</source>
+        <translation>每像素 {x:.4g} mm × {y:.4g} mm 的各向异性为 {ratio}（任何标定的上限均为 {limit:g}:1）</translation>
+    </message>
+    <message>
+        <source>A calibration of {value:g} mm per pixel is not plausible for an ultrasound image (expected between 0.0001 and 10 mm/px).</source>
         <translation>每像素 {value:g} mm 的校准对超声图像而言不合理（应在 0.0001 到 10 mm/px 之间）。</translation>
+    </message>
+    <message>
+        <source>A calibration of {problem}.</source>
+        <translation>标定无效：{problem}。</translation>
     </message>
     <message>
         <source>The calibration line is too short; draw it along at least 5 pixels.</source>
@@ -1672,18 +1684,38 @@ or drop a file here · File → Open demo case</source>
         <translation>已知距离必须是正的毫米数。</translation>
     </message>
     <message>
+        <source>This ultrasound region is not a 2D tissue image in centimetres.</source>
+        <translation>此超声区域不是以厘米为单位的二维组织图像。</translation>
+    </message>
+    <message>
+        <source>This ultrasound region extends beyond the stored image: the image was resized or cropped after acquisition, so its scale cannot be trusted.</source>
+        <translation>此超声区域超出了所存储的图像：图像在采集后被缩放或裁剪过，其比例尺不可信。</translation>
+    </message>
+    <message>
         <source>Cannot open &apos;{name}&apos;: {why}</source>
         <extracomment>&quot;Cannot open &apos;NAME&apos;: WHY&quot;, WHY a clause of its own (imaging/raster.py, imaging/dicom_reader.py)</extracomment>
         <translation>无法打开“{name}”：{why}</translation>
     </message>
     <message>
         <source>image</source>
-        <extracomment>the kinds of file whose refusals the workstation shows in its language (`check_regular_file`&apos;s `what`)</extracomment>
+        <extracomment>what the workstation opens, named in its refusals (`check_regular_file`&apos;s and `parse_json`&apos;s `what`), in its language</extracomment>
         <translation>图像</translation>
     </message>
     <message>
         <source>mask image</source>
         <translation>掩膜图像</translation>
+    </message>
+    <message>
+        <source>contour file</source>
+        <translation>轮廓文件</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>model manifest (manifest.json)</source>
+        <translation>模型清单（manifest.json）</translation>
     </message>
     <message>
         <source>The {what} &apos;{name}&apos; does not exist.</source>
@@ -1704,6 +1736,22 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>The {what} &apos;{name}&apos; is {size:,} bytes, over the limit of {limit:,} bytes.</source>
         <translation>{what}“{name}”大小为 {size:,} 字节，超过 {limit:,} 字节的上限。</translation>
+    </message>
+    <message>
+        <source>Cannot open &apos;{name}&apos;: it is not a regular file.</source>
+        <translation>无法打开“{name}”：它不是普通文件。</translation>
+    </message>
+    <message>
+        <source>The {what} &apos;{name}&apos; is over the limit of {limit:,} bytes.</source>
+        <translation>{what}“{name}”超过 {limit:,} 字节的上限。</translation>
+    </message>
+    <message>
+        <source>The {what} nests deeper than JSON data can sensibly be; it is damaged.</source>
+        <translation>{what}的嵌套层数超出了 JSON 数据的合理范围；文件已损坏。</translation>
+    </message>
+    <message>
+        <source>The {what} is not valid JSON ({detail}).</source>
+        <translation>{what}不是有效的 JSON（{detail}）。</translation>
     </message>
     <message>
         <source>the {kind} file is damaged or truncated: its size cannot be read.</source>
@@ -1896,6 +1944,491 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>the decoded image is {w} x {h}, not {cols} x {rows} as declared.</source>
         <translation>解码后的图像为 {w} x {h}，而不是声明的 {cols} x {rows}。</translation>
+    </message>
+    <message>
+        <source>model bundle</source>
+        <extracomment>what `check_listed` names, in the interface&apos;s language where the GUI shows it</extracomment>
+        <translation>模型包</translation>
+    </message>
+    <message>
+        <source>contour-assist bundle</source>
+        <translation>轮廓辅助模型包</translation>
+    </message>
+    <message>
+        <source>The model bundle is incomplete: file &apos;{name}&apos; is missing or unreadable.</source>
+        <translation>模型包不完整：文件“{name}”缺失或无法读取。</translation>
+    </message>
+    <message>
+        <source>File &apos;{name}&apos; of the model bundle links outside the bundle folder; refusing it.</source>
+        <translation>模型包中的文件“{name}”链接到模型包文件夹之外；已拒绝。</translation>
+    </message>
+    <message>
+        <source>File &apos;{name}&apos; of the model bundle is not a regular file (a pipe, device...).</source>
+        <translation>模型包中的文件“{name}”不是普通文件（管道、设备等）。</translation>
+    </message>
+    <message>
+        <source>File &apos;{name}&apos; of the model bundle is over the limit of {limit:,} bytes.</source>
+        <translation>模型包中的文件“{name}”超过 {limit:,} 字节的上限。</translation>
+    </message>
+    <message>
+        <source>File &apos;{name}&apos; of the {what} has {size} bytes, the manifest says {listed} (modified or truncated); refusing to load.</source>
+        <translation>{what}中的文件“{name}”有 {size} 字节，而清单记载为 {listed}（已被修改或截断）；拒绝加载。</translation>
+    </message>
+    <message>
+        <source>File &apos;{name}&apos; of the {what} does not match its sha256 in the manifest (modified or corrupted); refusing to load.</source>
+        <translation>{what}中的文件“{name}”与清单中的 sha256 不符（已被修改或损坏）；拒绝加载。</translation>
+    </message>
+    <message>
+        <source>The model bundle&apos;s files add up to {total:,} bytes, over the limit of {limit:,}.</source>
+        <translation>模型包的文件合计 {total:,} 字节，超过 {limit:,} 字节的上限。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; in the bundle zip is over the limit of {limit:,} bytes.</source>
+        <translation>模型包 zip 中的“{name}”超过 {limit:,} 字节的上限。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; in the bundle zip is damaged ({detail}).</source>
+        <translation>模型包 zip 中的“{name}”已损坏（{detail}）。</translation>
+    </message>
+    <message>
+        <source>Weights file &apos;{name}&apos; is not a safetensors file.</source>
+        <translation>权重文件“{name}”不是 safetensors 文件。</translation>
+    </message>
+    <message>
+        <source>Weights file &apos;{name}&apos; is not a safetensors file (bad header length).</source>
+        <translation>权重文件“{name}”不是 safetensors 文件（文件头长度错误）。</translation>
+    </message>
+    <message>
+        <source>Weights file &apos;{name}&apos; is not a safetensors file (bad header).</source>
+        <translation>权重文件“{name}”不是 safetensors 文件（文件头错误）。</translation>
+    </message>
+    <message>
+        <source>Weights file &apos;{name}&apos;: tensor {tensor} has a malformed entry or offsets.</source>
+        <translation>权重文件“{name}”：张量 {tensor} 的条目或偏移量格式错误。</translation>
+    </message>
+    <message>
+        <source>Port {port} is not a TCP port (1-65535).</source>
+        <translation>端口 {port} 不是有效的 TCP 端口（1-65535）。</translation>
+    </message>
+    <message>
+        <source>No host given for the DICOM node.</source>
+        <translation>未指定 DICOM 节点的主机。</translation>
+    </message>
+    <message>
+        <source>The timeout must be between 0 and 600 seconds.</source>
+        <translation>超时时间必须在 0 到 600 秒之间。</translation>
+    </message>
+    <message>
+        <source>The {what} {aet} must be 1-16 printable ASCII characters (no backslash).</source>
+        <translation>{what} {aet} 必须是 1-16 个可打印 ASCII 字符（不含反斜杠）。</translation>
+    </message>
+    <message>
+        <source>AE title</source>
+        <translation>AE 名称</translation>
+    </message>
+    <message>
+        <source>called AE title</source>
+        <translation>被叫 AE 名称</translation>
+    </message>
+    <message>
+        <source>calling AE title</source>
+        <translation>主叫 AE 名称</translation>
+    </message>
+    <message>
+        <source>allowed calling AE title</source>
+        <translation>允许的主叫 AE 名称</translation>
+    </message>
+    <message>
+        <source>Cannot connect to {node}: no answer within {s:g} s.</source>
+        <translation>无法连接到 {node}：{s:g} 秒内无应答。</translation>
+    </message>
+    <message>
+        <source>Cannot connect to {node}: {why} (is the server running?).</source>
+        <translation>无法连接到 {node}：{why}（服务器是否在运行？）。</translation>
+    </message>
+    <message>
+        <source>{node} accepted the connection but gave no DICOM answer within {s:g} s (is it a DICOM port?).</source>
+        <translation>{node} 接受了连接，但 {s:g} 秒内没有 DICOM 应答（这是 DICOM 端口吗？）。</translation>
+    </message>
+    <message>
+        <source>{node} rejected the association (check the AE titles on both sides).</source>
+        <translation>{node} 拒绝了关联请求（请检查双方的 AE 名称）。</translation>
+    </message>
+    <message>
+        <source>{node} aborted the association.</source>
+        <translation>{node} 中止了关联。</translation>
+    </message>
+    <message>
+        <source>Cannot connect to {node} within {s:g} s (is the server running?).</source>
+        <translation>{s:g} 秒内无法连接到 {node}（服务器是否在运行？）。</translation>
+    </message>
+    <message>
+        <source>{node} did not confirm the echo.</source>
+        <translation>{node} 未确认 Echo 测试。</translation>
+    </message>
+    <message>
+        <source>{path} does not exist.</source>
+        <translation>{path} 不存在。</translation>
+    </message>
+    <message>
+        <source>Too many different kinds of DICOM object in one send (at most 120).</source>
+        <translation>一次发送中的 DICOM 对象种类过多（最多 120 种）。</translation>
+    </message>
+    <message>
+        <source>{node} did not answer a C-STORE within {s:g} s (DIMSE timeout); {stored} of {total} files stored.</source>
+        <translation>{node} 在 {s:g} 秒内未应答 C-STORE（DIMSE 超时）；已存储 {total} 个文件中的 {stored} 个。</translation>
+    </message>
+    <message>
+        <source>{node} stopped answering the query.</source>
+        <translation>{node} 在查询中停止了应答。</translation>
+    </message>
+    <message>
+        <source>{node} refused the query (status 0x{code:04X}).</source>
+        <translation>{node} 拒绝了查询（状态 0x{code:04X}）。</translation>
+    </message>
+    <message>
+        <source>{node} stopped answering during the retrieve ({kept} files kept).</source>
+        <translation>{node} 在检索过程中停止了应答（已保留 {kept} 个文件）。</translation>
+    </message>
+    <message>
+        <source>{node} stopped answering during the move ({kept} files kept).</source>
+        <translation>{node} 在传送过程中停止了应答（已保留 {kept} 个文件）。</translation>
+    </message>
+    <message>
+        <source>{node} could not send the study (status 0x{code:04X}).</source>
+        <translation>{node} 无法发送该检查（状态 0x{code:04X}）。</translation>
+    </message>
+    <message>
+        <source>{node} refused to move the study to {aet}: register this workstation (AE title {aet}, this host, port {port}) in the PACS, or use C-GET.</source>
+        <translation>{node} 拒绝将该检查传送到 {aet}：请在 PACS 中登记本工作站（AE 名称 {aet}、本机主机、端口 {port}），或改用 C-GET。</translation>
+    </message>
+    <message>
+        <source>{bind} is not an IP address to listen on.</source>
+        <translation>{bind} 不是可监听的 IP 地址。</translation>
+    </message>
+    <message>
+        <source>Listening on {bind} needs an allow-list of calling AE titles (--allow-aet, or Preferences → Allowed AE titles).</source>
+        <translation>在 {bind} 上监听需要主叫 AE 名称白名单（--allow-aet，或 首选项 → 允许的 AE 名称）。</translation>
+    </message>
+    <message>
+        <source>The size cap, free-disk floor and per-peer limit must be positive.</source>
+        <translation>大小上限、磁盘剩余空间下限和每个对端的连接上限都必须为正数。</translation>
+    </message>
+    <message>
+        <source>Cannot listen on {bind}:{port} ({why}).</source>
+        <translation>无法在 {bind}:{port} 上监听（{why}）。</translation>
+    </message>
+    <message>
+        <source>{folder} already holds 999 versions of {name}; choose another folder.</source>
+        <translation>{folder} 中已有 {name} 的 999 个版本；请选择其他文件夹。</translation>
+    </message>
+    <message>
+        <source>The prediction belongs to another contour; predict again before exporting it.</source>
+        <translation>该预测属于另一个轮廓；请重新预测后再导出。</translation>
+    </message>
+    <message>
+        <source>The DICOM file&apos;s size differs from the image shown; results cannot reference it.</source>
+        <translation>DICOM 文件的尺寸与所显示的图像不同；结果无法引用该文件。</translation>
+    </message>
+    <message>
+        <source>Cannot build the DICOM objects for this image: {detail}</source>
+        <translation>无法为此图像生成 DICOM 对象：{detail}</translation>
+    </message>
+    <message>
+        <source>Cannot write to {path}: {why}.</source>
+        <translation>无法写入 {path}：{why}。</translation>
+    </message>
+    <message>
+        <source>the connection was refused</source>
+        <translation>连接被拒绝</translation>
+    </message>
+    <message>
+        <source>the connection was reset</source>
+        <translation>连接被重置</translation>
+    </message>
+    <message>
+        <source>the connection timed out</source>
+        <translation>连接超时</translation>
+    </message>
+    <message>
+        <source>the host is unreachable</source>
+        <translation>主机不可达</translation>
+    </message>
+    <message>
+        <source>the network is unreachable</source>
+        <translation>网络不可达</translation>
+    </message>
+    <message>
+        <source>the port is already in use</source>
+        <translation>端口已被占用</translation>
+    </message>
+    <message>
+        <source>the address is not one of this computer&apos;s</source>
+        <translation>该地址不属于本机</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>权限不足</translation>
+    </message>
+    <message>
+        <source>the host name cannot be resolved</source>
+        <translation>无法解析主机名</translation>
+    </message>
+    <message>
+        <source>The segmentation has no segments.</source>
+        <translation>该分割对象不含任何分段。</translation>
+    </message>
+    <message>
+        <source>{name} is a DICOM file but not a Segmentation.</source>
+        <translation>{name} 是 DICOM 文件，但不是分割对象（Segmentation）。</translation>
+    </message>
+    <message>
+        <source>The segmentation {name} is {seg_w}×{seg_h} pixels but the image is {image_w}×{image_h}.</source>
+        <translation>分割对象 {name} 为 {seg_w}×{seg_h} 像素，而图像为 {image_w}×{image_h}。</translation>
+    </message>
+    <message>
+        <source>{name} is a malformed DICOM segmentation ({detail}).</source>
+        <translation>{name} 是格式错误的 DICOM 分割对象（{detail}）。</translation>
+    </message>
+    <message>
+        <source>{name} is larger than {mb} MB; not read as a segmentation.</source>
+        <translation>{name} 大于 {mb} MB；不作为分割对象读取。</translation>
+    </message>
+    <message>
+        <source>{name} is not a readable DICOM segmentation ({detail}).</source>
+        <translation>{name} 不是可读取的 DICOM 分割对象（{detail}）。</translation>
+    </message>
+    <message>
+        <source>The segmentation {name} has {frames} frames; at most {limit} are read.</source>
+        <translation>分割对象 {name} 有 {frames} 帧；最多读取 {limit} 帧。</translation>
+    </message>
+    <message>
+        <source>The segmentation {name} declares {frames} frames of {w}×{h} pixels; at most {mpx} M pixels are decoded.</source>
+        <translation>分割对象 {name} 声明了 {frames} 帧 {w}×{h} 像素；最多解码 {mpx} M 像素。</translation>
+    </message>
+    <message>
+        <source>{name} has no File Meta group length; not read as a segmentation.</source>
+        <translation>{name} 没有 File Meta 组长度；不作为分割对象读取。</translation>
+    </message>
+    <message>
+        <source>{name} inflates to more than {mb} MB; not read as a segmentation.</source>
+        <translation>{name} 解压后超过 {mb} MB；不作为分割对象读取。</translation>
+    </message>
+    <message>
+        <source>The segmentation {name} references a DICOM image; open that image (not a PNG/JPEG) to use it.</source>
+        <translation>分割对象 {name} 引用的是一幅 DICOM 图像；请打开该图像（而非 PNG/JPEG）后再使用它。</translation>
+    </message>
+    <message>
+        <source>The segmentation {name} was made for another image (its referenced series/instance UIDs do not match this image); not applied.</source>
+        <translation>分割对象 {name} 是为另一幅图像制作的（其引用的序列/实例 UID 与本图像不符）；未应用。</translation>
+    </message>
+    <message>
+        <source>{name}: the segmentation&apos;s per-frame information is incomplete.</source>
+        <translation>{name}：分割对象的逐帧信息不完整。</translation>
+    </message>
+    <message>
+        <source>{name}: the segmentation&apos;s pixels cannot be decoded ({detail}).</source>
+        <translation>{name}：无法解码分割对象的像素（{detail}）。</translation>
+    </message>
+    <message>
+        <source>The segmentation {name} was made for another image.</source>
+        <translation>分割对象 {name} 是为另一幅图像制作的。</translation>
+    </message>
+    <message>
+        <source>The tumour segment of {name} is empty.</source>
+        <translation>{name} 的肿瘤分段为空。</translation>
+    </message>
+    <message>
+        <source>The fractional segmentation has no valid Maximum Fractional Value.</source>
+        <translation>该分数型分割对象没有有效的 Maximum Fractional Value。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; is a pickle-based checkpoint; DLRS Desktop never loads pickle files (they can run arbitrary code). Export the model as a bundle (safetensors + manifest.json) with the bundle writer.</source>
+        <translation>“{name}”是基于 pickle 的检查点；DLRS Desktop 从不加载 pickle 文件（它们可执行任意代码）。请用模型包导出工具将模型导出为模型包（safetensors + manifest.json）。</translation>
+    </message>
+    <message>
+        <source>The model bundle has no file &apos;{name}&apos;.</source>
+        <translation>模型包中没有文件“{name}”。</translation>
+    </message>
+    <message>
+        <source>The heads file lacks the tensor {tensor}.</source>
+        <translation>输出头文件缺少张量 {tensor}。</translation>
+    </message>
+    <message>
+        <source>The head tensors have shapes {w}/{b}, expected ({r}, {k})/({r},).</source>
+        <translation>输出头张量的形状为 {w}/{b}，应为 ({r}, {k})/({r},)。</translation>
+    </message>
+    <message>
+        <source>The model bundle is incomplete: file &apos;{name}&apos; listed in the manifest is missing.</source>
+        <translation>模型包不完整：清单中列出的文件“{name}”缺失。</translation>
+    </message>
+    <message>
+        <source>&apos;{root}&apos; is not a model bundle: it has no {manifest}.</source>
+        <translation>“{root}”不是模型包：其中没有 {manifest}。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; is not a readable model bundle zip ({detail}).</source>
+        <translation>“{name}”不是可读取的模型包 zip（{detail}）。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; holds an unsafe path {path}; refusing it.</source>
+        <translation>“{name}”含有不安全的路径 {path}；已拒绝。</translation>
+    </message>
+    <message>
+        <source>The bundled demonstration model is not installed (expected in {root}); pass a model bundle with --model.</source>
+        <translation>随附的演示模型未安装（应位于 {root}）；请用 --model 指定模型包。</translation>
+    </message>
+    <message>
+        <source>No model bundle at &apos;{root}&apos;.</source>
+        <translation>“{root}”处没有模型包。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; is not a model bundle (expected a folder or a .zip).</source>
+        <translation>“{name}”不是模型包（应为文件夹或 .zip）。</translation>
+    </message>
+    <message>
+        <source>manifest.json must hold a JSON object.</source>
+        <translation>manifest.json 必须包含一个 JSON 对象。</translation>
+    </message>
+    <message>
+        <source>manifest.json is not a DLRS model bundle (field &apos;schema&apos; must be {schema}).</source>
+        <translation>manifest.json 不属于 DLRS 模型包（字段“schema”必须为 {schema}）。</translation>
+    </message>
+    <message>
+        <source>Unknown bundle schema version {version} (this version of DLRS Desktop reads {supported}); update the application or re-export the model.</source>
+        <translation>未知的模型包格式版本 {version}（此版本的 DLRS Desktop 可读取 {supported}）；请更新本程序或重新导出模型。</translation>
+    </message>
+    <message>
+        <source>The contour points must be pairs of numbers (x, y).</source>
+        <translation>轮廓点必须是成对的数字 (x, y)。</translation>
+    </message>
+    <message>
+        <source>The contour has points with missing, infinite or absurdly large coordinates.</source>
+        <translation>轮廓中有坐标缺失、为无穷大或大得离谱的点。</translation>
+    </message>
+    <message>
+        <source>The contour has {count:,} points, over the limit of {limit:,} that are read (contours are simplified to at most {kept:,}).</source>
+        <translation>轮廓有 {count:,} 个点，超过可读取的上限 {limit:,}（轮廓最多简化为 {kept:,} 个点）。</translation>
+    </message>
+    <message>
+        <source>The contour has {count:,} points and still {simple:,} after simplification, over the limit of {limit:,} points.</source>
+        <translation>轮廓有 {count:,} 个点，简化后仍有 {simple:,} 个，超过 {limit:,} 个点的上限。</translation>
+    </message>
+    <message>
+        <source>The contour&apos;s frame must be a whole number, not {value}.</source>
+        <translation>轮廓的帧号必须是整数，而不是 {value}。</translation>
+    </message>
+    <message>
+        <source>The contour&apos;s frame {value} is not a frame index (0 to {last}).</source>
+        <translation>轮廓的帧号 {value} 不是有效的帧序号（0 到 {last}）。</translation>
+    </message>
+    <message>
+        <source>The resampling spacing must be a positive number of millimetres.</source>
+        <translation>重采样间距必须是正的毫米数。</translation>
+    </message>
+    <message>
+        <source>Shrinking the contour by {mm:g} mm leaves nothing of the tumour.</source>
+        <translation>将轮廓内缩 {mm:g} mm 后肿瘤将不复存在。</translation>
+    </message>
+    <message>
+        <source>The contour has no calibration (mm per pixel); cannot {why}.</source>
+        <translation>该轮廓没有标定（每像素毫米数）；无法{why}。</translation>
+    </message>
+    <message>
+        <source>resample the contour in millimetres</source>
+        <translation>按毫米对轮廓重采样</translation>
+    </message>
+    <message>
+        <source>offset the contour in millimetres</source>
+        <translation>按毫米偏移轮廓</translation>
+    </message>
+    <message>
+        <source>The contour has no calibration (mm per pixel), so it cannot be measured.</source>
+        <translation>该轮廓没有标定（每像素毫米数），因此无法测量。</translation>
+    </message>
+    <message>
+        <source>A tumour mask must be a single-channel image.</source>
+        <translation>肿瘤掩膜必须是单通道图像。</translation>
+    </message>
+    <message>
+        <source>The tumour mask is empty (no non-zero pixels).</source>
+        <translation>肿瘤掩膜为空（没有非零像素）。</translation>
+    </message>
+    <message>
+        <source>The mask {name} is {mask_w}×{mask_h} pixels but the image is {image_w}×{image_h}; they must match.</source>
+        <translation>掩膜 {name} 为 {mask_w}×{mask_h} 像素，而图像为 {image_w}×{image_h}；两者必须一致。</translation>
+    </message>
+    <message>
+        <source>{name}: JPEG blurs mask edges; export the tumour mask as PNG (non-zero = tumour).</source>
+        <translation>{name}：JPEG 会使掩膜边缘模糊；请将肿瘤掩膜导出为 PNG（非零 = 肿瘤）。</translation>
+    </message>
+    <message>
+        <source>The mask {name} is {w} x {h} pixels, over the limit of {megapixels} megapixels.</source>
+        <translation>掩膜 {name} 为 {w} x {h} 像素，超过 {megapixels} 百万像素的上限。</translation>
+    </message>
+    <message>
+        <source>The mask {name} is over the limit of {megapixels} megapixels.</source>
+        <translation>掩膜 {name} 超过 {megapixels} 百万像素的上限。</translation>
+    </message>
+    <message>
+        <source>Mask file not found: {path}</source>
+        <translation>未找到掩膜文件：{path}</translation>
+    </message>
+    <message>
+        <source>{name} is not a readable mask image ({detail}).</source>
+        <translation>{name} 不是可读取的掩膜图像（{detail}）。</translation>
+    </message>
+    <message>
+        <source>{name} is not a single 2D mask.</source>
+        <translation>{name} 不是单个二维掩膜。</translation>
+    </message>
+    <message>
+        <source>This is not a contour: it has no list of points.</source>
+        <translation>这不是轮廓：其中没有点列表。</translation>
+    </message>
+    <message>
+        <source>This file holds a &apos;{schema}&apos;, not a tumour contour.</source>
+        <translation>此文件包含的是“{schema}”，而不是肿瘤轮廓。</translation>
+    </message>
+    <message>
+        <source>This contour file uses format version {version}; this version of DLRS Desktop reads up to version {supported}. Please update the application.</source>
+        <translation>此轮廓文件使用格式版本 {version}；此版本的 DLRS Desktop 最高只能读取版本 {supported}。请更新本程序。</translation>
+    </message>
+    <message>
+        <source>The contour&apos;s calibration is malformed ({detail}).</source>
+        <translation>轮廓的标定格式错误（{detail}）。</translation>
+    </message>
+    <message>
+        <source>Contour file not found: {path}</source>
+        <translation>未找到轮廓文件：{path}</translation>
+    </message>
+    <message>
+        <source>{name} is not a readable contour file ({detail}).</source>
+        <translation>{name} 不是可读取的轮廓文件（{detail}）。</translation>
+    </message>
+    <message>
+        <source>{name} is not a readable contour JSON file (not UTF-8 text).</source>
+        <translation>{name} 不是可读取的轮廓 JSON 文件（不是 UTF-8 文本）。</translation>
+    </message>
+    <message>
+        <source>{name} is not a readable contour JSON file: {detail}</source>
+        <translation>{name} 不是可读取的轮廓 JSON 文件：{detail}</translation>
+    </message>
+    <message>
+        <source>{name} holds no contour (expected a &apos;points&apos; list or a &apos;contour&apos; object).</source>
+        <translation>{name} 中没有轮廓（应包含“points”列表或“contour”对象）。</translation>
+    </message>
+    <message>
+        <source>{name} is not a labelme file: its &apos;shapes&apos; is not a list.</source>
+        <translation>{name} 不是 labelme 文件：其“shapes”不是列表。</translation>
+    </message>
+    <message>
+        <source>{name}: a labelme polygon is malformed ({detail})</source>
+        <translation>{name}：某个 labelme 多边形格式错误（{detail}）</translation>
+    </message>
+    <message>
+        <source>{name} is a labelme file without any polygon.</source>
+        <translation>{name} 是不含任何多边形的 labelme 文件。</translation>
     </message>
 </context>
 <context>

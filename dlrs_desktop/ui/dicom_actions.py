@@ -71,7 +71,7 @@ class _NetJob(QRunnable):
         try:
             result = self.fn()
         except DlrsError as exc:
-            self.bridge.failed.emit(self.token, str(exc))
+            self.bridge.failed.emit(self.token, i18n.core_text(exc))
         except Exception as exc:  # a network library failure is a message, not a crash
             self.bridge.failed.emit(self.token, f"{type(exc).__name__}: {exc}")
         else:

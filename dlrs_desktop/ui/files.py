@@ -244,7 +244,9 @@ class FileController(QObject):
         except DlrsError as exc:
             dialogs.error(
                 self.parent_widget,
-                self.tr("The saved annotation could not be restored: {error}").format(error=exc),
+                self.tr("The saved annotation could not be restored: {error}").format(
+                    error=i18n.core_text(exc)
+                ),
             )
             return False
         parts = [

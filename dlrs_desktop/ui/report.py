@@ -367,7 +367,7 @@ def _paint_measurements(out: _Writer, doc: Document) -> None:
                 10,
             )  # fmt: skip
         except DlrsError as exc:
-            out.text(str(exc), 10)
+            out.text(i18n.core_text(exc), 10)
     rois, err = doc.rois()
     if rois is not None:
         for r in rois.rings:
