@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QCoreApplication
 
 from dlrs_desktop import paths
 from dlrs_desktop.errors import CalibrationError, ContourError, ModelError
@@ -157,4 +158,18 @@ def test_an_anisotropic_calibration_is_refused_in_chinese(zh_cn) -> None:  # noq
     assert str(raised.value) == (
         "A calibration of 0.1 mm × 0.9 mm per pixel is 9:1 anisotropic "
         "(the limit is 3:1 for any calibration)."
+    )
+
+
+def test_an_uncalibrated_image_says_why_it_has_no_rings_in_chinese(qtbot, tmp_path, zh_cn) -> None:  # noqa: F811
+    scan = Path(shutil.copyfile(REAL / SCAN, tmp_path / SCAN))  # a BUSI crop: no calibration at all
+    win = make_window(qtbot)
+    assert win.open_path(scan) and win.doc.calibration is None
+    t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    win.doc.contour = win.doc.make_contour(np.stack([120 + 40 * np.cos(t), 100 + 25 * np.sin(t)], axis=1))
+    rois, why = win.doc.rois(QCoreApplication.translate)
+    assert rois is None and why is not None and "瘤周环" in why and "标定" in why and _chinese(why), why
+    assert win.doc.rois()[1] == (
+        "The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; "
+        "calibrate the image first."
     )

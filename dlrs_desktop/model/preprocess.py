@@ -48,6 +48,7 @@ from dlrs_desktop.limits import MAX_RING_RADIUS_MM
 from dlrs_desktop.model.colour import NO_COLOUR, ColourReport, clean_colour
 from dlrs_desktop.regions import DEFAULT_RING_RADII_MM, TUMOUR, ring_name
 from dlrs_desktop.roi import compute_rois, validate_contour
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:  # imported lazily at run time: the roi package is not needed to read a spec
     from dlrs_desktop.imaging.types import Calibration, UltrasoundImage
@@ -280,7 +281,7 @@ def _view(
     px1 = min(math.ceil(cx + s / 2 * sx) + 5 + int(3 * sx), w)
     py1 = min(math.ceil(cy + s / 2 * sy) + 5 + int(3 * sy), h)
     if px1 <= px0 or py1 <= py0:
-        raise ModelError("The regions of interest lie outside the image.")
+        raise ModelError.of(QT_TRANSLATE_NOOP("core", "The regions of interest lie outside the image."))
     mp = m.copy()
     mp[:, 2] -= (px0, py0)
     src = gray[py0:py1, px0:px1].astype(np.float32) * np.float32(1.0 / 255.0)
@@ -398,13 +399,20 @@ def validated_contour(image: UltrasoundImage, contour: Contour) -> Contour:
     Raises CalibrationError without a trustworthy mm/pixel (never guessed) and ContourError otherwise.
     """
     if image.calibration_for(np.asarray(contour.points)) is None:
-        raise CalibrationError(
-            "This image has no trustworthy millimetre calibration for the tumour's area; "
-            "calibrate it (e.g. along the depth ruler) before predicting."
+        raise CalibrationError.of(
+            QT_TRANSLATE_NOOP(
+                "core",
+                "This image has no trustworthy millimetre calibration for the tumour's area; calibrate it "
+                "(e.g. along the depth ruler) before predicting.",
+            )
         )
     out = validate_contour(contour, image)
     if out.calibration is None:  # validate_contour keeps the contour's own only when the image has none
-        raise CalibrationError("This image has no trustworthy millimetre calibration; calibrate it first.")
+        raise CalibrationError.of(
+            QT_TRANSLATE_NOOP(
+                "core", "This image has no trustworthy millimetre calibration; calibrate it first."
+            )
+        )
     return out
 
 

@@ -78,3 +78,29 @@ FILE_WITHOUT_CONTOUR = QT_TRANSLATE_NOOP(
 LABELME_SHAPES = QT_TRANSLATE_NOOP("core", "{name} is not a labelme file: its 'shapes' is not a list.")
 LABELME_POLYGON = QT_TRANSLATE_NOOP("core", "{name}: a labelme polygon is malformed ({detail})")
 LABELME_EMPTY = QT_TRANSLATE_NOOP("core", "{name} is a labelme file without any polygon.")
+
+# the rings (roi/rings.py) and the size over time (roi/size.py)
+RADII_NOT_POSITIVE = QT_TRANSLATE_NOOP("core", "Ring radii must be positive numbers of millimetres.")
+TOO_MANY_RINGS = QT_TRANSLATE_NOOP(
+    "core",
+    "At most {most} rings of at most {widest:g} mm are computed (asked: {count} rings up to {asked:g} mm).",
+)
+CLIP_THRESHOLD = QT_TRANSLATE_NOOP("core", "The clip threshold must be a fraction between 0 and 1.")
+RINGS_UNCALIBRATED = QT_TRANSLATE_NOOP(
+    "core",
+    "The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; calibrate "
+    "the image first.",
+)
+TOO_THIN = QT_TRANSLATE_NOOP("core", "The contour is too thin to contain any pixel.")
+SIZE_UNCALIBRATED = QT_TRANSLATE_NOOP(
+    "core",
+    "This image has no trustworthy millimetre calibration, so its lesion size is not measured; give one "
+    "with --spacing MM_PER_PX or calibrate it in the application.",
+)
+NOT_A_MEASUREMENT = QT_TRANSLATE_NOOP("core", "The {name} is not a usable measurement ({value}).")
+LONGEST = QT_TRANSLATE_NOOP("core", "longest diameter")
+PERPENDICULAR = QT_TRANSLATE_NOOP("core", "perpendicular diameter")
+BASELINE = QT_TRANSLATE_NOOP("core", "baseline diameter")
+FOLLOW_UP = QT_TRANSLATE_NOOP("core", "follow-up diameter")
+NADIR = QT_TRANSLATE_NOOP("core", "nadir diameter")
+PERPENDICULAR_LONGER = QT_TRANSLATE_NOOP("core", "The perpendicular diameter exceeds the longest one.")

@@ -22,6 +22,7 @@ from dlrs_desktop.errors import CalibrationError, ContourError
 from dlrs_desktop.imaging.types import Calibration, UltrasoundImage, select_region
 from dlrs_desktop.limits import MAX_RING_RADIUS_MM, MAX_RINGS, ContourLimitError
 from dlrs_desktop.regions import TUMOUR, ring_name
+from dlrs_desktop.roi import contour_text as T
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
 
@@ -224,14 +225,13 @@ class _Window:
 def _checked_radii(radii_mm: Sequence[float], clip_threshold: float) -> tuple[list[float], float]:
     radii = [float(r) for r in radii_mm]
     if any(not (math.isfinite(r) and r > 0) for r in radii):
-        raise ContourError("Ring radii must be positive numbers of millimetres.")
+        raise ContourError.of(T.RADII_NOT_POSITIVE)
     if any(r > MAX_RING_RADIUS_MM for r in radii) or len(radii) > MAX_RINGS:
-        raise ContourLimitError(
-            f"At most {MAX_RINGS} rings of at most {MAX_RING_RADIUS_MM:g} mm are computed "
-            f"(asked: {len(radii)} rings up to {max(radii):g} mm)."
+        raise ContourLimitError.of(
+            T.TOO_MANY_RINGS, most=MAX_RINGS, widest=MAX_RING_RADIUS_MM, count=len(radii), asked=max(radii)
         )
     if not (math.isfinite(float(clip_threshold)) and 0.0 <= float(clip_threshold) <= 1.0):
-        raise ContourError("The clip threshold must be a fraction between 0 and 1.")
+        raise ContourError.of(T.CLIP_THRESHOLD)
     return radii, float(clip_threshold)
 
 
@@ -249,27 +249,24 @@ def compute_rois(
     """
     pts = np.asarray(contour.points, dtype=np.float64)
     if len(pts) < 3:
-        raise ContourError(f"The contour needs at least 3 points; it has {len(pts)}.")
+        raise ContourError.of(T.TOO_FEW_POINTS, count=len(pts))
     radii, threshold = _checked_radii(radii_mm, clip_threshold)
     calibration = image.calibration_for(pts)
     if calibration is None:
-        raise CalibrationError(
-            "The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; "
-            "calibrate the image first."
-        )
+        raise CalibrationError.of(T.RINGS_UNCALIBRATED)
     sx, sy = calibration.mm_per_px_x, calibration.mm_per_px_y
     H, W = image.shape
     rmax = max(radii, default=0.0)
     tj0, ti0, tj1, ti1 = geo.pixel_bbox(pts)  # pixels whose centres can be inside
     if tj1 <= tj0 or ti1 <= ti0:
-        raise ContourError("The contour is too thin to contain any pixel.")
+        raise ContourError.of(T.TOO_THIN)
     win = _Window(tj0, ti0, tj1, ti1, math.ceil(rmax / sx) + 2, math.ceil(rmax / sy) + 2, sx, sy, H, W)
     tumour = np.zeros(win.shape, bool)
     tumour[win.my : win.my + ti1 - ti0, win.mx : win.mx + tj1 - tj0] = geo.rasterize(
         pts, (ti1 - ti0, tj1 - tj0), (tj0, ti0)
     )
     if not tumour.any():
-        raise ContourError("The contour is too thin to contain any pixel.")
+        raise ContourError.of(T.TOO_THIN)
     valid = _scan_area(image, pts, win, tumour)
     tumour_roi = _tumour_roi(pts, tumour, valid, win, threshold)
     return RoiSet(

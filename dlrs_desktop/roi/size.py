@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 from dlrs_desktop.errors import CalibrationError, ContourError
 from dlrs_desktop.imaging.types import Calibration
+from dlrs_desktop.roi import contour_text as T
 from dlrs_desktop.roi.contour import Contour
+from dlrs_desktop.wording import Worded
 
 SUFFIX = " (size criteria)"
 PARTIAL_RESPONSE = "partial response" + SUFFIX
@@ -48,9 +50,10 @@ Point = tuple[float, float]
 
 
 def _finite(name: str, value: float, *, positive: bool = False) -> float:
+    """`value` if it is a finite measurement; `name` (a marked word) says which one it is."""
     v = float(value)
     if not math.isfinite(v) or (positive and v <= 0) or v < 0:
-        raise ContourError(f"The {name} is not a usable measurement ({value!r}).")
+        raise ContourError.of(T.NOT_A_MEASUREMENT, name=Worded(name), value=repr(value))
     return v
 
 
@@ -66,10 +69,10 @@ class ViewSize:
     mm_per_px: tuple[float, float]
 
     def __post_init__(self) -> None:
-        _finite("longest diameter", self.longest_mm, positive=True)
-        _finite("perpendicular diameter", self.perpendicular_mm)
+        _finite(T.LONGEST, self.longest_mm, positive=True)
+        _finite(T.PERPENDICULAR, self.perpendicular_mm)
         if self.perpendicular_mm > self.longest_mm * (1 + 1e-9):
-            raise ContourError("The perpendicular diameter exceeds the longest one.")
+            raise ContourError.of(T.PERPENDICULAR_LONGER)
 
     @property
     def depth_mm(self) -> float:
@@ -85,10 +88,7 @@ class ViewSize:
 def view_size(contour: Contour, calibration: Calibration | None) -> ViewSize:
     """The calipers of one contoured view; CalibrationError without a trustworthy mm/px."""
     if calibration is None:
-        raise CalibrationError(
-            "This image has no trustworthy millimetre calibration, so its lesion size is not measured; "
-            "give one with --spacing MM_PER_PX or calibrate it in the application."
-        )
+        raise CalibrationError.of(T.SIZE_UNCALIBRATED)
     m = contour.measurements(calibration)
     sx, sy = float(calibration.mm_per_px_x), float(calibration.mm_per_px_y)
     (ax, ay), (bx, by) = m.max_diameter_endpoints_px
@@ -171,11 +171,11 @@ def size_category(
 
     Response is judged against baseline, progression against the nadir: the smallest diameter on study
     before this exam (baseline included; with two exams it is the baseline)."""
-    base = _finite("baseline diameter", baseline_mm, positive=True)
+    base = _finite(T.BASELINE, baseline_mm, positive=True)
     if not_measurable:
         return COMPLETE_RESPONSE
-    fu = _finite("follow-up diameter", followup_mm, positive=True)
-    nadir = base if nadir_mm is None else min(base, _finite("nadir diameter", nadir_mm, positive=True))
+    fu = _finite(T.FOLLOW_UP, followup_mm, positive=True)
+    nadir = base if nadir_mm is None else min(base, _finite(T.NADIR, nadir_mm, positive=True))
     if 100.0 * (fu - nadir) / nadir >= PD_PERCENT - _EPS and fu - nadir >= PD_MIN_INCREASE_MM - _EPS:
         return PROGRESSIVE_DISEASE
     if 100.0 * (fu - base) / base <= PR_PERCENT + _EPS:

@@ -2430,6 +2430,70 @@ or drop a file here · File → Open demo case</source>
         <source>{name} is a labelme file without any polygon.</source>
         <translation>{name} 是不含任何多边形的 labelme 文件。</translation>
     </message>
+    <message>
+        <source>Ring radii must be positive numbers of millimetres.</source>
+        <translation>瘤周环半径必须是正的毫米数。</translation>
+    </message>
+    <message>
+        <source>At most {most} rings of at most {widest:g} mm are computed (asked: {count} rings up to {asked:g} mm).</source>
+        <translation>最多计算 {most} 个瘤周环，每个最宽 {widest:g} mm（所请求：{count} 个环，最宽 {asked:g} mm）。</translation>
+    </message>
+    <message>
+        <source>The clip threshold must be a fraction between 0 and 1.</source>
+        <translation>裁剪阈值必须是 0 到 1 之间的比例。</translation>
+    </message>
+    <message>
+        <source>The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; calibrate the image first.</source>
+        <translation>图像没有标定（每像素毫米数），因此无法按毫米绘制瘤周环；请先标定图像。</translation>
+    </message>
+    <message>
+        <source>The contour is too thin to contain any pixel.</source>
+        <translation>轮廓过细，不包含任何像素。</translation>
+    </message>
+    <message>
+        <source>This image has no trustworthy millimetre calibration, so its lesion size is not measured; give one with --spacing MM_PER_PX or calibrate it in the application.</source>
+        <translation>此图像没有可信的毫米标定，因此未测量病灶大小；请用 --spacing MM_PER_PX 指定，或在本程序中标定。</translation>
+    </message>
+    <message>
+        <source>The {name} is not a usable measurement ({value}).</source>
+        <translation>{name}不是可用的测量值（{value}）。</translation>
+    </message>
+    <message>
+        <source>longest diameter</source>
+        <translation>最长径</translation>
+    </message>
+    <message>
+        <source>perpendicular diameter</source>
+        <translation>垂直径</translation>
+    </message>
+    <message>
+        <source>baseline diameter</source>
+        <translation>基线直径</translation>
+    </message>
+    <message>
+        <source>follow-up diameter</source>
+        <translation>随访直径</translation>
+    </message>
+    <message>
+        <source>nadir diameter</source>
+        <translation>最低点直径</translation>
+    </message>
+    <message>
+        <source>The perpendicular diameter exceeds the longest one.</source>
+        <translation>垂直径超过了最长径。</translation>
+    </message>
+    <message>
+        <source>The regions of interest lie outside the image.</source>
+        <translation>感兴趣区位于图像之外。</translation>
+    </message>
+    <message>
+        <source>This image has no trustworthy millimetre calibration for the tumour&apos;s area; calibrate it (e.g. along the depth ruler) before predicting.</source>
+        <translation>此图像在肿瘤所在区域没有可信的毫米标定；请先标定（例如沿深度标尺）再预测。</translation>
+    </message>
+    <message>
+        <source>This image has no trustworthy millimetre calibration; calibrate it first.</source>
+        <translation>此图像没有可信的毫米标定；请先标定。</translation>
+    </message>
 </context>
 <context>
     <name>dicom_actions</name>
