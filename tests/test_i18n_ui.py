@@ -194,3 +194,11 @@ def test_cli_pdf_prints_a_chinese_patient_name_with_the_shipped_font(qtbot):
     zhang_wei, wei_zhang, unknown = title_band("张伟"), title_band("伟张"), title_band("??")
     assert zhang_wei != wei_zhang and zhang_wei != unknown
     assert min(zhang_wei) < 100  # ink: the name was drawn
+
+
+def test_the_file_dialog_names_a_folder_in_chinese(qapp, zh_cn, tmp_path) -> None:  # noqa: F811
+    """qtbase_zh_CN lacks the Type column's "Folder" for this Qt: our catalogue holds it (i18n.QT_GAPS)."""
+    from PySide6.QtCore import QFileInfo
+    from PySide6.QtWidgets import QFileIconProvider
+
+    assert QFileIconProvider().type(QFileInfo(str(tmp_path))) == "文件夹"

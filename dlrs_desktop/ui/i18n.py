@@ -39,6 +39,7 @@ LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 QT_GAPS = (
     QT_TRANSLATE_NOOP("QFileDialog", "&Look in:"),
     QT_TRANSLATE_NOOP("QFileDialog", "Files of &type:"),
+    QT_TRANSLATE_NOOP("QAbstractFileIconProvider", "Folder"),  # the Type column (any disambiguation)
 )
 _installed: list[QTranslator] = []  # kept alive: Qt does not own an installed translator
 _cjk_family: str | None = None
