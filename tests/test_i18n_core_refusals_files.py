@@ -173,3 +173,19 @@ def test_an_uncalibrated_image_says_why_it_has_no_rings_in_chinese(qtbot, tmp_pa
         "The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; "
         "calibrate the image first."
     )
+
+
+def test_a_worklist_row_that_cannot_open_says_why_on_hover(qtbot, tmp_path, zh_cn) -> None:  # noqa: F811
+    folder = tmp_path / "study"
+    folder.mkdir()
+    shutil.copyfile(REAL / SCAN, folder / SCAN)
+    (folder / "report.png").write_bytes(b"%PDF-1.7 not an image at all\n" * 8)
+    win = make_window(qtbot)
+    win.open_path(folder)
+    assert win.worklist.wait_for_scan()
+    qtbot.waitUntil(lambda: Path(folder / "report.png") in win.worklist.scanned, timeout=10000)
+    row = win.worklist.row_of(folder / "report.png")
+    calibration = win.worklist.table.item(row, 3)
+    assert calibration.text() == "无法打开"
+    tip = calibration.toolTip()
+    assert "扩展名有误" in tip and "report.png" in tip and _chinese(tip), tip

@@ -27,6 +27,7 @@ from dlrs_desktop.imaging import load_image
 from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store import Annotation, AnnotationStore, Summary
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
+from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui import patients as pt
 
 translate = QCoreApplication.translate
@@ -80,7 +81,7 @@ def scan_image(path: Path) -> dict[str, str]:
         return {
             "calibration": QT_TRANSLATE_NOOP("worklist", "cannot open"),
             "frames": "–",
-            "error": str(exc).splitlines()[0][:200],
+            "error": i18n.core_text(exc).splitlines()[0][:300],  # why, in the window's language
         }
     if image.calibration is not None:
         cal = image.calibration.label()
@@ -306,6 +307,8 @@ class Worklist(QWidget):
             result,
         ]
         tips = [*cells[:3], calibration, *cells[4:]]
+        if ann is None and scan.get("error"):  # a file the worklist cannot open says why on hover
+            tips = [f"{cells[0]}\n{scan['error']}", *tips[1:3], f"{cells[3]}: {scan['error']}", *tips[4:]]
         for col, (text, tip) in enumerate(zip(cells, tips, strict=True)):
             item = QTableWidgetItem(text)
             item.setToolTip(plain_tooltip(tip))
