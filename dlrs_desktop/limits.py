@@ -127,10 +127,7 @@ def _kind(what: str) -> object:
 
 def _as(kind: type[Exception], error: DlrsError) -> Exception:
     """`error` as the caller's error type, its sentence kept for translation."""
-    converted = kind(str(error))
-    if isinstance(converted, DlrsError):
-        converted.worded = error.worded
-    return converted
+    return kind.keeping(error) if issubclass(kind, DlrsError) else kind(str(error))
 
 
 def read_regular_bytes(path: str | os.PathLike[str], what: str, max_bytes: int) -> bytes:
