@@ -189,3 +189,5 @@ def test_a_worklist_row_that_cannot_open_says_why_on_hover(qtbot, tmp_path, zh_c
     assert calibration.text() == "无法打开"
     tip = calibration.toolTip()
     assert "扩展名有误" in tip and "report.png" in tip and _chinese(tip), tip
+    readable = win.worklist.table.item(win.worklist.row_of(folder / SCAN), 3)  # a PNG: no calibration
+    assert readable.text() == readable.toolTip() == "未校准"

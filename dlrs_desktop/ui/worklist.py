@@ -306,7 +306,8 @@ class Worklist(QWidget):
             str(s.frame_count or scan.get("frames") or pending),
             result,
         ]
-        tips = [*cells[:3], calibration, *cells[4:]]
+        scale = calibration.split(" · ")[:-1]  # "0.255 mm/px" before the source the cell shows
+        tips = [*cells[:3], " · ".join([*scale, cells[3]]), *cells[4:]]
         if ann is None and scan.get("error"):  # a file the worklist cannot open says why on hover
             tips = [f"{cells[0]}\n{scan['error']}", *tips[1:3], f"{cells[3]}: {scan['error']}", *tips[4:]]
         for col, (text, tip) in enumerate(zip(cells, tips, strict=True)):
