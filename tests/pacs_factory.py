@@ -88,13 +88,30 @@ class Orthanc:
 
 
 def start_orthanc(folder: Path, our_port: int = 1) -> Orthanc:
-    """`our_port`: where Orthanc sends C-MOVE results for our AE title (DLRS on 127.0.0.1)."""
+    """`our_port`: where Orthanc sends C-MOVE results for our AE title (DLRS on 127.0.0.1).
+
+    Test files run in parallel (pytest-xdist): a port another process took between `free_port` and
+    Orthanc's bind makes this Orthanc exit, so it is started again on other ports (three tries)."""
+    for attempt in range(3):
+        try:
+            return _start_orthanc(folder / f"try{attempt}", our_port)
+        except _PortTaken:
+            continue
+    raise RuntimeError("Orthanc found no free ports in three tries")
+
+
+class _PortTaken(RuntimeError):
+    pass
+
+
+def _start_orthanc(folder: Path, our_port: int) -> Orthanc:
     exe = need("Orthanc", "orthanc")
     dicom_port, http_port = free_port(), free_port()
     storage = folder / "storage"
     storage.mkdir(parents=True)
+    name = f"dlrs-test-{dicom_port}-{http_port}"  # /system answers with it: this Orthanc, not another's
     config = {
-        "Name": "dlrs-test",
+        "Name": name,
         "StorageDirectory": str(storage),
         "IndexDirectory": str(storage),
         "DicomAet": PACS_AET,
@@ -113,9 +130,15 @@ def start_orthanc(folder: Path, our_port: int = 1) -> Orthanc:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"Orthanc exited: {(folder / 'orthanc.log').read_text()[-2000:]}")
+            said = (folder / "orthanc.log").read_text()[-2000:]
+            if "already in use" in said:  # "The TCP port of the HTTP server is privileged or already in use"
+                raise _PortTaken(said)
+            raise RuntimeError(f"Orthanc exited: {said}")
         try:
-            server.rest("/system")
+            if server.rest("/system").get("Name") != name:  # another process's Orthanc holds the port
+                proc.kill()
+                proc.wait(timeout=30)
+                raise _PortTaken(f"another Orthanc answers on {http_port}")
             with socket.create_connection(("127.0.0.1", dicom_port), timeout=1):
                 return server
         except OSError:
