@@ -10,6 +10,7 @@ name must render in an English interface as well, on a machine without any CJK s
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -83,8 +84,12 @@ def _compiled_catalogue(language: str) -> Path | None:
     target = Path(cache or Path.home() / ".cache") / "dlrs-desktop" / f"dlrs_{language}-{digest}.qm"
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not release(ts, target):
+        # compiled beside it, then renamed: another instance starting now never reads a half-written file
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        if not release(ts, partial):
+            partial.unlink(missing_ok=True)
             return None
+        os.replace(partial, target)
     return target
 
 
