@@ -168,7 +168,7 @@ def test_an_uncalibrated_image_says_why_it_has_no_rings_in_chinese(qtbot, tmp_pa
     t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
     win.doc.contour = win.doc.make_contour(np.stack([120 + 40 * np.cos(t), 100 + 25 * np.sin(t)], axis=1))
     rois, why = win.doc.rois(QCoreApplication.translate)
-    assert rois is None and why is not None and "瘤周环" in why and "标定" in why and _chinese(why), why
+    assert rois is None and why is not None and "瘤周环" in why and "校准" in why and _chinese(why), why
     assert win.doc.rois()[1] == (
         "The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; "
         "calibrate the image first."

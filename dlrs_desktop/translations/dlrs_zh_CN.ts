@@ -1672,7 +1672,7 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>{x:.4g} mm × {y:.4g} mm per pixel is {ratio} anisotropic (the limit is {limit:g}:1 for any calibration)</source>
-        <translation>每像素 {x:.4g} mm × {y:.4g} mm 的各向异性为 {ratio}（任何标定的上限均为 {limit:g}:1）</translation>
+        <translation>每像素 {x:.4g} mm × {y:.4g} mm 的各向异性为 {ratio}（任何校准的上限均为 {limit:g}:1）</translation>
     </message>
     <message>
         <source>A calibration of {value:g} mm per pixel is not plausible for an ultrasound image (expected between 0.0001 and 10 mm/px).</source>
@@ -1680,7 +1680,7 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>A calibration of {problem}.</source>
-        <translation>标定无效：{problem}。</translation>
+        <translation>校准无效：{problem}。</translation>
     </message>
     <message>
         <source>The calibration line is too short; draw it along at least 5 pixels.</source>
@@ -2339,7 +2339,7 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>The contour has no calibration (mm per pixel); cannot {why}.</source>
-        <translation>该轮廓没有标定（每像素毫米数）；无法{why}。</translation>
+        <translation>该轮廓没有校准（每像素毫米数）；无法{why}。</translation>
     </message>
     <message>
         <source>resample the contour in millimetres</source>
@@ -2351,7 +2351,7 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>The contour has no calibration (mm per pixel), so it cannot be measured.</source>
-        <translation>该轮廓没有标定（每像素毫米数），因此无法测量。</translation>
+        <translation>该轮廓没有校准（每像素毫米数），因此无法测量。</translation>
     </message>
     <message>
         <source>A tumour mask must be a single-channel image.</source>
@@ -2403,7 +2403,7 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>The contour&apos;s calibration is malformed ({detail}).</source>
-        <translation>轮廓的标定格式错误（{detail}）。</translation>
+        <translation>轮廓的校准格式错误（{detail}）。</translation>
     </message>
     <message>
         <source>Contour file not found: {path}</source>
@@ -2451,7 +2451,7 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; calibrate the image first.</source>
-        <translation>图像没有标定（每像素毫米数），因此无法按毫米绘制瘤周环；请先标定图像。</translation>
+        <translation>图像没有校准（每像素毫米数），因此无法按毫米绘制瘤周环；请先校准图像。</translation>
     </message>
     <message>
         <source>The contour is too thin to contain any pixel.</source>
@@ -2459,7 +2459,7 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>This image has no trustworthy millimetre calibration, so its lesion size is not measured; give one with --spacing MM_PER_PX or calibrate it in the application.</source>
-        <translation>此图像没有可信的毫米标定，因此未测量病灶大小；请用 --spacing MM_PER_PX 指定，或在本程序中标定。</translation>
+        <translation>此图像没有可信的毫米校准，因此未测量病灶大小；请用 --spacing MM_PER_PX 指定，或在本程序中校准。</translation>
     </message>
     <message>
         <source>The {name} is not a usable measurement ({value}).</source>
@@ -2495,11 +2495,11 @@ or drop a file here · File → Open demo case</source>
     </message>
     <message>
         <source>This image has no trustworthy millimetre calibration for the tumour&apos;s area; calibrate it (e.g. along the depth ruler) before predicting.</source>
-        <translation>此图像在肿瘤所在区域没有可信的毫米标定；请先标定（例如沿深度标尺）再预测。</translation>
+        <translation>此图像在肿瘤所在区域没有可信的毫米校准；请先校准（例如沿深度标尺）再预测。</translation>
     </message>
     <message>
         <source>This image has no trustworthy millimetre calibration; calibrate it first.</source>
-        <translation>此图像没有可信的毫米标定；请先标定。</translation>
+        <translation>此图像没有可信的毫米校准；请先校准。</translation>
     </message>
 </context>
 <context>
