@@ -171,6 +171,10 @@
         <translation>无法打开“{name}”：{error}</translation>
     </message>
     <message>
+        <source>No image in this folder can be opened; each row of the worklist says why.</source>
+        <translation>此文件夹中没有可打开的图像；工作列表的每一行都说明了原因。</translation>
+    </message>
+    <message>
         <source>{name}: the bundled case with its bundled contour (File → Reset demo).</source>
         <translation>{name}：随附病例及其随附轮廓（文件 → 重置演示）。</translation>
     </message>

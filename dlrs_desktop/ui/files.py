@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QWidget
@@ -20,11 +19,10 @@ from dlrs_desktop import paths
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.fileio import clean_stale_temps
 from dlrs_desktop.imaging import load_image
-from dlrs_desktop.imaging.dicom_seg import ImageRef
 from dlrs_desktop.store import AnnotationStore, SessionStore, Summary
 from dlrs_desktop.store.annotation import SIDECAR_SUFFIX
 from dlrs_desktop.ui import dialogs, i18n
-from dlrs_desktop.ui.commands import SetContour
+from dlrs_desktop.ui.contour_import import ask_contour_file, load_contour_into
 from dlrs_desktop.ui.document import Document
 from dlrs_desktop.ui.editing import ToolBox
 from dlrs_desktop.ui.settings import Preferences
@@ -75,6 +73,8 @@ class FileController(QObject):
         self.loader.loaded.connect(self._image_loaded)
         self.loader.failed.connect(self._image_failed)
         self._pending_open: tuple[int, Path, Path | None, bool] | None = None
+        self._untried: list[Path] = []  # a folder's images not tried yet for the first one that opens
+        self._folder_try: Path | None = None  # the one of them being opened in the background
         self.told_storage_problems: set[str] = set()  # each storage fault is told once, not per autosave
         self.demo_open = False
         self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
@@ -146,8 +146,8 @@ class FileController(QObject):
             self.show_worklist()
             self.session.update(folder=str(p))
             self._remember(p)
-            first = self.worklist.neighbour(+1)
-            return self.open_path(first, background=background) if first is not None else True
+            self._untried = self.worklist.visible_paths()
+            return self._open_next_untried(background) if self._untried else True
         if not self.toolbox.confirm_discard_gesture():
             return False
         if background:
@@ -174,12 +174,34 @@ class FileController(QObject):
         self._show_image(p, image, contour_file, pristine)
         return True
 
+    def _open_next_untried(self, background: bool) -> bool:
+        """A folder opens on its first image that opens: a report or a damaged file before it only
+        marks its worklist row (which says why on hover), no dialog for a file the user did not pick."""
+        if not background and not self.toolbox.confirm_discard_gesture():
+            return False
+        while self._untried:
+            candidate = self._untried.pop(0)
+            if background:  # _image_failed comes back here for the next one
+                self._folder_try = candidate
+                return self.open_path(candidate, background=True)
+            try:
+                image = load_image(candidate)
+            except Exception:  # the worklist row of this file says why
+                continue
+            self._untried = []
+            self._show_image(candidate, image, None)
+            return True
+        nothing = self.tr("No image in this folder can be opened; each row of the worklist says why.")
+        dialogs.error(self.parent_widget, nothing, self.tr("Cannot open image"))
+        return False
+
     def _image_loaded(self, token: int, image: Any) -> None:
         pending = self._pending_open
         if pending is None or pending[0] != token:
             return  # the user asked for another image meanwhile
         self._pending_open = None
         self.status("", 0)
+        self._untried, self._folder_try = [], None
         if self.toolbox.confirm_discard_gesture():
             self._show_image(pending[1], image, pending[2], pending[3])
 
@@ -188,6 +210,9 @@ class FileController(QObject):
         if pending is not None and pending[0] == token:
             self._pending_open = None
             self.status("", 0)
+            if pending[1] == self._folder_try:
+                self._open_next_untried(background=True)  # the folder's next image, without a dialog
+                return
             dialogs.error(self.parent_widget, message, self.tr("Cannot open image"))
 
     def _show_image(self, p: Path, image: Any, contour_file: Path | None, pristine: bool = False) -> None:
@@ -265,39 +290,13 @@ class FileController(QObject):
         return True
 
     def load_contour_file(self, path: Path) -> None:
-        # lazy: cv2 (~0.45 s) only when this runs, not at start-up
-        from dlrs_desktop.roi import Contour
-
-        if self.doc.image is None:
-            return
-        try:  # contour JSON, mask image or DICOM SEG (its tumour segment, only if made for this image)
-            ref = ImageRef.of(self.doc.path)
-            contour = Contour.load_any(path, self.doc.image.shape, frame=self.doc.frame, image_ref=ref)
-        except DlrsError as exc:
-            dialogs.error(self.parent_widget, i18n.core_text(exc), self.tr("Cannot load contour"))
-            return
-        if contour.frame != self.doc.frame:
-            self.set_frame(contour.frame)  # a SEG of a cine loop names the frame it was drawn on
-        self.undo_stack.push(
-            SetContour(
-                self.doc,
-                None,
-                self.doc.make_contour(np.asarray(contour.points)),
-                self.tr("Load contour"),
-            )
-        )
+        load_contour_into(self.doc, self.undo_stack, self.set_frame, self.parent_widget, path)
 
     def import_contour_dialog(self) -> None:
         if self.doc.image is None:
             return
-        path, _ = QFileDialog.getOpenFileName(
-            self.parent_widget,
-            self.tr("Import contour"),
-            self.prefs.open_folder,
-            self.tr("Contour (*.json *.png *.dcm);;All files (*)"),
-        )
-        if path:
-            self.load_contour_file(Path(path))
+        if (path := ask_contour_file(self.parent_widget, self.prefs.open_folder)) is not None:
+            self.load_contour_file(path)
 
     def navigate(self, step: int) -> None:
         target = self.worklist.neighbour(step)

@@ -342,6 +342,10 @@ class Worklist(QWidget):
         if path is not None and path in self.paths:
             self.table.selectRow(self.row_of(path))
 
+    def visible_paths(self) -> list[Path]:
+        """The images of the rows the filter shows, in their order."""
+        return [p for p in self.paths if not self.table.isRowHidden(self.row_of(p))]
+
     def neighbour(self, step: int) -> Path | None:
         """Next/previous visible row from the current image (wraps nowhere: stops at the ends)."""
         if not self.paths:
