@@ -61,3 +61,15 @@ def test_a_folder_where_nothing_opens_says_so_once(qtbot, tmp_path, dialog_log) 
         "No image in this folder can be opened; each row of the worklist says why."
     ]
     assert win.doc.image is None and win.worklist.table.rowCount() == 2
+
+
+def test_after_a_folder_where_nothing_opened_a_pick_says_its_own_reason(qtbot, tmp_path, dialog_log) -> None:  # noqa: F811
+    folder = _study(tmp_path / "study")
+    (folder / f"c_{SCAN}").unlink()
+    win = make_window(qtbot)
+    assert win.open_path(folder, background=True)
+    qtbot.waitUntil(lambda: len(dialog_log.texts("error")) == 1, timeout=20000)
+    assert dialog_log.texts("error")[0].startswith("No image in this folder can be opened")
+    assert win.open_path(folder / "b_damaged.png", background=True)  # the user picks one of them again
+    qtbot.waitUntil(lambda: len(dialog_log.texts("error")) == 2, timeout=20000)
+    assert "b_damaged.png" in dialog_log.texts("error")[1]

@@ -211,6 +211,7 @@ class FileController(QObject):
             self._pending_open = None
             self.status("", 0)
             if pending[1] == self._folder_try:
+                self._folder_try = None
                 self._open_next_untried(background=True)  # the folder's next image, without a dialog
                 return
             dialogs.error(self.parent_widget, message, self.tr("Cannot open image"))
