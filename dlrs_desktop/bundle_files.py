@@ -24,7 +24,7 @@ from dlrs_desktop.limits import (
     ModelLimitError,
     parse_json,
 )
-from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Worded
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, marked
 
 #: what `check_listed` names, in the interface's language where the GUI shows it
 MODEL_BUNDLE = QT_TRANSLATE_NOOP("core", "model bundle")
@@ -97,7 +97,7 @@ def folder_file(root: Path, name: str, limit: int) -> bytes:
 def check_listed(name: str, blob: bytes, entry: dict, what: str) -> None:
     """The file's bytes are the size and sha256 its manifest entry names (`what`: "model bundle",
     "contour-assist bundle"), else ModelError: a modified file is never used."""
-    kind: object = Worded(what) if what in (MODEL_BUNDLE, ASSIST_BUNDLE) else what
+    kind = marked(what, (MODEL_BUNDLE, ASSIST_BUNDLE))
     if "bytes" in entry and entry["bytes"] != len(blob):
         raise ModelError.of(SIZE_DIFFERS, name=name, what=kind, size=len(blob), listed=entry["bytes"])
     if hashlib.sha256(blob).hexdigest() != entry["sha256"]:

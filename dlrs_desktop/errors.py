@@ -38,6 +38,12 @@ class DlrsError(Exception):
         return converted
 
 
+def reason_of(exc: BaseException) -> Worded | str:
+    """An error's sentence as the core raised it: its `Worded` (translatable), else its message."""
+    worded = getattr(exc, "worded", None)
+    return worded if isinstance(worded, Worded) else str(exc)
+
+
 class ImageLoadError(DlrsError):
     """The image file cannot be read as an ultrasound image."""
 

@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 
 from dlrs_desktop.errors import ContourError, DlrsError, ImageLoadError, ModelError
-from dlrs_desktop.wording import QT_TRANSLATE_NOOP, Worded
+from dlrs_desktop.wording import QT_TRANSLATE_NOOP, marked
 
 #: what the workstation opens, named in its refusals (`check_regular_file`'s and `parse_json`'s `what`),
 #: in its language
@@ -63,7 +63,7 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "file", max_byt
     their `stat`, which never blocks.
     """
     p = Path(path)
-    kind = _kind(what)
+    kind = marked(what, FILE_KINDS)
     try:
         st = os.stat(p)
     except FileNotFoundError:
@@ -120,11 +120,6 @@ def check_file_as(
         raise _as(unusable, exc) from None
 
 
-def _kind(what: str) -> object:
-    """`what` as a marked word where the GUI shows it (`FILE_KINDS`), else as it is."""
-    return Worded(what) if what in FILE_KINDS else what
-
-
 def _as(kind: type[Exception], error: DlrsError) -> Exception:
     """`error` as the caller's error type, its sentence kept for translation."""
     return kind.keeping(error) if issubclass(kind, DlrsError) else kind(str(error))
@@ -147,7 +142,7 @@ def read_regular_bytes(path: str | os.PathLike[str], what: str, max_bytes: int) 
     if len(data) > max_bytes:
         raise LimitError.of(
             QT_TRANSLATE_NOOP("core", "The {what} '{name}' is over the limit of {limit:,} bytes."),
-            what=_kind(what),
+            what=marked(what, FILE_KINDS),
             name=Path(path).name,
             limit=max_bytes,
         )
@@ -167,7 +162,7 @@ def parse_json(data: str | bytes, what: str, error: type[DlrsError] = DlrsError)
             QT_TRANSLATE_NOOP(
                 "core", "The {what} nests deeper than JSON data can sensibly be; it is damaged."
             ),
-            what=_kind(what),
+            what=marked(what, FILE_KINDS),
         ) from None
     except (
         ValueError,
@@ -175,6 +170,6 @@ def parse_json(data: str | bytes, what: str, error: type[DlrsError] = DlrsError)
     ) as exc:  # JSONDecodeError is a ValueError; so is a 5,000-digit int
         raise error.of(
             QT_TRANSLATE_NOOP("core", "The {what} is not valid JSON ({detail})."),
-            what=_kind(what),
+            what=marked(what, FILE_KINDS),
             detail=str(exc)[:120],
         ) from None

@@ -8,7 +8,7 @@ files, DICOM SR and the Pillow PDF keep the English default.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +55,12 @@ def render(worded: Worded, tr: Translate = english) -> str:
     """The sentence in the language of `tr` (default: the core's English)."""
     values = {k: render(v, tr) if isinstance(v, Worded) else v for k, v in worded.values.items()}
     return tr(CORE, worded.template).format(**values)
+
+
+def marked(word: str, words: Collection[str]) -> Worded | str:
+    """`word` as a marked word (looked up in the catalogue) where it is one of `words`, each marked with
+    `QT_TRANSLATE_NOOP("core", …)`; any other text (a name) as it is, never looked up."""
+    return Worded(word) if word in words else word
 
 
 #: where a plain message is looked up: the GUI's fixed refusals ("errors", as `ui/dialogs.error` does)

@@ -64,6 +64,11 @@ def english_words(text: str, extra: set[str] = frozenset()) -> list[str]:
     return [w for w in WORD.findall(text) if w.strip("'-") not in ALLOWED | extra and len(w) > 1]
 
 
+def chinese(text: str, *names: str) -> bool:
+    """Chinese, with no English word but the allowed ones (standards, formats) and `names`."""
+    return any("\u4e00" <= c <= "\u9fff" for c in text) and english_words(text, set(names)) == []
+
+
 def visible_texts(root: QWidget) -> Iterator[tuple[str, str]]:
     """(where, text) for every text a user sees in `root` and its visible children."""
     if root.isWindow():

@@ -18,7 +18,7 @@ from dlrs_desktop.roi import validate_contour
 from dlrs_desktop.roi.contour import Contour
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.wording import CORE, Worded, render
-from tests.i18n_factory import english_words, zh_cn  # noqa: F401  (fixture)
+from tests.i18n_factory import chinese, zh_cn  # noqa: F401  (fixture)
 from tests.ui_factory import click, dialog_log, make_window  # noqa: F401  (fixture)
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -62,8 +62,7 @@ def _png_header(width: int, height: int) -> bytes:
 
 def _chinese(text: str) -> bool:
     """Chinese, with no English word but names (file formats)."""
-    names = {"PNG", "JPEG", "TIFF", "BMP"}
-    return any("\u4e00" <= c <= "\u9fff" for c in text) and english_words(text, names) == []
+    return chinese(text, "PNG", "JPEG", "TIFF", "BMP")
 
 
 def test_a_chinese_window_shows_the_cores_refusals_in_chinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811

@@ -20,17 +20,12 @@ from dlrs_desktop.imaging import Calibration
 from dlrs_desktop.model.bundle import load_bundle
 from dlrs_desktop.roi.contour import Contour
 from dlrs_desktop.ui import i18n
-from tests.i18n_factory import english_words, zh_cn  # noqa: F401  (fixture)
+from tests.i18n_factory import chinese, zh_cn  # noqa: F401  (fixture)
 from tests.seg_factory import highdicom_single_segment_seg
 from tests.ui_factory import dialog_log, make_window  # noqa: F401  (fixture)
 
 REAL = Path(__file__).parent / "data" / "real"
 SCAN = "assist_busi_benign_303.png"
-
-
-def _chinese(text: str, *names: str) -> bool:
-    """Chinese, with no English word but names (formats, standards, the words in `names`)."""
-    return any("\u4e00" <= c <= "\u9fff" for c in text) and english_words(text, set(names)) == []
 
 
 def _contour_files(folder: Path, width: int, height: int) -> list[tuple[Path, str]]:
@@ -60,7 +55,7 @@ def _contour_files(folder: Path, width: int, height: int) -> list[tuple[Path, st
     ]
 
 
-def test_a_contour_file_that_cannot_be_used_is_refused_in_chinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811
+def test_a_contour_file_that_cannot_be_used_is_refused_inchinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811
     scan = Path(shutil.copyfile(REAL / SCAN, tmp_path / SCAN))  # the window writes its sidecar beside it
     win = make_window(qtbot)
     assert win.open_path(scan)
@@ -71,7 +66,7 @@ def test_a_contour_file_that_cannot_be_used_is_refused_in_chinese(qtbot, tmp_pat
         assert len(dialog_log.texts("error")) == shown + 1, path.name
         refusal = dialog_log.texts("error")[-1]
         parser_says = {"Expecting", "delimiter", "line", "column", "char"}  # json's own words, as the OS's
-        assert words in refusal and _chinese(refusal, "labelme", "JPEG", *parser_says), refusal
+        assert words in refusal and chinese(refusal, "labelme", "JPEG", *parser_says), refusal
     # the CLI and the logs: the same refusal in the core's English, the values with it
     with pytest.raises(ContourError) as raised:
         Contour.load_any(tmp_path / "small_mask.png", (height, width))
@@ -80,7 +75,7 @@ def test_a_contour_file_that_cannot_be_used_is_refused_in_chinese(qtbot, tmp_pat
     )
 
 
-def test_a_segmentation_for_another_image_is_refused_in_chinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811
+def test_a_segmentation_for_another_image_is_refused_inchinese(qtbot, tmp_path, zh_cn, dialog_log) -> None:  # noqa: F811
     demo = paths.samples_dir() / "demo.dcm"
     seg = tmp_path / "demo.seg.dcm"
     rows, cols = _dicom_size(demo)
@@ -92,7 +87,7 @@ def test_a_segmentation_for_another_image_is_refused_in_chinese(qtbot, tmp_path,
     assert win.open_path(scan)  # a PNG: a SEG of a DICOM image never lands on it
     win.load_contour_file(seg)
     refusal = dialog_log.texts("error")[-1]
-    assert "分割对象" in refusal and seg.name in refusal and _chinese(refusal), refusal
+    assert "分割对象" in refusal and seg.name in refusal and chinese(refusal), refusal
     assert win.doc.contour is None
 
 
@@ -103,7 +98,7 @@ def _dicom_size(path: Path) -> tuple[int, int]:
     return int(ds.Rows), int(ds.Columns)
 
 
-def test_a_tampered_model_bundle_is_refused_in_chinese(
+def test_a_tampered_model_bundle_is_refused_inchinese(
     qtbot,
     tmp_path,
     bundle_dir,
@@ -124,7 +119,7 @@ def test_a_tampered_model_bundle_is_refused_in_chinese(
         win.actions_by_name["open_model"].trigger()
     refusal = dialog_log.texts("error")[-1]
     assert "heads.safetensors" in refusal and "sha256" in refusal, refusal
-    assert "已被修改或损坏" in refusal and _chinese(refusal, "heads", "safetensors"), refusal
+    assert "已被修改或损坏" in refusal and chinese(refusal, "heads", "safetensors"), refusal
     with pytest.raises(ModelError) as raised:
         load_bundle(tampered)
     assert str(raised.value) == (
@@ -133,42 +128,42 @@ def test_a_tampered_model_bundle_is_refused_in_chinese(
     )
 
 
-def test_a_peer_that_does_not_answer_is_reported_in_chinese(zh_cn) -> None:  # noqa: F811
+def test_a_peer_that_does_not_answer_is_reported_inchinese(zh_cn) -> None:  # noqa: F811
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
     with pytest.raises(NetworkError) as raised:
         echo(Node("PACS", "127.0.0.1", port, timeout_s=5))
     shown = i18n.core_text(raised.value)
-    assert "连接被拒绝" in shown and f"PACS@127.0.0.1:{port}" in shown and _chinese(shown), shown
+    assert "连接被拒绝" in shown and f"PACS@127.0.0.1:{port}" in shown and chinese(shown), shown
     assert str(raised.value) == (
         f"Cannot connect to PACS@127.0.0.1:{port}: the connection was refused (is the server running?)."
     )
     with pytest.raises(NetworkError) as raised:
         Node("PACS\\1", "127.0.0.1", 104)
     shown = i18n.core_text(raised.value)
-    assert "被叫 AE 名称" in shown and _chinese(shown, "ASCII"), shown
+    assert "被叫 AE 名称" in shown and chinese(shown, "ASCII"), shown
 
 
-def test_an_anisotropic_calibration_is_refused_in_chinese(zh_cn) -> None:  # noqa: F811
+def test_an_anisotropic_calibration_is_refused_inchinese(zh_cn) -> None:  # noqa: F811
     with pytest.raises(CalibrationError) as raised:
         Calibration.manual(0.1, 0.9)
     shown = i18n.core_text(raised.value)
-    assert "9:1" in shown and "各向异性" in shown and _chinese(shown), shown
+    assert "9:1" in shown and "各向异性" in shown and chinese(shown), shown
     assert str(raised.value) == (
         "A calibration of 0.1 mm × 0.9 mm per pixel is 9:1 anisotropic "
         "(the limit is 3:1 for any calibration)."
     )
 
 
-def test_an_uncalibrated_image_says_why_it_has_no_rings_in_chinese(qtbot, tmp_path, zh_cn) -> None:  # noqa: F811
+def test_an_uncalibrated_image_says_why_it_has_no_rings_inchinese(qtbot, tmp_path, zh_cn) -> None:  # noqa: F811
     scan = Path(shutil.copyfile(REAL / SCAN, tmp_path / SCAN))  # a BUSI crop: no calibration at all
     win = make_window(qtbot)
     assert win.open_path(scan) and win.doc.calibration is None
     t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
     win.doc.contour = win.doc.make_contour(np.stack([120 + 40 * np.cos(t), 100 + 25 * np.sin(t)], axis=1))
     rois, why = win.doc.rois(QCoreApplication.translate)
-    assert rois is None and why is not None and "瘤周环" in why and "校准" in why and _chinese(why), why
+    assert rois is None and why is not None and "瘤周环" in why and "校准" in why and chinese(why), why
     assert win.doc.rois()[1] == (
         "The image has no calibration (mm per pixel), so the rings cannot be drawn in millimetres; "
         "calibrate the image first."
@@ -188,6 +183,6 @@ def test_a_worklist_row_that_cannot_open_says_why_on_hover(qtbot, tmp_path, zh_c
     calibration = win.worklist.table.item(row, 3)
     assert calibration.text() == "无法打开"
     tip = calibration.toolTip()
-    assert "扩展名有误" in tip and "report.png" in tip and _chinese(tip), tip
+    assert "扩展名有误" in tip and "report.png" in tip and chinese(tip), tip
     readable = win.worklist.table.item(win.worklist.row_of(folder / SCAN), 3)  # a PNG: no calibration
     assert readable.text() == readable.toolTip() == "未校准"

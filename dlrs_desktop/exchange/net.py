@@ -20,7 +20,7 @@ from typing import Any
 from dlrs_desktop.errors import DlrsError
 from dlrs_desktop.exchange import net_text as T
 from dlrs_desktop.exchange.source import is_dicom_file
-from dlrs_desktop.wording import Worded
+from dlrs_desktop.wording import marked
 
 DEFAULT_AET = "DLRS"
 DEFAULT_TIMEOUT_S = 10.0
@@ -75,8 +75,7 @@ class Node:
 def check_aet(aet: str, what: str = T.AE_TITLE) -> str:
     """`aet` if DICOM allows it as an AE title; `what` names the field (a marked word where it is one)."""
     if not isinstance(aet, str) or not _AET_RE.match(aet) or not aet.strip():
-        named: object = Worded(what) if what in T.NAMED_AETS else what
-        raise NetworkError.of(T.BAD_AET, what=named, aet=repr(aet))
+        raise NetworkError.of(T.BAD_AET, what=marked(what, T.NAMED_AETS), aet=repr(aet))
     return aet
 
 

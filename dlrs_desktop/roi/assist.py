@@ -19,7 +19,7 @@ from typing import Any, TypedDict, Unpack
 import cv2
 import numpy as np
 
-from dlrs_desktop.errors import ContourError, ModelError
+from dlrs_desktop.errors import ContourError, ModelError, reason_of
 from dlrs_desktop.imaging.types import UltrasoundImage
 from dlrs_desktop.roi import assist_segment as seg
 from dlrs_desktop.roi import geometry as geo
@@ -58,7 +58,7 @@ def _learned_or_none(engine: str, bundle: str | None, trust: Any = None):  # typ
     except ModelError as exc:
         if engine == "learned":
             raise
-        return None, exc.worded or str(exc)
+        return None, reason_of(exc)
     except ImportError as exc:  # onnxruntime missing from a stripped install
         if engine == "learned":
             raise ModelError(f"The learned contour assist needs onnxruntime ({exc}).") from None
@@ -191,7 +191,7 @@ def _propose(prompt: str, image: UltrasoundImage, where: Sequence[float], option
                 raise
             why = Worded(
                 QT_TRANSLATE_NOOP("core", "the learned model failed: {error}"),
-                {"error": exc.worded or str(exc)},
+                {"error": reason_of(exc)},
             )
     classical = _classical_box if prompt == "box" else _classical_click
     contour = classical(image, where, method, speckle)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError
+from dlrs_desktop.errors import CalibrationError, ContourError, DlrsError, reason_of
 from dlrs_desktop.fileio import atomic_write_json
 from dlrs_desktop.imaging.dicom_seg import is_seg_file, read_seg_mask
 from dlrs_desktop.imaging.types import Calibration
@@ -111,12 +111,6 @@ def _frame_value(value: Any) -> int:
     if not (math.isfinite(value) and value == int(value) and 0 <= value <= MAX_FRAMES):
         raise ContourError.of(T.FRAME_OUT_OF_RANGE, value=str(value)[:40], last=MAX_FRAMES)
     return int(value)
-
-
-def _why(exc: Exception) -> Worded | str:
-    """The reason inside a refusal, kept translatable where the core worded it."""
-    worded = getattr(exc, "worded", None)
-    return worded if isinstance(worded, Worded) else str(exc)
 
 
 def _pt(p: np.ndarray) -> Point:
@@ -305,7 +299,7 @@ class Contour:
                 region = None  # a damaged hint only: the region is recomputed from the points
             region_index = None if region is None or not 0 <= region < 1_000_000 else int(region)
         except (KeyError, TypeError, ValueError, OverflowError, CalibrationError) as exc:
-            raise ContourError.of(T.CALIBRATION_MALFORMED, detail=_why(exc)) from exc
+            raise ContourError.of(T.CALIBRATION_MALFORMED, detail=reason_of(exc)) from exc
         return cls(pts, calibration, frame, region_index)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -333,7 +327,7 @@ class Contour:
         try:
             data = parse_json(text, "text", ContourError)
         except ContourError as exc:
-            raise ContourError.of(T.FILE_NOT_JSON, name=p.name, detail=_why(exc)) from None
+            raise ContourError.of(T.FILE_NOT_JSON, name=p.name, detail=reason_of(exc)) from None
         if isinstance(data, dict) and isinstance(data.get("contour"), dict):
             return cls.from_dict(data["contour"])
         if isinstance(data, dict) and "shapes" in data and "points" not in data:
@@ -424,7 +418,7 @@ def _from_labelme(data: dict[str, Any], name: str) -> Contour:
         try:
             polys.append(_points_array(pts))
         except ContourError as exc:
-            raise ContourError.of(T.LABELME_POLYGON, name=name, detail=_why(exc)) from None
+            raise ContourError.of(T.LABELME_POLYGON, name=name, detail=reason_of(exc)) from None
     if not polys:
         raise ContourError.of(T.LABELME_EMPTY, name=name)
     best = max(polys, key=lambda p: abs(geo.signed_area(p)))

@@ -18,6 +18,7 @@ from dlrs_desktop.errors import ContourError
 from dlrs_desktop.imaging.types import UltrasoundImage, UltrasoundRegion, select_region
 from dlrs_desktop.roi import geometry as geo
 from dlrs_desktop.roi.contour import Contour
+from dlrs_desktop.roi.contour_text import TOO_FEW_POINTS
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 TINY_LOOP_FRACTION = 0.05
@@ -34,9 +35,7 @@ def validate_contour(contour: Contour, image: UltrasoundImage, min_area_mm2: flo
     """
     pts = np.asarray(contour.points, dtype=np.float64)
     if len(pts) < 3:
-        raise ContourError.of(
-            QT_TRANSLATE_NOOP("core", "The contour needs at least 3 points; it has {count}."), count=len(pts)
-        )
+        raise ContourError.of(TOO_FEW_POINTS, count=len(pts))
     h, w = image.shape
     outside = (pts[:, 0] < 0) | (pts[:, 0] > w) | (pts[:, 1] < 0) | (pts[:, 1] > h)
     if outside.any():

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.errors import DlrsError, reason_of
 from dlrs_desktop.imaging.calibration import EffectiveCalibration, effective_calibration
 from dlrs_desktop.model.result import SavedResult
 from dlrs_desktop.store.record import Annotation, Review, now_iso
@@ -328,7 +328,7 @@ class Document:
                     raise DlrsError(QT_TRANSLATE_NOOP("errors", "The contour needs at least 3 points."))
                 self._rois = compute_rois(self.contour, self.image, radii_mm=self.ring_radii_mm)
             except DlrsError as exc:
-                self._rois_error = exc.worded or str(exc)
+                self._rois_error = reason_of(exc)
         return self._rois, in_words(self._rois_error, tr)
 
     def contour_problem(self, tr: Translate = english) -> str | None:
@@ -345,7 +345,7 @@ class Document:
             try:
                 validate_contour(self.contour, self.image)
             except DlrsError as exc:
-                self._problem = exc.worded or str(exc)
+                self._problem = reason_of(exc)
         return in_words(self._problem, tr)
 
     # ----------------------------------------------------------------- persistence
