@@ -9,7 +9,10 @@ Sets (each printed with its inside / unusual / outside / refused counts):
   pydicom's RGB ultrasound examples;
 - phantom-like: quality-assurance phantom images drawn here (uniform speckle, anechoic cylinders,
   bright wire targets), several seeds;
-- synthetic: a `dlrs synth` cohort (`--synth-cohort`), each case with its own contour.
+- synthetic: a `dlrs synth` cohort (`--synth-cohort`), each case with its own contour;
+- `--folder LABEL=DIR` (repeatable): every PNG/JPEG/BMP/DICOM file of DIR as a set of its own, e.g.
+  real non-breast ultrasound from public datasets (their provenance is the folder's business: say it
+  in the record).
 A lesion contour is what the guard judges together with the image, so where the set has none a
 fixed rule places one: a 7 mm-radius circle at the centre of the scan area (never tuned to a set).
 Files without a millimetre scale get `--spacing` (stated). Nothing is written.
@@ -105,14 +108,37 @@ def judge(predictor, image, spacing: float, counts: Counter, name: str) -> None:
     print(f"  {name}: {pred.domain.status} score {pred.domain.score:.1f} ({pred.domain.reason[:80]})")
 
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".dcm"}
+
+
+def folder_images(folder: Path) -> list[Path]:
+    """Every image file under `folder`, sorted (masks, named *mask*, left out)."""
+    return sorted(
+        f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and "mask" not in f.name.lower()
+    )
+
+
+def _judge_file(predictor, f: Path, spacing: float, counts: Counter) -> None:
+    from dlrs_desktop.imaging import load_image
+
+    try:
+        image = load_image(f)
+    except Exception as exc:
+        counts["refused"] += 1
+        print(f"  {f.name}: not loadable ({str(exc)[:80]})")
+        return
+    judge(predictor, image, spacing, counts, f.name)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--synth-cohort", default=None)
     ap.add_argument("--spacing", type=float, default=0.1)
     ap.add_argument("--phantoms", type=int, default=6)
+    ap.add_argument("--folder", action="append", default=[], metavar="LABEL=DIR")
+    ap.add_argument("--only-folders", action="store_true", help="skip the built-in sets")
     args = ap.parse_args()
-    from dlrs_desktop.imaging import load_image
     from dlrs_desktop.imaging.loader import image_from_array
     from dlrs_desktop.model.predictor import Predictor
 
@@ -129,16 +155,10 @@ def main() -> int:
         REAL / "scan_US1_UNCR.dcm",
         *_pydicom_us(),
     ]
-    for f in files:
+    for f in [] if args.only_folders else files:
         key = "colour Doppler / colour ultrasound" if f.name in doppler else "non-breast ultrasound (grey)"
-        try:
-            image = load_image(f)
-        except Exception as exc:
-            sets.setdefault(key, Counter())["refused"] += 1
-            print(f"  {f.name}: not loadable ({str(exc)[:80]})")
-            continue
-        judge(predictor, image, args.spacing, sets.setdefault(key, Counter()), f.name)
-    for seed in range(args.phantoms):
+        _judge_file(predictor, f, args.spacing, sets.setdefault(key, Counter()))
+    for seed in range(0 if args.only_folders else args.phantoms):
         image = image_from_array(phantom(seed), path=f"<phantom {seed}>")
         judge(predictor, image, args.spacing, sets.setdefault("phantom-like", Counter()), f"phantom {seed}")
     if args.synth_cohort:
@@ -152,6 +172,10 @@ def main() -> int:
                 c[predictor.predict(image, contour, sensitivity=False).domain.status] += 1
             except DlrsError:
                 c["refused"] += 1
+    for spec in args.folder:
+        label, _, folder = spec.partition("=")
+        for f in folder_images(Path(folder)):
+            _judge_file(predictor, f, args.spacing, sets.setdefault(label, Counter()))
     print()
     for key, counts in sets.items():
         print(f"{key}: {fractions(counts)}")

@@ -43,6 +43,11 @@ def test_round_trip_folder_and_zip(bundle_dir: Path, tmp_path: Path) -> None:
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
     assert b.manifest_sha256 == hashlib.sha256((bundle_dir / "manifest.json").read_bytes()).hexdigest()
     assert "Research use only" in (bundle_dir / "MODEL_CARD.md").read_text()
+    # every bundle the writer makes warns against other organs (its guard does not catch them)
+    from dlrs_desktop.model.manifest import OTHER_ORGANS
+
+    assert OTHER_ORGANS in m["contraindications"]
+    assert OTHER_ORGANS in (bundle_dir / "MODEL_CARD.md").read_text()
     # The weights come back into torch bit-exactly, and the heads also without torch.
     net = load_net(b.architecture, *b.weights_bytes())
     w, bias = b.head_arrays()

@@ -90,6 +90,10 @@ def test_the_real_bundle_card_counts_cases_in_its_own_outcome_words():
     # 1.1.2: the sets are widened to each training centre held out (docs/DOMAIN_GUARD.md)
     assert "- prediction sets: split conformal at 90% coverage, qhat 0.662: the largest of" in card
     assert "BUS-BRA (n = 1497) 0.662; BUSI (n = 442) 0.488" in card
+    # its guard calls most thyroid, fetal-head and lung scans inside (docs/DOMAIN_GUARD.md): the card says so
+    from dlrs_desktop.model.manifest import OTHER_ORGANS
+
+    assert f"- {OTHER_ORGANS}" in card
     from dlrs_desktop.model.bundle_edit import render_card_bytes
 
     assert (BUNDLE / "MODEL_CARD.md").read_bytes() == render_card_bytes(load_bundle(BUNDLE).manifest)

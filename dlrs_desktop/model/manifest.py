@@ -25,6 +25,13 @@ SCHEMA = "dlrs-model-bundle"
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = (1,)
 
+#: Measured on 151 real thyroid, fetal-head and lung scans (docs/DOMAIN_GUARD.md): the guard of a model
+#: trained on breast scans called most of them inside, so the card has to say it.
+OTHER_ORGANS = (
+    "ultrasound of another organ than the one the model was trained on (e.g. thyroid, obstetric, lung): "
+    "the domain guard does not reliably tell such images from the training images and may show a "
+    "probability"
+)
 DEFAULT_CONTRAINDICATIONS: tuple[str, ...] = (
     "colour or power Doppler images (a colour overlay over more than 2 % of any analysed region "
     "refuses the prediction)",
@@ -32,6 +39,7 @@ DEFAULT_CONTRAINDICATIONS: tuple[str, ...] = (
     "images with overlays, text or caliper marks over the tumour or its surroundings",
     "images without a trustworthy millimetre calibration",
     "tumours much smaller or larger than those seen in training",
+    OTHER_ORGANS,
     "use as the sole basis of a clinical decision",
 )
 
