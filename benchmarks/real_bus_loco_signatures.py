@@ -45,7 +45,7 @@ def main() -> int:
     from dlrs_desktop.training.cohort import read_cohort
     from dlrs_desktop.training.dataset import prepare_cohort
     from dlrs_desktop.training.metrics import auc
-    from dlrs_desktop.training.radiomics_fit import _fit
+    from dlrs_desktop.training.radiomics_fit import fit_signature_model
     from dlrs_desktop.training.stacking import row_specs
 
     print(machine_line())
@@ -65,7 +65,7 @@ def main() -> int:
         cols = signature_columns(regions, regs)
         for a in sorted(set(centre)):
             fit = (centre == a) & (split == "train")
-            model = _fit(f[fit][:, cols], y[fit])
+            model = fit_signature_model(f[fit][:, cols], y[fit])
             targets = [(f"{a} internal", (centre == a) & (split == "internal"))]
             targets += [(f"{b} (all)", centre == b) for b in sorted(set(centre)) if b != a]
             for name, t in targets:

@@ -99,3 +99,40 @@ def test_an_unexplained_in_function_import_is_found(tmp_path):
         "def f():\n    # lazy: cv2 is slow\n    import cv2\n    import os\n\n\ndef g():\n    import json\n"
     )
     assert unexplained_lazy_imports(tmp_path) == ["roi/m.py:8"]
+
+
+def missing_package_names(scripts: list[Path]) -> list[str]:
+    """`script:line module.name` for every name a script imports from dlrs_desktop that does not exist.
+
+    The benchmarks import inside `main()`, where a renamed function only fails when someone runs them
+    (a data card's rebuild script stopped on one): this finds it without running them.
+    """
+    import ast
+    import importlib
+
+    found = []
+    for path in scripts:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dlrs_desktop")):
+                continue
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                if hasattr(module, alias.name):
+                    continue
+                try:
+                    importlib.import_module(f"{node.module}.{alias.name}")
+                except ImportError:
+                    found.append(f"{path.name}:{node.lineno} {node.module}.{alias.name}")
+    return found
+
+
+def test_every_package_name_a_benchmark_or_docs_script_imports_exists():
+    scripts = sorted((ROOT / "benchmarks").glob("*.py")) + sorted((ROOT / "docs").rglob("*.py"))
+    assert len(scripts) > 20
+    assert missing_package_names(scripts) == []
+
+
+def test_a_renamed_function_imported_by_a_script_is_found(tmp_path):
+    script = tmp_path / "bench.py"
+    script.write_text("def main():\n    from dlrs_desktop.training.radiomics_fit import _fit\n")
+    assert missing_package_names([script]) == ["bench.py:2 dlrs_desktop.training.radiomics_fit._fit"]
