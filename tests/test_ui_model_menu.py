@@ -186,6 +186,14 @@ def test_switching_model_marks_the_result_stale_and_is_remembered(
     # remembered for the next start
     assert win.prefs.model_bundle == "bundled:dlrs-bus-malignancy"
     assert Preferences().model_bundle == "bundled:dlrs-bus-malignancy"
+    # "How to read this" and F1 help say what this model's number is the probability of
+    from dlrs_desktop.ui.about import help_html
+
+    f1 = help_html(win.tools.values(), win.actions.shortcuts, panel.outcome)
+    for text in (panel.guide.text.text(), f1):
+        assert "probability (0 to 1) of malignancy (malignancy of a breast lesion)" in text
+        assert "certainly malignant, 0 = certainly benign" in text
+        assert "against (blue) malignancy" in text and "response" not in text
 
     win.predict()
     qtbot.waitUntil(lambda: win.doc.result_state == "current" and complete(win), timeout=60000)

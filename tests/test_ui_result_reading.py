@@ -56,6 +56,8 @@ def test_panel_explains_itself_and_shows_the_review(qtbot, tmp_path, dialog_log)
 
     html = help_html(win.tools.values(), win.actions.shortcuts)
     assert "Reading the result" in html and "dashed tick" in html
+    assert "of early response: the tumour shrinking well" in html  # the demo's outcome, the study's words
+    assert "against (blue) early response" in html
 
 
 def test_about_opens_at_the_top(qtbot):

@@ -686,6 +686,10 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>模型给出的早期反应概率（0 到 1）：即新辅助化疗两个周期后肿瘤明显缩小。1 = 肯定有反应，0 = 肯定无反应。</translation>
     </message>
     <message>
+        <source>the model&apos;s probability (0 to 1) of {short_name} ({name}). 1 = certainly {positive_class}, 0 = certainly {negative_class}.</source>
+        <translation>模型给出的{short_name}概率（0 到 1）：{name}。1 = 肯定{positive_class}，0 = 肯定{negative_class}。</translation>
+    </message>
+    <message>
         <source>Line under it</source>
         <translation>数字下方的一行</translation>
     </message>
@@ -706,8 +710,8 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>训练范围</translation>
     </message>
     <message>
-        <source>whether the image resembles those the model was trained on: inside; unusual (the number is shown with a caution); outside (no class and no number, only the reason).</source>
-        <translation>图像是否与模型的训练图像相似：范围内；不常见（显示数值并附注意）；超出范围（不显示分类和数值，只显示原因）。</translation>
+        <source>whether the image resembles those the model was trained on: inside; unusual (the number is shown with a caution); outside (no class and no number, only the reason). It does not tell another organ from the one the model was trained on: use a model only on that organ.</source>
+        <translation>图像是否与模型的训练图像相似：范围内；不常见（显示数值并附注意）；超出范围（不显示分类和数值，只显示原因）。它不能区分其他器官与模型训练所用的器官：模型只能用于该器官。</translation>
     </message>
     <message>
         <source>Bars</source>
@@ -746,8 +750,8 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>解释图</translation>
     </message>
     <message>
-        <source>colours the image where a network found evidence for (orange) or against (blue) response.</source>
-        <translation>在图像上着色，标出网络找到支持反应（橙色）或不支持反应（蓝色）证据的区域。</translation>
+        <source>colours the image where a network found evidence for (orange) or against (blue) {outcome}.</source>
+        <translation>在图像上着色，标出网络找到支持（橙色）或不支持（蓝色）{outcome}的证据的区域。</translation>
     </message>
     <message>
         <source>Contour review</source>

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop import __version__
 from dlrs_desktop.extras import install_hint, missing_modules
+from dlrs_desktop.model.outcome import DEFAULT, Outcome
 from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.result_help import reading_html
 from dlrs_desktop.ui.settings import Preferences
@@ -47,8 +48,11 @@ def _text_dialog(win: QWidget, title: str, body: str) -> QDialog:
     return dlg
 
 
-def help_html(tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -> str:
-    """`tools`: objects with label, shortcut, tip; `shortcuts`: (menu, action, key) as the menus have them."""
+def help_html(
+    tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]], outcome: Outcome = DEFAULT
+) -> str:
+    """`tools`: objects with label, shortcut, tip; `shortcuts`: (menu, action, key) as the menus have them;
+    `outcome`: the loaded model's (what "Reading the result" says the number is the probability of)."""
     rows = "".join(
         f"<tr><td>{html.escape(menu)}</td><td>{html.escape(text)}</td><td><b>{html.escape(key)}</b></td></tr>"
         for menu, text, key in shortcuts
@@ -56,27 +60,30 @@ def help_html(tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -
     tool_items = "".join(
         f"<li><b>{html.escape(t.title)}</b> ({t.shortcut}): {html.escape(t.hint)}</li>" for t in tools
     )
-    return (
-        translate(
-            "about",
-            "<h2>Tools</h2><ul>{tools}</ul>"
-            "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the "
-            "view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and "
-            "contrast "
-            "(left = more contrast), W resets them; Esc cancels a gesture.</p>"
-            "<h2>Keyboard shortcuts</h2><table cellpadding=3>{shortcuts}</table>"
-            "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
-            "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
-            "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
-            "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
-            "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>",
-        ).format(tools=tool_items, shortcuts=rows)
-        + reading_html()
-    )
+    return translate(
+        "about",
+        "<h2>Tools</h2><ul>{tools}</ul>"
+        "<p>Mouse wheel (or trackpad pinch) zooms at the cursor; + and − zoom about the centre of the "
+        "view; the middle button pans in every tool; right-drag changes brightness (up = brighter) and "
+        "contrast "
+        "(left = more contrast), W resets them; Esc cancels a gesture.</p>"
+        "<h2>Keyboard shortcuts</h2><table cellpadding=3>{shortcuts}</table>"
+        "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
+        "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
+        "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
+        "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
+        "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>",
+    ).format(tools=tool_items, shortcuts=rows) + reading_html(outcome)
 
 
-def help_dialog(parent: QWidget, tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]]) -> None:
-    _text_dialog(parent, translate("about", "Help — tools and shortcuts"), help_html(tools, shortcuts)).exec()
+def help_dialog(
+    parent: QWidget,
+    tools: Iterable[Any],
+    shortcuts: Iterable[tuple[str, str, str]],
+    outcome: Outcome = DEFAULT,
+) -> None:
+    title = translate("about", "Help — tools and shortcuts")
+    _text_dialog(parent, title, help_html(tools, shortcuts, outcome)).exec()
 
 
 def model_card_markdown(info: ModelInfo) -> str:

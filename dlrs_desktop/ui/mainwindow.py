@@ -258,7 +258,9 @@ class MainWindow(QMainWindow):
         # lazy: ui stays off the window's start-up (importtime of ui.mainwindow)
         from dlrs_desktop.ui import about
 
-        about.help_dialog(self, self.toolbox.tools.values(), self.actions.shortcuts)
+        about.help_dialog(
+            self, self.toolbox.tools.values(), self.actions.shortcuts, self.result_panel.outcome
+        )
 
     def about_dialog(self) -> None:
 

@@ -2,7 +2,9 @@
 
 Every element of the panel is explained on screen, not only in tooltips: the big number, the line
 under it, the bars with their dashed ticks, the box on Fusion, the weights, the stale/unverified
-banners and the explanation map. The same text is the "Reading the result" section of F1 help.
+banners and the explanation map. The same text is the "Reading the result" section of F1 help. What
+the number is the probability of is the loaded model's outcome (a benign-vs-malignant bundle's guide
+speaks of malignancy, not of early response).
 """
 
 from __future__ import annotations
@@ -12,26 +14,37 @@ import html
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
+from dlrs_desktop.model.outcome import DEFAULT, OUTCOME, Outcome
+
 # lupdate reads translate("context", text); a two-argument tr() it takes for (text, comment)
 translate = QCoreApplication.translate
 
 
-def reading_items() -> list[tuple[str, str]]:
-    """(element, what it means) for every element of the result panel."""
-    return [*_headline_items(), *_evidence_items()]
+def reading_items(outcome: Outcome = DEFAULT) -> list[tuple[str, str]]:
+    """(element, what it means) for every element of the result panel, in `outcome`'s words."""
+    return [*_headline_items(outcome), *_evidence_items(outcome)]
 
 
-def _headline_items() -> list[tuple[str, str]]:
+def _big_number(outcome: Outcome) -> str:
+    """What the number is the probability of: the study's own sentence for early response."""
+    if outcome == DEFAULT:
+        return translate(
+            "ResultHelp",
+            "the model's probability (0 to 1) of early response: the tumour shrinking well after two "
+            "cycles of neoadjuvant chemotherapy. 1 = certain response, 0 = certain non-response.",
+        )
+    words = {k: translate(OUTCOME, v) for k, v in outcome.to_dict().items()}  # a bundle's own: as written
+    return translate(
+        "ResultHelp",
+        "the model's probability (0 to 1) of {short_name} ({name}). 1 = certainly {positive_class}, "
+        "0 = certainly {negative_class}.",
+    ).format(**{k: words[k] for k in ("short_name", "name", "positive_class", "negative_class")})
+
+
+def _headline_items(outcome: Outcome) -> list[tuple[str, str]]:
     """The answer: the number, its class, its prediction set and whether the image is in the domain."""
     return [
-        (
-            translate("ResultHelp", "Big number"),
-            translate(
-                "ResultHelp",
-                "the model's probability (0 to 1) of early response: the tumour shrinking well after two "
-                "cycles of neoadjuvant chemotherapy. 1 = certain response, 0 = certain non-response.",
-            ),
-        ),
+        (translate("ResultHelp", "Big number"), _big_number(outcome)),
         (
             translate("ResultHelp", "Line under it"),
             translate(
@@ -56,13 +69,14 @@ def _headline_items() -> list[tuple[str, str]]:
             translate(
                 "ResultHelp",
                 "whether the image resembles those the model was trained on: inside; unusual (the number is "
-                "shown with a caution); outside (no class and no number, only the reason).",
+                "shown with a caution); outside (no class and no number, only the reason). It does not tell "
+                "another organ from the one the model was trained on: use a model only on that organ.",
             ),
         ),
     ]
 
 
-def _evidence_items() -> list[tuple[str, str]]:
+def _evidence_items(outcome: Outcome) -> list[tuple[str, str]]:
     """What stands behind the answer, and the states of the result and of the contour."""
     return [
         (
@@ -101,8 +115,8 @@ def _evidence_items() -> list[tuple[str, str]]:
             translate("ResultHelp", "Explanation map"),
             translate(
                 "ResultHelp",
-                "colours the image where a network found evidence for (orange) or against (blue) response.",
-            ),
+                "colours the image where a network found evidence for (orange) or against (blue) {outcome}.",
+            ).format(outcome=translate(OUTCOME, outcome.short_name)),
         ),
         (
             translate("ResultHelp", "Contour review"),
@@ -114,11 +128,12 @@ def _evidence_items() -> list[tuple[str, str]]:
     ]
 
 
-def reading_html() -> str:
-    """The F1 help section (and docs/USER_GUIDE.md says the same)."""
+def reading_html(outcome: Outcome = DEFAULT) -> str:
+    """The F1 help section (and docs/USER_GUIDE.md says the same), in the loaded model's words."""
     item = translate("ResultHelp", "<b>{element}</b>: {meaning}")  # Chinese: a full-width colon
     items = "".join(
-        f"<li>{item.format(element=html.escape(k), meaning=html.escape(v))}</li>" for k, v in reading_items()
+        f"<li>{item.format(element=html.escape(k), meaning=html.escape(v))}</li>"
+        for k, v in reading_items(outcome)
     )
     title = QCoreApplication.translate("ResultHelp", "Reading the result")
     note = QCoreApplication.translate(
@@ -141,12 +156,17 @@ class ReadingGuide(QWidget):
         self.button.setArrowType(Qt.ArrowType.RightArrow)
         self.button.toggled.connect(self.set_open)
         lay.addWidget(self.button)
-        item = translate("ResultHelp", "• {element}: {meaning}")
-        self.text = QLabel("\n".join(item.format(element=k, meaning=v) for k, v in reading_items()))
+        self.text = QLabel()
         self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setWordWrap(True)
         self.text.setVisible(False)
         lay.addWidget(self.text)
+        self.set_outcome(DEFAULT)
+
+    def set_outcome(self, outcome: Outcome) -> None:
+        """Speak of the loaded model's outcome (the panel calls this when a model loads)."""
+        item = translate("ResultHelp", "• {element}: {meaning}")
+        self.text.setText("\n".join(item.format(element=k, meaning=v) for k, v in reading_items(outcome)))
 
     def set_open(self, on: bool) -> None:
         self.button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)

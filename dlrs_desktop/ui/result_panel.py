@@ -147,6 +147,7 @@ class ResultPanel(QWidget):
                 outcome.probability_of_in(translate)
             )  # the initial caption, before any result
         self.outcome = outcome
+        self.guide.set_outcome(outcome)
         if not self.showing_result:
             self._show_legend(outcome)
 
