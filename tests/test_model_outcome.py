@@ -288,8 +288,10 @@ def test_gui_result_panel_and_pdf_say_malignancy(malignant: Path, qtbot, tmp_pat
     win.predict()
     qtbot.waitUntil(lambda: complete(win), timeout=60000)
     panel.cam.setCurrentIndex(panel.cam.findData("ring_10mm"))
+    # with the guide ("How to read this"), which said "of early response" whatever the model before
     shown = [panel.caption.text(), panel.category.text(), panel.details.text(), panel.cam_legend.text(),
-             panel.cam_legend.toolTip(), win.statusBar().currentMessage()]  # fmt: skip
+             panel.cam_legend.toolTip(), win.statusBar().currentMessage(),
+             panel.guide.text.text()]  # fmt: skip
     assert shown[0] == "probability of malignancy" and "likely" in shown[1]
     assert "evidence for malignancy" in shown[4]
     assert not any("respon" in s.lower() for s in shown), shown
