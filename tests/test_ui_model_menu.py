@@ -189,9 +189,10 @@ def test_switching_model_marks_the_result_stale_and_is_remembered(
     # "How to read this" and F1 help say what this model's number is the probability of
     from dlrs_desktop.ui.about import help_html
 
-    f1 = help_html(win.tools.values(), win.actions.shortcuts, panel.outcome)
+    f1 = help_html(win.tools.values(), win.actions.shortcuts, panel.outcome, panel.ring_radii)
     for text in (panel.guide.text.text(), f1):
         assert "probability (0 to 1) of malignancy (malignancy of a breast lesion)" in text
+        assert "each ring around it (2, 4, 8 mm)" in text and "3, 5 and 10 mm" not in text  # its own rings
         assert "certainly malignant, 0 = certainly benign" in text
         assert "against (blue) malignancy" in text and "response" not in text
 

@@ -58,6 +58,18 @@ def test_panel_explains_itself_and_shows_the_review(qtbot, tmp_path, dialog_log)
     assert "Reading the result" in html and "dashed tick" in html
     assert "of early response: the tumour shrinking well" in html  # the demo's outcome, the study's words
     assert "against (blue) early response" in html
+    assert "the 3, 5 and 10 mm rings around it" in html  # the study's rings, in its own sentence
+
+
+def test_the_reading_guide_names_a_model_without_rings(qtbot):
+    from dlrs_desktop.model.outcome import DEFAULT
+    from dlrs_desktop.ui.result_help import ReadingGuide
+
+    guide = ReadingGuide()
+    qtbot.addWidget(guide)
+    guide.set_model(DEFAULT, ())
+    assert "one bar, for the tumour's network (this model has no rings)" in guide.text.text()
+    assert "mm rings" not in guide.text.text()
 
 
 def test_about_opens_at_the_top(qtbot):

@@ -722,6 +722,14 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>每个网络对应一个条形：肿瘤本身，以及其周围 3、5 和 10 mm 的瘤周环。每个条形上的虚线刻度是该网络自身的阈值。</translation>
     </message>
     <message>
+        <source>one bar, for the tumour&apos;s network (this model has no rings); the dashed tick is its own threshold.</source>
+        <translation>只有一个条形，对应肿瘤本身的网络（此模型没有瘤周环）；虚线刻度是该网络自身的阈值。</translation>
+    </message>
+    <message>
+        <source>one bar per network: the tumour itself and each ring around it ({radii} mm). The dashed tick on each bar is that network&apos;s own threshold.</source>
+        <translation>每个网络对应一个条形：肿瘤本身，以及其周围的各个瘤周环（{radii} mm）。每个条形上的虚线刻度是该网络自身的阈值。</translation>
+    </message>
+    <message>
         <source>Fusion</source>
         <translation>融合</translation>
     </message>

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from dlrs_desktop import __version__
 from dlrs_desktop.extras import install_hint, missing_modules
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
+from dlrs_desktop.regions import DEFAULT_RING_RADII_MM
 from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.result_help import reading_html
 from dlrs_desktop.ui.settings import Preferences
@@ -49,10 +50,14 @@ def _text_dialog(win: QWidget, title: str, body: str) -> QDialog:
 
 
 def help_html(
-    tools: Iterable[Any], shortcuts: Iterable[tuple[str, str, str]], outcome: Outcome = DEFAULT
+    tools: Iterable[Any],
+    shortcuts: Iterable[tuple[str, str, str]],
+    outcome: Outcome = DEFAULT,
+    ring_radii: tuple[float, ...] = DEFAULT_RING_RADII_MM,
 ) -> str:
     """`tools`: objects with label, shortcut, tip; `shortcuts`: (menu, action, key) as the menus have them;
-    `outcome`: the loaded model's (what "Reading the result" says the number is the probability of)."""
+    `outcome`, `ring_radii`: the loaded model's (what "Reading the result" says the number is the
+    probability of, and which rings the bars are)."""
     rows = "".join(
         f"<tr><td>{html.escape(menu)}</td><td>{html.escape(text)}</td><td><b>{html.escape(key)}</b></td></tr>"
         for menu, text, key in shortcuts
@@ -73,7 +78,7 @@ def help_html(
         "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
         "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
         "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>",
-    ).format(tools=tool_items, shortcuts=rows) + reading_html(outcome)
+    ).format(tools=tool_items, shortcuts=rows) + reading_html(outcome, ring_radii)
 
 
 def help_dialog(
@@ -81,9 +86,10 @@ def help_dialog(
     tools: Iterable[Any],
     shortcuts: Iterable[tuple[str, str, str]],
     outcome: Outcome = DEFAULT,
+    ring_radii: tuple[float, ...] = DEFAULT_RING_RADII_MM,
 ) -> None:
     title = translate("about", "Help — tools and shortcuts")
-    _text_dialog(parent, title, help_html(tools, shortcuts, outcome)).exec()
+    _text_dialog(parent, title, help_html(tools, shortcuts, outcome, ring_radii)).exec()
 
 
 def model_card_markdown(info: ModelInfo) -> str:

@@ -259,7 +259,11 @@ class MainWindow(QMainWindow):
         from dlrs_desktop.ui import about
 
         about.help_dialog(
-            self, self.toolbox.tools.values(), self.actions.shortcuts, self.result_panel.outcome
+            self,
+            self.toolbox.tools.values(),
+            self.actions.shortcuts,
+            self.result_panel.outcome,
+            self.result_panel.ring_radii,
         )
 
     def about_dialog(self) -> None:

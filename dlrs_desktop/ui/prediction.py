@@ -132,7 +132,7 @@ class PredictionController(QObject):
         self.show_model(info)
         if info.notice:
             self.panel.set_notice(info.notice)
-        self.panel.set_outcome(info.reading.outcome)
+        self.panel.set_outcome(info.reading.outcome, info.reading.ring_radii)
         if info.reading.ring_radii:
             self.doc.set_ring_radii(info.reading.ring_radii)  # the rings on screen are the model's
         for w in info.warnings:

@@ -15,14 +15,39 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from dlrs_desktop.model.outcome import DEFAULT, OUTCOME, Outcome
+from dlrs_desktop.regions import DEFAULT_RING_RADII_MM
 
 # lupdate reads translate("context", text); a two-argument tr() it takes for (text, comment)
 translate = QCoreApplication.translate
 
 
-def reading_items(outcome: Outcome = DEFAULT) -> list[tuple[str, str]]:
-    """(element, what it means) for every element of the result panel, in `outcome`'s words."""
-    return [*_headline_items(outcome), *_evidence_items(outcome)]
+def reading_items(
+    outcome: Outcome = DEFAULT, ring_radii: tuple[float, ...] = DEFAULT_RING_RADII_MM
+) -> list[tuple[str, str]]:
+    """(element, what it means) for every element of the result panel, in the loaded model's words
+    (`outcome`) and with its rings (`ring_radii`, mm)."""
+    return [*_headline_items(outcome), *_evidence_items(outcome, ring_radii)]
+
+
+def _bars(ring_radii: tuple[float, ...]) -> str:
+    """The bars: the study's 3, 5 and 10 mm rings in its own sentence, another model's by their widths."""
+    if tuple(ring_radii) == DEFAULT_RING_RADII_MM:
+        return translate(
+            "ResultHelp",
+            "one bar per network: the tumour itself and the 3, 5 and 10 mm rings around it. The dashed "
+            "tick on each bar is that network's own threshold.",
+        )
+    if not ring_radii:
+        return translate(
+            "ResultHelp",
+            "one bar, for the tumour's network (this model has no rings); the dashed tick is its own "
+            "threshold.",
+        )
+    return translate(
+        "ResultHelp",
+        "one bar per network: the tumour itself and each ring around it ({radii} mm). The dashed tick on "
+        "each bar is that network's own threshold.",
+    ).format(radii=", ".join(f"{r:g}" for r in ring_radii))
 
 
 def _big_number(outcome: Outcome) -> str:
@@ -76,17 +101,10 @@ def _headline_items(outcome: Outcome) -> list[tuple[str, str]]:
     ]
 
 
-def _evidence_items(outcome: Outcome) -> list[tuple[str, str]]:
+def _evidence_items(outcome: Outcome, ring_radii: tuple[float, ...]) -> list[tuple[str, str]]:
     """What stands behind the answer, and the states of the result and of the contour."""
     return [
-        (
-            translate("ResultHelp", "Bars"),
-            translate(
-                "ResultHelp",
-                "one bar per network: the tumour itself and the 3, 5 and 10 mm rings around it. The dashed "
-                "tick on each bar is that network's own threshold.",
-            ),
-        ),
+        (translate("ResultHelp", "Bars"), _bars(ring_radii)),
         (
             translate("ResultHelp", "Fusion"),
             translate(
@@ -128,12 +146,12 @@ def _evidence_items(outcome: Outcome) -> list[tuple[str, str]]:
     ]
 
 
-def reading_html(outcome: Outcome = DEFAULT) -> str:
+def reading_html(outcome: Outcome = DEFAULT, ring_radii: tuple[float, ...] = DEFAULT_RING_RADII_MM) -> str:
     """The F1 help section (and docs/USER_GUIDE.md says the same), in the loaded model's words."""
     item = translate("ResultHelp", "<b>{element}</b>: {meaning}")  # Chinese: a full-width colon
     items = "".join(
         f"<li>{item.format(element=html.escape(k), meaning=html.escape(v))}</li>"
-        for k, v in reading_items(outcome)
+        for k, v in reading_items(outcome, ring_radii)
     )
     title = QCoreApplication.translate("ResultHelp", "Reading the result")
     note = QCoreApplication.translate(
@@ -161,12 +179,13 @@ class ReadingGuide(QWidget):
         self.text.setWordWrap(True)
         self.text.setVisible(False)
         lay.addWidget(self.text)
-        self.set_outcome(DEFAULT)
+        self.set_model(DEFAULT)
 
-    def set_outcome(self, outcome: Outcome) -> None:
-        """Speak of the loaded model's outcome (the panel calls this when a model loads)."""
+    def set_model(self, outcome: Outcome, ring_radii: tuple[float, ...] = DEFAULT_RING_RADII_MM) -> None:
+        """Speak of the loaded model's outcome and rings (the panel calls this when a model loads)."""
         item = translate("ResultHelp", "• {element}: {meaning}")
-        self.text.setText("\n".join(item.format(element=k, meaning=v) for k, v in reading_items(outcome)))
+        items = reading_items(outcome, ring_radii)
+        self.text.setText("\n".join(item.format(element=k, meaning=v) for k, v in items))
 
     def set_open(self, on: bool) -> None:
         self.button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)

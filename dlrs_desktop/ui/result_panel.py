@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from dlrs_desktop.model.domain_text import headline, is_outside
 from dlrs_desktop.model.outcome import DEFAULT, Outcome
 from dlrs_desktop.model.result import SavedResult
+from dlrs_desktop.regions import DEFAULT_RING_RADII_MM
 from dlrs_desktop.textsafe import html_text
 from dlrs_desktop.ui import i18n
 from dlrs_desktop.ui.bars import COMPUTING, BarChart, bar_rows, format_probability, result_lines
@@ -84,6 +85,7 @@ class ResultPanel(QWidget):
         self.probability.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.probability)
         self.outcome = DEFAULT  # the loaded model's (set_outcome); a result may name its own
+        self.ring_radii = DEFAULT_RING_RADII_MM  # the loaded model's (set_outcome), for the reading guide
         self.caption = QLabel(DEFAULT.probability_of_in(translate))
         self.caption.setTextFormat(Qt.TextFormat.PlainText)  # the outcome's words come from the bundle
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -140,14 +142,15 @@ class ResultPanel(QWidget):
         "notice"); another bundle's own words are shown as written."""
         self.notice.setText(i18n.notice(text))
 
-    def set_outcome(self, outcome: Outcome) -> None:
-        """The loaded model's outcome: what "probability of …" and the explanation map's legend say."""
+    def set_outcome(self, outcome: Outcome, ring_radii: tuple[float, ...] = DEFAULT_RING_RADII_MM) -> None:
+        """The loaded model's outcome (what "probability of …" and the explanation map's legend say) and
+        ring radii (what the reading guide names)."""
         if self.caption.text() == self.outcome.probability_of_in(translate) and not self.showing_result:
             self.caption.setText(
                 outcome.probability_of_in(translate)
             )  # the initial caption, before any result
-        self.outcome = outcome
-        self.guide.set_outcome(outcome)
+        self.outcome, self.ring_radii = outcome, tuple(ring_radii)
+        self.guide.set_model(outcome, self.ring_radii)
         if not self.showing_result:
             self._show_legend(outcome)
 
