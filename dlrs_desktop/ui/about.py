@@ -75,7 +75,7 @@ def help_html(
         "<h2>Keyboard shortcuts</h2><table cellpadding=3>{shortcuts}</table>"
         "<h2>Workflow</h2><ol><li>Open an image or a folder (worklist).</li>"
         "<li>Check the calibration badge; calibrate with K if it says 'Not calibrated'.</li>"
-        "<li>Draw the tumour (P or F), correct it with Edit (E); the 3/5/10 mm rings follow live.</li>"
+        "<li>Draw the tumour (P or F), correct it with Edit (E); the model's rings follow live.</li>"
         "<li>Predict (Ctrl+Enter). Any later edit marks the result stale.</li>"
         "<li>Mark reviewed (Ctrl+R), export the PDF report (Ctrl+P). Everything is autosaved.</li></ol>",
     ).format(tools=tool_items, shortcuts=rows) + reading_html(outcome, ring_radii)
