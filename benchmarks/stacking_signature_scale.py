@@ -74,27 +74,19 @@ def inputs(args: argparse.Namespace) -> dict:
 
 def rows_both_ways(d: dict) -> dict[str, tuple[list, list, np.ndarray]]:
     """{way: (rows in the network's units, the same rows as fitted, the inputs they were fitted on)}."""
-    from dlrs_desktop.training.stacking import RowModel, fit_row_models, standardise_per_fold
+    from dlrs_desktop.training.stacking import fit_row_models, standardise_per_fold, to_network_units
 
     b, r = d["bundle"], len(d["bundle"].region_names)
     z = standardise_per_fold(d["oof"], d["fold_rows"])
     raw = z.copy()
     raw[:, r:] = d["oof"][:, r:]
-    m, sd = d["internal"].mean(axis=0), np.maximum(d["internal"].std(axis=0), 1e-6)
+    # the raw columns keep their units: converted against a reference with mean 0 and SD 1 there
+    unit = d["internal"].copy()
+    unit[:, r:] = (unit[:, r:] - unit[:, r:].mean(axis=0)) / unit[:, r:].std(axis=0)
     out = {}
-    for name, x, keep_raw in (("z-scored (as dlrs train)", z, False), ("signatures raw", raw, True)):
+    for name, x, reference in (("z-scored (as dlrs train)", z, d["internal"]), ("signatures raw", raw, unit)):
         rows = fit_row_models(x, d["y_tr"], b.region_names, signatures=b.radiomics.names)
-        mm, ss = m.copy(), sd.copy()
-        if keep_raw:
-            mm[r:], ss[r:] = 0.0, 1.0
-        units = []
-        for row in rows:  # stacking.to_network_units, with identity for the raw columns
-            c = np.asarray(row.coefficients)
-            units.append(
-                RowModel(row.key, row.label, row.regions, row.kind, tuple(c / ss),
-                         float(row.intercept - np.sum(c * mm / ss)), row.threshold, row.oof_auc)
-            )  # fmt: skip
-        out[name] = (units, rows, x)
+        out[name] = (to_network_units(rows, reference)[0], rows, x)
     return out
 
 
