@@ -159,6 +159,13 @@ def test_every_domain_reason_reads_in_chinese_and_stays_english_in_english():
             assert reason_of(d, english) == reason
             chinese = reason_of(d, zh)
             assert english_words(chinese, {"ring"}) == [] and "12.3" in chinese, (check.name, chinese)
+    # the DICOM header's reasons (model/anatomy.py): the header's own term stays, the rest reads in Chinese
+    from dlrs_desktop.model.anatomy import header_reason
+
+    for metadata, kept in (({"modality": "CT"}, "CT"), ({"modality": "US", "body_part": "THYROID"}, "乳腺")):
+        reason = dm.REASON_OUTSIDE.format(why=header_reason(metadata, "BREAST"))
+        chinese = reason_of(DomainResult("outside", None, None, None, reason), zh)
+        assert english_words(chinese, {"CT", "THYROID", "US"}) == [] and kept in chinese, chinese
     # a reason no template knows (a bundle of another version) is shown as written
     odd = DomainResult("unusual", 7.0, 6.0, 9.0, "this image is unusual for this model: something new")
     assert reason_of(odd, zh).endswith("something new")

@@ -255,6 +255,7 @@ def test_dlrs_train_writes_the_reference_into_every_new_bundle(cohort, tmp_path)
     assert main(["train", "--cohort", str(cohort), "--out", str(out), *TINY, "--no-radiomics"]) == 0
     bundle = load_bundle(out)
     assert bundle.domain is not None and bundle.manifest["conformal"]["split"] == "internal"
+    assert bundle.body_part == "BREAST"  # `dlrs train` declares it unless told otherwise (model/anatomy.py)
     assert bundle.manifest["domain_reference"]["n_train"] == len(_split(cohort, "train"))
     # texture checks in every new reference; no synthetic-likeness gate for data declared synthetic
     tex = bundle.manifest["domain_reference"]["texture"]

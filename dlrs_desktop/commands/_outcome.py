@@ -2,7 +2,8 @@
 
 `--outcome PRESET` picks a ready-made outcome (early-response, malignancy); each of the other options
 replaces one field of it. Without a preset, `train` starts from early response and `set-outcome`
-from the bundle's current outcome.
+from the bundle's current outcome. `--body-part TERM` declares the DICOM body part the training
+images show (model/anatomy.py): BREAST when `train` is not told otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 from typing import Any
 
 from dlrs_desktop.errors import DlrsError
+from dlrs_desktop.model.anatomy import body_part_problem, normalised
 from dlrs_desktop.model.outcome import MAX_LENGTH, PRESETS, Outcome, apply_outcome, text_problem
 
 #: option → manifest field of `outcome`
@@ -43,6 +45,29 @@ def add_outcome_args(p: argparse.ArgumentParser, start: str) -> None:
                    help=f"a ready-made outcome: {', '.join(sorted(PRESETS))}")  # fmt: skip
     for option, field in OPTIONS.items():
         g.add_argument(option, dest=f"outcome_{field}", metavar="TEXT", help=_HELP[field])
+    add_body_part_arg(g)
+
+
+def add_body_part_arg(p: Any) -> None:
+    """`--body-part TERM` on a parser or argument group."""
+    p.add_argument(
+        "--body-part", metavar="TERM",
+        help="the DICOM Body Part Examined term of the training images (e.g. BREAST, THYROID; 'none' = "
+        "not declared): a DICOM whose header names another body part reads outside the model's domain",
+    )  # fmt: skip
+
+
+def body_part_from_args(args: argparse.Namespace, default: str | None) -> str | None:
+    """The declared body part: --body-part (checked; 'none' = not declared), else `default`."""
+    given = getattr(args, "body_part", None)
+    if given is None:
+        return default
+    if given.strip().lower() == "none":
+        return None
+    problem = body_part_problem(normalised(given))
+    if problem:
+        raise DlrsError(f"--body-part {problem}.")
+    return normalised(given)
 
 
 def outcome_from_args(args: argparse.Namespace, base: dict[str, Any]) -> dict[str, str] | None:
@@ -78,14 +103,26 @@ def run_set_outcome(args: argparse.Namespace) -> int:
     from dlrs_desktop.model.bundle import load_bundle
     from dlrs_desktop.model.bundle_edit import rewrite_manifest
 
-    outcome = outcome_from_args(args, load_bundle(args.model).manifest.get("outcome") or {})
-    if outcome is None:
-        raise DlrsError("Give --outcome PRESET or at least one of the outcome options (see --help).")
-    bundle = rewrite_manifest(args.model, lambda m: apply_outcome(m, outcome))
+    before = load_bundle(args.model)
+    outcome = outcome_from_args(args, before.manifest.get("outcome") or {})
+    body_part = body_part_from_args(args, before.body_part)
+    if outcome is None and body_part == before.body_part:
+        raise DlrsError(
+            "Give --outcome PRESET, --body-part TERM or at least one of the outcome options (see --help)."
+        )
+
+    def update(m: dict[str, Any]) -> None:
+        if outcome is not None:
+            apply_outcome(m, outcome)
+        m["training_data"].pop("body_part", None)
+        if body_part is not None:
+            m["training_data"]["body_part"] = body_part
+
+    bundle = rewrite_manifest(args.model, update)
     o = bundle.outcome
     print(
         f"{bundle.id} {bundle.version}: {o.probability_of} ({o.positive_label} / {o.negative_label}; "
-        f"classes {o.positive_class} / {o.negative_class}); weights unchanged, manifest sha256 "
-        f"{bundle.manifest_sha256}"
+        f"classes {o.positive_class} / {o.negative_class}; body part {bundle.body_part or 'not declared'}); "
+        f"weights unchanged, manifest sha256 {bundle.manifest_sha256}"
     )
     return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dlrs_desktop.commands._common import config_from_args
+from dlrs_desktop.commands._outcome import add_body_part_arg, body_part_from_args
 from dlrs_desktop.commands.train import _CROP_CHOICES, jitter_args, radiomics_args
 from dlrs_desktop.errors import CohortError, DlrsError
 from dlrs_desktop.extras import require
@@ -117,6 +118,7 @@ def _recipe_args(p: argparse.ArgumentParser, d: Any) -> None:
     p.add_argument("--version", default="0.1.0")
     p.add_argument("--synthetic", action="store_true", help="declare the training data synthetic")
     p.add_argument("--description", default="", help="training data description for the model card")
+    add_body_part_arg(p)
     radiomics_args(p, d, ", fitted from the sites' sums")
     p.add_argument("--limit-batches", type=int, default=0, help=argparse.SUPPRESS)
 
@@ -182,6 +184,7 @@ def _recipe(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         version=args.version,
         training_kind="synthetic" if args.synthetic else "real",
         description=args.description,
+        body_part=body_part_from_args(args, "BREAST"),
     )
     plan = FederatedPlan(
         rounds=args.rounds,

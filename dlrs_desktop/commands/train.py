@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from dlrs_desktop.commands._common import config_from_args
-from dlrs_desktop.commands._outcome import add_outcome_args, outcome_from_args
+from dlrs_desktop.commands._outcome import add_outcome_args, body_part_from_args, outcome_from_args
 from dlrs_desktop.errors import CohortError
 from dlrs_desktop.extras import require
 from dlrs_desktop.model.manifest import MAX_MEMBERS
@@ -289,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
         changelog=_changelog(args.changelog, args.version),
         demo=args.demo,
         outcome=outcome,
+        body_part=body_part_from_args(args, "BREAST"),
         synthetic_negatives=args.synthetic_negatives,
     )
     summary = train_from_cohort(

@@ -151,9 +151,11 @@ def _metadata(ds: Any, ts: Any) -> dict[str, Any]:
         ("manufacturer", "Manufacturer"),
         ("model_name", "ManufacturerModelName"),
         ("photometric_interpretation", "PhotometricInterpretation"),
+        ("body_part", "BodyPartExamined"),  # the exam preset's body part (model/anatomy.py)
     ):
         value = ds.get(kw, None)
         meta[key] = str(value) if value not in (None, "") else None
+    meta["anatomic_region"] = _anatomic_region(ds)
     meta["transfer_syntax"] = ts.name if ts else None
     meta["transfer_syntax_uid"] = str(ts) if ts else None
     for key, kw in (
@@ -169,6 +171,16 @@ def _metadata(ds: Any, ts: Any) -> dict[str, Any]:
         with contextlib.suppress(TypeError, ValueError):
             meta["frame_time_ms"] = float(frame_time)
     return meta
+
+
+def _anatomic_region(ds: Any) -> str | None:
+    """The first Anatomic Region Sequence item as 'SCHEME:CODE' (e.g. SCT:76752008), or None."""
+    try:
+        item = ds.AnatomicRegionSequence[0]
+        code = f"{item.CodingSchemeDesignator}:{item.CodeValue}"
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None
+    return code if len(code) <= 64 and code.isprintable() else None
 
 
 def _check_header(path: Path, ds: Any) -> tuple[int, int, int, int]:

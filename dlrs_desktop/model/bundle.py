@@ -100,6 +100,13 @@ class Bundle:
         return str(self.manifest["training_data"].get("kind", "")).lower() != "real"
 
     @property
+    def body_part(self) -> str | None:
+        """The DICOM body part the training images show (e.g. BREAST); None in bundles written before
+        the field existed: the DICOM header's body part is then not checked (model/anatomy.py)."""
+        value = self.manifest["training_data"].get("body_part")
+        return str(value) if value is not None else None
+
+    @property
     def tumour_area_range_mm2(self) -> tuple[float, float] | None:
         rng = self.manifest["training_data"].get("tumour_area_mm2_range")
         return (float(rng[0]), float(rng[1])) if rng else None

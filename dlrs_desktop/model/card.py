@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dlrs_desktop.model.anatomy import NEIGHBOURS
 from dlrs_desktop.model.manifest import manifest_is_demo
 from dlrs_desktop.model.outcome import Outcome, sentence_start
 
@@ -137,6 +138,7 @@ def render_model_card(m: dict[str, Any]) -> str:
         *_primary_lines(m),
         *_int8_lines(m),
         *_domain_lines(m),
+        _header_line(m),
         "- stacking coefficients: "
         + _fmt(m.get("stacking", {}).get("coefficients", []))
         + f", intercept {_fmt(m.get('stacking', {}).get('intercept'))}",
@@ -277,6 +279,24 @@ def _domain_lines(m: dict[str, Any]) -> list[str]:
             f"on the {c.get('split', '?')} split (n = {c.get('n_calibration')}), qhat {_fmt(c.get('qhat'))}"
         )
     return lines
+
+
+def _header_line(m: dict[str, Any]) -> str:
+    """What a DICOM's own header makes outside (model/anatomy.py), before any image statistic."""
+    td = m.get("training_data") if isinstance(m.get("training_data"), dict) else {}
+    part = td.get("body_part")
+    if not isinstance(part, str):
+        return (
+            "- DICOM header check: a Modality other than ultrasound reads outside (this bundle declares no "
+            "body part, so Body Part Examined is not checked)"
+        )
+    also = sorted(NEIGHBOURS.get(part, ()))
+    return (
+        f"- DICOM header check: a Modality other than ultrasound, or a Body Part Examined (else an Anatomic "
+        f"Region code) naming another part of the body than {part}"
+        + (f" ({', '.join(also)} accepted)" if also else "")
+        + ", reads outside whatever the image looks like; an empty or unknown term says nothing"
+    )
 
 
 def _signed(v: Any) -> str:

@@ -20,7 +20,7 @@ turns the probability into a prediction set at a stated coverage. docs/DOMAIN_GU
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -28,6 +28,7 @@ import numpy as np
 
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.imaging.pixels import chroma
+from dlrs_desktop.model import anatomy
 from dlrs_desktop.model import domain_texture as dtx
 from dlrs_desktop.model.outcome import Outcome
 
@@ -253,6 +254,8 @@ WHY = {  # what the largest contributing check says; {low} and {high}: its train
     "synthetic": QT_TRANSLATE_NOOP("domain_text", "its speckle texture looks simulated (like the application's synthetic scans or a speckle phantom) rather than like a real scan (synthetic-likeness {value}; training range {low} to {high})"),  # noqa: E501
     "texture": QT_TRANSLATE_NOOP("domain_text", "the speckle texture around the lesion is unlike the training images' (distance {value}; training range {low} to {high})"),  # noqa: E501
     "image": QT_TRANSLATE_NOOP("domain_text", "the {name} is {value} (training range {low} to {high})"),
+    "modality": anatomy.WHY_MODALITY,  # the DICOM header's own word (model/anatomy.py)
+    "body_part": anatomy.WHY_BODY_PART,
 }  # fmt: skip
 
 
@@ -288,6 +291,15 @@ def score_values(ref: DomainReference, values: dict[str, float]) -> DomainResult
         reason = QT_TRANSLATE_NOOP("domain_text", "within the range of the model's training images")
     factors = tuple((c.name, round(float(z), 3)) for c, z, _ in zs[:3])
     return DomainResult(status, score, ref.unusual_above, ref.outside_above, reason, factors)
+
+
+def header_outside(prior: DomainResult | None, why: str) -> DomainResult:
+    """The domain block when the DICOM header rules the image out (`anatomy.header_reason`): outside,
+    whatever the image-based score says; that score and its thresholds are kept as evidence."""
+    reason = REASON_OUTSIDE.format(why=why)
+    if prior is None or prior.status == "unknown":
+        return DomainResult("outside", None, None, None, reason)
+    return replace(prior, status="outside", reason=reason)
 
 
 def centred(p: Any, centre: float) -> Any:

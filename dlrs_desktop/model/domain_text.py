@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from dlrs_desktop.model.anatomy import header_reason
 from dlrs_desktop.model.domain import REASON_OUTSIDE, REASON_UNUSUAL, WHY
 from dlrs_desktop.model.reading import (
     class_text,
@@ -143,6 +146,17 @@ def domain_line(pred: Prediction, tr: Translate = english) -> str:
 def outside_text(pred: Prediction, tr: Translate = english) -> str:
     """The headline of a result outside the domain (the reason, no class)."""
     return tr(C, OUTSIDE_TEXT).format(reason=reason_of(domain_of(pred), tr))
+
+
+def header_notice(metadata: Mapping[str, Any], manifest: Mapping[str, Any], tr: Translate = english) -> str:
+    """ "No result: …" for an image whose DICOM header rules it out for the bundle of `manifest`
+    (model/anatomy.py), said when it opens rather than after a contour is drawn; "" otherwise."""
+    td = manifest.get("training_data")
+    why = header_reason(metadata, td.get("body_part") if isinstance(td, Mapping) else None)
+    if not why:
+        return ""
+    reason = reason_of(DomainResult("outside", None, None, None, REASON_OUTSIDE.format(why=why)), tr)
+    return tr(C, OUTSIDE_TEXT).format(reason=reason)
 
 
 def caution_text(pred: Prediction, tr: Translate = english) -> str:

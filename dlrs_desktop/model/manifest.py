@@ -19,6 +19,7 @@ import numpy as np
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.limits import MAX_BUNDLE_FILE_BYTES
 from dlrs_desktop.model import bundle_text as T
+from dlrs_desktop.model.anatomy import body_part_problem
 from dlrs_desktop.model.outcome import check_outcome
 
 SCHEMA = "dlrs-model-bundle"
@@ -178,6 +179,9 @@ def validate_manifest(m: Any) -> None:
         isinstance(rng, list) and len(rng) == 2 and all(_finite(v) for v in rng) and rng[0] <= rng[1]
     ):
         raise ModelError("Manifest field 'training_data.tumour_area_mm2_range' must be [min, max] in mm².")
+    body_part = m["training_data"].get("body_part")
+    if body_part is not None and (problem := body_part_problem(body_part)):
+        raise ModelError(f"Manifest field 'training_data.body_part' {problem}.")
     check_outcome(m["outcome"])  # text fields: non-empty, bounded, no control characters
     for name, entry in m["files"].items():
         if (

@@ -26,6 +26,7 @@ import numpy as np
 
 from dlrs_desktop.errors import DlrsError, ModelError
 from dlrs_desktop.extras import install_hint, missing_modules, require
+from dlrs_desktop.model import anatomy
 from dlrs_desktop.model import domain as dm
 from dlrs_desktop.model import precision as prec
 from dlrs_desktop.model.backends import (  # noqa: F401  (re-exported: quantize, tests)
@@ -240,6 +241,9 @@ class Predictor:
             raise ModelError("The model's fused probability is not a finite number; no result is shown.")
         t3 = time.perf_counter()
         guard = self._guard(z, feats[0] if feats is not None else None, stats, texture)
+        ruled_out = anatomy.header_reason(image.provenance.metadata, self.bundle.body_part)
+        if ruled_out:  # the DICOM header names another modality or body part: outside, whatever the score
+            guard["domain"] = dm.header_outside(guard.get("domain"), ruled_out)
         t3 += (t_guard := time.perf_counter() - t3)
         cams = self._cams(feats[0], info, image.shape) if cam and feats is not None else None
         t4 = time.perf_counter()

@@ -175,6 +175,7 @@ def _training_data(recipe: TrainingRecipe, data, y: np.ndarray, splits: np.ndarr
             float(data.tumour_area_mm2[tr].min()),
             float(data.tumour_area_mm2[tr].max()),
         ],
+        **({"body_part": recipe.body_part} if recipe.body_part else {}),
     }
 
 

@@ -27,6 +27,9 @@ class TrainingRecipe:
     version: str = "0.1.0"
     training_kind: str = "real"  # "real" | "synthetic"
     description: str = ""
+    # the DICOM body part the images show (manifest training_data.body_part; model/anatomy.py): a DICOM
+    # whose header names another one reads outside. None: not declared, not checked
+    body_part: str | None = "BREAST"
     changelog: dict[str, str] | None = None
     demo: bool = False
     outcome: dict[str, str] | None = None  # the manifest's outcome block (model/outcome.py)

@@ -710,8 +710,8 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
         <translation>训练范围</translation>
     </message>
     <message>
-        <source>whether the image resembles those the model was trained on: inside; unusual (the number is shown with a caution); outside (no class and no number, only the reason). It does not tell another organ from the one the model was trained on: use a model only on that organ.</source>
-        <translation>图像是否与模型的训练图像相似：范围内；不常见（显示数值并附注意）；超出范围（不显示分类和数值，只显示原因）。它不能区分其他器官与模型训练所用的器官：模型只能用于该器官。</translation>
+        <source>whether the image resembles those the model was trained on: inside; unusual (the number is shown with a caution); outside (no class and no number, only the reason). From the image alone it does not tell another organ from the one the model was trained on; a DICOM whose header names another body part or modality is outside. Use a model only on that organ.</source>
+        <translation>图像是否与模型的训练图像相似：范围内；不常见（显示数值并附注意）；超出范围（不显示分类和数值，只显示原因）。仅凭图像它不能区分其他器官与模型训练所用的器官；DICOM 头信息标明其他检查部位或模态的图像为超出范围。模型只能用于该器官。</translation>
     </message>
     <message>
         <source>Bars</source>
@@ -2744,6 +2744,20 @@ or drop a file here · File → Open demo case</source>
     <message>
         <source>within the range of the model&apos;s training images</source>
         <translation>在模型训练图像的范围内</translation>
+    </message>
+    <message>
+        <source>its DICOM header gives the modality {value}; this model was trained on ultrasound (US)</source>
+        <extracomment>The reasons (completing domain.REASON_OUTSIDE), as templates read back by domain_text.</extracomment>
+        <translation>其 DICOM 头信息标明的模态为 {value}；此模型以超声（US）图像训练</translation>
+    </message>
+    <message>
+        <source>its DICOM header gives the body part {value}; this model was trained on {name} images</source>
+        <translation>其 DICOM 头信息标明的检查部位为 {value}；此模型以{name}图像训练</translation>
+    </message>
+    <message>
+        <source>breast</source>
+        <extracomment>The declared body parts&apos; words (a template&apos;s {name} is translated at display time).</extracomment>
+        <translation>乳腺</translation>
     </message>
 </context>
 <context>

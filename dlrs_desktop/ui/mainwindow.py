@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
                 self.set_ring_visible(name, self.prefs.ring_visible(name))
         if kind == "image":
             self.cursor_label.setText("")  # the previous image's reading does not describe this one
+            self.prediction.tell_header()
         if kind in ("image", "review"):
             self.actions["reviewed"].setChecked(self.doc.review.status == "reviewed")
         self.prediction.refresh_button()

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from dlrs_desktop.model.domain_text import is_outside, outside_text
+from dlrs_desktop.model.domain_text import header_notice, is_outside, outside_text
 from dlrs_desktop.model.reading import cam_rgba, class_text
 from dlrs_desktop.model.result import ResultIdentity, ResultModel, SavedResult
 from dlrs_desktop.store import AuditLog
@@ -140,6 +140,15 @@ class PredictionController(QObject):
         self.refresh_button()
         self.doc.set_model(info.sha256 or None)  # a result of another model is stale until predicted again
         self.reverify_saved_result()
+        self.tell_header()
+
+    def tell_header(self) -> None:
+        """Before a contour is drawn: the loaded model will show no result for this DICOM, its header names
+        another modality or body part (model/anatomy.py)."""
+        image, manifest = self.doc.base_image, self.model.info.manifest
+        text = header_notice(image.provenance.metadata, manifest, translate) if image and manifest else ""
+        if text:
+            self.status(text, 20000)
 
     def reverify_saved_result(self) -> None:
         """A result read from a sidecar is re-computed as soon as the model can (never shown as current

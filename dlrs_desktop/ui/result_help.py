@@ -94,8 +94,9 @@ def _headline_items(outcome: Outcome) -> list[tuple[str, str]]:
             translate(
                 "ResultHelp",
                 "whether the image resembles those the model was trained on: inside; unusual (the number is "
-                "shown with a caution); outside (no class and no number, only the reason). It does not tell "
-                "another organ from the one the model was trained on: use a model only on that organ.",
+                "shown with a caution); outside (no class and no number, only the reason). From the image "
+                "alone it does not tell another organ from the one the model was trained on; a DICOM whose "
+                "header names another body part or modality is outside. Use a model only on that organ.",
             ),
         ),
     ]

@@ -71,6 +71,7 @@ def training_data(
         "centres": names,
         "sites": sites,
         "tumour_area_mm2_range": area,
+        **({"body_part": recipe.body_part} if recipe.body_part else {}),
     }
 
 
