@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -25,12 +24,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ((3,), (2, 2))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def constant(name: str) -> float:

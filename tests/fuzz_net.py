@@ -25,6 +25,7 @@ import numpy as np
 import pydicom
 
 from tests.fuzz_images import DEMO_DCM, _small_dicom, mutate
+from tests.pacs_factory import free_port
 from tests.seg_factory import deflated_seg_bomb, fractional_seg
 
 SEG_FAMILIES = ("seg-crafted", "seg-mutated", "receiver")
@@ -116,12 +117,6 @@ def seg_mutations(d: Path, rng: random.Random, n: int) -> list[tuple[str, Path]]
 
 
 # ------------------------------------------------------------------------------------------ receiver
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _associate_rq() -> bytes:
     """The A-ASSOCIATE-RQ pynetdicom sends to DLRS as SCANNER (captured from a local socket)."""
     import threading
@@ -243,7 +238,7 @@ def receiver_cases(d: Path, rng: random.Random, n_mutated: int) -> list[tuple[st
         streams.append((f"mutated dataset {k}", partial(_stores, mutated), []))
     cases = []
     for k, (name, stream, extra) in enumerate(streams):
-        port = _free_port()
+        port = free_port()
         out = d / f"in-{k}"
         argv = ["dicom", "listen", "--port", str(port), "--out", str(out), "--allow-aet", "SCANNER", *extra]
         cases.append((name, argv, _peer(port, stream, legit)))

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from dlrs_desktop.cli import main
-from tests.federated_factory import ROOT, abc_sites, free_port, wait_exit, write_secrets
+from tests.federated_factory import ROOT, abc_sites, wait_exit, write_secrets
+from tests.pacs_factory import free_port
 from tests.training_factory import rewrite, tiny_federated_args
 
 pytest.importorskip("torch")

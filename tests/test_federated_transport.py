@@ -19,7 +19,8 @@ from dlrs_desktop.extras import MissingExtraError
 from dlrs_desktop.training.federated.protocol import Expect, FederationError, Request
 from dlrs_desktop.training.federated.tls import make_test_certificates
 from dlrs_desktop.training.federated.transport import FlowerFederation, ServerSettings
-from tests.federated_factory import ROOT, SHAPES, Sites, constant, free_port, wait_exit, write_secrets
+from tests.federated_factory import ROOT, SHAPES, Sites, constant, wait_exit, write_secrets
+from tests.pacs_factory import free_port
 
 pytest.importorskip("flwr")
 EXPECT = Expect(shapes=SHAPES, metrics=("sum",))
