@@ -40,6 +40,7 @@ python benchmarks/robustness_real.py --model "$WORK/model-1.1" --cohort "$WORK/c
 python benchmarks/real_bus_loco_signatures.py --cohort "$WORK/cohort/cohort-train.csv" --model "$WORK/model-1.1"
 python benchmarks/stacking_signature_scale.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv" \
   --checkpoint "$WORK/model-1.1.checkpoint"   # README.md, "The signatures' held-out scale" (2026-12-05)
+python benchmarks/contour_average_probe.py --model "$WORK/model-1.1" --cohort "$WORK/cohort/cohort-train.csv"   # README.md, "A contour-averaged probability"
 # (the 1.1.0 manifest's changelog entry was written with model/bundle_edit.rewrite_manifest, then
 #  `dlrs model sign --model "$WORK/model-1.1" --key KEY`)
 
