@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dlrs_desktop.model.anatomy import header_reason
-from dlrs_desktop.model.domain import REASON_OUTSIDE, REASON_UNUSUAL, WHY
+from dlrs_desktop.model.domain import REASON_OUTSIDE, REASON_UNUSUAL, WHY, header_outside
 from dlrs_desktop.model.reading import (
     class_text,
     is_uncertain,
@@ -148,15 +148,11 @@ def outside_text(pred: Prediction, tr: Translate = english) -> str:
     return tr(C, OUTSIDE_TEXT).format(reason=reason_of(domain_of(pred), tr))
 
 
-def header_notice(metadata: Mapping[str, Any], manifest: Mapping[str, Any], tr: Translate = english) -> str:
-    """ "No result: …" for an image whose DICOM header rules it out for the bundle of `manifest`
+def header_notice(metadata: Mapping[str, Any], body_part: str | None, tr: Translate = english) -> str:
+    """ "No result: …" for an image whose DICOM header rules it out for a model of `body_part`
     (model/anatomy.py), said when it opens rather than after a contour is drawn; "" otherwise."""
-    td = manifest.get("training_data")
-    why = header_reason(metadata, td.get("body_part") if isinstance(td, Mapping) else None)
-    if not why:
-        return ""
-    reason = reason_of(DomainResult("outside", None, None, None, REASON_OUTSIDE.format(why=why)), tr)
-    return tr(C, OUTSIDE_TEXT).format(reason=reason)
+    why = header_reason(metadata, body_part)
+    return tr(C, OUTSIDE_TEXT).format(reason=reason_of(header_outside(None, why), tr)) if why else ""
 
 
 def caution_text(pred: Prediction, tr: Translate = english) -> str:

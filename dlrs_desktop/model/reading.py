@@ -105,6 +105,7 @@ class BundleReading:
     outcome: Outcome
     ring_radii: tuple[float, ...]
     region_thresholds: dict[str, float]
+    body_part: str | None = None  # training_data.body_part (validated at load; model/anatomy.py)
 
     def __post_init__(self) -> None:
         check_finite(self)
@@ -114,7 +115,8 @@ class BundleReading:
         """An empty or missing manifest (no model loaded) reads as the default outcome, no rings."""
         if not manifest:
             return cls(DEFAULT, (), {})
-        return cls(Outcome.from_manifest(manifest), ring_radii(manifest), region_thresholds(manifest))
+        part = (manifest.get("training_data") or {}).get("body_part")
+        return cls(Outcome.from_manifest(manifest), ring_radii(manifest), region_thresholds(manifest), part)
 
 
 def cam_rgba(values: np.ndarray, max_alpha: int = 200) -> np.ndarray | None:

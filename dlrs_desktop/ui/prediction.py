@@ -145,8 +145,9 @@ class PredictionController(QObject):
     def tell_header(self) -> None:
         """Before a contour is drawn: the loaded model will show no result for this DICOM, its header names
         another modality or body part (model/anatomy.py)."""
-        image, manifest = self.doc.base_image, self.model.info.manifest
-        text = header_notice(image.provenance.metadata, manifest, translate) if image and manifest else ""
+        image, info = self.doc.base_image, self.model.info
+        loaded = image is not None and bool(info.manifest)
+        text = header_notice(image.provenance.metadata, info.reading.body_part, translate) if loaded else ""
         if text:
             self.status(text, 20000)
 
