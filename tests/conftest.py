@@ -25,6 +25,21 @@ def _private_user_data(tmp_path_factory, monkeypatch):
     yield
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _free_module_scratch(request, tmp_path_factory):
+    """A module's scratch folders (its module fixtures' and each test's user data) go once all its tests
+    passed. pytest keeps them to the end of the run otherwise: a full run held 6.4 GB at once
+    (2026-12-05), and a CI machine with less free disk died "No space left on device". A failed test
+    keeps its module's folders for the post-mortem."""
+    base = tmp_path_factory.getbasetemp()
+    before = set(base.iterdir())
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed == failed:
+        for folder in set(base.iterdir()) - before:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def bundle_dir() -> Path:
     """The small random test bundle (64 px crops), built once per machine (tests/model_factory.py)."""
