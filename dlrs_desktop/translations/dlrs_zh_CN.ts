@@ -1122,16 +1122,28 @@ Use it anyway? Every result, report and export will then say &quot;unsigned mode
 
 **Research use only.** Not a diagnosis; never the sole basis of a clinical decision. The card of the loaded model below says what it was trained on (the bundled demonstration model: synthetic data).
 
-Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following the dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on 3, 5 and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this computer.</source>
+Follows the method of the dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025), which predicted early response to neoadjuvant chemotherapy from one breast ultrasound image: ResNet models on the tumour and on 3, 5 and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this computer.</source>
         <translation># DLRS Desktop {version}
 
-**仅供研究使用。**并非诊断结论；绝不能作为临床决策的唯一依据。下方已加载模型的模型卡说明了其训练数据（随附的演示模型：合成数据）。
+**仅供研究使用**。并非诊断结论；绝不能作为临床决策的唯一依据。下方已加载模型的模型卡说明了其训练数据（随附的演示模型：合成数据）。
 
-依据 Liu 等人的双中心研究（BMC Cancer 25:1737, 2025），由一张乳腺超声图像预测新辅助化疗的早期反应：分别基于瘤内区域及 3、5、10 mm 瘤周环的 ResNet 模型，通过堆叠融合合并。完全离线运行；任何数据都不会离开本机。</translation>
+沿用 Liu 等人双中心研究（BMC Cancer 25:1737, 2025）的方法：该研究由一张乳腺超声图像预测新辅助化疗的早期反应，分别基于瘤内区域及 3、5、10 mm 瘤周环的 ResNet 模型，通过堆叠融合合并。完全离线运行；任何数据都不会离开本机。</translation>
     </message>
     <message>
         <source>**Research notice of the loaded model:** {notice}</source>
-        <translation>**已加载模型的研究声明：**{notice}</translation>
+        <translation>**已加载模型的研究声明**：{notice}</translation>
+    </message>
+    <message>
+        <source>the tumour alone (no rings)</source>
+        <translation>仅肿瘤本身（无瘤周环）</translation>
+    </message>
+    <message>
+        <source>the tumour and its {radii} mm rings</source>
+        <translation>肿瘤及其 {radii} mm 瘤周环</translation>
+    </message>
+    <message>
+        <source>**The loaded model** ({model}) gives the probability of {short_name} ({name}) from {regions}.</source>
+        <translation>**已加载的模型**（{model}）根据{regions}给出{short_name}（{name}）的概率。</translation>
     </message>
     <message>
         <source>About DLRS Desktop</source>

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from dlrs_desktop import __version__
 from dlrs_desktop.extras import install_hint, missing_modules
-from dlrs_desktop.model.outcome import DEFAULT, Outcome
+from dlrs_desktop.model.outcome import DEFAULT, OUTCOME, Outcome
 from dlrs_desktop.regions import DEFAULT_RING_RADII_MM
 from dlrs_desktop.ui import dialogs, i18n
 from dlrs_desktop.ui.result_help import reading_html
@@ -111,11 +111,13 @@ def about_markdown(model_info: ModelInfo) -> str:
         "**Research use only.** Not a diagnosis; never the sole basis of a clinical decision. The card of "
         "the loaded model below says what it was trained on (the bundled demonstration model: synthetic "
         "data).\n\n"
-        "Predicts early response to neoadjuvant chemotherapy from one breast ultrasound image, following the "
-        "dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025): ResNet models on the tumour and on 3, 5 "
-        "and 10 mm peritumoral rings, combined by stacking fusion. Runs offline; nothing leaves this "
-        "computer.",
+        "Follows the method of the dual-centre study of Liu et al. (BMC Cancer 25:1737, 2025), which "
+        "predicted early response to neoadjuvant chemotherapy from one breast ultrasound image: ResNet "
+        "models on the tumour and on 3, 5 and 10 mm peritumoral rings, combined by stacking fusion. Runs "
+        "offline; nothing leaves this computer.",
     ).format(version=__version__)
+    if model_info.manifest:
+        head += "\n\n" + loaded_model_line(model_info)
     notice = model_info.notice
     translated = i18n.notice(notice) if notice else ""
     if translated and translated != notice:  # the card below stays as the bundle wrote it (English)
@@ -123,6 +125,24 @@ def about_markdown(model_info: ModelInfo) -> str:
             notice=translated
         )
     return head + "\n\n---\n\n" + model_card_markdown(model_info)
+
+
+def loaded_model_line(model_info: ModelInfo) -> str:
+    """What the loaded model's number is the probability of, and from which regions: a real-data
+    benign-vs-malignant bundle must not sit under an About that says only "early response"."""
+    reading = model_info.reading
+    words = {k: translate(OUTCOME, v) for k, v in reading.outcome.to_dict().items()}  # a bundle's own words
+    radii = reading.ring_radii
+    if not radii:
+        regions = translate("about", "the tumour alone (no rings)")
+    else:
+        regions = translate("about", "the tumour and its {radii} mm rings").format(
+            radii=", ".join(f"{r:g}" for r in radii)
+        )
+    return translate(
+        "about",
+        "**The loaded model** ({model}) gives the probability of {short_name} ({name}) from {regions}.",
+    ).format(model=model_info.id, short_name=words["short_name"], name=words["name"], regions=regions)
 
 
 def about_dialog(parent: QWidget, model_info: ModelInfo) -> None:
