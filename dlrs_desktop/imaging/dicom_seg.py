@@ -10,6 +10,9 @@ decoding: the SEG's frames must have the image's size, frames × rows × columns
 deflated SEG is inflated by a bounded reader (a deflate bomb stops at the cap). A FRACTIONAL SEG
 (probabilities or occupancies) is thresholded at half its Maximum Fractional Value, which is what
 DICOM's fractional values mean (PS3.3 C.8.20.2.3), not at "> 0".
+
+pydicom is imported inside the functions: `roi.contour` imports this module for every contour, and
+the window and `dlrs --help` start without pydicom, as everywhere else in the package.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class ImageRef:
     @classmethod
     def of(cls, image_path: str | os.PathLike[str] | None) -> ImageRef | None:
         """The image file's UIDs (header only); None for a PNG/JPEG or an unreadable header."""
+        # lazy: pydicom stays off start-up (module docstring)
         import pydicom
 
         if image_path is None:
@@ -66,6 +70,7 @@ class ImageRef:
 
 def is_seg_file(path: str | os.PathLike[str]) -> bool:
     """A Part 10 file whose SOP class is Segmentation (read from the header only)."""
+    # lazy: pydicom stays off start-up (module docstring)
     import pydicom
 
     try:
@@ -99,6 +104,7 @@ def seg_source_frame(path: str | os.PathLike[str]) -> int | None:
 
 def seg_header(p: Path) -> Any:
     """A SEG's header without its pixels; a deflated one is inflated by the bounded reader only."""
+    # lazy: pydicom stays off start-up (module docstring)
     import pydicom
 
     meta = pydicom.filereader.read_file_meta_info(p)
@@ -148,6 +154,7 @@ def read_seg_mask(
 
 def _read_bounded(p: Path) -> Any:
     """The SEG dataset, its size bounded before any pixel is decoded (and before inflating all of it)."""
+    # lazy: pydicom stays off start-up (module docstring)
     import pydicom
 
     try:
@@ -182,6 +189,7 @@ def _check_size(ds: Any, p: Path) -> None:
 
 def _read_deflated(p: Path, meta: Any) -> Any:
     """Inflate a Deflated Explicit VR Little Endian SEG with a bounded reader, then parse it."""
+    # lazy: pydicom stays off start-up (module docstring)
     import pydicom
     from pydicom.filewriter import write_file_meta_info
     from pydicom.uid import ExplicitVRLittleEndian
@@ -282,6 +290,7 @@ def _source_of(item: Any) -> tuple[str | None, int | None]:
 
 
 def pydicom_multivalue() -> type:
+    # lazy: pydicom stays off start-up (module docstring)
     from pydicom.multival import MultiValue
 
     return MultiValue
@@ -292,6 +301,7 @@ def segs_for_image(image_path: str | os.PathLike[str], folder: str | os.PathLike
 
     A study retrieved from the PACS brings the contours other workstations sent; this finds them.
     """
+    # lazy: pydicom stays off start-up (module docstring)
     import pydicom
 
     try:
