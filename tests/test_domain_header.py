@@ -15,6 +15,7 @@ from dlrs_desktop import paths
 from dlrs_desktop.cli import main
 from dlrs_desktop.errors import ModelError
 from dlrs_desktop.imaging import load_image
+from dlrs_desktop.imaging.body_parts import described_parts
 from dlrs_desktop.model import Predictor, load_bundle
 from dlrs_desktop.model.anatomy import body_parts, header_reason
 from dlrs_desktop.model.domain_text import domain_line, headline
@@ -179,3 +180,77 @@ def test_the_window_shows_no_class_for_a_thyroid_dicom(qtbot, tmp_path, dialog_l
     win.statusBar().clearMessage()
     assert win.open_path(shutil.copy(DEMO, tmp_path / "breast.dcm"))
     assert "DICOM header" not in win.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("US KIDNEY", ("KIDNEY",)),
+        ("Adult Heart", ("HEART",)),
+        ("US Kidneys bilateral", ("KIDNEY",)),  # plural
+        ("Whole Body", ("WHOLEBODY",)),  # a phrase of words read as one term
+        ("Entire body", ("WHOLEBODY",)),  # the SNOMED CT meaning of WHOLEBODY
+        ("US ABDOMEN COMPLETE", ("ABDOMEN",)),
+        ("QA Phantom", ("PHANTOM",)),
+        ("Sonographie Mamma rechts", ("BREAST",)),  # a synonym of the breast
+        ("乳腺超声", ("BREAST",)),
+        ("Breast and thyroid", ("BREAST", "THYROID")),
+        ("CALL BACK", ()),  # breast imaging's word, not the back
+        ("Hand held US", ()),  # a hand-held probe, not the hand
+        ("MURMUR, R/O VSD", ()),  # three-letter abbreviations are not read
+        ("Echocardiogram", ()),  # not a body part's name: says nothing
+        ("Hypothyroidism", ()),  # whole words only
+        ("x" * 300 + " THYROID", ()),  # read up to MAX_TEXT characters
+    ],
+)
+def test_descriptions_are_read_for_the_body_parts_they_name(text, terms):
+    assert described_parts([text]) == terms
+
+
+@pytest.mark.parametrize(
+    ("metadata", "named"),
+    [
+        ({"modality": "US", "described_body_parts": ["THYROID"]}, "THYROID"),
+        ({"modality": "US", "described_body_parts": ["HEART", "LUNG"]}, "HEART, LUNG"),
+        ({"modality": "US", "described_body_parts": ["BREAST", "THYROID"]}, None),  # it names the breast
+        ({"modality": "US", "described_body_parts": ["AXILLA", "NECK"]}, None),  # and a neighbour
+        ({"modality": "US", "body_part": "BREAST", "described_body_parts": ["THYROID"]}, None),  # coded wins
+        ({"modality": "US", "described_body_parts": ["NOT A TERM"]}, None),
+        ({"modality": "US", "described_body_parts": []}, None),
+    ],
+)
+def test_a_description_rules_out_only_when_no_coded_part_is_given(metadata, named):
+    reason = header_reason(metadata, "BREAST")
+    if named is None:
+        assert reason is None
+    else:
+        assert reason == (
+            f"its DICOM study or series description names {named}; this model was trained on breast images"
+        )
+    coded = header_reason({**metadata, "body_part": "LIVER"}, "BREAST")
+    assert coded is not None and "body part LIVER" in coded  # the coded attribute decides when given
+
+
+def test_a_thyroid_exam_known_only_by_its_description_reads_outside_and_the_text_is_not_kept(
+    tmp_path, capsys
+):
+    path = _relabelled(
+        tmp_path,
+        "described.dcm",
+        BodyPartExamined=None,
+        StudyDescription="US THYROID Doe^Jane",
+        SeriesDescription="Transverse",
+    )
+    image = load_image(path)
+    assert image.provenance.metadata["described_body_parts"] == ["THYROID"]
+    assert "Doe" not in json.dumps(image.provenance.metadata)  # the terms only, never the free text
+    args = ["predict", str(path), "--device", "cpu", "--no-sensitivity", "--json"]
+    assert main(args) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["domain"]["status"] == "outside"
+    assert d["domain"]["reason"] == (
+        "this image is unlike the images this model was trained on: its DICOM study or series description "
+        "names THYROID; this model was trained on breast images"
+    )
+    assert main(["info", str(path)]) == 0
+    assert "Body part:    - (descriptions name THYROID)\n" in capsys.readouterr().out

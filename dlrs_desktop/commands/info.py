@@ -95,7 +95,9 @@ def _text(d: dict[str, Any]) -> str:
     ]
     if kind.startswith("DICOM"):  # what the domain guard's header check reads (model/anatomy.py)
         region = f" (anatomic region {meta['anatomic_region']})" if meta.get("anatomic_region") else ""
-        lines.append(f"Body part:    {meta.get('body_part') or '-'}{region}")
+        described = ", ".join(meta.get("described_body_parts") or ())
+        described = f" (descriptions name {described})" if described else ""
+        lines.append(f"Body part:    {meta.get('body_part') or '-'}{region}{described}")
     if d["calibration"]:
         lines.append(f"Calibration:  {d['calibration']['label']}")
     elif any(r["usable_for_mm"] for r in d["regions"]):

@@ -22,6 +22,7 @@ import numpy as np
 
 from dlrs_desktop import limits
 from dlrs_desktop.imaging import load_text as T
+from dlrs_desktop.imaging.body_parts import described_parts
 from dlrs_desktop.imaging.calibration import calibration_from_dicom
 from dlrs_desktop.imaging.header_limits import check_codec_header, check_deflated, check_regions, check_sizes
 from dlrs_desktop.imaging.pixels import rescale_to_uint8
@@ -156,6 +157,9 @@ def _metadata(ds: Any, ts: Any) -> dict[str, Any]:
         value = ds.get(kw, None)
         meta[key] = str(value) if value not in (None, "") else None
     meta["anatomic_region"] = _anatomic_region(ds)
+    # the body parts the descriptions name, never their free text (it may identify a patient)
+    described = (ds.get(kw, None) for kw in ("StudyDescription", "SeriesDescription", "ProtocolName"))
+    meta["described_body_parts"] = list(described_parts(str(v) for v in described if v is not None))
     meta["transfer_syntax"] = ts.name if ts else None
     meta["transfer_syntax_uid"] = str(ts) if ts else None
     for key, kw in (

@@ -11,6 +11,10 @@ imaging AI does, the header is read first:
   than the one the bundle declares (`training_data.body_part`, e.g. BREAST) → outside; without a
   Body Part Examined, the SNOMED CT code of the Anatomic Region Sequence (0008,2218) is read the same
   way (through the table of terms and codes that highdicom ships);
+* without either, the body parts its *Study* or *Series Description* or *Protocol Name* name, as
+  whole words ("US KIDNEY", "Adult Heart"): outside when they name another part and none names the
+  declared part or a neighbour (the loader keeps only the terms, never the text:
+  `imaging/body_parts.py`);
 * an empty, unknown or neighbouring term (CHEST or AXILLA for a breast model: a breast exam may be
   filed under either), a PNG or JPEG, or a bundle that declares no body part → the header says
   nothing, and the image-based guard decides alone.
@@ -20,14 +24,10 @@ A header is only ever used to refuse, never to vouch for an image.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
-import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from dlrs_desktop.imaging.body_parts import body_parts, normalised, term_of_code
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 #: Imaging modalities (PS3.3 C.7.3.1.1.1) that are not B-mode ultrasound. OT (other) is left out on
@@ -41,7 +41,6 @@ NEIGHBOURS: dict[str, frozenset[str]] = {
     "BREAST": frozenset({"CHEST", "THORAX", "TRUNK", "UPPERTRUNK", "AXILLA", "WHOLEBODY"}),
     "THYROID": frozenset({"NECK", "HEADNECK", "WHOLEBODY"}),
 }
-_NOT_A_LETTER = re.compile(r"[\s_\-]+")
 #: The reasons (completing domain.REASON_OUTSIDE), as templates read back by domain_text.
 WHY_MODALITY = QT_TRANSLATE_NOOP(
     "domain_text", "its DICOM header gives the modality {value}; this model was trained on ultrasound (US)"
@@ -49,36 +48,12 @@ WHY_MODALITY = QT_TRANSLATE_NOOP(
 WHY_BODY_PART = QT_TRANSLATE_NOOP(
     "domain_text", "its DICOM header gives the body part {value}; this model was trained on {name} images"
 )
+WHY_DESCRIPTION = QT_TRANSLATE_NOOP(
+    "domain_text",
+    "its DICOM study or series description names {value}; this model was trained on {name} images",
+)
 #: The declared body parts' words (a template's {name} is translated at display time).
 BODY_PART_WORDS = {"BREAST": QT_TRANSLATE_NOOP("domain_text", "breast")}
-
-
-@functools.cache
-def body_parts() -> dict[str, tuple[str, str]]:
-    """Body Part Examined defined term → its SNOMED CT code (scheme, value), from highdicom's copy of
-    PS3.16 Annex L (317 terms; read as data, without importing highdicom)."""
-    spec = importlib.util.find_spec("highdicom")
-    if spec is None or spec.origin is None:  # a core dependency (pyproject): a broken install
-        raise RuntimeError("highdicom is not installed; reinstall DLRS Desktop")
-    table = json.loads((Path(spec.origin).parent / "_standard" / "anatomic_regions.json").read_text("utf-8"))
-    return {str(term): (str(code[0]), str(code[1])) for term, code in table.items()}
-
-
-@functools.cache
-def _term_of_code() -> dict[str, str]:
-    """'SCT:76752008' → BREAST (the first term of a code that several terms share, e.g. CHEST, THORAX)."""
-    out: dict[str, str] = {}
-    for term, (scheme, value) in body_parts().items():
-        out.setdefault(f"{scheme}:{value}", term)
-    return out
-
-
-def normalised(term: Any) -> str:
-    """A header or manifest term as the defined terms spell it: upper case, no spaces or underscores
-    ("Whole Body" → WHOLEBODY); '' for anything that is not short text."""
-    if not isinstance(term, str) or len(term) > 64:
-        return ""
-    return _NOT_A_LETTER.sub("", term).upper()
 
 
 def body_part_problem(value: Any) -> str | None:
@@ -92,17 +67,21 @@ def header_reason(metadata: Mapping[str, Any], body_part: str | None) -> str | N
     """Why the image's DICOM header rules it out for a model of `body_part` (None: it does not).
 
     `metadata` is the loader's de-identified metadata (`Provenance.metadata`): a PNG has no modality
-    or body part, so it never gets a reason here."""
+    or body part, so it never gets a reason here. The coded attributes decide when present; the
+    descriptions' words only when neither Body Part Examined nor the Anatomic Region is a known term."""
     modality = normalised(metadata.get("modality"))
     if modality in OTHER_MODALITIES:
         return WHY_MODALITY.format(value=modality)
-    if body_part is None or not (metadata.get("body_part") or metadata.get("anatomic_region")):
+    if body_part is None:
         return None
+    allowed = {body_part} | NEIGHBOURS.get(body_part, frozenset())
+    name = BODY_PART_WORDS.get(body_part, body_part)
     seen = normalised(metadata.get("body_part"))
     if seen not in body_parts():  # no Body Part Examined: the Anatomic Region Sequence's code, if any
-        seen = _term_of_code().get(str(metadata.get("anatomic_region") or ""), "")
-    if not seen:
+        seen = term_of_code().get(str(metadata.get("anatomic_region") or ""), "")
+    if seen:
+        return None if seen in allowed else WHY_BODY_PART.format(value=seen, name=name)
+    described = [t for t in metadata.get("described_body_parts") or () if t in body_parts()]
+    if not described or allowed.intersection(described):
         return None
-    if seen == body_part or seen in NEIGHBOURS.get(body_part, frozenset()):
-        return None
-    return WHY_BODY_PART.format(value=seen, name=BODY_PART_WORDS.get(body_part, body_part))
+    return WHY_DESCRIPTION.format(value=", ".join(described), name=name)

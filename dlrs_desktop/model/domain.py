@@ -256,6 +256,7 @@ WHY = {  # what the largest contributing check says; {low} and {high}: its train
     "image": QT_TRANSLATE_NOOP("domain_text", "the {name} is {value} (training range {low} to {high})"),
     "modality": anatomy.WHY_MODALITY,  # the DICOM header's own word (model/anatomy.py)
     "body_part": anatomy.WHY_BODY_PART,
+    "description": anatomy.WHY_DESCRIPTION,
 }  # fmt: skip
 
 

@@ -2767,6 +2767,10 @@ or drop a file here · File → Open demo case</source>
         <translation>其 DICOM 头信息标明的检查部位为 {value}；此模型以{name}图像训练</translation>
     </message>
     <message>
+        <source>its DICOM study or series description names {value}; this model was trained on {name} images</source>
+        <translation>其 DICOM 检查或序列描述提到 {value}；此模型以{name}图像训练</translation>
+    </message>
+    <message>
         <source>breast</source>
         <extracomment>The declared body parts&apos; words (a template&apos;s {name} is translated at display time).</extracomment>
         <translation>乳腺</translation>
