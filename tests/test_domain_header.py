@@ -194,6 +194,11 @@ def test_the_window_shows_no_class_for_a_thyroid_dicom(qtbot, tmp_path, dialog_l
         ("QA Phantom", ("PHANTOM",)),
         ("Sonographie Mamma rechts", ("BREAST",)),  # a synonym of the breast
         ("乳腺超声", ("BREAST",)),
+        ("乳腺+腋窝", ("AXILLA", "BREAST")),
+        ("甲状腺彩超", ("THYROID",)),
+        ("肾上腺", ("ADRENAL",)),  # the longest word: not the kidney (肾)
+        ("肝胆胰脾", ("LIVER", "SPLEEN")),
+        ("中心 宫颈", ()),  # 心 and 颈 are not read alone
         ("Breast and thyroid", ("BREAST", "THYROID")),
         ("CALL BACK", ()),  # breast imaging's word, not the back
         ("Hand held US", ()),  # a hand-held probe, not the hand
@@ -205,6 +210,20 @@ def test_the_window_shows_no_class_for_a_thyroid_dicom(qtbot, tmp_path, dialog_l
 )
 def test_descriptions_are_read_for_the_body_parts_they_name(text, terms):
     assert described_parts([text]) == terms
+
+
+def test_every_word_maps_to_a_defined_term():
+    from dlrs_desktop.imaging.body_parts import CJK_TERMS, SYNONYMS
+
+    assert set(CJK_TERMS.values()) | set(SYNONYMS.values()) <= set(body_parts())
+
+
+def test_a_chinese_description_is_read_through_the_files_character_set(tmp_path):
+    path = _relabelled(tmp_path, "zh.dcm", BodyPartExamined=None, SpecificCharacterSet="ISO_IR 192")
+    ds = pydicom.dcmread(path)
+    ds.StudyDescription = "甲状腺彩超"
+    ds.save_as(path)
+    assert load_image(path).provenance.metadata["described_body_parts"] == ["THYROID"]
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,16 @@ MAX_PHRASE_WORDS = 3
 SYNONYMS = dict.fromkeys(
     ("MAMMA", "MAMMAE", "MAMMARY", "MAMMARIA", "MAMMAIRE", "BRUST", "SEIN", "SENO", "MAMA"), "BREAST"
 )
-#: The same in Chinese, read as characters: 乳 (乳腺, 乳房: breast).
-CJK_SYNONYMS = {"乳": "BREAST"}
+#: Chinese names of parts (presets and RIS of the study's hospitals write Chinese), read as character
+#: sequences: 乳 (乳腺, 乳房) is the breast; the others name the parts most often scanned instead. Single
+#: characters only where no common word holds them otherwise (心 is in 中心, 颈 in 宫颈: not read alone).
+CJK_TERMS = {
+    "乳": "BREAST", "腋窝": "AXILLA", "胸壁": "CHEST", "甲状腺": "THYROID", "甲状旁腺": "PARATHYROID",
+    "颈部": "NECK", "心脏": "HEART", "肝": "LIVER", "胆囊": "GALLBLADDER", "胰腺": "PANCREAS", "脾": "SPLEEN",
+    "肾": "KIDNEY", "腹部": "ABDOMEN", "膀胱": "BLADDER", "前列腺": "PROSTATE", "子宫": "UTERUS",
+    "卵巢": "OVARY", "睾丸": "TESTIS", "阴囊": "SCROTUM", "肺": "LUNG", "颈动脉": "CAROTID",
+    "腮腺": "PAROTID", "肾上腺": "ADRENAL", "体模": "PHANTOM",
+}  # fmt: skip
 #: Terms not read in free text: shorter than four letters they are abbreviations that other words'
 #: initials spell (ACA, EAR, RIB, SMA …); "back" is breast imaging's own word ("call back"), and
 #: "hand" ultrasound's ("hand-held" probe).
@@ -84,6 +92,16 @@ def _free_text_terms() -> dict[str, str]:
     return out
 
 
+def _cjk_terms(text: str) -> set[str]:
+    """The parts Chinese text names, longest words first (肾上腺 is the adrenal, not the kidney)."""
+    found = set()
+    for word in sorted(CJK_TERMS, key=len, reverse=True):
+        if word in text:
+            found.add(CJK_TERMS[word])
+            text = text.replace(word, " ")
+    return found
+
+
 def described_parts(texts: Iterable[Any]) -> tuple[str, ...]:
     """The defined terms that free text names, as whole words or phrases of up to three words, singular
     or plural ("US Kidneys" → KIDNEY, "Whole body" → WHOLEBODY), sorted; nothing else of the text."""
@@ -93,7 +111,7 @@ def described_parts(texts: Iterable[Any]) -> tuple[str, ...]:
         if not isinstance(text, str):
             continue
         text = text[:MAX_TEXT]
-        found.update(term for char, term in CJK_SYNONYMS.items() if char in text)
+        found.update(_cjk_terms(text))
         words = [w.upper() for w in _WORD.findall(text)]
         for start in range(len(words)):
             for n in range(1, min(MAX_PHRASE_WORDS, len(words) - start) + 1):
