@@ -235,6 +235,9 @@ def test_a_chinese_description_is_read_through_the_files_character_set(tmp_path)
         ({"modality": "US", "described_body_parts": ["AXILLA", "NECK"]}, None),  # and a neighbour
         ({"modality": "US", "body_part": "BREAST", "described_body_parts": ["THYROID"]}, None),  # coded wins
         ({"modality": "US", "described_body_parts": ["NOT A TERM"]}, None),
+        ({"modality": "US", "body_part": "MAMMA", "described_body_parts": ["THYROID"]}, None),  # breast
+        ({"modality": "US", "described_body_parts": "THYROID"}, None),  # not a list: nothing read
+        ({"modality": "US", "described_body_parts": [{"a": 1}, 5, None]}, None),
         ({"modality": "US", "described_body_parts": []}, None),
     ],
 )
@@ -248,6 +251,12 @@ def test_a_description_rules_out_only_when_no_coded_part_is_given(metadata, name
         )
     coded = header_reason({**metadata, "body_part": "LIVER"}, "BREAST")
     assert coded is not None and "body part LIVER" in coded  # the coded attribute decides when given
+
+
+def test_an_off_standard_body_part_is_read_as_words():
+    reason = header_reason({"modality": "US", "body_part": "Thyroid gland"}, "BREAST")
+    assert reason == "its DICOM header gives the body part THYROID; this model was trained on breast images"
+    assert header_reason({"modality": "US", "body_part": "Brust links"}, "BREAST") is None
 
 
 def test_a_thyroid_exam_known_only_by_its_description_reads_outside_and_the_text_is_not_kept(

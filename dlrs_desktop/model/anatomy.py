@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dlrs_desktop.imaging.body_parts import body_parts, normalised, term_of_code
+from dlrs_desktop.imaging.body_parts import body_parts, described_parts, normalised, term_of_code
 from dlrs_desktop.wording import QT_TRANSLATE_NOOP
 
 #: Imaging modalities (PS3.3 C.7.3.1.1.1) that are not B-mode ultrasound. OT (other) is left out on
@@ -67,8 +67,8 @@ def header_reason(metadata: Mapping[str, Any], body_part: str | None) -> str | N
     """Why the image's DICOM header rules it out for a model of `body_part` (None: it does not).
 
     `metadata` is the loader's de-identified metadata (`Provenance.metadata`): a PNG has no modality
-    or body part, so it never gets a reason here. The coded attributes decide when present; the
-    descriptions' words only when neither Body Part Examined nor the Anatomic Region is a known term."""
+    or body part, so it never gets a reason here. The coded attributes decide when present; else an
+    off-standard Body Part Examined read as words ("Thyroid gland"), and only then the descriptions."""
     modality = normalised(metadata.get("modality"))
     if modality in OTHER_MODALITIES:
         return WHY_MODALITY.format(value=modality)
@@ -81,7 +81,19 @@ def header_reason(metadata: Mapping[str, Any], body_part: str | None) -> str | N
         seen = term_of_code().get(str(metadata.get("anatomic_region") or ""), "")
     if seen:
         return None if seen in allowed else WHY_BODY_PART.format(value=seen, name=name)
-    described = [t for t in metadata.get("described_body_parts") or () if t in body_parts()]
-    if not described or allowed.intersection(described):
-        return None
-    return WHY_DESCRIPTION.format(value=", ".join(described), name=name)
+    # an off-standard Body Part Examined read as words ("MAMMA" names the breast), then the descriptions
+    for words, template in (
+        (described_parts([metadata.get("body_part")]), WHY_BODY_PART),
+        (_described(metadata), WHY_DESCRIPTION),
+    ):
+        if words:
+            return None if allowed.intersection(words) else template.format(value=", ".join(words), name=name)
+    return None
+
+
+def _described(metadata: Mapping[str, Any]) -> tuple[str, ...]:
+    """The loader's `described_body_parts`, defined terms only (metadata may come from elsewhere)."""
+    listed = metadata.get("described_body_parts")
+    if not isinstance(listed, list | tuple):
+        return ()
+    return tuple(sorted({t for t in listed if isinstance(t, str) and t in body_parts()}))
