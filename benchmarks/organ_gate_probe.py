@@ -4,11 +4,13 @@
         --data DATA --nonbreast NONBREAST [--cache DIR] [--all-sets-fit]
 
 The measurement registered in docs/DOMAIN_GUARD.md ("An organ check", before any number of it existed)
-for the organ check (model/organ_view.py, training/organ_gate.py). Breast scans: the cohort's **train
-and internal splits only** (its external rows are skipped before their paths are read); DATA holds the
-datasets' repository folders (owner+name/…) as the cohort's paths name them. Other organs: NONBREAST
-holds one folder per set and its `sources.json` (name, organ, repository, commit, licence, files); the
-organ of a set is the first word of its folder name, and every set of an organ is held out together.
+for the organ check (benchmarks/_organ_gate.py; first committed as model/organ_view.py and
+training/organ_gate.py, moved here when the study found the check not worth offering). Breast scans: the
+cohort's **train and internal splits only** (its external rows are skipped before their paths are read);
+DATA holds the datasets' repository folders (owner+name/…) as the cohort's paths name them. Other
+organs: NONBREAST holds one folder per set and its `sources.json` (name, organ, repository, commit,
+licence, files); the organ of a set is the first word of its folder name, and every set of an organ is
+held out together.
 
 Printed, each fit with its threshold at the 99th percentile of the logits of the internal images of
 the breast centres it was fitted on:
@@ -51,10 +53,11 @@ def breast_rows(cohort: Path, data: Path) -> list[dict[str, str]]:
 
 def view_of(path: str, gamma: float = 1.0, screen: bool = False) -> np.ndarray:
     """The organ view of one image file, optionally with its grey levels changed or framed as a screen."""
+    from _organ_gate import whole_scan_view
+
     from dlrs_desktop.imaging import load_image
     from dlrs_desktop.imaging.loader import image_from_array
     from dlrs_desktop.imaging.types import Calibration
-    from dlrs_desktop.model.organ_view import whole_scan_view
 
     image = load_image(path)
     gray = image.gray
@@ -106,7 +109,7 @@ def organ_sets(folder: Path, all_fit: bool) -> list[tuple[str, str, list[str], b
 
 def fit_and_threshold(pos, neg, neg_groups, internal):
     """(network, threshold) from the positives, the negatives and the fitted centres' internal views."""
-    from dlrs_desktop.training.organ_gate import fit_gate, gate_logits
+    from _organ_gate import fit_gate, gate_logits
 
     x = np.r_[pos, neg]
     y = np.r_[np.zeros(len(pos)), np.ones(len(neg))]
@@ -119,7 +122,7 @@ def pct(x: float) -> str:
 
 
 def share(net, views, thr) -> float:
-    from dlrs_desktop.training.organ_gate import gate_logits
+    from _organ_gate import gate_logits
 
     return float((gate_logits(net, views) > thr).mean()) if len(views) else float("nan")
 

@@ -1,26 +1,63 @@
-"""Training the organ check of the domain guard: is this the whole view of a breast scan? (needs torch)
+"""The organ check studied in benchmarks/organ_gate_probe.py: the whole scan area read by a small network.
 
-A small convolutional network reads the whole scan area (model/organ_view.py) and gives one logit:
-other organ (positive) against the body part the bundle was trained on. Outlier exposure (Hendrycks et
-al., ICLR 2019) with real scans of other organs as the outliers; because such sets are few and each
-comes from one source, every organ's weight in the loss is the same (a set of 300 frames does not
-outvote a set of 40), the two classes weigh alike, and the views are cropped, flipped and blurred at
-random so that the network cannot tell a set by its framing. Whether that worked is measured with
-each organ and each training centre left out (benchmarks/organ_gate_probe.py) before any threshold
-is set.
+Not part of the application: the study (docs/DOMAIN_GUARD.md, "An organ check on the whole scan area")
+found that a network trained on one breast centre calls another breast centre's scans another organ
+(26.7 % and 43.8 %), so the check is not offered; the code stays here with its record so the study can
+be rerun (e.g. on a site's own scans of other organs).
+
+* The view: the scan area's bounding box (outside it zero), letter-boxed to a square so no aspect is
+  distorted, reduced to 128 × 128 and z-scored over the scan area, so gain and grey map do not matter.
+* The network: five convolution blocks, global average pooling, one logit "another organ"; breast
+  scans against other organs' scans (outlier exposure, Hendrycks et al., ICLR 2019), each organ an equal
+  share of the negatives' weight and the two classes alike; random crops of 60–100 % of each side,
+  flips, lower resolution and noise, so that a set is not told by its framing.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlrs_desktop.model.organ_view import VIEW_SIZE
+#: side of the view the organ check reads, in pixels
+VIEW_SIZE = 128
+#: a scan area smaller than this on either side is too small to tell an organ by
+MIN_SIDE = 32
+
+
+def whole_scan_view(gray: np.ndarray, scan_mask: np.ndarray, size: int = VIEW_SIZE) -> np.ndarray:
+    """(size, size) float32: the scan area's bounding box, letter-boxed, resized, z-scored inside it."""
+    g = np.asarray(gray)
+    m = np.asarray(scan_mask, bool)
+    if g.ndim != 2 or m.shape != g.shape:
+        raise ValueError(
+            f"a 2-D grey image and a scan area of its shape are needed, not {g.shape} and {m.shape}"
+        )
+    ys, xs = np.nonzero(m)
+    if ys.size == 0 or np.ptp(ys) + 1 < MIN_SIDE or np.ptp(xs) + 1 < MIN_SIDE:
+        raise ValueError("the scan area is too small to be read as a whole")
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = g[y0:y1, x0:x1].astype(np.float32)
+    inside = m[y0:y1, x0:x1]
+    side = max(crop.shape)
+    canvas = np.zeros((side, side), np.float32)
+    area = np.zeros((side, side), np.float32)
+    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
+    canvas[top : top + crop.shape[0], left : left + crop.shape[1]] = np.where(inside, crop, 0.0)
+    area[top : top + crop.shape[0], left : left + crop.shape[1]] = inside
+    small = cv2.resize(canvas, (size, size), interpolation=cv2.INTER_AREA)
+    weight = cv2.resize(area, (size, size), interpolation=cv2.INTER_AREA)
+    keep = weight > 0.5
+    values = small[keep] / weight[keep]
+    mean, sd = float(values.mean()), float(values.std())
+    out = np.zeros((size, size), np.float32)
+    out[keep] = (values - mean) / max(sd, 1e-3)
+    return out
+
 
 WIDTHS = (16, 32, 64, 64, 64)
 
@@ -138,18 +175,3 @@ def gate_logits(net: OrganNet, views: np.ndarray, batch: int = 128) -> np.ndarra
     x = np.asarray(views, np.float32)
     out = [net(torch.from_numpy(x[i : i + batch, None])).numpy() for i in range(0, len(x), batch)]
     return np.concatenate(out).astype(np.float64)
-
-
-def export_onnx(net: OrganNet) -> bytes:
-    """The network as ONNX bytes (input `view`, 1 × 1 × S × S; output `logit`, 1), as the app runs it."""
-    buf = io.BytesIO()
-    torch.onnx.export(
-        net.eval(),
-        (torch.zeros(1, 1, VIEW_SIZE, VIEW_SIZE),),
-        buf,
-        input_names=["view"],
-        output_names=["logit"],
-        opset_version=17,
-        dynamo=False,
-    )
-    return buf.getvalue()
