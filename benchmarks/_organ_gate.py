@@ -92,7 +92,7 @@ class OrganNet(nn.Module):
 
 @dataclass(frozen=True)
 class GateTraining:
-    """What a fit used: kept in the manifest so that a gate can be rebuilt and questioned."""
+    """What a fit uses (the study ran these defaults)."""
 
     epochs: int = 10
     batch: int = 32
