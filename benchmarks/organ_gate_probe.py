@@ -27,6 +27,7 @@ import csv
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,63 @@ def share(net, views, thr) -> float:
     return float((gate_logits(net, views) > thr).mean()) if len(views) else float("nan")
 
 
+@dataclass(frozen=True)
+class Others:
+    """The other organs' views per set, each set's organ, and the sets that may fit."""
+
+    views: dict[str, np.ndarray]
+    organ_of: dict[str, str]
+    fits: frozenset[str]
+
+    def negatives(self, without: str = "") -> tuple[np.ndarray, list[str]]:
+        """Views of every set that may fit, except `without`'s, with each view's organ."""
+        keep = [n for n in sorted(self.fits) if self.organ_of[n] != without]
+        groups = [self.organ_of[n] for n in keep for _ in self.views[n]]
+        return np.concatenate([self.views[n] for n in keep]), groups
+
+    def held(self, organ: str) -> np.ndarray:
+        """Views of every set of `organ`."""
+        return np.concatenate([v for n, v in self.views.items() if self.organ_of[n] == organ])
+
+
+def leave_centres_out(views, centre, split, others: Others, clock) -> dict[str, float]:
+    """Each breast centre left out: the share of its images gated by a fit on the other centre."""
+    out = {}
+    all_neg, all_groups = others.negatives()
+    for c in sorted(set(centre)):
+        fit = centre != c
+        net, thr = fit_and_threshold(
+            views[fit & (split == "train")], all_neg, all_groups, views[fit & (split == "internal")]
+        )
+        out[c] = share(net, views[centre == c], thr)
+        n_c = int((centre == c).sum())
+        print(
+            f"breast centre {c} left out: {pct(out[c])} of its {n_c} gated (threshold {thr:.3f}); {clock()}"
+        )
+    return out
+
+
+def leave_organs_out(views, split, others: Others, clock) -> tuple[dict[str, float], object, float]:
+    """Each organ left out (a measure-only one by the full fit); returns the shares and the full fit."""
+    out = {}
+    train, internal = views[split == "train"], views[split == "internal"]
+    for o in sorted({others.organ_of[n] for n in others.fits}):
+        net, thr = fit_and_threshold(train, *others.negatives(without=o), internal)
+        held = others.held(o)
+        out[o] = share(net, held, thr)
+        inside = pct(share(net, internal, thr))
+        print(
+            f"organ {o} left out: {pct(out[o])} of its {len(held)} gated; internal split {inside}; {clock()}"
+        )
+    net, thr = fit_and_threshold(train, *others.negatives(), internal)
+    print(f"full fit: internal split {pct(share(net, internal, thr))} gated (threshold {thr:.3f})")
+    for o in sorted(set(others.organ_of.values()) - set(out)):
+        held = others.held(o)
+        out[o] = share(net, held, thr)
+        print(f"organ {o} never fitted: {pct(out[o])} of its {len(held)} gated by the full fit")
+    return out, net, thr
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cohort", type=Path, required=True)
@@ -143,60 +201,27 @@ def main() -> int:
     torch.set_num_threads(2)
     a.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
+
+    def clock() -> str:
+        return f"{time.time() - t0:.0f} s"
+
     print(machine_line())
     rows = breast_rows(a.cohort, a.data)
     views = cached_views("breast", [r["path"] for r in rows], a.cache)
     centre = np.array([r["centre"] for r in rows])
     split = np.array([r["split"] for r in rows])
     sets = organ_sets(a.nonbreast, a.all_sets_fit)
-    organ_views = {n: cached_views(f"set-{n}", files, a.cache) for n, _, files, _ in sets}
-    organ_of = {n: o for n, o, _, _ in sets}
-    fits = {n for n, _, _, ok in sets if ok}
+    others = Others(
+        {n: cached_views(f"set-{n}", files, a.cache) for n, _, files, _ in sets},
+        {n: o for n, o, _, _ in sets},
+        frozenset(n for n, _, _, ok in sets if ok),
+    )
     counts = dict(zip(*np.unique(centre + ":" + split, return_counts=True), strict=True))
     print(f"breast: {len(rows)} ({counts})")
     for n, o, files, ok in sets:
         print(f"other: {n} ({o}) {len(files)}{'' if ok else ' (measure-only: never fitted)'}")
-
-    def negatives(without: str = "") -> tuple[np.ndarray, list[str]]:
-        keep = [n for n in sorted(fits) if organ_of[n] != without]
-        groups = [organ_of[n] for n in keep for _ in organ_views[n]]
-        return np.concatenate([organ_views[n] for n in keep]), groups
-
-    def held(o: str) -> np.ndarray:
-        return np.concatenate([organ_views[n] for n in organ_of if organ_of[n] == o])
-
-    def clock() -> str:
-        return f"{time.time() - t0:.0f} s"
-
-    all_neg, all_groups = negatives()
-    results: dict[str, dict[str, float]] = {"loco": {}, "looo": {}}
-    train, internal_rows = split == "train", split == "internal"
-    for c in sorted(set(centre)):
-        fit = centre != c
-        net, thr = fit_and_threshold(views[fit & train], all_neg, all_groups, views[fit & internal_rows])
-        results["loco"][c] = share(net, views[centre == c], thr)
-        n_c = int((centre == c).sum())
-        print(
-            f"breast centre {c} left out: {pct(results['loco'][c])} of its {n_c} gated "
-            f"(threshold {thr:.3f}); {clock()}"
-        )
-    internal = views[internal_rows]
-    for o in sorted({organ_of[n] for n in fits}):
-        neg, groups = negatives(without=o)
-        net, thr = fit_and_threshold(views[train], neg, groups, internal)
-        results["looo"][o] = share(net, held(o), thr)
-        inside = pct(share(net, internal, thr))
-        print(
-            f"organ {o} left out: {pct(results['looo'][o])} of its {len(held(o))} gated; "
-            f"internal split {inside}; {clock()}"
-        )
-    net, thr = fit_and_threshold(views[train], all_neg, all_groups, internal)
-    print(f"full fit: internal split {pct(share(net, internal, thr))} gated (threshold {thr:.3f})")
-    for o in sorted(set(organ_of.values()) - set(results["looo"])):
-        results["looo"][o] = share(net, held(o), thr)
-        print(
-            f"organ {o} never fitted: {pct(results['looo'][o])} of its {len(held(o))} gated by the full fit"
-        )
+    loco = leave_centres_out(views, centre, split, others, clock)
+    looo, net, thr = leave_organs_out(views, split, others, clock)
     paths = [r["path"] for r, s in zip(rows, split, strict=True) if s == "internal"]
     for label, kw in (
         ("screen capture", {"screen": True}),
@@ -205,9 +230,9 @@ def main() -> int:
     ):
         v = cached_views("internal-" + label.replace(" ", "-"), paths, a.cache, **kw)
         print(f"full fit, internal split as {label}: {pct(share(net, v, thr))} gated")
-    mean_organ = float(np.mean(list(results["looo"].values())))
+    mean_organ = float(np.mean(list(looo.values())))
     print(f"mean share of a left-out organ gated: {100 * mean_organ:.1f} %; worst breast centre left out: "
-          f"{100 * max(results['loco'].values()):.1f} %; {time.time() - t0:.0f} s in all")  # fmt: skip
+          f"{100 * max(loco.values()):.1f} %; {clock()} in all")  # fmt: skip
     return 0
 
 
